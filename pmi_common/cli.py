@@ -1,0 +1,76 @@
+"""``pmi``: the platform's command line for developers and operators.
+
+    pmi migrate [SERVICE ...]           apply migrations (all services by default)
+    pmi migration SERVICE MESSAGE       write a new migration from the models (autogenerate)
+    pmi topology [--definitions]        declare the broker topology, or print it as definitions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from . import config
+from .contract import SERVICES
+
+DATABASE_OWNERS = (*SERVICES, "gateway")
+
+
+def _migrate(args) -> None:
+    from .migrations import migrations_dir, upgrade
+
+    for service in args.services or DATABASE_OWNERS:
+        if migrations_dir(service).is_dir():
+            upgrade(service, config.database_url(service))
+            print(f"{service}: migrated")
+
+
+def _migration(args) -> None:
+    from alembic import command
+
+    from .migrations import alembic_config
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'head.db'}"
+        alembic = alembic_config(args.service, url)
+        command.upgrade(alembic, "head")
+        versions = list((Path(alembic.get_main_option("script_location")) / "versions")
+                        .glob("[0-9]*.py"))
+        rev_id = f"{len(versions) + 1:04d}"
+        command.revision(alembic, message=args.message, autogenerate=True, rev_id=rev_id)
+
+
+def _topology(args) -> None:
+    from .topology import declare_topology, definitions
+
+    if args.definitions:
+        json.dump(definitions(), sys.stdout, indent=2)
+        print()
+        return
+    declare_topology(config.amqp_uri())
+    print("topology declared")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="pmi", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    migrate = commands.add_parser("migrate", help="apply migrations")
+    migrate.add_argument("services", nargs="*", choices=[[], *DATABASE_OWNERS], default=[])
+    migrate.set_defaults(run=_migrate)
+    migration = commands.add_parser("migration", help="write a new migration")
+    migration.add_argument("service", choices=DATABASE_OWNERS)
+    migration.add_argument("message")
+    migration.set_defaults(run=_migration)
+    topology = commands.add_parser("topology", help="declare or print the broker topology")
+    topology.add_argument("--definitions", action="store_true")
+    topology.set_defaults(run=_topology)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

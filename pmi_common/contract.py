@@ -1,0 +1,311 @@
+"""The event contract: the envelope, each event's payload schema, and who publishes and handles it.
+
+Events go to the topic exchange ``<source>.events`` with the event type as routing key. An event
+once published never changes shape: a new shape is a new ``event_version`` with its own schema here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+# Services (also the names of their nameko services and exchanges' prefixes)
+REGISTRATION = "registration"
+DOCUMENTS = "documents"
+ORIENTATION = "orientation"
+REINTEGRATION = "reintegration"
+GATEWAY = "gateway"
+SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
+
+# Event types (routing keys)
+WORKER_REGISTERED = "worker_registered"
+WORKER_STATUS_CHANGED = "worker_status_changed"
+WORKER_DEPARTED = "worker_departed"
+WORKER_RETURNED = "worker_returned"
+DOCUMENT_SUBMITTED = "document_submitted"
+DOCUMENT_VERIFIED = "document_verified"
+DOCUMENT_REJECTED = "document_rejected"
+DOCUMENT_EXPIRED = "document_expired"
+DOCUMENTS_COMPLETED = "documents_completed"
+SESSION_SCHEDULED = "session_scheduled"
+SESSION_CANCELLED = "session_cancelled"
+ORIENTATION_ENROLLED = "orientation_enrolled"
+ORIENTATION_RELEASED = "orientation_released"
+ORIENTATION_COMPLETED = "orientation_completed"
+PROGRAM_CREATED = "program_created"
+REINTEGRATION_ENROLLED = "reintegration_enrolled"
+REINTEGRATION_ROUND_RECORDED = "reintegration_round_recorded"
+REINTEGRATION_COMPLETED = "reintegration_completed"
+
+# Lifecycle vocabulary
+STATUSES = (
+    "registered",
+    "documents_verified",
+    "orientation_completed",
+    "cleared_for_departure",
+    "departed",
+    "returned",
+    "in_reintegration",
+    "reintegrated",
+    "withdrawn",
+)
+STAGES = ("pre_departure", "abroad", "return")
+RETURN_REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
+DOCUMENT_TYPES = (
+    "marital_status_letter",
+    "family_permission_letter",
+    "competency_certificate",
+    "health_certificate",
+    "passport",
+    "work_visa",
+    "placement_agreement",
+    "employment_contract",
+)
+AUDIENCES = ("prospective", "returnee", "both")
+PARTICIPANT_KINDS = ("prospective", "returnee")
+
+
+class Actor(Schema):
+    """Who caused an event: the gateway caller's role, agency and subject, or a service itself."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    role = fields.String(required=True)
+    agency = fields.String(allow_none=True, load_default=None)
+    subject = fields.String(allow_none=True, load_default=None)
+
+
+class Envelope(Schema):
+    """Every event body. ``sequence`` increases per worker (or per session or programme for events
+    that concern no single worker) for each source."""
+
+    class Meta:
+        unknown = RAISE
+
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True)
+    event_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    source = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    worker_id = fields.String(required=True, allow_none=True)
+    sequence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    correlation_id = fields.String(required=True)
+    actor = fields.Nested(Actor, allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+
+class _Payload(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class WorkerRegisteredV1(_Payload):
+    nik_masked = fields.String(required=True)
+    nik_digest = fields.String(required=True)
+    full_name = fields.String(required=True)
+    sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
+    regency = fields.String(required=True)
+    destination_country = fields.String(required=True)
+    occupation = fields.String(required=True)
+    placement_agency = fields.String(required=True)
+    cycle = fields.Integer(required=True)
+
+
+class WorkerStatusChangedV1(_Payload):
+    from_status = fields.String(required=True, allow_none=True, validate=validate.OneOf(STATUSES))
+    to_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    reason = fields.String(required=True)
+    cycle = fields.Integer(required=True)
+
+
+class WorkerDepartedV1(_Payload):
+    departed_on = fields.Date(required=True)
+    destination_country = fields.String(required=True)
+    employer = fields.String(required=True)
+    cycle = fields.Integer(required=True)
+
+
+class WorkerReturnedV1(_Payload):
+    returned_on = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS))
+    cycle = fields.Integer(required=True)
+
+
+class _DocumentPayload(_Payload):
+    document_id = fields.String(required=True)
+    document_type = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TYPES))
+    checklist_complete = fields.Boolean(required=True)  # the worker's checklist after this event
+
+
+class DocumentSubmittedV1(_DocumentPayload):
+    number_masked = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True, allow_none=True)
+    file_sha256 = fields.String(required=True, allow_none=True)
+
+
+class DocumentVerifiedV1(_DocumentPayload):
+    expires_on = fields.Date(required=True, allow_none=True)
+
+
+class DocumentRejectedV1(_DocumentPayload):
+    reason = fields.String(required=True)
+
+
+class DocumentExpiredV1(_DocumentPayload):
+    expired_on = fields.Date(required=True)
+
+
+class DocumentsCompletedV1(_Payload):
+    document_ids = fields.List(fields.String(), required=True)
+    earliest_expiry = fields.Date(required=True, allow_none=True)
+
+
+class SessionScheduledV1(_Payload):
+    session_id = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True, format="iso")
+    location = fields.String(required=True)
+    capacity = fields.Integer(required=True)
+    topics = fields.List(fields.String(), required=True)
+
+
+class SessionCancelledV1(_Payload):
+    session_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class OrientationEnrolledV1(_Payload):
+    session_id = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class OrientationReleasedV1(_Payload):
+    session_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class OrientationCompletedV1(_Payload):
+    session_id = fields.String(required=True)
+    certificate_number = fields.String(required=True)
+    completed_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class ProgramRound(Schema):
+    name = fields.String(required=True)
+    advance = fields.Integer(required=True)
+
+
+class ProgramCreatedV1(_Payload):
+    program_id = fields.String(required=True)
+    name = fields.String(required=True)
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
+    capacity = fields.Integer(required=True)
+    starts_on = fields.Date(required=True)
+    rounds = fields.List(fields.Nested(ProgramRound), required=True)
+
+
+class ReintegrationEnrolledV1(_Payload):
+    program_id = fields.String(required=True)
+    participant_kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
+
+
+class ReintegrationRoundRecordedV1(_Payload):
+    program_id = fields.String(required=True)
+    round = fields.Integer(required=True)
+    advanced = fields.Boolean(required=True)
+    score = fields.Float(required=True, allow_none=True)
+    participant_kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
+
+
+class ReintegrationCompletedV1(_Payload):
+    program_id = fields.String(required=True)
+    participant_kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
+    business_started = fields.Boolean(required=True)
+    business_name = fields.String(required=True, allow_none=True)
+    sector = fields.String(required=True, allow_none=True)
+    regency = fields.String(required=True, allow_none=True)
+    awarded = fields.Boolean(required=True)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One row of the contract table."""
+
+    event_type: str
+    version: int
+    source: str
+    schema: type[Schema]
+    handlers: tuple[str, ...]
+    summary: str
+
+
+_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
+
+CONTRACT: tuple[EventSpec, ...] = (
+    EventSpec(WORKER_REGISTERED, 1, REGISTRATION, WorkerRegisteredV1,
+              (DOCUMENTS, ORIENTATION, REINTEGRATION), "a worker's registration was accepted"),
+    EventSpec(WORKER_STATUS_CHANGED, 1, REGISTRATION, WorkerStatusChangedV1,
+              (DOCUMENTS, ORIENTATION, REINTEGRATION), "a worker's lifecycle status changed"),
+    EventSpec(WORKER_DEPARTED, 1, REGISTRATION, WorkerDepartedV1,
+              (), "a worker's departure was recorded"),
+    EventSpec(WORKER_RETURNED, 1, REGISTRATION, WorkerReturnedV1,
+              (REINTEGRATION,), "a worker's return was recorded"),
+    EventSpec(DOCUMENT_SUBMITTED, 1, DOCUMENTS, DocumentSubmittedV1,
+              (REGISTRATION, ORIENTATION), "a document was submitted for verification"),
+    EventSpec(DOCUMENT_VERIFIED, 1, DOCUMENTS, DocumentVerifiedV1,
+              (REGISTRATION, ORIENTATION), "a verifier accepted a document"),
+    EventSpec(DOCUMENT_REJECTED, 1, DOCUMENTS, DocumentRejectedV1,
+              (REGISTRATION, ORIENTATION), "a verifier rejected a document, with the reason"),
+    EventSpec(DOCUMENT_EXPIRED, 1, DOCUMENTS, DocumentExpiredV1,
+              (REGISTRATION, ORIENTATION), "a verified document passed its expiry date"),
+    EventSpec(DOCUMENTS_COMPLETED, 1, DOCUMENTS, DocumentsCompletedV1,
+              (REGISTRATION, ORIENTATION), "every required document is verified and unexpired"),
+    EventSpec(SESSION_SCHEDULED, 1, ORIENTATION, SessionScheduledV1,
+              (), "an orientation (OPP) session was scheduled"),
+    EventSpec(SESSION_CANCELLED, 1, ORIENTATION, SessionCancelledV1,
+              (), "an orientation session was cancelled"),
+    EventSpec(ORIENTATION_ENROLLED, 1, ORIENTATION, OrientationEnrolledV1,
+              (REGISTRATION,), "a worker was enrolled in an orientation session"),
+    EventSpec(ORIENTATION_RELEASED, 1, ORIENTATION, OrientationReleasedV1,
+              (REGISTRATION,), "a worker's enrolment was released (session cancelled, "
+                               "eligibility lost)"),
+    EventSpec(ORIENTATION_COMPLETED, 1, ORIENTATION, OrientationCompletedV1,
+              (REGISTRATION,), "a worker attended orientation and holds its certificate"),
+    EventSpec(PROGRAM_CREATED, 1, REINTEGRATION, ProgramCreatedV1,
+              (), "a reintegration (entrepreneurship) programme was created"),
+    EventSpec(REINTEGRATION_ENROLLED, 1, REINTEGRATION, ReintegrationEnrolledV1,
+              (REGISTRATION,), "a worker was enrolled in a reintegration programme"),
+    EventSpec(REINTEGRATION_ROUND_RECORDED, 1, REINTEGRATION, ReintegrationRoundRecordedV1,
+              (REGISTRATION,), "a participant's result in a selection round was recorded"),
+    EventSpec(REINTEGRATION_COMPLETED, 1, REINTEGRATION, ReintegrationCompletedV1,
+              (REGISTRATION,), "a participant completed a programme, with its outcome"),
+)
+
+_BY_KEY = {(spec.event_type, spec.version): spec for spec in CONTRACT}
+_LATEST = {spec.event_type: spec for spec in sorted(CONTRACT, key=lambda s: s.version)}
+
+
+class UnknownEvent(LookupError):
+    """An event type or version this contract does not define."""
+
+
+def spec_for(event_type: str, version: int | None = None) -> EventSpec:
+    spec = _LATEST.get(event_type) if version is None else _BY_KEY.get((event_type, version))
+    if spec is None:
+        raise UnknownEvent(f"unknown event {event_type!r} version {version!r}")
+    return spec
+
+
+def exchange_name(source: str) -> str:
+    return f"{source}.events"
+
+
+def published_by(source: str) -> tuple[EventSpec, ...]:
+    return tuple(spec for spec in CONTRACT if spec.source == source)
+
+
+def handled_by(service: str) -> tuple[EventSpec, ...]:
+    return tuple(spec for spec in CONTRACT if service in spec.handlers)

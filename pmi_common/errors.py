@@ -1,0 +1,80 @@
+"""The few named errors that cross service boundaries.
+
+Each service raises these in its own domain terms; nameko carries them over RPC as themselves
+(``deserialize_to_instance``) and the gateway maps each kind to one HTTP problem, once.
+"""
+
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class PlatformError(Exception):
+    """Base of every error a caller is meant to see. ``details`` is JSON-safe."""
+
+    kind = "error"
+
+    def __init__(self, message: str, details: dict | None = None):
+        super().__init__(message, details or {})
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@deserialize_to_instance
+class InvalidInput(PlatformError):
+    """Input failed validation; ``details`` maps each field to its reasons."""
+
+    kind = "invalid_input"
+
+
+@deserialize_to_instance
+class NotFound(PlatformError):
+    kind = "not_found"
+
+
+@deserialize_to_instance
+class DuplicateRegistration(PlatformError):
+    """The NIK already belongs to a worker whose migration is still active."""
+
+    kind = "conflict"
+
+
+@deserialize_to_instance
+class TransitionRefused(PlatformError):
+    """A lifecycle change whose gate is not met (e.g. departure before clearance)."""
+
+    kind = "conflict"
+
+
+@deserialize_to_instance
+class AlreadyDecided(PlatformError):
+    """A decision on something already decided or replaced."""
+
+    kind = "conflict"
+
+
+@deserialize_to_instance
+class NotEligible(PlatformError):
+    kind = "conflict"
+
+
+@deserialize_to_instance
+class CapacityReached(PlatformError):
+    """A session or programme is full; ``details`` may name an alternative."""
+
+    kind = "conflict"
+
+
+@deserialize_to_instance
+class IdentityMismatch(PlatformError):
+    """The identity number presented does not match the worker's."""
+
+    kind = "conflict"
+
+
+@deserialize_to_instance
+class Forbidden(PlatformError):
+    kind = "forbidden"

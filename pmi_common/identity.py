@@ -1,0 +1,36 @@
+"""Identity numbers: masking for logs and events, and a keyed digest for comparing without sharing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+
+_NIK_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{4})(?!\d)")
+_DEFAULT_KEY = "development-nik-digest-key"
+
+
+def mask_nik(nik: str) -> str:
+    """``3505124501900001`` -> ``350512******0001``: region and sequence stay, birth date goes."""
+    if len(nik) != 16:
+        return mask_number(nik)
+    return f"{nik[:6]}{'*' * 6}{nik[-4:]}"
+
+
+def mask_number(number: str) -> str:
+    """Any other identity number (passport, BPJS, document numbers): the last 3 characters only."""
+    if not number:
+        return number
+    keep = 3 if len(number) > 6 else 1
+    return "*" * (len(number) - keep) + number[-keep:]
+
+
+def mask_niks_in_text(text: str) -> str:
+    return _NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 6}{m.group(3)}", text)
+
+
+def nik_digest(nik: str, key: str | None = None) -> str:
+    """A keyed digest of a NIK, so services can compare a presented NIK without holding it."""
+    secret = (key or os.environ.get("NIK_DIGEST_KEY") or _DEFAULT_KEY).encode()
+    return hmac.new(secret, nik.strip().encode(), hashlib.sha256).hexdigest()

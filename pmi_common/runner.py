@@ -1,0 +1,93 @@
+"""Run one of the platform's processes: ``python -m pmi_common.runner <service>``.
+
+Reads the configuration from the environment, applies the service's migrations, declares the
+broker topology, then runs the nameko service until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # noqa: E402 - must come before anything opens a socket
+
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from . import logs  # noqa: E402
+from .amqp import broker_reachable  # noqa: E402
+from .config import service_config  # noqa: E402
+from .migrations import upgrade  # noqa: E402
+from .topology import declare_topology  # noqa: E402
+
+SERVICE_CLASSES = {
+    "registration": "services.registration.service:RegistrationService",
+    "documents": "services.documents.service:DocumentsService",
+    "orientation": "services.orientation.service:OrientationService",
+    "reintegration": "services.reintegration.service:ReintegrationService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+BROKER_HELP = (
+    "RabbitMQ is not reachable at {uri} ({reason}).\n"
+    "Start one: `rabbitmq-server -detached` (Debian: apt-get install rabbitmq-server), or\n"
+    "`docker compose up -d rabbitmq`, or point AMQP_URI at yours."
+)
+
+
+def service_class(service: str):
+    module_name, class_name = SERVICE_CLASSES[service].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def prepare(service: str, config: dict) -> None:
+    """Everything a process needs before it serves: broker up, schema migrated, topology."""
+    reason = broker_reachable(config["AMQP_URI"])
+    if reason:
+        raise SystemExit(BROKER_HELP.format(uri=_safe(config["AMQP_URI"]), reason=reason))
+    upgrade(service, config["DATABASE_URL"])
+    declare_topology(config["AMQP_URI"])
+
+
+def _safe(uri: str) -> str:
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(uri)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] not in SERVICE_CLASSES:
+        raise SystemExit(f"usage: python -m pmi_common.runner {{{','.join(SERVICE_CLASSES)}}}")
+    service = args[0]
+    logs.configure(service)
+    config = service_config(service)
+    cls = service_class(service)
+    if hasattr(cls, "check_config"):
+        cls.check_config(config)
+    prepare(service, config)
+    runner = ServiceRunner(config)
+    runner.add_service(cls)
+    stopping = eventlet.event.Event()
+
+    def _stop(*_):
+        if not stopping.ready():
+            stopping.send(True)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.start()
+    logs.get_logger("runner").info("service_started", service=service)
+    stopping.wait()
+    runner.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The database door of a service: units of work that write state and outbox events together,
+and apply each incoming event at most once (the inbox)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, MetaData, create_engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .context import actor_of, correlation_of
+from .events import Event, build_envelope
+from .relay import OutboxRelay
+from .tables import MessagingTables, add_messaging_tables
+
+T = TypeVar("T")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _upsert(dialect_name: str):
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UnitOfWork:
+    """One database transaction: the service's session plus ``publish`` into the outbox."""
+
+    def __init__(self, session: Session, tables: MessagingTables, source: str,
+                 correlation_id: str, actor: dict | None):
+        self.session = session
+        self.tables = tables
+        self.source = source
+        self.correlation_id = correlation_id
+        self.actor = actor
+        self.published: list[dict] = []
+
+    def next_sequence(self, stream_id: str) -> int:
+        table = self.tables.sequences
+        stmt = _upsert(self.session.bind.dialect.name)(table).values(stream_id=stream_id, last=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.stream_id], set_={"last": table.c.last + 1}
+        ).returning(table.c.last)
+        return self.session.execute(stmt).scalar_one()
+
+    def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
+                stream_id: str | None = None) -> dict:
+        """Add an event to the outbox; it is published after, and only if, this work commits."""
+        stream = stream_id or worker_id
+        if stream is None:
+            raise ValueError("an event needs a worker_id or a stream_id")
+        envelope = build_envelope(
+            event_type=event_type, source=self.source, data=data, worker_id=worker_id,
+            sequence=self.next_sequence(stream), correlation_id=self.correlation_id,
+            actor=self.actor, occurred_at=utcnow(),
+        )
+        self.session.execute(insert(self.tables.outbox).values(
+            event_id=envelope["event_id"], event_type=event_type,
+            event_version=envelope["event_version"], worker_id=worker_id, stream_id=stream,
+            sequence=envelope["sequence"], occurred_at=dt.datetime.fromisoformat(
+                envelope["occurred_at"]),
+            envelope=envelope,
+        ))
+        self.published.append(envelope)
+        return envelope
+
+    def claim(self, event: Event) -> bool:
+        """Record an incoming event in the inbox; False when it was applied before."""
+        table = self.tables.inbox
+        stmt = _upsert(self.session.bind.dialect.name)(table).values(
+            event_id=event.event_id, event_type=event.event_type, source=event.source,
+            applied_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=[table.c.event_id]).returning(table.c.event_id)
+        return self.session.execute(stmt).first() is not None
+
+
+class Store:
+    """What a worker gets: ``transaction()``, ``apply_once(event, fn)`` and ``read()``."""
+
+    def __init__(self, engine: Engine, tables: MessagingTables, source: str,
+                 correlation_id: str, actor: dict | None, wake_relay: Callable[[], None]):
+        self.engine = engine
+        self.tables = tables
+        self.source = source
+        self.correlation_id = correlation_id
+        self.actor = actor
+        self._wake_relay = wake_relay
+
+    @contextmanager
+    def transaction(self, actor: dict | None = None) -> Iterator[UnitOfWork]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            uow = UnitOfWork(session, self.tables, self.source, self.correlation_id,
+                             actor or self.actor)
+            yield uow
+        if uow.published:
+            self._wake_relay()
+
+    def apply_once(self, event: Event, apply: Callable[[UnitOfWork], T]) -> T | None:
+        """Apply an incoming event in one transaction with its inbox record: at most once."""
+        with self.transaction(actor=event.actor) as uow:
+            if not uow.claim(event):
+                return None
+            return apply(uow)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+
+    def unpublished_count(self) -> int:
+        outbox = self.tables.outbox
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(outbox.c.id).where(
+                outbox.c.published_at.is_(None))).all())
+
+
+class Database(DependencyProvider):
+    """The service's database and the relay that publishes its outbox.
+
+    ``DATABASE_URL`` comes from the container's config; the relay starts with the container.
+    """
+
+    def __init__(self, metadata: MetaData, relay: bool = True):
+        self.metadata = metadata
+        self.run_relay = relay
+        self.engine: Engine | None = None
+        self.relay: OutboxRelay | None = None
+        self._wake = threading.Event()
+
+    def setup(self):
+        self.engine = make_engine(self.container.config["DATABASE_URL"])
+        self.tables = messaging_tables(self.metadata)
+        self.relay = OutboxRelay(self.engine, self.tables, self.container.config["AMQP_URI"],
+                                 self.container.service_name)
+
+    def start(self):
+        if self.run_relay:
+            self.relay.prepare()
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self):
+        if self.relay:
+            self.relay.stop()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> Store:
+        return Store(self.engine, self.tables, self.container.service_name,
+                     correlation_of(worker_ctx), actor_of(worker_ctx), self.relay.wake)
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    tables = metadata.tables
+    if "outbox" in tables:
+        return MessagingTables(tables["outbox"], tables["inbox"], tables["stream_sequences"])
+    return add_messaging_tables(metadata)
+
+
+def oldest_unpublished(engine: Engine, tables: MessagingTables) -> Any:
+    outbox = tables.outbox
+    with engine.connect() as conn:
+        return conn.execute(select(outbox.c.occurred_at).where(outbox.c.published_at.is_(None))
+                            .order_by(outbox.c.id).limit(1)).scalar()
+
+
+def mark_published(session: Session, tables: MessagingTables, ids: list[int]) -> None:
+    session.execute(update(tables.outbox).where(tables.outbox.c.id.in_(ids))
+                    .values(published_at=utcnow()))

@@ -1,0 +1,62 @@
+"""The messaging tables every service's database holds beside its own: outbox, inbox, sequences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+    sequences: Table
+
+
+def add_messaging_tables(metadata: MetaData) -> MessagingTables:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(64), nullable=False),
+        Column("event_version", Integer, nullable=False),
+        Column("worker_id", String(36), nullable=True),
+        Column("stream_id", String(64), nullable=False),
+        Column("sequence", Integer, nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("envelope", JSON, nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_type_time", "event_type", "occurred_at"),
+        Index("ix_outbox_stream", "stream_id", "sequence", unique=True),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(64), nullable=False),
+        Column("source", String(32), nullable=False),
+        Column("applied_at", DateTime(timezone=True), nullable=False),
+    )
+    sequences = Table(
+        "stream_sequences",
+        metadata,
+        Column("stream_id", String(64), primary_key=True),
+        Column("last", Integer, nullable=False),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences)

@@ -1,0 +1,120 @@
+"""Every exchange, queue, binding and dead-letter route the platform needs, from the contract.
+
+For each consuming service ``S``:
+
+- ``S.inbox``: a quorum queue bound to each event type ``S`` handles. Its delivery limit
+  dead-letters a message that keeps killing its consumer (a redelivery loop) to ``S.dead-letter``.
+- ``S.retry``: where a failed message waits (per-message TTL, growing with each attempt) before it
+  is dead-lettered back into ``S.inbox``.
+- ``S.dead-letter``: messages that failed every attempt or are not valid events, with the reason.
+
+Declaring is idempotent; every service declares the whole topology before its relay publishes, so
+no event is published before its consumers' queues exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kombu import Connection, Exchange, Queue
+
+from .contract import SERVICES, exchange_name, handled_by
+
+DELIVERY_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    arguments: dict
+    bindings: tuple[tuple[str, str], ...] = field(default=())  # (exchange, routing key)
+
+
+def inbox_queue(service: str) -> str:
+    return f"{service}.inbox"
+
+
+def retry_queue(service: str) -> str:
+    return f"{service}.retry"
+
+
+def dead_letter_queue(service: str) -> str:
+    return f"{service}.dead-letter"
+
+
+def consuming_services() -> tuple[str, ...]:
+    return tuple(service for service in SERVICES if handled_by(service))
+
+
+def queues_for(service: str) -> tuple[QueueSpec, ...]:
+    bindings = tuple(
+        (exchange_name(spec.source), spec.event_type) for spec in handled_by(service)
+    )
+    return (
+        QueueSpec(
+            inbox_queue(service),
+            {
+                "x-queue-type": "quorum",
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": dead_letter_queue(service),
+            },
+            bindings,
+        ),
+        QueueSpec(
+            retry_queue(service),
+            {
+                "x-queue-type": "classic",
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": inbox_queue(service),
+            },
+        ),
+        QueueSpec(dead_letter_queue(service), {"x-queue-type": "quorum"}),
+    )
+
+
+def all_queues() -> tuple[QueueSpec, ...]:
+    return tuple(q for service in consuming_services() for q in queues_for(service))
+
+
+def exchanges() -> tuple[str, ...]:
+    return tuple(exchange_name(service) for service in SERVICES)
+
+
+def kombu_queue(spec: QueueSpec, channel=None) -> Queue:
+    return Queue(spec.name, durable=True, queue_arguments=spec.arguments, channel=channel,
+                 no_declare=False)
+
+
+def declare_topology(amqp_uri: str) -> None:
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        for name in exchanges():
+            Exchange(name, type="topic", durable=True, channel=channel).declare()
+        for spec in all_queues():
+            queue = kombu_queue(spec, channel)
+            queue.declare()
+            for exchange, routing_key in spec.bindings:
+                channel.queue_bind(spec.name, exchange=exchange, routing_key=routing_key)
+
+
+def definitions(vhost: str = "/") -> dict:
+    """The topology as RabbitMQ definitions (``rabbitmqctl import_definitions``) for operators."""
+    return {
+        "exchanges": [
+            {"name": name, "vhost": vhost, "type": "topic", "durable": True,
+             "auto_delete": False, "internal": False, "arguments": {}}
+            for name in exchanges()
+        ],
+        "queues": [
+            {"name": spec.name, "vhost": vhost, "durable": True, "auto_delete": False,
+             "arguments": spec.arguments}
+            for spec in all_queues()
+        ],
+        "bindings": [
+            {"source": exchange, "vhost": vhost, "destination": spec.name,
+             "destination_type": "queue", "routing_key": routing_key, "arguments": {}}
+            for spec in all_queues()
+            for exchange, routing_key in spec.bindings
+        ],
+    }

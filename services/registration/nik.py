@@ -1,0 +1,65 @@
+"""The NIK (Nomor Induk Kependudukan), checked against the birth date and sex it encodes.
+
+16 digits: province (2), regency (2), district (2), birth date DDMMYY with 40 added to the day for
+women, then a sequence of 4 digits that is not 0000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+# Province codes in use (Kemendagri): Sumatra 11-21, Java and Bali 31-36 and 51,
+# Nusa Tenggara 52-53, Kalimantan 61-65, Sulawesi 71-76, Maluku 81-82, Papua 91-97.
+PROVINCE_CODES = frozenset(
+    [11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53,
+     61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96, 97]
+)
+
+
+def nik_problems(nik: str, birth_date: dt.date | None, sex: str | None) -> list[str]:
+    """Every reason this NIK is not valid for that birth date and sex; empty when it is."""
+    if not isinstance(nik, str) or len(nik) != 16 or not nik.isascii() or not nik.isdigit():
+        return ["must be exactly 16 digits"]
+    problems = []
+    if int(nik[:2]) not in PROVINCE_CODES:
+        problems.append(f"province code {nik[:2]} is not an Indonesian province")
+    if nik[2:4] == "00":
+        problems.append("regency code must not be 00")
+    if nik[4:6] == "00":
+        problems.append("district code must not be 00")
+    day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    encoded_female = day > 40
+    real_day = day - 40 if encoded_female else day
+    if not 1 <= month <= 12:
+        problems.append(f"birth month {month:02d} is not a month")
+    elif not _is_calendar_day(real_day, month, birth_date, year):
+        problems.append(f"birth day {day:02d} is not a day of month {month:02d}")
+    if nik[12:] == "0000":
+        problems.append("sequence number must not be 0000")
+    if problems:
+        return problems
+    if sex in ("F", "M") and encoded_female != (sex == "F"):
+        problems.append(
+            "the day encodes a woman (day + 40)" if encoded_female
+            else "a woman's NIK has 40 added to the birth day"
+        )
+    if birth_date is not None and (
+        real_day != birth_date.day or month != birth_date.month or year != birth_date.year % 100
+    ):
+        problems.append("does not match the birth date")
+    return problems
+
+
+def _is_calendar_day(day: int, month: int, birth_date: dt.date | None, yy: int) -> bool:
+    century = (birth_date.year // 100) * 100 if birth_date else (1900 if yy > 30 else 2000)
+    try:
+        dt.date(century + yy, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def encode_nik(region: str, birth_date: dt.date, sex: str, sequence: int) -> str:
+    """The NIK for a region (6 digits), birth date, sex and sequence: for tests and seed data."""
+    day = birth_date.day + (40 if sex == "F" else 0)
+    return f"{region}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{sequence:04d}"

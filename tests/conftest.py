@@ -1,0 +1,98 @@
+"""Shared fixtures: a real RabbitMQ vhost per test (nameko's ``rabbit_config``) and a real
+PostgreSQL database per service, migrated once and emptied after each test."""
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from pmi_common.migrations import upgrade  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
+FAST_RETRIES = (0.2, 0.4, 0.8)
+
+
+def _database_url(name: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def databases():
+    """One fresh PostgreSQL database per service for this test session, migrated to head."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    prefix = f"pmi_test_{uuid.uuid4().hex[:8]}"
+    urls = {}
+    with admin.connect() as conn:
+        for service in DATABASE_SERVICES:
+            name = f"{prefix}_{service}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            urls[service] = _database_url(name)
+    for service, url in urls.items():
+        if os.path.isdir(os.path.join(os.path.dirname(__file__), "..", _migrations(service))):
+            upgrade(service, url)
+    yield urls
+    with admin.connect() as conn:
+        for url in urls.values():
+            name = url.rsplit("/", 1)[1]
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _migrations(service: str) -> str:
+    return "gateway/migrations" if service == "gateway" else f"services/{service}/migrations"
+
+
+def empty_database(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [row[0] for row in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_urls(databases):
+    """The services' database URLs, emptied after the test."""
+    yield databases
+    for url in databases.values():
+        empty_database(url)
+
+
+@pytest.fixture
+def config_for(rabbit_config, database_urls):
+    """``config_for("registration")``: nameko config for a service on the test vhost and its
+    test database, with fast event retries."""
+
+    def make(service: str, **overrides) -> dict:
+        config = dict(rabbit_config)
+        config.update({
+            "DATABASE_URL": database_urls[service],
+            "EVENT_RETRY_DELAYS": FAST_RETRIES,
+            "RPC_TIMEOUT": 10,
+            "max_workers": 10,
+            "serializer": "json",
+        })
+        config.update(overrides)
+        return config
+
+    return make

@@ -1,0 +1,96 @@
+"""Helpers the tests share: valid inputs, waiting for the broker, listening like an agency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import time
+
+from kombu import Connection, Exchange, Queue
+
+from services.registration.nik import encode_nik
+
+_sequence = itertools.count(1)
+
+
+def worker_payload(**overrides) -> dict:
+    """A valid registration; each call gets a new NIK."""
+    birth = overrides.pop("birth_date", dt.date(1994, 3, 17))
+    sex = overrides.pop("sex", "F")
+    nik = overrides.pop("nik", None) or encode_nik("350512", birth, sex, next(_sequence) % 9999 + 1)
+    payload = {
+        "nik": nik,
+        "full_name": "Siti Nur'aini binti Ahmad",
+        "birth_date": birth.isoformat(),
+        "sex": sex,
+        "phone": "+6281234567890",
+        "address": {"village": "Kademangan", "district": "Kademangan", "regency": "Blitar",
+                    "province": "Jawa Timur"},
+        "destination_country": "HK",
+        "occupation": "caregiver",
+        "placement_agency": "PT Sinar Jaya",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = ""):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
+        time.sleep(interval)
+
+
+class Subscriber:
+    """A plain kombu consumer, bound the way an agency binds its own queue."""
+
+    def __init__(self, amqp_uri: str, exchange: str, routing_keys=("#",)):
+        self.connection = Connection(amqp_uri)
+        self.queue = Queue(
+            f"test-subscriber-{time.monotonic_ns()}",
+            exchange=None, durable=False, auto_delete=True,
+        )
+        channel = self.connection.channel()
+        self.queue = self.queue(channel)
+        self.queue.declare()
+        for key in routing_keys:
+            Exchange(exchange, type="topic", durable=True, channel=channel).declare()
+            self.queue.bind_to(exchange=exchange, routing_key=key)
+        self.messages: list[dict] = []
+
+    def drain(self, timeout: float = 0.5) -> list[dict]:
+        while True:
+            message = self.queue.get(no_ack=True)
+            if message is None:
+                break
+            self.messages.append(json.loads(message.body))
+        return self.messages
+
+    def wait_for(self, predicate, timeout: float = 15.0) -> list[dict]:
+        return wait_for(lambda: predicate(self.drain()) and self.messages, timeout,
+                        message="subscriber messages")
+
+    def close(self) -> None:
+        self.connection.release()
+
+
+def take_message(amqp_uri: str, queue: str):
+    """Take one message from an existing queue (without redeclaring it), or None."""
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        message = channel.basic_get(queue, no_ack=True)
+        if message is None:
+            return None
+        return message
+
+
+def queue_depth(amqp_uri: str, queue: str) -> int:
+    with Connection(amqp_uri) as connection:
+        _name, count, _consumers = connection.channel().queue_declare(queue, passive=True)
+        return count
