@@ -3,6 +3,7 @@
     pmi migrate [SERVICE ...]           apply migrations (all services by default)
     pmi migration SERVICE MESSAGE       write a new migration from the models (autogenerate)
     pmi topology [--definitions]        declare the broker topology, or print it as definitions
+    pmi import-workers FILE.csv         register a district registry export (re-runnable)
 """
 
 from __future__ import annotations
@@ -54,12 +55,21 @@ def _topology(args) -> None:
     print("topology declared")
 
 
+def _import_workers(args) -> None:
+    from services.registration import importer
+
+    report = importer.run(args.file, config.database_url("registration"), args.report)
+    if report.total == 0:
+        raise SystemExit("the file has no rows")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pmi", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     migrate = commands.add_parser("migrate", help="apply migrations")
-    migrate.add_argument("services", nargs="*", choices=[[], *DATABASE_OWNERS], default=[])
+    migrate.add_argument("services", nargs="*", metavar="SERVICE",
+                         help=f"any of {', '.join(DATABASE_OWNERS)} (default: all)")
     migrate.set_defaults(run=_migrate)
     migration = commands.add_parser("migration", help="write a new migration")
     migration.add_argument("service", choices=DATABASE_OWNERS)
@@ -68,6 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     topology = commands.add_parser("topology", help="declare or print the broker topology")
     topology.add_argument("--definitions", action="store_true")
     topology.set_defaults(run=_topology)
+    imports = commands.add_parser("import-workers", help="import a CSV registry export")
+    imports.add_argument("file")
+    imports.add_argument("--report", help="where to write rejected rows (CSV)")
+    imports.set_defaults(run=_import_workers)
     args = parser.parse_args(argv)
     args.run(args)
 

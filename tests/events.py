@@ -24,7 +24,7 @@ def envelope(event_type: str, worker_id: str | None, data: dict, sequence: int =
         "sequence": sequence,
         "correlation_id": str(uuid.uuid4()),
         "actor": {"role": "verifier", "agency": "ltsa-blitar", "subject": "desk-1"},
-        "data": spec.schema().dump(data),
+        "data": spec.schema().dump(spec.schema().load(data)),
     }
     body.update(overrides)
     return body

@@ -1,0 +1,152 @@
+"""The lifecycle state machine: every allowed and every refused transition."""
+
+import pytest
+
+from pmi_common.errors import TransitionRefused
+from services.registration.domain import (
+    CLEARED,
+    DEPARTED,
+    DOCUMENTS_VERIFIED,
+    IN_REINTEGRATION,
+    ORIENTATION_COMPLETED,
+    PRE_DEPARTURE,
+    REGISTERED,
+    REINTEGRATED,
+    RETURNED,
+    STAGE,
+    WITHDRAWN,
+    Lifecycle,
+    may_register_again,
+)
+
+ALL = (*PRE_DEPARTURE, DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN)
+
+
+def at(status: str) -> Lifecycle:
+    """A worker in ``status`` with the facts that status implies."""
+    facts = {
+        REGISTERED: {},
+        DOCUMENTS_VERIFIED: {"documents_complete": True, "documents_sequence": 1},
+        ORIENTATION_COMPLETED: {"documents_complete": True, "documents_sequence": 1,
+                                "orientation_completed": True},
+    }
+    full = {"documents_complete": True, "documents_sequence": 1, "orientation_completed": True,
+            "bpjs_number": "12345678901"}
+    return Lifecycle(status=status, **facts.get(status, full))
+
+
+def path(lifecycle: Lifecycle) -> list[tuple[str | None, str]]:
+    return [(c.from_status, c.to_status) for c in lifecycle.changes]
+
+
+COMMANDS = {
+    "depart": lambda lc: lc.depart(),
+    "return": lambda lc: lc.return_home("contract_ended"),
+    "withdraw": lambda lc: lc.withdraw("changed my mind"),
+}
+ALLOWED_COMMANDS = {
+    ("depart", CLEARED): DEPARTED,
+    ("return", DEPARTED): RETURNED,
+    **{("withdraw", status): WITHDRAWN for status in PRE_DEPARTURE},
+}
+
+
+@pytest.mark.parametrize("command,status", [(c, s) for c in COMMANDS for s in ALL])
+def test_each_command_is_allowed_exactly_from_its_gate(command, status):
+    lifecycle = at(status)
+    expected = ALLOWED_COMMANDS.get((command, status))
+    if expected is None:
+        with pytest.raises(TransitionRefused) as refused:
+            COMMANDS[command](lifecycle)
+        assert status in refused.value.message
+        assert lifecycle.status == status and lifecycle.changes == []
+    else:
+        COMMANDS[command](lifecycle)
+        assert path(lifecycle) == [(status, expected)]
+
+
+def test_departure_refusal_lists_every_missing_gate():
+    with pytest.raises(TransitionRefused) as refused:
+        Lifecycle(status=REGISTERED).depart()
+    assert refused.value.details["missing"] == [
+        "documents_verified", "orientation_completed", "bpjs_number"]
+
+
+def test_facts_in_order_walk_every_pre_departure_gate():
+    lifecycle = Lifecycle()
+    lifecycle.documents_changed(True, 1, "documents_completed")
+    lifecycle.orientation_done("orientation_completed")
+    lifecycle.bpjs_recorded("12345678901")
+    assert path(lifecycle) == [(REGISTERED, DOCUMENTS_VERIFIED),
+                               (DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED),
+                               (ORIENTATION_COMPLETED, CLEARED)]
+
+
+def test_orientation_arriving_before_documents_is_applied_in_order():
+    lifecycle = Lifecycle()
+    lifecycle.bpjs_recorded("12345678901")
+    lifecycle.orientation_done("orientation_completed")
+    assert lifecycle.status == REGISTERED
+    lifecycle.documents_changed(True, 3, "documents_completed")
+    assert path(lifecycle) == [(REGISTERED, DOCUMENTS_VERIFIED),
+                               (DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED),
+                               (ORIENTATION_COMPLETED, CLEARED)]
+
+
+@pytest.mark.parametrize("status", [DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED, CLEARED])
+def test_a_rejected_document_before_departure_takes_the_worker_back_to_registered(status):
+    lifecycle = at(status)
+    lifecycle.documents_changed(False, 2, "document_rejected:passport")
+    assert path(lifecycle) == [(status, REGISTERED)]
+    assert lifecycle.changes[0].reason == "document_rejected:passport"
+
+
+@pytest.mark.parametrize("status", [DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN])
+def test_a_document_expiring_after_pre_departure_moves_nothing(status):
+    lifecycle = at(status)
+    lifecycle.documents_changed(False, 2, "document_expired:passport")
+    assert lifecycle.status == status and lifecycle.changes == []
+
+
+def test_an_older_documents_event_than_the_last_applied_changes_nothing():
+    lifecycle = Lifecycle()
+    lifecycle.documents_changed(True, 9, "documents_completed")
+    lifecycle.documents_changed(False, 4, "document_rejected:passport")
+    assert lifecycle.status == DOCUMENTS_VERIFIED and lifecycle.documents_complete
+
+
+def test_regaining_documents_after_regression_returns_to_the_furthest_gate():
+    lifecycle = at(CLEARED)
+    lifecycle.documents_changed(False, 2, "document_expired:work_visa")
+    lifecycle.documents_changed(True, 3, "documents_completed")
+    assert path(lifecycle)[-1] == (ORIENTATION_COMPLETED, CLEARED)
+
+
+@pytest.mark.parametrize("status,moves", [
+    (RETURNED, True), (REGISTERED, False), (CLEARED, False), (DEPARTED, False),
+    (IN_REINTEGRATION, False), (REINTEGRATED, False), (WITHDRAWN, False)])
+def test_only_a_returnee_enrolling_in_reintegration_changes_status(status, moves):
+    lifecycle = at(status)
+    assert lifecycle.reintegration_enrolled() is moves
+    assert path(lifecycle) == ([(RETURNED, IN_REINTEGRATION)] if moves else [])
+
+
+@pytest.mark.parametrize("status,expected", [
+    (IN_REINTEGRATION, [(IN_REINTEGRATION, REINTEGRATED)]),
+    (RETURNED, [(RETURNED, IN_REINTEGRATION), (IN_REINTEGRATION, REINTEGRATED)]),
+    (REGISTERED, []), (DEPARTED, []), (REINTEGRATED, [])])
+def test_completing_reintegration_moves_only_returnees(status, expected):
+    lifecycle = at(status)
+    lifecycle.reintegration_completed()
+    assert path(lifecycle) == expected
+
+
+@pytest.mark.parametrize("status", ALL)
+def test_a_person_may_register_again_only_after_the_cycle_ended(status):
+    assert may_register_again(status) is (status in (RETURNED, IN_REINTEGRATION, REINTEGRATED,
+                                                     WITHDRAWN))
+
+
+def test_every_status_has_a_stage():
+    assert set(STAGE) == set(ALL)
+    assert STAGE[DEPARTED] == "abroad" and STAGE[RETURNED] == "return"

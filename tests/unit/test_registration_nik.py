@@ -1,0 +1,60 @@
+"""NIK rules, with property-based tests over valid and broken numbers."""
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.registration.nik import PROVINCE_CODES, encode_nik, nik_problems
+
+birth_dates = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2007, 12, 31))
+sexes = st.sampled_from(["F", "M"])
+regions = st.tuples(st.sampled_from(sorted(PROVINCE_CODES)), st.integers(1, 99),
+                    st.integers(1, 99)).map(lambda t: f"{t[0]:02d}{t[1]:02d}{t[2]:02d}")
+sequences = st.integers(1, 9999)
+
+
+@given(regions, birth_dates, sexes, sequences)
+def test_a_nik_encoding_the_birth_date_and_sex_is_valid(region, birth, sex, sequence):
+    assert nik_problems(encode_nik(region, birth, sex, sequence), birth, sex) == []
+
+
+@given(regions, birth_dates, sequences)
+def test_a_womans_nik_without_forty_added_is_refused(region, birth, sequence):
+    nik = encode_nik(region, birth, "M", sequence)
+    assert any("40" in p for p in nik_problems(nik, birth, "F"))
+
+
+@given(regions, birth_dates, sexes, sequences, st.integers(1, 3000))
+def test_a_nik_for_another_birth_date_is_refused(region, birth, sex, sequence, shift):
+    other = birth + dt.timedelta(days=shift)
+    nik = encode_nik(region, other, sex, sequence)
+    if (other.day, other.month, other.year % 100) != (birth.day, birth.month, birth.year % 100):
+        assert "does not match the birth date" in nik_problems(nik, birth, sex)
+
+
+@given(regions, birth_dates, sexes)
+def test_sequence_0000_is_refused(region, birth, sex):
+    nik = encode_nik(region, birth, sex, 1)[:12] + "0000"
+    assert "sequence number must not be 0000" in nik_problems(nik, birth, sex)
+
+
+@given(st.text(max_size=20).filter(lambda s: not (len(s) == 16 and s.isdigit())))
+def test_anything_but_sixteen_digits_is_refused(text):
+    assert nik_problems(text, None, None) == ["must be exactly 16 digits"]
+
+
+@given(st.integers(0, 99).filter(lambda p: p not in PROVINCE_CODES), birth_dates, sexes)
+def test_a_province_code_outside_indonesia_is_refused(province, birth, sex):
+    nik = encode_nik(f"{province:02d}0101", birth, sex, 7)
+    assert any("province code" in p for p in nik_problems(nik, birth, sex))
+
+
+def test_an_impossible_calendar_day_is_refused():
+    assert "birth day 31 is not a day of month 02" in nik_problems("3505123102900001", None, None)
+    assert "birth month 13 is not a month" in nik_problems("3505121513900001", None, None)
+    assert "birth day 71 is not a day of month 02" in nik_problems("3505127102900001", None, "F")
+
+
+def test_non_ascii_digits_are_refused():
+    assert nik_problems("３５０５１２４５０１９００００１", None, None) == ["must be exactly 16 digits"]
