@@ -3,6 +3,7 @@
     pmi migrate [SERVICE ...]           apply migrations (all services by default)
     pmi migration SERVICE MESSAGE       write a new migration from the models (autogenerate)
     pmi topology [--definitions]        declare the broker topology, or print it as definitions
+    pmi contract                        print the lifecycle and event tables (as in the README)
     pmi import-workers FILE.csv         register a district registry export (re-runnable)
 """
 
@@ -63,6 +64,23 @@ def _import_workers(args) -> None:
         raise SystemExit("the file has no rows")
 
 
+def _contract(args) -> None:
+    import re
+
+    from .contract import events_markdown, lifecycle_markdown
+
+    tables = {"lifecycle": lifecycle_markdown(), "events": events_markdown()}
+    if not args.update_readme:
+        print("\n\n".join(tables.values()))
+        return
+    readme = Path("README.md")
+    text = readme.read_text()
+    for name, table in tables.items():
+        text = re.sub(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)",
+                      lambda m, t=table: m.group(1) + t + "\n" + m.group(2), text, flags=re.S)
+    readme.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pmi", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,6 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     topology = commands.add_parser("topology", help="declare or print the broker topology")
     topology.add_argument("--definitions", action="store_true")
     topology.set_defaults(run=_topology)
+    contract = commands.add_parser("contract", help="print the lifecycle and event tables")
+    contract.add_argument("--update-readme", action="store_true",
+                          help="rewrite the README's generated tables")
+    contract.set_defaults(run=_contract)
     imports = commands.add_parser("import-workers", help="import a CSV registry export")
     imports.add_argument("file")
     imports.add_argument("--report", help="where to write rejected rows (CSV)")

@@ -11,6 +11,31 @@ DEFAULT_GATEWAY_ADDRESS = "127.0.0.1:8000"
 STATE_DIR = Path(os.environ.get("PMI_STATE_DIR", "var"))
 
 
+# Every environment variable the platform reads, and what it is for (docs and compose are checked
+# against this table).
+ENVIRONMENT = {
+    "AMQP_URI": "RabbitMQ connection URI",
+    "DATABASE_URL": "this process's database (one service per container)",
+    "REGISTRATION_DATABASE_URL": "the registration database when several services share an env",
+    "DOCUMENTS_DATABASE_URL": "the documents database (same)",
+    "ORIENTATION_DATABASE_URL": "the orientation database (same)",
+    "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
+    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys (same)",
+    "GATEWAY_ADDRESS": "host:port the gateway listens on",
+    "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
+    "PMI_ENV": "development (default: allows a development JWT secret) or production",
+    "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
+    "RPC_TIMEOUT": "seconds the gateway waits for a service",
+    "MAX_WORKERS": "concurrent workers per service process",
+    "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
+    "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
+    "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
+    "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING",
+    "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
+}
+
+
 def amqp_uri() -> str:
     return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
 
@@ -41,6 +66,12 @@ def service_config(service: str) -> dict:
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         "PMI_ENV": os.environ.get("PMI_ENV", "development"),
     }
+    if os.environ.get("EVENT_RETRY_DELAYS"):
+        config["EVENT_RETRY_DELAYS"] = tuple(
+            float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))
+    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS"):
+        if os.environ.get(key):
+            config[key] = int(os.environ[key])
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")

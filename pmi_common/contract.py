@@ -309,3 +309,55 @@ def published_by(source: str) -> tuple[EventSpec, ...]:
 
 def handled_by(service: str) -> tuple[EventSpec, ...]:
     return tuple(spec for spec in CONTRACT if service in spec.handlers)
+
+
+@dataclass(frozen=True)
+class LifecycleStep:
+    """One row of the lifecycle: the status, its stage, and the service and trigger moving it."""
+
+    stage: str
+    status: str
+    moved_by: str
+    trigger: str
+
+
+LIFECYCLE: tuple[LifecycleStep, ...] = (
+    LifecycleStep("pre_departure", "registered", REGISTRATION,
+                  "registration accepted (`POST /workers`); also the way back when a document "
+                  f"is rejected or expires before departure (`{DOCUMENT_REJECTED}`, "
+                  f"`{DOCUMENT_EXPIRED}` from {DOCUMENTS})"),
+    LifecycleStep("pre_departure", "documents_verified", DOCUMENTS,
+                  f"`{DOCUMENTS_COMPLETED}`: every required document verified and unexpired"),
+    LifecycleStep("pre_departure", "orientation_completed", ORIENTATION,
+                  f"`{ORIENTATION_COMPLETED}`: attended an OPP session, NIK checked"),
+    LifecycleStep("pre_departure", "cleared_for_departure", REGISTRATION,
+                  "all of the above plus a BPJS number on file (`PATCH /workers/{id}`)"),
+    LifecycleStep("abroad", "departed", REGISTRATION,
+                  f"departure recorded (`POST /workers/{{id}}/departure`, `{WORKER_DEPARTED}`)"),
+    LifecycleStep("return", "returned", REGISTRATION,
+                  f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`)"),
+    LifecycleStep("return", "in_reintegration", REINTEGRATION,
+                  f"`{REINTEGRATION_ENROLLED}` of a returnee"),
+    LifecycleStep("return", "reintegrated", REINTEGRATION,
+                  f"`{REINTEGRATION_COMPLETED}` of a returnee"),
+    LifecycleStep("pre_departure", "withdrawn", REGISTRATION,
+                  "the worker withdraws before departure (`POST /workers/{id}/withdrawal`)"),
+)
+
+
+def lifecycle_markdown() -> str:
+    """The README's lifecycle table, generated from ``LIFECYCLE``."""
+    lines = ["| stage | status | moved by | when |", "|---|---|---|---|"]
+    lines += [f"| {s.stage} | `{s.status}` | {s.moved_by} | {s.trigger} |" for s in LIFECYCLE]
+    return "\n".join(lines)
+
+
+def events_markdown() -> str:
+    """The README's event table, generated from ``CONTRACT``."""
+    lines = ["| event | version | published to | handled by | meaning |", "|---|---|---|---|---|"]
+    lines += [
+        f"| `{s.event_type}` | {s.version} | `{exchange_name(s.source)}` | "
+        f"{', '.join(s.handlers) or '(agencies)'} | {s.summary} |"
+        for s in CONTRACT
+    ]
+    return "\n".join(lines)
