@@ -171,7 +171,7 @@ def apply_event(uow: UnitOfWork, event: Event) -> WorkerRow:
     elif kind == c.REINTEGRATION_COMPLETED and data["participant_kind"] == "returnee":
         lifecycle.reintegration_completed()
     worker.updated_at = event.occurred_at
-    _store(uow, worker, lifecycle)
+    _store(uow, worker, lifecycle, cause=event)
     return worker
 
 
@@ -252,22 +252,27 @@ def _lifecycle(worker: WorkerRow) -> Lifecycle:
                      bpjs_number=worker.bpjs_number)
 
 
-def _store(uow: UnitOfWork, worker: WorkerRow, lifecycle: Lifecycle) -> None:
+def _store(uow: UnitOfWork, worker: WorkerRow, lifecycle: Lifecycle,
+           cause: Event | None = None) -> None:
     worker.documents_complete = lifecycle.documents_complete
     worker.documents_sequence = lifecycle.documents_sequence
     worker.orientation_completed = lifecycle.orientation_completed
     worker.bpjs_number = lifecycle.bpjs_number
     worker.status, worker.stage = lifecycle.status, STAGE[lifecycle.status]
-    _announce(uow, worker, lifecycle.changes)
+    _announce(uow, worker, lifecycle.changes, cause)
 
 
-def _announce(uow: UnitOfWork, worker: WorkerRow, changes: list[StatusChange]) -> None:
+def _announce(uow: UnitOfWork, worker: WorkerRow, changes: list[StatusChange],
+              cause: Event | None = None) -> None:
+    """Publish each status change; the timeline names the event that caused it, if any."""
+    details = ({"caused_by": {"event_id": cause.event_id, "event_type": cause.event_type,
+                              "source": cause.source}} if cause else {})
     for change in changes:
         envelope = uow.publish(c.WORKER_STATUS_CHANGED, {
             "from_status": change.from_status, "to_status": change.to_status,
             "stage": change.stage, "reason": change.reason, "cycle": worker.cycle,
         }, worker_id=worker.id)
-        _note(uow, worker, envelope, change=change)
+        _note(uow, worker, envelope, change=change, details=details)
 
 
 def _note(uow: UnitOfWork, worker: WorkerRow, event: Event | dict,

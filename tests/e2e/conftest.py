@@ -1,0 +1,138 @@
+"""The platform started as a user starts it (``python -m pmi_common.stack``, what ``make run``
+runs), on its own RabbitMQ vhost and its own PostgreSQL databases, driven over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import jwt
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.conftest import DATABASE_SERVICES, PG_ADMIN_URL, _database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+SECRET = "e2e-" + uuid.uuid4().hex
+
+
+@dataclass
+class Stack:
+    base_url: str
+    amqp_uri: str
+    process: subprocess.Popen
+    log_path: Path
+    env: dict
+
+    def token(self, role: str, sub: str = "tester", agency: str = "ltsa-blitar",
+              ttl: int = 3600) -> str:
+        claims = {"sub": sub, "role": role, "agency": agency,
+                  "exp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)}
+        return jwt.encode(claims, SECRET, algorithm="HS256")
+
+    def client(self, role: str, **claims) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token(role, **claims)}"
+        session.base = self.base_url
+        return session
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/api/v1{path}"
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _management(method: str, path: str, **kwargs) -> requests.Response:
+    base, auth = MANAGEMENT.split("://", 1)[1].rsplit("@", 1)[1], None
+    user, password = MANAGEMENT.split("://", 1)[1].rsplit("@", 1)[0].split(":", 1)
+    auth = (user, password)
+    scheme = MANAGEMENT.split("://", 1)[0]
+    response = requests.request(method, f"{scheme}://{base}/api{path}", auth=auth, timeout=10,
+                                **kwargs)
+    response.raise_for_status()
+    return response
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
+    _management("PUT", f"/vhosts/{quote(vhost, safe='')}")
+    _management("PUT", f"/permissions/{quote(vhost, safe='')}/guest",
+                json={"configure": ".*", "write": ".*", "read": ".*"})
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES}
+    with admin.connect() as conn:
+        for name in databases.values():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    port = _free_port()
+    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    env = {
+        **os.environ,
+        "AMQP_URI": amqp_uri,
+        "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
+        "JWT_SECRET": SECRET,
+        "PMI_ENV": "production",
+        "RPC_TIMEOUT": "10",
+        "EVENT_RETRY_DELAYS": "0.5,1,2",
+        "LOG_LEVEL": "INFO",
+        **{f"{service.upper()}_DATABASE_URL": _database_url(name)
+           for service, name in databases.items()},
+    }
+    env.pop("DATABASE_URL", None)
+    log_path = tmp_path_factory.mktemp("stack") / "stack.log"
+    log = log_path.open("w")
+    process = subprocess.Popen([sys.executable, "-m", "pmi_common.stack"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    running = Stack(f"http://127.0.0.1:{port}", amqp_uri, process, log_path, env)
+    try:
+        _wait_ready(running)
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        with admin.connect() as conn:
+            for name in databases.values():
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :n"), {"n": name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+        _management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
+
+
+def _wait_ready(stack: Stack, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            raise RuntimeError(f"the stack exited ({stack.process.returncode}):\n{stack.logs()}")
+        try:
+            response = requests.get(stack.url("/health/ready"), timeout=5)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except requests.RequestException as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    raise RuntimeError(f"the stack was not ready after {timeout}s ({last}):\n{stack.logs()[-5000:]}")

@@ -1,0 +1,97 @@
+"""A worker's whole journey through the gateway, step by step, as the desks would drive it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import requests
+
+from pmi_common.contract import DOCUMENT_TYPES
+from tests.helpers import worker_payload
+
+EXPIRING = {"passport", "work_visa", "health_certificate"}
+
+
+class Journey:
+    def __init__(self, stack):
+        self.stack = stack
+        self.operator = stack.client("operator")
+        self.verifier = stack.client("verifier")
+        self.trainer = stack.client("trainer")
+        self.agency = stack.client("agency")
+        self.payload = worker_payload()
+        self.worker_id: str | None = None
+
+    def call(self, client: requests.Session, method: str, path: str, expect: int = 200, **kw):
+        response = client.request(method, self.stack.url(path), timeout=30, **kw)
+        assert response.status_code == expect, (
+            f"{method} {path}: {response.status_code} {response.text}")
+        return response.json() if response.content else None
+
+    def status(self) -> str:
+        return self.call(self.agency, "GET", f"/workers/{self.worker_id}")["status"]
+
+    def wait_status(self, status: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        seen = None
+        while time.monotonic() < deadline:
+            seen = self.status()
+            if seen == status:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"worker stayed {seen}, expected {status}")
+
+    def register(self) -> dict:
+        worker = self.call(self.operator, "POST", "/workers", 201, json=self.payload)
+        self.worker_id = worker["id"]
+        return worker
+
+    def submit_and_verify_documents(self) -> None:
+        today = dt.date.today()
+        for number, kind in enumerate(DOCUMENT_TYPES, start=1):
+            body = {"type": kind, "number": f"DOC{number:06d}",
+                    "issued_on": (today - dt.timedelta(days=30)).isoformat()}
+            if kind in EXPIRING:
+                body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
+            document = self.call(self.verifier, "POST", f"/workers/{self.worker_id}/documents",
+                                 201, json=body)
+            self.call(self.verifier, "POST", f"/documents/{document['id']}/verify", json={})
+
+    def attend_orientation(self) -> dict:
+        starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(microsecond=0)
+        session = self.call(self.trainer, "POST", "/orientation/sessions", 201, json={
+            "starts_at": starts_at.isoformat(), "location": "LTSA PMI Blitar", "capacity": 30,
+            "topics": ["rights and obligations", "safe migration"]})
+        self.call(self.trainer, "POST", f"/orientation/sessions/{session['id']}/enrollments", 201,
+                  json={"worker_id": self.worker_id})
+        return self.call(self.trainer, "POST", f"/orientation/sessions/{session['id']}/attendance",
+                         201, json={"worker_id": self.worker_id, "nik": self.payload["nik"]})
+
+    def add_bpjs(self) -> None:
+        self.call(self.operator, "PATCH", f"/workers/{self.worker_id}",
+                  json={"bpjs_number": "12345678901"})
+
+    def depart(self) -> None:
+        self.call(self.operator, "POST", f"/workers/{self.worker_id}/departure", json={
+            "departed_on": dt.date.today().isoformat(), "destination_country": "HK",
+            "employer": "Chan Tai Man"})
+
+    def come_home(self) -> None:
+        self.call(self.operator, "POST", f"/workers/{self.worker_id}/return", json={
+            "returned_on": dt.date.today().isoformat(), "reason": "contract_ended"})
+
+    def reintegrate(self) -> None:
+        program = self.call(self.trainer, "POST", "/reintegration/programs", 201, json={
+            "name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
+            "starts_on": dt.date.today().isoformat(),
+            "rounds": [{"name": "business model canvas", "advance": 75},
+                       {"name": "business plan", "advance": 50},
+                       {"name": "pitch", "advance": 3}]})
+        self.call(self.trainer, "POST", f"/reintegration/programs/{program['id']}/enrollments",
+                  201, json={"worker_id": self.worker_id})
+        self.wait_status("in_reintegration")
+        self.call(self.trainer, "POST", f"/reintegration/programs/{program['id']}/completions",
+                  201, json={"worker_id": self.worker_id, "business_started": True,
+                             "business_name": "Warung Bu Siti", "sector": "food",
+                             "regency": "Blitar"})
