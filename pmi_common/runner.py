@@ -17,6 +17,7 @@ eventlet.monkey_patch()  # noqa: E402 - must come before anything opens a socket
 import importlib  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from nameko.runners import ServiceRunner  # noqa: E402

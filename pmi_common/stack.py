@@ -1,9 +1,9 @@
 """Run the whole platform on one machine: ``python -m pmi_common.stack`` (what ``make run`` does).
 
 Starts the four services and the gateway as separate processes (each migrates its own database and
-declares the broker topology first), prefixes nothing (every line is already JSON naming its
-service), and stops them all on Ctrl-C or SIGTERM. If one process dies, the others are stopped too
-and the exit status says so.
+declares the broker topology first). Every line they print is already JSON naming its service. A
+process that dies is started again, as a container platform would (``restart: unless-stopped``);
+one that keeps dying stops the platform. Ctrl-C or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -13,17 +13,66 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 
 from .amqp import broker_reachable
 from .config import amqp_uri
 from .runner import BROKER_HELP, SERVICE_CLASSES, _safe
 
 PROCESSES = tuple(SERVICE_CLASSES)
+CRASH_WINDOW_SECONDS = 60
+CRASHES_ALLOWED = 5
 
 
-def spawn(service: str, env: dict | None = None) -> subprocess.Popen:
+def spawn(service: str, env: dict | None = None, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pmi_common.runner", service],
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, **popen)
+
+
+class Supervisor:
+    """Keeps one process per service running; restarts the ones that die."""
+
+    def __init__(self, services=PROCESSES, env: dict | None = None, **popen):
+        self.services = services
+        self.env = env
+        self.popen = popen
+        self.children: dict[str, subprocess.Popen] = {}
+        self.crashes: dict[str, deque] = {s: deque() for s in services}
+        self.restarts = 0
+
+    def start(self) -> None:
+        for service in self.services:
+            self.children[service] = spawn(service, self.env, **self.popen)
+
+    def check(self) -> str | None:
+        """Restart any process that exited; the name of one that keeps crashing, if any."""
+        now = time.monotonic()
+        for service, child in list(self.children.items()):
+            if child.poll() is None:
+                continue
+            crashes = self.crashes[service]
+            crashes.append(now)
+            while crashes and now - crashes[0] > CRASH_WINDOW_SECONDS:
+                crashes.popleft()
+            if len(crashes) > CRASHES_ALLOWED:
+                return service
+            print(f"{service} exited with status {child.returncode}; starting it again",
+                  file=sys.stderr, flush=True)
+            self.children[service] = spawn(service, self.env, **self.popen)
+            self.restarts += 1
+        return None
+
+    def stop(self, timeout: float = 15) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def main() -> int:
@@ -32,7 +81,7 @@ def main() -> int:
         print(BROKER_HELP.format(uri=_safe(amqp_uri()), reason=reason), file=sys.stderr)
         return 2
     os.environ.setdefault("PMI_ENV", "development")
-    children = {service: spawn(service) for service in PROCESSES}
+    supervisor = Supervisor()
     stopping = False
 
     def _stop(*_):
@@ -41,24 +90,16 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    supervisor.start()
     status = 0
     while not stopping:
-        for service, child in children.items():
-            if child.poll() is not None:
-                print(f"{service} exited with status {child.returncode}; stopping the platform",
-                      file=sys.stderr)
-                status, stopping = 1, True
-                break
+        failing = supervisor.check()
+        if failing:
+            print(f"{failing} keeps crashing; stopping the platform", file=sys.stderr)
+            status = 1
+            break
         time.sleep(0.2)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
+    supervisor.stop()
     return status
 
 

@@ -11,6 +11,7 @@ eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
 
 import os  # noqa: E402
 import uuid  # noqa: E402
+
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import pytest  # noqa: E402

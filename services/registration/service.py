@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pmi_common.rpc import rpc
-
 from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
 from . import usecases

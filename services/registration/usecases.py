@@ -41,8 +41,8 @@ def register_worker(uow: UnitOfWork, payload: dict, now: dt.datetime) -> WorkerR
         )
     previous = worker.status if worker else None
     if worker is None:
-        worker = WorkerRow(id=str(uuid.uuid4()), nik=data["nik"], nik_digest=nik_digest(data["nik"]),
-                           cycle=1, registered_at=now)
+        worker = WorkerRow(id=str(uuid.uuid4()), nik=data["nik"],
+                           nik_digest=nik_digest(data["nik"]), cycle=1, registered_at=now)
         session.add(worker)
     else:
         _start_new_cycle(worker, now)

@@ -135,4 +135,5 @@ def _wait_ready(stack: Stack, timeout: float = 90) -> None:
         except requests.RequestException as exc:
             last = str(exc)
         time.sleep(0.5)
-    raise RuntimeError(f"the stack was not ready after {timeout}s ({last}):\n{stack.logs()[-5000:]}")
+    raise RuntimeError(
+        f"the stack was not ready after {timeout}s ({last}):\n{stack.logs()[-5000:]}")

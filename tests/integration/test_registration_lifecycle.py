@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from pmi_common import contract as c
+from pmi_common.errors import DuplicateRegistration
 from services.registration import importer
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
@@ -161,7 +162,7 @@ def test_logs_never_show_a_nik_in_clear(registration, caplog):
     payload = worker_payload()
     with caplog.at_level(logging.INFO):
         call(registration, "register_worker", payload)
-        with pytest.raises(Exception):
+        with pytest.raises(DuplicateRegistration):
             call(registration, "register_worker", payload)
     from pmi_common.logs import mask_identity
 

@@ -2,7 +2,7 @@
 
 import pytest
 from nameko.testing.services import entrypoint_hook
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from pmi_common import contract as c
 from pmi_common.errors import DuplicateRegistration, InvalidInput, TransitionRefused

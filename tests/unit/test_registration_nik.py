@@ -57,4 +57,5 @@ def test_an_impossible_calendar_day_is_refused():
 
 
 def test_non_ascii_digits_are_refused():
-    assert nik_problems("３５０５１２４５０１９００００１", None, None) == ["must be exactly 16 digits"]
+    full_width = "３５０５１２４５０１９００００１"
+    assert nik_problems(full_width, None, None) == ["must be exactly 16 digits"]
