@@ -1,12 +1,12 @@
 """Event handlers that never lose or loop a message.
 
 ``@handles(EVENT_TYPE, ...)`` marks a service method as the handler of those event types. All
-handlers of a service share its queue ``<service>.inbox`` (see ``topology``). Each message is parsed against the
-contract; a malformed one goes straight to ``<service>.dead-letter`` with the reason. A handler that
-raises is retried with growing delays through ``<service>.retry``; after the last attempt the
-message is dead-lettered with the error and the number of attempts. A message that keeps killing the
-process is dead-lettered by the quorum queue's delivery limit. Handlers apply their effect with
-``Store.apply_once`` so a redelivered event changes nothing.
+handlers of a service share its queue ``<service>.inbox`` (see ``topology``). Each message is
+parsed against the contract; a malformed one goes straight to ``<service>.dead-letter`` with the
+reason. A handler that raises is retried with growing delays through ``<service>.retry``; after
+the last attempt the message is dead-lettered with the error and the number of attempts. A
+message that keeps killing the process is dead-lettered by the quorum queue's delivery limit.
+Handlers apply their effect with ``Store.apply_once`` so a redelivered event changes nothing.
 """
 
 from __future__ import annotations
