@@ -1,0 +1,118 @@
+"""The fault-injection run: workers through the whole lifecycle while processes are killed and
+the broker and the database restart; then the audit."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import eventlet
+
+from pmi_common.topology import dead_letter_queue
+from tests.reliability import audit as audit_module
+from tests.reliability.driver import Driver, journey, prepare
+from tests.reliability.platform import Platform, management, restart_postgresql, restart_rabbitmq
+
+FAULTS = ("registration", "documents", "orientation", "reintegration", "gateway", "rabbitmq",
+          "postgresql")
+
+
+@dataclass
+class RunReport:
+    workers: int
+    faults: list = field(default_factory=list)
+    seconds: float = 0.0
+    recovery_seconds: float = 0.0
+    findings: audit_module.Findings | None = None
+    driver_requests: int = 0
+    driver_retries: int = 0
+    driver_failures: dict = field(default_factory=dict)
+    restarts: int = 0
+
+    def lines(self) -> list[str]:
+        f = self.findings
+        return [
+            f"workers: {self.workers} (final statuses: {dict(f.final_statuses)})",
+            f"faults injected: {len(self.faults)} ({', '.join(name for name, _ in self.faults)})",
+            f"process restarts by the supervisor: {self.restarts}",
+            f"run time: {self.seconds:.1f}s; recovery after the last fault: "
+            f"{self.recovery_seconds:.1f}s",
+            f"HTTP requests: {self.driver_requests}, retried after a failure: "
+            f"{self.driver_retries} {self.driver_failures}",
+            f"events recorded in outboxes: {f.events_recorded}; received by the outside "
+            f"subscriber: {f.events_received}",
+            f"lost: {f.lost}; duplicates on the wire: {f.duplicates_on_wire} "
+            f"(dropped by event_id); duplicated effects: {len(f.duplicated_effects)}",
+            f"dead letters: {f.dead_letters}",
+        ]
+
+
+def run(workers: int, fault_interval: float, concurrency: int, log_dir: Path) -> RunReport:
+    secret = uuid.uuid4().hex
+    platform = Platform(secret, log_dir)
+    platform.create()
+    audit_module.declare_audit_queue(platform.amqp_uri)
+    report = RunReport(workers=workers)
+    try:
+        platform.start()
+        driver = Driver(platform.base_url, secret)
+        setup = prepare(driver, workers)
+        started = time.monotonic()
+        watcher = eventlet.spawn(_supervise, platform)
+        pool = eventlet.GreenPool(concurrency)
+        results = [pool.spawn(journey, driver, setup, i) for i in range(workers)]
+        injector = eventlet.spawn(_inject, platform, fault_interval, report, results)
+        worker_ids = [result.wait() for result in results]
+        injector.wait()
+        last_fault = report.faults[-1][1] if report.faults else started
+        audit_module.wait_drained(platform.urls)
+        report.recovery_seconds = time.monotonic() - last_fault
+        report.seconds = time.monotonic() - started
+        statuses = {w: (driver.worker(w) or {}).get("status") for w in worker_ids}
+        eventlet.sleep(2)  # the last published events reach the outside queue
+        report.findings = audit_module.audit(platform.urls, platform.amqp_uri, worker_ids,
+                                             statuses, _dead_letters(platform))
+        report.driver_requests = driver.stats.requests
+        report.driver_retries = driver.stats.retried
+        report.driver_failures = driver.stats.failures
+        report.restarts = platform.supervisor.restarts
+        watcher.kill()
+    finally:
+        platform.stop()
+        platform.destroy()
+    return report
+
+
+def _supervise(platform: Platform) -> None:
+    while True:
+        platform.supervisor.check()
+        eventlet.sleep(0.2)
+
+
+def _inject(platform: Platform, interval: float, report: RunReport, results) -> None:
+    """One fault every ``interval`` seconds, each kind at least once, until the journeys end."""
+    for fault in itertools.cycle(FAULTS):
+        eventlet.sleep(interval)
+        if all(result.dead for result in results) and len(report.faults) >= len(FAULTS):
+            return
+        if fault == "rabbitmq":
+            restart_rabbitmq()
+        elif fault == "postgresql":
+            restart_postgresql()
+        else:
+            platform.kill(fault)
+        report.faults.append((fault, time.monotonic()))
+
+
+def _dead_letters(platform: Platform) -> dict:
+    from pmi_common.topology import consuming_services
+
+    counts = {}
+    for service in consuming_services():
+        queue = dead_letter_queue(service)
+        info = management("GET", f"/queues/{platform.vhost}/{queue}").json()
+        counts[queue] = info.get("messages", 0)
+    return counts

@@ -1,0 +1,126 @@
+"""A platform of its own for fault injection: its own vhost and databases, each process started
+with the same runner ``make run`` uses, kept alive by the same supervisor."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+from sqlalchemy import create_engine, text
+
+from pmi_common.stack import Supervisor
+from tests.conftest import DATABASE_SERVICES, PG_ADMIN_URL, _database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+
+
+def management(method: str, path: str, **kwargs) -> requests.Response:
+    scheme, rest = MANAGEMENT.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user, password = credentials.split(":", 1)
+    response = requests.request(method, f"{scheme}://{host}/api{path}", auth=(user, password),
+                                timeout=10, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Platform:
+    def __init__(self, secret: str, log_dir: Path):
+        self.vhost = f"pmi_faults_{uuid.uuid4().hex[:8]}"
+        self.secret = secret
+        self.databases = {service: f"{self.vhost}_{service}" for service in DATABASE_SERVICES}
+        self.urls = {service: _database_url(name) for service, name in self.databases.items()}
+        self.port = free_port()
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}"
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        self.supervisor: Supervisor | None = None
+        self._log = None
+
+    @property
+    def env(self) -> dict:
+        env = {
+            "AMQP_URI": self.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
+            "JWT_SECRET": self.secret, "PMI_ENV": "production", "RPC_TIMEOUT": "5",
+            "EVENT_RETRY_DELAYS": "0.5,1,2,4,8,15", "LOG_LEVEL": "WARNING",
+            **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
+        }
+        return env
+
+    def create(self) -> None:
+        management("PUT", f"/vhosts/{quote(self.vhost, safe='')}")
+        management("PUT", f"/permissions/{quote(self.vhost, safe='')}/guest",
+                   json={"configure": ".*", "write": ".*", "read": ".*"})
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.databases.values():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = (self.log_dir / "platform.log").open("a")
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        self.supervisor = Supervisor(env={**env, **self.env}, cwd=ROOT, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        self.supervisor.start()
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 120) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            self.supervisor.check()
+            try:
+                if requests.get(f"{self.base_url}/api/v1/health/ready", timeout=5).ok:
+                    return time.monotonic() - started
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the platform was not ready after {timeout}s; see {self.log_dir}")
+
+    def kill(self, service: str) -> None:
+        """SIGKILL one process; the supervisor starts it again on its next check."""
+        self.supervisor.children[service].kill()
+        self.supervisor.children[service].wait()
+
+    def stop(self) -> None:
+        if self.supervisor:
+            self.supervisor.stop()
+        if self._log:
+            self._log.close()
+
+    def destroy(self) -> None:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.databases.values():
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :n"), {"n": name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+        management("DELETE", f"/vhosts/{quote(self.vhost, safe='')}")
+
+
+def restart_rabbitmq() -> None:
+    """Stop and start the broker application (connections drop; durable state survives)."""
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True)
+
+
+def restart_postgresql() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                   check=True, capture_output=True)

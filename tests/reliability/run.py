@@ -1,0 +1,34 @@
+"""``python -m tests.reliability.run --workers 2000``: the large fault-injection run.
+
+Needs root on a machine whose RabbitMQ and PostgreSQL it may restart (it runs `rabbitmqctl` and
+`pg_ctlcluster`). Prints the figures the reliability section of the docs reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tests.reliability.faults import run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=24)
+    parser.add_argument("--fault-interval", type=float, default=20.0,
+                        help="seconds between faults")
+    args = parser.parse_args()
+    log_dir = Path(tempfile.mkdtemp(prefix="pmi-faults-"))
+    report = run(args.workers, args.fault_interval, args.concurrency, log_dir)
+    print("\n".join(report.lines()))
+    print(f"logs: {log_dir}")
+    findings = report.findings
+    if findings.lost or findings.duplicated_effects or set(findings.final_statuses) != {
+            "reintegrated"}:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
