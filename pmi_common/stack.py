@@ -30,19 +30,33 @@ def spawn(service: str, env: dict | None = None, **popen) -> subprocess.Popen:
 
 
 class Supervisor:
-    """Keeps one process per service running; restarts the ones that die."""
+    """Keeps the platform's processes running; restarts the ones that die.
 
-    def __init__(self, services=PROCESSES, env: dict | None = None, **popen):
-        self.services = services
+    ``instances`` runs several competing processes of a service (named ``<service>-<n>``);
+    ``instance_env(service, n)`` gives each its own settings (e.g. the gateway's port).
+    """
+
+    def __init__(self, services=PROCESSES, env: dict | None = None, instances: int = 1,
+                 instance_env=None, **popen):
         self.env = env
         self.popen = popen
+        self.plan = {
+            (service if instances == 1 else f"{service}-{n}"): (service, n)
+            for service in services for n in range(1, instances + 1)
+        }
+        self.instance_env = instance_env or (lambda service, n: {})
         self.children: dict[str, subprocess.Popen] = {}
-        self.crashes: dict[str, deque] = {s: deque() for s in services}
+        self.crashes: dict[str, deque] = {name: deque() for name in self.plan}
         self.restarts = 0
 
+    def _spawn(self, name: str) -> subprocess.Popen:
+        service, n = self.plan[name]
+        return spawn(service, {**(self.env or {}), **self.instance_env(service, n)},
+                     **self.popen)
+
     def start(self) -> None:
-        for service in self.services:
-            self.children[service] = spawn(service, self.env, **self.popen)
+        for name in self.plan:
+            self.children[name] = self._spawn(name)
 
     def check(self) -> str | None:
         """Restart any process that exited; the name of one that keeps crashing, if any."""
@@ -58,7 +72,7 @@ class Supervisor:
                 return service
             print(f"{service} exited with status {child.returncode}; starting it again",
                   file=sys.stderr, flush=True)
-            self.children[service] = spawn(service, self.env, **self.popen)
+            self.children[service] = self._spawn(service)
             self.restarts += 1
         return None
 

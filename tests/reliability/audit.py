@@ -127,3 +127,15 @@ def _timeline_duplicates(url: str) -> list:
             "GROUP BY worker_id, event_id HAVING count(*) > 1")).all()
     engine.dispose()
     return [(w, f"timeline {e}", n) for w, e, n in rows]
+
+
+def status_orders(urls: dict, worker_ids: list[str]) -> dict[str, list[str]]:
+    """Each worker's status changes in the order of their ``sequence``."""
+    recorded, _ = outbox_envelopes({**urls})
+    mine = set(worker_ids)
+    changes = sorted((e for e in recorded if e["event_type"] == c.WORKER_STATUS_CHANGED
+                      and e["worker_id"] in mine), key=lambda e: (e["worker_id"], e["sequence"]))
+    orders: dict[str, list[str]] = {}
+    for change in changes:
+        orders.setdefault(change["worker_id"], []).append(change["data"]["to_status"])
+    return orders

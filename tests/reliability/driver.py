@@ -4,6 +4,7 @@ platform's own state says it is done: the way a desk app must behave when a requ
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -30,8 +31,9 @@ class DriverStats:
 
 
 class Driver:
-    def __init__(self, base_url: str, secret: str):
-        self.base_url = base_url
+    def __init__(self, base_url: str | list[str], secret: str):
+        urls = [base_url] if isinstance(base_url, str) else base_url
+        self._urls = itertools.cycle(urls)
         self.secret = secret
         self.stats = DriverStats()
         self.sessions: dict[str, requests.Session] = {}
@@ -51,7 +53,7 @@ class Driver:
         headers = {"Idempotency-Key": key} if key else {}
         self.stats.requests += 1
         try:
-            response = self.client(role).request(method, f"{self.base_url}/api/v1{path}",
+            response = self.client(role).request(method, f"{next(self._urls)}/api/v1{path}",
                                                  headers=headers, timeout=15, **kwargs)
         except requests.RequestException as exc:
             self._failed(type(exc).__name__)

@@ -31,6 +31,8 @@ class RunReport:
     driver_retries: int = 0
     driver_failures: dict = field(default_factory=dict)
     restarts: int = 0
+    observed: object = None
+    status_orders: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         f = self.findings
@@ -50,23 +52,30 @@ class RunReport:
         ]
 
 
-def run(workers: int, fault_interval: float, concurrency: int, log_dir: Path) -> RunReport:
+def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: Path,
+        instances: int = 1, observe=None) -> RunReport:
+    """Run ``workers`` journeys; a fault every ``fault_interval`` seconds (None: no faults);
+    ``observe(platform)`` is called once the platform is ready, before the audit."""
     secret = uuid.uuid4().hex
-    platform = Platform(secret, log_dir)
+    platform = Platform(secret, log_dir, instances=instances)
     platform.create()
     audit_module.declare_audit_queue(platform.amqp_uri)
     report = RunReport(workers=workers)
     try:
         platform.start()
-        driver = Driver(platform.base_url, secret)
+        driver = Driver(platform.base_urls, secret)
         setup = prepare(driver, workers)
         started = time.monotonic()
         watcher = eventlet.spawn(_supervise, platform)
         pool = eventlet.GreenPool(concurrency)
         results = [pool.spawn(journey, driver, setup, i) for i in range(workers)]
-        injector = eventlet.spawn(_inject, platform, fault_interval, report, results)
+        injector = (eventlet.spawn(_inject, platform, fault_interval, report, results)
+                    if fault_interval else None)
+        if observe:
+            report.observed = observe(platform)
         worker_ids = [result.wait() for result in results]
-        injector.wait()
+        if injector:
+            injector.wait()
         last_fault = report.faults[-1][1] if report.faults else started
         audit_module.wait_drained(platform.urls)
         report.recovery_seconds = time.monotonic() - last_fault
@@ -75,6 +84,7 @@ def run(workers: int, fault_interval: float, concurrency: int, log_dir: Path) ->
         eventlet.sleep(2)  # the last published events reach the outside queue
         report.findings = audit_module.audit(platform.urls, platform.amqp_uri, worker_ids,
                                              statuses, _dead_letters(platform))
+        report.status_orders = audit_module.status_orders(platform.urls, worker_ids)
         report.driver_requests = driver.stats.requests
         report.driver_retries = driver.stats.retried
         report.driver_failures = driver.stats.failures

@@ -38,14 +38,16 @@ def free_port() -> int:
 
 
 class Platform:
-    def __init__(self, secret: str, log_dir: Path):
+    def __init__(self, secret: str, log_dir: Path, instances: int = 1):
         self.vhost = f"pmi_faults_{uuid.uuid4().hex[:8]}"
         self.secret = secret
         self.databases = {service: f"{self.vhost}_{service}" for service in DATABASE_SERVICES}
         self.urls = {service: _database_url(name) for service, name in self.databases.items()}
-        self.port = free_port()
+        self.instances = instances
+        self.ports = [free_port() for _ in range(instances)]
         self.amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}"
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_urls = [f"http://127.0.0.1:{port}" for port in self.ports]
+        self.base_url = self.base_urls[0]
         self.log_dir = log_dir
         self.supervisor: Supervisor | None = None
         self._log = None
@@ -53,7 +55,7 @@ class Platform:
     @property
     def env(self) -> dict:
         env = {
-            "AMQP_URI": self.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
+            "AMQP_URI": self.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.ports[0]}",
             "JWT_SECRET": self.secret, "PMI_ENV": "production", "RPC_TIMEOUT": "5",
             "EVENT_RETRY_DELAYS": "0.5,1,2,4,8,15", "LOG_LEVEL": "WARNING",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
@@ -74,17 +76,22 @@ class Platform:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._log = (self.log_dir / "platform.log").open("a")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        self.supervisor = Supervisor(env={**env, **self.env}, cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+        self.supervisor = Supervisor(
+            env={**env, **self.env}, instances=self.instances, instance_env=self._instance_env,
+            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
         self.supervisor.start()
         self.wait_ready()
+
+    def _instance_env(self, service: str, n: int) -> dict:
+        return {"GATEWAY_ADDRESS": f"127.0.0.1:{self.ports[n - 1]}"} if service == "gateway" else {}
 
     def wait_ready(self, timeout: float = 120) -> float:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             self.supervisor.check()
             try:
-                if requests.get(f"{self.base_url}/api/v1/health/ready", timeout=5).ok:
+                if all(requests.get(f"{url}/api/v1/health/ready", timeout=5).ok
+                       for url in self.base_urls):
                     return time.monotonic() - started
             except requests.RequestException:
                 pass

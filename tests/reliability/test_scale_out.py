@@ -1,0 +1,36 @@
+"""Two competing instances of every service (and two gateways) on the same queues: a few hundred
+workers through the whole lifecycle, each effect once and in per-worker order."""
+
+import pytest
+
+from pmi_common.topology import consuming_services, inbox_queue
+from tests.reliability.faults import run
+from tests.reliability.platform import management
+
+pytestmark = pytest.mark.e2e
+
+WORKERS = 200
+STATUS_PATH = ["registered", "documents_verified", "orientation_completed",
+               "cleared_for_departure", "departed", "returned", "in_reintegration",
+               "reintegrated"]
+
+
+def consumers_per_inbox(platform) -> dict[str, int]:
+    return {
+        queue: management("GET", f"/queues/{platform.vhost}/{queue}").json().get("consumers", 0)
+        for queue in map(inbox_queue, consuming_services())
+    }
+
+
+def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(tmp_path):
+    report = run(workers=WORKERS, fault_interval=None, concurrency=24, log_dir=tmp_path,
+                 instances=2, observe=consumers_per_inbox)
+    print("\n".join(report.lines()))
+    findings = report.findings
+
+    assert set(report.observed.values()) == {2}, report.observed
+    assert dict(findings.final_statuses) == {"reintegrated": WORKERS}
+    assert findings.lost == 0 and findings.duplicated_effects == []
+    assert findings.events_received == findings.events_recorded
+    assert all(order == STATUS_PATH for order in report.status_orders.values())
+    assert len(report.status_orders) == WORKERS
