@@ -1,0 +1,236 @@
+"""A worker's document checklist (UU 18/2017 article 13) and the desk's rules, as plain Python.
+
+The checklist holds, for each required type, the worker's latest submission of the current
+registration cycle. It is complete when every one of them is verified and none has passed its
+expiry date. Dates are judged on the business day in Indonesia's western time (WIB, UTC+7), where
+the service centres work, so a document issued this morning in Blitar is not "in the future".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pmi_common.contract import DOCUMENT_TYPES
+from pmi_common.errors import AlreadyDecided, Forbidden, TransitionRefused
+
+REQUIRED_TYPES = DOCUMENT_TYPES  # in the brief's order
+EXPIRY_REQUIRED = frozenset({"passport", "work_visa", "health_certificate"})
+
+MISSING = "missing"
+SUBMITTED = "submitted"
+VERIFIED = "verified"
+REJECTED = "rejected"
+EXPIRED = "expired"
+
+DECIDING_ROLES = frozenset({"verifier", "admin"})
+# Documents are gathered before departure; a withdrawn or departed worker submits no more.
+ACCEPTING_STATUSES = frozenset(
+    {"registered", "documents_verified", "orientation_completed", "cleared_for_departure"}
+)
+REGISTERED = "registered"
+
+BUSINESS_TZ = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+
+def business_date(now: dt.datetime) -> dt.date:
+    """The calendar day at the service centre for an instant."""
+    return now.astimezone(BUSINESS_TZ).date()
+
+
+# the checklist -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DocumentState:
+    """What the rules need to know of one submission."""
+
+    id: str
+    document_type: str
+    status: str
+    expires_on: dt.date | None = None
+    replaced_by: str | None = None
+    cycle: int = 1
+
+
+def has_lapsed(expires_on: dt.date | None, today: dt.date) -> bool:
+    """A document is valid through its expiry date and lapses the day after."""
+    return expires_on is not None and expires_on < today
+
+
+def slot_status(document: DocumentState | None, today: dt.date) -> str:
+    if document is None:
+        return MISSING
+    if document.status == VERIFIED and has_lapsed(document.expires_on, today):
+        return EXPIRED
+    return document.status
+
+
+def checklist(current: Iterable[DocumentState], today: dt.date) -> list[tuple[str, str]]:
+    """(type, status) for every required type, in order."""
+    by_type = {document.document_type: document for document in current}
+    return [(kind, slot_status(by_type.get(kind), today)) for kind in REQUIRED_TYPES]
+
+
+def is_complete(current: Iterable[DocumentState], today: dt.date) -> bool:
+    return all(status == VERIFIED for _kind, status in checklist(current, today))
+
+
+def earliest_expiry(current: Iterable[DocumentState]) -> dt.date | None:
+    dates = [d.expires_on for d in current if d.expires_on is not None]
+    return min(dates) if dates else None
+
+
+# submissions -------------------------------------------------------------------------------
+
+def date_problems(document_type: str, issued_on: dt.date | None, expires_on: dt.date | None,
+                  today: dt.date) -> dict[str, list[str]]:
+    """Every reason these dates make no sense for a submission today; empty when they do."""
+    problems: dict[str, list[str]] = {}
+    if issued_on is not None and issued_on > today:
+        problems["issued_on"] = [f"must not be in the future (today is {today.isoformat()})"]
+    if expires_on is None:
+        if document_type in EXPIRY_REQUIRED:
+            problems["expires_on"] = [f"is required for a {document_type}"]
+        return problems
+    reasons = []
+    if issued_on is not None and expires_on <= issued_on:
+        reasons.append(f"must be after issued_on ({issued_on.isoformat()})")
+    if has_lapsed(expires_on, today):
+        reasons.append(f"the document has already expired (on {expires_on.isoformat()})")
+    if reasons:
+        problems["expires_on"] = reasons
+    return problems
+
+
+def ensure_accepts_documents(worker_status: str) -> None:
+    if worker_status not in ACCEPTING_STATUSES:
+        raise TransitionRefused(
+            f"documents are taken before departure; the worker is {worker_status}",
+            {"status": worker_status},
+        )
+
+
+def is_repeat(previous: Mapping, submission: Mapping) -> bool:
+    """The same submission again (a double click, a retried request) while the first one still
+    waits for a decision: the same number, dates and file."""
+    return all(previous.get(key) == submission.get(key)
+               for key in ("number", "issued_on", "expires_on", "file_sha256"))
+
+
+# scanned files -----------------------------------------------------------------------------
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# What the content starts with, not what the file is called.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+class BadFile(ValueError):
+    """A scan this service does not accept, with the reason."""
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    content: bytes
+    media_type: str
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def sniff_media_type(content: bytes) -> str | None:
+    for signature, media_type in SIGNATURES:
+        if content.startswith(signature):
+            return media_type
+    return None
+
+
+def read_scan(content_base64: str, max_bytes: int = MAX_FILE_BYTES) -> ScannedFile:
+    """Decode a base64 scan and accept it only as a PDF, JPEG or PNG within the size limit."""
+    if len(content_base64) > (max_bytes + 2) // 3 * 4 + 4:
+        raise BadFile(f"is larger than {max_bytes // (1024 * 1024)} MiB")
+    try:
+        content = base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadFile("content_base64 is not valid base64") from exc
+    if not content:
+        raise BadFile("is empty")
+    if len(content) > max_bytes:
+        raise BadFile(f"is larger than {max_bytes // (1024 * 1024)} MiB")
+    media_type = sniff_media_type(content)
+    if media_type is None:
+        raise BadFile("must be a PDF, JPEG or PNG (judged by its content, not its name)")
+    return ScannedFile(content, media_type, hashlib.sha256(content).hexdigest())
+
+
+# decisions ---------------------------------------------------------------------------------
+
+def ensure_may_decide(actor: Mapping | None) -> None:
+    """Only the document desk (or an admin) decides; calls between services carry no actor."""
+    if actor is None:
+        return
+    if actor.get("role") not in DECIDING_ROLES:
+        raise Forbidden(f"only a verifier decides on documents, not a {actor.get('role')}",
+                        {"role": actor.get("role")})
+
+
+def ensure_decidable(document: DocumentState, worker_cycle: int, worker_status: str,
+                     today: dt.date, verifying: bool) -> None:
+    if document.replaced_by is not None:
+        raise AlreadyDecided(f"document {document.id} was replaced by {document.replaced_by}",
+                             {"replaced_by": document.replaced_by})
+    if document.status != SUBMITTED:
+        raise AlreadyDecided(f"document {document.id} is already {document.status}",
+                             {"status": document.status})
+    if document.cycle != worker_cycle:
+        raise AlreadyDecided(f"document {document.id} belongs to an earlier registration",
+                             {"cycle": document.cycle})
+    ensure_accepts_documents(worker_status)
+    if verifying and has_lapsed(document.expires_on, today):
+        raise TransitionRefused(
+            f"the document expired on {document.expires_on.isoformat()} while it waited; "
+            "reject it so a valid one is submitted",
+            {"expires_on": document.expires_on.isoformat()},
+        )
+
+
+# the worker as this service knows it ---------------------------------------------------------
+
+@dataclass
+class WorkerCopy:
+    """The registration service's word on a worker: cycle and status, as of ``sequence``."""
+
+    cycle: int
+    status: str
+    sequence: int
+
+    def learn(self, sequence: int, cycle: int, status: str) -> bool:
+        """Apply a newer word; True when it starts a new registration cycle (a new checklist).
+        Older words than the last one applied change nothing."""
+        if sequence <= self.sequence or cycle < self.cycle:
+            return False
+        new_cycle = cycle > self.cycle
+        self.cycle, self.status, self.sequence = cycle, status, sequence
+        return new_cycle
+
+
+# the desk's figures ------------------------------------------------------------------------
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (PostgreSQL's ``percentile_cont``)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
