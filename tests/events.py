@@ -24,10 +24,15 @@ def envelope(event_type: str, worker_id: str | None, data: dict, sequence: int =
         "sequence": sequence,
         "correlation_id": str(uuid.uuid4()),
         "actor": {"role": "verifier", "agency": "ltsa-blitar", "subject": "desk-1"},
-        "data": spec.schema().dump(spec.schema().load(data)),
+        "data": spec.schema().dump(spec.schema().load(_json_ready(data))),
     }
     body.update(overrides)
     return body
+
+
+def _json_ready(data: dict) -> dict:
+    """Dates and datetimes as ISO strings, as they travel."""
+    return json.loads(json.dumps(data, default=lambda value: value.isoformat()))
 
 
 def publish(amqp_uri: str, body, routing_key: str | None = None, source: str | None = None,

@@ -312,7 +312,8 @@ def _note_command(uow: UnitOfWork, worker: WorkerRow, what: str, now: dt.datetim
 
 _TIMELINE_FIELDS = ("document_type", "document_id", "reason", "session_id", "program_id",
                     "certificate_number", "participant_kind", "business_started",
-                    "business_name", "round", "advanced", "expired_on", "starts_at")
+                    "business_name", "sector", "regency", "awarded", "round", "advanced",
+                    "score", "expired_on", "starts_at")
 
 
 def _summary(data: dict) -> dict:

@@ -1,0 +1,170 @@
+"""What the reintegration service accepts and returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from pmi_common.contract import AUDIENCES
+
+from .domain import funnel_problems
+from .models import ParticipantRow, ProgramRow
+
+BUSINESS_FIELDS = ("business_name", "sector", "regency")
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
+def _text(max_length: int, **kwargs) -> fields.String:
+    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), _not_blank])
+    return fields.String(**kwargs)
+
+
+def _count(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000), **kwargs)
+
+
+class RoundInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = _text(200, required=True)
+    advance = _count(required=True)
+
+
+class CreateProgram(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = _text(200, required=True)
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
+    capacity = _count(required=True)
+    starts_on = fields.Date(required=True)
+    rounds = fields.List(fields.Nested(RoundInput), required=True,
+                         validate=validate.Length(min=1, max=20))
+
+    @validates_schema
+    def _funnel(self, data: dict, **_kwargs) -> None:
+        problems = funnel_problems(data["capacity"], [r["advance"] for r in data["rounds"]])
+        if problems:
+            raise ValidationError(problems, field_name="rounds")
+
+
+class ListPrograms(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    open = fields.Boolean(load_default=False)
+    audience = fields.String(validate=validate.OneOf(AUDIENCES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Regexp(
+        r"^\d{4}-\d{2}-\d{2}_[0-9a-f-]{36}$", error="is not a cursor this service gave out"))
+
+
+class Enrol(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+
+
+class RecordRoundResult(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+    round = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    advanced = fields.Boolean(required=True)
+    score = fields.Float(load_default=None, allow_none=True,
+                         validate=validate.Range(min=0, max=100))
+    note = _text(1000, load_default=None, allow_none=True)
+
+
+class CompleteParticipant(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+    business_started = fields.Boolean(required=True)
+    business_name = _text(200, load_default=None, allow_none=True)
+    sector = _text(100, load_default=None, allow_none=True)
+    regency = _text(100, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _business(self, data: dict, **_kwargs) -> None:
+        started = data["business_started"]
+        errors = {}
+        for name in BUSINESS_FIELDS:
+            if started and data.get(name) is None:
+                errors[name] = ["required when business_started is true"]
+            if not started and data.get(name) is not None:
+                errors[name] = ["only with business_started true"]
+        if errors:
+            raise ValidationError(errors)
+
+
+# views --------------------------------------------------------------------------------------
+
+class RoundView(Schema):
+    name = fields.String()
+    advance = fields.Integer()
+
+
+class ProgramView(Schema):
+    """A programme as callers see it; ``status`` and ``seats_left`` as of ``today``."""
+
+    id = fields.String()
+    name = fields.String()
+    audience = fields.String()
+    capacity = fields.Integer()
+    starts_on = fields.Date()
+    rounds = fields.List(fields.Nested(RoundView))
+    enrolled = fields.Integer()
+    seats_left = fields.Method("_seats_left")
+    status = fields.Method("_status")
+
+    def __init__(self, today: dt.date, **kwargs):
+        super().__init__(**kwargs)
+        self.today = today
+
+    def _seats_left(self, row: ProgramRow) -> int:
+        return row.programme().seats_left
+
+    def _status(self, row: ProgramRow) -> str:
+        return row.programme().status(self.today)
+
+
+class ParticipantView(Schema):
+    program_id = fields.String()
+    worker_id = fields.String()
+    participant_kind = fields.String()
+    status = fields.String()
+    enrolled_at = fields.DateTime()
+    results = fields.Method("_results")
+    awarded = fields.Boolean()
+    outcome = fields.Method("_outcome")
+
+    def _results(self, row: ParticipantRow) -> list[dict]:
+        rounds = row.program.rounds
+        return [{"round": r.round, "name": rounds[r.round - 1]["name"], "advanced": r.advanced,
+                 "score": r.score, "note": r.note, "recorded_at": r.recorded_at.isoformat()}
+                for r in row.results]
+
+    def _outcome(self, row: ParticipantRow) -> dict | None:
+        if row.completed_at is None:
+            return None
+        return {"business_started": row.business_started, "business_name": row.business_name,
+                "sector": row.sector, "regency": row.regency,
+                "completed_at": row.completed_at.isoformat()}

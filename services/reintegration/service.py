@@ -1,0 +1,97 @@
+"""The reintegration service: entrepreneurship programmes (like PAK CAMAT PMI) for prospective and
+returned migrant workers, run as a funnel of selection rounds, and their outcomes."""
+
+from __future__ import annotations
+
+from pmi_common import contract as c
+from pmi_common.clock import Clock
+from pmi_common.context import LogContext
+from pmi_common.inbox import handles
+from pmi_common.rpc import rpc
+from pmi_common.store import Database
+
+from . import usecases
+from .models import metadata
+from .schemas import ParticipantView, ProgramView
+
+participant_view = ParticipantView()
+
+
+class ReintegrationService:
+    name = c.REINTEGRATION
+
+    db = Database(metadata)
+    clock = Clock()
+    log = LogContext()
+
+    # commands ------------------------------------------------------------------------------
+
+    @rpc
+    def create_program(self, payload: dict) -> dict:
+        with self.db.transaction() as uow:
+            program = usecases.create_program(uow, payload, self.clock.now())
+            self.log.info("program_created", program_id=program.id)
+            return self._program_view().dump(program)
+
+    @rpc
+    def enrol_participant(self, program_id: str, payload: dict) -> dict:
+        with self.db.transaction() as uow:
+            return participant_view.dump(usecases.enrol_participant(
+                uow, program_id, payload, self.clock.now()))
+
+    @rpc
+    def record_round_result(self, program_id: str, payload: dict) -> dict:
+        with self.db.transaction() as uow:
+            return participant_view.dump(usecases.record_round_result(
+                uow, program_id, payload, self.clock.now()))
+
+    @rpc
+    def complete_participant(self, program_id: str, payload: dict) -> dict:
+        with self.db.transaction() as uow:
+            return participant_view.dump(usecases.complete_participant(
+                uow, program_id, payload, self.clock.now()))
+
+    # queries -------------------------------------------------------------------------------
+
+    @rpc
+    def list_programs(self, query: dict) -> dict:
+        with self.db.read() as session:
+            rows, next_cursor = usecases.list_programs(session, query, self.clock.today())
+            return {"items": self._program_view().dump(rows, many=True),
+                    "next_cursor": next_cursor}
+
+    @rpc
+    def get_program(self, program_id: str) -> dict:
+        with self.db.read() as session:
+            return self._program_view().dump(usecases.get_program(session, program_id))
+
+    @rpc
+    def invitations(self, worker_id: str) -> dict:
+        with self.db.read() as session:
+            worker, kind, programs = usecases.invitations(session, worker_id, self.clock.today())
+            return {"worker_id": worker.id, "kind": kind,
+                    "programs": self._program_view().dump(programs, many=True)}
+
+    @rpc
+    def program_stats(self, program_id: str) -> dict:
+        with self.db.read() as session:
+            return usecases.program_stats(session, program_id)
+
+    @rpc
+    def get_stats(self) -> dict:
+        with self.db.read() as session:
+            return usecases.stats(session)
+
+    # events from registration --------------------------------------------------------------
+
+    @handles(c.WORKER_REGISTERED, c.WORKER_RETURNED, c.WORKER_STATUS_CHANGED)
+    def on_worker_event(self, event):
+        """Registration told us about a worker: keep who is prospective and who has returned."""
+        invited = self.db.apply_once(
+            event, lambda uow: usecases.note_worker(uow, event, self.clock.today()))
+        if invited:
+            self.log.info("returnee_invited", worker_id=event.worker_id,
+                          program_ids=[program.id for program in invited])
+
+    def _program_view(self) -> ProgramView:
+        return ProgramView(today=self.clock.today())
