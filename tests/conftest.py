@@ -43,7 +43,8 @@ def databases():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
             urls[service] = _database_url(name)
     for service, url in urls.items():
-        if os.path.isdir(os.path.join(os.path.dirname(__file__), "..", _migrations(service))):
+        if os.path.isfile(os.path.join(os.path.dirname(__file__), "..", _migrations(service),
+                                       "env.py")):
             upgrade(service, url)
     yield urls
     with admin.connect() as conn:
