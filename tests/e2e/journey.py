@@ -59,7 +59,8 @@ class Journey:
             self.call(self.verifier, "POST", f"/documents/{document['id']}/verify", json={})
 
     def attend_orientation(self) -> dict:
-        starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(microsecond=0)
+        # check-in opens two hours before a session starts
+        starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
         session = self.call(self.trainer, "POST", "/orientation/sessions", 201, json={
             "starts_at": starts_at.isoformat(), "location": "LTSA PMI Blitar", "capacity": 30,
             "topics": ["rights and obligations", "safe migration"]})

@@ -95,7 +95,8 @@ class Setup:
 
 def prepare(driver: Driver, workers: int) -> Setup:
     sessions = []
-    starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(microsecond=0)
+    # check-in opens two hours before a session starts
+    starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=90)).replace(microsecond=0)
     for index in range(workers // 400 + 1):
         response = None
         while response is None or not response.ok:

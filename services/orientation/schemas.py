@@ -1,0 +1,120 @@
+"""What the orientation service accepts and returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
+
+from .domain import SessionSeats
+
+MAX_CAPACITY = 500
+NIK = validate.Regexp(r"^[0-9]{16}$", error="must be exactly 16 digits")
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
+def _text(max_length: int, **kwargs) -> fields.String:
+    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), _not_blank])
+    return fields.String(**kwargs)
+
+
+class ScheduleSession(Schema):
+    class Meta:
+        unknown = RAISE
+
+    starts_at = fields.AwareDateTime(required=True, format="iso")
+    location = _text(300, required=True)
+    capacity = fields.Integer(required=True, strict=True,
+                              validate=validate.Range(min=1, max=MAX_CAPACITY))
+    topics = fields.List(_text(200), load_default=list, validate=validate.Length(max=50))
+
+    def __init__(self, now: dt.datetime, **kwargs):
+        super().__init__(**kwargs)
+        self.now = now
+
+    @validates("starts_at")
+    def _in_the_future(self, value: dt.datetime, **_kwargs) -> None:
+        if value <= self.now:
+            raise ValidationError("must be in the future")
+
+
+class CancelSession(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = _text(500, required=True)
+
+
+class EnrolWorker(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+
+
+class RecordAttendance(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+    nik = fields.String(required=True, validate=NIK)
+
+
+class ListSessions(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    upcoming = fields.Boolean(load_default=True)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class ListIncidents(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    session_id = fields.String(validate=validate.Length(max=36))
+    worker_id = fields.String(validate=validate.Length(max=36))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Integer(validate=validate.Range(min=1))
+
+
+class SessionView(Schema):
+    id = fields.String()
+    starts_at = fields.DateTime(format="iso")
+    location = fields.String()
+    capacity = fields.Integer()
+    topics = fields.List(fields.String())
+    enrolled = fields.Integer()
+    seats_left = fields.Method("_seats_left")
+    status = fields.String()
+    cancelled_reason = fields.String(allow_none=True)
+
+    def _seats_left(self, row) -> int:
+        return SessionSeats(row.starts_at, row.capacity, row.enrolled, row.status).seats_left
+
+
+class EnrolmentView(Schema):
+    session_id = fields.String()
+    worker_id = fields.String()
+    status = fields.String()
+    enrolled_at = fields.DateTime(format="iso")
+
+
+class CompletionView(Schema):
+    worker_id = fields.String()
+    session_id = fields.String()
+    certificate_number = fields.String()
+    completed_at = fields.DateTime(format="iso")
+
+
+class IncidentView(Schema):
+    id = fields.Integer()
+    session_id = fields.String()
+    worker_id = fields.String()
+    occurred_at = fields.DateTime(format="iso")
+    presented_nik_masked = fields.String()
