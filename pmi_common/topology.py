@@ -4,7 +4,7 @@ For each consuming service ``S``:
 
 - ``S.inbox``: a quorum queue bound to each event type ``S`` handles. Its delivery limit
   dead-letters a message that keeps killing its consumer (a redelivery loop) to ``S.dead-letter``.
-- ``S.retry``: where a failed message waits (per-message TTL, growing with each attempt) before it
+- ``S.retry``: a quorum queue where a failed message waits (per-message TTL, growing with each attempt) before it
   is dead-lettered back into ``S.inbox``.
 - ``S.dead-letter``: messages that failed every attempt or are not valid events, with the reason.
 
@@ -21,6 +21,9 @@ from kombu import Connection, Exchange, Queue
 from .contract import SERVICES, exchange_name, handled_by
 
 DELIVERY_LIMIT = 10
+# Quorum queues dead-letter with publisher-confirm semantics, so a message moving from retry to
+# inbox (or inbox to dead letters) survives a broker node failure on the way.
+AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,17 @@ def queues_for(service: str) -> tuple[QueueSpec, ...]:
                 "x-delivery-limit": DELIVERY_LIMIT,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": dead_letter_queue(service),
+                **AT_LEAST_ONCE,
             },
             bindings,
         ),
         QueueSpec(
             retry_queue(service),
             {
-                "x-queue-type": "classic",
+                "x-queue-type": "quorum",
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": inbox_queue(service),
+                **AT_LEAST_ONCE,
             },
         ),
         QueueSpec(dead_letter_queue(service), {"x-queue-type": "quorum"}),

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Creates the Secrets the manifests in infra/k8s refer to, outside the manifests, so no secret
+# value is ever committed. Run it once per cluster, before or after `kubectl apply -k infra/k8s`
+# (pods wait for their Secrets). A Secret that already exists is kept as it is: running this
+# again never changes a password behind a running platform.
+#
+#   NAMESPACE=pmi ./infra/k8s/secrets.sh
+#
+# JWT_SECRET and NIK_DIGEST_KEY are taken from the environment when set: JWT_SECRET must be the
+# secret your identity provider signs the gateway's tokens with, and NIK_DIGEST_KEY must be the
+# key of an existing installation whose data you bring over (its stored NIK digests were made
+# with it). Otherwise both are random. Every password is random hex (safe inside a URL).
+set -euo pipefail
+
+NAMESPACE="${NAMESPACE:-pmi}"
+BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
+BROKER_USER=pmi
+DB_OWNERS=(registration documents orientation reintegration gateway)  # database.yaml
+
+random() { openssl rand -hex "${1:-24}"; }
+
+# create_secret NAME TYPE [kubectl create secret options...]
+create_secret() {
+  local name=$1 type=$2
+  shift 2
+  if kubectl -n "$NAMESPACE" get secret "$name" >/dev/null 2>&1; then
+    echo "secret/$name exists: kept"
+    return 1
+  fi
+  kubectl -n "$NAMESPACE" create secret "$type" "$name" "$@"
+}
+
+kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
+
+# JWT_SECRET (gateway) and NIK_DIGEST_KEY (registration, orientation).
+create_secret pmi-keys generic \
+  --from-literal=jwt-secret="${JWT_SECRET:-$(random 32)}" \
+  --from-literal=nik-digest-key="${NIK_DIGEST_KEY:-$(random 32)}" || true
+
+# The broker's user, in the format of the operator's default-user Secret (the RabbitmqCluster
+# creates the user from it), plus AMQP_URI and RABBITMQ_MANAGEMENT_URL for the pods.
+password=$(random 24)
+create_secret pmi-broker-user generic \
+  --from-literal=username="$BROKER_USER" \
+  --from-literal=password="$password" \
+  --from-literal=default_user.conf="$(printf 'default_user = %s\ndefault_pass = %s' \
+      "$BROKER_USER" "$password")" \
+  --from-literal=host="$BROKER.$NAMESPACE.svc" \
+  --from-literal=port=5672 \
+  --from-literal=provider=rabbitmq \
+  --from-literal=type=rabbitmq \
+  --from-literal=amqp-uri="amqp://$BROKER_USER:$password@$BROKER:5672/" \
+  --from-literal=management-url="http://$BROKER_USER:$password@$BROKER:15672" || true
+
+# One PostgreSQL role per database: CloudNativePG sets the role's password from the Secret
+# (basic-auth, username = role), and the pods read the same password as PGPASSWORD.
+for owner in "${DB_OWNERS[@]}"; do
+  if create_secret "pmi-db-$owner" generic --type=kubernetes.io/basic-auth \
+      --from-literal=username="$owner" \
+      --from-literal=password="$(random 24)"; then
+    kubectl -n "$NAMESPACE" label secret "pmi-db-$owner" cnpg.io/reload=true
+  fi
+done
