@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 
@@ -21,6 +19,6 @@ def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> str | None:
     try:
         with Connection(amqp_uri, connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout)
-    except (OSError, socket.error, Exception) as exc:  # noqa: BLE001
+    except (OSError, Exception) as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"
     return None

@@ -5,6 +5,22 @@
     pmi topology [--definitions]        declare the broker topology, or print it as definitions
     pmi contract                        print the lifecycle and event tables (as in the README)
     pmi import-workers FILE.csv         register a district registry export (re-runnable)
+    pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
+    pmi agency onboard NAME --events A,B [--password P]
+                                        give an agency its user and queue bound to those events
+    pmi agency offboard NAME            remove an agency's user and queues
+    pmi agency show NAME                the event types an agency receives
+    pmi agency backfill NAME --events A,B --since DATE
+                                        send the history of those events to the agency's queue
+    pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
+    pmi ops dead-letters [SERVICE] [--limit N]
+                                        the dead letters with their event, attempts and error
+    pmi ops replay SERVICE (--event-id ID | --all | --match TEXT)
+                                        move dead letters back to the service's inbox
+    pmi ops discard SERVICE (--event-id ID | --all | --match TEXT) --yes
+                                        delete dead letters for good
+    pmi token [ROLE ...] [--sub ID] [--agency NAME] [--hours H]
+                                        mint gateway tokens (development)
 """
 
 from __future__ import annotations
@@ -13,6 +29,7 @@ import argparse
 import json
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from . import config
@@ -104,8 +121,203 @@ def main(argv: list[str] | None = None) -> None:
     imports.add_argument("file")
     imports.add_argument("--report", help="where to write rejected rows (CSV)")
     imports.set_defaults(run=_import_workers)
+    _add_agency_and_ops_commands(commands)
+    _add_token_command(commands)
     args = parser.parse_args(argv)
     args.run(args)
+
+
+# the event catalogue, agencies and operators ---------------------------------------------------
+
+def _asyncapi(args) -> None:
+    from . import asyncapi
+
+    if not args.check:
+        print(f"wrote {asyncapi.write()}")
+        return
+    path = asyncapi.DOCUMENT_PATH
+    if not path.is_file() or path.read_text(encoding="utf-8") != asyncapi.render():
+        raise SystemExit(f"{path} is out of date: run `pmi asyncapi`")
+    print(f"{path} matches the contract")
+
+
+def _failing_clearly(run):
+    """Platform errors, unreachable brokers and missing queues end the command with their reason
+    instead of a traceback."""
+
+    def wrapped(args) -> None:
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        from nameko.exceptions import MethodNotFound, RemoteError, RpcTimeout, UnknownService
+
+        from .errors import PlatformError
+        from .management import ManagementError
+
+        try:
+            run(args)
+        except (MethodNotFound, RemoteError, UnknownService, RpcTimeout) as exc:
+            raise SystemExit(f"a service could not do it: {type(exc).__name__}: {exc}") from exc
+        except PlatformError as exc:
+            details = "".join(f"\n  {field}: {'; '.join(map(str, reasons))}"
+                              for field, reasons in exc.details.items()
+                              if isinstance(reasons, list | tuple))
+            raise SystemExit(f"{exc.message}{details}") from exc
+        except (ManagementError, LookupError, ConnectionError, OSError) as exc:
+            raise SystemExit(str(exc)) from exc
+
+    return wrapped
+
+
+def _agencies():
+    from .agencies import Agencies
+    from .management import Management
+
+    return Agencies(Management(config.management_url()), config.amqp_uri())
+
+
+def _agency_onboard(args) -> None:
+    from .agencies import agency_amqp_uri
+
+    sub = _agencies().onboard(args.name, args.events, password=args.password)
+    print(f"agency {sub.name}: user {sub.user}, queue {sub.queue} (parked: {sub.parked_queue})")
+    print(f"receives: {', '.join(sub.events)}")
+    if sub.bound or sub.unbound:
+        print(f"bound: {', '.join(sub.bound) or '-'}; unbound: {', '.join(sub.unbound) or '-'}")
+    if sub.password and not args.password:
+        print("connect with (shown once): "
+              + agency_amqp_uri(config.amqp_uri(), sub.name, sub.password))
+
+
+def _agency_offboard(args) -> None:
+    dropped = _agencies().offboard(args.name)
+    print(f"agency {args.name} offboarded; messages dropped: "
+          + (", ".join(f"{queue} {count}" for queue, count in dropped.items()) or "none"))
+
+
+def _agency_show(args) -> None:
+    print(", ".join(_agencies().subscription_of(args.name)) or "(no event types)")
+
+
+def _agency_backfill(args) -> None:
+    sent = _agencies().backfill(args.name, args.events, args.since, timeout=args.timeout)
+    for service, count in sent.items():
+        print(f"{service}: {count} events sent to the queue of {args.name}")
+
+
+def _ops_queues(args) -> None:
+    from .management import Management
+    from .ops import queue_report, render_queues
+
+    print(render_queues(queue_report(Management(config.management_url()), config.amqp_uri(),
+                                     everything=args.all)))
+
+
+def _ops_dead_letters(args) -> None:
+    from .ops import DeadLetterQueues, dead_letter_sources, render_dead_letters
+
+    queues = DeadLetterQueues(config.amqp_uri())
+    letters = [letter for queue in dead_letter_sources(args.service)
+               for letter in queues.peek(queue, args.limit)]
+    print(render_dead_letters(letters))
+
+
+def _selection(args):
+    from .ops import Selection
+
+    return Selection(event_id=args.event_id, everything=args.all, match=args.match)
+
+
+def _ops_replay(args) -> None:
+    from .ops import DeadLetterQueues, render_dead_letters
+
+    moved = DeadLetterQueues(config.amqp_uri()).replay(args.service, _selection(args))
+    if moved:
+        print(render_dead_letters(moved))
+    print(f"{len(moved)} dead letters moved back to {args.service}.inbox")
+
+
+def _ops_discard(args) -> None:
+    from .ops import DeadLetterQueues, render_dead_letters
+
+    queues = DeadLetterQueues(config.amqp_uri())
+    if not args.yes:
+        chosen = queues.select(args.service, _selection(args))
+        print(render_dead_letters(chosen))
+        raise SystemExit(f"nothing discarded: add --yes to delete these {len(chosen)} "
+                         "dead letters for good")
+    dropped = queues.discard(args.service, _selection(args))
+    if dropped:
+        print(render_dead_letters(dropped))
+    print(f"{len(dropped)} dead letters discarded from {args.service}.dead-letter")
+
+
+def _add_agency_and_ops_commands(commands) -> None:
+    from .topology import consuming_services
+
+    catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
+    catalogue.add_argument("--check", action="store_true",
+                           help="fail when the committed file differs from the contract")
+    catalogue.set_defaults(run=_asyncapi)
+
+    agency = commands.add_parser("agency", help="partner agencies' subscriptions")
+    agency_commands = agency.add_subparsers(dest="agency_command", required=True)
+    onboard = agency_commands.add_parser("onboard", help="create or change a subscription")
+    onboard.add_argument("name")
+    onboard.add_argument("--events", required=True, help="event types, comma-separated")
+    onboard.add_argument("--password", help="the agency user's password (default: generated "
+                                            "for a new user, unchanged for an existing one)")
+    onboard.set_defaults(run=_failing_clearly(_agency_onboard))
+    offboard = agency_commands.add_parser("offboard", help="remove an agency")
+    offboard.add_argument("name")
+    offboard.set_defaults(run=_failing_clearly(_agency_offboard))
+    show = agency_commands.add_parser("show", help="the event types an agency receives")
+    show.add_argument("name")
+    show.set_defaults(run=_failing_clearly(_agency_show))
+    backfill = agency_commands.add_parser("backfill", help="send history to an agency")
+    backfill.add_argument("name")
+    backfill.add_argument("--events", required=True, help="event types, comma-separated")
+    backfill.add_argument("--since", required=True, help="ISO date or date-time")
+    backfill.add_argument("--timeout", type=float, default=120.0,
+                          help="seconds to wait for each service")
+    backfill.set_defaults(run=_failing_clearly(_agency_backfill))
+
+    ops = commands.add_parser("ops", help="queues and dead letters, for operators")
+    ops_commands = ops.add_subparsers(dest="ops_command", required=True)
+    queues = ops_commands.add_parser("queues", help="every platform queue and its health")
+    queues.add_argument("--all", action="store_true", help="the broker's other queues too")
+    queues.set_defaults(run=_failing_clearly(_ops_queues))
+    letters = ops_commands.add_parser("dead-letters", help="list dead letters")
+    letters.add_argument("service", nargs="?", choices=consuming_services())
+    letters.add_argument("--limit", type=int, default=50, help="at most this many per service")
+    letters.set_defaults(run=_failing_clearly(_ops_dead_letters))
+    for name, run, text in (("replay", _ops_replay, "move dead letters back to the inbox"),
+                            ("discard", _ops_discard, "delete dead letters")):
+        command = ops_commands.add_parser(name, help=text)
+        command.add_argument("service", choices=consuming_services())
+        chosen = command.add_mutually_exclusive_group(required=True)
+        chosen.add_argument("--event-id", help="the dead letters of this event")
+        chosen.add_argument("--all", action="store_true", help="every dead letter")
+        chosen.add_argument("--match", help="those whose error, type or body contain this text")
+        if name == "discard":
+            command.add_argument("--yes", action="store_true", help="really delete them")
+        command.set_defaults(run=_failing_clearly(run))
+
+
+# tokens for the gateway, in development -------------------------------------------------------
+
+def _token(args) -> None:
+    from gateway.tokens import print_tokens
+
+    print_tokens(args.roles, subject=args.sub, agency=args.agency, hours=args.hours)
+
+
+def _add_token_command(commands) -> None:
+    token = commands.add_parser("token", help="mint gateway tokens for development")
+    token.add_argument("roles", nargs="*", metavar="ROLE",
+                       help="operator, verifier, trainer, agency, worker, admin (default: all)")
+    token.add_argument("--sub", help="the subject; for the worker role, the worker's id")
+    token.add_argument("--agency", help="the agency claim (the agency role needs one)")
+    token.add_argument("--hours", type=float, default=8, help="lifetime (default 8)")
+    token.set_defaults(run=_token)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ def parse_event(body: Any) -> Event:
     except UnknownEvent as exc:
         raise MalformedEvent(str(exc)) from exc
     if spec.source != envelope["source"]:
-        raise MalformedEvent(f"{spec.event_type} comes from {spec.source}, not {envelope['source']}")
+        raise MalformedEvent(
+            f"{spec.event_type} comes from {spec.source}, not {envelope['source']}")
     try:
         data = spec.schema().load(envelope["data"])
     except ValidationError as exc:

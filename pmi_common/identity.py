@@ -1,4 +1,4 @@
-"""Identity numbers: masking for logs and events, and a keyed digest for comparing without sharing."""
+"""Identity numbers: masking for logs and events, and a keyed digest to compare without sharing."""
 
 from __future__ import annotations
 

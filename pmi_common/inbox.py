@@ -12,6 +12,7 @@ Handlers apply their effect with ``Store.apply_once`` so a redelivered event cha
 from __future__ import annotations
 
 import datetime as dt
+import time
 import traceback
 from functools import partial
 
@@ -21,6 +22,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from nameko.messaging import QueueConsumer
 
+from . import metrics
 from .amqp import dead_letter_publisher
 from .context import CORRELATION_ID, actor_context
 from .contract import exchange_name, spec_for
@@ -97,41 +99,49 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         try:
             self.container.spawn_worker(
                 entrypoint, (event,), {}, context_data=context_data,
-                handle_result=partial(self.handle_result, message, event, attempts),
+                handle_result=partial(self.handle_result, message, event, attempts,
+                                      started=time.monotonic()),  # metrics: handler latency
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
     def handle_result(self, message, event: Event, attempts: int, worker_ctx, result=None,
-                      exc_info=None):
+                      exc_info=None, started: float | None = None):
+        elapsed = None if started is None else time.monotonic() - started  # metrics
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            metrics.event_handled(self.service, event.event_type, metrics.OK, elapsed)  # metrics
             return result, exc_info
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
         attempts += 1
         permanent = isinstance(exc_info[1], InvalidInput)
         try:
             if permanent or attempts > len(self.retry_delays):
-                self.dead_letter(message, error, attempts, ack=False)
+                self._republish(message, dead_letter_queue(self.service), attempts, error)
+                metrics.dead_lettered(self.service)  # metrics
                 log.error("event_dead_lettered", event_type=event.event_type,
                           event_id=event.event_id, attempts=attempts, error=error)
+                outcome = metrics.DEAD_LETTERED  # metrics
             else:
                 delay = self.retry_delays[attempts - 1]
                 self._republish(message, retry_queue(self.service), attempts, error,
                                 expiration=delay)
                 log.warning("event_retry_scheduled", event_type=event.event_type,
                             event_id=event.event_id, attempts=attempts, delay=delay, error=error)
+                outcome = metrics.RETRIED  # metrics
         except Exception as exc:  # noqa: BLE001 - the broker is gone: let it redeliver instead
             log.warning("event_requeued", event_id=event.event_id, error=str(exc))
             self.queue_consumer.requeue_message(message)
             return result, exc_info
         self.queue_consumer.ack_message(message)
+        metrics.event_handled(self.service, event.event_type, outcome, elapsed)  # metrics
         return result, exc_info
 
     def undecodable(self, message, exc):
         self.dead_letter(message, f"undecodable message: {exc}", attempts=0)
 
-    def dead_letter(self, message, reason: str, attempts: int, ack: bool = True) -> None:
+    def dead_letter(self, message, reason: str, attempts: int) -> None:
+        """Move a message that can never be applied to the dead letters, then ack it."""
         try:
             self._republish(message, dead_letter_queue(self.service), attempts, reason)
         except Exception as exc:  # noqa: BLE001
@@ -139,8 +149,8 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             self.queue_consumer.requeue_message(message)
             return
         log.error("message_dead_lettered", queue=dead_letter_queue(self.service), reason=reason)
-        if ack:
-            self.queue_consumer.ack_message(message)
+        metrics.dead_lettered(self.service)  # metrics
+        self.queue_consumer.ack_message(message)
 
     def _republish(self, message, queue: str, attempts: int, error: str,
                    expiration: float | None = None) -> None:

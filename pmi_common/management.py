@@ -60,8 +60,17 @@ class Management:
     def queue(self, vhost: str, name: str) -> dict | None:
         return self._request("GET", "queues", vhost, name, missing_ok=True)
 
+    def delete_queue(self, vhost: str, name: str) -> None:
+        self._request("DELETE", "queues", vhost, name, missing_ok=True)
+
     def queue_bindings(self, vhost: str, name: str) -> list[dict]:
         return self._request("GET", "queues", vhost, name, "bindings") or []
+
+    def connections(self, vhost: str) -> list[dict]:
+        return self._request("GET", "vhosts", vhost, "connections") or []
+
+    def close_connection(self, name: str) -> None:
+        self._request("DELETE", "connections", name, missing_ok=True)
 
     # users and permissions ----------------------------------------------------------------
 

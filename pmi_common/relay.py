@@ -19,6 +19,7 @@ from kombu import Connection
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from . import metrics
 from .contract import exchange_name
 from .tables import MessagingTables
 from .topology import declare_topology
@@ -161,4 +162,5 @@ class OutboxRelay:
                 .values(published_at=dt.datetime.now(dt.UTC))
             )
         self.published_total += len(rows)
+        metrics.events_published(self.source, [row.event_type for row in rows])  # metrics
         return len(rows)

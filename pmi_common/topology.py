@@ -4,8 +4,8 @@ For each consuming service ``S``:
 
 - ``S.inbox``: a quorum queue bound to each event type ``S`` handles. Its delivery limit
   dead-letters a message that keeps killing its consumer (a redelivery loop) to ``S.dead-letter``.
-- ``S.retry``: a quorum queue where a failed message waits (per-message TTL, growing with each attempt) before it
-  is dead-lettered back into ``S.inbox``.
+- ``S.retry``: a quorum queue where a failed message waits (per-message TTL, growing with each
+  attempt) before it is dead-lettered back into ``S.inbox``.
 - ``S.dead-letter``: messages that failed every attempt or are not valid events, with the reason.
 
 Declaring is idempotent; every service declares the whole topology before its relay publishes, so

@@ -8,6 +8,8 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
@@ -23,10 +25,11 @@ checklist_view = ChecklistView()
 EXPIRY_CHECK_SECONDS = 3600
 
 
-class DocumentsService:
+class DocumentsService(ServiceOperations):
     name = c.DOCUMENTS
 
     db = Database(metadata)
+    metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
 

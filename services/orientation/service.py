@@ -7,6 +7,8 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
@@ -20,10 +22,11 @@ completion_view = CompletionView()
 incident_view = IncidentView()
 
 
-class OrientationService:
+class OrientationService(ServiceOperations):
     name = c.ORIENTATION
 
     db = Database(metadata)
+    metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
 

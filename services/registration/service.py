@@ -6,6 +6,8 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
@@ -17,10 +19,11 @@ worker_view = WorkerView()
 timeline_view = TimelineEntryView(many=True)
 
 
-class RegistrationService:
+class RegistrationService(ServiceOperations):
     name = c.REGISTRATION
 
     db = Database(metadata)
+    metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
 

@@ -7,6 +7,8 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
@@ -17,10 +19,11 @@ from .schemas import ParticipantView, ProgramView
 participant_view = ParticipantView()
 
 
-class ReintegrationService:
+class ReintegrationService(ServiceOperations):
     name = c.REINTEGRATION
 
     db = Database(metadata)
+    metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
 

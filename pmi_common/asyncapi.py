@@ -1,0 +1,316 @@
+"""The event catalogue for partner agencies: an AsyncAPI 3 document generated from the contract.
+
+Every event of ``CONTRACT`` becomes a channel (its source's topic exchange and its routing key),
+a ``send`` operation of the platform, and one message per version whose payload is the envelope
+with that event's payload schema, converted from the marshmallow schemas, and an example. The
+committed copy is ``docs/asyncapi.yaml`` (``pmi asyncapi`` writes it); the gateway serves
+``document()`` at ``/api/v1/asyncapi.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import RAISE, Schema, fields, validate
+
+from . import contract as c
+
+ASYNCAPI_VERSION = "3.0.0"
+CATALOGUE_VERSION = "1.0.0"
+AMQP_BINDING_VERSION = "0.3.0"
+DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
+_NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
+
+# JSON Schema of marshmallow fields -------------------------------------------------------------
+
+_TYPES: dict[type, dict] = {
+    fields.UUID: {"type": "string", "format": "uuid"},
+    fields.Date: {"type": "string", "format": "date"},
+    fields.DateTime: {"type": "string", "format": "date-time"},
+    fields.Boolean: {"type": "boolean"},
+    fields.Integer: {"type": "integer"},
+    fields.Float: {"type": "number"},
+    fields.String: {"type": "string"},
+    fields.Dict: {"type": "object"},
+}
+
+
+def field_schema(field: fields.Field) -> dict:
+    """The JSON Schema of one marshmallow field (the field types the contract uses)."""
+    if isinstance(field, fields.Nested):
+        schema = object_schema(field.schema)
+    elif isinstance(field, fields.List):
+        schema = {"type": "array", "items": field_schema(field.inner)}
+    else:
+        base = next((_TYPES[cls] for cls in type(field).__mro__ if cls in _TYPES), None)
+        if base is None:
+            raise TypeError(f"no JSON Schema for marshmallow field {type(field).__name__}")
+        schema = dict(base)
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            schema["enum"] = list(validator.choices)
+        elif isinstance(validator, validate.Range):
+            if validator.min is not None:
+                schema["minimum"] = validator.min
+            if validator.max is not None:
+                schema["maximum"] = validator.max
+    if field.allow_none:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"].append(None)
+    return schema
+
+
+def object_schema(schema: Schema | type[Schema]) -> dict:
+    """The JSON Schema of a marshmallow schema: its fields, which are required, and whether
+    other properties are refused."""
+    instance = schema() if isinstance(schema, type) else schema
+    properties = {
+        field.data_key or name: field_schema(field) for name, field in instance.fields.items()
+    }
+    result: dict[str, Any] = {"type": "object", "properties": properties}
+    required = [field.data_key or name for name, field in instance.fields.items()
+                if field.required]
+    if required:
+        result["required"] = required
+    if instance.unknown == RAISE:
+        result["additionalProperties"] = False
+    return result
+
+
+# examples -------------------------------------------------------------------------------------
+
+_EXAMPLE_VALUES: dict[str, Any] = {
+    "nik_masked": "350512******0001",
+    "nik_digest": "4b7f0c2e9a1d6b3f8e5c2a7d9f1b4e6c8a0d3f5b7e9c1a3d5f7b9e1c3a5d7f9b",
+    "full_name": "Siti Nur'aini binti Ahmad",
+    "sex": "F",
+    "regency": "Blitar",
+    "destination_country": "HK",
+    "occupation": "caregiver",
+    "placement_agency": "PT Sinar Jaya",
+    "from_status": "registered",
+    "to_status": "documents_verified",
+    "reason": "every required document verified",
+    "departed_on": "2026-04-01",
+    "employer": "Chan Tai Man",
+    "returned_on": "2028-03-31",
+    "document_type": "passport",
+    "number_masked": "C12****89",
+    "issued_on": "2026-01-10",
+    "expires_on": "2031-01-09",
+    "expired_on": "2031-01-09",
+    "earliest_expiry": "2027-01-09",
+    "file_sha256": "9e107d9d372bb6826bd81d3542a419d6e277d4d731479571562b82f74494341f",
+    "starts_at": "2026-03-10T01:00:00+00:00",
+    "completed_at": "2026-03-11T09:00:00+00:00",
+    "location": "LTSA PMI Kabupaten Blitar",
+    "capacity": 40,
+    "topics": ["rights and obligations", "culture of the destination country"],
+    "certificate_number": "OPP-2026-0001",
+    "name": "PAK CAMAT PMI 2026",
+    "audience": "both",
+    "starts_on": "2026-05-04",
+    "rounds": [{"name": "business model", "advance": 75}, {"name": "pitch", "advance": 50}],
+    "participant_kind": "returnee",
+    "round": 1,
+    "score": 82.5,
+    "business_name": "Warung Kopi Bu Siti",
+    "sector": "food and beverage",
+}
+_TYPE_EXAMPLES: dict[type, Any] = {
+    fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",
+    fields.Date: "2026-03-02",
+    fields.DateTime: "2026-03-02T03:15:00+00:00",
+    fields.Boolean: True,
+    fields.Integer: 1,
+    fields.Float: 1.5,
+    fields.String: "text",
+    fields.Dict: {},
+}
+_WITHOUT_WORKER = frozenset({c.SESSION_SCHEDULED, c.SESSION_CANCELLED, c.PROGRAM_CREATED})
+
+
+def example_value(name: str, field: fields.Field, seed: str) -> Any:
+    if name.endswith("_id") or name == "document_ids":
+        one = str(uuid.uuid5(_NAMESPACE, f"{seed}:{name}"))
+        return [one] if isinstance(field, fields.List) else one
+    choices = [v.choices for v in field.validators if isinstance(v, validate.OneOf)]
+    if choices:
+        preferred = _EXAMPLE_VALUES.get(name)
+        return preferred if preferred in choices[0] else next(iter(choices[0]))
+    if name in _EXAMPLE_VALUES:
+        return _EXAMPLE_VALUES[name]
+    if isinstance(field, fields.Nested):
+        return example_object(field.schema, seed)
+    if isinstance(field, fields.List):
+        return [example_value(name, field.inner, seed)]
+    return next(_TYPE_EXAMPLES[cls] for cls in type(field).__mro__ if cls in _TYPE_EXAMPLES)
+
+
+def example_object(schema: Schema | type[Schema], seed: str) -> dict:
+    instance = schema() if isinstance(schema, type) else schema
+    return {field.data_key or name: example_value(name, field, seed)
+            for name, field in instance.fields.items()}
+
+
+def example_envelope(spec: c.EventSpec) -> dict:
+    seed = f"{spec.event_type}.v{spec.version}"
+    return {
+        "event_id": str(uuid.uuid5(_NAMESPACE, seed)),
+        "event_type": spec.event_type,
+        "event_version": spec.version,
+        "occurred_at": dt.datetime(2026, 3, 2, 3, 15, tzinfo=dt.UTC).isoformat(),
+        "source": spec.source,
+        "worker_id": None if spec.event_type in _WITHOUT_WORKER
+        else str(uuid.uuid5(_NAMESPACE, "worker")),
+        "sequence": 3,
+        "correlation_id": str(uuid.uuid5(_NAMESPACE, f"{seed}:correlation")),
+        "actor": {"role": "operator", "agency": "ltsa-blitar", "subject": "desk-1"},
+        "data": example_object(spec.schema, seed),
+    }
+
+
+# the document ---------------------------------------------------------------------------------
+
+def message_id(spec: c.EventSpec) -> str:
+    return f"{spec.event_type}.v{spec.version}"
+
+
+def payload_schema_name(spec: c.EventSpec) -> str:
+    return spec.schema.__name__
+
+
+def _message(spec: c.EventSpec) -> dict:
+    example = example_envelope(spec)
+    return {
+        "name": spec.event_type,
+        "title": f"{spec.event_type} v{spec.version}",
+        "summary": spec.summary,
+        "contentType": "application/json",
+        "correlationId": {"$ref": "#/components/correlationIds/correlationId"},
+        "headers": {
+            "type": "object",
+            "properties": {"event_version": {"type": "integer", "const": spec.version}},
+        },
+        "payload": {"allOf": [
+            {"$ref": "#/components/schemas/Envelope"},
+            {"type": "object", "properties": {
+                "event_type": {"const": spec.event_type},
+                "event_version": {"const": spec.version},
+                "source": {"const": spec.source},
+                "data": {"$ref": f"#/components/schemas/{payload_schema_name(spec)}"},
+            }},
+        ]},
+        "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": spec.event_type,
+                              "bindingVersion": AMQP_BINDING_VERSION}},
+        "examples": [{"name": message_id(spec), "summary": spec.summary,
+                      "headers": {"event_version": spec.version}, "payload": example}],
+    }
+
+
+def _channel(event_type: str, specs: list[c.EventSpec]) -> dict:
+    source = specs[0].source
+    return {
+        "address": event_type,
+        "title": f"{c.exchange_name(source)} / {event_type}",
+        "description": f"Routing key `{event_type}` on the topic exchange "
+                       f"`{c.exchange_name(source)}`: {specs[-1].summary}.",
+        "messages": {message_id(spec): {"$ref": f"#/components/messages/{message_id(spec)}"}
+                     for spec in specs},
+        "bindings": {"amqp": {
+            "is": "routingKey",
+            "exchange": {"name": c.exchange_name(source), "type": "topic", "durable": True,
+                         "autoDelete": False, "vhost": "/"},
+            "bindingVersion": AMQP_BINDING_VERSION,
+        }},
+    }
+
+
+def _operation(event_type: str, specs: list[c.EventSpec]) -> dict:
+    return {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{event_type}"},
+        "summary": f"{specs[0].source} publishes {event_type}",
+        "messages": [{"$ref": f"#/channels/{event_type}/messages/{message_id(spec)}"}
+                     for spec in specs],
+        "bindings": {"amqp": {"deliveryMode": 2, "mandatory": False,
+                              "bindingVersion": AMQP_BINDING_VERSION}},
+    }
+
+
+DESCRIPTION = """\
+The lifecycle events of Indonesian migrant workers (PMI) that the platform's services publish.
+
+Each service publishes to its topic exchange `<service>.events` with the event type as routing
+key. A partner agency receives events in its own durable queue `agency.<name>.events`, bound to
+the event types it chose when it was onboarded (`pmi agency onboard`); it reads only that queue.
+
+Every body is the envelope: `event_id` (drop repeats: delivery is at least once), `event_type`,
+`event_version` (a new shape is a new version; also in the AMQP header `event_version`),
+`occurred_at` (UTC), `source`, `worker_id`, `sequence` (increases per worker for each source),
+`correlation_id`, `actor` and `data`, whose schema depends on the type and version.
+NIKs and document numbers travel masked.
+"""
+
+
+def document() -> dict:
+    """The AsyncAPI 3.0.0 document of every event in the contract."""
+    by_type: dict[str, list[c.EventSpec]] = {}
+    for spec in sorted(c.CONTRACT, key=lambda s: s.version):
+        by_type.setdefault(spec.event_type, []).append(spec)
+    ordered = [event_type for event_type in dict.fromkeys(s.event_type for s in c.CONTRACT)]
+    schemas = {"Envelope": object_schema(c.Envelope)}
+    schemas.update({payload_schema_name(spec): object_schema(spec.schema) for spec in c.CONTRACT})
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {"title": "PMI lifecycle events", "version": CATALOGUE_VERSION,
+                 "description": DESCRIPTION},
+        "defaultContentType": "application/json",
+        "servers": {"broker": {
+            "host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0-9-1",
+            "description": "The platform's RabbitMQ; each agency connects as its own user.",
+            "security": [{"$ref": "#/components/securitySchemes/agencyUser"}],
+        }},
+        "channels": {t: _channel(t, by_type[t]) for t in ordered},
+        "operations": {t: _operation(t, by_type[t]) for t in ordered},
+        "components": {
+            "schemas": schemas,
+            "messages": {message_id(spec): _message(spec) for spec in c.CONTRACT},
+            "correlationIds": {"correlationId": {
+                "description": "The request that caused the event, kept along the whole chain.",
+                "location": "$message.payload#/correlation_id"}},
+            "securitySchemes": {"agencyUser": {
+                "type": "userPassword",
+                "description": "The agency's RabbitMQ user `agency-<name>`: it may read its own "
+                               "queue and bind it to the platform's exchanges, nothing else."}},
+        },
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text as literal blocks, so the committed file reads like the source."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def render() -> str:
+    header = "# Generated by `pmi asyncapi` from pmi_common/contract.py: do not edit by hand.\n"
+    return header + yaml.dump(document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                              width=100)
+
+
+def write(path: Path = DOCUMENT_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(), encoding="utf-8")
+    return path

@@ -1,0 +1,110 @@
+"""The event catalogue agencies read is the contract the services enforce, and cannot drift."""
+
+import copy
+
+import jsonschema_rs
+import pytest
+import yaml
+from marshmallow import Schema, fields, validate
+
+from pmi_common import asyncapi
+from pmi_common import contract as c
+from pmi_common.events import parse_event
+
+DOCUMENT = asyncapi.document()
+
+
+def payload_validator(spec: c.EventSpec):
+    """A JSON Schema validator of one message's body, resolving the document's references."""
+    message = DOCUMENT["components"]["messages"][asyncapi.message_id(spec)]
+    root = {**copy.deepcopy(message["payload"]), "components": DOCUMENT["components"]}
+    return jsonschema_rs.validator_for(root)
+
+
+def example_of(spec: c.EventSpec) -> dict:
+    message = DOCUMENT["components"]["messages"][asyncapi.message_id(spec)]
+    return copy.deepcopy(message["examples"][0]["payload"])
+
+
+def test_the_committed_catalogue_is_the_one_the_contract_generates():
+    committed = asyncapi.DOCUMENT_PATH.read_text(encoding="utf-8")
+    assert yaml.safe_load(committed) == DOCUMENT, "docs/asyncapi.yaml is stale: run `pmi asyncapi`"
+    assert committed == asyncapi.render()
+
+
+def test_every_event_of_the_contract_has_a_channel_on_its_exchange_and_a_message_per_version():
+    for spec in c.CONTRACT:
+        channel = DOCUMENT["channels"][spec.event_type]
+        assert channel["address"] == spec.event_type
+        assert channel["bindings"]["amqp"]["exchange"]["name"] == c.exchange_name(spec.source)
+        assert asyncapi.message_id(spec) in channel["messages"]
+        operation = DOCUMENT["operations"][spec.event_type]
+        assert operation["action"] == "send"
+        assert operation["channel"] == {"$ref": f"#/channels/{spec.event_type}"}
+    assert set(DOCUMENT["channels"]) == {spec.event_type for spec in c.CONTRACT}
+    assert len(DOCUMENT["components"]["messages"]) == len(c.CONTRACT)
+
+
+@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+def test_each_example_is_an_event_the_services_accept(spec):
+    event = parse_event(example_of(spec))
+    assert (event.event_type, event.event_version, event.source) == (
+        spec.event_type, spec.version, spec.source)
+
+
+@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+def test_each_example_satisfies_its_published_json_schema(spec):
+    validator = payload_validator(spec)
+    errors = [error.message for error in validator.iter_errors(example_of(spec))]
+    assert errors == []
+
+
+@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+def test_the_json_schema_refuses_what_the_contract_refuses(spec):
+    validator = payload_validator(spec)
+    missing_field = example_of(spec)
+    required = next(name for name, f in spec.schema().fields.items() if f.required)
+    del missing_field["data"][required]
+    extra_field = example_of(spec)
+    extra_field["data"]["nik"] = "3505125703940001"
+    other_version = example_of(spec)
+    other_version["event_version"] = spec.version + 1
+    for body in (missing_field, extra_field, other_version):
+        assert not validator.is_valid(body)
+
+
+def test_payload_schemas_name_the_same_fields_and_requirements_as_the_marshmallow_schemas():
+    schemas = DOCUMENT["components"]["schemas"]
+    for spec in c.CONTRACT:
+        published = schemas[asyncapi.payload_schema_name(spec)]
+        declared = spec.schema().fields
+        assert list(published["properties"]) == list(declared)
+        assert set(published.get("required", [])) == {
+            name for name, f in declared.items() if f.required}
+        assert published["additionalProperties"] is False
+
+
+def test_field_types_choices_and_nulls_become_json_schema():
+    class Sample(Schema):
+        when = fields.AwareDateTime(required=True)
+        day = fields.Date(allow_none=True)
+        kind = fields.String(validate=validate.OneOf(("a", "b")), allow_none=True)
+        count = fields.Integer(validate=validate.Range(min=1))
+        tags = fields.List(fields.String())
+        ident = fields.UUID()
+
+    schema = asyncapi.object_schema(Sample)
+    assert schema["required"] == ["when"]
+    assert "additionalProperties" in schema and schema["additionalProperties"] is False
+    props = schema["properties"]
+    assert props["when"] == {"type": "string", "format": "date-time"}
+    assert props["day"] == {"type": ["string", "null"], "format": "date"}
+    assert props["kind"] == {"type": ["string", "null"], "enum": ["a", "b", None]}
+    assert props["count"] == {"type": "integer", "minimum": 1}
+    assert props["tags"] == {"type": "array", "items": {"type": "string"}}
+    assert props["ident"] == {"type": "string", "format": "uuid"}
+
+
+def test_a_field_type_the_converter_does_not_know_is_refused_rather_than_guessed():
+    with pytest.raises(TypeError, match="Decimal"):
+        asyncapi.field_schema(fields.Decimal())
