@@ -25,7 +25,7 @@ T = TypeVar("T")
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
 
 
 def _upsert(dialect_name: str):
@@ -154,6 +154,8 @@ class Database(DependencyProvider):
     def stop(self):
         if self.relay:
             self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()
 
     def kill(self):
         self.stop()

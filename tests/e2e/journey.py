@@ -47,7 +47,19 @@ class Journey:
         self.worker_id = worker["id"]
         return worker
 
+    def wait_known_to_documents(self, timeout: float = 30) -> None:
+        """The documents service learns of a worker from ``worker_registered``: eventually."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.verifier.get(self.stack.url(f"/workers/{self.worker_id}/documents"),
+                                         timeout=30)
+            if response.status_code == 200:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the documents service never learned of the worker")
+
     def submit_and_verify_documents(self) -> None:
+        self.wait_known_to_documents()
         today = dt.date.today()
         for number, kind in enumerate(DOCUMENT_TYPES, start=1):
             body = {"type": kind, "number": f"DOC{number:06d}",
@@ -67,7 +79,7 @@ class Journey:
         self.call(self.trainer, "POST", f"/orientation/sessions/{session['id']}/enrollments", 201,
                   json={"worker_id": self.worker_id})
         return self.call(self.trainer, "POST", f"/orientation/sessions/{session['id']}/attendance",
-                         201, json={"worker_id": self.worker_id, "nik": self.payload["nik"]})
+                         200, json={"worker_id": self.worker_id, "nik": self.payload["nik"]})
 
     def add_bpjs(self) -> None:
         self.call(self.operator, "PATCH", f"/workers/{self.worker_id}",
@@ -93,6 +105,6 @@ class Journey:
                   201, json={"worker_id": self.worker_id})
         self.wait_status("in_reintegration")
         self.call(self.trainer, "POST", f"/reintegration/programs/{program['id']}/completions",
-                  201, json={"worker_id": self.worker_id, "business_started": True,
+                  200, json={"worker_id": self.worker_id, "business_started": True,
                              "business_name": "Warung Bu Siti", "sector": "food",
                              "regency": "Blitar"})
