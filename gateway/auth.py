@@ -1,0 +1,111 @@
+"""Who is calling: JWT bearer tokens (HS256, ``JWT_SECRET``; claims ``sub``, ``role``, ``agency``,
+``exp``), and the signing secret the gateway may start with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from .roles import AGENCY, ROLES, WORKER
+
+ALGORITHM = "HS256"
+DEVELOPMENT = "development"
+# Used only when PMI_ENV=development and no JWT_SECRET is set; refused everywhere else.
+DEVELOPMENT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
+MIN_SECRET_LENGTH = 32
+KNOWN_DEFAULTS = frozenset({DEVELOPMENT_SECRET, "secret", "changeme", "change-me", "jwt-secret"})
+DEFAULT_TTL = dt.timedelta(hours=8)
+
+
+class Unauthenticated(Exception):
+    """No token, or one that is expired, unsigned, wrongly signed or malformed."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+    subject: str
+    agency: str | None = None
+
+    @property
+    def principal(self) -> str:
+        return f"{self.role}:{self.subject}"
+
+    @property
+    def actor(self) -> dict:
+        """As the services and event envelopes record who caused a change."""
+        return {"role": self.role, "agency": self.agency, "subject": self.subject}
+
+
+def authenticate(authorization: str | None, secret: str) -> Caller:
+    """The caller an ``Authorization: Bearer <JWT>`` header names, or ``Unauthenticated``."""
+    if not authorization:
+        raise Unauthenticated("this endpoint needs a token: send Authorization: Bearer <JWT>")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be: Bearer <JWT>")
+    try:
+        claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM],
+                            options={"require": ["sub", "role", "exp"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("the token has expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated(f"the token is not valid: {exc}") from exc
+    return _caller(claims)
+
+
+def _caller(claims: dict) -> Caller:
+    role, subject, agency = claims.get("role"), claims.get("sub"), claims.get("agency")
+    if role not in ROLES:
+        raise Unauthenticated(f"the token's role must be one of {', '.join(ROLES)}")
+    if not isinstance(subject, str) or not subject.strip():
+        raise Unauthenticated("the token's sub must name the caller")
+    if agency is not None and not isinstance(agency, str):
+        raise Unauthenticated("the token's agency must be a string")
+    if role == AGENCY and not agency:
+        raise Unauthenticated("an agency token must name its agency")
+    if role == WORKER:
+        try:
+            subject = str(uuid.UUID(subject))
+        except ValueError as exc:
+            raise Unauthenticated("a worker token's sub must be the worker's id") from exc
+    return Caller(role=role, subject=subject, agency=agency)
+
+
+def mint(secret: str, role: str, subject: str, agency: str | None = None,
+         ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None) -> str:
+    """A signed token, as an identity provider (or ``pmi token`` in development) issues it."""
+    issued = now or dt.datetime.now(dt.UTC)
+    claims = {"sub": subject, "role": role, "agency": agency, "iat": issued, "exp": issued + ttl}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+# the signing secret ----------------------------------------------------------------------------
+
+def is_development(config: dict) -> bool:
+    return (config.get("PMI_ENV") or "").strip().lower() == DEVELOPMENT
+
+
+def secret_problem(config: dict) -> str | None:
+    """Why the configured secret may not be used here, or None."""
+    secret = config.get("JWT_SECRET") or ""
+    if is_development(config):
+        return None
+    if not secret:
+        return "JWT_SECRET is not set"
+    if secret in KNOWN_DEFAULTS:
+        return "JWT_SECRET is a default value"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+def signing_secret(config: dict) -> str:
+    """The secret tokens are checked with; the development secret only in development."""
+    problem = secret_problem(config)
+    if problem:
+        raise ValueError(problem)
+    return config.get("JWT_SECRET") or DEVELOPMENT_SECRET

@@ -1,0 +1,44 @@
+"""Strict JSON fields for the edge: a body's JSON types are the contract, so ``"3"`` is not an
+integer and ``1`` is not a boolean (marshmallow's defaults would accept both)."""
+
+from __future__ import annotations
+
+import numbers
+
+from marshmallow import ValidationError, fields, validate
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictNumber(fields.Float):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    truthy = {True}
+    falsy = {False}
+
+
+class Pattern(validate.Regexp):
+    """``Regexp`` that must match the whole value (``$`` alone lets a trailing newline in)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def text(max_length: int, **kwargs) -> fields.String:
+    """A free-text field of 1 to ``max_length`` characters."""
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)

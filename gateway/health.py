@@ -1,0 +1,67 @@
+"""Readiness: the broker, the gateway's own database and every service answer.
+
+Each check runs at the same time as the others and gives up after ``READINESS_TIMEOUT`` seconds,
+so a probe gets its answer quickly even when a service hangs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import eventlet
+
+from pmi_common.amqp import broker_reachable
+
+READINESS_TIMEOUT = 2.0
+UP, DOWN = "up", "down"
+
+
+def readiness(checks: dict[str, Callable[[], dict]]) -> tuple[bool, dict]:
+    """Run every check; (all up, each check's outcome)."""
+    pool = eventlet.GreenPool(len(checks) or 1)
+    names = list(checks)
+    outcomes = dict(zip(names, pool.imap(lambda name: _run(checks[name]), names), strict=True))
+    return all(o["status"] == UP for o in outcomes.values()), outcomes
+
+
+def _run(check: Callable[[], dict]) -> dict:
+    timeout = eventlet.Timeout(READINESS_TIMEOUT)
+    late = {"status": DOWN, "reason": f"no answer within {READINESS_TIMEOUT:g}s"}
+    try:
+        return check()
+    except eventlet.Timeout as exc:
+        if exc is not timeout:
+            raise
+        return late
+    except Exception as exc:  # noqa: BLE001 - the outcome says what is wrong
+        if exc.__cause__ is timeout:  # a timed RPC proxy gave up on our timeout
+            return late
+        return {"status": DOWN, "reason": f"{type(exc).__name__}: {exc}"[:300]}
+    finally:
+        timeout.cancel()
+
+
+def broker_check(amqp_uri: str) -> Callable[[], dict]:
+    def check() -> dict:
+        reason = broker_reachable(amqp_uri, timeout=READINESS_TIMEOUT)
+        return {"status": UP} if reason is None else {"status": DOWN, "reason": reason}
+
+    return check
+
+
+def database_check(ping: Callable[[], None]) -> Callable[[], dict]:
+    def check() -> dict:
+        ping()
+        return {"status": UP}
+
+    return check
+
+
+def service_check(health: Callable[[], dict]) -> Callable[[], dict]:
+    """A service's ``health()`` RPC: up when it answers and its database is ok."""
+
+    def check() -> dict:
+        answer = health()
+        return {"status": UP if answer.get("database") == "ok" else DOWN, **answer}
+
+    return check

@@ -1,0 +1,248 @@
+"""nameko's HTTP entrypoint, as the gateway needs it.
+
+``@api`` marks a ``GatewayService`` method as the endpoint of the route of the same name in
+``routes.ROUTES``. Before the method runs, the handler authenticates the caller, checks the role
+table, reads the path, query and body at the edge and, for writes with an ``Idempotency-Key``,
+replays a first answer. It passes the correlation id and the actor into the worker's context data
+(so RPC carries them to the services and into event envelopes), shapes the answer for the
+caller's role, maps every error to a problem, and counts each request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import structlog
+from eventlet import wsgi
+from eventlet.event import Event
+from nameko.exceptions import ConfigurationError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect, Rule
+from werkzeug.wrappers import Request, Response
+
+from pmi_common.context import CORRELATION_ID, actor_context
+from pmi_common.errors import Forbidden, PlatformError
+from pmi_common.rpc import ServiceUnavailable
+
+from . import auth, edge, privacy
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import Answer, IdempotencyKeys
+from .metrics import UNMATCHED, RequestMetrics
+from .problems import Problem, problem_for, problem_response
+from .roles import WORKER
+from .routes import BY_NAME, PREFIX, Route, location_of
+
+log = structlog.get_logger("gateway")
+
+JSON = "application/json"
+SOCKET_TIMEOUT = 60  # seconds a client may stay silent on an open connection
+EXPECTED = (PlatformError, ServiceUnavailable)
+REPLAYED_HEADERS = ("Content-Type", "Location")
+
+
+@dataclass
+class Reply:
+    """An answer with a status other than the route's usual one."""
+
+    status: int
+    body: Any
+    headers: dict = field(default_factory=dict)
+
+
+class GatewayWebServer(WebServer):
+    """nameko's web server with the gateway's signing secret and metrics; paths and methods no
+    route answers get a problem too."""
+
+    def setup(self):
+        config = self.container.config
+        try:
+            self.secret = auth.signing_secret(config)
+        except ValueError as exc:
+            raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
+        if not config.get("JWT_SECRET"):
+            log.warning("jwt_secret_missing", detail="DEVELOPMENT MODE: tokens are checked with "
+                        "the fixed development secret; never run like this outside a laptop")
+        self.metrics = RequestMetrics()
+        super().setup()
+
+    def get_wsgi_app(self):
+        return _ProblemWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=False,
+                           log=logging.getLogger("gateway.wsgi"), log_output=False,
+                           socket_timeout=SOCKET_TIMEOUT)
+
+    def unmatched(self, request: Request, exc: HTTPException) -> Response:
+        started = time.perf_counter()
+        correlation_id = edge.request_id(request)
+        if exc.code == 404:
+            exc = Problem(404, "not-found", "Not found", f"no endpoint at {request.path}")
+        response = problem_response(problem_for(exc), request.path, correlation_id)
+        response.headers["X-Request-ID"] = correlation_id
+        self.metrics.observe(UNMATCHED, request.method, response.status_code,
+                             time.perf_counter() - started)
+        return response
+
+
+class _ProblemWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        # eventlet ends the input stream itself (Content-Length, or the last chunk of a chunked
+        # body), so Werkzeug may read chunked bodies, within the route's limit.
+        environ.setdefault("wsgi.input_terminated", True)
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except RequestRedirect as exc:
+            return exc(environ, start_response)
+        except HTTPException as exc:
+            return self.server.unmatched(request, exc)(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class ApiHandler(HttpRequestHandler):
+    server = GatewayWebServer()
+    keys = IdempotencyKeys()
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("expected_exceptions", EXPECTED)
+        super().__init__("GET", PREFIX, **kwargs)
+        self.route: Route | None = None
+
+    def setup(self):
+        self.route = BY_NAME.get(self.method_name)
+        if self.route is None:
+            raise ConfigurationError(f"{self.method_name} is not a route of gateway.routes")
+        self.method, self.url = self.route.method, self.route.url_rule
+        super().setup()
+
+    def get_url_rule(self):
+        return Rule(self.route.url_rule, methods=[self.route.method])
+
+    # one request ----------------------------------------------------------------------------
+
+    def handle_request(self, request: Request) -> Response:
+        started = time.perf_counter()
+        request.shallow = False
+        correlation_id = edge.request_id(request)
+        metrics = self.server.metrics
+        metrics.in_progress.inc()
+        try:
+            response = self._answer(request, correlation_id)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a problem, here
+            response = self._problem(request, exc, correlation_id)
+        finally:
+            metrics.in_progress.dec()
+        response.headers["X-Request-ID"] = correlation_id
+        elapsed = time.perf_counter() - started
+        metrics.observe(PREFIX + self.route.path, request.method, response.status_code, elapsed)
+        log.info("request_answered", route=self.route.name, method=request.method,
+                 status=response.status_code, ms=round(elapsed * 1000, 1),
+                 correlation_id=correlation_id)
+        return response
+
+    def _answer(self, request: Request, correlation_id: str) -> Response:
+        route = self.route
+        caller = None if route.public else auth.authenticate(
+            request.headers.get("Authorization"), self.server.secret)
+        _check_role(route, caller)
+        kwargs = edge.path_values(route, request.path_values)
+        _check_own(route, caller, kwargs)
+        query = edge.read_query(route, request)
+        if route.takes_query:
+            kwargs["query"] = query
+        if route.body is not None:
+            kwargs["body"] = edge.read_body(route, request)
+            _check_fields(route, caller, kwargs["body"])
+        context = {CORRELATION_ID: correlation_id,
+                   **actor_context(caller.actor if caller else None)}
+        key = request.headers.get(IDEMPOTENCY_HEADER) if route.writes else None
+        if key is None:
+            return self._run(request, caller, kwargs, context, correlation_id)
+        return self._run_once(request, caller, kwargs, context, correlation_id, key)
+
+    def _run_once(self, request, caller, kwargs, context, correlation_id, key) -> Response:
+        principal = caller.principal if caller else "anonymous"
+        first = self.keys.begin(principal, key, request.method, request.path, kwargs.get("body"))
+        if first is not None:
+            self.server.metrics.replays.inc()
+            return Response(first.body, status=first.status,
+                            headers={**first.headers, "Idempotent-Replayed": "true"})
+        response = self._run(request, caller, kwargs, context, correlation_id)
+        try:
+            if response.status_code >= 500:
+                self.keys.release(principal, key)
+            else:
+                kept = {name: response.headers[name] for name in REPLAYED_HEADERS
+                        if name in response.headers}
+                self.keys.finish(principal, key, Answer(response.status_code,
+                                                        response.get_data(as_text=True), kept))
+        except Exception as exc:  # noqa: BLE001 - the answer stands; the key frees itself later
+            log.warning("idempotency_key_not_recorded", error=f"{type(exc).__name__}: {exc}",
+                        correlation_id=correlation_id)
+        return response
+
+    def _run(self, request, caller, kwargs, context, correlation_id) -> Response:
+        """Run the endpoint's method in a nameko worker and turn what it returns into HTTP."""
+        try:
+            event = Event()
+            self.container.spawn_worker(self, (), kwargs, context_data=context,
+                                        handle_result=partial(self.handle_result, event))
+            result = event.wait()
+        except Exception as exc:  # noqa: BLE001
+            return self._problem(request, exc, correlation_id)
+        return self._response(result, caller)
+
+    def _response(self, result: Any, caller: auth.Caller | None) -> Response:
+        if isinstance(result, Response):
+            return result
+        reply = result if isinstance(result, Reply) else Reply(self.route.status, result)
+        body = reply.body
+        if self.route.personal:
+            body = privacy.shape(body, caller.role if caller else None)
+        headers = dict(reply.headers)
+        if self.route.creates and reply.status == 201 and isinstance(body, dict) \
+                and body.get("id"):
+            headers["Location"] = location_of(self.route, body["id"])
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+        return Response(payload, status=reply.status, headers=headers, mimetype=JSON)
+
+    def _problem(self, request: Request, exc: Exception, correlation_id: str) -> Response:
+        problem = problem_for(exc)
+        if problem.status >= 500:
+            log.error("request_failed", route=self.route.name, status=problem.status,
+                      error=f"{type(exc).__name__}: {exc}", correlation_id=correlation_id)
+        return problem_response(problem, request.path, correlation_id)
+
+
+def _check_role(route: Route, caller: auth.Caller | None) -> None:
+    if caller is not None and not route.allows(caller.role):
+        raise Forbidden(f"the {caller.role} role may not call {route.method} {PREFIX}{route.path}",
+                        {"role": caller.role, "roles": sorted(route.roles)})
+
+
+def _check_own(route: Route, caller: auth.Caller | None, path: dict) -> None:
+    if caller is not None and caller.role == WORKER and path.get("worker_id") != caller.subject:
+        raise Forbidden("a worker may only reach their own record")
+
+
+def _check_fields(route: Route, caller: auth.Caller | None, body: dict) -> None:
+    if caller is None or caller.role != WORKER or route.worker_fields is None:
+        return
+    refused = sorted(set(body) - route.worker_fields)
+    if refused:
+        raise Forbidden(f"a worker may change only {', '.join(sorted(route.worker_fields))}; "
+                        f"{', '.join(refused)} is recorded by the LTSA desk",
+                        {"fields": refused})
+
+
+api = ApiHandler.decorator

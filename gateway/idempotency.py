@@ -1,0 +1,151 @@
+"""``Idempotency-Key``: a write sent again with the same key gets the first answer again.
+
+A key belongs to its caller (role and subject) and lives ``IDEMPOTENCY_TTL`` seconds (24 hours by
+default) from its first use. The same key with a different request (method, path or body) is
+refused (422); a repeat while the first is still being answered gets 409 and a ``Retry-After``.
+Answers a client should retry (5xx: a service down or too slow) are not kept, so the retry runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import eventlet
+import structlog
+from nameko.extensions import SharedExtension
+from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pmi_common.store import make_engine
+
+from .models import idempotency_keys as keys
+from .problems import Problem
+
+log = structlog.get_logger(__name__)
+
+HEADER = "Idempotency-Key"
+DEFAULT_TTL_SECONDS = 24 * 3600
+ABANDONED_AFTER = dt.timedelta(minutes=2)  # a first request that never finished
+PURGE_EVERY_SECONDS = 600
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: str
+    headers: dict
+
+
+def valid_key(key: str) -> bool:
+    return 0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable()
+
+
+def fingerprint(method: str, path: str, body: dict | None) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class IdempotencyKeys(SharedExtension):
+    """The gateway's store of keys and first answers (its own database, ``DATABASE_URL``)."""
+
+    def setup(self):
+        config = self.container.config
+        self.engine: Engine = make_engine(config["DATABASE_URL"])
+        self.ttl = dt.timedelta(seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_TTL_SECONDS)))
+        self._purger = None
+
+    def start(self):
+        self._purger = self.container.spawn_managed_thread(self._purge_forever,
+                                                          identifier="idempotency-purge")
+
+    def stop(self):
+        if self._purger is not None:
+            self._purger.kill()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    # the protocol -------------------------------------------------------------------------
+
+    def begin(self, principal: str, key: str, method: str, path: str,
+              body: dict | None) -> Answer | None:
+        """Hold ``key`` for this request (None: go ahead), or the first answer to replay."""
+        if not valid_key(key):
+            raise Problem(400, "invalid-idempotency-key", "Invalid Idempotency-Key",
+                          f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
+        print_ = fingerprint(method, path, body)
+        now = _now()
+        row = {"principal": principal, "key": key, "fingerprint": print_, "method": method,
+               "path": path, "created_at": now, "expires_at": now + self.ttl}
+        with self.engine.begin() as conn:
+            insert = _insert(conn.dialect.name)(keys).values(**row).on_conflict_do_nothing()
+            if conn.execute(insert.returning(keys.c.key)).first() is not None:
+                return None
+            held = conn.execute(select(keys).where(keys.c.principal == principal,
+                                                   keys.c.key == key).with_for_update()).first()
+            if held is None or self._stale(held, now):
+                conn.execute(delete(keys).where(keys.c.principal == principal, keys.c.key == key))
+                conn.execute(_insert(conn.dialect.name)(keys).values(**row))
+                return None
+        if held.fingerprint != print_:
+            raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+                          f"this {HEADER} was first used for a different request "
+                          f"({held.method} {held.path}); use a new key for a new request")
+        if held.status is None:
+            raise Problem(409, "idempotency-key-in-progress", "The first request is in progress",
+                          f"a request with this {HEADER} is still being answered; retry shortly",
+                          headers={"Retry-After": "1"})
+        return Answer(held.status, held.body or "", held.headers or {})
+
+    def finish(self, principal: str, key: str, answer: Answer) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(keys).where(keys.c.principal == principal, keys.c.key == key)
+                         .values(status=answer.status, body=answer.body, headers=answer.headers))
+
+    def release(self, principal: str, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(keys).where(keys.c.principal == principal, keys.c.key == key,
+                                            keys.c.status.is_(None)))
+
+    def _stale(self, held, now: dt.datetime) -> bool:
+        if _aware(held.expires_at) <= now:
+            return True
+        return held.status is None and _aware(held.created_at) < now - ABANDONED_AFTER
+
+    # housekeeping -------------------------------------------------------------------------
+
+    def purge_expired(self) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(keys).where(keys.c.expires_at <= _now())).rowcount
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def _purge_forever(self) -> None:
+        while True:
+            eventlet.sleep(PURGE_EVERY_SECONDS)
+            try:
+                purged = self.purge_expired()
+            except Exception as exc:  # noqa: BLE001 - the database may be down for a while
+                log.warning("idempotency_purge_failed", error=str(exc))
+                continue
+            if purged:
+                log.info("idempotency_keys_purged", count=purged)
+
+
+def _insert(dialect_name: str):
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert

@@ -1,0 +1,23 @@
+"""Who calls the gateway: the roles a token may carry."""
+
+from __future__ import annotations
+
+OPERATOR = "operator"  # LTSA registration desk: register, departure and return, BPJS number
+VERIFIER = "verifier"  # document desk: submissions, decisions, the desk queue
+TRAINER = "trainer"  # orientation sessions and reintegration programmes
+AGENCY = "agency"  # a partner agency: read-only
+WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub``
+ADMIN = "admin"  # everything, operations included
+
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN)
+
+# Staff who may read the records (everyone but a worker, who reads only their own).
+READERS = frozenset({OPERATOR, VERIFIER, TRAINER, AGENCY, ADMIN})
+DESK = frozenset({OPERATOR, ADMIN})
+DOCUMENT_DESK = frozenset({VERIFIER, ADMIN})
+PROGRAMMES = frozenset({TRAINER, ADMIN})
+OPERATIONS = frozenset({ADMIN})
+PUBLIC = frozenset()  # no token needed
+
+# Roles that see identity numbers masked and only the part of a worker their job needs.
+MASKED = frozenset({AGENCY, TRAINER})

@@ -1,0 +1,270 @@
+"""The gateway's one table: every endpoint, who may call it, what it takes and what it answers.
+
+Each row is served by the ``GatewayService`` method of the same name. The HTTP handler checks the
+caller's role against ``roles`` before anything else happens; a ``worker`` token (self-service)
+reaches a route only when the route names a ``{worker_id}`` and it is the token's own ``sub``.
+The OpenAPI document is generated from this table.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from marshmallow import Schema
+
+from pmi_common.contract import DOCUMENTS, ORIENTATION, REGISTRATION, REINTEGRATION, SERVICES
+
+from . import schemas as s
+from . import views as v
+from .roles import (
+    ADMIN,
+    DESK,
+    DOCUMENT_DESK,
+    OPERATIONS,
+    OPERATOR,
+    PROGRAMMES,
+    PUBLIC,
+    READERS,
+    WORKER,
+)
+
+PREFIX = "/api/v1"
+SMALL_BODY = 64 * 1024  # bytes
+SCAN_BODY = 6 * 1024 * 1024  # a document with its scan, base64-encoded
+_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # the operationId, and the GatewayService method that serves it
+    method: str
+    path: str  # under PREFIX
+    roles: frozenset[str]
+    summary: str
+    tag: str  # the service it asks, or operations
+    body: type[Schema] | None = None
+    query: type[Schema] = s.NoQuery
+    response: type[Schema] | Schema | None = None
+    status: int = 200
+    answers: tuple[int, ...] = ()  # other statuses answered with ``response`` (not a problem)
+    calls: tuple[str, ...] = ()  # the services it asks (a 503 or 504 when they do not answer)
+    max_body: int = SMALL_BODY
+    worker_fields: frozenset[str] | None = None  # what a worker may send, when not everything
+    creates: str | None = None  # the path parameter that names what a 201 created
+    media_type: str = "application/json"
+    personal: bool = True  # answers may hold a worker's data: shaped for the caller's role
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+    @property
+    def writes(self) -> bool:
+        return self.method in ("POST", "PATCH", "PUT", "DELETE")
+
+    @cached_property
+    def body_schema(self) -> Schema | None:
+        """One instance per route: loading with it keeps no state."""
+        return self.body() if self.body is not None else None
+
+    @cached_property
+    def query_schema(self) -> Schema:
+        return self.query()
+
+    @property
+    def takes_query(self) -> bool:
+        return self.query is not s.NoQuery
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(_PARAM.findall(self.path))
+
+    @property
+    def id_parameters(self) -> tuple[str, ...]:
+        """Path parameters that name a record by its UUID."""
+        return tuple(p for p in self.parameters if p.endswith("_id"))
+
+    @property
+    def url_rule(self) -> str:
+        return PREFIX + _PARAM.sub(r"<\1>", self.path)
+
+    def allows(self, role: str | None) -> bool:
+        return self.public or role in self.roles
+
+
+def _route(name: str, method: str, path: str, roles: frozenset[str], summary: str,
+           **kwargs) -> Route:
+    route = Route(name, method, path, roles, summary, **kwargs)
+    if WORKER in route.roles and "worker_id" not in route.parameters:
+        raise ValueError(f"{name}: a worker may only call routes about a {{worker_id}}")
+    return route
+
+
+def _asking(service: str):
+    """Rows of the routes that ask ``service``."""
+
+    def row(*args, **kwargs) -> Route:
+        kwargs.setdefault("calls", (service,))
+        return _route(*args, tag=service, **kwargs)
+
+    return row
+
+
+def _operations(*args, **kwargs) -> Route:
+    return _route(*args, tag="operations", personal=False, **kwargs)
+
+
+registration, documents = _asking(REGISTRATION), _asking(DOCUMENTS)
+orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
+SELF = READERS | {WORKER}  # staff who read, and the worker themself
+
+ROUTES: tuple[Route, ...] = (
+    registration("register_worker", "POST", "/workers", DESK,
+                 "Register a prospective migrant worker",
+                 body=s.RegisterWorker, response=v.WorkerView, status=201, creates="worker_id"),
+    registration("list_workers", "GET", "/workers", READERS,
+                 "Workers by stage, status, regency and destination country",
+                 query=s.ListWorkers, response=v.WorkerPage),
+    registration("get_worker", "GET", "/workers/{worker_id}", SELF,
+                 "A worker, with status and stage",
+                 response=v.WorkerView),
+    registration("update_worker", "PATCH", "/workers/{worker_id}", DESK | {WORKER},
+                 "Change contact details (the worker too) or record the BPJS number (the desk)",
+                 body=s.UpdateWorker, response=v.WorkerView,
+                 worker_fields=frozenset({"phone", "address"})),
+    registration("get_timeline", "GET", "/workers/{worker_id}/timeline", SELF,
+                 "Everything that happened to a worker, oldest first",
+                 response=v.TimelineEntryView(many=True)),
+    registration("record_departure", "POST", "/workers/{worker_id}/departure", DESK,
+                 "Record a cleared worker's departure",
+                 body=s.RecordDeparture, response=v.WorkerView),
+    registration("record_return", "POST", "/workers/{worker_id}/return", DESK,
+                 "Record a worker's return home",
+                 body=s.RecordReturn, response=v.WorkerView),
+    registration("withdraw_worker", "POST", "/workers/{worker_id}/withdrawal", DESK,
+                 "Record that a worker withdraws before departure",
+                 body=s.Withdraw, response=v.WorkerView),
+    registration("get_stats", "GET", "/stats", READERS,
+                 "Counts by stage, status, regency and country; the document desk; reintegration",
+                 response=v.StatsView, calls=(REGISTRATION, DOCUMENTS, REINTEGRATION)),
+
+    documents("submit_document", "POST", "/workers/{worker_id}/documents",
+              DOCUMENT_DESK | {WORKER},
+              "Submit a document (with its scan) for verification",
+              body=s.SubmitDocument, response=v.DocumentView, status=201, max_body=SCAN_BODY,
+              creates="document_id"),
+    documents("get_checklist", "GET", "/workers/{worker_id}/documents", SELF,
+              "The checklist: each required document, its latest submission and status",
+              response=v.ChecklistView),
+    documents("desk_queue", "GET", "/documents/queue", DOCUMENT_DESK,
+              "Documents waiting for a decision, oldest first",
+              query=s.DeskQueue, response=v.DocumentPage),
+    documents("get_document", "GET", "/documents/{document_id}", READERS,
+              "A document",
+              response=v.DocumentView),
+    documents("verify_document", "POST", "/documents/{document_id}/verify", DOCUMENT_DESK,
+              "Accept a document",
+              body=s.VerifyDocument, response=v.DocumentView),
+    documents("reject_document", "POST", "/documents/{document_id}/reject", DOCUMENT_DESK,
+              "Reject a document, with the reason",
+              body=s.RejectDocument, response=v.DocumentView),
+
+    orientation("schedule_session", "POST", "/orientation/sessions", PROGRAMMES,
+                "Schedule a pre-departure orientation (OPP) session",
+                body=s.ScheduleSession, response=v.SessionView, status=201,
+                creates="session_id"),
+    orientation("list_sessions", "GET", "/orientation/sessions", READERS,
+                "Orientation sessions",
+                query=s.ListSessions, response=v.SessionPage),
+    orientation("get_session", "GET", "/orientation/sessions/{session_id}", READERS,
+                "An orientation session",
+                response=v.SessionView),
+    orientation("cancel_session", "POST", "/orientation/sessions/{session_id}/cancellation",
+                PROGRAMMES,
+                "Cancel a session; its enrolments are released",
+                body=s.CancelSession, response=v.SessionView),
+    orientation("enrol_worker", "POST", "/orientation/sessions/{session_id}/enrollments",
+                PROGRAMMES,
+                "Enrol a worker whose documents are verified",
+                body=s.EnrolWorker, response=v.EnrolmentView, status=201),
+    orientation("record_attendance", "POST", "/orientation/sessions/{session_id}/attendance",
+                PROGRAMMES,
+                "Record attendance; the NIK presented must match the worker's",
+                body=s.RecordAttendance, response=v.CompletionView),
+    orientation("list_incidents", "GET", "/orientation/incidents", DESK,
+                "Attendance refused because the NIK presented did not match",
+                query=s.ListIncidents, response=v.IncidentPage),
+    orientation("verify_certificate", "GET", "/certificates/{number}", PUBLIC,
+                "Check an orientation certificate (public)",
+                response=v.CertificateView),
+
+    reintegration("create_program", "POST", "/reintegration/programs", PROGRAMMES,
+                  "Create a reintegration (entrepreneurship) programme with its selection rounds",
+                  body=s.CreateProgram, response=v.ProgramView, status=201,
+                  creates="program_id"),
+    reintegration("list_programs", "GET", "/reintegration/programs", READERS,
+                  "Programmes",
+                  query=s.ListPrograms, response=v.ProgramPage),
+    reintegration("get_program", "GET", "/reintegration/programs/{program_id}", READERS,
+                  "A programme",
+                  response=v.ProgramView),
+    reintegration("program_stats", "GET", "/reintegration/programs/{program_id}/stats", READERS,
+                  "A programme's funnel: enrolled, each round, completed, businesses, awards",
+                  response=v.ProgramStatsView),
+    reintegration("enrol_participant", "POST",
+                  "/reintegration/programs/{program_id}/enrollments", PROGRAMMES,
+                  "Enrol a prospective or returned worker",
+                  body=s.EnrolParticipant, response=v.ParticipantView, status=201),
+    reintegration("record_round_result", "POST", "/reintegration/programs/{program_id}/rounds",
+                  PROGRAMMES,
+                  "Record a participant's result in a selection round",
+                  body=s.RecordRoundResult, response=v.ParticipantView),
+    reintegration("complete_participant", "POST",
+                  "/reintegration/programs/{program_id}/completions", PROGRAMMES,
+                  "Record a participant's completion and outcome",
+                  body=s.CompleteParticipant, response=v.ParticipantView),
+    reintegration("invitations", "GET", "/workers/{worker_id}/invitations", SELF,
+                  "Programmes open to this worker",
+                  response=v.InvitationsView),
+
+    _operations("liveness", "GET", "/health", PUBLIC,
+                "The gateway process is alive",
+                response=v.LivenessView),
+    _operations("readiness", "GET", "/health/ready", PUBLIC,
+                "Ready when the broker, the gateway's database and every service answer",
+                response=v.ReadinessView, calls=SERVICES, answers=(503,)),
+    _operations("metrics", "GET", "/metrics", OPERATIONS,
+                "Prometheus metrics",
+                media_type="text/plain"),
+    _operations("openapi", "GET", "/openapi.json", PUBLIC,
+                "This API, as OpenAPI 3",
+                response=v.Document),
+)
+
+# The AsyncAPI document of the lifecycle events, where this build has it.
+ASYNCAPI = importlib.util.find_spec("pmi_common.asyncapi") is not None
+if ASYNCAPI:
+    ROUTES += (_operations("asyncapi", "GET", "/asyncapi.json", PUBLIC,
+                           "The lifecycle events agencies subscribe to, as AsyncAPI",
+                           response=v.Document),)
+
+BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
+
+
+def readers_of(parameter: str) -> tuple[Route, ...]:
+    """The routes about the record a path parameter names (what a 201 links to)."""
+    return tuple(route for route in ROUTES if parameter in route.parameters)
+
+
+def location_of(route: Route, record_id: str) -> str | None:
+    """Where the record ``route`` created lives: the GET of that record alone."""
+    for reader in readers_of(route.creates or "-"):
+        if reader.method == "GET" and reader.parameters == (route.creates,):
+            return PREFIX + reader.path.format(**{route.creates: record_id})
+    return None
+
+assert len(BY_NAME) == len(ROUTES), "route names must be unique"
+assert ADMIN in READERS and OPERATOR in DESK

@@ -1,0 +1,212 @@
+"""What the gateway accepts: the JSON types, required fields and formats of each body and query.
+
+These are checked at the edge, before any service is called; unknown fields are refused. The
+services check the business rules again (a NIK's birth date, a country code, a document's dates).
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from pmi_common.contract import AUDIENCES, DOCUMENT_TYPES, RETURN_REASONS, STAGES, STATUSES
+
+from .fields import Pattern, StrictBoolean, StrictInteger, StrictNumber, text
+
+NIK = Pattern(r"^[0-9]{16}$", error="must be exactly 16 digits")
+PHONE = Pattern(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, optionally after +")
+COUNTRY = Pattern(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 code such as MY, HK, TW")
+BPJS = Pattern(r"^[0-9]{11,13}$", error="a BPJS Ketenagakerjaan number has 11 to 13 digits")
+DOCUMENT_NUMBER = Pattern(
+    r"^[A-Za-z0-9][A-Za-z0-9./ -]{0,63}$",
+    error="must be 1 to 64 letters, digits, spaces or . / -, starting with a letter or digit",
+)
+POSTAL_CODE = Pattern(r"^[0-9]{5}$", error="must be 5 digits")
+
+
+def _e(value) -> dict:
+    """An example, for the API document (and the fuzzer's first, valid, requests)."""
+    return {"example": value}
+
+
+class Body(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Query(Schema):
+    """Query parameters; unknown ones are refused like unknown body fields."""
+
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(min=1, max=200))
+
+
+# registration -------------------------------------------------------------------------------
+
+class Address(Body):
+    street = text(300, metadata=_e("Jl. Merdeka 12"))
+    village = text(100, metadata=_e("Kademangan"))
+    district = text(100, metadata=_e("Kademangan"))
+    regency = text(100, required=True, metadata=_e("Blitar"))
+    province = text(100, metadata=_e("Jawa Timur"))
+    postal_code = fields.String(validate=POSTAL_CODE, metadata=_e("66161"))
+
+
+class RegisterWorker(Body):
+    nik = fields.String(required=True, validate=NIK, metadata=_e("3505125703940002"))
+    full_name = text(300, required=True, metadata=_e("Siti Nur'aini binti Ahmad"))
+    birth_date = fields.Date(required=True, metadata=_e("1994-03-17"))
+    sex = fields.String(required=True, validate=validate.OneOf(("F", "M")), metadata=_e("F"))
+    phone = fields.String(required=True, validate=PHONE, metadata=_e("+6281234567890"))
+    address = fields.Nested(Address, required=True)
+    destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("HK"))
+    occupation = text(200, required=True, metadata=_e("caregiver"))
+    placement_agency = text(200, required=True, metadata=_e("PT Sinar Jaya"))
+
+
+class UpdateWorker(Body):
+    """Contact details (the worker may change these) and the BPJS number (the desk records it)."""
+
+    phone = fields.String(validate=PHONE)
+    address = fields.Nested(Address)
+    bpjs_number = fields.String(validate=BPJS, metadata=_e("12345678901"))
+
+
+class RecordDeparture(Body):
+    departed_on = fields.Date(required=True, metadata=_e("2027-02-01"))
+    destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("HK"))
+    employer = text(200, required=True, metadata=_e("Mr Chan Tai Man"))
+
+
+class RecordReturn(Body):
+    returned_on = fields.Date(required=True, metadata=_e("2029-02-01"))
+    reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS),
+                           metadata=_e("contract_ended"))
+    note = text(1000)
+
+
+class Withdraw(Body):
+    reason = text(500, required=True, metadata=_e("found work at home"))
+
+
+class ListWorkers(Query):
+    stage = fields.String(validate=validate.OneOf(STAGES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    regency = text(100)
+    destination_country = fields.String(validate=COUNTRY)
+
+
+# documents ----------------------------------------------------------------------------------
+
+class FileUpload(Body):
+    content_base64 = fields.String(required=True, validate=validate.Length(min=1))
+    filename = fields.String(allow_none=True, validate=validate.Length(max=255))
+
+
+class SubmitDocument(Body):
+    type = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TYPES),
+                         metadata=_e("passport"))
+    number = fields.String(required=True, validate=DOCUMENT_NUMBER, metadata=_e("C4812379"))
+    issued_on = fields.Date(required=True, metadata=_e("2026-01-05"))
+    expires_on = fields.Date(allow_none=True, metadata=_e("2031-01-05"))
+    file = fields.Nested(FileUpload, allow_none=True)
+
+
+class VerifyDocument(Body):
+    note = text(1000)
+
+
+class RejectDocument(Body):
+    reason = text(500, required=True, metadata=_e("the photo page is blurred"))
+    note = text(1000)
+
+
+class DeskQueue(Query):
+    type = fields.String(validate=validate.OneOf(DOCUMENT_TYPES))
+
+
+# orientation --------------------------------------------------------------------------------
+
+class ScheduleSession(Body):
+    starts_at = fields.AwareDateTime(required=True, format="iso",
+                                     metadata=_e("2027-03-01T01:00:00+00:00"))
+    location = text(300, required=True, metadata=_e("LTSA Blitar, ruang 2"))
+    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=500),
+                             metadata=_e(40))
+    topics = fields.List(text(200), validate=validate.Length(max=50),
+                         metadata=_e(["rights and obligations", "safe remittance"]))
+
+
+class CancelSession(Body):
+    reason = text(500, required=True, metadata=_e("the hall is flooded"))
+
+
+class EnrolWorker(Body):
+    worker_id = fields.UUID(required=True)
+
+
+class RecordAttendance(Body):
+    worker_id = fields.UUID(required=True)
+    nik = fields.String(required=True, validate=NIK, metadata=_e("3505125703940002"))
+
+
+class ListSessions(Query):
+    upcoming = fields.Boolean()
+
+
+class ListIncidents(Query):
+    session_id = fields.UUID()
+    worker_id = fields.UUID()
+
+
+# reintegration ------------------------------------------------------------------------------
+
+class ProgramRound(Body):
+    name = text(200, required=True, metadata=_e("business model"))
+    advance = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000),
+                            metadata=_e(75))
+
+
+class CreateProgram(Body):
+    name = text(200, required=True, metadata=_e("PAK CAMAT PMI 2027"))
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES),
+                             metadata=_e("both"))
+    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000),
+                             metadata=_e(100))
+    starts_on = fields.Date(required=True, metadata=_e("2027-04-01"))
+    rounds = fields.List(fields.Nested(ProgramRound), required=True,
+                         validate=validate.Length(min=1, max=20))
+
+
+class ListPrograms(Query):
+    open = fields.Boolean()
+    audience = fields.String(validate=validate.OneOf(AUDIENCES))
+
+
+class EnrolParticipant(Body):
+    worker_id = fields.UUID(required=True)
+
+
+class RecordRoundResult(Body):
+    worker_id = fields.UUID(required=True)
+    round = StrictInteger(required=True, validate=validate.Range(min=1, max=100))
+    advanced = StrictBoolean(required=True)
+    score = StrictNumber(allow_none=True, validate=validate.Range(min=0, max=100))
+    note = text(1000, allow_none=True)
+
+
+class CompleteParticipant(Body):
+    worker_id = fields.UUID(required=True)
+    business_started = StrictBoolean(required=True, metadata=_e(True))
+    business_name = text(200, allow_none=True, metadata=_e("Ternak Lele Mandiri"))
+    sector = text(100, allow_none=True, metadata=_e("aquaculture"))
+    regency = text(100, allow_none=True, metadata=_e("Blitar"))
+
+
+class NoQuery(Schema):
+    """For reads that take no parameters: any query parameter is refused."""
+
+    class Meta:
+        unknown = RAISE

@@ -1,0 +1,223 @@
+"""The gateway service: one thin ``@api`` method per route of ``routes.ROUTES``.
+
+Each method calls one service over RPC (``GET /stats`` asks three at once) and returns what it
+answers; authentication, roles, validation, idempotency, masking and errors are the handler's
+(``http``). ``python -m pmi_common.runner gateway`` serves it on ``GATEWAY_ADDRESS``
+(127.0.0.1:8000 by default).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from werkzeug.wrappers import Response
+
+from pmi_common import contract as c
+from pmi_common.context import LogContext
+from pmi_common.rpc import TimedRpcProxy
+
+from . import auth, health, openapi, routes
+from .dependencies import Gateway, gather
+from .http import Reply, api
+
+
+class GatewayService:
+    name = c.GATEWAY
+
+    registration = TimedRpcProxy(c.REGISTRATION)
+    documents = TimedRpcProxy(c.DOCUMENTS)
+    orientation = TimedRpcProxy(c.ORIENTATION)
+    reintegration = TimedRpcProxy(c.REINTEGRATION)
+    gateway = Gateway()
+    log = LogContext()
+
+    @classmethod
+    def check_config(cls, config: dict) -> None:
+        """Refuse to start with a missing or default signing secret outside development."""
+        problem = auth.secret_problem(config)
+        if problem:
+            raise SystemExit(
+                f"the gateway will not start: {problem}. Set JWT_SECRET to a random secret of "
+                f"{auth.MIN_SECRET_LENGTH}+ characters (e.g. `openssl rand -hex 32`), or set "
+                "PMI_ENV=development for a local run with the development secret.")
+        if not config.get("JWT_SECRET"):
+            print("WARNING: PMI_ENV=development and no JWT_SECRET: the gateway checks tokens "
+                  "with the fixed development secret (`pmi token ROLE` mints them). Never run "
+                  "like this outside a laptop.", file=sys.stderr)
+
+    # registration ---------------------------------------------------------------------------
+
+    @api
+    def register_worker(self, body: dict) -> dict:
+        return self.registration.register_worker(body)
+
+    @api
+    def list_workers(self, query: dict) -> dict:
+        return self.registration.list_workers(query)
+
+    @api
+    def get_worker(self, worker_id: str) -> dict:
+        return self.registration.get_worker(worker_id)
+
+    @api
+    def update_worker(self, worker_id: str, body: dict) -> dict:
+        return self.registration.update_worker(worker_id, body)
+
+    @api
+    def get_timeline(self, worker_id: str) -> list:
+        return self.registration.get_timeline(worker_id)
+
+    @api
+    def record_departure(self, worker_id: str, body: dict) -> dict:
+        return self.registration.record_departure(worker_id, body)
+
+    @api
+    def record_return(self, worker_id: str, body: dict) -> dict:
+        return self.registration.record_return(worker_id, body)
+
+    @api
+    def withdraw_worker(self, worker_id: str, body: dict) -> dict:
+        return self.registration.withdraw_worker(worker_id, body)
+
+    @api
+    def get_stats(self) -> dict:
+        """Registration's counts, with the document desk's and reintegration's when they answer."""
+        answers = gather({"workers": self.registration.get_stats,
+                          "documents_desk": self.documents.desk_stats,
+                          "reintegration": self.reintegration.get_stats})
+        if isinstance(answers["workers"], Exception):
+            raise answers["workers"]
+        unavailable = [name for name, answer in answers.items() if isinstance(answer, Exception)]
+        for name in unavailable:
+            self.log.warning("stats_section_unavailable", section=name,
+                             error=str(answers[name]))
+            answers[name] = None
+        return {**answers, "unavailable": unavailable}
+
+    # documents ------------------------------------------------------------------------------
+
+    @api
+    def submit_document(self, worker_id: str, body: dict) -> dict:
+        return self.documents.submit_document(worker_id, body)
+
+    @api
+    def get_checklist(self, worker_id: str) -> dict:
+        return self.documents.get_checklist(worker_id)
+
+    @api
+    def desk_queue(self, query: dict) -> dict:
+        return self.documents.desk_queue(query)
+
+    @api
+    def get_document(self, document_id: str) -> dict:
+        return self.documents.get_document(document_id)
+
+    @api
+    def verify_document(self, document_id: str, body: dict) -> dict:
+        return self.documents.verify_document(document_id, body)
+
+    @api
+    def reject_document(self, document_id: str, body: dict) -> dict:
+        return self.documents.reject_document(document_id, body)
+
+    # orientation ----------------------------------------------------------------------------
+
+    @api
+    def schedule_session(self, body: dict) -> dict:
+        return self.orientation.schedule_session(body)
+
+    @api
+    def list_sessions(self, query: dict) -> dict:
+        return self.orientation.list_sessions(query)
+
+    @api
+    def get_session(self, session_id: str) -> dict:
+        return self.orientation.get_session(session_id)
+
+    @api
+    def cancel_session(self, session_id: str, body: dict) -> dict:
+        return self.orientation.cancel_session(session_id, body)
+
+    @api
+    def enrol_worker(self, session_id: str, body: dict) -> dict:
+        return self.orientation.enrol_worker(session_id, body)
+
+    @api
+    def record_attendance(self, session_id: str, body: dict) -> dict:
+        return self.orientation.record_attendance(session_id, body)
+
+    @api
+    def list_incidents(self, query: dict) -> dict:
+        return self.orientation.list_incidents(query)
+
+    @api
+    def verify_certificate(self, number: str) -> dict:
+        return self.orientation.verify_certificate(number)
+
+    # reintegration --------------------------------------------------------------------------
+
+    @api
+    def create_program(self, body: dict) -> dict:
+        return self.reintegration.create_program(body)
+
+    @api
+    def list_programs(self, query: dict) -> dict:
+        return self.reintegration.list_programs(query)
+
+    @api
+    def get_program(self, program_id: str) -> dict:
+        return self.reintegration.get_program(program_id)
+
+    @api
+    def program_stats(self, program_id: str) -> dict:
+        return self.reintegration.program_stats(program_id)
+
+    @api
+    def enrol_participant(self, program_id: str, body: dict) -> dict:
+        return self.reintegration.enrol_participant(program_id, body)
+
+    @api
+    def record_round_result(self, program_id: str, body: dict) -> dict:
+        return self.reintegration.record_round_result(program_id, body)
+
+    @api
+    def complete_participant(self, program_id: str, body: dict) -> dict:
+        return self.reintegration.complete_participant(program_id, body)
+
+    @api
+    def invitations(self, worker_id: str) -> dict:
+        return self.reintegration.invitations(worker_id)
+
+    # operations -----------------------------------------------------------------------------
+
+    @api
+    def liveness(self) -> dict:
+        return {"status": "alive"}
+
+    @api
+    def readiness(self) -> Reply:
+        state = self.gateway
+        ready, checks = health.readiness({
+            "broker": health.broker_check(state.amqp_uri),
+            "database": health.database_check(state.ping_database),
+            **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
+        })
+        if ready:
+            return Reply(200, {"status": "ready", "checks": checks})
+        return Reply(503, {"status": "unavailable", "checks": checks}, {"Retry-After": "5"})
+
+    @api
+    def metrics(self) -> Response:
+        metrics = self.gateway.metrics
+        return Response(metrics.exposition(), headers={"Content-Type": metrics.content_type})
+
+    @api
+    def openapi(self) -> dict:
+        return openapi.document()
+
+    if routes.ASYNCAPI:
+        @api
+        def asyncapi(self) -> dict:
+            from pmi_common import asyncapi
+
+            return asyncapi.document()

@@ -1,0 +1,40 @@
+"""``pmi token``: tokens for each role, signed as the gateway checks them, for development."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pmi_common.config import service_config
+
+from . import auth
+from .roles import AGENCY, ROLES, WORKER
+
+DEFAULT_AGENCY = "bp3mi-jatim"
+
+
+def mint_for(role: str, subject: str | None = None, agency: str | None = None,
+             hours: float = 8, config: dict | None = None) -> str:
+    if role not in ROLES:
+        raise SystemExit(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    config = config if config is not None else service_config("gateway")
+    try:
+        secret = auth.signing_secret(config)
+    except ValueError as exc:
+        raise SystemExit(f"cannot sign tokens: {exc}") from exc
+    if role == WORKER:
+        subject = subject or str(uuid.uuid4())
+    if role == AGENCY:
+        agency = agency or DEFAULT_AGENCY
+    return auth.mint(secret, role, subject or f"dev-{role}", agency=agency,
+                     ttl=dt.timedelta(hours=hours))
+
+
+def print_tokens(roles: list[str], subject: str | None = None, agency: str | None = None,
+                 hours: float = 8) -> None:
+    """One role: just its token (``TOKEN=$(pmi token operator)``); several: ``role token`` lines."""
+    if len(roles) == 1:
+        print(mint_for(roles[0], subject, agency, hours))
+        return
+    for role in roles or ROLES:
+        print(role, mint_for(role, subject, agency, hours))

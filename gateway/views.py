@@ -1,0 +1,260 @@
+"""What the gateway answers, as documented in the OpenAPI document.
+
+The services shape their answers; these schemas describe them for front ends. Fields a role may
+not see are left out of its answers (see ``privacy``), so none is required; objects may grow new
+fields without breaking clients.
+"""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+
+class View(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+def _maybe(field: fields.Field) -> fields.Field:
+    field.allow_none = True
+    return field
+
+
+# registration -------------------------------------------------------------------------------
+
+class AddressView(View):
+    street = fields.String()
+    village = fields.String()
+    district = fields.String()
+    regency = fields.String()
+    province = fields.String()
+    postal_code = fields.String()
+
+
+class WorkerView(View):
+    id = fields.UUID()
+    nik = fields.String(metadata={"description": "masked for agency and trainer"})
+    full_name = fields.String()
+    birth_date = fields.Date()
+    sex = fields.String()
+    phone = fields.String()
+    address = fields.Nested(AddressView)
+    destination_country = fields.String()
+    occupation = fields.String()
+    placement_agency = fields.String()
+    bpjs_number = _maybe(fields.String())
+    cycle = fields.Integer()
+    status = fields.String()
+    stage = fields.String()
+    documents_complete = fields.Boolean()
+    orientation_completed = fields.Boolean()
+    departed_on = _maybe(fields.Date())
+    employer = _maybe(fields.String())
+    returned_on = _maybe(fields.Date())
+    return_reason = _maybe(fields.String())
+    registered_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class WorkerPage(View):
+    items = fields.List(fields.Nested(WorkerView))
+    next_cursor = _maybe(fields.String())
+
+
+class ActorView(View):
+    role = fields.String()
+    agency = _maybe(fields.String())
+    subject = _maybe(fields.String())
+
+
+class TimelineEntryView(View):
+    occurred_at = fields.DateTime()
+    cycle = fields.Integer()
+    event_type = fields.String()
+    source = fields.String()
+    event_id = _maybe(fields.String())
+    from_status = _maybe(fields.String())
+    to_status = _maybe(fields.String())
+    stage = _maybe(fields.String())
+    reason = _maybe(fields.String())
+    actor = _maybe(fields.Nested(ActorView))
+    correlation_id = _maybe(fields.String())
+    details = fields.Dict()
+
+
+class StatsView(View):
+    workers = fields.Dict(metadata={"description": "counts by stage, status, regency, country"})
+    documents_desk = _maybe(fields.Dict())
+    reintegration = _maybe(fields.Dict())
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "sections whose service did not answer; they are null"})
+
+
+# documents ----------------------------------------------------------------------------------
+
+class DocumentView(View):
+    id = fields.UUID()
+    worker_id = fields.UUID()
+    type = fields.String()
+    number = fields.String(metadata={"description": "masked for agency and trainer"})
+    issued_on = fields.Date()
+    expires_on = _maybe(fields.Date())
+    status = fields.String()
+    reason = _maybe(fields.String())
+    note = _maybe(fields.String())
+    submitted_at = fields.DateTime()
+    decided_at = _maybe(fields.DateTime())
+    decided_by = _maybe(fields.String())
+    file_sha256 = _maybe(fields.String())
+    replaces = _maybe(fields.String())
+    replaced_by = _maybe(fields.String())
+
+
+class DocumentPage(View):
+    items = fields.List(fields.Nested(DocumentView))
+    next_cursor = _maybe(fields.String())
+
+
+class ChecklistItemView(View):
+    type = fields.String()
+    status = fields.String()
+    document = _maybe(fields.Nested(DocumentView))
+
+
+class ChecklistView(View):
+    worker_id = fields.UUID()
+    complete = fields.Boolean()
+    items = fields.List(fields.Nested(ChecklistItemView))
+
+
+# orientation --------------------------------------------------------------------------------
+
+class SessionView(View):
+    id = fields.UUID()
+    starts_at = fields.DateTime()
+    location = fields.String()
+    capacity = fields.Integer()
+    topics = fields.List(fields.String())
+    enrolled = fields.Integer()
+    seats_left = fields.Integer()
+    status = fields.String()
+    cancelled_reason = _maybe(fields.String())
+
+
+class SessionPage(View):
+    items = fields.List(fields.Nested(SessionView))
+    next_cursor = _maybe(fields.String())
+
+
+class EnrolmentView(View):
+    session_id = fields.UUID()
+    worker_id = fields.UUID()
+    status = fields.String()
+    enrolled_at = fields.DateTime()
+
+
+class CompletionView(View):
+    worker_id = fields.UUID()
+    session_id = fields.UUID()
+    certificate_number = fields.String()
+    completed_at = fields.DateTime()
+
+
+class CertificateView(View):
+    valid = fields.Boolean()
+    certificate_number = fields.String()
+    holder_name = fields.String()
+    worker_id = fields.UUID()
+    session = fields.Dict()
+    completed_at = fields.DateTime()
+
+
+class IncidentView(View):
+    id = fields.Integer()
+    session_id = fields.UUID()
+    worker_id = fields.UUID()
+    occurred_at = fields.DateTime()
+    presented_nik_masked = fields.String()
+
+
+class IncidentPage(View):
+    items = fields.List(fields.Nested(IncidentView))
+    next_cursor = _maybe(fields.Integer())
+
+
+# reintegration ------------------------------------------------------------------------------
+
+class RoundView(View):
+    name = fields.String()
+    advance = fields.Integer()
+
+
+class ProgramView(View):
+    id = fields.UUID()
+    name = fields.String()
+    audience = fields.String()
+    capacity = fields.Integer()
+    starts_on = fields.Date()
+    rounds = fields.List(fields.Nested(RoundView))
+    enrolled = fields.Integer()
+    seats_left = fields.Integer()
+    status = fields.String()
+
+
+class ProgramPage(View):
+    items = fields.List(fields.Nested(ProgramView))
+    next_cursor = _maybe(fields.String())
+
+
+class ProgramStatsView(View):
+    program_id = fields.UUID()
+    enrolled = fields.Integer()
+    rounds = fields.List(fields.Dict())
+    completed = fields.Integer()
+    businesses_started = fields.Integer()
+    awarded = fields.Integer()
+
+
+class ParticipantView(View):
+    program_id = fields.UUID()
+    worker_id = fields.UUID()
+    participant_kind = fields.String()
+    status = fields.String()
+    enrolled_at = fields.DateTime()
+    results = fields.List(fields.Dict())
+    awarded = fields.Boolean()
+    outcome = _maybe(fields.Dict())
+
+
+class InvitationsView(View):
+    worker_id = fields.UUID()
+    kind = _maybe(fields.String())
+    programs = fields.List(fields.Nested(ProgramView))
+
+
+# operations ---------------------------------------------------------------------------------
+
+class LivenessView(View):
+    status = fields.String()
+
+
+class ReadinessView(View):
+    status = fields.String(metadata={"description": "ready, or unavailable (503)"})
+    checks = fields.Dict(metadata={"description": "broker, database and each service"})
+
+
+class Document(View):
+    """A machine-readable API description (OpenAPI or AsyncAPI)."""
+
+
+class Problem(View):
+    """An error, as RFC 9457 ``application/problem+json``."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String()
+    errors = fields.Dict(metadata={"description": "field -> reasons, for invalid input"})
+    details = fields.Dict(metadata={"description": "what the service said, e.g. what is missing"})
+    correlation_id = fields.String()

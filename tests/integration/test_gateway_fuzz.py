@@ -1,0 +1,56 @@
+"""The API fuzzed: schemathesis reads the gateway's OpenAPI document, generates requests from it
+(its examples, boundary values, random valid and invalid requests, and sequences that follow the
+document's links from a created record to the routes about it) and sends them to the gateway in
+front of the four running services, as an admin (who may call everything).
+
+Every answer must be no server error and conform to the document (status, content type, headers,
+body schema); requests that break the document must be refused (4xx); requests without a token
+must be refused (401). Not checked: ``positive_data_acceptance`` ("schema-valid requests are
+accepted"), because the services enforce rules a schema cannot state (a NIK that matches the birth
+date, ISO country codes, dates in the future, the cursors a service gave out) and a generated
+``Idempotency-Key`` reused for another request is refused on purpose. No operation is excluded.
+
+schemathesis runs as its command line (its pytest integration does not run under pytest 9), so
+the report shows its summary: how many requests it generated and what it found.
+"""
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.auth import mint
+from gateway.testing import TEST_SECRET, start_stack
+
+MAX_EXAMPLES = 50  # per operation and phase
+CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+          "response_headers_conformance", "response_schema_conformance",
+          "negative_data_rejection", "ignored_auth", "unsupported_method",
+          "missing_required_header", "use_after_free", "ensure_resource_availability")
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+@pytest.fixture
+def api(container_factory, config_for):
+    return start_stack(container_factory, config_for)
+
+
+def test_no_generated_request_breaks_the_gateway_or_its_document(api, request):
+    token = mint(TEST_SECRET, "admin", "fuzzer", ttl=dt.timedelta(hours=2))
+    run = subprocess.run(
+        [str(SCHEMATHESIS), "run", f"{api.base_url}/openapi.json",
+         "--header", f"Authorization: Bearer {token}", "--max-examples", str(MAX_EXAMPLES),
+         "--checks", ",".join(CHECKS), "--workers", "1", "--request-timeout", "30",
+         "--no-color"],
+        capture_output=True, text=True, timeout=900, check=False)
+
+    output = run.stdout + run.stderr
+    summary = re.search(r"(\d+) generated, ([^\n]*)", output)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and summary:
+        reporter.write_line(f"\nschemathesis: {summary.group(0)}")
+    assert run.returncode == 0, output[-6000:]
+    assert summary and int(summary.group(1)) > 1000, output[-2000:]

@@ -1,0 +1,92 @@
+"""The route table: one method per route, one route per method, and a document that says so."""
+
+import inspect
+from pathlib import Path
+
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+from gateway import openapi
+from gateway.docs import endpoint_table
+from gateway.http import ApiHandler
+from gateway.roles import ROLES, WORKER
+from gateway.routes import BY_NAME, ROUTES
+from gateway.service import GatewayService
+
+
+def served_methods() -> set[str]:
+    return {name for name, method in inspect.getmembers(GatewayService, inspect.isfunction)
+            if any(isinstance(e, ApiHandler)
+                   for e in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()))}
+
+
+def test_every_route_is_served_by_the_method_of_its_name_and_nothing_else_is():
+    assert served_methods() == {route.name for route in ROUTES}
+
+
+def test_methods_take_what_their_route_gives():
+    for route in ROUTES:
+        parameters = set(inspect.signature(getattr(GatewayService, route.name)).parameters)
+        expected = {"self", *route.parameters}
+        expected |= {"body"} if route.body else set()
+        expected |= {"query"} if route.takes_query else set()
+        assert parameters == expected, route.name
+
+
+def test_roles_in_the_table_are_roles_and_workers_only_reach_their_own_record():
+    for route in ROUTES:
+        assert route.roles <= set(ROLES), route.name
+        if WORKER in route.roles:
+            assert "worker_id" in route.parameters, route.name
+
+
+def test_only_the_admin_reads_the_metrics_and_anyone_checks_a_certificate():
+    by_name = {route.name: route for route in ROUTES}
+    assert by_name["metrics"].roles == {"admin"}
+    assert by_name["verify_certificate"].public
+    assert all(route.roles for route in ROUTES if route.writes)
+
+
+def test_the_document_describes_every_route_and_its_problems():
+    document = openapi.document()
+    operations = [(path, method) for path, item in document["paths"].items() for method in item]
+    assert len(operations) == len(ROUTES)
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        assert operation["operationId"] == route.name
+        problems = {status for status in operation["responses"] if status >= "400"}
+        assert "422" in problems or route.status == 422
+        if route.writes:
+            assert {"409", "415", "413"} <= problems, route.name
+        if route.calls and not route.answers:
+            assert {"503", "504"} <= problems, route.name
+
+
+def roles_of(name: str) -> set[str]:
+    return set(BY_NAME[name].roles)
+
+
+def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
+    readers = {"operator", "verifier", "trainer", "agency", "admin"}
+    self_service = {"get_worker", "update_worker", "get_timeline", "submit_document",
+                    "get_checklist", "invitations"}
+    for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
+        assert roles_of(name) == {"operator", "admin"}, name
+    for name in ("verify_document", "reject_document", "desk_queue"):
+        assert roles_of(name) == {"verifier", "admin"}, name
+    assert roles_of("submit_document") == {"verifier", "admin", "worker"}
+    for name in ("schedule_session", "cancel_session", "enrol_worker", "record_attendance",
+                 "create_program", "enrol_participant", "record_round_result",
+                 "complete_participant"):
+        assert roles_of(name) == {"trainer", "admin"}, name
+    assert roles_of("list_incidents") == {"operator", "admin"}
+    assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
+    for route in ROUTES:
+        if route.method == "GET" and route.roles and route.tag != "operations":
+            assert route.roles >= readers or route.name in ("desk_queue", "list_incidents")
+        assert "agency" not in route.roles or not route.writes, route.name
+    assert all("admin" in route.roles for route in ROUTES if not route.public)
+
+
+def test_the_documentation_lists_every_endpoint_as_the_table_says():
+    guide = Path(__file__).resolve().parents[2] / "docs" / "gateway.md"
+    assert endpoint_table() in guide.read_text(encoding="utf-8"), "regenerate the table"
