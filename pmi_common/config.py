@@ -61,7 +61,8 @@ def service_config(service: str) -> dict:
     config = {
         "AMQP_URI": amqp_uri(),
         "DATABASE_URL": database_url(service),
-        "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
+        # the gateway mostly waits on RPC replies: it needs more concurrent workers
+        "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),
         "serializer": "json",
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         "PMI_ENV": os.environ.get("PMI_ENV", "development"),

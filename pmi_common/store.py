@@ -32,6 +32,16 @@ def _upsert(dialect_name: str):
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
+def insert_if_absent(session: Session, table, key: str, **values) -> bool:
+    """Insert a row unless one with the same ``key`` exists; True when this call inserted it.
+
+    Two transactions racing to create the same row both succeed: the second waits for the first
+    and then inserts nothing, instead of failing on the unique key."""
+    stmt = _upsert(session.bind.dialect.name)(table).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[key])
+    return session.execute(stmt).rowcount == 1
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

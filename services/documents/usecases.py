@@ -23,7 +23,7 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.events import Event
 from pmi_common.identity import mask_number
-from pmi_common.store import UnitOfWork
+from pmi_common.store import UnitOfWork, insert_if_absent
 from pmi_common.validation import load
 
 from .domain import (
@@ -189,14 +189,15 @@ def apply_worker_event(uow: UnitOfWork, event: Event, now: dt.datetime) -> Worke
         raise InvalidInput(f"{event.event_type} without a worker_id", {"worker_id": ["missing"]})
     data, session = event.data, uow.session
     status = REGISTERED if event.event_type == c.WORKER_REGISTERED else data["to_status"]
+    created = insert_if_absent(
+        session, WorkerRow.__table__, "id", id=event.worker_id, cycle=data["cycle"],
+        status=status, sequence=event.sequence, documents_complete=False, known_since=now,
+        updated_at=now)
     worker = session.scalars(
         select(WorkerRow).where(WorkerRow.id == event.worker_id).with_for_update()
-    ).first()
-    if worker is None:
-        worker = WorkerRow(id=event.worker_id, cycle=data["cycle"], status=status,
-                           sequence=event.sequence, documents_complete=False, known_since=now,
-                           updated_at=now)
-        session.add(worker)
+        .execution_options(populate_existing=True)
+    ).one()
+    if created:
         return worker
     copy = WorkerCopy(worker.cycle, worker.status, worker.sequence)
     if copy.learn(event.sequence, data["cycle"], status):
