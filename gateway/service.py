@@ -17,6 +17,7 @@ from pmi_common.context import LogContext
 from pmi_common.rpc import TimedRpcProxy
 
 from . import auth, health, openapi, routes
+from .cache import GLOBAL, Reads
 from .dependencies import Gateway, gather
 from .http import Reply, api
 
@@ -29,6 +30,7 @@ class GatewayService:
     orientation = TimedRpcProxy(c.ORIENTATION)
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     gateway = Gateway()
+    reads = Reads()
     log = LogContext()
 
     @classmethod
@@ -53,31 +55,41 @@ class GatewayService:
 
     @api
     def list_workers(self, query: dict) -> dict:
-        return self.registration.list_workers(query)
+        key = tuple(sorted(query.items()))
+        return self.reads.read(GLOBAL, ("workers", key),
+                               lambda: self.registration.list_workers(query))
 
     @api
     def get_worker(self, worker_id: str) -> dict:
-        return self.registration.get_worker(worker_id)
+        return self.reads.read(worker_id, ("worker",),
+                               lambda: self.registration.get_worker(worker_id))
 
     @api
     def update_worker(self, worker_id: str, body: dict) -> dict:
-        return self.registration.update_worker(worker_id, body)
+        return self._changed(worker_id, self.registration.update_worker(worker_id, body))
 
     @api
     def get_timeline(self, worker_id: str) -> list:
-        return self.registration.get_timeline(worker_id)
+        return self.reads.read(worker_id, ("timeline",),
+                               lambda: self.registration.get_timeline(worker_id))
 
     @api
     def record_departure(self, worker_id: str, body: dict) -> dict:
-        return self.registration.record_departure(worker_id, body)
+        return self._changed(worker_id, self.registration.record_departure(worker_id, body))
 
     @api
     def record_return(self, worker_id: str, body: dict) -> dict:
-        return self.registration.record_return(worker_id, body)
+        return self._changed(worker_id, self.registration.record_return(worker_id, body))
 
     @api
     def withdraw_worker(self, worker_id: str, body: dict) -> dict:
-        return self.registration.withdraw_worker(worker_id, body)
+        return self._changed(worker_id, self.registration.withdraw_worker(worker_id, body))
+
+    def _changed(self, worker_id: str, answer):
+        """This gateway's callers read their own writes: forget what was cached of the worker."""
+        self.reads.forget(worker_id)
+        self.reads.forget(GLOBAL)
+        return answer
 
     @api
     def get_stats(self) -> dict:
@@ -98,11 +110,12 @@ class GatewayService:
 
     @api
     def submit_document(self, worker_id: str, body: dict) -> dict:
-        return self.documents.submit_document(worker_id, body)
+        return self._changed(worker_id, self.documents.submit_document(worker_id, body))
 
     @api
     def get_checklist(self, worker_id: str) -> dict:
-        return self.documents.get_checklist(worker_id)
+        return self.reads.read(worker_id, ("checklist",),
+                               lambda: self.documents.get_checklist(worker_id))
 
     @api
     def desk_queue(self, query: dict) -> dict:
@@ -114,11 +127,13 @@ class GatewayService:
 
     @api
     def verify_document(self, document_id: str, body: dict) -> dict:
-        return self.documents.verify_document(document_id, body)
+        document = self.documents.verify_document(document_id, body)
+        return self._changed(document["worker_id"], document)
 
     @api
     def reject_document(self, document_id: str, body: dict) -> dict:
-        return self.documents.reject_document(document_id, body)
+        document = self.documents.reject_document(document_id, body)
+        return self._changed(document["worker_id"], document)
 
     # orientation ----------------------------------------------------------------------------
 

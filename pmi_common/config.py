@@ -26,6 +26,7 @@ ENVIRONMENT = {
     "PMI_ENV": "development (default: allows a development JWT secret) or production",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
+    "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
@@ -77,4 +78,5 @@ def service_config(service: str) -> dict:
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
+        config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
     return config
