@@ -7,6 +7,8 @@ import numbers
 
 from marshmallow import ValidationError, fields, validate
 
+from pmi_common.validation import person_name, safe_text
+
 
 class StrictInteger(fields.Integer):
     def __init__(self, **kwargs):
@@ -39,6 +41,10 @@ class Pattern(validate.Regexp):
         return value
 
 
-def text(max_length: int, **kwargs) -> fields.String:
-    """A free-text field of 1 to ``max_length`` characters."""
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+def text(max_length: int, name: bool = False, **kwargs) -> fields.String:
+    """A free-text field of 1 to ``max_length`` characters, without markup or control
+    characters; ``name=True`` for a person's name."""
+    rules = [validate.Length(min=1, max=max_length), safe_text]
+    if name:
+        rules.append(person_name)
+    return fields.String(validate=rules, **kwargs)

@@ -56,7 +56,8 @@ class Address(Body):
 
 class RegisterWorker(Body):
     nik = fields.String(required=True, validate=NIK, metadata=_e("3505125703940002"))
-    full_name = text(300, required=True, metadata=_e("Siti Nur'aini binti Ahmad"))
+    full_name = text(300, name=True, required=True,
+                     metadata=_e("Siti Nur'aini binti Ahmad"))
     birth_date = fields.Date(required=True, metadata=_e("1994-03-17"))
     sex = fields.String(required=True, validate=validate.OneOf(("F", "M")), metadata=_e("F"))
     phone = fields.String(required=True, validate=PHONE, metadata=_e("+6281234567890"))

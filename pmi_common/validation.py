@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -33,3 +35,26 @@ def load(schema: Schema, payload: Any) -> dict:
         return schema.load(payload)
     except ValidationError as exc:
         raise InvalidInput("the input is not valid", exc.normalized_messages()) from exc
+
+
+# Characters no name, place or note of this domain needs, and which markup, script and query
+# injection do: refused at the edge (queries are parameterised and answers are JSON anyway).
+UNSAFE_TEXT = re.compile(r"[<>{}`\\;=|$*]|--|/\*|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def safe_text(value: str) -> str:
+    if UNSAFE_TEXT.search(value):
+        raise ValidationError("must not contain markup, code or control characters "
+                              "(< > { } ` \\ ; = | $ * --)")
+    if not value.strip():
+        raise ValidationError("must not be blank")
+    return value
+
+
+def person_name(value: str) -> str:
+    """Letters of any script with their marks, spaces, apostrophes, hyphens, dots and commas."""
+    allowed = all(ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in " '’.,-"
+                  for ch in value)
+    if not allowed or not value[:1].isalpha():
+        raise ValidationError("must be a name: letters, spaces, apostrophes, hyphens, dots")
+    return value

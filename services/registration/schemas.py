@@ -17,6 +17,7 @@ from marshmallow import (
 )
 
 from pmi_common.contract import RETURN_REASONS, STAGES, STATUSES
+from pmi_common.validation import person_name
 
 from .countries import ISO_3166_ALPHA2
 from .nik import nik_problems
@@ -52,7 +53,8 @@ class RegisterWorker(Schema):
         unknown = RAISE
 
     nik = fields.String(required=True)
-    full_name = _text(300, required=True)
+    full_name = _text(300, required=True,
+                      validate=[validate.Length(min=1, max=300), _not_blank, person_name])
     birth_date = fields.Date(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
     phone = fields.String(required=True, validate=PHONE)
