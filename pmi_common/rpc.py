@@ -6,8 +6,6 @@ not as a crash). ``TimedRpcProxy`` is nameko's ``RpcProxy`` with a timeout, whic
 
 from __future__ import annotations
 
-from functools import partial
-
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
@@ -15,7 +13,14 @@ from nameko.rpc import rpc as nameko_rpc
 
 from .errors import PlatformError
 
-rpc = partial(nameko_rpc, expected_exceptions=(PlatformError,))
+
+def rpc(fn=None, **options):
+    """``@rpc`` or ``@rpc(...)``: nameko's, with the platform's errors expected.
+
+    (nameko's bare ``@rpc`` form drops keyword arguments, so they are applied here.)"""
+    options.setdefault("expected_exceptions", (PlatformError,))
+    decorate = nameko_rpc(**options)
+    return decorate if fn is None else decorate(fn)
 
 
 class ServiceUnavailable(Exception):

@@ -61,6 +61,8 @@ class Driver:
         if response.status_code >= 500 or response.status_code == 429:
             self._failed(str(response.status_code))
             return None
+        if response.status_code in (400, 401, 403, 413, 422):  # retrying cannot help: stop
+            raise StepFailed(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response
 
     def _failed(self, kind: str) -> None:
@@ -119,7 +121,7 @@ def prepare(driver: Driver, workers: int) -> Setup:
 
 def journey(driver: Driver, setup: Setup, index: int) -> str:
     """One worker from registration to reintegrated; returns the worker id."""
-    payload = worker_payload(full_name=f"Pekerja {index}")
+    payload = worker_payload(full_name=f"Pekerja {_letters(index)}")
     run = uuid.uuid4().hex[:8]
     worker_id: list[str] = []
 
@@ -189,6 +191,16 @@ def journey(driver: Driver, setup: Setup, index: int) -> str:
                                      "regency": "Blitar"}),
         driver.status_is(wid, "reintegrated"))
     return wid
+
+
+def _letters(number: int) -> str:
+    """A name part for a number: 0 -> "A", 27 -> "BB"; names have no digits."""
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters = chr(ord("A") + digit) + letters
+        if number == 0:
+            return letters.capitalize()
 
 
 def _submit(driver: Driver, worker_id: str, kind: str, key: str) -> None:

@@ -8,6 +8,7 @@ from tests.reliability.faults import FAULTS, run
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(900)
 def test_no_event_is_lost_or_applied_twice_under_crashes_and_restarts(tmp_path):
     report = run(workers=12, fault_interval=4.0, concurrency=12, log_dir=tmp_path)
     print("\n".join(report.lines()))

@@ -22,6 +22,7 @@ def consumers_per_inbox(platform) -> dict[str, int]:
     }
 
 
+@pytest.mark.timeout(1200)
 def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(tmp_path):
     report = run(workers=WORKERS, fault_interval=None, concurrency=24, log_dir=tmp_path,
                  instances=2, observe=consumers_per_inbox)
