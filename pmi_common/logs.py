@@ -70,6 +70,9 @@ def configure(service: str, level: str | None = None) -> None:
     root.setLevel(level_name)
     for noisy in ("amqp", "kombu", "nameko", "alembic", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # a refused command (NotFound, TransitionRefused...) is an answer, not a fault: nameko logs
+    # those as "(expected)" warnings with a traceback; crashes stay errors
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)
     structlog.contextvars.bind_contextvars(service=service)
 
 
