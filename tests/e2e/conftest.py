@@ -71,7 +71,7 @@ def _management(method: str, path: str, **kwargs) -> requests.Response:
     return response
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory):
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
     _management("PUT", f"/vhosts/{quote(vhost, safe='')}")
