@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
+
+from pmi_common.tables import AwareDateTime
 
 metadata = MetaData()
 
@@ -17,7 +19,7 @@ idempotency_keys = Table(
     Column("status", Integer, nullable=True),  # null while the first request is in progress
     Column("body", Text, nullable=True),
     Column("headers", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Column("expires_at", AwareDateTime(), nullable=False),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

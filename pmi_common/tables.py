@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -14,10 +15,29 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    TypeDecorator,
     text,
 )
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AwareDateTime(TypeDecorator):
+    """A moment in time, always read back as an aware UTC datetime: PostgreSQL keeps the offset,
+    SQLite (the quick local run) does not, so the value is stored and read as UTC there."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None and dialect.name == "sqlite":
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
 
 
 @dataclass(frozen=True)
@@ -38,9 +58,9 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("worker_id", String(36), nullable=True),
         Column("stream_id", String(64), nullable=False),
         Column("sequence", Integer, nullable=False),
-        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("occurred_at", AwareDateTime(), nullable=False),
         Column("envelope", JSON, nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("published_at", AwareDateTime(), nullable=True),
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
         Index("ix_outbox_type_time", "event_type", "occurred_at"),
         Index("ix_outbox_stream", "stream_id", "sequence", unique=True),
@@ -51,7 +71,7 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(64), nullable=False),
         Column("source", String(32), nullable=False),
-        Column("applied_at", DateTime(timezone=True), nullable=False),
+        Column("applied_at", AwareDateTime(), nullable=False),
     )
     sequences = Table(
         "stream_sequences",

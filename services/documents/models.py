@@ -13,7 +13,6 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pmi_common.tables import add_messaging_tables
+from pmi_common.tables import AwareDateTime, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
@@ -50,8 +49,8 @@ class WorkerRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     sequence: Mapped[int] = mapped_column(Integer)  # of the last registration event applied
     documents_complete: Mapped[bool] = mapped_column(Boolean, default=False)
-    known_since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    known_since: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
 
 class DocumentRow(Base):
@@ -69,12 +68,12 @@ class DocumentRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     in_checklist: Mapped[bool] = mapped_column(Boolean, default=True)
     awaiting_decision: Mapped[bool] = mapped_column(Boolean, default=True)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+    submitted_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
                                                            nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decision_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
-    expired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+    expired_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
                                                            nullable=True)
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     replaces: Mapped[str | None] = mapped_column(String(36), nullable=True)
@@ -102,4 +101,4 @@ class DocumentFileRow(Base):
     media_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())

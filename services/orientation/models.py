@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pmi_common.tables import BigId, add_messaging_tables
+from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
@@ -37,14 +36,14 @@ class SessionRow(Base):
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     location: Mapped[str] = mapped_column(Text)
     capacity: Mapped[int] = mapped_column(Integer)
     topics: Mapped[list] = mapped_column(JSON, default=list)
     enrolled: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
     cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
     __table_args__ = (
         CheckConstraint("capacity BETWEEN 1 AND 500", name="ck_sessions_capacity"),
@@ -67,7 +66,7 @@ class TraineeRow(Base):
     status_sequence: Mapped[int] = mapped_column(Integer, default=0)
     documents_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     documents_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
 
 class EnrolmentRow(Base):
@@ -78,11 +77,11 @@ class EnrolmentRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
     worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
-    enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+    enrolled_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    released_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
                                                             nullable=True)
     release_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    attended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+    attended_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
                                                             nullable=True)
 
     __table_args__ = (Index("ix_enrolments_worker_status", "worker_id", "status"),)
@@ -98,7 +97,7 @@ class CompletionRow(Base):
     cycle: Mapped[int] = mapped_column(Integer)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
     holder_name: Mapped[str] = mapped_column(Text)
-    completed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
     __table_args__ = (UniqueConstraint("worker_id", "cycle", name="uq_completions_worker_cycle"),)
 
@@ -113,7 +112,7 @@ class IncidentRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     session_id: Mapped[str] = mapped_column(String(36))
     worker_id: Mapped[str] = mapped_column(String(36))
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     presented_nik_masked: Mapped[str] = mapped_column(String(20))
     presented_digest_prefix: Mapped[str] = mapped_column(String(12))
     actor_role: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pmi_common.tables import BigId, add_messaging_tables
+from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
@@ -44,8 +44,8 @@ class WorkerRow(Base):
     employer: Mapped[str | None] = mapped_column(String(200), nullable=True)
     returned_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     return_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -63,7 +63,7 @@ class TimelineRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     worker_id: Mapped[str] = mapped_column(String(36))
     cycle: Mapped[int] = mapped_column(Integer)
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     event_type: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from pmi_common.tables import BigId, add_messaging_tables
+from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
 from .domain import Participation, Programme, Round, WorkerFacts
 
@@ -46,7 +45,7 @@ class KnownWorker(Base):
     returned_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     full_name: Mapped[str | None] = mapped_column(Text, nullable=True)
     regency: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
     def facts(self) -> WorkerFacts:
         return WorkerFacts(cycle=self.cycle, status=self.status, sequence=self.sequence,
@@ -67,7 +66,7 @@ class ProgramRow(Base):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     rounds: Mapped[list] = mapped_column(JSON)  # [{"name": ..., "advance": ...}], in order
     enrolled: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
     __table_args__ = (Index("ix_programs_starts_on_id", "starts_on", "id"),)
 
@@ -85,9 +84,9 @@ class ParticipantRow(Base):
     worker_id: Mapped[str] = mapped_column(String(36))
     participant_kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     awarded: Mapped[bool] = mapped_column(Boolean, default=False)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+    completed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
                                                              nullable=True)
     business_started: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     business_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -117,6 +116,6 @@ class RoundResultRow(Base):
     advanced: Mapped[bool] = mapped_column(Boolean)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
     __table_args__ = (Index("ix_round_results_program_round", "program_id", "round", "advanced"),)

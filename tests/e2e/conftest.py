@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -71,21 +72,24 @@ def _management(method: str, path: str, **kwargs) -> requests.Response:
     return response
 
 
-@pytest.fixture(scope="package")
-def stack(tmp_path_factory):
+@contextmanager
+def running_stack(log_dir: Path, postgres: bool = True):
+    """The stack as ``make run`` starts it, on its own vhost; on its own PostgreSQL databases,
+    or (``postgres=False``) on the SQLite files of a quick local run."""
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
     _management("PUT", f"/vhosts/{quote(vhost, safe='')}")
     _management("PUT", f"/permissions/{quote(vhost, safe='')}/guest",
                 json={"configure": ".*", "write": ".*", "read": ".*"})
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES}
+    databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES} if postgres \
+        else {}
     with admin.connect() as conn:
         for name in databases.values():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     port = _free_port()
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")},
         "AMQP_URI": amqp_uri,
         "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
         "JWT_SECRET": SECRET,
@@ -93,11 +97,11 @@ def stack(tmp_path_factory):
         "RPC_TIMEOUT": "10",
         "EVENT_RETRY_DELAYS": "0.5,1,2",
         "LOG_LEVEL": "INFO",
+        "PMI_STATE_DIR": str(log_dir / "var"),
         **{f"{service.upper()}_DATABASE_URL": _database_url(name)
            for service, name in databases.items()},
     }
-    env.pop("DATABASE_URL", None)
-    log_path = tmp_path_factory.mktemp("stack") / "stack.log"
+    log_path = log_dir / "stack.log"
     log = log_path.open("w")
     process = subprocess.Popen([sys.executable, "-m", "pmi_common.stack"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -119,6 +123,12 @@ def stack(tmp_path_factory):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         _management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 def _wait_ready(stack: Stack, timeout: float = 90) -> None:
