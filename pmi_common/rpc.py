@@ -7,6 +7,7 @@ not as a crash). ``TimedRpcProxy`` is nameko's ``RpcProxy`` with a timeout, whic
 from __future__ import annotations
 
 import eventlet
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from nameko.rpc import rpc as nameko_rpc
@@ -45,6 +46,9 @@ class _TimedServiceProxy:
                 reply = getattr(self._proxy, method).call_async(*args, **kwargs)
             except UnknownService as exc:
                 raise ServiceUnavailable(self._service, "is not running") from exc
+            except (KombuOperationalError, OSError) as exc:
+                raise ServiceUnavailable(self._service, "cannot be reached: the broker is "
+                                                        "unavailable") from exc
             try:
                 with eventlet.Timeout(self._timeout):
                     return reply.result()

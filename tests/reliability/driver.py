@@ -37,6 +37,7 @@ class Driver:
         self.secret = secret
         self.stats = DriverStats()
         self.sessions: dict[str, requests.Session] = {}
+        self._key_generation: dict[str, int] = {}
 
     def client(self, role: str) -> requests.Session:
         if role not in self.sessions:
@@ -49,8 +50,13 @@ class Driver:
         return self.sessions[role]
 
     def request(self, role: str, method: str, path: str, key: str | None = None, **kwargs):
-        """One HTTP call; None when the platform could not answer (retry later)."""
-        headers = {"Idempotency-Key": key} if key else {}
+        """One HTTP call; None when the platform could not answer (retry later).
+
+        A write is retried under the same ``Idempotency-Key`` while its outcome is unknown (no
+        answer, 5xx), so it applies at most once; after a definite refusal (4xx) the next try is
+        a new request with a new key, since the refusal is what the key would replay."""
+        generation = self._key_generation.get(key, 0) if key else 0
+        headers = {"Idempotency-Key": f"{key}-{generation}"} if key else {}
         self.stats.requests += 1
         try:
             response = self.client(role).request(method, f"{next(self._urls)}/api/v1{path}",
@@ -63,6 +69,8 @@ class Driver:
             return None
         if response.status_code in (400, 401, 403, 413, 422):  # retrying cannot help: stop
             raise StepFailed(f"{method} {path}: {response.status_code} {response.text[:500]}")
+        if key and 400 <= response.status_code < 500:
+            self._key_generation[key] = generation + 1
         return response
 
     def _failed(self, kind: str) -> None:

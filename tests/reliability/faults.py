@@ -4,6 +4,7 @@ the broker and the database restart; then the audit."""
 from __future__ import annotations
 
 import itertools
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -61,16 +62,22 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
     platform.create()
     audit_module.declare_audit_queue(platform.amqp_uri)
     report = RunReport(workers=workers)
+    background = []
     try:
         platform.start()
         driver = Driver(platform.base_urls, secret)
         setup = prepare(driver, workers)
         started = time.monotonic()
         watcher = eventlet.spawn(_supervise, platform)
+        background.append(watcher)
         pool = eventlet.GreenPool(concurrency)
-        results = [pool.spawn(journey, driver, setup, i) for i in range(workers)]
+        # journeys start spread over the time every kind of fault takes to happen once, so the
+        # faults hit workers at every step of the lifecycle
+        stagger = (fault_interval or 0) * len(FAULTS) / max(workers, 1)
+        results = [pool.spawn(_staggered, i * stagger, driver, setup, i) for i in range(workers)]
         injector = (eventlet.spawn(_inject, platform, fault_interval, report, results)
                     if fault_interval else None)
+        background += [injector] if injector else []
         if observe:
             report.observed = observe(platform)
         worker_ids = [result.wait() for result in results]
@@ -89,11 +96,18 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
         report.driver_retries = driver.stats.retried
         report.driver_failures = driver.stats.failures
         report.restarts = platform.supervisor.restarts
-        watcher.kill()
     finally:
+        for thread in background:  # nothing restarts or kills a process once we stop
+            thread.kill()
         platform.stop()
-        platform.destroy()
+        if not os.environ.get("PMI_KEEP_FAULT_STATE"):
+            platform.destroy()
     return report
+
+
+def _staggered(delay: float, driver, setup, index: int) -> str:
+    eventlet.sleep(delay)
+    return journey(driver, setup, index)
 
 
 def _supervise(platform: Platform) -> None:
