@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from .schemas import (
 def register_worker(uow: UnitOfWork, payload: dict, now: dt.datetime) -> WorkerRow:
     data = load(RegisterWorker(today=now.date()), payload)
     session = uow.session
+    _serialise_registrations_of(session, data["nik"])
     worker = session.scalars(
         select(WorkerRow).where(WorkerRow.nik == data["nik"]).with_for_update()
     ).first()
@@ -63,6 +64,13 @@ def register_worker(uow: UnitOfWork, payload: dict, now: dt.datetime) -> WorkerR
     reason = "registered" if previous is None else f"registered_again_after:{previous}"
     _announce(uow, worker, [StatusChange(previous, REGISTERED, reason)])
     return worker
+
+
+def _serialise_registrations_of(session: Session, nik: str) -> None:
+    """Two registrations of one NIK at once take turns (a transaction-scoped advisory lock), so
+    the second sees the first and is refused naming its worker. SQLite serialises all writes."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:nik))"), {"nik": nik})
 
 
 def _start_new_cycle(worker: WorkerRow, now: dt.datetime) -> None:

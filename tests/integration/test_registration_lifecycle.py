@@ -7,6 +7,7 @@ import logging
 
 import eventlet
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine
 
 from pmi_common import contract as c
@@ -170,3 +171,22 @@ def test_logs_never_show_a_nik_in_clear(registration, caplog):
                                                         **getattr(r, "__dict__", {})}),
                            default=str) for r in caplog.records]
     assert rendered and not any(payload["nik"] in line for line in rendered)
+
+
+def test_registrations_of_one_nik_racing_each_other_make_one_worker_and_name_it(
+        registration, rabbit_config):
+    payload = worker_payload()
+    with ClusterRpcProxy(rabbit_config) as rpc:
+        replies = [rpc.registration.register_worker.call_async(payload) for _ in range(6)]
+        outcomes = [_outcome(reply) for reply in replies]
+    workers = [o for o in outcomes if isinstance(o, dict)]
+    refusals = [o for o in outcomes if isinstance(o, DuplicateRegistration)]
+    assert len(workers) == 1 and len(refusals) == 5
+    assert {r.details["worker_id"] for r in refusals} == {workers[0]["id"]}
+
+
+def _outcome(reply):
+    try:
+        return reply.result()
+    except DuplicateRegistration as exc:
+        return exc
