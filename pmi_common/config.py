@@ -26,6 +26,7 @@ ENVIRONMENT = {
     "PMI_ENV": "development (default: allows a development JWT secret) or production",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
+    "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
@@ -79,4 +80,5 @@ def service_config(service: str) -> dict:
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
+        config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
     return config
