@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .errors import InvalidInput
 
@@ -58,3 +58,14 @@ def person_name(value: str) -> str:
     if not allowed or not value[:1].isalpha():
         raise ValidationError("must be a name: letters, spaces, apostrophes, hyphens, dots")
     return value
+
+
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
+def text_field(max_length: int, **kwargs) -> fields.String:
+    """A text field of 1 to ``max_length`` characters that is not only spaces."""
+    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), not_blank])
+    return fields.String(**kwargs)

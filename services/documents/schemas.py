@@ -16,6 +16,7 @@ from marshmallow import (
 )
 
 from pmi_common.contract import DOCUMENT_TYPES
+from pmi_common.validation import text_field
 
 from .domain import BadFile, date_problems, read_scan
 
@@ -25,14 +26,6 @@ NUMBER = validate.Regexp(
 )
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("must not be blank")
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), _not_blank])
-    return fields.String(**kwargs)
 
 
 class FileUpload(Schema):
@@ -82,15 +75,15 @@ class VerifyDocument(Schema):
     class Meta:
         unknown = RAISE
 
-    note = _text(1000, load_default=None)
+    note = text_field(1000, load_default=None)
 
 
 class RejectDocument(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = _text(500, required=True)
-    note = _text(1000, load_default=None)
+    reason = text_field(500, required=True)
+    note = text_field(1000, load_default=None)
 
 
 class DeskQuery(Schema):

@@ -6,20 +6,14 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
+from pmi_common.validation import text_field
+
 from .domain import SessionSeats
 
 MAX_CAPACITY = 500
 NIK = validate.Regexp(r"^[0-9]{16}$", error="must be exactly 16 digits")
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("must not be blank")
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), _not_blank])
-    return fields.String(**kwargs)
 
 
 class ScheduleSession(Schema):
@@ -27,10 +21,10 @@ class ScheduleSession(Schema):
         unknown = RAISE
 
     starts_at = fields.AwareDateTime(required=True, format="iso")
-    location = _text(300, required=True)
+    location = text_field(300, required=True)
     capacity = fields.Integer(required=True, strict=True,
                               validate=validate.Range(min=1, max=MAX_CAPACITY))
-    topics = fields.List(_text(200), load_default=list, validate=validate.Length(max=50))
+    topics = fields.List(text_field(200), load_default=list, validate=validate.Length(max=50))
 
     def __init__(self, now: dt.datetime, **kwargs):
         super().__init__(**kwargs)
@@ -46,7 +40,7 @@ class CancelSession(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = _text(500, required=True)
+    reason = text_field(500, required=True)
 
 
 class EnrolWorker(Schema):

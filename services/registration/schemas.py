@@ -17,7 +17,7 @@ from marshmallow import (
 )
 
 from pmi_common.contract import RETURN_REASONS, STAGES, STATUSES
-from pmi_common.validation import person_name
+from pmi_common.validation import not_blank, person_name, text_field
 
 from .countries import ISO_3166_ALPHA2
 from .nik import nik_problems
@@ -26,25 +26,17 @@ PHONE = validate.Regexp(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, opti
 MINIMUM_AGE = 18
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("must not be blank")
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), _not_blank])
-    return fields.String(**kwargs)
 
 
 class Address(Schema):
     class Meta:
         unknown = RAISE
 
-    street = _text(300, load_default=None)
-    village = _text(100, load_default=None)
-    district = _text(100, load_default=None)
-    regency = _text(100, required=True)
-    province = _text(100, load_default=None)
+    street = text_field(300, load_default=None)
+    village = text_field(100, load_default=None)
+    district = text_field(100, load_default=None)
+    regency = text_field(100, required=True)
+    province = text_field(100, load_default=None)
     postal_code = fields.String(validate=validate.Regexp(r"^[0-9]{5}$"), load_default=None)
 
 
@@ -53,15 +45,15 @@ class RegisterWorker(Schema):
         unknown = RAISE
 
     nik = fields.String(required=True)
-    full_name = _text(300, required=True,
-                      validate=[validate.Length(min=1, max=300), _not_blank, person_name])
+    full_name = text_field(300, required=True,
+                      validate=[validate.Length(min=1, max=300), not_blank, person_name])
     birth_date = fields.Date(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
     phone = fields.String(required=True, validate=PHONE)
     address = fields.Nested(Address, required=True)
     destination_country = fields.String(required=True)
-    occupation = _text(200, required=True)
-    placement_agency = _text(200, required=True)
+    occupation = text_field(200, required=True)
+    placement_agency = text_field(200, required=True)
 
     def __init__(self, today: dt.date, **kwargs):
         super().__init__(**kwargs)
@@ -112,7 +104,7 @@ class RecordDeparture(Schema):
 
     departed_on = fields.Date(required=True)
     destination_country = fields.String(required=True)
-    employer = _text(200, required=True)
+    employer = text_field(200, required=True)
 
     @validates("destination_country")
     def _country(self, value: str, **_kwargs) -> None:
@@ -126,14 +118,14 @@ class RecordReturn(Schema):
 
     returned_on = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS))
-    note = _text(1000, load_default=None)
+    note = text_field(1000, load_default=None)
 
 
 class Withdraw(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = _text(500, required=True)
+    reason = text_field(500, required=True)
 
 
 class ListWorkers(Schema):
@@ -142,7 +134,7 @@ class ListWorkers(Schema):
 
     stage = fields.String(validate=validate.OneOf(STAGES))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    regency = _text(100)
+    regency = text_field(100)
     destination_country = fields.String(validate=validate.Length(equal=2))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=64))

@@ -15,6 +15,7 @@ from marshmallow import (
 )
 
 from pmi_common.contract import AUDIENCES
+from pmi_common.validation import text_field
 
 from .domain import funnel_problems
 from .models import ParticipantRow, ProgramRow
@@ -22,14 +23,6 @@ from .models import ParticipantRow, ProgramRow
 BUSINESS_FIELDS = ("business_name", "sector", "regency")
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("must not be blank")
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), _not_blank])
-    return fields.String(**kwargs)
 
 
 def _count(**kwargs) -> fields.Integer:
@@ -40,7 +33,7 @@ class RoundInput(Schema):
     class Meta:
         unknown = RAISE
 
-    name = _text(200, required=True)
+    name = text_field(200, required=True)
     advance = _count(required=True)
 
 
@@ -48,7 +41,7 @@ class CreateProgram(Schema):
     class Meta:
         unknown = RAISE
 
-    name = _text(200, required=True)
+    name = text_field(200, required=True)
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
     capacity = _count(required=True)
     starts_on = fields.Date(required=True)
@@ -89,7 +82,7 @@ class RecordRoundResult(Schema):
     advanced = fields.Boolean(required=True)
     score = fields.Float(load_default=None, allow_none=True,
                          validate=validate.Range(min=0, max=100))
-    note = _text(1000, load_default=None, allow_none=True)
+    note = text_field(1000, load_default=None, allow_none=True)
 
 
 class CompleteParticipant(Schema):
@@ -98,9 +91,9 @@ class CompleteParticipant(Schema):
 
     worker_id = fields.UUID(required=True)
     business_started = fields.Boolean(required=True)
-    business_name = _text(200, load_default=None, allow_none=True)
-    sector = _text(100, load_default=None, allow_none=True)
-    regency = _text(100, load_default=None, allow_none=True)
+    business_name = text_field(200, load_default=None, allow_none=True)
+    sector = text_field(100, load_default=None, allow_none=True)
+    regency = text_field(100, load_default=None, allow_none=True)
 
     @validates_schema
     def _business(self, data: dict, **_kwargs) -> None:
