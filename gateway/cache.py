@@ -27,7 +27,7 @@ from pmi_common import contract as c
 
 log = structlog.get_logger(__name__)
 
-MAX_ENTRIES = 50_000
+MAX_ENTRIES = 10_000
 GLOBAL = "*"  # the scope of reads that any registration event may change (lists, statistics)
 
 
