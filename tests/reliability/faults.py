@@ -74,13 +74,18 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
         # journeys start spread over the time every kind of fault takes to happen once, so the
         # faults hit workers at every step of the lifecycle
         stagger = (fault_interval or 0) * len(FAULTS) / max(workers, 1)
-        results = [pool.spawn(_staggered, i * stagger, driver, setup, i) for i in range(workers)]
-        injector = (eventlet.spawn(_inject, platform, fault_interval, report, results)
+        journeys_done = eventlet.event.Event()
+        injector = (eventlet.spawn(_inject, platform, fault_interval, report, journeys_done)
                     if fault_interval else None)
         background += [injector] if injector else []
+        # the pool holds ``concurrency`` journeys: spawning blocks while it is full, so the
+        # journeys are spawned from a thread of their own, the faults meanwhile from another
+        spawner = eventlet.spawn(lambda: [pool.spawn(_staggered, i * stagger, driver, setup, i)
+                                          for i in range(workers)])
         if observe:
             report.observed = observe(platform)
-        worker_ids = [result.wait() for result in results]
+        worker_ids = [result.wait() for result in spawner.wait()]
+        journeys_done.send(True)
         if injector:
             injector.wait()
         last_fault = report.faults[-1][1] if report.faults else started
@@ -116,11 +121,11 @@ def _supervise(platform: Platform) -> None:
         eventlet.sleep(0.2)
 
 
-def _inject(platform: Platform, interval: float, report: RunReport, results) -> None:
+def _inject(platform: Platform, interval: float, report: RunReport, journeys_done) -> None:
     """One fault every ``interval`` seconds, each kind at least once, until the journeys end."""
     for fault in itertools.cycle(FAULTS):
         eventlet.sleep(interval)
-        if all(result.dead for result in results) and len(report.faults) >= len(FAULTS):
+        if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
         if fault == "rabbitmq":
             restart_rabbitmq()

@@ -10,6 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+import tests.conftest  # noqa: F401 - eventlet's monkey patching comes first
 from tests.reliability.faults import run
 
 
