@@ -1,0 +1,98 @@
+"""The platform under test: the four services and the gateway, each in its own process started
+with the runner ``make run`` uses, on the run's vhost and its own PostgreSQL databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+import jwt
+import requests
+from sqlalchemy import Engine, create_engine
+
+from .environment import Environment, free_port
+from .processes import Child, wait_until
+
+# Reads that answer only when the service behind them is up: readiness when the services do
+# not all answer the gateway's health check.
+PROBES = ("/workers?limit=1", "/workers/00000000-0000-4000-8000-000000000000/documents",
+          "/orientation/sessions", "/reintegration/programs")
+DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
+# the processes `make run` starts (pmi_common.stack.PROCESSES; not imported: the runner module
+# monkey-patches whoever imports it, and the bench's own threads must stay threads)
+PROCESSES = DATABASE_SERVICES
+
+
+class Platform:
+    def __init__(self, env: Environment, log_dir: Path, extra_env: dict | None = None):
+        self.environment = env
+        self.log_dir = log_dir
+        self.secret = secrets.token_hex(32)
+        self.nik_digest_key = secrets.token_hex(16)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.urls = {service: env.database(service) for service in DATABASE_SERVICES}
+        self.extra_env = extra_env or {}
+        self.children: dict[str, Child] = {}
+        self._engines: dict[str, Engine] = {}
+
+    @property
+    def env(self) -> dict:
+        return {
+            "AMQP_URI": self.environment.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
+            "JWT_SECRET": self.secret, "PMI_ENV": "production", "LOG_LEVEL": "WARNING",
+            "METRICS_PORT": "0", "DATABASE_URL": "", "NIK_DIGEST_KEY": self.nik_digest_key,
+            **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
+            **self.extra_env,
+        }
+
+    def start(self) -> float:
+        """Start every process; seconds until the gateway says the platform is ready."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for service in PROCESSES:
+            self.children[service] = Child("pmi_common.runner", service, env=self.env,
+                                           log=self.log_dir / f"{service}.log").start()
+        started = dt.datetime.now()
+        wait_until(self._ready, 180, "the platform")
+        return (dt.datetime.now() - started).total_seconds()
+
+    def _ready(self) -> bool:
+        dead = [name for name, child in self.children.items() if not child.alive()]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited; see {self.log_dir}")
+        try:
+            if requests.get(f"{self.base_url}/api/v1/health/ready", timeout=5).ok:
+                return True
+            return all(self._answers(path) for path in PROBES)
+        except requests.RequestException:
+            return False
+
+    def _answers(self, path: str) -> bool:
+        """A read that reaches the service behind it (a 2xx or a 404, not a 5xx)."""
+        response = requests.get(f"{self.base_url}/api/v1{path}", timeout=5,
+                                headers={"Authorization": f"Bearer {self.token('admin')}"})
+        return response.status_code < 500
+
+    def token(self, role: str, subject: str | None = None) -> str:
+        return jwt.encode({"sub": subject or f"bench-{role}", "role": role,
+                           "agency": "ltsa-blitar",
+                           "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)},
+                          self.secret, algorithm="HS256")
+
+    def engine(self, service: str) -> Engine:
+        if service not in self._engines:
+            self._engines[service] = create_engine(self.urls[service])
+        return self._engines[service]
+
+    def peak_rss_mb(self) -> dict[str, float | None]:
+        return {name: child.peak_rss_mb() for name, child in self.children.items()}
+
+    def pids(self) -> dict[str, int]:
+        return {name: child.pid for name, child in self.children.items()}
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            child.stop()
+        for engine in self._engines.values():
+            engine.dispose()

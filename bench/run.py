@@ -1,0 +1,224 @@
+"""``python -m bench.run`` (``make bench``): the floors, then the platform, in one run.
+
+Prints the table of figures and ratios and writes it to ``bench/results/latest.json`` (and
+``latest.md``). ``--quick`` runs every phase at small sizes (a minute or two), to check the bench
+itself; ``--profile`` records the services with py-spy during the pipeline and the reads at the
+largest scale.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import (  # noqa: E402
+    kombu_floor,
+    lifecycle,
+    load,
+    nameko_floor,
+    profile,
+    report,
+    seed,
+    storage,
+)
+from .environment import Environment  # noqa: E402
+from .platform import Platform  # noqa: E402
+
+RESULTS = Path(__file__).with_name("results")
+CONNECTIONS = 16
+SAMPLE = 2000
+READ_RUNS = 2  # each read figure is the better of two runs: other work on the machine only slows
+CONNECTIONS_NEEDED = 5 * 20 + 10  # five processes, each a pool of 10 + 10 overflow; the bench
+
+
+def progress(message: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the bench")
+    parser.add_argument("--seconds", type=float, help="seconds of load per HTTP figure (10)")
+    parser.add_argument("--lifecycle-workers", type=int, help="workers driven over HTTP (120)")
+    parser.add_argument("--concurrency", type=int, default=CONNECTIONS,
+                        help="desk clients driving lifecycles at once (16)")
+    parser.add_argument("--backlog", type=int, help="registrations imported at once (2000)")
+    parser.add_argument("--scales", type=int, nargs="+", help="workers in the database for "
+                        "the reads (10000 1000000)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the services")
+    parser.add_argument("--skip-floors", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.seconds = args.seconds or (3 if quick else 10)
+    args.lifecycle_workers = args.lifecycle_workers or (8 if quick else 120)
+    args.backlog = args.backlog or (300 if quick else 2000)
+    args.scales = args.scales or ([5000, 50000] if quick else [10000, 1000000])
+    return args
+
+
+def floors(env: Environment, args, log_dir: Path) -> dict:
+    progress("floor: raw kombu")
+    results = {"kombu": kombu_floor.measure(env.amqp_uri, 2000 if args.quick else 5000)}
+    progress("floor: nameko EventDispatcher -> event_handler")
+    results["nameko_events"] = nameko_floor.events(env.amqp_uri, 1000 if args.quick else 4000,
+                                                   log_dir)
+    progress(f"floor: nameko @http -> RpcProxy -> @rpc, {CONNECTIONS} connections")
+    results["nameko_http_rpc"] = nameko_floor.http_rpc(env.amqp_uri, CONNECTIONS, args.seconds,
+                                                       log_dir)
+    return results
+
+
+def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: int,
+          recording: bool) -> dict:
+    engine = platform.engine("registration")
+    samples = seed.sample_ids(engine, SAMPLE * READ_RUNS)
+    # each run reads other workers, so the gateway's cache gives the second nothing of the first
+    wide = [samples[n::READ_RUNS] for n in range(READ_RUNS)]
+    hot = lifecycle_ids or samples[:100]
+    token = platform.token("admin")
+    figures = {}
+    plans = {  # "wide": workers picked at random over the registry; "hot": the desks' workers
+        "get_worker": [[f"/api/v1/workers/{i}" for i in ids] for ids in wide],
+        "get_worker_hot": [[f"/api/v1/workers/{i}" for i in hot]] * READ_RUNS,
+        "timeline": [[f"/api/v1/workers/{i}/timeline" for i in ids] for ids in wide],
+        "list": [[f"/api/v1/workers?regency=Blitar&limit=50&cursor={i}" for i in ids]
+                 for ids in wide],
+    }
+    load.run(platform.base_url, token, paths=plans["get_worker_hot"][0],
+             connections=CONNECTIONS, seconds=2)  # warm-up
+    for key, paths_of_runs in plans.items():
+        progress(f"reads at {scale:,} workers: {key}")
+        record = None
+        if recording:
+            record = profile.Recording(
+                {k: v for k, v in platform.pids().items() if k in ("gateway", "registration")},
+                args.seconds, platform.log_dir, f"{key}-{scale}")
+        runs = [load.run(platform.base_url, token, paths=paths, connections=CONNECTIONS,
+                         seconds=args.seconds).as_dict() for paths in paths_of_runs]
+        figures[key] = {**max(runs, key=lambda run: run["rps"]), "runs": runs}
+        if record:
+            figures[key]["profile"] = record.summaries()
+    progress(f"writes at {scale:,} workers: POST /workers")
+    figures["register"] = load.run(platform.base_url, platform.token("operator"), post=True,
+                                   connections=CONNECTIONS, seconds=args.seconds,
+                                   salt=salt).as_dict()
+    return figures
+
+
+def worker_count(platform: Platform) -> int:
+    from sqlalchemy import text
+
+    with platform.engine("registration").connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM workers")).scalar()
+
+
+def platform_phase(env: Environment, args, log_dir: Path) -> dict:
+    platform = Platform(env, log_dir)
+    results: dict = {}
+    try:
+        progress("platform: starting the four services and the gateway")
+        results["startup_seconds"] = round(platform.start(), 1)
+        progress(f"lifecycle over HTTP: {args.lifecycle_workers} workers, "
+                 f"{args.concurrency} desk clients")
+        journeys = lifecycle.journeys(platform, args.lifecycle_workers, args.concurrency)
+        lifecycle_ids = journeys.pop("worker_ids")
+        results["lifecycle"] = journeys
+        progress(f"event pipeline: {args.backlog} registrations imported at once")
+        record = None
+        if args.profile and profile.available():
+            record = profile.Recording(
+                {k: v for k, v in platform.pids().items() if k != "gateway"},
+                30, log_dir, "pipeline")
+        results["pipeline"] = lifecycle.backlog(platform, args.backlog)
+        if record:
+            results["pipeline"]["profile"] = record.summaries()
+        results["reads"], results["seed_seconds"] = {}, {}
+        for number, scale in enumerate(args.scales, start=1):
+            present = worker_count(platform)
+            if present < scale:
+                progress(f"seeding {scale - present:,} workers (to {scale:,})")
+                results["seed_seconds"][str(scale)] = round(seed.seed_workers(
+                    platform.engine("registration"), present + 1, scale,
+                    platform.nik_digest_key), 1)
+            largest = number == len(args.scales)
+            results["reads"][str(scale)] = reads(
+                platform, worker_count(platform), lifecycle_ids, args, number,
+                recording=args.profile and largest and profile.available())
+        results["memory_mb"] = {k: round(v, 1) if v else v
+                                for k, v in platform.peak_rss_mb().items()}
+        results["workers_at_end"] = worker_count(platform)
+        progress("measuring the databases")
+        results["storage"] = storage.sizes(platform)
+    finally:
+        progress("stopping the platform")
+        platform.stop()
+    return results
+
+
+DISTURBANCES = {  # what the platform's logs say when the broker or the database went away
+    "broker": ("Connection to broker lost", "ECONNREFUSED"),
+    "database": ("administrator command", "server closed the connection", "too many clients"),
+}
+
+
+def disturbances(log_dir: Path) -> dict[str, int]:
+    """Lines of the run's logs that tell of a broker or database outage: a run with any was
+    disturbed by something else on the machine, and its figures are not comparable."""
+    counts = dict.fromkeys(DISTURBANCES, 0)
+    for path in log_dir.glob("*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            for kind, marks in DISTURBANCES.items():
+                counts[kind] += any(mark in line for mark in marks)
+    return counts
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly: the platform, vhost, databases
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    log_dir = Path(tempfile.mkdtemp(prefix="pmi-bench-"))
+    started = time.monotonic()
+    results: dict = {"started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                     "arguments": {k: str(v) for k, v in vars(args).items()},
+                     "load_generator": load.generator(), "logs": str(log_dir)}
+    if load.generator() != "wrk":
+        progress("wrk is not installed (apt-get install wrk): using the Python load generator")
+    with Environment() as env:
+        results["machine"] = report.machine(env.management.base, env.management.session)
+        connections = results["machine"].get("postgresql_connections")
+        if connections and connections["max"] - connections["in_use"] < CONNECTIONS_NEEDED:
+            progress(f"PostgreSQL has {connections['max'] - connections['in_use']} connections "
+                     f"free; the platform may open up to {CONNECTIONS_NEEDED}: expect errors")
+        if not args.skip_floors:
+            results["floors"] = floors(env, args, log_dir)
+        results["platform"] = platform_phase(env, args, log_dir)
+    results["machine"]["load_average_at_end"] = __import__("os").getloadavg()
+    results["disturbances"] = disturbances(log_dir)
+    results["seconds"] = round(time.monotonic() - started, 1)
+    latest = report.write(results, args.results)
+    print(report.table(results))
+    print("\n".join(report.notes(results)))
+    print(f"\n{results['seconds']:.0f} s; load average {results['machine']['load_average']} at "
+          f"the start, {results['machine']['load_average_at_end']} at the end; "
+          f"JSON: {latest}; logs: {log_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
