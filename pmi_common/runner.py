@@ -15,8 +15,10 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # noqa: E402 - must come before anything opens a socket
 
 import importlib  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -48,13 +50,34 @@ def service_class(service: str):
     return getattr(importlib.import_module(module_name), class_name)
 
 
+STARTUP_SECONDS = float(os.environ.get("STARTUP_SECONDS", "120"))
+
+
 def prepare(service: str, config: dict) -> None:
-    """Everything a process needs before it serves: broker up, schema migrated, topology."""
-    reason = broker_reachable(config["AMQP_URI"])
-    if reason:
-        raise SystemExit(BROKER_HELP.format(uri=_safe(config["AMQP_URI"]), reason=reason))
-    upgrade(service, config["DATABASE_URL"])
-    declare_topology(config["AMQP_URI"])
+    """Everything a process needs before it serves: broker up, schema migrated, topology.
+
+    A broker or database that is restarting is waited for (up to ``STARTUP_SECONDS``), so a
+    process started during an outage comes up when its dependencies do instead of crashing in a
+    loop; past that, it exits saying what is missing."""
+    log = logs.get_logger("runner")
+    deadline = time.monotonic() + STARTUP_SECONDS
+    delay = 0.5
+    while True:
+        broker_down = reason = broker_reachable(config["AMQP_URI"])
+        if reason is None:
+            try:
+                upgrade(service, config["DATABASE_URL"])
+                declare_topology(config["AMQP_URI"])
+                return
+            except Exception as exc:  # noqa: BLE001 - the database or broker is not ready yet
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        if time.monotonic() + delay > deadline:
+            if broker_down:
+                raise SystemExit(BROKER_HELP.format(uri=_safe(config["AMQP_URI"]), reason=reason))
+            raise SystemExit(f"{service} could not start: {reason}")
+        log.warning("waiting_for_dependencies", reason=reason, retry_in=delay)
+        eventlet.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _safe(uri: str) -> str:

@@ -37,8 +37,9 @@ class Supervisor:
     """
 
     def __init__(self, services=PROCESSES, env: dict | None = None, instances: int = 1,
-                 instance_env=None, **popen):
+                 instance_env=None, keep_trying: bool = False, **popen):
         self.env = env
+        self.keep_trying = keep_trying
         self.popen = popen
         self.plan = {
             (service if instances == 1 else f"{service}-{n}"): (service, n)
@@ -59,8 +60,10 @@ class Supervisor:
             self.children[name] = self._spawn(name)
 
     def check(self) -> str | None:
-        """Restart any process that exited; the name of one that keeps crashing, if any."""
+        """Restart any process that exited; the name of one that keeps crashing, if any
+        (the others are restarted all the same)."""
         now = time.monotonic()
+        failing = None
         for service, child in list(self.children.items()):
             if child.poll() is None:
                 continue
@@ -68,13 +71,14 @@ class Supervisor:
             crashes.append(now)
             while crashes and now - crashes[0] > CRASH_WINDOW_SECONDS:
                 crashes.popleft()
-            if len(crashes) > CRASHES_ALLOWED:
-                return service
+            if len(crashes) > CRASHES_ALLOWED and not self.keep_trying:
+                failing = failing or service
+                continue
             print(f"{service} exited with status {child.returncode}; starting it again",
                   file=sys.stderr, flush=True)
             self.children[service] = self._spawn(service)
             self.restarts += 1
-        return None
+        return failing
 
     def stop(self, timeout: float = 15) -> None:
         for child in self.children.values():

@@ -78,6 +78,7 @@ class Platform:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.supervisor = Supervisor(
             env={**env, **self.env}, instances=self.instances, instance_env=self._instance_env,
+            keep_trying=True,
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
         self.supervisor.start()
         self.wait_ready()
