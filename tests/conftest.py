@@ -47,6 +47,8 @@ def databases():
                                        "env.py")):
             upgrade(service, url)
     yield urls
+    admin.dispose()  # a fresh connection: the database may have restarted meanwhile
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         for url in urls.values():
             name = url.rsplit("/", 1)[1]

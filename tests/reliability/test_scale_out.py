@@ -1,6 +1,9 @@
 """Two competing instances of every service (and two gateways) on the same queues: a few hundred
 workers through the whole lifecycle, each effect once and in per-worker order."""
 
+import time
+
+import eventlet
 import pytest
 
 from pmi_common.topology import consuming_services, inbox_queue
@@ -15,11 +18,18 @@ STATUS_PATH = ["registered", "documents_verified", "orientation_completed",
                "reintegrated"]
 
 
-def consumers_per_inbox(platform) -> dict[str, int]:
-    return {
-        queue: management("GET", f"/queues/{platform.vhost}/{queue}").json().get("consumers", 0)
-        for queue in map(inbox_queue, consuming_services())
-    }
+def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
+    """Consumers of each inbox, as the management API sees them (its statistics lag a little)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = {
+            queue: management("GET", f"/queues/{platform.vhost}/{queue}").json()
+            .get("consumers", 0)
+            for queue in map(inbox_queue, consuming_services())
+        }
+        if set(seen.values()) == {2} or time.monotonic() > deadline:
+            return seen
+        eventlet.sleep(1)
 
 
 @pytest.mark.timeout(1200)
