@@ -36,7 +36,9 @@ tokens: install
 bench: install
 	$(BIN)/python -m bench.run
 
+## The fault-injection suite: restarts this machine's RabbitMQ and PostgreSQL (needs root).
 reliability: install
+	$(BIN)/pytest -m faults tests/reliability
 	$(BIN)/python -m tests.reliability.run --workers 2000
 
 clean:

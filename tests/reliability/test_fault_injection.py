@@ -5,7 +5,8 @@ import pytest
 
 from tests.reliability.faults import FAULTS, run
 
-pytestmark = pytest.mark.e2e
+# It restarts the machine's RabbitMQ and PostgreSQL: `make reliability` runs it, not `make test`.
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 
 @pytest.mark.timeout(900)
