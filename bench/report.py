@@ -205,12 +205,15 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write(results: dict, directory: Path) -> Path:
+def write(results: dict, directory: Path, latest: bool = True) -> Path:
+    """The run's JSON, stamped; and, for a run that finished, ``latest.json`` and ``latest.md``."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = results["started_at"].replace(":", "").replace("-", "")[:15]
     text = json.dumps(results, indent=2, default=str)
-    (directory / f"{stamp}.json").write_text(text)
-    latest = directory / "latest.json"
-    latest.write_text(text)
+    stamped = directory / f"{stamp}.json"
+    stamped.write_text(text)
+    if not latest:
+        return stamped
+    (directory / "latest.json").write_text(text)
     (directory / "latest.md").write_text(table(results) + "\n")
-    return latest
+    return directory / "latest.json"

@@ -16,6 +16,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -124,9 +125,9 @@ def worker_count(platform: Platform) -> int:
         return conn.execute(text("SELECT count(*) FROM workers")).scalar()
 
 
-def platform_phase(env: Environment, args, log_dir: Path) -> dict:
+def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None:
+    """Fills ``results`` as each phase ends, so an interrupted run keeps what it measured."""
     platform = Platform(env, log_dir)
-    results: dict = {}
     try:
         progress("platform: starting the four services and the gateway")
         results["startup_seconds"] = round(platform.start(), 1)
@@ -164,7 +165,6 @@ def platform_phase(env: Environment, args, log_dir: Path) -> dict:
     finally:
         progress("stopping the platform")
         platform.stop()
-    return results
 
 
 DISTURBANCES = {  # what the platform's logs say when the broker or the database went away
@@ -199,6 +199,27 @@ def main(argv: list[str] | None = None) -> int:
                      "load_generator": load.generator(), "logs": str(log_dir)}
     if load.generator() != "wrk":
         progress("wrk is not installed (apt-get install wrk): using the Python load generator")
+    try:
+        measure(args, log_dir, results)
+    except BaseException as exc:
+        results["interrupted"] = f"{type(exc).__name__}: {exc}"[:500]
+        results["disturbances"] = disturbances(log_dir)
+        report.write(results, args.results, latest=False)
+        progress(f"the run stopped ({results['interrupted'][:120]}); what it measured is in "
+                 f"{args.results}; logs: {log_dir}")
+        raise
+    results["seconds"] = round(time.monotonic() - started, 1)
+    results["disturbances"] = disturbances(log_dir)
+    latest = report.write(results, args.results)
+    print(report.table(results))
+    print("\n".join(report.notes(results)))
+    print(f"\n{results['seconds']:.0f} s; load average {results['machine']['load_average']} at "
+          f"the start, {results['machine']['load_average_at_end']} at the end; "
+          f"JSON: {latest}; logs: {log_dir}")
+    return 0
+
+
+def measure(args, log_dir: Path, results: dict) -> None:
     with Environment() as env:
         results["machine"] = report.machine(env.management.base, env.management.session)
         connections = results["machine"].get("postgresql_connections")
@@ -207,17 +228,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"free; the platform may open up to {CONNECTIONS_NEEDED}: expect errors")
         if not args.skip_floors:
             results["floors"] = floors(env, args, log_dir)
-        results["platform"] = platform_phase(env, args, log_dir)
-    results["machine"]["load_average_at_end"] = __import__("os").getloadavg()
-    results["disturbances"] = disturbances(log_dir)
-    results["seconds"] = round(time.monotonic() - started, 1)
-    latest = report.write(results, args.results)
-    print(report.table(results))
-    print("\n".join(report.notes(results)))
-    print(f"\n{results['seconds']:.0f} s; load average {results['machine']['load_average']} at "
-          f"the start, {results['machine']['load_average_at_end']} at the end; "
-          f"JSON: {latest}; logs: {log_dir}")
-    return 0
+        results["platform"] = {}
+        platform_phase(env, args, log_dir, results["platform"])
+    results["machine"]["load_average_at_end"] = os.getloadavg()
 
 
 if __name__ == "__main__":
