@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, MetaData, create_engine, insert, select, update
+from sqlalchemy import Engine, MetaData, create_engine, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -130,12 +130,6 @@ class Store:
         with Session(self.engine) as session:
             yield session
 
-    def unpublished_count(self) -> int:
-        outbox = self.tables.outbox
-        with self.engine.connect() as conn:
-            return len(conn.execute(select(outbox.c.id).where(
-                outbox.c.published_at.is_(None))).all())
-
 
 class Database(DependencyProvider):
     """The service's database and the relay that publishes its outbox.
@@ -187,8 +181,3 @@ def oldest_unpublished(engine: Engine, tables: MessagingTables) -> Any:
     with engine.connect() as conn:
         return conn.execute(select(outbox.c.occurred_at).where(outbox.c.published_at.is_(None))
                             .order_by(outbox.c.id).limit(1)).scalar()
-
-
-def mark_published(session: Session, tables: MessagingTables, ids: list[int]) -> None:
-    session.execute(update(tables.outbox).where(tables.outbox.c.id.in_(ids))
-                    .values(published_at=utcnow()))
