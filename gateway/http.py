@@ -43,6 +43,10 @@ log = structlog.get_logger("gateway")
 
 JSON = "application/json"
 SOCKET_TIMEOUT = 60  # seconds a client may stay silent on an open connection
+MAX_URL_BYTES = 8192  # the longest path and query the gateway reads; longer gets a 414 problem
+# eventlet answers a bare 414 (no problem, no headers) above its own line limit: keep that far
+# beyond any URL the gateway itself reads, so that every refusal a client sees is a problem
+REQUEST_LINE_LIMIT = 8 * MAX_URL_BYTES
 EXPECTED = (PlatformError, ServiceUnavailable)
 REPLAYED_HEADERS = ("Content-Type", "Location")
 
@@ -78,12 +82,12 @@ class GatewayWebServer(WebServer):
     def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
         return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=False,
                            log=logging.getLogger("gateway.wsgi"), log_output=False,
-                           socket_timeout=SOCKET_TIMEOUT)
+                           socket_timeout=SOCKET_TIMEOUT, url_length_limit=REQUEST_LINE_LIMIT)
 
-    def unmatched(self, request: Request, exc: HTTPException) -> Response:
+    def unmatched(self, request: Request, exc: HTTPException | Problem) -> Response:
         started = time.perf_counter()
         correlation_id = edge.request_id(request)
-        if exc.code == 404:
+        if isinstance(exc, HTTPException) and exc.code == 404:
             exc = Problem(404, "not-found", "Not found", f"no endpoint at {request.path}")
         response = problem_response(problem_for(exc), request.path, correlation_id)
         response.headers["X-Request-ID"] = correlation_id
@@ -98,6 +102,10 @@ class _ProblemWsgiApp(WsgiApp):
         # body), so Werkzeug may read chunked bodies, within the route's limit.
         environ.setdefault("wsgi.input_terminated", True)
         request = Request(environ, shallow=True)
+        if _url_bytes(environ) > MAX_URL_BYTES:
+            exc = Problem(414, "uri-too-long", "URI too long",
+                          f"the path and query take at most {MAX_URL_BYTES} bytes")
+            return self.server.unmatched(request, exc)(environ, start_response)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
@@ -107,6 +115,11 @@ class _ProblemWsgiApp(WsgiApp):
             return self.server.unmatched(request, exc)(environ, start_response)
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
+
+
+def _url_bytes(environ) -> int:
+    return (len(environ.get("PATH_INFO", "").encode("latin-1", "replace"))
+            + len(environ.get("QUERY_STRING", "").encode("latin-1", "replace")))
 
 
 class ApiHandler(HttpRequestHandler):

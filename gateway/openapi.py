@@ -39,6 +39,7 @@ PROBLEMS = {
     409: "Refused by the lifecycle's rules (the problem's type names the rule), or a request "
          "with the same Idempotency-Key is still in progress",
     413: "The body is larger than this endpoint takes",
+    414: "The path and query are longer than the gateway reads (8 KiB)",
     415: "The body is not application/json",
     422: "Invalid input: `errors` names each field and its reasons; or an Idempotency-Key "
          "reused for a different request",
@@ -131,7 +132,7 @@ def _success(route: Route) -> dict:
 
 
 def _problems(route: Route) -> dict:
-    statuses = {422}
+    statuses = {414, 422}
     if not route.public:
         statuses |= {401, 403}
     if route.parameters:

@@ -31,6 +31,10 @@ CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conform
           "negative_data_rejection", "ignored_auth", "unsupported_method",
           "missing_required_header", "use_after_free", "ensure_resource_availability")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+# schemathesis' own list of refusals, plus 414: a URL longer than the gateway reads is refused
+# as such (hypothesis builds query strings of several kilobytes from repeated parameters)
+REFUSALS = ("400", "401", "403", "404", "405", "406", "409", "414", "415", "422", "428", "429",
+            "5xx")
 
 
 @pytest.fixture
@@ -38,10 +42,13 @@ def api(container_factory, config_for):
     return start_stack(container_factory, config_for)
 
 
-def test_no_generated_request_breaks_the_gateway_or_its_document(api, request):
+def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, tmp_path):
     token = mint(TEST_SECRET, "admin", "fuzzer", ttl=dt.timedelta(hours=2))
+    config = tmp_path / "schemathesis.toml"
+    statuses = ", ".join(f'"{status}"' for status in REFUSALS)
+    config.write_text(f"[checks.negative_data_rejection]\nexpected-statuses = [{statuses}]\n")
     run = subprocess.run(
-        [str(SCHEMATHESIS), "run", f"{api.base_url}/openapi.json",
+        [str(SCHEMATHESIS), "--config-file", str(config), "run", f"{api.base_url}/openapi.json",
          "--header", f"Authorization: Bearer {token}", "--max-examples", str(MAX_EXAMPLES),
          "--checks", ",".join(CHECKS), "--workers", "1", "--request-timeout", "30",
          "--no-color"],

@@ -178,6 +178,13 @@ def test_unknown_and_repeated_query_parameters_are_422(api):
     problem_of(admin.get("/workers", params={"limit": "1000"}), 422)
 
 
+@pytest.mark.parametrize("path", ["/workers?" + "limit=1&" * 1500, "/" + "w" * 9000,
+                                  "/workers?" + "x" * 60_000])
+def test_a_url_over_the_limit_is_414_as_a_problem(api, path):
+    problem = problem_of(api.as_role("admin").get(path), 414)
+    assert "8192 bytes" in problem["detail"]
+
+
 def test_an_unknown_path_is_404_and_a_wrong_method_405_as_problems(api):
     problem_of(api.get("/nowhere"), 404)
     response = api.as_role("admin").request("DELETE", f"/workers/{uuid.uuid4()}")
