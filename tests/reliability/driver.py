@@ -67,6 +67,10 @@ class Driver:
         if response.status_code >= 500 or response.status_code == 429:
             self._failed(str(response.status_code))
             return None
+        if response.status_code == 409 and _in_progress(response):
+            # the first request under this key is still being answered: same key, later
+            self._failed("409 in progress")
+            return None
         if response.status_code in (400, 401, 403, 413, 422):  # retrying cannot help: stop
             raise StepFailed(f"{method} {path}: {response.status_code} {response.text[:500]}")
         if key and 400 <= response.status_code < 500:
@@ -218,6 +222,13 @@ def _submit(driver: Driver, worker_id: str, kind: str, key: str) -> None:
     if kind in EXPIRING:
         body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
     driver.request("verifier", "POST", f"/workers/{worker_id}/documents", key=key, json=body)
+
+
+def _in_progress(response) -> bool:
+    try:
+        return response.json().get("type", "").endswith(":idempotency-key-in-progress")
+    except ValueError:
+        return False
 
 
 def _find_worker_id(problem: dict) -> str:

@@ -14,7 +14,7 @@ import eventlet
 
 from pmi_common.topology import dead_letter_queue
 from tests.reliability import audit as audit_module
-from tests.reliability.driver import Driver, journey, prepare
+from tests.reliability.driver import Driver, StepFailed, journey, prepare
 from tests.reliability.platform import Platform, management, restart_postgresql, restart_rabbitmq
 
 FAULTS = ("registration", "documents", "orientation", "reintegration", "gateway", "rabbitmq",
@@ -34,6 +34,8 @@ class RunReport:
     restarts: int = 0
     observed: object = None
     status_orders: dict = field(default_factory=dict)
+    journeys_finished: int = 0
+    journey_failures: list = field(default_factory=list)  # (index, reason)
 
     def lines(self) -> list[str]:
         f = self.findings
@@ -50,6 +52,8 @@ class RunReport:
             f"lost: {f.lost}; duplicates on the wire: {f.duplicates_on_wire} "
             f"(dropped by event_id); duplicated effects: {len(f.duplicated_effects)}",
             f"dead letters: {f.dead_letters}",
+            f"journeys that gave up: {len(self.journey_failures)}"
+            + (f" (first: {self.journey_failures[0][1]})" if self.journey_failures else ""),
         ]
 
 
@@ -80,11 +84,12 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
         background += [injector] if injector else []
         # the pool holds ``concurrency`` journeys: spawning blocks while it is full, so the
         # journeys are spawned from a thread of their own, the faults meanwhile from another
-        spawner = eventlet.spawn(lambda: [pool.spawn(_staggered, i * stagger, driver, setup, i)
-                                          for i in range(workers)])
+        spawner = eventlet.spawn(lambda: [
+            pool.spawn(_staggered, i * stagger, driver, setup, i, report) for i in range(workers)])
         if observe:
             report.observed = observe(platform)
-        worker_ids = [result.wait() for result in spawner.wait()]
+        worker_ids = [worker_id for result in spawner.wait()
+                      if (worker_id := result.wait()) is not None]
         journeys_done.send(True)
         if injector:
             injector.wait()
@@ -110,9 +115,17 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
     return report
 
 
-def _staggered(delay: float, driver, setup, index: int) -> str:
+def _staggered(delay: float, driver, setup, index: int, report: RunReport) -> str | None:
+    """One journey; one that gives up is reported (and fails the run), the others go on."""
     eventlet.sleep(delay)
-    return journey(driver, setup, index)
+    try:
+        return journey(driver, setup, index)
+    except StepFailed as exc:
+        report.journey_failures.append((index, str(exc)))
+        print(f"journey {index} gave up: {exc}", flush=True)
+        return None
+    finally:
+        report.journeys_finished += 1
 
 
 def _supervise(platform: Platform) -> None:
@@ -123,6 +136,7 @@ def _supervise(platform: Platform) -> None:
 
 def _inject(platform: Platform, interval: float, report: RunReport, journeys_done) -> None:
     """One fault every ``interval`` seconds, each kind at least once, until the journeys end."""
+    started = time.monotonic()
     for fault in itertools.cycle(FAULTS):
         eventlet.sleep(interval)
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
@@ -134,6 +148,8 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
         else:
             platform.kill(fault)
         report.faults.append((fault, time.monotonic()))
+        print(f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
+              f"finished: {report.journeys_finished}/{report.workers}", flush=True)
 
 
 def _dead_letters(platform: Platform) -> dict:

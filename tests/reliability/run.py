@@ -7,6 +7,7 @@ Needs root on a machine whose RabbitMQ and PostgreSQL it may restart (it runs `r
 from __future__ import annotations
 
 import argparse
+import signal
 import tempfile
 from pathlib import Path
 
@@ -21,13 +22,15 @@ def main() -> None:
     parser.add_argument("--fault-interval", type=float, default=20.0,
                         help="seconds between faults")
     args = parser.parse_args()
+    # SIGTERM stops the run as Ctrl-C does: the platform's processes stop, its state goes
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     log_dir = Path(tempfile.mkdtemp(prefix="pmi-faults-"))
     report = run(args.workers, args.fault_interval, args.concurrency, log_dir)
     print("\n".join(report.lines()))
     print(f"logs: {log_dir}")
     findings = report.findings
-    if findings.lost or findings.duplicated_effects or set(findings.final_statuses) != {
-            "reintegrated"}:
+    if (findings.lost or findings.duplicated_effects or report.journey_failures
+            or set(findings.final_statuses) != {"reintegrated"}):
         raise SystemExit(1)
 
 

@@ -16,6 +16,7 @@ def test_no_event_is_lost_or_applied_twice_under_crashes_and_restarts(tmp_path):
     findings = report.findings
 
     assert {name for name, _ in report.faults} == set(FAULTS)
+    assert report.journey_failures == []
     assert dict(findings.final_statuses) == {"reintegrated": 12}
     assert findings.lost == 0
     assert findings.duplicated_effects == []

@@ -40,6 +40,7 @@ def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(tmp_
     findings = report.findings
 
     assert set(report.observed.values()) == {2}, report.observed
+    assert report.journey_failures == []
     assert dict(findings.final_statuses) == {"reintegrated": WORKERS}
     assert findings.lost == 0 and findings.duplicated_effects == []
     assert findings.events_received == findings.events_recorded
