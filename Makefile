@@ -18,9 +18,11 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/python -m pmi_common.stack
 
-## The whole test suite: unit, integration and end to end, on the real RabbitMQ and PostgreSQL.
+## The whole test suite: unit, integration and end to end, on the real RabbitMQ and PostgreSQL;
+## then the small fault-injection batch, alone, since it restarts RabbitMQ and PostgreSQL (root).
 test: install
 	$(BIN)/pytest
+	$(BIN)/pytest -m faults tests/reliability
 
 ## Unit tests only: no broker, no database.
 test-fast: install
@@ -36,10 +38,10 @@ tokens: install
 bench: install
 	$(BIN)/python -m bench.run
 
-## The fault-injection suite: restarts this machine's RabbitMQ and PostgreSQL (needs root).
+## The large fault-injection run (2,000 workers, about half an hour): restarts this machine's
+## RabbitMQ and PostgreSQL (needs root).
 reliability: install
-	$(BIN)/pytest -m faults tests/reliability
-	$(BIN)/python -m tests.reliability.run --workers 2000
+	$(BIN)/python -m tests.reliability.run --workers 2000 --concurrency 32
 
 clean:
 	rm -rf var .pytest_cache

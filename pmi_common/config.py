@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
+    "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
@@ -73,7 +74,7 @@ def service_config(service: str) -> dict:
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(
             float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))
-    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS"):
+    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE"):
         if os.environ.get(key):
             config[key] = int(os.environ[key])
     if service == "gateway":

@@ -7,38 +7,121 @@ reason. A handler that raises is retried with growing delays through ``<service>
 the last attempt the message is dead-lettered with the error and the number of attempts. A
 message that keeps killing the process is dead-lettered by the quorum queue's delivery limit.
 Handlers apply their effect with ``Store.apply_once`` so a redelivered event changes nothing.
+
+Events are applied in batches: what has arrived while the previous batches ran (up to
+``EVENT_BATCH_SIZE``) is applied by one worker in one transaction, one inbox record per event,
+and acked once it has committed. If any handler of a batch raises, the batch is rolled back and
+each of its events applied again on its own, so one failing event is retried or dead-lettered
+alone and the others commit. Under light load a batch is a single event, applied at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 import traceback
+from dataclasses import dataclass
 from functools import partial
 
 import structlog
+from eventlet.queue import LightQueue
+from eventlet.semaphore import Semaphore
 from kombu import Exchange, Queue, binding
-from nameko.exceptions import ContainerBeingKilled
+from nameko.exceptions import ConfigurationError, ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from . import metrics
 from .amqp import dead_letter_publisher
-from .context import CORRELATION_ID, actor_context
+from .context import CORRELATION_ID
 from .contract import exchange_name, spec_for
 from .errors import InvalidInput
 from .events import Event, MalformedEvent, parse_event
+from .store import Database
 from .topology import dead_letter_queue, queues_for, retry_queue
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_RETRY_DELAYS = (1.0, 3.0, 10.0, 30.0, 60.0)
+DEFAULT_BATCH_SIZE = 50  # events applied in one transaction, at most
+BATCHES_IN_FLIGHT = 2  # batches applied at once by one service process
 ATTEMPTS_HEADER = "x-attempts"
+BATCH_METHOD = "apply_event_batch"
+_STOP = object()
+
+
+@dataclass
+class Delivery:
+    """One message of the inbox queue, parsed, with the handler it goes to."""
+    message: object
+    event: Event
+    entrypoint: HandlesEvent
+    attempts: int
+    received: float  # time.monotonic()
+
+
+class EventBatch:
+    """Deliveries applied by one worker in one transaction (see the module's docstring)."""
+
+    def __init__(self, deliveries: list[Delivery], store_attribute: str):
+        # a stable sort: each worker's events keep their order, and concurrent batches lock
+        # the rows of several workers in the same order
+        self.deliveries = sorted(deliveries, key=lambda d: d.event.worker_id or "")
+        self.store_attribute = store_attribute
+
+    def apply(self, service) -> list:
+        """Run each delivery's handler; the ``exc_info`` of each (None: applied)."""
+        store = getattr(service, self.store_attribute)
+        try:
+            with store.applying():
+                for delivery in self.deliveries:
+                    self._handle(service, delivery)
+            return [None] * len(self.deliveries)
+        except Exception:  # noqa: BLE001 - the batch is rolled back: each event on its own
+            if len(self.deliveries) == 1:
+                return [sys.exc_info()]
+            log.info("event_batch_rolled_back", events=len(self.deliveries),
+                     error=traceback.format_exception_only(*sys.exc_info()[:2])[-1].strip())
+        outcomes = []
+        for delivery in self.deliveries:
+            try:
+                with store.applying():
+                    self._handle(service, delivery)
+                outcomes.append(None)
+            except Exception:  # noqa: BLE001 - retried or dead-lettered by the inbox
+                outcomes.append(sys.exc_info())
+        return outcomes
+
+    @staticmethod
+    def _handle(service, delivery: Delivery) -> None:
+        structlog.contextvars.bind_contextvars(
+            entrypoint=delivery.entrypoint.method_name,
+            correlation_id=delivery.event.correlation_id)
+        getattr(service, delivery.entrypoint.method_name)(delivery.event)
+
+
+class Subscriber:
+    """What a service with ``@handles`` methods inherits: the method batch workers run."""
+
+    def apply_event_batch(self, batch: EventBatch) -> list:
+        return batch.apply(self)
+
+
+class _BatchEntrypoint(Entrypoint):
+    """The entrypoint of the workers that apply batches (bound by the inbox, not declared)."""
 
 
 class _InboxQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but a message that cannot be decoded is handed to its provider
-    instead of killing the consumer thread."""
+    """nameko's queue consumer, with a prefetch that keeps batches full, and a message that
+    cannot be decoded handed to its provider instead of killing the consumer thread."""
+
+    @property
+    def prefetch_count(self):
+        config = self.container.config
+        return max(self.container.max_workers,
+                   int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+                   * (BATCHES_IN_FLIGHT + 1))
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
@@ -69,11 +152,33 @@ class ServiceInbox(SharedExtension, ProviderCollector):
                 for exchange, key in inbox_spec.bindings
             ],
         )
+        self.batch_size = max(1, int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE)))
+        self.store_attribute = self._store_attribute()
+        if not callable(getattr(self.container.service_cls, BATCH_METHOD, None)):
+            raise ConfigurationError(f"{self.container.service_cls.__name__} has @handles "
+                                     f"methods: it inherits pmi_common.inbox.Subscriber")
+        self.batch_entrypoint = _BatchEntrypoint()
+        self.batch_entrypoint.container, self.batch_entrypoint.method_name = (
+            self.container, BATCH_METHOD)
+        self.arrived = LightQueue()
+        self.slots = Semaphore(BATCHES_IN_FLIGHT)
         self.queue_consumer.register_provider(self)
+
+    def _store_attribute(self) -> str:
+        names = [d.attr_name for d in self.container.dependencies if isinstance(d, Database)]
+        if len(names) != 1:
+            raise ConfigurationError(f"a service with @handles methods has one Database "
+                                     f"dependency; {self.container.service_name} has {names}")
+        return names[0]
+
+    def start(self):
+        self.container.spawn_managed_thread(self._batches, identifier="inbox-batches")
 
     def stop(self):
         self.wait_for_providers()
         self.queue_consumer.unregister_provider(self)
+        # what has arrived and is not applied stays unacked: the broker delivers it again
+        self.arrived.put(_STOP)
         super().stop()
 
     def handler_for(self, event_type: str) -> HandlesEvent | None:
@@ -95,25 +200,53 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             self.dead_letter(message, f"{self.service} has no handler for {event.event_type}", 0)
             return
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
-        context_data = {CORRELATION_ID: event.correlation_id, **actor_context(event.actor)}
-        try:
-            self.container.spawn_worker(
-                entrypoint, (event,), {}, context_data=context_data,
-                handle_result=partial(self.handle_result, message, event, attempts,
-                                      started=time.monotonic()),  # metrics: handler latency
-            )
-        except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+        self.arrived.put(Delivery(message, event, entrypoint, attempts, time.monotonic()))
 
-    def handle_result(self, message, event: Event, attempts: int, worker_ctx, result=None,
-                      exc_info=None, started: float | None = None):
-        elapsed = None if started is None else time.monotonic() - started  # metrics
+    def _batches(self):
+        """Hand what has arrived to batch workers, at most ``BATCHES_IN_FLIGHT`` at once; while
+        they run, the next batch gathers."""
+        while True:
+            first = self.arrived.get()
+            if first is _STOP:
+                return
+            self.slots.acquire()
+            deliveries = [first]
+            while len(deliveries) < self.batch_size and self.arrived.qsize():
+                delivery = self.arrived.get_nowait()
+                if delivery is _STOP:
+                    self.arrived.put(_STOP)
+                    break
+                deliveries.append(delivery)
+            batch = EventBatch(deliveries, self.store_attribute)
+            try:
+                self.container.spawn_worker(
+                    self.batch_entrypoint, (batch,), {},
+                    context_data={CORRELATION_ID: batch.deliveries[0].event.correlation_id},
+                    handle_result=partial(self.batch_applied, batch))
+            except ContainerBeingKilled:
+                self.slots.release()
+                for delivery in deliveries:
+                    self.queue_consumer.requeue_message(delivery.message)
+
+    def batch_applied(self, batch: EventBatch, worker_ctx, result=None, exc_info=None):
+        try:
+            outcomes = result if exc_info is None else [exc_info] * len(batch.deliveries)
+            for delivery, outcome in zip(batch.deliveries, outcomes, strict=True):
+                self.settle(delivery, outcome)
+        finally:
+            self.slots.release()
+        return result, exc_info
+
+    def settle(self, delivery: Delivery, exc_info) -> None:
+        """Ack an applied event; retry or dead-letter a failed one."""
+        message, event = delivery.message, delivery.event
+        elapsed = time.monotonic() - delivery.received  # metrics
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             metrics.event_handled(self.service, event.event_type, metrics.OK, elapsed)  # metrics
-            return result, exc_info
+            return
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-        attempts += 1
+        attempts = delivery.attempts + 1
         permanent = isinstance(exc_info[1], InvalidInput)
         try:
             if permanent or attempts > len(self.retry_delays):
@@ -132,10 +265,9 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         except Exception as exc:  # noqa: BLE001 - the broker is gone: let it redeliver instead
             log.warning("event_requeued", event_id=event.event_id, error=str(exc))
             self.queue_consumer.requeue_message(message)
-            return result, exc_info
+            return
         self.queue_consumer.ack_message(message)
         metrics.event_handled(self.service, event.event_type, outcome, elapsed)  # metrics
-        return result, exc_info
 
     def undecodable(self, message, exc):
         self.dead_letter(message, f"undecodable message: {exc}", attempts=0)

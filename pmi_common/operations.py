@@ -22,6 +22,7 @@ from sqlalchemy import select
 from .agencies import NAME_PATTERN, event_types_of, parse_since
 from .contract import spec_for
 from .errors import InvalidInput, NotFound
+from .inbox import Subscriber
 from .metrics import outbox_state
 from .relay import BATCH_SIZE, ConfirmingPublisher
 from .rpc import rpc
@@ -102,8 +103,9 @@ class OperationsProvider(DependencyProvider):
         return self.operations
 
 
-class ServiceOperations:
-    """Base class of every service: the operations entrypoints, over the service's ``db``."""
+class ServiceOperations(Subscriber):
+    """Base class of every service: the operations entrypoints, over the service's ``db``, and
+    the batch workers of its ``@handles`` methods."""
 
     operations = OperationsProvider()
     db: Store

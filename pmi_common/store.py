@@ -108,6 +108,7 @@ class Store:
         self.correlation_id = correlation_id
         self.actor = actor
         self._wake_relay = wake_relay
+        self._applying: UnitOfWork | None = None
 
     @contextmanager
     def transaction(self, actor: dict | None = None) -> Iterator[UnitOfWork]:
@@ -118,8 +119,23 @@ class Store:
         if uow.published:
             self._wake_relay()
 
+    @contextmanager
+    def applying(self) -> Iterator[None]:
+        """One transaction for every ``apply_once`` inside: how the inbox applies a batch of
+        events. It commits at the end, or rolls every event back if one raises."""
+        with self.transaction() as uow:
+            self._applying = uow
+            try:
+                yield
+            finally:
+                self._applying = None
+
     def apply_once(self, event: Event, apply: Callable[[UnitOfWork], T]) -> T | None:
-        """Apply an incoming event in one transaction with its inbox record: at most once."""
+        """Apply an incoming event with its inbox record, in one transaction: at most once."""
+        if self._applying is not None:
+            uow = self._applying
+            uow.actor, uow.correlation_id = event.actor, event.correlation_id or uow.correlation_id
+            return apply(uow) if uow.claim(event) else None
         with self.transaction(actor=event.actor) as uow:
             if not uow.claim(event):
                 return None

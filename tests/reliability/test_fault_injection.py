@@ -5,7 +5,8 @@ import pytest
 
 from tests.reliability.faults import FAULTS, run
 
-# It restarts the machine's RabbitMQ and PostgreSQL: `make reliability` runs it, not `make test`.
+# It restarts the machine's RabbitMQ and PostgreSQL, so plain `pytest` leaves it out (a restart
+# under other tests fails them); `make test` runs it on its own after the rest.
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 

@@ -1,0 +1,95 @@
+"""Events applied in batches: what arrives together is applied in one transaction, each event once,
+and one event that fails in a batch is retried or dead-lettered alone while the others commit.
+
+The events are published before the service starts, so that its consumer receives them at once
+and the inbox gathers them into batches. Rows written in one PostgreSQL transaction share their
+``xmin``: the number of distinct ``xmin`` among the inbox rows is the number of transactions."""
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from pmi_common import contract as c
+from pmi_common.topology import declare_topology
+from services.documents.service import DocumentsService
+from tests.events import envelope, publish
+from tests.helpers import take_message, wait_for
+
+EVENTS = 120
+
+
+@pytest.fixture
+def database(database_urls):
+    engine = create_engine(database_urls["documents"])
+    yield engine
+    engine.dispose()
+
+
+def registered(worker_id, **overrides):
+    return envelope(c.WORKER_REGISTERED, worker_id, {
+        "nik_masked": "350512******0001", "nik_digest": "0" * 64, "full_name": "Siti Aminah",
+        "sex": "F", "regency": "Blitar", "destination_country": "HK",
+        "occupation": "caregiver", "placement_agency": "PT Sinar Jaya", "cycle": 1,
+    }, **overrides)
+
+
+def transactions(database) -> tuple[int, int]:
+    """(inbox rows, transactions that wrote them)."""
+    with database.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*), count(DISTINCT xmin::text) FROM inbox")).one()
+
+
+def start_documents(container_factory, config_for):
+    container = container_factory(DocumentsService, config_for("documents"))
+    container.start()
+    return container
+
+
+def test_events_that_arrive_together_are_applied_in_few_transactions_each_once(
+        container_factory, config_for, rabbit_config, database):
+    amqp = rabbit_config["AMQP_URI"]
+    declare_topology(amqp)
+    workers = [str(uuid.uuid4()) for _ in range(EVENTS)]
+    events = [registered(worker) for worker in workers]
+    for event in events + events[:10]:  # ten delivered twice
+        publish(amqp, event)
+
+    start_documents(container_factory, config_for)
+
+    wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
+             message="every event applied")
+    rows, commits = transactions(database)
+    assert commits <= EVENTS // 10, f"{rows} events took {commits} transactions"
+    with database.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM workers")).scalar() == EVENTS
+        assert conn.execute(text("SELECT count(DISTINCT event_id) FROM inbox")).scalar() == EVENTS
+    assert take_message(amqp, "documents.dead-letter") is None
+
+
+def test_an_event_that_fails_in_a_batch_goes_alone_and_the_others_commit(
+        container_factory, config_for, rabbit_config, database):
+    amqp = rabbit_config["AMQP_URI"]
+    declare_topology(amqp)
+    workers = [str(uuid.uuid4()) for _ in range(EVENTS)]
+    events = [registered(worker) for worker in workers]
+    # a well-formed envelope the handler refuses: a worker event without a worker
+    events.insert(EVENTS // 2, registered(None))
+    for event in events:
+        publish(amqp, event)
+
+    start_documents(container_factory, config_for)
+
+    dead = wait_for(lambda: take_message(amqp, "documents.dead-letter"), timeout=30,
+                    message="the failing event dead-lettered")
+    assert "without a worker_id" in dead.headers["x-error"]
+    assert dead.headers["x-attempts"] == 1  # refused for good: no retries
+    wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
+             message="every other event applied")
+    rows, commits = transactions(database)
+    assert commits < EVENTS, "the events around the failing one were not applied in batches"
+    with database.connect() as conn:
+        known = {row[0] for row in conn.execute(text("SELECT id FROM workers"))}
+    assert known == set(workers)
+    assert take_message(amqp, "documents.dead-letter") is None  # only that one
