@@ -33,15 +33,23 @@ GLOBAL = "*"  # the scope of reads that any registration event may change (lists
 
 class ReadCache:
     """A bounded map of (scope, key) to answers, with per-scope generations so an answer
-    computed before an invalidation is never stored after it."""
+    computed before an invalidation is never stored after it.
+
+    Entries leave when they expire (the least recently used first, as answers are stored), when
+    an event forgets their scope, or beyond ``max_entries``: so the cache holds about what was
+    read in the last ``ttl`` seconds, and forgetting a scope touches only that scope's entries."""
 
     def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES):
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        self._scopes: dict[str, set[tuple]] = {}
         self._generations: dict[str, int] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def read(self, scope: str, key: tuple, load: Callable[[], Any]) -> Any:
         if self.ttl <= 0:
@@ -61,21 +69,38 @@ class ReadCache:
             if self._generations.get(scope, 0) == generation:
                 self._entries[entry_key] = (now + self.ttl, value)
                 self._entries.move_to_end(entry_key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                self._scopes.setdefault(scope, set()).add(entry_key)
+                self._evict(now)
         return value
+
+    def _evict(self, now: float) -> None:
+        entries = self._entries
+        while entries:
+            oldest, (expires, _) = next(iter(entries.items()))
+            if expires > now and len(entries) <= self.max_entries:
+                return
+            self._drop(oldest)
+
+    def _drop(self, entry_key: tuple) -> None:
+        del self._entries[entry_key]
+        keys = self._scopes.get(entry_key[0])
+        if keys is not None:
+            keys.discard(entry_key)
+            if not keys:
+                del self._scopes[entry_key[0]]
 
     def forget(self, scope: str) -> None:
         with self._lock:
             self._generations[scope] = self._generations.get(scope, 0) + 1
-            for entry_key in [k for k in self._entries if k[0] == scope]:
+            for entry_key in self._scopes.pop(scope, ()):
                 del self._entries[entry_key]
 
     def clear(self) -> None:
         with self._lock:
-            for scope in {k[0] for k in self._entries} | set(self._generations):
+            for scope in set(self._scopes) | set(self._generations):
                 self._generations[scope] = self._generations.get(scope, 0) + 1
             self._entries.clear()
+            self._scopes.clear()
 
     def event_seen(self, body: dict) -> None:
         worker_id = body.get("worker_id")

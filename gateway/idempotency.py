@@ -62,7 +62,7 @@ class IdempotencyKeys(SharedExtension):
 
     def setup(self):
         config = self.container.config
-        self.engine: Engine = make_engine(config["DATABASE_URL"])
+        self.engine: Engine = make_engine(config["DATABASE_URL"], workers=10)
         self.ttl = dt.timedelta(seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_TTL_SECONDS)))
         self._purger = None
 

@@ -22,10 +22,14 @@ from .tables import MessagingTables, add_messaging_tables
 T = TypeVar("T")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, workers: int = 3) -> Engine:
+    """An engine whose pool keeps a connection for each of ``workers`` concurrent users (a
+    process's nameko workers, its relay and inbox), so none opens and closes connections under
+    load; a few more may open for a burst. ``pool_pre_ping`` lets a process outlive a database
+    restart without handing a dead connection to a request."""
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True)
 
 
 def _upsert(dialect_name: str):
@@ -161,7 +165,9 @@ class Database(DependencyProvider):
         self._wake = threading.Event()
 
     def setup(self):
-        self.engine = make_engine(self.container.config["DATABASE_URL"])
+        # the nameko workers, the relay and the inbox's batches each hold one at times
+        self.engine = make_engine(self.container.config["DATABASE_URL"],
+                                  workers=self.container.max_workers + 3)
         self.tables = messaging_tables(self.metadata)
         self.relay = OutboxRelay(self.engine, self.tables, self.container.config["AMQP_URI"],
                                  self.container.service_name)

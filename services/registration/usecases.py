@@ -16,7 +16,15 @@ from pmi_common.identity import mask_nik, nik_digest
 from pmi_common.store import UnitOfWork
 from pmi_common.validation import load
 
-from .domain import REGISTERED, STAGE, Lifecycle, StatusChange, may_register_again
+from .domain import (
+    IN_REINTEGRATION,
+    REGISTERED,
+    RETURNED,
+    STAGE,
+    Lifecycle,
+    StatusChange,
+    may_register_again,
+)
 from .models import TimelineRow, WorkerRow
 from .schemas import (
     ListWorkers,
@@ -174,13 +182,30 @@ def apply_event(uow: UnitOfWork, event: Event) -> WorkerRow:
         lifecycle.documents_changed(complete, event.sequence, _reason(event))
     elif kind == c.ORIENTATION_COMPLETED:
         lifecycle.orientation_done(_reason(event))
-    elif kind == c.REINTEGRATION_ENROLLED and data["participant_kind"] == "returnee":
+    elif kind == c.REINTEGRATION_ENROLLED and _returnees(uow.session, worker, event):
         lifecycle.reintegration_enrolled()
-    elif kind == c.REINTEGRATION_COMPLETED and data["participant_kind"] == "returnee":
+    elif kind == c.REINTEGRATION_COMPLETED and _returnees(uow.session, worker, event):
         lifecycle.reintegration_completed()
     worker.updated_at = event.occurred_at
     _store(uow, worker, lifecycle, cause=event)
     return worker
+
+
+def _returnees(session: Session, worker: WorkerRow, event: Event) -> bool:
+    """Whether a reintegration event is a returnee's participation.
+
+    Reintegration says so from its own copy of the worker, which may not yet have heard of a
+    return this record already holds (a desk enrols a worker right after recording the return):
+    such a participation comes as "prospective". This record decides: a participation recorded
+    after the worker's return in the current cycle is a returnee's."""
+    if event.data["participant_kind"] == "returnee":
+        return True
+    if worker.status not in (RETURNED, IN_REINTEGRATION):
+        return False
+    returned_at = session.scalar(select(func.max(TimelineRow.occurred_at)).where(
+        TimelineRow.worker_id == worker.id, TimelineRow.cycle == worker.cycle,
+        TimelineRow.to_status == RETURNED))
+    return returned_at is not None and event.occurred_at >= returned_at
 
 
 def _reason(event: Event) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from pmi_common.events import Event
 from pmi_common.store import UnitOfWork
 from pmi_common.validation import load
 
-from .domain import COMPLETED, ENROLLED, RETURNEE, audiences_for, fact_of
+from .domain import COMPLETED, ENROLLED, PROSPECTIVE, RETURNEE, audiences_for, fact_of
 from .models import KnownWorker, ParticipantRow, ProgramRow, RoundResultRow
 from .schemas import CompleteParticipant, CreateProgram, Enrol, ListPrograms, RecordRoundResult
 
@@ -164,11 +164,23 @@ def note_worker(uow: UnitOfWork, event: Event, today: dt.date) -> list[ProgramRo
         row.updated_at = event.occurred_at
     if event.event_type == c.WORKER_REGISTERED and (newer or row.full_name is None):
         row.full_name, row.regency = event.data["full_name"], event.data["regency"]
+    if returned and event.data["cycle"] == facts.cycle == facts.returned_cycle:
+        _enrolled_since_as_returnee(uow.session, row.id, event.occurred_at)
     if event.event_type == c.WORKER_RETURNED and newer:
         row.returned_on = event.data["returned_on"]
         if facts.kind == RETURNEE:
             return _open_to(uow.session, row.id, RETURNEE, today)
     return []
+
+
+def _enrolled_since_as_returnee(session: Session, worker_id: str, returned_at) -> None:
+    """A participation recorded after the worker's return, before this service heard of it, was
+    taken for a prospective worker's: it is a returnee's. (Registration, which knew of the
+    return, has moved the worker on already; this keeps the programmes' figures right.)"""
+    session.execute(update(ParticipantRow).where(
+        ParticipantRow.worker_id == worker_id, ParticipantRow.participant_kind == PROSPECTIVE,
+        ParticipantRow.enrolled_at >= returned_at,
+    ).values(participant_kind=RETURNEE))
 
 
 def invitations(session: Session, worker_id: str,

@@ -89,3 +89,41 @@ def test_a_prospective_workers_participation_shows_on_the_timeline_without_a_sta
              message="the participation on the timeline")
 
     assert status_of(registration, worker_id) == "registered"
+
+
+def participation(event_type, worker_id, program_id, **overrides):
+    data = {"program_id": program_id, "participant_kind": "prospective"}
+    if event_type == c.REINTEGRATION_COMPLETED:
+        data.update(BUSINESS, awarded=True)
+    return envelope(event_type, worker_id, data, sequence=overrides.pop("sequence", 1),
+                    source=c.REINTEGRATION, **overrides)
+
+
+def test_a_participation_recorded_after_the_return_is_a_returnees_even_if_called_prospective(
+        container_factory, config_for, rabbit_config):
+    """Reintegration may not have heard of a return when the desk enrols the worker right after
+    recording it: registration, which holds the return, moves the worker on all the same."""
+    registration = container_factory(RegistrationService, config_for("registration"))
+    registration.start()
+    amqp = rabbit_config["AMQP_URI"]
+    worker_id = returned_worker(registration, amqp)
+
+    publish(amqp, participation(c.REINTEGRATION_ENROLLED, worker_id, "p1"))
+    wait_for(lambda: status_of(registration, worker_id) == "in_reintegration",
+             message="in reintegration")
+    publish(amqp, participation(c.REINTEGRATION_COMPLETED, worker_id, "p1", sequence=2))
+    wait_for(lambda: status_of(registration, worker_id) == "reintegrated", message="reintegrated")
+
+
+def test_a_prospective_participation_from_before_the_return_moves_nothing(
+        container_factory, config_for, rabbit_config):
+    registration = container_factory(RegistrationService, config_for("registration"))
+    registration.start()
+    amqp = rabbit_config["AMQP_URI"]
+    before = (dt.datetime.now(dt.UTC) - dt.timedelta(days=400)).isoformat()
+    worker_id = returned_worker(registration, amqp)
+
+    publish(amqp, participation(c.REINTEGRATION_ENROLLED, worker_id, "p0", occurred_at=before))
+    wait_for(lambda: c.REINTEGRATION_ENROLLED in timeline_types(registration, worker_id),
+             message="the participation on the timeline")
+    assert status_of(registration, worker_id) == "returned"

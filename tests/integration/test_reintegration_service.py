@@ -393,3 +393,24 @@ def test_overall_statistics_count_returnees_who_started_a_business(
         "programs": 2, "participants": 4, "returnees_enrolled": 2, "returnees_with_business": 1}
     funnel = call(reintegration, "program_stats", program["id"])
     assert (funnel["enrolled"], funnel["completed"], funnel["businesses_started"]) == (3, 2, 2)
+
+
+def test_a_participation_enrolled_before_this_service_heard_of_the_return_becomes_a_returnees(
+        reintegration, registration_events):
+    """The desk records a return and enrols the worker at once; the return's event arrives
+    after the enrolment, which was taken for a prospective worker's."""
+    program = call(reintegration, "create_program", program_payload())
+    late, early = known_workers(reintegration, registration_events, 2)
+    call(reintegration, "enrol_participant", program["id"], {"worker_id": early})
+    returns = {worker_id: envelope(c.WORKER_RETURNED, worker_id, {
+        "cycle": 1, "returned_on": TODAY.isoformat(), "reason": "contract_ended"}, sequence=10)
+        for worker_id in (late, early)}  # recorded now, told later
+    enrolled = call(reintegration, "enrol_participant", program["id"], {"worker_id": late})
+    assert enrolled["participant_kind"] == "prospective"
+    for body in returns.values():
+        publish(registration_events.amqp_uri, body)
+
+    wait_for(lambda: call(reintegration, "get_stats")["returnees_enrolled"] == 1,
+             message="the late participation counted as a returnee's")
+    wait_for(lambda: kind_of(reintegration, early) == "returnee", message="both returns applied")
+    assert call(reintegration, "get_stats")["returnees_enrolled"] == 1  # not the earlier one

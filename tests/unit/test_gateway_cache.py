@@ -71,4 +71,28 @@ def test_the_cache_stays_within_its_bound():
     cache = ReadCache(ttl=60, max_entries=3)
     for n in range(10):
         cache.read(f"w{n}", ("worker",), Loader())
-    assert len(cache._entries) == 3
+    assert len(cache) == 3
+    cache.forget("w9")
+    assert len(cache) == 2
+
+
+def test_expired_answers_leave_as_new_ones_are_stored():
+    cache = ReadCache(ttl=0.05)
+    for n in range(100):
+        cache.read(f"w{n}", ("worker",), Loader())
+    time.sleep(0.06)
+    cache.read("w-new", ("worker",), Loader())
+    assert len(cache) == 1
+
+
+def test_forgetting_a_scope_drops_only_its_entries():
+    cache = ReadCache(ttl=60)
+    for n in range(5):
+        cache.read("w1", ("page", n), Loader())
+        cache.read("w2", ("page", n), Loader())
+    cache.forget("w1")
+    assert len(cache) == 5
+    again = Loader()
+    cache.read("w2", ("page", 0), again)
+    cache.read("w1", ("page", 0), again)
+    assert again.calls == 1  # w2's answer was still cached, w1's was not
