@@ -1,4 +1,4 @@
-"""Readiness: the broker, the gateway's own database and every service answer.
+"""Readiness checks: the broker, the gateway's own database and each service's ``health()``.
 
 Each check runs at the same time as the others and gives up after ``READINESS_TIMEOUT`` seconds,
 so a probe gets its answer quickly even when a service hangs.

@@ -234,7 +234,8 @@ ROUTES: tuple[Route, ...] = (
                 "The gateway process is alive",
                 response=v.LivenessView),
     _operations("readiness", "GET", "/health/ready", PUBLIC,
-                "Ready when the broker, the gateway's database and every service answer",
+                "Ready (200) when the broker and the gateway's database answer: `ready` if "
+                "every service answers too, else `degraded`; 503 otherwise",
                 response=v.ReadinessView, calls=SERVICES, answers=(503,)),
     _operations("metrics", "GET", "/metrics", OPERATIONS,
                 "Prometheus metrics",

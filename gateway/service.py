@@ -211,15 +211,21 @@ class GatewayService:
 
     @api
     def readiness(self) -> Reply:
+        """Ready to serve when the broker and the gateway's database answer. A service that is
+        down makes the gateway ``degraded``, still ready: its routes answer 503 problems and
+        every other route works, where taking the gateway out of its load balancer would leave
+        front ends with no answer at all."""
         state = self.gateway
-        ready, checks = health.readiness({
+        _, checks = health.readiness({
             "broker": health.broker_check(state.amqp_uri),
             "database": health.database_check(state.ping_database),
             **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
         })
-        if ready:
-            return Reply(200, {"status": "ready", "checks": checks})
-        return Reply(503, {"status": "unavailable", "checks": checks}, {"Retry-After": "5"})
+        up = {name for name, check in checks.items() if check["status"] == health.UP}
+        if not {"broker", "database"} <= up:
+            return Reply(503, {"status": "unavailable", "checks": checks}, {"Retry-After": "5"})
+        return Reply(200, {"status": "ready" if up == set(checks) else "degraded",
+                           "checks": checks})
 
     @api
     def metrics(self) -> Response:

@@ -239,7 +239,8 @@ class LivenessView(View):
 
 
 class ReadinessView(View):
-    status = fields.String(metadata={"description": "ready, or unavailable (503)"})
+    status = fields.String(metadata={"description": "ready; degraded (a service is down: its "
+                                                    "routes answer 503); unavailable (503)"})
     checks = fields.Dict(metadata={"description": "broker, database and each service"})
 
 

@@ -107,9 +107,34 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    serve(runner, stopping, service)
+
+
+def serve(runner: ServiceRunner, stopping: eventlet.event.Event, service: str) -> None:
+    """Run the service until ``stopping`` is sent (SIGTERM, Ctrl-C), or until its container dies.
+
+    nameko kills a container on an error outside a worker's method (a reply that cannot be
+    published while the broker restarts, say). The process must end then, with status 1, so that
+    whatever keeps it running starts it again, instead of living on with nothing consuming."""
+    log = logs.get_logger("runner")
     runner.start()
-    logs.get_logger("runner").info("service_started", service=service)
+    container_ended = eventlet.spawn(runner.wait)
+
+    def _ended(_):
+        if not stopping.ready():
+            stopping.send(True)
+
+    container_ended.link(_ended)
+    log.info("service_started", service=service)
     stopping.wait()
+    if container_ended.dead:
+        try:
+            container_ended.wait()
+        except Exception as exc:  # noqa: BLE001 - said, then the exit status tells the supervisor
+            log.critical("service_died", service=service, error=f"{type(exc).__name__}: {exc}")
+            raise SystemExit(1) from exc
+        raise SystemExit(1)
+    container_ended.unlink(_ended)
     runner.stop()
 
 

@@ -139,7 +139,7 @@ def _wait_ready(stack: Stack, timeout: float = 90) -> None:
             raise RuntimeError(f"the stack exited ({stack.process.returncode}):\n{stack.logs()}")
         try:
             response = requests.get(stack.url("/health/ready"), timeout=5)
-            if response.status_code == 200:
+            if response.status_code == 200 and response.json()["status"] == "ready":
                 return
             last = response.text
         except requests.RequestException as exc:

@@ -47,14 +47,22 @@ def start_documents(container_factory, config_for):
     return container
 
 
+def published_before_start(amqp, workers, duplicates=0, refused_at=None) -> None:
+    """A ``worker_registered`` for each worker, the first ``duplicates`` of them twice, and at
+    ``refused_at`` one the handler refuses (a worker event without a worker)."""
+    declare_topology(amqp)
+    events = [registered(worker) for worker in workers]
+    events += events[:duplicates]
+    if refused_at is not None:
+        events.insert(refused_at, registered(None))
+    for event in events:
+        publish(amqp, event)
+
+
 def test_events_that_arrive_together_are_applied_in_few_transactions_each_once(
         container_factory, config_for, rabbit_config, database):
     amqp = rabbit_config["AMQP_URI"]
-    declare_topology(amqp)
-    workers = [str(uuid.uuid4()) for _ in range(EVENTS)]
-    events = [registered(worker) for worker in workers]
-    for event in events + events[:10]:  # ten delivered twice
-        publish(amqp, event)
+    published_before_start(amqp, [str(uuid.uuid4()) for _ in range(EVENTS)], duplicates=10)
 
     start_documents(container_factory, config_for)
 
@@ -71,13 +79,8 @@ def test_events_that_arrive_together_are_applied_in_few_transactions_each_once(
 def test_an_event_that_fails_in_a_batch_goes_alone_and_the_others_commit(
         container_factory, config_for, rabbit_config, database):
     amqp = rabbit_config["AMQP_URI"]
-    declare_topology(amqp)
     workers = [str(uuid.uuid4()) for _ in range(EVENTS)]
-    events = [registered(worker) for worker in workers]
-    # a well-formed envelope the handler refuses: a worker event without a worker
-    events.insert(EVENTS // 2, registered(None))
-    for event in events:
-        publish(amqp, event)
+    published_before_start(amqp, workers, refused_at=EVENTS // 2)
 
     start_documents(container_factory, config_for)
 

@@ -29,10 +29,10 @@ def api(container_factory, config_for):
     return start_stack(container_factory, config_for, services=(c.REGISTRATION,))
 
 
-def start_healthy(container_factory, config_for, services, hanging=()):
+def start_healthy(container_factory, config_for, services, hanging=(), **gateway_config):
     for service in services:
         container_factory(healthy(service, service in hanging), config_for(service)).start()
-    return start_stack(container_factory, config_for, services=())
+    return start_stack(container_factory, config_for, services=(), **gateway_config)
 
 
 def test_the_gateway_is_alive_without_a_token(api):
@@ -52,17 +52,28 @@ def test_ready_when_the_broker_the_database_and_every_service_answer(container_f
     assert checks["documents"]["outbox_backlog"] == 0
 
 
-def test_not_ready_naming_the_service_that_is_down_or_hangs(container_factory, config_for):
+def test_degraded_naming_the_service_that_is_down_or_hangs(container_factory, config_for):
     api = start_healthy(container_factory, config_for,
                         (c.REGISTRATION, c.DOCUMENTS, c.ORIENTATION), hanging=(c.ORIENTATION,))
     response = api.get("/health/ready")
 
-    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    # still ready for the load balancer: the other services' routes work
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
     checks = response.json()["checks"]
     assert checks["reintegration"]["status"] == "down"
     assert "not running" in checks["reintegration"]["reason"]
     assert checks["orientation"] == {"status": "down", "reason": "no answer within 2s"}
     assert checks["registration"]["status"] == checks["broker"]["status"] == "up"
+
+
+def test_not_ready_without_its_database(container_factory, config_for):
+    api = start_healthy(container_factory, config_for, c.SERVICES,
+                        DATABASE_URL="postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    response = api.get("/health/ready")
+
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"]["database"]["status"] == "down"
 
 
 def test_metrics_count_requests_by_route_and_status_for_the_admin_only(api):

@@ -91,8 +91,7 @@ class Platform:
         while time.monotonic() - started < timeout:
             self.supervisor.check()
             try:
-                if all(requests.get(f"{url}/api/v1/health/ready", timeout=5).ok
-                       for url in self.base_urls):
+                if all(_every_check_up(url) for url in self.base_urls):
                     return time.monotonic() - started
             except requests.RequestException:
                 pass
@@ -132,3 +131,9 @@ def restart_postgresql() -> None:
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
                    check=True, capture_output=True)
+
+
+def _every_check_up(url: str) -> bool:
+    """The gateway is ready and every service answers it (``degraded`` is ready, not whole)."""
+    response = requests.get(f"{url}/api/v1/health/ready", timeout=5)
+    return response.ok and response.json()["status"] == "ready"
