@@ -85,7 +85,8 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
         # the pool holds ``concurrency`` journeys: spawning blocks while it is full, so the
         # journeys are spawned from a thread of their own, the faults meanwhile from another
         spawner = eventlet.spawn(lambda: [
-            pool.spawn(_staggered, i * stagger, driver, setup, i, report) for i in range(workers)])
+            pool.spawn(_staggered, started + i * stagger, driver, setup, i, report)
+            for i in range(workers)])
         if observe:
             report.observed = observe(platform)
         worker_ids = [worker_id for result in spawner.wait()
@@ -115,9 +116,11 @@ def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: P
     return report
 
 
-def _staggered(delay: float, driver, setup, index: int, report: RunReport) -> str | None:
-    """One journey; one that gives up is reported (and fails the run), the others go on."""
-    eventlet.sleep(delay)
+def _staggered(not_before: float, driver, setup, index: int, report: RunReport) -> str | None:
+    """One journey, started no earlier than ``not_before`` (``time.monotonic()``): a journey
+    that waited for a place in the pool past that time starts at once. One that gives up is
+    reported (and fails the run), the others go on."""
+    eventlet.sleep(max(0.0, not_before - time.monotonic()))
     try:
         return journey(driver, setup, index)
     except StepFailed as exc:
