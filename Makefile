@@ -38,7 +38,7 @@ tokens: install
 bench: install
 	$(BIN)/python -m bench.run
 
-## The large fault-injection run (2,000 workers, about half an hour): restarts this machine's
+## The large fault-injection run (2,000 workers, about 20 minutes): restarts this machine's
 ## RabbitMQ and PostgreSQL (needs root).
 reliability: install
 	$(BIN)/python -m tests.reliability.run --workers 2000 --concurrency 32
