@@ -28,7 +28,9 @@ log = structlog.get_logger(__name__)
 
 HEADER = "Idempotency-Key"
 DEFAULT_TTL_SECONDS = 24 * 3600
-ABANDONED_AFTER = dt.timedelta(minutes=2)  # a first request that never finished
+# A first request cannot run longer than its RPC call's timeout (then it answers 504 and frees its
+# key): a key still "in progress" after a few timeouts belongs to a gateway that died under it.
+ABANDONED_AFTER_TIMEOUTS = 3
 PURGE_EVERY_SECONDS = 600
 MAX_KEY_LENGTH = 255
 
@@ -64,6 +66,8 @@ class IdempotencyKeys(SharedExtension):
         config = self.container.config
         self.engine: Engine = make_engine(config["DATABASE_URL"], workers=10)
         self.ttl = dt.timedelta(seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_TTL_SECONDS)))
+        self.abandoned_after = dt.timedelta(
+            seconds=ABANDONED_AFTER_TIMEOUTS * float(config.get("RPC_TIMEOUT", 10)))
         self._purger = None
 
     def start(self):
@@ -123,7 +127,7 @@ class IdempotencyKeys(SharedExtension):
     def _stale(self, held, now: dt.datetime) -> bool:
         if _aware(held.expires_at) <= now:
             return True
-        return held.status is None and _aware(held.created_at) < now - ABANDONED_AFTER
+        return held.status is None and _aware(held.created_at) < now - self.abandoned_after
 
     # housekeeping -------------------------------------------------------------------------
 

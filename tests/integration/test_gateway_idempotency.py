@@ -1,9 +1,12 @@
 """``Idempotency-Key``: a repeated write gets the first answer; the same key with another request
 is refused; keys belong to their caller and expire."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import create_engine, text
 
+from gateway.idempotency import fingerprint
 from gateway.testing import start_stack
 from pmi_common.contract import REGISTRATION
 from tests.helpers import worker_payload
@@ -103,3 +106,25 @@ def test_a_key_that_is_not_printable_ascii_is_400(api):
                                             headers={"Idempotency-Key": "x" * 300})
     assert response.status_code == 400
     assert response.json()["type"] == "urn:pmi:problem:invalid-idempotency-key"
+
+
+@pytest.mark.parametrize("started_ago, status", [(5, 409), (31, 201)])
+def test_a_key_left_in_progress_by_a_gateway_that_died_is_freed_after_three_rpc_timeouts(
+        container_factory, config_for, database_urls, started_ago, status):
+    api = start_stack(container_factory, config_for, services=(REGISTRATION,), RPC_TIMEOUT=10)
+    desk = api.as_role("operator", "desk-1")
+    payload = worker_payload()
+    engine = create_engine(database_urls["gateway"])
+    with engine.begin() as conn:
+        # what a gateway killed while answering this request under key k-1 leaves behind
+        conn.execute(text(
+            "INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, "
+            "created_at, expires_at) VALUES ('operator:desk-1', 'k-1', :fingerprint, 'POST', "
+            "'/api/v1/workers', :started, :started + interval '1 day')"),
+            {"fingerprint": fingerprint("POST", "/api/v1/workers", payload),
+             "started": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=started_ago)})
+    engine.dispose()
+
+    response = desk.post("/workers", json=payload, headers={"Idempotency-Key": "k-1"})
+
+    assert response.status_code == status, response.text
