@@ -19,6 +19,7 @@ import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -100,14 +101,15 @@ def main(argv: list[str] | None = None) -> None:
     runner = ServiceRunner(config)
     runner.add_service(cls)
     stopping = eventlet.event.Event()
-
-    def _stop(*_):
-        if not stopping.ready():
-            stopping.send(True)
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = partial(_send_once, stopping)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     serve(runner, stopping, service)
+
+
+def _send_once(event: eventlet.event.Event, *_) -> None:
+    if not event.ready():
+        event.send(True)
 
 
 def serve(runner: ServiceRunner, stopping: eventlet.event.Event, service: str) -> None:
@@ -119,12 +121,8 @@ def serve(runner: ServiceRunner, stopping: eventlet.event.Event, service: str) -
     log = logs.get_logger("runner")
     runner.start()
     container_ended = eventlet.spawn(runner.wait)
-
-    def _ended(_):
-        if not stopping.ready():
-            stopping.send(True)
-
-    container_ended.link(_ended)
+    ended = partial(_send_once, stopping)
+    container_ended.link(ended)
     log.info("service_started", service=service)
     stopping.wait()
     if container_ended.dead:
@@ -134,7 +132,7 @@ def serve(runner: ServiceRunner, stopping: eventlet.event.Event, service: str) -
             log.critical("service_died", service=service, error=f"{type(exc).__name__}: {exc}")
             raise SystemExit(1) from exc
         raise SystemExit(1)
-    container_ended.unlink(_ended)
+    container_ended.unlink(ended)
     runner.stop()
 
 

@@ -136,14 +136,13 @@ class Store:
 
     def apply_once(self, event: Event, apply: Callable[[UnitOfWork], T]) -> T | None:
         """Apply an incoming event with its inbox record, in one transaction: at most once."""
-        if self._applying is not None:
-            uow = self._applying
-            uow.actor, uow.correlation_id = event.actor, event.correlation_id or uow.correlation_id
-            return apply(uow) if uow.claim(event) else None
-        with self.transaction(actor=event.actor) as uow:
-            if not uow.claim(event):
-                return None
-            return apply(uow)
+        if self._applying is None:  # not in a batch: a transaction of its own
+            with self.applying():
+                return self.apply_once(event, apply)
+        uow = self._applying
+        uow.actor = event.actor or self.actor
+        uow.correlation_id = event.correlation_id or self.correlation_id
+        return apply(uow) if uow.claim(event) else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
