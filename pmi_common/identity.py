@@ -12,7 +12,7 @@ _DEFAULT_KEY = "development-nik-digest-key"
 
 
 def mask_nik(nik: str) -> str:
-    """``3505124501900001`` -> ``350512******0001``: region and sequence stay, birth date goes."""
+    """``PPRRDDddmmyySSSS`` -> ``PPRRDD******SSSS``: region and sequence stay, birth date goes."""
     if len(nik) != 16:
         return mask_number(nik)
     return f"{nik[:6]}{'*' * 6}{nik[-4:]}"
