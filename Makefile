@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 ## Run the four services and the gateway (SQLite by default; RabbitMQ at AMQP_URI).
 run: install
-	$(BIN)/python -m pmi_common.stack
+	PMI_ENV=development $(BIN)/python -m pmi_common.stack
 
 ## The whole test suite: unit, integration and end to end, on the real RabbitMQ and PostgreSQL;
 ## then the small fault-injection batch, alone, since it restarts RabbitMQ and PostgreSQL (root).

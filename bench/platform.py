@@ -41,7 +41,9 @@ class Platform:
     def env(self) -> dict:
         return {
             "AMQP_URI": self.environment.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
-            "JWT_SECRET": self.secret, "PMI_ENV": "production", "LOG_LEVEL": "WARNING",
+            "JWT_SECRET": self.secret, "LOG_LEVEL": "WARNING",
+            # the benchmark's servers keep their packages' default users: development mode
+            "PMI_ENV": "development",
             "METRICS_PORT": "0", "DATABASE_URL": "", "NIK_DIGEST_KEY": self.nik_digest_key,
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,

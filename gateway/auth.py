@@ -9,14 +9,15 @@ from dataclasses import dataclass
 
 import jwt
 
+from pmi_common import production
+from pmi_common.production import is_development
+
 from .roles import AGENCY, ROLES, WORKER
 
 ALGORITHM = "HS256"
-DEVELOPMENT = "development"
 # Used only when PMI_ENV=development and no JWT_SECRET is set; refused everywhere else.
-DEVELOPMENT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
-MIN_SECRET_LENGTH = 32
-KNOWN_DEFAULTS = frozenset({DEVELOPMENT_SECRET, "secret", "changeme", "change-me", "jwt-secret"})
+DEVELOPMENT_SECRET = production.DEVELOPMENT_JWT_SECRET
+MIN_SECRET_LENGTH = production.MIN_KEY_LENGTH
 DEFAULT_TTL = dt.timedelta(hours=8)
 
 
@@ -85,22 +86,11 @@ def mint(secret: str, role: str, subject: str, agency: str | None = None,
 
 # the signing secret ----------------------------------------------------------------------------
 
-def is_development(config: dict) -> bool:
-    return (config.get("PMI_ENV") or "").strip().lower() == DEVELOPMENT
-
-
 def secret_problem(config: dict) -> str | None:
-    """Why the configured secret may not be used here, or None."""
-    secret = config.get("JWT_SECRET") or ""
+    """Why the configured secret may not be used here (production), or None."""
     if is_development(config):
         return None
-    if not secret:
-        return "JWT_SECRET is not set"
-    if secret in KNOWN_DEFAULTS:
-        return "JWT_SECRET is a default value"
-    if len(secret) < MIN_SECRET_LENGTH:
-        return f"JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
-    return None
+    return production.key_problem("JWT_SECRET", config.get("JWT_SECRET"))
 
 
 def signing_secret(config: dict) -> str:

@@ -23,7 +23,7 @@ ENVIRONMENT = {
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
-    "PMI_ENV": "development (default: allows a development JWT secret) or production",
+    "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
@@ -69,7 +69,7 @@ def service_config(service: str) -> dict:
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),
         "serializer": "json",
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
-        "PMI_ENV": os.environ.get("PMI_ENV", "development"),
+        "PMI_ENV": os.environ.get("PMI_ENV", "production"),
     }
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(

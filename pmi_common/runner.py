@@ -25,7 +25,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from . import logs  # noqa: E402
+from . import logs, production  # noqa: E402
 from .amqp import broker_reachable  # noqa: E402
 from .config import service_config  # noqa: E402
 from .migrations import upgrade  # noqa: E402
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     service = args[0]
     logs.configure(service)
     config = service_config(service)
+    production.check(service, config)
     cls = service_class(service)
     if hasattr(cls, "check_config"):
         cls.check_config(config)

@@ -93,7 +93,8 @@ def running_stack(log_dir: Path, postgres: bool = True):
         "AMQP_URI": amqp_uri,
         "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
         "JWT_SECRET": SECRET,
-        "PMI_ENV": "production",
+        # the test servers keep their default users (guest, postgres): production would refuse
+        "PMI_ENV": "development",
         "RPC_TIMEOUT": "10",
         "EVENT_RETRY_DELAYS": "0.5,1,2",
         "LOG_LEVEL": "INFO",

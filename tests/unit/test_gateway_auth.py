@@ -18,6 +18,7 @@ from gateway.auth import (
     signing_secret,
 )
 from gateway.service import GatewayService
+from pmi_common import production
 
 SECRET = "unit-test-secret-that-is-long-enough-to-sign"
 
@@ -93,7 +94,7 @@ def test_a_worker_token_names_the_worker_by_its_canonical_id():
 def test_the_gateway_refuses_to_start_without_a_real_secret_outside_development(config, problem):
     assert problem in secret_problem(config)
     with pytest.raises(SystemExit, match=problem):
-        GatewayService.check_config(config)
+        production.check("gateway", config, env={})
 
 
 def test_development_may_run_on_the_development_secret(capsys):
