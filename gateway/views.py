@@ -104,6 +104,7 @@ class DocumentView(View):
     note = _maybe(fields.String())
     submitted_at = fields.DateTime()
     decided_at = _maybe(fields.DateTime())
+    submitted_by = _maybe(fields.String())
     decided_by = _maybe(fields.String())
     file_sha256 = _maybe(fields.String())
     replaces = _maybe(fields.String())
