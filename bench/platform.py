@@ -7,9 +7,10 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
-import jwt
 import requests
 from sqlalchemy import Engine, create_engine
+
+from gateway.auth import mint
 
 from .environment import Environment, free_port
 from .processes import Child, wait_until
@@ -77,10 +78,8 @@ class Platform:
         return response.status_code < 500
 
     def token(self, role: str, subject: str | None = None) -> str:
-        return jwt.encode({"sub": subject or f"bench-{role}", "role": role,
-                           "agency": "ltsa-blitar",
-                           "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)},
-                          self.secret, algorithm="HS256")
+        return mint(self.secret, role, subject or f"bench-{role}", agency="ltsa-blitar",
+                    ttl=dt.timedelta(hours=2))
 
     def engine(self, service: str) -> Engine:
         if service not in self._engines:

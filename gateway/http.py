@@ -38,6 +38,7 @@ from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
 from .roles import WORKER
 from .routes import BY_NAME, PREFIX, Route, location_of
+from .token_policy import TokenPolicy
 
 log = structlog.get_logger("gateway")
 
@@ -68,6 +69,10 @@ class GatewayWebServer(WebServer):
         config = self.container.config
         try:
             self.secret = auth.signing_secret(config)
+        except ValueError as exc:
+            raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
+        try:
+            self.policy = TokenPolicy.from_config(config)
         except ValueError as exc:
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         if not config.get("JWT_SECRET"):
@@ -166,7 +171,7 @@ class ApiHandler(HttpRequestHandler):
     def _answer(self, request: Request, correlation_id: str) -> Response:
         route = self.route
         caller = None if route.public else auth.authenticate(
-            request.headers.get("Authorization"), self.server.secret)
+            request.headers.get("Authorization"), self.server.secret, self.server.policy)
         _check_role(route, caller)
         kwargs = edge.path_values(route, request.path_values)
         _check_own(route, caller, kwargs)

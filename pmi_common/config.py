@@ -23,6 +23,10 @@ ENVIRONMENT = {
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
+    "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
+    "JWT_AUDIENCE": "the aud every token must name (pmi-gateway)",
+    "JWT_MAX_HOURS": "longest token lifetime by role, iat to exp (worker=720,*=12)",
+    "JWT_LEEWAY_SECONDS": "clock leeway for exp and iat (30)",
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
@@ -80,6 +84,9 @@ def service_config(service: str) -> dict:
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
+        for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS"):
+            if os.environ.get(key):
+                config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))

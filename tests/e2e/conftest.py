@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import jwt
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from gateway.auth import mint
 from tests.conftest import DATABASE_SERVICES, PG_ADMIN_URL, _database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,7 @@ class Stack:
 
     def token(self, role: str, sub: str = "tester", agency: str = "ltsa-blitar",
               ttl: int = 3600) -> str:
-        claims = {"sub": sub, "role": role, "agency": agency,
-                  "exp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)}
-        return jwt.encode(claims, SECRET, algorithm="HS256")
+        return mint(SECRET, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl))
 
     def client(self, role: str, **claims) -> requests.Session:
         session = requests.Session()
