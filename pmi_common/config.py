@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "JWT_AUDIENCE": "the aud every token must name (pmi-gateway)",
     "JWT_MAX_HOURS": "longest token lifetime by role, iat to exp (worker=720,*=12)",
     "JWT_LEEWAY_SECONDS": "clock leeway for exp and iat (30)",
+    "CORS_ALLOWED_ORIGINS": "comma-separated origins whose browser apps may call the gateway",
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
@@ -84,7 +85,8 @@ def service_config(service: str) -> dict:
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
-        for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS"):
+        for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS",
+                    "CORS_ALLOWED_ORIGINS"):
             if os.environ.get(key):
                 config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
