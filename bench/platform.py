@@ -45,6 +45,9 @@ class Platform:
             "JWT_SECRET": self.secret, "LOG_LEVEL": "WARNING",
             # the benchmark's servers keep their packages' default users: development mode
             "PMI_ENV": "development",
+            # one load generator, one address, a few subjects: the limits would be the floor
+            "RATE_LIMIT_PUBLIC": "10000000/minute", "RATE_LIMIT_WRITES": "10000000/minute",
+            "RATE_LIMIT_WRITES_PER_ADDRESS": "10000000/minute",
             "METRICS_PORT": "0", "DATABASE_URL": "", "NIK_DIGEST_KEY": self.nik_digest_key,
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,

@@ -37,6 +37,7 @@ from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import Answer, IdempotencyKeys
 from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
+from .ratelimits import RateLimits
 from .roles import WORKER
 from .routes import BY_NAME, PREFIX, Route, location_of
 from .token_policy import TokenPolicy
@@ -75,6 +76,7 @@ class GatewayWebServer(WebServer):
         try:
             self.policy = TokenPolicy.from_config(config)
             self.browsers = Browsers(parse_origins(config.get("CORS_ALLOWED_ORIGINS")))
+            self.rate_limits = RateLimits(config)
         except ValueError as exc:
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         if not config.get("JWT_SECRET"):
@@ -192,8 +194,13 @@ class ApiHandler(HttpRequestHandler):
 
     def _answer(self, request: Request, correlation_id: str) -> Response:
         route = self.route
+        limits = self.server.rate_limits
+        if route.public:
+            limits.check_public(request)
         caller = None if route.public else auth.authenticate(
             request.headers.get("Authorization"), self.server.secret, self.server.policy)
+        if caller is not None and route.writes:
+            limits.check_write(request, caller.principal)
         _check_role(route, caller)
         kwargs = edge.path_values(route, request.path_values)
         _check_own(route, caller, kwargs)

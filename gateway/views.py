@@ -172,6 +172,8 @@ class CertificateView(View):
 
 class IncidentView(View):
     id = fields.Integer()
+    kind = fields.String(metadata={"description": "identity_mismatch; nik_attempts_exhausted "
+                                                  "(the trainer was stopped for the worker)"})
     session_id = fields.UUID()
     worker_id = fields.UUID()
     occurred_at = fields.DateTime()

@@ -28,6 +28,11 @@ ENVIRONMENT = {
     "JWT_MAX_HOURS": "longest token lifetime by role, iat to exp (worker=720,*=12)",
     "JWT_LEEWAY_SECONDS": "clock leeway for exp and iat (30)",
     "CORS_ALLOWED_ORIGINS": "comma-separated origins whose browser apps may call the gateway",
+    "RATE_LIMIT_PUBLIC": "requests per client address to a public route (60/minute)",
+    "RATE_LIMIT_WRITES": "token-protected writes per subject (120/minute)",
+    "RATE_LIMIT_WRITES_PER_ADDRESS": "token-protected writes per client address (1200/minute)",
+    "RATE_LIMIT_STORAGE": "where the gateway counts: memory:// or e.g. redis://host:6379",
+    "FORWARDED_HOPS": "trusted proxies in front of the gateway, for X-Forwarded-For (0)",
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
@@ -86,7 +91,8 @@ def service_config(service: str) -> dict:
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS",
-                    "CORS_ALLOWED_ORIGINS"):
+                    "CORS_ALLOWED_ORIGINS", "RATE_LIMIT_PUBLIC", "RATE_LIMIT_WRITES",
+                    "RATE_LIMIT_WRITES_PER_ADDRESS", "RATE_LIMIT_STORAGE", "FORWARDED_HOPS"):
             if os.environ.get(key):
                 config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
