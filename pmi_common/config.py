@@ -44,6 +44,7 @@ ENVIRONMENT = {
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
+    "BROKER_USERS": "service=user pairs: each service's own broker user (unset: one shared user)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
     "STARTUP_SECONDS": "how long a process waits for its broker and database at start",
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
@@ -81,6 +82,8 @@ def service_config(service: str) -> dict:
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         "PMI_ENV": os.environ.get("PMI_ENV", "production"),
     }
+    if os.environ.get("BROKER_USERS"):
+        config["BROKER_USERS"] = os.environ["BROKER_USERS"]
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(
             float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))

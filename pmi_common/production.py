@@ -92,8 +92,6 @@ def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None
     ]
     if service == "gateway":
         found.append(key_problem("JWT_SECRET", config.get("JWT_SECRET")))
-        found.append(password_problem("RABBITMQ_MANAGEMENT_URL",
-                                      config.get("RABBITMQ_MANAGEMENT_URL"), env))
     if service in NIK_DIGEST_SERVICES:
         found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
     return [problem for problem in found if problem]

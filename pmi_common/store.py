@@ -18,6 +18,7 @@ from .context import actor_of, correlation_of
 from .events import Event, build_envelope
 from .relay import OutboxRelay
 from .tables import MessagingTables, add_messaging_tables
+from .topology import own_topology
 
 T = TypeVar("T")
 
@@ -168,8 +169,10 @@ class Database(DependencyProvider):
         self.engine = make_engine(self.container.config["DATABASE_URL"],
                                   workers=self.container.max_workers + 3)
         self.tables = messaging_tables(self.metadata)
-        self.relay = OutboxRelay(self.engine, self.tables, self.container.config["AMQP_URI"],
-                                 self.container.service_name)
+        config = self.container.config
+        self.relay = OutboxRelay(self.engine, self.tables, config["AMQP_URI"],
+                                 self.container.service_name,
+                                 declares=own_topology(self.container.service_name, config))
 
     def start(self):
         if self.run_relay:
