@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-fast lint bench reliability tokens clean
+.PHONY: install run test test-fast lint bench reliability tokens secrets clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## The secrets docker compose reads, written once into .env (never overwritten, never committed).
+secrets:
+	$(PYTHON) -m pmi_common.envfile .env
 
 ## Development tokens for each role (needs the same JWT_SECRET as the gateway).
 tokens: install

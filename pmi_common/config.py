@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
     "BROKER_USERS": "service=user pairs: each service's own broker user (unset: one shared user)",
+    "BROKER_PASSWORD_<PROCESS>": "each process's broker password, for `pmi broker setup`",
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
     "STARTUP_SECONDS": "how long a process waits for its broker and database at start",
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
