@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .tls import amqp_ssl
+
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
 DEFAULT_GATEWAY_ADDRESS = "127.0.0.1:8000"
@@ -44,6 +46,10 @@ ENVIRONMENT = {
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
+    "AMQP_CA_FILE": "CA that signs the broker's certificate, for an amqps:// AMQP_URI",
+    "AMQP_CERT_FILE": "client certificate for the broker, when it asks for one",
+    "AMQP_KEY_FILE": "the client certificate's key",
+    "DATABASE_CA_FILE": "CA of the database's certificate: connections become sslmode=verify-full",
     "BROKER_USERS": "service=user pairs: each service's own broker user (unset: one shared user)",
     "BROKER_PASSWORD_<PROCESS>": "each process's broker password, for `pmi broker setup`",
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
@@ -76,6 +82,7 @@ def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
     config = {
         "AMQP_URI": amqp_uri(),
+        "AMQP_SSL": amqp_ssl(amqp_uri()),  # nameko's own connections; None for amqp://
         "DATABASE_URL": database_url(service),
         # the gateway mostly waits on RPC replies: it needs more concurrent workers
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),

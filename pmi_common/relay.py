@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from . import metrics
+from .amqp import broker_connection
 from .broker_users import connection_user
 from .contract import exchange_name
 from .tables import MessagingTables
@@ -48,7 +49,7 @@ class ConfirmingPublisher:
         self._nacked = False
 
     def _open(self) -> None:
-        self.connection = Connection(self.amqp_uri, heartbeat=0)
+        self.connection = broker_connection(self.amqp_uri, heartbeat=0)
         self.connection.connect()
         self.channel = self.connection.channel()
         self.channel.confirm_select()

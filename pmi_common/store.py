@@ -18,6 +18,7 @@ from .context import actor_of, correlation_of
 from .events import Event, build_envelope
 from .relay import OutboxRelay
 from .tables import MessagingTables, add_messaging_tables
+from .tls import database_connect_args
 from .topology import own_topology
 
 T = TypeVar("T")
@@ -30,7 +31,8 @@ def make_engine(url: str, workers: int = 3) -> Engine:
     restart without handing a dead connection to a request."""
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True)
+    return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True,
+                         connect_args=database_connect_args(url))
 
 
 def _upsert(dialect_name: str):

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kombu import Connection, Exchange, Queue
+from kombu import Exchange, Queue
 
+from .amqp import broker_connection
 from .contract import SERVICES, exchange_name, handled_by
 
 DELIVERY_LIMIT = 10
@@ -103,7 +104,7 @@ def declare_topology(amqp_uri: str, only: str | None = None) -> None:
     user may declare no more)."""
     names = exchanges() if only is None else (exchange_name(only),)
     specs = all_queues() if only is None else queues_for(only)
-    with Connection(amqp_uri) as connection:
+    with broker_connection(amqp_uri) as connection:
         channel = connection.channel()
         for name in names:
             Exchange(name, type="topic", durable=True, channel=channel).declare()

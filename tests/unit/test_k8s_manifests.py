@@ -345,3 +345,14 @@ def test_probe_says_in_one_line_why_when_the_broker_is_unreachable():
 def test_probe_prints_a_multiline_database_error_on_one_line():
     report = probe.line("documents", False, "its database is not ok: no connection\n\tIs it up?")
     assert report == "documents not ready: its database is not ok: no connection Is it up?"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
+def test_every_process_verifies_the_databases_certificate_against_its_ca(name):
+    assert "sslmode=verify-full" in configuration(name)["DATABASE_URL"]
+    ca_file = Path(configuration(name)["DATABASE_CA_FILE"])
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    (mount,) = [m for m in container(name)["volumeMounts"] if m["mountPath"] == str(ca_file.parent)]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == f"{DATABASE['metadata']['name']}-ca"
+    assert {"key": "ca.crt", "path": ca_file.name} in volume["secret"]["items"]
