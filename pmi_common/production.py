@@ -94,7 +94,22 @@ def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None
         found.append(key_problem("JWT_SECRET", config.get("JWT_SECRET")))
     if service in NIK_DIGEST_SERVICES:
         found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
+    found.append(broker_user_problem(service, config))
     return [problem for problem in found if problem]
+
+
+def broker_user_problem(service: str, config: Mapping) -> str | None:
+    """In production each process connects as its own broker user, named in ``BROKER_USERS``."""
+    users = (config.get("BROKER_USERS") or "").strip()
+    if not users:
+        return ("BROKER_USERS is not set: each process must connect as its own broker user "
+                "(`pmi broker setup` creates them)")
+    pairs = dict(pair.strip().partition("=")[::2] for pair in users.split(",") if pair.strip())
+    connects_as = unquote(urlsplit(config.get("AMQP_URI") or "").username or "")
+    if pairs.get(service, "").strip() != connects_as:
+        return (f"AMQP_URI connects as {connects_as or 'nobody'}, not as {service}'s own broker "
+                f"user in BROKER_USERS ({pairs.get(service, '').strip() or 'none named'})")
+    return None
 
 
 def refusal(service: str, found: list[str]) -> str:

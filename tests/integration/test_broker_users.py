@@ -16,7 +16,7 @@ from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 
 from pmi_common import contract as c
-from pmi_common.broker_users import provision
+from pmi_common.broker_users import PUBLISHED_BY, provision
 from pmi_common.management import Management
 from pmi_common.topology import dead_letter_queue, declare_topology
 from services.registration.service import RegistrationService
@@ -162,3 +162,30 @@ def test_the_relay_publishes_as_the_services_own_user(registration, broker_users
         message = wait_for(lambda: channel.basic_get(queue, no_ack=True),
                            message="worker_registered to be published")
     assert message.properties["user_id"] == broker_users.user("registration")
+
+
+def publish_back(uri: str, body: dict, user_id: str, published_by: str) -> None:
+    """As registration's own retry path puts an event back into its inbox."""
+    with Connection(uri) as connection:
+        connection.channel().basic_publish_confirm(
+            amqp.Message(json.dumps(body), content_type="application/json", delivery_mode=2,
+                         user_id=user_id, application_headers={PUBLISHED_BY: published_by}),
+            exchange="", routing_key="registration.inbox", confirm_timeout=10)
+
+
+def test_a_retried_event_keeps_its_first_publisher_and_only_the_service_itself_can_say_so(
+        registration, broker_users, rabbit_config):
+    applied, forged = (call(registration, "register_worker", worker_payload())["id"]
+                       for _ in range(2))
+    # back from registration's retry queue, published as registration: the header is believed
+    publish_back(broker_users.uri("registration"), documents_completed(applied),
+                 broker_users.user("registration"), broker_users.user("documents"))
+    wait_for(lambda: status_of(registration, applied) == "documents_verified",
+             message="the retried event to be applied")
+    # the same header from orientation's user is not
+    publish_back(broker_users.uri("orientation"), documents_completed(forged),
+                 broker_users.user("orientation"), broker_users.user("documents"))
+    admin = rabbit_config["AMQP_URI"]
+    wait_for(lambda: queue_depth(admin, dead_letter_queue(c.REGISTRATION)) == 1,
+             message="the forged retry to be dead-lettered")
+    assert status_of(registration, forged) == "registered"

@@ -15,21 +15,36 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "k" * 40
 PASSWORD = "p" * 20
 GOOD_AMQP = f"amqp://pmi-registration:{PASSWORD}@broker:5672/"
+USERS = ",".join(f"{s}=pmi-registration" for s in
+                 ("registration", "documents", "orientation", "reintegration", "gateway"))
 GOOD_DATABASE = f"postgresql+psycopg2://registration:{PASSWORD}@db:5432/registration"
 
 
 def config(**values) -> dict:
-    return {"AMQP_URI": GOOD_AMQP, "DATABASE_URL": GOOD_DATABASE, **values}
+    return {"AMQP_URI": GOOD_AMQP, "DATABASE_URL": GOOD_DATABASE, "BROKER_USERS": USERS,
+            **values}
 
 
 @pytest.mark.parametrize("amqp_uri, refusal", [
     ("amqp://guest:guest@rabbitmq:5672/", "AMQP_URI connects as RabbitMQ's default user guest"),
-    ("amqp://pmi:guest@rabbitmq:5672/", "the password in AMQP_URI is a known default (guest)"),
-    ("amqp://pmi@rabbitmq:5672/", "AMQP_URI has no password"),
-    ("amqp://pmi:short@rabbitmq:5672/", "the password in AMQP_URI is shorter than 16 characters"),
+    ("amqp://pmi-registration:guest@rabbitmq:5672/",
+     "the password in AMQP_URI is a known default (guest)"),
+    ("amqp://pmi-registration@rabbitmq:5672/", "AMQP_URI has no password"),
+    ("amqp://pmi-registration:short@rabbitmq:5672/",
+     "the password in AMQP_URI is shorter than 16 characters"),
 ])
 def test_production_refuses_the_broker_defaults(amqp_uri, refusal):
-    assert production.problems("documents", config(AMQP_URI=amqp_uri), env={}) == [refusal]
+    assert production.problems("documents", config(AMQP_URI=amqp_uri), env={})[0] == refusal
+
+
+def test_production_wants_each_process_on_its_own_broker_user():
+    assert production.problems("documents", config(BROKER_USERS=""), env={}) == [
+        "BROKER_USERS is not set: each process must connect as its own broker user "
+        "(`pmi broker setup` creates them)"]
+    assert production.problems("documents", config(
+        BROKER_USERS="documents=pmi-documents"), env={}) == [
+        "AMQP_URI connects as pmi-registration, not as documents's own broker user in "
+        "BROKER_USERS (pmi-documents)"]
 
 
 @pytest.mark.parametrize("url, env, refusal", [
