@@ -1,5 +1,6 @@
 """Rate limits at the edge, per client address and per subject, with the ``limits`` library
-(moving windows; in memory by default, or a shared store such as Redis given by
+(sliding window counters: constant memory and time per client, a window that slides rather
+than resets on the minute; in memory by default, or a shared store such as Redis given by
 ``RATE_LIMIT_STORAGE`` so that every gateway replica counts together).
 
 - public routes (the certificate check, readiness, liveness, the API documents): per client
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 from werkzeug.wrappers import Request
 
 from .problems import Problem
@@ -46,7 +47,8 @@ class RateLimits:
         except ValueError as exc:
             raise ValueError(f"a RATE_LIMIT_* setting is not a rate such as 60/minute: {exc}") \
                 from exc
-        self.limiter = MovingWindowRateLimiter(storage_from_string(setting("RATE_LIMIT_STORAGE")))
+        self.limiter = SlidingWindowCounterRateLimiter(
+            storage_from_string(setting("RATE_LIMIT_STORAGE")))
         self.forwarded_hops = int(config.get("FORWARDED_HOPS") or 0)
 
     def client_address(self, request: Request) -> str:
