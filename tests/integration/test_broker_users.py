@@ -189,3 +189,45 @@ def test_a_retried_event_keeps_its_first_publisher_and_only_the_service_itself_c
     wait_for(lambda: queue_depth(admin, dead_letter_queue(c.REGISTRATION)) == 1,
              message="the forged retry to be dead-lettered")
     assert status_of(registration, forged) == "registered"
+
+
+def test_pmi_broker_setup_creates_the_users_and_a_replayed_event_keeps_its_publisher(
+        request, rabbit_config, container_factory, config_for):
+    from pmi_common.broker_users import setup
+    from pmi_common.ops import DeadLetterQueues, Selection
+
+    admin = rabbit_config["AMQP_URI"]
+    suffix = uuid.uuid4().hex[:6]
+    names = {process: f"pmi-{process}-{suffix}" for process in PROCESSES}
+    env = {"BROKER_USERS": ",".join(f"{p}={u}" for p, u in names.items()),
+           "AMQP_URI": admin, "RABBITMQ_MANAGEMENT_URL": request.config.getoption("RABBIT_API_URI"),
+           **{f"BROKER_PASSWORD_{p.upper()}": secrets.token_hex(16) for p in PROCESSES}}
+    management = Management(env["RABBITMQ_MANAGEMENT_URL"])
+    try:
+        done = setup(env)
+        assert done[-1] == "topology declared"
+        users = BrokerUsers(admin, {p: (names[p], env[f"BROKER_PASSWORD_{p.upper()}"])
+                                    for p in PROCESSES})
+        registration = container_factory(RegistrationService, config_for(
+            "registration", AMQP_URI=users.uri("registration"), BROKER_USERS=users.mapping))
+        registration.start()
+        # documents' event about a worker registration does not know: retried, dead-lettered
+        event = documents_completed(str(uuid.uuid4()))
+        publish_as(users.uri("documents"), event, c.exchange_name(c.DOCUMENTS),
+                   c.DOCUMENTS_COMPLETED, users.user("documents"))
+        letters = DeadLetterQueues(admin)
+        wait_for(lambda: letters.peek(dead_letter_queue(c.REGISTRATION)),
+                 message="the event to fail every retry")
+
+        # replayed by the administrator: the user_id RabbitMQ checked is kept, so registration
+        # judges it as documents' event again (it fails again for its own reason, not as forged)
+        assert [r.event_id for r in letters.replay(c.REGISTRATION, Selection(everything=True))] \
+            == [event["event_id"]]
+        wait_for(lambda: any("x-replays" in letter.headers for letter in
+                             letters.peek(dead_letter_queue(c.REGISTRATION))),
+                 message="the replayed event to fail again")
+        [again] = letters.peek(dead_letter_queue(c.REGISTRATION))
+        assert "no worker" in again.error and "forged" not in again.error
+    finally:
+        for user in names.values():
+            management.delete_user(user)
