@@ -46,15 +46,21 @@ def is_development(config: Mapping | None = None) -> bool:
     return environment(config) == DEVELOPMENT
 
 
+def weakness(value: str | None, minimum: int) -> str | None:
+    """``missing``, ``default`` or ``short``: what is wrong with a secret; None when nothing."""
+    if not value:
+        return "missing"
+    if value in KNOWN_DEFAULTS:
+        return "default"
+    return "short" if len(value) < minimum else None
+
+
 def key_problem(name: str, value: str | None) -> str | None:
     """Why ``value`` may not be the key ``name`` in production, or None."""
-    if not value:
-        return f"{name} is not set"
-    if value in KNOWN_DEFAULTS:
-        return f"{name} is a known default value"
-    if len(value) < MIN_KEY_LENGTH:
-        return f"{name} is shorter than {MIN_KEY_LENGTH} characters"
-    return None
+    return {"missing": f"{name} is not set",
+            "default": f"{name} is a known default value",
+            "short": f"{name} is shorter than {MIN_KEY_LENGTH} characters",
+            None: None}[weakness(value, MIN_KEY_LENGTH)]
 
 
 def password_problem(name: str, url: str | None, env: Mapping[str, str]) -> str | None:
@@ -71,13 +77,10 @@ def password_problem(name: str, url: str | None, env: Mapping[str, str]) -> str 
         password = env.get("PGPASSWORD", "")
     if user == "guest":
         return f"{name} connects as RabbitMQ's default user guest"
-    if not password:
-        return f"{name} has no password"
-    if password in KNOWN_DEFAULTS:
-        return f"the password in {name} is a known default ({password})"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"the password in {name} is shorter than {MIN_PASSWORD_LENGTH} characters"
-    return None
+    return {"missing": f"{name} has no password",
+            "default": f"the password in {name} is a known default ({password})",
+            "short": f"the password in {name} is shorter than {MIN_PASSWORD_LENGTH} characters",
+            None: None}[weakness(password, MIN_PASSWORD_LENGTH)]
 
 
 def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None) -> list[str]:

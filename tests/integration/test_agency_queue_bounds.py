@@ -17,10 +17,18 @@ from tests.helpers import queue_depth
 
 
 @pytest.fixture
-def registry(request, rabbit_config):
+def onboard(request, rabbit_config):
+    """``onboard("bpjs")``: an agency onboarded for ``worker_departed``, its name unique."""
     management = Management(request.config.getoption("RABBIT_API_URI"))
+    agencies = a.Agencies(management, rabbit_config["AMQP_URI"])
     names: list[str] = []
-    yield names, a.Agencies(management, rabbit_config["AMQP_URI"])
+
+    def make(prefix: str) -> str:
+        names.append(f"{prefix}-{uuid.uuid4().hex[:6]}")
+        agencies.onboard(names[-1], [c.WORKER_DEPARTED])
+        return names[-1]
+
+    yield make
     for name in names:
         management.delete_user(a.agency_user(name))
 
@@ -46,12 +54,9 @@ def drain(amqp_uri: str, queue: str) -> list[str]:
     return taken
 
 
-def test_a_full_agency_queue_parks_its_oldest_events(registry, rabbit_config, monkeypatch):
+def test_a_full_agency_queue_parks_its_oldest_events(onboard, rabbit_config, monkeypatch):
     monkeypatch.setattr(a, "AGENCY_QUEUE_MAX_LENGTH", 3)
-    names, agencies = registry
-    name = f"bpjs-{uuid.uuid4().hex[:6]}"
-    names.append(name)
-    agencies.onboard(name, [c.WORKER_DEPARTED])
+    name = onboard("bpjs")
     amqp_uri = rabbit_config["AMQP_URI"]
 
     sent = fill(amqp_uri, a.agency_queue(name), 5)
@@ -61,12 +66,9 @@ def test_a_full_agency_queue_parks_its_oldest_events(registry, rabbit_config, mo
     assert drain(amqp_uri, a.parked_queue(name)) == sent[:2]  # nothing lost on the way
 
 
-def test_a_full_agency_queue_is_bounded_in_bytes_too(registry, rabbit_config, monkeypatch):
+def test_a_full_agency_queue_is_bounded_in_bytes_too(onboard, rabbit_config, monkeypatch):
     monkeypatch.setattr(a, "AGENCY_QUEUE_MAX_BYTES", 300)  # about three events of ~90 bytes
-    names, agencies = registry
-    name = f"imigrasi-{uuid.uuid4().hex[:6]}"
-    names.append(name)
-    agencies.onboard(name, [c.WORKER_DEPARTED])
+    name = onboard("imigrasi")
     amqp_uri = rabbit_config["AMQP_URI"]
 
     sent = fill(amqp_uri, a.agency_queue(name), 10)
