@@ -32,6 +32,8 @@ ENVIRONMENT = {
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
     "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
+    "DISTRICT_TIMEZONE": "IANA zone whose day is 'today' for ages and dates (Asia/Jakarta)",
+    "DEPARTURE_HORIZON_DAYS": "how many days ahead a departure date may be recorded (90)",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
@@ -74,9 +76,12 @@ def service_config(service: str) -> dict:
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(
             float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))
-    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE"):
+    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE",
+                "DEPARTURE_HORIZON_DAYS"):
         if os.environ.get(key):
             config[key] = int(os.environ[key])
+    if os.environ.get("DISTRICT_TIMEZONE"):
+        config["DISTRICT_TIMEZONE"] = os.environ["DISTRICT_TIMEZONE"]
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")

@@ -14,7 +14,6 @@ from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
 from . import usecases
-from .domain import business_date
 from .models import metadata
 from .schedule import every
 from .schemas import ChecklistView, DocumentView
@@ -38,25 +37,28 @@ class DocumentsService(ServiceOperations):
     @rpc
     def submit_document(self, worker_id: str, payload: dict) -> dict:
         with self.db.transaction() as uow:
-            document = usecases.submit_document(uow, worker_id, payload, self.clock.now())
+            document = usecases.submit_document(uow, worker_id, payload, self.clock.now(),
+                                               self.clock.today())
             return document_view.dump(document)
 
     @rpc
     def verify_document(self, document_id: str, payload: dict | None = None) -> dict:
         with self.db.transaction() as uow:
             document = usecases.verify_document(uow, document_id, payload or {},
-                                                self.clock.now())
+                                                self.clock.now(), self.clock.today())
             return document_view.dump(document)
 
     @rpc
     def reject_document(self, document_id: str, payload: dict) -> dict:
         with self.db.transaction() as uow:
-            document = usecases.reject_document(uow, document_id, payload, self.clock.now())
+            document = usecases.reject_document(uow, document_id, payload, self.clock.now(),
+                                               self.clock.today())
             return document_view.dump(document)
 
     @rpc
     def expire_documents(self) -> int:
-        expired = usecases.expire_documents(self.db.transaction, self.clock.now())
+        expired = usecases.expire_documents(self.db.transaction, self.clock.now(),
+                                            self.clock.today())
         if expired:
             self.log.info("documents_expired", count=expired)
         return expired
@@ -71,8 +73,8 @@ class DocumentsService(ServiceOperations):
     @rpc
     def get_checklist(self, worker_id: str) -> dict:
         with self.db.read() as session:
-            today = business_date(self.clock.now())
-            return checklist_view.dump(usecases.get_checklist(session, worker_id, today))
+            return checklist_view.dump(usecases.get_checklist(session, worker_id,
+                                                              self.clock.today()))
 
     @rpc
     def get_document(self, document_id: str) -> dict:

@@ -40,7 +40,7 @@ class ReintegrationService(ServiceOperations):
     def enrol_participant(self, program_id: str, payload: dict) -> dict:
         with self.db.transaction() as uow:
             return participant_view.dump(usecases.enrol_participant(
-                uow, program_id, payload, self.clock.now()))
+                uow, program_id, payload, self.clock.now(), self.clock.today()))
 
     @rpc
     def record_round_result(self, program_id: str, payload: dict) -> dict:
