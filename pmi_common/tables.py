@@ -1,4 +1,5 @@
-"""The messaging tables every service's database holds beside its own: outbox, inbox, sequences."""
+"""The messaging tables every service's database holds beside its own: outbox, inbox, sequences,
+and the answers to commands sent with an idempotency key."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class MessagingTables:
     outbox: Table
     inbox: Table
     sequences: Table
+    answers: Table
 
 
 def add_messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -79,4 +81,12 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("stream_id", String(64), primary_key=True),
         Column("last", Integer, nullable=False),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences)
+    answers = Table(
+        "command_answers",
+        metadata,
+        Column("key", String(64), primary_key=True),
+        Column("answer", JSON, nullable=False),
+        Column("created_at", AwareDateTime(), nullable=False),
+        Column("expires_at", AwareDateTime(), nullable=False, index=True),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences, answers=answers)

@@ -36,24 +36,18 @@ class DocumentsService(ServiceOperations):
 
     @rpc
     def submit_document(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            document = usecases.submit_document(uow, worker_id, payload, self.clock.now(),
-                                               self.clock.today())
-            return document_view.dump(document)
+        return self.db.command(lambda uow: document_view.dump(usecases.submit_document(
+            uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def verify_document(self, document_id: str, payload: dict | None = None) -> dict:
-        with self.db.transaction() as uow:
-            document = usecases.verify_document(uow, document_id, payload or {},
-                                                self.clock.now(), self.clock.today())
-            return document_view.dump(document)
+        return self.db.command(lambda uow: document_view.dump(usecases.verify_document(
+            uow, document_id, payload or {}, self.clock.now(), self.clock.today())))
 
     @rpc
     def reject_document(self, document_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            document = usecases.reject_document(uow, document_id, payload, self.clock.now(),
-                                               self.clock.today())
-            return document_view.dump(document)
+        return self.db.command(lambda uow: document_view.dump(usecases.reject_document(
+            uow, document_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def expire_documents(self) -> int:

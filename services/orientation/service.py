@@ -34,14 +34,13 @@ class OrientationService(ServiceOperations):
 
     @rpc
     def schedule_session(self, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return session_view.dump(usecases.schedule_session(uow, payload, self.clock.now()))
+        return self.db.command(lambda uow: session_view.dump(usecases.schedule_session(
+            uow, payload, self.clock.now())))
 
     @rpc
     def cancel_session(self, session_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return session_view.dump(usecases.cancel_session(uow, session_id, payload,
-                                                             self.clock.now()))
+        return self.db.command(lambda uow: session_view.dump(usecases.cancel_session(
+            uow, session_id, payload, self.clock.now())))
 
     @rpc
     def get_session(self, session_id: str) -> dict:
@@ -58,9 +57,8 @@ class OrientationService(ServiceOperations):
 
     @rpc
     def enrol_worker(self, session_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return enrolment_view.dump(usecases.enrol_worker(uow, session_id, payload,
-                                                             self.clock.now()))
+        return self.db.command(lambda uow: enrolment_view.dump(usecases.enrol_worker(
+            uow, session_id, payload, self.clock.now())))
 
     @rpc
     def record_attendance(self, session_id: str, payload: dict) -> dict:

@@ -33,36 +33,33 @@ class RegistrationService(ServiceOperations):
 
     @rpc
     def register_worker(self, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            worker = usecases.register_worker(uow, payload, self.clock.now(),
-                                              self.clock.today())
+        def register(uow):
+            worker = usecases.register_worker(uow, payload, self.clock.now(), self.clock.today())
             self.log.info("worker_registered", worker_id=worker.id, nik=worker.nik)
             return worker_view.dump(worker)
 
+        return self.db.command(register)
+
     @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.update_worker(uow, worker_id, payload,
-                                                           self.clock.now()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.update_worker(
+            uow, worker_id, payload, self.clock.now())))
 
     @rpc
     def record_departure(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.record_departure(
-                uow, worker_id, payload, self.clock.now(), self.clock.today(),
-                self.departure_horizon))
+        return self.db.command(lambda uow: worker_view.dump(usecases.record_departure(
+            uow, worker_id, payload, self.clock.now(), self.clock.today(),
+            self.departure_horizon)))
 
     @rpc
     def record_return(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.record_return(uow, worker_id, payload,
-                                                           self.clock.now(), self.clock.today()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.record_return(
+            uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def withdraw_worker(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.withdraw_worker(uow, worker_id, payload,
-                                                             self.clock.now()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.withdraw_worker(
+            uow, worker_id, payload, self.clock.now())))
 
     # queries -------------------------------------------------------------------------------
 

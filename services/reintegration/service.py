@@ -31,28 +31,27 @@ class ReintegrationService(ServiceOperations):
 
     @rpc
     def create_program(self, payload: dict) -> dict:
-        with self.db.transaction() as uow:
+        def create(uow):
             program = usecases.create_program(uow, payload, self.clock.now())
             self.log.info("program_created", program_id=program.id)
             return self._program_view().dump(program)
 
+        return self.db.command(create)
+
     @rpc
     def enrol_participant(self, program_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return participant_view.dump(usecases.enrol_participant(
-                uow, program_id, payload, self.clock.now(), self.clock.today()))
+        return self.db.command(lambda uow: participant_view.dump(usecases.enrol_participant(
+            uow, program_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def record_round_result(self, program_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return participant_view.dump(usecases.record_round_result(
-                uow, program_id, payload, self.clock.now()))
+        return self.db.command(lambda uow: participant_view.dump(usecases.record_round_result(
+            uow, program_id, payload, self.clock.now())))
 
     @rpc
     def complete_participant(self, program_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return participant_view.dump(usecases.complete_participant(
-                uow, program_id, payload, self.clock.now()))
+        return self.db.command(lambda uow: participant_view.dump(usecases.complete_participant(
+            uow, program_id, payload, self.clock.now())))
 
     # queries -------------------------------------------------------------------------------
 
