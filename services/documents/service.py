@@ -8,9 +8,10 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.introductions import meet_worker
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
-from pmi_common.rpc import rpc
+from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
 
 from . import usecases
@@ -28,6 +29,7 @@ class DocumentsService(ServiceOperations):
     name = c.DOCUMENTS
 
     db = Database(metadata)
+    registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
@@ -36,6 +38,7 @@ class DocumentsService(ServiceOperations):
 
     @rpc
     def submit_document(self, worker_id: str, payload: dict) -> dict:
+        self._meet(worker_id)
         return self.db.command(lambda uow: document_view.dump(usecases.submit_document(
             uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
@@ -66,6 +69,7 @@ class DocumentsService(ServiceOperations):
 
     @rpc
     def get_checklist(self, worker_id: str) -> dict:
+        self._meet(worker_id)
         with self.db.read() as session:
             return checklist_view.dump(usecases.get_checklist(session, worker_id,
                                                               self.clock.today()))
@@ -95,6 +99,17 @@ class DocumentsService(ServiceOperations):
             return usecases.desk_stats(session, self.clock.now())
 
     # events from the registration service --------------------------------------------------
+
+    def _meet(self, worker_id: str) -> None:
+        """A worker registration accepted a moment ago is never unknown here (see
+        ``pmi_common.introductions``)."""
+        meet_worker(worker_id, self._knows, self.registration,
+                    {c.WORKER_REGISTERED: self.on_worker_event,
+                     c.WORKER_STATUS_CHANGED: self.on_worker_event})
+
+    def _knows(self, worker_id: str) -> bool:
+        with self.db.read() as session:
+            return usecases.knows_worker(session, worker_id)
 
     @handles(c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED)
     def on_worker_event(self, event):

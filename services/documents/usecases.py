@@ -212,6 +212,8 @@ def apply_worker_event(uow: UnitOfWork, event: Event, now: dt.datetime) -> Worke
 
 # queries --------------------------------------------------------------------------------
 
+def knows_worker(session: Session, worker_id: str) -> bool:
+    return session.get(WorkerRow, worker_id) is not None
 
 def get_checklist(session: Session, worker_id: str, today: dt.date) -> dict:
     worker = session.get(WorkerRow, worker_id) if _is_id(worker_id) else None

@@ -341,6 +341,12 @@ def _trainee(row: TraineeRow) -> Trainee:
                    documents_sequence=row.documents_sequence)
 
 
+def knows_worker(session: Session, worker_id: str) -> bool:
+    """Whether registration's word about the worker has reached this service."""
+    worker = session.get(TraineeRow, worker_id)
+    return worker is not None and worker.registered
+
+
 def _locked_trainee(session: Session, worker_id: str) -> TraineeRow | None:
     return session.scalars(select(TraineeRow).where(TraineeRow.id == worker_id)
                            .with_for_update()).first()

@@ -13,7 +13,7 @@ from pmi_common.settings import Setting
 from pmi_common.store import Database
 
 from . import usecases
-from .models import metadata
+from .models import messaging, metadata
 from .schemas import DEPARTURE_HORIZON_DAYS, TimelineEntryView, WorkerView
 
 worker_view = WorkerView()
@@ -73,6 +73,12 @@ class RegistrationService(ServiceOperations):
         with self.db.read() as session:
             rows, next_cursor = usecases.list_workers(session, query)
             return {"items": worker_view.dump(rows, many=True), "next_cursor": next_cursor}
+
+    @rpc
+    def worker_events(self, worker_id: str) -> list[dict]:
+        """The worker's envelopes, for a service that meets the worker before the events do."""
+        with self.db.read() as session:
+            return usecases.worker_events(session, messaging.outbox, worker_id)
 
     @rpc
     def get_timeline(self, worker_id: str) -> list[dict]:

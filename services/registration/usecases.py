@@ -228,6 +228,15 @@ def get_worker(session: Session, worker_id: str) -> WorkerRow:
     return worker
 
 
+def worker_events(session: Session, outbox, worker_id: str) -> list[dict]:
+    """The worker's events as this service published (or is about to publish) them, oldest
+    first: how another service meets a worker whose news has not reached it yet."""
+    if not _is_id(worker_id):
+        return []
+    return list(session.scalars(select(outbox.c.envelope).where(outbox.c.worker_id == worker_id)
+                                .order_by(outbox.c.sequence)))
+
+
 def list_workers(session: Session, query: dict) -> tuple[list[WorkerRow], str | None]:
     params = load(ListWorkers(), query)
     stmt = select(WorkerRow)

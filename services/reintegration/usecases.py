@@ -201,6 +201,12 @@ def _open_to(session: Session, worker_id: str, kind: str, today: dt.date) -> lis
         .order_by(ProgramRow.starts_on, ProgramRow.id).limit(INVITATIONS_LIMIT)))
 
 
+def knows_worker(session: Session, worker_id: str) -> bool:
+    """Whether registration's word about the worker has reached this service."""
+    worker = session.get(KnownWorker, worker_id)
+    return worker is not None and worker.cycle > 0
+
+
 def _known_worker(session: Session, worker_id: str, now: dt.datetime) -> KnownWorker:
     """The worker's row, created if new, locked: events about one worker apply one at a time."""
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
