@@ -23,6 +23,26 @@ def create_command_answers() -> None:
     op.create_index('ix_command_answers_expires_at', 'command_answers', ['expires_at'])
 
 
+def create_outbox_archive() -> None:
+    """Retention: the compact archive of published outbox rows, and the inbox's time index."""
+    op.create_table(
+        'outbox_archive',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                  autoincrement=False, nullable=False),
+        sa.Column('event_type', sa.String(length=64), nullable=False),
+        sa.Column('worker_id', sa.String(length=36), nullable=True),
+        sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('envelope', sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_inbox_applied_at', 'inbox', ['applied_at'], postgresql_using='brin')
+
+
+def drop_outbox_archive() -> None:
+    op.drop_index('ix_inbox_applied_at', table_name='inbox')
+    op.drop_table('outbox_archive')
+
+
 def drop_command_answers() -> None:
     op.drop_index('ix_command_answers_expires_at', table_name='command_answers')
     op.drop_table('command_answers')

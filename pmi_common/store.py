@@ -253,7 +253,7 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     tables = metadata.tables
     if "outbox" in tables:
         return MessagingTables(tables["outbox"], tables["inbox"], tables["stream_sequences"],
-                               tables["command_answers"])
+                               tables["command_answers"], tables["outbox_archive"])
     return add_messaging_tables(metadata)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -47,6 +48,7 @@ class MessagingTables:
     inbox: Table
     sequences: Table
     answers: Table
+    archive: Table
 
 
 def add_messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -74,6 +76,8 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("event_type", String(64), nullable=False),
         Column("source", String(32), nullable=False),
         Column("applied_at", AwareDateTime(), nullable=False),
+        # rows arrive in time order: a block range index finds the old ones for a few pages
+        Index("ix_inbox_applied_at", "applied_at", postgresql_using="brin"),
     )
     sequences = Table(
         "stream_sequences",
@@ -89,4 +93,16 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("created_at", AwareDateTime(), nullable=False),
         Column("expires_at", AwareDateTime(), nullable=False, index=True),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences, answers=answers)
+    archive = Table(
+        # published outbox rows past their retention, compact: the envelope as zlib-compressed
+        # JSON, one index; backfill reads it before the outbox (retention.py)
+        "outbox_archive",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=False),
+        Column("event_type", String(64), nullable=False),
+        Column("worker_id", String(36), nullable=True),
+        Column("occurred_at", AwareDateTime(), nullable=False),
+        Column("envelope", LargeBinary, nullable=False),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences, answers=answers,
+                           archive=archive)

@@ -12,11 +12,11 @@ from pmi_common.introductions import meet_worker
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.schedule import every
 from pmi_common.store import Database
 
 from . import usecases
 from .models import metadata
-from .schedule import every
 from .schemas import ChecklistView, DocumentView
 
 document_view = DocumentView()
