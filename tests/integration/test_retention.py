@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, insert, text
 from pmi_common import contract as c
 from pmi_common.retention import RetentionPolicy, prune, table_sizes, unpack
 from pmi_common.store import Database
-from tests.helpers import wait_for
+from tests.helpers import wait_for, worker_payload
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 from tests.integration.test_backfill import (  # noqa: F401 - the fixture
     LIFECYCLE,
@@ -128,3 +128,17 @@ def test_the_operator_command_runs_retention_for_a_service(
 
     assert '"outbox_archived": 2' in capsys.readouterr().out
     assert count(database_urls["registration"], "outbox_archive") == 2
+
+
+def test_every_service_runs_retention_on_its_own_timer(container_factory, config_for,
+                                                       database_urls):
+    from tests.integration.test_backfill import Registration, call
+
+    container = container_factory(Registration, config_for(
+        "registration", RETENTION_SECONDS=0.2, RETENTION_OUTBOX_DAYS=0))
+    container.start()
+    call(container, "register_worker", worker_payload())
+
+    url = database_urls["registration"]
+    wait_for(lambda: count(url, "outbox_archive") == 2, message="the timer archived the events")
+    assert count(url, "outbox") == 0

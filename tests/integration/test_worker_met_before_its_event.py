@@ -16,7 +16,7 @@ from pmi_common.store import Database
 from tests.helpers import queue_depth, wait_for, worker_payload
 from tests.integration.test_idempotency_end_to_end import InProcessStack
 
-WORKERS = 30
+WORKERS = 50
 
 
 def scalar(url: str, sql: str):
