@@ -7,10 +7,16 @@ import time
 
 import requests
 
+from pmi_common.clock import district_date
 from pmi_common.contract import DOCUMENT_TYPES
 from tests.helpers import worker_payload
 
 EXPIRING = {"passport", "work_visa", "health_certificate"}
+
+
+def district_today() -> dt.date:
+    """The day at the service centre (WIB), which the platform's date rules use."""
+    return district_date(dt.datetime.now(dt.UTC))
 
 
 class Journey:
@@ -60,7 +66,7 @@ class Journey:
 
     def submit_and_verify_documents(self) -> None:
         self.wait_known_to_documents()
-        today = dt.date.today()
+        today = district_today()
         for number, kind in enumerate(DOCUMENT_TYPES, start=1):
             body = {"type": kind, "number": f"DOC{number:06d}",
                     "issued_on": (today - dt.timedelta(days=30)).isoformat()}
@@ -87,17 +93,17 @@ class Journey:
 
     def depart(self) -> None:
         self.call(self.operator, "POST", f"/workers/{self.worker_id}/departure", json={
-            "departed_on": dt.date.today().isoformat(), "destination_country": "HK",
+            "departed_on": district_today().isoformat(), "destination_country": "HK",
             "employer": "Chan Tai Man"})
 
     def come_home(self) -> None:
         self.call(self.operator, "POST", f"/workers/{self.worker_id}/return", json={
-            "returned_on": dt.date.today().isoformat(), "reason": "contract_ended"})
+            "returned_on": district_today().isoformat(), "reason": "contract_ended"})
 
     def reintegrate(self) -> None:
         program = self.call(self.trainer, "POST", "/reintegration/programs", 201, json={
             "name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
-            "starts_on": dt.date.today().isoformat(),
+            "starts_on": district_today().isoformat(),
             "rounds": [{"name": "business model canvas", "advance": 75},
                        {"name": "business plan", "advance": 50},
                        {"name": "pitch", "advance": 3}]})
