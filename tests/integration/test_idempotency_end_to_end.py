@@ -21,7 +21,7 @@ from gateway.testing import gateway_config
 from pmi_common.contract import SERVICES
 from pmi_common.runner import service_class
 from pmi_common.store import Database
-from tests.e2e.journey import Journey
+from tests.e2e.journey import Journey, district_today
 from tests.helpers import wait_for, worker_payload
 
 RPC_TIMEOUT = 2
@@ -127,7 +127,7 @@ def _cleared(journey: Journey) -> None:
     journey.wait_status("cleared_for_departure")
 
 
-TODAY = dt.date.today().isoformat()
+TODAY = district_today().isoformat()
 SESSION = {"starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(
     microsecond=0).isoformat(), "location": "LTSA PMI Blitar", "capacity": 30,
     "topics": ["safe migration"]}
