@@ -10,6 +10,7 @@ as the client's retry."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import eventlet
@@ -226,59 +227,67 @@ WRITES = {
 }
 
 
-def _send(stack, role, method, path, body, key, request_id):
-    client = stack.client(role, subject=f"{role}-desk-7")
-    return client.request(method, stack.url(path), json=body, timeout=60,
-                          headers={"Idempotency-Key": key, "X-Request-ID": request_id})
+class Attempt:
+    """One write route's request, prepared, sent with one key under several request ids."""
 
+    def __init__(self, stack: InProcessStack, route: str):
+        self.stack, self.route = stack, route
+        self.service, prepare = WRITES[route]
+        self.role, self.method, self.path, self.body = prepare(Journey(stack), stack)
+        self.url = stack.config_for(self.service)["DATABASE_URL"]
+        self.answers_before = rows(self.url, "SELECT count(*) FROM command_answers")
+        self.key = f"{route}-{uuid.uuid4()}"
 
-def _events_of(stack, service: str, correlation_id: str) -> int:
-    return rows(stack.config_for(service)["DATABASE_URL"],
-                "SELECT count(*) FROM outbox WHERE envelope::jsonb->>'correlation_id' = :c",
-                c=correlation_id)
+    def send(self, request_id: str) -> requests.Response:
+        client = self.stack.client(self.role, subject=f"{self.role}-desk-7")
+        return client.request(self.method, self.stack.url(self.path), json=self.body,
+                              timeout=60, headers={"Idempotency-Key": self.key,
+                                                   "X-Request-ID": request_id})
 
+    def events_of(self, request_id: str) -> int:
+        return rows(self.url, "SELECT count(*) FROM outbox "
+                              "WHERE envelope::jsonb->>'correlation_id' = :c", c=request_id)
 
-def _check_applied_once(stack, service, first_id, retry, retry_id, answers_before):
-    url = stack.config_for(service)["DATABASE_URL"]
-    assert retry.status_code < 300, retry.text
-    assert rows(url, "SELECT count(*) FROM command_answers") == answers_before + 1
-    kept = rows(url, "SELECT answer::text FROM command_answers ORDER BY created_at DESC LIMIT 1")
-    assert retry.json() == __import__("json").loads(kept)  # the first answer, not a new one
-    assert _events_of(stack, service, retry_id) == 0  # the retry applied nothing
-    return _events_of(stack, service, first_id)
+    def check_applied_once(self, first: tuple[str, int], retry: requests.Response,
+                           retry_id: str) -> None:
+        """The retry got the answer the first attempt recorded with its effect, and applied
+        nothing itself."""
+        assert retry.status_code < 300, retry.text
+        assert rows(self.url, "SELECT count(*) FROM command_answers") == self.answers_before + 1
+        kept = rows(self.url, "SELECT answer::text FROM command_answers "
+                              "ORDER BY created_at DESC LIMIT 1")
+        assert retry.json() == json.loads(kept)  # the first answer, not a new one
+        first_events, retry_events = self.events_of(first[0]), self.events_of(retry_id)
+        assert retry_events == 0
+        print(f"{self.route}: first attempt {first[1]} ({first_events} events committed), "
+              f"retry {retry.status_code} ({retry_events} events), 1 answer recorded")
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))
 def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(stack, route):
-    service, prepare = WRITES[route]
-    role, method, path, body = prepare(Journey(stack), stack)
-    url = stack.config_for(service)["DATABASE_URL"]
-    answers_before = rows(url, "SELECT count(*) FROM command_answers")
-    key, first_id, retry_id = f"{route}-{uuid.uuid4()}", str(uuid.uuid4()), str(uuid.uuid4())
-    stack.crash_after_commit(service)
+    attempt = Attempt(stack, route)
+    first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
+    stack.crash_after_commit(attempt.service)
 
-    lost = _send(stack, role, method, path, body, key, first_id)
+    lost = attempt.send(first_id)
 
     assert lost.status_code in (503, 504), lost.text  # the reply never came
-    stack.restart(service)  # the broker gives the unanswered request to the new instance too
-    retry = _send(stack, role, method, path, body, key, retry_id)
-    _check_applied_once(stack, service, first_id, retry, retry_id, answers_before)
-    again = _send(stack, role, method, path, body, key, str(uuid.uuid4()))
+    stack.restart(attempt.service)  # the broker gives the unanswered request to the new one too
+    retry = attempt.send(retry_id)
+    attempt.check_applied_once((first_id, lost.status_code), retry, retry_id)
+    again = attempt.send(str(uuid.uuid4()))
     assert again.json() == retry.json() and again.headers.get("Idempotent-Replayed") == "true"
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))
 def test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer(stack, route):
-    service, prepare = WRITES[route]
-    role, method, path, body = prepare(Journey(stack), stack)
-    url = stack.config_for(service)["DATABASE_URL"]
-    answers_before = rows(url, "SELECT count(*) FROM command_answers")
-    key, first_id, retry_id = f"{route}-{uuid.uuid4()}", str(uuid.uuid4()), str(uuid.uuid4())
-    stack.after_commit(service, lambda: eventlet.sleep(RPC_TIMEOUT + 1))
+    attempt = Attempt(stack, route)
+    first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
+    stack.after_commit(attempt.service, lambda: eventlet.sleep(RPC_TIMEOUT + 1))
 
-    late = _send(stack, role, method, path, body, key, first_id)
+    late = attempt.send(first_id)
 
     assert late.status_code == 504, late.text
-    stack.after_commit(service, None)
-    retry = _send(stack, role, method, path, body, key, retry_id)
-    _check_applied_once(stack, service, first_id, retry, retry_id, answers_before)
+    stack.after_commit(attempt.service, None)
+    retry = attempt.send(retry_id)
+    attempt.check_applied_once((first_id, late.status_code), retry, retry_id)

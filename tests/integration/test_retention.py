@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 from pmi_common import contract as c
 from pmi_common.retention import RetentionPolicy, prune, table_sizes, unpack
@@ -20,20 +20,13 @@ from tests.integration.test_backfill import (  # noqa: F401 - the fixture
     register_and_publish,
     registration,
 )
+from tests.integration.test_gateway_idempotency import count
 
 LATER = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
 
 
 def database_of(container) -> Database:
     return next(d for d in container.dependencies if isinstance(d, Database))
-
-
-def count(url: str, table: str) -> int:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        number = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-    engine.dispose()
-    return number
 
 
 def test_published_events_move_to_the_archive_and_backfill_still_sends_them_in_order(
