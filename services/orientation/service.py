@@ -66,8 +66,8 @@ class OrientationService(ServiceOperations):
 
     @rpc
     def record_attendance(self, session_id: str, payload: dict) -> dict:
-        completion = usecases.record_attendance(self.db, session_id, payload, self.clock.now())
-        return completion_view.dump(completion)
+        return usecases.record_attendance(self.db, session_id, payload, self.clock.now(),
+                                          completion_view.dump)
 
     # certificates and incidents ------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable
 
 import structlog
 from sqlalchemy import select, tuple_
@@ -150,21 +151,31 @@ def enrol_worker(uow: UnitOfWork, session_id: str, payload: dict,
 
 # attendance ---------------------------------------------------------------------------------
 
-def record_attendance(db: Store, session_id: str, payload: dict,
-                      now: dt.datetime) -> CompletionRow:
-    """Completes the worker's orientation when the NIK presented is theirs. A mismatch is kept
-    as an incident (committed) and then refused with ``IdentityMismatch``."""
+def record_attendance(db: Store, session_id: str, payload: dict, now: dt.datetime,
+                      view: Callable[[CompletionRow], dict]) -> dict:
+    """Completes the worker's orientation when the NIK presented is theirs (the completion as
+    ``view`` shows it). A mismatch is kept as an incident (committed) and then refused with
+    ``IdentityMismatch``; a keyed retry of either gets the same answer (``Store.command``)."""
     data = load(RecordAttendance(), payload)
-    with db.transaction() as uow:
-        outcome = _attend(uow, session_id, str(data["worker_id"]), data["nik"], now)
-    if isinstance(outcome, IncidentRow):
-        log.warning("orientation_identity_mismatch", incident_id=outcome.id,
-                    session_id=outcome.session_id, worker_id=outcome.worker_id)
+    answer = db.command(lambda uow: _attendance_answer(
+        _attend(uow, session_id, str(data["worker_id"]), data["nik"], now), view))
+    incident = answer.get("incident") if isinstance(answer, dict) else None
+    if incident:
+        log.warning("orientation_identity_mismatch", incident_id=incident["id"],
+                    session_id=incident["session_id"], worker_id=incident["worker_id"])
         raise IdentityMismatch(
             "the NIK presented is not the enrolled worker's; the incident is recorded",
-            {"incident_id": outcome.id, "worker_id": outcome.worker_id},
+            {"incident_id": incident["id"], "worker_id": incident["worker_id"]},
         )
-    return outcome
+    return answer
+
+
+def _attendance_answer(outcome: CompletionRow | IncidentRow,
+                       view: Callable[[CompletionRow], dict]) -> dict:
+    if isinstance(outcome, IncidentRow):
+        return {"incident": {"id": outcome.id, "session_id": outcome.session_id,
+                             "worker_id": outcome.worker_id}}
+    return view(outcome)
 
 
 def _attend(uow: UnitOfWork, session_id: str, worker_id: str, nik: str,

@@ -1,6 +1,6 @@
 """A write sent again with its ``Idempotency-Key`` after the service committed it and then died
 before answering, or answered after the gateway's RPC timeout: the retry gets the first answer,
-and the write is applied once. For every write route whose command is keyed.
+and the write is applied once. For every write route.
 
 The crash is a service container killed right after its transaction commits (the ``Database``'s
 test-only ``after_commit`` hook), while the gateway waits for the reply; the request then goes
@@ -188,7 +188,7 @@ def _submit(journey, stack):
              "expires_on": "2035-01-04"})
 
 
-def _enrol_in_session(journey, stack):
+def _eligible_for_orientation(journey, stack) -> None:
     journey.register()
     journey.submit_and_verify_documents()
     journey.wait_status("documents_verified")
@@ -196,8 +196,23 @@ def _enrol_in_session(journey, stack):
     wait_for(lambda: rows(url, "SELECT count(*) FROM workers WHERE id = :id "
                                "AND documents_complete", id=journey.worker_id),
              message="orientation learns the documents are complete")
+
+
+def _enrol_in_session(journey, stack):
+    _eligible_for_orientation(journey, stack)
     return ("trainer", "POST", f"/orientation/sessions/{_session(journey)['id']}/enrollments",
             {"worker_id": journey.worker_id})
+
+
+def _attendance(journey, stack):
+    _eligible_for_orientation(journey, stack)
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
+    session = journey.call(journey.trainer, "POST", "/orientation/sessions", 201,
+                           json={**SESSION, "starts_at": soon.isoformat()})  # check-in is open
+    journey.call(journey.trainer, "POST", f"/orientation/sessions/{session['id']}/enrollments",
+                 201, json={"worker_id": journey.worker_id})
+    return ("trainer", "POST", f"/orientation/sessions/{session['id']}/attendance",
+            {"worker_id": journey.worker_id, "nik": journey.payload["nik"]})
 
 
 WRITES = {
@@ -219,6 +234,7 @@ WRITES = {
         "trainer", "POST", f"/orientation/sessions/{_session(j)['id']}/cancellation",
         {"reason": "the hall is flooded"})),
     "enrol_worker": ("orientation", _enrol_in_session),
+    "record_attendance": ("orientation", _attendance),
     "create_program": ("reintegration", lambda j, s: (
         "trainer", "POST", "/reintegration/programs", PROGRAM)),
     "enrol_participant": ("reintegration", _enrol_participant),
