@@ -27,6 +27,7 @@ from pmi_common.store import Store, messaging_tables
 from services.registration import usecases
 from services.registration.models import metadata as registration_metadata
 from services.registration.nik import encode_nik
+from services.registration.regions import regions
 from tests.reliability import driver as desk
 
 from .journey import ABORT, NAMES, DeskDriver, journey
@@ -34,6 +35,7 @@ from .platform import Platform
 from .processes import CpuMeter, wait_until
 
 CONSUMERS = ("registration", "documents", "orientation", "reintegration")
+DISTRICTS = sorted(regions().districts)  # real district codes: the NIK rule checks them
 
 
 def _counts(platform: Platform) -> dict[str, dict[str, int]]:
@@ -175,7 +177,7 @@ def backlog(platform: Platform, count: int) -> dict:
 
 def _import_row(index: int) -> dict:
     birth = dt.date(1988, 1, 1) + dt.timedelta(days=index % 3000)
-    return {"nik": encode_nik(f"3674{index // 9999 % 90 + 10:02d}", birth, "F",
+    return {"nik": encode_nik(DISTRICTS[index // 9999 % len(DISTRICTS)], birth, "F",
                               index % 9999 + 1),
             "full_name": NAMES[index % len(NAMES)], "birth_date": birth.isoformat(), "sex": "F",
             "phone": "+6281234567890",

@@ -7,7 +7,7 @@ import numbers
 
 from marshmallow import ValidationError, fields, validate
 
-from pmi_common.validation import person_name, safe_text
+from pmi_common.validation import Text, person_name, safe_text
 
 
 class StrictInteger(fields.Integer):
@@ -42,9 +42,9 @@ class Pattern(validate.Regexp):
 
 
 def text(max_length: int, name: bool = False, **kwargs) -> fields.String:
-    """A free-text field of 1 to ``max_length`` characters, without markup or control
-    characters; ``name=True`` for a person's name."""
+    """A free-text field of 1 to ``max_length`` characters in NFC, without markup, invisible or
+    control characters; ``name=True`` for a person's name."""
     rules = [validate.Length(min=1, max=max_length), safe_text]
     if name:
         rules.append(person_name)
-    return fields.String(validate=rules, **kwargs)
+    return Text(validate=rules, **kwargs)

@@ -27,14 +27,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
-from pmi_common.context import CORRELATION_ID, actor_context
+from pmi_common.context import COMMAND_KEY, CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
 from pmi_common.rpc import ServiceUnavailable
 
 from . import auth, edge, privacy
 from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import Answer, IdempotencyKeys
+from .idempotency import Answer, IdempotencyKeys, command_key
 from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
 from .ratelimits import RateLimits
@@ -224,6 +224,10 @@ class ApiHandler(HttpRequestHandler):
             self.server.metrics.replays.inc()
             return Response(first.body, status=first.status,
                             headers={**first.headers, "Idempotent-Replayed": "true"})
+        # the key travels with the command: the service records its answer with its effect, so
+        # a retry after the gateway lost the answer (a crash, a timeout) still gets the first one
+        context[COMMAND_KEY] = command_key(principal, key, request.method, request.path,
+                                           kwargs.get("body"))
         response = self._run(request, caller, kwargs, context, correlation_id)
         try:
             if response.status_code >= 500:

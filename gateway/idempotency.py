@@ -3,7 +3,9 @@
 A key belongs to its caller (role and subject) and lives ``IDEMPOTENCY_TTL`` seconds (24 hours by
 default) from its first use. The same key with a different request (method, path or body) is
 refused (422); a repeat while the first is still being answered gets 409 and a ``Retry-After``.
-Answers a client should retry (5xx: a service down or too slow) are not kept, so the retry runs.
+Answers a client should retry (5xx: a service down or too slow) are not kept, so the retry runs
+again; the service then answers it from its own record of the first answer (``command_key``
+travels with the call, ``pmi_common.store.Store.command``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ def valid_key(key: str) -> bool:
 
 def fingerprint(method: str, path: str, body: dict | None) -> str:
     canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def command_key(principal: str, key: str, method: str, path: str, body: dict | None) -> str:
+    """What the service records a keyed command's answer under: the caller, the key and the
+    request, digested (the service learns neither the caller's key nor more of the request)."""
+    canonical = json.dumps([principal, key, fingerprint(method, path, body)],
+                           separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -20,6 +20,8 @@
                                         move dead letters back to the service's inbox
     pmi ops discard SERVICE (--event-id ID | --all | --match TEXT) --yes
                                         delete dead letters for good
+    pmi retention run [SERVICE ...]     prune inboxes, archive outboxes, drop expired answers now
+    pmi retention sizes [SERVICE ...]   rows and bytes of each service's messaging tables
     pmi token [ROLE ...] [--sub ID] [--agency NAME] [--hours H]
                                         mint gateway tokens (development)
 """
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     imports.add_argument("--report", help="where to write rejected rows (CSV)")
     imports.set_defaults(run=_import_workers)
     _add_agency_and_ops_commands(commands)
+    _add_retention_command(commands)
     _add_token_command(commands)
     args = parser.parse_args(argv)
     args.run(args)
@@ -316,6 +319,40 @@ def _add_agency_and_ops_commands(commands) -> None:
         if name == "discard":
             command.add_argument("--yes", action="store_true", help="really delete them")
         command.set_defaults(run=_failing_clearly(run))
+
+
+# retention -------------------------------------------------------------------------------------
+
+def _retention(args) -> None:
+    import os
+
+    from .retention import RetentionPolicy, prune, table_sizes
+    from .store import make_engine, messaging_tables
+
+    policy = RetentionPolicy.from_config(os.environ)
+    for service in args.services or SERVICES:
+        engine = make_engine(config.database_url(service))
+        tables = messaging_tables(_models(service).metadata)
+        try:
+            result = prune(engine, tables, policy) if args.action == "run" \
+                else table_sizes(engine, tables)
+        finally:
+            engine.dispose()
+        print(f"{service}: {json.dumps(result)}")
+
+
+def _models(service: str):
+    import importlib
+
+    return importlib.import_module(f"services.{service}.models")
+
+
+def _add_retention_command(commands) -> None:
+    retention = commands.add_parser("retention", help="prune the messaging tables")
+    retention.add_argument("action", choices=("run", "sizes"))
+    retention.add_argument("services", nargs="*", metavar="SERVICE",
+                           help=f"any of {', '.join(SERVICES)} (default: all)")
+    retention.set_defaults(run=_failing_clearly(_retention))
 
 
 # tokens for the gateway, in development -------------------------------------------------------

@@ -44,6 +44,12 @@ ENVIRONMENT = {
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
     "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
+    "DISTRICT_TIMEZONE": "IANA zone whose day is 'today' for ages and dates (Asia/Jakarta)",
+    "DEPARTURE_HORIZON_DAYS": "how many days ahead a departure date may be recorded (90)",
+    "RETENTION_INBOX_DAYS": "days an applied event's inbox row is kept (30)",
+    "RETENTION_OUTBOX_DAYS": "days a published event stays in the outbox before the archive (30)",
+    "RETENTION_BATCH": "rows per transaction of a retention run (5000)",
+    "RETENTION_SECONDS": "how often each service runs retention (3600)",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
     "AMQP_CA_FILE": "CA that signs the broker's certificate, for an amqps:// AMQP_URI",
@@ -95,9 +101,15 @@ def service_config(service: str) -> dict:
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(
             float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))
-    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE"):
+    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE",
+                "DEPARTURE_HORIZON_DAYS", "RETENTION_BATCH", "RETENTION_SECONDS"):
         if os.environ.get(key):
             config[key] = int(os.environ[key])
+    for key in ("RETENTION_INBOX_DAYS", "RETENTION_OUTBOX_DAYS", "IDEMPOTENCY_TTL"):
+        if os.environ.get(key):
+            config[key] = float(os.environ[key])
+    if os.environ.get("DISTRICT_TIMEZONE"):
+        config["DISTRICT_TIMEZONE"] = os.environ["DISTRICT_TIMEZONE"]
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")

@@ -9,6 +9,9 @@ import structlog
 from nameko.extensions import DependencyProvider
 
 CORRELATION_ID = "correlation_id"
+# the gateway's digest of (caller, Idempotency-Key, request): a command sent again with it is
+# answered from the service's record of its first answer (``Store.command``)
+COMMAND_KEY = "command_key"
 ACTOR_KEYS = {"role": "actor_role", "agency": "actor_agency", "subject": "actor_subject"}
 
 
@@ -17,6 +20,10 @@ def correlation_of(worker_ctx) -> str:
     if not data.get(CORRELATION_ID):
         data[CORRELATION_ID] = str(uuid.uuid4())
     return data[CORRELATION_ID]
+
+
+def command_key_of(worker_ctx) -> str | None:
+    return worker_ctx.data.get(COMMAND_KEY) or None
 
 
 def actor_of(worker_ctx) -> dict | None:

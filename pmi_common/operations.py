@@ -25,9 +25,12 @@ from .errors import InvalidInput, NotFound
 from .inbox import Subscriber
 from .metrics import outbox_state
 from .relay import BATCH_SIZE, ConfirmingPublisher
+from .retention import RetentionPolicy, prune, unpack
 from .rpc import rpc
+from .schedule import every
 from .store import Store
 
+RETENTION_SECONDS = 3600
 AGENCY_QUEUE = re.compile(r"^agency\.(?P<name>[^.]+)\.events$")
 
 
@@ -65,24 +68,29 @@ class Operations:
     def backfill(self, store: Store, queue: str, event_types, since: str) -> int:
         types, since_at = self.check_backfill(queue, event_types, since)
         self._require_queue(queue)
-        outbox = store.tables.outbox
+        outbox, archive = store.tables.outbox, store.tables.archive
         publisher = ConfirmingPublisher(self.amqp_uri)
         sent, last_id = 0, 0
+        # the archive holds the older rows (retention moved them, ids kept), then the outbox
+        sources = [(select(archive.c.id, archive.c.envelope), archive, unpack),
+                   (select(outbox.c.id, outbox.c.envelope)
+                    .where(outbox.c.published_at.is_not(None)), outbox, lambda envelope: envelope)]
         try:
-            while True:
-                with store.engine.connect() as conn:
-                    rows = conn.execute(
-                        select(outbox.c.id, outbox.c.envelope)
-                        .where(outbox.c.id > last_id, outbox.c.event_type.in_(types),
-                               outbox.c.published_at.is_not(None),
-                               outbox.c.occurred_at >= since_at)
-                        .order_by(outbox.c.id).limit(BATCH_SIZE)
-                    ).all()
-                if not rows:
-                    return sent
-                publisher.publish_batch([("", queue, row.envelope) for row in rows])
-                sent += len(rows)
-                last_id = rows[-1].id
+            for query, table, envelope_of in sources:
+                while True:
+                    with store.engine.connect() as conn:
+                        rows = conn.execute(
+                            query.where(table.c.id > last_id, table.c.event_type.in_(types),
+                                        table.c.occurred_at >= since_at)
+                            .order_by(table.c.id).limit(BATCH_SIZE)
+                        ).all()
+                    if not rows:
+                        break
+                    publisher.publish_batch([("", queue, envelope_of(row.envelope))
+                                             for row in rows])
+                    sent += len(rows)
+                    last_id = rows[-1].id
+            return sent
         finally:
             publisher.close()
 
@@ -98,6 +106,7 @@ class OperationsProvider(DependencyProvider):
     def setup(self):
         self.operations = Operations(self.container.service_name,
                                      self.container.config["AMQP_URI"])
+        self.operations.retention = RetentionPolicy.from_config(self.container.config)
 
     def get_dependency(self, worker_ctx) -> Operations:
         return self.operations
@@ -117,3 +126,9 @@ class ServiceOperations(Subscriber):
     @rpc
     def backfill(self, queue: str, event_types: list[str], since: str) -> int:
         return self.operations.backfill(self.db, queue, event_types, since)
+
+    @every("RETENTION_SECONDS", RETENTION_SECONDS)
+    def apply_retention(self) -> dict:
+        """The retention run (``pmi_common.retention``), on a timer; two instances at once
+        touch different rows, or the same rows once."""
+        return prune(self.db.engine, self.db.tables, self.operations.retention)

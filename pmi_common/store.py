@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, MetaData, create_engine, insert, select
+from sqlalchemy import Engine, MetaData, create_engine, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .context import actor_of, correlation_of
+from .context import actor_of, command_key_of, correlation_of
 from .events import Event, build_envelope
 from .relay import OutboxRelay
 from .tables import MessagingTables, add_messaging_tables
@@ -22,6 +23,7 @@ from .tls import database_connect_args
 from .topology import own_topology
 
 T = TypeVar("T")
+DEFAULT_ANSWER_TTL_SECONDS = 24 * 3600  # as long as the gateway keeps its keys
 
 
 def make_engine(url: str, workers: int = 3) -> Engine:
@@ -47,6 +49,14 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     stmt = _upsert(session.bind.dialect.name)(table).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=[key])
     return session.execute(stmt).rowcount == 1
+
+
+def _serialise_on(session: Session, key: str) -> None:
+    """Commands with the same key take turns (a transaction-scoped advisory lock), so a second
+    one still running when the first commits sees its answer instead of deciding afresh (a
+    registration would see its own worker and call it a duplicate). SQLite serialises writes."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def utcnow() -> dt.datetime:
@@ -105,10 +115,14 @@ class UnitOfWork:
 
 
 class Store:
-    """What a worker gets: ``transaction()``, ``apply_once(event, fn)`` and ``read()``."""
+    """What a worker gets: ``transaction()``, ``command(fn)``, ``apply_once(event, fn)`` and
+    ``read()``."""
 
     def __init__(self, engine: Engine, tables: MessagingTables, source: str,
-                 correlation_id: str, actor: dict | None, wake_relay: Callable[[], None]):
+                 correlation_id: str, actor: dict | None, wake_relay: Callable[[], None],
+                 command_key: str | None = None,
+                 answer_ttl: dt.timedelta = dt.timedelta(seconds=DEFAULT_ANSWER_TTL_SECONDS),
+                 after_commit: Callable[[], None] | None = None):
         self.engine = engine
         self.tables = tables
         self.source = source
@@ -116,6 +130,45 @@ class Store:
         self.actor = actor
         self._wake_relay = wake_relay
         self._applying: UnitOfWork | None = None
+        self.command_key = command_key
+        self.answer_ttl = answer_ttl
+        self._after_commit = after_commit
+
+    def command(self, run: Callable[[UnitOfWork], T]) -> T:
+        """Run a command in one transaction and return its (JSON-ready) answer.
+
+        Sent with an idempotency key (the gateway's ``Idempotency-Key``, in the context data), the
+        answer is recorded with the command's effect, in the same transaction: the same key again
+        (a client's retry after a crash between commit and reply, or after an RPC timeout, or the
+        broker redelivering the request to another instance) gets that answer and changes
+        nothing. A refusal commits nothing and records nothing, so a retry is decided afresh."""
+        key = self.command_key
+        if key is None:
+            with self.transaction() as uow:
+                return run(uow)
+        answers = self.tables.answers
+        try:
+            with self.transaction() as uow:
+                _serialise_on(uow.session, key)
+                kept = uow.session.execute(select(answers.c.answer).where(answers.c.key == key))\
+                    .first()
+                if kept is not None:
+                    return kept.answer
+                answer = run(uow)
+                now = utcnow()
+                uow.session.execute(insert(answers).values(
+                    key=key, answer=answer, created_at=now, expires_at=now + self.answer_ttl))
+        except IntegrityError:
+            # the same command ran at once elsewhere and recorded its answer first: ours rolled back
+            with self.read() as session:
+                kept = session.execute(select(answers.c.answer).where(answers.c.key == key))\
+                    .first()
+            if kept is None:
+                raise
+            return kept.answer
+        if self._after_commit is not None:
+            self._after_commit()
+        return answer
 
     @contextmanager
     def transaction(self, actor: dict | None = None) -> Iterator[UnitOfWork]:
@@ -165,6 +218,8 @@ class Database(DependencyProvider):
         self.engine: Engine | None = None
         self.relay: OutboxRelay | None = None
         self._wake = threading.Event()
+        # tests only: runs after a keyed command commits and before it answers (a crash there)
+        self.after_commit: Callable[[], None] | None = None
 
     def setup(self):
         # the nameko workers, the relay and the inbox's batches each hold one at times
@@ -175,6 +230,8 @@ class Database(DependencyProvider):
         self.relay = OutboxRelay(self.engine, self.tables, config["AMQP_URI"],
                                  self.container.service_name,
                                  declares=own_topology(self.container.service_name, config))
+        self.answer_ttl = dt.timedelta(seconds=float(
+            config.get("IDEMPOTENCY_TTL", DEFAULT_ANSWER_TTL_SECONDS)))
 
     def start(self):
         if self.run_relay:
@@ -192,13 +249,16 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Store:
         return Store(self.engine, self.tables, self.container.service_name,
-                     correlation_of(worker_ctx), actor_of(worker_ctx), self.relay.wake)
+                     correlation_of(worker_ctx), actor_of(worker_ctx), self.relay.wake,
+                     command_key=command_key_of(worker_ctx), answer_ttl=self.answer_ttl,
+                     after_commit=self.after_commit)
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
     tables = metadata.tables
     if "outbox" in tables:
-        return MessagingTables(tables["outbox"], tables["inbox"], tables["stream_sequences"])
+        return MessagingTables(tables["outbox"], tables["inbox"], tables["stream_sequences"],
+                               tables["command_answers"], tables["outbox_archive"])
     return add_messaging_tables(metadata)
 
 

@@ -1,4 +1,5 @@
-"""The messaging tables every service's database holds beside its own: outbox, inbox, sequences."""
+"""The messaging tables every service's database holds beside its own: outbox, inbox, sequences,
+and the answers to commands sent with an idempotency key."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -45,6 +47,8 @@ class MessagingTables:
     outbox: Table
     inbox: Table
     sequences: Table
+    answers: Table
+    archive: Table
 
 
 def add_messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -72,6 +76,8 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("event_type", String(64), nullable=False),
         Column("source", String(32), nullable=False),
         Column("applied_at", AwareDateTime(), nullable=False),
+        # rows arrive in time order: a block range index finds the old ones for a few pages
+        Index("ix_inbox_applied_at", "applied_at", postgresql_using="brin"),
     )
     sequences = Table(
         "stream_sequences",
@@ -79,4 +85,24 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("stream_id", String(64), primary_key=True),
         Column("last", Integer, nullable=False),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences)
+    answers = Table(
+        "command_answers",
+        metadata,
+        Column("key", String(64), primary_key=True),
+        Column("answer", JSON, nullable=False),
+        Column("created_at", AwareDateTime(), nullable=False),
+        Column("expires_at", AwareDateTime(), nullable=False, index=True),
+    )
+    archive = Table(
+        # published outbox rows past their retention, compact: the envelope as zlib-compressed
+        # JSON, one index; backfill reads it before the outbox (retention.py)
+        "outbox_archive",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=False),
+        Column("event_type", String(64), nullable=False),
+        Column("worker_id", String(36), nullable=True),
+        Column("occurred_at", AwareDateTime(), nullable=False),
+        Column("envelope", LargeBinary, nullable=False),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences, answers=answers,
+                           archive=archive)

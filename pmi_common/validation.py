@@ -37,18 +37,47 @@ def load(schema: Schema, payload: Any) -> dict:
         raise InvalidInput("the input is not valid", exc.normalized_messages()) from exc
 
 
-# Characters no name, place or note of this domain needs, and which markup, script and query
-# injection do: refused at the edge (queries are parameterised and answers are JSON anyway).
-UNSAFE_TEXT = re.compile(r"[<>{}`\\;=|$*]|--|/\*|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters no name, place or note of this domain needs, and which markup and templates do:
+# refused at the edge (queries are parameterised and answers are JSON anyway). Ordinary
+# punctuation passes: "Jl. Mawar 3; RT 03/RW 05, (belakang masjid) #2".
+UNSAFE_TEXT = re.compile(r"[<>{}`\\=|$*]|--|/\*")
+# Unicode's control (Cc), format (Cf: right-to-left override, zero-width space and joiners, BOM),
+# surrogate (Cs), private-use (Co) and unassigned (Cn) characters: invisible or meaningless in a
+# record, and a way to make two values look alike. Tab, line feed and carriage return are kept.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+KEPT_CONTROLS = frozenset("\t\n\r")
+
+
+def plain_text(value: str) -> str:
+    """``value`` in Unicode normal form C (one encoding per visible character), or
+    ``ValidationError`` when it holds an invisible or formatting character."""
+    value = unicodedata.normalize("NFC", value)
+    hidden = sorted({f"U+{ord(ch):04X}" for ch in value if ch not in KEPT_CONTROLS
+                     and unicodedata.category(ch) in INVISIBLE_CATEGORIES})
+    if hidden:
+        raise ValidationError("must not contain invisible, formatting or control characters "
+                              f"({', '.join(hidden[:5])})")
+    return value
 
 
 def safe_text(value: str) -> str:
+    plain_text(value)
     if UNSAFE_TEXT.search(value):
-        raise ValidationError("must not contain markup, code or control characters "
-                              "(< > { } ` \\ ; = | $ * --)")
+        raise ValidationError("must not contain markup or code (< > { } ` \\ = | $ * -- /*)")
     if not value.strip():
         raise ValidationError("must not be blank")
     return value
+
+
+class Text(fields.String):
+    """A string, normalised to NFC, without invisible or formatting characters."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return plain_text(text)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
 
 
 def person_name(value: str) -> str:
@@ -68,4 +97,4 @@ def not_blank(value: str) -> None:
 def text_field(max_length: int, **kwargs) -> fields.String:
     """A text field of 1 to ``max_length`` characters that is not only spaces."""
     kwargs.setdefault("validate", [validate.Length(min=1, max=max_length), not_blank])
-    return fields.String(**kwargs)
+    return Text(**kwargs)

@@ -9,6 +9,7 @@ import time
 
 from kombu import Connection, Exchange, Queue
 
+from pmi_common.clock import district_date
 from services.registration.nik import encode_nik
 
 _sequence = itertools.count(1)
@@ -33,6 +34,11 @@ def worker_payload(**overrides) -> dict:
     }
     payload.update(overrides)
     return payload
+
+
+def district_today() -> dt.date:
+    """Today where the district is: the day the platform judges dates by."""
+    return district_date(dt.datetime.now(dt.UTC))
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = ""):

@@ -2,8 +2,9 @@
 
 The checklist holds, for each required type, the worker's latest submission of the current
 registration cycle. It is complete when every one of them is verified and none has passed its
-expiry date. Dates are judged on the business day in Indonesia's western time (WIB, UTC+7), where
-the service centres work, so a document issued this morning in Blitar is not "in the future".
+expiry date. Dates are judged on the district's day (``Clock.today()``: WIB, Asia/Jakarta, by
+default), where the service centres work, so a document issued this morning in Blitar is not "in
+the future".
 """
 
 from __future__ import annotations
@@ -34,14 +35,6 @@ ACCEPTING_STATUSES = frozenset(
     {"registered", "documents_verified", "orientation_completed", "cleared_for_departure"}
 )
 REGISTERED = "registered"
-
-BUSINESS_TZ = dt.timezone(dt.timedelta(hours=7), "WIB")
-
-
-def business_date(now: dt.datetime) -> dt.date:
-    """The calendar day at the service centre for an instant."""
-    return now.astimezone(BUSINESS_TZ).date()
-
 
 # the checklist -----------------------------------------------------------------------------
 

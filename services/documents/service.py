@@ -8,15 +8,15 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.introductions import meet_worker
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
-from pmi_common.rpc import rpc
+from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.schedule import every
 from pmi_common.store import Database
 
 from . import usecases
-from .domain import business_date
 from .models import metadata
-from .schedule import every
 from .schemas import ChecklistView, DocumentView
 
 document_view = DocumentView()
@@ -29,6 +29,7 @@ class DocumentsService(ServiceOperations):
     name = c.DOCUMENTS
 
     db = Database(metadata)
+    registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
@@ -37,26 +38,24 @@ class DocumentsService(ServiceOperations):
 
     @rpc
     def submit_document(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            document = usecases.submit_document(uow, worker_id, payload, self.clock.now())
-            return document_view.dump(document)
+        self._meet(worker_id)
+        return self.db.command(lambda uow: document_view.dump(usecases.submit_document(
+            uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def verify_document(self, document_id: str, payload: dict | None = None) -> dict:
-        with self.db.transaction() as uow:
-            document = usecases.verify_document(uow, document_id, payload or {},
-                                                self.clock.now())
-            return document_view.dump(document)
+        return self.db.command(lambda uow: document_view.dump(usecases.verify_document(
+            uow, document_id, payload or {}, self.clock.now(), self.clock.today())))
 
     @rpc
     def reject_document(self, document_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            document = usecases.reject_document(uow, document_id, payload, self.clock.now())
-            return document_view.dump(document)
+        return self.db.command(lambda uow: document_view.dump(usecases.reject_document(
+            uow, document_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def expire_documents(self) -> int:
-        expired = usecases.expire_documents(self.db.transaction, self.clock.now())
+        expired = usecases.expire_documents(self.db.transaction, self.clock.now(),
+                                            self.clock.today())
         if expired:
             self.log.info("documents_expired", count=expired)
         return expired
@@ -70,9 +69,10 @@ class DocumentsService(ServiceOperations):
 
     @rpc
     def get_checklist(self, worker_id: str) -> dict:
+        self._meet(worker_id)
         with self.db.read() as session:
-            today = business_date(self.clock.now())
-            return checklist_view.dump(usecases.get_checklist(session, worker_id, today))
+            return checklist_view.dump(usecases.get_checklist(session, worker_id,
+                                                              self.clock.today()))
 
     @rpc
     def get_document(self, document_id: str) -> dict:
@@ -99,6 +99,17 @@ class DocumentsService(ServiceOperations):
             return usecases.desk_stats(session, self.clock.now())
 
     # events from the registration service --------------------------------------------------
+
+    def _meet(self, worker_id: str) -> None:
+        """A worker registration accepted a moment ago is never unknown here (see
+        ``pmi_common.introductions``)."""
+        meet_worker(worker_id, self._knows, self.registration,
+                    {c.WORKER_REGISTERED: self.on_worker_event,
+                     c.WORKER_STATUS_CHANGED: self.on_worker_event})
+
+    def _knows(self, worker_id: str) -> bool:
+        with self.db.read() as session:
+            return usecases.knows_worker(session, worker_id)
 
     @handles(c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED)
     def on_worker_event(self, event):

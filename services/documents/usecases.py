@@ -37,7 +37,6 @@ from .domain import (
     DocumentState,
     ScannedFile,
     WorkerCopy,
-    business_date,
     checklist,
     earliest_expiry,
     ensure_accepts_documents,
@@ -59,8 +58,7 @@ DECISION_WINDOW = dt.timedelta(days=30)
 # commands -------------------------------------------------------------------------------
 
 def submit_document(uow: UnitOfWork, worker_id: str, payload: dict,
-                    now: dt.datetime) -> DocumentRow:
-    today = business_date(now)
+                    now: dt.datetime, today: dt.date) -> DocumentRow:
     data = load(SubmitDocument(today=today), payload)
     session = uow.session
     worker = _locked_worker(session, worker_id)
@@ -99,9 +97,8 @@ def submit_document(uow: UnitOfWork, worker_id: str, payload: dict,
 
 
 def verify_document(uow: UnitOfWork, document_id: str, payload: dict,
-                    now: dt.datetime) -> DocumentRow:
+                    now: dt.datetime, today: dt.date) -> DocumentRow:
     data = load(VerifyDocument(), payload)
-    today = business_date(now)
     ensure_may_decide(uow.actor)
     document, worker = _locked_document(uow.session, document_id)
     ensure_decidable(_state(document), worker.cycle, worker.status, today, verifying=True)
@@ -123,9 +120,8 @@ def verify_document(uow: UnitOfWork, document_id: str, payload: dict,
 
 
 def reject_document(uow: UnitOfWork, document_id: str, payload: dict,
-                    now: dt.datetime) -> DocumentRow:
+                    now: dt.datetime, today: dt.date) -> DocumentRow:
     data = load(RejectDocument(), payload)
-    today = business_date(now)
     ensure_may_decide(uow.actor)
     document, worker = _locked_document(uow.session, document_id)
     ensure_decidable(_state(document), worker.cycle, worker.status, today, verifying=False)
@@ -140,10 +136,10 @@ def reject_document(uow: UnitOfWork, document_id: str, payload: dict,
 
 
 def expire_documents(transaction: Callable[[], AbstractContextManager[UnitOfWork]],
-                     now: dt.datetime, batch: int = EXPIRY_BATCH) -> int:
-    """Expire every verified document past its expiry date, a batch of workers per transaction;
-    the number expired. Running it again, or on two instances at once, expires nothing twice."""
-    today = business_date(now)
+                     now: dt.datetime, today: dt.date, batch: int = EXPIRY_BATCH) -> int:
+    """Expire every verified document past its expiry date (``today``: the district's day), a
+    batch of workers per transaction; the number expired. Running it again, or on two instances
+    at once, expires nothing twice."""
     total = 0
     while True:
         with transaction() as uow:
@@ -221,6 +217,9 @@ def apply_worker_event(uow: UnitOfWork, event: Event, now: dt.datetime) -> Worke
 
 
 # queries --------------------------------------------------------------------------------
+
+def knows_worker(session: Session, worker_id: str) -> bool:
+    return session.get(WorkerRow, worker_id) is not None
 
 def get_checklist(session: Session, worker_id: str, today: dt.date) -> dict:
     worker = session.get(WorkerRow, worker_id) if _is_id(worker_id) else None

@@ -7,9 +7,10 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.introductions import meet_worker
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
-from pmi_common.rpc import rpc
+from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
 
 from . import usecases
@@ -26,6 +27,7 @@ class OrientationService(ServiceOperations):
     name = c.ORIENTATION
 
     db = Database(metadata)
+    registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
@@ -34,14 +36,13 @@ class OrientationService(ServiceOperations):
 
     @rpc
     def schedule_session(self, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return session_view.dump(usecases.schedule_session(uow, payload, self.clock.now()))
+        return self.db.command(lambda uow: session_view.dump(usecases.schedule_session(
+            uow, payload, self.clock.now())))
 
     @rpc
     def cancel_session(self, session_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return session_view.dump(usecases.cancel_session(uow, session_id, payload,
-                                                             self.clock.now()))
+        return self.db.command(lambda uow: session_view.dump(usecases.cancel_session(
+            uow, session_id, payload, self.clock.now())))
 
     @rpc
     def get_session(self, session_id: str) -> dict:
@@ -58,14 +59,15 @@ class OrientationService(ServiceOperations):
 
     @rpc
     def enrol_worker(self, session_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return enrolment_view.dump(usecases.enrol_worker(uow, session_id, payload,
-                                                             self.clock.now()))
+        if isinstance(payload, dict):
+            self._meet(str(payload.get("worker_id")))
+        return self.db.command(lambda uow: enrolment_view.dump(usecases.enrol_worker(
+            uow, session_id, payload, self.clock.now())))
 
     @rpc
     def record_attendance(self, session_id: str, payload: dict) -> dict:
-        completion = usecases.record_attendance(self.db, session_id, payload, self.clock.now())
-        return completion_view.dump(completion)
+        return usecases.record_attendance(self.db, session_id, payload, self.clock.now(),
+                                          completion_view.dump)
 
     # certificates and incidents ------------------------------------------------------------
 
@@ -81,6 +83,17 @@ class OrientationService(ServiceOperations):
             return {"items": incident_view.dump(rows, many=True), "next_cursor": next_cursor}
 
     # events from the other services --------------------------------------------------------
+
+    def _meet(self, worker_id: str) -> None:
+        """A worker registration accepted a moment ago is never unknown here (see
+        ``pmi_common.introductions``)."""
+        meet_worker(worker_id, self._knows, self.registration,
+                    {c.WORKER_REGISTERED: self.on_worker_registered,
+                     c.WORKER_STATUS_CHANGED: self.on_worker_status_changed})
+
+    def _knows(self, worker_id: str) -> bool:
+        with self.db.read() as session:
+            return usecases.knows_worker(session, worker_id)
 
     @handles(c.WORKER_REGISTERED)
     def on_worker_registered(self, event):

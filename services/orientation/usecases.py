@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable
 
 import structlog
 from sqlalchemy import select, tuple_
@@ -160,26 +161,38 @@ def enrol_worker(uow: UnitOfWork, session_id: str, payload: dict,
 
 # attendance ---------------------------------------------------------------------------------
 
-def record_attendance(db: Store, session_id: str, payload: dict,
-                      now: dt.datetime) -> CompletionRow:
-    """Completes the worker's orientation when the NIK presented is theirs. A mismatch is kept
-    as an incident (committed) and then refused with ``IdentityMismatch``."""
+def record_attendance(db: Store, session_id: str, payload: dict, now: dt.datetime,
+                      view: Callable[[CompletionRow], dict]) -> dict:
+    """Completes the worker's orientation when the NIK presented is theirs (the completion as
+    ``view`` shows it). A mismatch is kept as an incident (committed) and then refused with
+    ``IdentityMismatch``; a keyed retry of either gets the same answer (``Store.command``)."""
     data = load(RecordAttendance(), payload)
-    with db.transaction() as uow:
-        outcome = _attend(uow, session_id, str(data["worker_id"]), data["nik"], now)
-    if isinstance(outcome, IncidentRow):
-        log.warning("orientation_identity_mismatch", incident_id=outcome.id, kind=outcome.kind,
-                    session_id=outcome.session_id, worker_id=outcome.worker_id,
-                    actor_subject=outcome.actor_subject)
-        if outcome.kind == NIK_ATTEMPTS_EXHAUSTED:
+    answer = db.command(lambda uow: _attendance_answer(
+        _attend(uow, session_id, str(data["worker_id"]), data["nik"], now), view))
+    incident = answer.get("incident") if isinstance(answer, dict) else None
+    if incident:
+        log.warning("orientation_identity_mismatch", incident_id=incident["id"],
+                    kind=incident["kind"], session_id=incident["session_id"],
+                    worker_id=incident["worker_id"], actor_subject=incident["actor_subject"])
+        if incident["kind"] == NIK_ATTEMPTS_EXHAUSTED:
             with db.read() as session:
-                ensure_not_stopped(_wrong_niks(session, outcome.worker_id,
-                                               outcome.actor_subject, now), now, outcome.id)
+                ensure_not_stopped(_wrong_niks(session, incident["worker_id"],
+                                               incident["actor_subject"], now), now,
+                                   incident["id"])
         raise IdentityMismatch(
             "the NIK presented is not the enrolled worker's; the incident is recorded",
-            {"incident_id": outcome.id, "worker_id": outcome.worker_id},
+            {"incident_id": incident["id"], "worker_id": incident["worker_id"]},
         )
-    return outcome
+    return answer
+
+
+def _attendance_answer(outcome: CompletionRow | IncidentRow,
+                       view: Callable[[CompletionRow], dict]) -> dict:
+    if isinstance(outcome, IncidentRow):
+        return {"incident": {"id": outcome.id, "kind": outcome.kind,
+                             "session_id": outcome.session_id, "worker_id": outcome.worker_id,
+                             "actor_subject": outcome.actor_subject}}
+    return view(outcome)
 
 
 def _attend(uow: UnitOfWork, session_id: str, worker_id: str, nik: str,
@@ -370,6 +383,12 @@ def _trainee(row: TraineeRow) -> Trainee:
                    status=row.status, status_sequence=row.status_sequence,
                    documents_complete=row.documents_complete,
                    documents_sequence=row.documents_sequence)
+
+
+def knows_worker(session: Session, worker_id: str) -> bool:
+    """Whether registration's word about the worker has reached this service."""
+    worker = session.get(TraineeRow, worker_id)
+    return worker is not None and worker.registered
 
 
 def _locked_trainee(session: Session, worker_id: str) -> TraineeRow | None:

@@ -8,6 +8,7 @@ withdrawal are commands with gates; reintegration moves a returnee on.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pmi_common.errors import TransitionRefused
@@ -55,17 +56,24 @@ class Lifecycle:
     documents_sequence: int = 0
     orientation_completed: bool = False
     bpjs_number: str | None = None
+    # the earliest expiry among the complete set's documents, and the district's day
+    documents_valid_until: dt.date | None = None
+    today: dt.date | None = None
     changes: list[StatusChange] = field(default_factory=list)
 
     # facts from other services -------------------------------------------------------------
 
-    def documents_changed(self, complete: bool, sequence: int, reason: str) -> None:
+    def documents_changed(self, complete: bool, sequence: int, reason: str,
+                          valid_until: dt.date | None = None) -> None:
         """The documents service says the set is (or is no longer) complete, as of ``sequence``
-        of its events for this worker; an older word than the last one applied changes nothing."""
+        of its events for this worker, and (when it becomes complete) until when its documents
+        are all valid; an older word than the last one applied changes nothing."""
         if sequence <= self.documents_sequence:
             return
         self.documents_sequence = sequence
         self.documents_complete = complete
+        if valid_until is not None or not complete:
+            self.documents_valid_until = valid_until
         self._settle(reason)
 
     def orientation_done(self, reason: str) -> None:
@@ -93,11 +101,18 @@ class Lifecycle:
 
     # commands ----------------------------------------------------------------------------
 
-    def depart(self) -> None:
+    def depart(self, departed_on: dt.date) -> None:
         if self.status != CLEARED:
             raise TransitionRefused(
                 f"departure needs status {CLEARED}, the worker is {self.status}",
                 {"status": self.status, "missing": self.missing_for_clearance()},
+            )
+        if self.documents_lapse_before(departed_on):
+            raise TransitionRefused(
+                f"a document expires on {self.documents_valid_until}, before the departure on "
+                f"{departed_on}: renew it first",
+                {"status": self.status, "documents_valid_until": str(self.documents_valid_until),
+                 "departed_on": str(departed_on)},
             )
         self._move(DEPARTED, "departure_recorded")
 
@@ -119,10 +134,17 @@ class Lifecycle:
 
     # rules ------------------------------------------------------------------------------
 
+    def documents_lapse_before(self, day: dt.date | None) -> bool:
+        """Whether a document of the complete set is no longer valid on ``day``."""
+        valid_until = self.documents_valid_until
+        return day is not None and valid_until is not None and valid_until < day
+
     def missing_for_clearance(self) -> list[str]:
         missing = []
         if not self.documents_complete:
             missing.append("documents_verified")
+        elif self.documents_lapse_before(self.today):
+            missing.append("documents_valid")
         if not self.orientation_completed:
             missing.append("orientation_completed")
         if not self.bpjs_number:
@@ -130,7 +152,8 @@ class Lifecycle:
         return missing
 
     def _pre_departure_target(self) -> str:
-        if not self.documents_complete:
+        # a lapse the documents service's expiry check has not announced yet counts already
+        if not self.documents_complete or self.documents_lapse_before(self.today):
             return REGISTERED
         if not self.orientation_completed:
             return DOCUMENTS_VERIFIED

@@ -39,6 +39,7 @@ class WorkerRow(Base):
     stage: Mapped[str] = mapped_column(String(16))
     documents_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     documents_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    documents_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     orientation_completed: Mapped[bool] = mapped_column(Boolean, default=False)
     departed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     employer: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -24,8 +24,7 @@ from .nik import nik_problems
 
 PHONE = validate.Regexp(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, optionally after +")
 MINIMUM_AGE = 18
-
-
+DEPARTURE_HORIZON_DAYS = 90
 
 
 class Address(Schema):
@@ -106,6 +105,18 @@ class RecordDeparture(Schema):
     destination_country = fields.String(required=True)
     employer = text_field(200, required=True)
 
+    def __init__(self, today: dt.date, horizon_days: int = DEPARTURE_HORIZON_DAYS, **kwargs):
+        super().__init__(**kwargs)
+        self.today = today
+        self.horizon_days = horizon_days
+
+    @validates("departed_on")
+    def _not_far_ahead(self, value: dt.date, **_kwargs) -> None:
+        latest = self.today + dt.timedelta(days=self.horizon_days)
+        if value > latest:
+            raise ValidationError(f"must be within {self.horizon_days} days from today "
+                                  f"({latest} at the latest): record a departure when it is near")
+
     @validates("destination_country")
     def _country(self, value: str, **_kwargs) -> None:
         if value not in ISO_3166_ALPHA2 or value == "ID":
@@ -119,6 +130,15 @@ class RecordReturn(Schema):
     returned_on = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS))
     note = text_field(1000, load_default=None)
+
+    def __init__(self, today: dt.date, **kwargs):
+        super().__init__(**kwargs)
+        self.today = today
+
+    @validates("returned_on")
+    def _not_in_future(self, value: dt.date, **_kwargs) -> None:
+        if value > self.today:
+            raise ValidationError(f"must not be in the future (today is {self.today})")
 
 
 class Withdraw(Schema):

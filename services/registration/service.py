@@ -9,11 +9,12 @@ from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import rpc
+from pmi_common.settings import Setting
 from pmi_common.store import Database
 
 from . import usecases
-from .models import metadata
-from .schemas import TimelineEntryView, WorkerView
+from .models import messaging, metadata
+from .schemas import DEPARTURE_HORIZON_DAYS, TimelineEntryView, WorkerView
 
 worker_view = WorkerView()
 timeline_view = TimelineEntryView(many=True)
@@ -25,40 +26,40 @@ class RegistrationService(ServiceOperations):
     db = Database(metadata)
     metrics = MetricsServer()
     clock = Clock()
+    departure_horizon = Setting("DEPARTURE_HORIZON_DAYS", DEPARTURE_HORIZON_DAYS, int)
     log = LogContext()
 
     # commands ------------------------------------------------------------------------------
 
     @rpc
     def register_worker(self, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            worker = usecases.register_worker(uow, payload, self.clock.now())
+        def register(uow):
+            worker = usecases.register_worker(uow, payload, self.clock.now(), self.clock.today())
             self.log.info("worker_registered", worker_id=worker.id, nik=worker.nik)
             return worker_view.dump(worker)
 
+        return self.db.command(register)
+
     @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.update_worker(uow, worker_id, payload,
-                                                           self.clock.now()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.update_worker(
+            uow, worker_id, payload, self.clock.now())))
 
     @rpc
     def record_departure(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.record_departure(uow, worker_id, payload,
-                                                              self.clock.now()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.record_departure(
+            uow, worker_id, payload, self.clock.now(), self.clock.today(),
+            self.departure_horizon)))
 
     @rpc
     def record_return(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.record_return(uow, worker_id, payload,
-                                                           self.clock.now()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.record_return(
+            uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def withdraw_worker(self, worker_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return worker_view.dump(usecases.withdraw_worker(uow, worker_id, payload,
-                                                             self.clock.now()))
+        return self.db.command(lambda uow: worker_view.dump(usecases.withdraw_worker(
+            uow, worker_id, payload, self.clock.now())))
 
     # queries -------------------------------------------------------------------------------
 
@@ -72,6 +73,12 @@ class RegistrationService(ServiceOperations):
         with self.db.read() as session:
             rows, next_cursor = usecases.list_workers(session, query)
             return {"items": worker_view.dump(rows, many=True), "next_cursor": next_cursor}
+
+    @rpc
+    def worker_events(self, worker_id: str) -> list[dict]:
+        """The worker's envelopes, for a service that meets the worker before the events do."""
+        with self.db.read() as session:
+            return usecases.worker_events(session, messaging.outbox, worker_id)
 
     @rpc
     def get_timeline(self, worker_id: str) -> list[dict]:
@@ -93,4 +100,5 @@ class RegistrationService(ServiceOperations):
     )
     def on_worker_event(self, event):
         """Another service's event about a worker: on the timeline, and applied to the status."""
-        self.db.apply_once(event, lambda uow: usecases.apply_event(uow, event))
+        self.db.apply_once(event, lambda uow: usecases.apply_event(uow, event,
+                                                                     self.clock.today()))

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pmi_common import contract as c
+from pmi_common.clock import district_date
 from pmi_common.errors import DuplicateRegistration, InvalidInput, NotFound
 from pmi_common.events import Event
 from pmi_common.identity import mask_nik, nik_digest
@@ -36,8 +37,10 @@ from .schemas import (
 )
 
 
-def register_worker(uow: UnitOfWork, payload: dict, now: dt.datetime) -> WorkerRow:
-    data = load(RegisterWorker(today=now.date()), payload)
+def register_worker(uow: UnitOfWork, payload: dict, now: dt.datetime,
+                    today: dt.date | None = None) -> WorkerRow:
+    """``today``: the district's day (``Clock.today()``), WIB's by default."""
+    data = load(RegisterWorker(today=today or district_date(now)), payload)
     session = uow.session
     _serialise_registrations_of(session, data["nik"])
     worker = session.scalars(
@@ -85,6 +88,7 @@ def _start_new_cycle(worker: WorkerRow, now: dt.datetime) -> None:
     worker.cycle += 1
     worker.registered_at = now
     worker.documents_complete = False
+    worker.documents_valid_until = None
     worker.orientation_completed = False
     worker.bpjs_number = None
     worker.departed_on = worker.employer = None
@@ -122,12 +126,12 @@ def update_worker(uow: UnitOfWork, worker_id: str, payload: dict, now: dt.dateti
     return worker
 
 
-def record_departure(uow: UnitOfWork, worker_id: str, payload: dict,
-                     now: dt.datetime) -> WorkerRow:
-    data = load(RecordDeparture(), payload)
+def record_departure(uow: UnitOfWork, worker_id: str, payload: dict, now: dt.datetime,
+                     today: dt.date, horizon_days: int) -> WorkerRow:
+    data = load(RecordDeparture(today=today, horizon_days=horizon_days), payload)
     worker = _locked(uow.session, worker_id)
-    lifecycle = _lifecycle(worker)
-    lifecycle.depart()
+    lifecycle = _lifecycle(worker, today)
+    lifecycle.depart(data["departed_on"])
     worker.departed_on, worker.employer = data["departed_on"], data["employer"]
     worker.destination_country = data["destination_country"]
     worker.updated_at = now
@@ -139,8 +143,9 @@ def record_departure(uow: UnitOfWork, worker_id: str, payload: dict,
     return worker
 
 
-def record_return(uow: UnitOfWork, worker_id: str, payload: dict, now: dt.datetime) -> WorkerRow:
-    data = load(RecordReturn(), payload)
+def record_return(uow: UnitOfWork, worker_id: str, payload: dict, now: dt.datetime,
+                  today: dt.date) -> WorkerRow:
+    data = load(RecordReturn(today=today), payload)
     worker = _locked(uow.session, worker_id)
     lifecycle = _lifecycle(worker)
     lifecycle.return_home(data["reason"])
@@ -171,15 +176,16 @@ def withdraw_worker(uow: UnitOfWork, worker_id: str, payload: dict,
 
 # events from other services ---------------------------------------------------------------
 
-def apply_event(uow: UnitOfWork, event: Event) -> WorkerRow:
+def apply_event(uow: UnitOfWork, event: Event, today: dt.date | None = None) -> WorkerRow:
     """Put another service's event on the worker's timeline and apply what it means."""
     worker = _locked(uow.session, event.worker_id)
     _note(uow, worker, event)
-    lifecycle = _lifecycle(worker)
+    lifecycle = _lifecycle(worker, today)
     kind, data = event.event_type, event.data
     if event.source == c.DOCUMENTS:
         complete = kind == c.DOCUMENTS_COMPLETED or data.get("checklist_complete", False)
-        lifecycle.documents_changed(complete, event.sequence, _reason(event))
+        lifecycle.documents_changed(complete, event.sequence, _reason(event),
+                                    valid_until=data.get("earliest_expiry"))
     elif kind == c.ORIENTATION_COMPLETED:
         lifecycle.orientation_done(_reason(event))
     elif kind == c.REINTEGRATION_ENROLLED and _returnees(uow.session, worker, event):
@@ -220,6 +226,15 @@ def get_worker(session: Session, worker_id: str) -> WorkerRow:
     if worker is None:
         raise NotFound(f"no worker {worker_id}")
     return worker
+
+
+def worker_events(session: Session, outbox, worker_id: str) -> list[dict]:
+    """The worker's events as this service published (or is about to publish) them, oldest
+    first: how another service meets a worker whose news has not reached it yet."""
+    if not _is_id(worker_id):
+        return []
+    return list(session.scalars(select(outbox.c.envelope).where(outbox.c.worker_id == worker_id)
+                                .order_by(outbox.c.sequence)))
 
 
 def list_workers(session: Session, query: dict) -> tuple[list[WorkerRow], str | None]:
@@ -278,17 +293,19 @@ def _locked(session: Session, worker_id: str | None) -> WorkerRow:
     return worker
 
 
-def _lifecycle(worker: WorkerRow) -> Lifecycle:
+def _lifecycle(worker: WorkerRow, today: dt.date | None = None) -> Lifecycle:
     return Lifecycle(status=worker.status, documents_complete=worker.documents_complete,
                      documents_sequence=worker.documents_sequence,
                      orientation_completed=worker.orientation_completed,
-                     bpjs_number=worker.bpjs_number)
+                     bpjs_number=worker.bpjs_number,
+                     documents_valid_until=worker.documents_valid_until, today=today)
 
 
 def _store(uow: UnitOfWork, worker: WorkerRow, lifecycle: Lifecycle,
            cause: Event | None = None) -> None:
     worker.documents_complete = lifecycle.documents_complete
     worker.documents_sequence = lifecycle.documents_sequence
+    worker.documents_valid_until = lifecycle.documents_valid_until
     worker.orientation_completed = lifecycle.orientation_completed
     worker.bpjs_number = lifecycle.bpjs_number
     worker.status, worker.stage = lifecycle.status, STAGE[lifecycle.status]

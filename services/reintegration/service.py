@@ -7,9 +7,10 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.inbox import handles
+from pmi_common.introductions import meet_worker
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
-from pmi_common.rpc import rpc
+from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
 
 from . import usecases
@@ -23,6 +24,7 @@ class ReintegrationService(ServiceOperations):
     name = c.REINTEGRATION
 
     db = Database(metadata)
+    registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
@@ -31,28 +33,29 @@ class ReintegrationService(ServiceOperations):
 
     @rpc
     def create_program(self, payload: dict) -> dict:
-        with self.db.transaction() as uow:
+        def create(uow):
             program = usecases.create_program(uow, payload, self.clock.now())
             self.log.info("program_created", program_id=program.id)
             return self._program_view().dump(program)
 
+        return self.db.command(create)
+
     @rpc
     def enrol_participant(self, program_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return participant_view.dump(usecases.enrol_participant(
-                uow, program_id, payload, self.clock.now()))
+        if isinstance(payload, dict):
+            self._meet(str(payload.get("worker_id")))
+        return self.db.command(lambda uow: participant_view.dump(usecases.enrol_participant(
+            uow, program_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def record_round_result(self, program_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return participant_view.dump(usecases.record_round_result(
-                uow, program_id, payload, self.clock.now()))
+        return self.db.command(lambda uow: participant_view.dump(usecases.record_round_result(
+            uow, program_id, payload, self.clock.now())))
 
     @rpc
     def complete_participant(self, program_id: str, payload: dict) -> dict:
-        with self.db.transaction() as uow:
-            return participant_view.dump(usecases.complete_participant(
-                uow, program_id, payload, self.clock.now()))
+        return self.db.command(lambda uow: participant_view.dump(usecases.complete_participant(
+            uow, program_id, payload, self.clock.now())))
 
     # queries -------------------------------------------------------------------------------
 
@@ -86,6 +89,17 @@ class ReintegrationService(ServiceOperations):
             return usecases.stats(session)
 
     # events from registration --------------------------------------------------------------
+
+    def _meet(self, worker_id: str) -> None:
+        """A worker registration accepted a moment ago is never unknown here (see
+        ``pmi_common.introductions``)."""
+        meet_worker(worker_id, self._knows, self.registration,
+                    dict.fromkeys((c.WORKER_REGISTERED, c.WORKER_RETURNED,
+                                   c.WORKER_STATUS_CHANGED), self.on_worker_event))
+
+    def _knows(self, worker_id: str) -> bool:
+        with self.db.read() as session:
+            return usecases.knows_worker(session, worker_id)
 
     @handles(c.WORKER_REGISTERED, c.WORKER_RETURNED, c.WORKER_STATUS_CHANGED)
     def on_worker_event(self, event):

@@ -84,14 +84,14 @@ def _open(today: dt.date) -> tuple:
 # participants -------------------------------------------------------------------------------
 
 def enrol_participant(uow: UnitOfWork, program_id: str, payload: dict,
-                      now: dt.datetime) -> ParticipantRow:
+                      now: dt.datetime, today: dt.date) -> ParticipantRow:
     data = load(Enrol(), payload)
     worker_id = str(data["worker_id"])
     session = uow.session
     program = _locked_program(session, program_id)
     worker = session.get(KnownWorker, worker_id)
     already = _find_participant(session, program.id, worker_id) is not None
-    kind = program.programme().enrol(worker.facts() if worker else None, now.date(), already)
+    kind = program.programme().enrol(worker.facts() if worker else None, today, already)
     participant = ParticipantRow(program=program, worker_id=worker_id, participant_kind=kind,
                                  status=ENROLLED, enrolled_at=now, awarded=False, results=[])
     session.add(participant)
@@ -199,6 +199,12 @@ def _open_to(session: Session, worker_id: str, kind: str, today: dt.date) -> lis
         .where(*_open(today), ProgramRow.audience.in_(audiences_for(kind)),
                ProgramRow.id.not_in(joined))
         .order_by(ProgramRow.starts_on, ProgramRow.id).limit(INVITATIONS_LIMIT)))
+
+
+def knows_worker(session: Session, worker_id: str) -> bool:
+    """Whether registration's word about the worker has reached this service."""
+    worker = session.get(KnownWorker, worker_id)
+    return worker is not None and worker.cycle > 0
 
 
 def _known_worker(session: Session, worker_id: str, now: dt.datetime) -> KnownWorker:

@@ -9,7 +9,7 @@ import time
 import requests
 
 from pmi_common.contract import DOCUMENT_TYPES
-from tests.helpers import worker_payload
+from tests.helpers import district_today, worker_payload
 
 EXPIRING = {"passport", "work_visa", "health_certificate"}
 
@@ -62,7 +62,7 @@ class Journey:
 
     def submit_and_verify_documents(self) -> None:
         self.wait_known_to_documents()
-        today = dt.date.today()
+        today = district_today()
         scan = base64.b64encode(f"%PDF-1.7\n% papers of {self.worker_id}\n".encode()).decode()
         for number, kind in enumerate(DOCUMENT_TYPES, start=1):
             body = {"type": kind, "number": f"DOC{number:06d}",
@@ -91,17 +91,17 @@ class Journey:
 
     def depart(self) -> None:
         self.call(self.operator, "POST", f"/workers/{self.worker_id}/departure", json={
-            "departed_on": dt.date.today().isoformat(), "destination_country": "HK",
+            "departed_on": district_today().isoformat(), "destination_country": "HK",
             "employer": "Chan Tai Man"})
 
     def come_home(self) -> None:
         self.call(self.operator, "POST", f"/workers/{self.worker_id}/return", json={
-            "returned_on": dt.date.today().isoformat(), "reason": "contract_ended"})
+            "returned_on": district_today().isoformat(), "reason": "contract_ended"})
 
     def reintegrate(self) -> None:
         program = self.call(self.trainer, "POST", "/reintegration/programs", 201, json={
             "name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
-            "starts_on": dt.date.today().isoformat(),
+            "starts_on": district_today().isoformat(),
             "rounds": [{"name": "business model canvas", "advance": 75},
                        {"name": "business plan", "advance": 50},
                        {"name": "pitch", "advance": 3}]})

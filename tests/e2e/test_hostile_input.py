@@ -14,7 +14,9 @@ pytestmark = pytest.mark.e2e
 INJECTIONS = [
     "Robert'); DROP TABLE workers;--",
     "' OR '1'='1",
-    "1; SELECT pg_sleep(10)",
+    "1 OR pg_sleep(10)=0",
+    "Siti\u202enimA",  # right-to-left override
+    "Si\u200bti",  # zero-width space
     "<script>alert(document.cookie)</script>",
     "<img src=x onerror=alert(1)>",
     "{{7*7}}",

@@ -118,7 +118,7 @@ def test_departure_before_clearance_is_409_with_what_is_missing(desk):
 def test_a_return_needs_a_departure_first(desk):
     worker = register(desk)
     response = desk.post(f"/workers/{worker['id']}/return", json={
-        "returned_on": "2026-12-01", "reason": "contract_ended"})
+        "returned_on": "2026-11-01", "reason": "contract_ended"})
     assert response.status_code == 409
 
 

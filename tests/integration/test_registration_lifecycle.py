@@ -57,9 +57,9 @@ def test_a_returned_worker_registers_again_as_a_new_cycle_on_the_same_person(
     call(registration, "update_worker", worker["id"], {"bpjs_number": "12345678901"})
     wait_for(lambda: status_of(registration, worker["id"]) == "cleared_for_departure")
     call(registration, "record_departure", worker["id"], {
-        "departed_on": "2026-12-01", "destination_country": "TW", "employer": "Mr Lin"})
+        "departed_on": "2026-01-05", "destination_country": "TW", "employer": "Mr Lin"})
     call(registration, "record_return", worker["id"], {
-        "returned_on": "2028-12-01", "reason": "contract_ended"})
+        "returned_on": "2026-11-01", "reason": "contract_ended"})
 
     again = call(registration, "register_worker", payload)
 

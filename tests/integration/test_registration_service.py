@@ -1,10 +1,13 @@
 """The registration service on the real broker and database."""
 
+import datetime as dt
+
 import pytest
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, text
 
 from pmi_common import contract as c
+from pmi_common.clock import Clock, FixedClock, district_date
 from pmi_common.errors import DuplicateRegistration, InvalidInput, TransitionRefused
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
@@ -103,3 +106,90 @@ def test_a_malformed_event_is_dead_lettered_with_its_reason(registration, rabbit
                        message="a dead letter")
     assert "undecodable" in message.headers["x-error"]
     assert message.body in (b"{not json", "{not json")
+
+
+def clear_for_departure(registration, rabbit_config, earliest_expiry) -> dict:
+    """A registered worker whose documents (valid through ``earliest_expiry``), orientation and
+    BPJS number are all on file."""
+    worker = call(registration, "register_worker", worker_payload())
+    uri = rabbit_config["AMQP_URI"]
+    publish(uri, envelope(c.DOCUMENTS_COMPLETED, worker["id"],
+                          {"document_ids": ["d1"], "earliest_expiry": earliest_expiry},
+                          sequence=9))
+    publish(uri, envelope(c.ORIENTATION_COMPLETED, worker["id"], {
+        "session_id": "s1", "certificate_number": "OPP-1", "completed_at": "2026-11-01T09:00:00Z"}))
+    call(registration, "update_worker", worker["id"], {"bpjs_number": "12345678901"})
+    wait_for(lambda: status_of(registration, worker["id"]) == "cleared_for_departure")
+    return worker
+
+
+def district_today():
+    return district_date(dt.datetime.now(dt.UTC))
+
+
+def test_a_document_expiring_before_the_departure_date_refuses_the_departure(
+        registration, rabbit_config):
+    today = district_today()
+    worker = clear_for_departure(registration, rabbit_config, today + dt.timedelta(days=10))
+    departure = {"departed_on": (today + dt.timedelta(days=11)).isoformat(),
+                 "destination_country": "HK", "employer": "Mr Chan"}
+
+    with pytest.raises(TransitionRefused) as refused:
+        call(registration, "record_departure", worker["id"], departure)
+
+    assert refused.value.details["documents_valid_until"] == str(today + dt.timedelta(days=10))
+    assert status_of(registration, worker["id"]) == "cleared_for_departure"
+    on_time = {**departure, "departed_on": (today + dt.timedelta(days=10)).isoformat()}
+    assert call(registration, "record_departure", worker["id"], on_time)["status"] == "departed"
+
+
+def test_documents_already_lapsed_keep_the_worker_from_clearance(registration, rabbit_config):
+    worker = call(registration, "register_worker", worker_payload())
+    yesterday = district_today() - dt.timedelta(days=1)
+    publish(rabbit_config["AMQP_URI"], envelope(
+        c.DOCUMENTS_COMPLETED, worker["id"], {"document_ids": ["d1"],
+                                              "earliest_expiry": yesterday}, sequence=9))
+    wait_for(lambda: len(call(registration, "get_timeline", worker["id"])) >= 3)
+    assert status_of(registration, worker["id"]) == "registered"
+
+
+def test_departure_far_ahead_and_a_return_in_the_future_are_refused(
+        registration, rabbit_config):
+    today = district_today()
+    worker = clear_for_departure(registration, rabbit_config, today + dt.timedelta(days=400))
+
+    with pytest.raises(InvalidInput) as far:
+        call(registration, "record_departure", worker["id"], {
+            "departed_on": (today + dt.timedelta(days=91)).isoformat(),
+            "destination_country": "HK", "employer": "Mr Chan"})
+    assert "within 90 days" in str(far.value.details["departed_on"])
+    call(registration, "record_departure", worker["id"], {
+        "departed_on": today.isoformat(), "destination_country": "HK", "employer": "Mr Chan"})
+    with pytest.raises(InvalidInput) as future:
+        call(registration, "record_return", worker["id"], {
+            "returned_on": (today + dt.timedelta(days=1)).isoformat(),
+            "reason": "contract_ended"})
+    assert "future" in str(future.value.details["returned_on"])
+    assert status_of(registration, worker["id"]) == "departed"
+
+
+def test_an_age_turns_on_the_district_day_not_the_utc_day(container_factory, config_for):
+    # 2026-05-31 18:00 UTC is already 1 June in Blitar (WIB, UTC+7)
+    at = dt.datetime(2026, 5, 31, 18, 0, tzinfo=dt.UTC)
+    container = container_factory(RegistrationService, config_for("registration"))
+    next(d for d in container.dependencies if isinstance(d, Clock)).clock = FixedClock(at)
+    container.start()
+    eighteen_today = dt.date(2008, 6, 1)
+
+    worker = call(container, "register_worker", worker_payload(birth_date=eighteen_today))
+
+    assert worker["birth_date"] == "2008-06-01"
+    container.stop()
+    container = container_factory(RegistrationService, config_for(
+        "registration", DISTRICT_TIMEZONE="Europe/London"))
+    next(d for d in container.dependencies if isinstance(d, Clock)).clock = FixedClock(
+        at, "Europe/London")
+    container.start()
+    with pytest.raises(InvalidInput) as refused:
+        call(container, "register_worker", worker_payload(birth_date=eighteen_today))
+    assert "18 or older" in str(refused.value.details["birth_date"])

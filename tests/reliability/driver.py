@@ -3,19 +3,22 @@ platform's own state says it is done: the way a desk app must behave when a requ
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
 
-import jwt
 import requests
 
+from gateway.auth import mint
 from pmi_common.contract import DOCUMENT_TYPES
-from tests.helpers import worker_payload
+from tests.helpers import district_today, worker_payload
 
 EXPIRING = {"passport", "work_visa", "health_certificate"}
+INTAKE = "intake"  # submits documents; the verifier decides (never on their own submission)
+SCAN = base64.b64encode(b"%PDF-1.7\n% a scanned document\n").decode()
 STEP_TIMEOUT = 240.0
 
 
@@ -40,10 +43,11 @@ class Driver:
         self._key_generation: dict[str, int] = {}
 
     def client(self, role: str) -> requests.Session:
+        """A desk's session; ``intake`` is the document desk's clerk who submits (a verifier
+        other than the one who decides)."""
         if role not in self.sessions:
-            token = jwt.encode({"sub": f"{role}-driver", "role": role, "agency": "ltsa-blitar",
-                                "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)},
-                               self.secret, algorithm="HS256")
+            token = mint(self.secret, "verifier" if role == INTAKE else role, f"{role}-driver",
+                         agency="ltsa-blitar", ttl=dt.timedelta(hours=8))
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {token}"
             self.sessions[role] = session
@@ -126,7 +130,7 @@ def prepare(driver: Driver, workers: int) -> Setup:
                                   key=f"setup-program-{starts_at}", json={
                                       "name": "PAK CAMAT PMI", "audience": "both",
                                       "capacity": max(workers, 1),
-                                      "starts_on": dt.date.today().isoformat(),
+                                      "starts_on": district_today().isoformat(),
                                       "rounds": [{"name": "pitch", "advance": 1}]})
     return Setup(sessions=sessions, program=response.json()["id"])
 
@@ -182,7 +186,7 @@ def journey(driver: Driver, setup: Setup, index: int) -> str:
     driver.until("bpjs", lambda: driver.request("operator", "PATCH", f"/workers/{wid}",
                                                 json={"bpjs_number": "12345678901"}),
                  driver.status_is(wid, "cleared_for_departure"))
-    today = dt.date.today().isoformat()
+    today = district_today().isoformat()
     driver.until("departure", lambda: driver.request(
         "operator", "POST", f"/workers/{wid}/departure", key=f"{run}-depart",
         json={"departed_on": today, "destination_country": "HK", "employer": "Chan Tai Man"}),
@@ -216,12 +220,13 @@ def _letters(number: int) -> str:
 
 
 def _submit(driver: Driver, worker_id: str, kind: str, key: str) -> None:
-    today = dt.date.today()
+    today = district_today()
     body = {"type": kind, "number": f"{kind[:3].upper()}{abs(hash(key)) % 10**7:07d}",
-            "issued_on": (today - dt.timedelta(days=30)).isoformat()}
+            "issued_on": (today - dt.timedelta(days=30)).isoformat(),
+            "file": {"content_base64": SCAN}}
     if kind in EXPIRING:
         body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
-    driver.request("verifier", "POST", f"/workers/{worker_id}/documents", key=key, json=body)
+    driver.request(INTAKE, "POST", f"/workers/{worker_id}/documents", key=key, json=body)
 
 
 def _in_progress(response) -> bool:

@@ -41,7 +41,12 @@ class Platform:
     def env(self) -> dict:
         env = {
             "AMQP_URI": self.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.ports[0]}",
-            "JWT_SECRET": self.secret, "PMI_ENV": "production", "RPC_TIMEOUT": "5",
+            "JWT_SECRET": self.secret, "RPC_TIMEOUT": "5",
+            # the run's servers keep their packages' default users: development mode
+            "PMI_ENV": "development",
+            # a few desks' subjects on one address drive hundreds of workers
+            "RATE_LIMIT_PUBLIC": "1000000/minute", "RATE_LIMIT_WRITES": "1000000/minute",
+            "RATE_LIMIT_WRITES_PER_ADDRESS": "1000000/minute",
             "EVENT_RETRY_DELAYS": "0.5,1,2,4,8,15", "LOG_LEVEL": "WARNING",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
         }

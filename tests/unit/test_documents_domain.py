@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from pmi_common.clock import FixedClock, district_date
 from pmi_common.contract import DOCUMENT_TYPES
 from pmi_common.errors import AlreadyDecided, Forbidden, TransitionRefused
 from services.documents.domain import (
@@ -13,7 +14,6 @@ from services.documents.domain import (
     BadFile,
     DocumentState,
     WorkerCopy,
-    business_date,
     checklist,
     date_problems,
     earliest_expiry,
@@ -82,8 +82,15 @@ def test_earliest_expiry_is_the_first_date_a_document_of_the_set_lapses():
 
 
 def test_the_business_day_is_the_day_in_western_indonesia():
-    assert business_date(dt.datetime(2026, 5, 31, 18, 0, tzinfo=dt.UTC)) == dt.date(2026, 6, 1)
-    assert business_date(dt.datetime(2026, 5, 31, 16, 59, tzinfo=dt.UTC)) == dt.date(2026, 5, 31)
+    assert district_date(dt.datetime(2026, 5, 31, 17, 0, tzinfo=dt.UTC)) == dt.date(2026, 6, 1)
+    assert district_date(dt.datetime(2026, 5, 31, 16, 59, tzinfo=dt.UTC)) == dt.date(2026, 5, 31)
+
+
+def test_the_district_day_follows_the_configured_zone():
+    at = dt.datetime(2026, 5, 31, 16, 30, tzinfo=dt.UTC)
+    assert district_date(at, "Asia/Makassar") == dt.date(2026, 6, 1)  # WITA, UTC+8
+    assert FixedClock(at, "Asia/Jayapura").today() == dt.date(2026, 6, 1)  # WIT, UTC+9
+    assert FixedClock(at).today() == dt.date(2026, 5, 31)  # WIB by default
 
 
 # dates ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The lifecycle state machine: every allowed and every refused transition."""
 
+import datetime as dt
+
 import pytest
 
 from pmi_common.errors import TransitionRefused
@@ -40,7 +42,7 @@ def path(lifecycle: Lifecycle) -> list[tuple[str | None, str]]:
 
 
 COMMANDS = {
-    "depart": lambda lc: lc.depart(),
+    "depart": lambda lc: lc.depart(dt.date(2027, 1, 4)),
     "return": lambda lc: lc.return_home("contract_ended"),
     "withdraw": lambda lc: lc.withdraw("changed my mind"),
 }
@@ -67,7 +69,7 @@ def test_each_command_is_allowed_exactly_from_its_gate(command, status):
 
 def test_departure_refusal_lists_every_missing_gate():
     with pytest.raises(TransitionRefused) as refused:
-        Lifecycle(status=REGISTERED).depart()
+        Lifecycle(status=REGISTERED).depart(dt.date(2027, 1, 4))
     assert refused.value.details["missing"] == [
         "documents_verified", "orientation_completed", "bpjs_number"]
 
@@ -150,3 +152,42 @@ def test_a_person_may_register_again_only_after_the_cycle_ended(status):
 def test_every_status_has_a_stage():
     assert set(STAGE) == set(ALL)
     assert STAGE[DEPARTED] == "abroad" and STAGE[RETURNED] == "return"
+
+
+# documents valid through the departure ------------------------------------------------------
+
+def cleared(valid_until: dt.date, today: dt.date) -> Lifecycle:
+    lifecycle = Lifecycle(today=today)
+    lifecycle.documents_changed(True, 5, "documents_completed", valid_until=valid_until)
+    lifecycle.orientation_done("orientation_completed")
+    lifecycle.bpjs_recorded("12345678901")
+    return lifecycle
+
+
+def test_a_document_expiring_before_the_departure_date_refuses_the_departure():
+    lifecycle = cleared(valid_until=dt.date(2027, 2, 28), today=dt.date(2027, 1, 4))
+    assert lifecycle.status == CLEARED
+
+    with pytest.raises(TransitionRefused) as refused:
+        lifecycle.depart(dt.date(2027, 3, 1))
+
+    assert "2027-02-28" in refused.value.message
+    assert refused.value.details["documents_valid_until"] == "2027-02-28"
+    assert lifecycle.status == CLEARED
+    lifecycle.depart(dt.date(2027, 2, 28))  # valid through its expiry day
+    assert lifecycle.status == DEPARTED
+
+
+def test_documents_that_lapsed_by_today_block_clearance():
+    lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=dt.date(2027, 1, 4))
+
+    assert lifecycle.status == REGISTERED
+    assert "documents_valid" in lifecycle.missing_for_clearance()
+
+
+def test_a_renewed_set_clears_again_and_an_incomplete_one_forgets_its_expiry():
+    lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=dt.date(2027, 1, 4))
+    lifecycle.documents_changed(False, 6, "document_submitted:passport")
+    assert lifecycle.documents_valid_until is None
+    lifecycle.documents_changed(True, 8, "documents_completed", valid_until=dt.date(2030, 1, 1))
+    assert lifecycle.status == CLEARED

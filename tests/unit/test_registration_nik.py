@@ -6,26 +6,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.registration.nik import PROVINCE_CODES, encode_nik, nik_problems
+from services.registration.regions import regions
 
 birth_dates = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2007, 12, 31))
 sexes = st.sampled_from(["F", "M"])
-regions = st.tuples(st.sampled_from(sorted(PROVINCE_CODES)), st.integers(1, 99),
-                    st.integers(1, 99)).map(lambda t: f"{t[0]:02d}{t[1]:02d}{t[2]:02d}")
+LISTED = regions()
+districts = st.sampled_from(sorted(LISTED.districts))
 sequences = st.integers(1, 9999)
 
 
-@given(regions, birth_dates, sexes, sequences)
+@given(districts, birth_dates, sexes, sequences)
 def test_a_nik_encoding_the_birth_date_and_sex_is_valid(region, birth, sex, sequence):
     assert nik_problems(encode_nik(region, birth, sex, sequence), birth, sex) == []
 
 
-@given(regions, birth_dates, sequences)
+@given(districts, birth_dates, sequences)
 def test_a_womans_nik_without_forty_added_is_refused(region, birth, sequence):
     nik = encode_nik(region, birth, "M", sequence)
     assert any("40" in p for p in nik_problems(nik, birth, "F"))
 
 
-@given(regions, birth_dates, sexes, sequences, st.integers(1, 3000))
+@given(districts, birth_dates, sexes, sequences, st.integers(1, 3000))
 def test_a_nik_for_another_birth_date_is_refused(region, birth, sex, sequence, shift):
     other = birth + dt.timedelta(days=shift)
     nik = encode_nik(region, other, sex, sequence)
@@ -33,7 +34,7 @@ def test_a_nik_for_another_birth_date_is_refused(region, birth, sex, sequence, s
         assert "does not match the birth date" in nik_problems(nik, birth, sex)
 
 
-@given(regions, birth_dates, sexes)
+@given(districts, birth_dates, sexes)
 def test_sequence_0000_is_refused(region, birth, sex):
     nik = encode_nik(region, birth, sex, 1)[:12] + "0000"
     assert "sequence number must not be 0000" in nik_problems(nik, birth, sex)
@@ -59,3 +60,33 @@ def test_an_impossible_calendar_day_is_refused():
 def test_non_ascii_digits_are_refused():
     full_width = "３５０５１２４５０１９００００１"
     assert nik_problems(full_width, None, None) == ["must be exactly 16 digits"]
+
+
+def test_the_region_list_says_where_it_comes_from_and_holds_blitar():
+    assert "Kemendagri" in LISTED.source and LISTED.as_of[:2] == "20"
+    listed = LISTED.provinces | LISTED.regencies | LISTED.districts
+    assert {"35", "3505", "350512", "3572"} <= listed
+    assert len(LISTED.regencies) >= 514 and len(LISTED.districts) >= 7230
+
+
+def test_a_regency_that_does_not_exist_is_refused():
+    problems = nik_problems(encode_nik("359912", dt.date(1994, 3, 17), "F", 1), None, "F")
+    assert problems == ["regency code 35.99 is not a regency or city of Indonesia "
+                        f"(Kemendagri list of {LISTED.as_of})"]
+
+
+def test_a_district_that_does_not_exist_in_its_regency_is_refused():
+    # Kabupaten Blitar has 22 districts
+    problems = nik_problems(encode_nik("350523", dt.date(1994, 3, 17), "M", 1), None, "M")
+    assert problems == ["district code 35.05.23 is not a district of regency 35.05 "
+                        f"(Kemendagri list of {LISTED.as_of})"]
+
+
+@given(st.sampled_from(sorted(PROVINCE_CODES - {int(p) for p in LISTED.provinces})),
+       st.integers(1, 99), st.integers(1, 99), birth_dates, sexes)
+def test_a_province_the_list_does_not_hold_yet_is_checked_only_for_zero_codes(
+        province, regency, district, birth, sex):
+    region = f"{province:02d}{regency:02d}{district:02d}"
+    assert nik_problems(encode_nik(region, birth, sex, 9), birth, sex) == []
+    zero = encode_nik(f"{province:02d}00{district:02d}", birth, sex, 9)
+    assert nik_problems(zero, birth, sex) == ["regency code must not be 00"]

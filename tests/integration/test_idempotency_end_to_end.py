@@ -1,0 +1,309 @@
+"""A write sent again with its ``Idempotency-Key`` after the service committed it and then died
+before answering, or answered after the gateway's RPC timeout: the retry gets the first answer,
+and the write is applied once. For every write route.
+
+The crash is a service container killed right after its transaction commits (the ``Database``'s
+test-only ``after_commit`` hook), while the gateway waits for the reply; the request then goes
+back to the broker, and a new container of the service takes it (the broker's redelivery) as well
+as the client's retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import eventlet
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from gateway.testing import gateway_config
+from pmi_common.contract import SERVICES
+from pmi_common.runner import service_class
+from pmi_common.store import Database
+from tests.e2e.journey import Journey, district_today
+from tests.helpers import wait_for, worker_payload
+
+RPC_TIMEOUT = 2
+
+
+class InProcessStack:
+    """What ``Journey`` drives, over services and a gateway running in this test process."""
+
+    def __init__(self, container_factory, config_for):
+        self.container_factory = container_factory
+        self.config_for = config_for
+        self.containers = {name: self.start(name) for name in SERVICES}
+        config = gateway_config(config_for("gateway"), RPC_TIMEOUT=RPC_TIMEOUT)
+        gateway = container_factory(service_class("gateway"), config)
+        gateway.start()
+        from gateway.testing import ApiClient
+
+        self.api = ApiClient.for_config(config)
+
+    def start(self, name: str):
+        container = self.container_factory(service_class(name), self.config_for(name))
+        container.start()
+        return container
+
+    def client(self, role: str, subject: str | None = None) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.api.mint(role, subject)}"
+        return session
+
+    def url(self, path: str) -> str:
+        return self.api.base_url + path
+
+    def after_commit(self, name: str, hook) -> None:
+        database = next(d for d in self.containers[name].dependencies
+                        if isinstance(d, Database))
+        database.after_commit = hook
+
+    def crash_after_commit(self, name: str) -> None:
+        container = self.containers[name]
+
+        def crash():
+            eventlet.spawn(container.kill)
+            eventlet.sleep(3600)
+
+        self.after_commit(name, crash)
+
+    def restart(self, name: str) -> None:
+        self.containers[name] = self.start(name)
+
+
+@pytest.fixture
+def stack(container_factory, config_for):
+    return InProcessStack(container_factory, config_for)
+
+
+def rows(url: str, sql: str, **params) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        number = conn.execute(text(sql), params).scalar()
+    engine.dispose()
+    return number
+
+
+# each write route: which service answers it, and a journey that prepares its request --------
+
+def _submitted(journey: Journey) -> dict:
+    journey.register()
+    journey.wait_known_to_documents()
+    return journey.call(journey.verifier, "POST", f"/workers/{journey.worker_id}/documents", 201,
+                        json={"type": "passport", "number": "X1234567",
+                              "issued_on": "2025-01-05", "expires_on": "2035-01-04"})
+
+
+def _session(journey: Journey) -> dict:
+    return journey.call(journey.trainer, "POST", "/orientation/sessions", 201, json=SESSION)
+
+
+def _program(journey: Journey) -> dict:
+    return journey.call(journey.trainer, "POST", "/reintegration/programs", 201, json=PROGRAM)
+
+
+def _known_to_reintegration(journey: Journey, stack) -> None:
+    url = stack.config_for("reintegration")["DATABASE_URL"]
+    wait_for(lambda: rows(url, "SELECT count(*) FROM workers WHERE id = :id",
+                          id=journey.worker_id), message="reintegration learns of the worker")
+
+
+def _enrolled(journey: Journey, stack) -> dict:
+    journey.register()
+    program = _program(journey)
+    _known_to_reintegration(journey, stack)
+    journey.call(journey.trainer, "POST", f"/reintegration/programs/{program['id']}/enrollments",
+                 201, json={"worker_id": journey.worker_id})
+    return program
+
+
+def _cleared(journey: Journey) -> None:
+    journey.register()
+    journey.submit_and_verify_documents()
+    journey.wait_status("documents_verified")
+    journey.attend_orientation()
+    journey.add_bpjs()
+    journey.wait_status("cleared_for_departure")
+
+
+TODAY = district_today().isoformat()
+SESSION = {"starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(
+    microsecond=0).isoformat(), "location": "LTSA PMI Blitar", "capacity": 30,
+    "topics": ["safe migration"]}
+PROGRAM = {"name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
+           "starts_on": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+           "rounds": [{"name": "business model canvas", "advance": 75}]}
+
+
+def _departure(journey, stack):
+    _cleared(journey)
+    return ("operator", "POST", f"/workers/{journey.worker_id}/departure",
+            {"departed_on": TODAY, "destination_country": "HK", "employer": "Chan Tai Man"})
+
+
+def _return(journey, stack):
+    _cleared(journey)
+    journey.depart()
+    return ("operator", "POST", f"/workers/{journey.worker_id}/return",
+            {"returned_on": TODAY, "reason": "contract_ended"})
+
+
+def _verify(journey, stack):
+    return "verifier", "POST", f"/documents/{_submitted(journey)['id']}/verify", {}
+
+
+def _reject(journey, stack):
+    return ("verifier", "POST", f"/documents/{_submitted(journey)['id']}/reject",
+            {"reason": "the photo page is blurred"})
+
+
+def _enrol_participant(journey, stack):
+    journey.register()
+    program = _program(journey)
+    _known_to_reintegration(journey, stack)
+    return ("trainer", "POST", f"/reintegration/programs/{program['id']}/enrollments",
+            {"worker_id": journey.worker_id})
+
+
+def _round(journey, stack):
+    program = _enrolled(journey, stack)
+    return ("trainer", "POST", f"/reintegration/programs/{program['id']}/rounds",
+            {"worker_id": journey.worker_id, "round": 1, "advanced": True, "score": 80})
+
+
+def _complete(journey, stack):
+    program = _enrolled(journey, stack)
+    return ("trainer", "POST", f"/reintegration/programs/{program['id']}/completions",
+            {"worker_id": journey.worker_id, "business_started": True,
+             "business_name": "Warung Bu Siti", "sector": "food", "regency": "Blitar"})
+
+
+def _submit(journey, stack):
+    journey.register()
+    journey.wait_known_to_documents()
+    return ("verifier", "POST", f"/workers/{journey.worker_id}/documents",
+            {"type": "passport", "number": "X7654321", "issued_on": "2025-01-05",
+             "expires_on": "2035-01-04"})
+
+
+def _eligible_for_orientation(journey, stack) -> None:
+    journey.register()
+    journey.submit_and_verify_documents()
+    journey.wait_status("documents_verified")
+    url = stack.config_for("orientation")["DATABASE_URL"]
+    wait_for(lambda: rows(url, "SELECT count(*) FROM workers WHERE id = :id "
+                               "AND documents_complete", id=journey.worker_id),
+             message="orientation learns the documents are complete")
+
+
+def _enrol_in_session(journey, stack):
+    _eligible_for_orientation(journey, stack)
+    return ("trainer", "POST", f"/orientation/sessions/{_session(journey)['id']}/enrollments",
+            {"worker_id": journey.worker_id})
+
+
+def _attendance(journey, stack):
+    _eligible_for_orientation(journey, stack)
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
+    session = journey.call(journey.trainer, "POST", "/orientation/sessions", 201,
+                           json={**SESSION, "starts_at": soon.isoformat()})  # check-in is open
+    journey.call(journey.trainer, "POST", f"/orientation/sessions/{session['id']}/enrollments",
+                 201, json={"worker_id": journey.worker_id})
+    return ("trainer", "POST", f"/orientation/sessions/{session['id']}/attendance",
+            {"worker_id": journey.worker_id, "nik": journey.payload["nik"]})
+
+
+WRITES = {
+    "register_worker": ("registration", lambda j, s: ("operator", "POST", "/workers",
+                                                      worker_payload())),
+    "update_worker": ("registration", lambda j, s: (
+        "operator", "PATCH", f"/workers/{j.register()['id']}", {"bpjs_number": "12345678901"})),
+    "withdraw_worker": ("registration", lambda j, s: (
+        "operator", "POST", f"/workers/{j.register()['id']}/withdrawal",
+        {"reason": "found work at home"})),
+    "record_departure": ("registration", _departure),
+    "record_return": ("registration", _return),
+    "submit_document": ("documents", _submit),
+    "verify_document": ("documents", _verify),
+    "reject_document": ("documents", _reject),
+    "schedule_session": ("orientation", lambda j, s: (
+        "trainer", "POST", "/orientation/sessions", SESSION)),
+    "cancel_session": ("orientation", lambda j, s: (
+        "trainer", "POST", f"/orientation/sessions/{_session(j)['id']}/cancellation",
+        {"reason": "the hall is flooded"})),
+    "enrol_worker": ("orientation", _enrol_in_session),
+    "record_attendance": ("orientation", _attendance),
+    "create_program": ("reintegration", lambda j, s: (
+        "trainer", "POST", "/reintegration/programs", PROGRAM)),
+    "enrol_participant": ("reintegration", _enrol_participant),
+    "record_round_result": ("reintegration", _round),
+    "complete_participant": ("reintegration", _complete),
+}
+
+
+class Attempt:
+    """One write route's request, prepared, sent with one key under several request ids."""
+
+    def __init__(self, stack: InProcessStack, route: str):
+        self.stack, self.route = stack, route
+        self.service, prepare = WRITES[route]
+        self.role, self.method, self.path, self.body = prepare(Journey(stack), stack)
+        self.url = stack.config_for(self.service)["DATABASE_URL"]
+        self.answers_before = rows(self.url, "SELECT count(*) FROM command_answers")
+        self.key = f"{route}-{uuid.uuid4()}"
+
+    def send(self, request_id: str) -> requests.Response:
+        client = self.stack.client(self.role, subject=f"{self.role}-desk-7")
+        return client.request(self.method, self.stack.url(self.path), json=self.body,
+                              timeout=60, headers={"Idempotency-Key": self.key,
+                                                   "X-Request-ID": request_id})
+
+    def events_of(self, request_id: str) -> int:
+        return rows(self.url, "SELECT count(*) FROM outbox "
+                              "WHERE envelope::jsonb->>'correlation_id' = :c", c=request_id)
+
+    def check_applied_once(self, first: tuple[str, int], retry: requests.Response,
+                           retry_id: str) -> None:
+        """The retry got the answer the first attempt recorded with its effect, and applied
+        nothing itself."""
+        assert retry.status_code < 300, retry.text
+        assert rows(self.url, "SELECT count(*) FROM command_answers") == self.answers_before + 1
+        kept = rows(self.url, "SELECT answer::text FROM command_answers "
+                              "ORDER BY created_at DESC LIMIT 1")
+        assert retry.json() == json.loads(kept)  # the first answer, not a new one
+        first_events, retry_events = self.events_of(first[0]), self.events_of(retry_id)
+        assert retry_events == 0
+        print(f"{self.route}: first attempt {first[1]} ({first_events} events committed), "
+              f"retry {retry.status_code} ({retry_events} events), 1 answer recorded")
+
+
+@pytest.mark.parametrize("route", sorted(WRITES))
+def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(stack, route):
+    attempt = Attempt(stack, route)
+    first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
+    stack.crash_after_commit(attempt.service)
+
+    lost = attempt.send(first_id)
+
+    assert lost.status_code in (503, 504), lost.text  # the reply never came
+    stack.restart(attempt.service)  # the broker gives the unanswered request to the new one too
+    retry = attempt.send(retry_id)
+    attempt.check_applied_once((first_id, lost.status_code), retry, retry_id)
+    again = attempt.send(str(uuid.uuid4()))
+    assert again.json() == retry.json() and again.headers.get("Idempotent-Replayed") == "true"
+
+
+@pytest.mark.parametrize("route", sorted(WRITES))
+def test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer(stack, route):
+    attempt = Attempt(stack, route)
+    first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
+    stack.after_commit(attempt.service, lambda: eventlet.sleep(RPC_TIMEOUT + 1))
+
+    late = attempt.send(first_id)
+
+    assert late.status_code == 504, late.text
+    stack.after_commit(attempt.service, None)
+    retry = attempt.send(retry_id)
+    attempt.check_applied_once((first_id, late.status_code), retry, retry_id)
