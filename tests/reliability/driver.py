@@ -18,7 +18,6 @@ from tests.helpers import district_today, worker_payload
 
 EXPIRING = {"passport", "work_visa", "health_certificate"}
 INTAKE = "intake"  # submits documents; the verifier decides (never on their own submission)
-SCAN = base64.b64encode(b"%PDF-1.7\n% a scanned document\n").decode()
 STEP_TIMEOUT = 240.0
 
 
@@ -223,10 +222,16 @@ def _submit(driver: Driver, worker_id: str, kind: str, key: str) -> None:
     today = district_today()
     body = {"type": kind, "number": f"{kind[:3].upper()}{abs(hash(key)) % 10**7:07d}",
             "issued_on": (today - dt.timedelta(days=30)).isoformat(),
-            "file": {"content_base64": SCAN}}
+            "file": {"content_base64": _scan(worker_id)}}
     if kind in EXPIRING:
         body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
     driver.request(INTAKE, "POST", f"/workers/{worker_id}/documents", key=key, json=body)
+
+
+def _scan(worker_id: str) -> str:
+    """The worker's papers, scanned: one file per worker (a scan seen for another worker is
+    refused)."""
+    return base64.b64encode(f"%PDF-1.7\n% papers of {worker_id}\n".encode()).decode()
 
 
 def _in_progress(response) -> bool:
