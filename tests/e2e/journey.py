@@ -25,6 +25,10 @@ class Journey:
         self.payload = worker_payload()
         self.worker_id: str | None = None
 
+    def scan(self) -> str:
+        """The worker's papers, scanned (base64): one file per worker."""
+        return base64.b64encode(f"%PDF-1.7\n% papers of {self.worker_id}\n".encode()).decode()
+
     def call(self, client: requests.Session, method: str, path: str, expect: int = 200, **kw):
         response = client.request(method, self.stack.url(path), timeout=30, **kw)
         assert response.status_code == expect, (
@@ -63,7 +67,7 @@ class Journey:
     def submit_and_verify_documents(self) -> None:
         self.wait_known_to_documents()
         today = district_today()
-        scan = base64.b64encode(f"%PDF-1.7\n% papers of {self.worker_id}\n".encode()).decode()
+        scan = self.scan()
         for number, kind in enumerate(DOCUMENT_TYPES, start=1):
             body = {"type": kind, "number": f"DOC{number:06d}",
                     "issued_on": (today - dt.timedelta(days=30)).isoformat(),

@@ -47,9 +47,9 @@ class InProcessStack:
         container.start()
         return container
 
-    def client(self, role: str, subject: str | None = None) -> requests.Session:
+    def client(self, role: str, sub: str | None = None) -> requests.Session:
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.api.mint(role, subject)}"
+        session.headers["Authorization"] = f"Bearer {self.api.mint(role, sub)}"
         return session
 
     def url(self, path: str) -> str:
@@ -91,9 +91,10 @@ def rows(url: str, sql: str, **params) -> int:
 def _submitted(journey: Journey) -> dict:
     journey.register()
     journey.wait_known_to_documents()
-    return journey.call(journey.verifier, "POST", f"/workers/{journey.worker_id}/documents", 201,
+    return journey.call(journey.intake, "POST", f"/workers/{journey.worker_id}/documents", 201,
                         json={"type": "passport", "number": "X1234567",
-                              "issued_on": "2025-01-05", "expires_on": "2035-01-04"})
+                              "issued_on": "2025-01-05", "expires_on": "2035-01-04",
+                              "file": {"content_base64": journey.scan()}})
 
 
 def _session(journey: Journey) -> dict:
@@ -255,7 +256,7 @@ class Attempt:
         self.key = f"{route}-{uuid.uuid4()}"
 
     def send(self, request_id: str) -> requests.Response:
-        client = self.stack.client(self.role, subject=f"{self.role}-desk-7")
+        client = self.stack.client(self.role, sub=f"{self.role}-desk-7")
         return client.request(self.method, self.stack.url(self.path), json=self.body,
                               timeout=60, headers={"Idempotency-Key": self.key,
                                                    "X-Request-ID": request_id})
