@@ -20,11 +20,14 @@ ENVIRONMENT = {
     "DOCUMENTS_DATABASE_URL": "the documents database (same)",
     "ORIENTATION_DATABASE_URL": "the orientation database (same)",
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
-    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys (same)",
+    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
+                            "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
     "PMI_ENV": "development (default: allows a development JWT secret) or production",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
+    "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
+                     "(default: derived from JWT_SECRET)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -60,11 +63,17 @@ def database_url(service: str) -> str:
     return f"sqlite:///{STATE_DIR / (service + '.db')}"
 
 
+def database_owner(service: str) -> str:
+    """Whose database (and migrations) a process uses: the egress works in the gateway's, where
+    the agreements it applies and the disclosures it records live."""
+    return "gateway" if service == "egress" else service
+
+
 def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
     config = {
         "AMQP_URI": amqp_uri(),
-        "DATABASE_URL": database_url(service),
+        "DATABASE_URL": database_url(database_owner(service)),
         # the gateway mostly waits on RPC replies: it needs more concurrent workers
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),
         "serializer": "json",
@@ -77,9 +86,11 @@ def service_config(service: str) -> dict:
     for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE"):
         if os.environ.get(key):
             config[key] = int(os.environ[key])
+    if service in ("gateway", "egress"):
+        config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
+        config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
-        config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))

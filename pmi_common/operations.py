@@ -4,31 +4,26 @@ A service class inherits ``ServiceOperations`` and has ``db = Database(metadata)
 
 - ``health()``: whether its database answers, how many outbox rows wait to be published and the
   age of the oldest;
-- ``backfill(queue, event_types, since)``: send the events of those types it published since a
-  date, from its own outbox, oldest first (so in ``sequence`` order per worker), straight to one
-  agency's queue through the default exchange, with publisher confirms. Other subscribers see
-  nothing: the events are not published to the service's exchange again.
+- ``history(event_types, since, after, limit)``: a page of the events of those types it
+  published since a date, from its own outbox, oldest first (so in ``sequence`` order per
+  worker), and where the next page starts. The egress asks for it to backfill an agency: history
+  reaches an agency only through the agency's agreement, like live events.
 """
 
 from __future__ import annotations
 
-import re
-
-import amqp
-from kombu import Connection
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
-from .agencies import NAME_PATTERN, event_types_of, parse_since
+from .agencies import event_types_of, parse_since
 from .contract import spec_for
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput
 from .inbox import Subscriber
 from .metrics import outbox_state
-from .relay import BATCH_SIZE, ConfirmingPublisher
 from .rpc import rpc
 from .store import Store
 
-AGENCY_QUEUE = re.compile(r"^agency\.(?P<name>[^.]+)\.events$")
+HISTORY_PAGE = 500
 
 
 class Operations:
@@ -48,11 +43,7 @@ class Operations:
         return {"service": self.service, "database": "ok", "outbox_backlog": backlog,
                 "oldest_unpublished_age_seconds": age}
 
-    def check_backfill(self, queue: str, event_types, since: str):
-        match = AGENCY_QUEUE.match(queue) if isinstance(queue, str) else None
-        if match is None or not NAME_PATTERN.match(match["name"]):
-            raise InvalidInput("history goes only to an agency's queue", {"queue": [
-                "expected agency.<name>.events"]})
+    def check_history(self, event_types, since: str):
         if not isinstance(event_types, list | tuple):
             raise InvalidInput("event types must be a list", {"event_types": ["not a list"]})
         types = event_types_of(event_types, field_name="event_types")
@@ -62,36 +53,19 @@ class Operations:
                 "event_types": [f"not published by {self.service}: {', '.join(foreign)}"]})
         return types, parse_since(since)
 
-    def backfill(self, store: Store, queue: str, event_types, since: str) -> int:
-        types, since_at = self.check_backfill(queue, event_types, since)
-        self._require_queue(queue)
+    def history(self, store: Store, event_types, since: str, after: int = 0,
+                limit: int = HISTORY_PAGE) -> dict:
+        types, since_at = self.check_history(event_types, since)
         outbox = store.tables.outbox
-        publisher = ConfirmingPublisher(self.amqp_uri)
-        sent, last_id = 0, 0
-        try:
-            while True:
-                with store.engine.connect() as conn:
-                    rows = conn.execute(
-                        select(outbox.c.id, outbox.c.envelope)
-                        .where(outbox.c.id > last_id, outbox.c.event_type.in_(types),
-                               outbox.c.published_at.is_not(None),
-                               outbox.c.occurred_at >= since_at)
-                        .order_by(outbox.c.id).limit(BATCH_SIZE)
-                    ).all()
-                if not rows:
-                    return sent
-                publisher.publish_batch([("", queue, row.envelope) for row in rows])
-                sent += len(rows)
-                last_id = rows[-1].id
-        finally:
-            publisher.close()
-
-    def _require_queue(self, queue: str) -> None:
-        with Connection(self.amqp_uri) as connection:
-            try:
-                connection.channel().queue_declare(queue, passive=True)
-            except amqp.exceptions.NotFound as exc:
-                raise NotFound(f"no queue {queue}") from exc
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.envelope)
+                .where(outbox.c.id > int(after), outbox.c.event_type.in_(types),
+                       outbox.c.published_at.is_not(None), outbox.c.occurred_at >= since_at)
+                .order_by(outbox.c.id).limit(max(1, min(int(limit), HISTORY_PAGE)))
+            ).all()
+        return {"events": [row.envelope for row in rows],
+                "after": rows[-1].id if rows else None}
 
 
 class OperationsProvider(DependencyProvider):
@@ -115,5 +89,6 @@ class ServiceOperations(Subscriber):
         return self.operations.health(self.db)
 
     @rpc
-    def backfill(self, queue: str, event_types: list[str], since: str) -> int:
-        return self.operations.backfill(self.db, queue, event_types, since)
+    def history(self, event_types: list[str], since: str, after: int = 0,
+                limit: int = 500) -> dict:
+        return self.operations.history(self.db, event_types, since, after, limit)

@@ -111,3 +111,25 @@ def published_actor(actor: dict | None, key: str) -> dict | None:
         "subject": pseudonym(subject, key) if subject and actor.get("role") != "worker"
         else subject,
     }
+
+
+DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
+MIN_KEY_LENGTH = 32
+
+
+def pseudonym_key(config: dict) -> str:
+    """``PSEUDONYM_KEY`` from a process's config. Without one, a key derived from a
+    ``JWT_SECRET`` of real length (HMAC of a fixed label: the secret itself never signs a
+    pseudonym), so a deployment that set its secrets has pseudonyms; the development key only in
+    development. Nothing else is accepted."""
+    key = config.get("PSEUDONYM_KEY") or ""
+    jwt_secret = config.get("JWT_SECRET") or ""
+    if not key and len(jwt_secret) >= MIN_KEY_LENGTH:
+        return hmac.new(jwt_secret.encode(), b"pmi-staff-pseudonyms", hashlib.sha256).hexdigest()
+    development = (config.get("PMI_ENV") or "").strip().lower() == "development"
+    if not key and development:
+        return DEVELOPMENT_PSEUDONYM_KEY
+    if len(key) < MIN_KEY_LENGTH or key == DEVELOPMENT_PSEUDONYM_KEY:
+        raise ValueError(f"PSEUDONYM_KEY must be a random secret of {MIN_KEY_LENGTH}+ "
+                         "characters (e.g. `openssl rand -hex 32`) outside development")
+    return key

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from kombu import Connection, Exchange, Queue
 
-from .contract import SERVICES, exchange_name, handled_by
+from .contract import EGRESS, SERVICES, exchange_name, handled_by
 
 DELIVERY_LIMIT = 10
 # Quorum queues dead-letter with publisher-confirm semantics, so a message moving from retry to
@@ -46,7 +46,8 @@ def dead_letter_queue(service: str) -> str:
 
 
 def consuming_services() -> tuple[str, ...]:
-    return tuple(service for service in SERVICES if handled_by(service))
+    """The processes with an inbox: the services that handle events, and the egress."""
+    return tuple(service for service in (*SERVICES, EGRESS) if handled_by(service))
 
 
 def queues_for(service: str) -> tuple[QueueSpec, ...]:

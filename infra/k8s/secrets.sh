@@ -32,9 +32,11 @@ create_secret() {
 
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 
-# JWT_SECRET (gateway) and NIK_DIGEST_KEY (registration, orientation).
+# JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
+# egress: staff pseudonyms in what agencies receive).
 create_secret pmi-keys generic \
   --from-literal=jwt-secret="${JWT_SECRET:-$(random 32)}" \
+  --from-literal=pseudonym-key="${PSEUDONYM_KEY:-$(random 32)}" \
   --from-literal=nik-digest-key="${NIK_DIGEST_KEY:-$(random 32)}" || true
 
 # The broker's user, in the format of the operator's default-user Secret (the RabbitmqCluster
