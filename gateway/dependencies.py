@@ -9,6 +9,10 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
+from pmi_common.context import actor_of
+
+from . import disclosures
+from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
@@ -28,6 +32,30 @@ class Gateway(DependencyProvider):
     def get_dependency(self, worker_ctx) -> GatewayState:
         return GatewayState(self.server.metrics, self.keys.ping,
                             self.container.config["AMQP_URI"])
+
+
+class DisclosureRecord(DependencyProvider):
+    """The disclosure record, read for a worker: ``of_worker(worker_id, limit, cursor)``."""
+
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx):
+        engine = self.grants.engine
+
+        def of_worker(worker_id: str, limit: int, cursor: str | None) -> dict:
+            with engine.connect() as conn:
+                return disclosures.of_worker(conn, worker_id, limit,
+                                             int(cursor) if cursor else None)
+
+        return of_worker
+
+
+class Caller(DependencyProvider):
+    """Who the request is for (role, agency, subject), as the HTTP handler put it in the
+    worker's context; None for an anonymous caller."""
+
+    def get_dependency(self, worker_ctx) -> dict | None:
+        return actor_of(worker_ctx)
 
 
 def gather(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import contract as c
 from .errors import InvalidInput
 from .published import (
     ENVELOPE_FIELDS,
@@ -151,3 +152,65 @@ def check_terms(purpose: str | None, legal_basis: str | None, approved_by: str |
         problems["valid_until"] = ["must come after valid_from"]
     if problems:
         raise InvalidInput("the agreement is incomplete", problems)
+
+
+# what an agency reads over HTTP: the same grants, applied to the gateway's answers ------------
+
+# A field of the worker's record -> (event type, published field) whose grant lets an agency read
+# it: the record says no more than the events the agency may receive. ``id`` is always given;
+# the NIK, birth date, phone, street address and BPJS number never are.
+WORKER_RECORD_GRANTS: dict[str, tuple[str, str]] = {
+    "full_name": (c.WORKER_REGISTERED, "full_name"),
+    "sex": (c.WORKER_REGISTERED, "sex"),
+    "destination_country": (c.WORKER_REGISTERED, "destination_country"),
+    "occupation": (c.WORKER_REGISTERED, "occupation"),
+    "placement_agency": (c.WORKER_REGISTERED, "placement_agency"),
+    "cycle": (c.WORKER_REGISTERED, "cycle"),
+    "status": (c.WORKER_STATUS_CHANGED, "to_status"),
+    "stage": (c.WORKER_STATUS_CHANGED, "stage"),
+    "departed_on": (c.WORKER_DEPARTED, "departed_on"),
+    "employer": (c.WORKER_DEPARTED, "employer"),
+    "returned_on": (c.WORKER_RETURNED, "returned_on"),
+    "return_reason": (c.WORKER_RETURNED, "reason"),
+    "documents_complete": (c.DOCUMENTS_COMPLETED, "document_ids"),
+    "orientation_completed": (c.ORIENTATION_COMPLETED, "completed_at"),
+}
+REGENCY_GRANT = (c.WORKER_REGISTERED, "regency")  # the address's regency (and nothing else)
+TIMELINE_STATUS_FIELDS = ("from_status", "to_status", "stage", "reason")
+
+
+def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[str]] | None:
+    """A worker's record as ``agreement`` lets its agency read it, and the fields given; None
+    when the worker is not the agency's to see (another company's recruit)."""
+    if not agreement.covers(record.get("placement_agency")):
+        return None
+    shown = {"id": record["id"]}
+    for name, (event_type, field_name) in WORKER_RECORD_GRANTS.items():
+        if name in record and field_name in agreement.granted(event_type):
+            shown[name] = scrub(record[name])
+    if REGENCY_GRANT[1] in agreement.granted(REGENCY_GRANT[0]) and record.get("address"):
+        shown["address"] = {"regency": record["address"].get("regency")}
+    return shown, sorted(set(shown) - {"id"})
+
+
+def timeline_for(entries: list[dict], agreement: Agreement, pseudonym_key: str
+                 ) -> tuple[list[dict], list[str]]:
+    """The entries of a worker's timeline whose event types ``agreement`` grants, each with only
+    the granted fields; and the fields given."""
+    shown, given = [], set()
+    for entry in entries:
+        granted = agreement.granted(entry.get("event_type"))
+        if not granted:
+            continue
+        kept = {key: entry.get(key) for key in ("occurred_at", "event_type", "source",
+                                                "event_id")}
+        kept["actor"] = published_actor(entry.get("actor"), pseudonym_key)
+        for name in TIMELINE_STATUS_FIELDS:
+            if name in granted:
+                kept[name] = scrub(entry.get(name))
+        kept["details"] = {k: scrub(v) for k, v in (entry.get("details") or {}).items()
+                           if k in granted}
+        given |= {name for name in kept if kept[name] is not None} | set(kept["details"])
+        shown.append(kept)
+    return shown, sorted(given - {"occurred_at", "event_type", "source", "event_id", "actor",
+                                  "details"})

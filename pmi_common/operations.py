@@ -8,9 +8,16 @@ A service class inherits ``ServiceOperations`` and has ``db = Database(metadata)
   published since a date, from its own outbox, oldest first (so in ``sequence`` order per
   worker), and where the next page starts. The egress asks for it to backfill an agency: history
   reaches an agency only through the agency's agreement, like live events.
+- ``export_worker(worker_id)``: everything its database holds about one worker (the worker's
+  right of access, UU 27/2022): every row of its tables that names the worker (a ``worker_id``
+  column, or the ``id`` of its ``workers`` table), and the rows that hang off those by foreign
+  key; binary content (document scans) as its size and digest.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import hashlib
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
@@ -68,6 +75,45 @@ class Operations:
                 "after": rows[-1].id if rows else None}
 
 
+    def export_worker(self, store: Store, worker_id: str) -> dict[str, list[dict]]:
+        tables = store.tables.outbox.metadata.sorted_tables
+        found: dict[str, list[dict]] = {}
+        with store.engine.connect() as conn:
+            for table in tables:  # parents before children: foreign keys can be followed
+                condition = _about(table, worker_id, found)
+                if condition is None:
+                    continue
+                rows = conn.execute(select(table).where(condition)
+                                    .order_by(*table.primary_key.columns)).mappings().all()
+                if rows:
+                    found[table.name] = [{k: _exported(v) for k, v in row.items()}
+                                         for row in rows]
+        return found
+
+
+def _about(table, worker_id: str, found: dict[str, list[dict]]):
+    """Which rows of ``table`` are about the worker, given the rows already found; None: none."""
+    if "worker_id" in table.columns:
+        return table.c.worker_id == worker_id
+    if table.name == "workers" and "id" in table.columns:
+        return table.c.id == worker_id
+    for key in table.foreign_keys:
+        parent = key.column.table.name
+        if parent in found:
+            values = [row[key.column.name] for row in found[parent]]
+            return key.parent.in_(values)
+    return None
+
+
+def _exported(value):
+    if isinstance(value, bytes | memoryview):
+        data = bytes(value)
+        return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
 class OperationsProvider(DependencyProvider):
     def setup(self):
         self.operations = Operations(self.container.service_name,
@@ -87,6 +133,10 @@ class ServiceOperations(Subscriber):
     @rpc
     def health(self) -> dict:
         return self.operations.health(self.db)
+
+    @rpc
+    def export_worker(self, worker_id: str) -> dict[str, list[dict]]:
+        return self.operations.export_worker(self.db, worker_id)
 
     @rpc
     def history(self, event_types: list[str], since: str, after: int = 0,
