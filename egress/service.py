@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nameko.exceptions import ConfigurationError
 from nameko.extensions import DependencyProvider
 
-from gateway.agreements import AgreementBook
+from gateway.agency_reads import AgencyGrants
 from gateway.models import metadata
 from pmi_common import contract as c
 from pmi_common.agencies import event_types_of, parse_since
@@ -30,7 +29,7 @@ from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
 from pmi_common.published import pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
-from pmi_common.store import Database, make_engine
+from pmi_common.store import Database
 
 from . import usecases
 from .delivery import DeliveryRelay
@@ -41,23 +40,39 @@ EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
 class AgencyDoor(DependencyProvider):
     """The agreements in force, the pseudonym key, and the relay delivering to agencies."""
 
+    grants = AgencyGrants()  # the agreements and the key, as the gateway reads them
+
+    # extensions are set up in no fixed order: ``grants`` is read once all are set up
     def setup(self):
-        config = self.container.config
-        try:
-            self.key = pseudonym_key(config)
-        except ValueError as exc:
-            raise ConfigurationError(f"the egress cannot start: {exc}") from exc
-        self.engine = make_engine(config["DATABASE_URL"], workers=2)
-        self.book = AgreementBook(self.engine)
-        self.agreements = usecases.Agreements(self.book)
-        self.relay = DeliveryRelay(self.engine, config["AMQP_URI"], self.book)
+        self.relay: DeliveryRelay | None = None
+        self._agreements: usecases.Agreements | None = None
+
+    @property
+    def key(self) -> str:
+        return self.grants.key
+
+    @property
+    def book(self):
+        return self.grants.book
+
+    @property
+    def agreements(self) -> usecases.Agreements:
+        if self._agreements is None:
+            self._agreements = usecases.Agreements(self.book)
+        return self._agreements
 
     def start(self):
+        self.relay = DeliveryRelay(self.grants.engine, self.container.config["AMQP_URI"],
+                                   self.book)
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
 
+    def wake(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
     def stop(self):
-        self.relay.stop()
-        self.engine.dispose()
+        if self.relay is not None:
+            self.relay.stop()
 
     def kill(self):
         self.stop()
@@ -92,7 +107,7 @@ class EgressService(ServiceOperations):
         self.db.apply_once(event, lambda uow: usecases.fan_out(
             uow.session, envelope, self.agencies.agreements.current(),
             usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now))
-        self.agencies.relay.wake()
+        self.agencies.wake()
 
     @rpc
     def backfill(self, agency: str, event_types: list[str], since: str) -> dict[str, int]:
@@ -111,7 +126,7 @@ class EgressService(ServiceOperations):
         for source in dict.fromkeys(c.spec_for(t).source for t in types):
             wanted = [t for t in types if c.spec_for(t).source == source]
             queued[source] = self._backfill_from(source, wanted, since, agreement)
-        self.agencies.relay.wake()
+        self.agencies.wake()
         return queued
 
     def _backfill_from(self, source: str, types: list[str], since: str, agreement) -> int:

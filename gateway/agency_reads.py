@@ -35,7 +35,8 @@ class AgencyGrants(SharedExtension):
         try:
             self.key = pseudonym_key(config)
         except ValueError as exc:
-            raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
+            raise ConfigurationError(f"{self.container.service_name} cannot start: {exc}") \
+                from exc
         self.engine = make_engine(config["DATABASE_URL"], workers=5)
         self.book = AgreementBook(self.engine)
 

@@ -20,20 +20,13 @@ from egress.service import EgressService
 from gateway import disclosures
 from pmi_common import contract as c
 from pmi_common.published import pseudonym
-from services.registration.service import RegistrationService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
-from tests.integration.test_agencies import OPERATOR, agencies, refused  # noqa: F401
+from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
+from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
 
 KEY = "egress-test-pseudonym-key-0123456789abcdef"
 COMPANY = "PT Sinar Jaya"
-
-
-@pytest.fixture
-def registration(container_factory, config_for):
-    container = container_factory(RegistrationService, config_for("registration"))
-    container.start()
-    return container
 
 
 @pytest.fixture
@@ -43,8 +36,8 @@ def egress(container_factory, config_for):
     return container
 
 
-def register(registration, **overrides) -> dict:
-    with entrypoint_hook(registration, "register_worker") as hook:
+def register(container, **overrides) -> dict:
+    with entrypoint_hook(container, "register_worker") as hook:
         return hook(worker_payload(**overrides))
 
 
