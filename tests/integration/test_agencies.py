@@ -65,9 +65,9 @@ class OnboardedAgencies:
 
 
 @pytest.fixture
-def agencies(request, rabbit_config, database_urls):
+def agencies(private_servers, rabbit_config, database_urls):
     declare_topology(rabbit_config["AMQP_URI"])  # the services' exchanges and inboxes exist
-    management = Management(request.config.getoption("RABBIT_API_URI"))
+    management = Management(private_servers.broker.management_url)
     desk = OnboardedAgencies(management, rabbit_config["AMQP_URI"], database_urls["gateway"])
     yield desk
     desk.remove_all()
