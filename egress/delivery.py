@@ -121,7 +121,8 @@ class DeliveryRelay:
             disclosures.record(session.connection(), [
                 Disclosure(agency=agency, worker_id=row.worker_id, channel="amqp",
                            what=row.event_type, reference=row.event_id,
-                           fields=sorted(row.envelope["data"]))
+                           fields=sorted(name for name, value in row.envelope["data"].items()
+                                         if value is not None))
                 for row in rows if row.worker_id], moment)
             session.execute(delete(table).where(table.c.id.in_(ids)))
         return len(rows)

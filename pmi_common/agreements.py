@@ -186,7 +186,7 @@ def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[st
         return None
     shown = {"id": record["id"]}
     for name, (event_type, field_name) in WORKER_RECORD_GRANTS.items():
-        if name in record and field_name in agreement.granted(event_type):
+        if record.get(name) is not None and field_name in agreement.granted(event_type):
             shown[name] = scrub(record[name])
     if REGENCY_GRANT[1] in agreement.granted(REGENCY_GRANT[0]) and record.get("address"):
         shown["address"] = {"regency": record["address"].get("regency")}
