@@ -20,13 +20,13 @@ import socket
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from mirakuru import SimpleExecutor
 from pytest_postgresql.executors import PostgreSQLExecutor
 from pytest_rabbitmq.factories.executor import RabbitMqExecutor
 
@@ -92,6 +92,13 @@ class RabbitNode(RabbitMqExecutor):
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
             "RABBITMQ_PID_FILE": str(path / "pid"),
         })
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it (``wait_started`` waits)."""
+        SimpleExecutor.start(self)
+
+    def wait_started(self) -> None:
+        self.wait_for(self.check_subprocess)
 
     @property
     def env(self) -> dict[str, str]:
@@ -214,8 +221,10 @@ def rabbitmq(root: Path, nodes: int = 1):
     started: list[RabbitNode] = []
     try:
         started.extend(RabbitNode(root, epmd_port) for _ in range(nodes))
-        with ThreadPoolExecutor(nodes) as pool:  # each node takes seconds to boot
-            list(pool.map(RabbitNode.start, started))
+        for node in started:  # each node takes seconds to boot: they boot side by side
+            node.launch()
+        for node in started:
+            node.wait_started()
         for node in started[1:]:
             node.stop_app()
             node.ctl("join_cluster", started[0].name)
