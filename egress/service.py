@@ -20,9 +20,8 @@ from nameko.extensions import DependencyProvider
 from gateway.agency_reads import AgencyGrants
 from gateway.models import metadata
 from pmi_common import contract as c
-from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.context import LogContext
-from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.errors import NotFound
 from pmi_common.events import envelope_of
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
@@ -113,19 +112,10 @@ class EgressService(ServiceOperations):
     def backfill(self, agency: str, event_types: list[str], since: str) -> dict[str, int]:
         """Queue for ``agency`` what its agreement grants of the history of ``event_types``
         since ``since``; how many events of each service were queued."""
-        types = event_types_of(event_types, field_name="event_types")
-        parse_since(since)
-        agreement = self.agencies.book.get(agency)
-        if agreement is None or not agreement.in_force(dt.datetime.now(dt.UTC)):
-            raise NotFound(f"agency {agency} has no agreement in force")
-        refused = sorted(set(types) - set(agreement.event_types))
-        if refused:
-            raise InvalidInput("the agreement does not grant these events", {
-                "event_types": [f"not granted: {', '.join(refused)}"]})
-        queued: dict[str, int] = {}
-        for source in dict.fromkeys(c.spec_for(t).source for t in types):
-            wanted = [t for t in types if c.spec_for(t).source == source]
-            queued[source] = self._backfill_from(source, wanted, since, agreement)
+        agreement, by_source = usecases.history_asked(
+            self.agencies.book.get(agency), agency, event_types, since, dt.datetime.now(dt.UTC))
+        queued = {source: self._backfill_from(source, types, since, agreement)
+                  for source, types in by_source.items()}
         self.agencies.wake()
         return queued
 

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from gateway.agreements import AgreementBook
 from gateway.models import agency_deliveries, recruits
 from pmi_common import contract as c
+from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.agreements import Agreement, disclose
+from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.store import insert_if_absent
 
 AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker unknown here
@@ -84,3 +86,21 @@ class Agreements:
             self._agreements = self.book.all()
             self._read_at = now
         return self._agreements
+
+
+def history_asked(agreement: Agreement | None, agency: str, event_types, since: str,
+                  now: dt.datetime) -> tuple[Agreement, dict[str, list[str]]]:
+    """The agreement a backfill goes through and the event types to ask of each service;
+    ``NotFound`` without an agreement in force, ``InvalidInput`` for types it does not grant."""
+    types = event_types_of(event_types, field_name="event_types")
+    parse_since(since)
+    if agreement is None or not agreement.in_force(now):
+        raise NotFound(f"agency {agency} has no agreement in force")
+    refused = sorted(set(types) - set(agreement.event_types))
+    if refused:
+        raise InvalidInput("the agreement does not grant these events", {
+            "event_types": [f"not granted: {', '.join(refused)}"]})
+    by_source: dict[str, list[str]] = {}
+    for event_type in types:
+        by_source.setdefault(c.spec_for(event_type).source, []).append(event_type)
+    return agreement, by_source
