@@ -27,6 +27,8 @@ from . import contract as c
 
 PUBLISHED_CONTRACT_VERSION = 1
 NIK_LIKE = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_IN_TEXT = re.compile(f"(?P<uuid>{_UUID})|(?P<nik>{NIK_LIKE.pattern})")
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
 PSEUDONYM_PREFIX = "staff-"
 ENVELOPE_FIELDS = ("event_id", "event_type", "event_version", "occurred_at", "source",
@@ -83,8 +85,8 @@ def published_spec(event_type: str) -> PublishedSpec:
 
 def scrub(value):
     """Any NIK-like number in text (or in the strings of a list or object) replaced."""
-    if isinstance(value, str):
-        return NIK_LIKE.sub(SCRUBBED, value)
+    if isinstance(value, str):  # a UUID (an id) is left whole even where its digits run on
+        return _IN_TEXT.sub(lambda m: m.group() if m.group("uuid") else SCRUBBED, value)
     if isinstance(value, list):
         return [scrub(item) for item in value]
     if isinstance(value, dict):

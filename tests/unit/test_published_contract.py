@@ -99,6 +99,8 @@ def test_a_nik_in_free_text_is_scrubbed_however_it_is_typed():
     for typed in (NIK, "3505 1257 0394 0001", "3505-1257-0394-0001", "3505.125703.940001"):
         assert scrub(f"withdrawn, NIK {typed} wrong") == f"withdrawn, NIK {SCRUBBED} wrong"
     assert scrub("passport C1234567, phone 081234567890") == "passport C1234567, phone 081234567890"
+    uuid_with_a_long_digit_run = "see f6267ddc-7107-5504-9707-4145db6de117"
+    assert scrub(uuid_with_a_long_digit_run) == uuid_with_a_long_digit_run  # an id, not a NIK
 
 
 def test_staff_pseudonyms_are_stable_and_differ_per_key():
