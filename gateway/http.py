@@ -177,8 +177,10 @@ class ApiHandler(HttpRequestHandler):
         query = edge.read_query(route, request)
         if route.takes_query:
             kwargs["query"] = query
-            if agreement is not None and agreement.placement_agency is not None:
-                kwargs["query"]["placement_agency"] = agreement.placement_agency
+            if agreement is not None and route.name in SHAPED:
+                self.grants.check_filters(query, agreement)
+                if agreement.placement_agency is not None:
+                    kwargs["query"]["placement_agency"] = agreement.placement_agency
         if route.body is not None:
             kwargs["body"] = edge.read_body(route, request)
             _check_fields(route, caller, kwargs["body"])

@@ -70,6 +70,16 @@ def test_even_an_agreement_granting_everything_gives_no_nik_birth_date_phone_or_
         f"/workers/{own['id']}/timeline").text
 
 
+def test_an_agency_filters_workers_only_by_what_it_may_read(api, workers):
+    bpjs = api.as_role(AGENCY, agency="bpjs")  # granted status and stage, not regency or country
+
+    assert bpjs.get("/workers", params={"status": "registered"}).status_code == 200
+    for hidden in ({"regency": "Blitar"}, {"destination_country": "HK"}):
+        refused = bpjs.get("/workers", params=hidden)
+        assert refused.status_code == 403
+        assert refused.json()["detail"].endswith("it cannot filter by them")
+
+
 def test_a_placement_company_reads_only_its_own_recruits(api, workers):
     own, other = workers
     company = api.as_role(AGENCY, agency="sinar-jaya")
