@@ -29,6 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from pmi_common.context import CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
+from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
 
 from . import auth, edge, privacy
@@ -225,6 +226,8 @@ class ApiHandler(HttpRequestHandler):
             return self._problem(request, exc, correlation_id)
         if agreement is not None and self.route.name in SHAPED:
             result = self.grants.shape(self.route.name, result, agreement, request.path)
+        if agreement is not None and not isinstance(result, Response | Reply):
+            result = scrub(result)  # free text (a cancellation reason...) typed with a NIK
         return self._response(result, caller)
 
     def _response(self, result: Any, caller: auth.Caller | None) -> Response:

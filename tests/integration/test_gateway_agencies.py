@@ -70,6 +70,20 @@ def test_even_an_agreement_granting_everything_gives_no_nik_birth_date_phone_or_
         f"/workers/{own['id']}/timeline").text
 
 
+def test_free_text_an_agency_reads_is_scrubbed_of_nik_like_numbers(api):
+    trainer = api.as_role("trainer")
+    session = trainer.post("/orientation/sessions", json={
+        "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(),
+        "location": "LTSA Blitar", "capacity": 10, "topics": ["rights"]}).json()
+    trainer.post(f"/orientation/sessions/{session['id']}/cancellation",
+                 json={"reason": "moved: ask for the list from 3505125703940001"})
+
+    seen = api.as_role(AGENCY, agency="bpjs").get(f"/orientation/sessions/{session['id']}")
+
+    assert seen.status_code == 200 and seen.json()["id"] == session["id"]
+    assert "3505125703940001" not in seen.text and "[nomor dihapus]" in seen.text
+
+
 def test_an_agency_filters_workers_only_by_what_it_may_read(api, workers):
     bpjs = api.as_role(AGENCY, agency="bpjs")  # granted status and stage, not regency or country
 
