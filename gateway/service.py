@@ -100,7 +100,8 @@ class GatewayService:
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
         self.get_worker(worker_id)  # an unknown worker is 404, not an empty record
-        return self.disclosures(worker_id, int(query.get("limit", 50)), query.get("cursor"))
+        return self.disclosures.of_worker(worker_id, int(query.get("limit", 50)),
+                                          query.get("cursor"))
 
     @api
     def export_worker(self, worker_id: str) -> dict:
@@ -113,10 +114,11 @@ class GatewayService:
                           for name in c.SERVICES if name != c.REGISTRATION})
         unavailable = sorted(name for name, a in answers.items() if isinstance(a, Exception))
         held = {c.REGISTRATION: registered, **{name: a for name, a in answers.items()
-                                                if not isinstance(a, Exception)}}
+                                                if not isinstance(a, Exception)},
+                c.GATEWAY: self.disclosures.held_about(worker_id)}
         record, cursor = [], None
         while True:
-            page = self.disclosures(worker_id, 200, cursor)
+            page = self.disclosures.of_worker(worker_id, 200, cursor)
             record += page["items"]
             cursor = page["next_cursor"]
             if cursor is None:

@@ -101,7 +101,8 @@ class ExportView(View):
     worker_id = fields.UUID()
     exported_at = fields.DateTime()
     services = fields.Dict(metadata={
-        "description": "per service, per table, every row it holds about the worker"})
+        "description": "per service (and the gateway), per table, every row it holds about "
+                       "the worker"})
     disclosures = fields.List(fields.Nested(DisclosureView))
     unavailable = fields.List(fields.String(), metadata={
         "description": "services that did not answer: the export is incomplete without them"})
