@@ -40,13 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(tempfile.mkdtemp(prefix="pmi-tests-"))
     started = time.monotonic()
     running = {}
+    if args.store_durations:
+        pytest_args = [*pytest_args, "--store-durations"]
     for group in range(1, args.groups + 1):
         log = (logs / f"group-{group}.log").open("w")
         durations = DURATIONS
         if args.store_durations:
             durations = logs / f"durations-{group}.json"
             shutil.copyfile(DURATIONS, durations)
-            pytest_args = [*pytest_args, "--store-durations"]
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                    "--splits", str(args.groups), "--group", str(group),
                    "--splitting-algorithm", "least_duration",
