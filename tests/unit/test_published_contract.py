@@ -119,3 +119,17 @@ def test_granted_fields_are_checked_against_the_published_contract():
         with pytest.raises(InvalidInput) as refused:
             parse_fields(types, bad)
         assert "fields" in refused.value.details
+
+
+def test_the_pseudonym_key_is_never_weak_outside_development():
+    from pmi_common.published import DEVELOPMENT_PSEUDONYM_KEY, pseudonym_key
+
+    strong = "0123456789abcdef0123456789abcdef01"
+    assert pseudonym_key({"PSEUDONYM_KEY": strong}) == strong
+    derived = pseudonym_key({"JWT_SECRET": strong})
+    assert derived != strong and derived == pseudonym_key({"JWT_SECRET": strong})
+    assert pseudonym_key({"PMI_ENV": "development"}) == DEVELOPMENT_PSEUDONYM_KEY
+    for weak in ({}, {"PSEUDONYM_KEY": "short"}, {"JWT_SECRET": "short"},
+                 {"PSEUDONYM_KEY": "change-me"}):
+        with pytest.raises(ValueError, match="PSEUDONYM_KEY|JWT_SECRET"):
+            pseudonym_key(weak)
