@@ -44,7 +44,7 @@ test: install system-packages
 
 ## Record how long each test takes, so the parallel groups stay even (.test_durations).
 test-durations: install system-packages
-	PMI_ENV=development $(BIN)/pytest -p no:cacheprovider --store-durations
+	PMI_ENV=development $(BIN)/python -m tests.parallel --store-durations
 
 ## Unit tests only: no broker, no database.
 test-fast: install

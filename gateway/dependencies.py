@@ -9,9 +9,15 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
+from pmi_common.context import actor_of
+from pmi_common.operations import rows_about
+
+from . import disclosures
+from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
+from .models import metadata
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,37 @@ class Gateway(DependencyProvider):
     def get_dependency(self, worker_ctx) -> GatewayState:
         return GatewayState(self.server.metrics, self.keys.ping,
                             self.container.config["AMQP_URI"])
+
+
+@dataclass(frozen=True)
+class AgencySide:
+    """What the gateway's database holds about a worker: who received what about them
+    (``of_worker(worker_id, limit, cursor)``) and the egress's rows (``held_about``)."""
+
+    engine: Any
+
+    def of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
+        with self.engine.connect() as conn:
+            return disclosures.of_worker(conn, worker_id, limit, int(cursor) if cursor else None)
+
+    def held_about(self, worker_id: str) -> dict[str, list[dict]]:
+        """Every other row about the worker (who recruited them, events waiting for agencies)."""
+        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures",))
+
+
+class DisclosureRecord(DependencyProvider):
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> AgencySide:
+        return AgencySide(self.grants.engine)
+
+
+class Caller(DependencyProvider):
+    """Who the request is for (role, agency, subject), as the HTTP handler put it in the
+    worker's context; None for an anonymous caller."""
+
+    def get_dependency(self, worker_ctx) -> dict | None:
+        return actor_of(worker_ctx)
 
 
 def gather(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:

@@ -29,16 +29,18 @@ from werkzeug.wrappers import Request, Response
 
 from pmi_common.context import COMMAND_KEY, CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
+from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
 
 from . import auth, edge, privacy
+from .agency_reads import SHAPED, AgencyGrants
 from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import Answer, IdempotencyKeys, command_key
 from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
 from .ratelimits import RateLimits
-from .roles import WORKER
+from .roles import AGENCY, WORKER
 from .routes import BY_NAME, PREFIX, Route, location_of
 from .token_policy import TokenPolicy
 
@@ -154,6 +156,7 @@ def _url_bytes(environ) -> int:
 class ApiHandler(HttpRequestHandler):
     server = GatewayWebServer()
     keys = IdempotencyKeys()
+    grants = AgencyGrants()
 
     def __init__(self, **kwargs):
         kwargs.setdefault("expected_exceptions", EXPECTED)
@@ -202,11 +205,17 @@ class ApiHandler(HttpRequestHandler):
         if caller is not None and route.writes:
             limits.check_write(request, caller.principal)
         _check_role(route, caller)
+        agreement = (self.grants.agreement_of(caller.agency)
+                     if caller is not None and caller.role == AGENCY else None)
         kwargs = edge.path_values(route, request.path_values)
         _check_own(route, caller, kwargs)
         query = edge.read_query(route, request)
         if route.takes_query:
             kwargs["query"] = query
+            if agreement is not None and route.name in SHAPED:
+                self.grants.check_filters(query, agreement)
+                if agreement.placement_agency is not None:
+                    kwargs["query"]["placement_agency"] = agreement.placement_agency
         if route.body is not None:
             kwargs["body"] = edge.read_body(route, request)
             _check_fields(route, caller, kwargs["body"])
@@ -214,7 +223,7 @@ class ApiHandler(HttpRequestHandler):
                    **actor_context(caller.actor if caller else None)}
         key = request.headers.get(IDEMPOTENCY_HEADER) if route.writes else None
         if key is None:
-            return self._run(request, caller, kwargs, context, correlation_id)
+            return self._run(request, caller, kwargs, context, correlation_id, agreement)
         return self._run_once(request, caller, kwargs, context, correlation_id, key)
 
     def _run_once(self, request, caller, kwargs, context, correlation_id, key) -> Response:
@@ -242,8 +251,10 @@ class ApiHandler(HttpRequestHandler):
                         correlation_id=correlation_id)
         return response
 
-    def _run(self, request, caller, kwargs, context, correlation_id) -> Response:
-        """Run the endpoint's method in a nameko worker and turn what it returns into HTTP."""
+    def _run(self, request, caller, kwargs, context, correlation_id,
+             agreement=None) -> Response:
+        """Run the endpoint's method in a nameko worker and turn what it returns into HTTP; an
+        agency's answer is what its agreement covers, recorded as disclosed."""
         try:
             event = Event()
             self.container.spawn_worker(self, (), kwargs, context_data=context,
@@ -251,6 +262,10 @@ class ApiHandler(HttpRequestHandler):
             result = event.wait()
         except Exception as exc:  # noqa: BLE001
             return self._problem(request, exc, correlation_id)
+        if agreement is not None and self.route.name in SHAPED:
+            result = self.grants.shape(self.route.name, result, agreement, request.path)
+        if agreement is not None and not isinstance(result, Response | Reply):
+            result = scrub(result)  # free text (a cancellation reason...) typed with a NIK
         return self._response(result, caller)
 
     def _response(self, result: Any, caller: auth.Caller | None) -> Response:

@@ -1,10 +1,11 @@
-"""The gateway's own table: the answers it gave to writes sent with an ``Idempotency-Key``."""
+"""The gateway's database: the answers it gave to writes sent with an ``Idempotency-Key``, and
+the agencies' side of the platform (agreements, disclosures, the egress's state)."""
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
 
-from pmi_common.tables import AwareDateTime
+from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
 metadata = MetaData()
 
@@ -23,3 +24,75 @@ idempotency_keys = Table(
     Column("expires_at", AwareDateTime(), nullable=False),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
 )
+
+
+# Agencies: agreements, what was disclosed, and what the egress needs to apply them -----------
+# (the gateway enforces agreements over HTTP and the egress on the bus: both read them here)
+
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("agency", String(40), primary_key=True),
+    Column("fields", JSON, nullable=False),  # event type -> granted published fields
+    Column("purpose", Text, nullable=False),
+    Column("legal_basis", String(32), nullable=False),
+    Column("approved_by", String(200), nullable=False),
+    Column("valid_from", AwareDateTime(), nullable=False),
+    Column("valid_until", AwareDateTime(), nullable=True),
+    Column("placement_agency", String(200), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", AwareDateTime(), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+)
+
+agreement_changes = Table(
+    "agreement_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("agency", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", AwareDateTime(), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Column("action", String(16), nullable=False),  # created, changed, ended
+    Column("changes", JSON, nullable=False),  # field -> [before, after]
+    Index("ix_agreement_changes_agency", "agency", "id"),
+)
+
+# Append-only: rows are only ever inserted, never updated; read by worker, newest first.
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("worker_id", String(36), nullable=False),
+    Column("agency", String(40), nullable=False),
+    Column("channel", String(8), nullable=False),  # amqp, http
+    Column("what", String(64), nullable=False),  # the event type, or the route read
+    Column("reference", String(200), nullable=False),  # the event id, or the path
+    Column("fields", JSON, nullable=False),
+    Column("disclosed_at", AwareDateTime(), nullable=False),
+    Index("ix_disclosures_worker", "worker_id", "id"),
+)
+
+# Who recruited each worker (from worker_registered): a placement company gets its own only.
+recruits = Table(
+    "recruits",
+    metadata,
+    Column("worker_id", String(36), primary_key=True),
+    Column("placement_agency", String(200), nullable=False),
+)
+
+# The egress's outbox: published events waiting to be put into each agency's queue.
+agency_deliveries = Table(
+    "agency_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("agency", String(40), nullable=False),
+    Column("worker_id", String(36), nullable=True),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("envelope", JSON, nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Index("ix_agency_deliveries_agency", "agency", "id"),
+)
+
+messaging = add_messaging_tables(metadata)  # the egress's inbox

@@ -11,8 +11,11 @@ ADMIN = "admin"  # everything, operations included
 
 ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN)
 
-# Staff who may read the records (everyone but a worker, who reads only their own).
+# Staff who may read the records (everyone but a worker, who reads only their own). An agency
+# reads only what its data-sharing agreement covers (gateway.agency_reads), and only on the
+# routes that apply it; STAFF are the readers without agencies.
 READERS = frozenset({OPERATOR, VERIFIER, TRAINER, AGENCY, ADMIN})
+STAFF = READERS - {AGENCY}
 DESK = frozenset({OPERATOR, ADMIN})
 DOCUMENT_DESK = frozenset({VERIFIER, ADMIN})
 PROGRAMMES = frozenset({TRAINER, ADMIN})

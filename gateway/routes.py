@@ -28,6 +28,7 @@ from .roles import (
     PROGRAMMES,
     PUBLIC,
     READERS,
+    STAFF,
     WORKER,
 )
 
@@ -120,6 +121,7 @@ def _operations(*args, **kwargs) -> Route:
 registration, documents = _asking(REGISTRATION), _asking(DOCUMENTS)
 orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
+STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
 
 ROUTES: tuple[Route, ...] = (
     registration("register_worker", "POST", "/workers", DESK,
@@ -147,6 +149,12 @@ ROUTES: tuple[Route, ...] = (
     registration("withdraw_worker", "POST", "/workers/{worker_id}/withdrawal", DESK,
                  "Record that a worker withdraws before departure",
                  body=s.Withdraw, response=v.WorkerView),
+    registration("worker_disclosures", "GET", "/workers/{worker_id}/disclosures", DESK | {WORKER},
+                 "Which agencies received what about this worker, and when (newest first)",
+                 query=s.ListDisclosures, response=v.DisclosurePage),
+    registration("export_worker", "GET", "/workers/{worker_id}/export", DESK | {WORKER},
+                 "Everything the platform holds about this worker, as one document",
+                 response=v.ExportView, calls=SERVICES),
     registration("get_stats", "GET", "/stats", READERS,
                  "Counts by stage, status, regency and country; the document desk; reintegration",
                  response=v.StatsView, calls=(REGISTRATION, DOCUMENTS, REINTEGRATION)),
@@ -156,13 +164,13 @@ ROUTES: tuple[Route, ...] = (
               "Submit a document (with its scan) for verification",
               body=s.SubmitDocument, response=v.DocumentView, status=201, max_body=SCAN_BODY,
               creates="document_id"),
-    documents("get_checklist", "GET", "/workers/{worker_id}/documents", SELF,
+    documents("get_checklist", "GET", "/workers/{worker_id}/documents", STAFF_SELF,
               "The checklist: each required document, its latest submission and status",
               response=v.ChecklistView),
     documents("desk_queue", "GET", "/documents/queue", DOCUMENT_DESK,
               "Documents waiting for a decision, oldest first",
               query=s.DeskQueue, response=v.DocumentPage),
-    documents("get_document", "GET", "/documents/{document_id}", READERS,
+    documents("get_document", "GET", "/documents/{document_id}", STAFF,
               "A document",
               response=v.DocumentView),
     documents("verify_document", "POST", "/documents/{document_id}/verify", DOCUMENT_DESK,
@@ -226,7 +234,7 @@ ROUTES: tuple[Route, ...] = (
                   "/reintegration/programs/{program_id}/completions", PROGRAMMES,
                   "Record a participant's completion and outcome",
                   body=s.CompleteParticipant, response=v.ParticipantView),
-    reintegration("invitations", "GET", "/workers/{worker_id}/invitations", SELF,
+    reintegration("invitations", "GET", "/workers/{worker_id}/invitations", STAFF_SELF,
                   "Programmes open to this worker",
                   response=v.InvitationsView),
 

@@ -104,6 +104,10 @@ class ListWorkers(Query):
     destination_country = fields.String(validate=COUNTRY)
 
 
+class ListDisclosures(Query):
+    cursor = fields.String(validate=validate.Regexp(r"^\d{1,19}$", error="not a cursor"))
+
+
 # documents ----------------------------------------------------------------------------------
 
 class FileUpload(Body):

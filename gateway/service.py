@@ -8,18 +8,23 @@ answers; authentication, roles, validation, idempotency, masking and errors are 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+from functools import partial
 
 from werkzeug.wrappers import Response
 
 from pmi_common import contract as c
 from pmi_common.context import LogContext
+from pmi_common.errors import NotFound
 from pmi_common.rpc import TimedRpcProxy
 
 from . import health, openapi, routes
+from .agency_reads import WorkerTimeline
 from .cache import GLOBAL, Reads
-from .dependencies import Gateway, gather
+from .dependencies import Caller, DisclosureRecord, Gateway, gather
 from .http import Reply, api
+from .roles import AGENCY
 
 
 class GatewayService:
@@ -30,6 +35,8 @@ class GatewayService:
     orientation = TimedRpcProxy(c.ORIENTATION)
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     gateway = Gateway()
+    caller = Caller()
+    disclosures = DisclosureRecord()
     reads = Reads()
     log = LogContext()
 
@@ -64,9 +71,14 @@ class GatewayService:
         return self._changed(worker_id, self.registration.update_worker(worker_id, body))
 
     @api
-    def get_timeline(self, worker_id: str) -> list:
-        return self.reads.read(worker_id, ("timeline",),
-                               lambda: self.registration.get_timeline(worker_id))
+    def get_timeline(self, worker_id: str) -> list | WorkerTimeline:
+        timeline = self.reads.read(worker_id, ("timeline",),
+                                   lambda: self.registration.get_timeline(worker_id))
+        if (self.caller or {}).get("role") == AGENCY:  # whose recruit? the agreement says
+            worker = self.reads.read(worker_id, ("worker",),
+                                     lambda: self.registration.get_worker(worker_id))
+            return WorkerTimeline(worker, timeline)
+        return timeline
 
     @api
     def record_departure(self, worker_id: str, body: dict) -> dict:
@@ -79,6 +91,35 @@ class GatewayService:
     @api
     def withdraw_worker(self, worker_id: str, body: dict) -> dict:
         return self._changed(worker_id, self.registration.withdraw_worker(worker_id, body))
+
+    @api
+    def worker_disclosures(self, worker_id: str, query: dict) -> dict:
+        self.get_worker(worker_id)  # an unknown worker is 404, not an empty record
+        return self.disclosures.of_worker(worker_id, int(query.get("limit", 50)),
+                                          query.get("cursor"))
+
+    @api
+    def export_worker(self, worker_id: str) -> dict:
+        """Every service's rows about the worker, and every disclosure of them. A service that
+        does not answer is named in ``unavailable``, never silently left out."""
+        registered = self.registration.export_worker(worker_id)
+        if not registered.get("workers"):
+            raise NotFound(f"no worker {worker_id}")
+        answers = gather({name: partial(getattr(self, name).export_worker, worker_id)
+                          for name in c.SERVICES if name != c.REGISTRATION})
+        unavailable = sorted(name for name, a in answers.items() if isinstance(a, Exception))
+        held = {c.REGISTRATION: registered, **{name: a for name, a in answers.items()
+                                                if not isinstance(a, Exception)},
+                c.GATEWAY: self.disclosures.held_about(worker_id)}
+        record, cursor = [], None
+        while True:
+            page = self.disclosures.of_worker(worker_id, 200, cursor)
+            record += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return {"worker_id": worker_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+                "services": held, "disclosures": record, "unavailable": unavailable}
 
     def _changed(self, worker_id: str, answer):
         """This gateway's callers read their own writes: forget what was cached of the worker."""

@@ -82,6 +82,32 @@ class TimelineEntryView(View):
     details = fields.Dict()
 
 
+class DisclosureView(View):
+    agency = fields.String(metadata={"description": "who received it"})
+    channel = fields.String(metadata={"description": "amqp (its queue) or http (a read)"})
+    what = fields.String(metadata={"description": "the event type, or the route read"})
+    reference = fields.String(metadata={"description": "the event id, or the path read"})
+    fields_ = fields.List(fields.String(), data_key="fields",
+                          metadata={"description": "the fields disclosed"})
+    disclosed_at = fields.DateTime()
+
+
+class DisclosurePage(View):
+    items = fields.List(fields.Nested(DisclosureView))
+    next_cursor = _maybe(fields.String())
+
+
+class ExportView(View):
+    worker_id = fields.UUID()
+    exported_at = fields.DateTime()
+    services = fields.Dict(metadata={
+        "description": "per service (and the gateway), per table, every row it holds about "
+                       "the worker"})
+    disclosures = fields.List(fields.Nested(DisclosureView))
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "services that did not answer: the export is incomplete without them"})
+
+
 class StatsView(View):
     workers = fields.Dict(metadata={"description": "counts by stage, status, regency, country"})
     documents_desk = _maybe(fields.Dict())

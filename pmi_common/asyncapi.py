@@ -1,10 +1,13 @@
-"""The event catalogue for partner agencies: an AsyncAPI 3 document generated from the contract.
+"""The event catalogue for partner agencies: an AsyncAPI 3 document of the published contract.
 
-Every event of ``CONTRACT`` becomes a channel (its source's topic exchange and its routing key),
-a ``send`` operation of the platform, and one message per version whose payload is the envelope
-with that event's payload schema, converted from the marshmallow schemas, and an example. The
-committed copy is ``docs/asyncapi.yaml`` (``pmi asyncapi`` writes it); the gateway serves
-``document()`` at ``/api/v1/asyncapi.json``.
+Agencies receive the published form of events (``published``), not the services' internal ones.
+Every event type becomes a channel (the message ``type`` in the agency's own queue
+``agency.<name>.events``), a ``send`` operation of the platform, and one message per published
+version whose payload is the envelope with that type's published fields (converted from the
+marshmallow schemas; an agreement grants some or all of them, so none is required), and an
+example: the catalogue's internal example as the platform's filter publishes it. The committed
+copy is ``docs/asyncapi.yaml`` (``pmi asyncapi`` writes it); the gateway serves ``document()`` at
+``/api/v1/asyncapi.json``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import yaml
 from marshmallow import RAISE, Schema, fields, validate
 
 from . import contract as c
+from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"
-CATALOGUE_VERSION = "1.0.0"
+CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.1.0"
 AMQP_BINDING_VERSION = "0.3.0"
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
 _NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
@@ -182,11 +186,36 @@ def message_id(spec: c.EventSpec) -> str:
 
 
 def payload_schema_name(spec: c.EventSpec) -> str:
-    return spec.schema.__name__
+    return f"{spec.schema.__name__}Published"
+
+
+def published_of(spec: c.EventSpec) -> PublishedSpec:
+    return PUBLISHED[spec.event_type]
+
+
+def published_payload_schema(spec: c.EventSpec) -> dict:
+    """The published fields of ``spec``: any subset may be granted, none is required."""
+    schema = object_schema(published_of(spec).schema())
+    schema.pop("required", None)
+    return schema
+
+
+def published_example(spec: c.EventSpec) -> dict:
+    """The internal example as an agency granted every published field receives it."""
+    from .agreements import Agreement, disclose
+
+    published = published_of(spec)
+    everything = Agreement(agency="example", fields={spec.event_type: published.fields},
+                           purpose="catalogue example", legal_basis="public_task",
+                           approved_by="catalogue",
+                           valid_from=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    return disclose(example_envelope(spec), everything,
+                    now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+                    pseudonym_key="catalogue-example", placement_agency_of=lambda _: None)
 
 
 def _message(spec: c.EventSpec) -> dict:
-    example = example_envelope(spec)
+    example = published_example(spec)
     return {
         "name": spec.event_type,
         "title": f"{spec.event_type} v{spec.version}",
@@ -195,13 +224,14 @@ def _message(spec: c.EventSpec) -> dict:
         "correlationId": {"$ref": "#/components/correlationIds/correlationId"},
         "headers": {
             "type": "object",
-            "properties": {"event_version": {"type": "integer", "const": spec.version}},
+            "properties": {"event_version": {"type": "integer",
+                                             "const": published_of(spec).version}},
         },
         "payload": {"allOf": [
             {"$ref": "#/components/schemas/Envelope"},
             {"type": "object", "properties": {
                 "event_type": {"const": spec.event_type},
-                "event_version": {"const": spec.version},
+                "event_version": {"const": published_of(spec).version},
                 "source": {"const": spec.source},
                 "data": {"$ref": f"#/components/schemas/{payload_schema_name(spec)}"},
             }},
@@ -209,23 +239,28 @@ def _message(spec: c.EventSpec) -> dict:
         "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": spec.event_type,
                               "bindingVersion": AMQP_BINDING_VERSION}},
         "examples": [{"name": message_id(spec), "summary": spec.summary,
-                      "headers": {"event_version": spec.version}, "payload": example}],
+                      "headers": {"event_version": published_of(spec).version},
+                      "payload": example}],
     }
+
+
+AGENCY_QUEUE = "agency.<name>.events"
 
 
 def _channel(event_type: str, specs: list[c.EventSpec]) -> dict:
     source = specs[0].source
     return {
         "address": event_type,
-        "title": f"{c.exchange_name(source)} / {event_type}",
-        "description": f"Routing key `{event_type}` on the topic exchange "
-                       f"`{c.exchange_name(source)}`: {specs[-1].summary}.",
+        "title": f"{AGENCY_QUEUE} / {event_type}",
+        "description": f"Messages of type `{event_type}` (from {source}) in the agency's own "
+                       f"queue `{AGENCY_QUEUE}`, when its agreement grants them: "
+                       f"{specs[-1].summary}.",
         "messages": {message_id(spec): {"$ref": f"#/components/messages/{message_id(spec)}"}
                      for spec in specs},
         "bindings": {"amqp": {
-            "is": "routingKey",
-            "exchange": {"name": c.exchange_name(source), "type": "topic", "durable": True,
-                         "autoDelete": False, "vhost": "/"},
+            "is": "queue",
+            "queue": {"name": AGENCY_QUEUE, "durable": True, "exclusive": False,
+                      "autoDelete": False, "vhost": "/"},
             "bindingVersion": AMQP_BINDING_VERSION,
         }},
     }
@@ -244,17 +279,21 @@ def _operation(event_type: str, specs: list[c.EventSpec]) -> dict:
 
 
 DESCRIPTION = """\
-The lifecycle events of Indonesian migrant workers (PMI) that the platform's services publish.
+The lifecycle events of Indonesian migrant workers (PMI), as partner agencies receive them.
 
-Each service publishes to its topic exchange `<service>.events` with the event type as routing
-key. A partner agency receives events in its own durable queue `agency.<name>.events`, bound to
-the event types it chose when it was onboarded (`pmi agency onboard`); it reads only that queue.
+This is the published contract, separate from the events the platform's services exchange. A
+partner agency receives events in its own durable queue `agency.<name>.events`, filled by the
+platform according to its data-sharing agreement (`pmi agency onboard`): only the event types
+it grants, only the granted fields of each (any subset of the fields below), and for a
+placement company only events about its own recruits. The agency reads only that queue; it
+cannot bind to the services' exchanges.
 
 Every body is the envelope: `event_id` (drop repeats: delivery is at least once), `event_type`,
 `event_version` (a new shape is a new version; also in the AMQP header `event_version`),
 `occurred_at` (UTC), `source`, `worker_id`, `sequence` (increases per worker for each source),
-`correlation_id`, `actor` and `data`, whose schema depends on the type and version.
-NIKs and document numbers travel masked.
+`correlation_id`, `actor` (role, office, and staff as a pseudonymous id) and `data`, whose
+schema depends on the type and version. No NIK travels in any form; free text is scrubbed of
+NIK-like numbers.
 """
 
 
@@ -265,7 +304,8 @@ def document() -> dict:
         by_type.setdefault(spec.event_type, []).append(spec)
     ordered = [event_type for event_type in dict.fromkeys(s.event_type for s in c.CONTRACT)]
     schemas = {"Envelope": object_schema(c.Envelope)}
-    schemas.update({payload_schema_name(spec): object_schema(spec.schema) for spec in c.CONTRACT})
+    schemas.update({payload_schema_name(spec): published_payload_schema(spec)
+                    for spec in c.CONTRACT})
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {"title": "PMI lifecycle events", "version": CATALOGUE_VERSION,
@@ -287,7 +327,7 @@ def document() -> dict:
             "securitySchemes": {"agencyUser": {
                 "type": "userPassword",
                 "description": "The agency's RabbitMQ user `agency-<name>`: it may read its own "
-                               "queue and bind it to the platform's exchanges, nothing else."}},
+                               "queues, nothing else."}},
         },
     }
 

@@ -7,12 +7,14 @@
     pmi contract                        print the lifecycle and event tables (as in the README)
     pmi import-workers FILE.csv         register a district registry export (re-runnable)
     pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
-    pmi agency onboard NAME --events A,B [--password P]
-                                        give an agency its user and queue bound to those events
-    pmi agency offboard NAME            remove an agency's user and queues
-    pmi agency show NAME                the event types an agency receives
+    pmi agency onboard NAME --events A,B --purpose TEXT --legal-basis BASIS --approved-by WHO
+            [--fields TYPE:f1,f2 ...] [--valid-from DATE] [--valid-until DATE]
+            [--placement-agency "PT ..."] [--by WHO] [--password P]
+                                        set an agency's agreement; give it its user and queue
+    pmi agency offboard NAME [--by WHO] end the agreement; remove the agency's user and queues
+    pmi agency show NAME                the agreement, its record of changes, the queue
     pmi agency backfill NAME --events A,B --since DATE
-                                        send the history of those events to the agency's queue
+                                        send history through the agreement to the agency
     pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
     pmi ops dead-letters [SERVICE] [--limit N]
                                         the dead letters with their event, attempts and error
@@ -187,33 +189,54 @@ def _failing_clearly(run):
 
 
 def _agencies():
+    from gateway.agreements import AgreementBook
+
     from .agencies import Agencies
     from .management import Management
+    from .migrations import upgrade
+    from .store import make_engine
 
-    return Agencies(Management(config.management_url()), config.amqp_uri())
+    url = config.database_url("gateway")
+    upgrade("gateway", url)
+    return Agencies(Management(config.management_url()), config.amqp_uri(),
+                    AgreementBook(make_engine(url)))
+
+
+def _operator(args) -> str:
+    import getpass
+
+    return args.by or getpass.getuser()
 
 
 def _agency_onboard(args) -> None:
-    from .agencies import agency_amqp_uri
+    from .agencies import Terms, agency_amqp_uri
 
-    sub = _agencies().onboard(args.name, args.events, password=args.password)
+    terms = Terms(events=args.events, fields=args.fields, purpose=args.purpose,
+                  legal_basis=args.legal_basis, approved_by=args.approved_by,
+                  valid_from=args.valid_from, valid_until=args.valid_until,
+                  placement_agency=args.placement_agency)
+    sub = _agencies().onboard(args.name, terms, _operator(args), password=args.password)
     print(f"agency {sub.name}: user {sub.user}, queue {sub.queue} (parked: {sub.parked_queue})")
-    print(f"receives: {', '.join(sub.events)}")
-    if sub.bound or sub.unbound:
-        print(f"bound: {', '.join(sub.bound) or '-'}; unbound: {', '.join(sub.unbound) or '-'}")
+    print(f"agreement version {sub.agreement.version}; receives: {', '.join(sub.events)}")
+    if sub.unbound:
+        print(f"bindings to the services' exchanges removed: {', '.join(sub.unbound)}")
     if sub.password and not args.password:
         print("connect with (shown once): "
               + agency_amqp_uri(config.amqp_uri(), sub.name, sub.password))
 
 
 def _agency_offboard(args) -> None:
-    dropped = _agencies().offboard(args.name)
-    print(f"agency {args.name} offboarded; messages dropped: "
+    dropped = _agencies().offboard(args.name, _operator(args))
+    print(f"agency {args.name} offboarded, its agreement ended; messages dropped: "
           + (", ".join(f"{queue} {count}" for queue, count in dropped.items()) or "none"))
 
 
 def _agency_show(args) -> None:
-    print(", ".join(_agencies().subscription_of(args.name)) or "(no event types)")
+    from .agencies import render_agency
+
+    agencies = _agencies()
+    print(render_agency(agencies.agreement_of(args.name), agencies.book.history(args.name),
+                        agencies.queue(args.name)))
 
 
 def _agency_backfill(args) -> None:
@@ -270,6 +293,7 @@ def _ops_discard(args) -> None:
 
 
 def _add_agency_and_ops_commands(commands) -> None:
+    from .agreements import LEGAL_BASES
     from .topology import consuming_services
 
     catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
@@ -282,13 +306,27 @@ def _add_agency_and_ops_commands(commands) -> None:
     onboard = agency_commands.add_parser("onboard", help="create or change a subscription")
     onboard.add_argument("name")
     onboard.add_argument("--events", required=True, help="event types, comma-separated")
+    onboard.add_argument("--fields", action="append", metavar="TYPE:f1,f2",
+                         help="the fields granted of one event type (repeat per type; "
+                              "default: every published field)")
+    onboard.add_argument("--purpose", help="what the agency processes the data for")
+    onboard.add_argument("--legal-basis", choices=sorted(LEGAL_BASES),
+                         help="the lawful basis (UU 27/2022 art. 20)")
+    onboard.add_argument("--approved-by", help="who approved the agreement")
+    onboard.add_argument("--valid-from", help="ISO date or date-time (default: now)")
+    onboard.add_argument("--valid-until", help="ISO date or date-time (default: open-ended)")
+    onboard.add_argument("--placement-agency", metavar="NAME",
+                         help="a placement company, as workers' placement_agency names it: "
+                              "it receives its own recruits only")
+    onboard.add_argument("--by", help="who makes this change (default: your login)")
     onboard.add_argument("--password", help="the agency user's password (default: generated "
                                             "for a new user, unchanged for an existing one)")
     onboard.set_defaults(run=_failing_clearly(_agency_onboard))
     offboard = agency_commands.add_parser("offboard", help="remove an agency")
     offboard.add_argument("name")
+    offboard.add_argument("--by", help="who makes this change (default: your login)")
     offboard.set_defaults(run=_failing_clearly(_agency_offboard))
-    show = agency_commands.add_parser("show", help="the event types an agency receives")
+    show = agency_commands.add_parser("show", help="an agency's agreement and its changes")
     show.add_argument("name")
     show.set_defaults(run=_failing_clearly(_agency_show))
     backfill = agency_commands.add_parser("backfill", help="send history to an agency")

@@ -22,7 +22,8 @@ ENVIRONMENT = {
     "DOCUMENTS_DATABASE_URL": "the documents database (same)",
     "ORIENTATION_DATABASE_URL": "the orientation database (same)",
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
-    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys (same)",
+    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
+                            "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
     "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
@@ -37,6 +38,8 @@ ENVIRONMENT = {
     "FORWARDED_HOPS": "trusted proxies in front of the gateway, for X-Forwarded-For (0)",
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
+    "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
+                     "(default: derived from JWT_SECRET)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -84,12 +87,18 @@ def database_url(service: str) -> str:
     return f"sqlite:///{STATE_DIR / (service + '.db')}"
 
 
+def database_owner(service: str) -> str:
+    """Whose database (and migrations) a process uses: the egress works in the gateway's, where
+    the agreements it applies and the disclosures it records live."""
+    return "gateway" if service == "egress" else service
+
+
 def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
     config = {
         "AMQP_URI": amqp_uri(),
         "AMQP_SSL": amqp_ssl(amqp_uri()),  # nameko's own connections; None for amqp://
-        "DATABASE_URL": database_url(service),
+        "DATABASE_URL": database_url(database_owner(service)),
         # the gateway mostly waits on RPC replies: it needs more concurrent workers
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),
         "serializer": "json",
@@ -110,9 +119,11 @@ def service_config(service: str) -> dict:
             config[key] = float(os.environ[key])
     if os.environ.get("DISTRICT_TIMEZONE"):
         config["DISTRICT_TIMEZONE"] = os.environ["DISTRICT_TIMEZONE"]
+    if service in ("gateway", "egress"):
+        config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
+        config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
-        config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS",
                     "CORS_ALLOWED_ORIGINS", "RATE_LIMIT_PUBLIC", "RATE_LIMIT_WRITES",
                     "RATE_LIMIT_WRITES_PER_ADDRESS", "RATE_LIMIT_STORAGE", "FORWARDED_HOPS"):

@@ -16,6 +16,7 @@ DOCUMENTS = "documents"
 ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
 GATEWAY = "gateway"
+EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
 SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
 
 # Event types (routing keys)
@@ -308,6 +309,9 @@ def published_by(source: str) -> tuple[EventSpec, ...]:
 
 
 def handled_by(service: str) -> tuple[EventSpec, ...]:
+    """The events ``service`` consumes: the egress consumes every one of them."""
+    if service == EGRESS:
+        return tuple(spec for spec in CONTRACT if spec.version == _LATEST[spec.event_type].version)
     return tuple(spec for spec in CONTRACT if service in spec.handlers)
 
 

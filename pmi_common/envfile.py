@@ -14,12 +14,13 @@ import secrets
 import sys
 from pathlib import Path
 
-PROCESSES = ("registration", "documents", "orientation", "reintegration", "gateway")
+PROCESSES = ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
 
 
 def generate() -> dict[str, str]:
     """Hex only: safe inside a URL, 64 characters each (32 random bytes)."""
-    names = ["JWT_SECRET", "NIK_DIGEST_KEY", "POSTGRES_PASSWORD", "RABBITMQ_ADMIN_PASSWORD",
+    names = ["JWT_SECRET", "NIK_DIGEST_KEY", "PSEUDONYM_KEY", "POSTGRES_PASSWORD",
+             "RABBITMQ_ADMIN_PASSWORD",
              *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES)]
     return {name: secrets.token_hex(32) for name in names}
 

@@ -98,3 +98,20 @@ def build_envelope(
         "actor": actor,
         "data": payload,
     }
+
+
+def envelope_of(event: Event) -> dict:
+    """An event back as the JSON-ready envelope it travelled as."""
+    spec = spec_for(event.event_type, event.event_version)
+    return {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "event_version": event.event_version,
+        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+        "source": event.source,
+        "worker_id": event.worker_id,
+        "sequence": event.sequence,
+        "correlation_id": event.correlation_id,
+        "actor": event.actor,
+        "data": spec.schema().dump(event.data),
+    }

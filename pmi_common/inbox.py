@@ -36,7 +36,7 @@ from . import metrics
 from .amqp import dead_letter_publisher
 from .broker_users import PUBLISHED_BY, connection_user, parse_users, publisher_problem
 from .context import CORRELATION_ID
-from .contract import exchange_name, spec_for
+from .contract import exchange_name, handled_by, spec_for
 from .errors import InvalidInput
 from .events import Event, MalformedEvent, parse_event
 from .store import Database
@@ -346,7 +346,7 @@ class HandlesEvent(Entrypoint):
     def setup(self):
         for event_type in self.event_types:
             spec = spec_for(event_type)
-            if self.container.service_name not in spec.handlers:
+            if spec not in handled_by(self.container.service_name):
                 raise RuntimeError(
                     f"the contract does not list {self.container.service_name} as a handler of "
                     f"{event_type} from {exchange_name(spec.source)}"

@@ -4,34 +4,36 @@ A service class inherits ``ServiceOperations`` and has ``db = Database(metadata)
 
 - ``health()``: whether its database answers, how many outbox rows wait to be published and the
   age of the oldest;
-- ``backfill(queue, event_types, since)``: send the events of those types it published since a
-  date, from its own outbox, oldest first (so in ``sequence`` order per worker), straight to one
-  agency's queue through the default exchange, with publisher confirms. Other subscribers see
-  nothing: the events are not published to the service's exchange again.
+- ``history(event_types, since, after, limit)``: a page of the events of those types it
+  published since a date, from its own outbox, oldest first (so in ``sequence`` order per
+  worker), and where the next page starts. The egress asks for it to backfill an agency: history
+  reaches an agency only through the agency's agreement, like live events.
+- ``export_worker(worker_id)``: everything its database holds about one worker (the worker's
+  right of access, UU 27/2022): every row of its tables that names the worker (a ``worker_id``
+  column, or the ``id`` of its ``workers`` table), and the rows that hang off those by foreign
+  key; binary content (document scans) as its size and digest.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import hashlib
 
-import amqp
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
-from .agencies import NAME_PATTERN, event_types_of, parse_since
-from .amqp import broker_connection
+from .agencies import event_types_of, parse_since
 from .contract import spec_for
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput
 from .inbox import Subscriber
 from .metrics import outbox_state
-from .relay import BATCH_SIZE, ConfirmingPublisher
 from .retention import RetentionPolicy, prune, unpack
 from .rpc import rpc
 from .schedule import every
 from .store import Store
 
 RETENTION_SECONDS = 3600
-AGENCY_QUEUE = re.compile(r"^agency\.(?P<name>[^.]+)\.events$")
+HISTORY_PAGE = 500
 
 
 class Operations:
@@ -51,11 +53,7 @@ class Operations:
         return {"service": self.service, "database": "ok", "outbox_backlog": backlog,
                 "oldest_unpublished_age_seconds": age}
 
-    def check_backfill(self, queue: str, event_types, since: str):
-        match = AGENCY_QUEUE.match(queue) if isinstance(queue, str) else None
-        if match is None or not NAME_PATTERN.match(match["name"]):
-            raise InvalidInput("history goes only to an agency's queue", {"queue": [
-                "expected agency.<name>.events"]})
+    def check_history(self, event_types, since: str):
         if not isinstance(event_types, list | tuple):
             raise InvalidInput("event types must be a list", {"event_types": ["not a list"]})
         types = event_types_of(event_types, field_name="event_types")
@@ -65,41 +63,68 @@ class Operations:
                 "event_types": [f"not published by {self.service}: {', '.join(foreign)}"]})
         return types, parse_since(since)
 
-    def backfill(self, store: Store, queue: str, event_types, since: str) -> int:
-        types, since_at = self.check_backfill(queue, event_types, since)
-        self._require_queue(queue)
+    def history(self, store: Store, event_types, since: str, after: int = 0,
+                limit: int = HISTORY_PAGE) -> dict:
+        """Published events of ``event_types`` since ``since``, a page at a time in id order:
+        the archive's (older rows retention moved there, ids kept), then the outbox's."""
+        types, since_at = self.check_history(event_types, since)
+        limit = max(1, min(int(limit), HISTORY_PAGE))
         outbox, archive = store.tables.outbox, store.tables.archive
-        publisher = ConfirmingPublisher(self.amqp_uri)
-        sent, last_id = 0, 0
-        # the archive holds the older rows (retention moved them, ids kept), then the outbox
-        sources = [(select(archive.c.id, archive.c.envelope), archive, unpack),
+        sources = ((select(archive.c.id, archive.c.envelope), archive, unpack),
                    (select(outbox.c.id, outbox.c.envelope)
-                    .where(outbox.c.published_at.is_not(None)), outbox, lambda envelope: envelope)]
-        try:
+                    .where(outbox.c.published_at.is_not(None)), outbox, lambda envelope: envelope))
+        page = []
+        with store.engine.connect() as conn:
             for query, table, envelope_of in sources:
-                while True:
-                    with store.engine.connect() as conn:
-                        rows = conn.execute(
-                            query.where(table.c.id > last_id, table.c.event_type.in_(types),
-                                        table.c.occurred_at >= since_at)
-                            .order_by(table.c.id).limit(BATCH_SIZE)
-                        ).all()
-                    if not rows:
-                        break
-                    publisher.publish_batch([("", queue, envelope_of(row.envelope))
-                                             for row in rows])
-                    sent += len(rows)
-                    last_id = rows[-1].id
-            return sent
-        finally:
-            publisher.close()
+                page += [(row.id, envelope_of(row.envelope)) for row in conn.execute(
+                    query.where(table.c.id > int(after), table.c.event_type.in_(types),
+                                table.c.occurred_at >= since_at)
+                    .order_by(table.c.id).limit(limit))]
+        page = sorted(page, key=lambda entry: entry[0])[:limit]
+        return {"events": [envelope for _, envelope in page],
+                "after": page[-1][0] if page else None}
 
-    def _require_queue(self, queue: str) -> None:
-        with broker_connection(self.amqp_uri) as connection:
-            try:
-                connection.channel().queue_declare(queue, passive=True)
-            except amqp.exceptions.NotFound as exc:
-                raise NotFound(f"no queue {queue}") from exc
+
+    def export_worker(self, store: Store, worker_id: str) -> dict[str, list[dict]]:
+        return rows_about(store.engine, store.tables.outbox.metadata, worker_id)
+
+
+def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list[dict]]:
+    """Every row of ``metadata``'s tables about one worker (see ``export_worker``)."""
+    found: dict[str, list[dict]] = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:  # parents first: foreign keys can be followed
+            condition = _about(table, worker_id, found)
+            if condition is None or table.name in leave_out:
+                continue
+            rows = conn.execute(select(table).where(condition)
+                                .order_by(*table.primary_key.columns)).mappings().all()
+            if rows:
+                found[table.name] = [{k: _exported(v) for k, v in row.items()} for row in rows]
+    return found
+
+
+def _about(table, worker_id: str, found: dict[str, list[dict]]):
+    """Which rows of ``table`` are about the worker, given the rows already found; None: none."""
+    if "worker_id" in table.columns:
+        return table.c.worker_id == worker_id
+    if table.name == "workers" and "id" in table.columns:
+        return table.c.id == worker_id
+    for key in table.foreign_keys:
+        parent = key.column.table.name
+        if parent in found:
+            values = [row[key.column.name] for row in found[parent]]
+            return key.parent.in_(values)
+    return None
+
+
+def _exported(value):
+    if isinstance(value, bytes | memoryview):
+        data = bytes(value)
+        return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
 
 
 class OperationsProvider(DependencyProvider):
@@ -124,8 +149,13 @@ class ServiceOperations(Subscriber):
         return self.operations.health(self.db)
 
     @rpc
-    def backfill(self, queue: str, event_types: list[str], since: str) -> int:
-        return self.operations.backfill(self.db, queue, event_types, since)
+    def export_worker(self, worker_id: str) -> dict[str, list[dict]]:
+        return self.operations.export_worker(self.db, worker_id)
+
+    @rpc
+    def history(self, event_types: list[str], since: str, after: int = 0,
+                limit: int = 500) -> dict:
+        return self.operations.history(self.db, event_types, since, after, limit)
 
     @every("RETENTION_SECONDS", RETENTION_SECONDS)
     def apply_retention(self) -> dict:

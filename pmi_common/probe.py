@@ -32,7 +32,7 @@ from kombu.utils.url import maybe_sanitize_url  # noqa: E402
 
 from .amqp import broker_reachable  # noqa: E402
 from .config import service_config  # noqa: E402
-from .contract import SERVICES  # noqa: E402
+from .contract import EGRESS, SERVICES  # noqa: E402
 
 DEFAULT_TIMEOUT = 5.0
 READY, NOT_READY = 0, 1
@@ -149,7 +149,7 @@ def check_before_deadline(service: str, config: dict, timeout: float) -> tuple[b
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pmi_common.probe",
                                      description="Exit 0 when the service is ready.")
-    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument("service", choices=(*SERVICES, EGRESS))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
     return parser

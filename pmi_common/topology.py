@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from kombu import Exchange, Queue
 
 from .amqp import broker_connection
-from .contract import SERVICES, exchange_name, handled_by
+from .contract import EGRESS, SERVICES, exchange_name, handled_by
 
 DELIVERY_LIMIT = 10
 # Quorum queues dead-letter with publisher-confirm semantics, so a message moving from retry to
@@ -49,7 +49,8 @@ def dead_letter_queue(service: str) -> str:
 
 
 def consuming_services() -> tuple[str, ...]:
-    return tuple(service for service in SERVICES if handled_by(service))
+    """The processes with an inbox: the services that handle events, and the egress."""
+    return tuple(service for service in (*SERVICES, EGRESS) if handled_by(service))
 
 
 def queues_for(service: str) -> tuple[QueueSpec, ...]:
@@ -102,7 +103,8 @@ def own_topology(service: str, config) -> str | None:
 def declare_topology(amqp_uri: str, only: str | None = None) -> None:
     """Declare every exchange, queue and binding; ``only`` a service's own (its own broker
     user may declare no more)."""
-    names = exchanges() if only is None else (exchange_name(only),)
+    names = exchanges() if only is None else \
+        ((exchange_name(only),) if only in SERVICES else ())  # the egress publishes no events
     specs = all_queues() if only is None else queues_for(only)
     with broker_connection(amqp_uri) as connection:
         channel = connection.channel()

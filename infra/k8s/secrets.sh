@@ -16,6 +16,7 @@ NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
 DB_OWNERS=(registration documents orientation reintegration gateway)  # database.yaml
+BROKER_ONLY=(egress)  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }
 
@@ -32,9 +33,11 @@ create_secret() {
 
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 
-# JWT_SECRET (gateway) and NIK_DIGEST_KEY (registration, orientation).
+# JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
+# egress: staff pseudonyms in what agencies receive).
 create_secret pmi-keys generic \
   --from-literal=jwt-secret="${JWT_SECRET:-$(random 32)}" \
+  --from-literal=pseudonym-key="${PSEUDONYM_KEY:-$(random 32)}" \
   --from-literal=nik-digest-key="${NIK_DIGEST_KEY:-$(random 32)}" || true
 
 # The broker's administrator, in the format of the operator's default-user Secret (the
@@ -57,8 +60,9 @@ create_secret pmi-broker-user generic \
 # (basic-auth, username = role), and the pods read the same password as PGPASSWORD.
 # One broker user per process (BROKER_USERS in config.yaml): the Job broker-setup creates it
 # with this password; the process connects with amqp-uri.
-for owner in "${DB_OWNERS[@]}"; do
-  if create_secret "pmi-db-$owner" generic --type=kubernetes.io/basic-auth \
+for owner in "${DB_OWNERS[@]}" "${BROKER_ONLY[@]}"; do
+  if [[ " ${DB_OWNERS[*]} " == *" $owner "* ]] && create_secret "pmi-db-$owner" generic \
+      --type=kubernetes.io/basic-auth \
       --from-literal=username="$owner" \
       --from-literal=password="$(random 24)"; then
     kubectl -n "$NAMESPACE" label secret "pmi-db-$owner" cnpg.io/reload=true

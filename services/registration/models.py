@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, MetaData, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
@@ -56,6 +56,10 @@ class WorkerRow(Base):
         Index("ix_workers_regency_id", "regency", "id"),
         Index("ix_workers_country_id", "destination_country", "id"),
     )
+
+
+# a placement company lists its own recruits (``placement_agency``, case-insensitive)
+Index("ix_workers_placement_agency_id", func.lower(WorkerRow.placement_agency), WorkerRow.id)
 
 
 class TimelineRow(Base):

@@ -156,6 +156,7 @@ class ListWorkers(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     regency = text_field(100)
     destination_country = fields.String(validate=validate.Length(equal=2))
+    placement_agency = text_field(200)  # a placement company's own recruits (case-insensitive)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=64))
 

@@ -243,6 +243,9 @@ def list_workers(session: Session, query: dict) -> tuple[list[WorkerRow], str | 
     for column in ("stage", "status", "regency", "destination_country"):
         if params.get(column):
             stmt = stmt.where(getattr(WorkerRow, column) == params[column])
+    if params.get("placement_agency"):
+        stmt = stmt.where(func.lower(WorkerRow.placement_agency)
+                          == params["placement_agency"].lower())
     if params.get("cursor"):
         stmt = stmt.where(WorkerRow.id > params["cursor"])
     rows = list(session.scalars(stmt.order_by(WorkerRow.id).limit(params["limit"] + 1)))

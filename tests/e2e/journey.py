@@ -21,7 +21,7 @@ class Journey:
         self.verifier = stack.client("verifier")
         self.intake = stack.client("verifier", sub="desk-intake")  # submits; another decides
         self.trainer = stack.client("trainer")
-        self.agency = stack.client("agency")
+        self.reader = stack.client("trainer")  # reads status and timeline (agencies: by agreement)
         self.payload = worker_payload()
         self.worker_id: str | None = None
 
@@ -36,7 +36,7 @@ class Journey:
         return response.json() if response.content else None
 
     def status(self) -> str:
-        return self.call(self.agency, "GET", f"/workers/{self.worker_id}")["status"]
+        return self.call(self.reader, "GET", f"/workers/{self.worker_id}")["status"]
 
     def wait_status(self, status: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

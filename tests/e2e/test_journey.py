@@ -37,7 +37,7 @@ def test_a_worker_goes_through_the_whole_lifecycle_by_events(stack):
     journey.reintegrate()
     journey.wait_status("reintegrated")
 
-    timeline = journey.call(journey.agency, "GET", f"/workers/{journey.worker_id}/timeline")
+    timeline = journey.call(journey.reader, "GET", f"/workers/{journey.worker_id}/timeline")
     changes = [e for e in timeline if e["event_type"] == c.WORKER_STATUS_CHANGED]
     assert [e["to_status"] for e in changes] == STATUS_PATH
     for change in changes:  # statuses owned by other services moved only by their events
@@ -50,7 +50,7 @@ def test_a_worker_goes_through_the_whole_lifecycle_by_events(stack):
     sources = {e["source"] for e in timeline}
     assert sources == {c.REGISTRATION, c.DOCUMENTS, c.ORIENTATION, c.REINTEGRATION}
 
-    checked = journey.call(journey.agency, "GET",
+    checked = journey.call(journey.reader, "GET",
                            f"/certificates/{certificate['certificate_number']}")
     assert checked["valid"] and checked["worker_id"] == journey.worker_id
     assert journey.payload["nik"] not in str(checked)

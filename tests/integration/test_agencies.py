@@ -1,44 +1,59 @@
-"""Onboarding partner agencies on the real broker: each reads only its own queue, binds only to the
-platform's exchanges, and publishes nowhere."""
+"""Onboarding partner agencies on the real broker: each has a data-sharing agreement (every change
+recorded), reads only its own queue, and can bind, declare or publish nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
 import amqp
 import pytest
 from kombu import Connection
+from sqlalchemy import create_engine
 
+from gateway.agreements import AgreementBook
 from pmi_common import contract as c
 from pmi_common.agencies import (
     Agencies,
+    Terms,
     agency_amqp_uri,
     agency_queue,
     agency_user,
     parked_queue,
+    render_agency,
 )
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.management import Management
-from tests.events import envelope, publish
-from tests.helpers import queue_depth, wait_for
+from pmi_common.topology import declare_topology, inbox_queue
+from tests.helpers import queue_depth
+
+OPERATOR = "desk-admin-1"
+
+
+def terms(events, **overrides) -> Terms:
+    values = {"purpose": "social security membership of departing workers",
+              "legal_basis": "legal_obligation", "approved_by": "Kepala Disnaker Blitar"}
+    values.update(overrides)
+    return Terms(events=events, **values)
 
 
 class OnboardedAgencies:
     """Onboards agencies with names unique to this run (users are broker-wide) on the test's
-    virtual host, and removes their users afterwards."""
+    virtual host, agreements in the test's gateway database; removes their users afterwards."""
 
-    def __init__(self, management: Management, amqp_uri: str):
+    def __init__(self, management: Management, amqp_uri: str, database_url: str):
         self.management = management
         self.amqp_uri = amqp_uri
-        self.registry = Agencies(management, amqp_uri)
+        self.engine = create_engine(database_url)
+        self.registry = Agencies(management, amqp_uri, AgreementBook(self.engine))
         self.names: list[str] = []
 
-    def onboard(self, name: str, events, password: str | None = None):
+    def onboard(self, name: str, events, password: str | None = None, **overrides):
         unique = name if name in self.names else f"{name}-{uuid.uuid4().hex[:6]}"
         if unique not in self.names:
             self.names.append(unique)
-        return self.registry.onboard(unique, events, password)
+        return self.registry.onboard(unique, terms(events, **overrides), OPERATOR, password)
 
     def uri(self, subscription) -> str:
         return agency_amqp_uri(self.amqp_uri, subscription.name, subscription.password)
@@ -46,12 +61,14 @@ class OnboardedAgencies:
     def remove_all(self) -> None:
         for name in self.names:
             self.management.delete_user(agency_user(name))
+        self.engine.dispose()
 
 
 @pytest.fixture
-def agencies(private_servers, rabbit_config):
+def agencies(private_servers, rabbit_config, database_urls):
+    declare_topology(rabbit_config["AMQP_URI"])  # the services' exchanges and inboxes exist
     management = Management(private_servers.broker.management_url)
-    desk = OnboardedAgencies(management, rabbit_config["AMQP_URI"])
+    desk = OnboardedAgencies(management, rabbit_config["AMQP_URI"], database_urls["gateway"])
     yield desk
     desk.remove_all()
 
@@ -78,97 +95,150 @@ def publish_as(uri: str, exchange: str, routing_key: str) -> None:
                                       confirm_timeout=10)
 
 
-def departed(worker_id: str = "w-1") -> dict:
-    return envelope(c.WORKER_DEPARTED, worker_id, {
-        "departed_on": "2026-04-01", "destination_country": "HK", "employer": "Chan Tai Man",
-        "cycle": 1})
+def bind_as(uri: str, queue: str, exchange: str, routing_key: str = "#"):
+    def action():
+        with Connection(uri) as connection:
+            connection.channel().queue_bind(queue, exchange, routing_key)
+    return action
 
 
-def test_an_agency_receives_the_events_it_chose_in_its_own_queue(agencies, rabbit_config):
-    bpjs = agencies.onboard("bpjs", [c.WORKER_DEPARTED])
-    event = departed()
-    publish(rabbit_config["AMQP_URI"], event)
-    publish(rabbit_config["AMQP_URI"], envelope(c.WORKER_RETURNED, "w-1", {
-        "returned_on": "2028-03-31", "reason": "contract_ended", "cycle": 1}))
-
-    message = wait_for(lambda: take(agencies.uri(bpjs), bpjs.queue), message="the event")
-    assert json.loads(message.body)["event_id"] == event["event_id"]
-    assert take(agencies.uri(bpjs), bpjs.queue) is None  # worker_returned was not chosen
+def declare_as(uri: str, queue: str):
+    def action():
+        with Connection(uri) as connection:
+            connection.channel().queue_declare(queue, durable=True)
+    return action
 
 
-def test_an_agency_cannot_read_another_agency_s_queue_nor_publish_to_the_platform(agencies):
+def test_an_agency_user_binds_declares_and_publishes_nothing_and_reads_only_its_queues(
+        agencies):
     bpjs = agencies.onboard("bpjs", [c.WORKER_DEPARTED])
     imigrasi = agencies.onboard("imigrasi", [c.WORKER_DEPARTED, c.WORKER_RETURNED])
     as_bpjs = agencies.uri(bpjs)
 
     assert not refused(lambda: take(as_bpjs, bpjs.queue))
-    assert refused(lambda: take(as_bpjs, imigrasi.queue))
-    assert refused(lambda: take(as_bpjs, "registration.inbox"))
-    assert refused(lambda: publish_as(as_bpjs, c.exchange_name(c.REGISTRATION),
-                                      c.WORKER_DEPARTED))
-    assert refused(lambda: publish_as(as_bpjs, "", imigrasi.queue))
-    assert refused(lambda: publish_as(as_bpjs, "", bpjs.queue))
+    assert not refused(lambda: take(as_bpjs, bpjs.parked_queue))
+    for service in c.SERVICES:
+        assert refused(bind_as(as_bpjs, bpjs.queue, c.exchange_name(service)))
+        assert refused(bind_as(as_bpjs, bpjs.queue, c.exchange_name(service), c.WORKER_DEPARTED))
+    assert refused(bind_as(as_bpjs, bpjs.queue, "amq.topic"))
+    assert refused(bind_as(as_bpjs, imigrasi.queue, c.exchange_name(c.REGISTRATION)))
+    assert refused(declare_as(as_bpjs, "bpjs-private"))
+    assert refused(declare_as(as_bpjs, f"agency.{bpjs.name}.mine"))
+    for queue in (imigrasi.queue, inbox_queue(c.REGISTRATION), inbox_queue(c.EGRESS)):
+        assert refused(lambda queue=queue: take(as_bpjs, queue))
+    for exchange, key in ((c.exchange_name(c.REGISTRATION), c.WORKER_DEPARTED),
+                          ("", imigrasi.queue), ("", bpjs.queue)):
+        assert refused(lambda e=exchange, k=key: publish_as(as_bpjs, e, k))
 
 
-def test_an_agency_binds_only_its_queue_only_to_the_platform_s_exchanges_and_creates_nothing(
+def test_onboarding_records_the_agreement_and_every_change_with_who_and_when(agencies):
+    first = agencies.onboard("disnaker", [c.WORKER_REGISTERED, c.WORKER_RETURNED],
+                             fields=["worker_registered:full_name,regency"])
+    again = agencies.registry.onboard(
+        first.name, terms([c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED], valid_until="2027-12-31",
+                          approved_by="Sekda Kabupaten Blitar"), "desk-admin-2")
+
+    agreement = again.agreement
+    assert agreement.version == 2
+    assert agreement.fields[c.WORKER_REGISTERED] == ("full_name", "regency")  # kept
+    assert set(agreement.fields) == {c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED}
+    assert agreement.valid_until == dt.datetime(2027, 12, 31, tzinfo=dt.UTC)
+    history = agencies.registry.book.history(first.name)
+    assert [(h["version"], h["action"], h["changed_by"]) for h in history] == [
+        (1, "created", OPERATOR), (2, "changed", "desk-admin-2")]
+    assert set(history[1]["changes"]) == {"fields", "approved_by", "valid_until"}
+    assert history[1]["changes"]["approved_by"] == ["Kepala Disnaker Blitar",
+                                                    "Sekda Kabupaten Blitar"]
+    shown = render_agency(agreement, history, agencies.registry.queue(first.name))
+    assert "legal_obligation" in shown and "worker_registered: full_name, regency" in shown
+    assert "v2" in shown and "desk-admin-2" in shown
+
+
+def test_a_placement_company_is_onboarded_with_its_name_as_workers_spell_it(agencies):
+    company = agencies.onboard("sinar-jaya", [c.WORKER_DEPARTED],
+                               placement_agency="  PT   Sinar Jaya ", legal_basis="contract",
+                               purpose="following its recruits' placement")
+    assert company.agreement.placement_agency == "PT Sinar Jaya"
+    assert "recruits of PT Sinar Jaya only" in render_agency(company.agreement, [], None)
+
+
+def test_an_earlier_subscription_bound_to_a_service_exchange_is_unbound_when_onboarded_again(
         agencies):
     bpjs = agencies.onboard("bpjs", [c.WORKER_DEPARTED])
-    imigrasi = agencies.onboard("imigrasi", [c.WORKER_DEPARTED])
-
-    def bind(queue, exchange):
-        def action():
-            with Connection(agencies.uri(bpjs)) as connection:
-                connection.channel().queue_bind(queue, exchange, c.WORKER_RETURNED)
-        return action
-
-    def declare(queue):
-        def action():
-            with Connection(agencies.uri(bpjs)) as connection:
-                connection.channel().queue_declare(queue, durable=True)
-        return action
-
-    assert not refused(bind(bpjs.queue, c.exchange_name(c.REGISTRATION)))
-    assert refused(bind(bpjs.queue, "amq.topic"))
-    assert refused(bind(imigrasi.queue, c.exchange_name(c.REGISTRATION)))
-    assert refused(declare("bpjs-private"))
+    with Connection(agencies.amqp_uri) as connection:  # as an earlier release left it
+        connection.channel().queue_bind(bpjs.queue, c.exchange_name(c.REGISTRATION),
+                                        c.WORKER_DEPARTED)
+    again = agencies.onboard(bpjs.name, [c.WORKER_DEPARTED])
+    assert again.unbound == [f"{c.exchange_name(c.REGISTRATION)} {c.WORKER_DEPARTED}"]
+    assert agencies.registry.bindings(bpjs.name) == set()
 
 
-def test_onboarding_again_changes_the_subscription_to_exactly_the_types_asked(agencies):
-    first = agencies.onboard("disnaker", [c.WORKER_DEPARTED, c.WORKER_RETURNED])
-    again = agencies.onboard(first.name, [c.WORKER_RETURNED, c.DOCUMENT_VERIFIED])
-
-    assert again.bound == [c.DOCUMENT_VERIFIED] and again.unbound == [c.WORKER_DEPARTED]
-    assert again.password is None  # an existing user keeps its password
-    assert agencies.registry.subscription_of(first.name) == tuple(sorted(
-        (c.WORKER_RETURNED, c.DOCUMENT_VERIFIED)))
-    assert agencies.registry.bindings(first.name) == {
-        (c.exchange_name(c.REGISTRATION), c.WORKER_RETURNED),
-        (c.exchange_name(c.DOCUMENTS), c.DOCUMENT_VERIFIED)}
-
-
-def test_offboarding_removes_the_user_and_its_queues(agencies, rabbit_config):
+def test_offboarding_ends_the_agreement_and_removes_the_user_and_its_queues(agencies,
+                                                                             rabbit_config):
     bp2mi = agencies.onboard("bp2mi", [c.WORKER_DEPARTED])
-    publish(rabbit_config["AMQP_URI"], departed())
-    wait_for(lambda: queue_depth(rabbit_config["AMQP_URI"], bp2mi.queue) == 1,
-             message="the event in the agency's queue")
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
+        connection.channel().basic_publish(amqp.Message("{}"), "", bp2mi.queue)
 
-    dropped = agencies.registry.offboard(bp2mi.name)
+    dropped = agencies.registry.offboard(bp2mi.name, OPERATOR)
 
     assert dropped == {agency_queue(bp2mi.name): 1, parked_queue(bp2mi.name): 0}
     assert agencies.management.user(bp2mi.user) is None
     assert agencies.registry.queue(bp2mi.name) is None
     assert refused(lambda: take(agencies.uri(bp2mi), bp2mi.queue))
+    ended = agencies.registry.agreement_of(bp2mi.name)
+    assert not ended.in_force(dt.datetime.now(dt.UTC))
+    assert agencies.registry.book.history(bp2mi.name)[-1]["action"] == "ended"
     with pytest.raises(NotFound):
-        agencies.registry.subscription_of(bp2mi.name)
-    with pytest.raises(NotFound):
-        agencies.registry.offboard(bp2mi.name)
+        agencies.registry.offboard(f"never-{bp2mi.name}", OPERATOR)
 
 
-def test_an_agency_name_or_event_outside_the_contract_is_refused_and_creates_nothing(agencies):
-    with pytest.raises(InvalidInput) as bad_name:
-        agencies.registry.onboard("BPJS Kesehatan", [c.WORKER_DEPARTED])
-    assert "name" in bad_name.value.details
-    with pytest.raises(InvalidInput) as bad_event:
-        agencies.registry.onboard("bpjs-x", ["worker_teleported"])
-    assert "events" in bad_event.value.details
+def test_an_incomplete_agreement_or_one_beyond_the_published_contract_creates_nothing(
+        agencies, rabbit_config):
+    cases = {
+        "name": ("BPJS Kesehatan", {}),
+        "events": ("bpjs-x", {"events": ["worker_teleported"]}),
+        "fields": ("bpjs-x", {"fields": ["worker_registered:nik_digest"]}),
+        "purpose": ("bpjs-x", {"purpose": " "}),
+        "legal_basis": ("bpjs-x", {"legal_basis": "because"}),
+        "approved_by": ("bpjs-x", {"approved_by": None}),
+        "valid_until": ("bpjs-x", {"valid_from": "2026-06-01", "valid_until": "2026-01-01"}),
+    }
+    for field, (name, overrides) in cases.items():
+        events = overrides.pop("events", [c.WORKER_REGISTERED])
+        with pytest.raises(InvalidInput) as bad:
+            agencies.registry.onboard(name, terms(events, **overrides), OPERATOR)
+        assert field in bad.value.details, field
     assert agencies.management.user(agency_user("bpjs-x")) is None
+    assert agencies.registry.book.get("bpjs-x") is None
+    with pytest.raises(Exception):  # noqa: B017 - the broker says the queue does not exist
+        queue_depth(rabbit_config["AMQP_URI"], agency_queue("bpjs-x"))
+
+
+def test_the_operators_command_onboards_shows_and_offboards_an_agency(
+        agencies, monkeypatch, private_servers, rabbit_config, database_urls, capsys):
+    from pmi_common.cli import main
+
+    monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
+    monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    name = f"sinar-jaya-{uuid.uuid4().hex[:6]}"
+    agencies.names.append(name)  # its user is removed after the test
+
+    main(["agency", "onboard", name, "--events", "worker_registered,worker_departed",
+          "--fields", "worker_registered:full_name,placement_agency",
+          "--placement-agency", "PT Sinar Jaya", "--purpose", "its recruits' placement",
+          "--legal-basis", "contract", "--approved-by", "Kepala Disnaker", "--by", "desk-7"])
+    onboarded = capsys.readouterr().out
+    main(["agency", "show", name])
+    shown = capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        main(["agency", "onboard", "other-x", "--events", "worker_registered",
+              "--purpose", "p", "--legal-basis", "contract"])
+
+    assert "connect with (shown once): amqp://" in onboarded
+    assert "recruits of PT Sinar Jaya only" in shown
+    assert "worker_registered: full_name, placement_agency" in shown
+    assert "created by desk-7" in shown
+    assert "approved_by" in str(refused.value)
+    main(["agency", "offboard", name, "--by", "desk-7"])
+    assert "its agreement ended" in capsys.readouterr().out

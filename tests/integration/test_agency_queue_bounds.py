@@ -12,25 +12,18 @@ from kombu import Connection
 
 from pmi_common import agencies as a
 from pmi_common import contract as c
-from pmi_common.management import Management
 from tests.helpers import queue_depth
+from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 
 
 @pytest.fixture
-def onboard(request, rabbit_config):
+def onboard(agencies):  # noqa: F811 - the fixture imported above
     """``onboard("bpjs")``: an agency onboarded for ``worker_departed``, its name unique."""
-    management = Management(request.config.getoption("RABBIT_API_URI"))
-    agencies = a.Agencies(management, rabbit_config["AMQP_URI"])
-    names: list[str] = []
 
     def make(prefix: str) -> str:
-        names.append(f"{prefix}-{uuid.uuid4().hex[:6]}")
-        agencies.onboard(names[-1], [c.WORKER_DEPARTED])
-        return names[-1]
+        return agencies.onboard(prefix, [c.WORKER_DEPARTED]).name
 
-    yield make
-    for name in names:
-        management.delete_user(a.agency_user(name))
+    return make
 
 
 def fill(amqp_uri: str, queue: str, count: int) -> list[str]:

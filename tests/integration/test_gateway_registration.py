@@ -129,7 +129,7 @@ def test_a_worker_who_withdraws_is_withdrawn_and_counted(api, desk):
                          json={"reason": "found work at home"})
 
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
-    stats = api.as_role("agency").get("/stats").json()
+    stats = api.as_role("trainer").get("/stats").json()
     assert stats["workers"]["by_status"] == {"withdrawn": 1}
     assert stats["workers"]["by_regency"] == {"Blitar": 1}
     assert set(stats["unavailable"]) == {"documents_desk", "reintegration"}

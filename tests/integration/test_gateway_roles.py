@@ -3,21 +3,46 @@ with no token, against the running stack (all four services behind the gateway).
 
 Allowed roles never get 401 or 403 (the services may still answer 404 or 422: the call got
 through); other roles get 403; no token gets 401 unless the route is public. A worker token
-reaches only routes about its own worker id.
+reaches only routes about its own worker id. The agency token's agency has a data-sharing
+agreement in force; one without an agreement, or with an expired one, gets 403 everywhere.
 """
 
+import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import create_engine
 
-from gateway.roles import ROLES, WORKER
+from gateway.agreements import AgreementBook
+from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack
+from pmi_common.agreements import Agreement
+from pmi_common.published import PUBLISHED
 from tests.helpers import worker_payload
+
+AGENCY_NAME = "bp3mi-jatim"  # the agency claim of the test client's agency tokens
+
+
+def agreement(agency: str = AGENCY_NAME, **terms) -> Agreement:
+    values = {"fields": {t: p.fields for t, p in PUBLISHED.items()},
+              "purpose": "protection of placed workers", "legal_basis": "public_task",
+              "approved_by": "Kepala BP3MI Jawa Timur",
+              "valid_from": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+    values.update(terms)
+    return Agreement(agency=agency, **values)
 
 
 @pytest.fixture
-def api(container_factory, config_for):
+def agreements(database_urls):
+    engine = create_engine(database_urls["gateway"])
+    yield AgreementBook(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def api(container_factory, config_for, agreements):
+    agreements.put(agreement(), "test", dt.datetime.now(dt.UTC))
     return start_stack(container_factory, config_for)
 
 
@@ -73,3 +98,16 @@ def test_a_worker_reaches_no_other_workers_record(api):
         response = call(worker, route, other)
         assert response.status_code == 403, route.name
         assert response.json()["detail"] == "a worker may only reach their own record"
+
+
+def test_an_agency_without_an_agreement_in_force_is_refused_everywhere(api, agreements):
+    now = dt.datetime.now(dt.UTC)
+    agreements.put(agreement("ended", valid_until=now - dt.timedelta(days=1),
+                             valid_from=now - dt.timedelta(days=30)), "test", now)
+    worker_id = api.as_role("operator").post("/workers", json=worker_payload()).json()["id"]
+    for agency in ("no-agreement", "ended"):
+        client = api.as_role(AGENCY, agency=agency)
+        for route in (r for r in ROUTES if AGENCY in r.roles):
+            response = call(client, route, worker_id)
+            assert response.status_code == 403, (agency, route.name)
+            assert "agreement" in response.json()["detail"]

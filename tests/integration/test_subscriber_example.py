@@ -1,5 +1,5 @@
 """The agencies' subscriber example, run as an agency runs it, against the registration service
-publishing real events into an onboarded agency's queue."""
+publishing real events that the egress puts into an onboarded agency's queue."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, text
 
 from pmi_common import contract as c
 from services.registration.service import RegistrationService
-from tests.events import envelope, publish
+from tests.events import envelope
 from tests.helpers import queue_depth, wait_for, worker_payload
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
+from tests.integration.test_agency_egress import egress  # noqa: F401 - the fixture
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agency_subscriber.py"
 
@@ -73,7 +75,7 @@ def bpjs(agencies):  # noqa: F811 - the fixture imported above
 
 
 @pytest.fixture
-def subscriber(agencies, bpjs, tmp_path):  # noqa: F811
+def subscriber(agencies, bpjs, egress, tmp_path):  # noqa: F811
     running = RunningSubscriber(agencies.uri(bpjs), bpjs.queue, tmp_path)
     yield running
     running.stop()
@@ -93,12 +95,19 @@ def outbox_envelopes(database_url: str, worker_id: str) -> list[dict]:
     return [row if isinstance(row, dict) else json.loads(row) for row in rows]
 
 
+def into_queue(amqp_uri: str, queue: str, body: dict) -> None:
+    """Put an event into an agency's queue as the platform's egress does."""
+    with Connection(amqp_uri) as connection:
+        connection.Producer().publish(json.dumps(body), exchange="", routing_key=queue,
+                                      content_type="application/json", delivery_mode=2)
+
+
 def applied_ids(lines: list[dict]) -> list[str]:
     return [line["event_id"] for line in lines if line["outcome"] == "applied"]
 
 
 def test_the_subscriber_applies_each_event_once_even_when_the_broker_delivers_it_twice(
-        registration, subscriber, database_urls, rabbit_config):
+        registration, subscriber, bpjs, database_urls, rabbit_config):
     worker = register(registration)
     published = wait_for(lambda: len(outbox_envelopes(database_urls["registration"],
                                                       worker["id"])) == 2
@@ -108,7 +117,7 @@ def test_the_subscriber_applies_each_event_once_even_when_the_broker_delivers_it
     subscriber.wait_until(lambda lines: set(expected) <= set(applied_ids(lines)),
                           "both events applied")
 
-    publish(rabbit_config["AMQP_URI"], published[0])  # the same event, delivered again
+    into_queue(rabbit_config["AMQP_URI"], bpjs.queue, published[0])  # delivered again
 
     lines = subscriber.wait_until(lambda lines: any(line["outcome"] == "duplicate"
                                                     for line in lines), "the repeat dropped")
@@ -123,7 +132,7 @@ def test_an_unknown_event_version_is_parked_for_the_agency_without_stopping_the_
         "departed_on": "2026-04-01", "destination_country": "HK", "employer": "Chan Tai Man",
         "cycle": 1}, event_version=2)
     newer["data"]["employer"] = {"name": "Chan Tai Man", "licence": "HK-EA-1234"}  # a new shape
-    publish(rabbit_config["AMQP_URI"], newer)
+    into_queue(rabbit_config["AMQP_URI"], bpjs.queue, newer)  # as a later release would
     subscriber.wait_until(lambda lines: any(line["outcome"] == "parked" for line in lines),
                           "the newer version parked")
     assert subscriber.outcomes("parked")[0]["event_id"] == newer["event_id"]

@@ -6,6 +6,7 @@ from pathlib import Path
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import openapi
+from gateway.agency_reads import SHAPED
 from gateway.docs import endpoint_table
 from gateway.http import ApiHandler
 from gateway.roles import ROLES, WORKER
@@ -66,9 +67,9 @@ def roles_of(name: str) -> set[str]:
 
 
 def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
-    readers = {"operator", "verifier", "trainer", "agency", "admin"}
+    staff = {"operator", "verifier", "trainer", "admin"}
     self_service = {"get_worker", "update_worker", "get_timeline", "submit_document",
-                    "get_checklist", "invitations"}
+                    "get_checklist", "invitations", "worker_disclosures", "export_worker"}
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
         assert roles_of(name) == {"operator", "admin"}, name
     for name in ("verify_document", "reject_document", "desk_queue"):
@@ -79,11 +80,22 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                  "complete_participant"):
         assert roles_of(name) == {"trainer", "admin"}, name
     assert roles_of("list_incidents") == {"operator", "admin"}
+    for name in ("worker_disclosures", "export_worker"):  # the worker's record of its own data
+        assert roles_of(name) == {"operator", "admin", "worker"}, name
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
-            assert route.roles >= readers or route.name in ("desk_queue", "list_incidents")
+            assert route.roles >= staff or route.name in (
+                "desk_queue", "list_incidents", "worker_disclosures", "export_worker")
         assert "agency" not in route.roles or not route.writes, route.name
+
+
+def test_an_agency_reaches_only_routes_that_apply_its_agreement_or_hold_no_one_s_data():
+    no_personal_data = {"get_stats", "list_sessions", "get_session", "list_programs",
+                        "get_program", "program_stats"}
+    reached = {route.name for route in ROUTES if "agency" in route.roles}
+    assert reached == set(SHAPED) | no_personal_data
+    assert set(SHAPED) == {"get_worker", "list_workers", "get_timeline"}
     assert all("admin" in route.roles for route in ROUTES if not route.public)
 
 

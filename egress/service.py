@@ -1,0 +1,141 @@
+"""The egress service: agencies receive events only through it.
+
+It consumes every internal event (its quorum queue ``egress.inbox`` is bound to every service
+exchange, with the platform's inbox: applied once, retried, dead-lettered), applies each
+agency's data-sharing agreement (``pmi_common.agreements.disclose``: types, fields, own recruits
+for a placement company), and queues the published form for delivery in the same transaction as
+the event's inbox record. Its relay (``delivery``) puts them into each agency's own queue and
+records each disclosure. Backfill goes through the same filter: the egress pages through the
+publishing services' history and queues what the agreement grants, like live events.
+
+Its state lives in the gateway's database (agreements, disclosures, recruits, deliveries).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from nameko.extensions import DependencyProvider
+
+from gateway.agency_reads import AgencyGrants
+from gateway.models import metadata
+from pmi_common import contract as c
+from pmi_common.context import LogContext
+from pmi_common.errors import NotFound
+from pmi_common.events import envelope_of
+from pmi_common.inbox import handles
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
+from pmi_common.published import pseudonym_key
+from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.store import Database
+
+from . import usecases
+from .delivery import DeliveryRelay
+
+EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
+
+
+class AgencyDoor(DependencyProvider):
+    """The agreements in force, the pseudonym key, and the relay delivering to agencies."""
+
+    grants = AgencyGrants()  # the agreements and the key, as the gateway reads them
+
+    # extensions are set up in no fixed order: ``grants`` is read once all are set up
+    def setup(self):
+        self.relay: DeliveryRelay | None = None
+        self._agreements: usecases.Agreements | None = None
+
+    @property
+    def key(self) -> str:
+        return self.grants.key
+
+    @property
+    def book(self):
+        return self.grants.book
+
+    @property
+    def agreements(self) -> usecases.Agreements:
+        if self._agreements is None:
+            self._agreements = usecases.Agreements(self.book)
+        return self._agreements
+
+    def start(self):
+        self.relay = DeliveryRelay(self.grants.engine, self.container.config["AMQP_URI"],
+                                   self.book)
+        self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
+
+    def wake(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    def stop(self):
+        if self.relay is not None:
+            self.relay.stop()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> AgencyDoor:
+        return self
+
+
+class EgressService(ServiceOperations):
+    name = c.EGRESS
+
+    db = Database(metadata, relay=False)
+    agencies = AgencyDoor()
+    metrics = MetricsServer()
+    registration = TimedRpcProxy(c.REGISTRATION)
+    documents = TimedRpcProxy(c.DOCUMENTS)
+    orientation = TimedRpcProxy(c.ORIENTATION)
+    reintegration = TimedRpcProxy(c.REINTEGRATION)
+    log = LogContext()
+
+    @classmethod
+    def check_config(cls, config: dict) -> None:
+        try:
+            pseudonym_key(config)
+        except ValueError as exc:
+            raise SystemExit(f"the egress will not start: {exc}") from exc
+
+    @handles(*EVERY_EVENT)
+    def on_event(self, event):
+        envelope = envelope_of(event)
+        now = dt.datetime.now(dt.UTC)
+        self.db.apply_once(event, lambda uow: usecases.fan_out(
+            uow.session, envelope, self.agencies.agreements.current(),
+            usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now))
+        self.agencies.wake()
+
+    @rpc
+    def backfill(self, agency: str, event_types: list[str], since: str) -> dict[str, int]:
+        """Queue for ``agency`` what its agreement grants of the history of ``event_types``
+        since ``since``; how many events of each service were queued."""
+        agreement, by_source = usecases.history_asked(
+            self.agencies.book.get(agency), agency, event_types, since, dt.datetime.now(dt.UTC))
+        queued = {source: self._backfill_from(source, types, since, agreement)
+                  for source, types in by_source.items()}
+        self.agencies.wake()
+        return queued
+
+    def _backfill_from(self, source: str, types: list[str], since: str, agreement) -> int:
+        queued, after = 0, 0
+        while True:
+            page = getattr(self, source).history(types, since, after)
+            if not page["events"]:
+                return queued
+            now = dt.datetime.now(dt.UTC)
+            with self.db.transaction() as uow:
+                recruiters = usecases.Recruiters(uow.session, self._recruiter)
+                for envelope in page["events"]:
+                    queued += len(usecases.fan_out(uow.session, envelope, [agreement],
+                                                   recruiters, self.agencies.key, now))
+            after = page["after"]
+
+    def _recruiter(self, worker_id: str) -> str | None:
+        """The placement company registration has on record for a worker (None: unknown)."""
+        try:
+            return self.registration.get_worker(worker_id)["placement_agency"]
+        except NotFound:
+            return None

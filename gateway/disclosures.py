@@ -1,0 +1,45 @@
+"""The disclosure record: what each agency received about each worker, and when.
+
+Append-only (rows are inserted, never changed), one row per worker per disclosure, read by
+worker through ``ix_disclosures_worker`` (worker_id, id): a worker's record is one index range
+however many rows the table holds. Writers insert in batches (the egress one per batch of
+deliveries, the gateway one per answer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, insert, select
+
+from pmi_common.agreements import Disclosure
+
+from .models import disclosures as table
+
+PAGE = 100
+
+
+def record(conn: Connection, disclosures: list[Disclosure], now: dt.datetime) -> int:
+    rows = [{"worker_id": d.worker_id, "agency": d.agency, "channel": d.channel, "what": d.what,
+             "reference": d.reference[:200], "fields": list(d.fields), "disclosed_at": now}
+            for d in disclosures]
+    if rows:
+        conn.execute(insert(table), rows)
+    return len(rows)
+
+
+def of_worker(conn: Connection, worker_id: str, limit: int = PAGE,
+              before: int | None = None) -> dict:
+    """A worker's disclosures, newest first; ``next_cursor`` pages to older ones."""
+    stmt = select(table).where(table.c.worker_id == worker_id)
+    if before is not None:
+        stmt = stmt.where(table.c.id < before)
+    rows = conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [{"agency": r.agency, "channel": r.channel, "what": r.what,
+                   "reference": r.reference, "fields": r.fields,
+                   "disclosed_at": r.disclosed_at.isoformat()} for r in rows],
+        "next_cursor": str(rows[-1].id) if more else None,
+    }

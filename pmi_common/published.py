@@ -1,0 +1,140 @@
+"""The published contract: what of each internal event an agency may ever be given.
+
+Events between the platform's services (``contract``) carry what a service needs; the events
+delivered to agencies are a second, versioned contract. For each event type it names the fields
+an agency's agreement may grant (``PUBLISHED``) and, for every other field of the internal
+payload, why it never leaves (``WITHHELD``): a field added to an internal event stays internal
+until someone decides here. Published events carry:
+
+- no NIK in any form: not the digest (a keyed hash anyone holding the key can reverse by trying
+  the ~26,000 birth dates of a region) and not the masked NIK (region and sequence stay in it: with
+  the birth date and sex an agency may know, the NIK is rebuilt). Agencies join events by
+  ``worker_id``;
+- free text scrubbed of anything shaped like a NIK (16 digits, with or without separators);
+- staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from marshmallow import Schema
+
+from . import contract as c
+
+PUBLISHED_CONTRACT_VERSION = 1
+NIK_LIKE = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_IN_TEXT = re.compile(f"(?P<uuid>{_UUID})|(?P<nik>{NIK_LIKE.pattern})")
+SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
+PSEUDONYM_PREFIX = "staff-"
+ENVELOPE_FIELDS = ("event_id", "event_type", "event_version", "occurred_at", "source",
+                   "worker_id", "sequence", "correlation_id", "actor", "data")
+
+
+@dataclass(frozen=True)
+class PublishedSpec:
+    """One event type as agencies receive it: its published version and grantable fields."""
+
+    event_type: str
+    version: int
+    internal_version: int
+    fields: tuple[str, ...]
+
+    @property
+    def internal(self) -> c.EventSpec:
+        return c.spec_for(self.event_type, self.internal_version)
+
+    def schema(self, granted: tuple[str, ...] | None = None) -> Schema:
+        """The internal schema restricted to the published (or granted) fields."""
+        return self.internal.schema(only=granted or self.fields)
+
+
+_NIK = "a form of the NIK: with birth date and sex it gives the NIK back"
+_SCAN = "a digest of the worker's scanned document"
+_NUMBER = "a document number, partly masked: agencies verify documents with the worker"
+
+WITHHELD: dict[str, dict[str, str]] = {
+    c.WORKER_REGISTERED: {"nik_masked": _NIK, "nik_digest": _NIK},
+    c.DOCUMENT_SUBMITTED: {"number_masked": _NUMBER, "file_sha256": _SCAN},
+}
+
+_CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
+    (spec.event_type, 1, spec.version) for spec in c.CONTRACT)
+
+
+def _published_fields(spec: c.EventSpec) -> tuple[str, ...]:
+    withheld = WITHHELD.get(spec.event_type, {})
+    return tuple(name for name in spec.schema().fields if name not in withheld)
+
+
+PUBLISHED: dict[str, PublishedSpec] = {
+    event_type: PublishedSpec(event_type, version, internal_version,
+                              _published_fields(c.spec_for(event_type, internal_version)))
+    for event_type, version, internal_version in _CATALOGUE
+}
+def published_spec(event_type: str) -> PublishedSpec:
+    try:
+        return PUBLISHED[event_type]
+    except KeyError:
+        raise c.UnknownEvent(f"{event_type!r} is not in the published contract") from None
+
+
+def scrub(value):
+    """Any NIK-like number in text (or in the strings of a list or object) replaced."""
+    if isinstance(value, str):  # a UUID (an id) is left whole even where its digits run on
+        return _IN_TEXT.sub(lambda m: m.group() if m.group("uuid") else SCRUBBED, value)
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items()}
+    return value
+
+
+def pseudonym(subject: str, key: str) -> str:
+    """A stable pseudonymous id of a member of staff: the same login, the same id, and without
+    the key nobody goes back from the id to the login."""
+    digest = hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:20]
+
+
+def published_actor(actor: dict | None, key: str) -> dict | None:
+    """Who caused an event, as agencies see it: the role and the acting office, and the person
+    as a pseudonym. A worker acting on their own record is that worker (``worker_id``)."""
+    if not actor:
+        return None
+    subject = actor.get("subject")
+    return {
+        "role": actor.get("role"),
+        "agency": actor.get("agency"),
+        "subject": pseudonym(subject, key) if subject and actor.get("role") != "worker"
+        else subject,
+    }
+
+
+DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
+
+
+def pseudonym_key(config: dict) -> str:
+    """``PSEUDONYM_KEY`` from a process's config. Without one, a key derived from a
+    ``JWT_SECRET`` of real length (HMAC of a fixed label: the secret itself never signs a
+    pseudonym), so a deployment that set its secrets has pseudonyms; the development key only in
+    development. Nothing weak is accepted (``production.key_problem``)."""
+    from .production import is_development, key_problem
+
+    key = config.get("PSEUDONYM_KEY") or ""
+    jwt_secret = config.get("JWT_SECRET") or ""
+    if key:
+        problem = key_problem("PSEUDONYM_KEY", key)
+        if problem is None or is_development(config):
+            return key
+        raise ValueError(problem)
+    if key_problem("JWT_SECRET", jwt_secret) is None:
+        return hmac.new(jwt_secret.encode(), b"pmi-staff-pseudonyms", hashlib.sha256).hexdigest()
+    if is_development(config):
+        return DEVELOPMENT_PSEUDONYM_KEY
+    raise ValueError("PSEUDONYM_KEY is not set (nor a JWT_SECRET to derive it from): set a "
+                     "random secret of 32+ characters (e.g. `openssl rand -hex 32`)")

@@ -1,0 +1,174 @@
+"""Agencies receive only what their agreement grants, through the egress, on the real broker.
+
+The agency's side is a plain kombu client with the agency's own credentials, as its own system
+would be: it receives only granted event types, only granted fields, for a placement company
+only its own recruits; history comes through the same filter; each delivery is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from kombu import Connection
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import create_engine
+
+from egress.service import EgressService
+from gateway import disclosures
+from pmi_common import contract as c
+from pmi_common.published import pseudonym
+from tests.events import envelope, publish
+from tests.helpers import wait_for, worker_payload
+from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
+from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
+
+KEY = "egress-test-pseudonym-key-0123456789abcdef"
+COMPANY = "PT Sinar Jaya"
+
+
+@pytest.fixture
+def egress(container_factory, config_for):
+    container = container_factory(EgressService, config_for("gateway", PSEUDONYM_KEY=KEY))
+    container.start()
+    return container
+
+
+def register(container, **overrides) -> dict:
+    with entrypoint_hook(container, "register_worker") as hook:
+        return hook(worker_payload(**overrides))
+
+
+def drain_as(uri: str, queue: str) -> list[dict]:
+    with Connection(uri) as connection:
+        channel = connection.channel()
+        bodies = []
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            bodies.append(json.loads(message.body))
+        return bodies
+
+
+def collect(uri: str, queue: str, count: int) -> list[dict]:
+    """What the agency's queue holds once ``count`` events arrived (and a moment for more)."""
+    received: list[dict] = []
+    wait_for(lambda: received.extend(drain_as(uri, queue)) or len(received) >= count,
+             message=f"{count} events in {queue}")
+    return received
+
+
+def verified(worker_id: str, sequence: int = 5) -> dict:
+    return envelope(c.DOCUMENT_VERIFIED, worker_id, {
+        "document_id": "d-1", "document_type": "passport", "checklist_complete": False,
+        "expires_on": "2031-01-09"}, sequence=sequence,
+        actor={"role": "verifier", "agency": "ltsa-blitar", "subject": "verifier-siti"})
+
+
+def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_its_recruits(
+        registration, egress, agencies, rabbit_config, database_urls):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED],
+                            fields=["worker_registered:full_name,sex"])
+    company = agencies.onboard("sinar-jaya", [c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED],
+                               placement_agency=COMPANY, legal_basis="contract")
+    own = register(registration, placement_agency=COMPANY)
+    other = register(registration, placement_agency="PT Lain Sekali")
+    for worker in (own, other):
+        publish(rabbit_config["AMQP_URI"], verified(worker["id"]))
+
+    to_company = collect(agencies.uri(company), company.queue, 2)
+    to_bpjs = collect(agencies.uri(bpjs), bpjs.queue, 2)
+
+    assert sorted((e["event_type"], e["worker_id"]) for e in to_company) == sorted([
+        (c.WORKER_REGISTERED, own["id"]), (c.DOCUMENT_VERIFIED, own["id"])])
+    assert sorted((e["event_type"], e["worker_id"]) for e in to_bpjs) == sorted([
+        (c.WORKER_REGISTERED, own["id"]), (c.WORKER_REGISTERED, other["id"])])
+    assert all(set(e["data"]) == {"full_name", "sex"} for e in to_bpjs)
+    for event in to_company + to_bpjs:
+        text = json.dumps(event)
+        assert "nik" not in text and not re.search(r"\d{16}", text)
+    [document] = [e for e in to_company if e["event_type"] == c.DOCUMENT_VERIFIED]
+    assert document["actor"]["subject"] == pseudonym("verifier-siti", KEY)
+
+    engine = create_engine(database_urls["gateway"])
+    with engine.connect() as conn:
+        record = wait_for(lambda: len(disclosures.of_worker(conn, own["id"])["items"]) >= 3
+                          and disclosures.of_worker(conn, own["id"]), message="disclosures")
+        others = disclosures.of_worker(conn, other["id"])["items"]
+    engine.dispose()
+    assert sorted((d["agency"], d["what"]) for d in record["items"]) == sorted([
+        (bpjs.name, c.WORKER_REGISTERED), (company.name, c.WORKER_REGISTERED),
+        (company.name, c.DOCUMENT_VERIFIED)])
+    assert {tuple(d["fields"]) for d in record["items"] if d["agency"] == bpjs.name} == {
+        ("full_name", "sex")}
+    assert [d["agency"] for d in others] == [bpjs.name]
+
+
+def test_nothing_reaches_an_agency_whose_agreement_ended(
+        registration, egress, agencies, rabbit_config):  # noqa: F811
+    ended = agencies.onboard("ended", [c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED],
+                             valid_from="2025-01-01", valid_until="2025-12-31")
+    live = agencies.onboard("live", [c.DOCUMENT_VERIFIED])
+    worker = register(registration)
+    publish(rabbit_config["AMQP_URI"], verified(worker["id"]))
+
+    collect(agencies.uri(live), live.queue, 1)  # the egress has handled the event
+    assert drain_as(agencies.uri(ended), ended.queue) == []
+
+
+def test_history_reaches_a_late_agency_through_its_agreement_only(
+        registration, egress, agencies, rabbit_config):  # noqa: F811
+    early = agencies.onboard("early", [c.WORKER_REGISTERED])
+    own = register(registration, placement_agency=COMPANY)
+    other = register(registration, placement_agency="PT Lain Sekali")
+    collect(agencies.uri(early), early.queue, 2)  # both registrations went through the egress
+    late = agencies.onboard("late", [c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED],
+                            placement_agency=COMPANY, legal_basis="contract",
+                            fields=["worker_registered:full_name"])
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    sent = agencies.registry.backfill(late.name, [c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED],
+                                      today)
+
+    assert sent == {c.REGISTRATION: 2}  # own recruit's registration and status change
+    history = collect(agencies.uri(late), late.queue, 2)
+    assert [(e["worker_id"], e["event_type"]) for e in history] == [
+        (own["id"], c.WORKER_REGISTERED), (own["id"], c.WORKER_STATUS_CHANGED)]
+    assert history[0]["data"] == {"full_name": own["full_name"]}
+    assert drain_as(agencies.uri(early), early.queue) == []  # nobody else got it again
+    assert other["id"] not in json.dumps(history)
+
+
+def published(event_id: str, event_type: str, data: dict) -> dict:
+    return {"event_id": event_id, "event_type": event_type, "event_version": 1,
+            "correlation_id": "c-1", "worker_id": "w-1", "data": data}
+
+
+def test_an_agreement_narrowed_while_events_wait_applies_to_them(
+        registration, agencies, rabbit_config, database_urls):  # noqa: F811
+    from egress.delivery import DeliveryRelay
+    from gateway.agreements import AgreementBook
+    from gateway.models import agency_deliveries
+
+    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED])
+    engine = create_engine(database_urls["gateway"])
+    queued = {"agency": bpjs.name, "worker_id": "w-1", "created_at": dt.datetime.now(dt.UTC)}
+    with engine.begin() as conn:  # as the egress queued them under the first agreement
+        conn.execute(agency_deliveries.insert(), [
+            {**queued, "event_id": "e-1", "event_type": c.WORKER_REGISTERED,
+             "envelope": published("e-1", c.WORKER_REGISTERED, {"full_name": "Siti", "sex": "F"})},
+            {**queued, "event_id": "e-2", "event_type": c.WORKER_DEPARTED,
+             "envelope": published("e-2", c.WORKER_DEPARTED, {"employer": "Chan Tai Man"})}])
+    agencies.onboard(bpjs.name, [c.WORKER_REGISTERED], fields=["worker_registered:sex"])
+
+    relay = DeliveryRelay(engine, rabbit_config["AMQP_URI"], AgreementBook(engine))
+    assert relay.deliver_round() == 1
+    relay.publisher.close()
+
+    assert [(e["event_id"], e["data"]) for e in drain_as(agencies.uri(bpjs), bpjs.queue)] == [
+        ("e-1", {"sex": "F"})]
+    with engine.connect() as conn:
+        assert [(d["what"], d["fields"]) for d in disclosures.of_worker(conn, "w-1")["items"]] \
+            == [(c.WORKER_REGISTERED, ["sex"])]
+        assert conn.execute(agency_deliveries.select()).all() == []
+    engine.dispose()

@@ -1,0 +1,135 @@
+"""What leaves the platform for an agency: generated over every event type of the contract."""
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from pmi_common import asyncapi
+from pmi_common import contract as c
+from pmi_common.agreements import Agreement, disclose, parse_fields
+from pmi_common.errors import InvalidInput
+from pmi_common.published import NIK_LIKE, PUBLISHED, SCRUBBED, WITHHELD, pseudonym, scrub
+
+NIK = "3505125703940001"
+KEY = "a-test-pseudonym-key-of-enough-length"
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ALL_TYPES = [spec.event_type for spec in c.CONTRACT]
+
+
+def agreement(fields=None, **terms) -> Agreement:
+    granted = fields or {t: PUBLISHED[t].fields for t in ALL_TYPES}
+    return Agreement(agency="bpjs", fields=granted, purpose="membership",
+                     legal_basis="legal_obligation", approved_by="Kepala Disnaker",
+                     valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), **terms)
+
+
+def hostile_envelope(spec: c.EventSpec) -> dict:
+    """The catalogue's example with a NIK typed into every text field and as the staff login."""
+    body = asyncapi.example_envelope(spec)
+    for name, value in body["data"].items():
+        if isinstance(value, str) and name not in ("sex", "destination_country"):
+            body["data"][name] = f"{value} (NIK {NIK[:4]} {NIK[4:8]} {NIK[8:12]} {NIK[12:]})"
+    body["actor"] = {"role": "verifier", "agency": "ltsa-blitar", "subject": NIK}
+    return body
+
+
+def published(body, granted=None, placement_agency_of=lambda worker_id: "PT Sinar Jaya"):
+    return disclose(body, granted or agreement(), now=NOW, pseudonym_key=KEY,
+                    placement_agency_of=placement_agency_of)
+
+
+def test_every_internal_field_is_either_published_or_withheld_with_a_reason():
+    assert set(PUBLISHED) == set(ALL_TYPES)
+    for spec in c.CONTRACT:
+        internal = set(spec.schema().fields)
+        withheld = set(WITHHELD.get(spec.event_type, {}))
+        assert set(PUBLISHED[spec.event_type].fields) == internal - withheld, spec.event_type
+        assert withheld <= internal, f"{spec.event_type} withholds fields it does not have"
+
+
+def test_nothing_a_nik_can_be_rebuilt_from_is_published():
+    registered = PUBLISHED[c.WORKER_REGISTERED].fields
+    assert "nik_digest" not in registered and "nik_masked" not in registered
+
+
+@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+def test_no_published_event_carries_a_field_outside_the_contract_or_a_sixteen_digit_number(spec):
+    event = published(hostile_envelope(spec))
+
+    assert set(event) <= {"event_id", "event_type", "event_version", "occurred_at", "source",
+                          "worker_id", "sequence", "correlation_id", "actor", "data"}
+    assert set(event["data"]) <= set(PUBLISHED[spec.event_type].fields)
+    assert set(event["data"]) == set(PUBLISHED[spec.event_type].fields)  # all granted here
+    text = json.dumps(event)
+    assert not NIK_LIKE.search(UUID.sub("", text))
+    assert "nik_digest" not in text and NIK not in text
+    assert event["actor"]["subject"] == pseudonym(NIK, KEY)
+
+
+@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+def test_an_agency_gets_only_the_fields_granted_for_that_type(spec):
+    first = PUBLISHED[spec.event_type].fields[:1]
+    event = published(hostile_envelope(spec), agreement({spec.event_type: first}))
+    assert list(event["data"]) == list(first)
+    other = next(t for t in ALL_TYPES if t != spec.event_type)
+    assert published(hostile_envelope(spec), agreement({other: PUBLISHED[other].fields})) is None
+
+
+def test_a_placement_company_gets_only_events_about_its_own_recruits():
+    body = asyncapi.example_envelope(c.spec_for(c.WORKER_DEPARTED))
+    company = agreement(placement_agency="PT Sinar Jaya")
+    assert published(body, company, lambda w: "PT  sinar jaya") is not None
+    assert published(body, company, lambda w: "PT Lain Sekali") is None
+    assert published(body, company, lambda w: None) is None  # unknown recruiter: nothing
+    session = asyncapi.example_envelope(c.spec_for(c.SESSION_SCHEDULED))
+    assert published(session, company, lambda w: pytest.fail("no worker to ask about"))
+
+
+def test_an_agreement_not_yet_or_no_longer_in_force_discloses_nothing():
+    body = asyncapi.example_envelope(c.spec_for(c.WORKER_DEPARTED))
+    assert published(body, agreement(valid_until=NOW)) is None
+    later = Agreement(**{**agreement().__dict__, "valid_from": NOW + dt.timedelta(days=1)})
+    assert published(body, later) is None
+
+
+def test_a_nik_in_free_text_is_scrubbed_however_it_is_typed():
+    for typed in (NIK, "3505 1257 0394 0001", "3505-1257-0394-0001", "3505.125703.940001"):
+        assert scrub(f"withdrawn, NIK {typed} wrong") == f"withdrawn, NIK {SCRUBBED} wrong"
+    assert scrub("passport C1234567, phone 081234567890") == "passport C1234567, phone 081234567890"
+    uuid_with_a_long_digit_run = "see f6267ddc-7107-5504-9707-4145db6de117"
+    assert scrub(uuid_with_a_long_digit_run) == uuid_with_a_long_digit_run  # an id, not a NIK
+
+
+def test_staff_pseudonyms_are_stable_and_differ_per_key():
+    assert pseudonym("desk-1", KEY) == pseudonym("desk-1", KEY)
+    assert pseudonym("desk-1", KEY) != pseudonym("desk-2", KEY)
+    assert pseudonym("desk-1", KEY) != pseudonym("desk-1", KEY + "x")
+    assert "desk-1" not in pseudonym("desk-1", KEY)
+
+
+def test_granted_fields_are_checked_against_the_published_contract():
+    types = (c.WORKER_REGISTERED, c.WORKER_DEPARTED)
+    fields = parse_fields(types, ["worker_registered:full_name,sex"])
+    assert fields == {c.WORKER_REGISTERED: ("full_name", "sex"),
+                      c.WORKER_DEPARTED: PUBLISHED[c.WORKER_DEPARTED].fields}
+    for bad in (["worker_registered:nik_digest"], ["worker_returned:reason"], ["full_name"]):
+        with pytest.raises(InvalidInput) as refused:
+            parse_fields(types, bad)
+        assert "fields" in refused.value.details
+
+
+def test_the_pseudonym_key_is_never_weak_outside_development():
+    from pmi_common.published import DEVELOPMENT_PSEUDONYM_KEY, pseudonym_key
+
+    strong = "0123456789abcdef0123456789abcdef01"
+    assert pseudonym_key({"PSEUDONYM_KEY": strong}) == strong
+    derived = pseudonym_key({"JWT_SECRET": strong})
+    assert derived != strong and derived == pseudonym_key({"JWT_SECRET": strong})
+    assert pseudonym_key({"PMI_ENV": "development"}) == DEVELOPMENT_PSEUDONYM_KEY
+    for weak in ({}, {"PSEUDONYM_KEY": "short"}, {"JWT_SECRET": "short"},
+                 {"PSEUDONYM_KEY": "change-me"}):
+        with pytest.raises(ValueError, match="PSEUDONYM_KEY|JWT_SECRET"):
+            pseudonym_key(weak)
