@@ -1,5 +1,6 @@
 """Retention on the real database: the inbox forgets applied events past the retry horizon, the
-outbox moves published events to the archive (and backfill still sends them, in order), expired
+outbox moves published events to the archive (and the history backfill pages through still gives
+them, in order), expired
 idempotency answers go, and nothing recent or unpublished is touched."""
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from pmi_common import contract as c
 from pmi_common.retention import RetentionPolicy, prune, table_sizes, unpack
 from pmi_common.store import Database
 from tests.helpers import wait_for, worker_payload
-from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 from tests.integration.test_backfill import (  # noqa: F401 - the fixture
     LIFECYCLE,
-    drain,
-    earlier_subscriber,
+    call,
     register_and_publish,
     registration,
 )
@@ -29,12 +28,11 @@ def database_of(container) -> Database:
     return next(d for d in container.dependencies if isinstance(d, Database))
 
 
-def test_published_events_move_to_the_archive_and_backfill_still_sends_them_in_order(
-        registration, agencies, earlier_subscriber, database_urls,  # noqa: F811
-        rabbit_config):
+def test_published_events_move_to_the_archive_and_history_still_gives_them_in_order(
+        registration, database_urls):  # noqa: F811
     first = register_and_publish(registration, database_urls)
     second = register_and_publish(registration, database_urls)
-    published = earlier_subscriber.wait_for(lambda messages: len(messages) == 4)
+    before = call(registration, "history", LIFECYCLE, "2020-01-01", 0, 10)["events"]
     database = database_of(registration)
 
     moved = prune(database.engine, database.tables, RetentionPolicy(), now=LATER)
@@ -42,20 +40,16 @@ def test_published_events_move_to_the_archive_and_backfill_still_sends_them_in_o
     url = database_urls["registration"]
     assert moved["outbox_archived"] == 4
     assert count(url, "outbox") == 0 and count(url, "outbox_archive") == 4
-    late = agencies.onboard("bpjs", LIFECYCLE)
-    sent = agencies.registry.backfill(late.name, LIFECYCLE, "2020-01-01")
-    assert sent == {c.REGISTRATION: 4}
-    history = drain(rabbit_config["AMQP_URI"], late.queue)
-    assert history == published  # the very envelopes, in order
-    assert [(e["worker_id"], e["sequence"]) for e in history] == [
+    # the history a late agency's backfill pages through (the egress filters it)
+    archived = call(registration, "history", LIFECYCLE, "2020-01-01", 0, 10)["events"]
+    assert archived == before  # the very envelopes, in order
+    assert [(e["worker_id"], e["sequence"]) for e in archived] == [
         (first["id"], 1), (first["id"], 2), (second["id"], 1), (second["id"], 2)]
 
     third = register_and_publish(registration, database_urls)  # after the run: in the outbox
-    live = []
-    wait_for(lambda: live.extend(drain(rabbit_config["AMQP_URI"], late.queue)) or len(live) == 2)
-    sent = agencies.registry.backfill(late.name, [c.WORKER_REGISTERED], "2020-01-01")
-    assert sent == {c.REGISTRATION: 3}
-    assert [e["worker_id"] for e in drain(rabbit_config["AMQP_URI"], late.queue)] == [
+    page = call(registration, "history", [c.WORKER_REGISTERED], "2020-01-01", 0, 2)
+    rest = call(registration, "history", [c.WORKER_REGISTERED], "2020-01-01", page["after"], 2)
+    assert [e["worker_id"] for e in page["events"] + rest["events"]] == [
         first["id"], second["id"], third["id"]]
 
 
@@ -125,9 +119,9 @@ def test_the_operator_command_runs_retention_for_a_service(
 
 def test_every_service_runs_retention_on_its_own_timer(container_factory, config_for,
                                                        database_urls):
-    from tests.integration.test_backfill import Registration, call
+    from services.registration.service import RegistrationService
 
-    container = container_factory(Registration, config_for(
+    container = container_factory(RegistrationService, config_for(
         "registration", RETENTION_SECONDS=0.2, RETENTION_OUTBOX_DAYS=0))
     container.start()
     call(container, "register_worker", worker_payload())
