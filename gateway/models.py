@@ -1,4 +1,5 @@
-"""The gateway's own table: the answers it gave to writes sent with an ``Idempotency-Key``."""
+"""The gateway's own tables: the answers it gave to writes sent with an ``Idempotency-Key``, and
+what operators did to dead letters from the console."""
 
 from __future__ import annotations
 
@@ -22,4 +23,20 @@ idempotency_keys = Table(
     Column("created_at", AwareDateTime(), nullable=False),
     Column("expires_at", AwareDateTime(), nullable=False),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+operator_actions = Table(
+    "operator_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("actor_subject", String(200), nullable=False),
+    Column("action", String(32), nullable=False),  # replay or discard
+    Column("service", String(64), nullable=False),
+    Column("selection", JSON, nullable=False),  # {event_id} or {all} or {match}
+    Column("count", Integer, nullable=False),
+    Column("event_ids", JSON, nullable=False),
+    Column("correlation_id", String(128), nullable=True),
+    Index("ix_operator_actions_at", "at"),
 )

@@ -33,7 +33,8 @@ ENVIRONMENT = {
     "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
-    "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
+    "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command and console",
+    "QUEUE_SAMPLE_SECONDS": "how often the gateway samples queue depths for the console (15)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
     "STARTUP_SECONDS": "how long a process waits for its broker and database at start",
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
@@ -81,6 +82,7 @@ def service_config(service: str) -> dict:
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
+        config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
     return config
