@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from pmi_common import contract as c
 from tests.browser.conftest import TABLET, WAIT_MS, held, screenshot, sign_in
+from tests.e2e.journey import Journey
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
 
@@ -119,9 +120,9 @@ def test_a_dead_letter_is_inspected_with_the_nik_masked_then_replayed_and_leaves
 
 
 def test_discarding_what_matches_asks_first_and_a_cancel_changes_nothing(stack, page):
-    for _ in range(2):
+    for note in ("garbage to discard", "garbage to discard", "keep me"):
         publish(stack.amqp_uri, None, routing_key=c.ORIENTATION_ENROLLED, source=c.ORIENTATION,
-                raw=b'{"note": "garbage to discard"}')
+                raw=json.dumps({"note": note}).encode())
     sign_in(page, stack)
     page.get_by_role("button", name="Pesan gagal").click()
     page.get_by_label("Layanan").select_option("registration")
@@ -141,33 +142,39 @@ def test_discarding_what_matches_asks_first_and_a_cancel_changes_nothing(stack, 
     expect(page.locator("#letters-outcome")).to_contain_text("2 pesan dari registration dibuang")
     expect(garbage).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#actions-list li").first).to_contain_text("match=garbage to discard")
-    page.get_by_label("Berisi teks").fill("")
+    page.get_by_label("Berisi teks").fill("keep me")
     page.get_by_role("button", name="Terapkan").click()
-    expect(page.locator("tr[data-service='registration'][data-event-id='']")).to_have_count(
-        1, timeout=WAIT_MS)  # the other malformed message stays
+    expect(garbage).to_have_count(1, timeout=WAIT_MS)  # what did not match stays
 
 
 def test_the_lifecycle_page_charts_workers_desks_seats_and_funnels(stack, page):
-    worker = register(stack, address={"regency": "Blitar"}, destination_country="TW")
+    journey = Journey(stack)
+    journey.register()
+    journey.submit_and_verify_documents()  # eight decisions at the document desk
+    journey.wait_status("documents_verified")
+    journey.attend_orientation()  # a session with one seat of thirty taken
     trainer = stack.client("trainer")
-    starts = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).replace(microsecond=0)
-    session = trainer.post(stack.url("/orientation/sessions"), timeout=30, json={
-        "starts_at": starts.isoformat(), "location": "LTSA Blitar", "capacity": 30})
-    assert session.status_code == 201, session.text
     program = trainer.post(stack.url("/reintegration/programs"), timeout=30, json={
-        "name": "PAK CAMAT PMI", "starts_on": (starts.date()).isoformat(), "capacity": 100,
+        "name": "PAK CAMAT PMI", "starts_on": dt.date.today().isoformat(), "capacity": 100,
         "audience": "both", "rounds": [{"name": "business model", "advance": 75},
                                        {"name": "pitch", "advance": 50}]})
     assert program.status_code == 201, program.text
-    wait_for(lambda: status_of(stack, worker["id"]), message="the worker readable")
+    enrolled = trainer.post(stack.url(f"/reintegration/programs/{program.json()['id']}"
+                                      "/enrollments"), timeout=30,
+                            json={"worker_id": journey.worker_id})
+    assert enrolled.status_code == 201, enrolled.text
 
     sign_in(page, stack)
     page.get_by_role("button", name="Siklus & loket").click()
-    expect(page.locator("#bars-country dt", has_text="TW")).to_be_visible(timeout=WAIT_MS)
-    expect(page.locator("#bars-status dt", has_text="registered")).to_be_visible()
-    expect(page.locator("#desk-table tr[data-type='passport']")).to_be_visible()
-    expect(page.locator("#bars-seats")).to_contain_text("LTSA Blitar")
+    expect(page.locator("#bars-status dt", has_text="orientation_completed")).to_be_visible(
+        timeout=WAIT_MS)
+    expect(page.locator("#bars-country dt", has_text="HK")).to_be_visible()
+    passport = page.locator("#desk-table tr[data-type='passport'] td")
+    expect(passport.nth(1)).to_have_text("1")  # one decision, its median shown
+    expect(passport.nth(2)).not_to_have_text("–")
+    expect(page.locator("#bars-seats")).to_contain_text("1 / 30")
     expect(page.locator("#funnels")).to_contain_text("PAK CAMAT PMI")
+    expect(page.locator("#funnels .count").first).to_have_text("1")
     screenshot(page, "lifecycle")
 
 

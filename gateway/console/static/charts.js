@@ -17,15 +17,22 @@ export function timeSeries(container, xs, series, locale) {
   }
   if (known) known.plot.destroy();
   const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+  const precise = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit",
+                                                     second: "2-digit" });
+  // ticks a few minutes apart read as hours and minutes; closer ones need the seconds
+  const ticksOf = (ticks) => {
+    const format = ticks.length > 1 && ticks[ticks.length - 1] - ticks[0] < 600 ? precise : time;
+    return ticks.map((v) => format.format(new Date(v * 1000)));
+  };
   const plot = new window.uPlot({
     width,
     height: 220,
     series: [
-      { value: (u, v) => (v == null ? "" : time.format(new Date(v * 1000))) },
+      { value: (u, v) => (v == null ? "" : precise.format(new Date(v * 1000))) },
       ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length],
                                  width: 2, spanGaps: true })),
     ],
-    axes: [{ values: (u, ticks) => ticks.map((v) => time.format(new Date(v * 1000))) }, {}],
+    axes: [{ values: (u, ticks) => ticksOf(ticks) }, {}],
     scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
     legend: { live: false },
   }, data, container);

@@ -14,6 +14,7 @@ let view = "health";
 let timer = null;
 let lettersSeen = null; // the dead-letter counts the list was last read at
 let letters = [];
+let lettersAsked = 0; // the latest reading of the dead letters asked for; older answers are dropped
 
 // talking to the gateway -----------------------------------------------------------------------
 
@@ -240,10 +241,14 @@ async function refreshLetters(health, force = false) {
     const query = new URLSearchParams();
     if (service) query.set("service", service);
     if (match) query.set("match", match);
-    letters = (await call(`/dead-letters?${query}`)).items;
+    const asked = ++lettersAsked;
+    const [found, actions] = await Promise.all([call(`/dead-letters?${query}`),
+                                                call("/actions")]);
+    if (asked !== lettersAsked) return; // a newer reading (another filter) is on its way
+    letters = found.items;
     lettersSeen = counts;
     drawLetters();
-    drawActions((await call("/actions")).items);
+    drawActions(actions.items);
   }
 }
 
