@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-fast lint bench reliability tokens clean
+.PHONY: install system-packages run test test-fast test-durations lint bench reliability tokens clean
+
+# The servers the tests, the benchmarks and the fault-injection run start for themselves (never
+# the machine's own, which may be stopped): Debian's packages, by what each installs.
+SYSTEM_PACKAGES := rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
+	postgresql:/usr/lib/postgresql/*/bin/pg_ctl
 
 install: $(VENV)/.installed
 
@@ -18,11 +23,27 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/python -m pmi_common.stack
 
-## The whole test suite: unit, integration and end to end, on the real RabbitMQ and PostgreSQL;
-## then the small fault-injection batch, alone, since it restarts RabbitMQ and PostgreSQL (root).
-test: install
-	$(BIN)/pytest
-	$(BIN)/pytest -m faults tests/reliability
+## The system packages the suite needs: installed when root, otherwise the command to run.
+system-packages:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do \
+	  ls $${entry#*:} >/dev/null 2>&1 || missing="$$missing $${entry%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "The tests need:$$missing. Install them, then run make test again:"; \
+	    echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+## The whole test suite: unit, integration, end to end and the fault-injection batch, in
+## parallel groups, each on a RabbitMQ and a PostgreSQL of its own (never the machine's).
+test: install system-packages
+	PMI_ENV=development $(BIN)/python -m tests.parallel
+
+## Record how long each test takes, so the parallel groups stay even (.test_durations).
+test-durations: install system-packages
+	PMI_ENV=development $(BIN)/pytest -p no:cacheprovider --store-durations
 
 ## Unit tests only: no broker, no database.
 test-fast: install
@@ -35,12 +56,12 @@ lint: install
 tokens: install
 	@for role in operator verifier trainer agency admin; do echo "$$role: $$($(BIN)/pmi token $$role)"; done
 
-bench: install
+bench: install system-packages
 	$(BIN)/python -m bench.run
 
-## The large fault-injection run (2,000 workers, about 20 minutes): restarts this machine's
-## RabbitMQ and PostgreSQL (needs root).
-reliability: install
+## The large fault-injection run (2,000 workers, about 20 minutes), on a RabbitMQ and a
+## PostgreSQL of its own that it restarts.
+reliability: install system-packages
 	$(BIN)/python -m tests.reliability.run --workers 2000 --concurrency 32
 
 clean:

@@ -1,9 +1,9 @@
 """A place of its own for one benchmark run: a RabbitMQ vhost and PostgreSQL databases named
-``bench_<run>_<x>``, created at the start and removed at the end."""
+``bench_<run>_<x>`` on the run's own servers (``tests/servers.py``), created at the start and
+removed at the end."""
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import uuid
@@ -13,11 +13,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from pmi_common.management import Management
-
-PG_ADMIN_URL = os.environ.get(
-    "BENCH_DATABASE_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-MANAGEMENT_URL = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
-AMQP_HOST = os.environ.get("BENCH_AMQP_HOST", "guest:guest@127.0.0.1:5672")
+from tests.servers import Servers
 
 
 def free_port() -> int:
@@ -26,19 +22,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_url(name: str) -> str:
-    base, _, _ = PG_ADMIN_URL.rpartition("/")
-    return f"{base}/{name}"
-
-
 class Environment:
-    """``with Environment() as env:`` a vhost ``env.vhost`` and ``env.database(x)`` on demand."""
+    """``with Environment(servers) as env:`` a vhost ``env.vhost`` and ``env.database(x)``
+    on demand."""
 
-    def __init__(self) -> None:
+    def __init__(self, servers: Servers) -> None:
+        self.servers = servers
         self.run = uuid.uuid4().hex[:8]
         self.vhost = f"bench_{self.run}"
-        self.amqp_uri = f"amqp://{AMQP_HOST}/{self.vhost}"
-        self.management = Management(MANAGEMENT_URL)
+        self.amqp_uri = servers.broker.amqp_uri(self.vhost)
+        self.management = Management(servers.broker.management_url)
         self.databases: list[str] = []
 
     def __enter__(self) -> Environment:
@@ -67,18 +60,18 @@ class Environment:
     def database(self, name: str) -> str:
         """A new empty database ``bench_<run>_<name>``; its SQLAlchemy URL."""
         full = f"{self.vhost}_{name}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(self.servers.database.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{full}"'))
         admin.dispose()
         self.databases.append(full)
-        return database_url(full)
+        return self.servers.database.url(full)
 
     def queue(self, name: str) -> dict:
         return self.management.queue(self.vhost, name) or {}
 
     def destroy(self) -> None:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(self.servers.database.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.databases:
                 conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -32,7 +32,8 @@ class Row:
     met: str = ""
 
 
-def machine(management_base: str | None = None, session: requests.Session | None = None) -> dict:
+def machine(management_base: str | None = None, session: requests.Session | None = None,
+            postgresql_port: int = 5432) -> dict:
     info = {
         "cpu": _cpu_model(), "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
@@ -41,7 +42,8 @@ def machine(management_base: str | None = None, session: requests.Session | None
     }
     try:
         answer = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-AtF", "|", "-c",
+            ["psql", "-h", "127.0.0.1", "-p", str(postgresql_port), "-U", "postgres", "-AtF", "|",
+             "-c",
              "SELECT current_setting('server_version'), current_setting('max_connections'), "
              "(SELECT count(*) FROM pg_stat_activity)"],
             capture_output=True, text=True, timeout=10).stdout.strip().split("|")

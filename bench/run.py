@@ -23,6 +23,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from tests.servers import private_servers  # noqa: E402
+
 from . import (  # noqa: E402
     kombu_floor,
     lifecycle,
@@ -221,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(args, log_dir: Path, results: dict) -> None:
-    with Environment() as env:
-        results["machine"] = report.machine(env.management.base, env.management.session)
+    with private_servers(durable=True) as servers, Environment(servers) as env:
+        results["machine"] = report.machine(env.management.base, env.management.session,
+                                            servers.database.port)
         connections = results["machine"].get("postgresql_connections")
         if connections and connections["max"] - connections["in_use"] < CONNECTIONS_NEEDED:
             progress(f"PostgreSQL has {connections['max'] - connections['in_use']} connections "

@@ -18,8 +18,9 @@ class ManagementError(RuntimeError):
 
 
 def vhost_of(amqp_uri: str) -> str:
-    """The virtual host an AMQP URI names (``/`` when it names none)."""
-    path = urlsplit(amqp_uri).path
+    """The virtual host an AMQP URI names (``/`` when it names none); of a cluster's list of
+    URIs (``amqp://node1/vh;amqp://node2/vh``), the first's."""
+    path = urlsplit(amqp_uri.split(";", 1)[0]).path
     vhost = unquote(path[1:]) if path.startswith("/") else unquote(path)
     return vhost or "/"
 

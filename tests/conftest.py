@@ -1,5 +1,7 @@
-"""Shared fixtures: a real RabbitMQ vhost per test (nameko's ``rabbit_config``) and a real
-PostgreSQL database per service, migrated once and emptied after each test."""
+"""Shared fixtures: the suite's own RabbitMQ and PostgreSQL (``tests/servers.py``), started once
+per test process when a test first needs them; a RabbitMQ vhost per test (nameko's
+``rabbit_config``) and a PostgreSQL database per service, migrated once and emptied after each
+test."""
 
 import warnings
 
@@ -18,23 +20,42 @@ import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from pmi_common.migrations import upgrade  # noqa: E402
+from tests import machine, servers  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
 DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
 FAST_RETRIES = (0.2, 0.4, 0.8)
-
-
-def _database_url(name: str) -> str:
-    base, _, _ = PG_ADMIN_URL.rpartition("/")
-    return f"{base}/{name}"
+_MACHINE = pytest.StashKey[dict]()
+_CHANGED = pytest.StashKey[list]()
 
 
 @pytest.fixture(scope="session")
-def databases():
+def private_servers(request):
+    """This test process's own broker and database; nameko's fixtures are pointed at them."""
+    with servers.private_servers() as running:
+        servers.use(running)
+        request.config.option.RABBIT_AMQP_URI = running.broker.amqp_uri()
+        request.config.option.RABBIT_API_URI = running.broker.management_url
+        yield running
+        servers.use(None)
+
+
+@pytest.fixture(scope="session")
+def rabbit_manager(private_servers):
+    """nameko's management client, on the suite's own broker."""
+    from nameko.testing import rabbit
+
+    return rabbit.Client(private_servers.broker.management_url)
+
+
+def _database_url(name: str) -> str:
+    return servers.current().database.url(name)
+
+
+@pytest.fixture(scope="session")
+def databases(private_servers):
     """One fresh PostgreSQL database per service for this test session, migrated to head."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin_url = private_servers.database.admin_url
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     prefix = f"pmi_test_{uuid.uuid4().hex[:8]}"
     urls = {}
     with admin.connect() as conn:
@@ -48,7 +69,7 @@ def databases():
             upgrade(service, url)
     yield urls
     admin.dispose()  # a fresh connection: the database may have restarted meanwhile
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         for url in urls.values():
             name = url.rsplit("/", 1)[1]
@@ -100,3 +121,25 @@ def config_for(rabbit_config, database_urls):
         return config
 
     return make
+
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_MACHINE] = machine.fingerprint()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The machine's own RabbitMQ and PostgreSQL are as the run found them, or the run fails."""
+    before = session.config.stash.get(_MACHINE, None)
+    changed = machine.differences(before, machine.fingerprint()) if before else []
+    if changed:
+        session.config.stash[_CHANGED] = changed
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    changed = config.stash.get(_CHANGED, [])
+    if changed:
+        terminalreporter.section("the machine's own servers changed during the run", red=True)
+        for line in changed:
+            terminalreporter.line(line)

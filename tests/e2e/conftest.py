@@ -1,12 +1,12 @@
 """The platform started as a user starts it (``python -m pmi_common.stack``, what ``make run``
-runs), on its own RabbitMQ vhost and its own PostgreSQL databases, driven over HTTP."""
+runs), on its own RabbitMQ vhost and its own PostgreSQL databases of the suite's own servers,
+driven over HTTP."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +14,16 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import jwt
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import DATABASE_SERVICES, PG_ADMIN_URL, _database_url
+from tests import servers
+from tests.conftest import DATABASE_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 SECRET = "e2e-" + uuid.uuid4().hex
 
 
@@ -55,39 +54,21 @@ class Stack:
         return self.log_path.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _management(method: str, path: str, **kwargs) -> requests.Response:
-    base, auth = MANAGEMENT.split("://", 1)[1].rsplit("@", 1)[1], None
-    user, password = MANAGEMENT.split("://", 1)[1].rsplit("@", 1)[0].split(":", 1)
-    auth = (user, password)
-    scheme = MANAGEMENT.split("://", 1)[0]
-    response = requests.request(method, f"{scheme}://{base}/api{path}", auth=auth, timeout=10,
-                                **kwargs)
-    response.raise_for_status()
-    return response
-
-
 @contextmanager
 def running_stack(log_dir: Path, postgres: bool = True):
-    """The stack as ``make run`` starts it, on its own vhost; on its own PostgreSQL databases,
-    or (``postgres=False``) on the SQLite files of a quick local run."""
+    """The stack as ``make run`` starts it, on its own vhost of the suite's broker; on its own
+    PostgreSQL databases, or (``postgres=False``) on the SQLite files of a quick local run."""
+    broker, database = servers.current().broker, servers.current().database
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
-    _management("PUT", f"/vhosts/{quote(vhost, safe='')}")
-    _management("PUT", f"/permissions/{quote(vhost, safe='')}/guest",
-                json={"configure": ".*", "write": ".*", "read": ".*"})
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    broker.create_vhost(vhost)
+    admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT")
     databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES} if postgres \
         else {}
     with admin.connect() as conn:
         for name in databases.values():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    port = _free_port()
-    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    port = servers.free_port()
+    amqp_uri = broker.amqp_uri(vhost)
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")},
         "AMQP_URI": amqp_uri,
@@ -98,7 +79,7 @@ def running_stack(log_dir: Path, postgres: bool = True):
         "EVENT_RETRY_DELAYS": "0.5,1,2",
         "LOG_LEVEL": "INFO",
         "PMI_STATE_DIR": str(log_dir / "var"),
-        **{f"{service.upper()}_DATABASE_URL": _database_url(name)
+        **{f"{service.upper()}_DATABASE_URL": database.url(name)
            for service, name in databases.items()},
     }
     log_path = log_dir / "stack.log"
@@ -122,11 +103,11 @@ def running_stack(log_dir: Path, postgres: bool = True):
                                   "WHERE datname = :n"), {"n": name})
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
-        _management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
+        broker.delete_vhost(vhost)
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, private_servers):
     with running_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
 

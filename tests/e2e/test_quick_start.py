@@ -8,7 +8,7 @@ from tests.e2e.journey import Journey
 pytestmark = pytest.mark.e2e
 
 
-def test_the_quick_start_on_sqlite_serves_the_whole_journey(tmp_path):
+def test_the_quick_start_on_sqlite_serves_the_whole_journey(tmp_path, private_servers):
     with running_stack(tmp_path, postgres=False) as stack:
         journey = Journey(stack)
         journey.register()

@@ -49,8 +49,8 @@ class OnboardedAgencies:
 
 
 @pytest.fixture
-def agencies(request, rabbit_config):
-    management = Management(request.config.getoption("RABBIT_API_URI"))
+def agencies(private_servers, rabbit_config):
+    management = Management(private_servers.broker.management_url)
     desk = OnboardedAgencies(management, rabbit_config["AMQP_URI"])
     yield desk
     desk.remove_all()

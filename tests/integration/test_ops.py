@@ -40,15 +40,15 @@ class Registration(RegistrationService, ServiceOperations):
 
 
 @pytest.fixture
-def management(request):
-    return Management(request.config.getoption("RABBIT_API_URI"))
+def management(private_servers):
+    return Management(private_servers.broker.management_url)
 
 
 @pytest.fixture
-def pmi_env(monkeypatch, request, rabbit_config):
+def pmi_env(monkeypatch, private_servers, rabbit_config):
     """The command's environment: the test's virtual host and management API."""
     monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
-    monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", request.config.getoption("RABBIT_API_URI"))
+    monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
 
 
 @pytest.fixture
@@ -201,8 +201,8 @@ def test_health_reports_the_outbox_backlog_and_the_age_of_its_oldest_row(
     assert stuck["outbox_backlog"] == 1 and stuck["oldest_unpublished_age_seconds"] >= 300
 
 
-def test_health_names_a_database_that_does_not_answer(rabbit_config):
-    unreachable = create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/pmi_no_such_db")
+def test_health_names_a_database_that_does_not_answer(rabbit_config, private_servers):
+    unreachable = create_engine(private_servers.database.url("pmi_no_such_db"))
     answer = Operations(c.REGISTRATION, rabbit_config["AMQP_URI"]).health(
         SimpleNamespace(engine=unreachable, tables=messaging_tables(metadata)))
     unreachable.dispose()

@@ -15,7 +15,8 @@ import eventlet
 from pmi_common.topology import dead_letter_queue
 from tests.reliability import audit as audit_module
 from tests.reliability.driver import Driver, StepFailed, journey, prepare
-from tests.reliability.platform import Platform, management, restart_postgresql, restart_rabbitmq
+from tests.reliability.platform import Platform
+from tests.servers import Servers
 
 FAULTS = ("registration", "documents", "orientation", "reintegration", "gateway", "rabbitmq",
           "postgresql")
@@ -57,12 +58,12 @@ class RunReport:
         ]
 
 
-def run(workers: int, fault_interval: float | None, concurrency: int, log_dir: Path,
-        instances: int = 1, observe=None) -> RunReport:
-    """Run ``workers`` journeys; a fault every ``fault_interval`` seconds (None: no faults);
-    ``observe(platform)`` is called once the platform is ready, before the audit."""
+def run(servers: Servers, workers: int, fault_interval: float | None, concurrency: int,
+        log_dir: Path, instances: int = 1, observe=None) -> RunReport:
+    """Run ``workers`` journeys on ``servers``; a fault every ``fault_interval`` seconds (None:
+    no faults); ``observe(platform)`` is called once the platform is ready, before the audit."""
     secret = uuid.uuid4().hex
-    platform = Platform(secret, log_dir, instances=instances)
+    platform = Platform(servers, secret, log_dir, instances=instances)
     platform.create()
     audit_module.declare_audit_queue(platform.amqp_uri)
     report = RunReport(workers=workers)
@@ -145,9 +146,9 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
         if fault == "rabbitmq":
-            restart_rabbitmq()
+            platform.servers.broker.restart()
         elif fault == "postgresql":
-            restart_postgresql()
+            platform.servers.database.restart()
         else:
             platform.kill(fault)
         report.faults.append((fault, time.monotonic()))
@@ -161,6 +162,6 @@ def _dead_letters(platform: Platform) -> dict:
     counts = {}
     for service in consuming_services():
         queue = dead_letter_queue(service)
-        info = management("GET", f"/queues/{platform.vhost}/{queue}").json()
+        info = platform.management("GET", f"/queues/{platform.vhost}/{queue}").json()
         counts[queue] = info.get("messages", 0)
     return counts

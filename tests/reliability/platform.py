@@ -1,51 +1,36 @@
-"""A platform of its own for fault injection: its own vhost and databases, each process started
-with the same runner ``make run`` uses, kept alive by the same supervisor."""
+"""A platform of its own for fault injection: its own vhost and databases on the run's own
+servers (``tests/servers.py``), each process started with the same runner ``make run`` uses,
+kept alive by the same supervisor."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import requests
 from sqlalchemy import create_engine, text
 
 from pmi_common.stack import Supervisor
-from tests.conftest import DATABASE_SERVICES, PG_ADMIN_URL, _database_url
+from tests.conftest import DATABASE_SERVICES
+from tests.servers import Servers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
-
-
-def management(method: str, path: str, **kwargs) -> requests.Response:
-    scheme, rest = MANAGEMENT.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user, password = credentials.split(":", 1)
-    response = requests.request(method, f"{scheme}://{host}/api{path}", auth=(user, password),
-                                timeout=10, **kwargs)
-    response.raise_for_status()
-    return response
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Platform:
-    def __init__(self, secret: str, log_dir: Path, instances: int = 1):
+    def __init__(self, servers: Servers, secret: str, log_dir: Path, instances: int = 1):
+        self.servers = servers
         self.vhost = f"pmi_faults_{uuid.uuid4().hex[:8]}"
         self.secret = secret
         self.databases = {service: f"{self.vhost}_{service}" for service in DATABASE_SERVICES}
-        self.urls = {service: _database_url(name) for service, name in self.databases.items()}
+        self.urls = {service: servers.database.url(name)
+                     for service, name in self.databases.items()}
         self.instances = instances
         self.ports = [free_port() for _ in range(instances)]
-        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}"
+        self.amqp_uri = servers.broker.amqp_uri(self.vhost)
         self.base_urls = [f"http://127.0.0.1:{port}" for port in self.ports]
         self.base_url = self.base_urls[0]
         self.log_dir = log_dir
@@ -63,10 +48,8 @@ class Platform:
         return env
 
     def create(self) -> None:
-        management("PUT", f"/vhosts/{quote(self.vhost, safe='')}")
-        management("PUT", f"/permissions/{quote(self.vhost, safe='')}/guest",
-                   json={"configure": ".*", "write": ".*", "read": ".*"})
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.servers.broker.create_vhost(self.vhost)
+        admin = create_engine(self.servers.database.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.databases.values():
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -109,28 +92,18 @@ class Platform:
         if self._log:
             self._log.close()
 
+    def management(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.servers.broker.management(method, path, **kwargs)
+
     def destroy(self) -> None:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(self.servers.database.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.databases.values():
                 conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                   "WHERE datname = :n"), {"n": name})
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
-        management("DELETE", f"/vhosts/{quote(self.vhost, safe='')}")
-
-
-def restart_rabbitmq() -> None:
-    """Stop and start the broker application (connections drop; durable state survives)."""
-    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True)
-
-
-def restart_postgresql() -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                   check=True, capture_output=True)
+        self.servers.broker.delete_vhost(self.vhost)
 
 
 def _every_check_up(url: str) -> bool:

@@ -1,7 +1,7 @@
 """``python -m tests.reliability.run --workers 2000``: the large fault-injection run.
 
-Needs root on a machine whose RabbitMQ and PostgreSQL it may restart (it runs `rabbitmqctl` and
-`pg_ctlcluster`). Prints the figures the reliability section of the docs reports.
+It starts a RabbitMQ and a PostgreSQL of its own (``tests/servers.py``) and restarts those, never
+the machine's. Prints the figures the reliability section of the docs reports.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import tests.conftest  # noqa: F401 - eventlet's monkey patching comes first
 from tests.reliability.faults import run
+from tests.servers import private_servers
 
 
 def main() -> None:
@@ -25,7 +26,8 @@ def main() -> None:
     # SIGTERM stops the run as Ctrl-C does: the platform's processes stop, its state goes
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     log_dir = Path(tempfile.mkdtemp(prefix="pmi-faults-"))
-    report = run(args.workers, args.fault_interval, args.concurrency, log_dir)
+    with private_servers() as servers:
+        report = run(servers, args.workers, args.fault_interval, args.concurrency, log_dir)
     print("\n".join(report.lines()))
     print(f"logs: {log_dir}")
     findings = report.findings

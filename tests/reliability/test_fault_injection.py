@@ -3,16 +3,23 @@ and RabbitMQ and PostgreSQL restart: nothing lost, nothing applied twice."""
 
 import pytest
 
+from tests import servers
 from tests.reliability.faults import FAULTS, run
 
-# It restarts the machine's RabbitMQ and PostgreSQL, so plain `pytest` leaves it out (a restart
-# under other tests fails them); `make test` runs it on its own after the rest.
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 
+@pytest.fixture
+def servers_to_break():
+    """A broker and a database of this test's own: it restarts them under the other tests' feet
+    otherwise."""
+    with servers.private_servers() as running:
+        yield running
+
+
 @pytest.mark.timeout(900)
-def test_no_event_is_lost_or_applied_twice_under_crashes_and_restarts(tmp_path):
-    report = run(workers=12, fault_interval=4.0, concurrency=12, log_dir=tmp_path)
+def test_no_event_is_lost_or_applied_twice_under_crashes_and_restarts(tmp_path, servers_to_break):
+    report = run(servers_to_break, workers=12, fault_interval=4.0, concurrency=12, log_dir=tmp_path)
     print("\n".join(report.lines()))
     findings = report.findings
 

@@ -1,5 +1,5 @@
-"""Two competing instances of every service (and two gateways) on the same queues: a few hundred
-workers through the whole lifecycle, each effect once and in per-worker order."""
+"""Two competing instances of every service (and two gateways) on the same queues: 80 workers
+through the whole lifecycle, each effect once and in per-worker order."""
 
 import time
 
@@ -8,11 +8,10 @@ import pytest
 
 from pmi_common.topology import consuming_services, inbox_queue
 from tests.reliability.faults import run
-from tests.reliability.platform import management
 
 pytestmark = pytest.mark.e2e
 
-WORKERS = 200
+WORKERS = 80
 STATUS_PATH = ["registered", "documents_verified", "orientation_completed",
                "cleared_for_departure", "departed", "returned", "in_reintegration",
                "reintegrated"]
@@ -23,7 +22,7 @@ def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     while True:
         seen = {
-            queue: management("GET", f"/queues/{platform.vhost}/{queue}").json()
+            queue: platform.management("GET", f"/queues/{platform.vhost}/{queue}").json()
             .get("consumers", 0)
             for queue in map(inbox_queue, consuming_services())
         }
@@ -33,9 +32,10 @@ def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
 
 
 @pytest.mark.timeout(1200)
-def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(tmp_path):
-    report = run(workers=WORKERS, fault_interval=None, concurrency=24, log_dir=tmp_path,
-                 instances=2, observe=consumers_per_inbox)
+def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(tmp_path,
+                                                                          private_servers):
+    report = run(private_servers, workers=WORKERS, fault_interval=None, concurrency=24,
+                 log_dir=tmp_path, instances=2, observe=consumers_per_inbox)
     print("\n".join(report.lines()))
     findings = report.findings
 

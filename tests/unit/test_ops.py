@@ -154,6 +154,7 @@ def test_the_virtual_host_is_read_from_the_amqp_uri():
     assert vhost_of("amqp://guest:guest@127.0.0.1:5672") == "/"
     assert vhost_of("amqp://u:p@rabbitmq:5672/pmi") == "pmi"
     assert vhost_of("amqp://u:p@rabbitmq:5672/%2Fpmi") == "/pmi"
+    assert vhost_of("amqp://u:p@rabbit-1:5672/pmi;amqp://u:p@rabbit-2:5672/pmi") == "pmi"
 
 
 def test_an_agency_may_read_only_its_own_queues_and_the_platform_exchanges():

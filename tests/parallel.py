@@ -1,0 +1,74 @@
+"""``python -m tests.parallel [--groups N] [pytest arguments]``: the suite in N pytest processes
+at once (what ``make test`` runs).
+
+pytest-split divides the tests into groups of about equal duration, from the durations recorded
+in ``.test_durations`` (``make test-durations`` records them again); each group is a pytest
+process with its own RabbitMQ and PostgreSQL (``tests/servers.py``). pytest-xdist would be the
+usual tool, but its workers talk to the controller over execnet, whose threads deadlock once
+eventlet has monkey-patched the process, and nameko needs that patching: separate processes
+share nothing but the machine.
+
+Each group's output goes to a file; a group's output is printed whole when it ends, and the
+command ends with the status of the worst group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DURATIONS = ROOT / ".test_durations"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.parallel", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", type=int, default=int(os.environ.get("TEST_GROUPS", "3")),
+                        help="pytest processes at once (TEST_GROUPS, default 3)")
+    args, pytest_args = parser.parse_known_args(argv)
+    logs = Path(tempfile.mkdtemp(prefix="pmi-tests-"))
+    started = time.monotonic()
+    running = {}
+    for group in range(1, args.groups + 1):
+        log = (logs / f"group-{group}.log").open("w")
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                   "--splits", str(args.groups), "--group", str(group),
+                   "--splitting-algorithm", "least_duration",
+                   "--durations-path", str(DURATIONS), *pytest_args]
+        running[group] = (subprocess.Popen(command, cwd=ROOT, stdout=log,
+                                           stderr=subprocess.STDOUT), log)
+    print(f"{args.groups} groups of tests running; their output: {logs}", flush=True)
+    try:
+        return _wait(running, args.groups, logs, started)
+    finally:
+        for process, _log in running.values():  # interrupted: no group outlives the command
+            process.terminate()
+
+
+def _wait(running: dict, groups: int, logs: Path, started: float) -> int:
+    worst = 0
+    while running:
+        for group, (process, log) in list(running.items()):
+            if process.poll() is None:
+                continue
+            log.close()
+            del running[group]
+            print(f"\n===== group {group} of {groups}: exit status {process.returncode} "
+                  f"after {time.monotonic() - started:.0f} s =====", flush=True)
+            print((logs / f"group-{group}.log").read_text(errors="replace"), flush=True)
+            # 5: this group had no tests to run, which is not a failure
+            worst = max(worst, 0 if process.returncode == 5 else process.returncode)
+        time.sleep(0.5)
+    print(f"all groups done in {time.monotonic() - started:.0f} s; "
+          f"{'passed' if worst == 0 else 'FAILED'}", flush=True)
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())

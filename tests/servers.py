@@ -1,0 +1,302 @@
+"""The suite's own RabbitMQ and PostgreSQL, started from the installed binaries in a temporary
+directory on free ports, as the user running the tests; never the machine's own servers.
+
+``private_servers()`` gives a broker (one node, or a cluster of three) and a PostgreSQL cluster,
+and removes them afterwards. The processes are run by the ecosystem's executors
+(``pytest_rabbitmq``'s and ``pytest_postgresql``'s, both built on mirakuru); this module only
+configures them: the management plugin, a private Erlang cookie and port mapper, connection
+limits, and, where the tests run as root, PostgreSQL dropped to its own system user (it refuses
+to run as root).
+
+The tests, ``make reliability`` and ``make bench`` all reach the servers through ``current()``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+from mirakuru import SimpleExecutor
+from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_rabbitmq.factories.executor import RabbitMqExecutor
+
+RABBITMQ_BIN = "/usr/lib/rabbitmq/bin"
+POSTGRES_USER = "postgres"  # the system user the Debian package creates
+USER, PASSWORD = "guest", "guest"
+# Erlang's schedulers spin while idle by default: on a small machine that steals the tests' CPU
+ERL_ARGS = "+sbwt none +sbwtdcpu none +sbwtdio none"
+POSTGRES_OPTIONS = "-c max_connections=400 -c shared_buffers=128MB"
+# the tests need no durability across a power cut; the benchmarks measure with it
+NOT_DURABLE = " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
+class MissingServer(RuntimeError):
+    """The binaries of a server are not installed; the message names the command to run."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_bindir() -> Path:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                        key=lambda path: int(path.split("/")[4]))
+    if not candidates:
+        found = shutil.which("pg_ctl")
+        if not found:
+            raise MissingServer("PostgreSQL is not installed: apt-get install -y postgresql")
+        return Path(found).parent
+    return Path(candidates[-1]).parent
+
+
+def _check_rabbitmq() -> None:
+    if not os.access(f"{RABBITMQ_BIN}/rabbitmq-server", os.X_OK):
+        raise MissingServer("RabbitMQ is not installed: apt-get install -y rabbitmq-server")
+
+
+class RabbitNode(RabbitMqExecutor):
+    """One RabbitMQ node of the suite's own, with the management plugin, on loopback."""
+
+    def __init__(self, root: Path, epmd_port: int, name: str | None = None) -> None:
+        self.port, self.management_port = free_port(), free_port()
+        self.name = name or f"pmi-test-{self.port}@localhost"
+        self.home = root  # the nodes of one broker share the Erlang cookie kept here
+        path = root / self.name.split("@")[0]
+        path.mkdir(parents=True)
+        config = path / "rabbitmq.conf"
+        config.write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
+            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
+            "log.console = false\nlog.file.level = warning\n")
+        (path / "plugins").write_text("[rabbitmq_management].\n")
+        (path / "rabbitmq-env.conf").write_text("")  # not the machine's /etc/rabbitmq one
+        super().__init__(f"{RABBITMQ_BIN}/rabbitmq-server", "127.0.0.1", self.port,
+                         free_port(), f"{RABBITMQ_BIN}/rabbitmqctl", path, path, path,
+                         node_name=self.name)
+        self._envvars.update({
+            "HOME": str(root), "ERL_EPMD_PORT": str(epmd_port),
+            "RABBITMQ_CONF_ENV_FILE": str(path / "rabbitmq-env.conf"),
+            "RABBITMQ_CONFIG_FILE": str(config),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
+            "RABBITMQ_PID_FILE": str(path / "pid"),
+        })
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it (``wait_started`` waits)."""
+        SimpleExecutor.start(self)
+
+    def wait_started(self) -> None:
+        self.wait_for(self.check_subprocess)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.envvars
+
+    def ctl(self, *args: str, timeout: float = 120) -> str:
+        return subprocess.run([self.rabbit_ctl, "-q", "-n", self.name, *args], env=self.env,
+                              check=True, capture_output=True, text=True,
+                              timeout=timeout).stdout
+
+    def wait_management(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{self.management_port}/api/overview",
+                                auth=(USER, PASSWORD), timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"RabbitMQ node {self.name}'s management API did not come up")
+            time.sleep(0.2)
+
+    def start_app(self) -> None:
+        self.ctl("start_app")
+        self.ctl("await_startup")
+
+    def stop_app(self) -> None:
+        self.ctl("stop_app")
+
+
+@dataclass
+class Broker:
+    """A RabbitMQ of the suite's own: one node, or several clustered."""
+
+    nodes: list[RabbitNode]
+    epmd_port: int
+    root: Path
+
+    @property
+    def amqp_host(self) -> str:
+        return f"{USER}:{PASSWORD}@127.0.0.1:{self.nodes[0].port}"
+
+    def amqp_uri(self, vhost: str = "") -> str:
+        """The connection URI; with several nodes, one URI per node (kombu's failover list)."""
+        return ";".join(f"amqp://{USER}:{PASSWORD}@127.0.0.1:{node.port}/{quote(vhost, safe='')}"
+                        for node in self.nodes)
+
+    @property
+    def management_url(self) -> str:
+        return f"http://{USER}:{PASSWORD}@127.0.0.1:{self.nodes[0].management_port}"
+
+    def management(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A management API request, to the first node that answers."""
+        for node in self.nodes:
+            try:
+                response = requests.request(
+                    method, f"http://127.0.0.1:{node.management_port}/api{path}",
+                    auth=(USER, PASSWORD), timeout=10, **kwargs)
+            except requests.ConnectionError:
+                if node is self.nodes[-1]:
+                    raise
+                continue
+            response.raise_for_status()
+            return response
+
+    def create_vhost(self, vhost: str) -> None:
+        name = quote(vhost, safe="")
+        self.management("PUT", f"/vhosts/{name}")
+        self.management("PUT", f"/permissions/{name}/{USER}",
+                        json={"configure": ".*", "write": ".*", "read": ".*"})
+
+    def delete_vhost(self, vhost: str) -> None:
+        self.management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
+
+    def restart(self) -> None:
+        """Stop and start the broker application on every node: connections drop, durable
+        state survives (the fault-injection suite's broker restart)."""
+        for node in self.nodes:
+            node.stop_app()
+        for node in reversed(self.nodes):
+            node.start_app()
+
+
+@dataclass
+class Database:
+    """A PostgreSQL cluster of the suite's own."""
+
+    executor: PostgreSQLExecutor
+    port: int
+    pg_ctl: str
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def restart(self) -> None:
+        # pg_ctl reuses the options the cluster was started with (postmaster.opts)
+        subprocess.run([self.pg_ctl, "restart", "-D", self.executor.datadir, "-m", "fast", "-w",
+                        "-l", self.executor.logfile],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=120)
+
+
+@dataclass
+class Servers:
+    broker: Broker
+    database: Database
+    root: Path
+
+
+@contextmanager
+def rabbitmq(root: Path, nodes: int = 1):
+    """A broker of ``nodes`` nodes (clustered when more than one), removed afterwards."""
+    _check_rabbitmq()
+    epmd_port = free_port()
+    started: list[RabbitNode] = []
+    try:
+        started.extend(RabbitNode(root, epmd_port) for _ in range(nodes))
+        for node in started:  # each node takes seconds to boot: they boot side by side
+            node.launch()
+        for node in started:
+            node.wait_started()
+        for node in started[1:]:
+            node.stop_app()
+            node.ctl("join_cluster", started[0].name)
+            node.start_app()
+        for node in started:
+            node.wait_management()
+        yield Broker(started, epmd_port, root)
+    finally:
+        for node in started:  # its data goes with it: no need for a graceful stop
+            _quietly(node.kill)
+        subprocess.run(["epmd", "-port", str(epmd_port), "-kill"], capture_output=True,
+                       env={**os.environ, "ERL_EPMD_PORT": str(epmd_port)})
+
+
+@contextmanager
+def postgresql(root: Path, durable: bool = False):
+    """A PostgreSQL cluster on a free port, trusting loopback, removed afterwards; without
+    ``durable``, commits are not flushed to disk (fast, and enough for tests)."""
+    bindir = _postgres_bindir()
+    pg_ctl = str(bindir / "pg_ctl")
+    directory = root / "postgresql"
+    directory.mkdir()
+    if os.geteuid() == 0:  # PostgreSQL refuses root: run it as its own system user
+        pg_ctl = str(directory / "pg_ctl")
+        Path(pg_ctl).write_text(
+            f'#!/bin/sh\nexec runuser -u {POSTGRES_USER} -- "{bindir}/pg_ctl" "$@"\n')
+        os.chmod(pg_ctl, 0o755)
+        shutil.chown(directory, POSTGRES_USER)
+    port = free_port()
+    options = POSTGRES_OPTIONS + ("" if durable else NOT_DURABLE)
+    executor = PostgreSQLExecutor(pg_ctl, "127.0.0.1", port, str(directory / "data"),
+                                  str(directory), str(directory / "postgresql.log"), "-w",
+                                  "postgres", postgres_options=options)
+    executor.start()
+    try:
+        yield Database(executor, port, pg_ctl)
+    finally:
+        _quietly(executor.stop)
+        _quietly(executor.clean_directory)
+
+
+@contextmanager
+def private_servers(broker_nodes: int = 1, durable: bool = False):
+    """``with private_servers() as servers:`` a broker (of ``broker_nodes`` nodes) and a
+    database of this run's own."""
+    root = Path(tempfile.mkdtemp(prefix="pmi-servers-"))
+    os.chmod(root, 0o755)  # PostgreSQL's own user walks through it
+    try:
+        with rabbitmq(root / "rabbitmq", broker_nodes) as broker, \
+                postgresql(root, durable) as database:
+            yield Servers(broker, database, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_current: Servers | None = None
+
+
+def use(servers: Servers | None) -> None:
+    """Make ``servers`` the ones ``current()`` answers in this process."""
+    global _current
+    _current = servers
+
+
+def current() -> Servers:
+    if _current is None:
+        raise RuntimeError("no private servers are running in this process")
+    return _current
+
+
+def _quietly(action) -> None:
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - teardown goes on with the next server
+        pass
