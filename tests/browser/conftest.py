@@ -27,9 +27,11 @@ if not CHROMIUM.exists():
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory):
-    """The stack, sampling its queues every second so the console's charts fill quickly."""
+def stack(tmp_path_factory, private_servers):
+    """The stack, reading the statistics of the suite's own broker and sampling its queues
+    every second so the console's charts fill quickly."""
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
         patch.setenv("QUEUE_SAMPLE_SECONDS", "1")
         with running_stack(tmp_path_factory.mktemp("console-stack")) as running:
             yield running
