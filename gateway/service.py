@@ -106,10 +106,13 @@ class GatewayService:
                           "reintegration": self.reintegration.get_stats})
         if isinstance(answers["workers"], Exception):
             raise answers["workers"]
+        return self._sections(answers, "stats_section_unavailable")
+
+    def _sections(self, answers: dict, event: str) -> dict:
+        """The answers, each section whose service failed null and named in ``unavailable``."""
         unavailable = [name for name, answer in answers.items() if isinstance(answer, Exception)]
         for name in unavailable:
-            self.log.warning("stats_section_unavailable", section=name,
-                             error=str(answers[name]))
+            self.log.warning(event, section=name, error=str(answers[name]))
             answers[name] = None
         return {**answers, "unavailable": unavailable}
 
@@ -307,12 +310,7 @@ class GatewayService:
             stats = gather({p["id"]: partial(self.reintegration.program_stats, p["id"])
                             for p in programs})
             answers["reintegration"] = {"funnels": overview.funnels(programs, stats)}
-        unavailable = [name for name, answer in answers.items() if isinstance(answer, Exception)]
-        for name in unavailable:
-            self.log.warning("console_section_unavailable", section=name,
-                             error=str(answers[name]))
-            answers[name] = None
-        return {**answers, "unavailable": unavailable}
+        return self._sections(answers, "console_section_unavailable")
 
     @api
     def metrics(self) -> Response:
