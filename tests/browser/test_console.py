@@ -190,6 +190,7 @@ def test_the_console_switches_to_english_and_back(stack, page):
     expect(page.locator("article[data-service='registration']")).to_contain_text("Instances")
     page.get_by_role("button", name="Dead letters").click()
     expect(page.get_by_role("button", name="Replay all matching")).to_be_visible()
+    expect(page.locator("#actions-list li").first).to_be_visible(timeout=WAIT_MS)
     screenshot(page, "english")
     page.get_by_role("button", name="Bahasa Indonesia").click()
     expect(page.get_by_role("button", name="Pesan gagal")).to_be_visible()

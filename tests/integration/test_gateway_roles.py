@@ -17,8 +17,10 @@ from tests.helpers import worker_payload
 
 
 @pytest.fixture
-def api(container_factory, config_for):
-    return start_stack(container_factory, config_for)
+def api(container_factory, config_for, private_servers):
+    # the console's routes read queue statistics from the broker's management API
+    return start_stack(container_factory, config_for,
+                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url)
 
 
 def path_for(route: Route, worker_id: str) -> str:

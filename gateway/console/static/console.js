@@ -125,8 +125,11 @@ function open(name) {
 
 // refreshing ------------------------------------------------------------------------------------
 
+let generation = 0; // the latest refresh; an older one that finishes schedules nothing
+
 async function refresh() {
   clearTimeout(timer);
+  const mine = ++generation;
   try {
     const health = await call("/health");
     drawOverall(health);
@@ -141,7 +144,7 @@ async function refresh() {
     if (error.status === 403) return refuse(error);
     $("#refreshed").textContent = t("stale", { detail: error.message });
   }
-  timer = setTimeout(refresh, REFRESH_MS);
+  if (mine === generation) timer = setTimeout(refresh, REFRESH_MS);
 }
 
 function drawOverall(health) {
