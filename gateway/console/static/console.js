@@ -271,13 +271,15 @@ function drawLetters() {
     cell(row, number(letter.attempts), "num");
     cell(row, moment(letter.failed_at));
     cell(row, letter.error, "error-text");
-    const actions = element("td", null, "row-actions");
+    const actions = element("div", null, "row-actions");
     actions.append(button("letters.inspect", () => inspect(index)));
     if (letter.event_id) {
       actions.append(button("letters.replay", () => actOnOne("replay", letter)),
                      button("letters.discard", () => actOnOne("discard", letter), "danger"));
     }
-    row.append(actions);
+    const actionsCell = element("td");
+    actionsCell.append(actions);
+    row.append(actionsCell);
     return row;
   }));
   $("#letters-empty").hidden = letters.length > 0;
