@@ -32,12 +32,15 @@ from pmi_common.errors import Forbidden, PlatformError
 from pmi_common.rpc import ServiceUnavailable
 
 from . import auth, edge, privacy
+from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import Answer, IdempotencyKeys
 from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
+from .ratelimits import RateLimits
 from .roles import WORKER
 from .routes import BY_NAME, PREFIX, Route, location_of
+from .token_policy import TokenPolicy
 
 log = structlog.get_logger("gateway")
 
@@ -68,6 +71,12 @@ class GatewayWebServer(WebServer):
         config = self.container.config
         try:
             self.secret = auth.signing_secret(config)
+        except ValueError as exc:
+            raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
+        try:
+            self.policy = TokenPolicy.from_config(config)
+            self.browsers = Browsers(parse_origins(config.get("CORS_ALLOWED_ORIGINS")))
+            self.rate_limits = RateLimits(config)
         except ValueError as exc:
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         if not config.get("JWT_SECRET"):
@@ -102,11 +111,31 @@ class _ProblemWsgiApp(WsgiApp):
         # body), so Werkzeug may read chunked bodies, within the route's limit.
         environ.setdefault("wsgi.input_terminated", True)
         request = Request(environ, shallow=True)
+        added = self.server.browsers.headers(request.headers.get("Origin"))
+
+        def start_with_headers(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = headers + [h for h in added if h[0].lower() not in present]
+            return start_response(status, headers, exc_info)
+
+        return self._answer(environ, request, start_with_headers)
+
+    def _answer(self, environ, request: Request, start_response):
         if _url_bytes(environ) > MAX_URL_BYTES:
             exc = Problem(414, "uri-too-long", "URI too long",
                           f"the path and query take at most {MAX_URL_BYTES} bytes")
             return self.server.unmatched(request, exc)(environ, start_response)
         adapter = self.url_map.bind_to_environ(environ)
+        browsers = self.server.browsers
+        if browsers.is_preflight(request):
+            answer = browsers.preflight(request, adapter.allowed_methods())
+            if answer is None:
+                answer = self.server.unmatched(request, Problem(
+                    403, "cross-origin-refused", "Cross-origin request refused",
+                    f"{request.headers['Origin']} may not call "
+                    f"{request.headers['Access-Control-Request-Method']} {request.path} "
+                    "(CORS_ALLOWED_ORIGINS)"))
+            return answer(environ, start_response)
         try:
             provider, values = adapter.match()
         except RequestRedirect as exc:
@@ -165,8 +194,13 @@ class ApiHandler(HttpRequestHandler):
 
     def _answer(self, request: Request, correlation_id: str) -> Response:
         route = self.route
+        limits = self.server.rate_limits
+        if route.public:
+            limits.check_public(request)
         caller = None if route.public else auth.authenticate(
-            request.headers.get("Authorization"), self.server.secret)
+            request.headers.get("Authorization"), self.server.secret, self.server.policy)
+        if caller is not None and route.writes:
+            limits.check_write(request, caller.principal)
         _check_role(route, caller)
         kwargs = edge.path_values(route, request.path_values)
         _check_own(route, caller, kwargs)

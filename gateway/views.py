@@ -104,6 +104,7 @@ class DocumentView(View):
     note = _maybe(fields.String())
     submitted_at = fields.DateTime()
     decided_at = _maybe(fields.DateTime())
+    submitted_by = _maybe(fields.String())
     decided_by = _maybe(fields.String())
     file_sha256 = _maybe(fields.String())
     replaces = _maybe(fields.String())
@@ -171,6 +172,8 @@ class CertificateView(View):
 
 class IncidentView(View):
     id = fields.Integer()
+    kind = fields.String(metadata={"description": "identity_mismatch; nik_attempts_exhausted "
+                                                  "(the trainer was stopped for the worker)"})
     session_id = fields.UUID()
     worker_id = fields.UUID()
     occurred_at = fields.DateTime()

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 
 import amqp
-from kombu import Connection
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
 from .agencies import NAME_PATTERN, event_types_of, parse_since
+from .amqp import broker_connection
 from .contract import spec_for
 from .errors import InvalidInput, NotFound
 from .inbox import Subscriber
@@ -87,7 +87,7 @@ class Operations:
             publisher.close()
 
     def _require_queue(self, queue: str) -> None:
-        with Connection(self.amqp_uri) as connection:
+        with broker_connection(self.amqp_uri) as connection:
             try:
                 connection.channel().queue_declare(queue, passive=True)
             except amqp.exceptions.NotFound as exc:

@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -234,6 +235,8 @@ def rabbitmq(root: Path, nodes: int = 1):
         yield Broker(started, epmd_port, root)
     finally:
         for node in started:  # its data goes with it: no need for a graceful stop
+            if node.process is not None and node.process.poll() is not None:
+                _report_death(node)
             _quietly(node.kill)
         subprocess.run(["epmd", "-port", str(epmd_port), "-kill"], capture_output=True,
                        env={**os.environ, "ERL_EPMD_PORT": str(epmd_port)})
@@ -293,6 +296,14 @@ def current() -> Servers:
     if _current is None:
         raise RuntimeError("no private servers are running in this process")
     return _current
+
+
+def _report_death(node: RabbitNode) -> None:
+    """A node that ended before the tests did says why (its log's last lines)."""
+    logs = sorted(Path(node.env["RABBITMQ_LOG_BASE"]).parent.rglob("*.log"))
+    tail = logs[-1].read_text(errors="replace")[-3000:] if logs else "(no log)"
+    print(f"\nRabbitMQ node {node.name} ended early ({node.process.returncode}):\n{tail}",
+          file=sys.stderr)
 
 
 def _quietly(action) -> None:
