@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 	secrets clean
 
 # The servers the tests, the benchmarks and the fault-injection run start for themselves (never
-# the machine's own, which may be stopped): Debian's packages, by what each installs.
+# the machine's own, which may be stopped), and the browser the console's tests drive: Debian's
+# packages, by what each installs.
 SYSTEM_PACKAGES := rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
-	postgresql:/usr/lib/postgresql/*/bin/pg_ctl
+	postgresql:/usr/lib/postgresql/*/bin/pg_ctl chromium:/usr/bin/chromium
 
 install: $(VENV)/.installed
 

@@ -1,5 +1,6 @@
-"""The gateway's database: the answers it gave to writes sent with an ``Idempotency-Key``, and
-the agencies' side of the platform (agreements, disclosures, the egress's state)."""
+"""The gateway's database: the answers it gave to writes sent with an ``Idempotency-Key``, the
+agencies' side of the platform (agreements, disclosures, the egress's state), and what operators
+did to dead letters from the console."""
 
 from __future__ import annotations
 
@@ -96,3 +97,19 @@ agency_deliveries = Table(
 )
 
 messaging = add_messaging_tables(metadata)  # the egress's inbox
+
+operator_actions = Table(
+    "operator_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("actor_subject", String(200), nullable=False),
+    Column("action", String(32), nullable=False),  # replay or discard
+    Column("service", String(64), nullable=False),
+    Column("selection", JSON, nullable=False),  # {event_id} or {all} or {match}
+    Column("count", Integer, nullable=False),
+    Column("event_ids", JSON, nullable=False),
+    Column("correlation_id", String(128), nullable=True),
+    Index("ix_operator_actions_at", "at"),
+)

@@ -20,6 +20,7 @@ DESK = frozenset({OPERATOR, ADMIN})
 DOCUMENT_DESK = frozenset({VERIFIER, ADMIN})
 PROGRAMMES = frozenset({TRAINER, ADMIN})
 OPERATIONS = frozenset({ADMIN})
+CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
 
 # Roles that see identity numbers masked and only the part of a worker their job needs.

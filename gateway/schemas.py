@@ -6,9 +6,10 @@ services check the business rules again (a NIK's birth date, a country code, a d
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from pmi_common.contract import AUDIENCES, DOCUMENT_TYPES, RETURN_REASONS, STAGES, STATUSES
+from pmi_common.topology import consuming_services
 
 from .fields import Pattern, StrictBoolean, StrictInteger, StrictNumber, text
 
@@ -25,6 +26,7 @@ POSTAL_CODE = Pattern(r"^[0-9]{5}$", error="must be 5 digits")
 
 # fictional: well formed (East Java, Blitar; a woman born 17 March 1994) for the API document's
 # examples and the fuzzer's first requests; it names no one and is never logged
+CONSUMING_SERVICES = consuming_services()
 EXAMPLE_NIK = "3505125703940002"
 
 
@@ -213,6 +215,29 @@ class CompleteParticipant(Body):
     business_name = text(200, allow_none=True, metadata=_e("Ternak Lele Mandiri"))
     sector = text(100, allow_none=True, metadata=_e("aquaculture"))
     regency = text(100, allow_none=True, metadata=_e("Blitar"))
+
+
+# the operators' console -------------------------------------------------------------------------
+
+class DeadLetterQuery(Body):
+    service = fields.String(validate=validate.OneOf(CONSUMING_SERVICES))
+    match = text(200)
+
+
+class ChooseDeadLetters(Body):
+    """One event, all of a service's dead letters, or those whose error, type or body contain a
+    text: exactly one of ``event_id``, ``all`` and ``match``."""
+
+    service = fields.String(required=True, validate=validate.OneOf(CONSUMING_SERVICES))
+    event_id = text(100)
+    all = StrictBoolean(validate=validate.Equal(True))
+    match = text(200)
+
+    @validates_schema
+    def one_choice(self, data, **kwargs):
+        chosen = [name for name in ("event_id", "all", "match") if name in data]
+        if len(chosen) != 1:
+            raise ValidationError("choose exactly one of event_id, all and match", "_schema")
 
 
 class NoQuery(Schema):

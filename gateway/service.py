@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from functools import partial
 
 from werkzeug.wrappers import Response
@@ -22,6 +23,9 @@ from pmi_common.rpc import TimedRpcProxy
 from . import health, openapi, routes
 from .agency_reads import WorkerTimeline
 from .cache import GLOBAL, Reads
+from .console import files, overview
+from .console.console import LETTERS_SHOWN, Console
+from .console.files import console_file
 from .dependencies import Caller, DisclosureRecord, Gateway, gather
 from .http import Reply, api
 from .roles import AGENCY
@@ -38,6 +42,7 @@ class GatewayService:
     caller = Caller()
     disclosures = DisclosureRecord()
     reads = Reads()
+    console = Console()
     log = LogContext()
 
     @classmethod
@@ -135,10 +140,13 @@ class GatewayService:
                           "reintegration": self.reintegration.get_stats})
         if isinstance(answers["workers"], Exception):
             raise answers["workers"]
+        return self._sections(answers, "stats_section_unavailable")
+
+    def _sections(self, answers: dict, event: str) -> dict:
+        """The answers, each section whose service failed null and named in ``unavailable``."""
         unavailable = [name for name, answer in answers.items() if isinstance(answer, Exception)]
         for name in unavailable:
-            self.log.warning("stats_section_unavailable", section=name,
-                             error=str(answers[name]))
+            self.log.warning(event, section=name, error=str(answers[name]))
             answers[name] = None
         return {**answers, "unavailable": unavailable}
 
@@ -263,6 +271,81 @@ class GatewayService:
         return Reply(200, {"status": "ready" if up == set(checks) else "degraded",
                            "checks": checks})
 
+    # the operators' console ------------------------------------------------------------------
+
+    @console_file("/console")
+    def console_page(self, asset: str) -> Response:
+        """The console's page (``gateway/console/static/index.html``)."""
+        return files.answer(asset)
+
+    @console_file("/console/<path:asset>")
+    def console_asset(self, asset: str) -> Response:
+        """What the page loads: its scripts, styles and the vendored chart library."""
+        return files.answer(asset)
+
+    @api
+    def console_health(self) -> dict:
+        state = self.gateway
+        _, outcomes = health.readiness({
+            "broker": health.broker_check(state.amqp_uri),
+            "database": health.database_check(state.ping_database),
+            **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
+        })
+        return {**overview.platform_health(outcomes, self.console.queue_stats()),
+                "checked_at": _now()}
+
+    @api
+    def console_queues(self) -> dict:
+        now = time.time()
+        return {"queues": overview.queue_rows(self.console.queue_stats(), self.console.history,
+                                              now),
+                "sample_seconds": self.console.history.interval, "checked_at": _now()}
+
+    @api
+    def console_dead_letters(self, query: dict) -> dict:
+        selection = overview.selection_of({"match": query["match"]}) if query.get("match") \
+            else None
+        letters = self.console.letters(query.get("service"), selection)
+        return {"items": [overview.letter_view(letter) for letter in letters],
+                "truncated": len(letters) >= LETTERS_SHOWN}
+
+    @api
+    def console_replay(self, body: dict) -> dict:
+        return self._act_on_dead_letters("replay", body)
+
+    @api
+    def console_discard(self, body: dict) -> dict:
+        return self._act_on_dead_letters("discard", body)
+
+    def _act_on_dead_letters(self, action: str, body: dict) -> dict:
+        choice = {k: v for k, v in body.items() if k != "service"}
+        letters = self.console.act(action, body["service"], choice)
+        return {"action": action, "service": body["service"], "count": len(letters),
+                "event_ids": [letter.event_id for letter in letters]}
+
+    @api
+    def console_actions(self) -> dict:
+        return {"items": self.console.actions()}
+
+    @api
+    def console_lifecycle(self) -> dict:
+        """Registration's counts, the document desk, orientation seats and reintegration
+        funnels; a section whose service does not answer is null and named in ``unavailable``."""
+        answers = gather({
+            "workers": self.registration.get_stats,
+            "documents_desk": self.documents.desk_stats,
+            "orientation": lambda: self.orientation.list_sessions({"limit": 200}),
+            "reintegration": lambda: self.reintegration.list_programs({"limit": 50}),
+        })
+        if not isinstance(answers["orientation"], Exception):
+            answers["orientation"] = overview.seats(answers["orientation"]["items"])
+        if not isinstance(answers["reintegration"], Exception):
+            programs = answers["reintegration"]["items"]
+            stats = gather({p["id"]: partial(self.reintegration.program_stats, p["id"])
+                            for p in programs})
+            answers["reintegration"] = {"funnels": overview.funnels(programs, stats)}
+        return self._sections(answers, "console_section_unavailable")
+
     @api
     def metrics(self) -> Response:
         metrics = self.gateway.metrics
@@ -278,3 +361,7 @@ class GatewayService:
             from pmi_common import asyncapi
 
             return asyncapi.document()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()

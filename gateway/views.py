@@ -273,6 +273,51 @@ class ReadinessView(View):
     checks = fields.Dict(metadata={"description": "broker, database and each service"})
 
 
+class ConsoleHealthView(View):
+    status = fields.String(metadata={"description": "healthy, or unhealthy when any row is marked"})
+    unhealthy = fields.List(fields.String())
+    services = fields.List(fields.Dict(), metadata={
+        "description": "each service: up, instances, outbox backlog and oldest unpublished age, "
+                       "inbox lag, failures per second, dead letters, marks"})
+    gateway = fields.Dict()
+    checked_at = fields.DateTime()
+
+
+class ConsoleQueuesView(View):
+    queues = fields.List(fields.Dict(), metadata={
+        "description": "every platform and agency queue: depth, consumers, rates, marks, and "
+                       "the last hour's samples"})
+    sample_seconds = fields.Number()
+    checked_at = fields.DateTime()
+
+
+class DeadLettersView(View):
+    items = fields.List(fields.Dict(), metadata={
+        "description": "service, event id and type, attempts, replays, error, failed_at and "
+                       "the body, identity numbers masked"})
+    truncated = fields.Boolean()
+
+
+class DeadLetterActionView(View):
+    action = fields.String()
+    service = fields.String()
+    count = fields.Integer()
+    event_ids = fields.List(fields.String(allow_none=True))
+
+
+class OperatorActionsView(View):
+    items = fields.List(fields.Dict(), metadata={
+        "description": "who replayed or discarded which dead letters, newest first"})
+
+
+class ConsoleLifecycleView(View):
+    workers = fields.Dict()
+    documents_desk = fields.Dict(allow_none=True)
+    orientation = fields.Dict(allow_none=True)
+    reintegration = fields.Dict(allow_none=True)
+    unavailable = fields.List(fields.String())
+
+
 class Document(View):
     """A machine-readable API description (OpenAPI or AsyncAPI)."""
 

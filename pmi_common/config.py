@@ -54,7 +54,8 @@ ENVIRONMENT = {
     "RETENTION_BATCH": "rows per transaction of a retention run (5000)",
     "RETENTION_SECONDS": "how often each service runs retention (3600)",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
-    "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
+    "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command and console",
+    "QUEUE_SAMPLE_SECONDS": "how often the gateway samples queue depths for the console (15)",
     "AMQP_CA_FILE": "CA that signs the broker's certificate, for an amqps:// AMQP_URI",
     "AMQP_CERT_FILE": "client certificate for the broker, when it asks for one",
     "AMQP_KEY_FILE": "the client certificate's key",
@@ -130,6 +131,7 @@ def service_config(service: str) -> dict:
             if os.environ.get(key):
                 config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
+        config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
     return config

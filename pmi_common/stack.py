@@ -4,6 +4,10 @@ Starts the four services and the gateway as separate processes (each migrates it
 declares the broker topology first). Every line they print is already JSON naming its service. A
 process that dies is started again, as a container platform would (``restart: unless-stopped``);
 one that keeps dying stops the platform. Ctrl-C or SIGTERM stops them all.
+
+To take one process out for a while (maintenance, or a rehearsal of an outage), create a file named
+after it in the hold directory, ``$PMI_STATE_DIR/hold/`` (``var/hold/documents``): it is stopped
+and not restarted until the file is removed, then started again.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import time
 from collections import deque
 
 from .amqp import broker_reachable
-from .config import amqp_uri
+from .config import STATE_DIR, amqp_uri
 from .runner import BROKER_HELP, SERVICE_CLASSES, _safe
 
 PROCESSES = tuple(SERVICE_CLASSES)
 CRASH_WINDOW_SECONDS = 60
 CRASHES_ALLOWED = 5
+HOLD_DIR = STATE_DIR / "hold"
 
 
 def spawn(service: str, env: dict | None = None, **popen) -> subprocess.Popen:
@@ -49,6 +54,7 @@ class Supervisor:
         self.children: dict[str, subprocess.Popen] = {}
         self.crashes: dict[str, deque] = {name: deque() for name in self.plan}
         self.restarts = 0
+        self.held: set[str] = set()
 
     def _spawn(self, name: str) -> subprocess.Popen:
         service, n = self.plan[name]
@@ -65,7 +71,7 @@ class Supervisor:
         now = time.monotonic()
         failing = None
         for service, child in list(self.children.items()):
-            if child.poll() is None:
+            if service in self.held or child.poll() is None:
                 continue
             crashes = self.crashes[service]
             crashes.append(now)
@@ -80,17 +86,41 @@ class Supervisor:
             self.restarts += 1
         return failing
 
+    def hold(self, names: set[str]) -> None:
+        """Keep exactly ``names`` stopped: stop those newly held, start those released."""
+        names = names & set(self.plan)
+        for name in sorted(names - self.held):
+            print(f"{name} held: stopping it until it is released", file=sys.stderr, flush=True)
+            _terminate([self.children[name]])
+        for name in sorted(self.held - names):
+            print(f"{name} released: starting it again", file=sys.stderr, flush=True)
+            self.children[name] = self._spawn(name)
+        self.held = names
+
     def stop(self, timeout: float = 15) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for child in self.children.values():
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        _terminate(self.children.values(), timeout)
+
+
+def _terminate(children, timeout: float = 15) -> None:
+    children = list(children)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def held_names(hold_dir=HOLD_DIR) -> set[str]:
+    """The processes an operator holds: the files in the hold directory."""
+    try:
+        return {path.name for path in hold_dir.iterdir() if path.is_file()}
+    except FileNotFoundError:
+        return set()
 
 
 def main() -> int:
@@ -110,6 +140,7 @@ def main() -> int:
     supervisor.start()
     status = 0
     while not stopping:
+        supervisor.hold(held_names())
         failing = supervisor.check()
         if failing:
             print(f"{failing} keeps crashing; stopping the platform", file=sys.stderr)

@@ -114,6 +114,7 @@ def config_for(rabbit_config, database_urls):
         config = dict(rabbit_config)
         config.update({
             "DATABASE_URL": database_urls[service],
+            "RABBITMQ_MANAGEMENT_URL": servers.current().broker.management_url,
             "EVENT_RETRY_DELAYS": FAST_RETRIES,
             "RPC_TIMEOUT": 10,
             "max_workers": 10,

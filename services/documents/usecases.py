@@ -281,21 +281,34 @@ def desk_stats(session: Session, now: dt.datetime) -> dict:
         select(DocumentRow.document_type, func.count()).where(awaiting)
         .group_by(DocumentRow.document_type)).all())
     oldest = session.scalar(select(func.min(DocumentRow.submitted_at)).where(awaiting))
-    decisions, median, p90 = _decision_times(session, now - DECISION_WINDOW)
+    since = now - DECISION_WINDOW
+    decisions, median, p90 = _decision_times(session, since)
+    by_type = {document_type: {"backlog": waiting, "decisions": 0, "median_decision_seconds": None,
+                               "p90_decision_seconds": None}
+               for document_type, waiting in backlog.items()}
+    for document_type in REQUIRED_TYPES:
+        count, type_median, type_p90 = _decision_times(session, since, document_type)
+        by_type[document_type].update(decisions=count, median_decision_seconds=type_median,
+                                      p90_decision_seconds=type_p90)
     return {
         "backlog": backlog,
         "oldest_waiting_since": _aware(oldest).isoformat() if oldest else None,
         "decisions": decisions,
         "median_decision_seconds": median,
         "p90_decision_seconds": p90,
+        "by_type": by_type,
         "window_days": DECISION_WINDOW.days,
     }
 
 
-def _decision_times(session: Session, since: dt.datetime) -> tuple[int, float | None,
-                                                                  float | None]:
+def _decision_times(session: Session, since: dt.datetime, document_type: str | None = None
+                    ) -> tuple[int, float | None, float | None]:
+    """How many decisions since ``since`` (of one type, or all) and their median and 90th
+    percentile time from submission."""
     seconds = DocumentRow.decision_seconds
-    window = (DocumentRow.decided_at.is_not(None), DocumentRow.decided_at >= since)
+    window = [DocumentRow.decided_at.is_not(None), DocumentRow.decided_at >= since]
+    if document_type is not None:
+        window.append(DocumentRow.document_type == document_type)
     if session.bind.dialect.name == "postgresql":
         count, median, p90 = session.execute(select(
             func.count(seconds),

@@ -70,6 +70,7 @@ def running_stack(log_dir: Path, postgres: bool = True):
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")},
         "AMQP_URI": amqp_uri,
+        "RABBITMQ_MANAGEMENT_URL": broker.management_url,
         "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
         "JWT_SECRET": SECRET,
         # the test servers keep their default users (guest, postgres): production would refuse

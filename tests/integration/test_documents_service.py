@@ -421,6 +421,13 @@ def test_the_desk_stats_show_the_backlog_and_how_long_decisions_take(
     assert stats["median_decision_seconds"] == pytest.approx(5400)
     assert stats["p90_decision_seconds"] == pytest.approx(3600 + 0.9 * 3600)
     assert stats["window_days"] == 30
+    assert stats["by_type"]["passport"] == {"backlog": 0, "decisions": 1,
+                                            "median_decision_seconds": pytest.approx(3600),
+                                            "p90_decision_seconds": pytest.approx(3600)}
+    assert stats["by_type"]["work_visa"]["median_decision_seconds"] == pytest.approx(7200)
+    assert stats["by_type"]["health_certificate"] == {
+        "backlog": 1, "decisions": 0, "median_decision_seconds": None,
+        "p90_decision_seconds": None}
 
 
 # separation of duties at the desk --------------------------------------------------------------

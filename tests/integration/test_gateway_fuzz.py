@@ -38,8 +38,10 @@ REFUSALS = ("400", "401", "403", "404", "405", "406", "409", "414", "415", "422"
 
 
 @pytest.fixture
-def api(container_factory, config_for):
-    return start_stack(container_factory, config_for)
+def api(container_factory, config_for, private_servers):
+    # the console's routes read queue statistics from the broker's management API
+    return start_stack(container_factory, config_for,
+                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url)
 
 
 def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, tmp_path):

@@ -41,9 +41,11 @@ def agreements(database_urls):
 
 
 @pytest.fixture
-def api(container_factory, config_for, agreements):
+def api(container_factory, config_for, agreements, private_servers):
     agreements.put(agreement(), "test", dt.datetime.now(dt.UTC))
-    return start_stack(container_factory, config_for)
+    # the console's routes read queue statistics from the broker's management API
+    return start_stack(container_factory, config_for,
+                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url)
 
 
 def path_for(route: Route, worker_id: str) -> str:

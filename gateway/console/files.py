@@ -1,0 +1,70 @@
+"""The console's page, scripts and styles, served by the gateway from ``static/`` (no build step,
+no outside network): ``GET /console`` is the page, ``GET /console/<file>`` what it loads.
+
+The page holds no data and needs no token: it signs in in the browser and calls the JSON
+endpoints under ``/api/v1/ops`` with the bearer token, which decide who may see what. Every answer
+carries a Content-Security-Policy that allows scripts, styles and requests to this origin only.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.routing import Rule
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+from ..http import GatewayWebServer
+
+STATIC = Path(__file__).parent / "static"
+PAGE = "index.html"
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+          "frame-ancestors 'none'")
+HEADERS = {
+    "Content-Security-Policy": POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-cache",
+}
+TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html",
+         ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json"}
+
+
+def answer(asset: str) -> Response:
+    """The file ``asset`` under ``static/`` (the page when empty); 404 for anything else."""
+    path = safe_join(str(STATIC), asset or PAGE)
+    if path is None or not Path(path).is_file() or Path(path).name.startswith("."):
+        return Response("not found\n", status=404, mimetype="text/plain", headers=HEADERS)
+    suffix = Path(path).suffix
+    mimetype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    charset = "; charset=utf-8" if mimetype.startswith("text/") else ""
+    return Response(Path(path).read_bytes(), headers={**HEADERS,
+                                                      "Content-Type": mimetype + charset})
+
+
+class ConsoleFile(HttpRequestHandler):
+    """``GET /console`` (the page) or ``GET /console/<asset>``: the method's ``asset`` argument
+    is the file asked for, empty for the page."""
+
+    server = GatewayWebServer()
+
+    def __init__(self, url: str, **kwargs):
+        super().__init__("GET", url, **kwargs)
+
+    def get_url_rule(self):
+        defaults = None if "<" in self.url else {"asset": ""}
+        return Rule(self.url, methods=["GET"], defaults=defaults)
+
+    def get_entrypoint_parameters(self, request):
+        return (), {"asset": request.path_values.get("asset", "")}
+
+    def response_from_exception(self, exc):
+        return Response("the console could not be served\n", status=500, mimetype="text/plain",
+                        headers=HEADERS)
+
+
+console_file = ConsoleFile.decorator

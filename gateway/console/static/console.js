@@ -1,0 +1,456 @@
+// The operators' console: signs in with a bearer token kept in this tab (sessionStorage), reads
+// the JSON endpoints under /api/v1/ops every few seconds and draws them; no page reloads.
+
+import { bars, timeSeries } from "./charts.js";
+import { language, locale, setLanguage, t } from "./i18n.js";
+
+const API = "/api/v1/ops";
+const TOKEN = "pmi-console-token";
+const REFRESH_MS = 5000;
+const VIEWS = ["health", "queues", "letters", "lifecycle"];
+const $ = (selector) => document.querySelector(selector);
+
+let view = "health";
+let timer = null;
+let lettersSeen = null; // the dead-letter counts the list was last read at
+let letters = [];
+let lettersAsked = 0; // the latest reading of the dead letters asked for; older answers are dropped
+
+// talking to the gateway -----------------------------------------------------------------------
+
+class Refused extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || String(status));
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function call(path, { method = "GET", body } = {}) {
+  const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN)}`,
+                    Accept: "application/json" };
+  if (body) headers["Content-Type"] = "application/json";
+  const response = await fetch(API + path, { method, headers,
+                                             body: body ? JSON.stringify(body) : undefined });
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Refused(response.status, payload);
+  return payload;
+}
+
+function element(tag, text, className) {
+  const made = document.createElement(tag);
+  if (text != null) made.textContent = text;
+  if (className) made.className = className;
+  return made;
+}
+
+function cell(row, text, className) {
+  row.append(element("td", text, className));
+}
+
+function number(value, digits = 0) {
+  if (value == null) return "–";
+  return Number(value).toLocaleString(locale(), { maximumFractionDigits: digits,
+                                                  minimumFractionDigits: digits });
+}
+
+function duration(seconds) {
+  if (seconds == null) return "–";
+  const s = Math.round(seconds);
+  if (s < 90) return `${s} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} d`;
+}
+
+function moment(iso) {
+  if (!iso) return "–";
+  return new Date(iso).toLocaleString(locale(), { dateStyle: "short", timeStyle: "medium" });
+}
+
+// signing in and out ----------------------------------------------------------------------------
+
+function show(name) {
+  for (const section of document.querySelectorAll(".view")) {
+    section.hidden = section.id !== `view-${name}`;
+  }
+  const signedIn = VIEWS.includes(name);
+  $("#tabs").hidden = !signedIn;
+  $("#signout").hidden = name === "signin";
+  $("#overall").hidden = !signedIn;
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.setAttribute("aria-current", button.dataset.view === name ? "page" : "false");
+  }
+}
+
+function refuse(error) {
+  clearTimeout(timer);
+  const role = error.problem?.details?.role || "?";
+  $("#refused-detail").textContent = t("refused.detail", { role });
+  show("refused");
+  $("#refused-back").focus();
+}
+
+function signOut() {
+  clearTimeout(timer);
+  sessionStorage.removeItem(TOKEN);
+  $("#token").value = "";
+  show("signin");
+  $("#token").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const token = $("#token").value.trim().replace(/^Bearer\s+/i, "");
+  sessionStorage.setItem(TOKEN, token);
+  $("#signin-error").textContent = "";
+  try {
+    await call("/health");
+  } catch (error) {
+    if (error.status === 403) return refuse(error);
+    sessionStorage.removeItem(TOKEN);
+    $("#signin-error").textContent = error instanceof Refused
+      ? t("signin.invalid", { detail: error.message }) : t("signin.unreachable");
+    return;
+  }
+  open(location.hash.slice(1));
+}
+
+function open(name) {
+  view = VIEWS.includes(name) ? name : "health";
+  if (location.hash.slice(1) !== view) history.replaceState(null, "", `#${view}`);
+  show(view);
+  refresh();
+}
+
+// refreshing ------------------------------------------------------------------------------------
+
+let generation = 0; // the latest refresh; an older one that finishes schedules nothing
+
+async function refresh() {
+  clearTimeout(timer);
+  const mine = ++generation;
+  try {
+    const health = await call("/health");
+    drawOverall(health);
+    if (view === "health") drawHealth(health);
+    if (view === "queues") drawQueues(await call("/queues"));
+    if (view === "letters") await refreshLetters(health);
+    if (view === "lifecycle") drawLifecycle(await call("/lifecycle"));
+    $("#refreshed").textContent = t("refreshed", {
+      time: new Date().toLocaleTimeString(locale()) });
+  } catch (error) {
+    if (error.status === 401) return signOut();
+    if (error.status === 403) return refuse(error);
+    $("#refreshed").textContent = t("stale", { detail: error.message });
+  }
+  if (mine === generation) timer = setTimeout(refresh, REFRESH_MS);
+}
+
+function drawOverall(health) {
+  const overall = $("#overall");
+  const healthy = health.status === "healthy";
+  overall.textContent = healthy ? t("health.healthy")
+    : t("health.unhealthy", { names: health.unhealthy.join(", ") });
+  overall.className = `mark ${healthy ? "good" : "bad"}`;
+}
+
+// platform health -------------------------------------------------------------------------------
+
+function drawHealth(health) {
+  const banner = $("#health-status");
+  banner.textContent = $("#overall").textContent;
+  banner.className = `banner ${health.status === "healthy" ? "good" : "bad"}`;
+  const cards = [...health.services, health.gateway].map(healthCard);
+  $("#health-cards").replaceChildren(...cards);
+}
+
+function healthCard(row) {
+  const card = element("article", null, `card ${row.marks.length ? "bad" : "good"}`);
+  card.dataset.service = row.name;
+  const title = element("h3", row.name);
+  title.append(" ", element("span", row.up ? t("health.up") : t("health.down"),
+                            `pill ${row.up ? "good" : "bad"}`));
+  card.append(title);
+  const facts = element("dl", null, "facts");
+  const fact = (key, value) => facts.append(element("dt", t(key)), element("dd", value));
+  fact("health.instances", number(row.instances));
+  if (row.name === "gateway") {
+    fact("health.broker", row.broker);
+    fact("health.database", row.database);
+  } else {
+    fact("health.outbox", number(row.outbox_backlog));
+    fact("health.oldest", duration(row.oldest_unpublished_age_seconds));
+    if ("inbox_lag_messages" in row) {
+      fact("health.consumers", number(row.consumers));
+      fact("health.lag", number(row.inbox_lag_messages));
+      fact("health.lag_time", duration(row.inbox_lag_seconds));
+      fact("health.failures", number(row.failures_per_second, 2));
+      fact("health.dead", number(row.dead_letters));
+    }
+  }
+  card.append(facts);
+  if (row.reason) card.append(element("p", row.reason, "reason"));
+  const marks = element("ul", null, "marks");
+  for (const mark of row.marks) marks.append(element("li", mark, "pill bad"));
+  card.append(marks);
+  return card;
+}
+
+// queues ----------------------------------------------------------------------------------------
+
+function drawQueues(answer) {
+  const body = $("#queue-table tbody");
+  body.replaceChildren(...answer.queues.map((queue) => {
+    const row = element("tr", null, queue.marks.length ? "bad" : "");
+    row.dataset.queue = queue.name;
+    row.append(element("th", queue.name));
+    row.firstChild.scope = "row";
+    cell(row, number(queue.ready), "num ready");
+    cell(row, number(queue.unacked), "num");
+    cell(row, number(queue.consumers), "num consumers");
+    cell(row, number(queue.publish_rate, 1), "num");
+    cell(row, number(queue.deliver_rate, 1), "num");
+    const consumed = queue.kind === "agency" || queue.kind === "parked"
+      ? (queue.last_consumed_at ? moment(queue.last_consumed_at) : t("queues.never")) : "";
+    cell(row, consumed);
+    cell(row, queue.marks.join(", ") || t("queues.ok"), "state");
+    return row;
+  }));
+  const charted = answer.queues.filter((q) => ["inbox", "agency", "dead-letter"].includes(q.kind));
+  const longest = charted.reduce((a, q) => (q.history.at.length > a.length ? q.history.at : a), []);
+  const align = (values) => [...Array(longest.length - values.length).fill(null), ...values];
+  timeSeries($("#chart-depth"), longest, charted.map((q) => ({
+    label: q.name, values: align(q.history.ready) })), locale());
+  const flowing = charted.filter((q) => q.kind !== "dead-letter");
+  timeSeries($("#chart-rates"), longest, flowing.map((q) => ({
+    label: q.name, values: align(q.history.deliver_rate) })), locale());
+}
+
+// dead letters ----------------------------------------------------------------------------------
+
+function filter() {
+  const service = $("#letters-service").value;
+  const match = $("#letters-match").value.trim();
+  return { service, match };
+}
+
+async function refreshLetters(health, force = false) {
+  // Reading the dead letters takes each one and gives it back: read them again only when
+  // their number changed, when asked, or after an action, not at every refresh.
+  const counts = health.services.map((s) => `${s.name}:${s.dead_letters}`).join(",");
+  if (force || counts !== lettersSeen) {
+    const { service, match } = filter();
+    const query = new URLSearchParams();
+    if (service) query.set("service", service);
+    if (match) query.set("match", match);
+    const asked = ++lettersAsked;
+    const [found, actions] = await Promise.all([call(`/dead-letters?${query}`),
+                                                call("/actions")]);
+    if (asked !== lettersAsked) return; // a newer reading (another filter) is on its way
+    letters = found.items;
+    lettersSeen = counts;
+    drawLetters();
+    drawActions(actions.items);
+  }
+}
+
+function drawLetters() {
+  const body = $("#letters-table tbody");
+  body.replaceChildren(...letters.map((letter, index) => {
+    const row = element("tr");
+    row.dataset.eventId = letter.event_id || "";
+    row.dataset.service = letter.service;
+    cell(row, letter.service);
+    const event = element("td");
+    event.append(element("code", letter.event_type || "–"), element("br"),
+                 element("small", letter.event_id || "–"));
+    if (letter.replays) event.append(" ", element("small", t("letters.replays",
+                                                              { count: letter.replays })));
+    row.append(event);
+    cell(row, number(letter.attempts), "num");
+    cell(row, moment(letter.failed_at));
+    cell(row, letter.error, "error-text");
+    const actions = element("div", null, "row-actions");
+    actions.append(button("letters.inspect", () => inspect(index)));
+    if (letter.event_id) {
+      actions.append(button("letters.replay", () => actOnOne("replay", letter)),
+                     button("letters.discard", () => actOnOne("discard", letter), "danger"));
+    }
+    const actionsCell = element("td");
+    actionsCell.append(actions);
+    row.append(actionsCell);
+    return row;
+  }));
+  $("#letters-empty").hidden = letters.length > 0;
+  $("#letters-table").hidden = letters.length === 0;
+  const many = letters.length > 0;
+  $("#replay-matching").disabled = !many;
+  $("#discard-matching").disabled = !many;
+}
+
+function button(key, onClick, className) {
+  const made = element("button", t(key), className);
+  made.type = "button";
+  made.addEventListener("click", onClick);
+  return made;
+}
+
+function inspect(index) {
+  $("#letter-body").textContent = JSON.stringify(letters[index], null, 2);
+  $("#letter-detail").hidden = false;
+  $("#letter-body").focus();
+}
+
+function confirmed(text, action) {
+  const dialog = $("#confirm");
+  $("#confirm-text").textContent = text;
+  $("#confirm-ok").textContent = t(`confirm.${action}`);
+  $("#confirm-ok").className = action === "discard" ? "danger" : "primary";
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}
+
+async function actOnOne(action, letter) {
+  const text = t(`confirm.${action}_one`, { event: letter.event_id, service: letter.service });
+  if (!(await confirmed(text, action))) return;
+  await act(action, [{ service: letter.service, event_id: letter.event_id }]);
+}
+
+async function actOnMatching(action) {
+  const { match } = filter();
+  const services = [...new Set(letters.map((letter) => letter.service))];
+  const text = t(`confirm.${action}_many`, { count: letters.length,
+                                             services: services.join(", ") });
+  if (!(await confirmed(text, action))) return;
+  await act(action, services.map((service) => (match ? { service, match }
+                                                     : { service, all: true })));
+}
+
+async function act(action, choices) {
+  const outcome = [];
+  try {
+    for (const choice of choices) {
+      const answer = await call(`/dead-letters/${action}`, { method: "POST", body: choice });
+      outcome.push(t(action === "replay" ? "letters.replayed" : "letters.discarded",
+                     { count: answer.count, service: answer.service }));
+    }
+  } catch (error) {
+    outcome.push(t("error.problem", { title: error.problem?.title || "", detail: error.message }));
+  }
+  $("#letters-outcome").textContent = outcome.join(" ");
+  $("#letter-detail").hidden = true;
+  await refreshLetters(await call("/health"), true);
+}
+
+function drawActions(items) {
+  const list = $("#actions-list");
+  if (!items.length) {
+    list.replaceChildren(element("li", t("letters.no_history")));
+    return;
+  }
+  list.replaceChildren(...items.map((item) => element("li", t("letters.record", {
+    at: moment(item.at), who: `${item.actor.subject} (${item.actor.role})`,
+    action: t(`action.${item.action}`), count: item.count, service: item.service,
+    selection: Object.entries(item.selection).map(([k, v]) => `${k}=${v}`).join(", "),
+  }))));
+}
+
+// lifecycle and desks ---------------------------------------------------------------------------
+
+function entries(counts) {
+  return Object.entries(counts || {}).map(([label, value]) => ({ label, value }));
+}
+
+function drawLifecycle(answer) {
+  const workers = answer.workers || {};
+  bars($("#bars-status"), entries(workers.by_status));
+  bars($("#bars-stage"), entries(workers.by_stage));
+  bars($("#bars-regency"), entries(workers.by_regency));
+  bars($("#bars-country"), entries(workers.by_destination_country || workers.by_country));
+  const desk = answer.documents_desk?.by_type || {};
+  $("#desk-table tbody").replaceChildren(...Object.entries(desk).map(([type, row]) => {
+    const line = element("tr");
+    line.dataset.type = type;
+    line.append(element("th", type));
+    cell(line, number(row.backlog), "num");
+    cell(line, number(row.decisions), "num");
+    cell(line, duration(row.median_decision_seconds), "num");
+    cell(line, duration(row.p90_decision_seconds), "num");
+    return line;
+  }));
+  const seats = answer.orientation;
+  if (seats) {
+    bars($("#bars-seats"), [
+      { label: t("life.seats_total"), value: seats.enrolled, max: Math.max(1, seats.capacity) },
+      ...seats.sessions.map((s) => ({ label: `${moment(s.starts_at)} · ${s.location}`,
+                                      value: s.enrolled, max: s.capacity })),
+    ], { keepOrder: true });
+  }
+  const funnels = answer.reintegration?.funnels || [];
+  $("#funnels").replaceChildren(...(funnels.length ? funnels.map((funnel) => {
+    const block = element("div", null, "funnel");
+    block.append(element("h4", funnel.name));
+    const chart = element("div", null, "bars");
+    bars(chart, funnel.steps.map((step) => ({
+      label: t(`step.${step.step}`, { name: step.name }), value: step.count })),
+    { keepOrder: true, max: Math.max(1, funnel.steps[0].count) });
+    block.append(chart);
+    return block;
+  }) : [element("p", t("life.no_programs"))]));
+  const missing = $("#life-unavailable");
+  missing.hidden = !answer.unavailable.length;
+  missing.textContent = t("life.unavailable", { names: answer.unavailable.join(", ") });
+}
+
+// starting --------------------------------------------------------------------------------------
+
+function toggleLanguage() {
+  setLanguage(language() === "id" ? "en" : "id");
+  const other = language() === "id" ? "en" : "id";
+  $("#language").textContent = t("language");
+  $("#language").lang = other;
+  if (sessionStorage.getItem(TOKEN) && VIEWS.includes(view) && !$(`#view-${view}`).hidden) {
+    lettersSeen = null;
+    refresh();
+  }
+}
+
+function start() {
+  setLanguage(language());
+  $("#language").textContent = t("language");
+  $("#language").lang = language() === "id" ? "en" : "id";
+  $("#language").addEventListener("click", toggleLanguage);
+  $("#signin-form").addEventListener("submit", signIn);
+  $("#signout").addEventListener("click", signOut);
+  $("#refused-back").addEventListener("click", signOut);
+  for (const tab of document.querySelectorAll("#tabs button")) {
+    tab.addEventListener("click", () => {
+      location.hash = tab.dataset.view;
+    });
+  }
+  window.addEventListener("hashchange", () => {
+    if (sessionStorage.getItem(TOKEN)) open(location.hash.slice(1));
+  });
+  $("#letters-filter").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await refreshLetters(await call("/health"), true);
+  });
+  $("#replay-matching").addEventListener("click", () => actOnMatching("replay"));
+  $("#discard-matching").addEventListener("click", () => actOnMatching("discard"));
+  for (const service of ["registration", "documents", "orientation", "reintegration"]) {
+    const option = element("option", service);
+    option.value = service;
+    $("#letters-service").append(option);
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && sessionStorage.getItem(TOKEN) && !$(`#view-${view}`).hidden) refresh();
+  });
+  if (sessionStorage.getItem(TOKEN)) open(location.hash.slice(1));
+  else show("signin");
+}
+
+start();

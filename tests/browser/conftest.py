@@ -1,0 +1,86 @@
+"""The operators' console in a real browser: Debian's ``chromium`` driven by Playwright, against
+the stack as ``make run`` starts it (``tests.e2e.conftest.running_stack``).
+
+Set ``PMI_CONSOLE_SCREENSHOTS=docs/console`` to write the screenshots the docs show."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import running_stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+LAPTOP = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}
+SCREENSHOTS = os.environ.get("PMI_CONSOLE_SCREENSHOTS")
+WAIT_MS = 60_000  # the broker's statistics lag a few seconds; the page refreshes every five
+
+if not CHROMIUM.exists():
+    pytest.skip("the browser tests need Debian's chromium: apt-get install chromium",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory, private_servers):
+    """The stack, reading the statistics of the suite's own broker and sampling its queues
+    every second so the console's charts fill quickly."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
+        patch.setenv("QUEUE_SAMPLE_SECONDS", "1")
+        with running_stack(tmp_path_factory.mktemp("console-stack")) as running:
+            yield running
+
+
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Not stopped at the end: under the test suite's eventlet monkey patching, the sync API's
+    # stop() waits forever for the driver's pipe to close. Its driver leaves with this process.
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=LAPTOP, locale="id-ID")
+    opened = context.new_page()
+    errors = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield opened
+    context.close()
+    refused = [e for e in errors if "401" not in e and "403" not in e]
+    assert not refused, f"the page reported errors: {refused}"
+
+
+def sign_in(page, stack, role: str = "operator", sub: str = "siti.operator"):
+    page.goto(f"{stack.base_url}/console")
+    page.get_by_label("Token akses").fill(stack.token(role, sub=sub))
+    page.get_by_role("button", name="Masuk").click()
+
+
+def screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def held(stack, process: str):
+    """One process of the stack stopped (``pmi_common.stack``'s hold directory), then back."""
+    hold = Path(stack.env["PMI_STATE_DIR"]) / "hold"
+    hold.mkdir(parents=True, exist_ok=True)
+    (hold / process).touch()
+    try:
+        yield
+    finally:
+        (hold / process).unlink()

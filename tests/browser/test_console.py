@@ -1,0 +1,246 @@
+"""Operators watch the platform and act on it from the console, in Bahasa Indonesia or English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import requests
+from kombu import Connection
+from playwright.sync_api import expect
+
+from pmi_common import contract as c
+from tests.browser.conftest import TABLET, WAIT_MS, held, screenshot, sign_in
+from tests.e2e.journey import Journey
+from tests.events import envelope, publish
+from tests.helpers import wait_for, worker_payload
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+FICTIONAL_NIK = "3505125703940002"
+
+
+def register(stack, **overrides) -> dict:
+    response = stack.client("operator").post(stack.url("/workers"),
+                                             json=worker_payload(**overrides), timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def status_of(stack, worker_id: str) -> str:
+    return stack.client("operator").get(stack.url(f"/workers/{worker_id}"), timeout=30).json()[
+        "status"]
+
+
+def test_an_operator_signs_in_and_sees_every_service_up(stack, page):
+    sign_in(page, stack)
+
+    expect(page.locator("#health-status")).to_have_text("Semua sehat", timeout=WAIT_MS)
+    for service in (*c.SERVICES, c.GATEWAY):
+        card = page.locator(f"article[data-service='{service}']")
+        expect(card.get_by_text("HIDUP")).to_be_visible()
+    expect(page.locator("#tabs button[aria-current='page']")).to_have_text("Kesehatan")
+    screenshot(page, "health")
+
+
+def test_a_backlog_appears_while_a_service_is_stopped_and_drains_when_it_is_back(stack, page):
+    sign_in(page, stack)
+    page.get_by_role("button", name="Antrean").click()
+    inbox = page.locator("tr[data-queue='documents.inbox']")
+    expect(inbox.locator("td.state")).to_have_text("baik", timeout=WAIT_MS)
+
+    with held(stack, "documents"):
+        expect(inbox.locator("td.consumers")).to_have_text("0", timeout=WAIT_MS)
+        for _ in range(3):
+            register(stack)  # each worker_registered waits in documents.inbox
+        expect(inbox.locator("td.ready")).not_to_have_text("0", timeout=WAIT_MS)
+        expect(inbox.locator("td.state")).to_contain_text("NO CONSUMERS")
+        expect(page.locator("#overall")).to_contain_text("documents", timeout=WAIT_MS)
+        screenshot(page, "queues-backlog")
+        page.get_by_role("button", name="Kesehatan").click()
+        card = page.locator("article[data-service='documents']")
+        expect(card.get_by_text("MATI")).to_be_visible(timeout=WAIT_MS)
+        screenshot(page, "health-unhealthy")
+        page.get_by_role("button", name="Antrean").click()
+
+    expect(inbox.locator("td.consumers")).to_have_text("1", timeout=WAIT_MS)
+    expect(inbox.locator("td.ready")).to_have_text("0", timeout=WAIT_MS)
+    expect(inbox.locator("td.state")).to_have_text("baik", timeout=WAIT_MS)
+    expect(page.locator("#overall")).to_have_text("Semua sehat", timeout=WAIT_MS)
+
+
+def dead_letter(stack, body: dict, error: str, attempts: int) -> None:
+    """Put a message where the inbox puts one that failed every attempt, as it records it."""
+    headers = {"x-error": error, "x-attempts": attempts, "x-service": c.REGISTRATION,
+               "x-failed-at": dt.datetime.now(dt.UTC).isoformat(),
+               "x-original-routing-key": body["event_type"]}
+    with Connection(stack.amqp_uri) as connection:
+        connection.Producer().publish(json.dumps(body), exchange="",
+                                      routing_key="registration.dead-letter", headers=headers,
+                                      content_type="application/json", delivery_mode=2)
+
+
+def test_a_dead_letter_is_inspected_with_the_nik_masked_then_replayed_and_leaves_the_list(
+        stack, page):
+    worker = register(stack)
+    # documents completed while registration's database was down: it failed every attempt
+    completed = envelope(c.DOCUMENTS_COMPLETED, worker["id"],
+                         {"document_ids": ["d1"], "earliest_expiry": None}, sequence=9)
+    dead_letter(stack, completed, "OperationalError: could not connect to server", 6)
+    # a message that is no event at all, carrying a NIK in clear: dead-lettered at once
+    publish(stack.amqp_uri, None, routing_key=c.ORIENTATION_ENROLLED, source=c.ORIENTATION,
+            raw=json.dumps({"note": "not an event", "nik": FICTIONAL_NIK}).encode())
+
+    sign_in(page, stack)
+    page.get_by_role("button", name="Pesan gagal").click()
+    replayable = page.locator(f"tr[data-event-id='{completed['event_id']}']")
+    expect(replayable).to_contain_text("OperationalError", timeout=WAIT_MS)
+    malformed = page.locator("tr[data-service='registration'][data-event-id='']")
+    expect(malformed).to_have_count(1, timeout=WAIT_MS)
+
+    malformed.get_by_role("button", name="Periksa").click()
+    expect(page.locator("#letter-body")).to_contain_text("not an event")
+    expect(page.locator("#letter-body")).to_contain_text(FICTIONAL_NIK[-4:])  # masked, not gone
+    assert FICTIONAL_NIK not in page.content()
+    screenshot(page, "dead-letters")
+
+    replayable.get_by_role("button", name="Putar ulang").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_contain_text(completed["event_id"])
+    screenshot(page, "dead-letters-confirm")
+    dialog.get_by_role("button", name="Ya, putar ulang").click()
+
+    expect(replayable).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#letters-outcome")).to_contain_text("1 pesan dikembalikan")
+    expect(page.locator("#actions-list")).to_contain_text("siti.operator (operator)")
+    wait_for(lambda: status_of(stack, worker["id"]) == "documents_verified", timeout=30,
+             message="the replayed event applied")
+    expect(malformed).to_have_count(1)  # only the chosen one moved
+
+
+def test_discarding_what_matches_asks_first_and_a_cancel_changes_nothing(stack, page):
+    for note in ("garbage to discard", "garbage to discard", "keep me"):
+        publish(stack.amqp_uri, None, routing_key=c.ORIENTATION_ENROLLED, source=c.ORIENTATION,
+                raw=json.dumps({"note": note}).encode())
+    sign_in(page, stack)
+    page.get_by_role("button", name="Pesan gagal").click()
+    page.get_by_label("Layanan").select_option("registration")
+    page.get_by_label("Berisi teks").fill("garbage to discard")
+    page.get_by_role("button", name="Terapkan").click()
+    garbage = page.locator("#letters-table tbody tr")
+    expect(garbage).to_have_count(2, timeout=WAIT_MS)
+
+    page.get_by_role("button", name="Buang semua yang cocok").click()
+    page.locator("dialog#confirm").get_by_role("button", name="Batal").click()
+    expect(garbage).to_have_count(2)
+
+    page.get_by_role("button", name="Buang semua yang cocok").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_contain_text("2")
+    dialog.get_by_role("button", name="Ya, buang").click()
+    expect(page.locator("#letters-outcome")).to_contain_text("2 pesan dari registration dibuang")
+    expect(garbage).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#actions-list li").first).to_contain_text("match=garbage to discard")
+    page.get_by_label("Berisi teks").fill("keep me")
+    page.get_by_role("button", name="Terapkan").click()
+    expect(garbage).to_have_count(1, timeout=WAIT_MS)  # what did not match stays
+
+
+def test_the_lifecycle_page_charts_workers_desks_seats_and_funnels(stack, page):
+    journey = Journey(stack)
+    journey.register()
+    journey.submit_and_verify_documents()  # eight decisions at the document desk
+    journey.wait_status("documents_verified")
+    journey.attend_orientation()  # a session with one seat of thirty taken
+    trainer = stack.client("trainer")
+    program = trainer.post(stack.url("/reintegration/programs"), timeout=30, json={
+        "name": "PAK CAMAT PMI", "starts_on": dt.date.today().isoformat(), "capacity": 100,
+        "audience": "both", "rounds": [{"name": "business model", "advance": 75},
+                                       {"name": "pitch", "advance": 50}]})
+    assert program.status_code == 201, program.text
+    enrolled = trainer.post(stack.url(f"/reintegration/programs/{program.json()['id']}"
+                                      "/enrollments"), timeout=30,
+                            json={"worker_id": journey.worker_id})
+    assert enrolled.status_code == 201, enrolled.text
+
+    sign_in(page, stack)
+    page.get_by_role("button", name="Siklus & loket").click()
+    expect(page.locator("#bars-status dt", has_text="orientation_completed")).to_be_visible(
+        timeout=WAIT_MS)
+    expect(page.locator("#bars-country dt", has_text="HK")).to_be_visible()
+    passport = page.locator("#desk-table tr[data-type='passport'] td")
+    expect(passport.nth(1)).to_have_text("1")  # one decision, its median shown
+    expect(passport.nth(2)).not_to_have_text("–")
+    expect(page.locator("#bars-seats")).to_contain_text("1 / 30")
+    expect(page.locator("#funnels")).to_contain_text("PAK CAMAT PMI")
+    expect(page.locator("#funnels .count").first).to_have_text("1")
+    screenshot(page, "lifecycle")
+
+
+def test_the_console_switches_to_english_and_back(stack, page):
+    sign_in(page, stack)
+    expect(page.locator("#health-status")).not_to_be_empty(timeout=WAIT_MS)
+
+    page.get_by_role("button", name="English").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Queues")).to_be_visible()
+    expect(page.get_by_role("heading", name="Health")).to_be_visible()
+    expect(page.locator("article[data-service='registration']")).to_contain_text("Instances")
+    page.get_by_role("button", name="Dead letters").click()
+    expect(page.get_by_role("button", name="Replay all matching")).to_be_visible()
+    expect(page.locator("#actions-list li").first).to_be_visible(timeout=WAIT_MS)
+    screenshot(page, "english")
+    page.get_by_role("button", name="Bahasa Indonesia").click()
+    expect(page.get_by_role("button", name="Pesan gagal")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.id")
+
+
+def test_the_console_is_used_with_the_keyboard_alone(stack, page):
+    page.goto(f"{stack.base_url}/console")
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(focused(page))
+    assert order == ["skip", "language", "token", "signin-submit"]
+
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type(stack.token("admin", sub="admin-1"))
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#health-status")).not_to_be_empty(timeout=WAIT_MS)
+    while focused(page) != "tab-queues":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("tr[data-queue='registration.inbox']")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#tab-queues")).to_have_attribute("aria-current", "page")
+
+
+def test_a_tablet_shows_the_console_without_sideways_scrolling(stack, browser):
+    context = browser.new_context(viewport=TABLET, locale="id-ID")
+    tablet = context.new_page()
+    try:
+        sign_in(tablet, stack)
+        expect(tablet.locator("#health-status")).not_to_be_empty(timeout=WAIT_MS)
+        width = tablet.evaluate("document.documentElement.scrollWidth")
+        assert width <= TABLET["width"]
+        screenshot(tablet, "health-tablet")
+    finally:
+        context.close()
+
+
+def test_a_verifier_gets_a_refusal_page(stack, page):
+    sign_in(page, stack, role="verifier", sub="desk-2")
+
+    expect(page.get_by_role("heading", name="Akses ditolak")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#refused-detail")).to_contain_text("verifier")
+    expect(page.locator("#tabs")).to_be_hidden()
+    screenshot(page, "refused")
+    refused = requests.get(stack.url("/ops/queues"), timeout=30,
+                           headers={"Authorization": f"Bearer {stack.token('verifier')}"})
+    assert refused.status_code == 403

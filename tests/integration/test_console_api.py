@@ -1,0 +1,120 @@
+"""The console's JSON under /api/v1/ops and its page: who may reach them, what a replay records,
+and a page that runs under a strict Content-Security-Policy."""
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from gateway.console.files import STATIC
+from pmi_common import contract as c
+from tests.events import envelope, publish
+from tests.helpers import wait_for
+
+UNKNOWN_WORKER = "3f0b8f8e-0000-4000-8000-000000000000"
+
+
+@pytest.fixture
+def api(container_factory, config_for, private_servers):
+    from gateway.testing import start_stack
+
+    return start_stack(container_factory, config_for, services=(c.REGISTRATION,),
+                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url,
+                       QUEUE_SAMPLE_SECONDS=1)
+
+
+def letters(client, **query) -> list[dict]:
+    response = client.get("/ops/dead-letters", params=query)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_a_replay_is_recorded_with_who_did_it_and_what_it_moved(api, rabbit_config):
+    operator = api.as_role("operator", "siti.operator")
+    event = envelope(c.DOCUMENTS_COMPLETED, UNKNOWN_WORKER,
+                     {"document_ids": ["d"], "earliest_expiry": None}, sequence=3)
+    publish(rabbit_config["AMQP_URI"], event)  # no such worker: retried, then dead-lettered
+    [letter] = wait_for(lambda: letters(operator, service="registration"),
+                        message="the dead letter listed")
+    assert letter["event_id"] == event["event_id"] and "NotFound" in letter["error"]
+
+    replayed = operator.post("/ops/dead-letters/replay",
+                             json={"service": "registration", "event_id": event["event_id"]})
+
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json() == {"action": "replay", "service": "registration", "count": 1,
+                               "event_ids": [event["event_id"]]}
+    [record] = operator.get("/ops/actions").json()["items"]
+    assert record["actor"] == {"role": "operator", "subject": "siti.operator"}
+    assert record["selection"] == {"event_id": event["event_id"]}
+    assert record["event_ids"] == [event["event_id"]] and record["count"] == 1
+
+
+def test_a_choice_of_dead_letters_names_exactly_one_of_an_event_all_or_a_text(api):
+    admin = api.as_role("admin")
+    for body in ({"service": "registration"},
+                 {"service": "registration", "all": True, "match": "timeout"},
+                 {"service": "registration", "all": False},
+                 {"service": "billing", "all": True}):
+        refused = admin.post("/ops/dead-letters/discard", json=body)
+        assert refused.status_code == 422, body
+    assert admin.get("/ops/actions").json()["items"] == []  # nothing was done, nothing recorded
+
+
+def test_the_console_is_for_operators_and_admins_only(api):
+    for role in ("operator", "admin"):
+        assert api.as_role(role).get("/ops/queues").status_code == 200
+    for role in ("verifier", "trainer", "agency"):
+        refused = api.as_role(role).get("/ops/health")
+        assert refused.status_code == 403 and refused.json()["details"]["role"] == role
+    assert api.anonymous().get("/ops/health").status_code == 401
+
+
+def test_health_names_each_service_and_what_is_wrong(api):
+    operator = api.as_role("operator")
+
+    def reported():  # the broker's statistics lag a few seconds behind its consumers
+        health = operator.get("/ops/health").json()
+        rows = {row["name"]: row for row in health["services"]}
+        return rows["registration"]["instances"] == 1 and (health, rows)
+
+    health, rows = wait_for(reported, timeout=30, message="registration's instance counted")
+    assert rows["registration"]["up"] and rows["registration"]["marks"] == []
+    assert not rows["documents"]["up"] and "DOWN" in rows["documents"]["marks"]
+    assert health["status"] == "unhealthy" and "documents" in health["unhealthy"]
+
+
+def test_the_queues_keep_their_recent_history(api):
+    operator = api.as_role("operator")
+
+    def sampled():
+        queues = {q["name"]: q for q in operator.get("/ops/queues").json()["queues"]}
+        inbox = queues["registration.inbox"]
+        return len(inbox["history"]["at"]) >= 2 and inbox["consumers"] == 1 and queues
+
+    queues = wait_for(sampled, timeout=30, message="two samples, the consumer counted")
+    assert queues["registration.inbox"]["marks"] == []
+    assert "NO CONSUMERS" in queues["documents.inbox"]["marks"]
+
+
+def test_the_page_and_its_files_are_served_under_a_strict_policy(api):
+    page = requests.get(f"http://{api.address}/console", timeout=30)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    script = requests.get(f"http://{api.address}/console/vendor/uPlot.iife.min.js", timeout=30)
+    assert script.status_code == 200 and script.headers["Content-Type"].startswith(
+        "text/javascript")
+    for outside in ("/console/../service.py", "/console/%2e%2e/service.py", "/console/nothing"):
+        assert requests.get(f"http://{api.address}{outside}", timeout=30).status_code == 404
+
+
+def test_the_page_has_no_inline_script_style_or_handler_and_no_outside_address():
+    for path in Path(STATIC).rglob("*"):
+        if path.suffix not in (".html", ".js", ".css") or "vendor" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path
+        assert not re.search(r"<style|\sstyle=|\son[a-z]+=", text), path
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), path
