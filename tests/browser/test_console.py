@@ -14,7 +14,7 @@ from pmi_common import contract as c
 from tests.browser.conftest import TABLET, WAIT_MS, held, screenshot, sign_in
 from tests.e2e.journey import Journey
 from tests.events import envelope, publish
-from tests.helpers import wait_for, worker_payload
+from tests.helpers import district_today, wait_for, worker_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -155,7 +155,7 @@ def test_the_lifecycle_page_charts_workers_desks_seats_and_funnels(stack, page):
     journey.attend_orientation()  # a session with one seat of thirty taken
     trainer = stack.client("trainer")
     program = trainer.post(stack.url("/reintegration/programs"), timeout=30, json={
-        "name": "PAK CAMAT PMI", "starts_on": dt.date.today().isoformat(), "capacity": 100,
+        "name": "PAK CAMAT PMI", "starts_on": district_today().isoformat(), "capacity": 100,
         "audience": "both", "rounds": [{"name": "business model", "advance": 75},
                                        {"name": "pitch", "advance": 50}]})
     assert program.status_code == 201, program.text
