@@ -19,6 +19,7 @@ from nameko.extensions import DependencyProvider
 
 from gateway.agency_reads import AgencyGrants
 from gateway.models import metadata
+from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
 from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.context import LogContext
@@ -33,19 +34,23 @@ from pmi_common.store import Database
 
 from . import usecases
 from .delivery import DeliveryRelay
+from .webhook_delivery import WebhookDispatcher, WebhookSettings
 
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
 
 
 class AgencyDoor(DependencyProvider):
-    """The agreements in force, the pseudonym key, and the relay delivering to agencies."""
+    """The agreements in force, the pseudonym key, the agencies' webhook endpoints, and what
+    delivers to agencies: the relay (their queues) and the dispatcher (their webhooks)."""
 
     grants = AgencyGrants()  # the agreements and the key, as the gateway reads them
 
     # extensions are set up in no fixed order: ``grants`` is read once all are set up
     def setup(self):
         self.relay: DeliveryRelay | None = None
-        self._agreements: usecases.Agreements | None = None
+        self.dispatcher: WebhookDispatcher | None = None
+        self._agreements: usecases.Cached | None = None
+        self._endpoints: usecases.Cached | None = None
 
     @property
     def key(self) -> str:
@@ -56,23 +61,40 @@ class AgencyDoor(DependencyProvider):
         return self.grants.book
 
     @property
-    def agreements(self) -> usecases.Agreements:
+    def webhooks(self) -> WebhookBook:
+        return WebhookBook(self.grants.engine)
+
+    @property
+    def agreements(self) -> usecases.Cached:
+        """``current()``: every agreement (read again every two seconds)."""
         if self._agreements is None:
-            self._agreements = usecases.Agreements(self.book)
+            self._agreements = usecases.Cached(self.book.all)
         return self._agreements
+
+    @property
+    def endpoints(self) -> usecases.Cached:
+        """``current()``: each agency's enabled webhook endpoints (read again every second)."""
+        if self._endpoints is None:
+            self._endpoints = usecases.Cached(self.webhooks.enabled_by_agency, ttl=1.0)
+        return self._endpoints
 
     def start(self):
         self.relay = DeliveryRelay(self.grants.engine, self.container.config["AMQP_URI"],
                                    self.book)
+        self.dispatcher = WebhookDispatcher(self.webhooks, self.book,
+                                            WebhookSettings.from_config(self.container.config))
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
+        self.container.spawn_managed_thread(self.dispatcher.run, identifier="webhook-delivery")
 
     def wake(self) -> None:
-        if self.relay is not None:
-            self.relay.wake()
+        for deliverer in (self.relay, self.dispatcher):
+            if deliverer is not None:
+                deliverer.wake()
 
     def stop(self):
-        if self.relay is not None:
-            self.relay.stop()
+        for deliverer in (self.relay, self.dispatcher):
+            if deliverer is not None:
+                deliverer.stop()
 
     def kill(self):
         self.stop()
@@ -106,30 +128,43 @@ class EgressService(ServiceOperations):
         now = dt.datetime.now(dt.UTC)
         self.db.apply_once(event, lambda uow: usecases.fan_out(
             uow.session, envelope, self.agencies.agreements.current(),
-            usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now))
+            usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now,
+            self.agencies.endpoints.current()))
         self.agencies.wake()
 
     @rpc
-    def backfill(self, agency: str, event_types: list[str], since: str) -> dict[str, int]:
+    def backfill(self, agency: str, event_types: list[str], since: str,
+                 endpoint_id: str | None = None) -> dict[str, int]:
         """Queue for ``agency`` what its agreement grants of the history of ``event_types``
-        since ``since``; how many events of each service were queued."""
+        since ``since`` (to its queue, or to its webhook ``endpoint_id`` only); how many events
+        of each service were queued."""
         types = event_types_of(event_types, field_name="event_types")
         parse_since(since)
         agreement = self.agencies.book.get(agency)
         if agreement is None or not agreement.in_force(dt.datetime.now(dt.UTC)):
             raise NotFound(f"agency {agency} has no agreement in force")
-        refused = sorted(set(types) - set(agreement.event_types))
+        granted = agreement.event_types
+        endpoints = None
+        if endpoint_id is not None:
+            endpoint = self.agencies.webhooks.get(endpoint_id, agency)
+            if not endpoint.enabled:
+                raise InvalidInput("the endpoint is disabled", {
+                    "endpoint_id": ["enable it first: `pmi agency webhook enable`"]})
+            granted = tuple(t for t in endpoint.event_types if t in granted)
+            endpoints = {agency: [endpoint]}
+        refused = sorted(set(types) - set(granted))
         if refused:
             raise InvalidInput("the agreement does not grant these events", {
                 "event_types": [f"not granted: {', '.join(refused)}"]})
         queued: dict[str, int] = {}
         for source in dict.fromkeys(c.spec_for(t).source for t in types):
             wanted = [t for t in types if c.spec_for(t).source == source]
-            queued[source] = self._backfill_from(source, wanted, since, agreement)
+            queued[source] = self._backfill_from(source, wanted, since, agreement, endpoints)
         self.agencies.wake()
         return queued
 
-    def _backfill_from(self, source: str, types: list[str], since: str, agreement) -> int:
+    def _backfill_from(self, source: str, types: list[str], since: str, agreement,
+                       endpoints) -> int:
         queued, after = 0, 0
         while True:
             page = getattr(self, source).history(types, since, after)
@@ -139,8 +174,9 @@ class EgressService(ServiceOperations):
             with self.db.transaction() as uow:
                 recruiters = usecases.Recruiters(uow.session, self._recruiter)
                 for envelope in page["events"]:
-                    queued += len(usecases.fan_out(uow.session, envelope, [agreement],
-                                                   recruiters, self.agencies.key, now))
+                    queued += len(usecases.fan_out(
+                        uow.session, envelope, [agreement], recruiters, self.agencies.key,
+                        now, endpoints, to_queues=endpoints is None))
             after = page["after"]
 
     def _recruiter(self, worker_id: str) -> str | None:
