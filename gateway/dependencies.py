@@ -10,12 +10,15 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from pmi_common.context import actor_of
+from pmi_common.webhooks import target_policy
 
 from . import disclosures
 from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
+from .webhook_desk import WebhookDesk
+from .webhooks import WebhookBook
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,16 @@ class DisclosureRecord(DependencyProvider):
                                              int(cursor) if cursor else None)
 
         return of_worker
+
+
+class Webhooks(DependencyProvider):
+    """Agencies' webhook endpoints and their delivery log (``WebhookDesk``)."""
+
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> WebhookDesk:
+        return WebhookDesk(WebhookBook(self.grants.engine), self.grants.book,
+                           target_policy(self.container.config))
 
 
 class Caller(DependencyProvider):

@@ -109,4 +109,6 @@ def service_config(service: str) -> dict:
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
+        if os.environ.get("WEBHOOK_ALLOWED_TARGETS"):  # endpoints added over the API
+            config["WEBHOOK_ALLOWED_TARGETS"] = os.environ["WEBHOOK_ALLOWED_TARGETS"]
     return config

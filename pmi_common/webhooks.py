@@ -245,6 +245,7 @@ def target_policy(config: dict) -> TargetPolicy:
     hosts (the broker's, the database's, the management API's and the gateway's)."""
     hosts = {urlsplit(config.get(key) or "").hostname
              for key in ("AMQP_URI", "DATABASE_URL", "RABBITMQ_MANAGEMENT_URL")}
-    hosts.add((config.get("GATEWAY_ADDRESS") or "").rpartition(":")[0])
+    for key in ("GATEWAY_ADDRESS", "WEB_SERVER_ADDRESS"):
+        hosts.add((config.get(key) or "").rpartition(":")[0])
     return TargetPolicy.from_config(config.get("WEBHOOK_ALLOWED_TARGETS"),
                                     {h for h in hosts if h})

@@ -18,6 +18,7 @@ from standardwebhooks.webhooks import Webhook
 from egress.service import EgressService
 from gateway import disclosures
 from gateway.agreements import AgreementBook
+from gateway.testing import start_stack
 from gateway.webhook_desk import WebhookDesk
 from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
@@ -285,3 +286,49 @@ def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
     assert len(receiver.accepted()) == 6
     assert len([d for d in log if d["replay_of"]]) == 4
     assert json.dumps(log_of(desk, endpoint)).count('"status": 200') == 6
+
+
+def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_own_log(
+        container_factory, config_for, egress, agencies, receivers,  # noqa: F811
+        rabbit_config):
+    api = start_stack(container_factory, config_for, services=(),
+                      WEBHOOK_ALLOWED_TARGETS="127.0.0.1")
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
+    receiver = receivers()
+    admin = api.as_role("admin")
+    own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
+
+    refused = admin.post(f"/agencies/{bpjs.name}/webhooks",
+                         json={"url": receiver.url, "events": [c.WORKER_REGISTERED]})
+    assert refused.status_code == 422 and "not granted" in refused.text
+    assert own.post(f"/agencies/{bpjs.name}/webhooks", json={
+        "url": receiver.url, "events": [c.DOCUMENT_VERIFIED]}).status_code == 403
+    added = admin.post(f"/agencies/{bpjs.name}/webhooks", json={
+        "url": receiver.url, "events": [c.DOCUMENT_VERIFIED], "description": "SIAP"})
+    assert added.status_code == 201, added.text
+    endpoint = added.json()
+    publish(rabbit_config["AMQP_URI"], verified("w-api", 1))
+    [(headers, body, _)] = wait_for(lambda: receiver.requests, message="a webhook")
+    Webhook(endpoint["secret"]).verify(body, headers)
+
+    [listed] = own.get(f"/agencies/{bpjs.name}/webhooks").json()
+    assert listed["id"] == endpoint["id"] and "secret" not in listed
+    assert "whsec_" not in own.get(f"/agencies/{bpjs.name}/webhooks").text
+    log = wait_for(lambda: own.get(f"/webhooks/{endpoint['id']}/deliveries").json()["items"]
+                   and own.get(f"/webhooks/{endpoint['id']}/deliveries").json(),
+                   message="the log over HTTP")
+    assert [a["status"] for a in log["items"][0]["attempts"]] == [200]
+    stranger = api.as_role("agency", "imigrasi-system", agency=other.name)
+    assert stranger.get(f"/webhooks/{endpoint['id']}/deliveries").status_code == 404
+    assert stranger.get(f"/agencies/{bpjs.name}/webhooks").status_code == 404
+
+    replayed = admin.post(f"/webhooks/{endpoint['id']}/replays",
+                          json={"delivery": log["items"][0]["id"]})
+    assert replayed.status_code == 202 and replayed.json() == {"queued": 1}
+    wait_for(lambda: len(receiver.accepted()) == 2, message="the replay")
+    rotated = admin.post(f"/webhooks/{endpoint['id']}/secret-rotation",
+                         json={"keep_old_for_hours": 0}).json()
+    assert rotated["secret"] != endpoint["secret"] and len(rotated["secrets"]) == 1
+    disabled = admin.post(f"/webhooks/{endpoint['id']}/disabling", json={"reason": "moved"})
+    assert disabled.json()["status"] == w.DISABLED
