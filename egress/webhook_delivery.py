@@ -4,7 +4,7 @@ Each endpoint is scheduled on its own: every round takes, per enabled endpoint w
 due deliveries that are the oldest pending one of their worker (a worker's next event waits
 while an earlier one is undelivered: in order per worker per endpoint), leases them in the
 database (several egress processes never send one twice at once), and sends each in a green
-thread of a bounded pool, at most ``per_endpoint`` at once per endpoint: a slow or dead endpoint
+thread of a bounded pool, at most ``per_endpoint`` (8) at once per endpoint: a slow or dead endpoint
 holds its own slots, never the others'. Each request has a total deadline, refuses redirects and
 reads at most ``response_limit`` bytes of the answer; its target is checked (``TargetPolicy``)
 before every attempt, after resolving the host.
@@ -63,7 +63,7 @@ class WebhookSettings:
     response_limit: int = 4096  # bytes of an answer read
     disable_after: float = 5 * 24 * 3600.0  # seconds failing before the endpoint is disabled
     concurrency: int = 50  # requests at once, all endpoints together
-    per_endpoint: int = 4  # requests at once to one endpoint
+    per_endpoint: int = 8  # requests at once to one endpoint
     catalogue_url: str = DEFAULT_CATALOGUE_URL
 
     @classmethod
@@ -151,7 +151,8 @@ class WebhookDispatcher:
                         error=str(exc))
         finally:
             self.in_flight[endpoint.id] -= 1
-            self.wake()
+            if self.in_flight[endpoint.id] <= self.settings.per_endpoint // 2:
+                self.wake()  # room for several: one query leases them together
 
     def attempt(self, endpoint: w.Endpoint, delivery) -> None:
         now = dt.datetime.now(dt.UTC)

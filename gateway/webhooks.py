@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Engine, and_, exists, insert, select, tuple_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Engine, func, insert, select, update
 
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
@@ -199,17 +198,14 @@ class WebhookBook:
         waits for the one before), leased for ``lease``: no other dispatcher takes them
         meanwhile."""
         d = deliveries_table
-        earlier = aliased(d)
-        blocked = exists().where(and_(
-            earlier.c.endpoint_id == d.c.endpoint_id, earlier.c.state == w.PENDING,
-            earlier.c.order_key == d.c.order_key,
-            tuple_(earlier.c.occurred_at, earlier.c.sequence, earlier.c.id)
-            < tuple_(d.c.occurred_at, d.c.sequence, d.c.id)))
+        heads = select(d.c.id, d.c.next_attempt_at, func.row_number().over(
+            partition_by=d.c.order_key, order_by=(d.c.occurred_at, d.c.sequence, d.c.id),
+        ).label("place")).where(d.c.endpoint_id == endpoint_id, d.c.state == w.PENDING) \
+            .subquery()
         with self.engine.begin() as conn:
             ids = list(conn.execute(
-                select(d.c.id).where(d.c.endpoint_id == endpoint_id, d.c.state == w.PENDING,
-                                     d.c.next_attempt_at <= now, ~blocked)
-                .order_by(d.c.id).limit(limit).with_for_update(skip_locked=True)).scalars())
+                select(heads.c.id).where(heads.c.place == 1, heads.c.next_attempt_at <= now)
+                .order_by(heads.c.id).limit(limit)).scalars())
             if not ids:
                 return []
             # taken only if still due: another dispatcher may have leased it meanwhile
@@ -232,6 +228,7 @@ class WebhookBook:
         """An endpoint failing since ``since`` (None: it answers again)."""
         column = table.c.failing_since
         query = update(table).where(table.c.id == endpoint_id)
-        if since is not None:
-            query = query.where(column.is_(None))
+        # only a change writes (and locks) the endpoint's row: deliveries in flight to one
+        # endpoint do not queue behind each other on it
+        query = query.where(column.is_(None) if since is not None else column.is_not(None))
         conn.execute(query.values(failing_since=since))
