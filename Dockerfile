@@ -1,6 +1,6 @@
 # One image for every process of the platform; the command picks the service.
 FROM python:3.11-slim
-ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PMI_ENV=production
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY pmi_common ./pmi_common

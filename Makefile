@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system-packages run test test-fast test-durations lint bench reliability tokens clean
+.PHONY: install system-packages run test test-fast test-durations lint bench reliability tokens \
+	secrets clean
 
 # The servers the tests, the benchmarks and the fault-injection run start for themselves (never
 # the machine's own, which may be stopped): Debian's packages, by what each installs.
@@ -21,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 
 ## Run the four services and the gateway (SQLite by default; RabbitMQ at AMQP_URI).
 run: install
-	$(BIN)/python -m pmi_common.stack
+	PMI_ENV=development $(BIN)/python -m pmi_common.stack
 
 ## The system packages the suite needs: installed when root, otherwise the command to run.
 system-packages:
@@ -43,7 +44,7 @@ test: install system-packages
 
 ## Record how long each test takes, so the parallel groups stay even (.test_durations).
 test-durations: install system-packages
-	PMI_ENV=development $(BIN)/pytest -p no:cacheprovider --store-durations
+	PMI_ENV=development $(BIN)/python -m tests.parallel --store-durations
 
 ## Unit tests only: no broker, no database.
 test-fast: install
@@ -51,6 +52,10 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## The secrets docker compose reads, written once into .env (never overwritten, never committed).
+secrets:
+	$(PYTHON) -m pmi_common.envfile .env
 
 ## Development tokens for each role (needs the same JWT_SECRET as the gateway).
 tokens: install

@@ -7,9 +7,10 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
-import jwt
 import requests
 from sqlalchemy import Engine, create_engine
+
+from gateway.auth import mint
 
 from .environment import Environment, free_port
 from .processes import Child, wait_until
@@ -41,7 +42,12 @@ class Platform:
     def env(self) -> dict:
         return {
             "AMQP_URI": self.environment.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
-            "JWT_SECRET": self.secret, "PMI_ENV": "production", "LOG_LEVEL": "WARNING",
+            "JWT_SECRET": self.secret, "LOG_LEVEL": "WARNING",
+            # the benchmark's servers keep their packages' default users: development mode
+            "PMI_ENV": "development",
+            # one load generator, one address, a few subjects: the limits would be the floor
+            "RATE_LIMIT_PUBLIC": "10000000/minute", "RATE_LIMIT_WRITES": "10000000/minute",
+            "RATE_LIMIT_WRITES_PER_ADDRESS": "10000000/minute",
             "METRICS_PORT": "0", "DATABASE_URL": "", "NIK_DIGEST_KEY": self.nik_digest_key,
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
@@ -75,10 +81,8 @@ class Platform:
         return response.status_code < 500
 
     def token(self, role: str, subject: str | None = None) -> str:
-        return jwt.encode({"sub": subject or f"bench-{role}", "role": role,
-                           "agency": "ltsa-blitar",
-                           "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)},
-                          self.secret, algorithm="HS256")
+        return mint(self.secret, role, subject or f"bench-{role}", agency="ltsa-blitar",
+                    ttl=dt.timedelta(hours=2))
 
     def engine(self, service: str) -> Engine:
         if service not in self._engines:

@@ -27,7 +27,7 @@ from gateway import disclosures
 from gateway.agreements import AgreementBook
 from gateway.models import agency_deliveries as table
 from pmi_common.agencies import agency_queue
-from pmi_common.agreements import Disclosure
+from pmi_common.agreements import Agreement, Disclosure
 from pmi_common.relay import ConfirmingPublisher
 
 log = structlog.get_logger(__name__)
@@ -40,6 +40,14 @@ QUEUE_CHECKED_FOR_SECONDS = 30.0  # how long a queue seen to exist is trusted to
 
 class QueueMissing(RuntimeError):
     pass
+
+
+def still_granted(envelope: dict, agreement: Agreement) -> dict | None:
+    """A queued published event as the agreement grants it now (None: no longer at all)."""
+    granted = agreement.granted(envelope["event_type"])
+    if not granted:
+        return None
+    return {**envelope, "data": {k: v for k, v in envelope["data"].items() if k in granted}}
 
 
 class DeliveryRelay:
@@ -117,14 +125,19 @@ class DeliveryRelay:
                 return 0
             queue = agency_queue(agency)
             self._require_queue(queue)
-            self.publisher.publish_batch([("", queue, row.envelope) for row in rows])
+            # an agreement narrowed since the rows were queued: what it no longer grants stays
+            sending = [(row, envelope) for row in rows
+                       if (envelope := still_granted(row.envelope, agreement)) is not None]
+            if sending:
+                self.publisher.publish_batch([("", queue, envelope) for _, envelope in sending])
             disclosures.record(session.connection(), [
                 Disclosure(agency=agency, worker_id=row.worker_id, channel="amqp",
                            what=row.event_type, reference=row.event_id,
-                           fields=sorted(row.envelope["data"]))
-                for row in rows if row.worker_id], moment)
+                           fields=sorted(name for name, value in envelope["data"].items()
+                                         if value is not None))
+                for row, envelope in sending if row.worker_id], moment)
             session.execute(delete(table).where(table.c.id.in_(ids)))
-        return len(rows)
+        return len(sending)
 
     def _require_queue(self, queue: str) -> None:
         """Publishing to a queue that does not exist would be confirmed and lost."""

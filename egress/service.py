@@ -21,9 +21,8 @@ from gateway.agency_reads import AgencyGrants
 from gateway.models import metadata
 from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
-from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.context import LogContext
-from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.errors import NotFound
 from pmi_common.events import envelope_of
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
@@ -138,28 +137,13 @@ class EgressService(ServiceOperations):
         """Queue for ``agency`` what its agreement grants of the history of ``event_types``
         since ``since`` (to its queue, or to its webhook ``endpoint_id`` only); how many events
         of each service were queued."""
-        types = event_types_of(event_types, field_name="event_types")
-        parse_since(since)
-        agreement = self.agencies.book.get(agency)
-        if agreement is None or not agreement.in_force(dt.datetime.now(dt.UTC)):
-            raise NotFound(f"agency {agency} has no agreement in force")
-        granted = agreement.event_types
-        endpoints = None
-        if endpoint_id is not None:
-            endpoint = self.agencies.webhooks.get(endpoint_id, agency)
-            if not endpoint.enabled:
-                raise InvalidInput("the endpoint is disabled", {
-                    "endpoint_id": ["enable it first: `pmi agency webhook enable`"]})
-            granted = tuple(t for t in endpoint.event_types if t in granted)
-            endpoints = {agency: [endpoint]}
-        refused = sorted(set(types) - set(granted))
-        if refused:
-            raise InvalidInput("the agreement does not grant these events", {
-                "event_types": [f"not granted: {', '.join(refused)}"]})
-        queued: dict[str, int] = {}
-        for source in dict.fromkeys(c.spec_for(t).source for t in types):
-            wanted = [t for t in types if c.spec_for(t).source == source]
-            queued[source] = self._backfill_from(source, wanted, since, agreement, endpoints)
+        endpoint = self.agencies.webhooks.get(endpoint_id, agency) if endpoint_id else None
+        agreement, by_source = usecases.history_asked(
+            self.agencies.book.get(agency), agency, event_types, since, dt.datetime.now(dt.UTC),
+            endpoint)
+        endpoints = {agency: [endpoint]} if endpoint is not None else None
+        queued = {source: self._backfill_from(source, types, since, agreement, endpoints)
+                  for source, types in by_source.items()}
         self.agencies.wake()
         return queued
 

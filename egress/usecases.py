@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from gateway.models import agency_deliveries, recruits, webhook_deliveries
 from pmi_common import contract as c
+from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.agreements import Agreement, disclose
+from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.store import insert_if_absent
 from pmi_common.webhooks import PENDING, Endpoint
 
@@ -105,3 +107,28 @@ class Cached:
             self._read_at = now
         return self._value
 
+
+def history_asked(agreement: Agreement | None, agency: str, event_types, since: str,
+                  now: dt.datetime, endpoint: Endpoint | None = None
+                  ) -> tuple[Agreement, dict[str, list[str]]]:
+    """The agreement a backfill goes through and the event types to ask of each service;
+    ``NotFound`` without an agreement in force, ``InvalidInput`` for types it does not grant
+    (or, to one webhook ``endpoint``, types the endpoint does not take, or it is disabled)."""
+    types = event_types_of(event_types, field_name="event_types")
+    parse_since(since)
+    if agreement is None or not agreement.in_force(now):
+        raise NotFound(f"agency {agency} has no agreement in force")
+    granted = agreement.event_types
+    if endpoint is not None:
+        if not endpoint.enabled:
+            raise InvalidInput("the endpoint is disabled", {
+                "endpoint_id": ["enable it first: `pmi agency webhook enable`"]})
+        granted = tuple(t for t in endpoint.event_types if t in granted)
+    refused = sorted(set(types) - set(granted))
+    if refused:
+        raise InvalidInput("the agreement does not grant these events", {
+            "event_types": [f"not granted: {', '.join(refused)}"]})
+    by_source: dict[str, list[str]] = {}
+    for event_type in types:
+        by_source.setdefault(c.spec_for(event_type).source, []).append(event_type)
+    return agreement, by_source

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from nameko.exceptions import ConfigurationError
 from nameko.extensions import SharedExtension
 
-from pmi_common.agreements import Agreement, Disclosure, timeline_for, worker_record_for
+from pmi_common.agreements import (
+    Agreement,
+    Disclosure,
+    filters_not_granted,
+    timeline_for,
+    worker_record_for,
+)
 from pmi_common.errors import Forbidden, NotFound
 from pmi_common.published import pseudonym_key
 from pmi_common.store import make_engine
@@ -59,6 +65,13 @@ class AgencyGrants(SharedExtension):
         return agreement
 
     # the routes about workers ------------------------------------------------------------------
+
+    def check_filters(self, query: dict, agreement: Agreement) -> None:
+        refused = filters_not_granted(query, agreement)
+        if refused:
+            raise Forbidden(f"the agreement of agency {agreement.agency} does not grant "
+                            f"{', '.join(refused)}: it cannot filter by them",
+                            {"filters": refused})
 
     def shape(self, route: str, body, agreement: Agreement, path: str):
         """``body`` as the agency may read it; its disclosures recorded first."""

@@ -1,5 +1,6 @@
 """Who is calling: JWT bearer tokens (HS256, ``JWT_SECRET``; claims ``sub``, ``role``, ``agency``,
-``exp``), and the signing secret the gateway may start with."""
+``iat``, ``exp``, ``iss``, ``aud``, checked against the ``TokenPolicy``), and the signing secret
+the gateway may start with."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from dataclasses import dataclass
 
 import jwt
 
+from pmi_common import production
+from pmi_common.production import is_development
+
 from .roles import AGENCY, ROLES, WORKER
+from .token_policy import DEFAULT_POLICY, TokenPolicy
 
 ALGORITHM = "HS256"
-DEVELOPMENT = "development"
 # Used only when PMI_ENV=development and no JWT_SECRET is set; refused everywhere else.
-DEVELOPMENT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
-MIN_SECRET_LENGTH = 32
-KNOWN_DEFAULTS = frozenset({DEVELOPMENT_SECRET, "secret", "changeme", "change-me", "jwt-secret"})
+DEVELOPMENT_SECRET = production.DEVELOPMENT_JWT_SECRET
+MIN_SECRET_LENGTH = production.MIN_KEY_LENGTH
 DEFAULT_TTL = dt.timedelta(hours=8)
 
 
@@ -40,7 +43,11 @@ class Caller:
         return {"role": self.role, "agency": self.agency, "subject": self.subject}
 
 
-def authenticate(authorization: str | None, secret: str) -> Caller:
+REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
+
+
+def authenticate(authorization: str | None, secret: str,
+                 policy: TokenPolicy = DEFAULT_POLICY) -> Caller:
     """The caller an ``Authorization: Bearer <JWT>`` header names, or ``Unauthenticated``."""
     if not authorization:
         raise Unauthenticated("this endpoint needs a token: send Authorization: Bearer <JWT>")
@@ -49,12 +56,32 @@ def authenticate(authorization: str | None, secret: str) -> Caller:
         raise Unauthenticated("the Authorization header must be: Bearer <JWT>")
     try:
         claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM],
-                            options={"require": ["sub", "role", "exp"]})
+                            issuer=policy.issuer, audience=policy.audience,
+                            leeway=policy.leeway, options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the token has expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise Unauthenticated("the token was issued in the future (iat or nbf); check the "
+                              "issuer's clock") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise Unauthenticated(f"the token must carry the {exc.claim} claim") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise Unauthenticated(f"the token's iss must be {policy.issuer}") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise Unauthenticated(f"the token's aud must name {policy.audience}") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"the token is not valid: {exc}") from exc
+    _check_lifetime(claims, policy)
     return _caller(claims)
+
+
+def _check_lifetime(claims: dict, policy: TokenPolicy) -> None:
+    role = claims.get("role")
+    lifetime = dt.timedelta(seconds=claims["exp"] - claims["iat"])
+    cap = policy.cap(role if isinstance(role, str) else "")
+    if lifetime > cap:
+        raise Unauthenticated(f"the token lives longer than a {role} token may "
+                              f"({cap.total_seconds() / 3600:g} hours from iat to exp)")
 
 
 def _caller(claims: dict) -> Caller:
@@ -76,31 +103,22 @@ def _caller(claims: dict) -> Caller:
 
 
 def mint(secret: str, role: str, subject: str, agency: str | None = None,
-         ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None) -> str:
+         ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None,
+         policy: TokenPolicy = DEFAULT_POLICY) -> str:
     """A signed token, as an identity provider (or ``pmi token`` in development) issues it."""
     issued = now or dt.datetime.now(dt.UTC)
-    claims = {"sub": subject, "role": role, "agency": agency, "iat": issued, "exp": issued + ttl}
+    claims = {"sub": subject, "role": role, "agency": agency, "iat": issued, "exp": issued + ttl,
+              "iss": policy.issuer, "aud": policy.audience}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 # the signing secret ----------------------------------------------------------------------------
 
-def is_development(config: dict) -> bool:
-    return (config.get("PMI_ENV") or "").strip().lower() == DEVELOPMENT
-
-
 def secret_problem(config: dict) -> str | None:
-    """Why the configured secret may not be used here, or None."""
-    secret = config.get("JWT_SECRET") or ""
+    """Why the configured secret may not be used here (production), or None."""
     if is_development(config):
         return None
-    if not secret:
-        return "JWT_SECRET is not set"
-    if secret in KNOWN_DEFAULTS:
-        return "JWT_SECRET is a default value"
-    if len(secret) < MIN_SECRET_LENGTH:
-        return f"JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
-    return None
+    return production.key_problem("JWT_SECRET", config.get("JWT_SECRET"))
 
 
 def signing_secret(config: dict) -> str:

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from kombu import Connection, Exchange, Queue
+from kombu import Exchange, Queue
 from kombu.mixins import ConsumerMixin
 from nameko.extensions import DependencyProvider
 
 from pmi_common import contract as c
+from pmi_common.amqp import broker_connection
 
 log = structlog.get_logger(__name__)
 
@@ -112,7 +113,7 @@ class ReadCache:
 
 class _Invalidations(ConsumerMixin):
     def __init__(self, amqp_uri: str, cache: ReadCache):
-        self.connection = Connection(amqp_uri)
+        self.connection = broker_connection(amqp_uri)
         self.cache = cache
         name = f"gateway.cache.{uuid.uuid4().hex[:12]}"
         self.queue = Queue(name, exclusive=True, auto_delete=True, durable=False,

@@ -10,6 +10,7 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from pmi_common.context import actor_of
+from pmi_common.operations import rows_about
 from pmi_common.webhooks import target_policy
 
 from . import disclosures
@@ -17,6 +18,7 @@ from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
+from .models import metadata
 from .webhook_desk import WebhookDesk
 from .webhooks import WebhookBook
 
@@ -37,20 +39,27 @@ class Gateway(DependencyProvider):
                             self.container.config["AMQP_URI"])
 
 
-class DisclosureRecord(DependencyProvider):
-    """The disclosure record, read for a worker: ``of_worker(worker_id, limit, cursor)``."""
+@dataclass(frozen=True)
+class AgencySide:
+    """What the gateway's database holds about a worker: who received what about them
+    (``of_worker(worker_id, limit, cursor)``) and the egress's rows (``held_about``)."""
 
+    engine: Any
+
+    def of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
+        with self.engine.connect() as conn:
+            return disclosures.of_worker(conn, worker_id, limit, int(cursor) if cursor else None)
+
+    def held_about(self, worker_id: str) -> dict[str, list[dict]]:
+        """Every other row about the worker (who recruited them, events waiting for agencies)."""
+        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures",))
+
+
+class DisclosureRecord(DependencyProvider):
     grants = AgencyGrants()
 
-    def get_dependency(self, worker_ctx):
-        engine = self.grants.engine
-
-        def of_worker(worker_id: str, limit: int, cursor: str | None) -> dict:
-            with engine.connect() as conn:
-                return disclosures.of_worker(conn, worker_id, limit,
-                                             int(cursor) if cursor else None)
-
-        return of_worker
+    def get_dependency(self, worker_ctx) -> AgencySide:
+        return AgencySide(self.grants.engine)
 
 
 class Webhooks(DependencyProvider):

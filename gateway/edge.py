@@ -10,6 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.published import NIK_LIKE
 
 from .problems import Problem
 from .routes import Route
@@ -20,9 +21,11 @@ READ_CHUNK = 64 * 1024
 
 
 def request_id(request: Request) -> str:
-    """The caller's ``X-Request-ID`` when it is a sane token, else a new one."""
+    """The caller's ``X-Request-ID`` when it is a sane token, else a new one. It travels into
+    events as their correlation id, agencies' too: one holding a NIK-like number is replaced."""
     given = (request.headers.get("X-Request-ID") or "").strip()
-    if 0 < len(given) <= REQUEST_ID_MAX and given.isascii() and given.isprintable():
+    if 0 < len(given) <= REQUEST_ID_MAX and given.isascii() and given.isprintable() \
+            and not NIK_LIKE.search(given):
         return given
     return str(uuid.uuid4())
 

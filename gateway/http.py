@@ -29,16 +29,20 @@ from werkzeug.wrappers import Request, Response
 
 from pmi_common.context import CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
+from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
 
 from . import auth, edge, privacy
 from .agency_reads import SHAPED, AgencyGrants
+from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import Answer, IdempotencyKeys
 from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
+from .ratelimits import RateLimits
 from .roles import AGENCY, WORKER
 from .routes import BY_NAME, PREFIX, Route, location_of
+from .token_policy import TokenPolicy
 
 log = structlog.get_logger("gateway")
 
@@ -69,6 +73,12 @@ class GatewayWebServer(WebServer):
         config = self.container.config
         try:
             self.secret = auth.signing_secret(config)
+        except ValueError as exc:
+            raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
+        try:
+            self.policy = TokenPolicy.from_config(config)
+            self.browsers = Browsers(parse_origins(config.get("CORS_ALLOWED_ORIGINS")))
+            self.rate_limits = RateLimits(config)
         except ValueError as exc:
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         if not config.get("JWT_SECRET"):
@@ -103,11 +113,31 @@ class _ProblemWsgiApp(WsgiApp):
         # body), so Werkzeug may read chunked bodies, within the route's limit.
         environ.setdefault("wsgi.input_terminated", True)
         request = Request(environ, shallow=True)
+        added = self.server.browsers.headers(request.headers.get("Origin"))
+
+        def start_with_headers(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = headers + [h for h in added if h[0].lower() not in present]
+            return start_response(status, headers, exc_info)
+
+        return self._answer(environ, request, start_with_headers)
+
+    def _answer(self, environ, request: Request, start_response):
         if _url_bytes(environ) > MAX_URL_BYTES:
             exc = Problem(414, "uri-too-long", "URI too long",
                           f"the path and query take at most {MAX_URL_BYTES} bytes")
             return self.server.unmatched(request, exc)(environ, start_response)
         adapter = self.url_map.bind_to_environ(environ)
+        browsers = self.server.browsers
+        if browsers.is_preflight(request):
+            answer = browsers.preflight(request, adapter.allowed_methods())
+            if answer is None:
+                answer = self.server.unmatched(request, Problem(
+                    403, "cross-origin-refused", "Cross-origin request refused",
+                    f"{request.headers['Origin']} may not call "
+                    f"{request.headers['Access-Control-Request-Method']} {request.path} "
+                    "(CORS_ALLOWED_ORIGINS)"))
+            return answer(environ, start_response)
         try:
             provider, values = adapter.match()
         except RequestRedirect as exc:
@@ -167,8 +197,13 @@ class ApiHandler(HttpRequestHandler):
 
     def _answer(self, request: Request, correlation_id: str) -> Response:
         route = self.route
+        limits = self.server.rate_limits
+        if route.public:
+            limits.check_public(request)
         caller = None if route.public else auth.authenticate(
-            request.headers.get("Authorization"), self.server.secret)
+            request.headers.get("Authorization"), self.server.secret, self.server.policy)
+        if caller is not None and route.writes:
+            limits.check_write(request, caller.principal)
         _check_role(route, caller)
         agreement = (self.grants.agreement_of(caller.agency)
                      if caller is not None and caller.role == AGENCY else None)
@@ -177,8 +212,10 @@ class ApiHandler(HttpRequestHandler):
         query = edge.read_query(route, request)
         if route.takes_query:
             kwargs["query"] = query
-            if agreement is not None and agreement.placement_agency is not None:
-                kwargs["query"]["placement_agency"] = agreement.placement_agency
+            if agreement is not None and route.name in SHAPED:
+                self.grants.check_filters(query, agreement)
+                if agreement.placement_agency is not None:
+                    kwargs["query"]["placement_agency"] = agreement.placement_agency
         if route.body is not None:
             kwargs["body"] = edge.read_body(route, request)
             _check_fields(route, caller, kwargs["body"])
@@ -223,6 +260,8 @@ class ApiHandler(HttpRequestHandler):
             return self._problem(request, exc, correlation_id)
         if agreement is not None and self.route.name in SHAPED:
             result = self.grants.shape(self.route.name, result, agreement, request.path)
+        if agreement is not None and not isinstance(result, Response | Reply):
+            result = scrub(result)  # free text (a cancellation reason...) typed with a NIK
         return self._response(result, caller)
 
     def _response(self, result: Any, caller: auth.Caller | None) -> Response:

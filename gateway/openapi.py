@@ -43,6 +43,7 @@ PROBLEMS = {
     415: "The body is not application/json",
     422: "Invalid input: `errors` names each field and its reasons; or an Idempotency-Key "
          "reused for a different request",
+    429: "Too many requests from this address or caller (see Retry-After)",
     502: "A service failed to answer",
     503: "A service is not running (see Retry-After)",
     504: "A service did not answer in time (see Retry-After)",
@@ -141,6 +142,8 @@ def _problems(route: Route) -> dict:
         statuses |= {400, 413, 415}
     if route.writes:
         statuses |= {400, 409, 404}
+    if route.public or route.writes:  # gateway.ratelimits
+        statuses.add(429)
     if route.calls:
         statuses |= {502, 503, 504}
     return {str(status): {"$ref": f"#/components/responses/Problem{status}"}

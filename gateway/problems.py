@@ -30,6 +30,7 @@ KINDS = {
     "not_found": (404, "Not found"),
     "conflict": (409, "Refused by the lifecycle's rules"),
     "forbidden": (403, "Not allowed"),
+    "too_many_requests": (429, "Too many requests"),
 }
 
 
@@ -88,7 +89,10 @@ def _domain(exc: PlatformError) -> Problem:
     slug = _slug(type(exc).__name__) if exc.kind == "conflict" else exc.kind.replace("_", "-")
     if exc.kind == "invalid_input":
         return Problem(status, slug, title, exc.message, errors=exc.details or {})
-    return Problem(status, slug, title, exc.message, details=exc.details or None)
+    headers = {"Retry-After": str(exc.details["retry_after"])} \
+        if exc.kind == "too_many_requests" and "retry_after" in exc.details else {}
+    return Problem(status, slug, title, exc.message, details=exc.details or None,
+                   headers=headers)
 
 
 def _unavailable(exc: ServiceUnavailable) -> Problem:

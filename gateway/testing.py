@@ -26,7 +26,11 @@ def gateway_config(base: dict, **overrides) -> dict:
     """A gateway config on a free local port, checking tokens with ``TEST_SECRET``."""
     config = dict(base)
     config.update({"WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-                   "JWT_SECRET": TEST_SECRET, "PMI_ENV": "test"})
+                   "JWT_SECRET": TEST_SECRET, "PMI_ENV": "test",
+                   # tests send bursts from one address and subject; the limits' own tests
+                   # set small ones
+                   "RATE_LIMIT_PUBLIC": "100000/minute", "RATE_LIMIT_WRITES": "100000/minute",
+                   "RATE_LIMIT_WRITES_PER_ADDRESS": "100000/minute"})
     config.update(overrides)
     return config
 

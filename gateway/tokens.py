@@ -9,6 +9,7 @@ from pmi_common.config import service_config
 
 from . import auth
 from .roles import AGENCY, ROLES, WORKER
+from .token_policy import TokenPolicy
 
 DEFAULT_AGENCY = "bp3mi-jatim"
 
@@ -20,14 +21,19 @@ def mint_for(role: str, subject: str | None = None, agency: str | None = None,
     config = config if config is not None else service_config("gateway")
     try:
         secret = auth.signing_secret(config)
+        policy = TokenPolicy.from_config(config)
     except ValueError as exc:
         raise SystemExit(f"cannot sign tokens: {exc}") from exc
+    ttl = dt.timedelta(hours=hours)
+    if ttl > policy.cap(role):
+        raise SystemExit(f"a {role} token lives at most {policy.cap(role).total_seconds() / 3600:g}"
+                         " hours (JWT_MAX_HOURS)")
     if role == WORKER:
         subject = subject or str(uuid.uuid4())
     if role == AGENCY:
         agency = agency or DEFAULT_AGENCY
-    return auth.mint(secret, role, subject or f"dev-{role}", agency=agency,
-                     ttl=dt.timedelta(hours=hours))
+    return auth.mint(secret, role, subject or f"dev-{role}", agency=agency, ttl=ttl,
+                     policy=policy)
 
 
 def print_tokens(roles: list[str], subject: str | None = None, agency: str | None = None,

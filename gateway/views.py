@@ -101,7 +101,8 @@ class ExportView(View):
     worker_id = fields.UUID()
     exported_at = fields.DateTime()
     services = fields.Dict(metadata={
-        "description": "per service, per table, every row it holds about the worker"})
+        "description": "per service (and the gateway), per table, every row it holds about "
+                       "the worker"})
     disclosures = fields.List(fields.Nested(DisclosureView))
     unavailable = fields.List(fields.String(), metadata={
         "description": "services that did not answer: the export is incomplete without them"})
@@ -129,6 +130,7 @@ class DocumentView(View):
     note = _maybe(fields.String())
     submitted_at = fields.DateTime()
     decided_at = _maybe(fields.DateTime())
+    submitted_by = _maybe(fields.String())
     decided_by = _maybe(fields.String())
     file_sha256 = _maybe(fields.String())
     replaces = _maybe(fields.String())
@@ -196,6 +198,8 @@ class CertificateView(View):
 
 class IncidentView(View):
     id = fields.Integer()
+    kind = fields.String(metadata={"description": "identity_mismatch; nik_attempts_exhausted "
+                                                  "(the trainer was stopped for the worker)"})
     session_id = fields.UUID()
     worker_id = fields.UUID()
     occurred_at = fields.DateTime()

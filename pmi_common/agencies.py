@@ -9,7 +9,9 @@ An agency ``NAME`` (social security, immigration, a placement company...) gets:
 - the durable quorum queue ``agency.NAME.events``, which only the platform's egress fills, with
   the published form of what the agreement grants;
 - the queue ``agency.NAME.parked``, where the broker moves what its subscriber rejects (an
-  event version it does not know yet) or what failed delivery too often.
+  event version it does not know yet), what failed delivery too often, and, when the agency's
+  queue is full (``AGENCY_QUEUE_MAX_LENGTH`` messages or ``AGENCY_QUEUE_MAX_BYTES``), its
+  oldest events, so an agency that stops reading never fills the broker.
 
 Onboarding again changes the agreement (every change recorded); offboarding ends the agreement
 and removes the user and both queues. Backfill asks the egress to send history through the same
@@ -34,6 +36,10 @@ from .management import Management, vhost_of
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 AGENCY_DELIVERY_LIMIT = 20  # a message that keeps failing the subscriber is parked, not looped
+# An agency's queue holds at most this much; past it, the oldest events move to its parked queue
+# (the alert AgencyQueueFilling fires at 80%). The parked queue holds at most as many bytes.
+AGENCY_QUEUE_MAX_LENGTH = 1_000_000
+AGENCY_QUEUE_MAX_BYTES = 1024 ** 3
 
 
 def agency_user(name: str) -> str:
@@ -62,9 +68,19 @@ def queue_arguments(name: str) -> dict:
         "x-delivery-limit": AGENCY_DELIVERY_LIMIT,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": parked_queue(name),
-        "x-dead-letter-strategy": "at-least-once",  # parking loses nothing on the way
-        "x-overflow": "reject-publish",  # which at-least-once dead-lettering requires
+        "x-max-length": AGENCY_QUEUE_MAX_LENGTH,
+        "x-max-length-bytes": AGENCY_QUEUE_MAX_BYTES,
+        # a full queue parks its oldest events: refusing new ones (reject-publish, which
+        # at-least-once dead-lettering needs) would make the broker refuse the platform's own
+        # publishes to every other queue, so one agency that stops reading would stall them all
+        "x-overflow": "drop-head",
+        "x-dead-letter-strategy": "at-most-once",
     }
+
+
+def parked_arguments() -> dict:
+    return {"x-queue-type": "quorum", "x-max-length-bytes": AGENCY_QUEUE_MAX_BYTES,
+            "x-overflow": "drop-head"}
 
 
 def check_name(name: str) -> str:
@@ -199,7 +215,7 @@ class Agencies:
         with Connection(self.amqp_uri) as connection:
             channel = connection.channel()
             channel.queue_declare(parked_queue(name), durable=True, auto_delete=False,
-                                  arguments={"x-queue-type": "quorum"})
+                                  arguments=parked_arguments())
             channel.queue_declare(queue, durable=True, auto_delete=False,
                                   arguments=queue_arguments(name))
             direct = self.bindings(name)  # left by an earlier release: the egress fills it now

@@ -177,6 +177,20 @@ WORKER_RECORD_GRANTS: dict[str, tuple[str, str]] = {
 }
 REGENCY_GRANT = (c.WORKER_REGISTERED, "regency")  # the address's regency (and nothing else)
 TIMELINE_STATUS_FIELDS = ("from_status", "to_status", "stage", "reason")
+# Filtering a list by a field tells what that field holds: an agency may filter only by what it
+# may read.
+LIST_FILTER_GRANTS: dict[str, tuple[str, str]] = {
+    "regency": REGENCY_GRANT,
+    "destination_country": WORKER_RECORD_GRANTS["destination_country"],
+    "status": WORKER_RECORD_GRANTS["status"],
+    "stage": WORKER_RECORD_GRANTS["stage"],
+}
+
+
+def filters_not_granted(query: dict, agreement: Agreement) -> list[str]:
+    """The list filters in ``query`` on fields ``agreement`` does not let its agency read."""
+    return sorted(name for name, (event_type, field_name) in LIST_FILTER_GRANTS.items()
+                  if query.get(name) and field_name not in agreement.granted(event_type))
 
 
 def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[str]] | None:
@@ -186,7 +200,7 @@ def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[st
         return None
     shown = {"id": record["id"]}
     for name, (event_type, field_name) in WORKER_RECORD_GRANTS.items():
-        if name in record and field_name in agreement.granted(event_type):
+        if record.get(name) is not None and field_name in agreement.granted(event_type):
             shown[name] = scrub(record[name])
     if REGENCY_GRANT[1] in agreement.granted(REGENCY_GRANT[0]) and record.get("address"):
         shown["address"] = {"regency": record["address"].get("regency")}

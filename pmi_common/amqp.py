@@ -5,10 +5,18 @@ from __future__ import annotations
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 
+from .tls import amqp_ssl
+
+
+def broker_connection(amqp_uri: str, **kwargs) -> Connection:
+    """A kombu connection, over TLS verified against ``AMQP_CA_FILE`` for ``amqps://``."""
+    return Connection(amqp_uri, ssl=amqp_ssl(amqp_uri) or False, **kwargs)
+
 
 def dead_letter_publisher(amqp_uri: str) -> Publisher:
     """Persistent, confirmed publishes of raw bodies (retries and dead letters)."""
-    return Publisher(amqp_uri, use_confirms=True, delivery_mode=2, mandatory=False,
+    return Publisher(amqp_uri, ssl=amqp_ssl(amqp_uri), use_confirms=True, delivery_mode=2,
+                     mandatory=False,
                      serializer="json", retry=True,
                      retry_policy={"max_retries": 3, "interval_start": 0.5,
                                    "interval_step": 1, "interval_max": 2})
@@ -17,7 +25,7 @@ def dead_letter_publisher(amqp_uri: str) -> Publisher:
 def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> str | None:
     """None when the broker answers; otherwise the reason it does not."""
     try:
-        with Connection(amqp_uri, connect_timeout=timeout) as connection:
+        with broker_connection(amqp_uri, connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout)
     except (OSError, Exception) as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"

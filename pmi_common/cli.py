@@ -3,6 +3,7 @@
     pmi migrate [SERVICE ...]           apply migrations (all services by default)
     pmi migration SERVICE MESSAGE       write a new migration from the models (autogenerate)
     pmi topology [--definitions]        declare the broker topology, or print it as definitions
+    pmi broker setup                    one broker user per process (BROKER_USERS), and the topology
     pmi contract                        print the lifecycle and event tables (as in the README)
     pmi import-workers FILE.csv         register a district registry export (re-runnable)
     pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
@@ -77,6 +78,18 @@ def _topology(args) -> None:
     print("topology declared")
 
 
+def _broker_setup(args) -> None:
+    import os
+
+    from .broker_users import setup
+
+    try:
+        done = setup(os.environ)
+    except (ValueError, KeyError) as exc:
+        raise SystemExit(f"pmi broker setup: {exc}") from exc
+    print("\n".join(done))
+
+
 def _import_workers(args) -> None:
     from services.registration import importer
 
@@ -121,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     contract.add_argument("--update-readme", action="store_true",
                           help="rewrite the README's generated tables")
     contract.set_defaults(run=_contract)
+    broker = commands.add_parser("broker", help="the platform's broker users")
+    broker.add_argument("action", choices=["setup"])
+    broker.set_defaults(run=_broker_setup)
     imports = commands.add_parser("import-workers", help="import a CSV registry export")
     imports.add_argument("file")
     imports.add_argument("--report", help="where to write rejected rows (CSV)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .tls import amqp_ssl
+
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
 DEFAULT_GATEWAY_ADDRESS = "127.0.0.1:8000"
@@ -24,7 +26,17 @@ ENVIRONMENT = {
                             "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
-    "PMI_ENV": "development (default: allows a development JWT secret) or production",
+    "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
+    "JWT_AUDIENCE": "the aud every token must name (pmi-gateway)",
+    "JWT_MAX_HOURS": "longest token lifetime by role, iat to exp (worker=720,*=12)",
+    "JWT_LEEWAY_SECONDS": "clock leeway for exp and iat (30)",
+    "CORS_ALLOWED_ORIGINS": "comma-separated origins whose browser apps may call the gateway",
+    "RATE_LIMIT_PUBLIC": "requests per client address to a public route (60/minute)",
+    "RATE_LIMIT_WRITES": "token-protected writes per subject (120/minute)",
+    "RATE_LIMIT_WRITES_PER_ADDRESS": "token-protected writes per client address (1200/minute)",
+    "RATE_LIMIT_STORAGE": "where the gateway counts: memory:// or e.g. redis://host:6379",
+    "FORWARDED_HOPS": "trusted proxies in front of the gateway, for X-Forwarded-For (0)",
+    "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
                      "(default: derived from JWT_SECRET)",
@@ -37,6 +49,12 @@ ENVIRONMENT = {
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command",
+    "AMQP_CA_FILE": "CA that signs the broker's certificate, for an amqps:// AMQP_URI",
+    "AMQP_CERT_FILE": "client certificate for the broker, when it asks for one",
+    "AMQP_KEY_FILE": "the client certificate's key",
+    "DATABASE_CA_FILE": "CA of the database's certificate: connections become sslmode=verify-full",
+    "BROKER_USERS": "service=user pairs: each service's own broker user (unset: one shared user)",
+    "BROKER_PASSWORD_<PROCESS>": "each process's broker password, for `pmi broker setup`",
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
     "STARTUP_SECONDS": "how long a process waits for its broker and database at start",
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
@@ -84,13 +102,16 @@ def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
     config = {
         "AMQP_URI": amqp_uri(),
+        "AMQP_SSL": amqp_ssl(amqp_uri()),  # nameko's own connections; None for amqp://
         "DATABASE_URL": database_url(database_owner(service)),
         # the gateway mostly waits on RPC replies: it needs more concurrent workers
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),
         "serializer": "json",
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
-        "PMI_ENV": os.environ.get("PMI_ENV", "development"),
+        "PMI_ENV": os.environ.get("PMI_ENV", "production"),
     }
+    if os.environ.get("BROKER_USERS"):
+        config["BROKER_USERS"] = os.environ["BROKER_USERS"]
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(
             float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))
@@ -106,6 +127,11 @@ def service_config(service: str) -> dict:
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
+        for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS",
+                    "CORS_ALLOWED_ORIGINS", "RATE_LIMIT_PUBLIC", "RATE_LIMIT_WRITES",
+                    "RATE_LIMIT_WRITES_PER_ADDRESS", "RATE_LIMIT_STORAGE", "FORWARDED_HOPS"):
+            if os.environ.get(key):
+                config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))

@@ -78,3 +78,10 @@ class IdentityMismatch(PlatformError):
 @deserialize_to_instance
 class Forbidden(PlatformError):
     kind = "forbidden"
+
+
+@deserialize_to_instance
+class TooManyAttempts(PlatformError):
+    """Stopped after too many failed attempts; ``details["retry_after"]`` in seconds."""
+
+    kind = "too_many_requests"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 
+from .production import nik_digest_key
+
 _NIK_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{4})(?!\d)")
-_DEFAULT_KEY = "development-nik-digest-key"
 
 
 def mask_nik(nik: str) -> str:
@@ -31,6 +31,7 @@ def mask_niks_in_text(text: str) -> str:
 
 
 def nik_digest(nik: str, key: str | None = None) -> str:
-    """A keyed digest of a NIK, so services can compare a presented NIK without holding it."""
-    secret = (key or os.environ.get("NIK_DIGEST_KEY") or _DEFAULT_KEY).encode()
+    """A keyed digest of a NIK, so services can compare a presented NIK without holding it.
+    The key is ``NIK_DIGEST_KEY``; only in development may it fall back to a development key."""
+    secret = (key or nik_digest_key()).encode()
     return hmac.new(secret, nik.strip().encode(), hashlib.sha256).hexdigest()

@@ -34,6 +34,7 @@ from nameko.messaging import QueueConsumer
 
 from . import metrics
 from .amqp import dead_letter_publisher
+from .broker_users import PUBLISHED_BY, connection_user, parse_users, publisher_problem
 from .context import CORRELATION_ID
 from .contract import exchange_name, handled_by, spec_for
 from .errors import InvalidInput
@@ -142,13 +143,21 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         config = self.container.config
         self.retry_delays = tuple(config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
         self.publisher = dead_letter_publisher(config["AMQP_URI"])
+        self.own_user = connection_user(config["AMQP_URI"])
+        try:
+            self.users = parse_users(config.get("BROKER_USERS"))
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
         inbox_spec = queues_for(service)[0]
+        # a service's own broker user may bind to other services' exchanges, not declare them
+        # (``pmi broker setup`` has)
         self.queue = Queue(
             inbox_spec.name,
             durable=True,
             queue_arguments=inbox_spec.arguments,
             bindings=[
-                binding(Exchange(exchange, type="topic", durable=True), routing_key=key)
+                binding(Exchange(exchange, type="topic", durable=True,
+                                 no_declare=bool(self.users)), routing_key=key)
                 for exchange, key in inbox_spec.bindings
             ],
         )
@@ -194,6 +203,11 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             event = parse_event(body)
         except MalformedEvent as exc:
             self.dead_letter(message, str(exc), attempts=0)
+            return
+        forged = publisher_problem(event.source, *self._publisher(message), self.own_user,
+                                   self.users)
+        if forged:
+            self.dead_letter(message, forged, attempts=0)
             return
         entrypoint = self.handler_for(event.event_type)
         if entrypoint is None:
@@ -284,11 +298,22 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         metrics.dead_lettered(self.service)  # metrics
         self.queue_consumer.ack_message(message)
 
+    @staticmethod
+    def _publisher(message) -> tuple[str | None, str | None]:
+        """(the AMQP user_id RabbitMQ checked, the first publisher a retry of ours recorded)"""
+        return (message.properties or {}).get("user_id"), (message.headers or {}).get(PUBLISHED_BY)
+
     def _republish(self, message, queue: str, attempts: int, error: str,
                    expiration: float | None = None) -> None:
         info = message.delivery_info or {}
         headers = dict(message.headers or {})
         headers.pop("x-death", None)
+        user_id, published_by = self._publisher(message)
+        # republished as this service's user; who published it first travels in a header that
+        # only a message published as this service's user is believed about
+        first = published_by if user_id == self.own_user and published_by else user_id
+        if first is not None:
+            headers[PUBLISHED_BY] = first
         headers.setdefault("x-original-exchange", info.get("exchange", ""))
         headers.setdefault("x-original-routing-key", info.get("routing_key", ""))
         headers.update({
@@ -305,6 +330,7 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             content_type=message.content_type or "application/octet-stream",
             content_encoding=message.content_encoding or "binary",
             expiration=expiration,
+            user_id=self.own_user,
         )
 
 

@@ -1,9 +1,11 @@
-"""Structured JSON logs: one line per record, correlation id bound per worker, identity masked."""
+"""Structured JSON logs: one line per record, correlation id bound per worker, identity and
+passwords in connection URIs masked."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -23,11 +25,15 @@ SENSITIVE_KEYS = {
 }
 
 
+# a password inside a connection URI (kombu masks only the first URI of a failover list)
+_URI_PASSWORD = re.compile(r"(\w+://[^:/@\s;]+:)[^@\s;]+@")
+
+
 def _mask(value: Any, key: str | None = None) -> Any:
     if key in SENSITIVE_KEYS and isinstance(value, str):
         return SENSITIVE_KEYS[key](value)
     if isinstance(value, str):
-        return mask_niks_in_text(value)
+        return _URI_PASSWORD.sub(r"\1********@", mask_niks_in_text(value))
     if isinstance(value, Mapping):
         return {k: _mask(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):

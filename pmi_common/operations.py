@@ -76,19 +76,22 @@ class Operations:
 
 
     def export_worker(self, store: Store, worker_id: str) -> dict[str, list[dict]]:
-        tables = store.tables.outbox.metadata.sorted_tables
-        found: dict[str, list[dict]] = {}
-        with store.engine.connect() as conn:
-            for table in tables:  # parents before children: foreign keys can be followed
-                condition = _about(table, worker_id, found)
-                if condition is None:
-                    continue
-                rows = conn.execute(select(table).where(condition)
-                                    .order_by(*table.primary_key.columns)).mappings().all()
-                if rows:
-                    found[table.name] = [{k: _exported(v) for k, v in row.items()}
-                                         for row in rows]
-        return found
+        return rows_about(store.engine, store.tables.outbox.metadata, worker_id)
+
+
+def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list[dict]]:
+    """Every row of ``metadata``'s tables about one worker (see ``export_worker``)."""
+    found: dict[str, list[dict]] = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:  # parents first: foreign keys can be followed
+            condition = _about(table, worker_id, found)
+            if condition is None or table.name in leave_out:
+                continue
+            rows = conn.execute(select(table).where(condition)
+                                .order_by(*table.primary_key.columns)).mappings().all()
+            if rows:
+                found[table.name] = [{k: _exported(v) for k, v in row.items()} for row in rows]
+    return found
 
 
 def _about(table, worker_id: str, found: dict[str, list[dict]]):

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import amqp
-from kombu import Connection
 
+from .amqp import broker_connection
 from .contract import SERVICES
 from .management import Management, vhost_of
 from .topology import all_queues, consuming_services, dead_letter_queue, inbox_queue
@@ -244,7 +244,7 @@ class DeadLetterQueues:
 
     @contextmanager
     def _channel(self) -> Iterator:
-        with Connection(self.amqp_uri) as connection:
+        with broker_connection(self.amqp_uri) as connection:
             channel = connection.channel()
             try:
                 yield channel
@@ -307,7 +307,7 @@ class DeadLetterQueues:
                 if selection(letter)]
 
     def _require(self, queue: str) -> None:
-        with Connection(self.amqp_uri) as connection:
+        with broker_connection(self.amqp_uri) as connection:
             try:
                 connection.channel().queue_declare(queue, passive=True)
             except amqp.exceptions.NotFound as exc:

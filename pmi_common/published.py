@@ -27,6 +27,8 @@ from . import contract as c
 
 PUBLISHED_CONTRACT_VERSION = 1
 NIK_LIKE = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_IN_TEXT = re.compile(f"(?P<uuid>{_UUID})|(?P<nik>{NIK_LIKE.pattern})")
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
 PSEUDONYM_PREFIX = "staff-"
 ENVELOPE_FIELDS = ("event_id", "event_type", "event_version", "occurred_at", "source",
@@ -83,8 +85,8 @@ def published_spec(event_type: str) -> PublishedSpec:
 
 def scrub(value):
     """Any NIK-like number in text (or in the strings of a list or object) replaced."""
-    if isinstance(value, str):
-        return NIK_LIKE.sub(SCRUBBED, value)
+    if isinstance(value, str):  # a UUID (an id) is left whole even where its digits run on
+        return _IN_TEXT.sub(lambda m: m.group() if m.group("uuid") else SCRUBBED, value)
     if isinstance(value, list):
         return [scrub(item) for item in value]
     if isinstance(value, dict):
@@ -114,22 +116,25 @@ def published_actor(actor: dict | None, key: str) -> dict | None:
 
 
 DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
-MIN_KEY_LENGTH = 32
 
 
 def pseudonym_key(config: dict) -> str:
     """``PSEUDONYM_KEY`` from a process's config. Without one, a key derived from a
     ``JWT_SECRET`` of real length (HMAC of a fixed label: the secret itself never signs a
     pseudonym), so a deployment that set its secrets has pseudonyms; the development key only in
-    development. Nothing else is accepted."""
+    development. Nothing weak is accepted (``production.key_problem``)."""
+    from .production import is_development, key_problem
+
     key = config.get("PSEUDONYM_KEY") or ""
     jwt_secret = config.get("JWT_SECRET") or ""
-    if not key and len(jwt_secret) >= MIN_KEY_LENGTH:
+    if key:
+        problem = key_problem("PSEUDONYM_KEY", key)
+        if problem is None or is_development(config):
+            return key
+        raise ValueError(problem)
+    if key_problem("JWT_SECRET", jwt_secret) is None:
         return hmac.new(jwt_secret.encode(), b"pmi-staff-pseudonyms", hashlib.sha256).hexdigest()
-    development = (config.get("PMI_ENV") or "").strip().lower() == "development"
-    if not key and development:
+    if is_development(config):
         return DEVELOPMENT_PSEUDONYM_KEY
-    if len(key) < MIN_KEY_LENGTH or key == DEVELOPMENT_PSEUDONYM_KEY:
-        raise ValueError(f"PSEUDONYM_KEY must be a random secret of {MIN_KEY_LENGTH}+ "
-                         "characters (e.g. `openssl rand -hex 32`) outside development")
-    return key
+    raise ValueError("PSEUDONYM_KEY is not set (nor a JWT_SECRET to derive it from): set a "
+                     "random secret of 32+ characters (e.g. `openssl rand -hex 32`)")

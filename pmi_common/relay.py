@@ -20,6 +20,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from . import metrics
+from .amqp import broker_connection
+from .broker_users import connection_user
 from .contract import exchange_name
 from .tables import MessagingTables
 from .topology import declare_topology
@@ -40,13 +42,14 @@ class ConfirmingPublisher:
 
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
+        self.user_id = connection_user(amqp_uri)
         self.connection: Connection | None = None
         self.channel = None
         self._acked = 0
         self._nacked = False
 
     def _open(self) -> None:
-        self.connection = Connection(self.amqp_uri, heartbeat=0)
+        self.connection = broker_connection(self.amqp_uri, heartbeat=0)
         self.connection.connect()
         self.channel = self.connection.channel()
         self.channel.confirm_select()
@@ -73,6 +76,8 @@ class ConfirmingPublisher:
                 content_encoding="utf-8",
                 delivery_mode=2,
                 message_id=envelope["event_id"],
+                # RabbitMQ refuses a user_id that is not the connection's: who published
+                user_id=self.user_id,
                 correlation_id=envelope["correlation_id"],
                 type=envelope["event_type"],
                 application_headers={"event_version": envelope["event_version"]},
@@ -99,13 +104,15 @@ class ConfirmingPublisher:
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, tables: MessagingTables, amqp_uri: str, source: str):
+    def __init__(self, engine: Engine, tables: MessagingTables, amqp_uri: str, source: str,
+                 declares: str | None = None):
         self.engine = engine
         self.tables = tables
         self.amqp_uri = amqp_uri
         self.source = source
         self.exchange = exchange_name(source)
         self.publisher = ConfirmingPublisher(amqp_uri)
+        self.declares = declares  # None: the whole topology; a service: only its own part
         self._wake = threading.Event()
         self._running = False
         self.published_total = 0
@@ -115,7 +122,7 @@ class OutboxRelay:
 
     def prepare(self) -> None:
         """Declare the platform's topology so no event is published before its queues exist."""
-        declare_topology(self.amqp_uri)
+        declare_topology(self.amqp_uri, self.declares)
         self._running = True
 
     def stop(self) -> None:

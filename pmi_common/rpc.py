@@ -1,26 +1,50 @@
 """RPC entrypoints and proxies as the platform uses them.
 
 ``rpc`` is nameko's, with the platform's named errors marked as expected (logged as a warning,
-not as a crash). ``TimedRpcProxy`` is nameko's ``RpcProxy`` with a timeout, which nameko lacks.
+not as a crash), and a reply that cannot be delivered logged instead of killing the service.
+``TimedRpcProxy`` is nameko's ``RpcProxy`` with a timeout, which nameko lacks.
 """
 
 from __future__ import annotations
 
+import amqp.exceptions
 import eventlet
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
-from nameko.rpc import rpc as nameko_rpc
+from nameko.rpc import Rpc, RpcProxy
 
+from . import logs
 from .errors import PlatformError
+
+log = logs.get_logger(__name__)
+UNDELIVERABLE = (KombuOperationalError, amqp.exceptions.AMQPError, OSError)
+
+
+class PlatformRpc(Rpc):
+    """nameko's RPC entrypoint, except that a reply the broker will not take (the caller's
+    reply queue went with a broker node, the connection dropped) is logged and dropped. nameko
+    kills the whole service then; the caller has given up on its timeout and retries, and the
+    retry is answered from what the first call committed (the write's idempotency key)."""
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except UNDELIVERABLE as exc:
+            log.warning("rpc_reply_undeliverable", method=self.method_name,
+                        error=f"{type(exc).__name__}: {exc}")
+            try:
+                self.rpc_consumer.queue_consumer.ack_message(message)
+            except UNDELIVERABLE:
+                pass  # the connection is gone: the request comes back once it is restored
+            return result, exc_info
 
 
 def rpc(fn=None, **options):
-    """``@rpc`` or ``@rpc(...)``: nameko's, with the platform's errors expected.
+    """``@rpc`` or ``@rpc(...)``: ``PlatformRpc``, with the platform's errors expected.
 
     (nameko's bare ``@rpc`` form drops keyword arguments, so they are applied here.)"""
     options.setdefault("expected_exceptions", (PlatformError,))
-    decorate = nameko_rpc(**options)
+    decorate = PlatformRpc.decorator(**options)
     return decorate if fn is None else decorate(fn)
 
 

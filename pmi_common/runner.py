@@ -25,11 +25,11 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from . import logs  # noqa: E402
+from . import logs, production  # noqa: E402
 from .amqp import broker_reachable  # noqa: E402
 from .config import database_owner, service_config  # noqa: E402
 from .migrations import upgrade  # noqa: E402
-from .topology import declare_topology  # noqa: E402
+from .topology import declare_topology, own_topology  # noqa: E402
 
 SERVICE_CLASSES = {
     "registration": "services.registration.service:RegistrationService",
@@ -69,7 +69,7 @@ def prepare(service: str, config: dict) -> None:
         if reason is None:
             try:
                 upgrade(database_owner(service), config["DATABASE_URL"])
-                declare_topology(config["AMQP_URI"])
+                declare_topology(config["AMQP_URI"], own_topology(service, config))
                 return
             except Exception as exc:  # noqa: BLE001 - the database or broker is not ready yet
                 reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     service = args[0]
     logs.configure(service)
     config = service_config(service)
+    production.check(service, config)
     cls = service_class(service)
     if hasattr(cls, "check_config"):
         cls.check_config(config)

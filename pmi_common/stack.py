@@ -98,7 +98,6 @@ def main() -> int:
     if reason:
         print(BROKER_HELP.format(uri=_safe(amqp_uri()), reason=reason), file=sys.stderr)
         return 2
-    os.environ.setdefault("PMI_ENV", "development")
     supervisor = Supervisor()
     stopping = False
 

@@ -18,6 +18,8 @@ from .context import actor_of, correlation_of
 from .events import Event, build_envelope
 from .relay import OutboxRelay
 from .tables import MessagingTables, add_messaging_tables
+from .tls import database_connect_args
+from .topology import own_topology
 
 T = TypeVar("T")
 
@@ -29,7 +31,8 @@ def make_engine(url: str, workers: int = 3) -> Engine:
     restart without handing a dead connection to a request."""
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True)
+    return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True,
+                         connect_args=database_connect_args(url))
 
 
 def _upsert(dialect_name: str):
@@ -168,8 +171,10 @@ class Database(DependencyProvider):
         self.engine = make_engine(self.container.config["DATABASE_URL"],
                                   workers=self.container.max_workers + 3)
         self.tables = messaging_tables(self.metadata)
-        self.relay = OutboxRelay(self.engine, self.tables, self.container.config["AMQP_URI"],
-                                 self.container.service_name)
+        config = self.container.config
+        self.relay = OutboxRelay(self.engine, self.tables, config["AMQP_URI"],
+                                 self.container.service_name,
+                                 declares=own_topology(self.container.service_name, config))
 
     def start(self):
         if self.run_relay:

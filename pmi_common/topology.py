@@ -9,15 +9,18 @@ For each consuming service ``S``:
 - ``S.dead-letter``: messages that failed every attempt or are not valid events, with the reason.
 
 Declaring is idempotent; every service declares the whole topology before its relay publishes, so
-no event is published before its consumers' queues exist.
+no event is published before its consumers' queues exist. With one broker user per service
+(``BROKER_USERS``, see ``broker_users``) a service may declare only its own exchange and queues:
+``pmi broker setup`` declares the whole topology first, as the administrator.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kombu import Connection, Exchange, Queue
+from kombu import Exchange, Queue
 
+from .amqp import broker_connection
 from .contract import EGRESS, SERVICES, exchange_name, handled_by
 
 DELIVERY_LIMIT = 10
@@ -92,12 +95,22 @@ def kombu_queue(spec: QueueSpec, channel=None) -> Queue:
                  no_declare=False)
 
 
-def declare_topology(amqp_uri: str) -> None:
-    with Connection(amqp_uri) as connection:
+def own_topology(service: str, config) -> str | None:
+    """What a process declares: only its own part when each service has its own broker user."""
+    return service if config.get("BROKER_USERS") else None
+
+
+def declare_topology(amqp_uri: str, only: str | None = None) -> None:
+    """Declare every exchange, queue and binding; ``only`` a service's own (its own broker
+    user may declare no more)."""
+    names = exchanges() if only is None else \
+        ((exchange_name(only),) if only in SERVICES else ())  # the egress publishes no events
+    specs = all_queues() if only is None else queues_for(only)
+    with broker_connection(amqp_uri) as connection:
         channel = connection.channel()
-        for name in exchanges():
+        for name in names:
             Exchange(name, type="topic", durable=True, channel=channel).declare()
-        for spec in all_queues():
+        for spec in specs:
             queue = kombu_queue(spec, channel)
             queue.declare()
             for exchange, routing_key in spec.bindings:

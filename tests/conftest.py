@@ -3,7 +3,10 @@ per test process when a test first needs them; a RabbitMQ vhost per test (nameko
 ``rabbit_config``) and a PostgreSQL database per service, migrated once and emptied after each
 test."""
 
+import os
 import warnings
+
+os.environ.setdefault("PMI_ENV", "development")  # the suite's servers use their default users
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -11,7 +14,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)

@@ -2,7 +2,8 @@
 at once (what ``make test`` runs).
 
 pytest-split divides the tests into groups of about equal duration, from the durations recorded
-in ``.test_durations`` (``make test-durations`` records them again); each group is a pytest
+in ``.test_durations`` (``--store-durations``, what ``make test-durations`` runs, records them
+again, each group in a copy of its own, merged at the end); each group is a pytest
 process with its own RabbitMQ and PostgreSQL (``tests/servers.py``). pytest-xdist would be the
 usual tool, but its workers talk to the controller over execnet, whose threads deadlock once
 eventlet has monkey-patched the process, and nameko needs that patching: separate processes
@@ -15,7 +16,9 @@ command ends with the status of the worst group.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,24 +34,46 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--groups", type=int, default=int(os.environ.get("TEST_GROUPS", "3")),
                         help="pytest processes at once (TEST_GROUPS, default 3)")
+    parser.add_argument("--store-durations", action="store_true",
+                        help="record each test's duration in .test_durations")
     args, pytest_args = parser.parse_known_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="pmi-tests-"))
     started = time.monotonic()
     running = {}
+    if args.store_durations:
+        pytest_args = [*pytest_args, "--store-durations"]
     for group in range(1, args.groups + 1):
         log = (logs / f"group-{group}.log").open("w")
+        durations = DURATIONS
+        if args.store_durations:
+            durations = logs / f"durations-{group}.json"
+            shutil.copyfile(DURATIONS, durations)
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                    "--splits", str(args.groups), "--group", str(group),
                    "--splitting-algorithm", "least_duration",
-                   "--durations-path", str(DURATIONS), *pytest_args]
+                   "--durations-path", str(durations), *pytest_args]
         running[group] = (subprocess.Popen(command, cwd=ROOT, stdout=log,
                                            stderr=subprocess.STDOUT), log)
     print(f"{args.groups} groups of tests running; their output: {logs}", flush=True)
     try:
-        return _wait(running, args.groups, logs, started)
+        worst = _wait(running, args.groups, logs, started)
     finally:
         for process, _log in running.values():  # interrupted: no group outlives the command
             process.terminate()
+    if args.store_durations:
+        _merge_durations(sorted(logs.glob("durations-*.json")))
+    return worst
+
+
+def _merge_durations(paths: list[Path]) -> None:
+    """Each group's copy differs from the recorded durations in the tests it ran."""
+    recorded = json.loads(DURATIONS.read_text())
+    merged = dict(recorded)
+    for path in paths:
+        for test, seconds in json.loads(path.read_text()).items():
+            if recorded.get(test) != seconds:
+                merged[test] = seconds
+    DURATIONS.write_text(json.dumps(merged, sort_keys=True, indent=4) + "\n")
 
 
 def _wait(running: dict, groups: int, logs: Path, started: float) -> int:

@@ -18,15 +18,16 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from mirakuru import SimpleExecutor
 from pytest_postgresql.executors import PostgreSQLExecutor
 from pytest_rabbitmq.factories.executor import RabbitMqExecutor
 
@@ -92,6 +93,13 @@ class RabbitNode(RabbitMqExecutor):
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
             "RABBITMQ_PID_FILE": str(path / "pid"),
         })
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it (``wait_started`` waits)."""
+        SimpleExecutor.start(self)
+
+    def wait_started(self) -> None:
+        self.wait_for(self.check_subprocess)
 
     @property
     def env(self) -> dict[str, str]:
@@ -214,8 +222,10 @@ def rabbitmq(root: Path, nodes: int = 1):
     started: list[RabbitNode] = []
     try:
         started.extend(RabbitNode(root, epmd_port) for _ in range(nodes))
-        with ThreadPoolExecutor(nodes) as pool:  # each node takes seconds to boot
-            list(pool.map(RabbitNode.start, started))
+        for node in started:  # each node takes seconds to boot: they boot side by side
+            node.launch()
+        for node in started:
+            node.wait_started()
         for node in started[1:]:
             node.stop_app()
             node.ctl("join_cluster", started[0].name)
@@ -225,6 +235,8 @@ def rabbitmq(root: Path, nodes: int = 1):
         yield Broker(started, epmd_port, root)
     finally:
         for node in started:  # its data goes with it: no need for a graceful stop
+            if node.process is not None and node.process.poll() is not None:
+                _report_death(node)
             _quietly(node.kill)
         subprocess.run(["epmd", "-port", str(epmd_port), "-kill"], capture_output=True,
                        env={**os.environ, "ERL_EPMD_PORT": str(epmd_port)})
@@ -284,6 +296,14 @@ def current() -> Servers:
     if _current is None:
         raise RuntimeError("no private servers are running in this process")
     return _current
+
+
+def _report_death(node: RabbitNode) -> None:
+    """A node that ended before the tests did says why (its log's last lines)."""
+    logs = sorted(Path(node.env["RABBITMQ_LOG_BASE"]).parent.rglob("*.log"))
+    tail = logs[-1].read_text(errors="replace")[-3000:] if logs else "(no log)"
+    print(f"\nRabbitMQ node {node.name} ended early ({node.process.returncode}):\n{tail}",
+          file=sys.stderr)
 
 
 def _quietly(action) -> None:

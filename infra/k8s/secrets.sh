@@ -16,6 +16,7 @@ NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
 DB_OWNERS=(registration documents orientation reintegration gateway)  # database.yaml
+BROKER_ONLY=(egress)  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }
 
@@ -39,8 +40,9 @@ create_secret pmi-keys generic \
   --from-literal=pseudonym-key="${PSEUDONYM_KEY:-$(random 32)}" \
   --from-literal=nik-digest-key="${NIK_DIGEST_KEY:-$(random 32)}" || true
 
-# The broker's user, in the format of the operator's default-user Secret (the RabbitmqCluster
-# creates the user from it), plus AMQP_URI and RABBITMQ_MANAGEMENT_URL for the pods.
+# The broker's administrator, in the format of the operator's default-user Secret (the
+# RabbitmqCluster creates the user from it), plus its AMQP_URI and RABBITMQ_MANAGEMENT_URL for the
+# Job broker-setup and the operators' commands; the platform's pods have users of their own.
 password=$(random 24)
 create_secret pmi-broker-user generic \
   --from-literal=username="$BROKER_USER" \
@@ -56,10 +58,18 @@ create_secret pmi-broker-user generic \
 
 # One PostgreSQL role per database: CloudNativePG sets the role's password from the Secret
 # (basic-auth, username = role), and the pods read the same password as PGPASSWORD.
-for owner in "${DB_OWNERS[@]}"; do
-  if create_secret "pmi-db-$owner" generic --type=kubernetes.io/basic-auth \
+# One broker user per process (BROKER_USERS in config.yaml): the Job broker-setup creates it
+# with this password; the process connects with amqp-uri.
+for owner in "${DB_OWNERS[@]}" "${BROKER_ONLY[@]}"; do
+  if [[ " ${DB_OWNERS[*]} " == *" $owner "* ]] && create_secret "pmi-db-$owner" generic \
+      --type=kubernetes.io/basic-auth \
       --from-literal=username="$owner" \
       --from-literal=password="$(random 24)"; then
     kubectl -n "$NAMESPACE" label secret "pmi-db-$owner" cnpg.io/reload=true
   fi
+  broker_password=$(random 24)
+  create_secret "pmi-broker-$owner" generic \
+    --from-literal=username="pmi-$owner" \
+    --from-literal=password="$broker_password" \
+    --from-literal=amqp-uri="amqp://pmi-$owner:$broker_password@$BROKER:5672/" || true
 done

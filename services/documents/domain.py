@@ -204,6 +204,20 @@ def ensure_decidable(document: DocumentState, worker_cycle: int, worker_status: 
         )
 
 
+def ensure_separate_duties(submitted_by: str | None, decider: str | None) -> None:
+    """The one who submitted a document never decides on it (the desk's four-eyes rule)."""
+    if submitted_by is not None and decider is not None and submitted_by == decider:
+        raise Forbidden("the one who submitted a document cannot decide on it: another "
+                        "verifier must", {"submitted_by": submitted_by})
+
+
+def ensure_scanned(file_sha256: str | None) -> None:
+    """A document is verified against its scan: none, no verification (a rejection may say so)."""
+    if file_sha256 is None:
+        raise TransitionRefused("a document cannot be verified without its scan: reject it, "
+                                "or have it submitted again with the scan", {"file": "missing"})
+
+
 # the worker as this service knows it ---------------------------------------------------------
 
 @dataclass

@@ -69,6 +69,8 @@ class DocumentRow(Base):
     in_checklist: Mapped[bool] = mapped_column(Boolean, default=True)
     awaiting_decision: Mapped[bool] = mapped_column(Boolean, default=True)
     submitted_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    # who submitted it (the desk, or the worker's own app): never the one who decides on it
+    submitted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
                                                            nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -106,6 +106,7 @@ class DocumentView(Schema):
     reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     submitted_at = fields.DateTime()
+    submitted_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decided_by = fields.String(allow_none=True)
     file_sha256 = fields.String(allow_none=True)

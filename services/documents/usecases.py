@@ -43,6 +43,8 @@ from .domain import (
     ensure_accepts_documents,
     ensure_decidable,
     ensure_may_decide,
+    ensure_scanned,
+    ensure_separate_duties,
     is_complete,
     is_repeat,
     percentile,
@@ -76,7 +78,8 @@ def submit_document(uow: UnitOfWork, worker_id: str, payload: dict,
     document = DocumentRow(
         id=str(uuid.uuid4()), worker_id=worker.id, cycle=worker.cycle,
         document_type=data["type"], status=SUBMITTED, in_checklist=True,
-        awaiting_decision=True, submitted_at=now, replaces=previous.id if previous else None,
+        awaiting_decision=True, submitted_at=now, submitted_by=_who(uow.actor),
+        replaces=previous.id if previous else None,
         **submission,
     )
     if previous is not None:
@@ -102,6 +105,8 @@ def verify_document(uow: UnitOfWork, document_id: str, payload: dict,
     ensure_may_decide(uow.actor)
     document, worker = _locked_document(uow.session, document_id)
     ensure_decidable(_state(document), worker.cycle, worker.status, today, verifying=True)
+    ensure_separate_duties(document.submitted_by, _who(uow.actor))
+    ensure_scanned(document.file_sha256)
     _decide(document, VERIFIED, uow.actor, now, note=data["note"])
     complete, was_complete = _settle(uow.session, worker, today)
     uow.publish(c.DOCUMENT_VERIFIED, {
@@ -124,6 +129,7 @@ def reject_document(uow: UnitOfWork, document_id: str, payload: dict,
     ensure_may_decide(uow.actor)
     document, worker = _locked_document(uow.session, document_id)
     ensure_decidable(_state(document), worker.cycle, worker.status, today, verifying=False)
+    ensure_separate_duties(document.submitted_by, _who(uow.actor))
     _decide(document, REJECTED, uow.actor, now, note=data["note"], reason=data["reason"])
     complete, _was = _settle(uow.session, worker, today)
     uow.publish(c.DOCUMENT_REJECTED, {
@@ -368,8 +374,13 @@ def _decide(document: DocumentRow, status: str, actor: dict | None, now: dt.date
     document.status, document.reason, document.note = status, reason, note
     document.awaiting_decision = False
     document.decided_at = now
-    document.decided_by = (actor.get("subject") or actor.get("role")) if actor else None
+    document.decided_by = _who(actor)
     document.decision_seconds = (now - _aware(document.submitted_at)).total_seconds()
+
+
+def _who(actor: dict | None) -> str | None:
+    """Who acted, as the desk's records name them: the token's subject."""
+    return (actor.get("subject") or actor.get("role")) if actor else None
 
 
 def _keep_scan(session: Session, worker_id: str, scan: ScannedFile, now: dt.datetime) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
-from pmi_common.errors import CapacityReached, NotEligible, TransitionRefused
+from pmi_common.errors import CapacityReached, NotEligible, TooManyAttempts, TransitionRefused
 
 SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
@@ -160,6 +160,39 @@ class SessionSeats:
 def same_identity(stored_digest: str | None, presented_digest: str) -> bool:
     """Whether the NIK presented is the registered one, comparing keyed digests only."""
     return stored_digest is not None and hmac.compare_digest(stored_digest, presented_digest)
+
+
+# Wrong NIKs at the door: a trainer who keeps presenting another NIK for a worker is stopped.
+WRONG_NIKS_ALLOWED = 3  # per trainer and worker, within the window
+WRONG_NIK_WINDOW = dt.timedelta(hours=24)
+
+
+def wrong_nik_window_start(now: dt.datetime) -> dt.datetime:
+    return now - WRONG_NIK_WINDOW
+
+
+def stopped_until(wrong_nik_times: list[dt.datetime]) -> dt.datetime | None:
+    """When a trainer with these wrong NIKs (within the window) for a worker may try again; None
+    while they may."""
+    if len(wrong_nik_times) < WRONG_NIKS_ALLOWED:
+        return None
+    return sorted(wrong_nik_times)[-WRONG_NIKS_ALLOWED] + WRONG_NIK_WINDOW
+
+
+def ensure_not_stopped(wrong_nik_times: list[dt.datetime], now: dt.datetime,
+                       incident_id: int | None = None) -> None:
+    """Refuse (``TooManyAttempts``, with ``retry_after``) a trainer stopped for this worker."""
+    until = stopped_until(wrong_nik_times)
+    if until is None or until <= now:
+        return
+    details = {"retry_after": max(1, int((until - now).total_seconds())),
+               "wrong_niks": len(wrong_nik_times)}
+    if incident_id is not None:
+        details["incident_id"] = incident_id
+    raise TooManyAttempts(
+        f"{WRONG_NIKS_ALLOWED} wrong NIKs were presented for this worker within "
+        f"{WRONG_NIK_WINDOW.total_seconds() / 3600:g} hours; attendance is stopped for this "
+        "trainer and the incident is recorded", details)
 
 
 # Certificate numbers -------------------------------------------------------------------------

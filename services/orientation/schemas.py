@@ -108,6 +108,7 @@ class CompletionView(Schema):
 
 class IncidentView(Schema):
     id = fields.Integer()
+    kind = fields.String()  # identity_mismatch, or nik_attempts_exhausted: the trainer stopped
     session_id = fields.String()
     worker_id = fields.String()
     occurred_at = fields.DateTime(format="iso")

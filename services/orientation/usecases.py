@@ -18,7 +18,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pmi_common import contract as c
-from pmi_common.errors import CapacityReached, IdentityMismatch, InvalidInput, NotEligible, NotFound
+from pmi_common.errors import (
+    CapacityReached,
+    IdentityMismatch,
+    InvalidInput,
+    NotEligible,
+    NotFound,
+)
 from pmi_common.events import Event
 from pmi_common.identity import mask_nik, nik_digest
 from pmi_common.store import Store, UnitOfWork
@@ -37,8 +43,11 @@ from .domain import (
     SessionSeats,
     Trainee,
     certificate_number,
+    ensure_not_stopped,
     is_certificate_number,
     same_identity,
+    stopped_until,
+    wrong_nik_window_start,
 )
 from .models import CompletionRow, EnrolmentRow, IncidentRow, SessionRow, TraineeRow
 from .schemas import (
@@ -52,6 +61,7 @@ from .schemas import (
 )
 
 IDENTITY_MISMATCH = "identity_mismatch"
+NIK_ATTEMPTS_EXHAUSTED = "nik_attempts_exhausted"  # the trainer is stopped for the worker
 session_view = SessionView()
 log = structlog.get_logger(__name__)
 
@@ -158,8 +168,13 @@ def record_attendance(db: Store, session_id: str, payload: dict,
     with db.transaction() as uow:
         outcome = _attend(uow, session_id, str(data["worker_id"]), data["nik"], now)
     if isinstance(outcome, IncidentRow):
-        log.warning("orientation_identity_mismatch", incident_id=outcome.id,
-                    session_id=outcome.session_id, worker_id=outcome.worker_id)
+        log.warning("orientation_identity_mismatch", incident_id=outcome.id, kind=outcome.kind,
+                    session_id=outcome.session_id, worker_id=outcome.worker_id,
+                    actor_subject=outcome.actor_subject)
+        if outcome.kind == NIK_ATTEMPTS_EXHAUSTED:
+            with db.read() as session:
+                ensure_not_stopped(_wrong_niks(session, outcome.worker_id,
+                                               outcome.actor_subject, now), now, outcome.id)
         raise IdentityMismatch(
             "the NIK presented is not the enrolled worker's; the incident is recorded",
             {"incident_id": outcome.id, "worker_id": outcome.worker_id},
@@ -176,9 +191,16 @@ def _attend(uow: UnitOfWork, session_id: str, worker_id: str, nik: str,
     if worker is None or enrolment is None or enrolment.status == RELEASED:
         raise NotEligible("the worker is not enrolled in this session", {"reason": NOT_ENROLLED})
     _seats(row).check_in_open(now)
+    trainer = (uow.actor or {}).get("subject")
+    wrong = _wrong_niks(uow.session, worker_id, trainer, now)
+    ensure_not_stopped(wrong, now)
     presented = nik_digest(nik)
     if not same_identity(worker.nik_digest, presented):
-        return _incident(uow, row.id, worker_id, nik, presented, now)
+        incident = _incident(uow, row.id, worker_id, nik, presented, now)
+        if stopped_until([*wrong, now]) is not None:  # that was the last wrong NIK allowed
+            return _incident(uow, row.id, worker_id, nik, presented, now,
+                             kind=NIK_ATTEMPTS_EXHAUSTED)
+        return incident
     if enrolment.status == ATTENDED:
         return _completion(uow.session, worker_id, worker.cycle)
     enrolment.status, enrolment.attended_at = ATTENDED, now
@@ -196,10 +218,19 @@ def _attend(uow: UnitOfWork, session_id: str, worker_id: str, nik: str,
     return completion
 
 
+def _wrong_niks(session: Session, worker_id: str, trainer: str | None,
+                now: dt.datetime) -> list[dt.datetime]:
+    """When this trainer presented a wrong NIK for this worker, within the window."""
+    by = IncidentRow.actor_subject == trainer if trainer else IncidentRow.actor_subject.is_(None)
+    return list(session.scalars(select(IncidentRow.occurred_at).where(
+        IncidentRow.worker_id == worker_id, IncidentRow.kind == IDENTITY_MISMATCH, by,
+        IncidentRow.occurred_at > wrong_nik_window_start(now))))
+
+
 def _incident(uow: UnitOfWork, session_id: str, worker_id: str, nik: str, digest: str,
-              now: dt.datetime) -> IncidentRow:
+              now: dt.datetime, kind: str = IDENTITY_MISMATCH) -> IncidentRow:
     actor = uow.actor or {}
-    incident = IncidentRow(kind=IDENTITY_MISMATCH, session_id=session_id, worker_id=worker_id,
+    incident = IncidentRow(kind=kind, session_id=session_id, worker_id=worker_id,
                            occurred_at=now, presented_nik_masked=mask_nik(nik),
                            presented_digest_prefix=digest[:12], actor_role=actor.get("role"),
                            actor_subject=actor.get("subject"),

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import jwt
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from gateway.auth import mint
 from tests import servers
 from tests.conftest import DATABASE_SERVICES
 
@@ -37,9 +37,7 @@ class Stack:
 
     def token(self, role: str, sub: str = "tester", agency: str = "ltsa-blitar",
               ttl: int = 3600) -> str:
-        claims = {"sub": sub, "role": role, "agency": agency,
-                  "exp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)}
-        return jwt.encode(claims, SECRET, algorithm="HS256")
+        return mint(SECRET, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl))
 
     def client(self, role: str, **claims) -> requests.Session:
         session = requests.Session()
@@ -74,7 +72,8 @@ def running_stack(log_dir: Path, postgres: bool = True):
         "AMQP_URI": amqp_uri,
         "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
         "JWT_SECRET": SECRET,
-        "PMI_ENV": "production",
+        # the test servers keep their default users (guest, postgres): production would refuse
+        "PMI_ENV": "development",
         "RPC_TIMEOUT": "10",
         "EVENT_RETRY_DELAYS": "0.5,1,2",
         "LOG_LEVEL": "INFO",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import time
 
@@ -18,6 +19,7 @@ class Journey:
         self.stack = stack
         self.operator = stack.client("operator")
         self.verifier = stack.client("verifier")
+        self.intake = stack.client("verifier", sub="desk-intake")  # submits; another decides
         self.trainer = stack.client("trainer")
         self.reader = stack.client("trainer")  # reads status and timeline (agencies: by agreement)
         self.payload = worker_payload()
@@ -61,12 +63,14 @@ class Journey:
     def submit_and_verify_documents(self) -> None:
         self.wait_known_to_documents()
         today = dt.date.today()
+        scan = base64.b64encode(f"%PDF-1.7\n% papers of {self.worker_id}\n".encode()).decode()
         for number, kind in enumerate(DOCUMENT_TYPES, start=1):
             body = {"type": kind, "number": f"DOC{number:06d}",
-                    "issued_on": (today - dt.timedelta(days=30)).isoformat()}
+                    "issued_on": (today - dt.timedelta(days=30)).isoformat(),
+                    "file": {"content_base64": scan}}
             if kind in EXPIRING:
                 body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
-            document = self.call(self.verifier, "POST", f"/workers/{self.worker_id}/documents",
+            document = self.call(self.intake, "POST", f"/workers/{self.worker_id}/documents",
                                  201, json=body)
             self.call(self.verifier, "POST", f"/documents/{document['id']}/verify", json={})
 

@@ -212,3 +212,33 @@ def test_an_incomplete_agreement_or_one_beyond_the_published_contract_creates_no
     assert agencies.registry.book.get("bpjs-x") is None
     with pytest.raises(Exception):  # noqa: B017 - the broker says the queue does not exist
         queue_depth(rabbit_config["AMQP_URI"], agency_queue("bpjs-x"))
+
+
+def test_the_operators_command_onboards_shows_and_offboards_an_agency(
+        agencies, monkeypatch, private_servers, rabbit_config, database_urls, capsys):
+    from pmi_common.cli import main
+
+    monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
+    monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    name = f"sinar-jaya-{uuid.uuid4().hex[:6]}"
+    agencies.names.append(name)  # its user is removed after the test
+
+    main(["agency", "onboard", name, "--events", "worker_registered,worker_departed",
+          "--fields", "worker_registered:full_name,placement_agency",
+          "--placement-agency", "PT Sinar Jaya", "--purpose", "its recruits' placement",
+          "--legal-basis", "contract", "--approved-by", "Kepala Disnaker", "--by", "desk-7"])
+    onboarded = capsys.readouterr().out
+    main(["agency", "show", name])
+    shown = capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        main(["agency", "onboard", "other-x", "--events", "worker_registered",
+              "--purpose", "p", "--legal-basis", "contract"])
+
+    assert "connect with (shown once): amqp://" in onboarded
+    assert "recruits of PT Sinar Jaya only" in shown
+    assert "worker_registered: full_name, placement_agency" in shown
+    assert "created by desk-7" in shown
+    assert "approved_by" in str(refused.value)
+    main(["agency", "offboard", name, "--by", "desk-7"])
+    assert "its agreement ended" in capsys.readouterr().out

@@ -137,3 +137,38 @@ def test_history_reaches_a_late_agency_through_its_agreement_only(
     assert history[0]["data"] == {"full_name": own["full_name"]}
     assert drain_as(agencies.uri(early), early.queue) == []  # nobody else got it again
     assert other["id"] not in json.dumps(history)
+
+
+def published(event_id: str, event_type: str, data: dict) -> dict:
+    return {"event_id": event_id, "event_type": event_type, "event_version": 1,
+            "correlation_id": "c-1", "worker_id": "w-1", "data": data}
+
+
+def test_an_agreement_narrowed_while_events_wait_applies_to_them(
+        registration, agencies, rabbit_config, database_urls):  # noqa: F811
+    from egress.delivery import DeliveryRelay
+    from gateway.agreements import AgreementBook
+    from gateway.models import agency_deliveries
+
+    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED])
+    engine = create_engine(database_urls["gateway"])
+    queued = {"agency": bpjs.name, "worker_id": "w-1", "created_at": dt.datetime.now(dt.UTC)}
+    with engine.begin() as conn:  # as the egress queued them under the first agreement
+        conn.execute(agency_deliveries.insert(), [
+            {**queued, "event_id": "e-1", "event_type": c.WORKER_REGISTERED,
+             "envelope": published("e-1", c.WORKER_REGISTERED, {"full_name": "Siti", "sex": "F"})},
+            {**queued, "event_id": "e-2", "event_type": c.WORKER_DEPARTED,
+             "envelope": published("e-2", c.WORKER_DEPARTED, {"employer": "Chan Tai Man"})}])
+    agencies.onboard(bpjs.name, [c.WORKER_REGISTERED], fields=["worker_registered:sex"])
+
+    relay = DeliveryRelay(engine, rabbit_config["AMQP_URI"], AgreementBook(engine))
+    assert relay.deliver_round() == 1
+    relay.publisher.close()
+
+    assert [(e["event_id"], e["data"]) for e in drain_as(agencies.uri(bpjs), bpjs.queue)] == [
+        ("e-1", {"sex": "F"})]
+    with engine.connect() as conn:
+        assert [(d["what"], d["fields"]) for d in disclosures.of_worker(conn, "w-1")["items"]] \
+            == [(c.WORKER_REGISTERED, ["sex"])]
+        assert conn.execute(agency_deliveries.select()).all() == []
+    engine.dispose()

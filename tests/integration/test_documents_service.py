@@ -100,8 +100,11 @@ def scan(content=PDF):
     return {"content_base64": base64.b64encode(content).decode(), "filename": "scan.pdf"}
 
 
-def submit(container, worker_id, kind, **overrides):
-    return call(container, "submit_document", worker_id, submission(kind, **overrides))
+def submit(container, worker_id, kind, actor=OPERATOR, **overrides):
+    """As the desk submits: by an operator, with the worker's scan unless told otherwise."""
+    overrides.setdefault("file", scan(PDF + worker_id.encode()))
+    return call(container, "submit_document", worker_id, submission(kind, **overrides),
+                actor=actor)
 
 
 def verify(container, document_id, actor=VERIFIER):
@@ -213,7 +216,8 @@ def test_a_scan_is_judged_by_its_content_and_stored_once_by_its_digest(
     assert stored["media_type"] == "application/pdf"
     assert base64.b64decode(stored["content_base64"]) == PDF
     with pytest.raises(NotFound):
-        call(documents, "get_document_file", submit(documents, worker_id, "passport")["id"])
+        call(documents, "get_document_file",
+             submit(documents, worker_id, "passport", file=None)["id"])
 
 
 def test_one_workers_scan_is_refused_for_another_worker(documents, rabbit_config):
@@ -417,3 +421,40 @@ def test_the_desk_stats_show_the_backlog_and_how_long_decisions_take(
     assert stats["median_decision_seconds"] == pytest.approx(5400)
     assert stats["p90_decision_seconds"] == pytest.approx(3600 + 0.9 * 3600)
     assert stats["window_days"] == 30
+
+
+# separation of duties at the desk --------------------------------------------------------------
+
+def test_the_submitter_is_recorded_and_cannot_decide_on_their_own_document(documents,
+                                                                             rabbit_config):
+    worker_id = register(documents, rabbit_config["AMQP_URI"])
+    document = submit(documents, worker_id, "passport", actor=VERIFIER)
+    assert document["submitted_by"] == "desk-1"
+    with pytest.raises(Forbidden, match="cannot decide on it"):
+        verify(documents, document["id"], actor=VERIFIER)
+    with pytest.raises(Forbidden, match="cannot decide on it"):
+        reject(documents, document["id"], actor=VERIFIER)
+    assert call(documents, "get_document", document["id"])["status"] == "submitted"
+    second = {**VERIFIER, "actor_subject": "desk-2"}
+    decided = verify(documents, document["id"], actor=second)
+    assert (decided["status"], decided["submitted_by"], decided["decided_by"]) == (
+        "verified", "desk-1", "desk-2")
+
+
+def test_one_verifier_alone_cannot_complete_a_workers_checklist(documents, rabbit_config):
+    worker_id = register(documents, rabbit_config["AMQP_URI"])
+    for kind in c.DOCUMENT_TYPES:
+        document = submit(documents, worker_id, kind, actor=VERIFIER)
+        with pytest.raises(Forbidden):
+            verify(documents, document["id"], actor=VERIFIER)
+    assert call(documents, "get_checklist", worker_id)["complete"] is False
+
+
+def test_a_document_without_its_scan_cannot_be_verified_only_rejected(documents, rabbit_config):
+    worker_id = register(documents, rabbit_config["AMQP_URI"])
+    document = submit(documents, worker_id, "health_certificate", file=None)
+    with pytest.raises(TransitionRefused, match="without its scan"):
+        verify(documents, document["id"])
+    assert call(documents, "get_document", document["id"])["status"] == "submitted"
+    rejected = reject(documents, document["id"], reason="no scan was attached")
+    assert rejected["status"] == "rejected"

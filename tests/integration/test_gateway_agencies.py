@@ -70,6 +70,30 @@ def test_even_an_agreement_granting_everything_gives_no_nik_birth_date_phone_or_
         f"/workers/{own['id']}/timeline").text
 
 
+def test_free_text_an_agency_reads_is_scrubbed_of_nik_like_numbers(api):
+    trainer = api.as_role("trainer")
+    session = trainer.post("/orientation/sessions", json={
+        "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(),
+        "location": "LTSA Blitar", "capacity": 10, "topics": ["rights"]}).json()
+    trainer.post(f"/orientation/sessions/{session['id']}/cancellation",
+                 json={"reason": "moved: ask for the list from 3505125703940001"})
+
+    seen = api.as_role(AGENCY, agency="bpjs").get(f"/orientation/sessions/{session['id']}")
+
+    assert seen.status_code == 200 and seen.json()["id"] == session["id"]
+    assert "3505125703940001" not in seen.text and "[nomor dihapus]" in seen.text
+
+
+def test_an_agency_filters_workers_only_by_what_it_may_read(api, workers):
+    bpjs = api.as_role(AGENCY, agency="bpjs")  # granted status and stage, not regency or country
+
+    assert bpjs.get("/workers", params={"status": "registered"}).status_code == 200
+    for hidden in ({"regency": "Blitar"}, {"destination_country": "HK"}):
+        refused = bpjs.get("/workers", params=hidden)
+        assert refused.status_code == 403
+        assert refused.json()["detail"].endswith("it cannot filter by them")
+
+
 def test_a_placement_company_reads_only_its_own_recruits(api, workers):
     own, other = workers
     company = api.as_role(AGENCY, agency="sinar-jaya")
@@ -133,7 +157,7 @@ def test_a_worker_takes_everything_every_service_holds_about_them_as_one_documen
     export = api.as_role(WORKER, own["id"]).get(f"/workers/{own['id']}/export").json()
 
     assert export["worker_id"] == own["id"] and export["unavailable"] == []
-    assert set(export["services"]) == set(c.SERVICES)
+    assert set(export["services"]) == {*c.SERVICES, c.GATEWAY}
     registration = export["services"][c.REGISTRATION]
     assert registration["workers"][0]["nik"] == worker_payload_nik(own, api)
     assert {row["worker_id"] for row in registration["timeline"]} == {own["id"]}

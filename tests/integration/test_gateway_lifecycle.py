@@ -2,6 +2,7 @@
 it: every endpoint of the documents, orientation and reintegration services, with the status
 moving by events between them (so the clients poll, as the brief says they may)."""
 
+import base64
 import datetime as dt
 
 import pytest
@@ -12,6 +13,7 @@ from tests.helpers import wait_for, worker_payload
 from tests.integration.test_gateway_roles import agreement, agreements  # noqa: F401
 
 EXPIRING = {"passport", "work_visa", "health_certificate"}
+SCAN = {"content_base64": base64.b64encode(b"%PDF-1.7\n% the worker's papers\n").decode()}
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def document(kind: str, number: str = "") -> dict:
     return {"type": kind, "number": number or f"{kind[:3].upper()}-{len(kind):04d}",
             "issued_on": (today - dt.timedelta(days=30)).isoformat(),
             "expires_on": (today + dt.timedelta(days=730)).isoformat()
-            if kind in EXPIRING else None}
+            if kind in EXPIRING else None, "file": SCAN}
 
 
 def status_of(client, worker_id: str) -> str:
@@ -40,6 +42,7 @@ def until(call, status: int = 200, message: str = ""):
 def test_a_worker_goes_from_registration_to_reintegration_through_the_gateway(api):
     operator = api.as_role("operator", "desk-1", agency="ltsa-blitar")
     verifier = api.as_role("verifier", "desk-2", agency="ltsa-blitar")
+    intake = api.as_role("verifier", "desk-3", agency="ltsa-blitar")  # submits; desk-2 decides
     trainer = api.as_role("trainer", "opp-1", agency="disnaker-blitar")
     agency = api.as_role("agency", "bpjs-1", agency="bpjs-ketenagakerjaan")
     admin = api.as_role("admin")
@@ -52,7 +55,7 @@ def test_a_worker_goes_from_registration_to_reintegration_through_the_gateway(ap
                                          json=document("passport", "X1234567")),
                      201, "the documents service knows the worker").json()
     assert passport["number"] == "X1234567"
-    others = [verifier.post(f"/workers/{worker_id}/documents", json=document(kind)).json()
+    others = [intake.post(f"/workers/{worker_id}/documents", json=document(kind)).json()
               for kind in DOCUMENT_TYPES if kind != "passport"]
     queue = verifier.get("/documents/queue", params={"limit": 20}).json()
     assert {d["id"] for d in queue["items"]} == {passport["id"], *(d["id"] for d in others)}

@@ -73,7 +73,17 @@ def test_not_ready_without_its_database(container_factory, config_for):
 
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert response.json()["status"] == "unavailable"
-    assert response.json()["checks"]["database"]["status"] == "down"
+    assert response.json()["checks"]["database"] == {"status": "down", "reason": "unreachable"}
+
+
+def test_readiness_tells_the_public_no_exception_text_or_host_names(container_factory,
+                                                                    config_for):
+    api = start_healthy(container_factory, config_for, (c.REGISTRATION,),
+                        DATABASE_URL="postgresql+psycopg2://nobody@db-7.internal:1/none")
+    text = api.get("/health/ready").text
+
+    for secret in ("db-7.internal", "nobody", "OperationalError", "psycopg2", "127.0.0.1"):
+        assert secret not in text
 
 
 def test_metrics_count_requests_by_route_and_status_for_the_admin_only(api):

@@ -37,9 +37,11 @@ def problem_of(response, status):
 # authentication ----------------------------------------------------------------------------
 
 def _token(claims: dict, key: str = TEST_SECRET, algorithm: str = "HS256") -> str:
-    base = {"sub": "desk-1", "role": "operator", "agency": "ltsa",
-            "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)}
-    return jwt.encode({**base, **claims}, key, algorithm=algorithm)
+    now = dt.datetime.now(dt.UTC)
+    base = {"sub": "desk-1", "role": "operator", "agency": "ltsa", "iat": now,
+            "exp": now + dt.timedelta(minutes=5), "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
+    claims = {name: value for name, value in {**base, **claims}.items() if value is not None}
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 def _unsigned(claims: dict) -> str:
@@ -53,21 +55,34 @@ def _unsigned(claims: dict) -> str:
     return f"{part(header)}.{part(body)}."
 
 
-@pytest.mark.parametrize("token, reason", [
-    (None, "needs a token"),
-    (_token({"exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}), "expired"),
-    (_unsigned({}), "not valid"),
-    (_token({}, key="another-secret-of-more-than-thirty-two-characters"), "not valid"),
-    ("not.a.jwt", "not valid"),
-    (_token({"role": "superuser"}), "role"),
-    (_token({"role": "worker", "sub": "not-a-worker-id"}), "worker's id"),
-    (_token({"role": "agency", "agency": None}), "agency"),
+# each token is made as its test runs: made at collection, a long run would see it expire
+@pytest.mark.parametrize("make_token, reason", [
+    (lambda: None, "needs a token"),
+    (lambda: _token({"iat": dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+                     "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)}), "expired"),
+    (lambda: _token({"role": "admin", "exp": dt.datetime.now(dt.UTC) + dt.timedelta(days=3650)}),
+     "lives longer than a admin token may"),
+    (lambda: _token({"iat": None}), "must carry the iat claim"),
+    (lambda: _token({"aud": "another-platform"}), "aud must name pmi-gateway"),
+    (lambda: _token({"iss": "someone-else"}), "iss must be pmi-lifecycle"),
+    (lambda: _unsigned({}), "not valid"),
+    (lambda: _token({}, key="another-secret-of-more-than-thirty-two-characters"), "not valid"),
+    (lambda: "not.a.jwt", "not valid"),
+    (lambda: _token({"role": "superuser"}), "role"),
+    (lambda: _token({"role": "worker", "sub": "not-a-worker-id"}), "worker's id"),
+    (lambda: _token({"role": "agency", "agency": None}), "agency"),
 ])
-def test_a_missing_expired_unsigned_forged_or_malformed_token_is_401(api, token, reason):
-    response = api.with_token(token).get("/workers")
+def test_a_missing_expired_unsigned_forged_or_malformed_token_is_401(api, make_token, reason):
+    response = api.with_token(make_token()).get("/workers")
     problem = problem_of(response, 401)
     assert reason in problem["detail"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_from_a_clock_a_second_ahead_is_accepted(api):
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    token = _token({"iat": ahead, "exp": ahead + dt.timedelta(hours=1)})
+    assert api.with_token(token).get("/workers/" + str(uuid.uuid4())).status_code != 401
 
 
 def test_a_token_that_is_not_a_bearer_token_is_401(api):

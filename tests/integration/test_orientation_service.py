@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 
 import pytest
 from nameko.testing.services import entrypoint_hook
@@ -18,6 +19,7 @@ from pmi_common.errors import (
     InvalidInput,
     NotEligible,
     NotFound,
+    TooManyAttempts,
     TransitionRefused,
 )
 from pmi_common.identity import mask_nik, nik_digest
@@ -66,8 +68,8 @@ def amqp(rabbit_config):
     return rabbit_config["AMQP_URI"]
 
 
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
+def call(container, method, *args, actor=None):
+    with entrypoint_hook(container, method, context_data=actor) as hook:
         return hook(*args)
 
 
@@ -344,6 +346,36 @@ def test_attendance_with_another_nik_is_refused_and_kept_as_an_incident(
                   w=worker_id) == "enrolled"
     assert scalar(db, "SELECT count(*) FROM completions") == 0
     assert call(orientation, "list_incidents", {"worker_id": str(uuid.uuid4())})["items"] == []
+
+
+def test_a_trainer_presenting_wrong_niks_for_a_worker_is_stopped_and_an_incident_raised(
+        orientation, amqp, db, clock):
+    [(worker_id, nik)] = eligible_workers(amqp, db)
+    session = schedule(orientation, days=1)
+    enrol(orientation, session, worker_id)
+    clock.advance(days=1, minutes=-30)
+    trainer = {"actor_role": "trainer", "actor_subject": "opp-3"}
+    attend = partial(call, orientation, "record_attendance", session["id"], actor=trainer)
+
+    for _ in range(2):
+        with pytest.raises(IdentityMismatch):
+            attend({"worker_id": worker_id, "nik": worker_payload()["nik"]})
+    with pytest.raises(TooManyAttempts) as third:
+        attend({"worker_id": worker_id, "nik": worker_payload()["nik"]})
+    with pytest.raises(TooManyAttempts) as fourth:  # even the right NIK: stopped, not checked
+        attend({"worker_id": worker_id, "nik": nik})
+
+    assert 0 < fourth.value.details["retry_after"] <= 24 * 3600
+    kinds = [i["kind"] for i in call(orientation, "list_incidents", {})["items"]]
+    assert kinds == ["nik_attempts_exhausted"] + ["identity_mismatch"] * 3
+    assert third.value.details["incident_id"] == call(
+        orientation, "list_incidents", {})["items"][0]["id"]
+    assert scalar(db, "SELECT count(*) FROM completions") == 0
+    # another trainer at the door is not stopped by the first one's attempts
+    completed = call(orientation, "record_attendance", session["id"],
+                     {"worker_id": worker_id, "nik": nik},
+                     actor={"actor_role": "trainer", "actor_subject": "opp-4"})
+    assert completed["certificate_number"]
 
 
 def test_attendance_completes_orientation_and_anyone_can_check_the_certificate(

@@ -3,18 +3,25 @@ configuration keys, one database per service, the broker topology the code decla
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
 
+from pmi_common import envfile, production
+from pmi_common.broker_users import parse_users
 from pmi_common.config import ENVIRONMENT, database_owner
+from pmi_common.envfile import generate, write
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import definitions
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+# a required variable (${NAME:?message}), as compose would put the value of .env: __NAME__
+COMPOSE = yaml.safe_load(re.sub(r"\$\{(\w+):\?[^}]*\}", r"__\1__", COMPOSE_TEXT))
 SERVICES = COMPOSE["services"]
 
 
@@ -59,7 +66,7 @@ def test_the_gateway_listens_on_the_published_port_with_a_required_secret():
     port = gateway["environment"]["GATEWAY_ADDRESS"].rsplit(":", 1)[1]
     assert f"{port}:{port}" in gateway["ports"]
     assert gateway["environment"]["PMI_ENV"] == "production"
-    assert gateway["environment"]["JWT_SECRET"].startswith("${JWT_SECRET:?")
+    assert gateway["environment"]["JWT_SECRET"] == "__JWT_SECRET__"  # required: ${JWT_SECRET:?}
 
 
 def test_the_image_holds_every_package_the_services_import():
@@ -77,3 +84,57 @@ def test_every_environment_key_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     missing = [key for key in ENVIRONMENT if f"`{key}`" not in readme]
     assert not missing, f"README does not document {missing}"
+
+
+# secure by default -------------------------------------------------------------------------
+
+def test_only_the_gateway_is_published_beyond_this_machine():
+    published = {name: service.get("ports", []) for name, service in SERVICES.items()}
+    assert published["gateway"] == ["8000:8000"]
+    for name, ports in published.items():
+        if name != "gateway":
+            assert all(str(port).startswith("127.0.0.1:") for port in ports), name
+    assert not published["rabbitmq"] and not published["postgres"]
+
+
+def test_every_secret_comes_from_the_env_file_and_none_is_a_default():
+    text = COMPOSE_TEXT
+    assert "guest" not in text and "postgres:postgres@" not in text
+    interpolated = set(re.findall(r"\$\{(\w+):\?", text))
+    assert interpolated == set(generate()), "make secrets writes exactly what compose needs"
+    assert not re.findall(r"\$\{\w+:-", text), "no secret has a fallback value"
+    for name in SERVICE_CLASSES:
+        environment = SERVICES[name]["environment"]
+        for key in ("AMQP_URI", "DATABASE_URL"):
+            password = urlparse(environment[key]).password
+            assert password.startswith("__") and password.endswith("__"), (name, key)
+        assert environment["PMI_ENV"] == "production"
+        user = urlparse(environment["AMQP_URI"]).username
+        assert parse_users(environment["BROKER_USERS"])[name] == user, "its own broker user"
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_make_secrets_writes_the_env_file_once(tmp_path):
+    path = tmp_path / ".env"
+    assert write(path)
+    first = path.read_text()
+    assert not write(path) and path.read_text() == first, "never overwritten"
+    values = dict(line.split("=", 1) for line in first.splitlines() if not line.startswith("#"))
+    assert set(values) == set(generate())
+    assert all(len(value) == 64 and not production.password_problem(
+        "X", f"amqp://u:{value}@h/", {}) for value in values.values())
+    assert path.stat().st_mode & 0o077 == 0, "readable by its owner only"
+    assert envfile.PROCESSES == tuple(SERVICE_CLASSES)
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
+def test_docker_compose_config_shows_only_the_gateway_published(tmp_path):
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    write(tmp_path / ".env")
+    done = subprocess.run(["docker-compose", "config"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(done.stdout)["services"]
+    exposed = {name: service["ports"] for name, service in config.items()
+               if "ports" in service and "monitoring" not in service.get("profiles", [])}
+    assert exposed == {"gateway": [{"published": 8000, "target": 8000}]}

@@ -220,3 +220,22 @@ def test_percentiles_interpolate_like_postgresql():
     assert percentile([10.0], 0.9) == 10.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert percentile(list(map(float, range(1, 11))), 0.9) == pytest.approx(9.1)
+
+
+def test_the_submitter_never_decides_on_their_own_document():
+    from pmi_common.errors import Forbidden
+    from services.documents.domain import ensure_separate_duties
+
+    with pytest.raises(Forbidden, match="cannot decide on it"):
+        ensure_separate_duties("desk-1", "desk-1")
+    ensure_separate_duties("desk-1", "desk-2")
+    ensure_separate_duties(None, "desk-2")  # submitted before submitters were recorded
+
+
+def test_a_document_is_verified_only_against_its_scan():
+    from pmi_common.errors import TransitionRefused
+    from services.documents.domain import ensure_scanned
+
+    with pytest.raises(TransitionRefused, match="without its scan"):
+        ensure_scanned(None)
+    ensure_scanned("ab" * 32)

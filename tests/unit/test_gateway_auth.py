@@ -18,6 +18,8 @@ from gateway.auth import (
     signing_secret,
 )
 from gateway.service import GatewayService
+from gateway.token_policy import TokenPolicy
+from pmi_common import production
 
 SECRET = "unit-test-secret-that-is-long-enough-to-sign"
 
@@ -48,7 +50,9 @@ def test_an_unsigned_token_is_refused():
 
 
 def test_a_token_signed_with_another_key_or_algorithm_is_refused():
-    claims = {"sub": "x", "role": "admin", "exp": dt.datetime.now(dt.UTC) + dt.timedelta(1)}
+    claims = {"sub": "x", "role": "admin", "iat": dt.datetime.now(dt.UTC),
+              "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+              "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
     with pytest.raises(Unauthenticated):
         authenticate(bearer(jwt.encode(claims, "another-key-" * 4, algorithm="HS256")), SECRET)
     with pytest.raises(Unauthenticated):
@@ -70,8 +74,9 @@ def test_a_missing_or_malformed_header_is_refused(header):
     ({"agency": 7}, "agency"),
 ])
 def test_claims_that_name_no_caller_are_refused(claims, reason):
-    base = {"sub": "desk-1", "role": "operator", "agency": None,
-            "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)}
+    base = {"sub": "desk-1", "role": "operator", "agency": None, "iat": dt.datetime.now(dt.UTC),
+            "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+            "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
     token = jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
     with pytest.raises(Unauthenticated, match=reason):
         authenticate(bearer(token), SECRET)
@@ -93,7 +98,7 @@ def test_a_worker_token_names_the_worker_by_its_canonical_id():
 def test_the_gateway_refuses_to_start_without_a_real_secret_outside_development(config, problem):
     assert problem in secret_problem(config)
     with pytest.raises(SystemExit, match=problem):
-        GatewayService.check_config(config)
+        production.check("gateway", config, env={})
 
 
 def test_development_may_run_on_the_development_secret(capsys):
@@ -102,3 +107,73 @@ def test_development_may_run_on_the_development_secret(capsys):
     assert "WARNING" in capsys.readouterr().err
     assert signing_secret(config) == DEVELOPMENT_SECRET
     assert signing_secret({"PMI_ENV": "production", "JWT_SECRET": SECRET}) == SECRET
+
+
+# iat, lifetime, iss, aud, leeway -------------------------------------------------------------
+
+def signed(**claims) -> str:
+    """A token issued now (the gateway's clock), as an identity provider would sign it."""
+    now = dt.datetime.now(dt.UTC)
+    base = {"sub": "desk-1", "role": "operator", "agency": "ltsa-blitar", "iat": now,
+            "exp": now + dt.timedelta(hours=8), "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
+    return bearer(jwt.encode({k: v for k, v in {**base, **claims}.items() if v is not None},
+                             SECRET, algorithm="HS256"))
+
+
+def after(**delta) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(**delta)
+
+
+@pytest.mark.parametrize("claim", ["iat", "exp", "iss", "aud"])
+def test_a_token_without_iat_exp_iss_or_aud_is_refused(claim):
+    with pytest.raises(Unauthenticated, match=f"must carry the {claim} claim"):
+        authenticate(signed(**{claim: None}), SECRET)
+
+
+def test_a_ten_year_token_is_refused_and_a_workers_app_may_keep_one_for_thirty_days():
+    with pytest.raises(Unauthenticated, match="lives longer than a admin token may"):
+        authenticate(signed(role="admin", exp=after(days=3650)), SECRET)
+    with pytest.raises(Unauthenticated, match="12 hours"):
+        authenticate(signed(exp=after(hours=13)), SECRET)
+    worker = str(uuid.uuid4())
+    month = signed(role="worker", sub=worker, exp=after(days=30))
+    assert authenticate(month, SECRET).subject == worker
+    with pytest.raises(Unauthenticated, match="720 hours"):
+        authenticate(signed(role="worker", sub=worker, exp=after(days=31)), SECRET)
+
+
+def test_lifetime_caps_come_from_configuration():
+    policy = TokenPolicy.from_config({"JWT_MAX_HOURS": "operator=1,*=24"})
+    with pytest.raises(Unauthenticated, match="1 hours"):
+        authenticate(signed(exp=after(hours=2)), SECRET, policy)
+    assert authenticate(signed(role="admin", exp=after(hours=20)), SECRET, policy)
+    with pytest.raises(ValueError, match="role=hours"):
+        TokenPolicy.from_config({"JWT_MAX_HOURS": "operator=soon,*=1"})
+    with pytest.raises(ValueError, match="every other role"):
+        TokenPolicy.from_config({"JWT_MAX_HOURS": "worker=720"})
+
+
+def test_iss_and_aud_are_pinned_by_configuration():
+    policy = TokenPolicy.from_config({"JWT_ISSUER": "https://sso.blitarkab.go.id",
+                                      "JWT_AUDIENCE": "pmi-blitar"})
+    with pytest.raises(Unauthenticated, match="iss must be https://sso.blitarkab.go.id"):
+        authenticate(signed(aud="pmi-blitar"), SECRET, policy)
+    with pytest.raises(Unauthenticated, match="aud must name pmi-blitar"):
+        authenticate(signed(iss="https://sso.blitarkab.go.id"), SECRET, policy)
+    assert authenticate(signed(iss="https://sso.blitarkab.go.id", aud=["other", "pmi-blitar"]),
+                        SECRET, policy)
+
+
+def test_clocks_get_thirty_seconds_of_leeway():
+    ahead = after(seconds=1)  # the issuer's clock runs one second ahead
+    assert authenticate(signed(iat=ahead, exp=ahead + dt.timedelta(hours=1)), SECRET)
+    later = after(seconds=25)
+    assert authenticate(signed(iat=later, exp=later + dt.timedelta(hours=1)), SECRET)
+    with pytest.raises(Unauthenticated, match="issued in the future"):
+        far = after(seconds=40)
+        authenticate(signed(iat=far, exp=far + dt.timedelta(hours=1)), SECRET)
+    just_expired = after(seconds=-20)
+    assert authenticate(signed(iat=after(hours=-1), exp=just_expired), SECRET)
+    with pytest.raises(Unauthenticated, match="expired"):
+        authenticate(signed(iat=after(hours=-1), exp=after(seconds=-40)),
+                     SECRET)

@@ -48,3 +48,17 @@ def test_a_request_has_one_fingerprint_whatever_the_order_of_its_fields():
                                         ("x" * 256, False), ("kunci-é", False), ("a\tb", False)])
 def test_an_idempotency_key_is_printable_ascii_of_at_most_255(key, valid):
     assert valid_key(key) is valid
+
+
+def test_a_request_id_holding_a_nik_like_number_is_replaced_before_it_reaches_any_event():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    def given(value: str) -> str:
+        return edge.request_id(Request(EnvironBuilder(headers={"X-Request-ID": value})
+                                       .get_environ()))
+
+    assert given("desk-42") == "desk-42"
+    for hostile in ("nik-3505125703940001", "3505 1257 0394 0001"):
+        replaced = given(hostile)
+        assert replaced != hostile and "3505" not in replaced

@@ -51,3 +51,11 @@ def test_a_service_that_is_down_is_503_and_one_that_is_late_504_both_with_retry_
     late.__cause__ = eventlet.Timeout(None)
     assert (problem_for(down).status, problem_for(late).status) == (503, 504)
     assert problem_for(down).headers["Retry-After"] == problem_for(late).headers["Retry-After"]
+
+
+def test_a_trainer_stopped_at_the_door_is_429_with_retry_after():
+    problem = problem_for(errors.TooManyAttempts("stopped", {"retry_after": 3600,
+                                                             "incident_id": 7}))
+    assert (problem.status, problem.slug) == (429, "too-many-requests")
+    assert problem.headers == {"Retry-After": "3600"}
+    assert problem.details["incident_id"] == 7

@@ -14,6 +14,7 @@ import yaml
 from gateway.roles import PUBLIC
 from gateway.routes import BY_NAME, PREFIX
 from pmi_common import probe
+from pmi_common.broker_users import parse_users
 from pmi_common.config import ENVIRONMENT, database_owner
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import all_queues
@@ -176,9 +177,43 @@ def test_the_broker_is_a_three_node_cluster_holding_the_platform_queues_as_quoru
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
-def test_every_process_connects_as_the_broker_user(name):
-    user_secret = BROKER["spec"]["secretBackend"]["externalSecret"]["name"]
-    assert secret_ref(name, "AMQP_URI") == (user_secret, "amqp-uri")
+def test_every_process_connects_as_its_own_broker_user(name):
+    users = parse_users(configuration(name)["BROKER_USERS"])
+    assert secret_ref(name, "AMQP_URI") == (f"pmi-broker-{name}", "amqp-uri")
+    assert users[name] == f"pmi-{name}"
+    assert set(users) == set(SERVICE_CLASSES)
+    admin = BROKER["spec"]["secretBackend"]["externalSecret"]["name"]
+    assert all(e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") != admin
+               for e in env(name).values()), "the administrator's credentials stay out"
+
+
+def test_the_broker_setup_job_creates_every_processs_user_as_the_administrator():
+    (job,) = of_kind("Job").values()
+    (main,) = job["spec"]["template"]["spec"]["containers"]
+    assert main["command"] == ["python", "-m", "pmi_common.cli", "broker", "setup"]
+    given = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in main["env"]}
+    admin = BROKER["spec"]["secretBackend"]["externalSecret"]["name"]
+    assert given["AMQP_URI"]["name"] == given["RABBITMQ_MANAGEMENT_URL"]["name"] == admin
+    created = created_secrets()
+    for name in SERVICE_CLASSES:
+        assert given[f"BROKER_PASSWORD_{name.upper()}"] == {"name": f"pmi-broker-{name}",
+                                                            "key": "password"}
+        assert {"password", "amqp-uri", "username"} <= created[f"pmi-broker-{name}"]
+
+
+def test_only_the_gateway_is_reachable_from_outside_the_namespace():
+    assert all(s["spec"].get("type", "ClusterIP") == "ClusterIP"
+               for s in of_kind("Service").values()), "an Ingress publishes the gateway"
+    assert BROKER["spec"]["service"]["type"] == "ClusterIP"
+    policies = of_kind("NetworkPolicy")
+    broker, database = policies["pmi-broker"]["spec"], policies["pmi-db"]["spec"]
+    assert broker["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "pmi-broker"}
+    assert database["podSelector"]["matchLabels"] == {"cnpg.io/cluster":
+                                                      DATABASE["metadata"]["name"]}
+    for policy in (broker, database):
+        (rule,) = policy["ingress"]
+        assert {"podSelector": {}} in rule["from"], "the platform's own pods"
+        assert all("ipBlock" not in peer for peer in rule["from"])
 
 
 # replicas, probes, resources -----------------------------------------------------------------
@@ -257,7 +292,8 @@ def test_a_services_metrics_are_scraped_where_it_serves_them(name):
 def created_secrets() -> dict[str, set[str]]:
     """The Secrets secrets.sh creates, and the keys each holds."""
     script = (K8S / "secrets.sh").read_text()
-    owners = re.search(r"^DB_OWNERS=\(([^)]*)\)", script, re.M).group(1).split()
+    owners = [owner for array in ("DB_OWNERS", "BROKER_ONLY")
+              for owner in re.search(rf"^{array}=\(([^)]*)\)", script, re.M).group(1).split()]
     commands = re.findall(r"create_secret (\S+) ((?:.*\\\n)*.*)", script)
     secrets = {}
     for name, options in commands:
@@ -315,3 +351,14 @@ def test_probe_says_in_one_line_why_when_the_broker_is_unreachable():
 def test_probe_prints_a_multiline_database_error_on_one_line():
     report = probe.line("documents", False, "its database is not ok: no connection\n\tIs it up?")
     assert report == "documents not ready: its database is not ok: no connection Is it up?"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
+def test_every_process_verifies_the_databases_certificate_against_its_ca(name):
+    assert "sslmode=verify-full" in configuration(name)["DATABASE_URL"]
+    ca_file = Path(configuration(name)["DATABASE_CA_FILE"])
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    (mount,) = [m for m in container(name)["volumeMounts"] if m["mountPath"] == str(ca_file.parent)]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == f"{DATABASE['metadata']['name']}-ca"
+    assert {"key": "ca.crt", "path": ca_file.name} in volume["secret"]["items"]

@@ -164,3 +164,19 @@ def test_a_mistyped_certificate_number_is_recognised_as_such():
     for typo in (f"OPP-2026-{replaced}{body[1:]}", f"OPP-2026-{swapped}",
                  number.replace("2026", "2027"), number[:-1], "OPP-2026-xxxxx-xxxxx-x", ""):
         assert not is_certificate_number(typo), typo
+
+
+def test_a_trainer_is_stopped_at_the_third_wrong_nik_until_it_leaves_the_window():
+    from pmi_common.errors import TooManyAttempts
+    from services.orientation.domain import ensure_not_stopped, stopped_until
+
+    now = dt.datetime(2026, 7, 1, 2, 0, tzinfo=dt.UTC)
+    wrong = [now - dt.timedelta(hours=5), now - dt.timedelta(hours=1)]
+    assert stopped_until(wrong) is None
+    ensure_not_stopped(wrong, now)
+    wrong.append(now)
+    assert stopped_until(wrong) == now + dt.timedelta(hours=19)
+    with pytest.raises(TooManyAttempts) as stopped:
+        ensure_not_stopped(wrong, now)
+    assert stopped.value.details == {"retry_after": 19 * 3600, "wrong_niks": 3}
+    ensure_not_stopped(wrong, now + dt.timedelta(hours=19))  # the oldest left the window

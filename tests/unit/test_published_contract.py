@@ -99,6 +99,8 @@ def test_a_nik_in_free_text_is_scrubbed_however_it_is_typed():
     for typed in (NIK, "3505 1257 0394 0001", "3505-1257-0394-0001", "3505.125703.940001"):
         assert scrub(f"withdrawn, NIK {typed} wrong") == f"withdrawn, NIK {SCRUBBED} wrong"
     assert scrub("passport C1234567, phone 081234567890") == "passport C1234567, phone 081234567890"
+    uuid_with_a_long_digit_run = "see f6267ddc-7107-5504-9707-4145db6de117"
+    assert scrub(uuid_with_a_long_digit_run) == uuid_with_a_long_digit_run  # an id, not a NIK
 
 
 def test_staff_pseudonyms_are_stable_and_differ_per_key():
@@ -117,3 +119,17 @@ def test_granted_fields_are_checked_against_the_published_contract():
         with pytest.raises(InvalidInput) as refused:
             parse_fields(types, bad)
         assert "fields" in refused.value.details
+
+
+def test_the_pseudonym_key_is_never_weak_outside_development():
+    from pmi_common.published import DEVELOPMENT_PSEUDONYM_KEY, pseudonym_key
+
+    strong = "0123456789abcdef0123456789abcdef01"
+    assert pseudonym_key({"PSEUDONYM_KEY": strong}) == strong
+    derived = pseudonym_key({"JWT_SECRET": strong})
+    assert derived != strong and derived == pseudonym_key({"JWT_SECRET": strong})
+    assert pseudonym_key({"PMI_ENV": "development"}) == DEVELOPMENT_PSEUDONYM_KEY
+    for weak in ({}, {"PSEUDONYM_KEY": "short"}, {"JWT_SECRET": "short"},
+                 {"PSEUDONYM_KEY": "change-me"}):
+        with pytest.raises(ValueError, match="PSEUDONYM_KEY|JWT_SECRET"):
+            pseudonym_key(weak)

@@ -1,0 +1,127 @@
+"""One broker user per platform process, and which user may publish which service's events.
+
+With ``BROKER_USERS`` set (``service=user`` pairs, e.g. ``registration=pmi-registration,...``),
+each service connects as its own user, whose permissions (``permissions_for``) let it publish
+only to its own ``<service>.events`` exchange (and to its own queues through the default
+exchange: retries and dead letters), read only its own queues and bind them only to the
+exchanges of the events it handles. Every message the platform publishes carries the AMQP
+``user_id`` property, which RabbitMQ checks against the connection's user, so a publisher cannot
+lie about it; a consumer dead-letters an event whose ``source`` is not the service that user
+belongs to (``publisher_problem``).
+
+Without ``BROKER_USERS`` (development: every process as one user), nothing is mapped and no
+event is refused for its publisher. ``pmi broker setup`` creates the users with the passwords in
+``BROKER_PASSWORD_<SERVICE>`` and declares the whole topology as the administrator, since a
+service's user may declare only its own part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import unquote, urlsplit
+
+from .contract import EGRESS, SERVICES, exchange_name, handled_by
+
+GATEWAY = "gateway"
+PROCESSES = (*SERVICES, GATEWAY, EGRESS)
+PUBLISHED_BY = "x-published-by"  # the first publisher's user, kept on a retried message
+
+
+def default_user(process: str) -> str:
+    return f"pmi-{process}"
+
+
+def parse_users(text: str | None) -> dict[str, str]:
+    """``BROKER_USERS`` -> {service: user}; empty when unset. A clear ``ValueError`` otherwise."""
+    users: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in (text or "").split(","))):
+        process, _, user = pair.partition("=")
+        if process.strip() not in PROCESSES or not user.strip():
+            raise ValueError(f"BROKER_USERS takes service=user pairs for "
+                             f"{', '.join(PROCESSES)}, not {pair!r}")
+        users[process.strip()] = user.strip()
+    return users
+
+
+def connection_user(amqp_uri: str) -> str:
+    return unquote(urlsplit(amqp_uri).username or "guest")
+
+
+def permissions_for(process: str) -> dict[str, str]:
+    """The configure, write and read patterns of ``process``'s own user."""
+    own = re.escape(process)
+    queues = [rf"{own}\.(inbox|retry|dead-letter)", rf"rpc-{own}", rf"rpc\.reply-{own}-.+"]
+    events = [re.escape(exchange_name(process))] if process in SERVICES else []
+    # the egress reads every service's events (and publishes to agencies' queues through the
+    # default exchange, which needs write on amq.default only)
+    sources = sorted({re.escape(exchange_name(spec.source)) for spec in handled_by(process)}) \
+        if process in (*SERVICES, EGRESS) else []
+    rpc = ["nameko-rpc"]  # nameko declares it, sends requests and replies through it
+
+    def pattern(names: list[str]) -> str:
+        return f"^({'|'.join(names)})$"
+
+    return {
+        "configure": pattern(events + queues + rpc),
+        "write": pattern(events + queues + rpc + [r"amq\.default"]),
+        "read": pattern(queues + rpc + sources),
+    }
+
+
+def publisher_problem(event_source: str, user_id: str | None, published_by: str | None,
+                      own_user: str, users: Mapping[str, str]) -> str | None:
+    """Why an event must not be applied for who published it; None when it may. ``users`` maps
+    services to their broker users (empty: development, nothing checked)."""
+    if not users:
+        return None
+    publisher = published_by if user_id == own_user and published_by else user_id
+    expected = users.get(event_source)
+    if publisher is None:
+        return f"an event from {event_source} arrived without the AMQP user_id of its publisher"
+    if publisher != expected:
+        return (f"an event from {event_source} was published by the broker user {publisher}, "
+                f"not {event_source}'s ({expected}): refused as forged")
+    return None
+
+
+def provision(management, vhost: str, users: Mapping[str, tuple[str, str]]) -> None:
+    """Create (or update) each process's user, ``{process: (user, password)}``, with its
+    permissions on ``vhost``. ``management`` is a ``pmi_common.management.Management``."""
+    for process, (user, password) in users.items():
+        management.put_user(user, password)
+        management.set_permissions(vhost, user, **permissions_for(process))
+
+
+def passwords_from(env: Mapping[str, str], users: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """``{process: (user, BROKER_PASSWORD_<PROCESS>)}`` for ``pmi broker setup``."""
+    missing = [f"BROKER_PASSWORD_{process.upper()}" for process in users
+               if not env.get(f"BROKER_PASSWORD_{process.upper()}")]
+    if missing:
+        raise ValueError(f"set {', '.join(missing)} (`make secrets` writes them into .env)")
+    return {process: (user, env[f"BROKER_PASSWORD_{process.upper()}"])
+            for process, user in users.items()}
+
+
+def setup(env: Mapping[str, str]) -> list[str]:
+    """``pmi broker setup``: as the administrator (``RABBITMQ_MANAGEMENT_URL``, ``AMQP_URI``),
+    create each process's user from ``BROKER_USERS`` and ``BROKER_PASSWORD_<PROCESS>``, tag the
+    administrator ``impersonator`` (so ``pmi ops replay`` keeps a message's ``user_id``), and
+    declare the whole topology. Returns what it did, a line each."""
+    from .management import Management, vhost_of
+    from .topology import declare_topology
+
+    users = parse_users(env.get("BROKER_USERS"))
+    if not users:
+        raise ValueError("BROKER_USERS is not set: name each process's broker user "
+                         "(e.g. registration=pmi-registration,...)")
+    admin_url, amqp_uri = env["RABBITMQ_MANAGEMENT_URL"], env["AMQP_URI"]
+    management = Management(admin_url)
+    vhost = vhost_of(amqp_uri)
+    provision(management, vhost, passwords_from(env, users))
+    admin = urlsplit(admin_url)
+    management.put_user(unquote(admin.username or ""), unquote(admin.password or ""),
+                        tags="administrator,impersonator")
+    declare_topology(amqp_uri)
+    return [f"{process}: user {user}, {vhost}" for process, user in users.items()] + \
+        ["topology declared"]

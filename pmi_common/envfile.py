@@ -1,0 +1,52 @@
+"""``make secrets``: the env file docker compose reads (``.env``), every secret random, written
+once. Standard library only, so it runs before anything is installed.
+
+    python3 -m pmi_common.envfile [.env]
+
+An existing file is never overwritten: its passwords are already the broker's and the
+database's, and its NIK digest key made the digests stored in the databases.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+PROCESSES = ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
+
+
+def generate() -> dict[str, str]:
+    """Hex only: safe inside a URL, 64 characters each (32 random bytes)."""
+    names = ["JWT_SECRET", "NIK_DIGEST_KEY", "PSEUDONYM_KEY", "POSTGRES_PASSWORD",
+             "RABBITMQ_ADMIN_PASSWORD",
+             *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES)]
+    return {name: secrets.token_hex(32) for name in names}
+
+
+def write(path: Path) -> bool:
+    """Write a new env file at ``path`` (readable by its owner only); False when one exists."""
+    if path.exists():
+        return False
+    lines = ["# Generated once by `make secrets`; never commit it (it is in .gitignore).",
+             "# Losing NIK_DIGEST_KEY makes stored NIK digests unusable: back it up.",
+             *(f"{name}={value}" for name, value in generate().items())]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0] if args else ".env")
+    if write(path):
+        print(f"{path}: every secret written (random); keep it, back it up, never commit it")
+    else:
+        print(f"{path} exists: kept as it is (its secrets are in use)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Production is the default: what a process refuses to start with outside development.
+
+Every process runs as production unless ``PMI_ENV=development``. In production it refuses a
+missing, short or known default secret: the gateway's ``JWT_SECRET``, the ``NIK_DIGEST_KEY`` of
+the services that digest NIKs, and broker and database passwords that are the packages' own
+defaults (RabbitMQ's ``guest``, PostgreSQL's ``postgres``). Each refusal names the variable and
+how to make a good value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+MIN_KEY_LENGTH = 32  # JWT_SECRET, NIK_DIGEST_KEY
+MIN_PASSWORD_LENGTH = 16  # broker and database passwords
+
+# Development values written in this repository, and the packages' and tutorials' defaults.
+DEVELOPMENT_JWT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
+DEVELOPMENT_NIK_DIGEST_KEY = "development-nik-digest-key"
+KNOWN_DEFAULTS = frozenset({
+    DEVELOPMENT_JWT_SECRET, DEVELOPMENT_NIK_DIGEST_KEY, "change-me-nik-digest-key",
+    "guest", "postgres", "password", "secret", "changeme", "change-me", "jwt-secret",
+    "admin", "root", "rabbitmq",
+})
+HOW_TO_MAKE = ("make one with `openssl rand -hex 32` (`make secrets` writes every secret the "
+               "platform needs into .env)")
+# the processes that digest and compare NIKs
+NIK_DIGEST_SERVICES = frozenset({"registration", "orientation"})
+
+
+class Refused(SystemExit):
+    """A process that will not start in production, with every reason."""
+
+
+def environment(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return (env.get("PMI_ENV") or PRODUCTION).strip().lower()
+
+
+def is_development(config: Mapping | None = None) -> bool:
+    """``PMI_ENV`` of a nameko config (or of the environment): production unless development."""
+    return environment(config) == DEVELOPMENT
+
+
+def weakness(value: str | None, minimum: int) -> str | None:
+    """``missing``, ``default`` or ``short``: what is wrong with a secret; None when nothing."""
+    if not value:
+        return "missing"
+    if value in KNOWN_DEFAULTS:
+        return "default"
+    return "short" if len(value) < minimum else None
+
+
+def key_problem(name: str, value: str | None) -> str | None:
+    """Why ``value`` may not be the key ``name`` in production, or None."""
+    return {"missing": f"{name} is not set",
+            "default": f"{name} is a known default value",
+            "short": f"{name} is shorter than {MIN_KEY_LENGTH} characters",
+            None: None}[weakness(value, MIN_KEY_LENGTH)]
+
+
+def password_problem(name: str, url: str | None, env: Mapping[str, str]) -> str | None:
+    """Why the password a connection URL (or ``PGPASSWORD`` for a database) gives may not be
+    used in production, or None. SQLite files have no password."""
+    if not url or url.startswith("sqlite"):
+        return None
+    parts = urlsplit(url)
+    user = unquote(parts.username or "")
+    password = unquote(parts.password or "")
+    if not password and parts.scheme.startswith("postgres"):
+        if "sslcert" in parse_qs(parts.query):  # a client certificate instead of a password
+            return None
+        password = env.get("PGPASSWORD", "")
+    if user == "guest":
+        return f"{name} connects as RabbitMQ's default user guest"
+    return {"missing": f"{name} has no password",
+            "default": f"the password in {name} is a known default ({password})",
+            "short": f"the password in {name} is shorter than {MIN_PASSWORD_LENGTH} characters",
+            None: None}[weakness(password, MIN_PASSWORD_LENGTH)]
+
+
+def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None) -> list[str]:
+    """Every reason ``service`` may not start with ``config`` (its nameko config) in production;
+    empty in development."""
+    env = os.environ if env is None else env
+    if is_development(config):
+        return []
+    found = [
+        password_problem("AMQP_URI", config.get("AMQP_URI"), env),
+        password_problem("DATABASE_URL", config.get("DATABASE_URL"), env),
+    ]
+    if service == "gateway":
+        found.append(key_problem("JWT_SECRET", config.get("JWT_SECRET")))
+    if service in NIK_DIGEST_SERVICES:
+        found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
+    found.append(broker_user_problem(service, config))
+    return [problem for problem in found if problem]
+
+
+def broker_user_problem(service: str, config: Mapping) -> str | None:
+    """In production each process connects as its own broker user, named in ``BROKER_USERS``."""
+    users = (config.get("BROKER_USERS") or "").strip()
+    if not users:
+        return ("BROKER_USERS is not set: each process must connect as its own broker user "
+                "(`pmi broker setup` creates them)")
+    pairs = dict(pair.strip().partition("=")[::2] for pair in users.split(",") if pair.strip())
+    connects_as = unquote(urlsplit(config.get("AMQP_URI") or "").username or "")
+    if pairs.get(service, "").strip() != connects_as:
+        return (f"AMQP_URI connects as {connects_as or 'nobody'}, not as {service}'s own broker "
+                f"user in BROKER_USERS ({pairs.get(service, '').strip() or 'none named'})")
+    return None
+
+
+def refusal(service: str, found: list[str]) -> str:
+    """What a refusing process prints: each reason, then how to fix it."""
+    reasons = "".join(f"\n  - {problem}" for problem in found)
+    return (f"{service} will not start in production:{reasons}\n"
+            f"For each secret, {HOW_TO_MAKE}; a password needs {MIN_PASSWORD_LENGTH}+ "
+            f"characters, a key {MIN_KEY_LENGTH}+. PMI_ENV=development allows the development "
+            "defaults, on a laptop only.")
+
+
+def check(service: str, config: Mapping, env: Mapping[str, str] | None = None) -> None:
+    """Raise ``Refused`` (the process exits with the message) when ``problems`` finds any."""
+    found = problems(service, config, env)
+    if found:
+        raise Refused(refusal(service, found))
+
+
+def nik_digest_key(env: Mapping[str, str] | None = None) -> str:
+    """The NIK digest key: ``NIK_DIGEST_KEY``, or the development key in development only."""
+    env = os.environ if env is None else env
+    key = env.get("NIK_DIGEST_KEY")
+    if is_development(env):
+        return key or DEVELOPMENT_NIK_DIGEST_KEY
+    problem = key_problem("NIK_DIGEST_KEY", key)
+    if problem:
+        raise Refused(refusal("the NIK digest", [problem]))
+    return key
