@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -37,8 +36,8 @@ from gateway import disclosures
 from gateway.agreements import AgreementBook
 from gateway.webhooks import WebhookBook
 from pmi_common import webhooks as w
-from pmi_common.agreements import Disclosure
 
+from .delivery import Rounds, disclosure, still_granted
 from .usecases import Cached
 from .webhook_message import DEFAULT_CATALOGUE_URL, signed_request
 
@@ -90,42 +89,25 @@ class Answer:
     body: str | None
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(Rounds):
+    retrying = "webhook_dispatch_retrying"
+
     def __init__(self, book: WebhookBook, agreements: AgreementBook, settings: WebhookSettings):
+        super().__init__()
         self.book = book
         self.agreements = agreements
         self.settings = settings
         self.endpoints = Cached(book.of_agency, ttl=1.0)
-        self.in_force = Cached(lambda: {a.agency: a for a in agreements.all()}, ttl=2.0)
         self.pool = eventlet.GreenPool(settings.concurrency)
         self.in_flight: Counter[str] = Counter()
         self.resting: dict[str, float] = {}  # endpoint -> monotonic time it may be tried again
         self.http = requests.Session()
         self.http.mount("http://", HTTPAdapter(pool_maxsize=settings.per_endpoint))
         self.http.mount("https://", HTTPAdapter(pool_maxsize=settings.per_endpoint))
-        self._wake = threading.Event()
-        self._running = False
         self.delivered_total = 0
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._running = False
-        self._wake.set()
-
-    def run(self) -> None:
-        self._running = True
-        while self._running:
-            try:
-                started = self.dispatch_round()
-            except Exception as exc:  # noqa: BLE001 - the dispatcher outlives database outages
-                log.warning("webhook_dispatch_retrying", error=str(exc))
-                started = 0
-            if started == 0:
-                self._wake.wait(IDLE_POLL_SECONDS)
-                self._wake.clear()
-        self.http.close()
+    def one_round(self) -> int:
+        return self.dispatch_round()
 
     def dispatch_round(self) -> int:
         """Start the due deliveries of every endpoint with room; how many were started."""
@@ -157,16 +139,20 @@ class WebhookDispatcher:
     def attempt(self, endpoint: w.Endpoint, delivery) -> None:
         now = dt.datetime.now(dt.UTC)
         endpoint = self.book.get(endpoint.id)  # its secrets as of now (a rotation applies at once)
-        agreement = self.in_force.current().get(endpoint.agency)
-        if agreement is None or not agreement.in_force(now):
+        agreement = self.agreements.get(endpoint.agency)  # as of now, as the queue's relay
+        # an agreement ended, or narrowed since the event was queued: what it no longer grants
+        # stays here, exactly as on the agency's queue
+        published = still_granted(delivery.envelope, agreement) \
+            if agreement is not None and agreement.in_force(now) else None
+        if published is None:
             with self.book.engine.begin() as conn:
                 self.book.record_attempt(conn, delivery, now, None, 0,
-                                         "the agency's agreement is no longer in force", None,
+                                         "the agency's agreement no longer grants it", None,
                                          w.WITHHELD, None)
             log.warning("webhook_delivery_withheld", agency=endpoint.agency,
                         endpoint=endpoint.id, event_id=delivery.event_id)
             return
-        answer = self.send(endpoint, delivery.envelope, now)
+        answer = self.send(endpoint, published, now)
         outcome = w.outcome_of(answer.status)
         ATTEMPTS.labels("delivered" if outcome.delivered else "failed").inc()
         LATENCY.observe(answer.latency_ms / 1000)
@@ -175,11 +161,9 @@ class WebhookDispatcher:
                 self.book.record_attempt(conn, delivery, now, answer.status, answer.latency_ms,
                                          None, answer.body, w.DELIVERED, None)
                 self.book.mark_failing(conn, endpoint.id, None)
-                disclosures.record(conn, [Disclosure(
-                    agency=endpoint.agency, worker_id=delivery.worker_id, channel="webhook",
-                    what=delivery.event_type, reference=delivery.event_id,
-                    fields=sorted(delivery.envelope["data"]))] if delivery.worker_id else [],
-                    now)
+                disclosures.record(conn, [disclosure(endpoint.agency, "webhook", delivery,
+                                                     published)] if delivery.worker_id else [],
+                                   now)
                 self.resting.pop(endpoint.id, None)
                 self.delivered_total += 1
                 return

@@ -332,3 +332,31 @@ def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_o
     assert rotated["secret"] != endpoint["secret"] and len(rotated["secrets"]) == 1
     disabled = admin.post(f"/webhooks/{endpoint['id']}/disabling", json={"reason": "moved"})
     assert disabled.json()["status"] == w.DISABLED
+
+
+def settled(desk: WebhookDesk, endpoint) -> dict[str, str]:
+    return {d["event_type"]: d["state"] for d in log_of(desk, endpoint)}
+
+
+def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
+    answering = {"yes": False}
+    receiver = receivers(answer=lambda n, body: 200 if answering["yes"] else 503)
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED],
+                           "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-narrow", 1))
+    publish(rabbit_config["AMQP_URI"], departed("w-narrow", 2))
+    wait_for(lambda: len(log_of(desk, endpoint)) == 2 and receiver.requests,
+             message="both queued, the first refused")
+
+    agencies.onboard(bpjs.name, [c.DOCUMENT_VERIFIED],
+                     fields=["document_verified:document_type"])  # narrowed meanwhile
+    answering["yes"] = True
+
+    [accepted] = wait_for(lambda: receiver.accepted(), message="the narrowed event")
+    assert (accepted["type"], accepted["data"]) == (c.DOCUMENT_VERIFIED,
+                                                    {"document_type": "passport"})
+    states = wait_for(lambda: w.PENDING not in settled(desk, endpoint).values()
+                      and settled(desk, endpoint), message="both settled")
+    assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
