@@ -23,6 +23,7 @@ from gateway.webhook_desk import WebhookDesk
 from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
 from pmi_common import webhooks as w
+from pmi_common.cli import main
 from pmi_common.errors import InvalidInput
 from tests.events import envelope, publish
 from tests.helpers import wait_for
@@ -360,3 +361,36 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
     states = wait_for(lambda: w.PENDING not in settled(desk, endpoint).values()
                       and settled(desk, endpoint), message="both settled")
     assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
+
+
+def test_operators_manage_endpoints_and_read_the_log_with_pmi(
+        egress, agencies, receivers, rabbit_config, database_urls, monkeypatch,  # noqa: F811
+        capsys):
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receiver = receivers(answer=lambda n, body: 503 if n == 0 else 200)
+
+    def pmi(*argv) -> str:
+        main(["agency", "webhook", *argv])
+        return capsys.readouterr().out
+
+    added = pmi("add", bpjs.name, receiver.url, "--events", c.DOCUMENT_VERIFIED, "--by", "ops")
+    endpoint = added.split()[1]
+    secret = added.split("signing secret (shown once): ")[1].strip()
+    assert secret.startswith("whsec_") and secret not in pmi("list", bpjs.name)
+    publish(rabbit_config["AMQP_URI"], verified("w-cli", 1))
+    wait_for(lambda: receiver.accepted(), message="delivered after one refusal")
+    headers, body, _ = receiver.requests[-1]
+    Webhook(secret).verify(body, headers)
+
+    log = wait_for(lambda: "delivered" in (out := pmi("deliveries", endpoint)) and out,
+                   message="the log")
+    with capsys.disabled():
+        print(log)  # noqa: T201 - the excerpt the docs show (pytest -s)
+    assert "  503  " in log and "HTTP 503" in log and "  200  " in log
+    assert "new signing secret" in pmi("rotate-secret", endpoint, "--keep-old-for", "1")
+    assert "old until" in pmi("list", bpjs.name)
+    assert "disabled: moving" in pmi("disable", endpoint, "--reason", "moving") + pmi("list")
+    with pytest.raises(SystemExit, match="does not grant"):
+        pmi("add", bpjs.name, receiver.url, "--events", c.WORKER_REGISTERED)
