@@ -12,6 +12,7 @@ import json
 import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
+from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
@@ -28,7 +29,8 @@ from pmi_common.errors import InvalidInput
 from tests.events import envelope, publish
 from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
-from tests.integration.test_agency_egress import KEY, verified
+from tests.integration.test_agency_egress import KEY, collect, drain_as, register, verified
+from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
 from tests.receivers import HANG, Receiver
 
 LOCAL = {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
@@ -394,3 +396,36 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
     assert "disabled: moving" in pmi("disable", endpoint, "--reason", "moving") + pmi("list")
     with pytest.raises(SystemExit, match="does not grant"):
         pmi("add", bpjs.name, receiver.url, "--events", c.WORKER_REGISTERED)
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receiver = receivers(answer=lambda n, body: 302 if n == 0 else 200)
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-302", 1))
+
+    [delivery] = wait_for(lambda: delivered(desk, endpoint, 1), message="delivered")
+    assert [a["status"] for a in delivery["attempts"]] == [302, 200]
+    assert delivery["attempts"][0]["error"].startswith("redirect to")
+    assert len(receiver.requests) == 2  # nothing else was called
+
+
+def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
+        registration, egress, agencies, desk, receivers):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED], placement_agency="PT Sinar Jaya",
+                            legal_basis="contract", fields=["worker_registered:full_name"])
+    own = register(registration, placement_agency="PT Sinar Jaya")
+    register(registration, placement_agency="PT Lain Sekali")
+    collect(agencies.uri(bpjs), bpjs.queue, 1)  # live: the queue had the own recruit's event
+    receiver = receivers()
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
+
+    with entrypoint_hook(egress, "backfill") as backfill:
+        sent = backfill(bpjs.name, [c.WORKER_REGISTERED],
+                        dt.datetime.now(dt.UTC).date().isoformat(), endpoint.id)
+
+    assert sent == {c.REGISTRATION: 1}
+    [event] = wait_for(lambda: receiver.accepted(), message="the history")
+    assert (event["subject"], event["data"]) == (own["id"], {"full_name": own["full_name"]})
+    assert drain_as(agencies.uri(bpjs), bpjs.queue) == []  # the queue got nothing again
