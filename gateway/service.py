@@ -287,7 +287,7 @@ class GatewayService:
     def webhook_deliveries(self, endpoint_id: str, query: dict) -> dict:
         return self.webhooks.webhooks.deliveries(
             self._webhook(endpoint_id).id, int(query.get("limit", 50)), query.get("since"),
-            query.get("until"), query.get("before"))
+            query.get("until"), query.get("before"), withheld=self._agency_asking() is None)
 
     @api
     def replay_webhook(self, endpoint_id: str, body: dict) -> dict:

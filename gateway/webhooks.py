@@ -128,9 +128,14 @@ class WebhookBook:
     # the delivery log --------------------------------------------------------------------------
 
     def deliveries(self, endpoint_id: str, limit: int = 50, since: dt.datetime | None = None,
-                   until: dt.datetime | None = None, before: int | None = None) -> dict:
-        """The endpoint's deliveries, newest first, each with its attempts."""
+                   until: dt.datetime | None = None, before: int | None = None,
+                   withheld: bool = True) -> dict:
+        """The endpoint's deliveries, newest first, each with its attempts; without those
+        withheld when ``withheld`` is false (what the agency reads: that an event it is no
+        longer granted happened to a worker is itself not the agency's to know)."""
         query = select(deliveries_table).where(deliveries_table.c.endpoint_id == endpoint_id)
+        if not withheld:
+            query = query.where(deliveries_table.c.state != w.WITHHELD)
         if since is not None:
             query = query.where(deliveries_table.c.created_at >= since)
         if until is not None:

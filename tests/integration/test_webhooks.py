@@ -363,6 +363,8 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
     states = wait_for(lambda: w.PENDING not in settled(desk, endpoint).values()
                       and settled(desk, endpoint), message="both settled")
     assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
+    as_the_agency_reads = desk.webhooks.deliveries(endpoint.id, withheld=False)["items"]
+    assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
 
 
 def test_operators_manage_endpoints_and_read_the_log_with_pmi(
