@@ -24,13 +24,13 @@ import datetime as dt
 import time
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import eventlet
-import requests
 import structlog
+import urllib3
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
-from requests.adapters import HTTPAdapter
 
 from gateway import disclosures
 from gateway.agreements import AgreementBook
@@ -101,9 +101,7 @@ class WebhookDispatcher(Rounds):
         self.pool = eventlet.GreenPool(settings.concurrency)
         self.in_flight: Counter[str] = Counter()
         self.resting: dict[str, float] = {}  # endpoint -> monotonic time it may be tried again
-        self.http = requests.Session()
-        self.http.mount("http://", HTTPAdapter(pool_maxsize=settings.per_endpoint))
-        self.http.mount("https://", HTTPAdapter(pool_maxsize=settings.per_endpoint))
+        self.pools = Pools(settings.per_endpoint)
         self.delivered_total = 0
 
     def one_round(self) -> int:
@@ -201,31 +199,62 @@ class WebhookDispatcher(Rounds):
                     note="tell the agency's contact; `pmi agency webhook enable` when fixed")
 
     def send(self, endpoint: w.Endpoint, published: dict, now: dt.datetime) -> Answer:
-        """One signed POST; what came back (or why nothing did)."""
+        """One signed POST, to the address the target policy checked (the connection is pinned
+        to it: a DNS answer that changes after the check reaches nothing else); what came back,
+        or why nothing did."""
         request = signed_request(published, endpoint.signing_secrets(now), now,
                                  self.settings.catalogue_url)
         started = time.monotonic()
         status = body = error = None
         try:
-            self.settings.targets.check(endpoint.url)
+            addresses = self.settings.targets.check(endpoint.url)
+            parts = urlsplit(endpoint.url)
+            pool = self.pools.of(parts, addresses[0])
             with eventlet.Timeout(self.settings.timeout):
-                response = self.http.post(endpoint.url, data=request.body,
-                                          headers=request.headers, allow_redirects=False,
-                                          stream=True, timeout=self.settings.timeout)
+                response = pool.urlopen(
+                    "POST", urlunsplit(("", "", parts.path or "/", parts.query, "")),
+                    body=request.body, headers={**request.headers, "host": parts.netloc},
+                    redirect=False, retries=False, preload_content=False,
+                    timeout=urllib3.Timeout(total=self.settings.timeout + 1))
                 try:
-                    status = response.status_code
-                    body = response.raw.read(self.settings.response_limit,
-                                             decode_content=True).decode(errors="replace")
+                    status = response.status
+                    body = response.read(self.settings.response_limit,
+                                         decode_content=True).decode(errors="replace")
                 finally:
-                    response.close()
+                    response.release_conn()
             if 300 <= status < 400:
                 error = f"redirect to {response.headers.get('location')!r} refused"
             elif not 200 <= status < 300:
                 error = f"HTTP {status}"
         except w.TargetRefused as exc:
             error = f"target refused: {exc}"
-        except eventlet.Timeout:
+        except urllib3.exceptions.NewConnectionError as exc:  # (a ConnectTimeoutError too)
+            error = f"ConnectionError: {exc}"[:300]
+        except (eventlet.Timeout, urllib3.exceptions.TimeoutError):
             error = f"no answer within {self.settings.timeout:g}s"
-        except requests.RequestException as exc:
+        except urllib3.exceptions.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         return Answer(status, round((time.monotonic() - started) * 1000), error, body)
+
+
+class Pools:
+    """Connection pools per checked address: kept alive between deliveries to an endpoint,
+    at most ``size`` connections each. TLS is verified against the URL's host name."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
+
+    def of(self, parts, address: str) -> urllib3.HTTPConnectionPool:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        key = (parts.scheme, parts.hostname, address, port)
+        if key not in self.pools:
+            if parts.scheme == "https":
+                self.pools[key] = urllib3.HTTPSConnectionPool(
+                    address, port, maxsize=self.size, block=False,
+                    server_hostname=parts.hostname, assert_hostname=parts.hostname,
+                    cert_reqs="CERT_REQUIRED")
+            else:
+                self.pools[key] = urllib3.HTTPConnectionPool(address, port, maxsize=self.size,
+                                                             block=False)
+        return self.pools[key]

@@ -177,6 +177,7 @@ class TargetPolicy:
     allowed_hosts: frozenset[str] = frozenset()
     platform_hosts: frozenset[str] = frozenset()
     allow_http: bool = True
+    resolver: Resolve = resolve  # the system's resolver (tests give their own)
 
     @classmethod
     def from_config(cls, allowed: str | None, platform_hosts: Iterable[str],
@@ -221,8 +222,9 @@ class TargetPolicy:
             return False
         return any(ip in network for network in self.allowed_networks)
 
-    def check(self, url: str, resolver: Resolve = resolve) -> list[str]:
+    def check(self, url: str, resolver: Resolve | None = None) -> list[str]:
         """The addresses ``url`` may be called at, or ``TargetRefused`` saying why not."""
+        resolver = resolver or self.resolver
         host, port = self.check_url(url)
         if host in self.allowed_hosts:
             return resolver(host, port)

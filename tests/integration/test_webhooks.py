@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
 from egress.service import EgressService
+from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
 from gateway.agreements import AgreementBook
 from gateway.testing import start_stack
@@ -431,3 +432,21 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
     [event] = wait_for(lambda: receiver.accepted(), message="the history")
     assert (event["subject"], event["data"]) == (own["id"], {"full_name": own["full_name"]})
     assert drain_as(agencies.uri(bpjs), bpjs.queue) == []  # the queue got nothing again
+
+
+def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name(receivers):
+    receiver = receivers()
+    policy = w.TargetPolicy(allowed_hosts=frozenset({"siap.bpjs.test"}),
+                            resolver=lambda host, port: ["127.0.0.1"])
+    dispatcher = WebhookDispatcher(WebhookBook(None), AgreementBook(None),
+                                   WebhookSettings(targets=policy))  # no database: send only
+    endpoint = w.Endpoint("e", "bpjs", f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
+                          (c.DOCUMENT_VERIFIED,), (w.Secret(w.new_secret()),))
+    event = verified("w-pin", 1)
+
+    answer = dispatcher.send(endpoint, {**event, "actor": None}, dt.datetime.now(dt.UTC))
+
+    assert (answer.status, answer.error) == (200, None)
+    [(headers, body, _)] = receiver.requests
+    assert headers["host"] == f"siap.bpjs.test:{receiver.port}"
+    assert json.loads(body)["id"] == event["event_id"]
