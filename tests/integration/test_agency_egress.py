@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 
 import pytest
 from kombu import Connection
@@ -20,6 +21,7 @@ from egress.service import EgressService
 from gateway import disclosures
 from pmi_common import contract as c
 from pmi_common.published import pseudonym
+from services.registration.service import RegistrationService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
@@ -172,3 +174,37 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
             == [(c.WORKER_REGISTERED, ["sex"])]
         assert conn.execute(agency_deliveries.select()).all() == []
     engine.dispose()
+
+
+@pytest.fixture
+def own_users(private_servers, rabbit_config):
+    """Registration and the egress each as its own broker user, as in production."""
+    from pmi_common.broker_users import provision
+    from pmi_common.management import Management
+    from tests.integration.test_broker_users import BrokerUsers
+
+    management = Management(private_servers.broker.management_url)
+    suffix = uuid.uuid4().hex[:6]
+    users = {process: (f"pmi-{process}-{suffix}", uuid.uuid4().hex)
+             for process in (c.REGISTRATION, c.EGRESS)}
+    provision(management, rabbit_config["vhost"], users)
+    yield BrokerUsers(rabbit_config["AMQP_URI"], users)
+    for user, _ in users.values():
+        management.delete_user(user)
+
+
+def test_the_egress_delivers_with_its_own_broker_user(
+        container_factory, config_for, own_users, agencies):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED],
+                            fields=["worker_registered:full_name"])
+    started = []
+    for service, config in ((RegistrationService, config_for("registration")),
+                            (EgressService, config_for("gateway", PSEUDONYM_KEY=KEY))):
+        started.append(container_factory(service, {
+            **config, "AMQP_URI": own_users.uri(service.name), "BROKER_USERS": own_users.mapping}))
+        started[-1].start()
+
+    worker = register(started[0])
+
+    [event] = collect(agencies.uri(bpjs), bpjs.queue, 1)
+    assert (event["worker_id"], event["data"]) == (worker["id"], {"full_name": worker["full_name"]})
