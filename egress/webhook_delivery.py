@@ -127,7 +127,7 @@ class WebhookDispatcher(Rounds):
         try:
             self.attempt(endpoint, delivery)
         except Exception as exc:  # noqa: BLE001 - the lease expires and it is tried again
-            log.warning("webhook_attempt_failed", endpoint=endpoint.id, delivery=delivery.id,
+            log.warning("webhook_attempt_crashed", endpoint=endpoint.id, delivery=delivery.id,
                         error=str(exc))
         finally:
             self.in_flight[endpoint.id] -= 1
@@ -137,6 +137,8 @@ class WebhookDispatcher(Rounds):
     def attempt(self, endpoint: w.Endpoint, delivery) -> None:
         now = dt.datetime.now(dt.UTC)
         endpoint = self.book.get(endpoint.id)  # its secrets as of now (a rotation applies at once)
+        if not endpoint.enabled:
+            return  # disabled since: the lease runs out, and it waits for the endpoint
         agreement = self.agreements.get(endpoint.agency)  # as of now, as the queue's relay
         # an agreement ended, or narrowed since the event was queued: what it no longer grants
         # stays here, exactly as on the agency's queue
@@ -180,11 +182,14 @@ class WebhookDispatcher(Rounds):
 
     def _disable_if_due(self, endpoint: w.Endpoint, outcome: w.Outcome,
                         now: dt.datetime) -> None:
+        current = self.book.get(endpoint.id)
+        if not current.enabled:
+            return  # already (another attempt in flight found the same)
         if outcome.gone:
             reason = "gone"
             why = f"the receiver answered 410 Gone on {now.isoformat()}"
         else:
-            failing_since = self.book.get(endpoint.id).failing_since or now
+            failing_since = current.failing_since or now
             if (now - failing_since).total_seconds() < self.settings.disable_after:
                 return
             reason = "failing"
