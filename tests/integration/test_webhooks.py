@@ -212,7 +212,7 @@ def test_a_slow_receiver_still_gets_its_events(
         publish(rabbit_config["AMQP_URI"], verified(worker, 1))
 
     wait_for(lambda: len(slow.accepted()) >= 2, message="both events")
-    assert sorted(e["subject"] for e in slow.accepted()) == ["w-slow-1", "w-slow-2"]
+    assert {e["subject"] for e in slow.accepted()} == {"w-slow-1", "w-slow-2"}
     wait_for(lambda: delivered(desk, endpoint, 2), message="both delivered")
 
 
