@@ -50,17 +50,30 @@ def still_granted(envelope: dict, agreement: Agreement) -> dict | None:
     return {**envelope, "data": {k: v for k, v in envelope["data"].items() if k in granted}}
 
 
-class DeliveryRelay:
-    def __init__(self, engine: Engine, amqp_uri: str, book: AgreementBook):
-        self.engine = engine
-        self.amqp_uri = amqp_uri
-        self.book = book
-        self.publisher = ConfirmingPublisher(amqp_uri)
-        self.resting: dict[str, float] = {}  # agency -> monotonic time it may be tried again
-        self.queue_seen: dict[str, float] = {}  # queue -> monotonic time it was seen
+def disclosure(agency: str, channel: str, row, envelope: dict) -> Disclosure:
+    """What delivering one queued event (``row``) as ``envelope`` disclosed: the fields it
+    carried with a value."""
+    return Disclosure(agency=agency, worker_id=row.worker_id, channel=channel,
+                      what=row.event_type, reference=row.event_id,
+                      fields=sorted(name for name, value in envelope["data"].items()
+                                    if value is not None))
+
+
+class Rounds:
+    """Runs ``one_round()`` until stopped, outliving broker and database outages; when a round
+    did nothing, waits ``IDLE_POLL_SECONDS`` or until woken."""
+
+    retrying = "agency_delivery_retrying"  # what the log says when a round failed
+
+    def __init__(self):
         self._wake = threading.Event()
         self._running = False
-        self.delivered_total = 0
+
+    def one_round(self) -> int:
+        raise NotImplementedError
+
+    def after_error(self) -> None:
+        """Drop what a failed round may have left broken (a connection)."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -73,14 +86,32 @@ class DeliveryRelay:
         self._running = True
         while self._running:
             try:
-                delivered = self.deliver_round()
-            except Exception as exc:  # noqa: BLE001 - the relay outlives broker/db outages
-                log.warning("agency_delivery_retrying", error=str(exc))
-                self.publisher.close()
-                delivered = 0
-            if delivered == 0:
+                done = self.one_round()
+            except Exception as exc:  # noqa: BLE001 - deliveries outlive broker/db outages
+                log.warning(self.retrying, error=str(exc))
+                self.after_error()
+                done = 0
+            if done == 0:
                 self._wake.wait(IDLE_POLL_SECONDS)
                 self._wake.clear()
+        self.after_error()
+
+
+class DeliveryRelay(Rounds):
+    def __init__(self, engine: Engine, amqp_uri: str, book: AgreementBook):
+        super().__init__()
+        self.engine = engine
+        self.amqp_uri = amqp_uri
+        self.book = book
+        self.publisher = ConfirmingPublisher(amqp_uri)
+        self.resting: dict[str, float] = {}  # agency -> monotonic time it may be tried again
+        self.queue_seen: dict[str, float] = {}  # queue -> monotonic time it was seen
+        self.delivered_total = 0
+
+    def one_round(self) -> int:
+        return self.deliver_round()
+
+    def after_error(self) -> None:
         self.publisher.close()
 
     def waiting_agencies(self) -> list[str]:
@@ -131,10 +162,7 @@ class DeliveryRelay:
             if sending:
                 self.publisher.publish_batch([("", queue, envelope) for _, envelope in sending])
             disclosures.record(session.connection(), [
-                Disclosure(agency=agency, worker_id=row.worker_id, channel="amqp",
-                           what=row.event_type, reference=row.event_id,
-                           fields=sorted(name for name, value in envelope["data"].items()
-                                         if value is not None))
+                disclosure(agency, "amqp", row, envelope)
                 for row, envelope in sending if row.worker_id], moment)
             session.execute(delete(table).where(table.c.id.in_(ids)))
         return len(sending)

@@ -19,6 +19,7 @@ from nameko.extensions import DependencyProvider
 
 from gateway.agency_reads import AgencyGrants
 from gateway.models import metadata
+from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
@@ -32,19 +33,23 @@ from pmi_common.store import Database
 
 from . import usecases
 from .delivery import DeliveryRelay
+from .webhook_delivery import WebhookDispatcher, WebhookSettings
 
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
 
 
 class AgencyDoor(DependencyProvider):
-    """The agreements in force, the pseudonym key, and the relay delivering to agencies."""
+    """The agreements in force, the pseudonym key, the agencies' webhook endpoints, and what
+    delivers to agencies: the relay (their queues) and the dispatcher (their webhooks)."""
 
     grants = AgencyGrants()  # the agreements and the key, as the gateway reads them
 
     # extensions are set up in no fixed order: ``grants`` is read once all are set up
     def setup(self):
         self.relay: DeliveryRelay | None = None
-        self._agreements: usecases.Agreements | None = None
+        self.dispatcher: WebhookDispatcher | None = None
+        self._agreements: usecases.Cached | None = None
+        self._endpoints: usecases.Cached | None = None
 
     @property
     def key(self) -> str:
@@ -55,23 +60,40 @@ class AgencyDoor(DependencyProvider):
         return self.grants.book
 
     @property
-    def agreements(self) -> usecases.Agreements:
+    def webhooks(self) -> WebhookBook:
+        return WebhookBook(self.grants.engine)
+
+    @property
+    def agreements(self) -> usecases.Cached:
+        """``current()``: every agreement (read again every two seconds)."""
         if self._agreements is None:
-            self._agreements = usecases.Agreements(self.book)
+            self._agreements = usecases.Cached(self.book.all)
         return self._agreements
+
+    @property
+    def endpoints(self) -> usecases.Cached:
+        """``current()``: each agency's enabled webhook endpoints (read again every second)."""
+        if self._endpoints is None:
+            self._endpoints = usecases.Cached(self.webhooks.enabled_by_agency, ttl=1.0)
+        return self._endpoints
 
     def start(self):
         self.relay = DeliveryRelay(self.grants.engine, self.container.config["AMQP_URI"],
                                    self.book)
+        self.dispatcher = WebhookDispatcher(self.webhooks, self.book,
+                                            WebhookSettings.from_config(self.container.config))
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
+        self.container.spawn_managed_thread(self.dispatcher.run, identifier="webhook-delivery")
 
     def wake(self) -> None:
-        if self.relay is not None:
-            self.relay.wake()
+        for deliverer in (self.relay, self.dispatcher):
+            if deliverer is not None:
+                deliverer.wake()
 
     def stop(self):
-        if self.relay is not None:
-            self.relay.stop()
+        for deliverer in (self.relay, self.dispatcher):
+            if deliverer is not None:
+                deliverer.stop()
 
     def kill(self):
         self.stop()
@@ -105,21 +127,28 @@ class EgressService(ServiceOperations):
         now = dt.datetime.now(dt.UTC)
         self.db.apply_once(event, lambda uow: usecases.fan_out(
             uow.session, envelope, self.agencies.agreements.current(),
-            usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now))
+            usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now,
+            self.agencies.endpoints.current()))
         self.agencies.wake()
 
     @rpc
-    def backfill(self, agency: str, event_types: list[str], since: str) -> dict[str, int]:
+    def backfill(self, agency: str, event_types: list[str], since: str,
+                 endpoint_id: str | None = None) -> dict[str, int]:
         """Queue for ``agency`` what its agreement grants of the history of ``event_types``
-        since ``since``; how many events of each service were queued."""
+        since ``since`` (to its queue, or to its webhook ``endpoint_id`` only); how many events
+        of each service were queued."""
+        endpoint = self.agencies.webhooks.get(endpoint_id, agency) if endpoint_id else None
         agreement, by_source = usecases.history_asked(
-            self.agencies.book.get(agency), agency, event_types, since, dt.datetime.now(dt.UTC))
-        queued = {source: self._backfill_from(source, types, since, agreement)
+            self.agencies.book.get(agency), agency, event_types, since, dt.datetime.now(dt.UTC),
+            endpoint)
+        endpoints = {agency: [endpoint]} if endpoint is not None else None
+        queued = {source: self._backfill_from(source, types, since, agreement, endpoints)
                   for source, types in by_source.items()}
         self.agencies.wake()
         return queued
 
-    def _backfill_from(self, source: str, types: list[str], since: str, agreement) -> int:
+    def _backfill_from(self, source: str, types: list[str], since: str, agreement,
+                       endpoints) -> int:
         queued, after = 0, 0
         while True:
             page = getattr(self, source).history(types, since, after)
@@ -129,8 +158,9 @@ class EgressService(ServiceOperations):
             with self.db.transaction() as uow:
                 recruiters = usecases.Recruiters(uow.session, self._recruiter)
                 for envelope in page["events"]:
-                    queued += len(usecases.fan_out(uow.session, envelope, [agreement],
-                                                   recruiters, self.agencies.key, now))
+                    queued += len(usecases.fan_out(
+                        uow.session, envelope, [agreement], recruiters, self.agencies.key,
+                        now, endpoints, to_queues=endpoints is None))
             after = page["after"]
 
     def _recruiter(self, worker_id: str) -> str | None:

@@ -1,22 +1,24 @@
 """What the egress does with an internal event: keep who recruited each worker, and queue the
-published form each agency's agreement grants for delivery (in the same transaction as the
-event's inbox record, so an event is fanned out once, and nothing is lost between the two)."""
+published form each agency's agreement grants for delivery, to its queue and to each of its
+webhook endpoints that wants the type (in the same transaction as the event's inbox record, so an
+event is fanned out once, and nothing is lost between the two). Both channels carry the one
+result of ``disclose``: no channel grants more than another."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gateway.agreements import AgreementBook
-from gateway.models import agency_deliveries, recruits
+from gateway.models import agency_deliveries, recruits, webhook_deliveries
 from pmi_common import contract as c
 from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.agreements import Agreement, disclose
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.store import insert_if_absent
+from pmi_common.webhooks import PENDING, Endpoint
 
 AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker unknown here
 
@@ -50,53 +52,79 @@ class Recruiters:
 
 
 def fan_out(conn: Session, envelope: dict, agreements: list[Agreement],
-            recruiters: Recruiters, pseudonym_key: str, now: dt.datetime) -> list[str]:
-    """Queue ``envelope``'s published form for each agency granted it; those agencies."""
+            recruiters: Recruiters, pseudonym_key: str, now: dt.datetime,
+            endpoints: Mapping[str, list[Endpoint]] | None = None,
+            to_queues: bool = True) -> list[str]:
+    """Queue ``envelope``'s published form for each agency granted it: to its queue (unless
+    ``to_queues`` is false: a backfill of webhooks only) and to its ``endpoints`` that want the
+    type; the agencies it was queued for."""
     recruiters.remember(envelope)
-    rows = []
+    rows, hooks = [], []
     for agreement in agreements:
         published = disclose(envelope, agreement, now=now, pseudonym_key=pseudonym_key,
                              placement_agency_of=recruiters.of)
-        if published is not None:
-            rows.append({"agency": agreement.agency, "worker_id": envelope.get("worker_id"),
-                         "event_id": envelope["event_id"], "event_type": envelope["event_type"],
-                         "envelope": published, "created_at": now})
-    if rows:
+        if published is None:
+            continue
+        row = {"agency": agreement.agency, "worker_id": envelope.get("worker_id"),
+               "event_id": envelope["event_id"], "event_type": envelope["event_type"],
+               "envelope": published, "created_at": now}
+        wanting = [e for e in (endpoints or {}).get(agreement.agency, ())
+                   if e.wants(row["event_type"])]
+        hooks += [{**row, "endpoint_id": e.id, "order_key": row["worker_id"] or row["event_id"],
+                   "occurred_at": dt.datetime.fromisoformat(envelope["occurred_at"]),
+                   "sequence": envelope.get("sequence") or 0,
+                   "state": PENDING, "attempts": 0, "next_attempt_at": now} for e in wanting]
+        if to_queues or wanting:
+            rows.append(row)
+    if rows and to_queues:
         conn.execute(insert(agency_deliveries), rows)
+    if hooks:
+        conn.execute(insert(webhook_deliveries), hooks)
     return [row["agency"] for row in rows]
 
 
-class Agreements:
-    """The agreements in force, read again at most every ``ttl`` seconds (a change made with
-    ``pmi agency onboard`` applies within that time)."""
+class Cached:
+    """What ``read`` answers, read again at most every ``ttl`` seconds (a change made with
+    ``pmi agency`` applies within that time)."""
 
-    def __init__(self, book: AgreementBook, ttl: float = 2.0,
+    def __init__(self, read: Callable[[], object], ttl: float = 2.0,
                  clock: Callable[[], float] | None = None):
         import time
 
-        self.book = book
+        self.read = read
         self.ttl = ttl
         self.clock = clock or time.monotonic
         self._read_at: float | None = None
-        self._agreements: list[Agreement] = []
+        self._value = None
 
-    def current(self) -> list[Agreement]:
+    def refresh(self) -> None:
+        self._read_at = None
+
+    def current(self):
         now = self.clock()
         if self._read_at is None or now - self._read_at >= self.ttl:
-            self._agreements = self.book.all()
+            self._value = self.read()
             self._read_at = now
-        return self._agreements
+        return self._value
 
 
 def history_asked(agreement: Agreement | None, agency: str, event_types, since: str,
-                  now: dt.datetime) -> tuple[Agreement, dict[str, list[str]]]:
+                  now: dt.datetime, endpoint: Endpoint | None = None
+                  ) -> tuple[Agreement, dict[str, list[str]]]:
     """The agreement a backfill goes through and the event types to ask of each service;
-    ``NotFound`` without an agreement in force, ``InvalidInput`` for types it does not grant."""
+    ``NotFound`` without an agreement in force, ``InvalidInput`` for types it does not grant
+    (or, to one webhook ``endpoint``, types the endpoint does not take, or it is disabled)."""
     types = event_types_of(event_types, field_name="event_types")
     parse_since(since)
     if agreement is None or not agreement.in_force(now):
         raise NotFound(f"agency {agency} has no agreement in force")
-    refused = sorted(set(types) - set(agreement.event_types))
+    granted = agreement.event_types
+    if endpoint is not None:
+        if not endpoint.enabled:
+            raise InvalidInput("the endpoint is disabled", {
+                "endpoint_id": ["enable it first: `pmi agency webhook enable`"]})
+        granted = tuple(t for t in endpoint.event_types if t in granted)
+    refused = sorted(set(types) - set(granted))
     if refused:
         raise InvalidInput("the agreement does not grant these events", {
             "event_types": [f"not granted: {', '.join(refused)}"]})

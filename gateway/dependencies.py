@@ -11,6 +11,7 @@ from nameko.extensions import DependencyProvider
 
 from pmi_common.context import actor_of
 from pmi_common.operations import rows_about
+from pmi_common.webhooks import target_policy
 
 from . import disclosures
 from .agency_reads import AgencyGrants
@@ -18,6 +19,8 @@ from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import metadata
+from .webhook_desk import WebhookDesk
+from .webhooks import WebhookBook
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,16 @@ class DisclosureRecord(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> AgencySide:
         return AgencySide(self.grants.engine)
+
+
+class Webhooks(DependencyProvider):
+    """Agencies' webhook endpoints and their delivery log (``WebhookDesk``)."""
+
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> WebhookDesk:
+        return WebhookDesk(WebhookBook(self.grants.engine), self.grants.book,
+                           target_policy(self.container.config))
 
 
 class Caller(DependencyProvider):

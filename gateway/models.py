@@ -113,3 +113,63 @@ operator_actions = Table(
     Column("correlation_id", String(128), nullable=True),
     Index("ix_operator_actions_at", "at"),
 )
+
+# Webhooks: agencies' HTTP endpoints, what waits for each, and every attempt --------------------
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency", String(40), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("secrets", JSON, nullable=False),  # [{value, expires_at}], the newest first
+    Column("status", String(16), nullable=False),  # enabled, disabled
+    Column("disabled_reason", Text, nullable=True),
+    Column("disabled_at", AwareDateTime(), nullable=True),
+    Column("failing_since", AwareDateTime(), nullable=True),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Index("ix_webhook_endpoints_agency", "agency"),
+)
+
+# One row per event per endpoint: pending until delivered (any 2xx) or given up.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("endpoint_id", String(36), nullable=False),
+    Column("agency", String(40), nullable=False),
+    Column("worker_id", String(36), nullable=True),
+    Column("order_key", String(36), nullable=False),  # the worker (or the event): in order per key
+    Column("occurred_at", AwareDateTime(), nullable=False),  # order within a key: occurred_at,
+    Column("sequence", Integer, nullable=False),  # then the source's sequence, then id
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("envelope", JSON, nullable=False),  # the published event, as disclosed
+    Column("state", String(16), nullable=False),  # pending, delivered, expired, withheld
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Column("next_attempt_at", AwareDateTime(), nullable=True),
+    Column("delivered_at", AwareDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("replay_of", BigId, nullable=True),
+    Index("ix_webhook_deliveries_head", "endpoint_id", "state", "order_key", "id"),
+    Index("ix_webhook_deliveries_log", "endpoint_id", "created_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", BigId, nullable=False),
+    Column("endpoint_id", String(36), nullable=False),
+    Column("attempted_at", AwareDateTime(), nullable=False),
+    Column("status", Integer, nullable=True),  # the HTTP status, none when there was no answer
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("response", Text, nullable=True),  # the start of the answer's body
+    Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
+)

@@ -21,6 +21,7 @@ from . import schemas as s
 from . import views as v
 from .roles import (
     ADMIN,
+    AGENCY,
     CONSOLE,
     DESK,
     DOCUMENT_DESK,
@@ -119,10 +120,17 @@ def _operations(*args, **kwargs) -> Route:
     return _route(*args, tag="operations", personal=False, **kwargs)
 
 
+def _webhooks(*args, **kwargs) -> Route:
+    """An agency's webhook endpoints and their delivery log: in the gateway's own database; an
+    agency reads only its own."""
+    return _route(*args, tag="webhooks", personal=False, **kwargs)
+
+
 registration, documents = _asking(REGISTRATION), _asking(DOCUMENTS)
 orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
 STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
+OWN_AGENCY = OPERATIONS | {AGENCY}  # the admin, and an agency about its own webhooks
 
 ROUTES: tuple[Route, ...] = (
     registration("register_worker", "POST", "/workers", DESK,
@@ -238,6 +246,32 @@ ROUTES: tuple[Route, ...] = (
     reintegration("invitations", "GET", "/workers/{worker_id}/invitations", STAFF_SELF,
                   "Programmes open to this worker",
                   response=v.InvitationsView),
+
+    _webhooks("list_webhooks", "GET", "/agencies/{agency}/webhooks", OWN_AGENCY,
+              "An agency's webhook endpoints (never their secrets)",
+              response=v.WebhookView(many=True)),
+    _webhooks("add_webhook", "POST", "/agencies/{agency}/webhooks", OPERATIONS,
+              "Add a webhook endpoint, for event types the agency's agreement grants; its "
+              "signing secret is in the answer, once",
+              body=s.AddWebhook, response=v.WebhookView, status=201),
+    _webhooks("rotate_webhook_secret", "POST", "/webhooks/{endpoint_id}/secret-rotation",
+              OPERATIONS,
+              "A new signing secret (in the answer, once); the previous one signs too for "
+              "`keep_old_for_hours` (24)",
+              body=s.RotateWebhookSecret, response=v.WebhookView),
+    _webhooks("disable_webhook", "POST", "/webhooks/{endpoint_id}/disabling", OPERATIONS,
+              "Stop delivering to an endpoint (what waits is kept)",
+              body=s.DisableWebhook, response=v.WebhookView),
+    _webhooks("enable_webhook", "POST", "/webhooks/{endpoint_id}/enabling", OPERATIONS,
+              "Deliver to an endpoint again, from where it stopped",
+              body=s.EnableWebhook, response=v.WebhookView),
+    _webhooks("webhook_deliveries", "GET", "/webhooks/{endpoint_id}/deliveries", OWN_AGENCY,
+              "The delivery log, newest first: every attempt with its time, status, latency "
+              "and error",
+              query=s.WebhookDeliveries, response=v.WebhookDeliveryPage),
+    _webhooks("replay_webhook", "POST", "/webhooks/{endpoint_id}/replays", OPERATIONS,
+              "Queue again one delivery (`delivery`) or those queued in a time range",
+              body=s.ReplayWebhook, response=v.ReplayView, status=202),
 
     _operations("liveness", "GET", "/health", PUBLIC,
                 "The gateway process is alive",

@@ -245,3 +245,44 @@ class NoQuery(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+# agencies' webhooks ---------------------------------------------------------------------------
+
+AGENCY_NAME = Pattern(r"^[a-z0-9][a-z0-9-]{0,39}$", error="an agency name: a-z, 0-9 and -")
+
+
+class AddWebhook(Body):
+    url = fields.String(required=True, validate=validate.Length(min=8, max=2000),
+                        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi"))
+    events = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                         validate=validate.Length(min=1, max=50),
+                         metadata=_e(["worker_departed", "worker_returned"]))
+    description = text(200)
+
+
+class RotateWebhookSecret(Body):
+    keep_old_for_hours = StrictNumber(validate=validate.Range(min=0, max=720),
+                                      metadata={"description": "how long the previous secret "
+                                                               "signs too (default 24)"})
+
+
+class DisableWebhook(Body):
+    reason = text(500)
+
+
+class EnableWebhook(Body):
+    """An empty object: enabling takes nothing."""
+
+
+class ReplayWebhook(Body):
+    delivery = StrictInteger(validate=validate.Range(min=1),
+                             metadata={"description": "one delivery, by its id"})
+    since = fields.AwareDateTime(metadata={"description": "or those queued since"})
+    until = fields.AwareDateTime()
+
+
+class WebhookDeliveries(Query):
+    before = StrictInteger(validate=validate.Range(min=1))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()

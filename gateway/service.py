@@ -26,7 +26,7 @@ from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
 from .console.files import console_file
-from .dependencies import Caller, DisclosureRecord, Gateway, gather
+from .dependencies import Caller, DisclosureRecord, Gateway, Webhooks, gather
 from .http import Reply, api
 from .roles import AGENCY
 
@@ -43,6 +43,7 @@ class GatewayService:
     disclosures = DisclosureRecord()
     reads = Reads()
     console = Console()
+    webhooks = Webhooks()
     log = LogContext()
 
     @classmethod
@@ -246,6 +247,62 @@ class GatewayService:
     @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
+
+    # agencies' webhooks ------------------------------------------------------------------------
+
+    def _agency_asking(self) -> str | None:
+        """The agency of an agency's token: it sees only its own endpoints."""
+        caller = self.caller or {}
+        return caller.get("agency") if caller.get("role") == AGENCY else None
+
+    def _by(self) -> str:
+        return (self.caller or {}).get("subject") or "admin"
+
+    def _webhook(self, endpoint_id: str):
+        return self.webhooks.webhooks.get(endpoint_id, self._agency_asking())
+
+    @api
+    def list_webhooks(self, agency: str) -> list:
+        if self._agency_asking() not in (None, agency):
+            raise NotFound(f"no agency {agency}")
+        return [self.webhooks.view(e) for e in self.webhooks.webhooks.of_agency(agency)]
+
+    @api
+    def add_webhook(self, agency: str, body: dict) -> dict:
+        endpoint, secret = self.webhooks.add(agency, body["url"], body["events"], self._by(),
+                                             body.get("description", ""))
+        return {**self.webhooks.view(endpoint), "secret": secret}
+
+    @api
+    def rotate_webhook_secret(self, endpoint_id: str, body: dict) -> dict:
+        hours = body.get("keep_old_for_hours")
+        endpoint, secret = self.webhooks.rotate(
+            self._webhook(endpoint_id).id, self._by(),
+            dt.timedelta(hours=hours) if hours is not None else None)
+        return {**self.webhooks.view(endpoint), "secret": secret}
+
+    @api
+    def disable_webhook(self, endpoint_id: str, body: dict) -> dict:
+        return self.webhooks.view(self.webhooks.disable(
+            self._webhook(endpoint_id).id, self._by(), body.get("reason")))
+
+    @api
+    def enable_webhook(self, endpoint_id: str, body: dict) -> dict:
+        return self.webhooks.view(self.webhooks.enable(self._webhook(endpoint_id).id,
+                                                       self._by()))
+
+    @api
+    def webhook_deliveries(self, endpoint_id: str, query: dict) -> dict:
+        return self.webhooks.webhooks.deliveries(
+            self._webhook(endpoint_id).id, int(query.get("limit", 50)), query.get("since"),
+            query.get("until"), query.get("before"), withheld=self._agency_asking() is None)
+
+    @api
+    def replay_webhook(self, endpoint_id: str, body: dict) -> dict:
+        since, until = body.get("since"), body.get("until")
+        return {"queued": self.webhooks.replay(
+            self._webhook(endpoint_id).id, body.get("delivery"),
+            since.isoformat() if since else None, until.isoformat() if until else None)}
 
     # operations -----------------------------------------------------------------------------
 

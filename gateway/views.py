@@ -333,3 +333,50 @@ class Problem(View):
     errors = fields.Dict(metadata={"description": "field -> reasons, for invalid input"})
     details = fields.Dict(metadata={"description": "what the service said, e.g. what is missing"})
     correlation_id = fields.String()
+
+
+# agencies' webhooks ---------------------------------------------------------------------------
+
+class WebhookView(View):
+    id = fields.UUID()
+    agency = fields.String()
+    url = fields.String()
+    description = fields.String()
+    event_types = fields.List(fields.String())
+    status = fields.String(metadata={"description": "enabled or disabled"})
+    disabled_reason = _maybe(fields.String())
+    failing_since = _maybe(fields.DateTime())
+    secrets = fields.List(fields.Dict(), metadata={
+        "description": "the secrets signing now (never their values): the old one of a "
+                       "rotation has an expires_at"})
+    secret = fields.String(metadata={"description": "the new signing secret: shown once, on "
+                                                    "creation and rotation"})
+
+
+class WebhookAttemptView(View):
+    at = fields.DateTime()
+    status = _maybe(fields.Integer(metadata={"description": "HTTP status, none: no answer"}))
+    latency_ms = fields.Integer()
+    error = _maybe(fields.String())
+
+
+class WebhookDeliveryView(View):
+    id = fields.Integer()
+    event_id = fields.UUID()
+    event_type = fields.String()
+    worker_id = _maybe(fields.String())
+    state = fields.String(metadata={"description": "pending, delivered, expired or withheld"})
+    queued_at = fields.DateTime()
+    next_attempt_at = _maybe(fields.DateTime())
+    delivered_at = _maybe(fields.DateTime())
+    replay_of = _maybe(fields.Integer())
+    attempts = fields.List(fields.Nested(WebhookAttemptView))
+
+
+class WebhookDeliveryPage(View):
+    items = fields.List(fields.Nested(WebhookDeliveryView))
+    next_before = _maybe(fields.Integer())
+
+
+class ReplayView(View):
+    queued = fields.Integer()

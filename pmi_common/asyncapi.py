@@ -294,6 +294,15 @@ Every body is the envelope: `event_id` (drop repeats: delivery is at least once)
 `correlation_id`, `actor` (role, office, and staff as a pseudonymous id) and `data`, whose
 schema depends on the type and version. No NIK travels in any form; free text is scrubbed of
 NIK-like numbers.
+
+An agency without an AMQP consumer receives the same events (the same types, fields and
+workers) as HTTP webhooks (`pmi agency webhook add`): each a CloudEvent 1.0 in structured mode
+(`application/cloudevents+json`), signed as Standard Webhooks 1.0 (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`). Its `id` is the `event_id`, `type` the `event_type`,
+`subject` the `worker_id`, `time` the `occurred_at`, `dataschema` this document's message of the
+type and version (`#/components/messages/<type>.v<version>`), `data` the same `data`; the
+extension attributes `eventversion`, `workersequence`, `correlationid`, `actorrole`,
+`actoragency` and `actorsubject` carry the rest of the envelope.
 """
 
 

@@ -15,6 +15,8 @@
     pmi agency show NAME                the agreement, its record of changes, the queue
     pmi agency backfill NAME --events A,B --since DATE
                                         send history through the agreement to the agency
+    pmi agency webhook add|list|rotate-secret|disable|enable|deliveries|replay|backfill
+                                        an agency's webhook endpoints (see webhook_cli)
     pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
     pmi ops dead-letters [SERVICE] [--limit N]
                                         the dead letters with their event, attempts and error
@@ -336,6 +338,9 @@ def _add_agency_and_ops_commands(commands) -> None:
     backfill.add_argument("--timeout", type=float, default=120.0,
                           help="seconds to wait for each service")
     backfill.set_defaults(run=_failing_clearly(_agency_backfill))
+    from .webhook_cli import add_webhook_commands
+
+    add_webhook_commands(agency_commands, _failing_clearly)
 
     ops = commands.add_parser("ops", help="queues and dead letters, for operators")
     ops_commands = ops.add_subparsers(dest="ops_command", required=True)

@@ -65,7 +65,18 @@ ENVIRONMENT = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING",
     "STARTUP_SECONDS": "how long a process waits for its broker and database at start",
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
+    "WEBHOOK_ALLOWED_TARGETS": "networks or hosts webhooks may call although private, loopback "
+                               "or the platform's own (comma-separated; default none)",
+    "WEBHOOK_RETRY_SCHEDULE": "fixed delays between webhook attempts, e.g. 5s,5m,30m,2h "
+                              "(default: exponential backoff with jitter from 5 s to 6 h)",
+    "WEBHOOK_RETRY_HORIZON": "seconds after which an undelivered webhook is given up (259200)",
+    "WEBHOOK_DISABLE_AFTER": "seconds an endpoint may fail before it is disabled (432000)",
+    "WEBHOOK_TIMEOUT": "seconds a webhook attempt may take, answer included (10)",
+    "ASYNCAPI_URL": "the event catalogue's public URL, for webhooks' dataschema",
 }
+
+WEBHOOK_SETTINGS = ("WEBHOOK_ALLOWED_TARGETS", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_RETRY_HORIZON",
+                    "WEBHOOK_DISABLE_AFTER", "WEBHOOK_TIMEOUT", "ASYNCAPI_URL")
 
 
 def amqp_uri() -> str:
@@ -123,6 +134,10 @@ def service_config(service: str) -> dict:
     if service in ("gateway", "egress"):
         config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
+    if service == "egress":
+        config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
+        config["RABBITMQ_MANAGEMENT_URL"] = management_url()
+        config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS",
@@ -134,4 +149,6 @@ def service_config(service: str) -> dict:
         config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
+        if os.environ.get("WEBHOOK_ALLOWED_TARGETS"):  # endpoints added over the API
+            config["WEBHOOK_ALLOWED_TARGETS"] = os.environ["WEBHOOK_ALLOWED_TARGETS"]
     return config

@@ -1,0 +1,156 @@
+"""``pmi agency webhook ...``: agencies' webhook endpoints, for operators.
+
+    pmi agency webhook add AGENCY URL --events A,B [--description TEXT] [--by WHO]
+                                        a new endpoint (its secret is shown once)
+    pmi agency webhook list [AGENCY]    endpoints, their state and why one was disabled
+    pmi agency webhook rotate-secret ENDPOINT [--keep-old-for HOURS]
+                                        a new secret; the old one signs too for HOURS (24)
+    pmi agency webhook disable ENDPOINT [--reason TEXT] | enable ENDPOINT
+    pmi agency webhook deliveries ENDPOINT [--limit N] [--since DATE] [--until DATE]
+                                        the delivery log: every attempt, newest first
+    pmi agency webhook replay ENDPOINT (--delivery ID | --since DATE [--until DATE])
+    pmi agency webhook backfill ENDPOINT --events A,B --since DATE
+                                        history, through the agreement, to this endpoint only
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+from . import config
+
+
+def _desk():
+    from gateway.agreements import AgreementBook
+    from gateway.webhook_desk import WebhookDesk
+    from gateway.webhooks import WebhookBook
+
+    from .migrations import upgrade
+    from .store import make_engine
+    from .webhooks import target_policy
+
+    url = config.database_url("gateway")
+    upgrade("gateway", url)
+    engine = make_engine(url)
+    settings = {**os.environ, "AMQP_URI": config.amqp_uri(), "DATABASE_URL": url,
+                "RABBITMQ_MANAGEMENT_URL": config.management_url(),
+                "GATEWAY_ADDRESS": os.environ.get("GATEWAY_ADDRESS",
+                                                  config.DEFAULT_GATEWAY_ADDRESS)}
+    return WebhookDesk(WebhookBook(engine), AgreementBook(engine), target_policy(settings))
+
+
+def _by(args) -> str:
+    import getpass
+
+    return args.by or getpass.getuser()
+
+
+def _add(args) -> None:
+    desk = _desk()
+    endpoint, secret = desk.add(args.agency, args.url, args.events, _by(args), args.description)
+    print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
+    print(f"events: {', '.join(endpoint.event_types)}")
+    print(f"signing secret (shown once): {secret}")
+
+
+def _list(args) -> None:
+    from gateway.webhook_desk import render_endpoints
+
+    desk = _desk()
+    views = [desk.view(e) for e in desk.webhooks.of_agency(args.agency)]
+    print(json.dumps(views, indent=2) if args.json else render_endpoints(views))
+
+
+def _rotate(args) -> None:
+    endpoint, secret = _desk().rotate(args.endpoint, _by(args),
+                                      dt.timedelta(hours=args.keep_old_for))
+    print(f"endpoint {endpoint.id}: new signing secret (shown once): {secret}")
+    print(f"the previous secret signs too for {args.keep_old_for:g} hours")
+
+
+def _disable(args) -> None:
+    endpoint = _desk().disable(args.endpoint, _by(args), args.reason)
+    print(f"endpoint {endpoint.id} disabled: {endpoint.disabled_reason}")
+
+
+def _enable(args) -> None:
+    endpoint = _desk().enable(args.endpoint, _by(args))
+    print(f"endpoint {endpoint.id} enabled: what waited is delivered from where it stopped")
+
+
+def _deliveries(args) -> None:
+    from gateway.webhook_desk import render_deliveries
+
+    from .agencies import parse_moment
+
+    desk = _desk()
+    endpoint = desk.webhooks.get(args.endpoint)
+    log = desk.webhooks.deliveries(
+        endpoint.id, args.limit, since=parse_moment(args.since, "since") if args.since else None,
+        until=parse_moment(args.until, "until") if args.until else None, before=args.before)
+    print(json.dumps(log, indent=2) if args.json else render_deliveries(log))
+
+
+def _replay(args) -> None:
+    queued = _desk().replay(args.endpoint, args.delivery, args.since, args.until)
+    print(f"{queued} deliveries queued again to {args.endpoint}")
+
+
+def _backfill(args) -> None:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from .agencies import event_types_of, parse_since
+
+    endpoint = _desk().webhooks.get(args.endpoint)
+    wanted = list(event_types_of(args.events))
+    since = parse_since(args.since).isoformat()
+    with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=args.timeout) as cluster:
+        sent = cluster.egress.backfill(endpoint.agency, wanted, since, endpoint.id)
+    for service, count in sent.items():
+        print(f"{service}: {count} events queued to endpoint {endpoint.id}")
+
+
+def add_webhook_commands(agency_commands, failing_clearly) -> None:
+    hooks = agency_commands.add_parser("webhook", help="an agency's webhook endpoints")
+    commands = hooks.add_subparsers(dest="webhook_command", required=True)
+
+    def command(name, run, text, *arguments):
+        parser = commands.add_parser(name, help=text)
+        for argument in arguments:
+            parser.add_argument(argument)
+        parser.set_defaults(run=failing_clearly(run))
+        return parser
+
+    add = command("add", _add, "a new endpoint", "agency", "url")
+    add.add_argument("--events", required=True, help="event types (within the agreement)")
+    add.add_argument("--description", default="", help="what the endpoint is")
+    add.add_argument("--by", help="who makes this change (default: your login)")
+    listing = command("list", _list, "endpoints")
+    listing.add_argument("agency", nargs="?")
+    listing.add_argument("--json", action="store_true")
+    rotate = command("rotate-secret", _rotate, "a new signing secret", "endpoint")
+    rotate.add_argument("--keep-old-for", type=float, default=24.0, metavar="HOURS",
+                        help="how long the previous secret signs too (default 24; 0: not)")
+    rotate.add_argument("--by")
+    disable = command("disable", _disable, "stop delivering to an endpoint", "endpoint")
+    disable.add_argument("--reason")
+    disable.add_argument("--by")
+    enable = command("enable", _enable, "deliver to an endpoint again", "endpoint")
+    enable.add_argument("--by")
+    log = command("deliveries", _deliveries, "the delivery log", "endpoint")
+    log.add_argument("--limit", type=int, default=20)
+    log.add_argument("--since")
+    log.add_argument("--until")
+    log.add_argument("--before", type=int, help="deliveries older than this one")
+    log.add_argument("--json", action="store_true")
+    replay = command("replay", _replay, "queue deliveries again", "endpoint")
+    chosen = replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--delivery", type=int, help="one delivery (its #)")
+    chosen.add_argument("--since", help="those queued since (ISO date or date-time)")
+    replay.add_argument("--until")
+    backfill = command("backfill", _backfill, "send history to one endpoint", "endpoint")
+    backfill.add_argument("--events", required=True)
+    backfill.add_argument("--since", required=True)
+    backfill.add_argument("--timeout", type=float, default=120.0)

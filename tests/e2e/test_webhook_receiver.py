@@ -1,0 +1,108 @@
+"""End to end: the stack as ``make run`` starts it, an agency's webhook added over the API, and
+the example receiver (``examples/webhook_receiver.py``, only ``standardwebhooks`` and
+``cloudevents``) verifying, applying, dropping a replay's duplicate, and refusing a request
+signed too long ago."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+from sqlalchemy import create_engine
+from standardwebhooks.webhooks import Webhook
+
+from gateway.agreements import AgreementBook
+from pmi_common import contract as c
+from pmi_common.agreements import Agreement
+from tests import servers
+from tests.e2e.conftest import ROOT, running_stack
+from tests.helpers import wait_for, worker_payload
+
+pytestmark = pytest.mark.e2e
+AGENCY = "bpjs-hooks"
+
+
+@pytest.fixture(scope="module")
+def webhook_stack(tmp_path_factory, private_servers):
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")  # the receiver runs here
+        env.setenv("WEBHOOK_RETRY_SCHEDULE", "0.2,0.5,1")
+        with running_stack(tmp_path_factory.mktemp("webhook-stack")) as running:
+            yield running
+
+
+class ExampleReceiver:
+    def __init__(self, port: int, secret: str, state: str):
+        self.port = port
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "examples" / "webhook_receiver.py"), "--port",
+             str(self.port), "--state", state],
+            env={"WEBHOOK_SECRET": secret, "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE,
+            text=True)
+        self.lines: list[dict] = []
+        assert self.next()["decision"] == "ready"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/pmi"
+
+    def next(self) -> dict:
+        line = json.loads(self.process.stdout.readline())
+        self.lines.append(line)
+        return line
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_requests(
+        webhook_stack, tmp_path):
+    engine = create_engine(webhook_stack.env["GATEWAY_DATABASE_URL"])
+    AgreementBook(engine).put(Agreement(
+        agency=AGENCY, fields={c.WORKER_REGISTERED: ("full_name", "destination_country")},
+        purpose="BPJS membership", legal_basis="legal_obligation", approved_by="Kepala Disnaker",
+        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), "e2e", dt.datetime.now(dt.UTC))
+    engine.dispose()
+    admin = webhook_stack.client("admin")
+    port = servers.free_port()
+    added = admin.post(webhook_stack.url(f"/agencies/{AGENCY}/webhooks"), json={
+        "url": f"http://127.0.0.1:{port}/hooks/pmi", "events": [c.WORKER_REGISTERED]})
+    assert added.status_code == 201, added.text
+    endpoint, secret = added.json()["id"], added.json()["secret"]
+    receiver = ExampleReceiver(port, secret, str(tmp_path / "agency.sqlite"))
+    try:
+        worker = webhook_stack.client("operator").post(
+            webhook_stack.url("/workers"), json=worker_payload()).json()
+
+        applied = receiver.next()
+        assert (applied["decision"], applied["type"], applied["worker"]) == (
+            "applied", c.WORKER_REGISTERED, worker["id"])
+
+        log = wait_for(lambda: _log(admin, webhook_stack, endpoint)["items"]
+                       and _log(admin, webhook_stack, endpoint), message="the delivery log")
+        replayed = admin.post(webhook_stack.url(f"/webhooks/{endpoint}/replays"),
+                              json={"delivery": log["items"][0]["id"]})
+        assert replayed.json() == {"queued": 1}
+        assert receiver.next() == {"decision": "duplicate", "id": applied["id"],
+                                   "type": c.WORKER_REGISTERED}
+
+        body = json.dumps({"specversion": "1.0", "id": "forged-1", "source": "/x",
+                           "type": c.WORKER_REGISTERED})
+        stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+        answer = requests.post(receiver.url, data=body, timeout=10, headers={
+            "content-type": "application/cloudevents+json", "webhook-id": "forged-1",
+            "webhook-timestamp": str(int(stale.timestamp())),
+            "webhook-signature": Webhook(secret).sign("forged-1", stale, body)})
+        assert answer.status_code == 401
+        assert receiver.next()["reason"] == "Message timestamp too old"
+    finally:
+        receiver.close()
+
+
+def _log(admin, stack, endpoint: str) -> dict:
+    return admin.get(stack.url(f"/webhooks/{endpoint}/deliveries")).json()

@@ -1,0 +1,452 @@
+"""Agencies' webhooks, on the real broker and database: the egress delivers what the agreement
+grants as signed CloudEvents to real HTTP receivers on 127.0.0.1, which verify them with the
+official ``standardwebhooks`` and ``cloudevents`` packages; receivers that fail, hang, answer
+slowly, answer 410 or come back after an outage lose nothing, and each worker's events arrive in
+order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from cloudevents.core.bindings.http import HTTPMessage, from_http
+from cloudevents.core.formats.json import JSONFormat
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import create_engine
+from standardwebhooks.webhooks import Webhook
+
+from egress.service import EgressService
+from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
+from gateway import disclosures
+from gateway.agreements import AgreementBook
+from gateway.testing import start_stack
+from gateway.webhook_desk import WebhookDesk
+from gateway.webhooks import WebhookBook
+from pmi_common import contract as c
+from pmi_common import webhooks as w
+from pmi_common.cli import main
+from pmi_common.errors import InvalidInput
+from tests.events import envelope, publish
+from tests.helpers import wait_for
+from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
+from tests.integration.test_agency_egress import KEY, collect, drain_as, register, verified
+from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
+from tests.receivers import HANG, Receiver
+
+LOCAL = {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
+         "WEBHOOK_TIMEOUT": "2"}
+
+
+@pytest.fixture
+def egress_config(config_for):
+    def make(**overrides):
+        return config_for("gateway", PSEUDONYM_KEY=KEY, **{**LOCAL, **overrides})
+    return make
+
+
+@pytest.fixture
+def egress(container_factory, egress_config):
+    container = container_factory(EgressService, egress_config())
+    container.start()
+    return container
+
+
+@pytest.fixture
+def desk(database_urls):
+    engine = create_engine(database_urls["gateway"])
+    yield WebhookDesk(WebhookBook(engine), AgreementBook(engine),
+                      w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}))
+    engine.dispose()
+
+
+@pytest.fixture
+def receivers():
+    started: list[Receiver] = []
+
+    def start(*args, **kwargs) -> Receiver:
+        started.append(Receiver(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for receiver in started:
+        receiver.close()
+
+
+def departed(worker_id: str, sequence: int) -> dict:
+    return envelope(c.WORKER_DEPARTED, worker_id, {
+        "departed_on": "2026-12-01", "destination_country": "Hong Kong", "employer": "Chan",
+        "cycle": 1},
+        sequence=sequence)
+
+
+def log_of(desk: WebhookDesk, endpoint) -> list[dict]:
+    return desk.webhooks.deliveries(endpoint.id, limit=200)["items"]
+
+
+def delivered(desk: WebhookDesk, endpoint, count: int) -> list[dict]:
+    """The log once ``count`` deliveries are all delivered (else nothing)."""
+    log = log_of(desk, endpoint)
+    return log if len(log) == count and {d["state"] for d in log} == {w.DELIVERED} else []
+
+
+def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
+        egress, agencies, desk, receivers, rabbit_config, database_urls):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED],
+                            fields=["document_verified:document_type"])
+    receiver = receivers()
+    endpoint, secret = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    event = verified("w-0001", sequence=4)
+
+    publish(rabbit_config["AMQP_URI"], event)
+    publish(rabbit_config["AMQP_URI"], departed("w-0001", 5))  # not an event of the endpoint
+
+    [(headers, body, _)] = wait_for(lambda: receiver.requests, message="a webhook")
+    assert Webhook(secret).verify(body, headers)["id"] == event["event_id"]
+    cloud = from_http(HTTPMessage(headers, body), JSONFormat())
+    assert headers["content-type"] == "application/cloudevents+json"
+    assert cloud.get_id() == headers["webhook-id"] == event["event_id"]
+    assert (cloud.get_type(), cloud.get_subject()) == (c.DOCUMENT_VERIFIED, "w-0001")
+    assert cloud.get_source() == "/pmi/documents"
+    assert cloud.get_dataschema().endswith("#/components/messages/document_verified.v1")
+    extensions = cloud.get_attributes()
+    assert extensions["workersequence"] == 4
+    assert extensions["correlationid"] == event["correlation_id"]
+    assert extensions["actorsubject"].startswith("staff-")  # never the login
+    assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
+    [delivery] = wait_for(lambda: [d for d in log_of(desk, endpoint) if d["state"] ==
+                                   w.DELIVERED], message="delivered in the log")
+    assert [a["status"] for a in delivery["attempts"]] == [200]
+    engine = create_engine(database_urls["gateway"])
+    with engine.connect() as conn:
+        record = disclosures.of_worker(conn, "w-0001")["items"]
+    engine.dispose()
+    assert ("webhook", c.DOCUMENT_VERIFIED, ["document_type"]) in [
+        (d["channel"], d["what"], d["fields"]) for d in record]
+
+
+def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
+        agencies, desk):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    with pytest.raises(InvalidInput, match="does not grant"):
+        desk.add(bpjs.name, "http://127.0.0.1:9/x", [c.WORKER_REGISTERED], "desk-admin")
+    for url in ("http://10.1.2.3/hook", "http://169.254.169.254/latest", "ftp://x.example/",
+                "http://[::1]/hook"):
+        with pytest.raises(InvalidInput, match="URL refused"):
+            desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    assert desk.webhooks.of_agency(bpjs.name) == []
+
+
+def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
+    failing = {"until": None}
+    receiver = receivers(answer=lambda n, body: 503 if failing["until"] is None
+                         or n < failing["until"] else 200)
+    endpoint, _ = desk.add(bpjs.name, receiver.url,
+                           [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin")
+    for worker in ("w-a", "w-b"):
+        for sequence in (1, 2, 3):
+            publish(rabbit_config["AMQP_URI"], verified(worker, sequence))
+    wait_for(lambda: len(log_of(desk, endpoint)) == 6 and len(receiver.requests) >= 2,
+             message="six events queued, the first refused")
+    failing["until"] = len(receiver.requests) + 2  # two more refusals, then it answers
+
+    wait_for(lambda: len(receiver.accepted()) >= 6, message="six events accepted")
+    accepted = receiver.accepted()
+    for worker in ("w-a", "w-b"):
+        assert [e["workersequence"] for e in accepted if e["subject"] == worker] == [1, 2, 3]
+    log = wait_for(lambda: delivered(desk, endpoint, 6), message="all six delivered in the log")
+    failures = [a for d in log for a in d["attempts"] if a["status"] == 503]
+    assert len(failures) == failing["until"] and all(a["error"] == "HTTP 503" for a in failures)
+
+
+def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    first = receivers()
+    port, url = first.port, first.url
+    first.close()  # the agency's system is down: connections are refused
+    endpoint, _ = desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    for sequence in range(1, 6):
+        publish(rabbit_config["AMQP_URI"], verified("w-out", sequence))
+    wait_for(lambda: len(log_of(desk, endpoint)) == 5
+             and any(d["attempts"] for d in log_of(desk, endpoint)),
+             message="five events queued, attempts while the receiver is down")
+
+    back = receivers(port=port)
+
+    wait_for(lambda: len(back.accepted()) >= 5, message="every event after the outage")
+    assert [e["workersequence"] for e in back.accepted()] == [1, 2, 3, 4, 5]
+    refused = [a for d in log_of(desk, endpoint) for a in d["attempts"] if a["status"] is None]
+    assert refused and all("ConnectionError" in a["error"] for a in refused)
+
+
+def test_a_hanging_endpoint_does_not_hold_back_another(
+        container_factory, egress_config, agencies, desk, receivers,  # noqa: F811
+        rabbit_config):
+    egress = container_factory(EgressService, egress_config(WEBHOOK_TIMEOUT="1"))
+    egress.start()
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    imigrasi = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
+    dead = receivers(answer=lambda n, body: HANG)
+    alive = receivers()
+    stuck, _ = desk.add(bpjs.name, dead.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    desk.add(imigrasi.name, alive.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    for n in range(12):
+        publish(rabbit_config["AMQP_URI"], verified(f"w-{n}", 1))
+
+    wait_for(lambda: len(alive.accepted()) >= 12, message="all twelve at the live endpoint")
+    timed_out = wait_for(lambda: [a for d in log_of(desk, stuck) for a in d["attempts"]],
+                         message="the hanging endpoint's attempts")
+    assert all(a["error"] == "no answer within 1s" for a in timed_out)
+    assert not [d for d in log_of(desk, stuck) if d["state"] == w.DELIVERED]
+
+
+def test_a_slow_receiver_still_gets_its_events(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    slow = receivers(delay=0.5)
+    endpoint, _ = desk.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    for worker in ("w-slow-1", "w-slow-2"):
+        publish(rabbit_config["AMQP_URI"], verified(worker, 1))
+
+    wait_for(lambda: len(slow.accepted()) >= 2, message="both events")
+    assert {e["subject"] for e in slow.accepted()} == {"w-slow-1", "w-slow-2"}
+    wait_for(lambda: delivered(desk, endpoint, 2), message="both delivered")
+
+
+def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    gone = receivers(answer=lambda n, body: 410 if n == 0 else 200)
+    endpoint, _ = desk.add(bpjs.name, gone.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-410", 1))
+
+    disabled = wait_for(lambda: not desk.webhooks.get(endpoint.id).enabled
+                        and desk.webhooks.get(endpoint.id), message="disabled by 410")
+    assert "410" in disabled.disabled_reason
+    assert [d["state"] for d in log_of(desk, endpoint)] == [w.PENDING]
+
+    desk.enable(endpoint.id, "desk-admin")
+    wait_for(lambda: gone.accepted(), message="delivered once enabled")
+    assert [e["workersequence"] for e in gone.accepted()] == [1]
+
+
+def test_an_endpoint_failing_longer_than_allowed_is_disabled(
+        container_factory, egress_config, agencies, desk, receivers,  # noqa: F811
+        rabbit_config):
+    egress = container_factory(EgressService, egress_config(WEBHOOK_DISABLE_AFTER="0.3"))
+    egress.start()
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    broken = receivers(answer=lambda n, body: 500)
+    endpoint, _ = desk.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-500", 1))
+
+    disabled = wait_for(lambda: not desk.webhooks.get(endpoint.id).enabled
+                        and desk.webhooks.get(endpoint.id), message="disabled for failing")
+    assert disabled.disabled_reason.startswith("every attempt failed from")
+    assert len(broken.requests) >= 2  # retried before it was given up on
+
+
+def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receiver = receivers()
+    endpoint, old = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    _, new = desk.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(hours=1))
+    publish(rabbit_config["AMQP_URI"], verified("w-rot", 1))
+    [(headers, body, _)] = wait_for(lambda: receiver.requests, message="a webhook")
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        Webhook(secret).verify(body, headers)
+
+    _, newest = desk.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(0))
+    publish(rabbit_config["AMQP_URI"], verified("w-rot", 2))
+    wait_for(lambda: len(receiver.requests) >= 2, message="a second webhook")
+    headers, body, _ = receiver.requests[1]
+    Webhook(newest).verify(body, headers)
+    for retired in (old, new):
+        with pytest.raises(Exception, match="No matching signature"):
+            Webhook(retired).verify(body, headers)
+
+
+def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receiver = receivers()
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    for sequence in (1, 2):
+        publish(rabbit_config["AMQP_URI"], verified("w-re", sequence))
+    first = wait_for(lambda: delivered(desk, endpoint, 2), message="two delivered")[-1]
+
+    assert desk.replay(endpoint.id, delivery_id=first["id"]) == 1
+    wait_for(lambda: len(receiver.accepted()) >= 3, message="the replay")
+    assert receiver.accepted()[2]["id"] == first["event_id"]  # the same id: receivers dedupe
+
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+    assert desk.replay(endpoint.id, since=since) == 3  # both, and the replay itself
+    log = wait_for(lambda: delivered(desk, endpoint, 6), message="the range replayed")
+    assert len(receiver.accepted()) == 6
+    assert len([d for d in log if d["replay_of"]]) == 4
+    assert json.dumps(log_of(desk, endpoint)).count('"status": 200') == 6
+
+
+def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_own_log(
+        container_factory, config_for, egress, agencies, receivers,  # noqa: F811
+        rabbit_config):
+    api = start_stack(container_factory, config_for, services=(),
+                      WEBHOOK_ALLOWED_TARGETS="127.0.0.1")
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
+    receiver = receivers()
+    admin = api.as_role("admin")
+    own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
+
+    refused = admin.post(f"/agencies/{bpjs.name}/webhooks",
+                         json={"url": receiver.url, "events": [c.WORKER_REGISTERED]})
+    assert refused.status_code == 422 and "not granted" in refused.text
+    assert own.post(f"/agencies/{bpjs.name}/webhooks", json={
+        "url": receiver.url, "events": [c.DOCUMENT_VERIFIED]}).status_code == 403
+    added = admin.post(f"/agencies/{bpjs.name}/webhooks", json={
+        "url": receiver.url, "events": [c.DOCUMENT_VERIFIED], "description": "SIAP"})
+    assert added.status_code == 201, added.text
+    endpoint = added.json()
+    publish(rabbit_config["AMQP_URI"], verified("w-api", 1))
+    [(headers, body, _)] = wait_for(lambda: receiver.requests, message="a webhook")
+    Webhook(endpoint["secret"]).verify(body, headers)
+
+    [listed] = own.get(f"/agencies/{bpjs.name}/webhooks").json()
+    assert listed["id"] == endpoint["id"] and "secret" not in listed
+    assert "whsec_" not in own.get(f"/agencies/{bpjs.name}/webhooks").text
+    log = wait_for(lambda: own.get(f"/webhooks/{endpoint['id']}/deliveries").json()["items"]
+                   and own.get(f"/webhooks/{endpoint['id']}/deliveries").json(),
+                   message="the log over HTTP")
+    assert [a["status"] for a in log["items"][0]["attempts"]] == [200]
+    stranger = api.as_role("agency", "imigrasi-system", agency=other.name)
+    assert stranger.get(f"/webhooks/{endpoint['id']}/deliveries").status_code == 404
+    assert stranger.get(f"/agencies/{bpjs.name}/webhooks").status_code == 404
+
+    replayed = admin.post(f"/webhooks/{endpoint['id']}/replays",
+                          json={"delivery": log["items"][0]["id"]})
+    assert replayed.status_code == 202 and replayed.json() == {"queued": 1}
+    wait_for(lambda: len(receiver.accepted()) == 2, message="the replay")
+    rotated = admin.post(f"/webhooks/{endpoint['id']}/secret-rotation",
+                         json={"keep_old_for_hours": 0}).json()
+    assert rotated["secret"] != endpoint["secret"] and len(rotated["secrets"]) == 1
+    disabled = admin.post(f"/webhooks/{endpoint['id']}/disabling", json={"reason": "moved"})
+    assert disabled.json()["status"] == w.DISABLED
+
+
+def settled(desk: WebhookDesk, endpoint) -> dict[str, str]:
+    return {d["event_type"]: d["state"] for d in log_of(desk, endpoint)}
+
+
+def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
+    answering = {"yes": False}
+    receiver = receivers(answer=lambda n, body: 200 if answering["yes"] else 503)
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED],
+                           "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-narrow", 1))
+    publish(rabbit_config["AMQP_URI"], departed("w-narrow", 2))
+    wait_for(lambda: len(log_of(desk, endpoint)) == 2 and receiver.requests,
+             message="both queued, the first refused")
+
+    agencies.onboard(bpjs.name, [c.DOCUMENT_VERIFIED],
+                     fields=["document_verified:document_type"])  # narrowed meanwhile
+    answering["yes"] = True
+
+    [accepted] = wait_for(lambda: receiver.accepted(), message="the narrowed event")
+    assert (accepted["type"], accepted["data"]) == (c.DOCUMENT_VERIFIED,
+                                                    {"document_type": "passport"})
+    states = wait_for(lambda: w.PENDING not in settled(desk, endpoint).values()
+                      and settled(desk, endpoint), message="both settled")
+    assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
+    as_the_agency_reads = desk.webhooks.deliveries(endpoint.id, withheld=False)["items"]
+    assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
+
+
+def test_operators_manage_endpoints_and_read_the_log_with_pmi(
+        egress, agencies, receivers, rabbit_config, database_urls, monkeypatch,  # noqa: F811
+        capsys):
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receiver = receivers(answer=lambda n, body: 503 if n == 0 else 200)
+
+    def pmi(*argv) -> str:
+        main(["agency", "webhook", *argv])
+        return capsys.readouterr().out
+
+    added = pmi("add", bpjs.name, receiver.url, "--events", c.DOCUMENT_VERIFIED, "--by", "ops")
+    endpoint = added.split()[1]
+    secret = added.split("signing secret (shown once): ")[1].strip()
+    assert secret.startswith("whsec_") and secret not in pmi("list", bpjs.name)
+    publish(rabbit_config["AMQP_URI"], verified("w-cli", 1))
+    wait_for(lambda: receiver.accepted(), message="delivered after one refusal")
+    headers, body, _ = receiver.requests[-1]
+    Webhook(secret).verify(body, headers)
+
+    log = wait_for(lambda: "delivered" in (out := pmi("deliveries", endpoint)) and out,
+                   message="the log")
+    with capsys.disabled():
+        print(log)  # noqa: T201 - the excerpt the docs show (pytest -s)
+    assert "  503  " in log and "HTTP 503" in log and "  200  " in log
+    assert "new signing secret" in pmi("rotate-secret", endpoint, "--keep-old-for", "1")
+    assert "old until" in pmi("list", bpjs.name)
+    assert "disabled: moving" in pmi("disable", endpoint, "--reason", "moving") + pmi("list")
+    with pytest.raises(SystemExit, match="does not grant"):
+        pmi("add", bpjs.name, receiver.url, "--events", c.WORKER_REGISTERED)
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(
+        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receiver = receivers(answer=lambda n, body: 302 if n == 0 else 200)
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-302", 1))
+
+    [delivery] = wait_for(lambda: delivered(desk, endpoint, 1), message="delivered")
+    assert [a["status"] for a in delivery["attempts"]] == [302, 200]
+    assert delivery["attempts"][0]["error"].startswith("redirect to")
+    assert len(receiver.requests) == 2  # nothing else was called
+
+
+def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
+        registration, egress, agencies, desk, receivers):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED], placement_agency="PT Sinar Jaya",
+                            legal_basis="contract", fields=["worker_registered:full_name"])
+    own = register(registration, placement_agency="PT Sinar Jaya")
+    register(registration, placement_agency="PT Lain Sekali")
+    collect(agencies.uri(bpjs), bpjs.queue, 1)  # live: the queue had the own recruit's event
+    receiver = receivers()
+    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
+
+    with entrypoint_hook(egress, "backfill") as backfill:
+        sent = backfill(bpjs.name, [c.WORKER_REGISTERED],
+                        dt.datetime.now(dt.UTC).date().isoformat(), endpoint.id)
+
+    assert sent == {c.REGISTRATION: 1}
+    [event] = wait_for(lambda: receiver.accepted(), message="the history")
+    assert (event["subject"], event["data"]) == (own["id"], {"full_name": own["full_name"]})
+    assert drain_as(agencies.uri(bpjs), bpjs.queue) == []  # the queue got nothing again
+
+
+def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name(receivers):
+    receiver = receivers()
+    policy = w.TargetPolicy(allowed_hosts=frozenset({"siap.bpjs.test"}),
+                            resolver=lambda host, port: ["127.0.0.1"])
+    dispatcher = WebhookDispatcher(WebhookBook(None), AgreementBook(None),
+                                   WebhookSettings(targets=policy))  # no database: send only
+    endpoint = w.Endpoint("e", "bpjs", f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
+                          (c.DOCUMENT_VERIFIED,), (w.Secret(w.new_secret()),))
+    event = verified("w-pin", 1)
+
+    answer = dispatcher.send(endpoint, {**event, "actor": None}, dt.datetime.now(dt.UTC))
+
+    assert (answer.status, answer.error) == (200, None)
+    [(headers, body, _)] = receiver.requests
+    assert headers["host"] == f"siap.bpjs.test:{receiver.port}"
+    assert json.loads(body)["id"] == event["event_id"]
