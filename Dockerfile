@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY pmi_common ./pmi_common
 COPY services ./services
 COPY gateway ./gateway
+COPY egress ./egress
 RUN pip install 'setuptools<82' wheel && pip install .
 USER nobody
 CMD ["python", "-m", "pmi_common.runner", "gateway"]

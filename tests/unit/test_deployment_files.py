@@ -138,3 +138,12 @@ def test_docker_compose_config_shows_only_the_gateway_published(tmp_path):
     exposed = {name: service["ports"] for name, service in config.items()
                if "ports" in service and "monitoring" not in service.get("profiles", [])}
     assert exposed == {"gateway": [{"published": 8000, "target": 8000}]}
+
+
+def test_the_image_holds_every_process_the_runner_starts():
+    from pmi_common.runner import SERVICE_CLASSES
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    packages = {target.split(":")[0].split(".")[0] for target in SERVICE_CLASSES.values()}
+    for package in packages:
+        assert f"COPY {package} ./{package}" in dockerfile, package
