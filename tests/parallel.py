@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                    "--splits", str(args.groups), "--group", str(group),
                    "--splitting-algorithm", "least_duration",
-                   "--durations-path", str(durations), *pytest_args]
+                   # one argument: pytest takes a path standing alone for a test path
+                   f"--durations-path={durations}", *pytest_args]
         running[group] = (subprocess.Popen(command, cwd=ROOT, stdout=log,
                                            stderr=subprocess.STDOUT), log)
     print(f"{args.groups} groups of tests running; their output: {logs}", flush=True)
