@@ -14,6 +14,7 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
 
+import signal  # noqa: E402
 import uuid  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -127,8 +128,15 @@ def config_for(rabbit_config, database_urls):
 
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_sessionstart(session):
     session.config.stash[_MACHINE] = machine.fingerprint()
+    # a run that is told to stop (tests.parallel interrupted, a CI timeout) still tears its
+    # fixtures down, and with them the servers it started
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -280,7 +280,11 @@ def private_servers(broker_nodes: int = 1, durable: bool = False):
                 postgresql(root, durable) as database:
             yield Servers(broker, database, root)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        for _ in range(5):  # a killed node may still be writing its last files
+            shutil.rmtree(root, ignore_errors=True)
+            if not root.exists():
+                break
+            time.sleep(0.5)
 
 
 _current: Servers | None = None
