@@ -104,6 +104,8 @@ class AgencyDoor(DependencyProvider):
 
 class EgressService(ServiceOperations):
     name = c.EGRESS
+    # an agency receives each worker's events in the order the services published them
+    events_in_order = True
 
     db = Database(metadata, relay=False)
     agencies = AgencyDoor()

@@ -170,7 +170,10 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         self.batch_entrypoint.container, self.batch_entrypoint.method_name = (
             self.container, BATCH_METHOD)
         self.arrived = LightQueue()
-        self.slots = Semaphore(BATCHES_IN_FLIGHT)
+        # a service whose effects must follow the order events arrive in (``events_in_order``)
+        # applies one batch at a time: two batches at once may commit in either order
+        ordered = getattr(self.container.service_cls, "events_in_order", False)
+        self.slots = Semaphore(1 if ordered else BATCHES_IN_FLIGHT)
         self.queue_consumer.register_provider(self)
 
     def _store_attribute(self) -> str:

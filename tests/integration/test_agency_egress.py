@@ -208,3 +208,19 @@ def test_the_egress_delivers_with_its_own_broker_user(
 
     [event] = collect(agencies.uri(bpjs), bpjs.queue, 1)
     assert (event["worker_id"], event["data"]) == (worker["id"], {"full_name": worker["full_name"]})
+
+
+def test_an_agency_receives_a_workers_events_in_the_order_they_were_published(
+        registration, egress, agencies, rabbit_config):  # noqa: F811
+    """Many events about one worker at once: the egress applies one batch at a time, so batches
+    cannot commit out of order and the agency's queue holds them by sequence."""
+    company = agencies.onboard("sinar-jaya", [c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED],
+                               placement_agency=COMPANY, legal_basis="contract")
+    worker = register(registration, placement_agency=COMPANY)
+    for sequence in range(5, 125):
+        publish(rabbit_config["AMQP_URI"], verified(worker["id"], sequence=sequence))
+
+    received = [event for event in collect(agencies.uri(company), company.queue, 121)
+                if event["event_type"] == c.DOCUMENT_VERIFIED]
+
+    assert [event["sequence"] for event in received] == list(range(5, 125))
