@@ -283,6 +283,9 @@ def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
     assert desk.replay(endpoint.id, delivery_id=first["id"]) == 1
     wait_for(lambda: len(receiver.accepted()) >= 3, message="the replay")
     assert receiver.accepted()[2]["id"] == first["event_id"]  # the same id: receivers dedupe
+    # the receiver has it before the dispatcher records the answer: a range replays only
+    # finished deliveries, so wait for the log to say so
+    wait_for(lambda: delivered(desk, endpoint, 3), message="the replay recorded as delivered")
 
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
     assert desk.replay(endpoint.id, since=since) == 3  # both, and the replay itself
