@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -116,6 +117,8 @@ def _quiet(platform: Platform) -> bool:
 
 def backlog(platform: Platform, count: int) -> dict:
     """Commit ``count`` registrations at once; how fast their events flow to every subscriber."""
+    # this process registers as the registration service would: with the platform's NIK key
+    os.environ["NIK_DIGEST_KEY"] = platform.nik_digest_key
     before = _counts(platform)
     outbox = messaging_tables(registration_metadata).outbox
     with platform.engine("registration").connect() as conn:
