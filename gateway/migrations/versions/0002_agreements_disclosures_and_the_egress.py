@@ -7,6 +7,8 @@ Create Date: 2026-11-29 20:54:15.910037
 import sqlalchemy as sa
 from alembic import op
 
+from pmi_common.schema_steps import create_messaging_tables, drop_messaging_tables
+
 
 revision = '0002'
 down_revision = '0001'
@@ -69,54 +71,18 @@ def upgrade() -> None:
     with op.batch_alter_table('disclosures', schema=None) as batch_op:
         batch_op.create_index('ix_disclosures_worker', ['worker_id', 'id'], unique=False)
 
-    op.create_table('inbox',
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('applied_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('event_id')
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('event_version', sa.Integer(), nullable=False),
-    sa.Column('worker_id', sa.String(length=36), nullable=True),
-    sa.Column('stream_id', sa.String(length=64), nullable=False),
-    sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_stream', ['stream_id', 'sequence'], unique=True)
-        batch_op.create_index('ix_outbox_type_time', ['event_type', 'occurred_at'], unique=False)
-        batch_op.create_index('ix_outbox_unpublished', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'))
+    create_messaging_tables()  # the egress's inbox and outbox
 
     op.create_table('recruits',
     sa.Column('worker_id', sa.String(length=36), nullable=False),
     sa.Column('placement_agency', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('worker_id')
     )
-    op.create_table('stream_sequences',
-    sa.Column('stream_id', sa.String(length=64), nullable=False),
-    sa.Column('last', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('stream_id')
-    )
 
 
 def downgrade() -> None:
-    op.drop_table('stream_sequences')
     op.drop_table('recruits')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unpublished', postgresql_where=sa.text('published_at IS NULL'))
-        batch_op.drop_index('ix_outbox_type_time')
-        batch_op.drop_index('ix_outbox_stream')
-
-    op.drop_table('outbox')
-    op.drop_table('inbox')
+    drop_messaging_tables()
     with op.batch_alter_table('disclosures', schema=None) as batch_op:
         batch_op.drop_index('ix_disclosures_worker')
 
