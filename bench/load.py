@@ -21,8 +21,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.registration.regions import regions
+
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 PYTHON_PROCESSES = 2
+# East Java's districts (Kemendagri codes): registration checks a NIK's region against the list,
+# so each connection registers in a real district of its own (one per connection and salt)
+DISTRICTS = sorted(code for code in regions().districts if code.startswith("35"))
+DISTRICT_STRIDE = 64  # connections per run at most: salts never share a district
 
 
 @dataclass
@@ -61,7 +67,8 @@ def _wrk(base_url, token, paths, post, connections, seconds, salt) -> Load:
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
         handle.write("\n".join(paths or ["/"]) + "\n")
     env = {**os.environ, "BENCH_MODE": "post" if post else "get", "BENCH_TOKEN": token,
-           "BENCH_PATHS": handle.name, "BENCH_SALT": str(salt)}
+           "BENCH_PATHS": handle.name, "BENCH_SALT": str(salt),
+           "BENCH_DISTRICTS": ",".join(DISTRICTS), "BENCH_DISTRICT_STRIDE": str(DISTRICT_STRIDE)}
     threads = min(2, connections)
     try:
         result = subprocess.run(
@@ -76,12 +83,18 @@ def _wrk(base_url, token, paths, post, connections, seconds, salt) -> Load:
 
 # the Python fallback -------------------------------------------------------------------------
 
+def district(worker: int, salt: int) -> str:
+    """The district of a connection's registrations: its own for each worker and salt."""
+    return DISTRICTS[(salt * DISTRICT_STRIDE + worker) % len(DISTRICTS)]
+
+
 def registration(counter: int, worker: int, salt: int) -> dict:
-    """The same registrations wrk.lua sends (NIKs unique per worker and salt)."""
+    """The same registrations wrk.lua sends: valid NIKs, unique per worker and salt (a real East
+    Java district each, then birth date and sequence from the counter)."""
     sequence = counter % 9999 + 1
     day = (counter // 9999) % 28 + 1
     month = (counter // (9999 * 28)) % 12 + 1
-    nik = f"35{60 + worker:02d}{salt % 99 + 1:02d}{day + 40:02d}{month:02d}90{sequence:04d}"
+    nik = f"{district(worker, salt)}{day + 40:02d}{month:02d}90{sequence:04d}"
     return {"nik": nik, "full_name": "Siti Nur'aini binti Ahmad",
             "birth_date": f"1990-{month:02d}-{day:02d}", "sex": "F", "phone": "+6281234567890",
             "address": {"village": "Kademangan", "district": "Kademangan", "regency": "Blitar",

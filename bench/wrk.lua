@@ -1,6 +1,6 @@
 -- wrk script of the benchmark: GETs of paths picked at random from BENCH_PATHS (one a line), or
--- POST /workers registrations with NIKs unique per run (BENCH_SALT), with a bearer token
--- (BENCH_TOKEN); done() prints the figures as one JSON line.
+-- POST /workers registrations with valid NIKs unique per run (BENCH_SALT, BENCH_DISTRICTS), with
+-- a bearer token (BENCH_TOKEN); done() prints the figures as one JSON line.
 
 local counter = 0
 local threads = {}
@@ -8,6 +8,11 @@ local paths = {}
 local mode = os.getenv("BENCH_MODE") or "get"
 local token = os.getenv("BENCH_TOKEN") or ""
 local salt = tonumber(os.getenv("BENCH_SALT") or "1")
+local stride = tonumber(os.getenv("BENCH_DISTRICT_STRIDE") or "64")
+local districts = {}  -- real East Java district codes: registration checks a NIK's region
+for code in string.gmatch(os.getenv("BENCH_DISTRICTS") or "350501", "[^,]+") do
+  table.insert(districts, code)
+end
 ok2xx = 0   -- globals: done() reads them from each thread
 not2xx = 0
 
@@ -33,8 +38,9 @@ local function registration()
   local sequence = c % 9999 + 1
   local day = math.floor(c / 9999) % 28 + 1
   local month = math.floor(c / (9999 * 28)) % 12 + 1
-  local nik = string.format("35%02d%02d%02d%02d90%04d", 60 + thread_id, salt % 99 + 1, day + 40,
-                            month, sequence)
+  -- a district of this thread's own (as load.py's district()), then birth date and sequence
+  local district = districts[(salt * stride + thread_id) % #districts + 1]
+  local nik = string.format("%s%02d%02d90%04d", district, day + 40, month, sequence)
   return string.format(
     '{"nik":"%s","full_name":"Siti Nur\'aini binti Ahmad","birth_date":"1990-%02d-%02d",' ..
     '"sex":"F","phone":"+6281234567890","address":{"village":"Kademangan",' ..
