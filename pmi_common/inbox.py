@@ -9,10 +9,11 @@ message that keeps killing the process is dead-lettered by the quorum queue's de
 Handlers apply their effect with ``Store.apply_once`` so a redelivered event changes nothing.
 
 Events are applied in batches: what has arrived while the previous batches ran (up to
-``EVENT_BATCH_SIZE``) is applied by one worker in one transaction, one inbox record per event,
-and acked once it has committed. If any handler of a batch raises, the batch is rolled back and
-each of its events applied again on its own, so one failing event is retried or dead-lettered
-alone and the others commit. Under light load a batch is a single event, applied at once.
+``EVENT_BATCH_SIZE``) is applied by one worker in one transaction, its inbox records written
+first in one statement, and acked once it has committed. If any handler of a batch raises, the
+batch is rolled back and each of its events applied again on its own, so one failing event is
+retried or dead-lettered alone and the others commit. Under light load a batch is a single
+event, applied at once.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class EventBatch:
         """Run each delivery's handler; the ``exc_info`` of each (None: applied)."""
         store = getattr(service, self.store_attribute)
         try:
-            with store.applying():
+            with store.applying([delivery.event for delivery in self.deliveries]):
                 for delivery in self.deliveries:
                     self._handle(service, delivery)
             return [None] * len(self.deliveries)
@@ -87,7 +88,7 @@ class EventBatch:
         outcomes = []
         for delivery in self.deliveries:
             try:
-                with store.applying():
+                with store.applying([delivery.event]):
                     self._handle(service, delivery)
                 outcomes.append(None)
             except Exception:  # noqa: BLE001 - retried or dead-lettered by the inbox

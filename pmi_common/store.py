@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -98,6 +98,8 @@ class UnitOfWork:
         self.correlation_id = correlation_id
         self.actor = actor
         self.published: list[dict] = []
+        self._offered: set[str] = set()  # event ids recorded in the inbox by this transaction
+        self._claimed: set[str] = set()  # ... of them, those not seen before, not yet applied
         self._repository_of = repository
         self._repository: Any = None
 
@@ -139,8 +141,29 @@ class UnitOfWork:
         self.published.append(envelope)
         return envelope
 
+    def claim_all(self, events: Sequence[Event]) -> None:
+        """Record a batch's incoming events in the inbox with one statement (one round trip
+        instead of one each); ``claim`` then answers for each from what this statement did."""
+        if not events:
+            return
+        table = self.tables.inbox
+        now = utcnow()
+        stmt = _upsert(self.session.bind.dialect.name)(table).values([
+            {"event_id": event.event_id, "event_type": event.event_type, "source": event.source,
+             "applied_at": now} for event in events
+        ]).on_conflict_do_nothing(index_elements=[table.c.event_id]).returning(table.c.event_id)
+        self._offered.update(event.event_id for event in events)
+        self._claimed.update(self.session.execute(stmt).scalars())
+
     def claim(self, event: Event) -> bool:
-        """Record an incoming event in the inbox; False when it was applied before."""
+        """Record an incoming event in the inbox; False when it was applied before (or already
+        in this transaction: the same event twice in a batch is applied once)."""
+        if event.event_id in self._offered:
+            if event.event_id in self._claimed:
+                self._claimed.discard(event.event_id)
+                return True
+            return False
+        self._offered.add(event.event_id)
         table = self.tables.inbox
         stmt = _upsert(self.session.bind.dialect.name)(table).values(
             event_id=event.event_id, event_type=event.event_type, source=event.source,
@@ -217,10 +240,12 @@ class Store:
             self._wake_relay()
 
     @contextmanager
-    def applying(self) -> Iterator[None]:
+    def applying(self, events: Sequence[Event] = ()) -> Iterator[None]:
         """One transaction for every ``apply_once`` inside: how the inbox applies a batch of
-        events. It commits at the end, or rolls every event back if one raises."""
+        events. The inbox records of ``events`` (the batch) are written first, in one statement.
+        It commits at the end, or rolls every event back if one raises."""
         with self.transaction() as uow:
+            uow.claim_all(events)
             self._applying = uow
             try:
                 yield
