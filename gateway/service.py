@@ -28,6 +28,7 @@ from .console.console import LETTERS_SHOWN, Console
 from .console.files import console_file
 from .dependencies import Caller, DisclosureRecord, Gateway, Webhooks, gather
 from .http import Reply, api
+from .registry import Registry, RegistryReader
 from .roles import AGENCY
 
 
@@ -42,6 +43,7 @@ class GatewayService:
     caller = Caller()
     disclosures = DisclosureRecord()
     reads = Reads()
+    registry = Registry()
     console = Console()
     webhooks = Webhooks()
     log = LogContext()
@@ -61,16 +63,21 @@ class GatewayService:
     def register_worker(self, body: dict) -> dict:
         return self.registration.register_worker(body)
 
+    def _registry(self) -> RegistryReader | TimedRpcProxy:
+        """Where registration's reads are taken: its database, read-only, when the gateway is
+        given it (``registry``), else the registration service over RPC."""
+        return self.registry or self.registration
+
     @api
     def list_workers(self, query: dict) -> dict:
         key = tuple(sorted(query.items()))
         return self.reads.read(GLOBAL, ("workers", key),
-                               lambda: self.registration.list_workers(query))
+                               lambda: self._registry().list_workers(query))
 
     @api
     def get_worker(self, worker_id: str) -> dict:
         return self.reads.read(worker_id, ("worker",),
-                               lambda: self.registration.get_worker(worker_id))
+                               lambda: self._registry().get_worker(worker_id))
 
     @api
     def update_worker(self, worker_id: str, body: dict) -> dict:
@@ -79,10 +86,10 @@ class GatewayService:
     @api
     def get_timeline(self, worker_id: str) -> list | WorkerTimeline:
         timeline = self.reads.read(worker_id, ("timeline",),
-                                   lambda: self.registration.get_timeline(worker_id))
+                                   lambda: self._registry().get_timeline(worker_id))
         if (self.caller or {}).get("role") == AGENCY:  # whose recruit? the agreement says
             worker = self.reads.read(worker_id, ("worker",),
-                                     lambda: self.registration.get_worker(worker_id))
+                                     lambda: self._registry().get_worker(worker_id))
             return WorkerTimeline(worker, timeline)
         return timeline
 

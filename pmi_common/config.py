@@ -43,6 +43,8 @@ ENVIRONMENT = {
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
+    "REGISTRATION_READ_DATABASE_URL": "read-only connection to registration's database (its "
+                                      "replica) for the gateway's worker reads; unset: over RPC",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
     "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
@@ -148,6 +150,8 @@ def service_config(service: str) -> dict:
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
+        if os.environ.get("REGISTRATION_READ_DATABASE_URL"):  # registration's reads, read-only
+            config["REGISTRATION_READ_DATABASE_URL"] = os.environ["REGISTRATION_READ_DATABASE_URL"]
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
         if os.environ.get("WEBHOOK_ALLOWED_TARGETS"):  # endpoints added over the API
             config["WEBHOOK_ALLOWED_TARGETS"] = os.environ["WEBHOOK_ALLOWED_TARGETS"]

@@ -1,0 +1,138 @@
+"""Registration's commonest reads, taken where the records are kept: a read-only connection to
+registration's database (in production its streaming replica), instead of a round trip over AMQP
+RPC to the registration service.
+
+The record stays in registration's database; the gateway's own database holds no copy of it. The
+connection is configured with ``REGISTRATION_READ_DATABASE_URL`` (a role that may only ``SELECT``
+``workers`` and ``timeline``; every transaction is read-only besides) and answers exactly what the
+registration service's ``get_worker``, ``get_timeline`` and ``list_workers`` answer: the same
+rows, in the same shape, the same errors. Without the setting the gateway asks over RPC, as before.
+Roles, agreements, masking and disclosure records stay where they are (``http``): they shape
+whichever answer comes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, column, create_engine, func, select, table
+
+from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.store import is_id
+from pmi_common.tls import database_connect_args
+
+SETTING = "REGISTRATION_READ_DATABASE_URL"
+CURSOR_LENGTH = 64  # registration's own limit on a list's cursor
+DEFAULT_LIMIT = 50
+
+WORKER_FIELDS = (
+    "id", "nik", "full_name", "birth_date", "sex", "phone", "address", "destination_country",
+    "occupation", "placement_agency", "bpjs_number", "cycle", "status", "stage",
+    "documents_complete", "orientation_completed", "departed_on", "employer", "returned_on",
+    "return_reason", "registered_at", "updated_at")
+TIMELINE_FIELDS = ("occurred_at", "cycle", "event_type", "source", "event_id", "from_status",
+                   "to_status", "stage", "reason", "correlation_id", "details")
+ACTOR_FIELDS = ("actor_role", "actor_agency", "actor_subject")
+FILTERS = ("stage", "status", "regency", "destination_country")
+
+workers = table("workers", *(column(name) for name in (*WORKER_FIELDS, "regency")))
+timeline = table("timeline", *(column(name) for name in
+                               ("id", "worker_id", *TIMELINE_FIELDS, *ACTOR_FIELDS)))
+
+
+def _json(value: Any) -> Any:
+    """What marshmallow's Date and DateTime fields answer (ISO 8601); everything else as is."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def worker_view(row) -> dict:
+    return {name: _json(value) for name, value in zip(WORKER_FIELDS, row, strict=True)}
+
+
+def timeline_view(row) -> dict:
+    entry = {name: _json(getattr(row, name)) for name in TIMELINE_FIELDS}
+    entry["actor"] = ({"role": row.actor_role, "agency": row.actor_agency,
+                       "subject": row.actor_subject} if row.actor_role else None)
+    return entry
+
+
+class RegistryReader:
+    """``get_worker``, ``get_timeline`` and ``list_workers``, as registration answers them."""
+
+    _worker = select(*(workers.c[name] for name in WORKER_FIELDS))
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def get_worker(self, worker_id: str) -> dict:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._worker.where(workers.c.id == worker_id)).first() \
+                if is_id(worker_id) else None
+        if row is None:
+            raise NotFound(f"no worker {worker_id}")
+        return worker_view(row)
+
+    def get_timeline(self, worker_id: str) -> list[dict]:
+        """One round trip: the worker (none: unknown) joined to its entries, oldest first."""
+        if not is_id(worker_id):
+            raise NotFound(f"no worker {worker_id}")
+        stmt = (select(workers.c.id.label("worker"), timeline.c.id,
+                       *(timeline.c[name] for name in (*TIMELINE_FIELDS, *ACTOR_FIELDS)))
+                .select_from(workers.outerjoin(timeline, timeline.c.worker_id == workers.c.id))
+                .where(workers.c.id == worker_id).order_by(timeline.c.id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        if not rows:
+            raise NotFound(f"no worker {worker_id}")
+        return [timeline_view(row) for row in rows if row.id is not None]
+
+    def list_workers(self, query: dict) -> dict:
+        limit = int(query.get("limit") or DEFAULT_LIMIT)
+        cursor = query.get("cursor")
+        if cursor is not None and len(str(cursor)) > CURSOR_LENGTH:
+            raise InvalidInput("the input is not valid",
+                               {"cursor": [f"Longer than maximum length {CURSOR_LENGTH}."]})
+        stmt = self._worker
+        for name in FILTERS:
+            if query.get(name):
+                stmt = stmt.where(workers.c[name] == query[name])
+        if query.get("placement_agency"):
+            stmt = stmt.where(func.lower(workers.c.placement_agency)
+                              == query["placement_agency"].lower())
+        if cursor:
+            stmt = stmt.where(workers.c.id > cursor)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt.order_by(workers.c.id).limit(limit + 1)).all()
+        more = len(rows) > limit
+        items = [worker_view(row) for row in rows[:limit]]
+        return {"items": items, "next_cursor": items[-1]["id"] if more else None}
+
+
+def read_only_engine(url: str, connections: int) -> Engine:
+    """A pool of read-only connections: PostgreSQL refuses any write on them."""
+    args = database_connect_args(url)
+    if url.startswith("postgresql"):
+        args = {**args, "options": "-c default_transaction_read_only=on"}
+    return create_engine(url, pool_size=connections, max_overflow=5, pool_pre_ping=True,
+                         connect_args=args)
+
+
+class Registry(DependencyProvider):
+    """A ``RegistryReader`` over ``REGISTRATION_READ_DATABASE_URL``, or None without it (the
+    gateway then asks the registration service over RPC)."""
+
+    def setup(self):
+        url = self.container.config.get(SETTING)
+        self.engine = read_only_engine(url, min(self.container.max_workers, 20)) if url else None
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> RegistryReader | None:
+        return RegistryReader(self.engine) if self.engine is not None else None
