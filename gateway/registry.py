@@ -14,16 +14,21 @@ whichever answer comes back.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, column, create_engine, func, select, table
+from sqlalchemy.exc import DBAPIError
 
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.store import is_id
 from pmi_common.tls import database_connect_args
 
+T = TypeVar("T")
 SETTING = "REGISTRATION_READ_DATABASE_URL"
+APPLICATION_NAME = "pmi-gateway-registry"  # how its connections show in pg_stat_activity
 CURSOR_LENGTH = 64  # registration's own limit on a list's cursor
 DEFAULT_LIMIT = 50
 
@@ -58,6 +63,22 @@ def timeline_view(row) -> dict:
     return entry
 
 
+def _once_more(read: Callable[..., T]) -> Callable[..., T]:
+    """Run a read again, once, when its pooled connection turned out dead (the pool has dropped
+    it and its siblings): a database restart costs a reconnection, not an error."""
+
+    @wraps(read)
+    def again(*args, **kwargs) -> T:
+        try:
+            return read(*args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return read(*args, **kwargs)
+
+    return again
+
+
 class RegistryReader:
     """``get_worker``, ``get_timeline`` and ``list_workers``, as registration answers them."""
 
@@ -66,6 +87,7 @@ class RegistryReader:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    @_once_more
     def get_worker(self, worker_id: str) -> dict:
         with self.engine.connect() as conn:
             row = conn.execute(self._worker.where(workers.c.id == worker_id)).first() \
@@ -74,6 +96,7 @@ class RegistryReader:
             raise NotFound(f"no worker {worker_id}")
         return worker_view(row)
 
+    @_once_more
     def get_timeline(self, worker_id: str) -> list[dict]:
         """One round trip: the worker (none: unknown) joined to its entries, oldest first."""
         if not is_id(worker_id):
@@ -88,6 +111,7 @@ class RegistryReader:
             raise NotFound(f"no worker {worker_id}")
         return [timeline_view(row) for row in rows if row.id is not None]
 
+    @_once_more
     def list_workers(self, query: dict) -> dict:
         limit = int(query.get("limit") or DEFAULT_LIMIT)
         cursor = query.get("cursor")
@@ -111,12 +135,16 @@ class RegistryReader:
 
 
 def read_only_engine(url: str, connections: int) -> Engine:
-    """A pool of read-only connections: PostgreSQL refuses any write on them."""
+    """A pool of read-only connections: PostgreSQL refuses any write on them. Each read is one
+    statement in autocommit (no BEGIN, no ROLLBACK) and a pooled connection is not pinged before
+    use (``_once_more`` reads again on a fresh one when the database was restarted meanwhile):
+    the read's own round trip is the only one."""
     args = database_connect_args(url)
     if url.startswith("postgresql"):
-        args = {**args, "options": "-c default_transaction_read_only=on"}
-    return create_engine(url, pool_size=connections, max_overflow=5, pool_pre_ping=True,
-                         connect_args=args)
+        args = {**args, "options": "-c default_transaction_read_only=on",
+                "application_name": APPLICATION_NAME}
+    return create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
+                         isolation_level="AUTOCOMMIT")
 
 
 class Registry(DependencyProvider):

@@ -6,10 +6,10 @@ connection can write nothing."""
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import InternalError, ProgrammingError
 
-from gateway.registry import read_only_engine
+from gateway.registry import APPLICATION_NAME, read_only_engine
 from gateway.testing import ApiClient, gateway_config
 from pmi_common.contract import REGISTRATION
 from pmi_common.runner import service_class
@@ -79,3 +79,21 @@ def test_the_gateways_registration_connection_writes_nothing(database_urls):
             conn.execute(text("DELETE FROM workers"))
     finally:
         engine.dispose()
+
+
+def test_reads_go_on_after_the_database_dropped_the_gateways_connections(gateways,
+                                                                         database_urls):
+    direct, _ = gateways
+    worker = direct.post("/workers", json=worker_payload()).json()
+    assert direct.get(f"/workers/{worker['id']}").status_code == 200  # a pooled connection
+
+    engine = create_engine(database_urls[REGISTRATION])
+    with engine.connect() as conn:
+        dropped = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = :name"), {"name": APPLICATION_NAME}).scalar()
+    engine.dispose()
+
+    assert dropped >= 1
+    assert direct.get(f"/workers/{worker['id']}").status_code == 200
+    assert direct.get(f"/workers/{worker['id']}/timeline").status_code == 200
