@@ -99,6 +99,7 @@ def _replay(args) -> None:
 def _backfill(args) -> None:
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
     from pmi_common.agencies import event_types_of, parse_since
 
     endpoint = _desk().webhooks.get(args.endpoint)

@@ -200,6 +200,8 @@ class Agencies:
             raise NotFound(f"agency {name} has no queue {agency_queue(name)}")
         from nameko.standalone.rpc import ClusterRpcProxy
 
+        import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
+
         with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout) as cluster:
             return cluster.egress.backfill(name, list(wanted), since_at.isoformat())
 
