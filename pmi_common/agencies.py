@@ -17,8 +17,8 @@ import re
 from .contract import UnknownEvent as _UnknownEvent
 from .contract import spec_for
 from .errors import InvalidInput
+from .fields import AGENCY_NAME
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 AGENCY_DELIVERY_LIMIT = 20  # a message that keeps failing the subscriber is parked, not looped
 # An agency's queue holds at most this much; past it, the oldest events move to its parked queue
 # (the alert AgencyQueueFilling fires at 80%). The parked queue holds at most as many bytes.
@@ -60,7 +60,7 @@ def parked_arguments() -> dict:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or AGENCY_NAME.regex.fullmatch(name) is None:
         raise InvalidInput("invalid agency name", {"name": [
             "use 1 to 40 lowercase letters, digits or '-', starting with a letter or digit"]})
     return name
