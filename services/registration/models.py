@@ -5,13 +5,37 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, MetaData, String, Text, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
+
+
+# the registry's counts, kept by the database's triggers as workers are written (migration 0006):
+# one row per (dimension, value, shard); a count is the sum over its shards
+worker_counts = Table(
+    "worker_counts", metadata,
+    Column("dimension", String(32), primary_key=True),  # total, stage, status, regency, ...
+    Column("value", String(100), primary_key=True),
+    Column("shard", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
 
 
 class Base(DeclarativeBase):

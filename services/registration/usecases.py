@@ -26,7 +26,7 @@ from .domain import (
     StatusChange,
     may_register_again,
 )
-from .models import TimelineRow, WorkerRow
+from .models import TimelineRow, WorkerRow, worker_counts
 from .schemas import (
     ListWorkers,
     RecordDeparture,
@@ -262,16 +262,19 @@ def timeline(session: Session, worker_id: str) -> list[TimelineRow]:
 
 
 def stats(session: Session) -> dict:
-    def count_by(column) -> dict:
-        return {key: n for key, n in session.execute(
-            select(column, func.count()).group_by(column)).all()}
-
+    """The counts the database keeps as workers are written (``worker_counts``)."""
+    n = func.sum(worker_counts.c.n)
+    counts = {"total": {}, "stage": {}, "status": {}, "regency": {}, "destination_country": {}}
+    for dimension, value, count in session.execute(
+            select(worker_counts.c.dimension, worker_counts.c.value, n)
+            .group_by(worker_counts.c.dimension, worker_counts.c.value).having(n > 0)):
+        counts[dimension][value] = int(count)
     return {
-        "total": session.scalar(select(func.count()).select_from(WorkerRow)),
-        "by_stage": count_by(WorkerRow.stage),
-        "by_status": count_by(WorkerRow.status),
-        "by_regency": count_by(WorkerRow.regency),
-        "by_destination_country": count_by(WorkerRow.destination_country),
+        "total": counts["total"].get("", 0),
+        "by_stage": counts["stage"],
+        "by_status": counts["status"],
+        "by_regency": counts["regency"],
+        "by_destination_country": counts["destination_country"],
     }
 
 
