@@ -26,7 +26,8 @@ PROCESSES = DATABASE_SERVICES
 
 
 class Platform:
-    def __init__(self, env: Environment, log_dir: Path, extra_env: dict | None = None):
+    def __init__(self, env: Environment, log_dir: Path, extra_env: dict | None = None,
+                 reads_over_rpc: bool = False):
         self.environment = env
         self.log_dir = log_dir
         self.secret = secrets.token_hex(32)
@@ -35,6 +36,10 @@ class Platform:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.urls = {service: env.database(service) for service in DATABASE_SERVICES}
         self.extra_env = extra_env or {}
+        # the gateway reads workers from registration's database, read-only (gateway/registry.py)
+        # unless told to ask over RPC; ``rpc_gateway`` starts a second one that asks over RPC
+        self.reads_over_rpc = reads_over_rpc
+        self.rpc_port: int | None = None
         self.children: dict[str, Child] = {}
         self._engines: dict[str, Engine] = {}
 
@@ -49,6 +54,9 @@ class Platform:
             "RATE_LIMIT_PUBLIC": "10000000/minute", "RATE_LIMIT_WRITES": "10000000/minute",
             "RATE_LIMIT_WRITES_PER_ADDRESS": "10000000/minute",
             "METRICS_PORT": "0", "DATABASE_URL": "", "NIK_DIGEST_KEY": self.nik_digest_key,
+            "RABBITMQ_MANAGEMENT_URL": self.environment.servers.broker.management_url,
+            "REGISTRATION_READ_DATABASE_URL": "" if self.reads_over_rpc
+            else self.urls["registration"],
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
         }
@@ -63,6 +71,19 @@ class Platform:
         wait_until(self._ready, 180, "the platform")
         return (dt.datetime.now() - started).total_seconds()
 
+    def start_rpc_gateway(self) -> str:
+        """A second gateway that asks registration over RPC for every read (the candidate the
+        first one's database reads are measured against); its base URL."""
+        self.rpc_port = free_port()
+        env = {**self.env, "GATEWAY_ADDRESS": f"127.0.0.1:{self.rpc_port}",
+               "REGISTRATION_READ_DATABASE_URL": ""}
+        self.children["gateway over RPC"] = Child(
+            "pmi_common.runner", "gateway", env=env,
+            log=self.log_dir / "gateway-rpc.log").start()
+        url = f"http://127.0.0.1:{self.rpc_port}"
+        wait_until(lambda: self._answers("/workers?limit=1", url), 120, "the RPC gateway")
+        return url
+
     def _ready(self) -> bool:
         dead = [name for name, child in self.children.items() if not child.alive()]
         if dead:
@@ -74,10 +95,13 @@ class Platform:
         except requests.RequestException:
             return False
 
-    def _answers(self, path: str) -> bool:
+    def _answers(self, path: str, base_url: str | None = None) -> bool:
         """A read that reaches the service behind it (a 2xx or a 404, not a 5xx)."""
-        response = requests.get(f"{self.base_url}/api/v1{path}", timeout=5,
-                                headers={"Authorization": f"Bearer {self.token('admin')}"})
+        try:
+            response = requests.get(f"{base_url or self.base_url}/api/v1{path}", timeout=5,
+                                    headers={"Authorization": f"Bearer {self.token('admin')}"})
+        except requests.RequestException:
+            return False
         return response.status_code < 500
 
     def token(self, role: str, subject: str | None = None) -> str:

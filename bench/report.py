@@ -12,14 +12,23 @@ from pathlib import Path
 import requests
 
 READS = (("get_worker", f"GET /workers/{{id}}, {2000:,} random workers"),
+         ("get_worker_rpc", f"GET /workers/{{id}}, {2000:,} random workers, over RPC "
+                            "(candidate)"),
          ("timeline", f"GET /workers/{{id}}/timeline, {2000:,} random workers"),
          ("list", "GET /workers?regency=Blitar&limit=50&cursor=(random)"),
+         ("list_rpc", "GET /workers?regency=Blitar&limit=50&cursor=(random), over RPC "
+                      "(candidate)"),
          ("get_worker_hot", "GET /workers/{id}, the lifecycle run's workers (hot)"),
+         ("stats", "GET /stats"),
          ("register", "POST /workers"))
-MEMORY_LIMIT_MB = 200
-SCALE_LIMIT = 1.5
-READ_RATIO_TARGET = 3.0
+SCALED = ("get_worker", "timeline", "list", "stats")  # compared between the smallest and largest
+MEMORY_LIMIT_MB = {"gateway": 120}  # every other process: SERVICE_MEMORY_LIMIT_MB
+SERVICE_MEMORY_LIMIT_MB = 100
+SCALE_LIMIT = 1.1
 P99_LIMIT_MS = 50.0
+# (ratio to the HTTP -> RPC floor at least, p99 below) per figure; None: no such target
+READ_TARGETS = {"get_worker": (3.0, P99_LIMIT_MS), "get_worker_hot": (3.0, P99_LIMIT_MS),
+                "timeline": (1.0, None), "list": (1.0, None), "register": (0.5, 250.0)}
 
 
 @dataclass
@@ -145,10 +154,12 @@ def rows(results: dict) -> list[Row]:
             if not load:
                 continue
             target, met = "", ""
-            if key in ("get_worker", "get_worker_hot"):
-                ok = http_floor and load["rps"] >= READ_RATIO_TARGET * http_floor \
-                    and load["p99_ms"] < P99_LIMIT_MS and not load["not_2xx"]
-                target, met = f">= {READ_RATIO_TARGET:g}x, p99 < {P99_LIMIT_MS:g} ms", _met(ok)
+            if key in READ_TARGETS:
+                ratio, p99_limit = READ_TARGETS[key]
+                ok = http_floor and load["rps"] >= ratio * http_floor and not load["not_2xx"] \
+                    and (p99_limit is None or load["p99_ms"] < p99_limit)
+                target = f">= {ratio:g}x" + (f", p99 < {p99_limit:g} ms" if p99_limit else "")
+                met = _met(bool(ok) if http_floor else None)
             errors = f", {load['not_2xx']} not 2xx" if load["not_2xx"] else ""
             out.append(Row(
                 f"{label} at {int(scale):,} workers",
@@ -157,8 +168,8 @@ def rows(results: dict) -> list[Row]:
                 "nameko HTTP->RPC", _ratio(load["rps"], http_floor), target, met))
     if len(scales) >= 2:
         small, large = reads[scales[0]], reads[scales[-1]]
-        for key, label in READS[:3]:
-            if key in small and key in large:
+        for key, label in READS:
+            if key in SCALED and key in small and key in large:
                 slower = small[key]["rps"] / large[key]["rps"] if large[key]["rps"] else None
                 p99 = large[key]["p99_ms"] / small[key]["p99_ms"] if small[key]["p99_ms"] else None
                 ok = slower is not None and p99 is not None and slower <= SCALE_LIMIT \
@@ -167,9 +178,22 @@ def rows(results: dict) -> list[Row]:
                     f"scale: {label}, {int(scales[-1]):,} vs {int(scales[0]):,} workers",
                     f"throughput /{_n(slower, 2)}, p99 x{_n(p99, 2)}", f"{int(scales[0]):,}",
                     f"{_n(max(slower or 0, p99 or 0), 2)}x", f"<= {SCALE_LIMIT:g}x", _met(ok)))
+    bulk = platform.get("bulk_import")
+    if bulk:
+        problems = ", ".join(f"{bulk[k]:,} {k}" for k in ("skipped", "rejected") if bulk[k])
+        out.append(Row(
+            f"bulk import: {bulk['rows']:,} registry rows from a CSV file (`pmi import`, with "
+            f"its progress bar)", f"{_n(bulk['rows_per_second'])} rows/s"
+            + (f", {problems}" if problems else ""), "kombu batch publish",
+            _ratio(bulk["rows_per_second"], kombu["publish_per_second"] if kombu else None)))
+    if platform:
+        out.append(Row("backfill: a million events to one agency (egress)", "not measured: "
+                       "the bench does not yet run the egress", "kombu batch publish", "", "",
+                       ""))
     for service, mb in platform.get("memory_mb", {}).items():
+        limit = MEMORY_LIMIT_MB.get(service.split()[0], SERVICE_MEMORY_LIMIT_MB)
         out.append(Row(f"memory: peak RSS of {service}", f"{_n(mb)} MB", "", "",
-                       f"< {MEMORY_LIMIT_MB} MB", _met(mb is not None and mb < MEMORY_LIMIT_MB)))
+                       f"< {limit} MB", _met(mb is not None and mb < limit)))
     return out
 
 

@@ -26,6 +26,7 @@ from pathlib import Path  # noqa: E402
 from tests.servers import private_servers  # noqa: E402
 
 from . import (  # noqa: E402
+    bulk,
     kombu_floor,
     lifecycle,
     load,
@@ -60,6 +61,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backlog", type=int, help="registrations imported at once (2000)")
     parser.add_argument("--scales", type=int, nargs="+", help="workers in the database for "
                         "the reads (10000 1000000)")
+    parser.add_argument("--import-rows", type=int, help="registry rows imported from a CSV "
+                        "file, as `pmi import` does (100000)")
+    parser.add_argument("--reads-over-rpc", action="store_true",
+                        help="the gateway asks registration over RPC for every read")
     parser.add_argument("--profile", action="store_true", help="py-spy the services")
     parser.add_argument("--skip-floors", action="store_true")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -69,6 +74,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args.lifecycle_workers = args.lifecycle_workers or (8 if quick else 120)
     args.backlog = args.backlog or (300 if quick else 2000)
     args.scales = args.scales or ([5000, 50000] if quick else [10000, 1000000])
+    args.import_rows = args.import_rows or (2000 if quick else 100000)
     return args
 
 
@@ -85,7 +91,7 @@ def floors(env: Environment, args, log_dir: Path) -> dict:
 
 
 def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: int,
-          recording: bool) -> dict:
+          recording: bool, rpc_url: str | None) -> dict:
     engine = platform.engine("registration")
     samples = seed.sample_ids(engine, SAMPLE * READ_RUNS)
     # each run reads other workers, so the gateway's cache gives the second nothing of the first
@@ -99,6 +105,7 @@ def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: 
         "timeline": [[f"/api/v1/workers/{i}/timeline" for i in ids] for ids in wide],
         "list": [[f"/api/v1/workers?regency=Blitar&limit=50&cursor={i}" for i in ids]
                  for ids in wide],
+        "stats": [["/api/v1/stats"]] * READ_RUNS,
     }
     load.run(platform.base_url, token, paths=plans["get_worker_hot"][0],
              connections=CONNECTIONS, seconds=2)  # warm-up
@@ -114,6 +121,12 @@ def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: 
         figures[key] = {**max(runs, key=lambda run: run["rps"]), "runs": runs}
         if record:
             figures[key]["profile"] = record.summaries()
+    if rpc_url:  # the candidate: the same reads asked over RPC, by a gateway of their own
+        for key, base in (("get_worker", "get_worker_rpc"), ("list", "list_rpc")):
+            progress(f"reads at {scale:,} workers: {key} over RPC")
+            runs = [load.run(rpc_url, token, paths=paths, connections=CONNECTIONS,
+                             seconds=args.seconds).as_dict() for paths in plans[key]]
+            figures[base] = {**max(runs, key=lambda run: run["rps"]), "runs": runs}
     progress(f"writes at {scale:,} workers: POST /workers")
     figures["register"] = load.run(platform.base_url, platform.token("operator"), post=True,
                                    connections=CONNECTIONS, seconds=args.seconds,
@@ -130,7 +143,7 @@ def worker_count(platform: Platform) -> int:
 
 def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None:
     """Fills ``results`` as each phase ends, so an interrupted run keeps what it measured."""
-    platform = Platform(env, log_dir)
+    platform = Platform(env, log_dir, reads_over_rpc=args.reads_over_rpc)
     try:
         progress("platform: starting the four services and the gateway")
         results["startup_seconds"] = round(platform.start(), 1)
@@ -148,6 +161,7 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
         results["pipeline"] = lifecycle.backlog(platform, args.backlog)
         if record:
             results["pipeline"]["profile"] = record.summaries()
+        rpc_url = None if args.reads_over_rpc else platform.start_rpc_gateway()
         results["reads"], results["seed_seconds"] = {}, {}
         for number, scale in enumerate(args.scales, start=1):
             present = worker_count(platform)
@@ -159,7 +173,9 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
             largest = number == len(args.scales)
             results["reads"][str(scale)] = reads(
                 platform, worker_count(platform), lifecycle_ids, args, number,
-                recording=args.profile and largest and profile.available())
+                recording=args.profile and largest and profile.available(), rpc_url=rpc_url)
+        progress(f"bulk import: {args.import_rows:,} registry rows from a CSV file")
+        results["bulk_import"] = bulk.import_rows(platform, args.import_rows, log_dir)
         results["memory_mb"] = {k: round(v, 1) if v else v
                                 for k, v in platform.peak_rss_mb().items()}
         results["workers_at_end"] = worker_count(platform)
