@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, column, create_engine, func, select, table
+from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
 from sqlalchemy.exc import DBAPIError
 
 from pmi_common.errors import InvalidInput, NotFound
@@ -47,20 +47,42 @@ timeline = table("timeline", *(column(name) for name in
                                ("id", "worker_id", *TIMELINE_FIELDS, *ACTOR_FIELDS)))
 
 
+DATES = frozenset(("birth_date", "departed_on", "returned_on", "registered_at", "updated_at",
+                   "occurred_at"))
+
+
 def _json(value: Any) -> Any:
-    """What marshmallow's Date and DateTime fields answer (ISO 8601); everything else as is."""
+    """What marshmallow's Date and DateTime fields answer (ISO 8601)."""
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def worker_view(row) -> dict:
-    return {name: _json(value) for name, value in zip(WORKER_FIELDS, row, strict=True)}
+    view = dict(zip(WORKER_FIELDS, row, strict=True))
+    for name in DATES.intersection(view):
+        view[name] = _json(view[name])
+    return view
 
 
 def timeline_view(row) -> dict:
-    entry = {name: _json(getattr(row, name)) for name in TIMELINE_FIELDS}
+    entry = {name: getattr(row, name) for name in TIMELINE_FIELDS}
+    entry["occurred_at"] = _json(entry["occurred_at"])
     entry["actor"] = ({"role": row.actor_role, "agency": row.actor_agency,
                        "subject": row.actor_subject} if row.actor_role else None)
     return entry
+
+
+@cache
+def _page(given: tuple[str, ...]) -> Select:
+    """The list's statement for the filters given (and a cursor), built once for each set."""
+    stmt = RegistryReader._worker
+    for name in given:
+        if name == "placement_agency":
+            stmt = stmt.where(func.lower(workers.c.placement_agency) == bindparam(name))
+        elif name == "cursor":
+            stmt = stmt.where(workers.c.id > bindparam(name))
+        else:
+            stmt = stmt.where(workers.c[name] == bindparam(name))
+    return stmt.order_by(workers.c.id).limit(bindparam("limit"))
 
 
 def _once_more(read: Callable[..., T]) -> Callable[..., T]:
@@ -82,7 +104,13 @@ def _once_more(read: Callable[..., T]) -> Callable[..., T]:
 class RegistryReader:
     """``get_worker``, ``get_timeline`` and ``list_workers``, as registration answers them."""
 
+    # statements built once: SQLAlchemy then finds each compiled form by a key it computed once
     _worker = select(*(workers.c[name] for name in WORKER_FIELDS))
+    _worker_by_id = _worker.where(workers.c.id == bindparam("worker_id"))
+    _timeline = (select(workers.c.id.label("worker"), timeline.c.id,
+                        *(timeline.c[name] for name in (*TIMELINE_FIELDS, *ACTOR_FIELDS)))
+                 .select_from(workers.outerjoin(timeline, timeline.c.worker_id == workers.c.id))
+                 .where(workers.c.id == bindparam("worker_id")).order_by(timeline.c.id))
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -90,7 +118,7 @@ class RegistryReader:
     @_once_more
     def get_worker(self, worker_id: str) -> dict:
         with self.engine.connect() as conn:
-            row = conn.execute(self._worker.where(workers.c.id == worker_id)).first() \
+            row = conn.execute(self._worker_by_id, {"worker_id": worker_id}).first() \
                 if is_id(worker_id) else None
         if row is None:
             raise NotFound(f"no worker {worker_id}")
@@ -101,12 +129,8 @@ class RegistryReader:
         """One round trip: the worker (none: unknown) joined to its entries, oldest first."""
         if not is_id(worker_id):
             raise NotFound(f"no worker {worker_id}")
-        stmt = (select(workers.c.id.label("worker"), timeline.c.id,
-                       *(timeline.c[name] for name in (*TIMELINE_FIELDS, *ACTOR_FIELDS)))
-                .select_from(workers.outerjoin(timeline, timeline.c.worker_id == workers.c.id))
-                .where(workers.c.id == worker_id).order_by(timeline.c.id))
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(self._timeline, {"worker_id": worker_id}).all()
         if not rows:
             raise NotFound(f"no worker {worker_id}")
         return [timeline_view(row) for row in rows if row.id is not None]
@@ -118,17 +142,13 @@ class RegistryReader:
         if cursor is not None and len(str(cursor)) > CURSOR_LENGTH:
             raise InvalidInput("the input is not valid",
                                {"cursor": [f"Longer than maximum length {CURSOR_LENGTH}."]})
-        stmt = self._worker
-        for name in FILTERS:
-            if query.get(name):
-                stmt = stmt.where(workers.c[name] == query[name])
-        if query.get("placement_agency"):
-            stmt = stmt.where(func.lower(workers.c.placement_agency)
-                              == query["placement_agency"].lower())
-        if cursor:
-            stmt = stmt.where(workers.c.id > cursor)
+        given = tuple(name for name in (*FILTERS, "placement_agency", "cursor")
+                      if query.get(name))
+        values = {name: query[name] for name in given}
+        if "placement_agency" in values:
+            values["placement_agency"] = values["placement_agency"].lower()
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt.order_by(workers.c.id).limit(limit + 1)).all()
+            rows = conn.execute(_page(given), {**values, "limit": limit + 1}).all()
         more = len(rows) > limit
         items = [worker_view(row) for row in rows[:limit]]
         return {"items": items, "next_cursor": items[-1]["id"] if more else None}
