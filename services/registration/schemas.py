@@ -20,10 +20,10 @@ from pmi_common.contract import RETURN_REASONS, STAGES, STATUSES
 from pmi_common.validation import not_blank, person_name, text_field
 
 from .countries import ISO_3166_ALPHA2
+from .domain import age_problem
 from .nik import nik_problems
 
 PHONE = validate.Regexp(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, optionally after +")
-MINIMUM_AGE = 18
 DEPARTURE_HORIZON_DAYS = 90
 
 
@@ -67,12 +67,9 @@ class RegisterWorker(Schema):
 
     @validates("birth_date")
     def _adult(self, value: dt.date, **_kwargs) -> None:
-        if value > self.today:
-            raise ValidationError("must not be in the future")
-        age = self.today.year - value.year - ((self.today.month, self.today.day)
-                                              < (value.month, value.day))
-        if age < MINIMUM_AGE:
-            raise ValidationError(f"the worker must be {MINIMUM_AGE} or older (is {age})")
+        problem = age_problem(value, self.today)
+        if problem:
+            raise ValidationError(problem)
 
     @validates_schema(skip_on_field_errors=False)
     def _nik(self, data: dict, **_kwargs) -> None:
