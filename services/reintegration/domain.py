@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from pmi_common.errors import AlreadyDecided, CapacityReached, InvalidInput, NotEligible, NotFound
 from pmi_common.lifecycle import REGISTERED, RETURNED, RegistrationWord
+from pmi_common.names import AUDIENCES
 
-PROSPECTIVE, RETURNEE, BOTH = AUDIENCES = ("prospective", "returnee", "both")
+PROSPECTIVE, RETURNEE, BOTH = AUDIENCES
 ENROLLED, COMPLETED = "enrolled", "completed"
 OPEN, FULL, STARTED = "open", "full", "started"
 
