@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from pmi_common.errors import (
     CapacityReached,
@@ -304,7 +305,7 @@ class WrongNik:
 
 
 def refuse_wrong_nik(incident_id: int | None, worker_id: str, until: dt.datetime | None,
-                     wrong_niks: int, now: dt.datetime) -> None:
+                     wrong_niks: int, now: dt.datetime) -> NoReturn:
     """The refusal of a recorded wrong NIK: ``TooManyAttempts`` while the trainer is stopped,
     else ``IdentityMismatch``; both name the incident."""
     _refuse_if_stopped(until, wrong_niks, now, incident_id)

@@ -183,7 +183,6 @@ def answer_attendance(answer: dict, now: dt.datetime) -> dict:
     refuse_wrong_nik(incident["id"], incident["worker_id"],
                      dt.datetime.fromisoformat(until) if until else None,
                      incident.get("wrong_niks", 0), now)
-    return answer  # not reached: a wrong NIK is always refused
 
 
 # queries ------------------------------------------------------------------------------------
