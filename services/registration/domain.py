@@ -113,8 +113,7 @@ class Worker:
     def register(cls, id: str, nik: str, nik_digest: str, details: Details,
                  now: dt.datetime) -> Worker:
         """A person registering for the first time: the first migration cycle."""
-        worker = cls(id=id, nik=nik, nik_digest=nik_digest, cycle=1, registered_at=now,
-                     status=REGISTERED, stage=STAGE[REGISTERED], updated_at=now)
+        worker = cls(id=id, nik=nik, nik_digest=nik_digest, registered_at=now, updated_at=now)
         worker._describe(details)
         worker.changes.append(StatusChange(None, REGISTERED, "registered"))
         return worker
