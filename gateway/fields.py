@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from pmi_common.validation import Text, person_name, safe_text
 
@@ -30,15 +30,6 @@ class StrictNumber(fields.Float):
 class StrictBoolean(fields.Boolean):
     truthy = {True}
     falsy = {False}
-
-
-class Pattern(validate.Regexp):
-    """``Regexp`` that must match the whole value (``$`` alone lets a trailing newline in)."""
-
-    def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
 
 
 def text(max_length: int, name: bool = False, **kwargs) -> fields.String:

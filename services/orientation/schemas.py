@@ -6,12 +6,12 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
+from pmi_common.fields import NIK, Longest, Most
 from pmi_common.validation import text_field
 
 from .domain import SessionSeats
 
-MAX_CAPACITY = 500
-NIK = validate.Regexp(r"^[0-9]{16}$", error="must be exactly 16 digits")
+MAX_CAPACITY = Most.SESSION_SEATS
 
 
 
@@ -21,10 +21,11 @@ class ScheduleSession(Schema):
         unknown = RAISE
 
     starts_at = fields.AwareDateTime(required=True, format="iso")
-    location = text_field(300, required=True)
+    location = text_field(Longest.LOCATION, required=True)
     capacity = fields.Integer(required=True, strict=True,
                               validate=validate.Range(min=1, max=MAX_CAPACITY))
-    topics = fields.List(text_field(200), load_default=list, validate=validate.Length(max=50))
+    topics = fields.List(text_field(Longest.TOPIC), load_default=list,
+                         validate=validate.Length(max=Most.TOPICS))
 
     def __init__(self, now: dt.datetime, **kwargs):
         super().__init__(**kwargs)
@@ -40,7 +41,7 @@ class CancelSession(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = text_field(500, required=True)
+    reason = text_field(Longest.REASON, required=True)
 
 
 class EnrolWorker(Schema):
@@ -63,7 +64,7 @@ class ListSessions(Schema):
         unknown = EXCLUDE
 
     upcoming = fields.Boolean(load_default=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.String(validate=validate.Length(max=200))
 
 
@@ -73,7 +74,7 @@ class ListIncidents(Schema):
 
     session_id = fields.String(validate=validate.Length(max=36))
     worker_id = fields.String(validate=validate.Length(max=36))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.Integer(validate=validate.Range(min=1))
 
 

@@ -15,6 +15,7 @@ from marshmallow import (
 )
 
 from pmi_common.contract import AUDIENCES
+from pmi_common.fields import Longest, Most
 from pmi_common.validation import text_field
 
 from .domain import funnel_problems
@@ -26,14 +27,15 @@ BUSINESS_FIELDS = ("business_name", "sector", "regency")
 
 
 def _count(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
+                          **kwargs)
 
 
 class RoundInput(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text_field(200, required=True)
+    name = text_field(Longest.PROGRAM_NAME, required=True)
     advance = _count(required=True)
 
 
@@ -41,12 +43,12 @@ class CreateProgram(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text_field(200, required=True)
+    name = text_field(Longest.PROGRAM_NAME, required=True)
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
     capacity = _count(required=True)
     starts_on = fields.Date(required=True)
     rounds = fields.List(fields.Nested(RoundInput), required=True,
-                         validate=validate.Length(min=1, max=20))
+                         validate=validate.Length(min=1, max=Most.ROUNDS))
 
     @validates_schema
     def _funnel(self, data: dict, **_kwargs) -> None:
@@ -61,7 +63,7 @@ class ListPrograms(Schema):
 
     open = fields.Boolean(load_default=False)
     audience = fields.String(validate=validate.OneOf(AUDIENCES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.String(validate=validate.Regexp(
         r"^\d{4}-\d{2}-\d{2}_[0-9a-f-]{36}$", error="is not a cursor this service gave out"))
 
@@ -82,7 +84,7 @@ class RecordRoundResult(Schema):
     advanced = fields.Boolean(required=True)
     score = fields.Float(load_default=None, allow_none=True,
                          validate=validate.Range(min=0, max=100))
-    note = text_field(1000, load_default=None, allow_none=True)
+    note = text_field(Longest.NOTE, load_default=None, allow_none=True)
 
 
 class CompleteParticipant(Schema):
@@ -91,9 +93,9 @@ class CompleteParticipant(Schema):
 
     worker_id = fields.UUID(required=True)
     business_started = fields.Boolean(required=True)
-    business_name = text_field(200, load_default=None, allow_none=True)
-    sector = text_field(100, load_default=None, allow_none=True)
-    regency = text_field(100, load_default=None, allow_none=True)
+    business_name = text_field(Longest.ORGANISATION, load_default=None, allow_none=True)
+    sector = text_field(Longest.PLACE, load_default=None, allow_none=True)
+    regency = text_field(Longest.PLACE, load_default=None, allow_none=True)
 
     @validates_schema
     def _business(self, data: dict, **_kwargs) -> None:

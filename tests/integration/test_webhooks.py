@@ -25,8 +25,8 @@ from gateway.webhook_desk import WebhookDesk
 from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
 from pmi_common import webhooks as w
-from pmi_common.cli import main
 from pmi_common.errors import InvalidInput
+from pmi_tools.cli import main
 from tests.events import envelope, publish
 from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
