@@ -17,9 +17,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pmi_common.contract import DOCUMENT_TYPES
 from pmi_common.errors import AlreadyDecided, Forbidden, TransitionRefused
 from pmi_common.lifecycle import PRE_DEPARTURE, RegistrationWord
+from pmi_common.names import DOCUMENT_TYPES
 
 REQUIRED_TYPES = DOCUMENT_TYPES  # in the brief's order
 EXPIRY_REQUIRED = frozenset({"passport", "work_visa", "health_certificate"})
