@@ -5,6 +5,9 @@ registration cycle. It is complete when every one of them is verified and none h
 expiry date. Dates are judged on the district's day (``Clock.today()``: WIB, Asia/Jakarta, by
 default), where the service centres work, so a document issued this morning in Blitar is not "in
 the future".
+
+``Worker`` and ``Document`` are the state the service keeps: the repository stores these objects
+as they are, so a rule changes them and nothing copies them to rows and back.
 """
 
 from __future__ import annotations
