@@ -23,6 +23,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from pmi_common.paging import encode_cursor  # noqa: E402
 from tests.servers import private_servers  # noqa: E402
 
 from . import (  # noqa: E402
@@ -103,8 +104,8 @@ def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: 
         "get_worker": [[f"/api/v1/workers/{i}" for i in ids] for ids in wide],
         "get_worker_hot": [[f"/api/v1/workers/{i}" for i in hot]] * READ_RUNS,
         "timeline": [[f"/api/v1/workers/{i}/timeline" for i in ids] for ids in wide],
-        "list": [[f"/api/v1/workers?regency=Blitar&limit=50&cursor={i}" for i in ids]
-                 for ids in wide],
+        "list": [[f"/api/v1/workers?regency=Blitar&limit=50&cursor={encode_cursor((i,))}"
+                  for i in ids] for ids in wide],
         "stats": [["/api/v1/stats"]] * READ_RUNS,
     }
     load.run(platform.base_url, token, paths=plans["get_worker_hot"][0],

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, s
 from sqlalchemy.exc import DBAPIError
 
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.paging import decode_cursor, page
 from pmi_common.store import is_id
 from pmi_common.tls import database_connect_args
 
@@ -147,11 +148,12 @@ class RegistryReader:
         values = {name: query[name] for name in given}
         if "placement_agency" in values:
             values["placement_agency"] = values["placement_agency"].lower()
+        if "cursor" in values:
+            values["cursor"] = decode_cursor(values["cursor"], (str,))[0]
         with self.engine.connect() as conn:
             rows = conn.execute(_page(given), {**values, "limit": limit + 1}).all()
-        more = len(rows) > limit
-        items = [worker_view(row) for row in rows[:limit]]
-        return {"items": items, "next_cursor": items[-1]["id"] if more else None}
+        items, next_cursor = page(rows, limit, key=lambda row: (row.id,))
+        return {"items": [worker_view(row) for row in items], "next_cursor": next_cursor}
 
 
 def read_only_engine(url: str, connections: int) -> Engine:
