@@ -6,18 +6,25 @@ broker topology, then runs the nameko service until SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+# A service or the gateway resolves names only as a connection opens (the broker, the databases,
+# the management API) or as a webhook's target is checked (on a thread: webhooks.resolve), so
+# eventlet's green resolver (dnspython: 17 MB in every process) is not loaded. The egress keeps
+# it: it resolves agencies' hosts as it delivers.
+if __name__ == "__main__" and sys.argv[1:2] != ["egress"]:
+    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402 - must come before anything opens a socket
 
 import importlib  # noqa: E402
-import os  # noqa: E402
 import signal  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from functools import partial  # noqa: E402
 

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from eventlet import tpool
+
 from .errors import InvalidInput
 
 SECRET_PREFIX = "whsec_"
@@ -163,8 +165,11 @@ Resolve = Callable[[str, int], list[str]]
 
 
 def resolve(host: str, port: int) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, port,
-                                                             type=socket.SOCK_STREAM)})
+    """The host's addresses, asked of the system's resolver on a thread of eventlet's pool: a
+    process without eventlet's green resolver (``pmi_common.runner``) never waits on DNS with
+    every request it serves."""
+    infos = tpool.execute(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})
 
 
 @dataclass(frozen=True)
