@@ -56,17 +56,19 @@ def generator() -> str:
 
 
 def run(base_url: str, token: str, *, paths: list[str] | None = None, post: bool = False,
-        connections: int = 16, seconds: float = 10, salt: int = 1) -> Load:
-    """GET ``paths`` at random (or POST registrations when ``post``) for ``seconds``."""
+        connections: int = 16, seconds: float = 10, salt: int = 1, patch: bool = False) -> Load:
+    """GET ``paths`` at random (PATCH a phone number there when ``patch``, or POST
+    registrations when ``post``) for ``seconds``."""
+    mode = "post" if post else "patch" if patch else "get"
     if generator() == "wrk":
-        return _wrk(base_url, token, paths, post, connections, seconds, salt)
-    return _python(base_url, token, paths, post, connections, seconds, salt)
+        return _wrk(base_url, token, paths, mode, connections, seconds, salt)
+    return _python(base_url, token, paths, mode, connections, seconds, salt)
 
 
-def _wrk(base_url, token, paths, post, connections, seconds, salt) -> Load:
+def _wrk(base_url, token, paths, mode, connections, seconds, salt) -> Load:
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
         handle.write("\n".join(paths or ["/"]) + "\n")
-    env = {**os.environ, "BENCH_MODE": "post" if post else "get", "BENCH_TOKEN": token,
+    env = {**os.environ, "BENCH_MODE": mode, "BENCH_TOKEN": token,
            "BENCH_PATHS": handle.name, "BENCH_SALT": str(salt),
            "BENCH_DISTRICTS": ",".join(DISTRICTS), "BENCH_DISTRICT_STRIDE": str(DISTRICT_STRIDE)}
     threads = min(2, connections)
@@ -103,16 +105,20 @@ def registration(counter: int, worker: int, salt: int) -> dict:
             "placement_agency": "PT Sinar Jaya"}
 
 
-def _connection_loop(base_url, token, paths, post, deadline, worker, salt, out, lock):
+def _connection_loop(base_url, token, paths, mode, deadline, worker, salt, out, lock):
     parts = urlsplit(base_url)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     latencies, not_ok, errors, counter = [], 0, 0, 0
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     while time.monotonic() < deadline:
-        if post:
+        if mode == "post":
             counter += 1
             method, path = "POST", "/api/v1/workers"
             body = json.dumps(registration(counter, worker, salt))
+        elif mode == "patch":
+            counter += 1
+            method, path = "PATCH", random.choice(paths)
+            body = json.dumps({"phone": f"+62812{(worker * 1000003 + counter) % 10**7:07d}"})
         else:
             method, path, body = "GET", random.choice(paths), None
         started = time.perf_counter()
@@ -131,10 +137,10 @@ def _connection_loop(base_url, token, paths, post, deadline, worker, salt, out, 
         out.append((latencies, not_ok, errors))
 
 
-def _process(base_url, token, paths, post, connections, deadline, first_worker, salt, queue):
+def _process(base_url, token, paths, mode, connections, deadline, first_worker, salt, queue):
     out, lock = [], threading.Lock()
     threads = [threading.Thread(target=_connection_loop, args=(
-        base_url, token, paths, post, deadline, first_worker + i, salt, out, lock))
+        base_url, token, paths, mode, deadline, first_worker + i, salt, out, lock))
         for i in range(connections)]
     for thread in threads:
         thread.start()
@@ -143,7 +149,7 @@ def _process(base_url, token, paths, post, connections, deadline, first_worker, 
     queue.put(out)
 
 
-def _python(base_url, token, paths, post, connections, seconds, salt) -> Load:
+def _python(base_url, token, paths, mode, connections, seconds, salt) -> Load:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     started = time.monotonic()
@@ -153,7 +159,7 @@ def _python(base_url, token, paths, post, connections, seconds, salt) -> Load:
     processes, first = [], 1
     for count in per_process:
         processes.append(context.Process(target=_process, args=(
-            base_url, token, paths, post, count, deadline, first, salt, queue)))
+            base_url, token, paths, mode, count, deadline, first, salt, queue)))
         first += count
     for process in processes:
         process.start()

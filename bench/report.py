@@ -20,7 +20,8 @@ READS = (("get_worker", f"GET /workers/{{id}}, {2000:,} random workers"),
                       "(candidate)"),
          ("get_worker_hot", "GET /workers/{id}, the lifecycle run's workers (hot)"),
          ("stats", "GET /stats"),
-         ("register", "POST /workers"))
+         ("register", "POST /workers"),
+         ("update", "PATCH /workers/{id} (a phone number), 2,000 registered workers"))
 SCALED = ("get_worker", "timeline", "list", "stats")  # compared between the smallest and largest
 MEMORY_LIMIT_MB = {"gateway": 120}  # every other process: SERVICE_MEMORY_LIMIT_MB
 SERVICE_MEMORY_LIMIT_MB = 100
@@ -191,7 +192,11 @@ def rows(results: dict) -> list[Row]:
                        "the bench does not yet run the egress", "kombu batch publish", "", "",
                        ""))
     for service, mb in platform.get("memory_mb", {}).items():
-        limit = MEMORY_LIMIT_MB.get(service.split()[0], SERVICE_MEMORY_LIMIT_MB)
+        if service not in MEMORY_LIMIT_MB and service.startswith("gateway"):
+            out.append(Row(f"memory: peak RSS of the {service} (for comparison)",
+                           f"{_n(mb)} MB"))
+            continue
+        limit = MEMORY_LIMIT_MB.get(service, SERVICE_MEMORY_LIMIT_MB)
         out.append(Row(f"memory: peak RSS of {service}", f"{_n(mb)} MB", "", "",
                        f"< {limit} MB", _met(mb is not None and mb < limit)))
     return out

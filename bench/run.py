@@ -132,6 +132,11 @@ def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: 
     figures["register"] = load.run(platform.base_url, platform.token("operator"), post=True,
                                    connections=CONNECTIONS, seconds=args.seconds,
                                    salt=salt).as_dict()
+    progress(f"writes at {scale:,} workers: PATCH /workers/{{id}}")
+    registered = seed.sample_ids(engine, SAMPLE, status="registered")
+    figures["update"] = load.run(platform.base_url, platform.token("operator"), patch=True,
+                                 paths=[f"/api/v1/workers/{i}" for i in registered],
+                                 connections=CONNECTIONS, seconds=args.seconds).as_dict()
     return figures
 
 

@@ -147,12 +147,14 @@ def _secondary_indexes(conn) -> list[tuple[str, str]]:
         "AND NOT x.indisunique"))]
 
 
-def sample_ids(engine: Engine, count: int) -> list[str]:
-    """``count`` worker ids picked at random over the whole table."""
+def sample_ids(engine: Engine, count: int, status: str | None = None) -> list[str]:
+    """``count`` worker ids picked at random over the whole table (of those in ``status``)."""
     with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM workers")).scalar()
-        percent = 100.0 * count * 3 / max(total, 1)
+        percent = 100.0 * count * 3 / max(total, 1) * (4 if status else 1)
         sample = f"TABLESAMPLE BERNOULLI ({percent})" if percent < 100 else ""
+        where = "WHERE status = :status" if status else ""
         rows = conn.execute(text(
-            f"SELECT id FROM workers {sample} ORDER BY random() LIMIT :n"), {"n": count})
+            f"SELECT id FROM workers {sample} {where} ORDER BY random() LIMIT :n"),
+            {"n": count, "status": status})
         return [row[0] for row in rows]

@@ -1,4 +1,5 @@
--- wrk script of the benchmark: GETs of paths picked at random from BENCH_PATHS (one a line), or
+-- wrk script of the benchmark: GETs (or PATCHes of a phone number) of paths picked at random from
+-- BENCH_PATHS (one a line), or
 -- POST /workers registrations with valid NIKs unique per run (BENCH_SALT, BENCH_DISTRICTS), with
 -- a bearer token (BENCH_TOKEN); done() prints the figures as one JSON line.
 
@@ -22,7 +23,7 @@ function setup(thread)
 end
 
 function init(args)
-  if mode == "get" then
+  if mode ~= "post" then
     for line in io.lines(os.getenv("BENCH_PATHS")) do
       table.insert(paths, line)
     end
@@ -52,6 +53,11 @@ end
 function request()
   if mode == "post" then
     return wrk.format("POST", "/api/v1/workers", nil, registration())
+  end
+  if mode == "patch" then  -- a desk changes a worker's phone number
+    counter = counter + 1
+    return wrk.format("PATCH", paths[math.random(#paths)], nil,
+                      string.format('{"phone":"+62812%07d"}', (thread_id * 1000003 + counter) % 10000000))
   end
   return wrk.format("GET", paths[math.random(#paths)])
 end
