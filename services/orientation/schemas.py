@@ -9,8 +9,6 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from pmi_common.fields import NIK, Longest, Most
 from pmi_common.validation import text_field
 
-from .domain import SessionSeats
-
 MAX_CAPACITY = Most.SESSION_SEATS
 
 
@@ -75,7 +73,7 @@ class ListIncidents(Schema):
     session_id = fields.String(validate=validate.Length(max=36))
     worker_id = fields.String(validate=validate.Length(max=36))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
-    cursor = fields.Integer(validate=validate.Range(min=1))
+    cursor = fields.String(validate=validate.Length(max=200))
 
 
 class SessionView(Schema):
@@ -85,16 +83,13 @@ class SessionView(Schema):
     capacity = fields.Integer()
     topics = fields.List(fields.String())
     enrolled = fields.Integer()
-    seats_left = fields.Method("_seats_left")
+    seats_left = fields.Integer()
     status = fields.String()
     cancelled_reason = fields.String(allow_none=True)
 
-    def _seats_left(self, row) -> int:
-        return SessionSeats(row.starts_at, row.capacity, row.enrolled, row.status).seats_left
-
 
 class EnrolmentView(Schema):
-    session_id = fields.String()
+    session_id = fields.String(attribute="sitting_id")
     worker_id = fields.String()
     status = fields.String()
     enrolled_at = fields.DateTime(format="iso")
@@ -102,7 +97,7 @@ class EnrolmentView(Schema):
 
 class CompletionView(Schema):
     worker_id = fields.String()
-    session_id = fields.String()
+    session_id = fields.String(attribute="sitting_id")
     certificate_number = fields.String()
     completed_at = fields.DateTime(format="iso")
 
@@ -110,7 +105,7 @@ class CompletionView(Schema):
 class IncidentView(Schema):
     id = fields.Integer()
     kind = fields.String()  # identity_mismatch, or nik_attempts_exhausted: the trainer stopped
-    session_id = fields.String()
+    session_id = fields.String(attribute="sitting_id")
     worker_id = fields.String()
     occurred_at = fields.DateTime(format="iso")
     presented_nik_masked = fields.String()

@@ -21,9 +21,9 @@ from pmi_common.fields import BPJS, COUNTRY, PHONE, POSTAL_CODE, SEXES, Longest,
 from pmi_common.validation import not_blank, person_name, text_field
 
 from .countries import ISO_3166_ALPHA2
+from .domain import age_problem
 from .nik import nik_problems
 
-MINIMUM_AGE = 18
 DEPARTURE_HORIZON_DAYS = 90
 
 
@@ -68,12 +68,9 @@ class RegisterWorker(Schema):
 
     @validates("birth_date")
     def _adult(self, value: dt.date, **_kwargs) -> None:
-        if value > self.today:
-            raise ValidationError("must not be in the future")
-        age = self.today.year - value.year - ((self.today.month, self.today.day)
-                                              < (value.month, value.day))
-        if age < MINIMUM_AGE:
-            raise ValidationError(f"the worker must be {MINIMUM_AGE} or older (is {age})")
+        problem = age_problem(value, self.today)
+        if problem:
+            raise ValidationError(problem)
 
     @validates_schema(skip_on_field_errors=False)
     def _nik(self, data: dict, **_kwargs) -> None:
