@@ -5,11 +5,19 @@ The gateway's schemas check them at the edge (so the OpenAPI document shows them
 is a ``pattern``, a ``Longest`` a ``maxLength``); the services' schemas check the same rules
 again, with the business rules the gateway leaves to them (a NIK's birth date, a country code's
 existence, a document's dates).
+
+The edge's own field types are here too: strict JSON types (a body's JSON types are the
+contract, so ``"3"`` is not an integer and ``1`` is not a boolean, which marshmallow's defaults
+would accept) and ``text``, free text without markup.
 """
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, validate
+import numbers
+
+from marshmallow import ValidationError, fields, validate
+
+from .validation import Text, person_name, safe_text
 
 
 class Pattern(validate.Regexp):
@@ -58,3 +66,36 @@ class Most:
     PROGRAM_PLACES = 100_000  # a programme's capacity, a round's advance
     ROUNDS = 20
     PAGE = 200
+
+
+# the edge's field types ---------------------------------------------------------------------
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictNumber(fields.Float):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    truthy = {True}
+    falsy = {False}
+
+
+def text(max_length: int, name: bool = False, **kwargs) -> fields.String:
+    """A free-text field of 1 to ``max_length`` characters in NFC, without markup, invisible or
+    control characters; ``name=True`` for a person's name."""
+    rules = [validate.Length(min=1, max=max_length), safe_text]
+    if name:
+        rules.append(person_name)
+    return Text(validate=rules, **kwargs)

@@ -23,9 +23,9 @@ from pmi_common import config
 
 
 def _desk():
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
+    from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
-    from gateway.webhooks import WebhookBook
     from pmi_common.migrations import upgrade
     from pmi_common.store import make_engine
     from pmi_common.webhooks import target_policy

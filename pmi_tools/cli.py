@@ -191,7 +191,7 @@ def _failing_clearly(run):
 
 
 def _agencies():
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
     from pmi_common.management import Management
     from pmi_common.migrations import upgrade
     from pmi_common.store import make_engine

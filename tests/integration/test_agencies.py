@@ -12,7 +12,7 @@ import pytest
 from kombu import Connection
 from sqlalchemy import create_engine
 
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
 from pmi_common.agencies import agency_queue, agency_user, parked_queue
 from pmi_common.errors import InvalidInput, NotFound

@@ -149,7 +149,7 @@ def published(event_id: str, event_type: str, data: dict) -> dict:
 def test_an_agreement_narrowed_while_events_wait_applies_to_them(
         registration, agencies, rabbit_config, database_urls):  # noqa: F811
     from egress.delivery import DeliveryRelay
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
     from gateway.models import agency_deliveries
 
     bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED])

@@ -19,10 +19,10 @@ from standardwebhooks.webhooks import Webhook
 from egress.service import EgressService
 from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from gateway.testing import start_stack
+from gateway.webhook_book import WebhookBook
 from gateway.webhook_desk import WebhookDesk
-from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput

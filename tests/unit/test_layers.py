@@ -67,6 +67,15 @@ def test_nothing_the_platform_runs_imports_the_tools(package):
     assert upward == []
 
 
+def test_a_service_imports_no_other_service_and_the_gateway_no_service():
+    crossing = sorted(f"{module} -> {target}" for module, targets in arrows("services").items()
+                      for target in targets if within(target, ("services",))
+                      and target.split(".")[:2] != module.split(".")[:2])
+    crossing += sorted(f"{module} -> {target}" for module, targets in arrows("gateway").items()
+                       for target in targets if within(target, ("services", "egress")))
+    assert crossing == []
+
+
 def circle_in(graph: dict[str, set[str]]) -> list[str] | None:
     """One import circle of ``graph`` (its modules in order, the first again at the end), or
     None."""
