@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Dialect
 
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.paging import decode_cursor, page
@@ -65,10 +65,11 @@ def worker_view(row) -> dict:
 
 
 def timeline_view(row) -> dict:
-    entry = {name: getattr(row, name) for name in TIMELINE_FIELDS}
+    """An entry from its ``TIMELINE_FIELDS`` then ``ACTOR_FIELDS``, in that order."""
+    entry = dict(zip(TIMELINE_FIELDS, row, strict=False))
     entry["occurred_at"] = _json(entry["occurred_at"])
-    entry["actor"] = ({"role": row.actor_role, "agency": row.actor_agency,
-                       "subject": row.actor_subject} if row.actor_role else None)
+    role, agency, subject = row[len(TIMELINE_FIELDS):]
+    entry["actor"] = {"role": role, "agency": agency, "subject": subject} if role else None
     return entry
 
 
@@ -86,20 +87,30 @@ def _page(given: tuple[str, ...]) -> Select:
     return stmt.order_by(workers.c.id).limit(bindparam("limit"))
 
 
+@cache
+def _compiled(statement: Select, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """A statement's SQL for the driver, compiled once, and for a driver that takes its
+    parameters by position, their names in order."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), (tuple(compiled.positiontup) if compiled.positional else None)
+
+
 def _once_more(read: Callable[..., T]) -> Callable[..., T]:
-    """Run a read again, once, when its pooled connection turned out dead (the pool has dropped
-    it and its siblings): a database restart costs a reconnection, not an error."""
+    """Run a read again, once, when its pooled connection turned out dead (``_rows`` has
+    dropped it): a database restart costs a reconnection, not an error."""
 
     @wraps(read)
     def again(*args, **kwargs) -> T:
         try:
             return read(*args, **kwargs)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
+        except _Disconnected:
             return read(*args, **kwargs)
 
     return again
+
+
+class _Disconnected(Exception):
+    """The pooled connection was dead; it has been dropped from the pool."""
 
 
 class RegistryReader:
@@ -116,25 +127,42 @@ class RegistryReader:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    def _rows(self, statement: Select, values: dict) -> list[tuple]:
+        """The statement's rows, as the driver gives them, on a pooled connection: one round
+        trip, and nothing of SQLAlchemy's per-statement work but the pool's checkout."""
+        sql, order = _compiled(statement, self.engine.dialect)
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, [values[name] for name in order] if order else values)
+            rows = cursor.fetchall()
+            cursor.close()
+            return rows
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            if self.engine.dialect.is_disconnect(exc, connection.dbapi_connection, None):
+                connection.invalidate(exc)
+                raise _Disconnected(str(exc)) from exc
+            raise
+        finally:
+            connection.close()
+
     @_once_more
     def get_worker(self, worker_id: str) -> dict:
-        with self.engine.connect() as conn:
-            row = conn.execute(self._worker_by_id, {"worker_id": worker_id}).first() \
-                if is_id(worker_id) else None
-        if row is None:
+        rows = self._rows(self._worker_by_id, {"worker_id": worker_id}) \
+            if is_id(worker_id) else None
+        if not rows:
             raise NotFound(f"no worker {worker_id}")
-        return worker_view(row)
+        return worker_view(rows[0])
 
     @_once_more
     def get_timeline(self, worker_id: str) -> list[dict]:
         """One round trip: the worker (none: unknown) joined to its entries, oldest first."""
         if not is_id(worker_id):
             raise NotFound(f"no worker {worker_id}")
-        with self.engine.connect() as conn:
-            rows = conn.execute(self._timeline, {"worker_id": worker_id}).all()
+        rows = self._rows(self._timeline, {"worker_id": worker_id})
         if not rows:
             raise NotFound(f"no worker {worker_id}")
-        return [timeline_view(row) for row in rows if row.id is not None]
+        return [timeline_view(row[2:]) for row in rows if row[1] is not None]
 
     @_once_more
     def list_workers(self, query: dict) -> dict:
@@ -150,9 +178,8 @@ class RegistryReader:
             values["placement_agency"] = values["placement_agency"].lower()
         if "cursor" in values:
             values["cursor"] = decode_cursor(values["cursor"], (str,))[0]
-        with self.engine.connect() as conn:
-            rows = conn.execute(_page(given), {**values, "limit": limit + 1}).all()
-        items, next_cursor = page(rows, limit, key=lambda row: (row.id,))
+        rows = self._rows(_page(given), {**values, "limit": limit + 1})
+        items, next_cursor = page(rows, limit, key=lambda row: (row[0],))  # id comes first
         return {"items": [worker_view(row) for row in items], "next_cursor": next_cursor}
 
 
