@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from nameko.testing.utils import find_free_port
 
-from pmi_common.contract import SERVICES
+from pmi_common.contract import REGISTRATION, SERVICES
 
 from . import auth
 from .roles import AGENCY
@@ -90,6 +90,9 @@ def start_stack(container_factory, config_for, services=SERVICES, **overrides) -
 
     for service in services:
         container_factory(service_class(service), config_for(service)).start()
+    if REGISTRATION in services:  # registration's reads from its database, as deployed
+        overrides.setdefault("REGISTRATION_READ_DATABASE_URL",
+                             config_for(REGISTRATION)["DATABASE_URL"])
     config = gateway_config(config_for("gateway"), **overrides)
     container_factory(service_class("gateway"), config).start()
     return ApiClient.for_config(config)
