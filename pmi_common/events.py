@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
-from .contract import Envelope, UnknownEvent, spec_for
+from .contract import Envelope, EventSpec, UnknownEvent, spec_for
 
 
 class MalformedEvent(ValueError):
@@ -33,6 +34,13 @@ class Event:
 _envelope = Envelope()
 
 
+@cache
+def _payload_schema(spec: EventSpec) -> Schema:
+    """One instance of each payload schema, reused for every event (a schema keeps no state
+    between loads and dumps; building one is most of what checking a small payload costs)."""
+    return spec.schema()
+
+
 def parse_event(body: Any) -> Event:
     """Validate an envelope and its payload; raise ``MalformedEvent`` with the reason."""
     if not isinstance(body, dict):
@@ -49,7 +57,7 @@ def parse_event(body: Any) -> Event:
         raise MalformedEvent(
             f"{spec.event_type} comes from {spec.source}, not {envelope['source']}")
     try:
-        data = spec.schema().load(envelope["data"])
+        data = _payload_schema(spec).load(envelope["data"])
     except ValidationError as exc:
         raise MalformedEvent(f"invalid {spec.event_type} payload: {exc.messages}") from exc
     return Event(
@@ -81,7 +89,7 @@ def build_envelope(
     spec = spec_for(event_type)
     if spec.source != source:
         raise UnknownEvent(f"{source} does not publish {event_type}")
-    schema = spec.schema()
+    schema = _payload_schema(spec)
     payload = schema.dump(data)
     errors = schema.validate(payload)
     if errors:
@@ -113,5 +121,5 @@ def envelope_of(event: Event) -> dict:
         "sequence": event.sequence,
         "correlation_id": event.correlation_id,
         "actor": event.actor,
-        "data": spec.schema().dump(event.data),
+        "data": _payload_schema(spec).dump(event.data),
     }
