@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from pmi_common.contract import AUDIENCES, DOCUMENT_TYPES, RETURN_REASONS, STAGES, STATUSES
 from pmi_common.topology import consuming_services
 
+from .agency_settings import QUEUE_FORMATS
 from .fields import Pattern, StrictBoolean, StrictInteger, StrictNumber, text
 
 NIK = Pattern(r"^[0-9]{16}$", error="must be exactly 16 digits")
@@ -259,6 +260,25 @@ class AddWebhook(Body):
                          validate=validate.Length(min=1, max=50),
                          metadata=_e(["worker_departed", "worker_returned"]))
     description = text(200)
+
+
+class EditWebhook(Body):
+    url = fields.String(validate=validate.Length(min=8, max=2000),
+                        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi/v2"))
+    events = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                         validate=validate.Length(min=1, max=50),
+                         metadata=_e(["worker_departed"]))
+    description = text(200)
+
+
+class ChangeAgencySettings(Body):
+    queue_format = fields.String(
+        validate=validate.OneOf(QUEUE_FORMATS),
+        metadata={"description": "how the agency's queue carries each event: the platform's "
+                                 "own form, or a CloudEvent (AMQP binding, binary or "
+                                 "structured mode)"})
+    contact_email = fields.String(allow_none=True, validate=validate.Length(max=320),
+                                  metadata=_e("integrasi@bpjsketenagakerjaan.example"))
 
 
 class RotateWebhookSecret(Body):
