@@ -72,12 +72,12 @@ class ConfirmingPublisher:
     def message_of(self, envelope: dict, body: bytes | str | None = None,
                    content_type: str = "application/json", headers: dict | None = None
                    ) -> amqp.Message:
-        """An event's message: ``envelope`` as JSON, or ``body`` of ``content_type`` with
-        ``headers`` (another form of the same event)."""
+        """An event's message: ``envelope`` as JSON text, or ``body`` (bytes, left as bytes to
+        the consumer) of ``content_type`` with ``headers``: another form of the same event."""
+        encoding = {"content_encoding": "utf-8"} if body is None else {}
         return amqp.Message(
             json.dumps(envelope, separators=(",", ":")) if body is None else body,
             content_type=content_type,
-            content_encoding="utf-8",
             delivery_mode=2,
             message_id=envelope["event_id"],
             # RabbitMQ refuses a user_id that is not the connection's: who published
@@ -86,6 +86,7 @@ class ConfirmingPublisher:
             type=envelope["event_type"],
             application_headers={"event_version": envelope["event_version"]}
             if headers is None else headers,
+            **encoding,
         )
 
     def publish_messages(self, messages: list[tuple[str, str, amqp.Message]]) -> None:

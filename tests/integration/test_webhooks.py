@@ -10,8 +10,10 @@ import datetime as dt
 import json
 
 import pytest
+from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
+from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
@@ -19,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from egress.service import EgressService
 from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
+from gateway.agency_settings import BINARY, STRUCTURED
 from gateway.agreements import AgreementBook
 from gateway.testing import start_stack
 from gateway.webhook_desk import WebhookDesk
@@ -453,3 +456,89 @@ def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name
     [(headers, body, _)] = receiver.requests
     assert headers["host"] == f"siap.bpjs.test:{receiver.port}"
     assert json.loads(body)["id"] == event["event_id"]
+
+
+def read_cloud_event(uri: str, queue: str):
+    """One message of the agency's queue, as its own consumer reads it: the AMQP 0-9-1 message
+    handed to the CloudEvents SDK's AMQP binding (content type, headers as the
+    application-properties, body as the application data)."""
+    with Connection(uri) as connection:
+        message = wait_for(lambda: connection.channel().basic_get(queue, no_ack=True),
+                           message=f"a message in {queue}")
+    headers = message.headers or {}
+    event = from_amqp(AMQPMessage({"content-type": message.content_type}, headers,
+                                  message.body), JSONFormat())
+    return event, message
+
+
+@pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
+def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_no_more(
+        queue_format, egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED],
+                            fields=["document_verified:document_type"])
+    desk.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
+    receiver = receivers()
+    desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    event = verified("w-ce", sequence=4)
+
+    publish(rabbit_config["AMQP_URI"], event)
+
+    [(headers, body, _)] = wait_for(lambda: receiver.requests, message="the webhook")
+    by_webhook = from_http(HTTPMessage(headers, body), JSONFormat())
+    by_queue, message = read_cloud_event(agencies.uri(bpjs), bpjs.queue)
+    assert by_queue.get_attributes() == by_webhook.get_attributes()
+    assert by_queue.get_data() == by_webhook.get_data() == {"document_type": "passport"}
+    assert by_queue.get_id() == event["event_id"] and by_queue.get_subject() == "w-ce"
+    assert by_queue.get_attributes()["workersequence"] == 4
+    assert by_queue.get_time().isoformat() == event["occurred_at"]  # to the microsecond
+    assert message.properties["message_id"] == event["event_id"]
+    if queue_format == BINARY:
+        assert message.content_type == "application/json"
+        assert json.loads(message.body) == {"document_type": "passport"}
+        # every attribute, and nothing else but what the broker adds (x-delivery-count)
+        assert [n for n in message.headers if not n.startswith(("cloudEvents_", "x-"))] == []
+        assert message.headers["cloudEvents_type"] == c.DOCUMENT_VERIFIED
+    else:
+        assert message.content_type == "application/cloudevents+json"
+        assert message.body == body  # byte for byte the webhook's body
+        assert [n for n in message.headers or {} if not n.startswith("x-")] == []
+
+
+def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
+        container_factory, config_for, egress, agencies, rabbit_config,  # noqa: F811
+        database_urls, monkeypatch, capsys):
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
+    main(["agency", "settings", bpjs.name, "--queue-format", BINARY, "--contact-email",
+          "integrasi@bpjs.example", "--by", "ops"])
+    assert "queue format cloudevents-binary; contact e-mail integrasi@bpjs.example" in \
+        capsys.readouterr().out
+    with pytest.raises(SystemExit, match="invalid contact e-mail"):
+        main(["agency", "settings", bpjs.name, "--contact-email", "not an address"])
+    publish(rabbit_config["AMQP_URI"], verified("w-fmt", 1))
+    event, message = read_cloud_event(agencies.uri(bpjs), bpjs.queue)
+    assert message.headers["cloudEvents_subject"] == "w-fmt"
+
+    api = start_stack(container_factory, config_for, services=())
+    admin = api.as_role("admin")
+    own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
+    assert own.get(f"/agencies/{bpjs.name}/settings").json() == {
+        "agency": bpjs.name, "queue_format": BINARY, "contact_email": "integrasi@bpjs.example"}
+    assert own.patch(f"/agencies/{bpjs.name}/settings",
+                     json={"queue_format": STRUCTURED}).status_code == 403
+    stranger = api.as_role("agency", "imigrasi-system", agency=other.name)
+    assert stranger.get(f"/agencies/{bpjs.name}/settings").status_code == 404
+    refused = admin.patch(f"/agencies/{bpjs.name}/settings", json={"queue_format": "xml"})
+    assert refused.status_code == 422
+    changed = admin.patch(f"/agencies/{bpjs.name}/settings",
+                          json={"queue_format": STRUCTURED, "contact_email": None})
+    assert changed.json() == {"agency": bpjs.name, "queue_format": STRUCTURED,
+                              "contact_email": None}
+    assert admin.patch("/agencies/nobody/settings",
+                       json={"queue_format": STRUCTURED}).status_code == 404
+    publish(rabbit_config["AMQP_URI"], verified("w-fmt", 2))
+    event, message = wait_for(
+        lambda: (found := read_cloud_event(agencies.uri(bpjs), bpjs.queue))[1].content_type
+        == "application/cloudevents+json" and found, message="the structured form")
+    assert event.get_attributes()["workersequence"] == 2
