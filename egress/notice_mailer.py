@@ -5,9 +5,10 @@
 ``SMTP_URL`` is ``smtp://[user:password@]host[:port]`` (``?starttls=true`` to upgrade the
 connection first) or ``smtps://...`` (TLS from the start); ``NOTICE_FROM`` is the sender. Without
 ``SMTP_URL`` no mailer runs and notices wait, listed in the console. A mail the server does not
-accept (it is down, it refuses) is tried again later, with a growing pause, until it is: nothing
-is lost. A notice with no address to go to is kept as ``unaddressed``. The log names the notice,
-its kind and agency, never an address or a password.
+accept (it is down, it refuses) is tried again later, after ``NOTICE_RETRY_SECONDS`` (30)
+doubling to an hour, until it is: nothing is lost. A notice with no address to go to is kept
+as ``unaddressed``. The log names the notice, its kind and agency, never an address or a
+password.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from .delivery import Rounds
 
 log = structlog.get_logger(__name__)
 
-FIRST_RETRY_SECONDS = 30.0
 LONGEST_RETRY_SECONDS = 3600.0
 BATCH = 20
 
@@ -44,6 +44,7 @@ class MailSettings:
     sender: str = "pmi-platform@localhost"
     operators: tuple[str, ...] = ()
     timeout: float = 10.0
+    first_retry: float = 30.0  # seconds after a first failure; doubling to an hour
 
     @classmethod
     def from_config(cls, config: dict) -> MailSettings | None:
@@ -63,12 +64,13 @@ class MailSettings:
             password=unquote(parts.password) if parts.password else None,
             sender=config.get("NOTICE_FROM") or cls.sender,
             operators=tuple(a.strip() for a in (config.get("NOTICE_OPERATORS") or "").split(",")
-                            if a.strip()))
+                            if a.strip()),
+            first_retry=float(config.get("NOTICE_RETRY_SECONDS") or cls.first_retry))
 
 
-def retry_delay(attempts: int) -> float:
+def retry_delay(attempts: int, first: float) -> float:
     """Seconds before the next try after ``attempts`` failed ones."""
-    return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
+    return min(LONGEST_RETRY_SECONDS, first * 2 ** max(attempts - 1, 0))
 
 
 class NoticeMailer(Rounds):
@@ -110,7 +112,8 @@ class NoticeMailer(Rounds):
         try:
             self.send(message)
         except (smtplib.SMTPException, OSError) as exc:  # refused, down, timed out
-            retry_at = now + dt.timedelta(seconds=retry_delay(notice.attempts + 1))
+            retry_at = now + dt.timedelta(seconds=retry_delay(notice.attempts + 1,
+                                                                  self.settings.first_retry))
             error = f"{type(exc).__name__}: {getattr(exc, 'smtp_code', '')}".rstrip(": ")
             self.notices.settle(notice.id, now, notice.state, error=error, retry_at=retry_at)
             log.warning("notice_mail_failed", notice=notice.id, kind=notice.kind,

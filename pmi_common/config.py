@@ -77,11 +77,13 @@ ENVIRONMENT = {
                 "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
     "NOTICE_FROM": "the sender of notices (pmi-platform@localhost)",
     "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
+    "NOTICE_RETRY_SECONDS": "seconds before a notice the mail server refused is tried again, "
+                            "doubling to an hour (30)",
 }
 
 WEBHOOK_SETTINGS = ("WEBHOOK_ALLOWED_TARGETS", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_RETRY_HORIZON",
                     "WEBHOOK_DISABLE_AFTER", "WEBHOOK_TIMEOUT", "ASYNCAPI_URL", "SMTP_URL",
-                    "NOTICE_FROM", "NOTICE_OPERATORS")
+                    "NOTICE_FROM", "NOTICE_OPERATORS", "NOTICE_RETRY_SECONDS")
 
 
 def amqp_uri() -> str:

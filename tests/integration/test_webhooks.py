@@ -23,6 +23,7 @@ from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
 from gateway.agency_settings import BINARY, STRUCTURED
 from gateway.agreements import AgreementBook
+from gateway.notices import NoticeBook
 from gateway.testing import start_stack
 from gateway.webhook_desk import WebhookDesk
 from gateway.webhooks import WebhookBook
@@ -35,6 +36,7 @@ from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 from tests.integration.test_agency_egress import KEY, collect, drain_as, register, verified
 from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
+from tests.mailserver import MailServer
 from tests.receivers import HANG, Receiver
 
 LOCAL = {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
@@ -542,3 +544,108 @@ def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
         lambda: (found := read_cloud_event(agencies.uri(bpjs), bpjs.queue))[1].content_type
         == "application/cloudevents+json" and found, message="the structured form")
     assert event.get_attributes()["workersequence"] == 2
+
+
+@pytest.fixture
+def mail_servers(tmp_path):
+    started: list[MailServer] = []
+
+    def make(port: int | None = None) -> MailServer:
+        started.append(MailServer(tmp_path / f"maildir-{len(started)}", port))
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def notices_of(database_url: str) -> list[dict]:
+    engine = create_engine(database_url)
+    try:
+        return NoticeBook(engine).recent()
+    finally:
+        engine.dispose()
+
+
+def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_by_mail(
+        container_factory, egress_config, agencies, desk, receivers, mail_servers,  # noqa: F811
+        rabbit_config, database_urls):
+    mail = mail_servers()  # not started yet: the mail server is down when the notice is due
+    egress = container_factory(EgressService, egress_config(
+        SMTP_URL=mail.url, NOTICE_OPERATORS="ops@ltsa-blitar.example",
+        NOTICE_FROM="pmi@ltsa-blitar.example", NOTICE_RETRY_SECONDS="0.2"))
+    egress.start()
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    desk.change_settings(bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example")
+    gone = receivers(answer=lambda n, body: 410)
+    endpoint, _ = desk.add(bpjs.name, gone.url + "?token=abc", [c.DOCUMENT_VERIFIED],
+                           "desk-admin", description="SIAP")
+    publish(rabbit_config["AMQP_URI"], verified("w-notice", 1))
+
+    [notice] = wait_for(lambda: [n for n in notices_of(database_urls["gateway"])
+                                 if n["attempts"] >= 2], message="mailing tried, and failed")
+    assert notice["state"] == "pending" and "Connection" in notice["last_error"]
+    assert (notice["agency"], notice["endpoint_id"]) == (bpjs.name, endpoint.id)
+    assert not desk.webhooks.get(endpoint.id).enabled
+
+    mail.start()
+
+    [sent] = wait_for(mail.messages, message="the notice mailed once the server answers")
+    assert sent["From"] == "pmi@ltsa-blitar.example"
+    assert sorted(sent["To"].split(", ")) == ["integrasi@bpjs.example",
+                                              "ops@ltsa-blitar.example"]
+    text = sent.get_payload()
+    assert endpoint.id in text and "410" in text and "SIAP" in text
+    assert "token=abc" not in text  # a URL's query may hold a receiver's token
+    [notice] = wait_for(lambda: [n for n in notices_of(database_urls["gateway"])
+                                 if n["state"] == "mailed"], message="recorded as mailed")
+    assert notice["mailed_at"] and notice["attempts"] >= 3
+    assert len(mail.messages()) == 1  # mailed once
+
+
+def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits(
+        container_factory, config_for, egress, agencies, desk, receivers,  # noqa: F811
+        rabbit_config, database_urls, monkeypatch, capsys):
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
+    old = receivers(answer=lambda n, body: 503 if n >= 1 else 200)
+    endpoint, secret = desk.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-edit", 1))
+    publish(rabbit_config["AMQP_URI"], verified("w-edit", 2))  # refused by the old receiver
+    wait_for(lambda: len(old.requests) >= 2, message="the second refused")
+    new = receivers()
+
+    with pytest.raises(InvalidInput, match="does not grant"):
+        desk.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
+    with pytest.raises(InvalidInput, match="URL refused"):
+        desk.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
+    assert desk.webhooks.get(endpoint.id).url == old.url  # bad input changed nothing
+    edited = desk.edit(endpoint.id, "desk-admin", url=new.url,
+                       events=[c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], description="v2")
+
+    assert (edited.id, edited.url, edited.description) == (endpoint.id, new.url, "v2")
+    [(headers, body, _)] = wait_for(lambda: new.requests, message="what waited, at the new URL")
+    Webhook(secret).verify(body, headers)  # the same secret signs
+    assert json.loads(body)["workersequence"] == 2
+    publish(rabbit_config["AMQP_URI"], departed("w-edit", 3))
+    wait_for(lambda: len(new.accepted()) == 2, message="a newly wanted type")
+    log = wait_for(lambda: delivered(desk, endpoint, 3), message="one log, all three")
+    assert [d["event_type"] for d in log][::-1] == [c.DOCUMENT_VERIFIED, c.DOCUMENT_VERIFIED,
+                                                    c.WORKER_DEPARTED]
+
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
+    main(["agency", "webhook", "edit", endpoint.id, "--description", "SIAP v3"])
+    assert f"endpoint {endpoint.id} of {bpjs.name}: {new.url}" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="nothing to change"):
+        main(["agency", "webhook", "edit", endpoint.id])
+    api = start_stack(container_factory, config_for, services=(),
+                      WEBHOOK_ALLOWED_TARGETS="127.0.0.1")
+    admin = api.as_role("admin")
+    refused = admin.patch(f"/webhooks/{endpoint.id}", json={"url": "ftp://x.example/h"})
+    assert refused.status_code == 422 and "url" in refused.json()["errors"]
+    changed = admin.patch(f"/webhooks/{endpoint.id}", json={"events": [c.WORKER_DEPARTED]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["event_types"] == [c.WORKER_DEPARTED]
+    assert changed.json()["description"] == "SIAP v3"
+    own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
+    assert own.patch(f"/webhooks/{endpoint.id}", json={"description": "x"}).status_code == 403
