@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -41,6 +42,17 @@ def _upsert(dialect_name: str):
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
+def is_id(value: object) -> bool:
+    """Whether ``value`` reads as a UUID, the form every id here takes. Anything else names
+    nothing, so a lookup may answer "not found" without asking the database (PostgreSQL would
+    refuse to compare it with a ``uuid`` column)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     """Insert a row unless one with the same ``key`` exists; True when this call inserted it.
 
@@ -49,6 +61,17 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     stmt = _upsert(session.bind.dialect.name)(table).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=[key])
     return session.execute(stmt).rowcount == 1
+
+
+def upsert(session: Session, table, key: str | list[str], values: dict,
+           update: list[str]) -> None:
+    """Insert a row, or when one with the same ``key`` exists, set its ``update`` columns to
+    ``values``' (PostgreSQL's and SQLite's ``ON CONFLICT DO UPDATE``, one statement, no race)."""
+    keys = [key] if isinstance(key, str) else key
+    stmt = _upsert(session.bind.dialect.name)(table).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                      set_={column: stmt.excluded[column] for column in update})
+    session.execute(stmt)
 
 
 def _serialise_on(session: Session, key: str) -> None:
@@ -67,13 +90,25 @@ class UnitOfWork:
     """One database transaction: the service's session plus ``publish`` into the outbox."""
 
     def __init__(self, session: Session, tables: MessagingTables, source: str,
-                 correlation_id: str, actor: dict | None):
+                 correlation_id: str, actor: dict | None,
+                 repository: Callable[[Session], Any] | None = None):
         self.session = session
         self.tables = tables
         self.source = source
         self.correlation_id = correlation_id
         self.actor = actor
         self.published: list[dict] = []
+        self._repository_of = repository
+        self._repository: Any = None
+
+    @property
+    def repository(self) -> Any:
+        """The service's repository over this transaction (``Database(repository=...)``)."""
+        if self._repository is None:
+            if self._repository_of is None:
+                raise TypeError("this service's Database was given no repository")
+            self._repository = self._repository_of(self.session)
+        return self._repository
 
     def next_sequence(self, stream_id: str) -> int:
         table = self.tables.sequences
@@ -122,8 +157,10 @@ class Store:
                  correlation_id: str, actor: dict | None, wake_relay: Callable[[], None],
                  command_key: str | None = None,
                  answer_ttl: dt.timedelta = dt.timedelta(seconds=DEFAULT_ANSWER_TTL_SECONDS),
-                 after_commit: Callable[[], None] | None = None):
+                 after_commit: Callable[[], None] | None = None,
+                 repository: Callable[[Session], Any] | None = None):
         self.engine = engine
+        self.repository_of = repository
         self.tables = tables
         self.source = source
         self.correlation_id = correlation_id
@@ -174,7 +211,7 @@ class Store:
     def transaction(self, actor: dict | None = None) -> Iterator[UnitOfWork]:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             uow = UnitOfWork(session, self.tables, self.source, self.correlation_id,
-                             actor or self.actor)
+                             actor or self.actor, self.repository_of)
             yield uow
         if uow.published:
             self._wake_relay()
@@ -205,6 +242,14 @@ class Store:
         with Session(self.engine) as session:
             yield session
 
+    @contextmanager
+    def queries(self) -> Iterator[Any]:
+        """The service's repository over a read-only session, for a query's handler."""
+        if self.repository_of is None:
+            raise TypeError("this service's Database was given no repository")
+        with self.read() as session:
+            yield self.repository_of(session)
+
 
 class Database(DependencyProvider):
     """The service's database and the relay that publishes its outbox.
@@ -212,9 +257,13 @@ class Database(DependencyProvider):
     ``DATABASE_URL`` comes from the container's config; the relay starts with the container.
     """
 
-    def __init__(self, metadata: MetaData, relay: bool = True):
+    def __init__(self, metadata: MetaData, relay: bool = True,
+                 repository: Callable[[Session], Any] | None = None):
+        """``repository``: builds the service's repository over a database session; handlers
+        reach it as ``uow.repository`` (and queries through ``queries()``)."""
         self.metadata = metadata
         self.run_relay = relay
+        self.repository = repository
         self.engine: Engine | None = None
         self.relay: OutboxRelay | None = None
         self._wake = threading.Event()
@@ -251,7 +300,7 @@ class Database(DependencyProvider):
         return Store(self.engine, self.tables, self.container.service_name,
                      correlation_of(worker_ctx), actor_of(worker_ctx), self.relay.wake,
                      command_key=command_key_of(worker_ctx), answer_ttl=self.answer_ttl,
-                     after_commit=self.after_commit)
+                     after_commit=self.after_commit, repository=self.repository)
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
