@@ -7,6 +7,7 @@ COPY pmi_common ./pmi_common
 COPY services ./services
 COPY gateway ./gateway
 COPY egress ./egress
+COPY pmi_tools ./pmi_tools
 RUN pip install 'setuptools<82' wheel && pip install .
 USER nobody
 CMD ["python", "-m", "pmi_common.runner", "gateway"]

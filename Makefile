@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 
 ## Run the four services and the gateway (SQLite by default; RabbitMQ at AMQP_URI).
 run: install
-	PMI_ENV=development $(BIN)/python -m pmi_common.stack
+	PMI_ENV=development $(BIN)/python -m pmi_tools.stack
 
 ## The system packages the suite needs: installed when root, otherwise the command to run.
 system-packages:
@@ -56,7 +56,7 @@ lint: install
 
 ## The secrets docker compose reads, written once into .env (never overwritten, never committed).
 secrets:
-	$(PYTHON) -m pmi_common.envfile .env
+	$(PYTHON) -m pmi_tools.envfile .env
 
 ## Development tokens for each role (needs the same JWT_SECRET as the gateway).
 tokens: install

@@ -7,7 +7,7 @@
   second, and the lifecycle events published and applied per second meanwhile (from the services'
   outbox and inbox tables).
 - ``backlog``: the event pipeline at capacity. A bulk import commits ``count`` registrations in one
-  transaction (registration's own use case, as ``pmi import`` does, events into the outbox); the
+  transaction (registration's own handler, as ``pmi import`` does, events into the outbox); the
   figure is how fast the relay publishes them and the other services apply them, from the commit
   to the last event applied.
 """
@@ -25,10 +25,11 @@ from sqlalchemy import func, select
 from pmi_common.contract import spec_for
 from pmi_common.relay import BATCH_SIZE
 from pmi_common.store import Store, messaging_tables
-from services.registration import usecases
+from services.registration import handlers
 from services.registration.models import metadata as registration_metadata
 from services.registration.nik import encode_nik
 from services.registration.regions import regions
+from services.registration.repository import RegistrationRepository
 from tests.reliability import driver as desk
 
 from .journey import ABORT, NAMES, DeskDriver, journey
@@ -127,11 +128,11 @@ def backlog(platform: Platform, count: int) -> dict:
     store = Store(platform.engine("registration"), messaging_tables(registration_metadata),
                   "registration", correlation_id=f"bench-import-{uuid.uuid4()}",
                   actor={"role": "operator", "agency": "bulk-import", "subject": "bench"},
-                  wake_relay=lambda: None)
+                  wake_relay=lambda: None, repository=RegistrationRepository)
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as uow:
         for index in range(count):
-            usecases.register_worker(uow, _import_row(index), now)
+            handlers.register_worker(uow, _import_row(index), now)
         published_types = [envelope["event_type"] for envelope in uow.published]
     committed = time.monotonic()
     meter.start()

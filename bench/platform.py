@@ -20,7 +20,7 @@ from .processes import Child, wait_until
 PROBES = ("/workers?limit=1", "/workers/00000000-0000-4000-8000-000000000000/documents",
           "/orientation/sessions", "/reintegration/programs")
 DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
-# the processes `make run` starts (pmi_common.stack.PROCESSES; not imported: the runner module
+# the processes `make run` starts (pmi_tools.stack.PROCESSES; not imported: the runner module
 # monkey-patches whoever imports it, and the bench's own threads must stay threads)
 PROCESSES = DATABASE_SERVICES
 

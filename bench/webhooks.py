@@ -30,9 +30,9 @@ from pathlib import Path  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 from egress.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
-from gateway.agreements import AgreementBook  # noqa: E402
+from gateway.agreement_book import AgreementBook  # noqa: E402
 from gateway.models import webhook_deliveries  # noqa: E402
-from gateway.webhooks import WebhookBook  # noqa: E402
+from gateway.webhook_book import WebhookBook  # noqa: E402
 from pmi_common import webhooks as w  # noqa: E402
 from pmi_common.agreements import Agreement  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402

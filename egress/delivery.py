@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway import disclosures
 from gateway.agency_settings import PLATFORM, AgencySettingsBook
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from gateway.models import agency_deliveries as table
 from pmi_common.agencies import agency_queue
 from pmi_common.agreements import Agreement, Disclosure

@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 
 from gateway.agency_reads import AgencyGrants
 from gateway.models import metadata
-from gateway.webhooks import WebhookBook
+from gateway.webhook_book import WebhookBook
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound

@@ -35,8 +35,8 @@ from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
 from gateway import disclosures
-from gateway.agreements import AgreementBook
-from gateway.webhooks import WebhookBook
+from gateway.agreement_book import AgreementBook
+from gateway.webhook_book import WebhookBook
 from pmi_common import webhooks as w
 
 from .cloud_events import DEFAULT_CATALOGUE_URL

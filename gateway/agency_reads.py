@@ -28,7 +28,7 @@ from pmi_common.published import pseudonym_key
 from pmi_common.store import make_engine
 
 from . import disclosures
-from .agreements import AgreementBook
+from .agreement_book import AgreementBook
 
 HTTP = "http"
 

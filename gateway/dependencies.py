@@ -19,8 +19,8 @@ from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import metadata
+from .webhook_book import WebhookBook
 from .webhook_desk import WebhookDesk
-from .webhooks import WebhookBook
 
 
 @dataclass(frozen=True)

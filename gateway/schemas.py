@@ -9,21 +9,24 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from pmi_common.contract import AUDIENCES, DOCUMENT_TYPES, RETURN_REASONS, STAGES, STATUSES
+from pmi_common.fields import (
+    BPJS,
+    COUNTRY,
+    DOCUMENT_NUMBER,
+    NIK,
+    PHONE,
+    POSTAL_CODE,
+    SEXES,
+    Longest,
+    Most,
+    StrictBoolean,
+    StrictInteger,
+    StrictNumber,
+    text,
+)
 from pmi_common.topology import consuming_services
 
 from .agency_settings import QUEUE_FORMATS
-from .fields import Pattern, StrictBoolean, StrictInteger, StrictNumber, text
-
-NIK = Pattern(r"^[0-9]{16}$", error="must be exactly 16 digits")
-PHONE = Pattern(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, optionally after +")
-COUNTRY = Pattern(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 code such as MY, HK, TW")
-BPJS = Pattern(r"^[0-9]{11,13}$", error="a BPJS Ketenagakerjaan number has 11 to 13 digits")
-DOCUMENT_NUMBER = Pattern(
-    r"^[A-Za-z0-9][A-Za-z0-9./ -]{0,63}$",
-    error="must be 1 to 64 letters, digits, spaces or . / -, starting with a letter or digit",
-)
-POSTAL_CODE = Pattern(r"^[0-9]{5}$", error="must be 5 digits")
-
 
 # fictional: well formed (East Java, Blitar; a woman born 17 March 1994) for the API document's
 # examples and the fuzzer's first requests; it names no one and is never logged
@@ -47,32 +50,32 @@ class Query(Schema):
     class Meta:
         unknown = RAISE
 
-    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.String(validate=validate.Length(min=1, max=200))
 
 
 # registration -------------------------------------------------------------------------------
 
 class Address(Body):
-    street = text(300, metadata=_e("Jl. Merdeka 12"))
-    village = text(100, metadata=_e("Kademangan"))
-    district = text(100, metadata=_e("Kademangan"))
-    regency = text(100, required=True, metadata=_e("Blitar"))
-    province = text(100, metadata=_e("Jawa Timur"))
+    street = text(Longest.STREET, metadata=_e("Jl. Merdeka 12"))
+    village = text(Longest.PLACE, metadata=_e("Kademangan"))
+    district = text(Longest.PLACE, metadata=_e("Kademangan"))
+    regency = text(Longest.PLACE, required=True, metadata=_e("Blitar"))
+    province = text(Longest.PLACE, metadata=_e("Jawa Timur"))
     postal_code = fields.String(validate=POSTAL_CODE, metadata=_e("66161"))
 
 
 class RegisterWorker(Body):
     nik = fields.String(required=True, validate=NIK, metadata=_e(EXAMPLE_NIK))
-    full_name = text(300, name=True, required=True,
+    full_name = text(Longest.FULL_NAME, name=True, required=True,
                      metadata=_e("Siti Nur'aini binti Ahmad"))
     birth_date = fields.Date(required=True, metadata=_e("1994-03-17"))
-    sex = fields.String(required=True, validate=validate.OneOf(("F", "M")), metadata=_e("F"))
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES), metadata=_e("F"))
     phone = fields.String(required=True, validate=PHONE, metadata=_e("+6281234567890"))
     address = fields.Nested(Address, required=True)
     destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("HK"))
-    occupation = text(200, required=True, metadata=_e("caregiver"))
-    placement_agency = text(200, required=True, metadata=_e("PT Sinar Jaya"))
+    occupation = text(Longest.OCCUPATION, required=True, metadata=_e("caregiver"))
+    placement_agency = text(Longest.ORGANISATION, required=True, metadata=_e("PT Sinar Jaya"))
 
 
 class UpdateWorker(Body):
@@ -86,24 +89,24 @@ class UpdateWorker(Body):
 class RecordDeparture(Body):
     departed_on = fields.Date(required=True, metadata=_e("2027-02-01"))
     destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("HK"))
-    employer = text(200, required=True, metadata=_e("Mr Chan Tai Man"))
+    employer = text(Longest.ORGANISATION, required=True, metadata=_e("Mr Chan Tai Man"))
 
 
 class RecordReturn(Body):
     returned_on = fields.Date(required=True, metadata=_e("2029-02-01"))
     reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS),
                            metadata=_e("contract_ended"))
-    note = text(1000)
+    note = text(Longest.NOTE)
 
 
 class Withdraw(Body):
-    reason = text(500, required=True, metadata=_e("found work at home"))
+    reason = text(Longest.REASON, required=True, metadata=_e("found work at home"))
 
 
 class ListWorkers(Query):
     stage = fields.String(validate=validate.OneOf(STAGES))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    regency = text(100)
+    regency = text(Longest.PLACE)
     destination_country = fields.String(validate=COUNTRY)
 
 
@@ -115,7 +118,7 @@ class ListDisclosures(Query):
 
 class FileUpload(Body):
     content_base64 = fields.String(required=True, validate=validate.Length(min=1))
-    filename = fields.String(allow_none=True, validate=validate.Length(max=255))
+    filename = fields.String(allow_none=True, validate=validate.Length(max=Longest.FILENAME))
 
 
 class SubmitDocument(Body):
@@ -128,12 +131,12 @@ class SubmitDocument(Body):
 
 
 class VerifyDocument(Body):
-    note = text(1000)
+    note = text(Longest.NOTE)
 
 
 class RejectDocument(Body):
-    reason = text(500, required=True, metadata=_e("the photo page is blurred"))
-    note = text(1000)
+    reason = text(Longest.REASON, required=True, metadata=_e("the photo page is blurred"))
+    note = text(Longest.NOTE)
 
 
 class DeskQueue(Query):
@@ -145,15 +148,15 @@ class DeskQueue(Query):
 class ScheduleSession(Body):
     starts_at = fields.AwareDateTime(required=True, format="iso",
                                      metadata=_e("2027-03-01T01:00:00+00:00"))
-    location = text(300, required=True, metadata=_e("LTSA Blitar, ruang 2"))
-    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=500),
+    location = text(Longest.LOCATION, required=True, metadata=_e("LTSA Blitar, ruang 2"))
+    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=Most.SESSION_SEATS),
                              metadata=_e(40))
-    topics = fields.List(text(200), validate=validate.Length(max=50),
+    topics = fields.List(text(Longest.TOPIC), validate=validate.Length(max=Most.TOPICS),
                          metadata=_e(["rights and obligations", "safe remittance"]))
 
 
 class CancelSession(Body):
-    reason = text(500, required=True, metadata=_e("the hall is flooded"))
+    reason = text(Longest.REASON, required=True, metadata=_e("the hall is flooded"))
 
 
 class EnrolWorker(Body):
@@ -177,20 +180,21 @@ class ListIncidents(Query):
 # reintegration ------------------------------------------------------------------------------
 
 class ProgramRound(Body):
-    name = text(200, required=True, metadata=_e("business model"))
-    advance = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000),
+    name = text(Longest.PROGRAM_NAME, required=True, metadata=_e("business model"))
+    advance = StrictInteger(required=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
                             metadata=_e(75))
 
 
 class CreateProgram(Body):
-    name = text(200, required=True, metadata=_e("PAK CAMAT PMI 2027"))
+    name = text(Longest.PROGRAM_NAME, required=True, metadata=_e("PAK CAMAT PMI 2027"))
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES),
                              metadata=_e("both"))
-    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000),
+    capacity = StrictInteger(required=True,
+                             validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
                              metadata=_e(100))
     starts_on = fields.Date(required=True, metadata=_e("2027-04-01"))
     rounds = fields.List(fields.Nested(ProgramRound), required=True,
-                         validate=validate.Length(min=1, max=20))
+                         validate=validate.Length(min=1, max=Most.ROUNDS))
 
 
 class ListPrograms(Query):
@@ -207,15 +211,16 @@ class RecordRoundResult(Body):
     round = StrictInteger(required=True, validate=validate.Range(min=1, max=100))
     advanced = StrictBoolean(required=True)
     score = StrictNumber(allow_none=True, validate=validate.Range(min=0, max=100))
-    note = text(1000, allow_none=True)
+    note = text(Longest.NOTE, allow_none=True)
 
 
 class CompleteParticipant(Body):
     worker_id = fields.UUID(required=True)
     business_started = StrictBoolean(required=True, metadata=_e(True))
-    business_name = text(200, allow_none=True, metadata=_e("Ternak Lele Mandiri"))
-    sector = text(100, allow_none=True, metadata=_e("aquaculture"))
-    regency = text(100, allow_none=True, metadata=_e("Blitar"))
+    business_name = text(Longest.ORGANISATION, allow_none=True,
+                         metadata=_e("Ternak Lele Mandiri"))
+    sector = text(Longest.PLACE, allow_none=True, metadata=_e("aquaculture"))
+    regency = text(Longest.PLACE, allow_none=True, metadata=_e("Blitar"))
 
 
 # the operators' console -------------------------------------------------------------------------
@@ -249,9 +254,6 @@ class NoQuery(Schema):
 
 
 # agencies' webhooks ---------------------------------------------------------------------------
-
-AGENCY_NAME = Pattern(r"^[a-z0-9][a-z0-9-]{0,39}$", error="an agency name: a-z, 0-9 and -")
-
 
 class AddWebhook(Body):
     url = fields.String(required=True, validate=validate.Length(min=8, max=2000),

@@ -208,7 +208,7 @@ class IncidentView(View):
 
 class IncidentPage(View):
     items = fields.List(fields.Nested(IncidentView))
-    next_cursor = _maybe(fields.Integer())
+    next_cursor = _maybe(fields.String())
 
 
 # reintegration ------------------------------------------------------------------------------

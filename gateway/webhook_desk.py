@@ -12,8 +12,8 @@ from pmi_common.agencies import event_types_of, parse_moment
 from pmi_common.errors import InvalidInput, NotFound
 
 from .agency_settings import UNSET, AgencySettings, AgencySettingsBook
-from .agreements import AgreementBook
-from .webhooks import WebhookBook, endpoint_view
+from .agreement_book import AgreementBook
+from .webhook_book import WebhookBook, endpoint_view
 
 DEFAULT_OVERLAP = dt.timedelta(hours=24)  # how long the old secret signs after a rotation
 

@@ -1,7 +1,14 @@
-"""What the platform's services share: the event contract and the plumbing around it.
+"""The runtime every platform process loads: the event contract and the plumbing around it.
 
-- ``contract``: the envelope, every event's schema, and who publishes and handles each;
-- ``store``, ``relay``, ``inbox``: the transactional outbox, its relay and the idempotent consumer;
-- ``topology``: the RabbitMQ exchanges, queues and dead-letter routes;
-- ``logs``: structured JSON logs with identity numbers masked.
+- ``names``, ``lifecycle``, ``errors``: the platform's names, the worker's statuses and the named
+  errors, plain Python (the services' domains import these and nothing heavier);
+- ``contract``, ``published``, ``events``: the envelope, every event's schema, who publishes and
+  handles each, and the form agencies receive;
+- ``store``, ``unit_of_work``, ``paging``, ``relay``, ``inbox``: the transactional outbox, its
+  relay and the idempotent consumer; ``topology``: the exchanges, queues and dead-letter routes;
+- ``rpc``, ``runner``, ``config``, ``logs``, ``metrics``: how a process starts, calls, is
+  configured and is seen;
+- ``fields``, ``validation``: the API's field rules and the loading of input.
+
+Nothing here imports the services, the gateway, the egress or the tools (``pmi_tools``).
 """

@@ -10,9 +10,9 @@ lie about it; a consumer dead-letters an event whose ``source`` is not the servi
 belongs to (``publisher_problem``).
 
 Without ``BROKER_USERS`` (development: every process as one user), nothing is mapped and no
-event is refused for its publisher. ``pmi broker setup`` creates the users with the passwords in
-``BROKER_PASSWORD_<SERVICE>`` and declares the whole topology as the administrator, since a
-service's user may declare only its own part.
+event is refused for its publisher. ``pmi broker setup`` (``pmi_tools.broker_setup``) creates
+the users and declares the whole topology as the administrator, since a service's user may
+declare only its own part.
 """
 
 from __future__ import annotations
@@ -83,45 +83,3 @@ def publisher_problem(event_source: str, user_id: str | None, published_by: str 
         return (f"an event from {event_source} was published by the broker user {publisher}, "
                 f"not {event_source}'s ({expected}): refused as forged")
     return None
-
-
-def provision(management, vhost: str, users: Mapping[str, tuple[str, str]]) -> None:
-    """Create (or update) each process's user, ``{process: (user, password)}``, with its
-    permissions on ``vhost``. ``management`` is a ``pmi_common.management.Management``."""
-    for process, (user, password) in users.items():
-        management.put_user(user, password)
-        management.set_permissions(vhost, user, **permissions_for(process))
-
-
-def passwords_from(env: Mapping[str, str], users: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    """``{process: (user, BROKER_PASSWORD_<PROCESS>)}`` for ``pmi broker setup``."""
-    missing = [f"BROKER_PASSWORD_{process.upper()}" for process in users
-               if not env.get(f"BROKER_PASSWORD_{process.upper()}")]
-    if missing:
-        raise ValueError(f"set {', '.join(missing)} (`make secrets` writes them into .env)")
-    return {process: (user, env[f"BROKER_PASSWORD_{process.upper()}"])
-            for process, user in users.items()}
-
-
-def setup(env: Mapping[str, str]) -> list[str]:
-    """``pmi broker setup``: as the administrator (``RABBITMQ_MANAGEMENT_URL``, ``AMQP_URI``),
-    create each process's user from ``BROKER_USERS`` and ``BROKER_PASSWORD_<PROCESS>``, tag the
-    administrator ``impersonator`` (so ``pmi ops replay`` keeps a message's ``user_id``), and
-    declare the whole topology. Returns what it did, a line each."""
-    from .management import Management, vhost_of
-    from .topology import declare_topology
-
-    users = parse_users(env.get("BROKER_USERS"))
-    if not users:
-        raise ValueError("BROKER_USERS is not set: name each process's broker user "
-                         "(e.g. registration=pmi-registration,...)")
-    admin_url, amqp_uri = env["RABBITMQ_MANAGEMENT_URL"], env["AMQP_URI"]
-    management = Management(admin_url)
-    vhost = vhost_of(amqp_uri)
-    provision(management, vhost, passwords_from(env, users))
-    admin = urlsplit(admin_url)
-    management.put_user(unquote(admin.username or ""), unquote(admin.password or ""),
-                        tags="administrator,impersonator")
-    declare_topology(amqp_uri)
-    return [f"{process}: user {user}, {vhost}" for process, user in users.items()] + \
-        ["topology declared"]

@@ -10,61 +10,40 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-# Services (also the names of their nameko services and exchanges' prefixes)
-REGISTRATION = "registration"
-DOCUMENTS = "documents"
-ORIENTATION = "orientation"
-REINTEGRATION = "reintegration"
-GATEWAY = "gateway"
-EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
-SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
-
-# Event types (routing keys)
-WORKER_REGISTERED = "worker_registered"
-WORKER_STATUS_CHANGED = "worker_status_changed"
-WORKER_DEPARTED = "worker_departed"
-WORKER_RETURNED = "worker_returned"
-DOCUMENT_SUBMITTED = "document_submitted"
-DOCUMENT_VERIFIED = "document_verified"
-DOCUMENT_REJECTED = "document_rejected"
-DOCUMENT_EXPIRED = "document_expired"
-DOCUMENTS_COMPLETED = "documents_completed"
-SESSION_SCHEDULED = "session_scheduled"
-SESSION_CANCELLED = "session_cancelled"
-ORIENTATION_ENROLLED = "orientation_enrolled"
-ORIENTATION_RELEASED = "orientation_released"
-ORIENTATION_COMPLETED = "orientation_completed"
-PROGRAM_CREATED = "program_created"
-REINTEGRATION_ENROLLED = "reintegration_enrolled"
-REINTEGRATION_ROUND_RECORDED = "reintegration_round_recorded"
-REINTEGRATION_COMPLETED = "reintegration_completed"
-
-# Lifecycle vocabulary
-STATUSES = (
-    "registered",
-    "documents_verified",
-    "orientation_completed",
-    "cleared_for_departure",
-    "departed",
-    "returned",
-    "in_reintegration",
-    "reintegrated",
-    "withdrawn",
+from .lifecycle import STAGE, STATUSES
+from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
+    AUDIENCES,
+    DOCUMENT_EXPIRED,
+    DOCUMENT_REJECTED,
+    DOCUMENT_SUBMITTED,
+    DOCUMENT_TYPES,
+    DOCUMENT_VERIFIED,
+    DOCUMENTS,
+    DOCUMENTS_COMPLETED,
+    EGRESS,
+    GATEWAY,
+    ORIENTATION,
+    ORIENTATION_COMPLETED,
+    ORIENTATION_ENROLLED,
+    ORIENTATION_RELEASED,
+    PARTICIPANT_KINDS,
+    PROGRAM_CREATED,
+    REGISTRATION,
+    REINTEGRATION,
+    REINTEGRATION_COMPLETED,
+    REINTEGRATION_ENROLLED,
+    REINTEGRATION_ROUND_RECORDED,
+    RETURN_REASONS,
+    SERVICES,
+    SESSION_CANCELLED,
+    SESSION_SCHEDULED,
+    WORKER_DEPARTED,
+    WORKER_REGISTERED,
+    WORKER_RETURNED,
+    WORKER_STATUS_CHANGED,
 )
-STAGES = ("pre_departure", "abroad", "return")
-RETURN_REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
-DOCUMENT_TYPES = (
-    "marital_status_letter",
-    "family_permission_letter",
-    "competency_certificate",
-    "health_certificate",
-    "passport",
-    "work_visa",
-    "placement_agreement",
-    "employment_contract",
-)
-AUDIENCES = ("prospective", "returnee", "both")
-PARTICIPANT_KINDS = ("prospective", "returnee")
+
+STAGES = tuple(dict.fromkeys(STAGE.values()))  # pre_departure, abroad, return
 
 
 class Actor(Schema):

@@ -1,12 +1,11 @@
 """The few named errors that cross service boundaries.
 
-Each service raises these in its own domain terms; nameko carries them over RPC as themselves
-(``deserialize_to_instance``) and the gateway maps each kind to one HTTP problem, once.
+Each service raises these in its own domain terms; RPC carries them as themselves (``rpc``
+registers them with nameko) and the gateway maps each kind to one HTTP problem, once. Plain
+Python: the domain modules raise them.
 """
 
 from __future__ import annotations
-
-from nameko.exceptions import deserialize_to_instance
 
 
 class PlatformError(Exception):
@@ -23,64 +22,54 @@ class PlatformError(Exception):
         return self.message
 
 
-@deserialize_to_instance
 class InvalidInput(PlatformError):
     """Input failed validation; ``details`` maps each field to its reasons."""
 
     kind = "invalid_input"
 
 
-@deserialize_to_instance
 class NotFound(PlatformError):
     kind = "not_found"
 
 
-@deserialize_to_instance
 class DuplicateRegistration(PlatformError):
     """The NIK already belongs to a worker whose migration is still active."""
 
     kind = "conflict"
 
 
-@deserialize_to_instance
 class TransitionRefused(PlatformError):
     """A lifecycle change whose gate is not met (e.g. departure before clearance)."""
 
     kind = "conflict"
 
 
-@deserialize_to_instance
 class AlreadyDecided(PlatformError):
     """A decision on something already decided or replaced."""
 
     kind = "conflict"
 
 
-@deserialize_to_instance
 class NotEligible(PlatformError):
     kind = "conflict"
 
 
-@deserialize_to_instance
 class CapacityReached(PlatformError):
     """A session or programme is full; ``details`` may name an alternative."""
 
     kind = "conflict"
 
 
-@deserialize_to_instance
 class IdentityMismatch(PlatformError):
     """The identity number presented does not match the worker's."""
 
     kind = "conflict"
 
 
-@deserialize_to_instance
 class Forbidden(PlatformError):
     kind = "forbidden"
 
 
-@deserialize_to_instance
 class TooManyAttempts(PlatformError):
     """Stopped after too many failed attempts; ``details["retry_after"]`` in seconds."""
 

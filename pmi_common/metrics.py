@@ -28,6 +28,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 
+from .tables import MessagingTables
+
 log = structlog.get_logger(__name__)
 
 EVENTS_PUBLISHED = Counter("pmi_events_published_total", "Events published by the outbox relay",
@@ -138,14 +140,12 @@ class MetricsServer(DependencyProvider):
         self.host = config.get("METRICS_HOST", "0.0.0.0")
         self._sock = None
         self._thread = None
-        from .store import Database  # the store's relay reports here: import at run time
-
-        database = next((d for d in self.container.dependencies if isinstance(d, Database)),
-                        None)
-        if database is not None:
-            OUTBOX.watch(self.container.service_name, database)
 
     def start(self):
+        database = next((d for d in self.container.dependencies
+                         if isinstance(getattr(d, "tables", None), MessagingTables)), None)
+        if database is not None:  # the service's ``Database``, set up by now
+            OUTBOX.watch(self.container.service_name, database)
         if self.port <= 0:
             return
         self._sock = eventlet.listen((self.host, self.port))

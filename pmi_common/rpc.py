@@ -2,7 +2,9 @@
 
 ``rpc`` is nameko's, with the platform's named errors marked as expected (logged as a warning,
 not as a crash), and a reply that cannot be delivered logged instead of killing the service.
-``TimedRpcProxy`` is nameko's ``RpcProxy`` with a timeout, which nameko lacks.
+``TimedRpcProxy`` is nameko's ``RpcProxy`` with a timeout, which nameko lacks. The platform's
+named errors (``errors``) are registered here to cross RPC as themselves: a caller catches
+``NotFound``, not nameko's ``RemoteError``.
 """
 
 from __future__ import annotations
@@ -10,14 +12,21 @@ from __future__ import annotations
 import amqp.exceptions
 import eventlet
 from kombu.exceptions import OperationalError as KombuOperationalError
-from nameko.exceptions import UnknownService
+from nameko.exceptions import UnknownService, deserialize_to_instance
 from nameko.rpc import Rpc, RpcProxy
 
-from . import logs
+from . import errors, logs
 from .errors import PlatformError
 
 log = logs.get_logger(__name__)
 UNDELIVERABLE = (KombuOperationalError, amqp.exceptions.AMQPError, OSError)
+# rebuilt by nameko on the caller's side as the same class, with the same message and details
+REMOTE_ERRORS = (errors.InvalidInput, errors.NotFound, errors.DuplicateRegistration,
+                 errors.TransitionRefused, errors.AlreadyDecided, errors.NotEligible,
+                 errors.CapacityReached, errors.IdentityMismatch, errors.Forbidden,
+                 errors.TooManyAttempts)
+for _error in REMOTE_ERRORS:
+    deserialize_to_instance(_error)
 
 
 class PlatformRpc(Rpc):

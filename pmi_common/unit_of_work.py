@@ -22,6 +22,8 @@ class UnitOfWork(Protocol, Generic[R]):
 
     # who asked for the work (the token's subject and role), or None for the platform itself
     actor: dict[str, Any] | None
+    # the id that ties this work to the request or event that caused it
+    correlation_id: str
 
     def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
                 stream_id: str | None = None) -> dict:

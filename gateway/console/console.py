@@ -2,8 +2,9 @@
 
 It reads queue statistics from RabbitMQ's management API (``RABBITMQ_MANAGEMENT_URL``, as
 ``pmi ops`` does), samples them every ``QUEUE_SAMPLE_SECONDS`` into the last hour's history,
-reads, replays and discards dead letters over AMQP with ``pmi_common.ops.DeadLetterQueues``, and
-writes who replayed or discarded what into the gateway's ``operator_actions`` table.
+reads, replays and discards dead letters over AMQP with
+``pmi_common.dead_letters.DeadLetterQueues``, and writes who replayed or discarded what into the
+gateway's ``operator_actions`` table.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sqlalchemy import insert, select
 
 from pmi_common.config import DEFAULT_MANAGEMENT_URL
 from pmi_common.context import actor_of, correlation_of
+from pmi_common.dead_letters import DeadLetter, DeadLetterQueues, Selection, dead_letter_sources
 from pmi_common.errors import NotFound
 from pmi_common.management import Management, ManagementError, vhost_of
-from pmi_common.ops import DeadLetter, DeadLetterQueues, Selection, dead_letter_sources
 from pmi_common.rpc import ServiceUnavailable
 from pmi_common.store import make_engine
 from pmi_common.topology import consuming_services, dead_letter_queue

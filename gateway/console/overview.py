@@ -8,16 +8,15 @@ import datetime as dt
 import json
 
 from pmi_common.contract import GATEWAY, SERVICES
+from pmi_common.dead_letters import DeadLetter, Selection
 from pmi_common.logs import mask_identity
-from pmi_common.ops import (
+from pmi_common.queue_health import (
     BACKLOG_GROWING,
     DEAD_LETTERS,
     MISSING,
     NO_CONSUMERS,
-    DeadLetter,
-    Selection,
 )
-from pmi_common.ops import platform_queues as ops_platform_queues
+from pmi_common.queue_health import platform_queues as ops_platform_queues
 from pmi_common.topology import consuming_services, dead_letter_queue, inbox_queue, retry_queue
 
 from .history import QueueHistory, sample_of

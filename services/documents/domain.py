@@ -5,6 +5,9 @@ registration cycle. It is complete when every one of them is verified and none h
 expiry date. Dates are judged on the district's day (``Clock.today()``: WIB, Asia/Jakarta, by
 default), where the service centres work, so a document issued this morning in Blitar is not "in
 the future".
+
+``Worker`` and ``Document`` are the state the service keeps: the repository stores these objects
+as they are, so a rule changes them and nothing copies them to rows and back.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pmi_common.contract import DOCUMENT_TYPES
 from pmi_common.errors import AlreadyDecided, Forbidden, TransitionRefused
+from pmi_common.lifecycle import PRE_DEPARTURE, RegistrationWord
+from pmi_common.names import DOCUMENT_TYPES
 
 REQUIRED_TYPES = DOCUMENT_TYPES  # in the brief's order
 EXPIRY_REQUIRED = frozenset({"passport", "work_visa", "health_certificate"})
@@ -31,31 +35,97 @@ EXPIRED = "expired"
 
 DECIDING_ROLES = frozenset({"verifier", "admin"})
 # Documents are gathered before departure; a withdrawn or departed worker submits no more.
-ACCEPTING_STATUSES = frozenset(
-    {"registered", "documents_verified", "orientation_completed", "cleared_for_departure"}
-)
-REGISTERED = "registered"
+ACCEPTING_STATUSES = frozenset(PRE_DEPARTURE)
+# The desk's decision times are reported over this window.
+DECISION_WINDOW = dt.timedelta(days=30)
 
-# the checklist -----------------------------------------------------------------------------
+# the stored state ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DocumentState:
-    """What the rules need to know of one submission."""
+@dataclass(kw_only=True, eq=False)
+class Worker(RegistrationWord):
+    """A worker as this service knows them: registration's word (cycle, status, as of
+    ``sequence``) and whether the current cycle's checklist is complete."""
 
     id: str
-    document_type: str
-    status: str
-    expires_on: dt.date | None = None
-    replaced_by: str | None = None
-    cycle: int = 1
+    documents_complete: bool = False
+    known_since: dt.datetime
+    updated_at: dt.datetime
 
+    # one worker, whatever registration last said of them
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def settle(self, current: Iterable[Document], today: dt.date) -> tuple[bool, bool]:
+        """(complete now, complete before) after a change to the worker's checklist."""
+        was_complete = self.documents_complete
+        self.documents_complete = is_complete(current, today)
+        return self.documents_complete, was_complete
+
+
+@dataclass(kw_only=True, eq=False)
+class Document:
+    """One submission and what became of it. It is ``in_checklist`` while it is the worker's
+    latest of its type in the current cycle, and ``awaiting_decision`` while it sits in the
+    desk's queue."""
+
+    id: str
+    worker_id: str
+    cycle: int
+    document_type: str
+    number: str
+    issued_on: dt.date
+    expires_on: dt.date | None = None
+    status: str = SUBMITTED
+    reason: str | None = None
+    note: str | None = None
+    in_checklist: bool = True
+    awaiting_decision: bool = True
+    submitted_at: dt.datetime
+    # who submitted it (the desk, or the worker's own app): never the one who decides on it
+    submitted_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decided_by: str | None = None
+    decision_seconds: float | None = None
+    expired_at: dt.datetime | None = None
+    file_sha256: str | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+
+    def submission(self) -> dict:
+        """What the submitter gave: compared with a new submission by ``is_repeat``."""
+        return {"number": self.number, "issued_on": self.issued_on,
+                "expires_on": self.expires_on, "file_sha256": self.file_sha256}
+
+    def replace_with(self, successor: Document) -> None:
+        """A newer submission of the same type takes this one's place in the checklist."""
+        self.in_checklist = self.awaiting_decision = False
+        self.replaced_by = successor.id
+
+    def decide(self, status: str, by: str | None, now: dt.datetime, note: str | None,
+               reason: str | None = None) -> None:
+        self.status, self.reason, self.note = status, reason, note
+        self.awaiting_decision = False
+        self.decided_at = now
+        self.decided_by = by
+        self.decision_seconds = (now - self.submitted_at).total_seconds()
+
+    def expire(self, now: dt.datetime) -> None:
+        self.status, self.expired_at = EXPIRED, now
+
+
+def who(actor: Mapping | None) -> str | None:
+    """Who acted, as the desk's records name them: the token's subject."""
+    return (actor.get("subject") or actor.get("role")) if actor else None
+
+
+# the checklist -----------------------------------------------------------------------------
 
 def has_lapsed(expires_on: dt.date | None, today: dt.date) -> bool:
     """A document is valid through its expiry date and lapses the day after."""
     return expires_on is not None and expires_on < today
 
 
-def slot_status(document: DocumentState | None, today: dt.date) -> str:
+def slot_status(document: Document | None, today: dt.date) -> str:
     if document is None:
         return MISSING
     if document.status == VERIFIED and has_lapsed(document.expires_on, today):
@@ -63,17 +133,17 @@ def slot_status(document: DocumentState | None, today: dt.date) -> str:
     return document.status
 
 
-def checklist(current: Iterable[DocumentState], today: dt.date) -> list[tuple[str, str]]:
+def checklist(current: Iterable[Document], today: dt.date) -> list[tuple[str, str]]:
     """(type, status) for every required type, in order."""
     by_type = {document.document_type: document for document in current}
     return [(kind, slot_status(by_type.get(kind), today)) for kind in REQUIRED_TYPES]
 
 
-def is_complete(current: Iterable[DocumentState], today: dt.date) -> bool:
+def is_complete(current: Iterable[Document], today: dt.date) -> bool:
     return all(status == VERIFIED for _kind, status in checklist(current, today))
 
 
-def earliest_expiry(current: Iterable[DocumentState]) -> dt.date | None:
+def earliest_expiry(current: Iterable[Document]) -> dt.date | None:
     dates = [d.expires_on for d in current if d.expires_on is not None]
     return min(dates) if dates else None
 
@@ -177,7 +247,7 @@ def ensure_may_decide(actor: Mapping | None) -> None:
                         {"role": actor.get("role")})
 
 
-def ensure_decidable(document: DocumentState, worker_cycle: int, worker_status: str,
+def ensure_decidable(document: Document, worker_cycle: int, worker_status: str,
                      today: dt.date, verifying: bool) -> None:
     if document.replaced_by is not None:
         raise AlreadyDecided(f"document {document.id} was replaced by {document.replaced_by}",
@@ -211,24 +281,22 @@ def ensure_scanned(file_sha256: str | None) -> None:
                                 "or have it submitted again with the scan", {"file": "missing"})
 
 
-# the worker as this service knows it ---------------------------------------------------------
+# registration's word ----------------------------------------------------------------------
 
-@dataclass
-class WorkerCopy:
-    """The registration service's word on a worker: cycle and status, as of ``sequence``."""
-
-    cycle: int
-    status: str
-    sequence: int
-
-    def learn(self, sequence: int, cycle: int, status: str) -> bool:
-        """Apply a newer word; True when it starts a new registration cycle (a new checklist).
-        Older words than the last one applied change nothing."""
-        if sequence <= self.sequence or cycle < self.cycle:
-            return False
-        new_cycle = cycle > self.cycle
-        self.cycle, self.status, self.sequence = cycle, status, sequence
-        return new_cycle
+def follow_registration(worker: Worker, current: Iterable[Document], cycle: int, sequence: int,
+                        status: str) -> None:
+    """Registration's word about a worker, whose checklist holds ``current``. A newer cycle
+    closes that checklist (a new one starts empty); submissions wait in the desk's queue only
+    while the worker still takes documents, and come back to it if they do again. A word older
+    than the one kept changes nothing."""
+    current = list(current)
+    if worker.learn(cycle=cycle, sequence=sequence, status=status):
+        for document in current:
+            document.in_checklist = document.awaiting_decision = False
+        worker.documents_complete = False
+    for document in current:
+        if document.in_checklist and document.status == SUBMITTED:
+            document.awaiting_decision = worker.status in ACCEPTING_STATUSES
 
 
 # the desk's figures ------------------------------------------------------------------------

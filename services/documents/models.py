@@ -8,10 +8,9 @@ not how many documents the service holds.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
     Float,
     ForeignKey,
@@ -20,10 +19,10 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pmi_common.tables import AwareDateTime, add_messaging_tables
 
@@ -35,72 +34,59 @@ def _partial(where: str) -> dict:
     return {"postgresql_where": text(where), "sqlite_where": text(where)}
 
 
-class Base(DeclarativeBase):
-    metadata = metadata
+# a worker as the registration service announced it
+workers = Table(
+    "workers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("cycle", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("sequence", Integer, nullable=False),  # of the last registration event applied
+    Column("documents_complete", Boolean, nullable=False, default=False),
+    Column("known_since", AwareDateTime(), nullable=False),
+    Column("updated_at", AwareDateTime(), nullable=False),
+)
 
-
-class WorkerRow(Base):
-    """A worker as the registration service announced it."""
-
-    __tablename__ = "workers"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    cycle: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(32))
-    sequence: Mapped[int] = mapped_column(Integer)  # of the last registration event applied
-    documents_complete: Mapped[bool] = mapped_column(Boolean, default=False)
-    known_since: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-
-
-class DocumentRow(Base):
-    __tablename__ = "documents"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    worker_id: Mapped[str] = mapped_column(String(36), ForeignKey("workers.id"))
-    cycle: Mapped[int] = mapped_column(Integer)
-    document_type: Mapped[str] = mapped_column(String(40))
-    number: Mapped[str] = mapped_column(String(64))
-    issued_on: Mapped[dt.date] = mapped_column(Date)
-    expires_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    in_checklist: Mapped[bool] = mapped_column(Boolean, default=True)
-    awaiting_decision: Mapped[bool] = mapped_column(Boolean, default=True)
-    submitted_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+documents = Table(
+    "documents", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("worker_id", String(36), ForeignKey("workers.id"), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("document_type", String(40), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("expires_on", Date, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("in_checklist", Boolean, nullable=False, default=True),
+    Column("awaiting_decision", Boolean, nullable=False, default=True),
+    Column("submitted_at", AwareDateTime(), nullable=False),
     # who submitted it (the desk, or the worker's own app): never the one who decides on it
-    submitted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
-                                                           nullable=True)
-    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    decision_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
-    expired_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
-                                                           nullable=True)
-    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    replaces: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    replaced_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    Column("submitted_by", String(100), nullable=True),
+    Column("decided_at", AwareDateTime(), nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("decision_seconds", Float, nullable=True),
+    Column("expired_at", AwareDateTime(), nullable=True),
+    Column("file_sha256", String(64), nullable=True),
+    Column("replaces", String(36), nullable=True),
+    Column("replaced_by", String(36), nullable=True),
+    Index("ix_documents_checklist", "worker_id", "cycle", "document_type", unique=True,
+          **_partial("in_checklist")),
+    Index("ix_documents_queue", "submitted_at", "id", **_partial("awaiting_decision")),
+    Index("ix_documents_queue_type", "document_type", "submitted_at", "id",
+          **_partial("awaiting_decision")),
+    Index("ix_documents_expiry", "expires_on",
+          **_partial("status = 'verified' AND in_checklist")),
+    Index("ix_documents_decided", "decided_at", **_partial("decided_at IS NOT NULL")),
+    Index("ix_documents_file", "file_sha256", **_partial("file_sha256 IS NOT NULL")),
+)
 
-    __table_args__ = (
-        Index("ix_documents_checklist", "worker_id", "cycle", "document_type", unique=True,
-              **_partial("in_checklist")),
-        Index("ix_documents_queue", "submitted_at", "id", **_partial("awaiting_decision")),
-        Index("ix_documents_queue_type", "document_type", "submitted_at", "id",
-              **_partial("awaiting_decision")),
-        Index("ix_documents_expiry", "expires_on",
-              **_partial("status = 'verified' AND in_checklist")),
-        Index("ix_documents_decided", "decided_at", **_partial("decided_at IS NOT NULL")),
-        Index("ix_documents_file", "file_sha256", **_partial("file_sha256 IS NOT NULL")),
-    )
-
-
-class DocumentFileRow(Base):
-    """A scan, stored once by the SHA-256 of its content."""
-
-    __tablename__ = "document_files"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    media_type: Mapped[str] = mapped_column(String(32))
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    stored_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+# a scan, stored once by the SHA-256 of its content
+document_files = Table(
+    "document_files", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("stored_at", AwareDateTime(), nullable=False),
+)

@@ -16,16 +16,10 @@ from marshmallow import (
 )
 
 from pmi_common.contract import DOCUMENT_TYPES
+from pmi_common.fields import DOCUMENT_NUMBER, Longest, Most
 from pmi_common.validation import text_field
 
 from .domain import BadFile, date_problems, read_scan
-
-NUMBER = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9./ -]{0,63}$",
-    error="must be 1 to 64 letters, digits, spaces or . / -, starting with a letter or digit",
-)
-
-
 
 
 class FileUpload(Schema):
@@ -34,7 +28,7 @@ class FileUpload(Schema):
 
     content_base64 = fields.String(required=True)
     filename = fields.String(load_default=None, allow_none=True,
-                             validate=validate.Length(max=255))
+                             validate=validate.Length(max=Longest.FILENAME))
 
 
 class SubmitDocument(Schema):
@@ -44,7 +38,7 @@ class SubmitDocument(Schema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TYPES))
-    number = fields.String(required=True, validate=NUMBER)
+    number = fields.String(required=True, validate=DOCUMENT_NUMBER)
     issued_on = fields.Date(required=True)
     expires_on = fields.Date(load_default=None, allow_none=True)
     file = fields.Nested(FileUpload, load_default=None, allow_none=True)
@@ -75,15 +69,15 @@ class VerifyDocument(Schema):
     class Meta:
         unknown = RAISE
 
-    note = text_field(1000, load_default=None)
+    note = text_field(Longest.NOTE, load_default=None)
 
 
 class RejectDocument(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = text_field(500, required=True)
-    note = text_field(1000, load_default=None)
+    reason = text_field(Longest.REASON, required=True)
+    note = text_field(Longest.NOTE, load_default=None)
 
 
 class DeskQuery(Schema):
@@ -91,7 +85,7 @@ class DeskQuery(Schema):
         unknown = EXCLUDE
 
     type = fields.String(validate=validate.OneOf(DOCUMENT_TYPES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.String(validate=validate.Length(max=200))
 
 

@@ -15,8 +15,9 @@ from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.schedule import every
 from pmi_common.store import Database
 
-from . import usecases
+from . import handlers
 from .models import metadata
+from .repository import DocumentsRepository
 from .schemas import ChecklistView, DocumentView
 
 document_view = DocumentView()
@@ -28,7 +29,7 @@ EXPIRY_CHECK_SECONDS = 3600
 class DocumentsService(ServiceOperations):
     name = c.DOCUMENTS
 
-    db = Database(metadata)
+    db = Database(metadata, repository=DocumentsRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
@@ -39,23 +40,30 @@ class DocumentsService(ServiceOperations):
     @rpc
     def submit_document(self, worker_id: str, payload: dict) -> dict:
         self._meet(worker_id)
-        return self.db.command(lambda uow: document_view.dump(usecases.submit_document(
+        return self.db.command(lambda uow: document_view.dump(handlers.submit_document(
             uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def verify_document(self, document_id: str, payload: dict | None = None) -> dict:
-        return self.db.command(lambda uow: document_view.dump(usecases.verify_document(
+        return self.db.command(lambda uow: document_view.dump(handlers.verify_document(
             uow, document_id, payload or {}, self.clock.now(), self.clock.today())))
 
     @rpc
     def reject_document(self, document_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: document_view.dump(usecases.reject_document(
+        return self.db.command(lambda uow: document_view.dump(handlers.reject_document(
             uow, document_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def expire_documents(self) -> int:
-        expired = usecases.expire_documents(self.db.transaction, self.clock.now(),
-                                            self.clock.today())
+        """Expire what lapsed, a batch of workers per transaction; how many were expired."""
+        now, today = self.clock.now(), self.clock.today()
+        expired = 0
+        while True:
+            with self.db.transaction() as uow:
+                batch = handlers.expire_documents(uow, now, today)
+            if not batch:
+                break
+            expired += batch
         if expired:
             self.log.info("documents_expired", count=expired)
         return expired
@@ -70,33 +78,33 @@ class DocumentsService(ServiceOperations):
     @rpc
     def get_checklist(self, worker_id: str) -> dict:
         self._meet(worker_id)
-        with self.db.read() as session:
-            return checklist_view.dump(usecases.get_checklist(session, worker_id,
+        with self.db.queries() as repository:
+            return checklist_view.dump(handlers.get_checklist(repository, worker_id,
                                                               self.clock.today()))
 
     @rpc
     def get_document(self, document_id: str) -> dict:
-        with self.db.read() as session:
-            return document_view.dump(usecases.get_document(session, document_id))
+        with self.db.queries() as repository:
+            return document_view.dump(handlers.get_document(repository, document_id))
 
     @rpc
     def get_document_file(self, document_id: str) -> dict:
-        with self.db.read() as session:
-            scan = usecases.get_document_file(session, document_id)
-            return {"document_id": document_id, "sha256": scan.sha256,
-                    "media_type": scan.media_type, "size": scan.size,
-                    "content_base64": base64.b64encode(scan.content).decode()}
+        with self.db.queries() as repository:
+            scan = handlers.get_document_file(repository, document_id)
+        return {"document_id": document_id, "sha256": scan.sha256,
+                "media_type": scan.media_type, "size": scan.size,
+                "content_base64": base64.b64encode(scan.content).decode()}
 
     @rpc
     def desk_queue(self, query: dict | None = None) -> dict:
-        with self.db.read() as session:
-            rows, next_cursor = usecases.desk_queue(session, query or {})
-            return {"items": document_view.dump(rows, many=True), "next_cursor": next_cursor}
+        with self.db.queries() as repository:
+            waiting, next_cursor = handlers.desk_queue(repository, query or {})
+            return {"items": document_view.dump(waiting, many=True), "next_cursor": next_cursor}
 
     @rpc
     def desk_stats(self) -> dict:
-        with self.db.read() as session:
-            return usecases.desk_stats(session, self.clock.now())
+        with self.db.queries() as repository:
+            return handlers.desk_stats(repository, self.clock.now())
 
     # events from the registration service --------------------------------------------------
 
@@ -108,11 +116,11 @@ class DocumentsService(ServiceOperations):
                      c.WORKER_STATUS_CHANGED: self.on_worker_event})
 
     def _knows(self, worker_id: str) -> bool:
-        with self.db.read() as session:
-            return usecases.knows_worker(session, worker_id)
+        with self.db.queries() as repository:
+            return handlers.knows_worker(repository, worker_id)
 
     @handles(c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED)
     def on_worker_event(self, event):
         """A worker exists, starts a new cycle or changes status: keep our copy current."""
-        self.db.apply_once(event,
-                           lambda uow: usecases.apply_worker_event(uow, event, self.clock.now()))
+        handle = handlers.EVENTS[event.event_type]
+        self.db.apply_once(event, lambda uow: handle(uow, event, self.clock.now()))

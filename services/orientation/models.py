@@ -1,120 +1,94 @@
-"""The orientation service's tables: sessions and their seats, the workers it knows (its own copy
-of eligibility), enrolments, completions with their certificates, and identity incidents."""
+"""The orientation service's tables: sittings (``sessions``) and their seats, the workers it knows
+(its own copy of eligibility), enrolments, completions with their certificates, and identity
+incidents. The domain objects are stored in them as they are (``repository.py`` maps them)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
 
+# ``enrolled`` counts the seats taken; the database itself refuses more than ``capacity``.
+sittings = Table(
+    "sessions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("starts_at", AwareDateTime(), nullable=False),
+    Column("location", Text, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("enrolled", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("cancelled_reason", Text, nullable=True),
+    Column("created_at", AwareDateTime(), nullable=False),
+    CheckConstraint("capacity BETWEEN 1 AND 500", name="ck_sessions_capacity"),
+    CheckConstraint("enrolled >= 0 AND enrolled <= capacity", name="ck_sessions_seats"),
+    Index("ix_sessions_status_starts", "status", "starts_at", "id"),
+)
 
-class Base(DeclarativeBase):
-    metadata = metadata
+# A worker as orientation knows them, from registration and documents events.
+trainees = Table(
+    "workers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("registered", Boolean, nullable=False),
+    Column("nik_digest", String(64), nullable=True),
+    Column("full_name", Text, nullable=True),
+    Column("cycle", Integer, nullable=False),
+    Column("status", String(32), nullable=True),
+    Column("status_sequence", Integer, nullable=False),
+    Column("documents_complete", Boolean, nullable=False),
+    Column("documents_sequence", Integer, nullable=False),
+    Column("updated_at", AwareDateTime(), nullable=False),
+)
 
+enrolments = Table(
+    "enrolments", metadata,
+    Column("session_id", ForeignKey("sessions.id"), primary_key=True),
+    Column("worker_id", ForeignKey("workers.id"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("enrolled_at", AwareDateTime(), nullable=False),
+    Column("released_at", AwareDateTime(), nullable=True),
+    Column("release_reason", Text, nullable=True),
+    Column("attended_at", AwareDateTime(), nullable=True),
+    Index("ix_enrolments_worker_status", "worker_id", "status"),
+)
 
-class SessionRow(Base):
-    """An OPP session. ``enrolled`` counts the seats taken; the database itself refuses more
-    than ``capacity``."""
+completions = Table(
+    "completions", metadata,
+    Column("certificate_number", String(32), primary_key=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("session_id", ForeignKey("sessions.id"), nullable=False),
+    Column("holder_name", Text, nullable=False),
+    Column("completed_at", AwareDateTime(), nullable=False),
+    UniqueConstraint("worker_id", "cycle", name="uq_completions_worker_cycle"),
+)
 
-    __tablename__ = "sessions"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    starts_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-    location: Mapped[str] = mapped_column(Text)
-    capacity: Mapped[int] = mapped_column(Integer)
-    topics: Mapped[list] = mapped_column(JSON, default=list)
-    enrolled: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16))
-    cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-
-    __table_args__ = (
-        CheckConstraint("capacity BETWEEN 1 AND 500", name="ck_sessions_capacity"),
-        CheckConstraint("enrolled >= 0 AND enrolled <= capacity", name="ck_sessions_seats"),
-        Index("ix_sessions_status_starts", "status", "starts_at", "id"),
-    )
-
-
-class TraineeRow(Base):
-    """A worker as orientation knows them, from registration and documents events."""
-
-    __tablename__ = "workers"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    registered: Mapped[bool] = mapped_column(Boolean, default=False)
-    nik_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    full_name: Mapped[str | None] = mapped_column(Text, nullable=True)
-    cycle: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    status_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    documents_complete: Mapped[bool] = mapped_column(Boolean, default=False)
-    documents_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-
-
-class EnrolmentRow(Base):
-    """A worker's seat in a session: enrolled, then released or attended. One row per pair."""
-
-    __tablename__ = "enrolments"
-
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
-    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))
-    enrolled_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-    released_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
-                                                            nullable=True)
-    release_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    attended_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(),
-                                                            nullable=True)
-
-    __table_args__ = (Index("ix_enrolments_worker_status", "worker_id", "status"),)
-
-
-class CompletionRow(Base):
-    """A completed orientation and its certificate: one per worker and migration cycle."""
-
-    __tablename__ = "completions"
-
-    certificate_number: Mapped[str] = mapped_column(String(32), primary_key=True)
-    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id"))
-    cycle: Mapped[int] = mapped_column(Integer)
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
-    holder_name: Mapped[str] = mapped_column(Text)
-    completed_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-
-    __table_args__ = (UniqueConstraint("worker_id", "cycle", name="uq_completions_worker_cycle"),)
-
-
-class IncidentRow(Base):
-    """An identity mismatch at attendance. The NIK presented is kept masked, with a prefix of
-    its keyed digest to match it against known workers; never in clear."""
-
-    __tablename__ = "incidents"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    session_id: Mapped[str] = mapped_column(String(36))
-    worker_id: Mapped[str] = mapped_column(String(36))
-    occurred_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-    presented_nik_masked: Mapped[str] = mapped_column(String(20))
-    presented_digest_prefix: Mapped[str] = mapped_column(String(12))
-    actor_role: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    actor_subject: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    correlation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+incidents = Table(
+    "incidents", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("session_id", String(36), nullable=False),
+    Column("worker_id", String(36), nullable=False),
+    Column("occurred_at", AwareDateTime(), nullable=False),
+    Column("presented_nik_masked", String(20), nullable=False),
+    Column("presented_digest_prefix", String(12), nullable=False),
+    Column("actor_role", String(32), nullable=True),
+    Column("actor_subject", String(100), nullable=True),
+    Column("correlation_id", String(64), nullable=True),
+)

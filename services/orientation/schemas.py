@@ -6,12 +6,10 @@ import datetime as dt
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
+from pmi_common.fields import NIK, Longest, Most
 from pmi_common.validation import text_field
 
-from .domain import SessionSeats
-
-MAX_CAPACITY = 500
-NIK = validate.Regexp(r"^[0-9]{16}$", error="must be exactly 16 digits")
+MAX_CAPACITY = Most.SESSION_SEATS
 
 
 
@@ -21,10 +19,11 @@ class ScheduleSession(Schema):
         unknown = RAISE
 
     starts_at = fields.AwareDateTime(required=True, format="iso")
-    location = text_field(300, required=True)
+    location = text_field(Longest.LOCATION, required=True)
     capacity = fields.Integer(required=True, strict=True,
                               validate=validate.Range(min=1, max=MAX_CAPACITY))
-    topics = fields.List(text_field(200), load_default=list, validate=validate.Length(max=50))
+    topics = fields.List(text_field(Longest.TOPIC), load_default=list,
+                         validate=validate.Length(max=Most.TOPICS))
 
     def __init__(self, now: dt.datetime, **kwargs):
         super().__init__(**kwargs)
@@ -40,7 +39,7 @@ class CancelSession(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = text_field(500, required=True)
+    reason = text_field(Longest.REASON, required=True)
 
 
 class EnrolWorker(Schema):
@@ -63,7 +62,7 @@ class ListSessions(Schema):
         unknown = EXCLUDE
 
     upcoming = fields.Boolean(load_default=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.String(validate=validate.Length(max=200))
 
 
@@ -73,8 +72,8 @@ class ListIncidents(Schema):
 
     session_id = fields.String(validate=validate.Length(max=36))
     worker_id = fields.String(validate=validate.Length(max=36))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))
 
 
 class SessionView(Schema):
@@ -84,16 +83,13 @@ class SessionView(Schema):
     capacity = fields.Integer()
     topics = fields.List(fields.String())
     enrolled = fields.Integer()
-    seats_left = fields.Method("_seats_left")
+    seats_left = fields.Integer()
     status = fields.String()
     cancelled_reason = fields.String(allow_none=True)
 
-    def _seats_left(self, row) -> int:
-        return SessionSeats(row.starts_at, row.capacity, row.enrolled, row.status).seats_left
-
 
 class EnrolmentView(Schema):
-    session_id = fields.String()
+    session_id = fields.String(attribute="sitting_id")
     worker_id = fields.String()
     status = fields.String()
     enrolled_at = fields.DateTime(format="iso")
@@ -101,7 +97,7 @@ class EnrolmentView(Schema):
 
 class CompletionView(Schema):
     worker_id = fields.String()
-    session_id = fields.String()
+    session_id = fields.String(attribute="sitting_id")
     certificate_number = fields.String()
     completed_at = fields.DateTime(format="iso")
 
@@ -109,7 +105,7 @@ class CompletionView(Schema):
 class IncidentView(Schema):
     id = fields.Integer()
     kind = fields.String()  # identity_mismatch, or nik_attempts_exhausted: the trainer stopped
-    session_id = fields.String()
+    session_id = fields.String(attribute="sitting_id")
     worker_id = fields.String()
     occurred_at = fields.DateTime(format="iso")
     presented_nik_masked = fields.String()

@@ -13,8 +13,10 @@ from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
 
-from . import usecases
+from . import handlers
+from .domain import WrongNik
 from .models import metadata
+from .repository import OrientationRepository
 from .schemas import CompletionView, EnrolmentView, IncidentView, SessionView
 
 session_view = SessionView()
@@ -23,37 +25,44 @@ completion_view = CompletionView()
 incident_view = IncidentView()
 
 
+def _attendance_answer(outcome) -> dict:
+    if isinstance(outcome, WrongNik):
+        return handlers.wrong_nik_answer(outcome)
+    return completion_view.dump(outcome)
+
+
 class OrientationService(ServiceOperations):
     name = c.ORIENTATION
 
-    db = Database(metadata)
+    db = Database(metadata, repository=OrientationRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
 
-    # sessions ------------------------------------------------------------------------------
+    # sessions (sittings) -------------------------------------------------------------------
 
     @rpc
     def schedule_session(self, payload: dict) -> dict:
-        return self.db.command(lambda uow: session_view.dump(usecases.schedule_session(
+        return self.db.command(lambda uow: session_view.dump(handlers.schedule_sitting(
             uow, payload, self.clock.now())))
 
     @rpc
     def cancel_session(self, session_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: session_view.dump(usecases.cancel_session(
+        return self.db.command(lambda uow: session_view.dump(handlers.cancel_sitting(
             uow, session_id, payload, self.clock.now())))
 
     @rpc
     def get_session(self, session_id: str) -> dict:
-        with self.db.read() as session:
-            return session_view.dump(usecases.get_session(session, session_id))
+        with self.db.queries() as repository:
+            return session_view.dump(handlers.get_sitting(repository, session_id))
 
     @rpc
     def list_sessions(self, query: dict | None = None) -> dict:
-        with self.db.read() as session:
-            rows, next_cursor = usecases.list_sessions(session, query or {}, self.clock.now())
-            return {"items": session_view.dump(rows, many=True), "next_cursor": next_cursor}
+        with self.db.queries() as repository:
+            items, next_cursor = handlers.list_sittings(repository, query or {},
+                                                        self.clock.now())
+            return {"items": session_view.dump(items, many=True), "next_cursor": next_cursor}
 
     # enrolment and attendance --------------------------------------------------------------
 
@@ -61,26 +70,30 @@ class OrientationService(ServiceOperations):
     def enrol_worker(self, session_id: str, payload: dict) -> dict:
         if isinstance(payload, dict):
             self._meet(str(payload.get("worker_id")))
-        return self.db.command(lambda uow: enrolment_view.dump(usecases.enrol_worker(
+        return self.db.command(lambda uow: enrolment_view.dump(handlers.enrol_worker(
             uow, session_id, payload, self.clock.now())))
 
     @rpc
     def record_attendance(self, session_id: str, payload: dict) -> dict:
-        return usecases.record_attendance(self.db, session_id, payload, self.clock.now(),
-                                          completion_view.dump)
+        """A wrong NIK is committed as an incident, then refused; a keyed retry of either gets
+        the same answer (``Store.command``)."""
+        now = self.clock.now()
+        answer = self.db.command(lambda uow: _attendance_answer(handlers.record_attendance(
+            uow, session_id, payload, now)))
+        return handlers.answer_attendance(answer, now)
 
     # certificates and incidents ------------------------------------------------------------
 
     @rpc
     def verify_certificate(self, certificate_number: str) -> dict:
-        with self.db.read() as session:
-            return usecases.verify_certificate(session, certificate_number)
+        with self.db.queries() as repository:
+            return handlers.verify_certificate(repository, certificate_number)
 
     @rpc
     def list_incidents(self, query: dict | None = None) -> dict:
-        with self.db.read() as session:
-            rows, next_cursor = usecases.list_incidents(session, query or {})
-            return {"items": incident_view.dump(rows, many=True), "next_cursor": next_cursor}
+        with self.db.queries() as repository:
+            items, next_cursor = handlers.list_incidents(repository, query or {})
+            return {"items": incident_view.dump(items, many=True), "next_cursor": next_cursor}
 
     # events from the other services --------------------------------------------------------
 
@@ -92,24 +105,21 @@ class OrientationService(ServiceOperations):
                      c.WORKER_STATUS_CHANGED: self.on_worker_status_changed})
 
     def _knows(self, worker_id: str) -> bool:
-        with self.db.read() as session:
-            return usecases.knows_worker(session, worker_id)
+        with self.db.queries() as repository:
+            return handlers.knows_worker(repository, worker_id)
 
     @handles(c.WORKER_REGISTERED)
     def on_worker_registered(self, event):
-        """The worker exists, with the digest of their NIK to check at attendance."""
-        self.db.apply_once(event, lambda uow: usecases.worker_registered(
+        self.db.apply_once(event, lambda uow: handlers.on_worker_registered(
             uow, event, self.clock.now()))
 
     @handles(c.WORKER_STATUS_CHANGED)
     def on_worker_status_changed(self, event):
-        """A withdrawn or departed worker gives back any seat they hold."""
-        self.db.apply_once(event, lambda uow: usecases.worker_status_changed(
+        self.db.apply_once(event, lambda uow: handlers.on_worker_status_changed(
             uow, event, self.clock.now()))
 
     @handles(c.DOCUMENT_SUBMITTED, c.DOCUMENT_VERIFIED, c.DOCUMENT_REJECTED, c.DOCUMENT_EXPIRED,
              c.DOCUMENTS_COMPLETED)
     def on_documents_changed(self, event):
-        """The worker's checklist: eligibility, and the seat lost when it stops being complete."""
-        self.db.apply_once(event, lambda uow: usecases.documents_changed(
+        self.db.apply_once(event, lambda uow: handlers.on_documents_changed(
             uow, event, self.clock.now()))

@@ -1,9 +1,12 @@
-"""The lifecycle of a worker's migration, as plain Python.
+"""The worker's record and the lifecycle of a migration, as plain Python.
 
-The pre-departure statuses follow from facts (documents complete, orientation done, BPJS number on
-file), so facts may arrive in any order and the status still moves through the gates in order, and
-falls back to ``registered`` when the documents stop being complete. Departure, return and
-withdrawal are commands with gates; reintegration moves a returnee on.
+A ``Worker`` is what registration stores about a person: who they are, the current migration
+cycle, and the facts that decide the status. The pre-departure statuses follow from facts
+(documents complete, orientation done, BPJS number on file), so facts may arrive in any order and
+the status still moves through the gates in order, and falls back to ``registered`` when the
+documents stop being complete. Departure, return and withdrawal are commands with gates;
+reintegration moves a returnee on. Each status change is kept in ``changes`` until it is
+announced.
 """
 
 from __future__ import annotations
@@ -11,29 +14,38 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pmi_common.errors import TransitionRefused
+from pmi_common.errors import DuplicateRegistration, InvalidInput, TransitionRefused
+from pmi_common.lifecycle import (
+    CLEARED,
+    DEPARTED,
+    DOCUMENTS_VERIFIED,
+    ENDED,
+    IN_REINTEGRATION,
+    ORIENTATION_COMPLETED,
+    PRE_DEPARTURE,
+    REGISTERED,
+    REINTEGRATED,
+    RETURNED,
+    STAGE,
+    WITHDRAWN,
+)
 
-REGISTERED = "registered"
-DOCUMENTS_VERIFIED = "documents_verified"
-ORIENTATION_COMPLETED = "orientation_completed"
-CLEARED = "cleared_for_departure"
-DEPARTED = "departed"
-RETURNED = "returned"
-IN_REINTEGRATION = "in_reintegration"
-REINTEGRATED = "reintegrated"
-WITHDRAWN = "withdrawn"
+MINIMUM_AGE = 18  # UU 18/2017: a migrant worker is at least 18
 
-PRE_DEPARTURE = (REGISTERED, DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED, CLEARED)
-STAGE = {
-    **{status: "pre_departure" for status in PRE_DEPARTURE},
-    WITHDRAWN: "pre_departure",
-    DEPARTED: "abroad",
-    RETURNED: "return",
-    IN_REINTEGRATION: "return",
-    REINTEGRATED: "return",
-}
-# A person may register again (a new cycle) once the previous one has ended.
-ENDED = (RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN)
+
+def age_problem(birth_date: dt.date, today: dt.date) -> str | None:
+    """Why a person born on ``birth_date`` may not register ``today``, or None."""
+    if birth_date > today:
+        return "must not be in the future"
+    age = today.year - birth_date.year - ((today.month, today.day)
+                                          < (birth_date.month, birth_date.day))
+    if age < MINIMUM_AGE:
+        return f"the worker must be {MINIMUM_AGE} or older (is {age})"
+    return None
+
+
+def may_register_again(status: str) -> bool:
+    return status in ENDED
 
 
 @dataclass(frozen=True)
@@ -47,42 +59,129 @@ class StatusChange:
         return STAGE[self.to_status]
 
 
-@dataclass
-class Lifecycle:
-    """A worker's status and the facts that decide it, for one migration cycle."""
+@dataclass(frozen=True)
+class Details:
+    """Who the person is and where they are going, as given at registration."""
 
+    full_name: str
+    birth_date: dt.date
+    sex: str
+    phone: str
+    address: dict
+    destination_country: str
+    occupation: str
+    placement_agency: str
+
+
+@dataclass(eq=False)
+class Worker:
+    """A person's record: the current migration cycle, its status and the facts that decide it."""
+
+    id: str = ""
+    nik: str = ""
+    nik_digest: str = ""
+    full_name: str = ""
+    birth_date: dt.date | None = None
+    sex: str = ""
+    phone: str = ""
+    address: dict = field(default_factory=dict)
+    regency: str = ""
+    destination_country: str = ""
+    occupation: str = ""
+    placement_agency: str = ""
+    cycle: int = 1
     status: str = REGISTERED
+    stage: str = STAGE[REGISTERED]
     documents_complete: bool = False
     documents_sequence: int = 0
+    # the earliest expiry among the complete set's documents
+    documents_valid_until: dt.date | None = None
     orientation_completed: bool = False
     bpjs_number: str | None = None
-    # the earliest expiry among the complete set's documents, and the district's day
-    documents_valid_until: dt.date | None = None
-    today: dt.date | None = None
+    departed_on: dt.date | None = None
+    employer: str | None = None
+    returned_on: dt.date | None = None
+    return_reason: str | None = None
+    registered_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    # the status changes not yet announced (not stored)
     changes: list[StatusChange] = field(default_factory=list)
+
+    # registration ------------------------------------------------------------------------
+
+    @classmethod
+    def register(cls, id: str, nik: str, nik_digest: str, details: Details,
+                 now: dt.datetime) -> Worker:
+        """A person registering for the first time: the first migration cycle."""
+        worker = cls(id=id, nik=nik, nik_digest=nik_digest, registered_at=now, updated_at=now)
+        worker._describe(details)
+        worker.changes.append(StatusChange(None, REGISTERED, "registered"))
+        return worker
+
+    def register_again(self, details: Details, now: dt.datetime) -> None:
+        """The same person registering for a new migration, once the previous one has ended;
+        while it is under way, the NIK is taken."""
+        if not may_register_again(self.status):
+            raise DuplicateRegistration(
+                f"this NIK is already registered to worker {self.id}, who is {self.status}",
+                {"worker_id": self.id, "status": self.status},
+            )
+        previous = self.status
+        self.cycle += 1
+        self.registered_at = now
+        self.documents_complete = False
+        self.documents_valid_until = None
+        self.orientation_completed = False
+        self.bpjs_number = None
+        self.departed_on = self.employer = None
+        self.returned_on = self.return_reason = None
+        self._describe(details)
+        self.updated_at = now
+        self._move(REGISTERED, f"registered_again_after:{previous}")
+
+    def _describe(self, details: Details) -> None:
+        self.full_name = details.full_name
+        self.birth_date = details.birth_date
+        self.sex = details.sex
+        self.phone = details.phone
+        self.set_address(details.address)
+        self.destination_country = details.destination_country
+        self.occupation = details.occupation
+        self.placement_agency = details.placement_agency
+
+    def set_address(self, address: dict) -> None:
+        """The address as given (blank parts left out); the worker is counted in its regency."""
+        self.address = {key: value for key, value in address.items() if value is not None}
+        self.regency = address["regency"].strip()
 
     # facts from other services -------------------------------------------------------------
 
     def documents_changed(self, complete: bool, sequence: int, reason: str,
-                          valid_until: dt.date | None = None) -> None:
+                          valid_until: dt.date | None = None,
+                          today: dt.date | None = None) -> None:
         """The documents service says the set is (or is no longer) complete, as of ``sequence``
         of its events for this worker, and (when it becomes complete) until when its documents
-        are all valid; an older word than the last one applied changes nothing."""
+        are all valid; an older word than the last one applied changes nothing. ``today``: the
+        district's day, for documents that lapsed before the documents service said so."""
         if sequence <= self.documents_sequence:
             return
         self.documents_sequence = sequence
         self.documents_complete = complete
         if valid_until is not None or not complete:
             self.documents_valid_until = valid_until
-        self._settle(reason)
+        self._settle(reason, today)
 
-    def orientation_done(self, reason: str) -> None:
+    def orientation_done(self, reason: str, today: dt.date | None = None) -> None:
         self.orientation_completed = True
-        self._settle(reason)
+        self._settle(reason, today)
 
-    def bpjs_recorded(self, bpjs_number: str) -> None:
+    def bpjs_recorded(self, bpjs_number: str, today: dt.date | None = None) -> bool:
+        """False when that number was on file already: nothing to record."""
+        if bpjs_number == self.bpjs_number:
+            return False
         self.bpjs_number = bpjs_number
-        self._settle("bpjs_number_recorded")
+        self._settle("bpjs_number_recorded", today)
+        return True
 
     def reintegration_enrolled(self) -> bool:
         """True when this moved a returnee on; a prospective worker's status does not change."""
@@ -101,11 +200,12 @@ class Lifecycle:
 
     # commands ----------------------------------------------------------------------------
 
-    def depart(self, departed_on: dt.date) -> None:
+    def depart(self, departed_on: dt.date, employer: str, destination_country: str,
+               today: dt.date | None = None) -> None:
         if self.status != CLEARED:
             raise TransitionRefused(
                 f"departure needs status {CLEARED}, the worker is {self.status}",
-                {"status": self.status, "missing": self.missing_for_clearance()},
+                {"status": self.status, "missing": self.missing_for_clearance(today)},
             )
         if self.documents_lapse_before(departed_on):
             raise TransitionRefused(
@@ -115,14 +215,20 @@ class Lifecycle:
                  "departed_on": str(departed_on)},
             )
         self._move(DEPARTED, "departure_recorded")
+        self.departed_on, self.employer = departed_on, employer
+        self.destination_country = destination_country
 
-    def return_home(self, reason: str) -> None:
+    def return_home(self, returned_on: dt.date, reason: str) -> None:
         if self.status != DEPARTED:
             raise TransitionRefused(
                 f"a return needs status {DEPARTED}, the worker is {self.status}",
                 {"status": self.status},
             )
+        if self.departed_on and returned_on < self.departed_on:
+            raise InvalidInput("the return date is before the departure",
+                               {"returned_on": [f"must not be before {self.departed_on}"]})
         self._move(RETURNED, f"returned:{reason}")
+        self.returned_on, self.return_reason = returned_on, reason
 
     def withdraw(self, reason: str) -> None:
         if self.status not in PRE_DEPARTURE:
@@ -139,11 +245,11 @@ class Lifecycle:
         valid_until = self.documents_valid_until
         return day is not None and valid_until is not None and valid_until < day
 
-    def missing_for_clearance(self) -> list[str]:
+    def missing_for_clearance(self, today: dt.date | None = None) -> list[str]:
         missing = []
         if not self.documents_complete:
             missing.append("documents_verified")
-        elif self.documents_lapse_before(self.today):
+        elif self.documents_lapse_before(today):
             missing.append("documents_valid")
         if not self.orientation_completed:
             missing.append("orientation_completed")
@@ -151,9 +257,9 @@ class Lifecycle:
             missing.append("bpjs_number")
         return missing
 
-    def _pre_departure_target(self) -> str:
+    def _pre_departure_target(self, today: dt.date | None) -> str:
         # a lapse the documents service's expiry check has not announced yet counts already
-        if not self.documents_complete or self.documents_lapse_before(self.today):
+        if not self.documents_complete or self.documents_lapse_before(today):
             return REGISTERED
         if not self.orientation_completed:
             return DOCUMENTS_VERIFIED
@@ -161,10 +267,10 @@ class Lifecycle:
             return ORIENTATION_COMPLETED
         return CLEARED
 
-    def _settle(self, reason: str) -> None:
+    def _settle(self, reason: str, today: dt.date | None) -> None:
         if self.status not in PRE_DEPARTURE:
             return
-        target = self._pre_departure_target()
+        target = self._pre_departure_target(today)
         here, there = PRE_DEPARTURE.index(self.status), PRE_DEPARTURE.index(target)
         if there < here:
             self._move(target, reason)
@@ -173,8 +279,80 @@ class Lifecycle:
 
     def _move(self, status: str, reason: str) -> None:
         self.changes.append(StatusChange(self.status, status, reason))
-        self.status = status
+        self.status, self.stage = status, STAGE[status]
+
+    def take_changes(self) -> list[StatusChange]:
+        """The status changes since the last call, oldest first, to announce them once."""
+        changes, self.changes = self.changes, []
+        return changes
 
 
-def may_register_again(status: str) -> bool:
-    return status in ENDED
+def returnees_participation(worker: Worker, participant_kind: str, occurred_at: dt.datetime,
+                            returned_at: dt.datetime | None) -> bool:
+    """Whether a reintegration event is a returnee's participation.
+
+    Reintegration says so from its own copy of the worker, which may not yet have heard of a
+    return this record already holds (a desk enrols a worker right after recording the return):
+    such a participation comes as "prospective". This record decides: a participation recorded
+    after the worker's return in the current cycle (``returned_at``, from the timeline) is a
+    returnee's."""
+    if participant_kind == "returnee":
+        return True
+    if worker.status not in (RETURNED, IN_REINTEGRATION):
+        return False
+    return returned_at is not None and occurred_at >= returned_at
+
+
+@dataclass(eq=False)
+class TimelineEntry:
+    """One line of a worker's timeline: an event about the worker (this service's or another's)
+    or a command that announced none, with the status change it made, if any, and who caused
+    it."""
+
+    worker_id: str
+    cycle: int
+    occurred_at: dt.datetime
+    event_type: str
+    source: str
+    event_id: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    stage: str | None = None
+    reason: str | None = None
+    actor_role: str | None = None
+    actor_agency: str | None = None
+    actor_subject: str | None = None
+    correlation_id: str | None = None
+    details: dict = field(default_factory=dict)
+    id: int | None = None  # given when stored, in the order entries are added
+
+    @classmethod
+    def about(cls, worker: Worker, event_type: str, source: str, occurred_at: dt.datetime,
+              event_id: str | None = None, actor: dict | None = None,
+              correlation_id: str | None = None, details: dict | None = None,
+              change: StatusChange | None = None) -> TimelineEntry:
+        """An entry in the worker's current cycle."""
+        actor = actor or {}
+        return cls(
+            worker_id=worker.id, cycle=worker.cycle, occurred_at=occurred_at,
+            event_type=event_type, source=source, event_id=event_id,
+            from_status=change.from_status if change else None,
+            to_status=change.to_status if change else None,
+            stage=change.stage if change else None,
+            reason=change.reason if change else None,
+            actor_role=actor.get("role"), actor_agency=actor.get("agency"),
+            actor_subject=actor.get("subject"), correlation_id=correlation_id,
+            details=details or {},
+        )
+
+
+# what the timeline keeps of another service's event: what happened, never personal data
+TIMELINE_FIELDS = ("document_type", "document_id", "reason", "session_id", "program_id",
+                   "certificate_number", "participant_kind", "business_started",
+                   "business_name", "sector", "regency", "awarded", "round", "advanced",
+                   "score", "expired_on", "starts_at")
+
+
+def timeline_details(data: dict) -> dict:
+    return {key: (value.isoformat() if hasattr(value, "isoformat") else value)
+            for key, value in data.items() if key in TIMELINE_FIELDS}

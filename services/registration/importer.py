@@ -1,6 +1,6 @@
 """Bulk import of an existing registry (a district office's CSV export of prospective workers).
 
-Each row goes through the same validation and the same ``register_worker`` use case as a desk
+Each row goes through the same validation and the same ``register_worker`` handler as a desk
 registration, events included (the running service's relay publishes them). Rows that fail are
 written to a report with the reasons. A row whose NIK is already actively registered is skipped,
 so the same file can be imported again without creating duplicates.
@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from pmi_common.errors import DuplicateRegistration, InvalidInput
 from pmi_common.store import Store, make_engine, messaging_tables
 
-from . import usecases
+from . import handlers
 from .models import metadata
+from .repository import RegistrationRepository
 
 ADDRESS_COLUMNS = ("street", "village", "district", "regency", "province", "postal_code")
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
@@ -71,13 +72,13 @@ def import_file(path: Path, engine: Engine, now: dt.datetime | None = None,
     store = Store(engine, messaging_tables(metadata), "registration",
                   correlation_id=f"import-{uuid.uuid4()}",
                   actor={"role": "operator", "agency": "bulk-import", "subject": path.name},
-                  wake_relay=lambda: None)
+                  wake_relay=lambda: None, repository=RegistrationRepository)
     report = ImportReport()
     total = sum(1 for _ in _rows(path))
     for done, (line, row) in enumerate(_rows(path), start=1):
         try:
             with store.transaction() as uow:
-                usecases.register_worker(uow, row_to_payload(row), now or _utcnow())
+                handlers.register_worker(uow, row_to_payload(row), now or _utcnow())
             report.registered += 1
         except DuplicateRegistration:
             report.skipped += 1

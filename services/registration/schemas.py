@@ -17,13 +17,13 @@ from marshmallow import (
 )
 
 from pmi_common.contract import RETURN_REASONS, STAGES, STATUSES
+from pmi_common.fields import BPJS, COUNTRY, PHONE, POSTAL_CODE, SEXES, Longest, Most
 from pmi_common.validation import not_blank, person_name, text_field
 
 from .countries import ISO_3166_ALPHA2
+from .domain import age_problem
 from .nik import nik_problems
 
-PHONE = validate.Regexp(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, optionally after +")
-MINIMUM_AGE = 18
 DEPARTURE_HORIZON_DAYS = 90
 
 
@@ -31,12 +31,12 @@ class Address(Schema):
     class Meta:
         unknown = RAISE
 
-    street = text_field(300, load_default=None)
-    village = text_field(100, load_default=None)
-    district = text_field(100, load_default=None)
-    regency = text_field(100, required=True)
-    province = text_field(100, load_default=None)
-    postal_code = fields.String(validate=validate.Regexp(r"^[0-9]{5}$"), load_default=None)
+    street = text_field(Longest.STREET, load_default=None)
+    village = text_field(Longest.PLACE, load_default=None)
+    district = text_field(Longest.PLACE, load_default=None)
+    regency = text_field(Longest.PLACE, required=True)
+    province = text_field(Longest.PLACE, load_default=None)
+    postal_code = fields.String(validate=POSTAL_CODE, load_default=None)
 
 
 class RegisterWorker(Schema):
@@ -44,15 +44,16 @@ class RegisterWorker(Schema):
         unknown = RAISE
 
     nik = fields.String(required=True)
-    full_name = text_field(300, required=True,
-                      validate=[validate.Length(min=1, max=300), not_blank, person_name])
+    full_name = text_field(Longest.FULL_NAME, required=True,
+                           validate=[validate.Length(min=1, max=Longest.FULL_NAME), not_blank,
+                                     person_name])
     birth_date = fields.Date(required=True)
-    sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES))
     phone = fields.String(required=True, validate=PHONE)
     address = fields.Nested(Address, required=True)
     destination_country = fields.String(required=True)
-    occupation = text_field(200, required=True)
-    placement_agency = text_field(200, required=True)
+    occupation = text_field(Longest.OCCUPATION, required=True)
+    placement_agency = text_field(Longest.ORGANISATION, required=True)
 
     def __init__(self, today: dt.date, **kwargs):
         super().__init__(**kwargs)
@@ -67,12 +68,9 @@ class RegisterWorker(Schema):
 
     @validates("birth_date")
     def _adult(self, value: dt.date, **_kwargs) -> None:
-        if value > self.today:
-            raise ValidationError("must not be in the future")
-        age = self.today.year - value.year - ((self.today.month, self.today.day)
-                                              < (value.month, value.day))
-        if age < MINIMUM_AGE:
-            raise ValidationError(f"the worker must be {MINIMUM_AGE} or older (is {age})")
+        problem = age_problem(value, self.today)
+        if problem:
+            raise ValidationError(problem)
 
     @validates_schema(skip_on_field_errors=False)
     def _nik(self, data: dict, **_kwargs) -> None:
@@ -87,8 +85,7 @@ class UpdateWorker(Schema):
 
     phone = fields.String(validate=PHONE)
     address = fields.Nested(Address)
-    bpjs_number = fields.String(validate=validate.Regexp(
-        r"^[0-9]{11,13}$", error="a BPJS Ketenagakerjaan number has 11 to 13 digits"))
+    bpjs_number = fields.String(validate=BPJS)
 
     @post_load
     def _something(self, data: dict, **_kwargs) -> dict:
@@ -103,7 +100,7 @@ class RecordDeparture(Schema):
 
     departed_on = fields.Date(required=True)
     destination_country = fields.String(required=True)
-    employer = text_field(200, required=True)
+    employer = text_field(Longest.ORGANISATION, required=True)
 
     def __init__(self, today: dt.date, horizon_days: int = DEPARTURE_HORIZON_DAYS, **kwargs):
         super().__init__(**kwargs)
@@ -129,7 +126,7 @@ class RecordReturn(Schema):
 
     returned_on = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS))
-    note = text_field(1000, load_default=None)
+    note = text_field(Longest.NOTE, load_default=None)
 
     def __init__(self, today: dt.date, **kwargs):
         super().__init__(**kwargs)
@@ -145,7 +142,7 @@ class Withdraw(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = text_field(500, required=True)
+    reason = text_field(Longest.REASON, required=True)
 
 
 class ListWorkers(Schema):
@@ -154,10 +151,11 @@ class ListWorkers(Schema):
 
     stage = fields.String(validate=validate.OneOf(STAGES))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    regency = text_field(100)
-    destination_country = fields.String(validate=validate.Length(equal=2))
-    placement_agency = text_field(200)  # a placement company's own recruits (case-insensitive)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    regency = text_field(Longest.PLACE)
+    destination_country = fields.String(validate=COUNTRY)
+    # a placement company's own recruits (case-insensitive)
+    placement_agency = text_field(Longest.ORGANISATION)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
     cursor = fields.String(validate=validate.Length(max=64))
 
 

@@ -12,8 +12,9 @@ from pmi_common.rpc import rpc
 from pmi_common.settings import Setting
 from pmi_common.store import Database
 
-from . import usecases
-from .models import messaging, metadata
+from . import handlers
+from .models import metadata
+from .repository import RegistrationRepository
 from .schemas import DEPARTURE_HORIZON_DAYS, TimelineEntryView, WorkerView
 
 worker_view = WorkerView()
@@ -23,7 +24,7 @@ timeline_view = TimelineEntryView(many=True)
 class RegistrationService(ServiceOperations):
     name = c.REGISTRATION
 
-    db = Database(metadata)
+    db = Database(metadata, repository=RegistrationRepository)
     metrics = MetricsServer()
     clock = Clock()
     departure_horizon = Setting("DEPARTURE_HORIZON_DAYS", DEPARTURE_HORIZON_DAYS, int)
@@ -34,7 +35,7 @@ class RegistrationService(ServiceOperations):
     @rpc
     def register_worker(self, payload: dict) -> dict:
         def register(uow):
-            worker = usecases.register_worker(uow, payload, self.clock.now(), self.clock.today())
+            worker = handlers.register_worker(uow, payload, self.clock.now(), self.clock.today())
             self.log.info("worker_registered", worker_id=worker.id, nik=worker.nik)
             return worker_view.dump(worker)
 
@@ -42,63 +43,58 @@ class RegistrationService(ServiceOperations):
 
     @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(usecases.update_worker(
+        return self.db.command(lambda uow: worker_view.dump(handlers.update_worker(
             uow, worker_id, payload, self.clock.now())))
 
     @rpc
     def record_departure(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(usecases.record_departure(
+        return self.db.command(lambda uow: worker_view.dump(handlers.record_departure(
             uow, worker_id, payload, self.clock.now(), self.clock.today(),
             self.departure_horizon)))
 
     @rpc
     def record_return(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(usecases.record_return(
+        return self.db.command(lambda uow: worker_view.dump(handlers.record_return(
             uow, worker_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def withdraw_worker(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(usecases.withdraw_worker(
+        return self.db.command(lambda uow: worker_view.dump(handlers.withdraw_worker(
             uow, worker_id, payload, self.clock.now())))
 
     # queries -------------------------------------------------------------------------------
 
     @rpc
     def get_worker(self, worker_id: str) -> dict:
-        with self.db.read() as session:
-            return worker_view.dump(usecases.get_worker(session, worker_id))
+        with self.db.queries() as repository:
+            return worker_view.dump(handlers.get_worker(repository, worker_id))
 
     @rpc
     def list_workers(self, query: dict) -> dict:
-        with self.db.read() as session:
-            rows, next_cursor = usecases.list_workers(session, query)
-            return {"items": worker_view.dump(rows, many=True), "next_cursor": next_cursor}
+        with self.db.queries() as repository:
+            workers, next_cursor = handlers.list_workers(repository, query)
+            return {"items": worker_view.dump(workers, many=True), "next_cursor": next_cursor}
 
     @rpc
     def worker_events(self, worker_id: str) -> list[dict]:
         """The worker's envelopes, for a service that meets the worker before the events do."""
-        with self.db.read() as session:
-            return usecases.worker_events(session, messaging.outbox, worker_id)
+        with self.db.queries() as repository:
+            return handlers.worker_events(repository, worker_id)
 
     @rpc
     def get_timeline(self, worker_id: str) -> list[dict]:
-        with self.db.read() as session:
-            return timeline_view.dump(usecases.timeline(session, worker_id))
+        with self.db.queries() as repository:
+            return timeline_view.dump(handlers.get_timeline(repository, worker_id))
 
     @rpc
     def get_stats(self) -> dict:
-        with self.db.read() as session:
-            return usecases.stats(session)
+        with self.db.queries() as repository:
+            return handlers.get_stats(repository)
 
     # events from the other services --------------------------------------------------------
 
-    @handles(
-        c.DOCUMENT_SUBMITTED, c.DOCUMENT_VERIFIED, c.DOCUMENT_REJECTED, c.DOCUMENT_EXPIRED,
-        c.DOCUMENTS_COMPLETED, c.ORIENTATION_ENROLLED, c.ORIENTATION_RELEASED,
-        c.ORIENTATION_COMPLETED, c.REINTEGRATION_ENROLLED, c.REINTEGRATION_ROUND_RECORDED,
-        c.REINTEGRATION_COMPLETED,
-    )
+    @handles(*handlers.EVENTS)
     def on_worker_event(self, event):
         """Another service's event about a worker: on the timeline, and applied to the status."""
-        self.db.apply_once(event, lambda uow: usecases.apply_event(uow, event,
-                                                                     self.clock.today()))
+        handle = handlers.EVENTS[event.event_type]
+        self.db.apply_once(event, lambda uow: handle(uow, event, self.clock.today()))

@@ -5,74 +5,77 @@ workers) has an audience, a number of seats, a start date and an ordered list of
 (business-model canvas, business plan, pitch), each letting a fixed number of participants go on.
 Those who advance in the last round are the awardees.
 
-What this service knows of a worker comes from registration's events, which may arrive in any
-order: ``WorkerFacts.observe`` keeps the newest fact by (cycle, sequence).
+What this service knows of a worker is registration's word (``RegistrationWord``), kept from its
+events, which may arrive in any order. These objects are the service's stored state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pmi_common.contract import AUDIENCES, WORKER_REGISTERED, WORKER_RETURNED
-from pmi_common.errors import (
-    AlreadyDecided,
-    CapacityReached,
-    InvalidInput,
-    NotEligible,
-    NotFound,
-)
+from pmi_common.errors import AlreadyDecided, CapacityReached, InvalidInput, NotEligible, NotFound
+from pmi_common.lifecycle import REGISTERED, RETURNED, RegistrationWord
+from pmi_common.names import AUDIENCES
 
 PROSPECTIVE, RETURNEE, BOTH = AUDIENCES
-PRE_DEPARTURE = ("registered", "documents_verified", "orientation_completed",
-                 "cleared_for_departure")
-RETURN_STAGE = ("returned", "in_reintegration", "reintegrated")
 ENROLLED, COMPLETED = "enrolled", "completed"
 OPEN, FULL, STARTED = "open", "full", "started"
 
 
 # workers -------------------------------------------------------------------------------------
 
-@dataclass
-class WorkerFacts:
-    """A worker as registration last told us: the migration cycle, the newest status in it
-    (by the event's sequence) and whether a return was recorded in it."""
+class Heard(enum.Enum):
+    """What one of registration's words was to the worker kept here."""
 
-    cycle: int = 0
-    status: str | None = None
-    sequence: int = 0
-    returned_cycle: int | None = None
+    OLDER_CYCLE = "older_cycle"  # about a migration before the current one: it changes nothing
+    CURRENT = "current"  # about the current migration
+    RETURN = "return"  # the worker's return, in the current migration
 
-    def observe(self, cycle: int, sequence: int, status: str, returned: bool = False) -> bool:
-        """Apply one fact; False when it belongs to an older cycle and changes nothing."""
-        if cycle < self.cycle:
-            return False
-        if cycle > self.cycle:  # registered again: the previous migration is history
-            self.cycle, self.status, self.sequence, self.returned_cycle = cycle, None, 0, None
-        if returned:
-            self.returned_cycle = cycle
-        if sequence > self.sequence:
-            self.status, self.sequence = status, sequence
-        return True
+
+@dataclass(eq=False)
+class Worker(RegistrationWord):
+    """A worker as registration last described them: its word, the return date, name and
+    regency."""
+
+    id: str = ""
+    returned_on: dt.date | None = None
+    full_name: str | None = None
+    regency: str | None = None
+    updated_at: dt.datetime | None = None
 
     @property
     def kind(self) -> str | None:
         """``returnee``, ``prospective``, or None for one who is neither (abroad, withdrawn)."""
-        if self.returned_cycle == self.cycle or self.status in RETURN_STAGE:
+        if self.returned:
             return RETURNEE
-        if self.status in PRE_DEPARTURE:
+        if self.before_departure:
             return PROSPECTIVE
         return None
 
+    def hear(self, cycle: int, sequence: int, status: str, at: dt.datetime) -> Heard:
+        """Learn that the worker's status was ``status`` (as of ``sequence``), said at ``at``."""
+        if cycle < self.cycle:
+            return Heard.OLDER_CYCLE
+        self.learn(cycle, sequence, status)
+        self.updated_at = at
+        return Heard.RETURN if status == RETURNED else Heard.CURRENT
 
-def fact_of(event_type: str, data: dict) -> tuple[str, bool]:
-    """What one of registration's events says: the worker's status, and whether they returned."""
-    if event_type == WORKER_REGISTERED:
-        return "registered", False
-    if event_type == WORKER_RETURNED:
-        return "returned", True
-    return data["to_status"], data["to_status"] == "returned"
+    def hear_registration(self, cycle: int, sequence: int, at: dt.datetime, full_name: str,
+                          regency: str) -> Heard:
+        heard = self.hear(cycle, sequence, REGISTERED, at)
+        if heard is not Heard.OLDER_CYCLE or self.full_name is None:
+            self.full_name, self.regency = full_name, regency
+        return heard
+
+    def hear_return(self, cycle: int, sequence: int, at: dt.datetime,
+                    returned_on: dt.date) -> Heard:
+        heard = self.hear(cycle, sequence, RETURNED, at)
+        if heard is Heard.RETURN:
+            self.returned_on = returned_on
+        return heard
 
 
 def admits(audience: str, kind: str | None) -> bool:
@@ -106,19 +109,23 @@ def funnel_problems(capacity: int, advances: Sequence[int]) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Programme:
     audience: str
     capacity: int
     starts_on: dt.date
     rounds: tuple[Round, ...]
-    enrolled: int
+    enrolled: int = 0
+    id: str = ""
+    name: str = ""
+    created_at: dt.datetime | None = None
 
     @property
     def seats_left(self) -> int:
         return max(self.capacity - self.enrolled, 0)
 
     def status(self, today: dt.date) -> str:
+        """``started`` once its start date has passed; until then ``open``, or ``full``."""
         if self.starts_on < today:
             return STARTED
         return OPEN if self.seats_left else FULL
@@ -126,8 +133,9 @@ class Programme:
     def is_open(self, today: dt.date) -> bool:
         return self.status(today) == OPEN
 
-    def enrol(self, worker: WorkerFacts | None, today: dt.date, already_enrolled: bool) -> str:
-        """The participant kind a worker joins as, or the reason they may not."""
+    def enrol(self, worker: Worker | None, today: dt.date, already_enrolled: bool) -> str:
+        """Take a seat for ``worker``: the participant kind they join as, or the reason they may
+        not."""
         if worker is None:
             raise NotFound("this service has not heard of the worker", {"reason": "unknown_worker"})
         if already_enrolled:
@@ -148,17 +156,45 @@ class Programme:
         if not self.seats_left:
             raise CapacityReached(f"all {self.capacity} seats are taken",
                                   {"capacity": self.capacity})
+        self.enrolled += 1
         return kind
 
 
-# participation ------------------------------------------------------------------------------
+# participants -------------------------------------------------------------------------------
 
-@dataclass
-class Participation:
-    """One participant's way through a programme: the result of each round recorded so far."""
+@dataclass(eq=False)
+class RoundResult:
+    round: int
+    advanced: bool
+    score: float | None = None
+    note: str | None = None
+    recorded_at: dt.datetime | None = None
+    program_id: str | None = None
 
+
+@dataclass(eq=False)
+class Participant:
+    """One participant's way through a programme: the result of each round recorded so far, and
+    the outcome once completed."""
+
+    worker_id: str = ""
+    participant_kind: str = PROSPECTIVE
     status: str = ENROLLED
-    advanced: dict[int, bool] = field(default_factory=dict)  # round number -> advanced
+    results: list[RoundResult] = field(default_factory=list)
+    programme: Programme | None = None
+    program_id: str | None = None
+    enrolled_at: dt.datetime | None = None
+    awarded: bool = False
+    completed_at: dt.datetime | None = None
+    business_started: bool | None = None
+    business_name: str | None = None
+    sector: str | None = None
+    regency: str | None = None
+
+    @property
+    def advanced(self) -> dict[int, bool]:
+        """Round number -> whether the participant advanced in it."""
+        return {result.round: result.advanced for result in self.results}
 
     def check_round(self, programme: Programme, number: int, advanced: bool,
                     advanced_so_far: int) -> None:
@@ -170,10 +206,11 @@ class Participation:
         if self.status == COMPLETED:
             raise NotEligible("the participant has completed the programme",
                               {"reason": "completed"})
-        if number in self.advanced:
+        done = self.advanced
+        if number in done:
             raise AlreadyDecided(f"round {number} is already recorded for this participant",
-                                 {"round": number, "advanced": self.advanced[number]})
-        if number > 1 and not self.advanced.get(number - 1):
+                                 {"round": number, "advanced": done[number]})
+        if number > 1 and not done.get(number - 1):
             raise NotEligible(f"round {number} needs having advanced in round {number - 1}",
                               {"reason": "previous_round_not_advanced", "round": number})
         allowed = programme.rounds[number - 1].advance
@@ -181,17 +218,36 @@ class Participation:
             raise CapacityReached(f"round {number} lets only {allowed} participants advance",
                                   {"round": number, "advance": allowed})
 
-    def record(self, number: int, advanced: bool) -> None:
-        self.advanced[number] = advanced
+    def record(self, number: int, advanced: bool, score: float | None = None,
+               note: str | None = None, at: dt.datetime | None = None) -> RoundResult:
+        result = RoundResult(round=number, advanced=advanced, score=score, note=note,
+                             recorded_at=at, program_id=self.program_id)
+        self.results.append(result)
+        if self.programme is not None:
+            self.awarded = self.is_awardee(self.programme)
+        return result
 
-    def awarded(self, programme: Programme) -> bool:
+    def is_awardee(self, programme: Programme) -> bool:
         """Whoever advanced in the last round is an awardee."""
         return self.advanced.get(len(programme.rounds), False)
 
-    def complete(self) -> None:
+    def complete(self, at: dt.datetime | None = None, business_started: bool | None = None,
+                 business_name: str | None = None, sector: str | None = None,
+                 regency: str | None = None) -> None:
         """Record the outcome, once. A participant who left the funnel early may complete too:
         the outcome (a business started or not) matters whatever round they reached."""
         if self.status == COMPLETED:
             raise AlreadyDecided("the participant's outcome is already recorded",
                                  {"reason": "completed"})
-        self.status = COMPLETED
+        self.status, self.completed_at = COMPLETED, at
+        self.business_started, self.business_name = business_started, business_name
+        self.sector, self.regency = sector, regency
+
+    def reclassify(self, returned_at: dt.datetime) -> None:
+        """The worker's return, recorded at ``returned_at``, has just been heard of. A
+        participation recorded since, taken for a prospective worker's, is a returnee's.
+        (Registration, which knew of the return, has moved the worker on already; this keeps the
+        programmes' figures right.)"""
+        if self.participant_kind == PROSPECTIVE and self.enrolled_at is not None \
+                and self.enrolled_at >= returned_at:
+            self.participant_kind = RETURNEE

@@ -15,10 +15,10 @@ from marshmallow import (
 )
 
 from pmi_common.contract import AUDIENCES
+from pmi_common.fields import Longest, Most
 from pmi_common.validation import text_field
 
-from .domain import funnel_problems
-from .models import ParticipantRow, ProgramRow
+from .domain import Participant, Programme, funnel_problems
 
 BUSINESS_FIELDS = ("business_name", "sector", "regency")
 
@@ -26,14 +26,15 @@ BUSINESS_FIELDS = ("business_name", "sector", "regency")
 
 
 def _count(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
+                          **kwargs)
 
 
 class RoundInput(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text_field(200, required=True)
+    name = text_field(Longest.PROGRAM_NAME, required=True)
     advance = _count(required=True)
 
 
@@ -41,12 +42,12 @@ class CreateProgram(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text_field(200, required=True)
+    name = text_field(Longest.PROGRAM_NAME, required=True)
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
     capacity = _count(required=True)
     starts_on = fields.Date(required=True)
     rounds = fields.List(fields.Nested(RoundInput), required=True,
-                         validate=validate.Length(min=1, max=20))
+                         validate=validate.Length(min=1, max=Most.ROUNDS))
 
     @validates_schema
     def _funnel(self, data: dict, **_kwargs) -> None:
@@ -61,9 +62,8 @@ class ListPrograms(Schema):
 
     open = fields.Boolean(load_default=False)
     audience = fields.String(validate=validate.OneOf(AUDIENCES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Regexp(
-        r"^\d{4}-\d{2}-\d{2}_[0-9a-f-]{36}$", error="is not a cursor this service gave out"))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
+    cursor = fields.String()
 
 
 class Enrol(Schema):
@@ -82,7 +82,7 @@ class RecordRoundResult(Schema):
     advanced = fields.Boolean(required=True)
     score = fields.Float(load_default=None, allow_none=True,
                          validate=validate.Range(min=0, max=100))
-    note = text_field(1000, load_default=None, allow_none=True)
+    note = text_field(Longest.NOTE, load_default=None, allow_none=True)
 
 
 class CompleteParticipant(Schema):
@@ -91,9 +91,9 @@ class CompleteParticipant(Schema):
 
     worker_id = fields.UUID(required=True)
     business_started = fields.Boolean(required=True)
-    business_name = text_field(200, load_default=None, allow_none=True)
-    sector = text_field(100, load_default=None, allow_none=True)
-    regency = text_field(100, load_default=None, allow_none=True)
+    business_name = text_field(Longest.ORGANISATION, load_default=None, allow_none=True)
+    sector = text_field(Longest.PLACE, load_default=None, allow_none=True)
+    regency = text_field(Longest.PLACE, load_default=None, allow_none=True)
 
     @validates_schema
     def _business(self, data: dict, **_kwargs) -> None:
@@ -125,18 +125,15 @@ class ProgramView(Schema):
     starts_on = fields.Date()
     rounds = fields.List(fields.Nested(RoundView))
     enrolled = fields.Integer()
-    seats_left = fields.Method("_seats_left")
+    seats_left = fields.Integer()
     status = fields.Method("_status")
 
     def __init__(self, today: dt.date, **kwargs):
         super().__init__(**kwargs)
         self.today = today
 
-    def _seats_left(self, row: ProgramRow) -> int:
-        return row.programme().seats_left
-
-    def _status(self, row: ProgramRow) -> str:
-        return row.programme().status(self.today)
+    def _status(self, programme: Programme) -> str:
+        return programme.status(self.today)
 
 
 class ParticipantView(Schema):
@@ -149,15 +146,16 @@ class ParticipantView(Schema):
     awarded = fields.Boolean()
     outcome = fields.Method("_outcome")
 
-    def _results(self, row: ParticipantRow) -> list[dict]:
-        rounds = row.program.rounds
-        return [{"round": r.round, "name": rounds[r.round - 1]["name"], "advanced": r.advanced,
+    def _results(self, participant: Participant) -> list[dict]:
+        rounds = participant.programme.rounds
+        return [{"round": r.round, "name": rounds[r.round - 1].name, "advanced": r.advanced,
                  "score": r.score, "note": r.note, "recorded_at": r.recorded_at.isoformat()}
-                for r in row.results]
+                for r in participant.results]
 
-    def _outcome(self, row: ParticipantRow) -> dict | None:
-        if row.completed_at is None:
+    def _outcome(self, participant: Participant) -> dict | None:
+        if participant.completed_at is None:
             return None
-        return {"business_started": row.business_started, "business_name": row.business_name,
-                "sector": row.sector, "regency": row.regency,
-                "completed_at": row.completed_at.isoformat()}
+        return {"business_started": participant.business_started,
+                "business_name": participant.business_name, "sector": participant.sector,
+                "regency": participant.regency,
+                "completed_at": participant.completed_at.isoformat()}

@@ -13,8 +13,9 @@ from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
 
-from . import usecases
+from . import handlers
 from .models import metadata
+from .repository import ReintegrationRepository
 from .schemas import ParticipantView, ProgramView
 
 participant_view = ParticipantView()
@@ -23,7 +24,7 @@ participant_view = ParticipantView()
 class ReintegrationService(ServiceOperations):
     name = c.REINTEGRATION
 
-    db = Database(metadata)
+    db = Database(metadata, repository=ReintegrationRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
     metrics = MetricsServer()
     clock = Clock()
@@ -34,9 +35,9 @@ class ReintegrationService(ServiceOperations):
     @rpc
     def create_program(self, payload: dict) -> dict:
         def create(uow):
-            program = usecases.create_program(uow, payload, self.clock.now())
-            self.log.info("program_created", program_id=program.id)
-            return self._program_view().dump(program)
+            programme = handlers.create_program(uow, payload, self.clock.now())
+            self.log.info("program_created", program_id=programme.id)
+            return self._program_view().dump(programme)
 
         return self.db.command(create)
 
@@ -44,49 +45,51 @@ class ReintegrationService(ServiceOperations):
     def enrol_participant(self, program_id: str, payload: dict) -> dict:
         if isinstance(payload, dict):
             self._meet(str(payload.get("worker_id")))
-        return self.db.command(lambda uow: participant_view.dump(usecases.enrol_participant(
+        return self.db.command(lambda uow: participant_view.dump(handlers.enrol_participant(
             uow, program_id, payload, self.clock.now(), self.clock.today())))
 
     @rpc
     def record_round_result(self, program_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: participant_view.dump(usecases.record_round_result(
+        return self.db.command(lambda uow: participant_view.dump(handlers.record_round_result(
             uow, program_id, payload, self.clock.now())))
 
     @rpc
     def complete_participant(self, program_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: participant_view.dump(usecases.complete_participant(
+        return self.db.command(lambda uow: participant_view.dump(handlers.complete_participant(
             uow, program_id, payload, self.clock.now())))
 
     # queries -------------------------------------------------------------------------------
 
     @rpc
     def list_programs(self, query: dict) -> dict:
-        with self.db.read() as session:
-            rows, next_cursor = usecases.list_programs(session, query, self.clock.today())
-            return {"items": self._program_view().dump(rows, many=True),
+        with self.db.queries() as repository:
+            programmes, next_cursor = handlers.list_programs(repository, query,
+                                                             self.clock.today())
+            return {"items": self._program_view().dump(programmes, many=True),
                     "next_cursor": next_cursor}
 
     @rpc
     def get_program(self, program_id: str) -> dict:
-        with self.db.read() as session:
-            return self._program_view().dump(usecases.get_program(session, program_id))
+        with self.db.queries() as repository:
+            return self._program_view().dump(handlers.get_program(repository, program_id))
 
     @rpc
     def invitations(self, worker_id: str) -> dict:
-        with self.db.read() as session:
-            worker, kind, programs = usecases.invitations(session, worker_id, self.clock.today())
+        with self.db.queries() as repository:
+            worker, kind, programmes = handlers.invitations(repository, worker_id,
+                                                            self.clock.today())
             return {"worker_id": worker.id, "kind": kind,
-                    "programs": self._program_view().dump(programs, many=True)}
+                    "programs": self._program_view().dump(programmes, many=True)}
 
     @rpc
     def program_stats(self, program_id: str) -> dict:
-        with self.db.read() as session:
-            return usecases.program_stats(session, program_id)
+        with self.db.queries() as repository:
+            return handlers.program_stats(repository, program_id)
 
     @rpc
     def get_stats(self) -> dict:
-        with self.db.read() as session:
-            return usecases.stats(session)
+        with self.db.queries() as repository:
+            return handlers.get_stats(repository)
 
     # events from registration --------------------------------------------------------------
 
@@ -94,21 +97,20 @@ class ReintegrationService(ServiceOperations):
         """A worker registration accepted a moment ago is never unknown here (see
         ``pmi_common.introductions``)."""
         meet_worker(worker_id, self._knows, self.registration,
-                    dict.fromkeys((c.WORKER_REGISTERED, c.WORKER_RETURNED,
-                                   c.WORKER_STATUS_CHANGED), self.on_worker_event))
+                    dict.fromkeys(handlers.EVENTS, self.on_worker_event))
 
     def _knows(self, worker_id: str) -> bool:
-        with self.db.read() as session:
-            return usecases.knows_worker(session, worker_id)
+        with self.db.queries() as repository:
+            return handlers.knows_worker(repository, worker_id)
 
-    @handles(c.WORKER_REGISTERED, c.WORKER_RETURNED, c.WORKER_STATUS_CHANGED)
+    @handles(*handlers.EVENTS)
     def on_worker_event(self, event):
         """Registration told us about a worker: keep who is prospective and who has returned."""
-        invited = self.db.apply_once(
-            event, lambda uow: usecases.note_worker(uow, event, self.clock.today()))
+        handler = handlers.EVENTS[event.event_type]
+        invited = self.db.apply_once(event, lambda uow: handler(uow, event, self.clock.today()))
         if invited:
             self.log.info("returnee_invited", worker_id=event.worker_id,
-                          program_ids=[program.id for program in invited])
+                          program_ids=[programme.id for programme in invited])
 
     def _program_view(self) -> ProgramView:
         return ProgramView(today=self.clock.today())

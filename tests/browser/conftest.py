@@ -76,7 +76,7 @@ def screenshot(page, name: str) -> None:
 
 @contextmanager
 def held(stack, process: str):
-    """One process of the stack stopped (``pmi_common.stack``'s hold directory), then back."""
+    """One process of the stack stopped (``pmi_tools.stack``'s hold directory), then back."""
     hold = Path(stack.env["PMI_STATE_DIR"]) / "hold"
     hold.mkdir(parents=True, exist_ok=True)
     (hold / process).touch()

@@ -249,7 +249,7 @@ def test_a_verifier_gets_a_refusal_page(stack, page):
 def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page):
     from sqlalchemy import create_engine
 
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
     from pmi_common.agreements import Agreement
 
     engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])

@@ -1,4 +1,4 @@
-"""The platform started as a user starts it (``python -m pmi_common.stack``, what ``make run``
+"""The platform started as a user starts it (``python -m pmi_tools.stack``, what ``make run``
 runs), on its own RabbitMQ vhost and its own PostgreSQL databases of the suite's own servers,
 driven over HTTP."""
 
@@ -84,7 +84,7 @@ def running_stack(log_dir: Path, postgres: bool = True):
     }
     log_path = log_dir / "stack.log"
     log = log_path.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "pmi_common.stack"], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "pmi_tools.stack"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     running = Stack(f"http://127.0.0.1:{port}", amqp_uri, process, log_path, env)
     try:

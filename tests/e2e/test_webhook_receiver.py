@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
 from pmi_common.agreements import Agreement
 from tests import servers

@@ -12,20 +12,13 @@ import pytest
 from kombu import Connection
 from sqlalchemy import create_engine
 
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
-from pmi_common.agencies import (
-    Agencies,
-    Terms,
-    agency_amqp_uri,
-    agency_queue,
-    agency_user,
-    parked_queue,
-    render_agency,
-)
+from pmi_common.agencies import agency_queue, agency_user, parked_queue
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.management import Management
 from pmi_common.topology import declare_topology, inbox_queue
+from pmi_tools.onboarding import Agencies, Terms, agency_amqp_uri, render_agency
 from tests.helpers import queue_depth
 
 OPERATOR = "desk-admin-1"
@@ -216,7 +209,7 @@ def test_an_incomplete_agreement_or_one_beyond_the_published_contract_creates_no
 
 def test_the_operators_command_onboards_shows_and_offboards_an_agency(
         agencies, monkeypatch, private_servers, rabbit_config, database_urls, capsys):
-    from pmi_common.cli import main
+    from pmi_tools.cli import main
 
     monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
     monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)

@@ -149,7 +149,7 @@ def published(event_id: str, event_type: str, data: dict) -> dict:
 def test_an_agreement_narrowed_while_events_wait_applies_to_them(
         registration, agencies, rabbit_config, database_urls):  # noqa: F811
     from egress.delivery import DeliveryRelay
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
     from gateway.models import agency_deliveries
 
     bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED])
@@ -179,8 +179,8 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
 @pytest.fixture
 def own_users(private_servers, rabbit_config):
     """Registration and the egress each as its own broker user, as in production."""
-    from pmi_common.broker_users import provision
     from pmi_common.management import Management
+    from pmi_tools.broker_setup import provision
     from tests.integration.test_broker_users import BrokerUsers
 
     management = Management(private_servers.broker.management_url)

@@ -16,9 +16,10 @@ from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 
 from pmi_common import contract as c
-from pmi_common.broker_users import PUBLISHED_BY, provision
+from pmi_common.broker_users import PUBLISHED_BY
 from pmi_common.management import Management
 from pmi_common.topology import dead_letter_queue, declare_topology
+from pmi_tools.broker_setup import provision
 from services.registration.service import RegistrationService
 from tests.events import envelope
 from tests.helpers import queue_depth, wait_for, worker_payload
@@ -193,8 +194,8 @@ def test_a_retried_event_keeps_its_first_publisher_and_only_the_service_itself_c
 
 def test_pmi_broker_setup_creates_the_users_and_a_replayed_event_keeps_its_publisher(
         request, rabbit_config, container_factory, config_for):
-    from pmi_common.broker_users import setup
-    from pmi_common.ops import DeadLetterQueues, Selection
+    from pmi_common.dead_letters import DeadLetterQueues, Selection
+    from pmi_tools.broker_setup import setup
 
     admin = rabbit_config["AMQP_URI"]
     suffix = uuid.uuid4().hex[:6]

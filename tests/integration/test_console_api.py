@@ -126,10 +126,10 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     from sqlalchemy import create_engine
 
     from egress.service import EgressService
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
     from gateway.testing import start_stack
+    from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
-    from gateway.webhooks import WebhookBook
     from pmi_common import webhooks as w
     from tests.integration.test_agency_egress import KEY, verified
     from tests.integration.test_webhooks import LOCAL

@@ -366,7 +366,7 @@ def test_the_scheduled_check_expires_documents_on_its_own(container_factory, con
 
 
 def test_the_expiry_check_and_the_desk_queue_read_through_their_indexes(database):
-    from services.documents.usecases import awaiting_decision, due_for_expiry
+    from services.documents.repository import select_awaiting_decision, select_due_for_expiry
 
     def plan(stmt):
         compiled = stmt.compile(dialect=database.dialect)
@@ -375,9 +375,10 @@ def test_the_expiry_check_and_the_desk_queue_read_through_their_indexes(database
             rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).all()
         return "\n".join(row[0] for row in rows)
 
-    assert "ix_documents_expiry" in plan(due_for_expiry(NOW.date(), 200))
-    assert "ix_documents_queue" in plan(awaiting_decision(None, None, 50))
-    assert "ix_documents_queue_type" in plan(awaiting_decision("passport", (NOW, "x"), 50))
+    assert "ix_documents_expiry" in plan(select_due_for_expiry(NOW.date(), 200))
+    assert "ix_documents_queue" in plan(select_awaiting_decision(None, None, 50))
+    assert "ix_documents_queue_type" in plan(select_awaiting_decision("passport", (NOW, "x"),
+                                                                      50))
 
 
 # the desk's view -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine
 
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack

@@ -13,18 +13,13 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, insert
 
 from pmi_common import contract as c
-from pmi_common.cli import main as pmi
+from pmi_common.dead_letters import DeadLetterQueues, Selection
 from pmi_common.management import Management
 from pmi_common.operations import Operations, ServiceOperations
-from pmi_common.ops import (
-    DEAD_LETTERS,
-    NO_CONSUMERS,
-    DeadLetterQueues,
-    Selection,
-    queue_report,
-)
+from pmi_common.queue_health import DEAD_LETTERS, NO_CONSUMERS, queue_report
 from pmi_common.store import messaging_tables
 from pmi_common.topology import declare_topology
+from pmi_tools.cli import main as pmi
 from services.registration.models import metadata
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish

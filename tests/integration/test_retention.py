@@ -105,7 +105,7 @@ def test_an_archived_envelope_is_stored_compact_and_read_back_whole(
 
 def test_the_operator_command_runs_retention_for_a_service(
         registration, database_urls, monkeypatch, capsys):  # noqa: F811
-    from pmi_common.cli import main
+    from pmi_tools.cli import main
 
     register_and_publish(registration, database_urls)
     monkeypatch.setenv("REGISTRATION_DATABASE_URL", database_urls["registration"])

@@ -22,15 +22,15 @@ from egress.service import EgressService
 from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
 from gateway.agency_settings import BINARY, STRUCTURED
-from gateway.agreements import AgreementBook
+from gateway.agreement_book import AgreementBook
 from gateway.notices import NoticeBook
 from gateway.testing import start_stack
+from gateway.webhook_book import WebhookBook
 from gateway.webhook_desk import WebhookDesk
-from gateway.webhooks import WebhookBook
 from pmi_common import contract as c
 from pmi_common import webhooks as w
-from pmi_common.cli import main
 from pmi_common.errors import InvalidInput
+from pmi_tools.cli import main
 from tests.events import envelope, publish
 from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture

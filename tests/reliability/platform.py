@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
-from pmi_common.stack import Supervisor
+from pmi_tools.stack import Supervisor
 from tests.conftest import DATABASE_SERVICES
 from tests.servers import Servers, free_port
 

@@ -4,12 +4,8 @@ import re
 
 import pytest
 
-from pmi_common.broker_users import (
-    parse_users,
-    passwords_from,
-    permissions_for,
-    publisher_problem,
-)
+from pmi_common.broker_users import parse_users, permissions_for, publisher_problem
+from pmi_tools.broker_setup import passwords_from
 
 USERS = {"registration": "pmi-registration", "documents": "pmi-documents",
          "orientation": "pmi-orientation"}

@@ -9,7 +9,7 @@ from gateway.console.overview import (
     seats,
     selection_of,
 )
-from pmi_common.ops import DeadLetter, Selection
+from pmi_common.dead_letters import DeadLetter, Selection
 
 UP = {"status": "up", "database": "ok", "outbox_backlog": 0,
       "oldest_unpublished_age_seconds": None}

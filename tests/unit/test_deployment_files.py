@@ -11,12 +11,13 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from pmi_common import envfile, production
+from pmi_common import production
 from pmi_common.broker_users import parse_users
 from pmi_common.config import ENVIRONMENT, database_owner
-from pmi_common.envfile import generate, write
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import definitions
+from pmi_tools import envfile
+from pmi_tools.envfile import generate, write
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()

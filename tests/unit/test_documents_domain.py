@@ -12,8 +12,8 @@ from pmi_common.errors import AlreadyDecided, Forbidden, TransitionRefused
 from services.documents.domain import (
     MAX_FILE_BYTES,
     BadFile,
-    DocumentState,
-    WorkerCopy,
+    Document,
+    Worker,
     checklist,
     date_problems,
     earliest_expiry,
@@ -33,9 +33,11 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
 
-def doc(kind, status="verified", expires_on=None, **kwargs):
-    return DocumentState(id=f"d-{kind}", document_type=kind, status=status,
-                         expires_on=expires_on, **kwargs)
+def doc(kind, status="verified", expires_on=None, cycle=1, **kwargs):
+    return Document(id=f"d-{kind}", worker_id="w-1", cycle=cycle, document_type=kind,
+                    number="X1234567", issued_on=dt.date(2025, 1, 1),
+                    submitted_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), status=status,
+                    expires_on=expires_on, **kwargs)
 
 
 def all_verified(**overrides):
@@ -211,12 +213,14 @@ def test_a_document_that_lapsed_while_waiting_can_be_rejected_but_not_verified()
 # the worker copy -----------------------------------------------------------------------------
 
 def test_a_newer_registration_cycle_starts_a_new_checklist_and_older_words_change_nothing():
-    worker = WorkerCopy(cycle=1, status="registered", sequence=2)
-    assert not worker.learn(5, 1, "withdrawn")
+    worker = Worker(id="w-1", cycle=1, status="registered", sequence=2,
+                    known_since=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+                    updated_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    assert not worker.learn(sequence=5, cycle=1, status="withdrawn")
     assert worker.status == "withdrawn"
-    assert not worker.learn(4, 1, "documents_verified")  # older than the last applied
+    assert not worker.learn(sequence=4, cycle=1, status="documents_verified")  # older
     assert worker.status == "withdrawn"
-    assert worker.learn(8, 2, "registered")
+    assert worker.learn(sequence=8, cycle=2, status="registered")
     assert (worker.cycle, worker.status, worker.sequence) == (2, "registered", 8)
 
 

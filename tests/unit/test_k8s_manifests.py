@@ -13,15 +13,15 @@ import yaml
 
 from gateway.roles import PUBLIC
 from gateway.routes import BY_NAME, PREFIX
-from pmi_common import probe
 from pmi_common.broker_users import parse_users
 from pmi_common.config import ENVIRONMENT, database_owner
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import all_queues
+from pmi_tools import probe
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "infra/k8s"
-PROBE_MODULE = "pmi_common.probe"
+PROBE_MODULE = "pmi_tools.probe"
 
 # Read beneath the code, by libpq under psycopg2: the password of DATABASE_URL's user, which the
 # URL leaves out so that it comes from the Secret CloudNativePG sets the role's password from.
@@ -190,7 +190,7 @@ def test_every_process_connects_as_its_own_broker_user(name):
 def test_the_broker_setup_job_creates_every_processs_user_as_the_administrator():
     (job,) = of_kind("Job").values()
     (main,) = job["spec"]["template"]["spec"]["containers"]
-    assert main["command"] == ["python", "-m", "pmi_common.cli", "broker", "setup"]
+    assert main["command"] == ["python", "-m", "pmi_tools.cli", "broker", "setup"]
     given = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in main["env"]}
     admin = BROKER["spec"]["secretBackend"]["externalSecret"]["name"]
     assert given["AMQP_URI"]["name"] == given["RABBITMQ_MANAGEMENT_URL"]["name"] == admin

@@ -14,7 +14,7 @@ from services.orientation.domain import (
     DOCUMENTS_NOT_VERIFIED,
     NOT_BEFORE_DEPARTURE,
     NOT_REGISTERED,
-    SessionSeats,
+    Sitting,
     Trainee,
     certificate_number,
     is_certificate_number,
@@ -26,8 +26,8 @@ TOMORROW = NOW + dt.timedelta(days=1)
 
 
 def eligible() -> Trainee:
-    trainee = Trainee("w1", registered=True)
-    trainee.registration_changed(cycle=1, sequence=1, status="registered")
+    trainee = Trainee(worker_id="w1", registered=True)
+    trainee.learn(cycle=1, sequence=1, status="registered")
     trainee.documents_changed(True, sequence=9)
     return trainee
 
@@ -45,12 +45,12 @@ def test_a_registered_worker_with_verified_documents_may_take_a_seat():
 
 
 def test_enrolment_refused_until_documents_verified():
-    trainee = Trainee("w1", registered=True, status="registered", status_sequence=1, cycle=1)
+    trainee = Trainee(worker_id="w1", registered=True, status="registered", sequence=1, cycle=1)
     assert reason_refusing(trainee) == DOCUMENTS_NOT_VERIFIED
 
 
 def test_enrolment_refused_for_a_worker_whose_registration_has_not_arrived():
-    trainee = Trainee("w1")
+    trainee = Trainee(worker_id="w1")
     trainee.documents_changed(True, sequence=3)
     assert reason_refusing(trainee) == NOT_REGISTERED
 
@@ -63,7 +63,7 @@ def test_enrolment_refused_while_holding_a_seat_or_after_completing():
 @pytest.mark.parametrize("status", ["withdrawn", "departed", "returned"])
 def test_enrolment_refused_once_the_worker_is_no_longer_before_departure(status):
     trainee = eligible()
-    trainee.registration_changed(cycle=1, sequence=5, status=status)
+    trainee.learn(cycle=1, sequence=5, status=status)
     assert reason_refusing(trainee) == NOT_BEFORE_DEPARTURE
 
 
@@ -78,16 +78,16 @@ def test_eligibility_follows_the_latest_documents_event_whatever_the_arrival_ord
 
 def test_an_older_status_change_does_not_undo_a_newer_one():
     trainee = eligible()
-    trainee.registration_changed(cycle=1, sequence=6, status="withdrawn")
-    trainee.registration_changed(cycle=1, sequence=3, status="documents_verified")
+    trainee.learn(cycle=1, sequence=6, status="withdrawn")
+    trainee.learn(cycle=1, sequence=3, status="documents_verified")
     assert trainee.status == "withdrawn"
     assert trainee.seat_lost_reason() == "withdrawn"
 
 
 def test_a_new_cycle_is_recognised_once():
     trainee = eligible()
-    assert trainee.registration_changed(cycle=2, sequence=8, status="registered")
-    assert not trainee.registration_changed(cycle=2, sequence=7, status="registered")
+    assert trainee.learn(cycle=2, sequence=8, status="registered")
+    assert not trainee.learn(cycle=2, sequence=7, status="registered")
     assert trainee.cycle == 2 and trainee.status == "registered"
 
 
@@ -98,7 +98,7 @@ def test_an_eligible_worker_keeps_the_seat():
 # seats --------------------------------------------------------------------------------------
 
 def test_seats_are_taken_until_the_session_is_full():
-    seats = SessionSeats(starts_at=TOMORROW, capacity=2)
+    seats = Sitting(id="s1", starts_at=TOMORROW, capacity=2)
     seats.take_seat(NOW)
     seats.take_seat(NOW)
     assert seats.seats_left == 0
@@ -110,8 +110,8 @@ def test_seats_are_taken_until_the_session_is_full():
 
 def test_past_and_cancelled_sessions_take_no_enrolments():
     with pytest.raises(TransitionRefused):
-        SessionSeats(starts_at=NOW, capacity=5).take_seat(NOW)
-    cancelled = SessionSeats(starts_at=TOMORROW, capacity=5)
+        Sitting(id="s1", starts_at=NOW, capacity=5).take_seat(NOW)
+    cancelled = Sitting(id="s1", starts_at=TOMORROW, capacity=5)
     cancelled.cancel(NOW)
     assert cancelled.seats_left == 0
     with pytest.raises(TransitionRefused):
@@ -120,8 +120,8 @@ def test_past_and_cancelled_sessions_take_no_enrolments():
 
 def test_a_started_or_cancelled_session_cannot_be_cancelled():
     with pytest.raises(TransitionRefused):
-        SessionSeats(starts_at=NOW - dt.timedelta(minutes=1), capacity=5).cancel(NOW)
-    seats = SessionSeats(starts_at=TOMORROW, capacity=5, enrolled=3)
+        Sitting(id="s1", starts_at=NOW - dt.timedelta(minutes=1), capacity=5).cancel(NOW)
+    seats = Sitting(id="s1", starts_at=TOMORROW, capacity=5, enrolled=3)
     seats.cancel(NOW)
     assert seats.enrolled == 0
     with pytest.raises(TransitionRefused):
@@ -133,7 +133,7 @@ def test_a_started_or_cancelled_session_cannot_be_cancelled():
     (dt.timedelta(hours=11, minutes=59), True), (dt.timedelta(hours=12), False),
 ])
 def test_attendance_is_taken_at_the_session_only(offset, open_):
-    seats = SessionSeats(starts_at=TOMORROW, capacity=5, enrolled=1)
+    seats = Sitting(id="s1", starts_at=TOMORROW, capacity=5, enrolled=1)
     if open_:
         seats.check_in_open(TOMORROW + offset)
     else:

@@ -17,14 +17,14 @@ from services.registration.domain import (
     RETURNED,
     STAGE,
     WITHDRAWN,
-    Lifecycle,
+    Worker,
     may_register_again,
 )
 
 ALL = (*PRE_DEPARTURE, DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN)
 
 
-def at(status: str) -> Lifecycle:
+def at(status: str) -> Worker:
     """A worker in ``status`` with the facts that status implies."""
     facts = {
         REGISTERED: {},
@@ -34,16 +34,16 @@ def at(status: str) -> Lifecycle:
     }
     full = {"documents_complete": True, "documents_sequence": 1, "orientation_completed": True,
             "bpjs_number": "12345678901"}
-    return Lifecycle(status=status, **facts.get(status, full))
+    return Worker(status=status, **facts.get(status, full))
 
 
-def path(lifecycle: Lifecycle) -> list[tuple[str | None, str]]:
+def path(lifecycle: Worker) -> list[tuple[str | None, str]]:
     return [(c.from_status, c.to_status) for c in lifecycle.changes]
 
 
 COMMANDS = {
-    "depart": lambda lc: lc.depart(dt.date(2027, 1, 4)),
-    "return": lambda lc: lc.return_home("contract_ended"),
+    "depart": lambda lc: lc.depart(dt.date(2027, 1, 4), "Hsin Yi Care", "TW"),
+    "return": lambda lc: lc.return_home(dt.date(2029, 1, 4), "contract_ended"),
     "withdraw": lambda lc: lc.withdraw("changed my mind"),
 }
 ALLOWED_COMMANDS = {
@@ -69,13 +69,13 @@ def test_each_command_is_allowed_exactly_from_its_gate(command, status):
 
 def test_departure_refusal_lists_every_missing_gate():
     with pytest.raises(TransitionRefused) as refused:
-        Lifecycle(status=REGISTERED).depart(dt.date(2027, 1, 4))
+        Worker(status=REGISTERED).depart(dt.date(2027, 1, 4), "Hsin Yi Care", "TW")
     assert refused.value.details["missing"] == [
         "documents_verified", "orientation_completed", "bpjs_number"]
 
 
 def test_facts_in_order_walk_every_pre_departure_gate():
-    lifecycle = Lifecycle()
+    lifecycle = Worker()
     lifecycle.documents_changed(True, 1, "documents_completed")
     lifecycle.orientation_done("orientation_completed")
     lifecycle.bpjs_recorded("12345678901")
@@ -85,7 +85,7 @@ def test_facts_in_order_walk_every_pre_departure_gate():
 
 
 def test_orientation_arriving_before_documents_is_applied_in_order():
-    lifecycle = Lifecycle()
+    lifecycle = Worker()
     lifecycle.bpjs_recorded("12345678901")
     lifecycle.orientation_done("orientation_completed")
     assert lifecycle.status == REGISTERED
@@ -111,7 +111,7 @@ def test_a_document_expiring_after_pre_departure_moves_nothing(status):
 
 
 def test_an_older_documents_event_than_the_last_applied_changes_nothing():
-    lifecycle = Lifecycle()
+    lifecycle = Worker()
     lifecycle.documents_changed(True, 9, "documents_completed")
     lifecycle.documents_changed(False, 4, "document_rejected:passport")
     assert lifecycle.status == DOCUMENTS_VERIFIED and lifecycle.documents_complete
@@ -156,38 +156,44 @@ def test_every_status_has_a_stage():
 
 # documents valid through the departure ------------------------------------------------------
 
-def cleared(valid_until: dt.date, today: dt.date) -> Lifecycle:
-    lifecycle = Lifecycle(today=today)
-    lifecycle.documents_changed(True, 5, "documents_completed", valid_until=valid_until)
-    lifecycle.orientation_done("orientation_completed")
-    lifecycle.bpjs_recorded("12345678901")
+TODAY = dt.date(2027, 1, 4)
+
+
+def cleared(valid_until: dt.date, today: dt.date) -> Worker:
+    lifecycle = Worker()
+    lifecycle.documents_changed(True, 5, "documents_completed", valid_until=valid_until,
+                                today=today)
+    lifecycle.orientation_done("orientation_completed", today=today)
+    lifecycle.bpjs_recorded("12345678901", today=today)
     return lifecycle
 
 
 def test_a_document_expiring_before_the_departure_date_refuses_the_departure():
-    lifecycle = cleared(valid_until=dt.date(2027, 2, 28), today=dt.date(2027, 1, 4))
+    lifecycle = cleared(valid_until=dt.date(2027, 2, 28), today=TODAY)
     assert lifecycle.status == CLEARED
 
     with pytest.raises(TransitionRefused) as refused:
-        lifecycle.depart(dt.date(2027, 3, 1))
+        lifecycle.depart(dt.date(2027, 3, 1), "Hsin Yi Care", "TW", today=TODAY)
 
     assert "2027-02-28" in refused.value.message
     assert refused.value.details["documents_valid_until"] == "2027-02-28"
     assert lifecycle.status == CLEARED
-    lifecycle.depart(dt.date(2027, 2, 28))  # valid through its expiry day
+    # valid through its expiry day
+    lifecycle.depart(dt.date(2027, 2, 28), "Hsin Yi Care", "TW", today=TODAY)
     assert lifecycle.status == DEPARTED
 
 
 def test_documents_that_lapsed_by_today_block_clearance():
-    lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=dt.date(2027, 1, 4))
+    lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=TODAY)
 
     assert lifecycle.status == REGISTERED
-    assert "documents_valid" in lifecycle.missing_for_clearance()
+    assert "documents_valid" in lifecycle.missing_for_clearance(TODAY)
 
 
 def test_a_renewed_set_clears_again_and_an_incomplete_one_forgets_its_expiry():
-    lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=dt.date(2027, 1, 4))
-    lifecycle.documents_changed(False, 6, "document_submitted:passport")
+    lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=TODAY)
+    lifecycle.documents_changed(False, 6, "document_submitted:passport", today=TODAY)
     assert lifecycle.documents_valid_until is None
-    lifecycle.documents_changed(True, 8, "documents_completed", valid_until=dt.date(2030, 1, 1))
+    lifecycle.documents_changed(True, 8, "documents_completed", valid_until=dt.date(2030, 1, 1),
+                                today=TODAY)
     assert lifecycle.status == CLEARED

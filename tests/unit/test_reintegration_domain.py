@@ -15,15 +15,16 @@ from pmi_common.errors import (
     NotFound,
 )
 from services.reintegration.domain import (
-    Participation,
+    Participant,
     Programme,
     Round,
-    WorkerFacts,
-    fact_of,
+    RoundResult,
+    Worker,
     funnel_problems,
 )
 
 TODAY = dt.date(2026, 3, 1)
+NOW = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 PAK_CAMAT = (Round("business model canvas", 75), Round("business plan", 50), Round("pitch", 3))
 
 
@@ -32,13 +33,23 @@ def programme(audience="both", capacity=100, enrolled=0, starts_on=TODAY, rounds
                      enrolled=enrolled)
 
 
-def worker(*facts) -> WorkerFacts:
+def worker(*facts) -> Worker:
     """Facts as (cycle, sequence, event type, to_status for status changes)."""
-    known = WorkerFacts()
+    known = Worker()
     for cycle, sequence, event_type, *to_status in facts:
-        status, returned = fact_of(event_type, {"to_status": to_status[0] if to_status else None})
-        known.observe(cycle, sequence, status, returned)
+        if event_type == c.WORKER_REGISTERED:
+            known.hear_registration(cycle, sequence, NOW, "Siti", "Blitar")
+        elif event_type == c.WORKER_RETURNED:
+            known.hear_return(cycle, sequence, NOW, TODAY)
+        else:
+            known.hear(cycle, sequence, to_status[0], NOW)
     return known
+
+
+def participant(**advanced) -> Participant:
+    """A participant with these round results (``r1=True``: advanced in round 1)."""
+    return Participant(results=[RoundResult(int(name[1:]), value)
+                                for name, value in advanced.items()])
 
 
 REGISTERED = (1, 1, c.WORKER_REGISTERED)
@@ -156,7 +167,7 @@ def test_rounds_that_do_not_narrow_are_refused(capacity, advances, problem):
 
 
 def test_round_two_needs_having_advanced_in_round_one():
-    participation = Participation()
+    participation = Participant()
     with pytest.raises(NotEligible):
         participation.check_round(programme(), 2, True, 0)
     participation.record(1, False)
@@ -167,13 +178,13 @@ def test_round_two_needs_having_advanced_in_round_one():
 def test_a_round_advances_no_more_than_it_allows_but_may_still_record_who_did_not():
     small = programme(rounds=(Round("canvas", 2), Round("pitch", 1)))
     with pytest.raises(CapacityReached) as refused:
-        Participation().check_round(small, 1, True, advanced_so_far=2)
+        Participant().check_round(small, 1, True, advanced_so_far=2)
     assert refused.value.details == {"round": 1, "advance": 2}
-    Participation().check_round(small, 1, False, advanced_so_far=2)
+    Participant().check_round(small, 1, False, advanced_so_far=2)
 
 
 def test_a_round_result_is_recorded_once():
-    participation = Participation()
+    participation = Participant()
     participation.record(1, True)
     with pytest.raises(AlreadyDecided):
         participation.check_round(programme(), 1, False, 0)
@@ -181,21 +192,21 @@ def test_a_round_result_is_recorded_once():
 
 def test_a_round_that_does_not_exist_is_invalid_input():
     with pytest.raises(InvalidInput) as refused:
-        Participation().check_round(programme(), 4, True, 0)
+        Participant().check_round(programme(), 4, True, 0)
     assert "round" in refused.value.details
 
 
 def test_those_who_advance_in_the_last_round_are_awarded():
-    participation = Participation()
+    participation = Participant()
     for number in (1, 2, 3):
         participation.record(number, True)
-    assert participation.awarded(programme())
-    stopped = Participation(advanced={1: True, 2: True, 3: False})
-    assert not stopped.awarded(programme())
+    assert participation.is_awardee(programme())
+    stopped = participant(r1=True, r2=True, r3=False)
+    assert not stopped.is_awardee(programme())
 
 
 def test_a_participant_who_left_the_funnel_completes_once_and_then_records_no_rounds():
-    participation = Participation(advanced={1: False})
+    participation = participant(r1=False)
     participation.complete()
     with pytest.raises(AlreadyDecided):
         participation.complete()

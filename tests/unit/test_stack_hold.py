@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from pmi_common.stack import Supervisor, held_names
+from pmi_tools.stack import Supervisor, held_names
 
 
 class SleepingSupervisor(Supervisor):

@@ -24,17 +24,16 @@ import datetime as dt
 import json
 import os
 
-from . import config
+from pmi_common import config
 
 
 def _desk():
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
+    from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
-    from gateway.webhooks import WebhookBook
-
-    from .migrations import upgrade
-    from .store import make_engine
-    from .webhooks import target_policy
+    from pmi_common.migrations import upgrade
+    from pmi_common.store import make_engine
+    from pmi_common.webhooks import target_policy
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
@@ -123,8 +122,7 @@ def _enable(args) -> None:
 
 def _deliveries(args) -> None:
     from gateway.webhook_desk import render_deliveries
-
-    from .agencies import parse_moment
+    from pmi_common.agencies import parse_moment
 
     desk = _desk()
     endpoint = desk.webhooks.get(args.endpoint)
@@ -142,7 +140,8 @@ def _replay(args) -> None:
 def _backfill(args) -> None:
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from .agencies import event_types_of, parse_since
+    import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
+    from pmi_common.agencies import event_types_of, parse_since
 
     endpoint = _desk().webhooks.get(args.endpoint)
     wanted = list(event_types_of(args.events))

@@ -1,7 +1,7 @@
 """``make secrets``: the env file docker compose reads (``.env``), every secret random, written
 once. Standard library only, so it runs before anything is installed.
 
-    python3 -m pmi_common.envfile [.env]
+    python3 -m pmi_tools.envfile [.env]
 
 An existing file is never overwritten: its passwords are already the broker's and the
 database's, and its NIK digest key made the digests stored in the databases.

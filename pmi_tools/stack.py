@@ -1,4 +1,4 @@
-"""Run the whole platform on one machine: ``python -m pmi_common.stack`` (what ``make run`` does).
+"""Run the whole platform on one machine: ``python -m pmi_tools.stack`` (what ``make run`` does).
 
 Starts the four services and the gateway as separate processes (each migrates its own database and
 declares the broker topology first). Every line they print is already JSON naming its service. A
@@ -19,9 +19,9 @@ import sys
 import time
 from collections import deque
 
-from .amqp import broker_reachable
-from .config import STATE_DIR, amqp_uri
-from .runner import BROKER_HELP, SERVICE_CLASSES, _safe
+from pmi_common.amqp import broker_reachable
+from pmi_common.config import STATE_DIR, amqp_uri
+from pmi_common.runner import BROKER_HELP, SERVICE_CLASSES, _safe
 
 PROCESSES = tuple(SERVICE_CLASSES)
 CRASH_WINDOW_SECONDS = 60

@@ -1,4 +1,5 @@
-"""Is this service process ready? ``python -m pmi_common.probe <service> [--timeout SECONDS]``.
+"""Is this service process ready?
+``python -m pmi_tools.probe <service> [--timeout SECONDS]``.
 
 The readiness probe of a service's pods (Kubernetes runs it inside the container, with the
 container's environment). It exits 0 and prints one line when
@@ -30,9 +31,9 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 from kombu import Queue  # noqa: E402
 from kombu.utils.url import maybe_sanitize_url  # noqa: E402
 
-from .amqp import broker_reachable  # noqa: E402
-from .config import service_config  # noqa: E402
-from .contract import EGRESS, SERVICES  # noqa: E402
+from pmi_common.amqp import broker_reachable  # noqa: E402
+from pmi_common.config import service_config  # noqa: E402
+from pmi_common.contract import EGRESS, SERVICES  # noqa: E402
 
 DEFAULT_TIMEOUT = 5.0
 READY, NOT_READY = 0, 1
@@ -147,7 +148,7 @@ def check_before_deadline(service: str, config: dict, timeout: float) -> tuple[b
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pmi_common.probe",
+    parser = argparse.ArgumentParser(prog="python -m pmi_tools.probe",
                                      description="Exit 0 when the service is ready.")
     parser.add_argument("service", choices=(*SERVICES, EGRESS))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,

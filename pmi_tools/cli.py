@@ -15,10 +15,7 @@
     pmi agency show NAME                the agreement, its record of changes, the queue
     pmi agency backfill NAME --events A,B --since DATE
                                         send history through the agreement to the agency
-    pmi agency webhook add|list|edit|rotate-secret|disable|enable|deliveries|replay|backfill
-                                        an agency's webhook endpoints (see webhook_cli)
-    pmi agency settings NAME [--queue-format F] [--contact-email E]
-                                        its queue's format (platform or CloudEvents), contact
+    from .agency_webhooks import add_settings_command, add_webhook_commands
     pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
     pmi ops dead-letters [SERVICE] [--limit N]
                                         the dead letters with their event, attempts and error
@@ -41,14 +38,14 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from . import config
-from .contract import SERVICES
+from pmi_common import config
+from pmi_common.contract import SERVICES
 
 DATABASE_OWNERS = (*SERVICES, "gateway")
 
 
 def _migrate(args) -> None:
-    from .migrations import migrations_dir, upgrade
+    from pmi_common.migrations import migrations_dir, upgrade
 
     for service in args.services or DATABASE_OWNERS:
         if migrations_dir(service).is_dir():
@@ -59,7 +56,7 @@ def _migrate(args) -> None:
 def _migration(args) -> None:
     from alembic import command
 
-    from .migrations import alembic_config
+    from pmi_common.migrations import alembic_config
 
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'head.db'}"
@@ -72,7 +69,7 @@ def _migration(args) -> None:
 
 
 def _topology(args) -> None:
-    from .topology import declare_topology, definitions
+    from pmi_common.topology import declare_topology, definitions
 
     if args.definitions:
         json.dump(definitions(), sys.stdout, indent=2)
@@ -85,7 +82,7 @@ def _topology(args) -> None:
 def _broker_setup(args) -> None:
     import os
 
-    from .broker_users import setup
+    from .broker_setup import setup
 
     try:
         done = setup(os.environ)
@@ -105,7 +102,7 @@ def _import_workers(args) -> None:
 def _contract(args) -> None:
     import re
 
-    from .contract import events_markdown, lifecycle_markdown
+    from pmi_common.contract import events_markdown, lifecycle_markdown
 
     tables = {"lifecycle": lifecycle_markdown(), "events": events_markdown()}
     if not args.update_readme:
@@ -155,13 +152,13 @@ def main(argv: list[str] | None = None) -> None:
 # the event catalogue, agencies and operators ---------------------------------------------------
 
 def _asyncapi(args) -> None:
-    from . import asyncapi
+    from . import catalogue
 
     if not args.check:
-        print(f"wrote {asyncapi.write()}")
+        print(f"wrote {catalogue.write()}")
         return
-    path = asyncapi.DOCUMENT_PATH
-    if not path.is_file() or path.read_text(encoding="utf-8") != asyncapi.render():
+    path = catalogue.DOCUMENT_PATH
+    if not path.is_file() or path.read_text(encoding="utf-8") != catalogue.render():
         raise SystemExit(f"{path} is out of date: run `pmi asyncapi`")
     print(f"{path} matches the contract")
 
@@ -174,8 +171,8 @@ def _failing_clearly(run):
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         from nameko.exceptions import MethodNotFound, RemoteError, RpcTimeout, UnknownService
 
-        from .errors import PlatformError
-        from .management import ManagementError
+        from pmi_common.errors import PlatformError
+        from pmi_common.management import ManagementError
 
         try:
             run(args)
@@ -193,12 +190,12 @@ def _failing_clearly(run):
 
 
 def _agencies():
-    from gateway.agreements import AgreementBook
+    from gateway.agreement_book import AgreementBook
+    from pmi_common.management import Management
+    from pmi_common.migrations import upgrade
+    from pmi_common.store import make_engine
 
-    from .agencies import Agencies
-    from .management import Management
-    from .migrations import upgrade
-    from .store import make_engine
+    from .onboarding import Agencies
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
@@ -213,7 +210,7 @@ def _operator(args) -> str:
 
 
 def _agency_onboard(args) -> None:
-    from .agencies import Terms, agency_amqp_uri
+    from .onboarding import Terms, agency_amqp_uri
 
     terms = Terms(events=args.events, fields=args.fields, purpose=args.purpose,
                   legal_basis=args.legal_basis, approved_by=args.approved_by,
@@ -236,7 +233,7 @@ def _agency_offboard(args) -> None:
 
 
 def _agency_show(args) -> None:
-    from .agencies import render_agency
+    from .onboarding import render_agency
 
     agencies = _agencies()
     print(render_agency(agencies.agreement_of(args.name), agencies.book.history(args.name),
@@ -250,15 +247,19 @@ def _agency_backfill(args) -> None:
 
 
 def _ops_queues(args) -> None:
-    from .management import Management
-    from .ops import queue_report, render_queues
+    from pmi_common.management import Management
+    from pmi_common.queue_health import queue_report
+
+    from .reports import render_queues
 
     print(render_queues(queue_report(Management(config.management_url()), config.amqp_uri(),
                                      everything=args.all)))
 
 
 def _ops_dead_letters(args) -> None:
-    from .ops import DeadLetterQueues, dead_letter_sources, render_dead_letters
+    from pmi_common.dead_letters import DeadLetterQueues, dead_letter_sources
+
+    from .reports import render_dead_letters
 
     queues = DeadLetterQueues(config.amqp_uri())
     letters = [letter for queue in dead_letter_sources(args.service)
@@ -267,13 +268,15 @@ def _ops_dead_letters(args) -> None:
 
 
 def _selection(args):
-    from .ops import Selection
+    from pmi_common.dead_letters import Selection
 
     return Selection(event_id=args.event_id, everything=args.all, match=args.match)
 
 
 def _ops_replay(args) -> None:
-    from .ops import DeadLetterQueues, render_dead_letters
+    from pmi_common.dead_letters import DeadLetterQueues
+
+    from .reports import render_dead_letters
 
     moved = DeadLetterQueues(config.amqp_uri()).replay(args.service, _selection(args))
     if moved:
@@ -282,7 +285,9 @@ def _ops_replay(args) -> None:
 
 
 def _ops_discard(args) -> None:
-    from .ops import DeadLetterQueues, render_dead_letters
+    from pmi_common.dead_letters import DeadLetterQueues
+
+    from .reports import render_dead_letters
 
     queues = DeadLetterQueues(config.amqp_uri())
     if not args.yes:
@@ -297,8 +302,8 @@ def _ops_discard(args) -> None:
 
 
 def _add_agency_and_ops_commands(commands) -> None:
-    from .agreements import LEGAL_BASES
-    from .topology import consuming_services
+    from pmi_common.agreements import LEGAL_BASES
+    from pmi_common.topology import consuming_services
 
     catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
     catalogue.add_argument("--check", action="store_true",
@@ -340,7 +345,7 @@ def _add_agency_and_ops_commands(commands) -> None:
     backfill.add_argument("--timeout", type=float, default=120.0,
                           help="seconds to wait for each service")
     backfill.set_defaults(run=_failing_clearly(_agency_backfill))
-    from .webhook_cli import add_settings_command, add_webhook_commands
+    from .agency_webhooks import add_settings_command, add_webhook_commands
 
     add_webhook_commands(agency_commands, _failing_clearly)
     add_settings_command(agency_commands, _failing_clearly)
@@ -372,8 +377,8 @@ def _add_agency_and_ops_commands(commands) -> None:
 def _retention(args) -> None:
     import os
 
-    from .retention import RetentionPolicy, prune, table_sizes
-    from .store import make_engine, messaging_tables
+    from pmi_common.retention import RetentionPolicy, prune, table_sizes
+    from pmi_common.store import make_engine, messaging_tables
 
     policy = RetentionPolicy.from_config(os.environ)
     for service in args.services or SERVICES:

@@ -1,0 +1,49 @@
+"""The platform's names as plain constants: its processes, its event types (the routing keys) and
+the business's codes. ``contract`` builds the event schemas on them; the domain modules import
+them from here, which brings no marshmallow, nameko or SQLAlchemy with it."""
+
+from __future__ import annotations
+
+# Services (also the names of their nameko services and exchanges' prefixes)
+REGISTRATION = "registration"
+DOCUMENTS = "documents"
+ORIENTATION = "orientation"
+REINTEGRATION = "reintegration"
+GATEWAY = "gateway"
+EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
+SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
+
+# Event types (routing keys)
+WORKER_REGISTERED = "worker_registered"
+WORKER_STATUS_CHANGED = "worker_status_changed"
+WORKER_DEPARTED = "worker_departed"
+WORKER_RETURNED = "worker_returned"
+DOCUMENT_SUBMITTED = "document_submitted"
+DOCUMENT_VERIFIED = "document_verified"
+DOCUMENT_REJECTED = "document_rejected"
+DOCUMENT_EXPIRED = "document_expired"
+DOCUMENTS_COMPLETED = "documents_completed"
+SESSION_SCHEDULED = "session_scheduled"
+SESSION_CANCELLED = "session_cancelled"
+ORIENTATION_ENROLLED = "orientation_enrolled"
+ORIENTATION_RELEASED = "orientation_released"
+ORIENTATION_COMPLETED = "orientation_completed"
+PROGRAM_CREATED = "program_created"
+REINTEGRATION_ENROLLED = "reintegration_enrolled"
+REINTEGRATION_ROUND_RECORDED = "reintegration_round_recorded"
+REINTEGRATION_COMPLETED = "reintegration_completed"
+
+# The business's codes
+RETURN_REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
+DOCUMENT_TYPES = (
+    "marital_status_letter",
+    "family_permission_letter",
+    "competency_certificate",
+    "health_certificate",
+    "passport",
+    "work_visa",
+    "placement_agreement",
+    "employment_contract",
+)
+AUDIENCES = ("prospective", "returnee", "both")
+PARTICIPANT_KINDS = ("prospective", "returnee")

@@ -1,0 +1,273 @@
+"""What registration does: each command, query and incoming event as a plain function.
+
+A command loads its input with a schema, decides with the domain's ``Worker``, stores through
+``uow.repository`` and announces what changed through ``uow.publish``; the whole is one unit of
+work. The tables at the bottom list every handler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import fields
+
+from pmi_common import contract as c
+from pmi_common.clock import district_date
+from pmi_common.errors import NotFound
+from pmi_common.events import Event
+from pmi_common.identity import mask_nik, nik_digest
+from pmi_common.paging import decode_cursor, page
+from pmi_common.unit_of_work import UnitOfWork
+from pmi_common.validation import load
+
+from .domain import Details, TimelineEntry, Worker, returnees_participation, timeline_details
+from .repository import RegistrationRepository
+from .schemas import (
+    ListWorkers,
+    RecordDeparture,
+    RecordReturn,
+    RegisterWorker,
+    UpdateWorker,
+    Withdraw,
+)
+
+Work = UnitOfWork[RegistrationRepository]
+
+
+# commands ----------------------------------------------------------------------------------
+
+def register_worker(uow: Work, command: dict, now: dt.datetime,
+                    today: dt.date | None = None) -> Worker:
+    """A person registers for a migration: the first time, or again after the last one ended.
+    ``today``: the district's day (``Clock.today()``), WIB's by default."""
+    data = load(RegisterWorker(today=today or district_date(now)), command)
+    nik = data["nik"]
+    details = Details(**{field.name: data[field.name] for field in fields(Details)})
+    uow.repository.lock_registrations_of(nik)
+    worker = uow.repository.lock_worker_with_nik(nik)
+    if worker is None:
+        worker = Worker.register(str(uuid.uuid4()), nik, nik_digest(nik), details, now)
+        uow.repository.add_worker(worker)
+    else:
+        worker.register_again(details, now)
+    registered = uow.publish(c.WORKER_REGISTERED, {
+        "nik_masked": mask_nik(worker.nik), "nik_digest": worker.nik_digest,
+        "full_name": worker.full_name, "sex": worker.sex, "regency": worker.regency,
+        "destination_country": worker.destination_country, "occupation": worker.occupation,
+        "placement_agency": worker.placement_agency, "cycle": worker.cycle,
+    }, worker_id=worker.id)
+    _note(uow, worker, registered, {"cycle": worker.cycle})
+    _announce(uow, worker)
+    return worker
+
+
+def update_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
+    """New contact details, or the worker's BPJS membership number."""
+    data = load(UpdateWorker(), command)
+    worker = _locked(uow, worker_id)
+    if "phone" in data:
+        worker.phone = data["phone"]
+    if "address" in data:
+        worker.set_address(data["address"])
+    if "bpjs_number" in data and worker.bpjs_recorded(data["bpjs_number"]):
+        uow.repository.add_entry(TimelineEntry.about(
+            worker, "bpjs_number_recorded", c.REGISTRATION, now, actor=uow.actor,
+            correlation_id=uow.correlation_id))
+    worker.updated_at = now
+    _announce(uow, worker)
+    return worker
+
+
+def record_departure(uow: Work, worker_id: str, command: dict, now: dt.datetime,
+                     today: dt.date, horizon_days: int) -> Worker:
+    data = load(RecordDeparture(today=today, horizon_days=horizon_days), command)
+    worker = _locked(uow, worker_id)
+    worker.depart(data["departed_on"], data["employer"], data["destination_country"], today)
+    worker.updated_at = now
+    departed = uow.publish(c.WORKER_DEPARTED, {**data, "cycle": worker.cycle},
+                           worker_id=worker.id)
+    _note(uow, worker, departed, {"employer": data["employer"],
+                                  "destination_country": data["destination_country"],
+                                  "departed_on": data["departed_on"].isoformat()})
+    _announce(uow, worker)
+    return worker
+
+
+def record_return(uow: Work, worker_id: str, command: dict, now: dt.datetime,
+                  today: dt.date) -> Worker:
+    data = load(RecordReturn(today=today), command)
+    worker = _locked(uow, worker_id)
+    worker.return_home(data["returned_on"], data["reason"])
+    worker.updated_at = now
+    returned = uow.publish(c.WORKER_RETURNED, {
+        "returned_on": data["returned_on"], "reason": data["reason"], "cycle": worker.cycle,
+    }, worker_id=worker.id)
+    _note(uow, worker, returned, {"returned_on": data["returned_on"].isoformat(),
+                                  "reason": data["reason"]})
+    _announce(uow, worker)
+    return worker
+
+
+def withdraw_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
+    data = load(Withdraw(), command)
+    worker = _locked(uow, worker_id)
+    worker.withdraw(data["reason"])
+    worker.updated_at = now
+    _announce(uow, worker)
+    return worker
+
+
+# events from the other services: each goes on the worker's timeline ---------------------------
+
+def on_documents_changed(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
+    """A document submitted, verified, rejected or expired, or the set complete."""
+    worker = _noted(uow, event)
+    data = event.data
+    complete = event.event_type == c.DOCUMENTS_COMPLETED or data.get("checklist_complete", False)
+    worker.documents_changed(complete, event.sequence, _reason(event),
+                             valid_until=data.get("earliest_expiry"), today=today)
+    return _applied(uow, worker, event)
+
+
+def on_orientation_completed(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
+    worker = _noted(uow, event)
+    worker.orientation_done(_reason(event), today=today)
+    return _applied(uow, worker, event)
+
+
+def on_reintegration_enrolled(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
+    worker = _noted(uow, event)
+    if _returnees(uow, worker, event):
+        worker.reintegration_enrolled()
+    return _applied(uow, worker, event)
+
+
+def on_reintegration_completed(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
+    worker = _noted(uow, event)
+    if _returnees(uow, worker, event):
+        worker.reintegration_completed()
+    return _applied(uow, worker, event)
+
+
+def on_noted(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
+    """An event that only goes on the timeline (an enrolment in or a release from an orientation
+    session, a round of a reintegration programme)."""
+    return _applied(uow, _noted(uow, event), event)
+
+
+# queries -----------------------------------------------------------------------------------
+
+def get_worker(repository: RegistrationRepository, worker_id: str) -> Worker:
+    worker = repository.get_worker(worker_id)
+    if worker is None:
+        raise NotFound(f"no worker {worker_id}")
+    return worker
+
+
+def list_workers(repository: RegistrationRepository, query: dict
+                 ) -> tuple[list[Worker], str | None]:
+    """A page of workers, filtered; ``next_cursor`` continues after it."""
+    params = load(ListWorkers(), query)
+    after = decode_cursor(params["cursor"], (str,))[0] if params.get("cursor") else None
+    filters = {key: params.get(key) for key in ("stage", "status", "regency",
+                                                 "destination_country", "placement_agency")}
+    rows = repository.list_workers(params["limit"] + 1, after, **filters)
+    return page(rows, params["limit"], key=lambda worker: (worker.id,))
+
+
+def worker_events(repository: RegistrationRepository, worker_id: str) -> list[dict]:
+    """The worker's events as this service published (or is about to publish) them, oldest
+    first: how another service meets a worker whose news has not reached it yet."""
+    return repository.worker_events(worker_id)
+
+
+def get_timeline(repository: RegistrationRepository, worker_id: str) -> list[TimelineEntry]:
+    get_worker(repository, worker_id)
+    return repository.timeline(worker_id)
+
+
+def get_stats(repository: RegistrationRepository) -> dict:
+    return repository.stats()
+
+
+# the steps the handlers share ----------------------------------------------------------------
+
+def _locked(uow: Work, worker_id: str | None) -> Worker:
+    worker = uow.repository.lock_worker(worker_id)
+    if worker is None:
+        raise NotFound(f"no worker {worker_id}")
+    return worker
+
+
+def _noted(uow: Work, event: Event) -> Worker:
+    """The worker the event is about, with the event on its timeline."""
+    worker = _locked(uow, event.worker_id)
+    uow.repository.add_entry(TimelineEntry.about(
+        worker, event.event_type, event.source, event.occurred_at, event_id=event.event_id,
+        actor=event.actor, correlation_id=event.correlation_id,
+        details=timeline_details(event.data)))
+    return worker
+
+
+def _applied(uow: Work, worker: Worker, event: Event) -> Worker:
+    worker.updated_at = event.occurred_at
+    _announce(uow, worker, cause=event)
+    return worker
+
+
+def _returnees(uow: Work, worker: Worker, event: Event) -> bool:
+    return returnees_participation(
+        worker, event.data["participant_kind"], event.occurred_at,
+        uow.repository.return_recorded_at(worker.id, worker.cycle))
+
+
+def _reason(event: Event) -> str:
+    document_type = event.data.get("document_type")
+    return f"{event.event_type}:{document_type}" if document_type else event.event_type
+
+
+def _announce(uow: Work, worker: Worker, cause: Event | None = None) -> None:
+    """Publish each status change the worker made; its timeline entry names the event that
+    caused it, if any."""
+    details = ({"caused_by": {"event_id": cause.event_id, "event_type": cause.event_type,
+                              "source": cause.source}} if cause else {})
+    for change in worker.take_changes():
+        envelope = uow.publish(c.WORKER_STATUS_CHANGED, {
+            "from_status": change.from_status, "to_status": change.to_status,
+            "stage": change.stage, "reason": change.reason, "cycle": worker.cycle,
+        }, worker_id=worker.id)
+        _note(uow, worker, envelope, details, change)
+
+
+def _note(uow: Work, worker: Worker, envelope: dict, details: dict, change=None) -> None:
+    """One timeline entry for an event this service publishes."""
+    uow.repository.add_entry(TimelineEntry.about(
+        worker, envelope["event_type"], envelope["source"],
+        dt.datetime.fromisoformat(envelope["occurred_at"]), event_id=envelope["event_id"],
+        actor=envelope["actor"], correlation_id=envelope["correlation_id"], details=details,
+        change=change))
+
+
+COMMANDS = {
+    "register_worker": register_worker,
+    "update_worker": update_worker,
+    "record_departure": record_departure,
+    "record_return": record_return,
+    "withdraw_worker": withdraw_worker,
+}
+QUERIES = {
+    "get_worker": get_worker,
+    "list_workers": list_workers,
+    "worker_events": worker_events,
+    "get_timeline": get_timeline,
+    "get_stats": get_stats,
+}
+EVENTS = {
+    **dict.fromkeys((c.DOCUMENT_SUBMITTED, c.DOCUMENT_VERIFIED, c.DOCUMENT_REJECTED,
+                     c.DOCUMENT_EXPIRED, c.DOCUMENTS_COMPLETED), on_documents_changed),
+    c.ORIENTATION_COMPLETED: on_orientation_completed,
+    c.REINTEGRATION_ENROLLED: on_reintegration_enrolled,
+    c.REINTEGRATION_COMPLETED: on_reintegration_completed,
+    **dict.fromkeys((c.ORIENTATION_ENROLLED, c.ORIENTATION_RELEASED,
+                     c.REINTEGRATION_ROUND_RECORDED), on_noted),
+}

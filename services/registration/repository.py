@@ -1,0 +1,127 @@
+"""Where registration keeps its workers and their timelines: the only SQL of the service.
+
+The domain's ``Worker`` and ``TimelineEntry`` are mapped onto the tables as they are (SQLAlchemy's
+imperative mapping), so the objects the handlers decide with are the ones the session loads and
+writes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, registry
+
+from pmi_common.errors import DuplicateRegistration
+from pmi_common.lifecycle import RETURNED
+from pmi_common.store import is_id
+
+from .domain import TimelineEntry, Worker
+from .models import messaging, timeline, workers
+
+mappers = registry()
+mappers.map_imperatively(Worker, workers, version_id_col=workers.c.version)
+mappers.map_imperatively(TimelineEntry, timeline)
+
+
+@event.listens_for(Worker, "load")
+def _nothing_to_announce(worker: Worker, _context) -> None:
+    worker.changes = []  # a worker as stored has announced every change it made
+
+
+class RegistrationRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    # workers ---------------------------------------------------------------------------------
+
+    def lock_registrations_of(self, nik: str) -> None:
+        """Registrations of one NIK take turns until this transaction ends (an advisory lock),
+        so the second sees the worker the first made. SQLite serialises all writes."""
+        if self.session.bind.dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:nik))"),
+                                 {"nik": nik})
+
+    def lock_worker_with_nik(self, nik: str) -> Worker | None:
+        return self.session.scalars(
+            select(Worker).where(workers.c.nik == nik).with_for_update()).first()
+
+    def add_worker(self, worker: Worker) -> None:
+        """Store a new worker; a NIK another worker already has is ``DuplicateRegistration``."""
+        self.session.add(worker)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise DuplicateRegistration(
+                "this NIK was registered a moment ago by another request",
+                {"nik": ["already registered"]}) from exc
+
+    def lock_worker(self, worker_id: str | None) -> Worker | None:
+        """The worker, held against other writers until this transaction ends."""
+        if not worker_id or not is_id(worker_id):
+            return None
+        return self.session.scalars(
+            select(Worker).where(workers.c.id == worker_id).with_for_update()).first()
+
+    def get_worker(self, worker_id: str) -> Worker | None:
+        return self.session.get(Worker, worker_id) if is_id(worker_id) else None
+
+    def list_workers(self, limit: int, after: str | None = None, stage: str | None = None,
+                     status: str | None = None, regency: str | None = None,
+                     destination_country: str | None = None,
+                     placement_agency: str | None = None) -> list[Worker]:
+        """Up to ``limit`` workers in the order of their ids, after the id ``after``; each filter
+        given must match exactly (``placement_agency``: whatever its case)."""
+        stmt = select(Worker)
+        for column, value in (("stage", stage), ("status", status), ("regency", regency),
+                              ("destination_country", destination_country)):
+            if value:
+                stmt = stmt.where(workers.c[column] == value)
+        if placement_agency:
+            stmt = stmt.where(func.lower(workers.c.placement_agency) == placement_agency.lower())
+        if after:
+            stmt = stmt.where(workers.c.id > after)
+        return list(self.session.scalars(stmt.order_by(workers.c.id).limit(limit)))
+
+    def stats(self) -> dict:
+        """How many workers there are, in all and by stage, status, regency and destination."""
+        def count_by(column) -> dict:
+            return {key: n for key, n in self.session.execute(
+                select(column, func.count()).group_by(column)).all()}
+
+        return {
+            "total": self.session.scalar(select(func.count()).select_from(workers)),
+            "by_stage": count_by(workers.c.stage),
+            "by_status": count_by(workers.c.status),
+            "by_regency": count_by(workers.c.regency),
+            "by_destination_country": count_by(workers.c.destination_country),
+        }
+
+    # the timeline ----------------------------------------------------------------------------
+
+    def add_entry(self, entry: TimelineEntry) -> None:
+        self.session.add(entry)
+
+    def timeline(self, worker_id: str) -> list[TimelineEntry]:
+        """The worker's timeline in the order its entries were added."""
+        return list(self.session.scalars(
+            select(TimelineEntry).where(timeline.c.worker_id == worker_id)
+            .order_by(timeline.c.id)))
+
+    def return_recorded_at(self, worker_id: str, cycle: int) -> dt.datetime | None:
+        """When the worker's return in ``cycle`` was recorded, if it was."""
+        return self.session.scalar(select(func.max(timeline.c.occurred_at)).where(
+            timeline.c.worker_id == worker_id, timeline.c.cycle == cycle,
+            timeline.c.to_status == RETURNED))
+
+    # what this service published -------------------------------------------------------------
+
+    def worker_events(self, worker_id: str) -> list[dict]:
+        """The envelopes of the worker's events, published or about to be, oldest first."""
+        if not is_id(worker_id):
+            return []
+        outbox = messaging.outbox
+        return list(self.session.scalars(select(outbox.c.envelope)
+                                         .where(outbox.c.worker_id == worker_id)
+                                         .order_by(outbox.c.sequence)))
