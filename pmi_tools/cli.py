@@ -15,7 +15,10 @@
     pmi agency show NAME                the agreement, its record of changes, the queue
     pmi agency backfill NAME --events A,B --since DATE
                                         send history through the agreement to the agency
-    from .agency_webhooks import add_settings_command, add_webhook_commands
+    pmi agency webhook add|list|edit|rotate-secret|disable|enable|deliveries|replay|backfill
+                                        an agency's webhook endpoints (see agency_webhooks)
+    pmi agency settings NAME [--queue-format F] [--contact-email E]
+                                        its queue's format (platform or CloudEvents), contact
     pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
     pmi ops dead-letters [SERVICE] [--limit N]
                                         the dead letters with their event, attempts and error
