@@ -364,7 +364,7 @@ class AgencySettingsView(View):
 class EndpointHealthView(View):
     id = fields.UUID()
     agency = fields.String()
-    url = fields.String()
+    url = fields.String(metadata={"description": "without its query, where a token may be"})
     description = fields.String()
     status = fields.String(metadata={"description": "enabled or disabled"})
     disabled_reason = _maybe(fields.String())

@@ -238,7 +238,8 @@ class WebhookBook:
                     failures += 1
                 pending = waiting.get(endpoint.id)
                 rows.append({
-                    "id": endpoint.id, "agency": endpoint.agency, "url": endpoint.url,
+                    "id": endpoint.id, "agency": endpoint.agency,
+                    "url": notices.shown_url(endpoint.url),  # a query may hold a token
                     "description": endpoint.description, "status": endpoint.status,
                     "disabled_reason": endpoint.disabled_reason,
                     "failing_since": endpoint.failing_since.isoformat()
