@@ -48,7 +48,7 @@ class AgencySide:
 
     def of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
         with self.engine.connect() as conn:
-            return disclosures.of_worker(conn, worker_id, limit, int(cursor) if cursor else None)
+            return disclosures.of_worker(conn, worker_id, limit, cursor)
 
     def held_about(self, worker_id: str) -> dict[str, list[dict]]:
         """Every other row about the worker (who recruited them, events waiting for agencies)."""

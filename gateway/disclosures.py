@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import Connection, insert, select
 
 from pmi_common.agreements import Disclosure
+from pmi_common.paging import decode_cursor, page
 
 from .models import disclosures as table
 
@@ -29,17 +30,17 @@ def record(conn: Connection, disclosures: list[Disclosure], now: dt.datetime) ->
 
 
 def of_worker(conn: Connection, worker_id: str, limit: int = PAGE,
-              before: int | None = None) -> dict:
+              cursor: str | None = None) -> dict:
     """A worker's disclosures, newest first; ``next_cursor`` pages to older ones."""
     stmt = select(table).where(table.c.worker_id == worker_id)
-    if before is not None:
+    if cursor:
+        (before,) = decode_cursor(cursor, (int,))
         stmt = stmt.where(table.c.id < before)
-    rows = conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = page(conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1))
+                             .all(), limit, key=lambda row: (row.id,))
     return {
         "items": [{"agency": r.agency, "channel": r.channel, "what": r.what,
                    "reference": r.reference, "fields": r.fields,
                    "disclosed_at": r.disclosed_at.isoformat()} for r in rows],
-        "next_cursor": str(rows[-1].id) if more else None,
+        "next_cursor": next_cursor,
     }

@@ -111,7 +111,7 @@ class ListWorkers(Query):
 
 
 class ListDisclosures(Query):
-    cursor = fields.String(validate=validate.Regexp(r"^\d{1,19}$", error="not a cursor"))
+    cursor = fields.String(validate=validate.Length(min=1, max=200))
 
 
 # documents ----------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ service already knows.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +23,7 @@ import structlog
 
 from .events import Event, parse_event
 from .rpc import ServiceUnavailable
+from .store import is_id
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +32,7 @@ def meet_worker(worker_id: str, known: Callable[[str], bool], registration: Any,
                 handlers: Mapping[str, Callable[[Event], Any]]) -> bool:
     """Make sure this service knows ``worker_id`` if registration does; True when it learned
     of the worker now."""
-    if not _is_id(worker_id) or known(worker_id):
+    if not is_id(worker_id) or known(worker_id):
         return False
     try:
         envelopes = registration.worker_events(worker_id)
@@ -45,11 +45,3 @@ def meet_worker(worker_id: str, known: Callable[[str], bool], registration: Any,
         if handler is not None:
             handler(event)
     return bool(envelopes)
-
-
-def _is_id(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -86,8 +86,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class UnitOfWork:
-    """One database transaction: the service's session plus ``publish`` into the outbox."""
+class SqlUnitOfWork:
+    """The unit of work on PostgreSQL (or SQLite): one database transaction, the service's
+    repository over it, and ``publish`` into the outbox in the same transaction."""
 
     def __init__(self, session: Session, tables: MessagingTables, source: str,
                  correlation_id: str, actor: dict | None,
@@ -166,12 +167,12 @@ class Store:
         self.correlation_id = correlation_id
         self.actor = actor
         self._wake_relay = wake_relay
-        self._applying: UnitOfWork | None = None
+        self._applying: SqlUnitOfWork | None = None
         self.command_key = command_key
         self.answer_ttl = answer_ttl
         self._after_commit = after_commit
 
-    def command(self, run: Callable[[UnitOfWork], T]) -> T:
+    def command(self, run: Callable[[SqlUnitOfWork], T]) -> T:
         """Run a command in one transaction and return its (JSON-ready) answer.
 
         Sent with an idempotency key (the gateway's ``Idempotency-Key``, in the context data), the
@@ -208,9 +209,9 @@ class Store:
         return answer
 
     @contextmanager
-    def transaction(self, actor: dict | None = None) -> Iterator[UnitOfWork]:
+    def transaction(self, actor: dict | None = None) -> Iterator[SqlUnitOfWork]:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            uow = UnitOfWork(session, self.tables, self.source, self.correlation_id,
+            uow = SqlUnitOfWork(session, self.tables, self.source, self.correlation_id,
                              actor or self.actor, self.repository_of)
             yield uow
         if uow.published:
@@ -227,7 +228,7 @@ class Store:
             finally:
                 self._applying = None
 
-    def apply_once(self, event: Event, apply: Callable[[UnitOfWork], T]) -> T | None:
+    def apply_once(self, event: Event, apply: Callable[[SqlUnitOfWork], T]) -> T | None:
         """Apply an incoming event with its inbox record, in one transaction: at most once."""
         if self._applying is None:  # not in a batch: a transaction of its own
             with self.applying():

@@ -44,6 +44,7 @@ def api(container_factory, config_for, private_servers):
                        RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url)
 
 
+@pytest.mark.timeout(960)  # the run's own bound is the subprocess's 900 s, under any load
 def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, tmp_path):
     token = mint(TEST_SECRET, "admin", "fuzzer", ttl=dt.timedelta(hours=2))
     config = tmp_path / "schemathesis.toml"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pmi_common import contract as c
 from pmi_common.errors import DuplicateRegistration
-from pmi_common.store import UnitOfWork, messaging_tables
+from pmi_common.store import SqlUnitOfWork, messaging_tables
 from services.registration.domain import (
     DEPARTED,
     RETURNED,
@@ -69,7 +69,7 @@ class PostgresStorage:
         return self.repository
 
     def publish(self, event_type: str, data: dict, worker_id: str) -> dict:
-        uow = UnitOfWork(self.session, messaging_tables(metadata), c.REGISTRATION, "corr", None)
+        uow = SqlUnitOfWork(self.session, messaging_tables(metadata), c.REGISTRATION, "corr", None)
         return uow.publish(event_type, data, worker_id=worker_id)
 
     def close(self) -> None:
