@@ -3,12 +3,14 @@ each one delivered as a disclosure.
 
 Agency by agency, oldest first (so each worker's events keep their order), a batch is claimed
 (``FOR UPDATE SKIP LOCKED``: several egress processes never deliver a row twice), published to
-``agency.<name>.events`` through the default exchange with publisher confirms, then, in the
-same transaction, recorded in ``disclosures`` and removed. A crash between the broker's confirm
-and the commit delivers the batch again (agencies drop repeats by ``event_id``) and records it
-once. An agency whose queue is missing or refuses messages (full) waits, and is tried again
-later, without holding back the others. An agency whose agreement is no longer in force gets
-nothing more: what was queued for it is dropped, and logged.
+``agency.<name>.events`` through the default exchange with publisher confirms, in the form the
+agency chose (its settings' ``queue_format``: the platform's own, or a CloudEvent, see
+``cloud_events``), then, in the same transaction, recorded in ``disclosures`` and removed. A
+crash between the broker's confirm and the commit delivers the batch again (agencies drop
+repeats by ``event_id``) and records it once. An agency whose queue is missing or refuses
+messages (full) waits, and is tried again later, without holding back the others. An agency
+whose agreement is no longer in force gets nothing more: what was queued for it is dropped,
+and logged.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from gateway import disclosures
+from gateway.agency_settings import PLATFORM, AgencySettingsBook
 from gateway.agreement_book import AgreementBook
 from gateway.models import agency_deliveries as table
 from pmi_common.agencies import agency_queue
 from pmi_common.agreements import Agreement, Disclosure
 from pmi_common.relay import ConfirmingPublisher
+
+from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
 
 log = structlog.get_logger(__name__)
 
@@ -98,11 +103,14 @@ class Rounds:
 
 
 class DeliveryRelay(Rounds):
-    def __init__(self, engine: Engine, amqp_uri: str, book: AgreementBook):
+    def __init__(self, engine: Engine, amqp_uri: str, book: AgreementBook,
+                 catalogue_url: str = DEFAULT_CATALOGUE_URL):
         super().__init__()
         self.engine = engine
         self.amqp_uri = amqp_uri
         self.book = book
+        self.settings = AgencySettingsBook(engine)
+        self.catalogue_url = catalogue_url
         self.publisher = ConfirmingPublisher(amqp_uri)
         self.resting: dict[str, float] = {}  # agency -> monotonic time it may be tried again
         self.queue_seen: dict[str, float] = {}  # queue -> monotonic time it was seen
@@ -142,6 +150,7 @@ class DeliveryRelay(Rounds):
     def deliver_batch(self, agency: str) -> int:
         moment = dt.datetime.now(dt.UTC)
         agreement = self.book.get(agency)
+        queue_format = self.settings.get(agency).queue_format
         with Session(self.engine) as session, session.begin():
             rows = session.execute(
                 select(table).where(table.c.agency == agency).order_by(table.c.id)
@@ -160,12 +169,19 @@ class DeliveryRelay(Rounds):
             sending = [(row, envelope) for row in rows
                        if (envelope := still_granted(row.envelope, agreement)) is not None]
             if sending:
-                self.publisher.publish_batch([("", queue, envelope) for _, envelope in sending])
+                self.publisher.publish_messages([("", queue, self.message(envelope, queue_format))
+                                                 for _, envelope in sending])
             disclosures.record(session.connection(), [
                 disclosure(agency, "amqp", row, envelope)
                 for row, envelope in sending if row.worker_id], moment)
             session.execute(delete(table).where(table.c.id.in_(ids)))
         return len(sending)
+
+    def message(self, envelope: dict, queue_format: str):
+        if queue_format == PLATFORM:
+            return self.publisher.message_of(envelope)
+        form = queue_message(envelope, queue_format, self.catalogue_url)
+        return self.publisher.message_of(envelope, form.body, form.content_type, form.headers)
 
     def _require_queue(self, queue: str) -> None:
         """Publishing to a queue that does not exist would be confirmed and lost."""

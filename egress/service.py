@@ -33,6 +33,7 @@ from pmi_common.store import Database
 
 from . import usecases
 from .delivery import DeliveryRelay
+from .notice_mailer import MailSettings, NoticeMailer
 from .webhook_delivery import WebhookDispatcher, WebhookSettings
 
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
@@ -40,7 +41,8 @@ EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
 
 class AgencyDoor(DependencyProvider):
     """The agreements in force, the pseudonym key, the agencies' webhook endpoints, and what
-    delivers to agencies: the relay (their queues) and the dispatcher (their webhooks)."""
+    delivers to agencies: the relay (their queues), the dispatcher (their webhooks) and, with
+    ``SMTP_URL``, the mailer of notices (an endpoint disabled)."""
 
     grants = AgencyGrants()  # the agreements and the key, as the gateway reads them
 
@@ -48,6 +50,7 @@ class AgencyDoor(DependencyProvider):
     def setup(self):
         self.relay: DeliveryRelay | None = None
         self.dispatcher: WebhookDispatcher | None = None
+        self.mailer: NoticeMailer | None = None
         self._agreements: usecases.Cached | None = None
         self._endpoints: usecases.Cached | None = None
 
@@ -78,12 +81,16 @@ class AgencyDoor(DependencyProvider):
         return self._endpoints
 
     def start(self):
+        settings = WebhookSettings.from_config(self.container.config)
         self.relay = DeliveryRelay(self.grants.engine, self.container.config["AMQP_URI"],
-                                   self.book)
-        self.dispatcher = WebhookDispatcher(self.webhooks, self.book,
-                                            WebhookSettings.from_config(self.container.config))
+                                   self.book, settings.catalogue_url)
+        self.dispatcher = WebhookDispatcher(self.webhooks, self.book, settings)
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
         self.container.spawn_managed_thread(self.dispatcher.run, identifier="webhook-delivery")
+        mail = MailSettings.from_config(self.container.config)
+        if mail is not None:  # without SMTP_URL, notices wait in the console
+            self.mailer = NoticeMailer(self.grants.engine, mail)
+            self.container.spawn_managed_thread(self.mailer.run, identifier="notice-mailer")
 
     def wake(self) -> None:
         for deliverer in (self.relay, self.dispatcher):
@@ -91,7 +98,7 @@ class AgencyDoor(DependencyProvider):
                 deliverer.wake()
 
     def stop(self):
-        for deliverer in (self.relay, self.dispatcher):
+        for deliverer in (self.relay, self.dispatcher, self.mailer):
             if deliverer is not None:
                 deliverer.stop()
 
@@ -120,6 +127,7 @@ class EgressService(ServiceOperations):
     def check_config(cls, config: dict) -> None:
         try:
             pseudonym_key(config)
+            MailSettings.from_config(config)
         except ValueError as exc:
             raise SystemExit(f"the egress will not start: {exc}") from exc
 

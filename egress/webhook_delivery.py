@@ -12,9 +12,11 @@ before every attempt, after resolving the host.
 Every attempt is recorded (time, status, latency, error). Any 2xx is delivered (and recorded as
 a disclosure, channel ``webhook``); anything else is retried on the ``RetryPolicy``'s schedule
 until its horizon, then given up (``expired``, kept in the log, replayable). A 410 disables the
-endpoint; so does failing for longer than ``disable_after``: the operators are told (a
-``webhook_endpoint_disabled`` warning, the metric ``pmi_webhook_endpoints_disabled_total``) and
-the reason is kept on the endpoint, where the agency reads it.
+endpoint; so does failing for longer than ``disable_after``: the reason is kept on the endpoint,
+where the agency reads it, and a notice for the agency's contact and the operators is kept in
+the same transaction (``gateway.notices``, mailed by ``notice_mailer``); the log says so (a
+``webhook_endpoint_disabled`` warning) and so does the metric
+``pmi_webhook_endpoints_disabled_total``.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from gateway.agreement_book import AgreementBook
 from gateway.webhook_book import WebhookBook
 from pmi_common import webhooks as w
 
+from .cloud_events import DEFAULT_CATALOGUE_URL
 from .delivery import Rounds, disclosure, still_granted
 from .usecases import Cached
-from .webhook_message import DEFAULT_CATALOGUE_URL, signed_request
+from .webhook_message import signed_request
 
 log = structlog.get_logger(__name__)
 
@@ -195,13 +198,17 @@ class WebhookDispatcher(Rounds):
             reason = "failing"
             why = (f"every attempt failed from {failing_since.isoformat()} to "
                    f"{now.isoformat()}")
-        self.book.disable(endpoint.id, why + "; what waits is kept and is delivered once "
-                          "the endpoint is enabled again", "egress", now)
+        notice = self.book.disable_by_platform(
+            current, why + "; what waits is kept and is delivered once the endpoint is "
+            "enabled again", now)
+        if notice is None:
+            return  # another attempt in flight disabled it first
         self.endpoints.refresh()
         DISABLED.labels(reason).inc()
         log.warning("webhook_endpoint_disabled", agency=endpoint.agency, endpoint=endpoint.id,
-                    url=endpoint.url, reason=why,
-                    note="tell the agency's contact; `pmi agency webhook enable` when fixed")
+                    host=urlsplit(endpoint.url).hostname, reason=reason, notice=notice,
+                    note="the agency's contact and the operators are told (notice); "
+                         "`pmi agency webhook enable` when fixed")
 
     def send(self, endpoint: w.Endpoint, published: dict, now: dt.datetime) -> Answer:
         """One signed POST, to the address the target policy checked (the connection is pinned

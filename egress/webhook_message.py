@@ -4,21 +4,7 @@ way (``standardwebhooks``): ``webhook-id`` (the event id: the same on every retr
 a receiver drops repeats by it), ``webhook-timestamp`` and ``webhook-signature``, with one
 signature per valid secret during a rotation.
 
-The CloudEvent's attributes map the published envelope one to one, and add nothing to it:
-
-| attribute | from |
-|---|---|
-| ``id`` | ``event_id`` |
-| ``source`` | ``/pmi/<source service>`` |
-| ``type`` | ``event_type`` (as in the catalogue and the AMQP channel) |
-| ``subject`` | ``worker_id`` |
-| ``time`` | ``occurred_at`` |
-| ``dataschema`` | the message of this type and version in the AsyncAPI catalogue |
-| ``eventversion`` | ``event_version`` |
-| ``workersequence`` | ``sequence`` (per worker and source: order by it) |
-| ``correlationid`` | ``correlation_id`` |
-| ``actorrole``, ``actoragency``, ``actorsubject`` | ``actor`` (staff as a pseudonym) |
-| ``data`` | ``data``: the fields the agreement grants |
+The CloudEvent is built by ``cloud_events.cloud_event``, as for an agency's queue.
 """
 
 from __future__ import annotations
@@ -29,39 +15,11 @@ from dataclasses import dataclass
 
 from cloudevents.core.bindings.http import to_structured
 from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 from standardwebhooks.webhooks import Webhook
 
-DEFAULT_CATALOGUE_URL = "http://127.0.0.1:8000/api/v1/asyncapi.json"
-CONTENT_TYPE = "application/cloudevents+json"
+from .cloud_events import STRUCTURED_CONTENT_TYPE, cloud_event
 
-
-def dataschema(catalogue_url: str, event_type: str, version: int) -> str:
-    return f"{catalogue_url}#/components/messages/{event_type}.v{version}"
-
-
-def cloud_event(published: dict, catalogue_url: str) -> CloudEvent:
-    """The published envelope as a CloudEvent."""
-    attributes = {
-        "id": published["event_id"],
-        "source": f"/pmi/{published['source']}",
-        "type": published["event_type"],
-        "time": dt.datetime.fromisoformat(published["occurred_at"]),
-        "datacontenttype": "application/json",
-        "dataschema": dataschema(catalogue_url, published["event_type"],
-                                 published["event_version"]),
-        "eventversion": published["event_version"],
-    }
-    if published.get("worker_id"):
-        attributes["subject"] = published["worker_id"]
-    if published.get("sequence") is not None:
-        attributes["workersequence"] = published["sequence"]
-    if published.get("correlation_id"):
-        attributes["correlationid"] = published["correlation_id"]
-    for key, value in (published.get("actor") or {}).items():
-        if value:
-            attributes[f"actor{key}"] = value
-    return CloudEvent(attributes, published.get("data") or {})
+CONTENT_TYPE = STRUCTURED_CONTENT_TYPE
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,13 @@
     AMQP_URI='amqp://agency-bpjs:SECRET@broker.example:5672/' \\
         python examples/agency_subscriber.py --queue agency.bpjs.events --state bpjs.sqlite
 
-It needs only kombu and the agency's own user (``pmi agency onboard``), and shows what every
-subscriber should do:
+It needs only kombu, the official ``cloudevents`` package and the agency's own user (``pmi agency
+onboard``). It reads every form the agency's queue may carry (``pmi agency settings NAME
+--queue-format ...``): the platform's own JSON envelope, or a CloudEvent in the binary or the
+structured mode of the CloudEvents AMQP binding, decoded with the SDK
+(``cloudevents.core.bindings.amqp``: the AMQP 0-9-1 ``content_type``, ``headers`` and body are the
+AMQP 1.0 ``content-type``, ``application-properties`` and application data); the same CloudEvent
+an agency's webhook receives. It shows what every subscriber should do:
 
 - acknowledge by hand, only after the event is applied and recorded, with a bounded prefetch;
 - drop repeats: delivery is at least once, so the event id is recorded in the same SQLite
@@ -29,6 +34,8 @@ import sqlite3
 import sys
 from datetime import UTC, datetime
 
+from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
+from cloudevents.core.formats.json import JSONFormat
 from kombu import Connection, Queue
 from kombu.mixins import ConsumerMixin
 
@@ -96,6 +103,32 @@ def handle(db: sqlite3.Connection, event: dict) -> bool:
     return bool(inserted)
 
 
+# reading a message: the platform's own form, or a CloudEvent ---------------------------------
+
+CLOUD_EVENT_HEADER = "cloudEvents_"  # the binary mode's prefix of every attribute
+
+
+def event_of(content_type: str | None, headers: dict | None, body: bytes) -> dict:
+    """The event a message carries, as the platform's envelope (whichever form it came in)."""
+    headers = headers or {}
+    if (content_type or "").startswith("application/cloudevents") \
+            or any(name.startswith(CLOUD_EVENT_HEADER) for name in headers):
+        cloud = from_amqp(AMQPMessage({"content-type": content_type}, headers, body),
+                          JSONFormat())
+        attributes = cloud.get_attributes()
+        actor = {key[len("actor"):]: value for key, value in attributes.items()
+                 if key.startswith("actor")}
+        return {"event_id": cloud.get_id(), "event_type": cloud.get_type(),
+                "event_version": int(attributes["eventversion"]),
+                "occurred_at": cloud.get_time().isoformat(),
+                "source": cloud.get_source().removeprefix("/pmi/"),
+                "worker_id": cloud.get_subject(),
+                "sequence": int(attributes.get("workersequence") or 0),
+                "correlation_id": attributes.get("correlationid"), "actor": actor or None,
+                "data": cloud.get_data() or {}}
+    return json.loads(body)
+
+
 # the consumer ---------------------------------------------------------------------------------
 
 class Subscriber(ConsumerMixin):
@@ -118,9 +151,9 @@ class Subscriber(ConsumerMixin):
 
     def on_message(self, message) -> None:
         try:
-            event = json.loads(message.body)
+            event = event_of(message.content_type, message.headers, message.body)
             event_id = event["event_id"]
-        except (ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever it is, it is not an event
             say("parked", reason=f"not an event: {exc}")
             message.reject(requeue=False)
             return

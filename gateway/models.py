@@ -173,3 +173,36 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
     Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
 )
+
+# Agencies' own settings, besides their agreement: how their queue carries each event (the
+# platform's form or a CloudEvent), and whom to tell when something of theirs needs them.
+agency_settings = Table(
+    "agency_settings",
+    metadata,
+    Column("agency", String(40), primary_key=True),
+    Column("queue_format", String(32), nullable=False),  # platform, cloudevents-binary|structured
+    Column("contact_email", String(320), nullable=True),
+    Column("changed_at", AwareDateTime(), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+)
+
+# What the platform had to tell an agency's contact and the operators (an endpoint it disabled),
+# kept whether or not it could be mailed; mailed (retried) when SMTP is configured.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),  # webhook_endpoint_disabled
+    Column("agency", String(40), nullable=False),
+    Column("endpoint_id", String(36), nullable=True),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, mailed, unaddressed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", AwareDateTime(), nullable=True),
+    Column("mailed_at", AwareDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_notices_due", "state", "next_attempt_at"),
+    Index("ix_notices_agency", "agency", "id"),
+)

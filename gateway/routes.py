@@ -254,6 +254,17 @@ ROUTES: tuple[Route, ...] = (
               "Add a webhook endpoint, for event types the agency's agreement grants; its "
               "signing secret is in the answer, once",
               body=s.AddWebhook, response=v.WebhookView, status=201),
+    _webhooks("edit_webhook", "PATCH", "/webhooks/{endpoint_id}", OPERATIONS,
+              "Change an endpoint's url, events or description in place (its secrets, delivery "
+              "log and what waits for it are kept), checked as when it is added",
+              body=s.EditWebhook, response=v.WebhookView),
+    _webhooks("agency_settings", "GET", "/agencies/{agency}/settings", OWN_AGENCY,
+              "How the agency's queue carries events, and its contact e-mail",
+              response=v.AgencySettingsView),
+    _webhooks("change_agency_settings", "PATCH", "/agencies/{agency}/settings", OPERATIONS,
+              "Choose the agency queue's format (`platform`, `cloudevents-binary`, "
+              "`cloudevents-structured`) or its contact e-mail",
+              body=s.ChangeAgencySettings, response=v.AgencySettingsView),
     _webhooks("rotate_webhook_secret", "POST", "/webhooks/{endpoint_id}/secret-rotation",
               OPERATIONS,
               "A new signing secret (in the answer, once); the previous one signs too for "
@@ -302,6 +313,11 @@ ROUTES: tuple[Route, ...] = (
     _operations("console_actions", "GET", "/ops/actions", CONSOLE,
                 "Who replayed or discarded dead letters, newest first",
                 response=v.OperatorActionsView),
+    _operations("console_webhooks", "GET", "/ops/webhooks", CONSOLE,
+                "Agencies' webhook endpoints: enabled or disabled (and why), last success, "
+                "failures since, deliveries waiting and the oldest one's age; the latest "
+                "notices to agencies and operators",
+                response=v.ConsoleWebhooksView),
     _operations("console_lifecycle", "GET", "/ops/lifecycle", CONSOLE,
                 "Workers by status, stage, regency and destination; the document desk per "
                 "type; orientation seats; reintegration funnels",

@@ -26,6 +26,8 @@ from pmi_common.fields import (
 )
 from pmi_common.topology import consuming_services
 
+from .agency_settings import QUEUE_FORMATS
+
 # fictional: well formed (East Java, Blitar; a woman born 17 March 1994) for the API document's
 # examples and the fuzzer's first requests; it names no one and is never logged
 CONSUMING_SERVICES = consuming_services()
@@ -260,6 +262,25 @@ class AddWebhook(Body):
                          validate=validate.Length(min=1, max=50),
                          metadata=_e(["worker_departed", "worker_returned"]))
     description = text(200)
+
+
+class EditWebhook(Body):
+    url = fields.String(validate=validate.Length(min=8, max=2000),
+                        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi/v2"))
+    events = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                         validate=validate.Length(min=1, max=50),
+                         metadata=_e(["worker_departed"]))
+    description = text(200)
+
+
+class ChangeAgencySettings(Body):
+    queue_format = fields.String(
+        validate=validate.OneOf(QUEUE_FORMATS),
+        metadata={"description": "how the agency's queue carries each event: the platform's "
+                                 "own form, or a CloudEvent (AMQP binding, binary or "
+                                 "structured mode)"})
+    contact_email = fields.String(allow_none=True, validate=validate.Length(max=320),
+                                  metadata=_e("integrasi@bpjsketenagakerjaan.example"))
 
 
 class RotateWebhookSecret(Body):

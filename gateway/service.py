@@ -283,6 +283,22 @@ class GatewayService:
         return {**self.webhooks.view(endpoint), "secret": secret}
 
     @api
+    def edit_webhook(self, endpoint_id: str, body: dict) -> dict:
+        return self.webhooks.view(self.webhooks.edit(
+            self._webhook(endpoint_id).id, self._by(), body.get("url"), body.get("events"),
+            body.get("description")))
+
+    @api
+    def agency_settings(self, agency: str) -> dict:
+        if self._agency_asking() not in (None, agency):
+            raise NotFound(f"no agency {agency}")
+        return self.webhooks.settings_of(agency).view()
+
+    @api
+    def change_agency_settings(self, agency: str, body: dict) -> dict:
+        return self.webhooks.change_settings(agency, self._by(), **body).view()
+
+    @api
     def rotate_webhook_secret(self, endpoint_id: str, body: dict) -> dict:
         hours = body.get("keep_old_for_hours")
         endpoint, secret = self.webhooks.rotate(
@@ -312,6 +328,10 @@ class GatewayService:
         return {"queued": self.webhooks.replay(
             self._webhook(endpoint_id).id, body.get("delivery"),
             since.isoformat() if since else None, until.isoformat() if until else None)}
+
+    @api
+    def console_webhooks(self) -> dict:
+        return self.webhooks.health()
 
     # operations -----------------------------------------------------------------------------
 

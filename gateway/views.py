@@ -353,6 +353,52 @@ class WebhookView(View):
                                                     "creation and rotation"})
 
 
+class AgencySettingsView(View):
+    agency = fields.String()
+    queue_format = fields.String(metadata={
+        "description": "platform, cloudevents-binary or cloudevents-structured"})
+    contact_email = _maybe(fields.String(metadata={
+        "description": "told when the platform disables one of the agency's endpoints"}))
+
+
+class EndpointHealthView(View):
+    id = fields.UUID()
+    agency = fields.String()
+    url = fields.String(metadata={"description": "without its query, where a token may be"})
+    description = fields.String()
+    status = fields.String(metadata={"description": "enabled or disabled"})
+    disabled_reason = _maybe(fields.String())
+    failing_since = _maybe(fields.DateTime())
+    last_success_at = _maybe(fields.DateTime())
+    consecutive_failures = fields.Integer(metadata={
+        "description": "attempts failed since the last success"})
+    more_failures = fields.Boolean(metadata={
+        "description": "more failed than were counted (consecutive_failures is the limit)"})
+    pending = fields.Integer(metadata={"description": "deliveries waiting"})
+    oldest_pending_age_seconds = _maybe(fields.Number())
+
+
+class NoticeView(View):
+    id = fields.Integer()
+    kind = fields.String()
+    agency = fields.String()
+    endpoint_id = _maybe(fields.String())
+    subject = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+    state = fields.String(metadata={"description": "pending (mailed when SMTP_URL is set; "
+                                                   "retried), mailed or unaddressed"})
+    attempts = fields.Integer()
+    mailed_at = _maybe(fields.DateTime())
+    next_attempt_at = _maybe(fields.DateTime())
+    last_error = _maybe(fields.String())
+
+
+class ConsoleWebhooksView(View):
+    endpoints = fields.List(fields.Nested(EndpointHealthView))
+    notices = fields.List(fields.Nested(NoticeView))
+
+
 class WebhookAttemptView(View):
     at = fields.DateTime()
     status = _maybe(fields.Integer(metadata={"description": "HTTP status, none: no answer"}))

@@ -17,11 +17,13 @@ from sqlalchemy import Engine, func, insert, select, update
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
 
+from . import notices
 from .models import webhook_attempts as attempts_table
 from .models import webhook_deliveries as deliveries_table
 from .models import webhook_endpoints as table
 
 RESPONSE_KEPT = 512  # characters of an answer's body kept in the log
+HEALTH_WALK = 1000  # failed attempts read back at most, per endpoint, for the console
 
 
 def _secrets_of(stored: list[dict]) -> tuple[w.Secret, ...]:
@@ -120,6 +122,20 @@ class WebhookBook:
         return self.change(endpoint_id, changed_by, status=w.DISABLED, disabled_reason=reason,
                            disabled_at=now)
 
+    def disable_by_platform(self, endpoint: w.Endpoint, why: str, now: dt.datetime
+                            ) -> int | None:
+        """Disable an endpoint the platform gives up on, and keep the notice telling its
+        agency's contact and the operators, in one transaction; the notice's id, or None when
+        it was disabled already (another attempt in flight found the same)."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(table).where(
+                table.c.id == endpoint.id, table.c.status == w.ENABLED).values(
+                status=w.DISABLED, disabled_reason=why, disabled_at=now,
+                changed_by="egress")).rowcount
+            if not changed:
+                return None
+            return notices.record(conn, notices.endpoint_disabled(endpoint, why), now)
+
     def enable(self, endpoint_id: str, changed_by: str) -> w.Endpoint:
         """Enabled again: what waited is delivered from where it stopped."""
         return self.change(endpoint_id, changed_by, status=w.ENABLED, disabled_reason=None,
@@ -193,6 +209,48 @@ class WebhookBook:
                      "created_at": now, "next_attempt_at": now, "replay_of": row.id}
                     for row in rows])
         return len(rows)
+
+    # how each endpoint is doing, for the operators' console ----------------------------------
+
+    def health(self, now: dt.datetime, walk: int = HEALTH_WALK) -> list[dict]:
+        """Each endpoint: enabled or not (and why), its last success, how many attempts failed
+        since, how many deliveries wait and how old the oldest is. Bounded work per endpoint:
+        pending ones are counted from the head index, and the failures since the last success
+        are read newest first, at most ``walk`` of them (more: ``consecutive_failures`` is
+        ``walk`` and ``more_failures`` is true)."""
+        d, a = deliveries_table, attempts_table
+        with self.engine.connect() as conn:
+            waiting = {row.endpoint_id: row for row in conn.execute(
+                select(d.c.endpoint_id, func.count().label("pending"),
+                       func.min(d.c.created_at).label("oldest"))
+                .where(d.c.state == w.PENDING).group_by(d.c.endpoint_id))}
+            rows = []
+            for endpoint in self.of_agency():
+                tried = conn.execute(select(a.c.status, a.c.attempted_at).where(
+                    a.c.endpoint_id == endpoint.id).order_by(a.c.id.desc()).limit(walk + 1)
+                ).all()
+                failures = 0
+                last_success = None
+                for attempt in tried:
+                    if attempt.status is not None and 200 <= attempt.status < 300:
+                        last_success = attempt.attempted_at
+                        break
+                    failures += 1
+                pending = waiting.get(endpoint.id)
+                rows.append({
+                    "id": endpoint.id, "agency": endpoint.agency,
+                    "url": notices.shown_url(endpoint.url),  # a query may hold a token
+                    "description": endpoint.description, "status": endpoint.status,
+                    "disabled_reason": endpoint.disabled_reason,
+                    "failing_since": endpoint.failing_since.isoformat()
+                    if endpoint.failing_since else None,
+                    "last_success_at": last_success.isoformat() if last_success else None,
+                    "consecutive_failures": min(failures, walk),
+                    "more_failures": failures > walk,
+                    "pending": pending.pending if pending else 0,
+                    "oldest_pending_age_seconds": round(
+                        (now - pending.oldest).total_seconds(), 1) if pending else None})
+        return rows
 
     # the dispatcher's side --------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Managing agencies' webhook endpoints, for the operators' command and the gateway's routes:
 each endpoint within its agency's agreement (only event types it grants), at a URL the target
-policy accepts, with a secret shown once."""
+policy accepts, with a secret shown once; and the agency's own settings (its queue's format, its
+contact e-mail)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pmi_common import webhooks as w
 from pmi_common.agencies import event_types_of, parse_moment
 from pmi_common.errors import InvalidInput, NotFound
 
+from .agency_settings import UNSET, AgencySettings, AgencySettingsBook
 from .agreement_book import AgreementBook
 from .webhook_book import WebhookBook, endpoint_view
 
@@ -22,6 +24,7 @@ class WebhookDesk:
         self.webhooks = webhooks
         self.agreements = agreements
         self.targets = targets
+        self.settings = AgencySettingsBook(webhooks.engine)
 
     def add(self, agency: str, url: str, events, changed_by: str, description: str = "",
             now: dt.datetime | None = None) -> tuple[w.Endpoint, str]:
@@ -37,6 +40,40 @@ class WebhookDesk:
         types = w.check_event_types(event_types_of(events), agreement.event_types)
         self.check_url(url)
         return self.webhooks.add(agency, url, types, changed_by, now, description)
+
+    def edit(self, endpoint_id: str, changed_by: str, url: str | None = None, events=None,
+             description: str | None = None) -> w.Endpoint:
+        """Change an endpoint's URL, event types or description in place (its secrets, its
+        delivery log and what waits for it are kept), checked as when it was added."""
+        endpoint = self.webhooks.get(endpoint_id)
+        if url is None and events is None and description is None:
+            raise InvalidInput("nothing to change", {
+                "url": ["give a new url, events or description"]})
+        values: dict = {}
+        if events is not None:
+            agreement = self.agreements.get(endpoint.agency)
+            if agreement is None:
+                raise NotFound(f"agency {endpoint.agency} has no agreement")
+            values["event_types"] = list(w.check_event_types(event_types_of(events),
+                                                             agreement.event_types))
+        if url is not None:
+            self.check_url(url)
+            values["url"] = url
+        if description is not None:
+            values["description"] = description
+        return self.webhooks.change(endpoint.id, changed_by, **values)
+
+    def settings_of(self, agency: str) -> AgencySettings:
+        """An onboarded agency's settings (``NotFound`` without an agreement)."""
+        if self.agreements.get(agency) is None:
+            raise NotFound(f"agency {agency} has no agreement")
+        return self.settings.get(agency)
+
+    def change_settings(self, agency: str, changed_by: str, queue_format=UNSET,
+                        contact_email=UNSET) -> AgencySettings:
+        self.settings_of(agency)
+        return self.settings.put(agency, changed_by, dt.datetime.now(dt.UTC),
+                                 queue_format=queue_format, contact_email=contact_email)
 
     def check_url(self, url: str) -> None:
         try:
@@ -67,6 +104,13 @@ class WebhookDesk:
             endpoint_id, dt.datetime.now(dt.UTC), delivery_id=delivery_id,
             since=parse_moment(since, "since") if since else None,
             until=parse_moment(until, "until") if until else None)
+
+    def health(self) -> dict:
+        """The console's panel: every endpoint's health, and the latest notices."""
+        from .notices import NoticeBook
+
+        return {"endpoints": self.webhooks.health(dt.datetime.now(dt.UTC)),
+                "notices": NoticeBook(self.webhooks.engine).recent()}
 
     def view(self, endpoint: w.Endpoint) -> dict:
         return endpoint_view(endpoint, dt.datetime.now(dt.UTC))

@@ -300,6 +300,17 @@ workers) as HTTP webhooks (`pmi agency webhook add`): each a CloudEvent 1.0 in s
 type and version (`#/components/messages/<type>.v<version>`), `data` the same `data`; the
 extension attributes `eventversion`, `workersequence`, `correlationid`, `actorrole`,
 `actoragency` and `actorsubject` carry the rest of the envelope.
+
+The agency's queue can carry that same CloudEvent instead of the envelope (`pmi agency settings
+NAME --queue-format`, or the admin's `PATCH /api/v1/agencies/{agency}/settings`), in a content
+mode of the CloudEvents AMQP protocol binding, mapped onto AMQP 0-9-1 as RabbitMQ converts AMQP
+1.0 messages (the `content-type` property is `content_type`, the application-properties are the
+`headers`): `cloudevents-binary` has `content_type: application/json`, the `data` as the body
+and every other attribute as a header `cloudEvents_<name>` (`time` as an RFC 3339 string);
+`cloudevents-structured` has `content_type: application/cloudevents+json` and the whole event as
+the body, byte for byte a webhook's body. The messages below describe `platform`, the default;
+the `data` of the CloudEvents forms is the same `data`. Read both with the CloudEvents SDKs'
+AMQP binding.
 """
 
 

@@ -75,10 +75,17 @@ ENVIRONMENT = {
     "WEBHOOK_DISABLE_AFTER": "seconds an endpoint may fail before it is disabled (432000)",
     "WEBHOOK_TIMEOUT": "seconds a webhook attempt may take, answer included (10)",
     "ASYNCAPI_URL": "the event catalogue's public URL, for webhooks' dataschema",
+    "SMTP_URL": "where the egress mails notices (an endpoint disabled): smtp://[user:pw@]host"
+                "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
+    "NOTICE_FROM": "the sender of notices (pmi-platform@localhost)",
+    "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
+    "NOTICE_RETRY_SECONDS": "seconds before a notice the mail server refused is tried again, "
+                            "doubling to an hour (30)",
 }
 
 WEBHOOK_SETTINGS = ("WEBHOOK_ALLOWED_TARGETS", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_RETRY_HORIZON",
-                    "WEBHOOK_DISABLE_AFTER", "WEBHOOK_TIMEOUT", "ASYNCAPI_URL")
+                    "WEBHOOK_DISABLE_AFTER", "WEBHOOK_TIMEOUT", "ASYNCAPI_URL", "SMTP_URL",
+                    "NOTICE_FROM", "NOTICE_OPERATORS", "NOTICE_RETRY_SECONDS")
 
 
 def amqp_uri() -> str:

@@ -66,22 +66,35 @@ class ConfirmingPublisher:
 
     def publish_batch(self, messages: list[tuple[str, str, dict]]) -> None:
         """``messages``: (exchange, routing key, envelope). Returns once all are confirmed."""
+        self.publish_messages([(exchange, routing_key, self.message_of(envelope))
+                               for exchange, routing_key, envelope in messages])
+
+    def message_of(self, envelope: dict, body: bytes | str | None = None,
+                   content_type: str = "application/json", headers: dict | None = None
+                   ) -> amqp.Message:
+        """An event's message: ``envelope`` as JSON text, or ``body`` (bytes, left as bytes to
+        the consumer) of ``content_type`` with ``headers``: another form of the same event."""
+        encoding = {"content_encoding": "utf-8"} if body is None else {}
+        return amqp.Message(
+            json.dumps(envelope, separators=(",", ":")) if body is None else body,
+            content_type=content_type,
+            delivery_mode=2,
+            message_id=envelope["event_id"],
+            # RabbitMQ refuses a user_id that is not the connection's: who published
+            user_id=self.user_id,
+            correlation_id=envelope["correlation_id"],
+            type=envelope["event_type"],
+            application_headers={"event_version": envelope["event_version"]}
+            if headers is None else headers,
+            **encoding,
+        )
+
+    def publish_messages(self, messages: list[tuple[str, str, amqp.Message]]) -> None:
+        """``messages``: (exchange, routing key, message). Returns once all are confirmed."""
         if self.channel is None:
             self._open()
         self._nacked = False
-        for exchange, routing_key, envelope in messages:
-            message = amqp.Message(
-                json.dumps(envelope, separators=(",", ":")),
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-                message_id=envelope["event_id"],
-                # RabbitMQ refuses a user_id that is not the connection's: who published
-                user_id=self.user_id,
-                correlation_id=envelope["correlation_id"],
-                type=envelope["event_type"],
-                application_headers={"event_version": envelope["event_version"]},
-            )
+        for exchange, routing_key, message in messages:
             self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
             self._published += 1
         deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS

@@ -3,6 +3,8 @@
     pmi agency webhook add AGENCY URL --events A,B [--description TEXT] [--by WHO]
                                         a new endpoint (its secret is shown once)
     pmi agency webhook list [AGENCY]    endpoints, their state and why one was disabled
+    pmi agency webhook edit ENDPOINT [--url URL] [--events A,B] [--description TEXT]
+                                        change it in place (secrets, log, what waits: kept)
     pmi agency webhook rotate-secret ENDPOINT [--keep-old-for HOURS]
                                         a new secret; the old one signs too for HOURS (24)
     pmi agency webhook disable ENDPOINT [--reason TEXT] | enable ENDPOINT
@@ -11,6 +13,9 @@
     pmi agency webhook replay ENDPOINT (--delivery ID | --since DATE [--until DATE])
     pmi agency webhook backfill ENDPOINT --events A,B --since DATE
                                         history, through the agreement, to this endpoint only
+    pmi agency settings NAME [--queue-format platform|cloudevents-binary|cloudevents-structured]
+                             [--contact-email ADDRESS]
+                                        how its queue carries events; whom notices go to
 """
 
 from __future__ import annotations
@@ -60,6 +65,42 @@ def _list(args) -> None:
     desk = _desk()
     views = [desk.view(e) for e in desk.webhooks.of_agency(args.agency)]
     print(json.dumps(views, indent=2) if args.json else render_endpoints(views))
+
+
+def _edit(args) -> None:
+    endpoint = _desk().edit(args.endpoint, _by(args), url=args.url, events=args.events,
+                            description=args.description)
+    print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
+    print(f"events: {', '.join(endpoint.event_types)}")
+
+
+def _settings(args) -> None:
+    from gateway.agency_settings import UNSET
+
+    desk = _desk()
+    if args.queue_format is None and args.contact_email is None:
+        settings = desk.settings_of(args.name)
+    else:
+        settings = desk.change_settings(
+            args.name, _by(args),
+            queue_format=UNSET if args.queue_format is None else args.queue_format,
+            contact_email=UNSET if args.contact_email is None else args.contact_email)
+    print(f"agency {settings.agency}: queue format {settings.queue_format}; contact e-mail "
+          f"{settings.contact_email or '(none)'}")
+
+
+def add_settings_command(agency_commands, failing_clearly) -> None:
+    from gateway.agency_settings import QUEUE_FORMATS
+
+    settings = agency_commands.add_parser(
+        "settings", help="how an agency's queue carries events; its contact e-mail")
+    settings.add_argument("name")
+    settings.add_argument("--queue-format", choices=QUEUE_FORMATS,
+                          help="the platform's own form (default) or a CloudEvent")
+    settings.add_argument("--contact-email", help="told when an endpoint is disabled "
+                                                  "('' removes it)")
+    settings.add_argument("--by", help="who makes this change (default: your login)")
+    settings.set_defaults(run=failing_clearly(_settings))
 
 
 def _rotate(args) -> None:
@@ -129,6 +170,11 @@ def add_webhook_commands(agency_commands, failing_clearly) -> None:
     listing = command("list", _list, "endpoints")
     listing.add_argument("agency", nargs="?")
     listing.add_argument("--json", action="store_true")
+    edit = command("edit", _edit, "change an endpoint in place", "endpoint")
+    edit.add_argument("--url")
+    edit.add_argument("--events", help="event types (within the agreement)")
+    edit.add_argument("--description")
+    edit.add_argument("--by")
     rotate = command("rotate-secret", _rotate, "a new signing secret", "endpoint")
     rotate.add_argument("--keep-old-for", type=float, default=24.0, metavar="HOURS",
                         help="how long the previous secret signs too (default 24; 0: not)")

@@ -15,8 +15,10 @@
     pmi agency show NAME                the agreement, its record of changes, the queue
     pmi agency backfill NAME --events A,B --since DATE
                                         send history through the agreement to the agency
-    pmi agency webhook add|list|rotate-secret|disable|enable|deliveries|replay|backfill
+    pmi agency webhook add|list|edit|rotate-secret|disable|enable|deliveries|replay|backfill
                                         an agency's webhook endpoints (see agency_webhooks)
+    pmi agency settings NAME [--queue-format F] [--contact-email E]
+                                        its queue's format (platform or CloudEvents), contact
     pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
     pmi ops dead-letters [SERVICE] [--limit N]
                                         the dead letters with their event, attempts and error
@@ -346,9 +348,10 @@ def _add_agency_and_ops_commands(commands) -> None:
     backfill.add_argument("--timeout", type=float, default=120.0,
                           help="seconds to wait for each service")
     backfill.set_defaults(run=_failing_clearly(_agency_backfill))
-    from .agency_webhooks import add_webhook_commands
+    from .agency_webhooks import add_settings_command, add_webhook_commands
 
     add_webhook_commands(agency_commands, _failing_clearly)
+    add_settings_command(agency_commands, _failing_clearly)
 
     ops = commands.add_parser("ops", help="queues and dead letters, for operators")
     ops_commands = ops.add_subparsers(dest="ops_command", required=True)

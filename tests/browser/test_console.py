@@ -244,3 +244,31 @@ def test_a_verifier_gets_a_refusal_page(stack, page):
     refused = requests.get(stack.url("/ops/queues"), timeout=30,
                            headers={"Authorization": f"Bearer {stack.token('verifier')}"})
     assert refused.status_code == 403
+
+
+def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page):
+    from sqlalchemy import create_engine
+
+    from gateway.agreement_book import AgreementBook
+    from pmi_common.agreements import Agreement
+
+    engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
+    AgreementBook(engine).put(Agreement(
+        agency="bpjs-console", fields={c.WORKER_DEPARTED: ("departed_on",)},
+        purpose="BPJS membership", legal_basis="legal_obligation", approved_by="Kepala Disnaker",
+        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), "e2e", dt.datetime.now(dt.UTC))
+    engine.dispose()
+    added = stack.client("admin").post(stack.url("/agencies/bpjs-console/webhooks"), json={
+        "url": "https://siap.bpjs.invalid/hooks/pmi", "events": [c.WORKER_DEPARTED],
+        "description": "SIAP"}, timeout=30)
+    assert added.status_code == 201, added.text
+    sign_in(page, stack)
+
+    page.get_by_role("button", name="Webhook instansi").click()
+
+    row = page.locator(f"tr[data-endpoint='{added.json()['id']}']")
+    expect(row).to_contain_text("bpjs-console", timeout=WAIT_MS)
+    expect(row.locator("td.state")).to_have_text("aktif")
+    expect(row.locator("td.pending")).to_have_text("0")
+    expect(page.locator("#notices-list")).to_have_text("Belum ada pemberitahuan.")
+    screenshot(page, "webhooks")

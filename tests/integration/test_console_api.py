@@ -11,6 +11,7 @@ from gateway.console.files import STATIC
 from pmi_common import contract as c
 from tests.events import envelope, publish
 from tests.helpers import wait_for
+from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 
 UNKNOWN_WORKER = "3f0b8f8e-0000-4000-8000-000000000000"
 
@@ -118,3 +119,60 @@ def test_the_page_has_no_inline_script_style_or_handler_and_no_outside_address()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path
         assert not re.search(r"<style|\sstyle=|\son[a-z]+=", text), path
         assert not re.search(r"(src|href)=\"(https?:)?//", text), path
+
+
+def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_noticed(
+        container_factory, config_for, agencies, rabbit_config, database_urls):  # noqa: F811
+    from sqlalchemy import create_engine
+
+    from egress.service import EgressService
+    from gateway.agreement_book import AgreementBook
+    from gateway.testing import start_stack
+    from gateway.webhook_book import WebhookBook
+    from gateway.webhook_desk import WebhookDesk
+    from pmi_common import webhooks as w
+    from tests.integration.test_agency_egress import KEY, verified
+    from tests.integration.test_webhooks import LOCAL
+    from tests.receivers import Receiver
+
+    container_factory(EgressService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
+    api = start_stack(container_factory, config_for, services=())
+    engine = create_engine(database_urls["gateway"])
+    desk = WebhookDesk(WebhookBook(engine), AgreementBook(engine),
+                       w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}))
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    receivers = [Receiver(), Receiver(answer=lambda n, body: 503),
+                 Receiver(answer=lambda n, body: 410)]
+    try:
+        healthy, failing, gone = (desk.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0]
+                                  for r in receivers)
+        publish(rabbit_config["AMQP_URI"], verified("w-panel", 1))
+        operator = api.as_role("operator")
+
+        def panel():
+            answer = operator.get("/ops/webhooks")
+            assert answer.status_code == 200, answer.text
+            found = answer.json()
+            rows = {row["id"]: row for row in found["endpoints"]}
+            return (rows[healthy.id]["last_success_at"]
+                    and rows[failing.id]["consecutive_failures"] >= 2
+                    and rows[gone.id]["status"] == w.DISABLED and found["notices"]
+                    and (rows, found["notices"]))
+
+        rows, notices = wait_for(panel, message="each endpoint's health shown")
+    finally:
+        for receiver in receivers:
+            receiver.close()
+        engine.dispose()
+    assert rows[healthy.id]["status"] == w.ENABLED
+    assert (rows[healthy.id]["consecutive_failures"], rows[healthy.id]["pending"]) == (0, 0)
+    assert rows[healthy.id]["oldest_pending_age_seconds"] is None
+    assert rows[failing.id]["last_success_at"] is None and rows[failing.id]["pending"] == 1
+    assert rows[failing.id]["oldest_pending_age_seconds"] >= 0
+    assert rows[failing.id]["failing_since"] is not None
+    assert "410" in rows[gone.id]["disabled_reason"] and rows[gone.id]["pending"] == 1
+    [notice] = notices
+    assert (notice["agency"], notice["endpoint_id"], notice["kind"]) == (
+        bpjs.name, gone.id, "webhook_endpoint_disabled")
+    assert notice["state"] == "pending"  # no SMTP_URL: it waits here, for the operators
+    assert api.as_role("agency", "x", agency=bpjs.name).get("/ops/webhooks").status_code == 403

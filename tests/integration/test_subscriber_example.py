@@ -3,9 +3,11 @@ publishing real events that the egress puts into an onboarded agency's queue."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +163,36 @@ def test_the_subscriber_reconnects_when_the_broker_drops_its_connection(
                                             and line["outcome"] == "applied"
                                             for line in lines) == 2, "events after reconnecting")
     assert subscriber.stop() == 0
+
+
+@pytest.mark.parametrize("queue_format", ["cloudevents-binary", "cloudevents-structured"])
+def test_the_subscriber_applies_the_cloud_events_form_as_it_applies_the_platforms(
+        queue_format, registration, bpjs, agencies, egress, tmp_path,  # noqa: F811
+        database_urls):
+    from gateway.agency_settings import AgencySettingsBook
+
+    engine = create_engine(database_urls["gateway"])
+    AgencySettingsBook(engine).put(bpjs.name, "ops", dt.datetime.now(dt.UTC),
+                                   queue_format=queue_format)
+    engine.dispose()
+    running = RunningSubscriber(agencies.uri(bpjs), bpjs.queue, tmp_path)
+    try:
+        worker = register(registration)
+        published = wait_for(lambda: len(outbox_envelopes(database_urls["registration"],
+                                                          worker["id"])) == 2
+                             and outbox_envelopes(database_urls["registration"], worker["id"]),
+                             message="the registration's events")
+        lines = running.wait_until(lambda lines: len(applied_ids(lines)) == 2,
+                                   "both events applied")
+    finally:
+        running.stop()
+    assert applied_ids(lines) == [event["event_id"] for event in published]
+    state = sqlite3.connect(tmp_path / "agency.sqlite")
+    kept = state.execute("SELECT event_type, worker_id, source, sequence, event_version "
+                         "FROM worker_events ORDER BY sequence").fetchall()
+    status = state.execute("SELECT status FROM worker_status WHERE worker_id = ?",
+                           (worker["id"],)).fetchone()
+    state.close()
+    assert kept == [(event["event_type"], worker["id"], c.REGISTRATION, event["sequence"], 1)
+                    for event in published]
+    assert status == ("registered",)

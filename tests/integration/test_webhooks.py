@@ -10,8 +10,10 @@ import datetime as dt
 import json
 
 import pytest
+from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
+from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
@@ -19,7 +21,9 @@ from standardwebhooks.webhooks import Webhook
 from egress.service import EgressService
 from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
+from gateway.agency_settings import BINARY, STRUCTURED
 from gateway.agreement_book import AgreementBook
+from gateway.notices import NoticeBook
 from gateway.testing import start_stack
 from gateway.webhook_book import WebhookBook
 from gateway.webhook_desk import WebhookDesk
@@ -32,6 +36,7 @@ from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 from tests.integration.test_agency_egress import KEY, collect, drain_as, register, verified
 from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
+from tests.mailserver import MailServer
 from tests.receivers import HANG, Receiver
 
 LOCAL = {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
@@ -453,3 +458,194 @@ def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name
     [(headers, body, _)] = receiver.requests
     assert headers["host"] == f"siap.bpjs.test:{receiver.port}"
     assert json.loads(body)["id"] == event["event_id"]
+
+
+def read_cloud_event(uri: str, queue: str):
+    """One message of the agency's queue, as its own consumer reads it: the AMQP 0-9-1 message
+    handed to the CloudEvents SDK's AMQP binding (content type, headers as the
+    application-properties, body as the application data)."""
+    with Connection(uri) as connection:
+        message = wait_for(lambda: connection.channel().basic_get(queue, no_ack=True),
+                           message=f"a message in {queue}")
+    headers = message.headers or {}
+    event = from_amqp(AMQPMessage({"content-type": message.content_type}, headers,
+                                  message.body), JSONFormat())
+    return event, message
+
+
+@pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
+def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_no_more(
+        queue_format, egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED],
+                            fields=["document_verified:document_type"])
+    desk.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
+    receiver = receivers()
+    desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    event = verified("w-ce", sequence=4)
+
+    publish(rabbit_config["AMQP_URI"], event)
+
+    [(headers, body, _)] = wait_for(lambda: receiver.requests, message="the webhook")
+    by_webhook = from_http(HTTPMessage(headers, body), JSONFormat())
+    by_queue, message = read_cloud_event(agencies.uri(bpjs), bpjs.queue)
+    assert by_queue.get_attributes() == by_webhook.get_attributes()
+    assert by_queue.get_data() == by_webhook.get_data() == {"document_type": "passport"}
+    assert by_queue.get_id() == event["event_id"] and by_queue.get_subject() == "w-ce"
+    assert by_queue.get_attributes()["workersequence"] == 4
+    assert by_queue.get_time().isoformat() == event["occurred_at"]  # to the microsecond
+    assert message.properties["message_id"] == event["event_id"]
+    if queue_format == BINARY:
+        assert message.content_type == "application/json"
+        assert json.loads(message.body) == {"document_type": "passport"}
+        # every attribute, and nothing else but what the broker adds (x-delivery-count)
+        assert [n for n in message.headers if not n.startswith(("cloudEvents_", "x-"))] == []
+        assert message.headers["cloudEvents_type"] == c.DOCUMENT_VERIFIED
+    else:
+        assert message.content_type == "application/cloudevents+json"
+        assert message.body == body  # byte for byte the webhook's body
+        assert [n for n in message.headers or {} if not n.startswith("x-")] == []
+
+
+def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
+        container_factory, config_for, egress, agencies, rabbit_config,  # noqa: F811
+        database_urls, monkeypatch, capsys):
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
+    main(["agency", "settings", bpjs.name, "--queue-format", BINARY, "--contact-email",
+          "integrasi@bpjs.example", "--by", "ops"])
+    assert "queue format cloudevents-binary; contact e-mail integrasi@bpjs.example" in \
+        capsys.readouterr().out
+    with pytest.raises(SystemExit, match="invalid contact e-mail"):
+        main(["agency", "settings", bpjs.name, "--contact-email", "not an address"])
+    publish(rabbit_config["AMQP_URI"], verified("w-fmt", 1))
+    event, message = read_cloud_event(agencies.uri(bpjs), bpjs.queue)
+    assert message.headers["cloudEvents_subject"] == "w-fmt"
+
+    api = start_stack(container_factory, config_for, services=())
+    admin = api.as_role("admin")
+    own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
+    assert own.get(f"/agencies/{bpjs.name}/settings").json() == {
+        "agency": bpjs.name, "queue_format": BINARY, "contact_email": "integrasi@bpjs.example"}
+    assert own.patch(f"/agencies/{bpjs.name}/settings",
+                     json={"queue_format": STRUCTURED}).status_code == 403
+    stranger = api.as_role("agency", "imigrasi-system", agency=other.name)
+    assert stranger.get(f"/agencies/{bpjs.name}/settings").status_code == 404
+    refused = admin.patch(f"/agencies/{bpjs.name}/settings", json={"queue_format": "xml"})
+    assert refused.status_code == 422
+    changed = admin.patch(f"/agencies/{bpjs.name}/settings",
+                          json={"queue_format": STRUCTURED, "contact_email": None})
+    assert changed.json() == {"agency": bpjs.name, "queue_format": STRUCTURED,
+                              "contact_email": None}
+    assert admin.patch("/agencies/nobody/settings",
+                       json={"queue_format": STRUCTURED}).status_code == 404
+    publish(rabbit_config["AMQP_URI"], verified("w-fmt", 2))
+    event, message = wait_for(
+        lambda: (found := read_cloud_event(agencies.uri(bpjs), bpjs.queue))[1].content_type
+        == "application/cloudevents+json" and found, message="the structured form")
+    assert event.get_attributes()["workersequence"] == 2
+
+
+@pytest.fixture
+def mail_servers(tmp_path):
+    started: list[MailServer] = []
+
+    def make(port: int | None = None) -> MailServer:
+        started.append(MailServer(tmp_path / f"maildir-{len(started)}", port))
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def notices_of(database_url: str) -> list[dict]:
+    engine = create_engine(database_url)
+    try:
+        return NoticeBook(engine).recent()
+    finally:
+        engine.dispose()
+
+
+def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_by_mail(
+        container_factory, egress_config, agencies, desk, receivers, mail_servers,  # noqa: F811
+        rabbit_config, database_urls):
+    mail = mail_servers()  # not started yet: the mail server is down when the notice is due
+    egress = container_factory(EgressService, egress_config(
+        SMTP_URL=mail.url, NOTICE_OPERATORS="ops@ltsa-blitar.example",
+        NOTICE_FROM="pmi@ltsa-blitar.example", NOTICE_RETRY_SECONDS="0.2"))
+    egress.start()
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
+    desk.change_settings(bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example")
+    gone = receivers(answer=lambda n, body: 410)
+    endpoint, _ = desk.add(bpjs.name, gone.url + "?token=abc", [c.DOCUMENT_VERIFIED],
+                           "desk-admin", description="SIAP")
+    publish(rabbit_config["AMQP_URI"], verified("w-notice", 1))
+
+    [notice] = wait_for(lambda: [n for n in notices_of(database_urls["gateway"])
+                                 if n["attempts"] >= 2], message="mailing tried, and failed")
+    assert notice["state"] == "pending" and "Connection" in notice["last_error"]
+    assert (notice["agency"], notice["endpoint_id"]) == (bpjs.name, endpoint.id)
+    assert not desk.webhooks.get(endpoint.id).enabled
+
+    mail.start()
+
+    [sent] = wait_for(mail.messages, message="the notice mailed once the server answers")
+    assert sent["From"] == "pmi@ltsa-blitar.example"
+    assert sorted(sent["To"].split(", ")) == ["integrasi@bpjs.example",
+                                              "ops@ltsa-blitar.example"]
+    text = sent.get_payload()
+    assert endpoint.id in text and "410" in text and "SIAP" in text
+    assert "token=abc" not in text  # a URL's query may hold a receiver's token
+    [notice] = wait_for(lambda: [n for n in notices_of(database_urls["gateway"])
+                                 if n["state"] == "mailed"], message="recorded as mailed")
+    assert notice["mailed_at"] and notice["attempts"] >= 3
+    assert len(mail.messages()) == 1  # mailed once
+
+
+def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits(
+        container_factory, config_for, egress, agencies, desk, receivers,  # noqa: F811
+        rabbit_config, database_urls, monkeypatch, capsys):
+    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
+    old = receivers(answer=lambda n, body: 503 if n >= 1 else 200)
+    endpoint, secret = desk.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    publish(rabbit_config["AMQP_URI"], verified("w-edit", 1))
+    publish(rabbit_config["AMQP_URI"], verified("w-edit", 2))  # refused by the old receiver
+    wait_for(lambda: len(old.requests) >= 2, message="the second refused")
+    new = receivers()
+
+    with pytest.raises(InvalidInput, match="does not grant"):
+        desk.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
+    with pytest.raises(InvalidInput, match="URL refused"):
+        desk.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
+    assert desk.webhooks.get(endpoint.id).url == old.url  # bad input changed nothing
+    edited = desk.edit(endpoint.id, "desk-admin", url=new.url,
+                       events=[c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], description="v2")
+
+    assert (edited.id, edited.url, edited.description) == (endpoint.id, new.url, "v2")
+    [(headers, body, _)] = wait_for(lambda: new.requests, message="what waited, at the new URL")
+    Webhook(secret).verify(body, headers)  # the same secret signs
+    assert json.loads(body)["workersequence"] == 2
+    publish(rabbit_config["AMQP_URI"], departed("w-edit", 3))
+    wait_for(lambda: len(new.accepted()) == 2, message="a newly wanted type")
+    log = wait_for(lambda: delivered(desk, endpoint, 3), message="one log, all three")
+    assert [d["event_type"] for d in log][::-1] == [c.DOCUMENT_VERIFIED, c.DOCUMENT_VERIFIED,
+                                                    c.WORKER_DEPARTED]
+
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
+    main(["agency", "webhook", "edit", endpoint.id, "--description", "SIAP v3"])
+    assert f"endpoint {endpoint.id} of {bpjs.name}: {new.url}" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="nothing to change"):
+        main(["agency", "webhook", "edit", endpoint.id])
+    api = start_stack(container_factory, config_for, services=(),
+                      WEBHOOK_ALLOWED_TARGETS="127.0.0.1")
+    admin = api.as_role("admin")
+    refused = admin.patch(f"/webhooks/{endpoint.id}", json={"url": "ftp://x.example/h"})
+    assert refused.status_code == 422 and "url" in refused.json()["errors"]
+    changed = admin.patch(f"/webhooks/{endpoint.id}", json={"events": [c.WORKER_DEPARTED]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["event_types"] == [c.WORKER_DEPARTED]
+    assert changed.json()["description"] == "SIAP v3"
+    own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
+    assert own.patch(f"/webhooks/{endpoint.id}", json={"description": "x"}).status_code == 403

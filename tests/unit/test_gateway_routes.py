@@ -87,14 +87,14 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         if route.method == "GET" and route.roles and route.tag != "operations":
             assert route.roles >= staff or route.name in (
                 "desk_queue", "list_incidents", "worker_disclosures", "export_worker",
-                "list_webhooks", "webhook_deliveries")
+                "list_webhooks", "webhook_deliveries", "agency_settings")
         assert "agency" not in route.roles or not route.writes, route.name
 
 
 def test_an_agency_reaches_only_routes_that_apply_its_agreement_or_hold_no_one_s_data():
     no_personal_data = {"get_stats", "list_sessions", "get_session", "list_programs",
                         "get_program", "program_stats"}
-    own_webhooks = {"list_webhooks", "webhook_deliveries"}  # its own endpoints only
+    own_webhooks = {"list_webhooks", "webhook_deliveries", "agency_settings"}  # its own only
     reached = {route.name for route in ROUTES if "agency" in route.roles}
     assert reached == set(SHAPED) | no_personal_data | own_webhooks
     assert set(SHAPED) == {"get_worker", "list_workers", "get_timeline"}

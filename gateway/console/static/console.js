@@ -7,7 +7,7 @@ import { language, locale, setLanguage, t } from "./i18n.js";
 const API = "/api/v1/ops";
 const TOKEN = "pmi-console-token";
 const REFRESH_MS = 5000;
-const VIEWS = ["health", "queues", "letters", "lifecycle"];
+const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks"];
 const $ = (selector) => document.querySelector(selector);
 
 let view = "health";
@@ -137,6 +137,7 @@ async function refresh() {
     if (view === "queues") drawQueues(await call("/queues"));
     if (view === "letters") await refreshLetters(health);
     if (view === "lifecycle") drawLifecycle(await call("/lifecycle"));
+    if (view === "webhooks") drawWebhooks(await call("/webhooks"));
     $("#refreshed").textContent = t("refreshed", {
       time: new Date().toLocaleTimeString(locale()) });
   } catch (error) {
@@ -356,6 +357,37 @@ function drawActions(items) {
     at: moment(item.at), who: `${item.actor.subject} (${item.actor.role})`,
     action: t(`action.${item.action}`), count: item.count, service: item.service,
     selection: Object.entries(item.selection).map(([k, v]) => `${k}=${v}`).join(", "),
+  }))));
+}
+
+// agencies' webhooks ----------------------------------------------------------------------------
+
+function drawWebhooks(answer) {
+  $("#hooks-empty").hidden = answer.endpoints.length > 0;
+  $("#hooks-table tbody").replaceChildren(...answer.endpoints.map((hook) => {
+    const enabled = hook.status === "enabled";
+    const row = element("tr", null, enabled && !hook.consecutive_failures ? "" : "bad");
+    row.dataset.endpoint = hook.id;
+    row.append(element("th", hook.agency));
+    row.firstChild.scope = "row";
+    cell(row, hook.description ? `${hook.description} (${hook.url})` : hook.url);
+    cell(row, enabled ? t("hooks.enabled") : t("hooks.disabled", { reason: hook.disabled_reason }),
+         "state");
+    cell(row, moment(hook.last_success_at));
+    cell(row, `${number(hook.consecutive_failures)}${hook.more_failures ? "+" : ""}`,
+         "num failures");
+    cell(row, number(hook.pending), "num pending");
+    cell(row, duration(hook.oldest_pending_age_seconds), "num");
+    return row;
+  }));
+  const list = $("#notices-list");
+  if (!answer.notices.length) {
+    list.replaceChildren(element("li", t("hooks.no_notices")));
+    return;
+  }
+  list.replaceChildren(...answer.notices.map((notice) => element("li", t("hooks.notice", {
+    at: moment(notice.created_at), agency: notice.agency, subject: notice.subject,
+    state: t(`notice.${notice.state}`, { at: moment(notice.mailed_at) }),
   }))));
 }
 
