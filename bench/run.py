@@ -44,8 +44,9 @@ RESULTS = Path(__file__).with_name("results")
 CONNECTIONS = 16
 SAMPLE = 2000
 READ_RUNS = 2  # each read figure is the better of two runs: other work on the machine only slows
-# four services, each a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5; the bench's own
-CONNECTIONS_NEEDED = 4 * 18 + 15 + 10
+# four services, each a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5 and 20 + 5 to
+# registration's database; the comparison gateway 10 + 5; the bench's own
+CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 10
 
 
 def progress(message: str) -> None:
