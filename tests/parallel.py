@@ -10,7 +10,10 @@ eventlet has monkey-patched the process, and nameko needs that patching: separat
 share nothing but the machine.
 
 Each group's output goes to a file; a group's output is printed whole when it ends, and the
-command ends with the status of the worst group.
+command ends with the status of the worst group. A group killed by a signal has failed, and a
+group still running after ``TEST_GROUP_TIMEOUT`` seconds (default 2,400) is stopped and has
+failed: a test that hangs past pytest-timeout (a server of its own gone, a greenlet that never
+wakes) ends the run with its output instead of holding it for ever.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="pytest processes at once (TEST_GROUPS, default 3)")
     parser.add_argument("--store-durations", action="store_true",
                         help="record each test's duration in .test_durations")
+    parser.add_argument("--group-timeout", type=float,
+                        default=float(os.environ.get("TEST_GROUP_TIMEOUT", "2400")),
+                        help="seconds a group may run before it is stopped as failed")
     args, pytest_args = parser.parse_known_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="pmi-tests-"))
     started = time.monotonic()
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                                            stderr=subprocess.STDOUT), log)
     print(f"{args.groups} groups of tests running; their output: {logs}", flush=True)
     try:
-        worst = _wait(running, args.groups, logs, started)
+        worst = _wait(running, args.groups, logs, started, args.group_timeout)
     finally:
         for process, _log in running.values():  # interrupted: no group outlives the command
             process.terminate()
@@ -77,23 +84,43 @@ def _merge_durations(paths: list[Path]) -> None:
     DURATIONS.write_text(json.dumps(merged, sort_keys=True, indent=4) + "\n")
 
 
-def _wait(running: dict, groups: int, logs: Path, started: float) -> int:
+def _wait(running: dict, groups: int, logs: Path, started: float, limit: float) -> int:
     worst = 0
     while running:
         for group, (process, log) in list(running.items()):
             if process.poll() is None:
+                if time.monotonic() - started > limit:
+                    _stop(process)
+                    log.write(f"\n===== stopped after {limit:.0f} s (TEST_GROUP_TIMEOUT) =====\n")
                 continue
             log.close()
             del running[group]
             print(f"\n===== group {group} of {groups}: exit status {process.returncode} "
                   f"after {time.monotonic() - started:.0f} s =====", flush=True)
             print((logs / f"group-{group}.log").read_text(errors="replace"), flush=True)
-            # 5: this group had no tests to run, which is not a failure
-            worst = max(worst, 0 if process.returncode == 5 else process.returncode)
+            worst = max(worst, _status(process.returncode))
         time.sleep(0.5)
     print(f"all groups done in {time.monotonic() - started:.0f} s; "
           f"{'passed' if worst == 0 else 'FAILED'}", flush=True)
     return worst
+
+
+def _status(returncode: int) -> int:
+    """A group's exit status as the run's: 5 (no tests to run) is not a failure; killed by a
+    signal (negative) is, as a shell reports it."""
+    if returncode == 5:
+        return 0
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM first (the suite's fixtures then stop its servers), SIGKILL if that is not heard."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 if __name__ == "__main__":
