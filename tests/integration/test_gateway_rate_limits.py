@@ -12,19 +12,22 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def api(container_factory, config_for):
     return start_stack(container_factory, config_for, services=("registration", "orientation"),
-                       RATE_LIMIT_PUBLIC="3/minute", RATE_LIMIT_WRITES="2/minute",
-                       RATE_LIMIT_WRITES_PER_ADDRESS="5/minute", FORWARDED_HOPS="1")
+                       RATE_LIMIT_PUBLIC="3/minute", RATE_LIMIT_WRITES="2/hour",
+                       RATE_LIMIT_WRITES_PER_ADDRESS="5/hour", FORWARDED_HOPS="1")
+# Writes are counted per hour here: a sliding window counter weighs the previous window's count
+# by the part of it still inside the slide, so requests straddling a minute's end would count
+# as fewer than they were (the limiter's design, not a fault); an hour makes that rare.
 
 
 def from_address(address: str) -> dict:
     return {"X-Forwarded-For": address}
 
 
-def assert_limited(response):
+def assert_limited(response, window: int = 60):
     assert response.status_code == 429
     assert response.headers["Content-Type"] == PROBLEM
     assert response.json()["type"] == "urn:pmi:problem:too-many-requests"
-    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert 0 < int(response.headers["Retry-After"]) <= window
 
 
 @pytest.mark.parametrize("path", ["/certificates/OPP-2026-0000000000", "/health/ready"])
@@ -43,7 +46,8 @@ def test_writes_are_limited_per_subject(api):
                       headers=from_address("10.0.0.1")).status_code
             for _ in range(2)] == [201, 201]
 
-    assert_limited(desk.post("/workers", json=worker_payload(), headers=from_address("10.0.0.1")))
+    assert_limited(desk.post("/workers", json=worker_payload(), headers=from_address("10.0.0.1")),
+                   window=3600)
     other = api.as_role("operator", "desk-2")
     assert other.post("/workers", json=worker_payload(),
                       headers=from_address("10.0.0.1")).status_code == 201
@@ -57,4 +61,4 @@ def test_writes_are_limited_per_client_address_whatever_the_subjects(api):
     assert statuses == [201] * 5
 
     assert_limited(api.as_role("operator", "desk-9").post(
-        "/workers", json=worker_payload(), headers=from_address("192.0.2.9")))
+        "/workers", json=worker_payload(), headers=from_address("192.0.2.9")), window=3600)
