@@ -78,10 +78,13 @@ def test_health_names_each_service_and_what_is_wrong(api):
     def reported():  # the broker's statistics lag a few seconds behind its consumers
         health = operator.get("/ops/health").json()
         rows = {row["name"]: row for row in health["services"]}
-        return rows["registration"]["instances"] == 1 and (health, rows)
+        registration = rows["registration"]
+        return (registration["instances"] == 1 and registration["marks"] == []
+                and (health, rows))
 
-    health, rows = wait_for(reported, timeout=30, message="registration's instance counted")
-    assert rows["registration"]["up"] and rows["registration"]["marks"] == []
+    health, rows = wait_for(reported, timeout=30,
+                            message="registration's instance and its queues' consumers counted")
+    assert rows["registration"]["up"]
     assert not rows["documents"]["up"] and "DOWN" in rows["documents"]["marks"]
     assert health["status"] == "unhealthy" and "documents" in health["unhealthy"]
 
