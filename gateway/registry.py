@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.paging import decode_cursor, page
@@ -29,6 +29,7 @@ from pmi_common.tls import database_connect_args
 
 T = TypeVar("T")
 SETTING = "REGISTRATION_READ_DATABASE_URL"
+PASSWORD_SETTING = "REGISTRY_READER_PASSWORD"
 APPLICATION_NAME = "pmi-gateway-registry"  # how its connections show in pg_stat_activity
 CURSOR_LENGTH = 64  # registration's own limit on a list's cursor
 DEFAULT_LIMIT = 50
@@ -183,15 +184,19 @@ class RegistryReader:
         return {"items": [worker_view(row) for row in items], "next_cursor": next_cursor}
 
 
-def read_only_engine(url: str, connections: int) -> Engine:
+def read_only_engine(url: str, connections: int, password: str | None = None) -> Engine:
     """A pool of read-only connections: PostgreSQL refuses any write on them. Each read is one
     statement in autocommit (no BEGIN, no ROLLBACK) and a pooled connection is not pinged before
     use (``_once_more`` reads again on a fresh one when the database was restarted meanwhile):
-    the read's own round trip is the only one."""
+    the read's own round trip is the only one. ``password``: the role's, when the URL carries
+    none (``REGISTRY_READER_PASSWORD``, from a Secret; the gateway's own ``PGPASSWORD`` is for
+    its own database)."""
     args = database_connect_args(url)
     if url.startswith("postgresql"):
         args = {**args, "options": "-c default_transaction_read_only=on",
                 "application_name": APPLICATION_NAME}
+        if password and make_url(url).password is None:
+            args["password"] = password
     return create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
                          isolation_level="AUTOCOMMIT")
 
@@ -202,7 +207,9 @@ class Registry(DependencyProvider):
 
     def setup(self):
         url = self.container.config.get(SETTING)
-        self.engine = read_only_engine(url, min(self.container.max_workers, 20)) if url else None
+        self.engine = read_only_engine(
+            url, min(self.container.max_workers, 20),
+            self.container.config.get(PASSWORD_SETTING)) if url else None
 
     def stop(self):
         if self.engine is not None:

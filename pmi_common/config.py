@@ -45,6 +45,8 @@ ENVIRONMENT = {
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
     "REGISTRATION_READ_DATABASE_URL": "read-only connection to registration's database (its "
                                       "replica) for the gateway's worker reads; unset: over RPC",
+    "REGISTRY_READER_PASSWORD": "the password of REGISTRATION_READ_DATABASE_URL's role when the "
+                                "URL carries none (from a Secret)",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
     "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
@@ -159,6 +161,8 @@ def service_config(service: str) -> dict:
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         if os.environ.get("REGISTRATION_READ_DATABASE_URL"):  # registration's reads, read-only
             config["REGISTRATION_READ_DATABASE_URL"] = os.environ["REGISTRATION_READ_DATABASE_URL"]
+            if os.environ.get("REGISTRY_READER_PASSWORD"):
+                config["REGISTRY_READER_PASSWORD"] = os.environ["REGISTRY_READER_PASSWORD"]
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
         if os.environ.get("WEBHOOK_ALLOWED_TARGETS"):  # endpoints added over the API
             config["WEBHOOK_ALLOWED_TARGETS"] = os.environ["WEBHOOK_ALLOWED_TARGETS"]

@@ -20,9 +20,22 @@ PROCESSES = ("registration", "documents", "orientation", "reintegration", "gatew
 def generate() -> dict[str, str]:
     """Hex only: safe inside a URL, 64 characters each (32 random bytes)."""
     names = ["JWT_SECRET", "NIK_DIGEST_KEY", "PSEUDONYM_KEY", "POSTGRES_PASSWORD",
+             "REGISTRY_READER_PASSWORD",
              "RABBITMQ_ADMIN_PASSWORD",
              *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES)]
     return {name: secrets.token_hex(32) for name in names}
+
+
+def add_missing(path: Path) -> list[str]:
+    """Append a secret for each name an older file lacks (a release that needs a new one),
+    never changing a secret in use; the names added."""
+    present = {line.split("=", 1)[0].strip() for line in path.read_text().splitlines()
+               if "=" in line and not line.lstrip().startswith("#")}
+    missing = {name: value for name, value in generate().items() if name not in present}
+    if missing:
+        with path.open("a") as file:
+            file.write("".join(f"{name}={value}\n" for name, value in missing.items()))
+    return sorted(missing)
 
 
 def write(path: Path) -> bool:
@@ -43,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args[0] if args else ".env")
     if write(path):
         print(f"{path}: every secret written (random); keep it, back it up, never commit it")
+    elif added := add_missing(path):
+        print(f"{path} exists: kept its secrets, added {', '.join(added)}")
     else:
         print(f"{path} exists: kept as it is (its secrets are in use)")
     return 0

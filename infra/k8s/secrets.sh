@@ -56,6 +56,12 @@ create_secret pmi-broker-user generic \
   --from-literal=amqp-uri="amqp://$BROKER_USER:$password@$BROKER:5672/" \
   --from-literal=management-url="http://$BROKER_USER:$password@$BROKER:15672" || true
 
+# The gateway's read-only role on registration's database (a managed role of the cluster).
+if create_secret pmi-db-gateway-registry generic --type=kubernetes.io/basic-auth \
+    --from-literal=username=gateway_registry --from-literal=password="$(random 24)"; then
+  kubectl -n "$NAMESPACE" label secret pmi-db-gateway-registry cnpg.io/reload=true
+fi
+
 # One PostgreSQL role per database: CloudNativePG sets the role's password from the Secret
 # (basic-auth, username = role), and the pods read the same password as PGPASSWORD.
 # One broker user per process (BROKER_USERS in config.yaml): the Job broker-setup creates it

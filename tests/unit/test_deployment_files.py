@@ -17,7 +17,7 @@ from pmi_common.config import ENVIRONMENT, database_owner
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import definitions
 from pmi_tools import envfile
-from pmi_tools.envfile import generate, write
+from pmi_tools.envfile import add_missing, generate, write
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
@@ -113,6 +113,23 @@ def test_every_secret_comes_from_the_env_file_and_none_is_a_default():
         user = urlparse(environment["AMQP_URI"]).username
         assert parse_users(environment["BROKER_USERS"])[name] == user, "its own broker user"
     assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_make_secrets_adds_a_secret_a_newer_release_needs_and_keeps_those_in_use(tmp_path):
+    path = tmp_path / ".env"
+    write(path)
+    older = "".join(line + "\n" for line in path.read_text().splitlines()
+                    if not line.startswith("REGISTRY_READER_PASSWORD="))
+    path.write_text(older)
+    assert add_missing(path) == ["REGISTRY_READER_PASSWORD"]
+    assert path.read_text().startswith(older)
+    assert add_missing(path) == [] and path.read_text().count("REGISTRY_READER_PASSWORD=") == 1
+
+
+def test_the_gateway_reads_the_registry_with_its_read_only_role_not_the_owner():
+    url = urlparse(SERVICES["gateway"]["environment"]["REGISTRATION_READ_DATABASE_URL"])
+    assert url.username == "gateway_registry" and url.password == "__REGISTRY_READER_PASSWORD__"
+    assert "roles.sh" in " ".join(SERVICES["postgres"]["volumes"])
 
 
 def test_make_secrets_writes_the_env_file_once(tmp_path):

@@ -1,0 +1,16 @@
+#!/bin/sh
+# The gateway's read-only role on registration's database (REGISTRATION_READ_DATABASE_URL):
+# every session read-only, SELECT on workers and timeline only (registration's migration 0007
+# grants it; so does this script when the tables are already there). Runs once when the data
+# directory is first made (docker-entrypoint-initdb.d); on a deployment made before the role
+# existed, run it once by hand: docker compose exec postgres /docker-entrypoint-initdb.d/roles.sh
+set -eu
+psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${REGISTRATION_DATABASE:-registration}" \
+     -v password="$REGISTRY_READER_PASSWORD" <<'SQL'
+SELECT format('CREATE ROLE gateway_registry LOGIN PASSWORD %L', :'password')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gateway_registry') \gexec
+ALTER ROLE gateway_registry SET default_transaction_read_only = on;
+SELECT 'GRANT SELECT ON workers, timeline TO gateway_registry'
+ WHERE to_regclass('public.workers') IS NOT NULL AND to_regclass('public.timeline') IS NOT NULL
+\gexec
+SQL
