@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.store import is_id
 
 from . import notices
 from .models import webhook_attempts as attempts_table
@@ -75,10 +76,8 @@ class WebhookBook:
 
     def get(self, endpoint_id: str, agency: str | None = None) -> w.Endpoint:
         """The endpoint (of ``agency``, when named); ``NotFound`` otherwise."""
-        try:
-            uuid.UUID(str(endpoint_id))
-        except ValueError:
-            raise NotFound(f"no webhook endpoint {endpoint_id}") from None
+        if not is_id(endpoint_id):
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
         with self.engine.connect() as conn:
             row = conn.execute(select(table).where(table.c.id == endpoint_id)).first()
         if row is None or (agency is not None and row.agency != agency):
