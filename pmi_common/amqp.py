@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import eventlet
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 
@@ -23,9 +24,11 @@ def dead_letter_publisher(amqp_uri: str) -> Publisher:
 
 
 def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> str | None:
-    """None when the broker answers; otherwise the reason it does not."""
+    """None when the broker answers; otherwise the reason it does not. Bounded as a whole: a
+    TLS peer that never finishes the handshake or its close is an answer too, not a wait."""
     try:
-        with broker_connection(amqp_uri, connect_timeout=timeout) as connection:
+        with eventlet.Timeout(timeout * 3, TimeoutError(f"no answer within {timeout * 3:g} s")), \
+                broker_connection(amqp_uri, connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout)
     except (OSError, Exception) as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"
