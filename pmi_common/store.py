@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
@@ -35,11 +36,24 @@ def make_engine(url: str, workers: int = 3) -> Engine:
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True,
+                         executemany_mode="values_plus_batch",
                          connect_args=database_connect_args(url))
 
 
 def _upsert(dialect_name: str):
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+@lru_cache(maxsize=256)
+def _insert_if_absent_statement(dialect_name: str, table, key: str):
+    return _upsert(dialect_name)(table).on_conflict_do_nothing(index_elements=[key])
+
+
+@lru_cache(maxsize=256)
+def _upsert_statement(dialect_name: str, table, keys: tuple[str, ...], update: tuple[str, ...]):
+    stmt = _upsert(dialect_name)(table)
+    return stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={column: stmt.excluded[column] for column in update})
 
 
 def is_id(value: object) -> bool:
@@ -57,21 +71,47 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     """Insert a row unless one with the same ``key`` exists; True when this call inserted it.
 
     Two transactions racing to create the same row both succeed: the second waits for the first
-    and then inserts nothing, instead of failing on the unique key."""
-    stmt = _upsert(session.bind.dialect.name)(table).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=[key])
-    return session.execute(stmt).rowcount == 1
+    and then inserts nothing, instead of failing on the unique key. The statement is built and
+    compiled once per table; each call only binds its values."""
+    stmt = _insert_if_absent_statement(session.bind.dialect.name, table, key)
+    return session.execute(stmt, values).rowcount == 1
 
 
 def upsert(session: Session, table, key: str | list[str], values: dict,
            update: list[str]) -> None:
     """Insert a row, or when one with the same ``key`` exists, set its ``update`` columns to
     ``values``' (PostgreSQL's and SQLite's ``ON CONFLICT DO UPDATE``, one statement, no race)."""
-    keys = [key] if isinstance(key, str) else key
-    stmt = _upsert(session.bind.dialect.name)(table).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                      set_={column: stmt.excluded[column] for column in update})
-    session.execute(stmt)
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    session.execute(_upsert_statement(session.bind.dialect.name, table, keys, tuple(update)),
+                    values)
+
+
+def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
+              blank: Callable[[str], dict]) -> dict[str, T]:
+    """Lock the rows of ``entity`` whose ids are ``ids``, adding a ``blank(id)`` row for each id
+    not yet stored, and return them by id; loaded afresh and locked until the transaction ends.
+
+    This is how a batch of events takes the locks of every worker it is about at once: one
+    statement for the rows that exist (in id order, the order every unit of work locks them in,
+    so batches running at once wait for each other but never deadlock), and, for ids seen for
+    the first time, one insert and one more read, instead of two statements for each event."""
+    key = table.primary_key.columns.values()[0]
+    wanted = sorted(set(ids))
+    held = _lock_rows(session, entity, key, wanted)
+    missing = [row_id for row_id in wanted if row_id not in held]
+    if missing:
+        stmt = _insert_if_absent_statement(session.bind.dialect.name, table, key.name)
+        session.execute(stmt, [blank(row_id) for row_id in missing])
+        # a row another transaction added meanwhile is waited for here, then held like ours
+        held.update(_lock_rows(session, entity, key, missing))
+    return held
+
+
+def _lock_rows(session: Session, entity: type[T], key, ids: list[str]) -> dict[str, T]:
+    rows = session.scalars(select(entity).where(key.in_(ids)).order_by(key).with_for_update()
+                           .execution_options(populate_existing=True))
+    identity = session.identity_key
+    return {identity(instance=row)[1][0]: row for row in rows}
 
 
 def _serialise_on(session: Session, key: str) -> None:
@@ -114,12 +154,8 @@ class SqlUnitOfWork:
         return self._repository
 
     def next_sequence(self, stream_id: str) -> int:
-        table = self.tables.sequences
-        stmt = _upsert(self.session.bind.dialect.name)(table).values(stream_id=stream_id, last=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.stream_id], set_={"last": table.c.last + 1}
-        ).returning(table.c.last)
-        return self.session.execute(stmt).scalar_one()
+        stmt = _next_sequence_statement(self.session.bind.dialect.name, self.tables.sequences)
+        return self.session.execute(stmt, {"stream_id": stream_id, "last": 1}).scalar_one()
 
     def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
                 stream_id: str | None = None) -> dict:
@@ -132,13 +168,13 @@ class SqlUnitOfWork:
             sequence=self.next_sequence(stream), correlation_id=self.correlation_id,
             actor=self.actor, occurred_at=utcnow(),
         )
-        self.session.execute(insert(self.tables.outbox).values(
-            event_id=envelope["event_id"], event_type=event_type,
-            event_version=envelope["event_version"], worker_id=worker_id, stream_id=stream,
-            sequence=envelope["sequence"], occurred_at=dt.datetime.fromisoformat(
-                envelope["occurred_at"]),
-            envelope=envelope,
-        ))
+        self.session.execute(_insert_statement(self.tables.outbox), {
+            "event_id": envelope["event_id"], "event_type": event_type,
+            "event_version": envelope["event_version"], "worker_id": worker_id,
+            "stream_id": stream, "sequence": envelope["sequence"],
+            "occurred_at": dt.datetime.fromisoformat(envelope["occurred_at"]),
+            "envelope": envelope,
+        })
         self.published.append(envelope)
         return envelope
 
@@ -147,14 +183,20 @@ class SqlUnitOfWork:
         instead of one each); ``claim`` then answers for each from what this statement did."""
         if not events:
             return
-        table = self.tables.inbox
         now = utcnow()
-        stmt = _upsert(self.session.bind.dialect.name)(table).values([
-            {"event_id": event.event_id, "event_type": event.event_type, "source": event.source,
-             "applied_at": now} for event in events
-        ]).on_conflict_do_nothing(index_elements=[table.c.event_id]).returning(table.c.event_id)
+        stmt = _claim_statement(self.session.bind.dialect.name, self.tables.inbox)
+        rows = [{"event_id": event.event_id, "event_type": event.event_type,
+                 "source": event.source, "applied_at": now} for event in events]
         self._offered.update(event.event_id for event in events)
-        self._claimed.update(self.session.execute(stmt).scalars())
+        if len(rows) == 1:
+            self._claimed.update(self.session.execute(stmt, rows[0]).scalars())
+        else:  # one INSERT ... VALUES of every row (SQLAlchemy's "insertmanyvalues")
+            self._claimed.update(self.session.scalars(stmt, rows))
+
+    @property
+    def claimed(self) -> frozenset[str]:
+        """The ids of the events ``claim_all`` recorded that are still to be applied."""
+        return frozenset(self._claimed)
 
     def claim(self, event: Event) -> bool:
         """Record an incoming event in the inbox; False when it was applied before (or already
@@ -165,12 +207,29 @@ class SqlUnitOfWork:
                 return True
             return False
         self._offered.add(event.event_id)
-        table = self.tables.inbox
-        stmt = _upsert(self.session.bind.dialect.name)(table).values(
-            event_id=event.event_id, event_type=event.event_type, source=event.source,
-            applied_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=[table.c.event_id]).returning(table.c.event_id)
-        return self.session.execute(stmt).first() is not None
+        stmt = _claim_statement(self.session.bind.dialect.name, self.tables.inbox)
+        return self.session.execute(stmt, {
+            "event_id": event.event_id, "event_type": event.event_type, "source": event.source,
+            "applied_at": utcnow()}).first() is not None
+
+
+# each built and compiled once per table: a unit of work only binds values to them
+@lru_cache(maxsize=64)
+def _next_sequence_statement(dialect_name: str, table):
+    stmt = _upsert(dialect_name)(table)
+    return stmt.on_conflict_do_update(index_elements=[table.c.stream_id],
+                                      set_={"last": table.c.last + 1}).returning(table.c.last)
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(table):
+    return insert(table)
+
+
+@lru_cache(maxsize=64)
+def _claim_statement(dialect_name: str, table):
+    return _upsert(dialect_name)(table).on_conflict_do_nothing(
+        index_elements=[table.c.event_id]).returning(table.c.event_id)
 
 
 class Store:
@@ -247,11 +306,23 @@ class Store:
         It commits at the end, or rolls every event back if one raises."""
         with self.transaction() as uow:
             uow.claim_all(events)
+            self._hold_workers(uow, events)
             self._applying = uow
             try:
                 yield
             finally:
                 self._applying = None
+
+    def _hold_workers(self, uow: SqlUnitOfWork, events: Sequence[Event]) -> None:
+        """Let a repository that keeps a record of each worker the events speak of
+        (``hold_workers(ids, now)``) lock the records of the batch's new events at once."""
+        hold = getattr(self.repository_of, "hold_workers", None)
+        if hold is None:
+            return
+        ids = {event.worker_id for event in events
+               if event.event_id in uow.claimed and is_id(event.worker_id)}
+        if ids:
+            uow.repository.hold_workers(ids, utcnow())
 
     def apply_once(self, event: Event, apply: Callable[[SqlUnitOfWork], T]) -> T | None:
         """Apply an incoming event with its inbox record, in one transaction: at most once."""

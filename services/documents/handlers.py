@@ -180,16 +180,11 @@ def _ensure_about_a_worker(event: Event) -> None:
 
 def _follow(uow: UnitOfWork[DocumentsRepository], event: Event, status: str,
             now: dt.datetime) -> Worker:
-    """Keep registration's word about the worker (added the first time it is heard)."""
-    repository, cycle = uow.repository, event.data["cycle"]
-    created = repository.add_worker_if_absent(Worker(
-        id=event.worker_id, cycle=cycle, status=status, sequence=event.sequence,
-        known_since=now, updated_at=now))
-    worker = repository.lock_worker(event.worker_id)
-    if created:
-        return worker
-    follow_registration(worker, repository.checklist(worker).values(), cycle, event.sequence,
-                        status)
+    """Keep registration's word about the worker (recorded the first time it is heard)."""
+    repository = uow.repository
+    worker = repository.lock_worker_heard_of(event.worker_id, now)
+    follow_registration(worker, repository.checklist(worker).values(), event.data["cycle"],
+                        event.sequence, status)
     worker.updated_at = now
     return worker
 

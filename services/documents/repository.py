@@ -17,7 +17,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, registry
 from sqlalchemy.sql import Select
 
-from pmi_common.store import insert_if_absent, is_id
+from pmi_common.store import hold_rows, insert_if_absent, is_id
 
 from .domain import REQUIRED_TYPES, VERIFIED, Document, ScannedFile, Worker, percentile
 from .models import document_files, documents, workers
@@ -30,6 +30,8 @@ mappers.map_imperatively(Document, documents)
 class DocumentsRepository:
     def __init__(self, session: Session):
         self.session = session
+        self._held: dict[str, Worker] = {}  # workers this unit of work locked by hold_workers
+        self._without_documents: set[str] = set()  # ... of them, those with none in a checklist
 
     # workers -----------------------------------------------------------------------------
 
@@ -41,6 +43,26 @@ class DocumentsRepository:
             status=worker.status, sequence=worker.sequence,
             documents_complete=worker.documents_complete, known_since=worker.known_since,
             updated_at=worker.updated_at)
+
+    def hold_workers(self, worker_ids: Iterable[str], now: dt.datetime) -> None:
+        """Lock the workers a batch of registration's events is about, each recorded blank
+        (cycle 0, no status) if this is the first word about them, for the events to fill in;
+        and note which have no document in a checklist. ``lock_worker_heard_of`` and
+        ``checklist`` then answer for them without asking the database again."""
+        held = hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
+            "id": worker_id, "cycle": 0, "status": "", "sequence": 0,
+            "documents_complete": False, "known_since": now, "updated_at": now})
+        with_documents = set(self.session.scalars(
+            select(documents.c.worker_id).distinct()
+            .where(documents.c.worker_id.in_(list(held)), documents.c.in_checklist)))
+        self._held.update(held)
+        self._without_documents.update(set(held) - with_documents)
+
+    def lock_worker_heard_of(self, worker_id: str, now: dt.datetime) -> Worker:
+        """The worker a word from registration is about, locked (see ``hold_workers``)."""
+        if worker_id not in self._held:
+            self.hold_workers([worker_id], now)
+        return self._held[worker_id]
 
     def get_worker(self, worker_id: str) -> Worker | None:
         return self.session.get(Worker, worker_id) if is_id(worker_id) else None
@@ -76,6 +98,8 @@ class DocumentsRepository:
 
     def checklist(self, worker: Worker) -> dict[str, Document]:
         """The worker's latest document of each type submitted in their current cycle."""
+        if worker.id in self._without_documents:
+            return {}
         found = self.session.scalars(select(Document).where(
             documents.c.worker_id == worker.id, documents.c.cycle == worker.cycle,
             documents.c.in_checklist))
@@ -84,6 +108,7 @@ class DocumentsRepository:
     def add_document(self, document: Document) -> None:
         # the unit of work updates before it inserts: a replaced document leaves the
         # checklist's unique index before its successor enters it
+        self._without_documents.discard(document.worker_id)
         self.session.add(document)
 
     def awaiting_decision(self, document_type: str | None,

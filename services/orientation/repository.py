@@ -9,12 +9,13 @@ running at once wait for each other but never deadlock; a locked object is read 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, registry
 
 from pmi_common.paging import decode_cursor, page
-from pmi_common.store import insert_if_absent, is_id
+from pmi_common.store import hold_rows, is_id
 
 from .domain import (
     CHECK_IN_CLOSES,
@@ -50,6 +51,8 @@ def _sitting_order(sitting: Sitting) -> tuple[dt.datetime, str]:
 class OrientationRepository:
     def __init__(self, session: Session):
         self.session = session
+        self._held: dict[str, Trainee] = {}  # trainees this unit of work locked by hold_workers
+        self._seatless: set[str] = set()  # ... of them, those with no enrolment holding a seat
 
     # sittings ---------------------------------------------------------------------------------
 
@@ -102,18 +105,31 @@ class OrientationRepository:
         return self.session.scalars(select(Trainee).where(trainees.c.id == worker_id)
                                     .with_for_update().execution_options(**_FRESH)).first()
 
+    def hold_workers(self, worker_ids: Iterable[str], now: dt.datetime) -> None:
+        """Lock the trainees a batch of other services' words is about, each recorded blank if
+        it is the first word about them, and note which hold no seat (only a command that
+        holds the trainee's lock enrols). ``lock_trainee_heard_of`` and ``seats_held`` then
+        answer for them without asking the database again."""
+        held = hold_rows(self.session, Trainee, trainees, worker_ids, lambda worker_id: {
+            "id": worker_id, "registered": False, "cycle": 0, "status_sequence": 0,
+            "documents_complete": False, "documents_sequence": 0, "updated_at": now})
+        seated = set(self.session.scalars(
+            select(enrolments.c.worker_id).distinct()
+            .where(enrolments.c.worker_id.in_(list(held)), enrolments.c.status == ENROLLED)))
+        self._held.update(held)
+        self._seatless.update(set(held) - seated)
+
     def lock_trainee_heard_of(self, worker_id: str, now: dt.datetime) -> Trainee:
         """The trainee a word from another service is about, recorded blank if it is the first
         word about them (two first words at once: one records, both get it), and locked."""
-        insert_if_absent(self.session, trainees, "id", id=worker_id, registered=False, cycle=0,
-                         status_sequence=0, documents_complete=False, documents_sequence=0,
-                         updated_at=now)
-        return self.session.scalars(select(Trainee).where(trainees.c.id == worker_id)
-                                    .with_for_update().execution_options(**_FRESH)).one()
+        if worker_id not in self._held:
+            self.hold_workers([worker_id], now)
+        return self._held[worker_id]
 
     # enrolments -------------------------------------------------------------------------------
 
     def add_enrolment(self, enrolment: Enrolment) -> None:
+        self._seatless.discard(enrolment.worker_id)
         self.session.add(enrolment)
         self.session.flush()
 
@@ -133,6 +149,8 @@ class OrientationRepository:
     def seats_held(self, worker_id: str, now: dt.datetime) -> list[Enrolment]:
         """The worker's enrolments that still hold a seat (sitting not cancelled, check-in not
         closed), by the sitting's start; not locked."""
+        if worker_id in self._seatless:
+            return []
         return list(self.session.scalars(
             select(Enrolment).join(sittings, sittings.c.id == enrolments.c.session_id)
             .where(enrolments.c.worker_id == worker_id, enrolments.c.status == ENROLLED,

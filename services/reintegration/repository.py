@@ -11,11 +11,12 @@ worker apply one at a time (``lock_worker``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, registry, relationship
 
-from pmi_common.store import insert_if_absent, is_id
+from pmi_common.store import hold_rows, is_id
 
 from .domain import (
     COMPLETED,
@@ -40,6 +41,7 @@ mapper.map_imperatively(Participant, participants, properties={
 class ReintegrationRepository:
     def __init__(self, session: Session):
         self.session = session
+        self._held: dict[str, Worker] = {}  # workers this unit of work locked by hold_workers
 
     # programmes -------------------------------------------------------------------------------
 
@@ -109,13 +111,19 @@ class ReintegrationRepository:
     def get_worker(self, worker_id: str) -> Worker | None:
         return self.session.get(Worker, worker_id) if is_id(worker_id) else None
 
+    def hold_workers(self, worker_ids: Iterable[str], at: dt.datetime) -> None:
+        """Lock the workers a batch of registration's events is about, each kept from now on
+        if new (blank: cycle 0, no status); ``lock_worker`` then answers for them without
+        asking the database again."""
+        self._held.update(hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
+            "id": worker_id, "cycle": 0, "sequence": 0, "updated_at": at}))
+
     def lock_worker(self, worker_id: str, at: dt.datetime) -> Worker:
         """The worker, kept from now on if new, locked: events about one worker apply one at a
         time."""
-        insert_if_absent(self.session, workers, "id", id=worker_id, cycle=0, sequence=0,
-                         updated_at=at)
-        return self.session.scalars(
-            select(Worker).where(workers.c.id == worker_id).with_for_update()).one()
+        if worker_id not in self._held:
+            self.hold_workers([worker_id], at)
+        return self._held[worker_id]
 
     # figures --------------------------------------------------------------------------------------
 

@@ -277,3 +277,43 @@ def test_decision_times_are_counted_with_their_median_and_90th_percentile(store)
             3, pytest.approx(20), pytest.approx(28))
         assert repository.decision_times(since, "work_visa") == (1, 100, 100)
         assert repository.decision_times(since, "marital_status_letter") == (0, None, None)
+
+
+def test_the_workers_of_a_batch_are_held_at_once_and_checklists_still_found(store):
+    """``hold_workers`` locks every worker a batch speaks of (recording the unknown ones blank)
+    and notes who has no document in a checklist; what the handlers then ask answers as it
+    would unheld."""
+    with_documents, without = worker(), worker()
+    keep(store, with_documents, without)
+    passport = document(with_documents.id)
+    keep(store, passport)
+    unknown = str(uuid.uuid4())
+    with store.unit() as repository:
+        repository.hold_workers([unknown, with_documents.id, without.id], NOW)
+        blank = repository.lock_worker_heard_of(unknown, NOW)
+        assert (blank.id, blank.cycle, blank.sequence, blank.documents_complete) == (
+            unknown, 0, 0, False)
+        held = repository.lock_worker_heard_of(with_documents.id, NOW)
+        assert held.status == "registered"
+        assert [d.id for d in repository.checklist(held).values()] == [passport.id]
+        other = repository.lock_worker_heard_of(without.id, NOW)
+        assert repository.checklist(other) == {}
+        # a document added in the same unit of work is found, not hidden by what the hold noted
+        visa = document(without.id, kind="visa")
+        repository.add_document(visa)
+        assert [d.id for d in repository.checklist(other).values()] == [visa.id]
+        if isinstance(store, PostgresStore):
+            assert_locked(store.engine, [with_documents.id, without.id])
+
+
+def assert_locked(engine, ids: list[str]) -> None:
+    """Each stored worker's row is locked by a transaction still open: another cannot take
+    it. (A row inserted by that transaction is not yet there for the other to see.)"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    for row_id in ids:
+        with engine.connect() as other:
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(text("SELECT 1 FROM workers WHERE id = :id FOR UPDATE NOWAIT"),
+                              {"id": row_id})

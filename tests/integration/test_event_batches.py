@@ -8,7 +8,7 @@ and the inbox gathers them into batches. Rows written in one PostgreSQL transact
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from pmi_common import contract as c
 from pmi_common.topology import declare_topology
@@ -96,3 +96,39 @@ def test_an_event_that_fails_in_a_batch_goes_alone_and_the_others_commit(
         known = {row[0] for row in conn.execute(text("SELECT id FROM workers"))}
     assert known == set(workers)
     assert take_message(amqp, "documents.dead-letter") is None  # only that one
+
+
+def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
+        container_factory, config_for, rabbit_config, database):
+    """The documents service holds every worker of a batch with a few statements
+    (``hold_workers``), so the statements that touch its ``workers`` table grow with the
+    batches, not with the events (before: an insert and a locking read for each event)."""
+    amqp = rabbit_config["AMQP_URI"]
+    workers = [str(uuid.uuid4()) for _ in range(EVENTS // 2)]
+    declare_topology(amqp)
+    for worker in workers:
+        publish(amqp, registered(worker))
+        publish(amqp, envelope(c.WORKER_STATUS_CHANGED, worker, {
+            "from_status": "registered", "to_status": "documents_verified",
+            "stage": "pre_departure", "reason": "documents complete", "cycle": 1}, sequence=2))
+    name = database.url.database
+    statements = []
+
+    def seen(conn, cursor, statement, *_):
+        if conn.engine.url.database == name and " workers" in statement:
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        start_documents(container_factory, config_for)
+        wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
+                 message="every event applied")
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    rows, commits = transactions(database)
+    assert len(statements) <= 4 * commits < EVENTS, (
+        f"{len(statements)} statements on workers for {rows} events in {commits} transactions")
+    with database.connect() as conn:
+        assert conn.execute(text(
+            "SELECT count(*) FROM workers WHERE status = 'documents_verified' AND cycle = 1 "
+            "AND sequence = 2")).scalar() == len(workers)

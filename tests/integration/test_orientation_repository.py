@@ -282,3 +282,42 @@ def test_wrong_niks_are_counted_per_trainer_and_worker_within_the_window(store):
             NOW - dt.timedelta(minutes=10)]
         assert repository.wrong_niks(worker_id, None, since) == [NOW - dt.timedelta(minutes=3)]
         assert len(repository.wrong_niks(worker_id, "opp-3", NOW - dt.timedelta(hours=2))) == 2
+
+
+def test_the_trainees_of_a_batch_are_held_at_once_and_seats_still_found(store):
+    """``hold_workers`` locks every trainee a batch speaks of (recording the unknown ones blank)
+    and notes who holds no seat; what the handlers then ask answers as it would unheld."""
+    [sitting] = sittings(store, {})
+    seated, known = trainee_ids(store, 2)
+    enrol(store, sitting, seated)
+    unknown = str(uuid.uuid4())
+    with store.unit() as repository:
+        repository.hold_workers([unknown, seated, known], NOW)
+        blank = repository.lock_trainee_heard_of(unknown, NOW)
+        assert (blank.worker_id, blank.registered, blank.cycle, blank.sequence) == (
+            unknown, False, 0, 0)
+        assert repository.lock_trainee_heard_of(known, NOW).worker_id == known
+        assert [held.worker_id for held in repository.seats_held(seated, NOW)] == [seated]
+        assert repository.seats_held(known, NOW) == []
+        assert repository.seats_held(unknown, NOW) == []
+        # a seat taken in the same unit of work is found, not hidden by what the hold noted
+        repository.add_enrolment(Enrolment(sitting_id=sitting.id, worker_id=known,
+                                           enrolled_at=NOW, status=ENROLLED))
+        assert [held.worker_id for held in repository.seats_held(known, NOW)] == [known]
+        if isinstance(store, Real):
+            assert_locked(store.engine, "workers", [seated, known])
+    with store.unit() as repository:
+        assert repository.lock_trainee(unknown).worker_id == unknown
+
+
+def assert_locked(engine, table: str, ids: list[str]) -> None:
+    """Each stored row is locked by a transaction still open: another cannot take it. (A
+    row inserted by that transaction is not yet there for the other to see.)"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    for row_id in ids:
+        with engine.connect() as other:
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(text(f"SELECT 1 FROM {table} WHERE id = :id FOR UPDATE NOWAIT"),
+                              {"id": row_id})

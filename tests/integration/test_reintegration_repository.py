@@ -230,3 +230,16 @@ def test_the_figures_of_a_programme_and_of_all(kept):
     }
     assert kept.repository.stats() == {
         "programs": 2, "participants": 3, "returnees_enrolled": 2, "returnees_with_business": 1}
+
+
+def test_the_workers_of_a_batch_are_held_at_once(kept):
+    """``hold_workers`` locks every worker a batch speaks of, keeping the unknown ones blank;
+    ``lock_worker`` then gives the same objects."""
+    known, unknown = str(uuid.uuid4()), str(uuid.uuid4())
+    kept.repository.lock_worker(known, NOW).hear_registration(1, 1, NOW, "Siti", "Blitar")
+    kept.again()
+    kept.repository.hold_workers([unknown, known], NOW)
+    blank = kept.repository.lock_worker(unknown, NOW + dt.timedelta(days=1))
+    assert (blank.id, blank.cycle, blank.sequence, blank.status, blank.updated_at) == (
+        unknown, 0, 0, None, NOW)
+    assert kept.repository.lock_worker(known, NOW).full_name == "Siti"

@@ -31,6 +31,15 @@ class FakeDocumentsRepository:
         self.workers[worker.id] = worker
         return True
 
+    def hold_workers(self, worker_ids: Iterable[str], now: dt.datetime) -> None:
+        for worker_id in worker_ids:
+            self.workers.setdefault(worker_id, Worker(
+                id=worker_id, cycle=0, status="", sequence=0, known_since=now, updated_at=now))
+
+    def lock_worker_heard_of(self, worker_id: str, now: dt.datetime) -> Worker:
+        self.hold_workers([worker_id], now)
+        return self.workers[worker_id]
+
     def get_worker(self, worker_id: str) -> Worker | None:
         return self.workers.get(worker_id)
 

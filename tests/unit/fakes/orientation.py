@@ -64,6 +64,10 @@ class FakeOrientationRepository:
     def lock_trainee(self, worker_id: str) -> Trainee | None:
         return self.trainees.get(worker_id)
 
+    def hold_workers(self, worker_ids, now: dt.datetime) -> None:
+        for worker_id in worker_ids:
+            self.lock_trainee_heard_of(worker_id, now)
+
     def lock_trainee_heard_of(self, worker_id: str, now: dt.datetime) -> Trainee:
         return self.trainees.setdefault(worker_id, Trainee(worker_id=worker_id, updated_at=now))
 

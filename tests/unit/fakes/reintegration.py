@@ -67,6 +67,10 @@ class FakeReintegrationRepository:
     def get_worker(self, worker_id: str) -> Worker | None:
         return self.workers.get(worker_id) if is_id(worker_id) else None
 
+    def hold_workers(self, worker_ids, at: dt.datetime) -> None:
+        for worker_id in worker_ids:
+            self.lock_worker(worker_id, at)
+
     def lock_worker(self, worker_id: str, at: dt.datetime) -> Worker:
         return self.workers.setdefault(worker_id, Worker(id=worker_id, updated_at=at))
 
