@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, MetaData, create_engine, insert, select, text
+from sqlalchemy import Engine, MetaData, create_engine, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -87,31 +87,47 @@ def upsert(session: Session, table, key: str | list[str], values: dict,
 
 
 def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
-              blank: Callable[[str], dict]) -> dict[str, T]:
-    """Lock the rows of ``entity`` whose ids are ``ids``, adding a ``blank(id)`` row for each id
-    not yet stored, and return them by id; loaded afresh and locked until the transaction ends.
+              blank: Callable[[str], dict]) -> tuple[dict[str, T], set[str]]:
+    """Lock the rows of ``entity`` whose ids are ``ids``, adding a row of ``blank(id)`` (by
+    column) for each id not yet stored: the rows by id, loaded afresh and locked until the
+    transaction ends, and the ids of those this call added.
 
     This is how a batch of events takes the locks of every worker it is about at once: one
     statement for the rows that exist (in id order, the order every unit of work locks them in,
-    so batches running at once wait for each other but never deadlock), and, for ids seen for
-    the first time, one insert and one more read, instead of two statements for each event."""
+    so batches running at once wait for each other but never deadlock) and, for ids seen for the
+    first time, one insert that returns the new rows, instead of two statements for each event."""
     key = table.primary_key.columns.values()[0]
     wanted = sorted(set(ids))
     held = _lock_rows(session, entity, key, wanted)
     missing = [row_id for row_id in wanted if row_id not in held]
-    if missing:
-        stmt = _insert_if_absent_statement(session.bind.dialect.name, table, key.name)
-        session.execute(stmt, [blank(row_id) for row_id in missing])
-        # a row another transaction added meanwhile is waited for here, then held like ours
-        held.update(_lock_rows(session, entity, key, missing))
-    return held
+    if not missing:
+        return held, set()
+    attribute = inspect(entity).get_property_by_column
+    added = {_id_of(row): row for row in session.scalars(
+        _insert_returning_statement(session.bind.dialect.name, entity, key.name),
+        [{attribute(table.c[column]).key: value for column, value in blank(row_id).items()}
+         for row_id in missing])}
+    held.update(added)
+    raced = [row_id for row_id in missing if row_id not in added]
+    if raced:  # another transaction added them meanwhile: waited for, then held like the rest
+        held.update(_lock_rows(session, entity, key, raced))
+    return held, set(added)
 
 
 def _lock_rows(session: Session, entity: type[T], key, ids: list[str]) -> dict[str, T]:
     rows = session.scalars(select(entity).where(key.in_(ids)).order_by(key).with_for_update()
                            .execution_options(populate_existing=True))
-    identity = session.identity_key
-    return {identity(instance=row)[1][0]: row for row in rows}
+    return {_id_of(row): row for row in rows}
+
+
+def _id_of(instance: object) -> str:
+    return inspect(instance).identity[0]
+
+
+@lru_cache(maxsize=64)
+def _insert_returning_statement(dialect_name: str, entity: type, key: str):
+    return _upsert(dialect_name)(entity).on_conflict_do_nothing(index_elements=[key])\
+        .returning(entity)
 
 
 def _serialise_on(session: Session, key: str) -> None:

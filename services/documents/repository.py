@@ -49,12 +49,14 @@ class DocumentsRepository:
         (cycle 0, no status) if this is the first word about them, for the events to fill in;
         and note which have no document in a checklist. ``lock_worker_heard_of`` and
         ``checklist`` then answer for them without asking the database again."""
-        held = hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
+        held, added = hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
             "id": worker_id, "cycle": 0, "status": "", "sequence": 0,
             "documents_complete": False, "known_since": now, "updated_at": now})
+        known = [worker_id for worker_id in held if worker_id not in added]
         with_documents = set(self.session.scalars(
             select(documents.c.worker_id).distinct()
-            .where(documents.c.worker_id.in_(list(held)), documents.c.in_checklist)))
+            .where(documents.c.worker_id.in_(known), documents.c.in_checklist))) \
+            if known else set()
         self._held.update(held)
         self._without_documents.update(set(held) - with_documents)
 

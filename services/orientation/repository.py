@@ -110,12 +110,14 @@ class OrientationRepository:
         it is the first word about them, and note which hold no seat (only a command that
         holds the trainee's lock enrols). ``lock_trainee_heard_of`` and ``seats_held`` then
         answer for them without asking the database again."""
-        held = hold_rows(self.session, Trainee, trainees, worker_ids, lambda worker_id: {
+        held, added = hold_rows(self.session, Trainee, trainees, worker_ids, lambda worker_id: {
             "id": worker_id, "registered": False, "cycle": 0, "status_sequence": 0,
             "documents_complete": False, "documents_sequence": 0, "updated_at": now})
+        known = [worker_id for worker_id in held if worker_id not in added]
         seated = set(self.session.scalars(
             select(enrolments.c.worker_id).distinct()
-            .where(enrolments.c.worker_id.in_(list(held)), enrolments.c.status == ENROLLED)))
+            .where(enrolments.c.worker_id.in_(known), enrolments.c.status == ENROLLED))) \
+            if known else set()
         self._held.update(held)
         self._seatless.update(set(held) - seated)
 

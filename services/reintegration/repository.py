@@ -115,8 +115,9 @@ class ReintegrationRepository:
         """Lock the workers a batch of registration's events is about, each kept from now on
         if new (blank: cycle 0, no status); ``lock_worker`` then answers for them without
         asking the database again."""
-        self._held.update(hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
-            "id": worker_id, "cycle": 0, "sequence": 0, "updated_at": at}))
+        held, _ = hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
+            "id": worker_id, "cycle": 0, "sequence": 0, "updated_at": at})
+        self._held.update(held)
 
     def lock_worker(self, worker_id: str, at: dt.datetime) -> Worker:
         """The worker, kept from now on if new, locked: events about one worker apply one at a
