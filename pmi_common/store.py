@@ -12,8 +12,18 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, MetaData, create_engine, insert, inspect, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Engine,
+    MetaData,
+    TextClause,
+    bindparam,
+    create_engine,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,20 +50,41 @@ def make_engine(url: str, workers: int = 3) -> Engine:
                          connect_args=database_connect_args(url))
 
 
-def _upsert(dialect_name: str):
-    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+_quote = postgresql.dialect().identifier_preparer.quote  # quotes what SQLite would need too
 
 
-@lru_cache(maxsize=256)
-def _insert_if_absent_statement(dialect_name: str, table, key: str):
-    return _upsert(dialect_name)(table).on_conflict_do_nothing(index_elements=[key])
+def _quoted(name: str) -> str:
+    return _quote(name)
 
 
-@lru_cache(maxsize=256)
-def _upsert_statement(dialect_name: str, table, keys: tuple[str, ...], update: tuple[str, ...]):
-    stmt = _upsert(dialect_name)(table)
-    return stmt.on_conflict_do_update(index_elements=list(keys),
-                                      set_={column: stmt.excluded[column] for column in update})
+@lru_cache(maxsize=512)
+def on_conflict(table, columns: tuple[str, ...], key: tuple[str, ...], rows: int = 1,
+                update: tuple[str, ...] = (), returning: tuple[str, ...] = ()) -> TextClause:
+    """``INSERT INTO table (columns) VALUES (...) ON CONFLICT (key) DO NOTHING`` (or ``DO
+    UPDATE`` of the ``update`` columns), for ``rows`` rows, ``RETURNING`` some columns; the
+    same text on PostgreSQL and SQLite, built once for each shape.
+
+    SQLAlchemy's own ``insert(...).on_conflict_do_...()`` has no cache key, so it would be
+    compiled again on every execution; a textual statement is compiled once and then only
+    bound. Its parameters are ``<column>_<row>`` and keep the columns' types. The
+    caller's data never enters the text, only the table's own column names."""
+    values = ", ".join("(" + ", ".join(f":{column}_{row}" for column in columns) + ")"
+                       for row in range(rows))
+    sql = (f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
+           f"VALUES {values} ON CONFLICT ({', '.join(map(_quoted, key))}) ")
+    sql += ("DO UPDATE SET " + ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}"
+                                         for c in update)) if update else "DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(map(_quoted, returning))
+    stmt = text(sql).bindparams(*(bindparam(f"{column}_{row}", type_=table.c[column].type)
+                                  for row in range(rows) for column in columns))
+    return stmt.columns(*(table.c[column] for column in returning)) if returning else stmt
+
+
+def bound(rows: Sequence[dict]) -> dict:
+    """The parameters of ``on_conflict(..., rows=len(rows))`` for these rows."""
+    return {f"{column}_{row}": value for row, values in enumerate(rows)
+            for column, value in values.items()}
 
 
 def is_id(value: object) -> bool:
@@ -73,8 +104,8 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     Two transactions racing to create the same row both succeed: the second waits for the first
     and then inserts nothing, instead of failing on the unique key. The statement is built and
     compiled once per table; each call only binds its values."""
-    stmt = _insert_if_absent_statement(session.bind.dialect.name, table, key)
-    return session.execute(stmt, values).rowcount == 1
+    stmt = on_conflict(table, tuple(values), (key,))
+    return session.execute(stmt, bound([values])).rowcount == 1
 
 
 def upsert(session: Session, table, key: str | list[str], values: dict,
@@ -82,8 +113,8 @@ def upsert(session: Session, table, key: str | list[str], values: dict,
     """Insert a row, or when one with the same ``key`` exists, set its ``update`` columns to
     ``values``' (PostgreSQL's and SQLite's ``ON CONFLICT DO UPDATE``, one statement, no race)."""
     keys = (key,) if isinstance(key, str) else tuple(key)
-    session.execute(_upsert_statement(session.bind.dialect.name, table, keys, tuple(update)),
-                    values)
+    session.execute(on_conflict(table, tuple(values), keys, update=tuple(update)),
+                    bound([values]))
 
 
 def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
@@ -102,11 +133,11 @@ def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
     missing = [row_id for row_id in wanted if row_id not in held]
     if not missing:
         return held, set()
-    attribute = inspect(entity).get_property_by_column
+    blanks = [blank(row_id) for row_id in missing]
+    stmt = on_conflict(table, tuple(blanks[0]), (key.name,), rows=len(blanks),
+                       returning=tuple(table.c.keys()))
     added = {_id_of(row): row for row in session.scalars(
-        _insert_returning_statement(session.bind.dialect.name, entity, key.name),
-        [{attribute(table.c[column]).key: value for column, value in blank(row_id).items()}
-         for row_id in missing])}
+        select(entity).from_statement(stmt), bound(blanks))}
     held.update(added)
     raced = [row_id for row_id in missing if row_id not in added]
     if raced:  # another transaction added them meanwhile: waited for, then held like the rest
@@ -122,12 +153,6 @@ def _lock_rows(session: Session, entity: type[T], key, ids: list[str]) -> dict[s
 
 def _id_of(instance: object) -> str:
     return inspect(instance).identity[0]
-
-
-@lru_cache(maxsize=64)
-def _insert_returning_statement(dialect_name: str, entity: type, key: str):
-    return _upsert(dialect_name)(entity).on_conflict_do_nothing(index_elements=[key])\
-        .returning(entity)
 
 
 def _serialise_on(session: Session, key: str) -> None:
@@ -170,8 +195,8 @@ class SqlUnitOfWork:
         return self._repository
 
     def next_sequence(self, stream_id: str) -> int:
-        stmt = _next_sequence_statement(self.session.bind.dialect.name, self.tables.sequences)
-        return self.session.execute(stmt, {"stream_id": stream_id, "last": 1}).scalar_one()
+        stmt = _next_sequence_statement(self.tables.sequences)
+        return self.session.execute(stmt, {"stream_id": stream_id}).scalar_one()
 
     def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
                 stream_id: str | None = None) -> dict:
@@ -200,14 +225,12 @@ class SqlUnitOfWork:
         if not events:
             return
         now = utcnow()
-        stmt = _claim_statement(self.session.bind.dialect.name, self.tables.inbox)
         rows = [{"event_id": event.event_id, "event_type": event.event_type,
                  "source": event.source, "applied_at": now} for event in events]
+        stmt = on_conflict(self.tables.inbox, tuple(rows[0]), ("event_id",), rows=len(rows),
+                           returning=("event_id",))
         self._offered.update(event.event_id for event in events)
-        if len(rows) == 1:
-            self._claimed.update(self.session.execute(stmt, rows[0]).scalars())
-        else:  # one INSERT ... VALUES of every row (SQLAlchemy's "insertmanyvalues")
-            self._claimed.update(self.session.scalars(stmt, rows))
+        self._claimed.update(self.session.execute(stmt, bound(rows)).scalars())
 
     @property
     def claimed(self) -> frozenset[str]:
@@ -223,29 +246,24 @@ class SqlUnitOfWork:
                 return True
             return False
         self._offered.add(event.event_id)
-        stmt = _claim_statement(self.session.bind.dialect.name, self.tables.inbox)
-        return self.session.execute(stmt, {
-            "event_id": event.event_id, "event_type": event.event_type, "source": event.source,
-            "applied_at": utcnow()}).first() is not None
+        row = {"event_id": event.event_id, "event_type": event.event_type,
+               "source": event.source, "applied_at": utcnow()}
+        stmt = on_conflict(self.tables.inbox, tuple(row), ("event_id",), returning=("event_id",))
+        return self.session.execute(stmt, bound([row])).first() is not None
 
 
 # each built and compiled once per table: a unit of work only binds values to them
 @lru_cache(maxsize=64)
-def _next_sequence_statement(dialect_name: str, table):
-    stmt = _upsert(dialect_name)(table)
-    return stmt.on_conflict_do_update(index_elements=[table.c.stream_id],
-                                      set_={"last": table.c.last + 1}).returning(table.c.last)
+def _next_sequence_statement(table) -> TextClause:
+    name = _quoted(table.name)
+    return text(f"INSERT INTO {name} (stream_id, last) VALUES (:stream_id, 1) "
+                f"ON CONFLICT (stream_id) DO UPDATE SET last = {name}.last + 1 RETURNING last")\
+        .bindparams(bindparam("stream_id", type_=table.c.stream_id.type))
 
 
 @lru_cache(maxsize=64)
 def _insert_statement(table):
     return insert(table)
-
-
-@lru_cache(maxsize=64)
-def _claim_statement(dialect_name: str, table):
-    return _upsert(dialect_name)(table).on_conflict_do_nothing(
-        index_elements=[table.c.event_id]).returning(table.c.event_id)
 
 
 class Store:
