@@ -8,7 +8,8 @@ and the inbox gathers them into batches. Rows written in one PostgreSQL transact
 import uuid
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import event as sqlalchemy_events
 
 from pmi_common import contract as c
 from pmi_common.topology import declare_topology
@@ -118,13 +119,13 @@ def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
         if conn.engine.url.database == name and " workers" in statement:
             statements.append(statement)
 
-    event.listen(Engine, "before_cursor_execute", seen)
+    sqlalchemy_events.listen(Engine, "before_cursor_execute", seen)
     try:
         start_documents(container_factory, config_for)
         wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
                  message="every event applied")
     finally:
-        event.remove(Engine, "before_cursor_execute", seen)
+        sqlalchemy_events.remove(Engine, "before_cursor_execute", seen)
     rows, commits = transactions(database)
     assert len(statements) <= 4 * commits < EVENTS, (
         f"{len(statements)} statements on workers for {rows} events in {commits} transactions")
