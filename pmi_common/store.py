@@ -180,6 +180,7 @@ class SqlUnitOfWork:
         self.correlation_id = correlation_id
         self.actor = actor
         self.published: list[dict] = []
+        self._outbox_rows: list[dict] = []  # written together when the work is done
         self._offered: set[str] = set()  # event ids recorded in the inbox by this transaction
         self._claimed: set[str] = set()  # ... of them, those not seen before, not yet applied
         self._repository_of = repository
@@ -209,7 +210,7 @@ class SqlUnitOfWork:
             sequence=self.next_sequence(stream), correlation_id=self.correlation_id,
             actor=self.actor, occurred_at=utcnow(),
         )
-        self.session.execute(_insert_statement(self.tables.outbox), {
+        self._outbox_rows.append({
             "event_id": envelope["event_id"], "event_type": event_type,
             "event_version": envelope["event_version"], "worker_id": worker_id,
             "stream_id": stream, "sequence": envelope["sequence"],
@@ -218,6 +219,13 @@ class SqlUnitOfWork:
         })
         self.published.append(envelope)
         return envelope
+
+    def write_outbox(self) -> None:
+        """Write the events published so far into the outbox, with one statement (SQLAlchemy's
+        "insertmanyvalues"); the transaction then commits them with the rest of the work."""
+        if self._outbox_rows:
+            self.session.execute(_insert_statement(self.tables.outbox), self._outbox_rows)
+            self._outbox_rows = []
 
     def claim_all(self, events: Sequence[Event]) -> None:
         """Record a batch's incoming events in the inbox with one statement (one round trip
@@ -266,6 +274,11 @@ def _insert_statement(table):
     return insert(table)
 
 
+@lru_cache(maxsize=64)
+def _answer_statement(answers):
+    return select(answers.c.answer).where(answers.c.key == bindparam("key"))
+
+
 class Store:
     """What a worker gets: ``transaction()``, ``command(fn)``, ``apply_once(event, fn)`` and
     ``read()``."""
@@ -304,14 +317,14 @@ class Store:
         try:
             with self.transaction() as uow:
                 _serialise_on(uow.session, key)
-                kept = uow.session.execute(select(answers.c.answer).where(answers.c.key == key))\
-                    .first()
+                kept = uow.session.execute(_answer_statement(answers), {"key": key}).first()
                 if kept is not None:
                     return kept.answer
                 answer = run(uow)
                 now = utcnow()
-                uow.session.execute(insert(answers).values(
-                    key=key, answer=answer, created_at=now, expires_at=now + self.answer_ttl))
+                uow.session.execute(_insert_statement(answers), {
+                    "key": key, "answer": answer, "created_at": now,
+                    "expires_at": now + self.answer_ttl})
         except IntegrityError:
             # the same command ran at once elsewhere and recorded its answer first: ours rolled back
             with self.read() as session:
@@ -330,6 +343,7 @@ class Store:
             uow = SqlUnitOfWork(session, self.tables, self.source, self.correlation_id,
                              actor or self.actor, self.repository_of)
             yield uow
+            uow.write_outbox()
         if uow.published:
             self._wake_relay()
 

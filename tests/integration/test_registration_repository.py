@@ -70,7 +70,9 @@ class PostgresStorage:
 
     def publish(self, event_type: str, data: dict, worker_id: str) -> dict:
         uow = SqlUnitOfWork(self.session, messaging_tables(metadata), c.REGISTRATION, "corr", None)
-        return uow.publish(event_type, data, worker_id=worker_id)
+        envelope = uow.publish(event_type, data, worker_id=worker_id)
+        uow.write_outbox()  # what Store.transaction does when the work is done
+        return envelope
 
     def close(self) -> None:
         self.session.rollback()
