@@ -247,6 +247,10 @@ def measure(platform: Platform, expected: int, limit: float, since_at: dt.dateti
         time.sleep(0.5)
     seconds = time.monotonic() - started
     cpu = meter.stop()
+    with platform.engine("gateway").connect() as conn:  # queued by the egress, not yet sent
+        undelivered = conn.execute(text(
+            "SELECT count(*) FROM agency_deliveries WHERE agency = :agency"),
+            {"agency": AGENCY}).scalar()
     thread.join(timeout=5 if arrived >= expected else 0)
     finished = arrived >= expected
     figures = {
@@ -256,6 +260,7 @@ def measure(platform: Platform, expected: int, limit: float, since_at: dt.dateti
         "seconds": round(seconds, 1),
         "events_per_second": arrived / seconds if seconds else None,
         "request_seconds": round(answer["seconds"], 1) if "seconds" in answer else None,
+        "queued_not_delivered": undelivered,
         "queued": answer.get("queued"), "error": answer.get("error"),
         "egress_peak_rss_mb": platform.children["egress"].peak_rss_mb(),
         "cpu": cpu, "progress": _thin(progress),

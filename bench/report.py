@@ -214,6 +214,9 @@ def backfill_row(back: dict, floor: float | None) -> Row:
     if not back["finished"]:
         label += (f"; NOT finished within the {back['limit_seconds']:g} s limit: the figure is "
                   f"the {arrived:,} events in the queue by then")
+        if back.get("queued_not_delivered") is not None:
+            label += (f" ({back['queued_not_delivered']:,} more queued in the egress, not yet "
+                      "delivered)")
     parts = [f"{_n(back['events_per_second'])} events/s", f"{arrived:,} in {back['seconds']:g} s"]
     if back["parked"]:
         parts.append(f"{back['parked']:,} parked")

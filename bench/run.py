@@ -2,8 +2,8 @@
 
 Prints the table of figures and ratios and writes it to ``bench/results/latest.json`` (and
 ``latest.md``). ``--quick`` runs every phase at small sizes (a minute or two), to check the bench
-itself; ``--profile`` records the services with py-spy during the pipeline and the reads at the
-largest scale.
+itself; ``--profile`` records the services with py-spy during the pipeline, the reads at the
+largest scale and the backfill; ``--only-backfill`` runs the kombu floor and the backfill alone.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ CONNECTIONS = 16
 SAMPLE = 2000
 READ_RUNS = 2  # each read figure is the better of two runs: other work on the machine only slows
 # four services, each a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5 and 20 + 5 to
-# registration's database; the comparison gateway 10 + 5; the bench's own
-CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 10
+# registration's database; the comparison gateway 10 + 5; the egress (for the backfill) 13 + 5
+# and 5 + 5; the bench's own
+CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 28 + 10
 
 
 def progress(message: str) -> None:
