@@ -7,10 +7,13 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
+import amqp
 import requests
+from kombu import Connection
 from sqlalchemy import Engine, create_engine
 
 from gateway.auth import mint
+from pmi_common.topology import inbox_queue
 
 from .environment import Environment, free_port
 from .processes import Child, wait_until
@@ -83,6 +86,34 @@ class Platform:
         url = f"http://127.0.0.1:{self.rpc_port}"
         wait_until(lambda: self._answers("/workers?limit=1", url), 120, "the RPC gateway")
         return url
+
+    def start_egress(self) -> float:
+        """The egress, as ``make run`` starts it (``python -m pmi_common.runner egress``), for
+        the backfill: started after the other phases, so they measure what they always did.
+        What they published to its inbox meanwhile is purged first (no agency was onboarded:
+        it would have delivered nothing), so its work is the backfill's alone. Seconds until its
+        RPC queue has a consumer."""
+        with Connection(self.environment.amqp_uri) as connection:
+            channel = connection.channel()
+            try:
+                channel.queue_purge(inbox_queue("egress"))
+            except amqp.exceptions.NotFound:
+                pass
+        self.children["egress"] = Child("pmi_common.runner", "egress", env=self.env,
+                                        log=self.log_dir / "egress.log").start()
+        started = dt.datetime.now()
+        wait_until(self._egress_ready, 120, "the egress")
+        return (dt.datetime.now() - started).total_seconds()
+
+    def _egress_ready(self) -> bool:
+        if not self.children["egress"].alive():
+            raise RuntimeError(f"the egress exited; see {self.log_dir / 'egress.log'}")
+        try:
+            with Connection(self.environment.amqp_uri) as connection:
+                return connection.channel().queue_declare(
+                    "rpc-egress", passive=True).consumer_count > 0
+        except amqp.exceptions.NotFound:
+            return False
 
     def _ready(self) -> bool:
         dead = [name for name, child in self.children.items() if not child.alive()]

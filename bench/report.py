@@ -187,10 +187,12 @@ def rows(results: dict) -> list[Row]:
             f"its progress bar)", f"{_n(bulk['rows_per_second'])} rows/s"
             + (f", {problems}" if problems else ""), "kombu batch publish",
             _ratio(bulk["rows_per_second"], kombu["publish_per_second"] if kombu else None)))
-    if platform:
-        out.append(Row("backfill: a million events to one agency (egress)", "not measured: "
-                       "the bench does not yet run the egress", "kombu batch publish", "", "",
-                       ""))
+    back = platform.get("backfill")
+    if back:
+        out.append(backfill_row(back, kombu["publish_per_second"] if kombu else None))
+    elif platform:
+        out.append(Row("backfill: history to one agency (egress)", "not measured",
+                       "kombu batch publish"))
     for service, mb in platform.get("memory_mb", {}).items():
         if service not in MEMORY_LIMIT_MB and service.startswith("gateway"):
             out.append(Row(f"memory: peak RSS of the {service} (for comparison)",
@@ -200,6 +202,36 @@ def rows(results: dict) -> list[Row]:
         out.append(Row(f"memory: peak RSS of {service}", f"{_n(mb)} MB", "", "",
                        f"< {limit} MB", _met(mb is not None and mb < limit)))
     return out
+
+
+def backfill_row(back: dict, floor: float | None) -> Row:
+    """The backfill's row: events in the agency's queue per second from the request, against
+    the kombu floor; its target, that a sample of the queue holds only what the agreement
+    grants."""
+    arrived = back["in_queue"] + back["parked"]
+    label = (f"backfill: {back['expected']:,} events of a year's history to one agency "
+             f"(egress, `pmi agency backfill`; from the request to the last in its queue)")
+    if not back["finished"]:
+        label += (f"; NOT finished within the {back['limit_seconds']:g} s limit: the figure is "
+                  f"the {arrived:,} events in the queue by then")
+        if back.get("queued_not_delivered") is not None:
+            label += (f" ({back['queued_not_delivered']:,} more queued in the egress, not yet "
+                      "delivered)")
+    parts = [f"{_n(back['events_per_second'])} events/s", f"{arrived:,} in {back['seconds']:g} s"]
+    if back["parked"]:
+        parts.append(f"{back['parked']:,} parked")
+    if back.get("egress_peak_rss_mb"):
+        parts.append(f"egress peak RSS {_n(back['egress_peak_rss_mb'])} MB")
+    if back.get("error"):
+        parts.append(f"request failed: {back['error'][:80]}")
+    sample = back.get("sample") or {}
+    problems = sample.get("problems") or []
+    parts.append(f"{sample.get('checked', 0)} sampled messages: "
+                 + ("only what the agreement grants" if sample.get("checked") and not problems
+                    else f"{len(problems)} problems"))
+    return Row(label, ", ".join(parts), "kombu batch publish",
+               _ratio(back["events_per_second"], floor), "sample: nothing beyond the agreement",
+               _met(bool(sample.get("checked")) and not problems))
 
 
 def _ratio(value: float | None, floor: float | None) -> str:
@@ -218,7 +250,7 @@ def notes(results: dict) -> list[str]:
                      + ", ".join(f"{k}: {n} lines" for k, n in disturbed.items())
                      + "); its figures are not comparable: run it again on a quiet machine")
     platform = results.get("platform", {})
-    for phase in ("lifecycle", "pipeline"):
+    for phase in ("lifecycle", "pipeline", "backfill"):
         cpu = platform.get(phase, {}).get("cpu")
         if cpu:
             parts = ", ".join(f"{k} {v:g}%" for k, v in cpu["cpu_percent_of_one_core"].items())

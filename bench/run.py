@@ -2,8 +2,8 @@
 
 Prints the table of figures and ratios and writes it to ``bench/results/latest.json`` (and
 ``latest.md``). ``--quick`` runs every phase at small sizes (a minute or two), to check the bench
-itself; ``--profile`` records the services with py-spy during the pipeline and the reads at the
-largest scale.
+itself; ``--profile`` records the services with py-spy during the pipeline, the reads at the
+largest scale and the backfill; ``--only-backfill`` runs the kombu floor and the backfill alone.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pmi_common.paging import encode_cursor  # noqa: E402
 from tests.servers import private_servers  # noqa: E402
 
 from . import (  # noqa: E402
+    backfill,
     bulk,
     kombu_floor,
     lifecycle,
@@ -45,8 +46,9 @@ CONNECTIONS = 16
 SAMPLE = 2000
 READ_RUNS = 2  # each read figure is the better of two runs: other work on the machine only slows
 # four services, each a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5 and 20 + 5 to
-# registration's database; the comparison gateway 10 + 5; the bench's own
-CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 10
+# registration's database; the comparison gateway 10 + 5; the egress (for the backfill) 13 + 5
+# and 5 + 5; the bench's own
+CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 28 + 10
 
 
 def progress(message: str) -> None:
@@ -65,6 +67,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         "the reads (10000 1000000)")
     parser.add_argument("--import-rows", type=int, help="registry rows imported from a CSV "
                         "file, as `pmi import` does (100000)")
+    parser.add_argument("--backfill-events", type=int, help="events of history backfilled to "
+                        "one agency by the egress (1000000)")
+    parser.add_argument("--backfill-limit", type=float, default=300.0,
+                        help="seconds the backfill may take before what reached the agency's "
+                        "queue by then is reported instead (300)")
+    parser.add_argument("--only-backfill", action="store_true",
+                        help="only the kombu floor and the backfill (the platform started, the "
+                        "other phases skipped)")
     parser.add_argument("--reads-over-rpc", action="store_true",
                         help="the gateway asks registration over RPC for every read")
     parser.add_argument("--profile", action="store_true", help="py-spy the services")
@@ -77,12 +87,15 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args.backlog = args.backlog or (300 if quick else 2000)
     args.scales = args.scales or ([5000, 50000] if quick else [10000, 1000000])
     args.import_rows = args.import_rows or (2000 if quick else 100000)
+    args.backfill_events = args.backfill_events or (20000 if quick else 1000000)
     return args
 
 
 def floors(env: Environment, args, log_dir: Path) -> dict:
     progress("floor: raw kombu")
     results = {"kombu": kombu_floor.measure(env.amqp_uri, 2000 if args.quick else 5000)}
+    if args.only_backfill:  # the backfill is judged against this floor alone
+        return results
     progress("floor: nameko EventDispatcher -> event_handler")
     results["nameko_events"] = nameko_floor.events(env.amqp_uri, 1000 if args.quick else 4000,
                                                    log_dir)
@@ -148,12 +161,41 @@ def worker_count(platform: Platform) -> int:
         return conn.execute(text("SELECT count(*) FROM workers")).scalar()
 
 
+def backfill_phase(platform: Platform, args) -> dict:
+    """Registration's history topped up to ``--backfill-events`` events of the backfilled types,
+    then the egress started, the agency onboarded and the backfill timed."""
+    now = dt.datetime.now(dt.UTC)
+    since = now - dt.timedelta(days=backfill.HISTORY_DAYS)
+    engine = platform.engine("registration")
+    present = backfill.existing(engine, since)
+    seeded = None
+    if present < args.backfill_events:
+        progress(f"backfill: seeding {args.backfill_events - present:,} events of history "
+                 f"(to {args.backfill_events:,})")
+        seeded = backfill.seed_history(engine, args.backfill_events - present, now)
+    expected = backfill.existing(engine, since)
+    progress("backfill: starting the egress")
+    startup = round(platform.start_egress(), 1)
+    progress(f"backfill: {expected:,} events to one agency (at most "
+             f"{args.backfill_limit:g} s)")
+    figures = backfill.measure(
+        platform, expected, args.backfill_limit, since,
+        profile_seconds=min(30, args.backfill_limit) if args.profile and profile.available()
+        else None)
+    return {**figures, "seeded": seeded, "egress_startup_seconds": startup}
+
+
 def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None:
     """Fills ``results`` as each phase ends, so an interrupted run keeps what it measured."""
     platform = Platform(env, log_dir, reads_over_rpc=args.reads_over_rpc)
     try:
         progress("platform: starting the four services and the gateway")
         results["startup_seconds"] = round(platform.start(), 1)
+        if args.only_backfill:
+            results["backfill"] = backfill_phase(platform, args)
+            results["memory_mb"] = {k: round(v, 1) if v else v
+                                    for k, v in platform.peak_rss_mb().items()}
+            return
         progress(f"lifecycle over HTTP: {args.lifecycle_workers} workers, "
                  f"{args.concurrency} desk clients")
         journeys = lifecycle.journeys(platform, args.lifecycle_workers, args.concurrency)
@@ -183,6 +225,7 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
                 recording=args.profile and largest and profile.available(), rpc_url=rpc_url)
         progress(f"bulk import: {args.import_rows:,} registry rows from a CSV file")
         results["bulk_import"] = bulk.import_rows(platform, args.import_rows, log_dir)
+        results["backfill"] = backfill_phase(platform, args)
         results["memory_mb"] = {k: round(v, 1) if v else v
                                 for k, v in platform.peak_rss_mb().items()}
         results["workers_at_end"] = worker_count(platform)

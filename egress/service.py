@@ -165,12 +165,11 @@ class EgressService(ServiceOperations):
             if not page["events"]:
                 return queued
             now = dt.datetime.now(dt.UTC)
-            with self.db.transaction() as uow:
-                recruiters = usecases.Recruiters(uow.session, self._recruiter)
-                for envelope in page["events"]:
-                    queued += len(usecases.fan_out(
-                        uow.session, envelope, [agreement], recruiters, self.agencies.key,
-                        now, endpoints, to_queues=endpoints is None))
+            with self.db.transaction() as uow:  # a page: one statement per table, not per event
+                recruiters = usecases.Recruiters(uow.session, self._recruiter, batched=True)
+                queued += usecases.fan_out_page(
+                    uow.session, page["events"], [agreement], recruiters, self.agencies.key,
+                    now, endpoints, to_queues=endpoints is None)
             after = page["after"]
 
     def _recruiter(self, worker_id: str) -> str | None:

@@ -17,7 +17,7 @@ from pmi_common import contract as c
 from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.agreements import Agreement, disclose
 from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.store import insert_if_absent
+from pmi_common.store import insert_if_absent, upsert_many
 from pmi_common.webhooks import PENDING, Endpoint
 
 AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker unknown here
@@ -25,22 +25,41 @@ AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker
 
 class Recruiters:
     """Who recruited each worker: from ``worker_registered``; a worker registered before the
-    egress ran is asked of the registration service once, then kept."""
+    egress ran is asked of the registration service once, then kept.
 
-    def __init__(self, conn: Session, ask: AskRecruiter):
+    ``batched``: what ``remember`` learns is kept here (``of`` answers from it first, so events
+    are judged as if each were written at once) and written by ``flush`` in one statement: a page
+    of history is one round trip, not one per registration."""
+
+    def __init__(self, conn: Session, ask: AskRecruiter, batched: bool = False):
         self.conn = conn
         self.ask = ask
+        self.batched = batched
+        self.pending: dict[str, str] = {}
 
     def remember(self, envelope: dict) -> None:
         if envelope["event_type"] != c.WORKER_REGISTERED:
             return
         company = envelope["data"]["placement_agency"]
+        if self.batched:
+            self.pending[envelope["worker_id"]] = company
+            return
         if not insert_if_absent(self.conn, recruits, "worker_id",
                                 worker_id=envelope["worker_id"], placement_agency=company):
             self.conn.execute(recruits.update().where(
                 recruits.c.worker_id == envelope["worker_id"]).values(placement_agency=company))
 
+    def flush(self) -> None:
+        """Write what ``remember`` kept (the latest company of each worker), one statement."""
+        if self.pending:
+            upsert_many(self.conn, recruits, "worker_id",
+                        [{"worker_id": worker_id, "placement_agency": company}
+                         for worker_id, company in self.pending.items()], ["placement_agency"])
+            self.pending.clear()
+
     def of(self, worker_id: str) -> str | None:
+        if worker_id in self.pending:
+            return self.pending[worker_id]
         company = self.conn.execute(select(recruits.c.placement_agency).where(
             recruits.c.worker_id == worker_id)).scalar()
         if company is None:
@@ -58,6 +77,44 @@ def fan_out(conn: Session, envelope: dict, agreements: list[Agreement],
     """Queue ``envelope``'s published form for each agency granted it: to its queue (unless
     ``to_queues`` is false: a backfill of webhooks only) and to its ``endpoints`` that want the
     type; the agencies it was queued for."""
+    rows, hooks = deliveries(envelope, agreements, recruiters, pseudonym_key, now, endpoints,
+                             to_queues)
+    _queue(conn, rows if to_queues else [], hooks)
+    return [row["agency"] for row in rows]
+
+
+def fan_out_page(conn: Session, envelopes: list[dict], agreements: list[Agreement],
+                 recruiters: Recruiters, pseudonym_key: str, now: dt.datetime,
+                 endpoints: Mapping[str, list[Endpoint]] | None = None,
+                 to_queues: bool = True) -> int:
+    """``fan_out`` of a page of history, in its order, with one statement per table for the
+    whole page (``recruiters`` batched); how many deliveries were queued (as ``fan_out`` counts
+    them)."""
+    rows, hooks = [], []
+    for envelope in envelopes:
+        more, more_hooks = deliveries(envelope, agreements, recruiters, pseudonym_key, now,
+                                      endpoints, to_queues)
+        rows += more
+        hooks += more_hooks
+    if recruiters.batched:
+        recruiters.flush()
+    _queue(conn, rows if to_queues else [], hooks)
+    return len(rows)
+
+
+def _queue(conn: Session, rows: list[dict], hooks: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(agency_deliveries), rows)
+    if hooks:
+        conn.execute(insert(webhook_deliveries), hooks)
+
+
+def deliveries(envelope: dict, agreements: list[Agreement], recruiters: Recruiters,
+               pseudonym_key: str, now: dt.datetime,
+               endpoints: Mapping[str, list[Endpoint]] | None = None,
+               to_queues: bool = True) -> tuple[list[dict], list[dict]]:
+    """The rows ``fan_out`` queues for ``envelope``: to agencies' queues (also kept, not queued,
+    when not ``to_queues`` but a webhook wants it: they count what was sent) and to webhooks."""
     recruiters.remember(envelope)
     rows, hooks = [], []
     for agreement in agreements:
@@ -76,11 +133,7 @@ def fan_out(conn: Session, envelope: dict, agreements: list[Agreement],
                    "state": PENDING, "attempts": 0, "next_attempt_at": now} for e in wanting]
         if to_queues or wanting:
             rows.append(row)
-    if rows and to_queues:
-        conn.execute(insert(agency_deliveries), rows)
-    if hooks:
-        conn.execute(insert(webhook_deliveries), hooks)
-    return [row["agency"] for row in rows]
+    return rows, hooks
 
 
 class Cached:

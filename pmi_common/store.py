@@ -155,6 +155,16 @@ def _id_of(instance: object) -> str:
     return inspect(instance).identity[0]
 
 
+def upsert_many(session: Session, table, key: str | list[str], rows: list[dict],
+                update: list[str]) -> None:
+    """``upsert`` of many rows in one statement (no two of them with the same ``key``)."""
+    keys = [key] if isinstance(key, str) else key
+    stmt = _upsert(session.bind.dialect.name)(table).values(rows)
+    stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                      set_={column: stmt.excluded[column] for column in update})
+    session.execute(stmt)
+
+
 def _serialise_on(session: Session, key: str) -> None:
     """Commands with the same key take turns (a transaction-scoped advisory lock), so a second
     one still running when the first commits sees its answer instead of deciding afresh (a
