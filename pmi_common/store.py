@@ -158,11 +158,11 @@ def _id_of(instance: object) -> str:
 def upsert_many(session: Session, table, key: str | list[str], rows: list[dict],
                 update: list[str]) -> None:
     """``upsert`` of many rows in one statement (no two of them with the same ``key``)."""
-    keys = [key] if isinstance(key, str) else key
-    stmt = _upsert(session.bind.dialect.name)(table).values(rows)
-    stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                      set_={column: stmt.excluded[column] for column in update})
-    session.execute(stmt)
+    if not rows:
+        return
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    session.execute(on_conflict(table, tuple(rows[0]), keys, rows=len(rows),
+                                update=tuple(update)), bound(rows))
 
 
 def _serialise_on(session: Session, key: str) -> None:
