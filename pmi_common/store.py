@@ -146,9 +146,14 @@ def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
 
 
 def _lock_rows(session: Session, entity: type[T], key, ids: list[str]) -> dict[str, T]:
-    rows = session.scalars(select(entity).where(key.in_(ids)).order_by(key).with_for_update()
-                           .execution_options(populate_existing=True))
+    rows = session.scalars(_lock_statement(entity, key), {"ids": ids})
     return {_id_of(row): row for row in rows}
+
+
+@lru_cache(maxsize=64)
+def _lock_statement(entity: type, key):
+    return (select(entity).where(key.in_(bindparam("ids", expanding=True))).order_by(key)
+            .with_for_update().execution_options(populate_existing=True))
 
 
 def _id_of(instance: object) -> str:
