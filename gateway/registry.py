@@ -13,13 +13,25 @@ whichever answer comes back.
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any, TypeVar
 
+import orjson
+import psycopg2.extras
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
+from sqlalchemy import (
+    Engine,
+    Select,
+    bindparam,
+    column,
+    create_engine,
+    event,
+    func,
+    select,
+    table,
+)
 from sqlalchemy.engine import Dialect, make_url
 
 from pmi_common.errors import InvalidInput, NotFound
@@ -49,29 +61,28 @@ timeline = table("timeline", *(column(name) for name in
                                ("id", "worker_id", *TIMELINE_FIELDS, *ACTOR_FIELDS)))
 
 
-DATES = frozenset(("birth_date", "departed_on", "returned_on", "registered_at", "updated_at",
-                   "occurred_at"))
-
-
-def _json(value: Any) -> Any:
-    """What marshmallow's Date and DateTime fields answer (ISO 8601)."""
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
 def worker_view(row) -> dict:
-    view = dict(zip(WORKER_FIELDS, row, strict=True))
-    for name in DATES.intersection(view):
-        view[name] = _json(view[name])
-    return view
+    """A worker as registration answers it. Dates and moments stay ``date`` and ``datetime``:
+    the gateway's encoder writes them in ISO 8601 as registration's schema does
+    (``gateway.encoding``), at a fraction of what ``isoformat()`` costs in Python."""
+    return dict(zip(WORKER_FIELDS, row, strict=True))
 
 
 def timeline_view(row) -> dict:
     """An entry from its ``TIMELINE_FIELDS`` then ``ACTOR_FIELDS``, in that order."""
     entry = dict(zip(TIMELINE_FIELDS, row, strict=False))
-    entry["occurred_at"] = _json(entry["occurred_at"])
     role, agency, subject = row[len(TIMELINE_FIELDS):]
     entry["actor"] = {"role": role, "agency": agency, "subject": subject} if role else None
     return entry
+
+
+def _loads(text: str) -> Any:
+    """A JSON column's value (an address, an entry's details), parsed by ``orjson``; what it
+    refuses (an integer beyond 64 bits) by the standard library, as psycopg2 would."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 @cache
@@ -197,8 +208,17 @@ def read_only_engine(url: str, connections: int, password: str | None = None) ->
                 "application_name": APPLICATION_NAME}
         if password and make_url(url).password is None:
             args["password"] = password
-    return create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
-                         isolation_level="AUTOCOMMIT")
+    engine = create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
+                           isolation_level="AUTOCOMMIT")
+    if engine.dialect.driver == "psycopg2":
+        event.listen(engine, "connect", _json_with_orjson)
+    return engine
+
+
+def _json_with_orjson(dbapi_connection, _record) -> None:
+    """JSON columns parsed by ``orjson`` on this connection (psycopg2 uses ``json.loads``)."""
+    psycopg2.extras.register_default_json(dbapi_connection, loads=_loads)
+    psycopg2.extras.register_default_jsonb(dbapi_connection, loads=_loads)
 
 
 class Registry(DependencyProvider):
