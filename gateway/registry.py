@@ -13,25 +13,12 @@ whichever answer comes back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cache, wraps
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import orjson
-import psycopg2.extras
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (
-    Engine,
-    Select,
-    bindparam,
-    column,
-    create_engine,
-    event,
-    func,
-    select,
-    table,
-)
+from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
 from sqlalchemy.engine import Dialect, make_url
 
 from pmi_common.errors import InvalidInput, NotFound
@@ -74,15 +61,6 @@ def timeline_view(row) -> dict:
     role, agency, subject = row[len(TIMELINE_FIELDS):]
     entry["actor"] = {"role": role, "agency": agency, "subject": subject} if role else None
     return entry
-
-
-def _loads(text: str) -> Any:
-    """A JSON column's value (an address, an entry's details), parsed by ``orjson``; what it
-    refuses (an integer beyond 64 bits) by the standard library, as psycopg2 would."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 @cache
@@ -208,17 +186,8 @@ def read_only_engine(url: str, connections: int, password: str | None = None) ->
                 "application_name": APPLICATION_NAME}
         if password and make_url(url).password is None:
             args["password"] = password
-    engine = create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
-                           isolation_level="AUTOCOMMIT")
-    if engine.dialect.driver == "psycopg2":
-        event.listen(engine, "connect", _json_with_orjson)
-    return engine
-
-
-def _json_with_orjson(dbapi_connection, _record) -> None:
-    """JSON columns parsed by ``orjson`` on this connection (psycopg2 uses ``json.loads``)."""
-    psycopg2.extras.register_default_json(dbapi_connection, loads=_loads)
-    psycopg2.extras.register_default_jsonb(dbapi_connection, loads=_loads)
+    return create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
+                         isolation_level="AUTOCOMMIT")
 
 
 class Registry(DependencyProvider):
