@@ -5,6 +5,7 @@ the gateway may start with."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -49,6 +50,13 @@ REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
 def authenticate(authorization: str | None, secret: str,
                  policy: TokenPolicy = DEFAULT_POLICY) -> Caller:
     """The caller an ``Authorization: Bearer <JWT>`` header names, or ``Unauthenticated``."""
+    return _verified(authorization, secret, policy)[0]
+
+
+def _verified(authorization: str | None, secret: str,
+              policy: TokenPolicy) -> tuple[Caller, float]:
+    """The caller, and until when (``exp`` and the leeway, seconds since the epoch) the token
+    is valid."""
     if not authorization:
         raise Unauthenticated("this endpoint needs a token: send Authorization: Bearer <JWT>")
     scheme, _, token = authorization.strip().partition(" ")
@@ -72,7 +80,35 @@ def authenticate(authorization: str | None, secret: str,
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"the token is not valid: {exc}") from exc
     _check_lifetime(claims, policy)
-    return _caller(claims)
+    return _caller(claims), claims["exp"] + policy.leeway
+
+
+class VerifiedTokens:
+    """``authenticate`` for one secret and policy, remembering the tokens it has verified.
+
+    A token is the same string each time its holder sends it: its signature and claims checked
+    once give the same caller until it expires. Only time can make a verified token invalid, and
+    that is checked at every request (``exp``, with the same leeway as PyJWT's). Tokens refused
+    are not remembered; at most ``size`` are, the oldest forgotten first."""
+
+    def __init__(self, secret: str, policy: TokenPolicy = DEFAULT_POLICY, size: int = 1024):
+        self.secret, self.policy, self.size = secret, policy, size
+        self._seen: dict[str, tuple[Caller, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def caller(self, authorization: str | None) -> Caller:
+        seen = self._seen.get(authorization) if authorization else None
+        if seen is not None:
+            if time.time() < seen[1]:
+                return seen[0]
+            del self._seen[authorization]
+        caller, valid_until = _verified(authorization, self.secret, self.policy)
+        while len(self._seen) >= self.size:
+            self._seen.pop(next(iter(self._seen)), None)
+        self._seen[authorization] = (caller, valid_until)
+        return caller
 
 
 def _check_lifetime(claims: dict, policy: TokenPolicy) -> None:

@@ -63,13 +63,18 @@ class DisclosureRecord(DependencyProvider):
 
 
 class Webhooks(DependencyProvider):
-    """Agencies' webhook endpoints and their delivery log (``WebhookDesk``)."""
+    """Agencies' webhook endpoints and their delivery log (``WebhookDesk``). The desk keeps no
+    state of a request's: one, built at the first request, serves them all (every request
+    pays for each of the gateway's dependencies, whichever route it calls)."""
 
     grants = AgencyGrants()
+    desk: WebhookDesk | None = None
 
     def get_dependency(self, worker_ctx) -> WebhookDesk:
-        return WebhookDesk(WebhookBook(self.grants.engine), self.grants.book,
-                           target_policy(self.container.config))
+        if self.desk is None:
+            self.desk = WebhookDesk(WebhookBook(self.grants.engine), self.grants.book,
+                                    target_policy(self.container.config))
+        return self.desk
 
 
 class Caller(DependencyProvider):

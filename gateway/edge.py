@@ -46,6 +46,8 @@ def path_values(route: Route, values: dict[str, str]) -> dict[str, str]:
 
 def read_query(route: Route, request: Request) -> dict[str, str]:
     """Query parameters as given (the services parse them), once each, as the route declares."""
+    if not route.takes_query and not request.query_string:
+        return {}  # nothing for ``NoQuery`` to refuse
     args = request.args
     repeated = {name: ["give this parameter once"] for name in args if len(args.getlist(name)) > 1}
     if repeated:

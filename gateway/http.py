@@ -10,7 +10,6 @@ caller's role, maps every error to a problem, and counts each request.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from pmi_common.errors import Forbidden, PlatformError
 from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
 
-from . import auth, edge, privacy
+from . import auth, edge, encoding, privacy
 from .agency_reads import SHAPED, AgencyGrants
 from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -77,6 +76,7 @@ class GatewayWebServer(WebServer):
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         try:
             self.policy = TokenPolicy.from_config(config)
+            self.tokens = auth.VerifiedTokens(self.secret, self.policy)
             self.browsers = Browsers(parse_origins(config.get("CORS_ALLOWED_ORIGINS")))
             self.rate_limits = RateLimits(config)
         except ValueError as exc:
@@ -200,8 +200,8 @@ class ApiHandler(HttpRequestHandler):
         limits = self.server.rate_limits
         if route.public:
             limits.check_public(request)
-        caller = None if route.public else auth.authenticate(
-            request.headers.get("Authorization"), self.server.secret, self.server.policy)
+        caller = None if route.public else self.server.tokens.caller(
+            request.headers.get("Authorization"))
         if caller is not None and route.writes:
             limits.check_write(request, caller.principal)
         _check_role(route, caller)
@@ -279,8 +279,7 @@ class ApiHandler(HttpRequestHandler):
         if self.route.creates and reply.status == 201 and isinstance(body, dict) \
                 and body.get("id"):
             headers["Location"] = location_of(self.route, body["id"])
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-        return Response(payload, status=reply.status, headers=headers, mimetype=JSON)
+        return Response(encoding.dumps(body), status=reply.status, headers=headers, mimetype=JSON)
 
     def _problem(self, request: Request, exc: Exception, correlation_id: str) -> Response:
         problem = problem_for(exc)

@@ -6,7 +6,6 @@ that does not answer, an unexpected failure) to the HTTP problem a client sees.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from werkzeug.wrappers import Response
 from pmi_common.errors import PlatformError
 from pmi_common.rpc import ServiceUnavailable
 
+from . import encoding
 from .auth import Unauthenticated
 
 MEDIA_TYPE = "application/problem+json"
@@ -105,9 +105,8 @@ def _unavailable(exc: ServiceUnavailable) -> Problem:
 
 
 def problem_response(problem: Problem, instance: str, correlation_id: str) -> Response:
-    body = json.dumps(problem.body(instance, correlation_id), ensure_ascii=False,
-                      separators=(",", ":"), default=str)
-    return Response(body, status=problem.status, headers=problem.headers, mimetype=MEDIA_TYPE)
+    return Response(encoding.dumps(problem.body(instance, correlation_id)),
+                    status=problem.status, headers=problem.headers, mimetype=MEDIA_TYPE)
 
 
 def _slug(name: str) -> str:

@@ -13,10 +13,9 @@ whichever answer comes back.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import cache, wraps
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
@@ -49,26 +48,16 @@ timeline = table("timeline", *(column(name) for name in
                                ("id", "worker_id", *TIMELINE_FIELDS, *ACTOR_FIELDS)))
 
 
-DATES = frozenset(("birth_date", "departed_on", "returned_on", "registered_at", "updated_at",
-                   "occurred_at"))
-
-
-def _json(value: Any) -> Any:
-    """What marshmallow's Date and DateTime fields answer (ISO 8601)."""
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
 def worker_view(row) -> dict:
-    view = dict(zip(WORKER_FIELDS, row, strict=True))
-    for name in DATES.intersection(view):
-        view[name] = _json(view[name])
-    return view
+    """A worker as registration answers it. Dates and moments stay ``date`` and ``datetime``:
+    the gateway's encoder writes them in ISO 8601 as registration's schema does
+    (``gateway.encoding``), at a fraction of what ``isoformat()`` costs in Python."""
+    return dict(zip(WORKER_FIELDS, row, strict=True))
 
 
 def timeline_view(row) -> dict:
     """An entry from its ``TIMELINE_FIELDS`` then ``ACTOR_FIELDS``, in that order."""
     entry = dict(zip(TIMELINE_FIELDS, row, strict=False))
-    entry["occurred_at"] = _json(entry["occurred_at"])
     role, agency, subject = row[len(TIMELINE_FIELDS):]
     entry["actor"] = {"role": role, "agency": agency, "subject": subject} if role else None
     return entry

@@ -177,3 +177,63 @@ def test_clocks_get_thirty_seconds_of_leeway():
     with pytest.raises(Unauthenticated, match="expired"):
         authenticate(signed(iat=after(hours=-1), exp=after(seconds=-40)),
                      SECRET)
+
+
+# tokens verified once (VerifiedTokens) --------------------------------------------------------
+
+def test_a_remembered_token_still_expires(monkeypatch):
+    from gateway import auth
+
+    tokens = auth.VerifiedTokens(SECRET, TokenPolicy(leeway=0))
+    issued = dt.datetime.now(dt.UTC)
+    header = bearer(mint(SECRET, "operator", "desk-1", ttl=dt.timedelta(minutes=5), now=issued))
+    assert tokens.caller(header) == tokens.caller(header) == Caller("operator", "desk-1")
+    assert len(tokens) == 1
+    later = issued.timestamp() + 5 * 60 + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _frozen_datetime(later))
+    with pytest.raises(Unauthenticated, match="expired"):
+        tokens.caller(header)
+    assert len(tokens) == 0
+
+
+def _frozen_datetime(timestamp: float):
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime.fromtimestamp(timestamp, tz)
+
+    return Frozen
+
+
+def test_tokens_refused_are_refused_every_time_and_not_remembered():
+    from gateway.auth import VerifiedTokens
+
+    tokens = VerifiedTokens(SECRET)
+    forged = bearer(mint("another-secret-that-is-long-enough-too", "admin", "mallory"))
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            tokens.caller(forged)
+    with pytest.raises(Unauthenticated):
+        tokens.caller(None)
+    assert len(tokens) == 0
+
+
+def test_a_token_differing_by_one_character_is_verified_on_its_own():
+    from gateway.auth import VerifiedTokens
+
+    tokens = VerifiedTokens(SECRET)
+    token = mint(SECRET, "operator", "desk-1")
+    assert tokens.caller(bearer(token)).role == "operator"
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(Unauthenticated):
+        tokens.caller(bearer(tampered))
+
+
+def test_at_most_size_tokens_are_remembered():
+    from gateway.auth import VerifiedTokens
+
+    tokens = VerifiedTokens(SECRET, size=3)
+    headers = [bearer(mint(SECRET, "operator", f"desk-{n}")) for n in range(5)]
+    assert [tokens.caller(h).subject for h in headers] == [f"desk-{n}" for n in range(5)]
+    assert len(tokens) == 3
