@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
+    Connection,
     Engine,
     MetaData,
     TextClause,
@@ -57,34 +58,62 @@ def _quoted(name: str) -> str:
     return _quote(name)
 
 
-@lru_cache(maxsize=512)
-def on_conflict(table, columns: tuple[str, ...], key: tuple[str, ...], rows: int = 1,
-                update: tuple[str, ...] = (), returning: tuple[str, ...] = ()) -> TextClause:
-    """``INSERT INTO table (columns) VALUES (...) ON CONFLICT (key) DO NOTHING`` (or ``DO
-    UPDATE`` of the ``update`` columns), for ``rows`` rows, ``RETURNING`` some columns; the
-    same text on PostgreSQL and SQLite, built once for each shape.
+def on_conflict(dialect_name: str, table, rows: Sequence[dict], key: Sequence[str],
+                update: Sequence[str] = (), returning: Sequence[str] = ()
+                ) -> tuple[TextClause, dict]:
+    """The statement and parameters that insert ``rows`` (dicts by column, all with the same
+    columns) into ``table``, ``ON CONFLICT (key) DO NOTHING`` (or ``DO UPDATE`` of the
+    ``update`` columns), ``RETURNING`` some columns; the same text on PostgreSQL and SQLite.
 
     SQLAlchemy's own ``insert(...).on_conflict_do_...()`` has no cache key, so it would be
-    compiled again on every execution; a textual statement is compiled once and then only
-    bound. Its parameters are ``<column>_<row>`` and keep the columns' types. The
-    caller's data never enters the text, only the table's own column names."""
-    values = ", ".join("(" + ", ".join(f":{column}_{row}" for column in columns) + ")"
-                       for row in range(rows))
-    sql = (f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
-           f"VALUES {values} ON CONFLICT ({', '.join(map(_quoted, key))}) ")
+    compiled again on every execution; these textual statements are built and compiled once
+    for each shape and then only bound. On PostgreSQL, many rows go in as one array per column
+    (``unnest``), so any number of rows is one shape: a statement of N ``VALUES`` rows for each
+    N would fill the compiled cache. Only the table's own column names enter the text."""
+    columns, key, update, returning = tuple(rows[0]), tuple(key), tuple(update), tuple(returning)
+    if dialect_name == "postgresql" and len(rows) > 1:
+        return (_unnest_statement(table, columns, key, update, returning),
+                {column: [row[column] for row in rows] for column in columns})
+    return (_values_statement(table, columns, key, len(rows), update, returning),
+            {f"{column}_{number}": value for number, row in enumerate(rows)
+             for column, value in row.items()})
+
+
+def _conflict_clause(key: tuple[str, ...], update: tuple[str, ...],
+                     returning: tuple[str, ...]) -> str:
+    sql = f" ON CONFLICT ({', '.join(map(_quoted, key))}) "
     sql += ("DO UPDATE SET " + ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}"
                                          for c in update)) if update else "DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(map(_quoted, returning))
-    stmt = text(sql).bindparams(*(bindparam(f"{column}_{row}", type_=table.c[column].type)
-                                  for row in range(rows) for column in columns))
+    return sql + (" RETURNING " + ", ".join(map(_quoted, returning)) if returning else "")
+
+
+@lru_cache(maxsize=128)
+def _values_statement(table, columns: tuple[str, ...], key: tuple[str, ...], rows: int,
+                      update: tuple[str, ...], returning: tuple[str, ...]) -> TextClause:
+    values = ", ".join("(" + ", ".join(f":{column}_{row}" for column in columns) + ")"
+                       for row in range(rows))
+    stmt = text(f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
+                f"VALUES {values}" + _conflict_clause(key, update, returning))
+    stmt = stmt.bindparams(*(bindparam(f"{column}_{row}", type_=table.c[column].type)
+                             for row in range(rows) for column in columns))
     return stmt.columns(*(table.c[column] for column in returning)) if returning else stmt
 
 
-def bound(rows: Sequence[dict]) -> dict:
-    """The parameters of ``on_conflict(..., rows=len(rows))`` for these rows."""
-    return {f"{column}_{row}": value for row, values in enumerate(rows)
-            for column, value in values.items()}
+@lru_cache(maxsize=128)
+def _unnest_statement(table, columns: tuple[str, ...], key: tuple[str, ...],
+                      update: tuple[str, ...], returning: tuple[str, ...]) -> TextClause:
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{column} AS {table.c[column].type.compile(dialect=dialect)}[])"
+                       for column in columns)
+    stmt = text(f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
+                f"SELECT * FROM unnest({arrays})" + _conflict_clause(key, update, returning))
+    return stmt.columns(*(table.c[column] for column in returning)) if returning else stmt
+
+
+def _dialect_name(executor: Session | Connection) -> str:
+    """The database a session or a connection speaks to: ``postgresql`` or ``sqlite``."""
+    dialect = getattr(executor, "dialect", None)  # a Connection's
+    return (dialect or executor.get_bind().dialect).name
 
 
 def is_id(value: object) -> bool:
@@ -104,8 +133,8 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     Two transactions racing to create the same row both succeed: the second waits for the first
     and then inserts nothing, instead of failing on the unique key. The statement is built and
     compiled once per table; each call only binds its values."""
-    stmt = on_conflict(table, tuple(values), (key,))
-    return session.execute(stmt, bound([values])).rowcount == 1
+    stmt, params = on_conflict(_dialect_name(session), table, [values], (key,))
+    return session.execute(stmt, params).rowcount == 1
 
 
 def upsert(session: Session, table, key: str | list[str], values: dict,
@@ -113,8 +142,7 @@ def upsert(session: Session, table, key: str | list[str], values: dict,
     """Insert a row, or when one with the same ``key`` exists, set its ``update`` columns to
     ``values``' (PostgreSQL's and SQLite's ``ON CONFLICT DO UPDATE``, one statement, no race)."""
     keys = (key,) if isinstance(key, str) else tuple(key)
-    session.execute(on_conflict(table, tuple(values), keys, update=tuple(update)),
-                    bound([values]))
+    session.execute(*on_conflict(_dialect_name(session), table, [values], keys, update))
 
 
 def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
@@ -134,10 +162,10 @@ def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
     if not missing:
         return held, set()
     blanks = [blank(row_id) for row_id in missing]
-    stmt = on_conflict(table, tuple(blanks[0]), (key.name,), rows=len(blanks),
-                       returning=tuple(table.c.keys()))
+    stmt, params = on_conflict(_dialect_name(session), table, blanks, (key.name,),
+                               returning=tuple(table.c.keys()))
     added = {_id_of(row): row for row in session.scalars(
-        select(entity).from_statement(stmt), bound(blanks))}
+        select(entity).from_statement(stmt), params)}
     held.update(added)
     raced = [row_id for row_id in missing if row_id not in added]
     if raced:  # another transaction added them meanwhile: waited for, then held like the rest
@@ -166,8 +194,7 @@ def upsert_many(session: Session, table, key: str | list[str], rows: list[dict],
     if not rows:
         return
     keys = (key,) if isinstance(key, str) else tuple(key)
-    session.execute(on_conflict(table, tuple(rows[0]), keys, rows=len(rows),
-                                update=tuple(update)), bound(rows))
+    session.execute(*on_conflict(_dialect_name(session), table, rows, keys, update))
 
 
 def _serialise_on(session: Session, key: str) -> None:
@@ -250,10 +277,10 @@ class SqlUnitOfWork:
         now = utcnow()
         rows = [{"event_id": event.event_id, "event_type": event.event_type,
                  "source": event.source, "applied_at": now} for event in events]
-        stmt = on_conflict(self.tables.inbox, tuple(rows[0]), ("event_id",), rows=len(rows),
-                           returning=("event_id",))
+        stmt, params = on_conflict(_dialect_name(self.session), self.tables.inbox, rows,
+                                   ("event_id",), returning=("event_id",))
         self._offered.update(event.event_id for event in events)
-        self._claimed.update(self.session.execute(stmt, bound(rows)).scalars())
+        self._claimed.update(self.session.execute(stmt, params).scalars())
 
     @property
     def claimed(self) -> frozenset[str]:
@@ -271,8 +298,9 @@ class SqlUnitOfWork:
         self._offered.add(event.event_id)
         row = {"event_id": event.event_id, "event_type": event.event_type,
                "source": event.source, "applied_at": utcnow()}
-        stmt = on_conflict(self.tables.inbox, tuple(row), ("event_id",), returning=("event_id",))
-        return self.session.execute(stmt, bound([row])).first() is not None
+        stmt, params = on_conflict(_dialect_name(self.session), self.tables.inbox, [row],
+                                   ("event_id",), returning=("event_id",))
+        return self.session.execute(stmt, params).first() is not None
 
 
 # each built and compiled once per table: a unit of work only binds values to them
