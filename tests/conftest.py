@@ -25,6 +25,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
 from tests import machine, servers  # noqa: E402
 
+pytest_plugins = ["tests.hang_report"]  # where a hung test waits, greenlets included
+
 DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
 FAST_RETRIES = (0.2, 0.4, 0.8)
 _MACHINE = pytest.StashKey[dict]()
