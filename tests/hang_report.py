@@ -36,8 +36,16 @@ class HangReport:
                 sys.stderr.flush()
 
     def report(self) -> str:
-        stacks = ["".join(traceback.format_stack(each.gr_frame)) for each in gc.get_objects()
-                  if isinstance(each, greenlet.greenlet) and each.gr_frame is not None]
+        stacks = []
+        for each in gc.get_objects():
+            try:  # a weak proxy among the objects raises once its referent is gone
+                if type(each) is not greenlet.greenlet and not isinstance(each, greenlet.greenlet):
+                    continue
+                frame = each.gr_frame
+            except ReferenceError:
+                continue
+            if frame is not None:
+                stacks.append("".join(traceback.format_stack(frame)))
         return (f"\n==== {self.nodeid} is still running, {MARGIN:g} s before its timeout: "
                 f"the stacks of its {len(stacks)} greenlets ====\n"
                 + "\n".join(f"--- greenlet {n}\n{stack}" for n, stack in enumerate(stacks, 1)))
