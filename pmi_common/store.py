@@ -51,11 +51,7 @@ def make_engine(url: str, workers: int = 3) -> Engine:
                          connect_args=database_connect_args(url))
 
 
-_quote = postgresql.dialect().identifier_preparer.quote  # quotes what SQLite would need too
-
-
-def _quoted(name: str) -> str:
-    return _quote(name)
+_quoted = postgresql.dialect().identifier_preparer.quote  # quotes what SQLite would need too
 
 
 def on_conflict(dialect_name: str, table, rows: Sequence[dict], key: Sequence[str],

@@ -39,7 +39,7 @@ class HangReport:
         stacks = []
         for each in gc.get_objects():
             try:  # a weak proxy among the objects raises once its referent is gone
-                if type(each) is not greenlet.greenlet and not isinstance(each, greenlet.greenlet):
+                if not isinstance(each, greenlet.greenlet):
                     continue
                 frame = each.gr_frame
             except ReferenceError:
