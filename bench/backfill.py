@@ -42,8 +42,10 @@ from .processes import CpuMeter
 AGENCY = "bench-bpjs"
 EVENT_TYPES = (c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED)
 # narrower than the published contract: what the queue receives must be these and nothing more
-GRANTS = {c.WORKER_REGISTERED: ("full_name", "sex", "regency", "destination_country", "cycle"),
-          c.WORKER_STATUS_CHANGED: ("to_status", "stage", "reason", "cycle")}
+GRANTS = {
+    c.WORKER_REGISTERED: ("full_name", "sex", "regency", "destination_country", "cycle"),
+    c.WORKER_STATUS_CHANGED: ("to_status", "stage", "reason", "cycle"),
+}
 HISTORY_DAYS = 365
 SAMPLE = 20  # messages of the queue's head checked against the agreement
 CHUNK = 50_000  # rows per COPY
@@ -62,7 +64,8 @@ SELECT k, CAST(:first_id AS bigint) + k - CAST(:first AS bigint) AS id,
          AS occurred_at
 FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS k
 """
-ENVELOPE_SQL = """
+ENVELOPE_SQL = (
+    """
 SELECT e.id, e.event_type, e.worker_id, e.sequence, e.occurred_at, e.event_id,
        json_build_object(
          'event_id', e.event_id, 'event_type', e.event_type, 'event_version', 1,
@@ -90,8 +93,11 @@ SELECT e.id, e.event_type, e.worker_id, e.sequence, e.occurred_at, e.event_id,
                                                                  12, '0')
                             ELSE 'documents checked at the desk' END,
              'cycle', 1) END)::text AS envelope
-FROM (""" + EVENTS_SQL + """) AS e ORDER BY e.k
+FROM ("""
+    + EVENTS_SQL
+    + """) AS e ORDER BY e.k
 """
+)
 
 
 def _copy_text(value) -> str:
@@ -102,8 +108,13 @@ def _copy_text(value) -> str:
         return "\\\\x" + value.hex()
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n") \
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
         .replace("\r", "\\r")
+    )
 
 
 def copy_line(values) -> str:
@@ -119,15 +130,24 @@ def existing(engine: Engine, since: dt.datetime) -> int:
     """Events of ``EVENT_TYPES`` since ``since`` registration already has (outbox and archive):
     what a backfill since then sends, before any are seeded."""
     with engine.connect() as conn:
-        return sum(conn.execute(text(
-            f"SELECT count(*) FROM {table} WHERE event_type IN ('worker_registered', "
-            f"'worker_status_changed') AND occurred_at >= :since{extra}"),
-            {"since": since}).scalar() for table, extra in (
-                ("outbox", " AND published_at IS NOT NULL"), ("outbox_archive", "")))
+        return sum(
+            conn.execute(
+                text(
+                    f"SELECT count(*) FROM {table} WHERE event_type IN ('worker_registered', "
+                    f"'worker_status_changed') AND occurred_at >= :since{extra}"
+                ),
+                {"since": since},
+            ).scalar()
+            for table, extra in (
+                ("outbox", " AND published_at IS NOT NULL"),
+                ("outbox_archive", ""),
+            )
+        )
 
 
-def seed_history(engine: Engine, count: int, now: dt.datetime,
-                 policy: RetentionPolicy = RetentionPolicy()) -> dict:
+def seed_history(
+    engine: Engine, count: int, now: dt.datetime, policy: RetentionPolicy = RetentionPolicy()
+) -> dict:
     """``count`` events over the year before ``now`` (see the module); how many went where and
     the seconds it took."""
     started = time.perf_counter()
@@ -149,20 +169,40 @@ def seed_history(engine: Engine, count: int, now: dt.datetime,
         sql = ENVELOPE_SQL.replace("%", "%%")  # psycopg2's own parameters: %(name)s
         for name in ("first_id", "first", "last", "start", "step"):  # longest name first
             sql = sql.replace(f":{name}", f"%({name})s")
-        reader.execute(sql, {"first_id": first_id, "first": 0, "last": count - 1,
-                             "start": start, "step": step})
+        reader.execute(
+            sql, {"first_id": first_id, "first": 0, "last": count - 1, "start": start, "step": step}
+        )
         writer = raw.cursor()
         archive, outbox = io.StringIO(), io.StringIO()
-        for n, (id_, event_type, worker_id, sequence_, occurred_at, event_id,
-                envelope) in enumerate(reader, start=1):
+        for n, (
+            id_,
+            event_type,
+            worker_id,
+            sequence_,
+            occurred_at,
+            event_id,
+            envelope,
+        ) in enumerate(reader, start=1):
             if occurred_at < cutoff:
-                archive.write(copy_line((id_, event_type, worker_id, occurred_at,
-                                         pack(envelope))))
+                archive.write(copy_line((id_, event_type, worker_id, occurred_at, pack(envelope))))
                 placed["outbox_archive"] += 1
             else:
-                outbox.write(copy_line((id_, event_id, event_type, 1, worker_id, worker_id,
-                                        sequence_, occurred_at, envelope,
-                                        occurred_at + dt.timedelta(seconds=1))))
+                outbox.write(
+                    copy_line(
+                        (
+                            id_,
+                            event_id,
+                            event_type,
+                            1,
+                            worker_id,
+                            worker_id,
+                            sequence_,
+                            occurred_at,
+                            envelope,
+                            occurred_at + dt.timedelta(seconds=1),
+                        )
+                    )
+                )
                 placed["outbox"] += 1
             if n % CHUNK == 0:
                 _flush(writer, archive, outbox)
@@ -180,22 +220,36 @@ def seed_history(engine: Engine, count: int, now: dt.datetime,
 
 def _flush(cursor, archive: io.StringIO, outbox: io.StringIO) -> None:
     for buffer, table, columns in (
-            (archive, "outbox_archive", "id, event_type, worker_id, occurred_at, envelope"),
-            (outbox, "outbox", "id, event_id, event_type, event_version, worker_id, stream_id, "
-                               "sequence, occurred_at, envelope, published_at")):
+        (archive, "outbox_archive", "id, event_type, worker_id, occurred_at, envelope"),
+        (
+            outbox,
+            "outbox",
+            "id, event_id, event_type, event_version, worker_id, stream_id, "
+            "sequence, occurred_at, envelope, published_at",
+        ),
+    ):
         if buffer.tell():
             buffer.seek(0)
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
 def onboard(platform: Platform) -> Agencies:
-    agencies = Agencies(platform.environment.management, platform.environment.amqp_uri,
-                        AgreementBook(platform.engine("gateway")))
-    agencies.onboard(AGENCY, Terms(
-        events=list(EVENT_TYPES),
-        fields=[f"{event_type}:{','.join(names)}" for event_type, names in GRANTS.items()],
-        purpose="benchmark: social security enrolment of departing workers",
-        legal_basis="legal_obligation", approved_by="bench"), changed_by="bench")
+    agencies = Agencies(
+        platform.environment.management,
+        platform.environment.amqp_uri,
+        AgreementBook(platform.engine("gateway")),
+    )
+    agencies.onboard(
+        AGENCY,
+        Terms(
+            events=list(EVENT_TYPES),
+            fields=[f"{event_type}:{','.join(names)}" for event_type, names in GRANTS.items()],
+            purpose="benchmark: social security enrolment of departing workers",
+            legal_basis="legal_obligation",
+            approved_by="bench",
+        ),
+        changed_by="bench",
+    )
     return agencies
 
 
@@ -203,12 +257,19 @@ def depth(amqp_uri: str) -> dict[str, int]:
     """Messages in the agency's queue and in its parked queue, as the broker counts them now."""
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        return {name: channel.queue_declare(name, passive=True).message_count
-                for name in (agency_queue(AGENCY), parked_queue(AGENCY))}
+        return {
+            name: channel.queue_declare(name, passive=True).message_count
+            for name in (agency_queue(AGENCY), parked_queue(AGENCY))
+        }
 
 
-def measure(platform: Platform, expected: int, limit: float, since_at: dt.datetime,
-            profile_seconds: float | None = None) -> dict:
+def measure(
+    platform: Platform,
+    expected: int,
+    limit: float,
+    since_at: dt.datetime,
+    profile_seconds: float | None = None,
+) -> dict:
     """Ask the egress for the history since ``since_at``; wait until ``expected`` events are in
     the agency's queue (or ``limit`` seconds passed). Figures of the backfill, its CPU and the
     egress's memory; with ``profile_seconds``, py-spy's summary of the egress and registration
@@ -220,8 +281,9 @@ def measure(platform: Platform, expected: int, limit: float, since_at: dt.dateti
 
     def request() -> None:
         try:
-            answer["queued"] = agencies.backfill(AGENCY, list(EVENT_TYPES), since,
-                                                 timeout=limit + 60)
+            answer["queued"] = agencies.backfill(
+                AGENCY, list(EVENT_TYPES), since, timeout=limit + 60
+            )
         except Exception as exc:  # noqa: BLE001 - reported in the figures
             answer["error"] = f"{type(exc).__name__}: {exc}"[:300]
         answer["seconds"] = time.monotonic() - started
@@ -231,8 +293,11 @@ def measure(platform: Platform, expected: int, limit: float, since_at: dt.dateti
     started = time.monotonic()
     thread = threading.Thread(target=request, daemon=True, name="backfill-request")
     thread.start()
-    record = profile.Recording(pids, profile_seconds, platform.log_dir, "backfill") \
-        if profile_seconds else None
+    record = (
+        profile.Recording(pids, profile_seconds, platform.log_dir, "backfill")
+        if profile_seconds
+        else None
+    )
     progress: list[tuple[float, int]] = []
     while True:
         counts = depth(amqp_uri)
@@ -248,22 +313,30 @@ def measure(platform: Platform, expected: int, limit: float, since_at: dt.dateti
     seconds = time.monotonic() - started
     cpu = meter.stop()
     with platform.engine("gateway").connect() as conn:  # queued by the egress, not yet sent
-        undelivered = conn.execute(text(
-            "SELECT count(*) FROM agency_deliveries WHERE agency = :agency"),
-            {"agency": AGENCY}).scalar()
+        undelivered = conn.execute(
+            text("SELECT count(*) FROM agency_deliveries WHERE agency = :agency"),
+            {"agency": AGENCY},
+        ).scalar()
     thread.join(timeout=5 if arrived >= expected else 0)
     finished = arrived >= expected
     figures = {
-        "agency": AGENCY, "event_types": list(EVENT_TYPES), "since": since,
-        "expected": expected, "in_queue": counts[agency_queue(AGENCY)],
-        "parked": counts[parked_queue(AGENCY)], "finished": finished, "limit_seconds": limit,
+        "agency": AGENCY,
+        "event_types": list(EVENT_TYPES),
+        "since": since,
+        "expected": expected,
+        "in_queue": counts[agency_queue(AGENCY)],
+        "parked": counts[parked_queue(AGENCY)],
+        "finished": finished,
+        "limit_seconds": limit,
         "seconds": round(seconds, 1),
         "events_per_second": arrived / seconds if seconds else None,
         "request_seconds": round(answer["seconds"], 1) if "seconds" in answer else None,
         "queued_not_delivered": undelivered,
-        "queued": answer.get("queued"), "error": answer.get("error"),
+        "queued": answer.get("queued"),
+        "error": answer.get("error"),
         "egress_peak_rss_mb": platform.children["egress"].peak_rss_mb(),
-        "cpu": cpu, "progress": _thin(progress),
+        "cpu": cpu,
+        "progress": _thin(progress),
     }
     if record:
         figures["profile"] = record.summaries()
@@ -293,11 +366,16 @@ def check_sample(platform: Platform, amqp_uri: str, size: int = SAMPLE) -> dict:
     problems: list[str] = []
     by_id = sources(platform.engine("registration"), messages)
     for message in messages:
-        problems += [f"{message.get('event_id')}: {p}"
-                     for p in leaks(message, GRANTS, by_id.get(message.get("event_id")))]
-    return {"checked": len(messages), "problems": problems[:20],
-            "types": sorted({m.get("event_type") for m in messages}),
-            "example": messages[0] if messages else None}
+        problems += [
+            f"{message.get('event_id')}: {p}"
+            for p in leaks(message, GRANTS, by_id.get(message.get("event_id")))
+        ]
+    return {
+        "checked": len(messages),
+        "problems": problems[:20],
+        "types": sorted({m.get("event_type") for m in messages}),
+        "example": messages[0] if messages else None,
+    }
 
 
 def sources(engine: Engine, messages: list[dict]) -> dict[str, dict]:
@@ -305,15 +383,17 @@ def sources(engine: Engine, messages: list[dict]) -> dict[str, dict]:
     keeps no event id: the rows of the messages' workers are unpacked)."""
     found = {}
     with engine.connect() as conn:
-        for event_id, envelope in conn.execute(text(
-                "SELECT event_id, envelope::text FROM outbox WHERE event_id = ANY(:ids)"),
-                {"ids": [m.get("event_id") for m in messages]}):
+        for event_id, envelope in conn.execute(
+            text("SELECT event_id, envelope::text FROM outbox WHERE event_id = ANY(:ids)"),
+            {"ids": [m.get("event_id") for m in messages]},
+        ):
             found[event_id] = json.loads(envelope)
         workers = [m.get("worker_id") for m in messages if m.get("event_id") not in found]
         if workers:
-            for (blob,) in conn.execute(text(
-                    "SELECT envelope FROM outbox_archive WHERE worker_id = ANY(:workers)"),
-                    {"workers": workers}):
+            for (blob,) in conn.execute(
+                text("SELECT envelope FROM outbox_archive WHERE worker_id = ANY(:workers)"),
+                {"workers": workers},
+            ):
                 envelope = json.loads(zlib.decompress(blob))
                 found.setdefault(envelope["event_id"], envelope)
     return found
@@ -338,11 +418,17 @@ def leaks(message: dict, grants: dict[str, tuple[str, ...]], source: dict | None
     if withheld:
         problems.append(f"withheld fields present: {', '.join(withheld)}")
     subject = (message.get("actor") or {}).get("subject")
-    if any(NIK_LIKE.search(UUID.sub("", value)) for value in _strings(message)
-           if not (value == subject and value.startswith(PSEUDONYM_PREFIX))):
+    if any(
+        NIK_LIKE.search(UUID.sub("", value))
+        for value in _strings(message)
+        if not (value == subject and value.startswith(PSEUDONYM_PREFIX))
+    ):
         problems.append("a NIK-like number in the message")
-    if subject and (message.get("actor") or {}).get("role") != "worker" \
-            and not subject.startswith(PSEUDONYM_PREFIX):
+    if (
+        subject
+        and (message.get("actor") or {}).get("role") != "worker"
+        and not subject.startswith(PSEUDONYM_PREFIX)
+    ):
         problems.append(f"staff not pseudonymous: {subject!r}")
     if source is None:
         problems.append("no such event in the service's history")
@@ -352,8 +438,7 @@ def leaks(message: dict, grants: dict[str, tuple[str, ...]], source: dict | None
             problems.append(f"{key} differs from the event's")
     for name in set(data) & set(grants[event_type]):
         value, original = data[name], (source.get("data") or {}).get(name)
-        if value != original and not (isinstance(original, str)
-                                       and NIK_LIKE.search(original)):
+        if value != original and not (isinstance(original, str) and NIK_LIKE.search(original)):
             problems.append(f"{name} differs from the event's")
     return problems
 
@@ -374,4 +459,3 @@ def _keys(value) -> set[str]:
     if isinstance(value, list):
         return {k for v in value for k in _keys(v)}
     return set()
-

@@ -17,8 +17,17 @@ from .platform import Platform
 from .processes import CpuMeter
 
 FIRST_ROW = 10_000_000  # NIKs of their own: the pipeline's import starts at 0
-COLUMNS = ("nik", "full_name", "birth_date", "sex", "phone", "destination_country",
-           "occupation", "placement_agency", *importer.ADDRESS_COLUMNS)
+COLUMNS = (
+    "nik",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "destination_country",
+    "occupation",
+    "placement_agency",
+    *importer.ADDRESS_COLUMNS,
+)
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -48,10 +57,15 @@ def import_rows(platform: Platform, rows: int, log_dir: Path) -> dict:
     finally:
         bar.close()
     seconds = time.monotonic() - started
-    return {"rows": rows, "registered": report.registered, "skipped": report.skipped,
-            "rejected": len(report.rejected), "seconds": round(seconds, 2),
-            "rows_per_second": report.registered / seconds if seconds else None,
-            "cpu": meter.stop()}
+    return {
+        "rows": rows,
+        "registered": report.registered,
+        "skipped": report.skipped,
+        "rejected": len(report.rejected),
+        "seconds": round(seconds, 2),
+        "rows_per_second": report.registered / seconds if seconds else None,
+        "cpu": meter.stop(),
+    }
 
 
 def _bar(done: int, total: int, out, width: int = 40) -> None:

@@ -44,16 +44,20 @@ class Environment:
                 if attempt == 29:
                     raise
                 time.sleep(2)
-        self._api("PUT", f"permissions/{vhost}/{self.management.session.auth[0]}",
-                  json={"configure": ".*", "write": ".*", "read": ".*"})
+        self._api(
+            "PUT",
+            f"permissions/{vhost}/{self.management.session.auth[0]}",
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        )
         return self
 
     def __exit__(self, *exc) -> None:
         self.destroy()
 
     def _api(self, method: str, path: str, **kwargs) -> requests.Response:
-        response = self.management.session.request(method, f"{self.management.base}/{path}",
-                                                    timeout=30, **kwargs)
+        response = self.management.session.request(
+            method, f"{self.management.base}/{path}", timeout=30, **kwargs
+        )
         response.raise_for_status()
         return response
 
@@ -74,8 +78,12 @@ class Environment:
         admin = create_engine(self.servers.database.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.databases:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :n"), {"n": name})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         self.databases.clear()

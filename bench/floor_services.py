@@ -68,9 +68,15 @@ class FloorBackend:
 
     @rpc
     def get_item(self, item_id: str) -> dict:
-        return {"id": item_id, "full_name": "Siti Nur'aini binti Ahmad", "status": "registered",
-                "stage": "pre_departure", "destination_country": "HK", "cycle": 1,
-                "address": {"village": "Kademangan", "regency": "Blitar"}}
+        return {
+            "id": item_id,
+            "full_name": "Siti Nur'aini binti Ahmad",
+            "status": "registered",
+            "stage": "pre_departure",
+            "destination_country": "HK",
+            "cycle": 1,
+            "address": {"village": "Kademangan", "regency": "Blitar"},
+        }
 
 
 class FloorGateway:
@@ -87,8 +93,11 @@ SERVICES = {cls.name: cls for cls in (FloorEmitter, FloorHandler, FloorBackend, 
 
 def main() -> None:
     service = SERVICES[sys.argv[1]]
-    config = {"AMQP_URI": os.environ["AMQP_URI"], "serializer": "json",
-              "WEB_SERVER_ADDRESS": os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8001")}
+    config = {
+        "AMQP_URI": os.environ["AMQP_URI"],
+        "serializer": "json",
+        "WEB_SERVER_ADDRESS": os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8001"),
+    }
     runner = ServiceRunner(config)
     runner.add_service(service)
     stopping = eventlet.event.Event()

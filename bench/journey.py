@@ -30,8 +30,16 @@ class DeskDriver(desk.Driver):
         raise desk.StepFailed(f"{what} not done after {timeout}s")
 
 
-NAMES = ("Siti Nur'aini binti Ahmad", "Sri Wahyuni", "Dewi Lestari", "Rina Marlina",
-         "Ahmad Fauzi", "Yuliana Dwi Astuti", "Eko Prasetyo", "Nur Hidayah")
+NAMES = (
+    "Siti Nur'aini binti Ahmad",
+    "Sri Wahyuni",
+    "Dewi Lestari",
+    "Rina Marlina",
+    "Ahmad Fauzi",
+    "Yuliana Dwi Astuti",
+    "Eko Prasetyo",
+    "Nur Hidayah",
+)
 
 
 def journey(driver: DeskDriver, setup: desk.Setup, index: int) -> str:

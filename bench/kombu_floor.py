@@ -22,18 +22,28 @@ BATCH = 500
 
 def envelope(index: int) -> dict:
     return {
-        "event_id": str(uuid.uuid4()), "event_type": "document_verified", "event_version": 1,
-        "occurred_at": "2025-01-01T00:00:00+00:00", "source": "documents",
-        "worker_id": str(uuid.uuid4()), "sequence": index, "correlation_id": str(uuid.uuid4()),
+        "event_id": str(uuid.uuid4()),
+        "event_type": "document_verified",
+        "event_version": 1,
+        "occurred_at": "2025-01-01T00:00:00+00:00",
+        "source": "documents",
+        "worker_id": str(uuid.uuid4()),
+        "sequence": index,
+        "correlation_id": str(uuid.uuid4()),
         "actor": {"role": "verifier", "agency": "ltsa-blitar", "subject": "verifier-1"},
-        "data": {"document_id": str(uuid.uuid4()), "type": "passport",
-                 "number_masked": "******123", "verified_by": "verifier-1"},
+        "data": {
+            "document_id": str(uuid.uuid4()),
+            "type": "passport",
+            "number_masked": "******123",
+            "verified_by": "verifier-1",
+        },
     }
 
 
 def _queue() -> Queue:
-    return Queue(QUEUE, Exchange(QUEUE, type="direct", durable=True), routing_key=QUEUE,
-                 durable=True)
+    return Queue(
+        QUEUE, Exchange(QUEUE, type="direct", durable=True), routing_key=QUEUE, durable=True
+    )
 
 
 def publish_confirmed_each(amqp_uri: str, bodies: list[str]) -> float:
@@ -44,8 +54,9 @@ def publish_confirmed_each(amqp_uri: str, bodies: list[str]) -> float:
         producer = Producer(channel, exchange=_queue().exchange, routing_key=QUEUE)
         started = time.perf_counter()
         for body in bodies:
-            producer.publish(body, delivery_mode=2, content_type="application/json",
-                             content_encoding="utf-8")
+            producer.publish(
+                body, delivery_mode=2, content_type="application/json", content_encoding="utf-8"
+            )
         return time.perf_counter() - started
 
 
@@ -65,11 +76,13 @@ def publish_confirmed_in_batches(amqp_uri: str, bodies: list[str], confirm: bool
             channel.events["basic_ack"].add(on_ack)
         started = time.perf_counter()
         for start in range(0, len(bodies), BATCH):
-            batch = bodies[start:start + BATCH]
+            batch = bodies[start : start + BATCH]
             for body in batch:
-                channel.basic_publish(amqp.Message(body, content_type="application/json",
-                                                   delivery_mode=2),
-                                      exchange=QUEUE, routing_key=QUEUE)
+                channel.basic_publish(
+                    amqp.Message(body, content_type="application/json", delivery_mode=2),
+                    exchange=QUEUE,
+                    routing_key=QUEUE,
+                )
             while confirm and acked < start + len(batch):
                 connection.drain_events(timeout=30)
         return time.perf_counter() - started

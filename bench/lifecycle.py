@@ -47,9 +47,11 @@ def _counts(platform: Platform) -> dict[str, dict[str, int]]:
         with platform.engine(service).connect() as conn:
             counts[service] = {
                 "applied": conn.execute(select(func.count()).select_from(tables.inbox)).scalar(),
-                "published": conn.execute(select(func.count()).select_from(tables.outbox)
-                                          .where(tables.outbox.c.published_at.is_not(None))
-                                          ).scalar(),
+                "published": conn.execute(
+                    select(func.count())
+                    .select_from(tables.outbox)
+                    .where(tables.outbox.c.published_at.is_not(None))
+                ).scalar(),
                 "outbox": conn.execute(select(func.count()).select_from(tables.outbox)).scalar(),
             }
     return counts
@@ -95,14 +97,20 @@ def journeys(platform: Platform, workers: int, concurrency: int) -> dict:
     applied = after["applied"] - before["applied"]
     published = after["published"] - before["published"]
     return {
-        "workers": len(ids), "concurrency": concurrency, "seconds": round(seconds, 2),
+        "workers": len(ids),
+        "concurrency": concurrency,
+        "seconds": round(seconds, 2),
         "workers_per_second": len(ids) / seconds,
-        "events_published": published, "events_per_worker": published / max(len(ids), 1),
+        "events_published": published,
+        "events_per_worker": published / max(len(ids), 1),
         "events_published_per_second": published / seconds,
-        "events_applied": applied, "events_applied_per_second": applied / seconds,
+        "events_applied": applied,
+        "events_applied_per_second": applied / seconds,
         "cpu": meter.stop(),
-        "http_requests": driver.stats.requests, "http_retried": driver.stats.retried,
-        "failed": failed[:10], "failed_count": len(failed),
+        "http_requests": driver.stats.requests,
+        "http_retried": driver.stats.retried,
+        "failed": failed[:10],
+        "failed_count": len(failed),
         "worker_ids": ids,
     }
 
@@ -125,10 +133,15 @@ def backlog(platform: Platform, count: int) -> dict:
     with platform.engine("registration").connect() as conn:
         last_id = conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar()
     meter = CpuMeter(platform.pids())
-    store = Store(platform.engine("registration"), messaging_tables(registration_metadata),
-                  "registration", correlation_id=f"bench-import-{uuid.uuid4()}",
-                  actor={"role": "operator", "agency": "bulk-import", "subject": "bench"},
-                  wake_relay=lambda: None, repository=RegistrationRepository)
+    store = Store(
+        platform.engine("registration"),
+        messaging_tables(registration_metadata),
+        "registration",
+        correlation_id=f"bench-import-{uuid.uuid4()}",
+        actor={"role": "operator", "agency": "bulk-import", "subject": "bench"},
+        wake_relay=lambda: None,
+        repository=RegistrationRepository,
+    )
     now = dt.datetime.now(dt.UTC)
     with store.transaction() as uow:
         for index in range(count):
@@ -136,8 +149,10 @@ def backlog(platform: Platform, count: int) -> dict:
         published_types = [envelope["event_type"] for envelope in uow.published]
     committed = time.monotonic()
     meter.start()
-    expected = {service: sum(service in spec_for(t).handlers for t in published_types)
-                for service in CONSUMERS}
+    expected = {
+        service: sum(service in spec_for(t).handlers for t in published_types)
+        for service in CONSUMERS
+    }
     published_at, drained_at = None, {}
     deadline = committed + 600
     while len(drained_at) < len(CONSUMERS) and time.monotonic() < deadline:
@@ -147,45 +162,66 @@ def backlog(platform: Platform, count: int) -> dict:
         if published_at is None and totals["published"] == totals["outbox"]:
             published_at = now_s
         for service in CONSUMERS:
-            if service not in drained_at and \
-                    counts[service]["applied"] - before[service]["applied"] >= expected[service]:
+            if (
+                service not in drained_at
+                and counts[service]["applied"] - before[service]["applied"] >= expected[service]
+            ):
                 drained_at[service] = now_s
         time.sleep(0.2)
     if len(drained_at) < len(CONSUMERS) or published_at is None:
         raise TimeoutError("the imported workers' events were not all applied in 600 s")
     cpu = meter.stop()
     with platform.engine("registration").connect() as conn:
-        first, last = conn.execute(select(func.min(outbox.c.published_at),
-                                          func.max(outbox.c.published_at))
-                                   .where(outbox.c.id > last_id)).one()
+        first, last = conn.execute(
+            select(func.min(outbox.c.published_at), func.max(outbox.c.published_at)).where(
+                outbox.c.id > last_id
+            )
+        ).one()
     after_first_batch = len(published_types) - BATCH_SIZE
-    relay_rate = after_first_batch / (last - first).total_seconds() \
-        if after_first_batch > 0 and last > first else None
+    relay_rate = (
+        after_first_batch / (last - first).total_seconds()
+        if after_first_batch > 0 and last > first
+        else None
+    )
     applied = sum(expected.values())
     seconds = max(drained_at.values()) - committed
     return {
-        "registrations": count, "events_published": len(published_types),
-        "events_applied": applied, "publish_seconds": round(published_at - committed, 2),
+        "registrations": count,
+        "events_published": len(published_types),
+        "events_applied": applied,
+        "publish_seconds": round(published_at - committed, 2),
         "seconds": round(seconds, 2),
         "events_published_per_second": len(published_types) / (published_at - committed),
         "relay_events_per_second": relay_rate,
         "events_applied_per_second": applied / seconds,
-        "by_service": {service: {"applied": expected[service],
-                                 "seconds": round(drained_at[service] - committed, 2),
-                                 "per_second": round(expected[service]
-                                                     / (drained_at[service] - committed), 1)}
-                       for service in CONSUMERS if expected[service]},
+        "by_service": {
+            service: {
+                "applied": expected[service],
+                "seconds": round(drained_at[service] - committed, 2),
+                "per_second": round(expected[service] / (drained_at[service] - committed), 1),
+            }
+            for service in CONSUMERS
+            if expected[service]
+        },
         "cpu": cpu,
     }
 
 
 def _import_row(index: int) -> dict:
     birth = dt.date(1988, 1, 1) + dt.timedelta(days=index % 3000)
-    return {"nik": encode_nik(DISTRICTS[index // 9999 % len(DISTRICTS)], birth, "F",
-                              index % 9999 + 1),
-            "full_name": NAMES[index % len(NAMES)], "birth_date": birth.isoformat(), "sex": "F",
-            "phone": "+6281234567890",
-            "address": {"village": "Sukorejo", "district": "Sukorejo", "regency": "Blitar",
-                        "province": "Jawa Timur"},
-            "destination_country": "TW", "occupation": "factory worker",
-            "placement_agency": "PT Sinar Jaya"}
+    return {
+        "nik": encode_nik(DISTRICTS[index // 9999 % len(DISTRICTS)], birth, "F", index % 9999 + 1),
+        "full_name": NAMES[index % len(NAMES)],
+        "birth_date": birth.isoformat(),
+        "sex": "F",
+        "phone": "+6281234567890",
+        "address": {
+            "village": "Sukorejo",
+            "district": "Sukorejo",
+            "regency": "Blitar",
+            "province": "Jawa Timur",
+        },
+        "destination_country": "TW",
+        "occupation": "factory worker",
+        "placement_agency": "PT Sinar Jaya",
+    }

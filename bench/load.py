@@ -55,8 +55,17 @@ def generator() -> str:
     return "wrk" if shutil.which("wrk") else "python"
 
 
-def run(base_url: str, token: str, *, paths: list[str] | None = None, post: bool = False,
-        connections: int = 16, seconds: float = 10, salt: int = 1, patch: bool = False) -> Load:
+def run(
+    base_url: str,
+    token: str,
+    *,
+    paths: list[str] | None = None,
+    post: bool = False,
+    connections: int = 16,
+    seconds: float = 10,
+    salt: int = 1,
+    patch: bool = False,
+) -> Load:
     """GET ``paths`` at random (PATCH a phone number there when ``patch``, or POST
     registrations when ``post``) for ``seconds``."""
     mode = "post" if post else "patch" if patch else "get"
@@ -68,15 +77,35 @@ def run(base_url: str, token: str, *, paths: list[str] | None = None, post: bool
 def _wrk(base_url, token, paths, mode, connections, seconds, salt) -> Load:
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
         handle.write("\n".join(paths or ["/"]) + "\n")
-    env = {**os.environ, "BENCH_MODE": mode, "BENCH_TOKEN": token,
-           "BENCH_PATHS": handle.name, "BENCH_SALT": str(salt),
-           "BENCH_DISTRICTS": ",".join(DISTRICTS), "BENCH_DISTRICT_STRIDE": str(DISTRICT_STRIDE)}
+    env = {
+        **os.environ,
+        "BENCH_MODE": mode,
+        "BENCH_TOKEN": token,
+        "BENCH_PATHS": handle.name,
+        "BENCH_SALT": str(salt),
+        "BENCH_DISTRICTS": ",".join(DISTRICTS),
+        "BENCH_DISTRICT_STRIDE": str(DISTRICT_STRIDE),
+    }
     threads = min(2, connections)
     try:
         result = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s",
-             "-s", str(WRK_SCRIPT), base_url],
-            env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{int(seconds)}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(WRK_SCRIPT),
+                base_url,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        )
     finally:
         os.unlink(handle.name)
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH_JSON "))
@@ -84,6 +113,7 @@ def _wrk(base_url, token, paths, mode, connections, seconds, salt) -> Load:
 
 
 # the Python fallback -------------------------------------------------------------------------
+
 
 def district(worker: int, salt: int) -> str:
     """The district of a connection's registrations: its own for each worker and salt."""
@@ -97,12 +127,22 @@ def registration(counter: int, worker: int, salt: int) -> dict:
     day = (counter // 9999) % 28 + 1
     month = (counter // (9999 * 28)) % 12 + 1
     nik = f"{district(worker, salt)}{day + 40:02d}{month:02d}90{sequence:04d}"
-    return {"nik": nik, "full_name": "Siti Nur'aini binti Ahmad",
-            "birth_date": f"1990-{month:02d}-{day:02d}", "sex": "F", "phone": "+6281234567890",
-            "address": {"village": "Kademangan", "district": "Kademangan", "regency": "Blitar",
-                        "province": "Jawa Timur"},
-            "destination_country": "HK", "occupation": "caregiver",
-            "placement_agency": "PT Sinar Jaya"}
+    return {
+        "nik": nik,
+        "full_name": "Siti Nur'aini binti Ahmad",
+        "birth_date": f"1990-{month:02d}-{day:02d}",
+        "sex": "F",
+        "phone": "+6281234567890",
+        "address": {
+            "village": "Kademangan",
+            "district": "Kademangan",
+            "regency": "Blitar",
+            "province": "Jawa Timur",
+        },
+        "destination_country": "HK",
+        "occupation": "caregiver",
+        "placement_agency": "PT Sinar Jaya",
+    }
 
 
 def _connection_loop(base_url, token, paths, mode, deadline, worker, salt, out, lock):
@@ -139,9 +179,13 @@ def _connection_loop(base_url, token, paths, mode, deadline, worker, salt, out, 
 
 def _process(base_url, token, paths, mode, connections, deadline, first_worker, salt, queue):
     out, lock = [], threading.Lock()
-    threads = [threading.Thread(target=_connection_loop, args=(
-        base_url, token, paths, mode, deadline, first_worker + i, salt, out, lock))
-        for i in range(connections)]
+    threads = [
+        threading.Thread(
+            target=_connection_loop,
+            args=(base_url, token, paths, mode, deadline, first_worker + i, salt, out, lock),
+        )
+        for i in range(connections)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -154,12 +198,18 @@ def _python(base_url, token, paths, mode, connections, seconds, salt) -> Load:
     queue = context.Queue()
     started = time.monotonic()
     deadline = started + seconds
-    per_process = [connections // PYTHON_PROCESSES + (i < connections % PYTHON_PROCESSES)
-                   for i in range(PYTHON_PROCESSES)]
+    per_process = [
+        connections // PYTHON_PROCESSES + (i < connections % PYTHON_PROCESSES)
+        for i in range(PYTHON_PROCESSES)
+    ]
     processes, first = [], 1
     for count in per_process:
-        processes.append(context.Process(target=_process, args=(
-            base_url, token, paths, mode, count, deadline, first, salt, queue)))
+        processes.append(
+            context.Process(
+                target=_process,
+                args=(base_url, token, paths, mode, count, deadline, first, salt, queue),
+            )
+        )
         first += count
     for process in processes:
         process.start()
@@ -170,9 +220,20 @@ def _python(base_url, token, paths, mode, connections, seconds, salt) -> Load:
     latencies = sorted(x for lat, _, _ in results for x in lat)
 
     def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 \
-            if latencies else 0.0
+        return (
+            latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+            if latencies
+            else 0.0
+        )
 
-    return Load(requests=len(latencies), duration_s=duration, p50_ms=pct(50), p90_ms=pct(90),
-                p99_ms=pct(99), max_ms=pct(100), not_2xx=sum(n for _, n, _ in results),
-                socket_errors=sum(e for _, _, e in results), generator="python")
+    return Load(
+        requests=len(latencies),
+        duration_s=duration,
+        p50_ms=pct(50),
+        p90_ms=pct(90),
+        p99_ms=pct(99),
+        max_ms=pct(100),
+        not_2xx=sum(n for _, n, _ in results),
+        socket_errors=sum(e for _, _, e in results),
+        generator="python",
+    )

@@ -27,8 +27,9 @@ def _rpc_config(amqp_uri: str) -> dict:
 
 
 def _service(name: str, amqp_uri: str, log_dir: Path, **env) -> Child:
-    return Child("bench.floor_services", name, env={"AMQP_URI": amqp_uri, **env},
-                 log=log_dir / f"{name}.log").start()
+    return Child(
+        "bench.floor_services", name, env={"AMQP_URI": amqp_uri, **env}, log=log_dir / f"{name}.log"
+    ).start()
 
 
 def _answers(proxy, service: str, method: str) -> bool:
@@ -45,20 +46,28 @@ def events(amqp_uri: str, count: int, log_dir: Path) -> dict:
     try:
         with ClusterRpcProxy(_rpc_config(amqp_uri), timeout=120) as proxy:
             wait_until(lambda: _ready(proxy), 60, "the nameko floor services")
-            payload = {"worker_id": "00000000-0000-0000-0000-000000000000",
-                       "data": {"type": "passport", "number_masked": "******123"}}
+            payload = {
+                "worker_id": "00000000-0000-0000-0000-000000000000",
+                "data": {"type": "passport", "number_masked": "******123"},
+            }
             per_emitter = count // EMITTERS
-            replies = [proxy.floor_emitter.emit.call_async(per_emitter, payload)
-                       for _ in range(EMITTERS)]
+            replies = [
+                proxy.floor_emitter.emit.call_async(per_emitter, payload) for _ in range(EMITTERS)
+            ]
             started = min(reply.result() for reply in replies)
             total = per_emitter * EMITTERS
             progress = wait_until(
                 lambda: (p := proxy.floor_handler.progress()) and p["count"] >= total and p,
-                300, "the nameko event floor", interval=0.2)
+                300,
+                "the nameko event floor",
+                interval=0.2,
+            )
         seconds = progress["last"] - started
-        return {"events": total, "per_second": total / seconds,
-                "peak_rss_mb": {"emitter": emitter.peak_rss_mb(),
-                                "handler": handler.peak_rss_mb()}}
+        return {
+            "events": total,
+            "per_second": total / seconds,
+            "peak_rss_mb": {"emitter": emitter.peak_rss_mb(), "handler": handler.peak_rss_mb()},
+        }
     finally:
         emitter.stop()
         handler.stop()
@@ -82,10 +91,11 @@ def http_rpc(amqp_uri: str, connections: int, seconds: float, log_dir: Path) -> 
     try:
         wait_until(lambda: _http_ok(f"{base_url}/floor/warm-up"), 60, "the nameko HTTP floor")
         paths = [f"/floor/{i:08d}" for i in range(1000)]
-        result = load.run(base_url, "floor", paths=paths, connections=connections,
-                          seconds=seconds)
-        return {**result.as_dict(),
-                "peak_rss_mb": {"gateway": gateway.peak_rss_mb(), "backend": backend.peak_rss_mb()}}
+        result = load.run(base_url, "floor", paths=paths, connections=connections, seconds=seconds)
+        return {
+            **result.as_dict(),
+            "peak_rss_mb": {"gateway": gateway.peak_rss_mb(), "backend": backend.peak_rss_mb()},
+        }
     finally:
         gateway.stop()
         backend.stop()

@@ -20,8 +20,12 @@ from .processes import Child, wait_until
 
 # Reads that answer only when the service behind them is up: readiness when the services do
 # not all answer the gateway's health check.
-PROBES = ("/workers?limit=1", "/workers/00000000-0000-4000-8000-000000000000/documents",
-          "/orientation/sessions", "/reintegration/programs")
+PROBES = (
+    "/workers?limit=1",
+    "/workers/00000000-0000-4000-8000-000000000000/documents",
+    "/orientation/sessions",
+    "/reintegration/programs",
+)
 DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
 # the processes `make run` starts (pmi_tools.stack.PROCESSES; not imported: the runner module
 # monkey-patches whoever imports it, and the bench's own threads must stay threads)
@@ -29,8 +33,13 @@ PROCESSES = DATABASE_SERVICES
 
 
 class Platform:
-    def __init__(self, env: Environment, log_dir: Path, extra_env: dict | None = None,
-                 reads_over_rpc: bool = False):
+    def __init__(
+        self,
+        env: Environment,
+        log_dir: Path,
+        extra_env: dict | None = None,
+        reads_over_rpc: bool = False,
+    ):
         self.environment = env
         self.log_dir = log_dir
         self.secret = secrets.token_hex(32)
@@ -49,16 +58,22 @@ class Platform:
     @property
     def env(self) -> dict:
         return {
-            "AMQP_URI": self.environment.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
-            "JWT_SECRET": self.secret, "LOG_LEVEL": "WARNING",
+            "AMQP_URI": self.environment.amqp_uri,
+            "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}",
+            "JWT_SECRET": self.secret,
+            "LOG_LEVEL": "WARNING",
             # the benchmark's servers keep their packages' default users: development mode
             "PMI_ENV": "development",
             # one load generator, one address, a few subjects: the limits would be the floor
-            "RATE_LIMIT_PUBLIC": "10000000/minute", "RATE_LIMIT_WRITES": "10000000/minute",
+            "RATE_LIMIT_PUBLIC": "10000000/minute",
+            "RATE_LIMIT_WRITES": "10000000/minute",
             "RATE_LIMIT_WRITES_PER_ADDRESS": "10000000/minute",
-            "METRICS_PORT": "0", "DATABASE_URL": "", "NIK_DIGEST_KEY": self.nik_digest_key,
+            "METRICS_PORT": "0",
+            "DATABASE_URL": "",
+            "NIK_DIGEST_KEY": self.nik_digest_key,
             "RABBITMQ_MANAGEMENT_URL": self.environment.servers.broker.management_url,
-            "REGISTRATION_READ_DATABASE_URL": "" if self.reads_over_rpc
+            "REGISTRATION_READ_DATABASE_URL": ""
+            if self.reads_over_rpc
             else self.urls["registration"],
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
             **self.extra_env,
@@ -68,8 +83,9 @@ class Platform:
         """Start every process; seconds until the gateway says the platform is ready."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for service in PROCESSES:
-            self.children[service] = Child("pmi_common.runner", service, env=self.env,
-                                           log=self.log_dir / f"{service}.log").start()
+            self.children[service] = Child(
+                "pmi_common.runner", service, env=self.env, log=self.log_dir / f"{service}.log"
+            ).start()
         started = dt.datetime.now()
         wait_until(self._ready, 180, "the platform")
         return (dt.datetime.now() - started).total_seconds()
@@ -78,11 +94,14 @@ class Platform:
         """A second gateway that asks registration over RPC for every read (the candidate the
         first one's database reads are measured against); its base URL."""
         self.rpc_port = free_port()
-        env = {**self.env, "GATEWAY_ADDRESS": f"127.0.0.1:{self.rpc_port}",
-               "REGISTRATION_READ_DATABASE_URL": ""}
+        env = {
+            **self.env,
+            "GATEWAY_ADDRESS": f"127.0.0.1:{self.rpc_port}",
+            "REGISTRATION_READ_DATABASE_URL": "",
+        }
         self.children["gateway over RPC"] = Child(
-            "pmi_common.runner", "gateway", env=env,
-            log=self.log_dir / "gateway-rpc.log").start()
+            "pmi_common.runner", "gateway", env=env, log=self.log_dir / "gateway-rpc.log"
+        ).start()
         url = f"http://127.0.0.1:{self.rpc_port}"
         wait_until(lambda: self._answers("/workers?limit=1", url), 120, "the RPC gateway")
         return url
@@ -99,8 +118,9 @@ class Platform:
                 channel.queue_purge(inbox_queue("egress"))
             except amqp.exceptions.NotFound:
                 pass
-        self.children["egress"] = Child("pmi_common.runner", "egress", env=self.env,
-                                        log=self.log_dir / "egress.log").start()
+        self.children["egress"] = Child(
+            "pmi_common.runner", "egress", env=self.env, log=self.log_dir / "egress.log"
+        ).start()
         started = dt.datetime.now()
         wait_until(self._egress_ready, 120, "the egress")
         return (dt.datetime.now() - started).total_seconds()
@@ -110,8 +130,10 @@ class Platform:
             raise RuntimeError(f"the egress exited; see {self.log_dir / 'egress.log'}")
         try:
             with Connection(self.environment.amqp_uri) as connection:
-                return connection.channel().queue_declare(
-                    "rpc-egress", passive=True).consumer_count > 0
+                return (
+                    connection.channel().queue_declare("rpc-egress", passive=True).consumer_count
+                    > 0
+                )
         except amqp.exceptions.NotFound:
             return False
 
@@ -129,15 +151,23 @@ class Platform:
     def _answers(self, path: str, base_url: str | None = None) -> bool:
         """A read that reaches the service behind it (a 2xx or a 404, not a 5xx)."""
         try:
-            response = requests.get(f"{base_url or self.base_url}/api/v1{path}", timeout=5,
-                                    headers={"Authorization": f"Bearer {self.token('admin')}"})
+            response = requests.get(
+                f"{base_url or self.base_url}/api/v1{path}",
+                timeout=5,
+                headers={"Authorization": f"Bearer {self.token('admin')}"},
+            )
         except requests.RequestException:
             return False
         return response.status_code < 500
 
     def token(self, role: str, subject: str | None = None) -> str:
-        return mint(self.secret, role, subject or f"bench-{role}", agency="ltsa-blitar",
-                    ttl=dt.timedelta(hours=2))
+        return mint(
+            self.secret,
+            role,
+            subject or f"bench-{role}",
+            agency="ltsa-blitar",
+            ttl=dt.timedelta(hours=2),
+        )
 
     def engine(self, service: str) -> Engine:
         if service not in self._engines:

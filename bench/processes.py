@@ -35,8 +35,9 @@ class Child:
 
     def start(self) -> Child:
         out = self.log.open("ab") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=out,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
         return self
 
     @property
@@ -136,8 +137,10 @@ class CpuMeter:
         processes = {name: cpu_seconds(pid) - self._cpu[name] for name, pid in self.pids.items()}
         processes.update(_server_deltas(self._servers, server_cpu_seconds()))
         return {
-            "machine_busy_percent": round(100 * (busy - self._machine[0])
-                                          / max(total - self._machine[1], 1), 1),
-            "cpu_percent_of_one_core": {name: round(100 * seconds / wall, 1)
-                                        for name, seconds in processes.items()},
+            "machine_busy_percent": round(
+                100 * (busy - self._machine[0]) / max(total - self._machine[1], 1), 1
+            ),
+            "cpu_percent_of_one_core": {
+                name: round(100 * seconds / wall, 1) for name, seconds in processes.items()
+            },
         }

@@ -26,11 +26,27 @@ class Recording:
     def __init__(self, pids: dict[str, int], seconds: float, out_dir: Path, label: str):
         self.files = {name: out_dir / f"profile-{label}-{name}.txt" for name in pids}
         self.processes = [
-            subprocess.Popen([_py_spy(), "record", "--pid", str(pid), "--duration",
-                              str(int(seconds)), "--rate", "100", "--format", "raw",
-                              "--nonblocking", "--output", str(self.files[name])],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for name, pid in pids.items()]
+            subprocess.Popen(
+                [
+                    _py_spy(),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "100",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    str(self.files[name]),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name, pid in pids.items()
+        ]
 
     def summaries(self, top: int = 8) -> dict[str, dict]:
         for process in self.processes:
@@ -71,13 +87,16 @@ def _package(frame: str) -> str:
     """py-spy names a file by its path under site-packages or the working directory."""
     parts = Path(_where(frame)).parts
     if "site-packages" in parts:
-        parts = parts[parts.index("site-packages") + 1:]
+        parts = parts[parts.index("site-packages") + 1 :]
     if not parts:
         return "?"
     if parts[0] in PLATFORM:
         return f"platform ({parts[0]})"
-    return parts[0].removesuffix(".py") if len(parts) > 1 or parts[0].startswith("<") \
+    return (
+        parts[0].removesuffix(".py")
+        if len(parts) > 1 or parts[0].startswith("<")
         else f"stdlib {parts[0]}"
+    )
 
 
 def _short(frame: str) -> str:

@@ -60,23 +60,47 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the bench")
     parser.add_argument("--seconds", type=float, help="seconds of load per HTTP figure (10)")
     parser.add_argument("--lifecycle-workers", type=int, help="workers driven over HTTP (120)")
-    parser.add_argument("--concurrency", type=int, default=CONNECTIONS,
-                        help="desk clients driving lifecycles at once (16)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=CONNECTIONS,
+        help="desk clients driving lifecycles at once (16)",
+    )
     parser.add_argument("--backlog", type=int, help="registrations imported at once (2000)")
-    parser.add_argument("--scales", type=int, nargs="+", help="workers in the database for "
-                        "the reads (10000 1000000)")
-    parser.add_argument("--import-rows", type=int, help="registry rows imported from a CSV "
-                        "file, as `pmi import` does (100000)")
-    parser.add_argument("--backfill-events", type=int, help="events of history backfilled to "
-                        "one agency by the egress (1000000)")
-    parser.add_argument("--backfill-limit", type=float, default=300.0,
-                        help="seconds the backfill may take before what reached the agency's "
-                        "queue by then is reported instead (300)")
-    parser.add_argument("--only-backfill", action="store_true",
-                        help="only the kombu floor and the backfill (the platform started, the "
-                        "other phases skipped)")
-    parser.add_argument("--reads-over-rpc", action="store_true",
-                        help="the gateway asks registration over RPC for every read")
+    parser.add_argument(
+        "--scales",
+        type=int,
+        nargs="+",
+        help="workers in the database for the reads (10000 1000000)",
+    )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        help="registry rows imported from a CSV file, as `pmi import` does (100000)",
+    )
+    parser.add_argument(
+        "--backfill-events",
+        type=int,
+        help="events of history backfilled to one agency by the egress (1000000)",
+    )
+    parser.add_argument(
+        "--backfill-limit",
+        type=float,
+        default=300.0,
+        help="seconds the backfill may take before what reached the agency's "
+        "queue by then is reported instead (300)",
+    )
+    parser.add_argument(
+        "--only-backfill",
+        action="store_true",
+        help="only the kombu floor and the backfill (the platform started, the "
+        "other phases skipped)",
+    )
+    parser.add_argument(
+        "--reads-over-rpc",
+        action="store_true",
+        help="the gateway asks registration over RPC for every read",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the services")
     parser.add_argument("--skip-floors", action="store_true")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -97,16 +121,25 @@ def floors(env: Environment, args, log_dir: Path) -> dict:
     if args.only_backfill:  # the backfill is judged against this floor alone
         return results
     progress("floor: nameko EventDispatcher -> event_handler")
-    results["nameko_events"] = nameko_floor.events(env.amqp_uri, 1000 if args.quick else 4000,
-                                                   log_dir)
+    results["nameko_events"] = nameko_floor.events(
+        env.amqp_uri, 1000 if args.quick else 4000, log_dir
+    )
     progress(f"floor: nameko @http -> RpcProxy -> @rpc, {CONNECTIONS} connections")
-    results["nameko_http_rpc"] = nameko_floor.http_rpc(env.amqp_uri, CONNECTIONS, args.seconds,
-                                                       log_dir)
+    results["nameko_http_rpc"] = nameko_floor.http_rpc(
+        env.amqp_uri, CONNECTIONS, args.seconds, log_dir
+    )
     return results
 
 
-def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: int,
-          recording: bool, rpc_url: str | None) -> dict:
+def reads(
+    platform: Platform,
+    scale: int,
+    lifecycle_ids: list[str],
+    args,
+    salt: int,
+    recording: bool,
+    rpc_url: str | None,
+) -> dict:
     engine = platform.engine("registration")
     samples = seed.sample_ids(engine, SAMPLE * READ_RUNS)
     # each run reads other workers, so the gateway's cache gives the second nothing of the first
@@ -118,39 +151,67 @@ def reads(platform: Platform, scale: int, lifecycle_ids: list[str], args, salt: 
         "get_worker": [[f"/api/v1/workers/{i}" for i in ids] for ids in wide],
         "get_worker_hot": [[f"/api/v1/workers/{i}" for i in hot]] * READ_RUNS,
         "timeline": [[f"/api/v1/workers/{i}/timeline" for i in ids] for ids in wide],
-        "list": [[f"/api/v1/workers?regency=Blitar&limit=50&cursor={encode_cursor((i,))}"
-                  for i in ids] for ids in wide],
+        "list": [
+            [f"/api/v1/workers?regency=Blitar&limit=50&cursor={encode_cursor((i,))}" for i in ids]
+            for ids in wide
+        ],
         "stats": [["/api/v1/stats"]] * READ_RUNS,
     }
-    load.run(platform.base_url, token, paths=plans["get_worker_hot"][0],
-             connections=CONNECTIONS, seconds=2)  # warm-up
+    load.run(
+        platform.base_url,
+        token,
+        paths=plans["get_worker_hot"][0],
+        connections=CONNECTIONS,
+        seconds=2,
+    )  # warm-up
     for key, paths_of_runs in plans.items():
         progress(f"reads at {scale:,} workers: {key}")
         record = None
         if recording:
             record = profile.Recording(
                 {k: v for k, v in platform.pids().items() if k in ("gateway", "registration")},
-                args.seconds, platform.log_dir, f"{key}-{scale}")
-        runs = [load.run(platform.base_url, token, paths=paths, connections=CONNECTIONS,
-                         seconds=args.seconds).as_dict() for paths in paths_of_runs]
+                args.seconds,
+                platform.log_dir,
+                f"{key}-{scale}",
+            )
+        runs = [
+            load.run(
+                platform.base_url, token, paths=paths, connections=CONNECTIONS, seconds=args.seconds
+            ).as_dict()
+            for paths in paths_of_runs
+        ]
         figures[key] = {**max(runs, key=lambda run: run["rps"]), "runs": runs}
         if record:
             figures[key]["profile"] = record.summaries()
     if rpc_url:  # the candidate: the same reads asked over RPC, by a gateway of their own
         for key, base in (("get_worker", "get_worker_rpc"), ("list", "list_rpc")):
             progress(f"reads at {scale:,} workers: {key} over RPC")
-            runs = [load.run(rpc_url, token, paths=paths, connections=CONNECTIONS,
-                             seconds=args.seconds).as_dict() for paths in plans[key]]
+            runs = [
+                load.run(
+                    rpc_url, token, paths=paths, connections=CONNECTIONS, seconds=args.seconds
+                ).as_dict()
+                for paths in plans[key]
+            ]
             figures[base] = {**max(runs, key=lambda run: run["rps"]), "runs": runs}
     progress(f"writes at {scale:,} workers: POST /workers")
-    figures["register"] = load.run(platform.base_url, platform.token("operator"), post=True,
-                                   connections=CONNECTIONS, seconds=args.seconds,
-                                   salt=salt).as_dict()
+    figures["register"] = load.run(
+        platform.base_url,
+        platform.token("operator"),
+        post=True,
+        connections=CONNECTIONS,
+        seconds=args.seconds,
+        salt=salt,
+    ).as_dict()
     progress(f"writes at {scale:,} workers: PATCH /workers/{{id}}")
     registered = seed.sample_ids(engine, SAMPLE, status="registered")
-    figures["update"] = load.run(platform.base_url, platform.token("operator"), patch=True,
-                                 paths=[f"/api/v1/workers/{i}" for i in registered],
-                                 connections=CONNECTIONS, seconds=args.seconds).as_dict()
+    figures["update"] = load.run(
+        platform.base_url,
+        platform.token("operator"),
+        patch=True,
+        paths=[f"/api/v1/workers/{i}" for i in registered],
+        connections=CONNECTIONS,
+        seconds=args.seconds,
+    ).as_dict()
     return figures
 
 
@@ -170,18 +231,24 @@ def backfill_phase(platform: Platform, args) -> dict:
     present = backfill.existing(engine, since)
     seeded = None
     if present < args.backfill_events:
-        progress(f"backfill: seeding {args.backfill_events - present:,} events of history "
-                 f"(to {args.backfill_events:,})")
+        progress(
+            f"backfill: seeding {args.backfill_events - present:,} events of history "
+            f"(to {args.backfill_events:,})"
+        )
         seeded = backfill.seed_history(engine, args.backfill_events - present, now)
     expected = backfill.existing(engine, since)
     progress("backfill: starting the egress")
     startup = round(platform.start_egress(), 1)
-    progress(f"backfill: {expected:,} events to one agency (at most "
-             f"{args.backfill_limit:g} s)")
+    progress(f"backfill: {expected:,} events to one agency (at most {args.backfill_limit:g} s)")
     figures = backfill.measure(
-        platform, expected, args.backfill_limit, since,
-        profile_seconds=min(30, args.backfill_limit) if args.profile and profile.available()
-        else None)
+        platform,
+        expected,
+        args.backfill_limit,
+        since,
+        profile_seconds=min(30, args.backfill_limit)
+        if args.profile and profile.available()
+        else None,
+    )
     return {**figures, "seeded": seeded, "egress_startup_seconds": startup}
 
 
@@ -193,11 +260,14 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
         results["startup_seconds"] = round(platform.start(), 1)
         if args.only_backfill:
             results["backfill"] = backfill_phase(platform, args)
-            results["memory_mb"] = {k: round(v, 1) if v else v
-                                    for k, v in platform.peak_rss_mb().items()}
+            results["memory_mb"] = {
+                k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()
+            }
             return
-        progress(f"lifecycle over HTTP: {args.lifecycle_workers} workers, "
-                 f"{args.concurrency} desk clients")
+        progress(
+            f"lifecycle over HTTP: {args.lifecycle_workers} workers, "
+            f"{args.concurrency} desk clients"
+        )
         journeys = lifecycle.journeys(platform, args.lifecycle_workers, args.concurrency)
         lifecycle_ids = journeys.pop("worker_ids")
         results["lifecycle"] = journeys
@@ -206,7 +276,10 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
         if args.profile and profile.available():
             record = profile.Recording(
                 {k: v for k, v in platform.pids().items() if k != "gateway"},
-                30, log_dir, "pipeline")
+                30,
+                log_dir,
+                "pipeline",
+            )
         results["pipeline"] = lifecycle.backlog(platform, args.backlog)
         if record:
             results["pipeline"]["profile"] = record.summaries()
@@ -216,18 +289,28 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
             present = worker_count(platform)
             if present < scale:
                 progress(f"seeding {scale - present:,} workers (to {scale:,})")
-                results["seed_seconds"][str(scale)] = round(seed.seed_workers(
-                    platform.engine("registration"), present + 1, scale,
-                    platform.nik_digest_key), 1)
+                results["seed_seconds"][str(scale)] = round(
+                    seed.seed_workers(
+                        platform.engine("registration"), present + 1, scale, platform.nik_digest_key
+                    ),
+                    1,
+                )
             largest = number == len(args.scales)
             results["reads"][str(scale)] = reads(
-                platform, worker_count(platform), lifecycle_ids, args, number,
-                recording=args.profile and largest and profile.available(), rpc_url=rpc_url)
+                platform,
+                worker_count(platform),
+                lifecycle_ids,
+                args,
+                number,
+                recording=args.profile and largest and profile.available(),
+                rpc_url=rpc_url,
+            )
         progress(f"bulk import: {args.import_rows:,} registry rows from a CSV file")
         results["bulk_import"] = bulk.import_rows(platform, args.import_rows, log_dir)
         results["backfill"] = backfill_phase(platform, args)
-        results["memory_mb"] = {k: round(v, 1) if v else v
-                                for k, v in platform.peak_rss_mb().items()}
+        results["memory_mb"] = {
+            k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()
+        }
         results["workers_at_end"] = worker_count(platform)
         progress("measuring the databases")
         results["storage"] = storage.sizes(platform)
@@ -263,9 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)
     log_dir = Path(tempfile.mkdtemp(prefix="pmi-bench-"))
     started = time.monotonic()
-    results: dict = {"started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                     "arguments": {k: str(v) for k, v in vars(args).items()},
-                     "load_generator": load.generator(), "logs": str(log_dir)}
+    results: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "arguments": {k: str(v) for k, v in vars(args).items()},
+        "load_generator": load.generator(),
+        "logs": str(log_dir),
+    }
     if load.generator() != "wrk":
         progress("wrk is not installed (apt-get install wrk): using the Python load generator")
     try:
@@ -274,28 +360,35 @@ def main(argv: list[str] | None = None) -> int:
         results["interrupted"] = f"{type(exc).__name__}: {exc}"[:500]
         results["disturbances"] = disturbances(log_dir)
         report.write(results, args.results, latest=False)
-        progress(f"the run stopped ({results['interrupted'][:120]}); what it measured is in "
-                 f"{args.results}; logs: {log_dir}")
+        progress(
+            f"the run stopped ({results['interrupted'][:120]}); what it measured is in "
+            f"{args.results}; logs: {log_dir}"
+        )
         raise
     results["seconds"] = round(time.monotonic() - started, 1)
     results["disturbances"] = disturbances(log_dir)
     latest = report.write(results, args.results)
     print(report.table(results))
     print("\n".join(report.notes(results)))
-    print(f"\n{results['seconds']:.0f} s; load average {results['machine']['load_average']} at "
-          f"the start, {results['machine']['load_average_at_end']} at the end; "
-          f"JSON: {latest}; logs: {log_dir}")
+    print(
+        f"\n{results['seconds']:.0f} s; load average {results['machine']['load_average']} at "
+        f"the start, {results['machine']['load_average_at_end']} at the end; "
+        f"JSON: {latest}; logs: {log_dir}"
+    )
     return 0
 
 
 def measure(args, log_dir: Path, results: dict) -> None:
     with private_servers(durable=True) as servers, Environment(servers) as env:
-        results["machine"] = report.machine(env.management.base, env.management.session,
-                                            servers.database.port)
+        results["machine"] = report.machine(
+            env.management.base, env.management.session, servers.database.port
+        )
         connections = results["machine"].get("postgresql_connections")
         if connections and connections["max"] - connections["in_use"] < CONNECTIONS_NEEDED:
-            progress(f"PostgreSQL has {connections['max'] - connections['in_use']} connections "
-                     f"free; the platform may open up to {CONNECTIONS_NEEDED}: expect errors")
+            progress(
+                f"PostgreSQL has {connections['max'] - connections['in_use']} connections "
+                f"free; the platform may open up to {CONNECTIONS_NEEDED}: expect errors"
+            )
         if not args.skip_floors:
             results["floors"] = floors(env, args, log_dir)
         results["platform"] = {}

@@ -15,8 +15,18 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-REGENCIES = ("Blitar", "Blitar", "Tulungagung", "Malang", "Ponorogo", "Kediri", "Banyuwangi",
-             "Jember", "Madiun", "Trenggalek")
+REGENCIES = (
+    "Blitar",
+    "Blitar",
+    "Tulungagung",
+    "Malang",
+    "Ponorogo",
+    "Kediri",
+    "Banyuwangi",
+    "Jember",
+    "Madiun",
+    "Trenggalek",
+)
 COUNTRIES = ("HK", "TW", "MY", "SG", "SA", "KR", "JP")
 
 # status by k % 100: where a large registry's workers are in their lifecycle
@@ -84,6 +94,7 @@ RETURNING id
 INSERT INTO seeded SELECT id FROM inserted
 """
 
+
 def _sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
@@ -106,8 +117,12 @@ def seed_workers(engine: Engine, first: int, last: int, key: str, attempts: int 
 
 
 def _insert(engine: Engine, first: int, last: int, key: str) -> None:
-    workers = WORKERS_SQL.format(regencies=_sql_list(REGENCIES), n_regencies=len(REGENCIES),
-                                 countries=_sql_list(COUNTRIES), n_countries=len(COUNTRIES))
+    workers = WORKERS_SQL.format(
+        regencies=_sql_list(REGENCIES),
+        n_regencies=len(REGENCIES),
+        countries=_sql_list(COUNTRIES),
+        n_countries=len(COUNTRIES),
+    )
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgcrypto"))
         conn.execute(text("LOCK TABLE workers, timeline IN ACCESS EXCLUSIVE MODE"))
@@ -140,11 +155,18 @@ ORDER BY w.id, e.n
 def _secondary_indexes(conn) -> list[tuple[str, str]]:
     """The plain (not unique) indexes of the two tables: rebuilt once after a bulk insert instead
     of updated row by row (their definitions are read back from the catalogue, as migrated)."""
-    return [tuple(row) for row in conn.execute(text(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-        "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
-        "WHERE i.schemaname = 'public' AND i.tablename IN ('workers', 'timeline') "
-        "AND NOT x.indisunique"))]
+    return [
+        tuple(row)
+        for row in conn.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "JOIN pg_class c ON c.relname = i.indexname "
+                "JOIN pg_index x ON x.indexrelid = c.oid "
+                "WHERE i.schemaname = 'public' AND i.tablename IN ('workers', 'timeline') "
+                "AND NOT x.indisunique"
+            )
+        )
+    ]
 
 
 def sample_ids(engine: Engine, count: int, status: str | None = None) -> list[str]:
@@ -154,7 +176,8 @@ def sample_ids(engine: Engine, count: int, status: str | None = None) -> list[st
         percent = 100.0 * count * 3 / max(total, 1) * (4 if status else 1)
         sample = f"TABLESAMPLE BERNOULLI ({percent})" if percent < 100 else ""
         where = "WHERE status = :status" if status else ""
-        rows = conn.execute(text(
-            f"SELECT id FROM workers {sample} {where} ORDER BY random() LIMIT :n"),
-            {"n": count, "status": status})
+        rows = conn.execute(
+            text(f"SELECT id FROM workers {sample} {where} ORDER BY random() LIMIT :n"),
+            {"n": count, "status": status},
+        )
         return [row[0] for row in rows]

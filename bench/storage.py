@@ -23,10 +23,16 @@ def sizes(platform: Platform) -> dict:
             conn.execute(text("ANALYZE"))
             tables = {}
             for name, estimate, size in conn.execute(text(TABLES_SQL)):
-                rows = conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() \
-                    if estimate < 100_000 else estimate
-                tables[name] = {"rows": rows, "mb": round(size / 2**20, 2),
-                                "bytes_per_row": round(size / rows) if rows else None}
+                rows = (
+                    conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()
+                    if estimate < 100_000
+                    else estimate
+                )
+                tables[name] = {
+                    "rows": rows,
+                    "mb": round(size / 2**20, 2),
+                    "bytes_per_row": round(size / rows) if rows else None,
+                }
             total = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
         out[service] = {"mb": round(total / 2**20, 1), "tables": tables}
     return out

@@ -60,9 +60,14 @@ threading.Thread(target=dead.serve_forever, daemon=True).start()
 print("ready", flush=True)
 fast.serve_forever()
 """
-PUBLISHED = {"event_type": "worker_departed", "event_version": 1, "source": "registration",
-             "correlation_id": None, "actor": None,
-             "data": {"departed_on": "2026-12-01", "employer": "Chan Tai Man"}}
+PUBLISHED = {
+    "event_type": "worker_departed",
+    "event_version": 1,
+    "source": "registration",
+    "correlation_id": None,
+    "actor": None,
+    "data": {"departed_on": "2026-12-01", "employer": "Chan Tai Man"},
+}
 
 
 def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
@@ -71,40 +76,75 @@ def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
     for n in range(events):
         worker = f"00000000-0000-4000-8000-{n % workers:012d}"
         event_id = str(uuid.uuid4())
-        rows.append({
-            "endpoint_id": endpoint.id, "agency": endpoint.agency, "worker_id": worker,
-            "order_key": worker, "occurred_at": now + dt.timedelta(microseconds=n),
-            "sequence": n // workers + 1, "event_id": event_id, "event_type": "worker_departed",
-            "envelope": {**PUBLISHED, "event_id": event_id, "worker_id": worker,
-                         "sequence": n // workers + 1, "occurred_at": now.isoformat()},
-            "state": w.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now})
+        rows.append(
+            {
+                "endpoint_id": endpoint.id,
+                "agency": endpoint.agency,
+                "worker_id": worker,
+                "order_key": worker,
+                "occurred_at": now + dt.timedelta(microseconds=n),
+                "sequence": n // workers + 1,
+                "event_id": event_id,
+                "event_type": "worker_departed",
+                "envelope": {
+                    **PUBLISHED,
+                    "event_id": event_id,
+                    "worker_id": worker,
+                    "sequence": n // workers + 1,
+                    "occurred_at": now.isoformat(),
+                },
+                "state": w.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+        )
     with engine.begin() as conn:
         conn.execute(insert(webhook_deliveries), rows)
 
 
 def delivered(engine, endpoints: list[w.Endpoint]) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).where(
-            webhook_deliveries.c.state == w.DELIVERED,
-            webhook_deliveries.c.endpoint_id.in_([e.id for e in endpoints]))).scalar()
+        return conn.execute(
+            select(func.count()).where(
+                webhook_deliveries.c.state == w.DELIVERED,
+                webhook_deliveries.c.endpoint_id.in_([e.id for e in endpoints]),
+            )
+        ).scalar()
 
 
-def phase(url: str, fast_port: int, dead_port: int, live: int, dead: int, events: int,
-          workers: int, timeout: float) -> dict:
+def phase(
+    url: str,
+    fast_port: int,
+    dead_port: int,
+    live: int,
+    dead: int,
+    events: int,
+    workers: int,
+    timeout: float,
+) -> dict:
     engine = create_engine(url, pool_size=20)
     with engine.begin() as conn:
-        for table in ("webhook_attempts", "webhook_deliveries", "webhook_endpoints",
-                      "disclosures"):
+        for table in ("webhook_attempts", "webhook_deliveries", "webhook_endpoints", "disclosures"):
             conn.execute(text(f"DELETE FROM {table}"))
     book, now = WebhookBook(engine), dt.datetime.now(dt.UTC)
-    live_endpoints = [book.add("bench", f"http://127.0.0.1:{fast_port}/hook/{n}",
-                               ("worker_departed",), "bench", now)[0] for n in range(live)]
-    dead_endpoints = [book.add("bench", f"http://127.0.0.1:{dead_port}/hook",
-                               ("worker_departed",), "bench", now)[0] for _ in range(dead)]
+    live_endpoints = [
+        book.add(
+            "bench", f"http://127.0.0.1:{fast_port}/hook/{n}", ("worker_departed",), "bench", now
+        )[0]
+        for n in range(live)
+    ]
+    dead_endpoints = [
+        book.add("bench", f"http://127.0.0.1:{dead_port}/hook", ("worker_departed",), "bench", now)[
+            0
+        ]
+        for _ in range(dead)
+    ]
     for endpoint in live_endpoints + dead_endpoints:
         queue(engine, endpoint, events, workers)
-    settings = WebhookSettings.from_config({"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1",
-                                            "WEBHOOK_TIMEOUT": str(timeout)})
+    settings = WebhookSettings.from_config(
+        {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_TIMEOUT": str(timeout)}
+    )
     dispatcher = WebhookDispatcher(book, AgreementBook(engine), settings)
     thread = eventlet.spawn(dispatcher.run)
     started = time.perf_counter()
@@ -115,32 +155,46 @@ def phase(url: str, fast_port: int, dead_port: int, live: int, dead: int, events
     dead_attempts = 0
     if dead_endpoints:
         with engine.connect() as conn:
-            dead_attempts = conn.execute(text(
-                "SELECT count(*) FROM webhook_attempts WHERE endpoint_id = :e"),
-                {"e": dead_endpoints[0].id}).scalar()
+            dead_attempts = conn.execute(
+                text("SELECT count(*) FROM webhook_attempts WHERE endpoint_id = :e"),
+                {"e": dead_endpoints[0].id},
+            ).scalar()
     dispatcher.stop()
     thread.kill()
     engine.dispose()
-    return {"live_endpoints": live, "dead_endpoints": dead, "events_per_endpoint": events,
-            "workers": workers, "seconds": round(seconds, 2),
-            "deliveries_per_second": round(target / seconds, 1),
-            "dead_endpoint_attempts": dead_attempts}
+    return {
+        "live_endpoints": live,
+        "dead_endpoints": dead,
+        "events_per_endpoint": events,
+        "workers": workers,
+        "seconds": round(seconds, 2),
+        "deliveries_per_second": round(target / seconds, 1),
+        "dead_endpoint_attempts": dead_attempts,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__)
     parser.add_argument("--events", type=int, default=1000, help="per endpoint (1000)")
     parser.add_argument("--workers", type=int, default=200, help="workers they are about")
-    parser.add_argument("--timeout", type=float, default=2.0,
-                        help="WEBHOOK_TIMEOUT: how long each attempt at the dead endpoint waits")
-    parser.add_argument("--results", type=Path,
-                        default=Path(__file__).with_name("results") / "webhooks.json")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=2.0,
+        help="WEBHOOK_TIMEOUT: how long each attempt at the dead endpoint waits",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=Path(__file__).with_name("results") / "webhooks.json"
+    )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="pmi-bench-webhooks-"))
     os.chmod(root, 0o755)
     fast_port, dead_port = free_port(), free_port()
-    receivers = subprocess.Popen([sys.executable, "-c", RECEIVERS, str(fast_port),
-                                  str(dead_port)], stdout=subprocess.PIPE, text=True)
+    receivers = subprocess.Popen(
+        [sys.executable, "-c", RECEIVERS, str(fast_port), str(dead_port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert receivers.stdout.readline().strip() == "ready"
         with postgresql(root) as database:
@@ -151,17 +205,28 @@ def main(argv: list[str] | None = None) -> int:
             url = database.url("bench_webhooks")
             upgrade("gateway", url)
             engine = create_engine(url)
-            AgreementBook(engine).put(Agreement(
-                agency="bench", fields={"worker_departed": ("departed_on", "employer")},
-                purpose="bench", legal_basis="public_task", approved_by="bench",
-                valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), "bench",
-                dt.datetime.now(dt.UTC))
+            AgreementBook(engine).put(
+                Agreement(
+                    agency="bench",
+                    fields={"worker_departed": ("departed_on", "employer")},
+                    purpose="bench",
+                    legal_basis="public_task",
+                    approved_by="bench",
+                    valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                ),
+                "bench",
+                dt.datetime.now(dt.UTC),
+            )
             engine.dispose()
             results = {}
-            for name, live, dead in (("one_endpoint", 1, 0), ("four_endpoints", 4, 0),
-                                     ("four_beside_a_dead_one", 4, 1)):
-                results[name] = phase(url, fast_port, dead_port, live, dead, args.events,
-                                      args.workers, args.timeout)
+            for name, live, dead in (
+                ("one_endpoint", 1, 0),
+                ("four_endpoints", 4, 0),
+                ("four_beside_a_dead_one", 4, 1),
+            ):
+                results[name] = phase(
+                    url, fast_port, dead_port, live, dead, args.events, args.workers, args.timeout
+                )
                 print(json.dumps({name: results[name]}), flush=True)
     finally:
         receivers.terminate()

@@ -50,7 +50,6 @@ DEFAULT_CATALOGUE_URL = "http://127.0.0.1:8000/api/v1/asyncapi.json"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 
 
-
 def dataschema(catalogue_url: str, event_type: str, version: int) -> str:
     return f"{catalogue_url}#/components/messages/{event_type}.v{version}"
 
@@ -63,8 +62,9 @@ def cloud_event(published: dict, catalogue_url: str) -> CloudEvent:
         "type": published["event_type"],
         "time": dt.datetime.fromisoformat(published["occurred_at"]),
         "datacontenttype": "application/json",
-        "dataschema": dataschema(catalogue_url, published["event_type"],
-                                 published["event_version"]),
+        "dataschema": dataschema(
+            catalogue_url, published["event_type"], published["event_version"]
+        ),
         "eventversion": published["event_version"],
     }
     if published.get("worker_id"):
@@ -96,18 +96,23 @@ class QueueMessage:
 def queue_message(published: dict, queue_format: str, catalogue_url: str) -> QueueMessage:
     """The published event in ``queue_format`` (one of ``QUEUE_FORMATS``)."""
     if queue_format == PLATFORM:
-        return QueueMessage(json.dumps(published, separators=(",", ":")).encode(),
-                            "application/json", {"event_version": published["event_version"]})
+        return QueueMessage(
+            json.dumps(published, separators=(",", ":")).encode(),
+            "application/json",
+            {"event_version": published["event_version"]},
+        )
     event = cloud_event(published, catalogue_url)
     if queue_format == STRUCTURED:
         message = ce_amqp.to_structured(event, JSONFormat())
-        return QueueMessage(message.application_data,
-                            message.properties[ce_amqp.CONTENT_TYPE_PROPERTY], {})
+        return QueueMessage(
+            message.application_data, message.properties[ce_amqp.CONTENT_TYPE_PROPERTY], {}
+        )
     if queue_format == BINARY:
         message = ce_amqp.to_binary(event, JSONFormat())
         headers = dict(message.application_properties)
         # the canonical string: microseconds kept, as in the webhook's body
         headers[ce_amqp.CE_PREFIX_UNDERSCORE + "time"] = _rfc3339(event.get_time())
-        return QueueMessage(message.application_data,
-                            message.properties[ce_amqp.CONTENT_TYPE_PROPERTY], headers)
+        return QueueMessage(
+            message.application_data, message.properties[ce_amqp.CONTENT_TYPE_PROPERTY], headers
+        )
     raise ValueError(f"unknown queue format {queue_format!r}; one of {', '.join(QUEUE_FORMATS)}")

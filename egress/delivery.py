@@ -58,10 +58,14 @@ def still_granted(envelope: dict, agreement: Agreement) -> dict | None:
 def disclosure(agency: str, channel: str, row, envelope: dict) -> Disclosure:
     """What delivering one queued event (``row``) as ``envelope`` disclosed: the fields it
     carried with a value."""
-    return Disclosure(agency=agency, worker_id=row.worker_id, channel=channel,
-                      what=row.event_type, reference=row.event_id,
-                      fields=sorted(name for name, value in envelope["data"].items()
-                                    if value is not None))
+    return Disclosure(
+        agency=agency,
+        worker_id=row.worker_id,
+        channel=channel,
+        what=row.event_type,
+        reference=row.event_id,
+        fields=sorted(name for name, value in envelope["data"].items() if value is not None),
+    )
 
 
 class Rounds:
@@ -103,8 +107,13 @@ class Rounds:
 
 
 class DeliveryRelay(Rounds):
-    def __init__(self, engine: Engine, amqp_uri: str, book: AgreementBook,
-                 catalogue_url: str = DEFAULT_CATALOGUE_URL):
+    def __init__(
+        self,
+        engine: Engine,
+        amqp_uri: str,
+        book: AgreementBook,
+        catalogue_url: str = DEFAULT_CATALOGUE_URL,
+    ):
         super().__init__()
         self.engine = engine
         self.amqp_uri = amqp_uri
@@ -124,8 +133,11 @@ class DeliveryRelay(Rounds):
 
     def waiting_agencies(self) -> list[str]:
         with self.engine.connect() as conn:
-            return list(conn.execute(select(table.c.agency).group_by(table.c.agency)
-                                     .order_by(func.min(table.c.id))).scalars())
+            return list(
+                conn.execute(
+                    select(table.c.agency).group_by(table.c.agency).order_by(func.min(table.c.id))
+                ).scalars()
+            )
 
     def deliver_round(self) -> int:
         """One batch for each agency with events waiting; how many were delivered."""
@@ -137,10 +149,19 @@ class DeliveryRelay(Rounds):
             try:
                 delivered += self.deliver_batch(agency)
                 self.resting.pop(agency, None)
-            except (QueueMissing, amqp.exceptions.AMQPError, ConnectionError, OSError,
-                    RuntimeError) as exc:
-                log.warning("agency_delivery_waiting", agency=agency, error=str(exc),
-                            retry_in=RETRY_AFTER_SECONDS)
+            except (
+                QueueMissing,
+                amqp.exceptions.AMQPError,
+                ConnectionError,
+                OSError,
+                RuntimeError,
+            ) as exc:
+                log.warning(
+                    "agency_delivery_waiting",
+                    agency=agency,
+                    error=str(exc),
+                    retry_in=RETRY_AFTER_SECONDS,
+                )
                 self.publisher.close()
                 self.queue_seen.pop(agency_queue(agency), None)
                 self.resting[agency] = now + RETRY_AFTER_SECONDS
@@ -153,27 +174,45 @@ class DeliveryRelay(Rounds):
         queue_format = self.settings.get(agency).queue_format
         with Session(self.engine) as session, session.begin():
             rows = session.execute(
-                select(table).where(table.c.agency == agency).order_by(table.c.id)
-                .limit(BATCH_SIZE).with_for_update(skip_locked=True)).all()
+                select(table)
+                .where(table.c.agency == agency)
+                .order_by(table.c.id)
+                .limit(BATCH_SIZE)
+                .with_for_update(skip_locked=True)
+            ).all()
             if not rows:
                 return 0
             ids = [row.id for row in rows]
             if agreement is None or not agreement.in_force(moment):
                 session.execute(delete(table).where(table.c.id.in_(ids)))
-                log.warning("agency_delivery_withheld", agency=agency, events=len(rows),
-                            reason="the agency's agreement is no longer in force")
+                log.warning(
+                    "agency_delivery_withheld",
+                    agency=agency,
+                    events=len(rows),
+                    reason="the agency's agreement is no longer in force",
+                )
                 return 0
             queue = agency_queue(agency)
             self._require_queue(queue)
             # an agreement narrowed since the rows were queued: what it no longer grants stays
-            sending = [(row, envelope) for row in rows
-                       if (envelope := still_granted(row.envelope, agreement)) is not None]
+            sending = [
+                (row, envelope)
+                for row in rows
+                if (envelope := still_granted(row.envelope, agreement)) is not None
+            ]
             if sending:
-                self.publisher.publish_messages([("", queue, self.message(envelope, queue_format))
-                                                 for _, envelope in sending])
-            disclosures.record(session.connection(), [
-                disclosure(agency, "amqp", row, envelope)
-                for row, envelope in sending if row.worker_id], moment)
+                self.publisher.publish_messages(
+                    [("", queue, self.message(envelope, queue_format)) for _, envelope in sending]
+                )
+            disclosures.record(
+                session.connection(),
+                [
+                    disclosure(agency, "amqp", row, envelope)
+                    for row, envelope in sending
+                    if row.worker_id
+                ],
+                moment,
+            )
             session.execute(delete(table).where(table.c.id.in_(ids)))
         return len(sending)
 
@@ -185,8 +224,10 @@ class DeliveryRelay(Rounds):
 
     def _require_queue(self, queue: str) -> None:
         """Publishing to a queue that does not exist would be confirmed and lost."""
-        if time.monotonic() - self.queue_seen.get(queue, -QUEUE_CHECKED_FOR_SECONDS) \
-                < QUEUE_CHECKED_FOR_SECONDS:
+        if (
+            time.monotonic() - self.queue_seen.get(queue, -QUEUE_CHECKED_FOR_SECONDS)
+            < QUEUE_CHECKED_FOR_SECONDS
+        ):
             return
         with Connection(self.amqp_uri) as connection:
             try:

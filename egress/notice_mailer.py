@@ -57,15 +57,18 @@ class MailSettings:
             raise ValueError("SMTP_URL is smtp://[user:password@]host[:port] or smtps://...")
         query = parse_qs(parts.query)
         return cls(
-            host=parts.hostname, port=parts.port or (465 if parts.scheme == "smtps" else 25),
+            host=parts.hostname,
+            port=parts.port or (465 if parts.scheme == "smtps" else 25),
             tls=parts.scheme == "smtps",
             starttls=query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"),
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             sender=config.get("NOTICE_FROM") or cls.sender,
-            operators=tuple(a.strip() for a in (config.get("NOTICE_OPERATORS") or "").split(",")
-                            if a.strip()),
-            first_retry=float(config.get("NOTICE_RETRY_SECONDS") or cls.first_retry))
+            operators=tuple(
+                a.strip() for a in (config.get("NOTICE_OPERATORS") or "").split(",") if a.strip()
+            ),
+            first_retry=float(config.get("NOTICE_RETRY_SECONDS") or cls.first_retry),
+        )
 
 
 def retry_delay(attempts: int, first: float) -> float:
@@ -98,10 +101,15 @@ class NoticeMailer(Rounds):
     def mail(self, notice, now: dt.datetime) -> None:
         to = self.recipients(notice)
         if not to:
-            self.notices.settle(notice.id, now, UNADDRESSED, error=(
-                "no address: set the agency's contact e-mail or NOTICE_OPERATORS"))
-            log.warning("notice_unaddressed", notice=notice.id, kind=notice.kind,
-                        agency=notice.agency)
+            self.notices.settle(
+                notice.id,
+                now,
+                UNADDRESSED,
+                error=("no address: set the agency's contact e-mail or NOTICE_OPERATORS"),
+            )
+            log.warning(
+                "notice_unaddressed", notice=notice.id, kind=notice.kind, agency=notice.agency
+            )
             return
         message = EmailMessage()
         message["From"] = self.settings.sender
@@ -112,17 +120,29 @@ class NoticeMailer(Rounds):
         try:
             self.send(message)
         except (smtplib.SMTPException, OSError) as exc:  # refused, down, timed out
-            retry_at = now + dt.timedelta(seconds=retry_delay(notice.attempts + 1,
-                                                                  self.settings.first_retry))
+            retry_at = now + dt.timedelta(
+                seconds=retry_delay(notice.attempts + 1, self.settings.first_retry)
+            )
             error = f"{type(exc).__name__}: {getattr(exc, 'smtp_code', '')}".rstrip(": ")
             self.notices.settle(notice.id, now, notice.state, error=error, retry_at=retry_at)
-            log.warning("notice_mail_failed", notice=notice.id, kind=notice.kind,
-                        agency=notice.agency, error=error, retry_at=retry_at.isoformat())
+            log.warning(
+                "notice_mail_failed",
+                notice=notice.id,
+                kind=notice.kind,
+                agency=notice.agency,
+                error=error,
+                retry_at=retry_at.isoformat(),
+            )
             return
         self.notices.settle(notice.id, now, MAILED)
         self.mailed_total += 1
-        log.info("notice_mailed", notice=notice.id, kind=notice.kind, agency=notice.agency,
-                 recipients=len(to))
+        log.info(
+            "notice_mailed",
+            notice=notice.id,
+            kind=notice.kind,
+            agency=notice.agency,
+            recipients=len(to),
+        )
 
     def send(self, message: EmailMessage) -> None:
         s = self.settings

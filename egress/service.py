@@ -82,8 +82,9 @@ class AgencyDoor(DependencyProvider):
 
     def start(self):
         settings = WebhookSettings.from_config(self.container.config)
-        self.relay = DeliveryRelay(self.grants.engine, self.container.config["AMQP_URI"],
-                                   self.book, settings.catalogue_url)
+        self.relay = DeliveryRelay(
+            self.grants.engine, self.container.config["AMQP_URI"], self.book, settings.catalogue_url
+        )
         self.dispatcher = WebhookDispatcher(self.webhooks, self.book, settings)
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
         self.container.spawn_managed_thread(self.dispatcher.run, identifier="webhook-delivery")
@@ -135,30 +136,47 @@ class EgressService(ServiceOperations):
     def on_event(self, event):
         envelope = envelope_of(event)
         now = dt.datetime.now(dt.UTC)
-        self.db.apply_once(event, lambda uow: usecases.fan_out(
-            uow.session, envelope, self.agencies.agreements.current(),
-            usecases.Recruiters(uow.session, self._recruiter), self.agencies.key, now,
-            self.agencies.endpoints.current()))
+        self.db.apply_once(
+            event,
+            lambda uow: usecases.fan_out(
+                uow.session,
+                envelope,
+                self.agencies.agreements.current(),
+                usecases.Recruiters(uow.session, self._recruiter),
+                self.agencies.key,
+                now,
+                self.agencies.endpoints.current(),
+            ),
+        )
         self.agencies.wake()
 
     @rpc
-    def backfill(self, agency: str, event_types: list[str], since: str,
-                 endpoint_id: str | None = None) -> dict[str, int]:
+    def backfill(
+        self, agency: str, event_types: list[str], since: str, endpoint_id: str | None = None
+    ) -> dict[str, int]:
         """Queue for ``agency`` what its agreement grants of the history of ``event_types``
         since ``since`` (to its queue, or to its webhook ``endpoint_id`` only); how many events
         of each service were queued."""
         endpoint = self.agencies.webhooks.get(endpoint_id, agency) if endpoint_id else None
         agreement, by_source = usecases.history_asked(
-            self.agencies.book.get(agency), agency, event_types, since, dt.datetime.now(dt.UTC),
-            endpoint)
+            self.agencies.book.get(agency),
+            agency,
+            event_types,
+            since,
+            dt.datetime.now(dt.UTC),
+            endpoint,
+        )
         endpoints = {agency: [endpoint]} if endpoint is not None else None
-        queued = {source: self._backfill_from(source, types, since, agreement, endpoints)
-                  for source, types in by_source.items()}
+        queued = {
+            source: self._backfill_from(source, types, since, agreement, endpoints)
+            for source, types in by_source.items()
+        }
         self.agencies.wake()
         return queued
 
-    def _backfill_from(self, source: str, types: list[str], since: str, agreement,
-                       endpoints) -> int:
+    def _backfill_from(
+        self, source: str, types: list[str], since: str, agreement, endpoints
+    ) -> int:
         queued, after = 0, 0
         while True:
             page = getattr(self, source).history(types, since, after)
@@ -168,8 +186,15 @@ class EgressService(ServiceOperations):
             with self.db.transaction() as uow:  # a page: one statement per table, not per event
                 recruiters = usecases.Recruiters(uow.session, self._recruiter, batched=True)
                 queued += usecases.fan_out_page(
-                    uow.session, page["events"], [agreement], recruiters, self.agencies.key,
-                    now, endpoints, to_queues=endpoints is None)
+                    uow.session,
+                    page["events"],
+                    [agreement],
+                    recruiters,
+                    self.agencies.key,
+                    now,
+                    endpoints,
+                    to_queues=endpoints is None,
+                )
             after = page["after"]
 
     def _recruiter(self, worker_id: str) -> str | None:

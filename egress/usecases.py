@@ -44,56 +44,87 @@ class Recruiters:
         if self.batched:
             self.pending[envelope["worker_id"]] = company
             return
-        if not insert_if_absent(self.conn, recruits, "worker_id",
-                                worker_id=envelope["worker_id"], placement_agency=company):
-            self.conn.execute(recruits.update().where(
-                recruits.c.worker_id == envelope["worker_id"]).values(placement_agency=company))
+        if not insert_if_absent(
+            self.conn,
+            recruits,
+            "worker_id",
+            worker_id=envelope["worker_id"],
+            placement_agency=company,
+        ):
+            self.conn.execute(
+                recruits.update()
+                .where(recruits.c.worker_id == envelope["worker_id"])
+                .values(placement_agency=company)
+            )
 
     def flush(self) -> None:
         """Write what ``remember`` kept (the latest company of each worker), one statement."""
         if self.pending:
-            upsert_many(self.conn, recruits, "worker_id",
-                        [{"worker_id": worker_id, "placement_agency": company}
-                         for worker_id, company in self.pending.items()], ["placement_agency"])
+            upsert_many(
+                self.conn,
+                recruits,
+                "worker_id",
+                [
+                    {"worker_id": worker_id, "placement_agency": company}
+                    for worker_id, company in self.pending.items()
+                ],
+                ["placement_agency"],
+            )
             self.pending.clear()
 
     def of(self, worker_id: str) -> str | None:
         if worker_id in self.pending:
             return self.pending[worker_id]
-        company = self.conn.execute(select(recruits.c.placement_agency).where(
-            recruits.c.worker_id == worker_id)).scalar()
+        company = self.conn.execute(
+            select(recruits.c.placement_agency).where(recruits.c.worker_id == worker_id)
+        ).scalar()
         if company is None:
             company = self.ask(worker_id)
             if company is not None:
-                insert_if_absent(self.conn, recruits, "worker_id", worker_id=worker_id,
-                                 placement_agency=company)
+                insert_if_absent(
+                    self.conn, recruits, "worker_id", worker_id=worker_id, placement_agency=company
+                )
         return company
 
 
-def fan_out(conn: Session, envelope: dict, agreements: list[Agreement],
-            recruiters: Recruiters, pseudonym_key: str, now: dt.datetime,
-            endpoints: Mapping[str, list[Endpoint]] | None = None,
-            to_queues: bool = True) -> list[str]:
+def fan_out(
+    conn: Session,
+    envelope: dict,
+    agreements: list[Agreement],
+    recruiters: Recruiters,
+    pseudonym_key: str,
+    now: dt.datetime,
+    endpoints: Mapping[str, list[Endpoint]] | None = None,
+    to_queues: bool = True,
+) -> list[str]:
     """Queue ``envelope``'s published form for each agency granted it: to its queue (unless
     ``to_queues`` is false: a backfill of webhooks only) and to its ``endpoints`` that want the
     type; the agencies it was queued for."""
-    rows, hooks = deliveries(envelope, agreements, recruiters, pseudonym_key, now, endpoints,
-                             to_queues)
+    rows, hooks = deliveries(
+        envelope, agreements, recruiters, pseudonym_key, now, endpoints, to_queues
+    )
     _queue(conn, rows if to_queues else [], hooks)
     return [row["agency"] for row in rows]
 
 
-def fan_out_page(conn: Session, envelopes: list[dict], agreements: list[Agreement],
-                 recruiters: Recruiters, pseudonym_key: str, now: dt.datetime,
-                 endpoints: Mapping[str, list[Endpoint]] | None = None,
-                 to_queues: bool = True) -> int:
+def fan_out_page(
+    conn: Session,
+    envelopes: list[dict],
+    agreements: list[Agreement],
+    recruiters: Recruiters,
+    pseudonym_key: str,
+    now: dt.datetime,
+    endpoints: Mapping[str, list[Endpoint]] | None = None,
+    to_queues: bool = True,
+) -> int:
     """``fan_out`` of a page of history, in its order, with one statement per table for the
     whole page (``recruiters`` batched); how many deliveries were queued (as ``fan_out`` counts
     them)."""
     rows, hooks = [], []
     for envelope in envelopes:
-        more, more_hooks = deliveries(envelope, agreements, recruiters, pseudonym_key, now,
-                                      endpoints, to_queues)
+        more, more_hooks = deliveries(
+            envelope, agreements, recruiters, pseudonym_key, now, endpoints, to_queues
+        )
         rows += more
         hooks += more_hooks
     if recruiters.batched:
@@ -109,28 +140,53 @@ def _queue(conn: Session, rows: list[dict], hooks: list[dict]) -> None:
         conn.execute(insert(webhook_deliveries), hooks)
 
 
-def deliveries(envelope: dict, agreements: list[Agreement], recruiters: Recruiters,
-               pseudonym_key: str, now: dt.datetime,
-               endpoints: Mapping[str, list[Endpoint]] | None = None,
-               to_queues: bool = True) -> tuple[list[dict], list[dict]]:
+def deliveries(
+    envelope: dict,
+    agreements: list[Agreement],
+    recruiters: Recruiters,
+    pseudonym_key: str,
+    now: dt.datetime,
+    endpoints: Mapping[str, list[Endpoint]] | None = None,
+    to_queues: bool = True,
+) -> tuple[list[dict], list[dict]]:
     """The rows ``fan_out`` queues for ``envelope``: to agencies' queues (also kept, not queued,
     when not ``to_queues`` but a webhook wants it: they count what was sent) and to webhooks."""
     recruiters.remember(envelope)
     rows, hooks = [], []
     for agreement in agreements:
-        published = disclose(envelope, agreement, now=now, pseudonym_key=pseudonym_key,
-                             placement_agency_of=recruiters.of)
+        published = disclose(
+            envelope,
+            agreement,
+            now=now,
+            pseudonym_key=pseudonym_key,
+            placement_agency_of=recruiters.of,
+        )
         if published is None:
             continue
-        row = {"agency": agreement.agency, "worker_id": envelope.get("worker_id"),
-               "event_id": envelope["event_id"], "event_type": envelope["event_type"],
-               "envelope": published, "created_at": now}
-        wanting = [e for e in (endpoints or {}).get(agreement.agency, ())
-                   if e.wants(row["event_type"])]
-        hooks += [{**row, "endpoint_id": e.id, "order_key": row["worker_id"] or row["event_id"],
-                   "occurred_at": dt.datetime.fromisoformat(envelope["occurred_at"]),
-                   "sequence": envelope.get("sequence") or 0,
-                   "state": PENDING, "attempts": 0, "next_attempt_at": now} for e in wanting]
+        row = {
+            "agency": agreement.agency,
+            "worker_id": envelope.get("worker_id"),
+            "event_id": envelope["event_id"],
+            "event_type": envelope["event_type"],
+            "envelope": published,
+            "created_at": now,
+        }
+        wanting = [
+            e for e in (endpoints or {}).get(agreement.agency, ()) if e.wants(row["event_type"])
+        ]
+        hooks += [
+            {
+                **row,
+                "endpoint_id": e.id,
+                "order_key": row["worker_id"] or row["event_id"],
+                "occurred_at": dt.datetime.fromisoformat(envelope["occurred_at"]),
+                "sequence": envelope.get("sequence") or 0,
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for e in wanting
+        ]
         if to_queues or wanting:
             rows.append(row)
     return rows, hooks
@@ -140,8 +196,9 @@ class Cached:
     """What ``read`` answers, read again at most every ``ttl`` seconds (a change made with
     ``pmi agency`` applies within that time)."""
 
-    def __init__(self, read: Callable[[], object], ttl: float = 2.0,
-                 clock: Callable[[], float] | None = None):
+    def __init__(
+        self, read: Callable[[], object], ttl: float = 2.0, clock: Callable[[], float] | None = None
+    ):
         import time
 
         self.read = read
@@ -161,9 +218,14 @@ class Cached:
         return self._value
 
 
-def history_asked(agreement: Agreement | None, agency: str, event_types, since: str,
-                  now: dt.datetime, endpoint: Endpoint | None = None
-                  ) -> tuple[Agreement, dict[str, list[str]]]:
+def history_asked(
+    agreement: Agreement | None,
+    agency: str,
+    event_types,
+    since: str,
+    now: dt.datetime,
+    endpoint: Endpoint | None = None,
+) -> tuple[Agreement, dict[str, list[str]]]:
     """The agreement a backfill goes through and the event types to ask of each service;
     ``NotFound`` without an agreement in force, ``InvalidInput`` for types it does not grant
     (or, to one webhook ``endpoint``, types the endpoint does not take, or it is disabled)."""
@@ -174,13 +236,17 @@ def history_asked(agreement: Agreement | None, agency: str, event_types, since: 
     granted = agreement.event_types
     if endpoint is not None:
         if not endpoint.enabled:
-            raise InvalidInput("the endpoint is disabled", {
-                "endpoint_id": ["enable it first: `pmi agency webhook enable`"]})
+            raise InvalidInput(
+                "the endpoint is disabled",
+                {"endpoint_id": ["enable it first: `pmi agency webhook enable`"]},
+            )
         granted = tuple(t for t in endpoint.event_types if t in granted)
     refused = sorted(set(types) - set(granted))
     if refused:
-        raise InvalidInput("the agreement does not grant these events", {
-            "event_types": [f"not granted: {', '.join(refused)}"]})
+        raise InvalidInput(
+            "the agreement does not grant these events",
+            {"event_types": [f"not granted: {', '.join(refused)}"]},
+        )
     by_source: dict[str, list[str]] = {}
     for event_type in types:
         by_source.setdefault(c.spec_for(event_type).source, []).append(event_type)

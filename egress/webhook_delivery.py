@@ -46,12 +46,19 @@ from .webhook_message import signed_request
 
 log = structlog.get_logger(__name__)
 
-ATTEMPTS = Metric("pmi_webhook_attempts_total", "Webhook delivery attempts, by outcome",
-                  ["outcome"])
-LATENCY = Histogram("pmi_webhook_attempt_seconds", "Time a webhook attempt took",
-                    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-DISABLED = Metric("pmi_webhook_endpoints_disabled_total",
-                  "Webhook endpoints disabled by the platform, by reason", ["reason"])
+ATTEMPTS = Metric(
+    "pmi_webhook_attempts_total", "Webhook delivery attempts, by outcome", ["outcome"]
+)
+LATENCY = Histogram(
+    "pmi_webhook_attempt_seconds",
+    "Time a webhook attempt took",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+DISABLED = Metric(
+    "pmi_webhook_endpoints_disabled_total",
+    "Webhook endpoints disabled by the platform, by reason",
+    ["reason"],
+)
 
 IDLE_POLL_SECONDS = 0.2
 LONGEST_REST_SECONDS = 60.0  # an endpoint that failed is left alone at most this long
@@ -73,10 +80,13 @@ class WebhookSettings:
         """From the process's config (``WEBHOOK_*``; see docs/agencies.md)."""
         retries = w.RetryPolicy(
             schedule=w.parse_schedule(config.get("WEBHOOK_RETRY_SCHEDULE")),
-            horizon=float(config.get("WEBHOOK_RETRY_HORIZON") or w.RetryPolicy.horizon))
+            horizon=float(config.get("WEBHOOK_RETRY_HORIZON") or w.RetryPolicy.horizon),
+        )
         chosen = {"retries": retries, "targets": w.target_policy(config)}
-        for name, key in (("timeout", "WEBHOOK_TIMEOUT"),
-                          ("disable_after", "WEBHOOK_DISABLE_AFTER")):
+        for name, key in (
+            ("timeout", "WEBHOOK_TIMEOUT"),
+            ("disable_after", "WEBHOOK_DISABLE_AFTER"),
+        ):
             if config.get(key) not in (None, ""):
                 chosen[name] = float(config[key])
         if config.get("ASYNCAPI_URL"):
@@ -117,8 +127,11 @@ class WebhookDispatcher(Rounds):
         lease = dt.timedelta(seconds=self.settings.timeout + 30)
         for endpoint in self.endpoints.current():
             room = self.settings.per_endpoint - self.in_flight[endpoint.id]
-            if not endpoint.enabled or room <= 0 \
-                    or self.resting.get(endpoint.id, 0) > time.monotonic():
+            if (
+                not endpoint.enabled
+                or room <= 0
+                or self.resting.get(endpoint.id, 0) > time.monotonic()
+            ):
                 continue
             for delivery in self.book.due(endpoint.id, now, room, lease):
                 self.in_flight[endpoint.id] += 1
@@ -130,8 +143,12 @@ class WebhookDispatcher(Rounds):
         try:
             self.attempt(endpoint, delivery)
         except Exception as exc:  # noqa: BLE001 - the lease expires and it is tried again
-            log.warning("webhook_attempt_crashed", endpoint=endpoint.id, delivery=delivery.id,
-                        error=str(exc))
+            log.warning(
+                "webhook_attempt_crashed",
+                endpoint=endpoint.id,
+                delivery=delivery.id,
+                error=str(exc),
+            )
         finally:
             self.in_flight[endpoint.id] -= 1
             if self.in_flight[endpoint.id] <= self.settings.per_endpoint // 2:
@@ -145,15 +162,30 @@ class WebhookDispatcher(Rounds):
         agreement = self.agreements.get(endpoint.agency)  # as of now, as the queue's relay
         # an agreement ended, or narrowed since the event was queued: what it no longer grants
         # stays here, exactly as on the agency's queue
-        published = still_granted(delivery.envelope, agreement) \
-            if agreement is not None and agreement.in_force(now) else None
+        published = (
+            still_granted(delivery.envelope, agreement)
+            if agreement is not None and agreement.in_force(now)
+            else None
+        )
         if published is None:
             with self.book.engine.begin() as conn:
-                self.book.record_attempt(conn, delivery, now, None, 0,
-                                         "the agency's agreement no longer grants it", None,
-                                         w.WITHHELD, None)
-            log.warning("webhook_delivery_withheld", agency=endpoint.agency,
-                        endpoint=endpoint.id, event_id=delivery.event_id)
+                self.book.record_attempt(
+                    conn,
+                    delivery,
+                    now,
+                    None,
+                    0,
+                    "the agency's agreement no longer grants it",
+                    None,
+                    w.WITHHELD,
+                    None,
+                )
+            log.warning(
+                "webhook_delivery_withheld",
+                agency=endpoint.agency,
+                endpoint=endpoint.id,
+                event_id=delivery.event_id,
+            )
             return
         answer = self.send(endpoint, published, now)
         outcome = w.outcome_of(answer.status)
@@ -161,30 +193,57 @@ class WebhookDispatcher(Rounds):
         LATENCY.observe(answer.latency_ms / 1000)
         with self.book.engine.begin() as conn:
             if outcome.delivered:
-                self.book.record_attempt(conn, delivery, now, answer.status, answer.latency_ms,
-                                         None, answer.body, w.DELIVERED, None)
+                self.book.record_attempt(
+                    conn,
+                    delivery,
+                    now,
+                    answer.status,
+                    answer.latency_ms,
+                    None,
+                    answer.body,
+                    w.DELIVERED,
+                    None,
+                )
                 self.book.mark_failing(conn, endpoint.id, None)
-                disclosures.record(conn, [disclosure(endpoint.agency, "webhook", delivery,
-                                                     published)] if delivery.worker_id else [],
-                                   now)
+                disclosures.record(
+                    conn,
+                    [disclosure(endpoint.agency, "webhook", delivery, published)]
+                    if delivery.worker_id
+                    else [],
+                    now,
+                )
                 self.resting.pop(endpoint.id, None)
                 self.delivered_total += 1
                 return
-            retry_at = self.settings.retries.next_attempt(delivery.created_at,
-                                                          delivery.attempts + 1, now)
-            self.book.record_attempt(conn, delivery, now, answer.status, answer.latency_ms,
-                                     answer.error, answer.body,
-                                     w.PENDING if retry_at else w.EXPIRED, retry_at)
+            retry_at = self.settings.retries.next_attempt(
+                delivery.created_at, delivery.attempts + 1, now
+            )
+            self.book.record_attempt(
+                conn,
+                delivery,
+                now,
+                answer.status,
+                answer.latency_ms,
+                answer.error,
+                answer.body,
+                w.PENDING if retry_at else w.EXPIRED,
+                retry_at,
+            )
             self.book.mark_failing(conn, endpoint.id, now)
         rest = (retry_at - now).total_seconds() if retry_at else 0
         self.resting[endpoint.id] = time.monotonic() + min(rest, LONGEST_REST_SECONDS)
-        log.info("webhook_attempt_failed", agency=endpoint.agency, endpoint=endpoint.id,
-                 event_id=delivery.event_id, status=answer.status, error=answer.error,
-                 retry_at=retry_at.isoformat() if retry_at else None)
+        log.info(
+            "webhook_attempt_failed",
+            agency=endpoint.agency,
+            endpoint=endpoint.id,
+            event_id=delivery.event_id,
+            status=answer.status,
+            error=answer.error,
+            retry_at=retry_at.isoformat() if retry_at else None,
+        )
         self._disable_if_due(endpoint, outcome, now)
 
-    def _disable_if_due(self, endpoint: w.Endpoint, outcome: w.Outcome,
-                        now: dt.datetime) -> None:
+    def _disable_if_due(self, endpoint: w.Endpoint, outcome: w.Outcome, now: dt.datetime) -> None:
         current = self.book.get(endpoint.id)
         if not current.enabled:
             return  # already (another attempt in flight found the same)
@@ -196,26 +255,34 @@ class WebhookDispatcher(Rounds):
             if (now - failing_since).total_seconds() < self.settings.disable_after:
                 return
             reason = "failing"
-            why = (f"every attempt failed from {failing_since.isoformat()} to "
-                   f"{now.isoformat()}")
+            why = f"every attempt failed from {failing_since.isoformat()} to {now.isoformat()}"
         notice = self.book.disable_by_platform(
-            current, why + "; what waits is kept and is delivered once the endpoint is "
-            "enabled again", now)
+            current,
+            why + "; what waits is kept and is delivered once the endpoint is enabled again",
+            now,
+        )
         if notice is None:
             return  # another attempt in flight disabled it first
         self.endpoints.refresh()
         DISABLED.labels(reason).inc()
-        log.warning("webhook_endpoint_disabled", agency=endpoint.agency, endpoint=endpoint.id,
-                    host=urlsplit(endpoint.url).hostname, reason=reason, notice=notice,
-                    note="the agency's contact and the operators are told (notice); "
-                         "`pmi agency webhook enable` when fixed")
+        log.warning(
+            "webhook_endpoint_disabled",
+            agency=endpoint.agency,
+            endpoint=endpoint.id,
+            host=urlsplit(endpoint.url).hostname,
+            reason=reason,
+            notice=notice,
+            note="the agency's contact and the operators are told (notice); "
+            "`pmi agency webhook enable` when fixed",
+        )
 
     def send(self, endpoint: w.Endpoint, published: dict, now: dt.datetime) -> Answer:
         """One signed POST, to the address the target policy checked (the connection is pinned
         to it: a DNS answer that changes after the check reaches nothing else); what came back,
         or why nothing did."""
-        request = signed_request(published, endpoint.signing_secrets(now), now,
-                                 self.settings.catalogue_url)
+        request = signed_request(
+            published, endpoint.signing_secrets(now), now, self.settings.catalogue_url
+        )
         started = time.monotonic()
         status = body = error = None
         try:
@@ -224,14 +291,20 @@ class WebhookDispatcher(Rounds):
             pool = self.pools.of(parts, addresses[0])
             with eventlet.Timeout(self.settings.timeout):
                 response = pool.urlopen(
-                    "POST", urlunsplit(("", "", parts.path or "/", parts.query, "")),
-                    body=request.body, headers={**request.headers, "host": parts.netloc},
-                    redirect=False, retries=False, preload_content=False,
-                    timeout=urllib3.Timeout(total=self.settings.timeout + 1))
+                    "POST",
+                    urlunsplit(("", "", parts.path or "/", parts.query, "")),
+                    body=request.body,
+                    headers={**request.headers, "host": parts.netloc},
+                    redirect=False,
+                    retries=False,
+                    preload_content=False,
+                    timeout=urllib3.Timeout(total=self.settings.timeout + 1),
+                )
                 try:
                     status = response.status
-                    body = response.read(self.settings.response_limit,
-                                         decode_content=True).decode(errors="replace")
+                    body = response.read(self.settings.response_limit, decode_content=True).decode(
+                        errors="replace"
+                    )
                 finally:
                     response.release_conn()
             if 300 <= status < 400:
@@ -263,10 +336,16 @@ class Pools:
         if key not in self.pools:
             if parts.scheme == "https":
                 self.pools[key] = urllib3.HTTPSConnectionPool(
-                    address, port, maxsize=self.size, block=False,
-                    server_hostname=parts.hostname, assert_hostname=parts.hostname,
-                    cert_reqs="CERT_REQUIRED")
+                    address,
+                    port,
+                    maxsize=self.size,
+                    block=False,
+                    server_hostname=parts.hostname,
+                    assert_hostname=parts.hostname,
+                    cert_reqs="CERT_REQUIRED",
+                )
             else:
-                self.pools[key] = urllib3.HTTPConnectionPool(address, port, maxsize=self.size,
-                                                             block=False)
+                self.pools[key] = urllib3.HTTPConnectionPool(
+                    address, port, maxsize=self.size, block=False
+                )
         return self.pools[key]

@@ -28,8 +28,9 @@ class Request:
     body: bytes
 
 
-def signed_request(published: dict, secrets: list[str], now: dt.datetime,
-                   catalogue_url: str) -> Request:
+def signed_request(
+    published: dict, secrets: list[str], now: dt.datetime, catalogue_url: str
+) -> Request:
     """The body and headers of one attempt: signed with every secret given."""
     if not secrets:
         raise ValueError("an endpoint without a valid secret cannot be signed for")

@@ -62,22 +62,34 @@ def say(outcome: str, **fields) -> None:
 
 # what the agency does with each version of an event ------------------------------------------
 
+
 def apply_v1(db: sqlite3.Connection, event: dict) -> None:
     """Keep the event, and the worker's latest status (an older status event changes nothing:
     ``sequence`` increases per worker for each source)."""
     db.execute(
         "INSERT INTO worker_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (event["event_id"], event["worker_id"], event["source"], event["event_type"],
-         event["event_version"], event["sequence"], event["occurred_at"],
-         json.dumps(event["data"])),
+        (
+            event["event_id"],
+            event["worker_id"],
+            event["source"],
+            event["event_type"],
+            event["event_version"],
+            event["sequence"],
+            event["occurred_at"],
+            json.dumps(event["data"]),
+        ),
     )
     if event["event_type"] == STATUS_CHANGED:
         db.execute(
             "INSERT INTO worker_status VALUES (?, ?, ?, ?) ON CONFLICT (worker_id) DO UPDATE "
             "SET status = excluded.status, stage = excluded.stage, sequence = excluded.sequence "
             "WHERE excluded.sequence > worker_status.sequence",
-            (event["worker_id"], event["data"]["to_status"], event["data"]["stage"],
-             event["sequence"]),
+            (
+                event["worker_id"],
+                event["data"]["to_status"],
+                event["data"]["stage"],
+                event["sequence"],
+            ),
         )
 
 
@@ -111,37 +123,50 @@ CLOUD_EVENT_HEADER = "cloudEvents_"  # the binary mode's prefix of every attribu
 def event_of(content_type: str | None, headers: dict | None, body: bytes) -> dict:
     """The event a message carries, as the platform's envelope (whichever form it came in)."""
     headers = headers or {}
-    if (content_type or "").startswith("application/cloudevents") \
-            or any(name.startswith(CLOUD_EVENT_HEADER) for name in headers):
-        cloud = from_amqp(AMQPMessage({"content-type": content_type}, headers, body),
-                          JSONFormat())
+    if (content_type or "").startswith("application/cloudevents") or any(
+        name.startswith(CLOUD_EVENT_HEADER) for name in headers
+    ):
+        cloud = from_amqp(AMQPMessage({"content-type": content_type}, headers, body), JSONFormat())
         attributes = cloud.get_attributes()
-        actor = {key[len("actor"):]: value for key, value in attributes.items()
-                 if key.startswith("actor")}
-        return {"event_id": cloud.get_id(), "event_type": cloud.get_type(),
-                "event_version": int(attributes["eventversion"]),
-                "occurred_at": cloud.get_time().isoformat(),
-                "source": cloud.get_source().removeprefix("/pmi/"),
-                "worker_id": cloud.get_subject(),
-                "sequence": int(attributes.get("workersequence") or 0),
-                "correlation_id": attributes.get("correlationid"), "actor": actor or None,
-                "data": cloud.get_data() or {}}
+        actor = {
+            key[len("actor") :]: value
+            for key, value in attributes.items()
+            if key.startswith("actor")
+        }
+        return {
+            "event_id": cloud.get_id(),
+            "event_type": cloud.get_type(),
+            "event_version": int(attributes["eventversion"]),
+            "occurred_at": cloud.get_time().isoformat(),
+            "source": cloud.get_source().removeprefix("/pmi/"),
+            "worker_id": cloud.get_subject(),
+            "sequence": int(attributes.get("workersequence") or 0),
+            "correlation_id": attributes.get("correlationid"),
+            "actor": actor or None,
+            "data": cloud.get_data() or {},
+        }
     return json.loads(body)
 
 
 # the consumer ---------------------------------------------------------------------------------
 
+
 class Subscriber(ConsumerMixin):
-    def __init__(self, connection: Connection, queue: str, db: sqlite3.Connection,
-                 prefetch: int):
+    def __init__(self, connection: Connection, queue: str, db: sqlite3.Connection, prefetch: int):
         self.connection = connection
         self.queue = Queue(queue, no_declare=True)  # the agency may not declare: it exists
         self.db = db
         self.prefetch = prefetch
 
     def get_consumers(self, Consumer, channel):  # noqa: N803 - kombu's signature
-        return [Consumer(queues=[self.queue], on_message=self.on_message,
-                         prefetch_count=self.prefetch, accept=["json"])]
+        return [
+            Consumer(
+                queues=[self.queue],
+                on_message=self.on_message,
+                prefetch_count=self.prefetch,
+                accept=["json"],
+            )
+        ]
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         say("ready", queue=self.queue.name)
@@ -157,9 +182,13 @@ class Subscriber(ConsumerMixin):
             say("parked", reason=f"not an event: {exc}")
             message.reject(requeue=False)
             return
-        summary = {"event_id": event_id, "event_type": event.get("event_type"),
-                   "event_version": event.get("event_version"),
-                   "worker_id": event.get("worker_id"), "sequence": event.get("sequence")}
+        summary = {
+            "event_id": event_id,
+            "event_type": event.get("event_type"),
+            "event_version": event.get("event_version"),
+            "worker_id": event.get("worker_id"),
+            "sequence": event.get("sequence"),
+        }
         try:
             applied = handle(self.db, event)
         except UnknownVersion as exc:
@@ -177,8 +206,11 @@ class Subscriber(ConsumerMixin):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queue", required=True, help="agency.<name>.events")
-    parser.add_argument("--state", default="agency-subscriber.sqlite",
-                        help="SQLite file of the agency's copy and the events it has seen")
+    parser.add_argument(
+        "--state",
+        default="agency-subscriber.sqlite",
+        help="SQLite file of the agency's copy and the events it has seen",
+    )
     parser.add_argument("--prefetch", type=int, default=20)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)

@@ -70,9 +70,10 @@ class Store:
         attributes = event.get_attributes()
         with self.lock, self.db:
             try:
-                self.db.execute("INSERT INTO seen_events VALUES (?, ?, ?)",
-                                (event.get_id(), event.get_type(),
-                                 datetime.now(UTC).isoformat()))
+                self.db.execute(
+                    "INSERT INTO seen_events VALUES (?, ?, ?)",
+                    (event.get_id(), event.get_type(), datetime.now(UTC).isoformat()),
+                )
             except sqlite3.IntegrityError:
                 return False
             worker, sequence = event.get_subject(), attributes.get("workersequence", 0)
@@ -82,7 +83,8 @@ class Store:
                     "SET last_event_type = excluded.last_event_type, "
                     "last_sequence = excluded.last_sequence, data = excluded.data "
                     "WHERE excluded.last_sequence > workers.last_sequence",
-                    (worker, event.get_type(), sequence, json.dumps(event.get_data())))
+                    (worker, event.get_type(), sequence, json.dumps(event.get_data())),
+                )
         return True
 
 
@@ -99,9 +101,13 @@ def handler_for(verifiers: list[Webhook], store: Store):
                 return self.answer(401, self.reason)
             event = from_http(HTTPMessage(headers, body), JSONFormat())
             if store.apply(event):
-                say("applied", id=event.get_id(), type=event.get_type(),
+                say(
+                    "applied",
+                    id=event.get_id(),
+                    type=event.get_type(),
                     worker=event.get_subject(),
-                    sequence=event.get_attributes().get("workersequence"))
+                    sequence=event.get_attributes().get("workersequence"),
+                )
             else:
                 say("duplicate", id=event.get_id(), type=event.get_type())
             return self.answer(204, "")
@@ -137,8 +143,9 @@ def main() -> int:
     if not secrets:
         print("set WEBHOOK_SECRET to the endpoint's signing secret (whsec_...)", file=sys.stderr)
         return 2
-    server = ThreadingHTTPServer((args.host, args.port),
-                                 handler_for([Webhook(s) for s in secrets], Store(args.state)))
+    server = ThreadingHTTPServer(
+        (args.host, args.port), handler_for([Webhook(s) for s in secrets], Store(args.state))
+    )
     say("ready", port=server.server_address[1])
     try:
         server.serve_forever()

@@ -41,8 +41,7 @@ class AgencyGrants(SharedExtension):
         try:
             self.key = pseudonym_key(config)
         except ValueError as exc:
-            raise ConfigurationError(f"{self.container.service_name} cannot start: {exc}") \
-                from exc
+            raise ConfigurationError(f"{self.container.service_name} cannot start: {exc}") from exc
         self.engine = make_engine(config["DATABASE_URL"], workers=5)
         self.book = AgreementBook(self.engine)
 
@@ -58,10 +57,15 @@ class AgencyGrants(SharedExtension):
         if agreement is None:
             raise Forbidden(f"agency {agency} has no data-sharing agreement with the platform")
         if not agreement.in_force(dt.datetime.now(dt.UTC)):
-            raise Forbidden(f"the data-sharing agreement of agency {agency} is not in force",
-                            {"valid_from": agreement.valid_from.isoformat(),
-                             "valid_until": agreement.valid_until.isoformat()
-                             if agreement.valid_until else None})
+            raise Forbidden(
+                f"the data-sharing agreement of agency {agency} is not in force",
+                {
+                    "valid_from": agreement.valid_from.isoformat(),
+                    "valid_until": agreement.valid_until.isoformat()
+                    if agreement.valid_until
+                    else None,
+                },
+            )
         return agreement
 
     # the routes about workers ------------------------------------------------------------------
@@ -69,15 +73,21 @@ class AgencyGrants(SharedExtension):
     def check_filters(self, query: dict, agreement: Agreement) -> None:
         refused = filters_not_granted(query, agreement)
         if refused:
-            raise Forbidden(f"the agreement of agency {agreement.agency} does not grant "
-                            f"{', '.join(refused)}: it cannot filter by them",
-                            {"filters": refused})
+            raise Forbidden(
+                f"the agreement of agency {agreement.agency} does not grant "
+                f"{', '.join(refused)}: it cannot filter by them",
+                {"filters": refused},
+            )
 
     def shape(self, route: str, body, agreement: Agreement, path: str):
         """``body`` as the agency may read it; its disclosures recorded first."""
         shaped, given = SHAPED[route](self, body, agreement)
-        self.record([Disclosure(agreement.agency, worker_id, HTTP, route, path, fields)
-                     for worker_id, fields in given])
+        self.record(
+            [
+                Disclosure(agreement.agency, worker_id, HTTP, route, path, fields)
+                for worker_id, fields in given
+            ]
+        )
         return shaped
 
     def _worker(self, body: dict, agreement: Agreement):

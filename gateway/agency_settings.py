@@ -17,8 +17,10 @@ from pmi_common.errors import InvalidInput
 from .models import agency_settings as table
 
 # one address, no display name: local@domain.tld (what a mail server accepts, loosely)
-EMAIL = re.compile(r"^[^@\s<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[^@\s<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 UNSET = object()
 
 # how an agency's queue carries each event: the platform's own form, or a CloudEvent in one of
@@ -34,14 +36,18 @@ class AgencySettings:
     contact_email: str | None = None
 
     def view(self) -> dict:
-        return {"agency": self.agency, "queue_format": self.queue_format,
-                "contact_email": self.contact_email}
+        return {
+            "agency": self.agency,
+            "queue_format": self.queue_format,
+            "contact_email": self.contact_email,
+        }
 
 
 def check_queue_format(value) -> str:
     if value not in QUEUE_FORMATS:
-        raise InvalidInput("unknown queue format", {"queue_format": [
-            f"one of {', '.join(QUEUE_FORMATS)}"]})
+        raise InvalidInput(
+            "unknown queue format", {"queue_format": [f"one of {', '.join(QUEUE_FORMATS)}"]}
+        )
     return value
 
 
@@ -50,8 +56,10 @@ def check_contact_email(value) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str) or len(value) > 320 or not EMAIL.match(value.strip()):
-        raise InvalidInput("invalid contact e-mail", {"contact_email": [
-            "one address, like integrasi@bpjs.example"]})
+        raise InvalidInput(
+            "invalid contact e-mail",
+            {"contact_email": ["one address, like integrasi@bpjs.example"]},
+        )
     return value.strip()
 
 
@@ -67,19 +75,30 @@ class AgencySettingsBook:
             return AgencySettings(agency)
         return AgencySettings(row.agency, row.queue_format, row.contact_email)
 
-    def put(self, agency: str, changed_by: str, now: dt.datetime, queue_format=UNSET,
-            contact_email=UNSET) -> AgencySettings:
+    def put(
+        self,
+        agency: str,
+        changed_by: str,
+        now: dt.datetime,
+        queue_format=UNSET,
+        contact_email=UNSET,
+    ) -> AgencySettings:
         """Change what is given (checked first: bad input changes nothing)."""
         current = self.get(agency)
         values = {
-            "queue_format": current.queue_format if queue_format is UNSET
+            "queue_format": current.queue_format
+            if queue_format is UNSET
             else check_queue_format(queue_format),
-            "contact_email": current.contact_email if contact_email is UNSET
+            "contact_email": current.contact_email
+            if contact_email is UNSET
             else check_contact_email(contact_email),
-            "changed_at": now, "changed_by": changed_by}
+            "changed_at": now,
+            "changed_by": changed_by,
+        }
         with self.engine.begin() as conn:
-            changed = conn.execute(update(table).where(table.c.agency == agency)
-                                   .values(**values)).rowcount
+            changed = conn.execute(
+                update(table).where(table.c.agency == agency).values(**values)
+            ).rowcount
             if not changed:
                 conn.execute(insert(table).values(agency=agency, **values))
         return self.get(agency)

@@ -18,16 +18,29 @@ from pmi_common.errors import NotFound
 from .models import agreement_changes as changes_table
 from .models import agreements as table
 
-TERMS = ("fields", "purpose", "legal_basis", "approved_by", "valid_from", "valid_until",
-         "placement_agency")
+TERMS = (
+    "fields",
+    "purpose",
+    "legal_basis",
+    "approved_by",
+    "valid_from",
+    "valid_until",
+    "placement_agency",
+)
 
 
 def _row_to_agreement(row) -> Agreement:
     return Agreement(
-        agency=row.agency, fields={t: tuple(f) for t, f in row.fields.items()},
-        purpose=row.purpose, legal_basis=row.legal_basis, approved_by=row.approved_by,
-        valid_from=row.valid_from, valid_until=row.valid_until,
-        placement_agency=row.placement_agency, version=row.version)
+        agency=row.agency,
+        fields={t: tuple(f) for t, f in row.fields.items()},
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        approved_by=row.approved_by,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        placement_agency=row.placement_agency,
+        version=row.version,
+    )
 
 
 def _plain(value):
@@ -61,25 +74,42 @@ class AgreementBook:
         """Create or change an agency's agreement; the change is recorded with who and when.
         Terms not changed are not recorded; an unchanged agreement records nothing."""
         with self.engine.begin() as conn:
-            row = conn.execute(select(table).where(table.c.agency == agreement.agency)
-                               .with_for_update()).first()
+            row = conn.execute(
+                select(table).where(table.c.agency == agreement.agency).with_for_update()
+            ).first()
             before = _terms(_row_to_agreement(row)) if row is not None else {}
             after = _terms(agreement)
-            changed = {name: [_plain(before.get(name)), _plain(value)]
-                       for name, value in after.items() if before.get(name) != value}
+            changed = {
+                name: [_plain(before.get(name)), _plain(value)]
+                for name, value in after.items()
+                if before.get(name) != value
+            }
             if row is not None and not changed:
                 return _row_to_agreement(row)
             version = (row.version + 1) if row is not None else 1
-            values = {**after, "fields": {t: list(f) for t, f in agreement.fields.items()},
-                      "version": version, "changed_at": now, "changed_by": changed_by}
+            values = {
+                **after,
+                "fields": {t: list(f) for t, f in agreement.fields.items()},
+                "version": version,
+                "changed_at": now,
+                "changed_by": changed_by,
+            }
             if row is None:
                 conn.execute(insert(table).values(agency=agreement.agency, **values))
             else:
-                conn.execute(update(table).where(table.c.agency == agreement.agency)
-                             .values(**values))
-            conn.execute(insert(changes_table).values(
-                agency=agreement.agency, version=version, changed_at=now, changed_by=changed_by,
-                action="created" if row is None else "changed", changes=changed))
+                conn.execute(
+                    update(table).where(table.c.agency == agreement.agency).values(**values)
+                )
+            conn.execute(
+                insert(changes_table).values(
+                    agency=agreement.agency,
+                    version=version,
+                    changed_at=now,
+                    changed_by=changed_by,
+                    action="created" if row is None else "changed",
+                    changes=changed,
+                )
+            )
         return self.get(agreement.agency)
 
     def end(self, agency: str, changed_by: str, now: dt.datetime) -> Agreement:
@@ -88,17 +118,33 @@ class AgreementBook:
         if current is None:
             raise NotFound(f"agency {agency} has no agreement")
         with self.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.agency == agency).values(
-                valid_until=now, version=current.version + 1, changed_at=now,
-                changed_by=changed_by))
-            conn.execute(insert(changes_table).values(
-                agency=agency, version=current.version + 1, changed_at=now,
-                changed_by=changed_by, action="ended",
-                changes={"valid_until": [_plain(current.valid_until), now.isoformat()]}))
+            conn.execute(
+                update(table)
+                .where(table.c.agency == agency)
+                .values(
+                    valid_until=now,
+                    version=current.version + 1,
+                    changed_at=now,
+                    changed_by=changed_by,
+                )
+            )
+            conn.execute(
+                insert(changes_table).values(
+                    agency=agency,
+                    version=current.version + 1,
+                    changed_at=now,
+                    changed_by=changed_by,
+                    action="ended",
+                    changes={"valid_until": [_plain(current.valid_until), now.isoformat()]},
+                )
+            )
         return self.get(agency)
 
     def history(self, agency: str) -> list[dict]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(changes_table).where(changes_table.c.agency == agency)
-                                .order_by(changes_table.c.id)).all()
+            rows = conn.execute(
+                select(changes_table)
+                .where(changes_table.c.agency == agency)
+                .order_by(changes_table.c.id)
+            ).all()
         return [row._asdict() for row in rows]

@@ -47,14 +47,14 @@ class Caller:
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
 
 
-def authenticate(authorization: str | None, secret: str,
-                 policy: TokenPolicy = DEFAULT_POLICY) -> Caller:
+def authenticate(
+    authorization: str | None, secret: str, policy: TokenPolicy = DEFAULT_POLICY
+) -> Caller:
     """The caller an ``Authorization: Bearer <JWT>`` header names, or ``Unauthenticated``."""
     return _verified(authorization, secret, policy)[0]
 
 
-def _verified(authorization: str | None, secret: str,
-              policy: TokenPolicy) -> tuple[Caller, float]:
+def _verified(authorization: str | None, secret: str, policy: TokenPolicy) -> tuple[Caller, float]:
     """The caller, and until when (``exp`` and the leeway, seconds since the epoch) the token
     is valid."""
     if not authorization:
@@ -63,14 +63,21 @@ def _verified(authorization: str | None, secret: str,
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be: Bearer <JWT>")
     try:
-        claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM],
-                            issuer=policy.issuer, audience=policy.audience,
-                            leeway=policy.leeway, options={"require": REQUIRED_CLAIMS})
+        claims = jwt.decode(
+            token.strip(),
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=policy.issuer,
+            audience=policy.audience,
+            leeway=policy.leeway,
+            options={"require": REQUIRED_CLAIMS},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the token has expired") from exc
     except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated("the token was issued in the future (iat or nbf); check the "
-                              "issuer's clock") from exc
+        raise Unauthenticated(
+            "the token was issued in the future (iat or nbf); check the issuer's clock"
+        ) from exc
     except jwt.MissingRequiredClaimError as exc:
         raise Unauthenticated(f"the token must carry the {exc.claim} claim") from exc
     except jwt.InvalidIssuerError as exc:
@@ -116,8 +123,10 @@ def _check_lifetime(claims: dict, policy: TokenPolicy) -> None:
     lifetime = dt.timedelta(seconds=claims["exp"] - claims["iat"])
     cap = policy.cap(role if isinstance(role, str) else "")
     if lifetime > cap:
-        raise Unauthenticated(f"the token lives longer than a {role} token may "
-                              f"({cap.total_seconds() / 3600:g} hours from iat to exp)")
+        raise Unauthenticated(
+            f"the token lives longer than a {role} token may "
+            f"({cap.total_seconds() / 3600:g} hours from iat to exp)"
+        )
 
 
 def _caller(claims: dict) -> Caller:
@@ -138,17 +147,31 @@ def _caller(claims: dict) -> Caller:
     return Caller(role=role, subject=subject, agency=agency)
 
 
-def mint(secret: str, role: str, subject: str, agency: str | None = None,
-         ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None,
-         policy: TokenPolicy = DEFAULT_POLICY) -> str:
+def mint(
+    secret: str,
+    role: str,
+    subject: str,
+    agency: str | None = None,
+    ttl: dt.timedelta = DEFAULT_TTL,
+    now: dt.datetime | None = None,
+    policy: TokenPolicy = DEFAULT_POLICY,
+) -> str:
     """A signed token, as an identity provider (or ``pmi token`` in development) issues it."""
     issued = now or dt.datetime.now(dt.UTC)
-    claims = {"sub": subject, "role": role, "agency": agency, "iat": issued, "exp": issued + ttl,
-              "iss": policy.issuer, "aud": policy.audience}
+    claims = {
+        "sub": subject,
+        "role": role,
+        "agency": agency,
+        "iat": issued,
+        "exp": issued + ttl,
+        "iss": policy.issuer,
+        "aud": policy.audience,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 # the signing secret ----------------------------------------------------------------------------
+
 
 def secret_problem(config: dict) -> str | None:
     """Why the configured secret may not be used here (production), or None."""

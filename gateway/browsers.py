@@ -16,8 +16,13 @@ from urllib.parse import urlsplit
 from werkzeug.wrappers import Request, Response
 
 ALLOWED_REQUEST_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID")
-EXPOSED_HEADERS = ("Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed",
-                   "WWW-Authenticate")
+EXPOSED_HEADERS = (
+    "Location",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "WWW-Authenticate",
+)
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may keep a preflight's answer
 
 # On every answer: JSON only, never framed, never cached, no referrer leaks, HTTPS only.
@@ -37,10 +42,17 @@ def parse_origins(text: str | None) -> frozenset[str]:
     origins = set()
     for origin in filter(None, (part.strip() for part in (text or "").split(","))):
         parts = urlsplit(origin)
-        if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc \
-                or parts.path or parts.query or parts.fragment:
-            raise ValueError(f"CORS_ALLOWED_ORIGINS lists origins (https://desk.example.go.id), "
-                             f"not {origin!r}")
+        if (
+            origin == "*"
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                f"CORS_ALLOWED_ORIGINS lists origins (https://desk.example.go.id), not {origin!r}"
+            )
         origins.add(origin.lower())
     return frozenset(origins)
 
@@ -53,8 +65,11 @@ class Browsers:
         return bool(origin) and origin.lower() in self.allowed_origins
 
     def is_preflight(self, request: Request) -> bool:
-        return (request.method == "OPTIONS" and "Origin" in request.headers
-                and "Access-Control-Request-Method" in request.headers)
+        return (
+            request.method == "OPTIONS"
+            and "Origin" in request.headers
+            and "Access-Control-Request-Method" in request.headers
+        )
 
     def preflight(self, request: Request, methods: Iterable[str]) -> Response | None:
         """The answer to a CORS preflight, or None when the origin or the method is not allowed
@@ -64,13 +79,16 @@ class Browsers:
         allowed = sorted(set(methods) - {"OPTIONS"})
         if not self.allows(origin) or wanted not in allowed:
             return None
-        return Response(status=204, headers={
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": ", ".join(allowed),
-            "Access-Control-Allow-Headers": ", ".join(ALLOWED_REQUEST_HEADERS),
-            "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
-            "Vary": "Origin",
-        })
+        return Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": ", ".join(allowed),
+                "Access-Control-Allow-Headers": ", ".join(ALLOWED_REQUEST_HEADERS),
+                "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
+                "Vary": "Origin",
+            },
+        )
 
     def headers(self, origin: str | None) -> list[tuple[str, str]]:
         """Added to every answer: the security headers, and CORS for an allowed origin."""
@@ -78,6 +96,8 @@ class Browsers:
         if self.allowed_origins:
             added.append(("Vary", "Origin"))
         if self.allows(origin):
-            added += [("Access-Control-Allow-Origin", origin),
-                      ("Access-Control-Expose-Headers", ", ".join(EXPOSED_HEADERS))]
+            added += [
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Expose-Headers", ", ".join(EXPOSED_HEADERS)),
+            ]
         return added

@@ -116,10 +116,10 @@ class _Invalidations(ConsumerMixin):
         self.connection = broker_connection(amqp_uri)
         self.cache = cache
         name = f"gateway.cache.{uuid.uuid4().hex[:12]}"
-        self.queue = Queue(name, exclusive=True, auto_delete=True, durable=False,
-                           bindings=[])
-        self.exchanges = [Exchange(c.exchange_name(s), type="topic", durable=True)
-                          for s in c.SERVICES]
+        self.queue = Queue(name, exclusive=True, auto_delete=True, durable=False, bindings=[])
+        self.exchanges = [
+            Exchange(c.exchange_name(s), type="topic", durable=True) for s in c.SERVICES
+        ]
 
     def get_consumers(self, consumer_cls, channel):
         queue = self.queue(channel)
@@ -127,8 +127,15 @@ class _Invalidations(ConsumerMixin):
         for exchange in self.exchanges:
             exchange(channel).declare()
             queue.bind_to(exchange=exchange.name, routing_key="#")
-        return [consumer_cls(queues=[queue], callbacks=[self.on_message], accept=["json"],
-                             no_ack=True, on_decode_error=lambda m, e: None)]
+        return [
+            consumer_cls(
+                queues=[queue],
+                callbacks=[self.on_message],
+                accept=["json"],
+                no_ack=True,
+                on_decode_error=lambda m, e: None,
+            )
+        ]
 
     def on_connection_revived(self):
         # events may have passed while disconnected: nothing cached can be trusted

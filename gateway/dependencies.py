@@ -35,8 +35,7 @@ class Gateway(DependencyProvider):
     keys = IdempotencyKeys()
 
     def get_dependency(self, worker_ctx) -> GatewayState:
-        return GatewayState(self.server.metrics, self.keys.ping,
-                            self.container.config["AMQP_URI"])
+        return GatewayState(self.server.metrics, self.keys.ping, self.container.config["AMQP_URI"])
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,11 @@ class Webhooks(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> WebhookDesk:
         if self.desk is None:
-            self.desk = WebhookDesk(WebhookBook(self.grants.engine), self.grants.book,
-                                    target_policy(self.container.config))
+            self.desk = WebhookDesk(
+                WebhookBook(self.grants.engine),
+                self.grants.book,
+                target_policy(self.container.config),
+            )
         return self.desk
 
 

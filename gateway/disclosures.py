@@ -21,26 +21,47 @@ PAGE = 100
 
 
 def record(conn: Connection, disclosures: list[Disclosure], now: dt.datetime) -> int:
-    rows = [{"worker_id": d.worker_id, "agency": d.agency, "channel": d.channel, "what": d.what,
-             "reference": d.reference[:200], "fields": list(d.fields), "disclosed_at": now}
-            for d in disclosures]
+    rows = [
+        {
+            "worker_id": d.worker_id,
+            "agency": d.agency,
+            "channel": d.channel,
+            "what": d.what,
+            "reference": d.reference[:200],
+            "fields": list(d.fields),
+            "disclosed_at": now,
+        }
+        for d in disclosures
+    ]
     if rows:
         conn.execute(insert(table), rows)
     return len(rows)
 
 
-def of_worker(conn: Connection, worker_id: str, limit: int = PAGE,
-              cursor: str | None = None) -> dict:
+def of_worker(
+    conn: Connection, worker_id: str, limit: int = PAGE, cursor: str | None = None
+) -> dict:
     """A worker's disclosures, newest first; ``next_cursor`` pages to older ones."""
     stmt = select(table).where(table.c.worker_id == worker_id)
     if cursor:
         (before,) = decode_cursor(cursor, (int,))
         stmt = stmt.where(table.c.id < before)
-    rows, next_cursor = page(conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1))
-                             .all(), limit, key=lambda row: (row.id,))
+    rows, next_cursor = page(
+        conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1)).all(),
+        limit,
+        key=lambda row: (row.id,),
+    )
     return {
-        "items": [{"agency": r.agency, "channel": r.channel, "what": r.what,
-                   "reference": r.reference, "fields": r.fields,
-                   "disclosed_at": r.disclosed_at.isoformat()} for r in rows],
+        "items": [
+            {
+                "agency": r.agency,
+                "channel": r.channel,
+                "what": r.what,
+                "reference": r.reference,
+                "fields": r.fields,
+                "disclosed_at": r.disclosed_at.isoformat(),
+            }
+            for r in rows
+        ],
         "next_cursor": next_cursor,
     }

@@ -24,8 +24,12 @@ def request_id(request: Request) -> str:
     """The caller's ``X-Request-ID`` when it is a sane token, else a new one. It travels into
     events as their correlation id, agencies' too: one holding a NIK-like number is replaced."""
     given = (request.headers.get("X-Request-ID") or "").strip()
-    if 0 < len(given) <= REQUEST_ID_MAX and given.isascii() and given.isprintable() \
-            and not NIK_LIKE.search(given):
+    if (
+        0 < len(given) <= REQUEST_ID_MAX
+        and given.isascii()
+        and given.isprintable()
+        and not NIK_LIKE.search(given)
+    ):
         return given
     return str(uuid.uuid4())
 
@@ -39,8 +43,9 @@ def path_values(route: Route, values: dict[str, str]) -> dict[str, str]:
             checked[name] = str(uuid.UUID(values[name]))
         except ValueError as exc:
             noun = name.removesuffix("_id")
-            raise NotFound(f"{values[name]!r} is not a {noun} id (ids are UUIDs)",
-                           {name: values[name]}) from exc
+            raise NotFound(
+                f"{values[name]!r} is not a {noun} id (ids are UUIDs)", {name: values[name]}
+            ) from exc
     return checked
 
 
@@ -71,8 +76,12 @@ def read_body(route: Route, request: Request) -> dict:
         data: Any = {}
     else:
         if request.mimetype not in JSON_MEDIA_TYPES:
-            raise Problem(415, "unsupported-media-type", "Unsupported media type",
-                          f"send the body as application/json, not {request.mimetype or 'nothing'}")
+            raise Problem(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"send the body as application/json, not {request.mimetype or 'nothing'}",
+            )
         data = parse_json(raw)
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", {"_schema": ["must be a JSON object"]})
@@ -85,11 +94,13 @@ def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
-        raise Problem(400, "malformed-json", "Malformed JSON",
-                      "the body is not UTF-8 text") from exc
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", "the body is not UTF-8 text"
+        ) from exc
     except (ValueError, RecursionError) as exc:
-        raise Problem(400, "malformed-json", "Malformed JSON",
-                      f"the body is not valid JSON: {exc}") from exc
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {exc}"
+        ) from exc
 
 
 def _no_constant(name: str) -> None:
@@ -106,8 +117,10 @@ def _refuse_nul(value: Any, where: str, path: str = "") -> None:
     """No text the platform stores may hold a NUL character (PostgreSQL refuses it)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise InvalidInput(f"{where} holds a NUL character",
-                               {path or "_schema": ["must not contain NUL characters"]})
+            raise InvalidInput(
+                f"{where} holds a NUL character",
+                {path or "_schema": ["must not contain NUL characters"]},
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             _refuse_nul(key, where, path)
@@ -131,5 +144,9 @@ def _read_at_most(stream, limit: int) -> bytes | None:
 
 
 def _too_large(route: Route) -> Problem:
-    return Problem(413, "payload-too-large", "The body is too large",
-                   f"this endpoint takes at most {route.max_body} bytes")
+    return Problem(
+        413,
+        "payload-too-large",
+        "The body is too large",
+        f"this endpoint takes at most {route.max_body} bytes",
+    )

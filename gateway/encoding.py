@@ -28,8 +28,7 @@ def dumps(body: Any) -> bytes:
     try:
         return orjson.dumps(body, default=str, option=OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a cycle, ...
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":"),
-                          default=_plain).encode()
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_plain).encode()
 
 
 def _plain(value: Any) -> str:

@@ -82,8 +82,11 @@ class GatewayWebServer(WebServer):
         except ValueError as exc:
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         if not config.get("JWT_SECRET"):
-            log.warning("jwt_secret_missing", detail="DEVELOPMENT MODE: tokens are checked with "
-                        "the fixed development secret; never run like this outside a laptop")
+            log.warning(
+                "jwt_secret_missing",
+                detail="DEVELOPMENT MODE: tokens are checked with "
+                "the fixed development secret; never run like this outside a laptop",
+            )
         self.metrics = RequestMetrics()
         super().setup()
 
@@ -91,9 +94,17 @@ class GatewayWebServer(WebServer):
         return _ProblemWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
-        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=False,
-                           log=logging.getLogger("gateway.wsgi"), log_output=False,
-                           socket_timeout=SOCKET_TIMEOUT, url_length_limit=REQUEST_LINE_LIMIT)
+        return wsgi.Server(
+            sock,
+            sock.getsockname(),
+            wsgi_app,
+            protocol=protocol,
+            debug=False,
+            log=logging.getLogger("gateway.wsgi"),
+            log_output=False,
+            socket_timeout=SOCKET_TIMEOUT,
+            url_length_limit=REQUEST_LINE_LIMIT,
+        )
 
     def unmatched(self, request: Request, exc: HTTPException | Problem) -> Response:
         started = time.perf_counter()
@@ -102,8 +113,9 @@ class GatewayWebServer(WebServer):
             exc = Problem(404, "not-found", "Not found", f"no endpoint at {request.path}")
         response = problem_response(problem_for(exc), request.path, correlation_id)
         response.headers["X-Request-ID"] = correlation_id
-        self.metrics.observe(UNMATCHED, request.method, response.status_code,
-                             time.perf_counter() - started)
+        self.metrics.observe(
+            UNMATCHED, request.method, response.status_code, time.perf_counter() - started
+        )
         return response
 
 
@@ -124,19 +136,29 @@ class _ProblemWsgiApp(WsgiApp):
 
     def _answer(self, environ, request: Request, start_response):
         if _url_bytes(environ) > MAX_URL_BYTES:
-            exc = Problem(414, "uri-too-long", "URI too long",
-                          f"the path and query take at most {MAX_URL_BYTES} bytes")
+            exc = Problem(
+                414,
+                "uri-too-long",
+                "URI too long",
+                f"the path and query take at most {MAX_URL_BYTES} bytes",
+            )
             return self.server.unmatched(request, exc)(environ, start_response)
         adapter = self.url_map.bind_to_environ(environ)
         browsers = self.server.browsers
         if browsers.is_preflight(request):
             answer = browsers.preflight(request, adapter.allowed_methods())
             if answer is None:
-                answer = self.server.unmatched(request, Problem(
-                    403, "cross-origin-refused", "Cross-origin request refused",
-                    f"{request.headers['Origin']} may not call "
-                    f"{request.headers['Access-Control-Request-Method']} {request.path} "
-                    "(CORS_ALLOWED_ORIGINS)"))
+                answer = self.server.unmatched(
+                    request,
+                    Problem(
+                        403,
+                        "cross-origin-refused",
+                        "Cross-origin request refused",
+                        f"{request.headers['Origin']} may not call "
+                        f"{request.headers['Access-Control-Request-Method']} {request.path} "
+                        "(CORS_ALLOWED_ORIGINS)",
+                    ),
+                )
             return answer(environ, start_response)
         try:
             provider, values = adapter.match()
@@ -149,8 +171,9 @@ class _ProblemWsgiApp(WsgiApp):
 
 
 def _url_bytes(environ) -> int:
-    return (len(environ.get("PATH_INFO", "").encode("latin-1", "replace"))
-            + len(environ.get("QUERY_STRING", "").encode("latin-1", "replace")))
+    return len(environ.get("PATH_INFO", "").encode("latin-1", "replace")) + len(
+        environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    )
 
 
 class ApiHandler(HttpRequestHandler):
@@ -190,9 +213,14 @@ class ApiHandler(HttpRequestHandler):
         response.headers["X-Request-ID"] = correlation_id
         elapsed = time.perf_counter() - started
         metrics.observe(PREFIX + self.route.path, request.method, response.status_code, elapsed)
-        log.info("request_answered", route=self.route.name, method=request.method,
-                 status=response.status_code, ms=round(elapsed * 1000, 1),
-                 correlation_id=correlation_id)
+        log.info(
+            "request_answered",
+            route=self.route.name,
+            method=request.method,
+            status=response.status_code,
+            ms=round(elapsed * 1000, 1),
+            correlation_id=correlation_id,
+        )
         return response
 
     def _answer(self, request: Request, correlation_id: str) -> Response:
@@ -200,13 +228,19 @@ class ApiHandler(HttpRequestHandler):
         limits = self.server.rate_limits
         if route.public:
             limits.check_public(request)
-        caller = None if route.public else self.server.tokens.caller(
-            request.headers.get("Authorization"))
+        caller = (
+            None
+            if route.public
+            else self.server.tokens.caller(request.headers.get("Authorization"))
+        )
         if caller is not None and route.writes:
             limits.check_write(request, caller.principal)
         _check_role(route, caller)
-        agreement = (self.grants.agreement_of(caller.agency)
-                     if caller is not None and caller.role == AGENCY else None)
+        agreement = (
+            self.grants.agreement_of(caller.agency)
+            if caller is not None and caller.role == AGENCY
+            else None
+        )
         kwargs = edge.path_values(route, request.path_values)
         _check_own(route, caller, kwargs)
         query = edge.read_query(route, request)
@@ -219,8 +253,10 @@ class ApiHandler(HttpRequestHandler):
         if route.body is not None:
             kwargs["body"] = edge.read_body(route, request)
             _check_fields(route, caller, kwargs["body"])
-        context = {CORRELATION_ID: correlation_id,
-                   **actor_context(caller.actor if caller else None)}
+        context = {
+            CORRELATION_ID: correlation_id,
+            **actor_context(caller.actor if caller else None),
+        }
         key = request.headers.get(IDEMPOTENCY_HEADER) if route.writes else None
         if key is None:
             return self._run(request, caller, kwargs, context, correlation_id, agreement)
@@ -231,34 +267,51 @@ class ApiHandler(HttpRequestHandler):
         first = self.keys.begin(principal, key, request.method, request.path, kwargs.get("body"))
         if first is not None:
             self.server.metrics.replays.inc()
-            return Response(first.body, status=first.status,
-                            headers={**first.headers, "Idempotent-Replayed": "true"})
+            return Response(
+                first.body,
+                status=first.status,
+                headers={**first.headers, "Idempotent-Replayed": "true"},
+            )
         # the key travels with the command: the service records its answer with its effect, so
         # a retry after the gateway lost the answer (a crash, a timeout) still gets the first one
-        context[COMMAND_KEY] = command_key(principal, key, request.method, request.path,
-                                           kwargs.get("body"))
+        context[COMMAND_KEY] = command_key(
+            principal, key, request.method, request.path, kwargs.get("body")
+        )
         response = self._run(request, caller, kwargs, context, correlation_id)
         try:
             if response.status_code >= 500:
                 self.keys.release(principal, key)
             else:
-                kept = {name: response.headers[name] for name in REPLAYED_HEADERS
-                        if name in response.headers}
-                self.keys.finish(principal, key, Answer(response.status_code,
-                                                        response.get_data(as_text=True), kept))
+                kept = {
+                    name: response.headers[name]
+                    for name in REPLAYED_HEADERS
+                    if name in response.headers
+                }
+                self.keys.finish(
+                    principal,
+                    key,
+                    Answer(response.status_code, response.get_data(as_text=True), kept),
+                )
         except Exception as exc:  # noqa: BLE001 - the answer stands; the key frees itself later
-            log.warning("idempotency_key_not_recorded", error=f"{type(exc).__name__}: {exc}",
-                        correlation_id=correlation_id)
+            log.warning(
+                "idempotency_key_not_recorded",
+                error=f"{type(exc).__name__}: {exc}",
+                correlation_id=correlation_id,
+            )
         return response
 
-    def _run(self, request, caller, kwargs, context, correlation_id,
-             agreement=None) -> Response:
+    def _run(self, request, caller, kwargs, context, correlation_id, agreement=None) -> Response:
         """Run the endpoint's method in a nameko worker and turn what it returns into HTTP; an
         agency's answer is what its agreement covers, recorded as disclosed."""
         try:
             event = Event()
-            self.container.spawn_worker(self, (), kwargs, context_data=context,
-                                        handle_result=partial(self.handle_result, event))
+            self.container.spawn_worker(
+                self,
+                (),
+                kwargs,
+                context_data=context,
+                handle_result=partial(self.handle_result, event),
+            )
             result = event.wait()
         except Exception as exc:  # noqa: BLE001
             return self._problem(request, exc, correlation_id)
@@ -276,23 +329,29 @@ class ApiHandler(HttpRequestHandler):
         if self.route.personal:
             body = privacy.shape(body, caller.role if caller else None)
         headers = dict(reply.headers)
-        if self.route.creates and reply.status == 201 and isinstance(body, dict) \
-                and body.get("id"):
+        if self.route.creates and reply.status == 201 and isinstance(body, dict) and body.get("id"):
             headers["Location"] = location_of(self.route, body["id"])
         return Response(encoding.dumps(body), status=reply.status, headers=headers, mimetype=JSON)
 
     def _problem(self, request: Request, exc: Exception, correlation_id: str) -> Response:
         problem = problem_for(exc)
         if problem.status >= 500:
-            log.error("request_failed", route=self.route.name, status=problem.status,
-                      error=f"{type(exc).__name__}: {exc}", correlation_id=correlation_id)
+            log.error(
+                "request_failed",
+                route=self.route.name,
+                status=problem.status,
+                error=f"{type(exc).__name__}: {exc}",
+                correlation_id=correlation_id,
+            )
         return problem_response(problem, request.path, correlation_id)
 
 
 def _check_role(route: Route, caller: auth.Caller | None) -> None:
     if caller is not None and not route.allows(caller.role):
-        raise Forbidden(f"the {caller.role} role may not call {route.method} {PREFIX}{route.path}",
-                        {"role": caller.role, "roles": sorted(route.roles)})
+        raise Forbidden(
+            f"the {caller.role} role may not call {route.method} {PREFIX}{route.path}",
+            {"role": caller.role, "roles": sorted(route.roles)},
+        )
 
 
 def _check_own(route: Route, caller: auth.Caller | None, path: dict) -> None:
@@ -305,9 +364,11 @@ def _check_fields(route: Route, caller: auth.Caller | None, body: dict) -> None:
         return
     refused = sorted(set(body) - route.worker_fields)
     if refused:
-        raise Forbidden(f"a worker may change only {', '.join(sorted(route.worker_fields))}; "
-                        f"{', '.join(refused)} is recorded by the LTSA desk",
-                        {"fields": refused})
+        raise Forbidden(
+            f"a worker may change only {', '.join(sorted(route.worker_fields))}; "
+            f"{', '.join(refused)} is recorded by the LTSA desk",
+            {"fields": refused},
+        )
 
 
 api = ApiHandler.decorator

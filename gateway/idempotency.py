@@ -56,8 +56,7 @@ def fingerprint(method: str, path: str, body: dict | None) -> str:
 def command_key(principal: str, key: str, method: str, path: str, body: dict | None) -> str:
     """What the service records a keyed command's answer under: the caller, the key and the
     request, digested (the service learns neither the caller's key nor more of the request)."""
-    canonical = json.dumps([principal, key, fingerprint(method, path, body)],
-                           separators=(",", ":"))
+    canonical = json.dumps([principal, key, fingerprint(method, path, body)], separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -77,12 +76,14 @@ class IdempotencyKeys(SharedExtension):
         self.engine: Engine = make_engine(config["DATABASE_URL"], workers=10)
         self.ttl = dt.timedelta(seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_TTL_SECONDS)))
         self.abandoned_after = dt.timedelta(
-            seconds=ABANDONED_AFTER_TIMEOUTS * float(config.get("RPC_TIMEOUT", 10)))
+            seconds=ABANDONED_AFTER_TIMEOUTS * float(config.get("RPC_TIMEOUT", 10))
+        )
         self._purger = None
 
     def start(self):
-        self._purger = self.container.spawn_managed_thread(self._purge_forever,
-                                                          identifier="idempotency-purge")
+        self._purger = self.container.spawn_managed_thread(
+            self._purge_forever, identifier="idempotency-purge"
+        )
 
     def stop(self):
         if self._purger is not None:
@@ -94,45 +95,74 @@ class IdempotencyKeys(SharedExtension):
 
     # the protocol -------------------------------------------------------------------------
 
-    def begin(self, principal: str, key: str, method: str, path: str,
-              body: dict | None) -> Answer | None:
+    def begin(
+        self, principal: str, key: str, method: str, path: str, body: dict | None
+    ) -> Answer | None:
         """Hold ``key`` for this request (None: go ahead), or the first answer to replay."""
         if not valid_key(key):
-            raise Problem(400, "invalid-idempotency-key", "Invalid Idempotency-Key",
-                          f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
+            raise Problem(
+                400,
+                "invalid-idempotency-key",
+                "Invalid Idempotency-Key",
+                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+            )
         print_ = fingerprint(method, path, body)
         now = _now()
-        row = {"principal": principal, "key": key, "fingerprint": print_, "method": method,
-               "path": path, "created_at": now, "expires_at": now + self.ttl}
+        row = {
+            "principal": principal,
+            "key": key,
+            "fingerprint": print_,
+            "method": method,
+            "path": path,
+            "created_at": now,
+            "expires_at": now + self.ttl,
+        }
         with self.engine.begin() as conn:
             insert = _insert(conn.dialect.name)(keys).values(**row).on_conflict_do_nothing()
             if conn.execute(insert.returning(keys.c.key)).first() is not None:
                 return None
-            held = conn.execute(select(keys).where(keys.c.principal == principal,
-                                                   keys.c.key == key).with_for_update()).first()
+            held = conn.execute(
+                select(keys)
+                .where(keys.c.principal == principal, keys.c.key == key)
+                .with_for_update()
+            ).first()
             if held is None or self._stale(held, now):
                 conn.execute(delete(keys).where(keys.c.principal == principal, keys.c.key == key))
                 conn.execute(_insert(conn.dialect.name)(keys).values(**row))
                 return None
         if held.fingerprint != print_:
-            raise Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
-                          f"this {HEADER} was first used for a different request "
-                          f"({held.method} {held.path}); use a new key for a new request")
+            raise Problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                f"this {HEADER} was first used for a different request "
+                f"({held.method} {held.path}); use a new key for a new request",
+            )
         if held.status is None:
-            raise Problem(409, "idempotency-key-in-progress", "The first request is in progress",
-                          f"a request with this {HEADER} is still being answered; retry shortly",
-                          headers={"Retry-After": "1"})
+            raise Problem(
+                409,
+                "idempotency-key-in-progress",
+                "The first request is in progress",
+                f"a request with this {HEADER} is still being answered; retry shortly",
+                headers={"Retry-After": "1"},
+            )
         return Answer(held.status, held.body or "", held.headers or {})
 
     def finish(self, principal: str, key: str, answer: Answer) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(keys).where(keys.c.principal == principal, keys.c.key == key)
-                         .values(status=answer.status, body=answer.body, headers=answer.headers))
+            conn.execute(
+                update(keys)
+                .where(keys.c.principal == principal, keys.c.key == key)
+                .values(status=answer.status, body=answer.body, headers=answer.headers)
+            )
 
     def release(self, principal: str, key: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(keys).where(keys.c.principal == principal, keys.c.key == key,
-                                            keys.c.status.is_(None)))
+            conn.execute(
+                delete(keys).where(
+                    keys.c.principal == principal, keys.c.key == key, keys.c.status.is_(None)
+                )
+            )
 
     def _stale(self, held, now: dt.datetime) -> bool:
         if _aware(held.expires_at) <= now:

@@ -23,17 +23,28 @@ class RequestMetrics:
     def __init__(self):
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "gateway_http_requests", "HTTP requests answered, by route, method and status",
-            ("route", "method", "status"), registry=self.registry)
+            "gateway_http_requests",
+            "HTTP requests answered, by route, method and status",
+            ("route", "method", "status"),
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "gateway_http_request_duration_seconds", "Time to answer a request, by route",
-            ("route", "method"), buckets=LATENCY_BUCKETS, registry=self.registry)
+            "gateway_http_request_duration_seconds",
+            "Time to answer a request, by route",
+            ("route", "method"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.in_progress = Gauge(
-            "gateway_http_requests_in_progress", "Requests being answered now",
-            registry=self.registry)
+            "gateway_http_requests_in_progress",
+            "Requests being answered now",
+            registry=self.registry,
+        )
         self.replays = Counter(
-            "gateway_idempotent_replays", "Writes answered again from an Idempotency-Key",
-            registry=self.registry)
+            "gateway_idempotent_replays",
+            "Writes answered again from an Idempotency-Key",
+            registry=self.registry,
+        )
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()

@@ -29,41 +29,57 @@ def shown_url(url: str) -> str:
 def endpoint_disabled(endpoint: w.Endpoint, why: str) -> dict:
     """The subject and body of the notice for an endpoint the platform disabled."""
     named = f" ({endpoint.description})" if endpoint.description else ""
-    body = "\n".join([
-        f"The PMI lifecycle platform stopped delivering to a webhook endpoint of agency "
-        f"{endpoint.agency}.",
-        "",
-        f"endpoint:  {endpoint.id}{named}",
-        f"address:   {shown_url(endpoint.url)}",
-        f"why:       {why}",
-        "",
-        "Nothing is lost: the events waiting for this endpoint are kept, and are delivered in "
-        "order, from where delivery stopped, once it is enabled again.",
-        "Fix the receiver, then ask the platform's operators to enable it "
-        f"(pmi agency webhook enable {endpoint.id}).",
-    ])
-    return {"kind": ENDPOINT_DISABLED, "agency": endpoint.agency, "endpoint_id": endpoint.id,
-            "subject": f"PMI platform: webhook endpoint of {endpoint.agency} disabled",
-            "body": body}
+    body = "\n".join(
+        [
+            f"The PMI lifecycle platform stopped delivering to a webhook endpoint of agency "
+            f"{endpoint.agency}.",
+            "",
+            f"endpoint:  {endpoint.id}{named}",
+            f"address:   {shown_url(endpoint.url)}",
+            f"why:       {why}",
+            "",
+            "Nothing is lost: the events waiting for this endpoint are kept, and are delivered in "
+            "order, from where delivery stopped, once it is enabled again.",
+            "Fix the receiver, then ask the platform's operators to enable it "
+            f"(pmi agency webhook enable {endpoint.id}).",
+        ]
+    )
+    return {
+        "kind": ENDPOINT_DISABLED,
+        "agency": endpoint.agency,
+        "endpoint_id": endpoint.id,
+        "subject": f"PMI platform: webhook endpoint of {endpoint.agency} disabled",
+        "body": body,
+    }
 
 
 def record(conn, notice: dict, now: dt.datetime) -> int:
     """Keep a notice (in the caller's transaction); its id."""
-    return conn.execute(insert(table).values(
-        **notice, created_at=now, state=PENDING, attempts=0, next_attempt_at=now)
-        .returning(table.c.id)).scalar_one()
+    return conn.execute(
+        insert(table)
+        .values(**notice, created_at=now, state=PENDING, attempts=0, next_attempt_at=now)
+        .returning(table.c.id)
+    ).scalar_one()
 
 
 def view(row) -> dict:
     """A notice as operators see it: never whom it was mailed to."""
-    return {"id": row.id, "kind": row.kind, "agency": row.agency,
-            "endpoint_id": row.endpoint_id, "subject": row.subject, "body": row.body,
-            "created_at": row.created_at.isoformat(), "state": row.state,
-            "attempts": row.attempts,
-            "mailed_at": row.mailed_at.isoformat() if row.mailed_at else None,
-            "next_attempt_at": row.next_attempt_at.isoformat()
-            if row.next_attempt_at and row.state == PENDING else None,
-            "last_error": row.last_error}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "agency": row.agency,
+        "endpoint_id": row.endpoint_id,
+        "subject": row.subject,
+        "body": row.body,
+        "created_at": row.created_at.isoformat(),
+        "state": row.state,
+        "attempts": row.attempts,
+        "mailed_at": row.mailed_at.isoformat() if row.mailed_at else None,
+        "next_attempt_at": row.next_attempt_at.isoformat()
+        if row.next_attempt_at and row.state == PENDING
+        else None,
+        "last_error": row.last_error,
+    }
 
 
 class NoticeBook:
@@ -79,18 +95,41 @@ class NoticeBook:
         """Up to ``limit`` pending notices due now, leased for ``lease`` (several egress
         processes never mail one twice at once)."""
         with self.engine.begin() as conn:
-            ids = list(conn.execute(
-                select(table.c.id).where(table.c.state == PENDING,
-                                         table.c.next_attempt_at <= now)
-                .order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)).scalars())
+            ids = list(
+                conn.execute(
+                    select(table.c.id)
+                    .where(table.c.state == PENDING, table.c.next_attempt_at <= now)
+                    .order_by(table.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                ).scalars()
+            )
             if not ids:
                 return []
-            return conn.execute(update(table).where(table.c.id.in_(ids))
-                                .values(next_attempt_at=now + lease).returning(table)).all()
+            return conn.execute(
+                update(table)
+                .where(table.c.id.in_(ids))
+                .values(next_attempt_at=now + lease)
+                .returning(table)
+            ).all()
 
-    def settle(self, notice_id: int, now: dt.datetime, state: str, error: str | None = None,
-               retry_at: dt.datetime | None = None) -> None:
+    def settle(
+        self,
+        notice_id: int,
+        now: dt.datetime,
+        state: str,
+        error: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == notice_id).values(
-                state=state, attempts=table.c.attempts + 1, last_error=error,
-                next_attempt_at=retry_at, mailed_at=now if state == MAILED else None))
+            conn.execute(
+                update(table)
+                .where(table.c.id == notice_id)
+                .values(
+                    state=state,
+                    attempts=table.c.attempts + 1,
+                    last_error=error,
+                    next_attempt_at=retry_at,
+                    mailed_at=now if state == MAILED else None,
+                )
+            )

@@ -37,12 +37,12 @@ PROBLEMS = {
     403: "The caller's role may not do this (or a worker asked about another worker)",
     404: "No such record (an id that is not a UUID names nothing)",
     409: "Refused by the lifecycle's rules (the problem's type names the rule), or a request "
-         "with the same Idempotency-Key is still in progress",
+    "with the same Idempotency-Key is still in progress",
     413: "The body is larger than this endpoint takes",
     414: "The path and query are longer than the gateway reads (8 KiB)",
     415: "The body is not application/json",
     422: "Invalid input: `errors` names each field and its reasons; or an Idempotency-Key "
-         "reused for a different request",
+    "reused for a different request",
     429: "Too many requests from this address or caller (see Retry-After)",
     502: "A service failed to answer",
     503: "A service is not running (see Retry-After)",
@@ -52,15 +52,23 @@ PROBLEMS = {
 
 @functools.cache
 def document() -> dict:
-    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()], info={"description": DESCRIPTION},
-                   servers=[{"url": PREFIX}])
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                               "bearerFormat": "JWT"})
+    spec = APISpec(
+        title=TITLE,
+        version=VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": DESCRIPTION},
+        servers=[{"url": PREFIX}],
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     spec.components.schema("Problem", schema=views.Problem)
     for status, description in PROBLEMS.items():
-        spec.components.response(f"Problem{status}", {
-            "description": description, "content": {PROBLEM: {"schema": "Problem"}}})
+        spec.components.response(
+            f"Problem{status}",
+            {"description": description, "content": {PROBLEM: {"schema": "Problem"}}},
+        )
     paths: dict[str, dict] = defaultdict(dict)
     for route in ROUTES:
         paths[route.path][route.method.lower()] = operation(route)
@@ -97,35 +105,55 @@ def operation(route: Route) -> dict:
 
 def _parameters(route: Route) -> list[dict]:
     parameters = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "string", "format": "uuid"} if name in route.id_parameters
-         else {"type": "string", "minLength": 1}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"}
+            if name in route.id_parameters
+            else {"type": "string", "minLength": 1},
+        }
         for name in route.parameters
     ]
     if route.takes_query:
         parameters.append({"in": "query", "schema": route.query})
     if route.writes:
-        parameters.append({
-            "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
-            "description": "the same key and request within 24 hours get the first answer",
-            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
-                       "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
-        })
+        parameters.append(
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "the same key and request within 24 hours get the first answer",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_KEY_LENGTH,
+                    "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+                },
+            }
+        )
     return parameters
 
 
 def _success(route: Route) -> dict:
     if route.media_type != "application/json":
-        return {"description": route.summary,
-                "content": {route.media_type: {"schema": {"type": "string"}}}}
-    answer = {"description": route.summary,
-              "content": {"application/json": {"schema": route.response}}}
+        return {
+            "description": route.summary,
+            "content": {route.media_type: {"schema": {"type": "string"}}},
+        }
+    answer = {
+        "description": route.summary,
+        "content": {"application/json": {"schema": route.response}},
+    }
     if route.creates:
-        answer["headers"] = {"Location": {"description": "where the new record lives",
-                                          "schema": {"type": "string"}}}
+        answer["headers"] = {
+            "Location": {"description": "where the new record lives", "schema": {"type": "string"}}
+        }
         answer["links"] = {
-            reader.name: {"operationId": reader.name,
-                          "parameters": {route.creates: "$response.body#/id"}}
+            reader.name: {
+                "operationId": reader.name,
+                "parameters": {route.creates: "$response.body#/id"},
+            }
             for reader in readers_of(route.creates)
             if set(reader.parameters) == {route.creates}
         }
@@ -146,5 +174,7 @@ def _problems(route: Route) -> dict:
         statuses.add(429)
     if route.calls:
         statuses |= {502, 503, 504}
-    return {str(status): {"$ref": f"#/components/responses/Problem{status}"}
-            for status in sorted(statuses - {route.status, *route.answers})}
+    return {
+        str(status): {"$ref": f"#/components/responses/Problem{status}"}
+        for status in sorted(statuses - {route.status, *route.answers})
+    }

@@ -45,17 +45,22 @@ class RateLimits:
             self.writes = parse(setting("RATE_LIMIT_WRITES"))
             self.writes_per_address = parse(setting("RATE_LIMIT_WRITES_PER_ADDRESS"))
         except ValueError as exc:
-            raise ValueError(f"a RATE_LIMIT_* setting is not a rate such as 60/minute: {exc}") \
-                from exc
+            raise ValueError(
+                f"a RATE_LIMIT_* setting is not a rate such as 60/minute: {exc}"
+            ) from exc
         self.limiter = SlidingWindowCounterRateLimiter(
-            storage_from_string(setting("RATE_LIMIT_STORAGE")))
+            storage_from_string(setting("RATE_LIMIT_STORAGE"))
+        )
         self.forwarded_hops = int(config.get("FORWARDED_HOPS") or 0)
 
     def client_address(self, request: Request) -> str:
         """The peer, or the address the trusted proxies in front of the gateway saw."""
         if self.forwarded_hops:
-            forwarded = [part.strip() for part in
-                         request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+            forwarded = [
+                part.strip()
+                for part in request.headers.get("X-Forwarded-For", "").split(",")
+                if part.strip()
+            ]
             if len(forwarded) >= self.forwarded_hops:
                 return forwarded[-self.forwarded_hops]
         return request.remote_addr or "unknown"
@@ -65,14 +70,19 @@ class RateLimits:
 
     def check_write(self, request: Request, principal: str) -> None:
         self._hit(self.writes, "writes", principal, "this caller")
-        self._hit(self.writes_per_address, "writes-address", self.client_address(request),
-                  "this address")
+        self._hit(
+            self.writes_per_address, "writes-address", self.client_address(request), "this address"
+        )
 
     def _hit(self, limit: RateLimitItem, scope: str, who: str, whom: str) -> None:
         if self.limiter.hit(limit, scope, who):
             return
         reset = self.limiter.get_window_stats(limit, scope, who).reset_time
         retry_after = max(1, math.ceil(reset - time.time()))
-        raise Problem(429, "too-many-requests", "Too many requests",
-                      f"{whom} may send {limit} here; retry in {retry_after} s",
-                      headers={"Retry-After": str(retry_after)})
+        raise Problem(
+            429,
+            "too-many-requests",
+            "Too many requests",
+            f"{whom} may send {limit} here; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )

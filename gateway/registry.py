@@ -34,18 +34,49 @@ CURSOR_LENGTH = 64  # registration's own limit on a list's cursor
 DEFAULT_LIMIT = 50
 
 WORKER_FIELDS = (
-    "id", "nik", "full_name", "birth_date", "sex", "phone", "address", "destination_country",
-    "occupation", "placement_agency", "bpjs_number", "cycle", "status", "stage",
-    "documents_complete", "orientation_completed", "departed_on", "employer", "returned_on",
-    "return_reason", "registered_at", "updated_at")
-TIMELINE_FIELDS = ("occurred_at", "cycle", "event_type", "source", "event_id", "from_status",
-                   "to_status", "stage", "reason", "correlation_id", "details")
+    "id",
+    "nik",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "address",
+    "destination_country",
+    "occupation",
+    "placement_agency",
+    "bpjs_number",
+    "cycle",
+    "status",
+    "stage",
+    "documents_complete",
+    "orientation_completed",
+    "departed_on",
+    "employer",
+    "returned_on",
+    "return_reason",
+    "registered_at",
+    "updated_at",
+)
+TIMELINE_FIELDS = (
+    "occurred_at",
+    "cycle",
+    "event_type",
+    "source",
+    "event_id",
+    "from_status",
+    "to_status",
+    "stage",
+    "reason",
+    "correlation_id",
+    "details",
+)
 ACTOR_FIELDS = ("actor_role", "actor_agency", "actor_subject")
 FILTERS = ("stage", "status", "regency", "destination_country")
 
 workers = table("workers", *(column(name) for name in (*WORKER_FIELDS, "regency")))
-timeline = table("timeline", *(column(name) for name in
-                               ("id", "worker_id", *TIMELINE_FIELDS, *ACTOR_FIELDS)))
+timeline = table(
+    "timeline", *(column(name) for name in ("id", "worker_id", *TIMELINE_FIELDS, *ACTOR_FIELDS))
+)
 
 
 def worker_view(row) -> dict:
@@ -58,7 +89,7 @@ def worker_view(row) -> dict:
 def timeline_view(row) -> dict:
     """An entry from its ``TIMELINE_FIELDS`` then ``ACTOR_FIELDS``, in that order."""
     entry = dict(zip(TIMELINE_FIELDS, row, strict=False))
-    role, agency, subject = row[len(TIMELINE_FIELDS):]
+    role, agency, subject = row[len(TIMELINE_FIELDS) :]
     entry["actor"] = {"role": role, "agency": agency, "subject": subject} if role else None
     return entry
 
@@ -109,10 +140,16 @@ class RegistryReader:
     # statements built once: SQLAlchemy then finds each compiled form by a key it computed once
     _worker = select(*(workers.c[name] for name in WORKER_FIELDS))
     _worker_by_id = _worker.where(workers.c.id == bindparam("worker_id"))
-    _timeline = (select(workers.c.id.label("worker"), timeline.c.id,
-                        *(timeline.c[name] for name in (*TIMELINE_FIELDS, *ACTOR_FIELDS)))
-                 .select_from(workers.outerjoin(timeline, timeline.c.worker_id == workers.c.id))
-                 .where(workers.c.id == bindparam("worker_id")).order_by(timeline.c.id))
+    _timeline = (
+        select(
+            workers.c.id.label("worker"),
+            timeline.c.id,
+            *(timeline.c[name] for name in (*TIMELINE_FIELDS, *ACTOR_FIELDS)),
+        )
+        .select_from(workers.outerjoin(timeline, timeline.c.worker_id == workers.c.id))
+        .where(workers.c.id == bindparam("worker_id"))
+        .order_by(timeline.c.id)
+    )
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -138,8 +175,9 @@ class RegistryReader:
 
     @_once_more
     def get_worker(self, worker_id: str) -> dict:
-        rows = self._rows(self._worker_by_id, {"worker_id": worker_id}) \
-            if is_id(worker_id) else None
+        rows = (
+            self._rows(self._worker_by_id, {"worker_id": worker_id}) if is_id(worker_id) else None
+        )
         if not rows:
             raise NotFound(f"no worker {worker_id}")
         return worker_view(rows[0])
@@ -159,10 +197,11 @@ class RegistryReader:
         limit = int(query.get("limit") or DEFAULT_LIMIT)
         cursor = query.get("cursor")
         if cursor is not None and len(str(cursor)) > CURSOR_LENGTH:
-            raise InvalidInput("the input is not valid",
-                               {"cursor": [f"Longer than maximum length {CURSOR_LENGTH}."]})
-        given = tuple(name for name in (*FILTERS, "placement_agency", "cursor")
-                      if query.get(name))
+            raise InvalidInput(
+                "the input is not valid",
+                {"cursor": [f"Longer than maximum length {CURSOR_LENGTH}."]},
+            )
+        given = tuple(name for name in (*FILTERS, "placement_agency", "cursor") if query.get(name))
         values = {name: query[name] for name in given}
         if "placement_agency" in values:
             values["placement_agency"] = values["placement_agency"].lower()
@@ -182,12 +221,16 @@ def read_only_engine(url: str, connections: int, password: str | None = None) ->
     its own database)."""
     args = database_connect_args(url)
     if url.startswith("postgresql"):
-        args = {**args, "options": "-c default_transaction_read_only=on",
-                "application_name": APPLICATION_NAME}
+        args = {
+            **args,
+            "options": "-c default_transaction_read_only=on",
+            "application_name": APPLICATION_NAME,
+        }
         if password and make_url(url).password is None:
             args["password"] = password
-    return create_engine(url, pool_size=connections, max_overflow=5, connect_args=args,
-                         isolation_level="AUTOCOMMIT")
+    return create_engine(
+        url, pool_size=connections, max_overflow=5, connect_args=args, isolation_level="AUTOCOMMIT"
+    )
 
 
 class Registry(DependencyProvider):
@@ -196,9 +239,15 @@ class Registry(DependencyProvider):
 
     def setup(self):
         url = self.container.config.get(SETTING)
-        self.engine = read_only_engine(
-            url, min(self.container.max_workers, 20),
-            self.container.config.get(PASSWORD_SETTING)) if url else None
+        self.engine = (
+            read_only_engine(
+                url,
+                min(self.container.max_workers, 20),
+                self.container.config.get(PASSWORD_SETTING),
+            )
+            if url
+            else None
+        )
 
     def stop(self):
         if self.engine is not None:

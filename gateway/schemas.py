@@ -56,6 +56,7 @@ class Query(Schema):
 
 # registration -------------------------------------------------------------------------------
 
+
 class Address(Body):
     street = text(Longest.STREET, metadata=_e("Jl. Merdeka 12"))
     village = text(Longest.PLACE, metadata=_e("Kademangan"))
@@ -67,8 +68,9 @@ class Address(Body):
 
 class RegisterWorker(Body):
     nik = fields.String(required=True, validate=NIK, metadata=_e(EXAMPLE_NIK))
-    full_name = text(Longest.FULL_NAME, name=True, required=True,
-                     metadata=_e("Siti Nur'aini binti Ahmad"))
+    full_name = text(
+        Longest.FULL_NAME, name=True, required=True, metadata=_e("Siti Nur'aini binti Ahmad")
+    )
     birth_date = fields.Date(required=True, metadata=_e("1994-03-17"))
     sex = fields.String(required=True, validate=validate.OneOf(SEXES), metadata=_e("F"))
     phone = fields.String(required=True, validate=PHONE, metadata=_e("+6281234567890"))
@@ -94,8 +96,9 @@ class RecordDeparture(Body):
 
 class RecordReturn(Body):
     returned_on = fields.Date(required=True, metadata=_e("2029-02-01"))
-    reason = fields.String(required=True, validate=validate.OneOf(RETURN_REASONS),
-                           metadata=_e("contract_ended"))
+    reason = fields.String(
+        required=True, validate=validate.OneOf(RETURN_REASONS), metadata=_e("contract_ended")
+    )
     note = text(Longest.NOTE)
 
 
@@ -116,14 +119,16 @@ class ListDisclosures(Query):
 
 # documents ----------------------------------------------------------------------------------
 
+
 class FileUpload(Body):
     content_base64 = fields.String(required=True, validate=validate.Length(min=1))
     filename = fields.String(allow_none=True, validate=validate.Length(max=Longest.FILENAME))
 
 
 class SubmitDocument(Body):
-    type = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TYPES),
-                         metadata=_e("passport"))
+    type = fields.String(
+        required=True, validate=validate.OneOf(DOCUMENT_TYPES), metadata=_e("passport")
+    )
     number = fields.String(required=True, validate=DOCUMENT_NUMBER, metadata=_e("C4812379"))
     issued_on = fields.Date(required=True, metadata=_e("2026-01-05"))
     expires_on = fields.Date(allow_none=True, metadata=_e("2031-01-05"))
@@ -145,14 +150,20 @@ class DeskQueue(Query):
 
 # orientation --------------------------------------------------------------------------------
 
+
 class ScheduleSession(Body):
-    starts_at = fields.AwareDateTime(required=True, format="iso",
-                                     metadata=_e("2027-03-01T01:00:00+00:00"))
+    starts_at = fields.AwareDateTime(
+        required=True, format="iso", metadata=_e("2027-03-01T01:00:00+00:00")
+    )
     location = text(Longest.LOCATION, required=True, metadata=_e("LTSA Blitar, ruang 2"))
-    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=Most.SESSION_SEATS),
-                             metadata=_e(40))
-    topics = fields.List(text(Longest.TOPIC), validate=validate.Length(max=Most.TOPICS),
-                         metadata=_e(["rights and obligations", "safe remittance"]))
+    capacity = StrictInteger(
+        required=True, validate=validate.Range(min=1, max=Most.SESSION_SEATS), metadata=_e(40)
+    )
+    topics = fields.List(
+        text(Longest.TOPIC),
+        validate=validate.Length(max=Most.TOPICS),
+        metadata=_e(["rights and obligations", "safe remittance"]),
+    )
 
 
 class CancelSession(Body):
@@ -179,22 +190,24 @@ class ListIncidents(Query):
 
 # reintegration ------------------------------------------------------------------------------
 
+
 class ProgramRound(Body):
     name = text(Longest.PROGRAM_NAME, required=True, metadata=_e("business model"))
-    advance = StrictInteger(required=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
-                            metadata=_e(75))
+    advance = StrictInteger(
+        required=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES), metadata=_e(75)
+    )
 
 
 class CreateProgram(Body):
     name = text(Longest.PROGRAM_NAME, required=True, metadata=_e("PAK CAMAT PMI 2027"))
-    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES),
-                             metadata=_e("both"))
-    capacity = StrictInteger(required=True,
-                             validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
-                             metadata=_e(100))
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES), metadata=_e("both"))
+    capacity = StrictInteger(
+        required=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES), metadata=_e(100)
+    )
     starts_on = fields.Date(required=True, metadata=_e("2027-04-01"))
-    rounds = fields.List(fields.Nested(ProgramRound), required=True,
-                         validate=validate.Length(min=1, max=Most.ROUNDS))
+    rounds = fields.List(
+        fields.Nested(ProgramRound), required=True, validate=validate.Length(min=1, max=Most.ROUNDS)
+    )
 
 
 class ListPrograms(Query):
@@ -217,13 +230,13 @@ class RecordRoundResult(Body):
 class CompleteParticipant(Body):
     worker_id = fields.UUID(required=True)
     business_started = StrictBoolean(required=True, metadata=_e(True))
-    business_name = text(Longest.ORGANISATION, allow_none=True,
-                         metadata=_e("Ternak Lele Mandiri"))
+    business_name = text(Longest.ORGANISATION, allow_none=True, metadata=_e("Ternak Lele Mandiri"))
     sector = text(Longest.PLACE, allow_none=True, metadata=_e("aquaculture"))
     regency = text(Longest.PLACE, allow_none=True, metadata=_e("Blitar"))
 
 
 # the operators' console -------------------------------------------------------------------------
+
 
 class DeadLetterQuery(Body):
     service = fields.String(validate=validate.OneOf(CONSUMING_SERVICES))
@@ -255,38 +268,56 @@ class NoQuery(Schema):
 
 # agencies' webhooks ---------------------------------------------------------------------------
 
+
 class AddWebhook(Body):
-    url = fields.String(required=True, validate=validate.Length(min=8, max=2000),
-                        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi"))
-    events = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
-                         validate=validate.Length(min=1, max=50),
-                         metadata=_e(["worker_departed", "worker_returned"]))
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=8, max=2000),
+        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi"),
+    )
+    events = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata=_e(["worker_departed", "worker_returned"]),
+    )
     description = text(200)
 
 
 class EditWebhook(Body):
-    url = fields.String(validate=validate.Length(min=8, max=2000),
-                        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi/v2"))
-    events = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                         validate=validate.Length(min=1, max=50),
-                         metadata=_e(["worker_departed"]))
+    url = fields.String(
+        validate=validate.Length(min=8, max=2000),
+        metadata=_e("https://siap.bpjsketenagakerjaan.example/hooks/pmi/v2"),
+    )
+    events = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(min=1, max=50),
+        metadata=_e(["worker_departed"]),
+    )
     description = text(200)
 
 
 class ChangeAgencySettings(Body):
     queue_format = fields.String(
         validate=validate.OneOf(QUEUE_FORMATS),
-        metadata={"description": "how the agency's queue carries each event: the platform's "
-                                 "own form, or a CloudEvent (AMQP binding, binary or "
-                                 "structured mode)"})
-    contact_email = fields.String(allow_none=True, validate=validate.Length(max=320),
-                                  metadata=_e("integrasi@bpjsketenagakerjaan.example"))
+        metadata={
+            "description": "how the agency's queue carries each event: the platform's "
+            "own form, or a CloudEvent (AMQP binding, binary or "
+            "structured mode)"
+        },
+    )
+    contact_email = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=320),
+        metadata=_e("integrasi@bpjsketenagakerjaan.example"),
+    )
 
 
 class RotateWebhookSecret(Body):
-    keep_old_for_hours = StrictNumber(validate=validate.Range(min=0, max=720),
-                                      metadata={"description": "how long the previous secret "
-                                                               "signs too (default 24)"})
+    keep_old_for_hours = StrictNumber(
+        validate=validate.Range(min=0, max=720),
+        metadata={"description": "how long the previous secret signs too (default 24)"},
+    )
 
 
 class DisableWebhook(Body):
@@ -298,8 +329,9 @@ class EnableWebhook(Body):
 
 
 class ReplayWebhook(Body):
-    delivery = StrictInteger(validate=validate.Range(min=1),
-                             metadata={"description": "one delivery, by its id"})
+    delivery = StrictInteger(
+        validate=validate.Range(min=1), metadata={"description": "one delivery, by its id"}
+    )
     since = fields.AwareDateTime(metadata={"description": "or those queued since"})
     until = fields.AwareDateTime()
 

@@ -53,9 +53,12 @@ class GatewayService:
         """Say loudly when development mode checks tokens with the development secret (the
         runner has refused every default secret outside development)."""
         if not config.get("JWT_SECRET"):
-            print("WARNING: PMI_ENV=development and no JWT_SECRET: the gateway checks tokens "
-                  "with the fixed development secret (`pmi token ROLE` mints them). Never run "
-                  "like this outside a laptop.", file=sys.stderr)
+            print(
+                "WARNING: PMI_ENV=development and no JWT_SECRET: the gateway checks tokens "
+                "with the fixed development secret (`pmi token ROLE` mints them). Never run "
+                "like this outside a laptop.",
+                file=sys.stderr,
+            )
 
     # registration ---------------------------------------------------------------------------
 
@@ -73,13 +76,15 @@ class GatewayService:
         if self.registry is not None:  # one indexed query: cheaper than 40 KB held in the cache
             return self.registry.list_workers(query)
         key = tuple(sorted(query.items()))
-        return self.reads.read(GLOBAL, ("workers", key),
-                               lambda: self.registration.list_workers(query))
+        return self.reads.read(
+            GLOBAL, ("workers", key), lambda: self.registration.list_workers(query)
+        )
 
     @api
     def get_worker(self, worker_id: str) -> dict:
-        return self.reads.read(worker_id, ("worker",),
-                               lambda: self._registry().get_worker(worker_id))
+        return self.reads.read(
+            worker_id, ("worker",), lambda: self._registry().get_worker(worker_id)
+        )
 
     @api
     def update_worker(self, worker_id: str, body: dict) -> dict:
@@ -87,11 +92,13 @@ class GatewayService:
 
     @api
     def get_timeline(self, worker_id: str) -> list | WorkerTimeline:
-        timeline = self.reads.read(worker_id, ("timeline",),
-                                   lambda: self._registry().get_timeline(worker_id))
+        timeline = self.reads.read(
+            worker_id, ("timeline",), lambda: self._registry().get_timeline(worker_id)
+        )
         if (self.caller or {}).get("role") == AGENCY:  # whose recruit? the agreement says
-            worker = self.reads.read(worker_id, ("worker",),
-                                     lambda: self._registry().get_worker(worker_id))
+            worker = self.reads.read(
+                worker_id, ("worker",), lambda: self._registry().get_worker(worker_id)
+            )
             return WorkerTimeline(worker, timeline)
         return timeline
 
@@ -110,8 +117,9 @@ class GatewayService:
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
         self.get_worker(worker_id)  # an unknown worker is 404, not an empty record
-        return self.disclosures.of_worker(worker_id, int(query.get("limit", 50)),
-                                          query.get("cursor"))
+        return self.disclosures.of_worker(
+            worker_id, int(query.get("limit", 50)), query.get("cursor")
+        )
 
     @api
     def export_worker(self, worker_id: str) -> dict:
@@ -120,12 +128,19 @@ class GatewayService:
         registered = self.registration.export_worker(worker_id)
         if not registered.get("workers"):
             raise NotFound(f"no worker {worker_id}")
-        answers = gather({name: partial(getattr(self, name).export_worker, worker_id)
-                          for name in c.SERVICES if name != c.REGISTRATION})
+        answers = gather(
+            {
+                name: partial(getattr(self, name).export_worker, worker_id)
+                for name in c.SERVICES
+                if name != c.REGISTRATION
+            }
+        )
         unavailable = sorted(name for name, a in answers.items() if isinstance(a, Exception))
-        held = {c.REGISTRATION: registered, **{name: a for name, a in answers.items()
-                                                if not isinstance(a, Exception)},
-                c.GATEWAY: self.disclosures.held_about(worker_id)}
+        held = {
+            c.REGISTRATION: registered,
+            **{name: a for name, a in answers.items() if not isinstance(a, Exception)},
+            c.GATEWAY: self.disclosures.held_about(worker_id),
+        }
         record, cursor = [], None
         while True:
             page = self.disclosures.of_worker(worker_id, 200, cursor)
@@ -133,8 +148,13 @@ class GatewayService:
             cursor = page["next_cursor"]
             if cursor is None:
                 break
-        return {"worker_id": worker_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(),
-                "services": held, "disclosures": record, "unavailable": unavailable}
+        return {
+            "worker_id": worker_id,
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+            "services": held,
+            "disclosures": record,
+            "unavailable": unavailable,
+        }
 
     def _changed(self, worker_id: str, answer):
         """This gateway's callers read their own writes: forget what was cached of the worker."""
@@ -145,9 +165,13 @@ class GatewayService:
     @api
     def get_stats(self) -> dict:
         """Registration's counts, with the document desk's and reintegration's when they answer."""
-        answers = gather({"workers": self.registration.get_stats,
-                          "documents_desk": self.documents.desk_stats,
-                          "reintegration": self.reintegration.get_stats})
+        answers = gather(
+            {
+                "workers": self.registration.get_stats,
+                "documents_desk": self.documents.desk_stats,
+                "reintegration": self.reintegration.get_stats,
+            }
+        )
         if isinstance(answers["workers"], Exception):
             raise answers["workers"]
         return self._sections(answers, "stats_section_unavailable")
@@ -168,8 +192,9 @@ class GatewayService:
 
     @api
     def get_checklist(self, worker_id: str) -> dict:
-        return self.reads.read(worker_id, ("checklist",),
-                               lambda: self.documents.get_checklist(worker_id))
+        return self.reads.read(
+            worker_id, ("checklist",), lambda: self.documents.get_checklist(worker_id)
+        )
 
     @api
     def desk_queue(self, query: dict) -> dict:
@@ -278,15 +303,22 @@ class GatewayService:
 
     @api
     def add_webhook(self, agency: str, body: dict) -> dict:
-        endpoint, secret = self.webhooks.add(agency, body["url"], body["events"], self._by(),
-                                             body.get("description", ""))
+        endpoint, secret = self.webhooks.add(
+            agency, body["url"], body["events"], self._by(), body.get("description", "")
+        )
         return {**self.webhooks.view(endpoint), "secret": secret}
 
     @api
     def edit_webhook(self, endpoint_id: str, body: dict) -> dict:
-        return self.webhooks.view(self.webhooks.edit(
-            self._webhook(endpoint_id).id, self._by(), body.get("url"), body.get("events"),
-            body.get("description")))
+        return self.webhooks.view(
+            self.webhooks.edit(
+                self._webhook(endpoint_id).id,
+                self._by(),
+                body.get("url"),
+                body.get("events"),
+                body.get("description"),
+            )
+        )
 
     @api
     def agency_settings(self, agency: str) -> dict:
@@ -302,32 +334,44 @@ class GatewayService:
     def rotate_webhook_secret(self, endpoint_id: str, body: dict) -> dict:
         hours = body.get("keep_old_for_hours")
         endpoint, secret = self.webhooks.rotate(
-            self._webhook(endpoint_id).id, self._by(),
-            dt.timedelta(hours=hours) if hours is not None else None)
+            self._webhook(endpoint_id).id,
+            self._by(),
+            dt.timedelta(hours=hours) if hours is not None else None,
+        )
         return {**self.webhooks.view(endpoint), "secret": secret}
 
     @api
     def disable_webhook(self, endpoint_id: str, body: dict) -> dict:
-        return self.webhooks.view(self.webhooks.disable(
-            self._webhook(endpoint_id).id, self._by(), body.get("reason")))
+        return self.webhooks.view(
+            self.webhooks.disable(self._webhook(endpoint_id).id, self._by(), body.get("reason"))
+        )
 
     @api
     def enable_webhook(self, endpoint_id: str, body: dict) -> dict:
-        return self.webhooks.view(self.webhooks.enable(self._webhook(endpoint_id).id,
-                                                       self._by()))
+        return self.webhooks.view(self.webhooks.enable(self._webhook(endpoint_id).id, self._by()))
 
     @api
     def webhook_deliveries(self, endpoint_id: str, query: dict) -> dict:
         return self.webhooks.webhooks.deliveries(
-            self._webhook(endpoint_id).id, int(query.get("limit", 50)), query.get("since"),
-            query.get("until"), query.get("before"), withheld=self._agency_asking() is None)
+            self._webhook(endpoint_id).id,
+            int(query.get("limit", 50)),
+            query.get("since"),
+            query.get("until"),
+            query.get("before"),
+            withheld=self._agency_asking() is None,
+        )
 
     @api
     def replay_webhook(self, endpoint_id: str, body: dict) -> dict:
         since, until = body.get("since"), body.get("until")
-        return {"queued": self.webhooks.replay(
-            self._webhook(endpoint_id).id, body.get("delivery"),
-            since.isoformat() if since else None, until.isoformat() if until else None)}
+        return {
+            "queued": self.webhooks.replay(
+                self._webhook(endpoint_id).id,
+                body.get("delivery"),
+                since.isoformat() if since else None,
+                until.isoformat() if until else None,
+            )
+        }
 
     @api
     def console_webhooks(self) -> dict:
@@ -346,16 +390,19 @@ class GatewayService:
         every other route works, where taking the gateway out of its load balancer would leave
         front ends with no answer at all."""
         state = self.gateway
-        _, checks = health.readiness({
-            "broker": health.broker_check(state.amqp_uri),
-            "database": health.database_check(state.ping_database),
-            **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
-        })
+        _, checks = health.readiness(
+            {
+                "broker": health.broker_check(state.amqp_uri),
+                "database": health.database_check(state.ping_database),
+                **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
+            }
+        )
         up = {name for name, check in checks.items() if check["status"] == health.UP}
         if not {"broker", "database"} <= up:
             return Reply(503, {"status": "unavailable", "checks": checks}, {"Retry-After": "5"})
-        return Reply(200, {"status": "ready" if up == set(checks) else "degraded",
-                           "checks": checks})
+        return Reply(
+            200, {"status": "ready" if up == set(checks) else "degraded", "checks": checks}
+        )
 
     # the operators' console ------------------------------------------------------------------
 
@@ -372,28 +419,35 @@ class GatewayService:
     @api
     def console_health(self) -> dict:
         state = self.gateway
-        _, outcomes = health.readiness({
-            "broker": health.broker_check(state.amqp_uri),
-            "database": health.database_check(state.ping_database),
-            **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
-        })
-        return {**overview.platform_health(outcomes, self.console.queue_stats()),
-                "checked_at": _now()}
+        _, outcomes = health.readiness(
+            {
+                "broker": health.broker_check(state.amqp_uri),
+                "database": health.database_check(state.ping_database),
+                **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
+            }
+        )
+        return {
+            **overview.platform_health(outcomes, self.console.queue_stats()),
+            "checked_at": _now(),
+        }
 
     @api
     def console_queues(self) -> dict:
         now = time.time()
-        return {"queues": overview.queue_rows(self.console.queue_stats(), self.console.history,
-                                              now),
-                "sample_seconds": self.console.history.interval, "checked_at": _now()}
+        return {
+            "queues": overview.queue_rows(self.console.queue_stats(), self.console.history, now),
+            "sample_seconds": self.console.history.interval,
+            "checked_at": _now(),
+        }
 
     @api
     def console_dead_letters(self, query: dict) -> dict:
-        selection = overview.selection_of({"match": query["match"]}) if query.get("match") \
-            else None
+        selection = overview.selection_of({"match": query["match"]}) if query.get("match") else None
         letters = self.console.letters(query.get("service"), selection)
-        return {"items": [overview.letter_view(letter) for letter in letters],
-                "truncated": len(letters) >= LETTERS_SHOWN}
+        return {
+            "items": [overview.letter_view(letter) for letter in letters],
+            "truncated": len(letters) >= LETTERS_SHOWN,
+        }
 
     @api
     def console_replay(self, body: dict) -> dict:
@@ -406,8 +460,12 @@ class GatewayService:
     def _act_on_dead_letters(self, action: str, body: dict) -> dict:
         choice = {k: v for k, v in body.items() if k != "service"}
         letters = self.console.act(action, body["service"], choice)
-        return {"action": action, "service": body["service"], "count": len(letters),
-                "event_ids": [letter.event_id for letter in letters]}
+        return {
+            "action": action,
+            "service": body["service"],
+            "count": len(letters),
+            "event_ids": [letter.event_id for letter in letters],
+        }
 
     @api
     def console_actions(self) -> dict:
@@ -417,18 +475,21 @@ class GatewayService:
     def console_lifecycle(self) -> dict:
         """Registration's counts, the document desk, orientation seats and reintegration
         funnels; a section whose service does not answer is null and named in ``unavailable``."""
-        answers = gather({
-            "workers": self.registration.get_stats,
-            "documents_desk": self.documents.desk_stats,
-            "orientation": lambda: self.orientation.list_sessions({"limit": 200}),
-            "reintegration": lambda: self.reintegration.list_programs({"limit": 50}),
-        })
+        answers = gather(
+            {
+                "workers": self.registration.get_stats,
+                "documents_desk": self.documents.desk_stats,
+                "orientation": lambda: self.orientation.list_sessions({"limit": 200}),
+                "reintegration": lambda: self.reintegration.list_programs({"limit": 50}),
+            }
+        )
         if not isinstance(answers["orientation"], Exception):
             answers["orientation"] = overview.seats(answers["orientation"]["items"])
         if not isinstance(answers["reintegration"], Exception):
             programs = answers["reintegration"]["items"]
-            stats = gather({p["id"]: partial(self.reintegration.program_stats, p["id"])
-                            for p in programs})
+            stats = gather(
+                {p["id"]: partial(self.reintegration.program_stats, p["id"]) for p in programs}
+            )
             answers["reintegration"] = {"funnels": overview.funnels(programs, stats)}
         return self._sections(answers, "console_section_unavailable")
 
@@ -442,6 +503,7 @@ class GatewayService:
         return openapi.document()
 
     if routes.ASYNCAPI:
+
         @api
         def asyncapi(self) -> dict:
             from pmi_common import asyncapi

@@ -25,12 +25,18 @@ TEST_SECRET = "a-test-secret-of-more-than-thirty-two-characters"
 def gateway_config(base: dict, **overrides) -> dict:
     """A gateway config on a free local port, checking tokens with ``TEST_SECRET``."""
     config = dict(base)
-    config.update({"WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-                   "JWT_SECRET": TEST_SECRET, "PMI_ENV": "test",
-                   # tests send bursts from one address and subject; the limits' own tests
-                   # set small ones
-                   "RATE_LIMIT_PUBLIC": "100000/minute", "RATE_LIMIT_WRITES": "100000/minute",
-                   "RATE_LIMIT_WRITES_PER_ADDRESS": "100000/minute"})
+    config.update(
+        {
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+            "JWT_SECRET": TEST_SECRET,
+            "PMI_ENV": "test",
+            # tests send bursts from one address and subject; the limits' own tests
+            # set small ones
+            "RATE_LIMIT_PUBLIC": "100000/minute",
+            "RATE_LIMIT_WRITES": "100000/minute",
+            "RATE_LIMIT_WRITES_PER_ADDRESS": "100000/minute",
+        }
+    )
     config.update(overrides)
     return config
 
@@ -49,12 +55,18 @@ class ApiClient:
     def for_config(cls, config: dict) -> ApiClient:
         return cls(config["WEB_SERVER_ADDRESS"], config.get("JWT_SECRET") or TEST_SECRET)
 
-    def mint(self, role: str, subject: str | None = None, agency: str | None = None,
-             ttl: dt.timedelta = auth.DEFAULT_TTL) -> str:
+    def mint(
+        self,
+        role: str,
+        subject: str | None = None,
+        agency: str | None = None,
+        ttl: dt.timedelta = auth.DEFAULT_TTL,
+    ) -> str:
         if agency is None and role == AGENCY:
             agency = "bp3mi-jatim"
-        return auth.mint(self.secret, role, subject or f"{role}-{uuid.uuid4().hex[:6]}",
-                         agency=agency, ttl=ttl)
+        return auth.mint(
+            self.secret, role, subject or f"{role}-{uuid.uuid4().hex[:6]}", agency=agency, ttl=ttl
+        )
 
     def as_role(self, role: str, subject: str | None = None, **claims) -> ApiClient:
         return self.with_token(self.mint(role, subject, **claims))
@@ -91,8 +103,9 @@ def start_stack(container_factory, config_for, services=SERVICES, **overrides) -
     for service in services:
         container_factory(service_class(service), config_for(service)).start()
     if REGISTRATION in services:  # registration's reads from its database, as deployed
-        overrides.setdefault("REGISTRATION_READ_DATABASE_URL",
-                             config_for(REGISTRATION)["DATABASE_URL"])
+        overrides.setdefault(
+            "REGISTRATION_READ_DATABASE_URL", config_for(REGISTRATION)["DATABASE_URL"]
+        )
     config = gateway_config(config_for("gateway"), **overrides)
     container_factory(service_class("gateway"), config).start()
     return ApiClient.for_config(config)

@@ -29,12 +29,14 @@ def parse_max_hours(text: str) -> dict[str, dt.timedelta]:
         except ValueError:
             value = 0.0
         if not role.strip() or value <= 0:
-            raise ValueError(f"JWT_MAX_HOURS takes role=hours pairs (e.g. {DEFAULT_MAX_HOURS}), "
-                             f"not {pair!r}")
+            raise ValueError(
+                f"JWT_MAX_HOURS takes role=hours pairs (e.g. {DEFAULT_MAX_HOURS}), not {pair!r}"
+            )
         caps[role.strip()] = dt.timedelta(hours=value)
     if EVERY_OTHER_ROLE not in caps:
-        raise ValueError(f"JWT_MAX_HOURS needs a cap for every other role (*=hours), "
-                         f"e.g. {DEFAULT_MAX_HOURS}")
+        raise ValueError(
+            f"JWT_MAX_HOURS needs a cap for every other role (*=hours), e.g. {DEFAULT_MAX_HOURS}"
+        )
     return caps
 
 
@@ -44,15 +46,17 @@ class TokenPolicy:
     audience: str = DEFAULT_AUDIENCE
     leeway: float = DEFAULT_LEEWAY_SECONDS
     max_lifetime: Mapping[str, dt.timedelta] = field(
-        default_factory=lambda: parse_max_hours(DEFAULT_MAX_HOURS))
+        default_factory=lambda: parse_max_hours(DEFAULT_MAX_HOURS)
+    )
 
     @classmethod
     def from_config(cls, config: Mapping) -> TokenPolicy:
-        return cls(issuer=config.get("JWT_ISSUER") or DEFAULT_ISSUER,
-                   audience=config.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
-                   leeway=float(config.get("JWT_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS)),
-                   max_lifetime=parse_max_hours(config.get("JWT_MAX_HOURS")
-                                                or DEFAULT_MAX_HOURS))
+        return cls(
+            issuer=config.get("JWT_ISSUER") or DEFAULT_ISSUER,
+            audience=config.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+            leeway=float(config.get("JWT_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS)),
+            max_lifetime=parse_max_hours(config.get("JWT_MAX_HOURS") or DEFAULT_MAX_HOURS),
+        )
 
     def cap(self, role: str) -> dt.timedelta:
         """The longest a token of ``role`` may live, from ``iat`` to ``exp``."""

@@ -14,8 +14,13 @@ from .token_policy import TokenPolicy
 DEFAULT_AGENCY = "bp3mi-jatim"
 
 
-def mint_for(role: str, subject: str | None = None, agency: str | None = None,
-             hours: float = 8, config: dict | None = None) -> str:
+def mint_for(
+    role: str,
+    subject: str | None = None,
+    agency: str | None = None,
+    hours: float = 8,
+    config: dict | None = None,
+) -> str:
     if role not in ROLES:
         raise SystemExit(f"unknown role {role!r}: one of {', '.join(ROLES)}")
     config = config if config is not None else service_config("gateway")
@@ -26,18 +31,20 @@ def mint_for(role: str, subject: str | None = None, agency: str | None = None,
         raise SystemExit(f"cannot sign tokens: {exc}") from exc
     ttl = dt.timedelta(hours=hours)
     if ttl > policy.cap(role):
-        raise SystemExit(f"a {role} token lives at most {policy.cap(role).total_seconds() / 3600:g}"
-                         " hours (JWT_MAX_HOURS)")
+        raise SystemExit(
+            f"a {role} token lives at most {policy.cap(role).total_seconds() / 3600:g}"
+            " hours (JWT_MAX_HOURS)"
+        )
     if role == WORKER:
         subject = subject or str(uuid.uuid4())
     if role == AGENCY:
         agency = agency or DEFAULT_AGENCY
-    return auth.mint(secret, role, subject or f"dev-{role}", agency=agency, ttl=ttl,
-                     policy=policy)
+    return auth.mint(secret, role, subject or f"dev-{role}", agency=agency, ttl=ttl, policy=policy)
 
 
-def print_tokens(roles: list[str], subject: str | None = None, agency: str | None = None,
-                 hours: float = 8) -> None:
+def print_tokens(
+    roles: list[str], subject: str | None = None, agency: str | None = None, hours: float = 8
+) -> None:
     """One role: just its token (``TOKEN=$(pmi token operator)``); several: ``role token`` lines."""
     if len(roles) == 1:
         print(mint_for(roles[0], subject, agency, hours))

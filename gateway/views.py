@@ -22,6 +22,7 @@ def _maybe(field: fields.Field) -> fields.Field:
 
 # registration -------------------------------------------------------------------------------
 
+
 class AddressView(View):
     street = fields.String()
     village = fields.String()
@@ -87,8 +88,9 @@ class DisclosureView(View):
     channel = fields.String(metadata={"description": "amqp (its queue) or http (a read)"})
     what = fields.String(metadata={"description": "the event type, or the route read"})
     reference = fields.String(metadata={"description": "the event id, or the path read"})
-    fields_ = fields.List(fields.String(), data_key="fields",
-                          metadata={"description": "the fields disclosed"})
+    fields_ = fields.List(
+        fields.String(), data_key="fields", metadata={"description": "the fields disclosed"}
+    )
     disclosed_at = fields.DateTime()
 
 
@@ -100,23 +102,33 @@ class DisclosurePage(View):
 class ExportView(View):
     worker_id = fields.UUID()
     exported_at = fields.DateTime()
-    services = fields.Dict(metadata={
-        "description": "per service (and the gateway), per table, every row it holds about "
-                       "the worker"})
+    services = fields.Dict(
+        metadata={
+            "description": "per service (and the gateway), per table, every row it holds about "
+            "the worker"
+        }
+    )
     disclosures = fields.List(fields.Nested(DisclosureView))
-    unavailable = fields.List(fields.String(), metadata={
-        "description": "services that did not answer: the export is incomplete without them"})
+    unavailable = fields.List(
+        fields.String(),
+        metadata={
+            "description": "services that did not answer: the export is incomplete without them"
+        },
+    )
 
 
 class StatsView(View):
     workers = fields.Dict(metadata={"description": "counts by stage, status, regency, country"})
     documents_desk = _maybe(fields.Dict())
     reintegration = _maybe(fields.Dict())
-    unavailable = fields.List(fields.String(), metadata={
-        "description": "sections whose service did not answer; they are null"})
+    unavailable = fields.List(
+        fields.String(),
+        metadata={"description": "sections whose service did not answer; they are null"},
+    )
 
 
 # documents ----------------------------------------------------------------------------------
+
 
 class DocumentView(View):
     id = fields.UUID()
@@ -155,6 +167,7 @@ class ChecklistView(View):
 
 
 # orientation --------------------------------------------------------------------------------
+
 
 class SessionView(View):
     id = fields.UUID()
@@ -198,8 +211,12 @@ class CertificateView(View):
 
 class IncidentView(View):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "identity_mismatch; nik_attempts_exhausted "
-                                                  "(the trainer was stopped for the worker)"})
+    kind = fields.String(
+        metadata={
+            "description": "identity_mismatch; nik_attempts_exhausted "
+            "(the trainer was stopped for the worker)"
+        }
+    )
     session_id = fields.UUID()
     worker_id = fields.UUID()
     occurred_at = fields.DateTime()
@@ -212,6 +229,7 @@ class IncidentPage(View):
 
 
 # reintegration ------------------------------------------------------------------------------
+
 
 class RoundView(View):
     name = fields.String()
@@ -263,38 +281,56 @@ class InvitationsView(View):
 
 # operations ---------------------------------------------------------------------------------
 
+
 class LivenessView(View):
     status = fields.String()
 
 
 class ReadinessView(View):
-    status = fields.String(metadata={"description": "ready; degraded (a service is down: its "
-                                                    "routes answer 503); unavailable (503)"})
+    status = fields.String(
+        metadata={
+            "description": "ready; degraded (a service is down: its "
+            "routes answer 503); unavailable (503)"
+        }
+    )
     checks = fields.Dict(metadata={"description": "broker, database and each service"})
 
 
 class ConsoleHealthView(View):
     status = fields.String(metadata={"description": "healthy, or unhealthy when any row is marked"})
     unhealthy = fields.List(fields.String())
-    services = fields.List(fields.Dict(), metadata={
-        "description": "each service: up, instances, outbox backlog and oldest unpublished age, "
-                       "inbox lag, failures per second, dead letters, marks"})
+    services = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "each service: up, instances, outbox backlog and oldest "
+            "unpublished age, "
+            "inbox lag, failures per second, dead letters, marks"
+        },
+    )
     gateway = fields.Dict()
     checked_at = fields.DateTime()
 
 
 class ConsoleQueuesView(View):
-    queues = fields.List(fields.Dict(), metadata={
-        "description": "every platform and agency queue: depth, consumers, rates, marks, and "
-                       "the last hour's samples"})
+    queues = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "every platform and agency queue: depth, consumers, rates, marks, and "
+            "the last hour's samples"
+        },
+    )
     sample_seconds = fields.Number()
     checked_at = fields.DateTime()
 
 
 class DeadLettersView(View):
-    items = fields.List(fields.Dict(), metadata={
-        "description": "service, event id and type, attempts, replays, error, failed_at and "
-                       "the body, identity numbers masked"})
+    items = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "service, event id and type, attempts, replays, error, failed_at and "
+            "the body, identity numbers masked"
+        },
+    )
     truncated = fields.Boolean()
 
 
@@ -306,8 +342,10 @@ class DeadLetterActionView(View):
 
 
 class OperatorActionsView(View):
-    items = fields.List(fields.Dict(), metadata={
-        "description": "who replayed or discarded which dead letters, newest first"})
+    items = fields.List(
+        fields.Dict(),
+        metadata={"description": "who replayed or discarded which dead letters, newest first"},
+    )
 
 
 class ConsoleLifecycleView(View):
@@ -337,6 +375,7 @@ class Problem(View):
 
 # agencies' webhooks ---------------------------------------------------------------------------
 
+
 class WebhookView(View):
     id = fields.UUID()
     agency = fields.String()
@@ -346,19 +385,30 @@ class WebhookView(View):
     status = fields.String(metadata={"description": "enabled or disabled"})
     disabled_reason = _maybe(fields.String())
     failing_since = _maybe(fields.DateTime())
-    secrets = fields.List(fields.Dict(), metadata={
-        "description": "the secrets signing now (never their values): the old one of a "
-                       "rotation has an expires_at"})
-    secret = fields.String(metadata={"description": "the new signing secret: shown once, on "
-                                                    "creation and rotation"})
+    secrets = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "the secrets signing now (never their values): the old one of a "
+            "rotation has an expires_at"
+        },
+    )
+    secret = fields.String(
+        metadata={"description": "the new signing secret: shown once, on creation and rotation"}
+    )
 
 
 class AgencySettingsView(View):
     agency = fields.String()
-    queue_format = fields.String(metadata={
-        "description": "platform, cloudevents-binary or cloudevents-structured"})
-    contact_email = _maybe(fields.String(metadata={
-        "description": "told when the platform disables one of the agency's endpoints"}))
+    queue_format = fields.String(
+        metadata={"description": "platform, cloudevents-binary or cloudevents-structured"}
+    )
+    contact_email = _maybe(
+        fields.String(
+            metadata={
+                "description": "told when the platform disables one of the agency's endpoints"
+            }
+        )
+    )
 
 
 class EndpointHealthView(View):
@@ -370,10 +420,14 @@ class EndpointHealthView(View):
     disabled_reason = _maybe(fields.String())
     failing_since = _maybe(fields.DateTime())
     last_success_at = _maybe(fields.DateTime())
-    consecutive_failures = fields.Integer(metadata={
-        "description": "attempts failed since the last success"})
-    more_failures = fields.Boolean(metadata={
-        "description": "more failed than were counted (consecutive_failures is the limit)"})
+    consecutive_failures = fields.Integer(
+        metadata={"description": "attempts failed since the last success"}
+    )
+    more_failures = fields.Boolean(
+        metadata={
+            "description": "more failed than were counted (consecutive_failures is the limit)"
+        }
+    )
     pending = fields.Integer(metadata={"description": "deliveries waiting"})
     oldest_pending_age_seconds = _maybe(fields.Number())
 
@@ -386,8 +440,11 @@ class NoticeView(View):
     subject = fields.String()
     body = fields.String()
     created_at = fields.DateTime()
-    state = fields.String(metadata={"description": "pending (mailed when SMTP_URL is set; "
-                                                   "retried), mailed or unaddressed"})
+    state = fields.String(
+        metadata={
+            "description": "pending (mailed when SMTP_URL is set; retried), mailed or unaddressed"
+        }
+    )
     attempts = fields.Integer()
     mailed_at = _maybe(fields.DateTime())
     next_attempt_at = _maybe(fields.DateTime())

@@ -23,7 +23,7 @@ AGENCY_DELIVERY_LIMIT = 20  # a message that keeps failing the subscriber is par
 # An agency's queue holds at most this much; past it, the oldest events move to its parked queue
 # (the alert AgencyQueueFilling fires at 80%). The parked queue holds at most as many bytes.
 AGENCY_QUEUE_MAX_LENGTH = 1_000_000
-AGENCY_QUEUE_MAX_BYTES = 1024 ** 3
+AGENCY_QUEUE_MAX_BYTES = 1024**3
 
 
 def agency_user(name: str) -> str:
@@ -55,19 +55,29 @@ def queue_arguments(name: str) -> dict:
 
 
 def parked_arguments() -> dict:
-    return {"x-queue-type": "quorum", "x-max-length-bytes": AGENCY_QUEUE_MAX_BYTES,
-            "x-overflow": "drop-head"}
+    return {
+        "x-queue-type": "quorum",
+        "x-max-length-bytes": AGENCY_QUEUE_MAX_BYTES,
+        "x-overflow": "drop-head",
+    }
 
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or AGENCY_NAME.regex.fullmatch(name) is None:
-        raise InvalidInput("invalid agency name", {"name": [
-            "use 1 to 40 lowercase letters, digits or '-', starting with a letter or digit"]})
+        raise InvalidInput(
+            "invalid agency name",
+            {
+                "name": [
+                    "use 1 to 40 lowercase letters, digits or '-', starting with a letter or digit"
+                ]
+            },
+        )
     return name
 
 
-def event_types_of(value: str | list[str] | tuple[str, ...], field_name: str = "events"
-                   ) -> tuple[str, ...]:
+def event_types_of(
+    value: str | list[str] | tuple[str, ...], field_name: str = "events"
+) -> tuple[str, ...]:
     """Event types from ``a,b,c`` or a list; each must be in the contract (``InvalidInput``
     naming ``field_name`` otherwise)."""
     names = value.split(",") if isinstance(value, str) else list(value)
@@ -81,8 +91,9 @@ def event_types_of(value: str | list[str] | tuple[str, ...], field_name: str = "
         except _UnknownEvent:
             unknown.append(name)
     if unknown:
-        raise InvalidInput("unknown event types", {field_name: [
-            f"not in the contract: {', '.join(unknown)}"]})
+        raise InvalidInput(
+            "unknown event types", {field_name: [f"not in the contract: {', '.join(unknown)}"]}
+        )
     return tuple(dict.fromkeys(names))
 
 
@@ -102,8 +113,14 @@ def parse_moment(value: str, field_name: str) -> dt.datetime:
         else:
             moment = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("invalid date", {field_name: [
-            "an ISO 8601 date (2026-03-01) or date-time (2026-03-01T08:00:00+07:00)"]}) from exc
+        raise InvalidInput(
+            "invalid date",
+            {
+                field_name: [
+                    "an ISO 8601 date (2026-03-01) or date-time (2026-03-01T08:00:00+07:00)"
+                ]
+            },
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 

@@ -84,8 +84,14 @@ class Disclosure:
     fields: list[str] = field(default_factory=list)
 
 
-def disclose(envelope: dict, agreement: Agreement, *, now: dt.datetime, pseudonym_key: str,
-             placement_agency_of: Callable[[str], str | None]) -> dict | None:
+def disclose(
+    envelope: dict,
+    agreement: Agreement,
+    *,
+    now: dt.datetime,
+    pseudonym_key: str,
+    placement_agency_of: Callable[[str], str | None],
+) -> dict | None:
     """The published event ``agreement`` grants of an internal ``envelope``, or None.
 
     Nothing when the agreement is not in force, does not grant the type, or (a placement
@@ -97,8 +103,11 @@ def disclose(envelope: dict, agreement: Agreement, *, now: dt.datetime, pseudony
     if not granted or not agreement.in_force(now):
         return None
     worker_id = envelope.get("worker_id")
-    if agreement.placement_agency is not None and worker_id is not None \
-            and not agreement.covers(placement_agency_of(worker_id)):
+    if (
+        agreement.placement_agency is not None
+        and worker_id is not None
+        and not agreement.covers(placement_agency_of(worker_id))
+    ):
         return None
     spec = published_spec(event_type)
     if envelope.get("event_version") != spec.internal_version:
@@ -115,8 +124,10 @@ def disclose(envelope: dict, agreement: Agreement, *, now: dt.datetime, pseudony
 
 # building an agreement from what an operator typed ------------------------------------------
 
-def parse_fields(event_types: tuple[str, ...], grants: list[str] | None
-                 ) -> dict[str, tuple[str, ...]]:
+
+def parse_fields(
+    event_types: tuple[str, ...], grants: list[str] | None
+) -> dict[str, tuple[str, ...]]:
     """Each event type with the fields granted: ``TYPE:f1,f2`` for the types named in
     ``grants``; every published field of the others. Unknown types or fields: ``InvalidInput``."""
     fields_of = {t: published_spec(t).fields for t in event_types}
@@ -130,8 +141,10 @@ def parse_fields(event_types: tuple[str, ...], grants: list[str] | None
         wanted = tuple(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
         unknown = [n for n in wanted if n not in PUBLISHED[event_type].fields]
         if unknown or not wanted:
-            problems.append(f"{event_type}: {', '.join(unknown) or 'no fields'} not published; "
-                            f"choose from {', '.join(PUBLISHED[event_type].fields)}")
+            problems.append(
+                f"{event_type}: {', '.join(unknown) or 'no fields'} not published; "
+                f"choose from {', '.join(PUBLISHED[event_type].fields)}"
+            )
             continue
         fields_of[event_type] = wanted
     if problems:
@@ -139,8 +152,13 @@ def parse_fields(event_types: tuple[str, ...], grants: list[str] | None
     return fields_of
 
 
-def check_terms(purpose: str | None, legal_basis: str | None, approved_by: str | None,
-                valid_from: dt.datetime, valid_until: dt.datetime | None) -> None:
+def check_terms(
+    purpose: str | None,
+    legal_basis: str | None,
+    approved_by: str | None,
+    valid_from: dt.datetime,
+    valid_until: dt.datetime | None,
+) -> None:
     problems: dict[str, list[str]] = {}
     if not purpose or not purpose.strip():
         problems["purpose"] = ["say what the agency processes the data for"]
@@ -189,8 +207,11 @@ LIST_FILTER_GRANTS: dict[str, tuple[str, str]] = {
 
 def filters_not_granted(query: dict, agreement: Agreement) -> list[str]:
     """The list filters in ``query`` on fields ``agreement`` does not let its agency read."""
-    return sorted(name for name, (event_type, field_name) in LIST_FILTER_GRANTS.items()
-                  if query.get(name) and field_name not in agreement.granted(event_type))
+    return sorted(
+        name
+        for name, (event_type, field_name) in LIST_FILTER_GRANTS.items()
+        if query.get(name) and field_name not in agreement.granted(event_type)
+    )
 
 
 def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[str]] | None:
@@ -207,8 +228,9 @@ def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[st
     return shown, sorted(set(shown) - {"id"})
 
 
-def timeline_for(entries: list[dict], agreement: Agreement, pseudonym_key: str
-                 ) -> tuple[list[dict], list[str]]:
+def timeline_for(
+    entries: list[dict], agreement: Agreement, pseudonym_key: str
+) -> tuple[list[dict], list[str]]:
     """The entries of a worker's timeline whose event types ``agreement`` grants, each with only
     the granted fields; and the fields given."""
     shown, given = [], set()
@@ -216,15 +238,16 @@ def timeline_for(entries: list[dict], agreement: Agreement, pseudonym_key: str
         granted = agreement.granted(entry.get("event_type"))
         if not granted:
             continue
-        kept = {key: entry.get(key) for key in ("occurred_at", "event_type", "source",
-                                                "event_id")}
+        kept = {key: entry.get(key) for key in ("occurred_at", "event_type", "source", "event_id")}
         kept["actor"] = published_actor(entry.get("actor"), pseudonym_key)
         for name in TIMELINE_STATUS_FIELDS:
             if name in granted:
                 kept[name] = scrub(entry.get(name))
-        kept["details"] = {k: scrub(v) for k, v in (entry.get("details") or {}).items()
-                           if k in granted}
+        kept["details"] = {
+            k: scrub(v) for k, v in (entry.get("details") or {}).items() if k in granted
+        }
         given |= {name for name in kept if kept[name] is not None} | set(kept["details"])
         shown.append(kept)
-    return shown, sorted(given - {"occurred_at", "event_type", "source", "event_id", "actor",
-                                  "details"})
+    return shown, sorted(
+        given - {"occurred_at", "event_type", "source", "event_id", "actor", "details"}
+    )

@@ -16,19 +16,31 @@ def broker_connection(amqp_uri: str, **kwargs) -> Connection:
 
 def dead_letter_publisher(amqp_uri: str) -> Publisher:
     """Persistent, confirmed publishes of raw bodies (retries and dead letters)."""
-    return Publisher(amqp_uri, ssl=amqp_ssl(amqp_uri), use_confirms=True, delivery_mode=2,
-                     mandatory=False,
-                     serializer="json", retry=True,
-                     retry_policy={"max_retries": 3, "interval_start": 0.5,
-                                   "interval_step": 1, "interval_max": 2})
+    return Publisher(
+        amqp_uri,
+        ssl=amqp_ssl(amqp_uri),
+        use_confirms=True,
+        delivery_mode=2,
+        mandatory=False,
+        serializer="json",
+        retry=True,
+        retry_policy={
+            "max_retries": 3,
+            "interval_start": 0.5,
+            "interval_step": 1,
+            "interval_max": 2,
+        },
+    )
 
 
 def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> str | None:
     """None when the broker answers; otherwise the reason it does not. Bounded as a whole: a
     TLS peer that never finishes the handshake or its close is an answer too, not a wait."""
     try:
-        with eventlet.Timeout(timeout * 3, TimeoutError(f"no answer within {timeout * 3:g} s")), \
-                broker_connection(amqp_uri, connect_timeout=timeout) as connection:
+        with (
+            eventlet.Timeout(timeout * 3, TimeoutError(f"no answer within {timeout * 3:g} s")),
+            broker_connection(amqp_uri, connect_timeout=timeout) as connection,
+        ):
             connection.ensure_connection(max_retries=1, timeout=timeout)
     except (OSError, Exception) as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"

@@ -74,8 +74,7 @@ def object_schema(schema: Schema | type[Schema]) -> dict:
         field.data_key or name: field_schema(field) for name, field in instance.fields.items()
     }
     result: dict[str, Any] = {"type": "object", "properties": properties}
-    required = [field.data_key or name for name, field in instance.fields.items()
-                if field.required]
+    required = [field.data_key or name for name, field in instance.fields.items() if field.required]
     if required:
         result["required"] = required
     if instance.unknown == RAISE:
@@ -155,8 +154,10 @@ def example_value(name: str, field: fields.Field, seed: str) -> Any:
 
 def example_object(schema: Schema | type[Schema], seed: str) -> dict:
     instance = schema() if isinstance(schema, type) else schema
-    return {field.data_key or name: example_value(name, field, seed)
-            for name, field in instance.fields.items()}
+    return {
+        field.data_key or name: example_value(name, field, seed)
+        for name, field in instance.fields.items()
+    }
 
 
 def example_envelope(spec: c.EventSpec) -> dict:
@@ -167,7 +168,8 @@ def example_envelope(spec: c.EventSpec) -> dict:
         "event_version": spec.version,
         "occurred_at": dt.datetime(2026, 3, 2, 3, 15, tzinfo=dt.UTC).isoformat(),
         "source": spec.source,
-        "worker_id": None if spec.event_type in _WITHOUT_WORKER
+        "worker_id": None
+        if spec.event_type in _WITHOUT_WORKER
         else str(uuid.uuid5(_NAMESPACE, "worker")),
         "sequence": 3,
         "correlation_id": str(uuid.uuid5(_NAMESPACE, f"{seed}:correlation")),
@@ -177,6 +179,7 @@ def example_envelope(spec: c.EventSpec) -> dict:
 
 
 # the document ---------------------------------------------------------------------------------
+
 
 def message_id(spec: c.EventSpec) -> str:
     return f"{spec.event_type}.v{spec.version}"
@@ -202,13 +205,21 @@ def published_example(spec: c.EventSpec) -> dict:
     from .agreements import Agreement, disclose
 
     published = published_of(spec)
-    everything = Agreement(agency="example", fields={spec.event_type: published.fields},
-                           purpose="catalogue example", legal_basis="public_task",
-                           approved_by="catalogue",
-                           valid_from=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    return disclose(example_envelope(spec), everything,
-                    now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
-                    pseudonym_key="catalogue-example", placement_agency_of=lambda _: None)
+    everything = Agreement(
+        agency="example",
+        fields={spec.event_type: published.fields},
+        purpose="catalogue example",
+        legal_basis="public_task",
+        approved_by="catalogue",
+        valid_from=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
+    return disclose(
+        example_envelope(spec),
+        everything,
+        now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        pseudonym_key="catalogue-example",
+        placement_agency_of=lambda _: None,
+    )
 
 
 def _message(spec: c.EventSpec) -> dict:
@@ -221,23 +232,39 @@ def _message(spec: c.EventSpec) -> dict:
         "correlationId": {"$ref": "#/components/correlationIds/correlationId"},
         "headers": {
             "type": "object",
-            "properties": {"event_version": {"type": "integer",
-                                             "const": published_of(spec).version}},
+            "properties": {
+                "event_version": {"type": "integer", "const": published_of(spec).version}
+            },
         },
-        "payload": {"allOf": [
-            {"$ref": "#/components/schemas/Envelope"},
-            {"type": "object", "properties": {
-                "event_type": {"const": spec.event_type},
-                "event_version": {"const": published_of(spec).version},
-                "source": {"const": spec.source},
-                "data": {"$ref": f"#/components/schemas/{payload_schema_name(spec)}"},
-            }},
-        ]},
-        "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": spec.event_type,
-                              "bindingVersion": AMQP_BINDING_VERSION}},
-        "examples": [{"name": message_id(spec), "summary": spec.summary,
-                      "headers": {"event_version": published_of(spec).version},
-                      "payload": example}],
+        "payload": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Envelope"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "event_type": {"const": spec.event_type},
+                        "event_version": {"const": published_of(spec).version},
+                        "source": {"const": spec.source},
+                        "data": {"$ref": f"#/components/schemas/{payload_schema_name(spec)}"},
+                    },
+                },
+            ]
+        },
+        "bindings": {
+            "amqp": {
+                "contentEncoding": "utf-8",
+                "messageType": spec.event_type,
+                "bindingVersion": AMQP_BINDING_VERSION,
+            }
+        },
+        "examples": [
+            {
+                "name": message_id(spec),
+                "summary": spec.summary,
+                "headers": {"event_version": published_of(spec).version},
+                "payload": example,
+            }
+        ],
     }
 
 
@@ -250,16 +277,25 @@ def _channel(event_type: str, specs: list[c.EventSpec]) -> dict:
         "address": event_type,
         "title": f"{AGENCY_QUEUE} / {event_type}",
         "description": f"Messages of type `{event_type}` (from {source}) in the agency's own "
-                       f"queue `{AGENCY_QUEUE}`, when its agreement grants them: "
-                       f"{specs[-1].summary}.",
-        "messages": {message_id(spec): {"$ref": f"#/components/messages/{message_id(spec)}"}
-                     for spec in specs},
-        "bindings": {"amqp": {
-            "is": "queue",
-            "queue": {"name": AGENCY_QUEUE, "durable": True, "exclusive": False,
-                      "autoDelete": False, "vhost": "/"},
-            "bindingVersion": AMQP_BINDING_VERSION,
-        }},
+        f"queue `{AGENCY_QUEUE}`, when its agreement grants them: "
+        f"{specs[-1].summary}.",
+        "messages": {
+            message_id(spec): {"$ref": f"#/components/messages/{message_id(spec)}"}
+            for spec in specs
+        },
+        "bindings": {
+            "amqp": {
+                "is": "queue",
+                "queue": {
+                    "name": AGENCY_QUEUE,
+                    "durable": True,
+                    "exclusive": False,
+                    "autoDelete": False,
+                    "vhost": "/",
+                },
+                "bindingVersion": AMQP_BINDING_VERSION,
+            }
+        },
     }
 
 
@@ -268,10 +304,12 @@ def _operation(event_type: str, specs: list[c.EventSpec]) -> dict:
         "action": "send",
         "channel": {"$ref": f"#/channels/{event_type}"},
         "summary": f"{specs[0].source} publishes {event_type}",
-        "messages": [{"$ref": f"#/channels/{event_type}/messages/{message_id(spec)}"}
-                     for spec in specs],
-        "bindings": {"amqp": {"deliveryMode": 2, "mandatory": False,
-                              "bindingVersion": AMQP_BINDING_VERSION}},
+        "messages": [
+            {"$ref": f"#/channels/{event_type}/messages/{message_id(spec)}"} for spec in specs
+        ],
+        "bindings": {
+            "amqp": {"deliveryMode": 2, "mandatory": False, "bindingVersion": AMQP_BINDING_VERSION}
+        },
     }
 
 
@@ -321,29 +359,44 @@ def document() -> dict:
         by_type.setdefault(spec.event_type, []).append(spec)
     ordered = [event_type for event_type in dict.fromkeys(s.event_type for s in c.CONTRACT)]
     schemas = {"Envelope": object_schema(c.Envelope)}
-    schemas.update({payload_schema_name(spec): published_payload_schema(spec)
-                    for spec in c.CONTRACT})
+    schemas.update(
+        {payload_schema_name(spec): published_payload_schema(spec) for spec in c.CONTRACT}
+    )
     return {
         "asyncapi": ASYNCAPI_VERSION,
-        "info": {"title": "PMI lifecycle events", "version": CATALOGUE_VERSION,
-                 "description": DESCRIPTION},
+        "info": {
+            "title": "PMI lifecycle events",
+            "version": CATALOGUE_VERSION,
+            "description": DESCRIPTION,
+        },
         "defaultContentType": "application/json",
-        "servers": {"broker": {
-            "host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0-9-1",
-            "description": "The platform's RabbitMQ; each agency connects as its own user.",
-            "security": [{"$ref": "#/components/securitySchemes/agencyUser"}],
-        }},
+        "servers": {
+            "broker": {
+                "host": "rabbitmq:5672",
+                "protocol": "amqp",
+                "protocolVersion": "0-9-1",
+                "description": "The platform's RabbitMQ; each agency connects as its own user.",
+                "security": [{"$ref": "#/components/securitySchemes/agencyUser"}],
+            }
+        },
         "channels": {t: _channel(t, by_type[t]) for t in ordered},
         "operations": {t: _operation(t, by_type[t]) for t in ordered},
         "components": {
             "schemas": schemas,
             "messages": {message_id(spec): _message(spec) for spec in c.CONTRACT},
-            "correlationIds": {"correlationId": {
-                "description": "The request that caused the event, kept along the whole chain.",
-                "location": "$message.payload#/correlation_id"}},
-            "securitySchemes": {"agencyUser": {
-                "type": "userPassword",
-                "description": "The agency's RabbitMQ user `agency-<name>`: it may read its own "
-                               "queues, nothing else."}},
+            "correlationIds": {
+                "correlationId": {
+                    "description": "The request that caused the event, kept along the whole chain.",
+                    "location": "$message.payload#/correlation_id",
+                }
+            },
+            "securitySchemes": {
+                "agencyUser": {
+                    "type": "userPassword",
+                    "description": "The agency's RabbitMQ user `agency-<name>`: "
+                    "it may read its own "
+                    "queues, nothing else.",
+                }
+            },
         },
     }

@@ -38,8 +38,9 @@ def parse_users(text: str | None) -> dict[str, str]:
     for pair in filter(None, (part.strip() for part in (text or "").split(","))):
         process, _, user = pair.partition("=")
         if process.strip() not in PROCESSES or not user.strip():
-            raise ValueError(f"BROKER_USERS takes service=user pairs for "
-                             f"{', '.join(PROCESSES)}, not {pair!r}")
+            raise ValueError(
+                f"BROKER_USERS takes service=user pairs for {', '.join(PROCESSES)}, not {pair!r}"
+            )
         users[process.strip()] = user.strip()
     return users
 
@@ -55,8 +56,11 @@ def permissions_for(process: str) -> dict[str, str]:
     events = [re.escape(exchange_name(process))] if process in SERVICES else []
     # the egress reads every service's events (and publishes to agencies' queues through the
     # default exchange, which needs write on amq.default only)
-    sources = sorted({re.escape(exchange_name(spec.source)) for spec in handled_by(process)}) \
-        if process in (*SERVICES, EGRESS) else []
+    sources = (
+        sorted({re.escape(exchange_name(spec.source)) for spec in handled_by(process)})
+        if process in (*SERVICES, EGRESS)
+        else []
+    )
     rpc = ["nameko-rpc"]  # nameko declares it, sends requests and replies through it
 
     def pattern(names: list[str]) -> str:
@@ -69,8 +73,13 @@ def permissions_for(process: str) -> dict[str, str]:
     }
 
 
-def publisher_problem(event_source: str, user_id: str | None, published_by: str | None,
-                      own_user: str, users: Mapping[str, str]) -> str | None:
+def publisher_problem(
+    event_source: str,
+    user_id: str | None,
+    published_by: str | None,
+    own_user: str,
+    users: Mapping[str, str],
+) -> str | None:
     """Why an event must not be applied for who published it; None when it may. ``users`` maps
     services to their broker users (empty: development, nothing checked)."""
     if not users:
@@ -80,6 +89,8 @@ def publisher_problem(event_source: str, user_id: str | None, published_by: str 
     if publisher is None:
         return f"an event from {event_source} arrived without the AMQP user_id of its publisher"
     if publisher != expected:
-        return (f"an event from {event_source} was published by the broker user {publisher}, "
-                f"not {event_source}'s ({expected}): refused as forged")
+        return (
+            f"an event from {event_source} was published by the broker user {publisher}, "
+            f"not {event_source}'s ({expected}): refused as forged"
+        )
     return None

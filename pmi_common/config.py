@@ -23,7 +23,7 @@ ENVIRONMENT = {
     "ORIENTATION_DATABASE_URL": "the orientation database (same)",
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
-                            "disclosures, the egress's state (same)",
+    "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
     "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
@@ -39,14 +39,14 @@ ENVIRONMENT = {
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
-                     "(default: derived from JWT_SECRET)",
+    "(default: derived from JWT_SECRET)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
     "REGISTRATION_READ_DATABASE_URL": "read-only connection to registration's database (its "
-                                      "replica) for the gateway's worker reads; unset: over RPC",
+    "replica) for the gateway's worker reads; unset: over RPC",
     "REGISTRY_READER_PASSWORD": "the password of REGISTRATION_READ_DATABASE_URL's role when the "
-                                "URL carries none (from a Secret)",
+    "URL carries none (from a Secret)",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
     "EVENT_BATCH_SIZE": "most events a service applies in one transaction (50)",
@@ -70,24 +70,33 @@ ENVIRONMENT = {
     "STARTUP_SECONDS": "how long a process waits for its broker and database at start",
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
     "WEBHOOK_ALLOWED_TARGETS": "networks or hosts webhooks may call although private, loopback "
-                               "or the platform's own (comma-separated; default none)",
+    "or the platform's own (comma-separated; default none)",
     "WEBHOOK_RETRY_SCHEDULE": "fixed delays between webhook attempts, e.g. 5s,5m,30m,2h "
-                              "(default: exponential backoff with jitter from 5 s to 6 h)",
+    "(default: exponential backoff with jitter from 5 s to 6 h)",
     "WEBHOOK_RETRY_HORIZON": "seconds after which an undelivered webhook is given up (259200)",
     "WEBHOOK_DISABLE_AFTER": "seconds an endpoint may fail before it is disabled (432000)",
     "WEBHOOK_TIMEOUT": "seconds a webhook attempt may take, answer included (10)",
     "ASYNCAPI_URL": "the event catalogue's public URL, for webhooks' dataschema",
     "SMTP_URL": "where the egress mails notices (an endpoint disabled): smtp://[user:pw@]host"
-                "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
+    "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
     "NOTICE_FROM": "the sender of notices (pmi-platform@localhost)",
     "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
     "NOTICE_RETRY_SECONDS": "seconds before a notice the mail server refused is tried again, "
-                            "doubling to an hour (30)",
+    "doubling to an hour (30)",
 }
 
-WEBHOOK_SETTINGS = ("WEBHOOK_ALLOWED_TARGETS", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_RETRY_HORIZON",
-                    "WEBHOOK_DISABLE_AFTER", "WEBHOOK_TIMEOUT", "ASYNCAPI_URL", "SMTP_URL",
-                    "NOTICE_FROM", "NOTICE_OPERATORS", "NOTICE_RETRY_SECONDS")
+WEBHOOK_SETTINGS = (
+    "WEBHOOK_ALLOWED_TARGETS",
+    "WEBHOOK_RETRY_SCHEDULE",
+    "WEBHOOK_RETRY_HORIZON",
+    "WEBHOOK_DISABLE_AFTER",
+    "WEBHOOK_TIMEOUT",
+    "ASYNCAPI_URL",
+    "SMTP_URL",
+    "NOTICE_FROM",
+    "NOTICE_OPERATORS",
+    "NOTICE_RETRY_SECONDS",
+)
 
 
 def amqp_uri() -> str:
@@ -132,9 +141,16 @@ def service_config(service: str) -> dict:
         config["BROKER_USERS"] = os.environ["BROKER_USERS"]
     if os.environ.get("EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = tuple(
-            float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(","))
-    for key in ("METRICS_PORT", "EXPIRY_CHECK_SECONDS", "EVENT_BATCH_SIZE",
-                "DEPARTURE_HORIZON_DAYS", "RETENTION_BATCH", "RETENTION_SECONDS"):
+            float(x) for x in os.environ["EVENT_RETRY_DELAYS"].split(",")
+        )
+    for key in (
+        "METRICS_PORT",
+        "EXPIRY_CHECK_SECONDS",
+        "EVENT_BATCH_SIZE",
+        "DEPARTURE_HORIZON_DAYS",
+        "RETENTION_BATCH",
+        "RETENTION_SECONDS",
+    ):
         if os.environ.get(key):
             config[key] = int(os.environ[key])
     for key in ("RETENTION_INBOX_DAYS", "RETENTION_OUTBOX_DAYS", "IDEMPOTENCY_TTL"):
@@ -151,9 +167,18 @@ def service_config(service: str) -> dict:
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "gateway":
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
-        for key in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_HOURS", "JWT_LEEWAY_SECONDS",
-                    "CORS_ALLOWED_ORIGINS", "RATE_LIMIT_PUBLIC", "RATE_LIMIT_WRITES",
-                    "RATE_LIMIT_WRITES_PER_ADDRESS", "RATE_LIMIT_STORAGE", "FORWARDED_HOPS"):
+        for key in (
+            "JWT_ISSUER",
+            "JWT_AUDIENCE",
+            "JWT_MAX_HOURS",
+            "JWT_LEEWAY_SECONDS",
+            "CORS_ALLOWED_ORIGINS",
+            "RATE_LIMIT_PUBLIC",
+            "RATE_LIMIT_WRITES",
+            "RATE_LIMIT_WRITES_PER_ADDRESS",
+            "RATE_LIMIT_STORAGE",
+            "FORWARDED_HOPS",
+        ):
             if os.environ.get(key):
                 config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()

@@ -18,10 +18,20 @@ from .amqp import broker_connection
 from .topology import consuming_services, dead_letter_queue, inbox_queue
 
 CONFIRM_TIMEOUT = 15.0
-FAILURE_HEADERS = ("x-attempts", "x-error", "x-failed-at", "x-service", "x-death",
-                   "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
-                   "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
-                   "x-delivery-count")
+FAILURE_HEADERS = (
+    "x-attempts",
+    "x-error",
+    "x-failed-at",
+    "x-service",
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+    "x-delivery-count",
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,10 @@ def dead_letter_of(queue: str, body, headers: dict | None) -> DeadLetter:
     deaths = headers.get("x-death") or []
     if error is None and deaths:
         death = deaths[0]
-        error = (f"dead-lettered by the broker: {_text(death.get('reason'))} "
-                 f"from {_text(death.get('queue'))}")
+        error = (
+            f"dead-lettered by the broker: {_text(death.get('reason'))} "
+            f"from {_text(death.get('queue'))}"
+        )
         failed_at = failed_at or death.get("time")
     if error is None:
         error = "(no reason recorded)"
@@ -98,8 +110,9 @@ class Selection:
         if self.event_id is not None:
             return letter.event_id == self.event_id
         needle = self.match.lower()
-        haystack = " ".join([letter.error, letter.event_type or "",
-                             letter.body.decode("utf-8", "replace")]).lower()
+        haystack = " ".join(
+            [letter.error, letter.event_type or "", letter.body.decode("utf-8", "replace")]
+        ).lower()
         return needle in haystack
 
 
@@ -153,14 +166,21 @@ class DeadLetterQueues:
             for message, letter in self._taken(channel, source):
                 if not selection(letter):
                     continue  # held unacknowledged until the channel closes, so seen once
-                properties = {k: v for k, v in message.properties.items()
-                              if k != "application_headers"}
+                properties = {
+                    k: v for k, v in message.properties.items() if k != "application_headers"
+                }
                 properties["delivery_mode"] = 2
                 channel.basic_publish_confirm(
-                    amqp.Message(message.body, application_headers=replay_headers(
-                        letter.headers), **properties),
-                    exchange="", routing_key=target, mandatory=True,
-                    confirm_timeout=CONFIRM_TIMEOUT)
+                    amqp.Message(
+                        message.body,
+                        application_headers=replay_headers(letter.headers),
+                        **properties,
+                    ),
+                    exchange="",
+                    routing_key=target,
+                    mandatory=True,
+                    confirm_timeout=CONFIRM_TIMEOUT,
+                )
                 channel.basic_ack(message.delivery_tag)
                 moved.append(letter)
         return moved
@@ -179,8 +199,11 @@ class DeadLetterQueues:
 
     def select(self, service: str, selection: Selection) -> list[DeadLetter]:
         """The dead letters a replay or discard would take, left where they are."""
-        return [letter for letter in self.peek(dead_letter_queue(service), limit=None)
-                if selection(letter)]
+        return [
+            letter
+            for letter in self.peek(dead_letter_queue(service), limit=None)
+            if selection(letter)
+        ]
 
     def _require(self, queue: str) -> None:
         with broker_connection(self.amqp_uri) as connection:

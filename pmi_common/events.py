@@ -55,7 +55,8 @@ def parse_event(body: Any) -> Event:
         raise MalformedEvent(str(exc)) from exc
     if spec.source != envelope["source"]:
         raise MalformedEvent(
-            f"{spec.event_type} comes from {spec.source}, not {envelope['source']}")
+            f"{spec.event_type} comes from {spec.source}, not {envelope['source']}"
+        )
     try:
         data = _payload_schema(spec).load(envelope["data"])
     except ValidationError as exc:

@@ -70,6 +70,7 @@ class Most:
 
 # the edge's field types ---------------------------------------------------------------------
 
+
 class StrictInteger(fields.Integer):
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)

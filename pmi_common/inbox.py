@@ -56,6 +56,7 @@ _STOP = object()
 @dataclass
 class Delivery:
     """One message of the inbox queue, parsed, with the handler it goes to."""
+
     message: object
     event: Event
     entrypoint: HandlesEvent
@@ -83,8 +84,11 @@ class EventBatch:
         except Exception:  # noqa: BLE001 - the batch is rolled back: each event on its own
             if len(self.deliveries) == 1:
                 return [sys.exc_info()]
-            log.info("event_batch_rolled_back", events=len(self.deliveries),
-                     error=traceback.format_exception_only(*sys.exc_info()[:2])[-1].strip())
+            log.info(
+                "event_batch_rolled_back",
+                events=len(self.deliveries),
+                error=traceback.format_exception_only(*sys.exc_info()[:2])[-1].strip(),
+            )
         outcomes = []
         for delivery in self.deliveries:
             try:
@@ -98,8 +102,8 @@ class EventBatch:
     @staticmethod
     def _handle(service, delivery: Delivery) -> None:
         structlog.contextvars.bind_contextvars(
-            entrypoint=delivery.entrypoint.method_name,
-            correlation_id=delivery.event.correlation_id)
+            entrypoint=delivery.entrypoint.method_name, correlation_id=delivery.event.correlation_id
+        )
         getattr(service, delivery.entrypoint.method_name)(delivery.event)
 
 
@@ -121,9 +125,10 @@ class _InboxQueueConsumer(QueueConsumer):
     @property
     def prefetch_count(self):
         config = self.container.config
-        return max(self.container.max_workers,
-                   int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE))
-                   * (BATCHES_IN_FLIGHT + 1))
+        return max(
+            self.container.max_workers,
+            int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE)) * (BATCHES_IN_FLIGHT + 1),
+        )
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
@@ -157,19 +162,25 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             durable=True,
             queue_arguments=inbox_spec.arguments,
             bindings=[
-                binding(Exchange(exchange, type="topic", durable=True,
-                                 no_declare=bool(self.users)), routing_key=key)
+                binding(
+                    Exchange(exchange, type="topic", durable=True, no_declare=bool(self.users)),
+                    routing_key=key,
+                )
                 for exchange, key in inbox_spec.bindings
             ],
         )
         self.batch_size = max(1, int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE)))
         self.store_attribute = self._store_attribute()
         if not callable(getattr(self.container.service_cls, BATCH_METHOD, None)):
-            raise ConfigurationError(f"{self.container.service_cls.__name__} has @handles "
-                                     f"methods: it inherits pmi_common.inbox.Subscriber")
+            raise ConfigurationError(
+                f"{self.container.service_cls.__name__} has @handles "
+                f"methods: it inherits pmi_common.inbox.Subscriber"
+            )
         self.batch_entrypoint = _BatchEntrypoint()
         self.batch_entrypoint.container, self.batch_entrypoint.method_name = (
-            self.container, BATCH_METHOD)
+            self.container,
+            BATCH_METHOD,
+        )
         self.arrived = LightQueue()
         # a service whose effects must follow the order events arrive in (``events_in_order``)
         # applies one batch at a time: two batches at once may commit in either order
@@ -180,8 +191,10 @@ class ServiceInbox(SharedExtension, ProviderCollector):
     def _store_attribute(self) -> str:
         names = [d.attr_name for d in self.container.dependencies if isinstance(d, Database)]
         if len(names) != 1:
-            raise ConfigurationError(f"a service with @handles methods has one Database "
-                                     f"dependency; {self.container.service_name} has {names}")
+            raise ConfigurationError(
+                f"a service with @handles methods has one Database "
+                f"dependency; {self.container.service_name} has {names}"
+            )
         return names[0]
 
     def start(self):
@@ -208,8 +221,9 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         except MalformedEvent as exc:
             self.dead_letter(message, str(exc), attempts=0)
             return
-        forged = publisher_problem(event.source, *self._publisher(message), self.own_user,
-                                   self.users)
+        forged = publisher_problem(
+            event.source, *self._publisher(message), self.own_user, self.users
+        )
         if forged:
             self.dead_letter(message, forged, attempts=0)
             return
@@ -238,9 +252,12 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             batch = EventBatch(deliveries, self.store_attribute)
             try:
                 self.container.spawn_worker(
-                    self.batch_entrypoint, (batch,), {},
+                    self.batch_entrypoint,
+                    (batch,),
+                    {},
                     context_data={CORRELATION_ID: batch.deliveries[0].event.correlation_id},
-                    handle_result=partial(self.batch_applied, batch))
+                    handle_result=partial(self.batch_applied, batch),
+                )
             except ContainerBeingKilled:
                 self.slots.release()
                 for delivery in deliveries:
@@ -270,15 +287,27 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             if permanent or attempts > len(self.retry_delays):
                 self._republish(message, dead_letter_queue(self.service), attempts, error)
                 metrics.dead_lettered(self.service)  # metrics
-                log.error("event_dead_lettered", event_type=event.event_type,
-                          event_id=event.event_id, attempts=attempts, error=error)
+                log.error(
+                    "event_dead_lettered",
+                    event_type=event.event_type,
+                    event_id=event.event_id,
+                    attempts=attempts,
+                    error=error,
+                )
                 outcome = metrics.DEAD_LETTERED  # metrics
             else:
                 delay = self.retry_delays[attempts - 1]
-                self._republish(message, retry_queue(self.service), attempts, error,
-                                expiration=delay)
-                log.warning("event_retry_scheduled", event_type=event.event_type,
-                            event_id=event.event_id, attempts=attempts, delay=delay, error=error)
+                self._republish(
+                    message, retry_queue(self.service), attempts, error, expiration=delay
+                )
+                log.warning(
+                    "event_retry_scheduled",
+                    event_type=event.event_type,
+                    event_id=event.event_id,
+                    attempts=attempts,
+                    delay=delay,
+                    error=error,
+                )
                 outcome = metrics.RETRIED  # metrics
         except Exception as exc:  # noqa: BLE001 - the broker is gone: let it redeliver instead
             log.warning("event_requeued", event_id=event.event_id, error=str(exc))
@@ -307,8 +336,9 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         """(the AMQP user_id RabbitMQ checked, the first publisher a retry of ours recorded)"""
         return (message.properties or {}).get("user_id"), (message.headers or {}).get(PUBLISHED_BY)
 
-    def _republish(self, message, queue: str, attempts: int, error: str,
-                   expiration: float | None = None) -> None:
+    def _republish(
+        self, message, queue: str, attempts: int, error: str, expiration: float | None = None
+    ) -> None:
         info = message.delivery_info or {}
         headers = dict(message.headers or {})
         headers.pop("x-death", None)
@@ -320,12 +350,14 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             headers[PUBLISHED_BY] = first
         headers.setdefault("x-original-exchange", info.get("exchange", ""))
         headers.setdefault("x-original-routing-key", info.get("routing_key", ""))
-        headers.update({
-            ATTEMPTS_HEADER: attempts,
-            "x-error": error[:2000],
-            "x-failed-at": dt.datetime.now(dt.UTC).isoformat(),
-            "x-service": self.service,
-        })
+        headers.update(
+            {
+                ATTEMPTS_HEADER: attempts,
+                "x-error": error[:2000],
+                "x-failed-at": dt.datetime.now(dt.UTC).isoformat(),
+                "x-service": self.service,
+            }
+        )
         self.publisher.publish(
             message.body,
             exchange="",

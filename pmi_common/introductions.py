@@ -28,8 +28,12 @@ from .store import is_id
 log = structlog.get_logger(__name__)
 
 
-def meet_worker(worker_id: str, known: Callable[[str], bool], registration: Any,
-                handlers: Mapping[str, Callable[[Event], Any]]) -> bool:
+def meet_worker(
+    worker_id: str,
+    known: Callable[[str], bool],
+    registration: Any,
+    handlers: Mapping[str, Callable[[Event], Any]],
+) -> bool:
     """Make sure this service knows ``worker_id`` if registration does; True when it learned
     of the worker now."""
     if not is_id(worker_id) or known(worker_id):

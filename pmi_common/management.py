@@ -38,19 +38,28 @@ class Management:
     def _url(self, *segments: str) -> str:
         return "/".join([self.base, *(quote(segment, safe="") for segment in segments)])
 
-    def _request(self, method: str, *segments: str, params: dict | None = None,
-                 json: dict | None = None, missing_ok: bool = False):
+    def _request(
+        self,
+        method: str,
+        *segments: str,
+        params: dict | None = None,
+        json: dict | None = None,
+        missing_ok: bool = False,
+    ):
         try:
-            response = self.session.request(method, self._url(*segments), params=params,
-                                            json=json, timeout=self.timeout)
+            response = self.session.request(
+                method, self._url(*segments), params=params, json=json, timeout=self.timeout
+            )
         except requests.RequestException as exc:
-            raise ManagementError(f"the management API at {self.base} is not reachable: "
-                                  f"{exc}") from exc
+            raise ManagementError(
+                f"the management API at {self.base} is not reachable: {exc}"
+            ) from exc
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code >= 400:
-            raise ManagementError(f"{method} {'/'.join(segments)}: {response.status_code} "
-                                  f"{response.text[:300]}")
+            raise ManagementError(
+                f"{method} {'/'.join(segments)}: {response.status_code} {response.text[:300]}"
+            )
         return response.json() if response.content else None
 
     # queues ---------------------------------------------------------------------------------
@@ -88,7 +97,11 @@ class Management:
     def permissions(self, vhost: str, user: str) -> dict | None:
         return self._request("GET", "permissions", vhost, user, missing_ok=True)
 
-    def set_permissions(self, vhost: str, user: str, configure: str, write: str,
-                        read: str) -> None:
-        self._request("PUT", "permissions", vhost, user,
-                      json={"configure": configure, "write": write, "read": read})
+    def set_permissions(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:
+        self._request(
+            "PUT",
+            "permissions",
+            vhost,
+            user,
+            json={"configure": configure, "write": write, "read": read},
+        )

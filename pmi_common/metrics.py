@@ -32,16 +32,23 @@ from .tables import MessagingTables
 
 log = structlog.get_logger(__name__)
 
-EVENTS_PUBLISHED = Counter("pmi_events_published_total", "Events published by the outbox relay",
-                           ["service", "event_type"])
-EVENTS_HANDLED = Counter("pmi_events_handled_total",
-                         "Events handled, by outcome: ok, retried or dead_lettered",
-                         ["service", "event_type", "outcome"])
-DEAD_LETTERS = Counter("pmi_dead_letters_total", "Messages moved to the dead-letter queue",
-                       ["service"])
-HANDLER_SECONDS = Histogram("pmi_event_handler_seconds", "Time an event handler ran",
-                            ["service", "event_type"],
-                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+EVENTS_PUBLISHED = Counter(
+    "pmi_events_published_total", "Events published by the outbox relay", ["service", "event_type"]
+)
+EVENTS_HANDLED = Counter(
+    "pmi_events_handled_total",
+    "Events handled, by outcome: ok, retried or dead_lettered",
+    ["service", "event_type", "outcome"],
+)
+DEAD_LETTERS = Counter(
+    "pmi_dead_letters_total", "Messages moved to the dead-letter queue", ["service"]
+)
+HANDLER_SECONDS = Histogram(
+    "pmi_event_handler_seconds",
+    "Time an event handler ran",
+    ["service", "event_type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 
 OK, RETRIED, DEAD_LETTERED = "ok", "retried", "dead_lettered"
 
@@ -87,11 +94,14 @@ class OutboxCollector:
 
     def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
         return (
-            GaugeMetricFamily("pmi_outbox_backlog", "Outbox rows not yet published",
-                              labels=["service"]),
-            GaugeMetricFamily("pmi_outbox_oldest_age_seconds",
-                              "Age of the oldest outbox row not yet published (0 when none)",
-                              labels=["service"]),
+            GaugeMetricFamily(
+                "pmi_outbox_backlog", "Outbox rows not yet published", labels=["service"]
+            ),
+            GaugeMetricFamily(
+                "pmi_outbox_oldest_age_seconds",
+                "Age of the oldest outbox row not yet published (0 when none)",
+                labels=["service"],
+            ),
         )
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -117,8 +127,9 @@ def outbox_state(engine, tables) -> tuple[int, float | None]:
     outbox = tables.outbox
     with engine.connect() as conn:
         count, oldest = conn.execute(
-            select(func.count(), func.min(outbox.c.occurred_at))
-            .where(outbox.c.published_at.is_(None))
+            select(func.count(), func.min(outbox.c.occurred_at)).where(
+                outbox.c.published_at.is_(None)
+            )
         ).one()
     if oldest is None:
         return count, None
@@ -142,8 +153,14 @@ class MetricsServer(DependencyProvider):
         self._thread = None
 
     def start(self):
-        database = next((d for d in self.container.dependencies
-                         if isinstance(getattr(d, "tables", None), MessagingTables)), None)
+        database = next(
+            (
+                d
+                for d in self.container.dependencies
+                if isinstance(getattr(d, "tables", None), MessagingTables)
+            ),
+            None,
+        )
         if database is not None:  # the service's ``Database``, set up by now
             OUTBOX.watch(self.container.service_name, database)
         if self.port <= 0:
@@ -152,7 +169,8 @@ class MetricsServer(DependencyProvider):
         app = make_wsgi_app(REGISTRY)
         self._thread = self.container.spawn_managed_thread(
             lambda: eventlet.wsgi.server(self._sock, app, log_output=False),
-            identifier="metrics-server")
+            identifier="metrics-server",
+        )
         log.info("metrics_served", port=self.port)
 
     def stop(self):

@@ -48,10 +48,18 @@ class Operations:
             backlog, age = outbox_state(store.engine, store.tables)
         except Exception as exc:  # noqa: BLE001 - the answer says what is wrong
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            return {"service": self.service, "database": reason[:300],
-                    "outbox_backlog": None, "oldest_unpublished_age_seconds": None}
-        return {"service": self.service, "database": "ok", "outbox_backlog": backlog,
-                "oldest_unpublished_age_seconds": age}
+            return {
+                "service": self.service,
+                "database": reason[:300],
+                "outbox_backlog": None,
+                "oldest_unpublished_age_seconds": None,
+            }
+        return {
+            "service": self.service,
+            "database": "ok",
+            "outbox_backlog": backlog,
+            "oldest_unpublished_age_seconds": age,
+        }
 
     def check_history(self, event_types, since: str):
         if not isinstance(event_types, list | tuple):
@@ -59,31 +67,48 @@ class Operations:
         types = event_types_of(event_types, field_name="event_types")
         foreign = [t for t in types if spec_for(t).source != self.service]
         if foreign:
-            raise InvalidInput(f"{self.service} does not publish these events", {
-                "event_types": [f"not published by {self.service}: {', '.join(foreign)}"]})
+            raise InvalidInput(
+                f"{self.service} does not publish these events",
+                {"event_types": [f"not published by {self.service}: {', '.join(foreign)}"]},
+            )
         return types, parse_since(since)
 
-    def history(self, store: Store, event_types, since: str, after: int = 0,
-                limit: int = HISTORY_PAGE) -> dict:
+    def history(
+        self, store: Store, event_types, since: str, after: int = 0, limit: int = HISTORY_PAGE
+    ) -> dict:
         """Published events of ``event_types`` since ``since``, a page at a time in id order:
         the archive's (older rows retention moved there, ids kept), then the outbox's."""
         types, since_at = self.check_history(event_types, since)
         limit = max(1, min(int(limit), HISTORY_PAGE))
         outbox, archive = store.tables.outbox, store.tables.archive
-        sources = ((select(archive.c.id, archive.c.envelope), archive, unpack),
-                   (select(outbox.c.id, outbox.c.envelope)
-                    .where(outbox.c.published_at.is_not(None)), outbox, lambda envelope: envelope))
+        sources = (
+            (select(archive.c.id, archive.c.envelope), archive, unpack),
+            (
+                select(outbox.c.id, outbox.c.envelope).where(outbox.c.published_at.is_not(None)),
+                outbox,
+                lambda envelope: envelope,
+            ),
+        )
         page = []
         with store.engine.connect() as conn:
             for query, table, envelope_of in sources:
-                page += [(row.id, envelope_of(row.envelope)) for row in conn.execute(
-                    query.where(table.c.id > int(after), table.c.event_type.in_(types),
-                                table.c.occurred_at >= since_at)
-                    .order_by(table.c.id).limit(limit))]
+                page += [
+                    (row.id, envelope_of(row.envelope))
+                    for row in conn.execute(
+                        query.where(
+                            table.c.id > int(after),
+                            table.c.event_type.in_(types),
+                            table.c.occurred_at >= since_at,
+                        )
+                        .order_by(table.c.id)
+                        .limit(limit)
+                    )
+                ]
         page = sorted(page, key=lambda entry: entry[0])[:limit]
-        return {"events": [envelope for _, envelope in page],
-                "after": page[-1][0] if page else None}
-
+        return {
+            "events": [envelope for _, envelope in page],
+            "after": page[-1][0] if page else None,
+        }
 
     def export_worker(self, store: Store, worker_id: str) -> dict[str, list[dict]]:
         return rows_about(store.engine, store.tables.outbox.metadata, worker_id)
@@ -97,8 +122,11 @@ def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list
             condition = _about(table, worker_id, found)
             if condition is None or table.name in leave_out:
                 continue
-            rows = conn.execute(select(table).where(condition)
-                                .order_by(*table.primary_key.columns)).mappings().all()
+            rows = (
+                conn.execute(select(table).where(condition).order_by(*table.primary_key.columns))
+                .mappings()
+                .all()
+            )
             if rows:
                 found[table.name] = [{k: _exported(v) for k, v in row.items()} for row in rows]
     return found
@@ -129,8 +157,7 @@ def _exported(value):
 
 class OperationsProvider(DependencyProvider):
     def setup(self):
-        self.operations = Operations(self.container.service_name,
-                                     self.container.config["AMQP_URI"])
+        self.operations = Operations(self.container.service_name, self.container.config["AMQP_URI"])
         self.operations.retention = RetentionPolicy.from_config(self.container.config)
 
     def get_dependency(self, worker_ctx) -> Operations:
@@ -153,8 +180,7 @@ class ServiceOperations(Subscriber):
         return self.operations.export_worker(self.db, worker_id)
 
     @rpc
-    def history(self, event_types: list[str], since: str, after: int = 0,
-                limit: int = 500) -> dict:
+    def history(self, event_types: list[str], since: str, after: int = 0, limit: int = 500) -> dict:
         return self.operations.history(self.db, event_types, since, after, limit)
 
     @every("RETENTION_SECONDS", RETENTION_SECONDS)

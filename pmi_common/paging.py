@@ -22,8 +22,9 @@ _BAD_CURSOR = {"cursor": ["is not a cursor from a previous page of this list"]}
 
 def encode_cursor(values: Sequence[Any]) -> str:
     """The cursor for continuing after a row whose ordering values are ``values``."""
-    plain = [value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
-             for value in values]
+    plain = [
+        value.isoformat() if isinstance(value, dt.date | dt.datetime) else value for value in values
+    ]
     raw = json.dumps(plain, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -57,8 +58,9 @@ def _read(value: Any, kind: type) -> Any:
     return value
 
 
-def page(rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]
-         ) -> tuple[list[T], str | None]:
+def page(
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]
+) -> tuple[list[T], str | None]:
     """The first ``limit`` of ``rows`` (fetched as ``limit + 1``) and the cursor for the next
     page, or None when this one is the last."""
     items = list(rows[:limit])

@@ -21,13 +21,27 @@ MIN_PASSWORD_LENGTH = 16  # broker and database passwords
 # Development values written in this repository, and the packages' and tutorials' defaults.
 DEVELOPMENT_JWT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
 DEVELOPMENT_NIK_DIGEST_KEY = "development-nik-digest-key"
-KNOWN_DEFAULTS = frozenset({
-    DEVELOPMENT_JWT_SECRET, DEVELOPMENT_NIK_DIGEST_KEY, "change-me-nik-digest-key",
-    "guest", "postgres", "password", "secret", "changeme", "change-me", "jwt-secret",
-    "admin", "root", "rabbitmq",
-})
-HOW_TO_MAKE = ("make one with `openssl rand -hex 32` (`make secrets` writes every secret the "
-               "platform needs into .env)")
+KNOWN_DEFAULTS = frozenset(
+    {
+        DEVELOPMENT_JWT_SECRET,
+        DEVELOPMENT_NIK_DIGEST_KEY,
+        "change-me-nik-digest-key",
+        "guest",
+        "postgres",
+        "password",
+        "secret",
+        "changeme",
+        "change-me",
+        "jwt-secret",
+        "admin",
+        "root",
+        "rabbitmq",
+    }
+)
+HOW_TO_MAKE = (
+    "make one with `openssl rand -hex 32` (`make secrets` writes every secret the "
+    "platform needs into .env)"
+)
 # the processes that digest and compare NIKs
 NIK_DIGEST_SERVICES = frozenset({"registration", "orientation"})
 
@@ -57,10 +71,12 @@ def weakness(value: str | None, minimum: int) -> str | None:
 
 def key_problem(name: str, value: str | None) -> str | None:
     """Why ``value`` may not be the key ``name`` in production, or None."""
-    return {"missing": f"{name} is not set",
-            "default": f"{name} is a known default value",
-            "short": f"{name} is shorter than {MIN_KEY_LENGTH} characters",
-            None: None}[weakness(value, MIN_KEY_LENGTH)]
+    return {
+        "missing": f"{name} is not set",
+        "default": f"{name} is a known default value",
+        "short": f"{name} is shorter than {MIN_KEY_LENGTH} characters",
+        None: None,
+    }[weakness(value, MIN_KEY_LENGTH)]
 
 
 def password_problem(name: str, url: str | None, env: Mapping[str, str]) -> str | None:
@@ -77,10 +93,12 @@ def password_problem(name: str, url: str | None, env: Mapping[str, str]) -> str 
         password = env.get("PGPASSWORD", "")
     if user == "guest":
         return f"{name} connects as RabbitMQ's default user guest"
-    return {"missing": f"{name} has no password",
-            "default": f"the password in {name} is a known default ({password})",
-            "short": f"the password in {name} is shorter than {MIN_PASSWORD_LENGTH} characters",
-            None: None}[weakness(password, MIN_PASSWORD_LENGTH)]
+    return {
+        "missing": f"{name} has no password",
+        "default": f"the password in {name} is a known default ({password})",
+        "short": f"the password in {name} is shorter than {MIN_PASSWORD_LENGTH} characters",
+        None: None,
+    }[weakness(password, MIN_PASSWORD_LENGTH)]
 
 
 def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None) -> list[str]:
@@ -105,23 +123,29 @@ def broker_user_problem(service: str, config: Mapping) -> str | None:
     """In production each process connects as its own broker user, named in ``BROKER_USERS``."""
     users = (config.get("BROKER_USERS") or "").strip()
     if not users:
-        return ("BROKER_USERS is not set: each process must connect as its own broker user "
-                "(`pmi broker setup` creates them)")
+        return (
+            "BROKER_USERS is not set: each process must connect as its own broker user "
+            "(`pmi broker setup` creates them)"
+        )
     pairs = dict(pair.strip().partition("=")[::2] for pair in users.split(",") if pair.strip())
     connects_as = unquote(urlsplit(config.get("AMQP_URI") or "").username or "")
     if pairs.get(service, "").strip() != connects_as:
-        return (f"AMQP_URI connects as {connects_as or 'nobody'}, not as {service}'s own broker "
-                f"user in BROKER_USERS ({pairs.get(service, '').strip() or 'none named'})")
+        return (
+            f"AMQP_URI connects as {connects_as or 'nobody'}, not as {service}'s own broker "
+            f"user in BROKER_USERS ({pairs.get(service, '').strip() or 'none named'})"
+        )
     return None
 
 
 def refusal(service: str, found: list[str]) -> str:
     """What a refusing process prints: each reason, then how to fix it."""
     reasons = "".join(f"\n  - {problem}" for problem in found)
-    return (f"{service} will not start in production:{reasons}\n"
-            f"For each secret, {HOW_TO_MAKE}; a password needs {MIN_PASSWORD_LENGTH}+ "
-            f"characters, a key {MIN_KEY_LENGTH}+. PMI_ENV=development allows the development "
-            "defaults, on a laptop only.")
+    return (
+        f"{service} will not start in production:{reasons}\n"
+        f"For each secret, {HOW_TO_MAKE}; a password needs {MIN_PASSWORD_LENGTH}+ "
+        f"characters, a key {MIN_KEY_LENGTH}+. PMI_ENV=development allows the development "
+        "defaults, on a laptop only."
+    )
 
 
 def check(service: str, config: Mapping, env: Mapping[str, str] | None = None) -> None:

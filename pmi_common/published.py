@@ -31,8 +31,18 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _IN_TEXT = re.compile(f"(?P<uuid>{_UUID})|(?P<nik>{NIK_LIKE.pattern})")
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
 PSEUDONYM_PREFIX = "staff-"
-ENVELOPE_FIELDS = ("event_id", "event_type", "event_version", "occurred_at", "source",
-                   "worker_id", "sequence", "correlation_id", "actor", "data")
+ENVELOPE_FIELDS = (
+    "event_id",
+    "event_type",
+    "event_version",
+    "occurred_at",
+    "source",
+    "worker_id",
+    "sequence",
+    "correlation_id",
+    "actor",
+    "data",
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,8 @@ WITHHELD: dict[str, dict[str, str]] = {
 }
 
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
-    (spec.event_type, 1, spec.version) for spec in c.CONTRACT)
+    (spec.event_type, 1, spec.version) for spec in c.CONTRACT
+)
 
 
 def _published_fields(spec: c.EventSpec) -> tuple[str, ...]:
@@ -72,10 +83,16 @@ def _published_fields(spec: c.EventSpec) -> tuple[str, ...]:
 
 
 PUBLISHED: dict[str, PublishedSpec] = {
-    event_type: PublishedSpec(event_type, version, internal_version,
-                              _published_fields(c.spec_for(event_type, internal_version)))
+    event_type: PublishedSpec(
+        event_type,
+        version,
+        internal_version,
+        _published_fields(c.spec_for(event_type, internal_version)),
+    )
     for event_type, version, internal_version in _CATALOGUE
 }
+
+
 def published_spec(event_type: str) -> PublishedSpec:
     try:
         return PUBLISHED[event_type]
@@ -110,7 +127,8 @@ def published_actor(actor: dict | None, key: str) -> dict | None:
     return {
         "role": actor.get("role"),
         "agency": actor.get("agency"),
-        "subject": pseudonym(subject, key) if subject and actor.get("role") != "worker"
+        "subject": pseudonym(subject, key)
+        if subject and actor.get("role") != "worker"
         else subject,
     }
 
@@ -136,5 +154,7 @@ def pseudonym_key(config: dict) -> str:
         return hmac.new(jwt_secret.encode(), b"pmi-staff-pseudonyms", hashlib.sha256).hexdigest()
     if is_development(config):
         return DEVELOPMENT_PSEUDONYM_KEY
-    raise ValueError("PSEUDONYM_KEY is not set (nor a JWT_SECRET to derive it from): set a "
-                     "random secret of 32+ characters (e.g. `openssl rand -hex 32`)")
+    raise ValueError(
+        "PSEUDONYM_KEY is not set (nor a JWT_SECRET to derive it from): set a "
+        "random secret of 32+ characters (e.g. `openssl rand -hex 32`)"
+    )

@@ -20,6 +20,7 @@ MISSING = "MISSING"
 
 # queues -------------------------------------------------------------------------------------
 
+
 def queue_kind(name: str) -> str:
     """inbox, retry, dead-letter, rpc, agency, parked or other."""
     if name.startswith("rpc-") and name[4:] in SERVICES:
@@ -69,7 +70,9 @@ def marks_for(kind: str, stats: dict) -> tuple[str, ...]:
 def queue_health(stats: dict) -> QueueHealth:
     kind = queue_kind(stats["name"])
     return QueueHealth(
-        name=stats["name"], kind=kind, ready=int(stats.get("messages_ready", 0)),
+        name=stats["name"],
+        kind=kind,
+        ready=int(stats.get("messages_ready", 0)),
         unacked=int(stats.get("messages_unacknowledged", 0)),
         consumers=int(stats.get("consumers", 0)),
         publish_rate=_rate(stats, "publish_details"),
@@ -88,15 +91,18 @@ def platform_queues(stats: Iterable[dict], everything: bool = False) -> list[Que
         if spec.name in by_name:
             rows.append(queue_health(by_name.pop(spec.name)))
         else:
-            rows.append(QueueHealth(spec.name, queue_kind(spec.name), 0, 0, 0, 0.0, 0.0,
-                                    (MISSING,)))
+            rows.append(
+                QueueHealth(spec.name, queue_kind(spec.name), 0, 0, 0, 0.0, 0.0, (MISSING,))
+            )
     order = {"rpc": 0, "agency": 1, "parked": 1, "other": 2}
-    rest = sorted((queue_health(s) for s in by_name.values()),
-                  key=lambda q: (order.get(q.kind, 2), q.name))
+    rest = sorted(
+        (queue_health(s) for s in by_name.values()), key=lambda q: (order.get(q.kind, 2), q.name)
+    )
     rows.extend(q for q in rest if everything or q.kind != "other")
     return rows
 
 
-def queue_report(management: Management, amqp_uri: str, everything: bool = False
-                 ) -> list[QueueHealth]:
+def queue_report(
+    management: Management, amqp_uri: str, everything: bool = False
+) -> list[QueueHealth]:
     return platform_queues(management.queues(vhost_of(amqp_uri)), everything)

@@ -66,12 +66,20 @@ class ConfirmingPublisher:
 
     def publish_batch(self, messages: list[tuple[str, str, dict]]) -> None:
         """``messages``: (exchange, routing key, envelope). Returns once all are confirmed."""
-        self.publish_messages([(exchange, routing_key, self.message_of(envelope))
-                               for exchange, routing_key, envelope in messages])
+        self.publish_messages(
+            [
+                (exchange, routing_key, self.message_of(envelope))
+                for exchange, routing_key, envelope in messages
+            ]
+        )
 
-    def message_of(self, envelope: dict, body: bytes | str | None = None,
-                   content_type: str = "application/json", headers: dict | None = None
-                   ) -> amqp.Message:
+    def message_of(
+        self,
+        envelope: dict,
+        body: bytes | str | None = None,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ) -> amqp.Message:
         """An event's message: ``envelope`` as JSON text, or ``body`` (bytes, left as bytes to
         the consumer) of ``content_type`` with ``headers``: another form of the same event."""
         encoding = {"content_encoding": "utf-8"} if body is None else {}
@@ -85,7 +93,8 @@ class ConfirmingPublisher:
             correlation_id=envelope["correlation_id"],
             type=envelope["event_type"],
             application_headers={"event_version": envelope["event_version"]}
-            if headers is None else headers,
+            if headers is None
+            else headers,
             **encoding,
         )
 
@@ -117,8 +126,14 @@ class ConfirmingPublisher:
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, tables: MessagingTables, amqp_uri: str, source: str,
-                 declares: str | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        tables: MessagingTables,
+        amqp_uri: str,
+        source: str,
+        declares: str | None = None,
+    ):
         self.engine = engine
         self.tables = tables
         self.amqp_uri = amqp_uri

@@ -21,10 +21,18 @@ from .errors import PlatformError
 log = logs.get_logger(__name__)
 UNDELIVERABLE = (KombuOperationalError, amqp.exceptions.AMQPError, OSError)
 # rebuilt by nameko on the caller's side as the same class, with the same message and details
-REMOTE_ERRORS = (errors.InvalidInput, errors.NotFound, errors.DuplicateRegistration,
-                 errors.TransitionRefused, errors.AlreadyDecided, errors.NotEligible,
-                 errors.CapacityReached, errors.IdentityMismatch, errors.Forbidden,
-                 errors.TooManyAttempts)
+REMOTE_ERRORS = (
+    errors.InvalidInput,
+    errors.NotFound,
+    errors.DuplicateRegistration,
+    errors.TransitionRefused,
+    errors.AlreadyDecided,
+    errors.NotEligible,
+    errors.CapacityReached,
+    errors.IdentityMismatch,
+    errors.Forbidden,
+    errors.TooManyAttempts,
+)
 for _error in REMOTE_ERRORS:
     deserialize_to_instance(_error)
 
@@ -39,8 +47,11 @@ class PlatformRpc(Rpc):
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
         except UNDELIVERABLE as exc:
-            log.warning("rpc_reply_undeliverable", method=self.method_name,
-                        error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "rpc_reply_undeliverable",
+                method=self.method_name,
+                error=f"{type(exc).__name__}: {exc}",
+            )
             try:
                 self.rpc_consumer.queue_consumer.ack_message(message)
             except UNDELIVERABLE:
@@ -80,14 +91,16 @@ class _TimedServiceProxy:
             except UnknownService as exc:
                 raise ServiceUnavailable(self._service, "is not running") from exc
             except (KombuOperationalError, OSError) as exc:
-                raise ServiceUnavailable(self._service, "cannot be reached: the broker is "
-                                                        "unavailable") from exc
+                raise ServiceUnavailable(
+                    self._service, "cannot be reached: the broker is unavailable"
+                ) from exc
             try:
                 with eventlet.Timeout(self._timeout):
                     return reply.result()
             except eventlet.Timeout as exc:
                 raise ServiceUnavailable(
-                    self._service, f"did not answer within {self._timeout:g}s") from exc
+                    self._service, f"did not answer within {self._timeout:g}s"
+                ) from exc
 
         return call
 
@@ -97,5 +110,4 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT", 10))
-        return _TimedServiceProxy(super().get_dependency(worker_ctx), self.target_service,
-                                  timeout)
+        return _TimedServiceProxy(super().get_dependency(worker_ctx), self.target_service, timeout)

@@ -46,17 +46,27 @@ def make_engine(url: str, workers: int = 3) -> Engine:
     restart without handing a dead connection to a request."""
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_size=workers, max_overflow=5, pool_pre_ping=True,
-                         executemany_mode="values_plus_batch",
-                         connect_args=database_connect_args(url))
+    return create_engine(
+        url,
+        pool_size=workers,
+        max_overflow=5,
+        pool_pre_ping=True,
+        executemany_mode="values_plus_batch",
+        connect_args=database_connect_args(url),
+    )
 
 
 _quoted = postgresql.dialect().identifier_preparer.quote  # quotes what SQLite would need too
 
 
-def on_conflict(dialect_name: str, table, rows: Sequence[dict], key: Sequence[str],
-                update: Sequence[str] = (), returning: Sequence[str] = ()
-                ) -> tuple[TextClause, dict]:
+def on_conflict(
+    dialect_name: str,
+    table,
+    rows: Sequence[dict],
+    key: Sequence[str],
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> tuple[TextClause, dict]:
     """The statement and parameters that insert ``rows`` (dicts by column, all with the same
     columns) into ``table``, ``ON CONFLICT (key) DO NOTHING`` (or ``DO UPDATE`` of the
     ``update`` columns), ``RETURNING`` some columns; the same text on PostgreSQL and SQLite.
@@ -68,41 +78,75 @@ def on_conflict(dialect_name: str, table, rows: Sequence[dict], key: Sequence[st
     N would fill the compiled cache. Only the table's own column names enter the text."""
     columns, key, update, returning = tuple(rows[0]), tuple(key), tuple(update), tuple(returning)
     if dialect_name == "postgresql" and len(rows) > 1:
-        return (_unnest_statement(table, columns, key, update, returning),
-                {column: [row[column] for row in rows] for column in columns})
-    return (_values_statement(table, columns, key, len(rows), update, returning),
-            {f"{column}_{number}": value for number, row in enumerate(rows)
-             for column, value in row.items()})
+        return (
+            _unnest_statement(table, columns, key, update, returning),
+            {column: [row[column] for row in rows] for column in columns},
+        )
+    return (
+        _values_statement(table, columns, key, len(rows), update, returning),
+        {
+            f"{column}_{number}": value
+            for number, row in enumerate(rows)
+            for column, value in row.items()
+        },
+    )
 
 
-def _conflict_clause(key: tuple[str, ...], update: tuple[str, ...],
-                     returning: tuple[str, ...]) -> str:
+def _conflict_clause(
+    key: tuple[str, ...], update: tuple[str, ...], returning: tuple[str, ...]
+) -> str:
     sql = f" ON CONFLICT ({', '.join(map(_quoted, key))}) "
-    sql += ("DO UPDATE SET " + ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}"
-                                         for c in update)) if update else "DO NOTHING"
+    sql += (
+        ("DO UPDATE SET " + ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}" for c in update))
+        if update
+        else "DO NOTHING"
+    )
     return sql + (" RETURNING " + ", ".join(map(_quoted, returning)) if returning else "")
 
 
 @lru_cache(maxsize=128)
-def _values_statement(table, columns: tuple[str, ...], key: tuple[str, ...], rows: int,
-                      update: tuple[str, ...], returning: tuple[str, ...]) -> TextClause:
-    values = ", ".join("(" + ", ".join(f":{column}_{row}" for column in columns) + ")"
-                       for row in range(rows))
-    stmt = text(f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
-                f"VALUES {values}" + _conflict_clause(key, update, returning))
-    stmt = stmt.bindparams(*(bindparam(f"{column}_{row}", type_=table.c[column].type)
-                             for row in range(rows) for column in columns))
+def _values_statement(
+    table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    rows: int,
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> TextClause:
+    values = ", ".join(
+        "(" + ", ".join(f":{column}_{row}" for column in columns) + ")" for row in range(rows)
+    )
+    stmt = text(
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
+        f"VALUES {values}" + _conflict_clause(key, update, returning)
+    )
+    stmt = stmt.bindparams(
+        *(
+            bindparam(f"{column}_{row}", type_=table.c[column].type)
+            for row in range(rows)
+            for column in columns
+        )
+    )
     return stmt.columns(*(table.c[column] for column in returning)) if returning else stmt
 
 
 @lru_cache(maxsize=128)
-def _unnest_statement(table, columns: tuple[str, ...], key: tuple[str, ...],
-                      update: tuple[str, ...], returning: tuple[str, ...]) -> TextClause:
+def _unnest_statement(
+    table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> TextClause:
     dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{column} AS {table.c[column].type.compile(dialect=dialect)}[])"
-                       for column in columns)
-    stmt = text(f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
-                f"SELECT * FROM unnest({arrays})" + _conflict_clause(key, update, returning))
+    arrays = ", ".join(
+        f"CAST(:{column} AS {table.c[column].type.compile(dialect=dialect)}[])"
+        for column in columns
+    )
+    stmt = text(
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
+        f"SELECT * FROM unnest({arrays})" + _conflict_clause(key, update, returning)
+    )
     return stmt.columns(*(table.c[column] for column in returning)) if returning else stmt
 
 
@@ -133,16 +177,16 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     return session.execute(stmt, params).rowcount == 1
 
 
-def upsert(session: Session, table, key: str | list[str], values: dict,
-           update: list[str]) -> None:
+def upsert(session: Session, table, key: str | list[str], values: dict, update: list[str]) -> None:
     """Insert a row, or when one with the same ``key`` exists, set its ``update`` columns to
     ``values``' (PostgreSQL's and SQLite's ``ON CONFLICT DO UPDATE``, one statement, no race)."""
     keys = (key,) if isinstance(key, str) else tuple(key)
     session.execute(*on_conflict(_dialect_name(session), table, [values], keys, update))
 
 
-def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
-              blank: Callable[[str], dict]) -> tuple[dict[str, T], set[str]]:
+def hold_rows(
+    session: Session, entity: type[T], table, ids: Iterable[str], blank: Callable[[str], dict]
+) -> tuple[dict[str, T], set[str]]:
     """Lock the rows of ``entity`` whose ids are ``ids``, adding a row of ``blank(id)`` (by
     column) for each id not yet stored: the rows by id, loaded afresh and locked until the
     transaction ends, and the ids of those this call added.
@@ -158,10 +202,12 @@ def hold_rows(session: Session, entity: type[T], table, ids: Iterable[str],
     if not missing:
         return held, set()
     blanks = [blank(row_id) for row_id in missing]
-    stmt, params = on_conflict(_dialect_name(session), table, blanks, (key.name,),
-                               returning=tuple(table.c.keys()))
-    added = {_id_of(row): row for row in session.scalars(
-        select(entity).from_statement(stmt), params)}
+    stmt, params = on_conflict(
+        _dialect_name(session), table, blanks, (key.name,), returning=tuple(table.c.keys())
+    )
+    added = {
+        _id_of(row): row for row in session.scalars(select(entity).from_statement(stmt), params)
+    }
     held.update(added)
     raced = [row_id for row_id in missing if row_id not in added]
     if raced:  # another transaction added them meanwhile: waited for, then held like the rest
@@ -176,16 +222,22 @@ def _lock_rows(session: Session, entity: type[T], key, ids: list[str]) -> dict[s
 
 @lru_cache(maxsize=64)
 def _lock_statement(entity: type, key):
-    return (select(entity).where(key.in_(bindparam("ids", expanding=True))).order_by(key)
-            .with_for_update().execution_options(populate_existing=True))
+    return (
+        select(entity)
+        .where(key.in_(bindparam("ids", expanding=True)))
+        .order_by(key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _id_of(instance: object) -> str:
     return inspect(instance).identity[0]
 
 
-def upsert_many(session: Session, table, key: str | list[str], rows: list[dict],
-                update: list[str]) -> None:
+def upsert_many(
+    session: Session, table, key: str | list[str], rows: list[dict], update: list[str]
+) -> None:
     """``upsert`` of many rows in one statement (no two of them with the same ``key``)."""
     if not rows:
         return
@@ -209,9 +261,15 @@ class SqlUnitOfWork:
     """The unit of work on PostgreSQL (or SQLite): one database transaction, the service's
     repository over it, and ``publish`` into the outbox in the same transaction."""
 
-    def __init__(self, session: Session, tables: MessagingTables, source: str,
-                 correlation_id: str, actor: dict | None,
-                 repository: Callable[[Session], Any] | None = None):
+    def __init__(
+        self,
+        session: Session,
+        tables: MessagingTables,
+        source: str,
+        correlation_id: str,
+        actor: dict | None,
+        repository: Callable[[Session], Any] | None = None,
+    ):
         self.session = session
         self.tables = tables
         self.source = source
@@ -237,24 +295,40 @@ class SqlUnitOfWork:
         stmt = _next_sequence_statement(self.tables.sequences)
         return self.session.execute(stmt, {"stream_id": stream_id}).scalar_one()
 
-    def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
-                stream_id: str | None = None) -> dict:
+    def publish(
+        self,
+        event_type: str,
+        data: dict,
+        *,
+        worker_id: str | None = None,
+        stream_id: str | None = None,
+    ) -> dict:
         """Add an event to the outbox; it is published after, and only if, this work commits."""
         stream = stream_id or worker_id
         if stream is None:
             raise ValueError("an event needs a worker_id or a stream_id")
         envelope = build_envelope(
-            event_type=event_type, source=self.source, data=data, worker_id=worker_id,
-            sequence=self.next_sequence(stream), correlation_id=self.correlation_id,
-            actor=self.actor, occurred_at=utcnow(),
+            event_type=event_type,
+            source=self.source,
+            data=data,
+            worker_id=worker_id,
+            sequence=self.next_sequence(stream),
+            correlation_id=self.correlation_id,
+            actor=self.actor,
+            occurred_at=utcnow(),
         )
-        self._outbox_rows.append({
-            "event_id": envelope["event_id"], "event_type": event_type,
-            "event_version": envelope["event_version"], "worker_id": worker_id,
-            "stream_id": stream, "sequence": envelope["sequence"],
-            "occurred_at": dt.datetime.fromisoformat(envelope["occurred_at"]),
-            "envelope": envelope,
-        })
+        self._outbox_rows.append(
+            {
+                "event_id": envelope["event_id"],
+                "event_type": event_type,
+                "event_version": envelope["event_version"],
+                "worker_id": worker_id,
+                "stream_id": stream,
+                "sequence": envelope["sequence"],
+                "occurred_at": dt.datetime.fromisoformat(envelope["occurred_at"]),
+                "envelope": envelope,
+            }
+        )
         self.published.append(envelope)
         return envelope
 
@@ -271,10 +345,22 @@ class SqlUnitOfWork:
         if not events:
             return
         now = utcnow()
-        rows = [{"event_id": event.event_id, "event_type": event.event_type,
-                 "source": event.source, "applied_at": now} for event in events]
-        stmt, params = on_conflict(_dialect_name(self.session), self.tables.inbox, rows,
-                                   ("event_id",), returning=("event_id",))
+        rows = [
+            {
+                "event_id": event.event_id,
+                "event_type": event.event_type,
+                "source": event.source,
+                "applied_at": now,
+            }
+            for event in events
+        ]
+        stmt, params = on_conflict(
+            _dialect_name(self.session),
+            self.tables.inbox,
+            rows,
+            ("event_id",),
+            returning=("event_id",),
+        )
         self._offered.update(event.event_id for event in events)
         self._claimed.update(self.session.execute(stmt, params).scalars())
 
@@ -292,10 +378,19 @@ class SqlUnitOfWork:
                 return True
             return False
         self._offered.add(event.event_id)
-        row = {"event_id": event.event_id, "event_type": event.event_type,
-               "source": event.source, "applied_at": utcnow()}
-        stmt, params = on_conflict(_dialect_name(self.session), self.tables.inbox, [row],
-                                   ("event_id",), returning=("event_id",))
+        row = {
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "source": event.source,
+            "applied_at": utcnow(),
+        }
+        stmt, params = on_conflict(
+            _dialect_name(self.session),
+            self.tables.inbox,
+            [row],
+            ("event_id",),
+            returning=("event_id",),
+        )
         return self.session.execute(stmt, params).first() is not None
 
 
@@ -303,9 +398,10 @@ class SqlUnitOfWork:
 @lru_cache(maxsize=64)
 def _next_sequence_statement(table) -> TextClause:
     name = _quoted(table.name)
-    return text(f"INSERT INTO {name} (stream_id, last) VALUES (:stream_id, 1) "
-                f"ON CONFLICT (stream_id) DO UPDATE SET last = {name}.last + 1 RETURNING last")\
-        .bindparams(bindparam("stream_id", type_=table.c.stream_id.type))
+    return text(
+        f"INSERT INTO {name} (stream_id, last) VALUES (:stream_id, 1) "
+        f"ON CONFLICT (stream_id) DO UPDATE SET last = {name}.last + 1 RETURNING last"
+    ).bindparams(bindparam("stream_id", type_=table.c.stream_id.type))
 
 
 @lru_cache(maxsize=64)
@@ -322,12 +418,19 @@ class Store:
     """What a worker gets: ``transaction()``, ``command(fn)``, ``apply_once(event, fn)`` and
     ``read()``."""
 
-    def __init__(self, engine: Engine, tables: MessagingTables, source: str,
-                 correlation_id: str, actor: dict | None, wake_relay: Callable[[], None],
-                 command_key: str | None = None,
-                 answer_ttl: dt.timedelta = dt.timedelta(seconds=DEFAULT_ANSWER_TTL_SECONDS),
-                 after_commit: Callable[[], None] | None = None,
-                 repository: Callable[[Session], Any] | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        tables: MessagingTables,
+        source: str,
+        correlation_id: str,
+        actor: dict | None,
+        wake_relay: Callable[[], None],
+        command_key: str | None = None,
+        answer_ttl: dt.timedelta = dt.timedelta(seconds=DEFAULT_ANSWER_TTL_SECONDS),
+        after_commit: Callable[[], None] | None = None,
+        repository: Callable[[Session], Any] | None = None,
+    ):
         self.engine = engine
         self.repository_of = repository
         self.tables = tables
@@ -361,14 +464,19 @@ class Store:
                     return kept.answer
                 answer = run(uow)
                 now = utcnow()
-                uow.session.execute(_insert_statement(answers), {
-                    "key": key, "answer": answer, "created_at": now,
-                    "expires_at": now + self.answer_ttl})
+                uow.session.execute(
+                    _insert_statement(answers),
+                    {
+                        "key": key,
+                        "answer": answer,
+                        "created_at": now,
+                        "expires_at": now + self.answer_ttl,
+                    },
+                )
         except IntegrityError:
             # the same command ran at once elsewhere and recorded its answer first: ours rolled back
             with self.read() as session:
-                kept = session.execute(select(answers.c.answer).where(answers.c.key == key))\
-                    .first()
+                kept = session.execute(select(answers.c.answer).where(answers.c.key == key)).first()
             if kept is None:
                 raise
             return kept.answer
@@ -379,8 +487,14 @@ class Store:
     @contextmanager
     def transaction(self, actor: dict | None = None) -> Iterator[SqlUnitOfWork]:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            uow = SqlUnitOfWork(session, self.tables, self.source, self.correlation_id,
-                             actor or self.actor, self.repository_of)
+            uow = SqlUnitOfWork(
+                session,
+                self.tables,
+                self.source,
+                self.correlation_id,
+                actor or self.actor,
+                self.repository_of,
+            )
             yield uow
             uow.write_outbox()
         if uow.published:
@@ -406,8 +520,11 @@ class Store:
         hold = getattr(self.repository_of, "hold_workers", None)
         if hold is None:
             return
-        ids = {event.worker_id for event in events
-               if event.event_id in uow.claimed and is_id(event.worker_id)}
+        ids = {
+            event.worker_id
+            for event in events
+            if event.event_id in uow.claimed and is_id(event.worker_id)
+        }
         if ids:
             uow.repository.hold_workers(ids, utcnow())
 
@@ -441,8 +558,12 @@ class Database(DependencyProvider):
     ``DATABASE_URL`` comes from the container's config; the relay starts with the container.
     """
 
-    def __init__(self, metadata: MetaData, relay: bool = True,
-                 repository: Callable[[Session], Any] | None = None):
+    def __init__(
+        self,
+        metadata: MetaData,
+        relay: bool = True,
+        repository: Callable[[Session], Any] | None = None,
+    ):
         """``repository``: builds the service's repository over a database session; handlers
         reach it as ``uow.repository`` (and queries through ``queries()``)."""
         self.metadata = metadata
@@ -456,15 +577,21 @@ class Database(DependencyProvider):
 
     def setup(self):
         # the nameko workers, the relay and the inbox's batches each hold one at times
-        self.engine = make_engine(self.container.config["DATABASE_URL"],
-                                  workers=self.container.max_workers + 3)
+        self.engine = make_engine(
+            self.container.config["DATABASE_URL"], workers=self.container.max_workers + 3
+        )
         self.tables = messaging_tables(self.metadata)
         config = self.container.config
-        self.relay = OutboxRelay(self.engine, self.tables, config["AMQP_URI"],
-                                 self.container.service_name,
-                                 declares=own_topology(self.container.service_name, config))
-        self.answer_ttl = dt.timedelta(seconds=float(
-            config.get("IDEMPOTENCY_TTL", DEFAULT_ANSWER_TTL_SECONDS)))
+        self.relay = OutboxRelay(
+            self.engine,
+            self.tables,
+            config["AMQP_URI"],
+            self.container.service_name,
+            declares=own_topology(self.container.service_name, config),
+        )
+        self.answer_ttl = dt.timedelta(
+            seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_ANSWER_TTL_SECONDS))
+        )
 
     def start(self):
         if self.run_relay:
@@ -481,22 +608,39 @@ class Database(DependencyProvider):
         self.stop()
 
     def get_dependency(self, worker_ctx) -> Store:
-        return Store(self.engine, self.tables, self.container.service_name,
-                     correlation_of(worker_ctx), actor_of(worker_ctx), self.relay.wake,
-                     command_key=command_key_of(worker_ctx), answer_ttl=self.answer_ttl,
-                     after_commit=self.after_commit, repository=self.repository)
+        return Store(
+            self.engine,
+            self.tables,
+            self.container.service_name,
+            correlation_of(worker_ctx),
+            actor_of(worker_ctx),
+            self.relay.wake,
+            command_key=command_key_of(worker_ctx),
+            answer_ttl=self.answer_ttl,
+            after_commit=self.after_commit,
+            repository=self.repository,
+        )
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
     tables = metadata.tables
     if "outbox" in tables:
-        return MessagingTables(tables["outbox"], tables["inbox"], tables["stream_sequences"],
-                               tables["command_answers"], tables["outbox_archive"])
+        return MessagingTables(
+            tables["outbox"],
+            tables["inbox"],
+            tables["stream_sequences"],
+            tables["command_answers"],
+            tables["outbox_archive"],
+        )
     return add_messaging_tables(metadata)
 
 
 def oldest_unpublished(engine: Engine, tables: MessagingTables) -> Any:
     outbox = tables.outbox
     with engine.connect() as conn:
-        return conn.execute(select(outbox.c.occurred_at).where(outbox.c.published_at.is_(None))
-                            .order_by(outbox.c.id).limit(1)).scalar()
+        return conn.execute(
+            select(outbox.c.occurred_at)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(1)
+        ).scalar()

@@ -104,5 +104,6 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("occurred_at", AwareDateTime(), nullable=False),
         Column("envelope", LargeBinary, nullable=False),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox, sequences=sequences, answers=answers,
-                           archive=archive)
+    return MessagingTables(
+        outbox=outbox, inbox=inbox, sequences=sequences, answers=answers, archive=archive
+    )

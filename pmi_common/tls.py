@@ -21,8 +21,7 @@ def amqp_ssl(amqp_uri: str, env: Mapping[str, str] | None = None) -> dict | None
     env = os.environ if env is None else env
     if urlsplit(amqp_uri).scheme != "amqps":
         return None
-    options: dict = {"cert_reqs": ssl.CERT_REQUIRED,
-                     "server_hostname": urlsplit(amqp_uri).hostname}
+    options: dict = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": urlsplit(amqp_uri).hostname}
     if env.get("AMQP_CA_FILE"):
         options["ca_certs"] = env["AMQP_CA_FILE"]
     if env.get("AMQP_CERT_FILE"):

@@ -54,9 +54,7 @@ def consuming_services() -> tuple[str, ...]:
 
 
 def queues_for(service: str) -> tuple[QueueSpec, ...]:
-    bindings = tuple(
-        (exchange_name(spec.source), spec.event_type) for spec in handled_by(service)
-    )
+    bindings = tuple((exchange_name(spec.source), spec.event_type) for spec in handled_by(service))
     return (
         QueueSpec(
             inbox_queue(service),
@@ -91,8 +89,9 @@ def exchanges() -> tuple[str, ...]:
 
 
 def kombu_queue(spec: QueueSpec, channel=None) -> Queue:
-    return Queue(spec.name, durable=True, queue_arguments=spec.arguments, channel=channel,
-                 no_declare=False)
+    return Queue(
+        spec.name, durable=True, queue_arguments=spec.arguments, channel=channel, no_declare=False
+    )
 
 
 def own_topology(service: str, config) -> str | None:
@@ -103,8 +102,9 @@ def own_topology(service: str, config) -> str | None:
 def declare_topology(amqp_uri: str, only: str | None = None) -> None:
     """Declare every exchange, queue and binding; ``only`` a service's own (its own broker
     user may declare no more)."""
-    names = exchanges() if only is None else \
-        ((exchange_name(only),) if only in SERVICES else ())  # the egress publishes no events
+    names = (
+        exchanges() if only is None else ((exchange_name(only),) if only in SERVICES else ())
+    )  # the egress publishes no events
     specs = all_queues() if only is None else queues_for(only)
     with broker_connection(amqp_uri) as connection:
         channel = connection.channel()
@@ -121,18 +121,36 @@ def definitions(vhost: str = "/") -> dict:
     """The topology as RabbitMQ definitions (``rabbitmqctl import_definitions``) for operators."""
     return {
         "exchanges": [
-            {"name": name, "vhost": vhost, "type": "topic", "durable": True,
-             "auto_delete": False, "internal": False, "arguments": {}}
+            {
+                "name": name,
+                "vhost": vhost,
+                "type": "topic",
+                "durable": True,
+                "auto_delete": False,
+                "internal": False,
+                "arguments": {},
+            }
             for name in exchanges()
         ],
         "queues": [
-            {"name": spec.name, "vhost": vhost, "durable": True, "auto_delete": False,
-             "arguments": spec.arguments}
+            {
+                "name": spec.name,
+                "vhost": vhost,
+                "durable": True,
+                "auto_delete": False,
+                "arguments": spec.arguments,
+            }
             for spec in all_queues()
         ],
         "bindings": [
-            {"source": exchange, "vhost": vhost, "destination": spec.name,
-             "destination_type": "queue", "routing_key": routing_key, "arguments": {}}
+            {
+                "source": exchange,
+                "vhost": vhost,
+                "destination": spec.name,
+                "destination_type": "queue",
+                "routing_key": routing_key,
+                "arguments": {},
+            }
             for spec in all_queues()
             for exchange, routing_key in spec.bindings
         ],

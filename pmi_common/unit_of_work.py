@@ -25,8 +25,14 @@ class UnitOfWork(Protocol, Generic[R]):
     # the id that ties this work to the request or event that caused it
     correlation_id: str
 
-    def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
-                stream_id: str | None = None) -> dict:
+    def publish(
+        self,
+        event_type: str,
+        data: dict,
+        *,
+        worker_id: str | None = None,
+        stream_id: str | None = None,
+    ) -> dict:
         """Record an event, published after (and only if) this work commits; returns its
         envelope (``event_id``, ``sequence``, ``occurred_at``, ...)."""
         ...

@@ -16,8 +16,9 @@ def _nul_fields(value: Any, path: str = "") -> list[str]:
     if isinstance(value, str):
         return [path or "_schema"] if "\x00" in value else []
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _nul_fields(v, f"{path}.{k}" if path else
-                                                                   str(k))]
+        return [
+            p for k, v in value.items() for p in _nul_fields(v, f"{path}.{k}" if path else str(k))
+        ]
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _nul_fields(v, f"{path}.{i}")]
     return []
@@ -29,8 +30,10 @@ def load(schema: Schema, payload: Any) -> dict:
         raise InvalidInput("the input must be a JSON object", {"_schema": ["not an object"]})
     nul = _nul_fields(payload)
     if nul:
-        raise InvalidInput("the input holds a NUL character",
-                           {field: ["must not contain NUL characters"] for field in nul})
+        raise InvalidInput(
+            "the input holds a NUL character",
+            {field: ["must not contain NUL characters"] for field in nul},
+        )
     try:
         return schema.load(payload)
     except ValidationError as exc:
@@ -52,11 +55,18 @@ def plain_text(value: str) -> str:
     """``value`` in Unicode normal form C (one encoding per visible character), or
     ``ValidationError`` when it holds an invisible or formatting character."""
     value = unicodedata.normalize("NFC", value)
-    hidden = sorted({f"U+{ord(ch):04X}" for ch in value if ch not in KEPT_CONTROLS
-                     and unicodedata.category(ch) in INVISIBLE_CATEGORIES})
+    hidden = sorted(
+        {
+            f"U+{ord(ch):04X}"
+            for ch in value
+            if ch not in KEPT_CONTROLS and unicodedata.category(ch) in INVISIBLE_CATEGORIES
+        }
+    )
     if hidden:
-        raise ValidationError("must not contain invisible, formatting or control characters "
-                              f"({', '.join(hidden[:5])})")
+        raise ValidationError(
+            "must not contain invisible, formatting or control characters "
+            f"({', '.join(hidden[:5])})"
+        )
     return value
 
 
@@ -82,8 +92,9 @@ class Text(fields.String):
 
 def person_name(value: str) -> str:
     """Letters of any script with their marks, spaces, apostrophes, hyphens, dots and commas."""
-    allowed = all(ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in " '’.,-"
-                  for ch in value)
+    allowed = all(
+        ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in " '’.,-" for ch in value
+    )
     if not allowed or not value[:1].isalpha():
         raise ValidationError("must be a name: letters, spaces, apostrophes, hyphens, dots")
     return value

@@ -68,8 +68,9 @@ class Endpoint:
         return [s.value for s in self.secrets if s.valid(now)]
 
 
-def rotated(current: tuple[Secret, ...], new: str, now: dt.datetime,
-            overlap: dt.timedelta) -> tuple[Secret, ...]:
+def rotated(
+    current: tuple[Secret, ...], new: str, now: dt.datetime, overlap: dt.timedelta
+) -> tuple[Secret, ...]:
     """The secrets after a rotation: ``new``, and the newest valid one until ``overlap`` ends
     (two at most: a third rotation within the overlap drops the oldest)."""
     valid = [s for s in current if s.valid(now)]
@@ -84,12 +85,15 @@ def check_event_types(wanted: Iterable[str], granted: Iterable[str]) -> tuple[st
     if not wanted:
         raise InvalidInput("no event types", {"events": ["name at least one event type"]})
     if refused:
-        raise InvalidInput("the agreement does not grant these events", {
-            "events": [f"not granted: {', '.join(refused)}"]})
+        raise InvalidInput(
+            "the agreement does not grant these events",
+            {"events": [f"not granted: {', '.join(refused)}"]},
+        )
     return wanted
 
 
 # retries -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -109,8 +113,9 @@ class RetryPolicy:
             return self.schedule[min(attempts, len(self.schedule)) - 1]
         return self.jitter(min(self.longest, self.first * 2 ** (attempts - 1)))
 
-    def next_attempt(self, queued_at: dt.datetime, attempts: int, now: dt.datetime
-                     ) -> dt.datetime | None:
+    def next_attempt(
+        self, queued_at: dt.datetime, attempts: int, now: dt.datetime
+    ) -> dt.datetime | None:
         """When to try again, or None: the horizon has passed."""
         at = now + dt.timedelta(seconds=self.delay(attempts))
         if at - queued_at > dt.timedelta(seconds=self.horizon):
@@ -137,6 +142,7 @@ def parse_schedule(text: str | None) -> tuple[float, ...]:
 
 # what an answer means ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Outcome:
     delivered: bool
@@ -152,6 +158,7 @@ def outcome_of(status: int | None) -> Outcome:
 
 
 # where a webhook may go ----------------------------------------------------------------------
+
 
 class TargetRefused(ValueError):
     pass
@@ -185,8 +192,9 @@ class TargetPolicy:
     resolver: Resolve = resolve  # the system's resolver (tests give their own)
 
     @classmethod
-    def from_config(cls, allowed: str | None, platform_hosts: Iterable[str],
-                    allow_http: bool = True) -> TargetPolicy:
+    def from_config(
+        cls, allowed: str | None, platform_hosts: Iterable[str], allow_http: bool = True
+    ) -> TargetPolicy:
         networks, hosts = [], set()
         for item in (allowed or "").split(","):
             item = item.strip().lower()
@@ -196,8 +204,12 @@ class TargetPolicy:
                 networks.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 hosts.add(item)
-        return cls(tuple(networks), frozenset(hosts),
-                   frozenset(h.lower() for h in platform_hosts if h), allow_http)
+        return cls(
+            tuple(networks),
+            frozenset(hosts),
+            frozenset(h.lower() for h in platform_hosts if h),
+            allow_http,
+        )
 
     def check_url(self, url: str) -> tuple[str, int]:
         """The host and port of a well-formed webhook URL (``TargetRefused`` otherwise)."""
@@ -242,17 +254,19 @@ class TargetPolicy:
             if self.allows(address):
                 continue
             if not ip.is_global or ip.is_multicast:
-                raise TargetRefused(f"{host} resolves to {ip}, a private, loopback, link-local "
-                                    "or reserved address")
+                raise TargetRefused(
+                    f"{host} resolves to {ip}, a private, loopback, link-local or reserved address"
+                )
         return addresses
 
 
 def target_policy(config: dict) -> TargetPolicy:
     """The policy a process's config sets: ``WEBHOOK_ALLOWED_TARGETS``, and the platform's own
     hosts (the broker's, the database's, the management API's and the gateway's)."""
-    hosts = {urlsplit(config.get(key) or "").hostname
-             for key in ("AMQP_URI", "DATABASE_URL", "RABBITMQ_MANAGEMENT_URL")}
+    hosts = {
+        urlsplit(config.get(key) or "").hostname
+        for key in ("AMQP_URI", "DATABASE_URL", "RABBITMQ_MANAGEMENT_URL")
+    }
     for key in ("GATEWAY_ADDRESS", "WEB_SERVER_ADDRESS"):
         hosts.add((config.get(key) or "").rpartition(":")[0])
-    return TargetPolicy.from_config(config.get("WEBHOOK_ALLOWED_TARGETS"),
-                                    {h for h in hosts if h})
+    return TargetPolicy.from_config(config.get("WEBHOOK_ALLOWED_TARGETS"), {h for h in hosts if h})

@@ -1,21 +1,21 @@
 """``pmi agency webhook ...``: agencies' webhook endpoints, for operators.
 
-    pmi agency webhook add AGENCY URL --events A,B [--description TEXT] [--by WHO]
-                                        a new endpoint (its secret is shown once)
-    pmi agency webhook list [AGENCY]    endpoints, their state and why one was disabled
-    pmi agency webhook edit ENDPOINT [--url URL] [--events A,B] [--description TEXT]
-                                        change it in place (secrets, log, what waits: kept)
-    pmi agency webhook rotate-secret ENDPOINT [--keep-old-for HOURS]
-                                        a new secret; the old one signs too for HOURS (24)
-    pmi agency webhook disable ENDPOINT [--reason TEXT] | enable ENDPOINT
-    pmi agency webhook deliveries ENDPOINT [--limit N] [--since DATE] [--until DATE]
-                                        the delivery log: every attempt, newest first
-    pmi agency webhook replay ENDPOINT (--delivery ID | --since DATE [--until DATE])
-    pmi agency webhook backfill ENDPOINT --events A,B --since DATE
-                                        history, through the agreement, to this endpoint only
-    pmi agency settings NAME [--queue-format platform|cloudevents-binary|cloudevents-structured]
-                             [--contact-email ADDRESS]
-                                        how its queue carries events; whom notices go to
+pmi agency webhook add AGENCY URL --events A,B [--description TEXT] [--by WHO]
+                                    a new endpoint (its secret is shown once)
+pmi agency webhook list [AGENCY]    endpoints, their state and why one was disabled
+pmi agency webhook edit ENDPOINT [--url URL] [--events A,B] [--description TEXT]
+                                    change it in place (secrets, log, what waits: kept)
+pmi agency webhook rotate-secret ENDPOINT [--keep-old-for HOURS]
+                                    a new secret; the old one signs too for HOURS (24)
+pmi agency webhook disable ENDPOINT [--reason TEXT] | enable ENDPOINT
+pmi agency webhook deliveries ENDPOINT [--limit N] [--since DATE] [--until DATE]
+                                    the delivery log: every attempt, newest first
+pmi agency webhook replay ENDPOINT (--delivery ID | --since DATE [--until DATE])
+pmi agency webhook backfill ENDPOINT --events A,B --since DATE
+                                    history, through the agreement, to this endpoint only
+pmi agency settings NAME [--queue-format platform|cloudevents-binary|cloudevents-structured]
+                         [--contact-email ADDRESS]
+                                    how its queue carries events; whom notices go to
 """
 
 from __future__ import annotations
@@ -38,10 +38,13 @@ def _desk():
     url = config.database_url("gateway")
     upgrade("gateway", url)
     engine = make_engine(url)
-    settings = {**os.environ, "AMQP_URI": config.amqp_uri(), "DATABASE_URL": url,
-                "RABBITMQ_MANAGEMENT_URL": config.management_url(),
-                "GATEWAY_ADDRESS": os.environ.get("GATEWAY_ADDRESS",
-                                                  config.DEFAULT_GATEWAY_ADDRESS)}
+    settings = {
+        **os.environ,
+        "AMQP_URI": config.amqp_uri(),
+        "DATABASE_URL": url,
+        "RABBITMQ_MANAGEMENT_URL": config.management_url(),
+        "GATEWAY_ADDRESS": os.environ.get("GATEWAY_ADDRESS", config.DEFAULT_GATEWAY_ADDRESS),
+    }
     return WebhookDesk(WebhookBook(engine), AgreementBook(engine), target_policy(settings))
 
 
@@ -68,8 +71,9 @@ def _list(args) -> None:
 
 
 def _edit(args) -> None:
-    endpoint = _desk().edit(args.endpoint, _by(args), url=args.url, events=args.events,
-                            description=args.description)
+    endpoint = _desk().edit(
+        args.endpoint, _by(args), url=args.url, events=args.events, description=args.description
+    )
     print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
     print(f"events: {', '.join(endpoint.event_types)}")
 
@@ -82,30 +86,40 @@ def _settings(args) -> None:
         settings = desk.settings_of(args.name)
     else:
         settings = desk.change_settings(
-            args.name, _by(args),
+            args.name,
+            _by(args),
             queue_format=UNSET if args.queue_format is None else args.queue_format,
-            contact_email=UNSET if args.contact_email is None else args.contact_email)
-    print(f"agency {settings.agency}: queue format {settings.queue_format}; contact e-mail "
-          f"{settings.contact_email or '(none)'}")
+            contact_email=UNSET if args.contact_email is None else args.contact_email,
+        )
+    print(
+        f"agency {settings.agency}: queue format {settings.queue_format}; contact e-mail "
+        f"{settings.contact_email or '(none)'}"
+    )
 
 
 def add_settings_command(agency_commands, failing_clearly) -> None:
     from gateway.agency_settings import QUEUE_FORMATS
 
     settings = agency_commands.add_parser(
-        "settings", help="how an agency's queue carries events; its contact e-mail")
+        "settings", help="how an agency's queue carries events; its contact e-mail"
+    )
     settings.add_argument("name")
-    settings.add_argument("--queue-format", choices=QUEUE_FORMATS,
-                          help="the platform's own form (default) or a CloudEvent")
-    settings.add_argument("--contact-email", help="told when an endpoint is disabled "
-                                                  "('' removes it)")
+    settings.add_argument(
+        "--queue-format",
+        choices=QUEUE_FORMATS,
+        help="the platform's own form (default) or a CloudEvent",
+    )
+    settings.add_argument(
+        "--contact-email", help="told when an endpoint is disabled ('' removes it)"
+    )
     settings.add_argument("--by", help="who makes this change (default: your login)")
     settings.set_defaults(run=failing_clearly(_settings))
 
 
 def _rotate(args) -> None:
-    endpoint, secret = _desk().rotate(args.endpoint, _by(args),
-                                      dt.timedelta(hours=args.keep_old_for))
+    endpoint, secret = _desk().rotate(
+        args.endpoint, _by(args), dt.timedelta(hours=args.keep_old_for)
+    )
     print(f"endpoint {endpoint.id}: new signing secret (shown once): {secret}")
     print(f"the previous secret signs too for {args.keep_old_for:g} hours")
 
@@ -127,8 +141,12 @@ def _deliveries(args) -> None:
     desk = _desk()
     endpoint = desk.webhooks.get(args.endpoint)
     log = desk.webhooks.deliveries(
-        endpoint.id, args.limit, since=parse_moment(args.since, "since") if args.since else None,
-        until=parse_moment(args.until, "until") if args.until else None, before=args.before)
+        endpoint.id,
+        args.limit,
+        since=parse_moment(args.since, "since") if args.since else None,
+        until=parse_moment(args.until, "until") if args.until else None,
+        before=args.before,
+    )
     print(json.dumps(log, indent=2) if args.json else render_deliveries(log))
 
 
@@ -176,8 +194,13 @@ def add_webhook_commands(agency_commands, failing_clearly) -> None:
     edit.add_argument("--description")
     edit.add_argument("--by")
     rotate = command("rotate-secret", _rotate, "a new signing secret", "endpoint")
-    rotate.add_argument("--keep-old-for", type=float, default=24.0, metavar="HOURS",
-                        help="how long the previous secret signs too (default 24; 0: not)")
+    rotate.add_argument(
+        "--keep-old-for",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="how long the previous secret signs too (default 24; 0: not)",
+    )
     rotate.add_argument("--by")
     disable = command("disable", _disable, "stop delivering to an endpoint", "endpoint")
     disable.add_argument("--reason")

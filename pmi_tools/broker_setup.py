@@ -21,12 +21,17 @@ def provision(management, vhost: str, users: Mapping[str, tuple[str, str]]) -> N
 
 def passwords_from(env: Mapping[str, str], users: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     """``{process: (user, BROKER_PASSWORD_<PROCESS>)}`` for ``pmi broker setup``."""
-    missing = [f"BROKER_PASSWORD_{process.upper()}" for process in users
-               if not env.get(f"BROKER_PASSWORD_{process.upper()}")]
+    missing = [
+        f"BROKER_PASSWORD_{process.upper()}"
+        for process in users
+        if not env.get(f"BROKER_PASSWORD_{process.upper()}")
+    ]
     if missing:
         raise ValueError(f"set {', '.join(missing)} (`make secrets` writes them into .env)")
-    return {process: (user, env[f"BROKER_PASSWORD_{process.upper()}"])
-            for process, user in users.items()}
+    return {
+        process: (user, env[f"BROKER_PASSWORD_{process.upper()}"])
+        for process, user in users.items()
+    }
 
 
 def setup(env: Mapping[str, str]) -> list[str]:
@@ -36,15 +41,21 @@ def setup(env: Mapping[str, str]) -> list[str]:
     declare the whole topology. Returns what it did, a line each."""
     users = parse_users(env.get("BROKER_USERS"))
     if not users:
-        raise ValueError("BROKER_USERS is not set: name each process's broker user "
-                         "(e.g. registration=pmi-registration,...)")
+        raise ValueError(
+            "BROKER_USERS is not set: name each process's broker user "
+            "(e.g. registration=pmi-registration,...)"
+        )
     admin_url, amqp_uri = env["RABBITMQ_MANAGEMENT_URL"], env["AMQP_URI"]
     management = Management(admin_url)
     vhost = vhost_of(amqp_uri)
     provision(management, vhost, passwords_from(env, users))
     admin = urlsplit(admin_url)
-    management.put_user(unquote(admin.username or ""), unquote(admin.password or ""),
-                        tags="administrator,impersonator")
+    management.put_user(
+        unquote(admin.username or ""),
+        unquote(admin.password or ""),
+        tags="administrator,impersonator",
+    )
     declare_topology(amqp_uri)
-    return [f"{process}: user {user}, {vhost}" for process, user in users.items()] + \
-        ["topology declared"]
+    return [f"{process}: user {user}, {vhost}" for process, user in users.items()] + [
+        "topology declared"
+    ]

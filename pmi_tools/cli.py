@@ -1,35 +1,35 @@
 """``pmi``: the platform's command line for developers and operators.
 
-    pmi migrate [SERVICE ...]           apply migrations (all services by default)
-    pmi migration SERVICE MESSAGE       write a new migration from the models (autogenerate)
-    pmi topology [--definitions]        declare the broker topology, or print it as definitions
-    pmi broker setup                    one broker user per process (BROKER_USERS), and the topology
-    pmi contract                        print the lifecycle and event tables (as in the README)
-    pmi import-workers FILE.csv         register a district registry export (re-runnable)
-    pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
-    pmi agency onboard NAME --events A,B --purpose TEXT --legal-basis BASIS --approved-by WHO
-            [--fields TYPE:f1,f2 ...] [--valid-from DATE] [--valid-until DATE]
-            [--placement-agency "PT ..."] [--by WHO] [--password P]
-                                        set an agency's agreement; give it its user and queue
-    pmi agency offboard NAME [--by WHO] end the agreement; remove the agency's user and queues
-    pmi agency show NAME                the agreement, its record of changes, the queue
-    pmi agency backfill NAME --events A,B --since DATE
-                                        send history through the agreement to the agency
-    pmi agency webhook add|list|edit|rotate-secret|disable|enable|deliveries|replay|backfill
-                                        an agency's webhook endpoints (see agency_webhooks)
-    pmi agency settings NAME [--queue-format F] [--contact-email E]
-                                        its queue's format (platform or CloudEvents), contact
-    pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
-    pmi ops dead-letters [SERVICE] [--limit N]
-                                        the dead letters with their event, attempts and error
-    pmi ops replay SERVICE (--event-id ID | --all | --match TEXT)
-                                        move dead letters back to the service's inbox
-    pmi ops discard SERVICE (--event-id ID | --all | --match TEXT) --yes
-                                        delete dead letters for good
-    pmi retention run [SERVICE ...]     prune inboxes, archive outboxes, drop expired answers now
-    pmi retention sizes [SERVICE ...]   rows and bytes of each service's messaging tables
-    pmi token [ROLE ...] [--sub ID] [--agency NAME] [--hours H]
-                                        mint gateway tokens (development)
+pmi migrate [SERVICE ...]           apply migrations (all services by default)
+pmi migration SERVICE MESSAGE       write a new migration from the models (autogenerate)
+pmi topology [--definitions]        declare the broker topology, or print it as definitions
+pmi broker setup                    one broker user per process (BROKER_USERS), and the topology
+pmi contract                        print the lifecycle and event tables (as in the README)
+pmi import-workers FILE.csv         register a district registry export (re-runnable)
+pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
+pmi agency onboard NAME --events A,B --purpose TEXT --legal-basis BASIS --approved-by WHO
+        [--fields TYPE:f1,f2 ...] [--valid-from DATE] [--valid-until DATE]
+        [--placement-agency "PT ..."] [--by WHO] [--password P]
+                                    set an agency's agreement; give it its user and queue
+pmi agency offboard NAME [--by WHO] end the agreement; remove the agency's user and queues
+pmi agency show NAME                the agreement, its record of changes, the queue
+pmi agency backfill NAME --events A,B --since DATE
+                                    send history through the agreement to the agency
+pmi agency webhook add|list|edit|rotate-secret|disable|enable|deliveries|replay|backfill
+                                    an agency's webhook endpoints (see agency_webhooks)
+pmi agency settings NAME [--queue-format F] [--contact-email E]
+                                    its queue's format (platform or CloudEvents), contact
+pmi ops queues [--all]              every platform queue: depth, consumers, rates, what's wrong
+pmi ops dead-letters [SERVICE] [--limit N]
+                                    the dead letters with their event, attempts and error
+pmi ops replay SERVICE (--event-id ID | --all | --match TEXT)
+                                    move dead letters back to the service's inbox
+pmi ops discard SERVICE (--event-id ID | --all | --match TEXT) --yes
+                                    delete dead letters for good
+pmi retention run [SERVICE ...]     prune inboxes, archive outboxes, drop expired answers now
+pmi retention sizes [SERVICE ...]   rows and bytes of each service's messaging tables
+pmi token [ROLE ...] [--sub ID] [--agency NAME] [--hours H]
+                                    mint gateway tokens (development)
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ def _migration(args) -> None:
         url = f"sqlite:///{Path(scratch) / 'head.db'}"
         alembic = alembic_config(args.service, url)
         command.upgrade(alembic, "head")
-        versions = list((Path(alembic.get_main_option("script_location")) / "versions")
-                        .glob("[0-9]*.py"))
+        versions = list(
+            (Path(alembic.get_main_option("script_location")) / "versions").glob("[0-9]*.py")
+        )
         rev_id = f"{len(versions) + 1:04d}"
         command.revision(alembic, message=args.message, autogenerate=True, rev_id=rev_id)
 
@@ -114,18 +115,27 @@ def _contract(args) -> None:
     readme = Path("README.md")
     text = readme.read_text()
     for name, table in tables.items():
-        text = re.sub(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)",
-                      lambda m, t=table: m.group(1) + t + "\n" + m.group(2), text, flags=re.S)
+        text = re.sub(
+            rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)",
+            lambda m, t=table: m.group(1) + t + "\n" + m.group(2),
+            text,
+            flags=re.S,
+        )
     readme.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="pmi", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="pmi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     migrate = commands.add_parser("migrate", help="apply migrations")
-    migrate.add_argument("services", nargs="*", metavar="SERVICE",
-                         help=f"any of {', '.join(DATABASE_OWNERS)} (default: all)")
+    migrate.add_argument(
+        "services",
+        nargs="*",
+        metavar="SERVICE",
+        help=f"any of {', '.join(DATABASE_OWNERS)} (default: all)",
+    )
     migrate.set_defaults(run=_migrate)
     migration = commands.add_parser("migration", help="write a new migration")
     migration.add_argument("service", choices=DATABASE_OWNERS)
@@ -135,8 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     topology.add_argument("--definitions", action="store_true")
     topology.set_defaults(run=_topology)
     contract = commands.add_parser("contract", help="print the lifecycle and event tables")
-    contract.add_argument("--update-readme", action="store_true",
-                          help="rewrite the README's generated tables")
+    contract.add_argument(
+        "--update-readme", action="store_true", help="rewrite the README's generated tables"
+    )
     contract.set_defaults(run=_contract)
     broker = commands.add_parser("broker", help="the platform's broker users")
     broker.add_argument("action", choices=["setup"])
@@ -153,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # the event catalogue, agencies and operators ---------------------------------------------------
+
 
 def _asyncapi(args) -> None:
     from . import catalogue
@@ -182,9 +194,11 @@ def _failing_clearly(run):
         except (MethodNotFound, RemoteError, UnknownService, RpcTimeout) as exc:
             raise SystemExit(f"a service could not do it: {type(exc).__name__}: {exc}") from exc
         except PlatformError as exc:
-            details = "".join(f"\n  {field}: {'; '.join(map(str, reasons))}"
-                              for field, reasons in exc.details.items()
-                              if isinstance(reasons, list | tuple))
+            details = "".join(
+                f"\n  {field}: {'; '.join(map(str, reasons))}"
+                for field, reasons in exc.details.items()
+                if isinstance(reasons, list | tuple)
+            )
             raise SystemExit(f"{exc.message}{details}") from exc
         except (ManagementError, LookupError, ConnectionError, OSError) as exc:
             raise SystemExit(str(exc)) from exc
@@ -202,8 +216,9 @@ def _agencies():
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
-    return Agencies(Management(config.management_url()), config.amqp_uri(),
-                    AgreementBook(make_engine(url)))
+    return Agencies(
+        Management(config.management_url()), config.amqp_uri(), AgreementBook(make_engine(url))
+    )
 
 
 def _operator(args) -> str:
@@ -215,32 +230,47 @@ def _operator(args) -> str:
 def _agency_onboard(args) -> None:
     from .onboarding import Terms, agency_amqp_uri
 
-    terms = Terms(events=args.events, fields=args.fields, purpose=args.purpose,
-                  legal_basis=args.legal_basis, approved_by=args.approved_by,
-                  valid_from=args.valid_from, valid_until=args.valid_until,
-                  placement_agency=args.placement_agency)
+    terms = Terms(
+        events=args.events,
+        fields=args.fields,
+        purpose=args.purpose,
+        legal_basis=args.legal_basis,
+        approved_by=args.approved_by,
+        valid_from=args.valid_from,
+        valid_until=args.valid_until,
+        placement_agency=args.placement_agency,
+    )
     sub = _agencies().onboard(args.name, terms, _operator(args), password=args.password)
     print(f"agency {sub.name}: user {sub.user}, queue {sub.queue} (parked: {sub.parked_queue})")
     print(f"agreement version {sub.agreement.version}; receives: {', '.join(sub.events)}")
     if sub.unbound:
         print(f"bindings to the services' exchanges removed: {', '.join(sub.unbound)}")
     if sub.password and not args.password:
-        print("connect with (shown once): "
-              + agency_amqp_uri(config.amqp_uri(), sub.name, sub.password))
+        print(
+            "connect with (shown once): "
+            + agency_amqp_uri(config.amqp_uri(), sub.name, sub.password)
+        )
 
 
 def _agency_offboard(args) -> None:
     dropped = _agencies().offboard(args.name, _operator(args))
-    print(f"agency {args.name} offboarded, its agreement ended; messages dropped: "
-          + (", ".join(f"{queue} {count}" for queue, count in dropped.items()) or "none"))
+    print(
+        f"agency {args.name} offboarded, its agreement ended; messages dropped: "
+        + (", ".join(f"{queue} {count}" for queue, count in dropped.items()) or "none")
+    )
 
 
 def _agency_show(args) -> None:
     from .onboarding import render_agency
 
     agencies = _agencies()
-    print(render_agency(agencies.agreement_of(args.name), agencies.book.history(args.name),
-                        agencies.queue(args.name)))
+    print(
+        render_agency(
+            agencies.agreement_of(args.name),
+            agencies.book.history(args.name),
+            agencies.queue(args.name),
+        )
+    )
 
 
 def _agency_backfill(args) -> None:
@@ -255,8 +285,13 @@ def _ops_queues(args) -> None:
 
     from .reports import render_queues
 
-    print(render_queues(queue_report(Management(config.management_url()), config.amqp_uri(),
-                                     everything=args.all)))
+    print(
+        render_queues(
+            queue_report(
+                Management(config.management_url()), config.amqp_uri(), everything=args.all
+            )
+        )
+    )
 
 
 def _ops_dead_letters(args) -> None:
@@ -265,8 +300,11 @@ def _ops_dead_letters(args) -> None:
     from .reports import render_dead_letters
 
     queues = DeadLetterQueues(config.amqp_uri())
-    letters = [letter for queue in dead_letter_sources(args.service)
-               for letter in queues.peek(queue, args.limit)]
+    letters = [
+        letter
+        for queue in dead_letter_sources(args.service)
+        for letter in queues.peek(queue, args.limit)
+    ]
     print(render_dead_letters(letters))
 
 
@@ -296,8 +334,9 @@ def _ops_discard(args) -> None:
     if not args.yes:
         chosen = queues.select(args.service, _selection(args))
         print(render_dead_letters(chosen))
-        raise SystemExit(f"nothing discarded: add --yes to delete these {len(chosen)} "
-                         "dead letters for good")
+        raise SystemExit(
+            f"nothing discarded: add --yes to delete these {len(chosen)} dead letters for good"
+        )
     dropped = queues.discard(args.service, _selection(args))
     if dropped:
         print(render_dead_letters(dropped))
@@ -309,8 +348,11 @@ def _add_agency_and_ops_commands(commands) -> None:
     from pmi_common.topology import consuming_services
 
     catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
-    catalogue.add_argument("--check", action="store_true",
-                           help="fail when the committed file differs from the contract")
+    catalogue.add_argument(
+        "--check",
+        action="store_true",
+        help="fail when the committed file differs from the contract",
+    )
     catalogue.set_defaults(run=_asyncapi)
 
     agency = commands.add_parser("agency", help="partner agencies' subscriptions")
@@ -318,21 +360,32 @@ def _add_agency_and_ops_commands(commands) -> None:
     onboard = agency_commands.add_parser("onboard", help="create or change a subscription")
     onboard.add_argument("name")
     onboard.add_argument("--events", required=True, help="event types, comma-separated")
-    onboard.add_argument("--fields", action="append", metavar="TYPE:f1,f2",
-                         help="the fields granted of one event type (repeat per type; "
-                              "default: every published field)")
+    onboard.add_argument(
+        "--fields",
+        action="append",
+        metavar="TYPE:f1,f2",
+        help="the fields granted of one event type (repeat per type; "
+        "default: every published field)",
+    )
     onboard.add_argument("--purpose", help="what the agency processes the data for")
-    onboard.add_argument("--legal-basis", choices=sorted(LEGAL_BASES),
-                         help="the lawful basis (UU 27/2022 art. 20)")
+    onboard.add_argument(
+        "--legal-basis", choices=sorted(LEGAL_BASES), help="the lawful basis (UU 27/2022 art. 20)"
+    )
     onboard.add_argument("--approved-by", help="who approved the agreement")
     onboard.add_argument("--valid-from", help="ISO date or date-time (default: now)")
     onboard.add_argument("--valid-until", help="ISO date or date-time (default: open-ended)")
-    onboard.add_argument("--placement-agency", metavar="NAME",
-                         help="a placement company, as workers' placement_agency names it: "
-                              "it receives its own recruits only")
+    onboard.add_argument(
+        "--placement-agency",
+        metavar="NAME",
+        help="a placement company, as workers' placement_agency names it: "
+        "it receives its own recruits only",
+    )
     onboard.add_argument("--by", help="who makes this change (default: your login)")
-    onboard.add_argument("--password", help="the agency user's password (default: generated "
-                                            "for a new user, unchanged for an existing one)")
+    onboard.add_argument(
+        "--password",
+        help="the agency user's password (default: generated "
+        "for a new user, unchanged for an existing one)",
+    )
     onboard.set_defaults(run=_failing_clearly(_agency_onboard))
     offboard = agency_commands.add_parser("offboard", help="remove an agency")
     offboard.add_argument("name")
@@ -345,8 +398,9 @@ def _add_agency_and_ops_commands(commands) -> None:
     backfill.add_argument("name")
     backfill.add_argument("--events", required=True, help="event types, comma-separated")
     backfill.add_argument("--since", required=True, help="ISO date or date-time")
-    backfill.add_argument("--timeout", type=float, default=120.0,
-                          help="seconds to wait for each service")
+    backfill.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for each service"
+    )
     backfill.set_defaults(run=_failing_clearly(_agency_backfill))
     from .agency_webhooks import add_settings_command, add_webhook_commands
 
@@ -362,8 +416,10 @@ def _add_agency_and_ops_commands(commands) -> None:
     letters.add_argument("service", nargs="?", choices=consuming_services())
     letters.add_argument("--limit", type=int, default=50, help="at most this many per service")
     letters.set_defaults(run=_failing_clearly(_ops_dead_letters))
-    for name, run, text in (("replay", _ops_replay, "move dead letters back to the inbox"),
-                            ("discard", _ops_discard, "delete dead letters")):
+    for name, run, text in (
+        ("replay", _ops_replay, "move dead letters back to the inbox"),
+        ("discard", _ops_discard, "delete dead letters"),
+    ):
         command = ops_commands.add_parser(name, help=text)
         command.add_argument("service", choices=consuming_services())
         chosen = command.add_mutually_exclusive_group(required=True)
@@ -377,6 +433,7 @@ def _add_agency_and_ops_commands(commands) -> None:
 
 # retention -------------------------------------------------------------------------------------
 
+
 def _retention(args) -> None:
     import os
 
@@ -388,8 +445,11 @@ def _retention(args) -> None:
         engine = make_engine(config.database_url(service))
         tables = messaging_tables(_models(service).metadata)
         try:
-            result = prune(engine, tables, policy) if args.action == "run" \
+            result = (
+                prune(engine, tables, policy)
+                if args.action == "run"
                 else table_sizes(engine, tables)
+            )
         finally:
             engine.dispose()
         print(f"{service}: {json.dumps(result)}")
@@ -404,12 +464,17 @@ def _models(service: str):
 def _add_retention_command(commands) -> None:
     retention = commands.add_parser("retention", help="prune the messaging tables")
     retention.add_argument("action", choices=("run", "sizes"))
-    retention.add_argument("services", nargs="*", metavar="SERVICE",
-                           help=f"any of {', '.join(SERVICES)} (default: all)")
+    retention.add_argument(
+        "services",
+        nargs="*",
+        metavar="SERVICE",
+        help=f"any of {', '.join(SERVICES)} (default: all)",
+    )
     retention.set_defaults(run=_failing_clearly(_retention))
 
 
 # tokens for the gateway, in development -------------------------------------------------------
+
 
 def _token(args) -> None:
     from gateway.tokens import print_tokens
@@ -419,8 +484,12 @@ def _token(args) -> None:
 
 def _add_token_command(commands) -> None:
     token = commands.add_parser("token", help="mint gateway tokens for development")
-    token.add_argument("roles", nargs="*", metavar="ROLE",
-                       help="operator, verifier, trainer, agency, worker, admin (default: all)")
+    token.add_argument(
+        "roles",
+        nargs="*",
+        metavar="ROLE",
+        help="operator, verifier, trainer, agency, worker, admin (default: all)",
+    )
     token.add_argument("--sub", help="the subject; for the worker role, the worker's id")
     token.add_argument("--agency", help="the agency claim (the agency role needs one)")
     token.add_argument("--hours", type=float, default=8, help="lifetime (default 8)")

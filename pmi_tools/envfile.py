@@ -19,18 +19,26 @@ PROCESSES = ("registration", "documents", "orientation", "reintegration", "gatew
 
 def generate() -> dict[str, str]:
     """Hex only: safe inside a URL, 64 characters each (32 random bytes)."""
-    names = ["JWT_SECRET", "NIK_DIGEST_KEY", "PSEUDONYM_KEY", "POSTGRES_PASSWORD",
-             "REGISTRY_READER_PASSWORD",
-             "RABBITMQ_ADMIN_PASSWORD",
-             *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES)]
+    names = [
+        "JWT_SECRET",
+        "NIK_DIGEST_KEY",
+        "PSEUDONYM_KEY",
+        "POSTGRES_PASSWORD",
+        "REGISTRY_READER_PASSWORD",
+        "RABBITMQ_ADMIN_PASSWORD",
+        *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES),
+    ]
     return {name: secrets.token_hex(32) for name in names}
 
 
 def add_missing(path: Path) -> list[str]:
     """Append a secret for each name an older file lacks (a release that needs a new one),
     never changing a secret in use; the names added."""
-    present = {line.split("=", 1)[0].strip() for line in path.read_text().splitlines()
-               if "=" in line and not line.lstrip().startswith("#")}
+    present = {
+        line.split("=", 1)[0].strip()
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
     missing = {name: value for name, value in generate().items() if name not in present}
     if missing:
         with path.open("a") as file:
@@ -42,9 +50,11 @@ def write(path: Path) -> bool:
     """Write a new env file at ``path`` (readable by its owner only); False when one exists."""
     if path.exists():
         return False
-    lines = ["# Generated once by `make secrets`; never commit it (it is in .gitignore).",
-             "# Losing NIK_DIGEST_KEY makes stored NIK digests unusable: back it up.",
-             *(f"{name}={value}" for name, value in generate().items())]
+    lines = [
+        "# Generated once by `make secrets`; never commit it (it is in .gitignore).",
+        "# Losing NIK_DIGEST_KEY makes stored NIK digests unusable: back it up.",
+        *(f"{name}={value}" for name, value in generate().items()),
+    ]
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write("\n".join(lines) + "\n")

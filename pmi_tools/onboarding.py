@@ -18,7 +18,6 @@ and removes the user and both queues. Backfill asks the egress to send history t
 filter as live events.
 """
 
-
 from __future__ import annotations
 
 import datetime as dt
@@ -54,7 +53,6 @@ def agency_amqp_uri(amqp_uri: str, name: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path or "/", "", ""))
 
 
-
 @dataclass
 class Terms:
     """What an operator gives when onboarding; None keeps an existing agreement's term."""
@@ -84,28 +82,50 @@ class Subscription:
         return self.agreement.event_types
 
 
-def agreement_from(name: str, terms: Terms, current: Agreement | None,
-                   now: dt.datetime) -> Agreement:
+def agreement_from(
+    name: str, terms: Terms, current: Agreement | None, now: dt.datetime
+) -> Agreement:
     """The agreement ``terms`` ask for, over ``current``; ``InvalidInput`` when incomplete."""
     wanted = event_types_of(terms.events)
     grants = parse_fields(wanted, terms.fields)
     if current is not None and not terms.fields:  # keep what was narrowed before
         grants = {t: current.fields.get(t, f) for t, f in grants.items()}
-    valid_from = (parse_moment(terms.valid_from, "valid_from") if terms.valid_from
-                  else current.valid_from if current else now)
-    valid_until = (parse_moment(terms.valid_until, "valid_until") if terms.valid_until
-                   else current.valid_until if current else None)
-    base = current or Agreement(agency=name, fields={}, purpose="", legal_basis="",
-                                approved_by="", valid_from=valid_from)
+    valid_from = (
+        parse_moment(terms.valid_from, "valid_from")
+        if terms.valid_from
+        else current.valid_from
+        if current
+        else now
+    )
+    valid_until = (
+        parse_moment(terms.valid_until, "valid_until")
+        if terms.valid_until
+        else current.valid_until
+        if current
+        else None
+    )
+    base = current or Agreement(
+        agency=name, fields={}, purpose="", legal_basis="", approved_by="", valid_from=valid_from
+    )
     agreement = replace(
-        base, fields=grants, valid_from=valid_from, valid_until=valid_until,
+        base,
+        fields=grants,
+        valid_from=valid_from,
+        valid_until=valid_until,
         purpose=terms.purpose or base.purpose,
         legal_basis=terms.legal_basis or base.legal_basis,
         approved_by=terms.approved_by or base.approved_by,
         placement_agency=(" ".join(terms.placement_agency.split()) or None)
-        if terms.placement_agency is not None else base.placement_agency)
-    check_terms(agreement.purpose, agreement.legal_basis, agreement.approved_by,
-                agreement.valid_from, agreement.valid_until)
+        if terms.placement_agency is not None
+        else base.placement_agency,
+    )
+    check_terms(
+        agreement.purpose,
+        agreement.legal_basis,
+        agreement.approved_by,
+        agreement.valid_from,
+        agreement.valid_until,
+    )
     return agreement
 
 
@@ -119,8 +139,14 @@ class Agencies:
         self.vhost = vhost_of(amqp_uri)
         self.book = book
 
-    def onboard(self, name: str, terms: Terms, changed_by: str,
-                password: str | None = None, now: dt.datetime | None = None) -> Subscription:
+    def onboard(
+        self,
+        name: str,
+        terms: Terms,
+        changed_by: str,
+        password: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> Subscription:
         check_name(name)
         now = now or dt.datetime.now(dt.UTC)
         agreement = agreement_from(name, terms, self.book.get(name), now)  # before any change
@@ -134,26 +160,37 @@ class Agencies:
         queue = agency_queue(name)
         with Connection(self.amqp_uri) as connection:
             channel = connection.channel()
-            channel.queue_declare(parked_queue(name), durable=True, auto_delete=False,
-                                  arguments=parked_arguments())
-            channel.queue_declare(queue, durable=True, auto_delete=False,
-                                  arguments=queue_arguments(name))
+            channel.queue_declare(
+                parked_queue(name), durable=True, auto_delete=False, arguments=parked_arguments()
+            )
+            channel.queue_declare(
+                queue, durable=True, auto_delete=False, arguments=queue_arguments(name)
+            )
             direct = self.bindings(name)  # left by an earlier release: the egress fills it now
             for exchange, key in sorted(direct):
                 channel.queue_unbind(queue, exchange=exchange, routing_key=key)
         stored = self.book.put(agreement, changed_by, now)
         return Subscription(
-            name=name, user=user, queue=queue, parked_queue=parked_queue(name),
-            agreement=stored, password=new_password,
-            unbound=sorted(f"{exchange} {key}" for exchange, key in direct))
+            name=name,
+            user=user,
+            queue=queue,
+            parked_queue=parked_queue(name),
+            agreement=stored,
+            password=new_password,
+            unbound=sorted(f"{exchange} {key}" for exchange, key in direct),
+        )
 
-    def offboard(self, name: str, changed_by: str,
-                 now: dt.datetime | None = None) -> dict[str, int]:
+    def offboard(
+        self, name: str, changed_by: str, now: dt.datetime | None = None
+    ) -> dict[str, int]:
         """End the agreement (kept on record), remove the user (closing its connections) and
         its queues; the messages each held."""
         check_name(name)
-        if self.book.get(name) is None and self.management.user(agency_user(name)) is None \
-                and self.queue(name) is None:
+        if (
+            self.book.get(name) is None
+            and self.management.user(agency_user(name)) is None
+            and self.queue(name) is None
+        ):
             raise NotFound(f"no agency {name}")
         if self.book.get(name) is not None:
             self.book.end(name, changed_by, now or dt.datetime.now(dt.UTC))
@@ -174,9 +211,11 @@ class Agencies:
         if self.queue(name) is None:
             return set()
         platform = {exchange_name(service) for service in SERVICES}
-        return {(b["source"], b["routing_key"])
-                for b in self.management.queue_bindings(self.vhost, agency_queue(name))
-                if b["source"] in platform}
+        return {
+            (b["source"], b["routing_key"])
+            for b in self.management.queue_bindings(self.vhost, agency_queue(name))
+            if b["source"] in platform
+        }
 
     def agreement_of(self, name: str) -> Agreement:
         """An onboarded agency's agreement; ``NotFound`` when it has none."""
@@ -194,8 +233,10 @@ class Agencies:
         agreement = self.agreement_of(name)
         missing = sorted(set(wanted) - set(agreement.event_types))
         if missing:
-            raise InvalidInput("the agency's agreement does not grant these events", {"events": [
-                f"onboard {name} with {', '.join(missing)} first"]})
+            raise InvalidInput(
+                "the agency's agreement does not grant these events",
+                {"events": [f"onboard {name} with {', '.join(missing)} first"]},
+            )
         if self.queue(name) is None:
             raise NotFound(f"agency {name} has no queue {agency_queue(name)}")
         from nameko.standalone.rpc import ClusterRpcProxy
@@ -206,8 +247,9 @@ class Agencies:
             return cluster.egress.backfill(name, list(wanted), since_at.isoformat())
 
 
-def render_agency(agreement: Agreement, history: list[dict], queue: dict | None,
-                  now: dt.datetime | None = None) -> str:
+def render_agency(
+    agreement: Agreement, history: list[dict], queue: dict | None, now: dt.datetime | None = None
+) -> str:
     """``pmi agency show``: the agreement, whether it is in force, its queue, its changes."""
     now = now or dt.datetime.now(dt.UTC)
     state = "in force" if agreement.in_force(now) else "NOT in force"
@@ -218,19 +260,30 @@ def render_agency(agreement: Agreement, history: list[dict], queue: dict | None,
         f"  approved by:      {agreement.approved_by}",
         f"  valid:            {agreement.valid_from.isoformat()} until "
         f"{agreement.valid_until.isoformat() if agreement.valid_until else '(open-ended)'}",
-        "  workers:          " + (f"recruits of {agreement.placement_agency} only"
-                                   if agreement.placement_agency else "all"),
-        f"  queue:            {agency_queue(agreement.agency)} " + (
+        "  workers:          "
+        + (
+            f"recruits of {agreement.placement_agency} only"
+            if agreement.placement_agency
+            else "all"
+        ),
+        f"  queue:            {agency_queue(agreement.agency)} "
+        + (
             f"({queue.get('messages', 0)} waiting, {queue.get('consumers', 0)} consumers)"
-            if queue else "(missing)"),
+            if queue
+            else "(missing)"
+        ),
         "  events and fields:",
     ]
-    lines += [f"    {event_type}: {', '.join(fields)}"
-              for event_type, fields in agreement.fields.items()]
+    lines += [
+        f"    {event_type}: {', '.join(fields)}" for event_type, fields in agreement.fields.items()
+    ]
     lines.append("  changes:")
     for change in history:
-        terms = "; ".join(f"{name}: {before} -> {after}"
-                          for name, (before, after) in change["changes"].items())
-        lines.append(f"    v{change['version']} {change['changed_at'].isoformat()} "
-                     f"{change['action']} by {change['changed_by']}: {terms}")
+        terms = "; ".join(
+            f"{name}: {before} -> {after}" for name, (before, after) in change["changes"].items()
+        )
+        lines.append(
+            f"    v{change['version']} {change['changed_at'].isoformat()} "
+            f"{change['action']} by {change['changed_by']}: {terms}"
+        )
     return "\n".join(lines)

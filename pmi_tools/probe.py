@@ -109,14 +109,18 @@ def _health_proxy(service: str, config: dict, timeout: float):
             self.queue = Queue(
                 RPC_REPLY_QUEUE_TEMPLATE.format("probe", reply_id),
                 exchange=get_rpc_exchange(self.container.config),
-                routing_key=self.routing_key, exclusive=True, auto_delete=True)
+                routing_key=self.routing_key,
+                exclusive=True,
+                auto_delete=True,
+            )
             self.queue_consumer.register_provider(self)
 
     class HealthProxy(StandaloneProxyBase):
         def __init__(self):
             super().__init__(config, timeout=timeout, reply_listener_cls=ExclusiveReplyListener)
-            self._proxy = MethodProxy(self._worker_ctx, service, "health", self._reply_listener,
-                                      expiration=timeout)
+            self._proxy = MethodProxy(
+                self._worker_ctx, service, "health", self._reply_listener, expiration=timeout
+            )
 
     return HealthProxy()
 
@@ -148,19 +152,23 @@ def check_before_deadline(service: str, config: dict, timeout: float) -> tuple[b
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pmi_tools.probe",
-                                     description="Exit 0 when the service is ready.")
+    parser = argparse.ArgumentParser(
+        prog="python -m pmi_tools.probe", description="Exit 0 when the service is ready."
+    )
     parser.add_argument("service", choices=(*SERVICES, EGRESS))
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.getLogger("amqp").setLevel(logging.ERROR)  # one line of output, nothing else
-    ready, reason = check_before_deadline(args.service, service_config(args.service),
-                                          args.timeout)
+    ready, reason = check_before_deadline(args.service, service_config(args.service), args.timeout)
     print(line(args.service, ready, reason))
     return READY if ready else NOT_READY
 

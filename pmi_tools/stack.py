@@ -30,8 +30,11 @@ HOLD_DIR = STATE_DIR / "hold"
 
 
 def spawn(service: str, env: dict | None = None, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pmi_common.runner", service],
-                            env={**os.environ, **(env or {})}, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pmi_common.runner", service],
+        env={**os.environ, **(env or {})},
+        **popen,
+    )
 
 
 class Supervisor:
@@ -41,14 +44,22 @@ class Supervisor:
     ``instance_env(service, n)`` gives each its own settings (e.g. the gateway's port).
     """
 
-    def __init__(self, services=PROCESSES, env: dict | None = None, instances: int = 1,
-                 instance_env=None, keep_trying: bool = False, **popen):
+    def __init__(
+        self,
+        services=PROCESSES,
+        env: dict | None = None,
+        instances: int = 1,
+        instance_env=None,
+        keep_trying: bool = False,
+        **popen,
+    ):
         self.env = env
         self.keep_trying = keep_trying
         self.popen = popen
         self.plan = {
             (service if instances == 1 else f"{service}-{n}"): (service, n)
-            for service in services for n in range(1, instances + 1)
+            for service in services
+            for n in range(1, instances + 1)
         }
         self.instance_env = instance_env or (lambda service, n: {})
         self.children: dict[str, subprocess.Popen] = {}
@@ -58,8 +69,7 @@ class Supervisor:
 
     def _spawn(self, name: str) -> subprocess.Popen:
         service, n = self.plan[name]
-        return spawn(service, {**(self.env or {}), **self.instance_env(service, n)},
-                     **self.popen)
+        return spawn(service, {**(self.env or {}), **self.instance_env(service, n)}, **self.popen)
 
     def start(self) -> None:
         for name in self.plan:
@@ -80,8 +90,11 @@ class Supervisor:
             if len(crashes) > CRASHES_ALLOWED and not self.keep_trying:
                 failing = failing or service
                 continue
-            print(f"{service} exited with status {child.returncode}; starting it again",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{service} exited with status {child.returncode}; starting it again",
+                file=sys.stderr,
+                flush=True,
+            )
             self.children[service] = self._spawn(service)
             self.restarts += 1
         return failing

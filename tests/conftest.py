@@ -69,8 +69,9 @@ def databases(private_servers):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
             urls[service] = _database_url(name)
     for service, url in urls.items():
-        if os.path.isfile(os.path.join(os.path.dirname(__file__), "..", _migrations(service),
-                                       "env.py")):
+        if os.path.isfile(
+            os.path.join(os.path.dirname(__file__), "..", _migrations(service), "env.py")
+        ):
             upgrade(service, url)
     yield urls
     admin.dispose()  # a fresh connection: the database may have restarted meanwhile
@@ -78,9 +79,10 @@ def databases(private_servers):
     with admin.connect() as conn:
         for url in urls.values():
             name = url.rsplit("/", 1)[1]
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -92,9 +94,15 @@ def _migrations(service: str) -> str:
 def empty_database(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = [row[0] for row in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"))]
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -115,19 +123,20 @@ def config_for(rabbit_config, database_urls):
 
     def make(service: str, **overrides) -> dict:
         config = dict(rabbit_config)
-        config.update({
-            "DATABASE_URL": database_urls[service],
-            "RABBITMQ_MANAGEMENT_URL": servers.current().broker.management_url,
-            "EVENT_RETRY_DELAYS": FAST_RETRIES,
-            "RPC_TIMEOUT": 10,
-            "max_workers": 10,
-            "serializer": "json",
-        })
+        config.update(
+            {
+                "DATABASE_URL": database_urls[service],
+                "RABBITMQ_MANAGEMENT_URL": servers.current().broker.management_url,
+                "EVENT_RETRY_DELAYS": FAST_RETRIES,
+                "RPC_TIMEOUT": 10,
+                "max_workers": 10,
+                "serializer": "json",
+            }
+        )
         config.update(overrides)
         return config
 
     return make
-
 
 
 def _interrupted(signum, frame):

@@ -11,8 +11,9 @@ from kombu import Connection, Exchange
 from pmi_common.contract import exchange_name, spec_for
 
 
-def envelope(event_type: str, worker_id: str | None, data: dict, sequence: int = 1,
-             **overrides) -> dict:
+def envelope(
+    event_type: str, worker_id: str | None, data: dict, sequence: int = 1, **overrides
+) -> dict:
     spec = spec_for(event_type)
     body = {
         "event_id": str(uuid.uuid4()),
@@ -35,8 +36,14 @@ def _json_ready(data: dict) -> dict:
     return json.loads(json.dumps(data, default=lambda value: value.isoformat()))
 
 
-def publish(amqp_uri: str, body, routing_key: str | None = None, source: str | None = None,
-            raw: bytes | None = None, content_type: str = "application/json") -> None:
+def publish(
+    amqp_uri: str,
+    body,
+    routing_key: str | None = None,
+    source: str | None = None,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+) -> None:
     """Publish an envelope (or raw bytes) to its source's exchange."""
     if isinstance(body, dict):
         routing_key = routing_key or body["event_type"]
@@ -46,6 +53,9 @@ def publish(amqp_uri: str, body, routing_key: str | None = None, source: str | N
         producer.publish(
             raw if raw is not None else json.dumps(body),
             exchange=Exchange(exchange_name(source), type="topic", durable=True),
-            routing_key=routing_key, content_type=content_type, content_encoding="utf-8",
-            delivery_mode=2, retry=True,
+            routing_key=routing_key,
+            content_type=content_type,
+            content_encoding="utf-8",
+            delivery_mode=2,
+            retry=True,
         )

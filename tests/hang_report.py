@@ -46,15 +46,18 @@ class HangReport:
                 continue
             if frame is not None:
                 stacks.append("".join(traceback.format_stack(frame)))
-        return (f"\n==== {self.nodeid} is still running, {MARGIN:g} s before its timeout: "
-                f"the stacks of its {len(stacks)} greenlets ====\n"
-                + "\n".join(f"--- greenlet {n}\n{stack}" for n, stack in enumerate(stacks, 1)))
+        return (
+            f"\n==== {self.nodeid} is still running, {MARGIN:g} s before its timeout: "
+            f"the stacks of its {len(stacks)} greenlets ====\n"
+            + "\n".join(f"--- greenlet {n}\n{stack}" for n, stack in enumerate(stacks, 1))
+        )
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         marker = item.get_closest_marker("timeout")
-        timeout = float(marker.args[0] if marker and marker.args
-                        else item.config.getini("timeout") or 0)
+        timeout = float(
+            marker.args[0] if marker and marker.args else item.config.getini("timeout") or 0
+        )
         self.nodeid = item.nodeid
         self.deadline = _time.monotonic() + timeout - MARGIN if timeout > MARGIN else None
         try:

@@ -26,8 +26,12 @@ def worker_payload(**overrides) -> dict:
         "birth_date": birth.isoformat(),
         "sex": sex,
         "phone": "+6281234567890",
-        "address": {"village": "Kademangan", "district": "Kademangan", "regency": "Blitar",
-                    "province": "Jawa Timur"},
+        "address": {
+            "village": "Kademangan",
+            "district": "Kademangan",
+            "regency": "Blitar",
+            "province": "Jawa Timur",
+        },
         "destination_country": "HK",
         "occupation": "caregiver",
         "placement_agency": "PT Sinar Jaya",
@@ -60,7 +64,9 @@ class Subscriber:
         self.connection = Connection(amqp_uri)
         self.queue = Queue(
             f"test-subscriber-{time.monotonic_ns()}",
-            exchange=None, durable=False, auto_delete=True,
+            exchange=None,
+            durable=False,
+            auto_delete=True,
         )
         channel = self.connection.channel()
         self.queue = self.queue(channel)
@@ -79,8 +85,11 @@ class Subscriber:
         return self.messages
 
     def wait_for(self, predicate, timeout: float = 15.0) -> list[dict]:
-        return wait_for(lambda: predicate(self.drain()) and self.messages, timeout,
-                        message="subscriber messages")
+        return wait_for(
+            lambda: predicate(self.drain()) and self.messages,
+            timeout,
+            message="subscriber messages",
+        )
 
     def close(self) -> None:
         self.connection.release()

@@ -12,8 +12,11 @@ from pathlib import Path
 
 # the suite's own servers live under temporary directories with this prefix
 OWN = "pmi-servers-"
-CONFIGURATION = ("/etc/rabbitmq/*", "/etc/postgresql/*/*/*.conf",
-                 "/var/lib/postgresql/*/*/postgresql.auto.conf")
+CONFIGURATION = (
+    "/etc/rabbitmq/*",
+    "/etc/postgresql/*/*/*.conf",
+    "/var/lib/postgresql/*/*/postgresql.auto.conf",
+)
 
 
 def fingerprint(own: str = OWN) -> dict[str, object]:

@@ -39,15 +39,28 @@ OWN_PROCESS = ("tests/integration/test_tls.py",)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.parallel", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--groups", type=int, default=int(os.environ.get("TEST_GROUPS", "3")),
-                        help="pytest processes at once (TEST_GROUPS, default 3)")
-    parser.add_argument("--store-durations", action="store_true",
-                        help="record each test's duration in .test_durations")
-    parser.add_argument("--group-timeout", type=float,
-                        default=float(os.environ.get("TEST_GROUP_TIMEOUT", "2400")),
-                        help="seconds a group may run before it is stopped as failed")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.parallel",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--groups",
+        type=int,
+        default=int(os.environ.get("TEST_GROUPS", "3")),
+        help="pytest processes at once (TEST_GROUPS, default 3)",
+    )
+    parser.add_argument(
+        "--store-durations",
+        action="store_true",
+        help="record each test's duration in .test_durations",
+    )
+    parser.add_argument(
+        "--group-timeout",
+        type=float,
+        default=float(os.environ.get("TEST_GROUP_TIMEOUT", "2400")),
+        help="seconds a group may run before it is stopped as failed",
+    )
     args, pytest_args = parser.parse_known_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="pmi-tests-"))
     started = time.monotonic()
@@ -65,23 +78,45 @@ def main(argv: list[str] | None = None) -> int:
     for module in own:
         name = Path(module).stem
         log = (logs / f"group-{name}.log").open("w")
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", module,
-                   *[arg for arg in pytest_args if arg.startswith("-")]]
-        running[name] = (subprocess.Popen(command, cwd=ROOT, stdout=log,
-                                          stderr=subprocess.STDOUT), log)
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            module,
+            *[arg for arg in pytest_args if arg.startswith("-")],
+        ]
+        running[name] = (
+            subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
+            log,
+        )
     for group in range(1, args.groups + 1):
         log = (logs / f"group-{group}.log").open("w")
         durations = DURATIONS
         if args.store_durations:
             durations = logs / f"durations-{group}.json"
             shutil.copyfile(DURATIONS, durations)
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                   "--splits", str(args.groups), "--group", str(group),
-                   "--splitting-algorithm", "least_duration",
-                   # one argument: pytest takes a path standing alone for a test path
-                   f"--durations-path={durations}", *split_args]
-        running[group] = (subprocess.Popen(command, cwd=ROOT, stdout=log,
-                                           stderr=subprocess.STDOUT), log)
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--splits",
+            str(args.groups),
+            "--group",
+            str(group),
+            "--splitting-algorithm",
+            "least_duration",
+            # one argument: pytest takes a path standing alone for a test path
+            f"--durations-path={durations}",
+            *split_args,
+        ]
+        running[group] = (
+            subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
+            log,
+        )
     print(f"{len(running)} groups of tests running; their output: {logs}", flush=True)
     try:
         worst = _wait(running, args.groups, logs, started, args.group_timeout)
@@ -115,13 +150,19 @@ def _wait(running: dict, groups: int, logs: Path, started: float, limit: float) 
                 continue
             log.close()
             del running[group]
-            print(f"\n===== group {group} of {groups}: exit status {process.returncode} "
-                  f"after {time.monotonic() - started:.0f} s =====", flush=True)
+            print(
+                f"\n===== group {group} of {groups}: exit status {process.returncode} "
+                f"after {time.monotonic() - started:.0f} s =====",
+                flush=True,
+            )
             print((logs / f"group-{group}.log").read_text(errors="replace"), flush=True)
             worst = max(worst, _status(process.returncode))
         time.sleep(0.5)
-    print(f"all groups done in {time.monotonic() - started:.0f} s; "
-          f"{'passed' if worst == 0 else 'FAILED'}", flush=True)
+    print(
+        f"all groups done in {time.monotonic() - started:.0f} s; "
+        f"{'passed' if worst == 0 else 'FAILED'}",
+        flush=True,
+    )
     return worst
 
 

@@ -16,8 +16,12 @@ class Receiver:
     """``answer(n, body)`` gives the status of the n-th request (0-based), or ``HANG``;
     ``delay`` seconds pass before any answer."""
 
-    def __init__(self, answer: Callable[[int, dict], int] = lambda n, body: 200,
-                 port: int = 0, delay: float = 0.0):
+    def __init__(
+        self,
+        answer: Callable[[int, dict], int] = lambda n, body: 200,
+        port: int = 0,
+        delay: float = 0.0,
+    ):
         self.answer = answer
         self.delay = delay
         self.requests: list[tuple[dict, bytes, int]] = []  # headers, body, status answered
@@ -28,8 +32,9 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 status = receiver.answer(len(receiver.requests), json.loads(body))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body,
-                                          status))
+                receiver.requests.append(
+                    ({k.lower(): v for k, v in self.headers.items()}, body, status)
+                )
                 if status == HANG:
                     receiver.closing.wait(60)
                     return

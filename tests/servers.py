@@ -52,8 +52,9 @@ def free_port() -> int:
 
 
 def _postgres_bindir() -> Path:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                        key=lambda path: int(path.split("/")[4]))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda path: int(path.split("/")[4])
+    )
     if not candidates:
         found = shutil.which("pg_ctl")
         if not found:
@@ -80,19 +81,31 @@ class RabbitNode(RabbitMqExecutor):
         config.write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
-            "log.console = false\nlog.file.level = warning\n")
+            "log.console = false\nlog.file.level = warning\n"
+        )
         (path / "plugins").write_text("[rabbitmq_management].\n")
         (path / "rabbitmq-env.conf").write_text("")  # not the machine's /etc/rabbitmq one
-        super().__init__(f"{RABBITMQ_BIN}/rabbitmq-server", "127.0.0.1", self.port,
-                         free_port(), f"{RABBITMQ_BIN}/rabbitmqctl", path, path, path,
-                         node_name=self.name)
-        self._envvars.update({
-            "HOME": str(root), "ERL_EPMD_PORT": str(epmd_port),
-            "RABBITMQ_CONF_ENV_FILE": str(path / "rabbitmq-env.conf"),
-            "RABBITMQ_CONFIG_FILE": str(config),
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
-            "RABBITMQ_PID_FILE": str(path / "pid"),
-        })
+        super().__init__(
+            f"{RABBITMQ_BIN}/rabbitmq-server",
+            "127.0.0.1",
+            self.port,
+            free_port(),
+            f"{RABBITMQ_BIN}/rabbitmqctl",
+            path,
+            path,
+            path,
+            node_name=self.name,
+        )
+        self._envvars.update(
+            {
+                "HOME": str(root),
+                "ERL_EPMD_PORT": str(epmd_port),
+                "RABBITMQ_CONF_ENV_FILE": str(path / "rabbitmq-env.conf"),
+                "RABBITMQ_CONFIG_FILE": str(config),
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
+                "RABBITMQ_PID_FILE": str(path / "pid"),
+            }
+        )
 
     def launch(self) -> None:
         """Start the node's process without waiting for it (``wait_started`` waits)."""
@@ -106,16 +119,24 @@ class RabbitNode(RabbitMqExecutor):
         return self.envvars
 
     def ctl(self, *args: str, timeout: float = 120) -> str:
-        return subprocess.run([self.rabbit_ctl, "-q", "-n", self.name, *args], env=self.env,
-                              check=True, capture_output=True, text=True,
-                              timeout=timeout).stdout
+        return subprocess.run(
+            [self.rabbit_ctl, "-q", "-n", self.name, *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        ).stdout
 
     def wait_management(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if requests.get(f"http://127.0.0.1:{self.management_port}/api/overview",
-                                auth=(USER, PASSWORD), timeout=2).ok:
+                if requests.get(
+                    f"http://127.0.0.1:{self.management_port}/api/overview",
+                    auth=(USER, PASSWORD),
+                    timeout=2,
+                ).ok:
                     return
             except requests.RequestException:
                 pass
@@ -145,8 +166,10 @@ class Broker:
 
     def amqp_uri(self, vhost: str = "") -> str:
         """The connection URI; with several nodes, one URI per node (kombu's failover list)."""
-        return ";".join(f"amqp://{USER}:{PASSWORD}@127.0.0.1:{node.port}/{quote(vhost, safe='')}"
-                        for node in self.nodes)
+        return ";".join(
+            f"amqp://{USER}:{PASSWORD}@127.0.0.1:{node.port}/{quote(vhost, safe='')}"
+            for node in self.nodes
+        )
 
     @property
     def management_url(self) -> str:
@@ -157,8 +180,12 @@ class Broker:
         for node in self.nodes:
             try:
                 response = requests.request(
-                    method, f"http://127.0.0.1:{node.management_port}/api{path}",
-                    auth=(USER, PASSWORD), timeout=10, **kwargs)
+                    method,
+                    f"http://127.0.0.1:{node.management_port}/api{path}",
+                    auth=(USER, PASSWORD),
+                    timeout=10,
+                    **kwargs,
+                )
             except requests.ConnectionError:
                 if node is self.nodes[-1]:
                     raise
@@ -169,8 +196,11 @@ class Broker:
     def create_vhost(self, vhost: str) -> None:
         name = quote(vhost, safe="")
         self.management("PUT", f"/vhosts/{name}")
-        self.management("PUT", f"/permissions/{name}/{USER}",
-                        json={"configure": ".*", "write": ".*", "read": ".*"})
+        self.management(
+            "PUT",
+            f"/permissions/{name}/{USER}",
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        )
 
     def delete_vhost(self, vhost: str) -> None:
         self.management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
@@ -201,10 +231,23 @@ class Database:
 
     def restart(self) -> None:
         # pg_ctl reuses the options the cluster was started with (postmaster.opts)
-        subprocess.run([self.pg_ctl, "restart", "-D", self.executor.datadir, "-m", "fast", "-w",
-                        "-l", self.executor.logfile],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=120)
+        subprocess.run(
+            [
+                self.pg_ctl,
+                "restart",
+                "-D",
+                self.executor.datadir,
+                "-m",
+                "fast",
+                "-w",
+                "-l",
+                self.executor.logfile,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
 
 
 @dataclass
@@ -238,8 +281,11 @@ def rabbitmq(root: Path, nodes: int = 1):
             if node.process is not None and node.process.poll() is not None:
                 _report_death(node)
             _quietly(node.kill)
-        subprocess.run(["epmd", "-port", str(epmd_port), "-kill"], capture_output=True,
-                       env={**os.environ, "ERL_EPMD_PORT": str(epmd_port)})
+        subprocess.run(
+            ["epmd", "-port", str(epmd_port), "-kill"],
+            capture_output=True,
+            env={**os.environ, "ERL_EPMD_PORT": str(epmd_port)},
+        )
 
 
 @contextmanager
@@ -253,14 +299,23 @@ def postgresql(root: Path, durable: bool = False):
     if os.geteuid() == 0:  # PostgreSQL refuses root: run it as its own system user
         pg_ctl = str(directory / "pg_ctl")
         Path(pg_ctl).write_text(
-            f'#!/bin/sh\nexec runuser -u {POSTGRES_USER} -- "{bindir}/pg_ctl" "$@"\n')
+            f'#!/bin/sh\nexec runuser -u {POSTGRES_USER} -- "{bindir}/pg_ctl" "$@"\n'
+        )
         os.chmod(pg_ctl, 0o755)
         shutil.chown(directory, POSTGRES_USER)
     port = free_port()
     options = POSTGRES_OPTIONS + ("" if durable else NOT_DURABLE)
-    executor = PostgreSQLExecutor(pg_ctl, "127.0.0.1", port, str(directory / "data"),
-                                  str(directory), str(directory / "postgresql.log"), "-w",
-                                  "postgres", postgres_options=options)
+    executor = PostgreSQLExecutor(
+        pg_ctl,
+        "127.0.0.1",
+        port,
+        str(directory / "data"),
+        str(directory),
+        str(directory / "postgresql.log"),
+        "-w",
+        "postgres",
+        postgres_options=options,
+    )
     executor.start()
     try:
         yield Database(executor, port, pg_ctl)
@@ -276,8 +331,10 @@ def private_servers(broker_nodes: int = 1, durable: bool = False):
     root = Path(tempfile.mkdtemp(prefix="pmi-servers-"))
     os.chmod(root, 0o755)  # PostgreSQL's own user walks through it
     try:
-        with rabbitmq(root / "rabbitmq", broker_nodes) as broker, \
-                postgresql(root, durable) as database:
+        with (
+            rabbitmq(root / "rabbitmq", broker_nodes) as broker,
+            postgresql(root, durable) as database,
+        ):
             yield Servers(broker, database, root)
     finally:
         for _ in range(5):  # a killed node may still be writing its last files
@@ -306,8 +363,10 @@ def _report_death(node: RabbitNode) -> None:
     """A node that ended before the tests did says why (its log's last lines)."""
     logs = sorted(Path(node.env["RABBITMQ_LOG_BASE"]).parent.rglob("*.log"))
     tail = logs[-1].read_text(errors="replace")[-3000:] if logs else "(no log)"
-    print(f"\nRabbitMQ node {node.name} ended early ({node.process.returncode}):\n{tail}",
-          file=sys.stderr)
+    print(
+        f"\nRabbitMQ node {node.name} ended early ({node.process.returncode}):\n{tail}",
+        file=sys.stderr,
+    )
 
 
 def _quietly(action) -> None:

@@ -68,8 +68,15 @@ class ConsoleState:
             letters.extend(found if selection is None else filter(selection, found))
         return letters
 
-    def act(self, action: str, service: str, selection: Selection, choice: dict,
-            actor: dict, correlation_id: str | None) -> list[DeadLetter]:
+    def act(
+        self,
+        action: str,
+        service: str,
+        selection: Selection,
+        choice: dict,
+        actor: dict,
+        correlation_id: str | None,
+    ) -> list[DeadLetter]:
         """Replay or discard the chosen dead letters of ``service``, and record who did it."""
         if service not in consuming_services():
             raise NotFound(f"{service} has no dead letters: it consumes no events")
@@ -79,26 +86,47 @@ class ConsoleState:
         except LookupError as exc:
             raise NotFound(str(exc)) from exc
         with self.engine.begin() as conn:
-            conn.execute(insert(operator_actions).values(
-                at=dt.datetime.now(dt.UTC), actor_role=actor.get("role") or "-",
-                actor_subject=actor.get("subject") or "-", action=action, service=service,
-                selection=choice, count=len(letters),
-                event_ids=[letter.event_id for letter in letters],
-                correlation_id=correlation_id))
-        log.warning("dead_letters_" + ("replayed" if action == "replay" else "discarded"),
-                    service=service, queue=dead_letter_queue(service), count=len(letters),
-                    selection=choice, actor_role=actor.get("role"),
-                    actor_subject=actor.get("subject"), correlation_id=correlation_id)
+            conn.execute(
+                insert(operator_actions).values(
+                    at=dt.datetime.now(dt.UTC),
+                    actor_role=actor.get("role") or "-",
+                    actor_subject=actor.get("subject") or "-",
+                    action=action,
+                    service=service,
+                    selection=choice,
+                    count=len(letters),
+                    event_ids=[letter.event_id for letter in letters],
+                    correlation_id=correlation_id,
+                )
+            )
+        log.warning(
+            "dead_letters_" + ("replayed" if action == "replay" else "discarded"),
+            service=service,
+            queue=dead_letter_queue(service),
+            count=len(letters),
+            selection=choice,
+            actor_role=actor.get("role"),
+            actor_subject=actor.get("subject"),
+            correlation_id=correlation_id,
+        )
         return letters
 
     def actions(self, limit: int = ACTIONS_SHOWN) -> list[dict]:
         table = operator_actions
         with self.engine.connect() as conn:
             rows = conn.execute(select(table).order_by(table.c.id.desc()).limit(limit)).all()
-        return [{"at": row.at.isoformat(), "actor": {"role": row.actor_role,
-                                                     "subject": row.actor_subject},
-                 "action": row.action, "service": row.service, "selection": row.selection,
-                 "count": row.count, "event_ids": row.event_ids} for row in rows]
+        return [
+            {
+                "at": row.at.isoformat(),
+                "actor": {"role": row.actor_role, "subject": row.actor_subject},
+                "action": row.action,
+                "service": row.service,
+                "selection": row.selection,
+                "count": row.count,
+                "event_ids": row.event_ids,
+            }
+            for row in rows
+        ]
 
 
 class Console(DependencyProvider):
@@ -107,15 +135,21 @@ class Console(DependencyProvider):
     def setup(self):
         config = self.container.config
         interval = float(config.get("QUEUE_SAMPLE_SECONDS") or DEFAULT_SAMPLE_SECONDS)
-        management = Management(config.get("RABBITMQ_MANAGEMENT_URL")
-                                or DEFAULT_MANAGEMENT_URL, timeout=5)
-        self.state = ConsoleState(config["AMQP_URI"], management, QueueHistory(interval),
-                                  make_engine(config["DATABASE_URL"], workers=2))
+        management = Management(
+            config.get("RABBITMQ_MANAGEMENT_URL") or DEFAULT_MANAGEMENT_URL, timeout=5
+        )
+        self.state = ConsoleState(
+            config["AMQP_URI"],
+            management,
+            QueueHistory(interval),
+            make_engine(config["DATABASE_URL"], workers=2),
+        )
         self._sampler = None
 
     def start(self):
-        self._sampler = self.container.spawn_managed_thread(self._sample_forever,
-                                                           identifier="console-queue-sampler")
+        self._sampler = self.container.spawn_managed_thread(
+            self._sample_forever, identifier="console-queue-sampler"
+        )
 
     def stop(self):
         if self._sampler is not None:
@@ -152,5 +186,6 @@ class ConsoleWorker:
         return getattr(self.state, name)
 
     def act(self, action: str, service: str, choice: dict) -> list[DeadLetter]:
-        return self.state.act(action, service, selection_of(choice), choice, self.actor,
-                              self.correlation_id)
+        return self.state.act(
+            action, service, selection_of(choice), choice, self.actor, self.correlation_id
+        )

@@ -20,9 +20,11 @@ from ..http import GatewayWebServer
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "index.html"
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-          "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
-          "frame-ancestors 'none'")
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -30,8 +32,14 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
 }
-TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html",
-         ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json"}
+TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+}
 
 
 def answer(asset: str) -> Response:
@@ -42,8 +50,9 @@ def answer(asset: str) -> Response:
     suffix = Path(path).suffix
     mimetype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
     charset = "; charset=utf-8" if mimetype.startswith("text/") else ""
-    return Response(Path(path).read_bytes(), headers={**HEADERS,
-                                                      "Content-Type": mimetype + charset})
+    return Response(
+        Path(path).read_bytes(), headers={**HEADERS, "Content-Type": mimetype + charset}
+    )
 
 
 class ConsoleFile(HttpRequestHandler):
@@ -63,8 +72,9 @@ class ConsoleFile(HttpRequestHandler):
         return (), {"asset": request.path_values.get("asset", "")}
 
     def response_from_exception(self, exc):
-        return Response("the console could not be served\n", status=500, mimetype="text/plain",
-                        headers=HEADERS)
+        return Response(
+            "the console could not be served\n", status=500, mimetype="text/plain", headers=HEADERS
+        )
 
 
 console_file = ConsoleFile.decorator

@@ -30,11 +30,15 @@ def sample_of(stats: dict, at: float) -> Sample:
     def rate(key: str) -> float:
         return float((message_stats.get(key) or {}).get("rate", 0.0))
 
-    return Sample(at=at, ready=int(stats.get("messages_ready", 0)),
-                  unacked=int(stats.get("messages_unacknowledged", 0)),
-                  consumers=int(stats.get("consumers", 0)),
-                  publish_rate=rate("publish_details"), deliver_rate=rate("deliver_get_details"),
-                  delivered=int(message_stats.get("deliver_get", 0)))
+    return Sample(
+        at=at,
+        ready=int(stats.get("messages_ready", 0)),
+        unacked=int(stats.get("messages_unacknowledged", 0)),
+        consumers=int(stats.get("consumers", 0)),
+        publish_rate=rate("publish_details"),
+        deliver_rate=rate("deliver_get_details"),
+        delivered=int(message_stats.get("deliver_get", 0)),
+    )
 
 
 class QueueHistory:

@@ -36,6 +36,7 @@ def _iso(seconds: float | None) -> str | None:
 
 # platform health ----------------------------------------------------------------------------
 
+
 def service_health(name: str, outcome: dict, stats: dict[str, dict]) -> dict:
     """One service, from its readiness outcome (``gateway.health``: ``status`` up or down, and
     what its ``health()`` answered) and the queue statistics: up or not, its instances, outbox,
@@ -64,9 +65,15 @@ def _inbox_health(name: str, inbox: dict | None, stats: dict[str, dict]) -> dict
     """Inbox lag (messages waiting, and how long they take to drain at the current pace) and
     failure rate (retries and dead letters per second, and their share of deliveries)."""
     if inbox is None:
-        return {"consumers": 0, "inbox_lag_messages": None, "inbox_lag_seconds": None,
-                "failures_per_second": None, "failure_ratio": None, "dead_letters": None,
-                "marks": [MISSING]}
+        return {
+            "consumers": 0,
+            "inbox_lag_messages": None,
+            "inbox_lag_seconds": None,
+            "failures_per_second": None,
+            "failure_ratio": None,
+            "dead_letters": None,
+            "marks": [MISSING],
+        }
     now = sample_of(inbox, 0)
     retried = sample_of(stats.get(retry_queue(name)) or {}, 0).publish_rate
     dead_stats = stats.get(dead_letter_queue(name)) or {}
@@ -86,7 +93,8 @@ def _inbox_health(name: str, inbox: dict | None, stats: dict[str, dict]) -> dict
     return {
         "consumers": now.consumers,
         "inbox_lag_messages": lag,
-        "inbox_lag_seconds": round(lag / now.deliver_rate, 1) if lag and now.deliver_rate
+        "inbox_lag_seconds": round(lag / now.deliver_rate, 1)
+        if lag and now.deliver_rate
         else (0.0 if not lag else None),
         "failures_per_second": round(failures, 2),
         "failure_ratio": round(failures / now.deliver_rate, 3) if now.deliver_rate else None,
@@ -100,30 +108,49 @@ def platform_health(outcomes: dict[str, dict], queue_stats: list[dict]) -> dict:
     ``healthy`` only when nothing is marked."""
     stats = {queue["name"]: queue for queue in queue_stats}
     services = [service_health(name, outcomes.get(name, {}), stats) for name in SERVICES]
-    gateways = sum(1 for queue in queue_stats if queue["name"].startswith(REPLY_QUEUE_PREFIX)
-                   and int(queue.get("consumers", 0)) > 0)
+    gateways = sum(
+        1
+        for queue in queue_stats
+        if queue["name"].startswith(REPLY_QUEUE_PREFIX) and int(queue.get("consumers", 0)) > 0
+    )
     checks = {name: outcomes.get(name, {}) for name in ("broker", "database")}
     down = [name for name, check in checks.items() if check.get("status") != "up"]
-    gateway = {"name": GATEWAY, "up": True, "instances": max(gateways, 1),
-               "broker": checks["broker"].get("reason") or checks["broker"].get("status"),
-               "database": checks["database"].get("reason") or checks["database"].get("status"),
-               "marks": [f"{name.upper()} {DOWN}" for name in down]}
+    gateway = {
+        "name": GATEWAY,
+        "up": True,
+        "instances": max(gateways, 1),
+        "broker": checks["broker"].get("reason") or checks["broker"].get("status"),
+        "database": checks["database"].get("reason") or checks["database"].get("status"),
+        "marks": [f"{name.upper()} {DOWN}" for name in down],
+    }
     unhealthy = [row["name"] for row in [*services, gateway] if row["marks"]]
-    return {"status": "unhealthy" if unhealthy else "healthy", "unhealthy": unhealthy,
-            "services": services, "gateway": gateway}
+    return {
+        "status": "unhealthy" if unhealthy else "healthy",
+        "unhealthy": unhealthy,
+        "services": services,
+        "gateway": gateway,
+    }
 
 
 # queues -------------------------------------------------------------------------------------
+
 
 def queue_rows(queue_stats: list[dict], history: QueueHistory, now: float) -> list[dict]:
     """Every platform and agency queue, in ``pmi ops queues``' order, with its last hour."""
     stats = {queue["name"]: queue for queue in queue_stats}
     rows = []
     for queue in ops_platform_queues(queue_stats):
-        row = {"name": queue.name, "kind": queue.kind, "ready": queue.ready,
-               "unacked": queue.unacked, "consumers": queue.consumers,
-               "publish_rate": queue.publish_rate, "deliver_rate": queue.deliver_rate,
-               "marks": list(queue.marks), "history": history.series(queue.name, now)}
+        row = {
+            "name": queue.name,
+            "kind": queue.kind,
+            "ready": queue.ready,
+            "unacked": queue.unacked,
+            "consumers": queue.consumers,
+            "publish_rate": queue.publish_rate,
+            "deliver_rate": queue.deliver_rate,
+            "marks": list(queue.marks),
+            "history": history.series(queue.name, now),
+        }
         if queue.kind in ("agency", "parked"):
             row["last_consumed_at"] = _iso(history.last_consumed(queue.name))
             row["idle_since"] = (stats.get(queue.name) or {}).get("idle_since")
@@ -132,6 +159,7 @@ def queue_rows(queue_stats: list[dict], history: QueueHistory, now: float) -> li
 
 
 # dead letters -------------------------------------------------------------------------------
+
 
 def letter_view(letter: DeadLetter) -> dict:
     """A dead letter as an operator inspects it: identity numbers masked everywhere."""
@@ -155,11 +183,15 @@ def letter_view(letter: DeadLetter) -> dict:
 
 def selection_of(choice: dict) -> Selection:
     """The dead letters an operator chose: one event, all, or those matching a text."""
-    return Selection(event_id=choice.get("event_id"), everything=bool(choice.get("all")),
-                     match=choice.get("match"))
+    return Selection(
+        event_id=choice.get("event_id"),
+        everything=bool(choice.get("all")),
+        match=choice.get("match"),
+    )
 
 
 # lifecycle and desks --------------------------------------------------------------------------
+
 
 def seats(sessions: list[dict]) -> dict:
     """Orientation seats filled, over the sessions still to come and per session."""
@@ -167,9 +199,16 @@ def seats(sessions: list[dict]) -> dict:
     return {
         "capacity": sum(int(s.get("capacity", 0)) for s in scheduled),
         "enrolled": sum(int(s.get("enrolled", 0)) for s in scheduled),
-        "sessions": [{"id": s.get("id"), "starts_at": s.get("starts_at"),
-                      "location": s.get("location"), "capacity": s.get("capacity"),
-                      "enrolled": s.get("enrolled")} for s in scheduled],
+        "sessions": [
+            {
+                "id": s.get("id"),
+                "starts_at": s.get("starts_at"),
+                "location": s.get("location"),
+                "capacity": s.get("capacity"),
+                "enrolled": s.get("enrolled"),
+            }
+            for s in scheduled
+        ],
     }
 
 
@@ -181,10 +220,14 @@ def funnels(programs: list[dict], stats: dict[str, dict | Exception]) -> list[di
         if not isinstance(answer, dict):
             continue
         steps = [{"step": "enrolled", "count": answer.get("enrolled", 0)}]
-        steps += [{"step": "round", "name": r.get("name"), "count": r.get("advanced", 0)}
-                  for r in answer.get("rounds", [])]
-        steps += [{"step": "completed", "count": answer.get("completed", 0)},
-                  {"step": "businesses_started", "count": answer.get("businesses_started", 0)},
-                  {"step": "awarded", "count": answer.get("awarded", 0)}]
+        steps += [
+            {"step": "round", "name": r.get("name"), "count": r.get("advanced", 0)}
+            for r in answer.get("rounds", [])
+        ]
+        steps += [
+            {"step": "completed", "count": answer.get("completed", 0)},
+            {"step": "businesses_started", "count": answer.get("businesses_started", 0)},
+            {"step": "awarded", "count": answer.get("awarded", 0)},
+        ]
         rows.append({"id": program["id"], "name": program.get("name"), "steps": steps})
     return rows

@@ -41,6 +41,7 @@ DECISION_WINDOW = dt.timedelta(days=30)
 
 # the stored state ---------------------------------------------------------------------------
 
+
 @dataclass(kw_only=True, eq=False)
 class Worker(RegistrationWord):
     """A worker as this service knows them: registration's word (cycle, status, as of
@@ -93,16 +94,26 @@ class Document:
 
     def submission(self) -> dict:
         """What the submitter gave: compared with a new submission by ``is_repeat``."""
-        return {"number": self.number, "issued_on": self.issued_on,
-                "expires_on": self.expires_on, "file_sha256": self.file_sha256}
+        return {
+            "number": self.number,
+            "issued_on": self.issued_on,
+            "expires_on": self.expires_on,
+            "file_sha256": self.file_sha256,
+        }
 
     def replace_with(self, successor: Document) -> None:
         """A newer submission of the same type takes this one's place in the checklist."""
         self.in_checklist = self.awaiting_decision = False
         self.replaced_by = successor.id
 
-    def decide(self, status: str, by: str | None, now: dt.datetime, note: str | None,
-               reason: str | None = None) -> None:
+    def decide(
+        self,
+        status: str,
+        by: str | None,
+        now: dt.datetime,
+        note: str | None,
+        reason: str | None = None,
+    ) -> None:
         self.status, self.reason, self.note = status, reason, note
         self.awaiting_decision = False
         self.decided_at = now
@@ -119,6 +130,7 @@ def who(actor: Mapping | None) -> str | None:
 
 
 # the checklist -----------------------------------------------------------------------------
+
 
 def has_lapsed(expires_on: dt.date | None, today: dt.date) -> bool:
     """A document is valid through its expiry date and lapses the day after."""
@@ -150,8 +162,10 @@ def earliest_expiry(current: Iterable[Document]) -> dt.date | None:
 
 # submissions -------------------------------------------------------------------------------
 
-def date_problems(document_type: str, issued_on: dt.date | None, expires_on: dt.date | None,
-                  today: dt.date) -> dict[str, list[str]]:
+
+def date_problems(
+    document_type: str, issued_on: dt.date | None, expires_on: dt.date | None, today: dt.date
+) -> dict[str, list[str]]:
     """Every reason these dates make no sense for a submission today; empty when they do."""
     problems: dict[str, list[str]] = {}
     if issued_on is not None and issued_on > today:
@@ -181,8 +195,10 @@ def ensure_accepts_documents(worker_status: str) -> None:
 def is_repeat(previous: Mapping, submission: Mapping) -> bool:
     """The same submission again (a double click, a retried request) while the first one still
     waits for a decision: the same number, dates and file."""
-    return all(previous.get(key) == submission.get(key)
-               for key in ("number", "issued_on", "expires_on", "file_sha256"))
+    return all(
+        previous.get(key) == submission.get(key)
+        for key in ("number", "issued_on", "expires_on", "file_sha256")
+    )
 
 
 # scanned files -----------------------------------------------------------------------------
@@ -238,26 +254,34 @@ def read_scan(content_base64: str, max_bytes: int = MAX_FILE_BYTES) -> ScannedFi
 
 # decisions ---------------------------------------------------------------------------------
 
+
 def ensure_may_decide(actor: Mapping | None) -> None:
     """Only the document desk (or an admin) decides; calls between services carry no actor."""
     if actor is None:
         return
     if actor.get("role") not in DECIDING_ROLES:
-        raise Forbidden(f"only a verifier decides on documents, not a {actor.get('role')}",
-                        {"role": actor.get("role")})
+        raise Forbidden(
+            f"only a verifier decides on documents, not a {actor.get('role')}",
+            {"role": actor.get("role")},
+        )
 
 
-def ensure_decidable(document: Document, worker_cycle: int, worker_status: str,
-                     today: dt.date, verifying: bool) -> None:
+def ensure_decidable(
+    document: Document, worker_cycle: int, worker_status: str, today: dt.date, verifying: bool
+) -> None:
     if document.replaced_by is not None:
-        raise AlreadyDecided(f"document {document.id} was replaced by {document.replaced_by}",
-                             {"replaced_by": document.replaced_by})
+        raise AlreadyDecided(
+            f"document {document.id} was replaced by {document.replaced_by}",
+            {"replaced_by": document.replaced_by},
+        )
     if document.status != SUBMITTED:
-        raise AlreadyDecided(f"document {document.id} is already {document.status}",
-                             {"status": document.status})
+        raise AlreadyDecided(
+            f"document {document.id} is already {document.status}", {"status": document.status}
+        )
     if document.cycle != worker_cycle:
-        raise AlreadyDecided(f"document {document.id} belongs to an earlier registration",
-                             {"cycle": document.cycle})
+        raise AlreadyDecided(
+            f"document {document.id} belongs to an earlier registration", {"cycle": document.cycle}
+        )
     ensure_accepts_documents(worker_status)
     if verifying and has_lapsed(document.expires_on, today):
         raise TransitionRefused(
@@ -270,21 +294,28 @@ def ensure_decidable(document: Document, worker_cycle: int, worker_status: str,
 def ensure_separate_duties(submitted_by: str | None, decider: str | None) -> None:
     """The one who submitted a document never decides on it (the desk's four-eyes rule)."""
     if submitted_by is not None and decider is not None and submitted_by == decider:
-        raise Forbidden("the one who submitted a document cannot decide on it: another "
-                        "verifier must", {"submitted_by": submitted_by})
+        raise Forbidden(
+            "the one who submitted a document cannot decide on it: another verifier must",
+            {"submitted_by": submitted_by},
+        )
 
 
 def ensure_scanned(file_sha256: str | None) -> None:
     """A document is verified against its scan: none, no verification (a rejection may say so)."""
     if file_sha256 is None:
-        raise TransitionRefused("a document cannot be verified without its scan: reject it, "
-                                "or have it submitted again with the scan", {"file": "missing"})
+        raise TransitionRefused(
+            "a document cannot be verified without its scan: reject it, "
+            "or have it submitted again with the scan",
+            {"file": "missing"},
+        )
 
 
 # registration's word ----------------------------------------------------------------------
 
-def follow_registration(worker: Worker, current: Iterable[Document], cycle: int, sequence: int,
-                        status: str) -> None:
+
+def follow_registration(
+    worker: Worker, current: Iterable[Document], cycle: int, sequence: int, status: str
+) -> None:
     """Registration's word about a worker, whose checklist holds ``current``. A newer cycle
     closes that checklist (a new one starts empty); submissions wait in the desk's queue only
     while the worker still takes documents, and come back to it if they do again. A word older
@@ -300,6 +331,7 @@ def follow_registration(worker: Worker, current: Iterable[Document], cycle: int,
 
 
 # the desk's figures ------------------------------------------------------------------------
+
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """Linear interpolation between closest ranks (PostgreSQL's ``percentile_cont``)."""

@@ -51,8 +51,14 @@ EXPIRY_BATCH = 200  # documents whose workers one expiry transaction takes, at m
 
 # commands -------------------------------------------------------------------------------
 
-def submit_document(uow: UnitOfWork[DocumentsRepository], worker_id: str, payload: dict,
-                    now: dt.datetime, today: dt.date) -> Document:
+
+def submit_document(
+    uow: UnitOfWork[DocumentsRepository],
+    worker_id: str,
+    payload: dict,
+    now: dt.datetime,
+    today: dt.date,
+) -> Document:
     """A document for the worker's checklist. The same submission again while the first one
     waits for a decision is that first one; a new one replaces the previous of its type."""
     data = load(SubmitDocument(today=today), payload)
@@ -60,40 +66,65 @@ def submit_document(uow: UnitOfWork[DocumentsRepository], worker_id: str, payloa
     worker = _locked_worker(repository, worker_id)
     ensure_accepts_documents(worker.status)
     scan: ScannedFile | None = data["file"]
-    submission = {"number": data["number"], "issued_on": data["issued_on"],
-                  "expires_on": data["expires_on"],
-                  "file_sha256": scan.sha256 if scan else None}
+    submission = {
+        "number": data["number"],
+        "issued_on": data["issued_on"],
+        "expires_on": data["expires_on"],
+        "file_sha256": scan.sha256 if scan else None,
+    }
     current = repository.checklist(worker)
     previous = current.get(data["type"])
-    if previous is not None and previous.awaiting_decision and is_repeat(
-            previous.submission(), submission):
+    if (
+        previous is not None
+        and previous.awaiting_decision
+        and is_repeat(previous.submission(), submission)
+    ):
         return previous
     if scan is not None:
         if repository.scan_used_by_another_worker(scan.sha256, worker.id):
-            raise InvalidInput("this scan was already submitted for another worker", {
-                "file": ["the same file was already submitted for another worker"]})
+            raise InvalidInput(
+                "this scan was already submitted for another worker",
+                {"file": ["the same file was already submitted for another worker"]},
+            )
         repository.add_scan(scan, now)
     document = Document(
-        id=str(uuid.uuid4()), worker_id=worker.id, cycle=worker.cycle,
-        document_type=data["type"], submitted_at=now, submitted_by=who(uow.actor),
-        replaces=previous.id if previous else None, **submission,
+        id=str(uuid.uuid4()),
+        worker_id=worker.id,
+        cycle=worker.cycle,
+        document_type=data["type"],
+        submitted_at=now,
+        submitted_by=who(uow.actor),
+        replaces=previous.id if previous else None,
+        **submission,
     )
     if previous is not None:
         previous.replace_with(document)
     repository.add_document(document)
     current[document.document_type] = document
     complete, _was = worker.settle(current.values(), today)
-    uow.publish(c.DOCUMENT_SUBMITTED, {
-        "document_id": document.id, "document_type": document.document_type,
-        "checklist_complete": complete, "number_masked": mask_number(document.number),
-        "issued_on": document.issued_on, "expires_on": document.expires_on,
-        "file_sha256": document.file_sha256,
-    }, worker_id=worker.id)
+    uow.publish(
+        c.DOCUMENT_SUBMITTED,
+        {
+            "document_id": document.id,
+            "document_type": document.document_type,
+            "checklist_complete": complete,
+            "number_masked": mask_number(document.number),
+            "issued_on": document.issued_on,
+            "expires_on": document.expires_on,
+            "file_sha256": document.file_sha256,
+        },
+        worker_id=worker.id,
+    )
     return document
 
 
-def verify_document(uow: UnitOfWork[DocumentsRepository], document_id: str, payload: dict,
-                    now: dt.datetime, today: dt.date) -> Document:
+def verify_document(
+    uow: UnitOfWork[DocumentsRepository],
+    document_id: str,
+    payload: dict,
+    now: dt.datetime,
+    today: dt.date,
+) -> Document:
     """The desk's verification; the one that completes the checklist also announces that."""
     data = load(VerifyDocument(), payload)
     ensure_may_decide(uow.actor)
@@ -104,20 +135,35 @@ def verify_document(uow: UnitOfWork[DocumentsRepository], document_id: str, payl
     document.decide(VERIFIED, who(uow.actor), now, note=data["note"])
     current = uow.repository.checklist(worker)
     complete, was_complete = worker.settle(current.values(), today)
-    uow.publish(c.DOCUMENT_VERIFIED, {
-        "document_id": document.id, "document_type": document.document_type,
-        "checklist_complete": complete, "expires_on": document.expires_on,
-    }, worker_id=worker.id)
+    uow.publish(
+        c.DOCUMENT_VERIFIED,
+        {
+            "document_id": document.id,
+            "document_type": document.document_type,
+            "checklist_complete": complete,
+            "expires_on": document.expires_on,
+        },
+        worker_id=worker.id,
+    )
     if complete and not was_complete:
-        uow.publish(c.DOCUMENTS_COMPLETED, {
-            "document_ids": [current[kind].id for kind in REQUIRED_TYPES],
-            "earliest_expiry": earliest_expiry(current.values()),
-        }, worker_id=worker.id)
+        uow.publish(
+            c.DOCUMENTS_COMPLETED,
+            {
+                "document_ids": [current[kind].id for kind in REQUIRED_TYPES],
+                "earliest_expiry": earliest_expiry(current.values()),
+            },
+            worker_id=worker.id,
+        )
     return document
 
 
-def reject_document(uow: UnitOfWork[DocumentsRepository], document_id: str, payload: dict,
-                    now: dt.datetime, today: dt.date) -> Document:
+def reject_document(
+    uow: UnitOfWork[DocumentsRepository],
+    document_id: str,
+    payload: dict,
+    now: dt.datetime,
+    today: dt.date,
+) -> Document:
     """The desk's rejection, with the reason the worker is told."""
     data = load(RejectDocument(), payload)
     ensure_may_decide(uow.actor)
@@ -126,15 +172,25 @@ def reject_document(uow: UnitOfWork[DocumentsRepository], document_id: str, payl
     ensure_separate_duties(document.submitted_by, who(uow.actor))
     document.decide(REJECTED, who(uow.actor), now, note=data["note"], reason=data["reason"])
     complete, _was = worker.settle(uow.repository.checklist(worker).values(), today)
-    uow.publish(c.DOCUMENT_REJECTED, {
-        "document_id": document.id, "document_type": document.document_type,
-        "checklist_complete": complete, "reason": document.reason,
-    }, worker_id=worker.id)
+    uow.publish(
+        c.DOCUMENT_REJECTED,
+        {
+            "document_id": document.id,
+            "document_type": document.document_type,
+            "checklist_complete": complete,
+            "reason": document.reason,
+        },
+        worker_id=worker.id,
+    )
     return document
 
 
-def expire_documents(uow: UnitOfWork[DocumentsRepository], now: dt.datetime, today: dt.date,
-                     batch: int = EXPIRY_BATCH) -> int:
+def expire_documents(
+    uow: UnitOfWork[DocumentsRepository],
+    now: dt.datetime,
+    today: dt.date,
+    batch: int = EXPIRY_BATCH,
+) -> int:
     """Expire the verified documents that lapsed before ``today`` (the district's day) of a
     batch of workers; how many were expired. Run again until it expires none: a document
     expires once, even when two instances run the check at once (the second finds it taken)."""
@@ -149,25 +205,34 @@ def expire_documents(uow: UnitOfWork[DocumentsRepository], now: dt.datetime, tod
         for document in due:
             document.expire(now)
             complete, _was = worker.settle(current.values(), today)
-            uow.publish(c.DOCUMENT_EXPIRED, {
-                "document_id": document.id, "document_type": document.document_type,
-                "checklist_complete": complete, "expired_on": document.expires_on,
-            }, worker_id=worker.id)
+            uow.publish(
+                c.DOCUMENT_EXPIRED,
+                {
+                    "document_id": document.id,
+                    "document_type": document.document_type,
+                    "checklist_complete": complete,
+                    "expired_on": document.expires_on,
+                },
+                worker_id=worker.id,
+            )
         expired += len(due)
     return expired
 
 
 # events from the registration service ------------------------------------------------------
 
-def on_worker_registered(uow: UnitOfWork[DocumentsRepository], event: Event,
-                         now: dt.datetime) -> Worker:
+
+def on_worker_registered(
+    uow: UnitOfWork[DocumentsRepository], event: Event, now: dt.datetime
+) -> Worker:
     """A worker registered (or registered again: a new cycle, a new checklist)."""
     _ensure_about_a_worker(event)
     return _follow(uow, event, REGISTERED, now)
 
 
-def on_worker_status_changed(uow: UnitOfWork[DocumentsRepository], event: Event,
-                             now: dt.datetime) -> Worker:
+def on_worker_status_changed(
+    uow: UnitOfWork[DocumentsRepository], event: Event, now: dt.datetime
+) -> Worker:
     """A worker's status moved: a withdrawn or departed worker's submissions leave the queue."""
     _ensure_about_a_worker(event)
     return _follow(uow, event, event.data["to_status"], now)
@@ -178,18 +243,21 @@ def _ensure_about_a_worker(event: Event) -> None:
         raise InvalidInput(f"{event.event_type} without a worker_id", {"worker_id": ["missing"]})
 
 
-def _follow(uow: UnitOfWork[DocumentsRepository], event: Event, status: str,
-            now: dt.datetime) -> Worker:
+def _follow(
+    uow: UnitOfWork[DocumentsRepository], event: Event, status: str, now: dt.datetime
+) -> Worker:
     """Keep registration's word about the worker (recorded the first time it is heard)."""
     repository = uow.repository
     worker = repository.lock_worker_heard_of(event.worker_id, now)
-    follow_registration(worker, repository.checklist(worker).values(), event.data["cycle"],
-                        event.sequence, status)
+    follow_registration(
+        worker, repository.checklist(worker).values(), event.data["cycle"], event.sequence, status
+    )
     worker.updated_at = now
     return worker
 
 
 # queries --------------------------------------------------------------------------------
+
 
 def knows_worker(repository: DocumentsRepository, worker_id: str) -> bool:
     return repository.get_worker(worker_id) is not None
@@ -204,8 +272,10 @@ def get_checklist(repository: DocumentsRepository, worker_id: str, today: dt.dat
     return {
         "worker_id": worker.id,
         "complete": is_complete(current.values(), today),
-        "items": [{"type": kind, "status": status, "document": current.get(kind)}
-                  for kind, status in checklist(current.values(), today)],
+        "items": [
+            {"type": kind, "status": status, "document": current.get(kind)}
+            for kind, status in checklist(current.values(), today)
+        ],
     }
 
 
@@ -224,8 +294,7 @@ def get_document_file(repository: DocumentsRepository, document_id: str) -> Scan
     return scan
 
 
-def desk_queue(repository: DocumentsRepository, query: dict
-               ) -> tuple[list[Document], str | None]:
+def desk_queue(repository: DocumentsRepository, query: dict) -> tuple[list[Document], str | None]:
     """Documents awaiting a decision, oldest first, a page at a time (``next_cursor``)."""
     params = load(DeskQuery(), query)
     after = decode_cursor(params["cursor"], (dt.datetime, str)) if params.get("cursor") else None
@@ -243,9 +312,12 @@ def desk_stats(repository: DocumentsRepository, now: dt.datetime) -> dict:
     by_type = {}
     for document_type in REQUIRED_TYPES:
         count, type_median, type_p90 = repository.decision_times(since, document_type)
-        by_type[document_type] = {"backlog": backlog[document_type], "decisions": count,
-                                  "median_decision_seconds": type_median,
-                                  "p90_decision_seconds": type_p90}
+        by_type[document_type] = {
+            "backlog": backlog[document_type],
+            "decisions": count,
+            "median_decision_seconds": type_median,
+            "p90_decision_seconds": type_p90,
+        }
     return {
         "backlog": backlog,
         "oldest_waiting_since": oldest.isoformat() if oldest else None,
@@ -259,16 +331,17 @@ def desk_stats(repository: DocumentsRepository, now: dt.datetime) -> dict:
 
 # helpers --------------------------------------------------------------------------------
 
+
 def _locked_worker(repository: DocumentsRepository, worker_id: str) -> Worker:
     worker = repository.lock_worker(worker_id) if worker_id else None
     if worker is None:
-        raise NotFound(f"no worker {worker_id} is known to the documents service",
-                       {"worker_id": worker_id})
+        raise NotFound(
+            f"no worker {worker_id} is known to the documents service", {"worker_id": worker_id}
+        )
     return worker
 
 
-def _locked_document(repository: DocumentsRepository, document_id: str
-                     ) -> tuple[Document, Worker]:
+def _locked_document(repository: DocumentsRepository, document_id: str) -> tuple[Document, Worker]:
     """The document and its worker, the worker locked first (the order every change takes)."""
     found = get_document(repository, document_id)
     worker = _locked_worker(repository, found.worker_id)

@@ -36,7 +36,8 @@ def _partial(where: str) -> dict:
 
 # a worker as the registration service announced it
 workers = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("cycle", Integer, nullable=False),
     Column("status", String(32), nullable=False),
@@ -47,7 +48,8 @@ workers = Table(
 )
 
 documents = Table(
-    "documents", metadata,
+    "documents",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("worker_id", String(36), ForeignKey("workers.id"), nullable=False),
     Column("cycle", Integer, nullable=False),
@@ -70,20 +72,31 @@ documents = Table(
     Column("file_sha256", String(64), nullable=True),
     Column("replaces", String(36), nullable=True),
     Column("replaced_by", String(36), nullable=True),
-    Index("ix_documents_checklist", "worker_id", "cycle", "document_type", unique=True,
-          **_partial("in_checklist")),
+    Index(
+        "ix_documents_checklist",
+        "worker_id",
+        "cycle",
+        "document_type",
+        unique=True,
+        **_partial("in_checklist"),
+    ),
     Index("ix_documents_queue", "submitted_at", "id", **_partial("awaiting_decision")),
-    Index("ix_documents_queue_type", "document_type", "submitted_at", "id",
-          **_partial("awaiting_decision")),
-    Index("ix_documents_expiry", "expires_on",
-          **_partial("status = 'verified' AND in_checklist")),
+    Index(
+        "ix_documents_queue_type",
+        "document_type",
+        "submitted_at",
+        "id",
+        **_partial("awaiting_decision"),
+    ),
+    Index("ix_documents_expiry", "expires_on", **_partial("status = 'verified' AND in_checklist")),
     Index("ix_documents_decided", "decided_at", **_partial("decided_at IS NOT NULL")),
     Index("ix_documents_file", "file_sha256", **_partial("file_sha256 IS NOT NULL")),
 )
 
 # a scan, stored once by the SHA-256 of its content
 document_files = Table(
-    "document_files", metadata,
+    "document_files",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("media_type", String(32), nullable=False),
     Column("size", Integer, nullable=False),

@@ -39,24 +39,50 @@ class DocumentsRepository:
         """Keep a worker heard of for the first time; True when this call added them (two
         deliveries racing to add the same worker both succeed, and only one adds)."""
         return insert_if_absent(
-            self.session, workers, "id", id=worker.id, cycle=worker.cycle,
-            status=worker.status, sequence=worker.sequence,
-            documents_complete=worker.documents_complete, known_since=worker.known_since,
-            updated_at=worker.updated_at)
+            self.session,
+            workers,
+            "id",
+            id=worker.id,
+            cycle=worker.cycle,
+            status=worker.status,
+            sequence=worker.sequence,
+            documents_complete=worker.documents_complete,
+            known_since=worker.known_since,
+            updated_at=worker.updated_at,
+        )
 
     def hold_workers(self, worker_ids: Iterable[str], now: dt.datetime) -> None:
         """Lock the workers a batch of registration's events is about, each recorded blank
         (cycle 0, no status) if this is the first word about them, for the events to fill in;
         and note which have no document in a checklist. ``lock_worker_heard_of`` and
         ``checklist`` then answer for them without asking the database again."""
-        held, added = hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
-            "id": worker_id, "cycle": 0, "status": "", "sequence": 0,
-            "documents_complete": False, "known_since": now, "updated_at": now})
+        held, added = hold_rows(
+            self.session,
+            Worker,
+            workers,
+            worker_ids,
+            lambda worker_id: {
+                "id": worker_id,
+                "cycle": 0,
+                "status": "",
+                "sequence": 0,
+                "documents_complete": False,
+                "known_since": now,
+                "updated_at": now,
+            },
+        )
         known = [worker_id for worker_id in held if worker_id not in added]
-        with_documents = set(self.session.scalars(
-            select(documents.c.worker_id).distinct()
-            .where(documents.c.worker_id.in_(known), documents.c.in_checklist))) \
-            if known else set()
+        with_documents = (
+            set(
+                self.session.scalars(
+                    select(documents.c.worker_id)
+                    .distinct()
+                    .where(documents.c.worker_id.in_(known), documents.c.in_checklist)
+                )
+            )
+            if known
+            else set()
+        )
         self._held.update(held)
         self._without_documents.update(set(held) - with_documents)
 
@@ -75,15 +101,23 @@ class DocumentsRepository:
         if not is_id(worker_id):
             return None
         return self.session.scalars(
-            select(Worker).where(workers.c.id == worker_id).with_for_update()
-            .execution_options(populate_existing=True)).first()
+            select(Worker)
+            .where(workers.c.id == worker_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
 
     def lock_workers(self, worker_ids: Iterable[str]) -> list[Worker]:
         """Several workers, locked in the order of their ids (the same order everywhere)."""
-        return list(self.session.scalars(
-            select(Worker).where(workers.c.id.in_(list(worker_ids)))
-            .order_by(workers.c.id).with_for_update()
-            .execution_options(populate_existing=True)))
+        return list(
+            self.session.scalars(
+                select(Worker)
+                .where(workers.c.id.in_(list(worker_ids)))
+                .order_by(workers.c.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
 
     # documents ---------------------------------------------------------------------------
 
@@ -95,16 +129,23 @@ class DocumentsRepository:
         if not is_id(document_id):
             return None
         return self.session.scalars(
-            select(Document).where(documents.c.id == document_id).with_for_update()
-            .execution_options(populate_existing=True)).first()
+            select(Document)
+            .where(documents.c.id == document_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
 
     def checklist(self, worker: Worker) -> dict[str, Document]:
         """The worker's latest document of each type submitted in their current cycle."""
         if worker.id in self._without_documents:
             return {}
-        found = self.session.scalars(select(Document).where(
-            documents.c.worker_id == worker.id, documents.c.cycle == worker.cycle,
-            documents.c.in_checklist))
+        found = self.session.scalars(
+            select(Document).where(
+                documents.c.worker_id == worker.id,
+                documents.c.cycle == worker.cycle,
+                documents.c.in_checklist,
+            )
+        )
         return {document.document_type: document for document in found}
 
     def add_document(self, document: Document) -> None:
@@ -113,8 +154,9 @@ class DocumentsRepository:
         self._without_documents.discard(document.worker_id)
         self.session.add(document)
 
-    def awaiting_decision(self, document_type: str | None,
-                          after: tuple[dt.datetime, str] | None, limit: int) -> list[Document]:
+    def awaiting_decision(
+        self, document_type: str | None, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Document]:
         """The desk's queue, oldest first: documents waiting for a decision after ``after``
         (their ``(submitted_at, id)``)."""
         return list(self.session.scalars(select_awaiting_decision(document_type, after, limit)))
@@ -126,30 +168,54 @@ class DocumentsRepository:
     def lock_due_documents(self, worker_id: str, today: dt.date) -> list[Document]:
         """The worker's verified documents in the checklist that lapsed before ``today``,
         locked, the first to lapse first."""
-        return list(self.session.scalars(
-            select(Document).where(
-                documents.c.worker_id == worker_id, documents.c.status == VERIFIED,
-                documents.c.in_checklist, documents.c.expires_on < today,
-            ).order_by(documents.c.expires_on, documents.c.id)
-            .with_for_update().execution_options(populate_existing=True)))
+        return list(
+            self.session.scalars(
+                select(Document)
+                .where(
+                    documents.c.worker_id == worker_id,
+                    documents.c.status == VERIFIED,
+                    documents.c.in_checklist,
+                    documents.c.expires_on < today,
+                )
+                .order_by(documents.c.expires_on, documents.c.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
 
     # scans -------------------------------------------------------------------------------
 
     def scan_used_by_another_worker(self, sha256: str, worker_id: str) -> bool:
-        return self.session.scalar(select(documents.c.id).where(
-            documents.c.file_sha256 == sha256, documents.c.worker_id != worker_id
-        ).limit(1)) is not None
+        return (
+            self.session.scalar(
+                select(documents.c.id)
+                .where(documents.c.file_sha256 == sha256, documents.c.worker_id != worker_id)
+                .limit(1)
+            )
+            is not None
+        )
 
     def add_scan(self, scan: ScannedFile, now: dt.datetime) -> None:
         """Keep a scan once, by its digest (the same file again adds nothing)."""
-        insert_if_absent(self.session, document_files, "sha256", sha256=scan.sha256,
-                         media_type=scan.media_type, size=scan.size, content=scan.content,
-                         stored_at=now)
+        insert_if_absent(
+            self.session,
+            document_files,
+            "sha256",
+            sha256=scan.sha256,
+            media_type=scan.media_type,
+            size=scan.size,
+            content=scan.content,
+            stored_at=now,
+        )
 
     def get_scan(self, sha256: str) -> ScannedFile | None:
-        row = self.session.execute(select(
-            document_files.c.content, document_files.c.media_type, document_files.c.sha256,
-        ).where(document_files.c.sha256 == sha256)).first()
+        row = self.session.execute(
+            select(
+                document_files.c.content,
+                document_files.c.media_type,
+                document_files.c.sha256,
+            ).where(document_files.c.sha256 == sha256)
+        ).first()
         return ScannedFile(row.content, row.media_type, row.sha256) if row else None
 
     # the desk's figures ------------------------------------------------------------------
@@ -157,17 +223,23 @@ class DocumentsRepository:
     def backlog(self) -> dict[str, int]:
         """How many documents of each required type wait for a decision."""
         counts = dict.fromkeys(REQUIRED_TYPES, 0)
-        counts.update(self.session.execute(
-            select(documents.c.document_type, func.count())
-            .where(documents.c.awaiting_decision).group_by(documents.c.document_type)).all())
+        counts.update(
+            self.session.execute(
+                select(documents.c.document_type, func.count())
+                .where(documents.c.awaiting_decision)
+                .group_by(documents.c.document_type)
+            ).all()
+        )
         return counts
 
     def oldest_waiting_since(self) -> dt.datetime | None:
-        return self.session.scalar(select(func.min(documents.c.submitted_at))
-                                   .where(documents.c.awaiting_decision))
+        return self.session.scalar(
+            select(func.min(documents.c.submitted_at)).where(documents.c.awaiting_decision)
+        )
 
-    def decision_times(self, since: dt.datetime, document_type: str | None = None
-                       ) -> tuple[int, float | None, float | None]:
+    def decision_times(
+        self, since: dt.datetime, document_type: str | None = None
+    ) -> tuple[int, float | None, float | None]:
         """How many decisions since ``since`` (of one type, or all) and the median and 90th
         percentile of their time from submission, in seconds (computed by PostgreSQL;
         elsewhere over the window's rows)."""
@@ -176,21 +248,28 @@ class DocumentsRepository:
         if document_type is not None:
             window.append(documents.c.document_type == document_type)
         if self.session.bind.dialect.name == "postgresql":
-            count, median, p90 = self.session.execute(select(
-                func.count(seconds),
-                func.percentile_cont(0.5).within_group(seconds),
-                func.percentile_cont(0.9).within_group(seconds),
-            ).where(*window)).one()
+            count, median, p90 = self.session.execute(
+                select(
+                    func.count(seconds),
+                    func.percentile_cont(0.5).within_group(seconds),
+                    func.percentile_cont(0.9).within_group(seconds),
+                ).where(*window)
+            ).one()
             return count, median, p90
-        values = [value for value in self.session.scalars(select(seconds).where(*window))
-                  if value is not None]
+        values = [
+            value
+            for value in self.session.scalars(select(seconds).where(*window))
+            if value is not None
+        ]
         return len(values), percentile(values, 0.5), percentile(values, 0.9)
 
 
 # what the desk's queue and the expiry check read, through their partial indexes ----------------
 
-def select_awaiting_decision(document_type: str | None, after: tuple[dt.datetime, str] | None,
-                             limit: int) -> Select:
+
+def select_awaiting_decision(
+    document_type: str | None, after: tuple[dt.datetime, str] | None, limit: int
+) -> Select:
     stmt = select(Document).where(documents.c.awaiting_decision)
     if document_type:
         stmt = stmt.where(documents.c.document_type == document_type)
@@ -200,7 +279,11 @@ def select_awaiting_decision(document_type: str | None, after: tuple[dt.datetime
 
 
 def select_due_for_expiry(today: dt.date, limit: int) -> Select:
-    return (select(documents.c.worker_id)
-            .where(documents.c.status == VERIFIED, documents.c.in_checklist,
-                   documents.c.expires_on < today)
-            .order_by(documents.c.expires_on).limit(limit))
+    return (
+        select(documents.c.worker_id)
+        .where(
+            documents.c.status == VERIFIED, documents.c.in_checklist, documents.c.expires_on < today
+        )
+        .order_by(documents.c.expires_on)
+        .limit(limit)
+    )

@@ -27,8 +27,9 @@ class FileUpload(Schema):
         unknown = RAISE
 
     content_base64 = fields.String(required=True)
-    filename = fields.String(load_default=None, allow_none=True,
-                             validate=validate.Length(max=Longest.FILENAME))
+    filename = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=Longest.FILENAME)
+    )
 
 
 class SubmitDocument(Schema):
@@ -49,8 +50,9 @@ class SubmitDocument(Schema):
 
     @validates_schema
     def _dates(self, data: dict, **_kwargs) -> None:
-        problems = date_problems(data["type"], data["issued_on"], data.get("expires_on"),
-                                 self.today)
+        problems = date_problems(
+            data["type"], data["issued_on"], data.get("expires_on"), self.today
+        )
         if problems:
             raise ValidationError(problems)
 

@@ -40,18 +40,33 @@ class DocumentsService(ServiceOperations):
     @rpc
     def submit_document(self, worker_id: str, payload: dict) -> dict:
         self._meet(worker_id)
-        return self.db.command(lambda uow: document_view.dump(handlers.submit_document(
-            uow, worker_id, payload, self.clock.now(), self.clock.today())))
+        return self.db.command(
+            lambda uow: document_view.dump(
+                handlers.submit_document(
+                    uow, worker_id, payload, self.clock.now(), self.clock.today()
+                )
+            )
+        )
 
     @rpc
     def verify_document(self, document_id: str, payload: dict | None = None) -> dict:
-        return self.db.command(lambda uow: document_view.dump(handlers.verify_document(
-            uow, document_id, payload or {}, self.clock.now(), self.clock.today())))
+        return self.db.command(
+            lambda uow: document_view.dump(
+                handlers.verify_document(
+                    uow, document_id, payload or {}, self.clock.now(), self.clock.today()
+                )
+            )
+        )
 
     @rpc
     def reject_document(self, document_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: document_view.dump(handlers.reject_document(
-            uow, document_id, payload, self.clock.now(), self.clock.today())))
+        return self.db.command(
+            lambda uow: document_view.dump(
+                handlers.reject_document(
+                    uow, document_id, payload, self.clock.now(), self.clock.today()
+                )
+            )
+        )
 
     @rpc
     def expire_documents(self) -> int:
@@ -79,8 +94,9 @@ class DocumentsService(ServiceOperations):
     def get_checklist(self, worker_id: str) -> dict:
         self._meet(worker_id)
         with self.db.queries() as repository:
-            return checklist_view.dump(handlers.get_checklist(repository, worker_id,
-                                                              self.clock.today()))
+            return checklist_view.dump(
+                handlers.get_checklist(repository, worker_id, self.clock.today())
+            )
 
     @rpc
     def get_document(self, document_id: str) -> dict:
@@ -91,9 +107,13 @@ class DocumentsService(ServiceOperations):
     def get_document_file(self, document_id: str) -> dict:
         with self.db.queries() as repository:
             scan = handlers.get_document_file(repository, document_id)
-        return {"document_id": document_id, "sha256": scan.sha256,
-                "media_type": scan.media_type, "size": scan.size,
-                "content_base64": base64.b64encode(scan.content).decode()}
+        return {
+            "document_id": document_id,
+            "sha256": scan.sha256,
+            "media_type": scan.media_type,
+            "size": scan.size,
+            "content_base64": base64.b64encode(scan.content).decode(),
+        }
 
     @rpc
     def desk_queue(self, query: dict | None = None) -> dict:
@@ -111,9 +131,15 @@ class DocumentsService(ServiceOperations):
     def _meet(self, worker_id: str) -> None:
         """A worker registration accepted a moment ago is never unknown here (see
         ``pmi_common.introductions``)."""
-        meet_worker(worker_id, self._knows, self.registration,
-                    {c.WORKER_REGISTERED: self.on_worker_event,
-                     c.WORKER_STATUS_CHANGED: self.on_worker_event})
+        meet_worker(
+            worker_id,
+            self._knows,
+            self.registration,
+            {
+                c.WORKER_REGISTERED: self.on_worker_event,
+                c.WORKER_STATUS_CHANGED: self.on_worker_event,
+            },
+        )
 
     def _knows(self, worker_id: str) -> bool:
         with self.db.queries() as repository:

@@ -68,8 +68,9 @@ class Trainee(RegistrationWord):
     documents_sequence: int = 0
     updated_at: dt.datetime | None = None
 
-    def registration_heard(self, cycle: int, sequence: int, nik_digest: str,
-                           full_name: str) -> bool:
+    def registration_heard(
+        self, cycle: int, sequence: int, nik_digest: str, full_name: str
+    ) -> bool:
         """Registration accepted the worker (again, for a new cycle): who they are as of their
         latest cycle. True when a new migration cycle began."""
         if cycle >= self.cycle:
@@ -93,21 +94,28 @@ class Trainee(RegistrationWord):
     def refusal(self, open_sitting_id: str | None, certificate_number: str | None) -> None:
         """Raise ``NotEligible`` with the reason when this worker may not take a seat."""
         if not self.registered:
-            raise NotEligible("orientation has no registration for this worker (yet)",
-                              {"reason": NOT_REGISTERED})
+            raise NotEligible(
+                "orientation has no registration for this worker (yet)", {"reason": NOT_REGISTERED}
+            )
         if not self.before_departure:
-            raise NotEligible(f"the worker is {self.status}; orientation is before departure",
-                              {"reason": NOT_BEFORE_DEPARTURE, "status": self.status})
+            raise NotEligible(
+                f"the worker is {self.status}; orientation is before departure",
+                {"reason": NOT_BEFORE_DEPARTURE, "status": self.status},
+            )
         if certificate_number:
-            raise NotEligible("the worker has already completed orientation",
-                              {"reason": ALREADY_COMPLETED,
-                               "certificate_number": certificate_number})
+            raise NotEligible(
+                "the worker has already completed orientation",
+                {"reason": ALREADY_COMPLETED, "certificate_number": certificate_number},
+            )
         if open_sitting_id:
-            raise NotEligible("the worker already holds a seat in an upcoming session",
-                              {"reason": ALREADY_ENROLLED, "session_id": open_sitting_id})
+            raise NotEligible(
+                "the worker already holds a seat in an upcoming session",
+                {"reason": ALREADY_ENROLLED, "session_id": open_sitting_id},
+            )
         if not self.documents_complete:
-            raise NotEligible("the worker's documents are not all verified",
-                              {"reason": DOCUMENTS_NOT_VERIFIED})
+            raise NotEligible(
+                "the worker's documents are not all verified", {"reason": DOCUMENTS_NOT_VERIFIED}
+            )
 
 
 @dataclass(kw_only=True)
@@ -175,8 +183,10 @@ class Sitting:
         """Refuses a cancelled or past sitting, and a full one (``CapacityReached``)."""
         self.open_for_enrolment(now)
         if self.seats_left <= 0:
-            raise CapacityReached(f"all {self.capacity} seats of the session are taken",
-                                  {"capacity": self.capacity, "next_session": None})
+            raise CapacityReached(
+                f"all {self.capacity} seats of the session are taken",
+                {"capacity": self.capacity, "next_session": None},
+            )
         self.enrolled += 1
 
     def give_back(self, enrolment: Enrolment, reason: str, now: dt.datetime) -> bool:
@@ -192,8 +202,10 @@ class Sitting:
         if self.status == CANCELLED:
             raise TransitionRefused("the session is already cancelled", {"status": self.status})
         if self.starts_at <= now:
-            raise TransitionRefused("a session that has started cannot be cancelled",
-                                    {"starts_at": self.starts_at.isoformat()})
+            raise TransitionRefused(
+                "a session that has started cannot be cancelled",
+                {"starts_at": self.starts_at.isoformat()},
+            )
         self.status, self.enrolled, self.cancelled_reason = CANCELLED, 0, reason
 
     def check_in_open(self, now: dt.datetime) -> None:
@@ -212,8 +224,10 @@ class Sitting:
         if self.status != SCHEDULED:
             raise TransitionRefused(f"the session is {self.status}", {"status": self.status})
         if self.starts_at <= now:
-            raise TransitionRefused("the session has started; it takes no more enrolments",
-                                    {"starts_at": self.starts_at.isoformat()})
+            raise TransitionRefused(
+                "the session has started; it takes no more enrolments",
+                {"starts_at": self.starts_at.isoformat()},
+            )
 
 
 @dataclass(kw_only=True)
@@ -273,24 +287,27 @@ def stopped_until(wrong_nik_times: list[dt.datetime]) -> dt.datetime | None:
     return sorted(wrong_nik_times)[-WRONG_NIKS_ALLOWED] + WRONG_NIK_WINDOW
 
 
-def ensure_not_stopped(wrong_nik_times: list[dt.datetime], now: dt.datetime,
-                       incident_id: int | None = None) -> None:
+def ensure_not_stopped(
+    wrong_nik_times: list[dt.datetime], now: dt.datetime, incident_id: int | None = None
+) -> None:
     """Refuse (``TooManyAttempts``, with ``retry_after``) a trainer stopped for this worker."""
     _refuse_if_stopped(stopped_until(wrong_nik_times), len(wrong_nik_times), now, incident_id)
 
 
-def _refuse_if_stopped(until: dt.datetime | None, wrong_niks: int, now: dt.datetime,
-                       incident_id: int | None) -> None:
+def _refuse_if_stopped(
+    until: dt.datetime | None, wrong_niks: int, now: dt.datetime, incident_id: int | None
+) -> None:
     if until is None or until <= now:
         return
-    details = {"retry_after": max(1, int((until - now).total_seconds())),
-               "wrong_niks": wrong_niks}
+    details = {"retry_after": max(1, int((until - now).total_seconds())), "wrong_niks": wrong_niks}
     if incident_id is not None:
         details["incident_id"] = incident_id
     raise TooManyAttempts(
         f"{WRONG_NIKS_ALLOWED} wrong NIKs were presented for this worker within "
         f"{WRONG_NIK_WINDOW.total_seconds() / 3600:g} hours; attendance is stopped for this "
-        "trainer and the incident is recorded", details)
+        "trainer and the incident is recorded",
+        details,
+    )
 
 
 @dataclass(kw_only=True)
@@ -304,8 +321,13 @@ class WrongNik:
     stopped_until: dt.datetime | None = None
 
 
-def refuse_wrong_nik(incident_id: int | None, worker_id: str, until: dt.datetime | None,
-                     wrong_niks: int, now: dt.datetime) -> NoReturn:
+def refuse_wrong_nik(
+    incident_id: int | None,
+    worker_id: str,
+    until: dt.datetime | None,
+    wrong_niks: int,
+    now: dt.datetime,
+) -> NoReturn:
     """The refusal of a recorded wrong NIK: ``TooManyAttempts`` while the trainer is stopped,
     else ``IdentityMismatch``; both name the incident."""
     _refuse_if_stopped(until, wrong_niks, now, incident_id)

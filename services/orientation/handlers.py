@@ -62,16 +62,29 @@ log = structlog.get_logger(__name__)
 
 # commands -----------------------------------------------------------------------------------
 
+
 def schedule_sitting(uow: Uow, payload: dict, now: dt.datetime) -> Sitting:
     data = load(ScheduleSession(now=now), payload)
-    sitting = Sitting(id=str(uuid.uuid4()), starts_at=data["starts_at"].astimezone(dt.UTC),
-                      location=data["location"].strip(), capacity=data["capacity"],
-                      topics=[topic.strip() for topic in data["topics"]], created_at=now)
+    sitting = Sitting(
+        id=str(uuid.uuid4()),
+        starts_at=data["starts_at"].astimezone(dt.UTC),
+        location=data["location"].strip(),
+        capacity=data["capacity"],
+        topics=[topic.strip() for topic in data["topics"]],
+        created_at=now,
+    )
     uow.repository.add_sitting(sitting)
-    uow.publish(c.SESSION_SCHEDULED, {
-        "session_id": sitting.id, "starts_at": sitting.starts_at, "location": sitting.location,
-        "capacity": sitting.capacity, "topics": sitting.topics,
-    }, stream_id=_stream(sitting.id))
+    uow.publish(
+        c.SESSION_SCHEDULED,
+        {
+            "session_id": sitting.id,
+            "starts_at": sitting.starts_at,
+            "location": sitting.location,
+            "capacity": sitting.capacity,
+            "topics": sitting.topics,
+        },
+        stream_id=_stream(sitting.id),
+    )
     return sitting
 
 
@@ -80,8 +93,11 @@ def cancel_sitting(uow: Uow, sitting_id: str, payload: dict, now: dt.datetime) -
     data = load(CancelSession(), payload)
     sitting = _sitting(uow.repository.lock_sitting(sitting_id), sitting_id)
     sitting.cancel(now, data["reason"])
-    uow.publish(c.SESSION_CANCELLED, {"session_id": sitting.id, "reason": data["reason"]},
-                stream_id=_stream(sitting.id))
+    uow.publish(
+        c.SESSION_CANCELLED,
+        {"session_id": sitting.id, "reason": data["reason"]},
+        stream_id=_stream(sitting.id),
+    )
     for enrolment in uow.repository.lock_enrolled_in(sitting.id):
         enrolment.release(SESSION_CANCELLED, now)
         _announce_release(uow, enrolment)
@@ -99,28 +115,36 @@ def enrol_worker(uow: Uow, sitting_id: str, payload: dict, now: dt.datetime) -> 
     held = repository.seats_held(worker_id, now) if trainee else []
     completion = repository.completion_of(worker_id, trainee.cycle) if trainee else None
     (trainee or Trainee(worker_id=worker_id)).refusal(
-        held[0].sitting_id if held else None,
-        completion.certificate_number if completion else None)
+        held[0].sitting_id if held else None, completion.certificate_number if completion else None
+    )
     try:
         sitting.take_seat(now)
     except CapacityReached as full:
         later = repository.next_sitting_with_seats(now, excluding=sitting.id)
-        raise CapacityReached(full.message, {
-            **full.details, "next_session": session_view.dump(later) if later else None,
-        }) from full
+        raise CapacityReached(
+            full.message,
+            {
+                **full.details,
+                "next_session": session_view.dump(later) if later else None,
+            },
+        ) from full
     enrolment = repository.lock_enrolment(sitting.id, worker_id)
     if enrolment is None:
         enrolment = Enrolment(sitting_id=sitting.id, worker_id=worker_id, enrolled_at=now)
         repository.add_enrolment(enrolment)
     else:
         enrolment.renew(now)
-    uow.publish(c.ORIENTATION_ENROLLED, {"session_id": sitting.id,
-                                         "starts_at": sitting.starts_at}, worker_id=worker_id)
+    uow.publish(
+        c.ORIENTATION_ENROLLED,
+        {"session_id": sitting.id, "starts_at": sitting.starts_at},
+        worker_id=worker_id,
+    )
     return enrolment
 
 
-def record_attendance(uow: Uow, sitting_id: str, payload: dict,
-                      now: dt.datetime) -> Completion | WrongNik:
+def record_attendance(
+    uow: Uow, sitting_id: str, payload: dict, now: dt.datetime
+) -> Completion | WrongNik:
     """Complete the worker's orientation when the NIK presented is theirs. A wrong NIK is
     recorded as an incident and returned (``WrongNik``), so that it commits: the caller refuses
     it afterwards with ``answer_attendance``."""
@@ -137,36 +161,52 @@ def record_attendance(uow: Uow, sitting_id: str, payload: dict,
     ensure_not_stopped(wrong, now)
     presented = nik_digest(data["nik"])
     if not same_identity(trainee.nik_digest, presented):
-        incident = _record_incident(uow, IDENTITY_MISMATCH, sitting.id, worker_id, data["nik"],
-                                    presented, now)
+        incident = _record_incident(
+            uow, IDENTITY_MISMATCH, sitting.id, worker_id, data["nik"], presented, now
+        )
         until = stopped_until([*wrong, now])
         if until is not None:  # that was the last wrong NIK allowed
-            incident = _record_incident(uow, NIK_ATTEMPTS_EXHAUSTED, sitting.id, worker_id,
-                                        data["nik"], presented, now)
+            incident = _record_incident(
+                uow, NIK_ATTEMPTS_EXHAUSTED, sitting.id, worker_id, data["nik"], presented, now
+            )
         return WrongNik(incident=incident, wrong_niks=len(wrong) + 1, stopped_until=until)
     if not enrolment.attend(now):
         return repository.completion_of(worker_id, trainee.cycle)
     completion = Completion(
         certificate_number=certificate_number(now.year, secrets.token_bytes(8)),
-        worker_id=worker_id, cycle=trainee.cycle, sitting_id=sitting.id,
-        holder_name=trainee.full_name, completed_at=now)
+        worker_id=worker_id,
+        cycle=trainee.cycle,
+        sitting_id=sitting.id,
+        holder_name=trainee.full_name,
+        completed_at=now,
+    )
     repository.add_completion(completion)
-    uow.publish(c.ORIENTATION_COMPLETED, {
-        "session_id": sitting.id, "certificate_number": completion.certificate_number,
-        "completed_at": now,
-    }, worker_id=worker_id)
+    uow.publish(
+        c.ORIENTATION_COMPLETED,
+        {
+            "session_id": sitting.id,
+            "certificate_number": completion.certificate_number,
+            "completed_at": now,
+        },
+        worker_id=worker_id,
+    )
     return completion
 
 
 def wrong_nik_answer(wrong: WrongNik) -> dict:
     """What a committed wrong NIK answers (kept with a keyed command's answer)."""
     incident = wrong.incident
-    return {"incident": {
-        "id": incident.id, "kind": incident.kind, "session_id": incident.sitting_id,
-        "worker_id": incident.worker_id, "actor_subject": incident.actor_subject,
-        "wrong_niks": wrong.wrong_niks,
-        "stopped_until": wrong.stopped_until.isoformat() if wrong.stopped_until else None,
-    }}
+    return {
+        "incident": {
+            "id": incident.id,
+            "kind": incident.kind,
+            "session_id": incident.sitting_id,
+            "worker_id": incident.worker_id,
+            "actor_subject": incident.actor_subject,
+            "wrong_niks": wrong.wrong_niks,
+            "stopped_until": wrong.stopped_until.isoformat() if wrong.stopped_until else None,
+        }
+    }
 
 
 def answer_attendance(answer: dict, now: dt.datetime) -> dict:
@@ -176,26 +216,38 @@ def answer_attendance(answer: dict, now: dt.datetime) -> dict:
     incident = answer.get("incident") if isinstance(answer, dict) else None
     if not incident:
         return answer
-    log.warning("orientation_identity_mismatch", incident_id=incident["id"],
-                kind=incident["kind"], session_id=incident["session_id"],
-                worker_id=incident["worker_id"], actor_subject=incident["actor_subject"])
+    log.warning(
+        "orientation_identity_mismatch",
+        incident_id=incident["id"],
+        kind=incident["kind"],
+        session_id=incident["session_id"],
+        worker_id=incident["worker_id"],
+        actor_subject=incident["actor_subject"],
+    )
     until = incident.get("stopped_until")
-    refuse_wrong_nik(incident["id"], incident["worker_id"],
-                     dt.datetime.fromisoformat(until) if until else None,
-                     incident.get("wrong_niks", 0), now)
+    refuse_wrong_nik(
+        incident["id"],
+        incident["worker_id"],
+        dt.datetime.fromisoformat(until) if until else None,
+        incident.get("wrong_niks", 0),
+        now,
+    )
 
 
 # queries ------------------------------------------------------------------------------------
+
 
 def get_sitting(repository: OrientationRepository, sitting_id: str) -> Sitting:
     return _sitting(repository.get_sitting(sitting_id), sitting_id)
 
 
-def list_sittings(repository: OrientationRepository, query: dict,
-                  now: dt.datetime) -> tuple[list[Sitting], str | None]:
+def list_sittings(
+    repository: OrientationRepository, query: dict, now: dt.datetime
+) -> tuple[list[Sitting], str | None]:
     params = load(ListSessions(), query)
-    return repository.sittings_page(params["limit"], params.get("cursor"),
-                                    upcoming_at=now if params["upcoming"] else None)
+    return repository.sittings_page(
+        params["limit"], params.get("cursor"), upcoming_at=now if params["upcoming"] else None
+    )
 
 
 def verify_certificate(repository: OrientationRepository, number: str) -> dict:
@@ -210,18 +262,25 @@ def verify_certificate(repository: OrientationRepository, number: str) -> dict:
         "certificate_number": completion.certificate_number,
         "holder_name": completion.holder_name,
         "worker_id": completion.worker_id,
-        "session": {"id": held_at.id, "starts_at": held_at.starts_at.isoformat(),
-                    "location": held_at.location},
+        "session": {
+            "id": held_at.id,
+            "starts_at": held_at.starts_at.isoformat(),
+            "location": held_at.location,
+        },
         "completed_at": completion.completed_at.isoformat(),
     }
 
 
-def list_incidents(repository: OrientationRepository,
-                   query: dict) -> tuple[list[Incident], str | None]:
+def list_incidents(
+    repository: OrientationRepository, query: dict
+) -> tuple[list[Incident], str | None]:
     params = load(ListIncidents(), query)
-    return repository.incidents_page(params["limit"], params.get("cursor"),
-                                     sitting_id=params.get("session_id"),
-                                     worker_id=params.get("worker_id"))
+    return repository.incidents_page(
+        params["limit"],
+        params.get("cursor"),
+        sitting_id=params.get("session_id"),
+        worker_id=params.get("worker_id"),
+    )
 
 
 def knows_worker(repository: OrientationRepository, worker_id: str) -> bool:
@@ -231,13 +290,15 @@ def knows_worker(repository: OrientationRepository, worker_id: str) -> bool:
 
 # events from the other services -------------------------------------------------------------
 
+
 def on_worker_registered(uow: Uow, event: Event, now: dt.datetime) -> None:
     """The worker exists (again, for a new cycle), with the digest of their NIK to check at
     attendance; a new cycle gives back any seat of the previous one."""
     data = event.data
     trainee = _heard_of(uow, event, now)
-    new_cycle = trainee.registration_heard(data["cycle"], event.sequence, data["nik_digest"],
-                                           data["full_name"])
+    new_cycle = trainee.registration_heard(
+        data["cycle"], event.sequence, data["nik_digest"], data["full_name"]
+    )
     _settle(uow, trainee, now, NEW_CYCLE if new_cycle else None)
 
 
@@ -260,6 +321,7 @@ def on_documents_changed(uow: Uow, event: Event, now: dt.datetime) -> None:
 
 
 # helpers ------------------------------------------------------------------------------------
+
 
 def _stream(sitting_id: str) -> str:
     return f"session:{sitting_id}"
@@ -293,18 +355,28 @@ def _settle(uow: Uow, trainee: Trainee, now: dt.datetime, release: str | None = 
 
 
 def _announce_release(uow: Uow, enrolment: Enrolment) -> None:
-    uow.publish(c.ORIENTATION_RELEASED, {"session_id": enrolment.sitting_id,
-                                         "reason": enrolment.release_reason},
-                worker_id=enrolment.worker_id)
+    uow.publish(
+        c.ORIENTATION_RELEASED,
+        {"session_id": enrolment.sitting_id, "reason": enrolment.release_reason},
+        worker_id=enrolment.worker_id,
+    )
 
 
-def _record_incident(uow: Uow, kind: str, sitting_id: str, worker_id: str, nik: str,
-                     digest: str, now: dt.datetime) -> Incident:
+def _record_incident(
+    uow: Uow, kind: str, sitting_id: str, worker_id: str, nik: str, digest: str, now: dt.datetime
+) -> Incident:
     actor = uow.actor or {}
-    incident = Incident(kind=kind, sitting_id=sitting_id, worker_id=worker_id, occurred_at=now,
-                        presented_nik_masked=mask_nik(nik), presented_digest_prefix=digest[:12],
-                        actor_role=actor.get("role"), actor_subject=actor.get("subject"),
-                        correlation_id=getattr(uow, "correlation_id", None))
+    incident = Incident(
+        kind=kind,
+        sitting_id=sitting_id,
+        worker_id=worker_id,
+        occurred_at=now,
+        presented_nik_masked=mask_nik(nik),
+        presented_digest_prefix=digest[:12],
+        actor_role=actor.get("role"),
+        actor_subject=actor.get("subject"),
+        correlation_id=getattr(uow, "correlation_id", None),
+    )
     uow.repository.add_incident(incident)
     return incident
 

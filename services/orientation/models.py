@@ -26,7 +26,8 @@ messaging = add_messaging_tables(metadata)
 
 # ``enrolled`` counts the seats taken; the database itself refuses more than ``capacity``.
 sittings = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("starts_at", AwareDateTime(), nullable=False),
     Column("location", Text, nullable=False),
@@ -43,7 +44,8 @@ sittings = Table(
 
 # A worker as orientation knows them, from registration and documents events.
 trainees = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("registered", Boolean, nullable=False),
     Column("nik_digest", String(64), nullable=True),
@@ -57,7 +59,8 @@ trainees = Table(
 )
 
 enrolments = Table(
-    "enrolments", metadata,
+    "enrolments",
+    metadata,
     Column("session_id", ForeignKey("sessions.id"), primary_key=True),
     Column("worker_id", ForeignKey("workers.id"), primary_key=True),
     Column("status", String(16), nullable=False),
@@ -69,7 +72,8 @@ enrolments = Table(
 )
 
 completions = Table(
-    "completions", metadata,
+    "completions",
+    metadata,
     Column("certificate_number", String(32), primary_key=True),
     Column("worker_id", ForeignKey("workers.id"), nullable=False),
     Column("cycle", Integer, nullable=False),
@@ -80,7 +84,8 @@ completions = Table(
 )
 
 incidents = Table(
-    "incidents", metadata,
+    "incidents",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("kind", String(32), nullable=False),
     Column("session_id", String(36), nullable=False),

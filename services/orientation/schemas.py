@@ -12,18 +12,18 @@ from pmi_common.validation import text_field
 MAX_CAPACITY = Most.SESSION_SEATS
 
 
-
-
 class ScheduleSession(Schema):
     class Meta:
         unknown = RAISE
 
     starts_at = fields.AwareDateTime(required=True, format="iso")
     location = text_field(Longest.LOCATION, required=True)
-    capacity = fields.Integer(required=True, strict=True,
-                              validate=validate.Range(min=1, max=MAX_CAPACITY))
-    topics = fields.List(text_field(Longest.TOPIC), load_default=list,
-                         validate=validate.Length(max=Most.TOPICS))
+    capacity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_CAPACITY)
+    )
+    topics = fields.List(
+        text_field(Longest.TOPIC), load_default=list, validate=validate.Length(max=Most.TOPICS)
+    )
 
     def __init__(self, now: dt.datetime, **kwargs):
         super().__init__(**kwargs)

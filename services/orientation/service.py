@@ -44,13 +44,17 @@ class OrientationService(ServiceOperations):
 
     @rpc
     def schedule_session(self, payload: dict) -> dict:
-        return self.db.command(lambda uow: session_view.dump(handlers.schedule_sitting(
-            uow, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: session_view.dump(handlers.schedule_sitting(uow, payload, self.clock.now()))
+        )
 
     @rpc
     def cancel_session(self, session_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: session_view.dump(handlers.cancel_sitting(
-            uow, session_id, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: session_view.dump(
+                handlers.cancel_sitting(uow, session_id, payload, self.clock.now())
+            )
+        )
 
     @rpc
     def get_session(self, session_id: str) -> dict:
@@ -60,8 +64,7 @@ class OrientationService(ServiceOperations):
     @rpc
     def list_sessions(self, query: dict | None = None) -> dict:
         with self.db.queries() as repository:
-            items, next_cursor = handlers.list_sittings(repository, query or {},
-                                                        self.clock.now())
+            items, next_cursor = handlers.list_sittings(repository, query or {}, self.clock.now())
             return {"items": session_view.dump(items, many=True), "next_cursor": next_cursor}
 
     # enrolment and attendance --------------------------------------------------------------
@@ -70,16 +73,22 @@ class OrientationService(ServiceOperations):
     def enrol_worker(self, session_id: str, payload: dict) -> dict:
         if isinstance(payload, dict):
             self._meet(str(payload.get("worker_id")))
-        return self.db.command(lambda uow: enrolment_view.dump(handlers.enrol_worker(
-            uow, session_id, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: enrolment_view.dump(
+                handlers.enrol_worker(uow, session_id, payload, self.clock.now())
+            )
+        )
 
     @rpc
     def record_attendance(self, session_id: str, payload: dict) -> dict:
         """A wrong NIK is committed as an incident, then refused; a keyed retry of either gets
         the same answer (``Store.command``)."""
         now = self.clock.now()
-        answer = self.db.command(lambda uow: _attendance_answer(handlers.record_attendance(
-            uow, session_id, payload, now)))
+        answer = self.db.command(
+            lambda uow: _attendance_answer(
+                handlers.record_attendance(uow, session_id, payload, now)
+            )
+        )
         return handlers.answer_attendance(answer, now)
 
     # certificates and incidents ------------------------------------------------------------
@@ -100,9 +109,15 @@ class OrientationService(ServiceOperations):
     def _meet(self, worker_id: str) -> None:
         """A worker registration accepted a moment ago is never unknown here (see
         ``pmi_common.introductions``)."""
-        meet_worker(worker_id, self._knows, self.registration,
-                    {c.WORKER_REGISTERED: self.on_worker_registered,
-                     c.WORKER_STATUS_CHANGED: self.on_worker_status_changed})
+        meet_worker(
+            worker_id,
+            self._knows,
+            self.registration,
+            {
+                c.WORKER_REGISTERED: self.on_worker_registered,
+                c.WORKER_STATUS_CHANGED: self.on_worker_status_changed,
+            },
+        )
 
     def _knows(self, worker_id: str) -> bool:
         with self.db.queries() as repository:
@@ -110,16 +125,24 @@ class OrientationService(ServiceOperations):
 
     @handles(c.WORKER_REGISTERED)
     def on_worker_registered(self, event):
-        self.db.apply_once(event, lambda uow: handlers.on_worker_registered(
-            uow, event, self.clock.now()))
+        self.db.apply_once(
+            event, lambda uow: handlers.on_worker_registered(uow, event, self.clock.now())
+        )
 
     @handles(c.WORKER_STATUS_CHANGED)
     def on_worker_status_changed(self, event):
-        self.db.apply_once(event, lambda uow: handlers.on_worker_status_changed(
-            uow, event, self.clock.now()))
+        self.db.apply_once(
+            event, lambda uow: handlers.on_worker_status_changed(uow, event, self.clock.now())
+        )
 
-    @handles(c.DOCUMENT_SUBMITTED, c.DOCUMENT_VERIFIED, c.DOCUMENT_REJECTED, c.DOCUMENT_EXPIRED,
-             c.DOCUMENTS_COMPLETED)
+    @handles(
+        c.DOCUMENT_SUBMITTED,
+        c.DOCUMENT_VERIFIED,
+        c.DOCUMENT_REJECTED,
+        c.DOCUMENT_EXPIRED,
+        c.DOCUMENTS_COMPLETED,
+    )
     def on_documents_changed(self, event):
-        self.db.apply_once(event, lambda uow: handlers.on_documents_changed(
-            uow, event, self.clock.now()))
+        self.db.apply_once(
+            event, lambda uow: handlers.on_documents_changed(uow, event, self.clock.now())
+        )

@@ -37,8 +37,11 @@ def age_problem(birth_date: dt.date, today: dt.date) -> str | None:
     """Why a person born on ``birth_date`` may not register ``today``, or None."""
     if birth_date > today:
         return "must not be in the future"
-    age = today.year - birth_date.year - ((today.month, today.day)
-                                          < (birth_date.month, birth_date.day))
+    age = (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
     if age < MINIMUM_AGE:
         return f"the worker must be {MINIMUM_AGE} or older (is {age})"
     return None
@@ -110,8 +113,9 @@ class Worker:
     # registration ------------------------------------------------------------------------
 
     @classmethod
-    def register(cls, id: str, nik: str, nik_digest: str, details: Details,
-                 now: dt.datetime) -> Worker:
+    def register(
+        cls, id: str, nik: str, nik_digest: str, details: Details, now: dt.datetime
+    ) -> Worker:
         """A person registering for the first time: the first migration cycle."""
         worker = cls(id=id, nik=nik, nik_digest=nik_digest, registered_at=now, updated_at=now)
         worker._describe(details)
@@ -156,9 +160,14 @@ class Worker:
 
     # facts from other services -------------------------------------------------------------
 
-    def documents_changed(self, complete: bool, sequence: int, reason: str,
-                          valid_until: dt.date | None = None,
-                          today: dt.date | None = None) -> None:
+    def documents_changed(
+        self,
+        complete: bool,
+        sequence: int,
+        reason: str,
+        valid_until: dt.date | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         """The documents service says the set is (or is no longer) complete, as of ``sequence``
         of its events for this worker, and (when it becomes complete) until when its documents
         are all valid; an older word than the last one applied changes nothing. ``today``: the
@@ -200,8 +209,13 @@ class Worker:
 
     # commands ----------------------------------------------------------------------------
 
-    def depart(self, departed_on: dt.date, employer: str, destination_country: str,
-               today: dt.date | None = None) -> None:
+    def depart(
+        self,
+        departed_on: dt.date,
+        employer: str,
+        destination_country: str,
+        today: dt.date | None = None,
+    ) -> None:
         if self.status != CLEARED:
             raise TransitionRefused(
                 f"departure needs status {CLEARED}, the worker is {self.status}",
@@ -211,8 +225,11 @@ class Worker:
             raise TransitionRefused(
                 f"a document expires on {self.documents_valid_until}, before the departure on "
                 f"{departed_on}: renew it first",
-                {"status": self.status, "documents_valid_until": str(self.documents_valid_until),
-                 "departed_on": str(departed_on)},
+                {
+                    "status": self.status,
+                    "documents_valid_until": str(self.documents_valid_until),
+                    "departed_on": str(departed_on),
+                },
             )
         self._move(DEPARTED, "departure_recorded")
         self.departed_on, self.employer = departed_on, employer
@@ -225,8 +242,10 @@ class Worker:
                 {"status": self.status},
             )
         if self.departed_on and returned_on < self.departed_on:
-            raise InvalidInput("the return date is before the departure",
-                               {"returned_on": [f"must not be before {self.departed_on}"]})
+            raise InvalidInput(
+                "the return date is before the departure",
+                {"returned_on": [f"must not be before {self.departed_on}"]},
+            )
         self._move(RETURNED, f"returned:{reason}")
         self.returned_on, self.return_reason = returned_on, reason
 
@@ -274,7 +293,7 @@ class Worker:
         here, there = PRE_DEPARTURE.index(self.status), PRE_DEPARTURE.index(target)
         if there < here:
             self._move(target, reason)
-        for status in PRE_DEPARTURE[here + 1:there + 1]:
+        for status in PRE_DEPARTURE[here + 1 : there + 1]:
             self._move(status, reason)
 
     def _move(self, status: str, reason: str) -> None:
@@ -287,8 +306,9 @@ class Worker:
         return changes
 
 
-def returnees_participation(worker: Worker, participant_kind: str, occurred_at: dt.datetime,
-                            returned_at: dt.datetime | None) -> bool:
+def returnees_participation(
+    worker: Worker, participant_kind: str, occurred_at: dt.datetime, returned_at: dt.datetime | None
+) -> bool:
     """Whether a reintegration event is a returnee's participation.
 
     Reintegration says so from its own copy of the worker, which may not yet have heard of a
@@ -327,32 +347,64 @@ class TimelineEntry:
     id: int | None = None  # given when stored, in the order entries are added
 
     @classmethod
-    def about(cls, worker: Worker, event_type: str, source: str, occurred_at: dt.datetime,
-              event_id: str | None = None, actor: dict | None = None,
-              correlation_id: str | None = None, details: dict | None = None,
-              change: StatusChange | None = None) -> TimelineEntry:
+    def about(
+        cls,
+        worker: Worker,
+        event_type: str,
+        source: str,
+        occurred_at: dt.datetime,
+        event_id: str | None = None,
+        actor: dict | None = None,
+        correlation_id: str | None = None,
+        details: dict | None = None,
+        change: StatusChange | None = None,
+    ) -> TimelineEntry:
         """An entry in the worker's current cycle."""
         actor = actor or {}
         return cls(
-            worker_id=worker.id, cycle=worker.cycle, occurred_at=occurred_at,
-            event_type=event_type, source=source, event_id=event_id,
+            worker_id=worker.id,
+            cycle=worker.cycle,
+            occurred_at=occurred_at,
+            event_type=event_type,
+            source=source,
+            event_id=event_id,
             from_status=change.from_status if change else None,
             to_status=change.to_status if change else None,
             stage=change.stage if change else None,
             reason=change.reason if change else None,
-            actor_role=actor.get("role"), actor_agency=actor.get("agency"),
-            actor_subject=actor.get("subject"), correlation_id=correlation_id,
+            actor_role=actor.get("role"),
+            actor_agency=actor.get("agency"),
+            actor_subject=actor.get("subject"),
+            correlation_id=correlation_id,
             details=details or {},
         )
 
 
 # what the timeline keeps of another service's event: what happened, never personal data
-TIMELINE_FIELDS = ("document_type", "document_id", "reason", "session_id", "program_id",
-                   "certificate_number", "participant_kind", "business_started",
-                   "business_name", "sector", "regency", "awarded", "round", "advanced",
-                   "score", "expired_on", "starts_at")
+TIMELINE_FIELDS = (
+    "document_type",
+    "document_id",
+    "reason",
+    "session_id",
+    "program_id",
+    "certificate_number",
+    "participant_kind",
+    "business_started",
+    "business_name",
+    "sector",
+    "regency",
+    "awarded",
+    "round",
+    "advanced",
+    "score",
+    "expired_on",
+    "starts_at",
+)
 
 
 def timeline_details(data: dict) -> dict:
-    return {key: (value.isoformat() if hasattr(value, "isoformat") else value)
-            for key, value in data.items() if key in TIMELINE_FIELDS}
+    return {
+        key: (value.isoformat() if hasattr(value, "isoformat") else value)
+        for key, value in data.items()
+        if key in TIMELINE_FIELDS
+    }

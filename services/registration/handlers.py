@@ -36,8 +36,10 @@ Work = UnitOfWork[RegistrationRepository]
 
 # commands ----------------------------------------------------------------------------------
 
-def register_worker(uow: Work, command: dict, now: dt.datetime,
-                    today: dt.date | None = None) -> Worker:
+
+def register_worker(
+    uow: Work, command: dict, now: dt.datetime, today: dt.date | None = None
+) -> Worker:
     """A person registers for a migration: the first time, or again after the last one ended.
     ``today``: the district's day (``Clock.today()``), WIB's by default."""
     data = load(RegisterWorker(today=today or district_date(now)), command)
@@ -50,12 +52,21 @@ def register_worker(uow: Work, command: dict, now: dt.datetime,
         uow.repository.add_worker(worker)
     else:
         worker.register_again(details, now)
-    registered = uow.publish(c.WORKER_REGISTERED, {
-        "nik_masked": mask_nik(worker.nik), "nik_digest": worker.nik_digest,
-        "full_name": worker.full_name, "sex": worker.sex, "regency": worker.regency,
-        "destination_country": worker.destination_country, "occupation": worker.occupation,
-        "placement_agency": worker.placement_agency, "cycle": worker.cycle,
-    }, worker_id=worker.id)
+    registered = uow.publish(
+        c.WORKER_REGISTERED,
+        {
+            "nik_masked": mask_nik(worker.nik),
+            "nik_digest": worker.nik_digest,
+            "full_name": worker.full_name,
+            "sex": worker.sex,
+            "regency": worker.regency,
+            "destination_country": worker.destination_country,
+            "occupation": worker.occupation,
+            "placement_agency": worker.placement_agency,
+            "cycle": worker.cycle,
+        },
+        worker_id=worker.id,
+    )
     _note(uow, worker, registered, {"cycle": worker.cycle})
     _announce(uow, worker)
     return worker
@@ -70,40 +81,65 @@ def update_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) ->
     if "address" in data:
         worker.set_address(data["address"])
     if "bpjs_number" in data and worker.bpjs_recorded(data["bpjs_number"]):
-        uow.repository.add_entry(TimelineEntry.about(
-            worker, "bpjs_number_recorded", c.REGISTRATION, now, actor=uow.actor,
-            correlation_id=uow.correlation_id))
+        uow.repository.add_entry(
+            TimelineEntry.about(
+                worker,
+                "bpjs_number_recorded",
+                c.REGISTRATION,
+                now,
+                actor=uow.actor,
+                correlation_id=uow.correlation_id,
+            )
+        )
     worker.updated_at = now
     _announce(uow, worker)
     return worker
 
 
-def record_departure(uow: Work, worker_id: str, command: dict, now: dt.datetime,
-                     today: dt.date, horizon_days: int) -> Worker:
+def record_departure(
+    uow: Work, worker_id: str, command: dict, now: dt.datetime, today: dt.date, horizon_days: int
+) -> Worker:
     data = load(RecordDeparture(today=today, horizon_days=horizon_days), command)
     worker = _locked(uow, worker_id)
     worker.depart(data["departed_on"], data["employer"], data["destination_country"], today)
     worker.updated_at = now
-    departed = uow.publish(c.WORKER_DEPARTED, {**data, "cycle": worker.cycle},
-                           worker_id=worker.id)
-    _note(uow, worker, departed, {"employer": data["employer"],
-                                  "destination_country": data["destination_country"],
-                                  "departed_on": data["departed_on"].isoformat()})
+    departed = uow.publish(c.WORKER_DEPARTED, {**data, "cycle": worker.cycle}, worker_id=worker.id)
+    _note(
+        uow,
+        worker,
+        departed,
+        {
+            "employer": data["employer"],
+            "destination_country": data["destination_country"],
+            "departed_on": data["departed_on"].isoformat(),
+        },
+    )
     _announce(uow, worker)
     return worker
 
 
-def record_return(uow: Work, worker_id: str, command: dict, now: dt.datetime,
-                  today: dt.date) -> Worker:
+def record_return(
+    uow: Work, worker_id: str, command: dict, now: dt.datetime, today: dt.date
+) -> Worker:
     data = load(RecordReturn(today=today), command)
     worker = _locked(uow, worker_id)
     worker.return_home(data["returned_on"], data["reason"])
     worker.updated_at = now
-    returned = uow.publish(c.WORKER_RETURNED, {
-        "returned_on": data["returned_on"], "reason": data["reason"], "cycle": worker.cycle,
-    }, worker_id=worker.id)
-    _note(uow, worker, returned, {"returned_on": data["returned_on"].isoformat(),
-                                  "reason": data["reason"]})
+    returned = uow.publish(
+        c.WORKER_RETURNED,
+        {
+            "returned_on": data["returned_on"],
+            "reason": data["reason"],
+            "cycle": worker.cycle,
+        },
+        worker_id=worker.id,
+    )
+    _note(
+        uow,
+        worker,
+        returned,
+        {"returned_on": data["returned_on"].isoformat(), "reason": data["reason"]},
+    )
     _announce(uow, worker)
     return worker
 
@@ -119,13 +155,19 @@ def withdraw_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) 
 
 # events from the other services: each goes on the worker's timeline ---------------------------
 
+
 def on_documents_changed(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
     """A document submitted, verified, rejected or expired, or the set complete."""
     worker = _noted(uow, event)
     data = event.data
     complete = event.event_type == c.DOCUMENTS_COMPLETED or data.get("checklist_complete", False)
-    worker.documents_changed(complete, event.sequence, _reason(event),
-                             valid_until=data.get("earliest_expiry"), today=today)
+    worker.documents_changed(
+        complete,
+        event.sequence,
+        _reason(event),
+        valid_until=data.get("earliest_expiry"),
+        today=today,
+    )
     return _applied(uow, worker, event)
 
 
@@ -157,6 +199,7 @@ def on_noted(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
 
 # queries -----------------------------------------------------------------------------------
 
+
 def get_worker(repository: RegistrationRepository, worker_id: str) -> Worker:
     worker = repository.get_worker(worker_id)
     if worker is None:
@@ -164,13 +207,16 @@ def get_worker(repository: RegistrationRepository, worker_id: str) -> Worker:
     return worker
 
 
-def list_workers(repository: RegistrationRepository, query: dict
-                 ) -> tuple[list[Worker], str | None]:
+def list_workers(
+    repository: RegistrationRepository, query: dict
+) -> tuple[list[Worker], str | None]:
     """A page of workers, filtered; ``next_cursor`` continues after it."""
     params = load(ListWorkers(), query)
     after = decode_cursor(params["cursor"], (str,))[0] if params.get("cursor") else None
-    filters = {key: params.get(key) for key in ("stage", "status", "regency",
-                                                 "destination_country", "placement_agency")}
+    filters = {
+        key: params.get(key)
+        for key in ("stage", "status", "regency", "destination_country", "placement_agency")
+    }
     rows = repository.list_workers(params["limit"] + 1, after, **filters)
     return page(rows, params["limit"], key=lambda worker: (worker.id,))
 
@@ -192,6 +238,7 @@ def get_stats(repository: RegistrationRepository) -> dict:
 
 # the steps the handlers share ----------------------------------------------------------------
 
+
 def _locked(uow: Work, worker_id: str | None) -> Worker:
     worker = uow.repository.lock_worker(worker_id)
     if worker is None:
@@ -202,10 +249,18 @@ def _locked(uow: Work, worker_id: str | None) -> Worker:
 def _noted(uow: Work, event: Event) -> Worker:
     """The worker the event is about, with the event on its timeline."""
     worker = _locked(uow, event.worker_id)
-    uow.repository.add_entry(TimelineEntry.about(
-        worker, event.event_type, event.source, event.occurred_at, event_id=event.event_id,
-        actor=event.actor, correlation_id=event.correlation_id,
-        details=timeline_details(event.data)))
+    uow.repository.add_entry(
+        TimelineEntry.about(
+            worker,
+            event.event_type,
+            event.source,
+            event.occurred_at,
+            event_id=event.event_id,
+            actor=event.actor,
+            correlation_id=event.correlation_id,
+            details=timeline_details(event.data),
+        )
+    )
     return worker
 
 
@@ -217,8 +272,11 @@ def _applied(uow: Work, worker: Worker, event: Event) -> Worker:
 
 def _returnees(uow: Work, worker: Worker, event: Event) -> bool:
     return returnees_participation(
-        worker, event.data["participant_kind"], event.occurred_at,
-        uow.repository.return_recorded_at(worker.id, worker.cycle))
+        worker,
+        event.data["participant_kind"],
+        event.occurred_at,
+        uow.repository.return_recorded_at(worker.id, worker.cycle),
+    )
 
 
 def _reason(event: Event) -> str:
@@ -229,23 +287,47 @@ def _reason(event: Event) -> str:
 def _announce(uow: Work, worker: Worker, cause: Event | None = None) -> None:
     """Publish each status change the worker made; its timeline entry names the event that
     caused it, if any."""
-    details = ({"caused_by": {"event_id": cause.event_id, "event_type": cause.event_type,
-                              "source": cause.source}} if cause else {})
+    details = (
+        {
+            "caused_by": {
+                "event_id": cause.event_id,
+                "event_type": cause.event_type,
+                "source": cause.source,
+            }
+        }
+        if cause
+        else {}
+    )
     for change in worker.take_changes():
-        envelope = uow.publish(c.WORKER_STATUS_CHANGED, {
-            "from_status": change.from_status, "to_status": change.to_status,
-            "stage": change.stage, "reason": change.reason, "cycle": worker.cycle,
-        }, worker_id=worker.id)
+        envelope = uow.publish(
+            c.WORKER_STATUS_CHANGED,
+            {
+                "from_status": change.from_status,
+                "to_status": change.to_status,
+                "stage": change.stage,
+                "reason": change.reason,
+                "cycle": worker.cycle,
+            },
+            worker_id=worker.id,
+        )
         _note(uow, worker, envelope, details, change)
 
 
 def _note(uow: Work, worker: Worker, envelope: dict, details: dict, change=None) -> None:
     """One timeline entry for an event this service publishes."""
-    uow.repository.add_entry(TimelineEntry.about(
-        worker, envelope["event_type"], envelope["source"],
-        dt.datetime.fromisoformat(envelope["occurred_at"]), event_id=envelope["event_id"],
-        actor=envelope["actor"], correlation_id=envelope["correlation_id"], details=details,
-        change=change))
+    uow.repository.add_entry(
+        TimelineEntry.about(
+            worker,
+            envelope["event_type"],
+            envelope["source"],
+            dt.datetime.fromisoformat(envelope["occurred_at"]),
+            event_id=envelope["event_id"],
+            actor=envelope["actor"],
+            correlation_id=envelope["correlation_id"],
+            details=details,
+            change=change,
+        )
+    )
 
 
 COMMANDS = {
@@ -263,11 +345,20 @@ QUERIES = {
     "get_stats": get_stats,
 }
 EVENTS = {
-    **dict.fromkeys((c.DOCUMENT_SUBMITTED, c.DOCUMENT_VERIFIED, c.DOCUMENT_REJECTED,
-                     c.DOCUMENT_EXPIRED, c.DOCUMENTS_COMPLETED), on_documents_changed),
+    **dict.fromkeys(
+        (
+            c.DOCUMENT_SUBMITTED,
+            c.DOCUMENT_VERIFIED,
+            c.DOCUMENT_REJECTED,
+            c.DOCUMENT_EXPIRED,
+            c.DOCUMENTS_COMPLETED,
+        ),
+        on_documents_changed,
+    ),
     c.ORIENTATION_COMPLETED: on_orientation_completed,
     c.REINTEGRATION_ENROLLED: on_reintegration_enrolled,
     c.REINTEGRATION_COMPLETED: on_reintegration_completed,
-    **dict.fromkeys((c.ORIENTATION_ENROLLED, c.ORIENTATION_RELEASED,
-                     c.REINTEGRATION_ROUND_RECORDED), on_noted),
+    **dict.fromkeys(
+        (c.ORIENTATION_ENROLLED, c.ORIENTATION_RELEASED, c.REINTEGRATION_ROUND_RECORDED), on_noted
+    ),
 }

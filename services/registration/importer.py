@@ -48,9 +48,18 @@ class ImportReport:
 def row_to_payload(row: dict) -> dict:
     """A CSV row as the registration payload the desk would send."""
     clean = {key.strip().lower(): (value or "").strip() for key, value in row.items() if key}
-    payload = {key: clean.get(key, "") for key in (
-        "nik", "full_name", "sex", "phone", "destination_country", "occupation",
-        "placement_agency")}
+    payload = {
+        key: clean.get(key, "")
+        for key in (
+            "nik",
+            "full_name",
+            "sex",
+            "phone",
+            "destination_country",
+            "occupation",
+            "placement_agency",
+        )
+    }
     payload["sex"] = payload["sex"].upper()[:1]
     payload["destination_country"] = payload["destination_country"].upper()
     payload["birth_date"] = _iso_date(clean.get("birth_date", ""))
@@ -72,15 +81,25 @@ def _rows(path: Path) -> Iterator[tuple[int, dict]]:
         yield from enumerate(csv.DictReader(handle), start=2)  # line 1 is the header
 
 
-def import_file(path: Path, engine: Engine, now: dt.datetime | None = None,
-                progress=None, connections: int = CONNECTIONS) -> ImportReport:
+def import_file(
+    path: Path,
+    engine: Engine,
+    now: dt.datetime | None = None,
+    progress=None,
+    connections: int = CONNECTIONS,
+) -> ImportReport:
     """Register every row, ``connections`` rows at a time (a row is mostly waiting on the
     database's answers). Rows of one NIK go to the same connection in the file's order, so the
     first of them registers and the others are skipped, as one row after another would."""
-    store = Store(engine, messaging_tables(metadata), "registration",
-                  correlation_id=f"import-{uuid.uuid4()}",
-                  actor={"role": "operator", "agency": "bulk-import", "subject": path.name},
-                  wake_relay=lambda: None, repository=RegistrationRepository)
+    store = Store(
+        engine,
+        messaging_tables(metadata),
+        "registration",
+        correlation_id=f"import-{uuid.uuid4()}",
+        actor={"role": "operator", "agency": "bulk-import", "subject": path.name},
+        wake_relay=lambda: None,
+        repository=RegistrationRepository,
+    )
     report = ImportReport()
     total = sum(1 for _ in _rows(path))
     lock = threading.Lock()
@@ -172,6 +191,8 @@ def run(csv_path: str, database_url: str, report_path: str | None) -> ImportRepo
         engine.dispose()
     target = Path(report_path or f"{Path(csv_path).stem}.rejected.csv")
     write_rejections(report, target)
-    print(f"{report.registered} registered, {report.skipped} already registered, "
-          f"{len(report.rejected)} rejected (reasons in {target})")
+    print(
+        f"{report.registered} registered, {report.skipped} already registered, "
+        f"{len(report.rejected)} rejected (reasons in {target})"
+    )
     return report

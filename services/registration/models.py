@@ -24,7 +24,8 @@ metadata = MetaData()
 messaging = add_messaging_tables(metadata)
 
 workers = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("nik", String(16), unique=True, nullable=False),
     Column("nik_digest", String(64), nullable=False),
@@ -63,7 +64,8 @@ workers = Table(
 Index("ix_workers_placement_agency_id", func.lower(workers.c.placement_agency), workers.c.id)
 
 timeline = Table(
-    "timeline", metadata,
+    "timeline",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("worker_id", String(36), nullable=False),
     Column("cycle", Integer, nullable=False),
@@ -86,7 +88,8 @@ timeline = Table(
 # the registry's counts, kept by the database's triggers as workers are written (migration 0006):
 # one row per (dimension, value, shard); a count is the sum over its shards
 worker_counts = Table(
-    "worker_counts", metadata,
+    "worker_counts",
+    metadata,
     Column("dimension", String(32), primary_key=True),  # total, stage, status, regency, ...
     Column("value", String(100), primary_key=True),
     Column("shard", Integer, primary_key=True),

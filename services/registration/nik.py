@@ -37,7 +37,8 @@ def nik_problems(nik: str, birth_date: dt.date | None, sex: str | None) -> list[
         return problems
     if sex in ("F", "M") and encoded_female != (sex == "F"):
         problems.append(
-            "the day encodes a woman (day + 40)" if encoded_female
+            "the day encodes a woman (day + 40)"
+            if encoded_female
             else "a woman's NIK has 40 added to the birth day"
         )
     if birth_date is not None and (
@@ -54,14 +55,21 @@ def _region_problems(province: str, regency: str, district: str) -> list[str]:
     if int(province) not in PROVINCE_CODES:
         return [f"province code {province} is not an Indonesian province"]
     if not listed.covers(province):
-        return ([f"{level} code must not be 00" for level, code in
-                 (("regency", regency), ("district", district)) if code == "00"])
+        return [
+            f"{level} code must not be 00"
+            for level, code in (("regency", regency), ("district", district))
+            if code == "00"
+        ]
     if province + regency not in listed.regencies:
-        return [f"regency code {province}.{regency} is not a regency or city of Indonesia "
-                f"(Kemendagri list of {listed.as_of})"]
+        return [
+            f"regency code {province}.{regency} is not a regency or city of Indonesia "
+            f"(Kemendagri list of {listed.as_of})"
+        ]
     if province + regency + district not in listed.districts:
-        return [f"district code {province}.{regency}.{district} is not a district of regency "
-                f"{province}.{regency} (Kemendagri list of {listed.as_of})"]
+        return [
+            f"district code {province}.{regency}.{district} is not a district of regency "
+            f"{province}.{regency} (Kemendagri list of {listed.as_of})"
+        ]
     return []
 
 

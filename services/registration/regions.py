@@ -57,11 +57,17 @@ def parse(text: str) -> Regions:
     for row in csv.reader(line for line in text.splitlines() if line and line[0].isdigit()):
         parts = row[0].split(".")
         codes[len(parts)].add("".join(parts))
-    return Regions(meta.get("source", "unknown"), meta.get("as_of", "unknown"),
-                   frozenset(codes[1]), frozenset(codes[2]), frozenset(codes[3]))
+    return Regions(
+        meta.get("source", "unknown"),
+        meta.get("as_of", "unknown"),
+        frozenset(codes[1]),
+        frozenset(codes[2]),
+        frozenset(codes[3]),
+    )
 
 
 # updating the list --------------------------------------------------------------------------
+
 
 def read_source(path: Path) -> list[tuple[str, str]]:
     """``(dotted code, name)`` of provinces, regencies and districts from a list or a wheel."""
@@ -83,8 +89,10 @@ def read_source(path: Path) -> list[tuple[str, str]]:
 
 def render(rows: list[tuple[str, str]], source: str, as_of: str) -> str:
     out = io.StringIO()
-    out.write(f"# source: {source}\n# as_of: {as_of}\n"
-              "# code: Kemendagri region code (province.regency.district); name\n")
+    out.write(
+        f"# source: {source}\n# as_of: {as_of}\n"
+        "# code: Kemendagri region code (province.regency.district); name\n"
+    )
     writer = csv.writer(out, lineterminator="\n")
     writer.writerows(rows)
     return out.getvalue()
@@ -93,8 +101,12 @@ def render(rows: list[tuple[str, str]], source: str, as_of: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rebuild regions.csv from a Kemendagri list.")
     parser.add_argument("source", type=Path, help="a code,name CSV or the wheel that holds one")
-    parser.add_argument("--source", dest="source_name", required=True,
-                        help="where the list comes from (written into the file)")
+    parser.add_argument(
+        "--source",
+        dest="source_name",
+        required=True,
+        help="where the list comes from (written into the file)",
+    )
     parser.add_argument("--as-of", required=True, help="the date of the list (YYYY-MM-DD)")
     parser.add_argument("--output", type=Path, default=REGIONS_FILE)
     args = parser.parse_args(argv)

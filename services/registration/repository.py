@@ -40,12 +40,12 @@ class RegistrationRepository:
         """Registrations of one NIK take turns until this transaction ends (an advisory lock),
         so the second sees the worker the first made. SQLite serialises all writes."""
         if self.session.bind.dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:nik))"),
-                                 {"nik": nik})
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:nik))"), {"nik": nik})
 
     def lock_worker_with_nik(self, nik: str) -> Worker | None:
         return self.session.scalars(
-            select(Worker).where(workers.c.nik == nik).with_for_update()).first()
+            select(Worker).where(workers.c.nik == nik).with_for_update()
+        ).first()
 
     def add_worker(self, worker: Worker) -> None:
         """Store a new worker; a NIK another worker already has is ``DuplicateRegistration``."""
@@ -55,27 +55,39 @@ class RegistrationRepository:
         except IntegrityError as exc:
             raise DuplicateRegistration(
                 "this NIK was registered a moment ago by another request",
-                {"nik": ["already registered"]}) from exc
+                {"nik": ["already registered"]},
+            ) from exc
 
     def lock_worker(self, worker_id: str | None) -> Worker | None:
         """The worker, held against other writers until this transaction ends."""
         if not worker_id or not is_id(worker_id):
             return None
         return self.session.scalars(
-            select(Worker).where(workers.c.id == worker_id).with_for_update()).first()
+            select(Worker).where(workers.c.id == worker_id).with_for_update()
+        ).first()
 
     def get_worker(self, worker_id: str) -> Worker | None:
         return self.session.get(Worker, worker_id) if is_id(worker_id) else None
 
-    def list_workers(self, limit: int, after: str | None = None, stage: str | None = None,
-                     status: str | None = None, regency: str | None = None,
-                     destination_country: str | None = None,
-                     placement_agency: str | None = None) -> list[Worker]:
+    def list_workers(
+        self,
+        limit: int,
+        after: str | None = None,
+        stage: str | None = None,
+        status: str | None = None,
+        regency: str | None = None,
+        destination_country: str | None = None,
+        placement_agency: str | None = None,
+    ) -> list[Worker]:
         """Up to ``limit`` workers in the order of their ids, after the id ``after``; each filter
         given must match exactly (``placement_agency``: whatever its case)."""
         stmt = select(Worker)
-        for column, value in (("stage", stage), ("status", status), ("regency", regency),
-                              ("destination_country", destination_country)):
+        for column, value in (
+            ("stage", stage),
+            ("status", status),
+            ("regency", regency),
+            ("destination_country", destination_country),
+        ):
             if value:
                 stmt = stmt.where(workers.c[column] == value)
         if placement_agency:
@@ -88,11 +100,12 @@ class RegistrationRepository:
         """How many workers there are, in all and by stage, status, regency and destination:
         the counts the database keeps as workers are written (``worker_counts``)."""
         n = func.sum(worker_counts.c.n)
-        counts = {"total": {}, "stage": {}, "status": {}, "regency": {},
-                  "destination_country": {}}
+        counts = {"total": {}, "stage": {}, "status": {}, "regency": {}, "destination_country": {}}
         for dimension, value, count in self.session.execute(
-                select(worker_counts.c.dimension, worker_counts.c.value, n)
-                .group_by(worker_counts.c.dimension, worker_counts.c.value).having(n > 0)):
+            select(worker_counts.c.dimension, worker_counts.c.value, n)
+            .group_by(worker_counts.c.dimension, worker_counts.c.value)
+            .having(n > 0)
+        ):
             counts[dimension][value] = int(count)
         return {
             "total": counts["total"].get("", 0),
@@ -109,15 +122,23 @@ class RegistrationRepository:
 
     def timeline(self, worker_id: str) -> list[TimelineEntry]:
         """The worker's timeline in the order its entries were added."""
-        return list(self.session.scalars(
-            select(TimelineEntry).where(timeline.c.worker_id == worker_id)
-            .order_by(timeline.c.id)))
+        return list(
+            self.session.scalars(
+                select(TimelineEntry)
+                .where(timeline.c.worker_id == worker_id)
+                .order_by(timeline.c.id)
+            )
+        )
 
     def return_recorded_at(self, worker_id: str, cycle: int) -> dt.datetime | None:
         """When the worker's return in ``cycle`` was recorded, if it was."""
-        return self.session.scalar(select(func.max(timeline.c.occurred_at)).where(
-            timeline.c.worker_id == worker_id, timeline.c.cycle == cycle,
-            timeline.c.to_status == RETURNED))
+        return self.session.scalar(
+            select(func.max(timeline.c.occurred_at)).where(
+                timeline.c.worker_id == worker_id,
+                timeline.c.cycle == cycle,
+                timeline.c.to_status == RETURNED,
+            )
+        )
 
     # what this service published -------------------------------------------------------------
 
@@ -126,6 +147,10 @@ class RegistrationRepository:
         if not is_id(worker_id):
             return []
         outbox = messaging.outbox
-        return list(self.session.scalars(select(outbox.c.envelope)
-                                         .where(outbox.c.worker_id == worker_id)
-                                         .order_by(outbox.c.sequence)))
+        return list(
+            self.session.scalars(
+                select(outbox.c.envelope)
+                .where(outbox.c.worker_id == worker_id)
+                .order_by(outbox.c.sequence)
+            )
+        )

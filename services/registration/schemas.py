@@ -44,9 +44,11 @@ class RegisterWorker(Schema):
         unknown = RAISE
 
     nik = fields.String(required=True)
-    full_name = text_field(Longest.FULL_NAME, required=True,
-                           validate=[validate.Length(min=1, max=Longest.FULL_NAME), not_blank,
-                                     person_name])
+    full_name = text_field(
+        Longest.FULL_NAME,
+        required=True,
+        validate=[validate.Length(min=1, max=Longest.FULL_NAME), not_blank, person_name],
+    )
     birth_date = fields.Date(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
     phone = fields.String(required=True, validate=PHONE)
@@ -111,8 +113,10 @@ class RecordDeparture(Schema):
     def _not_far_ahead(self, value: dt.date, **_kwargs) -> None:
         latest = self.today + dt.timedelta(days=self.horizon_days)
         if value > latest:
-            raise ValidationError(f"must be within {self.horizon_days} days from today "
-                                  f"({latest} at the latest): record a departure when it is near")
+            raise ValidationError(
+                f"must be within {self.horizon_days} days from today "
+                f"({latest} at the latest): record a departure when it is near"
+            )
 
     @validates("destination_country")
     def _country(self, value: str, **_kwargs) -> None:

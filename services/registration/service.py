@@ -43,24 +43,44 @@ class RegistrationService(ServiceOperations):
 
     @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(handlers.update_worker(
-            uow, worker_id, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.update_worker(uow, worker_id, payload, self.clock.now())
+            )
+        )
 
     @rpc
     def record_departure(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(handlers.record_departure(
-            uow, worker_id, payload, self.clock.now(), self.clock.today(),
-            self.departure_horizon)))
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.record_departure(
+                    uow,
+                    worker_id,
+                    payload,
+                    self.clock.now(),
+                    self.clock.today(),
+                    self.departure_horizon,
+                )
+            )
+        )
 
     @rpc
     def record_return(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(handlers.record_return(
-            uow, worker_id, payload, self.clock.now(), self.clock.today())))
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.record_return(
+                    uow, worker_id, payload, self.clock.now(), self.clock.today()
+                )
+            )
+        )
 
     @rpc
     def withdraw_worker(self, worker_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: worker_view.dump(handlers.withdraw_worker(
-            uow, worker_id, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.withdraw_worker(uow, worker_id, payload, self.clock.now())
+            )
+        )
 
     # queries -------------------------------------------------------------------------------
 

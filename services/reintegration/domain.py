@@ -27,6 +27,7 @@ OPEN, FULL, STARTED = "open", "full", "started"
 
 # workers -------------------------------------------------------------------------------------
 
+
 class Heard(enum.Enum):
     """What one of registration's words was to the worker kept here."""
 
@@ -63,15 +64,17 @@ class Worker(RegistrationWord):
         self.updated_at = at
         return Heard.RETURN if status == RETURNED else Heard.CURRENT
 
-    def hear_registration(self, cycle: int, sequence: int, at: dt.datetime, full_name: str,
-                          regency: str) -> Heard:
+    def hear_registration(
+        self, cycle: int, sequence: int, at: dt.datetime, full_name: str, regency: str
+    ) -> Heard:
         heard = self.hear(cycle, sequence, REGISTERED, at)
         if heard is not Heard.OLDER_CYCLE or self.full_name is None:
             self.full_name, self.regency = full_name, regency
         return heard
 
-    def hear_return(self, cycle: int, sequence: int, at: dt.datetime,
-                    returned_on: dt.date) -> Heard:
+    def hear_return(
+        self, cycle: int, sequence: int, at: dt.datetime, returned_on: dt.date
+    ) -> Heard:
         heard = self.hear(cycle, sequence, RETURNED, at)
         if heard is Heard.RETURN:
             self.returned_on = returned_on
@@ -88,6 +91,7 @@ def audiences_for(kind: str) -> tuple[str, ...]:
 
 
 # programmes ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Round:
@@ -139,28 +143,35 @@ class Programme:
         if worker is None:
             raise NotFound("this service has not heard of the worker", {"reason": "unknown_worker"})
         if already_enrolled:
-            raise NotEligible("the worker is already enrolled in this programme",
-                              {"reason": "already_enrolled"})
+            raise NotEligible(
+                "the worker is already enrolled in this programme", {"reason": "already_enrolled"}
+            )
         kind = worker.kind
         if kind is None:
             raise NotEligible(
                 f"a worker who is {worker.status} is neither a prospective worker nor a returnee",
-                {"reason": "not_prospective_or_returnee", "status": worker.status})
+                {"reason": "not_prospective_or_returnee", "status": worker.status},
+            )
         if not admits(self.audience, kind):
             raise NotEligible(
                 f"this programme is for {self.audience} workers; the worker is a {kind}",
-                {"reason": "wrong_audience", "audience": self.audience, "participant_kind": kind})
+                {"reason": "wrong_audience", "audience": self.audience, "participant_kind": kind},
+            )
         if self.starts_on < today:
-            raise NotEligible(f"the programme started on {self.starts_on.isoformat()}",
-                              {"reason": "programme_started"})
+            raise NotEligible(
+                f"the programme started on {self.starts_on.isoformat()}",
+                {"reason": "programme_started"},
+            )
         if not self.seats_left:
-            raise CapacityReached(f"all {self.capacity} seats are taken",
-                                  {"capacity": self.capacity})
+            raise CapacityReached(
+                f"all {self.capacity} seats are taken", {"capacity": self.capacity}
+            )
         self.enrolled += 1
         return kind
 
 
 # participants -------------------------------------------------------------------------------
+
 
 @dataclass(eq=False)
 class RoundResult:
@@ -196,32 +207,54 @@ class Participant:
         """Round number -> whether the participant advanced in it."""
         return {result.round: result.advanced for result in self.results}
 
-    def check_round(self, programme: Programme, number: int, advanced: bool,
-                    advanced_so_far: int) -> None:
+    def check_round(
+        self, programme: Programme, number: int, advanced: bool, advanced_so_far: int
+    ) -> None:
         """Refuse a round result that breaks the funnel; ``advanced_so_far`` is how many have
         already advanced in that round."""
         if not 1 <= number <= len(programme.rounds):
-            raise InvalidInput("there is no such round",
-                               {"round": [f"must be between 1 and {len(programme.rounds)}"]})
+            raise InvalidInput(
+                "there is no such round",
+                {"round": [f"must be between 1 and {len(programme.rounds)}"]},
+            )
         if self.status == COMPLETED:
-            raise NotEligible("the participant has completed the programme",
-                              {"reason": "completed"})
+            raise NotEligible(
+                "the participant has completed the programme", {"reason": "completed"}
+            )
         done = self.advanced
         if number in done:
-            raise AlreadyDecided(f"round {number} is already recorded for this participant",
-                                 {"round": number, "advanced": done[number]})
+            raise AlreadyDecided(
+                f"round {number} is already recorded for this participant",
+                {"round": number, "advanced": done[number]},
+            )
         if number > 1 and not done.get(number - 1):
-            raise NotEligible(f"round {number} needs having advanced in round {number - 1}",
-                              {"reason": "previous_round_not_advanced", "round": number})
+            raise NotEligible(
+                f"round {number} needs having advanced in round {number - 1}",
+                {"reason": "previous_round_not_advanced", "round": number},
+            )
         allowed = programme.rounds[number - 1].advance
         if advanced and advanced_so_far >= allowed:
-            raise CapacityReached(f"round {number} lets only {allowed} participants advance",
-                                  {"round": number, "advance": allowed})
+            raise CapacityReached(
+                f"round {number} lets only {allowed} participants advance",
+                {"round": number, "advance": allowed},
+            )
 
-    def record(self, number: int, advanced: bool, score: float | None = None,
-               note: str | None = None, at: dt.datetime | None = None) -> RoundResult:
-        result = RoundResult(round=number, advanced=advanced, score=score, note=note,
-                             recorded_at=at, program_id=self.program_id)
+    def record(
+        self,
+        number: int,
+        advanced: bool,
+        score: float | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> RoundResult:
+        result = RoundResult(
+            round=number,
+            advanced=advanced,
+            score=score,
+            note=note,
+            recorded_at=at,
+            program_id=self.program_id,
+        )
         self.results.append(result)
         if self.programme is not None:
             self.awarded = self.is_awardee(self.programme)
@@ -231,14 +264,20 @@ class Participant:
         """Whoever advanced in the last round is an awardee."""
         return self.advanced.get(len(programme.rounds), False)
 
-    def complete(self, at: dt.datetime | None = None, business_started: bool | None = None,
-                 business_name: str | None = None, sector: str | None = None,
-                 regency: str | None = None) -> None:
+    def complete(
+        self,
+        at: dt.datetime | None = None,
+        business_started: bool | None = None,
+        business_name: str | None = None,
+        sector: str | None = None,
+        regency: str | None = None,
+    ) -> None:
         """Record the outcome, once. A participant who left the funnel early may complete too:
         the outcome (a business started or not) matters whatever round they reached."""
         if self.status == COMPLETED:
-            raise AlreadyDecided("the participant's outcome is already recorded",
-                                 {"reason": "completed"})
+            raise AlreadyDecided(
+                "the participant's outcome is already recorded", {"reason": "completed"}
+            )
         self.status, self.completed_at = COMPLETED, at
         self.business_started, self.business_name = business_started, business_name
         self.sector, self.regency = sector, regency
@@ -248,6 +287,9 @@ class Participant:
         participation recorded since, taken for a prospective worker's, is a returnee's.
         (Registration, which knew of the return, has moved the worker on already; this keeps the
         programmes' figures right.)"""
-        if self.participant_kind == PROSPECTIVE and self.enrolled_at is not None \
-                and self.enrolled_at >= returned_at:
+        if (
+            self.participant_kind == PROSPECTIVE
+            and self.enrolled_at is not None
+            and self.enrolled_at >= returned_at
+        ):
             self.participant_kind = RETURNEE

@@ -27,69 +27,112 @@ INVITATIONS_LIMIT = 100
 
 # commands -----------------------------------------------------------------------------------
 
+
 def create_program(uow: Work, command: dict, now: dt.datetime) -> Programme:
     data = load(CreateProgram(), command)
     rounds = tuple(Round(r["name"].strip(), r["advance"]) for r in data["rounds"])
-    programme = Programme(id=str(uuid.uuid4()), name=data["name"].strip(),
-                          audience=data["audience"], capacity=data["capacity"],
-                          starts_on=data["starts_on"], rounds=rounds, enrolled=0, created_at=now)
+    programme = Programme(
+        id=str(uuid.uuid4()),
+        name=data["name"].strip(),
+        audience=data["audience"],
+        capacity=data["capacity"],
+        starts_on=data["starts_on"],
+        rounds=rounds,
+        enrolled=0,
+        created_at=now,
+    )
     uow.repository.add_programme(programme)
-    uow.publish(c.PROGRAM_CREATED, {
-        "program_id": programme.id, "name": programme.name, "audience": programme.audience,
-        "capacity": programme.capacity, "starts_on": programme.starts_on,
-        "rounds": [{"name": r.name, "advance": r.advance} for r in rounds],
-    }, stream_id=f"program:{programme.id}")
+    uow.publish(
+        c.PROGRAM_CREATED,
+        {
+            "program_id": programme.id,
+            "name": programme.name,
+            "audience": programme.audience,
+            "capacity": programme.capacity,
+            "starts_on": programme.starts_on,
+            "rounds": [{"name": r.name, "advance": r.advance} for r in rounds],
+        },
+        stream_id=f"program:{programme.id}",
+    )
     return programme
 
 
-def enrol_participant(uow: Work, program_id: str, command: dict, now: dt.datetime,
-                      today: dt.date) -> Participant:
+def enrol_participant(
+    uow: Work, program_id: str, command: dict, now: dt.datetime, today: dt.date
+) -> Participant:
     data = load(Enrol(), command)
     worker_id = str(data["worker_id"])
     repository = uow.repository
     programme = _locked(repository, program_id)
     already = repository.find_participant(programme.id, worker_id) is not None
     kind = programme.enrol(repository.get_worker(worker_id), today, already)
-    participant = Participant(programme=programme, program_id=programme.id, worker_id=worker_id,
-                              participant_kind=kind, enrolled_at=now)
+    participant = Participant(
+        programme=programme,
+        program_id=programme.id,
+        worker_id=worker_id,
+        participant_kind=kind,
+        enrolled_at=now,
+    )
     repository.add_participant(participant)
-    uow.publish(c.REINTEGRATION_ENROLLED, {"program_id": programme.id, "participant_kind": kind},
-                worker_id=worker_id)
+    uow.publish(
+        c.REINTEGRATION_ENROLLED,
+        {"program_id": programme.id, "participant_kind": kind},
+        worker_id=worker_id,
+    )
     return participant
 
 
-def record_round_result(uow: Work, program_id: str, command: dict,
-                        now: dt.datetime) -> Participant:
+def record_round_result(uow: Work, program_id: str, command: dict, now: dt.datetime) -> Participant:
     data = load(RecordRoundResult(), command)
     repository = uow.repository
     programme = _locked(repository, program_id)
     participant = _participant(repository, programme.id, str(data["worker_id"]))
     number, advanced = data["round"], data["advanced"]
-    participant.check_round(programme, number, advanced,
-                            repository.count_advanced(programme.id, number))
+    participant.check_round(
+        programme, number, advanced, repository.count_advanced(programme.id, number)
+    )
     participant.record(number, advanced, score=data["score"], note=data["note"], at=now)
-    uow.publish(c.REINTEGRATION_ROUND_RECORDED, {
-        "program_id": programme.id, "round": number, "advanced": advanced, "score": data["score"],
-        "participant_kind": participant.participant_kind,
-    }, worker_id=participant.worker_id)
+    uow.publish(
+        c.REINTEGRATION_ROUND_RECORDED,
+        {
+            "program_id": programme.id,
+            "round": number,
+            "advanced": advanced,
+            "score": data["score"],
+            "participant_kind": participant.participant_kind,
+        },
+        worker_id=participant.worker_id,
+    )
     return participant
 
 
-def complete_participant(uow: Work, program_id: str, command: dict,
-                         now: dt.datetime) -> Participant:
+def complete_participant(
+    uow: Work, program_id: str, command: dict, now: dt.datetime
+) -> Participant:
     data = load(CompleteParticipant(), command)
     repository = uow.repository
     programme = _locked(repository, program_id)
     participant = _participant(repository, programme.id, str(data["worker_id"]))
-    participant.complete(now, business_started=data["business_started"],
-                         business_name=data["business_name"], sector=data["sector"],
-                         regency=data["regency"])
-    uow.publish(c.REINTEGRATION_COMPLETED, {
-        "program_id": programme.id, "participant_kind": participant.participant_kind,
-        "business_started": participant.business_started,
-        "business_name": participant.business_name, "sector": participant.sector,
-        "regency": participant.regency, "awarded": participant.awarded,
-    }, worker_id=participant.worker_id)
+    participant.complete(
+        now,
+        business_started=data["business_started"],
+        business_name=data["business_name"],
+        sector=data["sector"],
+        regency=data["regency"],
+    )
+    uow.publish(
+        c.REINTEGRATION_COMPLETED,
+        {
+            "program_id": programme.id,
+            "participant_kind": participant.participant_kind,
+            "business_started": participant.business_started,
+            "business_name": participant.business_name,
+            "sector": participant.sector,
+            "regency": participant.regency,
+            "awarded": participant.awarded,
+        },
+        worker_id=participant.worker_id,
+    )
     return participant
 
 
@@ -100,19 +143,23 @@ def _locked(repository: ReintegrationRepository, program_id: str) -> Programme:
     return programme
 
 
-def _participant(repository: ReintegrationRepository, program_id: str,
-                 worker_id: str) -> Participant:
+def _participant(
+    repository: ReintegrationRepository, program_id: str, worker_id: str
+) -> Participant:
     participant = repository.find_participant(program_id, worker_id)
     if participant is None:
-        raise NotEligible("the worker is not enrolled in this programme",
-                          {"reason": "not_enrolled"})
+        raise NotEligible(
+            "the worker is not enrolled in this programme", {"reason": "not_enrolled"}
+        )
     return participant
 
 
 # queries ------------------------------------------------------------------------------------
 
-def list_programs(repository: ReintegrationRepository, query: dict,
-                  today: dt.date) -> tuple[list[Programme], str | None]:
+
+def list_programs(
+    repository: ReintegrationRepository, query: dict, today: dt.date
+) -> tuple[list[Programme], str | None]:
     """Programmes by start date. ``audience`` keeps those that audience may join (``returnee``:
     returnee and both); ``open`` keeps those not yet started with seats left."""
     params = load(ListPrograms(), query)
@@ -120,10 +167,14 @@ def list_programs(repository: ReintegrationRepository, query: dict,
     limit = params["limit"]
     rows = repository.list_programmes(
         open_on=today if params["open"] else None,
-        audiences=None if audience is None else
-        (audience,) if audience == BOTH else audiences_for(audience),
+        audiences=None
+        if audience is None
+        else (audience,)
+        if audience == BOTH
+        else audiences_for(audience),
         after=decode_cursor(params["cursor"], (dt.date, str)) if params.get("cursor") else None,
-        limit=limit + 1)
+        limit=limit + 1,
+    )
     return page(rows, limit, key=lambda programme: (programme.starts_on, programme.id))
 
 
@@ -134,15 +185,23 @@ def get_program(repository: ReintegrationRepository, program_id: str) -> Program
     return programme
 
 
-def invitations(repository: ReintegrationRepository, worker_id: str,
-                today: dt.date) -> tuple[Worker, str | None, list[Programme]]:
+def invitations(
+    repository: ReintegrationRepository, worker_id: str, today: dt.date
+) -> tuple[Worker, str | None, list[Programme]]:
     """The worker, what they are to programmes, and the open programmes they may join."""
     worker = repository.get_worker(worker_id)
     if worker is None:
         raise NotFound(f"this service has not heard of worker {worker_id}")
     kind = worker.kind
-    return worker, kind, (repository.open_programmes_for(
-        worker.id, audiences_for(kind), today, INVITATIONS_LIMIT) if kind else [])
+    return (
+        worker,
+        kind,
+        (
+            repository.open_programmes_for(worker.id, audiences_for(kind), today, INVITATIONS_LIMIT)
+            if kind
+            else []
+        ),
+    )
 
 
 def program_stats(repository: ReintegrationRepository, program_id: str) -> dict:
@@ -161,18 +220,21 @@ def knows_worker(repository: ReintegrationRepository, worker_id: str) -> bool:
 
 # events from registration -------------------------------------------------------------------
 
+
 def on_worker_registered(uow: Work, event: Event, today: dt.date) -> list[Programme]:
     data = event.data
     worker = _worker(uow, event)
-    worker.hear_registration(data["cycle"], event.sequence, event.occurred_at,
-                             data["full_name"], data["regency"])
+    worker.hear_registration(
+        data["cycle"], event.sequence, event.occurred_at, data["full_name"], data["regency"]
+    )
     return []
 
 
 def on_worker_status_changed(uow: Work, event: Event, today: dt.date) -> list[Programme]:
     worker = _worker(uow, event)
-    heard = worker.hear(event.data["cycle"], event.sequence, event.data["to_status"],
-                        event.occurred_at)
+    heard = worker.hear(
+        event.data["cycle"], event.sequence, event.data["to_status"], event.occurred_at
+    )
     _count_as_returnee(uow, worker, heard, event.occurred_at)
     return []
 
@@ -180,13 +242,15 @@ def on_worker_status_changed(uow: Work, event: Event, today: dt.date) -> list[Pr
 def on_worker_returned(uow: Work, event: Event, today: dt.date) -> list[Programme]:
     """The worker's return: the open programmes for returnees they are invited to."""
     worker = _worker(uow, event)
-    heard = worker.hear_return(event.data["cycle"], event.sequence, event.occurred_at,
-                               event.data["returned_on"])
+    heard = worker.hear_return(
+        event.data["cycle"], event.sequence, event.occurred_at, event.data["returned_on"]
+    )
     _count_as_returnee(uow, worker, heard, event.occurred_at)
     if heard is not Heard.RETURN:
         return []
-    return uow.repository.open_programmes_for(worker.id, audiences_for(RETURNEE), today,
-                                              INVITATIONS_LIMIT)
+    return uow.repository.open_programmes_for(
+        worker.id, audiences_for(RETURNEE), today, INVITATIONS_LIMIT
+    )
 
 
 def _worker(uow: Work, event: Event) -> Worker:

@@ -48,7 +48,8 @@ class Rounds(TypeDecorator):
 
 # A worker as registration's events describe them, newest word by (cycle, sequence).
 workers = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("cycle", Integer, nullable=False, default=0),
     Column("status", String(32), nullable=True),
@@ -61,7 +62,8 @@ workers = Table(
 )
 
 programs = Table(
-    "programs", metadata,
+    "programs",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("audience", String(16), nullable=False),
@@ -74,7 +76,8 @@ programs = Table(
 )
 
 participants = Table(
-    "participants", metadata,
+    "participants",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("program_id", String(36), ForeignKey("programs.id"), nullable=False),
     Column("worker_id", String(36), nullable=False),
@@ -92,7 +95,8 @@ participants = Table(
 )
 
 round_results = Table(
-    "round_results", metadata,
+    "round_results",
+    metadata,
     Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True),
     Column("round", Integer, primary_key=True),
     Column("program_id", String(36), nullable=False),

@@ -32,10 +32,14 @@ mapper = registry()
 mapper.map_imperatively(Worker, workers)
 mapper.map_imperatively(Programme, programs)
 mapper.map_imperatively(RoundResult, round_results)
-mapper.map_imperatively(Participant, participants, properties={
-    "programme": relationship(Programme),
-    "results": relationship(RoundResult, order_by=round_results.c.round, lazy="selectin"),
-})
+mapper.map_imperatively(
+    Participant,
+    participants,
+    properties={
+        "programme": relationship(Programme),
+        "results": relationship(RoundResult, order_by=round_results.c.round, lazy="selectin"),
+    },
+)
 
 
 class ReintegrationRepository:
@@ -56,10 +60,17 @@ class ReintegrationRepository:
         if not is_id(program_id):
             return None
         return self.session.scalars(
-            select(Programme).where(programs.c.id == program_id).with_for_update()).first()
+            select(Programme).where(programs.c.id == program_id).with_for_update()
+        ).first()
 
-    def list_programmes(self, *, open_on: dt.date | None, audiences: tuple[str, ...] | None,
-                        after: tuple[dt.date, str] | None, limit: int) -> list[Programme]:
+    def list_programmes(
+        self,
+        *,
+        open_on: dt.date | None,
+        audiences: tuple[str, ...] | None,
+        after: tuple[dt.date, str] | None,
+        limit: int,
+    ) -> list[Programme]:
         """Programmes by (start date, id), after ``after``: those with one of ``audiences``,
         and when ``open_on`` is given, only those open on that day."""
         stmt = select(Programme)
@@ -69,20 +80,30 @@ class ReintegrationRepository:
             stmt = stmt.where(programs.c.audience.in_(audiences))
         if after is not None:
             day, last_id = after
-            stmt = stmt.where(or_(programs.c.starts_on > day,
-                                  and_(programs.c.starts_on == day, programs.c.id > last_id)))
+            stmt = stmt.where(
+                or_(
+                    programs.c.starts_on > day,
+                    and_(programs.c.starts_on == day, programs.c.id > last_id),
+                )
+            )
         stmt = stmt.order_by(programs.c.starts_on, programs.c.id).limit(limit)
         return list(self.session.scalars(stmt))
 
-    def open_programmes_for(self, worker_id: str, audiences: tuple[str, ...], today: dt.date,
-                            limit: int) -> list[Programme]:
+    def open_programmes_for(
+        self, worker_id: str, audiences: tuple[str, ...], today: dt.date, limit: int
+    ) -> list[Programme]:
         """The programmes open today for ``audiences`` that the worker has not joined."""
         joined = select(participants.c.program_id).where(participants.c.worker_id == worker_id)
-        return list(self.session.scalars(
-            select(Programme)
-            .where(*_open(today), programs.c.audience.in_(audiences),
-                   programs.c.id.not_in(joined))
-            .order_by(programs.c.starts_on, programs.c.id).limit(limit)))
+        return list(
+            self.session.scalars(
+                select(Programme)
+                .where(
+                    *_open(today), programs.c.audience.in_(audiences), programs.c.id.not_in(joined)
+                )
+                .order_by(programs.c.starts_on, programs.c.id)
+                .limit(limit)
+            )
+        )
 
     # participants -----------------------------------------------------------------------------
 
@@ -91,20 +112,32 @@ class ReintegrationRepository:
         self.session.flush()
 
     def find_participant(self, program_id: str, worker_id: str) -> Participant | None:
-        return self.session.scalars(select(Participant).where(
-            participants.c.program_id == program_id,
-            participants.c.worker_id == worker_id)).first()
+        return self.session.scalars(
+            select(Participant).where(
+                participants.c.program_id == program_id, participants.c.worker_id == worker_id
+            )
+        ).first()
 
     def participations_of(self, worker_id: str) -> list[Participant]:
-        return list(self.session.scalars(
-            select(Participant).where(participants.c.worker_id == worker_id)
-            .order_by(participants.c.id)))
+        return list(
+            self.session.scalars(
+                select(Participant)
+                .where(participants.c.worker_id == worker_id)
+                .order_by(participants.c.id)
+            )
+        )
 
     def count_advanced(self, program_id: str, number: int) -> int:
         """How many participants of the programme advanced in round ``number``."""
-        return self.session.scalar(select(func.count()).select_from(round_results).where(
-            round_results.c.program_id == program_id, round_results.c.round == number,
-            round_results.c.advanced.is_(True)))
+        return self.session.scalar(
+            select(func.count())
+            .select_from(round_results)
+            .where(
+                round_results.c.program_id == program_id,
+                round_results.c.round == number,
+                round_results.c.advanced.is_(True),
+            )
+        )
 
     # workers ------------------------------------------------------------------------------------
 
@@ -115,8 +148,13 @@ class ReintegrationRepository:
         """Lock the workers a batch of registration's events is about, each kept from now on
         if new (blank: cycle 0, no status); ``lock_worker`` then answers for them without
         asking the database again."""
-        held, _ = hold_rows(self.session, Worker, workers, worker_ids, lambda worker_id: {
-            "id": worker_id, "cycle": 0, "sequence": 0, "updated_at": at})
+        held, _ = hold_rows(
+            self.session,
+            Worker,
+            workers,
+            worker_ids,
+            lambda worker_id: {"id": worker_id, "cycle": 0, "sequence": 0, "updated_at": at},
+        )
         self._held.update(held)
 
     def lock_worker(self, worker_id: str, at: dt.datetime) -> Worker:
@@ -131,24 +169,37 @@ class ReintegrationRepository:
     def program_stats(self, programme: Programme) -> dict:
         """The funnel of one programme: how many were recorded and advanced in each round, how
         many completed, started a business, and were awarded."""
-        per_round = {number: (recorded, advanced) for number, recorded, advanced in
-                     self.session.execute(
-                         select(round_results.c.round, func.count(),
-                                func.count().filter(round_results.c.advanced.is_(True)))
-                         .where(round_results.c.program_id == programme.id)
-                         .group_by(round_results.c.round))}
+        per_round = {
+            number: (recorded, advanced)
+            for number, recorded, advanced in self.session.execute(
+                select(
+                    round_results.c.round,
+                    func.count(),
+                    func.count().filter(round_results.c.advanced.is_(True)),
+                )
+                .where(round_results.c.program_id == programme.id)
+                .group_by(round_results.c.round)
+            )
+        }
         completed, businesses, awarded = self.session.execute(
-            select(func.count().filter(participants.c.status == COMPLETED),
-                   func.count().filter(participants.c.business_started.is_(True)),
-                   func.count().filter(participants.c.awarded.is_(True)))
-            .where(participants.c.program_id == programme.id)).one()
+            select(
+                func.count().filter(participants.c.status == COMPLETED),
+                func.count().filter(participants.c.business_started.is_(True)),
+                func.count().filter(participants.c.awarded.is_(True)),
+            ).where(participants.c.program_id == programme.id)
+        ).one()
         return {
             "program_id": programme.id,
             "enrolled": programme.enrolled,
-            "rounds": [{"name": r.name, "advance": r.advance,
-                        "recorded": per_round.get(n, (0, 0))[0],
-                        "advanced": per_round.get(n, (0, 0))[1]}
-                       for n, r in enumerate(programme.rounds, start=1)],
+            "rounds": [
+                {
+                    "name": r.name,
+                    "advance": r.advance,
+                    "recorded": per_round.get(n, (0, 0))[0],
+                    "advanced": per_round.get(n, (0, 0))[1],
+                }
+                for n, r in enumerate(programme.rounds, start=1)
+            ],
             "completed": completed,
             "businesses_started": businesses,
             "awarded": awarded,
@@ -158,11 +209,13 @@ class ReintegrationRepository:
         """Programmes, participants, and the returnees enrolled and with a business started."""
         returnee = participants.c.participant_kind == RETURNEE
         worker = participants.c.worker_id.distinct()
-        counted, returnees, with_business = self.session.execute(select(
-            func.count(),
-            func.count(worker).filter(returnee),
-            func.count(worker).filter(returnee, participants.c.business_started.is_(True)),
-        ).select_from(participants)).one()
+        counted, returnees, with_business = self.session.execute(
+            select(
+                func.count(),
+                func.count(worker).filter(returnee),
+                func.count(worker).filter(returnee, participants.c.business_started.is_(True)),
+            ).select_from(participants)
+        ).one()
         return {
             "programs": self.session.scalar(select(func.count()).select_from(programs)),
             "participants": counted,

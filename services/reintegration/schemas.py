@@ -23,11 +23,10 @@ from .domain import Participant, Programme, funnel_problems
 BUSINESS_FIELDS = ("business_name", "sector", "regency")
 
 
-
-
 def _count(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES),
-                          **kwargs)
+    return fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=Most.PROGRAM_PLACES), **kwargs
+    )
 
 
 class RoundInput(Schema):
@@ -46,8 +45,9 @@ class CreateProgram(Schema):
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
     capacity = _count(required=True)
     starts_on = fields.Date(required=True)
-    rounds = fields.List(fields.Nested(RoundInput), required=True,
-                         validate=validate.Length(min=1, max=Most.ROUNDS))
+    rounds = fields.List(
+        fields.Nested(RoundInput), required=True, validate=validate.Length(min=1, max=Most.ROUNDS)
+    )
 
     @validates_schema
     def _funnel(self, data: dict, **_kwargs) -> None:
@@ -80,8 +80,9 @@ class RecordRoundResult(Schema):
     worker_id = fields.UUID(required=True)
     round = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     advanced = fields.Boolean(required=True)
-    score = fields.Float(load_default=None, allow_none=True,
-                         validate=validate.Range(min=0, max=100))
+    score = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100)
+    )
     note = text_field(Longest.NOTE, load_default=None, allow_none=True)
 
 
@@ -109,6 +110,7 @@ class CompleteParticipant(Schema):
 
 
 # views --------------------------------------------------------------------------------------
+
 
 class RoundView(Schema):
     name = fields.String()
@@ -148,14 +150,25 @@ class ParticipantView(Schema):
 
     def _results(self, participant: Participant) -> list[dict]:
         rounds = participant.programme.rounds
-        return [{"round": r.round, "name": rounds[r.round - 1].name, "advanced": r.advanced,
-                 "score": r.score, "note": r.note, "recorded_at": r.recorded_at.isoformat()}
-                for r in participant.results]
+        return [
+            {
+                "round": r.round,
+                "name": rounds[r.round - 1].name,
+                "advanced": r.advanced,
+                "score": r.score,
+                "note": r.note,
+                "recorded_at": r.recorded_at.isoformat(),
+            }
+            for r in participant.results
+        ]
 
     def _outcome(self, participant: Participant) -> dict | None:
         if participant.completed_at is None:
             return None
-        return {"business_started": participant.business_started,
-                "business_name": participant.business_name, "sector": participant.sector,
-                "regency": participant.regency,
-                "completed_at": participant.completed_at.isoformat()}
+        return {
+            "business_started": participant.business_started,
+            "business_name": participant.business_name,
+            "sector": participant.sector,
+            "regency": participant.regency,
+            "completed_at": participant.completed_at.isoformat(),
+        }

@@ -45,28 +45,40 @@ class ReintegrationService(ServiceOperations):
     def enrol_participant(self, program_id: str, payload: dict) -> dict:
         if isinstance(payload, dict):
             self._meet(str(payload.get("worker_id")))
-        return self.db.command(lambda uow: participant_view.dump(handlers.enrol_participant(
-            uow, program_id, payload, self.clock.now(), self.clock.today())))
+        return self.db.command(
+            lambda uow: participant_view.dump(
+                handlers.enrol_participant(
+                    uow, program_id, payload, self.clock.now(), self.clock.today()
+                )
+            )
+        )
 
     @rpc
     def record_round_result(self, program_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: participant_view.dump(handlers.record_round_result(
-            uow, program_id, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: participant_view.dump(
+                handlers.record_round_result(uow, program_id, payload, self.clock.now())
+            )
+        )
 
     @rpc
     def complete_participant(self, program_id: str, payload: dict) -> dict:
-        return self.db.command(lambda uow: participant_view.dump(handlers.complete_participant(
-            uow, program_id, payload, self.clock.now())))
+        return self.db.command(
+            lambda uow: participant_view.dump(
+                handlers.complete_participant(uow, program_id, payload, self.clock.now())
+            )
+        )
 
     # queries -------------------------------------------------------------------------------
 
     @rpc
     def list_programs(self, query: dict) -> dict:
         with self.db.queries() as repository:
-            programmes, next_cursor = handlers.list_programs(repository, query,
-                                                             self.clock.today())
-            return {"items": self._program_view().dump(programmes, many=True),
-                    "next_cursor": next_cursor}
+            programmes, next_cursor = handlers.list_programs(repository, query, self.clock.today())
+            return {
+                "items": self._program_view().dump(programmes, many=True),
+                "next_cursor": next_cursor,
+            }
 
     @rpc
     def get_program(self, program_id: str) -> dict:
@@ -76,10 +88,14 @@ class ReintegrationService(ServiceOperations):
     @rpc
     def invitations(self, worker_id: str) -> dict:
         with self.db.queries() as repository:
-            worker, kind, programmes = handlers.invitations(repository, worker_id,
-                                                            self.clock.today())
-            return {"worker_id": worker.id, "kind": kind,
-                    "programs": self._program_view().dump(programmes, many=True)}
+            worker, kind, programmes = handlers.invitations(
+                repository, worker_id, self.clock.today()
+            )
+            return {
+                "worker_id": worker.id,
+                "kind": kind,
+                "programs": self._program_view().dump(programmes, many=True),
+            }
 
     @rpc
     def program_stats(self, program_id: str) -> dict:
@@ -96,8 +112,12 @@ class ReintegrationService(ServiceOperations):
     def _meet(self, worker_id: str) -> None:
         """A worker registration accepted a moment ago is never unknown here (see
         ``pmi_common.introductions``)."""
-        meet_worker(worker_id, self._knows, self.registration,
-                    dict.fromkeys(handlers.EVENTS, self.on_worker_event))
+        meet_worker(
+            worker_id,
+            self._knows,
+            self.registration,
+            dict.fromkeys(handlers.EVENTS, self.on_worker_event),
+        )
 
     def _knows(self, worker_id: str) -> bool:
         with self.db.queries() as repository:
@@ -109,8 +129,11 @@ class ReintegrationService(ServiceOperations):
         handler = handlers.EVENTS[event.event_type]
         invited = self.db.apply_once(event, lambda uow: handler(uow, event, self.clock.today()))
         if invited:
-            self.log.info("returnee_invited", worker_id=event.worker_id,
-                          program_ids=[programme.id for programme in invited])
+            self.log.info(
+                "returnee_invited",
+                worker_id=event.worker_id,
+                program_ids=[programme.id for programme in invited],
+            )
 
     def _program_view(self) -> ProgramView:
         return ProgramView(today=self.clock.today())

@@ -14,16 +14,25 @@ import pytest
 from tests.e2e.conftest import running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 SCREENSHOTS = os.environ.get("PMI_CONSOLE_SCREENSHOTS")
 WAIT_MS = 60_000  # the broker's statistics lag a few seconds; the page refreshes every five
 
 if not CHROMIUM.exists():
-    pytest.skip("the browser tests need Debian's chromium: apt-get install chromium",
-                allow_module_level=True)
+    pytest.skip(
+        "the browser tests need Debian's chromium: apt-get install chromium",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="package")

@@ -22,15 +22,19 @@ FICTIONAL_NIK = "3505125703940002"
 
 
 def register(stack, **overrides) -> dict:
-    response = stack.client("operator").post(stack.url("/workers"),
-                                             json=worker_payload(**overrides), timeout=30)
+    response = stack.client("operator").post(
+        stack.url("/workers"), json=worker_payload(**overrides), timeout=30
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def status_of(stack, worker_id: str) -> str:
-    return stack.client("operator").get(stack.url(f"/workers/{worker_id}"), timeout=30).json()[
-        "status"]
+    return (
+        stack.client("operator")
+        .get(stack.url(f"/workers/{worker_id}"), timeout=30)
+        .json()["status"]
+    )
 
 
 def test_an_operator_signs_in_and_sees_every_service_up(stack, page):
@@ -72,25 +76,44 @@ def test_a_backlog_appears_while_a_service_is_stopped_and_drains_when_it_is_back
 
 def dead_letter(stack, body: dict, error: str, attempts: int) -> None:
     """Put a message where the inbox puts one that failed every attempt, as it records it."""
-    headers = {"x-error": error, "x-attempts": attempts, "x-service": c.REGISTRATION,
-               "x-failed-at": dt.datetime.now(dt.UTC).isoformat(),
-               "x-original-routing-key": body["event_type"]}
+    headers = {
+        "x-error": error,
+        "x-attempts": attempts,
+        "x-service": c.REGISTRATION,
+        "x-failed-at": dt.datetime.now(dt.UTC).isoformat(),
+        "x-original-routing-key": body["event_type"],
+    }
     with Connection(stack.amqp_uri) as connection:
-        connection.Producer().publish(json.dumps(body), exchange="",
-                                      routing_key="registration.dead-letter", headers=headers,
-                                      content_type="application/json", delivery_mode=2)
+        connection.Producer().publish(
+            json.dumps(body),
+            exchange="",
+            routing_key="registration.dead-letter",
+            headers=headers,
+            content_type="application/json",
+            delivery_mode=2,
+        )
 
 
 def test_a_dead_letter_is_inspected_with_the_nik_masked_then_replayed_and_leaves_the_list(
-        stack, page):
+    stack, page
+):
     worker = register(stack)
     # documents completed while registration's database was down: it failed every attempt
-    completed = envelope(c.DOCUMENTS_COMPLETED, worker["id"],
-                         {"document_ids": ["d1"], "earliest_expiry": None}, sequence=9)
+    completed = envelope(
+        c.DOCUMENTS_COMPLETED,
+        worker["id"],
+        {"document_ids": ["d1"], "earliest_expiry": None},
+        sequence=9,
+    )
     dead_letter(stack, completed, "OperationalError: could not connect to server", 6)
     # a message that is no event at all, carrying a NIK in clear: dead-lettered at once
-    publish(stack.amqp_uri, None, routing_key=c.ORIENTATION_ENROLLED, source=c.ORIENTATION,
-            raw=json.dumps({"note": "not an event", "nik": FICTIONAL_NIK}).encode())
+    publish(
+        stack.amqp_uri,
+        None,
+        routing_key=c.ORIENTATION_ENROLLED,
+        source=c.ORIENTATION,
+        raw=json.dumps({"note": "not an event", "nik": FICTIONAL_NIK}).encode(),
+    )
 
     sign_in(page, stack)
     page.get_by_role("button", name="Pesan gagal").click()
@@ -114,15 +137,23 @@ def test_a_dead_letter_is_inspected_with_the_nik_masked_then_replayed_and_leaves
     expect(replayable).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#letters-outcome")).to_contain_text("1 pesan dikembalikan")
     expect(page.locator("#actions-list")).to_contain_text("siti.operator (operator)")
-    wait_for(lambda: status_of(stack, worker["id"]) == "documents_verified", timeout=30,
-             message="the replayed event applied")
+    wait_for(
+        lambda: status_of(stack, worker["id"]) == "documents_verified",
+        timeout=30,
+        message="the replayed event applied",
+    )
     expect(malformed).to_have_count(1)  # only the chosen one moved
 
 
 def test_discarding_what_matches_asks_first_and_a_cancel_changes_nothing(stack, page):
     for note in ("garbage to discard", "garbage to discard", "keep me"):
-        publish(stack.amqp_uri, None, routing_key=c.ORIENTATION_ENROLLED, source=c.ORIENTATION,
-                raw=json.dumps({"note": note}).encode())
+        publish(
+            stack.amqp_uri,
+            None,
+            routing_key=c.ORIENTATION_ENROLLED,
+            source=c.ORIENTATION,
+            raw=json.dumps({"note": note}).encode(),
+        )
     sign_in(page, stack)
     page.get_by_role("button", name="Pesan gagal").click()
     page.get_by_label("Layanan").select_option("registration")
@@ -154,20 +185,30 @@ def test_the_lifecycle_page_charts_workers_desks_seats_and_funnels(stack, page):
     journey.wait_status("documents_verified")
     journey.attend_orientation()  # a session with one seat of thirty taken
     trainer = stack.client("trainer")
-    program = trainer.post(stack.url("/reintegration/programs"), timeout=30, json={
-        "name": "PAK CAMAT PMI", "starts_on": district_today().isoformat(), "capacity": 100,
-        "audience": "both", "rounds": [{"name": "business model", "advance": 75},
-                                       {"name": "pitch", "advance": 50}]})
+    program = trainer.post(
+        stack.url("/reintegration/programs"),
+        timeout=30,
+        json={
+            "name": "PAK CAMAT PMI",
+            "starts_on": district_today().isoformat(),
+            "capacity": 100,
+            "audience": "both",
+            "rounds": [{"name": "business model", "advance": 75}, {"name": "pitch", "advance": 50}],
+        },
+    )
     assert program.status_code == 201, program.text
-    enrolled = trainer.post(stack.url(f"/reintegration/programs/{program.json()['id']}"
-                                      "/enrollments"), timeout=30,
-                            json={"worker_id": journey.worker_id})
+    enrolled = trainer.post(
+        stack.url(f"/reintegration/programs/{program.json()['id']}/enrollments"),
+        timeout=30,
+        json={"worker_id": journey.worker_id},
+    )
     assert enrolled.status_code == 201, enrolled.text
 
     sign_in(page, stack)
     page.get_by_role("button", name="Siklus & loket").click()
     expect(page.locator("#bars-status dt", has_text="orientation_completed")).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     expect(page.locator("#bars-country dt", has_text="HK")).to_be_visible()
     passport = page.locator("#desk-table tr[data-type='passport'] td")
     expect(passport.nth(1)).to_have_text("1")  # one decision, its median shown
@@ -241,8 +282,11 @@ def test_a_verifier_gets_a_refusal_page(stack, page):
     expect(page.locator("#refused-detail")).to_contain_text("verifier")
     expect(page.locator("#tabs")).to_be_hidden()
     screenshot(page, "refused")
-    refused = requests.get(stack.url("/ops/queues"), timeout=30,
-                           headers={"Authorization": f"Bearer {stack.token('verifier')}"})
+    refused = requests.get(
+        stack.url("/ops/queues"),
+        timeout=30,
+        headers={"Authorization": f"Bearer {stack.token('verifier')}"},
+    )
     assert refused.status_code == 403
 
 
@@ -253,14 +297,28 @@ def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page
     from pmi_common.agreements import Agreement
 
     engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
-    AgreementBook(engine).put(Agreement(
-        agency="bpjs-console", fields={c.WORKER_DEPARTED: ("departed_on",)},
-        purpose="BPJS membership", legal_basis="legal_obligation", approved_by="Kepala Disnaker",
-        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), "e2e", dt.datetime.now(dt.UTC))
+    AgreementBook(engine).put(
+        Agreement(
+            agency="bpjs-console",
+            fields={c.WORKER_DEPARTED: ("departed_on",)},
+            purpose="BPJS membership",
+            legal_basis="legal_obligation",
+            approved_by="Kepala Disnaker",
+            valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        ),
+        "e2e",
+        dt.datetime.now(dt.UTC),
+    )
     engine.dispose()
-    added = stack.client("admin").post(stack.url("/agencies/bpjs-console/webhooks"), json={
-        "url": "https://siap.bpjs.invalid/hooks/pmi", "events": [c.WORKER_DEPARTED],
-        "description": "SIAP"}, timeout=30)
+    added = stack.client("admin").post(
+        stack.url("/agencies/bpjs-console/webhooks"),
+        json={
+            "url": "https://siap.bpjs.invalid/hooks/pmi",
+            "events": [c.WORKER_DEPARTED],
+            "description": "SIAP",
+        },
+        timeout=30,
+    )
     assert added.status_code == 201, added.text
     sign_in(page, stack)
 

@@ -35,8 +35,9 @@ class Stack:
     log_path: Path
     env: dict
 
-    def token(self, role: str, sub: str = "tester", agency: str = "ltsa-blitar",
-              ttl: int = 3600) -> str:
+    def token(
+        self, role: str, sub: str = "tester", agency: str = "ltsa-blitar", ttl: int = 3600
+    ) -> str:
         return mint(SECRET, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl))
 
     def client(self, role: str, **claims) -> requests.Session:
@@ -60,8 +61,7 @@ def running_stack(log_dir: Path, postgres: bool = True):
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
     broker.create_vhost(vhost)
     admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT")
-    databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES} if postgres \
-        else {}
+    databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES} if postgres else {}
     with admin.connect() as conn:
         for name in databases.values():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -79,13 +79,20 @@ def running_stack(log_dir: Path, postgres: bool = True):
         "EVENT_RETRY_DELAYS": "0.5,1,2",
         "LOG_LEVEL": "INFO",
         "PMI_STATE_DIR": str(log_dir / "var"),
-        **{f"{service.upper()}_DATABASE_URL": database.url(name)
-           for service, name in databases.items()},
+        **{
+            f"{service.upper()}_DATABASE_URL": database.url(name)
+            for service, name in databases.items()
+        },
     }
     log_path = log_dir / "stack.log"
     log = log_path.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "pmi_tools.stack"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pmi_tools.stack"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     running = Stack(f"http://127.0.0.1:{port}", amqp_uri, process, log_path, env)
     try:
         _wait_ready(running)
@@ -99,8 +106,12 @@ def running_stack(log_dir: Path, postgres: bool = True):
         log.close()
         with admin.connect() as conn:
             for name in databases.values():
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :n"), {"n": name})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         broker.delete_vhost(vhost)
@@ -127,4 +138,5 @@ def _wait_ready(stack: Stack, timeout: float = 90) -> None:
             last = str(exc)
         time.sleep(0.5)
     raise RuntimeError(
-        f"the stack was not ready after {timeout}s ({last}):\n{stack.logs()[-5000:]}")
+        f"the stack was not ready after {timeout}s ({last}):\n{stack.logs()[-5000:]}"
+    )

@@ -32,7 +32,8 @@ class Journey:
     def call(self, client: requests.Session, method: str, path: str, expect: int = 200, **kw):
         response = client.request(method, self.stack.url(path), timeout=30, **kw)
         assert response.status_code == expect, (
-            f"{method} {path}: {response.status_code} {response.text}")
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
         return response.json() if response.content else None
 
     def status(self) -> str:
@@ -57,8 +58,9 @@ class Journey:
         """The documents service learns of a worker from ``worker_registered``: eventually."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            response = self.verifier.get(self.stack.url(f"/workers/{self.worker_id}/documents"),
-                                         timeout=30)
+            response = self.verifier.get(
+                self.stack.url(f"/workers/{self.worker_id}/documents"), timeout=30
+            )
             if response.status_code == 200:
                 return
             time.sleep(0.05)
@@ -69,50 +71,113 @@ class Journey:
         today = district_today()
         scan = self.scan()
         for number, kind in enumerate(DOCUMENT_TYPES, start=1):
-            body = {"type": kind, "number": f"DOC{number:06d}",
-                    "issued_on": (today - dt.timedelta(days=30)).isoformat(),
-                    "file": {"content_base64": scan}}
+            body = {
+                "type": kind,
+                "number": f"DOC{number:06d}",
+                "issued_on": (today - dt.timedelta(days=30)).isoformat(),
+                "file": {"content_base64": scan},
+            }
             if kind in EXPIRING:
                 body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
-            document = self.call(self.intake, "POST", f"/workers/{self.worker_id}/documents",
-                                 201, json=body)
+            document = self.call(
+                self.intake, "POST", f"/workers/{self.worker_id}/documents", 201, json=body
+            )
             self.call(self.verifier, "POST", f"/documents/{document['id']}/verify", json={})
 
     def attend_orientation(self) -> dict:
         # check-in opens two hours before a session starts
         starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
-        session = self.call(self.trainer, "POST", "/orientation/sessions", 201, json={
-            "starts_at": starts_at.isoformat(), "location": "LTSA PMI Blitar", "capacity": 30,
-            "topics": ["rights and obligations", "safe migration"]})
-        self.call(self.trainer, "POST", f"/orientation/sessions/{session['id']}/enrollments", 201,
-                  json={"worker_id": self.worker_id})
-        return self.call(self.trainer, "POST", f"/orientation/sessions/{session['id']}/attendance",
-                         200, json={"worker_id": self.worker_id, "nik": self.payload["nik"]})
+        session = self.call(
+            self.trainer,
+            "POST",
+            "/orientation/sessions",
+            201,
+            json={
+                "starts_at": starts_at.isoformat(),
+                "location": "LTSA PMI Blitar",
+                "capacity": 30,
+                "topics": ["rights and obligations", "safe migration"],
+            },
+        )
+        self.call(
+            self.trainer,
+            "POST",
+            f"/orientation/sessions/{session['id']}/enrollments",
+            201,
+            json={"worker_id": self.worker_id},
+        )
+        return self.call(
+            self.trainer,
+            "POST",
+            f"/orientation/sessions/{session['id']}/attendance",
+            200,
+            json={"worker_id": self.worker_id, "nik": self.payload["nik"]},
+        )
 
     def add_bpjs(self) -> None:
-        self.call(self.operator, "PATCH", f"/workers/{self.worker_id}",
-                  json={"bpjs_number": "12345678901"})
+        self.call(
+            self.operator,
+            "PATCH",
+            f"/workers/{self.worker_id}",
+            json={"bpjs_number": "12345678901"},
+        )
 
     def depart(self) -> None:
-        self.call(self.operator, "POST", f"/workers/{self.worker_id}/departure", json={
-            "departed_on": district_today().isoformat(), "destination_country": "HK",
-            "employer": "Chan Tai Man"})
+        self.call(
+            self.operator,
+            "POST",
+            f"/workers/{self.worker_id}/departure",
+            json={
+                "departed_on": district_today().isoformat(),
+                "destination_country": "HK",
+                "employer": "Chan Tai Man",
+            },
+        )
 
     def come_home(self) -> None:
-        self.call(self.operator, "POST", f"/workers/{self.worker_id}/return", json={
-            "returned_on": district_today().isoformat(), "reason": "contract_ended"})
+        self.call(
+            self.operator,
+            "POST",
+            f"/workers/{self.worker_id}/return",
+            json={"returned_on": district_today().isoformat(), "reason": "contract_ended"},
+        )
 
     def reintegrate(self) -> None:
-        program = self.call(self.trainer, "POST", "/reintegration/programs", 201, json={
-            "name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
-            "starts_on": district_today().isoformat(),
-            "rounds": [{"name": "business model canvas", "advance": 75},
-                       {"name": "business plan", "advance": 50},
-                       {"name": "pitch", "advance": 3}]})
-        self.call(self.trainer, "POST", f"/reintegration/programs/{program['id']}/enrollments",
-                  201, json={"worker_id": self.worker_id})
+        program = self.call(
+            self.trainer,
+            "POST",
+            "/reintegration/programs",
+            201,
+            json={
+                "name": "PAK CAMAT PMI",
+                "audience": "both",
+                "capacity": 100,
+                "starts_on": district_today().isoformat(),
+                "rounds": [
+                    {"name": "business model canvas", "advance": 75},
+                    {"name": "business plan", "advance": 50},
+                    {"name": "pitch", "advance": 3},
+                ],
+            },
+        )
+        self.call(
+            self.trainer,
+            "POST",
+            f"/reintegration/programs/{program['id']}/enrollments",
+            201,
+            json={"worker_id": self.worker_id},
+        )
         self.wait_status("in_reintegration")
-        self.call(self.trainer, "POST", f"/reintegration/programs/{program['id']}/completions",
-                  200, json={"worker_id": self.worker_id, "business_started": True,
-                             "business_name": "Warung Bu Siti", "sector": "food",
-                             "regency": "Blitar"})
+        self.call(
+            self.trainer,
+            "POST",
+            f"/reintegration/programs/{program['id']}/completions",
+            200,
+            json={
+                "worker_id": self.worker_id,
+                "business_started": True,
+                "business_name": "Warung Bu Siti",
+                "sector": "food",
+                "regency": "Blitar",
+            },
+        )

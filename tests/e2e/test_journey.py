@@ -9,13 +9,34 @@ from tests.helpers import Subscriber
 
 pytestmark = pytest.mark.e2e
 
-ENVELOPE = {"event_id", "event_type", "event_version", "occurred_at", "source", "worker_id",
-            "sequence", "correlation_id", "actor", "data"}
-STATUS_PATH = ["registered", "documents_verified", "orientation_completed",
-               "cleared_for_departure", "departed", "returned", "in_reintegration",
-               "reintegrated"]
-MOVED_BY_EVENTS = {"documents_verified": c.DOCUMENTS, "orientation_completed": c.ORIENTATION,
-                   "in_reintegration": c.REINTEGRATION, "reintegrated": c.REINTEGRATION}
+ENVELOPE = {
+    "event_id",
+    "event_type",
+    "event_version",
+    "occurred_at",
+    "source",
+    "worker_id",
+    "sequence",
+    "correlation_id",
+    "actor",
+    "data",
+}
+STATUS_PATH = [
+    "registered",
+    "documents_verified",
+    "orientation_completed",
+    "cleared_for_departure",
+    "departed",
+    "returned",
+    "in_reintegration",
+    "reintegrated",
+]
+MOVED_BY_EVENTS = {
+    "documents_verified": c.DOCUMENTS,
+    "orientation_completed": c.ORIENTATION,
+    "in_reintegration": c.REINTEGRATION,
+    "reintegrated": c.REINTEGRATION,
+}
 
 
 def test_a_worker_goes_through_the_whole_lifecycle_by_events(stack):
@@ -45,21 +66,31 @@ def test_a_worker_goes_through_the_whole_lifecycle_by_events(stack):
         if owner:
             cause = change["details"]["caused_by"]
             assert cause["source"] == owner
-            assert any(e["event_id"] == cause["event_id"] and e["source"] == owner
-                       for e in timeline)
+            assert any(
+                e["event_id"] == cause["event_id"] and e["source"] == owner for e in timeline
+            )
     sources = {e["source"] for e in timeline}
     assert sources == {c.REGISTRATION, c.DOCUMENTS, c.ORIENTATION, c.REINTEGRATION}
 
-    checked = journey.call(journey.reader, "GET",
-                           f"/certificates/{certificate['certificate_number']}")
+    checked = journey.call(
+        journey.reader, "GET", f"/certificates/{certificate['certificate_number']}"
+    )
     assert checked["valid"] and checked["worker_id"] == journey.worker_id
     assert journey.payload["nik"] not in str(checked)
 
-    expected_types = [c.WORKER_REGISTERED, *[c.WORKER_STATUS_CHANGED] * 4, c.WORKER_DEPARTED,
-                      c.WORKER_STATUS_CHANGED, c.WORKER_RETURNED, *[c.WORKER_STATUS_CHANGED] * 3]
+    expected_types = [
+        c.WORKER_REGISTERED,
+        *[c.WORKER_STATUS_CHANGED] * 4,
+        c.WORKER_DEPARTED,
+        c.WORKER_STATUS_CHANGED,
+        c.WORKER_RETURNED,
+        *[c.WORKER_STATUS_CHANGED] * 3,
+    ]
     events = agency.wait_for(
-        lambda msgs: len([m for m in msgs if m["worker_id"] == journey.worker_id])
-        >= len(expected_types))
+        lambda msgs: (
+            len([m for m in msgs if m["worker_id"] == journey.worker_id]) >= len(expected_types)
+        )
+    )
     agency.close()
     mine = [m for m in events if m["worker_id"] == journey.worker_id]
     assert [m["event_type"] for m in mine] == expected_types

@@ -23,5 +23,9 @@ def test_the_quick_start_on_sqlite_serves_the_whole_journey(tmp_path, private_se
         journey.reintegrate()
         journey.wait_status("reintegrated")
         assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == [
-            "documents.db", "gateway.db", "orientation.db", "registration.db",
-            "reintegration.db"]
+            "documents.db",
+            "gateway.db",
+            "orientation.db",
+            "registration.db",
+            "reintegration.db",
+        ]

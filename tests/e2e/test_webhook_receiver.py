@@ -39,10 +39,18 @@ class ExampleReceiver:
     def __init__(self, port: int, secret: str, state: str):
         self.port = port
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "examples" / "webhook_receiver.py"), "--port",
-             str(self.port), "--state", state],
-            env={"WEBHOOK_SECRET": secret, "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE,
-            text=True)
+            [
+                sys.executable,
+                str(ROOT / "examples" / "webhook_receiver.py"),
+                "--port",
+                str(self.port),
+                "--state",
+                state,
+            ],
+            env={"WEBHOOK_SECRET": secret, "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[dict] = []
         assert self.next()["decision"] == "ready"
 
@@ -61,43 +69,78 @@ class ExampleReceiver:
 
 
 def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_requests(
-        webhook_stack, tmp_path):
+    webhook_stack, tmp_path
+):
     engine = create_engine(webhook_stack.env["GATEWAY_DATABASE_URL"])
-    AgreementBook(engine).put(Agreement(
-        agency=AGENCY, fields={c.WORKER_REGISTERED: ("full_name", "destination_country")},
-        purpose="BPJS membership", legal_basis="legal_obligation", approved_by="Kepala Disnaker",
-        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), "e2e", dt.datetime.now(dt.UTC))
+    AgreementBook(engine).put(
+        Agreement(
+            agency=AGENCY,
+            fields={c.WORKER_REGISTERED: ("full_name", "destination_country")},
+            purpose="BPJS membership",
+            legal_basis="legal_obligation",
+            approved_by="Kepala Disnaker",
+            valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        ),
+        "e2e",
+        dt.datetime.now(dt.UTC),
+    )
     engine.dispose()
     admin = webhook_stack.client("admin")
     port = servers.free_port()
-    added = admin.post(webhook_stack.url(f"/agencies/{AGENCY}/webhooks"), json={
-        "url": f"http://127.0.0.1:{port}/hooks/pmi", "events": [c.WORKER_REGISTERED]})
+    added = admin.post(
+        webhook_stack.url(f"/agencies/{AGENCY}/webhooks"),
+        json={"url": f"http://127.0.0.1:{port}/hooks/pmi", "events": [c.WORKER_REGISTERED]},
+    )
     assert added.status_code == 201, added.text
     endpoint, secret = added.json()["id"], added.json()["secret"]
     receiver = ExampleReceiver(port, secret, str(tmp_path / "agency.sqlite"))
     try:
-        worker = webhook_stack.client("operator").post(
-            webhook_stack.url("/workers"), json=worker_payload()).json()
+        worker = (
+            webhook_stack.client("operator")
+            .post(webhook_stack.url("/workers"), json=worker_payload())
+            .json()
+        )
 
         applied = receiver.next()
         assert (applied["decision"], applied["type"], applied["worker"]) == (
-            "applied", c.WORKER_REGISTERED, worker["id"])
+            "applied",
+            c.WORKER_REGISTERED,
+            worker["id"],
+        )
 
-        log = wait_for(lambda: _log(admin, webhook_stack, endpoint)["items"]
-                       and _log(admin, webhook_stack, endpoint), message="the delivery log")
-        replayed = admin.post(webhook_stack.url(f"/webhooks/{endpoint}/replays"),
-                              json={"delivery": log["items"][0]["id"]})
+        log = wait_for(
+            lambda: (
+                _log(admin, webhook_stack, endpoint)["items"]
+                and _log(admin, webhook_stack, endpoint)
+            ),
+            message="the delivery log",
+        )
+        replayed = admin.post(
+            webhook_stack.url(f"/webhooks/{endpoint}/replays"),
+            json={"delivery": log["items"][0]["id"]},
+        )
         assert replayed.json() == {"queued": 1}
-        assert receiver.next() == {"decision": "duplicate", "id": applied["id"],
-                                   "type": c.WORKER_REGISTERED}
+        assert receiver.next() == {
+            "decision": "duplicate",
+            "id": applied["id"],
+            "type": c.WORKER_REGISTERED,
+        }
 
-        body = json.dumps({"specversion": "1.0", "id": "forged-1", "source": "/x",
-                           "type": c.WORKER_REGISTERED})
+        body = json.dumps(
+            {"specversion": "1.0", "id": "forged-1", "source": "/x", "type": c.WORKER_REGISTERED}
+        )
         stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
-        answer = requests.post(receiver.url, data=body, timeout=10, headers={
-            "content-type": "application/cloudevents+json", "webhook-id": "forged-1",
-            "webhook-timestamp": str(int(stale.timestamp())),
-            "webhook-signature": Webhook(secret).sign("forged-1", stale, body)})
+        answer = requests.post(
+            receiver.url,
+            data=body,
+            timeout=10,
+            headers={
+                "content-type": "application/cloudevents+json",
+                "webhook-id": "forged-1",
+                "webhook-timestamp": str(int(stale.timestamp())),
+                "webhook-signature": Webhook(secret).sign("forged-1", stale, body),
+            },
+        )
         assert answer.status_code == 401
         assert receiver.next()["reason"] == "Message timestamp too old"
     finally:

@@ -25,8 +25,11 @@ OPERATOR = "desk-admin-1"
 
 
 def terms(events, **overrides) -> Terms:
-    values = {"purpose": "social security membership of departing workers",
-              "legal_basis": "legal_obligation", "approved_by": "Kepala Disnaker Blitar"}
+    values = {
+        "purpose": "social security membership of departing workers",
+        "legal_basis": "legal_obligation",
+        "approved_by": "Kepala Disnaker Blitar",
+    }
     values.update(overrides)
     return Terms(events=events, **values)
 
@@ -83,15 +86,19 @@ def refused(action) -> bool:
 def publish_as(uri: str, exchange: str, routing_key: str) -> None:
     with Connection(uri) as connection:
         channel = connection.channel()
-        channel.basic_publish_confirm(amqp.Message(json.dumps({"forged": True})),
-                                      exchange=exchange, routing_key=routing_key,
-                                      confirm_timeout=10)
+        channel.basic_publish_confirm(
+            amqp.Message(json.dumps({"forged": True})),
+            exchange=exchange,
+            routing_key=routing_key,
+            confirm_timeout=10,
+        )
 
 
 def bind_as(uri: str, queue: str, exchange: str, routing_key: str = "#"):
     def action():
         with Connection(uri) as connection:
             connection.channel().queue_bind(queue, exchange, routing_key)
+
     return action
 
 
@@ -99,11 +106,11 @@ def declare_as(uri: str, queue: str):
     def action():
         with Connection(uri) as connection:
             connection.channel().queue_declare(queue, durable=True)
+
     return action
 
 
-def test_an_agency_user_binds_declares_and_publishes_nothing_and_reads_only_its_queues(
-        agencies):
+def test_an_agency_user_binds_declares_and_publishes_nothing_and_reads_only_its_queues(agencies):
     bpjs = agencies.onboard("bpjs", [c.WORKER_DEPARTED])
     imigrasi = agencies.onboard("imigrasi", [c.WORKER_DEPARTED, c.WORKER_RETURNED])
     as_bpjs = agencies.uri(bpjs)
@@ -119,17 +126,29 @@ def test_an_agency_user_binds_declares_and_publishes_nothing_and_reads_only_its_
     assert refused(declare_as(as_bpjs, f"agency.{bpjs.name}.mine"))
     for queue in (imigrasi.queue, inbox_queue(c.REGISTRATION), inbox_queue(c.EGRESS)):
         assert refused(lambda queue=queue: take(as_bpjs, queue))
-    for exchange, key in ((c.exchange_name(c.REGISTRATION), c.WORKER_DEPARTED),
-                          ("", imigrasi.queue), ("", bpjs.queue)):
+    for exchange, key in (
+        (c.exchange_name(c.REGISTRATION), c.WORKER_DEPARTED),
+        ("", imigrasi.queue),
+        ("", bpjs.queue),
+    ):
         assert refused(lambda e=exchange, k=key: publish_as(as_bpjs, e, k))
 
 
 def test_onboarding_records_the_agreement_and_every_change_with_who_and_when(agencies):
-    first = agencies.onboard("disnaker", [c.WORKER_REGISTERED, c.WORKER_RETURNED],
-                             fields=["worker_registered:full_name,regency"])
+    first = agencies.onboard(
+        "disnaker",
+        [c.WORKER_REGISTERED, c.WORKER_RETURNED],
+        fields=["worker_registered:full_name,regency"],
+    )
     again = agencies.registry.onboard(
-        first.name, terms([c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED], valid_until="2027-12-31",
-                          approved_by="Sekda Kabupaten Blitar"), "desk-admin-2")
+        first.name,
+        terms(
+            [c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED],
+            valid_until="2027-12-31",
+            approved_by="Sekda Kabupaten Blitar",
+        ),
+        "desk-admin-2",
+    )
 
     agreement = again.agreement
     assert agreement.version == 2
@@ -138,36 +157,47 @@ def test_onboarding_records_the_agreement_and_every_change_with_who_and_when(age
     assert agreement.valid_until == dt.datetime(2027, 12, 31, tzinfo=dt.UTC)
     history = agencies.registry.book.history(first.name)
     assert [(h["version"], h["action"], h["changed_by"]) for h in history] == [
-        (1, "created", OPERATOR), (2, "changed", "desk-admin-2")]
+        (1, "created", OPERATOR),
+        (2, "changed", "desk-admin-2"),
+    ]
     assert set(history[1]["changes"]) == {"fields", "approved_by", "valid_until"}
-    assert history[1]["changes"]["approved_by"] == ["Kepala Disnaker Blitar",
-                                                    "Sekda Kabupaten Blitar"]
+    assert history[1]["changes"]["approved_by"] == [
+        "Kepala Disnaker Blitar",
+        "Sekda Kabupaten Blitar",
+    ]
     shown = render_agency(agreement, history, agencies.registry.queue(first.name))
     assert "legal_obligation" in shown and "worker_registered: full_name, regency" in shown
     assert "v2" in shown and "desk-admin-2" in shown
 
 
 def test_a_placement_company_is_onboarded_with_its_name_as_workers_spell_it(agencies):
-    company = agencies.onboard("sinar-jaya", [c.WORKER_DEPARTED],
-                               placement_agency="  PT   Sinar Jaya ", legal_basis="contract",
-                               purpose="following its recruits' placement")
+    company = agencies.onboard(
+        "sinar-jaya",
+        [c.WORKER_DEPARTED],
+        placement_agency="  PT   Sinar Jaya ",
+        legal_basis="contract",
+        purpose="following its recruits' placement",
+    )
     assert company.agreement.placement_agency == "PT Sinar Jaya"
     assert "recruits of PT Sinar Jaya only" in render_agency(company.agreement, [], None)
 
 
 def test_an_earlier_subscription_bound_to_a_service_exchange_is_unbound_when_onboarded_again(
-        agencies):
+    agencies,
+):
     bpjs = agencies.onboard("bpjs", [c.WORKER_DEPARTED])
     with Connection(agencies.amqp_uri) as connection:  # as an earlier release left it
-        connection.channel().queue_bind(bpjs.queue, c.exchange_name(c.REGISTRATION),
-                                        c.WORKER_DEPARTED)
+        connection.channel().queue_bind(
+            bpjs.queue, c.exchange_name(c.REGISTRATION), c.WORKER_DEPARTED
+        )
     again = agencies.onboard(bpjs.name, [c.WORKER_DEPARTED])
     assert again.unbound == [f"{c.exchange_name(c.REGISTRATION)} {c.WORKER_DEPARTED}"]
     assert agencies.registry.bindings(bpjs.name) == set()
 
 
-def test_offboarding_ends_the_agreement_and_removes_the_user_and_its_queues(agencies,
-                                                                             rabbit_config):
+def test_offboarding_ends_the_agreement_and_removes_the_user_and_its_queues(
+    agencies, rabbit_config
+):
     bp2mi = agencies.onboard("bp2mi", [c.WORKER_DEPARTED])
     with Connection(rabbit_config["AMQP_URI"]) as connection:
         connection.channel().basic_publish(amqp.Message("{}"), "", bp2mi.queue)
@@ -186,7 +216,8 @@ def test_offboarding_ends_the_agreement_and_removes_the_user_and_its_queues(agen
 
 
 def test_an_incomplete_agreement_or_one_beyond_the_published_contract_creates_nothing(
-        agencies, rabbit_config):
+    agencies, rabbit_config
+):
     cases = {
         "name": ("BPJS Kesehatan", {}),
         "events": ("bpjs-x", {"events": ["worker_teleported"]}),
@@ -208,7 +239,8 @@ def test_an_incomplete_agreement_or_one_beyond_the_published_contract_creates_no
 
 
 def test_the_operators_command_onboards_shows_and_offboards_an_agency(
-        agencies, monkeypatch, private_servers, rabbit_config, database_urls, capsys):
+    agencies, monkeypatch, private_servers, rabbit_config, database_urls, capsys
+):
     from pmi_tools.cli import main
 
     monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
@@ -217,16 +249,44 @@ def test_the_operators_command_onboards_shows_and_offboards_an_agency(
     name = f"sinar-jaya-{uuid.uuid4().hex[:6]}"
     agencies.names.append(name)  # its user is removed after the test
 
-    main(["agency", "onboard", name, "--events", "worker_registered,worker_departed",
-          "--fields", "worker_registered:full_name,placement_agency",
-          "--placement-agency", "PT Sinar Jaya", "--purpose", "its recruits' placement",
-          "--legal-basis", "contract", "--approved-by", "Kepala Disnaker", "--by", "desk-7"])
+    main(
+        [
+            "agency",
+            "onboard",
+            name,
+            "--events",
+            "worker_registered,worker_departed",
+            "--fields",
+            "worker_registered:full_name,placement_agency",
+            "--placement-agency",
+            "PT Sinar Jaya",
+            "--purpose",
+            "its recruits' placement",
+            "--legal-basis",
+            "contract",
+            "--approved-by",
+            "Kepala Disnaker",
+            "--by",
+            "desk-7",
+        ]
+    )
     onboarded = capsys.readouterr().out
     main(["agency", "show", name])
     shown = capsys.readouterr().out
     with pytest.raises(SystemExit) as refused:
-        main(["agency", "onboard", "other-x", "--events", "worker_registered",
-              "--purpose", "p", "--legal-basis", "contract"])
+        main(
+            [
+                "agency",
+                "onboard",
+                "other-x",
+                "--events",
+                "worker_registered",
+                "--purpose",
+                "p",
+                "--legal-basis",
+                "contract",
+            ]
+        )
 
     assert "connect with (shown once): amqp://" in onboarded
     assert "recruits of PT Sinar Jaya only" in shown

@@ -33,8 +33,12 @@ def fill(amqp_uri: str, queue: str, count: int) -> list[str]:
         channel = connection.channel()
         for event_id in ids:
             body = json.dumps({"event_id": event_id, "event_type": c.WORKER_DEPARTED})
-            channel.basic_publish_confirm(amqp.Message(body, delivery_mode=2), exchange="",
-                                          routing_key=queue, confirm_timeout=10)
+            channel.basic_publish_confirm(
+                amqp.Message(body, delivery_mode=2),
+                exchange="",
+                routing_key=queue,
+                confirm_timeout=10,
+            )
     return ids
 
 
@@ -67,4 +71,4 @@ def test_a_full_agency_queue_is_bounded_in_bytes_too(onboard, rabbit_config, mon
     sent = fill(amqp_uri, a.agency_queue(name), 10)
 
     kept = drain(amqp_uri, a.agency_queue(name))
-    assert 0 < len(kept) < 10 and kept == sent[-len(kept):]
+    assert 0 < len(kept) < 10 and kept == sent[-len(kept) :]

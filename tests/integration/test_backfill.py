@@ -46,8 +46,7 @@ def register_and_publish(registration, database_urls) -> dict:
     return worker
 
 
-def test_a_service_pages_through_its_published_history_oldest_first(registration,
-                                                                     database_urls):
+def test_a_service_pages_through_its_published_history_oldest_first(registration, database_urls):
     first = register_and_publish(registration, database_urls)
     between = dt.datetime.now(dt.UTC)
     second = register_and_publish(registration, database_urls)
@@ -58,7 +57,11 @@ def test_a_service_pages_through_its_published_history_oldest_first(registration
     end = call(registration, "history", LIFECYCLE, today, rest["after"], 3)
 
     assert [(e["worker_id"], e["sequence"]) for e in page["events"] + rest["events"]] == [
-        (first["id"], 1), (first["id"], 2), (second["id"], 1), (second["id"], 2)]
+        (first["id"], 1),
+        (first["id"], 2),
+        (second["id"], 1),
+        (second["id"], 2),
+    ]
     assert end == {"events": [], "after": None}
     later = call(registration, "history", [c.WORKER_REGISTERED], between.isoformat())
     assert [e["worker_id"] for e in later["events"]] == [second["id"]]

@@ -20,9 +20,13 @@ UNKNOWN_WORKER = "3f0b8f8e-0000-4000-8000-000000000000"
 def api(container_factory, config_for, private_servers):
     from gateway.testing import start_stack
 
-    return start_stack(container_factory, config_for, services=(c.REGISTRATION,),
-                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url,
-                       QUEUE_SAMPLE_SECONDS=1)
+    return start_stack(
+        container_factory,
+        config_for,
+        services=(c.REGISTRATION,),
+        RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url,
+        QUEUE_SAMPLE_SECONDS=1,
+    )
 
 
 def letters(client, **query) -> list[dict]:
@@ -33,19 +37,29 @@ def letters(client, **query) -> list[dict]:
 
 def test_a_replay_is_recorded_with_who_did_it_and_what_it_moved(api, rabbit_config):
     operator = api.as_role("operator", "siti.operator")
-    event = envelope(c.DOCUMENTS_COMPLETED, UNKNOWN_WORKER,
-                     {"document_ids": ["d"], "earliest_expiry": None}, sequence=3)
+    event = envelope(
+        c.DOCUMENTS_COMPLETED,
+        UNKNOWN_WORKER,
+        {"document_ids": ["d"], "earliest_expiry": None},
+        sequence=3,
+    )
     publish(rabbit_config["AMQP_URI"], event)  # no such worker: retried, then dead-lettered
-    [letter] = wait_for(lambda: letters(operator, service="registration"),
-                        message="the dead letter listed")
+    [letter] = wait_for(
+        lambda: letters(operator, service="registration"), message="the dead letter listed"
+    )
     assert letter["event_id"] == event["event_id"] and "NotFound" in letter["error"]
 
-    replayed = operator.post("/ops/dead-letters/replay",
-                             json={"service": "registration", "event_id": event["event_id"]})
+    replayed = operator.post(
+        "/ops/dead-letters/replay", json={"service": "registration", "event_id": event["event_id"]}
+    )
 
     assert replayed.status_code == 200, replayed.text
-    assert replayed.json() == {"action": "replay", "service": "registration", "count": 1,
-                               "event_ids": [event["event_id"]]}
+    assert replayed.json() == {
+        "action": "replay",
+        "service": "registration",
+        "count": 1,
+        "event_ids": [event["event_id"]],
+    }
     [record] = operator.get("/ops/actions").json()["items"]
     assert record["actor"] == {"role": "operator", "subject": "siti.operator"}
     assert record["selection"] == {"event_id": event["event_id"]}
@@ -54,10 +68,12 @@ def test_a_replay_is_recorded_with_who_did_it_and_what_it_moved(api, rabbit_conf
 
 def test_a_choice_of_dead_letters_names_exactly_one_of_an_event_all_or_a_text(api):
     admin = api.as_role("admin")
-    for body in ({"service": "registration"},
-                 {"service": "registration", "all": True, "match": "timeout"},
-                 {"service": "registration", "all": False},
-                 {"service": "billing", "all": True}):
+    for body in (
+        {"service": "registration"},
+        {"service": "registration", "all": True, "match": "timeout"},
+        {"service": "registration", "all": False},
+        {"service": "billing", "all": True},
+    ):
         refused = admin.post("/ops/dead-letters/discard", json=body)
         assert refused.status_code == 422, body
     assert admin.get("/ops/actions").json()["items"] == []  # nothing was done, nothing recorded
@@ -79,11 +95,11 @@ def test_health_names_each_service_and_what_is_wrong(api):
         health = operator.get("/ops/health").json()
         rows = {row["name"]: row for row in health["services"]}
         registration = rows["registration"]
-        return (registration["instances"] == 1 and registration["marks"] == []
-                and (health, rows))
+        return registration["instances"] == 1 and registration["marks"] == [] and (health, rows)
 
-    health, rows = wait_for(reported, timeout=30,
-                            message="registration's instance and its queues' consumers counted")
+    health, rows = wait_for(
+        reported, timeout=30, message="registration's instance and its queues' consumers counted"
+    )
     assert rows["registration"]["up"]
     assert not rows["documents"]["up"] and "DOWN" in rows["documents"]["marks"]
     assert health["status"] == "unhealthy" and "documents" in health["unhealthy"]
@@ -109,7 +125,8 @@ def test_the_page_and_its_files_are_served_under_a_strict_policy(api):
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     script = requests.get(f"http://{api.address}/console/vendor/uPlot.iife.min.js", timeout=30)
     assert script.status_code == 200 and script.headers["Content-Type"].startswith(
-        "text/javascript")
+        "text/javascript"
+    )
     for outside in ("/console/../service.py", "/console/%2e%2e/service.py", "/console/nothing"):
         assert requests.get(f"http://{api.address}{outside}", timeout=30).status_code == 404
 
@@ -125,7 +142,8 @@ def test_the_page_has_no_inline_script_style_or_handler_and_no_outside_address()
 
 
 def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_noticed(
-        container_factory, config_for, agencies, rabbit_config, database_urls):  # noqa: F811
+    container_factory, config_for, agencies, rabbit_config, database_urls
+):  # noqa: F811
     from sqlalchemy import create_engine
 
     from egress.service import EgressService
@@ -141,14 +159,21 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     container_factory(EgressService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
     api = start_stack(container_factory, config_for, services=())
     engine = create_engine(database_urls["gateway"])
-    desk = WebhookDesk(WebhookBook(engine), AgreementBook(engine),
-                       w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}))
+    desk = WebhookDesk(
+        WebhookBook(engine),
+        AgreementBook(engine),
+        w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
+    )
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
-    receivers = [Receiver(), Receiver(answer=lambda n, body: 503),
-                 Receiver(answer=lambda n, body: 410)]
+    receivers = [
+        Receiver(),
+        Receiver(answer=lambda n, body: 503),
+        Receiver(answer=lambda n, body: 410),
+    ]
     try:
-        healthy, failing, gone = (desk.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0]
-                                  for r in receivers)
+        healthy, failing, gone = (
+            desk.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0] for r in receivers
+        )
         publish(rabbit_config["AMQP_URI"], verified("w-panel", 1))
         operator = api.as_role("operator")
 
@@ -157,10 +182,13 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
             assert answer.status_code == 200, answer.text
             found = answer.json()
             rows = {row["id"]: row for row in found["endpoints"]}
-            return (rows[healthy.id]["last_success_at"]
-                    and rows[failing.id]["consecutive_failures"] >= 2
-                    and rows[gone.id]["status"] == w.DISABLED and found["notices"]
-                    and (rows, found["notices"]))
+            return (
+                rows[healthy.id]["last_success_at"]
+                and rows[failing.id]["consecutive_failures"] >= 2
+                and rows[gone.id]["status"] == w.DISABLED
+                and found["notices"]
+                and (rows, found["notices"])
+            )
 
         rows, notices = wait_for(panel, message="each endpoint's health shown")
     finally:
@@ -176,6 +204,9 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     assert "410" in rows[gone.id]["disabled_reason"] and rows[gone.id]["pending"] == 1
     [notice] = notices
     assert (notice["agency"], notice["endpoint_id"], notice["kind"]) == (
-        bpjs.name, gone.id, "webhook_endpoint_disabled")
+        bpjs.name,
+        gone.id,
+        "webhook_endpoint_disabled",
+    )
     assert notice["state"] == "pending"  # no SMTP_URL: it waits here, for the operators
     assert api.as_role("agency", "x", agency=bpjs.name).get("/ops/webhooks").status_code == 403

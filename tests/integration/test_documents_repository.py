@@ -62,14 +62,27 @@ def store(request):
 
 
 def worker(cycle=1, status="registered", sequence=1, worker_id=None) -> Worker:
-    return Worker(id=worker_id or str(uuid.uuid4()), cycle=cycle, status=status,
-                  sequence=sequence, known_since=NOW, updated_at=NOW)
+    return Worker(
+        id=worker_id or str(uuid.uuid4()),
+        cycle=cycle,
+        status=status,
+        sequence=sequence,
+        known_since=NOW,
+        updated_at=NOW,
+    )
 
 
 def document(worker_id, kind="passport", cycle=1, submitted_at=NOW, **fields) -> Document:
-    return Document(id=str(uuid.uuid4()), worker_id=worker_id, cycle=cycle, document_type=kind,
-                    number="X1234567", issued_on=dt.date(2025, 1, 1), submitted_at=submitted_at,
-                    **fields)
+    return Document(
+        id=str(uuid.uuid4()),
+        worker_id=worker_id,
+        cycle=cycle,
+        document_type=kind,
+        number="X1234567",
+        issued_on=dt.date(2025, 1, 1),
+        submitted_at=submitted_at,
+        **fields,
+    )
 
 
 def keep(store, *objects) -> None:
@@ -82,12 +95,21 @@ def keep(store, *objects) -> None:
 
 
 def decided(worker_id, kind, status, at, seconds) -> Document:
-    return document(worker_id, kind, status=status, awaiting_decision=False, in_checklist=False,
-                    submitted_at=at - dt.timedelta(seconds=seconds), decided_at=at,
-                    decided_by="desk-1", decision_seconds=seconds)
+    return document(
+        worker_id,
+        kind,
+        status=status,
+        awaiting_decision=False,
+        in_checklist=False,
+        submitted_at=at - dt.timedelta(seconds=seconds),
+        decided_at=at,
+        decided_by="desk-1",
+        decision_seconds=seconds,
+    )
 
 
 # workers ----------------------------------------------------------------------------------------
+
 
 def test_a_worker_is_added_once_and_found_as_stored(store):
     first = worker(cycle=2, status="documents_verified", sequence=7)
@@ -99,8 +121,14 @@ def test_a_worker_is_added_once_and_found_as_stored(store):
         found = repository.get_worker(first.id)
         locked = repository.lock_worker(first.id)
     assert found is locked
-    assert (found.id, found.cycle, found.status, found.sequence, found.documents_complete,
-            found.known_since) == (first.id, 2, "documents_verified", 7, False, NOW)
+    assert (
+        found.id,
+        found.cycle,
+        found.status,
+        found.sequence,
+        found.documents_complete,
+        found.known_since,
+    ) == (first.id, 2, "documents_verified", 7, False, NOW)
     assert found.returned_cycle is None and found.before_departure
 
 
@@ -125,7 +153,11 @@ def test_changes_to_a_worker_are_kept(store):
     with store.unit() as repository:
         found = repository.get_worker(kept.id)
     assert (found.cycle, found.sequence, found.documents_complete, found.updated_at) == (
-        2, 5, True, NOW + dt.timedelta(hours=1))
+        2,
+        5,
+        True,
+        NOW + dt.timedelta(hours=1),
+    )
 
 
 def test_workers_are_locked_in_the_order_of_their_ids(store):
@@ -138,11 +170,11 @@ def test_workers_are_locked_in_the_order_of_their_ids(store):
 
 # documents and the checklist -------------------------------------------------------------------
 
+
 def test_the_checklist_holds_the_documents_in_it_of_the_workers_current_cycle(store):
     owner, other = worker(cycle=2), worker()
     current = document(owner.id, "passport", cycle=2)
-    replaced = document(owner.id, "work_visa", cycle=2, in_checklist=False,
-                        awaiting_decision=False)
+    replaced = document(owner.id, "work_visa", cycle=2, in_checklist=False, awaiting_decision=False)
     earlier = document(owner.id, "health_certificate", cycle=1)  # the cycle before
     theirs = document(other.id, "passport")
     keep(store, owner, other, current, replaced, earlier, theirs)
@@ -150,9 +182,13 @@ def test_the_checklist_holds_the_documents_in_it_of_the_workers_current_cycle(st
         checklist = repository.checklist(repository.get_worker(owner.id))
         found = repository.get_document(current.id)
     assert list(checklist) == ["passport"] and checklist["passport"].id == current.id
-    assert found is not None and (found.worker_id, found.cycle, found.number, found.issued_on,
-                                  found.submitted_at) == (owner.id, 2, "X1234567",
-                                                          dt.date(2025, 1, 1), NOW)
+    assert found is not None and (
+        found.worker_id,
+        found.cycle,
+        found.number,
+        found.issued_on,
+        found.submitted_at,
+    ) == (owner.id, 2, "X1234567", dt.date(2025, 1, 1), NOW)
 
 
 def test_a_replacement_and_a_decision_are_kept(store):
@@ -166,26 +202,41 @@ def test_a_replacement_and_a_decision_are_kept(store):
         repository.add_document(successor)
     with store.unit() as repository:
         repository.lock_document(successor.id).decide(
-            REJECTED, "desk-1", NOW + dt.timedelta(hours=2), note=None, reason="blurred")
+            REJECTED, "desk-1", NOW + dt.timedelta(hours=2), note=None, reason="blurred"
+        )
     with store.unit() as repository:
-        before, after = (repository.get_document(first.id),
-                         repository.get_document(successor.id))
+        before, after = (repository.get_document(first.id), repository.get_document(successor.id))
         checklist = repository.checklist(repository.get_worker(owner.id))
     assert (before.in_checklist, before.awaiting_decision, before.replaced_by) == (
-        False, False, successor.id)
-    assert (after.status, after.reason, after.decided_by, after.decision_seconds,
-            after.awaiting_decision) == (REJECTED, "blurred", "desk-1", 7200.0, False)
+        False,
+        False,
+        successor.id,
+    )
+    assert (
+        after.status,
+        after.reason,
+        after.decided_by,
+        after.decision_seconds,
+        after.awaiting_decision,
+    ) == (REJECTED, "blurred", "desk-1", 7200.0, False)
     assert checklist["passport"].id == successor.id
 
 
 def test_the_desk_queue_is_oldest_first_by_type_and_continues_after_a_position(store):
     owner = worker()
     at = [NOW + dt.timedelta(minutes=i) for i in range(4)]
-    waiting = [document(owner.id, "passport", submitted_at=at[0]),
-               document(owner.id, "work_visa", submitted_at=at[1]),
-               document(owner.id, "health_certificate", submitted_at=at[2])]
-    done = document(owner.id, "employment_contract", submitted_at=at[3],
-                    awaiting_decision=False, status=VERIFIED)
+    waiting = [
+        document(owner.id, "passport", submitted_at=at[0]),
+        document(owner.id, "work_visa", submitted_at=at[1]),
+        document(owner.id, "health_certificate", submitted_at=at[2]),
+    ]
+    done = document(
+        owner.id,
+        "employment_contract",
+        submitted_at=at[3],
+        awaiting_decision=False,
+        status=VERIFIED,
+    )
     keep(store, owner, *waiting, done)
     with store.unit() as repository:
         everything = repository.awaiting_decision(None, None, 10)
@@ -201,17 +252,23 @@ def test_the_desk_queue_is_oldest_first_by_type_and_continues_after_a_position(s
 
 def test_documents_due_for_expiry_are_found_by_worker_and_locked_first_lapsed_first(store):
     early, late, fresh = worker(), worker(), worker()
-    passport = document(early.id, "passport", status=VERIFIED, expires_on=TODAY
-                        - dt.timedelta(days=2))
-    visa = document(early.id, "work_visa", status=VERIFIED, expires_on=TODAY
-                    - dt.timedelta(days=5))
+    passport = document(
+        early.id, "passport", status=VERIFIED, expires_on=TODAY - dt.timedelta(days=2)
+    )
+    visa = document(early.id, "work_visa", status=VERIFIED, expires_on=TODAY - dt.timedelta(days=5))
     passport.id, visa.id = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))  # not by id
-    health = document(late.id, "health_certificate", status=VERIFIED,
-                      expires_on=TODAY - dt.timedelta(days=1))
+    health = document(
+        late.id, "health_certificate", status=VERIFIED, expires_on=TODAY - dt.timedelta(days=1)
+    )
     waiting = document(fresh.id, "passport", expires_on=TODAY - dt.timedelta(days=9))
     still_valid = document(fresh.id, "work_visa", status=VERIFIED, expires_on=TODAY)
-    replaced = document(fresh.id, "health_certificate", status=VERIFIED, in_checklist=False,
-                        expires_on=TODAY - dt.timedelta(days=9))
+    replaced = document(
+        fresh.id,
+        "health_certificate",
+        status=VERIFIED,
+        in_checklist=False,
+        expires_on=TODAY - dt.timedelta(days=9),
+    )
     keep(store, early, late, fresh, passport, visa, health, waiting, still_valid, replaced)
     with store.unit() as repository:
         assert repository.workers_due_for_expiry(TODAY, 1) == {early.id}
@@ -229,6 +286,7 @@ def test_documents_due_for_expiry_are_found_by_worker_and_locked_first_lapsed_fi
 
 # scans ------------------------------------------------------------------------------------------
 
+
 def test_a_scan_is_kept_once_by_its_digest_and_read_back(store):
     owner, other = worker(), worker()
     scan = read_scan(base64.b64encode(PDF).decode())
@@ -242,39 +300,58 @@ def test_a_scan_is_kept_once_by_its_digest_and_read_back(store):
         assert repository.scan_used_by_another_worker(scan.sha256, other.id)
         assert not repository.scan_used_by_another_worker(scan.sha256, owner.id)
     assert (found.content, found.media_type, found.sha256, found.size) == (
-        PDF, "application/pdf", scan.sha256, len(PDF))
+        PDF,
+        "application/pdf",
+        scan.sha256,
+        len(PDF),
+    )
 
 
 # the desk's figures -----------------------------------------------------------------------------
+
 
 def test_the_backlog_counts_waiting_documents_by_type_and_knows_the_oldest(store):
     owner = worker()
     with store.unit() as repository:
         assert repository.backlog() == dict.fromkeys(REQUIRED_TYPES, 0)
         assert repository.oldest_waiting_since() is None
-    keep(store, owner, document(owner.id, "passport", submitted_at=NOW + dt.timedelta(hours=1)),
-         document(owner.id, "work_visa", submitted_at=NOW),
-         document(owner.id, "work_visa", in_checklist=False, submitted_at=NOW
-                  + dt.timedelta(hours=2)),
-         decided(owner.id, "health_certificate", VERIFIED, NOW, 60))
+    keep(
+        store,
+        owner,
+        document(owner.id, "passport", submitted_at=NOW + dt.timedelta(hours=1)),
+        document(owner.id, "work_visa", submitted_at=NOW),
+        document(
+            owner.id, "work_visa", in_checklist=False, submitted_at=NOW + dt.timedelta(hours=2)
+        ),
+        decided(owner.id, "health_certificate", VERIFIED, NOW, 60),
+    )
     with store.unit() as repository:
-        assert repository.backlog() == {**dict.fromkeys(REQUIRED_TYPES, 0), "passport": 1,
-                                        "work_visa": 2}
+        assert repository.backlog() == {
+            **dict.fromkeys(REQUIRED_TYPES, 0),
+            "passport": 1,
+            "work_visa": 2,
+        }
         assert repository.oldest_waiting_since() == NOW
 
 
 def test_decision_times_are_counted_with_their_median_and_90th_percentile(store):
     owner = worker()
     since = NOW - dt.timedelta(days=30)
-    keep(store, owner,
-         *[decided(owner.id, "passport", VERIFIED, NOW, seconds) for seconds in (10, 20, 30)],
-         decided(owner.id, "work_visa", REJECTED, NOW, 100),
-         decided(owner.id, "work_visa", VERIFIED, since - dt.timedelta(seconds=1), 5000))
+    keep(
+        store,
+        owner,
+        *[decided(owner.id, "passport", VERIFIED, NOW, seconds) for seconds in (10, 20, 30)],
+        decided(owner.id, "work_visa", REJECTED, NOW, 100),
+        decided(owner.id, "work_visa", VERIFIED, since - dt.timedelta(seconds=1), 5000),
+    )
     with store.unit() as repository:
         count, median, p90 = repository.decision_times(since)
         assert count == 4 and median == pytest.approx(25) and p90 == pytest.approx(79)
         assert repository.decision_times(since, "passport") == (
-            3, pytest.approx(20), pytest.approx(28))
+            3,
+            pytest.approx(20),
+            pytest.approx(28),
+        )
         assert repository.decision_times(since, "work_visa") == (1, 100, 100)
         assert repository.decision_times(since, "marital_status_letter") == (0, None, None)
 
@@ -292,7 +369,11 @@ def test_the_workers_of_a_batch_are_held_at_once_and_checklists_still_found(stor
         repository.hold_workers([unknown, with_documents.id, without.id], NOW)
         blank = repository.lock_worker_heard_of(unknown, NOW)
         assert (blank.id, blank.cycle, blank.sequence, blank.documents_complete) == (
-            unknown, 0, 0, False)
+            unknown,
+            0,
+            0,
+            False,
+        )
         held = repository.lock_worker_heard_of(with_documents.id, NOW)
         assert held.status == "registered"
         assert [d.id for d in repository.checklist(held).values()] == [passport.id]
@@ -315,5 +396,6 @@ def assert_locked(engine, ids: list[str]) -> None:
     for row_id in ids:
         with engine.connect() as other:
             with pytest.raises(OperationalError, match="could not obtain lock"):
-                other.execute(text("SELECT 1 FROM workers WHERE id = :id FOR UPDATE NOWAIT"),
-                              {"id": row_id})
+                other.execute(
+                    text("SELECT 1 FROM workers WHERE id = :id FOR UPDATE NOWAIT"), {"id": row_id}
+                )

@@ -25,8 +25,7 @@ NOW = dt.datetime(2026, 6, 1, 3, 0, tzinfo=dt.UTC)  # 10:00 in Blitar
 VERIFIER = {"actor_role": "verifier", "actor_agency": "ltsa-blitar", "actor_subject": "desk-1"}
 OPERATOR = {"actor_role": "operator", "actor_agency": "ltsa-blitar", "actor_subject": "op-7"}
 PDF = b"%PDF-1.7\n% scanned at the LTSA desk\n"
-EXPIRING = {"passport": "2031-01-31", "work_visa": "2028-05-31",
-            "health_certificate": "2026-12-31"}
+EXPIRING = {"passport": "2031-01-31", "work_visa": "2028-05-31", "health_certificate": "2026-12-31"}
 
 
 @pytest.fixture
@@ -74,24 +73,54 @@ def known(container, worker_id):
 
 def register(container, amqp_uri, worker_id=None, cycle=1, sequence=1):
     worker_id = worker_id or str(uuid.uuid4())
-    publish(amqp_uri, envelope(c.WORKER_REGISTERED, worker_id, {
-        "nik_masked": "350512******0001", "nik_digest": "0" * 64, "full_name": "Siti Aminah",
-        "sex": "F", "regency": "Blitar", "destination_country": "HK",
-        "occupation": "caregiver", "placement_agency": "PT Sinar Jaya", "cycle": cycle,
-    }, sequence=sequence))
+    publish(
+        amqp_uri,
+        envelope(
+            c.WORKER_REGISTERED,
+            worker_id,
+            {
+                "nik_masked": "350512******0001",
+                "nik_digest": "0" * 64,
+                "full_name": "Siti Aminah",
+                "sex": "F",
+                "regency": "Blitar",
+                "destination_country": "HK",
+                "occupation": "caregiver",
+                "placement_agency": "PT Sinar Jaya",
+                "cycle": cycle,
+            },
+            sequence=sequence,
+        ),
+    )
     wait_for(lambda: known(container, worker_id), message="the worker to be known")
     return worker_id
 
 
 def change_status(container, amqp_uri, worker_id, to_status, sequence, cycle=1):
-    publish(amqp_uri, envelope(c.WORKER_STATUS_CHANGED, worker_id, {
-        "from_status": "registered", "to_status": to_status, "stage": "pre_departure",
-        "reason": "test", "cycle": cycle}, sequence=sequence))
+    publish(
+        amqp_uri,
+        envelope(
+            c.WORKER_STATUS_CHANGED,
+            worker_id,
+            {
+                "from_status": "registered",
+                "to_status": to_status,
+                "stage": "pre_departure",
+                "reason": "test",
+                "cycle": cycle,
+            },
+            sequence=sequence,
+        ),
+    )
 
 
 def submission(kind, **overrides):
-    payload = {"type": kind, "number": f"{kind[:2].upper()}1234567",
-               "issued_on": "2025-06-01", "expires_on": EXPIRING.get(kind)}
+    payload = {
+        "type": kind,
+        "number": f"{kind[:2].upper()}1234567",
+        "issued_on": "2025-06-01",
+        "expires_on": EXPIRING.get(kind),
+    }
     payload.update(overrides)
     return payload
 
@@ -103,8 +132,7 @@ def scan(content=PDF):
 def submit(container, worker_id, kind, actor=OPERATOR, **overrides):
     """As the desk submits: by an operator, with the worker's scan unless told otherwise."""
     overrides.setdefault("file", scan(PDF + worker_id.encode()))
-    return call(container, "submit_document", worker_id, submission(kind, **overrides),
-                actor=actor)
+    return call(container, "submit_document", worker_id, submission(kind, **overrides), actor=actor)
 
 
 def verify(container, document_id, actor=VERIFIER):
@@ -116,8 +144,10 @@ def reject(container, document_id, reason="the scan is unreadable", actor=VERIFI
 
 
 def complete_checklist(container, worker_id):
-    return {kind: verify(container, submit(container, worker_id, kind)["id"])
-            for kind in c.DOCUMENT_TYPES}
+    return {
+        kind: verify(container, submit(container, worker_id, kind)["id"])
+        for kind in c.DOCUMENT_TYPES
+    }
 
 
 def count(engine, sql):
@@ -131,12 +161,14 @@ def of_type(messages, event_type):
 
 # the checklist and who exists ------------------------------------------------------------------
 
+
 def test_a_registered_worker_starts_with_eight_missing_documents(documents, rabbit_config):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     checklist = call(documents, "get_checklist", worker_id)
     assert checklist["complete"] is False
     assert [(i["type"], i["status"], i["document"]) for i in checklist["items"]] == [
-        (kind, "missing", None) for kind in c.DOCUMENT_TYPES]
+        (kind, "missing", None) for kind in c.DOCUMENT_TYPES
+    ]
 
 
 def test_documents_for_an_unknown_worker_are_refused_and_nothing_is_stored(documents, database):
@@ -154,8 +186,10 @@ def test_a_new_registration_cycle_starts_an_empty_checklist(documents, rabbit_co
     first = submit(documents, worker_id, "passport")
     change_status(documents, amqp, worker_id, "withdrawn", sequence=5)
     register(documents, amqp, worker_id, cycle=2, sequence=9)
-    wait_for(lambda: call(documents, "get_checklist", worker_id)["items"][4]["status"]
-             == "missing", message="a fresh checklist")
+    wait_for(
+        lambda: call(documents, "get_checklist", worker_id)["items"][4]["status"] == "missing",
+        message="a fresh checklist",
+    )
     with pytest.raises(AlreadyDecided, match="earlier registration"):
         verify(documents, first["id"])
     assert call(documents, "desk_queue", {})["items"] == []
@@ -164,8 +198,10 @@ def test_a_new_registration_cycle_starts_an_empty_checklist(documents, rabbit_co
 
 # submissions -----------------------------------------------------------------------------------
 
-def test_a_submission_is_stored_and_announced_with_its_number_masked(documents, rabbit_config,
-                                                                    agency):
+
+def test_a_submission_is_stored_and_announced_with_its_number_masked(
+    documents, rabbit_config, agency
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     document = submit(documents, worker_id, "passport", number="X1234567", file=scan())
 
@@ -183,7 +219,8 @@ def test_a_submission_is_stored_and_announced_with_its_number_masked(documents, 
 
 
 def test_senseless_dates_are_refused_with_the_reason_and_change_nothing(
-        documents, rabbit_config, database):
+    documents, rabbit_config, database
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     with pytest.raises(InvalidInput) as refused:
         submit(documents, worker_id, "work_visa", issued_on="2026-03-01", expires_on="2026-02-01")
@@ -199,7 +236,8 @@ def test_senseless_dates_are_refused_with_the_reason_and_change_nothing(
 
 
 def test_a_scan_is_judged_by_its_content_and_stored_once_by_its_digest(
-        documents, rabbit_config, database):
+    documents, rabbit_config, database
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     with pytest.raises(InvalidInput) as refused:
         submit(documents, worker_id, "passport", file=scan(b"GIF89a not a pdf"))
@@ -216,8 +254,11 @@ def test_a_scan_is_judged_by_its_content_and_stored_once_by_its_digest(
     assert stored["media_type"] == "application/pdf"
     assert base64.b64decode(stored["content_base64"]) == PDF
     with pytest.raises(NotFound):
-        call(documents, "get_document_file",
-             submit(documents, worker_id, "passport", file=None)["id"])
+        call(
+            documents,
+            "get_document_file",
+            submit(documents, worker_id, "passport", file=None)["id"],
+        )
 
 
 def test_one_workers_scan_is_refused_for_another_worker(documents, rabbit_config):
@@ -246,13 +287,16 @@ def test_a_resubmission_replaces_the_previous_one(documents, rabbit_config):
 
 
 def test_a_withdrawn_worker_gets_no_more_submissions_and_leaves_the_desk_queue(
-        documents, rabbit_config):
+    documents, rabbit_config
+):
     amqp = rabbit_config["AMQP_URI"]
     worker_id = register(documents, amqp)
     pending = submit(documents, worker_id, "competency_certificate")
     change_status(documents, amqp, worker_id, "withdrawn", sequence=3)
-    wait_for(lambda: not call(documents, "desk_queue", {})["items"],
-             message="the queue to drop the withdrawn worker's document")
+    wait_for(
+        lambda: not call(documents, "desk_queue", {})["items"],
+        message="the queue to drop the withdrawn worker's document",
+    )
     with pytest.raises(TransitionRefused):
         submit(documents, worker_id, "passport")
     with pytest.raises(TransitionRefused):
@@ -260,6 +304,7 @@ def test_a_withdrawn_worker_gets_no_more_submissions_and_leaves_the_desk_queue(
 
 
 # decisions -------------------------------------------------------------------------------------
+
 
 def test_only_a_verifier_decides_and_a_rejection_needs_a_reason(documents, rabbit_config):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
@@ -288,7 +333,8 @@ def test_a_decided_document_is_not_decided_again(documents, rabbit_config):
 
 
 def test_documents_completed_is_announced_once_when_the_last_type_is_verified(
-        documents, rabbit_config, agency):
+    documents, rabbit_config, agency
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     verified = complete_checklist(documents, worker_id)
 
@@ -305,7 +351,8 @@ def test_documents_completed_is_announced_once_when_the_last_type_is_verified(
 
 
 def test_a_resubmission_and_its_rejection_take_a_complete_worker_back(
-        documents, rabbit_config, agency):
+    documents, rabbit_config, agency
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     complete_checklist(documents, worker_id)
     renewed = submit(documents, worker_id, "employment_contract", number="PK-2026-0099")
@@ -315,13 +362,17 @@ def test_a_resubmission_and_its_rejection_take_a_complete_worker_back(
     assert call(documents, "get_checklist", worker_id)["complete"] is False
     after = [m for m in messages if m["sequence"] > 17]
     assert [(m["event_type"], m["data"]["checklist_complete"]) for m in after] == [
-        (c.DOCUMENT_SUBMITTED, False), (c.DOCUMENT_REJECTED, False)]
+        (c.DOCUMENT_SUBMITTED, False),
+        (c.DOCUMENT_REJECTED, False),
+    ]
 
 
 # expiry ----------------------------------------------------------------------------------------
 
+
 def test_the_expiry_check_expires_lapsed_documents_once_and_takes_the_worker_back(
-        documents, rabbit_config, agency, clock):
+    documents, rabbit_config, agency, clock
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     verified = complete_checklist(documents, worker_id)
     assert call(documents, "expire_documents") == 0
@@ -334,15 +385,18 @@ def test_the_expiry_check_expires_lapsed_documents_once_and_takes_the_worker_bac
     assert health["status"] == "expired"
     checklist = call(documents, "get_checklist", worker_id)
     assert checklist["complete"] is False and checklist["items"][3]["status"] == "expired"
-    [expired] = of_type(agency.wait_for(lambda msgs: of_type(msgs, c.DOCUMENT_EXPIRED)),
-                        c.DOCUMENT_EXPIRED)
+    [expired] = of_type(
+        agency.wait_for(lambda msgs: of_type(msgs, c.DOCUMENT_EXPIRED)), c.DOCUMENT_EXPIRED
+    )
     assert expired["data"] == {
-        "document_id": health["id"], "document_type": "health_certificate",
-        "checklist_complete": False, "expired_on": "2026-12-31"}
+        "document_id": health["id"],
+        "document_type": "health_certificate",
+        "checklist_complete": False,
+        "expired_on": "2026-12-31",
+    }
 
 
-def test_a_document_that_lapsed_while_waiting_cannot_be_verified(documents, rabbit_config,
-                                                                  clock):
+def test_a_document_that_lapsed_while_waiting_cannot_be_verified(documents, rabbit_config, clock):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     waiting = submit(documents, worker_id, "health_certificate")
     clock.advance(days=250)
@@ -351,18 +405,22 @@ def test_a_document_that_lapsed_while_waiting_cannot_be_verified(documents, rabb
     assert reject(documents, waiting["id"], reason="expired")["status"] == "rejected"
 
 
-def test_the_scheduled_check_expires_documents_on_its_own(container_factory, config_for,
-                                                          rabbit_config):
+def test_the_scheduled_check_expires_documents_on_its_own(
+    container_factory, config_for, rabbit_config
+):
     clock = FixedClock(NOW)
-    container = container_factory(DocumentsService,
-                                  config_for("documents", EXPIRY_CHECK_SECONDS=0.1))
+    container = container_factory(
+        DocumentsService, config_for("documents", EXPIRY_CHECK_SECONDS=0.1)
+    )
     set_clock(container, clock)
     container.start()
     worker_id = register(container, rabbit_config["AMQP_URI"])
     document = verify(container, submit(container, worker_id, "work_visa")["id"])
     clock.advance(days=800)
-    wait_for(lambda: call(container, "get_document", document["id"])["status"] == "expired",
-             message="the timer to expire the visa")
+    wait_for(
+        lambda: call(container, "get_document", document["id"])["status"] == "expired",
+        message="the timer to expire the visa",
+    )
 
 
 def test_the_expiry_check_and_the_desk_queue_read_through_their_indexes(database):
@@ -377,19 +435,24 @@ def test_the_expiry_check_and_the_desk_queue_read_through_their_indexes(database
 
     assert "ix_documents_expiry" in plan(select_due_for_expiry(NOW.date(), 200))
     assert "ix_documents_queue" in plan(select_awaiting_decision(None, None, 50))
-    assert "ix_documents_queue_type" in plan(select_awaiting_decision("passport", (NOW, "x"),
-                                                                      50))
+    assert "ix_documents_queue_type" in plan(select_awaiting_decision("passport", (NOW, "x"), 50))
 
 
 # the desk's view -------------------------------------------------------------------------------
 
+
 def test_the_desk_queue_shows_waiting_documents_oldest_first_by_type_in_pages(
-        documents, rabbit_config, clock):
+    documents, rabbit_config, clock
+):
     amqp = rabbit_config["AMQP_URI"]
     first, second = register(documents, amqp), register(documents, amqp)
     submitted = []
-    for worker_id, kind in [(first, "passport"), (second, "passport"), (first, "work_visa"),
-                            (second, "marital_status_letter")]:
+    for worker_id, kind in [
+        (first, "passport"),
+        (second, "passport"),
+        (first, "work_visa"),
+        (second, "marital_status_letter"),
+    ]:
         submitted.append(submit(documents, worker_id, kind))
         clock.advance(minutes=5)
     verify(documents, submitted[2]["id"])  # decided: leaves the queue
@@ -406,10 +469,13 @@ def test_the_desk_queue_shows_waiting_documents_oldest_first_by_type_in_pages(
 
 
 def test_the_desk_stats_show_the_backlog_and_how_long_decisions_take(
-        documents, rabbit_config, clock):
+    documents, rabbit_config, clock
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
-    waiting = [submit(documents, worker_id, kind)
-               for kind in ("passport", "work_visa", "health_certificate")]
+    waiting = [
+        submit(documents, worker_id, kind)
+        for kind in ("passport", "work_visa", "health_certificate")
+    ]
     clock.advance(hours=1)
     verify(documents, waiting[0]["id"])
     clock.advance(hours=1)
@@ -422,19 +488,27 @@ def test_the_desk_stats_show_the_backlog_and_how_long_decisions_take(
     assert stats["median_decision_seconds"] == pytest.approx(5400)
     assert stats["p90_decision_seconds"] == pytest.approx(3600 + 0.9 * 3600)
     assert stats["window_days"] == 30
-    assert stats["by_type"]["passport"] == {"backlog": 0, "decisions": 1,
-                                            "median_decision_seconds": pytest.approx(3600),
-                                            "p90_decision_seconds": pytest.approx(3600)}
+    assert stats["by_type"]["passport"] == {
+        "backlog": 0,
+        "decisions": 1,
+        "median_decision_seconds": pytest.approx(3600),
+        "p90_decision_seconds": pytest.approx(3600),
+    }
     assert stats["by_type"]["work_visa"]["median_decision_seconds"] == pytest.approx(7200)
     assert stats["by_type"]["health_certificate"] == {
-        "backlog": 1, "decisions": 0, "median_decision_seconds": None,
-        "p90_decision_seconds": None}
+        "backlog": 1,
+        "decisions": 0,
+        "median_decision_seconds": None,
+        "p90_decision_seconds": None,
+    }
 
 
 # separation of duties at the desk --------------------------------------------------------------
 
-def test_the_submitter_is_recorded_and_cannot_decide_on_their_own_document(documents,
-                                                                             rabbit_config):
+
+def test_the_submitter_is_recorded_and_cannot_decide_on_their_own_document(
+    documents, rabbit_config
+):
     worker_id = register(documents, rabbit_config["AMQP_URI"])
     document = submit(documents, worker_id, "passport", actor=VERIFIER)
     assert document["submitted_by"] == "desk-1"
@@ -446,7 +520,10 @@ def test_the_submitter_is_recorded_and_cannot_decide_on_their_own_document(docum
     second = {**VERIFIER, "actor_subject": "desk-2"}
     decided = verify(documents, document["id"], actor=second)
     assert (decided["status"], decided["submitted_by"], decided["decided_by"]) == (
-        "verified", "desk-1", "desk-2")
+        "verified",
+        "desk-1",
+        "desk-2",
+    )
 
 
 def test_one_verifier_alone_cannot_complete_a_workers_checklist(documents, rabbit_config):

@@ -28,18 +28,28 @@ def database(database_urls):
 
 
 def registered(worker_id, **overrides):
-    return envelope(c.WORKER_REGISTERED, worker_id, {
-        "nik_masked": "350512******0001", "nik_digest": "0" * 64, "full_name": "Siti Aminah",
-        "sex": "F", "regency": "Blitar", "destination_country": "HK",
-        "occupation": "caregiver", "placement_agency": "PT Sinar Jaya", "cycle": 1,
-    }, **overrides)
+    return envelope(
+        c.WORKER_REGISTERED,
+        worker_id,
+        {
+            "nik_masked": "350512******0001",
+            "nik_digest": "0" * 64,
+            "full_name": "Siti Aminah",
+            "sex": "F",
+            "regency": "Blitar",
+            "destination_country": "HK",
+            "occupation": "caregiver",
+            "placement_agency": "PT Sinar Jaya",
+            "cycle": 1,
+        },
+        **overrides,
+    )
 
 
 def transactions(database) -> tuple[int, int]:
     """(inbox rows, transactions that wrote them)."""
     with database.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*), count(DISTINCT xmin::text) FROM inbox")).one()
+        return conn.execute(text("SELECT count(*), count(DISTINCT xmin::text) FROM inbox")).one()
 
 
 def start_documents(container_factory, config_for):
@@ -61,14 +71,14 @@ def published_before_start(amqp, workers, duplicates=0, refused_at=None) -> None
 
 
 def test_events_that_arrive_together_are_applied_in_few_transactions_each_once(
-        container_factory, config_for, rabbit_config, database):
+    container_factory, config_for, rabbit_config, database
+):
     amqp = rabbit_config["AMQP_URI"]
     published_before_start(amqp, [str(uuid.uuid4()) for _ in range(EVENTS)], duplicates=10)
 
     start_documents(container_factory, config_for)
 
-    wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
-             message="every event applied")
+    wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30, message="every event applied")
     rows, commits = transactions(database)
     assert commits <= EVENTS // 10, f"{rows} events took {commits} transactions"
     with database.connect() as conn:
@@ -78,19 +88,24 @@ def test_events_that_arrive_together_are_applied_in_few_transactions_each_once(
 
 
 def test_an_event_that_fails_in_a_batch_goes_alone_and_the_others_commit(
-        container_factory, config_for, rabbit_config, database):
+    container_factory, config_for, rabbit_config, database
+):
     amqp = rabbit_config["AMQP_URI"]
     workers = [str(uuid.uuid4()) for _ in range(EVENTS)]
     published_before_start(amqp, workers, refused_at=EVENTS // 2)
 
     start_documents(container_factory, config_for)
 
-    dead = wait_for(lambda: take_message(amqp, "documents.dead-letter"), timeout=30,
-                    message="the failing event dead-lettered")
+    dead = wait_for(
+        lambda: take_message(amqp, "documents.dead-letter"),
+        timeout=30,
+        message="the failing event dead-lettered",
+    )
     assert "without a worker_id" in dead.headers["x-error"]
     assert dead.headers["x-attempts"] == 1  # refused for good: no retries
-    wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
-             message="every other event applied")
+    wait_for(
+        lambda: transactions(database)[0] == EVENTS, timeout=30, message="every other event applied"
+    )
     rows, commits = transactions(database)
     assert commits < EVENTS, "the events around the failing one were not applied in batches"
     with database.connect() as conn:
@@ -100,7 +115,8 @@ def test_an_event_that_fails_in_a_batch_goes_alone_and_the_others_commit(
 
 
 def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
-        container_factory, config_for, rabbit_config, database):
+    container_factory, config_for, rabbit_config, database
+):
     """The documents service holds every worker of a batch with a few statements
     (``hold_workers``), so the statements that touch its ``workers`` table grow with the
     batches, not with the events (before: an insert and a locking read for each event)."""
@@ -109,9 +125,21 @@ def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
     declare_topology(amqp)
     for worker in workers:
         publish(amqp, registered(worker))
-        publish(amqp, envelope(c.WORKER_STATUS_CHANGED, worker, {
-            "from_status": "registered", "to_status": "documents_verified",
-            "stage": "pre_departure", "reason": "documents complete", "cycle": 1}, sequence=2))
+        publish(
+            amqp,
+            envelope(
+                c.WORKER_STATUS_CHANGED,
+                worker,
+                {
+                    "from_status": "registered",
+                    "to_status": "documents_verified",
+                    "stage": "pre_departure",
+                    "reason": "documents complete",
+                    "cycle": 1,
+                },
+                sequence=2,
+            ),
+        )
     name = database.url.database
     statements = []
 
@@ -122,14 +150,19 @@ def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
     sqlalchemy_events.listen(Engine, "before_cursor_execute", seen)
     try:
         start_documents(container_factory, config_for)
-        wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30,
-                 message="every event applied")
+        wait_for(
+            lambda: transactions(database)[0] == EVENTS, timeout=30, message="every event applied"
+        )
     finally:
         sqlalchemy_events.remove(Engine, "before_cursor_execute", seen)
     rows, commits = transactions(database)
     assert len(statements) <= 4 * commits < EVENTS, (
-        f"{len(statements)} statements on workers for {rows} events in {commits} transactions")
+        f"{len(statements)} statements on workers for {rows} events in {commits} transactions"
+    )
     with database.connect() as conn:
-        assert conn.execute(text(
-            "SELECT count(*) FROM workers WHERE status = 'documents_verified' AND cycle = 1 "
-            "AND sequence = 2")).scalar() == len(workers)
+        assert conn.execute(
+            text(
+                "SELECT count(*) FROM workers WHERE status = 'documents_verified' AND cycle = 1 "
+                "AND sequence = 2"
+            )
+        ).scalar() == len(workers)

@@ -22,13 +22,30 @@ COMPANY = "PT Sinar Jaya"
 @pytest.fixture
 def api(container_factory, config_for, agreements):  # noqa: F811
     now = dt.datetime.now(dt.UTC)
-    agreements.put(agreement("bpjs", fields={
-        c.WORKER_REGISTERED: ("full_name", "sex"),
-        c.WORKER_STATUS_CHANGED: ("to_status", "stage")}), "test", now)
-    agreements.put(agreement("sinar-jaya", placement_agency=COMPANY, legal_basis="contract",
-                             fields={c.WORKER_REGISTERED: ("full_name", "placement_agency"),
-                                     c.WORKER_STATUS_CHANGED: ("to_status", "reason")}),
-                   "test", now)
+    agreements.put(
+        agreement(
+            "bpjs",
+            fields={
+                c.WORKER_REGISTERED: ("full_name", "sex"),
+                c.WORKER_STATUS_CHANGED: ("to_status", "stage"),
+            },
+        ),
+        "test",
+        now,
+    )
+    agreements.put(
+        agreement(
+            "sinar-jaya",
+            placement_agency=COMPANY,
+            legal_basis="contract",
+            fields={
+                c.WORKER_REGISTERED: ("full_name", "placement_agency"),
+                c.WORKER_STATUS_CHANGED: ("to_status", "reason"),
+            },
+        ),
+        "test",
+        now,
+    )
     return start_stack(container_factory, config_for)
 
 
@@ -48,8 +65,13 @@ def test_a_national_agency_reads_every_worker_with_only_the_granted_fields(api, 
     listed = bpjs.get("/workers").json()["items"]
     timeline = bpjs.get(f"/workers/{own['id']}/timeline").json()
 
-    assert worker == {"id": own["id"], "full_name": own["full_name"], "sex": own["sex"],
-                      "status": "registered", "stage": "pre_departure"}
+    assert worker == {
+        "id": own["id"],
+        "full_name": own["full_name"],
+        "sex": own["sex"],
+        "status": "registered",
+        "stage": "pre_departure",
+    }
     assert {w["id"] for w in listed} == {own["id"], other["id"]}
     assert all(set(w) == {"id", "full_name", "sex", "status", "stage"} for w in listed)
     assert {e["event_type"] for e in timeline} <= {c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED}
@@ -57,7 +79,8 @@ def test_a_national_agency_reads_every_worker_with_only_the_granted_fields(api, 
 
 
 def test_even_an_agreement_granting_everything_gives_no_nik_birth_date_phone_or_bpjs_number(
-        api, workers, agreements):  # noqa: F811
+    api, workers, agreements
+):  # noqa: F811
     own, _ = workers
     api.as_role("operator").patch(f"/workers/{own['id']}", json={"bpjs_number": "12345678901"})
     agreements.put(agreement("everything"), "test", dt.datetime.now(dt.UTC))
@@ -66,17 +89,27 @@ def test_even_an_agreement_granting_everything_gives_no_nik_birth_date_phone_or_
 
     assert not {"nik", "birth_date", "phone", "bpjs_number"} & set(worker)
     assert worker["address"] == {"regency": own["address"]["regency"]}
-    assert own["nik"] not in api.as_role(AGENCY, agency="everything").get(
-        f"/workers/{own['id']}/timeline").text
+    assert (
+        own["nik"]
+        not in api.as_role(AGENCY, agency="everything").get(f"/workers/{own['id']}/timeline").text
+    )
 
 
 def test_free_text_an_agency_reads_is_scrubbed_of_nik_like_numbers(api):
     trainer = api.as_role("trainer")
-    session = trainer.post("/orientation/sessions", json={
-        "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(),
-        "location": "LTSA Blitar", "capacity": 10, "topics": ["rights"]}).json()
-    trainer.post(f"/orientation/sessions/{session['id']}/cancellation",
-                 json={"reason": "moved: ask for the list from 3505125703940001"})
+    session = trainer.post(
+        "/orientation/sessions",
+        json={
+            "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(),
+            "location": "LTSA Blitar",
+            "capacity": 10,
+            "topics": ["rights"],
+        },
+    ).json()
+    trainer.post(
+        f"/orientation/sessions/{session['id']}/cancellation",
+        json={"reason": "moved: ask for the list from 3505125703940001"},
+    )
 
     seen = api.as_role(AGENCY, agency="bpjs").get(f"/orientation/sessions/{session['id']}")
 
@@ -100,13 +133,20 @@ def test_a_placement_company_reads_only_its_own_recruits(api, workers):
 
     listed = company.get("/workers").json()["items"]
     assert [w["id"] for w in listed] == [own["id"]]
-    assert listed[0] == {"id": own["id"], "full_name": own["full_name"],
-                         "placement_agency": COMPANY, "status": "registered"}
+    assert listed[0] == {
+        "id": own["id"],
+        "full_name": own["full_name"],
+        "placement_agency": COMPANY,
+        "status": "registered",
+    }
     assert company.get(f"/workers/{own['id']}").status_code == 200
     for path in (f"/workers/{other['id']}", f"/workers/{other['id']}/timeline"):
         assert company.get(path).status_code == 404, path
-    for path in (f"/workers/{own['id']}/documents", f"/workers/{own['id']}/disclosures",
-                 f"/workers/{own['id']}/export"):
+    for path in (
+        f"/workers/{own['id']}/documents",
+        f"/workers/{own['id']}/disclosures",
+        f"/workers/{own['id']}/export",
+    ):
         assert company.get(path).status_code == 403, path
 
 
@@ -122,13 +162,19 @@ def test_every_agency_read_is_recorded_and_the_worker_sees_who_read_what(api, wo
 
     assert [(d["agency"], d["channel"], d["what"], d["fields"]) for d in record["items"]] == [
         ("sinar-jaya", "http", "list_workers", ["full_name", "placement_agency", "status"]),
-        ("bpjs", "http", "get_worker", ["full_name", "sex", "stage", "status"])]
+        ("bpjs", "http", "get_worker", ["full_name", "sex", "stage", "status"]),
+    ]
     assert desk_view == record
     assert others["items"] == []  # a refused read disclosed nothing
-    assert api.as_role(WORKER, own["id"]).get(
-        f"/workers/{other['id']}/disclosures").status_code == 403
-    assert api.as_role("operator").get(
-        "/workers/6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11/disclosures").status_code == 404
+    assert (
+        api.as_role(WORKER, own["id"]).get(f"/workers/{other['id']}/disclosures").status_code == 403
+    )
+    assert (
+        api.as_role("operator")
+        .get("/workers/6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11/disclosures")
+        .status_code
+        == 404
+    )
 
 
 def test_the_disclosure_record_pages_from_the_newest(api, workers):
@@ -139,18 +185,20 @@ def test_the_disclosure_record_pages_from_the_newest(api, workers):
     desk = api.as_role("operator")
 
     first = desk.get(f"/workers/{own['id']}/disclosures", params={"limit": 2}).json()
-    rest = desk.get(f"/workers/{own['id']}/disclosures",
-                    params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    rest = desk.get(
+        f"/workers/{own['id']}/disclosures", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
 
     assert len(first["items"]) == 2 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     times = [d["disclosed_at"] for d in first["items"] + rest["items"]]
     assert times == sorted(times, reverse=True)
-    assert desk.get(f"/workers/{own['id']}/disclosures",
-                    params={"cursor": "drop table"}).status_code == 422
+    assert (
+        desk.get(f"/workers/{own['id']}/disclosures", params={"cursor": "drop table"}).status_code
+        == 422
+    )
 
 
-def test_a_worker_takes_everything_every_service_holds_about_them_as_one_document(
-        api, workers):
+def test_a_worker_takes_everything_every_service_holds_about_them_as_one_document(api, workers):
     own, other = workers
     api.as_role(AGENCY, agency="bpjs").get(f"/workers/{own['id']}")
 

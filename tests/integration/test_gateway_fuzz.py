@@ -26,22 +26,45 @@ from gateway.auth import mint
 from gateway.testing import TEST_SECRET, start_stack
 
 MAX_EXAMPLES = 50  # per operation and phase
-CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_headers_conformance", "response_schema_conformance",
-          "negative_data_rejection", "ignored_auth", "unsupported_method",
-          "missing_required_header", "use_after_free", "ensure_resource_availability")
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "ignored_auth",
+    "unsupported_method",
+    "missing_required_header",
+    "use_after_free",
+    "ensure_resource_availability",
+)
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 # schemathesis' own list of refusals, plus 414: a URL longer than the gateway reads is refused
 # as such (hypothesis builds query strings of several kilobytes from repeated parameters)
-REFUSALS = ("400", "401", "403", "404", "405", "406", "409", "414", "415", "422", "428", "429",
-            "5xx")
+REFUSALS = (
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "414",
+    "415",
+    "422",
+    "428",
+    "429",
+    "5xx",
+)
 
 
 @pytest.fixture
 def api(container_factory, config_for, private_servers):
     # the console's routes read queue statistics from the broker's management API
-    return start_stack(container_factory, config_for,
-                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url)
+    return start_stack(
+        container_factory, config_for, RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url
+    )
 
 
 @pytest.mark.timeout(960)  # the run's own bound is the subprocess's 900 s, under any load
@@ -51,11 +74,29 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, t
     statuses = ", ".join(f'"{status}"' for status in REFUSALS)
     config.write_text(f"[checks.negative_data_rejection]\nexpected-statuses = [{statuses}]\n")
     run = subprocess.run(
-        [str(SCHEMATHESIS), "--config-file", str(config), "run", f"{api.base_url}/openapi.json",
-         "--header", f"Authorization: Bearer {token}", "--max-examples", str(MAX_EXAMPLES),
-         "--checks", ",".join(CHECKS), "--workers", "1", "--request-timeout", "30",
-         "--no-color"],
-        capture_output=True, text=True, timeout=900, check=False)
+        [
+            str(SCHEMATHESIS),
+            "--config-file",
+            str(config),
+            "run",
+            f"{api.base_url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--checks",
+            ",".join(CHECKS),
+            "--workers",
+            "1",
+            "--request-timeout",
+            "30",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
     output = run.stdout + run.stderr
     summary = re.search(r"(\d+) generated, ([^\n]*)", output)

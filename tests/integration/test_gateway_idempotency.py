@@ -89,8 +89,7 @@ def test_an_answer_to_retry_is_not_kept(container_factory, config_for):
 
 
 def test_an_expired_key_may_be_used_for_a_new_request(container_factory, config_for):
-    api = start_stack(container_factory, config_for, services=(REGISTRATION,),
-                      IDEMPOTENCY_TTL=0)
+    api = start_stack(container_factory, config_for, services=(REGISTRATION,), IDEMPOTENCY_TTL=0)
     desk = api.as_role("operator", "desk-1")
     key = {"Idempotency-Key": "reused-next-day"}
 
@@ -102,27 +101,34 @@ def test_an_expired_key_may_be_used_for_a_new_request(container_factory, config_
 
 
 def test_a_key_that_is_not_printable_ascii_is_400(api):
-    response = api.as_role("operator").post("/workers", json=worker_payload(),
-                                            headers={"Idempotency-Key": "x" * 300})
+    response = api.as_role("operator").post(
+        "/workers", json=worker_payload(), headers={"Idempotency-Key": "x" * 300}
+    )
     assert response.status_code == 400
     assert response.json()["type"] == "urn:pmi:problem:invalid-idempotency-key"
 
 
 @pytest.mark.parametrize("started_ago, status", [(5, 409), (31, 201)])
 def test_a_key_left_in_progress_by_a_gateway_that_died_is_freed_after_three_rpc_timeouts(
-        container_factory, config_for, database_urls, started_ago, status):
+    container_factory, config_for, database_urls, started_ago, status
+):
     api = start_stack(container_factory, config_for, services=(REGISTRATION,), RPC_TIMEOUT=10)
     desk = api.as_role("operator", "desk-1")
     payload = worker_payload()
     engine = create_engine(database_urls["gateway"])
     with engine.begin() as conn:
         # what a gateway killed while answering this request under key k-1 leaves behind
-        conn.execute(text(
-            "INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, "
-            "created_at, expires_at) VALUES ('operator:desk-1', 'k-1', :fingerprint, 'POST', "
-            "'/api/v1/workers', :started, :started + interval '1 day')"),
-            {"fingerprint": fingerprint("POST", "/api/v1/workers", payload),
-             "started": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=started_ago)})
+        conn.execute(
+            text(
+                "INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, "
+                "created_at, expires_at) VALUES ('operator:desk-1', 'k-1', :fingerprint, 'POST', "
+                "'/api/v1/workers', :started, :started + interval '1 day')"
+            ),
+            {
+                "fingerprint": fingerprint("POST", "/api/v1/workers", payload),
+                "started": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=started_ago),
+            },
+        )
     engine.dispose()
 
     response = desk.post("/workers", json=payload, headers={"Idempotency-Key": "k-1"})

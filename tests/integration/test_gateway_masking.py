@@ -24,18 +24,25 @@ def registered(api):
     payload = worker_payload()
     worker_id = api.as_role("operator").post("/workers", json=payload).json()["id"]
     today = dt.date.today()
-    passport = {"type": "passport", "number": PASSPORT,
-                "issued_on": (today - dt.timedelta(days=10)).isoformat(),
-                "expires_on": (today + dt.timedelta(days=1000)).isoformat()}
+    passport = {
+        "type": "passport",
+        "number": PASSPORT,
+        "issued_on": (today - dt.timedelta(days=10)).isoformat(),
+        "expires_on": (today + dt.timedelta(days=1000)).isoformat(),
+    }
     verifier = api.as_role("verifier")
-    submitted = wait_for(lambda: (r := verifier.post(f"/workers/{worker_id}/documents",
-                                                     json=passport)).status_code == 201 and r)
+    submitted = wait_for(
+        lambda: (
+            (r := verifier.post(f"/workers/{worker_id}/documents", json=passport)).status_code
+            == 201
+            and r
+        )
+    )
     return payload, worker_id, submitted.json()["id"]
 
 
 @pytest.mark.parametrize("role", ["trainer"])
-def test_a_trainer_sees_a_worker_masked_and_without_private_details(
-        api, registered, role):
+def test_a_trainer_sees_a_worker_masked_and_without_private_details(api, registered, role):
     payload, worker_id, _ = registered
     reader = api.as_role(role)
 

@@ -40,21 +40,25 @@ def test_the_gateway_is_alive_without_a_token(api):
     assert response.status_code == 200 and response.json() == {"status": "alive"}
 
 
-def test_ready_when_the_broker_the_database_and_every_service_answer(container_factory,
-                                                                     config_for):
+def test_ready_when_the_broker_the_database_and_every_service_answer(container_factory, config_for):
     api = start_healthy(container_factory, config_for, c.SERVICES)
     response = api.get("/health/ready")
 
     assert response.status_code == 200
     checks = response.json()["checks"]
     assert {name: check["status"] for name, check in checks.items()} == dict.fromkeys(
-        ("broker", "database", *c.SERVICES), "up")
+        ("broker", "database", *c.SERVICES), "up"
+    )
     assert checks["documents"]["outbox_backlog"] == 0
 
 
 def test_degraded_naming_the_service_that_is_down_or_hangs(container_factory, config_for):
-    api = start_healthy(container_factory, config_for,
-                        (c.REGISTRATION, c.DOCUMENTS, c.ORIENTATION), hanging=(c.ORIENTATION,))
+    api = start_healthy(
+        container_factory,
+        config_for,
+        (c.REGISTRATION, c.DOCUMENTS, c.ORIENTATION),
+        hanging=(c.ORIENTATION,),
+    )
     response = api.get("/health/ready")
 
     # still ready for the load balancer: the other services' routes work
@@ -67,8 +71,12 @@ def test_degraded_naming_the_service_that_is_down_or_hangs(container_factory, co
 
 
 def test_not_ready_without_its_database(container_factory, config_for):
-    api = start_healthy(container_factory, config_for, c.SERVICES,
-                        DATABASE_URL="postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    api = start_healthy(
+        container_factory,
+        config_for,
+        c.SERVICES,
+        DATABASE_URL="postgresql+psycopg2://nobody@127.0.0.1:1/none",
+    )
     response = api.get("/health/ready")
 
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
@@ -76,10 +84,13 @@ def test_not_ready_without_its_database(container_factory, config_for):
     assert response.json()["checks"]["database"] == {"status": "down", "reason": "unreachable"}
 
 
-def test_readiness_tells_the_public_no_exception_text_or_host_names(container_factory,
-                                                                    config_for):
-    api = start_healthy(container_factory, config_for, (c.REGISTRATION,),
-                        DATABASE_URL="postgresql+psycopg2://nobody@db-7.internal:1/none")
+def test_readiness_tells_the_public_no_exception_text_or_host_names(container_factory, config_for):
+    api = start_healthy(
+        container_factory,
+        config_for,
+        (c.REGISTRATION,),
+        DATABASE_URL="postgresql+psycopg2://nobody@db-7.internal:1/none",
+    )
     text = api.get("/health/ready").text
 
     for secret in ("db-7.internal", "nobody", "OperationalError", "psycopg2", "127.0.0.1"):
@@ -95,8 +106,10 @@ def test_metrics_count_requests_by_route_and_status_for_the_admin_only(api):
 
     assert metrics.status_code == 200 and metrics.headers["Content-Type"].startswith("text/plain")
     text = metrics.text
-    assert ('gateway_http_requests_total{method="GET",route="/api/v1/workers/{worker_id}",'
-            'status="404"} 1.0') in text
+    assert (
+        'gateway_http_requests_total{method="GET",route="/api/v1/workers/{worker_id}",'
+        'status="404"} 1.0'
+    ) in text
     assert 'gateway_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
     assert 'gateway_http_request_duration_seconds_bucket{le="0.1",method="GET"' in text
     assert api.as_role("agency").get("/metrics").status_code == 403
@@ -111,8 +124,9 @@ def test_the_openapi_document_lists_every_route_with_its_roles_and_problems(api)
         assert operation["x-roles"] == (sorted(route.roles) or ["public"]), route.name
         if not route.public:
             assert operation["responses"]["403"] == {"$ref": "#/components/responses/Problem403"}
-    assert document["components"]["responses"]["Problem422"]["content"][
-        "application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert document["components"]["responses"]["Problem422"]["content"]["application/problem+json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Problem"}
 
 
 def test_the_asyncapi_document_is_served_for_agencies(api):
@@ -121,11 +135,13 @@ def test_the_asyncapi_document_is_served_for_agencies(api):
 
 
 def test_the_request_id_and_the_caller_travel_into_the_event(api, rabbit_config):
-    agency = Subscriber(rabbit_config["AMQP_URI"], c.exchange_name(c.REGISTRATION),
-                        (c.WORKER_REGISTERED,))
+    agency = Subscriber(
+        rabbit_config["AMQP_URI"], c.exchange_name(c.REGISTRATION), (c.WORKER_REGISTERED,)
+    )
     try:
         api.as_role("operator", "desk-7", agency="ltsa-blitar").post(
-            "/workers", json=worker_payload(), headers={"X-Request-ID": "req-2026-0042"})
+            "/workers", json=worker_payload(), headers={"X-Request-ID": "req-2026-0042"}
+        )
         [event] = agency.wait_for(lambda messages: messages)
     finally:
         agency.close()

@@ -36,10 +36,18 @@ def problem_of(response, status):
 
 # authentication ----------------------------------------------------------------------------
 
+
 def _token(claims: dict, key: str = TEST_SECRET, algorithm: str = "HS256") -> str:
     now = dt.datetime.now(dt.UTC)
-    base = {"sub": "desk-1", "role": "operator", "agency": "ltsa", "iat": now,
-            "exp": now + dt.timedelta(minutes=5), "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
+    base = {
+        "sub": "desk-1",
+        "role": "operator",
+        "agency": "ltsa",
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=5),
+        "iss": "pmi-lifecycle",
+        "aud": "pmi-gateway",
+    }
     claims = {name: value for name, value in {**base, **claims}.items() if value is not None}
     return jwt.encode(claims, key, algorithm=algorithm)
 
@@ -50,28 +58,43 @@ def _unsigned(claims: dict) -> str:
 
     def part(data):
         import base64
+
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     return f"{part(header)}.{part(body)}."
 
 
 # each token is made as its test runs: made at collection, a long run would see it expire
-@pytest.mark.parametrize("make_token, reason", [
-    (lambda: None, "needs a token"),
-    (lambda: _token({"iat": dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
-                     "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)}), "expired"),
-    (lambda: _token({"role": "admin", "exp": dt.datetime.now(dt.UTC) + dt.timedelta(days=3650)}),
-     "lives longer than a admin token may"),
-    (lambda: _token({"iat": None}), "must carry the iat claim"),
-    (lambda: _token({"aud": "another-platform"}), "aud must name pmi-gateway"),
-    (lambda: _token({"iss": "someone-else"}), "iss must be pmi-lifecycle"),
-    (lambda: _unsigned({}), "not valid"),
-    (lambda: _token({}, key="another-secret-of-more-than-thirty-two-characters"), "not valid"),
-    (lambda: "not.a.jwt", "not valid"),
-    (lambda: _token({"role": "superuser"}), "role"),
-    (lambda: _token({"role": "worker", "sub": "not-a-worker-id"}), "worker's id"),
-    (lambda: _token({"role": "agency", "agency": None}), "agency"),
-])
+@pytest.mark.parametrize(
+    "make_token, reason",
+    [
+        (lambda: None, "needs a token"),
+        (
+            lambda: _token(
+                {
+                    "iat": dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+                    "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60),
+                }
+            ),
+            "expired",
+        ),
+        (
+            lambda: _token(
+                {"role": "admin", "exp": dt.datetime.now(dt.UTC) + dt.timedelta(days=3650)}
+            ),
+            "lives longer than a admin token may",
+        ),
+        (lambda: _token({"iat": None}), "must carry the iat claim"),
+        (lambda: _token({"aud": "another-platform"}), "aud must name pmi-gateway"),
+        (lambda: _token({"iss": "someone-else"}), "iss must be pmi-lifecycle"),
+        (lambda: _unsigned({}), "not valid"),
+        (lambda: _token({}, key="another-secret-of-more-than-thirty-two-characters"), "not valid"),
+        (lambda: "not.a.jwt", "not valid"),
+        (lambda: _token({"role": "superuser"}), "role"),
+        (lambda: _token({"role": "worker", "sub": "not-a-worker-id"}), "worker's id"),
+        (lambda: _token({"role": "agency", "agency": None}), "agency"),
+    ],
+)
 def test_a_missing_expired_unsigned_forged_or_malformed_token_is_401(api, make_token, reason):
     response = api.with_token(make_token()).get("/workers")
     problem = problem_of(response, 401)
@@ -99,24 +122,31 @@ def test_a_token_signed_with_the_development_secret_is_refused_outside_developme
 
 # bodies ------------------------------------------------------------------------------------
 
+
 def test_malformed_json_is_400(desk):
-    response = desk.post("/workers", data=b'{"nik": "35', headers={
-        "Content-Type": "application/json"})
+    response = desk.post(
+        "/workers", data=b'{"nik": "35', headers={"Content-Type": "application/json"}
+    )
     assert "not valid JSON" in problem_of(response, 400)["detail"]
 
 
-@pytest.mark.parametrize("raw", [b'{"capacity": NaN}', b"[" * 30_000 + b"]" * 30_000,
-                                 b'\xff\xfe{"a": 1}'])
+@pytest.mark.parametrize(
+    "raw", [b'{"capacity": NaN}', b"[" * 30_000 + b"]" * 30_000, b'\xff\xfe{"a": 1}']
+)
 def test_json_python_would_accept_or_choke_on_is_400(api, raw):
     trainer = api.as_role("trainer")
-    response = trainer.post("/orientation/sessions", data=raw,
-                            headers={"Content-Type": "application/json"})
+    response = trainer.post(
+        "/orientation/sessions", data=raw, headers={"Content-Type": "application/json"}
+    )
     problem_of(response, 400)
 
 
 def test_a_body_that_is_not_json_is_415(desk):
-    response = desk.post("/workers", data="nik=3505125703940002",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = desk.post(
+        "/workers",
+        data="nik=3505125703940002",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert "application/json" in problem_of(response, 415)["detail"]
 
 
@@ -150,9 +180,16 @@ def test_unknown_fields_and_wrong_types_are_422_naming_each_field(desk):
 
 def test_json_types_are_strict_at_the_edge(api):
     trainer = api.as_role("trainer")
-    response = trainer.post("/reintegration/programs", json={
-        "name": "PAK CAMAT", "audience": "both", "capacity": "100", "starts_on": "2027-01-01",
-        "rounds": [{"name": "pitch", "advance": True}]})
+    response = trainer.post(
+        "/reintegration/programs",
+        json={
+            "name": "PAK CAMAT",
+            "audience": "both",
+            "capacity": "100",
+            "starts_on": "2027-01-01",
+            "rounds": [{"name": "pitch", "advance": True}],
+        },
+    )
     problem = problem_of(response, 422)
     assert set(problem["errors"]) == {"capacity", "rounds"}
 
@@ -170,8 +207,16 @@ def test_a_nul_character_is_refused_naming_the_field(desk):
 
 # paths and queries --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/workers/42", "/workers/not-an-id/timeline",
-                                  "/documents/1;drop", "/reintegration/programs/%20"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/workers/42",
+        "/workers/not-an-id/timeline",
+        "/documents/1;drop",
+        "/reintegration/programs/%20",
+    ],
+)
 def test_a_path_id_that_is_not_a_uuid_is_404(api, path):
     problem = problem_of(api.as_role("admin").get(path), 404)
     assert "UUID" in problem["detail"]
@@ -193,8 +238,9 @@ def test_unknown_and_repeated_query_parameters_are_422(api):
     problem_of(admin.get("/workers", params={"limit": "1000"}), 422)
 
 
-@pytest.mark.parametrize("path", ["/workers?" + "limit=1&" * 1500, "/" + "w" * 9000,
-                                  "/workers?" + "x" * 60_000])
+@pytest.mark.parametrize(
+    "path", ["/workers?" + "limit=1&" * 1500, "/" + "w" * 9000, "/workers?" + "x" * 60_000]
+)
 def test_a_url_over_the_limit_is_414_as_a_problem(api, path):
     problem = problem_of(api.as_role("admin").get(path), 414)
     assert "8192 bytes" in problem["detail"]
@@ -214,6 +260,7 @@ def test_every_answer_carries_a_request_id(api):
 
 
 # services that do not answer -------------------------------------------------------------------
+
 
 def test_a_service_that_is_not_running_is_503_with_a_retry_hint(desk):
     response = desk.post("/workers", json=worker_payload())

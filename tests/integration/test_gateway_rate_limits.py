@@ -11,9 +11,17 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def api(container_factory, config_for):
-    return start_stack(container_factory, config_for, services=("registration", "orientation"),
-                       RATE_LIMIT_PUBLIC="3/minute", RATE_LIMIT_WRITES="2/hour",
-                       RATE_LIMIT_WRITES_PER_ADDRESS="5/hour", FORWARDED_HOPS="1")
+    return start_stack(
+        container_factory,
+        config_for,
+        services=("registration", "orientation"),
+        RATE_LIMIT_PUBLIC="3/minute",
+        RATE_LIMIT_WRITES="2/hour",
+        RATE_LIMIT_WRITES_PER_ADDRESS="5/hour",
+        FORWARDED_HOPS="1",
+    )
+
+
 # Writes are counted per hour here: a sliding window counter weighs the previous window's count
 # by the part of it still inside the slide, so requests straddling a minute's end would count
 # as fewer than they were (the limiter's design, not a fault); an hour makes that rare.
@@ -42,23 +50,34 @@ def test_a_client_hammering_a_public_route_is_stopped_and_others_are_not(api, pa
 
 def test_writes_are_limited_per_subject(api):
     desk = api.as_role("operator", "desk-1")
-    assert [desk.post("/workers", json=worker_payload(),
-                      headers=from_address("10.0.0.1")).status_code
-            for _ in range(2)] == [201, 201]
+    assert [
+        desk.post("/workers", json=worker_payload(), headers=from_address("10.0.0.1")).status_code
+        for _ in range(2)
+    ] == [201, 201]
 
-    assert_limited(desk.post("/workers", json=worker_payload(), headers=from_address("10.0.0.1")),
-                   window=3600)
+    assert_limited(
+        desk.post("/workers", json=worker_payload(), headers=from_address("10.0.0.1")), window=3600
+    )
     other = api.as_role("operator", "desk-2")
-    assert other.post("/workers", json=worker_payload(),
-                      headers=from_address("10.0.0.1")).status_code == 201
+    assert (
+        other.post("/workers", json=worker_payload(), headers=from_address("10.0.0.1")).status_code
+        == 201
+    )
     assert desk.get("/workers").status_code == 200  # reads are not writes
 
 
 def test_writes_are_limited_per_client_address_whatever_the_subjects(api):
-    statuses = [api.as_role("operator", f"desk-{n}").post(
-        "/workers", json=worker_payload(), headers=from_address("192.0.2.9")).status_code
-        for n in range(5)]
+    statuses = [
+        api.as_role("operator", f"desk-{n}")
+        .post("/workers", json=worker_payload(), headers=from_address("192.0.2.9"))
+        .status_code
+        for n in range(5)
+    ]
     assert statuses == [201] * 5
 
-    assert_limited(api.as_role("operator", "desk-9").post(
-        "/workers", json=worker_payload(), headers=from_address("192.0.2.9")), window=3600)
+    assert_limited(
+        api.as_role("operator", "desk-9").post(
+            "/workers", json=worker_payload(), headers=from_address("192.0.2.9")
+        ),
+        window=3600,
+    )

@@ -52,8 +52,9 @@ def test_a_second_active_registration_of_a_nik_is_409_naming_the_first(desk):
 
 
 def test_rules_only_the_service_knows_come_back_as_422_with_each_field(desk):
-    response = desk.post("/workers", json=worker_payload(nik="3505120000000000",
-                                                         destination_country="XX"))
+    response = desk.post(
+        "/workers", json=worker_payload(nik="3505120000000000", destination_country="XX")
+    )
 
     assert response.status_code == 422
     assert {"nik", "destination_country"} <= set(response.json()["errors"])
@@ -70,8 +71,9 @@ def test_workers_are_listed_by_filter_a_page_at_a_time(desk):
     register(desk, address={"regency": "Tulungagung"})
 
     first = desk.get("/workers", params={"regency": "Blitar", "limit": 2}).json()
-    second = desk.get("/workers", params={"regency": "Blitar", "limit": 2,
-                                          "cursor": first["next_cursor"]}).json()
+    second = desk.get(
+        "/workers", params={"regency": "Blitar", "limit": 2, "cursor": first["next_cursor"]}
+    ).json()
 
     assert len(first["items"]) == 2 and first["next_cursor"]
     assert {w["id"] for w in first["items"] + second["items"]} == ids
@@ -100,33 +102,44 @@ def test_the_timeline_shows_who_did_what_under_the_callers_request_id(desk):
     timeline = desk.get(f"/workers/{worker_id}/timeline").json()
     assert [e["event_type"] for e in timeline] == ["worker_registered", "worker_status_changed"]
     assert {e["correlation_id"] for e in timeline} == {"desk-42"}
-    assert timeline[0]["actor"] == {"role": "operator", "agency": "ltsa-blitar",
-                                    "subject": "desk-1"}
+    assert timeline[0]["actor"] == {
+        "role": "operator",
+        "agency": "ltsa-blitar",
+        "subject": "desk-1",
+    }
 
 
 def test_departure_before_clearance_is_409_with_what_is_missing(desk):
     worker = register(desk)
-    response = desk.post(f"/workers/{worker['id']}/departure", json={
-        "departed_on": "2026-12-01", "destination_country": "HK", "employer": "Mr Chan"})
+    response = desk.post(
+        f"/workers/{worker['id']}/departure",
+        json={"departed_on": "2026-12-01", "destination_country": "HK", "employer": "Mr Chan"},
+    )
 
     assert response.status_code == 409
     assert response.json()["type"] == "urn:pmi:problem:transition-refused"
     assert response.json()["details"]["missing"] == [
-        "documents_verified", "orientation_completed", "bpjs_number"]
+        "documents_verified",
+        "orientation_completed",
+        "bpjs_number",
+    ]
 
 
 def test_a_return_needs_a_departure_first(desk):
     worker = register(desk)
-    response = desk.post(f"/workers/{worker['id']}/return", json={
-        "returned_on": "2026-11-01", "reason": "contract_ended"})
+    response = desk.post(
+        f"/workers/{worker['id']}/return",
+        json={"returned_on": "2026-11-01", "reason": "contract_ended"},
+    )
     assert response.status_code == 409
 
 
 def test_a_worker_who_withdraws_is_withdrawn_and_counted(api, desk):
     worker = register(desk)
 
-    response = desk.post(f"/workers/{worker['id']}/withdrawal",
-                         json={"reason": "found work at home"})
+    response = desk.post(
+        f"/workers/{worker['id']}/withdrawal", json={"reason": "found work at home"}
+    )
 
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
     stats = api.as_role("trainer").get("/stats").json()

@@ -24,8 +24,9 @@ def gateways(container_factory, config_for, database_urls):
     for extra in ({"REGISTRATION_READ_DATABASE_URL": database_urls[REGISTRATION]}, {}):
         config = gateway_config(config_for("gateway"), READ_CACHE_SECONDS=0, **extra)
         container_factory(service_class("gateway"), config).start()
-        clients.append(ApiClient.for_config(config).as_role("operator", "desk-1",
-                                                            agency="ltsa-blitar"))
+        clients.append(
+            ApiClient.for_config(config).as_role("operator", "desk-1", agency="ltsa-blitar")
+        )
     return tuple(clients)
 
 
@@ -46,8 +47,12 @@ def test_worker_timeline_and_list_read_from_the_database_answer_as_over_rpc(gate
     direct, _ = gateways
     ids = []
     for n in range(5):
-        response = direct.post("/workers", json=worker_payload(
-            address={"regency": "Blitar" if n % 2 else "Kediri", "village": "Kademangan"}))
+        response = direct.post(
+            "/workers",
+            json=worker_payload(
+                address={"regency": "Blitar" if n % 2 else "Kediri", "village": "Kademangan"}
+            ),
+        )
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
     departed = ids[0]
@@ -65,33 +70,42 @@ def test_worker_timeline_and_list_read_from_the_database_answer_as_over_rpc(gate
 
 
 def test_unknown_workers_and_bad_cursors_are_refused_alike(gateways):
-    for path in (f"/workers/{uuid.uuid4()}", f"/workers/{uuid.uuid4()}/timeline",
-                 "/workers/not-an-id", "/workers/not-an-id/timeline",
-                 f"/workers?cursor={'9' * 65}"):
+    for path in (
+        f"/workers/{uuid.uuid4()}",
+        f"/workers/{uuid.uuid4()}/timeline",
+        "/workers/not-an-id",
+        "/workers/not-an-id/timeline",
+        f"/workers?cursor={'9' * 65}",
+    ):
         assert same_answer(gateways, path)["status"] in (404, 422)
 
 
 def test_the_gateways_registration_connection_writes_nothing(database_urls):
     engine = read_only_engine(database_urls[REGISTRATION], 1)
     try:
-        with pytest.raises((InternalError, ProgrammingError), match="read-only"), \
-                engine.begin() as conn:
+        with (
+            pytest.raises((InternalError, ProgrammingError), match="read-only"),
+            engine.begin() as conn,
+        ):
             conn.execute(text("DELETE FROM workers"))
     finally:
         engine.dispose()
 
 
-def test_reads_go_on_after_the_database_dropped_the_gateways_connections(gateways,
-                                                                         database_urls):
+def test_reads_go_on_after_the_database_dropped_the_gateways_connections(gateways, database_urls):
     direct, _ = gateways
     worker = direct.post("/workers", json=worker_payload()).json()
     assert direct.get(f"/workers/{worker['id']}").status_code == 200  # a pooled connection
 
     engine = create_engine(database_urls[REGISTRATION])
     with engine.connect() as conn:
-        dropped = conn.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = :name"), {"name": APPLICATION_NAME}).scalar()
+        dropped = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": APPLICATION_NAME},
+        ).scalar()
     engine.dispose()
 
     assert dropped >= 1

@@ -25,10 +25,13 @@ AGENCY_NAME = "bp3mi-jatim"  # the agency claim of the test client's agency toke
 
 
 def agreement(agency: str = AGENCY_NAME, **terms) -> Agreement:
-    values = {"fields": {t: p.fields for t, p in PUBLISHED.items()},
-              "purpose": "protection of placed workers", "legal_basis": "public_task",
-              "approved_by": "Kepala BP3MI Jawa Timur",
-              "valid_from": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+    values = {
+        "fields": {t: p.fields for t, p in PUBLISHED.items()},
+        "purpose": "protection of placed workers",
+        "legal_basis": "public_task",
+        "approved_by": "Kepala BP3MI Jawa Timur",
+        "valid_from": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    }
     values.update(terms)
     return Agreement(agency=agency, **values)
 
@@ -44,8 +47,9 @@ def agreements(database_urls):
 def api(container_factory, config_for, agreements, private_servers):
     agreements.put(agreement(), "test", dt.datetime.now(dt.UTC))
     # the console's routes read queue statistics from the broker's management API
-    return start_stack(container_factory, config_for,
-                       RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url)
+    return start_stack(
+        container_factory, config_for, RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url
+    )
 
 
 def path_for(route: Route, worker_id: str) -> str:
@@ -104,8 +108,13 @@ def test_a_worker_reaches_no_other_workers_record(api):
 
 def test_an_agency_without_an_agreement_in_force_is_refused_everywhere(api, agreements):
     now = dt.datetime.now(dt.UTC)
-    agreements.put(agreement("ended", valid_until=now - dt.timedelta(days=1),
-                             valid_from=now - dt.timedelta(days=30)), "test", now)
+    agreements.put(
+        agreement(
+            "ended", valid_until=now - dt.timedelta(days=1), valid_from=now - dt.timedelta(days=30)
+        ),
+        "test",
+        now,
+    )
     worker_id = api.as_role("operator").post("/workers", json=worker_payload()).json()["id"]
     for agency in ("no-agreement", "ended"):
         client = api.as_role(AGENCY, agency=agency)

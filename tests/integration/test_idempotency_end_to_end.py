@@ -56,8 +56,7 @@ class InProcessStack:
         return self.api.base_url + path
 
     def after_commit(self, name: str, hook) -> None:
-        database = next(d for d in self.containers[name].dependencies
-                        if isinstance(d, Database))
+        database = next(d for d in self.containers[name].dependencies if isinstance(d, Database))
         database.after_commit = hook
 
     def crash_after_commit(self, name: str) -> None:
@@ -88,13 +87,23 @@ def rows(url: str, sql: str, **params) -> int:
 
 # each write route: which service answers it, and a journey that prepares its request --------
 
+
 def _submitted(journey: Journey) -> dict:
     journey.register()
     journey.wait_known_to_documents()
-    return journey.call(journey.intake, "POST", f"/workers/{journey.worker_id}/documents", 201,
-                        json={"type": "passport", "number": "X1234567",
-                              "issued_on": "2025-01-05", "expires_on": "2035-01-04",
-                              "file": {"content_base64": journey.scan()}})
+    return journey.call(
+        journey.intake,
+        "POST",
+        f"/workers/{journey.worker_id}/documents",
+        201,
+        json={
+            "type": "passport",
+            "number": "X1234567",
+            "issued_on": "2025-01-05",
+            "expires_on": "2035-01-04",
+            "file": {"content_base64": journey.scan()},
+        },
+    )
 
 
 def _session(journey: Journey) -> dict:
@@ -107,16 +116,23 @@ def _program(journey: Journey) -> dict:
 
 def _known_to_reintegration(journey: Journey, stack) -> None:
     url = stack.config_for("reintegration")["DATABASE_URL"]
-    wait_for(lambda: rows(url, "SELECT count(*) FROM workers WHERE id = :id",
-                          id=journey.worker_id), message="reintegration learns of the worker")
+    wait_for(
+        lambda: rows(url, "SELECT count(*) FROM workers WHERE id = :id", id=journey.worker_id),
+        message="reintegration learns of the worker",
+    )
 
 
 def _enrolled(journey: Journey, stack) -> dict:
     journey.register()
     program = _program(journey)
     _known_to_reintegration(journey, stack)
-    journey.call(journey.trainer, "POST", f"/reintegration/programs/{program['id']}/enrollments",
-                 201, json={"worker_id": journey.worker_id})
+    journey.call(
+        journey.trainer,
+        "POST",
+        f"/reintegration/programs/{program['id']}/enrollments",
+        201,
+        json={"worker_id": journey.worker_id},
+    )
     return program
 
 
@@ -130,25 +146,42 @@ def _cleared(journey: Journey) -> None:
 
 
 TODAY = district_today().isoformat()
-SESSION = {"starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(
-    microsecond=0).isoformat(), "location": "LTSA PMI Blitar", "capacity": 30,
-    "topics": ["safe migration"]}
-PROGRAM = {"name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
-           "starts_on": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
-           "rounds": [{"name": "business model canvas", "advance": 75}]}
+SESSION = {
+    "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+    .replace(microsecond=0)
+    .isoformat(),
+    "location": "LTSA PMI Blitar",
+    "capacity": 30,
+    "topics": ["safe migration"],
+}
+PROGRAM = {
+    "name": "PAK CAMAT PMI",
+    "audience": "both",
+    "capacity": 100,
+    "starts_on": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+    "rounds": [{"name": "business model canvas", "advance": 75}],
+}
 
 
 def _departure(journey, stack):
     _cleared(journey)
-    return ("operator", "POST", f"/workers/{journey.worker_id}/departure",
-            {"departed_on": TODAY, "destination_country": "HK", "employer": "Chan Tai Man"})
+    return (
+        "operator",
+        "POST",
+        f"/workers/{journey.worker_id}/departure",
+        {"departed_on": TODAY, "destination_country": "HK", "employer": "Chan Tai Man"},
+    )
 
 
 def _return(journey, stack):
     _cleared(journey)
     journey.depart()
-    return ("operator", "POST", f"/workers/{journey.worker_id}/return",
-            {"returned_on": TODAY, "reason": "contract_ended"})
+    return (
+        "operator",
+        "POST",
+        f"/workers/{journey.worker_id}/return",
+        {"returned_on": TODAY, "reason": "contract_ended"},
+    )
 
 
 def _verify(journey, stack):
@@ -156,37 +189,66 @@ def _verify(journey, stack):
 
 
 def _reject(journey, stack):
-    return ("verifier", "POST", f"/documents/{_submitted(journey)['id']}/reject",
-            {"reason": "the photo page is blurred"})
+    return (
+        "verifier",
+        "POST",
+        f"/documents/{_submitted(journey)['id']}/reject",
+        {"reason": "the photo page is blurred"},
+    )
 
 
 def _enrol_participant(journey, stack):
     journey.register()
     program = _program(journey)
     _known_to_reintegration(journey, stack)
-    return ("trainer", "POST", f"/reintegration/programs/{program['id']}/enrollments",
-            {"worker_id": journey.worker_id})
+    return (
+        "trainer",
+        "POST",
+        f"/reintegration/programs/{program['id']}/enrollments",
+        {"worker_id": journey.worker_id},
+    )
 
 
 def _round(journey, stack):
     program = _enrolled(journey, stack)
-    return ("trainer", "POST", f"/reintegration/programs/{program['id']}/rounds",
-            {"worker_id": journey.worker_id, "round": 1, "advanced": True, "score": 80})
+    return (
+        "trainer",
+        "POST",
+        f"/reintegration/programs/{program['id']}/rounds",
+        {"worker_id": journey.worker_id, "round": 1, "advanced": True, "score": 80},
+    )
 
 
 def _complete(journey, stack):
     program = _enrolled(journey, stack)
-    return ("trainer", "POST", f"/reintegration/programs/{program['id']}/completions",
-            {"worker_id": journey.worker_id, "business_started": True,
-             "business_name": "Warung Bu Siti", "sector": "food", "regency": "Blitar"})
+    return (
+        "trainer",
+        "POST",
+        f"/reintegration/programs/{program['id']}/completions",
+        {
+            "worker_id": journey.worker_id,
+            "business_started": True,
+            "business_name": "Warung Bu Siti",
+            "sector": "food",
+            "regency": "Blitar",
+        },
+    )
 
 
 def _submit(journey, stack):
     journey.register()
     journey.wait_known_to_documents()
-    return ("verifier", "POST", f"/workers/{journey.worker_id}/documents",
-            {"type": "passport", "number": "X7654321", "issued_on": "2025-01-05",
-             "expires_on": "2035-01-04"})
+    return (
+        "verifier",
+        "POST",
+        f"/workers/{journey.worker_id}/documents",
+        {
+            "type": "passport",
+            "number": "X7654321",
+            "issued_on": "2025-01-05",
+            "expires_on": "2035-01-04",
+        },
+    )
 
 
 def _eligible_for_orientation(journey, stack) -> None:
@@ -194,50 +256,98 @@ def _eligible_for_orientation(journey, stack) -> None:
     journey.submit_and_verify_documents()
     journey.wait_status("documents_verified")
     url = stack.config_for("orientation")["DATABASE_URL"]
-    wait_for(lambda: rows(url, "SELECT count(*) FROM workers WHERE id = :id "
-                               "AND documents_complete", id=journey.worker_id),
-             message="orientation learns the documents are complete")
+    wait_for(
+        lambda: rows(
+            url,
+            "SELECT count(*) FROM workers WHERE id = :id AND documents_complete",
+            id=journey.worker_id,
+        ),
+        message="orientation learns the documents are complete",
+    )
 
 
 def _enrol_in_session(journey, stack):
     _eligible_for_orientation(journey, stack)
-    return ("trainer", "POST", f"/orientation/sessions/{_session(journey)['id']}/enrollments",
-            {"worker_id": journey.worker_id})
+    return (
+        "trainer",
+        "POST",
+        f"/orientation/sessions/{_session(journey)['id']}/enrollments",
+        {"worker_id": journey.worker_id},
+    )
 
 
 def _attendance(journey, stack):
     _eligible_for_orientation(journey, stack)
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
-    session = journey.call(journey.trainer, "POST", "/orientation/sessions", 201,
-                           json={**SESSION, "starts_at": soon.isoformat()})  # check-in is open
-    journey.call(journey.trainer, "POST", f"/orientation/sessions/{session['id']}/enrollments",
-                 201, json={"worker_id": journey.worker_id})
-    return ("trainer", "POST", f"/orientation/sessions/{session['id']}/attendance",
-            {"worker_id": journey.worker_id, "nik": journey.payload["nik"]})
+    session = journey.call(
+        journey.trainer,
+        "POST",
+        "/orientation/sessions",
+        201,
+        json={**SESSION, "starts_at": soon.isoformat()},
+    )  # check-in is open
+    journey.call(
+        journey.trainer,
+        "POST",
+        f"/orientation/sessions/{session['id']}/enrollments",
+        201,
+        json={"worker_id": journey.worker_id},
+    )
+    return (
+        "trainer",
+        "POST",
+        f"/orientation/sessions/{session['id']}/attendance",
+        {"worker_id": journey.worker_id, "nik": journey.payload["nik"]},
+    )
 
 
 WRITES = {
-    "register_worker": ("registration", lambda j, s: ("operator", "POST", "/workers",
-                                                      worker_payload())),
-    "update_worker": ("registration", lambda j, s: (
-        "operator", "PATCH", f"/workers/{j.register()['id']}", {"bpjs_number": "12345678901"})),
-    "withdraw_worker": ("registration", lambda j, s: (
-        "operator", "POST", f"/workers/{j.register()['id']}/withdrawal",
-        {"reason": "found work at home"})),
+    "register_worker": (
+        "registration",
+        lambda j, s: ("operator", "POST", "/workers", worker_payload()),
+    ),
+    "update_worker": (
+        "registration",
+        lambda j, s: (
+            "operator",
+            "PATCH",
+            f"/workers/{j.register()['id']}",
+            {"bpjs_number": "12345678901"},
+        ),
+    ),
+    "withdraw_worker": (
+        "registration",
+        lambda j, s: (
+            "operator",
+            "POST",
+            f"/workers/{j.register()['id']}/withdrawal",
+            {"reason": "found work at home"},
+        ),
+    ),
     "record_departure": ("registration", _departure),
     "record_return": ("registration", _return),
     "submit_document": ("documents", _submit),
     "verify_document": ("documents", _verify),
     "reject_document": ("documents", _reject),
-    "schedule_session": ("orientation", lambda j, s: (
-        "trainer", "POST", "/orientation/sessions", SESSION)),
-    "cancel_session": ("orientation", lambda j, s: (
-        "trainer", "POST", f"/orientation/sessions/{_session(j)['id']}/cancellation",
-        {"reason": "the hall is flooded"})),
+    "schedule_session": (
+        "orientation",
+        lambda j, s: ("trainer", "POST", "/orientation/sessions", SESSION),
+    ),
+    "cancel_session": (
+        "orientation",
+        lambda j, s: (
+            "trainer",
+            "POST",
+            f"/orientation/sessions/{_session(j)['id']}/cancellation",
+            {"reason": "the hall is flooded"},
+        ),
+    ),
     "enrol_worker": ("orientation", _enrol_in_session),
     "record_attendance": ("orientation", _attendance),
-    "create_program": ("reintegration", lambda j, s: (
-        "trainer", "POST", "/reintegration/programs", PROGRAM)),
+    "create_program": (
+        "reintegration",
+        lambda j, s: ("trainer", "POST", "/reintegration/programs", PROGRAM),
+    ),
     "enrol_participant": ("reintegration", _enrol_participant),
     "record_round_result": ("reintegration", _round),
     "complete_participant": ("reintegration", _complete),
@@ -257,27 +367,38 @@ class Attempt:
 
     def send(self, request_id: str) -> requests.Response:
         client = self.stack.client(self.role, sub=f"{self.role}-desk-7")
-        return client.request(self.method, self.stack.url(self.path), json=self.body,
-                              timeout=60, headers={"Idempotency-Key": self.key,
-                                                   "X-Request-ID": request_id})
+        return client.request(
+            self.method,
+            self.stack.url(self.path),
+            json=self.body,
+            timeout=60,
+            headers={"Idempotency-Key": self.key, "X-Request-ID": request_id},
+        )
 
     def events_of(self, request_id: str) -> int:
-        return rows(self.url, "SELECT count(*) FROM outbox "
-                              "WHERE envelope::jsonb->>'correlation_id' = :c", c=request_id)
+        return rows(
+            self.url,
+            "SELECT count(*) FROM outbox WHERE envelope::jsonb->>'correlation_id' = :c",
+            c=request_id,
+        )
 
-    def check_applied_once(self, first: tuple[str, int], retry: requests.Response,
-                           retry_id: str) -> None:
+    def check_applied_once(
+        self, first: tuple[str, int], retry: requests.Response, retry_id: str
+    ) -> None:
         """The retry got the answer the first attempt recorded with its effect, and applied
         nothing itself."""
         assert retry.status_code < 300, retry.text
         assert rows(self.url, "SELECT count(*) FROM command_answers") == self.answers_before + 1
-        kept = rows(self.url, "SELECT answer::text FROM command_answers "
-                              "ORDER BY created_at DESC LIMIT 1")
+        kept = rows(
+            self.url, "SELECT answer::text FROM command_answers ORDER BY created_at DESC LIMIT 1"
+        )
         assert retry.json() == json.loads(kept)  # the first answer, not a new one
         first_events, retry_events = self.events_of(first[0]), self.events_of(retry_id)
         assert retry_events == 0
-        print(f"{self.route}: first attempt {first[1]} ({first_events} events committed), "
-              f"retry {retry.status_code} ({retry_events} events), 1 answer recorded")
+        print(
+            f"{self.route}: first attempt {first[1]} ({first_events} events committed), "
+            f"retry {retry.status_code} ({retry_events} events), 1 answer recorded"
+        )
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))

@@ -20,7 +20,8 @@ def test_a_database_server_restarted_during_a_run_is_reported(private_servers):
     everything = "no process is left out"
     before = machine.fingerprint(own=everything)
     assert ("postgresql", postmaster_pid(private_servers)) in {
-        (kind, pid) for kind, pid, _started in before["servers"]}
+        (kind, pid) for kind, pid, _started in before["servers"]
+    }
 
     private_servers.database.restart()
 

@@ -48,16 +48,24 @@ def pmi_env(monkeypatch, private_servers, rabbit_config):
 
 @pytest.fixture
 def registration(container_factory, config_for):
-    container = container_factory(Registration, config_for(
-        "registration", EVENT_RETRY_DELAYS=QUICK_RETRIES))
+    container = container_factory(
+        Registration, config_for("registration", EVENT_RETRY_DELAYS=QUICK_RETRIES)
+    )
     container.start()
     return container
 
 
 def verified_for_unknown_worker() -> dict:
-    return envelope(c.DOCUMENT_VERIFIED, str(uuid.uuid4()), {
-        "document_id": str(uuid.uuid4()), "document_type": "passport", "expires_on": None,
-        "checklist_complete": False})
+    return envelope(
+        c.DOCUMENT_VERIFIED,
+        str(uuid.uuid4()),
+        {
+            "document_id": str(uuid.uuid4()),
+            "document_type": "passport",
+            "expires_on": None,
+            "checklist_complete": False,
+        },
+    )
 
 
 def letters(amqp_uri: str) -> list:
@@ -77,13 +85,17 @@ def two_dead_letters(registration, rabbit_config):
 
 
 def test_queues_show_depth_consumers_and_what_is_unhealthy(
-        two_dead_letters, management, rabbit_config, pmi_env, capsys):
+    two_dead_letters, management, rabbit_config, pmi_env, capsys
+):
     def report():
         rows = {q.name: q for q in queue_report(management, rabbit_config["AMQP_URI"])}
         return rows if rows[DEAD].ready == 2 and rows[INBOX].consumers >= 1 else None
 
-    rows = wait_for(report, timeout=30,  # the management API samples every 5 s
-                    message="the management API's statistics")
+    rows = wait_for(
+        report,
+        timeout=30,  # the management API samples every 5 s
+        message="the management API's statistics",
+    )
     assert rows[DEAD].marks == (DEAD_LETTERS,)
     assert rows[INBOX].marks == ()
     assert NO_CONSUMERS in rows["documents.inbox"].marks  # no documents service running
@@ -97,27 +109,34 @@ def test_queues_show_depth_consumers_and_what_is_unhealthy(
 
 
 def test_dead_letters_are_listed_with_event_attempts_and_error_and_left_in_place(
-        two_dead_letters, rabbit_config, pmi_env, capsys):
+    two_dead_letters, rabbit_config, pmi_env, capsys
+):
     pmi(["ops", "dead-letters", "registration"])
     printed = capsys.readouterr().out
     print(printed)
     failing = next(row for row in printed.splitlines() if two_dead_letters["event_id"] in row)
-    assert failing.split()[:4] == ["registration", two_dead_letters["event_id"],
-                                   c.DOCUMENT_VERIFIED, "4"]
+    assert failing.split()[:4] == [
+        "registration",
+        two_dead_letters["event_id"],
+        c.DOCUMENT_VERIFIED,
+        "4",
+    ]
     assert "NotFound: no worker" in failing
     assert any("undecodable" in row and "{not json" in row for row in printed.splitlines())
     assert queue_depth(rabbit_config["AMQP_URI"], DEAD) == 2
 
 
 def test_a_replayed_dead_letter_is_tried_again_from_its_first_attempt(
-        two_dead_letters, rabbit_config, pmi_env, capsys):
+    two_dead_letters, rabbit_config, pmi_env, capsys
+):
     uri = rabbit_config["AMQP_URI"]
     pmi(["ops", "replay", "registration", "--event-id", two_dead_letters["event_id"]])
     assert "1 dead letters moved back to registration.inbox" in capsys.readouterr().out
 
     def failed_again():
-        again = [letter for letter in letters(uri)
-                 if letter.event_id == two_dead_letters["event_id"]]
+        again = [
+            letter for letter in letters(uri) if letter.event_id == two_dead_letters["event_id"]
+        ]
         return again and again[0].headers.get("x-replays") == 1 and again[0]
 
     retried = wait_for(failed_again, message="the replayed event failing again")
@@ -125,16 +144,26 @@ def test_a_replayed_dead_letter_is_tried_again_from_its_first_attempt(
     assert len(letters(uri)) == 2  # nothing lost, nothing doubled
 
 
-def test_replay_moves_only_what_matches_to_the_inbox_with_its_failure_record_removed(
-        rabbit_config):
+def test_replay_moves_only_what_matches_to_the_inbox_with_its_failure_record_removed(rabbit_config):
     uri = rabbit_config["AMQP_URI"]
     declare_topology(uri)
-    for error, event in (("NotFound: no worker", verified_for_unknown_worker()),
-                         ("OperationalError: database down", verified_for_unknown_worker())):
+    for error, event in (
+        ("NotFound: no worker", verified_for_unknown_worker()),
+        ("OperationalError: database down", verified_for_unknown_worker()),
+    ):
         with Connection(uri) as connection:
-            connection.Producer().publish(event, exchange="", routing_key=DEAD, headers={
-                "x-error": error, "x-attempts": 4, "x-service": c.REGISTRATION,
-                "x-original-routing-key": c.DOCUMENT_VERIFIED}, delivery_mode=2)
+            connection.Producer().publish(
+                event,
+                exchange="",
+                routing_key=DEAD,
+                headers={
+                    "x-error": error,
+                    "x-attempts": 4,
+                    "x-service": c.REGISTRATION,
+                    "x-original-routing-key": c.DOCUMENT_VERIFIED,
+                },
+                delivery_mode=2,
+            )
     wait_for(lambda: len(letters(uri)) == 2, message="two dead letters")
 
     moved = DeadLetterQueues(uri).replay(c.REGISTRATION, Selection(match="operationalerror"))
@@ -142,15 +171,18 @@ def test_replay_moves_only_what_matches_to_the_inbox_with_its_failure_record_rem
     assert [letter.error for letter in moved] == ["OperationalError: database down"]
     assert [letter.error for letter in letters(uri)] == ["NotFound: no worker"]
     with Connection(uri) as connection:
-        replayed = wait_for(lambda: connection.channel().basic_get(INBOX, no_ack=True),
-                            message="the replayed message in the inbox")
+        replayed = wait_for(
+            lambda: connection.channel().basic_get(INBOX, no_ack=True),
+            message="the replayed message in the inbox",
+        )
     assert replayed.headers["x-original-routing-key"] == c.DOCUMENT_VERIFIED
     assert "x-attempts" not in replayed.headers and "x-error" not in replayed.headers
     assert replayed.headers["x-replays"] == 1
 
 
 def test_discarding_asks_for_yes_then_deletes_only_what_matches(
-        two_dead_letters, rabbit_config, pmi_env, capsys):
+    two_dead_letters, rabbit_config, pmi_env, capsys
+):
     uri = rabbit_config["AMQP_URI"]
     with pytest.raises(SystemExit, match="add --yes"):
         pmi(["ops", "discard", "registration", "--match", "undecodable"])
@@ -166,8 +198,9 @@ def test_replay_refuses_when_the_inbox_does_not_exist_and_keeps_the_dead_letter(
     uri = rabbit_config["AMQP_URI"]
     with Connection(uri) as connection:
         channel = connection.channel()
-        channel.queue_declare(DEAD, durable=True, auto_delete=False,
-                              arguments={"x-queue-type": "quorum"})
+        channel.queue_declare(
+            DEAD, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+        )
         connection.Producer(channel).publish({"x": 1}, exchange="", routing_key=DEAD)
     wait_for(lambda: queue_depth(uri, DEAD) == 1, message="a dead letter")
     with pytest.raises(LookupError, match=INBOX):
@@ -177,21 +210,35 @@ def test_replay_refuses_when_the_inbox_does_not_exist_and_keeps_the_dead_letter(
 
 def test_health_reports_a_database_that_answers_and_an_empty_outbox(registration):
     with entrypoint_hook(registration, "health") as health:
-        assert health() == {"service": c.REGISTRATION, "database": "ok", "outbox_backlog": 0,
-                            "oldest_unpublished_age_seconds": None}
+        assert health() == {
+            "service": c.REGISTRATION,
+            "database": "ok",
+            "outbox_backlog": 0,
+            "oldest_unpublished_age_seconds": None,
+        }
 
 
 def test_health_reports_the_outbox_backlog_and_the_age_of_its_oldest_row(
-        database_urls, rabbit_config):
+    database_urls, rabbit_config
+):
     engine = create_engine(database_urls["registration"])
     tables = messaging_tables(metadata)
     with engine.begin() as conn:
-        conn.execute(insert(tables.outbox).values(
-            event_id=str(uuid.uuid4()), event_type=c.WORKER_REGISTERED, event_version=1,
-            worker_id=None, stream_id="s-1", sequence=1, envelope={},
-            occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)))
+        conn.execute(
+            insert(tables.outbox).values(
+                event_id=str(uuid.uuid4()),
+                event_type=c.WORKER_REGISTERED,
+                event_version=1,
+                worker_id=None,
+                stream_id="s-1",
+                sequence=1,
+                envelope={},
+                occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+            )
+        )
     stuck = Operations(c.REGISTRATION, rabbit_config["AMQP_URI"]).health(
-        SimpleNamespace(engine=engine, tables=tables))  # no relay: the row stays unpublished
+        SimpleNamespace(engine=engine, tables=tables)
+    )  # no relay: the row stays unpublished
     engine.dispose()
     assert stuck["outbox_backlog"] == 1 and stuck["oldest_unpublished_age_seconds"] >= 300
 
@@ -199,7 +246,8 @@ def test_health_reports_the_outbox_backlog_and_the_age_of_its_oldest_row(
 def test_health_names_a_database_that_does_not_answer(rabbit_config, private_servers):
     unreachable = create_engine(private_servers.database.url("pmi_no_such_db"))
     answer = Operations(c.REGISTRATION, rabbit_config["AMQP_URI"]).health(
-        SimpleNamespace(engine=unreachable, tables=messaging_tables(metadata)))
+        SimpleNamespace(engine=unreachable, tables=messaging_tables(metadata))
+    )
     unreachable.dispose()
     assert answer["database"].startswith("OperationalError")
     assert answer["outbox_backlog"] is None

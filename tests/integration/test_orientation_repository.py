@@ -60,9 +60,15 @@ def store(request):
 
 
 def new_sitting(days: float = 3, capacity: int = 20, **fields) -> Sitting:
-    return Sitting(id=str(uuid.uuid4()), starts_at=NOW + dt.timedelta(days=days),
-                   location="LTSA Blitar", capacity=capacity, topics=["rights"],
-                   created_at=NOW, **fields)
+    return Sitting(
+        id=str(uuid.uuid4()),
+        starts_at=NOW + dt.timedelta(days=days),
+        location="LTSA Blitar",
+        capacity=capacity,
+        topics=["rights"],
+        created_at=NOW,
+        **fields,
+    )
 
 
 def sittings(store, *specs: dict) -> list[Sitting]:
@@ -83,19 +89,33 @@ def trainee_ids(store, count: int = 1) -> list[str]:
 
 def enrol(store, sitting: Sitting, worker_id: str, status: str = ENROLLED) -> None:
     with store.unit() as repository:
-        repository.add_enrolment(Enrolment(sitting_id=sitting.id, worker_id=worker_id,
-                                           enrolled_at=NOW, status=status))
+        repository.add_enrolment(
+            Enrolment(sitting_id=sitting.id, worker_id=worker_id, enrolled_at=NOW, status=status)
+        )
 
 
-def incident(worker_id: str, sitting_id: str, minutes: int = 0, kind: str = IDENTITY_MISMATCH,
-             trainer: str | None = "opp-3") -> Incident:
-    return Incident(kind=kind, sitting_id=sitting_id, worker_id=worker_id,
-                    occurred_at=NOW + dt.timedelta(minutes=minutes),
-                    presented_nik_masked="350512******0002", presented_digest_prefix="ab12cd34ef56",
-                    actor_role="trainer", actor_subject=trainer, correlation_id="c-1")
+def incident(
+    worker_id: str,
+    sitting_id: str,
+    minutes: int = 0,
+    kind: str = IDENTITY_MISMATCH,
+    trainer: str | None = "opp-3",
+) -> Incident:
+    return Incident(
+        kind=kind,
+        sitting_id=sitting_id,
+        worker_id=worker_id,
+        occurred_at=NOW + dt.timedelta(minutes=minutes),
+        presented_nik_masked="350512******0002",
+        presented_digest_prefix="ab12cd34ef56",
+        actor_role="trainer",
+        actor_subject=trainer,
+        correlation_id="c-1",
+    )
 
 
 # sittings -----------------------------------------------------------------------------------
+
 
 def test_a_sitting_is_stored_as_it_is_and_found_by_its_id_only(store):
     [sitting] = sittings(store, {"capacity": 30})
@@ -119,7 +139,10 @@ def test_a_change_to_a_locked_sitting_is_what_is_stored(store):
     with store.unit() as repository:
         stored = repository.get_sitting(sitting.id)
         assert (stored.status, stored.enrolled, stored.cancelled_reason) == (
-            "cancelled", 0, "hall flooded")
+            "cancelled",
+            0,
+            "hall flooded",
+        )
 
 
 def test_sittings_are_paged_by_start_then_id(store):
@@ -139,8 +162,9 @@ def test_sittings_are_paged_by_start_then_id(store):
 
 
 def test_the_upcoming_page_holds_scheduled_future_sittings_with_seats(store):
-    past, full, cancelled, open_ = sittings(store, {"days": -1}, {"capacity": 1},
-                                            {"days": 4}, {"days": 6})
+    past, full, cancelled, open_ = sittings(
+        store, {"days": -1}, {"capacity": 1}, {"days": 4}, {"days": 6}
+    )
     with store.unit() as repository:
         repository.lock_sitting(full.id).take_seat(NOW)
         repository.lock_sitting(cancelled.id).cancel(NOW)
@@ -154,14 +178,14 @@ def test_the_upcoming_page_holds_scheduled_future_sittings_with_seats(store):
 
 # trainees -----------------------------------------------------------------------------------
 
+
 def test_a_trainee_first_heard_of_is_recorded_blank_and_then_kept(store):
     worker_id = str(uuid.uuid4())
     with store.unit() as repository:
         assert repository.lock_trainee(worker_id) is None
         assert repository.lock_trainee("not-an-id") is None
         blank = repository.lock_trainee_heard_of(worker_id, NOW)
-        assert (blank.registered, blank.cycle, blank.status, blank.sequence) == (
-            False, 0, None, 0)
+        assert (blank.registered, blank.cycle, blank.status, blank.sequence) == (False, 0, None, 0)
         assert (blank.documents_complete, blank.documents_sequence) == (False, 0)
         blank.documents_changed(True, sequence=4)
     with store.unit() as repository:
@@ -173,11 +197,16 @@ def test_a_trainee_first_heard_of_is_recorded_blank_and_then_kept(store):
         assert repository.knows_worker(worker_id) and not repository.knows_worker("nobody")
         trainee = repository.lock_trainee(worker_id)
         assert (trainee.worker_id, trainee.cycle, trainee.status, trainee.sequence) == (
-            worker_id, 1, "registered", 7)
+            worker_id,
+            1,
+            "registered",
+            7,
+        )
         assert (trainee.nik_digest, trainee.full_name) == ("d" * 64, "Siti")
 
 
 # enrolments ---------------------------------------------------------------------------------
+
 
 def test_an_enrolment_is_stored_and_locked_by_its_sitting_and_worker(store):
     [sitting] = sittings(store, {})
@@ -186,7 +215,10 @@ def test_an_enrolment_is_stored_and_locked_by_its_sitting_and_worker(store):
     with store.unit() as repository:
         enrolment = repository.lock_enrolment(sitting.id, worker_id)
         assert (enrolment.sitting_id, enrolment.status, enrolment.enrolled_at) == (
-            sitting.id, ENROLLED, NOW)
+            sitting.id,
+            ENROLLED,
+            NOW,
+        )
         assert repository.lock_enrolment(sitting.id, str(uuid.uuid4())) is None
         enrolment.attend(NOW)
     with store.unit() as repository:
@@ -207,7 +239,8 @@ def test_the_seats_taken_in_a_sitting_are_locked_in_worker_order(store):
 
 def test_the_seats_a_worker_holds_are_those_still_open_by_start(store):
     later, sooner, ended, cancelled, released = sittings(
-        store, {"days": 5}, {"days": 2}, {"days": -1}, {"days": 3}, {"days": 4})
+        store, {"days": 5}, {"days": 2}, {"days": -1}, {"days": 3}, {"days": 4}
+    )
     [worker_id] = trainee_ids(store)
     for sitting in (later, sooner, ended, cancelled):
         enrol(store, sitting, worker_id)
@@ -220,16 +253,26 @@ def test_the_seats_a_worker_holds_are_those_still_open_by_start(store):
         # check-in stays open twelve hours after the start: that seat is still held then
         eleven_hours_in = ended.starts_at + dt.timedelta(hours=11)
         assert [e.sitting_id for e in repository.seats_held(worker_id, eleven_hours_in)] == [
-            ended.id, sooner.id, later.id]
+            ended.id,
+            sooner.id,
+            later.id,
+        ]
 
 
 # completions --------------------------------------------------------------------------------
 
+
 def test_a_completion_is_found_by_worker_and_cycle_and_by_its_number(store):
     [sitting] = sittings(store, {})
     [worker_id] = trainee_ids(store)
-    done = Completion(certificate_number="OPP-2030-AAAAA-BBBBB-C", worker_id=worker_id, cycle=1,
-                      sitting_id=sitting.id, holder_name="Siti", completed_at=NOW)
+    done = Completion(
+        certificate_number="OPP-2030-AAAAA-BBBBB-C",
+        worker_id=worker_id,
+        cycle=1,
+        sitting_id=sitting.id,
+        holder_name="Siti",
+        completed_at=NOW,
+    )
     with store.unit() as repository:
         repository.add_completion(done)
     with store.unit() as repository:
@@ -241,11 +284,16 @@ def test_a_completion_is_found_by_worker_and_cycle_and_by_its_number(store):
 
 # incidents ----------------------------------------------------------------------------------
 
+
 def test_incidents_get_increasing_ids_and_are_paged_newest_first(store):
     sitting_id, other_sitting = str(uuid.uuid4()), str(uuid.uuid4())
     worker_id, other_worker = str(uuid.uuid4()), str(uuid.uuid4())
-    made = [incident(worker_id, sitting_id), incident(other_worker, sitting_id),
-            incident(worker_id, other_sitting), incident(worker_id, sitting_id)]
+    made = [
+        incident(worker_id, sitting_id),
+        incident(other_worker, sitting_id),
+        incident(worker_id, other_sitting),
+        incident(worker_id, sitting_id),
+    ]
     with store.unit() as repository:
         for one in made:
             repository.add_incident(one)
@@ -258,10 +306,14 @@ def test_incidents_get_increasing_ids_and_are_paged_newest_first(store):
         assert [i.id for i in first + rest] == ids[::-1] and end is None
         assert first[0] == made[-1]
         assert [i.id for i in repository.incidents_page(10, sitting_id=sitting_id)[0]] == [
-            ids[3], ids[1], ids[0]]
-        assert [i.id for i in repository.incidents_page(10, sitting_id=sitting_id,
-                                                        worker_id=worker_id)[0]] == [
-            ids[3], ids[0]]
+            ids[3],
+            ids[1],
+            ids[0],
+        ]
+        assert [
+            i.id
+            for i in repository.incidents_page(10, sitting_id=sitting_id, worker_id=worker_id)[0]
+        ] == [ids[3], ids[0]]
         with pytest.raises(InvalidInput):
             repository.incidents_page(3, "42")
 
@@ -269,17 +321,18 @@ def test_incidents_get_increasing_ids_and_are_paged_newest_first(store):
 def test_wrong_niks_are_counted_per_trainer_and_worker_within_the_window(store):
     sitting_id, worker_id = str(uuid.uuid4()), str(uuid.uuid4())
     with store.unit() as repository:
-        for one in (incident(worker_id, sitting_id, minutes=-90),
-                    incident(worker_id, sitting_id, minutes=-10),
-                    incident(worker_id, sitting_id, minutes=-5, kind=NIK_ATTEMPTS_EXHAUSTED),
-                    incident(worker_id, sitting_id, minutes=-4, trainer="opp-4"),
-                    incident(worker_id, sitting_id, minutes=-3, trainer=None),
-                    incident(str(uuid.uuid4()), sitting_id, minutes=-2)):
+        for one in (
+            incident(worker_id, sitting_id, minutes=-90),
+            incident(worker_id, sitting_id, minutes=-10),
+            incident(worker_id, sitting_id, minutes=-5, kind=NIK_ATTEMPTS_EXHAUSTED),
+            incident(worker_id, sitting_id, minutes=-4, trainer="opp-4"),
+            incident(worker_id, sitting_id, minutes=-3, trainer=None),
+            incident(str(uuid.uuid4()), sitting_id, minutes=-2),
+        ):
             repository.add_incident(one)
     since = NOW - dt.timedelta(hours=1)
     with store.unit() as repository:
-        assert repository.wrong_niks(worker_id, "opp-3", since) == [
-            NOW - dt.timedelta(minutes=10)]
+        assert repository.wrong_niks(worker_id, "opp-3", since) == [NOW - dt.timedelta(minutes=10)]
         assert repository.wrong_niks(worker_id, None, since) == [NOW - dt.timedelta(minutes=3)]
         assert len(repository.wrong_niks(worker_id, "opp-3", NOW - dt.timedelta(hours=2))) == 2
 
@@ -295,14 +348,19 @@ def test_the_trainees_of_a_batch_are_held_at_once_and_seats_still_found(store):
         repository.hold_workers([unknown, seated, known], NOW)
         blank = repository.lock_trainee_heard_of(unknown, NOW)
         assert (blank.worker_id, blank.registered, blank.cycle, blank.sequence) == (
-            unknown, False, 0, 0)
+            unknown,
+            False,
+            0,
+            0,
+        )
         assert repository.lock_trainee_heard_of(known, NOW).worker_id == known
         assert [held.worker_id for held in repository.seats_held(seated, NOW)] == [seated]
         assert repository.seats_held(known, NOW) == []
         assert repository.seats_held(unknown, NOW) == []
         # a seat taken in the same unit of work is found, not hidden by what the hold noted
-        repository.add_enrolment(Enrolment(sitting_id=sitting.id, worker_id=known,
-                                           enrolled_at=NOW, status=ENROLLED))
+        repository.add_enrolment(
+            Enrolment(sitting_id=sitting.id, worker_id=known, enrolled_at=NOW, status=ENROLLED)
+        )
         assert [held.worker_id for held in repository.seats_held(known, NOW)] == [known]
         if isinstance(store, Real):
             assert_locked(store.engine, "workers", [seated, known])
@@ -319,5 +377,6 @@ def assert_locked(engine, table: str, ids: list[str]) -> None:
     for row_id in ids:
         with engine.connect() as other:
             with pytest.raises(OperationalError, match="could not obtain lock"):
-                other.execute(text(f"SELECT 1 FROM {table} WHERE id = :id FOR UPDATE NOWAIT"),
-                              {"id": row_id})
+                other.execute(
+                    text(f"SELECT 1 FROM {table} WHERE id = :id FOR UPDATE NOWAIT"), {"id": row_id}
+                )

@@ -22,29 +22,44 @@ def registration(container_factory, config_for):
 
 
 def dead_letter(amqp_uri):
-    return wait_for(lambda: take_message(amqp_uri, "registration.dead-letter"),
-                    message="a dead letter")
+    return wait_for(
+        lambda: take_message(amqp_uri, "registration.dead-letter"), message="a dead letter"
+    )
 
 
 def completed(worker_id, **overrides):
-    return envelope(c.DOCUMENTS_COMPLETED, worker_id,
-                    {"document_ids": ["d"], "earliest_expiry": None}, sequence=5, **overrides)
+    return envelope(
+        c.DOCUMENTS_COMPLETED,
+        worker_id,
+        {"document_ids": ["d"], "earliest_expiry": None},
+        sequence=5,
+        **overrides,
+    )
 
 
-@pytest.mark.parametrize("broken,reason", [
-    (lambda e: {k: v for k, v in e.items() if k != "event_id"}, "event_id"),
-    (lambda e: {**e, "event_version": 7}, "version 7"),
-    (lambda e: {**e, "data": {"document_ids": "not a list"}}, "invalid documents_completed"),
-    (lambda e: {**e, "source": "orientation"}, "comes from documents"),
-    (lambda e: [e], "not an object"),
-])
+@pytest.mark.parametrize(
+    "broken,reason",
+    [
+        (lambda e: {k: v for k, v in e.items() if k != "event_id"}, "event_id"),
+        (lambda e: {**e, "event_version": 7}, "version 7"),
+        (lambda e: {**e, "data": {"document_ids": "not a list"}}, "invalid documents_completed"),
+        (lambda e: {**e, "source": "orientation"}, "comes from documents"),
+        (lambda e: [e], "not an object"),
+    ],
+)
 def test_an_event_that_breaks_the_contract_is_dead_lettered_at_once_with_the_reason(
-        registration, rabbit_config, broken, reason):
+    registration, rabbit_config, broken, reason
+):
     amqp = rabbit_config["AMQP_URI"]
     worker = call(registration, "register_worker", worker_payload())
     body = broken(completed(worker["id"]))
-    publish(amqp, None, routing_key=c.DOCUMENTS_COMPLETED, source=c.DOCUMENTS,
-            raw=json.dumps(body).encode())
+    publish(
+        amqp,
+        None,
+        routing_key=c.DOCUMENTS_COMPLETED,
+        source=c.DOCUMENTS,
+        raw=json.dumps(body).encode(),
+    )
 
     message = dead_letter(amqp)
 
@@ -58,7 +73,8 @@ def test_an_event_that_breaks_the_contract_is_dead_lettered_at_once_with_the_rea
 
 
 def test_an_event_for_an_unknown_worker_is_retried_then_dead_lettered_changing_nothing(
-        registration, rabbit_config, database_urls):
+    registration, rabbit_config, database_urls
+):
     amqp = rabbit_config["AMQP_URI"]
     publish(amqp, completed("3f0b8f8e-0000-4000-8000-000000000000"))
 

@@ -2,7 +2,6 @@
 registrations one by one and in bulk, status changes, a change that moves no count, and a
 deletion, the kept counts are what counting the whole table says."""
 
-
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -28,16 +27,28 @@ def registry(database_urls):
 
 
 def kept(conn) -> dict:
-    return {(dimension, value): int(n) for dimension, value, n in conn.execute(text(
-        "SELECT dimension, value, sum(n) FROM worker_counts GROUP BY dimension, value "
-        "HAVING sum(n) <> 0"))}
+    return {
+        (dimension, value): int(n)
+        for dimension, value, n in conn.execute(
+            text(
+                "SELECT dimension, value, sum(n) FROM worker_counts GROUP BY dimension, value "
+                "HAVING sum(n) <> 0"
+            )
+        )
+    }
 
 
 def counted(conn) -> dict:
     counts = {("total", ""): conn.execute(text("SELECT count(*) FROM workers")).scalar()}
     for column in COUNTED:
-        counts.update({(column, value): n for value, n in conn.execute(text(
-            f"SELECT {column}, count(*) FROM workers GROUP BY {column}"))})
+        counts.update(
+            {
+                (column, value): n
+                for value, n in conn.execute(
+                    text(f"SELECT {column}, count(*) FROM workers GROUP BY {column}")
+                )
+            }
+        )
     return {key: n for key, n in counts.items() if n}
 
 
@@ -48,8 +59,9 @@ def test_counts_follow_every_write_to_the_registry(registry):
     with registry.begin() as conn:
         conn.execute(text(INSERT), {"first": 4, "last": 5000})  # a bulk import
     with registry.begin() as conn:
-        conn.execute(text("UPDATE workers SET status = 'departed', stage = 'abroad' "
-                          "WHERE nik LIKE '%7'"))
+        conn.execute(
+            text("UPDATE workers SET status = 'departed', stage = 'abroad' WHERE nik LIKE '%7'")
+        )
         conn.execute(text("UPDATE workers SET regency = 'Tulungagung' WHERE nik LIKE '%11'"))
         conn.execute(text("UPDATE workers SET phone = '+6280000000000'"))  # counts nothing
         conn.execute(text("DELETE FROM workers WHERE nik LIKE '%99'"))
@@ -66,5 +78,8 @@ def test_a_rolled_back_registration_counts_nothing(registry):
         conn.execute(text(INSERT), {"first": 11, "last": 20})
         raise RuntimeError("the registration failed after its insert")
     with registry.connect() as conn:
-        assert kept(conn)[("total", "")] == 10 == conn.execute(text(
-            "SELECT count(*) FROM workers")).scalar()
+        assert (
+            kept(conn)[("total", "")]
+            == 10
+            == conn.execute(text("SELECT count(*) FROM workers")).scalar()
+        )

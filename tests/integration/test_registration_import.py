@@ -9,8 +9,18 @@ from sqlalchemy import create_engine, text
 from services.registration import importer
 from tests.helpers import worker_payload
 
-COLUMNS = ["nik", "full_name", "birth_date", "sex", "phone", "regency", "village",
-           "destination_country", "occupation", "placement_agency"]
+COLUMNS = [
+    "nik",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "regency",
+    "village",
+    "destination_country",
+    "occupation",
+    "placement_agency",
+]
 
 
 def write(path, payloads) -> None:
@@ -18,8 +28,12 @@ def write(path, payloads) -> None:
         writer = csv.DictWriter(handle, COLUMNS)
         writer.writeheader()
         for row in payloads:
-            writer.writerow({k: row["address"].get(k) if k in ("regency", "village") else row[k]
-                             for k in COLUMNS})
+            writer.writerow(
+                {
+                    k: row["address"].get(k) if k in ("regency", "village") else row[k]
+                    for k in COLUMNS
+                }
+            )
 
 
 def test_rows_imported_at_once_keep_the_files_order_for_each_nik(database_urls, tmp_path):
@@ -33,12 +47,18 @@ def test_rows_imported_at_once_keep_the_files_order_for_each_nik(database_urls, 
     engine = create_engine(database_urls["registration"])
     seen = []
 
-    report = importer.import_file(path, engine, connections=4,
-                                  progress=lambda done, total: seen.append((done, total)))
+    report = importer.import_file(
+        path, engine, connections=4, progress=lambda done, total: seen.append((done, total))
+    )
 
     with engine.connect() as conn:
-        names = conn.execute(text("SELECT full_name FROM workers WHERE nik = :nik"),
-                             {"nik": first["nik"]}).scalars().all()
+        names = (
+            conn.execute(
+                text("SELECT full_name FROM workers WHERE nik = :nik"), {"nik": first["nik"]}
+            )
+            .scalars()
+            .all()
+        )
         count = conn.execute(text("SELECT count(*) FROM workers")).scalar()
     engine.dispose()
     assert names == ["Siti Aminah"]

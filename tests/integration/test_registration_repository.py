@@ -91,11 +91,16 @@ def storage(request):
 
 
 def a_worker(nik: str | None = None, **details) -> Worker:
-    given = dict(full_name="Siti Aminah", birth_date=dt.date(1994, 3, 17), sex="F",
-                 phone="+6281234567890",
-                 address={"village": "Kademangan", "regency": " Blitar ", "street": None},
-                 destination_country="HK", occupation="caregiver",
-                 placement_agency="PT Sinar Jaya")
+    given = dict(
+        full_name="Siti Aminah",
+        birth_date=dt.date(1994, 3, 17),
+        sex="F",
+        phone="+6281234567890",
+        address={"village": "Kademangan", "regency": " Blitar ", "street": None},
+        destination_country="HK",
+        occupation="caregiver",
+        placement_agency="PT Sinar Jaya",
+    )
     given.update(details)
     nik = nik or f"350512570394{next(_niks):04d}"
     worker = Worker.register(str(uuid.uuid4()), nik, "digest-" + nik, Details(**given), NOW)
@@ -111,6 +116,7 @@ def as_stored(worker: Worker) -> dict:
 
 
 # workers -------------------------------------------------------------------------------------
+
 
 def test_a_worker_added_reads_back_as_it_was_stored(storage):
     worker = a_worker()
@@ -137,10 +143,17 @@ def test_what_a_worker_does_is_stored_with_it(storage):
 
     stored = storage.reopen().get_worker(worker.id)
 
-    assert (stored.status, stored.stage, stored.destination_country, stored.employer) == \
-        (DEPARTED, "abroad", "TW", "Hsin Yi Care")
-    assert (stored.documents_sequence, stored.documents_valid_until, stored.bpjs_number) == \
-        (4, dt.date(2030, 1, 1), "12345678901")
+    assert (stored.status, stored.stage, stored.destination_country, stored.employer) == (
+        DEPARTED,
+        "abroad",
+        "TW",
+        "Hsin Yi Care",
+    )
+    assert (stored.documents_sequence, stored.documents_valid_until, stored.bpjs_number) == (
+        4,
+        dt.date(2030, 1, 1),
+        "12345678901",
+    )
 
 
 def test_a_nik_another_worker_has_is_refused(storage):
@@ -163,8 +176,12 @@ def test_no_worker_has_an_unknown_nik(storage):
 
 
 def test_lists_filter_and_continue_after_an_id(storage):
-    workers = [a_worker(), a_worker(destination_country="MY"),
-               a_worker(placement_agency="PT Lain"), a_worker(address={"regency": "Malang"})]
+    workers = [
+        a_worker(),
+        a_worker(destination_country="MY"),
+        a_worker(placement_agency="PT Lain"),
+        a_worker(address={"regency": "Malang"}),
+    ]
     for worker in workers:
         storage.repository.add_worker(worker)
     by_id = sorted(worker.id for worker in workers)
@@ -173,32 +190,44 @@ def test_lists_filter_and_continue_after_an_id(storage):
     assert [w.id for w in repository.list_workers(10)] == by_id
     assert [w.id for w in repository.list_workers(2)] == by_id[:2]
     assert [w.id for w in repository.list_workers(10, after=by_id[1])] == by_id[2:]
-    assert [w.id for w in repository.list_workers(10, destination_country="MY")] == \
-        [workers[1].id]
-    assert [w.id for w in repository.list_workers(10, placement_agency="pt lain")] == \
-        [workers[2].id]
+    assert [w.id for w in repository.list_workers(10, destination_country="MY")] == [workers[1].id]
+    assert [w.id for w in repository.list_workers(10, placement_agency="pt lain")] == [
+        workers[2].id
+    ]
     assert [w.id for w in repository.list_workers(10, regency="Malang")] == [workers[3].id]
     assert len(repository.list_workers(10, stage="pre_departure", status="registered")) == 4
     assert repository.list_workers(10, stage="abroad") == []
 
 
 def test_stats_count_workers_by_stage_status_regency_and_country(storage):
-    for worker in (a_worker(), a_worker(destination_country="MY"),
-                   a_worker(address={"regency": "Malang"})):
+    for worker in (
+        a_worker(),
+        a_worker(destination_country="MY"),
+        a_worker(address={"regency": "Malang"}),
+    ):
         storage.repository.add_worker(worker)
 
     assert storage.reopen().stats() == {
-        "total": 3, "by_stage": {"pre_departure": 3}, "by_status": {"registered": 3},
-        "by_regency": {"Blitar": 2, "Malang": 1}, "by_destination_country": {"HK": 2, "MY": 1},
+        "total": 3,
+        "by_stage": {"pre_departure": 3},
+        "by_status": {"registered": 3},
+        "by_regency": {"Blitar": 2, "Malang": 1},
+        "by_destination_country": {"HK": 2, "MY": 1},
     }
 
 
 def test_stats_of_nobody(storage):
-    assert storage.repository.stats() == {"total": 0, "by_stage": {}, "by_status": {},
-                                          "by_regency": {}, "by_destination_country": {}}
+    assert storage.repository.stats() == {
+        "total": 0,
+        "by_stage": {},
+        "by_status": {},
+        "by_regency": {},
+        "by_destination_country": {},
+    }
 
 
 # the timeline --------------------------------------------------------------------------------
+
 
 def test_the_timeline_keeps_each_workers_entries_in_the_order_they_were_added(storage):
     worker, other = a_worker(), a_worker()
@@ -207,14 +236,21 @@ def test_the_timeline_keeps_each_workers_entries_in_the_order_they_were_added(st
     actor = {"role": "operator", "agency": "ltsa-blitar", "subject": "desk-1"}
     change = StatusChange(None, "registered", "registered")
     added = [
-        TimelineEntry.about(worker, c.WORKER_REGISTERED, c.REGISTRATION, NOW,
-                            event_id=str(uuid.uuid4()), actor=actor, correlation_id="corr",
-                            details={"cycle": 1}),
+        TimelineEntry.about(
+            worker,
+            c.WORKER_REGISTERED,
+            c.REGISTRATION,
+            NOW,
+            event_id=str(uuid.uuid4()),
+            actor=actor,
+            correlation_id="corr",
+            details={"cycle": 1},
+        ),
         TimelineEntry.about(other, c.WORKER_REGISTERED, c.REGISTRATION, NOW),
-        TimelineEntry.about(worker, c.WORKER_STATUS_CHANGED, c.REGISTRATION, NOW,
-                            change=change),
-        TimelineEntry.about(worker, "bpjs_number_recorded", c.REGISTRATION,
-                            NOW - dt.timedelta(days=1)),
+        TimelineEntry.about(worker, c.WORKER_STATUS_CHANGED, c.REGISTRATION, NOW, change=change),
+        TimelineEntry.about(
+            worker, "bpjs_number_recorded", c.REGISTRATION, NOW - dt.timedelta(days=1)
+        ),
     ]
     for entry in added:
         storage.repository.add_entry(entry)
@@ -223,16 +259,26 @@ def test_the_timeline_keeps_each_workers_entries_in_the_order_they_were_added(st
     entries = storage.reopen().timeline(worker.id)
 
     assert [entry.event_type for entry in entries] == [
-        c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED, "bpjs_number_recorded"]
+        c.WORKER_REGISTERED,
+        c.WORKER_STATUS_CHANGED,
+        "bpjs_number_recorded",
+    ]
     assert entries[0].id < entries[1].id < entries[2].id
     for entry, wanted in zip(entries, expected, strict=True):
         got = {key: value for key, value in vars(entry).items() if not key.startswith("_")}
-        assert got == {key: value for key, value in wanted.items()
-                       if not key.startswith("_") and key != "id"} | {"id": entry.id}
-    assert (entries[0].actor_role, entries[0].actor_agency, entries[0].actor_subject) == \
-        ("operator", "ltsa-blitar", "desk-1")
-    assert (entries[1].from_status, entries[1].to_status, entries[1].stage) == \
-        (None, "registered", "pre_departure")
+        assert got == {
+            key: value for key, value in wanted.items() if not key.startswith("_") and key != "id"
+        } | {"id": entry.id}
+    assert (entries[0].actor_role, entries[0].actor_agency, entries[0].actor_subject) == (
+        "operator",
+        "ltsa-blitar",
+        "desk-1",
+    )
+    assert (entries[1].from_status, entries[1].to_status, entries[1].stage) == (
+        None,
+        "registered",
+        "pre_departure",
+    )
 
 
 def test_a_return_is_found_in_the_cycle_it_was_recorded_in(storage):
@@ -241,9 +287,15 @@ def test_a_return_is_found_in_the_cycle_it_was_recorded_in(storage):
     repository = storage.repository
     assert repository.return_recorded_at(worker.id, 1) is None
     for days, to_status in ((1, DEPARTED), (30, RETURNED), (31, RETURNED), (40, "withdrawn")):
-        repository.add_entry(TimelineEntry.about(
-            worker, c.WORKER_STATUS_CHANGED, c.REGISTRATION, NOW + dt.timedelta(days=days),
-            change=StatusChange("x", to_status, "test")))
+        repository.add_entry(
+            TimelineEntry.about(
+                worker,
+                c.WORKER_STATUS_CHANGED,
+                c.REGISTRATION,
+                NOW + dt.timedelta(days=days),
+                change=StatusChange("x", to_status, "test"),
+            )
+        )
 
     repository = storage.reopen()
 
@@ -254,12 +306,18 @@ def test_a_return_is_found_in_the_cycle_it_was_recorded_in(storage):
 
 # what the service published ------------------------------------------------------------------
 
+
 def test_a_workers_events_come_back_oldest_first(storage):
     worker, other = a_worker(), a_worker()
     for each in (worker, other):
         storage.repository.add_worker(each)
-    data = {"from_status": None, "to_status": "registered", "stage": "pre_departure",
-            "reason": "registered", "cycle": 1}
+    data = {
+        "from_status": None,
+        "to_status": "registered",
+        "stage": "pre_departure",
+        "reason": "registered",
+        "cycle": 1,
+    }
     first = storage.publish(c.WORKER_STATUS_CHANGED, data, worker.id)
     storage.publish(c.WORKER_STATUS_CHANGED, data, other.id)
     second = storage.publish(c.WORKER_STATUS_CHANGED, data, worker.id)

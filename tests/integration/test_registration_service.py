@@ -61,8 +61,11 @@ def test_a_second_active_registration_of_a_nik_is_refused_naming_the_worker(regi
 
 def test_invalid_registration_names_each_field_and_changes_nothing(registration, database_urls):
     with pytest.raises(InvalidInput) as refused:
-        call(registration, "register_worker",
-             worker_payload(nik="3505120000000000", phone="call me", destination_country="XX"))
+        call(
+            registration,
+            "register_worker",
+            worker_payload(nik="3505120000000000", phone="call me", destination_country="XX"),
+        )
     assert set(refused.value.details) >= {"nik", "phone", "destination_country"}
     engine = create_engine(database_urls["registration"])
     with engine.connect() as conn:
@@ -72,17 +75,30 @@ def test_invalid_registration_names_each_field_and_changes_nothing(registration,
 
 
 def test_status_moves_by_documents_events_and_a_redelivery_changes_nothing(
-        registration, rabbit_config):
+    registration, rabbit_config
+):
     worker = call(registration, "register_worker", worker_payload())
-    completed = envelope(c.DOCUMENTS_COMPLETED, worker["id"],
-                         {"document_ids": ["d1"], "earliest_expiry": None}, sequence=9)
+    completed = envelope(
+        c.DOCUMENTS_COMPLETED,
+        worker["id"],
+        {"document_ids": ["d1"], "earliest_expiry": None},
+        sequence=9,
+    )
     publish(rabbit_config["AMQP_URI"], completed)
     publish(rabbit_config["AMQP_URI"], completed)  # at-least-once delivery: the same event again
     wait_for(lambda: status_of(registration, worker["id"]) == "documents_verified")
 
-    stale = envelope(c.DOCUMENT_REJECTED, worker["id"], {
-        "document_id": "d0", "document_type": "passport", "reason": "blurred",
-        "checklist_complete": False}, sequence=4)
+    stale = envelope(
+        c.DOCUMENT_REJECTED,
+        worker["id"],
+        {
+            "document_id": "d0",
+            "document_type": "passport",
+            "reason": "blurred",
+            "checklist_complete": False,
+        },
+        sequence=4,
+    )
     publish(rabbit_config["AMQP_URI"], stale)  # older than the completion: timeline only
     wait_for(lambda: len(call(registration, "get_timeline", worker["id"])) >= 5)
     timeline = call(registration, "get_timeline", worker["id"])
@@ -93,17 +109,32 @@ def test_status_moves_by_documents_events_and_a_redelivery_changes_nothing(
 def test_departure_before_clearance_is_refused_with_what_is_missing(registration):
     worker = call(registration, "register_worker", worker_payload())
     with pytest.raises(TransitionRefused) as refused:
-        call(registration, "record_departure", worker["id"], {
-            "departed_on": "2026-12-01", "destination_country": "HK", "employer": "Mr Chan"})
+        call(
+            registration,
+            "record_departure",
+            worker["id"],
+            {"departed_on": "2026-12-01", "destination_country": "HK", "employer": "Mr Chan"},
+        )
     assert refused.value.details["missing"] == [
-        "documents_verified", "orientation_completed", "bpjs_number"]
+        "documents_verified",
+        "orientation_completed",
+        "bpjs_number",
+    ]
 
 
 def test_a_malformed_event_is_dead_lettered_with_its_reason(registration, rabbit_config):
-    publish(rabbit_config["AMQP_URI"], None, routing_key=c.DOCUMENTS_COMPLETED,
-            source=c.DOCUMENTS, raw=b"{not json", content_type="application/json")
-    message = wait_for(lambda: take_message(rabbit_config["AMQP_URI"], "registration.dead-letter"),
-                       message="a dead letter")
+    publish(
+        rabbit_config["AMQP_URI"],
+        None,
+        routing_key=c.DOCUMENTS_COMPLETED,
+        source=c.DOCUMENTS,
+        raw=b"{not json",
+        content_type="application/json",
+    )
+    message = wait_for(
+        lambda: take_message(rabbit_config["AMQP_URI"], "registration.dead-letter"),
+        message="a dead letter",
+    )
     assert "undecodable" in message.headers["x-error"]
     assert message.body in (b"{not json", "{not json")
 
@@ -113,11 +144,27 @@ def clear_for_departure(registration, rabbit_config, earliest_expiry) -> dict:
     BPJS number are all on file."""
     worker = call(registration, "register_worker", worker_payload())
     uri = rabbit_config["AMQP_URI"]
-    publish(uri, envelope(c.DOCUMENTS_COMPLETED, worker["id"],
-                          {"document_ids": ["d1"], "earliest_expiry": earliest_expiry},
-                          sequence=9))
-    publish(uri, envelope(c.ORIENTATION_COMPLETED, worker["id"], {
-        "session_id": "s1", "certificate_number": "OPP-1", "completed_at": "2026-11-01T09:00:00Z"}))
+    publish(
+        uri,
+        envelope(
+            c.DOCUMENTS_COMPLETED,
+            worker["id"],
+            {"document_ids": ["d1"], "earliest_expiry": earliest_expiry},
+            sequence=9,
+        ),
+    )
+    publish(
+        uri,
+        envelope(
+            c.ORIENTATION_COMPLETED,
+            worker["id"],
+            {
+                "session_id": "s1",
+                "certificate_number": "OPP-1",
+                "completed_at": "2026-11-01T09:00:00Z",
+            },
+        ),
+    )
     call(registration, "update_worker", worker["id"], {"bpjs_number": "12345678901"})
     wait_for(lambda: status_of(registration, worker["id"]) == "cleared_for_departure")
     return worker
@@ -128,11 +175,15 @@ def district_today():
 
 
 def test_a_document_expiring_before_the_departure_date_refuses_the_departure(
-        registration, rabbit_config):
+    registration, rabbit_config
+):
     today = district_today()
     worker = clear_for_departure(registration, rabbit_config, today + dt.timedelta(days=10))
-    departure = {"departed_on": (today + dt.timedelta(days=11)).isoformat(),
-                 "destination_country": "HK", "employer": "Mr Chan"}
+    departure = {
+        "departed_on": (today + dt.timedelta(days=11)).isoformat(),
+        "destination_country": "HK",
+        "employer": "Mr Chan",
+    }
 
     with pytest.raises(TransitionRefused) as refused:
         call(registration, "record_departure", worker["id"], departure)
@@ -146,29 +197,48 @@ def test_a_document_expiring_before_the_departure_date_refuses_the_departure(
 def test_documents_already_lapsed_keep_the_worker_from_clearance(registration, rabbit_config):
     worker = call(registration, "register_worker", worker_payload())
     yesterday = district_today() - dt.timedelta(days=1)
-    publish(rabbit_config["AMQP_URI"], envelope(
-        c.DOCUMENTS_COMPLETED, worker["id"], {"document_ids": ["d1"],
-                                              "earliest_expiry": yesterday}, sequence=9))
+    publish(
+        rabbit_config["AMQP_URI"],
+        envelope(
+            c.DOCUMENTS_COMPLETED,
+            worker["id"],
+            {"document_ids": ["d1"], "earliest_expiry": yesterday},
+            sequence=9,
+        ),
+    )
     wait_for(lambda: len(call(registration, "get_timeline", worker["id"])) >= 3)
     assert status_of(registration, worker["id"]) == "registered"
 
 
-def test_departure_far_ahead_and_a_return_in_the_future_are_refused(
-        registration, rabbit_config):
+def test_departure_far_ahead_and_a_return_in_the_future_are_refused(registration, rabbit_config):
     today = district_today()
     worker = clear_for_departure(registration, rabbit_config, today + dt.timedelta(days=400))
 
     with pytest.raises(InvalidInput) as far:
-        call(registration, "record_departure", worker["id"], {
-            "departed_on": (today + dt.timedelta(days=91)).isoformat(),
-            "destination_country": "HK", "employer": "Mr Chan"})
+        call(
+            registration,
+            "record_departure",
+            worker["id"],
+            {
+                "departed_on": (today + dt.timedelta(days=91)).isoformat(),
+                "destination_country": "HK",
+                "employer": "Mr Chan",
+            },
+        )
     assert "within 90 days" in str(far.value.details["departed_on"])
-    call(registration, "record_departure", worker["id"], {
-        "departed_on": today.isoformat(), "destination_country": "HK", "employer": "Mr Chan"})
+    call(
+        registration,
+        "record_departure",
+        worker["id"],
+        {"departed_on": today.isoformat(), "destination_country": "HK", "employer": "Mr Chan"},
+    )
     with pytest.raises(InvalidInput) as future:
-        call(registration, "record_return", worker["id"], {
-            "returned_on": (today + dt.timedelta(days=1)).isoformat(),
-            "reason": "contract_ended"})
+        call(
+            registration,
+            "record_return",
+            worker["id"],
+            {"returned_on": (today + dt.timedelta(days=1)).isoformat(), "reason": "contract_ended"},
+        )
     assert "future" in str(future.value.details["returned_on"])
     assert status_of(registration, worker["id"]) == "departed"
 
@@ -185,10 +255,12 @@ def test_an_age_turns_on_the_district_day_not_the_utc_day(container_factory, con
 
     assert worker["birth_date"] == "2008-06-01"
     container.stop()
-    container = container_factory(RegistrationService, config_for(
-        "registration", DISTRICT_TIMEZONE="Europe/London"))
+    container = container_factory(
+        RegistrationService, config_for("registration", DISTRICT_TIMEZONE="Europe/London")
+    )
     next(d for d in container.dependencies if isinstance(d, Clock)).clock = FixedClock(
-        at, "Europe/London")
+        at, "Europe/London"
+    )
     container.start()
     with pytest.raises(InvalidInput) as refused:
         call(container, "register_worker", worker_payload(birth_date=eighteen_today))

@@ -39,30 +39,44 @@ def fresh_database(private_servers):
 
 def run_roles_script(database, name: str) -> None:
     subprocess.run(
-        ["sh", str(ROOT / "infra/postgres/roles.sh")], check=True, capture_output=True,
-        env={**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(database.port),
-             "POSTGRES_USER": "postgres", "REGISTRATION_DATABASE": name,
-             "REGISTRY_READER_PASSWORD": "reader-secret"})
+        ["sh", str(ROOT / "infra/postgres/roles.sh")],
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(database.port),
+            "POSTGRES_USER": "postgres",
+            "REGISTRATION_DATABASE": name,
+            "REGISTRY_READER_PASSWORD": "reader-secret",
+        },
+    )
 
 
 def as_reader(database, name: str):
-    return create_engine(f"postgresql+psycopg2://{ROLE}:reader-secret@127.0.0.1:"
-                         f"{database.port}/{name}")
+    return create_engine(
+        f"postgresql+psycopg2://{ROLE}:reader-secret@127.0.0.1:{database.port}/{name}"
+    )
 
 
 def assert_reads_only_the_registry(engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM workers")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM timeline")).scalar() == 0
-    for statement in ("SELECT count(*) FROM outbox", "SELECT count(*) FROM worker_counts",
-                      "DELETE FROM workers", "CREATE TABLE copied (id int)"):
+    for statement in (
+        "SELECT count(*) FROM outbox",
+        "SELECT count(*) FROM worker_counts",
+        "DELETE FROM workers",
+        "CREATE TABLE copied (id int)",
+    ):
         with engine.connect() as conn, pytest.raises(DBAPIError) as refused:
             conn.execute(text(statement))
         assert refused.value.orig.pgcode in ("42501", "25006")  # no privilege; read-only
 
 
 def test_the_role_made_after_the_tables_reads_the_registry_and_nothing_else(
-        private_servers, fresh_database):
+    private_servers, fresh_database
+):
     database = private_servers.database
     name = fresh_database()
     upgrade("registration", database.url(name))
@@ -76,7 +90,8 @@ def test_the_role_made_after_the_tables_reads_the_registry_and_nothing_else(
 
 
 def test_a_database_migrated_after_the_role_exists_grants_it_the_same(
-        private_servers, fresh_database):
+    private_servers, fresh_database
+):
     database = private_servers.database
     first = fresh_database()
     run_roles_script(database, first)  # the role, before any table (as compose's first start)

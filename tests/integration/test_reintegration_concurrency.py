@@ -37,8 +37,10 @@ def race(config, method: str, program_id: str, payloads: list[dict]) -> tuple[li
     """Send every call before waiting for any answer; the answers and the errors."""
     answers, errors = [], []
     with ClusterRpcProxy(config) as cluster:
-        pending = [getattr(cluster.reintegration, method).call_async(program_id, payload)
-                   for payload in payloads]
+        pending = [
+            getattr(cluster.reintegration, method).call_async(program_id, payload)
+            for payload in payloads
+        ]
         for reply in pending:
             try:
                 answers.append(reply.result())
@@ -48,14 +50,22 @@ def race(config, method: str, program_id: str, payloads: list[dict]) -> tuple[li
 
 
 def test_concurrent_enrolments_never_take_more_seats_than_the_programme_has(
-        two_instances, config_for, rabbit_config, database_urls):
+    two_instances, config_for, rabbit_config, database_urls
+):
     first = two_instances[0]
-    program = call(first, "create_program", program_payload(
-        capacity=5, rounds=[{"name": "pitch", "advance": 1}]))
+    program = call(
+        first,
+        "create_program",
+        program_payload(capacity=5, rounds=[{"name": "pitch", "advance": 1}]),
+    )
     workers = known_workers(first, Registration(rabbit_config["AMQP_URI"]), 16)
 
-    enrolled, refused = race(config_for("reintegration"), "enrol_participant", program["id"],
-                             [{"worker_id": worker_id} for worker_id in workers])
+    enrolled, refused = race(
+        config_for("reintegration"),
+        "enrol_participant",
+        program["id"],
+        [{"worker_id": worker_id} for worker_id in workers],
+    )
 
     assert (len(enrolled), len(refused)) == (5, 11)
     assert count_rows(database_urls["reintegration"], "SELECT count(*) FROM participants") == 5
@@ -63,18 +73,35 @@ def test_concurrent_enrolments_never_take_more_seats_than_the_programme_has(
 
 
 def test_concurrent_round_results_never_advance_more_than_the_round_allows(
-        two_instances, config_for, rabbit_config, database_urls):
+    two_instances, config_for, rabbit_config, database_urls
+):
     first = two_instances[0]
-    program = call(first, "create_program", program_payload(
-        capacity=12, rounds=[{"name": "business model canvas", "advance": 4},
-                             {"name": "pitch", "advance": 1}]))
+    program = call(
+        first,
+        "create_program",
+        program_payload(
+            capacity=12,
+            rounds=[
+                {"name": "business model canvas", "advance": 4},
+                {"name": "pitch", "advance": 1},
+            ],
+        ),
+    )
     workers = known_workers(first, Registration(rabbit_config["AMQP_URI"]), 12)
     for worker_id in workers:
         call(first, "enrol_participant", program["id"], {"worker_id": worker_id})
 
-    advanced, refused = race(config_for("reintegration"), "record_round_result", program["id"],
-                             [{"worker_id": w, "round": 1, "advanced": True} for w in workers])
+    advanced, refused = race(
+        config_for("reintegration"),
+        "record_round_result",
+        program["id"],
+        [{"worker_id": w, "round": 1, "advanced": True} for w in workers],
+    )
 
     assert (len(advanced), len(refused)) == (4, 8)
-    assert count_rows(database_urls["reintegration"],
-                      "SELECT count(*) FROM round_results WHERE advanced") == 4
+    assert (
+        count_rows(
+            database_urls["reintegration"], "SELECT count(*) FROM round_results WHERE advanced"
+        )
+        == 4
+    )

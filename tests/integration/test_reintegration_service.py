@@ -57,10 +57,15 @@ def call(container, method, *args):
 
 def program_payload(**overrides) -> dict:
     payload = {
-        "name": "PAK CAMAT PMI 2026", "audience": "both", "capacity": 100, "starts_on": SOON,
-        "rounds": [{"name": "business model canvas", "advance": 75},
-                   {"name": "business plan", "advance": 50},
-                   {"name": "pitch", "advance": 3}],
+        "name": "PAK CAMAT PMI 2026",
+        "audience": "both",
+        "capacity": 100,
+        "starts_on": SOON,
+        "rounds": [
+            {"name": "business model canvas", "advance": 75},
+            {"name": "business plan", "advance": 50},
+            {"name": "pitch", "advance": 3},
+        ],
     }
     payload.update(overrides)
     return payload
@@ -78,20 +83,42 @@ class Registration:
         return body["event_id"]
 
     def registered(self, worker_id: str, sequence: int = 1, cycle: int = 1) -> str:
-        return self.tell(c.WORKER_REGISTERED, worker_id, sequence, cycle=cycle,
-                         nik_masked="350512******0001", nik_digest="d" * 64,
-                         full_name="Siti Nur'aini", sex="F", regency="Blitar",
-                         destination_country="HK", occupation="caregiver",
-                         placement_agency="PT Sinar Jaya")
+        return self.tell(
+            c.WORKER_REGISTERED,
+            worker_id,
+            sequence,
+            cycle=cycle,
+            nik_masked="350512******0001",
+            nik_digest="d" * 64,
+            full_name="Siti Nur'aini",
+            sex="F",
+            regency="Blitar",
+            destination_country="HK",
+            occupation="caregiver",
+            placement_agency="PT Sinar Jaya",
+        )
 
     def returned(self, worker_id: str, sequence: int = 10, cycle: int = 1) -> str:
-        return self.tell(c.WORKER_RETURNED, worker_id, sequence, cycle=cycle,
-                         returned_on=TODAY.isoformat(), reason="contract_ended")
+        return self.tell(
+            c.WORKER_RETURNED,
+            worker_id,
+            sequence,
+            cycle=cycle,
+            returned_on=TODAY.isoformat(),
+            reason="contract_ended",
+        )
 
     def status(self, worker_id: str, to_status: str, sequence: int, cycle: int = 1) -> str:
-        return self.tell(c.WORKER_STATUS_CHANGED, worker_id, sequence, cycle=cycle,
-                         from_status=None, to_status=to_status, stage="pre_departure",
-                         reason="test")
+        return self.tell(
+            c.WORKER_STATUS_CHANGED,
+            worker_id,
+            sequence,
+            cycle=cycle,
+            from_status=None,
+            to_status=to_status,
+            stage="pre_departure",
+            reason="test",
+        )
 
 
 @pytest.fixture
@@ -124,6 +151,7 @@ def applied(sql, event_id: str) -> bool:
 
 # programmes ---------------------------------------------------------------------------------
 
+
 def test_a_programme_is_created_and_announced_on_its_own_stream(reintegration, agency):
     program = call(reintegration, "create_program", program_payload())
 
@@ -140,8 +168,14 @@ def test_a_programme_is_created_and_announced_on_its_own_stream(reintegration, a
 
 def test_a_funnel_that_does_not_narrow_is_refused_and_nothing_is_stored(reintegration, sql):
     with pytest.raises(InvalidInput) as refused:
-        call(reintegration, "create_program", program_payload(capacity=50, rounds=[
-            {"name": "canvas", "advance": 75}, {"name": "pitch", "advance": 80}]))
+        call(
+            reintegration,
+            "create_program",
+            program_payload(
+                capacity=50,
+                rounds=[{"name": "canvas", "advance": 75}, {"name": "pitch", "advance": 80}],
+            ),
+        )
     assert "rounds" in refused.value.details
     with pytest.raises(InvalidInput) as refused:
         call(reintegration, "create_program", program_payload(audience="everyone", capacity=0))
@@ -153,12 +187,15 @@ def test_a_funnel_that_does_not_narrow_is_refused_and_nothing_is_stored(reintegr
 def test_programmes_are_listed_by_start_date_filtered_and_paged(reintegration):
     later = (TODAY + dt.timedelta(days=60)).isoformat()
     past = (TODAY - dt.timedelta(days=365)).isoformat()
-    created = [call(reintegration, "create_program", program_payload(**fields)) for fields in (
-        {"name": "returnees", "audience": "returnee", "starts_on": later},
-        {"name": "both", "audience": "both"},
-        {"name": "prospective", "audience": "prospective"},
-        {"name": "2022 edition", "audience": "both", "starts_on": past},
-    )]
+    created = [
+        call(reintegration, "create_program", program_payload(**fields))
+        for fields in (
+            {"name": "returnees", "audience": "returnee", "starts_on": later},
+            {"name": "both", "audience": "both"},
+            {"name": "prospective", "audience": "prospective"},
+            {"name": "2022 edition", "audience": "both", "starts_on": past},
+        )
+    ]
     names = {p["id"]: p["name"] for p in created}
 
     def listed(**query):
@@ -178,8 +215,10 @@ def test_programmes_are_listed_by_start_date_filtered_and_paged(reintegration):
 
 # who is invited and who may enrol -----------------------------------------------------------
 
+
 def test_a_returned_worker_is_invited_to_the_open_programmes_for_returnees(
-        reintegration, registration_events):
+    reintegration, registration_events
+):
     past = (TODAY - dt.timedelta(days=1)).isoformat()
     for_returnees = call(reintegration, "create_program", program_payload(audience="returnee"))
     for_all = call(reintegration, "create_program", program_payload(audience="both"))
@@ -196,11 +235,13 @@ def test_a_returned_worker_is_invited_to_the_open_programmes_for_returnees(
     assert {p["id"] for p in invited["programs"]} == {for_returnees["id"], for_all["id"]}
     call(reintegration, "enrol_participant", for_all["id"], {"worker_id": worker_id})
     assert [p["id"] for p in call(reintegration, "invitations", worker_id)["programs"]] == [
-        for_returnees["id"]]
+        for_returnees["id"]
+    ]
 
 
 def test_events_about_a_worker_in_any_order_keep_the_newest_fact(
-        reintegration, registration_events, sql):
+    reintegration, registration_events, sql
+):
     worker_id = str(uuid.uuid4())
     registration_events.returned(worker_id, sequence=10)
     wait_for(lambda: kind_of(reintegration, worker_id) == "returnee", message="returnee known")
@@ -214,11 +255,13 @@ def test_events_about_a_worker_in_any_order_keep_the_newest_fact(
     wait_for(lambda: applied(sql, stale), message="stale status applied")
     assert kind_of(reintegration, worker_id) == "prospective"
     assert sql("SELECT cycle, full_name FROM workers WHERE id = :w", w=worker_id) == [
-        (2, "Siti Nur'aini")]
+        (2, "Siti Nur'aini")
+    ]
 
 
 def test_a_withdrawn_worker_is_not_a_prospective_participant(
-        reintegration, registration_events, sql):
+    reintegration, registration_events, sql
+):
     program = call(reintegration, "create_program", program_payload(audience="prospective"))
     worker_id = str(uuid.uuid4())
     registration_events.registered(worker_id, sequence=1)
@@ -229,11 +272,15 @@ def test_a_withdrawn_worker_is_not_a_prospective_participant(
         call(reintegration, "enrol_participant", program["id"], {"worker_id": worker_id})
     assert refused.value.details["status"] == "withdrawn"
     assert call(reintegration, "invitations", worker_id) == {
-        "worker_id": worker_id, "kind": None, "programs": []}
+        "worker_id": worker_id,
+        "kind": None,
+        "programs": [],
+    }
 
 
 def test_enrolment_keeps_to_the_audience_and_announces_the_participant_kind(
-        reintegration, registration_events, agency):
+    reintegration, registration_events, agency
+):
     for_returnees = call(reintegration, "create_program", program_payload(audience="returnee"))
     [prospective] = known_workers(reintegration, registration_events, 1)
     [returnee] = known_workers(reintegration, registration_events, 1, kind="returnee")
@@ -241,26 +288,31 @@ def test_enrolment_keeps_to_the_audience_and_announces_the_participant_kind(
     with pytest.raises(NotEligible) as refused:
         call(reintegration, "enrol_participant", for_returnees["id"], {"worker_id": prospective})
     assert refused.value.details["reason"] == "wrong_audience"
-    enrolled = call(reintegration, "enrol_participant", for_returnees["id"],
-                    {"worker_id": returnee})
+    enrolled = call(
+        reintegration, "enrol_participant", for_returnees["id"], {"worker_id": returnee}
+    )
     assert (enrolled["participant_kind"], enrolled["status"]) == ("returnee", "enrolled")
     assert enrolled["worker_id"] == returnee and enrolled["enrolled_at"]
     with pytest.raises(NotEligible) as refused:
         call(reintegration, "enrol_participant", for_returnees["id"], {"worker_id": returnee})
     assert refused.value.details["reason"] == "already_enrolled"
 
-    events = agency.wait_for(lambda msgs: any(
-        m["event_type"] == c.REINTEGRATION_ENROLLED for m in msgs))
+    events = agency.wait_for(
+        lambda msgs: any(m["event_type"] == c.REINTEGRATION_ENROLLED for m in msgs)
+    )
     [announced] = [m for m in events if m["event_type"] == c.REINTEGRATION_ENROLLED]
     assert announced["worker_id"] == returnee
-    assert announced["data"] == {"program_id": for_returnees["id"],
-                                 "participant_kind": "returnee"}
+    assert announced["data"] == {"program_id": for_returnees["id"], "participant_kind": "returnee"}
 
 
 def test_enrolment_refuses_unknown_workers_programmes_and_a_full_programme(
-        reintegration, registration_events):
-    small = call(reintegration, "create_program", program_payload(
-        capacity=1, rounds=[{"name": "pitch", "advance": 1}]))
+    reintegration, registration_events
+):
+    small = call(
+        reintegration,
+        "create_program",
+        program_payload(capacity=1, rounds=[{"name": "pitch", "advance": 1}]),
+    )
     first, second = known_workers(reintegration, registration_events, 2)
 
     with pytest.raises(NotFound):
@@ -279,16 +331,31 @@ def test_enrolment_refuses_unknown_workers_programmes_and_a_full_programme(
 
 # rounds, completion, statistics -------------------------------------------------------------
 
+
 def record(container, program_id, worker_id, number, advanced, **extra):
-    return call(container, "record_round_result", program_id,
-                {"worker_id": worker_id, "round": number, "advanced": advanced, **extra})
+    return call(
+        container,
+        "record_round_result",
+        program_id,
+        {"worker_id": worker_id, "round": number, "advanced": advanced, **extra},
+    )
 
 
 def test_a_selection_funnel_like_pak_camat_narrows_round_by_round_to_the_awardees(
-        reintegration, registration_events, agency):
-    program = call(reintegration, "create_program", program_payload(capacity=4, rounds=[
-        {"name": "business model canvas", "advance": 3}, {"name": "business plan", "advance": 2},
-        {"name": "pitch", "advance": 1}]))
+    reintegration, registration_events, agency
+):
+    program = call(
+        reintegration,
+        "create_program",
+        program_payload(
+            capacity=4,
+            rounds=[
+                {"name": "business model canvas", "advance": 3},
+                {"name": "business plan", "advance": 2},
+                {"name": "pitch", "advance": 1},
+            ],
+        ),
+    )
     a, b, d, e = known_workers(reintegration, registration_events, 4)
     for worker_id in (a, b, d, e):
         call(reintegration, "enrol_participant", program["id"], {"worker_id": worker_id})
@@ -300,9 +367,16 @@ def test_a_selection_funnel_like_pak_camat_narrows_round_by_round_to_the_awardee
     with pytest.raises(CapacityReached):  # round 1 lets only 3 advance
         record(reintegration, program["id"], e, 1, True)
     out = record(reintegration, program["id"], e, 1, False, note="canvas incomplete")
-    assert out["results"] == [{"round": 1, "name": "business model canvas", "advanced": False,
-                               "score": None, "note": "canvas incomplete",
-                               "recorded_at": out["results"][0]["recorded_at"]}]
+    assert out["results"] == [
+        {
+            "round": 1,
+            "name": "business model canvas",
+            "advanced": False,
+            "score": None,
+            "note": "canvas incomplete",
+            "recorded_at": out["results"][0]["recorded_at"],
+        }
+    ]
     with pytest.raises(NotEligible):
         record(reintegration, program["id"], e, 2, True)
     with pytest.raises(AlreadyDecided):
@@ -319,23 +393,38 @@ def test_a_selection_funnel_like_pak_camat_narrows_round_by_round_to_the_awardee
     assert winner["awarded"] and not runner_up["awarded"]
 
     assert call(reintegration, "program_stats", program["id"]) == {
-        "program_id": program["id"], "enrolled": 4,
-        "rounds": [{"name": "business model canvas", "advance": 3, "recorded": 4, "advanced": 3},
-                   {"name": "business plan", "advance": 2, "recorded": 3, "advanced": 2},
-                   {"name": "pitch", "advance": 1, "recorded": 2, "advanced": 1}],
-        "completed": 0, "businesses_started": 0, "awarded": 1,
+        "program_id": program["id"],
+        "enrolled": 4,
+        "rounds": [
+            {"name": "business model canvas", "advance": 3, "recorded": 4, "advanced": 3},
+            {"name": "business plan", "advance": 2, "recorded": 3, "advanced": 2},
+            {"name": "pitch", "advance": 1, "recorded": 2, "advanced": 1},
+        ],
+        "completed": 0,
+        "businesses_started": 0,
+        "awarded": 1,
     }
-    events = agency.wait_for(lambda msgs: sum(
-        m["event_type"] == c.REINTEGRATION_ROUND_RECORDED for m in msgs) == 9)
+    events = agency.wait_for(
+        lambda msgs: sum(m["event_type"] == c.REINTEGRATION_ROUND_RECORDED for m in msgs) == 9
+    )
     last = [m for m in events if m["worker_id"] == a][-1]
-    assert last["data"] == {"program_id": program["id"], "round": 3, "advanced": True,
-                            "score": 92.5, "participant_kind": "prospective"}
+    assert last["data"] == {
+        "program_id": program["id"],
+        "round": 3,
+        "advanced": True,
+        "score": 92.5,
+        "participant_kind": "prospective",
+    }
 
 
 def test_completion_records_the_outcome_once_and_announces_it(
-        reintegration, registration_events, agency):
-    program = call(reintegration, "create_program", program_payload(
-        capacity=3, rounds=[{"name": "pitch", "advance": 1}]))
+    reintegration, registration_events, agency
+):
+    program = call(
+        reintegration,
+        "create_program",
+        program_payload(capacity=3, rounds=[{"name": "pitch", "advance": 1}]),
+    )
     awardee, dropout, outsider = known_workers(reintegration, registration_events, 3)
     for worker_id in (awardee, dropout):
         call(reintegration, "enrol_participant", program["id"], {"worker_id": worker_id})
@@ -343,37 +432,72 @@ def test_completion_records_the_outcome_once_and_announces_it(
     record(reintegration, program["id"], dropout, 1, False)
 
     with pytest.raises(InvalidInput) as refused:
-        call(reintegration, "complete_participant", program["id"],
-             {"worker_id": awardee, "business_started": True})
+        call(
+            reintegration,
+            "complete_participant",
+            program["id"],
+            {"worker_id": awardee, "business_started": True},
+        )
     assert set(refused.value.details) == {"business_name", "sector", "regency"}
-    done = call(reintegration, "complete_participant", program["id"], {
-        "worker_id": awardee, "business_started": True, "business_name": "Keripik Tempe Bu Siti",
-        "sector": "food processing", "regency": "Blitar"})
+    done = call(
+        reintegration,
+        "complete_participant",
+        program["id"],
+        {
+            "worker_id": awardee,
+            "business_started": True,
+            "business_name": "Keripik Tempe Bu Siti",
+            "sector": "food processing",
+            "regency": "Blitar",
+        },
+    )
     assert done["status"] == "completed" and done["awarded"]
     assert done["outcome"]["business_name"] == "Keripik Tempe Bu Siti"
     with pytest.raises(AlreadyDecided):
-        call(reintegration, "complete_participant", program["id"],
-             {"worker_id": awardee, "business_started": False})
-    left = call(reintegration, "complete_participant", program["id"],
-                {"worker_id": dropout, "business_started": False})
+        call(
+            reintegration,
+            "complete_participant",
+            program["id"],
+            {"worker_id": awardee, "business_started": False},
+        )
+    left = call(
+        reintegration,
+        "complete_participant",
+        program["id"],
+        {"worker_id": dropout, "business_started": False},
+    )
     assert left["outcome"]["business_started"] is False and not left["awarded"]
     with pytest.raises(NotEligible) as refused:
-        call(reintegration, "complete_participant", program["id"],
-             {"worker_id": outsider, "business_started": False})
+        call(
+            reintegration,
+            "complete_participant",
+            program["id"],
+            {"worker_id": outsider, "business_started": False},
+        )
     assert refused.value.details["reason"] == "not_enrolled"
 
-    events = agency.wait_for(lambda msgs: sum(
-        m["event_type"] == c.REINTEGRATION_COMPLETED for m in msgs) == 2)
-    [completed] = [m for m in events
-                   if m["event_type"] == c.REINTEGRATION_COMPLETED and m["worker_id"] == awardee]
+    events = agency.wait_for(
+        lambda msgs: sum(m["event_type"] == c.REINTEGRATION_COMPLETED for m in msgs) == 2
+    )
+    [completed] = [
+        m
+        for m in events
+        if m["event_type"] == c.REINTEGRATION_COMPLETED and m["worker_id"] == awardee
+    ]
     assert completed["data"] == {
-        "program_id": program["id"], "participant_kind": "prospective", "business_started": True,
-        "business_name": "Keripik Tempe Bu Siti", "sector": "food processing",
-        "regency": "Blitar", "awarded": True}
+        "program_id": program["id"],
+        "participant_kind": "prospective",
+        "business_started": True,
+        "business_name": "Keripik Tempe Bu Siti",
+        "sector": "food processing",
+        "regency": "Blitar",
+        "awarded": True,
+    }
 
 
 def test_overall_statistics_count_returnees_who_started_a_business(
-        reintegration, registration_events):
+    reintegration, registration_events
+):
     program = call(reintegration, "create_program", program_payload())
     other = call(reintegration, "create_program", program_payload(name="PAK CAMAT PMI 2027"))
     returnees = known_workers(reintegration, registration_events, 2, kind="returnee")
@@ -381,36 +505,58 @@ def test_overall_statistics_count_returnees_who_started_a_business(
     for worker_id in (*returnees, prospective):
         call(reintegration, "enrol_participant", program["id"], {"worker_id": worker_id})
     call(reintegration, "enrol_participant", other["id"], {"worker_id": returnees[0]})
-    business = {"business_started": True, "business_name": "Warung", "sector": "retail",
-                "regency": "Blitar"}
+    business = {
+        "business_started": True,
+        "business_name": "Warung",
+        "sector": "retail",
+        "regency": "Blitar",
+    }
     for worker_id in (returnees[0], prospective):
-        call(reintegration, "complete_participant", program["id"],
-             {"worker_id": worker_id, **business})
-    call(reintegration, "complete_participant", other["id"],
-         {"worker_id": returnees[0], **business})
+        call(
+            reintegration,
+            "complete_participant",
+            program["id"],
+            {"worker_id": worker_id, **business},
+        )
+    call(
+        reintegration, "complete_participant", other["id"], {"worker_id": returnees[0], **business}
+    )
 
     assert call(reintegration, "get_stats") == {
-        "programs": 2, "participants": 4, "returnees_enrolled": 2, "returnees_with_business": 1}
+        "programs": 2,
+        "participants": 4,
+        "returnees_enrolled": 2,
+        "returnees_with_business": 1,
+    }
     funnel = call(reintegration, "program_stats", program["id"])
     assert (funnel["enrolled"], funnel["completed"], funnel["businesses_started"]) == (3, 2, 2)
 
 
 def test_a_participation_enrolled_before_this_service_heard_of_the_return_becomes_a_returnees(
-        reintegration, registration_events):
+    reintegration, registration_events
+):
     """The desk records a return and enrols the worker at once; the return's event arrives
     after the enrolment, which was taken for a prospective worker's."""
     program = call(reintegration, "create_program", program_payload())
     late, early = known_workers(reintegration, registration_events, 2)
     call(reintegration, "enrol_participant", program["id"], {"worker_id": early})
-    returns = {worker_id: envelope(c.WORKER_RETURNED, worker_id, {
-        "cycle": 1, "returned_on": TODAY.isoformat(), "reason": "contract_ended"}, sequence=10)
-        for worker_id in (late, early)}  # recorded now, told later
+    returns = {
+        worker_id: envelope(
+            c.WORKER_RETURNED,
+            worker_id,
+            {"cycle": 1, "returned_on": TODAY.isoformat(), "reason": "contract_ended"},
+            sequence=10,
+        )
+        for worker_id in (late, early)
+    }  # recorded now, told later
     enrolled = call(reintegration, "enrol_participant", program["id"], {"worker_id": late})
     assert enrolled["participant_kind"] == "prospective"
     for body in returns.values():
         publish(registration_events.amqp_uri, body)
 
-    wait_for(lambda: call(reintegration, "get_stats")["returnees_enrolled"] == 1,
-             message="the late participation counted as a returnee's")
+    wait_for(
+        lambda: call(reintegration, "get_stats")["returnees_enrolled"] == 1,
+        message="the late participation counted as a returnee's",
+    )
     wait_for(lambda: kind_of(reintegration, early) == "returnee", message="both returns applied")
     assert call(reintegration, "get_stats")["returnees_enrolled"] == 1  # not the earlier one

@@ -35,7 +35,8 @@ def refuse_first_reply(monkeypatch):
 
 
 def test_a_reply_that_cannot_be_delivered_leaves_the_service_serving(
-        container_factory, rabbit_config, refuse_first_reply):
+    container_factory, rabbit_config, refuse_first_reply
+):
     container = container_factory(Echo, dict(rabbit_config))
     container.start()
 

@@ -34,10 +34,19 @@ class RunningSubscriber:
         self.output = workdir / "subscriber.out"
         self.stderr = workdir / "subscriber.err"
         self.process = subprocess.Popen(
-            [sys.executable, str(EXAMPLE), "--queue", queue,
-             "--state", str(workdir / "agency.sqlite"), "--prefetch", "5"],
+            [
+                sys.executable,
+                str(EXAMPLE),
+                "--queue",
+                queue,
+                "--state",
+                str(workdir / "agency.sqlite"),
+                "--prefetch",
+                "5",
+            ],
             env={**os.environ, "AMQP_URI": amqp_uri},
-            stdout=self.output.open("w"), stderr=self.stderr.open("w"),
+            stdout=self.output.open("w"),
+            stderr=self.stderr.open("w"),
         )
 
     def lines(self) -> list[dict]:
@@ -51,6 +60,7 @@ class RunningSubscriber:
             if self.process.poll() is not None:
                 raise AssertionError(f"the subscriber exited: {self.stderr.read_text()}")
             return predicate(self.lines())
+
         wait_for(check, message=message)
         return self.lines()
 
@@ -72,8 +82,9 @@ def registration(container_factory, config_for):
 
 @pytest.fixture
 def bpjs(agencies):  # noqa: F811 - the fixture imported above
-    return agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED,
-                                     c.WORKER_DEPARTED])
+    return agencies.onboard(
+        "bpjs", [c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED, c.WORKER_DEPARTED]
+    )
 
 
 @pytest.fixture
@@ -91,8 +102,14 @@ def register(container) -> dict:
 def outbox_envelopes(database_url: str, worker_id: str) -> list[dict]:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT envelope FROM outbox WHERE worker_id = :w ORDER BY id"),
-                            {"w": worker_id}).scalars().all()
+        rows = (
+            conn.execute(
+                text("SELECT envelope FROM outbox WHERE worker_id = :w ORDER BY id"),
+                {"w": worker_id},
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return [row if isinstance(row, dict) else json.loads(row) for row in rows]
 
@@ -100,8 +117,13 @@ def outbox_envelopes(database_url: str, worker_id: str) -> list[dict]:
 def into_queue(amqp_uri: str, queue: str, body: dict) -> None:
     """Put an event into an agency's queue as the platform's egress does."""
     with Connection(amqp_uri) as connection:
-        connection.Producer().publish(json.dumps(body), exchange="", routing_key=queue,
-                                      content_type="application/json", delivery_mode=2)
+        connection.Producer().publish(
+            json.dumps(body),
+            exchange="",
+            routing_key=queue,
+            content_type="application/json",
+            delivery_mode=2,
+        )
 
 
 def applied_ids(lines: list[dict]) -> list[str]:
@@ -109,90 +131,144 @@ def applied_ids(lines: list[dict]) -> list[str]:
 
 
 def test_the_subscriber_applies_each_event_once_even_when_the_broker_delivers_it_twice(
-        registration, subscriber, bpjs, database_urls, rabbit_config):
+    registration, subscriber, bpjs, database_urls, rabbit_config
+):
     worker = register(registration)
-    published = wait_for(lambda: len(outbox_envelopes(database_urls["registration"],
-                                                      worker["id"])) == 2
-                         and outbox_envelopes(database_urls["registration"], worker["id"]),
-                         message="the registration's events")
+    published = wait_for(
+        lambda: (
+            len(outbox_envelopes(database_urls["registration"], worker["id"])) == 2
+            and outbox_envelopes(database_urls["registration"], worker["id"])
+        ),
+        message="the registration's events",
+    )
     expected = [event["event_id"] for event in published]
-    subscriber.wait_until(lambda lines: set(expected) <= set(applied_ids(lines)),
-                          "both events applied")
+    subscriber.wait_until(
+        lambda lines: set(expected) <= set(applied_ids(lines)), "both events applied"
+    )
 
     into_queue(rabbit_config["AMQP_URI"], bpjs.queue, published[0])  # delivered again
 
-    lines = subscriber.wait_until(lambda lines: any(line["outcome"] == "duplicate"
-                                                    for line in lines), "the repeat dropped")
+    lines = subscriber.wait_until(
+        lambda lines: any(line["outcome"] == "duplicate" for line in lines), "the repeat dropped"
+    )
     assert applied_ids(lines) == expected
     assert [line["event_id"] for line in subscriber.outcomes("duplicate")] == [expected[0]]
     assert [line["sequence"] for line in subscriber.outcomes("applied")] == [1, 2]
 
 
 def test_an_unknown_event_version_is_parked_for_the_agency_without_stopping_the_subscriber(
-        registration, subscriber, bpjs, rabbit_config):
-    newer = envelope(c.WORKER_DEPARTED, "w-9", {
-        "departed_on": "2026-04-01", "destination_country": "HK", "employer": "Chan Tai Man",
-        "cycle": 1}, event_version=2)
+    registration, subscriber, bpjs, rabbit_config
+):
+    newer = envelope(
+        c.WORKER_DEPARTED,
+        "w-9",
+        {
+            "departed_on": "2026-04-01",
+            "destination_country": "HK",
+            "employer": "Chan Tai Man",
+            "cycle": 1,
+        },
+        event_version=2,
+    )
     newer["data"]["employer"] = {"name": "Chan Tai Man", "licence": "HK-EA-1234"}  # a new shape
     into_queue(rabbit_config["AMQP_URI"], bpjs.queue, newer)  # as a later release would
-    subscriber.wait_until(lambda lines: any(line["outcome"] == "parked" for line in lines),
-                          "the newer version parked")
+    subscriber.wait_until(
+        lambda lines: any(line["outcome"] == "parked" for line in lines), "the newer version parked"
+    )
     assert subscriber.outcomes("parked")[0]["event_id"] == newer["event_id"]
-    wait_for(lambda: queue_depth(rabbit_config["AMQP_URI"], bpjs.parked_queue) == 1,
-             message="the event in the agency's parked queue")
+    wait_for(
+        lambda: queue_depth(rabbit_config["AMQP_URI"], bpjs.parked_queue) == 1,
+        message="the event in the agency's parked queue",
+    )
 
     worker = register(registration)  # the subscriber goes on with what it knows
-    subscriber.wait_until(lambda lines: any(line.get("worker_id") == worker["id"]
-                                            and line["outcome"] == "applied" for line in lines),
-                          "the next event applied")
+    subscriber.wait_until(
+        lambda lines: any(
+            line.get("worker_id") == worker["id"] and line["outcome"] == "applied" for line in lines
+        ),
+        "the next event applied",
+    )
 
 
 def test_the_subscriber_reconnects_when_the_broker_drops_its_connection(
-        registration, subscriber, bpjs, agencies):  # noqa: F811
-    subscriber.wait_until(lambda lines: any(line["outcome"] == "ready" for line in lines),
-                          "the subscriber consuming")
-    connections = wait_for(lambda: [conn for conn in agencies.management.connections(
-        agencies.registry.vhost) if conn.get("user") == bpjs.user], message="its connection")
+    registration, subscriber, bpjs, agencies
+):  # noqa: F811
+    subscriber.wait_until(
+        lambda lines: any(line["outcome"] == "ready" for line in lines), "the subscriber consuming"
+    )
+    connections = wait_for(
+        lambda: [
+            conn
+            for conn in agencies.management.connections(agencies.registry.vhost)
+            if conn.get("user") == bpjs.user
+        ],
+        message="its connection",
+    )
     for connection in connections:
         agencies.management.close_connection(connection["name"])
 
-    subscriber.wait_until(lambda lines: sum(line["outcome"] == "ready" for line in lines) >= 2,
-                          "the subscriber consuming again")
+    subscriber.wait_until(
+        lambda lines: sum(line["outcome"] == "ready" for line in lines) >= 2,
+        "the subscriber consuming again",
+    )
     worker = register(registration)
-    subscriber.wait_until(lambda lines: sum(line.get("worker_id") == worker["id"]
-                                            and line["outcome"] == "applied"
-                                            for line in lines) == 2, "events after reconnecting")
+    subscriber.wait_until(
+        lambda lines: (
+            sum(
+                line.get("worker_id") == worker["id"] and line["outcome"] == "applied"
+                for line in lines
+            )
+            == 2
+        ),
+        "events after reconnecting",
+    )
     assert subscriber.stop() == 0
 
 
 @pytest.mark.parametrize("queue_format", ["cloudevents-binary", "cloudevents-structured"])
 def test_the_subscriber_applies_the_cloud_events_form_as_it_applies_the_platforms(
-        queue_format, registration, bpjs, agencies, egress, tmp_path,  # noqa: F811
-        database_urls):
+    queue_format,
+    registration,
+    bpjs,
+    agencies,
+    egress,
+    tmp_path,  # noqa: F811
+    database_urls,
+):
     from gateway.agency_settings import AgencySettingsBook
 
     engine = create_engine(database_urls["gateway"])
-    AgencySettingsBook(engine).put(bpjs.name, "ops", dt.datetime.now(dt.UTC),
-                                   queue_format=queue_format)
+    AgencySettingsBook(engine).put(
+        bpjs.name, "ops", dt.datetime.now(dt.UTC), queue_format=queue_format
+    )
     engine.dispose()
     running = RunningSubscriber(agencies.uri(bpjs), bpjs.queue, tmp_path)
     try:
         worker = register(registration)
-        published = wait_for(lambda: len(outbox_envelopes(database_urls["registration"],
-                                                          worker["id"])) == 2
-                             and outbox_envelopes(database_urls["registration"], worker["id"]),
-                             message="the registration's events")
-        lines = running.wait_until(lambda lines: len(applied_ids(lines)) == 2,
-                                   "both events applied")
+        published = wait_for(
+            lambda: (
+                len(outbox_envelopes(database_urls["registration"], worker["id"])) == 2
+                and outbox_envelopes(database_urls["registration"], worker["id"])
+            ),
+            message="the registration's events",
+        )
+        lines = running.wait_until(
+            lambda lines: len(applied_ids(lines)) == 2, "both events applied"
+        )
     finally:
         running.stop()
     assert applied_ids(lines) == [event["event_id"] for event in published]
     state = sqlite3.connect(tmp_path / "agency.sqlite")
-    kept = state.execute("SELECT event_type, worker_id, source, sequence, event_version "
-                         "FROM worker_events ORDER BY sequence").fetchall()
-    status = state.execute("SELECT status FROM worker_status WHERE worker_id = ?",
-                           (worker["id"],)).fetchone()
+    kept = state.execute(
+        "SELECT event_type, worker_id, source, sequence, event_version "
+        "FROM worker_events ORDER BY sequence"
+    ).fetchall()
+    status = state.execute(
+        "SELECT status FROM worker_status WHERE worker_id = ?", (worker["id"],)
+    ).fetchone()
     state.close()
-    assert kept == [(event["event_type"], worker["id"], c.REGISTRATION, event["sequence"], 1)
-                    for event in published]
+    assert kept == [
+        (event["event_type"], worker["id"], c.REGISTRATION, event["sequence"], 1)
+        for event in published
+    ]
     assert status == ("registered",)

@@ -38,8 +38,19 @@ def authorities(tmp_path_factory):
 
 def terminator(mode: str, target: str, cert: Path, key: Path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.tls.terminator", mode, target, str(cert),
-         str(key)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.tls.terminator",
+            mode,
+            target,
+            str(cert),
+            str(key),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     port = int(process.stdout.readline())
     return process, port
 
@@ -50,7 +61,8 @@ def tls_broker(authorities, rabbit_config):
     plain = urlsplit(rabbit_config["AMQP_URI"])
     process, port = terminator("amqp", f"{plain.hostname}:{plain.port or 5672}", cert, key)
     yield lambda host=HOST: urlunsplit(
-        ("amqps", f"{plain.username}:{plain.password}@{host}:{port}", plain.path, "", ""))
+        ("amqps", f"{plain.username}:{plain.password}@{host}:{port}", plain.path, "", "")
+    )
     process.kill()
     process.wait()
 
@@ -62,13 +74,15 @@ def tls_database(authorities, database_urls):
     process, port = terminator("postgres", f"{plain.hostname}:{plain.port or 5432}", cert, key)
     credentials = plain.netloc.rsplit("@", 1)[0]
     yield lambda host=HOST: urlunsplit(
-        (plain.scheme, f"{credentials}@{host}:{port}", plain.path, "", ""))
+        (plain.scheme, f"{credentials}@{host}:{port}", plain.path, "", "")
+    )
     process.kill()
     process.wait()
 
 
 def test_a_service_talks_to_the_broker_over_tls_verified_with_the_configured_ca(
-        authorities, tls_broker, rabbit_config, container_factory, config_for, monkeypatch):
+    authorities, tls_broker, rabbit_config, container_factory, config_for, monkeypatch
+):
     ca, *_ = authorities
     monkeypatch.setenv("AMQP_CA_FILE", str(ca.path))
     uri = tls_broker()
@@ -77,27 +91,32 @@ def test_a_service_talks_to_the_broker_over_tls_verified_with_the_configured_ca(
     declare_topology(uri)
     agency = Subscriber(rabbit_config["AMQP_URI"], c.exchange_name(c.REGISTRATION))
     try:
-        registration = container_factory(RegistrationService, config_for(
-            "registration", AMQP_URI=uri, AMQP_SSL=amqp_ssl(uri)))
+        registration = container_factory(
+            RegistrationService, config_for("registration", AMQP_URI=uri, AMQP_SSL=amqp_ssl(uri))
+        )
         registration.start()
         with entrypoint_hook(registration, "register_worker") as register:
             worker = register(worker_payload())
         # the relay published over TLS; the event reached a subscriber on the broker behind
-        wait_for(lambda: any(e["worker_id"] == worker["id"] for e in agency.drain()),
-                 message="worker_registered published over TLS")
+        wait_for(
+            lambda: any(e["worker_id"] == worker["id"] for e in agency.drain()),
+            message="worker_registered published over TLS",
+        )
     finally:
         agency.close()
 
 
 def test_the_broker_is_refused_when_its_certificate_is_not_from_the_configured_ca(
-        authorities, tls_broker, monkeypatch):
+    authorities, tls_broker, monkeypatch
+):
     _ca, rogue, *_ = authorities
     monkeypatch.setenv("AMQP_CA_FILE", str(rogue.path))
     assert "CERTIFICATE_VERIFY_FAILED" in broker_reachable(tls_broker())
 
 
 def test_the_broker_is_refused_when_its_certificate_names_another_host(
-        authorities, tls_broker, monkeypatch):
+    authorities, tls_broker, monkeypatch
+):
     ca, *_ = authorities
     monkeypatch.setenv("AMQP_CA_FILE", str(ca.path))
     reason = broker_reachable(tls_broker(host="127.0.0.1"))
@@ -105,7 +124,8 @@ def test_the_broker_is_refused_when_its_certificate_names_another_host(
 
 
 def test_the_database_is_reached_with_verify_full_against_the_configured_ca(
-        authorities, tls_database, monkeypatch):
+    authorities, tls_database, monkeypatch
+):
     ca, *_ = authorities
     monkeypatch.setenv("DATABASE_CA_FILE", str(ca.path))
     engine = make_engine(tls_database())
@@ -120,7 +140,8 @@ def test_the_database_is_reached_with_verify_full_against_the_configured_ca(
 
 @pytest.mark.parametrize("case", ["another CA", "another host name"])
 def test_the_database_is_refused_unless_its_certificate_verifies_fully(
-        authorities, tls_database, monkeypatch, case):
+    authorities, tls_database, monkeypatch, case
+):
     ca, rogue, *_ = authorities
     monkeypatch.setenv("DATABASE_CA_FILE", str(rogue.path if case == "another CA" else ca.path))
     url = tls_database() if case == "another CA" else tls_database(host="127.0.0.1")

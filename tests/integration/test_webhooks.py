@@ -39,14 +39,18 @@ from tests.integration.test_backfill import registration  # noqa: F401 - the fix
 from tests.mailserver import MailServer
 from tests.receivers import HANG, Receiver
 
-LOCAL = {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
-         "WEBHOOK_TIMEOUT": "2"}
+LOCAL = {
+    "WEBHOOK_ALLOWED_TARGETS": "127.0.0.1",
+    "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
+    "WEBHOOK_TIMEOUT": "2",
+}
 
 
 @pytest.fixture
 def egress_config(config_for):
     def make(**overrides):
         return config_for("gateway", PSEUDONYM_KEY=KEY, **{**LOCAL, **overrides})
+
     return make
 
 
@@ -60,8 +64,11 @@ def egress(container_factory, egress_config):
 @pytest.fixture
 def desk(database_urls):
     engine = create_engine(database_urls["gateway"])
-    yield WebhookDesk(WebhookBook(engine), AgreementBook(engine),
-                      w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}))
+    yield WebhookDesk(
+        WebhookBook(engine),
+        AgreementBook(engine),
+        w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
+    )
     engine.dispose()
 
 
@@ -79,10 +86,17 @@ def receivers():
 
 
 def departed(worker_id: str, sequence: int) -> dict:
-    return envelope(c.WORKER_DEPARTED, worker_id, {
-        "departed_on": "2026-12-01", "destination_country": "Hong Kong", "employer": "Chan",
-        "cycle": 1},
-        sequence=sequence)
+    return envelope(
+        c.WORKER_DEPARTED,
+        worker_id,
+        {
+            "departed_on": "2026-12-01",
+            "destination_country": "Hong Kong",
+            "employer": "Chan",
+            "cycle": 1,
+        },
+        sequence=sequence,
+    )
 
 
 def log_of(desk: WebhookDesk, endpoint) -> list[dict]:
@@ -96,9 +110,11 @@ def delivered(desk: WebhookDesk, endpoint, count: int) -> list[dict]:
 
 
 def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
-        egress, agencies, desk, receivers, rabbit_config, database_urls):  # noqa: F811
-    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED],
-                            fields=["document_verified:document_type"])
+    egress, agencies, desk, receivers, rabbit_config, database_urls
+):  # noqa: F811
+    bpjs = agencies.onboard(
+        "bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], fields=["document_verified:document_type"]
+    )
     receiver = receivers()
     endpoint, secret = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     event = verified("w-0001", sequence=4)
@@ -119,42 +135,53 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert extensions["correlationid"] == event["correlation_id"]
     assert extensions["actorsubject"].startswith("staff-")  # never the login
     assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
-    [delivery] = wait_for(lambda: [d for d in log_of(desk, endpoint) if d["state"] ==
-                                   w.DELIVERED], message="delivered in the log")
+    [delivery] = wait_for(
+        lambda: [d for d in log_of(desk, endpoint) if d["state"] == w.DELIVERED],
+        message="delivered in the log",
+    )
     assert [a["status"] for a in delivery["attempts"]] == [200]
     engine = create_engine(database_urls["gateway"])
     with engine.connect() as conn:
         record = disclosures.of_worker(conn, "w-0001")["items"]
     engine.dispose()
     assert ("webhook", c.DOCUMENT_VERIFIED, ["document_type"]) in [
-        (d["channel"], d["what"], d["fields"]) for d in record]
+        (d["channel"], d["what"], d["fields"]) for d in record
+    ]
 
 
-def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
-        agencies, desk):  # noqa: F811
+def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(agencies, desk):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     with pytest.raises(InvalidInput, match="does not grant"):
         desk.add(bpjs.name, "http://127.0.0.1:9/x", [c.WORKER_REGISTERED], "desk-admin")
-    for url in ("http://10.1.2.3/hook", "http://169.254.169.254/latest", "ftp://x.example/",
-                "http://[::1]/hook"):
+    for url in (
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest",
+        "ftp://x.example/",
+        "http://[::1]/hook",
+    ):
         with pytest.raises(InvalidInput, match="URL refused"):
             desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
     assert desk.webhooks.of_agency(bpjs.name) == []
 
 
 def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     failing = {"until": None}
-    receiver = receivers(answer=lambda n, body: 503 if failing["until"] is None
-                         or n < failing["until"] else 200)
-    endpoint, _ = desk.add(bpjs.name, receiver.url,
-                           [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin")
+    receiver = receivers(
+        answer=lambda n, body: 503 if failing["until"] is None or n < failing["until"] else 200
+    )
+    endpoint, _ = desk.add(
+        bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin"
+    )
     for worker in ("w-a", "w-b"):
         for sequence in (1, 2, 3):
             publish(rabbit_config["AMQP_URI"], verified(worker, sequence))
-    wait_for(lambda: len(log_of(desk, endpoint)) == 6 and len(receiver.requests) >= 2,
-             message="six events queued, the first refused")
+    wait_for(
+        lambda: len(log_of(desk, endpoint)) == 6 and len(receiver.requests) >= 2,
+        message="six events queued, the first refused",
+    )
     failing["until"] = len(receiver.requests) + 2  # two more refusals, then it answers
 
     wait_for(lambda: len(receiver.accepted()) >= 6, message="six events accepted")
@@ -167,7 +194,8 @@ def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers
 
 
 def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     first = receivers()
     port, url = first.port, first.url
@@ -175,9 +203,12 @@ def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
     endpoint, _ = desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for sequence in range(1, 6):
         publish(rabbit_config["AMQP_URI"], verified("w-out", sequence))
-    wait_for(lambda: len(log_of(desk, endpoint)) == 5
-             and any(d["attempts"] for d in log_of(desk, endpoint)),
-             message="five events queued, attempts while the receiver is down")
+    wait_for(
+        lambda: (
+            len(log_of(desk, endpoint)) == 5 and any(d["attempts"] for d in log_of(desk, endpoint))
+        ),
+        message="five events queued, attempts while the receiver is down",
+    )
 
     back = receivers(port=port)
 
@@ -188,8 +219,13 @@ def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
 
 
 def test_a_hanging_endpoint_does_not_hold_back_another(
-        container_factory, egress_config, agencies, desk, receivers,  # noqa: F811
-        rabbit_config):
+    container_factory,
+    egress_config,
+    agencies,
+    desk,
+    receivers,  # noqa: F811
+    rabbit_config,
+):
     egress = container_factory(EgressService, egress_config(WEBHOOK_TIMEOUT="1"))
     egress.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
@@ -202,14 +238,15 @@ def test_a_hanging_endpoint_does_not_hold_back_another(
         publish(rabbit_config["AMQP_URI"], verified(f"w-{n}", 1))
 
     wait_for(lambda: len(alive.accepted()) >= 12, message="all twelve at the live endpoint")
-    timed_out = wait_for(lambda: [a for d in log_of(desk, stuck) for a in d["attempts"]],
-                         message="the hanging endpoint's attempts")
+    timed_out = wait_for(
+        lambda: [a for d in log_of(desk, stuck) for a in d["attempts"]],
+        message="the hanging endpoint's attempts",
+    )
     assert all(a["error"] == "no answer within 1s" for a in timed_out)
     assert not [d for d in log_of(desk, stuck) if d["state"] == w.DELIVERED]
 
 
-def test_a_slow_receiver_still_gets_its_events(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+def test_a_slow_receiver_still_gets_its_events(egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     slow = receivers(delay=0.5)
     endpoint, _ = desk.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -222,14 +259,17 @@ def test_a_slow_receiver_still_gets_its_events(
 
 
 def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     gone = receivers(answer=lambda n, body: 410 if n == 0 else 200)
     endpoint, _ = desk.add(bpjs.name, gone.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-410", 1))
 
-    disabled = wait_for(lambda: not desk.webhooks.get(endpoint.id).enabled
-                        and desk.webhooks.get(endpoint.id), message="disabled by 410")
+    disabled = wait_for(
+        lambda: not desk.webhooks.get(endpoint.id).enabled and desk.webhooks.get(endpoint.id),
+        message="disabled by 410",
+    )
     assert "410" in disabled.disabled_reason
     assert [d["state"] for d in log_of(desk, endpoint)] == [w.PENDING]
 
@@ -239,8 +279,13 @@ def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
 
 
 def test_an_endpoint_failing_longer_than_allowed_is_disabled(
-        container_factory, egress_config, agencies, desk, receivers,  # noqa: F811
-        rabbit_config):
+    container_factory,
+    egress_config,
+    agencies,
+    desk,
+    receivers,  # noqa: F811
+    rabbit_config,
+):
     egress = container_factory(EgressService, egress_config(WEBHOOK_DISABLE_AFTER="0.3"))
     egress.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
@@ -248,14 +293,17 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
     endpoint, _ = desk.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-500", 1))
 
-    disabled = wait_for(lambda: not desk.webhooks.get(endpoint.id).enabled
-                        and desk.webhooks.get(endpoint.id), message="disabled for failing")
+    disabled = wait_for(
+        lambda: not desk.webhooks.get(endpoint.id).enabled and desk.webhooks.get(endpoint.id),
+        message="disabled for failing",
+    )
     assert disabled.disabled_reason.startswith("every attempt failed from")
     assert len(broken.requests) >= 2  # retried before it was given up on
 
 
 def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
     endpoint, old = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -277,7 +325,8 @@ def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
 
 
 def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
     endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -301,23 +350,38 @@ def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
 
 
 def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_own_log(
-        container_factory, config_for, egress, agencies, receivers,  # noqa: F811
-        rabbit_config):
-    api = start_stack(container_factory, config_for, services=(),
-                      WEBHOOK_ALLOWED_TARGETS="127.0.0.1")
+    container_factory,
+    config_for,
+    egress,
+    agencies,
+    receivers,  # noqa: F811
+    rabbit_config,
+):
+    api = start_stack(
+        container_factory, config_for, services=(), WEBHOOK_ALLOWED_TARGETS="127.0.0.1"
+    )
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
     admin = api.as_role("admin")
     own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
 
-    refused = admin.post(f"/agencies/{bpjs.name}/webhooks",
-                         json={"url": receiver.url, "events": [c.WORKER_REGISTERED]})
+    refused = admin.post(
+        f"/agencies/{bpjs.name}/webhooks",
+        json={"url": receiver.url, "events": [c.WORKER_REGISTERED]},
+    )
     assert refused.status_code == 422 and "not granted" in refused.text
-    assert own.post(f"/agencies/{bpjs.name}/webhooks", json={
-        "url": receiver.url, "events": [c.DOCUMENT_VERIFIED]}).status_code == 403
-    added = admin.post(f"/agencies/{bpjs.name}/webhooks", json={
-        "url": receiver.url, "events": [c.DOCUMENT_VERIFIED], "description": "SIAP"})
+    assert (
+        own.post(
+            f"/agencies/{bpjs.name}/webhooks",
+            json={"url": receiver.url, "events": [c.DOCUMENT_VERIFIED]},
+        ).status_code
+        == 403
+    )
+    added = admin.post(
+        f"/agencies/{bpjs.name}/webhooks",
+        json={"url": receiver.url, "events": [c.DOCUMENT_VERIFIED], "description": "SIAP"},
+    )
     assert added.status_code == 201, added.text
     endpoint = added.json()
     publish(rabbit_config["AMQP_URI"], verified("w-api", 1))
@@ -327,20 +391,26 @@ def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_o
     [listed] = own.get(f"/agencies/{bpjs.name}/webhooks").json()
     assert listed["id"] == endpoint["id"] and "secret" not in listed
     assert "whsec_" not in own.get(f"/agencies/{bpjs.name}/webhooks").text
-    log = wait_for(lambda: own.get(f"/webhooks/{endpoint['id']}/deliveries").json()["items"]
-                   and own.get(f"/webhooks/{endpoint['id']}/deliveries").json(),
-                   message="the log over HTTP")
+    log = wait_for(
+        lambda: (
+            own.get(f"/webhooks/{endpoint['id']}/deliveries").json()["items"]
+            and own.get(f"/webhooks/{endpoint['id']}/deliveries").json()
+        ),
+        message="the log over HTTP",
+    )
     assert [a["status"] for a in log["items"][0]["attempts"]] == [200]
     stranger = api.as_role("agency", "imigrasi-system", agency=other.name)
     assert stranger.get(f"/webhooks/{endpoint['id']}/deliveries").status_code == 404
     assert stranger.get(f"/agencies/{bpjs.name}/webhooks").status_code == 404
 
-    replayed = admin.post(f"/webhooks/{endpoint['id']}/replays",
-                          json={"delivery": log["items"][0]["id"]})
+    replayed = admin.post(
+        f"/webhooks/{endpoint['id']}/replays", json={"delivery": log["items"][0]["id"]}
+    )
     assert replayed.status_code == 202 and replayed.json() == {"queued": 1}
     wait_for(lambda: len(receiver.accepted()) == 2, message="the replay")
-    rotated = admin.post(f"/webhooks/{endpoint['id']}/secret-rotation",
-                         json={"keep_old_for_hours": 0}).json()
+    rotated = admin.post(
+        f"/webhooks/{endpoint['id']}/secret-rotation", json={"keep_old_for_hours": 0}
+    ).json()
     assert rotated["secret"] != endpoint["secret"] and len(rotated["secrets"]) == 1
     disabled = admin.post(f"/webhooks/{endpoint['id']}/disabling", json={"reason": "moved"})
     assert disabled.json()["status"] == w.DISABLED
@@ -351,34 +421,49 @@ def settled(desk: WebhookDesk, endpoint) -> dict[str, str]:
 
 
 def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     answering = {"yes": False}
     receiver = receivers(answer=lambda n, body: 200 if answering["yes"] else 503)
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED],
-                           "desk-admin")
+    endpoint, _ = desk.add(
+        bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin"
+    )
     publish(rabbit_config["AMQP_URI"], verified("w-narrow", 1))
     publish(rabbit_config["AMQP_URI"], departed("w-narrow", 2))
-    wait_for(lambda: len(log_of(desk, endpoint)) == 2 and receiver.requests,
-             message="both queued, the first refused")
+    wait_for(
+        lambda: len(log_of(desk, endpoint)) == 2 and receiver.requests,
+        message="both queued, the first refused",
+    )
 
-    agencies.onboard(bpjs.name, [c.DOCUMENT_VERIFIED],
-                     fields=["document_verified:document_type"])  # narrowed meanwhile
+    agencies.onboard(
+        bpjs.name, [c.DOCUMENT_VERIFIED], fields=["document_verified:document_type"]
+    )  # narrowed meanwhile
     answering["yes"] = True
 
     [accepted] = wait_for(lambda: receiver.accepted(), message="the narrowed event")
-    assert (accepted["type"], accepted["data"]) == (c.DOCUMENT_VERIFIED,
-                                                    {"document_type": "passport"})
-    states = wait_for(lambda: w.PENDING not in settled(desk, endpoint).values()
-                      and settled(desk, endpoint), message="both settled")
+    assert (accepted["type"], accepted["data"]) == (
+        c.DOCUMENT_VERIFIED,
+        {"document_type": "passport"},
+    )
+    states = wait_for(
+        lambda: w.PENDING not in settled(desk, endpoint).values() and settled(desk, endpoint),
+        message="both settled",
+    )
     assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
     as_the_agency_reads = desk.webhooks.deliveries(endpoint.id, withheld=False)["items"]
     assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
 
 
 def test_operators_manage_endpoints_and_read_the_log_with_pmi(
-        egress, agencies, receivers, rabbit_config, database_urls, monkeypatch,  # noqa: F811
-        capsys):
+    egress,
+    agencies,
+    receivers,
+    rabbit_config,
+    database_urls,
+    monkeypatch,  # noqa: F811
+    capsys,
+):
     monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
@@ -397,8 +482,9 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
     headers, body, _ = receiver.requests[-1]
     Webhook(secret).verify(body, headers)
 
-    log = wait_for(lambda: "delivered" in (out := pmi("deliveries", endpoint)) and out,
-                   message="the log")
+    log = wait_for(
+        lambda: "delivered" in (out := pmi("deliveries", endpoint)) and out, message="the log"
+    )
     with capsys.disabled():
         print(log)  # noqa: T201 - the excerpt the docs show (pytest -s)
     assert "  503  " in log and "HTTP 503" in log and "  200  " in log
@@ -410,7 +496,8 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(
-        egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+    egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 302 if n == 0 else 200)
     endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -423,9 +510,15 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(
 
 
 def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
-        registration, egress, agencies, desk, receivers):  # noqa: F811
-    bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED], placement_agency="PT Sinar Jaya",
-                            legal_basis="contract", fields=["worker_registered:full_name"])
+    registration, egress, agencies, desk, receivers
+):  # noqa: F811
+    bpjs = agencies.onboard(
+        "bpjs",
+        [c.WORKER_REGISTERED],
+        placement_agency="PT Sinar Jaya",
+        legal_basis="contract",
+        fields=["worker_registered:full_name"],
+    )
     own = register(registration, placement_agency="PT Sinar Jaya")
     register(registration, placement_agency="PT Lain Sekali")
     collect(agencies.uri(bpjs), bpjs.queue, 1)  # live: the queue had the own recruit's event
@@ -433,8 +526,12 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
     endpoint, _ = desk.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
 
     with entrypoint_hook(egress, "backfill") as backfill:
-        sent = backfill(bpjs.name, [c.WORKER_REGISTERED],
-                        dt.datetime.now(dt.UTC).date().isoformat(), endpoint.id)
+        sent = backfill(
+            bpjs.name,
+            [c.WORKER_REGISTERED],
+            dt.datetime.now(dt.UTC).date().isoformat(),
+            endpoint.id,
+        )
 
     assert sent == {c.REGISTRATION: 1}
     [event] = wait_for(lambda: receiver.accepted(), message="the history")
@@ -444,12 +541,19 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
 
 def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name(receivers):
     receiver = receivers()
-    policy = w.TargetPolicy(allowed_hosts=frozenset({"siap.bpjs.test"}),
-                            resolver=lambda host, port: ["127.0.0.1"])
-    dispatcher = WebhookDispatcher(WebhookBook(None), AgreementBook(None),
-                                   WebhookSettings(targets=policy))  # no database: send only
-    endpoint = w.Endpoint("e", "bpjs", f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
-                          (c.DOCUMENT_VERIFIED,), (w.Secret(w.new_secret()),))
+    policy = w.TargetPolicy(
+        allowed_hosts=frozenset({"siap.bpjs.test"}), resolver=lambda host, port: ["127.0.0.1"]
+    )
+    dispatcher = WebhookDispatcher(
+        WebhookBook(None), AgreementBook(None), WebhookSettings(targets=policy)
+    )  # no database: send only
+    endpoint = w.Endpoint(
+        "e",
+        "bpjs",
+        f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
+        (c.DOCUMENT_VERIFIED,),
+        (w.Secret(w.new_secret()),),
+    )
     event = verified("w-pin", 1)
 
     answer = dispatcher.send(endpoint, {**event, "actor": None}, dt.datetime.now(dt.UTC))
@@ -465,19 +569,24 @@ def read_cloud_event(uri: str, queue: str):
     handed to the CloudEvents SDK's AMQP binding (content type, headers as the
     application-properties, body as the application data)."""
     with Connection(uri) as connection:
-        message = wait_for(lambda: connection.channel().basic_get(queue, no_ack=True),
-                           message=f"a message in {queue}")
+        message = wait_for(
+            lambda: connection.channel().basic_get(queue, no_ack=True),
+            message=f"a message in {queue}",
+        )
     headers = message.headers or {}
-    event = from_amqp(AMQPMessage({"content-type": message.content_type}, headers,
-                                  message.body), JSONFormat())
+    event = from_amqp(
+        AMQPMessage({"content-type": message.content_type}, headers, message.body), JSONFormat()
+    )
     return event, message
 
 
 @pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
 def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_no_more(
-        queue_format, egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
-    bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED],
-                            fields=["document_verified:document_type"])
+    queue_format, egress, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
+    bpjs = agencies.onboard(
+        "bpjs", [c.DOCUMENT_VERIFIED], fields=["document_verified:document_type"]
+    )
     desk.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
     receiver = receivers()
     desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -507,15 +616,35 @@ def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_
 
 
 def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
-        container_factory, config_for, egress, agencies, rabbit_config,  # noqa: F811
-        database_urls, monkeypatch, capsys):
+    container_factory,
+    config_for,
+    egress,
+    agencies,
+    rabbit_config,  # noqa: F811
+    database_urls,
+    monkeypatch,
+    capsys,
+):
     monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
-    main(["agency", "settings", bpjs.name, "--queue-format", BINARY, "--contact-email",
-          "integrasi@bpjs.example", "--by", "ops"])
-    assert "queue format cloudevents-binary; contact e-mail integrasi@bpjs.example" in \
-        capsys.readouterr().out
+    main(
+        [
+            "agency",
+            "settings",
+            bpjs.name,
+            "--queue-format",
+            BINARY,
+            "--contact-email",
+            "integrasi@bpjs.example",
+            "--by",
+            "ops",
+        ]
+    )
+    assert (
+        "queue format cloudevents-binary; contact e-mail integrasi@bpjs.example"
+        in capsys.readouterr().out
+    )
     with pytest.raises(SystemExit, match="invalid contact e-mail"):
         main(["agency", "settings", bpjs.name, "--contact-email", "not an address"])
     publish(rabbit_config["AMQP_URI"], verified("w-fmt", 1))
@@ -526,23 +655,39 @@ def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
     admin = api.as_role("admin")
     own = api.as_role("agency", "bpjs-system", agency=bpjs.name)
     assert own.get(f"/agencies/{bpjs.name}/settings").json() == {
-        "agency": bpjs.name, "queue_format": BINARY, "contact_email": "integrasi@bpjs.example"}
-    assert own.patch(f"/agencies/{bpjs.name}/settings",
-                     json={"queue_format": STRUCTURED}).status_code == 403
+        "agency": bpjs.name,
+        "queue_format": BINARY,
+        "contact_email": "integrasi@bpjs.example",
+    }
+    assert (
+        own.patch(f"/agencies/{bpjs.name}/settings", json={"queue_format": STRUCTURED}).status_code
+        == 403
+    )
     stranger = api.as_role("agency", "imigrasi-system", agency=other.name)
     assert stranger.get(f"/agencies/{bpjs.name}/settings").status_code == 404
     refused = admin.patch(f"/agencies/{bpjs.name}/settings", json={"queue_format": "xml"})
     assert refused.status_code == 422
-    changed = admin.patch(f"/agencies/{bpjs.name}/settings",
-                          json={"queue_format": STRUCTURED, "contact_email": None})
-    assert changed.json() == {"agency": bpjs.name, "queue_format": STRUCTURED,
-                              "contact_email": None}
-    assert admin.patch("/agencies/nobody/settings",
-                       json={"queue_format": STRUCTURED}).status_code == 404
+    changed = admin.patch(
+        f"/agencies/{bpjs.name}/settings", json={"queue_format": STRUCTURED, "contact_email": None}
+    )
+    assert changed.json() == {
+        "agency": bpjs.name,
+        "queue_format": STRUCTURED,
+        "contact_email": None,
+    }
+    assert (
+        admin.patch("/agencies/nobody/settings", json={"queue_format": STRUCTURED}).status_code
+        == 404
+    )
     publish(rabbit_config["AMQP_URI"], verified("w-fmt", 2))
     event, message = wait_for(
-        lambda: (found := read_cloud_event(agencies.uri(bpjs), bpjs.queue))[1].content_type
-        == "application/cloudevents+json" and found, message="the structured form")
+        lambda: (
+            (found := read_cloud_event(agencies.uri(bpjs), bpjs.queue))[1].content_type
+            == "application/cloudevents+json"
+            and found
+        ),
+        message="the structured form",
+    )
     assert event.get_attributes()["workersequence"] == 2
 
 
@@ -568,22 +713,38 @@ def notices_of(database_url: str) -> list[dict]:
 
 
 def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_by_mail(
-        container_factory, egress_config, agencies, desk, receivers, mail_servers,  # noqa: F811
-        rabbit_config, database_urls):
+    container_factory,
+    egress_config,
+    agencies,
+    desk,
+    receivers,
+    mail_servers,  # noqa: F811
+    rabbit_config,
+    database_urls,
+):
     mail = mail_servers()  # not started yet: the mail server is down when the notice is due
-    egress = container_factory(EgressService, egress_config(
-        SMTP_URL=mail.url, NOTICE_OPERATORS="ops@ltsa-blitar.example",
-        NOTICE_FROM="pmi@ltsa-blitar.example", NOTICE_RETRY_SECONDS="0.2"))
+    egress = container_factory(
+        EgressService,
+        egress_config(
+            SMTP_URL=mail.url,
+            NOTICE_OPERATORS="ops@ltsa-blitar.example",
+            NOTICE_FROM="pmi@ltsa-blitar.example",
+            NOTICE_RETRY_SECONDS="0.2",
+        ),
+    )
     egress.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     desk.change_settings(bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example")
     gone = receivers(answer=lambda n, body: 410)
-    endpoint, _ = desk.add(bpjs.name, gone.url + "?token=abc", [c.DOCUMENT_VERIFIED],
-                           "desk-admin", description="SIAP")
+    endpoint, _ = desk.add(
+        bpjs.name, gone.url + "?token=abc", [c.DOCUMENT_VERIFIED], "desk-admin", description="SIAP"
+    )
     publish(rabbit_config["AMQP_URI"], verified("w-notice", 1))
 
-    [notice] = wait_for(lambda: [n for n in notices_of(database_urls["gateway"])
-                                 if n["attempts"] >= 2], message="mailing tried, and failed")
+    [notice] = wait_for(
+        lambda: [n for n in notices_of(database_urls["gateway"]) if n["attempts"] >= 2],
+        message="mailing tried, and failed",
+    )
     assert notice["state"] == "pending" and "Connection" in notice["last_error"]
     assert (notice["agency"], notice["endpoint_id"]) == (bpjs.name, endpoint.id)
     assert not desk.webhooks.get(endpoint.id).enabled
@@ -592,20 +753,30 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
 
     [sent] = wait_for(mail.messages, message="the notice mailed once the server answers")
     assert sent["From"] == "pmi@ltsa-blitar.example"
-    assert sorted(sent["To"].split(", ")) == ["integrasi@bpjs.example",
-                                              "ops@ltsa-blitar.example"]
+    assert sorted(sent["To"].split(", ")) == ["integrasi@bpjs.example", "ops@ltsa-blitar.example"]
     text = sent.get_payload()
     assert endpoint.id in text and "410" in text and "SIAP" in text
     assert "token=abc" not in text  # a URL's query may hold a receiver's token
-    [notice] = wait_for(lambda: [n for n in notices_of(database_urls["gateway"])
-                                 if n["state"] == "mailed"], message="recorded as mailed")
+    [notice] = wait_for(
+        lambda: [n for n in notices_of(database_urls["gateway"]) if n["state"] == "mailed"],
+        message="recorded as mailed",
+    )
     assert notice["mailed_at"] and notice["attempts"] >= 3
     assert len(mail.messages()) == 1  # mailed once
 
 
 def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits(
-        container_factory, config_for, egress, agencies, desk, receivers,  # noqa: F811
-        rabbit_config, database_urls, monkeypatch, capsys):
+    container_factory,
+    config_for,
+    egress,
+    agencies,
+    desk,
+    receivers,  # noqa: F811
+    rabbit_config,
+    database_urls,
+    monkeypatch,
+    capsys,
+):
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     old = receivers(answer=lambda n, body: 503 if n >= 1 else 200)
     endpoint, secret = desk.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -619,8 +790,13 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     with pytest.raises(InvalidInput, match="URL refused"):
         desk.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
     assert desk.webhooks.get(endpoint.id).url == old.url  # bad input changed nothing
-    edited = desk.edit(endpoint.id, "desk-admin", url=new.url,
-                       events=[c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], description="v2")
+    edited = desk.edit(
+        endpoint.id,
+        "desk-admin",
+        url=new.url,
+        events=[c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED],
+        description="v2",
+    )
 
     assert (edited.id, edited.url, edited.description) == (endpoint.id, new.url, "v2")
     [(headers, body, _)] = wait_for(lambda: new.requests, message="what waited, at the new URL")
@@ -629,8 +805,11 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     publish(rabbit_config["AMQP_URI"], departed("w-edit", 3))
     wait_for(lambda: len(new.accepted()) == 2, message="a newly wanted type")
     log = wait_for(lambda: delivered(desk, endpoint, 3), message="one log, all three")
-    assert [d["event_type"] for d in log][::-1] == [c.DOCUMENT_VERIFIED, c.DOCUMENT_VERIFIED,
-                                                    c.WORKER_DEPARTED]
+    assert [d["event_type"] for d in log][::-1] == [
+        c.DOCUMENT_VERIFIED,
+        c.DOCUMENT_VERIFIED,
+        c.WORKER_DEPARTED,
+    ]
 
     monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
@@ -638,8 +817,9 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     assert f"endpoint {endpoint.id} of {bpjs.name}: {new.url}" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="nothing to change"):
         main(["agency", "webhook", "edit", endpoint.id])
-    api = start_stack(container_factory, config_for, services=(),
-                      WEBHOOK_ALLOWED_TARGETS="127.0.0.1")
+    api = start_stack(
+        container_factory, config_for, services=(), WEBHOOK_ALLOWED_TARGETS="127.0.0.1"
+    )
     admin = api.as_role("admin")
     refused = admin.patch(f"/webhooks/{endpoint.id}", json={"url": "ftp://x.example/h"})
     assert refused.status_code == 422 and "url" in refused.json()["errors"]

@@ -30,8 +30,9 @@ def scalar(url: str, sql: str):
 @pytest.fixture
 def stack(container_factory, config_for):
     stack = InProcessStack(container_factory, config_for)
-    relay = next(d for d in stack.containers["registration"].dependencies
-                 if isinstance(d, Database)).relay
+    relay = next(
+        d for d in stack.containers["registration"].dependencies if isinstance(d, Database)
+    ).relay
     relay.stop()  # registration's events stay in its outbox: nobody has heard of new workers
     return stack
 
@@ -40,34 +41,62 @@ def test_a_worker_just_registered_is_known_at_every_desk_back_to_back(stack, rab
     operator, verifier = stack.client("operator"), stack.client("verifier")
     trainer = stack.client("trainer")
     starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0)
-    session = trainer.post(stack.url("/orientation/sessions"), timeout=30, json={
-        "starts_at": starts_at.isoformat(), "location": "LTSA PMI Blitar", "capacity": 100,
-        "topics": ["safe migration"]}).json()
-    program = trainer.post(stack.url("/reintegration/programs"), timeout=30, json={
-        "name": "PAK CAMAT PMI", "audience": "both", "capacity": 100,
-        "starts_on": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
-        "rounds": [{"name": "pitch", "advance": 3}]}).json()
+    session = trainer.post(
+        stack.url("/orientation/sessions"),
+        timeout=30,
+        json={
+            "starts_at": starts_at.isoformat(),
+            "location": "LTSA PMI Blitar",
+            "capacity": 100,
+            "topics": ["safe migration"],
+        },
+    ).json()
+    program = trainer.post(
+        stack.url("/reintegration/programs"),
+        timeout=30,
+        json={
+            "name": "PAK CAMAT PMI",
+            "audience": "both",
+            "capacity": 100,
+            "starts_on": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+            "rounds": [{"name": "pitch", "advance": 3}],
+        },
+    ).json()
     outcomes = {"document": [], "orientation": [], "reintegration": []}
 
     for _ in range(WORKERS):
         worker = operator.post(stack.url("/workers"), json=worker_payload(), timeout=30).json()
-        document = verifier.post(stack.url(f"/workers/{worker['id']}/documents"), timeout=30,
-                                 json={"type": "passport", "number": "X1234567",
-                                       "issued_on": "2025-01-05", "expires_on": "2035-01-04"})
-        orientation = trainer.post(stack.url(f"/orientation/sessions/{session['id']}"
-                                             "/enrollments"), timeout=30,
-                                   json={"worker_id": worker["id"]})
-        reintegration = trainer.post(stack.url(f"/reintegration/programs/{program['id']}"
-                                               "/enrollments"), timeout=30,
-                                     json={"worker_id": worker["id"]})
+        document = verifier.post(
+            stack.url(f"/workers/{worker['id']}/documents"),
+            timeout=30,
+            json={
+                "type": "passport",
+                "number": "X1234567",
+                "issued_on": "2025-01-05",
+                "expires_on": "2035-01-04",
+            },
+        )
+        orientation = trainer.post(
+            stack.url(f"/orientation/sessions/{session['id']}/enrollments"),
+            timeout=30,
+            json={"worker_id": worker["id"]},
+        )
+        reintegration = trainer.post(
+            stack.url(f"/reintegration/programs/{program['id']}/enrollments"),
+            timeout=30,
+            json={"worker_id": worker["id"]},
+        )
         outcomes["document"].append(document.status_code)
         outcomes["orientation"].append(
-            (orientation.status_code, orientation.json().get("details", {}).get("reason")))
+            (orientation.status_code, orientation.json().get("details", {}).get("reason"))
+        )
         outcomes["reintegration"].append(reintegration.status_code)
 
     registration_outbox = stack.config_for("registration")["DATABASE_URL"]
-    assert scalar(registration_outbox, "SELECT count(*) FROM outbox "
-                                       "WHERE published_at IS NOT NULL") == 0  # none had arrived
+    assert (
+        scalar(registration_outbox, "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+        == 0
+    )  # none had arrived
     assert outcomes["document"] == [201] * WORKERS
     assert outcomes["reintegration"] == [201] * WORKERS
     # a fresh worker has no verified documents yet: refused for that, never as unknown
@@ -79,8 +108,13 @@ def test_a_worker_just_registered_is_known_at_every_desk_back_to_back(stack, rab
     # the events arrive late, and change nothing
     stack.containers["registration"].stop()
     stack.restart("registration")
-    wait_for(lambda: scalar(registration_outbox, "SELECT count(*) FROM outbox "
-                                                 "WHERE published_at IS NULL") == 0, timeout=60)
+    wait_for(
+        lambda: (
+            scalar(registration_outbox, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            == 0
+        ),
+        timeout=60,
+    )
     uri = rabbit_config["AMQP_URI"]
     for service in ("documents", "orientation", "reintegration"):
         wait_for(lambda service=service: queue_depth(uri, f"{service}.inbox") == 0, timeout=60)
@@ -97,7 +131,14 @@ def test_a_worker_just_registered_is_known_at_every_desk_back_to_back(stack, rab
 def test_an_id_registration_does_not_know_is_still_not_found(stack):
     verifier = stack.client("verifier")
     unknown = "0b5f8a52-8a54-4c0e-9d33-5d1f3c7c1a11"
-    response = verifier.post(stack.url(f"/workers/{unknown}/documents"), timeout=30, json={
-        "type": "passport", "number": "X1234567", "issued_on": "2025-01-05",
-        "expires_on": "2035-01-04"})
+    response = verifier.post(
+        stack.url(f"/workers/{unknown}/documents"),
+        timeout=30,
+        json={
+            "type": "passport",
+            "number": "X1234567",
+            "issued_on": "2025-01-05",
+            "expires_on": "2035-01-04",
+        },
+    )
     assert response.status_code == 404

@@ -19,12 +19,14 @@ def declare_audit_queue(amqp_uri: str) -> None:
     """An outside subscriber's durable queue on every exchange, declared before anything runs."""
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        queue = Queue(AUDIT_QUEUE, durable=True, channel=channel,
-                      queue_arguments={"x-queue-type": "quorum"})
+        queue = Queue(
+            AUDIT_QUEUE, durable=True, channel=channel, queue_arguments={"x-queue-type": "quorum"}
+        )
         queue.declare()
         for service in c.SERVICES:
-            exchange = Exchange(c.exchange_name(service), type="topic", durable=True,
-                                channel=channel)
+            exchange = Exchange(
+                c.exchange_name(service), type="topic", durable=True, channel=channel
+            )
             exchange.declare()
             channel.queue_bind(AUDIT_QUEUE, exchange=exchange.name, routing_key="#")
 
@@ -48,7 +50,8 @@ def outbox_envelopes(urls: dict) -> tuple[list[dict], int]:
         engine = create_engine(urls[service])
         with engine.connect() as conn:
             for envelope, published_at in conn.execute(
-                    text("SELECT envelope, published_at FROM outbox ORDER BY id")):
+                text("SELECT envelope, published_at FROM outbox ORDER BY id")
+            ):
                 envelopes.append(envelope if isinstance(envelope, dict) else json.loads(envelope))
                 unpublished += published_at is None
         engine.dispose()
@@ -89,16 +92,18 @@ ONCE_PER_WORKER = (
 )
 
 
-def audit(urls: dict, amqp_uri: str, worker_ids: list[str], statuses: dict[str, str],
-          dead_letters: dict) -> Findings:
+def audit(
+    urls: dict, amqp_uri: str, worker_ids: list[str], statuses: dict[str, str], dead_letters: dict
+) -> Findings:
     recorded, _ = outbox_envelopes(urls)
     received = drain_audit_queue(amqp_uri)
     recorded_ids = {e["event_id"] for e in recorded}
     received_ids = Counter(e["event_id"] for e in received)
     effects = []
     mine = set(worker_ids)
-    per_worker = Counter((e["worker_id"], e["event_type"]) for e in recorded
-                         if e["worker_id"] in mine)
+    per_worker = Counter(
+        (e["worker_id"], e["event_type"]) for e in recorded if e["worker_id"] in mine
+    )
     for worker_id in worker_ids:
         for event_type, _ in ONCE_PER_WORKER:
             if per_worker[(worker_id, event_type)] != 1:
@@ -106,25 +111,34 @@ def audit(urls: dict, amqp_uri: str, worker_ids: list[str], statuses: dict[str, 
         verified = per_worker[(worker_id, c.DOCUMENT_VERIFIED)]
         if verified != 8:
             effects.append((worker_id, c.DOCUMENT_VERIFIED, verified))
-    changes = Counter((e["worker_id"], e["data"]["to_status"]) for e in recorded
-                      if e["event_type"] == c.WORKER_STATUS_CHANGED and e["worker_id"] in mine)
+    changes = Counter(
+        (e["worker_id"], e["data"]["to_status"])
+        for e in recorded
+        if e["event_type"] == c.WORKER_STATUS_CHANGED and e["worker_id"] in mine
+    )
     effects += [(w, f"status {s}", n) for (w, s), n in changes.items() if n != 1]
     effects += _timeline_duplicates(urls["registration"])
     return Findings(
-        workers=len(worker_ids), final_statuses=Counter(statuses.values()),
-        events_recorded=len(recorded_ids), events_received=len(received_ids),
+        workers=len(worker_ids),
+        final_statuses=Counter(statuses.values()),
+        events_recorded=len(recorded_ids),
+        events_received=len(received_ids),
         lost=len(recorded_ids - set(received_ids)),
         duplicates_on_wire=sum(n - 1 for n in received_ids.values()),
-        duplicated_effects=effects, dead_letters=dead_letters,
+        duplicated_effects=effects,
+        dead_letters=dead_letters,
     )
 
 
 def _timeline_duplicates(url: str) -> list:
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT worker_id, event_id, count(*) FROM timeline WHERE event_id IS NOT NULL "
-            "GROUP BY worker_id, event_id HAVING count(*) > 1")).all()
+        rows = conn.execute(
+            text(
+                "SELECT worker_id, event_id, count(*) FROM timeline WHERE event_id IS NOT NULL "
+                "GROUP BY worker_id, event_id HAVING count(*) > 1"
+            )
+        ).all()
     engine.dispose()
     return [(w, f"timeline {e}", n) for w, e, n in rows]
 
@@ -133,8 +147,14 @@ def status_orders(urls: dict, worker_ids: list[str]) -> dict[str, list[str]]:
     """Each worker's status changes in the order of their ``sequence``."""
     recorded, _ = outbox_envelopes({**urls})
     mine = set(worker_ids)
-    changes = sorted((e for e in recorded if e["event_type"] == c.WORKER_STATUS_CHANGED
-                      and e["worker_id"] in mine), key=lambda e: (e["worker_id"], e["sequence"]))
+    changes = sorted(
+        (
+            e
+            for e in recorded
+            if e["event_type"] == c.WORKER_STATUS_CHANGED and e["worker_id"] in mine
+        ),
+        key=lambda e: (e["worker_id"], e["sequence"]),
+    )
     orders: dict[str, list[str]] = {}
     for change in changes:
         orders.setdefault(change["worker_id"], []).append(change["data"]["to_status"])

@@ -45,8 +45,13 @@ class Driver:
         """A desk's session; ``intake`` is the document desk's clerk who submits (a verifier
         other than the one who decides)."""
         if role not in self.sessions:
-            token = mint(self.secret, "verifier" if role == INTAKE else role, f"{role}-driver",
-                         agency="ltsa-blitar", ttl=dt.timedelta(hours=8))
+            token = mint(
+                self.secret,
+                "verifier" if role == INTAKE else role,
+                f"{role}-driver",
+                agency="ltsa-blitar",
+                ttl=dt.timedelta(hours=8),
+            )
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {token}"
             self.sessions[role] = session
@@ -62,8 +67,9 @@ class Driver:
         headers = {"Idempotency-Key": f"{key}-{generation}"} if key else {}
         self.stats.requests += 1
         try:
-            response = self.client(role).request(method, f"{next(self._urls)}/api/v1{path}",
-                                                 headers=headers, timeout=15, **kwargs)
+            response = self.client(role).request(
+                method, f"{next(self._urls)}/api/v1{path}", headers=headers, timeout=15, **kwargs
+            )
         except requests.RequestException as exc:
             self._failed(type(exc).__name__)
             return None
@@ -117,20 +123,34 @@ def prepare(driver: Driver, workers: int) -> Setup:
     for index in range(workers // 400 + 1):
         response = None
         while response is None or not response.ok:
-            response = driver.request("trainer", "POST", "/orientation/sessions",
-                                      key=f"setup-session-{index}-{starts_at}", json={
-                                          "starts_at": starts_at.isoformat(),
-                                          "location": f"LTSA PMI Blitar room {index}",
-                                          "capacity": 400, "topics": ["safe migration"]})
+            response = driver.request(
+                "trainer",
+                "POST",
+                "/orientation/sessions",
+                key=f"setup-session-{index}-{starts_at}",
+                json={
+                    "starts_at": starts_at.isoformat(),
+                    "location": f"LTSA PMI Blitar room {index}",
+                    "capacity": 400,
+                    "topics": ["safe migration"],
+                },
+            )
         sessions.append(response.json()["id"])
     response = None
     while response is None or not response.ok:
-        response = driver.request("trainer", "POST", "/reintegration/programs",
-                                  key=f"setup-program-{starts_at}", json={
-                                      "name": "PAK CAMAT PMI", "audience": "both",
-                                      "capacity": max(workers, 1),
-                                      "starts_on": district_today().isoformat(),
-                                      "rounds": [{"name": "pitch", "advance": 1}]})
+        response = driver.request(
+            "trainer",
+            "POST",
+            "/reintegration/programs",
+            key=f"setup-program-{starts_at}",
+            json={
+                "name": "PAK CAMAT PMI",
+                "audience": "both",
+                "capacity": max(workers, 1),
+                "starts_on": district_today().isoformat(),
+                "rounds": [{"name": "pitch", "advance": 1}],
+            },
+        )
     return Setup(sessions=sessions, program=response.json()["id"])
 
 
@@ -141,8 +161,9 @@ def journey(driver: Driver, setup: Setup, index: int) -> str:
     worker_id: list[str] = []
 
     def register():
-        response = driver.request("operator", "POST", "/workers", key=f"{run}-register",
-                                  json=payload)
+        response = driver.request(
+            "operator", "POST", "/workers", key=f"{run}-register", json=payload
+        )
         if response is not None and response.status_code in (200, 201):
             worker_id.append(response.json()["id"])
         elif response is not None and response.status_code == 409:
@@ -158,8 +179,13 @@ def journey(driver: Driver, setup: Setup, index: int) -> str:
         for item in response.json()["items"]:
             document = item.get("document")
             if item["status"] == "submitted":
-                driver.request("verifier", "POST", f"/documents/{document['id']}/verify",
-                               key=f"{run}-verify-{document['id']}", json={})
+                driver.request(
+                    "verifier",
+                    "POST",
+                    f"/documents/{document['id']}/verify",
+                    key=f"{run}-verify-{document['id']}",
+                    json={},
+                )
             elif item["status"] in ("missing", "rejected", "expired"):
                 _submit(driver, wid, item["type"], f"{run}-submit-{item['type']}")
 
@@ -168,43 +194,91 @@ def journey(driver: Driver, setup: Setup, index: int) -> str:
         return response is not None and response.ok and response.json()["complete"]
 
     driver.until("documents", documents, documents_done)
-    driver.until("documents_verified", lambda: None,
-                 driver.status_is(wid, "documents_verified"))
+    driver.until("documents_verified", lambda: None, driver.status_is(wid, "documents_verified"))
 
     session = setup.sessions[index % len(setup.sessions)]
 
     def orientation():
-        driver.request("trainer", "POST", f"/orientation/sessions/{session}/enrollments",
-                       key=f"{run}-enrol", json={"worker_id": wid})
-        driver.request("trainer", "POST", f"/orientation/sessions/{session}/attendance",
-                       key=f"{run}-attend", json={"worker_id": wid, "nik": payload["nik"]})
+        driver.request(
+            "trainer",
+            "POST",
+            f"/orientation/sessions/{session}/enrollments",
+            key=f"{run}-enrol",
+            json={"worker_id": wid},
+        )
+        driver.request(
+            "trainer",
+            "POST",
+            f"/orientation/sessions/{session}/attendance",
+            key=f"{run}-attend",
+            json={"worker_id": wid, "nik": payload["nik"]},
+        )
 
-    driver.until("orientation", orientation,
-                 driver.status_is(wid, "orientation_completed", "cleared_for_departure"))
+    driver.until(
+        "orientation",
+        orientation,
+        driver.status_is(wid, "orientation_completed", "cleared_for_departure"),
+    )
 
-    driver.until("bpjs", lambda: driver.request("operator", "PATCH", f"/workers/{wid}",
-                                                json={"bpjs_number": "12345678901"}),
-                 driver.status_is(wid, "cleared_for_departure"))
+    driver.until(
+        "bpjs",
+        lambda: driver.request(
+            "operator", "PATCH", f"/workers/{wid}", json={"bpjs_number": "12345678901"}
+        ),
+        driver.status_is(wid, "cleared_for_departure"),
+    )
     today = district_today().isoformat()
-    driver.until("departure", lambda: driver.request(
-        "operator", "POST", f"/workers/{wid}/departure", key=f"{run}-depart",
-        json={"departed_on": today, "destination_country": "HK", "employer": "Chan Tai Man"}),
-        driver.status_is(wid, "departed"))
-    driver.until("return", lambda: driver.request(
-        "operator", "POST", f"/workers/{wid}/return", key=f"{run}-return",
-        json={"returned_on": today, "reason": "contract_ended"}),
-        driver.status_is(wid, "returned"))
+    driver.until(
+        "departure",
+        lambda: driver.request(
+            "operator",
+            "POST",
+            f"/workers/{wid}/departure",
+            key=f"{run}-depart",
+            json={"departed_on": today, "destination_country": "HK", "employer": "Chan Tai Man"},
+        ),
+        driver.status_is(wid, "departed"),
+    )
+    driver.until(
+        "return",
+        lambda: driver.request(
+            "operator",
+            "POST",
+            f"/workers/{wid}/return",
+            key=f"{run}-return",
+            json={"returned_on": today, "reason": "contract_ended"},
+        ),
+        driver.status_is(wid, "returned"),
+    )
     program = setup.program
-    driver.until("reintegration enrolment", lambda: driver.request(
-        "trainer", "POST", f"/reintegration/programs/{program}/enrollments",
-        key=f"{run}-reenrol", json={"worker_id": wid}),
-        driver.status_is(wid, "in_reintegration", "reintegrated"))
-    driver.until("reintegration completion", lambda: driver.request(
-        "trainer", "POST", f"/reintegration/programs/{program}/completions",
-        key=f"{run}-complete", json={"worker_id": wid, "business_started": True,
-                                     "business_name": f"Warung {index}", "sector": "food",
-                                     "regency": "Blitar"}),
-        driver.status_is(wid, "reintegrated"))
+    driver.until(
+        "reintegration enrolment",
+        lambda: driver.request(
+            "trainer",
+            "POST",
+            f"/reintegration/programs/{program}/enrollments",
+            key=f"{run}-reenrol",
+            json={"worker_id": wid},
+        ),
+        driver.status_is(wid, "in_reintegration", "reintegrated"),
+    )
+    driver.until(
+        "reintegration completion",
+        lambda: driver.request(
+            "trainer",
+            "POST",
+            f"/reintegration/programs/{program}/completions",
+            key=f"{run}-complete",
+            json={
+                "worker_id": wid,
+                "business_started": True,
+                "business_name": f"Warung {index}",
+                "sector": "food",
+                "regency": "Blitar",
+            },
+        ),
+        driver.status_is(wid, "reintegrated"),
+    )
     return wid
 
 
@@ -220,9 +294,12 @@ def _letters(number: int) -> str:
 
 def _submit(driver: Driver, worker_id: str, kind: str, key: str) -> None:
     today = district_today()
-    body = {"type": kind, "number": f"{kind[:3].upper()}{abs(hash(key)) % 10**7:07d}",
-            "issued_on": (today - dt.timedelta(days=30)).isoformat(),
-            "file": {"content_base64": _scan(worker_id)}}
+    body = {
+        "type": kind,
+        "number": f"{kind[:3].upper()}{abs(hash(key)) % 10**7:07d}",
+        "issued_on": (today - dt.timedelta(days=30)).isoformat(),
+        "file": {"content_base64": _scan(worker_id)},
+    }
     if kind in EXPIRING:
         body["expires_on"] = (today + dt.timedelta(days=700)).isoformat()
     driver.request(INTAKE, "POST", f"/workers/{worker_id}/documents", key=key, json=body)

@@ -18,8 +18,15 @@ from tests.reliability.driver import Driver, StepFailed, journey, prepare
 from tests.reliability.platform import Platform
 from tests.servers import Servers
 
-FAULTS = ("registration", "documents", "orientation", "reintegration", "gateway", "rabbitmq",
-          "postgresql")
+FAULTS = (
+    "registration",
+    "documents",
+    "orientation",
+    "reintegration",
+    "gateway",
+    "rabbitmq",
+    "postgresql",
+)
 
 
 @dataclass
@@ -58,8 +65,15 @@ class RunReport:
         ]
 
 
-def run(servers: Servers, workers: int, fault_interval: float | None, concurrency: int,
-        log_dir: Path, instances: int = 1, observe=None) -> RunReport:
+def run(
+    servers: Servers,
+    workers: int,
+    fault_interval: float | None,
+    concurrency: int,
+    log_dir: Path,
+    instances: int = 1,
+    observe=None,
+) -> RunReport:
     """Run ``workers`` journeys on ``servers``; a fault every ``fault_interval`` seconds (None:
     no faults); ``observe(platform)`` is called once the platform is ready, before the audit."""
     secret = uuid.uuid4().hex
@@ -80,18 +94,25 @@ def run(servers: Servers, workers: int, fault_interval: float | None, concurrenc
         # faults hit workers at every step of the lifecycle
         stagger = (fault_interval or 0) * len(FAULTS) / max(workers, 1)
         journeys_done = eventlet.event.Event()
-        injector = (eventlet.spawn(_inject, platform, fault_interval, report, journeys_done)
-                    if fault_interval else None)
+        injector = (
+            eventlet.spawn(_inject, platform, fault_interval, report, journeys_done)
+            if fault_interval
+            else None
+        )
         background += [injector] if injector else []
         # the pool holds ``concurrency`` journeys: spawning blocks while it is full, so the
         # journeys are spawned from a thread of their own, the faults meanwhile from another
-        spawner = eventlet.spawn(lambda: [
-            pool.spawn(_staggered, started + i * stagger, driver, setup, i, report)
-            for i in range(workers)])
+        spawner = eventlet.spawn(
+            lambda: [
+                pool.spawn(_staggered, started + i * stagger, driver, setup, i, report)
+                for i in range(workers)
+            ]
+        )
         if observe:
             report.observed = observe(platform)
-        worker_ids = [worker_id for result in spawner.wait()
-                      if (worker_id := result.wait()) is not None]
+        worker_ids = [
+            worker_id for result in spawner.wait() if (worker_id := result.wait()) is not None
+        ]
         journeys_done.send(True)
         if injector:
             injector.wait()
@@ -101,8 +122,9 @@ def run(servers: Servers, workers: int, fault_interval: float | None, concurrenc
         report.seconds = time.monotonic() - started
         statuses = {w: (driver.worker(w) or {}).get("status") for w in worker_ids}
         eventlet.sleep(2)  # the last published events reach the outside queue
-        report.findings = audit_module.audit(platform.urls, platform.amqp_uri, worker_ids,
-                                             statuses, _dead_letters(platform))
+        report.findings = audit_module.audit(
+            platform.urls, platform.amqp_uri, worker_ids, statuses, _dead_letters(platform)
+        )
         report.status_orders = audit_module.status_orders(platform.urls, worker_ids)
         report.driver_requests = driver.stats.requests
         report.driver_retries = driver.stats.retried
@@ -152,8 +174,11 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
         else:
             platform.kill(fault)
         report.faults.append((fault, time.monotonic()))
-        print(f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
-              f"finished: {report.journeys_finished}/{report.workers}", flush=True)
+        print(
+            f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
+            f"finished: {report.journeys_finished}/{report.workers}",
+            flush=True,
+        )
 
 
 def _dead_letters(platform: Platform) -> dict:

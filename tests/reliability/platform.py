@@ -26,8 +26,9 @@ class Platform:
         self.vhost = f"pmi_faults_{uuid.uuid4().hex[:8]}"
         self.secret = secret
         self.databases = {service: f"{self.vhost}_{service}" for service in DATABASE_SERVICES}
-        self.urls = {service: servers.database.url(name)
-                     for service, name in self.databases.items()}
+        self.urls = {
+            service: servers.database.url(name) for service, name in self.databases.items()
+        }
         self.instances = instances
         self.ports = [free_port() for _ in range(instances)]
         self.amqp_uri = servers.broker.amqp_uri(self.vhost)
@@ -40,14 +41,18 @@ class Platform:
     @property
     def env(self) -> dict:
         env = {
-            "AMQP_URI": self.amqp_uri, "GATEWAY_ADDRESS": f"127.0.0.1:{self.ports[0]}",
-            "JWT_SECRET": self.secret, "RPC_TIMEOUT": "5",
+            "AMQP_URI": self.amqp_uri,
+            "GATEWAY_ADDRESS": f"127.0.0.1:{self.ports[0]}",
+            "JWT_SECRET": self.secret,
+            "RPC_TIMEOUT": "5",
             # the run's servers keep their packages' default users: development mode
             "PMI_ENV": "development",
             # a few desks' subjects on one address drive hundreds of workers
-            "RATE_LIMIT_PUBLIC": "1000000/minute", "RATE_LIMIT_WRITES": "1000000/minute",
+            "RATE_LIMIT_PUBLIC": "1000000/minute",
+            "RATE_LIMIT_WRITES": "1000000/minute",
             "RATE_LIMIT_WRITES_PER_ADDRESS": "1000000/minute",
-            "EVENT_RETRY_DELAYS": "0.5,1,2,4,8,15", "LOG_LEVEL": "WARNING",
+            "EVENT_RETRY_DELAYS": "0.5,1,2,4,8,15",
+            "LOG_LEVEL": "WARNING",
             **{f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()},
         }
         return env
@@ -65,9 +70,14 @@ class Platform:
         self._log = (self.log_dir / "platform.log").open("a")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.supervisor = Supervisor(
-            env={**env, **self.env}, instances=self.instances, instance_env=self._instance_env,
+            env={**env, **self.env},
+            instances=self.instances,
+            instance_env=self._instance_env,
             keep_trying=True,
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         self.supervisor.start()
         self.wait_ready()
 
@@ -104,8 +114,12 @@ class Platform:
         admin = create_engine(self.servers.database.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.databases.values():
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :n"), {"n": name})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         self.servers.broker.delete_vhost(self.vhost)

@@ -20,8 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=24)
-    parser.add_argument("--fault-interval", type=float, default=20.0,
-                        help="seconds between faults")
+    parser.add_argument("--fault-interval", type=float, default=20.0, help="seconds between faults")
     args = parser.parse_args()
     # SIGTERM stops the run as Ctrl-C does: the platform's processes stop, its state goes
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -31,8 +30,12 @@ def main() -> None:
     print("\n".join(report.lines()))
     print(f"logs: {log_dir}")
     findings = report.findings
-    if (findings.lost or findings.duplicated_effects or report.journey_failures
-            or set(findings.final_statuses) != {"reintegrated"}):
+    if (
+        findings.lost
+        or findings.duplicated_effects
+        or report.journey_failures
+        or set(findings.final_statuses) != {"reintegrated"}
+    ):
         raise SystemExit(1)
 
 

@@ -55,15 +55,22 @@ def stop_one_node_then_another(cluster):
 def test_a_broker_node_stopping_loses_nothing_and_applies_nothing_twice(tmp_path, cluster):
     assert len(cluster.broker.management("GET", "/nodes").json()) == 3
 
-    report = run(cluster, workers=WORKERS, fault_interval=None, concurrency=12, log_dir=tmp_path,
-                 observe=stop_one_node_then_another(cluster))
+    report = run(
+        cluster,
+        workers=WORKERS,
+        fault_interval=None,
+        concurrency=12,
+        log_dir=tmp_path,
+        observe=stop_one_node_then_another(cluster),
+    )
     print("\n".join(report.lines()))
     print("\n".join(" ".join(map(str, step)) for step in report.observed))
     findings = report.findings
 
     assert [what for what, *_ in report.observed] == ["stopped", "started"] * 2
-    assert all(connections > 0 for what, _, connections, _ in report.observed
-               if what == "stopped")  # each stop cut the platform's own connections
+    assert all(
+        connections > 0 for what, _, connections, _ in report.observed if what == "stopped"
+    )  # each stop cut the platform's own connections
     assert report.journey_failures == []
     assert dict(findings.final_statuses) == {"reintegrated": WORKERS}
     assert findings.lost == 0

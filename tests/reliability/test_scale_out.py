@@ -12,9 +12,16 @@ from tests.reliability.faults import run
 pytestmark = pytest.mark.e2e
 
 WORKERS = 80
-STATUS_PATH = ["registered", "documents_verified", "orientation_completed",
-               "cleared_for_departure", "departed", "returned", "in_reintegration",
-               "reintegrated"]
+STATUS_PATH = [
+    "registered",
+    "documents_verified",
+    "orientation_completed",
+    "cleared_for_departure",
+    "departed",
+    "returned",
+    "in_reintegration",
+    "reintegrated",
+]
 
 
 def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
@@ -22,7 +29,8 @@ def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     while True:
         seen = {
-            queue: platform.management("GET", f"/queues/{platform.vhost}/{queue}").json()
+            queue: platform.management("GET", f"/queues/{platform.vhost}/{queue}")
+            .json()
             .get("consumers", 0)
             for queue in map(inbox_queue, consuming_services())
         }
@@ -32,10 +40,18 @@ def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
 
 
 @pytest.mark.timeout(1200)
-def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(tmp_path,
-                                                                          private_servers):
-    report = run(private_servers, workers=WORKERS, fault_interval=None, concurrency=24,
-                 log_dir=tmp_path, instances=2, observe=consumers_per_inbox)
+def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(
+    tmp_path, private_servers
+):
+    report = run(
+        private_servers,
+        workers=WORKERS,
+        fault_interval=None,
+        concurrency=24,
+        log_dir=tmp_path,
+        instances=2,
+        observe=consumers_per_inbox,
+    )
     print("\n".join(report.lines()))
     findings = report.findings
 

@@ -29,13 +29,15 @@ CATALOGUE = "https://pmi.example/api/v1/asyncapi.json"
 
 
 def read_back(form):
-    return from_amqp(AMQPMessage({"content-type": form.content_type}, form.headers, form.body),
-                     JSONFormat())
+    return from_amqp(
+        AMQPMessage({"content-type": form.content_type}, form.headers, form.body), JSONFormat()
+    )
 
 
 def test_the_platform_form_is_the_envelope_with_its_version_header():
-    form = queue_message({**PUBLISHED, "occurred_at": "2026-11-29T20:59:00.123456+00:00"},
-                         PLATFORM, CATALOGUE)
+    form = queue_message(
+        {**PUBLISHED, "occurred_at": "2026-11-29T20:59:00.123456+00:00"}, PLATFORM, CATALOGUE
+    )
     assert json.loads(form.body)["event_id"] == PUBLISHED["event_id"]
     assert (form.content_type, form.headers) == ("application/json", {"event_version": 1})
 
@@ -47,8 +49,10 @@ def test_both_cloud_event_forms_read_back_as_the_webhooks_event(queue_format):
 
     event = read_back(queue_message(published, queue_format, CATALOGUE))
 
-    attributes = {k: (v.isoformat().replace("+00:00", "Z") if k == "time" else v)
-                  for k, v in event.get_attributes().items()}
+    attributes = {
+        k: (v.isoformat().replace("+00:00", "Z") if k == "time" else v)
+        for k, v in event.get_attributes().items()
+    }
     assert attributes == {k: v for k, v in webhook.items() if k != "data"}
     assert event.get_data() == webhook["data"] == PUBLISHED["data"]
 
@@ -77,9 +81,13 @@ def test_an_unknown_format_or_address_is_refused_with_the_field():
 
 def test_smtp_settings_come_from_the_url_and_none_without_one():
     assert MailSettings.from_config({}) is None
-    mail = MailSettings.from_config({
-        "SMTP_URL": "smtp://pmi%40x:s%3Acret@mail.example:587?starttls=true",
-        "NOTICE_OPERATORS": "ops@x.example, duty@x.example", "NOTICE_RETRY_SECONDS": "5"})
+    mail = MailSettings.from_config(
+        {
+            "SMTP_URL": "smtp://pmi%40x:s%3Acret@mail.example:587?starttls=true",
+            "NOTICE_OPERATORS": "ops@x.example, duty@x.example",
+            "NOTICE_RETRY_SECONDS": "5",
+        }
+    )
     assert (mail.host, mail.port, mail.starttls, mail.tls) == ("mail.example", 587, True, False)
     assert (mail.user, mail.password) == ("pmi@x", "s:cret")
     assert mail.operators == ("ops@x.example", "duty@x.example") and mail.first_retry == 5
@@ -94,8 +102,14 @@ def test_a_refused_mail_waits_longer_each_time_up_to_an_hour():
 
 
 def test_a_notice_names_the_endpoint_and_why_but_not_the_urls_query():
-    endpoint = w.Endpoint("e-1", "bpjs", "https://siap.bpjs.example/hooks?token=s3cret",
-                          ("worker_departed",), (), description="SIAP")
+    endpoint = w.Endpoint(
+        "e-1",
+        "bpjs",
+        "https://siap.bpjs.example/hooks?token=s3cret",
+        ("worker_departed",),
+        (),
+        description="SIAP",
+    )
     notice = endpoint_disabled(endpoint, "the receiver answered 410 Gone")
     assert notice["agency"] == "bpjs" and notice["endpoint_id"] == "e-1"
     assert "https://siap.bpjs.example/hooks" in notice["body"] and "410" in notice["body"]

@@ -7,25 +7,52 @@ from pmi_common.agreements import Agreement, timeline_for, worker_record_for
 from pmi_common.published import pseudonym
 
 KEY = "a-test-pseudonym-key-of-enough-length"
-RECORD = {"id": "w-1", "nik": "3505125703940001", "full_name": "Siti", "sex": "F",
-          "birth_date": "1994-03-17", "phone": "+6281234567890", "bpjs_number": "12345678901",
-          "address": {"street": "Jl. Merdeka 12", "regency": "Blitar"},
-          "placement_agency": "PT Sinar Jaya", "status": "departed", "stage": "abroad",
-          "employer": "Chan Tai Man", "returned_on": None}
+RECORD = {
+    "id": "w-1",
+    "nik": "3505125703940001",
+    "full_name": "Siti",
+    "sex": "F",
+    "birth_date": "1994-03-17",
+    "phone": "+6281234567890",
+    "bpjs_number": "12345678901",
+    "address": {"street": "Jl. Merdeka 12", "regency": "Blitar"},
+    "placement_agency": "PT Sinar Jaya",
+    "status": "departed",
+    "stage": "abroad",
+    "employer": "Chan Tai Man",
+    "returned_on": None,
+}
 
 
 def agreement(fields, **terms) -> Agreement:
-    return Agreement(agency="bpjs", fields=fields, purpose="p", legal_basis="contract",
-                     approved_by="a", valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), **terms)
+    return Agreement(
+        agency="bpjs",
+        fields=fields,
+        purpose="p",
+        legal_basis="contract",
+        approved_by="a",
+        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        **terms,
+    )
 
 
 def test_a_worker_record_shows_only_what_the_granted_event_fields_cover():
-    shown, fields = worker_record_for(RECORD, agreement({
-        c.WORKER_REGISTERED: ("full_name", "regency"),
-        c.WORKER_STATUS_CHANGED: ("to_status",),
-        c.WORKER_RETURNED: ("returned_on",)}))
-    assert shown == {"id": "w-1", "full_name": "Siti", "status": "departed",
-                     "address": {"regency": "Blitar"}}
+    shown, fields = worker_record_for(
+        RECORD,
+        agreement(
+            {
+                c.WORKER_REGISTERED: ("full_name", "regency"),
+                c.WORKER_STATUS_CHANGED: ("to_status",),
+                c.WORKER_RETURNED: ("returned_on",),
+            }
+        ),
+    )
+    assert shown == {
+        "id": "w-1",
+        "full_name": "Siti",
+        "status": "departed",
+        "address": {"regency": "Blitar"},
+    }
     assert fields == ["address", "full_name", "status"]  # a null returned_on disclosed nothing
 
 
@@ -44,15 +71,30 @@ def test_a_placement_company_sees_only_its_own_recruits():
 
 def test_a_timeline_keeps_granted_event_types_with_granted_fields_and_staff_pseudonymous():
     entries = [
-        {"occurred_at": "t1", "event_type": c.WORKER_STATUS_CHANGED, "source": c.REGISTRATION,
-         "event_id": "e1", "from_status": None, "to_status": "withdrawn", "stage": "pre_departure",
-         "reason": "NIK 3505125703940001 on the form", "details": {"caused_by": {}},
-         "actor": {"role": "operator", "agency": "ltsa", "subject": "desk-1"}},
-        {"occurred_at": "t2", "event_type": c.DOCUMENT_SUBMITTED, "source": c.DOCUMENTS,
-         "event_id": "e2", "details": {"number_masked": "*****379"}, "actor": None},
+        {
+            "occurred_at": "t1",
+            "event_type": c.WORKER_STATUS_CHANGED,
+            "source": c.REGISTRATION,
+            "event_id": "e1",
+            "from_status": None,
+            "to_status": "withdrawn",
+            "stage": "pre_departure",
+            "reason": "NIK 3505125703940001 on the form",
+            "details": {"caused_by": {}},
+            "actor": {"role": "operator", "agency": "ltsa", "subject": "desk-1"},
+        },
+        {
+            "occurred_at": "t2",
+            "event_type": c.DOCUMENT_SUBMITTED,
+            "source": c.DOCUMENTS,
+            "event_id": "e2",
+            "details": {"number_masked": "*****379"},
+            "actor": None,
+        },
     ]
-    shown, fields = timeline_for(entries, agreement({c.WORKER_STATUS_CHANGED: (
-        "to_status", "reason")}), KEY)
+    shown, fields = timeline_for(
+        entries, agreement({c.WORKER_STATUS_CHANGED: ("to_status", "reason")}), KEY
+    )
     assert [e["event_id"] for e in shown] == ["e1"]
     assert shown[0]["to_status"] == "withdrawn" and "stage" not in shown[0]
     assert "3505125703940001" not in str(shown) and shown[0]["details"] == {}

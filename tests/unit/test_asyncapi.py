@@ -54,7 +54,10 @@ def test_each_example_is_what_the_platform_publishes_of_an_event_the_services_ac
     internal = asyncapi.example_envelope(spec)
     event = parse_event(internal)
     assert (event.event_type, event.event_version, event.source) == (
-        spec.event_type, spec.version, spec.source)
+        spec.event_type,
+        spec.version,
+        spec.source,
+    )
     published = example_of(spec)
     assert published["event_id"] == internal["event_id"]
     assert set(published["data"]) == set(PUBLISHED[spec.event_type].fields)

@@ -11,32 +11,56 @@ from bench import backfill, report
 from pmi_common.agreements import Agreement, disclose
 from pmi_common.retention import unpack
 
-GRANTS = {"worker_registered": ("full_name", "regency", "cycle"),
-          "worker_status_changed": ("to_status", "reason", "cycle")}
+GRANTS = {
+    "worker_registered": ("full_name", "regency", "cycle"),
+    "worker_status_changed": ("to_status", "reason", "cycle"),
+}
 NOW = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
 
 
 def internal(**data) -> dict:
     return {
-        "event_id": "0b5d2f8e-6a43-4c59-9d1e-3f1f2a7c9b10", "event_type": "worker_registered",
-        "event_version": 1, "occurred_at": "2026-01-05T10:00:00+00:00",
-        "source": "registration", "worker_id": "5c0f7a2e-1d9b-4e8a-a3c4-2b6d8e0f1a37",
-        "sequence": 1, "correlation_id": "c1d2e3f4-0000-4000-8000-000000000001",
+        "event_id": "0b5d2f8e-6a43-4c59-9d1e-3f1f2a7c9b10",
+        "event_type": "worker_registered",
+        "event_version": 1,
+        "occurred_at": "2026-01-05T10:00:00+00:00",
+        "source": "registration",
+        "worker_id": "5c0f7a2e-1d9b-4e8a-a3c4-2b6d8e0f1a37",
+        "sequence": 1,
+        "correlation_id": "c1d2e3f4-0000-4000-8000-000000000001",
         "actor": {"role": "operator", "agency": "ltsa-blitar", "subject": "operator-7"},
-        "data": {"nik_masked": "3505********0001", "nik_digest": "ab" * 32,
-                 "full_name": "Siti Wahyuni", "sex": "F", "regency": "Blitar",
-                 "destination_country": "HK", "occupation": "domestic worker",
-                 "placement_agency": "PT Penempatan 1", "cycle": 1, **data},
+        "data": {
+            "nik_masked": "3505********0001",
+            "nik_digest": "ab" * 32,
+            "full_name": "Siti Wahyuni",
+            "sex": "F",
+            "regency": "Blitar",
+            "destination_country": "HK",
+            "occupation": "domestic worker",
+            "placement_agency": "PT Penempatan 1",
+            "cycle": 1,
+            **data,
+        },
     }
 
 
 def published(envelope: dict) -> dict:
     """What the platform's filter gives the agency of ``envelope`` under ``GRANTS``."""
-    agreement = Agreement(agency="bench-bpjs", fields=GRANTS, purpose="p",
-                          legal_basis="legal_obligation", approved_by="b",
-                          valid_from=NOW - dt.timedelta(days=1))
-    return disclose(envelope, agreement, now=NOW, pseudonym_key="k" * 32,
-                    placement_agency_of=lambda worker_id: None)
+    agreement = Agreement(
+        agency="bench-bpjs",
+        fields=GRANTS,
+        purpose="p",
+        legal_basis="legal_obligation",
+        approved_by="b",
+        valid_from=NOW - dt.timedelta(days=1),
+    )
+    return disclose(
+        envelope,
+        agreement,
+        now=NOW,
+        pseudonym_key="k" * 32,
+        placement_agency_of=lambda worker_id: None,
+    )
 
 
 def test_what_the_platform_filter_publishes_has_no_leak():
@@ -45,10 +69,18 @@ def test_what_the_platform_filter_publishes_has_no_leak():
 
 
 def test_a_scrubbed_nik_in_free_text_is_not_a_difference():
-    source = {**internal(), "event_type": "worker_status_changed", "sequence": 2,
-              "data": {"from_status": "registered", "to_status": "documents_verified",
-                       "stage": "pre_departure", "reason": "NIK corrected to 3505123456789012",
-                       "cycle": 1}}
+    source = {
+        **internal(),
+        "event_type": "worker_status_changed",
+        "sequence": 2,
+        "data": {
+            "from_status": "registered",
+            "to_status": "documents_verified",
+            "stage": "pre_departure",
+            "reason": "NIK corrected to 3505123456789012",
+            "cycle": 1,
+        },
+    }
     message = published(source)
     assert "3505123456789012" not in json.dumps(message)
     assert backfill.leaks(message, GRANTS, source) == []
@@ -85,14 +117,17 @@ def test_a_message_that_is_not_the_event_it_names_is_caught():
     message["data"]["regency"] = "Malang"
     message["sequence"] = 9
     assert backfill.leaks(message, GRANTS, source) == [
-        "sequence differs from the event's", "regency differs from the event's"]
+        "sequence differs from the event's",
+        "regency differs from the event's",
+    ]
     assert backfill.leaks(message, GRANTS, None)[-1] == "no such event in the service's history"
 
 
 def test_an_event_type_not_granted_is_a_leak():
     message = {**published(internal()), "event_type": "worker_departed"}
     assert backfill.leaks(message, GRANTS, internal()) == [
-        "event type 'worker_departed' is not granted"]
+        "event type 'worker_departed' is not granted"
+    ]
 
 
 def test_the_archive_form_unpacks_as_retention_does():
@@ -114,10 +149,19 @@ def test_thinned_progress_keeps_the_last_point():
 
 
 def figures(**changes) -> dict:
-    return {"expected": 1000, "in_queue": 1000, "parked": 0, "finished": True,
-            "limit_seconds": 300.0, "seconds": 2.0, "events_per_second": 500.0,
-            "egress_peak_rss_mb": 120.0, "error": None,
-            "sample": {"checked": 20, "problems": []}, **changes}
+    return {
+        "expected": 1000,
+        "in_queue": 1000,
+        "parked": 0,
+        "finished": True,
+        "limit_seconds": 300.0,
+        "seconds": 2.0,
+        "events_per_second": 500.0,
+        "egress_peak_rss_mb": 120.0,
+        "error": None,
+        "sample": {"checked": 20, "problems": []},
+        **changes,
+    }
 
 
 def test_the_row_gives_the_rate_against_the_floor_and_the_sample_check():
@@ -128,11 +172,17 @@ def test_the_row_gives_the_rate_against_the_floor_and_the_sample_check():
 
 
 def test_the_row_says_when_the_limit_stopped_it_and_when_the_sample_leaked():
-    row = report.backfill_row(figures(in_queue=400, finished=False, events_per_second=1.3,
-                                      queued_not_delivered=1234,
-                                      sample={"checked": 20, "problems": ["x: leak"]}), None)
+    row = report.backfill_row(
+        figures(
+            in_queue=400,
+            finished=False,
+            events_per_second=1.3,
+            queued_not_delivered=1234,
+            sample={"checked": 20, "problems": ["x: leak"]},
+        ),
+        None,
+    )
     assert "NOT finished within the 300 s limit: the figure is the 400 events" in row.measure
     assert "(1,234 more queued in the egress, not yet delivered)" in row.measure
     assert row.met == "**NO**" and "1 problems" in row.figure and row.ratio == ""
-    assert report.backfill_row(figures(sample={"checked": 0, "problems": []}),
-                               None).met == "**NO**"
+    assert report.backfill_row(figures(sample={"checked": 0, "problems": []}), None).met == "**NO**"

@@ -24,6 +24,10 @@ def test_every_generated_registration_passes_the_gateway_and_the_registration_ru
 
 
 def test_generated_niks_are_unique_across_connections_and_runs():
-    niks = [load.registration(counter, worker, salt)["nik"]
-            for salt in SALTS for worker in CONNECTIONS for counter in range(1, 300)]
+    niks = [
+        load.registration(counter, worker, salt)["nik"]
+        for salt in SALTS
+        for worker in CONNECTIONS
+        for counter in range(1, 300)
+    ]
     assert len(set(niks)) == len(niks)

@@ -38,8 +38,9 @@ def test_compose_sets_only_configuration_keys_the_code_reads(name):
 
 
 def test_each_service_has_its_own_database_created_by_the_init_script():
-    created = set(re.findall(r"CREATE DATABASE (\w+);",
-                             (ROOT / "infra/postgres/init.sql").read_text()))
+    created = set(
+        re.findall(r"CREATE DATABASE (\w+);", (ROOT / "infra/postgres/init.sql").read_text())
+    )
     databases = {}
     for name in SERVICE_CLASSES:
         if database_owner(name) != name:  # the egress works in the gateway's database
@@ -89,6 +90,7 @@ def test_every_environment_key_is_documented_in_the_readme():
 
 # secure by default -------------------------------------------------------------------------
 
+
 def test_only_the_gateway_is_published_beyond_this_machine():
     published = {name: service.get("ports", []) for name, service in SERVICES.items()}
     assert published["gateway"] == ["8000:8000"]
@@ -118,8 +120,11 @@ def test_every_secret_comes_from_the_env_file_and_none_is_a_default():
 def test_make_secrets_adds_a_secret_a_newer_release_needs_and_keeps_those_in_use(tmp_path):
     path = tmp_path / ".env"
     write(path)
-    older = "".join(line + "\n" for line in path.read_text().splitlines()
-                    if not line.startswith("REGISTRY_READER_PASSWORD="))
+    older = "".join(
+        line + "\n"
+        for line in path.read_text().splitlines()
+        if not line.startswith("REGISTRY_READER_PASSWORD=")
+    )
     path.write_text(older)
     assert add_missing(path) == ["REGISTRY_READER_PASSWORD"]
     assert path.read_text().startswith(older)
@@ -139,8 +144,10 @@ def test_make_secrets_writes_the_env_file_once(tmp_path):
     assert not write(path) and path.read_text() == first, "never overwritten"
     values = dict(line.split("=", 1) for line in first.splitlines() if not line.startswith("#"))
     assert set(values) == set(generate())
-    assert all(len(value) == 64 and not production.password_problem(
-        "X", f"amqp://u:{value}@h/", {}) for value in values.values())
+    assert all(
+        len(value) == 64 and not production.password_problem("X", f"amqp://u:{value}@h/", {})
+        for value in values.values()
+    )
     assert path.stat().st_mode & 0o077 == 0, "readable by its owner only"
     assert envfile.PROCESSES == tuple(SERVICE_CLASSES)
 
@@ -149,12 +156,16 @@ def test_make_secrets_writes_the_env_file_once(tmp_path):
 def test_docker_compose_config_shows_only_the_gateway_published(tmp_path):
     shutil.copy(ROOT / "docker-compose.yml", tmp_path)
     write(tmp_path / ".env")
-    done = subprocess.run(["docker-compose", "config"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        ["docker-compose", "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     config = yaml.safe_load(done.stdout)["services"]
-    exposed = {name: service["ports"] for name, service in config.items()
-               if "ports" in service and "monitoring" not in service.get("profiles", [])}
+    exposed = {
+        name: service["ports"]
+        for name, service in config.items()
+        if "ports" in service and "monitoring" not in service.get("profiles", [])
+    }
     assert exposed == {"gateway": [{"published": 8000, "target": 8000}]}
 
 

@@ -34,10 +34,18 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
 
 def doc(kind, status="verified", expires_on=None, cycle=1, **kwargs):
-    return Document(id=f"d-{kind}", worker_id="w-1", cycle=cycle, document_type=kind,
-                    number="X1234567", issued_on=dt.date(2025, 1, 1),
-                    submitted_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), status=status,
-                    expires_on=expires_on, **kwargs)
+    return Document(
+        id=f"d-{kind}",
+        worker_id="w-1",
+        cycle=cycle,
+        document_type=kind,
+        number="X1234567",
+        issued_on=dt.date(2025, 1, 1),
+        submitted_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+        status=status,
+        expires_on=expires_on,
+        **kwargs,
+    )
 
 
 def all_verified(**overrides):
@@ -49,6 +57,7 @@ def b64(content: bytes) -> str:
 
 
 # the checklist ------------------------------------------------------------------------------
+
 
 def test_an_empty_checklist_lists_the_eight_types_in_the_brief_order_as_missing():
     assert checklist([], TODAY) == [(kind, "missing") for kind in DOCUMENT_TYPES]
@@ -77,8 +86,10 @@ def test_a_document_is_valid_through_its_expiry_date():
 
 
 def test_earliest_expiry_is_the_first_date_a_document_of_the_set_lapses():
-    documents = all_verified(passport=doc("passport", expires_on=dt.date(2030, 1, 1)),
-                             work_visa=doc("work_visa", expires_on=dt.date(2027, 5, 1)))
+    documents = all_verified(
+        passport=doc("passport", expires_on=dt.date(2030, 1, 1)),
+        work_visa=doc("work_visa", expires_on=dt.date(2027, 5, 1)),
+    )
     assert earliest_expiry(documents) == dt.date(2027, 5, 1)
     assert earliest_expiry([doc("employment_contract")]) is None
 
@@ -97,6 +108,7 @@ def test_the_district_day_follows_the_configured_zone():
 
 # dates ---------------------------------------------------------------------------------------
 
+
 def test_sensible_dates_are_accepted():
     assert date_problems("passport", dt.date(2025, 1, 1), dt.date(2030, 1, 1), TODAY) == {}
     assert date_problems("employment_contract", TODAY, None, TODAY) == {}
@@ -113,26 +125,30 @@ def test_an_issue_date_in_the_future_is_refused():
 
 
 def test_an_already_expired_document_is_refused():
-    problems = date_problems("work_visa", dt.date(2024, 1, 1), TODAY - dt.timedelta(days=1),
-                             TODAY)
+    problems = date_problems("work_visa", dt.date(2024, 1, 1), TODAY - dt.timedelta(days=1), TODAY)
     assert problems["expires_on"] == ["the document has already expired (on 2026-05-31)"]
 
 
 @pytest.mark.parametrize("kind", ["passport", "work_visa", "health_certificate"])
 def test_passport_visa_and_health_certificate_need_an_expiry_date(kind):
     assert date_problems(kind, dt.date(2025, 1, 1), None, TODAY) == {
-        "expires_on": [f"is required for a {kind}"]}
+        "expires_on": [f"is required for a {kind}"]
+    }
 
 
 def test_a_type_without_a_required_expiry_may_still_carry_one():
-    assert date_problems("competency_certificate", dt.date(2025, 1, 1), dt.date(2028, 1, 1),
-                         TODAY) == {}
+    assert (
+        date_problems("competency_certificate", dt.date(2025, 1, 1), dt.date(2028, 1, 1), TODAY)
+        == {}
+    )
 
 
 # files ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content,media_type", [
-    (PDF, "application/pdf"), (JPEG, "image/jpeg"), (PNG, "image/png")])
+
+@pytest.mark.parametrize(
+    "content,media_type", [(PDF, "application/pdf"), (JPEG, "image/jpeg"), (PNG, "image/png")]
+)
 def test_pdf_jpeg_and_png_are_recognised_by_their_content(content, media_type):
     scan = read_scan(b64(content))
     assert scan.media_type == media_type
@@ -166,6 +182,7 @@ def test_the_same_file_has_the_same_digest():
 
 # submissions and decisions --------------------------------------------------------------------
 
+
 def test_a_withdrawn_or_departed_worker_gets_no_more_submissions():
     ensure_accepts_documents("registered")
     ensure_accepts_documents("cleared_for_departure")
@@ -195,11 +212,13 @@ def test_a_decided_or_replaced_document_is_not_decided_again():
         with pytest.raises(AlreadyDecided):
             ensure_decidable(doc("passport", status), 1, "registered", TODAY, verifying=False)
     with pytest.raises(AlreadyDecided, match="replaced"):
-        ensure_decidable(doc("passport", "submitted", replaced_by="d2"), 1, "registered", TODAY,
-                         verifying=True)
+        ensure_decidable(
+            doc("passport", "submitted", replaced_by="d2"), 1, "registered", TODAY, verifying=True
+        )
     with pytest.raises(AlreadyDecided, match="earlier registration"):
-        ensure_decidable(doc("passport", "submitted", cycle=1), 2, "registered", TODAY,
-                         verifying=True)
+        ensure_decidable(
+            doc("passport", "submitted", cycle=1), 2, "registered", TODAY, verifying=True
+        )
     ensure_decidable(doc("passport", "submitted"), 1, "registered", TODAY, verifying=True)
 
 
@@ -212,10 +231,16 @@ def test_a_document_that_lapsed_while_waiting_can_be_rejected_but_not_verified()
 
 # the worker copy -----------------------------------------------------------------------------
 
+
 def test_a_newer_registration_cycle_starts_a_new_checklist_and_older_words_change_nothing():
-    worker = Worker(id="w-1", cycle=1, status="registered", sequence=2,
-                    known_since=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
-                    updated_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    worker = Worker(
+        id="w-1",
+        cycle=1,
+        status="registered",
+        sequence=2,
+        known_since=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+    )
     assert not worker.learn(sequence=5, cycle=1, status="withdrawn")
     assert worker.status == "withdrawn"
     assert not worker.learn(sequence=4, cycle=1, status="documents_verified")  # older
@@ -225,6 +250,7 @@ def test_a_newer_registration_cycle_starts_a_new_checklist_and_older_words_chang
 
 
 # the desk's figures --------------------------------------------------------------------------
+
 
 def test_percentiles_interpolate_like_postgresql():
     assert percentile([], 0.5) is None

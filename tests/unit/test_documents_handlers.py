@@ -30,8 +30,7 @@ VERIFIER = {"role": "verifier", "agency": "ltsa-blitar", "subject": "desk-1"}
 SECOND_VERIFIER = {**VERIFIER, "subject": "desk-2"}
 OPERATOR = {"role": "operator", "agency": "ltsa-blitar", "subject": "op-7"}
 PDF = b"%PDF-1.7\n% scanned at the LTSA desk\n"
-EXPIRING = {"passport": "2031-01-31", "work_visa": "2028-05-31",
-            "health_certificate": "2026-12-31"}
+EXPIRING = {"passport": "2031-01-31", "work_visa": "2028-05-31", "health_certificate": "2026-12-31"}
 
 
 class Desk:
@@ -59,35 +58,67 @@ class Desk:
 
     def register(self, worker_id=None, cycle=1, sequence=1):
         worker_id = str(uuid.uuid4()) if worker_id is None else worker_id
-        self.hear(c.WORKER_REGISTERED, worker_id, {
-            "nik_masked": "350512******0001", "nik_digest": "0" * 64,
-            "full_name": "Siti Aminah", "sex": "F", "regency": "Blitar",
-            "destination_country": "HK", "occupation": "caregiver",
-            "placement_agency": "PT Sinar Jaya", "cycle": cycle}, sequence)
+        self.hear(
+            c.WORKER_REGISTERED,
+            worker_id,
+            {
+                "nik_masked": "350512******0001",
+                "nik_digest": "0" * 64,
+                "full_name": "Siti Aminah",
+                "sex": "F",
+                "regency": "Blitar",
+                "destination_country": "HK",
+                "occupation": "caregiver",
+                "placement_agency": "PT Sinar Jaya",
+                "cycle": cycle,
+            },
+            sequence,
+        )
         return worker_id
 
     def change_status(self, worker_id, to_status, sequence, cycle=1):
-        return self.hear(c.WORKER_STATUS_CHANGED, worker_id, {
-            "from_status": "registered", "to_status": to_status, "stage": "pre_departure",
-            "reason": "test", "cycle": cycle}, sequence)
+        return self.hear(
+            c.WORKER_STATUS_CHANGED,
+            worker_id,
+            {
+                "from_status": "registered",
+                "to_status": to_status,
+                "stage": "pre_departure",
+                "reason": "test",
+                "cycle": cycle,
+            },
+            sequence,
+        )
 
     # the desk's commands
 
     def submit(self, worker_id, kind, actor=OPERATOR, **overrides):
-        payload = {"type": kind, "number": f"{kind[:2].upper()}1234567",
-                   "issued_on": "2025-06-01", "expires_on": EXPIRING.get(kind),
-                   "file": scan(PDF + worker_id.encode())}
+        payload = {
+            "type": kind,
+            "number": f"{kind[:2].upper()}1234567",
+            "issued_on": "2025-06-01",
+            "expires_on": EXPIRING.get(kind),
+            "file": scan(PDF + worker_id.encode()),
+        }
         payload.update(overrides)
-        return self.run(handlers.submit_document, worker_id, payload, self.now, self.today,
-                        actor=actor)
+        return self.run(
+            handlers.submit_document, worker_id, payload, self.now, self.today, actor=actor
+        )
 
     def verify(self, document_id, actor=VERIFIER, payload=None):
-        return self.run(handlers.verify_document, document_id, payload or {}, self.now,
-                        self.today, actor=actor)
+        return self.run(
+            handlers.verify_document, document_id, payload or {}, self.now, self.today, actor=actor
+        )
 
     def reject(self, document_id, reason="the scan is unreadable", actor=VERIFIER):
-        return self.run(handlers.reject_document, document_id, {"reason": reason}, self.now,
-                        self.today, actor=actor)
+        return self.run(
+            handlers.reject_document,
+            document_id,
+            {"reason": reason},
+            self.now,
+            self.today,
+            actor=actor,
+        )
 
     def expire(self, batch=handlers.EXPIRY_BATCH):
         return self.run(handlers.expire_documents, self.now, self.today, batch)
@@ -107,8 +138,9 @@ class Desk:
         return handlers.desk_queue(self.repository, query)
 
     def published(self, event_type=None):
-        return [e for e in self.uow.published
-                if event_type is None or e["event_type"] == event_type]
+        return [
+            e for e in self.uow.published if event_type is None or e["event_type"] == event_type
+        ]
 
 
 def scan(content=PDF):
@@ -131,8 +163,10 @@ def unchanged(desk, action, error):
 
 
 def _state(stored):
-    return {name: {key: vars_of(value) for key, value in objects.items()}
-            for name, objects in stored.items()}
+    return {
+        name: {key: vars_of(value) for key, value in objects.items()}
+        for name, objects in stored.items()
+    }
 
 
 def vars_of(value):
@@ -141,12 +175,16 @@ def vars_of(value):
 
 # submissions ----------------------------------------------------------------------------------
 
+
 def test_a_submission_is_stored_in_the_checklist_and_announced_with_its_number_masked(desk):
     worker_id = desk.register()
     document = desk.submit(worker_id, "passport", number="X1234567", file=scan())
 
     assert (document.status, document.worker_id, document.submitted_by) == (
-        "submitted", worker_id, "op-7")
+        "submitted",
+        worker_id,
+        "op-7",
+    )
     assert document.submitted_at == NOW and document.awaiting_decision
     assert document.file_sha256 == hashlib.sha256(PDF).hexdigest()
     assert desk.repository.get_scan(document.file_sha256).content == PDF
@@ -166,11 +204,19 @@ def test_a_submission_for_an_unknown_worker_is_refused_and_changes_nothing(desk)
 
 def test_senseless_input_is_refused_with_the_reason_and_changes_nothing(desk):
     worker_id = desk.register()
-    refused = unchanged(desk, lambda: desk.submit(
-        worker_id, "work_visa", issued_on="2026-03-01", expires_on="2026-02-01"), InvalidInput)
+    refused = unchanged(
+        desk,
+        lambda: desk.submit(
+            worker_id, "work_visa", issued_on="2026-03-01", expires_on="2026-02-01"
+        ),
+        InvalidInput,
+    )
     assert "must be after issued_on (2026-03-01)" in refused.details["expires_on"]
-    refused = unchanged(desk, lambda: desk.submit(
-        worker_id, "passport", file=scan(b"GIF89a not a pdf")), InvalidInput)
+    refused = unchanged(
+        desk,
+        lambda: desk.submit(worker_id, "passport", file=scan(b"GIF89a not a pdf")),
+        InvalidInput,
+    )
     assert "PDF, JPEG or PNG" in refused.details["file"][0]
     unchanged(desk, lambda: desk.submit(worker_id, "visa_of_the_moon"), InvalidInput)
 
@@ -206,12 +252,12 @@ def test_one_workers_scan_is_refused_for_another_and_a_scan_is_kept_once(desk):
     desk.submit(first, "passport", file=scan())
     desk.submit(first, "employment_contract", file=scan())
     assert len(desk.repository.scans) == 1
-    refused = unchanged(desk, lambda: desk.submit(second, "passport", file=scan()),
-                        InvalidInput)
+    refused = unchanged(desk, lambda: desk.submit(second, "passport", file=scan()), InvalidInput)
     assert "another worker" in refused.details["file"][0]
 
 
 # decisions ------------------------------------------------------------------------------------
+
 
 def test_a_verification_is_recorded_and_announced(desk):
     worker_id = desk.register()
@@ -220,11 +266,18 @@ def test_a_verification_is_recorded_and_announced(desk):
     verified = desk.verify(document.id, payload={"note": "matches the scan"})
 
     assert (verified.status, verified.decided_by, verified.note) == (
-        "verified", "desk-1", "matches the scan")
+        "verified",
+        "desk-1",
+        "matches the scan",
+    )
     assert verified.decision_seconds == 3600 and not verified.awaiting_decision
     [event] = desk.published(c.DOCUMENT_VERIFIED)
-    assert event["data"] == {"document_id": document.id, "document_type": "passport",
-                             "checklist_complete": False, "expires_on": "2031-01-31"}
+    assert event["data"] == {
+        "document_id": document.id,
+        "document_type": "passport",
+        "checklist_complete": False,
+        "expires_on": "2031-01-31",
+    }
 
 
 def test_the_last_verification_completes_the_checklist_and_is_announced_once(desk):
@@ -248,22 +301,29 @@ def test_a_resubmission_and_its_rejection_take_a_complete_worker_back(desk):
     desk.reject(renewed.id, reason="not signed by the employer")
 
     assert desk.checklist(worker_id)["complete"] is False
-    assert [(e["event_type"], e["data"]["checklist_complete"])
-            for e in desk.published()[17:]] == [
-        (c.DOCUMENT_SUBMITTED, False), (c.DOCUMENT_REJECTED, False)]
+    assert [(e["event_type"], e["data"]["checklist_complete"]) for e in desk.published()[17:]] == [
+        (c.DOCUMENT_SUBMITTED, False),
+        (c.DOCUMENT_REJECTED, False),
+    ]
     assert len(desk.published(c.DOCUMENTS_COMPLETED)) == 1
 
 
 def test_a_rejection_needs_a_reason_and_is_announced_with_it(desk):
     worker_id = desk.register()
     document = desk.submit(worker_id, "health_certificate")
-    refused = unchanged(desk, lambda: desk.run(
-        handlers.reject_document, document.id, {}, NOW, TODAY, actor=VERIFIER), InvalidInput)
+    refused = unchanged(
+        desk,
+        lambda: desk.run(handlers.reject_document, document.id, {}, NOW, TODAY, actor=VERIFIER),
+        InvalidInput,
+    )
     assert "reason" in refused.details
 
     rejected = desk.reject(document.id, reason="stamp of the clinic missing")
     assert (rejected.status, rejected.reason, rejected.decided_by) == (
-        "rejected", "stamp of the clinic missing", "desk-1")
+        "rejected",
+        "stamp of the clinic missing",
+        "desk-1",
+    )
     assert desk.status_of(worker_id, "health_certificate") == "rejected"
     [event] = desk.published(c.DOCUMENT_REJECTED)
     assert event["data"]["reason"] == "stamp of the clinic missing"
@@ -320,6 +380,7 @@ def test_deciding_on_an_unknown_document_is_not_found(desk):
 
 # expiry ---------------------------------------------------------------------------------------
 
+
 def test_the_expiry_check_expires_lapsed_documents_once_and_takes_the_worker_back(desk):
     worker_id = desk.register()
     verified = desk.complete_checklist(worker_id)
@@ -334,8 +395,12 @@ def test_the_expiry_check_expires_lapsed_documents_once_and_takes_the_worker_bac
     assert desk.status_of(worker_id, "health_certificate") == "expired"
     assert not desk.repository.get_worker(worker_id).documents_complete
     [expired] = desk.published(c.DOCUMENT_EXPIRED)
-    assert expired["data"] == {"document_id": health.id, "document_type": "health_certificate",
-                               "checklist_complete": False, "expired_on": "2026-12-31"}
+    assert expired["data"] == {
+        "document_id": health.id,
+        "document_type": "health_certificate",
+        "checklist_complete": False,
+        "expired_on": "2026-12-31",
+    }
 
 
 def test_the_expiry_check_takes_a_batch_of_workers_at_a_time(desk):
@@ -348,24 +413,32 @@ def test_the_expiry_check_takes_a_batch_of_workers_at_a_time(desk):
     assert desk.expire(batch=1) == 2  # every due document of the worker the batch took
     assert desk.expire(batch=1) == 2
     assert desk.expire(batch=1) == 0
-    expired = [(e["worker_id"], e["data"]["document_type"])
-               for e in desk.published(c.DOCUMENT_EXPIRED)]
-    assert sorted(expired) == sorted([(w, k) for w in (first, second)
-                                      for k in ("work_visa", "passport")])
+    expired = [
+        (e["worker_id"], e["data"]["document_type"]) for e in desk.published(c.DOCUMENT_EXPIRED)
+    ]
+    assert sorted(expired) == sorted(
+        [(w, k) for w in (first, second) for k in ("work_visa", "passport")]
+    )
     assert [kind for worker, kind in expired if worker == first] == ["work_visa", "passport"]
 
 
 # events from the registration service ---------------------------------------------------------
 
+
 def test_a_registered_worker_is_known_with_eight_missing_documents(desk):
     worker_id = desk.register(sequence=1)
     worker = desk.repository.get_worker(worker_id)
     assert (worker.cycle, worker.status, worker.sequence, worker.known_since) == (
-        1, "registered", 1, NOW)
+        1,
+        "registered",
+        1,
+        NOW,
+    )
     checklist = desk.checklist(worker_id)
     assert checklist["complete"] is False
     assert [(i["type"], i["status"], i["document"]) for i in checklist["items"]] == [
-        (kind, "missing", None) for kind in c.DOCUMENT_TYPES]
+        (kind, "missing", None) for kind in c.DOCUMENT_TYPES
+    ]
     assert handlers.knows_worker(desk.repository, worker_id)
     assert desk.uow.published == []
 
@@ -379,7 +452,8 @@ def test_the_same_event_again_changes_nothing(desk):
     desk.change_status(worker_id, "withdrawn", sequence=2)
     after = vars_of(desk.repository.get_worker(worker_id))
     assert {k: v for k, v in after.items() if k != "updated_at"} == {
-        k: v for k, v in before.items() if k != "updated_at"}
+        k: v for k, v in before.items() if k != "updated_at"
+    }
 
 
 def test_a_word_older_than_the_one_kept_changes_nothing(desk):
@@ -439,6 +513,7 @@ def test_a_worker_event_without_a_worker_is_refused(desk):
 
 # queries --------------------------------------------------------------------------------------
 
+
 def test_the_checklist_of_an_unknown_worker_is_not_found(desk):
     for worker_id in (str(uuid.uuid4()), "not-an-id"):
         with pytest.raises(NotFound):
@@ -460,8 +535,7 @@ def test_a_document_and_its_scan_are_found_by_id(desk):
 
     assert handlers.get_document(desk.repository, document.id) is document
     stored = handlers.get_document_file(desk.repository, document.id)
-    assert (stored.content, stored.media_type, stored.size) == (PDF, "application/pdf",
-                                                                len(PDF))
+    assert (stored.content, stored.media_type, stored.size) == (PDF, "application/pdf", len(PDF))
     with pytest.raises(NotFound, match="has no scan"):
         handlers.get_document_file(desk.repository, bare.id)
     for unknown in (str(uuid.uuid4()), "not-an-id"):
@@ -474,8 +548,12 @@ def test_a_document_and_its_scan_are_found_by_id(desk):
 def test_the_desk_queue_shows_waiting_documents_oldest_first_by_type_in_pages(desk):
     first, second = desk.register(), desk.register()
     submitted = []
-    for worker_id, kind in [(first, "passport"), (second, "passport"), (first, "work_visa"),
-                            (second, "marital_status_letter")]:
+    for worker_id, kind in [
+        (first, "passport"),
+        (second, "passport"),
+        (first, "work_visa"),
+        (second, "marital_status_letter"),
+    ]:
         submitted.append(desk.submit(worker_id, kind))
         desk.advance(minutes=5)
     desk.verify(submitted[2].id)
@@ -498,8 +576,9 @@ def test_the_desk_stats_show_the_backlog_and_how_long_decisions_take(desk):
     desk.verify(old.id)  # decided 31 days before the figures: outside the window
     desk.advance(days=31)
     start = desk.now
-    waiting = [desk.submit(worker_id, kind)
-               for kind in ("passport", "work_visa", "health_certificate")]
+    waiting = [
+        desk.submit(worker_id, kind) for kind in ("passport", "work_visa", "health_certificate")
+    ]
     desk.advance(hours=1)
     desk.verify(waiting[0].id)
     desk.advance(hours=1)
@@ -512,20 +591,29 @@ def test_the_desk_stats_show_the_backlog_and_how_long_decisions_take(desk):
     assert stats["median_decision_seconds"] == pytest.approx(5400)
     assert stats["p90_decision_seconds"] == pytest.approx(3600 + 0.9 * 3600)
     assert stats["window_days"] == 30
-    assert stats["by_type"]["passport"] == {"backlog": 0, "decisions": 1,
-                                            "median_decision_seconds": pytest.approx(3600),
-                                            "p90_decision_seconds": pytest.approx(3600)}
+    assert stats["by_type"]["passport"] == {
+        "backlog": 0,
+        "decisions": 1,
+        "median_decision_seconds": pytest.approx(3600),
+        "p90_decision_seconds": pytest.approx(3600),
+    }
     assert stats["by_type"]["employment_contract"]["decisions"] == 0
     assert stats["by_type"]["health_certificate"] == {
-        "backlog": 1, "decisions": 0, "median_decision_seconds": None,
-        "p90_decision_seconds": None}
+        "backlog": 1,
+        "decisions": 0,
+        "median_decision_seconds": None,
+        "p90_decision_seconds": None,
+    }
 
 
 def test_every_handler_is_listed_once_in_the_service_tables():
-    listed = [*handlers.COMMANDS.values(), *handlers.QUERIES.values(),
-              *handlers.EVENTS.values()]
-    public = [value for name, value in vars(handlers).items()
-              if callable(value) and getattr(value, "__module__", None) == handlers.__name__
-              and not name.startswith("_")]
+    listed = [*handlers.COMMANDS.values(), *handlers.QUERIES.values(), *handlers.EVENTS.values()]
+    public = [
+        value
+        for name, value in vars(handlers).items()
+        if callable(value)
+        and getattr(value, "__module__", None) == handlers.__name__
+        and not name.startswith("_")
+    ]
     assert sorted(f.__name__ for f in listed) == sorted(f.__name__ for f in public)
     assert set(handlers.EVENTS) == {c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED}

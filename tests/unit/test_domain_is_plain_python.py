@@ -21,8 +21,13 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & set(sys.a
 
 
 def frameworks_loaded_by(module: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, module, *FRAMEWORKS], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, module, *FRAMEWORKS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -31,8 +36,9 @@ def test_a_services_domain_imports_no_framework(service):
     assert frameworks_loaded_by(f"services.{service}.domain") == []
 
 
-@pytest.mark.parametrize("module", ("pmi_common.errors", "pmi_common.names",
-                                   "pmi_common.lifecycle"))
+@pytest.mark.parametrize(
+    "module", ("pmi_common.errors", "pmi_common.names", "pmi_common.lifecycle")
+)
 def test_what_the_domains_import_from_the_runtime_is_plain_python(module):
     assert frameworks_loaded_by(module) == []
 

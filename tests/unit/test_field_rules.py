@@ -14,18 +14,23 @@ from services.registration import schemas as registration
 from services.reintegration import schemas as reintegration
 
 SAME_BODY = [
-    (edge.RegisterWorker, registration.RegisterWorker), (edge.Address, registration.Address),
+    (edge.RegisterWorker, registration.RegisterWorker),
+    (edge.Address, registration.Address),
     (edge.UpdateWorker, registration.UpdateWorker),
     (edge.RecordDeparture, registration.RecordDeparture),
-    (edge.RecordReturn, registration.RecordReturn), (edge.Withdraw, registration.Withdraw),
-    (edge.SubmitDocument, documents.SubmitDocument), (edge.FileUpload, documents.FileUpload),
+    (edge.RecordReturn, registration.RecordReturn),
+    (edge.Withdraw, registration.Withdraw),
+    (edge.SubmitDocument, documents.SubmitDocument),
+    (edge.FileUpload, documents.FileUpload),
     (edge.VerifyDocument, documents.VerifyDocument),
     (edge.RejectDocument, documents.RejectDocument),
     (edge.ScheduleSession, orientation.ScheduleSession),
-    (edge.CancelSession, orientation.CancelSession), (edge.EnrolWorker, orientation.EnrolWorker),
+    (edge.CancelSession, orientation.CancelSession),
+    (edge.EnrolWorker, orientation.EnrolWorker),
     (edge.RecordAttendance, orientation.RecordAttendance),
     (edge.CreateProgram, reintegration.CreateProgram),
-    (edge.ProgramRound, reintegration.RoundInput), (edge.EnrolParticipant, reintegration.Enrol),
+    (edge.ProgramRound, reintegration.RoundInput),
+    (edge.EnrolParticipant, reintegration.Enrol),
     (edge.RecordRoundResult, reintegration.RecordRoundResult),
     (edge.CompleteParticipant, reintegration.CompleteParticipant),
 ]
@@ -53,14 +58,19 @@ def rules(field: fields.Field) -> dict:
     return found
 
 
-@pytest.mark.parametrize(("at_the_edge", "in_the_service"), SAME_BODY,
-                         ids=[edge_schema.__name__ for edge_schema, _ in SAME_BODY])
+@pytest.mark.parametrize(
+    ("at_the_edge", "in_the_service"),
+    SAME_BODY,
+    ids=[edge_schema.__name__ for edge_schema, _ in SAME_BODY],
+)
 def test_the_edge_and_the_service_check_a_field_by_one_rule(at_the_edge, in_the_service):
     edge_fields = at_the_edge._declared_fields
     service_fields = in_the_service._declared_fields
     assert set(edge_fields) == set(service_fields)
-    differing = {name: (rules(edge_fields[name]), rules(service_fields[name]))
-                 for name in edge_fields
-                 if (at_the_edge.__name__, name) not in EDGE_ONLY
-                 and rules(edge_fields[name]) != rules(service_fields[name])}
+    differing = {
+        name: (rules(edge_fields[name]), rules(service_fields[name]))
+        for name in edge_fields
+        if (at_the_edge.__name__, name) not in EDGE_ONLY
+        and rules(edge_fields[name]) != rules(service_fields[name])
+    }
     assert differing == {}

@@ -30,8 +30,7 @@ def bearer(token: str) -> str:
 
 def test_a_minted_token_names_its_caller():
     token = mint(SECRET, "agency", "bpjs-1", agency="bpjs-ketenagakerjaan")
-    assert authenticate(bearer(token), SECRET) == Caller("agency", "bpjs-1",
-                                                         "bpjs-ketenagakerjaan")
+    assert authenticate(bearer(token), SECRET) == Caller("agency", "bpjs-1", "bpjs-ketenagakerjaan")
 
 
 def test_an_expired_token_is_refused():
@@ -50,9 +49,14 @@ def test_an_unsigned_token_is_refused():
 
 
 def test_a_token_signed_with_another_key_or_algorithm_is_refused():
-    claims = {"sub": "x", "role": "admin", "iat": dt.datetime.now(dt.UTC),
-              "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
-              "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
+    claims = {
+        "sub": "x",
+        "role": "admin",
+        "iat": dt.datetime.now(dt.UTC),
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        "iss": "pmi-lifecycle",
+        "aud": "pmi-gateway",
+    }
     with pytest.raises(Unauthenticated):
         authenticate(bearer(jwt.encode(claims, "another-key-" * 4, algorithm="HS256")), SECRET)
     with pytest.raises(Unauthenticated):
@@ -65,18 +69,27 @@ def test_a_missing_or_malformed_header_is_refused(header):
         authenticate(header, SECRET)
 
 
-@pytest.mark.parametrize("claims, reason", [
-    ({"role": "superuser"}, "role"),
-    ({"role": None}, "role"),
-    ({"sub": ""}, "sub"),
-    ({"role": "worker", "sub": "siti"}, "worker's id"),
-    ({"role": "agency", "agency": None}, "agency"),
-    ({"agency": 7}, "agency"),
-])
+@pytest.mark.parametrize(
+    "claims, reason",
+    [
+        ({"role": "superuser"}, "role"),
+        ({"role": None}, "role"),
+        ({"sub": ""}, "sub"),
+        ({"role": "worker", "sub": "siti"}, "worker's id"),
+        ({"role": "agency", "agency": None}, "agency"),
+        ({"agency": 7}, "agency"),
+    ],
+)
 def test_claims_that_name_no_caller_are_refused(claims, reason):
-    base = {"sub": "desk-1", "role": "operator", "agency": None, "iat": dt.datetime.now(dt.UTC),
-            "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
-            "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
+    base = {
+        "sub": "desk-1",
+        "role": "operator",
+        "agency": None,
+        "iat": dt.datetime.now(dt.UTC),
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        "iss": "pmi-lifecycle",
+        "aud": "pmi-gateway",
+    }
     token = jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
     with pytest.raises(Unauthenticated, match=reason):
         authenticate(bearer(token), SECRET)
@@ -88,13 +101,16 @@ def test_a_worker_token_names_the_worker_by_its_canonical_id():
     assert authenticate(bearer(token), SECRET).subject == str(worker_id)
 
 
-@pytest.mark.parametrize("config, problem", [
-    ({"PMI_ENV": "production"}, "not set"),
-    ({"PMI_ENV": "production", "JWT_SECRET": DEVELOPMENT_SECRET}, "default"),
-    ({"PMI_ENV": "production", "JWT_SECRET": "changeme"}, "default"),
-    ({"PMI_ENV": "staging", "JWT_SECRET": "short-secret"}, "shorter"),
-    ({"JWT_SECRET": ""}, "not set"),
-])
+@pytest.mark.parametrize(
+    "config, problem",
+    [
+        ({"PMI_ENV": "production"}, "not set"),
+        ({"PMI_ENV": "production", "JWT_SECRET": DEVELOPMENT_SECRET}, "default"),
+        ({"PMI_ENV": "production", "JWT_SECRET": "changeme"}, "default"),
+        ({"PMI_ENV": "staging", "JWT_SECRET": "short-secret"}, "shorter"),
+        ({"JWT_SECRET": ""}, "not set"),
+    ],
+)
 def test_the_gateway_refuses_to_start_without_a_real_secret_outside_development(config, problem):
     assert problem in secret_problem(config)
     with pytest.raises(SystemExit, match=problem):
@@ -111,13 +127,26 @@ def test_development_may_run_on_the_development_secret(capsys):
 
 # iat, lifetime, iss, aud, leeway -------------------------------------------------------------
 
+
 def signed(**claims) -> str:
     """A token issued now (the gateway's clock), as an identity provider would sign it."""
     now = dt.datetime.now(dt.UTC)
-    base = {"sub": "desk-1", "role": "operator", "agency": "ltsa-blitar", "iat": now,
-            "exp": now + dt.timedelta(hours=8), "iss": "pmi-lifecycle", "aud": "pmi-gateway"}
-    return bearer(jwt.encode({k: v for k, v in {**base, **claims}.items() if v is not None},
-                             SECRET, algorithm="HS256"))
+    base = {
+        "sub": "desk-1",
+        "role": "operator",
+        "agency": "ltsa-blitar",
+        "iat": now,
+        "exp": now + dt.timedelta(hours=8),
+        "iss": "pmi-lifecycle",
+        "aud": "pmi-gateway",
+    }
+    return bearer(
+        jwt.encode(
+            {k: v for k, v in {**base, **claims}.items() if v is not None},
+            SECRET,
+            algorithm="HS256",
+        )
+    )
 
 
 def after(**delta) -> dt.datetime:
@@ -154,14 +183,16 @@ def test_lifetime_caps_come_from_configuration():
 
 
 def test_iss_and_aud_are_pinned_by_configuration():
-    policy = TokenPolicy.from_config({"JWT_ISSUER": "https://sso.blitarkab.go.id",
-                                      "JWT_AUDIENCE": "pmi-blitar"})
+    policy = TokenPolicy.from_config(
+        {"JWT_ISSUER": "https://sso.blitarkab.go.id", "JWT_AUDIENCE": "pmi-blitar"}
+    )
     with pytest.raises(Unauthenticated, match="iss must be https://sso.blitarkab.go.id"):
         authenticate(signed(aud="pmi-blitar"), SECRET, policy)
     with pytest.raises(Unauthenticated, match="aud must name pmi-blitar"):
         authenticate(signed(iss="https://sso.blitarkab.go.id"), SECRET, policy)
-    assert authenticate(signed(iss="https://sso.blitarkab.go.id", aud=["other", "pmi-blitar"]),
-                        SECRET, policy)
+    assert authenticate(
+        signed(iss="https://sso.blitarkab.go.id", aud=["other", "pmi-blitar"]), SECRET, policy
+    )
 
 
 def test_clocks_get_thirty_seconds_of_leeway():
@@ -175,11 +206,11 @@ def test_clocks_get_thirty_seconds_of_leeway():
     just_expired = after(seconds=-20)
     assert authenticate(signed(iat=after(hours=-1), exp=just_expired), SECRET)
     with pytest.raises(Unauthenticated, match="expired"):
-        authenticate(signed(iat=after(hours=-1), exp=after(seconds=-40)),
-                     SECRET)
+        authenticate(signed(iat=after(hours=-1), exp=after(seconds=-40)), SECRET)
 
 
 # tokens verified once (VerifiedTokens) --------------------------------------------------------
+
 
 def test_a_remembered_token_still_expires(monkeypatch):
     from gateway import auth

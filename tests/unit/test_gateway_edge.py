@@ -8,8 +8,9 @@ from gateway.problems import Problem
 from pmi_common.errors import InvalidInput
 
 
-@pytest.mark.parametrize("raw", [b'{"a": NaN}', b'{"a": Infinity}', b"[" * 5000 + b"]" * 5000,
-                                 b"\xff", b'{"a": 1'])
+@pytest.mark.parametrize(
+    "raw", [b'{"a": NaN}', b'{"a": Infinity}', b"[" * 5000 + b"]" * 5000, b"\xff", b'{"a": 1']
+)
 def test_json_that_is_not_json_or_too_deep_is_a_400(raw):
     with pytest.raises(Problem) as refused:
         edge.parse_json(raw)
@@ -23,16 +24,25 @@ def test_a_nul_character_is_refused_with_the_path_to_it():
 
 
 def test_the_agency_sees_identity_numbers_masked_and_no_private_details():
-    worker = {"id": "w1", "nik": "3505125703940002", "birth_date": "1994-03-17",
-              "phone": "+6281234567890", "bpjs_number": "12345678901",
-              "address": {"street": "Jl. Merdeka 1", "regency": "Blitar"},
-              "documents": [{"type": "passport", "number": "C4812379"}]}
+    worker = {
+        "id": "w1",
+        "nik": "3505125703940002",
+        "birth_date": "1994-03-17",
+        "phone": "+6281234567890",
+        "bpjs_number": "12345678901",
+        "address": {"street": "Jl. Merdeka 1", "regency": "Blitar"},
+        "documents": [{"type": "passport", "number": "C4812379"}],
+    }
 
     seen = privacy.shape({"items": [worker]}, "agency")["items"][0]
 
-    assert seen == {"id": "w1", "nik": "350512******0002", "bpjs_number": "********901",
-                    "address": {"regency": "Blitar"},
-                    "documents": [{"type": "passport", "number": "*****379"}]}
+    assert seen == {
+        "id": "w1",
+        "nik": "350512******0002",
+        "bpjs_number": "********901",
+        "address": {"regency": "Blitar"},
+        "documents": [{"type": "passport", "number": "*****379"}],
+    }
     assert privacy.shape(worker, "operator") is worker
     assert privacy.shape(worker, None)["nik"] == "350512******0002"
 
@@ -44,8 +54,17 @@ def test_a_request_has_one_fingerprint_whatever_the_order_of_its_fields():
     assert fingerprint("POST", "/w", {"a": 1}) != fingerprint("POST", "/v", {"a": 1})
 
 
-@pytest.mark.parametrize("key, valid", [("k", True), ("order-42 retry", True), ("", False),
-                                        ("x" * 256, False), ("kunci-é", False), ("a\tb", False)])
+@pytest.mark.parametrize(
+    "key, valid",
+    [
+        ("k", True),
+        ("order-42 retry", True),
+        ("", False),
+        ("x" * 256, False),
+        ("kunci-é", False),
+        ("a\tb", False),
+    ],
+)
 def test_an_idempotency_key_is_printable_ascii_of_at_most_255(key, valid):
     assert valid_key(key) is valid
 
@@ -55,8 +74,9 @@ def test_a_request_id_holding_a_nik_like_number_is_replaced_before_it_reaches_an
     from werkzeug.wrappers import Request
 
     def given(value: str) -> str:
-        return edge.request_id(Request(EnvironBuilder(headers={"X-Request-ID": value})
-                                       .get_environ()))
+        return edge.request_id(
+            Request(EnvironBuilder(headers={"X-Request-ID": value}).get_environ())
+        )
 
     assert given("desk-42") == "desk-42"
     for hostile in ("nik-3505125703940001", "3505 1257 0394 0001"):

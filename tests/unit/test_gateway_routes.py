@@ -15,9 +15,11 @@ from gateway.service import GatewayService
 
 
 def served_methods() -> set[str]:
-    return {name for name, method in inspect.getmembers(GatewayService, inspect.isfunction)
-            if any(isinstance(e, ApiHandler)
-                   for e in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()))}
+    return {
+        name
+        for name, method in inspect.getmembers(GatewayService, inspect.isfunction)
+        if any(isinstance(e, ApiHandler) for e in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()))
+    }
 
 
 def test_every_route_is_served_by_the_method_of_its_name_and_nothing_else_is():
@@ -68,16 +70,31 @@ def roles_of(name: str) -> set[str]:
 
 def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     staff = {"operator", "verifier", "trainer", "admin"}
-    self_service = {"get_worker", "update_worker", "get_timeline", "submit_document",
-                    "get_checklist", "invitations", "worker_disclosures", "export_worker"}
+    self_service = {
+        "get_worker",
+        "update_worker",
+        "get_timeline",
+        "submit_document",
+        "get_checklist",
+        "invitations",
+        "worker_disclosures",
+        "export_worker",
+    }
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
         assert roles_of(name) == {"operator", "admin"}, name
     for name in ("verify_document", "reject_document", "desk_queue"):
         assert roles_of(name) == {"verifier", "admin"}, name
     assert roles_of("submit_document") == {"verifier", "admin", "worker"}
-    for name in ("schedule_session", "cancel_session", "enrol_worker", "record_attendance",
-                 "create_program", "enrol_participant", "record_round_result",
-                 "complete_participant"):
+    for name in (
+        "schedule_session",
+        "cancel_session",
+        "enrol_worker",
+        "record_attendance",
+        "create_program",
+        "enrol_participant",
+        "record_round_result",
+        "complete_participant",
+    ):
         assert roles_of(name) == {"trainer", "admin"}, name
     assert roles_of("list_incidents") == {"operator", "admin"}
     for name in ("worker_disclosures", "export_worker"):  # the worker's record of its own data
@@ -86,14 +103,26 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
             assert route.roles >= staff or route.name in (
-                "desk_queue", "list_incidents", "worker_disclosures", "export_worker",
-                "list_webhooks", "webhook_deliveries", "agency_settings")
+                "desk_queue",
+                "list_incidents",
+                "worker_disclosures",
+                "export_worker",
+                "list_webhooks",
+                "webhook_deliveries",
+                "agency_settings",
+            )
         assert "agency" not in route.roles or not route.writes, route.name
 
 
 def test_an_agency_reaches_only_routes_that_apply_its_agreement_or_hold_no_one_s_data():
-    no_personal_data = {"get_stats", "list_sessions", "get_session", "list_programs",
-                        "get_program", "program_stats"}
+    no_personal_data = {
+        "get_stats",
+        "list_sessions",
+        "get_session",
+        "list_programs",
+        "get_program",
+        "program_stats",
+    }
     own_webhooks = {"list_webhooks", "webhook_deliveries", "agency_settings"}  # its own only
     reached = {route.name for route in ROUTES if "agency" in route.roles}
     assert reached == set(SHAPED) | no_personal_data | own_webhooks

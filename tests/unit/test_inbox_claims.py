@@ -14,10 +14,18 @@ from pmi_common.tables import add_messaging_tables
 
 
 def incoming(event_id: str | None = None) -> Event:
-    return Event(event_id=event_id or str(uuid.uuid4()), event_type="worker_registered",
-                 event_version=1, occurred_at=dt.datetime.now(dt.UTC), source="registration",
-                 worker_id=str(uuid.uuid4()), sequence=1, correlation_id="c", actor=None,
-                 data={})
+    return Event(
+        event_id=event_id or str(uuid.uuid4()),
+        event_type="worker_registered",
+        event_version=1,
+        occurred_at=dt.datetime.now(dt.UTC),
+        source="registration",
+        worker_id=str(uuid.uuid4()),
+        sequence=1,
+        correlation_id="c",
+        actor=None,
+        data={},
+    )
 
 
 def a_store():
@@ -29,9 +37,15 @@ def a_store():
 
 def inserts_into_inbox(engine) -> list[str]:
     seen = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: seen.append(statement)
-                 if statement.lstrip().upper().startswith("INSERT INTO INBOX") else None)
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: (
+            seen.append(statement)
+            if statement.lstrip().upper().startswith("INSERT INTO INBOX")
+            else None
+        ),
+    )
     return seen
 
 

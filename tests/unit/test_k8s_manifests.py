@@ -92,6 +92,7 @@ def pod_labels(name: str) -> dict:
 
 # the files ------------------------------------------------------------------------------------
 
+
 def test_every_manifest_parses_and_a_kustomization_lists_it():
     listed = set()
     for kustomization in K8S.rglob("kustomization.yaml"):
@@ -116,23 +117,31 @@ def test_each_platform_process_is_one_deployment_started_by_the_runner():
 @pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
 def test_pods_set_only_configuration_keys_the_code_reads(name):
     sources = container(name).get("envFrom", [])
-    assert all(set(source) == {"configMapRef"} for source in sources), \
+    assert all(set(source) == {"configMapRef"} for source in sources), (
         "a Secret injected whole would hide its keys: name each with secretKeyRef"
-    keys = set(env(name)) | {key for source in sources
-                             for key in CONFIG_MAPS[source["configMapRef"]["name"]]["data"]}
+    )
+    keys = set(env(name)) | {
+        key for source in sources for key in CONFIG_MAPS[source["configMapRef"]["name"]]["data"]
+    }
     unknown = keys - set(ENVIRONMENT) - READ_BY_LIBPQ
     assert not unknown, f"{name} sets keys no code reads: {unknown}"
 
 
 def test_processes_that_digest_niks_share_one_key():
-    digesting = {name for name in SERVICES if any(
-        "nik_digest(" in path.read_text() for path in (ROOT / "services" / name).glob("*.py"))}
+    digesting = {
+        name
+        for name in SERVICES
+        if any(
+            "nik_digest(" in path.read_text() for path in (ROOT / "services" / name).glob("*.py")
+        )
+    }
     assert digesting, "registration at least digests the NIKs it registers"
     for name in digesting:
         assert secret_ref(name, "NIK_DIGEST_KEY") == ("pmi-keys", "nik-digest-key"), name
 
 
 # the database --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
 def test_each_process_owns_its_database_on_the_replicated_cluster(name):
@@ -144,8 +153,10 @@ def test_each_process_owns_its_database_on_the_replicated_cluster(name):
     roles = {r["name"]: r for r in DATABASE["spec"]["managed"]["roles"]}
     assert roles[owner]["login"] and roles[owner].get("ensure", "present") == "present"
     assert secret_ref(name, "PGPASSWORD") == (roles[owner]["passwordSecret"]["name"], "password")
-    declared = {(d["spec"]["cluster"]["name"], d["spec"]["name"], d["spec"]["owner"])
-                for d in of_kind("Database").values()}
+    declared = {
+        (d["spec"]["cluster"]["name"], d["spec"]["name"], d["spec"]["owner"])
+        for d in of_kind("Database").values()
+    }
     assert (DATABASE["metadata"]["name"], database, owner) in declared
 
 
@@ -154,8 +165,11 @@ def test_no_two_processes_share_a_database_or_an_owner():
     for name in SERVICE_CLASSES:
         owner = database_owner(name)
         assert configuration(name)["DATABASE_URL"] == configuration(owner)["DATABASE_URL"]
-    urls = [urlparse(configuration(name)["DATABASE_URL"]) for name in SERVICE_CLASSES
-            if database_owner(name) == name]
+    urls = [
+        urlparse(configuration(name)["DATABASE_URL"])
+        for name in SERVICE_CLASSES
+        if database_owner(name) == name
+    ]
     assert len({url.path for url in urls}) == len({url.username for url in urls}) == len(urls)
 
 
@@ -168,6 +182,7 @@ def test_a_commit_waits_for_a_replica_so_a_database_node_can_fail():
 
 
 # the broker ----------------------------------------------------------------------------------
+
 
 def test_the_broker_is_a_three_node_cluster_holding_the_platform_queues_as_quorum_queues():
     assert BROKER["spec"]["replicas"] >= 3 and BROKER["spec"]["replicas"] % 2 == 1
@@ -183,8 +198,10 @@ def test_every_process_connects_as_its_own_broker_user(name):
     assert users[name] == f"pmi-{name}"
     assert set(users) == set(SERVICE_CLASSES)
     admin = BROKER["spec"]["secretBackend"]["externalSecret"]["name"]
-    assert all(e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") != admin
-               for e in env(name).values()), "the administrator's credentials stay out"
+    assert all(
+        e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") != admin
+        for e in env(name).values()
+    ), "the administrator's credentials stay out"
 
 
 def test_the_broker_setup_job_creates_every_processs_user_as_the_administrator():
@@ -196,20 +213,24 @@ def test_the_broker_setup_job_creates_every_processs_user_as_the_administrator()
     assert given["AMQP_URI"]["name"] == given["RABBITMQ_MANAGEMENT_URL"]["name"] == admin
     created = created_secrets()
     for name in SERVICE_CLASSES:
-        assert given[f"BROKER_PASSWORD_{name.upper()}"] == {"name": f"pmi-broker-{name}",
-                                                            "key": "password"}
+        assert given[f"BROKER_PASSWORD_{name.upper()}"] == {
+            "name": f"pmi-broker-{name}",
+            "key": "password",
+        }
         assert {"password", "amqp-uri", "username"} <= created[f"pmi-broker-{name}"]
 
 
 def test_only_the_gateway_is_reachable_from_outside_the_namespace():
-    assert all(s["spec"].get("type", "ClusterIP") == "ClusterIP"
-               for s in of_kind("Service").values()), "an Ingress publishes the gateway"
+    assert all(
+        s["spec"].get("type", "ClusterIP") == "ClusterIP" for s in of_kind("Service").values()
+    ), "an Ingress publishes the gateway"
     assert BROKER["spec"]["service"]["type"] == "ClusterIP"
     policies = of_kind("NetworkPolicy")
     broker, database = policies["pmi-broker"]["spec"], policies["pmi-db"]["spec"]
     assert broker["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "pmi-broker"}
-    assert database["podSelector"]["matchLabels"] == {"cnpg.io/cluster":
-                                                      DATABASE["metadata"]["name"]}
+    assert database["podSelector"]["matchLabels"] == {
+        "cnpg.io/cluster": DATABASE["metadata"]["name"]
+    }
     for policy in (broker, database):
         (rule,) = policy["ingress"]
         assert {"podSelector": {}} in rule["from"], "the platform's own pods"
@@ -217,6 +238,7 @@ def test_only_the_gateway_is_reachable_from_outside_the_namespace():
 
 
 # replicas, probes, resources -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
 def test_every_process_runs_replicas_with_probes_and_resources(name):
@@ -255,8 +277,11 @@ def test_the_gateway_probes_its_health_endpoints_on_the_port_it_listens_on():
 
 
 def test_the_gateway_service_sends_requests_to_the_gateway_pods_port():
-    (service,) = [s for s in of_kind("Service").values()
-                  if s["spec"]["selector"] == {"app.kubernetes.io/name": "gateway"}]
+    (service,) = [
+        s
+        for s in of_kind("Service").values()
+        if s["spec"]["selector"] == {"app.kubernetes.io/name": "gateway"}
+    ]
     assert selects({"matchLabels": service["spec"]["selector"]}, pod_labels("gateway"))
     port = int(configuration("gateway")["GATEWAY_ADDRESS"].rsplit(":", 1)[1])
     (target,) = [p["targetPort"] for p in service["spec"]["ports"]]
@@ -265,12 +290,16 @@ def test_the_gateway_service_sends_requests_to_the_gateway_pods_port():
 
 @pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
 def test_a_node_drain_leaves_a_replica_of_every_process_running(name):
-    budgets = [b for b in of_kind("PodDisruptionBudget").values()
-               if selects(b["spec"]["selector"], pod_labels(name))]
+    budgets = [
+        b
+        for b in of_kind("PodDisruptionBudget").values()
+        if selects(b["spec"]["selector"], pod_labels(name))
+    ]
     assert len(budgets) == 1
     spec = budgets[0]["spec"]
-    allowed = spec.get("maxUnavailable", DEPLOYMENTS[name]["spec"]["replicas"]
-                       - spec.get("minAvailable", 0))
+    allowed = spec.get(
+        "maxUnavailable", DEPLOYMENTS[name]["spec"]["replicas"] - spec.get("minAvailable", 0)
+    )
     assert 1 <= allowed < DEPLOYMENTS[name]["spec"]["replicas"]
 
 
@@ -280,8 +309,11 @@ def test_a_services_metrics_are_scraped_where_it_serves_them(name):
     metrics_port = int(configuration(name)["METRICS_PORT"])
     assert annotations["prometheus.io/scrape"] == "true"
     assert int(annotations["prometheus.io/port"]) == metrics_port
-    (monitor,) = [m for m in of_kind("PodMonitor", MONITORING).values()
-                  if selects(m["spec"]["selector"], pod_labels(name))]
+    (monitor,) = [
+        m
+        for m in of_kind("PodMonitor", MONITORING).values()
+        if selects(m["spec"]["selector"], pod_labels(name))
+    ]
     (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
     assert port_number(name, endpoint["port"]) == metrics_port
     assert endpoint["path"] == annotations["prometheus.io/path"] == "/metrics"
@@ -289,11 +321,15 @@ def test_a_services_metrics_are_scraped_where_it_serves_them(name):
 
 # secrets -------------------------------------------------------------------------------------
 
+
 def created_secrets() -> dict[str, set[str]]:
     """The Secrets secrets.sh creates, and the keys each holds."""
     script = (K8S / "secrets.sh").read_text()
-    owners = [owner for array in ("DB_OWNERS", "BROKER_ONLY")
-              for owner in re.search(rf"^{array}=\(([^)]*)\)", script, re.M).group(1).split()]
+    owners = [
+        owner
+        for array in ("DB_OWNERS", "BROKER_ONLY")
+        for owner in re.search(rf"^{array}=\(([^)]*)\)", script, re.M).group(1).split()
+    ]
     commands = re.findall(r"create_secret (\S+) ((?:.*\\\n)*.*)", script)
     secrets = {}
     for name, options in commands:
@@ -305,18 +341,26 @@ def created_secrets() -> dict[str, set[str]]:
 
 
 def referenced_secrets() -> set[tuple[str, str]]:
-    refs = {(e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
-            for name in DEPLOYMENTS for e in env(name).values() if "valueFrom" in e}
-    refs |= {(r["passwordSecret"]["name"], key) for r in DATABASE["spec"]["managed"]["roles"]
-             for key in ("username", "password")}
+    refs = {
+        (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for name in DEPLOYMENTS
+        for e in env(name).values()
+        if "valueFrom" in e
+    }
+    refs |= {
+        (r["passwordSecret"]["name"], key)
+        for r in DATABASE["spec"]["managed"]["roles"]
+        for key in ("username", "password")
+    }
     broker_user = BROKER["spec"]["secretBackend"]["externalSecret"]["name"]
     return refs | {(broker_user, key) for key in ("default_user.conf", "username", "password")}
 
 
 def test_every_secret_the_platform_reads_is_created_by_secrets_sh():
     created = created_secrets()
-    missing = {(name, key) for name, key in referenced_secrets()
-               if key not in created.get(name, set())}
+    missing = {
+        (name, key) for name, key in referenced_secrets() if key not in created.get(name, set())
+    }
     assert not missing, f"secrets.sh does not create {missing}"
 
 
@@ -325,6 +369,7 @@ def test_no_secret_value_is_committed_in_the_manifests():
 
 
 # the probe -----------------------------------------------------------------------------------
+
 
 def test_probe_finds_a_service_ready_only_when_its_database_is_ok():
     healthy = {"service": "registration", "database": "ok", "outbox_backlog": 0}

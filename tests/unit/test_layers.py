@@ -22,8 +22,11 @@ def module_name(path: Path) -> str:
 
 
 def modules_of(package: str) -> dict[str, Path]:
-    return {module_name(path): path for path in sorted((ROOT / package).rglob("*.py"))
-            if "migrations" not in path.relative_to(ROOT).parts}
+    return {
+        module_name(path): path
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.relative_to(ROOT).parts
+    }
 
 
 def imports_of(name: str, path: Path) -> set[str]:
@@ -36,7 +39,7 @@ def imports_of(name: str, path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module
@@ -55,24 +58,39 @@ def within(name: str, packages: tuple[str, ...]) -> bool:
 
 
 def test_the_runtime_imports_nothing_above_it():
-    upward = sorted(f"{module} -> {target}" for module, targets in arrows(RUNTIME).items()
-                    for target in targets if within(target, ABOVE_THE_RUNTIME))
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in arrows(RUNTIME).items()
+        for target in targets
+        if within(target, ABOVE_THE_RUNTIME)
+    )
     assert upward == []
 
 
 @pytest.mark.parametrize("package", ("services", "gateway", "egress"))
 def test_nothing_the_platform_runs_imports_the_tools(package):
-    upward = sorted(f"{module} -> {target}" for module, targets in arrows(package).items()
-                    for target in targets if within(target, ("pmi_tools",)))
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in arrows(package).items()
+        for target in targets
+        if within(target, ("pmi_tools",))
+    )
     assert upward == []
 
 
 def test_a_service_imports_no_other_service_and_the_gateway_no_service():
-    crossing = sorted(f"{module} -> {target}" for module, targets in arrows("services").items()
-                      for target in targets if within(target, ("services",))
-                      and target.split(".")[:2] != module.split(".")[:2])
-    crossing += sorted(f"{module} -> {target}" for module, targets in arrows("gateway").items()
-                       for target in targets if within(target, ("services", "egress")))
+    crossing = sorted(
+        f"{module} -> {target}"
+        for module, targets in arrows("services").items()
+        for target in targets
+        if within(target, ("services",)) and target.split(".")[:2] != module.split(".")[:2]
+    )
+    crossing += sorted(
+        f"{module} -> {target}"
+        for module, targets in arrows("gateway").items()
+        for target in targets
+        if within(target, ("services", "egress"))
+    )
     assert crossing == []
 
 
@@ -87,7 +105,7 @@ def circle_in(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(module)
         for target in sorted(graph.get(module, ())):
             if state.get(target) == "open":
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state:
                 circle = visit(target)
                 if circle:
@@ -106,8 +124,10 @@ def circle_in(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_runtime_has_no_import_circle():
     graph = arrows(RUNTIME)
-    inside = {module: {t for t in targets if t in graph and t != module}
-              for module, targets in graph.items()}
+    inside = {
+        module: {t for t in targets if t in graph and t != module}
+        for module, targets in graph.items()
+    }
     assert circle_in(inside) is None
 
 

@@ -24,11 +24,18 @@ from pmi_tools.reports import render_dead_letters, render_queues
 
 
 def stats(name, ready=0, unacked=0, consumers=1, publish=0.0, deliver=0.0, trend=0.0):
-    return {"name": name, "messages": ready + unacked, "messages_ready": ready,
-            "messages_unacknowledged": unacked, "consumers": consumers,
-            "messages_ready_details": {"rate": trend},
-            "message_stats": {"publish_details": {"rate": publish},
-                              "deliver_get_details": {"rate": deliver}}}
+    return {
+        "name": name,
+        "messages": ready + unacked,
+        "messages_ready": ready,
+        "messages_unacknowledged": unacked,
+        "consumers": consumers,
+        "messages_ready_details": {"rate": trend},
+        "message_stats": {
+            "publish_details": {"rate": publish},
+            "deliver_get_details": {"rate": deliver},
+        },
+    }
 
 
 def by_name(rows):
@@ -36,34 +43,55 @@ def by_name(rows):
 
 
 def test_an_inbox_nobody_consumes_is_marked_and_a_quiet_retry_queue_is_not():
-    rows = by_name(platform_queues([stats("registration.inbox", consumers=0),
-                                    stats("registration.retry", ready=3, consumers=0)]))
+    rows = by_name(
+        platform_queues(
+            [
+                stats("registration.inbox", consumers=0),
+                stats("registration.retry", ready=3, consumers=0),
+            ]
+        )
+    )
     assert rows["registration.inbox"].marks == (NO_CONSUMERS,)
     assert rows["registration.retry"].marks == ()
 
 
 def test_a_backlog_is_growing_when_ready_messages_rise_or_publishing_outpaces_delivery():
-    rows = by_name(platform_queues([
-        stats("documents.inbox", ready=40, trend=2.5),
-        stats("orientation.inbox", ready=40, publish=9.0, deliver=3.0),
-        stats("reintegration.inbox", ready=40, publish=3.0, deliver=9.0, trend=-1.0),
-    ]))
+    rows = by_name(
+        platform_queues(
+            [
+                stats("documents.inbox", ready=40, trend=2.5),
+                stats("orientation.inbox", ready=40, publish=9.0, deliver=3.0),
+                stats("reintegration.inbox", ready=40, publish=3.0, deliver=9.0, trend=-1.0),
+            ]
+        )
+    )
     assert rows["documents.inbox"].marks == (BACKLOG_GROWING,)
     assert rows["orientation.inbox"].marks == (BACKLOG_GROWING,)
     assert rows["reintegration.inbox"].marks == ()
 
 
 def test_dead_letters_are_marked_on_the_dead_letter_queue_without_asking_for_consumers():
-    rows = by_name(platform_queues([stats("registration.dead-letter", ready=2, consumers=0),
-                                    stats("documents.dead-letter", consumers=0)]))
+    rows = by_name(
+        platform_queues(
+            [
+                stats("registration.dead-letter", ready=2, consumers=0),
+                stats("documents.dead-letter", consumers=0),
+            ]
+        )
+    )
     assert rows["registration.dead-letter"].marks == (DEAD_LETTERS,)
     assert rows["documents.dead-letter"].marks == ()
 
 
 def test_every_platform_queue_is_listed_and_undeclared_ones_are_missing():
-    rows = platform_queues([stats("agency.bpjs.events", consumers=0),
-                            stats("agency.bpjs.parked", ready=1, consumers=0),
-                            stats("rpc-registration"), stats("someone-elses-queue")])
+    rows = platform_queues(
+        [
+            stats("agency.bpjs.events", consumers=0),
+            stats("agency.bpjs.parked", ready=1, consumers=0),
+            stats("rpc-registration"),
+            stats("someone-elses-queue"),
+        ]
+    )
     names = [row.name for row in rows]
     assert names[:3] == ["registration.inbox", "registration.retry", "registration.dead-letter"]
     assert names[-3:] == ["rpc-registration", "agency.bpjs.events", "agency.bpjs.parked"]
@@ -76,20 +104,38 @@ def test_every_platform_queue_is_listed_and_undeclared_ones_are_missing():
 
 
 def test_queue_kinds_follow_the_naming_of_the_topology():
-    assert [queue_kind(n) for n in ("documents.inbox", "documents.retry",
-                                    "documents.dead-letter", "rpc-documents",
-                                    "agency.bpjs.events", "agency.bpjs.parked",
-                                    "rpc.reply-standalone_rpc_proxy-1", "other.inbox")] == [
-        "inbox", "retry", "dead-letter", "rpc", "agency", "parked", "other", "other"]
+    assert [
+        queue_kind(n)
+        for n in (
+            "documents.inbox",
+            "documents.retry",
+            "documents.dead-letter",
+            "rpc-documents",
+            "agency.bpjs.events",
+            "agency.bpjs.parked",
+            "rpc.reply-standalone_rpc_proxy-1",
+            "other.inbox",
+        )
+    ] == ["inbox", "retry", "dead-letter", "rpc", "agency", "parked", "other", "other"]
 
 
 def test_the_queue_table_shows_each_queue_with_its_marks_and_counts_the_unhealthy():
-    text = render_queues(platform_queues([stats("registration.inbox", ready=5, unacked=2,
-                                                consumers=0, publish=1.25)]))
+    text = render_queues(
+        platform_queues(
+            [stats("registration.inbox", ready=5, unacked=2, consumers=0, publish=1.25)]
+        )
+    )
     line = next(row for row in text.splitlines() if row.startswith("registration.inbox"))
     assert re.search(r"registration\.inbox\s+5\s+2\s+0\s+1\.2\s+0\.0\s+NO CONSUMERS", line)
-    assert text.splitlines()[0].split() == ["QUEUE", "READY", "UNACKED", "CONSUMERS",
-                                            "PUBLISH/S", "DELIVER/S", "STATE"]
+    assert text.splitlines()[0].split() == [
+        "QUEUE",
+        "READY",
+        "UNACKED",
+        "CONSUMERS",
+        "PUBLISH/S",
+        "DELIVER/S",
+        "STATE",
+    ]
     assert text.endswith(f"{len(all_queues())} of {len(all_queues())} queues need attention.")
 
 
@@ -98,34 +144,53 @@ def envelope(event_id="e-1", event_type=c.DOCUMENT_VERIFIED):
 
 
 def test_a_dead_letter_shows_its_event_attempts_error_and_when_it_failed():
-    letter = dead_letter_of("registration.dead-letter", envelope(), {
-        "x-attempts": 4, "x-error": "NotFound: no worker 42",
-        "x-failed-at": "2026-03-02T03:15:00+00:00"})
-    assert (letter.event_id, letter.event_type, letter.attempts, letter.error,
-            letter.failed_at) == ("e-1", c.DOCUMENT_VERIFIED, 4, "NotFound: no worker 42",
-                                  "2026-03-02T03:15:00+00:00")
+    letter = dead_letter_of(
+        "registration.dead-letter",
+        envelope(),
+        {
+            "x-attempts": 4,
+            "x-error": "NotFound: no worker 42",
+            "x-failed-at": "2026-03-02T03:15:00+00:00",
+        },
+    )
+    assert (
+        letter.event_id,
+        letter.event_type,
+        letter.attempts,
+        letter.error,
+        letter.failed_at,
+    ) == ("e-1", c.DOCUMENT_VERIFIED, 4, "NotFound: no worker 42", "2026-03-02T03:15:00+00:00")
     table = render_dead_letters([letter])
     assert table.splitlines()[1].split()[:4] == ["registration", "e-1", c.DOCUMENT_VERIFIED, "4"]
 
 
 def test_a_message_the_broker_dead_lettered_shows_the_broker_s_reason():
     died = dt.datetime(2026, 3, 2, 3, 15)
-    letter = dead_letter_of("registration.dead-letter", envelope(), {
-        "x-death": [{"reason": "delivery_limit", "queue": "registration.inbox", "time": died}]})
+    letter = dead_letter_of(
+        "registration.dead-letter",
+        envelope(),
+        {"x-death": [{"reason": "delivery_limit", "queue": "registration.inbox", "time": died}]},
+    )
     assert letter.error == "dead-lettered by the broker: delivery_limit from registration.inbox"
     assert letter.failed_at == died.isoformat() and letter.attempts is None
 
 
 def test_an_undecodable_dead_letter_is_listed_with_the_start_of_its_body():
-    letter = dead_letter_of("registration.dead-letter", b"{not json",
-                            {"x-error": "undecodable message", "x-attempts": 0})
+    letter = dead_letter_of(
+        "registration.dead-letter",
+        b"{not json",
+        {"x-error": "undecodable message", "x-attempts": 0},
+    )
     assert letter.event_id is None and "{not json" in letter.error
     assert render_dead_letters([letter]).splitlines()[1].split()[1:3] == ["-", "-"]
 
 
 def test_a_selection_is_one_event_every_letter_or_a_text_found_in_error_type_or_body():
-    letter = dead_letter_of("documents.dead-letter", envelope("e-7", c.WORKER_REGISTERED),
-                            {"x-error": "IntegrityError: duplicate key"})
+    letter = dead_letter_of(
+        "documents.dead-letter",
+        envelope("e-7", c.WORKER_REGISTERED),
+        {"x-error": "IntegrityError: duplicate key"},
+    )
     assert Selection(event_id="e-7")(letter) and not Selection(event_id="e-8")(letter)
     assert Selection(everything=True)(letter)
     assert Selection(match="integrityerror")(letter)
@@ -139,12 +204,23 @@ def test_a_selection_is_one_event_every_letter_or_a_text_found_in_error_type_or_
 
 def test_a_replayed_message_starts_its_attempts_again_and_remembers_the_replay():
     now = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
-    headers = replay_headers({"x-attempts": 4, "x-error": "boom", "x-failed-at": "t",
-                              "x-service": "registration", "x-delivery-count": 2,
-                              "x-original-routing-key": c.DOCUMENT_VERIFIED, "x-replays": 1},
-                             now)
-    assert headers == {"x-original-routing-key": c.DOCUMENT_VERIFIED, "x-replays": 2,
-                       "x-replayed-at": now.isoformat()}
+    headers = replay_headers(
+        {
+            "x-attempts": 4,
+            "x-error": "boom",
+            "x-failed-at": "t",
+            "x-service": "registration",
+            "x-delivery-count": 2,
+            "x-original-routing-key": c.DOCUMENT_VERIFIED,
+            "x-replays": 1,
+        },
+        now,
+    )
+    assert headers == {
+        "x-original-routing-key": c.DOCUMENT_VERIFIED,
+        "x-replays": 2,
+        "x-replayed-at": now.isoformat(),
+    }
 
 
 def test_the_virtual_host_is_read_from_the_amqp_uri():
@@ -161,18 +237,27 @@ def test_an_agency_may_read_only_its_own_queues_and_write_or_configure_nothing()
     assert granted["configure"] == "^$"
     for name in ("agency.bpjs.events", "agency.bpjs.parked"):
         assert read.match(name), name
-    for name in ("agency.bpjs-kesehatan.events", "agency.imigrasi.events", "registration.inbox",
-                 "registration.dead-letter", "amq.topic", "xagency.bpjs.events",
-                 "registration.events", "reintegration.events", "egress.inbox"):
+    for name in (
+        "agency.bpjs-kesehatan.events",
+        "agency.imigrasi.events",
+        "registration.inbox",
+        "registration.dead-letter",
+        "amq.topic",
+        "xagency.bpjs.events",
+        "registration.events",
+        "reintegration.events",
+        "egress.inbox",
+    ):
         assert not read.match(name), name
-    for name in ("amq.default", "registration.events", "agency.bpjs.events",
-                 "agency.bpjs.parked"):
+    for name in ("amq.default", "registration.events", "agency.bpjs.events", "agency.bpjs.parked"):
         assert not write.match(name), name
 
 
 def test_an_agency_subscribes_only_to_event_types_of_the_contract():
     assert event_types_of(f"{c.WORKER_DEPARTED}, {c.WORKER_RETURNED},{c.WORKER_DEPARTED}") == (
-        c.WORKER_DEPARTED, c.WORKER_RETURNED)
+        c.WORKER_DEPARTED,
+        c.WORKER_RETURNED,
+    )
     with pytest.raises(InvalidInput) as refused:
         event_types_of(f"{c.WORKER_DEPARTED},worker_teleported")
     assert "worker_teleported" in refused.value.details["events"][0]

@@ -40,6 +40,7 @@ def reason_refusing(trainee: Trainee, held: str | None = None, certificate: str 
 
 # eligibility --------------------------------------------------------------------------------
 
+
 def test_a_registered_worker_with_verified_documents_may_take_a_seat():
     eligible().refusal(None, None)
 
@@ -97,6 +98,7 @@ def test_an_eligible_worker_keeps_the_seat():
 
 # seats --------------------------------------------------------------------------------------
 
+
 def test_seats_are_taken_until_the_session_is_full():
     seats = Sitting(id="s1", starts_at=TOMORROW, capacity=2)
     seats.take_seat(NOW)
@@ -128,10 +130,16 @@ def test_a_started_or_cancelled_session_cannot_be_cancelled():
         seats.cancel(NOW)
 
 
-@pytest.mark.parametrize("offset,open_", [
-    (dt.timedelta(hours=-3), False), (dt.timedelta(hours=-2), True), (dt.timedelta(0), True),
-    (dt.timedelta(hours=11, minutes=59), True), (dt.timedelta(hours=12), False),
-])
+@pytest.mark.parametrize(
+    "offset,open_",
+    [
+        (dt.timedelta(hours=-3), False),
+        (dt.timedelta(hours=-2), True),
+        (dt.timedelta(0), True),
+        (dt.timedelta(hours=11, minutes=59), True),
+        (dt.timedelta(hours=12), False),
+    ],
+)
 def test_attendance_is_taken_at_the_session_only(offset, open_):
     seats = Sitting(id="s1", starts_at=TOMORROW, capacity=5, enrolled=1)
     if open_:
@@ -142,6 +150,7 @@ def test_attendance_is_taken_at_the_session_only(offset, open_):
 
 
 # identity and certificates ------------------------------------------------------------------
+
 
 def test_identity_is_compared_by_digest():
     stored = nik_digest("3505125703940001")
@@ -161,8 +170,14 @@ def test_a_mistyped_certificate_number_is_recognised_as_such():
     body = number[9:]
     replaced = "1" if body[0] != "1" else "2"
     swapped = body[1] + body[0] + body[2:] if body[0] != body[1] else replaced + body[1:]
-    for typo in (f"OPP-2026-{replaced}{body[1:]}", f"OPP-2026-{swapped}",
-                 number.replace("2026", "2027"), number[:-1], "OPP-2026-xxxxx-xxxxx-x", ""):
+    for typo in (
+        f"OPP-2026-{replaced}{body[1:]}",
+        f"OPP-2026-{swapped}",
+        number.replace("2026", "2027"),
+        number[:-1],
+        "OPP-2026-xxxxx-xxxxx-x",
+        "",
+    ):
         assert not is_certificate_number(typo), typo
 
 

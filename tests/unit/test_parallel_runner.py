@@ -8,8 +8,12 @@ from tests import parallel
 
 def _group(tmp_path, code: str):
     log = (tmp_path / "group-1.log").open("w")
-    return {1: (subprocess.Popen([sys.executable, "-c", code], stdout=log,
-                                 stderr=subprocess.STDOUT), log)}
+    return {
+        1: (
+            subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT),
+            log,
+        )
+    }
 
 
 def test_a_group_killed_by_a_signal_fails_the_run(tmp_path):

@@ -15,24 +15,32 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "k" * 40
 PASSWORD = "p" * 20
 GOOD_AMQP = f"amqp://pmi-registration:{PASSWORD}@broker:5672/"
-USERS = ",".join(f"{s}=pmi-registration" for s in
-                 ("registration", "documents", "orientation", "reintegration", "gateway"))
+USERS = ",".join(
+    f"{s}=pmi-registration"
+    for s in ("registration", "documents", "orientation", "reintegration", "gateway")
+)
 GOOD_DATABASE = f"postgresql+psycopg2://registration:{PASSWORD}@db:5432/registration"
 
 
 def config(**values) -> dict:
-    return {"AMQP_URI": GOOD_AMQP, "DATABASE_URL": GOOD_DATABASE, "BROKER_USERS": USERS,
-            **values}
+    return {"AMQP_URI": GOOD_AMQP, "DATABASE_URL": GOOD_DATABASE, "BROKER_USERS": USERS, **values}
 
 
-@pytest.mark.parametrize("amqp_uri, refusal", [
-    ("amqp://guest:guest@rabbitmq:5672/", "AMQP_URI connects as RabbitMQ's default user guest"),
-    ("amqp://pmi-registration:guest@rabbitmq:5672/",
-     "the password in AMQP_URI is a known default (guest)"),
-    ("amqp://pmi-registration@rabbitmq:5672/", "AMQP_URI has no password"),
-    ("amqp://pmi-registration:short@rabbitmq:5672/",
-     "the password in AMQP_URI is shorter than 16 characters"),
-])
+@pytest.mark.parametrize(
+    "amqp_uri, refusal",
+    [
+        ("amqp://guest:guest@rabbitmq:5672/", "AMQP_URI connects as RabbitMQ's default user guest"),
+        (
+            "amqp://pmi-registration:guest@rabbitmq:5672/",
+            "the password in AMQP_URI is a known default (guest)",
+        ),
+        ("amqp://pmi-registration@rabbitmq:5672/", "AMQP_URI has no password"),
+        (
+            "amqp://pmi-registration:short@rabbitmq:5672/",
+            "the password in AMQP_URI is shorter than 16 characters",
+        ),
+    ],
+)
 def test_production_refuses_the_broker_defaults(amqp_uri, refusal):
     assert production.problems("documents", config(AMQP_URI=amqp_uri), env={})[0] == refusal
 
@@ -40,38 +48,61 @@ def test_production_refuses_the_broker_defaults(amqp_uri, refusal):
 def test_production_wants_each_process_on_its_own_broker_user():
     assert production.problems("documents", config(BROKER_USERS=""), env={}) == [
         "BROKER_USERS is not set: each process must connect as its own broker user "
-        "(`pmi broker setup` creates them)"]
-    assert production.problems("documents", config(
-        BROKER_USERS="documents=pmi-documents"), env={}) == [
+        "(`pmi broker setup` creates them)"
+    ]
+    assert production.problems(
+        "documents", config(BROKER_USERS="documents=pmi-documents"), env={}
+    ) == [
         "AMQP_URI connects as pmi-registration, not as documents's own broker user in "
-        "BROKER_USERS (pmi-documents)"]
+        "BROKER_USERS (pmi-documents)"
+    ]
 
 
-@pytest.mark.parametrize("url, env, refusal", [
-    ("postgresql+psycopg2://postgres:postgres@db:5432/x", {},
-     "the password in DATABASE_URL is a known default (postgres)"),
-    ("postgresql+psycopg2://postgres@db:5432/x", {}, "DATABASE_URL has no password"),
-    ("postgresql+psycopg2://registration@db:5432/x", {"PGPASSWORD": "postgres"},
-     "the password in DATABASE_URL is a known default (postgres)"),
-])
+@pytest.mark.parametrize(
+    "url, env, refusal",
+    [
+        (
+            "postgresql+psycopg2://postgres:postgres@db:5432/x",
+            {},
+            "the password in DATABASE_URL is a known default (postgres)",
+        ),
+        ("postgresql+psycopg2://postgres@db:5432/x", {}, "DATABASE_URL has no password"),
+        (
+            "postgresql+psycopg2://registration@db:5432/x",
+            {"PGPASSWORD": "postgres"},
+            "the password in DATABASE_URL is a known default (postgres)",
+        ),
+    ],
+)
 def test_production_refuses_the_database_defaults(url, env, refusal):
     assert production.problems("documents", config(DATABASE_URL=url), env=env) == [refusal]
 
 
 def test_a_database_password_may_come_from_pgpassword_or_a_client_certificate():
     without = "postgresql+psycopg2://registration@db:5432/registration"
-    assert production.problems("documents", config(DATABASE_URL=without),
-                               env={"PGPASSWORD": PASSWORD}) == []
-    assert production.problems("documents", config(
-        DATABASE_URL=without + "?sslmode=verify-full&sslcert=/tls/client.crt"), env={}) == []
+    assert (
+        production.problems("documents", config(DATABASE_URL=without), env={"PGPASSWORD": PASSWORD})
+        == []
+    )
+    assert (
+        production.problems(
+            "documents",
+            config(DATABASE_URL=without + "?sslmode=verify-full&sslcert=/tls/client.crt"),
+            env={},
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("key, refusal", [
-    (None, "NIK_DIGEST_KEY is not set"),
-    ("development-nik-digest-key", "NIK_DIGEST_KEY is a known default value"),
-    ("change-me-nik-digest-key", "NIK_DIGEST_KEY is a known default value"),
-    ("0123456789abcdef", "NIK_DIGEST_KEY is shorter than 32 characters"),
-])
+@pytest.mark.parametrize(
+    "key, refusal",
+    [
+        (None, "NIK_DIGEST_KEY is not set"),
+        ("development-nik-digest-key", "NIK_DIGEST_KEY is a known default value"),
+        ("change-me-nik-digest-key", "NIK_DIGEST_KEY is a known default value"),
+        ("0123456789abcdef", "NIK_DIGEST_KEY is shorter than 32 characters"),
+    ],
+)
 def test_services_that_digest_niks_refuse_a_default_key(key, refusal):
     env = {} if key is None else {"NIK_DIGEST_KEY": key}
     for service in ("registration", "orientation"):
@@ -85,11 +116,16 @@ def test_the_gateway_refuses_a_default_secret():
 
 
 def test_development_accepts_every_default():
-    dev = {"PMI_ENV": "development", "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
-           "DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1/x"}
+    dev = {
+        "PMI_ENV": "development",
+        "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+        "DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1/x",
+    }
     assert production.problems("gateway", dev, env={}) == []
-    assert production.nik_digest_key({"PMI_ENV": "development"}) == \
-        production.DEVELOPMENT_NIK_DIGEST_KEY
+    assert (
+        production.nik_digest_key({"PMI_ENV": "development"})
+        == production.DEVELOPMENT_NIK_DIGEST_KEY
+    )
 
 
 def test_production_is_the_default_when_pmi_env_is_unset():
@@ -110,11 +146,16 @@ def test_no_nik_is_digested_with_the_development_key_in_production(monkeypatch):
 @pytest.mark.parametrize("service", ["gateway", "registration"])
 def test_a_process_started_without_pmi_env_runs_as_production_and_refuses(service, tmp_path):
     """As an office starting the image with no configuration: every refusal, then how to fix."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in production_variables()}
+    env = {key: value for key, value in os.environ.items() if key not in production_variables()}
     env["PMI_STATE_DIR"] = str(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "pmi_common.runner", service], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "pmi_common.runner", service],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert f"{service} will not start in production:" in done.stderr
     assert "AMQP_URI connects as RabbitMQ's default user guest" in done.stderr

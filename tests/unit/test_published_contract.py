@@ -21,9 +21,15 @@ ALL_TYPES = [spec.event_type for spec in c.CONTRACT]
 
 def agreement(fields=None, **terms) -> Agreement:
     granted = fields or {t: PUBLISHED[t].fields for t in ALL_TYPES}
-    return Agreement(agency="bpjs", fields=granted, purpose="membership",
-                     legal_basis="legal_obligation", approved_by="Kepala Disnaker",
-                     valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), **terms)
+    return Agreement(
+        agency="bpjs",
+        fields=granted,
+        purpose="membership",
+        legal_basis="legal_obligation",
+        approved_by="Kepala Disnaker",
+        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        **terms,
+    )
 
 
 def hostile_envelope(spec: c.EventSpec) -> dict:
@@ -37,8 +43,13 @@ def hostile_envelope(spec: c.EventSpec) -> dict:
 
 
 def published(body, granted=None, placement_agency_of=lambda worker_id: "PT Sinar Jaya"):
-    return disclose(body, granted or agreement(), now=NOW, pseudonym_key=KEY,
-                    placement_agency_of=placement_agency_of)
+    return disclose(
+        body,
+        granted or agreement(),
+        now=NOW,
+        pseudonym_key=KEY,
+        placement_agency_of=placement_agency_of,
+    )
 
 
 def test_every_internal_field_is_either_published_or_withheld_with_a_reason():
@@ -59,8 +70,18 @@ def test_nothing_a_nik_can_be_rebuilt_from_is_published():
 def test_no_published_event_carries_a_field_outside_the_contract_or_a_sixteen_digit_number(spec):
     event = published(hostile_envelope(spec))
 
-    assert set(event) <= {"event_id", "event_type", "event_version", "occurred_at", "source",
-                          "worker_id", "sequence", "correlation_id", "actor", "data"}
+    assert set(event) <= {
+        "event_id",
+        "event_type",
+        "event_version",
+        "occurred_at",
+        "source",
+        "worker_id",
+        "sequence",
+        "correlation_id",
+        "actor",
+        "data",
+    }
     assert set(event["data"]) <= set(PUBLISHED[spec.event_type].fields)
     assert set(event["data"]) == set(PUBLISHED[spec.event_type].fields)  # all granted here
     text = json.dumps(event)
@@ -113,8 +134,10 @@ def test_staff_pseudonyms_are_stable_and_differ_per_key():
 def test_granted_fields_are_checked_against_the_published_contract():
     types = (c.WORKER_REGISTERED, c.WORKER_DEPARTED)
     fields = parse_fields(types, ["worker_registered:full_name,sex"])
-    assert fields == {c.WORKER_REGISTERED: ("full_name", "sex"),
-                      c.WORKER_DEPARTED: PUBLISHED[c.WORKER_DEPARTED].fields}
+    assert fields == {
+        c.WORKER_REGISTERED: ("full_name", "sex"),
+        c.WORKER_DEPARTED: PUBLISHED[c.WORKER_DEPARTED].fields,
+    }
     for bad in (["worker_registered:nik_digest"], ["worker_returned:reason"], ["full_name"]):
         with pytest.raises(InvalidInput) as refused:
             parse_fields(types, bad)
@@ -129,7 +152,11 @@ def test_the_pseudonym_key_is_never_weak_outside_development():
     derived = pseudonym_key({"JWT_SECRET": strong})
     assert derived != strong and derived == pseudonym_key({"JWT_SECRET": strong})
     assert pseudonym_key({"PMI_ENV": "development"}) == DEVELOPMENT_PSEUDONYM_KEY
-    for weak in ({}, {"PSEUDONYM_KEY": "short"}, {"JWT_SECRET": "short"},
-                 {"PSEUDONYM_KEY": "change-me"}):
+    for weak in (
+        {},
+        {"PSEUDONYM_KEY": "short"},
+        {"JWT_SECRET": "short"},
+        {"PSEUDONYM_KEY": "change-me"},
+    ):
         with pytest.raises(ValueError, match="PSEUDONYM_KEY|JWT_SECRET"):
             pseudonym_key(weak)

@@ -29,11 +29,18 @@ def at(status: str) -> Worker:
     facts = {
         REGISTERED: {},
         DOCUMENTS_VERIFIED: {"documents_complete": True, "documents_sequence": 1},
-        ORIENTATION_COMPLETED: {"documents_complete": True, "documents_sequence": 1,
-                                "orientation_completed": True},
+        ORIENTATION_COMPLETED: {
+            "documents_complete": True,
+            "documents_sequence": 1,
+            "orientation_completed": True,
+        },
     }
-    full = {"documents_complete": True, "documents_sequence": 1, "orientation_completed": True,
-            "bpjs_number": "12345678901"}
+    full = {
+        "documents_complete": True,
+        "documents_sequence": 1,
+        "orientation_completed": True,
+        "bpjs_number": "12345678901",
+    }
     return Worker(status=status, **facts.get(status, full))
 
 
@@ -71,7 +78,10 @@ def test_departure_refusal_lists_every_missing_gate():
     with pytest.raises(TransitionRefused) as refused:
         Worker(status=REGISTERED).depart(dt.date(2027, 1, 4), "Hsin Yi Care", "TW")
     assert refused.value.details["missing"] == [
-        "documents_verified", "orientation_completed", "bpjs_number"]
+        "documents_verified",
+        "orientation_completed",
+        "bpjs_number",
+    ]
 
 
 def test_facts_in_order_walk_every_pre_departure_gate():
@@ -79,9 +89,11 @@ def test_facts_in_order_walk_every_pre_departure_gate():
     lifecycle.documents_changed(True, 1, "documents_completed")
     lifecycle.orientation_done("orientation_completed")
     lifecycle.bpjs_recorded("12345678901")
-    assert path(lifecycle) == [(REGISTERED, DOCUMENTS_VERIFIED),
-                               (DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED),
-                               (ORIENTATION_COMPLETED, CLEARED)]
+    assert path(lifecycle) == [
+        (REGISTERED, DOCUMENTS_VERIFIED),
+        (DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED),
+        (ORIENTATION_COMPLETED, CLEARED),
+    ]
 
 
 def test_orientation_arriving_before_documents_is_applied_in_order():
@@ -90,9 +102,11 @@ def test_orientation_arriving_before_documents_is_applied_in_order():
     lifecycle.orientation_done("orientation_completed")
     assert lifecycle.status == REGISTERED
     lifecycle.documents_changed(True, 3, "documents_completed")
-    assert path(lifecycle) == [(REGISTERED, DOCUMENTS_VERIFIED),
-                               (DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED),
-                               (ORIENTATION_COMPLETED, CLEARED)]
+    assert path(lifecycle) == [
+        (REGISTERED, DOCUMENTS_VERIFIED),
+        (DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED),
+        (ORIENTATION_COMPLETED, CLEARED),
+    ]
 
 
 @pytest.mark.parametrize("status", [DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED, CLEARED])
@@ -124,19 +138,34 @@ def test_regaining_documents_after_regression_returns_to_the_furthest_gate():
     assert path(lifecycle)[-1] == (ORIENTATION_COMPLETED, CLEARED)
 
 
-@pytest.mark.parametrize("status,moves", [
-    (RETURNED, True), (REGISTERED, False), (CLEARED, False), (DEPARTED, False),
-    (IN_REINTEGRATION, False), (REINTEGRATED, False), (WITHDRAWN, False)])
+@pytest.mark.parametrize(
+    "status,moves",
+    [
+        (RETURNED, True),
+        (REGISTERED, False),
+        (CLEARED, False),
+        (DEPARTED, False),
+        (IN_REINTEGRATION, False),
+        (REINTEGRATED, False),
+        (WITHDRAWN, False),
+    ],
+)
 def test_only_a_returnee_enrolling_in_reintegration_changes_status(status, moves):
     lifecycle = at(status)
     assert lifecycle.reintegration_enrolled() is moves
     assert path(lifecycle) == ([(RETURNED, IN_REINTEGRATION)] if moves else [])
 
 
-@pytest.mark.parametrize("status,expected", [
-    (IN_REINTEGRATION, [(IN_REINTEGRATION, REINTEGRATED)]),
-    (RETURNED, [(RETURNED, IN_REINTEGRATION), (IN_REINTEGRATION, REINTEGRATED)]),
-    (REGISTERED, []), (DEPARTED, []), (REINTEGRATED, [])])
+@pytest.mark.parametrize(
+    "status,expected",
+    [
+        (IN_REINTEGRATION, [(IN_REINTEGRATION, REINTEGRATED)]),
+        (RETURNED, [(RETURNED, IN_REINTEGRATION), (IN_REINTEGRATION, REINTEGRATED)]),
+        (REGISTERED, []),
+        (DEPARTED, []),
+        (REINTEGRATED, []),
+    ],
+)
 def test_completing_reintegration_moves_only_returnees(status, expected):
     lifecycle = at(status)
     lifecycle.reintegration_completed()
@@ -145,8 +174,9 @@ def test_completing_reintegration_moves_only_returnees(status, expected):
 
 @pytest.mark.parametrize("status", ALL)
 def test_a_person_may_register_again_only_after_the_cycle_ended(status):
-    assert may_register_again(status) is (status in (RETURNED, IN_REINTEGRATION, REINTEGRATED,
-                                                     WITHDRAWN))
+    assert may_register_again(status) is (
+        status in (RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN)
+    )
 
 
 def test_every_status_has_a_stage():
@@ -161,8 +191,9 @@ TODAY = dt.date(2027, 1, 4)
 
 def cleared(valid_until: dt.date, today: dt.date) -> Worker:
     lifecycle = Worker()
-    lifecycle.documents_changed(True, 5, "documents_completed", valid_until=valid_until,
-                                today=today)
+    lifecycle.documents_changed(
+        True, 5, "documents_completed", valid_until=valid_until, today=today
+    )
     lifecycle.orientation_done("orientation_completed", today=today)
     lifecycle.bpjs_recorded("12345678901", today=today)
     return lifecycle
@@ -194,6 +225,7 @@ def test_a_renewed_set_clears_again_and_an_incomplete_one_forgets_its_expiry():
     lifecycle = cleared(valid_until=dt.date(2027, 1, 3), today=TODAY)
     lifecycle.documents_changed(False, 6, "document_submitted:passport", today=TODAY)
     assert lifecycle.documents_valid_until is None
-    lifecycle.documents_changed(True, 8, "documents_completed", valid_until=dt.date(2030, 1, 1),
-                                today=TODAY)
+    lifecycle.documents_changed(
+        True, 8, "documents_completed", valid_until=dt.date(2030, 1, 1), today=TODAY
+    )
     assert lifecycle.status == CLEARED

@@ -71,21 +71,31 @@ def test_the_region_list_says_where_it_comes_from_and_holds_blitar():
 
 def test_a_regency_that_does_not_exist_is_refused():
     problems = nik_problems(encode_nik("359912", dt.date(1994, 3, 17), "F", 1), None, "F")
-    assert problems == ["regency code 35.99 is not a regency or city of Indonesia "
-                        f"(Kemendagri list of {LISTED.as_of})"]
+    assert problems == [
+        "regency code 35.99 is not a regency or city of Indonesia "
+        f"(Kemendagri list of {LISTED.as_of})"
+    ]
 
 
 def test_a_district_that_does_not_exist_in_its_regency_is_refused():
     # Kabupaten Blitar has 22 districts
     problems = nik_problems(encode_nik("350523", dt.date(1994, 3, 17), "M", 1), None, "M")
-    assert problems == ["district code 35.05.23 is not a district of regency 35.05 "
-                        f"(Kemendagri list of {LISTED.as_of})"]
+    assert problems == [
+        "district code 35.05.23 is not a district of regency 35.05 "
+        f"(Kemendagri list of {LISTED.as_of})"
+    ]
 
 
-@given(st.sampled_from(sorted(PROVINCE_CODES - {int(p) for p in LISTED.provinces})),
-       st.integers(1, 99), st.integers(1, 99), birth_dates, sexes)
+@given(
+    st.sampled_from(sorted(PROVINCE_CODES - {int(p) for p in LISTED.provinces})),
+    st.integers(1, 99),
+    st.integers(1, 99),
+    birth_dates,
+    sexes,
+)
 def test_a_province_the_list_does_not_hold_yet_is_checked_only_for_zero_codes(
-        province, regency, district, birth, sex):
+    province, regency, district, birth, sex
+):
     region = f"{province:02d}{regency:02d}{district:02d}"
     assert nik_problems(encode_nik(region, birth, sex, 9), birth, sex) == []
     zero = encode_nik(f"{province:02d}00{district:02d}", birth, sex, 9)

@@ -29,8 +29,9 @@ PAK_CAMAT = (Round("business model canvas", 75), Round("business plan", 50), Rou
 
 
 def programme(audience="both", capacity=100, enrolled=0, starts_on=TODAY, rounds=PAK_CAMAT):
-    return Programme(audience=audience, capacity=capacity, starts_on=starts_on, rounds=rounds,
-                     enrolled=enrolled)
+    return Programme(
+        audience=audience, capacity=capacity, starts_on=starts_on, rounds=rounds, enrolled=enrolled
+    )
 
 
 def worker(*facts) -> Worker:
@@ -48,8 +49,9 @@ def worker(*facts) -> Worker:
 
 def participant(**advanced) -> Participant:
     """A participant with these round results (``r1=True``: advanced in round 1)."""
-    return Participant(results=[RoundResult(int(name[1:]), value)
-                                for name, value in advanced.items()])
+    return Participant(
+        results=[RoundResult(int(name[1:]), value) for name, value in advanced.items()]
+    )
 
 
 REGISTERED = (1, 1, c.WORKER_REGISTERED)
@@ -60,6 +62,7 @@ REGISTERED_AGAIN = (2, 20, c.WORKER_REGISTERED)
 
 
 # who a worker is ----------------------------------------------------------------------------
+
 
 def test_a_registered_worker_is_prospective_and_a_returned_one_a_returnee():
     assert worker(REGISTERED).kind == "prospective"
@@ -80,9 +83,19 @@ def test_registering_again_makes_a_returnee_prospective_whatever_the_order():
     assert worker(REGISTERED_AGAIN, RETURNED, RETURNED_STATUS).kind == "prospective"
 
 
-@given(st.permutations([REGISTERED, DEPARTED, RETURNED, RETURNED_STATUS,
-                        (1, 12, c.WORKER_STATUS_CHANGED, "in_reintegration"), REGISTERED_AGAIN,
-                        (2, 21, c.WORKER_STATUS_CHANGED, "registered")]))
+@given(
+    st.permutations(
+        [
+            REGISTERED,
+            DEPARTED,
+            RETURNED,
+            RETURNED_STATUS,
+            (1, 12, c.WORKER_STATUS_CHANGED, "in_reintegration"),
+            REGISTERED_AGAIN,
+            (2, 21, c.WORKER_STATUS_CHANGED, "registered"),
+        ]
+    )
+)
 def test_the_newest_fact_wins_in_any_order_of_arrival(facts):
     known = worker(*facts)
     assert (known.cycle, known.status, known.kind) == (2, "registered", "prospective")
@@ -90,20 +103,27 @@ def test_the_newest_fact_wins_in_any_order_of_arrival(facts):
 
 # who may enrol ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("audience, facts, kind", [
-    ("prospective", (REGISTERED,), "prospective"),
-    ("returnee", (REGISTERED, RETURNED), "returnee"),
-    ("both", (REGISTERED,), "prospective"),
-    ("both", (REGISTERED, RETURNED), "returnee"),
-])
+
+@pytest.mark.parametrize(
+    "audience, facts, kind",
+    [
+        ("prospective", (REGISTERED,), "prospective"),
+        ("returnee", (REGISTERED, RETURNED), "returnee"),
+        ("both", (REGISTERED,), "prospective"),
+        ("both", (REGISTERED, RETURNED), "returnee"),
+    ],
+)
 def test_a_worker_joins_a_programme_for_their_audience_as_their_kind(audience, facts, kind):
     assert programme(audience).enrol(worker(*facts), TODAY, already_enrolled=False) == kind
 
 
-@pytest.mark.parametrize("audience, facts", [
-    ("prospective", (REGISTERED, RETURNED)),
-    ("returnee", (REGISTERED,)),
-])
+@pytest.mark.parametrize(
+    "audience, facts",
+    [
+        ("prospective", (REGISTERED, RETURNED)),
+        ("returnee", (REGISTERED,)),
+    ],
+)
 def test_a_worker_of_the_other_audience_is_refused_with_the_reason(audience, facts):
     with pytest.raises(NotEligible) as refused:
         programme(audience).enrol(worker(*facts), TODAY, already_enrolled=False)
@@ -115,8 +135,7 @@ def test_a_withdrawn_worker_is_not_a_prospective_participant():
     withdrawn = worker(REGISTERED, (1, 2, c.WORKER_STATUS_CHANGED, "withdrawn"))
     with pytest.raises(NotEligible) as refused:
         programme("prospective").enrol(withdrawn, TODAY, already_enrolled=False)
-    assert refused.value.details == {"reason": "not_prospective_or_returnee",
-                                     "status": "withdrawn"}
+    assert refused.value.details == {"reason": "not_prospective_or_returnee", "status": "withdrawn"}
 
 
 def test_an_unknown_worker_is_not_found():
@@ -151,17 +170,21 @@ def test_a_programme_starting_today_is_still_open():
 
 # the funnel ---------------------------------------------------------------------------------
 
+
 def test_the_2022_pak_camat_funnel_is_valid():
     assert funnel_problems(100, [75, 50, 3]) == []
 
 
-@pytest.mark.parametrize("capacity, advances, problem", [
-    (100, [], "at least one round"),
-    (100, [75, 75, 3], "fewer participants than the round before"),
-    (100, [50, 75], "fewer participants than the round before"),
-    (100, [120, 50], "more than the capacity"),
-    (100, [75, 0], "at least 1"),
-])
+@pytest.mark.parametrize(
+    "capacity, advances, problem",
+    [
+        (100, [], "at least one round"),
+        (100, [75, 75, 3], "fewer participants than the round before"),
+        (100, [50, 75], "fewer participants than the round before"),
+        (100, [120, 50], "more than the capacity"),
+        (100, [75, 0], "at least 1"),
+    ],
+)
 def test_rounds_that_do_not_narrow_are_refused(capacity, advances, problem):
     assert any(problem in text for text in funnel_problems(capacity, advances))
 

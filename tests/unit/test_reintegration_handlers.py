@@ -30,39 +30,75 @@ def uow() -> FakeUnitOfWork[FakeReintegrationRepository]:
 
 def program(uow, **overrides) -> str:
     payload = {
-        "name": " PAK CAMAT PMI 2026 ", "audience": "both", "capacity": 100,
+        "name": " PAK CAMAT PMI 2026 ",
+        "audience": "both",
+        "capacity": 100,
         "starts_on": SOON.isoformat(),
-        "rounds": [{"name": "business model canvas", "advance": 75},
-                   {"name": "business plan", "advance": 50}, {"name": "pitch", "advance": 3}],
+        "rounds": [
+            {"name": "business model canvas", "advance": 75},
+            {"name": "business plan", "advance": 50},
+            {"name": "pitch", "advance": 3},
+        ],
     }
     payload.update(overrides)
     return uow.run(handlers.create_program, payload, NOW).id
 
 
-def event(event_type: str, worker_id: str | None, sequence: int, at: dt.datetime = NOW,
-          **data):
-    body = envelope(event_type, worker_id or str(uuid.uuid4()), data, sequence=sequence,
-                    occurred_at=at.isoformat())
+def event(event_type: str, worker_id: str | None, sequence: int, at: dt.datetime = NOW, **data):
+    body = envelope(
+        event_type,
+        worker_id or str(uuid.uuid4()),
+        data,
+        sequence=sequence,
+        occurred_at=at.isoformat(),
+    )
     if worker_id is None:
         body["worker_id"] = None
     return parse_event(body)
 
 
 def registered(worker_id, sequence=1, cycle=1, at=NOW):
-    return event(c.WORKER_REGISTERED, worker_id, sequence, at, cycle=cycle,
-                 nik_masked="350512******0001", nik_digest="d" * 64, full_name="Siti Nur'aini",
-                 sex="F", regency="Blitar", destination_country="HK", occupation="caregiver",
-                 placement_agency="PT Sinar Jaya")
+    return event(
+        c.WORKER_REGISTERED,
+        worker_id,
+        sequence,
+        at,
+        cycle=cycle,
+        nik_masked="350512******0001",
+        nik_digest="d" * 64,
+        full_name="Siti Nur'aini",
+        sex="F",
+        regency="Blitar",
+        destination_country="HK",
+        occupation="caregiver",
+        placement_agency="PT Sinar Jaya",
+    )
 
 
 def status(worker_id, to_status, sequence, cycle=1, at=NOW):
-    return event(c.WORKER_STATUS_CHANGED, worker_id, sequence, at, cycle=cycle,
-                 from_status=None, to_status=to_status, stage="pre_departure", reason="test")
+    return event(
+        c.WORKER_STATUS_CHANGED,
+        worker_id,
+        sequence,
+        at,
+        cycle=cycle,
+        from_status=None,
+        to_status=to_status,
+        stage="pre_departure",
+        reason="test",
+    )
 
 
 def returned(worker_id, sequence=10, cycle=1, at=NOW):
-    return event(c.WORKER_RETURNED, worker_id, sequence, at, cycle=cycle,
-                 returned_on=TODAY.isoformat(), reason="contract_ended")
+    return event(
+        c.WORKER_RETURNED,
+        worker_id,
+        sequence,
+        at,
+        cycle=cycle,
+        returned_on=TODAY.isoformat(),
+        reason="contract_ended",
+    )
 
 
 def hear(uow, *events):
@@ -86,15 +122,24 @@ def enrol(uow, program_id, worker_id, now=NOW):
 
 
 def round_result(uow, program_id, worker_id, number, advanced=True, **extra):
-    return uow.run(handlers.record_round_result, program_id,
-                   {"worker_id": worker_id, "round": number, "advanced": advanced, **extra}, NOW)
+    return uow.run(
+        handlers.record_round_result,
+        program_id,
+        {"worker_id": worker_id, "round": number, "advanced": advanced, **extra},
+        NOW,
+    )
 
 
 def complete(uow, program_id, worker_id, **payload):
-    payload = payload or {"business_started": True, "business_name": "Keripik Tempe Bu Siti",
-                          "sector": "food", "regency": "Blitar"}
-    return uow.run(handlers.complete_participant, program_id,
-                   {"worker_id": worker_id, **payload}, NOW)
+    payload = payload or {
+        "business_started": True,
+        "business_name": "Keripik Tempe Bu Siti",
+        "sector": "food",
+        "regency": "Blitar",
+    }
+    return uow.run(
+        handlers.complete_participant, program_id, {"worker_id": worker_id, **payload}, NOW
+    )
 
 
 def refused(uow, error, call, *args, **kwargs):
@@ -115,12 +160,16 @@ def _state(repository: dict):
 
 # creating a programme -----------------------------------------------------------------------
 
+
 def test_a_programme_is_created_trimmed_and_announced_on_its_own_stream(uow):
     program_id = program(uow)
 
     programme = uow.repository.programmes[program_id]
     assert (programme.name, programme.enrolled, programme.created_at) == (
-        "PAK CAMAT PMI 2026", 0, NOW)
+        "PAK CAMAT PMI 2026",
+        0,
+        NOW,
+    )
     assert [r.advance for r in programme.rounds] == [75, 50, 3]
     created = uow.published[-1]
     assert (created["event_type"], created["worker_id"]) == (c.PROGRAM_CREATED, None)
@@ -128,13 +177,20 @@ def test_a_programme_is_created_trimmed_and_announced_on_its_own_stream(uow):
 
 
 def test_a_funnel_that_does_not_narrow_is_refused_and_nothing_is_stored(uow):
-    error = refused(uow, InvalidInput, program, uow, capacity=50, rounds=[
-        {"name": "canvas", "advance": 75}, {"name": "pitch", "advance": 80}])
+    error = refused(
+        uow,
+        InvalidInput,
+        program,
+        uow,
+        capacity=50,
+        rounds=[{"name": "canvas", "advance": 75}, {"name": "pitch", "advance": 80}],
+    )
     assert "rounds" in error.details
     assert uow.repository.programmes == {}
 
 
 # enrolling -----------------------------------------------------------------------------------
+
 
 def test_a_known_worker_is_enrolled_as_their_kind_and_takes_a_seat(uow):
     program_id = program(uow)
@@ -142,7 +198,10 @@ def test_a_known_worker_is_enrolled_as_their_kind_and_takes_a_seat(uow):
 
     joined = enrol(uow, program_id, prospective)
     assert (joined.participant_kind, joined.status, joined.enrolled_at) == (
-        "prospective", "enrolled", NOW)
+        "prospective",
+        "enrolled",
+        NOW,
+    )
     assert enrol(uow, program_id, returnee).participant_kind == "returnee"
     assert uow.repository.programmes[program_id].enrolled == 2
     assert uow.types()[-2:] == [c.REINTEGRATION_ENROLLED] * 2
@@ -158,28 +217,34 @@ def test_enrolment_refusals_change_nothing(uow):
     assert refused(uow, NotFound, enrol, uow, str(uuid.uuid4()), prospective)
     assert refused(uow, NotFound, enrol, uow, "not-an-id", prospective)
     assert refused(uow, NotFound, enrol, uow, program_id, str(uuid.uuid4())).details == {
-        "reason": "unknown_worker"}
-    assert refused(uow, NotEligible, enrol, uow, for_returnees, prospective).details[
-        "reason"] == "wrong_audience"
+        "reason": "unknown_worker"
+    }
+    assert (
+        refused(uow, NotEligible, enrol, uow, for_returnees, prospective).details["reason"]
+        == "wrong_audience"
+    )
     assert "worker_id" in refused(uow, InvalidInput, enrol, uow, program_id, "someone").details
     enrol(uow, program_id, prospective)
     assert refused(uow, NotEligible, enrol, uow, program_id, prospective).details == {
-        "reason": "already_enrolled"}
-    assert refused(uow, CapacityReached, enrol, uow, program_id, other).details == {
-        "capacity": 1}
+        "reason": "already_enrolled"
+    }
+    assert refused(uow, CapacityReached, enrol, uow, program_id, other).details == {"capacity": 1}
 
 
 def test_a_programme_that_has_started_takes_nobody_new(uow):
     started = program(uow, starts_on=(TODAY - dt.timedelta(days=1)).isoformat())
     assert refused(uow, NotEligible, enrol, uow, started, worker(uow)).details == {
-        "reason": "programme_started"}
+        "reason": "programme_started"
+    }
 
 
 # rounds and outcomes ------------------------------------------------------------------------
 
+
 def test_round_results_follow_the_funnel_and_the_last_round_awards(uow):
-    program_id = program(uow, rounds=[{"name": "canvas", "advance": 2},
-                                      {"name": "pitch", "advance": 1}])
+    program_id = program(
+        uow, rounds=[{"name": "canvas", "advance": 2}, {"name": "pitch", "advance": 1}]
+    )
     siti, ani = worker(uow), worker(uow)
     enrol(uow, program_id, siti)
     enrol(uow, program_id, ani)
@@ -192,7 +257,9 @@ def test_round_results_follow_the_funnel_and_the_last_round_awards(uow):
     assert uow.published[-1]["data"]["round"] == 2
     round_result(uow, program_id, ani, 1)
     assert refused(uow, CapacityReached, round_result, uow, program_id, ani, 2).details == {
-        "round": 2, "advance": 1}
+        "round": 2,
+        "advance": 1,
+    }
     assert not round_result(uow, program_id, ani, 2, advanced=False).awarded
 
 
@@ -202,14 +269,19 @@ def test_round_result_refusals_change_nothing(uow):
     enrol(uow, program_id, siti)
 
     assert refused(uow, NotEligible, round_result, uow, program_id, stranger, 1).details == {
-        "reason": "not_enrolled"}
-    assert refused(uow, NotEligible, round_result, uow, program_id, siti, 2).details[
-        "reason"] == "previous_round_not_advanced"
+        "reason": "not_enrolled"
+    }
+    assert (
+        refused(uow, NotEligible, round_result, uow, program_id, siti, 2).details["reason"]
+        == "previous_round_not_advanced"
+    )
     assert "round" in refused(uow, InvalidInput, round_result, uow, program_id, siti, 4).details
     assert refused(uow, NotFound, round_result, uow, str(uuid.uuid4()), siti, 1)
     round_result(uow, program_id, siti, 1)
     assert refused(uow, AlreadyDecided, round_result, uow, program_id, siti, 1).details == {
-        "round": 1, "advanced": True}
+        "round": 1,
+        "advanced": True,
+    }
 
 
 def test_an_outcome_is_recorded_once_and_announced(uow):
@@ -219,13 +291,18 @@ def test_an_outcome_is_recorded_once_and_announced(uow):
 
     done = complete(uow, program_id, siti)
     assert (done.status, done.completed_at, done.business_name) == (
-        "completed", NOW, "Keripik Tempe Bu Siti")
+        "completed",
+        NOW,
+        "Keripik Tempe Bu Siti",
+    )
     assert uow.published[-1]["event_type"] == c.REINTEGRATION_COMPLETED
     assert uow.published[-1]["data"]["participant_kind"] == "returnee"
     assert refused(uow, AlreadyDecided, complete, uow, program_id, siti).details == {
-        "reason": "completed"}
+        "reason": "completed"
+    }
     assert refused(uow, NotEligible, round_result, uow, program_id, siti, 1).details == {
-        "reason": "completed"}
+        "reason": "completed"
+    }
 
 
 def test_an_outcome_needs_the_business_named_when_one_started(uow):
@@ -240,6 +317,7 @@ def test_an_outcome_needs_the_business_named_when_one_started(uow):
 
 # registration's events -----------------------------------------------------------------------
 
+
 def test_a_registered_worker_is_known_as_prospective_with_name_and_regency(uow):
     worker_id = str(uuid.uuid4())
     assert not handlers.knows_worker(uow.repository, worker_id)
@@ -247,7 +325,11 @@ def test_a_registered_worker_is_known_as_prospective_with_name_and_regency(uow):
     assert hear(uow, registered(worker_id)) == []
     kept = uow.repository.workers[worker_id]
     assert (kept.kind, kept.full_name, kept.regency, kept.updated_at) == (
-        "prospective", "Siti Nur'aini", "Blitar", NOW)
+        "prospective",
+        "Siti Nur'aini",
+        "Blitar",
+        NOW,
+    )
     assert handlers.knows_worker(uow.repository, worker_id)
     assert uow.published == []
 
@@ -309,23 +391,28 @@ def test_a_status_change_to_returned_also_counts_enrolments_since_as_a_returnees
 
 def test_an_event_naming_no_worker_is_refused(uow):
     assert refused(uow, InvalidInput, hear, uow, registered(None)).details == {
-        "worker_id": ["missing"]}
+        "worker_id": ["missing"]
+    }
 
 
 def test_the_event_table_lists_registrations_three_events():
-    assert set(handlers.EVENTS) == {c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED,
-                                    c.WORKER_RETURNED}
+    assert set(handlers.EVENTS) == {c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED, c.WORKER_RETURNED}
 
 
 # queries ---------------------------------------------------------------------------------
 
+
 def test_programmes_are_listed_by_start_date_filtered_and_paged(uow):
     later, past = TODAY + dt.timedelta(days=60), TODAY - dt.timedelta(days=365)
-    names = {program(uow, name=name, audience=audience, starts_on=starts.isoformat()): name
-             for name, audience, starts in (("returnees", "returnee", later),
-                                            ("both", "both", SOON),
-                                            ("prospective", "prospective", SOON),
-                                            ("2022 edition", "both", past))}
+    names = {
+        program(uow, name=name, audience=audience, starts_on=starts.isoformat()): name
+        for name, audience, starts in (
+            ("returnees", "returnee", later),
+            ("both", "both", SOON),
+            ("prospective", "prospective", SOON),
+            ("2022 edition", "both", past),
+        )
+    }
 
     def listed(**query):
         programmes, _ = handlers.list_programs(uow.repository, query, TODAY)
@@ -367,8 +454,9 @@ def test_invitations_name_the_workers_kind_and_the_programmes_not_yet_joined(uow
 
 
 def test_figures_count_the_funnel_and_the_returnees_with_a_business(uow):
-    program_id = program(uow, rounds=[{"name": "canvas", "advance": 2},
-                                      {"name": "pitch", "advance": 1}])
+    program_id = program(
+        uow, rounds=[{"name": "canvas", "advance": 2}, {"name": "pitch", "advance": 1}]
+    )
     siti, ani = worker(uow, returnee=True), worker(uow)
     enrol(uow, program_id, siti)
     enrol(uow, program_id, ani)
@@ -378,20 +466,33 @@ def test_figures_count_the_funnel_and_the_returnees_with_a_business(uow):
     complete(uow, program_id, siti)
 
     assert handlers.program_stats(uow.repository, program_id) == {
-        "program_id": program_id, "enrolled": 2,
-        "rounds": [{"name": "canvas", "advance": 2, "recorded": 2, "advanced": 1},
-                   {"name": "pitch", "advance": 1, "recorded": 1, "advanced": 1}],
-        "completed": 1, "businesses_started": 1, "awarded": 1,
+        "program_id": program_id,
+        "enrolled": 2,
+        "rounds": [
+            {"name": "canvas", "advance": 2, "recorded": 2, "advanced": 1},
+            {"name": "pitch", "advance": 1, "recorded": 1, "advanced": 1},
+        ],
+        "completed": 1,
+        "businesses_started": 1,
+        "awarded": 1,
     }
     assert handlers.get_stats(uow.repository) == {
-        "programs": 1, "participants": 2, "returnees_enrolled": 1, "returnees_with_business": 1}
+        "programs": 1,
+        "participants": 2,
+        "returnees_enrolled": 1,
+        "returnees_with_business": 1,
+    }
     with pytest.raises(NotFound):
         handlers.program_stats(uow.repository, str(uuid.uuid4()))
 
 
 def test_every_handler_is_in_the_tables():
     listed = {*handlers.COMMANDS.values(), *handlers.QUERIES.values(), *handlers.EVENTS.values()}
-    public = {value for name, value in vars(handlers).items()
-              if callable(value) and not name.startswith("_")
-              and getattr(value, "__module__", None) == handlers.__name__}
+    public = {
+        value
+        for name, value in vars(handlers).items()
+        if callable(value)
+        and not name.startswith("_")
+        and getattr(value, "__module__", None) == handlers.__name__
+    }
     assert public <= listed

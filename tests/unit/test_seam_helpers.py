@@ -69,13 +69,22 @@ def test_a_cursor_carries_its_values_back():
     moment = dt.datetime(2026, 5, 1, 8, 30, tzinfo=dt.UTC)
     cursor = encode_cursor((moment, "abc"))
     assert decode_cursor(cursor, (dt.datetime, str)) == (moment, "abc")
-    assert decode_cursor(encode_cursor((dt.date(2026, 1, 2), 7)), (dt.date, int)) \
-        == (dt.date(2026, 1, 2), 7)
+    assert decode_cursor(encode_cursor((dt.date(2026, 1, 2), 7)), (dt.date, int)) == (
+        dt.date(2026, 1, 2),
+        7,
+    )
 
 
-@pytest.mark.parametrize("cursor", ["", "%%%", encode_cursor(("x",)),
-                                    encode_cursor(("2026-05-01T08:30:00", "a")),
-                                    encode_cursor((1, 2))])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "%%%",
+        encode_cursor(("x",)),
+        encode_cursor(("2026-05-01T08:30:00", "a")),
+        encode_cursor((1, 2)),
+    ],
+)
 def test_a_cursor_not_made_for_this_list_is_refused(cursor):
     with pytest.raises(InvalidInput) as refused:
         decode_cursor(cursor, (dt.datetime, str))

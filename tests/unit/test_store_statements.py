@@ -12,9 +12,14 @@ from sqlalchemy.dialects import postgresql
 from pmi_common.store import insert_if_absent, on_conflict, upsert, upsert_many
 from pmi_common.tables import AwareDateTime
 
-table = Table("things", MetaData(), Column("id", String(36), primary_key=True),
-              Column("n", Integer, nullable=False), Column("ok", Boolean, nullable=False),
-              Column("at", AwareDateTime(), nullable=False))
+table = Table(
+    "things",
+    MetaData(),
+    Column("id", String(36), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("at", AwareDateTime(), nullable=False),
+)
 AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
@@ -36,7 +41,8 @@ def test_many_rows_are_one_statement_on_postgresql_whatever_their_number():
 def test_one_row_and_sqlite_use_values_with_the_columns_types():
     one, params = on_conflict("postgresql", table, rows(1), ["id"], update=["n"])
     assert "VALUES (%(id_0)s, %(n_0)s, %(ok_0)s, %(at_0)s)" in str(
-        one.compile(dialect=postgresql.dialect()))
+        one.compile(dialect=postgresql.dialect())
+    )
     assert "DO UPDATE SET n = excluded.n" in str(one)
     assert params == {"id_0": "t-0", "n_0": 0, "ok_0": True, "at_0": AT}
     two, _ = on_conflict("sqlite", table, rows(2), ["id"])
@@ -51,8 +57,13 @@ def test_the_helpers_insert_skip_and_update_on_sqlite():
         assert not insert_if_absent(conn, table, "id", id="a", n=9, ok=True, at=AT)
         upsert(conn, table, "id", {"id": "b", "n": 2, "ok": False, "at": AT}, ["n"])
         upsert(conn, table, "id", {"id": "b", "n": 3, "ok": False, "at": AT}, ["n"])
-        upsert_many(conn, table, "id", [{"id": "a", "n": 10, "ok": True, "at": AT},
-                                        {"id": "c", "n": 4, "ok": True, "at": AT}], ["n"])
+        upsert_many(
+            conn,
+            table,
+            "id",
+            [{"id": "a", "n": 10, "ok": True, "at": AT}, {"id": "c", "n": 4, "ok": True, "at": AT}],
+            ["n"],
+        )
         found = dict(conn.execute(select(table.c.id, table.c.n)).all())
         assert found == {"a": 10, "b": 3, "c": 4}
         assert conn.execute(select(table.c.at).where(table.c.id == "c")).scalar() == AT

@@ -40,6 +40,7 @@ def test_a_valid_payload_loads():
 
 # text rules -----------------------------------------------------------------------------------
 
+
 def _address(street: str):
     from gateway.schemas import Address
 
@@ -47,8 +48,11 @@ def _address(street: str):
 
 
 def test_an_address_with_ordinary_punctuation_is_accepted():
-    for street in ("Jl. Mawar 3; RT 03/RW 05", "Gg. Melati (belakang masjid) #2, Kel. Sukorejo",
-                   "Dsn. Krajan: rumah no. 7 & 8"):
+    for street in (
+        "Jl. Mawar 3; RT 03/RW 05",
+        "Gg. Melati (belakang masjid) #2, Kel. Sukorejo",
+        "Dsn. Krajan: rumah no. 7 & 8",
+    ):
         assert _address(street)["street"] == street
 
 

@@ -17,9 +17,13 @@ from pmi_common.errors import InvalidInput
 
 NOW = dt.datetime(2026, 11, 29, 21, 0, tzinfo=dt.UTC)
 PUBLISHED = {
-    "event_id": "2d0e7c56-8f5c-4a57-9f0e-2f8f3f0b5a11", "event_type": "worker_departed",
-    "event_version": 1, "occurred_at": "2026-11-29T20:59:00+00:00", "source": "registration",
-    "worker_id": "6f9d1c1e-3b7a-4f7e-9a55-0b8c7d6e5f41", "sequence": 7,
+    "event_id": "2d0e7c56-8f5c-4a57-9f0e-2f8f3f0b5a11",
+    "event_type": "worker_departed",
+    "event_version": 1,
+    "occurred_at": "2026-11-29T20:59:00+00:00",
+    "source": "registration",
+    "worker_id": "6f9d1c1e-3b7a-4f7e-9a55-0b8c7d6e5f41",
+    "sequence": 7,
     "correlation_id": "c0ffee00-0000-4000-8000-000000000001",
     "actor": {"role": "operator", "agency": "ltsa-blitar", "subject": "staff-0123456789abcdef0123"},
     "data": {"departed_on": "2026-12-01", "employer": "Chan Tai Man"},
@@ -51,11 +55,20 @@ def test_a_configured_schedule_replaces_the_backoff_and_repeats_its_last_delay()
         w.parse_schedule("5s,soon")
 
 
-@pytest.mark.parametrize("url", [
-    "http://10.0.0.7/hook", "http://192.168.1.1/", "http://127.0.0.1:8000/api",
-    "http://[::1]/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/",
-    "ftp://agency.example/", "https://user:pw@agency.example/", "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.7/hook",
+        "http://192.168.1.1/",
+        "http://127.0.0.1:8000/api",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://0.0.0.0/",
+        "ftp://agency.example/",
+        "https://user:pw@agency.example/",
+        "not a url",
+    ],
+)
 def test_private_loopback_link_local_and_odd_targets_are_refused(url):
     policy = w.TargetPolicy.from_config("", set())
     with pytest.raises(w.TargetRefused):
@@ -79,9 +92,15 @@ def test_a_name_resolving_to_a_private_address_is_refused_unless_allowed():
 
 
 def test_settings_come_from_configuration():
-    settings = WebhookSettings.from_config({
-        "AMQP_URI": "amqp://guest:guest@rabbitmq:5672/", "WEBHOOK_RETRY_SCHEDULE": "1,2",
-        "WEBHOOK_RETRY_HORIZON": "60", "WEBHOOK_TIMEOUT": "3", "WEBHOOK_DISABLE_AFTER": "120"})
+    settings = WebhookSettings.from_config(
+        {
+            "AMQP_URI": "amqp://guest:guest@rabbitmq:5672/",
+            "WEBHOOK_RETRY_SCHEDULE": "1,2",
+            "WEBHOOK_RETRY_HORIZON": "60",
+            "WEBHOOK_TIMEOUT": "3",
+            "WEBHOOK_DISABLE_AFTER": "120",
+        }
+    )
     assert settings.retries.schedule == (1, 2) and settings.retries.horizon == 60
     assert (settings.timeout, settings.disable_after) == (3, 120)
     assert "rabbitmq" in settings.targets.platform_hosts
@@ -100,23 +119,35 @@ def test_a_rotation_keeps_two_secrets_signing_until_the_old_one_expires():
 
 
 def test_an_endpoint_asks_only_for_what_the_agreement_grants():
-    assert w.check_event_types(["worker_departed"], ["worker_departed", "worker_returned"]) \
-        == ("worker_departed",)
+    assert w.check_event_types(["worker_departed"], ["worker_departed", "worker_returned"]) == (
+        "worker_departed",
+    )
     with pytest.raises(InvalidInput, match="does not grant"):
         w.check_event_types(["worker_registered"], ["worker_departed"])
 
 
-@pytest.mark.parametrize(("status", "delivered", "gone"), [
-    (200, True, False), (204, True, False), (299, True, False), (301, False, False),
-    (400, False, False), (410, False, True), (500, False, False), (None, False, False)])
+@pytest.mark.parametrize(
+    ("status", "delivered", "gone"),
+    [
+        (200, True, False),
+        (204, True, False),
+        (299, True, False),
+        (301, False, False),
+        (400, False, False),
+        (410, False, True),
+        (500, False, False),
+        (None, False, False),
+    ],
+)
 def test_any_2xx_is_delivered_and_410_means_gone(status, delivered, gone):
     assert w.outcome_of(status) == w.Outcome(delivered, gone)
 
 
 def test_the_request_is_a_structured_cloud_event_signed_with_each_valid_secret():
     old, new = w.new_secret(), w.new_secret()
-    request = signed_request(PUBLISHED, [new, old], dt.datetime.now(dt.UTC),
-                             "https://pmi.example/api/v1/asyncapi.json")
+    request = signed_request(
+        PUBLISHED, [new, old], dt.datetime.now(dt.UTC), "https://pmi.example/api/v1/asyncapi.json"
+    )
     for secret in (old, new):
         assert Webhook(secret).verify(request.body, request.headers)["id"] == PUBLISHED["event_id"]
     with pytest.raises(WebhookVerificationError):
@@ -125,18 +156,29 @@ def test_the_request_is_a_structured_cloud_event_signed_with_each_valid_secret()
     attributes = event.get_attributes()
     assert request.headers["content-type"] == "application/cloudevents+json"
     assert (event.get_id(), event.get_type(), event.get_subject(), event.get_source()) == (
-        PUBLISHED["event_id"], "worker_departed", PUBLISHED["worker_id"], "/pmi/registration")
-    assert event.get_dataschema() == ("https://pmi.example/api/v1/asyncapi.json"
-                                      "#/components/messages/worker_departed.v1")
+        PUBLISHED["event_id"],
+        "worker_departed",
+        PUBLISHED["worker_id"],
+        "/pmi/registration",
+    )
+    assert event.get_dataschema() == (
+        "https://pmi.example/api/v1/asyncapi.json#/components/messages/worker_departed.v1"
+    )
     assert (attributes["workersequence"], attributes["correlationid"]) == (
-        7, PUBLISHED["correlation_id"])
+        7,
+        PUBLISHED["correlation_id"],
+    )
     assert attributes["actorsubject"] == PUBLISHED["actor"]["subject"]
     assert event.get_data() == PUBLISHED["data"]
 
 
 def test_an_old_timestamp_is_refused_by_the_receiver():
     secret = w.new_secret()
-    request = signed_request(PUBLISHED, [secret], NOW - dt.timedelta(days=400),
-                             "https://pmi.example/api/v1/asyncapi.json")
+    request = signed_request(
+        PUBLISHED,
+        [secret],
+        NOW - dt.timedelta(days=400),
+        "https://pmi.example/api/v1/asyncapi.json",
+    )
     with pytest.raises(WebhookVerificationError, match="too old"):
         Webhook(secret).verify(request.body, request.headers)

@@ -35,8 +35,9 @@ def pump(source: socket.socket, target: socket.socket) -> None:
                 pass
 
 
-def serve(client: socket.socket, mode: str, target: tuple[str, int],
-          context: ssl.SSLContext) -> None:
+def serve(
+    client: socket.socket, mode: str, target: tuple[str, int], context: ssl.SSLContext
+) -> None:
     try:
         if mode == "postgres":
             if client.recv(8, socket.MSG_WAITALL) != SSL_REQUEST:
@@ -64,8 +65,9 @@ def main() -> None:
     print(listener.getsockname()[1], flush=True)
     while True:
         client, _ = listener.accept()
-        threading.Thread(target=serve, args=(client, mode, (host, int(port)), context),
-                         daemon=True).start()
+        threading.Thread(
+            target=serve, args=(client, mode, (host, int(port)), context), daemon=True
+        ).start()
 
 
 if __name__ == "__main__":

@@ -19,8 +19,13 @@ T = TypeVar("T")
 
 
 class FakeUnitOfWork(Generic[R]):
-    def __init__(self, repository: R, source: str = "test", actor: dict | None = None,
-                 correlation_id: str = "test-correlation"):
+    def __init__(
+        self,
+        repository: R,
+        source: str = "test",
+        actor: dict | None = None,
+        correlation_id: str = "test-correlation",
+    ):
         self.repository = repository
         self.source = source
         self.actor = actor
@@ -28,16 +33,28 @@ class FakeUnitOfWork(Generic[R]):
         self.published: list[dict] = []
         self._sequences: dict[str, int] = {}
 
-    def publish(self, event_type: str, data: dict, *, worker_id: str | None = None,
-                stream_id: str | None = None) -> dict:
+    def publish(
+        self,
+        event_type: str,
+        data: dict,
+        *,
+        worker_id: str | None = None,
+        stream_id: str | None = None,
+    ) -> dict:
         stream = stream_id or worker_id
         if stream is None:
             raise ValueError("an event needs a worker_id or a stream_id")
         self._sequences[stream] = self._sequences.get(stream, 0) + 1
         envelope = build_envelope(
-            event_type=event_type, source=self.source, data=data, worker_id=worker_id,
-            sequence=self._sequences[stream], correlation_id=self.correlation_id,
-            actor=self.actor, occurred_at=dt.datetime.now(dt.UTC))
+            event_type=event_type,
+            source=self.source,
+            data=data,
+            worker_id=worker_id,
+            sequence=self._sequences[stream],
+            correlation_id=self.correlation_id,
+            actor=self.actor,
+            occurred_at=dt.datetime.now(dt.UTC),
+        )
         self.published.append(envelope)
         return envelope
 

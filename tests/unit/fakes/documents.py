@@ -33,8 +33,12 @@ class FakeDocumentsRepository:
 
     def hold_workers(self, worker_ids: Iterable[str], now: dt.datetime) -> None:
         for worker_id in worker_ids:
-            self.workers.setdefault(worker_id, Worker(
-                id=worker_id, cycle=0, status="", sequence=0, known_since=now, updated_at=now))
+            self.workers.setdefault(
+                worker_id,
+                Worker(
+                    id=worker_id, cycle=0, status="", sequence=0, known_since=now, updated_at=now
+                ),
+            )
 
     def lock_worker_heard_of(self, worker_id: str, now: dt.datetime) -> Worker:
         self.hold_workers([worker_id], now)
@@ -56,25 +60,42 @@ class FakeDocumentsRepository:
     lock_document = get_document
 
     def checklist(self, worker: Worker) -> dict[str, Document]:
-        return {d.document_type: d for d in self.documents.values()
-                if d.worker_id == worker.id and d.cycle == worker.cycle and d.in_checklist}
+        return {
+            d.document_type: d
+            for d in self.documents.values()
+            if d.worker_id == worker.id and d.cycle == worker.cycle and d.in_checklist
+        }
 
     def add_document(self, document: Document) -> None:
         self.documents[document.id] = document
 
-    def awaiting_decision(self, document_type: str | None,
-                          after: tuple[dt.datetime, str] | None, limit: int) -> list[Document]:
-        waiting = sorted((d for d in self.documents.values() if d.awaiting_decision
-                          and (not document_type or d.document_type == document_type)
-                          and (after is None or (d.submitted_at, d.id) > after)),
-                         key=lambda d: (d.submitted_at, d.id))
+    def awaiting_decision(
+        self, document_type: str | None, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Document]:
+        waiting = sorted(
+            (
+                d
+                for d in self.documents.values()
+                if d.awaiting_decision
+                and (not document_type or d.document_type == document_type)
+                and (after is None or (d.submitted_at, d.id) > after)
+            ),
+            key=lambda d: (d.submitted_at, d.id),
+        )
         return waiting[:limit]
 
     def _due(self, today: dt.date) -> list[Document]:
-        return sorted((d for d in self.documents.values()
-                       if d.status == VERIFIED and d.in_checklist
-                       and d.expires_on is not None and d.expires_on < today),
-                      key=lambda d: (d.expires_on, d.id))
+        return sorted(
+            (
+                d
+                for d in self.documents.values()
+                if d.status == VERIFIED
+                and d.in_checklist
+                and d.expires_on is not None
+                and d.expires_on < today
+            ),
+            key=lambda d: (d.expires_on, d.id),
+        )
 
     def workers_due_for_expiry(self, today: dt.date, limit: int) -> set[str]:
         return {d.worker_id for d in self._due(today)[:limit]}
@@ -85,8 +106,9 @@ class FakeDocumentsRepository:
     # scans -------------------------------------------------------------------------------
 
     def scan_used_by_another_worker(self, sha256: str, worker_id: str) -> bool:
-        return any(d.file_sha256 == sha256 and d.worker_id != worker_id
-                   for d in self.documents.values())
+        return any(
+            d.file_sha256 == sha256 and d.worker_id != worker_id for d in self.documents.values()
+        )
 
     def add_scan(self, scan: ScannedFile, now: dt.datetime) -> None:
         self.scans.setdefault(scan.sha256, scan)
@@ -104,13 +126,19 @@ class FakeDocumentsRepository:
         return counts
 
     def oldest_waiting_since(self) -> dt.datetime | None:
-        return min((d.submitted_at for d in self.documents.values() if d.awaiting_decision),
-                   default=None)
+        return min(
+            (d.submitted_at for d in self.documents.values() if d.awaiting_decision), default=None
+        )
 
-    def decision_times(self, since: dt.datetime, document_type: str | None = None
-                       ) -> tuple[int, float | None, float | None]:
-        values = [d.decision_seconds for d in self.documents.values()
-                  if d.decided_at is not None and d.decided_at >= since
-                  and d.decision_seconds is not None
-                  and (document_type is None or d.document_type == document_type)]
+    def decision_times(
+        self, since: dt.datetime, document_type: str | None = None
+    ) -> tuple[int, float | None, float | None]:
+        values = [
+            d.decision_seconds
+            for d in self.documents.values()
+            if d.decided_at is not None
+            and d.decided_at >= since
+            and d.decision_seconds is not None
+            and (document_type is None or d.document_type == document_type)
+        ]
         return len(values), percentile(values, 0.5), percentile(values, 0.9)

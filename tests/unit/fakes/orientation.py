@@ -40,16 +40,20 @@ class FakeOrientationRepository:
     def lock_sitting(self, sitting_id: str) -> Sitting | None:
         return self.get_sitting(sitting_id)
 
-    def sittings_page(self, limit: int, cursor: str | None = None,
-                      upcoming_at: dt.datetime | None = None) -> tuple[list[Sitting], str | None]:
+    def sittings_page(
+        self, limit: int, cursor: str | None = None, upcoming_at: dt.datetime | None = None
+    ) -> tuple[list[Sitting], str | None]:
         rows = sorted(self.sittings.values(), key=lambda s: (s.starts_at, s.id))
         if upcoming_at is not None:
-            rows = [s for s in rows if s.status == SCHEDULED and s.starts_at > upcoming_at
-                    and s.enrolled < s.capacity]
+            rows = [
+                s
+                for s in rows
+                if s.status == SCHEDULED and s.starts_at > upcoming_at and s.enrolled < s.capacity
+            ]
         if cursor:
             after = decode_cursor(cursor, (dt.datetime, str))
             rows = [s for s in rows if (s.starts_at, s.id) > after]
-        return page(rows[:limit + 1], limit, lambda s: (s.starts_at, s.id))
+        return page(rows[: limit + 1], limit, lambda s: (s.starts_at, s.id))
 
     def next_sitting_with_seats(self, now: dt.datetime, excluding: str) -> Sitting | None:
         rows, _ = self.sittings_page(1 + len(self.sittings), upcoming_at=now)
@@ -83,17 +87,25 @@ class FakeOrientationRepository:
         return self.enrolments.get((sitting_id, worker_id))
 
     def lock_enrolled_in(self, sitting_id: str) -> list[Enrolment]:
-        return sorted((e for e in self.enrolments.values()
-                       if e.sitting_id == sitting_id and e.status == ENROLLED),
-                      key=lambda e: e.worker_id)
+        return sorted(
+            (
+                e
+                for e in self.enrolments.values()
+                if e.sitting_id == sitting_id and e.status == ENROLLED
+            ),
+            key=lambda e: e.worker_id,
+        )
 
     def seats_held(self, worker_id: str, now: dt.datetime) -> list[Enrolment]:
         held = []
         for enrolment in self.enrolments.values():
             sitting = self.sittings[enrolment.sitting_id]
-            if (enrolment.worker_id == worker_id and enrolment.status == ENROLLED
-                    and sitting.status == SCHEDULED
-                    and sitting.starts_at > now - CHECK_IN_CLOSES):
+            if (
+                enrolment.worker_id == worker_id
+                and enrolment.status == ENROLLED
+                and sitting.status == SCHEDULED
+                and sitting.starts_at > now - CHECK_IN_CLOSES
+            ):
                 held.append(enrolment)
         return sorted(held, key=lambda e: (self.sittings[e.sitting_id].starts_at, e.sitting_id))
 
@@ -105,8 +117,14 @@ class FakeOrientationRepository:
         self.completions[completion.certificate_number] = completion
 
     def completion_of(self, worker_id: str, cycle: int) -> Completion | None:
-        return next((done for done in self.completions.values()
-                     if done.worker_id == worker_id and done.cycle == cycle), None)
+        return next(
+            (
+                done
+                for done in self.completions.values()
+                if done.worker_id == worker_id and done.cycle == cycle
+            ),
+            None,
+        )
 
     def get_completion(self, certificate_number: str) -> Completion | None:
         return self.completions.get(certificate_number)
@@ -117,16 +135,25 @@ class FakeOrientationRepository:
         incident.id = max(self.incidents, default=0) + 1
         self.incidents[incident.id] = incident
 
-    def wrong_niks(self, worker_id: str, trainer: str | None,
-                   since: dt.datetime) -> list[dt.datetime]:
-        return [i.occurred_at for i in self.incidents.values()
-                if i.worker_id == worker_id and i.kind == IDENTITY_MISMATCH
-                and (i.actor_subject == trainer if trainer else i.actor_subject is None)
-                and i.occurred_at > since]
+    def wrong_niks(
+        self, worker_id: str, trainer: str | None, since: dt.datetime
+    ) -> list[dt.datetime]:
+        return [
+            i.occurred_at
+            for i in self.incidents.values()
+            if i.worker_id == worker_id
+            and i.kind == IDENTITY_MISMATCH
+            and (i.actor_subject == trainer if trainer else i.actor_subject is None)
+            and i.occurred_at > since
+        ]
 
-    def incidents_page(self, limit: int, cursor: str | None = None,
-                       sitting_id: str | None = None,
-                       worker_id: str | None = None) -> tuple[list[Incident], str | None]:
+    def incidents_page(
+        self,
+        limit: int,
+        cursor: str | None = None,
+        sitting_id: str | None = None,
+        worker_id: str | None = None,
+    ) -> tuple[list[Incident], str | None]:
         rows = sorted(self.incidents.values(), key=lambda i: i.id, reverse=True)
         if sitting_id:
             rows = [i for i in rows if i.sitting_id == sitting_id]
@@ -135,4 +162,4 @@ class FakeOrientationRepository:
         if cursor:
             (before,) = decode_cursor(cursor, (int,))
             rows = [i for i in rows if i.id < before]
-        return page(rows[:limit + 1], limit, lambda i: (i.id,))
+        return page(rows[: limit + 1], limit, lambda i: (i.id,))

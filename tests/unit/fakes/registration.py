@@ -31,7 +31,8 @@ class FakeRegistrationRepository:
         if self.lock_worker_with_nik(worker.nik) is not None:
             raise DuplicateRegistration(
                 "this NIK was registered a moment ago by another request",
-                {"nik": ["already registered"]})
+                {"nik": ["already registered"]},
+            )
         self.workers[worker.id] = worker
 
     def lock_worker(self, worker_id: str | None) -> Worker | None:
@@ -42,17 +43,31 @@ class FakeRegistrationRepository:
     def get_worker(self, worker_id: str) -> Worker | None:
         return self.workers.get(worker_id) if is_id(worker_id) else None
 
-    def list_workers(self, limit: int, after: str | None = None, stage: str | None = None,
-                     status: str | None = None, regency: str | None = None,
-                     destination_country: str | None = None,
-                     placement_agency: str | None = None) -> list[Worker]:
-        wanted = {"stage": stage, "status": status, "regency": regency,
-                  "destination_country": destination_country}
-        found = [worker for worker in self.workers.values()
-                 if all(getattr(worker, key) == value for key, value in wanted.items() if value)
-                 and (not placement_agency
-                      or worker.placement_agency.lower() == placement_agency.lower())
-                 and (not after or worker.id > after)]
+    def list_workers(
+        self,
+        limit: int,
+        after: str | None = None,
+        stage: str | None = None,
+        status: str | None = None,
+        regency: str | None = None,
+        destination_country: str | None = None,
+        placement_agency: str | None = None,
+    ) -> list[Worker]:
+        wanted = {
+            "stage": stage,
+            "status": status,
+            "regency": regency,
+            "destination_country": destination_country,
+        }
+        found = [
+            worker
+            for worker in self.workers.values()
+            if all(getattr(worker, key) == value for key, value in wanted.items() if value)
+            and (
+                not placement_agency or worker.placement_agency.lower() == placement_agency.lower()
+            )
+            and (not after or worker.id > after)
+        ]
         return sorted(found, key=lambda worker: worker.id)[:limit]
 
     def stats(self) -> dict:
@@ -62,9 +77,13 @@ class FakeRegistrationRepository:
                 counts[getattr(worker, key)] = counts.get(getattr(worker, key), 0) + 1
             return counts
 
-        return {"total": len(self.workers), "by_stage": count_by("stage"),
-                "by_status": count_by("status"), "by_regency": count_by("regency"),
-                "by_destination_country": count_by("destination_country")}
+        return {
+            "total": len(self.workers),
+            "by_stage": count_by("stage"),
+            "by_status": count_by("status"),
+            "by_regency": count_by("regency"),
+            "by_destination_country": count_by("destination_country"),
+        }
 
     # the timeline ----------------------------------------------------------------------------
 
@@ -76,15 +95,23 @@ class FakeRegistrationRepository:
         return [entry for entry in self.entries if entry.worker_id == worker_id]
 
     def return_recorded_at(self, worker_id: str, cycle: int) -> dt.datetime | None:
-        return max((entry.occurred_at for entry in self.entries
-                    if entry.worker_id == worker_id and entry.cycle == cycle
-                    and entry.to_status == RETURNED), default=None)
+        return max(
+            (
+                entry.occurred_at
+                for entry in self.entries
+                if entry.worker_id == worker_id
+                and entry.cycle == cycle
+                and entry.to_status == RETURNED
+            ),
+            default=None,
+        )
 
     # what this service published -------------------------------------------------------------
 
     def worker_events(self, worker_id: str) -> list[dict]:
         if not is_id(worker_id):
             return []
-        return sorted((envelope for envelope in self.outbox
-                       if envelope["worker_id"] == worker_id),
-                      key=lambda envelope: envelope["sequence"])
+        return sorted(
+            (envelope for envelope in self.outbox if envelope["worker_id"] == worker_id),
+            key=lambda envelope: envelope["sequence"],
+        )

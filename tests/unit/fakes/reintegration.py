@@ -29,19 +29,32 @@ class FakeReintegrationRepository:
     def lock_programme(self, program_id: str) -> Programme | None:
         return self.get_programme(program_id)
 
-    def list_programmes(self, *, open_on: dt.date | None, audiences: tuple[str, ...] | None,
-                        after: tuple[dt.date, str] | None, limit: int) -> list[Programme]:
-        chosen = [p for p in self.programmes.values()
-                  if (open_on is None or p.is_open(open_on))
-                  and (audiences is None or p.audience in audiences)
-                  and (after is None or (p.starts_on, p.id) > after)]
+    def list_programmes(
+        self,
+        *,
+        open_on: dt.date | None,
+        audiences: tuple[str, ...] | None,
+        after: tuple[dt.date, str] | None,
+        limit: int,
+    ) -> list[Programme]:
+        chosen = [
+            p
+            for p in self.programmes.values()
+            if (open_on is None or p.is_open(open_on))
+            and (audiences is None or p.audience in audiences)
+            and (after is None or (p.starts_on, p.id) > after)
+        ]
         return sorted(chosen, key=_order)[:limit]
 
-    def open_programmes_for(self, worker_id: str, audiences: tuple[str, ...], today: dt.date,
-                            limit: int) -> list[Programme]:
+    def open_programmes_for(
+        self, worker_id: str, audiences: tuple[str, ...], today: dt.date, limit: int
+    ) -> list[Programme]:
         joined = {p.program_id for p in self.participants.values() if p.worker_id == worker_id}
-        chosen = [p for p in self.programmes.values()
-                  if p.is_open(today) and p.audience in audiences and p.id not in joined]
+        chosen = [
+            p
+            for p in self.programmes.values()
+            if p.is_open(today) and p.audience in audiences and p.id not in joined
+        ]
         return sorted(chosen, key=_order)[:limit]
 
     # participants -----------------------------------------------------------------------------
@@ -52,15 +65,25 @@ class FakeReintegrationRepository:
         self.participants[next(self._ids)] = participant
 
     def find_participant(self, program_id: str, worker_id: str) -> Participant | None:
-        return next((p for p in self.participants.values()
-                     if p.program_id == program_id and p.worker_id == worker_id), None)
+        return next(
+            (
+                p
+                for p in self.participants.values()
+                if p.program_id == program_id and p.worker_id == worker_id
+            ),
+            None,
+        )
 
     def participations_of(self, worker_id: str) -> list[Participant]:
         return [p for _, p in sorted(self.participants.items()) if p.worker_id == worker_id]
 
     def count_advanced(self, program_id: str, number: int) -> int:
-        return sum(1 for p in self.participants.values() for r in p.results
-                   if r.program_id == program_id and r.round == number and r.advanced)
+        return sum(
+            1
+            for p in self.participants.values()
+            for r in p.results
+            if r.program_id == program_id and r.round == number and r.advanced
+        )
 
     # workers ------------------------------------------------------------------------------------
 
@@ -82,10 +105,15 @@ class FakeReintegrationRepository:
         return {
             "program_id": programme.id,
             "enrolled": programme.enrolled,
-            "rounds": [{"name": r.name, "advance": r.advance,
-                        "recorded": sum(1 for x in results if x.round == n),
-                        "advanced": sum(1 for x in results if x.round == n and x.advanced)}
-                       for n, r in enumerate(programme.rounds, start=1)],
+            "rounds": [
+                {
+                    "name": r.name,
+                    "advance": r.advance,
+                    "recorded": sum(1 for x in results if x.round == n),
+                    "advanced": sum(1 for x in results if x.round == n and x.advanced),
+                }
+                for n, r in enumerate(programme.rounds, start=1)
+            ],
             "completed": sum(1 for p in joined if p.status == COMPLETED),
             "businesses_started": sum(1 for p in joined if p.business_started),
             "awarded": sum(1 for p in joined if p.awarded),
@@ -97,8 +125,7 @@ class FakeReintegrationRepository:
             "programs": len(self.programmes),
             "participants": len(self.participants),
             "returnees_enrolled": len({p.worker_id for p in returnees}),
-            "returnees_with_business": len({p.worker_id for p in returnees
-                                            if p.business_started}),
+            "returnees_with_business": len({p.worker_id for p in returnees if p.business_started}),
         }
 
 
