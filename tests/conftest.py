@@ -74,6 +74,7 @@ def databases(private_servers):
         ):
             upgrade(service, url)
     yield urls
+    _forget_emptiers()
     admin.dispose()  # a fresh connection: the database may have restarted meanwhile
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
@@ -91,21 +92,51 @@ def _migrations(service: str) -> str:
     return "gateway/migrations" if service == "gateway" else f"services/{service}/migrations"
 
 
+# Emptying a database after each test: TRUNCATE costs a new file per table whether or not the
+# table holds rows (a quarter of a second for the five databases, after every test), so only the
+# tables that hold rows are truncated, in one statement, and only the sequences that were used are
+# restarted: one round trip per database, on a connection kept for the session.
+EMPTY_FUNCTION = """
+CREATE SCHEMA IF NOT EXISTS pmi_test;
+CREATE OR REPLACE FUNCTION pmi_test.empty() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    name text;
+    holds boolean;
+    dirty text[] := '{}';
+BEGIN
+    FOR name IN SELECT format('public.%I', tablename) FROM pg_tables
+                WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s)', name) INTO holds;
+        IF holds THEN
+            dirty := dirty || name;
+        END IF;
+    END LOOP;
+    IF cardinality(dirty) > 0 THEN
+        EXECUTE 'TRUNCATE ' || array_to_string(dirty, ', ') || ' CASCADE';
+    END IF;
+    FOR name IN SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences
+                WHERE schemaname = 'public' AND last_value IS NOT NULL LOOP
+        EXECUTE format('ALTER SEQUENCE %s RESTART', name);
+    END LOOP;
+END $$;
+"""
+_EMPTIERS: dict[str, object] = {}
+
+
 def empty_database(url: str) -> None:
-    engine = create_engine(url)
+    """Every table of the database emptied and its sequences restarted, as after migrating."""
+    engine = _EMPTIERS.get(url)
+    if engine is None:
+        engine = _EMPTIERS[url] = create_engine(url, pool_size=1, pool_pre_ping=True)
+        with engine.begin() as conn:
+            conn.execute(text(EMPTY_FUNCTION))
     with engine.begin() as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            )
-        ]
-        if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        conn.execute(text("SELECT pmi_test.empty()"))
+
+
+def _forget_emptiers() -> None:
+    while _EMPTIERS:
+        _EMPTIERS.popitem()[1].dispose()
 
 
 @pytest.fixture
