@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system-packages run test test-fast test-durations lint bench reliability tokens \
+.PHONY: install system-packages run test test-fast test-flaky test-durations lint bench reliability tokens \
 	secrets clean
 
 # The servers the tests, the benchmarks and the fault-injection run start for themselves (never
@@ -42,6 +42,12 @@ system-packages:
 ## parallel groups, each on a RabbitMQ and a PostgreSQL of its own (never the machine's).
 test: install system-packages
 	PMI_ENV=development $(BIN)/python -m tests.parallel
+
+## The whole suite N times in a row beside two CPU hogs (`make test-flaky N=10`): a test that
+## fails on a busy machine is a failing test.
+N ?= 10
+test-flaky: install system-packages
+	PMI_ENV=development $(BIN)/python -m tests.flaky --runs $(N)
 
 ## Record how long each test takes, so the parallel groups stay even (.test_durations).
 test-durations: install system-packages
