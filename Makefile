@@ -64,9 +64,10 @@ lint: install
 secrets:
 	$(PYTHON) -m pmi_tools.envfile .env
 
-## Development tokens for each role (needs the same JWT_SECRET as the gateway).
+## Development tokens for each role, signed as `make run`'s gateway checks them (its JWT_SECRET,
+## or the development secret when none is set).
 tokens: install
-	@for role in operator verifier trainer agency admin; do echo "$$role: $$($(BIN)/pmi token $$role)"; done
+	@PMI_ENV=development $(BIN)/pmi token
 
 bench: install system-packages
 	$(BIN)/python -m bench.run

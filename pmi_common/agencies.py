@@ -18,6 +18,7 @@ from .contract import UnknownEvent as _UnknownEvent
 from .contract import spec_for
 from .errors import InvalidInput
 from .fields import AGENCY_NAME
+from .topology import HOLDING_DELIVERY_LIMIT
 
 AGENCY_DELIVERY_LIMIT = 20  # a message that keeps failing the subscriber is parked, not looped
 # An agency's queue holds at most this much; past it, the oldest events move to its parked queue
@@ -57,6 +58,8 @@ def queue_arguments(name: str) -> dict:
 def parked_arguments() -> dict:
     return {
         "x-queue-type": "quorum",
+        # kept for the agency and the operators, however often they are read
+        "x-delivery-limit": HOLDING_DELIVERY_LIMIT,
         "x-max-length-bytes": AGENCY_QUEUE_MAX_BYTES,
         "x-overflow": "drop-head",
     }

@@ -6,7 +6,11 @@ For each consuming service ``S``:
   dead-letters a message that keeps killing its consumer (a redelivery loop) to ``S.dead-letter``.
 - ``S.retry``: a quorum queue where a failed message waits (per-message TTL, growing with each
   attempt) before it is dead-lettered back into ``S.inbox``.
-- ``S.dead-letter``: messages that failed every attempt or are not valid events, with the reason.
+- ``S.dead-letter``: a quorum queue of the messages that failed every attempt or are not valid
+  events, with the reason.
+
+Every quorum queue is declared with its delivery limit, so it behaves the same on RabbitMQ 3.x
+(no limit unless declared) and 4.x (20 unless declared, then dropped or dead-lettered).
 
 Declaring is idempotent; every service declares the whole topology before its relay publishes, so
 no event is published before its consumers' queues exist. With one broker user per service
@@ -23,7 +27,12 @@ from kombu import Exchange, Queue
 from .amqp import broker_connection
 from .contract import EGRESS, SERVICES, exchange_name, handled_by
 
-DELIVERY_LIMIT = 10
+DELIVERY_LIMIT = 10  # an inbox's: deliveries before a message is dead-lettered
+# The retry and dead-letter queues hold messages for time or for an operator, not for a consumer:
+# reading a dead letter (``pmi ops dead-letters``, the console) takes it and gives it back, which
+# counts as a delivery. Their limit is one no reading reaches. Not -1, 4.x's "no limit": 3.x takes
+# -1 as a limit below every count and drops a message at its first return.
+HOLDING_DELIVERY_LIMIT = 1_000_000
 # Quorum queues dead-letter with publisher-confirm semantics, so a message moving from retry to
 # inbox (or inbox to dead letters) survives a broker node failure on the way.
 AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
@@ -71,12 +80,16 @@ def queues_for(service: str) -> tuple[QueueSpec, ...]:
             retry_queue(service),
             {
                 "x-queue-type": "quorum",
+                "x-delivery-limit": HOLDING_DELIVERY_LIMIT,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": inbox_queue(service),
                 **AT_LEAST_ONCE,
             },
         ),
-        QueueSpec(dead_letter_queue(service), {"x-queue-type": "quorum"}),
+        QueueSpec(
+            dead_letter_queue(service),
+            {"x-queue-type": "quorum", "x-delivery-limit": HOLDING_DELIVERY_LIMIT},
+        ),
     )
 
 

@@ -141,6 +141,7 @@ def main() -> int:
     if reason:
         print(BROKER_HELP.format(uri=_safe(amqp_uri()), reason=reason), file=sys.stderr)
         return 2
+    HOLD_DIR.mkdir(parents=True, exist_ok=True)  # `touch var/hold/documents` works at once
     supervisor = Supervisor()
     stopping = False
 

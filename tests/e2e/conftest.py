@@ -20,6 +20,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from gateway.auth import mint
+from pmi_common.production import DEVELOPMENT_JWT_SECRET
 from tests import servers
 from tests.conftest import DATABASE_SERVICES
 
@@ -34,11 +35,12 @@ class Stack:
     process: subprocess.Popen
     log_path: Path
     env: dict
+    secret: str = SECRET  # the gateway's JWT_SECRET
 
     def token(
         self, role: str, sub: str = "tester", agency: str = "ltsa-blitar", ttl: int = 3600
     ) -> str:
-        return mint(SECRET, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl))
+        return mint(self.secret, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl))
 
     def client(self, role: str, **claims) -> requests.Session:
         session = requests.Session()
@@ -54,9 +56,10 @@ class Stack:
 
 
 @contextmanager
-def running_stack(log_dir: Path, postgres: bool = True):
+def running_stack(log_dir: Path, postgres: bool = True, jwt_secret: str | None = SECRET):
     """The stack as ``make run`` starts it, on its own vhost of the suite's broker; on its own
-    PostgreSQL databases, or (``postgres=False``) on the SQLite files of a quick local run."""
+    PostgreSQL databases, or (``postgres=False``) on the SQLite files of a quick local run; with
+    ``jwt_secret=None``, no ``JWT_SECRET``, as ``make run`` has none: the development secret."""
     broker, database = servers.current().broker, servers.current().database
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
     broker.create_vhost(vhost)
@@ -68,11 +71,15 @@ def running_stack(log_dir: Path, postgres: bool = True):
     port = servers.free_port()
     amqp_uri = broker.amqp_uri(vhost)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.endswith("DATABASE_URL") and k != "JWT_SECRET"
+        },
         "AMQP_URI": amqp_uri,
         "RABBITMQ_MANAGEMENT_URL": broker.management_url,
         "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
-        "JWT_SECRET": SECRET,
+        **({"JWT_SECRET": jwt_secret} if jwt_secret else {}),
         # the test servers keep their default users (guest, postgres): production would refuse
         "PMI_ENV": "development",
         "RPC_TIMEOUT": "10",
@@ -93,7 +100,14 @@ def running_stack(log_dir: Path, postgres: bool = True):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    running = Stack(f"http://127.0.0.1:{port}", amqp_uri, process, log_path, env)
+    running = Stack(
+        f"http://127.0.0.1:{port}",
+        amqp_uri,
+        process,
+        log_path,
+        env,
+        secret=jwt_secret or DEVELOPMENT_JWT_SECRET,
+    )
     try:
         _wait_ready(running)
         yield running

@@ -176,3 +176,12 @@ def test_the_image_holds_every_process_the_runner_starts():
     packages = {target.split(":")[0].split(".")[0] for target in SERVICE_CLASSES.values()}
     for package in packages:
         assert f"COPY {package} ./{package}" in dockerfile, package
+
+
+def test_compose_kubernetes_and_the_docs_name_one_rabbitmq_version():
+    broker = next(yaml.safe_load_all((ROOT / "infra/k8s/broker.yaml").read_text()))
+    image = broker["spec"]["image"]
+    version = re.fullmatch(r"rabbitmq:(\d+\.\d+)-management", image).group(1)
+    assert SERVICES["rabbitmq"]["image"] == image
+    assert f"## One RabbitMQ version: {version}" in (ROOT / "docs/deployment.md").read_text()
+    assert f"rabbitmq:{version}-management" in (ROOT / "README.md").read_text()

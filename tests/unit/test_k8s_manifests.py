@@ -187,8 +187,7 @@ def test_a_commit_waits_for_a_replica_so_a_database_node_can_fail():
 def test_the_broker_is_a_three_node_cluster_holding_the_platform_queues_as_quorum_queues():
     assert BROKER["spec"]["replicas"] >= 3 and BROKER["spec"]["replicas"] % 2 == 1
     for queue in all_queues():
-        if not queue.name.endswith(".retry"):
-            assert queue.arguments["x-queue-type"] == "quorum", queue.name
+        assert queue.arguments["x-queue-type"] == "quorum", queue.name
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
