@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from pmi_common.contract import AUDIENCES, DOCUMENT_TYPES, RETURN_REASONS, STAGES, STATUSES
+from pmi_common.contract import (
+    AUDIENCES,
+    DOCUMENT_TYPES,
+    RELATIONS,
+    RETURN_REASONS,
+    STAGES,
+    STATUSES,
+)
 from pmi_common.fields import (
     BPJS,
     COUNTRY,
@@ -92,6 +99,50 @@ class RecordDeparture(Body):
     departed_on = fields.Date(required=True, metadata=_e("2027-02-01"))
     destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("HK"))
     employer = text(Longest.ORGANISATION, required=True, metadata=_e("Mr Chan Tai Man"))
+    contract_starts_on = fields.Date(metadata=_e("2027-02-03"))  # default: the departure
+    contract_ends_on = fields.Date(metadata=_e("2029-02-02"))
+
+
+class ExtendContract(Body):
+    ends_on = fields.Date(required=True, metadata=_e("2030-02-02"))
+
+
+class ChangeEmployer(Body):
+    employer = text(Longest.ORGANISATION, required=True, metadata=_e("Mrs Wong Mei Ling"))
+    changed_on = fields.Date(required=True, metadata=_e("2027-09-01"))
+    reason = text(Longest.REASON, required=True, metadata=_e("the employer moved abroad"))
+    occupation = text(Longest.OCCUPATION, metadata=_e("caregiver"))
+
+
+class ExpectReturn(Body):
+    expected_return_on = fields.Date(required=True, metadata=_e("2028-12-20"))
+
+
+class ContractsEnding(Query):
+    within_days = fields.Integer(validate=validate.Range(min=0, max=730), metadata=_e(90))
+    cursor = fields.String(validate=validate.Length(min=1, max=120))
+
+
+class FamilyMemberDetails(Body):
+    full_name = text(Longest.FULL_NAME, name=True, metadata=_e("Sumini"))
+    relation = fields.String(validate=validate.OneOf(RELATIONS), metadata=_e("parent"))
+    phone = fields.String(allow_none=True, validate=PHONE, metadata=_e("+6281311112222"))
+    village = text(Longest.PLACE, allow_none=True, metadata=_e("Kademangan"))
+    district = text(Longest.PLACE, allow_none=True, metadata=_e("Kademangan"))
+    heir = StrictBoolean(metadata=_e(True))
+    emergency_contact = StrictBoolean(metadata=_e(True))
+    consent_to_contact = StrictBoolean(metadata=_e(True))
+
+
+class AddFamilyMember(FamilyMemberDetails):
+    full_name = text(Longest.FULL_NAME, name=True, required=True, metadata=_e("Sumini"))
+    relation = fields.String(
+        required=True, validate=validate.OneOf(RELATIONS), metadata=_e("parent")
+    )
+
+
+class ChangeFamilyMember(FamilyMemberDetails):
+    pass
 
 
 class RecordReturn(Body):

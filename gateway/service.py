@@ -115,6 +115,42 @@ class GatewayService:
         return self._changed(worker_id, self.registration.withdraw_worker(worker_id, body))
 
     @api
+    def extend_contract(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.registration.extend_contract(worker_id, body))
+
+    @api
+    def change_employer(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.registration.change_employer(worker_id, body))
+
+    @api
+    def expect_return(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.registration.expect_return(worker_id, body))
+
+    @api
+    def contracts_ending(self, query: dict) -> dict:
+        return self.registration.contracts_ending(query)
+
+    @api
+    def list_family(self, worker_id: str) -> list:
+        return self.registration.family_of(worker_id)
+
+    @api
+    def add_family_member(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.registration.add_family_member(worker_id, body))
+
+    @api
+    def change_family_member(self, worker_id: str, member_id: str, body: dict) -> dict:
+        return self._changed(
+            worker_id, self.registration.change_family_member(worker_id, member_id, body)
+        )
+
+    @api
+    def remove_family_member(self, worker_id: str, member_id: str) -> dict:
+        return self._changed(
+            worker_id, self.registration.remove_family_member(worker_id, member_id)
+        )
+
+    @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
         self.get_worker(worker_id)  # an unknown worker is 404, not an empty record
         return self.disclosures.of_worker(

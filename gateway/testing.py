@@ -95,6 +95,9 @@ class ApiClient:
     def patch(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("PATCH", path, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
 
 def start_stack(container_factory, config_for, services=SERVICES, **overrides) -> ApiClient:
     """The services named and a gateway in front of them, on the test broker and databases."""

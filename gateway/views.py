@@ -51,9 +51,31 @@ class WorkerView(View):
     orientation_completed = fields.Boolean()
     departed_on = _maybe(fields.Date())
     employer = _maybe(fields.String())
+    contract_starts_on = _maybe(fields.Date())
+    contract_ends_on = _maybe(fields.Date())
+    sector = _maybe(fields.String(metadata={"description": "formal or informal"}))
+    expected_return_on = _maybe(fields.Date())
     returned_on = _maybe(fields.Date())
     return_reason = _maybe(fields.String())
     registered_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class FamilyMemberView(View):
+    id = fields.UUID()
+    worker_id = fields.UUID()
+    full_name = fields.String()
+    relation = fields.String()
+    phone = _maybe(fields.String())
+    village = _maybe(fields.String())
+    district = _maybe(fields.String())
+    heir = fields.Boolean()
+    emergency_contact = fields.Boolean()
+    consent_to_contact = fields.Boolean(
+        metadata={"description": "the worker consents to this person being contacted"}
+    )
+    contactable = fields.Boolean(metadata={"description": "a phone, and the worker's consent"})
+    added_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 

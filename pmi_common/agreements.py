@@ -129,8 +129,9 @@ def parse_fields(
     event_types: tuple[str, ...], grants: list[str] | None
 ) -> dict[str, tuple[str, ...]]:
     """Each event type with the fields granted: ``TYPE:f1,f2`` for the types named in
-    ``grants``; every published field of the others. Unknown types or fields: ``InvalidInput``."""
-    fields_of = {t: published_spec(t).fields for t in event_types}
+    ``grants``; every published field of the others but those granted only by name (a family's
+    personal data). Unknown types or fields: ``InvalidInput``."""
+    fields_of = {t: published_spec(t).by_default for t in event_types}
     problems = []
     for grant in grants or ():
         event_type, sep, names = grant.partition(":")
@@ -192,6 +193,10 @@ WORKER_RECORD_GRANTS: dict[str, tuple[str, str]] = {
     "return_reason": (c.WORKER_RETURNED, "reason"),
     "documents_complete": (c.DOCUMENTS_COMPLETED, "document_ids"),
     "orientation_completed": (c.ORIENTATION_COMPLETED, "completed_at"),
+    "contract_starts_on": (c.CONTRACT_RECORDED, "starts_on"),
+    "contract_ends_on": (c.CONTRACT_RECORDED, "ends_on"),
+    "sector": (c.CONTRACT_RECORDED, "sector"),
+    "expected_return_on": (c.CONTRACT_RECORDED, "expected_return_on"),
 }
 REGENCY_GRANT = (c.WORKER_REGISTERED, "regency")  # the address's regency (and nothing else)
 TIMELINE_STATUS_FIELDS = ("from_status", "to_status", "stage", "reason")

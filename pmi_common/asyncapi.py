@@ -121,6 +121,16 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "score": 82.5,
     "business_name": "Warung Kopi Bu Siti",
     "sector": "food and beverage",
+    "ends_on": "2028-03-31",
+    "previous_ends_on": "2028-03-31",
+    "expected_return_on": "2028-03-31",
+    "previous_employer": "Chan Tai Man",
+    "changed_on": "2027-06-01",
+    "relation": "parent",
+    "phone": "+6281311112222",
+    "village": "Kademangan",
+    "district": "Kademangan",
+    "changed": ["phone"],
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",

@@ -13,6 +13,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from .lifecycle import STAGE, STATUSES
 from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
     AUDIENCES,
+    CONTRACT_EXTENDED,
+    CONTRACT_RECORDED,
     DOCUMENT_EXPIRED,
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
@@ -21,6 +23,10 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     DOCUMENTS,
     DOCUMENTS_COMPLETED,
     EGRESS,
+    EMPLOYER_CHANGED,
+    FAMILY_MEMBER_ADDED,
+    FAMILY_MEMBER_CHANGED,
+    FAMILY_MEMBER_REMOVED,
     GATEWAY,
     ORIENTATION,
     ORIENTATION_COMPLETED,
@@ -33,7 +39,10 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     REINTEGRATION_COMPLETED,
     REINTEGRATION_ENROLLED,
     REINTEGRATION_ROUND_RECORDED,
+    RELATIONS,
+    RETURN_EXPECTED,
     RETURN_REASONS,
+    SECTORS,
     SERVICES,
     SESSION_CANCELLED,
     SESSION_SCHEDULED,
@@ -210,6 +219,64 @@ class ReintegrationCompletedV1(_Payload):
     awarded = fields.Boolean(required=True)
 
 
+class ContractRecordedV1(_Payload):
+    """The contract abroad, as the desk recorded it with the departure."""
+
+    employer = fields.String(required=True)
+    occupation = fields.String(required=True)
+    sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True, allow_none=True)  # None: not known yet
+    expected_return_on = fields.Date(required=True, allow_none=True)
+    cycle = fields.Integer(required=True)
+
+
+class ContractExtendedV1(_Payload):
+    previous_ends_on = fields.Date(required=True, allow_none=True)
+    ends_on = fields.Date(required=True)
+    cycle = fields.Integer(required=True)
+
+
+class EmployerChangedV1(_Payload):
+    previous_employer = fields.String(required=True, allow_none=True)
+    employer = fields.String(required=True)
+    changed_on = fields.Date(required=True)
+    reason = fields.String(required=True)
+    occupation = fields.String(required=True)
+    sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
+    cycle = fields.Integer(required=True)
+
+
+class ReturnExpectedV1(_Payload):
+    expected_return_on = fields.Date(required=True)
+    cycle = fields.Integer(required=True)
+
+
+class _FamilyMemberPayload(_Payload):
+    member_id = fields.String(required=True)
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+    full_name = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+    village = fields.String(required=True, allow_none=True)
+    district = fields.String(required=True, allow_none=True)
+    heir = fields.Boolean(required=True)
+    emergency_contact = fields.Boolean(required=True)
+    consent_to_contact = fields.Boolean(required=True)  # the worker's, to contact this person
+
+
+class FamilyMemberAddedV1(_FamilyMemberPayload):
+    pass
+
+
+class FamilyMemberChangedV1(_FamilyMemberPayload):
+    changed = fields.List(fields.String(), required=True)  # the fields that changed
+
+
+class FamilyMemberRemovedV1(_Payload):
+    member_id = fields.String(required=True)
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -364,6 +431,62 @@ CONTRACT: tuple[EventSpec, ...] = (
         (REGISTRATION,),
         "a participant completed a programme, with its outcome",
     ),
+    EventSpec(
+        CONTRACT_RECORDED,
+        1,
+        REGISTRATION,
+        ContractRecordedV1,
+        (),
+        "a departed worker's contract abroad: employer, sector, start and end",
+    ),
+    EventSpec(
+        CONTRACT_EXTENDED,
+        1,
+        REGISTRATION,
+        ContractExtendedV1,
+        (),
+        "a worker's contract abroad was extended to a new end date",
+    ),
+    EventSpec(
+        EMPLOYER_CHANGED,
+        1,
+        REGISTRATION,
+        EmployerChangedV1,
+        (),
+        "a worker abroad changed employer, with the reason",
+    ),
+    EventSpec(
+        RETURN_EXPECTED,
+        1,
+        REGISTRATION,
+        ReturnExpectedV1,
+        (),
+        "when a worker abroad is expected home",
+    ),
+    EventSpec(
+        FAMILY_MEMBER_ADDED,
+        1,
+        REGISTRATION,
+        FamilyMemberAddedV1,
+        (),
+        "a family member or emergency contact of a worker was recorded",
+    ),
+    EventSpec(
+        FAMILY_MEMBER_CHANGED,
+        1,
+        REGISTRATION,
+        FamilyMemberChangedV1,
+        (),
+        "a family member's details, heir or contact flags or consent changed",
+    ),
+    EventSpec(
+        FAMILY_MEMBER_REMOVED,
+        1,
+        REGISTRATION,
+        FamilyMemberRemovedV1,
+        (),
+        "a family member was removed from a worker's record",
+    ),
 )
 
 _BY_KEY = {(spec.event_type, spec.version): spec for spec in CONTRACT}
@@ -437,7 +560,10 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "abroad",
         "departed",
         REGISTRATION,
-        f"departure recorded (`POST /workers/{{id}}/departure`, `{WORKER_DEPARTED}`)",
+        f"departure recorded with the contract abroad (`POST /workers/{{id}}/departure`, "
+        f"`{WORKER_DEPARTED}`, `{CONTRACT_RECORDED}`); while abroad the contract may be "
+        f"extended (`{CONTRACT_EXTENDED}`), the employer change (`{EMPLOYER_CHANGED}`) and a "
+        f"return be expected (`{RETURN_EXPECTED}`), none of which moves the status",
     ),
     LifecycleStep(
         "return",

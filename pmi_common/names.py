@@ -32,6 +32,13 @@ PROGRAM_CREATED = "program_created"
 REINTEGRATION_ENROLLED = "reintegration_enrolled"
 REINTEGRATION_ROUND_RECORDED = "reintegration_round_recorded"
 REINTEGRATION_COMPLETED = "reintegration_completed"
+FAMILY_MEMBER_ADDED = "family_member_added"
+FAMILY_MEMBER_CHANGED = "family_member_changed"
+FAMILY_MEMBER_REMOVED = "family_member_removed"
+CONTRACT_RECORDED = "contract_recorded"
+CONTRACT_EXTENDED = "contract_extended"
+EMPLOYER_CHANGED = "employer_changed"
+RETURN_EXPECTED = "return_expected"
 
 # The business's codes
 RETURN_REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
@@ -47,3 +54,17 @@ DOCUMENT_TYPES = (
 )
 AUDIENCES = ("prospective", "returnee", "both")
 PARTICIPANT_KINDS = ("prospective", "returnee")
+# who a family member is to the worker
+RELATIONS = (
+    "spouse",
+    "parent",
+    "child",
+    "sibling",
+    "grandparent",
+    "grandchild",
+    "guardian",
+    "other_relative",
+    "other",
+)
+# the sector of a placement abroad (formal: a legal entity employs; informal: a household does)
+SECTORS = ("formal", "informal")

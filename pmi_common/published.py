@@ -11,7 +11,10 @@ until someone decides here. Published events carry:
   the birth date and sex an agency may know, the NIK is rebuilt). Agencies join events by
   ``worker_id``;
 - free text scrubbed of anything shaped like a NIK (16 digits, with or without separators);
-- staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself.
+- staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
+- a worker's family (name, phone, village, district) only where an agreement names those fields
+  one by one (``NAMED_ONLY``): an agreement for the event type alone gives who the person is to
+  the worker and the heir and contact flags, never who they are or how to reach them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ class PublishedSpec:
     version: int
     internal_version: int
     fields: tuple[str, ...]
+    named_only: tuple[str, ...] = ()  # granted only when an agreement names them
+
+    @property
+    def by_default(self) -> tuple[str, ...]:
+        """What an agreement for this event type gets when it names no fields."""
+        return tuple(name for name in self.fields if name not in self.named_only)
 
     @property
     def internal(self) -> c.EventSpec:
@@ -72,6 +81,13 @@ WITHHELD: dict[str, dict[str, str]] = {
     c.DOCUMENT_SUBMITTED: {"number_masked": _NUMBER, "file_sha256": _SCAN},
 }
 
+_FAMILY = "a family member's personal data, given only to an agreement naming it field by field"
+_FAMILY_PERSONAL = ("full_name", "phone", "village", "district")
+NAMED_ONLY: dict[str, dict[str, str]] = {
+    c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
+    c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
+}
+
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
     (spec.event_type, 1, spec.version) for spec in c.CONTRACT
 )
@@ -88,6 +104,7 @@ PUBLISHED: dict[str, PublishedSpec] = {
         version,
         internal_version,
         _published_fields(c.spec_for(event_type, internal_version)),
+        tuple(NAMED_ONLY.get(event_type, ())),
     )
     for event_type, version, internal_version in _CATALOGUE
 }

@@ -7,6 +7,10 @@ the status still moves through the gates in order, and falls back to ``registere
 documents stop being complete. Departure, return and withdrawal are commands with gates;
 reintegration moves a returnee on. Each status change is kept in ``changes`` until it is
 announced.
+
+While the worker is abroad the record follows the contract: its start and end, the employer and
+the sector (formal or informal, from the occupation), an extension, a change of employer and the
+expected return. A ``FamilyMember`` is one of the worker's family or emergency contacts.
 """
 
 from __future__ import annotations
@@ -32,6 +36,39 @@ from pmi_common.lifecycle import (
 
 MINIMUM_AGE = 18  # UU 18/2017: a migrant worker is at least 18
 
+FORMAL, INFORMAL = "formal", "informal"
+# Work for a household rather than a company: the informal sector of the placement statistics
+# (domestic workers, carers of the elderly or sick at home, nannies, household drivers and
+# gardeners), in English and in Indonesian. Matched as words in the occupation, any case.
+INFORMAL_OCCUPATIONS = (
+    "domestic",
+    "household",
+    "housekeeper",
+    "housemaid",
+    "maid",
+    "caregiver",
+    "carer",
+    "nanny",
+    "babysitter",
+    "private driver",
+    "gardener",
+    "rumah tangga",  # penata laksana / asisten / pekerja rumah tangga (PLRT, ART, PRT)
+    "plrt",
+    "prt",
+    "pengasuh",  # a carer of children or the elderly
+    "perawat lansia",
+    "perawat jompo",
+    "sopir pribadi",
+    "tukang kebun",
+)
+
+
+def sector_of(occupation: str) -> str:
+    """The placement's sector from the occupation: informal when the work is for a household."""
+    words = " " + " ".join("".join(ch if ch.isalnum() else " " for ch in occupation).split()) + " "
+    words = words.casefold()
+    return INFORMAL if any(f" {term} " in words for term in INFORMAL_OCCUPATIONS) else FORMAL
+
 
 def age_problem(birth_date: dt.date, today: dt.date) -> str | None:
     """Why a person born on ``birth_date`` may not register ``today``, or None."""
@@ -49,6 +86,16 @@ def age_problem(birth_date: dt.date, today: dt.date) -> str | None:
 
 def may_register_again(status: str) -> bool:
     return status in ENDED
+
+
+def _check_contract(departed_on: dt.date, starts_on: dt.date, ends_on: dt.date | None) -> None:
+    problems = {}
+    if starts_on < departed_on:
+        problems["contract_starts_on"] = [f"must not be before the departure {departed_on}"]
+    if ends_on is not None and ends_on <= starts_on:
+        problems["contract_ends_on"] = [f"must be after the contract's start {starts_on}"]
+    if problems:
+        raise InvalidInput("the contract's dates do not fit", problems)
 
 
 @dataclass(frozen=True)
@@ -103,6 +150,11 @@ class Worker:
     bpjs_number: str | None = None
     departed_on: dt.date | None = None
     employer: str | None = None
+    # the contract abroad (recorded with the departure, followed while abroad)
+    contract_starts_on: dt.date | None = None
+    contract_ends_on: dt.date | None = None
+    sector: str | None = None
+    expected_return_on: dt.date | None = None
     returned_on: dt.date | None = None
     return_reason: str | None = None
     registered_at: dt.datetime | None = None
@@ -138,6 +190,8 @@ class Worker:
         self.orientation_completed = False
         self.bpjs_number = None
         self.departed_on = self.employer = None
+        self.contract_starts_on = self.contract_ends_on = self.expected_return_on = None
+        self.sector = None
         self.returned_on = self.return_reason = None
         self._describe(details)
         self.updated_at = now
@@ -215,7 +269,11 @@ class Worker:
         employer: str,
         destination_country: str,
         today: dt.date | None = None,
+        contract_starts_on: dt.date | None = None,
+        contract_ends_on: dt.date | None = None,
     ) -> None:
+        """Abroad, under a contract that starts on the departure unless given, and ends (when
+        known) on ``contract_ends_on``, when the worker is expected home."""
         if self.status != CLEARED:
             raise TransitionRefused(
                 f"departure needs status {CLEARED}, the worker is {self.status}",
@@ -231,9 +289,69 @@ class Worker:
                     "departed_on": str(departed_on),
                 },
             )
+        starts_on = contract_starts_on or departed_on
+        _check_contract(departed_on, starts_on, contract_ends_on)
         self._move(DEPARTED, "departure_recorded")
         self.departed_on, self.employer = departed_on, employer
         self.destination_country = destination_country
+        self.contract_starts_on, self.contract_ends_on = starts_on, contract_ends_on
+        self.expected_return_on = contract_ends_on
+        self.sector = sector_of(self.occupation)
+
+    def extend_contract(self, ends_on: dt.date) -> dt.date | None:
+        """A new end of the contract (the worker is then expected home then); the previous."""
+        self._abroad("a contract extension")
+        previous = self.contract_ends_on
+        start = previous or self.contract_starts_on or self.departed_on
+        if start is not None and ends_on <= start:
+            raise InvalidInput(
+                "an extension ends the contract later",
+                {"ends_on": [f"must be after {start}"]},
+            )
+        self.contract_ends_on = self.expected_return_on = ends_on
+        return previous
+
+    def change_employer(
+        self, employer: str, changed_on: dt.date, occupation: str | None = None
+    ) -> str | None:
+        """Another employer abroad (and the occupation, when it changes too); the previous."""
+        self._abroad("a change of employer")
+        problems = {}
+        if employer.casefold() == (self.employer or "").casefold():
+            problems["employer"] = ["is the employer already on record"]
+        if self.departed_on and changed_on < self.departed_on:
+            problems["changed_on"] = [f"must not be before the departure {self.departed_on}"]
+        if problems:
+            raise InvalidInput("the change of employer does not fit the record", problems)
+        previous, self.employer = self.employer, employer
+        if occupation:
+            self.occupation = occupation
+        self.sector = sector_of(self.occupation)
+        return previous
+
+    def expect_return(self, on: dt.date) -> None:
+        self._abroad("an expected return")
+        if self.departed_on and on < self.departed_on:
+            raise InvalidInput(
+                "the expected return is before the departure",
+                {"expected_return_on": [f"must not be before {self.departed_on}"]},
+            )
+        self.expected_return_on = on
+
+    def contract_ends_within(self, today: dt.date, days: int) -> bool:
+        """Abroad with a contract ending by ``days`` from ``today`` (or ended already)."""
+        return (
+            self.status == DEPARTED
+            and self.contract_ends_on is not None
+            and self.contract_ends_on <= today + dt.timedelta(days=days)
+        )
+
+    def _abroad(self, what: str) -> None:
+        if self.status != DEPARTED:
+            raise TransitionRefused(
+                f"{what} needs a worker abroad ({DEPARTED}); the worker is {self.status}",
+                {"status": self.status},
+            )
 
     def return_home(self, returned_on: dt.date, reason: str) -> None:
         if self.status != DEPARTED:
@@ -321,6 +439,83 @@ def returnees_participation(
     if worker.status not in (RETURNED, IN_REINTEGRATION):
         return False
     return returned_at is not None and occurred_at >= returned_at
+
+
+FAMILY_DETAILS = (
+    "full_name",
+    "relation",
+    "phone",
+    "village",
+    "district",
+    "heir",
+    "emergency_contact",
+    "consent_to_contact",
+)
+
+
+@dataclass(eq=False)
+class FamilyMember:
+    """One of the worker's family or emergency contacts: who they are to the worker, how to reach
+    them, whether they are an heir, and whether the worker consents to their being contacted."""
+
+    id: str = ""
+    worker_id: str = ""
+    full_name: str = ""
+    relation: str = ""
+    phone: str | None = None
+    village: str | None = None
+    district: str | None = None
+    heir: bool = False
+    emergency_contact: bool = False
+    consent_to_contact: bool = False
+    added_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @classmethod
+    def add(cls, id: str, worker_id: str, details: dict, now: dt.datetime) -> FamilyMember:
+        member = cls(id=id, worker_id=worker_id, added_at=now, updated_at=now)
+        member.change(details, now)
+        return member
+
+    def change(self, details: dict, now: dt.datetime) -> list[str]:
+        """Apply the details given; the names of those that changed, in ``FAMILY_DETAILS``
+        order. An emergency contact needs a phone to be reached on."""
+        changed = [
+            name
+            for name in FAMILY_DETAILS
+            if name in details and details[name] != getattr(self, name)
+        ]
+        phone = details.get("phone", self.phone)
+        emergency = details.get("emergency_contact", self.emergency_contact)
+        if emergency and not phone:
+            raise InvalidInput(
+                "an emergency contact needs a phone number",
+                {"phone": ["required for an emergency contact"]},
+            )
+        for name in changed:
+            setattr(self, name, details[name])
+        if changed:
+            self.updated_at = now
+        return changed
+
+    @property
+    def contactable(self) -> bool:
+        """Whether the desk may call this person: a phone, and the worker's consent."""
+        return bool(self.phone) and self.consent_to_contact
+
+    def described(self) -> dict:
+        """The member as the family events carry them."""
+        return {"member_id": self.id, **{name: getattr(self, name) for name in FAMILY_DETAILS}}
+
+    def noted(self) -> dict:
+        """What the timeline keeps of the member: who they are to the worker, never their name
+        or phone (the timeline outlives a member removed from the record)."""
+        return {
+            "member_id": self.id,
+            "relation": self.relation,
+            "heir": self.heir,
+            "emergency_contact": self.emergency_contact,
+        }
 
 
 @dataclass(eq=False)

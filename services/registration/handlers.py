@@ -20,9 +20,22 @@ from pmi_common.paging import decode_cursor, page
 from pmi_common.unit_of_work import UnitOfWork
 from pmi_common.validation import load
 
-from .domain import Details, TimelineEntry, Worker, returnees_participation, timeline_details
+from .domain import (
+    Details,
+    FamilyMember,
+    TimelineEntry,
+    Worker,
+    returnees_participation,
+    timeline_details,
+)
 from .repository import RegistrationRepository
 from .schemas import (
+    AddFamilyMember,
+    ChangeEmployer,
+    ChangeFamilyMember,
+    ContractsEnding,
+    ExpectReturn,
+    ExtendContract,
     ListWorkers,
     RecordDeparture,
     RecordReturn,
@@ -101,21 +114,118 @@ def record_departure(
 ) -> Worker:
     data = load(RecordDeparture(today=today, horizon_days=horizon_days), command)
     worker = _locked(uow, worker_id)
-    worker.depart(data["departed_on"], data["employer"], data["destination_country"], today)
-    worker.updated_at = now
-    departed = uow.publish(c.WORKER_DEPARTED, {**data, "cycle": worker.cycle}, worker_id=worker.id)
-    _note(
-        uow,
-        worker,
-        departed,
-        {
-            "employer": data["employer"],
-            "destination_country": data["destination_country"],
-            "departed_on": data["departed_on"].isoformat(),
-        },
+    worker.depart(
+        data["departed_on"],
+        data["employer"],
+        data["destination_country"],
+        today,
+        data["contract_starts_on"],
+        data["contract_ends_on"],
     )
+    worker.updated_at = now
+    departure = {key: data[key] for key in ("departed_on", "destination_country", "employer")}
+    departed = uow.publish(
+        c.WORKER_DEPARTED, {**departure, "cycle": worker.cycle}, worker_id=worker.id
+    )
+    _note(uow, worker, departed, _dates(departure))
+    contract = {
+        "employer": worker.employer,
+        "occupation": worker.occupation,
+        "sector": worker.sector,
+        "starts_on": worker.contract_starts_on,
+        "ends_on": worker.contract_ends_on,
+        "expected_return_on": worker.expected_return_on,
+    }
+    recorded = uow.publish(
+        c.CONTRACT_RECORDED, {**contract, "cycle": worker.cycle}, worker_id=worker.id
+    )
+    _note(uow, worker, recorded, _dates(contract))
     _announce(uow, worker)
     return worker
+
+
+def extend_contract(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
+    """The contract abroad runs longer: its new end, when the worker is now expected home."""
+    data = load(ExtendContract(), command)
+    worker = _locked(uow, worker_id)
+    previous = worker.extend_contract(data["ends_on"])
+    worker.updated_at = now
+    extended = {"previous_ends_on": previous, "ends_on": worker.contract_ends_on}
+    _publish_noted(uow, worker, c.CONTRACT_EXTENDED, extended)
+    return worker
+
+
+def change_employer(
+    uow: Work, worker_id: str, command: dict, now: dt.datetime, today: dt.date
+) -> Worker:
+    """A worker abroad works for another employer from ``changed_on``, for ``reason``."""
+    data = load(ChangeEmployer(today=today), command)
+    worker = _locked(uow, worker_id)
+    previous = worker.change_employer(data["employer"], data["changed_on"], data["occupation"])
+    worker.updated_at = now
+    changed = {
+        "previous_employer": previous,
+        "employer": worker.employer,
+        "changed_on": data["changed_on"],
+        "reason": data["reason"],
+        "occupation": worker.occupation,
+        "sector": worker.sector,
+    }
+    _publish_noted(uow, worker, c.EMPLOYER_CHANGED, changed)
+    return worker
+
+
+def expect_return(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
+    data = load(ExpectReturn(), command)
+    worker = _locked(uow, worker_id)
+    worker.expect_return(data["expected_return_on"])
+    worker.updated_at = now
+    _publish_noted(
+        uow, worker, c.RETURN_EXPECTED, {"expected_return_on": worker.expected_return_on}
+    )
+    return worker
+
+
+# the family ------------------------------------------------------------------------------------
+
+
+def add_family_member(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> FamilyMember:
+    data = load(AddFamilyMember(), command)
+    worker = _locked(uow, worker_id)
+    member = FamilyMember.add(str(uuid.uuid4()), worker.id, data, now)
+    uow.repository.add_family_member(member)
+    added = uow.publish(c.FAMILY_MEMBER_ADDED, member.described(), worker_id=worker.id)
+    _note(uow, worker, added, member.noted())
+    return member
+
+
+def change_family_member(
+    uow: Work, worker_id: str, member_id: str, command: dict, now: dt.datetime
+) -> FamilyMember:
+    """New details of a family member; nothing is announced when nothing changed."""
+    data = load(ChangeFamilyMember(), command)
+    worker, member = _member(uow, worker_id, member_id)
+    changed = member.change(data, now)
+    if changed:
+        envelope = uow.publish(
+            c.FAMILY_MEMBER_CHANGED,
+            {**member.described(), "changed": changed},
+            worker_id=worker.id,
+        )
+        _note(uow, worker, envelope, {**member.noted(), "changed": changed})
+    return member
+
+
+def remove_family_member(
+    uow: Work, worker_id: str, member_id: str, now: dt.datetime
+) -> FamilyMember:
+    """The member leaves the record; the timeline keeps only that someone was removed."""
+    worker, member = _member(uow, worker_id, member_id)
+    uow.repository.remove_family_member(member)
+    removed = {"member_id": member.id, "relation": member.relation}
+    envelope = uow.publish(c.FAMILY_MEMBER_REMOVED, removed, worker_id=worker.id)
+    _note(uow, worker, envelope, removed)
+    return member
 
 
 def record_return(
@@ -227,6 +337,23 @@ def worker_events(repository: RegistrationRepository, worker_id: str) -> list[di
     return repository.worker_events(worker_id)
 
 
+def contracts_ending(
+    repository: RegistrationRepository, query: dict, today: dt.date
+) -> tuple[list[Worker], str | None]:
+    """The reintegration desk's outreach list: workers abroad whose contract ends within
+    ``within_days`` of ``today`` (or has ended without a return recorded), soonest first."""
+    params = load(ContractsEnding(), query)
+    after = decode_cursor(params["cursor"], (dt.date, str)) if params.get("cursor") else None
+    by = today + dt.timedelta(days=params["within_days"])
+    rows = repository.contracts_ending(by, params["limit"] + 1, after)
+    return page(rows, params["limit"], key=lambda worker: (worker.contract_ends_on, worker.id))
+
+
+def family_of(repository: RegistrationRepository, worker_id: str) -> list[FamilyMember]:
+    get_worker(repository, worker_id)
+    return repository.family_of(worker_id)
+
+
 def get_timeline(repository: RegistrationRepository, worker_id: str) -> list[TimelineEntry]:
     get_worker(repository, worker_id)
     return repository.timeline(worker_id)
@@ -244,6 +371,28 @@ def _locked(uow: Work, worker_id: str | None) -> Worker:
     if worker is None:
         raise NotFound(f"no worker {worker_id}")
     return worker
+
+
+def _member(uow: Work, worker_id: str, member_id: str) -> tuple[Worker, FamilyMember]:
+    worker = _locked(uow, worker_id)
+    member = uow.repository.get_family_member(worker.id, member_id)
+    if member is None:
+        raise NotFound(f"no family member {member_id} of worker {worker_id}")
+    return worker, member
+
+
+def _publish_noted(uow: Work, worker: Worker, event_type: str, data: dict) -> None:
+    """Publish one of the worker's events of the current cycle and note it on the timeline."""
+    envelope = uow.publish(event_type, {**data, "cycle": worker.cycle}, worker_id=worker.id)
+    _note(uow, worker, envelope, _dates(data))
+
+
+def _dates(data: dict) -> dict:
+    """Timeline details: dates as ISO text."""
+    return {
+        key: (value.isoformat() if isinstance(value, dt.date) else value)
+        for key, value in data.items()
+    }
 
 
 def _noted(uow: Work, event: Event) -> Worker:
@@ -336,10 +485,18 @@ COMMANDS = {
     "record_departure": record_departure,
     "record_return": record_return,
     "withdraw_worker": withdraw_worker,
+    "extend_contract": extend_contract,
+    "change_employer": change_employer,
+    "expect_return": expect_return,
+    "add_family_member": add_family_member,
+    "change_family_member": change_family_member,
+    "remove_family_member": remove_family_member,
 }
 QUERIES = {
     "get_worker": get_worker,
     "list_workers": list_workers,
+    "contracts_ending": contracts_ending,
+    "family_of": family_of,
     "worker_events": worker_events,
     "get_timeline": get_timeline,
     "get_stats": get_stats,

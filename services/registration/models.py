@@ -1,5 +1,5 @@
-"""The registration service's tables: workers (one row per person, the current cycle) and the
-timeline of everything that happened to them."""
+"""The registration service's tables: workers (one row per person, the current cycle), the
+timeline of everything that happened to them, and their families."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ workers = Table(
     Column("orientation_completed", Boolean, nullable=False, default=False),
     Column("departed_on", Date, nullable=True),
     Column("employer", String(200), nullable=True),
+    Column("contract_starts_on", Date, nullable=True),
+    Column("contract_ends_on", Date, nullable=True),
+    Column("sector", String(16), nullable=True),
+    Column("expected_return_on", Date, nullable=True),
     Column("returned_on", Date, nullable=True),
     Column("return_reason", String(32), nullable=True),
     Column("registered_at", AwareDateTime(), nullable=False),
@@ -58,6 +62,8 @@ workers = Table(
     Index("ix_workers_stage_id", "stage", "id"),
     Index("ix_workers_regency_id", "regency", "id"),
     Index("ix_workers_country_id", "destination_country", "id"),
+    # the reintegration desk's outreach: workers abroad by the end of their contract
+    Index("ix_workers_status_contract_ends", "status", "contract_ends_on", "id"),
 )
 
 # a placement company lists its own recruits (``placement_agency``, case-insensitive)
@@ -94,4 +100,23 @@ worker_counts = Table(
     Column("value", String(100), primary_key=True),
     Column("shard", Integer, primary_key=True),
     Column("n", BigInteger, nullable=False),
+)
+
+# a worker's family members and emergency contacts (the worker's record, not a cycle's)
+family_members = Table(
+    "family_members",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("worker_id", String(36), nullable=False),
+    Column("full_name", Text, nullable=False),
+    Column("relation", String(32), nullable=False),
+    Column("phone", String(20), nullable=True),
+    Column("village", String(100), nullable=True),
+    Column("district", String(100), nullable=True),
+    Column("heir", Boolean, nullable=False, default=False),
+    Column("emergency_contact", Boolean, nullable=False, default=False),
+    Column("consent_to_contact", Boolean, nullable=False, default=False),
+    Column("added_at", AwareDateTime(), nullable=False),
+    Column("updated_at", AwareDateTime(), nullable=False),
+    Index("ix_family_members_worker", "worker_id", "added_at"),
 )

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, registry
 
 from pmi_common.errors import DuplicateRegistration
-from pmi_common.lifecycle import RETURNED
+from pmi_common.lifecycle import DEPARTED, RETURNED
 from pmi_common.store import is_id
 
-from .domain import TimelineEntry, Worker
-from .models import messaging, timeline, worker_counts, workers
+from .domain import FamilyMember, TimelineEntry, Worker
+from .models import family_members, messaging, timeline, worker_counts, workers
 
 mappers = registry()
 mappers.map_imperatively(Worker, workers, version_id_col=workers.c.version)
 mappers.map_imperatively(TimelineEntry, timeline)
+mappers.map_imperatively(FamilyMember, family_members)
 
 
 @event.listens_for(Worker, "load")
@@ -96,6 +97,24 @@ class RegistrationRepository:
             stmt = stmt.where(workers.c.id > after)
         return list(self.session.scalars(stmt.order_by(workers.c.id).limit(limit)))
 
+    def contracts_ending(
+        self, by: dt.date, limit: int, after: tuple[dt.date, str] | None = None
+    ) -> list[Worker]:
+        """Up to ``limit`` workers abroad whose contract ends on ``by`` or before, soonest
+        first (then by id), after the (end, id) ``after``."""
+        stmt = select(Worker).where(
+            workers.c.status == DEPARTED,
+            workers.c.contract_ends_on.is_not(None),
+            workers.c.contract_ends_on <= by,
+        )
+        if after:
+            stmt = stmt.where(tuple_(workers.c.contract_ends_on, workers.c.id) > tuple_(*after))
+        return list(
+            self.session.scalars(
+                stmt.order_by(workers.c.contract_ends_on, workers.c.id).limit(limit)
+            )
+        )
+
     def stats(self) -> dict:
         """How many workers there are, in all and by stage, status, regency and destination:
         the counts the database keeps as workers are written (``worker_counts``)."""
@@ -114,6 +133,32 @@ class RegistrationRepository:
             "by_regency": counts["regency"],
             "by_destination_country": counts["destination_country"],
         }
+
+    # the family ------------------------------------------------------------------------------
+
+    def add_family_member(self, member: FamilyMember) -> None:
+        self.session.add(member)
+
+    def family_of(self, worker_id: str) -> list[FamilyMember]:
+        """The worker's family members in the order they were added."""
+        return list(
+            self.session.scalars(
+                select(FamilyMember)
+                .where(family_members.c.worker_id == worker_id)
+                .order_by(family_members.c.added_at, family_members.c.id)
+            )
+        )
+
+    def get_family_member(self, worker_id: str, member_id: str) -> FamilyMember | None:
+        """One of the worker's family members (another worker's is none)."""
+        if not is_id(member_id):
+            return None
+        member = self.session.get(FamilyMember, member_id)
+        return member if member is not None and member.worker_id == worker_id else None
+
+    def remove_family_member(self, member: FamilyMember) -> None:
+        self.session.delete(member)
+        self.session.flush()
 
     # the timeline ----------------------------------------------------------------------------
 

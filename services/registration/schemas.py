@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from pmi_common.contract import RETURN_REASONS, STAGES, STATUSES
+from pmi_common.contract import RELATIONS, RETURN_REASONS, STAGES, STATUSES
 from pmi_common.fields import BPJS, COUNTRY, PHONE, POSTAL_CODE, SEXES, Longest, Most
 from pmi_common.validation import not_blank, person_name, text_field
 
@@ -25,6 +25,8 @@ from .domain import age_problem
 from .nik import nik_problems
 
 DEPARTURE_HORIZON_DAYS = 90
+OUTREACH_DAYS = 90  # the reintegration desk reaches out this long before a contract ends
+LONGEST_OUTREACH_DAYS = 730
 
 
 class Address(Schema):
@@ -103,6 +105,9 @@ class RecordDeparture(Schema):
     departed_on = fields.Date(required=True)
     destination_country = fields.String(required=True)
     employer = text_field(Longest.ORGANISATION, required=True)
+    # the contract abroad: it starts on the departure unless given; its end, when known
+    contract_starts_on = fields.Date(load_default=None)
+    contract_ends_on = fields.Date(load_default=None)
 
     def __init__(self, today: dt.date, horizon_days: int = DEPARTURE_HORIZON_DAYS, **kwargs):
         super().__init__(**kwargs)
@@ -140,6 +145,89 @@ class RecordReturn(Schema):
     def _not_in_future(self, value: dt.date, **_kwargs) -> None:
         if value > self.today:
             raise ValidationError(f"must not be in the future (today is {self.today})")
+
+
+class ExtendContract(Schema):
+    class Meta:
+        unknown = RAISE
+
+    ends_on = fields.Date(required=True)
+
+
+class ChangeEmployer(Schema):
+    class Meta:
+        unknown = RAISE
+
+    employer = text_field(Longest.ORGANISATION, required=True)
+    changed_on = fields.Date(required=True)
+    reason = text_field(Longest.REASON, required=True)
+    occupation = text_field(Longest.OCCUPATION, load_default=None)
+
+    def __init__(self, today: dt.date, **kwargs):
+        super().__init__(**kwargs)
+        self.today = today
+
+    @validates("changed_on")
+    def _not_in_future(self, value: dt.date, **_kwargs) -> None:
+        if value > self.today:
+            raise ValidationError(f"must not be in the future (today is {self.today})")
+
+
+class ExpectReturn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    expected_return_on = fields.Date(required=True)
+
+
+class ContractsEnding(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    within_days = fields.Integer(
+        load_default=OUTREACH_DAYS, validate=validate.Range(min=0, max=LONGEST_OUTREACH_DAYS)
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
+    cursor = fields.String(validate=validate.Length(max=120))  # an end date and an id
+
+
+class FamilyMemberDetails(Schema):
+    """A family member as the desk or the worker gives them; every field may change later."""
+
+    class Meta:
+        unknown = RAISE
+
+    full_name = text_field(
+        Longest.FULL_NAME,
+        validate=[validate.Length(min=1, max=Longest.FULL_NAME), not_blank, person_name],
+    )
+    relation = fields.String(validate=validate.OneOf(RELATIONS))
+    phone = fields.String(allow_none=True, validate=PHONE)
+    village = text_field(Longest.PLACE, allow_none=True)
+    district = text_field(Longest.PLACE, allow_none=True)
+    heir = fields.Boolean()
+    emergency_contact = fields.Boolean()
+    consent_to_contact = fields.Boolean()
+
+
+class AddFamilyMember(FamilyMemberDetails):
+    @validates_schema
+    def _who(self, data: dict, **_kwargs) -> None:
+        missing = {
+            name: ["Missing data for required field."]
+            for name in ("full_name", "relation")
+            if name not in data
+        }
+        if missing:
+            raise ValidationError(missing)
+
+
+class ChangeFamilyMember(FamilyMemberDetails):
+    @post_load
+    def _something(self, data: dict, **_kwargs) -> dict:
+        if not data:
+            raise ValidationError("give at least one detail to change")
+        return data
 
 
 class Withdraw(Schema):
@@ -182,9 +270,29 @@ class WorkerView(Schema):
     orientation_completed = fields.Boolean()
     departed_on = fields.Date(allow_none=True)
     employer = fields.String(allow_none=True)
+    contract_starts_on = fields.Date(allow_none=True)
+    contract_ends_on = fields.Date(allow_none=True)
+    sector = fields.String(allow_none=True)
+    expected_return_on = fields.Date(allow_none=True)
     returned_on = fields.Date(allow_none=True)
     return_reason = fields.String(allow_none=True)
     registered_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class FamilyMemberView(Schema):
+    id = fields.String()
+    worker_id = fields.String()
+    full_name = fields.String()
+    relation = fields.String()
+    phone = fields.String(allow_none=True)
+    village = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+    heir = fields.Boolean()
+    emergency_contact = fields.Boolean()
+    consent_to_contact = fields.Boolean()
+    contactable = fields.Boolean()
+    added_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 

@@ -15,10 +15,11 @@ from pmi_common.store import Database
 from . import handlers
 from .models import metadata
 from .repository import RegistrationRepository
-from .schemas import DEPARTURE_HORIZON_DAYS, TimelineEntryView, WorkerView
+from .schemas import DEPARTURE_HORIZON_DAYS, FamilyMemberView, TimelineEntryView, WorkerView
 
 worker_view = WorkerView()
 timeline_view = TimelineEntryView(many=True)
+member_view = FamilyMemberView()
 
 
 class RegistrationService(ServiceOperations):
@@ -82,6 +83,61 @@ class RegistrationService(ServiceOperations):
             )
         )
 
+    # the contract abroad -------------------------------------------------------------------
+
+    @rpc
+    def extend_contract(self, worker_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.extend_contract(uow, worker_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
+    def change_employer(self, worker_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.change_employer(
+                    uow, worker_id, payload, self.clock.now(), self.clock.today()
+                )
+            )
+        )
+
+    @rpc
+    def expect_return(self, worker_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.expect_return(uow, worker_id, payload, self.clock.now())
+            )
+        )
+
+    # the family ----------------------------------------------------------------------------
+
+    @rpc
+    def add_family_member(self, worker_id: str, payload: dict) -> dict:
+        def add(uow):
+            member = handlers.add_family_member(uow, worker_id, payload, self.clock.now())
+            self.log.info("family_member_added", worker_id=worker_id, member_id=member.id)
+            return member_view.dump(member)
+
+        return self.db.command(add)
+
+    @rpc
+    def change_family_member(self, worker_id: str, member_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: member_view.dump(
+                handlers.change_family_member(uow, worker_id, member_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
+    def remove_family_member(self, worker_id: str, member_id: str) -> dict:
+        return self.db.command(
+            lambda uow: member_view.dump(
+                handlers.remove_family_member(uow, worker_id, member_id, self.clock.now())
+            )
+        )
+
     # queries -------------------------------------------------------------------------------
 
     @rpc
@@ -94,6 +150,18 @@ class RegistrationService(ServiceOperations):
         with self.db.queries() as repository:
             workers, next_cursor = handlers.list_workers(repository, query)
             return {"items": worker_view.dump(workers, many=True), "next_cursor": next_cursor}
+
+    @rpc
+    def contracts_ending(self, query: dict) -> dict:
+        """The reintegration desk's outreach list: contracts abroad ending soon."""
+        with self.db.queries() as repository:
+            workers, next_cursor = handlers.contracts_ending(repository, query, self.clock.today())
+            return {"items": worker_view.dump(workers, many=True), "next_cursor": next_cursor}
+
+    @rpc
+    def family_of(self, worker_id: str) -> list[dict]:
+        with self.db.queries() as repository:
+            return member_view.dump(handlers.family_of(repository, worker_id), many=True)
 
     @rpc
     def worker_events(self, worker_id: str) -> list[dict]:

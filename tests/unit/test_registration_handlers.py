@@ -308,7 +308,7 @@ def test_an_empty_update_and_an_unknown_worker_are_refused(uow, repository):
 def test_a_cleared_worker_departs(uow):
     worker = departed(uow)
     assert (worker.status, worker.stage, worker.employer) == ("departed", "abroad", "Mrs Chan")
-    assert uow.types()[-2:] == [c.WORKER_DEPARTED, c.WORKER_STATUS_CHANGED]
+    assert uow.types()[-3:] == [c.WORKER_DEPARTED, c.CONTRACT_RECORDED, c.WORKER_STATUS_CHANGED]
 
 
 def test_a_departure_before_clearance_is_refused_naming_what_is_missing(uow, repository):
@@ -679,10 +679,18 @@ def test_every_command_and_query_is_in_the_tables():
         "record_departure",
         "record_return",
         "withdraw_worker",
+        "extend_contract",
+        "change_employer",
+        "expect_return",
+        "add_family_member",
+        "change_family_member",
+        "remove_family_member",
     }
     assert set(handlers.QUERIES) == {
         "get_worker",
         "list_workers",
+        "contracts_ending",
+        "family_of",
         "worker_events",
         "get_timeline",
         "get_stats",

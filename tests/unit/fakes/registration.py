@@ -7,15 +7,16 @@ from __future__ import annotations
 import datetime as dt
 
 from pmi_common.errors import DuplicateRegistration
-from pmi_common.lifecycle import RETURNED
+from pmi_common.lifecycle import DEPARTED, RETURNED
 from pmi_common.store import is_id
-from services.registration.domain import TimelineEntry, Worker
+from services.registration.domain import FamilyMember, TimelineEntry, Worker
 
 
 class FakeRegistrationRepository:
     def __init__(self):
         self.workers: dict[str, Worker] = {}
         self.entries: list[TimelineEntry] = []
+        self.family: dict[str, FamilyMember] = {}
         # the envelopes this service published (the real one reads its outbox table)
         self.outbox: list[dict] = []
 
@@ -70,6 +71,19 @@ class FakeRegistrationRepository:
         ]
         return sorted(found, key=lambda worker: worker.id)[:limit]
 
+    def contracts_ending(
+        self, by: dt.date, limit: int, after: tuple[dt.date, str] | None = None
+    ) -> list[Worker]:
+        found = [
+            worker
+            for worker in self.workers.values()
+            if worker.status == DEPARTED
+            and worker.contract_ends_on is not None
+            and worker.contract_ends_on <= by
+            and (not after or (worker.contract_ends_on, worker.id) > after)
+        ]
+        return sorted(found, key=lambda worker: (worker.contract_ends_on, worker.id))[:limit]
+
     def stats(self) -> dict:
         def count_by(key: str) -> dict:
             counts: dict = {}
@@ -84,6 +98,24 @@ class FakeRegistrationRepository:
             "by_regency": count_by("regency"),
             "by_destination_country": count_by("destination_country"),
         }
+
+    # the family ------------------------------------------------------------------------------
+
+    def add_family_member(self, member: FamilyMember) -> None:
+        self.family[member.id] = member
+
+    def family_of(self, worker_id: str) -> list[FamilyMember]:
+        return sorted(
+            (member for member in self.family.values() if member.worker_id == worker_id),
+            key=lambda member: (member.added_at, member.id),
+        )
+
+    def get_family_member(self, worker_id: str, member_id: str) -> FamilyMember | None:
+        member = self.family.get(member_id)
+        return member if member is not None and member.worker_id == worker_id else None
+
+    def remove_family_member(self, member: FamilyMember) -> None:
+        del self.family[member.id]
 
     # the timeline ----------------------------------------------------------------------------
 
