@@ -48,7 +48,8 @@ def as_written(block: str, base_url: str) -> str:
 def test_the_readme_quick_start_registers_a_worker_and_serves_the_whole_journey(
     tmp_path, private_servers
 ):
-    make_run, first_registration = quick_start_blocks()
+    commands, first_registration = quick_start_blocks()
+    make_run = commands.strip().splitlines()[0]
     assert make_run.split("#", 1)[0].strip() == "make run"
     assert re.fullmatch(r"PMI_ENV=development \S+/python -m pmi_tools\.stack", make_run_command())
 
