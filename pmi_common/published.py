@@ -10,7 +10,7 @@ until someone decides here. Published events carry:
   the ~26,000 birth dates of a region) and not the masked NIK (region and sequence stay in it: with
   the birth date and sex an agency may know, the NIK is rebuilt). Agencies join events by
   ``worker_id``;
-- free text scrubbed of anything shaped like a NIK (16 digits, with or without separators);
+- free text scrubbed of anything shaped like a NIK (``nik_like``: 16 digits however grouped);
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself.
 """
 
@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 
 from marshmallow import Schema
 
 from . import contract as c
+from . import nik_like
 
 PUBLISHED_CONTRACT_VERSION = 1
-NIK_LIKE = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_IN_TEXT = re.compile(f"(?P<uuid>{_UUID})|(?P<nik>{NIK_LIKE.pattern})")
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
 PSEUDONYM_PREFIX = "staff-"
 ENVELOPE_FIELDS = (
@@ -102,8 +99,8 @@ def published_spec(event_type: str) -> PublishedSpec:
 
 def scrub(value):
     """Any NIK-like number in text (or in the strings of a list or object) replaced."""
-    if isinstance(value, str):  # a UUID (an id) is left whole even where its digits run on
-        return _IN_TEXT.sub(lambda m: m.group() if m.group("uuid") else SCRUBBED, value)
+    if isinstance(value, str):
+        return nik_like.replace(value, lambda _digits: SCRUBBED)
     if isinstance(value, list):
         return [scrub(item) for item in value]
     if isinstance(value, dict):

@@ -132,7 +132,7 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert cloud.get_dataschema().endswith("#/components/messages/document_verified.v1")
     extensions = cloud.get_attributes()
     assert extensions["workersequence"] == 4
-    assert extensions["correlationid"] == event["correlation_id"]
+    assert extensions["correlationid"] == event["event_id"]  # the caller's request id stays in
     assert extensions["actorsubject"].startswith("staff-")  # never the login
     assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
     [delivery] = wait_for(
