@@ -24,6 +24,7 @@ from marshmallow import Schema
 
 from . import contract as c
 from . import nik_like
+from .production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
 
 PUBLISHED_CONTRACT_VERSION = 1
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
@@ -130,28 +131,15 @@ def published_actor(actor: dict | None, key: str) -> dict | None:
     }
 
 
-DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
-
-
 def pseudonym_key(config: dict) -> str:
-    """``PSEUDONYM_KEY`` from a process's config. Without one, a key derived from a
-    ``JWT_SECRET`` of real length (HMAC of a fixed label: the secret itself never signs a
-    pseudonym), so a deployment that set its secrets has pseudonyms; the development key only in
-    development. Nothing weak is accepted (``production.key_problem``)."""
-    from .production import is_development, key_problem
-
+    """``PSEUDONYM_KEY`` from a process's config: a secret of its own (never derived from, nor
+    equal to, ``JWT_SECRET``: rotating the token secret would change every pseudonym, and whoever
+    holds it could reverse them). The development key in development only; outside it, nothing
+    weak is accepted (``production.pseudonym_key_problem``)."""
     key = config.get("PSEUDONYM_KEY") or ""
-    jwt_secret = config.get("JWT_SECRET") or ""
-    if key:
-        problem = key_problem("PSEUDONYM_KEY", key)
-        if problem is None or is_development(config):
-            return key
-        raise ValueError(problem)
-    if key_problem("JWT_SECRET", jwt_secret) is None:
-        return hmac.new(jwt_secret.encode(), b"pmi-staff-pseudonyms", hashlib.sha256).hexdigest()
     if is_development(config):
-        return DEVELOPMENT_PSEUDONYM_KEY
-    raise ValueError(
-        "PSEUDONYM_KEY is not set (nor a JWT_SECRET to derive it from): set a "
-        "random secret of 32+ characters (e.g. `openssl rand -hex 32`)"
-    )
+        return key or DEVELOPMENT_PSEUDONYM_KEY
+    problem = pseudonym_key_problem(config)
+    if problem:
+        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
+    return key
