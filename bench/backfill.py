@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 import threading
 import time
 import zlib
@@ -30,8 +29,9 @@ from sqlalchemy import Engine, text
 
 from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
+from pmi_common import nik_like
 from pmi_common.agencies import agency_queue, parked_queue
-from pmi_common.published import ENVELOPE_FIELDS, NIK_LIKE, PSEUDONYM_PREFIX, WITHHELD
+from pmi_common.published import ENVELOPE_FIELDS, PSEUDONYM_PREFIX, WITHHELD
 from pmi_common.retention import RetentionPolicy
 from pmi_tools.onboarding import Agencies, Terms
 
@@ -49,7 +49,6 @@ GRANTS = {
 HISTORY_DAYS = 365
 SAMPLE = 20  # messages of the queue's head checked against the agreement
 CHUNK = 50_000  # rows per COPY
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # event k of the run: worker k / 2, registered (k even), then its status changed (k odd); every
 # tenth change's reason quotes a NIK, which the published form must scrub
@@ -419,7 +418,7 @@ def leaks(message: dict, grants: dict[str, tuple[str, ...]], source: dict | None
         problems.append(f"withheld fields present: {', '.join(withheld)}")
     subject = (message.get("actor") or {}).get("subject")
     if any(
-        NIK_LIKE.search(UUID.sub("", value))
+        nik_like.contains(value)
         for value in _strings(message)
         if not (value == subject and value.startswith(PSEUDONYM_PREFIX))
     ):
@@ -438,7 +437,7 @@ def leaks(message: dict, grants: dict[str, tuple[str, ...]], source: dict | None
             problems.append(f"{key} differs from the event's")
     for name in set(data) & set(grants[event_type]):
         value, original = data[name], (source.get("data") or {}).get(name)
-        if value != original and not (isinstance(original, str) and NIK_LIKE.search(original)):
+        if value != original and not (isinstance(original, str) and nik_like.contains(original)):
             problems.append(f"{name} differs from the event's")
     return problems
 

@@ -4,32 +4,38 @@ against the route before any service is called."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
+from marshmallow import Schema, fields
 from werkzeug.wrappers import Request
 
+from pmi_common import nik_like
 from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.published import NIK_LIKE
+from pmi_common.validation import Text
 
 from .problems import Problem
 from .routes import Route
 
 JSON_MEDIA_TYPES = ("application/json",)
-REQUEST_ID_MAX = 128
 READ_CHUNK = 64 * 1024
+# a caller's request id: a UUID, or a short token of letters, digits and ``. _ : -``
+REQUEST_ID = re.compile(
+    r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+)
+NIK_IN_TEXT = (
+    "memuat nomor mirip NIK: NIK hanya dicatat di kolomnya sendiri, hapus dari teks "
+    "(holds a NIK-like number: a NIK is recorded only in its own field, remove it from the text)"
+)
 
 
 def request_id(request: Request) -> str:
-    """The caller's ``X-Request-ID`` when it is a sane token, else a new one. It travels into
-    events as their correlation id, agencies' too: one holding a NIK-like number is replaced."""
+    """The caller's ``X-Request-ID`` when it is a UUID or a short token holding no NIK-like
+    number, else a new one. It is the events' correlation id inside the platform (agencies
+    get each event's own id instead) and is logged."""
     given = (request.headers.get("X-Request-ID") or "").strip()
-    if (
-        0 < len(given) <= REQUEST_ID_MAX
-        and given.isascii()
-        and given.isprintable()
-        and not NIK_LIKE.search(given)
-    ):
+    if REQUEST_ID.fullmatch(given) and not nik_like.contains(given):
         return given
     return str(uuid.uuid4())
 
@@ -87,7 +93,41 @@ def read_body(route: Route, request: Request) -> dict:
         raise InvalidInput("the body must be a JSON object", {"_schema": ["must be a JSON object"]})
     _refuse_nul(data, "the body")
     _validate(route.body_schema, data, "the body is not valid")
+    _refuse_nik_in_text(route.body_schema, data)
     return data
+
+
+def _refuse_nik_in_text(schema: Schema, data: dict) -> None:
+    """Free text a person types (a reason, a note) holding a NIK-like number is refused: what
+    is typed there reaches agencies and logs, and the NIK belongs in its own field only."""
+    found = sorted(_nik_in_text(schema, data))
+    if found:
+        raise Problem(
+            422,
+            "nik-in-free-text",
+            "Teks bebas memuat nomor mirip NIK (free text holds a NIK-like number)",
+            f"{', '.join(found)} {NIK_IN_TEXT}",
+            errors={path: [NIK_IN_TEXT] for path in found},
+        )
+
+
+def _nik_in_text(schema: Schema, data: Any, path: str = ""):
+    """The paths of ``data``'s free-text fields (``Text``) that hold a NIK-like number."""
+    if not isinstance(data, dict):
+        return
+    for name, field in schema.fields.items():
+        if name in data:
+            yield from _nik_in_field(field, data[name], f"{path}{name}")
+
+
+def _nik_in_field(field: fields.Field, value: Any, path: str):
+    if isinstance(field, Text) and isinstance(value, str) and nik_like.contains(value):
+        yield path
+    elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        yield from _nik_in_text(field.schema, value, f"{path}.")
+    elif isinstance(field, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nik_in_field(field.inner, item, f"{path}.{index}")
 
 
 def parse_json(raw: bytes) -> Any:

@@ -41,8 +41,8 @@ PROBLEMS = {
     413: "The body is larger than this endpoint takes",
     414: "The path and query are longer than the gateway reads (8 KiB)",
     415: "The body is not application/json",
-    422: "Invalid input: `errors` names each field and its reasons; or an Idempotency-Key "
-    "reused for a different request",
+    422: "Invalid input: `errors` names each field and its reasons (`nik-in-free-text`: a "
+    "NIK-like number in free text); or an Idempotency-Key reused for a different request",
     429: "Too many requests from this address or caller (see Retry-After)",
     502: "A service failed to answer",
     503: "A service is not running (see Retry-After)",

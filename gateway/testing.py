@@ -20,6 +20,7 @@ from .roles import AGENCY
 from .routes import PREFIX
 
 TEST_SECRET = "a-test-secret-of-more-than-thirty-two-characters"
+TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
 
 
 def gateway_config(base: dict, **overrides) -> dict:
@@ -29,7 +30,9 @@ def gateway_config(base: dict, **overrides) -> dict:
         {
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
             "JWT_SECRET": TEST_SECRET,
+            "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
             "PMI_ENV": "test",
+            "WEBHOOK_ALLOW_HTTP": "true",  # the tests' receivers are plain http on loopback
             # tests send bursts from one address and subject; the limits' own tests
             # set small ones
             "RATE_LIMIT_PUBLIC": "100000/minute",

@@ -96,7 +96,8 @@ def disclose(
 
     Nothing when the agreement is not in force, does not grant the type, or (a placement
     company) the event is about someone else's recruit; otherwise the published envelope with
-    only the granted fields, free text scrubbed, staff pseudonymous. ``placement_agency_of``
+    only the granted fields, free text scrubbed, staff pseudonymous, the correlation id the
+    event's own id. ``placement_agency_of``
     names a worker's placement company; it is asked only for a placement company's agreement."""
     event_type = envelope.get("event_type")
     granted = agreement.granted(event_type)
@@ -116,6 +117,8 @@ def disclose(
     published = {key: envelope.get(key) for key in ENVELOPE_FIELDS}
     published.update(
         event_version=spec.version,
+        # the caller's request id stays inside the platform: an agency correlates by the event
+        correlation_id=envelope.get("event_id"),
         actor=published_actor(envelope.get("actor"), pseudonym_key),
         data={name: scrub(data[name]) for name in granted if name in data},
     )

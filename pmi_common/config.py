@@ -39,7 +39,7 @@ ENVIRONMENT = {
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
-    "(default: derived from JWT_SECRET)",
+    "(its own secret, never JWT_SECRET)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -71,6 +71,8 @@ ENVIRONMENT = {
     "PMI_STATE_DIR": "where SQLite files go when no database URL is given (default var/)",
     "WEBHOOK_ALLOWED_TARGETS": "networks or hosts webhooks may call although private, loopback "
     "or the platform's own (comma-separated; default none)",
+    "WEBHOOK_ALLOW_HTTP": "true: webhooks may call plain http:// targets outside development "
+    "(a test network only; logged as a warning)",
     "WEBHOOK_RETRY_SCHEDULE": "fixed delays between webhook attempts, e.g. 5s,5m,30m,2h "
     "(default: exponential backoff with jitter from 5 s to 6 h)",
     "WEBHOOK_RETRY_HORIZON": "seconds after which an undelivered webhook is given up (259200)",
@@ -87,6 +89,7 @@ ENVIRONMENT = {
 
 WEBHOOK_SETTINGS = (
     "WEBHOOK_ALLOWED_TARGETS",
+    "WEBHOOK_ALLOW_HTTP",
     "WEBHOOK_RETRY_SCHEDULE",
     "WEBHOOK_RETRY_HORIZON",
     "WEBHOOK_DISABLE_AFTER",
@@ -109,7 +112,8 @@ def management_url() -> str:
 
 def database_url(service: str) -> str:
     """``<SERVICE>_DATABASE_URL`` (several services in one environment), then ``DATABASE_URL``
-    (one service per container), then a SQLite file under ``var/`` for a quick local run."""
+    (one service per container), then a SQLite file under ``var/`` for a quick local run
+    (refused in production: ``production.database_problem``)."""
     specific = os.environ.get(f"{service.upper()}_DATABASE_URL")
     if specific:
         return specific
@@ -189,6 +193,7 @@ def service_config(service: str) -> dict:
             if os.environ.get("REGISTRY_READER_PASSWORD"):
                 config["REGISTRY_READER_PASSWORD"] = os.environ["REGISTRY_READER_PASSWORD"]
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
-        if os.environ.get("WEBHOOK_ALLOWED_TARGETS"):  # endpoints added over the API
-            config["WEBHOOK_ALLOWED_TARGETS"] = os.environ["WEBHOOK_ALLOWED_TARGETS"]
+        for key in ("WEBHOOK_ALLOWED_TARGETS", "WEBHOOK_ALLOW_HTTP"):  # endpoints added here
+            if os.environ.get(key):
+                config[key] = os.environ[key]
     return config

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
+from . import nik_like
 from .production import nik_digest_key
-
-_NIK_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{4})(?!\d)")
 
 
 def mask_nik(nik: str) -> str:
@@ -27,7 +25,8 @@ def mask_number(number: str) -> str:
 
 
 def mask_niks_in_text(text: str) -> str:
-    return _NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 6}{m.group(3)}", text)
+    """Every NIK-like number in ``text`` (``nik_like``, however it is grouped) masked."""
+    return nik_like.replace(text, nik_like.masked)
 
 
 def nik_digest(nik: str, key: str | None = None) -> str:

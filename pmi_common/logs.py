@@ -34,6 +34,8 @@ def _mask(value: Any, key: str | None = None) -> Any:
         return SENSITIVE_KEYS[key](value)
     if isinstance(value, str):
         return _URI_PASSWORD.sub(r"\1********@", mask_niks_in_text(value))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return mask_niks_in_text(str(value))  # a NIK passed as a number
     if isinstance(value, Mapping):
         return {k: _mask(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -2,9 +2,11 @@
 
 Every process runs as production unless ``PMI_ENV=development``. In production it refuses a
 missing, short or known default secret: the gateway's ``JWT_SECRET``, the ``NIK_DIGEST_KEY`` of
-the services that digest NIKs, and broker and database passwords that are the packages' own
-defaults (RabbitMQ's ``guest``, PostgreSQL's ``postgres``). Each refusal names the variable and
-how to make a good value.
+the services that digest NIKs, the ``PSEUDONYM_KEY`` of what agencies receive (its own secret,
+not the ``JWT_SECRET``), and broker, management API and database passwords that are the
+packages' own defaults (RabbitMQ's ``guest``, PostgreSQL's ``postgres``); and a database that is
+not PostgreSQL (SQLite, or none given). Each refusal names the variable and how to make a good
+value.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ MIN_PASSWORD_LENGTH = 16  # broker and database passwords
 # Development values written in this repository, and the packages' and tutorials' defaults.
 DEVELOPMENT_JWT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
 DEVELOPMENT_NIK_DIGEST_KEY = "development-nik-digest-key"
+DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
 KNOWN_DEFAULTS = frozenset(
     {
         DEVELOPMENT_JWT_SECRET,
         DEVELOPMENT_NIK_DIGEST_KEY,
+        DEVELOPMENT_PSEUDONYM_KEY,
         "change-me-nik-digest-key",
         "guest",
         "postgres",
@@ -44,6 +48,8 @@ HOW_TO_MAKE = (
 )
 # the processes that digest and compare NIKs
 NIK_DIGEST_SERVICES = frozenset({"registration", "orientation"})
+# the processes that give agencies staff as pseudonyms
+PSEUDONYM_SERVICES = frozenset({"gateway", "egress"})
 
 
 class Refused(SystemExit):
@@ -109,14 +115,53 @@ def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None
         return []
     found = [
         password_problem("AMQP_URI", config.get("AMQP_URI"), env),
+        database_problem(config.get("DATABASE_URL")),
         password_problem("DATABASE_URL", config.get("DATABASE_URL"), env),
     ]
+    if "RABBITMQ_MANAGEMENT_URL" in config:
+        found.append(management_problem(config.get("RABBITMQ_MANAGEMENT_URL")))
     if service == "gateway":
         found.append(key_problem("JWT_SECRET", config.get("JWT_SECRET")))
     if service in NIK_DIGEST_SERVICES:
         found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
+    if service in PSEUDONYM_SERVICES:
+        found.append(pseudonym_key_problem(config))
     found.append(broker_user_problem(service, config))
     return [problem for problem in found if problem]
+
+
+def database_problem(url: str | None) -> str | None:
+    """Production keeps its data in PostgreSQL: not in a SQLite file on a container's disk,
+    which is what a process without ``DATABASE_URL`` opens."""
+    if not url:
+        return "DATABASE_URL is not set: production keeps its data in PostgreSQL"
+    if url.startswith("sqlite"):
+        return (
+            "DATABASE_URL is SQLite (or unset: a file on the container's own disk, lost with "
+            "it): production keeps its data in PostgreSQL"
+        )
+    return None
+
+
+def management_problem(url: str | None) -> str | None:
+    """The management API's credentials, when the URL carries any (a URL naming only the host
+    is used to keep webhooks off it, not to call it); unset, it is RabbitMQ's ``guest``."""
+    parts = urlsplit(url or "")
+    if not (parts.username or parts.password):
+        return None
+    return password_problem("RABBITMQ_MANAGEMENT_URL", url, {})
+
+
+def pseudonym_key_problem(config: Mapping) -> str | None:
+    """``PSEUDONYM_KEY`` is a secret of its own: whoever holds the key reverses a pseudonym by
+    trying logins, and the token secret is held by more (and rotated for other reasons)."""
+    key = config.get("PSEUDONYM_KEY") or ""
+    if key and key == (config.get("JWT_SECRET") or ""):
+        return (
+            "PSEUDONYM_KEY is the JWT_SECRET: give staff pseudonyms a secret of their own "
+            "(whoever holds the token secret could reverse them)"
+        )
+    return key_problem("PSEUDONYM_KEY", key)
 
 
 def broker_user_problem(service: str, config: Mapping) -> str | None:

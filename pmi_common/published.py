@@ -10,7 +10,7 @@ until someone decides here. Published events carry:
   the ~26,000 birth dates of a region) and not the masked NIK (region and sequence stay in it: with
   the birth date and sex an agency may know, the NIK is rebuilt). Agencies join events by
   ``worker_id``;
-- free text scrubbed of anything shaped like a NIK (16 digits, with or without separators);
+- free text scrubbed of anything shaped like a NIK (``nik_like``: 16 digits however grouped);
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
 - a worker's family (name, phone, village, district) only where an agreement names those fields
   one by one (``NAMED_ONLY``): an agreement for the event type alone gives who the person is to
@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 
 from marshmallow import Schema
 
 from . import contract as c
+from . import nik_like
+from .production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
 
 PUBLISHED_CONTRACT_VERSION = 1
-NIK_LIKE = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_IN_TEXT = re.compile(f"(?P<uuid>{_UUID})|(?P<nik>{NIK_LIKE.pattern})")
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
 PSEUDONYM_PREFIX = "staff-"
 ENVELOPE_FIELDS = (
@@ -119,8 +117,8 @@ def published_spec(event_type: str) -> PublishedSpec:
 
 def scrub(value):
     """Any NIK-like number in text (or in the strings of a list or object) replaced."""
-    if isinstance(value, str):  # a UUID (an id) is left whole even where its digits run on
-        return _IN_TEXT.sub(lambda m: m.group() if m.group("uuid") else SCRUBBED, value)
+    if isinstance(value, str):
+        return nik_like.replace(value, lambda _digits: SCRUBBED)
     if isinstance(value, list):
         return [scrub(item) for item in value]
     if isinstance(value, dict):
@@ -150,28 +148,15 @@ def published_actor(actor: dict | None, key: str) -> dict | None:
     }
 
 
-DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
-
-
 def pseudonym_key(config: dict) -> str:
-    """``PSEUDONYM_KEY`` from a process's config. Without one, a key derived from a
-    ``JWT_SECRET`` of real length (HMAC of a fixed label: the secret itself never signs a
-    pseudonym), so a deployment that set its secrets has pseudonyms; the development key only in
-    development. Nothing weak is accepted (``production.key_problem``)."""
-    from .production import is_development, key_problem
-
+    """``PSEUDONYM_KEY`` from a process's config: a secret of its own (never derived from, nor
+    equal to, ``JWT_SECRET``: rotating the token secret would change every pseudonym, and whoever
+    holds it could reverse them). The development key in development only; outside it, nothing
+    weak is accepted (``production.pseudonym_key_problem``)."""
     key = config.get("PSEUDONYM_KEY") or ""
-    jwt_secret = config.get("JWT_SECRET") or ""
-    if key:
-        problem = key_problem("PSEUDONYM_KEY", key)
-        if problem is None or is_development(config):
-            return key
-        raise ValueError(problem)
-    if key_problem("JWT_SECRET", jwt_secret) is None:
-        return hmac.new(jwt_secret.encode(), b"pmi-staff-pseudonyms", hashlib.sha256).hexdigest()
     if is_development(config):
-        return DEVELOPMENT_PSEUDONYM_KEY
-    raise ValueError(
-        "PSEUDONYM_KEY is not set (nor a JWT_SECRET to derive it from): set a "
-        "random secret of 32+ characters (e.g. `openssl rand -hex 32`)"
-    )
+        return key or DEVELOPMENT_PSEUDONYM_KEY
+    problem = pseudonym_key_problem(config)
+    if problem:
+        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
+    return key

@@ -19,9 +19,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import structlog
 from eventlet import tpool
 
 from .errors import InvalidInput
+from .production import is_development
+
+log = structlog.get_logger(__name__)
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -257,16 +261,52 @@ class TargetPolicy:
                 raise TargetRefused(
                     f"{host} resolves to {ip}, a private, loopback, link-local or reserved address"
                 )
+            inner = embedded_ipv4(ip)
+            if inner is not None and (not inner.is_global or inner.is_multicast):
+                raise TargetRefused(
+                    f"{host} resolves to {ip}, which carries {inner}, a private, loopback, "
+                    "link-local or reserved address"
+                )
         return addresses
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
+
+
+def embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translator or a tunnel: IPv4-mapped
+    (``::ffff:a.b.c.d``), 6to4 (``2002::/16``) or NAT64 (``64:ff9b::/96``); None otherwise."""
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def target_policy(config: dict) -> TargetPolicy:
-    """The policy a process's config sets: ``WEBHOOK_ALLOWED_TARGETS``, and the platform's own
-    hosts (the broker's, the database's, the management API's and the gateway's)."""
+    """The policy a process's config sets: ``WEBHOOK_ALLOWED_TARGETS``, the platform's own hosts
+    (the broker's, the database's, the management API's and the gateway's), and plain http only
+    in development or where ``WEBHOOK_ALLOW_HTTP`` says so (a test network: logged loudly)."""
     hosts = {
         urlsplit(config.get(key) or "").hostname
         for key in ("AMQP_URI", "DATABASE_URL", "RABBITMQ_MANAGEMENT_URL")
     }
     for key in ("GATEWAY_ADDRESS", "WEB_SERVER_ADDRESS"):
         hosts.add((config.get(key) or "").rpartition(":")[0])
-    return TargetPolicy.from_config(config.get("WEBHOOK_ALLOWED_TARGETS"), {h for h in hosts if h})
+    allow_http = is_development(config)
+    if str(config.get("WEBHOOK_ALLOW_HTTP") or "").strip().lower() in ("1", "true", "yes"):
+        allow_http = True
+        if not is_development(config):
+            log.warning(
+                "webhook_plain_http_allowed",
+                detail="WEBHOOK_ALLOW_HTTP: webhooks may be sent over plain http, in clear and "
+                "unauthenticated; for a test network only, never in production",
+            )
+    return TargetPolicy.from_config(
+        config.get("WEBHOOK_ALLOWED_TARGETS"), {h for h in hosts if h}, allow_http=allow_http
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.roles import AGENCY, WORKER
 from gateway.testing import start_stack
@@ -95,26 +96,50 @@ def test_even_an_agreement_granting_everything_gives_no_nik_birth_date_phone_or_
     )
 
 
-def test_free_text_an_agency_reads_is_scrubbed_of_nik_like_numbers(api):
-    trainer = api.as_role("trainer")
-    session = trainer.post(
-        "/orientation/sessions",
-        json={
-            "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(),
-            "location": "LTSA Blitar",
-            "capacity": 10,
-            "topics": ["rights"],
-        },
-    ).json()
-    trainer.post(
-        f"/orientation/sessions/{session['id']}/cancellation",
-        json={"reason": "moved: ask for the list from 3505125703940001"},
+def _session(api) -> dict:
+    return (
+        api.as_role("trainer")
+        .post(
+            "/orientation/sessions",
+            json={
+                "starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(),
+                "location": "LTSA Blitar",
+                "capacity": 10,
+                "topics": ["rights"],
+            },
+        )
+        .json()
     )
+
+
+def test_a_nik_typed_into_a_reason_is_refused_at_the_door(api):
+    session = _session(api)
+
+    refused = api.as_role("trainer").post(
+        f"/orientation/sessions/{session['id']}/cancellation",
+        json={"reason": "moved: ask for the list from 3505 1257/0394\u00a00001"},
+    )
+
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["type"] == "urn:pmi:problem:nik-in-free-text"
+    assert problem["title"].startswith("Teks bebas memuat nomor mirip NIK")
+    assert list(problem["errors"]) == ["reason"] and "0394" not in refused.text
+    seen = api.as_role("trainer").get(f"/orientation/sessions/{session['id']}").json()
+    assert seen["status"] == "scheduled"
+
+
+def test_free_text_from_elsewhere_an_agency_reads_is_scrubbed_of_nik_like_numbers(api, config_for):
+    session = _session(api)
+    with ClusterRpcProxy(config_for("orientation")) as cluster:  # not typed at the gateway
+        cluster.orientation.cancel_session(
+            session["id"], {"reason": "moved: ask for the list from 3505  1257 / 0394_0001"}
+        )
 
     seen = api.as_role(AGENCY, agency="bpjs").get(f"/orientation/sessions/{session['id']}")
 
     assert seen.status_code == 200 and seen.json()["id"] == session["id"]
-    assert "3505125703940001" not in seen.text and "[nomor dihapus]" in seen.text
+    assert "0394" not in seen.text and "[nomor dihapus]" in seen.text
 
 
 def test_an_agency_filters_workers_only_by_what_it_may_read(api, workers):

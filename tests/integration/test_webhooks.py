@@ -41,6 +41,7 @@ from tests.receivers import HANG, Receiver
 
 LOCAL = {
     "WEBHOOK_ALLOWED_TARGETS": "127.0.0.1",
+    "WEBHOOK_ALLOW_HTTP": "true",  # the receivers are plain http on loopback
     "WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
     "WEBHOOK_TIMEOUT": "2",
 }
@@ -132,7 +133,7 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert cloud.get_dataschema().endswith("#/components/messages/document_verified.v1")
     extensions = cloud.get_attributes()
     assert extensions["workersequence"] == 4
-    assert extensions["correlationid"] == event["correlation_id"]
+    assert extensions["correlationid"] == event["event_id"]  # the caller's request id stays in
     assert extensions["actorsubject"].startswith("staff-")  # never the login
     assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
     [delivery] = wait_for(
@@ -562,6 +563,41 @@ def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name
     [(headers, body, _)] = receiver.requests
     assert headers["host"] == f"siap.bpjs.test:{receiver.port}"
     assert json.loads(body)["id"] == event["event_id"]
+
+
+def test_a_target_reached_through_nat64_or_6to4_is_refused_before_any_connection(receivers):
+    receiver = receivers()
+    asked = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return {
+            "nat64.agency.test": ["64:ff9b::a9fe:a9fe"],
+            "sixtofour.agency.test": ["2002:7f00:1::"],
+        }[host]
+
+    dispatcher = WebhookDispatcher(
+        WebhookBook(None),
+        AgreementBook(None),
+        WebhookSettings(targets=w.TargetPolicy(resolver=resolver)),
+    )  # no database: send only
+    for host, inside in (
+        ("nat64.agency.test", "169.254.169.254"),
+        ("sixtofour.agency.test", "127.0.0.1"),
+    ):
+        endpoint = w.Endpoint(
+            "e",
+            "bpjs",
+            f"https://{host}:{receiver.port}/hooks",
+            (c.DOCUMENT_VERIFIED,),
+            (w.Secret(w.new_secret()),),
+        )
+
+        answer = dispatcher.send(endpoint, verified("w-1", 1), dt.datetime.now(dt.UTC))
+
+        assert answer.status is None and f"carries {inside}" in answer.error
+    assert asked == ["nat64.agency.test", "sixtofour.agency.test"]
+    assert receiver.requests == [] and not dispatcher.pools.pools  # no pool, no connection
 
 
 def read_cloud_event(uri: str, queue: str):

@@ -1,10 +1,13 @@
 """Reading requests at the edge, masking answers and fingerprinting writes: no I/O."""
 
+import uuid
+
 import pytest
 
 from gateway import edge, privacy
 from gateway.idempotency import fingerprint, valid_key
 from gateway.problems import Problem
+from gateway.routes import ROUTES
 from pmi_common.errors import InvalidInput
 
 
@@ -69,16 +72,73 @@ def test_an_idempotency_key_is_printable_ascii_of_at_most_255(key, valid):
     assert valid_key(key) is valid
 
 
-def test_a_request_id_holding_a_nik_like_number_is_replaced_before_it_reaches_any_event():
+def _request(headers: dict | None = None, body: dict | None = None):
     from werkzeug.test import EnvironBuilder
     from werkzeug.wrappers import Request
 
-    def given(value: str) -> str:
-        return edge.request_id(
-            Request(EnvironBuilder(headers={"X-Request-ID": value}).get_environ())
-        )
+    return Request(EnvironBuilder(method="POST", headers=headers, json=body).get_environ())
 
-    assert given("desk-42") == "desk-42"
-    for hostile in ("nik-3505125703940001", "3505 1257 0394 0001"):
+
+def test_a_request_id_is_a_uuid_or_a_short_token_without_a_nik_like_number():
+    def given(value: str) -> str:
+        return edge.request_id(_request({"X-Request-ID": value}))
+
+    an_id = "9f2c1a4e-0b6d-4c3e-8a71-5d2e3f4a5b6c"
+    for kept in ("desk-42", "req-2026-0042", an_id, "a" * 64):
+        assert given(kept) == kept
+    for hostile in (
+        "nik-3505125703940001",
+        "3505 1257 0394 0001",
+        "3201/0145/0190/0001",
+        "3201.0145.0190.0001",
+        "trace:3201_0145_0190_0001",
+        "a" * 65,
+        "desk 42",
+        "kunci-é",
+        "<script>",
+    ):
         replaced = given(hostile)
-        assert replaced != hostile and "3505" not in replaced
+        assert replaced != hostile and "0145" not in replaced and "3505" not in replaced
+        assert str(uuid.UUID(replaced)) == replaced  # a fresh id
+
+
+def _route(name: str):
+    return next(route for route in ROUTES if route.name == name)
+
+
+@pytest.mark.parametrize(
+    "name, body, where",
+    [
+        ("withdraw_worker", {"reason": "NIK 3505/1257/0394/0001 salah"}, "reason"),
+        ("withdraw_worker", {"reason": "3505\u00a01257 0394\u20130001"}, "reason"),
+        (
+            "create_program",
+            {
+                "name": "PMI 2027",
+                "audience": "both",
+                "capacity": 10,
+                "starts_on": "2027-04-01",
+                "rounds": [
+                    {"name": "ok", "advance": 5},
+                    {"name": "3505 1257 0394 0001", "advance": 1},
+                ],
+            },
+            "rounds.1.name",
+        ),
+    ],
+)
+def test_free_text_holding_a_nik_like_number_is_refused_at_the_door(name, body, where):
+    with pytest.raises(Problem) as refused:
+        edge.read_body(_route(name), _request(body=body))
+
+    problem = refused.value
+    assert (problem.status, problem.slug) == (422, "nik-in-free-text")
+    assert problem.title.startswith("Teks bebas memuat nomor mirip NIK")
+    assert list(problem.errors) == [where] and "0394" not in problem.detail
+
+
+def test_free_text_with_ordinary_numbers_and_a_nik_in_its_own_field_pass_the_door():
+    reason = {"reason": "pulang 12/03/2024, biaya Rp 1.500.000, telp 0812 3456 7890"}
+    assert edge.read_body(_route("withdraw_worker"), _request(body=reason)) == reason
+    attendance = {"worker_id": str(uuid.uuid4()), "nik": "3505125703940001"}
+    assert edge.read_body(_route("record_attendance"), _request(body=attendance))

@@ -17,7 +17,7 @@ PASSWORD = "p" * 20
 GOOD_AMQP = f"amqp://pmi-registration:{PASSWORD}@broker:5672/"
 USERS = ",".join(
     f"{s}=pmi-registration"
-    for s in ("registration", "documents", "orientation", "reintegration", "gateway")
+    for s in ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
 )
 GOOD_DATABASE = f"postgresql+psycopg2://registration:{PASSWORD}@db:5432/registration"
 
@@ -111,8 +111,92 @@ def test_services_that_digest_niks_refuse_a_default_key(key, refusal):
 
 
 def test_the_gateway_refuses_a_default_secret():
-    found = production.problems("gateway", config(JWT_SECRET="secret"), env={})
+    found = production.problems("gateway", config(JWT_SECRET="secret", PSEUDONYM_KEY=KEY), env={})
     assert found == ["JWT_SECRET is a known default value"]
+
+
+@pytest.mark.parametrize(
+    "url, refusal",
+    [
+        ("", "DATABASE_URL is not set: production keeps its data in PostgreSQL"),
+        ("sqlite:///var/registration.db", "DATABASE_URL is SQLite"),
+    ],
+)
+def test_production_keeps_its_data_in_postgresql_not_in_a_file_on_the_containers_disk(url, refusal):
+    [found] = production.problems(
+        "registration", config(DATABASE_URL=url), env={"NIK_DIGEST_KEY": KEY}
+    )
+    assert found.startswith(refusal)
+
+
+def test_a_process_given_no_database_url_opens_sqlite_and_is_refused(monkeypatch, tmp_path):
+    from pmi_common.config import service_config
+
+    for name in ("DATABASE_URL", "DOCUMENTS_DATABASE_URL", "PMI_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AMQP_URI", GOOD_AMQP)
+    monkeypatch.setenv("BROKER_USERS", USERS)
+    monkeypatch.setattr("pmi_common.config.STATE_DIR", tmp_path)
+
+    [found] = production.problems("documents", service_config("documents"), env={})
+
+    assert found.startswith("DATABASE_URL is SQLite (or unset")
+
+
+@pytest.mark.parametrize(
+    "url, refusal",
+    [
+        (None, "RABBITMQ_MANAGEMENT_URL connects as RabbitMQ's default user guest"),
+        (
+            "http://guest:guest@rabbitmq:15672",
+            "RABBITMQ_MANAGEMENT_URL connects as RabbitMQ's default user guest",
+        ),
+        (
+            "http://pmi-admin:guest@rabbitmq:15672",
+            "the password in RABBITMQ_MANAGEMENT_URL is a known default (guest)",
+        ),
+        (
+            "http://pmi-admin:rabbitmq@rabbitmq:15672",
+            "the password in RABBITMQ_MANAGEMENT_URL is a known default (rabbitmq)",
+        ),
+        (
+            "http://pmi-admin:short@rabbitmq:15672",
+            "the password in RABBITMQ_MANAGEMENT_URL is shorter than 16 characters",
+        ),
+        (f"http://pmi-admin:{PASSWORD}@rabbitmq:15672", None),
+        ("http://rabbitmq:15672", None),  # the host only: webhooks are kept off it
+    ],
+)
+def test_production_refuses_a_default_management_password(url, refusal, monkeypatch):
+    from pmi_common.config import service_config
+
+    monkeypatch.setenv("DATABASE_URL", GOOD_DATABASE)
+    monkeypatch.setenv("PMI_ENV", "production")
+    if url is None:
+        monkeypatch.delenv("RABBITMQ_MANAGEMENT_URL", raising=False)
+    else:
+        monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", url)
+    for service in ("gateway", "egress"):
+        settings = {
+            **service_config(service),
+            **config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40),
+        }
+        assert production.problems(service, settings, env={}) == ([refusal] if refusal else [])
+
+
+@pytest.mark.parametrize(
+    "settings, refusal",
+    [
+        ({"JWT_SECRET": KEY}, "PSEUDONYM_KEY is not set"),
+        ({"JWT_SECRET": KEY, "PSEUDONYM_KEY": KEY}, "PSEUDONYM_KEY is the JWT_SECRET"),
+        ({"JWT_SECRET": KEY, "PSEUDONYM_KEY": "short"}, "PSEUDONYM_KEY is shorter than 32"),
+    ],
+)
+def test_the_pseudonym_key_is_a_secret_of_its_own(settings, refusal):
+    for service in ("gateway", "egress"):
+        [found] = production.problems(service, config(**settings), env={})
+        assert found.startswith(refusal)
+    assert production.problems("gateway", config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40)) == []
 
 
 def test_development_accepts_every_default():

@@ -91,6 +91,44 @@ def test_a_name_resolving_to_a_private_address_is_refused_unless_allowed():
     assert allowed.check("http://127.0.0.1:9000/", resolver=lambda h, p: ["127.0.0.1"])
 
 
+@pytest.mark.parametrize(
+    "address, inside",
+    [
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),  # NAT64 of the cloud's metadata service
+        ("64:ff9b::a00:7", "10.0.0.7"),
+        ("64:ff9b::7f00:1", "127.0.0.1"),
+        ("2002:a9fe:a9fe::1", "169.254.169.254"),  # 6to4
+        ("2002:c0a8:101::", "192.168.1.1"),
+        ("2002:7f00:1::", "127.0.0.1"),
+    ],
+)
+def test_an_ipv6_address_carrying_a_private_or_metadata_ipv4_address_is_refused(address, inside):
+    policy = w.TargetPolicy.from_config("", set())
+    with pytest.raises(w.TargetRefused, match=f"carries {inside}"):
+        policy.check("https://hooks.agency.example/", resolver=lambda h, p: [address])
+    public = ["64:ff9b::808:808", "2002:808:808::1"]  # 8.8.8.8 through NAT64, 6to4
+    assert policy.check("https://hooks.agency.example/", resolver=lambda h, p: public) == public
+
+
+def test_plain_http_targets_are_refused_outside_development_unless_a_test_network_says_so(
+    capsys,
+):
+    def check(config: dict) -> list[str]:
+        return w.target_policy(config).check(
+            "http://hooks.agency.example/", resolver=lambda h, p: ["8.8.8.8"]
+        )
+
+    with pytest.raises(w.TargetRefused, match="only https"):
+        check({"PMI_ENV": "production"})
+    with pytest.raises(w.TargetRefused, match="only https"):
+        check({})  # production is the default
+    assert check({"PMI_ENV": "development"}) == ["8.8.8.8"]
+    assert "webhook_plain_http_allowed" not in capsys.readouterr().out
+
+    assert check({"PMI_ENV": "production", "WEBHOOK_ALLOW_HTTP": "true"}) == ["8.8.8.8"]
+    assert "webhook_plain_http_allowed" in capsys.readouterr().out  # said loudly
+
+
 def test_settings_come_from_configuration():
     settings = WebhookSettings.from_config(
         {
