@@ -98,10 +98,10 @@ def dead_letter_reasons(amqp_uri: str) -> list[str]:
     return reasons
 
 
-def test_a_service_stopped_with_a_backlog_and_started_again_dead_letters_nothing(
-    container_factory, config_for, rabbit_config, database
-):
-    amqp = rabbit_config["AMQP_URI"]
+def stopping_with_a_backlog(container_factory, config, amqp: str) -> tuple[Gates, object]:
+    """Orientation started on a backlog of ``EVENTS`` and asked to stop while batches of it are
+    held under way (send ``gates.batches``), its entrypoints stopped; its stop is held before the
+    inbox's consumer stops (send ``gates.stop``). The gates, and the greenthread stopping it."""
     declare_topology(amqp)
     for _ in range(EVENTS):
         publish(amqp, registered(str(uuid.uuid4())))
@@ -110,15 +110,26 @@ def test_a_service_stopped_with_a_backlog_and_started_again_dead_letters_nothing
     class HeldOrientation(OrientationService):
         holds = Holds(gates)
 
-    # one event a batch: the inbox takes 10 at a time (its prefetch), the rest wait in the queue
-    config = config_for(c.ORIENTATION, EVENT_BATCH_SIZE=1)
-    first = container_factory(HeldOrientation, config)
-    first.start()
+    container = container_factory(HeldOrientation, config)
+    container.start()
     wait_for(lambda: gates.batches_held, message="a batch under way")
-
-    stopping = eventlet.spawn(first.stop)
+    stopping = eventlet.spawn(container.stop)
     wait_for(lambda: consumers(amqp, RPC_QUEUE) == 0, message="the entrypoints stopped")
-    gates.batches.send()
+    return gates, stopping
+
+
+@pytest.fixture
+def config(config_for):
+    # one event a batch: the inbox takes 10 at a time (its prefetch), the rest wait in the queue
+    return config_for(c.ORIENTATION, EVENT_BATCH_SIZE=1)
+
+
+def test_a_service_stopped_with_a_backlog_and_started_again_dead_letters_nothing(
+    container_factory, config, rabbit_config, database
+):
+    amqp = rabbit_config["AMQP_URI"]
+    gates, stopping = stopping_with_a_backlog(container_factory, config, amqp)
+    gates.batches.send()  # their acks let the broker deliver more of the backlog
     wait_for(
         lambda: queue_depth(amqp, DEAD_LETTERS) or consumers(amqp, INBOX) == 0,
         timeout=30,
@@ -135,3 +146,36 @@ def test_a_service_stopped_with_a_backlog_and_started_again_dead_letters_nothing
     )
     assert dead_letter_reasons(amqp) == []
     assert applied(database) == EVENTS
+
+
+def test_a_stopping_service_acks_what_it_applied_and_gives_back_the_rest_at_once(
+    container_factory, config, rabbit_config, database
+):
+    """Before its connection closes: what it applied is not delivered again, and what it took
+    and did not begin is not left unacknowledged until it has gone."""
+    amqp = rabbit_config["AMQP_URI"]
+    gates, stopping = stopping_with_a_backlog(container_factory, config, amqp)
+    wait_for(
+        lambda: queue_depth(amqp, INBOX) == EVENTS - gates.batches_held,
+        timeout=30,
+        message="what it took and did not begin back in the queue",
+    )
+
+    gates.batches.send()
+    wait_for(
+        lambda: applied(database) == gates.batches_held,
+        message="the batches under way when it began to stop applied",
+    )
+    # a quorum queue counts a cancelled consumer until every delivery it took is settled
+    wait_for(
+        lambda: consumers(amqp, INBOX) == 0,
+        timeout=30,
+        message="every delivery the stopping service took acked or given back",
+    )
+    assert queue_depth(amqp, INBOX) == EVENTS - gates.batches_held
+    assert not stopping.dead  # the service has not gone: it is stopping
+
+    gates.stop.send()
+    stopping.wait()
+    assert queue_depth(amqp, INBOX) == EVENTS - gates.batches_held
+    assert queue_depth(amqp, DEAD_LETTERS) == 0
