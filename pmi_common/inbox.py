@@ -8,6 +8,13 @@ the last attempt the message is dead-lettered with the error and the number of a
 message that keeps killing the process is dead-lettered by the quorum queue's delivery limit.
 Handlers apply their effect with ``Store.apply_once`` so a redelivered event changes nothing.
 
+A service that starts or stops never dead-letters an event for want of its handler: the table of
+handlers is the service class's, read at setup (nameko sets up every extension before it starts
+any, so before the first delivery), and the first handler the container stops cancels the inbox's
+consumer (nameko stops entrypoints first, the inbox's consumer last). What arrived and was not
+begun is then given back to the queue at once, for another instance; the batches under way finish
+and are acked on the connection, which stays open until the container's workers have ended.
+
 Events are applied in batches: what has arrived while the previous batches ran (up to
 ``EVENT_BATCH_SIZE``) is applied by one worker in one transaction, its inbox records written
 first in one statement, and acked once it has committed. If any handler of a batch raises, the
@@ -30,11 +37,11 @@ from eventlet.queue import LightQueue
 from eventlet.semaphore import Semaphore
 from kombu import Exchange, Queue, binding
 from nameko.exceptions import ConfigurationError, ContainerBeingKilled
-from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from nameko.extensions import Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from . import metrics
-from .amqp import dead_letter_publisher
+from .amqp import dead_letter_publisher, give_back
 from .broker_users import PUBLISHED_BY, connection_user, parse_users, publisher_problem
 from .context import CORRELATION_ID
 from .contract import exchange_name, handled_by, spec_for
@@ -119,8 +126,13 @@ class _BatchEntrypoint(Entrypoint):
 
 
 class _InboxQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, with a prefetch that keeps batches full, and a message that
-    cannot be decoded handed to its provider instead of killing the consumer thread."""
+    """nameko's queue consumer, with a prefetch that keeps batches full, a message that cannot be
+    decoded handed to its provider instead of killing the consumer thread, and a connection that
+    outlives its consumer until the container stops this extension: nameko's closes as soon as
+    nothing consumes, and the batches still under way as the service stops would lose their acks
+    (their events delivered again)."""
+
+    closing = False
 
     @property
     def prefetch_count(self):
@@ -139,9 +151,20 @@ class _InboxQueueConsumer(QueueConsumer):
     def _undecodable(self, provider, message, exc):
         self.container.spawn_managed_thread(partial(provider.undecodable, message, exc))
 
+    def on_iteration(self):
+        self._cancel_consumers_if_requested()
+        if not self._consumers and self.closing:
+            self.should_stop = True
 
-class ServiceInbox(SharedExtension, ProviderCollector):
+    def stop(self):
+        self.closing = True  # nameko stops this after the container's workers have ended
+        super().stop()
+
+
+class ServiceInbox(SharedExtension):
     queue_consumer = _InboxQueueConsumer()
+    taking = False  # deliveries are applied: from setup until the service begins to stop
+    cancelled = False  # the consumer is cancelled: the broker delivers nothing more here
 
     def setup(self):
         service = self.container.service_name
@@ -169,6 +192,12 @@ class ServiceInbox(SharedExtension, ProviderCollector):
                 for exchange, key in inbox_spec.bindings
             ],
         )
+        self.handlers = {
+            event_type: entrypoint
+            for entrypoint in self.container.entrypoints
+            if isinstance(entrypoint, HandlesEvent)
+            for event_type in entrypoint.event_types
+        }
         self.batch_size = max(1, int(config.get("EVENT_BATCH_SIZE", DEFAULT_BATCH_SIZE)))
         self.store_attribute = self._store_attribute()
         if not callable(getattr(self.container.service_cls, BATCH_METHOD, None)):
@@ -186,6 +215,8 @@ class ServiceInbox(SharedExtension, ProviderCollector):
         # applies one batch at a time: two batches at once may commit in either order
         ordered = getattr(self.container.service_cls, "events_in_order", False)
         self.slots = Semaphore(1 if ordered else BATCHES_IN_FLIGHT)
+        self.not_begun: list = []  # messages to give back once the consumer is cancelled
+        self.taking = True
         self.queue_consumer.register_provider(self)
 
     def _store_attribute(self) -> str:
@@ -200,18 +231,36 @@ class ServiceInbox(SharedExtension, ProviderCollector):
     def start(self):
         self.container.spawn_managed_thread(self._batches, identifier="inbox-batches")
 
-    def stop(self):
-        self.wait_for_providers()
+    def stop_taking(self):
+        """Called as the container stops its entrypoints: no batch begins, the consumer is
+        cancelled, then what arrived and was not begun is given back to the queue. The batches
+        under way finish and are acked (nameko waits for its workers)."""
+        if not self.taking:
+            return
+        self.taking = False
         self.queue_consumer.unregister_provider(self)
-        # what has arrived and is not applied stays unacked: the broker delivers it again
+        self.cancelled = True
+        not_begun, self.not_begun = self.not_begun, []
+        while self.arrived.qsize():
+            not_begun.append(self.arrived.get_nowait().message)
+        for message in not_begun:
+            give_back(message)
         self.arrived.put(_STOP)
+
+    def _not_begun(self, message) -> None:
+        """Given back once the consumer is cancelled, not before: the broker would deliver it
+        straight back to this consumer, a loop that counts towards the queue's delivery limit."""
+        if self.cancelled:
+            give_back(message)
+        else:
+            self.not_begun.append(message)
+
+    def stop(self):
+        self.stop_taking()
         super().stop()
 
     def handler_for(self, event_type: str) -> HandlesEvent | None:
-        for provider in self._providers:
-            if event_type in provider.event_types:
-                return provider
-        return None
+        return self.handlers.get(event_type)
 
     # message flow ---------------------------------------------------------------------------
 
@@ -232,16 +281,24 @@ class ServiceInbox(SharedExtension, ProviderCollector):
             self.dead_letter(message, f"{self.service} has no handler for {event.event_type}", 0)
             return
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
-        self.arrived.put(Delivery(message, event, entrypoint, attempts, time.monotonic()))
+        if self.taking:
+            self.arrived.put(Delivery(message, event, entrypoint, attempts, time.monotonic()))
+        else:
+            self._not_begun(message)  # the service is stopping
 
     def _batches(self):
         """Hand what has arrived to batch workers, at most ``BATCHES_IN_FLIGHT`` at once; while
-        they run, the next batch gathers."""
+        they run, the next batch gathers (in ``arrived``, where ``stop_taking`` finds it)."""
         while True:
+            self.slots.acquire()
             first = self.arrived.get()
             if first is _STOP:
+                self.slots.release()
                 return
-            self.slots.acquire()
+            if not self.taking:  # arrived as the service began to stop
+                self.slots.release()
+                self._not_begun(first.message)
+                continue
             deliveries = [first]
             while len(deliveries) < self.batch_size and self.arrived.qsize():
                 delivery = self.arrived.get_nowait()
@@ -259,9 +316,9 @@ class ServiceInbox(SharedExtension, ProviderCollector):
                     handle_result=partial(self.batch_applied, batch),
                 )
             except ContainerBeingKilled:
+                # left unacknowledged: the connection closes as the container dies and the broker
+                # takes them back (given back now, the broker would deliver them here again)
                 self.slots.release()
-                for delivery in deliveries:
-                    self.queue_consumer.requeue_message(delivery.message)
 
     def batch_applied(self, batch: EventBatch, worker_ctx, result=None, exc_info=None):
         try:
@@ -387,10 +444,9 @@ class HandlesEvent(Entrypoint):
                     f"the contract does not list {self.container.service_name} as a handler of "
                     f"{event_type} from {exchange_name(spec.source)}"
                 )
-        self.inbox.register_provider(self)
 
     def stop(self):
-        self.inbox.unregister_provider(self)
+        self.inbox.stop_taking()
         super().stop()
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .contract import SERVICES
+from .contract import EGRESS, SERVICES
 from .management import Management, vhost_of
-from .topology import all_queues
+from .topology import all_queues, consuming_services
 
 NO_CONSUMERS = "NO CONSUMERS"
 BACKLOG_GROWING = "BACKLOG GROWING"
@@ -22,13 +22,14 @@ MISSING = "MISSING"
 
 
 def queue_kind(name: str) -> str:
-    """inbox, retry, dead-letter, rpc, agency, parked or other."""
-    if name.startswith("rpc-") and name[4:] in SERVICES:
+    """inbox, retry, dead-letter, rpc, agency, parked or other: the queues of every process that
+    consumes events (the services and the egress) and of every process that answers RPC."""
+    if name.startswith("rpc-") and name[4:] in (*SERVICES, EGRESS):
         return "rpc"
     if name.startswith("agency."):
         return "parked" if name.endswith(".parked") else "agency"
     for suffix in ("inbox", "retry", "dead-letter"):
-        if name.endswith(f".{suffix}") and name.rsplit(".", 1)[0] in SERVICES:
+        if name.endswith(f".{suffix}") and name.rsplit(".", 1)[0] in consuming_services():
             return suffix
     return "other"
 
@@ -82,7 +83,7 @@ def queue_health(stats: dict) -> QueueHealth:
 
 
 def platform_queues(stats: Iterable[dict], everything: bool = False) -> list[QueueHealth]:
-    """The platform's queues in a stable order: each consuming service's inbox, retry and
+    """The platform's queues in a stable order: each consuming process's inbox, retry and
     dead-letter queues (``MISSING`` when not declared), the services' RPC queues, then the
     agencies' queues; with ``everything``, the broker's other queues too."""
     by_name = {s["name"]: s for s in stats}

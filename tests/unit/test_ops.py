@@ -83,6 +83,30 @@ def test_dead_letters_are_marked_on_the_dead_letter_queue_without_asking_for_con
     assert rows["documents.dead-letter"].marks == ()
 
 
+def test_the_egress_queues_are_judged_like_a_services():
+    rows = by_name(
+        platform_queues(
+            [
+                stats("egress.inbox", consumers=0),
+                stats("egress.retry", ready=3, consumers=0),
+                stats("egress.dead-letter", ready=1, consumers=0),
+                stats("rpc-egress", consumers=0),
+            ]
+        )
+    )
+    assert rows["egress.inbox"].marks == (NO_CONSUMERS,)
+    assert rows["egress.retry"].marks == ()
+    assert rows["egress.dead-letter"].marks == (DEAD_LETTERS,)
+    assert rows["rpc-egress"].marks == (NO_CONSUMERS,)
+
+
+def test_every_process_with_dead_letters_has_them_judged():
+    judged = {row.name: row.kind for row in platform_queues([])}
+    for process in (*c.SERVICES, c.EGRESS):
+        if c.handled_by(process):
+            assert judged[f"{process}.dead-letter"] == "dead-letter"
+
+
 def test_every_platform_queue_is_listed_and_undeclared_ones_are_missing():
     rows = platform_queues(
         [
@@ -111,12 +135,25 @@ def test_queue_kinds_follow_the_naming_of_the_topology():
             "documents.retry",
             "documents.dead-letter",
             "rpc-documents",
+            "egress.dead-letter",
+            "rpc-egress",
             "agency.bpjs.events",
             "agency.bpjs.parked",
             "rpc.reply-standalone_rpc_proxy-1",
             "other.inbox",
         )
-    ] == ["inbox", "retry", "dead-letter", "rpc", "agency", "parked", "other", "other"]
+    ] == [
+        "inbox",
+        "retry",
+        "dead-letter",
+        "rpc",
+        "dead-letter",
+        "rpc",
+        "agency",
+        "parked",
+        "other",
+        "other",
+    ]
 
 
 def test_the_queue_table_shows_each_queue_with_its_marks_and_counts_the_unhealthy():
