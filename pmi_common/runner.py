@@ -10,18 +10,15 @@ import os
 import sys
 import warnings
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from .green import import_eventlet
 
 # A service or the gateway resolves names only as a connection opens (the broker, the databases,
 # the management API) or as a webhook's target is checked (on a thread: webhooks.resolve), so
 # eventlet's green resolver (dnspython: 17 MB in every process) is not loaded. The egress keeps
 # it: it resolves agencies' hosts as it delivers.
-if __name__ == "__main__" and sys.argv[1:2] != ["egress"]:
-    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
+eventlet = import_eventlet(green_dns=__name__ != "__main__" or sys.argv[1:2] == ["egress"])
 
-import eventlet  # noqa: E402
-
-eventlet.monkey_patch()  # noqa: E402 - must come before anything opens a socket
+eventlet.monkey_patch()  # must come before anything opens a socket
 
 import gc  # noqa: E402
 import importlib  # noqa: E402
