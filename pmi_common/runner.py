@@ -28,6 +28,7 @@ from functools import partial  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+from eventlet.event import Event  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from . import logs, production  # noqa: E402
@@ -107,19 +108,19 @@ def main(argv: list[str] | None = None) -> None:
     prepare(service, config)
     runner = ServiceRunner(config)
     runner.add_service(cls)
-    stopping = eventlet.event.Event()
+    stopping = Event()
     stop = partial(_send_once, stopping)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     serve(runner, stopping, service)
 
 
-def _send_once(event: eventlet.event.Event, *_) -> None:
+def _send_once(event: Event, *_) -> None:
     if not event.ready():
         event.send(True)
 
 
-def serve(runner: ServiceRunner, stopping: eventlet.event.Event, service: str) -> None:
+def serve(runner: ServiceRunner, stopping: Event, service: str) -> None:
     """Run the service until ``stopping`` is sent (SIGTERM, Ctrl-C), or until its container dies.
 
     nameko kills a container on an error outside a worker's method (a reply that cannot be
