@@ -16,15 +16,19 @@ SYSTEM_PACKAGES := rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
 	postgresql:/usr/lib/postgresql/*/bin/pg_ctl chromium:/usr/bin/chromium
 
 ## The virtualenv: exactly the set in requirements-dev.lock (the platform's, with the test and
-## bench extras), every file checked against its hash, then the platform itself (editable). A new
-## lock, Python or pyproject.toml builds it afresh, so nothing the lock dropped stays behind.
+## bench extras), every file checked against its hash, then the platform itself (editable).
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.lock pyproject.toml .python-version
+# A new lock or Python builds the virtualenv afresh, so nothing the lock dropped stays behind.
+$(VENV)/.locked: requirements-dev.lock .python-version
 	@$(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; assert v == "$(PYTHON_VERSION)", \
 	  f"Python $(PYTHON_VERSION) is needed (.python-version), not {v}: make PYTHON=python$(PYTHON_VERSION)"'
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	@touch $@
+
+# A changed pyproject.toml (packages, entry points) installs the platform again, and only it.
+$(VENV)/.installed: $(VENV)/.locked pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
