@@ -1,10 +1,13 @@
 # The platform's commands. `make run` runs it; `make test` proves it.
-PYTHON ?= python3
+# The one Python the platform runs on, named in .python-version (the Dockerfile's base image and
+# the lock follow it).
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= python$(PYTHON_VERSION)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system-packages run test test-fast test-flaky test-durations lint bench reliability tokens \
-	secrets clean
+.PHONY: install lock lock-check system-packages run test test-fast test-flaky test-durations lint \
+	typecheck bench reliability tokens secrets clean
 
 # The servers the tests, the benchmarks and the fault-injection run start for themselves (never
 # the machine's own, which may be stopped), and the browser the console's tests drive: Debian's
@@ -12,14 +15,42 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := rabbitmq-server:/usr/lib/rabbitmq/bin/rabbitmq-server \
 	postgresql:/usr/lib/postgresql/*/bin/pg_ctl chromium:/usr/bin/chromium
 
+## The virtualenv: exactly the set in requirements-dev.lock (the platform's, with the test and
+## bench extras), every file checked against its hash, then the platform itself (editable).
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade 'pip' 'setuptools<82' wheel
-	$(BIN)/pip install --quiet -e '.[test]'
+# A new lock or Python builds the virtualenv afresh, so nothing the lock dropped stays behind.
+$(VENV)/.locked: requirements-dev.lock .python-version
+	@$(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; assert v == "$(PYTHON_VERSION)", \
+	  f"Python $(PYTHON_VERSION) is needed (.python-version), not {v}: make PYTHON=python$(PYTHON_VERSION)"'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
+
+# A changed pyproject.toml (packages, entry points) installs the platform again, and only it.
+$(VENV)/.installed: $(VENV)/.locked pyproject.toml
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+## Resolve pyproject.toml's dependencies again and write the locks with the hashes of every file:
+## requirements-dev.lock with every extra, requirements.lock (the image's) the platform's own, at
+## the same versions. Versions already locked stay unless pyproject.toml excludes them
+## (`make lock UPGRADE=--upgrade` takes the newest allowed).
+COMPILE = $(BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --universal \
+	--python-version $(PYTHON_VERSION) --custom-compile-command 'make lock'
+
+lock:
+	@test -x $(BIN)/uv || $(MAKE) install
+	$(COMPILE) --all-extras $(UPGRADE) --output-file requirements-dev.lock
+	$(COMPILE) --constraint requirements-dev.lock --output-file requirements.lock
+
+## Fails when pyproject.toml asks for something the locks do not hold (then: make lock).
+lock-check: install
+	@cp requirements-dev.lock $(VENV)/dev.lock.check; cp requirements.lock $(VENV)/lock.check
+	@$(COMPILE) --all-extras --output-file $(VENV)/dev.lock.check
+	@$(COMPILE) --constraint requirements-dev.lock --output-file $(VENV)/lock.check
+	@diff -u requirements-dev.lock $(VENV)/dev.lock.check && diff -u requirements.lock $(VENV)/lock.check \
+	  || { echo "the locks are out of date with pyproject.toml: run make lock"; exit 1; }
 
 ## Run the four services and the gateway (SQLite by default; RabbitMQ at AMQP_URI).
 run: install
@@ -57,8 +88,13 @@ test-durations: install system-packages
 test-fast: install
 	$(BIN)/pytest tests/unit
 
+## ruff's rules and format, and mypy over the shared code and every service's domain and handlers.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
 
 ## The secrets docker compose reads, written once into .env (never overwritten, never committed).
 secrets:

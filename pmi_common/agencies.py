@@ -66,7 +66,7 @@ def parked_arguments() -> dict:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or AGENCY_NAME.regex.fullmatch(name) is None:
+    if not isinstance(name, str) or not AGENCY_NAME.matches(name):
         raise InvalidInput(
             "invalid agency name",
             {

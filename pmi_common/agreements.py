@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import contract as c
 from .errors import InvalidInput
@@ -69,7 +70,9 @@ class Agreement:
 
 
 def _same_company(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    if not a or not b:
+        return False
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 @dataclass
@@ -99,7 +102,7 @@ def disclose(
     only the granted fields, free text scrubbed, staff pseudonymous, the correlation id the
     event's own id. ``placement_agency_of``
     names a worker's placement company; it is asked only for a placement company's agreement."""
-    event_type = envelope.get("event_type")
+    event_type = envelope.get("event_type") or ""
     granted = agreement.granted(event_type)
     if not granted or not agreement.in_force(now):
         return None
@@ -243,10 +246,12 @@ def timeline_for(
     the granted fields; and the fields given."""
     shown, given = [], set()
     for entry in entries:
-        granted = agreement.granted(entry.get("event_type"))
+        granted = agreement.granted(entry.get("event_type") or "")
         if not granted:
             continue
-        kept = {key: entry.get(key) for key in ("occurred_at", "event_type", "source", "event_id")}
+        kept: dict[str, Any] = {
+            key: entry.get(key) for key in ("occurred_at", "event_type", "source", "event_id")
+        }
         kept["actor"] = published_actor(entry.get("actor"), pseudonym_key)
         for name in TIMELINE_STATUS_FIELDS:
             if name in granted:

@@ -223,13 +223,15 @@ def published_example(spec: c.EventSpec) -> dict:
         approved_by="catalogue",
         valid_from=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
     )
-    return disclose(
+    example = disclose(
         example_envelope(spec),
         everything,
         now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
         pseudonym_key="catalogue-example",
         placement_agency_of=lambda _: None,
     )
+    assert example is not None  # every field granted, in force
+    return example
 
 
 def _message(spec: c.EventSpec) -> dict:

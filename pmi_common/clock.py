@@ -48,7 +48,7 @@ class FixedClock(SystemClock):
 class Clock(DependencyProvider):
     """The system clock in the district's zone (``DISTRICT_TIMEZONE`` in the config)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.clock: SystemClock | None = None
 
     def setup(self):
@@ -58,4 +58,5 @@ class Clock(DependencyProvider):
             self.clock = SystemClock(zone)
 
     def get_dependency(self, worker_ctx) -> SystemClock:
+        assert self.clock is not None  # set up before any worker runs
         return self.clock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from .tls import amqp_ssl
 
@@ -131,7 +132,7 @@ def database_owner(service: str) -> str:
 
 def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
-    config = {
+    config: dict[str, Any] = {
         "AMQP_URI": amqp_uri(),
         "AMQP_SSL": amqp_ssl(amqp_uri()),  # nameko's own connections; None for amqp://
         "DATABASE_URL": database_url(database_owner(service)),

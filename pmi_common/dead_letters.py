@@ -109,6 +109,7 @@ class Selection:
             return True
         if self.event_id is not None:
             return letter.event_id == self.event_id
+        assert self.match is not None  # the one choice left (__post_init__)
         needle = self.match.lower()
         haystack = " ".join(
             [letter.error, letter.event_type or "", letter.body.decode("utf-8", "replace")]

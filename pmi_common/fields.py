@@ -14,6 +14,9 @@ would accept) and ``text``, free text without markup.
 from __future__ import annotations
 
 import numbers
+import re
+from collections.abc import Callable
+from typing import Any, cast
 
 from marshmallow import ValidationError, fields, validate
 
@@ -23,8 +26,11 @@ from .validation import Text, person_name, safe_text
 class Pattern(validate.Regexp):
     """``Regexp`` that must match the whole value (``$`` alone lets a trailing newline in)."""
 
-    def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
+    def matches(self, value: str) -> bool:
+        return cast("re.Pattern[str]", self.regex).fullmatch(value) is not None
+
+    def __call__(self, value: str) -> str:  # type: ignore[override]  # text, never bytes
+        if not self.matches(value):
             raise ValidationError(self._format_error(value))
         return value
 
@@ -96,7 +102,7 @@ class StrictBoolean(fields.Boolean):
 def text(max_length: int, name: bool = False, **kwargs) -> fields.String:
     """A free-text field of 1 to ``max_length`` characters in NFC, without markup, invisible or
     control characters; ``name=True`` for a person's name."""
-    rules = [validate.Length(min=1, max=max_length), safe_text]
+    rules: list[Callable[[Any], Any]] = [validate.Length(min=1, max=max_length), safe_text]
     if name:
         rules.append(person_name)
     return Text(validate=rules, **kwargs)

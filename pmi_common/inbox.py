@@ -96,7 +96,7 @@ class EventBatch:
                 events=len(self.deliveries),
                 error=traceback.format_exception_only(*sys.exc_info()[:2])[-1].strip(),
             )
-        outcomes = []
+        outcomes: list = []
         for delivery in self.deliveries:
             try:
                 with store.applying([delivery.event]):

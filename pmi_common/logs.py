@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -43,7 +43,7 @@ def _mask(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def mask_identity(_logger: Any, _method: str, event_dict: dict) -> dict:
+def mask_identity(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict:
     """structlog processor: masks identity numbers under known keys and any NIK-shaped number."""
     return {key: _mask(value, key) for key, value in event_dict.items()}
 
@@ -51,7 +51,7 @@ def mask_identity(_logger: Any, _method: str, event_dict: dict) -> dict:
 def configure(service: str, level: str | None = None) -> None:
     """JSON lines on stdout for this process, for structlog and for the standard library alike."""
     level_name = (level or os.environ.get("LOG_LEVEL", "INFO")).upper()
-    shared = [
+    shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import eventlet
 import eventlet.wsgi
@@ -76,8 +77,8 @@ def exposition() -> tuple[bytes, str]:
 class OutboxCollector:
     """Outbox backlog and oldest age of each service in this process, read on each scrape."""
 
-    def __init__(self):
-        self._databases: dict[str, object] = {}
+    def __init__(self) -> None:
+        self._databases: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def watch(self, service: str, database) -> None:

@@ -55,7 +55,9 @@ def run_env(metadata: MetaData) -> None:
     if connection is not None:
         _run(context, connection, metadata)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # alembic_config sets it
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             _run(context, connection, metadata)

@@ -209,4 +209,5 @@ def nik_digest_key(env: Mapping[str, str] | None = None) -> str:
     problem = key_problem("NIK_DIGEST_KEY", key)
     if problem:
         raise Refused(refusal("the NIK digest", [problem]))
+    assert key is not None  # a missing key is a problem, refused above
     return key

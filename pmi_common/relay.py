@@ -44,19 +44,20 @@ class ConfirmingPublisher:
         self.amqp_uri = amqp_uri
         self.user_id = connection_user(amqp_uri)
         self.connection: Connection | None = None
-        self.channel = None
+        self.channel: amqp.Channel | None = None
         self._acked = 0
         self._nacked = False
 
-    def _open(self) -> None:
-        self.connection = broker_connection(self.amqp_uri, heartbeat=0)
-        self.connection.connect()
-        self.channel = self.connection.channel()
-        self.channel.confirm_select()
-        self.channel.events["basic_ack"].add(self._on_ack)
-        self.channel.events["basic_nack"].add(self._on_nack)
+    def _open(self) -> tuple[Connection, amqp.Channel]:
+        self.connection = connection = broker_connection(self.amqp_uri, heartbeat=0)
+        connection.connect()
+        self.channel = channel = connection.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
         self._published = 0
         self._acked = 0
+        return connection, channel
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         self._acked = max(self._acked, delivery_tag)
@@ -100,18 +101,20 @@ class ConfirmingPublisher:
 
     def publish_messages(self, messages: list[tuple[str, str, amqp.Message]]) -> None:
         """``messages``: (exchange, routing key, message). Returns once all are confirmed."""
-        if self.channel is None:
-            self._open()
+        if self.connection is None or self.channel is None:
+            connection, channel = self._open()
+        else:
+            connection, channel = self.connection, self.channel
         self._nacked = False
         for exchange, routing_key, message in messages:
-            self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+            channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
             self._published += 1
         deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
         while self._acked < self._published and not self._nacked:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise PublishFailed("the broker did not confirm the batch in time")
-            self.connection.drain_events(timeout=remaining)
+            connection.drain_events(timeout=remaining)
         if self._nacked:
             raise PublishFailed("the broker refused (nacked) a message of the batch")
 

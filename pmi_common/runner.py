@@ -10,18 +10,15 @@ import os
 import sys
 import warnings
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from .green import import_eventlet
 
 # A service or the gateway resolves names only as a connection opens (the broker, the databases,
 # the management API) or as a webhook's target is checked (on a thread: webhooks.resolve), so
 # eventlet's green resolver (dnspython: 17 MB in every process) is not loaded. The egress keeps
 # it: it resolves agencies' hosts as it delivers.
-if __name__ == "__main__" and sys.argv[1:2] != ["egress"]:
-    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
+eventlet = import_eventlet(green_dns=__name__ != "__main__" or sys.argv[1:2] == ["egress"])
 
-import eventlet  # noqa: E402
-
-eventlet.monkey_patch()  # noqa: E402 - must come before anything opens a socket
+eventlet.monkey_patch()  # must come before anything opens a socket
 
 import gc  # noqa: E402
 import importlib  # noqa: E402
@@ -31,6 +28,7 @@ from functools import partial  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+from eventlet.event import Event  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from . import logs, production  # noqa: E402
@@ -110,19 +108,19 @@ def main(argv: list[str] | None = None) -> None:
     prepare(service, config)
     runner = ServiceRunner(config)
     runner.add_service(cls)
-    stopping = eventlet.event.Event()
+    stopping = Event()
     stop = partial(_send_once, stopping)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     serve(runner, stopping, service)
 
 
-def _send_once(event: eventlet.event.Event, *_) -> None:
+def _send_once(event: Event, *_) -> None:
     if not event.ready():
         event.send(True)
 
 
-def serve(runner: ServiceRunner, stopping: eventlet.event.Event, service: str) -> None:
+def serve(runner: ServiceRunner, stopping: Event, service: str) -> None:
     """Run the service until ``stopping`` is sent (SIGTERM, Ctrl-C), or until its container dies.
 
     nameko kills a container on an error outside a worker's method (a reply that cannot be

@@ -9,14 +9,16 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
     Connection,
+    CursorResult,
     Engine,
     MetaData,
     TextClause,
+    TextualSelect,
     bindparam,
     create_engine,
     insert,
@@ -26,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 
 from .context import actor_of, command_key_of, correlation_of
 from .events import Event, build_envelope
@@ -66,7 +68,7 @@ def on_conflict(
     key: Sequence[str],
     update: Sequence[str] = (),
     returning: Sequence[str] = (),
-) -> tuple[TextClause, dict]:
+) -> tuple[TextClause | TextualSelect, dict]:
     """The statement and parameters that insert ``rows`` (dicts by column, all with the same
     columns) into ``table``, ``ON CONFLICT (key) DO NOTHING`` (or ``DO UPDATE`` of the
     ``update`` columns), ``RETURNING`` some columns; the same text on PostgreSQL and SQLite.
@@ -112,7 +114,7 @@ def _values_statement(
     rows: int,
     update: tuple[str, ...],
     returning: tuple[str, ...],
-) -> TextClause:
+) -> TextClause | TextualSelect:
     values = ", ".join(
         "(" + ", ".join(f":{column}_{row}" for column in columns) + ")" for row in range(rows)
     )
@@ -137,7 +139,7 @@ def _unnest_statement(
     key: tuple[str, ...],
     update: tuple[str, ...],
     returning: tuple[str, ...],
-) -> TextClause:
+) -> TextClause | TextualSelect:
     dialect = postgresql.dialect()
     arrays = ", ".join(
         f"CAST(:{column} AS {table.c[column].type.compile(dialect=dialect)}[])"
@@ -152,8 +154,9 @@ def _unnest_statement(
 
 def _dialect_name(executor: Session | Connection) -> str:
     """The database a session or a connection speaks to: ``postgresql`` or ``sqlite``."""
-    dialect = getattr(executor, "dialect", None)  # a Connection's
-    return (dialect or executor.get_bind().dialect).name
+    if isinstance(executor, Session):
+        return executor.get_bind().dialect.name
+    return executor.dialect.name
 
 
 def is_id(value: object) -> bool:
@@ -174,7 +177,8 @@ def insert_if_absent(session: Session, table, key: str, **values) -> bool:
     and then inserts nothing, instead of failing on the unique key. The statement is built and
     compiled once per table; each call only binds its values."""
     stmt, params = on_conflict(_dialect_name(session), table, [values], (key,))
-    return session.execute(stmt, params).rowcount == 1
+    result = cast(CursorResult, session.execute(stmt, params))  # an INSERT's: it has a rowcount
+    return result.rowcount == 1
 
 
 def upsert(session: Session, table, key: str | list[str], values: dict, update: list[str]) -> None:
@@ -216,7 +220,7 @@ def hold_rows(
 
 
 def _lock_rows(session: Session, entity: type[T], key, ids: list[str]) -> dict[str, T]:
-    rows = session.scalars(_lock_statement(entity, key), {"ids": ids})
+    rows = session.scalars(_lock_statement(cast(type, entity), key), {"ids": ids})
     return {_id_of(row): row for row in rows}
 
 
@@ -232,7 +236,9 @@ def _lock_statement(entity: type, key):
 
 
 def _id_of(instance: object) -> str:
-    return inspect(instance).identity[0]
+    identity = cast(InstanceState, inspect(instance)).identity
+    assert identity is not None  # a row read from the database
+    return identity[0]
 
 
 def upsert_many(
@@ -249,7 +255,7 @@ def _serialise_on(session: Session, key: str) -> None:
     """Commands with the same key take turns (a transaction-scoped advisory lock), so a second
     one still running when the first commits sees its answer instead of deciding afresh (a
     registration would see its own worker and call it a duplicate). SQLite serialises writes."""
-    if session.bind.dialect.name == "postgresql":
+    if _dialect_name(session) == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
@@ -608,6 +614,7 @@ class Database(DependencyProvider):
         self.stop()
 
     def get_dependency(self, worker_ctx) -> Store:
+        assert self.engine is not None and self.relay is not None  # set up before any worker
         return Store(
             self.engine,
             self.tables,

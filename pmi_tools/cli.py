@@ -5,7 +5,8 @@ pmi migration SERVICE MESSAGE       write a new migration from the models (autog
 pmi topology [--definitions]        declare the broker topology, or print it as definitions
 pmi broker setup                    one broker user per process (BROKER_USERS), and the topology
 pmi contract                        print the lifecycle and event tables (as in the README)
-pmi import-workers FILE.csv         register a district registry export (re-runnable)
+pmi import-workers FILE.csv         register a district registry export (re-runnable; exits 1
+                                    when the file is missing or a row is refused)
 pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
 pmi agency onboard NAME --events A,B --purpose TEXT --legal-basis BASIS --approved-by WHO
         [--fields TYPE:f1,f2 ...] [--valid-from DATE] [--valid-until DATE]
@@ -38,11 +39,11 @@ import argparse
 import json
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 from pmi_common import config
 from pmi_common.contract import SERVICES
+from pmi_common.green import import_eventlet
 
 DATABASE_OWNERS = (*SERVICES, "gateway")
 
@@ -96,11 +97,20 @@ def _broker_setup(args) -> None:
 
 
 def _import_workers(args) -> None:
+    """Exits 1 when the file is missing or empty, or when any row was refused."""
     from services.registration import importer
 
-    report = importer.run(args.file, config.database_url("registration"), args.report)
+    if not Path(args.file).is_file():
+        raise SystemExit(f"pmi import-workers: no such file: {args.file}")
+    rejected = args.report or f"{Path(args.file).stem}.rejected.csv"
+    report = importer.run(args.file, config.database_url("registration"), rejected)
     if report.total == 0:
-        raise SystemExit("the file has no rows")
+        raise SystemExit(f"pmi import-workers: {args.file} has no rows")
+    if report.rejected:
+        raise SystemExit(
+            f"pmi import-workers: {len(report.rejected)} of {report.total} rows refused: "
+            f"the reasons are in {rejected}; correct them and import the file again"
+        )
 
 
 def _contract(args) -> None:
@@ -125,6 +135,7 @@ def _contract(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import_eventlet()  # quietly, before a command imports nameko; no green resolver (see green)
     parser = argparse.ArgumentParser(
         prog="pmi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -183,7 +194,6 @@ def _failing_clearly(run):
     instead of a traceback."""
 
     def wrapped(args) -> None:
-        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         from nameko.exceptions import MethodNotFound, RemoteError, RpcTimeout, UnknownService
 
         from pmi_common.errors import PlatformError

@@ -25,7 +25,9 @@ import sys
 import uuid
 import warnings
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from pmi_common.green import import_eventlet
+
+import_eventlet()  # quietly, without the green resolver: the probe connects and exits
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from kombu import Queue  # noqa: E402

@@ -8,11 +8,10 @@ import warnings
 
 os.environ.setdefault("PMI_ENV", "development")  # the suite's servers use their default users
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from pmi_common.green import import_eventlet  # noqa: E402
 
-import eventlet  # noqa: E402
-
-eventlet.monkey_patch()  # noqa: E402 - before anything else opens a socket
+# as the runner and `pmi` import it (quietly, no green resolver: the suite's names are loopback)
+import_eventlet().monkey_patch()  # before anything else opens a socket
 
 import signal  # noqa: E402
 import uuid  # noqa: E402

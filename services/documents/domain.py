@@ -184,7 +184,7 @@ def date_problems(
     return problems
 
 
-def ensure_accepts_documents(worker_status: str) -> None:
+def ensure_accepts_documents(worker_status: str | None) -> None:
     if worker_status not in ACCEPTING_STATUSES:
         raise TransitionRefused(
             f"documents are taken before departure; the worker is {worker_status}",
@@ -267,7 +267,11 @@ def ensure_may_decide(actor: Mapping | None) -> None:
 
 
 def ensure_decidable(
-    document: Document, worker_cycle: int, worker_status: str, today: dt.date, verifying: bool
+    document: Document,
+    worker_cycle: int,
+    worker_status: str | None,
+    today: dt.date,
+    verifying: bool,
 ) -> None:
     if document.replaced_by is not None:
         raise AlreadyDecided(
@@ -283,11 +287,12 @@ def ensure_decidable(
             f"document {document.id} belongs to an earlier registration", {"cycle": document.cycle}
         )
     ensure_accepts_documents(worker_status)
-    if verifying and has_lapsed(document.expires_on, today):
+    expires_on = document.expires_on
+    if verifying and expires_on is not None and has_lapsed(expires_on, today):
         raise TransitionRefused(
-            f"the document expired on {document.expires_on.isoformat()} while it waited; "
+            f"the document expired on {expires_on.isoformat()} while it waited; "
             "reject it so a valid one is submitted",
-            {"expires_on": document.expires_on.isoformat()},
+            {"expires_on": expires_on.isoformat()},
         )
 
 

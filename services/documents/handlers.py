@@ -226,29 +226,34 @@ def on_worker_registered(
     uow: UnitOfWork[DocumentsRepository], event: Event, now: dt.datetime
 ) -> Worker:
     """A worker registered (or registered again: a new cycle, a new checklist)."""
-    _ensure_about_a_worker(event)
-    return _follow(uow, event, REGISTERED, now)
+    worker_id = _worker_id_of(event)
+    return _follow(uow, event, worker_id, REGISTERED, now)
 
 
 def on_worker_status_changed(
     uow: UnitOfWork[DocumentsRepository], event: Event, now: dt.datetime
 ) -> Worker:
     """A worker's status moved: a withdrawn or departed worker's submissions leave the queue."""
-    _ensure_about_a_worker(event)
-    return _follow(uow, event, event.data["to_status"], now)
+    worker_id = _worker_id_of(event)
+    return _follow(uow, event, worker_id, event.data["to_status"], now)
 
 
-def _ensure_about_a_worker(event: Event) -> None:
+def _worker_id_of(event: Event) -> str:
     if not event.worker_id:
         raise InvalidInput(f"{event.event_type} without a worker_id", {"worker_id": ["missing"]})
+    return event.worker_id
 
 
 def _follow(
-    uow: UnitOfWork[DocumentsRepository], event: Event, status: str, now: dt.datetime
+    uow: UnitOfWork[DocumentsRepository],
+    event: Event,
+    worker_id: str,
+    status: str,
+    now: dt.datetime,
 ) -> Worker:
     """Keep registration's word about the worker (recorded the first time it is heard)."""
     repository = uow.repository
-    worker = repository.lock_worker_heard_of(event.worker_id, now)
+    worker = repository.lock_worker_heard_of(worker_id, now)
     follow_registration(
         worker, repository.checklist(worker).values(), event.data["cycle"], event.sequence, status
     )
@@ -345,7 +350,9 @@ def _locked_document(repository: DocumentsRepository, document_id: str) -> tuple
     """The document and its worker, the worker locked first (the order every change takes)."""
     found = get_document(repository, document_id)
     worker = _locked_worker(repository, found.worker_id)
-    return repository.lock_document(found.id), worker
+    document = repository.lock_document(found.id)
+    assert document is not None  # found above; documents are never deleted
+    return document, worker
 
 
 COMMANDS = {

@@ -144,7 +144,7 @@ def enrol_worker(uow: Uow, sitting_id: str, payload: dict, now: dt.datetime) -> 
 
 def record_attendance(
     uow: Uow, sitting_id: str, payload: dict, now: dt.datetime
-) -> Completion | WrongNik:
+) -> Completion | WrongNik | None:
     """Complete the worker's orientation when the NIK presented is theirs. A wrong NIK is
     recorded as an incident and returned (``WrongNik``), so that it commits: the caller refuses
     it afterwards with ``answer_attendance``."""
@@ -154,7 +154,8 @@ def record_attendance(
     trainee = repository.lock_trainee(worker_id)
     sitting = _sitting(repository.lock_sitting(sitting_id), sitting_id)
     enrolment = repository.lock_enrolment(sitting.id, worker_id)
-    ensure_enrolled(enrolment if trainee else None)
+    enrolment = ensure_enrolled(enrolment if trainee else None)
+    assert trainee is not None  # not enrolled otherwise: refused above
     sitting.check_in_open(now)
     trainer = (uow.actor or {}).get("subject")
     wrong = repository.wrong_niks(worker_id, trainer, wrong_nik_window_start(now))
@@ -256,7 +257,7 @@ def verify_certificate(repository: OrientationRepository, number: str) -> dict:
     completion = repository.get_completion(number) if is_certificate_number(number) else None
     if completion is None:
         return {"valid": False, "certificate_number": number}
-    held_at = repository.get_sitting(completion.sitting_id)
+    held_at = _sitting(repository.get_sitting(completion.sitting_id), completion.sitting_id)
     return {
         "valid": True,
         "certificate_number": completion.certificate_number,
@@ -334,9 +335,10 @@ def _sitting(sitting: Sitting | None, sitting_id: str) -> Sitting:
 
 
 def _heard_of(uow: Uow, event: Event, now: dt.datetime) -> Trainee:
-    if not is_id(event.worker_id):
+    worker_id = event.worker_id
+    if worker_id is None or not is_id(worker_id):
         raise InvalidInput("the event names no worker", {"worker_id": ["must be a worker id"]})
-    return uow.repository.lock_trainee_heard_of(event.worker_id, now)
+    return uow.repository.lock_trainee_heard_of(worker_id, now)
 
 
 def _settle(uow: Uow, trainee: Trainee, now: dt.datetime, release: str | None = None) -> None:
@@ -348,8 +350,9 @@ def _settle(uow: Uow, trainee: Trainee, now: dt.datetime, release: str | None = 
         return
     repository = uow.repository
     for held in repository.seats_held(trainee.worker_id, now):
-        sitting = repository.lock_sitting(held.sitting_id)
+        sitting = _sitting(repository.lock_sitting(held.sitting_id), held.sitting_id)
         enrolment = repository.lock_enrolment(held.sitting_id, trainee.worker_id)
+        assert enrolment is not None  # the seat held is this enrolment
         if sitting.give_back(enrolment, reason, now):
             _announce_release(uow, enrolment)
 

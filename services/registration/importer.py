@@ -183,13 +183,16 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def run(csv_path: str, database_url: str, report_path: str | None) -> ImportReport:
+def run(csv_path: str, database_url: str, report_path: str) -> ImportReport:
+    """Import the file, write the refused rows' reasons to ``report_path`` and print the counts;
+    the progress bar is drawn only on a terminal."""
     engine = make_engine(database_url)
     try:
-        report = import_file(Path(csv_path), engine, progress=progress_bar)
+        progress = progress_bar if sys.stderr.isatty() else None
+        report = import_file(Path(csv_path), engine, progress=progress)
     finally:
         engine.dispose()
-    target = Path(report_path or f"{Path(csv_path).stem}.rejected.csv")
+    target = Path(report_path)
     write_rejections(report, target)
     print(
         f"{report.registered} registered, {report.skipped} already registered, "
