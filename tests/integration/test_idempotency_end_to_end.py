@@ -5,11 +5,12 @@ and the write is applied once. For every write route.
 Both are provoked directly, at the point where the service's transaction has committed (the
 ``Database``'s test-only ``after_commit`` hook): a crash is the service container killed there,
 and a late reply is the service's worker held there until the test releases it, after the
-gateway has given up. The first attempt goes through a gateway that waits one second for a
-reply; since the service cannot answer before the test lets it, that second decides only how
+gateway has given up. The first attempt goes through a gateway that waits half a second for a
+reply; since the service cannot answer before the test lets it, that wait decides only how
 long the test waits, never the outcome. Everything else (the preparation, the retries) goes
 through a gateway as patient as the suite's. The services and both gateways run once for the
-module, in this test process; each test leaves them as it found them."""
+module, in this test process (each test leaves them as it found them), and every test's request
+is prepared before the first runs."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from pmi_common.store import Database
 from tests.e2e.journey import Journey, district_today
 from tests.helpers import wait_for, worker_payload
 
-FIRST_ATTEMPT_PATIENCE = 1  # seconds; the service is held past it, however long it is
+FIRST_ATTEMPT_PATIENCE = 0.5  # seconds; the service is held past it, however long it is
 GENEROUS = 60  # seconds: the ceiling of every wait on the service
 
 
@@ -150,6 +151,27 @@ def running(module_config_for):
 def stack(running):
     yield running
     running.clear_hooks()
+
+
+@pytest.fixture(scope="module")
+def prepared(request, running) -> dict:
+    """The request of each test the run selected, by (test, route): prepared before the first
+    test, side by side, since a preparation mostly waits for events to reach a service. (Once
+    the tests begin, they crash and hold services; nothing is being prepared then.)"""
+    cases = [
+        (item.originalname, item.callspec.params["route"])
+        for item in request.session.items
+        if item.module.__name__ == __name__ and hasattr(item, "callspec")
+    ]
+    pool = eventlet.GreenPool(8)
+    threads = {case: pool.spawn(_prepare, running, case[1]) for case in cases}
+    pool.waitall()
+    return threads  # each test's .wait() gives its request, or raises what preparing it did
+
+
+def _prepare(stack: InProcessStack, route: str) -> tuple[str, str, str, dict]:
+    _service, prepare = WRITES[route]
+    return prepare(Journey(stack), stack)
 
 
 def rows(url: str, sql: str, **params) -> int:
@@ -432,10 +454,10 @@ WRITES = {
 class Attempt:
     """One write route's request, prepared, sent with one key under several request ids."""
 
-    def __init__(self, stack: InProcessStack, route: str):
+    def __init__(self, stack: InProcessStack, route: str, prepared):
         self.stack, self.route = stack, route
-        self.service, prepare = WRITES[route]
-        self.role, self.method, self.path, self.body = prepare(Journey(stack), stack)
+        self.service = WRITES[route][0]
+        self.role, self.method, self.path, self.body = prepared.wait()
         self.url = stack.config_for(self.service)["DATABASE_URL"]
         self.answers_before = rows(self.url, "SELECT count(*) FROM command_answers")
         self.key = f"{route}-{uuid.uuid4()}"
@@ -481,8 +503,17 @@ class Attempt:
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))
-def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(stack, route):
-    attempt = Attempt(stack, route)
+def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(
+    stack, prepared, route
+):
+    attempt = Attempt(
+        stack,
+        route,
+        prepared[
+            test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer.__name__,
+            route,
+        ],
+    )
     first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
     dead = stack.crash_after_commit(attempt.service)
 
@@ -499,8 +530,17 @@ def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(st
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))
-def test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer(stack, route):
-    attempt = Attempt(stack, route)
+def test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer(
+    stack, prepared, route
+):
+    attempt = Attempt(
+        stack,
+        route,
+        prepared[
+            test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer.__name__,
+            route,
+        ],
+    )
     first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
     held = stack.hold_after_commit(attempt.service)
 
