@@ -32,6 +32,9 @@ from pmi_common.store import Database
 from tests.e2e.journey import Journey, district_today
 from tests.helpers import wait_for, worker_payload
 
+# the first test's setup starts the stack and prepares every test's request
+pytestmark = pytest.mark.timeout(900)
+
 FIRST_ATTEMPT_PATIENCE = 0.5  # seconds; the service is held past it, however long it is
 GENEROUS = 60  # seconds: the ceiling of every wait on the service
 
