@@ -15,6 +15,7 @@ import_eventlet().monkey_patch()  # before anything else opens a socket
 
 import signal  # noqa: E402
 import uuid  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -146,11 +147,7 @@ def database_urls(databases):
         empty_database(url)
 
 
-@pytest.fixture
-def config_for(rabbit_config, database_urls):
-    """``config_for("registration")``: nameko config for a service on the test vhost and its
-    test database, with fast event retries."""
-
+def _configs(rabbit_config: dict, database_urls: dict):
     def make(service: str, **overrides) -> dict:
         config = dict(rabbit_config)
         config.update(
@@ -167,6 +164,31 @@ def config_for(rabbit_config, database_urls):
         return config
 
     return make
+
+
+@pytest.fixture
+def config_for(rabbit_config, database_urls):
+    """``config_for("registration")``: nameko config for a service on the test vhost and its
+    test database, with fast event retries."""
+    return _configs(rabbit_config, database_urls)
+
+
+@pytest.fixture(scope="module")
+def module_config_for(request, vhost_pipeline, databases):
+    """``config_for`` for the tests of a module that share one running stack: a vhost of the
+    module's own, and the service databases emptied once the module is done."""
+    amqp = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        yield _configs(
+            {
+                "AMQP_URI": f"{amqp.scheme}://{amqp.netloc}/{vhost}",
+                "username": amqp.username,
+                "vhost": vhost,
+            },
+            databases,
+        )
+    for url in databases.values():
+        empty_database(url)
 
 
 def _interrupted(signum, frame):

@@ -9,7 +9,7 @@ import time
 import requests
 
 from pmi_common.contract import DOCUMENT_TYPES
-from tests.helpers import district_today, worker_payload
+from tests.helpers import WAIT_CEILING, district_today, worker_payload
 
 EXPIRING = {"passport", "work_visa", "health_certificate"}
 
@@ -39,7 +39,7 @@ class Journey:
     def status(self) -> str:
         return self.call(self.reader, "GET", f"/workers/{self.worker_id}")["status"]
 
-    def wait_status(self, status: str, timeout: float = 30) -> None:
+    def wait_status(self, status: str, timeout: float = WAIT_CEILING) -> None:
         deadline = time.monotonic() + timeout
         seen = None
         while time.monotonic() < deadline:
@@ -54,7 +54,7 @@ class Journey:
         self.worker_id = worker["id"]
         return worker
 
-    def wait_known_to_documents(self, timeout: float = 30) -> None:
+    def wait_known_to_documents(self, timeout: float = WAIT_CEILING) -> None:
         """The documents service learns of a worker from ``worker_registered``: eventually."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

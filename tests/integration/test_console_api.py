@@ -98,7 +98,7 @@ def test_health_names_each_service_and_what_is_wrong(api):
         return registration["instances"] == 1 and registration["marks"] == [] and (health, rows)
 
     health, rows = wait_for(
-        reported, timeout=30, message="registration's instance and its queues' consumers counted"
+        reported, message="registration's instance and its queues' consumers counted"
     )
     assert rows["registration"]["up"]
     assert not rows["documents"]["up"] and "DOWN" in rows["documents"]["marks"]
@@ -113,7 +113,7 @@ def test_the_queues_keep_their_recent_history(api):
         inbox = queues["registration.inbox"]
         return len(inbox["history"]["at"]) >= 2 and inbox["consumers"] == 1 and queues
 
-    queues = wait_for(sampled, timeout=30, message="two samples, the consumer counted")
+    queues = wait_for(sampled, message="two samples, the consumer counted")
     assert queues["registration.inbox"]["marks"] == []
     assert "NO CONSUMERS" in queues["documents.inbox"]["marks"]
 

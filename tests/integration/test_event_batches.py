@@ -78,7 +78,7 @@ def test_events_that_arrive_together_are_applied_in_few_transactions_each_once(
 
     start_documents(container_factory, config_for)
 
-    wait_for(lambda: transactions(database)[0] == EVENTS, timeout=30, message="every event applied")
+    wait_for(lambda: transactions(database)[0] == EVENTS, message="every event applied")
     rows, commits = transactions(database)
     assert commits <= EVENTS // 10, f"{rows} events took {commits} transactions"
     with database.connect() as conn:
@@ -98,14 +98,11 @@ def test_an_event_that_fails_in_a_batch_goes_alone_and_the_others_commit(
 
     dead = wait_for(
         lambda: take_message(amqp, "documents.dead-letter"),
-        timeout=30,
         message="the failing event dead-lettered",
     )
     assert "without a worker_id" in dead.headers["x-error"]
     assert dead.headers["x-attempts"] == 1  # refused for good: no retries
-    wait_for(
-        lambda: transactions(database)[0] == EVENTS, timeout=30, message="every other event applied"
-    )
+    wait_for(lambda: transactions(database)[0] == EVENTS, message="every other event applied")
     rows, commits = transactions(database)
     assert commits < EVENTS, "the events around the failing one were not applied in batches"
     with database.connect() as conn:
@@ -150,9 +147,7 @@ def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
     sqlalchemy_events.listen(Engine, "before_cursor_execute", seen)
     try:
         start_documents(container_factory, config_for)
-        wait_for(
-            lambda: transactions(database)[0] == EVENTS, timeout=30, message="every event applied"
-        )
+        wait_for(lambda: transactions(database)[0] == EVENTS, message="every event applied")
     finally:
         sqlalchemy_events.remove(Engine, "before_cursor_execute", seen)
     rows, commits = transactions(database)

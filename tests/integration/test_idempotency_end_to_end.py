@@ -2,10 +2,15 @@
 before answering, or answered after the gateway's RPC timeout: the retry gets the first answer,
 and the write is applied once. For every write route.
 
-The crash is a service container killed right after its transaction commits (the ``Database``'s
-test-only ``after_commit`` hook), while the gateway waits for the reply; the request then goes
-back to the broker, and a new container of the service takes it (the broker's redelivery) as well
-as the client's retry."""
+Both are provoked directly, at the point where the service's transaction has committed (the
+``Database``'s test-only ``after_commit`` hook): a crash is the service container killed there,
+and a late reply is the service's worker held there until the test releases it, after the
+gateway has given up. The first attempt goes through a gateway that waits half a second for a
+reply; since the service cannot answer before the test lets it, that wait decides only how
+long the test waits, never the outcome. Everything else (the preparation, the retries) goes
+through a gateway as patient as the suite's. The services and both gateways run once for the
+module, in this test process (each test leaves them as it found them), and every test's request
+is prepared before the first runs."""
 
 from __future__ import annotations
 
@@ -16,65 +21,160 @@ import uuid
 import eventlet
 import pytest
 import requests
+from eventlet.event import Event
+from nameko.containers import get_container_cls
 from sqlalchemy import create_engine, text
 
-from gateway.testing import gateway_config
+from gateway.testing import ApiClient, gateway_config
 from pmi_common.contract import SERVICES
 from pmi_common.runner import service_class
 from pmi_common.store import Database
 from tests.e2e.journey import Journey, district_today
 from tests.helpers import wait_for, worker_payload
 
-RPC_TIMEOUT = 2
+# the first test's setup starts the stack and prepares every test's request
+pytestmark = pytest.mark.timeout(900)
+
+FIRST_ATTEMPT_PATIENCE = 0.5  # seconds; the service is held past it, however long it is
+GENEROUS = 60  # seconds: the ceiling of every wait on the service
+
+
+class Hold:
+    """An ``after_commit`` hook: a worker that reaches it has committed its command, and waits
+    there until the test releases it (its reply leaves when the test says)."""
+
+    def __init__(self):
+        self.reached = Event()
+        self.released = Event()
+
+    def __call__(self) -> None:
+        if not self.reached.ready():
+            self.reached.send()
+        self.released.wait()
+
+    def wait_reached(self) -> None:
+        with eventlet.Timeout(GENEROUS, AssertionError("the command never committed")):
+            self.reached.wait()
+
+    def release(self) -> None:
+        if not self.released.ready():
+            self.released.send()
 
 
 class InProcessStack:
-    """What ``Journey`` drives, over services and a gateway running in this test process."""
+    """What ``Journey`` drives, over the services and a gateway running in this test process;
+    and a second gateway that gives up on a service after ``FIRST_ATTEMPT_PATIENCE``."""
 
-    def __init__(self, container_factory, config_for):
-        self.container_factory = container_factory
+    def __init__(self, config_for):
         self.config_for = config_for
-        self.containers = {name: self.start(name) for name in SERVICES}
-        config = gateway_config(config_for("gateway"), RPC_TIMEOUT=RPC_TIMEOUT)
-        gateway = container_factory(service_class("gateway"), config)
-        gateway.start()
-        from gateway.testing import ApiClient
+        self.running = []
+        self.holds: list[Hold] = []
+        self.containers = {
+            name: self.start(service_class(name), config_for(name)) for name in SERVICES
+        }
+        self.api = self.start_gateway()
+        self.impatient = self.start_gateway(RPC_TIMEOUT=FIRST_ATTEMPT_PATIENCE)
 
-        self.api = ApiClient.for_config(config)
-
-    def start(self, name: str):
-        container = self.container_factory(service_class(name), self.config_for(name))
+    def start(self, cls, config):
+        container = get_container_cls(config)(cls, config)
+        self.running.append(container)
         container.start()
         return container
+
+    def start_gateway(self, **overrides) -> ApiClient:
+        config = gateway_config(self.config_for("gateway"), **overrides)
+        self.start(service_class("gateway"), config)
+        return ApiClient.for_config(config)
+
+    def close(self) -> None:
+        for container in self.running:
+            container.kill()
 
     def client(self, role: str, sub: str | None = None) -> requests.Session:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self.api.mint(role, sub)}"
         return session
 
-    def url(self, path: str) -> str:
-        return self.api.base_url + path
+    def url(self, path: str, api: ApiClient | None = None) -> str:
+        return (api or self.api).base_url + path
 
-    def after_commit(self, name: str, hook) -> None:
-        database = next(d for d in self.containers[name].dependencies if isinstance(d, Database))
-        database.after_commit = hook
+    def database(self, name: str) -> Database:
+        return next(d for d in self.containers[name].dependencies if isinstance(d, Database))
 
-    def crash_after_commit(self, name: str) -> None:
-        container = self.containers[name]
+    def hold_after_commit(self, name: str) -> Hold:
+        hold = Hold()
+        self.database(name).after_commit = hold
+        self.holds.append(hold)
+        return hold
+
+    def crash_after_commit(self, name: str) -> Event:
+        """The service's container is killed once a keyed command commits, before it answers;
+        the event is sent once it is dead."""
+        container, dead = self.containers[name], Event()
 
         def crash():
-            eventlet.spawn(container.kill)
-            eventlet.sleep(3600)
+            def kill():
+                container.kill()
+                dead.send()
 
-        self.after_commit(name, crash)
+            eventlet.spawn(kill)
+            eventlet.sleep(3600)  # killed with the container: no answer leaves
+
+        self.database(name).after_commit = crash
+        return dead
 
     def restart(self, name: str) -> None:
-        self.containers[name] = self.start(name)
+        self.containers[name] = self.start(service_class(name), self.config_for(name))
+
+    def clear_hooks(self) -> None:
+        """Every service running, none with a hook, no worker held: as the module found them."""
+        while self.holds:
+            self.holds.pop().release()
+        for name, container in self.containers.items():
+            self.database(name).after_commit = None
+            if not container.started:
+                self.restart(name)
+
+
+@pytest.fixture(autouse=True)
+def fast_teardown():
+    """In place of nameko's, which stops every consumer made during a test as the test ends:
+    here a service restarted in one test serves the next."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def running(module_config_for):
+    stack = InProcessStack(module_config_for)
+    yield stack
+    stack.close()
 
 
 @pytest.fixture
-def stack(container_factory, config_for):
-    return InProcessStack(container_factory, config_for)
+def stack(running):
+    yield running
+    running.clear_hooks()
+
+
+@pytest.fixture(scope="module")
+def prepared(request, running) -> dict:
+    """The request of each test the run selected, by (test, route): prepared before the first
+    test, side by side, since a preparation mostly waits for events to reach a service. (Once
+    the tests begin, they crash and hold services; nothing is being prepared then.)"""
+    cases = [
+        (item.originalname, item.callspec.params["route"])
+        for item in request.session.items
+        if item.module.__name__ == __name__ and hasattr(item, "callspec")
+    ]
+    pool = eventlet.GreenPool(8)
+    threads = {case: pool.spawn(_prepare, running, case[1]) for case in cases}
+    pool.waitall()
+    return threads  # each test's .wait() gives its request, or raises what preparing it did
+
+
+def _prepare(stack: InProcessStack, route: str) -> tuple[str, str, str, dict]:
+    _service, prepare = WRITES[route]
+    return prepare(Journey(stack), stack)
 
 
 def rows(url: str, sql: str, **params) -> int:
@@ -357,23 +457,27 @@ WRITES = {
 class Attempt:
     """One write route's request, prepared, sent with one key under several request ids."""
 
-    def __init__(self, stack: InProcessStack, route: str):
+    def __init__(self, stack: InProcessStack, route: str, prepared):
         self.stack, self.route = stack, route
-        self.service, prepare = WRITES[route]
-        self.role, self.method, self.path, self.body = prepare(Journey(stack), stack)
+        self.service = WRITES[route][0]
+        self.role, self.method, self.path, self.body = prepared.wait()
         self.url = stack.config_for(self.service)["DATABASE_URL"]
         self.answers_before = rows(self.url, "SELECT count(*) FROM command_answers")
         self.key = f"{route}-{uuid.uuid4()}"
 
-    def send(self, request_id: str) -> requests.Response:
+    def send(self, request_id: str, api: ApiClient | None = None) -> requests.Response:
         client = self.stack.client(self.role, sub=f"{self.role}-desk-7")
         return client.request(
             self.method,
-            self.stack.url(self.path),
+            self.stack.url(self.path, api),
             json=self.body,
-            timeout=60,
+            timeout=GENEROUS,
             headers={"Idempotency-Key": self.key, "X-Request-ID": request_id},
         )
+
+    def send_first(self, request_id: str) -> requests.Response:
+        """Through the gateway that gives up after ``FIRST_ATTEMPT_PATIENCE``."""
+        return self.send(request_id, self.stack.impatient)
 
     def events_of(self, request_id: str) -> int:
         return rows(
@@ -402,14 +506,25 @@ class Attempt:
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))
-def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(stack, route):
-    attempt = Attempt(stack, route)
+def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(
+    stack, prepared, route
+):
+    attempt = Attempt(
+        stack,
+        route,
+        prepared[
+            test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer.__name__,
+            route,
+        ],
+    )
     first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
-    stack.crash_after_commit(attempt.service)
+    dead = stack.crash_after_commit(attempt.service)
 
-    lost = attempt.send(first_id)
+    lost = attempt.send_first(first_id)
 
     assert lost.status_code in (503, 504), lost.text  # the reply never came
+    with eventlet.Timeout(GENEROUS, AssertionError("the service never reached its commit")):
+        dead.wait()  # it committed, and died before answering
     stack.restart(attempt.service)  # the broker gives the unanswered request to the new one too
     retry = attempt.send(retry_id)
     attempt.check_applied_once((first_id, lost.status_code), retry, retry_id)
@@ -418,14 +533,27 @@ def test_a_retry_after_a_crash_between_commit_and_reply_gets_the_first_answer(st
 
 
 @pytest.mark.parametrize("route", sorted(WRITES))
-def test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer(stack, route):
-    attempt = Attempt(stack, route)
+def test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer(
+    stack, prepared, route
+):
+    attempt = Attempt(
+        stack,
+        route,
+        prepared[
+            test_a_retry_after_a_reply_later_than_the_rpc_timeout_gets_the_first_answer.__name__,
+            route,
+        ],
+    )
     first_id, retry_id = str(uuid.uuid4()), str(uuid.uuid4())
-    stack.after_commit(attempt.service, lambda: eventlet.sleep(RPC_TIMEOUT + 1))
+    held = stack.hold_after_commit(attempt.service)
 
-    late = attempt.send(first_id)
+    late = attempt.send_first(first_id)
 
-    assert late.status_code == 504, late.text
-    stack.after_commit(attempt.service, None)
+    assert late.status_code == 504, late.text  # the gateway gave up: the service is held
+    held.wait_reached()  # the first attempt committed; its reply has not left
     retry = attempt.send(retry_id)
+    attempt.check_applied_once((first_id, late.status_code), retry, retry_id)
+    held.release()  # the first reply leaves now, long after the gateway gave up on it
+    again = attempt.send(str(uuid.uuid4()))
+    assert again.json() == retry.json() and again.headers.get("Idempotent-Replayed") == "true"
     attempt.check_applied_once((first_id, late.status_code), retry, retry_id)

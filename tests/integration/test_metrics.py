@@ -54,7 +54,7 @@ def registration(container_factory, config_for, metrics_port):
 
 def scrape(port: int) -> dict[tuple, float]:
     """Every sample served, keyed by (name, sorted labels)."""
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)

@@ -93,7 +93,7 @@ def test_queues_show_depth_consumers_and_what_is_unhealthy(
 
     rows = wait_for(
         report,
-        timeout=30,  # the management API samples every 5 s
+        timeout=90,  # the management API samples every 5 s
         message="the management API's statistics",
     )
     assert rows[DEAD].marks == (DEAD_LETTERS,)

@@ -49,7 +49,7 @@ def test_the_process_ends_with_status_1_when_its_container_dies(rabbit_config):
     runner.add_service(Failing)
     stopping = eventlet.event.Event()
 
-    with eventlet.Timeout(10), pytest.raises(SystemExit) as ended:
+    with eventlet.Timeout(60), pytest.raises(SystemExit) as ended:
         serve(runner, stopping, "failing")
 
     assert ended.value.code == 1
@@ -62,7 +62,7 @@ def test_a_stop_request_stops_the_service_and_returns(rabbit_config):
     eventlet.spawn_after(0.5, stopping.send, True)
 
     try:
-        with eventlet.Timeout(10):
+        with eventlet.Timeout(60):
             serve(runner, stopping, "healthy")
         # what the process held once started is out of the garbage collector's way
         assert gc.get_freeze_count() > 0
