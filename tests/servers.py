@@ -318,10 +318,29 @@ def postgresql(root: Path, durable: bool = False):
     )
     executor.start()
     try:
+        _wait_accepting(bindir, port)
         yield Database(executor, port, pg_ctl)
     finally:
         _quietly(executor.stop)
         _quietly(executor.clean_directory)
+
+
+def _wait_accepting(bindir: Path, port: int, timeout: float = 120) -> None:
+    """Until the cluster accepts connections: the executor waits only for its port to be open,
+    and PostgreSQL opens it while it is still starting up ("the database system is starting
+    up" to whoever connects then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ready = subprocess.run(
+            [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)],
+            check=False,
+            timeout=30,
+        )
+        if ready.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL on port {port} not accepting after {timeout:g} s")
+        time.sleep(0.1)
 
 
 @contextmanager
