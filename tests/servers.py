@@ -82,6 +82,9 @@ class RabbitNode(RabbitMqExecutor):
             f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
             "log.console = false\nlog.file.level = warning\n"
+            # queue depths and consumer counts as the management API (the console, ``pmi ops``)
+            # reads them, every second instead of every five
+            "collect_statistics_interval = 1000\n"
         )
         (path / "plugins").write_text("[rabbitmq_management].\n")
         (path / "rabbitmq-env.conf").write_text("")  # not the machine's /etc/rabbitmq one
