@@ -445,7 +445,7 @@ class GatewayService:
     @console_file("/console")
     def console_page(self, asset: str) -> Response:
         """The console's page (``gateway/console/static/index.html``)."""
-        return files.answer(asset)
+        return files.answer(asset, self.console.refresh_seconds)
 
     @console_file("/console/<path:asset>")
     def console_asset(self, asset: str) -> Response:

@@ -61,6 +61,7 @@ ENVIRONMENT = {
     "METRICS_PORT": "port of a service's Prometheus metrics (0: off)",
     "RABBITMQ_MANAGEMENT_URL": "RabbitMQ management API, for the operators' command and console",
     "QUEUE_SAMPLE_SECONDS": "how often the gateway samples queue depths for the console (15)",
+    "CONSOLE_REFRESH_SECONDS": "how often the console's page reads the gateway again (5)",
     "AMQP_CA_FILE": "CA that signs the broker's certificate, for an amqps:// AMQP_URI",
     "AMQP_CERT_FILE": "client certificate for the broker, when it asks for one",
     "AMQP_KEY_FILE": "the client certificate's key",
@@ -188,6 +189,7 @@ def service_config(service: str) -> dict:
                 config[key] = os.environ[key]
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
+        config["CONSOLE_REFRESH_SECONDS"] = float(os.environ.get("CONSOLE_REFRESH_SECONDS", "5"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
         if os.environ.get("REGISTRATION_READ_DATABASE_URL"):  # registration's reads, read-only
             config["REGISTRATION_READ_DATABASE_URL"] = os.environ["REGISTRATION_READ_DATABASE_URL"]

@@ -15,6 +15,7 @@ import_eventlet().monkey_patch()  # before anything else opens a socket
 
 import signal  # noqa: E402
 import uuid  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -31,6 +32,8 @@ DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration"
 FAST_RETRIES = (0.2, 0.4, 0.8)
 _MACHINE = pytest.StashKey[dict]()
 _CHANGED = pytest.StashKey[list]()
+_LAST_STACK_TEST = pytest.StashKey[str]()
+_STOP_STACK = pytest.StashKey[ExitStack]()
 
 
 @pytest.fixture(scope="session")
@@ -189,6 +192,36 @@ def module_config_for(request, vhost_pipeline, databases):
         )
     for url in databases.values():
         empty_database(url)
+
+
+@pytest.fixture(scope="session")
+def stack(request, tmp_path_factory, private_servers):
+    """The platform as ``make run`` starts it (``tests/e2e/conftest.py``), one per test process
+    for the end-to-end and browser tests, stopped once the last test that uses it has ended
+    (its processes would otherwise keep polling beside the tests after it)."""
+    from tests.e2e.conftest import SHARED_SETTINGS, running_stack
+
+    with ExitStack() as stop:
+        running = stop.enter_context(
+            running_stack(tmp_path_factory.mktemp("stack"), settings=SHARED_SETTINGS)
+        )
+        request.config.stash[_STOP_STACK] = stop
+        yield running
+
+
+def pytest_collection_finish(session):
+    users = [item.nodeid for item in session.items if "stack" in getattr(item, "fixturenames", ())]
+    if users:
+        session.config.stash[_LAST_STACK_TEST] = users[-1]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if item.nodeid == item.config.stash.get(_LAST_STACK_TEST, None):
+        stop = item.config.stash.get(_STOP_STACK, None)
+        if stop is not None:
+            stop.close()  # again at the session's end: nothing left to do then
 
 
 def _interrupted(signum, frame):

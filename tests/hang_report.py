@@ -2,8 +2,8 @@
 
 pytest-timeout reports a hung test by the stacks of the process's threads, but under eventlet a
 test waits in a greenlet, whose stack no thread shows. Thirty seconds before a test's timeout
-(the ``timeout`` ini value, or its ``@pytest.mark.timeout``), a real thread writes the stack of
-every live greenlet to the terminal, so the report says where the test was waiting."""
+(its ``@pytest.mark.timeout``, ``--timeout``, or the ``timeout`` ini value), a real thread writes
+the stack of every live greenlet to the terminal, so the report says where the test was waiting."""
 
 from __future__ import annotations
 
@@ -55,9 +55,12 @@ class HangReport:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         marker = item.get_closest_marker("timeout")
-        timeout = float(
-            marker.args[0] if marker and marker.args else item.config.getini("timeout") or 0
-        )
+        if marker and marker.args:
+            timeout = float(marker.args[0])
+        else:  # as pytest-timeout reads it: ``--timeout`` first, then the ini value
+            timeout = float(
+                item.config.getoption("timeout", None) or item.config.getini("timeout") or 0
+            )
         self.nodeid = item.nodeid
         self.deadline = _time.monotonic() + timeout - MARGIN if timeout > MARGIN else None
         try:

@@ -31,11 +31,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = ROOT / ".test_durations"
-# Run in a pytest process of their own, beside the groups. test_tls.py: in a group, after the
-# tests before it in the same process, it has waited for ever after its first test (four times
-# in eleven full runs, in a greenlet not yet found; tests/hang_report.py will show where); in a
-# process of its own it has not.
-OWN_PROCESS = ("tests/integration/test_tls.py",)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,30 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     running = {}
     if args.store_durations:
         pytest_args = [*pytest_args, "--store-durations"]
-    # modules that run in a pytest process of their own, beside the groups (see OWN_PROCESS)
-    paths = [arg for arg in pytest_args if not arg.startswith("-") and (ROOT / arg).exists()]
-    own = [module for module in OWN_PROCESS if not paths or module in paths]
-    pytest_args = [arg for arg in pytest_args if arg not in OWN_PROCESS]
-    if paths and not [arg for arg in pytest_args if arg in paths]:
-        pytest_args = []  # only modules of their own were asked for: no groups
-        args.groups = 0
-    split_args = [*pytest_args, *(f"--ignore={module}" for module in OWN_PROCESS)]
-    for module in own:
-        name = Path(module).stem
-        log = (logs / f"group-{name}.log").open("w")
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            module,
-            *[arg for arg in pytest_args if arg.startswith("-")],
-        ]
-        running[name] = (
-            subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
-            log,
-        )
     for group in range(1, args.groups + 1):
         log = (logs / f"group-{group}.log").open("w")
         durations = DURATIONS
@@ -111,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
             "least_duration",
             # one argument: pytest takes a path standing alone for a test path
             f"--durations-path={durations}",
-            *split_args,
+            *pytest_args,
         ]
         running[group] = (
             subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
             log,
         )
-    print(f"{len(running)} groups of tests running; their output: {logs}", flush=True)
+    print(f"{args.groups} groups of tests running; their output: {logs}", flush=True)
     try:
         worst = _wait(running, args.groups, logs, started, args.group_timeout)
     finally:

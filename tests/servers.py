@@ -82,6 +82,9 @@ class RabbitNode(RabbitMqExecutor):
             f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
             "log.console = false\nlog.file.level = warning\n"
+            # queue depths and consumer counts as the management API (the console, ``pmi ops``)
+            # reads them, every second instead of every five
+            "collect_statistics_interval = 1000\n"
         )
         (path / "plugins").write_text("[rabbitmq_management].\n")
         (path / "rabbitmq-env.conf").write_text("")  # not the machine's /etc/rabbitmq one
@@ -318,10 +321,29 @@ def postgresql(root: Path, durable: bool = False):
     )
     executor.start()
     try:
+        _wait_accepting(bindir, port)
         yield Database(executor, port, pg_ctl)
     finally:
         _quietly(executor.stop)
         _quietly(executor.clean_directory)
+
+
+def _wait_accepting(bindir: Path, port: int, timeout: float = 120) -> None:
+    """Until the cluster accepts connections: the executor waits only for its port to be open,
+    and PostgreSQL opens it while it is still starting up ("the database system is starting
+    up" to whoever connects then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ready = subprocess.run(
+            [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)],
+            check=False,
+            timeout=30,
+        )
+        if ready.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL on port {port} not accepting after {timeout:g} s")
+        time.sleep(0.1)
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from pmi_common.store import make_engine
 from pmi_common.topology import consuming_services, dead_letter_queue
 
 from ..models import operator_actions
+from .files import DEFAULT_REFRESH_SECONDS
 from .history import QueueHistory
 from .overview import selection_of
 
@@ -41,8 +42,16 @@ ACTIONS_SHOWN = 50
 class ConsoleState:
     """What the console's endpoints read and do, for one gateway process."""
 
-    def __init__(self, amqp_uri: str, management: Management, history: QueueHistory, engine):
+    def __init__(
+        self,
+        amqp_uri: str,
+        management: Management,
+        history: QueueHistory,
+        engine,
+        refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+    ):
         self.amqp_uri = amqp_uri
+        self.refresh_seconds = refresh_seconds  # how often the page reads the gateway again
         self.vhost = vhost_of(amqp_uri)
         self.management = management
         self.history = history
@@ -143,6 +152,7 @@ class Console(DependencyProvider):
             management,
             QueueHistory(interval),
             make_engine(config["DATABASE_URL"], workers=2),
+            float(config.get("CONSOLE_REFRESH_SECONDS") or DEFAULT_REFRESH_SECONDS),
         )
         self._sampler = None
 

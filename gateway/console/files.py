@@ -20,6 +20,7 @@ from ..http import GatewayWebServer
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "index.html"
+DEFAULT_REFRESH_SECONDS = 5.0  # CONSOLE_REFRESH_SECONDS
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
@@ -42,17 +43,24 @@ TYPES = {
 }
 
 
-def answer(asset: str) -> Response:
-    """The file ``asset`` under ``static/`` (the page when empty); 404 for anything else."""
+REFRESH = b'<meta name="refresh-seconds" content="5">'
+
+
+def answer(asset: str, refresh_seconds: float = DEFAULT_REFRESH_SECONDS) -> Response:
+    """The file ``asset`` under ``static/`` (the page when empty); 404 for anything else. The
+    page says how often it reads the gateway again: every ``refresh_seconds``."""
     path = safe_join(str(STATIC), asset or PAGE)
     if path is None or not Path(path).is_file() or Path(path).name.startswith("."):
         return Response("not found\n", status=404, mimetype="text/plain", headers=HEADERS)
     suffix = Path(path).suffix
     mimetype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
     charset = "; charset=utf-8" if mimetype.startswith("text/") else ""
-    return Response(
-        Path(path).read_bytes(), headers={**HEADERS, "Content-Type": mimetype + charset}
-    )
+    content = Path(path).read_bytes()
+    if Path(path).name == PAGE:
+        content = content.replace(
+            REFRESH, REFRESH.replace(b'"5"', f'"{refresh_seconds:g}"'.encode())
+        )
+    return Response(content, headers={**HEADERS, "Content-Type": mimetype + charset})
 
 
 class ConsoleFile(HttpRequestHandler):

@@ -1,5 +1,6 @@
 """The operators' console in a real browser: Debian's ``chromium`` driven by Playwright, against
-the stack as ``make run`` starts it (``tests.e2e.conftest.running_stack``).
+the stack as ``make run`` starts it (the ``stack`` fixture, shared with the end-to-end tests: see
+``tests/e2e/conftest.py``; its console samples the queues and refreshes every second).
 
 Set ``PMI_CONSOLE_SCREENSHOTS=docs/console`` to write the screenshots the docs show."""
 
@@ -10,8 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from tests.e2e.conftest import running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,24 +25,13 @@ CHROMIUM_ARGS = [
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 SCREENSHOTS = os.environ.get("PMI_CONSOLE_SCREENSHOTS")
-WAIT_MS = 60_000  # the broker's statistics lag a few seconds; the page refreshes every five
+WAIT_MS = 60_000  # a ceiling: the broker's statistics lag a second, the page refreshes every one
 
 if not CHROMIUM.exists():
     pytest.skip(
         "the browser tests need Debian's chromium: apt-get install chromium",
         allow_module_level=True,
     )
-
-
-@pytest.fixture(scope="package")
-def stack(tmp_path_factory, private_servers):
-    """The stack, reading the statistics of the suite's own broker and sampling its queues
-    every second so the console's charts fill quickly."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
-        patch.setenv("QUEUE_SAMPLE_SECONDS", "1")
-        with running_stack(tmp_path_factory.mktemp("console-stack")) as running:
-            yield running
 
 
 @pytest.fixture(scope="package")

@@ -1,6 +1,10 @@
 """The platform started as a user starts it (``python -m pmi_tools.stack``, what ``make run``
 runs), on its own RabbitMQ vhost and its own PostgreSQL databases of the suite's own servers,
-driven over HTTP."""
+driven over HTTP.
+
+The ``stack`` fixture (``tests/conftest.py``) is one stack per test process, shared by the
+end-to-end and browser tests and stopped after the last of them: each test makes workers,
+agencies and endpoints of its own, and stops what it started from reaching the tests after it."""
 
 from __future__ import annotations
 
@@ -15,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import requests
 from sqlalchemy import create_engine, text
 
@@ -26,6 +29,15 @@ from tests.conftest import DATABASE_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-" + uuid.uuid4().hex
+# The shared stack's settings, for every test that uses it: the console samples its queues and
+# its page reads the gateway every second (its charts and numbers follow quickly), and webhooks
+# may call this machine (the example receiver runs here), retried within a second or two.
+SHARED_SETTINGS = {
+    "QUEUE_SAMPLE_SECONDS": "1",
+    "CONSOLE_REFRESH_SECONDS": "1",
+    "WEBHOOK_ALLOWED_TARGETS": "127.0.0.1",
+    "WEBHOOK_RETRY_SCHEDULE": "0.2,0.5,1",
+}
 
 
 @dataclass
@@ -56,10 +68,16 @@ class Stack:
 
 
 @contextmanager
-def running_stack(log_dir: Path, postgres: bool = True, jwt_secret: str | None = SECRET):
+def running_stack(
+    log_dir: Path,
+    postgres: bool = True,
+    jwt_secret: str | None = SECRET,
+    settings: dict | None = None,
+):
     """The stack as ``make run`` starts it, on its own vhost of the suite's broker; on its own
     PostgreSQL databases, or (``postgres=False``) on the SQLite files of a quick local run; with
-    ``jwt_secret=None``, no ``JWT_SECRET``, as ``make run`` has none: the development secret."""
+    ``jwt_secret=None``, no ``JWT_SECRET``, as ``make run`` has none: the development secret;
+    ``settings``: environment variables of its own."""
     broker, database = servers.current().broker, servers.current().database
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
     broker.create_vhost(vhost)
@@ -90,6 +108,7 @@ def running_stack(log_dir: Path, postgres: bool = True, jwt_secret: str | None =
             f"{service.upper()}_DATABASE_URL": database.url(name)
             for service, name in databases.items()
         },
+        **(settings or {}),
     }
     log_path = log_dir / "stack.log"
     log = log_path.open("w")
@@ -129,12 +148,6 @@ def running_stack(log_dir: Path, postgres: bool = True, jwt_secret: str | None =
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
         broker.delete_vhost(vhost)
-
-
-@pytest.fixture(scope="package")
-def stack(tmp_path_factory, private_servers):
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
-        yield running
 
 
 def _wait_ready(stack: Stack, timeout: float = 90) -> None:

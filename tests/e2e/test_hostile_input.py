@@ -1,13 +1,14 @@
 """Hostile input at the gateway: refused with a 4xx, and nothing changes in any database."""
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.helpers import worker_payload
+from tests.helpers import wait_for, worker_payload
 
 pytestmark = pytest.mark.e2e
 
@@ -144,8 +145,23 @@ def fingerprint(stack) -> dict:
     return counts
 
 
+def settled(stack, quiet_for: float = 2.0) -> dict:
+    """The fingerprint once no table has changed for ``quiet_for`` seconds: the stack is shared,
+    and what the tests before this one caused (events still being applied) is done first."""
+    last = {"counts": fingerprint(stack), "since": time.monotonic()}
+
+    def quiet():
+        counts = fingerprint(stack)
+        if counts != last["counts"]:
+            last.update(counts=counts, since=time.monotonic())
+            return None
+        return counts if time.monotonic() - last["since"] >= quiet_for else None
+
+    return wait_for(quiet, timeout=120, interval=0.5, message="the shared stack at rest")
+
+
 def test_hostile_input_is_refused_and_changes_nothing(stack):
-    before = fingerprint(stack)
+    before = settled(stack)
     answers = []
     for role, method, path, body, fields in WRITES:
         client = stack.client(role)

@@ -1,7 +1,8 @@
 """End to end: the stack as ``make run`` starts it, an agency's webhook added over the API, and
 the example receiver (``examples/webhook_receiver.py``, only ``standardwebhooks`` and
 ``cloudevents``) verifying, applying, dropping a replay's duplicate, and refusing a request
-signed too long ago."""
+signed too long ago. The stack's settings let webhooks call this machine, where the receiver
+runs (``tests/e2e/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -19,20 +20,11 @@ from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
 from pmi_common.agreements import Agreement
 from tests import servers
-from tests.e2e.conftest import ROOT, running_stack
+from tests.e2e.conftest import ROOT
 from tests.helpers import wait_for, worker_payload
 
 pytestmark = pytest.mark.e2e
 AGENCY = "bpjs-hooks"
-
-
-@pytest.fixture(scope="module")
-def webhook_stack(tmp_path_factory, private_servers):
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")  # the receiver runs here
-        env.setenv("WEBHOOK_RETRY_SCHEDULE", "0.2,0.5,1")
-        with running_stack(tmp_path_factory.mktemp("webhook-stack")) as running:
-            yield running
 
 
 class ExampleReceiver:
@@ -69,9 +61,9 @@ class ExampleReceiver:
 
 
 def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_requests(
-    webhook_stack, tmp_path
+    stack, tmp_path
 ):
-    engine = create_engine(webhook_stack.env["GATEWAY_DATABASE_URL"])
+    engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
     AgreementBook(engine).put(
         Agreement(
             agency=AGENCY,
@@ -85,21 +77,17 @@ def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_reque
         dt.datetime.now(dt.UTC),
     )
     engine.dispose()
-    admin = webhook_stack.client("admin")
+    admin = stack.client("admin")
     port = servers.free_port()
     added = admin.post(
-        webhook_stack.url(f"/agencies/{AGENCY}/webhooks"),
+        stack.url(f"/agencies/{AGENCY}/webhooks"),
         json={"url": f"http://127.0.0.1:{port}/hooks/pmi", "events": [c.WORKER_REGISTERED]},
     )
     assert added.status_code == 201, added.text
     endpoint, secret = added.json()["id"], added.json()["secret"]
     receiver = ExampleReceiver(port, secret, str(tmp_path / "agency.sqlite"))
     try:
-        worker = (
-            webhook_stack.client("operator")
-            .post(webhook_stack.url("/workers"), json=worker_payload())
-            .json()
-        )
+        worker = stack.client("operator").post(stack.url("/workers"), json=worker_payload()).json()
 
         applied = receiver.next()
         assert (applied["decision"], applied["type"], applied["worker"]) == (
@@ -109,14 +97,11 @@ def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_reque
         )
 
         log = wait_for(
-            lambda: (
-                _log(admin, webhook_stack, endpoint)["items"]
-                and _log(admin, webhook_stack, endpoint)
-            ),
+            lambda: _log(admin, stack, endpoint)["items"] and _log(admin, stack, endpoint),
             message="the delivery log",
         )
         replayed = admin.post(
-            webhook_stack.url(f"/webhooks/{endpoint}/replays"),
+            stack.url(f"/webhooks/{endpoint}/replays"),
             json={"delivery": log["items"][0]["id"]},
         )
         assert replayed.json() == {"queued": 1}
@@ -145,6 +130,8 @@ def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_reque
         assert receiver.next()["reason"] == "Message timestamp too old"
     finally:
         receiver.close()
+        # the stack is shared: no delivery to a receiver that is gone after this test
+        admin.post(stack.url(f"/webhooks/{endpoint}/disabling"), json={"reason": "test ended"})
 
 
 def _log(admin, stack, endpoint: str) -> dict:

@@ -26,6 +26,7 @@ def api(container_factory, config_for, private_servers):
         services=(c.REGISTRATION,),
         RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url,
         QUEUE_SAMPLE_SECONDS=1,
+        CONSOLE_REFRESH_SECONDS=0.5,
     )
 
 
@@ -123,6 +124,8 @@ def test_the_page_and_its_files_are_served_under_a_strict_policy(api):
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    # the page reads the gateway again as often as the gateway is configured to say
+    assert '<meta name="refresh-seconds" content="0.5">' in page.text
     script = requests.get(f"http://{api.address}/console/vendor/uPlot.iife.min.js", timeout=30)
     assert script.status_code == 200 and script.headers["Content-Type"].startswith(
         "text/javascript"

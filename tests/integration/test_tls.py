@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,7 +37,9 @@ def authorities(tmp_path_factory):
     return ca, rogue, cert, key
 
 
+@contextmanager
 def terminator(mode: str, target: str, cert: Path, key: Path):
+    """A TLS endpoint (``tls/terminator.py``) in front of ``target``: yields its port."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -51,33 +54,57 @@ def terminator(mode: str, target: str, cert: Path, key: Path):
         stdout=subprocess.PIPE,
         text=True,
     )
-    port = int(process.stdout.readline())
-    return process, port
+    try:
+        yield int(process.stdout.readline())
+    finally:
+        process.kill()
+        process.wait()
+
+
+# The terminators live for the module, so they outlive every container that connects through
+# them. nameko's autouse ``fast_teardown`` kills the test's containers after every function
+# fixture set up after it has been torn down; a terminator stopped before that left the
+# service's consumers reconnecting to a closed port, a loop that never reads ``should_stop``,
+# and ``container.kill()`` waited for them for ever.
+@pytest.fixture(scope="module")
+def broker_terminator(authorities, private_servers):
+    _ca, _rogue, cert, key = authorities
+    plain = urlsplit(private_servers.broker.amqp_uri())
+    with terminator("amqp", f"{plain.hostname}:{plain.port}", cert, key) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def database_terminator(authorities, databases):
+    _ca, _rogue, cert, key = authorities
+    plain = urlsplit(databases["registration"])
+    with terminator("postgres", f"{plain.hostname}:{plain.port or 5432}", cert, key) as port:
+        yield port
 
 
 @pytest.fixture
-def tls_broker(authorities, rabbit_config):
-    _ca, _rogue, cert, key = authorities
+def tls_broker(broker_terminator, rabbit_config):
+    """``tls_broker(host)``: the test's vhost as an ``amqps://`` URI through the terminator."""
     plain = urlsplit(rabbit_config["AMQP_URI"])
-    process, port = terminator("amqp", f"{plain.hostname}:{plain.port or 5672}", cert, key)
-    yield lambda host=HOST: urlunsplit(
-        ("amqps", f"{plain.username}:{plain.password}@{host}:{port}", plain.path, "", "")
+    return lambda host=HOST: urlunsplit(
+        (
+            "amqps",
+            f"{plain.username}:{plain.password}@{host}:{broker_terminator}",
+            plain.path,
+            "",
+            "",
+        )
     )
-    process.kill()
-    process.wait()
 
 
 @pytest.fixture
-def tls_database(authorities, database_urls):
-    _ca, _rogue, cert, key = authorities
+def tls_database(database_terminator, database_urls):
+    """``tls_database(host)``: registration's test database through the terminator."""
     plain = urlsplit(database_urls["registration"])
-    process, port = terminator("postgres", f"{plain.hostname}:{plain.port or 5432}", cert, key)
     credentials = plain.netloc.rsplit("@", 1)[0]
-    yield lambda host=HOST: urlunsplit(
-        (plain.scheme, f"{credentials}@{host}:{port}", plain.path, "", "")
+    return lambda host=HOST: urlunsplit(
+        (plain.scheme, f"{credentials}@{host}:{database_terminator}", plain.path, "", "")
     )
-    process.kill()
-    process.wait()
 
 
 def test_a_service_talks_to_the_broker_over_tls_verified_with_the_configured_ca(

@@ -6,7 +6,9 @@ import { language, locale, setLanguage, t } from "./i18n.js";
 
 const API = "/api/v1/ops";
 const TOKEN = "pmi-console-token";
-const REFRESH_MS = 5000;
+// how often the page reads the gateway again: CONSOLE_REFRESH_SECONDS, which the gateway writes
+// into the page
+const REFRESH_MS = 1000 * Number(document.querySelector("meta[name='refresh-seconds']").content);
 const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks"];
 const $ = (selector) => document.querySelector(selector);
 
