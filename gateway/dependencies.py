@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +14,13 @@ from pmi_common.context import actor_of
 from pmi_common.operations import rows_about
 from pmi_common.webhooks import target_policy
 
-from . import disclosures
+from . import access_log, disclosures
 from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import metadata
+from .revocations import RevocationBook
 from .webhook_book import WebhookBook
 from .webhook_desk import WebhookDesk
 
@@ -59,6 +61,27 @@ class DisclosureRecord(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> AgencySide:
         return AgencySide(self.grants.engine)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may still reach the records (revocation) and who read them (the access log)."""
+
+    engine: Any
+
+    def revoke_subject(self, subject: str, by: str, reason: str | None) -> dt.datetime:
+        return RevocationBook(self.engine).revoke_subject(subject, by, reason)
+
+    def log_of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
+        with self.engine.connect() as conn:
+            return access_log.of_worker(conn, worker_id, limit, cursor)
+
+
+class AccessRecord(DependencyProvider):
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> Access:
+        return Access(self.grants.engine)
 
 
 class Webhooks(DependencyProvider):

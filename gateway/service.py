@@ -26,7 +26,7 @@ from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
 from .console.files import console_file
-from .dependencies import Caller, DisclosureRecord, Gateway, Webhooks, gather
+from .dependencies import AccessRecord, Caller, DisclosureRecord, Gateway, Webhooks, gather
 from .http import Reply, api
 from .registry import Registry, RegistryReader
 from .roles import AGENCY
@@ -42,6 +42,7 @@ class GatewayService:
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()
+    access = AccessRecord()
     reads = Reads()
     registry = Registry()
     console = Console()
@@ -155,6 +156,19 @@ class GatewayService:
         self.get_worker(worker_id)  # an unknown worker is 404, not an empty record
         return self.disclosures.of_worker(
             worker_id, int(query.get("limit", 50)), query.get("cursor")
+        )
+
+    @api
+    def revoke_worker_access(self, worker_id: str, body: dict) -> dict:
+        """Every token of the worker's issued until now refused; the worker signs in again."""
+        self.get_worker(worker_id)  # an unknown worker is 404
+        not_before = self.access.revoke_subject(worker_id, self._by(), body.get("reason"))
+        return {"subject": worker_id, "not_before": not_before.isoformat()}
+
+    @api
+    def access_log(self, query: dict) -> dict:
+        return self.access.log_of_worker(
+            str(query["worker_id"]), int(query.get("limit", 50)), query.get("cursor")
         )
 
     @api

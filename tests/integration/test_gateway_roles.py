@@ -83,8 +83,9 @@ def test_every_route_allows_exactly_the_roles_of_the_table(api):
     clients[None] = api.anonymous()
 
     wrong = []
-    for route in ROUTES:
-        for role, client in clients.items():
+    # revoking the worker's access ends the worker's token: that route last, its callers last
+    for route in sorted(ROUTES, key=lambda r: r.name == "revoke_worker_access"):
+        for role, client in sorted(clients.items(), key=lambda rc: route.allows(rc[0])):
             status = call(client, route, worker_id).status_code
             problem = verdict(route, role, status)
             if problem:
