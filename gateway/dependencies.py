@@ -84,6 +84,17 @@ class AccessRecord(DependencyProvider):
         return Access(self.grants.engine)
 
 
+class CallersAgreement(DependencyProvider):
+    """The calling agency's agreement in force, when asked (a function: most requests are not
+    an agency's, and none should pay for reading it)."""
+
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> Callable[[], Any]:
+        actor = actor_of(worker_ctx) or {}
+        return lambda: self.grants.agreement_of(actor.get("agency"))
+
+
 class Webhooks(DependencyProvider):
     """Agencies' webhook endpoints and their delivery log (``WebhookDesk``). The desk keeps no
     state of a request's: one, built at the first request, serves them all (every request

@@ -319,7 +319,8 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/stats",
         READERS,
-        "Counts by stage, status, regency and country; the document desk; reintegration",
+        "Counts by stage, status, regency and country; the document desk; reintegration. "
+        "An agency: its own recruits only, by what its agreement grants, no count below 5",
         response=v.StatsView,
         calls=(REGISTRATION, DOCUMENTS, REINTEGRATION),
     ),

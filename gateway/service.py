@@ -18,15 +18,23 @@ from werkzeug.wrappers import Response
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
-from pmi_common.rpc import TimedRpcProxy
+from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
 
 from . import health, openapi, routes
-from .agency_reads import WorkerTimeline
+from .agency_reads import WorkerTimeline, recruit_stats
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
 from .console.files import console_file
-from .dependencies import AccessRecord, Caller, DisclosureRecord, Gateway, Webhooks, gather
+from .dependencies import (
+    AccessRecord,
+    Caller,
+    CallersAgreement,
+    DisclosureRecord,
+    Gateway,
+    Webhooks,
+    gather,
+)
 from .http import Reply, api
 from .registry import Registry, RegistryReader
 from .roles import AGENCY
@@ -43,6 +51,7 @@ class GatewayService:
     caller = Caller()
     disclosures = DisclosureRecord()
     access = AccessRecord()
+    agreement = CallersAgreement()
     reads = Reads()
     registry = Registry()
     console = Console()
@@ -214,7 +223,10 @@ class GatewayService:
 
     @api
     def get_stats(self) -> dict:
-        """Registration's counts, with the document desk's and reintegration's when they answer."""
+        """Registration's counts, with the document desk's and reintegration's when they answer;
+        an agency's, over its own recruits only (``agency_reads.recruit_stats``)."""
+        if self._agency_asking() is not None:
+            return self._recruit_stats()
         answers = gather(
             {
                 "workers": self.registration.get_stats,
@@ -225,6 +237,17 @@ class GatewayService:
         if isinstance(answers["workers"], Exception):
             raise answers["workers"]
         return self._sections(answers, "stats_section_unavailable")
+
+    def _recruit_stats(self) -> dict:
+        agreement = self.agreement()
+        if agreement.placement_agency is None:
+            return recruit_stats({}, agreement)  # refused: no recruits of its own
+        if self.registry is None:
+            raise ServiceUnavailable(
+                c.REGISTRATION,
+                "counts agencies' recruits only through REGISTRATION_READ_DATABASE_URL",
+            )
+        return recruit_stats(self.registry.recruit_counts(agreement.placement_agency), agreement)
 
     def _sections(self, answers: dict, event: str) -> dict:
         """The answers, each section whose service failed null and named in ``unavailable``."""

@@ -8,11 +8,14 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from gateway import auth
+from gateway.agreement_book import AgreementBook
 from gateway.auth import Caller
 from gateway.models import access_log
 from gateway.revocations import RevocationBook
 from gateway.testing import start_stack
+from pmi_common.agreements import Agreement
 from pmi_common.contract import REGISTRATION
+from pmi_common.published import PUBLISHED
 from tests.helpers import worker_payload
 
 
@@ -96,3 +99,50 @@ def test_the_desk_ends_a_worker_s_access_and_the_dpo_sees_who_read_the_record(
         ("operator", "desk-1", "get_timeline"),
         ("worker", worker_id, "get_worker"),
     ]
+
+
+def test_an_agency_counts_only_its_own_recruits_and_no_cell_below_five(
+    container_factory, config_for, engine
+):
+    now = dt.datetime.now(dt.UTC)
+    book = AgreementBook(engine)
+    for agency, company in (("pt-sinar", "PT Sinar Jaya"), ("bp3mi-jatim", None)):
+        book.put(
+            Agreement(
+                agency=agency,
+                fields={t: p.fields for t, p in PUBLISHED.items()},
+                purpose="protection of placed workers",
+                legal_basis="public_task",
+                approved_by="Kepala BP3MI Jawa Timur",
+                valid_from=now - dt.timedelta(days=1),
+                placement_agency=company,
+            ),
+            "test",
+            now,
+        )
+    api = start_stack(container_factory, config_for, services=(REGISTRATION,))
+    desk = api.as_role("operator")
+    malang = {
+        "village": "Kauman",
+        "district": "Klojen",
+        "regency": "Malang",
+        "province": "Jawa Timur",
+    }
+    registrations = [worker_payload() for _ in range(5)] + [
+        worker_payload(address=malang),
+        worker_payload(placement_agency="PT Lain"),
+        worker_payload(placement_agency="PT Lain"),
+    ]
+    for payload in registrations:
+        assert desk.post("/workers", json=payload).status_code == 201
+
+    stats = api.as_role("agency", agency="pt-sinar").get("/stats")
+    assert stats.status_code == 200, stats.text
+    workers = stats.json()["workers"]
+    assert workers["total"] == 6  # not the platform's 8
+    assert workers["by_regency"] == {"Blitar": 5}  # Malang's one recruit is not shown
+    assert desk.get("/stats").json()["workers"]["total"] == 8
+
+    refused = api.as_role("agency", agency="bp3mi-jatim").get("/stats")
+    assert refused.status_code == 403
+    assert "own recruits" in refused.json()["detail"]
