@@ -45,7 +45,8 @@ def agreements(database_urls):
 
 @pytest.fixture
 def api(container_factory, config_for, agreements, private_servers):
-    agreements.put(agreement(), "test", dt.datetime.now(dt.UTC))
+    # a placement company: it may read its own recruits' statistics
+    agreements.put(agreement(placement_agency="PT Sinar Jaya"), "test", dt.datetime.now(dt.UTC))
     # the console's routes read queue statistics from the broker's management API
     return start_stack(
         container_factory, config_for, RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url
