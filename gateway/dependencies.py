@@ -52,8 +52,9 @@ class AgencySide:
             return disclosures.of_worker(conn, worker_id, limit, cursor)
 
     def held_about(self, worker_id: str) -> dict[str, list[dict]]:
-        """Every other row about the worker (who recruited them, events waiting for agencies)."""
-        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures",))
+        """Every other row about the worker (who recruited them, events waiting for agencies).
+        Not the access log: who on the staff read the record is the DPO's audit."""
+        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures", "access_log"))
 
 
 class DisclosureRecord(DependencyProvider):
