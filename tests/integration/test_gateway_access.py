@@ -146,3 +146,20 @@ def test_an_agency_counts_only_its_own_recruits_and_no_cell_below_five(
     refused = api.as_role("agency", agency="bp3mi-jatim").get("/stats")
     assert refused.status_code == 403
     assert "own recruits" in refused.json()["detail"]
+
+
+def test_pmi_token_revoke_ends_a_subject_s_tokens_or_one_token(engine, database_urls, monkeypatch):
+    from pmi_tools.cli import main as pmi
+
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    earlier = dt.datetime.now(dt.UTC).timestamp() - 60
+    book = RevocationBook(engine)
+    assert book.refusal(Caller("operator", "desk-9", issued_at=earlier)) is None
+
+    pmi(["token", "revoke", "desk-9", "--by", "lead", "--reason", "left the office"])
+    pmi(["token", "revoke", "--jti", "token-1", "--by", "lead"])
+
+    assert "revoked" in book.refusal(Caller("operator", "desk-9", issued_at=earlier))
+    assert book.refusal(Caller("admin", "a", issued_at=earlier, token_id="token-1"))
+    with pytest.raises(SystemExit, match="one SUBJECT"):
+        pmi(["token", "revoke", "desk-9", "--jti", "token-1"])
