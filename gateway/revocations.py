@@ -93,7 +93,9 @@ class Revocations(SharedExtension):
     """The gateway's ``RevocationBook``, on its database (``DATABASE_URL``)."""
 
     def setup(self):
-        self.engine = make_engine(self.container.config["DATABASE_URL"], workers=5)
+        # every authenticated request asks: a connection for each concurrent one
+        workers = min(self.container.max_workers, 20)
+        self.engine = make_engine(self.container.config["DATABASE_URL"], workers=workers)
         self.book = RevocationBook(self.engine)
 
     def refusal(self, caller: Caller) -> str | None:
