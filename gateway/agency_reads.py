@@ -17,6 +17,7 @@ from nameko.exceptions import ConfigurationError
 from nameko.extensions import SharedExtension
 
 from pmi_common.agreements import (
+    LIST_FILTER_GRANTS,
     Agreement,
     Disclosure,
     filters_not_granted,
@@ -31,6 +32,7 @@ from . import disclosures
 from .agreement_book import AgreementBook
 
 HTTP = "http"
+SMALL_CELL = 5  # a count below this could single a worker out: it is not given to agencies
 
 
 class AgencyGrants(SharedExtension):
@@ -129,3 +131,28 @@ SHAPED = {
     "list_workers": AgencyGrants._workers,
     "get_timeline": AgencyGrants._timeline,
 }
+
+
+def recruit_stats(counts: dict[str, dict[str, int]], agreement: Agreement) -> dict:
+    """``/stats`` as an agency reads it: over its own recruits only (a placement company's), by
+    the dimensions its agreement lets it read (as it may filter ``/workers``: the same grants),
+    every count below ``SMALL_CELL`` left out (a total below it is null)."""
+    if agreement.placement_agency is None:
+        raise Forbidden(
+            f"statistics are over an agency's own recruits: the agreement of agency "
+            f"{agreement.agency} names no placement company"
+        )
+    total = counts.get("total", {}).get("", 0)
+    workers: dict = {"total": total if total >= SMALL_CELL else None}
+    for name, (event_type, field_name) in LIST_FILTER_GRANTS.items():
+        if field_name in agreement.granted(event_type):
+            cells = counts.get(name, {})
+            workers[f"by_{name}"] = {k: n for k, n in cells.items() if n >= SMALL_CELL}
+    return {
+        "workers": workers,
+        "documents_desk": None,
+        "reintegration": None,
+        "unavailable": [],
+        "recruits_of": agreement.placement_agency,
+        "smallest_count_shown": SMALL_CELL,
+    }

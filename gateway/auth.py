@@ -1,13 +1,14 @@
 """Who is calling: JWT bearer tokens (HS256, ``JWT_SECRET``; claims ``sub``, ``role``, ``agency``,
-``iat``, ``exp``, ``iss``, ``aud``, checked against the ``TokenPolicy``), and the signing secret
-the gateway may start with."""
+``iat``, ``exp``, ``iss``, ``aud``, and ``jti`` when the issuer gives one, checked against the
+``TokenPolicy``), whether a token was revoked, and the signing secret the gateway may start with."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import jwt
 
@@ -25,7 +26,7 @@ DEFAULT_TTL = dt.timedelta(hours=8)
 
 
 class Unauthenticated(Exception):
-    """No token, or one that is expired, unsigned, wrongly signed or malformed."""
+    """No token, or one that is expired, revoked, unsigned, wrongly signed or malformed."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Caller:
     role: str
     subject: str
     agency: str | None = None
+    # the token's iat (seconds since the epoch) and jti: what revocation is decided on
+    issued_at: float = field(default=0.0, compare=False)
+    token_id: str | None = field(default=None, compare=False)
 
     @property
     def principal(self) -> str:
@@ -90,22 +94,44 @@ def _verified(authorization: str | None, secret: str, policy: TokenPolicy) -> tu
     return _caller(claims), claims["exp"] + policy.leeway
 
 
+# Why a verified token is refused anyway (it was revoked), or None: ``revocations.Revocations``.
+Revoked = Callable[[Caller], str | None]
+
+
+def never_revoked(caller: Caller) -> str | None:
+    return None
+
+
 class VerifiedTokens:
     """``authenticate`` for one secret and policy, remembering the tokens it has verified.
 
     A token is the same string each time its holder sends it: its signature and claims checked
-    once give the same caller until it expires. Only time can make a verified token invalid, and
-    that is checked at every request (``exp``, with the same leeway as PyJWT's). Tokens refused
-    are not remembered; at most ``size`` are, the oldest forgotten first."""
+    once give the same caller until it expires. Time and revocation can make a verified token
+    invalid, and both are checked at every request, after the memory: ``exp`` with the same
+    leeway as PyJWT's, and ``revoked`` (the subject's "not before", the token id's deny-list).
+    Tokens refused are not remembered; at most ``size`` are, the oldest forgotten first."""
 
-    def __init__(self, secret: str, policy: TokenPolicy = DEFAULT_POLICY, size: int = 1024):
-        self.secret, self.policy, self.size = secret, policy, size
+    def __init__(
+        self,
+        secret: str,
+        policy: TokenPolicy = DEFAULT_POLICY,
+        size: int = 1024,
+        revoked: Revoked = never_revoked,
+    ):
+        self.secret, self.policy, self.size, self.revoked = secret, policy, size, revoked
         self._seen: dict[str, tuple[Caller, float]] = {}
 
     def __len__(self) -> int:
         return len(self._seen)
 
     def caller(self, authorization: str | None) -> Caller:
+        caller = self._remembered(authorization)
+        why = self.revoked(caller)
+        if why:
+            raise Unauthenticated(why)
+        return caller
+
+    def _remembered(self, authorization: str | None) -> Caller:
         seen = self._seen.get(authorization) if authorization else None
         if seen is not None:
             if time.time() < seen[1]:
@@ -135,6 +161,9 @@ def _caller(claims: dict) -> Caller:
         raise Unauthenticated(f"the token's role must be one of {', '.join(ROLES)}")
     if not isinstance(subject, str) or not subject.strip():
         raise Unauthenticated("the token's sub must name the caller")
+    token_id = claims.get("jti")
+    if token_id is not None and (not isinstance(token_id, str) or len(token_id) > 200):
+        raise Unauthenticated("the token's jti must be a string of at most 200 characters")
     if agency is not None and not isinstance(agency, str):
         raise Unauthenticated("the token's agency must be a string")
     if role == AGENCY and not agency:
@@ -144,7 +173,7 @@ def _caller(claims: dict) -> Caller:
             subject = str(uuid.UUID(subject))
         except ValueError as exc:
             raise Unauthenticated("a worker token's sub must be the worker's id") from exc
-    return Caller(role=role, subject=subject, agency=agency)
+    return Caller(role, subject, agency, float(claims["iat"]), token_id)
 
 
 def mint(
@@ -166,6 +195,7 @@ def mint(
         "exp": issued + ttl,
         "iss": policy.issuer,
         "aud": policy.audience,
+        "jti": str(uuid.uuid4()),
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 

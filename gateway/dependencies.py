@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +14,13 @@ from pmi_common.context import actor_of
 from pmi_common.operations import rows_about
 from pmi_common.webhooks import target_policy
 
-from . import disclosures
+from . import access_log, disclosures
 from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import metadata
+from .revocations import RevocationBook
 from .webhook_book import WebhookBook
 from .webhook_desk import WebhookDesk
 
@@ -50,8 +52,9 @@ class AgencySide:
             return disclosures.of_worker(conn, worker_id, limit, cursor)
 
     def held_about(self, worker_id: str) -> dict[str, list[dict]]:
-        """Every other row about the worker (who recruited them, events waiting for agencies)."""
-        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures",))
+        """Every other row about the worker (who recruited them, events waiting for agencies).
+        Not the access log: who on the staff read the record is the DPO's audit."""
+        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures", "access_log"))
 
 
 class DisclosureRecord(DependencyProvider):
@@ -59,6 +62,38 @@ class DisclosureRecord(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> AgencySide:
         return AgencySide(self.grants.engine)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may still reach the records (revocation) and who read them (the access log)."""
+
+    engine: Any
+
+    def revoke_subject(self, subject: str, by: str, reason: str | None) -> dt.datetime:
+        return RevocationBook(self.engine).revoke_subject(subject, by, reason)
+
+    def log_of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
+        with self.engine.connect() as conn:
+            return access_log.of_worker(conn, worker_id, limit, cursor)
+
+
+class AccessRecord(DependencyProvider):
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> Access:
+        return Access(self.grants.engine)
+
+
+class CallersAgreement(DependencyProvider):
+    """The calling agency's agreement in force, when asked (a function: most requests are not
+    an agency's, and none should pay for reading it)."""
+
+    grants = AgencyGrants()
+
+    def get_dependency(self, worker_ctx) -> Callable[[], Any]:
+        actor = actor_of(worker_ctx) or {}
+        return lambda: self.grants.agreement_of(actor.get("agency"))
 
 
 class Webhooks(DependencyProvider):

@@ -31,7 +31,7 @@ from pmi_common.errors import Forbidden, PlatformError
 from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
 
-from . import auth, edge, encoding, privacy
+from . import access_log, auth, edge, encoding, privacy
 from .agency_reads import SHAPED, AgencyGrants
 from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -39,6 +39,7 @@ from .idempotency import Answer, IdempotencyKeys, command_key
 from .metrics import UNMATCHED, RequestMetrics
 from .problems import Problem, problem_for, problem_response
 from .ratelimits import RateLimits
+from .revocations import Revocations
 from .roles import AGENCY, WORKER
 from .routes import BY_NAME, PREFIX, Route, location_of
 from .token_policy import TokenPolicy
@@ -68,6 +69,8 @@ class GatewayWebServer(WebServer):
     """nameko's web server with the gateway's signing secret and metrics; paths and methods no
     route answers get a problem too."""
 
+    revocations = Revocations()
+
     def setup(self):
         config = self.container.config
         try:
@@ -76,7 +79,9 @@ class GatewayWebServer(WebServer):
             raise ConfigurationError(f"the gateway cannot start: {exc}") from exc
         try:
             self.policy = TokenPolicy.from_config(config)
-            self.tokens = auth.VerifiedTokens(self.secret, self.policy)
+            self.tokens = auth.VerifiedTokens(
+                self.secret, self.policy, revoked=self.revocations.refusal
+            )
             self.browsers = Browsers(parse_origins(config.get("CORS_ALLOWED_ORIGINS")))
             self.rate_limits = RateLimits(config)
         except ValueError as exc:
@@ -319,6 +324,11 @@ class ApiHandler(HttpRequestHandler):
             result = self.grants.shape(self.route.name, result, agreement, request.path)
         if agreement is not None and not isinstance(result, Response | Reply):
             result = scrub(result)  # free text (a cancellation reason...) typed with a NIK
+        if self.route.audited and caller is not None:  # before the answer leaves
+            with self.grants.engine.begin() as conn:
+                access_log.record(
+                    conn, caller, kwargs["worker_id"], self.route.name, correlation_id
+                )
         return self._response(result, caller)
 
     def _response(self, result: Any, caller: auth.Caller | None) -> Response:

@@ -206,3 +206,39 @@ notices = Table(
     Index("ix_notices_due", "state", "next_attempt_at"),
     Index("ix_notices_agency", "agency", "id"),
 )
+
+# Revocation: a subject's tokens issued before ``not_before`` are refused, and so is any token
+# whose id (``jti``) is listed here (kept until the token would have expired anyway).
+revoked_subjects = Table(
+    "revoked_subjects",
+    metadata,
+    Column("subject", String(200), primary_key=True),
+    Column("not_before", AwareDateTime(), nullable=False),
+    Column("revoked_by", String(200), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(200), primary_key=True),
+    Column("expires_at", AwareDateTime(), nullable=True),  # after it, the row may go
+    Column("revoked_at", AwareDateTime(), nullable=False),
+    Column("revoked_by", String(200), nullable=False),
+)
+
+# Append-only (a trigger refuses UPDATE and DELETE): who read which worker's record, staff
+# included; read by the data protection officer (``dpo``).
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("worker_id", String(36), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("actor_subject", String(200), nullable=False),
+    Column("actor_agency", String(40), nullable=True),
+    Column("what", String(64), nullable=False),  # the route read
+    Column("correlation_id", String(128), nullable=True),
+    Index("ix_access_log_worker", "worker_id", "id"),
+)

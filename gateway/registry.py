@@ -18,7 +18,18 @@ from functools import cache, wraps
 from typing import TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, Select, bindparam, column, create_engine, func, select, table
+from sqlalchemy import (
+    Engine,
+    Select,
+    bindparam,
+    column,
+    create_engine,
+    func,
+    literal,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.engine import Dialect, make_url
 
 from pmi_common.errors import InvalidInput, NotFound
@@ -214,6 +225,26 @@ class RegistryReader:
         rows = self._rows(_page(given), {**values, "limit": limit + 1})
         items, next_cursor = page(rows, limit, key=lambda row: (row[0],))  # id comes first
         return {"items": [worker_view(row) for row in items], "next_cursor": next_cursor}
+
+    def recruit_counts(self, placement_agency: str) -> dict[str, dict[str, int]]:
+        """How many of a placement company's recruits there are by stage, status, regency and
+        destination (``{dimension: {value: n}}``; ``total`` under ``""``)."""
+        mine = func.lower(workers.c.placement_agency) == bindparam("placement_agency")
+        statement = union_all(
+            select(literal("total"), literal(""), func.count()).select_from(workers).where(mine),
+            *(
+                select(literal(name), workers.c[name], func.count())
+                .where(mine)
+                .group_by(workers.c[name])
+                for name in FILTERS
+            ),
+        )
+        counts: dict[str, dict[str, int]] = {name: {} for name in ("total", *FILTERS)}
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement, {"placement_agency": placement_agency.lower()}).all()
+        for dimension, value, n in rows:
+            counts[dimension][value] = int(n)
+        return counts
 
 
 def read_only_engine(url: str, connections: int, password: str | None = None) -> Engine:

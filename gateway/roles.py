@@ -7,9 +7,10 @@ VERIFIER = "verifier"  # document desk: submissions, decisions, the desk queue
 TRAINER = "trainer"  # orientation sessions and reintegration programmes
 AGENCY = "agency"  # a partner agency: read-only
 WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub``
-ADMIN = "admin"  # everything, operations included
+ADMIN = "admin"  # everything, operations included, but the access log
+DPO = "dpo"  # data protection officer: reads the access log, and nothing else
 
-ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN)
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
 # reads only what its data-sharing agreement covers (gateway.agency_reads), and only on the
@@ -22,6 +23,8 @@ PROGRAMMES = frozenset({TRAINER, ADMIN})
 OPERATIONS = frozenset({ADMIN})
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
+# who read which worker's record: the admin's reads are audited too, so only the DPO reads it
+AUDITORS = frozenset({DPO})
 
 # Roles that see identity numbers masked and only the part of a worker their job needs.
 MASKED = frozenset({AGENCY, TRAINER})

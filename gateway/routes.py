@@ -22,6 +22,7 @@ from . import views as v
 from .roles import (
     ADMIN,
     AGENCY,
+    AUDITORS,
     CONSOLE,
     DESK,
     DOCUMENT_DESK,
@@ -59,6 +60,7 @@ class Route:
     creates: str | None = None  # the path parameter that names what a 201 created
     media_type: str = "application/json"
     personal: bool = True  # answers may hold a worker's data: shaped for the caller's role
+    audited: bool = False  # a read of a worker's record: written to the access log
 
     @property
     def public(self) -> bool:
@@ -161,6 +163,7 @@ ROUTES: tuple[Route, ...] = (
         SELF,
         "A worker, with status and stage",
         response=v.WorkerView,
+        audited=True,
     ),
     registration(
         "update_worker",
@@ -179,6 +182,7 @@ ROUTES: tuple[Route, ...] = (
         SELF,
         "Everything that happened to a worker, oldest first",
         response=v.TimelineEntryView(many=True),
+        audited=True,
     ),
     registration(
         "record_departure",
@@ -251,6 +255,7 @@ ROUTES: tuple[Route, ...] = (
         DESK | {WORKER},
         "The worker's family members and emergency contacts",
         response=v.FamilyMemberView(many=True),
+        audited=True,
     ),
     registration(
         "add_family_member",
@@ -287,6 +292,7 @@ ROUTES: tuple[Route, ...] = (
         "Which agencies received what about this worker, and when (newest first)",
         query=s.ListDisclosures,
         response=v.DisclosurePage,
+        audited=True,
     ),
     registration(
         "export_worker",
@@ -296,13 +302,25 @@ ROUTES: tuple[Route, ...] = (
         "Everything the platform holds about this worker, as one document",
         response=v.ExportView,
         calls=SERVICES,
+        audited=True,
+    ),
+    registration(
+        "revoke_worker_access",
+        "POST",
+        "/workers/{worker_id}/access/revoke",
+        DESK,
+        "End a worker's access: every token of theirs issued until now is refused (a lost "
+        "phone); the worker signs in again for a new one",
+        body=s.RevokeAccess,
+        response=v.AccessRevokedView,
     ),
     registration(
         "get_stats",
         "GET",
         "/stats",
         READERS,
-        "Counts by stage, status, regency and country; the document desk; reintegration",
+        "Counts by stage, status, regency and country; the document desk; reintegration. "
+        "An agency: its own recruits only, by what its agreement grants, no count below 5",
         response=v.StatsView,
         calls=(REGISTRATION, DOCUMENTS, REINTEGRATION),
     ),
@@ -599,6 +617,16 @@ ROUTES: tuple[Route, ...] = (
         body=s.ReplayWebhook,
         response=v.ReplayView,
         status=202,
+    ),
+    _operations(
+        "access_log",
+        "GET",
+        "/access-log",
+        AUDITORS,
+        "Who read a worker's record (staff included), newest first: the data protection "
+        "officer's audit (append-only)",
+        query=s.AccessLogQuery,
+        response=v.AccessLogPage,
     ),
     _operations(
         "liveness",

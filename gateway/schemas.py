@@ -168,6 +168,14 @@ class ListDisclosures(Query):
     cursor = fields.String(validate=validate.Length(min=1, max=200))
 
 
+class RevokeAccess(Body):
+    reason = text(Longest.REASON, metadata=_e("the worker's phone was lost"))
+
+
+class AccessLogQuery(Query):
+    worker_id = fields.UUID(required=True)
+
+
 # documents ----------------------------------------------------------------------------------
 
 

@@ -18,15 +18,23 @@ from werkzeug.wrappers import Response
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
-from pmi_common.rpc import TimedRpcProxy
+from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
 
 from . import health, openapi, routes
-from .agency_reads import WorkerTimeline
+from .agency_reads import WorkerTimeline, recruit_stats
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
 from .console.files import console_file
-from .dependencies import Caller, DisclosureRecord, Gateway, Webhooks, gather
+from .dependencies import (
+    AccessRecord,
+    Caller,
+    CallersAgreement,
+    DisclosureRecord,
+    Gateway,
+    Webhooks,
+    gather,
+)
 from .http import Reply, api
 from .registry import Registry, RegistryReader
 from .roles import AGENCY
@@ -42,6 +50,8 @@ class GatewayService:
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()
+    access = AccessRecord()
+    agreement = CallersAgreement()
     reads = Reads()
     registry = Registry()
     console = Console()
@@ -158,6 +168,19 @@ class GatewayService:
         )
 
     @api
+    def revoke_worker_access(self, worker_id: str, body: dict) -> dict:
+        """Every token of the worker's issued until now refused; the worker signs in again."""
+        self.get_worker(worker_id)  # an unknown worker is 404
+        not_before = self.access.revoke_subject(worker_id, self._by(), body.get("reason"))
+        return {"subject": worker_id, "not_before": not_before.isoformat()}
+
+    @api
+    def access_log(self, query: dict) -> dict:
+        return self.access.log_of_worker(
+            str(query["worker_id"]), int(query.get("limit", 50)), query.get("cursor")
+        )
+
+    @api
     def export_worker(self, worker_id: str) -> dict:
         """Every service's rows about the worker, and every disclosure of them. A service that
         does not answer is named in ``unavailable``, never silently left out."""
@@ -200,7 +223,10 @@ class GatewayService:
 
     @api
     def get_stats(self) -> dict:
-        """Registration's counts, with the document desk's and reintegration's when they answer."""
+        """Registration's counts, with the document desk's and reintegration's when they answer;
+        an agency's, over its own recruits only (``agency_reads.recruit_stats``)."""
+        if self._agency_asking() is not None:
+            return self._recruit_stats()
         answers = gather(
             {
                 "workers": self.registration.get_stats,
@@ -211,6 +237,17 @@ class GatewayService:
         if isinstance(answers["workers"], Exception):
             raise answers["workers"]
         return self._sections(answers, "stats_section_unavailable")
+
+    def _recruit_stats(self) -> dict:
+        agreement = self.agreement()
+        if agreement.placement_agency is None:
+            return recruit_stats({}, agreement)  # refused: no recruits of its own
+        if self.registry is None:
+            raise ServiceUnavailable(
+                c.REGISTRATION,
+                "counts agencies' recruits only through REGISTRATION_READ_DATABASE_URL",
+            )
+        return recruit_stats(self.registry.recruit_counts(agreement.placement_agency), agreement)
 
     def _sections(self, answers: dict, event: str) -> dict:
         """The answers, each section whose service failed null and named in ``unavailable``."""

@@ -121,6 +121,28 @@ class DisclosurePage(View):
     next_cursor = _maybe(fields.String())
 
 
+class AccessRevokedView(View):
+    subject = fields.String(metadata={"description": "the worker's id, as their tokens name it"})
+    not_before = fields.DateTime(
+        metadata={"description": "tokens of the worker issued before this are refused"}
+    )
+
+
+class AccessLogEntryView(View):
+    at = fields.DateTime()
+    worker_id = fields.UUID()
+    role = fields.String(metadata={"description": "the reader's role"})
+    subject = fields.String(metadata={"description": "the reader, as their token names them"})
+    agency = _maybe(fields.String())
+    what = fields.String(metadata={"description": "the route read"})
+    correlation_id = _maybe(fields.String())
+
+
+class AccessLogPage(View):
+    items = fields.List(fields.Nested(AccessLogEntryView))
+    next_cursor = _maybe(fields.String())
+
+
 class ExportView(View):
     worker_id = fields.UUID()
     exported_at = fields.DateTime()

@@ -338,9 +338,9 @@ cannot bind to the services' exchanges.
 Every body is the envelope: `event_id` (drop repeats: delivery is at least once), `event_type`,
 `event_version` (a new shape is a new version; also in the AMQP header `event_version`),
 `occurred_at` (UTC), `source`, `worker_id`, `sequence` (increases per worker for each source),
-`correlation_id` (the event's own id), `actor` (role, office, and staff as a pseudonymous id)
-and `data`, whose schema depends on the type and version. No NIK travels in any form; free text
-is scrubbed of NIK-like numbers.
+`correlation_id` (the event's own id), `actor` (role, the agency when an agency acted, and
+staff as a pseudonymous id) and `data`, whose schema depends on the type and version. No NIK
+travels in any form; free text is scrubbed of NIK-like numbers.
 
 An agency without an AMQP consumer receives the same events (the same types, fields and
 workers) as HTTP webhooks (`pmi agency webhook add`): each a CloudEvent 1.0 in structured mode

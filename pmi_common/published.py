@@ -134,14 +134,16 @@ def pseudonym(subject: str, key: str) -> str:
 
 
 def published_actor(actor: dict | None, key: str) -> dict | None:
-    """Who caused an event, as agencies see it: the role and the acting office, and the person
-    as a pseudonym. A worker acting on their own record is that worker (``worker_id``)."""
+    """Who caused an event, as agencies see it: the role, the person as a pseudonym, and the
+    agency when an agency acted. A worker acting on their own record is that worker
+    (``worker_id``). Staff's ``agency`` (their acting office, kept in the platform's own
+    timelines) comes from whatever their token claims, so it is never passed on."""
     if not actor:
         return None
     subject = actor.get("subject")
     return {
         "role": actor.get("role"),
-        "agency": actor.get("agency"),
+        "agency": actor.get("agency") if actor.get("role") == "agency" else None,
         "subject": pseudonym(subject, key)
         if subject and actor.get("role") != "worker"
         else subject,

@@ -31,6 +31,9 @@ pmi retention run [SERVICE ...]     prune inboxes, archive outboxes, drop expire
 pmi retention sizes [SERVICE ...]   rows and bytes of each service's messaging tables
 pmi token [ROLE ...] [--sub ID] [--agency NAME] [--hours H]
                                     mint gateway tokens (development)
+pmi token revoke SUBJECT [--by WHO] [--reason TEXT]
+                                    refuse every token of SUBJECT issued until now
+pmi token revoke --jti ID [--by WHO] refuse one token, by its jti
 """
 
 from __future__ import annotations
@@ -487,9 +490,35 @@ def _add_retention_command(commands) -> None:
 
 
 def _token(args) -> None:
+    if args.roles[:1] == ["revoke"]:
+        return _token_revoke(args, args.roles[1:])
     from gateway.tokens import print_tokens
 
     print_tokens(args.roles, subject=args.sub, agency=args.agency, hours=args.hours)
+
+
+def _token_revoke(args, subjects: list[str]) -> None:
+    """``pmi token revoke SUBJECT`` or ``--jti ID``, in the gateway's database (every gateway
+    instance refuses the tokens at their next request)."""
+    from gateway.revocations import RevocationBook
+    from pmi_common.migrations import upgrade
+    from pmi_common.store import make_engine
+
+    if len(subjects) + (args.jti is not None) != 1:
+        raise SystemExit("pmi token revoke takes one SUBJECT, or --jti ID")
+    url = config.database_url("gateway")
+    upgrade("gateway", url)
+    engine = make_engine(url)
+    try:
+        book = RevocationBook(engine)
+        if args.jti is not None:
+            book.revoke_token(args.jti, _operator(args))
+            print(f"token {args.jti} revoked")
+        else:
+            not_before = book.revoke_subject(subjects[0], _operator(args), args.reason)
+            print(f"tokens of {subjects[0]} issued before {not_before.isoformat()} are refused")
+    finally:
+        engine.dispose()
 
 
 def _add_token_command(commands) -> None:
@@ -498,11 +527,15 @@ def _add_token_command(commands) -> None:
         "roles",
         nargs="*",
         metavar="ROLE",
-        help="operator, verifier, trainer, agency, worker, admin (default: all)",
+        help="operator, verifier, trainer, agency, worker, admin, dpo (default: all); "
+        "or revoke SUBJECT",
     )
     token.add_argument("--sub", help="the subject; for the worker role, the worker's id")
     token.add_argument("--agency", help="the agency claim (the agency role needs one)")
     token.add_argument("--hours", type=float, default=8, help="lifetime (default 8)")
+    token.add_argument("--jti", help="with revoke: the id of the one token to refuse")
+    token.add_argument("--by", help="with revoke: who revokes (default: your login)")
+    token.add_argument("--reason", help="with revoke: why (kept with the revocation)")
     token.set_defaults(run=_token)
 
 

@@ -45,7 +45,8 @@ def agreements(database_urls):
 
 @pytest.fixture
 def api(container_factory, config_for, agreements, private_servers):
-    agreements.put(agreement(), "test", dt.datetime.now(dt.UTC))
+    # a placement company: it may read its own recruits' statistics
+    agreements.put(agreement(placement_agency="PT Sinar Jaya"), "test", dt.datetime.now(dt.UTC))
     # the console's routes read queue statistics from the broker's management API
     return start_stack(
         container_factory, config_for, RABBITMQ_MANAGEMENT_URL=private_servers.broker.management_url
@@ -83,8 +84,9 @@ def test_every_route_allows_exactly_the_roles_of_the_table(api):
     clients[None] = api.anonymous()
 
     wrong = []
-    for route in ROUTES:
-        for role, client in clients.items():
+    # revoking the worker's access ends the worker's token: that route last, its callers last
+    for route in sorted(ROUTES, key=lambda r: r.name == "revoke_worker_access"):
+        for role, client in sorted(clients.items(), key=lambda rc: route.allows(rc[0])):
             status = call(client, route, worker_id).status_code
             problem = verdict(route, role, status)
             if problem:

@@ -100,3 +100,29 @@ def test_a_timeline_keeps_granted_event_types_with_granted_fields_and_staff_pseu
     assert "3505125703940001" not in str(shown) and shown[0]["details"] == {}
     assert shown[0]["actor"]["subject"] == pseudonym("desk-1", KEY)
     assert fields == ["reason", "to_status"]
+
+
+def test_an_agency_s_statistics_cover_its_granted_dimensions_without_small_cells():
+    import pytest
+
+    from gateway.agency_reads import recruit_stats
+    from pmi_common.errors import Forbidden
+
+    counts = {
+        "total": {"": 7},
+        "stage": {"abroad": 5, "pre_departure": 2},
+        "status": {"departed": 5, "registered": 2},
+        "regency": {"Blitar": 6, "Malang": 1},
+        "destination_country": {"HK": 7},
+    }
+    granted = agreement(
+        {c.WORKER_STATUS_CHANGED: ("to_status", "stage")}, placement_agency="PT Sinar Jaya"
+    )
+
+    workers = recruit_stats(counts, granted)["workers"]
+
+    assert workers == {"total": 7, "by_stage": {"abroad": 5}, "by_status": {"departed": 5}}
+    few = recruit_stats({"total": {"": 4}, "stage": {"abroad": 4}}, granted)["workers"]
+    assert few == {"total": None, "by_stage": {}, "by_status": {}}
+    with pytest.raises(Forbidden, match="own recruits"):
+        recruit_stats(counts, agreement({c.WORKER_STATUS_CHANGED: ("stage",)}))

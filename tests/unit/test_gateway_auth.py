@@ -268,3 +268,44 @@ def test_at_most_size_tokens_are_remembered():
     headers = [bearer(mint(SECRET, "operator", f"desk-{n}")) for n in range(5)]
     assert [tokens.caller(h).subject for h in headers] == [f"desk-{n}" for n in range(5)]
     assert len(tokens) == 3
+
+
+# revocation: checked after the memory of verified tokens ------------------------------------
+
+
+def test_a_remembered_token_is_refused_once_its_subject_is_revoked():
+    from gateway.auth import VerifiedTokens
+
+    not_before: dict[str, float] = {}  # a fake of the revocation book: subject -> not_before
+
+    def revoked(caller: Caller) -> str | None:
+        cut = not_before.get(caller.subject)
+        return "revoked" if cut is not None and caller.issued_at < cut else None
+
+    tokens = VerifiedTokens(SECRET, revoked=revoked)
+    issued = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    header = bearer(mint(SECRET, "operator", "desk-1", now=issued))
+    assert tokens.caller(header).subject == "desk-1"
+    assert len(tokens) == 1  # remembered
+
+    not_before["desk-1"] = issued.timestamp() + 30
+    with pytest.raises(Unauthenticated, match="revoked"):
+        tokens.caller(header)
+    later = bearer(mint(SECRET, "operator", "desk-1", now=issued + dt.timedelta(seconds=31)))
+    assert tokens.caller(later).subject == "desk-1"  # signing in again works
+
+
+def test_a_remembered_token_is_refused_once_its_id_is_revoked():
+    from gateway.auth import VerifiedTokens
+
+    denied: set[str] = set()
+    tokens = VerifiedTokens(
+        SECRET, revoked=lambda caller: "revoked" if caller.token_id in denied else None
+    )
+    header, other = (bearer(mint(SECRET, "worker", str(uuid.uuid4()))) for _ in range(2))
+    caller = tokens.caller(header)
+    assert caller.token_id and caller.token_id != tokens.caller(other).token_id
+    denied.add(caller.token_id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        tokens.caller(header)
+    assert tokens.caller(other).role == "worker"

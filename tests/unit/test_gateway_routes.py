@@ -9,7 +9,7 @@ from gateway import openapi
 from gateway.agency_reads import SHAPED
 from gateway.docs import endpoint_table
 from gateway.http import ApiHandler
-from gateway.roles import ROLES, WORKER
+from gateway.roles import AUDITORS, DPO, ROLES, WORKER
 from gateway.routes import BY_NAME, ROUTES
 from gateway.service import GatewayService
 
@@ -138,7 +138,28 @@ def test_an_agency_reaches_only_routes_that_apply_its_agreement_or_hold_no_one_s
     reached = {route.name for route in ROUTES if "agency" in route.roles}
     assert reached == set(SHAPED) | no_personal_data | own_webhooks
     assert set(SHAPED) == {"get_worker", "list_workers", "get_timeline"}
-    assert all("admin" in route.roles for route in ROUTES if not route.public)
+    # the admin does everything but read the access log: the admin's own reads are in it
+    assert all("admin" in route.roles for route in ROUTES if not route.public and not audit(route))
+
+
+def audit(route) -> bool:
+    return route.roles == AUDITORS
+
+
+def test_only_the_data_protection_officer_reads_the_access_log_and_reads_nothing_else():
+    assert {route.name for route in ROUTES if DPO in route.roles} == {"access_log"}
+    assert BY_NAME["access_log"].roles == {DPO}
+
+
+def test_every_read_of_a_worker_s_record_is_written_to_the_access_log():
+    audited = {route.name for route in ROUTES if route.audited}
+    assert audited == {
+        "get_worker",
+        "get_timeline",
+        "list_family",
+        "worker_disclosures",
+        "export_worker",
+    }
 
 
 def test_the_documentation_lists_every_endpoint_as_the_table_says():

@@ -161,3 +161,13 @@ def test_the_pseudonym_key_is_a_secret_of_its_own_never_weak_outside_development
     ):
         with pytest.raises(ValueError, match=reason):
             pseudonym_key(weak)
+
+
+def test_staff_s_agency_claim_never_reaches_agencies_but_an_agency_s_does():
+    from pmi_common.published import published_actor
+
+    operator = {"role": "operator", "agency": "bp3mi-jatim", "subject": "desk-1"}
+    agency = {"role": "agency", "agency": "bp3mi-jatim", "subject": "feed-1"}
+
+    assert published_actor(operator, "k" * 32)["agency"] is None
+    assert published_actor(agency, "k" * 32)["agency"] == "bp3mi-jatim"
