@@ -28,13 +28,14 @@ def scalar(url: str, sql: str):
 
 
 @pytest.fixture
-def stack(container_factory, config_for):
-    stack = InProcessStack(container_factory, config_for)
+def stack(config_for):
+    stack = InProcessStack(config_for)
     relay = next(
         d for d in stack.containers["registration"].dependencies if isinstance(d, Database)
     ).relay
     relay.stop()  # registration's events stay in its outbox: nobody has heard of new workers
-    return stack
+    yield stack
+    stack.close()
 
 
 def test_a_worker_just_registered_is_known_at_every_desk_back_to_back(stack, rabbit_config):
