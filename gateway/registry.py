@@ -58,6 +58,12 @@ WORKER_FIELDS = (
     "expected_return_on",
     "returned_on",
     "return_reason",
+    "died_on",
+    "death_country",
+    "death_cause",
+    "remains_repatriated",
+    "remains_arrive_on",
+    "heirs",
     "registered_at",
     "updated_at",
 )

@@ -199,6 +199,15 @@ ROUTES: tuple[Route, ...] = (
         response=v.WorkerView,
     ),
     registration(
+        "record_death",
+        "POST",
+        "/workers/{worker_id}/death",
+        DESK,
+        "Record that a worker died (abroad or at home): final; the heirs from the family list",
+        body=s.RecordDeath,
+        response=v.WorkerView,
+    ),
+    registration(
         "withdraw_worker",
         "POST",
         "/workers/{worker_id}/withdrawal",

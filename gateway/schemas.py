@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from pmi_common.contract import (
     AUDIENCES,
+    DEATH_CAUSES,
     DOCUMENT_TYPES,
     RELATIONS,
     RETURN_REASONS,
@@ -149,6 +150,22 @@ class RecordReturn(Body):
     returned_on = fields.Date(required=True, metadata=_e("2029-02-01"))
     reason = fields.String(
         required=True, validate=validate.OneOf(RETURN_REASONS), metadata=_e("contract_ended")
+    )
+    note = text(Longest.NOTE)
+
+
+class RecordDeath(Body):
+    died_on = fields.Date(required=True, metadata=_e("2027-08-14"))
+    country = fields.String(required=True, validate=COUNTRY, metadata=_e("MY"))
+    cause = fields.String(
+        required=True, validate=validate.OneOf(DEATH_CAUSES), metadata=_e("illness")
+    )
+    remains_repatriated = StrictBoolean(required=True, metadata=_e(True))
+    remains_arrive_on = fields.Date(metadata=_e("2027-08-21"))
+    heirs = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=20),
+        metadata={"description": "family member ids of the heirs", "example": []},
     )
     note = text(Longest.NOTE)
 

@@ -111,6 +111,10 @@ class GatewayService:
         return self._changed(worker_id, self.registration.record_return(worker_id, body))
 
     @api
+    def record_death(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.registration.record_death(worker_id, body))
+
+    @api
     def withdraw_worker(self, worker_id: str, body: dict) -> dict:
         return self._changed(worker_id, self.registration.withdraw_worker(worker_id, body))
 

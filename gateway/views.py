@@ -57,6 +57,12 @@ class WorkerView(View):
     expected_return_on = _maybe(fields.Date())
     returned_on = _maybe(fields.Date())
     return_reason = _maybe(fields.String())
+    died_on = _maybe(fields.Date())
+    death_country = _maybe(fields.String())
+    death_cause = _maybe(fields.String())
+    remains_repatriated = _maybe(fields.Boolean())
+    remains_arrive_on = _maybe(fields.Date())
+    heirs = _maybe(fields.List(fields.UUID(), metadata={"description": "heirs' member ids"}))
     registered_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -15,6 +15,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     AUDIENCES,
     CONTRACT_EXTENDED,
     CONTRACT_RECORDED,
+    DEATH_CAUSES,
     DOCUMENT_EXPIRED,
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
@@ -47,6 +48,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     SESSION_CANCELLED,
     SESSION_SCHEDULED,
     WORKER_DEPARTED,
+    WORKER_DIED,
     WORKER_REGISTERED,
     WORKER_RETURNED,
     WORKER_STATUS_CHANGED,
@@ -277,6 +279,32 @@ class FamilyMemberRemovedV1(_Payload):
     relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
 
 
+class Heir(Schema):
+    """An heir, by the family member's id and who they are to the worker."""
+
+    member_id = fields.String(required=True)
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+
+
+class HeirName(Schema):
+    member_id = fields.String(required=True)
+    full_name = fields.String(required=True)
+
+
+class WorkerDiedV1(_Payload):
+    """A worker's death, as the desk recorded it: where, when, of what kind of cause, whether the
+    remains come home and when, and the heirs from the worker's family."""
+
+    died_on = fields.Date(required=True)
+    country = fields.String(required=True)  # ISO 3166-1 alpha-2; ID when at home
+    cause = fields.String(required=True, validate=validate.OneOf(DEATH_CAUSES))
+    remains_repatriated = fields.Boolean(required=True)
+    remains_arrive_on = fields.Date(required=True, allow_none=True)
+    heirs = fields.List(fields.Nested(Heir), required=True)
+    heir_names = fields.List(fields.Nested(HeirName), required=True)
+    cycle = fields.Integer(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -487,6 +515,14 @@ CONTRACT: tuple[EventSpec, ...] = (
         (),
         "a family member was removed from a worker's record",
     ),
+    EventSpec(
+        WORKER_DIED,
+        1,
+        REGISTRATION,
+        WorkerDiedV1,
+        (),
+        "a worker died (abroad or at home): cause category, repatriation of remains, heirs",
+    ),
 )
 
 _BY_KEY = {(spec.event_type, spec.version): spec for spec in CONTRACT}
@@ -569,7 +605,8 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "return",
         "returned",
         REGISTRATION,
-        f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`)",
+        f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`; a reason "
+        "`repatriated` when the state brought the worker home)",
     ),
     LifecycleStep(
         "return", "in_reintegration", REINTEGRATION, f"`{REINTEGRATION_ENROLLED}` of a returnee"
@@ -582,6 +619,13 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "withdrawn",
         REGISTRATION,
         "the worker withdraws before departure (`POST /workers/{id}/withdrawal`)",
+    ),
+    LifecycleStep(
+        "deceased",
+        "deceased",
+        REGISTRATION,
+        f"death recorded from any status (`POST /workers/{{id}}/death`, `{WORKER_DIED}`): final, "
+        "no route moves the worker on and the NIK cannot register again",
     ),
 )
 

@@ -11,6 +11,9 @@ announced.
 While the worker is abroad the record follows the contract: its start and end, the employer and
 the sector (formal or informal, from the occupation), an extension, a change of employer and the
 expected return. A ``FamilyMember`` is one of the worker's family or emergency contacts.
+
+A death is recorded from any status and is final (``deceased``): nothing moves the worker on
+afterwards, and the NIK cannot be registered again. Its heirs are members of the worker's family.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from dataclasses import dataclass, field
 from pmi_common.errors import DuplicateRegistration, InvalidInput, TransitionRefused
 from pmi_common.lifecycle import (
     CLEARED,
+    DECEASED,
     DEPARTED,
     DOCUMENTS_VERIFIED,
     ENDED,
+    FINAL,
     IN_REINTEGRATION,
     ORIENTATION_COMPLETED,
     PRE_DEPARTURE,
@@ -157,6 +162,13 @@ class Worker:
     expected_return_on: dt.date | None = None
     returned_on: dt.date | None = None
     return_reason: str | None = None
+    # a death (final): when, where, the cause's category, the remains, the heirs' member ids
+    died_on: dt.date | None = None
+    death_country: str | None = None
+    death_cause: str | None = None
+    remains_repatriated: bool | None = None
+    remains_arrive_on: dt.date | None = None
+    heirs: list = field(default_factory=list)
     registered_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     # the status changes not yet announced (not stored)
@@ -176,7 +188,13 @@ class Worker:
 
     def register_again(self, details: Details, now: dt.datetime) -> None:
         """The same person registering for a new migration, once the previous one has ended;
-        while it is under way, the NIK is taken."""
+        while it is under way, the NIK is taken; a deceased worker's NIK is never free again."""
+        if self.status in FINAL:
+            raise DuplicateRegistration(
+                f"this NIK belongs to worker {self.id}, recorded as {self.status}: it cannot be "
+                "registered again",
+                {"worker_id": self.id, "status": self.status},
+            )
         if not may_register_again(self.status):
             raise DuplicateRegistration(
                 f"this NIK is already registered to worker {self.id}, who is {self.status}",
@@ -367,6 +385,40 @@ class Worker:
         self._move(RETURNED, f"returned:{reason}")
         self.returned_on, self.return_reason = returned_on, reason
 
+    def die(
+        self,
+        died_on: dt.date,
+        country: str,
+        cause: str,
+        remains_repatriated: bool,
+        remains_arrive_on: dt.date | None,
+        heirs: list[FamilyMember],
+    ) -> None:
+        """The worker died on ``died_on`` in ``country`` (ID: at home), of a ``cause`` category;
+        the remains come home (on ``remains_arrive_on``, when known) or not; ``heirs`` are members
+        of the worker's family. Final: no status follows."""
+        if self.status in FINAL:
+            raise TransitionRefused(
+                f"the worker is already recorded as {self.status}", {"status": self.status}
+            )
+        problems = {}
+        if self.status == DEPARTED and self.departed_on and died_on < self.departed_on:
+            problems["died_on"] = [f"must not be before the departure {self.departed_on}"]
+        if remains_repatriated and country == "ID":
+            problems["remains_repatriated"] = ["remains are repatriated from abroad, not from ID"]
+        if remains_arrive_on is not None and not remains_repatriated:
+            problems["remains_arrive_on"] = ["only for remains that are repatriated"]
+        elif remains_arrive_on is not None and remains_arrive_on < died_on:
+            problems["remains_arrive_on"] = [f"must not be before the death {died_on}"]
+        if any(member.worker_id != self.id for member in heirs):
+            problems["heirs"] = ["an heir is a member of the worker's own family"]
+        if problems:
+            raise InvalidInput("the death does not fit the record", problems)
+        self._move(DECEASED, f"died:{cause}")
+        self.died_on, self.death_country, self.death_cause = died_on, country, cause
+        self.remains_repatriated, self.remains_arrive_on = remains_repatriated, remains_arrive_on
+        self.heirs = [member.id for member in heirs]
+
     def withdraw(self, reason: str) -> None:
         if self.status not in PRE_DEPARTURE:
             raise TransitionRefused(
@@ -516,6 +568,21 @@ class FamilyMember:
             "heir": self.heir,
             "emergency_contact": self.emergency_contact,
         }
+
+
+def heirs_among(family: list[FamilyMember], member_ids: list[str]) -> list[FamilyMember]:
+    """The family members named as heirs, in the order named; an id that is not one of the
+    worker's family, or named twice, is refused."""
+    by_id = {member.id: member for member in family}
+    unknown = [member_id for member_id in member_ids if member_id not in by_id]
+    if unknown:
+        raise InvalidInput(
+            "an heir must be on the worker's family list",
+            {"heirs": [f"not a family member of this worker: {', '.join(unknown)}"]},
+        )
+    if len(set(member_ids)) != len(member_ids):
+        raise InvalidInput("an heir is named twice", {"heirs": ["name each heir once"]})
+    return [by_id[member_id] for member_id in member_ids]
 
 
 @dataclass(eq=False)

@@ -25,6 +25,7 @@ from .domain import (
     FamilyMember,
     TimelineEntry,
     Worker,
+    heirs_among,
     returnees_participation,
     timeline_details,
 )
@@ -37,6 +38,7 @@ from .schemas import (
     ExpectReturn,
     ExtendContract,
     ListWorkers,
+    RecordDeath,
     RecordDeparture,
     RecordReturn,
     RegisterWorker,
@@ -250,6 +252,40 @@ def record_return(
         returned,
         {"returned_on": data["returned_on"].isoformat(), "reason": data["reason"]},
     )
+    _announce(uow, worker)
+    return worker
+
+
+def record_death(
+    uow: Work, worker_id: str, command: dict, now: dt.datetime, today: dt.date
+) -> Worker:
+    """The worker died: final. The heirs are named from the worker's family list; the timeline
+    keeps who they are to the worker, never their names."""
+    data = load(RecordDeath(today=today), command)
+    worker = _locked(uow, worker_id)
+    heirs = heirs_among(uow.repository.family_of(worker.id), data["heirs"])
+    worker.die(
+        data["died_on"],
+        data["country"],
+        data["cause"],
+        data["remains_repatriated"],
+        data["remains_arrive_on"],
+        heirs,
+    )
+    worker.updated_at = now
+    death = {
+        "died_on": worker.died_on,
+        "country": worker.death_country,
+        "cause": worker.death_cause,
+        "remains_repatriated": worker.remains_repatriated,
+        "remains_arrive_on": worker.remains_arrive_on,
+        "heirs": [{"member_id": heir.id, "relation": heir.relation} for heir in heirs],
+    }
+    names = [{"member_id": heir.id, "full_name": heir.full_name} for heir in heirs]
+    died = uow.publish(
+        c.WORKER_DIED, {**death, "heir_names": names, "cycle": worker.cycle}, worker_id=worker.id
+    )
+    _note(uow, worker, died, _dates(death))
     _announce(uow, worker)
     return worker
 
@@ -485,6 +521,7 @@ COMMANDS = {
     "record_departure": record_departure,
     "record_return": record_return,
     "withdraw_worker": withdraw_worker,
+    "record_death": record_death,
     "extend_contract": extend_contract,
     "change_employer": change_employer,
     "expect_return": expect_return,

@@ -54,6 +54,12 @@ workers = Table(
     Column("expected_return_on", Date, nullable=True),
     Column("returned_on", Date, nullable=True),
     Column("return_reason", String(32), nullable=True),
+    Column("died_on", Date, nullable=True),
+    Column("death_country", String(2), nullable=True),
+    Column("death_cause", String(32), nullable=True),
+    Column("remains_repatriated", Boolean, nullable=True),
+    Column("remains_arrive_on", Date, nullable=True),
+    Column("heirs", JSON, nullable=False, default=list),  # the heirs' family member ids
     Column("registered_at", AwareDateTime(), nullable=False),
     Column("updated_at", AwareDateTime(), nullable=False),
     # bumped by every update: two writers of one worker cannot both win (optimistic locking)

@@ -83,6 +83,14 @@ class RegistrationService(ServiceOperations):
             )
         )
 
+    @rpc
+    def record_death(self, worker_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.record_death(uow, worker_id, payload, self.clock.now(), self.clock.today())
+            )
+        )
+
     # the contract abroad -------------------------------------------------------------------
 
     @rpc

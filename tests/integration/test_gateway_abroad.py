@@ -197,3 +197,48 @@ def test_the_family_is_kept_by_the_desk_and_the_worker_and_no_agency_without_a_g
         assert personal not in read.text
     disclosed = desk.get(f"/workers/{worker['id']}/disclosures").json()["items"]
     assert not any("family" in d["what"] for d in disclosed)
+
+
+def test_a_worker_who_died_abroad_is_final_with_her_heirs_and_an_agency_without_a_grant_learns_only_the_status(  # noqa: E501
+    api, rabbit_config
+):
+    desk = api.as_role("operator")
+    today = district_today()
+    worker = cleared(api, rabbit_config)
+    path = f"/workers/{worker['id']}"
+    desk.post(
+        f"{path}/departure",
+        json={"departed_on": today.isoformat(), "destination_country": "MY", "employer": "Ah Kow"},
+    )
+    mother = desk.post(f"{path}/family", json=MOTHER).json()
+
+    died = desk.post(
+        f"{path}/death",
+        json={
+            "died_on": today.isoformat(),
+            "country": "MY",
+            "cause": "work_accident",
+            "remains_repatriated": True,
+            "remains_arrive_on": (today + dt.timedelta(days=6)).isoformat(),
+            "heirs": [mother["id"]],
+        },
+    )
+    assert died.status_code == 200, died.text
+    assert (died.json()["status"], died.json()["heirs"]) == ("deceased", [mother["id"]])
+    back = {"returned_on": today.isoformat(), "reason": "repatriated"}
+    assert desk.post(f"{path}/return", json=back).status_code == 409
+    nik = desk.get(path).json()["nik"]
+    again = desk.post("/workers", json=worker_payload(nik=nik))
+    assert again.status_code == 409 and "deceased" in again.text
+
+    timeline = desk.get(f"{path}/timeline").json()
+    assert [e["event_type"] for e in timeline][-2:] == [c.WORKER_DIED, c.WORKER_STATUS_CHANGED]
+    assert "Sumini" not in str(timeline)
+    record = desk.get(f"{path}/export").json()["services"]["registration"]["workers"][0]
+    assert record["died_on"] == today.isoformat() and record["heirs"] == [mother["id"]]
+
+    bpjs = api.as_role(AGENCY, agency="bpjs")
+    read = bpjs.get(f"{path}/timeline").json()
+    assert read[-1]["to_status"] == "deceased"
+    assert c.WORKER_DIED not in {e["event_type"] for e in read}
+    assert "died_on" not in bpjs.get(path).json() and "Sumini" not in str(read)

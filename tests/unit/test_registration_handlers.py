@@ -679,6 +679,7 @@ def test_every_command_and_query_is_in_the_tables():
         "record_departure",
         "record_return",
         "withdraw_worker",
+        "record_death",
         "extend_contract",
         "change_employer",
         "expect_return",
