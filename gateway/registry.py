@@ -64,6 +64,7 @@ WORKER_FIELDS = (
     "remains_repatriated",
     "remains_arrive_on",
     "heirs",
+    "past_placement",
     "registered_at",
     "updated_at",
 )

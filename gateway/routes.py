@@ -146,6 +146,18 @@ ROUTES: tuple[Route, ...] = (
         creates="worker_id",
     ),
     registration(
+        "register_former_worker",
+        "POST",
+        "/former-workers",
+        DESK,
+        "Register a former migrant worker (mantan PMI) with a past placement abroad: a "
+        "returnee from the start, without the pre-departure gates",
+        body=s.RegisterFormerWorker,
+        response=v.WorkerView,
+        status=201,
+        creates="worker_id",
+    ),
+    registration(
         "list_workers",
         "GET",
         "/workers",

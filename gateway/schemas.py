@@ -12,6 +12,7 @@ from pmi_common.contract import (
     AUDIENCES,
     DEATH_CAUSES,
     DOCUMENT_TYPES,
+    INFORMATION_SOURCES,
     RELATIONS,
     RETURN_REASONS,
     STAGES,
@@ -86,6 +87,20 @@ class RegisterWorker(Body):
     destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("HK"))
     occupation = text(Longest.OCCUPATION, required=True, metadata=_e("caregiver"))
     placement_agency = text(Longest.ORGANISATION, required=True, metadata=_e("PT Sinar Jaya"))
+
+
+class RegisterFormerWorker(RegisterWorker):
+    """A former worker; ``destination_country`` is where they worked."""
+
+    destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("MY"))
+    occupation = text(Longest.OCCUPATION, metadata=_e("plantation worker"))
+    placement_agency = text(Longest.ORGANISATION, metadata=_e("PT Sinar Jaya"))
+    from_year = fields.Integer(required=True, validate=validate.Range(min=1950), metadata=_e(2009))
+    to_year = fields.Integer(required=True, validate=validate.Range(min=1950), metadata=_e(2015))
+    employer = text(Longest.ORGANISATION, metadata=_e("Ladang Sawit Bhd"))
+    source = fields.String(
+        required=True, validate=validate.OneOf(INFORMATION_SOURCES), metadata=_e("worker")
+    )
 
 
 class UpdateWorker(Body):

@@ -63,6 +63,14 @@ class WorkerView(View):
     remains_repatriated = _maybe(fields.Boolean())
     remains_arrive_on = _maybe(fields.Date())
     heirs = _maybe(fields.List(fields.UUID(), metadata={"description": "heirs' member ids"}))
+    past_placement = _maybe(
+        fields.Dict(
+            metadata={
+                "description": "a former worker's placement before the platform: country, "
+                "from_year, to_year, employer, source"
+            }
+        )
+    )
     registered_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -132,10 +132,13 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "district": "Kademangan",
     "changed": ["phone"],
     "died_on": "2027-08-14",
-    "country": "MY",
     "cause": "illness",
     "remains_repatriated": True,
     "remains_arrive_on": "2027-08-21",
+    "country": "MY",
+    "from_year": 2009,
+    "to_year": 2015,
+    "source": "worker",
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",

@@ -28,7 +28,9 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     FAMILY_MEMBER_ADDED,
     FAMILY_MEMBER_CHANGED,
     FAMILY_MEMBER_REMOVED,
+    FORMER_WORKER_REGISTERED,
     GATEWAY,
+    INFORMATION_SOURCES,
     ORIENTATION,
     ORIENTATION_COMPLETED,
     ORIENTATION_ENROLLED,
@@ -305,6 +307,19 @@ class WorkerDiedV1(_Payload):
     cycle = fields.Integer(required=True)
 
 
+class FormerWorkerRegisteredV1(_Payload):
+    """A former worker (abroad before the platform followed them) registered as a returnee,
+    with the placement as far as it is known."""
+
+    country = fields.String(required=True)
+    from_year = fields.Integer(required=True)
+    to_year = fields.Integer(required=True)
+    employer = fields.String(required=True, allow_none=True)
+    occupation = fields.String(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
+    cycle = fields.Integer(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -523,6 +538,14 @@ CONTRACT: tuple[EventSpec, ...] = (
         (),
         "a worker died (abroad or at home): cause category, repatriation of remains, heirs",
     ),
+    EventSpec(
+        FORMER_WORKER_REGISTERED,
+        1,
+        REGISTRATION,
+        FormerWorkerRegisteredV1,
+        (REINTEGRATION,),
+        "a former worker was registered as a returnee, with the past placement",
+    ),
 )
 
 _BY_KEY = {(spec.event_type, spec.version): spec for spec in CONTRACT}
@@ -606,7 +629,9 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "returned",
         REGISTRATION,
         f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`; a reason "
-        "`repatriated` when the state brought the worker home)",
+        "`repatriated` when the state brought the worker home); or a former worker registered "
+        f"with a past placement, without the gates (`POST /former-workers`, "
+        f"`{FORMER_WORKER_REGISTERED}`)",
     ),
     LifecycleStep(
         "return", "in_reintegration", REINTEGRATION, f"`{REINTEGRATION_ENROLLED}` of a returnee"

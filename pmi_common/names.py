@@ -40,6 +40,7 @@ CONTRACT_EXTENDED = "contract_extended"
 EMPLOYER_CHANGED = "employer_changed"
 RETURN_EXPECTED = "return_expected"
 WORKER_DIED = "worker_died"
+FORMER_WORKER_REGISTERED = "former_worker_registered"
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -72,3 +73,12 @@ RELATIONS = (
 SECTORS = ("formal", "informal")
 # what a worker died of, as the desk records it (the certificate's words stay with the family)
 DEATH_CAUSES = ("illness", "accident", "work_accident", "violence", "unknown", "other")
+# who told the desk of a former worker's placement abroad
+INFORMATION_SOURCES = (
+    "worker",
+    "family",
+    "placement_agency",
+    "bp2mi_record",
+    "village_office",
+    "other",
+)

@@ -14,6 +14,10 @@ expected return. A ``FamilyMember`` is one of the worker's family or emergency c
 
 A death is recorded from any status and is final (``deceased``): nothing moves the worker on
 afterwards, and the NIK cannot be registered again. Its heirs are members of the worker's family.
+
+A former worker (*mantan PMI*, abroad before the platform followed them) is registered with a
+``PastPlacement`` straight into ``returned``, without the pre-departure gates: a returnee like any
+other from then on.
 """
 
 from __future__ import annotations
@@ -103,6 +107,12 @@ def _check_contract(departed_on: dt.date, starts_on: dt.date, ends_on: dt.date |
         raise InvalidInput("the contract's dates do not fit", problems)
 
 
+def _check_placement(placement: PastPlacement, birth_date: dt.date, today: dt.date) -> None:
+    problems = placement.problems(birth_date, today)
+    if problems:
+        raise InvalidInput("the past placement does not fit", problems)
+
+
 @dataclass(frozen=True)
 class StatusChange:
     from_status: str | None
@@ -112,6 +122,37 @@ class StatusChange:
     @property
     def stage(self) -> str:
         return STAGE[self.to_status]
+
+
+@dataclass(frozen=True)
+class PastPlacement:
+    """A former worker's placement abroad as far as it is known: the country, the years, the
+    employer when known, and who told the desk."""
+
+    country: str
+    from_year: int
+    to_year: int
+    employer: str | None
+    source: str
+
+    def problems(self, birth_date: dt.date, today: dt.date) -> dict[str, list[str]]:
+        problems = {}
+        if self.to_year > today.year:
+            problems["to_year"] = [f"must not be after this year ({today.year})"]
+        if self.to_year < self.from_year:
+            problems["to_year"] = [f"must not be before from_year ({self.from_year})"]
+        if self.from_year <= birth_date.year:
+            problems["from_year"] = [f"must be after the birth year ({birth_date.year})"]
+        return problems
+
+    def described(self) -> dict:
+        return {
+            "country": self.country,
+            "from_year": self.from_year,
+            "to_year": self.to_year,
+            "employer": self.employer,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -169,6 +210,8 @@ class Worker:
     remains_repatriated: bool | None = None
     remains_arrive_on: dt.date | None = None
     heirs: list = field(default_factory=list)
+    # a former worker's placement before the platform (country, years, employer, source)
+    past_placement: dict | None = None
     registered_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     # the status changes not yet announced (not stored)
@@ -186,7 +229,34 @@ class Worker:
         worker.changes.append(StatusChange(None, REGISTERED, "registered"))
         return worker
 
-    def register_again(self, details: Details, now: dt.datetime) -> None:
+    @classmethod
+    def register_former(
+        cls,
+        id: str,
+        nik: str,
+        nik_digest: str,
+        details: Details,
+        placement: PastPlacement,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> Worker:
+        """A former worker, abroad before the platform followed them: registered straight into
+        ``returned``, without the pre-departure gates."""
+        _check_placement(placement, details.birth_date, today)
+        worker = cls(id=id, nik=nik, nik_digest=nik_digest, registered_at=now, updated_at=now)
+        worker._describe(details)
+        worker._placed(placement)
+        worker.changes.append(StatusChange(None, RETURNED, "former_worker_registered"))
+        worker.status, worker.stage = RETURNED, STAGE[RETURNED]
+        return worker
+
+    def register_again(
+        self,
+        details: Details,
+        now: dt.datetime,
+        placement: PastPlacement | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         """The same person registering for a new migration, once the previous one has ended;
         while it is under way, the NIK is taken; a deceased worker's NIK is never free again."""
         if self.status in FINAL:
@@ -200,6 +270,8 @@ class Worker:
                 f"this NIK is already registered to worker {self.id}, who is {self.status}",
                 {"worker_id": self.id, "status": self.status},
             )
+        if placement is not None:
+            _check_placement(placement, details.birth_date, today or now.date())
         previous = self.status
         self.cycle += 1
         self.registered_at = now
@@ -211,9 +283,19 @@ class Worker:
         self.contract_starts_on = self.contract_ends_on = self.expected_return_on = None
         self.sector = None
         self.returned_on = self.return_reason = None
+        self.past_placement = None
         self._describe(details)
         self.updated_at = now
-        self._move(REGISTERED, f"registered_again_after:{previous}")
+        if placement is None:
+            self._move(REGISTERED, f"registered_again_after:{previous}")
+        else:  # a placement before the platform that the last cycle did not know of
+            self._placed(placement)
+            self._move(RETURNED, f"former_worker_registered_after:{previous}")
+
+    def _placed(self, placement: PastPlacement) -> None:
+        self.destination_country = placement.country
+        self.employer = placement.employer
+        self.past_placement = placement.described()
 
     def _describe(self, details: Details) -> None:
         self.full_name = details.full_name

@@ -23,6 +23,7 @@ from pmi_common.validation import load
 from .domain import (
     Details,
     FamilyMember,
+    PastPlacement,
     TimelineEntry,
     Worker,
     heirs_among,
@@ -41,6 +42,7 @@ from .schemas import (
     RecordDeath,
     RecordDeparture,
     RecordReturn,
+    RegisterFormerWorker,
     RegisterWorker,
     UpdateWorker,
     Withdraw,
@@ -67,6 +69,42 @@ def register_worker(
         uow.repository.add_worker(worker)
     else:
         worker.register_again(details, now)
+    _registered(uow, worker)
+    _announce(uow, worker)
+    return worker
+
+
+def register_former_worker(uow: Work, command: dict, now: dt.datetime, today: dt.date) -> Worker:
+    """A former worker (mantan PMI), abroad before the platform followed them, registered with
+    the placement as far as it is known: a returnee from the start, without the pre-departure
+    gates."""
+    data = load(RegisterFormerWorker(today=today), command)
+    nik = data["nik"]
+    details = Details(**{field.name: data[field.name] for field in fields(Details)})
+    placement = PastPlacement(
+        data["destination_country"],
+        data["from_year"],
+        data["to_year"],
+        data["employer"],
+        data["source"],
+    )
+    uow.repository.lock_registrations_of(nik)
+    worker = uow.repository.lock_worker_with_nik(nik)
+    if worker is None:
+        worker = Worker.register_former(
+            str(uuid.uuid4()), nik, nik_digest(nik), details, placement, now, today
+        )
+        uow.repository.add_worker(worker)
+    else:
+        worker.register_again(details, now, placement, today)
+    _registered(uow, worker)
+    _announce(uow, worker)
+    former = {**placement.described(), "occupation": worker.occupation}
+    _publish_noted(uow, worker, c.FORMER_WORKER_REGISTERED, former)
+    return worker
+
+
+def _registered(uow: Work, worker: Worker) -> None:
     registered = uow.publish(
         c.WORKER_REGISTERED,
         {
@@ -83,8 +121,6 @@ def register_worker(
         worker_id=worker.id,
     )
     _note(uow, worker, registered, {"cycle": worker.cycle})
-    _announce(uow, worker)
-    return worker
 
 
 def update_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
@@ -517,6 +553,7 @@ def _note(uow: Work, worker: Worker, envelope: dict, details: dict, change=None)
 
 COMMANDS = {
     "register_worker": register_worker,
+    "register_former_worker": register_former_worker,
     "update_worker": update_worker,
     "record_departure": record_departure,
     "record_return": record_return,

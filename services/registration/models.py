@@ -60,6 +60,8 @@ workers = Table(
     Column("remains_repatriated", Boolean, nullable=True),
     Column("remains_arrive_on", Date, nullable=True),
     Column("heirs", JSON, nullable=False, default=list),  # the heirs' family member ids
+    # a former worker's placement before the platform: country, years, employer, source
+    Column("past_placement", JSON, nullable=True),
     Column("registered_at", AwareDateTime(), nullable=False),
     Column("updated_at", AwareDateTime(), nullable=False),
     # bumped by every update: two writers of one worker cannot both win (optimistic locking)

@@ -16,7 +16,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from pmi_common.contract import DEATH_CAUSES, RELATIONS, RETURN_REASONS, STAGES, STATUSES
+from pmi_common.contract import (
+    DEATH_CAUSES,
+    INFORMATION_SOURCES,
+    RELATIONS,
+    RETURN_REASONS,
+    STAGES,
+    STATUSES,
+)
 from pmi_common.fields import BPJS, COUNTRY, PHONE, POSTAL_CODE, SEXES, Longest, Most
 from pmi_common.validation import not_blank, person_name, text_field
 
@@ -81,6 +88,19 @@ class RegisterWorker(Schema):
         problems = nik_problems(data.get("nik"), data.get("birth_date"), data.get("sex"))
         if problems:
             raise ValidationError(problems, field_name="nik")
+
+
+class RegisterFormerWorker(RegisterWorker):
+    """A former worker: who they are, and the placement abroad (``destination_country``, the
+    years, the employer when known, who told the desk). The occupation and the placement
+    agency may be unknown."""
+
+    occupation = text_field(Longest.OCCUPATION, load_default="")
+    placement_agency = text_field(Longest.ORGANISATION, load_default="")
+    from_year = fields.Integer(required=True, validate=validate.Range(min=1950))
+    to_year = fields.Integer(required=True, validate=validate.Range(min=1950))
+    employer = text_field(Longest.ORGANISATION, load_default=None)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
 
 
 class UpdateWorker(Schema):
@@ -309,6 +329,7 @@ class WorkerView(Schema):
     remains_repatriated = fields.Boolean(allow_none=True)
     remains_arrive_on = fields.Date(allow_none=True)
     heirs = fields.List(fields.String())
+    past_placement = fields.Dict(allow_none=True)
     registered_at = fields.DateTime()
     updated_at = fields.DateTime()
 

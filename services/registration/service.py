@@ -43,6 +43,17 @@ class RegistrationService(ServiceOperations):
         return self.db.command(register)
 
     @rpc
+    def register_former_worker(self, payload: dict) -> dict:
+        def register(uow):
+            worker = handlers.register_former_worker(
+                uow, payload, self.clock.now(), self.clock.today()
+            )
+            self.log.info("former_worker_registered", worker_id=worker.id, nik=worker.nik)
+            return worker_view.dump(worker)
+
+        return self.db.command(register)
+
+    @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
         return self.db.command(
             lambda uow: worker_view.dump(

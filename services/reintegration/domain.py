@@ -76,7 +76,7 @@ class Worker(RegistrationWord):
         return heard
 
     def hear_return(
-        self, cycle: int, sequence: int, at: dt.datetime, returned_on: dt.date
+        self, cycle: int, sequence: int, at: dt.datetime, returned_on: dt.date | None
     ) -> Heard:
         heard = self.hear(cycle, sequence, RETURNED, at)
         if heard is Heard.RETURN:

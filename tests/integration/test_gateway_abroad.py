@@ -242,3 +242,47 @@ def test_a_worker_who_died_abroad_is_final_with_her_heirs_and_an_agency_without_
     assert read[-1]["to_status"] == "deceased"
     assert c.WORKER_DIED not in {e["event_type"] for e in read}
     assert "died_on" not in bpjs.get(path).json() and "Sumini" not in str(read)
+
+
+def test_a_former_worker_is_registered_with_a_past_placement_and_joins_a_returnee_programme(
+    container_factory, config_for
+):
+    api = start_stack(container_factory, config_for, services=(c.REGISTRATION, c.REINTEGRATION))
+    desk, trainer = api.as_role("operator"), api.as_role("trainer")
+    payload = worker_payload(destination_country="MY", occupation="plantation worker")
+    del payload["placement_agency"]
+    former = desk.post(
+        "/former-workers",
+        json={**payload, "from_year": 2009, "to_year": 2015, "source": "family"},
+    )
+    assert former.status_code == 201, former.text
+    worker = former.json()
+    assert (worker["status"], worker["past_placement"]["to_year"]) == ("returned", 2015)
+    program = trainer.post(
+        "/reintegration/programs",
+        json={
+            "name": "PAK CAMAT PMI mantan",
+            "audience": "returnee",
+            "capacity": 20,
+            "starts_on": (district_today() + dt.timedelta(days=30)).isoformat(),
+            "rounds": [{"name": "pitch", "advance": 5}],
+        },
+    ).json()
+
+    invited = f"/workers/{worker['id']}/invitations"
+    wait_for(lambda: desk.get(invited).json()["kind"] == "returnee", message="a returnee")
+    enrolled = trainer.post(
+        f"/reintegration/programs/{program['id']}/enrollments", json={"worker_id": worker["id"]}
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    wait_for(
+        lambda: desk.get(f"/workers/{worker['id']}").json()["status"] == "in_reintegration",
+        message="in reintegration",
+    )
+    timeline = [e["event_type"] for e in desk.get(f"/workers/{worker['id']}/timeline").json()]
+    assert timeline[:3] == [
+        c.WORKER_REGISTERED,
+        c.WORKER_STATUS_CHANGED,
+        c.FORMER_WORKER_REGISTERED,
+    ]
+    assert c.REINTEGRATION_ENROLLED in timeline

@@ -675,6 +675,7 @@ def test_stats_count_the_workers(uow, repository):
 def test_every_command_and_query_is_in_the_tables():
     assert set(handlers.COMMANDS) == {
         "register_worker",
+        "register_former_worker",
         "update_worker",
         "record_departure",
         "record_return",

@@ -1,4 +1,5 @@
-"""a worker's death on the record: when, where, the cause's category, the remains, the heirs
+"""a worker's death on the record (when, where, the cause's category, the remains, the heirs) and
+a former worker's past placement
 
 Revision ID: 0009
 Revises: 0008
@@ -23,10 +24,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column('heirs', sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
         )
+        batch_op.add_column(sa.Column('past_placement', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('workers', schema=None) as batch_op:
+        batch_op.drop_column('past_placement')
         batch_op.drop_column('heirs')
         batch_op.drop_column('remains_arrive_on')
         batch_op.drop_column('remains_repatriated')
