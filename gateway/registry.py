@@ -65,6 +65,8 @@ WORKER_FIELDS = (
     "remains_arrive_on",
     "heirs",
     "past_placement",
+    "non_procedural",
+    "family_account",
     "registered_at",
     "updated_at",
 )

@@ -158,6 +158,18 @@ ROUTES: tuple[Route, ...] = (
         creates="worker_id",
     ),
     registration(
+        "record_non_procedural_worker",
+        "POST",
+        "/non-procedural-workers",
+        DESK,
+        "Record a worker abroad who left outside the procedure, with what the family knows: "
+        "abroad from the start, flagged non-procedural; they may return and be reintegrated",
+        body=s.RecordNonProceduralWorker,
+        response=v.WorkerView,
+        status=201,
+        creates="worker_id",
+    ),
+    registration(
         "list_workers",
         "GET",
         "/workers",

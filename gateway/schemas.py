@@ -103,6 +103,23 @@ class RegisterFormerWorker(RegisterWorker):
     )
 
 
+class RecordNonProceduralWorker(RegisterWorker):
+    """A worker abroad who left outside the procedure; ``destination_country`` is where they
+    are."""
+
+    destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("SA"))
+    occupation = text(Longest.OCCUPATION, metadata=_e("housemaid"))
+    placement_agency = text(Longest.ORGANISATION, metadata=_e("PT Sinar Jaya"))
+    left_on = fields.Date(metadata=_e("2025-07-01"))
+    employer = text(Longest.ORGANISATION, metadata=_e("unknown household in Riyadh"))
+    family_account = text(
+        Longest.NOTE, metadata=_e("left with a sponsor from the next village; calls monthly")
+    )
+    source = fields.String(
+        required=True, validate=validate.OneOf(INFORMATION_SOURCES), metadata=_e("family")
+    )
+
+
 class UpdateWorker(Body):
     """Contact details (the worker may change these) and the BPJS number (the desk records it)."""
 

@@ -70,6 +70,10 @@ class GatewayService:
     def register_former_worker(self, body: dict) -> dict:
         return self.registration.register_former_worker(body)
 
+    @api
+    def record_non_procedural_worker(self, body: dict) -> dict:
+        return self.registration.record_non_procedural_worker(body)
+
     def _registry(self) -> RegistryReader | TimedRpcProxy:
         """Where registration's reads are taken: its database, read-only, when the gateway is
         given it (``registry``), else the registration service over RPC."""

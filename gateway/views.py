@@ -63,6 +63,10 @@ class WorkerView(View):
     remains_repatriated = _maybe(fields.Boolean())
     remains_arrive_on = _maybe(fields.Date())
     heirs = _maybe(fields.List(fields.UUID(), metadata={"description": "heirs' member ids"}))
+    non_procedural = _maybe(
+        fields.Boolean(metadata={"description": "abroad outside the procedure"})
+    )
+    family_account = _maybe(fields.String(metadata={"description": "what the family knows"}))
     past_placement = _maybe(
         fields.Dict(
             metadata={

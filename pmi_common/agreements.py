@@ -206,6 +206,7 @@ WORKER_RECORD_GRANTS: dict[str, tuple[str, str]] = {
     "remains_repatriated": (c.WORKER_DIED, "remains_repatriated"),
     "remains_arrive_on": (c.WORKER_DIED, "remains_arrive_on"),
     "heirs": (c.WORKER_DIED, "heirs"),
+    "non_procedural": (c.NON_PROCEDURAL_WORKER_RECORDED, "source"),
 }
 REGENCY_GRANT = (c.WORKER_REGISTERED, "regency")  # the address's regency (and nothing else)
 TIMELINE_STATUS_FIELDS = ("from_status", "to_status", "stage", "reason")

@@ -139,6 +139,8 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "from_year": 2009,
     "to_year": 2015,
     "source": "worker",
+    "left_on": "2025-07-01",
+    "family_account": "left with a sponsor from the next village; calls once a month",
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",

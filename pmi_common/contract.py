@@ -31,6 +31,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     FORMER_WORKER_REGISTERED,
     GATEWAY,
     INFORMATION_SOURCES,
+    NON_PROCEDURAL_WORKER_RECORDED,
     ORIENTATION,
     ORIENTATION_COMPLETED,
     ORIENTATION_ENROLLED,
@@ -320,6 +321,19 @@ class FormerWorkerRegisteredV1(_Payload):
     cycle = fields.Integer(required=True)
 
 
+class NonProceduralWorkerRecordedV1(_Payload):
+    """A worker abroad who left outside the procedure, recorded with what is known: where, since
+    when and for whom, and the family's account."""
+
+    country = fields.String(required=True)
+    left_on = fields.Date(required=True, allow_none=True)
+    employer = fields.String(required=True, allow_none=True)
+    occupation = fields.String(required=True)
+    family_account = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
+    cycle = fields.Integer(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -545,6 +559,14 @@ CONTRACT: tuple[EventSpec, ...] = (
         FormerWorkerRegisteredV1,
         (REINTEGRATION,),
         "a former worker was registered as a returnee, with the past placement",
+    ),
+    EventSpec(
+        NON_PROCEDURAL_WORKER_RECORDED,
+        1,
+        REGISTRATION,
+        NonProceduralWorkerRecordedV1,
+        (),
+        "a worker abroad who left outside the procedure was recorded, with what is known",
     ),
 )
 

@@ -41,6 +41,7 @@ EMPLOYER_CHANGED = "employer_changed"
 RETURN_EXPECTED = "return_expected"
 WORKER_DIED = "worker_died"
 FORMER_WORKER_REGISTERED = "former_worker_registered"
+NON_PROCEDURAL_WORKER_RECORDED = "non_procedural_worker_recorded"
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -73,7 +74,7 @@ RELATIONS = (
 SECTORS = ("formal", "informal")
 # what a worker died of, as the desk records it (the certificate's words stay with the family)
 DEATH_CAUSES = ("illness", "accident", "work_accident", "violence", "unknown", "other")
-# who told the desk of a former worker's placement abroad
+# who told the desk of a former worker's placement, or of a worker who left outside the procedure
 INFORMATION_SOURCES = (
     "worker",
     "family",

@@ -87,6 +87,10 @@ NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.WORKER_DIED: {"heir_names": _FAMILY, "cause": _CAUSE},
+    c.NON_PROCEDURAL_WORKER_RECORDED: {
+        "family_account": "the family's own words about the worker abroad, given only to an "
+        "agreement naming it"
+    },
 }
 
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(

@@ -17,7 +17,9 @@ afterwards, and the NIK cannot be registered again. Its heirs are members of the
 
 A former worker (*mantan PMI*, abroad before the platform followed them) is registered with a
 ``PastPlacement`` straight into ``returned``, without the pre-departure gates: a returnee like any
-other from then on.
+other from then on. A worker who left outside the procedure is recorded with what is known of it
+(``LeftOutsideProcedure``) straight into ``departed``, flagged non-procedural: they return and are
+reintegrated like any other.
 """
 
 from __future__ import annotations
@@ -107,10 +109,10 @@ def _check_contract(departed_on: dt.date, starts_on: dt.date, ends_on: dt.date |
         raise InvalidInput("the contract's dates do not fit", problems)
 
 
-def _check_placement(placement: PastPlacement, birth_date: dt.date, today: dt.date) -> None:
-    problems = placement.problems(birth_date, today)
+def _check_entry(entry: Entry, birth_date: dt.date, today: dt.date) -> None:
+    problems = entry.problems(birth_date, today)
     if problems:
-        raise InvalidInput("the past placement does not fit", problems)
+        raise InvalidInput(f"the {entry.what} does not fit", problems)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,14 @@ class PastPlacement:
     employer: str | None
     source: str
 
+    what = "past placement"
+    status = RETURNED
+    reason = "former_worker_registered"
+
+    def enter(self, worker: Worker) -> None:
+        worker.destination_country, worker.employer = self.country, self.employer
+        worker.past_placement = self.described()
+
     def problems(self, birth_date: dt.date, today: dt.date) -> dict[str, list[str]]:
         problems = {}
         if self.to_year > today.year:
@@ -153,6 +163,39 @@ class PastPlacement:
             "employer": self.employer,
             "source": self.source,
         }
+
+
+@dataclass(frozen=True)
+class LeftOutsideProcedure:
+    """A worker abroad who left outside the procedure (non-procedural), as the family or another
+    source knows it: the country, when they left and the employer if known, and the account."""
+
+    country: str
+    left_on: dt.date | None
+    employer: str | None
+    family_account: str | None
+    source: str
+
+    what = "time abroad"
+    status = DEPARTED
+    reason = "non_procedural_recorded"
+
+    def enter(self, worker: Worker) -> None:
+        worker.destination_country, worker.employer = self.country, self.employer
+        worker.departed_on, worker.non_procedural = self.left_on, True
+        worker.family_account = self.family_account
+        worker.sector = sector_of(worker.occupation) if worker.occupation else None
+
+    def problems(self, birth_date: dt.date, today: dt.date) -> dict[str, list[str]]:
+        if self.left_on is not None and self.left_on > today:
+            return {"left_on": [f"must not be in the future (today is {today})"]}
+        if self.left_on is not None and self.left_on <= birth_date:
+            return {"left_on": [f"must be after the birth date {birth_date}"]}
+        return {}
+
+
+# how a person comes on record other than by registering for a migration
+Entry = PastPlacement | LeftOutsideProcedure
 
 
 @dataclass(frozen=True)
@@ -212,6 +255,9 @@ class Worker:
     heirs: list = field(default_factory=list)
     # a former worker's placement before the platform (country, years, employer, source)
     past_placement: dict | None = None
+    # abroad outside the procedure (non-procedural), and what the family knows of it
+    non_procedural: bool = False
+    family_account: str | None = None
     registered_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     # the status changes not yet announced (not stored)
@@ -230,31 +276,32 @@ class Worker:
         return worker
 
     @classmethod
-    def register_former(
+    def register_outside(
         cls,
         id: str,
         nik: str,
         nik_digest: str,
         details: Details,
-        placement: PastPlacement,
+        entry: Entry,
         now: dt.datetime,
         today: dt.date,
     ) -> Worker:
-        """A former worker, abroad before the platform followed them: registered straight into
-        ``returned``, without the pre-departure gates."""
-        _check_placement(placement, details.birth_date, today)
+        """A person the procedure did not follow: a former worker (``PastPlacement``, straight
+        into ``returned``) or one who left outside it (``LeftOutsideProcedure``, straight into
+        ``departed``), without the pre-departure gates."""
+        _check_entry(entry, details.birth_date, today)
         worker = cls(id=id, nik=nik, nik_digest=nik_digest, registered_at=now, updated_at=now)
         worker._describe(details)
-        worker._placed(placement)
-        worker.changes.append(StatusChange(None, RETURNED, "former_worker_registered"))
-        worker.status, worker.stage = RETURNED, STAGE[RETURNED]
+        entry.enter(worker)
+        worker.changes.append(StatusChange(None, entry.status, entry.reason))
+        worker.status, worker.stage = entry.status, STAGE[entry.status]
         return worker
 
     def register_again(
         self,
         details: Details,
         now: dt.datetime,
-        placement: PastPlacement | None = None,
+        entry: Entry | None = None,
         today: dt.date | None = None,
     ) -> None:
         """The same person registering for a new migration, once the previous one has ended;
@@ -270,8 +317,8 @@ class Worker:
                 f"this NIK is already registered to worker {self.id}, who is {self.status}",
                 {"worker_id": self.id, "status": self.status},
             )
-        if placement is not None:
-            _check_placement(placement, details.birth_date, today or now.date())
+        if entry is not None:
+            _check_entry(entry, details.birth_date, today or now.date())
         previous = self.status
         self.cycle += 1
         self.registered_at = now
@@ -283,19 +330,15 @@ class Worker:
         self.contract_starts_on = self.contract_ends_on = self.expected_return_on = None
         self.sector = None
         self.returned_on = self.return_reason = None
-        self.past_placement = None
+        self.past_placement = self.family_account = None
+        self.non_procedural = False
         self._describe(details)
         self.updated_at = now
-        if placement is None:
+        if entry is None:
             self._move(REGISTERED, f"registered_again_after:{previous}")
-        else:  # a placement before the platform that the last cycle did not know of
-            self._placed(placement)
-            self._move(RETURNED, f"former_worker_registered_after:{previous}")
-
-    def _placed(self, placement: PastPlacement) -> None:
-        self.destination_country = placement.country
-        self.employer = placement.employer
-        self.past_placement = placement.described()
+        else:  # a time abroad the procedure did not follow
+            entry.enter(self)
+            self._move(entry.status, f"{entry.reason}_after:{previous}")
 
     def _describe(self, details: Details) -> None:
         self.full_name = details.full_name

@@ -22,7 +22,9 @@ from pmi_common.validation import load
 
 from .domain import (
     Details,
+    Entry,
     FamilyMember,
+    LeftOutsideProcedure,
     PastPlacement,
     TimelineEntry,
     Worker,
@@ -41,6 +43,7 @@ from .schemas import (
     ListWorkers,
     RecordDeath,
     RecordDeparture,
+    RecordNonProceduralWorker,
     RecordReturn,
     RegisterFormerWorker,
     RegisterWorker,
@@ -79,8 +82,6 @@ def register_former_worker(uow: Work, command: dict, now: dt.datetime, today: dt
     the placement as far as it is known: a returnee from the start, without the pre-departure
     gates."""
     data = load(RegisterFormerWorker(today=today), command)
-    nik = data["nik"]
-    details = Details(**{field.name: data[field.name] for field in fields(Details)})
     placement = PastPlacement(
         data["destination_country"],
         data["from_year"],
@@ -88,19 +89,60 @@ def register_former_worker(uow: Work, command: dict, now: dt.datetime, today: dt
         data["employer"],
         data["source"],
     )
+    worker = _register_outside(uow, data, placement, now, today)
+    former = {**placement.described(), "occupation": worker.occupation}
+    _publish_noted(uow, worker, c.FORMER_WORKER_REGISTERED, former)
+    return worker
+
+
+def record_non_procedural_worker(
+    uow: Work, command: dict, now: dt.datetime, today: dt.date
+) -> Worker:
+    """A worker who left outside the procedure, recorded abroad with what is known of it: they
+    may return and be reintegrated like any other. The family's account stays off the timeline."""
+    data = load(RecordNonProceduralWorker(today=today), command)
+    abroad = LeftOutsideProcedure(
+        data["destination_country"],
+        data["left_on"],
+        data["employer"],
+        data["family_account"],
+        data["source"],
+    )
+    worker = _register_outside(uow, data, abroad, now, today)
+    known = {
+        "country": abroad.country,
+        "left_on": abroad.left_on,
+        "employer": abroad.employer,
+        "occupation": worker.occupation,
+        "source": abroad.source,
+    }
+    recorded = uow.publish(
+        c.NON_PROCEDURAL_WORKER_RECORDED,
+        {**known, "family_account": abroad.family_account, "cycle": worker.cycle},
+        worker_id=worker.id,
+    )
+    _note(uow, worker, recorded, _dates(known))
+    return worker
+
+
+def _register_outside(
+    uow: Work, data: dict, entry: Entry, now: dt.datetime, today: dt.date
+) -> Worker:
+    """A person on record without the procedure's gates: new, or a new cycle of one whose last
+    cycle ended; announced as registered, then the status it enters."""
+    nik = data["nik"]
+    details = Details(**{field.name: data[field.name] for field in fields(Details)})
     uow.repository.lock_registrations_of(nik)
     worker = uow.repository.lock_worker_with_nik(nik)
     if worker is None:
-        worker = Worker.register_former(
-            str(uuid.uuid4()), nik, nik_digest(nik), details, placement, now, today
+        worker = Worker.register_outside(
+            str(uuid.uuid4()), nik, nik_digest(nik), details, entry, now, today
         )
         uow.repository.add_worker(worker)
     else:
-        worker.register_again(details, now, placement, today)
+        worker.register_again(details, now, entry, today)
     _registered(uow, worker)
     _announce(uow, worker)
-    former = {**placement.described(), "occupation": worker.occupation}
-    _publish_noted(uow, worker, c.FORMER_WORKER_REGISTERED, former)
     return worker
 
 
@@ -554,6 +596,7 @@ def _note(uow: Work, worker: Worker, envelope: dict, details: dict, change=None)
 COMMANDS = {
     "register_worker": register_worker,
     "register_former_worker": register_former_worker,
+    "record_non_procedural_worker": record_non_procedural_worker,
     "update_worker": update_worker,
     "record_departure": record_departure,
     "record_return": record_return,

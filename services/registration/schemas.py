@@ -103,6 +103,19 @@ class RegisterFormerWorker(RegisterWorker):
     source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
 
 
+class RecordNonProceduralWorker(RegisterWorker):
+    """A worker abroad who left outside the procedure: who they are, where they are
+    (``destination_country``), when they left and the employer if known, and what the family
+    knows. The occupation and the placement agency may be unknown."""
+
+    occupation = text_field(Longest.OCCUPATION, load_default="")
+    placement_agency = text_field(Longest.ORGANISATION, load_default="")
+    left_on = fields.Date(load_default=None)
+    employer = text_field(Longest.ORGANISATION, load_default=None)
+    family_account = text_field(Longest.NOTE, load_default=None)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
+
+
 class UpdateWorker(Schema):
     class Meta:
         unknown = RAISE
@@ -330,6 +343,8 @@ class WorkerView(Schema):
     remains_arrive_on = fields.Date(allow_none=True)
     heirs = fields.List(fields.String())
     past_placement = fields.Dict(allow_none=True)
+    non_procedural = fields.Boolean()
+    family_account = fields.String(allow_none=True)
     registered_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -54,6 +54,17 @@ class RegistrationService(ServiceOperations):
         return self.db.command(register)
 
     @rpc
+    def record_non_procedural_worker(self, payload: dict) -> dict:
+        def record(uow):
+            worker = handlers.record_non_procedural_worker(
+                uow, payload, self.clock.now(), self.clock.today()
+            )
+            self.log.info("non_procedural_worker_recorded", worker_id=worker.id, nik=worker.nik)
+            return worker_view.dump(worker)
+
+        return self.db.command(record)
+
+    @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
         return self.db.command(
             lambda uow: worker_view.dump(

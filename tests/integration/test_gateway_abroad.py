@@ -270,7 +270,13 @@ def test_a_former_worker_is_registered_with_a_past_placement_and_joins_a_returne
     ).json()
 
     invited = f"/workers/{worker['id']}/invitations"
-    wait_for(lambda: desk.get(invited).json()["kind"] == "returnee", message="a returnee")
+
+    def returnee() -> bool:  # unknown (404) to reintegration until registration's events arrive
+        answer = desk.get(invited)
+        return answer.status_code == 200 and answer.json()["kind"] == "returnee"
+
+    wait_for(returnee, message="reintegration counts the former worker as a returnee")
+    assert program["id"] in {p["id"] for p in desk.get(invited).json()["programs"]}
     enrolled = trainer.post(
         f"/reintegration/programs/{program['id']}/enrollments", json={"worker_id": worker["id"]}
     )
@@ -286,3 +292,33 @@ def test_a_former_worker_is_registered_with_a_past_placement_and_joins_a_returne
         c.FORMER_WORKER_REGISTERED,
     ]
     assert c.REINTEGRATION_ENROLLED in timeline
+
+
+def test_a_non_procedural_worker_is_recorded_abroad_and_later_repatriated(api):
+    desk, bpjs = api.as_role("operator"), api.as_role(AGENCY, agency="bpjs")
+    today = district_today()
+    payload = worker_payload(destination_country="SA", occupation="housemaid")
+    del payload["placement_agency"]
+    account = "left with a sponsor in 2025; her mother last heard from her in March"
+    recorded = desk.post(
+        "/non-procedural-workers",
+        json={**payload, "family_account": account, "source": "family"},
+    )
+    assert recorded.status_code == 201, recorded.text
+    worker = recorded.json()
+    assert (worker["status"], worker["non_procedural"]) == ("departed", True)
+    path = f"/workers/{worker['id']}"
+
+    back = desk.post(
+        f"{path}/return", json={"returned_on": today.isoformat(), "reason": "repatriated"}
+    )
+    assert back.status_code == 200, back.text
+    assert (back.json()["status"], back.json()["return_reason"]) == ("returned", "repatriated")
+    timeline = desk.get(f"{path}/timeline").json()
+    assert [e["event_type"] for e in timeline][2] == c.NON_PROCEDURAL_WORKER_RECORDED
+    assert timeline[-2]["details"]["reason"] == "repatriated" and account not in str(timeline)
+    export = desk.get(f"{path}/export").json()["services"]["registration"]["workers"][0]
+    assert export["family_account"] == account
+    seen = bpjs.get(f"{path}/timeline")
+    assert seen.status_code == 200 and account not in seen.text
+    assert "family_account" not in bpjs.get(path).json()

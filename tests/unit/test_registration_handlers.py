@@ -676,6 +676,7 @@ def test_every_command_and_query_is_in_the_tables():
     assert set(handlers.COMMANDS) == {
         "register_worker",
         "register_former_worker",
+        "record_non_procedural_worker",
         "update_worker",
         "record_departure",
         "record_return",

@@ -1,5 +1,5 @@
 """a worker's death on the record (when, where, the cause's category, the remains, the heirs) and
-a former worker's past placement
+a former worker's past placement; a worker abroad outside the procedure
 
 Revision ID: 0009
 Revises: 0008
@@ -25,10 +25,18 @@ def upgrade() -> None:
             sa.Column('heirs', sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
         )
         batch_op.add_column(sa.Column('past_placement', sa.JSON(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                'non_procedural', sa.Boolean(), nullable=False, server_default=sa.text('false')
+            )
+        )
+        batch_op.add_column(sa.Column('family_account', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('workers', schema=None) as batch_op:
+        batch_op.drop_column('family_account')
+        batch_op.drop_column('non_procedural')
         batch_op.drop_column('past_placement')
         batch_op.drop_column('heirs')
         batch_op.drop_column('remains_arrive_on')
