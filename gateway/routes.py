@@ -148,6 +148,30 @@ ROUTES: tuple[Route, ...] = (
         creates="worker_id",
     ),
     registration(
+        "register_former_worker",
+        "POST",
+        "/former-workers",
+        DESK,
+        "Register a former migrant worker (mantan PMI) with a past placement abroad: a "
+        "returnee from the start, without the pre-departure gates",
+        body=s.RegisterFormerWorker,
+        response=v.WorkerView,
+        status=201,
+        creates="worker_id",
+    ),
+    registration(
+        "record_non_procedural_worker",
+        "POST",
+        "/non-procedural-workers",
+        DESK,
+        "Record a worker abroad who left outside the procedure, with what the family knows: "
+        "abroad from the start, flagged non-procedural; they may return and be reintegrated",
+        body=s.RecordNonProceduralWorker,
+        response=v.WorkerView,
+        status=201,
+        creates="worker_id",
+    ),
+    registration(
         "list_workers",
         "GET",
         "/workers",
@@ -200,6 +224,15 @@ ROUTES: tuple[Route, ...] = (
         DESK,
         "Record a worker's return home",
         body=s.RecordReturn,
+        response=v.WorkerView,
+    ),
+    registration(
+        "record_death",
+        "POST",
+        "/workers/{worker_id}/death",
+        DESK,
+        "Record that a worker died (abroad or at home): final; the heirs from the family list",
+        body=s.RecordDeath,
         response=v.WorkerView,
     ),
     registration(

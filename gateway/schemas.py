@@ -10,7 +10,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from pmi_common.contract import (
     AUDIENCES,
+    DEATH_CAUSES,
     DOCUMENT_TYPES,
+    INFORMATION_SOURCES,
     RELATIONS,
     RETURN_REASONS,
     STAGES,
@@ -87,6 +89,37 @@ class RegisterWorker(Body):
     placement_agency = text(Longest.ORGANISATION, required=True, metadata=_e("PT Sinar Jaya"))
 
 
+class RegisterFormerWorker(RegisterWorker):
+    """A former worker; ``destination_country`` is where they worked."""
+
+    destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("MY"))
+    occupation = text(Longest.OCCUPATION, metadata=_e("plantation worker"))
+    placement_agency = text(Longest.ORGANISATION, metadata=_e("PT Sinar Jaya"))
+    from_year = fields.Integer(required=True, validate=validate.Range(min=1950), metadata=_e(2009))
+    to_year = fields.Integer(required=True, validate=validate.Range(min=1950), metadata=_e(2015))
+    employer = text(Longest.ORGANISATION, metadata=_e("Ladang Sawit Bhd"))
+    source = fields.String(
+        required=True, validate=validate.OneOf(INFORMATION_SOURCES), metadata=_e("worker")
+    )
+
+
+class RecordNonProceduralWorker(RegisterWorker):
+    """A worker abroad who left outside the procedure; ``destination_country`` is where they
+    are."""
+
+    destination_country = fields.String(required=True, validate=COUNTRY, metadata=_e("SA"))
+    occupation = text(Longest.OCCUPATION, metadata=_e("housemaid"))
+    placement_agency = text(Longest.ORGANISATION, metadata=_e("PT Sinar Jaya"))
+    left_on = fields.Date(metadata=_e("2025-07-01"))
+    employer = text(Longest.ORGANISATION, metadata=_e("unknown household in Riyadh"))
+    family_account = text(
+        Longest.NOTE, metadata=_e("left with a sponsor from the next village; calls monthly")
+    )
+    source = fields.String(
+        required=True, validate=validate.OneOf(INFORMATION_SOURCES), metadata=_e("family")
+    )
+
+
 class UpdateWorker(Body):
     """Contact details (the worker may change these) and the BPJS number (the desk records it)."""
 
@@ -149,6 +182,22 @@ class RecordReturn(Body):
     returned_on = fields.Date(required=True, metadata=_e("2029-02-01"))
     reason = fields.String(
         required=True, validate=validate.OneOf(RETURN_REASONS), metadata=_e("contract_ended")
+    )
+    note = text(Longest.NOTE)
+
+
+class RecordDeath(Body):
+    died_on = fields.Date(required=True, metadata=_e("2027-08-14"))
+    country = fields.String(required=True, validate=COUNTRY, metadata=_e("MY"))
+    cause = fields.String(
+        required=True, validate=validate.OneOf(DEATH_CAUSES), metadata=_e("illness")
+    )
+    remains_repatriated = StrictBoolean(required=True, metadata=_e(True))
+    remains_arrive_on = fields.Date(metadata=_e("2027-08-21"))
+    heirs = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=20),
+        metadata={"description": "family member ids of the heirs", "example": []},
     )
     note = text(Longest.NOTE)
 

@@ -76,6 +76,14 @@ class GatewayService:
     def register_worker(self, body: dict) -> dict:
         return self.registration.register_worker(body)
 
+    @api
+    def register_former_worker(self, body: dict) -> dict:
+        return self.registration.register_former_worker(body)
+
+    @api
+    def record_non_procedural_worker(self, body: dict) -> dict:
+        return self.registration.record_non_procedural_worker(body)
+
     def _registry(self) -> RegistryReader | TimedRpcProxy:
         """Where registration's reads are taken: its database, read-only, when the gateway is
         given it (``registry``), else the registration service over RPC."""
@@ -119,6 +127,10 @@ class GatewayService:
     @api
     def record_return(self, worker_id: str, body: dict) -> dict:
         return self._changed(worker_id, self.registration.record_return(worker_id, body))
+
+    @api
+    def record_death(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.registration.record_death(worker_id, body))
 
     @api
     def withdraw_worker(self, worker_id: str, body: dict) -> dict:

@@ -57,6 +57,24 @@ class WorkerView(View):
     expected_return_on = _maybe(fields.Date())
     returned_on = _maybe(fields.Date())
     return_reason = _maybe(fields.String())
+    died_on = _maybe(fields.Date())
+    death_country = _maybe(fields.String())
+    death_cause = _maybe(fields.String())
+    remains_repatriated = _maybe(fields.Boolean())
+    remains_arrive_on = _maybe(fields.Date())
+    heirs = _maybe(fields.List(fields.UUID(), metadata={"description": "heirs' member ids"}))
+    non_procedural = _maybe(
+        fields.Boolean(metadata={"description": "abroad outside the procedure"})
+    )
+    family_account = _maybe(fields.String(metadata={"description": "what the family knows"}))
+    past_placement = _maybe(
+        fields.Dict(
+            metadata={
+                "description": "a former worker's placement before the platform: country, "
+                "from_year, to_year, employer, source"
+            }
+        )
+    )
     registered_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -203,6 +203,13 @@ WORKER_RECORD_GRANTS: dict[str, tuple[str, str]] = {
     "contract_ends_on": (c.CONTRACT_RECORDED, "ends_on"),
     "sector": (c.CONTRACT_RECORDED, "sector"),
     "expected_return_on": (c.CONTRACT_RECORDED, "expected_return_on"),
+    "died_on": (c.WORKER_DIED, "died_on"),
+    "death_country": (c.WORKER_DIED, "country"),
+    "death_cause": (c.WORKER_DIED, "cause"),
+    "remains_repatriated": (c.WORKER_DIED, "remains_repatriated"),
+    "remains_arrive_on": (c.WORKER_DIED, "remains_arrive_on"),
+    "heirs": (c.WORKER_DIED, "heirs"),
+    "non_procedural": (c.NON_PROCEDURAL_WORKER_RECORDED, "source"),
 }
 REGENCY_GRANT = (c.WORKER_REGISTERED, "regency")  # the address's regency (and nothing else)
 TIMELINE_STATUS_FIELDS = ("from_status", "to_status", "stage", "reason")

@@ -131,6 +131,16 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "village": "Kademangan",
     "district": "Kademangan",
     "changed": ["phone"],
+    "died_on": "2027-08-14",
+    "cause": "illness",
+    "remains_repatriated": True,
+    "remains_arrive_on": "2027-08-21",
+    "country": "MY",
+    "from_year": 2009,
+    "to_year": 2015,
+    "source": "worker",
+    "left_on": "2025-07-01",
+    "family_account": "left with a sponsor from the next village; calls once a month",
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",

@@ -15,6 +15,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     AUDIENCES,
     CONTRACT_EXTENDED,
     CONTRACT_RECORDED,
+    DEATH_CAUSES,
     DOCUMENT_EXPIRED,
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
@@ -27,7 +28,10 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     FAMILY_MEMBER_ADDED,
     FAMILY_MEMBER_CHANGED,
     FAMILY_MEMBER_REMOVED,
+    FORMER_WORKER_REGISTERED,
     GATEWAY,
+    INFORMATION_SOURCES,
+    NON_PROCEDURAL_WORKER_RECORDED,
     ORIENTATION,
     ORIENTATION_COMPLETED,
     ORIENTATION_ENROLLED,
@@ -47,6 +51,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     SESSION_CANCELLED,
     SESSION_SCHEDULED,
     WORKER_DEPARTED,
+    WORKER_DIED,
     WORKER_REGISTERED,
     WORKER_RETURNED,
     WORKER_STATUS_CHANGED,
@@ -277,6 +282,58 @@ class FamilyMemberRemovedV1(_Payload):
     relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
 
 
+class Heir(Schema):
+    """An heir, by the family member's id and who they are to the worker."""
+
+    member_id = fields.String(required=True)
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+
+
+class HeirName(Schema):
+    member_id = fields.String(required=True)
+    full_name = fields.String(required=True)
+
+
+class WorkerDiedV1(_Payload):
+    """A worker's death, as the desk recorded it: where, when, of what kind of cause, whether the
+    remains come home and when, and the heirs from the worker's family."""
+
+    died_on = fields.Date(required=True)
+    country = fields.String(required=True)  # ISO 3166-1 alpha-2; ID when at home
+    cause = fields.String(required=True, validate=validate.OneOf(DEATH_CAUSES))
+    remains_repatriated = fields.Boolean(required=True)
+    remains_arrive_on = fields.Date(required=True, allow_none=True)
+    heirs = fields.List(fields.Nested(Heir), required=True)
+    heir_names = fields.List(fields.Nested(HeirName), required=True)
+    cycle = fields.Integer(required=True)
+
+
+class FormerWorkerRegisteredV1(_Payload):
+    """A former worker (abroad before the platform followed them) registered as a returnee,
+    with the placement as far as it is known."""
+
+    country = fields.String(required=True)
+    from_year = fields.Integer(required=True)
+    to_year = fields.Integer(required=True)
+    employer = fields.String(required=True, allow_none=True)
+    occupation = fields.String(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
+    cycle = fields.Integer(required=True)
+
+
+class NonProceduralWorkerRecordedV1(_Payload):
+    """A worker abroad who left outside the procedure, recorded with what is known: where, since
+    when and for whom, and the family's account."""
+
+    country = fields.String(required=True)
+    left_on = fields.Date(required=True, allow_none=True)
+    employer = fields.String(required=True, allow_none=True)
+    occupation = fields.String(required=True)
+    family_account = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
+    cycle = fields.Integer(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -487,6 +544,30 @@ CONTRACT: tuple[EventSpec, ...] = (
         (),
         "a family member was removed from a worker's record",
     ),
+    EventSpec(
+        WORKER_DIED,
+        1,
+        REGISTRATION,
+        WorkerDiedV1,
+        (),
+        "a worker died (abroad or at home): cause category, repatriation of remains, heirs",
+    ),
+    EventSpec(
+        FORMER_WORKER_REGISTERED,
+        1,
+        REGISTRATION,
+        FormerWorkerRegisteredV1,
+        (REINTEGRATION,),
+        "a former worker was registered as a returnee, with the past placement",
+    ),
+    EventSpec(
+        NON_PROCEDURAL_WORKER_RECORDED,
+        1,
+        REGISTRATION,
+        NonProceduralWorkerRecordedV1,
+        (),
+        "a worker abroad who left outside the procedure was recorded, with what is known",
+    ),
 )
 
 _BY_KEY = {(spec.event_type, spec.version): spec for spec in CONTRACT}
@@ -569,7 +650,10 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "return",
         "returned",
         REGISTRATION,
-        f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`)",
+        f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`; a reason "
+        "`repatriated` when the state brought the worker home); or a former worker registered "
+        f"with a past placement, without the gates (`POST /former-workers`, "
+        f"`{FORMER_WORKER_REGISTERED}`)",
     ),
     LifecycleStep(
         "return", "in_reintegration", REINTEGRATION, f"`{REINTEGRATION_ENROLLED}` of a returnee"
@@ -582,6 +666,13 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "withdrawn",
         REGISTRATION,
         "the worker withdraws before departure (`POST /workers/{id}/withdrawal`)",
+    ),
+    LifecycleStep(
+        "deceased",
+        "deceased",
+        REGISTRATION,
+        f"death recorded from any status (`POST /workers/{{id}}/death`, `{WORKER_DIED}`): final, "
+        "no route moves the worker on and the NIK cannot register again",
     ),
 )
 

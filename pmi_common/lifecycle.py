@@ -18,6 +18,7 @@ RETURNED = "returned"
 IN_REINTEGRATION = "in_reintegration"
 REINTEGRATED = "reintegrated"
 WITHDRAWN = "withdrawn"
+DECEASED = "deceased"
 
 STATUSES = (
     REGISTERED,
@@ -29,6 +30,7 @@ STATUSES = (
     IN_REINTEGRATION,
     REINTEGRATED,
     WITHDRAWN,
+    DECEASED,
 )
 # Before departure, in the order the gates open.
 PRE_DEPARTURE = (REGISTERED, DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED, CLEARED)
@@ -36,12 +38,16 @@ PRE_DEPARTURE = (REGISTERED, DOCUMENTS_VERIFIED, ORIENTATION_COMPLETED, CLEARED)
 RETURN_STAGE = (RETURNED, IN_REINTEGRATION, REINTEGRATED)
 # A person may register again (a new cycle) once the previous one has ended.
 ENDED = (*RETURN_STAGE, WITHDRAWN)
+# No status follows these: nothing moves the worker on, nobody invites or schedules them, and the
+# NIK cannot be registered again.
+FINAL = (DECEASED,)
 
 STAGE = {
     **{status: "pre_departure" for status in PRE_DEPARTURE},
     WITHDRAWN: "pre_departure",
     DEPARTED: "abroad",
     **{status: "return" for status in RETURN_STAGE},
+    DECEASED: "deceased",
 }
 
 
@@ -76,6 +82,11 @@ class RegistrationWord:
     def known(self) -> bool:
         """Whether registration has said anything about this worker yet."""
         return self.cycle > 0
+
+    @property
+    def final(self) -> bool:
+        """Registration said the last word about this worker (deceased)."""
+        return self.status in FINAL
 
     @property
     def before_departure(self) -> bool:

@@ -39,9 +39,13 @@ CONTRACT_RECORDED = "contract_recorded"
 CONTRACT_EXTENDED = "contract_extended"
 EMPLOYER_CHANGED = "employer_changed"
 RETURN_EXPECTED = "return_expected"
+WORKER_DIED = "worker_died"
+FORMER_WORKER_REGISTERED = "former_worker_registered"
+NON_PROCEDURAL_WORKER_RECORDED = "non_procedural_worker_recorded"
 
 # The business's codes
-RETURN_REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
+# ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
+RETURN_REASONS = ("contract_ended", "terminated", "deported", "sick", "repatriated", "other")
 DOCUMENT_TYPES = (
     "marital_status_letter",
     "family_permission_letter",
@@ -68,3 +72,14 @@ RELATIONS = (
 )
 # the sector of a placement abroad (formal: a legal entity employs; informal: a household does)
 SECTORS = ("formal", "informal")
+# what a worker died of, as the desk records it (the certificate's words stay with the family)
+DEATH_CAUSES = ("illness", "accident", "work_accident", "violence", "unknown", "other")
+# who told the desk of a former worker's placement, or of a worker who left outside the procedure
+INFORMATION_SOURCES = (
+    "worker",
+    "family",
+    "placement_agency",
+    "bp2mi_record",
+    "village_office",
+    "other",
+)

@@ -14,7 +14,8 @@ until someone decides here. Published events carry:
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
 - a worker's family (name, phone, village, district) only where an agreement names those fields
   one by one (``NAMED_ONLY``): an agreement for the event type alone gives who the person is to
-  the worker and the heir and contact flags, never who they are or how to reach them.
+  the worker and the heir and contact flags, never who they are or how to reach them; the same
+  for the heirs' names in ``worker_died``, and for the cause of a death (health data).
 """
 
 from __future__ import annotations
@@ -81,9 +82,15 @@ WITHHELD: dict[str, dict[str, str]] = {
 
 _FAMILY = "a family member's personal data, given only to an agreement naming it field by field"
 _FAMILY_PERSONAL = ("full_name", "phone", "village", "district")
+_CAUSE = "the cause of a death is health data, given only to an agreement naming it"
 NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
+    c.WORKER_DIED: {"heir_names": _FAMILY, "cause": _CAUSE},
+    c.NON_PROCEDURAL_WORKER_RECORDED: {
+        "family_account": "the family's own words about the worker abroad, given only to an "
+        "agreement naming it"
+    },
 }
 
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(

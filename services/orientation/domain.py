@@ -23,7 +23,7 @@ from pmi_common.errors import (
     TooManyAttempts,
     TransitionRefused,
 )
-from pmi_common.lifecycle import DEPARTED, REGISTERED, WITHDRAWN, RegistrationWord
+from pmi_common.lifecycle import DECEASED, DEPARTED, REGISTERED, WITHDRAWN, RegistrationWord
 
 SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
@@ -45,8 +45,8 @@ SESSION_CANCELLED = "session_cancelled"
 DOCUMENTS_NO_LONGER_COMPLETE = "documents_no_longer_complete"
 NEW_CYCLE = "new_cycle"
 
-# Statuses that end a worker's claim on a seat.
-LEAVING = (WITHDRAWN, DEPARTED)
+# Statuses that end a worker's claim on a seat (a deceased worker's for good).
+LEAVING = (WITHDRAWN, DEPARTED, DECEASED)
 
 # Attendance is taken at the sitting: check-in opens before it starts and closes the same day.
 CHECK_IN_OPENS = dt.timedelta(hours=2)

@@ -304,7 +304,7 @@ def on_worker_registered(uow: Uow, event: Event, now: dt.datetime) -> None:
 
 
 def on_worker_status_changed(uow: Uow, event: Event, now: dt.datetime) -> None:
-    """A withdrawn or departed worker gives back any seat they hold."""
+    """A withdrawn, departed or deceased worker gives back any seat they hold."""
     data = event.data
     trainee = _heard_of(uow, event, now)
     new_cycle = trainee.learn(data["cycle"], event.sequence, data["to_status"])

@@ -11,6 +11,15 @@ announced.
 While the worker is abroad the record follows the contract: its start and end, the employer and
 the sector (formal or informal, from the occupation), an extension, a change of employer and the
 expected return. A ``FamilyMember`` is one of the worker's family or emergency contacts.
+
+A death is recorded from any status and is final (``deceased``): nothing moves the worker on
+afterwards, and the NIK cannot be registered again. Its heirs are members of the worker's family.
+
+A former worker (*mantan PMI*, abroad before the platform followed them) is registered with a
+``PastPlacement`` straight into ``returned``, without the pre-departure gates: a returnee like any
+other from then on. A worker who left outside the procedure is recorded with what is known of it
+(``LeftOutsideProcedure``) straight into ``departed``, flagged non-procedural: they return and are
+reintegrated like any other.
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ from dataclasses import dataclass, field
 from pmi_common.errors import DuplicateRegistration, InvalidInput, TransitionRefused
 from pmi_common.lifecycle import (
     CLEARED,
+    DECEASED,
     DEPARTED,
     DOCUMENTS_VERIFIED,
     ENDED,
+    FINAL,
     IN_REINTEGRATION,
     ORIENTATION_COMPLETED,
     PRE_DEPARTURE,
@@ -98,6 +109,12 @@ def _check_contract(departed_on: dt.date, starts_on: dt.date, ends_on: dt.date |
         raise InvalidInput("the contract's dates do not fit", problems)
 
 
+def _check_entry(entry: Entry, birth_date: dt.date, today: dt.date) -> None:
+    problems = entry.problems(birth_date, today)
+    if problems:
+        raise InvalidInput(f"the {entry.what} does not fit", problems)
+
+
 @dataclass(frozen=True)
 class StatusChange:
     from_status: str | None
@@ -107,6 +124,78 @@ class StatusChange:
     @property
     def stage(self) -> str:
         return STAGE[self.to_status]
+
+
+@dataclass(frozen=True)
+class PastPlacement:
+    """A former worker's placement abroad as far as it is known: the country, the years, the
+    employer when known, and who told the desk."""
+
+    country: str
+    from_year: int
+    to_year: int
+    employer: str | None
+    source: str
+
+    what = "past placement"
+    status = RETURNED
+    reason = "former_worker_registered"
+
+    def enter(self, worker: Worker) -> None:
+        worker.destination_country, worker.employer = self.country, self.employer
+        worker.past_placement = self.described()
+
+    def problems(self, birth_date: dt.date, today: dt.date) -> dict[str, list[str]]:
+        problems = {}
+        if self.to_year > today.year:
+            problems["to_year"] = [f"must not be after this year ({today.year})"]
+        if self.to_year < self.from_year:
+            problems["to_year"] = [f"must not be before from_year ({self.from_year})"]
+        if self.from_year <= birth_date.year:
+            problems["from_year"] = [f"must be after the birth year ({birth_date.year})"]
+        return problems
+
+    def described(self) -> dict:
+        return {
+            "country": self.country,
+            "from_year": self.from_year,
+            "to_year": self.to_year,
+            "employer": self.employer,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class LeftOutsideProcedure:
+    """A worker abroad who left outside the procedure (non-procedural), as the family or another
+    source knows it: the country, when they left and the employer if known, and the account."""
+
+    country: str
+    left_on: dt.date | None
+    employer: str | None
+    family_account: str | None
+    source: str
+
+    what = "time abroad"
+    status = DEPARTED
+    reason = "non_procedural_recorded"
+
+    def enter(self, worker: Worker) -> None:
+        worker.destination_country, worker.employer = self.country, self.employer
+        worker.departed_on, worker.non_procedural = self.left_on, True
+        worker.family_account = self.family_account
+        worker.sector = sector_of(worker.occupation) if worker.occupation else None
+
+    def problems(self, birth_date: dt.date, today: dt.date) -> dict[str, list[str]]:
+        if self.left_on is not None and self.left_on > today:
+            return {"left_on": [f"must not be in the future (today is {today})"]}
+        if self.left_on is not None and self.left_on <= birth_date:
+            return {"left_on": [f"must be after the birth date {birth_date}"]}
+        return {}
+
+
+# how a person comes on record other than by registering for a migration
+Entry = PastPlacement | LeftOutsideProcedure
 
 
 @dataclass(frozen=True)
@@ -157,6 +246,18 @@ class Worker:
     expected_return_on: dt.date | None = None
     returned_on: dt.date | None = None
     return_reason: str | None = None
+    # a death (final): when, where, the cause's category, the remains, the heirs' member ids
+    died_on: dt.date | None = None
+    death_country: str | None = None
+    death_cause: str | None = None
+    remains_repatriated: bool | None = None
+    remains_arrive_on: dt.date | None = None
+    heirs: list = field(default_factory=list)
+    # a former worker's placement before the platform (country, years, employer, source)
+    past_placement: dict | None = None
+    # abroad outside the procedure (non-procedural), and what the family knows of it
+    non_procedural: bool = False
+    family_account: str | None = None
     registered_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     # the status changes not yet announced (not stored)
@@ -174,14 +275,50 @@ class Worker:
         worker.changes.append(StatusChange(None, REGISTERED, "registered"))
         return worker
 
-    def register_again(self, details: Details, now: dt.datetime) -> None:
+    @classmethod
+    def register_outside(
+        cls,
+        id: str,
+        nik: str,
+        nik_digest: str,
+        details: Details,
+        entry: Entry,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> Worker:
+        """A person the procedure did not follow: a former worker (``PastPlacement``, straight
+        into ``returned``) or one who left outside it (``LeftOutsideProcedure``, straight into
+        ``departed``), without the pre-departure gates."""
+        _check_entry(entry, details.birth_date, today)
+        worker = cls(id=id, nik=nik, nik_digest=nik_digest, registered_at=now, updated_at=now)
+        worker._describe(details)
+        entry.enter(worker)
+        worker.changes.append(StatusChange(None, entry.status, entry.reason))
+        worker.status, worker.stage = entry.status, STAGE[entry.status]
+        return worker
+
+    def register_again(
+        self,
+        details: Details,
+        now: dt.datetime,
+        entry: Entry | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         """The same person registering for a new migration, once the previous one has ended;
-        while it is under way, the NIK is taken."""
+        while it is under way, the NIK is taken; a deceased worker's NIK is never free again."""
+        if self.status in FINAL:
+            raise DuplicateRegistration(
+                f"this NIK belongs to worker {self.id}, recorded as {self.status}: it cannot be "
+                "registered again",
+                {"worker_id": self.id, "status": self.status},
+            )
         if not may_register_again(self.status):
             raise DuplicateRegistration(
                 f"this NIK is already registered to worker {self.id}, who is {self.status}",
                 {"worker_id": self.id, "status": self.status},
             )
+        if entry is not None:
+            _check_entry(entry, details.birth_date, today or now.date())
         previous = self.status
         self.cycle += 1
         self.registered_at = now
@@ -193,9 +330,15 @@ class Worker:
         self.contract_starts_on = self.contract_ends_on = self.expected_return_on = None
         self.sector = None
         self.returned_on = self.return_reason = None
+        self.past_placement = self.family_account = None
+        self.non_procedural = False
         self._describe(details)
         self.updated_at = now
-        self._move(REGISTERED, f"registered_again_after:{previous}")
+        if entry is None:
+            self._move(REGISTERED, f"registered_again_after:{previous}")
+        else:  # a time abroad the procedure did not follow
+            entry.enter(self)
+            self._move(entry.status, f"{entry.reason}_after:{previous}")
 
     def _describe(self, details: Details) -> None:
         self.full_name = details.full_name
@@ -367,6 +510,40 @@ class Worker:
         self._move(RETURNED, f"returned:{reason}")
         self.returned_on, self.return_reason = returned_on, reason
 
+    def die(
+        self,
+        died_on: dt.date,
+        country: str,
+        cause: str,
+        remains_repatriated: bool,
+        remains_arrive_on: dt.date | None,
+        heirs: list[FamilyMember],
+    ) -> None:
+        """The worker died on ``died_on`` in ``country`` (ID: at home), of a ``cause`` category;
+        the remains come home (on ``remains_arrive_on``, when known) or not; ``heirs`` are members
+        of the worker's family. Final: no status follows."""
+        if self.status in FINAL:
+            raise TransitionRefused(
+                f"the worker is already recorded as {self.status}", {"status": self.status}
+            )
+        problems = {}
+        if self.status == DEPARTED and self.departed_on and died_on < self.departed_on:
+            problems["died_on"] = [f"must not be before the departure {self.departed_on}"]
+        if remains_repatriated and country == "ID":
+            problems["remains_repatriated"] = ["remains are repatriated from abroad, not from ID"]
+        if remains_arrive_on is not None and not remains_repatriated:
+            problems["remains_arrive_on"] = ["only for remains that are repatriated"]
+        elif remains_arrive_on is not None and remains_arrive_on < died_on:
+            problems["remains_arrive_on"] = [f"must not be before the death {died_on}"]
+        if any(member.worker_id != self.id for member in heirs):
+            problems["heirs"] = ["an heir is a member of the worker's own family"]
+        if problems:
+            raise InvalidInput("the death does not fit the record", problems)
+        self._move(DECEASED, f"died:{cause}")
+        self.died_on, self.death_country, self.death_cause = died_on, country, cause
+        self.remains_repatriated, self.remains_arrive_on = remains_repatriated, remains_arrive_on
+        self.heirs = [member.id for member in heirs]
+
     def withdraw(self, reason: str) -> None:
         if self.status not in PRE_DEPARTURE:
             raise TransitionRefused(
@@ -516,6 +693,21 @@ class FamilyMember:
             "heir": self.heir,
             "emergency_contact": self.emergency_contact,
         }
+
+
+def heirs_among(family: list[FamilyMember], member_ids: list[str]) -> list[FamilyMember]:
+    """The family members named as heirs, in the order named; an id that is not one of the
+    worker's family, or named twice, is refused."""
+    by_id = {member.id: member for member in family}
+    unknown = [member_id for member_id in member_ids if member_id not in by_id]
+    if unknown:
+        raise InvalidInput(
+            "an heir must be on the worker's family list",
+            {"heirs": [f"not a family member of this worker: {', '.join(unknown)}"]},
+        )
+    if len(set(member_ids)) != len(member_ids):
+        raise InvalidInput("an heir is named twice", {"heirs": ["name each heir once"]})
+    return [by_id[member_id] for member_id in member_ids]
 
 
 @dataclass(eq=False)

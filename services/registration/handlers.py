@@ -22,9 +22,13 @@ from pmi_common.validation import load
 
 from .domain import (
     Details,
+    Entry,
     FamilyMember,
+    LeftOutsideProcedure,
+    PastPlacement,
     TimelineEntry,
     Worker,
+    heirs_among,
     returnees_participation,
     timeline_details,
 )
@@ -37,8 +41,11 @@ from .schemas import (
     ExpectReturn,
     ExtendContract,
     ListWorkers,
+    RecordDeath,
     RecordDeparture,
+    RecordNonProceduralWorker,
     RecordReturn,
+    RegisterFormerWorker,
     RegisterWorker,
     UpdateWorker,
     Withdraw,
@@ -65,6 +72,81 @@ def register_worker(
         uow.repository.add_worker(worker)
     else:
         worker.register_again(details, now)
+    _registered(uow, worker)
+    _announce(uow, worker)
+    return worker
+
+
+def register_former_worker(uow: Work, command: dict, now: dt.datetime, today: dt.date) -> Worker:
+    """A former worker (mantan PMI), abroad before the platform followed them, registered with
+    the placement as far as it is known: a returnee from the start, without the pre-departure
+    gates."""
+    data = load(RegisterFormerWorker(today=today), command)
+    placement = PastPlacement(
+        data["destination_country"],
+        data["from_year"],
+        data["to_year"],
+        data["employer"],
+        data["source"],
+    )
+    worker = _register_outside(uow, data, placement, now, today)
+    former = {**placement.described(), "occupation": worker.occupation}
+    _publish_noted(uow, worker, c.FORMER_WORKER_REGISTERED, former)
+    return worker
+
+
+def record_non_procedural_worker(
+    uow: Work, command: dict, now: dt.datetime, today: dt.date
+) -> Worker:
+    """A worker who left outside the procedure, recorded abroad with what is known of it: they
+    may return and be reintegrated like any other. The family's account stays off the timeline."""
+    data = load(RecordNonProceduralWorker(today=today), command)
+    abroad = LeftOutsideProcedure(
+        data["destination_country"],
+        data["left_on"],
+        data["employer"],
+        data["family_account"],
+        data["source"],
+    )
+    worker = _register_outside(uow, data, abroad, now, today)
+    known = {
+        "country": abroad.country,
+        "left_on": abroad.left_on,
+        "employer": abroad.employer,
+        "occupation": worker.occupation,
+        "source": abroad.source,
+    }
+    recorded = uow.publish(
+        c.NON_PROCEDURAL_WORKER_RECORDED,
+        {**known, "family_account": abroad.family_account, "cycle": worker.cycle},
+        worker_id=worker.id,
+    )
+    _note(uow, worker, recorded, _dates(known))
+    return worker
+
+
+def _register_outside(
+    uow: Work, data: dict, entry: Entry, now: dt.datetime, today: dt.date
+) -> Worker:
+    """A person on record without the procedure's gates: new, or a new cycle of one whose last
+    cycle ended; announced as registered, then the status it enters."""
+    nik = data["nik"]
+    details = Details(**{field.name: data[field.name] for field in fields(Details)})
+    uow.repository.lock_registrations_of(nik)
+    worker = uow.repository.lock_worker_with_nik(nik)
+    if worker is None:
+        worker = Worker.register_outside(
+            str(uuid.uuid4()), nik, nik_digest(nik), details, entry, now, today
+        )
+        uow.repository.add_worker(worker)
+    else:
+        worker.register_again(details, now, entry, today)
+    _registered(uow, worker)
+    _announce(uow, worker)
+    return worker
+
+
+def _registered(uow: Work, worker: Worker) -> None:
     registered = uow.publish(
         c.WORKER_REGISTERED,
         {
@@ -81,8 +163,6 @@ def register_worker(
         worker_id=worker.id,
     )
     _note(uow, worker, registered, {"cycle": worker.cycle})
-    _announce(uow, worker)
-    return worker
 
 
 def update_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
@@ -250,6 +330,40 @@ def record_return(
         returned,
         {"returned_on": data["returned_on"].isoformat(), "reason": data["reason"]},
     )
+    _announce(uow, worker)
+    return worker
+
+
+def record_death(
+    uow: Work, worker_id: str, command: dict, now: dt.datetime, today: dt.date
+) -> Worker:
+    """The worker died: final. The heirs are named from the worker's family list; the timeline
+    keeps who they are to the worker, never their names."""
+    data = load(RecordDeath(today=today), command)
+    worker = _locked(uow, worker_id)
+    heirs = heirs_among(uow.repository.family_of(worker.id), data["heirs"])
+    worker.die(
+        data["died_on"],
+        data["country"],
+        data["cause"],
+        data["remains_repatriated"],
+        data["remains_arrive_on"],
+        heirs,
+    )
+    worker.updated_at = now
+    death = {
+        "died_on": worker.died_on,
+        "country": worker.death_country,
+        "cause": worker.death_cause,
+        "remains_repatriated": worker.remains_repatriated,
+        "remains_arrive_on": worker.remains_arrive_on,
+        "heirs": [{"member_id": heir.id, "relation": heir.relation} for heir in heirs],
+    }
+    names = [{"member_id": heir.id, "full_name": heir.full_name} for heir in heirs]
+    died = uow.publish(
+        c.WORKER_DIED, {**death, "heir_names": names, "cycle": worker.cycle}, worker_id=worker.id
+    )
+    _note(uow, worker, died, _dates(death))
     _announce(uow, worker)
     return worker
 
@@ -481,10 +595,13 @@ def _note(uow: Work, worker: Worker, envelope: dict, details: dict, change=None)
 
 COMMANDS = {
     "register_worker": register_worker,
+    "register_former_worker": register_former_worker,
+    "record_non_procedural_worker": record_non_procedural_worker,
     "update_worker": update_worker,
     "record_departure": record_departure,
     "record_return": record_return,
     "withdraw_worker": withdraw_worker,
+    "record_death": record_death,
     "extend_contract": extend_contract,
     "change_employer": change_employer,
     "expect_return": expect_return,

@@ -54,6 +54,17 @@ workers = Table(
     Column("expected_return_on", Date, nullable=True),
     Column("returned_on", Date, nullable=True),
     Column("return_reason", String(32), nullable=True),
+    Column("died_on", Date, nullable=True),
+    Column("death_country", String(2), nullable=True),
+    Column("death_cause", String(32), nullable=True),
+    Column("remains_repatriated", Boolean, nullable=True),
+    Column("remains_arrive_on", Date, nullable=True),
+    Column("heirs", JSON, nullable=False, default=list),  # the heirs' family member ids
+    # a former worker's placement before the platform: country, years, employer, source
+    Column("past_placement", JSON, nullable=True),
+    # abroad outside the procedure, and what the family knows of it
+    Column("non_procedural", Boolean, nullable=False, default=False),
+    Column("family_account", Text, nullable=True),
     Column("registered_at", AwareDateTime(), nullable=False),
     Column("updated_at", AwareDateTime(), nullable=False),
     # bumped by every update: two writers of one worker cannot both win (optimistic locking)

@@ -16,7 +16,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from pmi_common.contract import RELATIONS, RETURN_REASONS, STAGES, STATUSES
+from pmi_common.contract import (
+    DEATH_CAUSES,
+    INFORMATION_SOURCES,
+    RELATIONS,
+    RETURN_REASONS,
+    STAGES,
+    STATUSES,
+)
 from pmi_common.fields import BPJS, COUNTRY, PHONE, POSTAL_CODE, SEXES, Longest, Most
 from pmi_common.validation import not_blank, person_name, text_field
 
@@ -81,6 +88,32 @@ class RegisterWorker(Schema):
         problems = nik_problems(data.get("nik"), data.get("birth_date"), data.get("sex"))
         if problems:
             raise ValidationError(problems, field_name="nik")
+
+
+class RegisterFormerWorker(RegisterWorker):
+    """A former worker: who they are, and the placement abroad (``destination_country``, the
+    years, the employer when known, who told the desk). The occupation and the placement
+    agency may be unknown."""
+
+    occupation = text_field(Longest.OCCUPATION, load_default="")
+    placement_agency = text_field(Longest.ORGANISATION, load_default="")
+    from_year = fields.Integer(required=True, validate=validate.Range(min=1950))
+    to_year = fields.Integer(required=True, validate=validate.Range(min=1950))
+    employer = text_field(Longest.ORGANISATION, load_default=None)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
+
+
+class RecordNonProceduralWorker(RegisterWorker):
+    """A worker abroad who left outside the procedure: who they are, where they are
+    (``destination_country``), when they left and the employer if known, and what the family
+    knows. The occupation and the placement agency may be unknown."""
+
+    occupation = text_field(Longest.OCCUPATION, load_default="")
+    placement_agency = text_field(Longest.ORGANISATION, load_default="")
+    left_on = fields.Date(load_default=None)
+    employer = text_field(Longest.ORGANISATION, load_default=None)
+    family_account = text_field(Longest.NOTE, load_default=None)
+    source = fields.String(required=True, validate=validate.OneOf(INFORMATION_SOURCES))
 
 
 class UpdateWorker(Schema):
@@ -230,6 +263,33 @@ class ChangeFamilyMember(FamilyMemberDetails):
         return data
 
 
+class RecordDeath(Schema):
+    class Meta:
+        unknown = RAISE
+
+    died_on = fields.Date(required=True)
+    country = fields.String(required=True)  # where the worker died; ID when at home
+    cause = fields.String(required=True, validate=validate.OneOf(DEATH_CAUSES))
+    remains_repatriated = fields.Boolean(required=True)
+    remains_arrive_on = fields.Date(load_default=None)  # when known; may be ahead
+    heirs = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list)
+    note = text_field(Longest.NOTE, load_default=None)
+
+    def __init__(self, today: dt.date, **kwargs):
+        super().__init__(**kwargs)
+        self.today = today
+
+    @validates("died_on")
+    def _not_in_future(self, value: dt.date, **_kwargs) -> None:
+        if value > self.today:
+            raise ValidationError(f"must not be in the future (today is {self.today})")
+
+    @validates("country")
+    def _country(self, value: str, **_kwargs) -> None:
+        if value not in ISO_3166_ALPHA2:
+            raise ValidationError("must be an ISO 3166-1 alpha-2 code (ID when at home)")
+
+
 class Withdraw(Schema):
     class Meta:
         unknown = RAISE
@@ -276,6 +336,15 @@ class WorkerView(Schema):
     expected_return_on = fields.Date(allow_none=True)
     returned_on = fields.Date(allow_none=True)
     return_reason = fields.String(allow_none=True)
+    died_on = fields.Date(allow_none=True)
+    death_country = fields.String(allow_none=True)
+    death_cause = fields.String(allow_none=True)
+    remains_repatriated = fields.Boolean(allow_none=True)
+    remains_arrive_on = fields.Date(allow_none=True)
+    heirs = fields.List(fields.String())
+    past_placement = fields.Dict(allow_none=True)
+    non_procedural = fields.Boolean()
+    family_account = fields.String(allow_none=True)
     registered_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -43,6 +43,28 @@ class RegistrationService(ServiceOperations):
         return self.db.command(register)
 
     @rpc
+    def register_former_worker(self, payload: dict) -> dict:
+        def register(uow):
+            worker = handlers.register_former_worker(
+                uow, payload, self.clock.now(), self.clock.today()
+            )
+            self.log.info("former_worker_registered", worker_id=worker.id, nik=worker.nik)
+            return worker_view.dump(worker)
+
+        return self.db.command(register)
+
+    @rpc
+    def record_non_procedural_worker(self, payload: dict) -> dict:
+        def record(uow):
+            worker = handlers.record_non_procedural_worker(
+                uow, payload, self.clock.now(), self.clock.today()
+            )
+            self.log.info("non_procedural_worker_recorded", worker_id=worker.id, nik=worker.nik)
+            return worker_view.dump(worker)
+
+        return self.db.command(record)
+
+    @rpc
     def update_worker(self, worker_id: str, payload: dict) -> dict:
         return self.db.command(
             lambda uow: worker_view.dump(
@@ -80,6 +102,14 @@ class RegistrationService(ServiceOperations):
         return self.db.command(
             lambda uow: worker_view.dump(
                 handlers.withdraw_worker(uow, worker_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
+    def record_death(self, worker_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: worker_view.dump(
+                handlers.record_death(uow, worker_id, payload, self.clock.now(), self.clock.today())
             )
         )
 

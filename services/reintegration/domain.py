@@ -49,7 +49,10 @@ class Worker(RegistrationWord):
 
     @property
     def kind(self) -> str | None:
-        """``returnee``, ``prospective``, or None for one who is neither (abroad, withdrawn)."""
+        """``returnee``, ``prospective``, or None for one who is neither (abroad, withdrawn,
+        deceased: a death is final, whatever came before it)."""
+        if self.final:
+            return None
         if self.returned:
             return RETURNEE
         if self.before_departure:
@@ -73,7 +76,7 @@ class Worker(RegistrationWord):
         return heard
 
     def hear_return(
-        self, cycle: int, sequence: int, at: dt.datetime, returned_on: dt.date
+        self, cycle: int, sequence: int, at: dt.datetime, returned_on: dt.date | None
     ) -> Heard:
         heard = self.hear(cycle, sequence, RETURNED, at)
         if heard is Heard.RETURN:

@@ -240,10 +240,11 @@ def on_worker_status_changed(uow: Work, event: Event, today: dt.date) -> list[Pr
 
 
 def on_worker_returned(uow: Work, event: Event, today: dt.date) -> list[Programme]:
-    """The worker's return: the open programmes for returnees they are invited to."""
+    """The worker's return, or a former worker registered as a returnee (the day of whose
+    return is not known): the open programmes for returnees they are invited to."""
     worker = _worker(uow, event)
     heard = worker.hear_return(
-        event.data["cycle"], event.sequence, event.occurred_at, event.data["returned_on"]
+        event.data["cycle"], event.sequence, event.occurred_at, event.data.get("returned_on")
     )
     _count_as_returnee(uow, worker, heard, event.occurred_at)
     if heard is not Heard.RETURN:
@@ -284,4 +285,5 @@ EVENTS = {
     c.WORKER_REGISTERED: on_worker_registered,
     c.WORKER_STATUS_CHANGED: on_worker_status_changed,
     c.WORKER_RETURNED: on_worker_returned,
+    c.FORMER_WORKER_REGISTERED: on_worker_returned,
 }

@@ -197,3 +197,128 @@ def test_the_family_is_kept_by_the_desk_and_the_worker_and_no_agency_without_a_g
         assert personal not in read.text
     disclosed = desk.get(f"/workers/{worker['id']}/disclosures").json()["items"]
     assert not any("family" in d["what"] for d in disclosed)
+
+
+def test_a_worker_who_died_abroad_is_final_with_her_heirs_and_an_agency_without_a_grant_learns_only_the_status(  # noqa: E501
+    api, rabbit_config
+):
+    desk = api.as_role("operator")
+    today = district_today()
+    worker = cleared(api, rabbit_config)
+    path = f"/workers/{worker['id']}"
+    desk.post(
+        f"{path}/departure",
+        json={"departed_on": today.isoformat(), "destination_country": "MY", "employer": "Ah Kow"},
+    )
+    mother = desk.post(f"{path}/family", json=MOTHER).json()
+
+    died = desk.post(
+        f"{path}/death",
+        json={
+            "died_on": today.isoformat(),
+            "country": "MY",
+            "cause": "work_accident",
+            "remains_repatriated": True,
+            "remains_arrive_on": (today + dt.timedelta(days=6)).isoformat(),
+            "heirs": [mother["id"]],
+        },
+    )
+    assert died.status_code == 200, died.text
+    assert (died.json()["status"], died.json()["heirs"]) == ("deceased", [mother["id"]])
+    back = {"returned_on": today.isoformat(), "reason": "repatriated"}
+    assert desk.post(f"{path}/return", json=back).status_code == 409
+    nik = desk.get(path).json()["nik"]
+    again = desk.post("/workers", json=worker_payload(nik=nik))
+    assert again.status_code == 409 and "deceased" in again.text
+
+    timeline = desk.get(f"{path}/timeline").json()
+    assert [e["event_type"] for e in timeline][-2:] == [c.WORKER_DIED, c.WORKER_STATUS_CHANGED]
+    assert "Sumini" not in str(timeline)
+    record = desk.get(f"{path}/export").json()["services"]["registration"]["workers"][0]
+    assert record["died_on"] == today.isoformat() and record["heirs"] == [mother["id"]]
+
+    bpjs = api.as_role(AGENCY, agency="bpjs")
+    read = bpjs.get(f"{path}/timeline").json()
+    assert read[-1]["to_status"] == "deceased"
+    assert c.WORKER_DIED not in {e["event_type"] for e in read}
+    assert "died_on" not in bpjs.get(path).json() and "Sumini" not in str(read)
+
+
+def test_a_former_worker_is_registered_with_a_past_placement_and_joins_a_returnee_programme(
+    container_factory, config_for
+):
+    api = start_stack(container_factory, config_for, services=(c.REGISTRATION, c.REINTEGRATION))
+    desk, trainer = api.as_role("operator"), api.as_role("trainer")
+    payload = worker_payload(destination_country="MY", occupation="plantation worker")
+    del payload["placement_agency"]
+    former = desk.post(
+        "/former-workers",
+        json={**payload, "from_year": 2009, "to_year": 2015, "source": "family"},
+    )
+    assert former.status_code == 201, former.text
+    worker = former.json()
+    assert (worker["status"], worker["past_placement"]["to_year"]) == ("returned", 2015)
+    program = trainer.post(
+        "/reintegration/programs",
+        json={
+            "name": "PAK CAMAT PMI mantan",
+            "audience": "returnee",
+            "capacity": 20,
+            "starts_on": (district_today() + dt.timedelta(days=30)).isoformat(),
+            "rounds": [{"name": "pitch", "advance": 5}],
+        },
+    ).json()
+
+    invited = f"/workers/{worker['id']}/invitations"
+
+    def returnee() -> bool:  # unknown (404) to reintegration until registration's events arrive
+        answer = desk.get(invited)
+        return answer.status_code == 200 and answer.json()["kind"] == "returnee"
+
+    wait_for(returnee, message="reintegration counts the former worker as a returnee")
+    assert program["id"] in {p["id"] for p in desk.get(invited).json()["programs"]}
+    enrolled = trainer.post(
+        f"/reintegration/programs/{program['id']}/enrollments", json={"worker_id": worker["id"]}
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    wait_for(
+        lambda: desk.get(f"/workers/{worker['id']}").json()["status"] == "in_reintegration",
+        message="in reintegration",
+    )
+    timeline = [e["event_type"] for e in desk.get(f"/workers/{worker['id']}/timeline").json()]
+    assert timeline[:3] == [
+        c.WORKER_REGISTERED,
+        c.WORKER_STATUS_CHANGED,
+        c.FORMER_WORKER_REGISTERED,
+    ]
+    assert c.REINTEGRATION_ENROLLED in timeline
+
+
+def test_a_non_procedural_worker_is_recorded_abroad_and_later_repatriated(api):
+    desk, bpjs = api.as_role("operator"), api.as_role(AGENCY, agency="bpjs")
+    today = district_today()
+    payload = worker_payload(destination_country="SA", occupation="housemaid")
+    del payload["placement_agency"]
+    account = "left with a sponsor in 2025; her mother last heard from her in March"
+    recorded = desk.post(
+        "/non-procedural-workers",
+        json={**payload, "family_account": account, "source": "family"},
+    )
+    assert recorded.status_code == 201, recorded.text
+    worker = recorded.json()
+    assert (worker["status"], worker["non_procedural"]) == ("departed", True)
+    path = f"/workers/{worker['id']}"
+
+    back = desk.post(
+        f"{path}/return", json={"returned_on": today.isoformat(), "reason": "repatriated"}
+    )
+    assert back.status_code == 200, back.text
+    assert (back.json()["status"], back.json()["return_reason"]) == ("returned", "repatriated")
+    timeline = desk.get(f"{path}/timeline").json()
+    assert [e["event_type"] for e in timeline][2] == c.NON_PROCEDURAL_WORKER_RECORDED
+    assert timeline[-2]["details"]["reason"] == "repatriated" and account not in str(timeline)
+    export = desk.get(f"{path}/export").json()["services"]["registration"]["workers"][0]
+    assert export["family_account"] == account
+    seen = bpjs.get(f"{path}/timeline")
+    assert seen.status_code == 200 and account not in seen.text
+    assert "family_account" not in bpjs.get(path).json()

@@ -675,10 +675,13 @@ def test_stats_count_the_workers(uow, repository):
 def test_every_command_and_query_is_in_the_tables():
     assert set(handlers.COMMANDS) == {
         "register_worker",
+        "register_former_worker",
+        "record_non_procedural_worker",
         "update_worker",
         "record_departure",
         "record_return",
         "withdraw_worker",
+        "record_death",
         "extend_contract",
         "change_employer",
         "expect_return",

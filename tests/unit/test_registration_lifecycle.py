@@ -7,6 +7,7 @@ import pytest
 from pmi_common.errors import TransitionRefused
 from services.registration.domain import (
     CLEARED,
+    DECEASED,
     DEPARTED,
     DOCUMENTS_VERIFIED,
     IN_REINTEGRATION,
@@ -21,7 +22,7 @@ from services.registration.domain import (
     may_register_again,
 )
 
-ALL = (*PRE_DEPARTURE, DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN)
+ALL = (*PRE_DEPARTURE, DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN, DECEASED)
 
 
 def at(status: str) -> Worker:
@@ -52,11 +53,15 @@ COMMANDS = {
     "depart": lambda lc: lc.depart(dt.date(2027, 1, 4), "Hsin Yi Care", "TW"),
     "return": lambda lc: lc.return_home(dt.date(2029, 1, 4), "contract_ended"),
     "withdraw": lambda lc: lc.withdraw("changed my mind"),
+    "die": lambda lc: lc.die(dt.date(2029, 1, 4), "TW", "illness", True, None, []),
+    "extend": lambda lc: lc.extend_contract(dt.date(2030, 1, 4)),
 }
 ALLOWED_COMMANDS = {
     ("depart", CLEARED): DEPARTED,
     ("return", DEPARTED): RETURNED,
+    ("extend", DEPARTED): DEPARTED,
     **{("withdraw", status): WITHDRAWN for status in PRE_DEPARTURE},
+    **{("die", status): DECEASED for status in ALL if status != DECEASED},
 }
 
 
@@ -71,7 +76,7 @@ def test_each_command_is_allowed_exactly_from_its_gate(command, status):
         assert lifecycle.status == status and lifecycle.changes == []
     else:
         COMMANDS[command](lifecycle)
-        assert path(lifecycle) == [(status, expected)]
+        assert path(lifecycle) == ([(status, expected)] if expected != status else [])
 
 
 def test_departure_refusal_lists_every_missing_gate():
@@ -117,7 +122,9 @@ def test_a_rejected_document_before_departure_takes_the_worker_back_to_registere
     assert lifecycle.changes[0].reason == "document_rejected:passport"
 
 
-@pytest.mark.parametrize("status", [DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN])
+@pytest.mark.parametrize(
+    "status", [DEPARTED, RETURNED, IN_REINTEGRATION, REINTEGRATED, WITHDRAWN, DECEASED]
+)
 def test_a_document_expiring_after_pre_departure_moves_nothing(status):
     lifecycle = at(status)
     lifecycle.documents_changed(False, 2, "document_expired:passport")
@@ -148,6 +155,7 @@ def test_regaining_documents_after_regression_returns_to_the_furthest_gate():
         (IN_REINTEGRATION, False),
         (REINTEGRATED, False),
         (WITHDRAWN, False),
+        (DECEASED, False),
     ],
 )
 def test_only_a_returnee_enrolling_in_reintegration_changes_status(status, moves):
@@ -164,6 +172,7 @@ def test_only_a_returnee_enrolling_in_reintegration_changes_status(status, moves
         (REGISTERED, []),
         (DEPARTED, []),
         (REINTEGRATED, []),
+        (DECEASED, []),
     ],
 )
 def test_completing_reintegration_moves_only_returnees(status, expected):
@@ -182,6 +191,7 @@ def test_a_person_may_register_again_only_after_the_cycle_ended(status):
 def test_every_status_has_a_stage():
     assert set(STAGE) == set(ALL)
     assert STAGE[DEPARTED] == "abroad" and STAGE[RETURNED] == "return"
+    assert STAGE[DECEASED] == "deceased"
 
 
 # documents valid through the departure ------------------------------------------------------

@@ -395,8 +395,46 @@ def test_an_event_naming_no_worker_is_refused(uow):
     }
 
 
-def test_the_event_table_lists_registrations_three_events():
-    assert set(handlers.EVENTS) == {c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED, c.WORKER_RETURNED}
+def test_the_event_table_lists_registrations_four_events():
+    assert set(handlers.EVENTS) == {
+        c.WORKER_REGISTERED,
+        c.WORKER_STATUS_CHANGED,
+        c.WORKER_RETURNED,
+        c.FORMER_WORKER_REGISTERED,
+    }
+
+
+def test_a_former_worker_is_a_returnee_invited_and_enrolled_as_one(uow):
+    for_returnees = program(uow, audience="returnee")
+    program(uow, audience="prospective")
+    worker_id = str(uuid.uuid4())
+    former = event(
+        c.FORMER_WORKER_REGISTERED,
+        worker_id,
+        3,
+        cycle=1,
+        country="MY",
+        from_year=2009,
+        to_year=2015,
+        employer=None,
+        occupation="",
+        source="family",
+    )
+
+    invited = hear(uow, registered(worker_id), status(worker_id, "returned", 2), former)
+
+    assert [p.id for p in invited] == [for_returnees]
+    assert uow.repository.workers[worker_id].returned_on is None  # the day is not known
+    assert enrol(uow, for_returnees, worker_id).participant_kind == "returnee"
+
+
+def test_a_deceased_worker_is_invited_to_nothing_and_enrolled_in_nothing(uow):
+    open_one = program(uow)
+    worker_id = worker(uow, returnee=True)
+    hear(uow, status(worker_id, "deceased", 11))
+    assert handlers.invitations(uow.repository, worker_id, TODAY)[1:] == (None, [])
+    with pytest.raises(NotEligible):
+        enrol(uow, open_one, worker_id)
 
 
 # queries ---------------------------------------------------------------------------------
