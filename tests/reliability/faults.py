@@ -42,6 +42,7 @@ class RunReport:
     restarts: int = 0
     observed: object = None
     status_orders: dict = field(default_factory=dict)
+    journeys_started: int = 0
     journeys_finished: int = 0
     journey_failures: list = field(default_factory=list)  # (index, reason)
 
@@ -73,9 +74,12 @@ def run(
     log_dir: Path,
     instances: int = 1,
     observe=None,
+    spread: float | None = None,
 ) -> RunReport:
     """Run ``workers`` journeys on ``servers``; a fault every ``fault_interval`` seconds (None:
-    no faults); ``observe(platform)`` is called once the platform is ready, before the audit."""
+    no faults); ``observe(platform, report)`` is called once the journeys have begun, before the
+    audit. The journeys start spread over ``spread`` seconds (by default the time every kind of
+    fault takes to happen once), so the faults hit workers at every step of the lifecycle."""
     secret = uuid.uuid4().hex
     platform = Platform(servers, secret, log_dir, instances=instances)
     platform.create()
@@ -90,9 +94,9 @@ def run(
         watcher = eventlet.spawn(_supervise, platform)
         background.append(watcher)
         pool = eventlet.GreenPool(concurrency)
-        # journeys start spread over the time every kind of fault takes to happen once, so the
-        # faults hit workers at every step of the lifecycle
-        stagger = (fault_interval or 0) * len(FAULTS) / max(workers, 1)
+        if spread is None:
+            spread = (fault_interval or 0) * len(FAULTS)
+        stagger = spread / max(workers, 1)
         journeys_done = eventlet.event.Event()
         injector = (
             eventlet.spawn(_inject, platform, fault_interval, report, journeys_done)
@@ -109,7 +113,7 @@ def run(
             ]
         )
         if observe:
-            report.observed = observe(platform)
+            report.observed = observe(platform, report)
         worker_ids = [
             worker_id for result in spawner.wait() if (worker_id := result.wait()) is not None
         ]
@@ -121,7 +125,6 @@ def run(
         report.recovery_seconds = time.monotonic() - last_fault
         report.seconds = time.monotonic() - started
         statuses = {w: (driver.worker(w) or {}).get("status") for w in worker_ids}
-        eventlet.sleep(2)  # the last published events reach the outside queue
         report.findings = audit_module.audit(
             platform.urls, platform.amqp_uri, worker_ids, statuses, _dead_letters(platform)
         )
@@ -144,6 +147,7 @@ def _staggered(not_before: float, driver, setup, index: int, report: RunReport) 
     that waited for a place in the pool past that time starts at once. One that gives up is
     reported (and fails the run), the others go on."""
     eventlet.sleep(max(0.0, not_before - time.monotonic()))
+    report.journeys_started += 1
     try:
         return journey(driver, setup, index)
     except StepFailed as exc:
@@ -161,10 +165,14 @@ def _supervise(platform: Platform) -> None:
 
 
 def _inject(platform: Platform, interval: float, report: RunReport, journeys_done) -> None:
-    """One fault every ``interval`` seconds, each kind at least once, until the journeys end."""
+    """Faults in turn, each kind at least once, until the journeys end: ``interval`` seconds
+    after the one before, and once the platform is whole again, so every fault lands on a
+    working platform however slow the machine (on a loaded machine, faults every ``interval``
+    seconds regardless outpaced the restarts, and the journeys stood still for minutes)."""
     started = time.monotonic()
     for fault in itertools.cycle(FAULTS):
         eventlet.sleep(interval)
+        _wait_whole(platform)
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
         if fault == "rabbitmq":
@@ -179,6 +187,15 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
             f"finished: {report.journeys_finished}/{report.workers}",
             flush=True,
         )
+
+
+def _wait_whole(platform: Platform, timeout: float = 120) -> None:
+    """Until every process is back and answers (the supervisor restarts them); after
+    ``timeout`` seconds the next fault comes all the same, and the journeys' own deadlines
+    tell whether the platform recovered."""
+    deadline = time.monotonic() + timeout
+    while not platform.whole() and time.monotonic() < deadline:
+        eventlet.sleep(0.2)
 
 
 def _dead_letters(platform: Platform) -> dict:
