@@ -42,6 +42,7 @@ class RunReport:
     restarts: int = 0
     observed: object = None
     status_orders: dict = field(default_factory=dict)
+    under_way_at_faults: list = field(default_factory=list)  # as each fault began and ended
     journeys_started: int = 0
     journeys_finished: int = 0
     journey_failures: list = field(default_factory=list)  # (index, reason)
@@ -75,11 +76,15 @@ def run(
     instances: int = 1,
     observe=None,
     spread: float | None = None,
+    more_while_observing: int = 0,
 ) -> RunReport:
     """Run ``workers`` journeys on ``servers``; a fault every ``fault_interval`` seconds (None:
     no faults); ``observe(platform, report)`` is called once the journeys have begun, before the
     audit. The journeys start spread over ``spread`` seconds (by default the time every kind of
-    fault takes to happen once), so the faults hit workers at every step of the lifecycle."""
+    fault takes to happen once), so the faults hit workers at every step of the lifecycle.
+    ``more_while_observing``: up to that many more journeys start at the same pace while
+    ``observe`` runs and until every kind of fault has happened once, so whatever they do,
+    however long it takes, lands on journeys under way."""
     secret = uuid.uuid4().hex
     platform = Platform(servers, secret, log_dir, instances=instances)
     platform.create()
@@ -89,7 +94,7 @@ def run(
     try:
         platform.start()
         driver = Driver(platform.base_urls, secret)
-        setup = prepare(driver, workers)
+        setup = prepare(driver, workers + more_while_observing)
         started = time.monotonic()
         watcher = eventlet.spawn(_supervise, platform)
         background.append(watcher)
@@ -98,25 +103,33 @@ def run(
             spread = (fault_interval or 0) * len(FAULTS)
         stagger = spread / max(workers, 1)
         journeys_done = eventlet.event.Event()
+        every_fault = eventlet.event.Event()
         injector = (
-            eventlet.spawn(_inject, platform, fault_interval, report, journeys_done)
+            eventlet.spawn(_inject, platform, fault_interval, report, journeys_done, every_fault)
             if fault_interval
             else None
         )
         background += [injector] if injector else []
         # the pool holds ``concurrency`` journeys: spawning blocks while it is full, so the
         # journeys are spawned from a thread of their own, the faults meanwhile from another
-        spawner = eventlet.spawn(
-            lambda: [
-                pool.spawn(_staggered, started + i * stagger, driver, setup, i, report)
-                for i in range(workers)
-            ]
-        )
+        observed = eventlet.event.Event()
+
+        def spawn_journeys():
+            journeys = []
+            for i in range(workers + more_while_observing):
+                eventlet.sleep(max(0.0, started + i * stagger - time.monotonic()))
+                if i >= workers and observed.ready() and (every_fault.ready() or not injector):
+                    break
+                journeys.append(pool.spawn(_journey, driver, setup, i, report))
+            return journeys
+
+        spawner = eventlet.spawn(spawn_journeys)
         if observe:
             report.observed = observe(platform, report)
-        worker_ids = [
-            worker_id for result in spawner.wait() if (worker_id := result.wait()) is not None
-        ]
+        observed.send(True)
+        journeys = spawner.wait()
+        report.workers = len(journeys)
+        worker_ids = [worker_id for result in journeys if (worker_id := result.wait()) is not None]
         journeys_done.send(True)
         if injector:
             injector.wait()
@@ -142,11 +155,8 @@ def run(
     return report
 
 
-def _staggered(not_before: float, driver, setup, index: int, report: RunReport) -> str | None:
-    """One journey, started no earlier than ``not_before`` (``time.monotonic()``): a journey
-    that waited for a place in the pool past that time starts at once. One that gives up is
-    reported (and fails the run), the others go on."""
-    eventlet.sleep(max(0.0, not_before - time.monotonic()))
+def _journey(driver, setup, index: int, report: RunReport) -> str | None:
+    """One journey; one that gives up is reported (and fails the run), the others go on."""
     report.journeys_started += 1
     try:
         return journey(driver, setup, index)
@@ -164,7 +174,9 @@ def _supervise(platform: Platform) -> None:
         eventlet.sleep(0.2)
 
 
-def _inject(platform: Platform, interval: float, report: RunReport, journeys_done) -> None:
+def _inject(
+    platform: Platform, interval: float, report: RunReport, journeys_done, every_fault
+) -> None:
     """Faults in turn, each kind at least once, until the journeys end: ``interval`` seconds
     after the one before, and once the platform is whole again, so every fault lands on a
     working platform however slow the machine (on a loaded machine, faults every ``interval``
@@ -175,6 +187,7 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
         _wait_whole(platform)
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
+        before = report.journeys_started - report.journeys_finished
         if fault == "rabbitmq":
             platform.servers.broker.restart()
         elif fault == "postgresql":
@@ -182,9 +195,13 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
         else:
             platform.kill(fault)
         report.faults.append((fault, time.monotonic()))
+        under_way = min(before, report.journeys_started - report.journeys_finished)
+        report.under_way_at_faults.append(under_way)
+        if len(report.faults) == len(FAULTS):
+            every_fault.send(True)
         print(
             f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
-            f"finished: {report.journeys_finished}/{report.workers}",
+            f"under way: {under_way}, finished: {report.journeys_finished}",
             flush=True,
         )
 
