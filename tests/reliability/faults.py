@@ -18,6 +18,8 @@ from tests.reliability.driver import Driver, StepFailed, journey, prepare
 from tests.reliability.platform import Platform
 from tests.servers import Servers
 
+# journeys kept under way, past the ``workers`` first, while faults remain to come
+KEEP_UNDER_WAY = 2
 FAULTS = (
     "registration",
     "documents",
@@ -82,9 +84,10 @@ def run(
     no faults); ``observe(platform, report)`` is called once the journeys have begun, before the
     audit. The journeys start spread over ``spread`` seconds (by default the time every kind of
     fault takes to happen once), so the faults hit workers at every step of the lifecycle.
-    ``more_while_observing``: up to that many more journeys start at the same pace while
-    ``observe`` runs and until every kind of fault has happened once, so whatever they do,
-    however long it takes, lands on journeys under way."""
+    ``more_while_observing``: up to that many more journeys start at the same pace, whenever
+    fewer than ``KEEP_UNDER_WAY`` are under way, while ``observe`` runs and until every kind of
+    fault has happened once, so whatever they do, however long it takes, lands on journeys
+    under way."""
     secret = uuid.uuid4().hex
     platform = Platform(servers, secret, log_dir, instances=instances)
     platform.create()
@@ -114,11 +117,19 @@ def run(
         # journeys are spawned from a thread of their own, the faults meanwhile from another
         observed = eventlet.event.Event()
 
+        def under_way():
+            return report.journeys_started - report.journeys_finished
+
+        def faults_over():
+            return observed.ready() and (every_fault.ready() or not injector)
+
         def spawn_journeys():
             journeys = []
             for i in range(workers + more_while_observing):
                 eventlet.sleep(max(0.0, started + i * stagger - time.monotonic()))
-                if i >= workers and observed.ready() and (every_fault.ready() or not injector):
+                while i >= workers and under_way() >= KEEP_UNDER_WAY and not faults_over():
+                    eventlet.sleep(0.2)  # enough journeys under way for the faults still to come
+                if i >= workers and faults_over():
                     break
                 journeys.append(pool.spawn(_journey, driver, setup, i, report))
             return journeys

@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 WORKERS = sized(small=4, large=24)  # at least; more start until both nodes are back
 MORE_WORKERS = 200  # at most
-CONCURRENCY = sized(small=3, large=12)
-STAGGER = sized(small=3, large=0)  # seconds between the journeys' starts (0: as the desks can)
+CONCURRENCY = sized(small=2, large=12)
+STAGGER = sized(small=5, large=0)  # seconds between the journeys' starts (0: as the desks can)
 # seconds: journeys run before each stop, and while the node is down
 BEFORE_STOP = sized(small=3, large=6)
 DOWN = sized(small=4, large=8)
