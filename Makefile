@@ -108,9 +108,12 @@ tokens: install
 bench: install system-packages
 	$(BIN)/python -m bench.run
 
-## The large fault-injection run (2,000 workers, about 20 minutes), on a RabbitMQ and a
-## PostgreSQL of its own that it restarts.
+## The large reliability runs: the fault-injection, broker-cluster, scale-out and fuzzing tests
+## at full volume (RELIABILITY_SCALE=large; `make test` runs them small), then the 2,000-worker
+## fault-injection batch (about 20 minutes), each on a RabbitMQ and a PostgreSQL of its own.
 reliability: install system-packages
+	PMI_ENV=development RELIABILITY_SCALE=large $(BIN)/pytest -p no:cacheprovider \
+		tests/reliability tests/integration/test_gateway_fuzz.py
 	$(BIN)/python -m tests.reliability.run --workers 2000 --concurrency 32
 
 clean:

@@ -11,10 +11,19 @@ date, ISO country codes, dates in the future, the cursors a service gave out) an
 ``Idempotency-Key`` reused for another request is refused on purpose. No operation is excluded.
 
 schemathesis runs as its command line (its pytest integration does not run under pytest 9), so
-the report shows its summary: how many requests it generated and what it found.
+the report shows its summary: how many requests it generated and what it found; its JSON report
+says that every operation of the document was tested and every phase ran.
+
+The run is bounded by examples, never by time, and reproducible: a fixed seed, no example
+database carried over from an earlier run. ``MAX_EXAMPLES`` bounds the examples, fuzzing and
+stateful phases: 5 per operation in ``make test``, 50 in ``make reliability``
+(``RELIABILITY_SCALE=large``); the coverage phase (boundary values and invalid variants of every
+parameter, most of the requests) is deterministic and runs whole in both. Every operation, every
+phase, every check, in both.
 """
 
 import datetime as dt
+import json
 import re
 import subprocess
 import sys
@@ -24,8 +33,11 @@ import pytest
 
 from gateway.auth import mint
 from gateway.testing import TEST_SECRET, start_stack
+from tests.scale import sized
 
-MAX_EXAMPLES = 50  # per operation and phase
+MAX_EXAMPLES = sized(small=5, large=50)  # per operation and phase
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+SEED = 20260
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -73,6 +85,7 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, t
     config = tmp_path / "schemathesis.toml"
     statuses = ", ".join(f'"{status}"' for status in REFUSALS)
     config.write_text(f"[checks.negative_data_rejection]\nexpected-statuses = [{statuses}]\n")
+    report_path = tmp_path / "schemathesis.json"
     run = subprocess.run(
         [
             str(SCHEMATHESIS),
@@ -82,8 +95,14 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, t
             f"{api.base_url}/openapi.json",
             "--header",
             f"Authorization: Bearer {token}",
+            "--phases",
+            ",".join(PHASES),
             "--max-examples",
             str(MAX_EXAMPLES),
+            "--seed",
+            str(SEED),
+            "--generation-database",
+            "none",
             "--checks",
             ",".join(CHECKS),
             "--workers",
@@ -91,6 +110,10 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, t
             "--request-timeout",
             "30",
             "--no-color",
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report_path),
         ],
         capture_output=True,
         text=True,
@@ -103,5 +126,12 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(api, request, t
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and summary:
         reporter.write_line(f"\nschemathesis: {summary.group(0)}")
+    (tmp_path / "schemathesis.log").write_text(output)
     assert run.returncode == 0, output[-6000:]
+    report = json.loads(report_path.read_text())
+    operations = report["operations"]
+    assert operations["tested"] == operations["total"] > 0, operations  # every operation fuzzed
+    assert {phase: report["phases"][phase]["status"] for phase in PHASES} == dict.fromkeys(
+        PHASES, "success"
+    ), report["phases"]
     assert summary and int(summary.group(1)) > 1000, output[-2000:]

@@ -43,6 +43,17 @@ def drain_audit_queue(amqp_uri: str) -> list[dict]:
     return received
 
 
+def receive_audit_events(amqp_uri: str, expected: set[str], timeout: float = 30) -> list[dict]:
+    """What the outside subscriber received, drained until every ``expected`` event id has
+    arrived (published is not yet delivered) or ``timeout`` seconds have passed."""
+    received = drain_audit_queue(amqp_uri)
+    deadline = time.monotonic() + timeout
+    while not expected <= {e["event_id"] for e in received} and time.monotonic() < deadline:
+        time.sleep(0.2)
+        received += drain_audit_queue(amqp_uri)
+    return received
+
+
 def outbox_envelopes(urls: dict) -> tuple[list[dict], int]:
     """Every event the services recorded, and how many are still unpublished."""
     envelopes, unpublished = [], 0
@@ -64,7 +75,7 @@ def wait_drained(urls: dict, timeout: float = 300) -> float:
         _, unpublished = outbox_envelopes(urls)
         if unpublished == 0:
             return time.monotonic() - started
-        time.sleep(1)
+        time.sleep(0.2)
     raise AssertionError(f"outboxes still hold unpublished events after {timeout}s")
 
 
@@ -96,8 +107,8 @@ def audit(
     urls: dict, amqp_uri: str, worker_ids: list[str], statuses: dict[str, str], dead_letters: dict
 ) -> Findings:
     recorded, _ = outbox_envelopes(urls)
-    received = drain_audit_queue(amqp_uri)
     recorded_ids = {e["event_id"] for e in recorded}
+    received = receive_audit_events(amqp_uri, recorded_ids)
     received_ids = Counter(e["event_id"] for e in received)
     effects = []
     mine = set(worker_ids)

@@ -18,6 +18,8 @@ from tests.reliability.driver import Driver, StepFailed, journey, prepare
 from tests.reliability.platform import Platform
 from tests.servers import Servers
 
+# journeys kept under way, past the ``workers`` first, while faults remain to come
+KEEP_UNDER_WAY = 2
 FAULTS = (
     "registration",
     "documents",
@@ -42,6 +44,8 @@ class RunReport:
     restarts: int = 0
     observed: object = None
     status_orders: dict = field(default_factory=dict)
+    under_way_at_faults: list = field(default_factory=list)  # as each fault began and ended
+    journeys_started: int = 0
     journeys_finished: int = 0
     journey_failures: list = field(default_factory=list)  # (index, reason)
 
@@ -73,9 +77,17 @@ def run(
     log_dir: Path,
     instances: int = 1,
     observe=None,
+    spread: float | None = None,
+    more_while_observing: int = 0,
 ) -> RunReport:
     """Run ``workers`` journeys on ``servers``; a fault every ``fault_interval`` seconds (None:
-    no faults); ``observe(platform)`` is called once the platform is ready, before the audit."""
+    no faults); ``observe(platform, report)`` is called once the journeys have begun, before the
+    audit. The journeys start spread over ``spread`` seconds (by default the time every kind of
+    fault takes to happen once), so the faults hit workers at every step of the lifecycle.
+    ``more_while_observing``: up to that many more journeys start at the same pace, whenever
+    fewer than ``KEEP_UNDER_WAY`` are under way, while ``observe`` runs and until every kind of
+    fault has happened once, so whatever they do, however long it takes, lands on journeys
+    under way."""
     secret = uuid.uuid4().hex
     platform = Platform(servers, secret, log_dir, instances=instances)
     platform.create()
@@ -85,34 +97,50 @@ def run(
     try:
         platform.start()
         driver = Driver(platform.base_urls, secret)
-        setup = prepare(driver, workers)
+        setup = prepare(driver, workers + more_while_observing)
         started = time.monotonic()
         watcher = eventlet.spawn(_supervise, platform)
         background.append(watcher)
         pool = eventlet.GreenPool(concurrency)
-        # journeys start spread over the time every kind of fault takes to happen once, so the
-        # faults hit workers at every step of the lifecycle
-        stagger = (fault_interval or 0) * len(FAULTS) / max(workers, 1)
+        if spread is None:
+            spread = (fault_interval or 0) * len(FAULTS)
+        stagger = spread / max(workers, 1)
         journeys_done = eventlet.event.Event()
+        every_fault = eventlet.event.Event()
         injector = (
-            eventlet.spawn(_inject, platform, fault_interval, report, journeys_done)
+            eventlet.spawn(_inject, platform, fault_interval, report, journeys_done, every_fault)
             if fault_interval
             else None
         )
         background += [injector] if injector else []
         # the pool holds ``concurrency`` journeys: spawning blocks while it is full, so the
         # journeys are spawned from a thread of their own, the faults meanwhile from another
-        spawner = eventlet.spawn(
-            lambda: [
-                pool.spawn(_staggered, started + i * stagger, driver, setup, i, report)
-                for i in range(workers)
-            ]
-        )
+        observed = eventlet.event.Event()
+
+        def under_way():
+            return report.journeys_started - report.journeys_finished
+
+        def faults_over():
+            return observed.ready() and (every_fault.ready() or not injector)
+
+        def spawn_journeys():
+            journeys = []
+            for i in range(workers + more_while_observing):
+                eventlet.sleep(max(0.0, started + i * stagger - time.monotonic()))
+                while i >= workers and under_way() >= KEEP_UNDER_WAY and not faults_over():
+                    eventlet.sleep(0.2)  # enough journeys under way for the faults still to come
+                if i >= workers and faults_over():
+                    break
+                journeys.append(pool.spawn(_journey, driver, setup, i, report))
+            return journeys
+
+        spawner = eventlet.spawn(spawn_journeys)
         if observe:
-            report.observed = observe(platform)
-        worker_ids = [
-            worker_id for result in spawner.wait() if (worker_id := result.wait()) is not None
-        ]
+            report.observed = observe(platform, report)
+        observed.send(True)
+        journeys = spawner.wait()
+        report.workers = len(journeys)
+        worker_ids = [worker_id for result in journeys if (worker_id := result.wait()) is not None]
         journeys_done.send(True)
         if injector:
             injector.wait()
@@ -121,7 +149,6 @@ def run(
         report.recovery_seconds = time.monotonic() - last_fault
         report.seconds = time.monotonic() - started
         statuses = {w: (driver.worker(w) or {}).get("status") for w in worker_ids}
-        eventlet.sleep(2)  # the last published events reach the outside queue
         report.findings = audit_module.audit(
             platform.urls, platform.amqp_uri, worker_ids, statuses, _dead_letters(platform)
         )
@@ -139,11 +166,9 @@ def run(
     return report
 
 
-def _staggered(not_before: float, driver, setup, index: int, report: RunReport) -> str | None:
-    """One journey, started no earlier than ``not_before`` (``time.monotonic()``): a journey
-    that waited for a place in the pool past that time starts at once. One that gives up is
-    reported (and fails the run), the others go on."""
-    eventlet.sleep(max(0.0, not_before - time.monotonic()))
+def _journey(driver, setup, index: int, report: RunReport) -> str | None:
+    """One journey; one that gives up is reported (and fails the run), the others go on."""
+    report.journeys_started += 1
     try:
         return journey(driver, setup, index)
     except StepFailed as exc:
@@ -160,13 +185,20 @@ def _supervise(platform: Platform) -> None:
         eventlet.sleep(0.2)
 
 
-def _inject(platform: Platform, interval: float, report: RunReport, journeys_done) -> None:
-    """One fault every ``interval`` seconds, each kind at least once, until the journeys end."""
+def _inject(
+    platform: Platform, interval: float, report: RunReport, journeys_done, every_fault
+) -> None:
+    """Faults in turn, each kind at least once, until the journeys end: ``interval`` seconds
+    after the one before, and once the platform is whole again, so every fault lands on a
+    working platform however slow the machine (on a loaded machine, faults every ``interval``
+    seconds regardless outpaced the restarts, and the journeys stood still for minutes)."""
     started = time.monotonic()
     for fault in itertools.cycle(FAULTS):
         eventlet.sleep(interval)
+        _wait_whole(platform)
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
+        before = report.journeys_started - report.journeys_finished
         if fault == "rabbitmq":
             platform.servers.broker.restart()
         elif fault == "postgresql":
@@ -174,11 +206,24 @@ def _inject(platform: Platform, interval: float, report: RunReport, journeys_don
         else:
             platform.kill(fault)
         report.faults.append((fault, time.monotonic()))
+        under_way = min(before, report.journeys_started - report.journeys_finished)
+        report.under_way_at_faults.append(under_way)
+        if len(report.faults) == len(FAULTS):
+            every_fault.send(True)
         print(
             f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
-            f"finished: {report.journeys_finished}/{report.workers}",
+            f"under way: {under_way}, finished: {report.journeys_finished}",
             flush=True,
         )
+
+
+def _wait_whole(platform: Platform, timeout: float = 120) -> None:
+    """Until every process is back and answers (the supervisor restarts them); after
+    ``timeout`` seconds the next fault comes all the same, and the journeys' own deadlines
+    tell whether the platform recovered."""
+    deadline = time.monotonic() + timeout
+    while not platform.whole() and time.monotonic() < deadline:
+        eventlet.sleep(0.2)
 
 
 def _dead_letters(platform: Platform) -> dict:

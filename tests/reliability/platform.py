@@ -45,6 +45,8 @@ class Platform:
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.ports[0]}",
             "JWT_SECRET": self.secret,
             "RPC_TIMEOUT": "5",
+            # the gateway samples queue depths from the run's own broker, not the machine's
+            "RABBITMQ_MANAGEMENT_URL": self.servers.broker.management_url,
             # the run's servers keep their packages' default users: development mode
             "PMI_ENV": "development",
             # a few desks' subjects on one address drive hundreds of workers
@@ -88,13 +90,17 @@ class Platform:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             self.supervisor.check()
-            try:
-                if all(_every_check_up(url) for url in self.base_urls):
-                    return time.monotonic() - started
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+            if self.whole():
+                return time.monotonic() - started
+            time.sleep(0.2)
         raise RuntimeError(f"the platform was not ready after {timeout}s; see {self.log_dir}")
+
+    def whole(self) -> bool:
+        """Every gateway is ready and every service answers it."""
+        try:
+            return all(_every_check_up(url) for url in self.base_urls)
+        except requests.RequestException:
+            return False
 
     def kill(self, service: str) -> None:
         """SIGKILL one process; the supervisor starts it again on its next check."""

@@ -1,6 +1,11 @@
 """The platform on a three-node RabbitMQ cluster, its quorum queues spread over the nodes: a
 batch of workers through the whole lifecycle while one node stops and comes back, then another.
-Every process is given the three nodes' URIs and moves to a surviving node by itself."""
+Every process is given the three nodes' URIs and moves to a surviving node by itself.
+
+Journeys keep starting until both nodes are back, so each stop lands on journeys under way
+however long a node takes to stop: one every few seconds in ``make test`` (a handful of
+workers), as many as the desks can run at once in ``make reliability``
+(``RELIABILITY_SCALE=large``)."""
 
 import time
 
@@ -9,10 +14,17 @@ import pytest
 
 from tests import servers
 from tests.reliability.faults import run
+from tests.scale import sized
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
-WORKERS = 24
+WORKERS = sized(small=4, large=24)  # at least; more start until both nodes are back
+MORE_WORKERS = 200  # at most
+CONCURRENCY = sized(small=2, large=12)
+STAGGER = sized(small=5, large=0)  # seconds between the journeys' starts (0: as the desks can)
+# seconds: journeys run before each stop, and while the node is down
+BEFORE_STOP = sized(small=3, large=6)
+DOWN = sized(small=4, large=8)
 
 
 @pytest.fixture
@@ -33,18 +45,21 @@ def busiest_node(cluster, vhost: str, spare=()):
 
 def stop_one_node_then_another(cluster):
     """While the journeys run: the node holding most of the platform's connections stops and
-    comes back, then the busiest of the others. Returns what happened."""
+    comes back, then the busiest of the others. Returns what happened: for each stop, the
+    platform's connections it cut and the journeys under way as it began and as it ended."""
 
-    def observe(platform):
+    def observe(platform, report):
         happened, stopped = [], []
         for _ in range(2):
-            eventlet.sleep(6)
+            eventlet.sleep(BEFORE_STOP)
             node, connections = busiest_node(cluster, platform.vhost, spare=stopped)
+            before = report.journeys_started - report.journeys_finished
             node.stop_app()
-            happened.append(("stopped", node.name, connections, time.monotonic()))
-            eventlet.sleep(8)
+            under_way = min(before, report.journeys_started - report.journeys_finished)
+            happened.append(("stopped", node.name, connections, under_way, time.monotonic()))
+            eventlet.sleep(DOWN)
             node.start_app()
-            happened.append(("started", node.name, 0, time.monotonic()))
+            happened.append(("started", node.name, 0, 0, time.monotonic()))
             stopped.append(node)
         return happened
 
@@ -59,20 +74,23 @@ def test_a_broker_node_stopping_loses_nothing_and_applies_nothing_twice(tmp_path
         cluster,
         workers=WORKERS,
         fault_interval=None,
-        concurrency=12,
+        concurrency=CONCURRENCY,
         log_dir=tmp_path,
         observe=stop_one_node_then_another(cluster),
+        spread=STAGGER * WORKERS,
+        more_while_observing=MORE_WORKERS,
     )
     print("\n".join(report.lines()))
     print("\n".join(" ".join(map(str, step)) for step in report.observed))
     findings = report.findings
 
     assert [what for what, *_ in report.observed] == ["stopped", "started"] * 2
-    assert all(
-        connections > 0 for what, _, connections, _ in report.observed if what == "stopped"
-    )  # each stop cut the platform's own connections
+    stops = [step for step in report.observed if step[0] == "stopped"]
+    assert all(connections > 0 for _, _, connections, _, _ in stops)  # each cut the platform's
+    assert all(under_way > 0 for _, _, _, under_way, _ in stops)  # each hit journeys under way
     assert report.journey_failures == []
-    assert dict(findings.final_statuses) == {"reintegrated": WORKERS}
+    assert report.workers >= WORKERS
+    assert dict(findings.final_statuses) == {"reintegrated": report.workers}
     assert findings.lost == 0
     assert findings.duplicated_effects == []
     assert findings.events_received == findings.events_recorded

@@ -1,5 +1,8 @@
-"""Two competing instances of every service (and two gateways) on the same queues: 80 workers
-through the whole lifecycle, each effect once and in per-worker order."""
+"""Two competing instances of every service (and two gateways) on the same queues: workers
+through the whole lifecycle, each effect once and in per-worker order.
+
+``make test`` runs a handful of workers, all at once so the two instances compete for each
+worker's events; ``make reliability`` (``RELIABILITY_SCALE=large``) runs 80."""
 
 import time
 
@@ -8,10 +11,12 @@ import pytest
 
 from pmi_common.topology import consuming_services, inbox_queue
 from tests.reliability.faults import run
+from tests.scale import sized
 
 pytestmark = pytest.mark.e2e
 
-WORKERS = 80
+WORKERS = sized(small=10, large=80)
+CONCURRENCY = sized(small=10, large=24)
 STATUS_PATH = [
     "registered",
     "documents_verified",
@@ -24,7 +29,7 @@ STATUS_PATH = [
 ]
 
 
-def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
+def consumers_per_inbox(platform, report, timeout: float = 60) -> dict[str, int]:
     """Consumers of each inbox, as the management API sees them (its statistics lag a little)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -36,7 +41,7 @@ def consumers_per_inbox(platform, timeout: float = 60) -> dict[str, int]:
         }
         if set(seen.values()) == {2} or time.monotonic() > deadline:
             return seen
-        eventlet.sleep(1)
+        eventlet.sleep(0.5)
 
 
 @pytest.mark.timeout(1200)
@@ -47,7 +52,7 @@ def test_two_instances_of_every_service_keep_each_worker_whole_and_in_order(
         private_servers,
         workers=WORKERS,
         fault_interval=None,
-        concurrency=24,
+        concurrency=CONCURRENCY,
         log_dir=tmp_path,
         instances=2,
         observe=consumers_per_inbox,
