@@ -7,11 +7,13 @@ nameko's own ``web_session`` fixture does not work with Werkzeug 3; this client 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import socket
 import uuid
+from pathlib import Path
 from typing import Any
 
 import requests
-from nameko.testing.utils import find_free_port
 
 from pmi_common.contract import REGISTRATION, SERVICES
 
@@ -20,6 +22,30 @@ from .roles import AGENCY
 from .routes import PREFIX
 
 TEST_SECRET = "a-test-secret-of-more-than-thirty-two-characters"
+# Ports for servers a test starts are taken below the range the kernel hands out to outgoing
+# connections: a port found free there (bound to port 0 and let go) can be taken by any
+# connection the machine opens before the server binds it.
+_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST = 10000
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, outside the ephemeral range."""
+    try:
+        below = int(_EPHEMERAL.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        below = 32768
+    for _ in range(1000):
+        port = random.randrange(_LOWEST, below)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {_LOWEST} and {below}")
+
+
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
 
 
@@ -28,7 +54,7 @@ def gateway_config(base: dict, **overrides) -> dict:
     config = dict(base)
     config.update(
         {
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
             "JWT_SECRET": TEST_SECRET,
             "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
             "PMI_ENV": "test",

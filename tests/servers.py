@@ -16,7 +16,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import requests
 from mirakuru import SimpleExecutor
 from pytest_postgresql.executors import PostgreSQLExecutor
 from pytest_rabbitmq.factories.executor import RabbitMqExecutor
+
+from gateway import testing
 
 RABBITMQ_BIN = "/usr/lib/rabbitmq/bin"
 POSTGRES_USER = "postgres"  # the system user the Debian package creates
@@ -46,9 +47,8 @@ class MissingServer(RuntimeError):
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on, outside the range of outgoing connections' ports."""
+    return testing.free_port()
 
 
 def _postgres_bindir() -> Path:

@@ -11,10 +11,10 @@ import pytest
 import requests
 import yaml
 from nameko.testing.services import entrypoint_hook
-from nameko.testing.utils import find_free_port
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, insert
 
+from gateway.testing import free_port
 from pmi_common import contract as c
 from pmi_common.metrics import OUTBOX, MetricsServer
 from pmi_common.store import messaging_tables
@@ -34,7 +34,7 @@ class Registration(RegistrationService):
 
 @pytest.fixture
 def metrics_port():
-    return find_free_port()
+    return free_port()
 
 
 @pytest.fixture
