@@ -209,8 +209,16 @@ def stack(request, tmp_path_factory, private_servers):
         yield running
 
 
+def _uses_the_shared_stack(item) -> bool:
+    """The test asks for this module's session ``stack`` (a module may define a ``stack`` of its
+    own, which is not the shared one)."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.get("stack", ()) if info else ()
+    return bool(definitions) and definitions[-1].func is stack.__wrapped__
+
+
 def pytest_collection_finish(session):
-    users = [item.nodeid for item in session.items if "stack" in getattr(item, "fixturenames", ())]
+    users = [item.nodeid for item in session.items if _uses_the_shared_stack(item)]
     if users:
         session.config.stash[_LAST_STACK_TEST] = users[-1]
 

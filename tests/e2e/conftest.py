@@ -81,7 +81,7 @@ def running_stack(
     broker, database = servers.current().broker, servers.current().database
     vhost = f"pmi_e2e_{uuid.uuid4().hex[:8]}"
     broker.create_vhost(vhost)
-    admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     databases = {service: f"{vhost}_{service}" for service in DATABASE_SERVICES} if postgres else {}
     with admin.connect() as conn:
         for name in databases.values():

@@ -82,6 +82,7 @@ def test_a_worker_goes_through_the_whole_lifecycle_by_events(stack):
         c.WORKER_REGISTERED,
         *[c.WORKER_STATUS_CHANGED] * 4,
         c.WORKER_DEPARTED,
+        c.CONTRACT_RECORDED,
         c.WORKER_STATUS_CHANGED,
         c.WORKER_RETURNED,
         *[c.WORKER_STATUS_CHANGED] * 3,
