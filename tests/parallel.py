@@ -1,5 +1,6 @@
 """``python -m tests.parallel [--groups N] [pytest arguments]``: the suite in N pytest processes
-at once (what ``make test`` runs).
+at once, and the end-to-end and browser tests in one more beside them, on the one stack they
+share (what ``make test`` runs; with test paths given, only those, in the N groups).
 
 pytest-split divides the tests into groups of about equal duration, from the durations recorded
 in ``.test_durations`` (``--store-durations``, what ``make test-durations`` runs, records them
@@ -31,6 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = ROOT / ".test_durations"
+# The end-to-end and browser tests share one stack per pytest process (the ``stack`` fixture,
+# started as ``make run`` starts it, half a minute on this machine): split among the groups, every
+# group would start one; together they run in a process of their own beside the groups.
+ONE_STACK = ("tests/e2e", "tests/browser")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,12 +67,29 @@ def main(argv: list[str] | None = None) -> int:
     running = {}
     if args.store_durations:
         pytest_args = [*pytest_args, "--store-durations"]
+    paths = [arg for arg in pytest_args if not arg.startswith("-") and (ROOT / arg).exists()]
+    if not paths:  # the whole suite: the stack's tests beside the groups
+        options = [arg for arg in pytest_args if arg.startswith("-")]
+        durations = _durations_for(logs, "stack", args.store_durations)
+        log = (logs / "group-stack.log").open("w")
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            f"--durations-path={durations}",
+            *options,
+            *ONE_STACK,
+        ]
+        running["stack"] = (
+            subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
+            log,
+        )
+        pytest_args = [*pytest_args, *(f"--ignore={path}" for path in ONE_STACK)]
     for group in range(1, args.groups + 1):
         log = (logs / f"group-{group}.log").open("w")
-        durations = DURATIONS
-        if args.store_durations:
-            durations = logs / f"durations-{group}.json"
-            shutil.copyfile(DURATIONS, durations)
+        durations = _durations_for(logs, group, args.store_durations)
         command = [
             sys.executable,
             "-m",
@@ -88,15 +110,24 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
             log,
         )
-    print(f"{args.groups} groups of tests running; their output: {logs}", flush=True)
+    print(f"{len(running)} groups of tests running; their output: {logs}", flush=True)
     try:
-        worst = _wait(running, args.groups, logs, started, args.group_timeout)
+        worst = _wait(running, len(running), logs, started, args.group_timeout)
     finally:
         for process, _log in running.values():  # interrupted: no group outlives the command
             process.terminate()
     if args.store_durations:
         _merge_durations(sorted(logs.glob("durations-*.json")))
     return worst
+
+
+def _durations_for(logs: Path, group, storing: bool) -> Path:
+    """The durations a group reads; when they are being recorded, a copy of its own."""
+    if not storing:
+        return DURATIONS
+    durations = logs / f"durations-{group}.json"
+    shutil.copyfile(DURATIONS, durations)
+    return durations
 
 
 def _merge_durations(paths: list[Path]) -> None:

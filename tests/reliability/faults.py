@@ -198,6 +198,7 @@ def _inject(
         _wait_whole(platform)
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
+        wait_under_way(report)
         before = report.journeys_started - report.journeys_finished
         if fault == "rabbitmq":
             platform.servers.broker.restart()
@@ -215,6 +216,16 @@ def _inject(
             f"under way: {under_way}, finished: {report.journeys_finished}",
             flush=True,
         )
+
+
+def wait_under_way(report, timeout: float = 120) -> None:
+    """Until a journey is under way, so that the fault about to come lands on one: the driver
+    keeps journeys starting, but between one ending and the next beginning none may be."""
+    deadline = time.monotonic() + timeout
+    while report.journeys_started - report.journeys_finished <= 0:
+        if time.monotonic() > deadline:
+            return  # the fault comes all the same; the test's check on it says so
+        eventlet.sleep(0.05)
 
 
 def _wait_whole(platform: Platform, timeout: float = 120) -> None:

@@ -13,7 +13,7 @@ import eventlet
 import pytest
 
 from tests import servers
-from tests.reliability.faults import run
+from tests.reliability.faults import run, wait_under_way
 from tests.scale import sized
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -53,6 +53,7 @@ def stop_one_node_then_another(cluster):
         for _ in range(2):
             eventlet.sleep(BEFORE_STOP)
             node, connections = busiest_node(cluster, platform.vhost, spare=stopped)
+            wait_under_way(report)
             before = report.journeys_started - report.journeys_finished
             node.stop_app()
             under_way = min(before, report.journeys_started - report.journeys_finished)
