@@ -44,7 +44,7 @@ class RunReport:
     restarts: int = 0
     observed: object = None
     status_orders: dict = field(default_factory=dict)
-    under_way_at_faults: list = field(default_factory=list)  # as each fault began and ended
+    under_way_at_faults: list = field(default_factory=list)  # as each fault began
     journeys_started: int = 0
     journeys_finished: int = 0
     journey_failures: list = field(default_factory=list)  # (index, reason)
@@ -199,7 +199,9 @@ def _inject(
         if journeys_done.ready() and len(report.faults) >= len(FAULTS):
             return
         wait_under_way(report)
-        before = report.journeys_started - report.journeys_finished
+        # journeys under way as the fault begins (once it is done they may all have ended: how
+        # long a server takes to restart is the machine's, not the platform's)
+        under_way = report.journeys_started - report.journeys_finished
         if fault == "rabbitmq":
             platform.servers.broker.restart()
         elif fault == "postgresql":
@@ -207,7 +209,6 @@ def _inject(
         else:
             platform.kill(fault)
         report.faults.append((fault, time.monotonic()))
-        under_way = min(before, report.journeys_started - report.journeys_finished)
         report.under_way_at_faults.append(under_way)
         if len(report.faults) == len(FAULTS):
             every_fault.send(True)
