@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, insert, select
-
-from pmi_common.paging import decode_cursor, page
+from sqlalchemy import Connection, insert
 
 from .auth import Caller
+from .disclosures import newest_first
 from .models import access_log as table
 
 PAGE = 100
@@ -41,15 +40,7 @@ def of_worker(
     conn: Connection, worker_id: str, limit: int = PAGE, cursor: str | None = None
 ) -> dict:
     """Who read the worker's record, newest first; ``next_cursor`` pages to older reads."""
-    stmt = select(table).where(table.c.worker_id == worker_id)
-    if cursor:
-        (before,) = decode_cursor(cursor, (int,))
-        stmt = stmt.where(table.c.id < before)
-    rows, next_cursor = page(
-        conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1)).all(),
-        limit,
-        key=lambda row: (row.id,),
-    )
+    rows, next_cursor = newest_first(conn, table, worker_id, limit, cursor)
     return {
         "items": [
             {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from pmi_common.agreements import Disclosure
 from pmi_common.paging import decode_cursor, page
@@ -38,19 +38,27 @@ def record(conn: Connection, disclosures: list[Disclosure], now: dt.datetime) ->
     return len(rows)
 
 
+def newest_first(
+    conn: Connection, rows_of: Table, worker_id: str, limit: int, cursor: str | None
+) -> tuple[list, str | None]:
+    """A page of a worker's rows in a table keyed by an increasing ``id``, newest first, and the
+    cursor to the older ones (the disclosures and the access log are read this way)."""
+    stmt = select(rows_of).where(rows_of.c.worker_id == worker_id)
+    if cursor:
+        (before,) = decode_cursor(cursor, (int,))
+        stmt = stmt.where(rows_of.c.id < before)
+    return page(
+        conn.execute(stmt.order_by(rows_of.c.id.desc()).limit(limit + 1)).all(),
+        limit,
+        key=lambda row: (row.id,),
+    )
+
+
 def of_worker(
     conn: Connection, worker_id: str, limit: int = PAGE, cursor: str | None = None
 ) -> dict:
     """A worker's disclosures, newest first; ``next_cursor`` pages to older ones."""
-    stmt = select(table).where(table.c.worker_id == worker_id)
-    if cursor:
-        (before,) = decode_cursor(cursor, (int,))
-        stmt = stmt.where(table.c.id < before)
-    rows, next_cursor = page(
-        conn.execute(stmt.order_by(table.c.id.desc()).limit(limit + 1)).all(),
-        limit,
-        key=lambda row: (row.id,),
-    )
+    rows, next_cursor = newest_first(conn, table, worker_id, limit, cursor)
     return {
         "items": [
             {
