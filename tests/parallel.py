@@ -160,12 +160,29 @@ def _wait(running: dict, groups: int, logs: Path, started: float, limit: float) 
             print((logs / f"group-{group}.log").read_text(errors="replace"), flush=True)
             worst = max(worst, _status(process.returncode))
         time.sleep(0.5)
+    if worst:
+        _summarise(sorted(logs.glob("group-*.log")))
     print(
         f"all groups done in {time.monotonic() - started:.0f} s; "
         f"{'passed' if worst == 0 else 'FAILED'}",
         flush=True,
     )
     return worst
+
+
+# What names a failure in a group's output: pytest's summary lines, the hang report's heading
+# (tests/hang_report.py), and a group stopped by TEST_GROUP_TIMEOUT.
+FAILURE_LINES = ("FAILED ", "ERROR ", "==== ", "===== stopped after")
+
+
+def _summarise(logs: list[Path]) -> None:
+    """The failures of every group again, last: a run's output is long, and whoever reads only
+    its end (a CI log's tail) must still learn which tests failed or hung."""
+    print("\n===== what failed =====", flush=True)
+    for log in logs:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith(FAILURE_LINES):
+                print(f"{log.stem}: {line[:300]}", flush=True)
 
 
 def _status(returncode: int) -> int:

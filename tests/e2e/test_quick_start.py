@@ -30,9 +30,14 @@ def quick_start_blocks() -> list[str]:
 
 
 def make_run_command() -> str:
-    """What ``make run`` runs once the virtualenv is there: its last command."""
+    """What ``make run`` runs once the virtualenv is there: its last command. Under ``make test``
+    this is a make within make, which would print the directories it enters and leaves."""
     printed = subprocess.run(
-        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return printed.strip().splitlines()[-1]
 

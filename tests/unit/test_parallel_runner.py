@@ -31,3 +31,28 @@ def test_a_group_that_outlives_its_limit_is_stopped_and_fails_the_run(tmp_path, 
 def test_a_group_with_no_tests_is_not_a_failure(tmp_path):
     running = _group(tmp_path, "raise SystemExit(5)")
     assert parallel._wait(running, 1, tmp_path, parallel.time.monotonic(), 600) == 0
+
+
+def test_the_run_ends_by_naming_what_failed_and_what_hung(tmp_path, capsys):
+    output = (
+        "print('tests/unit/test_a.py ..F');"
+        "print('==== tests/e2e/test_b.py::test_waits is still running, 30 s before its timeout');"
+        "print('=' * 20 + ' short test summary info ' + '=' * 20);"
+        "print('FAILED tests/unit/test_a.py::test_three - assert 1 == 2');"
+        "raise SystemExit(1)"
+    )
+    running = _group(tmp_path, output)
+    assert parallel._wait(running, 1, tmp_path, parallel.time.monotonic(), 600) == 1
+    last = capsys.readouterr().out.split("===== what failed =====", 1)[1].splitlines()
+    assert last[1:] == [
+        "group-1: ==== tests/e2e/test_b.py::test_waits is still running, 30 s before its timeout",
+        "group-1: FAILED tests/unit/test_a.py::test_three - assert 1 == 2",
+        last[-1],
+    ]
+    assert last[-1].startswith("all groups done in") and last[-1].endswith("FAILED")
+
+
+def test_a_run_that_passed_prints_no_failures(tmp_path, capsys):
+    running = _group(tmp_path, "print('FAILED is only a word here')")
+    assert parallel._wait(running, 1, tmp_path, parallel.time.monotonic(), 600) == 0
+    assert "what failed" not in capsys.readouterr().out
