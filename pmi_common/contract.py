@@ -687,7 +687,9 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "pre_departure",
         "withdrawn",
         REGISTRATION,
-        "the worker withdraws before departure (`POST /workers/{id}/withdrawal`)",
+        "the worker withdraws before departure (`POST /workers/{id}/withdrawal`); a candidate "
+        "who withdrew may still join a programme open to prospective workers "
+        f"(`{REINTEGRATION_ENROLLED}`, on the timeline without moving the status)",
     ),
     LifecycleStep(
         "deceased",
