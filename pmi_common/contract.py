@@ -17,6 +17,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     CONTRACT_RECORDED,
     DEATH_CAUSES,
     DOCUMENT_EXPIRED,
+    DOCUMENT_LAPSED_ABROAD,
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
     DOCUMENT_TYPES,
@@ -44,6 +45,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     REINTEGRATION_ENROLLED,
     REINTEGRATION_ROUND_RECORDED,
     RELATIONS,
+    RENEWABLE_ABROAD,
     RETURN_EXPECTED,
     RETURN_REASONS,
     SECTORS,
@@ -150,6 +152,15 @@ class DocumentRejectedV1(_DocumentPayload):
 
 
 class DocumentExpiredV1(_DocumentPayload):
+    expired_on = fields.Date(required=True)
+
+
+class DocumentLapsedAbroadV1(_Payload):
+    """A passport or work visa lapsed while the worker is abroad: a warning for the desk (the
+    worker stays ``departed``) until a renewal is submitted."""
+
+    document_id = fields.String(required=True)
+    document_type = fields.String(required=True, validate=validate.OneOf(RENEWABLE_ABROAD))
     expired_on = fields.Date(required=True)
 
 
@@ -409,6 +420,15 @@ CONTRACT: tuple[EventSpec, ...] = (
         "a verified document passed its expiry date",
     ),
     EventSpec(
+        DOCUMENT_LAPSED_ABROAD,
+        1,
+        DOCUMENTS,
+        DocumentLapsedAbroadV1,
+        (REGISTRATION,),
+        "a passport or work visa lapsed while the worker is abroad: a warning for the desk to "
+        "see it renewed (the worker stays departed)",
+    ),
+    EventSpec(
         DOCUMENTS_COMPLETED,
         1,
         DOCUMENTS,
@@ -644,7 +664,9 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         f"departure recorded with the contract abroad (`POST /workers/{{id}}/departure`, "
         f"`{WORKER_DEPARTED}`, `{CONTRACT_RECORDED}`); while abroad the contract may be "
         f"extended (`{CONTRACT_EXTENDED}`), the employer change (`{EMPLOYER_CHANGED}`) and a "
-        f"return be expected (`{RETURN_EXPECTED}`), none of which moves the status",
+        f"return be expected (`{RETURN_EXPECTED}`), and a passport or work visa be renewed "
+        f"(`{DOCUMENT_SUBMITTED}`, `{DOCUMENT_VERIFIED}`); a lapse abroad is a warning for the "
+        f"desk (`{DOCUMENT_LAPSED_ABROAD}`), none of which moves the status",
     ),
     LifecycleStep(
         "return",
@@ -665,7 +687,9 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "pre_departure",
         "withdrawn",
         REGISTRATION,
-        "the worker withdraws before departure (`POST /workers/{id}/withdrawal`)",
+        "the worker withdraws before departure (`POST /workers/{id}/withdrawal`); a candidate "
+        "who withdrew may still join a programme open to prospective workers "
+        f"(`{REINTEGRATION_ENROLLED}`, on the timeline without moving the status)",
     ),
     LifecycleStep(
         "deceased",

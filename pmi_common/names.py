@@ -23,6 +23,7 @@ DOCUMENT_VERIFIED = "document_verified"
 DOCUMENT_REJECTED = "document_rejected"
 DOCUMENT_EXPIRED = "document_expired"
 DOCUMENTS_COMPLETED = "documents_completed"
+DOCUMENT_LAPSED_ABROAD = "document_lapsed_abroad"
 SESSION_SCHEDULED = "session_scheduled"
 SESSION_CANCELLED = "session_cancelled"
 ORIENTATION_ENROLLED = "orientation_enrolled"
@@ -56,6 +57,8 @@ DOCUMENT_TYPES = (
     "placement_agreement",
     "employment_contract",
 )
+# the documents a worker renews while abroad (at the embassy or consulate)
+RENEWABLE_ABROAD = ("passport", "work_visa")
 AUDIENCES = ("prospective", "returnee", "both")
 PARTICIPANT_KINDS = ("prospective", "returnee")
 # who a family member is to the worker

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pmi_common.errors import AlreadyDecided, Forbidden, TransitionRefused
-from pmi_common.lifecycle import PRE_DEPARTURE, RegistrationWord
-from pmi_common.names import DOCUMENT_TYPES
+from pmi_common.lifecycle import DEPARTED, PRE_DEPARTURE, RegistrationWord
+from pmi_common.names import DOCUMENT_TYPES, RENEWABLE_ABROAD
 
 REQUIRED_TYPES = DOCUMENT_TYPES  # in the brief's order
 EXPIRY_REQUIRED = frozenset({"passport", "work_visa", "health_certificate"})
@@ -34,8 +34,12 @@ REJECTED = "rejected"
 EXPIRED = "expired"
 
 DECIDING_ROLES = frozenset({"verifier", "admin"})
-# Documents are gathered before departure; a withdrawn or departed worker submits no more.
+# Documents are gathered before departure; a withdrawn, returned or deceased worker submits no
+# more. Abroad, a passport or work visa is renewed (at the embassy or consulate) and goes through
+# the desk as before departure: a scan, a second person's decision.
 ACCEPTING_STATUSES = frozenset(PRE_DEPARTURE)
+ABROAD_STATUSES = frozenset({DEPARTED})
+RENEWED_ABROAD = frozenset(RENEWABLE_ABROAD)
 # The desk's decision times are reported over this window.
 DECISION_WINDOW = dt.timedelta(days=30)
 
@@ -184,12 +188,33 @@ def date_problems(
     return problems
 
 
-def ensure_accepts_documents(worker_status: str | None) -> None:
-    if worker_status not in ACCEPTING_STATUSES:
+def accepts(worker_status: str | None, document_type: str) -> bool:
+    """Whether a worker in ``worker_status`` may have a document of this type submitted and
+    decided: every type before departure, a passport or work visa abroad."""
+    if worker_status in ACCEPTING_STATUSES:
+        return True
+    return worker_status in ABROAD_STATUSES and document_type in RENEWED_ABROAD
+
+
+def ensure_accepts_documents(worker_status: str | None, document_type: str) -> None:
+    if accepts(worker_status, document_type):
+        return
+    if worker_status in ABROAD_STATUSES:
         raise TransitionRefused(
-            f"documents are taken before departure; the worker is {worker_status}",
-            {"status": worker_status},
+            f"a worker abroad renews only a passport or a work visa, not a {document_type}; "
+            "the other documents are taken before departure",
+            {"status": worker_status, "type": document_type},
         )
+    raise TransitionRefused(
+        f"documents are taken before departure; the worker is {worker_status}",
+        {"status": worker_status},
+    )
+
+
+def lapsed_abroad(worker_status: str | None, document_type: str) -> bool:
+    """Whether a lapse is a warning for the desk: a passport or work visa of a worker abroad,
+    to be renewed there (the worker is not taken back: the gates are behind them)."""
+    return worker_status in ABROAD_STATUSES and document_type in RENEWED_ABROAD
 
 
 def is_repeat(previous: Mapping, submission: Mapping) -> bool:
@@ -286,7 +311,7 @@ def ensure_decidable(
         raise AlreadyDecided(
             f"document {document.id} belongs to an earlier registration", {"cycle": document.cycle}
         )
-    ensure_accepts_documents(worker_status)
+    ensure_accepts_documents(worker_status, document.document_type)
     expires_on = document.expires_on
     if verifying and expires_on is not None and has_lapsed(expires_on, today):
         raise TransitionRefused(
@@ -323,8 +348,8 @@ def follow_registration(
 ) -> None:
     """Registration's word about a worker, whose checklist holds ``current``. A newer cycle
     closes that checklist (a new one starts empty); submissions wait in the desk's queue only
-    while the worker still takes documents, and come back to it if they do again. A word older
-    than the one kept changes nothing."""
+    while the worker still takes documents of their type (a passport or work visa abroad too),
+    and come back to it if they do again. A word older than the one kept changes nothing."""
     current = list(current)
     if worker.learn(cycle=cycle, sequence=sequence, status=status):
         for document in current:
@@ -332,7 +357,7 @@ def follow_registration(
         worker.documents_complete = False
     for document in current:
         if document.in_checklist and document.status == SUBMITTED:
-            document.awaiting_decision = worker.status in ACCEPTING_STATUSES
+            document.awaiting_decision = accepts(worker.status, document.document_type)
 
 
 # the desk's figures ------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from .domain import (
     follow_registration,
     is_complete,
     is_repeat,
+    lapsed_abroad,
     who,
 )
 from .schemas import DeskQuery, RejectDocument, SubmitDocument, VerifyDocument
@@ -64,7 +65,7 @@ def submit_document(
     data = load(SubmitDocument(today=today), payload)
     repository = uow.repository
     worker = _locked_worker(repository, worker_id)
-    ensure_accepts_documents(worker.status)
+    ensure_accepts_documents(worker.status, data["type"])
     scan: ScannedFile | None = data["file"]
     submission = {
         "number": data["number"],
@@ -193,7 +194,8 @@ def expire_documents(
 ) -> int:
     """Expire the verified documents that lapsed before ``today`` (the district's day) of a
     batch of workers; how many were expired. Run again until it expires none: a document
-    expires once, even when two instances run the check at once (the second finds it taken)."""
+    expires once, even when two instances run the check at once (the second finds it taken).
+    A passport or work visa lapsing abroad is also a warning for the desk, to see it renewed."""
     repository = uow.repository
     worker_ids = repository.workers_due_for_expiry(today, batch)
     if not worker_ids:
@@ -215,6 +217,16 @@ def expire_documents(
                 },
                 worker_id=worker.id,
             )
+            if lapsed_abroad(worker.status, document.document_type):
+                uow.publish(
+                    c.DOCUMENT_LAPSED_ABROAD,
+                    {
+                        "document_id": document.id,
+                        "document_type": document.document_type,
+                        "expired_on": document.expires_on,
+                    },
+                    worker_id=worker.id,
+                )
         expired += len(due)
     return expired
 

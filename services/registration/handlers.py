@@ -417,7 +417,7 @@ def on_reintegration_completed(uow: Work, event: Event, today: dt.date | None = 
 
 def on_noted(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
     """An event that only goes on the timeline (an enrolment in or a release from an orientation
-    session, a round of a reintegration programme)."""
+    session, a round of a reintegration programme, a passport or visa lapsed abroad)."""
     return _applied(uow, _noted(uow, event), event)
 
 
@@ -633,6 +633,12 @@ EVENTS = {
     c.REINTEGRATION_ENROLLED: on_reintegration_enrolled,
     c.REINTEGRATION_COMPLETED: on_reintegration_completed,
     **dict.fromkeys(
-        (c.ORIENTATION_ENROLLED, c.ORIENTATION_RELEASED, c.REINTEGRATION_ROUND_RECORDED), on_noted
+        (
+            c.ORIENTATION_ENROLLED,
+            c.ORIENTATION_RELEASED,
+            c.REINTEGRATION_ROUND_RECORDED,
+            c.DOCUMENT_LAPSED_ABROAD,
+        ),
+        on_noted,
     ),
 }

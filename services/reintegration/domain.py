@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pmi_common.errors import AlreadyDecided, CapacityReached, InvalidInput, NotEligible, NotFound
-from pmi_common.lifecycle import REGISTERED, RETURNED, RegistrationWord
+from pmi_common.lifecycle import REGISTERED, RETURNED, WITHDRAWN, RegistrationWord
 from pmi_common.names import AUDIENCES
 
 PROSPECTIVE, RETURNEE, BOTH = AUDIENCES
@@ -49,13 +49,15 @@ class Worker(RegistrationWord):
 
     @property
     def kind(self) -> str | None:
-        """``returnee``, ``prospective``, or None for one who is neither (abroad, withdrawn,
-        deceased: a death is final, whatever came before it)."""
+        """``returnee``, ``prospective``, or None for one who is neither (abroad, or deceased:
+        a death is final, whatever came before it). A candidate who withdrew stays a prospective
+        participant: a programme like PAK CAMAT aims at those for whom going abroad is no longer
+        needed."""
         if self.final:
             return None
         if self.returned:
             return RETURNEE
-        if self.before_departure:
+        if self.before_departure or self.status == WITHDRAWN:
             return PROSPECTIVE
         return None
 

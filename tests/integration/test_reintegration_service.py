@@ -259,7 +259,7 @@ def test_events_about_a_worker_in_any_order_keep_the_newest_fact(
     ]
 
 
-def test_a_withdrawn_worker_is_not_a_prospective_participant(
+def test_a_withdrawn_candidate_is_invited_and_joins_as_a_prospective_participant(
     reintegration, registration_events, sql
 ):
     program = call(reintegration, "create_program", program_payload(audience="prospective"))
@@ -268,14 +268,13 @@ def test_a_withdrawn_worker_is_not_a_prospective_participant(
     withdrawn = registration_events.status(worker_id, "withdrawn", sequence=3)
     wait_for(lambda: applied(sql, withdrawn), message="withdrawal applied")
 
-    with pytest.raises(NotEligible) as refused:
-        call(reintegration, "enrol_participant", program["id"], {"worker_id": worker_id})
-    assert refused.value.details["status"] == "withdrawn"
-    assert call(reintegration, "invitations", worker_id) == {
-        "worker_id": worker_id,
-        "kind": None,
-        "programs": [],
-    }
+    invited = call(reintegration, "invitations", worker_id)
+    assert (invited["kind"], [p["id"] for p in invited["programs"]]) == (
+        "prospective",
+        [program["id"]],
+    )
+    enrolled = call(reintegration, "enrol_participant", program["id"], {"worker_id": worker_id})
+    assert enrolled["participant_kind"] == "prospective"
 
 
 def test_enrolment_keeps_to_the_audience_and_announces_the_participant_kind(

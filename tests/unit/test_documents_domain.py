@@ -22,6 +22,7 @@ from services.documents.domain import (
     ensure_may_decide,
     is_complete,
     is_repeat,
+    lapsed_abroad,
     percentile,
     read_scan,
     sniff_media_type,
@@ -183,12 +184,36 @@ def test_the_same_file_has_the_same_digest():
 # submissions and decisions --------------------------------------------------------------------
 
 
-def test_a_withdrawn_or_departed_worker_gets_no_more_submissions():
-    ensure_accepts_documents("registered")
-    ensure_accepts_documents("cleared_for_departure")
-    for status in ("withdrawn", "departed", "returned"):
-        with pytest.raises(TransitionRefused):
-            ensure_accepts_documents(status)
+def test_a_withdrawn_or_returned_worker_gets_no_more_submissions():
+    for kind in DOCUMENT_TYPES:
+        ensure_accepts_documents("registered", kind)
+        ensure_accepts_documents("cleared_for_departure", kind)
+    for status in ("withdrawn", "returned", "deceased"):
+        with pytest.raises(TransitionRefused, match="before departure"):
+            ensure_accepts_documents(status, "passport")
+
+
+def test_a_worker_abroad_renews_a_passport_or_work_visa_and_nothing_else():
+    ensure_accepts_documents("departed", "passport")
+    ensure_accepts_documents("departed", "work_visa")
+    for kind in set(DOCUMENT_TYPES) - {"passport", "work_visa"}:
+        with pytest.raises(TransitionRefused, match="abroad renews only a passport or a work visa"):
+            ensure_accepts_documents("departed", kind)
+
+
+def test_a_lapse_abroad_is_a_warning_only_for_a_passport_or_work_visa_of_a_departed_worker():
+    assert lapsed_abroad("departed", "passport") and lapsed_abroad("departed", "work_visa")
+    assert not lapsed_abroad("departed", "health_certificate")
+    assert not lapsed_abroad("registered", "passport")
+    assert not lapsed_abroad("returned", "work_visa")
+
+
+def test_a_renewal_abroad_is_decided_like_any_other_and_other_types_are_not():
+    ensure_decidable(doc("passport", "submitted"), 1, "departed", TODAY, verifying=True)
+    with pytest.raises(TransitionRefused, match="work visa"):
+        ensure_decidable(
+            doc("employment_contract", "submitted"), 1, "departed", TODAY, verifying=True
+        )
 
 
 def test_an_identical_submission_is_recognised_as_a_repeat():

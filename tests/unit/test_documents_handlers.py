@@ -422,6 +422,97 @@ def test_the_expiry_check_takes_a_batch_of_workers_at_a_time(desk):
     assert [kind for worker, kind in expired if worker == first] == ["work_visa", "passport"]
 
 
+# documents abroad -----------------------------------------------------------------------------
+
+
+def departed(desk):
+    """A worker whose checklist was complete, now abroad."""
+    worker_id = desk.register()
+    desk.complete_checklist(worker_id)
+    desk.change_status(worker_id, "departed", sequence=5)
+    return worker_id
+
+
+def test_a_passport_renewed_abroad_is_submitted_with_its_scan_and_verified_by_a_second_person(
+    desk,
+):
+    worker_id = departed(desk)
+    renewal = desk.submit(
+        worker_id, "passport", number="C9876543", expires_on="2036-05-31", actor=VERIFIER
+    )
+    assert [d.id for d in desk.queue()[0]] == [renewal.id]
+    assert desk.status_of(worker_id, "passport") == "submitted"
+    unchanged(desk, lambda: desk.verify(renewal.id, actor=VERIFIER), Forbidden)
+
+    desk.verify(renewal.id, actor=SECOND_VERIFIER)
+
+    assert desk.status_of(worker_id, "passport") == "verified"
+    assert desk.checklist(worker_id)["complete"] is True
+    assert desk.published(c.DOCUMENT_VERIFIED)[-1]["data"]["document_id"] == renewal.id
+    assert len(desk.published(c.DOCUMENTS_COMPLETED)) == 2  # before departure, and again now
+
+
+def test_a_renewal_abroad_without_its_scan_is_only_rejected_like_before_departure(desk):
+    worker_id = departed(desk)
+    unscanned = desk.submit(worker_id, "work_visa", number="V7654321", file=None)
+    unchanged(desk, lambda: desk.verify(unscanned.id), TransitionRefused)
+    desk.reject(unscanned.id, reason="the scan is missing")
+    assert desk.status_of(worker_id, "work_visa") == "rejected"
+
+
+def test_abroad_the_other_documents_are_refused_with_the_reason(desk):
+    worker_id = departed(desk)
+    refused = unchanged(
+        desk, lambda: desk.submit(worker_id, "employment_contract"), TransitionRefused
+    )
+    assert "only a passport or a work visa" in str(refused)
+    desk.change_status(worker_id, "returned", sequence=6)
+    unchanged(desk, lambda: desk.submit(worker_id, "passport"), TransitionRefused)
+
+
+def test_a_passport_submitted_before_departure_still_waits_for_the_desk_abroad(desk):
+    worker_id = desk.register()
+    desk.change_status(worker_id, "documents_verified", sequence=2)
+    passport = desk.submit(worker_id, "passport", number="C1111111")
+    letter = desk.submit(worker_id, "marital_status_letter")
+    desk.change_status(worker_id, "departed", sequence=3)
+    assert [d.id for d in desk.queue()[0]] == [passport.id]
+    assert not letter.awaiting_decision
+
+
+def test_a_visa_lapsing_abroad_warns_the_desk_and_the_worker_is_not_taken_back(desk):
+    worker_id = departed(desk)
+    desk.advance(days=732)  # 2028-06-02 in Blitar: the health certificate and the visa lapsed
+
+    assert desk.expire() == 2
+
+    assert sorted(e["data"]["document_type"] for e in desk.published(c.DOCUMENT_EXPIRED)) == [
+        "health_certificate",
+        "work_visa",
+    ]
+    [warning] = desk.published(c.DOCUMENT_LAPSED_ABROAD)
+    visa = desk.checklist(worker_id)["items"][5]["document"]
+    assert warning["worker_id"] == worker_id
+    assert warning["data"] == {
+        "document_id": visa.id,
+        "document_type": "work_visa",
+        "expired_on": "2028-05-31",
+    }
+    assert desk.repository.get_worker(worker_id).status == "departed"
+
+    renewal = desk.submit(worker_id, "work_visa", number="V2222222", expires_on="2030-05-31")
+    desk.verify(renewal.id)
+    assert desk.status_of(worker_id, "work_visa") == "verified"
+
+
+def test_a_lapse_before_departure_is_no_warning(desk):
+    worker_id = desk.register()
+    desk.verify(desk.submit(worker_id, "work_visa").id)
+    desk.advance(days=732)
+    assert desk.expire() == 1
+    assert desk.published(c.DOCUMENT_LAPSED_ABROAD) == []
+
+
 # events from the registration service ---------------------------------------------------------
 
 

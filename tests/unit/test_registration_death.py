@@ -191,7 +191,7 @@ def test_reintegration_counts_a_returnee_who_died_as_neither_returnee_nor_prospe
 
 def test_the_documents_desk_takes_nothing_for_a_deceased_worker():
     with pytest.raises(TransitionRefused):
-        ensure_accepts_documents(DECEASED)
+        ensure_accepts_documents(DECEASED, "passport")
 
 
 # what an agency may have of a death --------------------------------------------------------

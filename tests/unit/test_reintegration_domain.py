@@ -69,9 +69,12 @@ def test_a_registered_worker_is_prospective_and_a_returned_one_a_returnee():
     assert worker(REGISTERED, DEPARTED, RETURNED).kind == "returnee"
 
 
-def test_a_worker_abroad_or_withdrawn_is_neither():
+def test_a_worker_abroad_is_neither():
     assert worker(REGISTERED, DEPARTED).kind is None
-    assert worker(REGISTERED, (1, 3, c.WORKER_STATUS_CHANGED, "withdrawn")).kind is None
+
+
+def test_a_candidate_who_withdrew_is_still_prospective():
+    assert worker(REGISTERED, (1, 3, c.WORKER_STATUS_CHANGED, "withdrawn")).kind == "prospective"
 
 
 def test_a_return_known_before_the_registration_still_makes_a_returnee():
@@ -131,11 +134,19 @@ def test_a_worker_of_the_other_audience_is_refused_with_the_reason(audience, fac
     assert audience in str(refused.value)
 
 
-def test_a_withdrawn_worker_is_not_a_prospective_participant():
+def test_a_withdrawn_candidate_joins_a_programme_for_prospective_workers_but_not_for_returnees():
     withdrawn = worker(REGISTERED, (1, 2, c.WORKER_STATUS_CHANGED, "withdrawn"))
+    assert programme("prospective").enrol(withdrawn, TODAY, already_enrolled=False) == "prospective"
     with pytest.raises(NotEligible) as refused:
-        programme("prospective").enrol(withdrawn, TODAY, already_enrolled=False)
-    assert refused.value.details == {"reason": "not_prospective_or_returnee", "status": "withdrawn"}
+        programme("returnee").enrol(withdrawn, TODAY, already_enrolled=False)
+    assert refused.value.details["reason"] == "wrong_audience"
+
+
+def test_a_worker_abroad_is_not_a_participant():
+    abroad = worker(REGISTERED, DEPARTED)
+    with pytest.raises(NotEligible) as refused:
+        programme("both").enrol(abroad, TODAY, already_enrolled=False)
+    assert refused.value.details == {"reason": "not_prospective_or_returnee", "status": "departed"}
 
 
 def test_an_unknown_worker_is_not_found():
