@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 PROCESSES = ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
+# the processes with a database of their own, each owned by a role of its own
+# (infra/postgres/databases.sh); the egress works in the gateway's
+DATABASE_OWNERS = ("registration", "documents", "orientation", "reintegration", "gateway")
 
 
 def generate() -> dict[str, str]:
@@ -27,6 +30,7 @@ def generate() -> dict[str, str]:
         "REGISTRY_READER_PASSWORD",
         "RABBITMQ_ADMIN_PASSWORD",
         *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES),
+        *(f"DB_PASSWORD_{owner.upper()}" for owner in DATABASE_OWNERS),
     ]
     return {name: secrets.token_hex(32) for name in names}
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The gateway's read-only role on registration's database (REGISTRATION_READ_DATABASE_URL):
-# every session read-only, SELECT on workers and timeline only (registration's migration 0007
+# every session read-only, CONNECT to registration's database (databases.sh revokes it from
+# everyone else), SELECT on workers and timeline only (registration's migration 0007
 # grants it; so does this script when the tables are already there). Runs once when the data
 # directory is first made (docker-entrypoint-initdb.d); on a deployment made before the role
 # existed, run it once by hand: docker compose exec postgres /docker-entrypoint-initdb.d/roles.sh
@@ -10,6 +11,7 @@ psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${REGI
 SELECT format('CREATE ROLE gateway_registry LOGIN PASSWORD %L', :'password')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gateway_registry') \gexec
 ALTER ROLE gateway_registry SET default_transaction_read_only = on;
+SELECT format('GRANT CONNECT ON DATABASE %I TO gateway_registry', current_database()) \gexec
 SELECT 'GRANT SELECT ON workers, timeline TO gateway_registry'
  WHERE to_regclass('public.workers') IS NOT NULL AND to_regclass('public.timeline') IS NOT NULL
 \gexec

@@ -37,9 +37,13 @@ def test_compose_sets_only_configuration_keys_the_code_reads(name):
     assert not unknown, f"{name} sets keys no code reads: {unknown}"
 
 
-def test_each_service_has_its_own_database_created_by_the_init_script():
-    created = set(
-        re.findall(r"CREATE DATABASE (\w+);", (ROOT / "infra/postgres/init.sql").read_text())
+def test_each_service_has_its_own_database_and_role_made_by_the_init_script():
+    script = (ROOT / "infra/postgres/databases.sh").read_text()
+    created = set(re.search(r"PLATFORM_DATABASES:-([\w ]+)\}", script).group(1).split())
+    postgres = SERVICES["postgres"]
+    assert (
+        "./infra/postgres/databases.sh:/docker-entrypoint-initdb.d/databases.sh:ro"
+        in (postgres["volumes"])
     )
     databases = {}
     for name in SERVICE_CLASSES:
@@ -51,8 +55,12 @@ def test_each_service_has_its_own_database_created_by_the_init_script():
         assert url.scheme == "postgresql+psycopg2"
         assert url.hostname == "postgres" and "postgres" in SERVICES
         databases[name] = url.path.lstrip("/")
+        # its own role, never the superuser, with the password the script gives that role
+        assert url.username == databases[name] != "postgres"
+        assert url.password == f"__DB_PASSWORD_{name.upper()}__"
+        assert postgres["environment"][f"DB_PASSWORD_{name.upper()}"] == url.password
     assert len(set(databases.values())) == len(databases)
-    assert set(databases.values()) <= created
+    assert set(databases.values()) == created == set(envfile.DATABASE_OWNERS)
 
 
 def test_services_reach_the_broker_in_the_stack_with_its_management_plugin():

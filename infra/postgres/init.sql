@@ -1,6 +1,0 @@
--- One database per service (and one for the gateway's idempotency keys).
-CREATE DATABASE registration;
-CREATE DATABASE documents;
-CREATE DATABASE orientation;
-CREATE DATABASE reintegration;
-CREATE DATABASE gateway;
