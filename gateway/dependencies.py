@@ -20,7 +20,7 @@ from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import metadata
-from .revocations import RevocationBook
+from .revocations import Revocations
 from .webhook_book import WebhookBook
 from .webhook_desk import WebhookDesk
 
@@ -69,9 +69,10 @@ class Access:
     """Who may still reach the records (revocation) and who read them (the access log)."""
 
     engine: Any
+    revocations: Any  # revocations.Revocations: its memory of answers is cleared on a revocation
 
     def revoke_subject(self, subject: str, by: str, reason: str | None) -> dt.datetime:
-        return RevocationBook(self.engine).revoke_subject(subject, by, reason)
+        return self.revocations.revoke_subject(subject, by, reason)
 
     def log_of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
         with self.engine.connect() as conn:
@@ -80,9 +81,10 @@ class Access:
 
 class AccessRecord(DependencyProvider):
     grants = AgencyGrants()
+    revocations = Revocations()  # the one the web server asks (a shared extension)
 
     def get_dependency(self, worker_ctx) -> Access:
-        return Access(self.grants.engine)
+        return Access(self.grants.engine, self.revocations)
 
 
 class CallersAgreement(DependencyProvider):

@@ -44,6 +44,8 @@ ENVIRONMENT = {
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
+    "REVOCATION_RECHECK_SECONDS": "how long a gateway remembers whether a token is revoked "
+    "(0: asks at every request); a revocation elsewhere is refused within it",
     "REGISTRATION_READ_DATABASE_URL": "read-only connection to registration's database (its "
     "replica) for the gateway's worker reads; unset: over RPC",
     "REGISTRY_READER_PASSWORD": "the password of REGISTRATION_READ_DATABASE_URL's role when the "
@@ -191,6 +193,9 @@ def service_config(service: str) -> dict:
         config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
         config["CONSOLE_REFRESH_SECONDS"] = float(os.environ.get("CONSOLE_REFRESH_SECONDS", "5"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
+        config["REVOCATION_RECHECK_SECONDS"] = float(
+            os.environ.get("REVOCATION_RECHECK_SECONDS", "1")
+        )
         if os.environ.get("REGISTRATION_READ_DATABASE_URL"):  # registration's reads, read-only
             config["REGISTRATION_READ_DATABASE_URL"] = os.environ["REGISTRATION_READ_DATABASE_URL"]
             if os.environ.get("REGISTRY_READER_PASSWORD"):

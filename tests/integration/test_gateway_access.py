@@ -67,7 +67,11 @@ def test_the_access_log_refuses_to_change_or_forget_a_row(engine):
 def test_the_desk_ends_a_worker_s_access_and_the_dpo_sees_who_read_the_record(
     container_factory, config_for
 ):
-    api = start_stack(container_factory, config_for, services=(REGISTRATION,))
+    # the gateway remembers for an hour that the phone's token is not revoked: only the
+    # revocation made through it can make it ask again
+    api = start_stack(
+        container_factory, config_for, services=(REGISTRATION,), REVOCATION_RECHECK_SECONDS=3600
+    )
     desk = api.as_role("operator", "desk-1")
     worker_id = desk.post("/workers", json=worker_payload()).json()["id"]
     phone = api.as_role("worker", worker_id)

@@ -17,6 +17,7 @@ from gateway.auth import (
     secret_problem,
     signing_secret,
 )
+from gateway.revocations import RecentAnswers
 from gateway.service import GatewayService
 from gateway.token_policy import TokenPolicy
 from pmi_common import production
@@ -309,3 +310,41 @@ def test_a_remembered_token_is_refused_once_its_id_is_revoked():
     with pytest.raises(Unauthenticated, match="revoked"):
         tokens.caller(header)
     assert tokens.caller(other).role == "worker"
+
+
+def test_whether_a_token_is_revoked_is_asked_again_only_after_the_recheck_window():
+    asked, now, cut = [], [100.0], [None]
+
+    def refusal(caller: Caller) -> str | None:
+        asked.append(caller.subject)
+        return "revoked" if cut[0] is not None and caller.issued_at < cut[0] else None
+
+    answers = RecentAnswers(refusal, seconds=1.0, clock=lambda: now[0])
+    phone = Caller("worker", "w-1", issued_at=50)
+    assert [answers(phone) for _ in range(100)] == [None] * 100
+    assert asked == ["w-1"]  # one lookup for a hundred requests
+
+    cut[0] = 60  # revoked elsewhere (another instance, pmi token revoke)
+    now[0] += 0.5
+    assert answers(phone) is None  # within the window: still the remembered answer
+    now[0] += 0.6
+    assert answers(phone) == "revoked" and len(asked) == 2  # past it: asked, and refused
+
+    other = Caller("worker", "w-2", issued_at=80)
+    assert answers(other) is None
+    cut[0] = 90
+    answers.forget()  # revoked through this instance
+    assert answers(other) == "revoked"
+
+
+def test_with_no_recheck_window_every_request_asks_and_memory_stays_bounded():
+    asked = []
+    always = RecentAnswers(lambda caller: asked.append(caller) or None, seconds=0)
+    for _ in range(3):
+        always(Caller("worker", "w-1", issued_at=1))
+    assert len(asked) == 3
+
+    bounded = RecentAnswers(lambda caller: None, seconds=60, size=10)
+    for n in range(25):
+        bounded(Caller("operator", f"desk-{n}", issued_at=1, token_id=f"t-{n}"))
+    assert len(bounded._answers) == 10
