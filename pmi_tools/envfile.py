@@ -14,7 +14,15 @@ import secrets
 import sys
 from pathlib import Path
 
-PROCESSES = ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
+PROCESSES = (
+    "registration",
+    "documents",
+    "orientation",
+    "reintegration",
+    "protection",
+    "gateway",
+    "egress",
+)
 
 
 def generate() -> dict[str, str]:

@@ -3,4 +3,5 @@ CREATE DATABASE registration;
 CREATE DATABASE documents;
 CREATE DATABASE orientation;
 CREATE DATABASE reintegration;
+CREATE DATABASE protection;
 CREATE DATABASE gateway;
