@@ -1,4 +1,4 @@
-"""The platform under test: the four services and the gateway, each in its own process started
+"""The platform under test: the five services and the gateway, each in its own process started
 with the runner ``make run`` uses, on the run's vhost and its own PostgreSQL databases."""
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ PROBES = (
     "/workers/00000000-0000-4000-8000-000000000000/documents",
     "/orientation/sessions",
     "/reintegration/programs",
+    "/cases?limit=1",
 )
-DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
+DATABASE_SERVICES = (
+    "registration",
+    "documents",
+    "orientation",
+    "reintegration",
+    "protection",
+    "gateway",
+)
 # the processes `make run` starts (pmi_tools.stack.PROCESSES; not imported: the runner module
 # monkey-patches whoever imports it, and the bench's own threads must stay threads)
 PROCESSES = DATABASE_SERVICES

@@ -122,6 +122,7 @@ class EgressService(ServiceOperations):
     documents = TimedRpcProxy(c.DOCUMENTS)
     orientation = TimedRpcProxy(c.ORIENTATION)
     reintegration = TimedRpcProxy(c.REINTEGRATION)
+    protection = TimedRpcProxy(c.PROTECTION)
     log = LogContext()
 
     @classmethod

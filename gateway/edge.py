@@ -56,7 +56,9 @@ def path_values(route: Route, values: dict[str, str]) -> dict[str, str]:
 
 
 def read_query(route: Route, request: Request) -> dict[str, str]:
-    """Query parameters as given (the services parse them), once each, as the route declares."""
+    """Query parameters as given (the services parse them), once each, as the route declares.
+    A secret the route lets the caller send as a header instead (``header_query``) is read as
+    its parameter: a URL is kept in browser histories and proxies' logs, a header is not."""
     if not route.takes_query and not request.query_string:
         return {}  # nothing for ``NoQuery`` to refuse
     args = request.args
@@ -64,6 +66,15 @@ def read_query(route: Route, request: Request) -> dict[str, str]:
     if repeated:
         raise InvalidInput("a query parameter is repeated", repeated)
     query = args.to_dict()
+    for header, name in route.header_query:
+        given = request.headers.get(header)
+        if given is None:
+            continue
+        if name in query and query[name] != given:
+            raise InvalidInput(
+                f"{header} and the {name} parameter differ", {name: [f"differs from {header}"]}
+            )
+        query[name] = given
     _refuse_nul(query, "the query")
     _validate(route.query_schema, query, "the query parameters are not valid")
     return query

@@ -117,6 +117,16 @@ def _parameters(route: Route) -> list[dict]:
     ]
     if route.takes_query:
         parameters.append({"in": "query", "schema": route.query})
+    for header, name in route.header_query:
+        parameters.append(
+            {
+                "name": header,
+                "in": "header",
+                "required": False,
+                "description": f"the `{name}` parameter, kept out of the URL",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            }
+        )
     if route.writes:
         parameters.append(
             {

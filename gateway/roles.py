@@ -9,18 +9,23 @@ AGENCY = "agency"  # a partner agency: read-only
 WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub``
 ADMIN = "admin"  # everything, operations included, but the access log
 DPO = "dpo"  # data protection officer: reads the access log, and nothing else
+CASEWORKER = "caseworker"  # the complaints desk (pengaduan): protection cases
 
-ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO)
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
 # reads only what its data-sharing agreement covers (gateway.agency_reads), and only on the
 # routes that apply it; STAFF are the readers without agencies.
-READERS = frozenset({OPERATOR, VERIFIER, TRAINER, AGENCY, ADMIN})
+READERS = frozenset({OPERATOR, VERIFIER, TRAINER, AGENCY, ADMIN, CASEWORKER})
 STAFF = READERS - {AGENCY}
 DESK = frozenset({OPERATOR, ADMIN})
 DOCUMENT_DESK = frozenset({VERIFIER, ADMIN})
 PROGRAMMES = frozenset({TRAINER, ADMIN})
 OPERATIONS = frozenset({ADMIN})
+# the protection desk: the LTSA's desk files a case too; only caseworkers and the admin read and
+# work on cases (a sensitive one: its caseworker and the admin, as the service decides)
+CASE_FILERS = frozenset({CASEWORKER, OPERATOR, ADMIN})
+CASEWORK = frozenset({CASEWORKER, ADMIN})
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it

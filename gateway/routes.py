@@ -15,7 +15,14 @@ from functools import cached_property
 
 from marshmallow import Schema
 
-from pmi_common.contract import DOCUMENTS, ORIENTATION, REGISTRATION, REINTEGRATION, SERVICES
+from pmi_common.contract import (
+    DOCUMENTS,
+    ORIENTATION,
+    PROTECTION,
+    REGISTRATION,
+    REINTEGRATION,
+    SERVICES,
+)
 
 from . import schemas as s
 from . import views as v
@@ -23,6 +30,8 @@ from .roles import (
     ADMIN,
     AGENCY,
     AUDITORS,
+    CASE_FILERS,
+    CASEWORK,
     CONSOLE,
     DESK,
     DOCUMENT_DESK,
@@ -61,6 +70,8 @@ class Route:
     media_type: str = "application/json"
     personal: bool = True  # answers may hold a worker's data: shaped for the caller's role
     audited: bool = False  # a read of a worker's record: written to the access log
+    # (header, query parameter): a secret the caller may send as a header instead of in the URL
+    header_query: tuple[tuple[str, str], ...] = ()
 
     @property
     def public(self) -> bool:
@@ -131,6 +142,7 @@ def _webhooks(*args, **kwargs) -> Route:
 
 registration, documents = _asking(REGISTRATION), _asking(DOCUMENTS)
 orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
+protection = _asking(PROTECTION)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
 STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
 OWN_AGENCY = OPERATIONS | {AGENCY}  # the admin, and an agency about its own webhooks
@@ -556,6 +568,67 @@ ROUTES: tuple[Route, ...] = (
         STAFF_SELF,
         "Programmes open to this worker",
         response=v.InvitationsView,
+    ),
+    protection(
+        "open_case",
+        "POST",
+        "/cases",
+        CASE_FILERS,
+        "Receive a protection case (pengaduan); the answer holds the case number and the code "
+        "the reporter follows it with, given only here",
+        body=s.OpenCase,
+        response=v.CaseView,
+        status=201,
+        creates="case_id",
+    ),
+    protection(
+        "list_cases",
+        "GET",
+        "/cases",
+        CASEWORK,
+        "Open cases: overdue first, then by urgency and age; a sensitive case only to its "
+        "caseworker and the admin",
+        query=s.ListCases,
+        response=v.CasePage,
+    ),
+    protection(
+        "get_case",
+        "GET",
+        "/cases/{case_id}",
+        CASEWORK,
+        "A case with its steps (a sensitive case: its caseworker and the admin only)",
+        response=v.CaseView,
+    ),
+    protection(
+        "assign_case",
+        "POST",
+        "/cases/{case_id}/assign",
+        CASEWORK,
+        "Assign a case: a caseworker takes an unassigned one; the admin (re)assigns any",
+        body=s.AssignCase,
+        response=v.CaseView,
+    ),
+    protection(
+        "move_case",
+        "POST",
+        "/cases/{case_id}/transitions",
+        CASEWORK,
+        "Move a case in its workflow (assessed, referred, in_progress, resolved, closed, "
+        "reopened) with a note, public or not; its caseworker or the admin",
+        body=s.MoveCase,
+        response=v.CaseView,
+    ),
+    protection(
+        "public_case_status",
+        "GET",
+        "/public/cases/{number}",
+        PUBLIC,
+        "A case's status and public notes, for the family, with the code given at filing "
+        "(`code` or the `X-Case-Code` header); a wrong number or code: the same 404",
+        query=s.PublicCaseQuery,
+        response=v.PublicCaseView,
+        header_query=(("X-Case-Code", "code"),),
+        personal=False,  # a status and the notes a caseworker made public, nothing else
     ),
     _webhooks(
         "list_webhooks",

@@ -10,6 +10,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from pmi_common.contract import (
     AUDIENCES,
+    CASE_ASPECTS,
+    CASE_CHANNELS,
+    CASE_REPORTERS,
+    CASE_STATUSES,
+    CASE_TYPES,
+    CASE_URGENCIES,
     DEATH_CAUSES,
     DOCUMENT_TYPES,
     INFORMATION_SOURCES,
@@ -26,6 +32,8 @@ from pmi_common.fields import (
     PHONE,
     POSTAL_CODE,
     SEXES,
+    SUBJECT,
+    VILLAGE_CODE,
     Longest,
     Most,
     StrictBoolean,
@@ -341,6 +349,72 @@ class CompleteParticipant(Body):
     business_name = text(Longest.ORGANISATION, allow_none=True, metadata=_e("Ternak Lele Mandiri"))
     sector = text(Longest.PLACE, allow_none=True, metadata=_e("aquaculture"))
     regency = text(Longest.PLACE, allow_none=True, metadata=_e("Blitar"))
+
+
+# protection ---------------------------------------------------------------------------------
+
+
+class OpenCase(Body):
+    """About a registered worker (``worker_id``) or someone not registered (``person_name``,
+    ``village_code``, ``destination_country``, ``employer`` if known)."""
+
+    worker_id = fields.UUID()
+    person_name = text(Longest.FULL_NAME, name=True, metadata=_e("Sri Wahyuni"))
+    village_code = fields.String(validate=VILLAGE_CODE, metadata=_e("35.05.01.2001"))
+    destination_country = fields.String(validate=COUNTRY, metadata=_e("HK"))
+    employer = text(Longest.ORGANISATION)
+    reporter_kind = fields.String(
+        required=True, validate=validate.OneOf(CASE_REPORTERS), metadata=_e("other")
+    )
+    family_member_id = fields.UUID(
+        metadata={"description": "the reporter, from the worker's family list"}
+    )
+    reporter_name = text(Longest.FULL_NAME)
+    channel = fields.String(
+        required=True, validate=validate.OneOf(CASE_CHANNELS), metadata=_e("desk")
+    )
+    aspect = fields.String(
+        required=True, validate=validate.OneOf(CASE_ASPECTS), metadata=_e("social")
+    )
+    case_type = fields.String(
+        required=True, validate=validate.OneOf(CASE_TYPES), metadata=_e("lost_contact")
+    )
+    urgency = fields.String(
+        required=True, validate=validate.OneOf(CASE_URGENCIES), metadata=_e("high")
+    )
+    summary = text(
+        Longest.CASE_SUMMARY, required=True, metadata=_e("No call from her for six weeks")
+    )
+    notes = text(Longest.CASE_SUMMARY)
+
+
+class ListCases(Query):
+    urgency = fields.String(validate=validate.OneOf(CASE_URGENCIES))
+    overdue = fields.Boolean()
+    limit = fields.Integer(validate=validate.Range(min=1, max=Most.PAGE))
+
+
+class AssignCase(Body):
+    caseworker = fields.String(required=True, validate=SUBJECT, metadata=_e("caseworker-1"))
+    note = text(Longest.NOTE)
+
+
+class MoveCase(Body):
+    to = fields.String(
+        required=True,
+        validate=validate.OneOf([s for s in CASE_STATUSES if s != "received"]),
+        metadata=_e("assessed"),
+    )
+    note = text(Longest.NOTE)
+    public = StrictBoolean(metadata={"description": "the family may read the note"})
+
+
+class PublicCaseQuery(Query):
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the code given at filing; or the X-Case-Code header"},
+    )
 
 
 # the operators' console -------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class GatewayService:
     documents = TimedRpcProxy(c.DOCUMENTS)
     orientation = TimedRpcProxy(c.ORIENTATION)
     reintegration = TimedRpcProxy(c.REINTEGRATION)
+    protection = TimedRpcProxy(c.PROTECTION)
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()
@@ -366,6 +367,32 @@ class GatewayService:
     @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
+
+    # protection -----------------------------------------------------------------------------
+
+    @api
+    def open_case(self, body: dict) -> dict:
+        return self.protection.open_case(body)
+
+    @api
+    def list_cases(self, query: dict) -> dict:
+        return self.protection.list_cases(query)
+
+    @api
+    def get_case(self, case_id: str) -> dict:
+        return self.protection.get_case(case_id)
+
+    @api
+    def assign_case(self, case_id: str, body: dict) -> dict:
+        return self.protection.assign_case(case_id, body)
+
+    @api
+    def move_case(self, case_id: str, body: dict) -> dict:
+        return self.protection.move_case(case_id, body)
+
+    @api
+    def public_case_status(self, number: str, query: dict) -> dict:
+        return self.protection.public_status(number, query["code"])
 
     # agencies' webhooks ------------------------------------------------------------------------
 

@@ -341,6 +341,73 @@ class InvitationsView(View):
     programs = fields.List(fields.Nested(ProgramView))
 
 
+# protection ---------------------------------------------------------------------------------
+
+
+class CaseStepView(View):
+    action = fields.String(metadata={"description": "opened, assigned or moved"})
+    at = fields.DateTime()
+    by = _maybe(fields.String())
+    role = _maybe(fields.String())
+    from_status = _maybe(fields.String())
+    to_status = _maybe(fields.String())
+    assigned_to = _maybe(fields.String())
+    note = _maybe(fields.String())
+    public = fields.Boolean(metadata={"description": "the family reads it with the code"})
+
+
+class CaseView(View):
+    id = fields.UUID()
+    number = fields.String(metadata={"description": "what the reporter follows the case by"})
+    code = fields.String(
+        metadata={"description": "only in the answer to the filing: give it to the reporter"}
+    )
+    worker_id = _maybe(fields.UUID())
+    person_name = _maybe(fields.String())
+    village_code = _maybe(fields.String())
+    destination_country = _maybe(fields.String())
+    employer = _maybe(fields.String())
+    reporter_kind = fields.String()
+    family_member_id = _maybe(fields.UUID())
+    reporter_name = _maybe(fields.String())
+    channel = fields.String()
+    aspect = fields.String()
+    case_type = fields.String()
+    urgency = fields.String()
+    sensitive = fields.Boolean()
+    summary = fields.String()
+    notes = _maybe(fields.String())
+    status = fields.String()
+    assigned_to = _maybe(fields.String())
+    assigned_at = _maybe(fields.DateTime())
+    received_at = fields.DateTime()
+    acknowledge_by = fields.DateTime()
+    act_by = fields.DateTime()
+    acknowledged_at = _maybe(fields.DateTime())
+    acted_at = _maybe(fields.DateTime())
+    resolved_at = _maybe(fields.DateTime())
+    closed_at = _maybe(fields.DateTime())
+    overdue = fields.List(
+        fields.String(), metadata={"description": "the limits passed: acknowledge, act"}
+    )
+    steps = fields.List(fields.Nested(CaseStepView))
+
+
+class CasePage(View):
+    items = fields.List(fields.Nested(CaseView))
+    open = fields.Integer(metadata={"description": "open cases the caller may see"})
+    overdue = fields.Integer(metadata={"description": "of them, past a time limit"})
+
+
+class PublicCaseView(View):
+    number = fields.String()
+    status = fields.String()
+    status_label = fields.Dict(metadata={"description": "id (Bahasa Indonesia) and en"})
+    received_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    notes = fields.List(fields.Dict(), metadata={"description": "the notes marked public"})
+
+
 # operations ---------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from .published import (
     published_actor,
     published_spec,
     scrub,
+    sensitive_case,
 )
 
 # UU 27/2022 article 20(2): the lawful bases of processing personal data
@@ -97,14 +98,15 @@ def disclose(
 ) -> dict | None:
     """The published event ``agreement`` grants of an internal ``envelope``, or None.
 
-    Nothing when the agreement is not in force, does not grant the type, or (a placement
-    company) the event is about someone else's recruit; otherwise the published envelope with
+    Nothing when the agreement is not in force, does not grant the type, the event is about a
+    sensitive protection case, or (a placement company) the event is about someone else's
+    recruit; otherwise the published envelope with
     only the granted fields, free text scrubbed, staff pseudonymous, the correlation id the
     event's own id. ``placement_agency_of``
     names a worker's placement company; it is asked only for a placement company's agreement."""
     event_type = envelope.get("event_type") or ""
     granted = agreement.granted(event_type)
-    if not granted or not agreement.in_force(now):
+    if not granted or not agreement.in_force(now) or sensitive_case(envelope):
         return None
     worker_id = envelope.get("worker_id")
     if (

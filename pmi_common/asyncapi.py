@@ -141,6 +141,22 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "source": "worker",
     "left_on": "2025-07-01",
     "family_account": "left with a sponsor from the next village; calls once a month",
+    "case_number": "PGD-2026-7K3M9Q2B",
+    "case_type": "unpaid_wages",
+    "urgency": "high",
+    "sensitive": False,  # a sensitive case's events reach no agency
+    "registered": True,
+    "reporter_kind": "family_member",
+    "channel": "desk",
+    "aspect": "economic",
+    "acknowledge_by": "2026-03-03T17:00:00+00:00",
+    "act_by": "2026-03-05T17:00:00+00:00",
+    "assigned_to": "caseworker-1",
+    "previously_assigned_to": None,
+    "received_at": "2026-03-02T03:15:00+00:00",
+    "resolved_at": "2026-03-20T08:00:00+00:00",
+    "acknowledged_in_time": True,
+    "acted_in_time": True,
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",

@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "DOCUMENTS_DATABASE_URL": "the documents database (same)",
     "ORIENTATION_DATABASE_URL": "the orientation database (same)",
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
+    "PROTECTION_DATABASE_URL": "the protection desk's database (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
     "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",

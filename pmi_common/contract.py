@@ -13,6 +13,16 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from .lifecycle import STAGE, STATUSES
 from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
     AUDIENCES,
+    CASE_ASPECTS,
+    CASE_ASSIGNED,
+    CASE_CHANNELS,
+    CASE_OPENED,
+    CASE_REPORTERS,
+    CASE_RESOLVED,
+    CASE_STATUS_CHANGED,
+    CASE_STATUSES,
+    CASE_TYPES,
+    CASE_URGENCIES,
     CONTRACT_EXTENDED,
     CONTRACT_RECORDED,
     DEATH_CAUSES,
@@ -39,6 +49,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     ORIENTATION_RELEASED,
     PARTICIPANT_KINDS,
     PROGRAM_CREATED,
+    PROTECTION,
     REGISTRATION,
     REINTEGRATION,
     REINTEGRATION_COMPLETED,
@@ -345,6 +356,50 @@ class NonProceduralWorkerRecordedV1(_Payload):
     cycle = fields.Integer(required=True)
 
 
+class _CasePayload(_Payload):
+    """What every event about a protection case carries: never the summary, the notes, the
+    reporter or a NIK; ``sensitive`` (violence, trafficking) keeps the event from every agency."""
+
+    case_id = fields.String(required=True)
+    case_type = fields.String(required=True, validate=validate.OneOf(CASE_TYPES))
+    urgency = fields.String(required=True, validate=validate.OneOf(CASE_URGENCIES))
+    sensitive = fields.Boolean(required=True)
+
+
+class CaseOpenedV1(_CasePayload):
+    """A case received at the protection desk, about a registered worker (the envelope's
+    ``worker_id``) or someone not registered (``registered`` false, no worker id)."""
+
+    case_number = fields.String(required=True)
+    registered = fields.Boolean(required=True)
+    destination_country = fields.String(required=True, allow_none=True)
+    reporter_kind = fields.String(required=True, validate=validate.OneOf(CASE_REPORTERS))
+    channel = fields.String(required=True, validate=validate.OneOf(CASE_CHANNELS))
+    aspect = fields.String(required=True, validate=validate.OneOf(CASE_ASPECTS))
+    status = fields.String(required=True, validate=validate.OneOf(CASE_STATUSES))
+    acknowledge_by = fields.AwareDateTime(required=True, format="iso")
+    act_by = fields.AwareDateTime(required=True, format="iso")
+
+
+class CaseAssignedV1(_CasePayload):
+    assigned_to = fields.String(required=True)  # the caseworker's login
+    previously_assigned_to = fields.String(required=True, allow_none=True)
+
+
+class CaseStatusChangedV1(_CasePayload):
+    from_status = fields.String(required=True, validate=validate.OneOf(CASE_STATUSES))
+    to_status = fields.String(required=True, validate=validate.OneOf(CASE_STATUSES))
+
+
+class CaseResolvedV1(_CasePayload):
+    aspect = fields.String(required=True, validate=validate.OneOf(CASE_ASPECTS))
+    destination_country = fields.String(required=True, allow_none=True)
+    received_at = fields.AwareDateTime(required=True, format="iso")
+    resolved_at = fields.AwareDateTime(required=True, format="iso")
+    acknowledged_in_time = fields.Boolean(required=True)
+    acted_in_time = fields.Boolean(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -357,7 +412,7 @@ class EventSpec:
     summary: str
 
 
-_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
+_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION)
 
 CONTRACT: tuple[EventSpec, ...] = (
     EventSpec(
@@ -587,6 +642,38 @@ CONTRACT: tuple[EventSpec, ...] = (
         NonProceduralWorkerRecordedV1,
         (),
         "a worker abroad who left outside the procedure was recorded, with what is known",
+    ),
+    EventSpec(
+        CASE_OPENED,
+        1,
+        PROTECTION,
+        CaseOpenedV1,
+        (),
+        "a case (pengaduan) was received at the protection desk: type, urgency, time limits",
+    ),
+    EventSpec(
+        CASE_ASSIGNED,
+        1,
+        PROTECTION,
+        CaseAssignedV1,
+        (),
+        "a protection case was assigned to a caseworker",
+    ),
+    EventSpec(
+        CASE_STATUS_CHANGED,
+        1,
+        PROTECTION,
+        CaseStatusChangedV1,
+        (),
+        "a protection case moved in its workflow (assessed, referred, resolved, reopened...)",
+    ),
+    EventSpec(
+        CASE_RESOLVED,
+        1,
+        PROTECTION,
+        CaseResolvedV1,
+        (),
+        "a protection case was resolved, with whether its time limits were met",
     ),
 )
 

@@ -45,6 +45,19 @@ DOCUMENT_NUMBER = Pattern(
 )
 POSTAL_CODE = Pattern(r"^[0-9]{5}$", error="must be 5 digits")
 AGENCY_NAME = Pattern(r"^[a-z0-9][a-z0-9-]{0,39}$", error="an agency name: a-z, 0-9 and -")
+# a village's code in the Ministry of Home Affairs' list (kode wilayah): province, regency,
+# district, village
+VILLAGE_CODE = Pattern(
+    r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$",
+    error="a village code (kode wilayah) such as 35.05.01.2001",
+)
+# a protection case's number (``PGD-2026-7K3M9Q2B``) and the code its reporter was given
+CASE_NUMBER = Pattern(
+    r"^PGD-[0-9]{4}-[0-9A-Z]{8}$", error="a case number such as PGD-2026-7K3M9Q2B"
+)
+CASE_CODE = Pattern(r"^[A-Za-z0-9]{10}$", error="the 10 letters and digits given at filing")
+# who a member of staff is: a token's subject
+SUBJECT = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$", error="a login: letters, digits, . _ @ -")
 SEXES = ("F", "M")
 
 
@@ -62,6 +75,7 @@ class Longest:
     TOPIC = 200
     PROGRAM_NAME = 200  # a programme's and a round's
     FILENAME = 255
+    CASE_SUMMARY = 4000
 
 
 class Most:

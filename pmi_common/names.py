@@ -9,9 +9,10 @@ REGISTRATION = "registration"
 DOCUMENTS = "documents"
 ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
+PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their follow-up
 GATEWAY = "gateway"
 EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
-SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION)
+SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION)
 
 # Event types (routing keys)
 WORKER_REGISTERED = "worker_registered"
@@ -43,6 +44,10 @@ RETURN_EXPECTED = "return_expected"
 WORKER_DIED = "worker_died"
 FORMER_WORKER_REGISTERED = "former_worker_registered"
 NON_PROCEDURAL_WORKER_RECORDED = "non_procedural_worker_recorded"
+CASE_OPENED = "case_opened"
+CASE_ASSIGNED = "case_assigned"
+CASE_STATUS_CHANGED = "case_status_changed"
+CASE_RESOLVED = "case_resolved"
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -85,4 +90,35 @@ INFORMATION_SOURCES = (
     "bp2mi_record",
     "village_office",
     "other",
+)
+
+# the protection desk's cases (pengaduan): who reported, how, what about, how urgent, how far
+CASE_REPORTERS = ("worker", "family_member", "agency", "other")
+CASE_CHANNELS = ("desk", "phone", "whatsapp", "app", "agency")
+CASE_ASPECTS = ("economic", "social", "legal", "health")
+CASE_TYPES = (
+    "unpaid_wages",
+    "excess_fees",
+    "violence_abuse",
+    "illness_injury",
+    "detention_legal",
+    "death",
+    "lost_contact",
+    "contract_violation",
+    "documents_held",
+    "trafficking",
+    "wants_to_return",
+    "other",
+)
+# seen only by the caseworker the case is assigned to and the admin
+SENSITIVE_CASE_TYPES = ("violence_abuse", "trafficking")
+CASE_URGENCIES = ("emergency", "high", "normal")  # most urgent first
+CASE_STATUSES = (
+    "received",
+    "assessed",
+    "referred",
+    "in_progress",
+    "resolved",
+    "closed",
+    "reopened",
 )

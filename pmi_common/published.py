@@ -12,6 +12,8 @@ until someone decides here. Published events carry:
   ``worker_id``;
 - free text scrubbed of anything shaped like a NIK (``nik_like``: 16 digits however grouped);
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
+- a protection case's events (``CASE_EVENTS``) only where an agreement names their fields one
+  by one, and never those of a sensitive case (violence, trafficking);
 - a worker's family (name, phone, village, district) only where an agreement names those fields
   one by one (``NAMED_ONLY``): an agreement for the event type alone gives who the person is to
   the worker and the heir and contact flags, never who they are or how to reach them; the same
@@ -75,14 +77,21 @@ _NIK = "a form of the NIK: with birth date and sex it gives the NIK back"
 _SCAN = "a digest of the worker's scanned document"
 _NUMBER = "a document number, partly masked: agencies verify documents with the worker"
 
+_STAFF = "a member of staff's login: agencies see staff only as pseudonyms, in the actor"
 WITHHELD: dict[str, dict[str, str]] = {
     c.WORKER_REGISTERED: {"nik_masked": _NIK, "nik_digest": _NIK},
     c.DOCUMENT_SUBMITTED: {"number_masked": _NUMBER, "file_sha256": _SCAN},
+    c.CASE_ASSIGNED: {"assigned_to": _STAFF, "previously_assigned_to": _STAFF},
 }
 
 _FAMILY = "a family member's personal data, given only to an agreement naming it field by field"
 _FAMILY_PERSONAL = ("full_name", "phone", "village", "district")
 _CAUSE = "the cause of a death is health data, given only to an agreement naming it"
+_CASE = (
+    "a protection case is withheld from agencies by default: only an agreement naming its "
+    "fields one by one receives them, and never a sensitive case's (``sensitive_case``)"
+)
+CASE_EVENTS = (c.CASE_OPENED, c.CASE_ASSIGNED, c.CASE_STATUS_CHANGED, c.CASE_RESOLVED)
 NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
@@ -92,6 +101,30 @@ NAMED_ONLY: dict[str, dict[str, str]] = {
         "agreement naming it"
     },
 }
+
+NAMED_ONLY.update(
+    {
+        event_type: dict.fromkeys(
+            (
+                name
+                for name in c.spec_for(event_type).schema().fields
+                if name not in WITHHELD.get(event_type, {})
+            ),
+            _CASE,
+        )
+        for event_type in CASE_EVENTS
+    }
+)
+
+
+def sensitive_case(envelope: dict) -> bool:
+    """An event about a sensitive protection case (violence, trafficking): no agency receives
+    it (referrals, to come, will name the one agency a case was referred to)."""
+    return (
+        envelope.get("event_type") in CASE_EVENTS
+        and (envelope.get("data") or {}).get("sensitive") is not False
+    )
+
 
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
     (spec.event_type, 1, spec.version) for spec in c.CONTRACT

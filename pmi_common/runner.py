@@ -42,6 +42,7 @@ SERVICE_CLASSES = {
     "documents": "services.documents.service:DocumentsService",
     "orientation": "services.orientation.service:OrientationService",
     "reintegration": "services.reintegration.service:ReintegrationService",
+    "protection": "services.protection.service:ProtectionService",
     "gateway": "gateway.service:GatewayService",
     "egress": "egress.service:EgressService",
 }

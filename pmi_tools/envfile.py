@@ -14,10 +14,25 @@ import secrets
 import sys
 from pathlib import Path
 
-PROCESSES = ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
+PROCESSES = (
+    "registration",
+    "documents",
+    "orientation",
+    "reintegration",
+    "protection",
+    "gateway",
+    "egress",
+)
 # the processes with a database of their own, each owned by a role of its own
 # (infra/postgres/databases.sh); the egress works in the gateway's
-DATABASE_OWNERS = ("registration", "documents", "orientation", "reintegration", "gateway")
+DATABASE_OWNERS = (
+    "registration",
+    "documents",
+    "orientation",
+    "reintegration",
+    "protection",
+    "gateway",
+)
 
 
 def generate() -> dict[str, str]:

@@ -28,7 +28,14 @@ from tests import machine, servers  # noqa: E402
 
 pytest_plugins = ["tests.hang_report"]  # where a hung test waits, greenlets included
 
-DATABASE_SERVICES = ("registration", "documents", "orientation", "reintegration", "gateway")
+DATABASE_SERVICES = (
+    "registration",
+    "documents",
+    "orientation",
+    "reintegration",
+    "protection",
+    "gateway",
+)
 FAST_RETRIES = (0.2, 0.4, 0.8)
 _MACHINE = pytest.StashKey[dict]()
 _CHANGED = pytest.StashKey[list]()

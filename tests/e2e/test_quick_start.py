@@ -88,6 +88,7 @@ def test_the_readme_quick_start_registers_a_worker_and_serves_the_whole_journey(
         "documents.db",
         "gateway.db",
         "orientation.db",
+        "protection.db",
         "registration.db",
         "reintegration.db",
     ]

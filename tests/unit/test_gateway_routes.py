@@ -109,6 +109,11 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == {"operator", "admin", "worker"}, name
     for name in ("extend_contract", "change_employer", "expect_return"):
         assert roles_of(name) == {"operator", "admin"}, name
+    # the complaints desk: the LTSA's desk files a case, caseworkers and the admin work on it
+    assert roles_of("open_case") == {"caseworker", "operator", "admin"}
+    for name in ("list_cases", "get_case", "assign_case", "move_case"):
+        assert roles_of(name) == {"caseworker", "admin"}, name
+    assert roles_of("public_case_status") == set()
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
@@ -121,6 +126,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "list_webhooks",
                 "webhook_deliveries",
                 "agency_settings",
+                "list_cases",  # cases: the complaints desk only
+                "get_case",
             )
         assert "agency" not in route.roles or not route.writes, route.name
 

@@ -171,3 +171,21 @@ def test_staff_s_agency_claim_never_reaches_agencies_but_an_agency_s_does():
 
     assert published_actor(operator, "k" * 32)["agency"] is None
     assert published_actor(agency, "k" * 32)["agency"] == "bp3mi-jatim"
+
+
+@pytest.mark.parametrize(
+    "event_type", (c.CASE_OPENED, c.CASE_ASSIGNED, c.CASE_STATUS_CHANGED, c.CASE_RESOLVED)
+)
+def test_a_protection_case_reaches_an_agency_only_by_named_fields_and_never_a_sensitive_one(
+    event_type,
+):
+    body = asyncapi.example_envelope(c.spec_for(event_type))
+    by_type_alone = agreement(parse_fields((event_type,), None))
+    assert by_type_alone.granted(event_type) == ()
+    assert published(body, by_type_alone) is None
+    named = agreement({event_type: ("case_id", "case_type")})
+    assert set(published(body, named)["data"]) == {"case_id", "case_type"}
+    for sensitive in (True, None):  # not saying is taken as sensitive
+        body["data"]["sensitive"] = sensitive
+        assert published(body, named) is None
+    assert "assigned_to" not in PUBLISHED[c.CASE_ASSIGNED].fields  # a caseworker's login

@@ -1,0 +1,289 @@
+"""The protection desk's cases (*pengaduan*) as plain Python: the workflow, its owner, its time
+limits, who may see a case, and what a family may read of it without an account.
+
+A case is about a registered worker (``worker_id``) or about someone the platform does not know
+yet (a name, a village, a destination country, an employer if known). It moves
+received -> assessed -> referred / in progress -> resolved -> closed, and a resolved or closed
+case may be reopened; every step records who, when and a note, which the caseworker may mark
+public (the family reads it with the case's number and code). Only the caseworker it is assigned
+to, or the admin, moves a case; the admin (re)assigns, a caseworker may take an unassigned case.
+
+Time limits run from the moment a case is received, by urgency: acknowledged (out of
+``received``) within 1 working day, 2 hours for an emergency; a first action (referred, in
+progress or resolved) within 3 working days (``workdays``: Indonesia's calendar, WIB).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pmi_common.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
+
+from .workdays import DISTRICT_TIMEZONE, end_of_working_days
+
+RECEIVED, ASSESSED, REFERRED = "received", "assessed", "referred"
+IN_PROGRESS, RESOLVED, CLOSED, REOPENED = "in_progress", "resolved", "closed", "reopened"
+OPEN = (RECEIVED, ASSESSED, REFERRED, IN_PROGRESS, REOPENED)
+EMERGENCY, HIGH, NORMAL = CASE_URGENCIES
+OPENED, ASSIGNED, MOVED = "opened", "assigned", "moved"  # the kinds of step
+ADMIN, CASEWORKER = "admin", "caseworker"  # the gateway's roles that work on cases
+
+# where a case may go from each status
+MOVES: dict[str, tuple[str, ...]] = {
+    RECEIVED: (ASSESSED, CLOSED),
+    ASSESSED: (REFERRED, IN_PROGRESS, RESOLVED, CLOSED),
+    REFERRED: (IN_PROGRESS, RESOLVED, CLOSED),
+    IN_PROGRESS: (REFERRED, RESOLVED, CLOSED),
+    RESOLVED: (CLOSED, REOPENED),
+    CLOSED: (REOPENED,),
+    REOPENED: (ASSESSED, REFERRED, IN_PROGRESS, RESOLVED, CLOSED),
+}
+# what a family reads: Bahasa Indonesia first, English second
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    RECEIVED: {"id": "Diterima", "en": "Received"},
+    ASSESSED: {"id": "Ditelaah", "en": "Assessed"},
+    REFERRED: {"id": "Dirujuk ke instansi terkait", "en": "Referred"},
+    IN_PROGRESS: {"id": "Sedang ditangani", "en": "In progress"},
+    RESOLVED: {"id": "Selesai ditangani", "en": "Resolved"},
+    CLOSED: {"id": "Ditutup", "en": "Closed"},
+    REOPENED: {"id": "Dibuka kembali", "en": "Reopened"},
+}
+FIRST_ACTIONS = (REFERRED, IN_PROGRESS, RESOLVED)  # what counts as acting on a case
+NOTE_NEEDED = (CLOSED, REOPENED)  # say why
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a case of one urgency may wait: to be acknowledged (clock hours, or working
+    days) and for a first action (working days)."""
+
+    act_working_days: int
+    acknowledge_working_days: int = 1
+    acknowledge_hours: int | None = None  # clock hours instead of working days
+
+    def deadlines(
+        self, received_at: dt.datetime, zone: str = DISTRICT_TIMEZONE
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """(acknowledge by, act by), as instants in UTC."""
+        if self.acknowledge_hours is not None:
+            acknowledge_by = received_at + dt.timedelta(hours=self.acknowledge_hours)
+        else:
+            acknowledge_by = end_of_working_days(received_at, self.acknowledge_working_days, zone)
+        return acknowledge_by, end_of_working_days(received_at, self.act_working_days, zone)
+
+
+LIMITS: dict[str, Limits] = {
+    EMERGENCY: Limits(act_working_days=3, acknowledge_hours=2),
+    HIGH: Limits(act_working_days=3),
+    NORMAL: Limits(act_working_days=3),
+}
+
+
+# the family's code --------------------------------------------------------------------------
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read out over the phone
+CODE_LENGTH = 10  # about 49 bits
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_number(year: int) -> str:
+    """A case number to say over the phone: ``PGD-2026-7K3M9Q2B``. Not a secret (the code is)."""
+    return f"PGD-{year}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def code_digest(number: str, code: str) -> str:
+    """What is kept of a code: its digest with the case's number (the code itself is given to
+    the reporter once, at filing)."""
+    normalised = "".join(code.split()).upper()
+    return hashlib.sha256(f"{number}:{normalised}".encode()).hexdigest()
+
+
+# a dummy digest compared when no case has the number, so a wrong number costs what a wrong code
+# does
+_NO_CASE_DIGEST = code_digest("PGD-0000-00000000", "-")
+
+
+def code_matches(case: Case | None, number: str, code: str) -> bool:
+    """Whether ``code`` opens ``case`` (None: no case has ``number``), in constant time."""
+    presented = code_digest(number, code)
+    kept = case.code_digest if case is not None else _NO_CASE_DIGEST
+    return hmac.compare_digest(kept, presented) and case is not None
+
+
+# the case -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Step:
+    """One step of a case: opened, assigned, or moved from one status to another."""
+
+    action: str
+    at: dt.datetime
+    by: str | None  # the token's subject
+    role: str | None
+    from_status: str | None = None
+    to_status: str | None = None
+    assigned_to: str | None = None
+    note: str | None = None
+    public: bool = False  # the family may read the note with the case's code
+    case_id: str | None = None
+
+
+@dataclass(eq=False)
+class Case:
+    number: str
+    code_digest: str
+    reporter_kind: str
+    channel: str
+    aspect: str
+    case_type: str
+    urgency: str
+    summary: str
+    received_at: dt.datetime
+    acknowledge_by: dt.datetime
+    act_by: dt.datetime
+    id: str = ""
+    worker_id: str | None = None
+    person_name: str | None = None  # someone the platform does not know (yet)
+    village_code: str | None = None
+    destination_country: str | None = None
+    employer: str | None = None
+    family_member_id: str | None = None  # the reporter, from the worker's family list
+    reporter_name: str | None = None  # an agency's or someone else's name
+    notes: str | None = None
+    status: str = RECEIVED
+    assigned_to: str | None = None
+    assigned_at: dt.datetime | None = None
+    acknowledged_at: dt.datetime | None = None
+    acted_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def sensitive(self) -> bool:
+        return self.case_type in SENSITIVE_CASE_TYPES
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def overdue(self, now: dt.datetime) -> list[str]:
+        """The limits an open case has passed: ``acknowledge``, ``act``, both or none."""
+        if not self.is_open:
+            return []
+        passed = []
+        if self.acknowledged_at is None and now > self.acknowledge_by:
+            passed.append("acknowledge")
+        if self.acted_at is None and now > self.act_by:
+            passed.append("act")
+        return passed
+
+    def visible_to(self, actor: Mapping | None) -> bool:
+        """Everyone at the desk sees a case but a sensitive one, which only the admin and the
+        caseworker it is assigned to see. Calls between services carry no actor: they see it."""
+        if actor is None or actor.get("role") == ADMIN or not self.sensitive:
+            return True
+        return self.assigned_to is not None and actor.get("subject") == self.assigned_to
+
+    def record(self, step: Step) -> Step:
+        step.case_id = self.id
+        self.steps.append(step)
+        self.updated_at = step.at
+        return step
+
+    def assign(
+        self, caseworker: str, actor: Mapping | None, at: dt.datetime, note: str | None = None
+    ) -> Step:
+        """Give the case to ``caseworker``: the admin gives any case to anyone; a caseworker
+        takes an unassigned case for themself."""
+        role, subject = _who(actor)
+        if role != ADMIN:
+            if role != CASEWORKER or caseworker != subject:
+                raise Forbidden(
+                    "hanya admin yang menugaskan kasus kepada orang lain "
+                    "(only the admin assigns a case to someone else)",
+                    {"reason": "assign_others"},
+                )
+            if self.assigned_to not in (None, subject):
+                raise Forbidden(
+                    "kasus ini sudah ditangani petugas lain; admin yang memindahkannya "
+                    "(the case is another caseworker's; the admin reassigns it)",
+                    {"reason": "assigned_to_another"},
+                )
+        if caseworker == self.assigned_to:
+            raise TransitionRefused(
+                "kasus sudah ditugaskan kepada petugas ini (the case is already theirs)",
+                {"reason": "already_assigned"},
+            )
+        self.assigned_to, self.assigned_at = caseworker, at
+        return self.record(Step(ASSIGNED, at, subject, role, assigned_to=caseworker, note=note))
+
+    def move(
+        self,
+        to: str,
+        actor: Mapping | None,
+        at: dt.datetime,
+        note: str | None = None,
+        public: bool = False,
+    ) -> Step:
+        """Move the case to ``to``, as its caseworker or the admin."""
+        role, subject = _who(actor)
+        if role != ADMIN and (role != CASEWORKER or subject != self.assigned_to):
+            raise Forbidden(
+                "hanya petugas yang ditugaskan atau admin yang memproses kasus "
+                "(only the assigned caseworker or the admin moves a case)",
+                {"reason": "not_assigned", "assigned_to": self.assigned_to},
+            )
+        if to not in MOVES.get(self.status, ()):
+            raise TransitionRefused(
+                f"kasus berstatus {self.status} tidak dapat menjadi {to} "
+                f"(a {self.status} case cannot become {to})",
+                {"reason": "not_allowed", "from": self.status, "allowed": list(MOVES[self.status])},
+            )
+        if to in NOTE_NEEDED and not (note and note.strip()):
+            raise InvalidInput(
+                "catatan wajib diisi: sebutkan alasannya (a note is needed: say why)",
+                {"note": [f"required to make a case {to}"]},
+            )
+        step = Step(MOVED, at, subject, role, self.status, to, note=note, public=public)
+        self.status = to
+        if self.acknowledged_at is None:
+            self.acknowledged_at = at
+        if to in FIRST_ACTIONS and self.acted_at is None:
+            self.acted_at = at
+        if to == RESOLVED:
+            self.resolved_at = at
+        if to == CLOSED:
+            self.closed_at = at
+        return self.record(step)
+
+    def public_notes(self) -> list[Step]:
+        return [step for step in self.steps if step.public and step.note]
+
+
+def _who(actor: Mapping | None) -> tuple[str | None, str | None]:
+    return (actor.get("role"), actor.get("subject")) if actor else (ADMIN, None)
+
+
+def visible(case: Case | None, actor: Mapping | None, case_id: str) -> Case:
+    """The case, if there is one the actor may see: a sensitive case someone else may not see
+    is not found, as if there were none."""
+    if case is None or not case.visible_to(actor):
+        raise NotFound(f"kasus tidak ditemukan (no case {case_id})")
+    return case
+
+
+def urgency_rank(urgency: str) -> int:
+    return CASE_URGENCIES.index(urgency)

@@ -1,0 +1,226 @@
+"""The protection service's handlers: validate, decide with the domain, store through the
+repository, publish through the unit of work. The tables at the bottom list every one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pmi_common import contract as c
+from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.validation import load
+
+from .domain import (
+    LIMITS,
+    RECEIVED,
+    RESOLVED,
+    Case,
+    Step,
+    code_digest,
+    code_matches,
+    new_code,
+    new_number,
+    visible,
+)
+from .domain import OPENED as OPENED_STEP
+from .schemas import AssignCase, ListCases, MoveCase, OpenCase, PublicLookup
+from .workdays import DISTRICT_TIMEZONE
+
+if TYPE_CHECKING:
+    from pmi_common.unit_of_work import UnitOfWork
+
+    from .repository import ProtectionRepository
+
+    Work = UnitOfWork[ProtectionRepository]
+
+
+# commands -----------------------------------------------------------------------------------
+
+
+def open_case(
+    uow: Work,
+    command: dict,
+    now: dt.datetime,
+    worker: Mapping | None = None,
+    zone: str = DISTRICT_TIMEZONE,
+) -> tuple[Case, str]:
+    """Receive a case; the case and the code its reporter follows it with (given only now).
+    ``worker`` is registration's record of the case's worker with its ``family`` (the service
+    asks registration for it): a case about a registered worker names one registration knows,
+    and a family member who reports is one of that worker's family."""
+    data = load(OpenCase(), command)
+    worker_id = str(data["worker_id"]) if data["worker_id"] else None
+    if worker_id is not None:
+        _check_worker(worker_id, worker, data)
+    acknowledge_by, act_by = LIMITS[data["urgency"]].deadlines(now, zone)
+    number, code = new_number(now.year), new_code()
+    case = Case(
+        id=str(uuid.uuid4()),
+        number=number,
+        code_digest=code_digest(number, code),
+        worker_id=worker_id,
+        person_name=data["person_name"],
+        village_code=data["village_code"],
+        destination_country=data["destination_country"]
+        or (worker or {}).get("destination_country"),
+        employer=data["employer"],
+        reporter_kind=data["reporter_kind"],
+        family_member_id=str(data["family_member_id"]) if data["family_member_id"] else None,
+        reporter_name=data["reporter_name"],
+        channel=data["channel"],
+        aspect=data["aspect"],
+        case_type=data["case_type"],
+        urgency=data["urgency"],
+        summary=data["summary"],
+        notes=data["notes"],
+        received_at=now,
+        acknowledge_by=acknowledge_by,
+        act_by=act_by,
+        updated_at=now,
+    )
+    role, subject = _who(uow.actor)
+    case.record(Step(OPENED_STEP, now, subject, role, to_status=RECEIVED))
+    uow.repository.add(case)
+    _publish(
+        uow,
+        case,
+        c.CASE_OPENED,
+        case_number=case.number,
+        registered=worker_id is not None,
+        destination_country=case.destination_country,
+        reporter_kind=case.reporter_kind,
+        channel=case.channel,
+        aspect=case.aspect,
+        status=case.status,
+        acknowledge_by=case.acknowledge_by,
+        act_by=case.act_by,
+    )
+    return case, code
+
+
+def _check_worker(worker_id: str, worker: Mapping | None, data: dict) -> None:
+    if worker is None:
+        raise InvalidInput(
+            "pekerja tidak terdaftar (no registered worker has this id)",
+            {"worker_id": ["no registered worker has this id"]},
+        )
+    member = data["family_member_id"]
+    if member is not None and str(member) not in {m["id"] for m in worker.get("family", [])}:
+        raise InvalidInput(
+            "anggota keluarga tidak ada dalam daftar keluarga pekerja "
+            "(not a member of the worker's family list)",
+            {"family_member_id": ["not in the worker's family list"]},
+        )
+
+
+def assign_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+    data = load(AssignCase(), command)
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    previously = case.assigned_to
+    case.assign(data["caseworker"], uow.actor, now, note=data["note"])
+    _publish(
+        uow, case, c.CASE_ASSIGNED, assigned_to=case.assigned_to, previously_assigned_to=previously
+    )
+    return case
+
+
+def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+    data = load(MoveCase(), command)
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    step = case.move(data["to"], uow.actor, now, note=data["note"], public=data["public"])
+    _publish(
+        uow, case, c.CASE_STATUS_CHANGED, from_status=step.from_status, to_status=step.to_status
+    )
+    if step.to_status == RESOLVED:
+        _publish(
+            uow,
+            case,
+            c.CASE_RESOLVED,
+            aspect=case.aspect,
+            destination_country=case.destination_country,
+            received_at=case.received_at,
+            resolved_at=now,
+            acknowledged_in_time=case.acknowledged_at is not None
+            and case.acknowledged_at <= case.acknowledge_by,
+            acted_in_time=case.acted_at is not None and case.acted_at <= case.act_by,
+        )
+    return case
+
+
+def _publish(uow: Work, case: Case, event_type: str, **data) -> None:
+    """An event about ``case``: per worker when it names one, else per case."""
+    uow.publish(
+        event_type,
+        {
+            "case_id": case.id,
+            "case_type": case.case_type,
+            "urgency": case.urgency,
+            "sensitive": case.sensitive,
+            **data,
+        },
+        worker_id=case.worker_id,
+        stream_id=None if case.worker_id else f"case:{case.id}",
+    )
+
+
+def _who(actor: Mapping | None) -> tuple[str | None, str | None]:
+    return (actor.get("role"), actor.get("subject")) if actor else (None, None)
+
+
+# queries ------------------------------------------------------------------------------------
+
+
+def list_cases(
+    repository: ProtectionRepository, query: dict, actor: Mapping | None, now: dt.datetime
+) -> tuple[list[Case], int, int]:
+    """The open cases the actor may see, overdue first, then by urgency and age; with how many
+    are open and overdue."""
+    params = load(ListCases(), query)
+    seen_by = _who(actor)
+    found = repository.open_cases(
+        now=now,
+        seen_by=seen_by,
+        urgency=params.get("urgency"),
+        overdue_only=params["overdue"],
+        limit=params["limit"],
+    )
+    total, overdue = repository.count_open(now=now, seen_by=seen_by)
+    return found, total, overdue
+
+
+def get_case(repository: ProtectionRepository, case_id: str, actor: Mapping | None) -> Case:
+    return visible(repository.get(case_id), actor, case_id)
+
+
+def public_status(repository: ProtectionRepository, number: str, code: str) -> Case:
+    """The case a family follows with its number and code. A wrong number and a wrong code get
+    the same answer, after the same work."""
+    try:
+        params = load(PublicLookup(), {"number": number, "code": code})
+    except InvalidInput:
+        params = {"number": "", "code": ""}
+    case = repository.by_number(params["number"]) if params["number"] else None
+    if not code_matches(case, params["number"], params["code"]):
+        raise _no_such_case()
+    assert case is not None  # code_matches is false without a case
+    return case
+
+
+def _no_such_case() -> NotFound:
+    return NotFound(
+        "kasus tidak ditemukan: periksa nomor dan kode (no case with this number and code)"
+    )
+
+
+COMMANDS = {
+    "open_case": open_case,
+    "assign_case": assign_case,
+    "move_case": move_case,
+}
+QUERIES = {
+    "list_cases": list_cases,
+    "get_case": get_case,
+    "public_status": public_status,
+}

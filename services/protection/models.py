@@ -1,0 +1,71 @@
+"""The protection service's tables: cases and the steps of each."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
+
+metadata = MetaData()
+messaging = add_messaging_tables(metadata)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("code_digest", String(64), nullable=False),
+    Column("worker_id", String(36), nullable=True),
+    Column("person_name", String(300), nullable=True),
+    Column("village_code", String(13), nullable=True),
+    Column("destination_country", String(2), nullable=True),
+    Column("employer", String(200), nullable=True),
+    Column("reporter_kind", String(16), nullable=False),
+    Column("family_member_id", String(36), nullable=True),
+    Column("reporter_name", String(300), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("aspect", String(16), nullable=False),
+    Column("case_type", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("notes", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("assigned_to", String(200), nullable=True),
+    Column("assigned_at", AwareDateTime(), nullable=True),
+    Column("received_at", AwareDateTime(), nullable=False),
+    Column("acknowledge_by", AwareDateTime(), nullable=False),
+    Column("act_by", AwareDateTime(), nullable=False),
+    Column("acknowledged_at", AwareDateTime(), nullable=True),
+    Column("acted_at", AwareDateTime(), nullable=True),
+    Column("resolved_at", AwareDateTime(), nullable=True),
+    Column("closed_at", AwareDateTime(), nullable=True),
+    Column("updated_at", AwareDateTime(), nullable=False),
+    Index("ix_cases_status_received", "status", "received_at"),
+    Index("ix_cases_worker", "worker_id"),
+)
+
+case_steps = Table(
+    "case_steps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("by", String(200), nullable=True),
+    Column("role", String(32), nullable=True),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=True),
+    Column("assigned_to", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("public", Boolean, nullable=False, default=False),
+    Index("ix_case_steps_case", "case_id", "id"),
+)

@@ -1,0 +1,103 @@
+"""Where the protection service's cases are kept: the only SQL of the service.
+
+The domain classes are mapped onto the tables (imperative mapping): a case loaded is the
+domain's own ``Case`` with its steps, and changing it is what gets stored. A case is changed
+locked (``lock``), so two caseworkers acting at once take turns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, registry, relationship
+
+from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
+from pmi_common.store import is_id
+
+from .domain import ADMIN, OPEN, Case, Step
+from .models import case_steps, cases
+
+mapper = registry()
+mapper.map_imperatively(Step, case_steps)
+mapper.map_imperatively(
+    Case,
+    cases,
+    properties={
+        "steps": relationship(
+            Step, order_by=case_steps.c.id, lazy="selectin", cascade="all, delete-orphan"
+        )
+    },
+)
+
+
+class ProtectionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, new: Case) -> None:
+        self.session.add(new)
+        self.session.flush()
+
+    def get(self, case_id: str) -> Case | None:
+        return self.session.get(Case, case_id) if is_id(case_id) else None
+
+    def lock(self, case_id: str) -> Case | None:
+        """The case, locked until the transaction ends."""
+        if not is_id(case_id):
+            return None
+        return self.session.scalars(
+            select(Case).where(cases.c.id == case_id).with_for_update()
+        ).first()
+
+    def by_number(self, number: str) -> Case | None:
+        return self.session.scalars(select(Case).where(cases.c.number == number)).first()
+
+    def open_cases(
+        self,
+        *,
+        now: dt.datetime,
+        seen_by: tuple[str | None, str | None],
+        urgency: str | None = None,
+        overdue_only: bool = False,
+        limit: int = 50,
+    ) -> list[Case]:
+        """Open cases the (role, subject) ``seen_by`` may see: the overdue first, then by
+        urgency, then the longest waiting."""
+        late = _overdue(now)
+        stmt = select(Case).where(cases.c.status.in_(OPEN), *_seen_by(*seen_by))
+        if urgency is not None:
+            stmt = stmt.where(cases.c.urgency == urgency)
+        if overdue_only:
+            stmt = stmt.where(late)
+        rank = case({u: n for n, u in enumerate(CASE_URGENCIES)}, value=cases.c.urgency)
+        stmt = stmt.order_by(case((late, 0), else_=1), rank, cases.c.received_at, cases.c.id).limit(
+            limit
+        )
+        return list(self.session.scalars(stmt))
+
+    def count_open(
+        self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]
+    ) -> tuple[int, int]:
+        """(open, overdue) among the cases ``seen_by`` may see."""
+        total, late = self.session.execute(
+            select(func.count(), func.count().filter(_overdue(now))).where(
+                cases.c.status.in_(OPEN), *_seen_by(*seen_by)
+            )
+        ).one()
+        return total, late
+
+
+def _overdue(now: dt.datetime):
+    """An open case past a limit it has not met (``Case.overdue``)."""
+    return or_(
+        and_(cases.c.acknowledged_at.is_(None), cases.c.acknowledge_by < now),
+        and_(cases.c.acted_at.is_(None), cases.c.act_by < now),
+    )
+
+
+def _seen_by(role: str | None, subject: str | None) -> tuple:
+    """``Case.visible_to`` in SQL."""
+    if role is None or role == ADMIN:
+        return ()
+    return (or_(cases.c.case_type.not_in(SENSITIVE_CASE_TYPES), cases.c.assigned_to == subject),)

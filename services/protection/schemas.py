@@ -1,0 +1,197 @@
+"""What the protection service accepts and returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from pmi_common.contract import (
+    CASE_ASPECTS,
+    CASE_CHANNELS,
+    CASE_REPORTERS,
+    CASE_STATUSES,
+    CASE_TYPES,
+    CASE_URGENCIES,
+)
+from pmi_common.fields import (
+    CASE_CODE,
+    CASE_NUMBER,
+    COUNTRY,
+    SUBJECT,
+    VILLAGE_CODE,
+    Longest,
+    Most,
+)
+from pmi_common.validation import text_field
+
+from .domain import RECEIVED, STATUS_LABELS, Case, Step
+
+PERSON_FIELDS = ("person_name", "village_code", "destination_country", "employer")
+
+
+class OpenCase(Schema):
+    """A case about a registered worker (``worker_id``) or about someone not registered
+    (``person_name``, ``village_code``, ``destination_country``, ``employer`` if known)."""
+
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(load_default=None)
+    person_name = text_field(Longest.FULL_NAME, load_default=None)
+    village_code = fields.String(load_default=None, validate=VILLAGE_CODE)
+    destination_country = fields.String(load_default=None, validate=COUNTRY)
+    employer = text_field(Longest.ORGANISATION, load_default=None)
+    reporter_kind = fields.String(required=True, validate=validate.OneOf(CASE_REPORTERS))
+    family_member_id = fields.UUID(load_default=None)
+    reporter_name = text_field(Longest.FULL_NAME, load_default=None)
+    channel = fields.String(required=True, validate=validate.OneOf(CASE_CHANNELS))
+    aspect = fields.String(required=True, validate=validate.OneOf(CASE_ASPECTS))
+    case_type = fields.String(required=True, validate=validate.OneOf(CASE_TYPES))
+    urgency = fields.String(required=True, validate=validate.OneOf(CASE_URGENCIES))
+    summary = text_field(Longest.CASE_SUMMARY, required=True)
+    notes = text_field(Longest.CASE_SUMMARY, load_default=None)
+
+    @validates_schema
+    def _about_whom(self, data: dict, **_kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+        if data.get("worker_id") is not None:
+            for name in ("person_name", "village_code", "destination_country"):
+                if data.get(name) is not None:
+                    errors[name] = ["only for someone not registered: the worker's record says it"]
+        else:
+            for name in ("person_name", "village_code", "destination_country"):
+                if data.get(name) is None:
+                    errors[name] = ["required when the case names no worker_id"]
+        family = data.get("reporter_kind") == "family_member"
+        if family and data.get("family_member_id") is None:
+            errors["family_member_id"] = ["required when a family member reports"]
+        if family and data.get("worker_id") is None:
+            errors["worker_id"] = ["a family member is one of a registered worker's family"]
+        if not family and data.get("family_member_id") is not None:
+            errors["family_member_id"] = ["only when a family member reports"]
+        if data.get("reporter_kind") == "agency" and data.get("reporter_name") is None:
+            errors["reporter_name"] = ["name the agency that reports"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class AssignCase(Schema):
+    class Meta:
+        unknown = RAISE
+
+    caseworker = fields.String(required=True, validate=SUBJECT)
+    note = text_field(Longest.NOTE, load_default=None)
+
+
+class MoveCase(Schema):
+    class Meta:
+        unknown = RAISE
+
+    to = fields.String(
+        required=True, validate=validate.OneOf([s for s in CASE_STATUSES if s != RECEIVED])
+    )
+    note = text_field(Longest.NOTE, load_default=None)
+    public = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _public_note(self, data: dict, **_kwargs) -> None:
+        if data["public"] and data.get("note") is None:
+            raise ValidationError(["a public note needs its text"], field_name="note")
+
+
+class ListCases(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    urgency = fields.String(validate=validate.OneOf(CASE_URGENCIES))
+    overdue = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
+
+
+class PublicLookup(Schema):
+    class Meta:
+        unknown = RAISE
+
+    number = fields.String(required=True, validate=CASE_NUMBER)
+    code = fields.String(required=True, validate=CASE_CODE)
+
+
+# views --------------------------------------------------------------------------------------
+
+
+class StepView(Schema):
+    action = fields.String()
+    at = fields.DateTime()
+    by = fields.String()
+    role = fields.String()
+    from_status = fields.String()
+    to_status = fields.String()
+    assigned_to = fields.String()
+    note = fields.String()
+    public = fields.Boolean()
+
+
+class CaseView(Schema):
+    """A case as the desk sees it; ``overdue`` names the limits passed as of ``now``."""
+
+    id = fields.String()
+    number = fields.String()
+    worker_id = fields.String(allow_none=True)
+    person_name = fields.String(allow_none=True)
+    village_code = fields.String(allow_none=True)
+    destination_country = fields.String(allow_none=True)
+    employer = fields.String(allow_none=True)
+    reporter_kind = fields.String()
+    family_member_id = fields.String(allow_none=True)
+    reporter_name = fields.String(allow_none=True)
+    channel = fields.String()
+    aspect = fields.String()
+    case_type = fields.String()
+    urgency = fields.String()
+    sensitive = fields.Boolean()
+    summary = fields.String()
+    notes = fields.String(allow_none=True)
+    status = fields.String()
+    assigned_to = fields.String(allow_none=True)
+    assigned_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime()
+    acknowledge_by = fields.DateTime()
+    act_by = fields.DateTime()
+    acknowledged_at = fields.DateTime(allow_none=True)
+    acted_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    overdue = fields.Method("_overdue")
+    steps = fields.List(fields.Nested(StepView))
+
+    def __init__(self, now: dt.datetime, **kwargs):
+        super().__init__(**kwargs)
+        self.now = now
+
+    def _overdue(self, case: Case) -> list[str]:
+        return case.overdue(self.now)
+
+
+def public_view(case: Case) -> dict:
+    """What a family reads with the case's number and code: its status and the public notes."""
+    return {
+        "number": case.number,
+        "status": case.status,
+        "status_label": STATUS_LABELS[case.status],
+        "received_at": case.received_at.isoformat(),
+        "updated_at": (case.updated_at or case.received_at).isoformat(),
+        "notes": [_public_note(step) for step in case.public_notes()],
+    }
+
+
+def _public_note(step: Step) -> dict:
+    return {"at": step.at.isoformat(), "status": step.to_status, "note": step.note}

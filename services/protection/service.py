@@ -1,0 +1,96 @@
+"""The protection service: the complaints desk's cases (*pengaduan*) from the worker, the family
+or an agency, their owner, their workflow and time limits, and the family's view of them."""
+
+from __future__ import annotations
+
+from pmi_common import contract as c
+from pmi_common.clock import Clock
+from pmi_common.context import LogContext
+from pmi_common.errors import NotFound
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
+from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.store import Database
+
+from . import handlers
+from .models import metadata
+from .repository import ProtectionRepository
+from .schemas import CaseView, public_view
+
+
+class ProtectionService(ServiceOperations):
+    name = c.PROTECTION
+
+    db = Database(metadata, repository=ProtectionRepository)
+    registration = TimedRpcProxy(c.REGISTRATION)
+    metrics = MetricsServer()
+    clock = Clock()
+    log = LogContext()
+
+    # commands ------------------------------------------------------------------------------
+
+    @rpc
+    def open_case(self, payload: dict) -> dict:
+        worker = self._worker(payload.get("worker_id") if isinstance(payload, dict) else None)
+        now = self.clock.now()
+
+        def receive(uow):
+            case, code = handlers.open_case(uow, payload, now, worker, self.clock.zone)
+            self.log.info("case_opened", case_id=case.id, urgency=case.urgency)
+            return {**self._view().dump(case), "code": code}
+
+        return self.db.command(receive)
+
+    @rpc
+    def assign_case(self, case_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.assign_case(uow, case_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
+    def move_case(self, case_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.move_case(uow, case_id, payload, self.clock.now())
+            )
+        )
+
+    # queries -------------------------------------------------------------------------------
+
+    @rpc
+    def list_cases(self, query: dict) -> dict:
+        now = self.clock.now()
+        with self.db.queries() as repository:
+            found, total, overdue = handlers.list_cases(repository, query, self.db.actor, now)
+            return {
+                "items": self._view().dump(found, many=True),
+                "open": total,
+                "overdue": overdue,
+            }
+
+    @rpc
+    def get_case(self, case_id: str) -> dict:
+        with self.db.queries() as repository:
+            return self._view().dump(handlers.get_case(repository, case_id, self.db.actor))
+
+    @rpc
+    def public_status(self, number: str, code: str) -> dict:
+        with self.db.queries() as repository:
+            return public_view(handlers.public_status(repository, number, code))
+
+    # ---------------------------------------------------------------------------------------
+
+    def _worker(self, worker_id) -> dict | None:
+        """Registration's record of the worker with the family list, or None if it has none."""
+        if not worker_id or not isinstance(worker_id, str):
+            return None
+        try:
+            worker = self.registration.get_worker(worker_id)
+            return {**worker, "family": self.registration.family_of(worker_id)}
+        except NotFound:
+            return None
+
+    def _view(self) -> CaseView:
+        return CaseView(now=self.clock.now())

@@ -1,0 +1,152 @@
+"""The protection service's handlers over the in-memory repository: what filing, assigning and
+moving a case store and publish, and what a family reads with its code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+
+from pmi_common import contract as c
+from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.events import parse_event
+from services.protection import handlers
+from tests.unit.fakes import FakeUnitOfWork
+from tests.unit.fakes.protection import FakeProtectionRepository
+
+NOW = dt.datetime(2026, 5, 13, 3, tzinfo=dt.UTC)  # Wednesday 10:00 WIB
+WORKER_ID = str(uuid.uuid4())
+MOTHER_ID = str(uuid.uuid4())
+WORKER = {"id": WORKER_ID, "destination_country": "HK", "family": [{"id": MOTHER_ID}]}
+SITI = {"role": "caseworker", "subject": "siti", "agency": None}
+ADMIN = {"role": "admin", "subject": "admin-1", "agency": None}
+SUMMARY = "Anak kami di Hong Kong belum digaji tiga bulan"
+
+
+def filing(**changes) -> dict:
+    return {
+        "worker_id": WORKER_ID,
+        "reporter_kind": "family_member",
+        "family_member_id": MOTHER_ID,
+        "channel": "desk",
+        "aspect": "economic",
+        "case_type": "unpaid_wages",
+        "urgency": "high",
+        "summary": SUMMARY,
+        **changes,
+    }
+
+
+@pytest.fixture
+def uow():
+    return FakeUnitOfWork(FakeProtectionRepository(), source=c.PROTECTION, actor=SITI)
+
+
+def opened(uow, command=None, worker=WORKER):
+    return uow.run(handlers.open_case, command or filing(), NOW, worker)
+
+
+def test_a_family_members_report_opens_a_case_with_a_code_and_an_event_without_its_text(uow):
+    case, code = opened(uow)
+    assert (case.status, case.destination_country, case.worker_id) == ("received", "HK", WORKER_ID)
+    assert [(s.action, s.by, s.to_status) for s in case.steps] == [("opened", "siti", "received")]
+    assert len(code) == 10 and code not in case.code_digest
+    assert uow.types() == [c.CASE_OPENED]
+    event = uow.published[0]
+    parse_event(event)
+    assert event["worker_id"] == WORKER_ID
+    assert event["data"]["case_number"] == case.number and event["data"]["registered"] is True
+    assert SUMMARY not in json.dumps(event) and code not in json.dumps(event)
+
+
+def test_a_person_not_registered_is_named_by_village_and_country(uow):
+    case, _ = opened(
+        uow,
+        filing(
+            worker_id=None,
+            family_member_id=None,
+            reporter_kind="other",
+            person_name="Sri Wahyuni",
+            village_code="35.05.01.2001",
+            destination_country="MY",
+            case_type="lost_contact",
+        ),
+        worker=None,
+    )
+    assert (case.worker_id, case.person_name, case.destination_country) == (
+        None,
+        "Sri Wahyuni",
+        "MY",
+    )
+    assert uow.published[0]["worker_id"] is None
+    assert uow.published[0]["data"]["registered"] is False
+
+
+def test_a_case_about_an_unknown_worker_or_a_stranger_as_family_is_refused(uow):
+    with pytest.raises(InvalidInput) as unknown:
+        opened(uow, worker=None)
+    assert "worker_id" in unknown.value.details
+    with pytest.raises(InvalidInput) as stranger:
+        opened(uow, filing(family_member_id=str(uuid.uuid4())))
+    assert "family_member_id" in stranger.value.details
+    with pytest.raises(InvalidInput) as missing:
+        opened(uow, filing(worker_id=None, family_member_id=None, reporter_kind="other"))
+    assert {"person_name", "village_code", "destination_country"} <= set(missing.value.details)
+    assert uow.repository.cases == {} and uow.published == []
+
+
+def test_assigning_and_resolving_publish_who_and_what_changed(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    for to in ("assessed", "in_progress", "resolved"):
+        uow.run(handlers.move_case, case.id, {"to": to}, NOW + dt.timedelta(hours=1))
+    assert uow.types() == [
+        c.CASE_OPENED,
+        c.CASE_ASSIGNED,
+        c.CASE_STATUS_CHANGED,
+        c.CASE_STATUS_CHANGED,
+        c.CASE_STATUS_CHANGED,
+        c.CASE_RESOLVED,
+    ]
+    for event in uow.published:
+        parse_event(event)
+    assert uow.published[1]["data"]["assigned_to"] == "siti"
+    resolved = uow.published[-1]["data"]
+    assert resolved["acknowledged_in_time"] and resolved["acted_in_time"]
+    assert [e["sequence"] for e in uow.published] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_family_reads_status_and_public_notes_and_a_wrong_code_is_no_case(uow):
+    case, code = opened(uow)
+    uow.actor = ADMIN
+    uow.run(
+        handlers.move_case,
+        case.id,
+        {"to": "assessed", "note": "sudah kami hubungi agensinya", "public": True},
+        NOW,
+    )
+    found = handlers.public_status(uow.repository, case.number, code)
+    assert found is case
+    with pytest.raises(NotFound) as wrong_code:
+        handlers.public_status(uow.repository, case.number, "ZZZZZZZZZZ")
+    with pytest.raises(NotFound) as wrong_number:
+        handlers.public_status(uow.repository, "PGD-2026-00000000", code)
+    with pytest.raises(NotFound) as malformed:
+        handlers.public_status(uow.repository, "nonsense", "x")
+    assert str(wrong_code.value) == str(wrong_number.value) == str(malformed.value)
+
+
+def test_the_open_cases_put_the_overdue_first_and_hide_others_sensitive_cases(uow):
+    normal, _ = opened(uow, filing(urgency="normal"))
+    emergency, _ = opened(uow, filing(urgency="emergency"))
+    hidden, _ = opened(uow, filing(case_type="trafficking", aspect="legal"))
+    later = NOW + dt.timedelta(hours=3)  # the emergency is past its two hours
+    found, total, overdue = handlers.list_cases(uow.repository, {}, SITI, later)
+    assert [x.id for x in found] == [emergency.id, normal.id]
+    assert (total, overdue) == (2, 1)
+    found, total, _ = handlers.list_cases(uow.repository, {}, ADMIN, later)
+    assert hidden.id in {x.id for x in found} and total == 3
+    with pytest.raises(NotFound):
+        handlers.get_case(uow.repository, hidden.id, SITI)
