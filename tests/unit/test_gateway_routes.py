@@ -109,11 +109,13 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == {"operator", "admin", "worker"}, name
     for name in ("extend_contract", "change_employer", "expect_return"):
         assert roles_of(name) == {"operator", "admin"}, name
+    assert roles_of("desk_lapsed_abroad") == {"verifier", "operator", "admin"}
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
             assert route.roles >= staff or route.name in (
                 "desk_queue",
+                "desk_lapsed_abroad",
                 "list_incidents",
                 "worker_disclosures",
                 "export_worker",
