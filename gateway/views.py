@@ -352,6 +352,9 @@ class InvitationsView(View):
     worker_id = fields.UUID()
     kind = _maybe(fields.String())
     programs = fields.List(fields.Nested(ProgramView))
+    # a worker abroad due home: the contract's end, and a note (Bahasa Indonesia, then English)
+    due_home_on = _maybe(fields.Date())
+    note = _maybe(fields.String())
 
 
 # operations ---------------------------------------------------------------------------------
