@@ -146,6 +146,7 @@ protection = _asking(PROTECTION)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
 STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
 OWN_AGENCY = OPERATIONS | {AGENCY}  # the admin, and an agency about its own webhooks
+LAPSED_DESK = DOCUMENT_DESK | {OPERATOR}  # documents lapsed abroad: both desks see the warnings
 
 ROUTES: tuple[Route, ...] = (
     registration(
@@ -397,6 +398,16 @@ ROUTES: tuple[Route, ...] = (
         "Documents waiting for a decision, oldest first",
         query=s.DeskQueue,
         response=v.DocumentPage,
+    ),
+    documents(
+        "desk_lapsed_abroad",
+        "GET",
+        "/documents/lapsed-abroad",
+        LAPSED_DESK,
+        "Passports and work visas that lapsed while their workers are abroad and are not "
+        "renewed yet (a renewal verified takes one off): the desk's warnings, newest lapse first",
+        query=s.LapsedAbroad,
+        response=v.LapsedAbroadPage,
     ),
     documents(
         "get_document",

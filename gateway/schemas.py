@@ -264,6 +264,10 @@ class DeskQueue(Query):
     type = fields.String(validate=validate.OneOf(DOCUMENT_TYPES))
 
 
+class LapsedAbroad(Query):
+    """A page of the documents lapsed abroad (``limit``, ``cursor``)."""
+
+
 # orientation --------------------------------------------------------------------------------
 
 

@@ -287,6 +287,10 @@ class GatewayService:
         return self.documents.desk_queue(query)
 
     @api
+    def desk_lapsed_abroad(self, query: dict) -> dict:
+        return self.documents.desk_lapsed_abroad(query)
+
+    @api
     def get_document(self, document_id: str) -> dict:
         return self.documents.get_document(document_id)
 

@@ -216,6 +216,19 @@ class DocumentPage(View):
     next_cursor = _maybe(fields.String())
 
 
+class LapsedAbroadView(View):
+    document_id = fields.UUID()
+    worker_id = fields.UUID()
+    type = fields.String(metadata={"description": "passport or work_visa"})
+    expired_on = fields.Date(metadata={"description": "the expiry date on the document"})
+    expired_at = _maybe(fields.DateTime(metadata={"description": "when the check found it"}))
+
+
+class LapsedAbroadPage(View):
+    items = fields.List(fields.Nested(LapsedAbroadView))
+    next_cursor = _maybe(fields.String())
+
+
 class ChecklistItemView(View):
     type = fields.String()
     status = fields.String()
@@ -339,6 +352,9 @@ class InvitationsView(View):
     worker_id = fields.UUID()
     kind = _maybe(fields.String())
     programs = fields.List(fields.Nested(ProgramView))
+    # a worker abroad due home: the contract's end, and a note (Bahasa Indonesia, then English)
+    due_home_on = _maybe(fields.Date())
+    note = _maybe(fields.String())
 
 
 # protection ---------------------------------------------------------------------------------

@@ -57,6 +57,10 @@ ENVIRONMENT = {
     "EXPIRY_CHECK_SECONDS": "how often the documents service looks for expired documents",
     "DISTRICT_TIMEZONE": "IANA zone whose day is 'today' for ages and dates (Asia/Jakarta)",
     "DEPARTURE_HORIZON_DAYS": "how many days ahead a departure date may be recorded (90)",
+    "CONTRACT_CHECK_SECONDS": "how often registration looks for contracts abroad ending soon "
+    "(3600)",
+    "CONTRACT_ENDING_NOTICE_DAYS": "how many days before a contract abroad ends its "
+    "contract_ending is announced (60)",
     "RETENTION_INBOX_DAYS": "days an applied event's inbox row is kept (30)",
     "RETENTION_OUTBOX_DAYS": "days a published event stays in the outbox before the archive (30)",
     "RETENTION_BATCH": "rows per transaction of a retention run (5000)",
@@ -157,6 +161,8 @@ def service_config(service: str) -> dict:
         "EXPIRY_CHECK_SECONDS",
         "EVENT_BATCH_SIZE",
         "DEPARTURE_HORIZON_DAYS",
+        "CONTRACT_CHECK_SECONDS",
+        "CONTRACT_ENDING_NOTICE_DAYS",
         "RETENTION_BATCH",
         "RETENTION_SECONDS",
     ):

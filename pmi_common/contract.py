@@ -23,6 +23,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     CASE_STATUSES,
     CASE_TYPES,
     CASE_URGENCIES,
+    CONTRACT_ENDING,
     CONTRACT_EXTENDED,
     CONTRACT_RECORDED,
     DEATH_CAUSES,
@@ -276,6 +277,15 @@ class EmployerChangedV1(_Payload):
 
 class ReturnExpectedV1(_Payload):
     expected_return_on = fields.Date(required=True)
+    cycle = fields.Integer(required=True)
+
+
+class ContractEndingV1(_Payload):
+    """A worker abroad is due home: the contract ends on ``ends_on``, ``days_left`` days after
+    the district's day of the check (announced once per end date; an extension gives another)."""
+
+    ends_on = fields.Date(required=True)
+    days_left = fields.Integer(required=True)
     cycle = fields.Integer(required=True)
 
 
@@ -596,6 +606,15 @@ CONTRACT: tuple[EventSpec, ...] = (
         "when a worker abroad is expected home",
     ),
     EventSpec(
+        CONTRACT_ENDING,
+        1,
+        REGISTRATION,
+        ContractEndingV1,
+        (REINTEGRATION,),
+        "a worker abroad is due home: the contract ends within the notice period (60 days), "
+        "announced once per end date",
+    ),
+    EventSpec(
         FAMILY_MEMBER_ADDED,
         1,
         REGISTRATION,
@@ -753,7 +772,9 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         f"extended (`{CONTRACT_EXTENDED}`), the employer change (`{EMPLOYER_CHANGED}`) and a "
         f"return be expected (`{RETURN_EXPECTED}`), and a passport or work visa be renewed "
         f"(`{DOCUMENT_SUBMITTED}`, `{DOCUMENT_VERIFIED}`); a lapse abroad is a warning for the "
-        f"desk (`{DOCUMENT_LAPSED_ABROAD}`), none of which moves the status",
+        f"desk (`{DOCUMENT_LAPSED_ABROAD}`); a contract ending within 60 days is announced "
+        f"once per end date (`{CONTRACT_ENDING}`, reintegration's outreach); none of which "
+        "moves the status",
     ),
     LifecycleStep(
         "return",

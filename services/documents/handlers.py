@@ -42,7 +42,13 @@ from .domain import (
     lapsed_abroad,
     who,
 )
-from .schemas import DeskQuery, RejectDocument, SubmitDocument, VerifyDocument
+from .schemas import (
+    DeskQuery,
+    LapsedAbroadQuery,
+    RejectDocument,
+    SubmitDocument,
+    VerifyDocument,
+)
 
 if TYPE_CHECKING:
     from .repository import DocumentsRepository
@@ -320,6 +326,19 @@ def desk_queue(repository: DocumentsRepository, query: dict) -> tuple[list[Docum
     return page(found, limit, key=lambda document: (document.submitted_at, document.id))
 
 
+def desk_lapsed_abroad(
+    repository: DocumentsRepository, query: dict
+) -> tuple[list[Document], str | None]:
+    """The desk's warnings: passports and work visas that lapsed while their workers are
+    abroad and are not renewed yet (a renewal verified takes one off), newest lapse first, a
+    page at a time (``next_cursor``)."""
+    params = load(LapsedAbroadQuery(), query)
+    after = decode_cursor(params["cursor"], (dt.date, str)) if params.get("cursor") else None
+    limit = params["limit"]
+    found = repository.lapsed_abroad(after, limit + 1)
+    return page(found, limit, key=lambda document: (document.expires_on, document.id))
+
+
 def desk_stats(repository: DocumentsRepository, now: dt.datetime) -> dict:
     """The backlog as it stands, and decision times over the last ``DECISION_WINDOW``."""
     backlog = repository.backlog()
@@ -380,6 +399,7 @@ QUERIES = {
     "get_document_file": get_document_file,
     "desk_queue": desk_queue,
     "desk_stats": desk_stats,
+    "desk_lapsed_abroad": desk_lapsed_abroad,
 }
 EVENTS = {
     c.WORKER_REGISTERED: on_worker_registered,

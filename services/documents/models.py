@@ -90,6 +90,13 @@ documents = Table(
     ),
     Index("ix_documents_expiry", "expires_on", **_partial("status = 'verified' AND in_checklist")),
     Index("ix_documents_decided", "decided_at", **_partial("decided_at IS NOT NULL")),
+    # the desk's list of passports and work visas lapsed abroad, newest lapse first
+    Index(
+        "ix_documents_lapsed",
+        "expires_on",
+        "id",
+        **_partial("status = 'expired' AND document_type IN ('passport', 'work_visa')"),
+    ),
     Index("ix_documents_file", "file_sha256", **_partial("file_sha256 IS NOT NULL")),
 )
 

@@ -19,7 +19,17 @@ from sqlalchemy.sql import Select
 
 from pmi_common.store import hold_rows, insert_if_absent, is_id
 
-from .domain import REQUIRED_TYPES, VERIFIED, Document, ScannedFile, Worker, percentile
+from .domain import (
+    ABROAD_STATUSES,
+    EXPIRED,
+    RENEWED_ABROAD,
+    REQUIRED_TYPES,
+    VERIFIED,
+    Document,
+    ScannedFile,
+    Worker,
+    percentile,
+)
 from .models import document_files, documents, workers
 
 mappers = registry()
@@ -183,6 +193,12 @@ class DocumentsRepository:
             )
         )
 
+    def lapsed_abroad(self, after: tuple[dt.date, str] | None, limit: int) -> list[Document]:
+        """The desk's list of documents lapsed abroad, newest lapse first (by expiry date, then
+        id, before ``after``): the expired passports and work visas of the current cycle of
+        workers abroad, no later submission of whose type was verified since."""
+        return list(self.session.scalars(select_lapsed_abroad(after, limit)))
+
     # scans -------------------------------------------------------------------------------
 
     def scan_used_by_another_worker(self, sha256: str, worker_id: str) -> bool:
@@ -276,6 +292,35 @@ def select_awaiting_decision(
     if after:
         stmt = stmt.where(tuple_(documents.c.submitted_at, documents.c.id) > tuple_(*after))
     return stmt.order_by(documents.c.submitted_at, documents.c.id).limit(limit)
+
+
+def select_lapsed_abroad(after: tuple[dt.date, str] | None, limit: int) -> Select:
+    renewal = documents.alias("renewal")
+    renewed = (
+        select(renewal.c.id)
+        .where(
+            renewal.c.worker_id == documents.c.worker_id,
+            renewal.c.cycle == documents.c.cycle,
+            renewal.c.document_type == documents.c.document_type,
+            renewal.c.status.in_((VERIFIED, EXPIRED)),  # verified, whatever became of it since
+            renewal.c.submitted_at > documents.c.submitted_at,
+        )
+        .exists()
+    )
+    stmt = (
+        select(Document)
+        .join(workers, workers.c.id == documents.c.worker_id)
+        .where(
+            documents.c.status == EXPIRED,
+            documents.c.document_type.in_(RENEWED_ABROAD),
+            workers.c.status.in_(ABROAD_STATUSES),
+            documents.c.cycle == workers.c.cycle,
+            ~renewed,
+        )
+    )
+    if after:
+        stmt = stmt.where(tuple_(documents.c.expires_on, documents.c.id) < tuple_(*after))
+    return stmt.order_by(documents.c.expires_on.desc(), documents.c.id.desc()).limit(limit)
 
 
 def select_due_for_expiry(today: dt.date, limit: int) -> Select:

@@ -91,6 +91,24 @@ class DeskQuery(Schema):
     cursor = fields.String(validate=validate.Length(max=200))
 
 
+class LapsedAbroadQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=Most.PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))  # an expiry date and an id
+
+
+class LapsedAbroadView(Schema):
+    """A passport or work visa that lapsed while its worker is abroad, not yet renewed."""
+
+    document_id = fields.String(attribute="id")
+    worker_id = fields.String()
+    type = fields.String(attribute="document_type")
+    expired_on = fields.Date(attribute="expires_on")
+    expired_at = fields.DateTime(allow_none=True)  # when the expiry check found it lapsed
+
+
 class DocumentView(Schema):
     id = fields.String()
     worker_id = fields.String()

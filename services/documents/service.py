@@ -18,10 +18,11 @@ from pmi_common.store import Database
 from . import handlers
 from .models import metadata
 from .repository import DocumentsRepository
-from .schemas import ChecklistView, DocumentView
+from .schemas import ChecklistView, DocumentView, LapsedAbroadView
 
 document_view = DocumentView()
 checklist_view = ChecklistView()
+lapsed_view = LapsedAbroadView()
 
 EXPIRY_CHECK_SECONDS = 3600
 
@@ -120,6 +121,12 @@ class DocumentsService(ServiceOperations):
         with self.db.queries() as repository:
             waiting, next_cursor = handlers.desk_queue(repository, query or {})
             return {"items": document_view.dump(waiting, many=True), "next_cursor": next_cursor}
+
+    @rpc
+    def desk_lapsed_abroad(self, query: dict | None = None) -> dict:
+        with self.db.queries() as repository:
+            lapsed, next_cursor = handlers.desk_lapsed_abroad(repository, query or {})
+            return {"items": lapsed_view.dump(lapsed, many=True), "next_cursor": next_cursor}
 
     @rpc
     def desk_stats(self) -> dict:

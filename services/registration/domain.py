@@ -46,6 +46,9 @@ from pmi_common.lifecycle import (
 )
 
 MINIMUM_AGE = 18  # UU 18/2017: a migrant worker is at least 18
+# a worker abroad is announced as due home (``contract_ending``) this long before the contract
+# ends: the reintegration desk's outreach and the family's message start then
+CONTRACT_ENDING_NOTICE_DAYS = 60
 
 FORMAL, INFORMAL = "formal", "informal"
 # Work for a household rather than a company: the informal sector of the placement statistics
@@ -244,6 +247,8 @@ class Worker:
     contract_ends_on: dt.date | None = None
     sector: str | None = None
     expected_return_on: dt.date | None = None
+    # the contract end the worker's coming home was last announced for (``contract_ending``)
+    contract_ending_announced_for: dt.date | None = None
     returned_on: dt.date | None = None
     return_reason: str | None = None
     # a death (final): when, where, the cause's category, the remains, the heirs' member ids
@@ -328,6 +333,7 @@ class Worker:
         self.bpjs_number = None
         self.departed_on = self.employer = None
         self.contract_starts_on = self.contract_ends_on = self.expected_return_on = None
+        self.contract_ending_announced_for = None
         self.sector = None
         self.returned_on = self.return_reason = None
         self.past_placement = self.family_account = None
@@ -439,6 +445,7 @@ class Worker:
         self.destination_country = destination_country
         self.contract_starts_on, self.contract_ends_on = starts_on, contract_ends_on
         self.expected_return_on = contract_ends_on
+        self.contract_ending_announced_for = None
         self.sector = sector_of(self.occupation)
 
     def extend_contract(self, ends_on: dt.date) -> dt.date | None:
@@ -488,6 +495,28 @@ class Worker:
             and self.contract_ends_on is not None
             and self.contract_ends_on <= today + dt.timedelta(days=days)
         )
+
+    def contract_ending_due(self, today: dt.date, notice_days: int) -> bool:
+        """Whether the worker's coming home is to be announced now: abroad, the contract ending
+        between ``today`` and ``notice_days`` later, and not announced yet for that end date
+        (an extension moves the date, so the new one is announced in its turn). A contract
+        already past is the outreach list's, not a notice's."""
+        ends_on = self.contract_ends_on
+        return (
+            self.status == DEPARTED
+            and ends_on is not None
+            and today <= ends_on <= today + dt.timedelta(days=notice_days)
+            and self.contract_ending_announced_for != ends_on
+        )
+
+    def announce_contract_ending(self, today: dt.date, notice_days: int) -> int | None:
+        """Note that the coming home is announced for the contract's end; the days left until
+        it, or None when there is nothing to announce (see ``contract_ending_due``)."""
+        if not self.contract_ending_due(today, notice_days):
+            return None
+        assert self.contract_ends_on is not None  # checked above
+        self.contract_ending_announced_for = self.contract_ends_on
+        return (self.contract_ends_on - today).days
 
     def _abroad(self, what: str) -> None:
         if self.status != DEPARTED:

@@ -52,6 +52,7 @@ from .schemas import (
 )
 
 Work = UnitOfWork[RegistrationRepository]
+CONTRACT_ENDING_BATCH = 200  # workers one transaction of the contract check announces, at most
 
 
 # commands ----------------------------------------------------------------------------------
@@ -264,6 +265,27 @@ def expect_return(uow: Work, worker_id: str, command: dict, now: dt.datetime) ->
         uow, worker, c.RETURN_EXPECTED, {"expected_return_on": worker.expected_return_on}
     )
     return worker
+
+
+def announce_contracts_ending(
+    uow: Work, today: dt.date, notice_days: int, batch: int = CONTRACT_ENDING_BATCH
+) -> int:
+    """Announce the coming home of (up to ``batch``) workers abroad whose contract ends within
+    ``notice_days`` of ``today`` (the district's day): ``contract_ending``, once per end date,
+    on the timeline; how many were announced. Run again until it announces none: a worker is
+    announced once for an end date, even when two instances check at once; an extension's new
+    date is announced when it comes within the notice. A worker who returned or died, or whose
+    contract is already past, is not announced."""
+    by = today + dt.timedelta(days=notice_days)
+    announced = 0
+    for worker in uow.repository.lock_contracts_ending_unannounced(today, by, batch):
+        days_left = worker.announce_contract_ending(today, notice_days)
+        if days_left is None:
+            continue
+        ending = {"ends_on": worker.contract_ends_on, "days_left": days_left}
+        _publish_noted(uow, worker, c.CONTRACT_ENDING, ending)
+        announced += 1
+    return announced
 
 
 # the family ------------------------------------------------------------------------------------
@@ -605,6 +627,7 @@ COMMANDS = {
     "extend_contract": extend_contract,
     "change_employer": change_employer,
     "expect_return": expect_return,
+    "announce_contracts_ending": announce_contracts_ending,
     "add_family_member": add_family_member,
     "change_family_member": change_family_member,
     "remove_family_member": remove_family_member,

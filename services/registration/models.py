@@ -52,6 +52,8 @@ workers = Table(
     Column("contract_ends_on", Date, nullable=True),
     Column("sector", String(16), nullable=True),
     Column("expected_return_on", Date, nullable=True),
+    # the contract end whose coming home was announced (``contract_ending``, once per end date)
+    Column("contract_ending_announced_for", Date, nullable=True),
     Column("returned_on", Date, nullable=True),
     Column("return_reason", String(32), nullable=True),
     Column("died_on", Date, nullable=True),

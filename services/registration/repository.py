@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, func, select, text, tuple_
+from sqlalchemy import event, func, or_, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, registry
 
@@ -112,6 +112,27 @@ class RegistrationRepository:
         return list(
             self.session.scalars(
                 stmt.order_by(workers.c.contract_ends_on, workers.c.id).limit(limit)
+            )
+        )
+
+    def lock_contracts_ending_unannounced(
+        self, today: dt.date, by: dt.date, limit: int
+    ) -> list[Worker]:
+        """Up to ``limit`` workers abroad whose contract ends from ``today`` to ``by`` and whose
+        coming home was not announced for that end date, soonest first (then by id), locked;
+        workers another transaction holds are left for the next check."""
+        announced = workers.c.contract_ending_announced_for
+        return list(
+            self.session.scalars(
+                select(Worker)
+                .where(
+                    workers.c.status == DEPARTED,
+                    workers.c.contract_ends_on.between(today, by),
+                    or_(announced.is_(None), announced != workers.c.contract_ends_on),
+                )
+                .order_by(workers.c.contract_ends_on, workers.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         )
 

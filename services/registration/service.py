@@ -9,10 +9,12 @@ from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import rpc
+from pmi_common.schedule import every
 from pmi_common.settings import Setting
 from pmi_common.store import Database
 
 from . import handlers
+from .domain import CONTRACT_ENDING_NOTICE_DAYS
 from .models import metadata
 from .repository import RegistrationRepository
 from .schemas import DEPARTURE_HORIZON_DAYS, FamilyMemberView, TimelineEntryView, WorkerView
@@ -20,6 +22,8 @@ from .schemas import DEPARTURE_HORIZON_DAYS, FamilyMemberView, TimelineEntryView
 worker_view = WorkerView()
 timeline_view = TimelineEntryView(many=True)
 member_view = FamilyMemberView()
+
+CONTRACT_CHECK_SECONDS = 3600
 
 
 class RegistrationService(ServiceOperations):
@@ -29,6 +33,7 @@ class RegistrationService(ServiceOperations):
     metrics = MetricsServer()
     clock = Clock()
     departure_horizon = Setting("DEPARTURE_HORIZON_DAYS", DEPARTURE_HORIZON_DAYS, int)
+    contract_notice = Setting("CONTRACT_ENDING_NOTICE_DAYS", CONTRACT_ENDING_NOTICE_DAYS, int)
     log = LogContext()
 
     # commands ------------------------------------------------------------------------------
@@ -140,6 +145,26 @@ class RegistrationService(ServiceOperations):
                 handlers.expect_return(uow, worker_id, payload, self.clock.now())
             )
         )
+
+    @rpc
+    def announce_contracts_ending(self) -> int:
+        """Announce the workers abroad due home, a batch per transaction; how many were."""
+        today = self.clock.today()
+        announced = 0
+        while True:
+            with self.db.transaction() as uow:
+                batch = handlers.announce_contracts_ending(uow, today, self.contract_notice)
+            if not batch:
+                break
+            announced += batch
+        if announced:
+            self.log.info("contracts_ending_announced", count=announced)
+        return announced
+
+    @every("CONTRACT_CHECK_SECONDS", CONTRACT_CHECK_SECONDS)
+    def check_contracts_ending(self) -> None:
+        """The scheduled check for contracts abroad ending soon."""
+        self.announce_contracts_ending()
 
     # the family ----------------------------------------------------------------------------
 

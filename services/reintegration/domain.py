@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pmi_common.errors import AlreadyDecided, CapacityReached, InvalidInput, NotEligible, NotFound
-from pmi_common.lifecycle import REGISTERED, RETURNED, WITHDRAWN, RegistrationWord
+from pmi_common.lifecycle import DEPARTED, REGISTERED, RETURNED, WITHDRAWN, RegistrationWord
 from pmi_common.names import AUDIENCES
 
 PROSPECTIVE, RETURNEE, BOTH = AUDIENCES
@@ -39,12 +39,15 @@ class Heard(enum.Enum):
 @dataclass(eq=False)
 class Worker(RegistrationWord):
     """A worker as registration last described them: its word, the return date, name and
-    regency."""
+    regency, and the end of the contract abroad once registration announced the worker due home
+    (in the migration ``contract_cycle``)."""
 
     id: str = ""
     returned_on: dt.date | None = None
     full_name: str | None = None
     regency: str | None = None
+    contract_ends_on: dt.date | None = None
+    contract_cycle: int | None = None
     updated_at: dt.datetime | None = None
 
     @property
@@ -60,6 +63,28 @@ class Worker(RegistrationWord):
         if self.before_departure or self.status == WITHDRAWN:
             return PROSPECTIVE
         return None
+
+    @property
+    def due_home_on(self) -> dt.date | None:
+        """When the worker, still abroad, is due home: the end of the contract registration
+        announced in the current migration (None once they returned, died or registered
+        again)."""
+        if self.status == DEPARTED and self.contract_cycle == self.cycle:
+            return self.contract_ends_on
+        return None
+
+    def hear_contract_ending(
+        self, cycle: int, sequence: int, at: dt.datetime, ends_on: dt.date
+    ) -> Heard:
+        """Registration announced the worker due home (so abroad, as of ``sequence``) on
+        ``ends_on``. An extension's later announcement moves the date on; an announcement
+        heard late keeps the later date."""
+        heard = self.hear(cycle, sequence, DEPARTED, at)
+        if heard is Heard.OLDER_CYCLE:
+            return heard
+        if self.contract_cycle != cycle or (self.contract_ends_on or ends_on) <= ends_on:
+            self.contract_ends_on, self.contract_cycle = ends_on, cycle
+        return heard
 
     def hear(self, cycle: int, sequence: int, status: str, at: dt.datetime) -> Heard:
         """Learn that the worker's status was ``status`` (as of ``sequence``), said at ``at``."""
@@ -84,6 +109,16 @@ class Worker(RegistrationWord):
         if heard is Heard.RETURN:
             self.returned_on = returned_on
         return heard
+
+
+def due_home_note(ends_on: dt.date) -> str:
+    """What the worker and the desk read beside the programmes a worker abroad is invited to,
+    in Bahasa Indonesia first, then English."""
+    day = ends_on.isoformat()
+    return (
+        f"Kontrak kerja berakhir pada {day}: program ini terbuka untuk purna PMI setelah pulang. "
+        f"/ The contract ends on {day}: these programmes are open to returnees once home."
+    )
 
 
 def admits(audience: str, kind: str | None) -> bool:

@@ -188,19 +188,32 @@ def get_program(repository: ReintegrationRepository, program_id: str) -> Program
 def invitations(
     repository: ReintegrationRepository, worker_id: str, today: dt.date
 ) -> tuple[Worker, str | None, list[Programme]]:
-    """The worker, what they are to programmes, and the open programmes they may join."""
+    """The worker, what they are to programmes, and the open programmes they may join; for a
+    worker abroad due home (``Worker.due_home_on``), the returnees' programmes that start once
+    the contract has ended: the reintegration desk's outreach."""
     worker = repository.get_worker(worker_id)
     if worker is None:
         raise NotFound(f"this service has not heard of worker {worker_id}")
     kind = worker.kind
-    return (
-        worker,
-        kind,
-        (
-            repository.open_programmes_for(worker.id, audiences_for(kind), today, INVITATIONS_LIMIT)
-            if kind
-            else []
-        ),
+    if kind:
+        found = repository.open_programmes_for(
+            worker.id, audiences_for(kind), today, INVITATIONS_LIMIT
+        )
+    else:
+        found = _for_due_home(repository, worker, today)
+    return worker, kind, found
+
+
+def _for_due_home(
+    repository: ReintegrationRepository, worker: Worker, today: dt.date
+) -> list[Programme]:
+    """The returnees' programmes open on the day a worker abroad is due home (none when the
+    worker is not due home)."""
+    due_on = worker.due_home_on
+    if due_on is None:
+        return []
+    return repository.open_programmes_for(
+        worker.id, audiences_for(RETURNEE), max(today, due_on), INVITATIONS_LIMIT
     )
 
 
@@ -254,6 +267,15 @@ def on_worker_returned(uow: Work, event: Event, today: dt.date) -> list[Programm
     )
 
 
+def on_contract_ending(uow: Work, event: Event, today: dt.date) -> list[Programme]:
+    """A worker abroad is due home: the contract's end is kept, and the returnees' programmes
+    open when they are back are those they are invited to (``invitations``)."""
+    worker = _worker(uow, event)
+    data = event.data
+    worker.hear_contract_ending(data["cycle"], event.sequence, event.occurred_at, data["ends_on"])
+    return _for_due_home(uow.repository, worker, today)
+
+
 def _worker(uow: Work, event: Event) -> Worker:
     if not event.worker_id:
         raise InvalidInput(f"{event.event_type} names no worker", {"worker_id": ["missing"]})
@@ -286,4 +308,5 @@ EVENTS = {
     c.WORKER_STATUS_CHANGED: on_worker_status_changed,
     c.WORKER_RETURNED: on_worker_returned,
     c.FORMER_WORKER_REGISTERED: on_worker_returned,
+    c.CONTRACT_ENDING: on_contract_ending,
 }

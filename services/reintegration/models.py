@@ -58,6 +58,9 @@ workers = Table(
     Column("returned_on", Date, nullable=True),
     Column("full_name", Text, nullable=True),
     Column("regency", String(100), nullable=True),
+    # the end of the contract abroad announced (contract_ending), and in which cycle
+    Column("contract_ends_on", Date, nullable=True),
+    Column("contract_cycle", Integer, nullable=True),
     Column("updated_at", AwareDateTime(), nullable=False),
 )
 

@@ -14,6 +14,7 @@ from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
 
 from . import handlers
+from .domain import due_home_note
 from .models import metadata
 from .repository import ReintegrationRepository
 from .schemas import ParticipantView, ProgramView
@@ -91,10 +92,13 @@ class ReintegrationService(ServiceOperations):
             worker, kind, programmes = handlers.invitations(
                 repository, worker_id, self.clock.today()
             )
+            due_home_on = worker.due_home_on
             return {
                 "worker_id": worker.id,
                 "kind": kind,
                 "programs": self._program_view().dump(programmes, many=True),
+                "due_home_on": due_home_on.isoformat() if due_home_on else None,
+                "note": due_home_note(due_home_on) if due_home_on else None,
             }
 
     @rpc
@@ -133,6 +137,7 @@ class ReintegrationService(ServiceOperations):
                 "returnee_invited",
                 worker_id=event.worker_id,
                 program_ids=[programme.id for programme in invited],
+                because=event.event_type,
             )
 
     def _program_view(self) -> ProgramView:

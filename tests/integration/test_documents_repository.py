@@ -284,6 +284,43 @@ def test_documents_due_for_expiry_are_found_by_worker_and_locked_first_lapsed_fi
         assert repository.get_document(visa.id).expired_at == NOW
 
 
+def test_documents_lapsed_abroad_are_found_newest_lapse_first_until_a_renewal_was_verified(store):
+    abroad, renewed, home, again = (
+        worker(status="departed"),
+        worker(status="departed"),
+        worker(status="returned"),
+        worker(cycle=2, status="departed"),
+    )
+
+    def lapsed_on(owner, kind, days, **fields):
+        fields.setdefault("cycle", owner.cycle)
+        return document(
+            owner.id,
+            kind,
+            status=EXPIRED,
+            awaiting_decision=False,
+            expires_on=TODAY - dt.timedelta(days=days),
+            submitted_at=NOW - dt.timedelta(days=400),
+            **fields,
+        )
+
+    passport = lapsed_on(abroad, "passport", 3, in_checklist=False)  # its renewal was refused
+    visa = lapsed_on(abroad, "work_visa", 9)
+    health = lapsed_on(abroad, "health_certificate", 1)  # renewed abroad: never on the list
+    refused = document(abroad.id, "passport", status=REJECTED, awaiting_decision=False)
+    old_visa = lapsed_on(renewed, "work_visa", 2, in_checklist=False)
+    renewal = document(renewed.id, "work_visa", status=VERIFIED, awaiting_decision=False)
+    at_home = lapsed_on(home, "passport", 1)
+    earlier_cycle = lapsed_on(again, "passport", 1, cycle=1)
+    keep(store, abroad, renewed, home, again, passport, visa, health, refused)
+    keep(store, old_visa, renewal, at_home, earlier_cycle)
+    with store.unit() as repository:
+        assert [d.id for d in repository.lapsed_abroad(None, 10)] == [passport.id, visa.id]
+        assert [d.id for d in repository.lapsed_abroad(None, 1)] == [passport.id]
+        after = (passport.expires_on, passport.id)
+        assert [d.id for d in repository.lapsed_abroad(after, 10)] == [visa.id]
+
+
 # scans ------------------------------------------------------------------------------------------
 
 

@@ -4,8 +4,10 @@ extended, changes employer, sees her passport lapse abroad and renewed there, an
 another dies abroad, her remains repatriated and her heirs recorded; a former worker is registered
 with a past placement and joins a returnee programme; a worker who left outside the procedure is
 recorded and later comes home; a candidate who withdrew joins a programme for prospective workers.
-Each step is on the worker's timeline and in the export, and an agency granted the lifecycle but
-not the family receives none of the family's data."""
+A worker due home is announced to reintegration, which invites her to the programmes for
+returnees, and the desk sees her lapsed passport until its renewal is verified. Each step is on
+the worker's timeline and in the export, and an agency granted the lifecycle but not the family
+receives none of the family's data."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import datetime as dt
 import json
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
 
 from egress.service import EgressService
@@ -52,8 +55,9 @@ PASSPORT_DAYS = 100  # the first passport lapses abroad after this many days
 class Story:
     """The stack and the people at its desks."""
 
-    def __init__(self, api, documents, clock, agency, agency_uri: str):
+    def __init__(self, api, documents, clock, agency, agency_uri: str, rpc_config: dict):
         self.api, self.documents, self.clock = api, documents, clock
+        self.rpc_config = rpc_config  # for a call no route makes: the periodic checks
         self.agency_uri, self.agency_queue = agency_uri, agency.queue
         self.operator = api.as_role("operator", "desk-1", agency="ltsa-blitar")
         self.intake = api.as_role("verifier", "desk-3", agency="ltsa-blitar")  # submits
@@ -181,6 +185,17 @@ class Story:
             message="reintegration knows the worker and enrols them",
         )
 
+    def check_contracts_ending(self) -> int:
+        """Registration's hourly check for contracts ending, run now."""
+        with ClusterRpcProxy(self.rpc_config) as cluster:
+            return cluster.registration.announce_contracts_ending()
+
+    def expire_documents(self, days: int) -> None:
+        """``days`` later, the documents service's expiry check."""
+        self.clock.advance(days=days)
+        with entrypoint_hook(self.documents, "expire_documents") as expire:
+            expire()
+
     def agency_received(self, count_of: dict[str, int]) -> list[dict]:
         """What the agency's queue holds once ``count_of`` events of each type arrived."""
         received: list[dict] = []
@@ -210,7 +225,7 @@ def story(container_factory, config_for, agencies):  # noqa: F811
         config_for,
         services=(c.REGISTRATION, c.ORIENTATION, c.REINTEGRATION),
     )
-    return Story(api, documents, clock, agency, agencies.uri(agency))
+    return Story(api, documents, clock, agency, agencies.uri(agency), config_for(c.REGISTRATION))
 
 
 def no_family_data(events: list[dict]) -> None:
@@ -429,3 +444,72 @@ def test_a_former_worker_a_non_procedural_worker_and_a_withdrawn_candidate_are_s
     received = story.agency_received({c.WORKER_RETURNED: 1, c.WORKER_REGISTERED: 3})
     assert {e["worker_id"] for e in received} == {former["id"], recorded["id"], candidate["id"]}
     no_family_data(received)
+
+
+def test_a_worker_due_home_is_invited_and_her_passport_lapsed_abroad_is_on_the_desks_list(story):
+    desk, trainer = story.operator, story.trainer
+    for_returnees = story.programme("returnee")  # starts in 30 days
+    worker = story.cleared(occupation="caregiver")
+    path = f"/workers/{worker['id']}"
+    story.depart(worker["id"], "TW", "Mr Lin", ends_in_days=20)
+    ends_on = (district_today() + dt.timedelta(days=20)).isoformat()
+
+    # registration's check: due home within 60 days, announced once for that end date
+    assert story.check_contracts_ending() >= 1
+    story.check_contracts_ending()
+    story.wait_on_timeline(worker["id"], c.CONTRACT_ENDING)
+    endings = [e for e in story.timeline(worker["id"]) if e["event_type"] == c.CONTRACT_ENDING]
+    assert [(e["details"]["ends_on"], e["details"]["days_left"]) for e in endings] == [
+        (ends_on, 20)
+    ]
+
+    # reintegration reaches out: the programmes for returnees open once she is home, with a note
+    def invited() -> dict:
+        return trainer.get(f"{path}/invitations").json()
+
+    wait_for(lambda: invited()["due_home_on"] == ends_on, message="reintegration heard")
+    invitations = invited()
+    assert invitations["kind"] is None and ends_on in invitations["note"]
+    assert invitations["note"].startswith("Kontrak kerja berakhir")
+    assert for_returnees["id"] in [p["id"] for p in invitations["programs"]]
+    assert story.api.as_role("worker", worker["id"]).get(f"{path}/invitations").json() == (
+        invitations
+    )
+
+    # extended: a new date, announced again when the check comes
+    new_end = (district_today() + dt.timedelta(days=45)).isoformat()
+    desk.post(f"{path}/contract/extension", json={"ends_on": new_end})
+    story.check_contracts_ending()
+    wait_for(lambda: invited()["due_home_on"] == new_end, message="the extension heard")
+    kinds = story.kinds(worker["id"])
+    assert kinds.count(c.CONTRACT_ENDING) == 2 and kinds[-1] == c.CONTRACT_ENDING
+
+    # the passport lapses abroad: on the desk's list, for the verifiers and the operators
+    story.expire_documents(days=PASSPORT_DAYS + 2)
+    story.wait_on_timeline(worker["id"], c.DOCUMENT_LAPSED_ABROAD)
+
+    def lapsed(caller) -> list[dict]:
+        answer = caller.get("/documents/lapsed-abroad", params={"limit": 200})
+        assert answer.status_code == 200, answer.text
+        return [d for d in answer.json()["items"] if d["worker_id"] == worker["id"]]
+
+    [passport] = lapsed(story.verifier)
+    assert passport["type"] == "passport" and lapsed(desk) == [passport]
+    assert trainer.get("/documents/lapsed-abroad").status_code == 403
+    assert story.bpjs.get("/documents/lapsed-abroad").status_code == 403
+
+    renewed = story.submit(worker["id"], "passport", "C7654321", 365 * 5)
+    assert lapsed(story.verifier) == [passport]  # a renewal waiting is not one verified
+    story.verify(renewed["id"])
+    assert lapsed(story.verifier) == []
+
+    # home: an agency granted the lifecycle, not contract_ending, received the return only
+    back = desk.post(
+        f"{path}/return",
+        json={"returned_on": district_today().isoformat(), "reason": "contract_ended"},
+    )
+    assert back.status_code == 200, back.text
+    wait_for(lambda: invited()["kind"] == "returnee", message="reintegration heard the return")
+    assert invited()["due_home_on"] is None
+    received = story.agency_received({c.WORKER_RETURNED: 1})
+    assert c.CONTRACT_ENDING not in {e["event_type"] for e in received}

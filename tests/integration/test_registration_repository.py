@@ -199,6 +199,43 @@ def test_lists_filter_and_continue_after_an_id(storage):
     assert repository.list_workers(10, stage="abroad") == []
 
 
+def test_contracts_ending_not_yet_announced_are_found_soonest_first_and_locked(storage):
+    today = dt.date(2091, 1, 1)  # a year no other test's contract ends in
+    by = today + dt.timedelta(days=60)
+
+    def abroad(ends_in: int | None, status: str = DEPARTED, announced: bool = False) -> Worker:
+        worker = a_worker()
+        worker.status = status
+        worker.contract_ends_on = (
+            today + dt.timedelta(days=ends_in) if ends_in is not None else None
+        )
+        if announced:
+            worker.contract_ending_announced_for = worker.contract_ends_on
+        storage.repository.add_worker(worker)
+        return worker
+
+    later, sooner, last_day = abroad(50), abroad(5), abroad(60)
+    abroad(61), abroad(-1), abroad(None), abroad(5, status=RETURNED), abroad(5, announced=True)
+    extended = abroad(40)
+    extended.contract_ending_announced_for = today + dt.timedelta(days=2)  # before the extension
+    repository = storage.reopen()
+
+    found = repository.lock_contracts_ending_unannounced(today, by, 10)
+    assert [w.id for w in found] == [sooner.id, extended.id, later.id, last_day.id]
+    assert [w.id for w in repository.lock_contracts_ending_unannounced(today, by, 2)] == [
+        sooner.id,
+        extended.id,
+    ]
+    found[0].contract_ending_announced_for = found[0].contract_ends_on
+    repository = storage.reopen()
+    assert sooner.id not in {
+        w.id for w in repository.lock_contracts_ending_unannounced(today, by, 10)
+    }
+    assert repository.get_worker(sooner.id).contract_ending_announced_for == (
+        today + dt.timedelta(days=5)
+    )
+
+
 def test_stats_count_workers_by_stage_status_regency_and_country(storage):
     for worker in (
         a_worker(),

@@ -516,6 +516,45 @@ def test_a_lapse_before_departure_is_no_warning(desk):
 # events from the registration service ---------------------------------------------------------
 
 
+def lapsed(desk, **query):
+    found, cursor = handlers.desk_lapsed_abroad(desk.repository, query)
+    return [(d.worker_id, d.document_type, d.expires_on.isoformat()) for d in found], cursor
+
+
+def test_the_desk_lists_documents_lapsed_abroad_until_a_renewal_is_verified(desk):
+    first, second = departed(desk), departed(desk)
+    at_home = desk.register()
+    desk.verify(desk.submit(at_home, "work_visa").id)
+    desk.advance(days=732)  # the visas lapsed on 2028-05-31
+    desk.expire()
+
+    listed, cursor = lapsed(desk)
+    visas = {w: desk.checklist(w)["items"][5]["document"].id for w in (first, second)}
+    by_id = sorted(visas, key=visas.get, reverse=True)  # the same day: the last id first
+    assert listed == [(w, "work_visa", "2028-05-31") for w in by_id] and cursor is None
+    page_one, cursor = lapsed(desk, limit=1)
+    page_two, end = lapsed(desk, limit=1, cursor=cursor)
+    assert page_one + page_two == listed and end is None
+
+    renewal = desk.submit(first, "work_visa", number="V2222222", expires_on="2030-05-31")
+    desk.reject(renewal.id)
+    assert len(lapsed(desk)[0]) == 2  # a renewal refused is no renewal
+    renewal = desk.submit(first, "work_visa", number="V3333333", expires_on="2030-05-31")
+    assert len(lapsed(desk)[0]) == 2  # nor one waiting for the desk
+    desk.verify(renewal.id)
+    assert lapsed(desk)[0] == [(second, "work_visa", "2028-05-31")]
+
+    desk.change_status(second, "returned", sequence=6)  # home: the desk abroad is done
+    desk.advance(days=1000)  # 2031-02-27: the renewal and first's passport lapsed too
+    desk.expire()
+    assert lapsed(desk)[0] == [
+        (first, "passport", "2031-01-31"),
+        (first, "work_visa", "2030-05-31"),
+    ]
+    with pytest.raises(InvalidInput):
+        lapsed(desk, cursor="not-a-cursor")
+
+
 def test_a_registered_worker_is_known_with_eight_missing_documents(desk):
     worker_id = desk.register(sequence=1)
     worker = desk.repository.get_worker(worker_id)

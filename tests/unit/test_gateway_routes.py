@@ -114,11 +114,13 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     for name in ("list_cases", "get_case", "assign_case", "move_case"):
         assert roles_of(name) == {"caseworker", "admin"}, name
     assert roles_of("public_case_status") == set()
+    assert roles_of("desk_lapsed_abroad") == {"verifier", "operator", "admin"}
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
             assert route.roles >= staff or route.name in (
                 "desk_queue",
+                "desk_lapsed_abroad",
                 "list_incidents",
                 "worker_disclosures",
                 "export_worker",

@@ -685,6 +685,7 @@ def test_every_command_and_query_is_in_the_tables():
         "extend_contract",
         "change_employer",
         "expect_return",
+        "announce_contracts_ending",
         "add_family_member",
         "change_family_member",
         "remove_family_member",

@@ -20,6 +20,7 @@ from services.reintegration.domain import (
     Round,
     RoundResult,
     Worker,
+    due_home_note,
     funnel_problems,
 )
 
@@ -246,3 +247,10 @@ def test_a_participant_who_left_the_funnel_completes_once_and_then_records_no_ro
         participation.complete()
     with pytest.raises(NotEligible):
         participation.check_round(programme(), 1, True, 0)
+
+
+def test_the_note_beside_a_due_home_invitation_is_in_bahasa_indonesia_first_then_english():
+    note = due_home_note(dt.date(2027, 5, 31))
+    indonesian, english = note.split(" / ")
+    assert indonesian.startswith("Kontrak kerja berakhir pada 2027-05-31")
+    assert english.startswith("The contract ends on 2027-05-31")

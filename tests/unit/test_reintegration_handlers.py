@@ -395,12 +395,13 @@ def test_an_event_naming_no_worker_is_refused(uow):
     }
 
 
-def test_the_event_table_lists_registrations_four_events():
+def test_the_event_table_lists_registrations_five_events():
     assert set(handlers.EVENTS) == {
         c.WORKER_REGISTERED,
         c.WORKER_STATUS_CHANGED,
         c.WORKER_RETURNED,
         c.FORMER_WORKER_REGISTERED,
+        c.CONTRACT_ENDING,
     }
 
 
@@ -534,3 +535,63 @@ def test_every_handler_is_in_the_tables():
         and getattr(value, "__module__", None) == handlers.__name__
     }
     assert public <= listed
+
+
+def contract_ending(worker_id, ends_on: dt.date, sequence=9, cycle=1, at=NOW):
+    return event(
+        c.CONTRACT_ENDING,
+        worker_id,
+        sequence,
+        at,
+        cycle=cycle,
+        ends_on=ends_on.isoformat(),
+        days_left=(ends_on - TODAY).days,
+    )
+
+
+def test_a_worker_abroad_due_home_is_invited_to_the_returnees_programmes_open_once_home(uow):
+    early = program(uow, audience="returnee", starts_on=(TODAY + dt.timedelta(days=10)).isoformat())
+    after = program(uow, audience="returnee", starts_on=(TODAY + dt.timedelta(days=50)).isoformat())
+    for_all = program(uow, starts_on=(TODAY + dt.timedelta(days=60)).isoformat())
+    program(uow, audience="prospective", starts_on=(TODAY + dt.timedelta(days=60)).isoformat())
+    worker_id = worker(uow)
+    hear(uow, status(worker_id, "departed", 8))
+    assert handlers.invitations(uow.repository, worker_id, TODAY)[1:] == (None, [])
+
+    due_on = TODAY + dt.timedelta(days=40)
+    invited = hear(uow, contract_ending(worker_id, due_on))
+
+    assert {p.id for p in invited} == {after, for_all}  # ``early`` starts before she is home
+    kept, kind, listed = handlers.invitations(uow.repository, worker_id, TODAY)
+    assert (kept.due_home_on, kind) == (due_on, None)
+    assert [p.id for p in listed] == [after, for_all] and early not in {p.id for p in listed}
+
+
+def test_an_extension_moves_the_day_due_home_and_a_late_older_word_does_not_move_it_back(uow):
+    worker_id = worker(uow)
+    first, extended = TODAY + dt.timedelta(days=20), TODAY + dt.timedelta(days=300)
+    hear(uow, status(worker_id, "departed", 8), contract_ending(worker_id, first, sequence=9))
+    hear(uow, contract_ending(worker_id, extended, sequence=12))
+    hear(uow, contract_ending(worker_id, first, sequence=9))  # redelivered late
+    assert uow.repository.workers[worker_id].due_home_on == extended
+
+
+def test_a_worker_due_home_who_returned_died_or_registered_again_is_no_longer_due(uow):
+    home, dead, again = worker(uow), worker(uow), worker(uow)
+    for worker_id in (home, dead, again):
+        hear(uow, status(worker_id, "departed", 8), contract_ending(worker_id, SOON))
+    hear(uow, returned(home, sequence=10))
+    hear(uow, status(dead, "deceased", 10))
+    hear(uow, registered(again, sequence=20, cycle=2))
+    workers = uow.repository.workers
+    assert [workers[w].due_home_on for w in (home, dead, again)] == [None, None, None]
+    assert workers[home].kind == "returnee"
+
+
+def test_a_contract_ending_heard_first_tells_that_the_worker_is_abroad(uow):
+    worker_id = str(uuid.uuid4())
+    hear(uow, contract_ending(worker_id, SOON, sequence=9))
+    kept = uow.repository.workers[worker_id]
+    assert (kept.status, kept.due_home_on) == ("departed", SOON)
+    hear(uow, status(worker_id, "departed", 8), registered(worker_id))  # older words, later
+    assert uow.repository.workers[worker_id].due_home_on == SOON

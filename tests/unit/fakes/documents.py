@@ -8,6 +8,9 @@ import datetime as dt
 from collections.abc import Iterable
 
 from services.documents.domain import (
+    ABROAD_STATUSES,
+    EXPIRED,
+    RENEWED_ABROAD,
     REQUIRED_TYPES,
     VERIFIED,
     Document,
@@ -102,6 +105,30 @@ class FakeDocumentsRepository:
 
     def lock_due_documents(self, worker_id: str, today: dt.date) -> list[Document]:
         return [d for d in self._due(today) if d.worker_id == worker_id]
+
+    def lapsed_abroad(self, after: tuple[dt.date, str] | None, limit: int) -> list[Document]:
+        def renewed(lapsed: Document) -> bool:
+            return any(
+                d.worker_id == lapsed.worker_id
+                and d.cycle == lapsed.cycle
+                and d.document_type == lapsed.document_type
+                and d.status in (VERIFIED, EXPIRED)
+                and d.submitted_at > lapsed.submitted_at
+                for d in self.documents.values()
+            )
+
+        found = [
+            d
+            for d in self.documents.values()
+            if d.status == EXPIRED
+            and d.document_type in RENEWED_ABROAD
+            and (worker := self.workers.get(d.worker_id)) is not None
+            and worker.status in ABROAD_STATUSES
+            and d.cycle == worker.cycle
+            and not renewed(d)
+            and (after is None or (d.expires_on, d.id) < after)
+        ]
+        return sorted(found, key=lambda d: (d.expires_on, d.id), reverse=True)[:limit]
 
     # scans -------------------------------------------------------------------------------
 

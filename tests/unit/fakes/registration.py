@@ -84,6 +84,19 @@ class FakeRegistrationRepository:
         ]
         return sorted(found, key=lambda worker: (worker.contract_ends_on, worker.id))[:limit]
 
+    def lock_contracts_ending_unannounced(
+        self, today: dt.date, by: dt.date, limit: int
+    ) -> list[Worker]:
+        found = [
+            worker
+            for worker in self.workers.values()
+            if worker.status == DEPARTED
+            and worker.contract_ends_on is not None
+            and today <= worker.contract_ends_on <= by
+            and worker.contract_ending_announced_for != worker.contract_ends_on
+        ]
+        return sorted(found, key=lambda worker: (worker.contract_ends_on, worker.id))[:limit]
+
     def stats(self) -> dict:
         def count_by(key: str) -> dict:
             counts: dict = {}
