@@ -223,7 +223,7 @@ def story(container_factory, config_for, agencies):  # noqa: F811
     api = start_stack(
         container_factory,
         config_for,
-        services=(c.REGISTRATION, c.ORIENTATION, c.REINTEGRATION),
+        services=(c.REGISTRATION, c.ORIENTATION, c.REINTEGRATION, c.PROTECTION),
     )
     return Story(api, documents, clock, agency, agencies.uri(agency), config_for(c.REGISTRATION))
 
