@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from gateway.testing import start_stack
+from pmi_common import contract as c
 from pmi_common.contract import DOCUMENTS, REGISTRATION
 from tests.helpers import wait_for, worker_payload
 
