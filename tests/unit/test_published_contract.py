@@ -133,12 +133,17 @@ def test_staff_pseudonyms_are_stable_and_differ_per_key():
 
 def test_granted_fields_are_checked_against_the_published_contract():
     types = (c.WORKER_REGISTERED, c.WORKER_DEPARTED)
-    fields = parse_fields(types, ["worker_registered:full_name,sex"])
+    fields = parse_fields(types, ["worker_registered:full_name,sex", "worker_departed:employer"])
     assert fields == {
         c.WORKER_REGISTERED: ("full_name", "sex"),
-        c.WORKER_DEPARTED: PUBLISHED[c.WORKER_DEPARTED].fields,
+        c.WORKER_DEPARTED: ("employer",),
     }
-    for bad in (["worker_registered:nik_digest"], ["worker_returned:reason"], ["full_name"]):
+    for bad in (
+        ["worker_registered:nik_digest", "worker_departed:employer"],
+        ["worker_returned:reason", "worker_registered:sex", "worker_departed:employer"],
+        ["full_name", "worker_departed:employer"],
+        ["worker_registered:full_name"],  # worker_departed's fields not named
+    ):
         with pytest.raises(InvalidInput) as refused:
             parse_fields(types, bad)
         assert "fields" in refused.value.details
