@@ -124,7 +124,9 @@ TIMELINE_DETAILS: dict[str, Spec] = {
     c.WORKER_STATUS_CHANGED: {"caused_by": _listed("event_id", "event_type", "source")},
     c.WORKER_DEPARTED: _listed("departed_on", "destination_country"),
     c.WORKER_RETURNED: _listed("returned_on"),
-    c.CONTRACT_RECORDED: _listed("occupation", "sector", "starts_on", "ends_on", "expected_return_on"),
+    c.CONTRACT_RECORDED: _listed(
+        "occupation", "sector", "starts_on", "ends_on", "expected_return_on"
+    ),
     c.CONTRACT_EXTENDED: _listed("previous_ends_on", "ends_on"),
     c.EMPLOYER_CHANGED: _listed("changed_on", "occupation", "sector"),
     c.RETURN_EXPECTED: _listed("expected_return_on"),
@@ -253,13 +255,9 @@ PROGRAM_STATS: Spec = {
     "rounds": _listed("name", "advance", "recorded", "advanced"),
 }
 PARTICIPANT: Spec = {
-    **_listed(
-        "program_id", "worker_id", "participant_kind", "status", "enrolled_at", "awarded"
-    ),
+    **_listed("program_id", "worker_id", "participant_kind", "status", "enrolled_at", "awarded"),
     "results": _listed("round", "name", "advanced", "score", "note", "recorded_at"),
-    "outcome": _listed(
-        "business_started", "business_name", "sector", "regency", "completed_at"
-    ),
+    "outcome": _listed("business_started", "business_name", "sector", "regency", "completed_at"),
 }
 INVITATIONS: Spec = {**_listed("worker_id", "kind"), "programs": PROGRAM}
 
