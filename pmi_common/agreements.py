@@ -22,7 +22,6 @@ from . import contract as c
 from .errors import InvalidInput
 from .published import (
     ENVELOPE_FIELDS,
-    PUBLISHED,
     published_actor,
     published_spec,
     scrub,
@@ -162,8 +161,7 @@ def parse_fields(
             fields_of[event_type] = tuple(kept[event_type])  # type: ignore[index]
     unnamed = [t for t, granted in fields_of.items() if granted is None]
     problems += [
-        f"{t}: name the fields to grant as --fields {t}:f1,f2, from {grantable(t)}"
-        for t in unnamed
+        f"{t}: name the fields to grant as --fields {t}:f1,f2, from {grantable(t)}" for t in unnamed
     ]
     if problems:
         raise InvalidInput(

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 
 from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
-from pmi_common.agencies import agency_queue, agency_user, parked_queue
+from pmi_common.agencies import agency_queue, agency_user, event_types_of, parked_queue
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.management import Management
 from pmi_common.published import PUBLISHED
@@ -58,13 +58,17 @@ class OnboardedAgencies:
         self.names: list[str] = []
 
     def onboard(self, name: str, events, password: str | None = None, **overrides):
-        """A new agency granted what ``terms`` names unless told; one onboarded again keeps its
-        grants unless told."""
+        """A new agency granted the fields named, and of a type not named what
+        ``published_fields`` names; one onboarded again keeps its grants unless told."""
         unique = name if name in self.names else f"{name}-{uuid.uuid4().hex[:6]}"
         if unique in self.names:
             overrides.setdefault("fields", None)
         else:
             self.names.append(unique)
+            given = overrides.get("fields") or []
+            named = {grant.partition(":")[0] for grant in given}
+            rest = [t for t in event_types_of(events) if t not in named]
+            overrides["fields"] = [*given, *published_fields(rest)]
         return self.registry.onboard(unique, terms(events, **overrides), OPERATOR, password)
 
     def uri(self, subscription) -> str:

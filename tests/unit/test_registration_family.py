@@ -163,9 +163,7 @@ def test_an_agreement_for_the_family_events_grants_nothing_it_does_not_name():
     with pytest.raises(InvalidInput) as refused:
         parse_fields(FAMILY_TYPES, None)
     assert len(refused.value.details["fields"]) == len(FAMILY_TYPES)
-    fields = parse_fields(
-        FAMILY_TYPES, [f"{t}:member_id,relation" for t in FAMILY_TYPES]
-    )
+    fields = parse_fields(FAMILY_TYPES, [f"{t}:member_id,relation" for t in FAMILY_TYPES])
     for event_type in FAMILY_TYPES:
         event = published(event_type, agreement(fields))
         assert event is not None and not PERSONAL & set(event["data"])
