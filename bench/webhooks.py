@@ -36,6 +36,8 @@ from gateway.webhook_book import WebhookBook  # noqa: E402
 from pmi_common import webhooks as w  # noqa: E402
 from pmi_common.agreements import Agreement  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
+from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
+from pmi_common.sealing import Sealer  # noqa: E402
 from tests.servers import free_port, postgresql  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -127,7 +129,8 @@ def phase(
     with engine.begin() as conn:
         for table in ("webhook_attempts", "webhook_deliveries", "webhook_endpoints", "disclosures"):
             conn.execute(text(f"DELETE FROM {table}"))
-    book, now = WebhookBook(engine), dt.datetime.now(dt.UTC)
+    book = WebhookBook(engine, Sealer(DEVELOPMENT_WEBHOOK_SECRET_KEY))
+    now = dt.datetime.now(dt.UTC)
     live_endpoints = [
         book.add(
             "bench", f"http://127.0.0.1:{fast_port}/hook/{n}", ("worker_departed",), "bench", now

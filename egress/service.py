@@ -29,6 +29,7 @@ from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
 from pmi_common.published import pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 
 from . import usecases
@@ -64,7 +65,7 @@ class AgencyDoor(DependencyProvider):
 
     @property
     def webhooks(self) -> WebhookBook:
-        return WebhookBook(self.grants.engine)
+        return WebhookBook(self.grants.engine, self.grants.sealer)
 
     @property
     def agreements(self) -> usecases.Cached:
@@ -129,6 +130,7 @@ class EgressService(ServiceOperations):
     def check_config(cls, config: dict) -> None:
         try:
             pseudonym_key(config)
+            webhook_sealer(config)
             MailSettings.from_config(config)
         except ValueError as exc:
             raise SystemExit(f"the egress will not start: {exc}") from exc

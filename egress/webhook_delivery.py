@@ -280,9 +280,8 @@ class WebhookDispatcher(Rounds):
         """One signed POST, to the address the target policy checked (the connection is pinned
         to it: a DNS answer that changes after the check reaches nothing else); what came back,
         or why nothing did."""
-        request = signed_request(
-            published, endpoint.signing_secrets(now), now, self.settings.catalogue_url
-        )
+        secrets = [self.book.sealer.open(s) for s in endpoint.signing_secrets(now)]  # only here
+        request = signed_request(published, secrets, now, self.settings.catalogue_url)
         started = time.monotonic()
         status = body = error = None
         try:

@@ -26,6 +26,7 @@ from pmi_common.agreements import (
 )
 from pmi_common.errors import Forbidden, NotFound
 from pmi_common.published import pseudonym_key
+from pmi_common.sealing import webhook_sealer
 from pmi_common.store import make_engine
 
 from . import disclosures
@@ -36,12 +37,14 @@ SMALL_CELL = 5  # a count below this could single a worker out: it is not given 
 
 
 class AgencyGrants(SharedExtension):
-    """Agreements read from, and disclosures written to, the gateway's database."""
+    """Agreements read from, and disclosures written to, the gateway's database; the keys of
+    what agencies are given (staff pseudonyms) and of their webhooks' secrets (sealed)."""
 
     def setup(self):
         config = self.container.config
         try:
             self.key = pseudonym_key(config)
+            self.sealer = webhook_sealer(config)
         except ValueError as exc:
             raise ConfigurationError(f"{self.container.service_name} cannot start: {exc}") from exc
         self.engine = make_engine(config["DATABASE_URL"], workers=5)

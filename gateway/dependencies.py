@@ -109,7 +109,7 @@ class Webhooks(DependencyProvider):
     def get_dependency(self, worker_ctx) -> WebhookDesk:
         if self.desk is None:
             self.desk = WebhookDesk(
-                WebhookBook(self.grants.engine),
+                WebhookBook(self.grants.engine, self.grants.sealer),
                 self.grants.book,
                 target_policy(self.container.config),
             )

@@ -337,7 +337,7 @@ class ApiHandler(HttpRequestHandler):
         reply = result if isinstance(result, Reply) else Reply(self.route.status, result)
         body = reply.body
         if self.route.personal:
-            body = privacy.shape(body, caller.role if caller else None)
+            body = privacy.shape(body, caller.role if caller else None, self.route.name)
         headers = dict(reply.headers)
         if self.route.creates and reply.status == 201 and isinstance(body, dict) and body.get("id"):
             headers["Location"] = location_of(self.route, body["id"])

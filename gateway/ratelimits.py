@@ -17,6 +17,7 @@ per trainer and worker, where its incidents are (see docs/orientation.md).
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping
 
@@ -35,6 +36,21 @@ DEFAULTS = {
 }
 
 
+def forwarded_hops(value) -> int:
+    """``FORWARDED_HOPS``: how many trusted proxies stand in front of the gateway (0: none, the
+    peer is the client; 1: an ingress). A whole number, 0 or more; anything else is refused when
+    the gateway starts, not answered with a 500 when a request comes."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,3}", text):
+        raise ValueError(
+            f"FORWARDED_HOPS must be a whole number of trusted proxies in front of the gateway, "
+            f"0 or more (1 behind an ingress), not {value!r}"
+        )
+    return int(text)
+
+
 class RateLimits:
     def __init__(self, config: Mapping):
         def setting(key: str) -> str:
@@ -51,7 +67,7 @@ class RateLimits:
         self.limiter = SlidingWindowCounterRateLimiter(
             storage_from_string(setting("RATE_LIMIT_STORAGE"))
         )
-        self.forwarded_hops = int(config.get("FORWARDED_HOPS") or 0)
+        self.forwarded_hops = forwarded_hops(config.get("FORWARDED_HOPS"))
 
     def client_address(self, request: Request) -> str:
         """The peer, or the address the trusted proxies in front of the gateway saw."""

@@ -36,6 +36,7 @@ from .dependencies import (
     gather,
 )
 from .http import Reply, api
+from .ratelimits import forwarded_hops
 from .registry import Registry, RegistryReader
 from .roles import AGENCY
 
@@ -61,8 +62,13 @@ class GatewayService:
 
     @classmethod
     def check_config(cls, config: dict) -> None:
-        """Say loudly when development mode checks tokens with the development secret (the
-        runner has refused every default secret outside development)."""
+        """Refuse settings the gateway could only fail on later (``FORWARDED_HOPS``); say loudly
+        when development mode checks tokens with the development secret (the runner has refused
+        every default secret outside development)."""
+        try:
+            forwarded_hops(config.get("FORWARDED_HOPS"))
+        except ValueError as exc:
+            raise SystemExit(f"the gateway will not start: {exc}") from exc
         if not config.get("JWT_SECRET"):
             print(
                 "WARNING: PMI_ENV=development and no JWT_SECRET: the gateway checks tokens "

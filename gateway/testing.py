@@ -47,6 +47,8 @@ def free_port() -> int:
 
 
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
+# the gateway seals webhook secrets with it, the egress opens them: the same in both
+TEST_WEBHOOK_SECRET_KEY = "a-test-webhook-secret-key-of-more-than-thirty-two-characters"
 
 
 def gateway_config(base: dict, **overrides) -> dict:
@@ -57,6 +59,7 @@ def gateway_config(base: dict, **overrides) -> dict:
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
             "JWT_SECRET": TEST_SECRET,
             "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+            "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
             "PMI_ENV": "test",
             "WEBHOOK_ALLOW_HTTP": "true",  # the tests' receivers are plain http on loopback
             # tests send bursts from one address and subject; the limits' own tests

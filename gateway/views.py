@@ -1,8 +1,9 @@
 """What the gateway answers, as documented in the OpenAPI document.
 
 The services shape their answers; these schemas describe them for front ends. Fields a role may
-not see are left out of its answers (see ``privacy``), so none is required; objects may grow new
-fields without breaking clients.
+not see are left out of its answers (agency, trainer and anonymous callers see only what
+``privacy`` lists for the route), so none is required; objects may grow new fields without
+breaking clients.
 """
 
 from __future__ import annotations
@@ -186,6 +187,12 @@ class StatsView(View):
     unavailable = fields.List(
         fields.String(),
         metadata={"description": "sections whose service did not answer; they are null"},
+    )
+    recruits_of = fields.String(
+        metadata={"description": "an agency's: the placement company whose recruits are counted"}
+    )
+    smallest_count_shown = fields.Integer(
+        metadata={"description": "an agency's: counts below this are left out"}
     )
 
 

@@ -5,6 +5,11 @@ The operators' command and the gateway's admin routes manage endpoints; the egre
 delivery per endpoint in the transaction that handles the event (``usecases.fan_out``), and its
 dispatcher (``egress.webhook_delivery``) takes each endpoint's due deliveries, the oldest of each
 worker first, and records every attempt here.
+
+Signing secrets are stored sealed (``pmi_common.sealing``, with ``WEBHOOK_SECRET_KEY``): an
+endpoint read from here carries them sealed, and only the egress opens them, to sign a delivery
+(``egress.webhook_delivery``). A new secret is shown once, when it is made, and never stored
+readable.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.sealing import Sealer
 from pmi_common.store import is_id
 
 from . import notices
@@ -28,17 +34,19 @@ HEALTH_WALK = 1000  # failed attempts read back at most, per endpoint, for the c
 
 
 def _secrets_of(stored: list[dict]) -> tuple[w.Secret, ...]:
+    """The secrets of a row, still sealed."""
     return tuple(
         w.Secret(
-            s["value"], dt.datetime.fromisoformat(s["expires_at"]) if s.get("expires_at") else None
+            s["sealed"], dt.datetime.fromisoformat(s["expires_at"]) if s.get("expires_at") else None
         )
         for s in stored
     )
 
 
 def _stored(secrets: tuple[w.Secret, ...]) -> list[dict]:
+    """Sealed secrets as a row keeps them."""
     return [
-        {"value": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
+        {"sealed": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
         for s in secrets
     ]
 
@@ -78,8 +86,9 @@ def endpoint_view(endpoint: w.Endpoint, now: dt.datetime) -> dict:
 
 
 class WebhookBook:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, sealer: Sealer):
         self.engine = engine
+        self.sealer = sealer
 
     # endpoints --------------------------------------------------------------------------------
 
@@ -103,7 +112,7 @@ class WebhookBook:
                     url=url,
                     description=description or "",
                     event_types=list(event_types),
-                    secrets=_stored((w.Secret(secret),)),
+                    secrets=_stored((w.Secret(self.sealer.seal(secret)),)),
                     status=w.ENABLED,
                     created_at=now,
                     changed_by=changed_by,
@@ -156,7 +165,7 @@ class WebhookBook:
         endpoint = self.change(
             endpoint_id,
             changed_by,
-            secrets=_stored(w.rotated(current.secrets, secret, now, overlap)),
+            secrets=_stored(w.rotated(current.secrets, self.sealer.seal(secret), now, overlap)),
         )
         return endpoint, secret
 

@@ -22,7 +22,6 @@ from . import contract as c
 from .errors import InvalidInput
 from .published import (
     ENVELOPE_FIELDS,
-    PUBLISHED,
     published_actor,
     published_spec,
     scrub,
@@ -134,12 +133,15 @@ def disclose(
 
 
 def parse_fields(
-    event_types: tuple[str, ...], grants: list[str] | None
+    event_types: tuple[str, ...],
+    grants: list[str] | None,
+    kept: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Each event type with the fields granted: ``TYPE:f1,f2`` for the types named in
-    ``grants``; every published field of the others but those granted only by name (a family's
-    personal data). Unknown types or fields: ``InvalidInput``."""
-    fields_of = {t: published_spec(t).by_default for t in event_types}
+    ``grants``; a type not named keeps what ``kept`` (the agreement in force) grants of it.
+    Nothing is granted unless named: a type with neither, unknown types or unknown fields are
+    ``InvalidInput`` naming the fields each type could grant."""
+    fields_of: dict[str, tuple[str, ...] | None] = {t: None for t in event_types}
     problems = []
     for grant in grants or ():
         event_type, sep, names = grant.partition(":")
@@ -148,17 +150,36 @@ def parse_fields(
             problems.append(f"{grant!r}: name one of the agreement's event types as TYPE:f1,f2")
             continue
         wanted = tuple(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
-        unknown = [n for n in wanted if n not in PUBLISHED[event_type].fields]
+        unknown = [n for n in wanted if n not in published_spec(event_type).fields]
         if unknown or not wanted:
             problems.append(
                 f"{event_type}: {', '.join(unknown) or 'no fields'} not published; "
-                f"choose from {', '.join(PUBLISHED[event_type].fields)}"
+                f"choose from {grantable(event_type)}"
             )
             continue
         fields_of[event_type] = wanted
+    for event_type, granted in fields_of.items():
+        if granted is None and (kept or {}).get(event_type):
+            fields_of[event_type] = tuple(kept[event_type])  # type: ignore[index]
+    unnamed = [t for t, granted in fields_of.items() if granted is None]
+    problems += [
+        f"{t}: name the fields to grant as --fields {t}:f1,f2, from {grantable(t)}" for t in unnamed
+    ]
     if problems:
-        raise InvalidInput("fields outside the published contract", {"fields": problems})
-    return fields_of
+        raise InvalidInput(
+            "name the fields granted of each event type, from the published contract",
+            {"fields": problems},
+        )
+    return {t: granted for t, granted in fields_of.items() if granted is not None}
+
+
+def grantable(event_type: str) -> str:
+    """The published fields of ``event_type``, the family's and health data said as such."""
+    spec = published_spec(event_type)
+    text = ", ".join(spec.fields)
+    if spec.named_only:
+        text += f" ({', '.join(spec.named_only)}: a family's personal or health data)"
+    return text
 
 
 def check_terms(

@@ -42,6 +42,8 @@ ENVIRONMENT = {
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
     "(its own secret, never JWT_SECRET)",
+    "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (gateway, "
+    "egress)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -176,6 +178,7 @@ def service_config(service: str) -> dict:
     if service in ("gateway", "egress"):
         config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
+        config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
     if service == "egress":
         config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()

@@ -3,10 +3,10 @@
 Every process runs as production unless ``PMI_ENV=development``. In production it refuses a
 missing, short or known default secret: the gateway's ``JWT_SECRET``, the ``NIK_DIGEST_KEY`` of
 the services that digest NIKs, the ``PSEUDONYM_KEY`` of what agencies receive (its own secret,
-not the ``JWT_SECRET``), and broker, management API and database passwords that are the
-packages' own defaults (RabbitMQ's ``guest``, PostgreSQL's ``postgres``); and a database that is
-not PostgreSQL (SQLite, or none given). Each refusal names the variable and how to make a good
-value.
+not the ``JWT_SECRET``), the ``WEBHOOK_SECRET_KEY`` webhook signing secrets are sealed with, and
+broker, management API and database passwords that are the packages' own defaults (RabbitMQ's
+``guest``, PostgreSQL's ``postgres``); and a database that is not PostgreSQL (SQLite, or none
+given). Each refusal names the variable and how to make a good value.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ MIN_PASSWORD_LENGTH = 16  # broker and database passwords
 DEVELOPMENT_JWT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
 DEVELOPMENT_NIK_DIGEST_KEY = "development-nik-digest-key"
 DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
+DEVELOPMENT_WEBHOOK_SECRET_KEY = "pmi-development-webhook-secret-key-never-use-outside-a-laptop"
 KNOWN_DEFAULTS = frozenset(
     {
         DEVELOPMENT_JWT_SECRET,
         DEVELOPMENT_NIK_DIGEST_KEY,
         DEVELOPMENT_PSEUDONYM_KEY,
+        DEVELOPMENT_WEBHOOK_SECRET_KEY,
         "change-me-nik-digest-key",
         "guest",
         "postgres",
@@ -50,6 +52,8 @@ HOW_TO_MAKE = (
 NIK_DIGEST_SERVICES = frozenset({"registration", "orientation"})
 # the processes that give agencies staff as pseudonyms
 PSEUDONYM_SERVICES = frozenset({"gateway", "egress"})
+# the processes that seal webhook secrets (the gateway) or open them to sign (the egress)
+WEBHOOK_SECRET_SERVICES = frozenset({"gateway", "egress"})
 
 
 class Refused(SystemExit):
@@ -126,6 +130,8 @@ def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None
         found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
     if service in PSEUDONYM_SERVICES:
         found.append(pseudonym_key_problem(config))
+    if service in WEBHOOK_SECRET_SERVICES:
+        found.append(key_problem("WEBHOOK_SECRET_KEY", config.get("WEBHOOK_SECRET_KEY")))
     found.append(broker_user_problem(service, config))
     return [problem for problem in found if problem]
 

@@ -14,10 +14,9 @@ until someone decides here. Published events carry:
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
 - a protection case's events (``CASE_EVENTS``) only where an agreement names their fields one
   by one, and never those of a sensitive case (violence, trafficking);
-- a worker's family (name, phone, village, district) only where an agreement names those fields
-  one by one (``NAMED_ONLY``): an agreement for the event type alone gives who the person is to
-  the worker and the heir and contact flags, never who they are or how to reach them; the same
-  for the heirs' names in ``worker_died``, and for the cause of a death (health data).
+- only the fields an agreement names, type by type (onboarding grants nothing by default); a
+  worker's family (name, phone, village, district), the heirs' names in ``worker_died`` and the
+  cause of a death (health data) are marked as such (``NAMED_ONLY``) where the fields are chosen.
 """
 
 from __future__ import annotations
@@ -57,12 +56,7 @@ class PublishedSpec:
     version: int
     internal_version: int
     fields: tuple[str, ...]
-    named_only: tuple[str, ...] = ()  # granted only when an agreement names them
-
-    @property
-    def by_default(self) -> tuple[str, ...]:
-        """What an agreement for this event type gets when it names no fields."""
-        return tuple(name for name in self.fields if name not in self.named_only)
+    named_only: tuple[str, ...] = ()  # a family's personal or health data: said when chosen
 
     @property
     def internal(self) -> c.EventSpec:

@@ -41,7 +41,7 @@ def new_secret() -> str:
 
 @dataclass(frozen=True)
 class Secret:
-    value: str
+    value: str  # sealed (``pmi_common.sealing``): opened only to sign a delivery
     expires_at: dt.datetime | None = None  # the old secret of a rotation
 
     def valid(self, now: dt.datetime) -> bool:
@@ -68,7 +68,8 @@ class Endpoint:
         return self.enabled and event_type in self.event_types
 
     def signing_secrets(self, now: dt.datetime) -> list[str]:
-        """The secrets that sign now: the newest first, and the old one during a rotation."""
+        """The secrets that sign now, sealed: the newest first, and the old one during a
+        rotation."""
         return [s.value for s in self.secrets if s.valid(now)]
 
 

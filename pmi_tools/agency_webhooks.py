@@ -32,6 +32,7 @@ def _desk():
     from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
     from pmi_common.migrations import upgrade
+    from pmi_common.sealing import webhook_sealer
     from pmi_common.store import make_engine
     from pmi_common.webhooks import target_policy
 
@@ -45,7 +46,11 @@ def _desk():
         "RABBITMQ_MANAGEMENT_URL": config.management_url(),
         "GATEWAY_ADDRESS": os.environ.get("GATEWAY_ADDRESS", config.DEFAULT_GATEWAY_ADDRESS),
     }
-    return WebhookDesk(WebhookBook(engine), AgreementBook(engine), target_policy(settings))
+    return WebhookDesk(
+        WebhookBook(engine, webhook_sealer(settings)),
+        AgreementBook(engine),
+        target_policy(settings),
+    )
 
 
 def _by(args) -> str:

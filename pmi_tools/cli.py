@@ -8,8 +8,8 @@ pmi contract                        print the lifecycle and event tables (as in 
 pmi import-workers FILE.csv         register a district registry export (re-runnable; exits 1
                                     when the file is missing or a row is refused)
 pmi asyncapi [--check]              write (or check) docs/asyncapi.yaml, the event catalogue
-pmi agency onboard NAME --events A,B --purpose TEXT --legal-basis BASIS --approved-by WHO
-        [--fields TYPE:f1,f2 ...] [--valid-from DATE] [--valid-until DATE]
+pmi agency onboard NAME --events A,B --fields TYPE:f1,f2 ... --purpose TEXT
+        --legal-basis BASIS --approved-by WHO [--valid-from DATE] [--valid-until DATE]
         [--placement-agency "PT ..."] [--by WHO] [--password P]
                                     set an agency's agreement; give it its user and queue
 pmi agency offboard NAME [--by WHO] end the agreement; remove the agency's user and queues
@@ -377,8 +377,8 @@ def _add_agency_and_ops_commands(commands) -> None:
         "--fields",
         action="append",
         metavar="TYPE:f1,f2",
-        help="the fields granted of one event type (repeat per type; "
-        "default: every published field)",
+        help="the fields granted of one event type (repeat per type): required for every "
+        "type the agreement does not grant yet; a type granted before keeps its fields",
     )
     onboard.add_argument("--purpose", help="what the agency processes the data for")
     onboard.add_argument(

@@ -58,7 +58,7 @@ class Terms:
     """What an operator gives when onboarding; None keeps an existing agreement's term."""
 
     events: str | list[str] | tuple[str, ...]
-    fields: list[str] | None = None  # TYPE:f1,f2 (default: every published field of a type)
+    fields: list[str] | None = None  # TYPE:f1,f2 per type (a type already granted: kept)
     purpose: str | None = None
     legal_basis: str | None = None
     approved_by: str | None = None
@@ -87,9 +87,8 @@ def agreement_from(
 ) -> Agreement:
     """The agreement ``terms`` ask for, over ``current``; ``InvalidInput`` when incomplete."""
     wanted = event_types_of(terms.events)
-    grants = parse_fields(wanted, terms.fields)
-    if current is not None and not terms.fields:  # keep what was narrowed before
-        grants = {t: current.fields.get(t, f) for t, f in grants.items()}
+    # every type's fields named, now or in the agreement in force (kept when not named again)
+    grants = parse_fields(wanted, terms.fields, current.fields if current else None)
     valid_from = (
         parse_moment(terms.valid_from, "valid_from")
         if terms.valid_from

@@ -159,6 +159,8 @@ def database_urls(databases):
 
 def _configs(rabbit_config: dict, database_urls: dict):
     def make(service: str, **overrides) -> dict:
+        from gateway.testing import TEST_WEBHOOK_SECRET_KEY
+
         config = dict(rabbit_config)
         config.update(
             {
@@ -168,6 +170,7 @@ def _configs(rabbit_config: dict, database_urls: dict):
                 "RPC_TIMEOUT": 10,
                 "max_workers": 10,
                 "serializer": "json",
+                "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
             }
         )
         config.update(overrides)

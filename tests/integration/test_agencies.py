@@ -14,9 +14,10 @@ from sqlalchemy import create_engine
 
 from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
-from pmi_common.agencies import agency_queue, agency_user, parked_queue
+from pmi_common.agencies import agency_queue, agency_user, event_types_of, parked_queue
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.management import Management
+from pmi_common.published import PUBLISHED
 from pmi_common.topology import declare_topology, inbox_queue
 from pmi_tools.onboarding import Agencies, Terms, agency_amqp_uri, render_agency
 from tests.helpers import queue_depth
@@ -24,8 +25,19 @@ from tests.helpers import queue_depth
 OPERATOR = "desk-admin-1"
 
 
+def published_fields(events) -> list[str]:
+    """``--fields`` naming every published field of each type but a family's personal and
+    health data (onboarding grants nothing it is not told)."""
+    return [
+        f"{t}:{','.join(f for f in PUBLISHED[t].fields if f not in PUBLISHED[t].named_only)}"
+        for t in events
+        if t in PUBLISHED
+    ]
+
+
 def terms(events, **overrides) -> Terms:
     values = {
+        "fields": published_fields(events),
         "purpose": "social security membership of departing workers",
         "legal_basis": "legal_obligation",
         "approved_by": "Kepala Disnaker Blitar",
@@ -46,9 +58,17 @@ class OnboardedAgencies:
         self.names: list[str] = []
 
     def onboard(self, name: str, events, password: str | None = None, **overrides):
+        """A new agency granted the fields named, and of a type not named what
+        ``published_fields`` names; one onboarded again keeps its grants unless told."""
         unique = name if name in self.names else f"{name}-{uuid.uuid4().hex[:6]}"
-        if unique not in self.names:
+        if unique in self.names:
+            overrides.setdefault("fields", None)
+        else:
             self.names.append(unique)
+            given = overrides.get("fields") or []
+            named = {grant.partition(":")[0] for grant in given}
+            rest = [t for t in event_types_of(events) if t not in named]
+            overrides["fields"] = [*given, *published_fields(rest)]
         return self.registry.onboard(unique, terms(events, **overrides), OPERATOR, password)
 
     def uri(self, subscription) -> str:
@@ -138,12 +158,13 @@ def test_onboarding_records_the_agreement_and_every_change_with_who_and_when(age
     first = agencies.onboard(
         "disnaker",
         [c.WORKER_REGISTERED, c.WORKER_RETURNED],
-        fields=["worker_registered:full_name,regency"],
+        fields=["worker_registered:full_name,regency", "worker_returned:returned_on"],
     )
     again = agencies.registry.onboard(
         first.name,
         terms(
             [c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED],
+            fields=["document_verified:document_type"],  # worker_registered's: kept
             valid_until="2027-12-31",
             approved_by="Sekda Kabupaten Blitar",
         ),
@@ -153,6 +174,7 @@ def test_onboarding_records_the_agreement_and_every_change_with_who_and_when(age
     agreement = again.agreement
     assert agreement.version == 2
     assert agreement.fields[c.WORKER_REGISTERED] == ("full_name", "regency")  # kept
+    assert agreement.fields[c.DOCUMENT_VERIFIED] == ("document_type",)
     assert set(agreement.fields) == {c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED}
     assert agreement.valid_until == dt.datetime(2027, 12, 31, tzinfo=dt.UTC)
     history = agencies.registry.book.history(first.name)
@@ -258,6 +280,8 @@ def test_the_operators_command_onboards_shows_and_offboards_an_agency(
             "worker_registered,worker_departed",
             "--fields",
             "worker_registered:full_name,placement_agency",
+            "--fields",
+            "worker_departed:departed_on,destination_country",
             "--placement-agency",
             "PT Sinar Jaya",
             "--purpose",
@@ -281,17 +305,46 @@ def test_the_operators_command_onboards_shows_and_offboards_an_agency(
                 "other-x",
                 "--events",
                 "worker_registered",
+                "--fields",
+                "worker_registered:sex",
                 "--purpose",
                 "p",
                 "--legal-basis",
                 "contract",
             ]
         )
+    with pytest.raises(SystemExit) as unnamed:
+        main(["agency", "onboard", "other-x", "--events", "worker_registered,worker_died"])
 
     assert "connect with (shown once): amqp://" in onboarded
     assert "recruits of PT Sinar Jaya only" in shown
     assert "worker_registered: full_name, placement_agency" in shown
     assert "created by desk-7" in shown
     assert "approved_by" in str(refused.value)
+    said = str(unnamed.value)
+    assert "worker_registered: name the fields to grant as --fields worker_registered:f1,f2" in said
+    assert "from full_name, sex, regency" in said and "worker_died:" in said
     main(["agency", "offboard", name, "--by", "desk-7"])
     assert "its agreement ended" in capsys.readouterr().out
+
+
+def test_onboarding_grants_only_the_fields_named_and_says_which_could_be(agencies):
+    name = f"bpjs-{uuid.uuid4().hex[:6]}"
+    unnamed = terms([c.WORKER_REGISTERED, c.WORKER_DIED], fields=None)
+
+    with pytest.raises(InvalidInput) as refused:
+        agencies.registry.onboard(name, unnamed, OPERATOR)
+
+    problems = refused.value.details["fields"]
+    assert problems[0].startswith("worker_registered: name the fields to grant")
+    assert "full_name, sex, regency" in problems[0]
+    assert "(heir_names, cause: a family's personal or health data)" in problems[1]
+    assert agencies.registry.book.get(name) is None
+    assert agencies.management.user(agency_user(name)) is None
+
+    first = agencies.onboard("bpjs", [c.WORKER_REGISTERED], fields=["worker_registered:sex"])
+    kept = agencies.onboard(first.name, [c.WORKER_REGISTERED])
+    with pytest.raises(InvalidInput) as more:
+        agencies.onboard(first.name, [c.WORKER_REGISTERED, c.WORKER_DEPARTED])
+    assert kept.agreement.fields == {c.WORKER_REGISTERED: ("sex",)}
+    assert [p.split(":")[0] for p in more.value.details["fields"]] == [c.WORKER_DEPARTED]

@@ -151,10 +151,11 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
 
     from egress.service import EgressService
     from gateway.agreement_book import AgreementBook
-    from gateway.testing import start_stack
+    from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
     from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
     from pmi_common import webhooks as w
+    from pmi_common.sealing import Sealer
     from tests.integration.test_agency_egress import KEY, verified
     from tests.integration.test_webhooks import LOCAL
     from tests.receivers import Receiver
@@ -163,7 +164,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     api = start_stack(container_factory, config_for, services=())
     engine = create_engine(database_urls["gateway"])
     desk = WebhookDesk(
-        WebhookBook(engine),
+        WebhookBook(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
         AgreementBook(engine),
         w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from gateway.testing import start_stack
+from pmi_common import contract as c
 from pmi_common.contract import DOCUMENTS, REGISTRATION
 from tests.helpers import wait_for, worker_payload
 
@@ -79,3 +80,53 @@ def test_the_desk_and_the_worker_see_the_whole_record(api, registered, role):
     assert worker["nik"] == payload["nik"] and worker["birth_date"] == payload["birth_date"]
     assert worker["phone"] == payload["phone"]
     assert PASSPORT in reader.get(f"/workers/{worker_id}/documents").text
+
+
+SISTER = {
+    "full_name": "Sri Wahyuni",
+    "relation": "sibling",
+    "phone": "+6281377778888",
+    "village": "Sumberjo",
+    "district": "Sanankulon",
+    "heir": True,
+    "emergency_contact": True,
+    "consent_to_contact": True,
+}
+
+
+def test_a_trainer_reads_a_worker_s_timeline_without_the_family_s_data_nor_the_cause_of_death(
+    api,
+):
+    desk, trainer = api.as_role("operator"), api.as_role("trainer")
+    today = dt.date.today()
+    worker = desk.post("/workers", json=worker_payload()).json()
+    path = f"/workers/{worker['id']}"
+    sister = desk.post(f"{path}/family", json=SISTER).json()
+    changed = desk.patch(f"{path}/family/{sister['id']}", json={"village": "Kanigoro"})
+    died = desk.post(
+        f"{path}/death",
+        json={
+            "died_on": today.isoformat(),
+            "country": "ID",
+            "cause": "illness",
+            "remains_repatriated": False,
+            "heirs": [sister["id"]],
+        },
+    )
+    assert changed.status_code == 200 and died.status_code == 200, died.text
+    on_the_desk = desk.get(f"{path}/timeline").json()
+    assert "illness" in str(on_the_desk)  # the desk's view keeps what the trainer's drops
+
+    read = trainer.get(f"{path}/timeline")
+    seen = trainer.get(path).json()
+
+    assert read.status_code == 200
+    events = [e["event_type"] for e in read.json()]
+    assert events == [e["event_type"] for e in on_the_desk]
+    assert {c.FAMILY_MEMBER_ADDED, c.FAMILY_MEMBER_CHANGED, c.WORKER_DIED} <= set(events)
+    for personal in ("Sri Wahyuni", "+6281377778888", "Sumberjo", "Kanigoro", "Sanankulon"):
+        assert personal not in read.text and personal not in str(seen)
+    assert "illness" not in read.text and "illness" not in str(seen)
+    assert "heirs" not in seen and "death_cause" not in seen and seen["status"] == "deceased"
+    died_entry = next(e for e in read.json() if e["event_type"] == c.WORKER_DIED)
+    assert died_entry["details"] == {"died_on": today.isoformat()}

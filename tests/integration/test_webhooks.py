@@ -24,12 +24,13 @@ from gateway import disclosures
 from gateway.agency_settings import BINARY, STRUCTURED
 from gateway.agreement_book import AgreementBook
 from gateway.notices import NoticeBook
-from gateway.testing import start_stack
+from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
 from gateway.webhook_book import WebhookBook
 from gateway.webhook_desk import WebhookDesk
 from pmi_common import contract as c
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
+from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
 from tests.events import envelope, publish
 from tests.helpers import wait_for
@@ -47,6 +48,8 @@ LOCAL = {
     # test sets its own), so a loaded machine never turns an answer into a timeout
     "WEBHOOK_TIMEOUT": "30",
 }
+
+SEALER = Sealer(TEST_WEBHOOK_SECRET_KEY)  # as the gateway and the egress of the tests seal
 
 
 @pytest.fixture
@@ -68,7 +71,7 @@ def egress(container_factory, egress_config):
 def desk(database_urls):
     engine = create_engine(database_urls["gateway"])
     yield WebhookDesk(
-        WebhookBook(engine),
+        WebhookBook(engine, SEALER),
         AgreementBook(engine),
         w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
@@ -472,6 +475,7 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 ):
     monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
+    monkeypatch.setenv("WEBHOOK_SECRET_KEY", TEST_WEBHOOK_SECRET_KEY)  # as the egress opens them
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 503 if n == 0 else 200)
 
@@ -551,14 +555,14 @@ def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name
         allowed_hosts=frozenset({"siap.bpjs.test"}), resolver=lambda host, port: ["127.0.0.1"]
     )
     dispatcher = WebhookDispatcher(
-        WebhookBook(None), AgreementBook(None), WebhookSettings(targets=policy)
+        WebhookBook(None, SEALER), AgreementBook(None), WebhookSettings(targets=policy)
     )  # no database: send only
     endpoint = w.Endpoint(
         "e",
         "bpjs",
         f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
         (c.DOCUMENT_VERIFIED,),
-        (w.Secret(w.new_secret()),),
+        (w.Secret(SEALER.seal(w.new_secret())),),
     )
     event = verified("w-pin", 1)
 
@@ -582,7 +586,7 @@ def test_a_target_reached_through_nat64_or_6to4_is_refused_before_any_connection
         }[host]
 
     dispatcher = WebhookDispatcher(
-        WebhookBook(None),
+        WebhookBook(None, SEALER),
         AgreementBook(None),
         WebhookSettings(targets=w.TargetPolicy(resolver=resolver)),
     )  # no database: send only
@@ -595,7 +599,7 @@ def test_a_target_reached_through_nat64_or_6to4_is_refused_before_any_connection
             "bpjs",
             f"https://{host}:{receiver.port}/hooks",
             (c.DOCUMENT_VERIFIED,),
-            (w.Secret(w.new_secret()),),
+            (w.Secret(SEALER.seal(w.new_secret())),),
         )
 
         answer = dispatcher.send(endpoint, verified("w-1", 1), dt.datetime.now(dt.UTC))

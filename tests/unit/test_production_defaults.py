@@ -23,7 +23,13 @@ GOOD_DATABASE = f"postgresql+psycopg2://registration:{PASSWORD}@db:5432/registra
 
 
 def config(**values) -> dict:
-    return {"AMQP_URI": GOOD_AMQP, "DATABASE_URL": GOOD_DATABASE, "BROKER_USERS": USERS, **values}
+    return {
+        "AMQP_URI": GOOD_AMQP,
+        "DATABASE_URL": GOOD_DATABASE,
+        "BROKER_USERS": USERS,
+        "WEBHOOK_SECRET_KEY": "w" * 40,
+        **values,
+    }
 
 
 @pytest.mark.parametrize(
@@ -197,6 +203,35 @@ def test_the_pseudonym_key_is_a_secret_of_its_own(settings, refusal):
         [found] = production.problems(service, config(**settings), env={})
         assert found.startswith(refusal)
     assert production.problems("gateway", config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40)) == []
+
+
+@pytest.mark.parametrize(
+    "key, refusal",
+    [
+        (None, "WEBHOOK_SECRET_KEY is not set"),
+        ("", "WEBHOOK_SECRET_KEY is not set"),
+        (production.DEVELOPMENT_WEBHOOK_SECRET_KEY, "WEBHOOK_SECRET_KEY is a known default value"),
+        ("0123456789abcdef", "WEBHOOK_SECRET_KEY is shorter than 32 characters"),
+    ],
+)
+def test_the_gateway_and_the_egress_refuse_to_start_without_a_key_to_seal_webhook_secrets(
+    key, refusal
+):
+    from pmi_common.sealing import webhook_sealer
+
+    settings = config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40)
+    if key is None:
+        del settings["WEBHOOK_SECRET_KEY"]
+    else:
+        settings["WEBHOOK_SECRET_KEY"] = key
+    for service in ("gateway", "egress"):
+        assert production.problems(service, settings, env={}) == [refusal]
+    assert production.problems("documents", settings, env={}) == []
+    with pytest.raises(ValueError, match=refusal):
+        webhook_sealer(settings)  # what the gateway's and the egress's set-up read
+    development = webhook_sealer({"PMI_ENV": "development"})
+    sealed = development.seal("whsec_x")
+    assert "whsec_x" not in sealed and development.open(sealed) == "whsec_x"
 
 
 def test_development_accepts_every_default():

@@ -133,12 +133,17 @@ def test_staff_pseudonyms_are_stable_and_differ_per_key():
 
 def test_granted_fields_are_checked_against_the_published_contract():
     types = (c.WORKER_REGISTERED, c.WORKER_DEPARTED)
-    fields = parse_fields(types, ["worker_registered:full_name,sex"])
+    fields = parse_fields(types, ["worker_registered:full_name,sex", "worker_departed:employer"])
     assert fields == {
         c.WORKER_REGISTERED: ("full_name", "sex"),
-        c.WORKER_DEPARTED: PUBLISHED[c.WORKER_DEPARTED].fields,
+        c.WORKER_DEPARTED: ("employer",),
     }
-    for bad in (["worker_registered:nik_digest"], ["worker_returned:reason"], ["full_name"]):
+    for bad in (
+        ["worker_registered:nik_digest", "worker_departed:employer"],
+        ["worker_returned:reason", "worker_registered:sex", "worker_departed:employer"],
+        ["full_name", "worker_departed:employer"],
+        ["worker_registered:full_name"],  # worker_departed's fields not named
+    ):
         with pytest.raises(InvalidInput) as refused:
             parse_fields(types, bad)
         assert "fields" in refused.value.details
@@ -180,9 +185,10 @@ def test_a_protection_case_reaches_an_agency_only_by_named_fields_and_never_a_se
     event_type,
 ):
     body = asyncapi.example_envelope(c.spec_for(event_type))
-    by_type_alone = agreement(parse_fields((event_type,), None))
-    assert by_type_alone.granted(event_type) == ()
-    assert published(body, by_type_alone) is None
+    with pytest.raises(InvalidInput) as by_type_alone:  # a case's fields are named, or none
+        parse_fields((event_type,), None)
+    assert by_type_alone.value.details["fields"][0].startswith(f"{event_type}: name the fields")
+    assert published(body, agreement({event_type: ()})) is None
     named = agreement({event_type: ("case_id", "case_type")})
     assert set(published(body, named)["data"]) == {"case_id", "case_type"}
     for sensitive in (True, None):  # not saying is taken as sensitive

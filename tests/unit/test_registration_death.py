@@ -197,10 +197,15 @@ def test_the_documents_desk_takes_nothing_for_a_deceased_worker():
 # what an agency may have of a death --------------------------------------------------------
 
 
-def test_an_agreement_for_deaths_gets_the_heirs_relations_but_not_their_names_nor_the_cause():
-    event = published(c.WORKER_DIED, agreement(parse_fields((c.WORKER_DIED,), None)))
-    assert {"died_on", "country", "remains_repatriated", "heirs"} <= set(event["data"])
-    assert "heir_names" not in event["data"] and "cause" not in event["data"]
+def test_an_agreement_for_deaths_names_its_fields_and_is_told_which_are_health_or_family_data():
+    with pytest.raises(InvalidInput) as refused:
+        parse_fields((c.WORKER_DIED,), None)
+    (problem,) = refused.value.details["fields"]
+    assert problem.startswith("worker_died: name the fields") and "died_on" in problem
+    assert "(heir_names, cause: a family's personal or health data)" in problem
+    fields = parse_fields((c.WORKER_DIED,), ["worker_died:died_on,country,heirs"])
+    event = published(c.WORKER_DIED, agreement(fields))
+    assert set(event["data"]) == {"died_on", "country", "heirs"}
 
 
 def test_the_heirs_names_and_the_cause_are_given_only_when_named():

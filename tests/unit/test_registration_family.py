@@ -159,12 +159,14 @@ def test_an_agreement_without_the_family_events_receives_none_of_them(event_type
     assert published(event_type, agreement(everything_else)) is None
 
 
-def test_an_agreement_for_the_family_events_alone_gets_no_name_phone_or_address():
-    fields = parse_fields(FAMILY_TYPES, None)
+def test_an_agreement_for_the_family_events_grants_nothing_it_does_not_name():
+    with pytest.raises(InvalidInput) as refused:
+        parse_fields(FAMILY_TYPES, None)
+    assert len(refused.value.details["fields"]) == len(FAMILY_TYPES)
+    fields = parse_fields(FAMILY_TYPES, [f"{t}:member_id,relation" for t in FAMILY_TYPES])
     for event_type in FAMILY_TYPES:
         event = published(event_type, agreement(fields))
         assert event is not None and not PERSONAL & set(event["data"])
-    assert {"member_id", "relation", "heir"} <= set(fields[c.FAMILY_MEMBER_ADDED])
 
 
 def test_a_familys_personal_data_is_given_only_to_an_agreement_naming_it_field_by_field():

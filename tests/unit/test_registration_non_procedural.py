@@ -118,8 +118,9 @@ def test_a_candidate_in_the_procedure_is_not_recorded_twice(uow, repository):
 
 def test_the_familys_account_is_given_only_to_an_agreement_naming_it():
     types = (c.NON_PROCEDURAL_WORKER_RECORDED,)
-    by_type = published(c.NON_PROCEDURAL_WORKER_RECORDED, agreement(parse_fields(types, None)))
-    assert "family_account" not in by_type["data"] and by_type["data"]["country"]
+    with pytest.raises(InvalidInput) as refused:
+        parse_fields(types, None)
+    assert "family_account: a family's personal or health data" in str(refused.value.details)
     named = parse_fields(types, ["non_procedural_worker_recorded:country,family_account"])
     event = published(c.NON_PROCEDURAL_WORKER_RECORDED, agreement(named))
     assert set(event["data"]) == {"country", "family_account"}
