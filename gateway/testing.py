@@ -47,6 +47,7 @@ def free_port() -> int:
 
 
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
+TEST_ANSWER_KEY = "a-test-key-for-kept-idempotency-answers-of-32-characters"
 
 
 def gateway_config(base: dict, **overrides) -> dict:
@@ -57,6 +58,7 @@ def gateway_config(base: dict, **overrides) -> dict:
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
             "JWT_SECRET": TEST_SECRET,
             "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+            "IDEMPOTENCY_ANSWER_KEY": TEST_ANSWER_KEY,
             "PMI_ENV": "test",
             "WEBHOOK_ALLOW_HTTP": "true",  # the tests' receivers are plain http on loopback
             # tests send bursts from one address and subject; the limits' own tests

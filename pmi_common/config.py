@@ -41,6 +41,8 @@ ENVIRONMENT = {
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
     "(its own secret, never JWT_SECRET)",
+    "IDEMPOTENCY_ANSWER_KEY": "key the gateway seals the answers it keeps for Idempotency-Key "
+    "retries with (AES-GCM; its own secret)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -172,6 +174,7 @@ def service_config(service: str) -> dict:
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "gateway":
+        config["IDEMPOTENCY_ANSWER_KEY"] = os.environ.get("IDEMPOTENCY_ANSWER_KEY", "")
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         for key in (
             "JWT_ISSUER",

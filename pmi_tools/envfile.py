@@ -26,6 +26,7 @@ def generate() -> dict[str, str]:
         "JWT_SECRET",
         "NIK_DIGEST_KEY",
         "PSEUDONYM_KEY",
+        "IDEMPOTENCY_ANSWER_KEY",
         "POSTGRES_PASSWORD",
         "REGISTRY_READER_PASSWORD",
         "RABBITMQ_ADMIN_PASSWORD",

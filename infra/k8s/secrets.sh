@@ -34,10 +34,12 @@ create_secret() {
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 
 # JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
-# egress: staff pseudonyms in what agencies receive).
+# egress: staff pseudonyms in what agencies receive), IDEMPOTENCY_ANSWER_KEY (gateway: the answers
+# it keeps for Idempotency-Key retries, sealed).
 create_secret pmi-keys generic \
   --from-literal=jwt-secret="${JWT_SECRET:-$(random 32)}" \
   --from-literal=pseudonym-key="${PSEUDONYM_KEY:-$(random 32)}" \
+  --from-literal=idempotency-answer-key="${IDEMPOTENCY_ANSWER_KEY:-$(random 32)}" \
   --from-literal=nik-digest-key="${NIK_DIGEST_KEY:-$(random 32)}" || true
 
 # The broker's administrator, in the format of the operator's default-user Secret (the
