@@ -174,6 +174,8 @@ webhook_attempts = Table(
     Column("response", Text, nullable=True),  # the start of the answer's body
     Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
     Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
+    # about the worker its delivery is about (the export follows this)
+    info={"about_via": ("delivery_id", "webhook_deliveries", "id")},
 )
 
 # Agencies' own settings, besides their agreement: how their queue carries each event (the
