@@ -9,9 +9,10 @@ from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
+from sqlalchemy import select
 
 from pmi_common.context import actor_of
-from pmi_common.operations import rows_about
+from pmi_common.operations import received, rows_about
 from pmi_common.webhooks import target_policy
 
 from . import access_log, disclosures
@@ -19,8 +20,9 @@ from .agency_reads import AgencyGrants
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
-from .models import metadata
+from .models import idempotency_keys, metadata
 from .revocations import Revocations
+from .roles import WORKER
 from .webhook_book import WebhookBook
 from .webhook_desk import WebhookDesk
 
@@ -53,8 +55,28 @@ class AgencySide:
 
     def held_about(self, worker_id: str) -> dict[str, list[dict]]:
         """Every other row about the worker (who recruited them, events waiting for agencies).
-        Not the access log: who on the staff read the record is the DPO's audit."""
-        return rows_about(self.engine, metadata, worker_id, leave_out=("disclosures", "access_log"))
+        Not the access log: who on the staff read the record is the DPO's audit. The worker's
+        own keyed writes as the idempotency store keeps them: request and answer as digests."""
+        held = rows_about(self.engine, metadata, worker_id, leave_out=("disclosures", "access_log"))
+        keys = idempotency_keys
+        with self.engine.connect() as conn:
+            own = conn.execute(
+                select(*(c for c in keys.columns if c.name != "sealed"))
+                .where(keys.c.principal == f"{WORKER}:{worker_id}")
+                .order_by(keys.c.created_at)
+            ).mappings()
+            own_keys = [{k: _iso(v) for k, v in row.items()} for row in own]
+        if own_keys:
+            held[keys.name] = own_keys
+        return held
+
+    def received_events(self, event_ids: list[str]) -> list[dict]:
+        """The egress's inbox rows of those events."""
+        return received(self.engine, metadata.tables["inbox"], event_ids)
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 class DisclosureRecord(DependencyProvider):

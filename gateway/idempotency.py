@@ -6,6 +6,14 @@ refused (422); a repeat while the first is still being answered gets 409 and a `
 Answers a client should retry (5xx: a service down or too slow) are not kept, so the retry runs
 again; the service then answers it from its own record of the first answer (``command_key``
 travels with the call, ``pmi_common.store.Store.command``).
+
+The store keeps no answer in clear (they hold a worker's record, NIK included, for a day): a
+kept answer is its status, its body's SHA-256, and body and headers sealed with AES-256-GCM under
+a key derived from ``IDEMPOTENCY_ANSWER_KEY`` (a secret of its own; production refuses to start
+without it), bound to the caller, the key and the request's fingerprint, so a sealed answer
+moved to another row does not open. A replay opens it and checks the digest. A sealed answer
+that no longer opens (the key was changed) is forgotten, as if expired: the retry runs again,
+and a keyed command is answered by its service's record of the first answer.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from nameko.extensions import SharedExtension
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pmi_common.production import DEVELOPMENT_ANSWER_KEY, answer_key_problem, is_development
+from pmi_common.sealing import Sealer, Unsealable
 from pmi_common.store import make_engine
 
 from .models import idempotency_keys as keys
@@ -60,6 +70,53 @@ def command_key(principal: str, key: str, method: str, path: str, body: dict | N
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def answer_key(config: dict) -> str:
+    """``IDEMPOTENCY_ANSWER_KEY``: the development key in development only; outside it, nothing
+    weak is accepted (``production.answer_key_problem``)."""
+    key = config.get("IDEMPOTENCY_ANSWER_KEY") or ""
+    if is_development(config):
+        return key or DEVELOPMENT_ANSWER_KEY
+    problem = answer_key_problem(config)
+    if problem:
+        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
+    return key
+
+
+class Seal:
+    """Kept answers sealed and opened (``pmi_common.sealing``: AES-256-GCM), each bound to its
+    row: it opens there only."""
+
+    PURPOSE = b"pmi idempotency answers"
+
+    def __init__(self, secret: str):
+        self._sealer = Sealer(secret, self.PURPOSE, "IDEMPOTENCY_ANSWER_KEY")
+
+    def close(self, answer: Answer, bound: str) -> tuple[str, bytes]:
+        """(the body's SHA-256, the sealed answer)"""
+        plain = json.dumps({"body": answer.body, "headers": answer.headers}).encode()
+        return digest(answer.body), self._sealer.seal_bytes(plain, bound.encode())
+
+    def open(self, status: int, body_sha256: str, sealed: bytes, bound: str) -> Answer | None:
+        """The answer, or None when it does not open under this key (or its digest differs)."""
+        try:
+            plain = self._sealer.open_bytes(bytes(sealed), bound.encode())
+        except Unsealable:
+            return None
+        kept = json.loads(plain)
+        if digest(kept["body"]) != body_sha256:
+            return None
+        return Answer(status, kept["body"], kept["headers"])
+
+
+def digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _bound(principal: str, key: str, fingerprint_: str) -> str:
+    """What a sealed answer belongs to: it opens in its own row only."""
+    return json.dumps([principal, key, fingerprint_], separators=(",", ":"))
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -74,6 +131,7 @@ class IdempotencyKeys(SharedExtension):
     def setup(self):
         config = self.container.config
         self.engine: Engine = make_engine(config["DATABASE_URL"], workers=10)
+        self.seal = Seal(answer_key(config))
         self.ttl = dt.timedelta(seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_TTL_SECONDS)))
         self.abandoned_after = dt.timedelta(
             seconds=ABANDONED_AFTER_TIMEOUTS * float(config.get("RPC_TIMEOUT", 10))
@@ -126,7 +184,9 @@ class IdempotencyKeys(SharedExtension):
                 .where(keys.c.principal == principal, keys.c.key == key)
                 .with_for_update()
             ).first()
-            if held is None or self._stale(held, now):
+            stale = held is None or self._stale(held, now)
+            kept = None if stale else self._opened(held, principal, key)
+            if stale or kept is False:
                 conn.execute(delete(keys).where(keys.c.principal == principal, keys.c.key == key))
                 conn.execute(_insert(conn.dialect.name)(keys).values(**row))
                 return None
@@ -146,14 +206,37 @@ class IdempotencyKeys(SharedExtension):
                 f"a request with this {HEADER} is still being answered; retry shortly",
                 headers={"Retry-After": "1"},
             )
-        return Answer(held.status, held.body or "", held.headers or {})
+        assert isinstance(kept, Answer)
+        return kept
+
+    def _opened(self, held, principal: str, key: str) -> Answer | bool | None:
+        """The kept answer; None while there is none yet; False when it does not open."""
+        if held.status is None:
+            return None
+        opened = (
+            self.seal.open(
+                held.status, held.body_sha256, held.sealed, _bound(principal, key, held.fingerprint)
+            )
+            if held.sealed is not None and held.body_sha256 is not None
+            else None
+        )
+        if opened is None:
+            log.warning("idempotency_answer_unreadable", status=held.status)
+            return False
+        return opened
 
     def finish(self, principal: str, key: str, answer: Answer) -> None:
         with self.engine.begin() as conn:
+            print_ = conn.execute(
+                select(keys.c.fingerprint).where(keys.c.principal == principal, keys.c.key == key)
+            ).scalar()
+            if print_ is None:
+                return  # freed meanwhile (it was abandoned): nothing to keep
+            body_sha256, sealed = self.seal.close(answer, _bound(principal, key, print_))
             conn.execute(
                 update(keys)
                 .where(keys.c.principal == principal, keys.c.key == key)
-                .values(status=answer.status, body=answer.body, headers=answer.headers)
+                .values(status=answer.status, body_sha256=body_sha256, sealed=bytes(sealed))
             )
 
     def release(self, principal: str, key: str) -> None:

@@ -4,7 +4,7 @@ did to dead letters from the console."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 from pmi_common.tables import AwareDateTime, BigId, add_messaging_tables
 
@@ -19,8 +19,10 @@ idempotency_keys = Table(
     Column("method", String(8), nullable=False),
     Column("path", String(2000), nullable=False),
     Column("status", Integer, nullable=True),  # null while the first request is in progress
-    Column("body", Text, nullable=True),
-    Column("headers", JSON, nullable=True),
+    # the first answer: its body's SHA-256, and body and headers sealed (AES-GCM with
+    # IDEMPOTENCY_ANSWER_KEY, bound to the caller, key and request): never the answer in clear
+    Column("body_sha256", String(64), nullable=True),
+    Column("sealed", LargeBinary, nullable=True),
     Column("created_at", AwareDateTime(), nullable=False),
     Column("expires_at", AwareDateTime(), nullable=False),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
@@ -172,6 +174,8 @@ webhook_attempts = Table(
     Column("response", Text, nullable=True),  # the start of the answer's body
     Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
     Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
+    # about the worker its delivery is about (the export follows this)
+    info={"about_via": ("delivery_id", "webhook_deliveries", "id")},
 )
 
 # Agencies' own settings, besides their agreement: how their queue carries each event (the

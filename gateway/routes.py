@@ -391,6 +391,16 @@ ROUTES: tuple[Route, ...] = (
         response=v.ChecklistView,
     ),
     documents(
+        "get_document_file",
+        "GET",
+        "/workers/{worker_id}/documents/{document_id}/file",
+        DESK | DOCUMENT_DESK | {WORKER},
+        "A scan of one of the worker's documents, as the file it is (PDF, JPEG or PNG); the "
+        "export links each",
+        media_type="application/octet-stream",
+        audited=True,
+    ),
+    documents(
         "desk_queue",
         "GET",
         "/documents/queue",

@@ -8,6 +8,7 @@ answers; authentication, roles, validation, idempotency, masking and errors are 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import sys
 import time
@@ -20,7 +21,7 @@ from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
 
-from . import health, openapi, routes
+from . import export, health, openapi, routes
 from .agency_reads import WorkerTimeline, recruit_stats
 from .cache import GLOBAL, Reads
 from .console import files, overview
@@ -201,8 +202,10 @@ class GatewayService:
 
     @api
     def export_worker(self, worker_id: str) -> dict:
-        """Every service's rows about the worker, and every disclosure of them. A service that
-        does not answer is named in ``unavailable``, never silently left out."""
+        """Every service's rows about the worker, the events each received about them, their
+        scans as links, and every disclosure of them; what is deliberately left out, with the
+        reason. A service that does not answer is named in ``unavailable``, never silently left
+        out."""
         registered = self.registration.export_worker(worker_id)
         if not registered.get("workers"):
             raise NotFound(f"no worker {worker_id}")
@@ -213,12 +216,13 @@ class GatewayService:
                 if name != c.REGISTRATION
             }
         )
-        unavailable = sorted(name for name, a in answers.items() if isinstance(a, Exception))
+        unavailable = {name for name, a in answers.items() if isinstance(a, Exception)}
         held = {
             c.REGISTRATION: registered,
             **{name: a for name, a in answers.items() if not isinstance(a, Exception)},
             c.GATEWAY: self.disclosures.held_about(worker_id),
         }
+        self._received(held, unavailable)
         record, cursor = [], None
         while True:
             page = self.disclosures.of_worker(worker_id, 200, cursor)
@@ -230,9 +234,44 @@ class GatewayService:
             "worker_id": worker_id,
             "exported_at": dt.datetime.now(dt.UTC).isoformat(),
             "services": held,
+            "scans": export.scans(worker_id, held),
             "disclosures": record,
-            "unavailable": unavailable,
+            "not_exported": list(export.NOT_EXPORTED),
+            "unavailable": sorted(unavailable),
         }
+
+    def _received(self, held: dict, unavailable: set[str]) -> None:
+        """Each service's inbox rows of the events published about the worker, with the event."""
+        events = export.published(held)
+        if not events:
+            return
+        ids = sorted(events)
+        asked = {
+            name: partial(getattr(self, name).received_events, ids)
+            for name in c.SERVICES
+            if name in held
+        }
+        asked[c.GATEWAY] = partial(self.disclosures.received_events, ids)
+        for name, rows in gather(asked).items():
+            if isinstance(rows, Exception):
+                unavailable.add(name)
+            elif rows:
+                held[name][export.INBOX] = export.with_payloads(rows, events)
+
+    @api
+    def get_document_file(self, worker_id: str, document_id: str) -> Response:
+        """A scan of one of the worker's documents, as the file it is."""
+        scan = self.documents.get_document_file(document_id, worker_id)
+        extension = export.EXTENSIONS.get(scan["media_type"], "bin")
+        return Response(
+            base64.b64decode(scan["content_base64"]),
+            mimetype=scan["media_type"],
+            headers={
+                "Content-Disposition": f'attachment; filename="{document_id}.{extension}"',
+                "ETag": f'"{scan["sha256"]}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
 
     def _changed(self, worker_id: str, answer):
         """This gateway's callers read their own writes: forget what was cached of the worker."""

@@ -49,6 +49,7 @@ def free_port() -> int:
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
 # the gateway seals webhook secrets with it, the egress opens them: the same in both
 TEST_WEBHOOK_SECRET_KEY = "a-test-webhook-secret-key-of-more-than-thirty-two-characters"
+TEST_ANSWER_KEY = "a-test-key-for-kept-idempotency-answers-of-32-characters"
 
 
 def gateway_config(base: dict, **overrides) -> dict:
@@ -60,6 +61,7 @@ def gateway_config(base: dict, **overrides) -> dict:
             "JWT_SECRET": TEST_SECRET,
             "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
             "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
+            "IDEMPOTENCY_ANSWER_KEY": TEST_ANSWER_KEY,
             "PMI_ENV": "test",
             "WEBHOOK_ALLOW_HTTP": "true",  # the tests' receivers are plain http on loopback
             # tests send bursts from one address and subject; the limits' own tests

@@ -162,16 +162,41 @@ class AccessLogPage(View):
     next_cursor = _maybe(fields.String())
 
 
+class ExportedScanView(View):
+    document_id = fields.UUID()
+    document_type = fields.String()
+    sha256 = fields.String(metadata={"description": "check the download against it"})
+    media_type = fields.String()
+    size = fields.Integer(metadata={"description": "bytes"})
+    download = fields.String(
+        metadata={"description": "the path of the scan: GET it with the same token"}
+    )
+
+
+class NotExportedView(View):
+    what = fields.String()
+    why = fields.String()
+
+
 class ExportView(View):
     worker_id = fields.UUID()
     exported_at = fields.DateTime()
     services = fields.Dict(
         metadata={
             "description": "per service (and the gateway), per table, every row it holds about "
-            "the worker"
+            "the worker; `inbox`: the events it received about the worker, each with its "
+            "`payload` as published"
         }
     )
+    scans = fields.List(
+        fields.Nested(ExportedScanView),
+        metadata={"description": "each document's scan, to download one by one"},
+    )
     disclosures = fields.List(fields.Nested(DisclosureView))
+    not_exported = fields.List(
+        fields.Nested(NotExportedView),
+        metadata={"description": "what the platform holds and deliberately leaves out, and why"},
+    )
     unavailable = fields.List(
         fields.String(),
         metadata={

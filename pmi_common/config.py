@@ -44,6 +44,8 @@ ENVIRONMENT = {
     "(its own secret, never JWT_SECRET)",
     "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (gateway, "
     "egress)",
+    "IDEMPOTENCY_ANSWER_KEY": "key the gateway seals the answers it keeps for Idempotency-Key "
+    "retries with (AES-GCM; its own secret)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -184,6 +186,7 @@ def service_config(service: str) -> dict:
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "gateway":
+        config["IDEMPOTENCY_ANSWER_KEY"] = os.environ.get("IDEMPOTENCY_ANSWER_KEY", "")
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         for key in (
             "JWT_ISSUER",

@@ -10,8 +10,14 @@ A service class inherits ``ServiceOperations`` and has ``db = Database(metadata)
   reaches an agency only through the agency's agreement, like live events.
 - ``export_worker(worker_id)``: everything its database holds about one worker (the worker's
   right of access, UU 27/2022): every row of its tables that names the worker (a ``worker_id``
-  column, or the ``id`` of its ``workers`` table), and the rows that hang off those by foreign
-  key; binary content (document scans) as its size and digest.
+  column, or the ``id`` of its ``workers`` table), the rows that hang off those by foreign key or
+  by the link a table declares in its ``info`` (``ABOUT_VIA``: a scan through the documents that
+  name its digest), the answers to keyed commands that name the worker (``command_answers``, kept
+  a day), and archived events unpacked; binary content (document scans) as its size and digest
+  (the gateway links each scan for download).
+- ``received_events(event_ids)``: the inbox rows of those events (what this service received
+  and applied, and when). An inbox row names only the event: the gateway asks with the ids of
+  the events published about the worker, and joins each row to the event as published.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import datetime as dt
 import hashlib
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from .agencies import event_types_of, parse_since
 from .contract import spec_for
@@ -34,6 +40,12 @@ from .store import Store
 
 RETENTION_SECONDS = 3600
 HISTORY_PAGE = 500
+# Table.info key: (column, parent table, parent column) for a table whose rows are about a
+# worker through a parent it names without a foreign key (a scan stored once by its digest)
+ABOUT_VIA = "about_via"
+# tables whose rows name the worker only inside a JSON column: (column)
+MENTIONING = {"command_answers": "answer"}
+UNPACKED = {"outbox_archive": "envelope"}  # compressed JSON, exported as what it holds
 
 
 class Operations:
@@ -113,12 +125,31 @@ class Operations:
     def export_worker(self, store: Store, worker_id: str) -> dict[str, list[dict]]:
         return rows_about(store.engine, store.tables.outbox.metadata, worker_id)
 
+    def received_events(self, store: Store, event_ids) -> list[dict]:
+        return received(store.engine, store.tables.inbox, event_ids)
+
+
+def received(engine, inbox, event_ids) -> list[dict]:
+    """The inbox rows of ``event_ids``, oldest first."""
+    ids = sorted({str(event_id) for event_id in event_ids or ()})
+    found: list[dict] = []
+    with engine.connect() as conn:
+        for start in range(0, len(ids), HISTORY_PAGE):
+            found += [
+                {k: _exported(v) for k, v in row.items()}
+                for row in conn.execute(
+                    select(inbox).where(inbox.c.event_id.in_(ids[start : start + HISTORY_PAGE]))
+                ).mappings()
+            ]
+    return sorted(found, key=lambda row: (row["applied_at"], row["event_id"]))
+
 
 def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list[dict]]:
     """Every row of ``metadata``'s tables about one worker (see ``export_worker``)."""
     found: dict[str, list[dict]] = {}
     with engine.connect() as conn:
-        for table in metadata.sorted_tables:  # parents first: foreign keys can be followed
+        # parents first: foreign keys can be followed; tables linked without one last
+        for table in sorted(metadata.sorted_tables, key=lambda t: ABOUT_VIA in t.info):
             condition = _about(table, worker_id, found)
             if condition is None or table.name in leave_out:
                 continue
@@ -127,9 +158,27 @@ def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list
                 .mappings()
                 .all()
             )
+            if table.name in MENTIONING:
+                rows = [r for r in rows if _mentions(r[MENTIONING[table.name]], worker_id)]
             if rows:
-                found[table.name] = [{k: _exported(v) for k, v in row.items()} for row in rows]
+                found[table.name] = [_row(table.name, row) for row in rows]
     return found
+
+
+def _row(table_name: str, row) -> dict:
+    exported = {k: _exported(v) for k, v in row.items()}
+    if table_name in UNPACKED:
+        exported[UNPACKED[table_name]] = unpack(row[UNPACKED[table_name]])
+    return exported
+
+
+def _mentions(value, worker_id: str) -> bool:
+    """Whether the worker's id is one of the values in a JSON document."""
+    if isinstance(value, dict):
+        return any(_mentions(v, worker_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, worker_id) for v in value)
+    return value == worker_id
 
 
 def _about(table, worker_id: str, found: dict[str, list[dict]]):
@@ -138,6 +187,14 @@ def _about(table, worker_id: str, found: dict[str, list[dict]]):
         return table.c.worker_id == worker_id
     if table.name == "workers" and "id" in table.columns:
         return table.c.id == worker_id
+    if table.name == "stream_sequences":  # the worker's events are numbered in their stream
+        return table.c.stream_id == worker_id
+    if table.name in MENTIONING:  # a first filter; _mentions decides
+        return cast(table.c[MENTIONING[table.name]], Text).contains(worker_id, autoescape=True)
+    if ABOUT_VIA in table.info:
+        column, parent, parent_column = table.info[ABOUT_VIA]
+        values = [row[parent_column] for row in found.get(parent, ()) if row[parent_column]]
+        return table.c[column].in_(values) if values else None
     for key in table.foreign_keys:
         parent = key.column.table.name
         if parent in found:
@@ -178,6 +235,10 @@ class ServiceOperations(Subscriber):
     @rpc
     def export_worker(self, worker_id: str) -> dict[str, list[dict]]:
         return self.operations.export_worker(self.db, worker_id)
+
+    @rpc
+    def received_events(self, event_ids: list[str]) -> list[dict]:
+        return self.operations.received_events(self.db, event_ids)
 
     @rpc
     def history(self, event_types: list[str], since: str, after: int = 0, limit: int = 500) -> dict:

@@ -3,10 +3,11 @@
 Every process runs as production unless ``PMI_ENV=development``. In production it refuses a
 missing, short or known default secret: the gateway's ``JWT_SECRET``, the ``NIK_DIGEST_KEY`` of
 the services that digest NIKs, the ``PSEUDONYM_KEY`` of what agencies receive (its own secret,
-not the ``JWT_SECRET``), the ``WEBHOOK_SECRET_KEY`` webhook signing secrets are sealed with, and
-broker, management API and database passwords that are the packages' own defaults (RabbitMQ's
-``guest``, PostgreSQL's ``postgres``); and a database that is not PostgreSQL (SQLite, or none
-given). Each refusal names the variable and how to make a good value.
+not the ``JWT_SECRET``), the ``WEBHOOK_SECRET_KEY`` webhook signing secrets are sealed with, the
+gateway's ``IDEMPOTENCY_ANSWER_KEY`` (it seals the answers kept for keyed writes; a secret of its
+own), and broker, management API and database passwords that are the packages' own defaults
+(RabbitMQ's ``guest``, PostgreSQL's ``postgres``); and a database that is not PostgreSQL (SQLite,
+or none given). Each refusal names the variable and how to make a good value.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ DEVELOPMENT_JWT_SECRET = "pmi-development-secret-never-use-outside-a-laptop"
 DEVELOPMENT_NIK_DIGEST_KEY = "development-nik-digest-key"
 DEVELOPMENT_PSEUDONYM_KEY = "pmi-development-pseudonym-key-never-use-outside-a-laptop"
 DEVELOPMENT_WEBHOOK_SECRET_KEY = "pmi-development-webhook-secret-key-never-use-outside-a-laptop"
+DEVELOPMENT_ANSWER_KEY = "pmi-development-answer-key-never-use-outside-a-laptop"
 KNOWN_DEFAULTS = frozenset(
     {
         DEVELOPMENT_JWT_SECRET,
         DEVELOPMENT_NIK_DIGEST_KEY,
         DEVELOPMENT_PSEUDONYM_KEY,
         DEVELOPMENT_WEBHOOK_SECRET_KEY,
+        DEVELOPMENT_ANSWER_KEY,
         "change-me-nik-digest-key",
         "guest",
         "postgres",
@@ -126,6 +129,7 @@ def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None
         found.append(management_problem(config.get("RABBITMQ_MANAGEMENT_URL")))
     if service == "gateway":
         found.append(key_problem("JWT_SECRET", config.get("JWT_SECRET")))
+        found.append(answer_key_problem(config))
     if service in NIK_DIGEST_SERVICES:
         found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
     if service in PSEUDONYM_SERVICES:
@@ -168,6 +172,17 @@ def pseudonym_key_problem(config: Mapping) -> str | None:
             "(whoever holds the token secret could reverse them)"
         )
     return key_problem("PSEUDONYM_KEY", key)
+
+
+def answer_key_problem(config: Mapping) -> str | None:
+    """``IDEMPOTENCY_ANSWER_KEY`` seals the answers the gateway keeps for a retry (a worker's
+    record, NIK included): a secret of its own, so neither the token secret nor the pseudonym
+    key opens them."""
+    key = config.get("IDEMPOTENCY_ANSWER_KEY") or ""
+    for other in ("JWT_SECRET", "PSEUDONYM_KEY"):
+        if key and key == (config.get(other) or ""):
+            return f"IDEMPOTENCY_ANSWER_KEY is the {other}: give kept answers a secret of their own"
+    return key_problem("IDEMPOTENCY_ANSWER_KEY", key)
 
 
 def broker_user_problem(service: str, config: Mapping) -> str | None:

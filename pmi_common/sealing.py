@@ -1,49 +1,73 @@
-"""Secrets sealed at rest: what the platform must keep but never store readable (the signing
-secrets of agencies' webhooks), encrypted with a key from the environment.
+"""What the platform must keep but never store readable, sealed with a key from the environment:
+the signing secrets of agencies' webhooks (``WEBHOOK_SECRET_KEY``) and the answers the gateway
+keeps for ``Idempotency-Key`` retries (``IDEMPOTENCY_ANSWER_KEY``).
 
-``Sealer(key).seal(text)`` gives a Fernet token (AES-128-CBC with an HMAC-SHA256: authenticated,
-so a token altered or sealed under another key is refused, never opened to garbage);
-``open(token)`` gives the text back. The Fernet key is derived from ``WEBHOOK_SECRET_KEY`` (any
-secret of 32+ characters, as ``make secrets`` writes them). In development the key has a fixed
-default, like the other development secrets; elsewhere it must be set and strong
-(``production.key_problem``).
+One construction for both: AES-256-GCM (authenticated: a seal altered, or made under another
+key or for another purpose, is refused, never opened to garbage) with a fresh 96-bit nonce per
+seal, under a key derived with HKDF-SHA256 from the secret and the purpose, so one secret never
+opens another purpose's seals. A seal may be bound to what it belongs to (associated data: the
+gateway binds a kept answer to its row), and opens only there. Each key is any secret of 32+
+characters, as ``make secrets`` writes them; development has fixed keys, like its other secrets,
+and elsewhere a key must be set and strong (``production.key_problem``).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import binascii
+import os
 from collections.abc import Mapping
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .production import DEVELOPMENT_WEBHOOK_SECRET_KEY, is_development, key_problem
 
 KEY_NAME = "WEBHOOK_SECRET_KEY"
-_CONTEXT = b"pmi webhook secrets at rest\x00"
+WEBHOOK_SECRETS = b"pmi webhook secrets at rest"
+NONCE = 12
 
 
 class Unsealable(ValueError):
-    """A token that was not sealed with this key (or was altered)."""
+    """A seal that was not made with this key and purpose (or was altered, or moved)."""
 
 
 class Sealer:
-    def __init__(self, key: str):
-        if not key:
-            raise ValueError(f"{KEY_NAME} is not set")
-        digest = hashlib.sha256(_CONTEXT + key.encode()).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+    """Seals and opens for one secret and one purpose."""
+
+    def __init__(self, secret: str, purpose: bytes = WEBHOOK_SECRETS, name: str = KEY_NAME):
+        if not secret:
+            raise ValueError(f"{name} is not set")
+        self.name = name
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+            secret.encode()
+        )
+        self._aead = AESGCM(derived)
+
+    def seal_bytes(self, plain: bytes, bound: bytes = b"") -> bytes:
+        nonce = os.urandom(NONCE)
+        return nonce + self._aead.encrypt(nonce, plain, bound)
+
+    def open_bytes(self, sealed: bytes, bound: bytes = b"") -> bytes:
+        try:
+            return self._aead.decrypt(sealed[:NONCE], sealed[NONCE:], bound)
+        except (InvalidTag, ValueError) as exc:
+            raise Unsealable(
+                f"a seal does not open with this {self.name} (another key, or altered)"
+            ) from exc
 
     def seal(self, text: str) -> str:
-        return self._fernet.encrypt(text.encode()).decode()
+        """``text`` sealed, as text (URL-safe base64) for a JSON column."""
+        return base64.urlsafe_b64encode(self.seal_bytes(text.encode())).decode()
 
     def open(self, token: str) -> str:
         try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except (InvalidToken, ValueError, AttributeError) as exc:
-            raise Unsealable(
-                f"a sealed secret does not open with this {KEY_NAME} (another key, or altered)"
-            ) from exc
+            sealed = base64.urlsafe_b64decode(token.encode())
+        except (binascii.Error, ValueError, AttributeError) as exc:
+            raise Unsealable(f"a seal does not open with this {self.name} (not a seal)") from exc
+        return self.open_bytes(sealed).decode()
 
 
 def webhook_sealer(config: Mapping) -> Sealer:

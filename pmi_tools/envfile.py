@@ -42,6 +42,7 @@ def generate() -> dict[str, str]:
         "NIK_DIGEST_KEY",
         "PSEUDONYM_KEY",
         "WEBHOOK_SECRET_KEY",
+        "IDEMPOTENCY_ANSWER_KEY",
         "POSTGRES_PASSWORD",
         "REGISTRY_READER_PASSWORD",
         "RABBITMQ_ADMIN_PASSWORD",

@@ -35,11 +35,13 @@ kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "
 
 # JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
 # egress: staff pseudonyms in what agencies receive), WEBHOOK_SECRET_KEY (gateway, egress: the
-# agencies' webhook signing secrets sealed at rest).
+# agencies' webhook signing secrets sealed at rest), IDEMPOTENCY_ANSWER_KEY (gateway: the answers
+# it keeps for Idempotency-Key retries, sealed).
 create_secret pmi-keys generic \
   --from-literal=jwt-secret="${JWT_SECRET:-$(random 32)}" \
   --from-literal=pseudonym-key="${PSEUDONYM_KEY:-$(random 32)}" \
   --from-literal=webhook-secret-key="${WEBHOOK_SECRET_KEY:-$(random 32)}" \
+  --from-literal=idempotency-answer-key="${IDEMPOTENCY_ANSWER_KEY:-$(random 32)}" \
   --from-literal=nik-digest-key="${NIK_DIGEST_KEY:-$(random 32)}" || true
 
 # The broker's administrator, in the format of the operator's default-user Secret (the

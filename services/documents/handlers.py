@@ -309,8 +309,14 @@ def get_document(repository: DocumentsRepository, document_id: str) -> Document:
     return document
 
 
-def get_document_file(repository: DocumentsRepository, document_id: str) -> ScannedFile:
+def get_document_file(
+    repository: DocumentsRepository, document_id: str, worker_id: str | None = None
+) -> ScannedFile:
+    """A document's scan; asked about a worker, only a scan of one of that worker's documents
+    (another's is as unknown)."""
     document = get_document(repository, document_id)
+    if worker_id is not None and document.worker_id != worker_id:
+        raise NotFound(f"no document {document_id} of worker {worker_id}")
     scan = repository.get_scan(document.file_sha256) if document.file_sha256 else None
     if scan is None:
         raise NotFound(f"document {document_id} has no scan")

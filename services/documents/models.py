@@ -109,4 +109,6 @@ document_files = Table(
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("stored_at", AwareDateTime(), nullable=False),
+    # about the workers whose documents name its digest (the export follows this)
+    info={"about_via": ("sha256", "documents", "file_sha256")},
 )

@@ -105,9 +105,9 @@ class DocumentsService(ServiceOperations):
             return document_view.dump(handlers.get_document(repository, document_id))
 
     @rpc
-    def get_document_file(self, document_id: str) -> dict:
+    def get_document_file(self, document_id: str, worker_id: str | None = None) -> dict:
         with self.db.queries() as repository:
-            scan = handlers.get_document_file(repository, document_id)
+            scan = handlers.get_document_file(repository, document_id, worker_id)
         return {
             "document_id": document_id,
             "sha256": scan.sha256,

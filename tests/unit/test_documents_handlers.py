@@ -256,6 +256,16 @@ def test_one_workers_scan_is_refused_for_another_and_a_scan_is_kept_once(desk):
     assert "another worker" in refused.details["file"][0]
 
 
+def test_a_scan_is_given_under_its_own_worker_only(desk):
+    her, other = desk.register(), desk.register()
+    document = desk.submit(her, "passport", file=scan())
+
+    assert handlers.get_document_file(desk.repository, document.id, her).content == PDF
+    assert handlers.get_document_file(desk.repository, document.id).content == PDF  # the desk's
+    with pytest.raises(NotFound):
+        handlers.get_document_file(desk.repository, document.id, other)
+
+
 # decisions ------------------------------------------------------------------------------------
 
 

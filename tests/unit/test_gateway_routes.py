@@ -78,6 +78,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "get_timeline",
         "submit_document",
         "get_checklist",
+        "get_document_file",
         "invitations",
         "worker_disclosures",
         "export_worker",
@@ -91,6 +92,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     for name in ("verify_document", "reject_document", "desk_queue"):
         assert roles_of(name) == {"verifier", "admin"}, name
     assert roles_of("submit_document") == {"verifier", "admin", "worker"}
+    # a scan: the worker's own (the export links each), the desks; no trainer, no agency
+    assert roles_of("get_document_file") == {"operator", "verifier", "admin", "worker"}
     for name in (
         "schedule_session",
         "cancel_session",
@@ -124,6 +127,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "list_incidents",
                 "worker_disclosures",
                 "export_worker",
+                "get_document_file",
                 "list_family",
                 "list_webhooks",
                 "webhook_deliveries",
@@ -168,6 +172,7 @@ def test_every_read_of_a_worker_s_record_is_written_to_the_access_log():
         "list_family",
         "worker_disclosures",
         "export_worker",
+        "get_document_file",
     }
 
 

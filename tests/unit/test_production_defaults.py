@@ -117,7 +117,11 @@ def test_services_that_digest_niks_refuse_a_default_key(key, refusal):
 
 
 def test_the_gateway_refuses_a_default_secret():
-    found = production.problems("gateway", config(JWT_SECRET="secret", PSEUDONYM_KEY=KEY), env={})
+    found = production.problems(
+        "gateway",
+        config(JWT_SECRET="secret", PSEUDONYM_KEY=KEY, IDEMPOTENCY_ANSWER_KEY="a" * 40),
+        env={},
+    )
     assert found == ["JWT_SECRET is a known default value"]
 
 
@@ -185,7 +189,7 @@ def test_production_refuses_a_default_management_password(url, refusal, monkeypa
     for service in ("gateway", "egress"):
         settings = {
             **service_config(service),
-            **config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40),
+            **config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40, IDEMPOTENCY_ANSWER_KEY="a" * 40),
         }
         assert production.problems(service, settings, env={}) == ([refusal] if refusal else [])
 
@@ -199,10 +203,17 @@ def test_production_refuses_a_default_management_password(url, refusal, monkeypa
     ],
 )
 def test_the_pseudonym_key_is_a_secret_of_its_own(settings, refusal):
+    answer_key = {"IDEMPOTENCY_ANSWER_KEY": "a" * 40}
     for service in ("gateway", "egress"):
-        [found] = production.problems(service, config(**settings), env={})
+        [found] = production.problems(service, config(**settings, **answer_key), env={})
         assert found.startswith(refusal)
-    assert production.problems("gateway", config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40)) == []
+    assert (
+        production.problems(
+            "gateway",
+            config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40, IDEMPOTENCY_ANSWER_KEY="a" * 40),
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -219,7 +230,7 @@ def test_the_gateway_and_the_egress_refuse_to_start_without_a_key_to_seal_webhoo
 ):
     from pmi_common.sealing import webhook_sealer
 
-    settings = config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40)
+    settings = config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40, IDEMPOTENCY_ANSWER_KEY="a" * 40)
     if key is None:
         del settings["WEBHOOK_SECRET_KEY"]
     else:
