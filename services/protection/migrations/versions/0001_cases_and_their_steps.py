@@ -4,8 +4,10 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-12-06 07:10:16.264098
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+from pmi_common import schema_steps
 
 
 revision = '0001'
@@ -52,58 +54,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_status_received', ['status', 'received_at'], unique=False)
         batch_op.create_index('ix_cases_worker', ['worker_id'], unique=False)
 
-    op.create_table('command_answers',
-    sa.Column('key', sa.String(length=64), nullable=False),
-    sa.Column('answer', sa.JSON(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('key')
-    )
-    with op.batch_alter_table('command_answers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_command_answers_expires_at'), ['expires_at'], unique=False)
-
-    op.create_table('inbox',
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('applied_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('event_id')
-    )
-    with op.batch_alter_table('inbox', schema=None) as batch_op:
-        batch_op.create_index('ix_inbox_applied_at', ['applied_at'], unique=False, postgresql_using='brin')
-
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('event_version', sa.Integer(), nullable=False),
-    sa.Column('worker_id', sa.String(length=36), nullable=True),
-    sa.Column('stream_id', sa.String(length=64), nullable=False),
-    sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_stream', ['stream_id', 'sequence'], unique=True)
-        batch_op.create_index('ix_outbox_type_time', ['event_type', 'occurred_at'], unique=False)
-        batch_op.create_index('ix_outbox_unpublished', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'))
-
-    op.create_table('outbox_archive',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('worker_id', sa.String(length=36), nullable=True),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('envelope', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    op.create_table('stream_sequences',
-    sa.Column('stream_id', sa.String(length=64), nullable=False),
-    sa.Column('last', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('stream_id')
-    )
+    schema_steps.create_messaging_tables()
+    schema_steps.create_command_answers()
+    schema_steps.create_outbox_archive()
     op.create_table('case_steps',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.String(length=36), nullable=False),
@@ -131,22 +84,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_case_steps_case')
 
     op.drop_table('case_steps')
-    op.drop_table('stream_sequences')
-    op.drop_table('outbox_archive')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unpublished', postgresql_where=sa.text('published_at IS NULL'))
-        batch_op.drop_index('ix_outbox_type_time')
-        batch_op.drop_index('ix_outbox_stream')
-
-    op.drop_table('outbox')
-    with op.batch_alter_table('inbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_inbox_applied_at', postgresql_using='brin')
-
-    op.drop_table('inbox')
-    with op.batch_alter_table('command_answers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_command_answers_expires_at'))
-
-    op.drop_table('command_answers')
+    schema_steps.drop_outbox_archive()
+    schema_steps.drop_command_answers()
+    schema_steps.drop_messaging_tables()
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_worker')
         batch_op.drop_index('ix_cases_status_received')
