@@ -43,6 +43,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     GATEWAY,
     INFORMATION_SOURCES,
     NON_PROCEDURAL_WORKER_RECORDED,
+    NOTIFICATIONS,
     ORIENTATION,
     ORIENTATION_COMPLETED,
     ORIENTATION_ENROLLED,
@@ -412,7 +413,7 @@ class EventSpec:
     summary: str
 
 
-_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION)
+_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS)
 
 CONTRACT: tuple[EventSpec, ...] = (
     EventSpec(
@@ -420,7 +421,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerRegisteredV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
         "a worker's registration was accepted",
     ),
     EventSpec(
@@ -428,7 +429,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerStatusChangedV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
         "a worker's lifecycle status changed",
     ),
     EventSpec(
@@ -439,7 +440,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerReturnedV1,
-        (REINTEGRATION,),
+        (REINTEGRATION, NOTIFICATIONS),
         "a worker's return was recorded",
     ),
     EventSpec(
@@ -463,7 +464,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentRejectedV1,
-        (REGISTRATION, ORIENTATION),
+        (REGISTRATION, ORIENTATION, NOTIFICATIONS),
         "a verifier rejected a document, with the reason",
     ),
     EventSpec(
@@ -488,7 +489,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentsCompletedV1,
-        (REGISTRATION, ORIENTATION),
+        (REGISTRATION, ORIENTATION, NOTIFICATIONS),
         "every required document is verified and unexpired",
     ),
     EventSpec(
@@ -496,7 +497,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         SessionScheduledV1,
-        (),
+        (NOTIFICATIONS,),
         "an orientation (OPP) session was scheduled",
     ),
     EventSpec(
@@ -512,7 +513,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationEnrolledV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a worker was enrolled in an orientation session",
     ),
     EventSpec(
@@ -520,7 +521,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationReleasedV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a worker's enrolment was released (session cancelled, eligibility lost)",
     ),
     EventSpec(
@@ -528,7 +529,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationCompletedV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a worker attended orientation and holds its certificate",
     ),
     EventSpec(
@@ -536,7 +537,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ProgramCreatedV1,
-        (),
+        (NOTIFICATIONS,),
         "a reintegration (entrepreneurship) programme was created",
     ),
     EventSpec(
