@@ -17,6 +17,7 @@ from marshmallow import Schema
 
 from pmi_common.contract import (
     DOCUMENTS,
+    NOTIFICATIONS,
     ORIENTATION,
     PROTECTION,
     REGISTRATION,
@@ -143,6 +144,7 @@ def _webhooks(*args, **kwargs) -> Route:
 registration, documents = _asking(REGISTRATION), _asking(DOCUMENTS)
 orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
 protection = _asking(PROTECTION)
+notifications = _asking(NOTIFICATIONS)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
 STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
 OWN_AGENCY = OPERATIONS | {AGENCY}  # the admin, and an agency about its own webhooks
@@ -589,6 +591,36 @@ ROUTES: tuple[Route, ...] = (
         STAFF_SELF,
         "Programmes open to this worker",
         response=v.InvitationsView,
+    ),
+    notifications(
+        "worker_notifications",
+        "GET",
+        "/workers/{worker_id}/notifications",
+        DESK | {WORKER},
+        "The messages sent (or waiting, or withheld) to a worker, newest first",
+        query=s.NotificationsQuery,
+        response=v.NotificationLog,
+        audited=True,
+    ),
+    notifications(
+        "notification_choices",
+        "PATCH",
+        "/workers/{worker_id}/notification-choices",
+        DESK | {WORKER},
+        "A worker's choice of channel, language and consent for messages",
+        body=s.NotificationChoices,
+        response=v.NotificationChoicesView,
+    ),
+    notifications(
+        "notification_reply",
+        "POST",
+        "/notifications/replies",
+        PUBLIC,
+        "A reply to a message from the SMS provider's relay, HMAC-signed: BERHENTI or STOP "
+        "opts its sender out, MULAI or START back in (an unsigned reply: 422, nothing changed)",
+        body=s.NotificationReply,
+        response=v.NotificationReplyView,
+        personal=False,
     ),
     protection(
         "open_case",

@@ -421,6 +421,37 @@ class PublicCaseQuery(Query):
     )
 
 
+# notifications ----------------------------------------------------------------------------------
+
+
+class NotificationsQuery(Query):
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+
+
+class NotificationChoices(Body):
+    """A worker's choices for the messages the platform sends them."""
+
+    channel = fields.String(validate=validate.OneOf(("sms", "whatsapp", "email")))
+    language = fields.String(
+        validate=validate.OneOf(("id", "en")), metadata=_e("id")
+    )  # Bahasa Indonesia first
+    consent = fields.Boolean()
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class NotificationReply(Body):
+    """A reply to a message (BERHENTI, STOP, MULAI, START), as the SMS provider's relay forwards
+    it, HMAC-SHA256-signed (hex) over ``timestamp.from.text`` with ``NOTIFY_INBOUND_SECRET``."""
+
+    sender = fields.String(required=True, data_key="from", validate=PHONE)
+    text = fields.String(required=True, validate=validate.Length(max=1600))
+    timestamp = fields.String(
+        required=True, validate=validate.Regexp(r"^[0-9]{1,12}$"), metadata=_e("1778641200")
+    )
+    signature = fields.String(required=True, validate=validate.Length(max=80))
+    message_id = fields.String(validate=validate.Length(max=128))
+
+
 # the operators' console -------------------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ class GatewayService:
     orientation = TimedRpcProxy(c.ORIENTATION)
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     protection = TimedRpcProxy(c.PROTECTION)
+    notifications = TimedRpcProxy(c.NOTIFICATIONS)
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()
@@ -416,6 +417,20 @@ class GatewayService:
     @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
+
+    # notifications --------------------------------------------------------------------------
+
+    @api
+    def worker_notifications(self, worker_id: str, query: dict) -> dict:
+        return self.notifications.messages_of(worker_id, query)
+
+    @api
+    def notification_choices(self, worker_id: str, body: dict) -> dict:
+        return self.notifications.set_choices(worker_id, body)
+
+    @api
+    def notification_reply(self, body: dict) -> dict:
+        return self.notifications.receive_reply(body)
 
     # protection -----------------------------------------------------------------------------
 

@@ -456,6 +456,48 @@ class PublicCaseView(View):
     notes = fields.List(fields.Dict(), metadata={"description": "the notes marked public"})
 
 
+# notifications ------------------------------------------------------------------------------
+
+
+class NotificationView(View):
+    id = fields.UUID()
+    event_id = fields.UUID(metadata={"description": "the event that caused it"})
+    kind = fields.String(metadata={"description": "registered, document_rejected, ..."})
+    channel = fields.String(metadata={"description": "sms, whatsapp or email"})
+    language = fields.String(metadata={"description": "id (Bahasa Indonesia) or en"})
+    body = fields.String()
+    to = _maybe(fields.String(metadata={"description": "the address, masked"}))
+    segments = fields.Integer(metadata={"description": "SMS segments billed"})
+    encoding = fields.String(metadata={"description": "GSM-7 or UCS-2"})
+    status = fields.String(metadata={"description": "pending, sent, failed or suppressed"})
+    due_at = fields.DateTime(metadata={"description": "after quiet hours and the daily cap"})
+    created_at = fields.DateTime()
+    sent_at = _maybe(fields.DateTime())
+    attempts = fields.Integer()
+    provider = _maybe(fields.String())
+    provider_message_id = _maybe(fields.String())
+    last_error = _maybe(fields.String())
+
+
+class NotificationLog(View):
+    worker_id = fields.UUID()
+    items = fields.List(fields.Nested(NotificationView), metadata={"description": "newest first"})
+
+
+class NotificationChoicesView(View):
+    worker_id = fields.UUID()
+    channel = fields.String()
+    language = fields.String()
+    consent = fields.Boolean()
+    opted_out = fields.Boolean(metadata={"description": "replied BERHENTI or STOP"})
+    email = _maybe(fields.String(metadata={"description": "masked"}))
+
+
+class NotificationReplyView(View):
+    intent = _maybe(fields.String(metadata={"description": "opt_out, opt_in or none"}))
+    people = fields.Integer(metadata={"description": "people whose choice it changed"})
+
+
 # operations ---------------------------------------------------------------------------------
 
 

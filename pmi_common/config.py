@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "ORIENTATION_DATABASE_URL": "the orientation database (same)",
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
     "PROTECTION_DATABASE_URL": "the protection desk's database (same)",
+    "NOTIFICATIONS_DATABASE_URL": "the notifications service's database (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
     "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
@@ -98,7 +99,34 @@ ENVIRONMENT = {
     "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
     "NOTICE_RETRY_SECONDS": "seconds before a notice the mail server refused is tried again, "
     "doubling to an hour (30)",
+    "NOTIFY_SMS_PROVIDER": "the notifications service's SMS provider: json (a generic JSON API) "
+    "or twilio; unset: the local outbox, in development only",
+    "NOTIFY_SMS_URL": "the SMS provider's address (json: the URL messages are POSTed to; "
+    "twilio: https://api.twilio.com by default)",
+    "NOTIFY_SMS_ACCOUNT": "the Twilio account SID (twilio only)",
+    "NOTIFY_SMS_TOKEN": "the SMS provider's bearer token (json) or auth token (twilio)",
+    "NOTIFY_SMS_SENDER": "the SMS sender id or number (twilio: a number, or a Messaging "
+    "Service SID MG...)",
+    "NOTIFY_WHATSAPP_PHONE_ID": "the WhatsApp Business Cloud API phone number id (unset: no "
+    "WhatsApp)",
+    "NOTIFY_WHATSAPP_TOKEN": "the WhatsApp Cloud API access token",
+    "NOTIFY_WHATSAPP_TEMPLATE": "the approved WhatsApp template whose one body parameter is the "
+    "message (pmi_notice)",
+    "NOTIFY_WHATSAPP_URL": "the Graph API base (https://graph.facebook.com/v21.0)",
+    "NOTIFY_SMTP_URL": "where the notifications service mails workers who chose e-mail: "
+    "smtp://[user:pw@]host[:port][?starttls=true] or smtps://... (unset: no e-mail)",
+    "NOTIFY_EMAIL_FROM": "the sender of e-mailed messages (pmi@localhost)",
+    "NOTIFY_INBOUND_SECRET": "the key replies (BERHENTI, STOP) are HMAC-signed with by the "
+    "provider's relay",
+    "NOTIFY_DESK": "the desk messages send workers to (LTSA PMI)",
+    "NOTIFY_DAILY_CAP": "most messages a person gets in a day; sign-in codes aside (3)",
+    "NOTIFY_SEND_SECONDS": "how often the notifications service sends what is due (2)",
+    "NOTIFY_RETRY_DELAYS": "comma-separated seconds between a message's attempts, the last "
+    "repeated (30,60,300,900,3600)",
+    "NOTIFY_HTTP_TIMEOUT": "seconds an SMS or WhatsApp provider may take to answer (10)",
 }
+
+NOTIFY_SETTINGS = tuple(name for name in ENVIRONMENT if name.startswith("NOTIFY_"))
 
 WEBHOOK_SETTINGS = (
     "WEBHOOK_ALLOWED_TARGETS",
@@ -181,6 +209,8 @@ def service_config(service: str) -> dict:
         config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
+    if service == "notifications":
+        config.update({key: os.environ[key] for key in NOTIFY_SETTINGS if os.environ.get(key)})
     if service == "egress":
         config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()

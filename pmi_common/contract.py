@@ -44,6 +44,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     GATEWAY,
     INFORMATION_SOURCES,
     NON_PROCEDURAL_WORKER_RECORDED,
+    NOTIFICATIONS,
     ORIENTATION,
     ORIENTATION_COMPLETED,
     ORIENTATION_ENROLLED,
@@ -422,7 +423,7 @@ class EventSpec:
     summary: str
 
 
-_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION)
+_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS)
 
 CONTRACT: tuple[EventSpec, ...] = (
     EventSpec(
@@ -430,7 +431,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerRegisteredV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
         "a worker's registration was accepted",
     ),
     EventSpec(
@@ -438,7 +439,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerStatusChangedV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
         "a worker's lifecycle status changed",
     ),
     EventSpec(
@@ -449,7 +450,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerReturnedV1,
-        (REINTEGRATION,),
+        (REINTEGRATION, NOTIFICATIONS),
         "a worker's return was recorded",
     ),
     EventSpec(
@@ -473,7 +474,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentRejectedV1,
-        (REGISTRATION, ORIENTATION),
+        (REGISTRATION, ORIENTATION, NOTIFICATIONS),
         "a verifier rejected a document, with the reason",
     ),
     EventSpec(
@@ -498,7 +499,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentsCompletedV1,
-        (REGISTRATION, ORIENTATION),
+        (REGISTRATION, ORIENTATION, NOTIFICATIONS),
         "every required document is verified and unexpired",
     ),
     EventSpec(
@@ -506,7 +507,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         SessionScheduledV1,
-        (),
+        (NOTIFICATIONS,),
         "an orientation (OPP) session was scheduled",
     ),
     EventSpec(
@@ -522,7 +523,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationEnrolledV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a worker was enrolled in an orientation session",
     ),
     EventSpec(
@@ -530,7 +531,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationReleasedV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a worker's enrolment was released (session cancelled, eligibility lost)",
     ),
     EventSpec(
@@ -538,7 +539,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationCompletedV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a worker attended orientation and holds its certificate",
     ),
     EventSpec(
@@ -546,7 +547,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ProgramCreatedV1,
-        (),
+        (NOTIFICATIONS,),
         "a reintegration (entrepreneurship) programme was created",
     ),
     EventSpec(

@@ -10,9 +10,10 @@ DOCUMENTS = "documents"
 ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
 PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their follow-up
+NOTIFICATIONS = "notifications"  # tells workers by SMS, WhatsApp and e-mail
 GATEWAY = "gateway"
 EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
-SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION)
+SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS)
 
 # Event types (routing keys)
 WORKER_REGISTERED = "worker_registered"

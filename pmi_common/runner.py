@@ -43,6 +43,7 @@ SERVICE_CLASSES = {
     "orientation": "services.orientation.service:OrientationService",
     "reintegration": "services.reintegration.service:ReintegrationService",
     "protection": "services.protection.service:ProtectionService",
+    "notifications": "services.notifications.service:NotificationsService",
     "gateway": "gateway.service:GatewayService",
     "egress": "egress.service:EgressService",
 }

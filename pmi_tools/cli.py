@@ -34,6 +34,9 @@ pmi token [ROLE ...] [--sub ID] [--agency NAME] [--hours H]
 pmi token revoke SUBJECT [--by WHO] [--reason TEXT]
                                     refuse every token of SUBJECT issued until now
 pmi token revoke --jti ID [--by WHO] refuse one token, by its jti
+pmi notifications outbox [--limit N] [--worker ID]
+                                    the messages to workers, newest first (make run's local
+                                    outbox: what would have gone by SMS, WhatsApp or e-mail)
 """
 
 from __future__ import annotations
@@ -173,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     _add_agency_and_ops_commands(commands)
     _add_retention_command(commands)
     _add_token_command(commands)
+    _add_notifications_command(commands)
     args = parser.parse_args(argv)
     args.run(args)
 
@@ -537,6 +541,49 @@ def _add_token_command(commands) -> None:
     token.add_argument("--by", help="with revoke: who revokes (default: your login)")
     token.add_argument("--reason", help="with revoke: why (kept with the revocation)")
     token.set_defaults(run=_token)
+
+
+# notifications --------------------------------------------------------------------------------
+
+
+def _notifications_outbox(args) -> None:
+    from sqlalchemy.orm import Session
+
+    from pmi_common.migrations import upgrade
+    from pmi_common.store import make_engine
+    from services.notifications.repository import NotificationsRepository
+
+    url = config.database_url("notifications")
+    upgrade("notifications", url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            repository = NotificationsRepository(session)
+            found = (
+                repository.messages_of(args.worker, args.limit)
+                if args.worker
+                else repository.latest(args.limit)
+            )
+            for message in found:
+                print(
+                    f"{message.created_at.isoformat(timespec='seconds')}  {message.status:<10} "
+                    f"{message.channel:<8} {message.language}  worker {message.worker_id}  "
+                    f"{message.kind}  due {message.due_at.isoformat(timespec='minutes')}  "
+                    f"{message.segments} {message.encoding}\n    {message.body}"
+                )
+            if not found:
+                print("no messages")
+    finally:
+        engine.dispose()
+
+
+def _add_notifications_command(commands) -> None:
+    notifications = commands.add_parser("notifications", help="messages to workers")
+    chosen = notifications.add_subparsers(dest="notifications_command", required=True)
+    outbox = chosen.add_parser("outbox", help="the messages, newest first")
+    outbox.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    outbox.add_argument("--worker", help="only this worker's")
+    outbox.set_defaults(run=_failing_clearly(_notifications_outbox))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ PROCESSES = (
     "orientation",
     "reintegration",
     "protection",
+    "notifications",
     "gateway",
     "egress",
 )
@@ -31,6 +32,7 @@ DATABASE_OWNERS = (
     "orientation",
     "reintegration",
     "protection",
+    "notifications",
     "gateway",
 )
 
@@ -46,6 +48,7 @@ def generate() -> dict[str, str]:
         "POSTGRES_PASSWORD",
         "REGISTRY_READER_PASSWORD",
         "RABBITMQ_ADMIN_PASSWORD",
+        "NOTIFY_INBOUND_SECRET",  # the key the SMS provider's relay signs replies with
         *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES),
         *(f"DB_PASSWORD_{owner.upper()}" for owner in DATABASE_OWNERS),
     ]

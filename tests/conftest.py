@@ -34,6 +34,7 @@ DATABASE_SERVICES = (
     "orientation",
     "reintegration",
     "protection",
+    "notifications",
     "gateway",
 )
 FAST_RETRIES = (0.2, 0.4, 0.8)

@@ -15,7 +15,7 @@ set -euo pipefail
 NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
-DB_OWNERS=(registration documents orientation reintegration protection gateway)  # database.yaml
+DB_OWNERS=(registration documents orientation reintegration protection notifications gateway)  # database.yaml
 BROKER_ONLY=(egress)  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }
@@ -83,3 +83,13 @@ for owner in "${DB_OWNERS[@]}" "${BROKER_ONLY[@]}"; do
     --from-literal=password="$broker_password" \
     --from-literal=amqp-uri="amqp://pmi-$owner:$broker_password@$BROKER:5672/" || true
 done
+
+# The notifications service's SMS provider and the key replies (BERHENTI) are signed with. The
+# provider's settings are yours to give (NOTIFY_SMS_PROVIDER json or twilio, NOTIFY_SMS_URL,
+# NOTIFY_SMS_TOKEN, NOTIFY_SMS_SENDER); without them the service refuses to start in production.
+create_secret pmi-notify generic \
+  --from-literal=inbound-secret="${NOTIFY_INBOUND_SECRET:-$(random 32)}" \
+  --from-literal=sms-provider="${NOTIFY_SMS_PROVIDER:-}" \
+  --from-literal=sms-url="${NOTIFY_SMS_URL:-}" \
+  --from-literal=sms-token="${NOTIFY_SMS_TOKEN:-}" \
+  --from-literal=sms-sender="${NOTIFY_SMS_SENDER:-}" || true

@@ -59,6 +59,7 @@ def test_everything_up_and_empty_is_healthy():
         "orientation",
         "reintegration",
         "protection",
+        "notifications",
     ]
     assert all(row["instances"] == 1 for row in health["services"])
     # the protection desk consumes no events: it has no inbox to lag

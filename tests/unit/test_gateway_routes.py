@@ -46,7 +46,12 @@ def test_only_the_admin_reads_the_metrics_and_anyone_checks_a_certificate():
     by_name = {route.name: route for route in ROUTES}
     assert by_name["metrics"].roles == {"admin"}
     assert by_name["verify_certificate"].public
-    assert all(route.roles for route in ROUTES if route.writes)
+    # every write needs a token, but the SMS provider's replies: a provider's relay holds no
+    # token; the notifications service checks each reply's HMAC signature instead
+    assert all(
+        route.roles for route in ROUTES if route.writes and route.name != "notification_reply"
+    )
+    assert by_name["notification_reply"].public and not by_name["notification_reply"].personal
 
 
 def test_the_document_describes_every_route_and_its_problems():
@@ -86,6 +91,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "add_family_member",
         "change_family_member",
         "remove_family_member",
+        "worker_notifications",
+        "notification_choices",
     }
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
         assert roles_of(name) == {"operator", "admin"}, name
@@ -118,6 +125,9 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == {"caseworker", "admin"}, name
     assert roles_of("public_case_status") == set()
     assert roles_of("desk_lapsed_abroad") == {"verifier", "operator", "admin"}
+    # the messages sent to a worker, and her choices for them: the worker and the desk
+    for name in ("worker_notifications", "notification_choices"):
+        assert roles_of(name) == {"operator", "admin", "worker"}, name
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
@@ -134,6 +144,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "agency_settings",
                 "list_cases",  # cases: the complaints desk only
                 "get_case",
+                "worker_notifications",  # the worker and the desk (docs/notifications.md)
             )
         assert "agency" not in route.roles or not route.writes, route.name
 
@@ -173,6 +184,7 @@ def test_every_read_of_a_worker_s_record_is_written_to_the_access_log():
         "worker_disclosures",
         "export_worker",
         "get_document_file",
+        "worker_notifications",  # what was said to the worker: her phone, what happened to her
     }
 
 

@@ -1,0 +1,255 @@
+"""The notifications service's handlers: decide with the domain what to say to whom and when,
+store it through the repository as a message to send. The tables at the bottom list every one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from pmi_common import contract as c
+from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.events import Event
+from pmi_common.validation import load
+
+from . import domain as d
+from .channels import e164, new_message_id
+from .notices import Session, notice_for
+from .schemas import Choices, MessagesQuery, Reply
+from .templates import first_name, render
+
+if TYPE_CHECKING:
+    from pmi_common.unit_of_work import UnitOfWork
+
+    from .repository import NotificationsRepository
+
+    Work = UnitOfWork[NotificationsRepository]
+
+
+@dataclass(frozen=True)
+class Settings:
+    desk: str = "LTSA PMI"  # where the worker goes: named in messages
+    daily_cap: int = d.DEFAULT_DAILY_CAP
+    zone: str = d.DISTRICT_TIMEZONE
+    channels: tuple[str, ...] = (d.SMS,)  # the channels with a provider
+    inbound_secret: str = ""
+
+
+# events ---------------------------------------------------------------------------------------
+
+
+def needs_contact(event: Event) -> bool:
+    """Whether the event may give its worker a message (the service then asks registration for
+    the worker's current phone first)."""
+    if event.event_type == c.WORKER_STATUS_CHANGED:
+        return event.data["to_status"] == "cleared_for_departure"
+    return event.event_type in MESSAGES and bool(event.worker_id)
+
+
+def on_session_scheduled(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
+    data = event.data
+    uow.repository.keep_session(Session(data["session_id"], data["starts_at"], data["location"]))
+    return []
+
+
+def on_program_created(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
+    data = event.data
+    uow.repository.keep_programme(
+        data["program_id"], data["name"], data["audience"], data["starts_on"]
+    )
+    return []
+
+
+def on_worker_event(
+    uow: Work,
+    event: Event,
+    contact: Mapping | None,
+    now: dt.datetime,
+    settings: Settings,
+) -> list[d.Message]:
+    """The message an event about a worker gives them, if any: stored once (an event applied
+    again, or heard twice, gives none the second time). ``contact`` is registration's record of
+    the worker (its phone and name; nothing else is read from it)."""
+    repository = uow.repository
+    session_id = event.data.get("session_id")
+    session = repository.session_heard(session_id) if session_id else None
+    programme = (
+        repository.programme_for_returnee(d.day_of(now, settings.zone))
+        if event.event_type == c.WORKER_RETURNED
+        else None
+    )
+    notice = notice_for(event.event_type, event.data, session=session, programme=programme)
+    if notice is None or not event.worker_id:
+        return []
+    person = _person(repository, event.worker_id, contact, now)
+    if person is None:
+        return []
+    message = compose(
+        person, notice.kind, notice.context, event.event_id, now, settings, repository
+    )
+    return [message] if repository.add_message(message) else []
+
+
+def _person(
+    repository: NotificationsRepository, worker_id: str, contact: Mapping | None, now: dt.datetime
+) -> d.Person | None:
+    """The person, with the phone registration has for them now."""
+    person = repository.person(worker_id, lock=True)
+    if contact is None:
+        return person
+    phone, name = contact.get("phone") or None, first_name(contact.get("full_name"))
+    if person is None:
+        person = d.Person(worker_id=worker_id, phone=phone, first_name=name, updated_at=now)
+        repository.add_person(person)
+    elif (person.phone, person.first_name) != (phone, name):
+        person.phone, person.first_name, person.updated_at = phone, name, now
+    return person
+
+
+def compose(
+    person: d.Person,
+    kind: str,
+    context: dict,
+    event_id: str,
+    now: dt.datetime,
+    settings: Settings,
+    repository: NotificationsRepository,
+) -> d.Message:
+    """The message of ``kind`` for ``person``: in their language, on their channel (SMS when
+    theirs has no provider), due after the quiet hours and within the daily cap; kept as
+    suppressed, never sent, when they cannot or do not want to be written to."""
+    channel = person.channel if person.channel in settings.channels else d.SMS
+    body = render(
+        kind, person.language, {**context, "name": person.first_name, "desk": settings.desk}
+    )
+    counted = d.segments(body)
+    due = d.release_time(now, kind, settings.zone)
+    start = dt.datetime.combine(d.day_of(due, settings.zone), dt.time(0), ZoneInfo(settings.zone))
+    due = d.within_cap(
+        due,
+        kind,
+        repository.counted_between(person.worker_id, start, start + dt.timedelta(days=1)),
+        settings.daily_cap,
+        settings.zone,
+    )
+    reachable = person.reachable(kind) and person.address(channel) is not None
+    return d.Message(
+        id=new_message_id(),
+        event_id=event_id,
+        worker_id=person.worker_id,
+        channel=channel,
+        kind=kind,
+        language=person.language,
+        body=body,
+        address=person.address(channel) or "",
+        segments=counted.count,
+        encoding=counted.encoding,
+        due_at=due,
+        created_at=now,
+        status=d.PENDING if reachable else d.SUPPRESSED,
+        last_error=None if reachable else _why_not(person, channel),
+    )
+
+
+def _why_not(person: d.Person, channel: str) -> str:
+    if person.address(channel) is None:
+        return f"no address for {channel}"
+    return "opted out" if person.opted_out_at else "no consent"
+
+
+# commands ------------------------------------------------------------------------------------
+
+
+def set_choices(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> d.Person:
+    data = load(Choices(), command)
+    person = uow.repository.person(worker_id, lock=True)
+    if person is None:
+        raise NotFound("belum ada pesan untuk pekerja ini (no messages for this worker yet)")
+    if data.get("channel") == d.EMAIL and not (data.get("email") or person.email):
+        raise InvalidInput(
+            "e-mail perlu alamat (e-mail needs an address)", {"email": ["required for e-mail"]}
+        )
+    for name in ("channel", "language", "email"):
+        if name in data:
+            setattr(person, name, data[name])
+    if "consent" in data:
+        if data["consent"]:
+            person.opt_in(now)
+        else:
+            person.consent = False
+    person.updated_at = now
+    return person
+
+
+def receive_reply(uow: Work, command: dict, now: dt.datetime, settings: Settings) -> dict:
+    """A reply forwarded by the provider's relay: BERHENTI or STOP opts its sender out of every
+    message but sign-in codes, MULAI or START back in. Unsigned or stale: refused, nothing read."""
+    data = load(Reply(), command)
+    if not settings.inbound_secret or not d.genuine_reply(
+        settings.inbound_secret,
+        data["timestamp"],
+        data["sender"],
+        data["text"],
+        data["signature"],
+        now,
+    ):
+        raise InvalidInput(
+            "balasan tidak bertanda tangan sah (reply not validly signed)",
+            {"signature": ["does not match, or the timestamp is not within five minutes"]},
+        )
+    intent = d.reply_intent(data["text"])
+    people = _people_with(uow.repository, data["sender"]) if intent else []
+    for person in people:
+        person.opt_out(now) if intent == "opt_out" else person.opt_in(now)
+    return {"intent": intent, "people": len(people)}
+
+
+def _people_with(repository: NotificationsRepository, phone: str) -> list[d.Person]:
+    """People recorded with this number, however it was written (08..., 62..., +62...)."""
+    wanted = e164(phone)
+    forms = {wanted, wanted.lstrip("+")}
+    if wanted.startswith("+62"):
+        forms.add("0" + wanted[3:])
+    found: dict[str, d.Person] = {}
+    for form in sorted(forms):
+        for person in repository.people_with_phone(form):
+            found[person.worker_id] = person
+    return list(found.values())
+
+
+# queries -------------------------------------------------------------------------------------
+
+
+def messages_of(
+    repository: NotificationsRepository, worker_id: str, query: dict
+) -> list[d.Message]:
+    params = load(MessagesQuery(), query or {})
+    return repository.messages_of(worker_id, params["limit"])
+
+
+def choices_of(repository: NotificationsRepository, worker_id: str) -> d.Person:
+    person = repository.person(worker_id)
+    if person is None:
+        raise NotFound("belum ada pesan untuk pekerja ini (no messages for this worker yet)")
+    return person
+
+
+MESSAGES = {
+    c.WORKER_REGISTERED: on_worker_event,
+    c.WORKER_STATUS_CHANGED: on_worker_event,
+    c.WORKER_RETURNED: on_worker_event,
+    c.DOCUMENT_REJECTED: on_worker_event,
+    c.DOCUMENTS_COMPLETED: on_worker_event,
+    c.ORIENTATION_ENROLLED: on_worker_event,
+    c.ORIENTATION_RELEASED: on_worker_event,
+    c.ORIENTATION_COMPLETED: on_worker_event,
+}
+EVENTS = {
+    **MESSAGES,
+    c.SESSION_SCHEDULED: on_session_scheduled,
+    c.PROGRAM_CREATED: on_program_created,
+}
+COMMANDS = {"set_choices": set_choices, "receive_reply": receive_reply}
+QUERIES = {"messages_of": messages_of, "choices_of": choices_of}

@@ -1,0 +1,100 @@
+"""Sending from the service's own outbox (the ``messages`` table), a round at a time.
+
+Each channel's round runs on its own: the due messages are taken (held for a lease, skipping any
+another sender holds) in one short transaction, handed to the provider one by one outside any
+transaction, and each outcome is written in a transaction of its own. A provider that is down
+fails the one message it was given (tried again later, with backoff) and the channel's other
+messages wait for the next round; the other channels go on. A sender that dies between taking a
+message and recording it leaves it to be taken again once its lease ends: a message is sent at
+least once, and only an attempt whose outcome was lost can be repeated (with the same
+idempotency key where the provider takes one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+import structlog
+
+from . import domain as d
+from .channels import Channel, ProviderDown, Refused
+
+log = structlog.get_logger(__name__)
+ROUND_SIZE = 50
+
+
+@dataclass
+class Round:
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+    down: list[str] = field(default_factory=list)
+
+
+def send_due(
+    transaction: Callable[[], AbstractContextManager],
+    channel: Channel,
+    now: Callable[[], dt.datetime],
+    delays: tuple[float, ...] = d.DEFAULT_RETRY_DELAYS,
+    limit: int = ROUND_SIZE,
+) -> Round:
+    """One round of ``channel``: its due messages sent, until its provider fails."""
+    outcome = Round()
+    started = now()
+    with transaction() as uow:
+        taken = uow.repository.take_due(channel.channel, started, started + d.LEASE, limit)
+    for position, message in enumerate(taken):
+        try:
+            provider_id = channel.send(message)
+        except ProviderDown as exc:
+            _record(
+                transaction,
+                message.id,
+                lambda m, e=str(exc): m.attempt_failed(e, now(), delays=delays),
+            )
+            rest = [m.id for m in taken[position + 1 :]]
+            with transaction() as uow:
+                uow.repository.put_back(rest, now())
+            outcome.waiting, outcome.down = len(rest) + 1, [channel.provider]
+            log.warning(
+                "notification_provider_down",
+                channel=channel.channel,
+                provider=channel.provider,
+                error=str(exc),
+                waiting=len(rest) + 1,
+            )
+            return outcome
+        except Refused as exc:
+            _record(
+                transaction,
+                message.id,
+                lambda m, e=str(exc): m.attempt_failed(e, now(), permanent=True),
+            )
+            outcome.failed += 1
+            log.warning("notification_refused", message_id=message.id, provider=channel.provider)
+            continue
+        _record(
+            transaction,
+            message.id,
+            lambda m, p=provider_id: m.delivered(channel.provider, p, now()),
+        )
+        outcome.sent += 1
+        log.info(
+            "notification_sent",
+            message_id=message.id,
+            kind=message.kind,
+            channel=channel.channel,
+            provider=channel.provider,
+            segments=message.segments,
+        )
+    return outcome
+
+
+def _record(transaction, message_id: str, change: Callable[[d.Message], None]) -> None:
+    with transaction() as uow:
+        message = uow.repository.message(message_id, lock=True)
+        if message is not None and message.status == d.PENDING:
+            change(message)

@@ -1,0 +1,118 @@
+"""The notifications service: tells workers by SMS, WhatsApp or e-mail, in Bahasa Indonesia or
+English, what the lifecycle's events mean for them; once per event, person and channel, with
+their consent, outside quiet hours and within a daily cap."""
+
+from __future__ import annotations
+
+from eventlet.greenpool import GreenPool
+
+from pmi_common import contract as c
+from pmi_common import production
+from pmi_common.clock import Clock
+from pmi_common.context import LogContext
+from pmi_common.errors import NotFound
+from pmi_common.inbox import handles
+from pmi_common.metrics import MetricsServer
+from pmi_common.operations import ServiceOperations
+from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.schedule import every
+from pmi_common.store import Database
+
+from . import handlers
+from .channels import production_problems
+from .models import metadata
+from .providers import Providers
+from .repository import NotificationsRepository
+from .schemas import choices_view, message_view
+from .sending import send_due
+
+SEND_SECONDS = 2.0
+
+
+class NotificationsService(ServiceOperations):
+    name = c.NOTIFICATIONS
+
+    db = Database(metadata, repository=NotificationsRepository)
+    registration = TimedRpcProxy(c.REGISTRATION)
+    providers = Providers()
+    metrics = MetricsServer()
+    clock = Clock()
+    log = LogContext()
+
+    @classmethod
+    def check_config(cls, config: dict) -> None:
+        """Production refuses to start without a configured SMS provider and reply key."""
+        found = production_problems(config)
+        if found:
+            raise production.Refused(production.refusal(c.NOTIFICATIONS, found))
+
+    # events --------------------------------------------------------------------------------
+
+    @handles(*handlers.EVENTS)
+    def on_event(self, event):
+        contact = self._contact(event.worker_id) if handlers.needs_contact(event) else None
+        handler = handlers.EVENTS[event.event_type]
+        now = self.clock.now()
+        made = self.db.apply_once(
+            event, lambda uow: handler(uow, event, contact, now, self.providers.settings)
+        )
+        for message in made or ():
+            self.log.info(
+                "notification_queued",
+                message_id=message.id,
+                kind=message.kind,
+                channel=message.channel,
+                status=message.status,
+                due_at=message.due_at.isoformat(),
+            )
+
+    def _contact(self, worker_id: str | None) -> dict | None:
+        """Registration's record of the worker: only the phone and name are read from it."""
+        try:
+            worker = self.registration.get_worker(worker_id)
+        except NotFound:
+            return None
+        return {"phone": worker.get("phone"), "full_name": worker.get("full_name")}
+
+    # sending -------------------------------------------------------------------------------
+
+    @every("NOTIFY_SEND_SECONDS", SEND_SECONDS)
+    def send_due(self):
+        """A round of every channel, side by side: a slow provider holds up no other."""
+        pool = GreenPool(max(len(self.providers.channels), 1))
+        for channel in self.providers.channels.values():
+            pool.spawn(
+                send_due, self.db.transaction, channel, self.clock.now, self.providers.delays
+            )
+        pool.waitall()
+
+    # commands ------------------------------------------------------------------------------
+
+    @rpc
+    def set_choices(self, worker_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: choices_view(
+                handlers.set_choices(uow, worker_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
+    def receive_reply(self, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: handlers.receive_reply(
+                uow, payload, self.clock.now(), self.providers.settings
+            )
+        )
+
+    # queries -------------------------------------------------------------------------------
+
+    @rpc
+    def messages_of(self, worker_id: str, query: dict | None = None) -> dict:
+        with self.db.queries() as repository:
+            found = handlers.messages_of(repository, worker_id, query or {})
+            return {"worker_id": worker_id, "items": [message_view(m) for m in found]}
+
+    @rpc
+    def choices_of(self, worker_id: str) -> dict:
+        with self.db.queries() as repository:
+            return choices_view(handlers.choices_of(repository, worker_id))

@@ -1,0 +1,109 @@
+"""A worker's messages through the gateway, on the real broker and databases: the worker and the
+desk read her message log (no other worker does); a signed BERHENTI from her phone stops the
+next message, an unsigned one changes nothing; her choice of English is heard."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.testing import start_stack
+from pmi_common import contract as c
+from pmi_common.clock import Clock
+from services.notifications.domain import reply_signature
+from services.notifications.service import NotificationsService
+from tests.events import envelope, publish
+from tests.helpers import wait_for, worker_payload
+from tests.integration.test_notifications_service import MORNING, MorningClock
+
+SECRET = "inbound-secret-of-the-tests-0123456789"
+
+
+@pytest.fixture
+def api(container_factory, config_for):
+    notifications = container_factory(
+        NotificationsService,
+        config_for(
+            "notifications",
+            PMI_ENV="development",  # the local outbox stands for the SMS provider
+            NOTIFY_INBOUND_SECRET=SECRET,
+            NOTIFY_SEND_SECONDS=0.1,
+        ),
+    )
+    next(d for d in notifications.dependencies if isinstance(d, Clock)).clock = MorningClock()
+    notifications.start()
+    return start_stack(container_factory, config_for, services=(c.REGISTRATION,))
+
+
+def signed(text: str, sender: str, secret: str = SECRET) -> dict:
+    # the clock the service runs on is MorningClock's: a reply signed "now" on that clock
+    stamp = str(int(MORNING.timestamp()) + 1)
+    return {
+        "from": sender,
+        "text": text,
+        "timestamp": stamp,
+        "signature": reply_signature(secret, stamp, sender, text),
+    }
+
+
+def test_a_worker_reads_her_messages_and_berhenti_stops_the_next(api, rabbit_config):
+    desk = api.as_role("operator", "desk-1")
+    worker = desk.post("/workers", json=worker_payload()).json()
+    siti = api.as_role("worker", worker["id"])
+    log = f"/workers/{worker['id']}/notifications"
+
+    (first,) = wait_for(
+        lambda: [m for m in siti.get(log).json()["items"] if m["status"] == "sent"],
+        message="the registration's message sent",
+    )
+    assert first["kind"] == "registered" and first["provider"] == "outbox"
+    assert first["body"].startswith("Halo Siti, pendaftaran PMI Anda diterima.")
+    assert first["to"].endswith("890") and worker["phone"] not in first["to"]
+    assert desk.get(log).json()["items"] == siti.get(log).json()["items"]
+    assert api.as_role("worker", "00000000-0000-4000-8000-000000000001").get(log).status_code == 403
+    assert api.as_role("agency", "bpjs", agency="bpjs").get(log).status_code == 403
+
+    public = api.anonymous()
+    forged = public.post(
+        "/notifications/replies", json=signed("BERHENTI", "+6281234567890", "x" * 40)
+    )
+    assert forged.status_code == 422
+    stopped = public.post("/notifications/replies", json=signed("BERHENTI", "+6281234567890"))
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json() == {"intent": "opt_out", "people": 1}
+
+    publish(
+        rabbit_config["AMQP_URI"],
+        envelope(
+            c.DOCUMENTS_COMPLETED, worker["id"], {"document_ids": ["d"], "earliest_expiry": None}
+        ),
+    )
+    withheld = wait_for(
+        lambda: [m for m in siti.get(log).json()["items"] if m["kind"] == "documents_completed"],
+        message="the next message, withheld",
+    )
+    assert [(m["status"], m["last_error"]) for m in withheld] == [("suppressed", "opted out")]
+
+    chosen = siti.patch(
+        f"/workers/{worker['id']}/notification-choices", json={"language": "en", "consent": True}
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert (chosen.json()["language"], chosen.json()["opted_out"]) == ("en", False)
+    publish(
+        rabbit_config["AMQP_URI"],
+        envelope(
+            c.ORIENTATION_COMPLETED,
+            worker["id"],
+            {
+                "session_id": "s1",
+                "certificate_number": "OPP-2026-7K3M9Q2B",
+                "completed_at": "2026-05-13T03:00:00+00:00",
+            },
+        ),
+    )
+    (certificate,) = wait_for(
+        lambda: [m for m in siti.get(log).json()["items"] if m["kind"] == "certificate_issued"],
+        message="the certificate's message, in English",
+    )
+    assert certificate["body"] == (
+        "Congratulations, you completed the OPP. Certificate number: OPP-2026-7K3M9Q2B."
+    )

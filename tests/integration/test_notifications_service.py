@@ -1,0 +1,173 @@
+"""The notifications service on the real broker and PostgreSQL, with an SMS provider that is a
+real HTTP server on 127.0.0.1: a worker's registration leads to exactly one SMS, though the
+provider is down at first and the event is heard twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import create_engine, text
+
+from pmi_common import contract as c
+from pmi_common.clock import Clock, SystemClock
+from services.notifications.service import NotificationsService
+from services.registration.service import RegistrationService
+from tests.events import envelope, publish
+from tests.helpers import Subscriber, wait_for, worker_payload
+
+TOKEN = "sms-provider-token-for-the-tests"
+# a Wednesday at 10:00 WIB, moving on with the real time: outside the quiet hours whenever the
+# suite runs
+MORNING = dt.datetime(2026, 5, 13, 3, 0, tzinfo=dt.UTC)
+
+
+class MorningClock(SystemClock):
+    def __init__(self):
+        super().__init__()
+        self.started = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return MORNING + dt.timedelta(seconds=time.monotonic() - self.started)
+
+
+class SmsProvider:
+    """A generic JSON SMS API on 127.0.0.1: answers 503 to its first ``failures`` requests, then
+    201 with an id; records every request."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.requests: list[tuple[dict, dict, int]] = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status = 503 if len(provider.requests) < provider.failures else 201
+                provider.requests.append((headers, body, status))
+                answer = json.dumps({"id": f"sms-{len(provider.requests)}"}).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/sms"
+
+    def accepted(self) -> list[dict]:
+        return [body for _, body, status in self.requests if status == 201]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def provider():
+    running = SmsProvider(failures=2)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def platform(container_factory, config_for, provider):
+    registration = container_factory(RegistrationService, config_for("registration"))
+    notifications = container_factory(
+        NotificationsService,
+        config_for(
+            "notifications",
+            PMI_ENV="development",
+            NOTIFY_SMS_PROVIDER="json",
+            NOTIFY_SMS_URL=provider.url,
+            NOTIFY_SMS_TOKEN=TOKEN,
+            NOTIFY_DESK="LTSA PMI Blitar",
+            NOTIFY_SEND_SECONDS=0.1,
+            NOTIFY_RETRY_DELAYS=(0.2,),
+        ),
+    )
+    next(d for d in notifications.dependencies if isinstance(d, Clock)).clock = MorningClock()
+    registration.start()
+    notifications.start()
+    return registration, notifications
+
+
+SESSION = {
+    "session_id": "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",
+    "starts_at": "2026-05-20T01:00:00+00:00",
+    "location": "Aula Disnaker",
+    "capacity": 30,
+    "topics": ["kontrak"],
+}
+
+
+def session_heard(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text("SELECT count(*) FROM sessions")).scalar())
+    finally:
+        engine.dispose()
+
+
+def call(container, method, *args):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args)
+
+
+def test_a_registration_gives_exactly_one_sms_though_the_provider_fails_first(
+    platform, provider, rabbit_config, database_urls
+):
+    registration, notifications = platform
+    heard = Subscriber(rabbit_config["AMQP_URI"], c.exchange_name(c.REGISTRATION))
+    try:
+        worker = call(registration, "register_worker", worker_payload())
+        registered = heard.wait_for(lambda got: got)[0]
+    finally:
+        heard.close()
+    publish(rabbit_config["AMQP_URI"], registered)  # the same event, delivered again
+
+    wait_for(provider.accepted, message="the SMS accepted by the provider")
+    (sent,) = wait_for(
+        lambda: [
+            m
+            for m in call(notifications, "messages_of", worker["id"])["items"]
+            if m["status"] == "sent"
+        ],
+        message="the message recorded as sent",
+    )
+
+    assert [status for _, _, status in provider.requests] == [503, 503, 201]
+    (headers, body, _) = provider.requests[-1]
+    assert body["to"] == "+6281234567890" and body["reference"] == sent["id"]
+    assert body["text"].startswith("Halo Siti, pendaftaran PMI Anda diterima.")
+    assert worker_payload()["nik"][:6] not in body["text"]  # no part of a NIK
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    # every attempt carried the same idempotency key: the message's own id
+    assert {h["idempotency-key"] for h, _, _ in provider.requests} == {sent["id"]}
+    assert (sent["attempts"], sent["provider"], sent["provider_message_id"]) == (
+        3,
+        "json-sms",
+        "sms-3",
+    )
+    assert sent["to"].endswith("890") and "81234567" not in sent["to"]
+    # nothing more follows: once an event published after the duplicate has been applied, still
+    # one event, one person, one channel, one message
+    publish(rabbit_config["AMQP_URI"], envelope(c.SESSION_SCHEDULED, None, SESSION))
+    wait_for(lambda: session_heard(database_urls["notifications"]), message="the later event")
+    assert len(call(notifications, "messages_of", worker["id"])["items"]) == 1
+    assert len(provider.accepted()) == 1
