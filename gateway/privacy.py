@@ -259,7 +259,7 @@ PARTICIPANT: Spec = {
     "results": _listed("round", "name", "advanced", "score", "note", "recorded_at"),
     "outcome": _listed("business_started", "business_name", "sector", "regency", "completed_at"),
 }
-INVITATIONS: Spec = {**_listed("worker_id", "kind"), "programs": PROGRAM}
+INVITATIONS: Spec = {**_listed("worker_id", "kind", "due_home_on", "note"), "programs": PROGRAM}
 
 
 def _page(spec: Spec) -> Spec:
