@@ -614,8 +614,20 @@ ROUTES: tuple[Route, ...] = (
         "/cases/{case_id}/transitions",
         CASEWORK,
         "Move a case in its workflow (assessed, referred, in_progress, resolved, closed, "
-        "reopened) with a note, public or not; its caseworker or the admin",
+        "reopened) with a note, public or not; its caseworker or the admin. Resolving it "
+        "names the outcome: a repatriation records the worker's return, a death the worker's "
+        "death",
         body=s.MoveCase,
+        response=v.CaseView,
+    ),
+    protection(
+        "link_case",
+        "POST",
+        "/cases/{case_id}/link",
+        CASEWORK,
+        "Link a case about someone not registered to the registered worker it is about; its "
+        "caseworker or the admin",
+        body=s.LinkCase,
         response=v.CaseView,
     ),
     protection(

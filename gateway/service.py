@@ -387,6 +387,10 @@ class GatewayService:
         return self.protection.assign_case(case_id, body)
 
     @api
+    def link_case(self, case_id: str, body: dict) -> dict:
+        return self.protection.link_case(case_id, body)
+
+    @api
     def move_case(self, case_id: str, body: dict) -> dict:
         return self.protection.move_case(case_id, body)
 

@@ -345,7 +345,7 @@ class InvitationsView(View):
 
 
 class CaseStepView(View):
-    action = fields.String(metadata={"description": "opened, assigned or moved"})
+    action = fields.String(metadata={"description": "opened, assigned, moved or linked"})
     at = fields.DateTime()
     by = _maybe(fields.String())
     role = _maybe(fields.String())
@@ -354,6 +354,7 @@ class CaseStepView(View):
     assigned_to = _maybe(fields.String())
     note = _maybe(fields.String())
     public = fields.Boolean(metadata={"description": "the family reads it with the code"})
+    outcome = _maybe(fields.String(metadata={"description": "on the step that resolved it"}))
 
 
 class CaseView(View):
@@ -387,6 +388,10 @@ class CaseView(View):
     acted_at = _maybe(fields.DateTime())
     resolved_at = _maybe(fields.DateTime())
     closed_at = _maybe(fields.DateTime())
+    outcome = _maybe(fields.String(metadata={"description": "how it ended, when resolved"}))
+    outcome_details = _maybe(
+        fields.Dict(metadata={"description": "the outcome's amount and currency, day home..."})
+    )
     overdue = fields.List(
         fields.String(), metadata={"description": "the limits passed: acknowledge, act"}
     )

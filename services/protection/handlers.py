@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pmi_common import contract as c
@@ -25,7 +26,7 @@ from .domain import (
     visible,
 )
 from .domain import OPENED as OPENED_STEP
-from .schemas import AssignCase, ListCases, MoveCase, OpenCase, PublicLookup
+from .schemas import AssignCase, LinkCase, ListCases, MoveCase, OpenCase, PublicLookup
 from .workdays import DISTRICT_TIMEZONE
 
 if TYPE_CHECKING:
@@ -126,10 +127,37 @@ def assign_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Cas
     return case
 
 
+def link_case(
+    uow: Work, case_id: str, command: dict, now: dt.datetime, worker: Mapping | None = None
+) -> Case:
+    """A case about someone not registered is about the registered worker ``worker`` (the
+    service asks registration for it): linked, its events from now on the worker's."""
+    data = load(LinkCase(), command)
+    worker_id = str(data["worker_id"])
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    _check_worker(worker_id, worker, {"family_member_id": None})
+    case.link(worker_id, uow.actor, now, note=data["note"])
+    if case.destination_country is None and worker is not None:
+        case.destination_country = worker.get("destination_country")
+    _publish(uow, case, c.CASE_LINKED, aspect=case.aspect, status=case.status)
+    return case
+
+
 def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+    """Move a case in its workflow; resolving it says how it ended (``outcome``), which
+    registration applies to the worker's record where it must (a repatriation, a death)."""
     data = load(MoveCase(), command)
     case = visible(uow.repository.lock(case_id), uow.actor, case_id)
-    step = case.move(data["to"], uow.actor, now, note=data["note"], public=data["public"])
+    outcome = data["outcome"] or {}
+    step = case.move(
+        data["to"],
+        uow.actor,
+        now,
+        note=data["note"],
+        public=data["public"],
+        outcome=outcome.get("kind"),
+        details=outcome,
+    )
     _publish(
         uow, case, c.CASE_STATUS_CHANGED, from_status=step.from_status, to_status=step.to_status
     )
@@ -146,7 +174,21 @@ def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
             and case.acknowledged_at <= case.acknowledge_by,
             acted_in_time=case.acted_at is not None and case.acted_at <= case.act_by,
         )
+        _publish(
+            uow, case, c.CASE_OUTCOME_RECORDED, outcome=case.outcome, **_typed(case.outcome_details)
+        )
     return case
+
+
+def _typed(details: Mapping | None) -> dict:
+    """An outcome's kept details (JSON) as the contract's types: dates, the amount a number."""
+    typed = dict(details or {})
+    for name in ("returned_on", "died_on", "remains_arrive_on"):
+        if typed.get(name) is not None:
+            typed[name] = dt.date.fromisoformat(typed[name])
+    if typed.get("amount") is not None:
+        typed["amount"] = Decimal(typed["amount"])
+    return typed
 
 
 def _publish(uow: Work, case: Case, event_type: str, **data) -> None:
@@ -217,6 +259,7 @@ def _no_such_case() -> NotFound:
 COMMANDS = {
     "open_case": open_case,
     "assign_case": assign_case,
+    "link_case": link_case,
     "move_case": move_case,
 }
 QUERIES = {

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    JSON,
     Index,
     MetaData,
     String,
@@ -49,6 +50,8 @@ cases = Table(
     Column("resolved_at", AwareDateTime(), nullable=True),
     Column("closed_at", AwareDateTime(), nullable=True),
     Column("updated_at", AwareDateTime(), nullable=False),
+    Column("outcome", String(32), nullable=True),
+    Column("outcome_details", JSON, nullable=True),
     Index("ix_cases_status_received", "status", "received_at"),
     Index("ix_cases_worker", "worker_id"),
 )
@@ -67,5 +70,6 @@ case_steps = Table(
     Column("assigned_to", String(200), nullable=True),
     Column("note", Text, nullable=True),
     Column("public", Boolean, nullable=False, default=False),
+    Column("outcome", String(32), nullable=True),
     Index("ix_case_steps_case", "case_id", "id"),
 )

@@ -50,6 +50,15 @@ class ProtectionService(ServiceOperations):
         )
 
     @rpc
+    def link_case(self, case_id: str, payload: dict) -> dict:
+        worker = self._worker(payload.get("worker_id") if isinstance(payload, dict) else None)
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.link_case(uow, case_id, payload, self.clock.now(), worker)
+            )
+        )
+
+    @rpc
     def move_case(self, case_id: str, payload: dict) -> dict:
         return self.db.command(
             lambda uow: self._view().dump(

@@ -100,8 +100,11 @@ def test_a_case_about_an_unknown_worker_or_a_stranger_as_family_is_refused(uow):
 def test_assigning_and_resolving_publish_who_and_what_changed(uow):
     case, _ = opened(uow)
     uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
-    for to in ("assessed", "in_progress", "resolved"):
+    for to in ("assessed", "in_progress"):
         uow.run(handlers.move_case, case.id, {"to": to}, NOW + dt.timedelta(hours=1))
+    recovered = {"kind": "wages_recovered", "amount": "12000.50", "currency": "HKD"}
+    resolving = {"to": "resolved", "outcome": recovered}
+    uow.run(handlers.move_case, case.id, resolving, NOW + dt.timedelta(hours=1))
     assert uow.types() == [
         c.CASE_OPENED,
         c.CASE_ASSIGNED,
@@ -109,13 +112,84 @@ def test_assigning_and_resolving_publish_who_and_what_changed(uow):
         c.CASE_STATUS_CHANGED,
         c.CASE_STATUS_CHANGED,
         c.CASE_RESOLVED,
+        c.CASE_OUTCOME_RECORDED,
     ]
     for event in uow.published:
         parse_event(event)
     assert uow.published[1]["data"]["assigned_to"] == "siti"
-    resolved = uow.published[-1]["data"]
+    resolved = uow.published[-2]["data"]
     assert resolved["acknowledged_in_time"] and resolved["acted_in_time"]
-    assert [e["sequence"] for e in uow.published] == [1, 2, 3, 4, 5, 6]
+    outcome = uow.published[-1]["data"]
+    assert (outcome["outcome"], outcome["amount"], outcome["currency"]) == (
+        "wages_recovered",
+        "12000.50",
+        "HKD",
+    )
+    assert outcome["returned_on"] is None and outcome["died_on"] is None
+    assert [e["sequence"] for e in uow.published] == [1, 2, 3, 4, 5, 6, 7]
+    assert case.outcome_details["amount"] == "12000.50"  # kept as JSON
+
+
+def test_an_outcome_gives_only_its_own_details_and_the_ones_it_needs(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    for outcome, field in (
+        ({"kind": "wages_recovered", "currency": "HKD"}, "amount"),
+        ({"kind": "repatriated", "amount": "10"}, "amount"),
+        ({"kind": "deceased_remains_repatriated", "died_on": "2026-05-01"}, "death_cause"),
+        ({"kind": "sold_out"}, "kind"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            uow.run(handlers.move_case, case.id, {"to": "resolved", "outcome": outcome}, NOW)
+        assert field in refused.value.details["outcome"], outcome
+    assert uow.repository.get(case.id).status == "assessed"
+
+
+def test_a_repatriation_publishes_the_day_home_for_registration(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    uow.run(
+        handlers.move_case,
+        case.id,
+        {"to": "resolved", "outcome": {"kind": "repatriated", "returned_on": "2026-05-12"}},
+        NOW,
+    )
+    event = uow.published[-1]
+    parse_event(event)
+    assert event["worker_id"] == WORKER_ID
+    assert (event["data"]["outcome"], event["data"]["returned_on"]) == ("repatriated", "2026-05-12")
+
+
+def test_linking_a_strangers_case_makes_its_events_the_workers(uow):
+    case, _ = opened(
+        uow,
+        filing(
+            worker_id=None,
+            family_member_id=None,
+            reporter_kind="other",
+            person_name="Sri Wahyuni",
+            village_code="35.05.01.2001",
+            destination_country="MY",
+            case_type="lost_contact",
+        ),
+        worker=None,
+    )
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.link_case, case.id, {"worker_id": WORKER_ID}, NOW, None)
+    case = uow.run(handlers.link_case, case.id, {"worker_id": WORKER_ID}, NOW, WORKER)
+    linked = uow.published[-1]
+    parse_event(linked)
+    assert (linked["event_type"], linked["worker_id"]) == (c.CASE_LINKED, WORKER_ID)
+    assert (case.worker_id, case.destination_country, case.person_name) == (
+        WORKER_ID,
+        "MY",
+        "Sri Wahyuni",
+    )
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    assert uow.published[-1]["worker_id"] == WORKER_ID
 
 
 def test_a_family_reads_status_and_public_notes_and_a_wrong_code_is_no_case(uow):
