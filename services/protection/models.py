@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
-    JSON,
     Index,
     MetaData,
     String,
