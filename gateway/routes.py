@@ -830,6 +830,17 @@ ROUTES: tuple[Route, ...] = (
         "notices to agencies and operators",
         response=v.ConsoleWebhooksView,
     ),
+    protection(
+        "console_cases",
+        "GET",
+        "/ops/cases",
+        CASEWORK,
+        "The console's cases page: open cases (overdue first, then by urgency and age) without "
+        "their text, counts by urgency, type and country, cases opened and resolved per week; "
+        "a sensitive case counted for its caseworker and the admin only",
+        response=v.ConsoleCasesView,
+        personal=False,  # a case's type, urgency and age, never its text or the person
+    ),
     _operations(
         "console_lifecycle",
         "GET",

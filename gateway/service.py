@@ -395,6 +395,10 @@ class GatewayService:
         return self.protection.move_case(case_id, body)
 
     @api
+    def console_cases(self) -> dict:
+        return self.protection.case_overview()
+
+    @api
     def public_case_status(self, number: str, query: dict) -> dict:
         return self.protection.public_status(number, query["code"])
 

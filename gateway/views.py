@@ -490,6 +490,34 @@ class ConsoleLifecycleView(View):
     unavailable = fields.List(fields.String())
 
 
+class ConsoleCaseRow(View):
+    id = fields.UUID()
+    number = fields.String()
+    case_type = fields.String()
+    aspect = fields.String()
+    urgency = fields.String()
+    sensitive = fields.Boolean()
+    status = fields.String()
+    destination_country = _maybe(fields.String())
+    assigned_to = _maybe(fields.String())
+    received_at = fields.DateTime()
+    age_seconds = fields.Integer()
+    overdue = fields.List(fields.String())
+
+
+class ConsoleCasesView(View):
+    items = fields.List(fields.Nested(ConsoleCaseRow))
+    open = fields.Integer()
+    overdue = fields.Integer()
+    by_urgency = fields.Dict(metadata={"description": "open cases, most urgent first"})
+    by_type = fields.Dict()
+    by_country = fields.Dict(metadata={"description": "`?` when the destination is unknown"})
+    weeks = fields.List(
+        fields.Dict(), metadata={"description": "week (its Monday), opened, resolved; 12 weeks"}
+    )
+    as_of = fields.DateTime()
+
+
 class Document(View):
     """A machine-readable API description (OpenAPI or AsyncAPI)."""
 

@@ -13,6 +13,7 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.validation import load
 
+from . import overview
 from .domain import (
     LIMITS,
     RECEIVED,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from .repository import ProtectionRepository
 
     Work = UnitOfWork[ProtectionRepository]
+
+OVERVIEW_LISTED = 100  # open cases the console lists, the most pressing first
 
 
 # commands -----------------------------------------------------------------------------------
@@ -232,6 +235,18 @@ def list_cases(
     return found, total, overdue
 
 
+def case_overview(
+    repository: ProtectionRepository, actor: Mapping | None, now: dt.datetime
+) -> tuple[list[Case], dict, list[dict]]:
+    """The console's page: the open cases the actor may see (overdue first, then by urgency and
+    age), their counts, and the cases opened and resolved in each of the last weeks."""
+    seen_by = _who(actor)
+    found = repository.open_cases(now=now, seen_by=seen_by, limit=OVERVIEW_LISTED)
+    tallies = overview.counts(repository.open_tallies(now=now, seen_by=seen_by))
+    received, resolved = repository.moments_since(overview.since(now), seen_by=seen_by)
+    return found, tallies, overview.weekly(received, resolved, now)
+
+
 def get_case(repository: ProtectionRepository, case_id: str, actor: Mapping | None) -> Case:
     return visible(repository.get(case_id), actor, case_id)
 
@@ -265,5 +280,6 @@ COMMANDS = {
 QUERIES = {
     "list_cases": list_cases,
     "get_case": get_case,
+    "case_overview": case_overview,
     "public_status": public_status,
 }

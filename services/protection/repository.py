@@ -17,6 +17,7 @@ from pmi_common.store import is_id
 
 from .domain import ADMIN, OPEN, Case, Step
 from .models import case_steps, cases
+from .overview import OpenTally
 
 mapper = registry()
 mapper.map_imperatively(Step, case_steps)
@@ -75,6 +76,35 @@ class ProtectionRepository:
             limit
         )
         return list(self.session.scalars(stmt))
+
+    def open_tallies(
+        self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]
+    ) -> list[OpenTally]:
+        """The open cases ``seen_by`` may see, counted by type, urgency, destination and
+        whether they are overdue."""
+        late = case((_overdue(now), True), else_=False).label("late")
+        rows = self.session.execute(
+            select(
+                cases.c.case_type, cases.c.urgency, cases.c.destination_country, late, func.count()
+            )
+            .where(cases.c.status.in_(OPEN), *_seen_by(*seen_by))
+            .group_by(cases.c.case_type, cases.c.urgency, cases.c.destination_country, late)
+        )
+        return [OpenTally(*row) for row in rows]
+
+    def moments_since(
+        self, since: dt.datetime, *, seen_by: tuple[str | None, str | None]
+    ) -> tuple[list[dt.datetime], list[dt.datetime]]:
+        """When the cases ``seen_by`` may see were received, and resolved (the last time), from
+        ``since`` on."""
+        seen = _seen_by(*seen_by)
+        received = self.session.scalars(
+            select(cases.c.received_at).where(cases.c.received_at >= since, *seen)
+        )
+        resolved = self.session.scalars(
+            select(cases.c.resolved_at).where(cases.c.resolved_at >= since, *seen)
+        )
+        return list(received), list(resolved)
 
     def count_open(
         self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]

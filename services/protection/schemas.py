@@ -262,3 +262,31 @@ def public_view(case: Case) -> dict:
 
 def _public_note(step: Step) -> dict:
     return {"at": step.at.isoformat(), "status": step.to_status, "note": step.note}
+
+
+class OverviewCaseView(Schema):
+    """An open case as the console lists it: what it is about and how long it has waited,
+    never its summary, notes, reporter or the person's name."""
+
+    id = fields.String()
+    number = fields.String()
+    case_type = fields.String()
+    aspect = fields.String()
+    urgency = fields.String()
+    sensitive = fields.Boolean()
+    status = fields.String()
+    destination_country = fields.String(allow_none=True)
+    assigned_to = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+    age_seconds = fields.Method("_age")
+    overdue = fields.Method("_overdue")
+
+    def __init__(self, now: dt.datetime, **kwargs):
+        super().__init__(**kwargs)
+        self.now = now
+
+    def _age(self, case: Case) -> int:
+        return int((self.now - case.received_at).total_seconds())
+
+    def _overdue(self, case: Case) -> list[str]:
+        return case.overdue(self.now)

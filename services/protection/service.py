@@ -15,7 +15,7 @@ from pmi_common.store import Database
 from . import handlers
 from .models import metadata
 from .repository import ProtectionRepository
-from .schemas import CaseView, public_view
+from .schemas import CaseView, OverviewCaseView, public_view
 
 
 class ProtectionService(ServiceOperations):
@@ -83,6 +83,18 @@ class ProtectionService(ServiceOperations):
     def get_case(self, case_id: str) -> dict:
         with self.db.queries() as repository:
             return self._view().dump(handlers.get_case(repository, case_id, self.db.actor))
+
+    @rpc
+    def case_overview(self) -> dict:
+        now = self.clock.now()
+        with self.db.queries() as repository:
+            found, counts, weeks = handlers.case_overview(repository, self.db.actor, now)
+            return {
+                "items": OverviewCaseView(now=now, many=True).dump(found),
+                **counts,
+                "weeks": weeks,
+                "as_of": now.isoformat(),
+            }
 
     @rpc
     def public_status(self, number: str, code: str) -> dict:

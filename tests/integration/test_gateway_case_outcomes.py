@@ -2,7 +2,8 @@
 databases: a mother reports that her daughter abroad has lost contact, the caseworker takes the
 case and resolves it as a repatriation; registration records the return (reason repatriated)
 from the case's event, and the worker's timeline shows the case's steps without its summary. A
-case about someone not registered yet is linked to the worker once she is on the record."""
+case about someone not registered yet is linked to the worker once she is on the record. The
+console's cases page counts and lists open cases without their text."""
 
 from __future__ import annotations
 
@@ -140,3 +141,31 @@ def test_a_case_about_someone_not_registered_is_linked_to_her_record_later(api):
         "unpaid_wages",
         "received",
     )
+
+
+def test_the_consoles_cases_page_counts_and_lists_open_cases_without_their_text(api):
+    desk, admin = api.as_role("operator", "desk-1"), api.as_role("admin", "admin-1")
+    budi = api.as_role("caseworker", "budi")
+    worker = abroad(desk)
+    mother = desk.post(f"/workers/{worker['id']}/family", json=MOTHER).json()
+    normal = desk.post("/cases", json=filing(worker["id"], mother["id"], urgency="normal")).json()
+    high = desk.post("/cases", json=filing(worker["id"], mother["id"])).json()
+    hidden = desk.post(
+        "/cases",
+        json=filing(worker["id"], mother["id"], case_type="trafficking", aspect="legal"),
+    ).json()
+
+    seen = admin.get("/ops/cases")
+    assert seen.status_code == 200, seen.text
+    page = seen.json()
+    assert [row["id"] for row in page["items"]] == [high["id"], hidden["id"], normal["id"]]
+    assert (page["open"], page["by_urgency"]) == (3, {"emergency": 0, "high": 2, "normal": 1})
+    assert page["by_type"] == {"lost_contact": 2, "trafficking": 1}
+    assert page["by_country"] == {"HK": 3}
+    assert page["weeks"][-1]["opened"] == 3 and len(page["weeks"]) == 12
+    assert SUMMARY not in seen.text and MOTHER["full_name"] not in seen.text
+
+    others = budi.get("/ops/cases").json()
+    assert hidden["id"] not in {row["id"] for row in others["items"]}
+    assert (others["open"], others["by_type"]) == (2, {"lost_contact": 2})
+    assert desk.get("/ops/cases").status_code == 403  # the desk files cases, it does not read them

@@ -224,3 +224,14 @@ def test_the_open_cases_put_the_overdue_first_and_hide_others_sensitive_cases(uo
     assert hidden.id in {x.id for x in found} and total == 3
     with pytest.raises(NotFound):
         handlers.get_case(uow.repository, hidden.id, SITI)
+
+
+def test_the_overview_lists_open_cases_counts_them_and_charts_the_weeks(uow):
+    case, _ = opened(uow)
+    sensitive, _ = opened(uow, filing(case_type="violence_abuse"))
+    found, counts, weeks = handlers.case_overview(uow.repository, SITI, NOW)
+    assert [c.id for c in found] == [case.id]  # not the sensitive case nobody gave her
+    assert (counts["open"], counts["by_type"]) == (1, {"unpaid_wages": 1})
+    assert weeks[-1] == {"week": "2026-05-11", "opened": 1, "resolved": 0}
+    found, counts, _ = handlers.case_overview(uow.repository, ADMIN, NOW)
+    assert {c.id for c in found} == {case.id, sensitive.id} and counts["open"] == 2
