@@ -409,8 +409,11 @@ class CaseOutcome(Body):
     )
     amount = fields.Decimal(
         places=2,
-        validate=validate.Range(min=0, min_inclusive=False),
-        metadata={"description": "wages_recovered: how much", "example": "12000.00"},
+        metadata={
+            "description": "wages_recovered: how much (more than 0)",
+            "minimum": 0.01,
+            "example": 12000.0,
+        },
     )
     currency = fields.String(
         validate=validate.Regexp(r"^[A-Z]{3}$"),
