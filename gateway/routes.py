@@ -631,6 +631,26 @@ ROUTES: tuple[Route, ...] = (
         response=v.CaseView,
     ),
     protection(
+        "attach_to_case",
+        "POST",
+        "/cases/{case_id}/attachments",
+        CASEWORK,
+        "Attach a scan or photo to a case (a PDF, JPEG or PNG of at most 5 MiB, judged by its "
+        "content, as at the documents desk); its caseworker or the admin",
+        body=s.AttachFile,
+        response=v.CaseView,
+        max_body=SCAN_BODY,
+    ),
+    protection(
+        "get_case_attachment",
+        "GET",
+        "/cases/{case_id}/attachments/{attachment_id}",
+        CASEWORK,
+        "One of a case's attachments with its content (a sensitive case's: its caseworker and "
+        "the admin only)",
+        response=v.CaseAttachmentFileView,
+    ),
+    protection(
         "public_case_status",
         "GET",
         "/public/cases/{number}",

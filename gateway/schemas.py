@@ -428,6 +428,16 @@ class CaseOutcome(Body):
     remains_arrive_on = fields.Date()
 
 
+class AttachFile(Body):
+    content_base64 = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "a PDF, JPEG or PNG of at most 5 MiB, base64-encoded"},
+    )
+    filename = fields.String(allow_none=True, validate=validate.Length(max=Longest.FILENAME))
+    description = text(Longest.NOTE, metadata=_e("slip gaji bulan Maret"))
+
+
 class LinkCase(Body):
     worker_id = fields.UUID(required=True)
     note = text(Longest.NOTE)

@@ -387,6 +387,14 @@ class GatewayService:
         return self.protection.assign_case(case_id, body)
 
     @api
+    def attach_to_case(self, case_id: str, body: dict) -> dict:
+        return self.protection.attach_file(case_id, body)
+
+    @api
+    def get_case_attachment(self, case_id: str, attachment_id: str) -> dict:
+        return self.protection.get_attachment(case_id, attachment_id)
+
+    @api
     def link_case(self, case_id: str, body: dict) -> dict:
         return self.protection.link_case(case_id, body)
 

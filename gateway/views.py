@@ -345,7 +345,7 @@ class InvitationsView(View):
 
 
 class CaseStepView(View):
-    action = fields.String(metadata={"description": "opened, assigned, moved or linked"})
+    action = fields.String(metadata={"description": "opened, assigned, moved, linked or attached"})
     at = fields.DateTime()
     by = _maybe(fields.String())
     role = _maybe(fields.String())
@@ -355,6 +355,21 @@ class CaseStepView(View):
     note = _maybe(fields.String())
     public = fields.Boolean(metadata={"description": "the family reads it with the code"})
     outcome = _maybe(fields.String(metadata={"description": "on the step that resolved it"}))
+
+
+class CaseAttachmentView(View):
+    id = fields.UUID()
+    sha256 = fields.String()
+    media_type = fields.String(metadata={"description": "application/pdf, image/jpeg, image/png"})
+    size = fields.Integer()
+    filename = _maybe(fields.String())
+    description = _maybe(fields.String())
+    added_at = fields.DateTime()
+    added_by = _maybe(fields.String())
+
+
+class CaseAttachmentFileView(CaseAttachmentView):
+    content_base64 = fields.String()
 
 
 class CaseView(View):
@@ -396,6 +411,7 @@ class CaseView(View):
         fields.String(), metadata={"description": "the limits passed: acknowledge, act"}
     )
     steps = fields.List(fields.Nested(CaseStepView))
+    attachments = fields.List(fields.Nested(CaseAttachmentView))
 
 
 class CasePage(View):

@@ -34,6 +34,8 @@ IN_PROGRESS, RESOLVED, CLOSED, REOPENED = "in_progress", "resolved", "closed", "
 OPEN = (RECEIVED, ASSESSED, REFERRED, IN_PROGRESS, REOPENED)
 EMERGENCY, HIGH, NORMAL = CASE_URGENCIES
 OPENED, ASSIGNED, MOVED, LINKED = "opened", "assigned", "moved", "linked"  # kinds of step
+ATTACHED = "attached"
+MOST_ATTACHMENTS = 20  # scans and photos on one case
 ADMIN, CASEWORKER = "admin", "caseworker"  # the gateway's roles that work on cases
 
 # where a case may go from each status
@@ -184,6 +186,23 @@ class Step:
 
 
 @dataclass(eq=False)
+class Attachment:
+    """A scan or photo kept with a case (a PDF, JPEG or PNG within the documents desk's limit):
+    who added it, when, and what it shows."""
+
+    id: str
+    sha256: str
+    media_type: str
+    size: int
+    added_at: dt.datetime
+    added_by: str | None
+    content: bytes = b""
+    filename: str | None = None
+    description: str | None = None
+    case_id: str | None = None
+
+
+@dataclass(eq=False)
 class Case:
     number: str
     code_digest: str
@@ -216,6 +235,7 @@ class Case:
     outcome: str | None = None  # how it ended, the last time it was resolved
     outcome_details: dict | None = None
     steps: list[Step] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def sensitive(self) -> bool:
@@ -290,6 +310,32 @@ class Case:
             )
         self.worker_id = worker_id
         return self.record(Step(LINKED, at, subject, role, note=note))
+
+    def attach(self, attachment: Attachment, actor: Mapping | None) -> Step:
+        """Keep a scan or photo with the case, as its caseworker or the admin; the same file
+        twice is kept once."""
+        role, subject = self._worked_on_by(actor)
+        if any(kept.sha256 == attachment.sha256 for kept in self.attachments):
+            raise TransitionRefused(
+                "berkas ini sudah dilampirkan (this file is already attached)",
+                {"reason": "already_attached", "sha256": attachment.sha256},
+            )
+        if len(self.attachments) >= MOST_ATTACHMENTS:
+            raise TransitionRefused(
+                f"paling banyak {MOST_ATTACHMENTS} lampiran per kasus "
+                f"(at most {MOST_ATTACHMENTS} attachments to a case)",
+                {"reason": "too_many_attachments"},
+            )
+        attachment.case_id, attachment.added_by = self.id, subject
+        self.attachments.append(attachment)
+        at = attachment.added_at
+        return self.record(Step(ATTACHED, at, subject, role, note=attachment.description))
+
+    def attachment(self, attachment_id: str) -> Attachment:
+        for kept in self.attachments:
+            if kept.id == attachment_id:
+                return kept
+        raise NotFound(f"lampiran tidak ditemukan (no attachment {attachment_id})")
 
     def move(
         self,

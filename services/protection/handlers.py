@@ -18,6 +18,7 @@ from .domain import (
     LIMITS,
     RECEIVED,
     RESOLVED,
+    Attachment,
     Case,
     Step,
     code_digest,
@@ -27,7 +28,7 @@ from .domain import (
     visible,
 )
 from .domain import OPENED as OPENED_STEP
-from .schemas import AssignCase, LinkCase, ListCases, MoveCase, OpenCase, PublicLookup
+from .schemas import AssignCase, AttachFile, LinkCase, ListCases, MoveCase, OpenCase, PublicLookup
 from .workdays import DISTRICT_TIMEZONE
 
 if TYPE_CHECKING:
@@ -146,6 +147,29 @@ def link_case(
     return case
 
 
+def attach_file(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+    """Keep a scan or photo with the case (its caseworker or the admin). No event: the file and
+    what it shows stay at the desk."""
+    data = load(AttachFile(), command)
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    scan = data["file"]
+    case.attach(
+        Attachment(
+            id=str(uuid.uuid4()),
+            sha256=scan.sha256,
+            media_type=scan.media_type,
+            size=scan.size,
+            content=scan.content,
+            added_at=now,
+            added_by=None,
+            filename=data["filename"],
+            description=data["description"],
+        ),
+        uow.actor,
+    )
+    return case
+
+
 def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
     """Move a case in its workflow; resolving it says how it ended (``outcome``), which
     registration applies to the worker's record where it must (a repatriation, a death)."""
@@ -251,6 +275,13 @@ def get_case(repository: ProtectionRepository, case_id: str, actor: Mapping | No
     return visible(repository.get(case_id), actor, case_id)
 
 
+def get_attachment(
+    repository: ProtectionRepository, case_id: str, attachment_id: str, actor: Mapping | None
+) -> Attachment:
+    """One of a case's files with its content, for whoever may see the case."""
+    return get_case(repository, case_id, actor).attachment(attachment_id)
+
+
 def public_status(repository: ProtectionRepository, number: str, code: str) -> Case:
     """The case a family follows with its number and code. A wrong number and a wrong code get
     the same answer, after the same work."""
@@ -275,11 +306,13 @@ COMMANDS = {
     "open_case": open_case,
     "assign_case": assign_case,
     "link_case": link_case,
+    "attach_file": attach_file,
     "move_case": move_case,
 }
 QUERIES = {
     "list_cases": list_cases,
     "get_case": get_case,
+    "get_attachment": get_attachment,
     "case_overview": case_overview,
     "public_status": public_status,
 }

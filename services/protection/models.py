@@ -8,6 +8,8 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -72,4 +74,20 @@ case_steps = Table(
     Column("public", Boolean, nullable=False, default=False),
     Column("outcome", String(32), nullable=True),
     Index("ix_case_steps_case", "case_id", "id"),
+)
+
+case_attachments = Table(
+    "case_attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("filename", String(255), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("added_at", AwareDateTime(), nullable=False),
+    Column("added_by", String(200), nullable=True),
+    Index("ix_case_attachments_case", "case_id", "added_at"),
 )

@@ -10,24 +10,34 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session, registry, relationship
+from sqlalchemy.orm import Session, deferred, registry, relationship
 
 from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
 from pmi_common.store import is_id
 
-from .domain import ADMIN, OPEN, Case, Step
-from .models import case_steps, cases
+from .domain import ADMIN, OPEN, Attachment, Case, Step
+from .models import case_attachments, case_steps, cases
 from .overview import OpenTally
 
 mapper = registry()
 mapper.map_imperatively(Step, case_steps)
+# an attachment's content is read only when asked for (``Attachment.content``), not with the case
+mapper.map_imperatively(
+    Attachment, case_attachments, properties={"content": deferred(case_attachments.c.content)}
+)
 mapper.map_imperatively(
     Case,
     cases,
     properties={
         "steps": relationship(
             Step, order_by=case_steps.c.id, lazy="selectin", cascade="all, delete-orphan"
-        )
+        ),
+        "attachments": relationship(
+            Attachment,
+            order_by=(case_attachments.c.added_at, case_attachments.c.id),
+            lazy="selectin",
+            cascade="all, delete-orphan",
+        ),
     },
 )
 

@@ -10,6 +10,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates_schema,
 )
@@ -33,6 +34,7 @@ from pmi_common.fields import (
     Longest,
     Most,
 )
+from pmi_common.scans import BadFile, read_scan
 from pmi_common.validation import text_field
 
 from .domain import DECEASED, RECEIVED, REPATRIATED, STATUS_LABELS, WAGES_RECOVERED, Case, Step
@@ -172,6 +174,26 @@ class LinkCase(Schema):
     note = text_field(Longest.NOTE, load_default=None)
 
 
+class AttachFile(Schema):
+    """A scan or photo for a case: base64 content, judged by the documents desk's rule (a PDF,
+    JPEG or PNG of at most 5 MiB, by its content)."""
+
+    class Meta:
+        unknown = RAISE
+
+    content_base64 = fields.String(required=True)
+    filename = fields.String(load_default=None, validate=validate.Length(max=Longest.FILENAME))
+    description = text_field(Longest.NOTE, load_default=None)
+
+    @post_load
+    def _scan(self, data: dict, **_kwargs) -> dict:
+        try:
+            data["file"] = read_scan(data.pop("content_base64"))
+        except BadFile as exc:
+            raise ValidationError({"content_base64": [str(exc)]}) from exc
+        return data
+
+
 class ListCases(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -203,6 +225,17 @@ class StepView(Schema):
     note = fields.String()
     public = fields.Boolean()
     outcome = fields.String(allow_none=True)
+
+
+class AttachmentView(Schema):
+    id = fields.String()
+    sha256 = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    filename = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    added_at = fields.DateTime()
+    added_by = fields.String(allow_none=True)
 
 
 class CaseView(Schema):
@@ -239,6 +272,7 @@ class CaseView(Schema):
     outcome_details = fields.Dict(allow_none=True)
     overdue = fields.Method("_overdue")
     steps = fields.List(fields.Nested(StepView))
+    attachments = fields.List(fields.Nested(AttachmentView))
 
     def __init__(self, now: dt.datetime, **kwargs):
         super().__init__(**kwargs)

@@ -3,6 +3,8 @@ or an agency, their owner, their workflow and time limits, and the family's view
 
 from __future__ import annotations
 
+import base64
+
 from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
@@ -15,7 +17,7 @@ from pmi_common.store import Database
 from . import handlers
 from .models import metadata
 from .repository import ProtectionRepository
-from .schemas import CaseView, OverviewCaseView, public_view
+from .schemas import AttachmentView, CaseView, OverviewCaseView, public_view
 
 
 class ProtectionService(ServiceOperations):
@@ -59,6 +61,14 @@ class ProtectionService(ServiceOperations):
         )
 
     @rpc
+    def attach_file(self, case_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.attach_file(uow, case_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
     def move_case(self, case_id: str, payload: dict) -> dict:
         return self.db.command(
             lambda uow: self._view().dump(
@@ -83,6 +93,15 @@ class ProtectionService(ServiceOperations):
     def get_case(self, case_id: str) -> dict:
         with self.db.queries() as repository:
             return self._view().dump(handlers.get_case(repository, case_id, self.db.actor))
+
+    @rpc
+    def get_attachment(self, case_id: str, attachment_id: str) -> dict:
+        with self.db.queries() as repository:
+            kept = handlers.get_attachment(repository, case_id, attachment_id, self.db.actor)
+            return {
+                **AttachmentView().dump(kept),
+                "content_base64": base64.b64encode(kept.content).decode(),
+            }
 
     @rpc
     def case_overview(self) -> dict:

@@ -7,6 +7,7 @@ console's cases page counts and lists open cases without their text."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -169,3 +170,38 @@ def test_the_consoles_cases_page_counts_and_lists_open_cases_without_their_text(
     assert hidden["id"] not in {row["id"] for row in others["items"]}
     assert (others["open"], others["by_type"]) == (2, {"lost_contact": 2})
     assert desk.get("/ops/cases").status_code == 403  # the desk files cases, it does not read them
+
+
+def test_a_payslip_scan_is_attached_to_the_case_and_read_back_by_its_caseworker(api):
+    desk, siti = api.as_role("operator", "desk-1"), api.as_role("caseworker", "siti")
+    budi = api.as_role("caseworker", "budi")
+    worker = abroad(desk)
+    mother = desk.post(f"/workers/{worker['id']}/family", json=MOTHER).json()
+    case = desk.post(
+        "/cases", json=filing(worker["id"], mother["id"], case_type="violence_abuse")
+    ).json()
+    path = f"/cases/{case['id']}"
+    admin = api.as_role("admin", "admin-1")
+    assert admin.post(f"{path}/assign", json={"caseworker": "siti"}).status_code == 200
+    scan = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8  # a JPEG, by its first bytes
+
+    def attaching(content: bytes):
+        body = {
+            "content_base64": base64.b64encode(content).decode(),
+            "filename": "memar.jpg",
+            "description": "foto memar di lengan",
+        }
+        return siti.post(f"{path}/attachments", json=body)
+
+    refused = attaching(b"#!/bin/sh\necho not a photo\n")
+    assert refused.status_code == 422 and "content_base64" in refused.text
+    attached = attaching(scan)
+    assert attached.status_code == 200, attached.text
+    (kept,) = attached.json()["attachments"]
+    assert (kept["media_type"], kept["size"], kept["added_by"]) == ("image/jpeg", len(scan), "siti")
+    assert attached.json()["steps"][-1]["action"] == "attached"
+
+    read = siti.get(f"{path}/attachments/{kept['id']}")
+    assert read.status_code == 200, read.text
+    assert base64.b64decode(read.json()["content_base64"]) == scan
+    assert budi.get(f"{path}/attachments/{kept['id']}").status_code == 404  # a sensitive case

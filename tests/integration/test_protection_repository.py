@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.protection.domain import LIMITS, Case, Step, code_digest, new_number
+from services.protection.domain import LIMITS, Attachment, Case, Step, code_digest, new_number
 from services.protection.repository import ProtectionRepository
 from tests.unit.fakes.protection import FakeProtectionRepository
 
@@ -221,3 +221,31 @@ def test_the_overview_counts_open_cases_and_when_cases_came_and_went(kept):
     received, resolved = kept.repository.moments_since(NOW - dt.timedelta(days=10), seen_by=BUDI)
     assert sorted(received) == [late.received_at, NOW]
     assert resolved == [NOW - dt.timedelta(days=1)]
+
+
+def test_a_cases_attachments_are_kept_and_their_content_read_when_asked(kept):
+    made = filed(kept, assigned_to="siti")
+    scan = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    made.attach(
+        Attachment(
+            id=str(uuid.uuid4()),
+            sha256="a" * 64,
+            media_type="image/png",
+            size=len(scan),
+            content=scan,
+            added_at=NOW,
+            added_by=None,
+            description="foto memar",
+        ),
+        {"role": "caseworker", "subject": "siti"},
+    )
+    kept.again()
+    found = kept.repository.get(made.id)
+    (attachment,) = found.attachments
+    assert (attachment.media_type, attachment.size, attachment.added_by) == (
+        "image/png",
+        len(scan),
+        "siti",
+    )
+    assert attachment.content == scan
+    assert [s.action for s in found.steps] == ["opened", "attached"]

@@ -136,6 +136,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "list_cases",  # cases: the complaints desk only
                 "get_case",
                 "console_cases",
+                "get_case_attachment",
             )
         assert "agency" not in route.roles or not route.writes, route.name
 

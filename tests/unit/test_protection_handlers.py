@@ -3,6 +3,7 @@ moving a case store and publish, and what a family reads with its code."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
@@ -10,7 +11,7 @@ import uuid
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.errors import InvalidInput, NotFound, TransitionRefused
 from pmi_common.events import parse_event
 from services.protection import handlers
 from tests.unit.fakes import FakeUnitOfWork
@@ -235,3 +236,58 @@ def test_the_overview_lists_open_cases_counts_them_and_charts_the_weeks(uow):
     assert weeks[-1] == {"week": "2026-05-11", "opened": 1, "resolved": 0}
     found, counts, _ = handlers.case_overview(uow.repository, ADMIN, NOW)
     assert {c.id for c in found} == {case.id, sensitive.id} and counts["open"] == 2
+
+
+PDF = b"%PDF-1.7\n" + b"0" * 100  # what a scanner writes first
+
+
+def attach(uow, case_id, content: bytes, **changes):
+    body = {"content_base64": base64.b64encode(content).decode(), **changes}
+    return uow.run(handlers.attach_file, case_id, body, NOW)
+
+
+def test_a_scan_is_attached_by_its_caseworker_and_read_back_with_its_content(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    published = len(uow.published)
+    case = attach(uow, case.id, PDF, filename="slip-gaji.pdf", description="slip gaji Maret")
+    (kept,) = case.attachments
+    assert (kept.media_type, kept.size, kept.added_by, kept.filename) == (
+        "application/pdf",
+        len(PDF),
+        "siti",
+        "slip-gaji.pdf",
+    )
+    assert (case.steps[-1].action, case.steps[-1].note) == ("attached", "slip gaji Maret")
+    assert len(uow.published) == published  # the file stays at the desk: no event
+    read = handlers.get_attachment(uow.repository, case.id, kept.id, SITI)
+    assert read.content == PDF
+    with pytest.raises(NotFound):
+        handlers.get_attachment(uow.repository, case.id, str(uuid.uuid4()), SITI)
+
+
+def test_an_attachment_that_is_not_a_scan_or_photo_or_comes_twice_is_refused(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    with pytest.raises(InvalidInput) as refused:
+        attach(uow, case.id, b"MZ\x90\x00 an executable")
+    assert "content_base64" in refused.value.details
+    with pytest.raises(InvalidInput):
+        attach(uow, case.id, b"%PDF-" + b"0" * (5 * 1024 * 1024))  # over 5 MiB
+    attach(uow, case.id, PDF)
+    with pytest.raises(TransitionRefused):
+        attach(uow, case.id, PDF)
+    assert len(uow.repository.get(case.id).attachments) == 1
+
+
+def test_only_its_caseworker_attaches_and_a_sensitive_cases_files_stay_hidden(uow):
+    case, _ = opened(uow, filing(case_type="violence_abuse"))
+    uow.actor = ADMIN
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.actor = {"role": "caseworker", "subject": "budi", "agency": None}
+    with pytest.raises(NotFound):
+        attach(uow, case.id, PDF)
+    uow.actor = SITI
+    kept = attach(uow, case.id, PDF).attachments[0]
+    with pytest.raises(NotFound):
+        handlers.get_attachment(uow.repository, case.id, kept.id, {"role": "caseworker"})
