@@ -667,9 +667,41 @@ ROUTES: tuple[Route, ...] = (
         "/cases/{case_id}/transitions",
         CASEWORK,
         "Move a case in its workflow (assessed, referred, in_progress, resolved, closed, "
-        "reopened) with a note, public or not; its caseworker or the admin",
+        "reopened) with a note, public or not; its caseworker or the admin. Resolving it "
+        "names the outcome: a repatriation records the worker's return, a death the worker's "
+        "death",
         body=s.MoveCase,
         response=v.CaseView,
+    ),
+    protection(
+        "link_case",
+        "POST",
+        "/cases/{case_id}/link",
+        CASEWORK,
+        "Link a case about someone not registered to the registered worker it is about; its "
+        "caseworker or the admin",
+        body=s.LinkCase,
+        response=v.CaseView,
+    ),
+    protection(
+        "attach_to_case",
+        "POST",
+        "/cases/{case_id}/attachments",
+        CASEWORK,
+        "Attach a scan or photo to a case (a PDF, JPEG or PNG of at most 5 MiB, judged by its "
+        "content, as at the documents desk); its caseworker or the admin",
+        body=s.AttachFile,
+        response=v.CaseView,
+        max_body=SCAN_BODY,
+    ),
+    protection(
+        "get_case_attachment",
+        "GET",
+        "/cases/{case_id}/attachments/{attachment_id}",
+        CASEWORK,
+        "One of a case's attachments with its content (a sensitive case's: its caseworker and "
+        "the admin only)",
+        response=v.CaseAttachmentFileView,
     ),
     protection(
         "public_case_status",
@@ -870,6 +902,17 @@ ROUTES: tuple[Route, ...] = (
         "failures since, deliveries waiting and the oldest one's age; the latest "
         "notices to agencies and operators",
         response=v.ConsoleWebhooksView,
+    ),
+    protection(
+        "console_cases",
+        "GET",
+        "/ops/cases",
+        CASEWORK,
+        "The console's cases page: open cases (overdue first, then by urgency and age) without "
+        "their text, counts by urgency, type and country, cases opened and resolved per week; "
+        "a sensitive case counted for its caseworker and the admin only",
+        response=v.ConsoleCasesView,
+        personal=False,  # a case's type, urgency and age, never its text or the person
     ),
     _operations(
         "console_lifecycle",

@@ -12,6 +12,7 @@ from pmi_common.contract import (
     AUDIENCES,
     CASE_ASPECTS,
     CASE_CHANNELS,
+    CASE_OUTCOMES,
     CASE_REPORTERS,
     CASE_STATUSES,
     CASE_TYPES,
@@ -403,6 +404,49 @@ class AssignCase(Body):
     note = text(Longest.NOTE)
 
 
+class CaseOutcome(Body):
+    """How the case ended; each kind with its own details (the service says which are missing
+    or out of place)."""
+
+    kind = fields.String(
+        required=True, validate=validate.OneOf(CASE_OUTCOMES), metadata=_e("repatriated")
+    )
+    amount = fields.Decimal(
+        places=2,
+        metadata={
+            "description": "wages_recovered: how much (more than 0)",
+            "minimum": 0.01,
+            "example": 12000.0,
+        },
+    )
+    currency = fields.String(
+        validate=validate.Regexp(r"^[A-Z]{3}$"),
+        metadata={"description": "wages_recovered: ISO 4217", "example": "HKD"},
+    )
+    returned_on = fields.Date(
+        metadata={"description": "repatriated: the day home (default: today)"}
+    )
+    died_on = fields.Date(metadata={"description": "deceased_remains_repatriated"})
+    died_in = fields.String(validate=COUNTRY, metadata={"description": "default: the case's"})
+    death_cause = fields.String(validate=validate.OneOf(DEATH_CAUSES))
+    remains_arrive_on = fields.Date()
+
+
+class AttachFile(Body):
+    content_base64 = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "a PDF, JPEG or PNG of at most 5 MiB, base64-encoded"},
+    )
+    filename = fields.String(allow_none=True, validate=validate.Length(max=Longest.FILENAME))
+    description = text(Longest.NOTE, metadata=_e("slip gaji bulan Maret"))
+
+
+class LinkCase(Body):
+    worker_id = fields.UUID(required=True)
+    note = text(Longest.NOTE)
+
+
 class MoveCase(Body):
     to = fields.String(
         required=True,
@@ -411,6 +455,10 @@ class MoveCase(Body):
     )
     note = text(Longest.NOTE)
     public = StrictBoolean(metadata={"description": "the family may read the note"})
+    outcome = fields.Nested(
+        CaseOutcome,
+        metadata={"description": "how the case ended: when, and only when, resolving it"},
+    )
 
 
 class PublicCaseQuery(Query):

@@ -451,8 +451,24 @@ class GatewayService:
         return self.protection.assign_case(case_id, body)
 
     @api
+    def attach_to_case(self, case_id: str, body: dict) -> dict:
+        return self.protection.attach_file(case_id, body)
+
+    @api
+    def get_case_attachment(self, case_id: str, attachment_id: str) -> dict:
+        return self.protection.get_attachment(case_id, attachment_id)
+
+    @api
+    def link_case(self, case_id: str, body: dict) -> dict:
+        return self.protection.link_case(case_id, body)
+
+    @api
     def move_case(self, case_id: str, body: dict) -> dict:
         return self.protection.move_case(case_id, body)
+
+    @api
+    def console_cases(self) -> dict:
+        return self.protection.case_overview()
 
     @api
     def public_case_status(self, number: str, query: dict) -> dict:

@@ -393,7 +393,7 @@ class InvitationsView(View):
 
 
 class CaseStepView(View):
-    action = fields.String(metadata={"description": "opened, assigned or moved"})
+    action = fields.String(metadata={"description": "opened, assigned, moved, linked or attached"})
     at = fields.DateTime()
     by = _maybe(fields.String())
     role = _maybe(fields.String())
@@ -402,6 +402,22 @@ class CaseStepView(View):
     assigned_to = _maybe(fields.String())
     note = _maybe(fields.String())
     public = fields.Boolean(metadata={"description": "the family reads it with the code"})
+    outcome = _maybe(fields.String(metadata={"description": "on the step that resolved it"}))
+
+
+class CaseAttachmentView(View):
+    id = fields.UUID()
+    sha256 = fields.String()
+    media_type = fields.String(metadata={"description": "application/pdf, image/jpeg, image/png"})
+    size = fields.Integer()
+    filename = _maybe(fields.String())
+    description = _maybe(fields.String())
+    added_at = fields.DateTime()
+    added_by = _maybe(fields.String())
+
+
+class CaseAttachmentFileView(CaseAttachmentView):
+    content_base64 = fields.String()
 
 
 class CaseView(View):
@@ -435,10 +451,15 @@ class CaseView(View):
     acted_at = _maybe(fields.DateTime())
     resolved_at = _maybe(fields.DateTime())
     closed_at = _maybe(fields.DateTime())
+    outcome = _maybe(fields.String(metadata={"description": "how it ended, when resolved"}))
+    outcome_details = _maybe(
+        fields.Dict(metadata={"description": "the outcome's amount and currency, day home..."})
+    )
     overdue = fields.List(
         fields.String(), metadata={"description": "the limits passed: acknowledge, act"}
     )
     steps = fields.List(fields.Nested(CaseStepView))
+    attachments = fields.List(fields.Nested(CaseAttachmentView))
 
 
 class CasePage(View):
@@ -573,6 +594,34 @@ class ConsoleLifecycleView(View):
     orientation = fields.Dict(allow_none=True)
     reintegration = fields.Dict(allow_none=True)
     unavailable = fields.List(fields.String())
+
+
+class ConsoleCaseRow(View):
+    id = fields.UUID()
+    number = fields.String()
+    case_type = fields.String()
+    aspect = fields.String()
+    urgency = fields.String()
+    sensitive = fields.Boolean()
+    status = fields.String()
+    destination_country = _maybe(fields.String())
+    assigned_to = _maybe(fields.String())
+    received_at = fields.DateTime()
+    age_seconds = fields.Integer()
+    overdue = fields.List(fields.String())
+
+
+class ConsoleCasesView(View):
+    items = fields.List(fields.Nested(ConsoleCaseRow))
+    open = fields.Integer()
+    overdue = fields.Integer()
+    by_urgency = fields.Dict(metadata={"description": "open cases, most urgent first"})
+    by_type = fields.Dict()
+    by_country = fields.Dict(metadata={"description": "`?` when the destination is unknown"})
+    weeks = fields.List(
+        fields.Dict(), metadata={"description": "week (its Monday), opened, resolved; 12 weeks"}
+    )
+    as_of = fields.DateTime()
 
 
 class Document(View):

@@ -21,6 +21,7 @@ from typing import Any
 from . import contract as c
 from .errors import InvalidInput
 from .published import (
+    CASE_EVENTS,
     ENVELOPE_FIELDS,
     published_actor,
     published_spec,
@@ -277,7 +278,7 @@ def timeline_for(
     shown, given = [], set()
     for entry in entries:
         granted = agreement.granted(entry.get("event_type") or "")
-        if not granted:
+        if not granted or _sensitive_case_entry(entry):
             continue
         kept: dict[str, Any] = {
             key: entry.get(key) for key in ("occurred_at", "event_type", "source", "event_id")
@@ -293,4 +294,13 @@ def timeline_for(
         shown.append(kept)
     return shown, sorted(
         given - {"occurred_at", "event_type", "source", "event_id", "actor", "details"}
+    )
+
+
+def _sensitive_case_entry(entry: dict) -> bool:
+    """A timeline entry of a sensitive protection case (``sensitive_case`` for the timeline):
+    registration notes it as only a protected case, and no agency reads even that."""
+    return (
+        entry.get("event_type") in CASE_EVENTS
+        and (entry.get("details") or {}).get("sensitive") is not False
     )

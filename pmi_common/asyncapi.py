@@ -22,7 +22,7 @@ from . import contract as c
 from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"
-CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.4.0"
+CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.5.0"
 AMQP_BINDING_VERSION = "0.3.0"
 _NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
 
@@ -46,6 +46,8 @@ def field_schema(field: fields.Field) -> dict:
         schema = object_schema(field.schema)
     elif isinstance(field, fields.List):
         schema = {"type": "array", "items": field_schema(field.inner)}
+    elif isinstance(field, fields.Decimal) and field.as_string:
+        schema = {"type": "string", "format": "decimal"}  # exact, as text
     else:
         base = next((_TYPES[cls] for cls in type(field).__mro__ if cls in _TYPES), None)
         if base is None:
@@ -157,9 +159,15 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "resolved_at": "2026-03-20T08:00:00+00:00",
     "acknowledged_in_time": True,
     "acted_in_time": True,
+    "outcome": "repatriated",
+    "amount": None,
+    "currency": None,
+    "died_in": None,
+    "death_cause": None,
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",
+    fields.Decimal: "1500.00",
     fields.Date: "2026-03-02",
     fields.DateTime: "2026-03-02T03:15:00+00:00",
     fields.Boolean: True,

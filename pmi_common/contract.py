@@ -16,7 +16,10 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     CASE_ASPECTS,
     CASE_ASSIGNED,
     CASE_CHANNELS,
+    CASE_LINKED,
     CASE_OPENED,
+    CASE_OUTCOME_RECORDED,
+    CASE_OUTCOMES,
     CASE_REPORTERS,
     CASE_RESOLVED,
     CASE_STATUS_CHANGED,
@@ -411,6 +414,33 @@ class CaseResolvedV1(_CasePayload):
     acted_in_time = fields.Boolean(required=True)
 
 
+class CaseOutcomeRecordedV1(_CasePayload):
+    """How a resolved case ended (published with ``case_resolved``, whose version 1 has no
+    outcome). ``wages_recovered`` names the ``amount`` and ``currency``; ``repatriated`` the day
+    the worker came home (``returned_on``); ``deceased_remains_repatriated`` the death
+    (``died_on``, ``died_in``, the ``death_cause`` category, ``remains_arrive_on`` if known).
+    Registration records the return or the death of the registered worker it names."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(CASE_OUTCOMES))
+    amount = fields.Decimal(required=True, allow_none=True, as_string=True, places=2)
+    currency = fields.String(required=True, allow_none=True, validate=validate.Length(equal=3))
+    returned_on = fields.Date(required=True, allow_none=True)
+    died_on = fields.Date(required=True, allow_none=True)
+    died_in = fields.String(required=True, allow_none=True)  # ISO 3166-1 alpha-2
+    death_cause = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(DEATH_CAUSES)
+    )
+    remains_arrive_on = fields.Date(required=True, allow_none=True)
+
+
+class CaseLinkedV1(_CasePayload):
+    """A case about someone not registered, linked to the registered worker it turned out to be
+    about (the envelope's ``worker_id``): from now on its events are the worker's."""
+
+    aspect = fields.String(required=True, validate=validate.OneOf(CASE_ASPECTS))
+    status = fields.String(required=True, validate=validate.OneOf(CASE_STATUSES))
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -668,7 +698,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOpenedV1,
-        (),
+        (REGISTRATION,),
         "a case (pengaduan) was received at the protection desk: type, urgency, time limits",
     ),
     EventSpec(
@@ -676,7 +706,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseAssignedV1,
-        (),
+        (REGISTRATION,),
         "a protection case was assigned to a caseworker",
     ),
     EventSpec(
@@ -684,7 +714,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseStatusChangedV1,
-        (),
+        (REGISTRATION,),
         "a protection case moved in its workflow (assessed, referred, resolved, reopened...)",
     ),
     EventSpec(
@@ -692,8 +722,24 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseResolvedV1,
-        (),
+        (REGISTRATION,),
         "a protection case was resolved, with whether its time limits were met",
+    ),
+    EventSpec(
+        CASE_OUTCOME_RECORDED,
+        1,
+        PROTECTION,
+        CaseOutcomeRecordedV1,
+        (REGISTRATION,),
+        "how a resolved protection case ended; a repatriation or a death moves the worker",
+    ),
+    EventSpec(
+        CASE_LINKED,
+        1,
+        PROTECTION,
+        CaseLinkedV1,
+        (REGISTRATION,),
+        "a case about someone not registered was linked to a registered worker",
     ),
 )
 
@@ -782,7 +828,8 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "returned",
         REGISTRATION,
         f"return recorded (`POST /workers/{{id}}/return`, `{WORKER_RETURNED}`; a reason "
-        "`repatriated` when the state brought the worker home); or a former worker registered "
+        "`repatriated` when the state brought the worker home, also recorded by a protection case "
+        f"resolved as repatriated, `{CASE_OUTCOME_RECORDED}`); or a former worker registered "
         f"with a past placement, without the gates (`POST /former-workers`, "
         f"`{FORMER_WORKER_REGISTERED}`)",
     ),
@@ -805,7 +852,8 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         "deceased",
         REGISTRATION,
         f"death recorded from any status (`POST /workers/{{id}}/death`, `{WORKER_DIED}`): final, "
-        "no route moves the worker on and the NIK cannot register again",
+        "no route moves the worker on and the NIK cannot register again; also recorded by a "
+        f"protection case resolved as `deceased_remains_repatriated` (`{CASE_OUTCOME_RECORDED}`)",
     ),
 )
 

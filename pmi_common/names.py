@@ -50,6 +50,8 @@ CASE_OPENED = "case_opened"
 CASE_ASSIGNED = "case_assigned"
 CASE_STATUS_CHANGED = "case_status_changed"
 CASE_RESOLVED = "case_resolved"
+CASE_OUTCOME_RECORDED = "case_outcome_recorded"
+CASE_LINKED = "case_linked"
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -115,6 +117,18 @@ CASE_TYPES = (
 # seen only by the caseworker the case is assigned to and the admin
 SENSITIVE_CASE_TYPES = ("violence_abuse", "trafficking")
 CASE_URGENCIES = ("emergency", "high", "normal")  # most urgent first
+# how a case ended; ``repatriated`` records the worker's return (reason ``repatriated``) and
+# ``deceased_remains_repatriated`` the worker's death, when the case names a registered worker
+CASE_OUTCOMES = (
+    "wages_recovered",
+    "returned_home",
+    "repatriated",
+    "medical_care",
+    "legal_aid",
+    "deceased_remains_repatriated",
+    "reconciled",
+    "closed_without_contact",
+)
 CASE_STATUSES = (
     "received",
     "assessed",

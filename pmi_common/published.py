@@ -85,7 +85,14 @@ _CASE = (
     "a protection case is withheld from agencies by default: only an agreement naming its "
     "fields one by one receives them, and never a sensitive case's (``sensitive_case``)"
 )
-CASE_EVENTS = (c.CASE_OPENED, c.CASE_ASSIGNED, c.CASE_STATUS_CHANGED, c.CASE_RESOLVED)
+CASE_EVENTS = (
+    c.CASE_OPENED,
+    c.CASE_ASSIGNED,
+    c.CASE_STATUS_CHANGED,
+    c.CASE_RESOLVED,
+    c.CASE_OUTCOME_RECORDED,
+    c.CASE_LINKED,
+)
 NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),

@@ -21,6 +21,8 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from pmi_common.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
@@ -31,7 +33,9 @@ RECEIVED, ASSESSED, REFERRED = "received", "assessed", "referred"
 IN_PROGRESS, RESOLVED, CLOSED, REOPENED = "in_progress", "resolved", "closed", "reopened"
 OPEN = (RECEIVED, ASSESSED, REFERRED, IN_PROGRESS, REOPENED)
 EMERGENCY, HIGH, NORMAL = CASE_URGENCIES
-OPENED, ASSIGNED, MOVED = "opened", "assigned", "moved"  # the kinds of step
+OPENED, ASSIGNED, MOVED, LINKED = "opened", "assigned", "moved", "linked"  # kinds of step
+ATTACHED = "attached"
+MOST_ATTACHMENTS = 20  # scans and photos on one case
 ADMIN, CASEWORKER = "admin", "caseworker"  # the gateway's roles that work on cases
 
 # where a case may go from each status
@@ -55,6 +59,8 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     REOPENED: {"id": "Dibuka kembali", "en": "Reopened"},
 }
 FIRST_ACTIONS = (REFERRED, IN_PROGRESS, RESOLVED)  # what counts as acting on a case
+WAGES_RECOVERED, REPATRIATED = "wages_recovered", "repatriated"
+DECEASED = "deceased_remains_repatriated"
 NOTE_NEEDED = (CLOSED, REOPENED)  # say why
 
 
@@ -120,6 +126,45 @@ def code_matches(case: Case | None, number: str, code: str) -> bool:
     return hmac.compare_digest(kept, presented) and case is not None
 
 
+# the outcome --------------------------------------------------------------------------------
+
+OUTCOME_DETAILS = (
+    "amount",
+    "currency",
+    "returned_on",
+    "died_on",
+    "died_in",
+    "death_cause",
+    "remains_arrive_on",
+)
+
+
+def outcome_details(
+    kind: str, details: Mapping, case: Case, resolved_on: dt.date
+) -> dict[str, object]:
+    """The details an outcome of ``kind`` keeps, every one of ``OUTCOME_DETAILS`` named (None when
+    it has none), as JSON (dates in ISO, the amount as text): a repatriation's day home defaults
+    to the day the case is resolved, a death's country to the case's destination country."""
+    kept: dict[str, object] = dict.fromkeys(OUTCOME_DETAILS)
+    kept.update({k: _text(v) for k, v in details.items() if k in OUTCOME_DETAILS and v is not None})
+    if kind == REPATRIATED and kept["returned_on"] is None:
+        kept["returned_on"] = resolved_on.isoformat()
+    if kind == DECEASED and kept["died_in"] is None:
+        kept["died_in"] = case.destination_country
+        if kept["died_in"] is None:
+            raise InvalidInput(
+                "sebutkan negara tempat meninggal (name the country of the death)",
+                {"outcome": {"died_in": ["required: the case names no destination country"]}},
+            )
+    return kept
+
+
+def _text(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value) if isinstance(value, Decimal) else value
+
+
 # the case -----------------------------------------------------------------------------------
 
 
@@ -136,6 +181,24 @@ class Step:
     assigned_to: str | None = None
     note: str | None = None
     public: bool = False  # the family may read the note with the case's code
+    outcome: str | None = None  # how the case ended, on the step that resolved it
+    case_id: str | None = None
+
+
+@dataclass(eq=False)
+class Attachment:
+    """A scan or photo kept with a case (a PDF, JPEG or PNG within the documents desk's limit):
+    who added it, when, and what it shows."""
+
+    id: str
+    sha256: str
+    media_type: str
+    size: int
+    added_at: dt.datetime
+    added_by: str | None
+    content: bytes = b""
+    filename: str | None = None
+    description: str | None = None
     case_id: str | None = None
 
 
@@ -169,7 +232,10 @@ class Case:
     resolved_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    outcome: str | None = None  # how it ended, the last time it was resolved
+    outcome_details: dict | None = None
     steps: list[Step] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def sensitive(self) -> bool:
@@ -230,6 +296,47 @@ class Case:
         self.assigned_to, self.assigned_at = caseworker, at
         return self.record(Step(ASSIGNED, at, subject, role, assigned_to=caseworker, note=note))
 
+    def link(
+        self, worker_id: str, actor: Mapping | None, at: dt.datetime, note: str | None = None
+    ) -> Step:
+        """The case about someone not registered turns out to be about the registered worker
+        ``worker_id``: from now on it is theirs (what was said of the person stays)."""
+        role, subject = self._worked_on_by(actor)
+        if self.worker_id is not None:
+            raise TransitionRefused(
+                "kasus ini sudah terhubung dengan pekerja terdaftar "
+                "(the case already names a registered worker)",
+                {"reason": "already_linked", "worker_id": self.worker_id},
+            )
+        self.worker_id = worker_id
+        return self.record(Step(LINKED, at, subject, role, note=note))
+
+    def attach(self, attachment: Attachment, actor: Mapping | None) -> Step:
+        """Keep a scan or photo with the case, as its caseworker or the admin; the same file
+        twice is kept once."""
+        role, subject = self._worked_on_by(actor)
+        if any(kept.sha256 == attachment.sha256 for kept in self.attachments):
+            raise TransitionRefused(
+                "berkas ini sudah dilampirkan (this file is already attached)",
+                {"reason": "already_attached", "sha256": attachment.sha256},
+            )
+        if len(self.attachments) >= MOST_ATTACHMENTS:
+            raise TransitionRefused(
+                f"paling banyak {MOST_ATTACHMENTS} lampiran per kasus "
+                f"(at most {MOST_ATTACHMENTS} attachments to a case)",
+                {"reason": "too_many_attachments"},
+            )
+        attachment.case_id, attachment.added_by = self.id, subject
+        self.attachments.append(attachment)
+        at = attachment.added_at
+        return self.record(Step(ATTACHED, at, subject, role, note=attachment.description))
+
+    def attachment(self, attachment_id: str) -> Attachment:
+        for kept in self.attachments:
+            if kept.id == attachment_id:
+                return kept
+        raise NotFound(f"lampiran tidak ditemukan (no attachment {attachment_id})")
+
     def move(
         self,
         to: str,
@@ -237,15 +344,12 @@ class Case:
         at: dt.datetime,
         note: str | None = None,
         public: bool = False,
+        outcome: str | None = None,
+        details: Mapping | None = None,
     ) -> Step:
-        """Move the case to ``to``, as its caseworker or the admin."""
-        role, subject = _who(actor)
-        if role != ADMIN and (role != CASEWORKER or subject != self.assigned_to):
-            raise Forbidden(
-                "hanya petugas yang ditugaskan atau admin yang memproses kasus "
-                "(only the assigned caseworker or the admin moves a case)",
-                {"reason": "not_assigned", "assigned_to": self.assigned_to},
-            )
+        """Move the case to ``to``, as its caseworker or the admin. Resolving it says how it
+        ended (``outcome``, with its ``details``); no other step does."""
+        role, subject = self._worked_on_by(actor)
         if to not in MOVES.get(self.status, ()):
             raise TransitionRefused(
                 f"kasus berstatus {self.status} tidak dapat menjadi {to} "
@@ -257,7 +361,19 @@ class Case:
                 "catatan wajib diisi: sebutkan alasannya (a note is needed: say why)",
                 {"note": [f"required to make a case {to}"]},
             )
+        if (to == RESOLVED) != (outcome is not None):
+            problem = "required to resolve a case" if to == RESOLVED else "only to resolve a case"
+            raise InvalidInput(
+                "hasil penanganan diisi ketika kasus diselesaikan "
+                "(an outcome is given when, and only when, a case is resolved)",
+                {"outcome": [problem]},
+            )
+        if outcome is not None:
+            resolved_on = at.astimezone(ZoneInfo(DISTRICT_TIMEZONE)).date()
+            self.outcome_details = outcome_details(outcome, details or {}, self, resolved_on)
+            self.outcome = outcome
         step = Step(MOVED, at, subject, role, self.status, to, note=note, public=public)
+        step.outcome = outcome
         self.status = to
         if self.acknowledged_at is None:
             self.acknowledged_at = at
@@ -268,6 +384,18 @@ class Case:
         if to == CLOSED:
             self.closed_at = at
         return self.record(step)
+
+    def _worked_on_by(self, actor: Mapping | None) -> tuple[str | None, str | None]:
+        """(role, subject) of the actor, if they may work on the case: its caseworker or the
+        admin."""
+        role, subject = _who(actor)
+        if role != ADMIN and (role != CASEWORKER or subject != self.assigned_to):
+            raise Forbidden(
+                "hanya petugas yang ditugaskan atau admin yang memproses kasus "
+                "(only the assigned caseworker or the admin moves a case)",
+                {"reason": "not_assigned", "assigned_to": self.assigned_to},
+            )
+        return role, subject
 
     def public_notes(self) -> list[Step]:
         return [step for step in self.steps if step.public and step.note]

@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.validation import load
 
+from . import overview
 from .domain import (
     LIMITS,
     RECEIVED,
     RESOLVED,
+    Attachment,
     Case,
     Step,
     code_digest,
@@ -25,7 +28,7 @@ from .domain import (
     visible,
 )
 from .domain import OPENED as OPENED_STEP
-from .schemas import AssignCase, ListCases, MoveCase, OpenCase, PublicLookup
+from .schemas import AssignCase, AttachFile, LinkCase, ListCases, MoveCase, OpenCase, PublicLookup
 from .workdays import DISTRICT_TIMEZONE
 
 if TYPE_CHECKING:
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
     from .repository import ProtectionRepository
 
     Work = UnitOfWork[ProtectionRepository]
+
+OVERVIEW_LISTED = 100  # open cases the console lists, the most pressing first
 
 
 # commands -----------------------------------------------------------------------------------
@@ -126,10 +131,60 @@ def assign_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Cas
     return case
 
 
+def link_case(
+    uow: Work, case_id: str, command: dict, now: dt.datetime, worker: Mapping | None = None
+) -> Case:
+    """A case about someone not registered is about the registered worker ``worker`` (the
+    service asks registration for it): linked, its events from now on the worker's."""
+    data = load(LinkCase(), command)
+    worker_id = str(data["worker_id"])
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    _check_worker(worker_id, worker, {"family_member_id": None})
+    case.link(worker_id, uow.actor, now, note=data["note"])
+    if case.destination_country is None and worker is not None:
+        case.destination_country = worker.get("destination_country")
+    _publish(uow, case, c.CASE_LINKED, aspect=case.aspect, status=case.status)
+    return case
+
+
+def attach_file(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+    """Keep a scan or photo with the case (its caseworker or the admin). No event: the file and
+    what it shows stay at the desk."""
+    data = load(AttachFile(), command)
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    scan = data["file"]
+    case.attach(
+        Attachment(
+            id=str(uuid.uuid4()),
+            sha256=scan.sha256,
+            media_type=scan.media_type,
+            size=scan.size,
+            content=scan.content,
+            added_at=now,
+            added_by=None,
+            filename=data["filename"],
+            description=data["description"],
+        ),
+        uow.actor,
+    )
+    return case
+
+
 def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+    """Move a case in its workflow; resolving it says how it ended (``outcome``), which
+    registration applies to the worker's record where it must (a repatriation, a death)."""
     data = load(MoveCase(), command)
     case = visible(uow.repository.lock(case_id), uow.actor, case_id)
-    step = case.move(data["to"], uow.actor, now, note=data["note"], public=data["public"])
+    outcome = data["outcome"] or {}
+    step = case.move(
+        data["to"],
+        uow.actor,
+        now,
+        note=data["note"],
+        public=data["public"],
+        outcome=outcome.get("kind"),
+        details=outcome,
+    )
     _publish(
         uow, case, c.CASE_STATUS_CHANGED, from_status=step.from_status, to_status=step.to_status
     )
@@ -146,7 +201,21 @@ def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
             and case.acknowledged_at <= case.acknowledge_by,
             acted_in_time=case.acted_at is not None and case.acted_at <= case.act_by,
         )
+        _publish(
+            uow, case, c.CASE_OUTCOME_RECORDED, outcome=case.outcome, **_typed(case.outcome_details)
+        )
     return case
+
+
+def _typed(details: Mapping | None) -> dict:
+    """An outcome's kept details (JSON) as the contract's types: dates, the amount a number."""
+    typed = dict(details or {})
+    for name in ("returned_on", "died_on", "remains_arrive_on"):
+        if typed.get(name) is not None:
+            typed[name] = dt.date.fromisoformat(typed[name])
+    if typed.get("amount") is not None:
+        typed["amount"] = Decimal(typed["amount"])
+    return typed
 
 
 def _publish(uow: Work, case: Case, event_type: str, **data) -> None:
@@ -190,8 +259,27 @@ def list_cases(
     return found, total, overdue
 
 
+def case_overview(
+    repository: ProtectionRepository, actor: Mapping | None, now: dt.datetime
+) -> tuple[list[Case], dict, list[dict]]:
+    """The console's page: the open cases the actor may see (overdue first, then by urgency and
+    age), their counts, and the cases opened and resolved in each of the last weeks."""
+    seen_by = _who(actor)
+    found = repository.open_cases(now=now, seen_by=seen_by, limit=OVERVIEW_LISTED)
+    tallies = overview.counts(repository.open_tallies(now=now, seen_by=seen_by))
+    received, resolved = repository.moments_since(overview.since(now), seen_by=seen_by)
+    return found, tallies, overview.weekly(received, resolved, now)
+
+
 def get_case(repository: ProtectionRepository, case_id: str, actor: Mapping | None) -> Case:
     return visible(repository.get(case_id), actor, case_id)
+
+
+def get_attachment(
+    repository: ProtectionRepository, case_id: str, attachment_id: str, actor: Mapping | None
+) -> Attachment:
+    """One of a case's files with its content, for whoever may see the case."""
+    return get_case(repository, case_id, actor).attachment(attachment_id)
 
 
 def public_status(repository: ProtectionRepository, number: str, code: str) -> Case:
@@ -217,10 +305,14 @@ def _no_such_case() -> NotFound:
 COMMANDS = {
     "open_case": open_case,
     "assign_case": assign_case,
+    "link_case": link_case,
+    "attach_file": attach_file,
     "move_case": move_case,
 }
 QUERIES = {
     "list_cases": list_cases,
     "get_case": get_case,
+    "get_attachment": get_attachment,
+    "case_overview": case_overview,
     "public_status": public_status,
 }

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -49,6 +52,8 @@ cases = Table(
     Column("resolved_at", AwareDateTime(), nullable=True),
     Column("closed_at", AwareDateTime(), nullable=True),
     Column("updated_at", AwareDateTime(), nullable=False),
+    Column("outcome", String(32), nullable=True),
+    Column("outcome_details", JSON, nullable=True),
     Index("ix_cases_status_received", "status", "received_at"),
     Index("ix_cases_worker", "worker_id"),
 )
@@ -67,5 +72,22 @@ case_steps = Table(
     Column("assigned_to", String(200), nullable=True),
     Column("note", Text, nullable=True),
     Column("public", Boolean, nullable=False, default=False),
+    Column("outcome", String(32), nullable=True),
     Index("ix_case_steps_case", "case_id", "id"),
+)
+
+case_attachments = Table(
+    "case_attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("filename", String(255), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("added_at", AwareDateTime(), nullable=False),
+    Column("added_by", String(200), nullable=True),
+    Index("ix_case_attachments_case", "case_id", "added_at"),
 )

@@ -10,23 +10,34 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session, registry, relationship
+from sqlalchemy.orm import Session, deferred, registry, relationship
 
 from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
 from pmi_common.store import is_id
 
-from .domain import ADMIN, OPEN, Case, Step
-from .models import case_steps, cases
+from .domain import ADMIN, OPEN, Attachment, Case, Step
+from .models import case_attachments, case_steps, cases
+from .overview import OpenTally
 
 mapper = registry()
 mapper.map_imperatively(Step, case_steps)
+# an attachment's content is read only when asked for (``Attachment.content``), not with the case
+mapper.map_imperatively(
+    Attachment, case_attachments, properties={"content": deferred(case_attachments.c.content)}
+)
 mapper.map_imperatively(
     Case,
     cases,
     properties={
         "steps": relationship(
             Step, order_by=case_steps.c.id, lazy="selectin", cascade="all, delete-orphan"
-        )
+        ),
+        "attachments": relationship(
+            Attachment,
+            order_by=(case_attachments.c.added_at, case_attachments.c.id),
+            lazy="selectin",
+            cascade="all, delete-orphan",
+        ),
     },
 )
 
@@ -75,6 +86,35 @@ class ProtectionRepository:
             limit
         )
         return list(self.session.scalars(stmt))
+
+    def open_tallies(
+        self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]
+    ) -> list[OpenTally]:
+        """The open cases ``seen_by`` may see, counted by type, urgency, destination and
+        whether they are overdue."""
+        late = case((_overdue(now), True), else_=False).label("late")
+        rows = self.session.execute(
+            select(
+                cases.c.case_type, cases.c.urgency, cases.c.destination_country, late, func.count()
+            )
+            .where(cases.c.status.in_(OPEN), *_seen_by(*seen_by))
+            .group_by(cases.c.case_type, cases.c.urgency, cases.c.destination_country, late)
+        )
+        return [OpenTally(*row) for row in rows]
+
+    def moments_since(
+        self, since: dt.datetime, *, seen_by: tuple[str | None, str | None]
+    ) -> tuple[list[dt.datetime], list[dt.datetime]]:
+        """When the cases ``seen_by`` may see were received, and resolved (the last time), from
+        ``since`` on."""
+        seen = _seen_by(*seen_by)
+        received = self.session.scalars(
+            select(cases.c.received_at).where(cases.c.received_at >= since, *seen)
+        )
+        resolved = self.session.scalars(
+            select(cases.c.resolved_at).where(cases.c.resolved_at >= since, *seen)
+        )
+        return list(received), list(resolved)
 
     def count_open(
         self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]

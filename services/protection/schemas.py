@@ -10,6 +10,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates_schema,
 )
@@ -17,10 +18,12 @@ from marshmallow import (
 from pmi_common.contract import (
     CASE_ASPECTS,
     CASE_CHANNELS,
+    CASE_OUTCOMES,
     CASE_REPORTERS,
     CASE_STATUSES,
     CASE_TYPES,
     CASE_URGENCIES,
+    DEATH_CAUSES,
 )
 from pmi_common.fields import (
     CASE_CODE,
@@ -31,9 +34,10 @@ from pmi_common.fields import (
     Longest,
     Most,
 )
+from pmi_common.scans import BadFile, read_scan
 from pmi_common.validation import text_field
 
-from .domain import RECEIVED, STATUS_LABELS, Case, Step
+from .domain import DECEASED, RECEIVED, REPATRIATED, STATUS_LABELS, WAGES_RECOVERED, Case, Step
 
 PERSON_FIELDS = ("person_name", "village_code", "destination_country", "employer")
 
@@ -92,6 +96,59 @@ class AssignCase(Schema):
     note = text_field(Longest.NOTE, load_default=None)
 
 
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code such as HKD, MYR, IDR")
+# the details each outcome may give (and must, where ``required``)
+DETAILS_OF: dict[str, tuple[str, ...]] = {
+    WAGES_RECOVERED: ("amount", "currency"),
+    REPATRIATED: ("returned_on",),
+    DECEASED: ("died_on", "died_in", "death_cause", "remains_arrive_on"),
+}
+REQUIRED_DETAILS: dict[str, tuple[str, ...]] = {
+    WAGES_RECOVERED: ("amount", "currency"),
+    DECEASED: ("died_on", "death_cause"),
+}
+
+
+class Outcome(Schema):
+    """How a case ended: ``wages_recovered`` with the ``amount`` and ``currency``;
+    ``repatriated`` with the day home (``returned_on``, the day resolved if not given);
+    ``deceased_remains_repatriated`` with ``died_on``, ``death_cause``, ``died_in`` (the case's
+    destination country if not given) and ``remains_arrive_on`` when known."""
+
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(CASE_OUTCOMES))
+    amount = fields.Decimal(
+        load_default=None, places=2, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    currency = fields.String(load_default=None, validate=CURRENCY)
+    returned_on = fields.Date(load_default=None)
+    died_on = fields.Date(load_default=None)
+    died_in = fields.String(load_default=None, validate=COUNTRY)
+    death_cause = fields.String(load_default=None, validate=validate.OneOf(DEATH_CAUSES))
+    remains_arrive_on = fields.Date(load_default=None)
+
+    @validates_schema
+    def _details_of_kind(self, data: dict, **_kwargs) -> None:
+        kind = data["kind"]
+        allowed = DETAILS_OF.get(kind, ())
+        errors = {
+            name: [f"not a detail of the outcome {kind}"]
+            for name in self.fields
+            if name != "kind" and name not in allowed and data.get(name) is not None
+        }
+        errors.update(
+            {
+                name: [f"required for the outcome {kind}"]
+                for name in REQUIRED_DETAILS.get(kind, ())
+                if data.get(name) is None
+            }
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
 class MoveCase(Schema):
     class Meta:
         unknown = RAISE
@@ -101,11 +158,40 @@ class MoveCase(Schema):
     )
     note = text_field(Longest.NOTE, load_default=None)
     public = fields.Boolean(load_default=False)
+    outcome = fields.Nested(Outcome, load_default=None)  # when, and only when, resolving
 
     @validates_schema
     def _public_note(self, data: dict, **_kwargs) -> None:
         if data["public"] and data.get("note") is None:
             raise ValidationError(["a public note needs its text"], field_name="note")
+
+
+class LinkCase(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+    note = text_field(Longest.NOTE, load_default=None)
+
+
+class AttachFile(Schema):
+    """A scan or photo for a case: base64 content, judged by the documents desk's rule (a PDF,
+    JPEG or PNG of at most 5 MiB, by its content)."""
+
+    class Meta:
+        unknown = RAISE
+
+    content_base64 = fields.String(required=True)
+    filename = fields.String(load_default=None, validate=validate.Length(max=Longest.FILENAME))
+    description = text_field(Longest.NOTE, load_default=None)
+
+    @post_load
+    def _scan(self, data: dict, **_kwargs) -> dict:
+        try:
+            data["file"] = read_scan(data.pop("content_base64"))
+        except BadFile as exc:
+            raise ValidationError({"content_base64": [str(exc)]}) from exc
+        return data
 
 
 class ListCases(Schema):
@@ -138,6 +224,18 @@ class StepView(Schema):
     assigned_to = fields.String()
     note = fields.String()
     public = fields.Boolean()
+    outcome = fields.String(allow_none=True)
+
+
+class AttachmentView(Schema):
+    id = fields.String()
+    sha256 = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    filename = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    added_at = fields.DateTime()
+    added_by = fields.String(allow_none=True)
 
 
 class CaseView(Schema):
@@ -170,8 +268,11 @@ class CaseView(Schema):
     acted_at = fields.DateTime(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    outcome_details = fields.Dict(allow_none=True)
     overdue = fields.Method("_overdue")
     steps = fields.List(fields.Nested(StepView))
+    attachments = fields.List(fields.Nested(AttachmentView))
 
     def __init__(self, now: dt.datetime, **kwargs):
         super().__init__(**kwargs)
@@ -195,3 +296,31 @@ def public_view(case: Case) -> dict:
 
 def _public_note(step: Step) -> dict:
     return {"at": step.at.isoformat(), "status": step.to_status, "note": step.note}
+
+
+class OverviewCaseView(Schema):
+    """An open case as the console lists it: what it is about and how long it has waited,
+    never its summary, notes, reporter or the person's name."""
+
+    id = fields.String()
+    number = fields.String()
+    case_type = fields.String()
+    aspect = fields.String()
+    urgency = fields.String()
+    sensitive = fields.Boolean()
+    status = fields.String()
+    destination_country = fields.String(allow_none=True)
+    assigned_to = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+    age_seconds = fields.Method("_age")
+    overdue = fields.Method("_overdue")
+
+    def __init__(self, now: dt.datetime, **kwargs):
+        super().__init__(**kwargs)
+        self.now = now
+
+    def _age(self, case: Case) -> int:
+        return int((self.now - case.received_at).total_seconds())
+
+    def _overdue(self, case: Case) -> list[str]:
+        return case.overdue(self.now)

@@ -3,6 +3,8 @@ or an agency, their owner, their workflow and time limits, and the family's view
 
 from __future__ import annotations
 
+import base64
+
 from pmi_common import contract as c
 from pmi_common.clock import Clock
 from pmi_common.context import LogContext
@@ -15,7 +17,7 @@ from pmi_common.store import Database
 from . import handlers
 from .models import metadata
 from .repository import ProtectionRepository
-from .schemas import CaseView, public_view
+from .schemas import AttachmentView, CaseView, OverviewCaseView, public_view
 
 
 class ProtectionService(ServiceOperations):
@@ -50,6 +52,23 @@ class ProtectionService(ServiceOperations):
         )
 
     @rpc
+    def link_case(self, case_id: str, payload: dict) -> dict:
+        worker = self._worker(payload.get("worker_id") if isinstance(payload, dict) else None)
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.link_case(uow, case_id, payload, self.clock.now(), worker)
+            )
+        )
+
+    @rpc
+    def attach_file(self, case_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.attach_file(uow, case_id, payload, self.clock.now())
+            )
+        )
+
+    @rpc
     def move_case(self, case_id: str, payload: dict) -> dict:
         return self.db.command(
             lambda uow: self._view().dump(
@@ -74,6 +93,27 @@ class ProtectionService(ServiceOperations):
     def get_case(self, case_id: str) -> dict:
         with self.db.queries() as repository:
             return self._view().dump(handlers.get_case(repository, case_id, self.db.actor))
+
+    @rpc
+    def get_attachment(self, case_id: str, attachment_id: str) -> dict:
+        with self.db.queries() as repository:
+            kept = handlers.get_attachment(repository, case_id, attachment_id, self.db.actor)
+            return {
+                **AttachmentView().dump(kept),
+                "content_base64": base64.b64encode(kept.content).decode(),
+            }
+
+    @rpc
+    def case_overview(self) -> dict:
+        now = self.clock.now()
+        with self.db.queries() as repository:
+            found, counts, weeks = handlers.case_overview(repository, self.db.actor, now)
+            return {
+                "items": OverviewCaseView(now=now, many=True).dump(found),
+                **counts,
+                "weeks": weeks,
+                "as_of": now.isoformat(),
+            }
 
     @rpc
     def public_status(self, number: str, code: str) -> dict:

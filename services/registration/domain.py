@@ -824,3 +824,22 @@ def timeline_details(data: dict) -> dict:
         for key, value in data.items()
         if key in TIMELINE_FIELDS
     }
+
+
+# a protection case's steps on the worker's timeline: what may be said of it beyond the desk
+CASE_TIMELINE_FIELDS = ("case_id", "case_type", "aspect", "urgency", "from_status", "outcome")
+CASE_STATUS_OF = {"case_resolved": "resolved"}  # the events that carry no status name theirs
+
+
+def case_timeline_details(event_type: str, data: dict) -> dict:
+    """What the timeline keeps of a protection case's event: its type, aspect, urgency, status
+    and outcome, never its summary, notes, reporter, amount or the death's details. Of a
+    sensitive case (violence, trafficking) only that a protected case exists and its status:
+    the worker's record shows that the desk acted (a repatriation's return names this event as
+    its cause) without telling the desk, an agency or anyone reading over the worker's
+    shoulder what it is about."""
+    status = data.get("to_status") or data.get("status") or CASE_STATUS_OF.get(event_type)
+    if data.get("sensitive") is not False:
+        return {"sensitive": True, "status": status}
+    kept = {key: data[key] for key in CASE_TIMELINE_FIELDS if data.get(key) is not None}
+    return {**kept, "sensitive": False, "status": status}

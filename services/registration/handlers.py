@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import fields
+from functools import partial
 
 from pmi_common import contract as c
 from pmi_common.clock import district_date
-from pmi_common.errors import NotFound
+from pmi_common.errors import InvalidInput, NotFound, TransitionRefused
 from pmi_common.events import Event
 from pmi_common.identity import mask_nik, nik_digest
 from pmi_common.paging import decode_cursor, page
@@ -28,6 +29,7 @@ from .domain import (
     PastPlacement,
     TimelineEntry,
     Worker,
+    case_timeline_details,
     heirs_among,
     returnees_participation,
     timeline_details,
@@ -53,6 +55,8 @@ from .schemas import (
 
 Work = UnitOfWork[RegistrationRepository]
 CONTRACT_ENDING_BATCH = 200  # workers one transaction of the contract check announces, at most
+CASE_REPATRIATED, CASE_DECEASED = "repatriated", "deceased_remains_repatriated"  # outcomes
+REPATRIATED_REASON = "repatriated"  # the return's reason when the state brought the worker home
 
 
 # commands ----------------------------------------------------------------------------------
@@ -337,11 +341,19 @@ def record_return(
     worker = _locked(uow, worker_id)
     worker.return_home(data["returned_on"], data["reason"])
     worker.updated_at = now
+    _returned(uow, worker)
+    _announce(uow, worker)
+    return worker
+
+
+def _returned(uow: Work, worker: Worker) -> None:
+    """Announce the return the worker has just made, and note it on the timeline."""
+    assert worker.returned_on is not None and worker.return_reason is not None
     returned = uow.publish(
         c.WORKER_RETURNED,
         {
-            "returned_on": data["returned_on"],
-            "reason": data["reason"],
+            "returned_on": worker.returned_on,
+            "reason": worker.return_reason,
             "cycle": worker.cycle,
         },
         worker_id=worker.id,
@@ -350,10 +362,8 @@ def record_return(
         uow,
         worker,
         returned,
-        {"returned_on": data["returned_on"].isoformat(), "reason": data["reason"]},
+        {"returned_on": worker.returned_on.isoformat(), "reason": worker.return_reason},
     )
-    _announce(uow, worker)
-    return worker
 
 
 def record_death(
@@ -373,6 +383,13 @@ def record_death(
         heirs,
     )
     worker.updated_at = now
+    _died(uow, worker, heirs)
+    _announce(uow, worker)
+    return worker
+
+
+def _died(uow: Work, worker: Worker, heirs: list[FamilyMember]) -> None:
+    """Announce the death just recorded, and note it on the timeline (the heirs by relation)."""
     death = {
         "died_on": worker.died_on,
         "country": worker.death_country,
@@ -386,8 +403,6 @@ def record_death(
         c.WORKER_DIED, {**death, "heir_names": names, "cycle": worker.cycle}, worker_id=worker.id
     )
     _note(uow, worker, died, _dates(death))
-    _announce(uow, worker)
-    return worker
 
 
 def withdraw_worker(uow: Work, worker_id: str, command: dict, now: dt.datetime) -> Worker:
@@ -441,6 +456,68 @@ def on_noted(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
     """An event that only goes on the timeline (an enrolment in or a release from an orientation
     session, a round of a reintegration programme, a passport or visa lapsed abroad)."""
     return _applied(uow, _noted(uow, event), event)
+
+
+def on_case_event(uow: Work, event: Event, today: dt.date | None = None) -> Worker | None:
+    """A step of a protection case about a registered worker, on the timeline with only what is
+    not sensitive (``case_timeline_details``). A case about someone not registered is nobody's
+    record yet: nothing to do until it is linked."""
+    if event.worker_id is None:
+        return None
+    return _applied(uow, _case_noted(uow, event), event)
+
+
+def on_case_outcome(uow: Work, event: Event, today: dt.date | None = None) -> Worker | None:
+    """How a case about a registered worker ended, on the timeline; a repatriation records the
+    worker's return (reason ``repatriated``), a death the worker's death (no heirs named: the
+    desk names them with the death's record). An outcome the record cannot take (a worker not
+    abroad, already deceased) moves nothing: the timeline says why, the event is not retried."""
+    if event.worker_id is None:
+        return None
+    worker = _locked(uow, event.worker_id)
+    data, moved, refused = event.data, None, None
+    try:
+        if data["outcome"] == CASE_REPATRIATED:
+            worker.return_home(data["returned_on"], REPATRIATED_REASON)
+            moved = _returned
+        elif data["outcome"] == CASE_DECEASED:
+            worker.die(
+                data["died_on"],
+                data["died_in"],
+                data["death_cause"],
+                True,
+                data["remains_arrive_on"],
+                [],
+            )
+            moved = partial(_died, heirs=[])
+    except (TransitionRefused, InvalidInput) as exc:
+        refused = exc.message
+    _case_noted(uow, event, worker, not_applied=refused)
+    if moved is not None:
+        moved(uow, worker)
+    return _applied(uow, worker, event)
+
+
+def _case_noted(
+    uow: Work, event: Event, worker: Worker | None = None, not_applied: str | None = None
+) -> Worker:
+    worker = worker or _locked(uow, event.worker_id)
+    details = case_timeline_details(event.event_type, event.data)
+    if not_applied is not None:
+        details["not_applied"] = not_applied
+    uow.repository.add_entry(
+        TimelineEntry.about(
+            worker,
+            event.event_type,
+            event.source,
+            event.occurred_at,
+            event_id=event.event_id,
+            actor=event.actor,
+            correlation_id=event.correlation_id,
+            details=details,
+        )
+    )
+    return worker
 
 
 # queries -----------------------------------------------------------------------------------
@@ -655,6 +732,17 @@ EVENTS = {
     c.ORIENTATION_COMPLETED: on_orientation_completed,
     c.REINTEGRATION_ENROLLED: on_reintegration_enrolled,
     c.REINTEGRATION_COMPLETED: on_reintegration_completed,
+    **dict.fromkeys(
+        (
+            c.CASE_OPENED,
+            c.CASE_ASSIGNED,
+            c.CASE_STATUS_CHANGED,
+            c.CASE_RESOLVED,
+            c.CASE_LINKED,
+        ),
+        on_case_event,
+    ),
+    c.CASE_OUTCOME_RECORDED: on_case_outcome,
     **dict.fromkeys(
         (
             c.ORIENTATION_ENROLLED,

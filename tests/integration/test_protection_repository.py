@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.protection.domain import LIMITS, Case, Step, code_digest, new_number
+from services.protection.domain import LIMITS, Attachment, Case, Step, code_digest, new_number
 from services.protection.repository import ProtectionRepository
 from tests.unit.fakes.protection import FakeProtectionRepository
 
@@ -175,3 +175,77 @@ def test_a_sensitive_case_is_listed_for_its_caseworker_and_the_admin_only(kept):
     assert listed(ADMIN) == {open_to_all.id, siti_s.id, unassigned.id}
     assert listed((None, None)) == listed(ADMIN)  # a call between services
     assert kept.repository.count_open(now=NOW, seen_by=BUDI) == (1, 0)
+
+
+def test_a_resolved_case_keeps_its_outcome_and_the_step_that_resolved_it(kept):
+    made = filed(kept, assigned_to="siti")
+    made.move("assessed", {"role": "admin"}, NOW)
+    made.move(
+        "resolved",
+        {"role": "admin"},
+        NOW,
+        outcome="wages_recovered",
+        details={"amount": "12000.50", "currency": "HKD"},
+    )
+    kept.again()
+    found = kept.repository.get(made.id)
+    assert found.outcome == "wages_recovered"
+    assert (found.outcome_details["amount"], found.outcome_details["currency"]) == (
+        "12000.50",
+        "HKD",
+    )
+    assert [s.outcome for s in found.steps] == [None, None, "wages_recovered"]
+
+
+def test_the_overview_counts_open_cases_and_when_cases_came_and_went(kept):
+    late = filed(kept, urgency="emergency", at=NOW - dt.timedelta(days=8))  # overdue
+    filed(kept, urgency="high", at=NOW)
+    filed(kept, case_type="trafficking", at=NOW)  # nobody's yet: the admin's only
+    done = filed(kept, at=NOW - dt.timedelta(days=30), assigned_to="siti")
+    done.move("assessed", {"role": "admin"}, NOW - dt.timedelta(days=29))
+    done.move("resolved", {"role": "admin"}, NOW - dt.timedelta(days=1), outcome="reconciled")
+    kept.again()
+
+    def tallied(seen_by):
+        return sorted(
+            (t.case_type, t.urgency, t.destination_country, t.overdue, t.count)
+            for t in kept.repository.open_tallies(now=NOW, seen_by=seen_by)
+        )
+
+    assert tallied(ADMIN) == [
+        ("trafficking", "normal", "HK", False, 1),
+        ("unpaid_wages", "emergency", "HK", True, 1),
+        ("unpaid_wages", "high", "HK", False, 1),
+    ]
+    assert [t[0] for t in tallied(BUDI)] == ["unpaid_wages", "unpaid_wages"]
+    received, resolved = kept.repository.moments_since(NOW - dt.timedelta(days=10), seen_by=BUDI)
+    assert sorted(received) == [late.received_at, NOW]
+    assert resolved == [NOW - dt.timedelta(days=1)]
+
+
+def test_a_cases_attachments_are_kept_and_their_content_read_when_asked(kept):
+    made = filed(kept, assigned_to="siti")
+    scan = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    made.attach(
+        Attachment(
+            id=str(uuid.uuid4()),
+            sha256="a" * 64,
+            media_type="image/png",
+            size=len(scan),
+            content=scan,
+            added_at=NOW,
+            added_by=None,
+            description="foto memar",
+        ),
+        {"role": "caseworker", "subject": "siti"},
+    )
+    kept.again()
+    found = kept.repository.get(made.id)
+    (attachment,) = found.attachments
+    assert (attachment.media_type, attachment.size, attachment.added_by) == (
+        "image/png",
+        len(scan),
+        "siti",
+    )
+    assert attachment.content == scan
+    assert [s.action for s in found.steps] == ["opened", "attached"]

@@ -121,7 +121,14 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == {"operator", "admin"}, name
     # the complaints desk: the LTSA's desk files a case, caseworkers and the admin work on it
     assert roles_of("open_case") == {"caseworker", "operator", "admin"}
-    for name in ("list_cases", "get_case", "assign_case", "move_case"):
+    for name in (
+        "list_cases",
+        "get_case",
+        "assign_case",
+        "move_case",
+        "link_case",
+        "console_cases",
+    ):
         assert roles_of(name) == {"caseworker", "admin"}, name
     assert roles_of("public_case_status") == set()
     assert roles_of("desk_lapsed_abroad") == {"verifier", "operator", "admin"}
@@ -145,6 +152,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "list_cases",  # cases: the complaints desk only
                 "get_case",
                 "worker_notifications",  # the worker and the desk (docs/notifications.md)
+                "console_cases",
+                "get_case_attachment",
             )
         assert "agency" not in route.roles or not route.writes, route.name
 

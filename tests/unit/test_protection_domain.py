@@ -120,8 +120,9 @@ def test_a_closed_case_is_never_overdue():
 
 def test_a_case_goes_from_received_to_closed_each_step_recorded():
     followed = case(assigned_to="siti")
-    for to in ("assessed", "referred", "in_progress", "resolved"):
+    for to in ("assessed", "referred", "in_progress"):
         followed.move(to, SITI, wib(2026, 5, 14, 9), note=f"now {to}")
+    followed.move("resolved", SITI, wib(2026, 5, 14, 9), outcome="reconciled")
     followed.move("closed", ADMIN, wib(2026, 5, 20, 9), note="the wages were paid")
     assert followed.status == "closed"
     assert [(s.from_status, s.to_status, s.by, s.role) for s in followed.steps] == [
@@ -138,7 +139,7 @@ def test_a_case_goes_from_received_to_closed_each_step_recorded():
 def test_a_step_that_skips_the_workflow_is_refused_and_changes_nothing():
     skipping = case(assigned_to="siti")
     with pytest.raises(TransitionRefused) as refused:
-        skipping.move("resolved", SITI, wib(2026, 5, 13, 11))
+        skipping.move("resolved", SITI, wib(2026, 5, 13, 11), outcome="reconciled")
     assert refused.value.details["allowed"] == ["assessed", "closed"]
     assert (skipping.status, skipping.steps, skipping.acknowledged_at) == ("received", [], None)
 
@@ -209,3 +210,66 @@ def test_only_public_notes_reach_the_family():
         "referred", SITI, wib(2026, 5, 13, 12), note="diteruskan ke KJRI Hong Kong", public=True
     )
     assert [s.note for s in followed.public_notes()] == ["diteruskan ke KJRI Hong Kong"]
+
+
+# outcomes and linking ---------------------------------------------------------------------------
+
+
+def test_resolving_needs_an_outcome_and_no_other_step_takes_one():
+    worked = case(assigned_to="siti")
+    worked.move("assessed", SITI, wib(2026, 5, 13, 11))
+    with pytest.raises(InvalidInput) as missing:
+        worked.move("resolved", SITI, wib(2026, 5, 14, 9))
+    assert missing.value.details == {"outcome": ["required to resolve a case"]}
+    with pytest.raises(InvalidInput):
+        worked.move("in_progress", SITI, wib(2026, 5, 14, 9), outcome="reconciled")
+    assert (worked.status, worked.outcome) == ("assessed", None)
+
+
+def test_a_repatriation_comes_home_on_the_day_resolved_unless_the_day_is_given():
+    repatriated = case(assigned_to="siti", destination_country="HK")
+    repatriated.move("assessed", SITI, wib(2026, 5, 13, 11))
+    # 02:00 WIB on the 15th is still the 14th in UTC: the district's day counts
+    step = repatriated.move("resolved", SITI, wib(2026, 5, 15, 2), outcome="repatriated")
+    assert step.outcome == repatriated.outcome == "repatriated"
+    assert repatriated.outcome_details is not None
+    assert repatriated.outcome_details["returned_on"] == "2026-05-15"
+
+
+def test_a_death_is_in_the_cases_destination_country_unless_another_is_named():
+    died = case(assigned_to="siti", destination_country="TW")
+    died.move("assessed", SITI, wib(2026, 5, 13, 11))
+    died.move(
+        "resolved",
+        SITI,
+        wib(2026, 5, 20, 9),
+        outcome="deceased_remains_repatriated",
+        details={"died_on": dt.date(2026, 5, 10), "death_cause": "illness"},
+    )
+    assert died.outcome_details is not None
+    assert (died.outcome_details["died_in"], died.outcome_details["died_on"]) == (
+        "TW",
+        "2026-05-10",
+    )
+    nowhere = case(assigned_to="siti")
+    nowhere.move("assessed", SITI, wib(2026, 5, 13, 11))
+    with pytest.raises(InvalidInput):
+        nowhere.move(
+            "resolved",
+            SITI,
+            wib(2026, 5, 20, 9),
+            outcome="deceased_remains_repatriated",
+            details={"died_on": dt.date(2026, 5, 10), "death_cause": "illness"},
+        )
+    assert nowhere.status == "assessed"
+
+
+def test_a_case_about_someone_unregistered_is_linked_once_by_its_caseworker():
+    stranger = case(assigned_to="siti", person_name="Sri Wahyuni")
+    with pytest.raises(Forbidden):
+        stranger.link("w-1", BUDI, wib(2026, 5, 14, 9))
+    step = stranger.link("w-1", SITI, wib(2026, 5, 14, 9), note="she registered at the desk")
+    assert (stranger.worker_id, step.action, step.by) == ("w-1", "linked", "siti")
+    with pytest.raises(TransitionRefused):
+        stranger.link("w-2", ADMIN, wib(2026, 5, 14, 10))
+    assert stranger.worker_id == "w-1"

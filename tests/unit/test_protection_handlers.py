@@ -3,6 +3,7 @@ moving a case store and publish, and what a family reads with its code."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
@@ -10,7 +11,7 @@ import uuid
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.errors import InvalidInput, NotFound, TransitionRefused
 from pmi_common.events import parse_event
 from services.protection import handlers
 from tests.unit.fakes import FakeUnitOfWork
@@ -100,8 +101,11 @@ def test_a_case_about_an_unknown_worker_or_a_stranger_as_family_is_refused(uow):
 def test_assigning_and_resolving_publish_who_and_what_changed(uow):
     case, _ = opened(uow)
     uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
-    for to in ("assessed", "in_progress", "resolved"):
+    for to in ("assessed", "in_progress"):
         uow.run(handlers.move_case, case.id, {"to": to}, NOW + dt.timedelta(hours=1))
+    recovered = {"kind": "wages_recovered", "amount": "12000.50", "currency": "HKD"}
+    resolving = {"to": "resolved", "outcome": recovered}
+    uow.run(handlers.move_case, case.id, resolving, NOW + dt.timedelta(hours=1))
     assert uow.types() == [
         c.CASE_OPENED,
         c.CASE_ASSIGNED,
@@ -109,13 +113,84 @@ def test_assigning_and_resolving_publish_who_and_what_changed(uow):
         c.CASE_STATUS_CHANGED,
         c.CASE_STATUS_CHANGED,
         c.CASE_RESOLVED,
+        c.CASE_OUTCOME_RECORDED,
     ]
     for event in uow.published:
         parse_event(event)
     assert uow.published[1]["data"]["assigned_to"] == "siti"
-    resolved = uow.published[-1]["data"]
+    resolved = uow.published[-2]["data"]
     assert resolved["acknowledged_in_time"] and resolved["acted_in_time"]
-    assert [e["sequence"] for e in uow.published] == [1, 2, 3, 4, 5, 6]
+    outcome = uow.published[-1]["data"]
+    assert (outcome["outcome"], outcome["amount"], outcome["currency"]) == (
+        "wages_recovered",
+        "12000.50",
+        "HKD",
+    )
+    assert outcome["returned_on"] is None and outcome["died_on"] is None
+    assert [e["sequence"] for e in uow.published] == [1, 2, 3, 4, 5, 6, 7]
+    assert case.outcome_details["amount"] == "12000.50"  # kept as JSON
+
+
+def test_an_outcome_gives_only_its_own_details_and_the_ones_it_needs(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    for outcome, field in (
+        ({"kind": "wages_recovered", "currency": "HKD"}, "amount"),
+        ({"kind": "repatriated", "amount": "10"}, "amount"),
+        ({"kind": "deceased_remains_repatriated", "died_on": "2026-05-01"}, "death_cause"),
+        ({"kind": "sold_out"}, "kind"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            uow.run(handlers.move_case, case.id, {"to": "resolved", "outcome": outcome}, NOW)
+        assert field in refused.value.details["outcome"], outcome
+    assert uow.repository.get(case.id).status == "assessed"
+
+
+def test_a_repatriation_publishes_the_day_home_for_registration(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    uow.run(
+        handlers.move_case,
+        case.id,
+        {"to": "resolved", "outcome": {"kind": "repatriated", "returned_on": "2026-05-12"}},
+        NOW,
+    )
+    event = uow.published[-1]
+    parse_event(event)
+    assert event["worker_id"] == WORKER_ID
+    assert (event["data"]["outcome"], event["data"]["returned_on"]) == ("repatriated", "2026-05-12")
+
+
+def test_linking_a_strangers_case_makes_its_events_the_workers(uow):
+    case, _ = opened(
+        uow,
+        filing(
+            worker_id=None,
+            family_member_id=None,
+            reporter_kind="other",
+            person_name="Sri Wahyuni",
+            village_code="35.05.01.2001",
+            destination_country="MY",
+            case_type="lost_contact",
+        ),
+        worker=None,
+    )
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.link_case, case.id, {"worker_id": WORKER_ID}, NOW, None)
+    case = uow.run(handlers.link_case, case.id, {"worker_id": WORKER_ID}, NOW, WORKER)
+    linked = uow.published[-1]
+    parse_event(linked)
+    assert (linked["event_type"], linked["worker_id"]) == (c.CASE_LINKED, WORKER_ID)
+    assert (case.worker_id, case.destination_country, case.person_name) == (
+        WORKER_ID,
+        "MY",
+        "Sri Wahyuni",
+    )
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    assert uow.published[-1]["worker_id"] == WORKER_ID
 
 
 def test_a_family_reads_status_and_public_notes_and_a_wrong_code_is_no_case(uow):
@@ -150,3 +225,69 @@ def test_the_open_cases_put_the_overdue_first_and_hide_others_sensitive_cases(uo
     assert hidden.id in {x.id for x in found} and total == 3
     with pytest.raises(NotFound):
         handlers.get_case(uow.repository, hidden.id, SITI)
+
+
+def test_the_overview_lists_open_cases_counts_them_and_charts_the_weeks(uow):
+    case, _ = opened(uow)
+    sensitive, _ = opened(uow, filing(case_type="violence_abuse"))
+    found, counts, weeks = handlers.case_overview(uow.repository, SITI, NOW)
+    assert [c.id for c in found] == [case.id]  # not the sensitive case nobody gave her
+    assert (counts["open"], counts["by_type"]) == (1, {"unpaid_wages": 1})
+    assert weeks[-1] == {"week": "2026-05-11", "opened": 1, "resolved": 0}
+    found, counts, _ = handlers.case_overview(uow.repository, ADMIN, NOW)
+    assert {c.id for c in found} == {case.id, sensitive.id} and counts["open"] == 2
+
+
+PDF = b"%PDF-1.7\n" + b"0" * 100  # what a scanner writes first
+
+
+def attach(uow, case_id, content: bytes, **changes):
+    body = {"content_base64": base64.b64encode(content).decode(), **changes}
+    return uow.run(handlers.attach_file, case_id, body, NOW)
+
+
+def test_a_scan_is_attached_by_its_caseworker_and_read_back_with_its_content(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    published = len(uow.published)
+    case = attach(uow, case.id, PDF, filename="slip-gaji.pdf", description="slip gaji Maret")
+    (kept,) = case.attachments
+    assert (kept.media_type, kept.size, kept.added_by, kept.filename) == (
+        "application/pdf",
+        len(PDF),
+        "siti",
+        "slip-gaji.pdf",
+    )
+    assert (case.steps[-1].action, case.steps[-1].note) == ("attached", "slip gaji Maret")
+    assert len(uow.published) == published  # the file stays at the desk: no event
+    read = handlers.get_attachment(uow.repository, case.id, kept.id, SITI)
+    assert read.content == PDF
+    with pytest.raises(NotFound):
+        handlers.get_attachment(uow.repository, case.id, str(uuid.uuid4()), SITI)
+
+
+def test_an_attachment_that_is_not_a_scan_or_photo_or_comes_twice_is_refused(uow):
+    case, _ = opened(uow)
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    with pytest.raises(InvalidInput) as refused:
+        attach(uow, case.id, b"MZ\x90\x00 an executable")
+    assert "content_base64" in refused.value.details
+    with pytest.raises(InvalidInput):
+        attach(uow, case.id, b"%PDF-" + b"0" * (5 * 1024 * 1024))  # over 5 MiB
+    attach(uow, case.id, PDF)
+    with pytest.raises(TransitionRefused):
+        attach(uow, case.id, PDF)
+    assert len(uow.repository.get(case.id).attachments) == 1
+
+
+def test_only_its_caseworker_attaches_and_a_sensitive_cases_files_stay_hidden(uow):
+    case, _ = opened(uow, filing(case_type="violence_abuse"))
+    uow.actor = ADMIN
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.actor = {"role": "caseworker", "subject": "budi", "agency": None}
+    with pytest.raises(NotFound):
+        attach(uow, case.id, PDF)
+    uow.actor = SITI
+    kept = attach(uow, case.id, PDF).attachments[0]
+    with pytest.raises(NotFound):
+        handlers.get_attachment(uow.repository, case.id, kept.id, {"role": "caseworker"})

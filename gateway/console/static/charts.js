@@ -6,9 +6,10 @@ const PALETTE = ["#1d4ed8", "#b45309", "#15803d", "#b91c1c", "#7c3aed", "#0e7490
 const plots = new Map();
 
 // One chart per container; series keep their colour as long as their names do.
-export function timeSeries(container, xs, series, locale) {
+// ``dates``: the x values are days (a week's Monday), labelled as dates rather than times.
+export function timeSeries(container, xs, series, locale, { dates = false } = {}) {
   const width = Math.max(240, container.clientWidth || 600);
-  const names = series.map((s) => s.label).join("|");
+  const names = `${series.map((s) => s.label).join("|")}|${locale}`;
   const data = [xs, ...series.map((s) => s.values)];
   const known = plots.get(container);
   if (known && known.names === names && known.width === width) {
@@ -16,9 +17,10 @@ export function timeSeries(container, xs, series, locale) {
     return;
   }
   if (known) known.plot.destroy();
-  const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
-  const precise = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit",
-                                                     second: "2-digit" });
+  const time = new Intl.DateTimeFormat(locale, dates ? { day: "numeric", month: "short" }
+    : { hour: "2-digit", minute: "2-digit" });
+  const precise = dates ? time : new Intl.DateTimeFormat(locale, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit" });
   // ticks a few minutes apart read as hours and minutes; closer ones need the seconds
   const ticksOf = (ticks) => {
     const format = ticks.length > 1 && ticks[ticks.length - 1] - ticks[0] < 600 ? precise : time;

@@ -9,7 +9,7 @@ const TOKEN = "pmi-console-token";
 // how often the page reads the gateway again: CONSOLE_REFRESH_SECONDS, which the gateway writes
 // into the page
 const REFRESH_MS = 1000 * Number(document.querySelector("meta[name='refresh-seconds']").content);
-const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks"];
+const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks", "cases"];
 const $ = (selector) => document.querySelector(selector);
 
 let view = "health";
@@ -140,6 +140,7 @@ async function refresh() {
     if (view === "letters") await refreshLetters(health);
     if (view === "lifecycle") drawLifecycle(await call("/lifecycle"));
     if (view === "webhooks") drawWebhooks(await call("/webhooks"));
+    if (view === "cases") await refreshCases();
     $("#refreshed").textContent = t("refreshed", {
       time: new Date().toLocaleTimeString(locale()) });
   } catch (error) {
@@ -438,6 +439,59 @@ function drawLifecycle(answer) {
   const missing = $("#life-unavailable");
   missing.hidden = !answer.unavailable.length;
   missing.textContent = t("life.unavailable", { names: answer.unavailable.join(", ") });
+}
+
+// protection cases ------------------------------------------------------------------------------
+
+// The cases page answers caseworkers and the admin: an operator signed in sees why not, in the
+// page, and keeps the rest of the console.
+async function refreshCases() {
+  let answer;
+  try {
+    answer = await call("/cases");
+  } catch (error) {
+    if (error.status !== 403) throw error;
+    $("#cases-refused").hidden = false;
+    $("#cases-body").hidden = true;
+    return;
+  }
+  $("#cases-refused").hidden = true;
+  $("#cases-body").hidden = false;
+  drawCases(answer);
+}
+
+function labelled(counts, prefix) {
+  return entries(counts).map(({ label, value }) => ({ label: t(`${prefix}.${label}`), value }));
+}
+
+function drawCases(answer) {
+  const summary = $("#cases-summary");
+  summary.textContent = t("cases.summary", { open: number(answer.open),
+                                             overdue: number(answer.overdue) });
+  summary.className = `banner ${answer.overdue ? "bad" : "good"}`;
+  bars($("#bars-case-urgency"), labelled(answer.by_urgency, "urgency"), { keepOrder: true });
+  bars($("#bars-case-type"), labelled(answer.by_type, "case"));
+  bars($("#bars-case-country"), entries(answer.by_country));
+  const weeks = answer.weeks || [];
+  timeSeries($("#chart-cases"), weeks.map((w) => Date.parse(`${w.week}T00:00:00Z`) / 1000), [
+    { label: t("cases.opened"), values: weeks.map((w) => w.opened) },
+    { label: t("cases.resolved"), values: weeks.map((w) => w.resolved) },
+  ], locale(), { dates: true });
+  $("#cases-table tbody").replaceChildren(...answer.items.map((item) => {
+    const line = element("tr", null, item.overdue.length ? "bad" : "");
+    line.dataset.case = item.id;
+    line.append(element("th", item.number));
+    const type = t(`case.${item.case_type}`);
+    cell(line, item.sensitive ? `${type} (${t("cases.protected")})` : type);
+    cell(line, t(`urgency.${item.urgency}`));
+    cell(line, t(`status.${item.status}`));
+    cell(line, item.destination_country || "–");
+    cell(line, item.assigned_to || t("cases.unassigned"));
+    cell(line, duration(item.age_seconds), "num");
+    cell(line, item.overdue.map((limit) => t(`late.${limit}`)).join(", ") || "–", "state");
+    return line;
+  }));
+  $("#cases-empty").hidden = answer.items.length > 0;
 }
 
 // starting --------------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ checks against both)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from pmi_common.store import is_id
 from services.protection.domain import Case, urgency_rank
+from services.protection.overview import OpenTally
 
 
 class FakeProtectionRepository:
@@ -48,6 +50,26 @@ class FakeProtectionRepository:
             chosen,
             key=lambda c: (not c.overdue(now), urgency_rank(c.urgency), c.received_at, c.id),
         )[:limit]
+
+    def open_tallies(
+        self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]
+    ) -> list[OpenTally]:
+        counted = Counter(
+            (c.case_type, c.urgency, c.destination_country, bool(c.overdue(now)))
+            for c in self._seen(now, seen_by)
+        )
+        return [OpenTally(*key, count) for key, count in counted.items()]
+
+    def moments_since(
+        self, since: dt.datetime, *, seen_by: tuple[str | None, str | None]
+    ) -> tuple[list[dt.datetime], list[dt.datetime]]:
+        role, subject = seen_by
+        actor = None if role is None else {"role": role, "subject": subject}
+        seen = [c for c in self.cases.values() if c.visible_to(actor)]
+        return (
+            [c.received_at for c in seen if c.received_at >= since],
+            [c.resolved_at for c in seen if c.resolved_at is not None and c.resolved_at >= since],
+        )
 
     def count_open(
         self, *, now: dt.datetime, seen_by: tuple[str | None, str | None]
