@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,9 @@ SESSION_CANCELLED = "session_cancelled"
 CERTIFICATE_ISSUED = "certificate_issued"
 CLEARED_FOR_DEPARTURE = "cleared_for_departure"
 WELCOME_HOME = "welcome_home"
+CONTRACT_ENDING = "contract_ending"
+DOCUMENT_EXPIRING = "document_expiring"
+SESSION_REMINDER = "session_reminder"
 SIGN_IN_CODE = "sign_in_code"
 EMERGENCY = "emergency"
 KINDS = (
@@ -44,6 +48,9 @@ KINDS = (
     CERTIFICATE_ISSUED,
     CLEARED_FOR_DEPARTURE,
     WELCOME_HOME,
+    CONTRACT_ENDING,
+    DOCUMENT_EXPIRING,
+    SESSION_REMINDER,
     SIGN_IN_CODE,
     EMERGENCY,
 )
@@ -130,6 +137,45 @@ def within_cap(
         return at
     next_day = day_of(at, zone) + dt.timedelta(days=1)
     return dt.datetime.combine(next_day, QUIET_UNTIL, tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+# the reminder the day before an OPP session ---------------------------------------------------
+
+REMINDERS = uuid.UUID("0b6f5d3e-2f4a-4c1e-9a57-6d1c8e2b7f40")
+
+
+@dataclass
+class Enrolment:
+    """A seat the worker took in an OPP session (``orientation_enrolled``), until released or
+    attended; reminded of once, the day before."""
+
+    id: str  # the enrolling event's id
+    worker_id: str
+    session_id: str
+    starts_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    reminded_at: dt.datetime | None = None
+
+    def reminder_due(self, now: dt.datetime, zone: str = DISTRICT_TIMEZONE) -> bool:
+        """Whether to remind the worker now: the session is tomorrow (the district's day), the
+        seat still held and no reminder given."""
+        return (
+            self.ended_at is None
+            and self.reminded_at is None
+            and day_of(self.starts_at, zone) == day_of(now, zone) + dt.timedelta(days=1)
+        )
+
+    @property
+    def reminder_id(self) -> str:
+        """The id the reminder is kept under in place of an event's: one per enrolment."""
+        return str(uuid.uuid5(REMINDERS, f"session_reminder:{self.id}"))
+
+
+def tomorrow(now: dt.datetime, zone: str = DISTRICT_TIMEZONE) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end of the district's next day, as moments."""
+    day = day_of(now, zone) + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(0), ZoneInfo(zone))
+    return start, start + dt.timedelta(days=1)
 
 
 # people's choices ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pmi_common.validation import load
 
 from . import domain as d
 from .channels import e164, new_message_id
-from .notices import Session, notice_for
+from .notices import Session, notice_for, reminder_for
 from .schemas import Choices, MessagesQuery, Reply
 from .templates import first_name, render
 
@@ -75,11 +75,7 @@ def on_worker_event(
     repository = uow.repository
     session_id = event.data.get("session_id")
     session = repository.session_heard(session_id) if session_id else None
-    programme = (
-        repository.programme_for_returnee(d.day_of(now, settings.zone))
-        if event.event_type == c.WORKER_RETURNED
-        else None
-    )
+    programme = _programme_for(repository, event, now, settings)
     notice = notice_for(event.event_type, event.data, session=session, programme=programme)
     if notice is None or not event.worker_id:
         return []
@@ -90,6 +86,70 @@ def on_worker_event(
         person, notice.kind, notice.context, event.event_id, now, settings, repository
     )
     return [message] if repository.add_message(message) else []
+
+
+def on_enrolled(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
+    """A seat taken: said at once, and kept for the reminder the day before."""
+    data = event.data
+    if event.worker_id:
+        uow.repository.add_enrolment(
+            d.Enrolment(event.event_id, event.worker_id, data["session_id"], data["starts_at"])
+        )
+    return on_worker_event(uow, event, contact, now, settings)
+
+
+def on_seat_ended(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
+    """A seat released (or the session cancelled) or attended: no reminder for it any more."""
+    if event.worker_id:
+        uow.repository.end_enrolments(event.worker_id, event.data["session_id"], now)
+    return on_worker_event(uow, event, contact, now, settings)
+
+
+REMINDER_BATCH = 100
+
+
+def remind_sessions(
+    uow: Work, now: dt.datetime, settings: Settings, batch: int = REMINDER_BATCH
+) -> tuple[int, list[d.Message]]:
+    """The reminders, the day before, of the OPP sessions tomorrow whose seats are still held:
+    one per enrolment (kept under ``Enrolment.reminder_id``), after the quiet hours and within
+    the daily cap like any other message; a batch at a time (run again until none is taken):
+    how many seats were taken, and the reminders made."""
+    repository = uow.repository
+    start, end = d.tomorrow(now, settings.zone)
+    made: list[d.Message] = []
+    taken = repository.enrolments_to_remind(start, end, batch)
+    for enrolment in taken:
+        due = enrolment.reminder_due(now, settings.zone)
+        enrolment.reminded_at = now
+        if not due:
+            continue
+        person = repository.person(enrolment.worker_id, lock=True)
+        if person is None:
+            continue
+        heard = repository.session_heard(enrolment.session_id)
+        session = Session(
+            enrolment.session_id, enrolment.starts_at, heard.location if heard else ""
+        )
+        notice = reminder_for(session)
+        message = compose(
+            person, notice.kind, notice.context, enrolment.reminder_id, now, settings, repository
+        )
+        if repository.add_message(message):
+            made.append(message)
+    return len(taken), made
+
+
+def _programme_for(
+    repository: NotificationsRepository, event: Event, now: dt.datetime, settings: Settings
+) -> str | None:
+    """The programme a returnee is invited to: the next open to returnees from today, or, for
+    a worker whose contract is ending, from the day it ends (reintegration's own outreach)."""
+    if event.event_type == c.WORKER_RETURNED:
+        return repository.programme_for_returnee(d.day_of(now, settings.zone))
+    if event.event_type == c.CONTRACT_ENDING:
+        return repository.programme_for_returnee(event.data["ends_on"])
+    return None
 
 
 def _person(
@@ -242,9 +302,11 @@ MESSAGES = {
     c.WORKER_RETURNED: on_worker_event,
     c.DOCUMENT_REJECTED: on_worker_event,
     c.DOCUMENTS_COMPLETED: on_worker_event,
-    c.ORIENTATION_ENROLLED: on_worker_event,
-    c.ORIENTATION_RELEASED: on_worker_event,
-    c.ORIENTATION_COMPLETED: on_worker_event,
+    c.ORIENTATION_ENROLLED: on_enrolled,
+    c.ORIENTATION_RELEASED: on_seat_ended,
+    c.ORIENTATION_COMPLETED: on_seat_ended,
+    c.CONTRACT_ENDING: on_worker_event,
+    c.DOCUMENT_EXPIRING: on_worker_event,
 }
 EVENTS = {
     **MESSAGES,

@@ -80,3 +80,18 @@ programmes = Table(
     Column("audience", String(16), nullable=False),
     Column("starts_on", Date, nullable=False),
 )
+
+# the seats the service heard taken (orientation_enrolled), for the reminder the day before: one
+# row per enrolment (the enrolling event), until the seat is released or the session attended
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the orientation_enrolled event's id
+    Column("worker_id", String(36), nullable=False),
+    Column("session_id", String(36), nullable=False),
+    Column("starts_at", AwareDateTime(), nullable=False),
+    Column("ended_at", AwareDateTime(), nullable=True),  # released or attended
+    Column("reminded_at", AwareDateTime(), nullable=True),
+    Index("ix_enrolments_worker_session", "worker_id", "session_id"),
+    Index("ix_enrolments_starts_at", "starts_at"),
+)

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, registry
 
 from pmi_common.store import is_id, on_conflict, upsert
 
-from .domain import PENDING, URGENT, Message, Person
-from .models import messages, people, programmes, sessions
+from .domain import PENDING, URGENT, Enrolment, Message, Person
+from .models import enrolments, messages, people, programmes, sessions
 from .notices import Session as HeardSession
 
 mapper = registry()
 mapper.map_imperatively(Person, people)
 mapper.map_imperatively(Message, messages)
+mapper.map_imperatively(Enrolment, enrolments)
 _MESSAGE_COLUMNS = tuple(messages.c.keys())
 RETURNEE_AUDIENCES = ("returnee", "both")
 
@@ -168,3 +169,41 @@ class NotificationsRepository:
             .order_by(programmes.c.starts_on, programmes.c.id)
             .limit(1)
         ).scalar()
+
+    # seats taken, for the reminder the day before ---------------------------------------------
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        self.session.add(enrolment)
+        self.session.flush()
+
+    def end_enrolments(self, worker_id: str, session_id: str, at: dt.datetime) -> None:
+        """The worker's seats in the session released or attended: no reminder any more."""
+        self.session.execute(
+            update(enrolments)
+            .where(
+                enrolments.c.worker_id == worker_id,
+                enrolments.c.session_id == session_id,
+                enrolments.c.ended_at.is_(None),
+            )
+            .values(ended_at=at)
+        )
+
+    def enrolments_to_remind(
+        self, start: dt.datetime, end: dt.datetime, limit: int
+    ) -> list[Enrolment]:
+        """Up to ``limit`` seats still held in sessions starting in [start, end) with no
+        reminder yet, locked; those another check holds are skipped."""
+        return list(
+            self.session.scalars(
+                select(Enrolment)
+                .where(
+                    enrolments.c.starts_at >= start,
+                    enrolments.c.starts_at < end,
+                    enrolments.c.ended_at.is_(None),
+                    enrolments.c.reminded_at.is_(None),
+                )
+                .order_by(enrolments.c.starts_at, enrolments.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )

@@ -27,6 +27,7 @@ from .schemas import choices_view, message_view
 from .sending import send_due
 
 SEND_SECONDS = 2.0
+REMINDER_SECONDS = 600.0
 
 
 class NotificationsService(ServiceOperations):
@@ -56,6 +57,9 @@ class NotificationsService(ServiceOperations):
         made = self.db.apply_once(
             event, lambda uow: handler(uow, event, contact, now, self.providers.settings)
         )
+        self._queued(made)
+
+    def _queued(self, made) -> None:
         for message in made or ():
             self.log.info(
                 "notification_queued",
@@ -85,6 +89,23 @@ class NotificationsService(ServiceOperations):
                 send_due, self.db.transaction, channel, self.clock.now, self.providers.delays
             )
         pool.waitall()
+
+    @every("NOTIFY_REMINDER_SECONDS", REMINDER_SECONDS)
+    def remind_sessions(self):
+        """The reminders the day before an OPP session, a batch per transaction."""
+        self.send_reminders()
+
+    @rpc
+    def send_reminders(self) -> int:
+        """Queue the reminders due now of tomorrow's OPP sessions; how many were queued."""
+        now, queued = self.clock.now(), 0
+        while True:
+            with self.db.transaction() as uow:
+                taken, made = handlers.remind_sessions(uow, now, self.providers.settings)
+            self._queued(made)
+            if not taken:
+                return queued
+            queued += len(made)
 
     # commands ------------------------------------------------------------------------------
 

@@ -159,3 +159,30 @@ def test_sessions_and_programmes_heard_of(kept):
     assert kept.repository.session_heard(str(uuid.uuid4())) is None
     assert kept.repository.programme_for_returnee(dt.date(2026, 5, 13)) == "Soon"
     assert kept.repository.programme_for_returnee(dt.date(2026, 8, 1)) is None
+
+
+def test_seats_held_in_tomorrows_sessions_are_found_until_released_or_reminded(kept):
+    start, end = d.tomorrow(NOW)  # 14 May, WIB
+    session = str(uuid.uuid4())
+
+    def seat(worker, starts_at, session_id=session):
+        enrolment = d.Enrolment(str(uuid.uuid4()), worker, session_id, starts_at)
+        kept.repository.add_enrolment(enrolment)
+        return enrolment
+
+    tomorrow_morning = start + dt.timedelta(hours=8)
+    first = seat(WORKER, tomorrow_morning)
+    released = seat(str(uuid.uuid4()), tomorrow_morning)
+    later = seat(str(uuid.uuid4()), tomorrow_morning + dt.timedelta(hours=4))
+    seat(str(uuid.uuid4()), end)  # the day after tomorrow
+    seat(str(uuid.uuid4()), start - dt.timedelta(minutes=1))  # tonight
+    kept.repository.end_enrolments(released.worker_id, session, NOW)
+    kept.again()
+    assert [e.id for e in kept.repository.enrolments_to_remind(start, end, 10)] == [
+        first.id,
+        later.id,
+    ]
+    (taken,) = kept.repository.enrolments_to_remind(start, end, 1)
+    taken.reminded_at = NOW
+    kept.again()
+    assert [e.id for e in kept.repository.enrolments_to_remind(start, end, 10)] == [later.id]

@@ -7,7 +7,7 @@ import copy
 import datetime as dt
 
 from pmi_common.store import is_id
-from services.notifications.domain import PENDING, URGENT, Message, Person
+from services.notifications.domain import PENDING, URGENT, Enrolment, Message, Person
 from services.notifications.notices import Session
 
 RETURNEE_AUDIENCES = ("returnee", "both")
@@ -19,6 +19,7 @@ class FakeNotificationsRepository:
         self.messages: dict[str, Message] = {}
         self.sessions: dict[str, Session] = {}
         self.programmes: dict[str, tuple[str, str, dt.date]] = {}
+        self.enrolments: dict[str, Enrolment] = {}
 
     def person(self, person_id: str, lock: bool = False) -> Person | None:
         return self.people.get(person_id) if is_id(person_id) else None
@@ -96,3 +97,25 @@ class FakeNotificationsRepository:
             if audience in RETURNEE_AUDIENCES and starts_on >= today
         )
         return open_[0][2] if open_ else None
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        if enrolment.id in self.enrolments:
+            raise ValueError("enrolments_pkey: one row per enrolment")
+        self.enrolments[enrolment.id] = enrolment
+
+    def end_enrolments(self, worker_id: str, session_id: str, at: dt.datetime) -> None:
+        for enrolment in self.enrolments.values():
+            if (enrolment.worker_id, enrolment.session_id) == (worker_id, session_id):
+                enrolment.ended_at = enrolment.ended_at or at
+
+    def enrolments_to_remind(
+        self, start: dt.datetime, end: dt.datetime, limit: int
+    ) -> list[Enrolment]:
+        return sorted(
+            (
+                e
+                for e in self.enrolments.values()
+                if start <= e.starts_at < end and e.ended_at is None and e.reminded_at is None
+            ),
+            key=lambda e: (e.starts_at, e.id),
+        )[:limit]
