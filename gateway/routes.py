@@ -622,6 +622,18 @@ ROUTES: tuple[Route, ...] = (
         response=v.NotificationReplyView,
         personal=False,
     ),
+    notifications(
+        "notification_delivery_report",
+        "POST",
+        "/notifications/delivery-reports",
+        PUBLIC,
+        "A provider's delivery report (delivered or failed) of a sent message, from its relay, "
+        "HMAC-signed: kept on the message, shown in the worker's log (unsigned: 422; a "
+        "provider id not known yet: 404, for the relay to try again)",
+        body=s.NotificationDeliveryReport,
+        response=v.NotificationDeliveryView,
+        personal=False,
+    ),
     protection(
         "open_case",
         "POST",

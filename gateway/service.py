@@ -432,6 +432,10 @@ class GatewayService:
     def notification_reply(self, body: dict) -> dict:
         return self.notifications.receive_reply(body)
 
+    @api
+    def notification_delivery_report(self, body: dict) -> dict:
+        return self.notifications.receive_delivery_report(body)
+
     # protection -----------------------------------------------------------------------------
 
     @api

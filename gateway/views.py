@@ -477,6 +477,11 @@ class NotificationView(View):
     provider = _maybe(fields.String())
     provider_message_id = _maybe(fields.String())
     last_error = _maybe(fields.String())
+    delivery_status = _maybe(
+        fields.String(metadata={"description": "the provider's report: delivered or failed"})
+    )
+    delivery_reported_at = _maybe(fields.DateTime())
+    delivery_error = _maybe(fields.String(metadata={"description": "why it was not delivered"}))
 
 
 class NotificationLog(View):
@@ -496,6 +501,12 @@ class NotificationChoicesView(View):
 class NotificationReplyView(View):
     intent = _maybe(fields.String(metadata={"description": "opt_out, opt_in or none"}))
     people = fields.Integer(metadata={"description": "people whose choice it changed"})
+
+
+class NotificationDeliveryView(View):
+    message_id = fields.UUID()
+    delivery_status = fields.String(metadata={"description": "delivered or failed"})
+    changed = fields.Boolean(metadata={"description": "false: a newer report stands"})
 
 
 # operations ---------------------------------------------------------------------------------

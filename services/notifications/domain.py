@@ -22,6 +22,9 @@ LANGUAGES = (INDONESIAN, ENGLISH)  # Bahasa Indonesia first
 # a message's life
 PENDING, SENT, FAILED, SUPPRESSED = "pending", "sent", "failed", "suppressed"
 STATUSES = (PENDING, SENT, FAILED, SUPPRESSED)
+# what the provider reported of a sent message (its delivery report)
+DELIVERED, UNDELIVERED = "delivered", "failed"
+DELIVERY_STATUSES = (DELIVERED, UNDELIVERED)
 
 # what is said (a template each, in both languages)
 REGISTERED = "registered"
@@ -277,6 +280,10 @@ class Message:
     provider: str | None = None
     provider_message_id: str | None = None
     sent_at: dt.datetime | None = None
+    # the provider's delivery report: delivered or failed, when it was so, and why not
+    delivery_status: str | None = None
+    delivery_reported_at: dt.datetime | None = None
+    delivery_error: str | None = None
 
     def __post_init__(self) -> None:
         if self.next_attempt_at is None:
@@ -287,6 +294,20 @@ class Message:
         self.provider, self.provider_message_id = provider, provider_message_id
         self.attempts += 1
         self.last_error = None
+
+    def reported(self, status: str, at: dt.datetime, error: str | None = None) -> bool:
+        """The provider's delivery report of this sent message: kept unless an earlier one
+        came later (reports cross in flight: the newest by the provider's time stands);
+        whether it changed the message."""
+        if self.status != SENT:
+            return False
+        if self.delivery_reported_at is not None and at < self.delivery_reported_at:
+            return False
+        self.delivery_status, self.delivery_reported_at = status, at
+        self.delivery_error = (error or "")[:200] or None
+        if status == DELIVERED:
+            self.delivery_error = None
+        return True
 
     def attempt_failed(
         self,
@@ -320,6 +341,31 @@ def reply_signature(secret: str, timestamp: str, sender: str, text: str) -> str:
     """HMAC-SHA256 (hex) of ``timestamp.sender.text`` under the inbound key."""
     signed = f"{timestamp}.{sender}.{text}".encode()
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def report_signature(secret: str, timestamp: str, provider_message_id: str, status: str) -> str:
+    """HMAC-SHA256 (hex) of ``timestamp.provider_message_id.status`` under the inbound key."""
+    signed = f"{timestamp}.{provider_message_id}.{status}".encode()
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def signed_at(timestamp: str, now: dt.datetime) -> dt.datetime | None:
+    """When a signed callback says it was made, if within five minutes of ``now``."""
+    try:
+        at = dt.datetime.fromtimestamp(int(timestamp), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return at if abs(now - at) <= REPLY_TOLERANCE else None
+
+
+def genuine_report(
+    secret: str, timestamp: str, provider_message_id: str, status: str, signature: str, now
+) -> bool:
+    """Whether a delivery report was signed with the key, within five minutes of ``now``."""
+    if not secret or signed_at(timestamp, now) is None:
+        return False
+    expected = report_signature(secret, timestamp, provider_message_id, status)
+    return hmac.compare_digest(expected, (signature or "").removeprefix("sha256="))
 
 
 def genuine_reply(

@@ -17,7 +17,7 @@ from pmi_common.validation import load
 from . import domain as d
 from .channels import e164, new_message_id
 from .notices import Session, notice_for, reminder_for
-from .schemas import Choices, MessagesQuery, Reply
+from .schemas import Choices, DeliveryReport, MessagesQuery, Reply
 from .templates import first_name, render
 
 if TYPE_CHECKING:
@@ -266,6 +266,33 @@ def receive_reply(uow: Work, command: dict, now: dt.datetime, settings: Settings
     return {"intent": intent, "people": len(people)}
 
 
+def receive_delivery_report(uow: Work, command: dict, now: dt.datetime, settings: Settings) -> dict:
+    """A provider's delivery report (delivered or failed) of a message it was given, forwarded
+    by its relay and signed like a reply: kept on the message (the worker's log shows it); an
+    older report arriving after a newer one changes nothing. Unsigned or stale: refused. A
+    provider id not known (yet: the report may overtake the record of the sending) is not found,
+    for the relay to try again."""
+    data = load(DeliveryReport(), command)
+    pid, status = data["provider_message_id"], data["status"]
+    if not d.genuine_report(
+        settings.inbound_secret, data["timestamp"], pid, status, data["signature"], now
+    ):
+        raise InvalidInput(
+            "laporan tidak bertanda tangan sah (report not validly signed)",
+            {"signature": ["does not match, or the timestamp is not within five minutes"]},
+        )
+    message = uow.repository.message_sent_as(pid, lock=True)
+    if message is None:
+        raise NotFound("tidak ada pesan dengan nomor itu (no message with that provider id)")
+    at = d.signed_at(data["timestamp"], now) or now
+    changed = message.reported(status, at, data["error"])
+    return {
+        "message_id": message.id,
+        "delivery_status": message.delivery_status,
+        "changed": changed,
+    }
+
+
 def _people_with(repository: NotificationsRepository, phone: str) -> list[d.Person]:
     """People recorded with this number, however it was written (08..., 62..., +62...)."""
     wanted = e164(phone)
@@ -313,5 +340,9 @@ EVENTS = {
     c.SESSION_SCHEDULED: on_session_scheduled,
     c.PROGRAM_CREATED: on_program_created,
 }
-COMMANDS = {"set_choices": set_choices, "receive_reply": receive_reply}
+COMMANDS = {
+    "set_choices": set_choices,
+    "receive_reply": receive_reply,
+    "receive_delivery_report": receive_delivery_report,
+}
 QUERIES = {"messages_of": messages_of, "choices_of": choices_of}

@@ -58,10 +58,15 @@ messages = Table(
     Column("provider_message_id", String(128), nullable=True),
     Column("created_at", AwareDateTime(), nullable=False),
     Column("sent_at", AwareDateTime(), nullable=True),
+    # the provider's delivery report
+    Column("delivery_status", String(16), nullable=True),
+    Column("delivery_reported_at", AwareDateTime(), nullable=True),
+    Column("delivery_error", String(200), nullable=True),
     # delivered once: one message per (event, person, channel), whatever is redelivered
     UniqueConstraint("event_id", "worker_id", "channel", name="uq_messages_event_worker_channel"),
     Index("ix_messages_due", "status", "channel", "next_attempt_at"),
     Index("ix_messages_worker", "worker_id", "created_at"),
+    Index("ix_messages_provider_id", "provider_message_id"),
 )
 
 sessions = Table(

@@ -71,6 +71,13 @@ class NotificationsRepository:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
+    def message_sent_as(self, provider_message_id: str, lock: bool = False) -> Message | None:
+        """The message a provider knows by ``provider_message_id``."""
+        stmt = select(Message).where(messages.c.provider_message_id == provider_message_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt.order_by(messages.c.id).limit(1)).first()
+
     def counted_between(self, person_id: str, start: dt.datetime, end: dt.datetime) -> int:
         """The person's messages that count against the daily cap, due in [start, end)."""
         return self.session.execute(

@@ -125,6 +125,14 @@ class NotificationsService(ServiceOperations):
             )
         )
 
+    @rpc
+    def receive_delivery_report(self, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: handlers.receive_delivery_report(
+                uow, payload, self.clock.now(), self.providers.settings
+            )
+        )
+
     # queries -------------------------------------------------------------------------------
 
     @rpc

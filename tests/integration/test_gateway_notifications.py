@@ -9,7 +9,7 @@ import pytest
 from gateway.testing import start_stack
 from pmi_common import contract as c
 from pmi_common.clock import Clock
-from services.notifications.domain import reply_signature
+from services.notifications.domain import reply_signature, report_signature
 from services.notifications.service import NotificationsService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
@@ -107,3 +107,48 @@ def test_a_worker_reads_her_messages_and_berhenti_stops_the_next(api, rabbit_con
     assert certificate["body"] == (
         "Congratulations, you completed the OPP. Certificate number: OPP-2026-7K3M9Q2B."
     )
+
+
+def reported(provider_id: str, status: str, seconds: int = 1, secret: str = SECRET, **extra):
+    stamp = str(int(MORNING.timestamp()) + seconds)
+    return {
+        "provider_message_id": provider_id,
+        "status": status,
+        "timestamp": stamp,
+        "signature": report_signature(secret, stamp, provider_id, status),
+        **extra,
+    }
+
+
+def test_a_providers_delivery_report_shows_in_the_workers_log(api):
+    desk = api.as_role("operator", "desk-1")
+    worker = desk.post("/workers", json=worker_payload()).json()
+    log = f"/workers/{worker['id']}/notifications"
+    (sent,) = wait_for(
+        lambda: [m for m in desk.get(log).json()["items"] if m["status"] == "sent"],
+        message="the registration's message sent",
+    )
+    assert sent["delivery_status"] is None
+    public, route = api.anonymous(), "/notifications/delivery-reports"
+    provider_id = sent["provider_message_id"]
+
+    forged = public.post(route, json=reported(provider_id, "delivered", secret="x" * 40))
+    assert forged.status_code == 422
+    assert public.post(route, json=reported("sms-unknown", "delivered")).status_code == 404
+    delivered = public.post(route, json=reported(provider_id, "delivered", seconds=20))
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json() == {
+        "message_id": sent["id"],
+        "delivery_status": "delivered",
+        "changed": True,
+    }
+    late = public.post(route, json=reported(provider_id, "failed", seconds=5, error="timeout"))
+    assert late.json()["changed"] is False  # an older report, come later
+
+    (shown,) = desk.get(log).json()["items"]
+    assert (shown["status"], shown["delivery_status"], shown["delivery_error"]) == (
+        "sent",
+        "delivered",
+        None,
+    )
+    assert shown["delivery_reported_at"].startswith("2026-05-13T03:00:20")

@@ -186,3 +186,13 @@ def test_seats_held_in_tomorrows_sessions_are_found_until_released_or_reminded(k
     taken.reminded_at = NOW
     kept.again()
     assert [e.id for e in kept.repository.enrolments_to_remind(start, end, 10)] == [later.id]
+
+
+def test_a_sent_message_is_found_by_the_providers_id(kept):
+    sent = message()
+    sent.delivered("json-sms", "sms-77", NOW)
+    kept.repository.add_message(sent)
+    kept.repository.add_message(message())
+    kept.again()
+    assert kept.repository.message_sent_as("sms-77", lock=True).id == sent.id
+    assert kept.repository.message_sent_as("sms-78") is None

@@ -433,6 +433,70 @@ def test_an_unsigned_reply_changes_nothing(uow):
     assert uow.repository.person(WORKER_ID).opted_out_at is None
 
 
+# delivery reports ----------------------------------------------------------------------------
+
+
+def report(provider_id, status, secret="k" * 32, at=NOON, error=None):
+    stamp = str(int(at.timestamp()))
+    return {
+        "provider_message_id": provider_id,
+        "status": status,
+        "error": error,
+        "timestamp": stamp,
+        "signature": d.report_signature(secret, stamp, provider_id, status),
+    }
+
+
+def sent_message(uow, settings):
+    heard(uow, event(c.WORKER_REGISTERED, {}), settings=settings)
+    send_due(transaction_over(uow), Flaky(failures=0), lambda: NOON)
+    (message,) = uow.repository.messages.values()
+    return message
+
+
+def test_a_delivery_report_is_kept_on_the_message_and_an_older_one_changes_nothing(uow):
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    message = sent_message(uow, settings)
+    later = NOON + dt.timedelta(minutes=2)
+    answer = uow.run(
+        handlers.receive_delivery_report, report("p-1", "delivered", at=later), later, settings
+    )
+    assert answer == {"message_id": message.id, "delivery_status": "delivered", "changed": True}
+    stale = report("p-1", "failed", at=NOON, error="absent subscriber")
+    assert uow.run(handlers.receive_delivery_report, stale, later, settings)["changed"] is False
+    kept = uow.repository.message(message.id)
+    assert (kept.status, kept.delivery_status, kept.delivery_reported_at) == (
+        d.SENT,
+        d.DELIVERED,
+        later,
+    )
+
+
+def test_a_failed_delivery_is_shown_with_the_providers_reason(uow):
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    message = sent_message(uow, settings)
+    failed = report("p-1", "failed", error="absent subscriber")
+    uow.run(handlers.receive_delivery_report, failed, NOON, settings)
+    kept = uow.repository.message(message.id)
+    assert (kept.delivery_status, kept.delivery_error) == ("failed", "absent subscriber")
+
+
+def test_an_unsigned_or_unknown_delivery_report_changes_nothing(uow):
+    from pmi_common.errors import InvalidInput, NotFound
+
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    message = sent_message(uow, settings)
+    forged = report("p-1", "failed", secret="x" * 32)
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.receive_delivery_report, forged, NOON, settings)
+    stale = report("p-1", "failed", at=NOON - dt.timedelta(minutes=6))
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.receive_delivery_report, stale, NOON, settings)
+    with pytest.raises(NotFound):
+        uow.run(handlers.receive_delivery_report, report("p-9", "delivered"), NOON, settings)
+    assert uow.repository.message(message.id).delivery_status is None
+
+
 # sending -------------------------------------------------------------------------------------
 
 

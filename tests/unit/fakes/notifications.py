@@ -42,6 +42,13 @@ class FakeNotificationsRepository:
     def message(self, message_id: str, lock: bool = False) -> Message | None:
         return self.messages.get(message_id) if is_id(message_id) else None
 
+    def message_sent_as(self, provider_message_id: str, lock: bool = False) -> Message | None:
+        found = sorted(
+            (m for m in self.messages.values() if m.provider_message_id == provider_message_id),
+            key=lambda m: m.id,
+        )
+        return found[0] if found else None
+
     def counted_between(self, person_id: str, start: dt.datetime, end: dt.datetime) -> int:
         return sum(
             1
