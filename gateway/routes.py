@@ -622,6 +622,27 @@ ROUTES: tuple[Route, ...] = (
         response=v.NotificationReplyView,
         personal=False,
     ),
+    _operations(
+        "notification_usage",
+        "GET",
+        "/notifications/usage",
+        OPERATIONS,
+        "The month's messages and their cost per channel (SMS by segment, NOTIFY_COST_* in "
+        "rupiah) for the office's budget: sent, delivered, failed",
+        query=s.NotificationUsageQuery,
+        response=v.NotificationUsageView,
+        calls=(NOTIFICATIONS,),
+    ),
+    _operations(
+        "console_notifications",
+        "GET",
+        "/ops/notifications",
+        CONSOLE,
+        "Messages to workers: each channel's provider and its health, the messages waiting, "
+        "and per hour of the last day those sent, delivered and failed",
+        response=v.ConsoleNotificationsView,
+        calls=(NOTIFICATIONS,),
+    ),
     notifications(
         "notification_delivery_report",
         "POST",

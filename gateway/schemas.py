@@ -452,6 +452,14 @@ class NotificationReply(Body):
     message_id = fields.String(validate=validate.Length(max=128))
 
 
+class NotificationUsageQuery(Query):
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
+        metadata=_e("2026-12"),
+    )
+
+
 class NotificationDeliveryReport(Body):
     """A provider's status callback for a sent message, as its relay forwards it,
     HMAC-SHA256-signed (hex) over ``timestamp.provider_message_id.status`` with

@@ -380,3 +380,27 @@ def genuine_reply(
         return False
     expected = reply_signature(secret, timestamp, sender, text)
     return hmac.compare_digest(expected, (signature or "").removeprefix("sha256="))
+
+
+# the office's budget: the month's count and cost per channel ---------------------------------
+
+CURRENCY = "IDR"
+
+
+def month_bounds(month: str, zone: str = DISTRICT_TIMEZONE) -> tuple[dt.datetime, dt.datetime]:
+    """The district's month ``YYYY-MM`` as the moments it starts and ends."""
+    year, number = (int(part) for part in month.split("-"))
+    start = dt.datetime(year, number, 1, tzinfo=ZoneInfo(zone))
+    after = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(zone))
+    return start, after
+
+
+def billed_units(channel: str, messages: int, segments: int) -> int:
+    """What a provider bills: an SMS by its segments, any other message whole."""
+    return segments if channel == SMS else messages
+
+
+def channel_cost(channel: str, messages: int, segments: int, costs: dict[str, float]) -> float:
+    """The cost, in rupiah, of ``messages`` sent on ``channel`` (``segments`` in all) at the
+    configured cost per message (per segment for SMS)."""
+    return billed_units(channel, messages, segments) * costs.get(channel, 0.0)

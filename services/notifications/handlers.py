@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from pmi_common.validation import load
 from . import domain as d
 from .channels import e164, new_message_id
 from .notices import Session, notice_for, reminder_for
-from .schemas import Choices, DeliveryReport, MessagesQuery, Reply
+from .schemas import Choices, DeliveryReport, MessagesQuery, Reply, UsageQuery
 from .templates import first_name, render
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class Settings:
     zone: str = d.DISTRICT_TIMEZONE
     channels: tuple[str, ...] = (d.SMS,)  # the channels with a provider
     inbound_secret: str = ""
+    # what a message costs the office, in rupiah, per channel (an SMS: per segment)
+    costs: Mapping[str, float] = field(default_factory=dict)
 
 
 # events ---------------------------------------------------------------------------------------
@@ -316,6 +318,78 @@ def messages_of(
     return repository.messages_of(worker_id, params["limit"])
 
 
+def usage(repository: NotificationsRepository, query: dict, settings: Settings) -> dict:
+    """The month's messages and their cost per channel, for the office's budget: those sent
+    (an SMS billed by its segments), reported delivered or not, and those given up on."""
+    month = load(UsageQuery(), query or {})["month"]
+    start, end = d.month_bounds(month, settings.zone)
+    sent, failed = repository.sent_between(start, end), repository.failed_between(start, end)
+    rows = []
+    for channel in d.CHANNELS:
+        got = sent.get(channel, {"sent": 0, "segments": 0, "delivered": 0, "undelivered": 0})
+        unit_cost = float(settings.costs.get(channel, 0.0))
+        rows.append(
+            {
+                "channel": channel,
+                **got,
+                "failed": failed.get(channel, 0),
+                "billed_units": d.billed_units(channel, got["sent"], got["segments"]),
+                "unit_cost": unit_cost,
+                "cost": d.channel_cost(channel, got["sent"], got["segments"], settings.costs),
+            }
+        )
+    return {
+        "month": month,
+        "currency": d.CURRENCY,
+        "channels": rows,
+        "total_cost": sum(row["cost"] for row in rows),
+    }
+
+
+HOURS_SHOWN = 24
+
+
+def overview(
+    repository: NotificationsRepository,
+    now: dt.datetime,
+    settings: Settings,
+    providers: Mapping[str, dict],
+) -> dict:
+    """The console's view: each channel's provider and its health (the last round's outcome),
+    the messages waiting (and due now), and per hour of the last day those sent, delivered
+    (by the provider's report) and failed."""
+    hour = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    since = hour - dt.timedelta(hours=HOURS_SHOWN - 1)
+    waiting = repository.waiting(now)
+    buckets = [since + dt.timedelta(hours=n) for n in range(HOURS_SHOWN)]
+    counts: dict[tuple[str, str, dt.datetime], int] = {}
+    for channel, outcome, at in repository.outcomes_since(since):
+        key = (channel, outcome, at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0))
+        counts[key] = counts.get(key, 0) + 1
+    rows = []
+    for channel in settings.channels:
+        pending, due = waiting.get(channel, (0, 0))
+        rows.append(
+            {
+                "channel": channel,
+                **providers.get(channel, {}),
+                "waiting": pending,
+                "due": due,
+                "hours": [
+                    {
+                        "hour": at.isoformat(),
+                        **{
+                            outcome: counts.get((channel, outcome, at), 0)
+                            for outcome in (d.SENT, d.DELIVERED, d.FAILED)
+                        },
+                    }
+                    for at in buckets
+                ],
+            }
+        )
+    return {"checked_at": now.isoformat(), "channels": rows}
+
+
 def choices_of(repository: NotificationsRepository, worker_id: str) -> d.Person:
     person = repository.person(worker_id)
     if person is None:
@@ -345,4 +419,9 @@ COMMANDS = {
     "receive_reply": receive_reply,
     "receive_delivery_report": receive_delivery_report,
 }
-QUERIES = {"messages_of": messages_of, "choices_of": choices_of}
+QUERIES = {
+    "messages_of": messages_of,
+    "choices_of": choices_of,
+    "usage": usage,
+    "overview": overview,
+}

@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session, registry
 
 from pmi_common.store import is_id, on_conflict, upsert
 
-from .domain import PENDING, URGENT, Enrolment, Message, Person
+from .domain import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SENT,
+    UNDELIVERED,
+    URGENT,
+    Enrolment,
+    Message,
+    Person,
+)
 from .models import enrolments, messages, people, programmes, sessions
 from .notices import Session as HeardSession
 
@@ -214,3 +224,73 @@ class NotificationsRepository:
                 .with_for_update(skip_locked=True)
             )
         )
+
+    # the office's figures -----------------------------------------------------------------------
+
+    def sent_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, dict[str, int]]:
+        """Per channel, the messages sent in [start, end): how many, their segments, and how
+        many the provider reported delivered or not."""
+        rows = self.session.execute(
+            select(
+                messages.c.channel,
+                func.count(),
+                func.coalesce(func.sum(messages.c.segments), 0),
+                func.count().filter(messages.c.delivery_status == DELIVERED),
+                func.count().filter(messages.c.delivery_status == UNDELIVERED),
+            )
+            .where(messages.c.status == SENT, messages.c.sent_at >= start, messages.c.sent_at < end)
+            .group_by(messages.c.channel)
+        ).all()
+        return {
+            channel: {
+                "sent": sent,
+                "segments": int(segments),
+                "delivered": delivered,
+                "undelivered": undelivered,
+            }
+            for channel, sent, segments, delivered, undelivered in rows
+        }
+
+    def failed_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        """Per channel, the messages given up on (failed) that were made in [start, end)."""
+        rows = self.session.execute(
+            select(messages.c.channel, func.count())
+            .where(
+                messages.c.status == FAILED,
+                messages.c.created_at >= start,
+                messages.c.created_at < end,
+            )
+            .group_by(messages.c.channel)
+        ).all()
+        return dict(rows)
+
+    def waiting(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        """Per channel, the pending messages: all of them, and those due by ``now``."""
+        rows = self.session.execute(
+            select(
+                messages.c.channel,
+                func.count(),
+                func.count().filter(messages.c.next_attempt_at <= now),
+            )
+            .where(messages.c.status == PENDING)
+            .group_by(messages.c.channel)
+        ).all()
+        return {channel: (pending, due) for channel, pending, due in rows}
+
+    def outcomes_since(self, since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+        """(channel, outcome, when) of each message sent, failed or reported delivered since
+        ``since``: the console's hours."""
+        sent = self.session.execute(
+            select(messages.c.channel, messages.c.sent_at, messages.c.delivery_status).where(
+                messages.c.status == SENT, messages.c.sent_at >= since
+            )
+        ).all()
+        failed = self.session.execute(
+            select(messages.c.channel, messages.c.created_at).where(
+                messages.c.status == FAILED, messages.c.created_at >= since
+            )
+        ).all()
+        found = [(channel, SENT, at) for channel, at, _ in sent]
+        found += [(channel, DELIVERED, at) for channel, at, status in sent if status == DELIVERED]
+        found += [(channel, FAILED, at) for channel, at in failed]
+        return found

@@ -55,6 +55,13 @@ class DeliveryReport(Schema):
     signature = fields.String(required=True, validate=validate.Length(max=80))
 
 
+class UsageQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    month = fields.String(required=True, validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"))
+
+
 class MessagesQuery(Schema):
     class Meta:
         unknown = RAISE

@@ -85,10 +85,14 @@ class NotificationsService(ServiceOperations):
         """A round of every channel, side by side: a slow provider holds up no other."""
         pool = GreenPool(max(len(self.providers.channels), 1))
         for channel in self.providers.channels.values():
-            pool.spawn(
-                send_due, self.db.transaction, channel, self.clock.now, self.providers.delays
-            )
+            pool.spawn(self._round, channel)
         pool.waitall()
+
+    def _round(self, channel) -> None:
+        done = send_due(self.db.transaction, channel, self.clock.now, self.providers.delays)
+        self.providers.round_done(
+            channel.channel, bool(done.down), done.error, self.clock.now().isoformat()
+        )
 
     @every("NOTIFY_REMINDER_SECONDS", REMINDER_SECONDS)
     def remind_sessions(self):
@@ -140,6 +144,21 @@ class NotificationsService(ServiceOperations):
         with self.db.queries() as repository:
             found = handlers.messages_of(repository, worker_id, query or {})
             return {"worker_id": worker_id, "items": [message_view(m) for m in found]}
+
+    @rpc
+    def usage(self, query: dict) -> dict:
+        """The month's count and cost per channel, for the office's budget."""
+        with self.db.queries() as repository:
+            return handlers.usage(repository, query, self.providers.settings)
+
+    @rpc
+    def overview(self) -> dict:
+        """The console's view: providers' health, messages waiting, and per hour of the last
+        day those sent, delivered and failed."""
+        with self.db.queries() as repository:
+            return handlers.overview(
+                repository, self.clock.now(), self.providers.settings, self.providers.health
+            )
 
     @rpc
     def choices_of(self, worker_id: str) -> dict:

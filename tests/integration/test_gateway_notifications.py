@@ -27,6 +27,7 @@ def api(container_factory, config_for):
             PMI_ENV="development",  # the local outbox stands for the SMS provider
             NOTIFY_INBOUND_SECRET=SECRET,
             NOTIFY_SEND_SECONDS=0.1,
+            NOTIFY_COST_SMS=350,
         ),
     )
     next(d for d in notifications.dependencies if isinstance(d, Clock)).clock = MorningClock()
@@ -152,3 +153,34 @@ def test_a_providers_delivery_report_shows_in_the_workers_log(api):
         None,
     )
     assert shown["delivery_reported_at"].startswith("2026-05-13T03:00:20")
+
+
+def test_the_office_reads_the_months_cost_and_the_console_the_channels_hours(api):
+    desk = api.as_role("operator", "desk-1")
+    admin = api.as_role("admin", "admin-1")
+    worker = desk.post("/workers", json=worker_payload()).json()
+    log = f"/workers/{worker['id']}/notifications"
+    (sent,) = wait_for(
+        lambda: [m for m in desk.get(log).json()["items"] if m["status"] == "sent"],
+        message="the registration's message sent",
+    )
+    api.anonymous().post(
+        "/notifications/delivery-reports",
+        json=reported(sent["provider_message_id"], "delivered"),
+    )
+
+    assert desk.get("/notifications/usage?month=2026-05").status_code == 403
+    assert admin.get("/notifications/usage?month=2026-5").status_code == 422
+    usage = admin.get("/notifications/usage?month=2026-05")
+    assert usage.status_code == 200, usage.text
+    sms = next(row for row in usage.json()["channels"] if row["channel"] == "sms")
+    assert (sms["sent"], sms["segments"], sms["delivered"], sms["failed"]) == (1, 1, 1, 0)
+    assert (sms["unit_cost"], sms["cost"], usage.json()["total_cost"]) == (350.0, 350.0, 350.0)
+    assert admin.get("/notifications/usage?month=2026-06").json()["total_cost"] == 0
+
+    console = desk.get("/ops/notifications")
+    assert console.status_code == 200, console.text
+    channel = next(row for row in console.json()["channels"] if row["channel"] == "sms")
+    assert (channel["provider"], channel["up"], channel["waiting"]) == ("outbox", True, 0)
+    assert sum(hour["sent"] for hour in channel["hours"]) == 1
+    assert sum(hour["delivered"] for hour in channel["hours"]) == 1

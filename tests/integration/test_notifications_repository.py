@@ -196,3 +196,34 @@ def test_a_sent_message_is_found_by_the_providers_id(kept):
     kept.again()
     assert kept.repository.message_sent_as("sms-77", lock=True).id == sent.id
     assert kept.repository.message_sent_as("sms-78") is None
+
+
+def test_the_figures_count_sent_segments_reports_failures_and_waiting(kept):
+    long, short, gone, waiting = message(), message(), message(), message()
+    long.segments = 3
+    long.delivered("json-sms", "sms-1", NOW)
+    long.reported(d.DELIVERED, NOW)
+    short.delivered("json-sms", "sms-2", NOW + dt.timedelta(hours=1))
+    short.reported(d.UNDELIVERED, NOW, "absent subscriber")
+    gone.attempt_failed("unknown number", NOW, permanent=True)
+    waiting.next_attempt_at = NOW + dt.timedelta(hours=1)
+    for each in (long, short, gone, waiting):
+        kept.repository.add_message(each)
+    kept.again()
+    day = (NOW - dt.timedelta(hours=3), NOW + dt.timedelta(hours=3))
+    assert kept.repository.sent_between(*day) == {
+        "sms": {"sent": 2, "segments": 4, "delivered": 1, "undelivered": 1}
+    }
+    assert (
+        kept.repository.sent_between(NOW + dt.timedelta(hours=3), NOW + dt.timedelta(days=1)) == {}
+    )
+    assert kept.repository.failed_between(*day) == {"sms": 1}
+    assert kept.repository.waiting(NOW) == {"sms": (1, 0)}
+    assert sorted(kept.repository.outcomes_since(NOW)) == sorted(
+        [
+            ("sms", d.SENT, NOW),
+            ("sms", d.DELIVERED, NOW),
+            ("sms", d.SENT, NOW + dt.timedelta(hours=1)),
+            ("sms", d.FAILED, NOW),
+        ]
+    )

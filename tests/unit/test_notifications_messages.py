@@ -497,6 +497,68 @@ def test_an_unsigned_or_unknown_delivery_report_changes_nothing(uow):
     assert uow.repository.message(message.id).delivery_status is None
 
 
+# the month's count and cost, and the console ---------------------------------------------------
+
+
+def test_the_months_cost_bills_an_sms_by_its_segments_and_counts_what_failed(uow):
+    settings = handlers.Settings(
+        inbound_secret="k" * 32, costs={d.SMS: 350.0, d.WHATSAPP: 500.0, d.EMAIL: 0.0}
+    )
+    message = sent_message(uow, settings)
+    uow.repository.messages[message.id].segments = 2  # a long one
+    uow.run(handlers.receive_delivery_report, report("p-1", "delivered"), NOON, settings)
+    heard(
+        uow,
+        event(c.DOCUMENTS_COMPLETED, {"document_ids": [], "earliest_expiry": None}),
+        settings=settings,
+    )
+    refused = next(m for m in uow.repository.messages.values() if m.status == d.PENDING)
+    refused.attempt_failed("unknown number", NOON, permanent=True)
+
+    usage = handlers.usage(uow.repository, {"month": "2026-05"}, settings)
+    sms = usage["channels"][0]
+    assert sms == {
+        "channel": "sms",
+        "sent": 1,
+        "segments": 2,
+        "delivered": 1,
+        "undelivered": 0,
+        "failed": 1,
+        "billed_units": 2,
+        "unit_cost": 350.0,
+        "cost": 700.0,
+    }
+    assert (usage["currency"], usage["total_cost"]) == ("IDR", 700.0)
+    assert handlers.usage(uow.repository, {"month": "2026-06"}, settings)["total_cost"] == 0
+
+
+def test_a_month_is_the_districts_month():
+    start, end = d.month_bounds("2026-12")
+    assert start == dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
+    assert end == dt.datetime(2027, 1, 1, tzinfo=WIB)
+    from pmi_common.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        handlers.usage(FakeNotificationsRepository(), {"month": "2026-13"}, SETTINGS)
+
+
+def test_the_console_shows_each_channels_provider_waiting_and_hours(uow):
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    sent_message(uow, settings)
+    heard(uow, event(c.DOCUMENTS_COMPLETED, {"document_ids": [], "earliest_expiry": None}))
+    provider = {d.SMS: {"provider": "json-sms", "up": False, "error": "503"}}
+    view = handlers.overview(uow.repository, NOON + dt.timedelta(minutes=5), settings, provider)
+    (sms,) = view["channels"]
+    assert (sms["provider"], sms["up"], sms["waiting"], sms["due"]) == ("json-sms", False, 1, 1)
+    assert len(sms["hours"]) == 24
+    assert sms["hours"][-1] == {
+        "hour": "2026-05-13T05:00:00+00:00",
+        "sent": 1,
+        "delivered": 0,
+        "failed": 0,
+    }
+
+
 # sending -------------------------------------------------------------------------------------
 
 

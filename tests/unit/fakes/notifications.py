@@ -7,7 +7,17 @@ import copy
 import datetime as dt
 
 from pmi_common.store import is_id
-from services.notifications.domain import PENDING, URGENT, Enrolment, Message, Person
+from services.notifications.domain import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SENT,
+    UNDELIVERED,
+    URGENT,
+    Enrolment,
+    Message,
+    Person,
+)
 from services.notifications.notices import Session
 
 RETURNEE_AUDIENCES = ("returnee", "both")
@@ -126,3 +136,43 @@ class FakeNotificationsRepository:
             ),
             key=lambda e: (e.starts_at, e.id),
         )[:limit]
+
+    def sent_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for m in self.messages.values():
+            if m.status != SENT or m.sent_at is None or not start <= m.sent_at < end:
+                continue
+            row = found.setdefault(
+                m.channel, {"sent": 0, "segments": 0, "delivered": 0, "undelivered": 0}
+            )
+            row["sent"] += 1
+            row["segments"] += m.segments
+            row["delivered"] += m.delivery_status == DELIVERED
+            row["undelivered"] += m.delivery_status == UNDELIVERED
+        return found
+
+    def failed_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for m in self.messages.values():
+            if m.status == FAILED and start <= m.created_at < end:
+                found[m.channel] = found.get(m.channel, 0) + 1
+        return found
+
+    def waiting(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for m in self.messages.values():
+            if m.status == PENDING:
+                pending, due = found.get(m.channel, (0, 0))
+                found[m.channel] = (pending + 1, due + (m.next_attempt_at <= now))
+        return found
+
+    def outcomes_since(self, since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+        found = []
+        for m in self.messages.values():
+            if m.status == SENT and m.sent_at is not None and m.sent_at >= since:
+                found.append((m.channel, SENT, m.sent_at))
+                if m.delivery_status == DELIVERED:
+                    found.append((m.channel, DELIVERED, m.sent_at))
+            elif m.status == FAILED and m.created_at >= since:
+                found.append((m.channel, FAILED, m.created_at))
+        return found
