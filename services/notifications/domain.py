@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -400,7 +401,7 @@ def billed_units(channel: str, messages: int, segments: int) -> int:
     return segments if channel == SMS else messages
 
 
-def channel_cost(channel: str, messages: int, segments: int, costs: dict[str, float]) -> float:
+def channel_cost(channel: str, messages: int, segments: int, costs: Mapping[str, float]) -> float:
     """The cost, in rupiah, of ``messages`` sent on ``channel`` (``segments`` in all) at the
     configured cost per message (per segment for SMS)."""
     return billed_units(channel, messages, segments) * costs.get(channel, 0.0)
