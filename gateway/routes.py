@@ -622,6 +622,39 @@ ROUTES: tuple[Route, ...] = (
         response=v.NotificationReplyView,
         personal=False,
     ),
+    _operations(
+        "notification_usage",
+        "GET",
+        "/notifications/usage",
+        OPERATIONS,
+        "The month's messages and their cost per channel (SMS by segment, NOTIFY_COST_* in "
+        "rupiah) for the office's budget: sent, delivered, failed",
+        query=s.NotificationUsageQuery,
+        response=v.NotificationUsageView,
+        calls=(NOTIFICATIONS,),
+    ),
+    _operations(
+        "console_notifications",
+        "GET",
+        "/ops/notifications",
+        CONSOLE,
+        "Messages to workers: each channel's provider and its health, the messages waiting, "
+        "and per hour of the last day those sent, delivered and failed",
+        response=v.ConsoleNotificationsView,
+        calls=(NOTIFICATIONS,),
+    ),
+    notifications(
+        "notification_delivery_report",
+        "POST",
+        "/notifications/delivery-reports",
+        PUBLIC,
+        "A provider's delivery report (delivered or failed) of a sent message, from its relay, "
+        "HMAC-signed: kept on the message, shown in the worker's log (unsigned: 422; a "
+        "provider id not known yet: 404, for the relay to try again)",
+        body=s.NotificationDeliveryReport,
+        response=v.NotificationDeliveryView,
+        personal=False,
+    ),
     protection(
         "open_case",
         "POST",

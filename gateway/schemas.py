@@ -500,6 +500,32 @@ class NotificationReply(Body):
     message_id = fields.String(validate=validate.Length(max=128))
 
 
+class NotificationUsageQuery(Query):
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
+        metadata=_e("2026-12"),
+    )
+
+
+class NotificationDeliveryReport(Body):
+    """A provider's status callback for a sent message, as its relay forwards it,
+    HMAC-SHA256-signed (hex) over ``timestamp.provider_message_id.status`` with
+    ``NOTIFY_INBOUND_SECRET``."""
+
+    provider_message_id = fields.String(
+        required=True, validate=validate.Length(min=1, max=128), metadata=_e("sms-8841")
+    )
+    status = fields.String(
+        required=True, validate=validate.OneOf(("delivered", "failed")), metadata=_e("delivered")
+    )
+    error = fields.String(allow_none=True, validate=validate.Length(max=200))
+    timestamp = fields.String(
+        required=True, validate=validate.Regexp(r"^[0-9]{1,12}$"), metadata=_e("1778641200")
+    )
+    signature = fields.String(required=True, validate=validate.Length(max=80))
+
+
 # the operators' console -------------------------------------------------------------------------
 
 

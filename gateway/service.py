@@ -432,6 +432,18 @@ class GatewayService:
     def notification_reply(self, body: dict) -> dict:
         return self.notifications.receive_reply(body)
 
+    @api
+    def notification_usage(self, query: dict) -> dict:
+        return self.notifications.usage(query)
+
+    @api
+    def console_notifications(self) -> dict:
+        return self.notifications.overview()
+
+    @api
+    def notification_delivery_report(self, body: dict) -> dict:
+        return self.notifications.receive_delivery_report(body)
+
     # protection -----------------------------------------------------------------------------
 
     @api

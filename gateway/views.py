@@ -498,6 +498,11 @@ class NotificationView(View):
     provider = _maybe(fields.String())
     provider_message_id = _maybe(fields.String())
     last_error = _maybe(fields.String())
+    delivery_status = _maybe(
+        fields.String(metadata={"description": "the provider's report: delivered or failed"})
+    )
+    delivery_reported_at = _maybe(fields.DateTime())
+    delivery_error = _maybe(fields.String(metadata={"description": "why it was not delivered"}))
 
 
 class NotificationLog(View):
@@ -517,6 +522,54 @@ class NotificationChoicesView(View):
 class NotificationReplyView(View):
     intent = _maybe(fields.String(metadata={"description": "opt_out, opt_in or none"}))
     people = fields.Integer(metadata={"description": "people whose choice it changed"})
+
+
+class ChannelUsageView(View):
+    channel = fields.String(metadata={"description": "sms, whatsapp or email"})
+    sent = fields.Integer(metadata={"description": "messages sent in the month"})
+    segments = fields.Integer(metadata={"description": "their SMS segments"})
+    delivered = fields.Integer(metadata={"description": "reported delivered by the provider"})
+    undelivered = fields.Integer(metadata={"description": "reported not delivered"})
+    failed = fields.Integer(metadata={"description": "given up on after every attempt"})
+    billed_units = fields.Integer(metadata={"description": "SMS: segments; else messages"})
+    unit_cost = fields.Float(metadata={"description": "rupiah per unit (NOTIFY_COST_*)"})
+    cost = fields.Float(metadata={"description": "rupiah"})
+
+
+class NotificationUsageView(View):
+    month = fields.String()
+    currency = fields.String(metadata={"description": "IDR"})
+    channels = fields.List(fields.Nested(ChannelUsageView))
+    total_cost = fields.Float()
+
+
+class NotificationHourView(View):
+    hour = fields.DateTime()
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    failed = fields.Integer()
+
+
+class NotificationChannelView(View):
+    channel = fields.String()
+    provider = _maybe(fields.String())
+    up = _maybe(fields.Boolean(metadata={"description": "the last round's outcome; none: none"}))
+    checked_at = _maybe(fields.DateTime())
+    error = _maybe(fields.String())
+    waiting = fields.Integer(metadata={"description": "pending messages"})
+    due = fields.Integer(metadata={"description": "pending and due now"})
+    hours = fields.List(fields.Nested(NotificationHourView), metadata={"description": "24"})
+
+
+class ConsoleNotificationsView(View):
+    checked_at = fields.DateTime()
+    channels = fields.List(fields.Nested(NotificationChannelView))
+
+
+class NotificationDeliveryView(View):
+    message_id = fields.UUID()
+    delivery_status = fields.String(metadata={"description": "delivered or failed"})
+    changed = fields.Boolean(metadata={"description": "false: a newer report stands"})
 
 
 # operations ---------------------------------------------------------------------------------

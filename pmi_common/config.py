@@ -121,6 +121,12 @@ ENVIRONMENT = {
     "NOTIFY_DESK": "the desk messages send workers to (LTSA PMI)",
     "NOTIFY_DAILY_CAP": "most messages a person gets in a day; sign-in codes aside (3)",
     "NOTIFY_SEND_SECONDS": "how often the notifications service sends what is due (2)",
+    "NOTIFY_COST_SMS": "what an SMS segment costs the office, in rupiah, for the month's "
+    "budget figures (0)",
+    "NOTIFY_COST_WHATSAPP": "what a WhatsApp template message costs, in rupiah (0)",
+    "NOTIFY_COST_EMAIL": "what an e-mailed message costs, in rupiah (0)",
+    "NOTIFY_REMINDER_SECONDS": "how often the notifications service looks for tomorrow's OPP "
+    "sessions to remind their enrolled workers of (600)",
     "NOTIFY_RETRY_DELAYS": "comma-separated seconds between a message's attempts, the last "
     "repeated (30,60,300,900,3600)",
     "NOTIFY_HTTP_TIMEOUT": "seconds an SMS or WhatsApp provider may take to answer (10)",

@@ -31,6 +31,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     CONTRACT_RECORDED,
     DEATH_CAUSES,
     DOCUMENT_EXPIRED,
+    DOCUMENT_EXPIRING,
     DOCUMENT_LAPSED_ABROAD,
     DOCUMENT_REJECTED,
     DOCUMENT_SUBMITTED,
@@ -178,6 +179,19 @@ class DocumentLapsedAbroadV1(_Payload):
     document_id = fields.String(required=True)
     document_type = fields.String(required=True, validate=validate.OneOf(RENEWABLE_ABROAD))
     expired_on = fields.Date(required=True)
+
+
+class DocumentExpiringV1(_Payload):
+    """A verified passport or work visa lapses soon: ``days_left`` days after the district's day
+    of the check, within the warning of ``warning_days`` (60, then 30), announced once per
+    document and warning, before departure or while the worker is abroad (``abroad``)."""
+
+    document_id = fields.String(required=True)
+    document_type = fields.String(required=True, validate=validate.OneOf(RENEWABLE_ABROAD))
+    expires_on = fields.Date(required=True)
+    days_left = fields.Integer(required=True)
+    warning_days = fields.Integer(required=True)
+    abroad = fields.Boolean(required=True)
 
 
 class DocumentsCompletedV1(_Payload):
@@ -525,6 +539,15 @@ CONTRACT: tuple[EventSpec, ...] = (
         "see it renewed (the worker stays departed)",
     ),
     EventSpec(
+        DOCUMENT_EXPIRING,
+        1,
+        DOCUMENTS,
+        DocumentExpiringV1,
+        (NOTIFICATIONS,),
+        "a verified passport or work visa lapses within 60 days, then within 30: announced once "
+        "per document and warning, before departure and while the worker is abroad",
+    ),
+    EventSpec(
         DOCUMENTS_COMPLETED,
         1,
         DOCUMENTS,
@@ -641,7 +664,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         ContractEndingV1,
-        (REINTEGRATION,),
+        (REINTEGRATION, NOTIFICATIONS),
         "a worker abroad is due home: the contract ends within the notice period (60 days), "
         "announced once per end date",
     ),
@@ -819,8 +842,10 @@ LIFECYCLE: tuple[LifecycleStep, ...] = (
         f"extended (`{CONTRACT_EXTENDED}`), the employer change (`{EMPLOYER_CHANGED}`) and a "
         f"return be expected (`{RETURN_EXPECTED}`), and a passport or work visa be renewed "
         f"(`{DOCUMENT_SUBMITTED}`, `{DOCUMENT_VERIFIED}`); a lapse abroad is a warning for the "
-        f"desk (`{DOCUMENT_LAPSED_ABROAD}`); a contract ending within 60 days is announced "
-        f"once per end date (`{CONTRACT_ENDING}`, reintegration's outreach); none of which "
+        f"desk (`{DOCUMENT_LAPSED_ABROAD}`), one due to lapse within 60 and 30 days is "
+        f"announced (`{DOCUMENT_EXPIRING}`, also before departure); a contract ending within 60 "
+        f"days is announced once per end date (`{CONTRACT_ENDING}`, reintegration's outreach); "
+        "none of which "
         "moves the status",
     ),
     LifecycleStep(

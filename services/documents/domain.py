@@ -45,6 +45,10 @@ DECIDING_ROLES = frozenset({"verifier", "admin"})
 ACCEPTING_STATUSES = frozenset(PRE_DEPARTURE)
 ABROAD_STATUSES = frozenset({DEPARTED})
 RENEWED_ABROAD = frozenset(RENEWABLE_ABROAD)
+# A verified passport or work visa due to lapse is announced this many days before, once per
+# document and warning (``document_expiring``), to a worker before departure or abroad.
+EXPIRY_WARNINGS = (60, 30)
+WARNED_STATUSES = frozenset(PRE_DEPARTURE) | ABROAD_STATUSES
 # The desk's decision times are reported over this window.
 DECISION_WINDOW = dt.timedelta(days=30)
 
@@ -97,6 +101,8 @@ class Document:
     decided_by: str | None = None
     decision_seconds: float | None = None
     expired_at: dt.datetime | None = None
+    # the last lapse warning announced (``document_expiring``: 60, then 30 days before)
+    expiry_warned_days: int | None = None
     file_sha256: str | None = None
     replaces: str | None = None
     replaced_by: str | None = None
@@ -220,6 +226,28 @@ def lapsed_abroad(worker_status: str | None, document_type: str) -> bool:
     """Whether a lapse is a warning for the desk: a passport or work visa of a worker abroad,
     to be renewed there (the worker is not taken back: the gates are behind them)."""
     return worker_status in ABROAD_STATUSES and document_type in RENEWED_ABROAD
+
+
+def expiry_warning(
+    document_type: str,
+    worker_status: str | None,
+    expires_on: dt.date | None,
+    today: dt.date,
+    warned_days: int | None,
+) -> int | None:
+    """The warning (60 or 30: days before it lapses) a verified passport or work visa is due
+    on ``today``, or None: one not given before (``warned_days``: the last given), the
+    nearest the expiry (a document first seen 25 days from its expiry gets the 30 days' only),
+    to a worker before departure or abroad, and never for a document already lapsed."""
+    if document_type not in RENEWED_ABROAD or worker_status not in WARNED_STATUSES:
+        return None
+    if expires_on is None or has_lapsed(expires_on, today):
+        return None
+    days_left = (expires_on - today).days
+    due = min((days for days in EXPIRY_WARNINGS if days_left <= days), default=None)
+    if due is None or (warned_days is not None and warned_days <= due):
+        return None
+    return due
 
 
 def is_repeat(previous: Mapping, submission: Mapping) -> bool:

@@ -22,6 +22,7 @@ from pmi_common.unit_of_work import UnitOfWork
 from pmi_common.validation import load
 
 from .domain import (
+    ABROAD_STATUSES,
     DECISION_WINDOW,
     REJECTED,
     REQUIRED_TYPES,
@@ -36,6 +37,7 @@ from .domain import (
     ensure_may_decide,
     ensure_scanned,
     ensure_separate_duties,
+    expiry_warning,
     follow_registration,
     is_complete,
     is_repeat,
@@ -237,6 +239,44 @@ def expire_documents(
     return expired
 
 
+def warn_of_expiry(
+    uow: UnitOfWork[DocumentsRepository], today: dt.date, batch: int = EXPIRY_BATCH
+) -> int:
+    """Announce the passports and work visas due to lapse within 60 days, then within 30
+    (``document_expiring``: the worker is told, to renew in time, at home or abroad), a batch
+    at a time; how many were announced. Run again until it announces none: each document is
+    announced once per warning, even when two instances run the check at once."""
+    repository = uow.repository
+    announced = 0
+    for document in repository.lock_due_a_warning(today, batch):
+        worker = repository.get_worker(document.worker_id)
+        status = worker.status if worker else None
+        warning = expiry_warning(
+            document.document_type,
+            status,
+            document.expires_on,
+            today,
+            document.expiry_warned_days,
+        )
+        if warning is None or document.expires_on is None:
+            continue
+        document.expiry_warned_days = warning
+        uow.publish(
+            c.DOCUMENT_EXPIRING,
+            {
+                "document_id": document.id,
+                "document_type": document.document_type,
+                "expires_on": document.expires_on,
+                "days_left": (document.expires_on - today).days,
+                "warning_days": warning,
+                "abroad": status in ABROAD_STATUSES,
+            },
+            worker_id=document.worker_id,
+        )
+        announced += 1
+    return announced
+
+
 # events from the registration service ------------------------------------------------------
 
 
@@ -397,6 +437,7 @@ COMMANDS = {
     "verify_document": verify_document,
     "reject_document": reject_document,
     "expire_documents": expire_documents,
+    "warn_of_expiry": warn_of_expiry,
 }
 QUERIES = {
     "knows_worker": knows_worker,

@@ -69,6 +69,8 @@ documents = Table(
     Column("decided_by", String(100), nullable=True),
     Column("decision_seconds", Float, nullable=True),
     Column("expired_at", AwareDateTime(), nullable=True),
+    # the last lapse warning announced, in days before the expiry (60, then 30)
+    Column("expiry_warned_days", Integer, nullable=True),
     Column("file_sha256", String(64), nullable=True),
     Column("replaces", String(36), nullable=True),
     Column("replaced_by", String(36), nullable=True),

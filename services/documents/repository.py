@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, registry
 from sqlalchemy.sql import Select
 
@@ -22,9 +22,11 @@ from pmi_common.store import hold_rows, insert_if_absent, is_id
 from .domain import (
     ABROAD_STATUSES,
     EXPIRED,
+    EXPIRY_WARNINGS,
     RENEWED_ABROAD,
     REQUIRED_TYPES,
     VERIFIED,
+    WARNED_STATUSES,
     Document,
     ScannedFile,
     Worker,
@@ -189,6 +191,37 @@ class DocumentsRepository:
                 )
                 .order_by(documents.c.expires_on, documents.c.id)
                 .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    def lock_due_a_warning(self, today: dt.date, limit: int) -> list[Document]:
+        """Up to ``limit`` verified passports and work visas of the current cycle of workers
+        before departure or abroad, due a lapse warning on ``today`` (within 60 days of their
+        expiry and not yet warned at that distance, or within 30 and warned only at 60), the
+        first to lapse first; locked, skipping those another check holds."""
+        warned = documents.c.expiry_warned_days
+        due = [
+            and_(warned > days, documents.c.expires_on <= today + dt.timedelta(days=days))
+            for days in EXPIRY_WARNINGS
+        ]
+        return list(
+            self.session.scalars(
+                select(Document)
+                .join(workers, workers.c.id == documents.c.worker_id)
+                .where(
+                    documents.c.status == VERIFIED,
+                    documents.c.in_checklist,
+                    documents.c.cycle == workers.c.cycle,
+                    documents.c.document_type.in_(sorted(RENEWED_ABROAD)),
+                    workers.c.status.in_(sorted(WARNED_STATUSES)),
+                    documents.c.expires_on >= today,
+                    documents.c.expires_on <= today + dt.timedelta(days=max(EXPIRY_WARNINGS)),
+                    or_(warned.is_(None), *due),
+                )
+                .order_by(documents.c.expires_on, documents.c.id)
+                .limit(limit)
+                .with_for_update(of=documents, skip_locked=True)
                 .execution_options(populate_existing=True)
             )
         )

@@ -84,10 +84,27 @@ class DocumentsService(ServiceOperations):
             self.log.info("documents_expired", count=expired)
         return expired
 
+    @rpc
+    def warn_of_expiry(self) -> int:
+        """Announce the passports and work visas due to lapse within 60 and 30 days, a batch
+        per transaction; how many were announced."""
+        today = self.clock.today()
+        announced = 0
+        while True:
+            with self.db.transaction() as uow:
+                batch = handlers.warn_of_expiry(uow, today)
+            if not batch:
+                break
+            announced += batch
+        if announced:
+            self.log.info("documents_expiring_announced", count=announced)
+        return announced
+
     @every("EXPIRY_CHECK_SECONDS", EXPIRY_CHECK_SECONDS)
     def check_expiry(self) -> None:
-        """The scheduled expiry check."""
+        """The scheduled expiry check: what lapsed expires, what lapses soon is announced."""
         self.expire_documents()
+        self.warn_of_expiry()
 
     # queries -------------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,9 @@ LANGUAGES = (INDONESIAN, ENGLISH)  # Bahasa Indonesia first
 # a message's life
 PENDING, SENT, FAILED, SUPPRESSED = "pending", "sent", "failed", "suppressed"
 STATUSES = (PENDING, SENT, FAILED, SUPPRESSED)
+# what the provider reported of a sent message (its delivery report)
+DELIVERED, UNDELIVERED = "delivered", "failed"
+DELIVERY_STATUSES = (DELIVERED, UNDELIVERED)
 
 # what is said (a template each, in both languages)
 REGISTERED = "registered"
@@ -32,6 +37,9 @@ SESSION_CANCELLED = "session_cancelled"
 CERTIFICATE_ISSUED = "certificate_issued"
 CLEARED_FOR_DEPARTURE = "cleared_for_departure"
 WELCOME_HOME = "welcome_home"
+CONTRACT_ENDING = "contract_ending"
+DOCUMENT_EXPIRING = "document_expiring"
+SESSION_REMINDER = "session_reminder"
 SIGN_IN_CODE = "sign_in_code"
 EMERGENCY = "emergency"
 KINDS = (
@@ -44,6 +52,9 @@ KINDS = (
     CERTIFICATE_ISSUED,
     CLEARED_FOR_DEPARTURE,
     WELCOME_HOME,
+    CONTRACT_ENDING,
+    DOCUMENT_EXPIRING,
+    SESSION_REMINDER,
     SIGN_IN_CODE,
     EMERGENCY,
 )
@@ -130,6 +141,45 @@ def within_cap(
         return at
     next_day = day_of(at, zone) + dt.timedelta(days=1)
     return dt.datetime.combine(next_day, QUIET_UNTIL, tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+# the reminder the day before an OPP session ---------------------------------------------------
+
+REMINDERS = uuid.UUID("0b6f5d3e-2f4a-4c1e-9a57-6d1c8e2b7f40")
+
+
+@dataclass
+class Enrolment:
+    """A seat the worker took in an OPP session (``orientation_enrolled``), until released or
+    attended; reminded of once, the day before."""
+
+    id: str  # the enrolling event's id
+    worker_id: str
+    session_id: str
+    starts_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    reminded_at: dt.datetime | None = None
+
+    def reminder_due(self, now: dt.datetime, zone: str = DISTRICT_TIMEZONE) -> bool:
+        """Whether to remind the worker now: the session is tomorrow (the district's day), the
+        seat still held and no reminder given."""
+        return (
+            self.ended_at is None
+            and self.reminded_at is None
+            and day_of(self.starts_at, zone) == day_of(now, zone) + dt.timedelta(days=1)
+        )
+
+    @property
+    def reminder_id(self) -> str:
+        """The id the reminder is kept under in place of an event's: one per enrolment."""
+        return str(uuid.uuid5(REMINDERS, f"session_reminder:{self.id}"))
+
+
+def tomorrow(now: dt.datetime, zone: str = DISTRICT_TIMEZONE) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end of the district's next day, as moments."""
+    day = day_of(now, zone) + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(0), ZoneInfo(zone))
+    return start, start + dt.timedelta(days=1)
 
 
 # people's choices ----------------------------------------------------------------------------
@@ -231,6 +281,10 @@ class Message:
     provider: str | None = None
     provider_message_id: str | None = None
     sent_at: dt.datetime | None = None
+    # the provider's delivery report: delivered or failed, when it was so, and why not
+    delivery_status: str | None = None
+    delivery_reported_at: dt.datetime | None = None
+    delivery_error: str | None = None
 
     def __post_init__(self) -> None:
         if self.next_attempt_at is None:
@@ -241,6 +295,20 @@ class Message:
         self.provider, self.provider_message_id = provider, provider_message_id
         self.attempts += 1
         self.last_error = None
+
+    def reported(self, status: str, at: dt.datetime, error: str | None = None) -> bool:
+        """The provider's delivery report of this sent message: kept unless an earlier one
+        came later (reports cross in flight: the newest by the provider's time stands);
+        whether it changed the message."""
+        if self.status != SENT:
+            return False
+        if self.delivery_reported_at is not None and at < self.delivery_reported_at:
+            return False
+        self.delivery_status, self.delivery_reported_at = status, at
+        self.delivery_error = (error or "")[:200] or None
+        if status == DELIVERED:
+            self.delivery_error = None
+        return True
 
     def attempt_failed(
         self,
@@ -276,6 +344,31 @@ def reply_signature(secret: str, timestamp: str, sender: str, text: str) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def report_signature(secret: str, timestamp: str, provider_message_id: str, status: str) -> str:
+    """HMAC-SHA256 (hex) of ``timestamp.provider_message_id.status`` under the inbound key."""
+    signed = f"{timestamp}.{provider_message_id}.{status}".encode()
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def signed_at(timestamp: str, now: dt.datetime) -> dt.datetime | None:
+    """When a signed callback says it was made, if within five minutes of ``now``."""
+    try:
+        at = dt.datetime.fromtimestamp(int(timestamp), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return at if abs(now - at) <= REPLY_TOLERANCE else None
+
+
+def genuine_report(
+    secret: str, timestamp: str, provider_message_id: str, status: str, signature: str, now
+) -> bool:
+    """Whether a delivery report was signed with the key, within five minutes of ``now``."""
+    if not secret or signed_at(timestamp, now) is None:
+        return False
+    expected = report_signature(secret, timestamp, provider_message_id, status)
+    return hmac.compare_digest(expected, (signature or "").removeprefix("sha256="))
+
+
 def genuine_reply(
     secret: str, timestamp: str, sender: str, text: str, signature: str, now: dt.datetime
 ) -> bool:
@@ -288,3 +381,27 @@ def genuine_reply(
         return False
     expected = reply_signature(secret, timestamp, sender, text)
     return hmac.compare_digest(expected, (signature or "").removeprefix("sha256="))
+
+
+# the office's budget: the month's count and cost per channel ---------------------------------
+
+CURRENCY = "IDR"
+
+
+def month_bounds(month: str, zone: str = DISTRICT_TIMEZONE) -> tuple[dt.datetime, dt.datetime]:
+    """The district's month ``YYYY-MM`` as the moments it starts and ends."""
+    year, number = (int(part) for part in month.split("-"))
+    start = dt.datetime(year, number, 1, tzinfo=ZoneInfo(zone))
+    after = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(zone))
+    return start, after
+
+
+def billed_units(channel: str, messages: int, segments: int) -> int:
+    """What a provider bills: an SMS by its segments, any other message whole."""
+    return segments if channel == SMS else messages
+
+
+def channel_cost(channel: str, messages: int, segments: int, costs: Mapping[str, float]) -> float:
+    """The cost, in rupiah, of ``messages`` sent on ``channel`` (``segments`` in all) at the
+    configured cost per message (per segment for SMS)."""
+    return billed_units(channel, messages, segments) * costs.get(channel, 0.0)

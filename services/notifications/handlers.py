@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -16,8 +16,8 @@ from pmi_common.validation import load
 
 from . import domain as d
 from .channels import e164, new_message_id
-from .notices import Session, notice_for
-from .schemas import Choices, MessagesQuery, Reply
+from .notices import Session, notice_for, reminder_for
+from .schemas import Choices, DeliveryReport, MessagesQuery, Reply, UsageQuery
 from .templates import first_name, render
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class Settings:
     zone: str = d.DISTRICT_TIMEZONE
     channels: tuple[str, ...] = (d.SMS,)  # the channels with a provider
     inbound_secret: str = ""
+    # what a message costs the office, in rupiah, per channel (an SMS: per segment)
+    costs: Mapping[str, float] = field(default_factory=dict)
 
 
 # events ---------------------------------------------------------------------------------------
@@ -75,11 +77,7 @@ def on_worker_event(
     repository = uow.repository
     session_id = event.data.get("session_id")
     session = repository.session_heard(session_id) if session_id else None
-    programme = (
-        repository.programme_for_returnee(d.day_of(now, settings.zone))
-        if event.event_type == c.WORKER_RETURNED
-        else None
-    )
+    programme = _programme_for(repository, event, now, settings)
     notice = notice_for(event.event_type, event.data, session=session, programme=programme)
     if notice is None or not event.worker_id:
         return []
@@ -90,6 +88,70 @@ def on_worker_event(
         person, notice.kind, notice.context, event.event_id, now, settings, repository
     )
     return [message] if repository.add_message(message) else []
+
+
+def on_enrolled(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
+    """A seat taken: said at once, and kept for the reminder the day before."""
+    data = event.data
+    if event.worker_id:
+        uow.repository.add_enrolment(
+            d.Enrolment(event.event_id, event.worker_id, data["session_id"], data["starts_at"])
+        )
+    return on_worker_event(uow, event, contact, now, settings)
+
+
+def on_seat_ended(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
+    """A seat released (or the session cancelled) or attended: no reminder for it any more."""
+    if event.worker_id:
+        uow.repository.end_enrolments(event.worker_id, event.data["session_id"], now)
+    return on_worker_event(uow, event, contact, now, settings)
+
+
+REMINDER_BATCH = 100
+
+
+def remind_sessions(
+    uow: Work, now: dt.datetime, settings: Settings, batch: int = REMINDER_BATCH
+) -> tuple[int, list[d.Message]]:
+    """The reminders, the day before, of the OPP sessions tomorrow whose seats are still held:
+    one per enrolment (kept under ``Enrolment.reminder_id``), after the quiet hours and within
+    the daily cap like any other message; a batch at a time (run again until none is taken):
+    how many seats were taken, and the reminders made."""
+    repository = uow.repository
+    start, end = d.tomorrow(now, settings.zone)
+    made: list[d.Message] = []
+    taken = repository.enrolments_to_remind(start, end, batch)
+    for enrolment in taken:
+        due = enrolment.reminder_due(now, settings.zone)
+        enrolment.reminded_at = now
+        if not due:
+            continue
+        person = repository.person(enrolment.worker_id, lock=True)
+        if person is None:
+            continue
+        heard = repository.session_heard(enrolment.session_id)
+        session = Session(
+            enrolment.session_id, enrolment.starts_at, heard.location if heard else ""
+        )
+        notice = reminder_for(session)
+        message = compose(
+            person, notice.kind, notice.context, enrolment.reminder_id, now, settings, repository
+        )
+        if repository.add_message(message):
+            made.append(message)
+    return len(taken), made
+
+
+def _programme_for(
+    repository: NotificationsRepository, event: Event, now: dt.datetime, settings: Settings
+) -> str | None:
+    """The programme a returnee is invited to: the next open to returnees from today, or, for
+    a worker whose contract is ending, from the day it ends (reintegration's own outreach)."""
+    if event.event_type == c.WORKER_RETURNED:
+        return repository.programme_for_returnee(d.day_of(now, settings.zone))
+    if event.event_type == c.CONTRACT_ENDING:
+        return repository.programme_for_returnee(event.data["ends_on"])
+    return None
 
 
 def _person(
@@ -206,6 +268,33 @@ def receive_reply(uow: Work, command: dict, now: dt.datetime, settings: Settings
     return {"intent": intent, "people": len(people)}
 
 
+def receive_delivery_report(uow: Work, command: dict, now: dt.datetime, settings: Settings) -> dict:
+    """A provider's delivery report (delivered or failed) of a message it was given, forwarded
+    by its relay and signed like a reply: kept on the message (the worker's log shows it); an
+    older report arriving after a newer one changes nothing. Unsigned or stale: refused. A
+    provider id not known (yet: the report may overtake the record of the sending) is not found,
+    for the relay to try again."""
+    data = load(DeliveryReport(), command)
+    pid, status = data["provider_message_id"], data["status"]
+    if not d.genuine_report(
+        settings.inbound_secret, data["timestamp"], pid, status, data["signature"], now
+    ):
+        raise InvalidInput(
+            "laporan tidak bertanda tangan sah (report not validly signed)",
+            {"signature": ["does not match, or the timestamp is not within five minutes"]},
+        )
+    message = uow.repository.message_sent_as(pid, lock=True)
+    if message is None:
+        raise NotFound("tidak ada pesan dengan nomor itu (no message with that provider id)")
+    at = d.signed_at(data["timestamp"], now) or now
+    changed = message.reported(status, at, data["error"])
+    return {
+        "message_id": message.id,
+        "delivery_status": message.delivery_status,
+        "changed": changed,
+    }
+
+
 def _people_with(repository: NotificationsRepository, phone: str) -> list[d.Person]:
     """People recorded with this number, however it was written (08..., 62..., +62...)."""
     wanted = e164(phone)
@@ -229,6 +318,78 @@ def messages_of(
     return repository.messages_of(worker_id, params["limit"])
 
 
+def usage(repository: NotificationsRepository, query: dict, settings: Settings) -> dict:
+    """The month's messages and their cost per channel, for the office's budget: those sent
+    (an SMS billed by its segments), reported delivered or not, and those given up on."""
+    month = load(UsageQuery(), query or {})["month"]
+    start, end = d.month_bounds(month, settings.zone)
+    sent, failed = repository.sent_between(start, end), repository.failed_between(start, end)
+    rows = []
+    for channel in d.CHANNELS:
+        got = sent.get(channel, {"sent": 0, "segments": 0, "delivered": 0, "undelivered": 0})
+        unit_cost = float(settings.costs.get(channel, 0.0))
+        rows.append(
+            {
+                "channel": channel,
+                **got,
+                "failed": failed.get(channel, 0),
+                "billed_units": d.billed_units(channel, got["sent"], got["segments"]),
+                "unit_cost": unit_cost,
+                "cost": d.channel_cost(channel, got["sent"], got["segments"], settings.costs),
+            }
+        )
+    return {
+        "month": month,
+        "currency": d.CURRENCY,
+        "channels": rows,
+        "total_cost": sum(row["cost"] for row in rows),
+    }
+
+
+HOURS_SHOWN = 24
+
+
+def overview(
+    repository: NotificationsRepository,
+    now: dt.datetime,
+    settings: Settings,
+    providers: Mapping[str, dict],
+) -> dict:
+    """The console's view: each channel's provider and its health (the last round's outcome),
+    the messages waiting (and due now), and per hour of the last day those sent, delivered
+    (by the provider's report) and failed."""
+    hour = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    since = hour - dt.timedelta(hours=HOURS_SHOWN - 1)
+    waiting = repository.waiting(now)
+    buckets = [since + dt.timedelta(hours=n) for n in range(HOURS_SHOWN)]
+    counts: dict[tuple[str, str, dt.datetime], int] = {}
+    for channel, outcome, at in repository.outcomes_since(since):
+        key = (channel, outcome, at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0))
+        counts[key] = counts.get(key, 0) + 1
+    rows = []
+    for channel in settings.channels:
+        pending, due = waiting.get(channel, (0, 0))
+        rows.append(
+            {
+                "channel": channel,
+                **providers.get(channel, {}),
+                "waiting": pending,
+                "due": due,
+                "hours": [
+                    {
+                        "hour": at.isoformat(),
+                        **{
+                            outcome: counts.get((channel, outcome, at), 0)
+                            for outcome in (d.SENT, d.DELIVERED, d.FAILED)
+                        },
+                    }
+                    for at in buckets
+                ],
+            }
+        )
+    return {"checked_at": now.isoformat(), "channels": rows}
+
+
 def choices_of(repository: NotificationsRepository, worker_id: str) -> d.Person:
     person = repository.person(worker_id)
     if person is None:
@@ -242,14 +403,25 @@ MESSAGES = {
     c.WORKER_RETURNED: on_worker_event,
     c.DOCUMENT_REJECTED: on_worker_event,
     c.DOCUMENTS_COMPLETED: on_worker_event,
-    c.ORIENTATION_ENROLLED: on_worker_event,
-    c.ORIENTATION_RELEASED: on_worker_event,
-    c.ORIENTATION_COMPLETED: on_worker_event,
+    c.ORIENTATION_ENROLLED: on_enrolled,
+    c.ORIENTATION_RELEASED: on_seat_ended,
+    c.ORIENTATION_COMPLETED: on_seat_ended,
+    c.CONTRACT_ENDING: on_worker_event,
+    c.DOCUMENT_EXPIRING: on_worker_event,
 }
 EVENTS = {
     **MESSAGES,
     c.SESSION_SCHEDULED: on_session_scheduled,
     c.PROGRAM_CREATED: on_program_created,
 }
-COMMANDS = {"set_choices": set_choices, "receive_reply": receive_reply}
-QUERIES = {"messages_of": messages_of, "choices_of": choices_of}
+COMMANDS = {
+    "set_choices": set_choices,
+    "receive_reply": receive_reply,
+    "receive_delivery_report": receive_delivery_report,
+}
+QUERIES = {
+    "messages_of": messages_of,
+    "choices_of": choices_of,
+    "usage": usage,
+    "overview": overview,
+}

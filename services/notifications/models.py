@@ -58,10 +58,15 @@ messages = Table(
     Column("provider_message_id", String(128), nullable=True),
     Column("created_at", AwareDateTime(), nullable=False),
     Column("sent_at", AwareDateTime(), nullable=True),
+    # the provider's delivery report
+    Column("delivery_status", String(16), nullable=True),
+    Column("delivery_reported_at", AwareDateTime(), nullable=True),
+    Column("delivery_error", String(200), nullable=True),
     # delivered once: one message per (event, person, channel), whatever is redelivered
     UniqueConstraint("event_id", "worker_id", "channel", name="uq_messages_event_worker_channel"),
     Index("ix_messages_due", "status", "channel", "next_attempt_at"),
     Index("ix_messages_worker", "worker_id", "created_at"),
+    Index("ix_messages_provider_id", "provider_message_id"),
 )
 
 sessions = Table(
@@ -79,4 +84,19 @@ programmes = Table(
     Column("name", String(200), nullable=False),
     Column("audience", String(16), nullable=False),
     Column("starts_on", Date, nullable=False),
+)
+
+# the seats the service heard taken (orientation_enrolled), for the reminder the day before: one
+# row per enrolment (the enrolling event), until the seat is released or the session attended
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the orientation_enrolled event's id
+    Column("worker_id", String(36), nullable=False),
+    Column("session_id", String(36), nullable=False),
+    Column("starts_at", AwareDateTime(), nullable=False),
+    Column("ended_at", AwareDateTime(), nullable=True),  # released or attended
+    Column("reminded_at", AwareDateTime(), nullable=True),
+    Index("ix_enrolments_worker_session", "worker_id", "session_id"),
+    Index("ix_enrolments_starts_at", "starts_at"),
 )

@@ -29,6 +29,14 @@ class Session:
     location: str
 
 
+def reminder_for(session: Session) -> Notice:
+    """The reminder, the day before, of an OPP session the worker is enrolled in."""
+    return Notice(
+        d.SESSION_REMINDER,
+        {"starts_at": session.starts_at, "location": free_text(session.location)},
+    )
+
+
 def notice_for(
     event_type: str,
     data: dict,
@@ -71,6 +79,20 @@ def notice_for(
         if data["to_status"] == "cleared_for_departure":
             return Notice(d.CLEARED_FOR_DEPARTURE, {})
         return None
+    if event_type == c.CONTRACT_ENDING:
+        return Notice(
+            d.CONTRACT_ENDING, {"ends_on": data["ends_on"], "programme": free_text(programme)}
+        )
+    if event_type == c.DOCUMENT_EXPIRING:
+        return Notice(
+            d.DOCUMENT_EXPIRING,
+            {
+                "document_type": data["document_type"],
+                "expires_on": data["expires_on"],
+                "days_left": data["days_left"],
+                "abroad": data["abroad"],
+            },
+        )
     if event_type == c.WORKER_RETURNED:
         return Notice(d.WELCOME_HOME, {"programme": free_text(programme)})
     return None

@@ -22,6 +22,19 @@ def retry_delays(config) -> tuple[float, ...]:
     return tuple(float(x) for x in given)
 
 
+COST_SETTINGS = {
+    d.SMS: "NOTIFY_COST_SMS",
+    d.WHATSAPP: "NOTIFY_COST_WHATSAPP",
+    d.EMAIL: "NOTIFY_COST_EMAIL",
+}
+
+
+def costs_from(config) -> dict[str, float]:
+    """What a message costs the office per channel, in rupiah (an SMS: per segment); 0 when
+    not configured."""
+    return {channel: float(config.get(name) or 0) for channel, name in COST_SETTINGS.items()}
+
+
 def settings_from(config, channels: dict[str, Channel]) -> Settings:
     secret = config.get("NOTIFY_INBOUND_SECRET") or (
         DEVELOPMENT_INBOUND_SECRET if production.is_development(config) else ""
@@ -32,6 +45,7 @@ def settings_from(config, channels: dict[str, Channel]) -> Settings:
         zone=config.get("DISTRICT_TIMEZONE") or d.DISTRICT_TIMEZONE,
         channels=tuple(channels),
         inbound_secret=secret,
+        costs=costs_from(config),
     )
 
 
@@ -44,6 +58,19 @@ class Providers(DependencyProvider):
         self.channels = channels_from(config)
         self.settings = settings_from(config, self.channels)
         self.delays = retry_delays(config)
+        # each channel's provider as its last round found it (this instance's view)
+        self.health: dict[str, dict] = {
+            name: {"provider": channel.provider, "up": None, "checked_at": None, "error": None}
+            for name, channel in self.channels.items()
+        }
+
+    def round_done(self, channel: str, down: bool, error: str | None, at: str) -> None:
+        self.health[channel] = {
+            **self.health.get(channel, {}),
+            "up": not down,
+            "checked_at": at,
+            "error": error if down else None,
+        }
 
     def get_dependency(self, worker_ctx) -> Providers:
         return self

@@ -14,13 +14,24 @@ from sqlalchemy.orm import Session, registry
 
 from pmi_common.store import is_id, on_conflict, upsert
 
-from .domain import PENDING, URGENT, Message, Person
-from .models import messages, people, programmes, sessions
+from .domain import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SENT,
+    UNDELIVERED,
+    URGENT,
+    Enrolment,
+    Message,
+    Person,
+)
+from .models import enrolments, messages, people, programmes, sessions
 from .notices import Session as HeardSession
 
 mapper = registry()
 mapper.map_imperatively(Person, people)
 mapper.map_imperatively(Message, messages)
+mapper.map_imperatively(Enrolment, enrolments)
 _MESSAGE_COLUMNS = tuple(messages.c.keys())
 RETURNEE_AUDIENCES = ("returnee", "both")
 
@@ -69,6 +80,13 @@ class NotificationsRepository:
         if lock:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
+
+    def message_sent_as(self, provider_message_id: str, lock: bool = False) -> Message | None:
+        """The message a provider knows by ``provider_message_id``."""
+        stmt = select(Message).where(messages.c.provider_message_id == provider_message_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt.order_by(messages.c.id).limit(1)).first()
 
     def counted_between(self, person_id: str, start: dt.datetime, end: dt.datetime) -> int:
         """The person's messages that count against the daily cap, due in [start, end)."""
@@ -168,3 +186,111 @@ class NotificationsRepository:
             .order_by(programmes.c.starts_on, programmes.c.id)
             .limit(1)
         ).scalar()
+
+    # seats taken, for the reminder the day before ---------------------------------------------
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        self.session.add(enrolment)
+        self.session.flush()
+
+    def end_enrolments(self, worker_id: str, session_id: str, at: dt.datetime) -> None:
+        """The worker's seats in the session released or attended: no reminder any more."""
+        self.session.execute(
+            update(enrolments)
+            .where(
+                enrolments.c.worker_id == worker_id,
+                enrolments.c.session_id == session_id,
+                enrolments.c.ended_at.is_(None),
+            )
+            .values(ended_at=at)
+        )
+
+    def enrolments_to_remind(
+        self, start: dt.datetime, end: dt.datetime, limit: int
+    ) -> list[Enrolment]:
+        """Up to ``limit`` seats still held in sessions starting in [start, end) with no
+        reminder yet, locked; those another check holds are skipped."""
+        return list(
+            self.session.scalars(
+                select(Enrolment)
+                .where(
+                    enrolments.c.starts_at >= start,
+                    enrolments.c.starts_at < end,
+                    enrolments.c.ended_at.is_(None),
+                    enrolments.c.reminded_at.is_(None),
+                )
+                .order_by(enrolments.c.starts_at, enrolments.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+    # the office's figures -----------------------------------------------------------------------
+
+    def sent_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, dict[str, int]]:
+        """Per channel, the messages sent in [start, end): how many, their segments, and how
+        many the provider reported delivered or not."""
+        rows = self.session.execute(
+            select(
+                messages.c.channel,
+                func.count(),
+                func.coalesce(func.sum(messages.c.segments), 0),
+                func.count().filter(messages.c.delivery_status == DELIVERED),
+                func.count().filter(messages.c.delivery_status == UNDELIVERED),
+            )
+            .where(messages.c.status == SENT, messages.c.sent_at >= start, messages.c.sent_at < end)
+            .group_by(messages.c.channel)
+        ).all()
+        return {
+            channel: {
+                "sent": sent,
+                "segments": int(segments),
+                "delivered": delivered,
+                "undelivered": undelivered,
+            }
+            for channel, sent, segments, delivered, undelivered in rows
+        }
+
+    def failed_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        """Per channel, the messages given up on (failed) that were made in [start, end)."""
+        rows = self.session.execute(
+            select(messages.c.channel, func.count())
+            .where(
+                messages.c.status == FAILED,
+                messages.c.created_at >= start,
+                messages.c.created_at < end,
+            )
+            .group_by(messages.c.channel)
+        ).all()
+        return dict(rows)
+
+    def waiting(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        """Per channel, the pending messages: all of them, and those due by ``now``."""
+        rows = self.session.execute(
+            select(
+                messages.c.channel,
+                func.count(),
+                func.count().filter(messages.c.next_attempt_at <= now),
+            )
+            .where(messages.c.status == PENDING)
+            .group_by(messages.c.channel)
+        ).all()
+        return {channel: (pending, due) for channel, pending, due in rows}
+
+    def outcomes_since(self, since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+        """(channel, outcome, when) of each message sent, failed or reported delivered since
+        ``since``: the console's hours."""
+        sent = self.session.execute(
+            select(messages.c.channel, messages.c.sent_at, messages.c.delivery_status).where(
+                messages.c.status == SENT, messages.c.sent_at >= since
+            )
+        ).all()
+        failed = self.session.execute(
+            select(messages.c.channel, messages.c.created_at).where(
+                messages.c.status == FAILED, messages.c.created_at >= since
+            )
+        ).all()
+        found = [(channel, SENT, at) for channel, at, _ in sent]
+        found += [(channel, DELIVERED, at) for channel, at, status in sent if status == DELIVERED]
+        found += [(channel, FAILED, at) for channel, at in failed]
+        return found

@@ -6,7 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from pmi_common.fields import PHONE
 
-from .domain import CHANNELS, LANGUAGES, Message, masked_address
+from .domain import CHANNELS, DELIVERY_STATUSES, LANGUAGES, Message, masked_address
 
 
 class Choices(Schema):
@@ -40,6 +40,28 @@ class Reply(Schema):
     message_id = fields.String(load_default=None, validate=validate.Length(max=128))
 
 
+class DeliveryReport(Schema):
+    """A provider's status callback for a sent message, as its relay forwards it, signed with
+    the inbound key: ``signature`` is the hex HMAC-SHA256 of
+    ``timestamp.provider_message_id.status`` (``domain.report_signature``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    provider_message_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    status = fields.String(required=True, validate=validate.OneOf(DELIVERY_STATUSES))
+    error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    timestamp = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{1,12}$"))
+    signature = fields.String(required=True, validate=validate.Length(max=80))
+
+
+class UsageQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    month = fields.String(required=True, validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"))
+
+
 class MessagesQuery(Schema):
     class Meta:
         unknown = RAISE
@@ -68,6 +90,11 @@ def message_view(message: Message) -> dict:
         "provider": message.provider,
         "provider_message_id": message.provider_message_id,
         "last_error": message.last_error,
+        "delivery_status": message.delivery_status,
+        "delivery_reported_at": message.delivery_reported_at.isoformat()
+        if message.delivery_reported_at
+        else None,
+        "delivery_error": message.delivery_error,
     }
 
 

@@ -32,6 +32,7 @@ class Round:
     failed: int = 0
     waiting: int = 0
     down: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 def send_due(
@@ -59,6 +60,7 @@ def send_due(
             with transaction() as uow:
                 uow.repository.put_back(rest, now())
             outcome.waiting, outcome.down = len(rest) + 1, [channel.provider]
+            outcome.error = str(exc)[:200]
             log.warning(
                 "notification_provider_down",
                 channel=channel.channel,

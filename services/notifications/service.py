@@ -27,6 +27,7 @@ from .schemas import choices_view, message_view
 from .sending import send_due
 
 SEND_SECONDS = 2.0
+REMINDER_SECONDS = 600.0
 
 
 class NotificationsService(ServiceOperations):
@@ -56,6 +57,9 @@ class NotificationsService(ServiceOperations):
         made = self.db.apply_once(
             event, lambda uow: handler(uow, event, contact, now, self.providers.settings)
         )
+        self._queued(made)
+
+    def _queued(self, made) -> None:
         for message in made or ():
             self.log.info(
                 "notification_queued",
@@ -81,10 +85,31 @@ class NotificationsService(ServiceOperations):
         """A round of every channel, side by side: a slow provider holds up no other."""
         pool = GreenPool(max(len(self.providers.channels), 1))
         for channel in self.providers.channels.values():
-            pool.spawn(
-                send_due, self.db.transaction, channel, self.clock.now, self.providers.delays
-            )
+            pool.spawn(self._round, channel)
         pool.waitall()
+
+    def _round(self, channel) -> None:
+        done = send_due(self.db.transaction, channel, self.clock.now, self.providers.delays)
+        self.providers.round_done(
+            channel.channel, bool(done.down), done.error, self.clock.now().isoformat()
+        )
+
+    @every("NOTIFY_REMINDER_SECONDS", REMINDER_SECONDS)
+    def remind_sessions(self):
+        """The reminders the day before an OPP session, a batch per transaction."""
+        self.send_reminders()
+
+    @rpc
+    def send_reminders(self) -> int:
+        """Queue the reminders due now of tomorrow's OPP sessions; how many were queued."""
+        now, queued = self.clock.now(), 0
+        while True:
+            with self.db.transaction() as uow:
+                taken, made = handlers.remind_sessions(uow, now, self.providers.settings)
+            self._queued(made)
+            if not taken:
+                return queued
+            queued += len(made)
 
     # commands ------------------------------------------------------------------------------
 
@@ -104,6 +129,14 @@ class NotificationsService(ServiceOperations):
             )
         )
 
+    @rpc
+    def receive_delivery_report(self, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: handlers.receive_delivery_report(
+                uow, payload, self.clock.now(), self.providers.settings
+            )
+        )
+
     # queries -------------------------------------------------------------------------------
 
     @rpc
@@ -111,6 +144,21 @@ class NotificationsService(ServiceOperations):
         with self.db.queries() as repository:
             found = handlers.messages_of(repository, worker_id, query or {})
             return {"worker_id": worker_id, "items": [message_view(m) for m in found]}
+
+    @rpc
+    def usage(self, query: dict) -> dict:
+        """The month's count and cost per channel, for the office's budget."""
+        with self.db.queries() as repository:
+            return handlers.usage(repository, query, self.providers.settings)
+
+    @rpc
+    def overview(self) -> dict:
+        """The console's view: providers' health, messages waiting, and per hour of the last
+        day those sent, delivered and failed."""
+        with self.db.queries() as repository:
+            return handlers.overview(
+                repository, self.clock.now(), self.providers.settings, self.providers.health
+            )
 
     @rpc
     def choices_of(self, worker_id: str) -> dict:

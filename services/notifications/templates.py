@@ -20,7 +20,9 @@ from pmi_common import nik_like
 from .domain import (
     CERTIFICATE_ISSUED,
     CLEARED_FOR_DEPARTURE,
+    CONTRACT_ENDING,
     DISTRICT_TIMEZONE,
+    DOCUMENT_EXPIRING,
     DOCUMENT_REJECTED,
     DOCUMENTS_COMPLETED,
     EMERGENCY,
@@ -30,6 +32,7 @@ from .domain import (
     SEAT_RELEASED,
     SEAT_TAKEN,
     SESSION_CANCELLED,
+    SESSION_REMINDER,
     SIGN_IN_CODE,
     WELCOME_HOME,
 )
@@ -91,6 +94,32 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "{% if programme %} An entrepreneurship programme is open to you: {{ programme }}."
         "{% endif %} Ask at {{ desk }}.",
     },
+    CONTRACT_ENDING: {
+        INDONESIAN: "Halo {{ name }}, kontrak kerja Anda berakhir {{ ends_on | day(lang) }}."
+        "{% if programme %} Setelah pulang, Anda diundang ke program wirausaha {{ programme }}."
+        "{% endif %} Info di {{ desk }}.",
+        ENGLISH: "Hello {{ name }}, your work contract ends on {{ ends_on | day(lang) }}."
+        "{% if programme %} Once home, you are invited to the entrepreneurship programme "
+        "{{ programme }}.{% endif %} Ask at {{ desk }}.",
+    },
+    DOCUMENT_EXPIRING: {
+        INDONESIAN: "{{ document_type | document(lang) }} Anda berlaku sampai "
+        "{{ expires_on | day(lang) }} ({{ days_left }} hari lagi). "
+        "{% if abroad %}Perpanjang di KBRI/KJRI, lalu kirim salinannya ke {{ desk }}."
+        "{% else %}Perpanjang di kantor imigrasi, lalu bawa ke {{ desk }}.{% endif %}",
+        ENGLISH: "Your {{ document_type | document(lang) }} is valid until "
+        "{{ expires_on | day(lang) }} ({{ days_left }} days left). "
+        "{% if abroad %}Renew it at the embassy or consulate, then send a copy to {{ desk }}."
+        "{% else %}Renew it at the immigration office, then bring it to {{ desk }}.{% endif %}",
+    },
+    SESSION_REMINDER: {
+        INDONESIAN: "Pengingat: OPP Anda besok, {{ starts_at | day(lang) }} pukul "
+        "{{ starts_at | hour }} WIB{% if location %} di {{ location }}{% endif %}. "
+        "Bawa KTP asli.",
+        ENGLISH: "Reminder: your OPP is tomorrow, {{ starts_at | day(lang) }} at "
+        "{{ starts_at | hour }} WIB{% if location %} at {{ location }}{% endif %}. "
+        "Bring your ID card.",
+    },
     SIGN_IN_CODE: {
         INDONESIAN: "Kode masuk PMI Anda: {{ code }}. Jangan berikan kepada siapa pun.",
         ENGLISH: "Your PMI sign-in code: {{ code }}. Do not give it to anyone.",
@@ -147,8 +176,9 @@ class UnsafeMessage(ValueError):
     """A rendered message that holds a NIK-like number: refused, never sent."""
 
 
-def _day(at: dt.datetime, language: str = INDONESIAN) -> str:
-    local = at.astimezone(ZoneInfo(DISTRICT_TIMEZONE))
+def _day(at: dt.date, language: str = INDONESIAN) -> str:
+    """A moment's day in the district (WIB), or a date as it is."""
+    local = at.astimezone(ZoneInfo(DISTRICT_TIMEZONE)) if isinstance(at, dt.datetime) else at
     return f"{local.day} {MONTHS[language][local.month - 1]} {local.year}"
 
 

@@ -321,6 +321,49 @@ def test_documents_lapsed_abroad_are_found_newest_lapse_first_until_a_renewal_wa
         assert [d.id for d in repository.lapsed_abroad(after, 10)] == [visa.id]
 
 
+def test_passports_and_visas_due_a_lapse_warning_are_found_first_to_lapse_first(store):
+    home, abroad, withdrawn, again = (
+        worker(status="documents_verified"),
+        worker(status="departed"),
+        worker(status="withdrawn"),
+        worker(cycle=2, status="registered"),
+    )
+
+    def verified(owner, kind, days, **fields):
+        fields.setdefault("cycle", owner.cycle)
+        return document(
+            owner.id,
+            kind,
+            status=VERIFIED,
+            awaiting_decision=False,
+            expires_on=TODAY + dt.timedelta(days=days),
+            **fields,
+        )
+
+    visa = verified(abroad, "work_visa", 20, expiry_warned_days=60)  # due the 30 days' one
+    passport = verified(home, "passport", 45)
+    last_day = verified(abroad, "passport", 0)
+    given = [
+        verified(abroad, "passport", 40, in_checklist=False, expiry_warned_days=60),
+        verified(home, "work_visa", 25, expiry_warned_days=30),  # both given
+        verified(home, "health_certificate", 10),  # not renewed abroad: never warned
+        verified(withdrawn, "passport", 10),
+        verified(again, "passport", 10, cycle=1),  # an earlier cycle's
+        verified(home, "passport", 61, in_checklist=False),  # too far off
+        verified(home, "passport", -1, in_checklist=False),  # lapsed: the expiry's business
+        document(again.id, "work_visa", cycle=2, expires_on=TODAY + dt.timedelta(days=5)),
+    ]
+    keep(store, home, abroad, withdrawn, again, visa, passport, last_day, *given)
+    with store.unit() as repository:
+        found = repository.lock_due_a_warning(TODAY, 10)
+        assert [d.id for d in found] == [last_day.id, visa.id, passport.id]
+        assert [d.id for d in repository.lock_due_a_warning(TODAY, 1)] == [last_day.id]
+        found[0].expiry_warned_days = 30
+    with store.unit() as repository:
+        assert [d.id for d in repository.lock_due_a_warning(TODAY, 10)] == [visa.id, passport.id]
+        assert repository.get_document(last_day.id).expiry_warned_days == 30
+
+
 # scans ------------------------------------------------------------------------------------------
 
 

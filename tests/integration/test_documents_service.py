@@ -423,6 +423,36 @@ def test_the_scheduled_check_expires_documents_on_its_own(
     )
 
 
+def test_the_scheduled_check_announces_a_visa_lapsing_within_60_days_once(
+    container_factory, config_for, rabbit_config, agency
+):
+    clock = FixedClock(NOW)
+    container = container_factory(
+        DocumentsService, config_for("documents", EXPIRY_CHECK_SECONDS=0.1)
+    )
+    set_clock(container, clock)
+    container.start()
+    worker_id = register(container, rabbit_config["AMQP_URI"])
+    document = verify(container, submit(container, worker_id, "work_visa")["id"])
+    clock.advance(days=680)  # 2028-04-11: the visa (2028-05-31) lapses in 50 days
+
+    def expiring(got):
+        return [e for e in got if e["event_type"] == c.DOCUMENT_EXPIRING]
+
+    (announced,) = expiring(agency.wait_for(expiring))
+    assert announced["worker_id"] == worker_id
+    assert announced["data"] == {
+        "document_id": document["id"],
+        "document_type": "work_visa",
+        "expires_on": "2028-05-31",
+        "days_left": 50,
+        "warning_days": 60,
+        "abroad": False,
+    }
+    assert call(container, "warn_of_expiry") == 0  # the timer's rounds announce it once
+    assert expiring(agency.drain()) == [announced]
+
+
 def test_the_expiry_check_and_the_desk_queue_read_through_their_indexes(database):
     from services.documents.repository import select_awaiting_decision, select_due_for_expiry
 

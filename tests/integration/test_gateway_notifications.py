@@ -9,7 +9,7 @@ import pytest
 from gateway.testing import start_stack
 from pmi_common import contract as c
 from pmi_common.clock import Clock
-from services.notifications.domain import reply_signature
+from services.notifications.domain import reply_signature, report_signature
 from services.notifications.service import NotificationsService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
@@ -27,6 +27,7 @@ def api(container_factory, config_for):
             PMI_ENV="development",  # the local outbox stands for the SMS provider
             NOTIFY_INBOUND_SECRET=SECRET,
             NOTIFY_SEND_SECONDS=0.1,
+            NOTIFY_COST_SMS=350,
         ),
     )
     next(d for d in notifications.dependencies if isinstance(d, Clock)).clock = MorningClock()
@@ -107,3 +108,79 @@ def test_a_worker_reads_her_messages_and_berhenti_stops_the_next(api, rabbit_con
     assert certificate["body"] == (
         "Congratulations, you completed the OPP. Certificate number: OPP-2026-7K3M9Q2B."
     )
+
+
+def reported(provider_id: str, status: str, seconds: int = 1, secret: str = SECRET, **extra):
+    stamp = str(int(MORNING.timestamp()) + seconds)
+    return {
+        "provider_message_id": provider_id,
+        "status": status,
+        "timestamp": stamp,
+        "signature": report_signature(secret, stamp, provider_id, status),
+        **extra,
+    }
+
+
+def test_a_providers_delivery_report_shows_in_the_workers_log(api):
+    desk = api.as_role("operator", "desk-1")
+    worker = desk.post("/workers", json=worker_payload()).json()
+    log = f"/workers/{worker['id']}/notifications"
+    (sent,) = wait_for(
+        lambda: [m for m in desk.get(log).json()["items"] if m["status"] == "sent"],
+        message="the registration's message sent",
+    )
+    assert sent["delivery_status"] is None
+    public, route = api.anonymous(), "/notifications/delivery-reports"
+    provider_id = sent["provider_message_id"]
+
+    forged = public.post(route, json=reported(provider_id, "delivered", secret="x" * 40))
+    assert forged.status_code == 422
+    assert public.post(route, json=reported("sms-unknown", "delivered")).status_code == 404
+    delivered = public.post(route, json=reported(provider_id, "delivered", seconds=20))
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json() == {
+        "message_id": sent["id"],
+        "delivery_status": "delivered",
+        "changed": True,
+    }
+    late = public.post(route, json=reported(provider_id, "failed", seconds=5, error="timeout"))
+    assert late.json()["changed"] is False  # an older report, come later
+
+    (shown,) = desk.get(log).json()["items"]
+    assert (shown["status"], shown["delivery_status"], shown["delivery_error"]) == (
+        "sent",
+        "delivered",
+        None,
+    )
+    assert shown["delivery_reported_at"].startswith("2026-05-13T03:00:20")
+
+
+def test_the_office_reads_the_months_cost_and_the_console_the_channels_hours(api):
+    desk = api.as_role("operator", "desk-1")
+    admin = api.as_role("admin", "admin-1")
+    worker = desk.post("/workers", json=worker_payload()).json()
+    log = f"/workers/{worker['id']}/notifications"
+    (sent,) = wait_for(
+        lambda: [m for m in desk.get(log).json()["items"] if m["status"] == "sent"],
+        message="the registration's message sent",
+    )
+    api.anonymous().post(
+        "/notifications/delivery-reports",
+        json=reported(sent["provider_message_id"], "delivered"),
+    )
+
+    assert desk.get("/notifications/usage?month=2026-05").status_code == 403
+    assert admin.get("/notifications/usage?month=2026-5").status_code == 422
+    usage = admin.get("/notifications/usage?month=2026-05")
+    assert usage.status_code == 200, usage.text
+    sms = next(row for row in usage.json()["channels"] if row["channel"] == "sms")
+    assert (sms["sent"], sms["segments"], sms["delivered"], sms["failed"]) == (1, 1, 1, 0)
+    assert (sms["unit_cost"], sms["cost"], usage.json()["total_cost"]) == (350.0, 350.0, 350.0)
+    assert admin.get("/notifications/usage?month=2026-06").json()["total_cost"] == 0
+
+    console = desk.get("/ops/notifications")
+    assert console.status_code == 200, console.text
+    channel = next(row for row in console.json()["channels"] if row["channel"] == "sms")
+    assert (channel["provider"], channel["up"], channel["waiting"]) == ("outbox", True, 0)
+    assert sum(hour["sent"] for hour in channel["hours"]) == 1
+    assert sum(hour["delivered"] for hour in channel["hours"]) == 1

@@ -159,3 +159,71 @@ def test_sessions_and_programmes_heard_of(kept):
     assert kept.repository.session_heard(str(uuid.uuid4())) is None
     assert kept.repository.programme_for_returnee(dt.date(2026, 5, 13)) == "Soon"
     assert kept.repository.programme_for_returnee(dt.date(2026, 8, 1)) is None
+
+
+def test_seats_held_in_tomorrows_sessions_are_found_until_released_or_reminded(kept):
+    start, end = d.tomorrow(NOW)  # 14 May, WIB
+    session = str(uuid.uuid4())
+
+    def seat(worker, starts_at, session_id=session):
+        enrolment = d.Enrolment(str(uuid.uuid4()), worker, session_id, starts_at)
+        kept.repository.add_enrolment(enrolment)
+        return enrolment
+
+    tomorrow_morning = start + dt.timedelta(hours=8)
+    first = seat(WORKER, tomorrow_morning)
+    released = seat(str(uuid.uuid4()), tomorrow_morning)
+    later = seat(str(uuid.uuid4()), tomorrow_morning + dt.timedelta(hours=4))
+    seat(str(uuid.uuid4()), end)  # the day after tomorrow
+    seat(str(uuid.uuid4()), start - dt.timedelta(minutes=1))  # tonight
+    kept.repository.end_enrolments(released.worker_id, session, NOW)
+    kept.again()
+    assert [e.id for e in kept.repository.enrolments_to_remind(start, end, 10)] == [
+        first.id,
+        later.id,
+    ]
+    (taken,) = kept.repository.enrolments_to_remind(start, end, 1)
+    taken.reminded_at = NOW
+    kept.again()
+    assert [e.id for e in kept.repository.enrolments_to_remind(start, end, 10)] == [later.id]
+
+
+def test_a_sent_message_is_found_by_the_providers_id(kept):
+    sent = message()
+    sent.delivered("json-sms", "sms-77", NOW)
+    kept.repository.add_message(sent)
+    kept.repository.add_message(message())
+    kept.again()
+    assert kept.repository.message_sent_as("sms-77", lock=True).id == sent.id
+    assert kept.repository.message_sent_as("sms-78") is None
+
+
+def test_the_figures_count_sent_segments_reports_failures_and_waiting(kept):
+    long, short, gone, waiting = message(), message(), message(), message()
+    long.segments = 3
+    long.delivered("json-sms", "sms-1", NOW)
+    long.reported(d.DELIVERED, NOW)
+    short.delivered("json-sms", "sms-2", NOW + dt.timedelta(hours=1))
+    short.reported(d.UNDELIVERED, NOW, "absent subscriber")
+    gone.attempt_failed("unknown number", NOW, permanent=True)
+    waiting.next_attempt_at = NOW + dt.timedelta(hours=1)
+    for each in (long, short, gone, waiting):
+        kept.repository.add_message(each)
+    kept.again()
+    day = (NOW - dt.timedelta(hours=3), NOW + dt.timedelta(hours=3))
+    assert kept.repository.sent_between(*day) == {
+        "sms": {"sent": 2, "segments": 4, "delivered": 1, "undelivered": 1}
+    }
+    assert (
+        kept.repository.sent_between(NOW + dt.timedelta(hours=3), NOW + dt.timedelta(days=1)) == {}
+    )
+    assert kept.repository.failed_between(*day) == {"sms": 1}
+    assert kept.repository.waiting(NOW) == {"sms": (1, 0)}
+    assert sorted(kept.repository.outcomes_since(NOW)) == sorted(
+        [
+            ("sms", d.SENT, NOW),
+            ("sms", d.DELIVERED, NOW),
+            ("sms", d.SENT, NOW + dt.timedelta(hours=1)),
+            ("sms", d.FAILED, NOW),
+        ]
+    )

@@ -523,6 +523,71 @@ def test_a_lapse_before_departure_is_no_warning(desk):
     assert desk.published(c.DOCUMENT_LAPSED_ABROAD) == []
 
 
+def warn(desk):
+    return desk.run(handlers.warn_of_expiry, desk.today)
+
+
+def test_a_visa_abroad_is_announced_60_then_30_days_before_it_lapses_once_each(desk):
+    worker_id = departed(desk)
+    desk.advance(days=674)  # 2028-04-05 in Blitar: the visa (2028-05-31) lapses in 56 days
+    assert warn(desk) == 1
+    assert warn(desk) == 0  # announced once, however often the check runs
+    desk.advance(days=30)  # 2028-05-05: 26 days left
+    assert warn(desk) == 1
+    desk.advance(days=20)
+    assert warn(desk) == 0
+    first, second = desk.published(c.DOCUMENT_EXPIRING)
+    visa = desk.checklist(worker_id)["items"][5]["document"]
+    assert first["worker_id"] == worker_id
+    assert first["data"] == {
+        "document_id": visa.id,
+        "document_type": "work_visa",
+        "expires_on": "2028-05-31",
+        "days_left": 56,
+        "warning_days": 60,
+        "abroad": True,
+    }
+    assert (second["data"]["days_left"], second["data"]["warning_days"]) == (26, 30)
+
+
+def test_a_passport_first_seen_25_days_from_its_expiry_gets_only_the_30_days_warning(desk):
+    worker_id = desk.register()
+    passport = desk.submit(worker_id, "passport", expires_on="2026-06-26")
+    desk.verify(passport.id)
+    assert warn(desk) == 1
+    [warning] = desk.published(c.DOCUMENT_EXPIRING)
+    assert warning["data"]["warning_days"] == 30 and warning["data"]["abroad"] is False
+    assert warn(desk) == 0
+
+
+def test_no_lapse_warning_for_other_documents_far_expiries_or_a_worker_withdrawn(desk):
+    worker_id = desk.register()
+    desk.verify(desk.submit(worker_id, "health_certificate", expires_on="2026-06-20").id)
+    desk.verify(desk.submit(worker_id, "passport", expires_on="2026-09-01").id)  # 92 days
+    assert warn(desk) == 0
+    withdrawn = desk.register()
+    desk.verify(desk.submit(withdrawn, "work_visa", expires_on="2026-06-20").id)
+    desk.change_status(withdrawn, "withdrawn", sequence=2)
+    assert warn(desk) == 0
+    assert desk.published(c.DOCUMENT_EXPIRING) == []
+
+
+def test_a_lapse_warning_is_a_domain_rule_of_the_nearest_warning_not_yet_given():
+    from services.documents.domain import expiry_warning
+
+    today = dt.date(2026, 6, 1)
+    in_days = lambda n: today + dt.timedelta(days=n)  # noqa: E731
+    assert expiry_warning("passport", "registered", in_days(61), today, None) is None
+    assert expiry_warning("passport", "registered", in_days(60), today, None) == 60
+    assert expiry_warning("passport", "departed", in_days(31), today, 60) is None
+    assert expiry_warning("passport", "departed", in_days(30), today, 60) == 30
+    assert expiry_warning("passport", "departed", in_days(10), today, 30) is None
+    assert expiry_warning("passport", "departed", in_days(0), today, None) == 30
+    assert expiry_warning("passport", "departed", in_days(-1), today, None) is None
+    assert expiry_warning("passport", "returned", in_days(10), today, None) is None
+    assert expiry_warning("health_certificate", "registered", in_days(10), today, None) is None
+
+
 # events from the registration service ---------------------------------------------------------
 
 

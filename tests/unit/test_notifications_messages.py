@@ -39,6 +39,14 @@ CONTEXTS = {
     d.CERTIFICATE_ISSUED: {"certificate": "OPP-2026-7K3M9Q2B"},
     d.CLEARED_FOR_DEPARTURE: {},
     d.WELCOME_HOME: {"programme": "PAK CAMAT PMI 2026"},
+    d.CONTRACT_ENDING: {"ends_on": dt.date(2028, 3, 31), "programme": "PAK CAMAT PMI 2028"},
+    d.DOCUMENT_EXPIRING: {
+        "document_type": "work_visa",
+        "expires_on": dt.date(2028, 5, 31),
+        "days_left": 56,
+        "abroad": True,
+    },
+    d.SESSION_REMINDER: {"starts_at": STARTS_AT, "location": "Aula Disnaker Blitar"},
     d.SIGN_IN_CODE: {"code": "482913"},
     d.EMERGENCY: {"text": "kantor tutup besok karena banjir"},
 }
@@ -206,6 +214,74 @@ def test_a_returnee_is_welcomed_with_a_programme_open_to_returnees(uow):
     )
 
 
+def programme(uow, name, starts_on, audience="returnee"):
+    heard(
+        uow,
+        event(
+            c.PROGRAM_CREATED,
+            {
+                "program_id": str(uuid.uuid4()),
+                "name": name,
+                "audience": audience,
+                "capacity": 100,
+                "starts_on": starts_on,
+                "rounds": [],
+            },
+            worker_id=None,
+        ),
+    )
+
+
+def test_a_contract_ending_invites_the_worker_to_a_programme_starting_once_home(uow):
+    programme(uow, "PAK CAMAT PMI 2026", dt.date(2026, 6, 1))  # over before she is back
+    programme(uow, "Kelas Wirausaha", dt.date(2026, 8, 1), audience="prospective")
+    programme(uow, "PAK CAMAT PMI 2027", dt.date(2026, 7, 20))
+    data = {"ends_on": dt.date(2026, 7, 12), "days_left": 60, "cycle": 1}
+    (message,) = heard(uow, event(c.CONTRACT_ENDING, data))
+    assert message.kind == d.CONTRACT_ENDING
+    assert message.body == (
+        "Halo Siti, kontrak kerja Anda berakhir 12 Jul 2026. Setelah pulang, Anda diundang ke "
+        "program wirausaha PAK CAMAT PMI 2027. Info di LTSA PMI Blitar."
+    )
+
+
+def test_a_contract_ending_without_a_programme_open_says_when_it_ends_only(uow):
+    data = {"ends_on": dt.date(2026, 7, 12), "days_left": 60, "cycle": 1}
+    (message,) = heard(uow, event(c.CONTRACT_ENDING, data))
+    assert message.body == (
+        "Halo Siti, kontrak kerja Anda berakhir 12 Jul 2026. Info di LTSA PMI Blitar."
+    )
+
+
+def expiring(days_left, warning_days, abroad, document_type="passport"):
+    return event(
+        c.DOCUMENT_EXPIRING,
+        {
+            "document_id": str(uuid.uuid4()),
+            "document_type": document_type,
+            "expires_on": dt.date(2026, 5, 13) + dt.timedelta(days=days_left),
+            "days_left": days_left,
+            "warning_days": warning_days,
+            "abroad": abroad,
+        },
+    )
+
+
+def test_a_passport_expiring_abroad_says_to_renew_at_the_embassy_and_send_a_copy(uow):
+    (message,) = heard(uow, expiring(56, 60, abroad=True))
+    assert message.body == (
+        "Paspor Anda berlaku sampai 8 Jul 2026 (56 hari lagi). Perpanjang di KBRI/KJRI, lalu "
+        "kirim salinannya ke LTSA PMI Blitar."
+    )
+
+
+def test_a_visa_expiring_before_departure_says_to_renew_it_at_immigration(uow):
+    (sixty,) = heard(uow, expiring(60, 60, abroad=False, document_type="work_visa"))
+    (thirty,) = heard(uow, expiring(30, 30, abroad=False, document_type="work_visa"))
+    assert sixty.body.startswith("Visa kerja Anda berlaku sampai 12 Jul 2026 (60 hari lagi).")
+    assert "kantor imigrasi" in thirty.body and "(30 hari lagi)" in thirty.body
+
+
 def test_a_message_heard_at_23_wib_is_due_at_07_the_next_morning(uow):
     (message,) = heard(
         uow, event(c.DOCUMENTS_COMPLETED, {"document_ids": [], "earliest_expiry": None}), now=NIGHT
@@ -251,6 +327,76 @@ def test_a_chosen_channel_without_a_provider_falls_back_to_sms(uow):
     assert message.channel == d.SMS
 
 
+# the reminder the day before an OPP session --------------------------------------------------
+
+
+def enrolled_in_session(uow, starts_at=STARTS_AT, session_id=SESSION_ID, worker_id=WORKER_ID):
+    heard(
+        uow,
+        event(
+            c.SESSION_SCHEDULED,
+            {
+                "session_id": session_id,
+                "starts_at": starts_at,
+                "location": "Aula Disnaker",
+                "capacity": 30,
+                "topics": [],
+            },
+            worker_id=None,
+        ),
+    )
+    heard(
+        uow,
+        event(
+            c.ORIENTATION_ENROLLED,
+            {"session_id": session_id, "starts_at": starts_at},
+            worker_id=worker_id,
+        ),
+    )
+
+
+def remind(uow, now):
+    return uow.run(handlers.remind_sessions, now, SETTINGS)
+
+
+DAY_BEFORE = dt.datetime(2026, 5, 19, 9, tzinfo=WIB)  # the session: 20 May, 08.00 WIB
+
+
+def test_a_worker_enrolled_is_reminded_the_day_before_once(uow):
+    enrolled_in_session(uow)
+    assert remind(uow, dt.datetime(2026, 5, 18, 9, tzinfo=WIB)) == (0, [])  # two days before
+    taken, (reminder,) = remind(uow, DAY_BEFORE)
+    assert reminder.kind == d.SESSION_REMINDER and reminder.due_at == DAY_BEFORE
+    assert reminder.body == (
+        "Pengingat: OPP Anda besok, 20 Mei 2026 pukul 08.00 WIB di Aula Disnaker. Bawa KTP asli."
+    )
+    assert remind(uow, DAY_BEFORE + dt.timedelta(hours=1)) == (0, [])
+    assert [m.kind for m in uow.repository.messages.values()].count(d.SESSION_REMINDER) == 1
+
+
+def test_a_reminder_made_in_the_quiet_hours_waits_until_07_00(uow):
+    enrolled_in_session(uow)
+    _, (reminder,) = remind(uow, dt.datetime(2026, 5, 19, 5, tzinfo=WIB))
+    assert reminder.due_at == dt.datetime(2026, 5, 19, 7, tzinfo=WIB)
+
+
+def test_no_reminder_for_a_seat_released_or_a_session_cancelled(uow):
+    enrolled_in_session(uow)
+    heard(
+        uow,
+        event(c.ORIENTATION_RELEASED, {"session_id": SESSION_ID, "reason": "session_cancelled"}),
+    )
+    assert remind(uow, DAY_BEFORE) == (0, [])
+
+
+def test_a_seat_taken_again_after_a_release_is_reminded_of_once(uow):
+    enrolled_in_session(uow)
+    heard(uow, event(c.ORIENTATION_RELEASED, {"session_id": SESSION_ID, "reason": "withdrawn"}))
+    heard(uow, event(c.ORIENTATION_ENROLLED, {"session_id": SESSION_ID, "starts_at": STARTS_AT}))
+    taken, made = remind(uow, DAY_BEFORE)
+    assert (taken, len(made)) == (1, 1)
+
+
 # replies -------------------------------------------------------------------------------------
 
 
@@ -285,6 +431,132 @@ def test_an_unsigned_reply_changes_nothing(uow):
     with pytest.raises(InvalidInput):
         uow.run(handlers.receive_reply, reply("BERHENTI", secret="x" * 32), NOON, settings)
     assert uow.repository.person(WORKER_ID).opted_out_at is None
+
+
+# delivery reports ----------------------------------------------------------------------------
+
+
+def report(provider_id, status, secret="k" * 32, at=NOON, error=None):
+    stamp = str(int(at.timestamp()))
+    return {
+        "provider_message_id": provider_id,
+        "status": status,
+        "error": error,
+        "timestamp": stamp,
+        "signature": d.report_signature(secret, stamp, provider_id, status),
+    }
+
+
+def sent_message(uow, settings):
+    heard(uow, event(c.WORKER_REGISTERED, {}), settings=settings)
+    send_due(transaction_over(uow), Flaky(failures=0), lambda: NOON)
+    (message,) = uow.repository.messages.values()
+    return message
+
+
+def test_a_delivery_report_is_kept_on_the_message_and_an_older_one_changes_nothing(uow):
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    message = sent_message(uow, settings)
+    later = NOON + dt.timedelta(minutes=2)
+    answer = uow.run(
+        handlers.receive_delivery_report, report("p-1", "delivered", at=later), later, settings
+    )
+    assert answer == {"message_id": message.id, "delivery_status": "delivered", "changed": True}
+    stale = report("p-1", "failed", at=NOON, error="absent subscriber")
+    assert uow.run(handlers.receive_delivery_report, stale, later, settings)["changed"] is False
+    kept = uow.repository.message(message.id)
+    assert (kept.status, kept.delivery_status, kept.delivery_reported_at) == (
+        d.SENT,
+        d.DELIVERED,
+        later,
+    )
+
+
+def test_a_failed_delivery_is_shown_with_the_providers_reason(uow):
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    message = sent_message(uow, settings)
+    failed = report("p-1", "failed", error="absent subscriber")
+    uow.run(handlers.receive_delivery_report, failed, NOON, settings)
+    kept = uow.repository.message(message.id)
+    assert (kept.delivery_status, kept.delivery_error) == ("failed", "absent subscriber")
+
+
+def test_an_unsigned_or_unknown_delivery_report_changes_nothing(uow):
+    from pmi_common.errors import InvalidInput, NotFound
+
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    message = sent_message(uow, settings)
+    forged = report("p-1", "failed", secret="x" * 32)
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.receive_delivery_report, forged, NOON, settings)
+    stale = report("p-1", "failed", at=NOON - dt.timedelta(minutes=6))
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.receive_delivery_report, stale, NOON, settings)
+    with pytest.raises(NotFound):
+        uow.run(handlers.receive_delivery_report, report("p-9", "delivered"), NOON, settings)
+    assert uow.repository.message(message.id).delivery_status is None
+
+
+# the month's count and cost, and the console ---------------------------------------------------
+
+
+def test_the_months_cost_bills_an_sms_by_its_segments_and_counts_what_failed(uow):
+    settings = handlers.Settings(
+        inbound_secret="k" * 32, costs={d.SMS: 350.0, d.WHATSAPP: 500.0, d.EMAIL: 0.0}
+    )
+    message = sent_message(uow, settings)
+    uow.repository.messages[message.id].segments = 2  # a long one
+    uow.run(handlers.receive_delivery_report, report("p-1", "delivered"), NOON, settings)
+    heard(
+        uow,
+        event(c.DOCUMENTS_COMPLETED, {"document_ids": [], "earliest_expiry": None}),
+        settings=settings,
+    )
+    refused = next(m for m in uow.repository.messages.values() if m.status == d.PENDING)
+    refused.attempt_failed("unknown number", NOON, permanent=True)
+
+    usage = handlers.usage(uow.repository, {"month": "2026-05"}, settings)
+    sms = usage["channels"][0]
+    assert sms == {
+        "channel": "sms",
+        "sent": 1,
+        "segments": 2,
+        "delivered": 1,
+        "undelivered": 0,
+        "failed": 1,
+        "billed_units": 2,
+        "unit_cost": 350.0,
+        "cost": 700.0,
+    }
+    assert (usage["currency"], usage["total_cost"]) == ("IDR", 700.0)
+    assert handlers.usage(uow.repository, {"month": "2026-06"}, settings)["total_cost"] == 0
+
+
+def test_a_month_is_the_districts_month():
+    start, end = d.month_bounds("2026-12")
+    assert start == dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
+    assert end == dt.datetime(2027, 1, 1, tzinfo=WIB)
+    from pmi_common.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        handlers.usage(FakeNotificationsRepository(), {"month": "2026-13"}, SETTINGS)
+
+
+def test_the_console_shows_each_channels_provider_waiting_and_hours(uow):
+    settings = handlers.Settings(inbound_secret="k" * 32)
+    sent_message(uow, settings)
+    heard(uow, event(c.DOCUMENTS_COMPLETED, {"document_ids": [], "earliest_expiry": None}))
+    provider = {d.SMS: {"provider": "json-sms", "up": False, "error": "503"}}
+    view = handlers.overview(uow.repository, NOON + dt.timedelta(minutes=5), settings, provider)
+    (sms,) = view["channels"]
+    assert (sms["provider"], sms["up"], sms["waiting"], sms["due"]) == ("json-sms", False, 1, 1)
+    assert len(sms["hours"]) == 24
+    assert sms["hours"][-1] == {
+        "hour": "2026-05-13T05:00:00+00:00",
+        "sent": 1,
+        "delivered": 0,
+        "failed": 0,
+    }
 
 
 # sending -------------------------------------------------------------------------------------

@@ -135,7 +135,10 @@ async function refresh() {
   try {
     const health = await call("/health");
     drawOverall(health);
-    if (view === "health") drawHealth(health);
+    if (view === "health") {
+      drawHealth(health);
+      await refreshNotifications();
+    }
     if (view === "queues") drawQueues(await call("/queues"));
     if (view === "letters") await refreshLetters(health);
     if (view === "lifecycle") drawLifecycle(await call("/lifecycle"));
@@ -198,6 +201,50 @@ function healthCard(row) {
   const marks = element("ul", null, "marks");
   for (const mark of row.marks) marks.append(element("li", mark, "pill bad"));
   card.append(marks);
+  return card;
+}
+
+// messages to workers ---------------------------------------------------------------------------
+
+async function refreshNotifications() {
+  const unavailable = $("#notify-unavailable");
+  try {
+    const answer = await call("/notifications");
+    unavailable.hidden = true;
+    $("#notify-cards").replaceChildren(...answer.channels.map(channelCard));
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) throw error;
+    unavailable.textContent = t("notify.unavailable", { detail: error.message });
+    unavailable.hidden = false;
+  }
+}
+
+function channelCard(row) {
+  const down = row.up === false;
+  const card = element("article", null, `card ${down ? "bad" : "good"}`);
+  card.dataset.channel = row.channel;
+  const title = element("h3", `${row.channel} · ${row.provider || "–"}`);
+  const state = row.up == null ? t("notify.unknown") : (down ? t("health.down") : t("health.up"));
+  title.append(" ", element("span", state, `pill ${down ? "bad" : "good"}`));
+  card.append(title);
+  const facts = element("dl", null, "facts");
+  const fact = (key, value) => facts.append(element("dt", t(key)), element("dd", value));
+  const sum = (name, hours) => hours.reduce((total, hour) => total + hour[name], 0);
+  const last = row.hours.slice(-1);
+  fact("notify.waiting", number(row.waiting));
+  fact("notify.due", number(row.due));
+  fact("notify.sent_hour", number(sum("sent", last)));
+  fact("notify.delivered_hour", number(sum("delivered", last)));
+  fact("notify.failed_hour", number(sum("failed", last)));
+  fact("notify.sent_day", number(sum("sent", row.hours)));
+  fact("notify.failed_day", number(sum("failed", row.hours)));
+  card.append(facts);
+  const perHour = element("div", null, "bars");
+  bars(perHour, row.hours.slice(-6).map((hour) => ({
+    label: new Date(hour.hour).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" }),
+    value: hour.sent })), { keepOrder: true });
+  card.append(element("p", t("notify.per_hour"), "reason"), perHour);
+  if (row.error) card.append(element("p", row.error, "reason"));
   return card;
 }
 

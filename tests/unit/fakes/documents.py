@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from services.documents.domain import (
     ABROAD_STATUSES,
     EXPIRED,
+    EXPIRY_WARNINGS,
     RENEWED_ABROAD,
     REQUIRED_TYPES,
     VERIFIED,
+    WARNED_STATUSES,
     Document,
     ScannedFile,
     Worker,
@@ -105,6 +107,29 @@ class FakeDocumentsRepository:
 
     def lock_due_documents(self, worker_id: str, today: dt.date) -> list[Document]:
         return [d for d in self._due(today) if d.worker_id == worker_id]
+
+    def lock_due_a_warning(self, today: dt.date, limit: int) -> list[Document]:
+        def due(d: Document) -> bool:
+            worker = self.workers.get(d.worker_id)
+            if worker is None or d.expires_on is None:
+                return False
+            days_left = (d.expires_on - today).days
+            return (
+                d.status == VERIFIED
+                and d.in_checklist
+                and d.cycle == worker.cycle
+                and d.document_type in RENEWED_ABROAD
+                and worker.status in WARNED_STATUSES
+                and 0 <= days_left <= max(EXPIRY_WARNINGS)
+                and (
+                    d.expiry_warned_days is None
+                    or any(d.expiry_warned_days > w and days_left <= w for w in EXPIRY_WARNINGS)
+                )
+            )
+
+        return sorted(
+            (d for d in self.documents.values() if due(d)), key=lambda d: (d.expires_on, d.id)
+        )[:limit]
 
     def lapsed_abroad(self, after: tuple[dt.date, str] | None, limit: int) -> list[Document]:
         def renewed(lapsed: Document) -> bool:

@@ -7,7 +7,17 @@ import copy
 import datetime as dt
 
 from pmi_common.store import is_id
-from services.notifications.domain import PENDING, URGENT, Message, Person
+from services.notifications.domain import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SENT,
+    UNDELIVERED,
+    URGENT,
+    Enrolment,
+    Message,
+    Person,
+)
 from services.notifications.notices import Session
 
 RETURNEE_AUDIENCES = ("returnee", "both")
@@ -19,6 +29,7 @@ class FakeNotificationsRepository:
         self.messages: dict[str, Message] = {}
         self.sessions: dict[str, Session] = {}
         self.programmes: dict[str, tuple[str, str, dt.date]] = {}
+        self.enrolments: dict[str, Enrolment] = {}
 
     def person(self, person_id: str, lock: bool = False) -> Person | None:
         return self.people.get(person_id) if is_id(person_id) else None
@@ -40,6 +51,13 @@ class FakeNotificationsRepository:
 
     def message(self, message_id: str, lock: bool = False) -> Message | None:
         return self.messages.get(message_id) if is_id(message_id) else None
+
+    def message_sent_as(self, provider_message_id: str, lock: bool = False) -> Message | None:
+        found = sorted(
+            (m for m in self.messages.values() if m.provider_message_id == provider_message_id),
+            key=lambda m: m.id,
+        )
+        return found[0] if found else None
 
     def counted_between(self, person_id: str, start: dt.datetime, end: dt.datetime) -> int:
         return sum(
@@ -96,3 +114,65 @@ class FakeNotificationsRepository:
             if audience in RETURNEE_AUDIENCES and starts_on >= today
         )
         return open_[0][2] if open_ else None
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        if enrolment.id in self.enrolments:
+            raise ValueError("enrolments_pkey: one row per enrolment")
+        self.enrolments[enrolment.id] = enrolment
+
+    def end_enrolments(self, worker_id: str, session_id: str, at: dt.datetime) -> None:
+        for enrolment in self.enrolments.values():
+            if (enrolment.worker_id, enrolment.session_id) == (worker_id, session_id):
+                enrolment.ended_at = enrolment.ended_at or at
+
+    def enrolments_to_remind(
+        self, start: dt.datetime, end: dt.datetime, limit: int
+    ) -> list[Enrolment]:
+        return sorted(
+            (
+                e
+                for e in self.enrolments.values()
+                if start <= e.starts_at < end and e.ended_at is None and e.reminded_at is None
+            ),
+            key=lambda e: (e.starts_at, e.id),
+        )[:limit]
+
+    def sent_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for m in self.messages.values():
+            if m.status != SENT or m.sent_at is None or not start <= m.sent_at < end:
+                continue
+            row = found.setdefault(
+                m.channel, {"sent": 0, "segments": 0, "delivered": 0, "undelivered": 0}
+            )
+            row["sent"] += 1
+            row["segments"] += m.segments
+            row["delivered"] += m.delivery_status == DELIVERED
+            row["undelivered"] += m.delivery_status == UNDELIVERED
+        return found
+
+    def failed_between(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for m in self.messages.values():
+            if m.status == FAILED and start <= m.created_at < end:
+                found[m.channel] = found.get(m.channel, 0) + 1
+        return found
+
+    def waiting(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for m in self.messages.values():
+            if m.status == PENDING:
+                pending, due = found.get(m.channel, (0, 0))
+                found[m.channel] = (pending + 1, due + (m.next_attempt_at <= now))
+        return found
+
+    def outcomes_since(self, since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+        found = []
+        for m in self.messages.values():
+            if m.status == SENT and m.sent_at is not None and m.sent_at >= since:
+                found.append((m.channel, SENT, m.sent_at))
+                if m.delivery_status == DELIVERED:
+                    found.append((m.channel, DELIVERED, m.sent_at))
+            elif m.status == FAILED and m.created_at >= since:
+                found.append((m.channel, FAILED, m.created_at))
+        return found
