@@ -258,15 +258,20 @@ class TargetPolicy:
             ip = ipaddress.ip_address(address.split("%")[0])
             if self.allows(address):
                 continue
+            # an IPv6 address that carries an IPv4 one reaches that host: it is judged by it
+            # alone (whether the 6to4 and NAT64 ranges themselves count as global differs between
+            # Python releases, as ipaddress follows IANA's registry)
+            inner = embedded_ipv4(ip)
+            if inner is not None:
+                if not inner.is_global or inner.is_multicast:
+                    raise TargetRefused(
+                        f"{host} resolves to {ip}, which carries {inner}, a private, loopback, "
+                        "link-local or reserved address"
+                    )
+                continue
             if not ip.is_global or ip.is_multicast:
                 raise TargetRefused(
                     f"{host} resolves to {ip}, a private, loopback, link-local or reserved address"
-                )
-            inner = embedded_ipv4(ip)
-            if inner is not None and (not inner.is_global or inner.is_multicast):
-                raise TargetRefused(
-                    f"{host} resolves to {ip}, which carries {inner}, a private, loopback, "
-                    "link-local or reserved address"
                 )
         return addresses
 
