@@ -288,7 +288,10 @@ def figures_of(
                 profile.company if profile else None,
             )
         ] += 1
-    return sorted((Figure(*key, count) for key, count in counted.items()), key=Figure.key)
+    return sorted(
+        (Figure(*key, count=count) for key, count in counted.items()),  # type: ignore[misc]
+        key=Figure.key,
+    )
 
 
 def innovations_of(figures: Iterable[Figure]) -> list[dict]:
