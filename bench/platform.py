@@ -1,4 +1,4 @@
-"""The platform under test: the six services and the gateway, each in its own process started
+"""The platform under test: the seven services and the gateway, each in its own process started
 with the runner ``make run`` uses, on the run's vhost and its own PostgreSQL databases."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ DATABASE_SERVICES = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "gateway",
 )
 # the processes `make run` starts (pmi_tools.stack.PROCESSES; not imported: the runner module

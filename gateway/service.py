@@ -51,6 +51,7 @@ class GatewayService:
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     protection = TimedRpcProxy(c.PROTECTION)
     notifications = TimedRpcProxy(c.NOTIFICATIONS)
+    reporting = TimedRpcProxy(c.REPORTING)
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()

@@ -25,6 +25,8 @@ ENVIRONMENT = {
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
     "PROTECTION_DATABASE_URL": "the protection desk's database (same)",
     "NOTIFICATIONS_DATABASE_URL": "the notifications service's database (same)",
+    "REPORTING_DATABASE_URL": "the reporting service's database: the planning office's read "
+    "model (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
     "disclosures, the egress's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",

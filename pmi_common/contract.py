@@ -63,6 +63,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     REINTEGRATION_ROUND_RECORDED,
     RELATIONS,
     RENEWABLE_ABROAD,
+    REPORTING,
     RETURN_EXPECTED,
     RETURN_REASONS,
     SECTORS,
@@ -475,7 +476,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerRegisteredV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's registration was accepted",
     ),
     EventSpec(
@@ -483,18 +484,23 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerStatusChangedV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's lifecycle status changed",
     ),
     EventSpec(
-        WORKER_DEPARTED, 1, REGISTRATION, WorkerDepartedV1, (), "a worker's departure was recorded"
+        WORKER_DEPARTED,
+        1,
+        REGISTRATION,
+        WorkerDepartedV1,
+        (REPORTING,),
+        "a worker's departure was recorded",
     ),
     EventSpec(
         WORKER_RETURNED,
         1,
         REGISTRATION,
         WorkerReturnedV1,
-        (REINTEGRATION, NOTIFICATIONS),
+        (REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's return was recorded",
     ),
     EventSpec(
@@ -510,7 +516,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentVerifiedV1,
-        (REGISTRATION, ORIENTATION),
+        (REGISTRATION, ORIENTATION, REPORTING),
         "a verifier accepted a document",
     ),
     EventSpec(
@@ -518,7 +524,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentRejectedV1,
-        (REGISTRATION, ORIENTATION, NOTIFICATIONS),
+        (REGISTRATION, ORIENTATION, NOTIFICATIONS, REPORTING),
         "a verifier rejected a document, with the reason",
     ),
     EventSpec(
@@ -560,7 +566,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         SessionScheduledV1,
-        (NOTIFICATIONS,),
+        (NOTIFICATIONS, REPORTING),
         "an orientation (OPP) session was scheduled",
     ),
     EventSpec(
@@ -576,7 +582,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationEnrolledV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "a worker was enrolled in an orientation session",
     ),
     EventSpec(
@@ -592,7 +598,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationCompletedV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "a worker attended orientation and holds its certificate",
     ),
     EventSpec(
@@ -600,7 +606,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ProgramCreatedV1,
-        (NOTIFICATIONS,),
+        (NOTIFICATIONS, REPORTING),
         "a reintegration (entrepreneurship) programme was created",
     ),
     EventSpec(
@@ -608,7 +614,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ReintegrationEnrolledV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a worker was enrolled in a reintegration programme",
     ),
     EventSpec(
@@ -616,7 +622,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ReintegrationRoundRecordedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a participant's result in a selection round was recorded",
     ),
     EventSpec(
@@ -624,7 +630,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ReintegrationCompletedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a participant completed a programme, with its outcome",
     ),
     EventSpec(
@@ -697,7 +703,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerDiedV1,
-        (),
+        (REPORTING,),
         "a worker died (abroad or at home): cause category, repatriation of remains, heirs",
     ),
     EventSpec(
@@ -721,7 +727,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOpenedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a case (pengaduan) was received at the protection desk: type, urgency, time limits",
     ),
     EventSpec(
@@ -745,7 +751,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseResolvedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a protection case was resolved, with whether its time limits were met",
     ),
     EventSpec(
@@ -753,7 +759,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOutcomeRecordedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "how a resolved protection case ended; a repatriation or a death moves the worker",
     ),
     EventSpec(

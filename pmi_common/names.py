@@ -11,9 +11,18 @@ ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
 PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their follow-up
 NOTIFICATIONS = "notifications"  # tells workers by SMS, WhatsApp and e-mail
+REPORTING = "reporting"  # the planning office's monthly figures, a read model of the events
 GATEWAY = "gateway"
 EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
-SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS)
+SERVICES = (
+    REGISTRATION,
+    DOCUMENTS,
+    ORIENTATION,
+    REINTEGRATION,
+    PROTECTION,
+    NOTIFICATIONS,
+    REPORTING,
+)
 
 # Event types (routing keys)
 WORKER_REGISTERED = "worker_registered"

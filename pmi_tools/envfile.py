@@ -21,6 +21,7 @@ PROCESSES = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "gateway",
     "egress",
 )
@@ -33,6 +34,7 @@ DATABASE_OWNERS = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "gateway",
 )
 

@@ -35,6 +35,7 @@ DATABASE_SERVICES = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "gateway",
 )
 FAST_RETRIES = (0.2, 0.4, 0.8)

@@ -15,7 +15,7 @@ set -euo pipefail
 NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
-DB_OWNERS=(registration documents orientation reintegration protection notifications gateway)  # database.yaml
+DB_OWNERS=(registration documents orientation reintegration protection notifications reporting gateway)  # database.yaml
 BROKER_ONLY=(egress)  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }

@@ -223,7 +223,14 @@ def story(container_factory, config_for, agencies):  # noqa: F811
     api = start_stack(
         container_factory,
         config_for,
-        services=(c.REGISTRATION, c.ORIENTATION, c.REINTEGRATION, c.PROTECTION, c.NOTIFICATIONS),
+        services=(
+            c.REGISTRATION,
+            c.ORIENTATION,
+            c.REINTEGRATION,
+            c.PROTECTION,
+            c.NOTIFICATIONS,
+            c.REPORTING,
+        ),
     )
     return Story(api, documents, clock, agency, agencies.uri(agency), config_for(c.REGISTRATION))
 
