@@ -1,10 +1,10 @@
-"""``python -m bench.webhooks``: how fast the egress's webhook dispatcher delivers to local
-receivers, and what one dead endpoint costs the others.
+"""``python -m bench.webhooks``: how fast the agencies service's webhook dispatcher delivers to
+local receivers, and what one dead endpoint costs the others.
 
 On a PostgreSQL cluster of its own (the gateway's schema), it queues deliveries for several
 endpoints (events spread over many workers, as live traffic is), runs the real dispatcher
-(``egress.webhook_delivery``) in this process, and counts deliveries per second until every
-live endpoint has everything. The receivers run in a process of their own (a threaded
+(``services.agencies.webhook_delivery``) in this process, and counts deliveries per second until
+every live endpoint has everything. The receivers run in a process of their own (a threaded
 standard-library server answering 204 at once). Phases: one endpoint; four endpoints; four
 endpoints beside a fifth whose receiver never answers (each attempt waits out the timeout).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402 - as the egress runs
+eventlet.monkey_patch()  # noqa: E402 - as the agencies service runs
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
@@ -29,15 +29,15 @@ from pathlib import Path  # noqa: E402
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
-from egress.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
 from gateway.agreement_book import AgreementBook  # noqa: E402
-from gateway.models import webhook_deliveries  # noqa: E402
 from gateway.webhook_book import WebhookBook  # noqa: E402
 from pmi_common import webhooks as w  # noqa: E402
 from pmi_common.agreements import Agreement  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
 from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
 from pmi_common.sealing import Sealer  # noqa: E402
+from services.agencies.models import webhook_deliveries  # noqa: E402
+from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
 from tests.servers import free_port, postgresql  # noqa: E402
 
 warnings.filterwarnings("ignore")

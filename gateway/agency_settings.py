@@ -2,7 +2,7 @@
 queue carries each event (``platform``, the default, or a CloudEvent in the binary or structured
 mode of the CloudEvents AMQP binding) and the contact e-mail the platform tells when something of
 the agency's needs it (an endpoint it disabled). Set by ``pmi agency settings`` and the admin's
-``PATCH /agencies/{agency}``; read by the egress for every batch it delivers."""
+``PATCH /agencies/{agency}``; read by the agencies service for every batch it delivers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select, update
 
 from pmi_common.errors import InvalidInput
-
-from .models import agency_settings as table
+from services.agencies.models import agency_settings as table
 
 # one address, no display name: local@domain.tld (what a mail server accepts, loosely)
 EMAIL = re.compile(
@@ -24,7 +23,7 @@ EMAIL = re.compile(
 UNSET = object()
 
 # how an agency's queue carries each event: the platform's own form, or a CloudEvent in one of
-# the content modes of the CloudEvents AMQP binding (``egress.cloud_events``)
+# the content modes of the CloudEvents AMQP binding (``services.agencies.cloud_events``)
 PLATFORM, BINARY, STRUCTURED = "platform", "cloudevents-binary", "cloudevents-structured"
 QUEUE_FORMATS = (PLATFORM, BINARY, STRUCTURED)
 

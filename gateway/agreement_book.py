@@ -1,8 +1,8 @@
 """Agencies' data-sharing agreements in the gateway's database, with every change recorded.
 
-The gateway enforces them over HTTP and the egress on the bus; the operators' command writes them
-(``pmi agency onboard``) and shows them (``pmi agency show``). A change never overwrites silently:
-each one adds a row to ``agreement_changes`` (who, when, and each term before and after).
+The gateway enforces them over HTTP and the agencies service on the bus; the operators' command
+writes them (``pmi agency onboard``) and shows them (``pmi agency show``). A change never overwrites
+silently: each one adds a row to ``agreement_changes`` (who, when, and each term before and after).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from sqlalchemy import Engine, insert, select, update
 
 from pmi_common.agreements import Agreement
 from pmi_common.errors import NotFound
-
-from .models import agreement_changes as changes_table
-from .models import agreements as table
+from services.agencies.models import agreement_changes as changes_table
+from services.agencies.models import agreements as table
 
 TERMS = (
     "fields",

@@ -13,7 +13,10 @@ from sqlalchemy import select
 
 from pmi_common.context import actor_of
 from pmi_common.operations import received, rows_about
+from pmi_common.tables import combined
 from pmi_common.webhooks import target_policy
+from services.agencies.models import messaging
+from services.agencies.models import metadata as agencies_metadata
 
 from . import access_log, disclosures
 from .agency_reads import AgencyGrants
@@ -45,7 +48,7 @@ class Gateway(DependencyProvider):
 @dataclass(frozen=True)
 class AgencySide:
     """What the gateway's database holds about a worker: who received what about them
-    (``of_worker(worker_id, limit, cursor)``) and the egress's rows (``held_about``)."""
+    (``of_worker(worker_id, limit, cursor)``) and the agencies service's rows (``held_about``)."""
 
     engine: Any
 
@@ -57,7 +60,12 @@ class AgencySide:
         """Every other row about the worker (who recruited them, events waiting for agencies).
         Not the access log: who on the staff read the record is the DPO's audit. The worker's
         own keyed writes as the idempotency store keeps them: request and answer as digests."""
-        held = rows_about(self.engine, metadata, worker_id, leave_out=("disclosures", "access_log"))
+        held = rows_about(
+            self.engine,
+            combined(metadata, agencies_metadata),
+            worker_id,
+            leave_out=("disclosures", "access_log"),
+        )
         keys = idempotency_keys
         with self.engine.connect() as conn:
             own = conn.execute(
@@ -71,8 +79,8 @@ class AgencySide:
         return held
 
     def received_events(self, event_ids: list[str]) -> list[dict]:
-        """The egress's inbox rows of those events."""
-        return received(self.engine, metadata.tables["inbox"], event_ids)
+        """The agencies service's inbox rows of those events."""
+        return received(self.engine, messaging.inbox, event_ids)
 
 
 def _iso(value):

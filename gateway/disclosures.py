@@ -2,7 +2,7 @@
 
 Append-only (rows are inserted, never changed), one row per worker per disclosure, read by
 worker through ``ix_disclosures_worker`` (worker_id, id): a worker's record is one index range
-however many rows the table holds. Writers insert in batches (the egress one per batch of
+however many rows the table holds. Writers insert in batches (the agencies service one per batch of
 deliveries, the gateway one per answer).
 """
 
@@ -14,8 +14,7 @@ from sqlalchemy import Connection, Table, insert, select
 
 from pmi_common.agreements import Disclosure
 from pmi_common.paging import decode_cursor, page
-
-from .models import disclosures as table
+from services.agencies.models import disclosures as table
 
 PAGE = 100
 

@@ -1,7 +1,8 @@
 """What the platform must tell an agency's contact and the operators, kept in the gateway's
 database (``notices``) in the transaction that made it necessary, so nothing is lost: the
-egress's mailer (``egress.notice_mailer``) mails each one when SMTP is configured, and tries again
-until it is accepted; operators read them in the console (``GET /api/v1/ops/webhooks``).
+the agencies service's mailer (``services.agencies.notice_mailer``) mails each one when SMTP is
+configured, and tries again until it is accepted; operators read them in the console (``GET
+/api/v1/ops/webhooks``).
 
 Today one kind: a webhook endpoint the platform disabled (410 Gone, or failing too long)."""
 
@@ -13,8 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import insert, select, update
 
 from pmi_common import webhooks as w
-
-from .models import notices as table
+from services.agencies.models import notices as table
 
 ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 PENDING, MAILED, UNADDRESSED = "pending", "mailed", "unaddressed"
@@ -92,7 +92,7 @@ class NoticeBook:
         return [view(row) for row in rows]
 
     def due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list:
-        """Up to ``limit`` pending notices due now, leased for ``lease`` (several egress
+        """Up to ``limit`` pending notices due now, leased for ``lease`` (several agencies
         processes never mail one twice at once)."""
         with self.engine.begin() as conn:
             ids = list(

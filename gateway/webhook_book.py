@@ -1,15 +1,15 @@
 """Agencies' webhook endpoints, their deliveries and every attempt, in the gateway's database
-(where the agreements they are filtered by live, and where the egress works).
+(where the agreements they are filtered by live, and where the agencies service works).
 
-The operators' command and the gateway's admin routes manage endpoints; the egress queues a
-delivery per endpoint in the transaction that handles the event (``usecases.fan_out``), and its
-dispatcher (``egress.webhook_delivery``) takes each endpoint's due deliveries, the oldest of each
-worker first, and records every attempt here.
+The operators' command and the gateway's admin routes manage endpoints; the agencies service queues
+a delivery per endpoint in the transaction that handles the event (``usecases.fan_out``), and its
+dispatcher (``services.agencies.webhook_delivery``) takes each endpoint's due deliveries, the oldest
+of each worker first, and records every attempt here.
 
 Signing secrets are stored sealed (``pmi_common.sealing``, with ``WEBHOOK_SECRET_KEY``): an
-endpoint read from here carries them sealed, and only the egress opens them, to sign a delivery
-(``egress.webhook_delivery``). A new secret is shown once, when it is made, and never stored
-readable.
+endpoint read from here carries them sealed, and only the agencies service opens them, to sign a
+delivery (``services.agencies.webhook_delivery``). A new secret is shown once, when it is made, and
+never stored readable.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.sealing import Sealer
 from pmi_common.store import is_id
+from services.agencies.models import webhook_attempts as attempts_table
+from services.agencies.models import webhook_deliveries as deliveries_table
+from services.agencies.models import webhook_endpoints as table
 
 from . import notices
-from .models import webhook_attempts as attempts_table
-from .models import webhook_deliveries as deliveries_table
-from .models import webhook_endpoints as table
 
 RESPONSE_KEPT = 512  # characters of an answer's body kept in the log
 HEALTH_WALK = 1000  # failed attempts read back at most, per endpoint, for the console
@@ -185,7 +185,7 @@ class WebhookBook:
                 update(table)
                 .where(table.c.id == endpoint.id, table.c.status == w.ENABLED)
                 .values(
-                    status=w.DISABLED, disabled_reason=why, disabled_at=now, changed_by="egress"
+                    status=w.DISABLED, disabled_reason=why, disabled_at=now, changed_by="agencies"
                 )
             ).rowcount
             if not changed:

@@ -105,7 +105,7 @@ class WebhookDesk:
         try:
             self.targets.check(url)
         except w.Unresolved:
-            pass  # it may resolve where the egress runs: checked again before every attempt
+            pass  # it may resolve where the agencies service runs: checked before every attempt
         except w.TargetRefused as exc:
             raise InvalidInput("webhook URL refused", {"url": [str(exc)]}) from None
 

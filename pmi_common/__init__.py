@@ -10,5 +10,5 @@
   configured and is seen;
 - ``fields``, ``validation``: the API's field rules and the loading of input.
 
-Nothing here imports the services, the gateway, the egress or the tools (``pmi_tools``).
+Nothing here imports the services, the gateway, the agencies service or the tools (``pmi_tools``).
 """

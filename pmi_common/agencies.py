@@ -2,7 +2,7 @@
 arguments, its permissions, and the event types and dates an operator or an agency asks for.
 
 An agency ``NAME`` (social security, immigration, a placement company...) reads the durable quorum
-queue ``agency.NAME.events``, which only the platform's egress fills, as the user
+queue ``agency.NAME.events``, which only the platform's agencies service fills, as the user
 ``agency-NAME``; the queue ``agency.NAME.parked`` takes what its subscriber rejects, what failed
 delivery too often and, when the agency's queue is full (``AGENCY_QUEUE_MAX_LENGTH`` messages or
 ``AGENCY_QUEUE_MAX_BYTES``), its oldest events. Onboarding and offboarding are the operators'

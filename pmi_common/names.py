@@ -11,7 +11,7 @@ ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
 PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their follow-up
 GATEWAY = "gateway"
-EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
+AGENCIES = "agencies"  # hands every event's published form to the agencies its agreements grant
 SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION)
 
 # Event types (routing keys)

@@ -170,7 +170,7 @@ def _backfill(args) -> None:
     wanted = list(event_types_of(args.events))
     since = parse_since(args.since).isoformat()
     with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=args.timeout) as cluster:
-        sent = cluster.egress.backfill(endpoint.agency, wanted, since, endpoint.id)
+        sent = cluster.agencies.backfill(endpoint.agency, wanted, since, endpoint.id)
     for service, count in sent.items():
         print(f"{service}: {count} events queued to endpoint {endpoint.id}")
 

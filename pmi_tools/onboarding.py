@@ -6,7 +6,8 @@ An agency ``NAME`` (social security, immigration, a placement company...) gets:
   legal basis, approver, validity and, for a placement company, the company's name;
 - the user ``agency-NAME``, which may read its own two queues and nothing else: it configures
   nothing, binds nothing and publishes nowhere;
-- the durable quorum queue ``agency.NAME.events``, which only the platform's egress fills, with
+- the durable quorum queue ``agency.NAME.events``, which only the platform's agencies service fills,
+with
   the published form of what the agreement grants;
 - the queue ``agency.NAME.parked``, where the broker moves what its subscriber rejects (an
   event version it does not know yet), what failed delivery too often, and, when the agency's
@@ -14,8 +15,8 @@ An agency ``NAME`` (social security, immigration, a placement company...) gets:
   oldest events, so an agency that stops reading never fills the broker.
 
 Onboarding again changes the agreement (every change recorded); offboarding ends the agreement
-and removes the user and both queues. Backfill asks the egress to send history through the same
-filter as live events.
+and removes the user and both queues. Backfill asks the agencies service to send history through the
+same filter as live events.
 """
 
 from __future__ import annotations
@@ -165,7 +166,9 @@ class Agencies:
             channel.queue_declare(
                 queue, durable=True, auto_delete=False, arguments=queue_arguments(name)
             )
-            direct = self.bindings(name)  # left by an earlier release: the egress fills it now
+            direct = self.bindings(
+                name
+            )  # left by an earlier release: the agencies service fills it now
             for exchange, key in sorted(direct):
                 channel.queue_unbind(queue, exchange=exchange, routing_key=key)
         stored = self.book.put(agreement, changed_by, now)
@@ -225,8 +228,8 @@ class Agencies:
         return agreement
 
     def backfill(self, name: str, events, since: str, timeout: float = 60.0) -> dict[str, int]:
-        """Ask the egress to send the history of ``events`` since ``since`` to the agency's
-        queue, through its agreement's filter; how many events of each service it sent."""
+        """Ask the agencies service to send the history of ``events`` since ``since`` to the
+        agency's queue, through its agreement's filter; how many events of each service it sent."""
         wanted = event_types_of(events)
         since_at = parse_since(since)
         agreement = self.agreement_of(name)
@@ -243,7 +246,7 @@ class Agencies:
         import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
 
         with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout) as cluster:
-            return cluster.egress.backfill(name, list(wanted), since_at.isoformat())
+            return cluster.agencies.backfill(name, list(wanted), since_at.isoformat())
 
 
 def render_agency(

@@ -144,7 +144,7 @@ def test_an_agency_user_binds_declares_and_publishes_nothing_and_reads_only_its_
     assert refused(bind_as(as_bpjs, imigrasi.queue, c.exchange_name(c.REGISTRATION)))
     assert refused(declare_as(as_bpjs, "bpjs-private"))
     assert refused(declare_as(as_bpjs, f"agency.{bpjs.name}.mine"))
-    for queue in (imigrasi.queue, inbox_queue(c.REGISTRATION), inbox_queue(c.EGRESS)):
+    for queue in (imigrasi.queue, inbox_queue(c.REGISTRATION), inbox_queue(c.AGENCIES)):
         assert refused(lambda queue=queue: take(as_bpjs, queue))
     for exchange, key in (
         (c.exchange_name(c.REGISTRATION), c.WORKER_DEPARTED),

@@ -149,18 +149,18 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
 ):  # noqa: F811
     from sqlalchemy import create_engine
 
-    from egress.service import EgressService
     from gateway.agreement_book import AgreementBook
     from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
     from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
     from pmi_common import webhooks as w
     from pmi_common.sealing import Sealer
-    from tests.integration.test_agency_egress import KEY, verified
+    from services.agencies.service import AgenciesService
+    from tests.integration.test_agency_delivery import KEY, verified
     from tests.integration.test_webhooks import LOCAL
     from tests.receivers import Receiver
 
-    container_factory(EgressService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
+    container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
     api = start_stack(container_factory, config_for, services=())
     engine = create_engine(database_urls["gateway"])
     desk = WebhookDesk(

@@ -1,6 +1,6 @@
-"""Agencies' webhooks, on the real broker and database: the egress delivers what the agreement
-grants as signed CloudEvents to real HTTP receivers on 127.0.0.1, which verify them with the
-official ``standardwebhooks`` and ``cloudevents`` packages; receivers that fail, hang, answer
+"""Agencies' webhooks, on the real broker and database: the agencies service delivers what the
+agreement grants as signed CloudEvents to real HTTP receivers on 127.0.0.1, which verify them with
+the official ``standardwebhooks`` and ``cloudevents`` packages; receivers that fail, hang, answer
 slowly, answer 410 or come back after an outage lose nothing, and each worker's events arrive in
 order."""
 
@@ -18,8 +18,6 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
-from egress.service import EgressService
-from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
 from gateway import disclosures
 from gateway.agency_settings import BINARY, STRUCTURED
 from gateway.agreement_book import AgreementBook
@@ -32,10 +30,12 @@ from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
+from services.agencies.service import AgenciesService
+from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
 from tests.events import envelope, publish
 from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
-from tests.integration.test_agency_egress import KEY, collect, drain_as, register, verified
+from tests.integration.test_agency_delivery import KEY, collect, drain_as, register, verified
 from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
 from tests.mailserver import MailServer
 from tests.receivers import HANG, Receiver
@@ -49,11 +49,13 @@ LOCAL = {
     "WEBHOOK_TIMEOUT": "30",
 }
 
-SEALER = Sealer(TEST_WEBHOOK_SECRET_KEY)  # as the gateway and the egress of the tests seal
+SEALER = Sealer(
+    TEST_WEBHOOK_SECRET_KEY
+)  # as the gateway and the agencies service of the tests seal
 
 
 @pytest.fixture
-def egress_config(config_for):
+def agencies_config(config_for):
     def make(**overrides):
         return config_for("gateway", PSEUDONYM_KEY=KEY, **{**LOCAL, **overrides})
 
@@ -61,8 +63,8 @@ def egress_config(config_for):
 
 
 @pytest.fixture
-def egress(container_factory, egress_config):
-    container = container_factory(EgressService, egress_config())
+def agencies_service(container_factory, agencies_config):
+    container = container_factory(AgenciesService, agencies_config())
     container.start()
     return container
 
@@ -116,7 +118,7 @@ def delivered(desk: WebhookDesk, endpoint, count: int) -> list[dict]:
 
 
 def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
-    egress, agencies, desk, receivers, rabbit_config, database_urls
+    agencies_service, agencies, desk, receivers, rabbit_config, database_urls
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], fields=["document_verified:document_type"]
@@ -171,7 +173,7 @@ def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
 
 
 def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     failing = {"until": None}
@@ -200,7 +202,7 @@ def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers
 
 
 def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     first = receivers()
@@ -226,14 +228,14 @@ def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
 
 def test_a_hanging_endpoint_does_not_hold_back_another(
     container_factory,
-    egress_config,
+    agencies_config,
     agencies,
     desk,
     receivers,  # noqa: F811
     rabbit_config,
 ):
-    egress = container_factory(EgressService, egress_config(WEBHOOK_TIMEOUT="1"))
-    egress.start()
+    agencies_service = container_factory(AgenciesService, agencies_config(WEBHOOK_TIMEOUT="1"))
+    agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     imigrasi = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
     dead = receivers(answer=lambda n, body: HANG)
@@ -252,7 +254,9 @@ def test_a_hanging_endpoint_does_not_hold_back_another(
     assert not [d for d in log_of(desk, stuck) if d["state"] == w.DELIVERED]
 
 
-def test_a_slow_receiver_still_gets_its_events(egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+def test_a_slow_receiver_still_gets_its_events(
+    agencies_service, agencies, desk, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     slow = receivers(delay=0.5)
     endpoint, _ = desk.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -265,7 +269,7 @@ def test_a_slow_receiver_still_gets_its_events(egress, agencies, desk, receivers
 
 
 def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     gone = receivers(answer=lambda n, body: 410 if n == 0 else 200)
@@ -286,14 +290,16 @@ def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
 
 def test_an_endpoint_failing_longer_than_allowed_is_disabled(
     container_factory,
-    egress_config,
+    agencies_config,
     agencies,
     desk,
     receivers,  # noqa: F811
     rabbit_config,
 ):
-    egress = container_factory(EgressService, egress_config(WEBHOOK_DISABLE_AFTER="0.3"))
-    egress.start()
+    agencies_service = container_factory(
+        AgenciesService, agencies_config(WEBHOOK_DISABLE_AFTER="0.3")
+    )
+    agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     broken = receivers(answer=lambda n, body: 500)
     endpoint, _ = desk.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
@@ -308,7 +314,7 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
 
 
 def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
@@ -331,7 +337,7 @@ def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
 
 
 def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
@@ -358,7 +364,7 @@ def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
 def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_own_log(
     container_factory,
     config_for,
-    egress,
+    agencies_service,
     agencies,
     receivers,  # noqa: F811
     rabbit_config,
@@ -427,7 +433,7 @@ def settled(desk: WebhookDesk, endpoint) -> dict[str, str]:
 
 
 def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     answer_from = {"n": float("inf")}  # the receiver refuses every request before the n-th
@@ -465,7 +471,7 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
 
 
 def test_operators_manage_endpoints_and_read_the_log_with_pmi(
-    egress,
+    agencies_service,
     agencies,
     receivers,
     rabbit_config,
@@ -475,7 +481,9 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 ):
     monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
-    monkeypatch.setenv("WEBHOOK_SECRET_KEY", TEST_WEBHOOK_SECRET_KEY)  # as the egress opens them
+    monkeypatch.setenv(
+        "WEBHOOK_SECRET_KEY", TEST_WEBHOOK_SECRET_KEY
+    )  # as the agencies service opens them
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 503 if n == 0 else 200)
 
@@ -506,7 +514,7 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 302 if n == 0 else 200)
@@ -520,7 +528,7 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(
 
 
 def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
-    registration, egress, agencies, desk, receivers
+    registration, agencies_service, agencies, desk, receivers
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs",
@@ -535,7 +543,7 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
     receiver = receivers()
     endpoint, _ = desk.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
 
-    with entrypoint_hook(egress, "backfill") as backfill:
+    with entrypoint_hook(agencies_service, "backfill") as backfill:
         sent = backfill(
             bpjs.name,
             [c.WORKER_REGISTERED],
@@ -627,7 +635,7 @@ def read_cloud_event(uri: str, queue: str):
 
 @pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
 def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_no_more(
-    queue_format, egress, agencies, desk, receivers, rabbit_config
+    queue_format, agencies_service, agencies, desk, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.DOCUMENT_VERIFIED], fields=["document_verified:document_type"]
@@ -663,7 +671,7 @@ def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_
 def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
     container_factory,
     config_for,
-    egress,
+    agencies_service,
     agencies,
     rabbit_config,  # noqa: F811
     database_urls,
@@ -759,7 +767,7 @@ def notices_of(database_url: str) -> list[dict]:
 
 def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_by_mail(
     container_factory,
-    egress_config,
+    agencies_config,
     agencies,
     desk,
     receivers,
@@ -768,16 +776,16 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     database_urls,
 ):
     mail = mail_servers()  # not started yet: the mail server is down when the notice is due
-    egress = container_factory(
-        EgressService,
-        egress_config(
+    agencies_service = container_factory(
+        AgenciesService,
+        agencies_config(
             SMTP_URL=mail.url,
             NOTICE_OPERATORS="ops@ltsa-blitar.example",
             NOTICE_FROM="pmi@ltsa-blitar.example",
             NOTICE_RETRY_SECONDS="0.2",
         ),
     )
-    egress.start()
+    agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     desk.change_settings(bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example")
     gone = receivers(answer=lambda n, body: 410)
@@ -813,7 +821,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
 def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits(
     container_factory,
     config_for,
-    egress,
+    agencies_service,
     agencies,
     desk,
     receivers,  # noqa: F811

@@ -10,9 +10,6 @@ import pytest
 from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.formats.json import JSONFormat
 
-from egress.cloud_events import queue_message
-from egress.notice_mailer import MailSettings, retry_delay
-from egress.webhook_message import signed_request
 from gateway.agency_settings import (
     BINARY,
     PLATFORM,
@@ -23,6 +20,9 @@ from gateway.agency_settings import (
 from gateway.notices import endpoint_disabled
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
+from services.agencies.cloud_events import queue_message
+from services.agencies.notice_mailer import MailSettings, retry_delay
+from services.agencies.webhook_message import signed_request
 from tests.unit.test_webhooks import NOW, PUBLISHED
 
 CATALOGUE = "https://pmi.example/api/v1/asyncapi.json"

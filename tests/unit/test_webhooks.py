@@ -10,10 +10,10 @@ from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from egress.webhook_delivery import WebhookSettings
-from egress.webhook_message import signed_request
 from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
+from services.agencies.webhook_delivery import WebhookSettings
+from services.agencies.webhook_message import signed_request
 
 NOW = dt.datetime(2026, 11, 29, 21, 0, tzinfo=dt.UTC)
 PUBLISHED = {

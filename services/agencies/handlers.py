@@ -1,5 +1,5 @@
-"""What the egress does with an internal event: keep who recruited each worker, and queue the
-published form each agency's agreement grants for delivery, to its queue and to each of its
+"""What the agencies service does with an internal event: keep who recruited each worker, and queue
+the published form each agency's agreement grants for delivery, to its queue and to each of its
 webhook endpoints that wants the type (in the same transaction as the event's inbox record, so an
 event is fanned out once, and nothing is lost between the two). Both channels carry the one
 result of ``disclose``: no channel grants more than another."""
@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gateway.models import agency_deliveries, recruits, webhook_deliveries
 from pmi_common import contract as c
 from pmi_common.agencies import event_types_of, parse_since
 from pmi_common.agreements import Agreement, disclose
@@ -20,12 +19,14 @@ from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.store import insert_if_absent, upsert_many
 from pmi_common.webhooks import PENDING, Endpoint
 
+from .models import agency_deliveries, recruits, webhook_deliveries
+
 AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker unknown here
 
 
 class Recruiters:
     """Who recruited each worker: from ``worker_registered``; a worker registered before the
-    egress ran is asked of the registration service once, then kept.
+    agencies service ran is asked of the registration service once, then kept.
 
     ``batched``: what ``remember`` learns is kept here (``of`` answers from it first, so events
     are judged as if each were written at once) and written by ``flush`` in one statement: a page

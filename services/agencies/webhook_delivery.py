@@ -1,9 +1,9 @@
-"""The egress's webhook dispatcher: delivers each endpoint's queued events over HTTP.
+"""The agencies service's webhook dispatcher: delivers each endpoint's queued events over HTTP.
 
 Each endpoint is scheduled on its own: every round takes, per enabled endpoint with room, its
 due deliveries that are the oldest pending one of their worker (a worker's next event waits
 while an earlier one is undelivered: in order per worker per endpoint), leases them in the
-database (several egress processes never send one twice at once), and sends each in a green
+database (several agencies processes never send one twice at once), and sends each in a green
 thread of a bounded pool, at most ``per_endpoint`` (8) at once per endpoint: a slow or dead endpoint
 holds its own slots, never the others'. Each request has a total deadline, refuses redirects and
 reads at most ``response_limit`` bytes of the answer; its target is checked (``TargetPolicy``)
@@ -41,7 +41,7 @@ from pmi_common import webhooks as w
 
 from .cloud_events import DEFAULT_CATALOGUE_URL
 from .delivery import Rounds, disclosure, still_granted
-from .usecases import Cached
+from .handlers import Cached
 from .webhook_message import signed_request
 
 log = structlog.get_logger(__name__)

@@ -1,8 +1,8 @@
-"""The egress's relay: puts each agency's queued published events into its queue, and records
-each one delivered as a disclosure.
+"""The agencies service's relay: puts each agency's queued published events into its queue, and
+records each one delivered as a disclosure.
 
 Agency by agency, oldest first (so each worker's events keep their order), a batch is claimed
-(``FOR UPDATE SKIP LOCKED``: several egress processes never deliver a row twice), published to
+(``FOR UPDATE SKIP LOCKED``: several agencies processes never deliver a row twice), published to
 ``agency.<name>.events`` through the default exchange with publisher confirms, in the form the
 agency chose (its settings' ``queue_format``: the platform's own, or a CloudEvent, see
 ``cloud_events``), then, in the same transaction, recorded in ``disclosures`` and removed. A
@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from gateway import disclosures
 from gateway.agency_settings import PLATFORM, AgencySettingsBook
 from gateway.agreement_book import AgreementBook
-from gateway.models import agency_deliveries as table
 from pmi_common.agencies import agency_queue
 from pmi_common.agreements import Agreement, Disclosure
 from pmi_common.relay import ConfirmingPublisher
 
 from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
+from .models import agency_deliveries as table
 
 log = structlog.get_logger(__name__)
 

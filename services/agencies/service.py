@@ -1,12 +1,12 @@
-"""The egress service: agencies receive events only through it.
+"""The agencies service service: agencies receive events only through it.
 
-It consumes every internal event (its quorum queue ``egress.inbox`` is bound to every service
+It consumes every internal event (its quorum queue ``agencies.inbox`` is bound to every service
 exchange, with the platform's inbox: applied once, retried, dead-lettered), applies each
 agency's data-sharing agreement (``pmi_common.agreements.disclose``: types, fields, own recruits
 for a placement company), and queues the published form for delivery in the same transaction as
 the event's inbox record. Its relay (``delivery``) puts them into each agency's own queue and
-records each disclosure. Backfill goes through the same filter: the egress pages through the
-publishing services' history and queues what the agreement grants, like live events.
+records each disclosure. Backfill goes through the same filter: the agencies service pages through
+the publishing services' history and queues what the agreement grants, like live events.
 
 Its state lives in the gateway's database (agreements, disclosures, recruits, deliveries).
 """
@@ -18,7 +18,6 @@ import datetime as dt
 from nameko.extensions import DependencyProvider
 
 from gateway.agency_reads import AgencyGrants
-from gateway.models import metadata
 from gateway.webhook_book import WebhookBook
 from pmi_common import contract as c
 from pmi_common.context import LogContext
@@ -32,12 +31,13 @@ from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 
-from . import usecases
+from . import handlers
 from .delivery import DeliveryRelay
+from .models import metadata
 from .notice_mailer import MailSettings, NoticeMailer
 from .webhook_delivery import WebhookDispatcher, WebhookSettings
 
-EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
+EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.AGENCIES))
 
 
 class AgencyDoor(DependencyProvider):
@@ -52,8 +52,8 @@ class AgencyDoor(DependencyProvider):
         self.relay: DeliveryRelay | None = None
         self.dispatcher: WebhookDispatcher | None = None
         self.mailer: NoticeMailer | None = None
-        self._agreements: usecases.Cached | None = None
-        self._endpoints: usecases.Cached | None = None
+        self._agreements: handlers.Cached | None = None
+        self._endpoints: handlers.Cached | None = None
 
     @property
     def key(self) -> str:
@@ -68,17 +68,17 @@ class AgencyDoor(DependencyProvider):
         return WebhookBook(self.grants.engine, self.grants.sealer)
 
     @property
-    def agreements(self) -> usecases.Cached:
+    def agreements(self) -> handlers.Cached:
         """``current()``: every agreement (read again every two seconds)."""
         if self._agreements is None:
-            self._agreements = usecases.Cached(self.book.all)
+            self._agreements = handlers.Cached(self.book.all)
         return self._agreements
 
     @property
-    def endpoints(self) -> usecases.Cached:
+    def endpoints(self) -> handlers.Cached:
         """``current()``: each agency's enabled webhook endpoints (read again every second)."""
         if self._endpoints is None:
-            self._endpoints = usecases.Cached(self.webhooks.enabled_by_agency, ttl=1.0)
+            self._endpoints = handlers.Cached(self.webhooks.enabled_by_agency, ttl=1.0)
         return self._endpoints
 
     def start(self):
@@ -111,8 +111,8 @@ class AgencyDoor(DependencyProvider):
         return self
 
 
-class EgressService(ServiceOperations):
-    name = c.EGRESS
+class AgenciesService(ServiceOperations):
+    name = c.AGENCIES
     # an agency receives each worker's events in the order the services published them
     events_in_order = True
 
@@ -133,7 +133,7 @@ class EgressService(ServiceOperations):
             webhook_sealer(config)
             MailSettings.from_config(config)
         except ValueError as exc:
-            raise SystemExit(f"the egress will not start: {exc}") from exc
+            raise SystemExit(f"the agencies service will not start: {exc}") from exc
 
     @handles(*EVERY_EVENT)
     def on_event(self, event):
@@ -141,11 +141,11 @@ class EgressService(ServiceOperations):
         now = dt.datetime.now(dt.UTC)
         self.db.apply_once(
             event,
-            lambda uow: usecases.fan_out(
+            lambda uow: handlers.fan_out(
                 uow.session,
                 envelope,
                 self.agencies.agreements.current(),
-                usecases.Recruiters(uow.session, self._recruiter),
+                handlers.Recruiters(uow.session, self._recruiter),
                 self.agencies.key,
                 now,
                 self.agencies.endpoints.current(),
@@ -161,7 +161,7 @@ class EgressService(ServiceOperations):
         since ``since`` (to its queue, or to its webhook ``endpoint_id`` only); how many events
         of each service were queued."""
         endpoint = self.agencies.webhooks.get(endpoint_id, agency) if endpoint_id else None
-        agreement, by_source = usecases.history_asked(
+        agreement, by_source = handlers.history_asked(
             self.agencies.book.get(agency),
             agency,
             event_types,
@@ -187,8 +187,8 @@ class EgressService(ServiceOperations):
                 return queued
             now = dt.datetime.now(dt.UTC)
             with self.db.transaction() as uow:  # a page: one statement per table, not per event
-                recruiters = usecases.Recruiters(uow.session, self._recruiter, batched=True)
-                queued += usecases.fan_out_page(
+                recruiters = handlers.Recruiters(uow.session, self._recruiter, batched=True)
+                queued += handlers.fan_out_page(
                     uow.session,
                     page["events"],
                     [agreement],

@@ -1,5 +1,5 @@
-"""The egress's mailer: mails each pending notice (``gateway.notices``) to the agency's contact
-(its settings' ``contact_email``) and to the operators (``NOTICE_OPERATORS``), over SMTP
+"""The agencies service's mailer: mails each pending notice (``gateway.notices``) to the agency's
+contact (its settings' ``contact_email``) and to the operators (``NOTICE_OPERATORS``), over SMTP
 (``SMTP_URL``), with the standard library's ``smtplib``.
 
 ``SMTP_URL`` is ``smtp://[user:password@]host[:port]`` (``?starttls=true`` to upgrade the
