@@ -31,10 +31,10 @@ from sqlalchemy import Engine, text
 from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
 from pmi_common import nik_like
-from pmi_common.agencies import agency_queue, parked_queue
-from pmi_common.published import ENVELOPE_FIELDS, PSEUDONYM_PREFIX, WITHHELD
 from pmi_common.retention import RetentionPolicy
 from pmi_tools.onboarding import Agencies, Terms
+from services.agencies.published import ENVELOPE_FIELDS, PSEUDONYM_PREFIX, WITHHELD
+from services.agencies.queues import agency_queue, parked_queue
 
 from . import profile
 from .platform import Platform

@@ -31,11 +31,11 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 from gateway.agreement_book import AgreementBook  # noqa: E402
 from gateway.webhook_book import WebhookBook  # noqa: E402
-from pmi_common import webhooks as w  # noqa: E402
-from pmi_common.agreements import Agreement  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
 from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
 from pmi_common.sealing import Sealer  # noqa: E402
+from services.agencies import webhooks as w  # noqa: E402
+from services.agencies.agreements import Agreement  # noqa: E402
 from services.agencies.models import webhook_deliveries  # noqa: E402
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
 from tests.servers import free_port, postgresql  # noqa: E402

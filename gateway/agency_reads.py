@@ -3,8 +3,8 @@
 An agency whose agreement is missing, not yet or no longer in force gets 403 on every route. On
 the routes that answer about workers (``SHAPED``) it reads the workers its agreement covers (a
 placement company: its own recruits; another worker is 404, as if unknown) with the fields its
-agreement grants (``pmi_common.agreements``: the same grants as its events), and every worker it
-is answered about is recorded in the disclosure record before the answer leaves.
+agreement grants (``services.agencies.agreements``: the same grants as its events), and every worker
+it is answered about is recorded in the disclosure record before the answer leaves.
 Every other personal route is closed to agencies by the role table.
 """
 
@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from nameko.exceptions import ConfigurationError
 from nameko.extensions import SharedExtension
 
-from pmi_common.agreements import (
+from pmi_common.errors import Forbidden, NotFound
+from pmi_common.sealing import webhook_sealer
+from pmi_common.store import make_engine
+from services.agencies.agreements import (
     LIST_FILTER_GRANTS,
     Agreement,
     Disclosure,
@@ -24,10 +27,7 @@ from pmi_common.agreements import (
     timeline_for,
     worker_record_for,
 )
-from pmi_common.errors import Forbidden, NotFound
-from pmi_common.published import pseudonym_key
-from pmi_common.sealing import webhook_sealer
-from pmi_common.store import make_engine
+from services.agencies.published import pseudonym_key
 
 from . import disclosures
 from .agreement_book import AgreementBook

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from pmi_common.context import actor_of
 from pmi_common.operations import received, rows_about
 from pmi_common.tables import combined
-from pmi_common.webhooks import target_policy
 from services.agencies.models import messaging
 from services.agencies.models import metadata as agencies_metadata
+from services.agencies.webhooks import target_policy
 
 from . import access_log, disclosures
 from .agency_reads import AgencyGrants

@@ -12,8 +12,8 @@ import datetime as dt
 
 from sqlalchemy import Connection, Table, insert, select
 
-from pmi_common.agreements import Disclosure
 from pmi_common.paging import decode_cursor, page
+from services.agencies.agreements import Disclosure
 from services.agencies.models import disclosures as table
 
 PAGE = 100

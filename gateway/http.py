@@ -28,8 +28,8 @@ from werkzeug.wrappers import Request, Response
 
 from pmi_common.context import COMMAND_KEY, CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
-from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
+from services.agencies.published import scrub
 
 from . import access_log, auth, edge, encoding, privacy
 from .agency_reads import SHAPED, AgencyGrants

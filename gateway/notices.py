@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import insert, select, update
 
-from pmi_common import webhooks as w
+from services.agencies import webhooks as w
 from services.agencies.models import notices as table
 
 ENDPOINT_DISABLED = "webhook_endpoint_disabled"

@@ -667,7 +667,7 @@ class GatewayService:
 
         @api
         def asyncapi(self) -> dict:
-            from pmi_common import asyncapi
+            from services.agencies import asyncapi
 
             return asyncapi.document()
 

@@ -19,10 +19,10 @@ import uuid
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.sealing import Sealer
 from pmi_common.store import is_id
+from services.agencies import webhooks as w
 from services.agencies.models import webhook_attempts as attempts_table
 from services.agencies.models import webhook_deliveries as deliveries_table
 from services.agencies.models import webhook_endpoints as table

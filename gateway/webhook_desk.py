@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pmi_common import webhooks as w
-from pmi_common.agencies import event_types_of, parse_moment
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.history import event_types_of, parse_moment
+from services.agencies import webhooks as w
 
 from .agency_settings import UNSET, AgencySettings, AgencySettingsBook
 from .agreement_book import AgreementBook

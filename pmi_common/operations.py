@@ -28,9 +28,9 @@ import hashlib
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Text, cast, select
 
-from .agencies import event_types_of, parse_since
 from .contract import spec_for
 from .errors import InvalidInput
+from .history import event_types_of, parse_since
 from .inbox import Subscriber
 from .metrics import outbox_state
 from .retention import RetentionPolicy, prune, unpack

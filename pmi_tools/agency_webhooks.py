@@ -34,7 +34,7 @@ def _desk():
     from pmi_common.migrations import upgrade
     from pmi_common.sealing import webhook_sealer
     from pmi_common.store import make_engine
-    from pmi_common.webhooks import target_policy
+    from services.agencies.webhooks import target_policy
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
@@ -141,7 +141,7 @@ def _enable(args) -> None:
 
 def _deliveries(args) -> None:
     from gateway.webhook_desk import render_deliveries
-    from pmi_common.agencies import parse_moment
+    from pmi_common.history import parse_moment
 
     desk = _desk()
     endpoint = desk.webhooks.get(args.endpoint)
@@ -164,7 +164,7 @@ def _backfill(args) -> None:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
-    from pmi_common.agencies import event_types_of, parse_since
+    from pmi_common.history import event_types_of, parse_since
 
     endpoint = _desk().webhooks.get(args.endpoint)
     wanted = list(event_types_of(args.events))

@@ -28,22 +28,20 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
 
-from pmi_common.agencies import (
+from pmi_common.contract import SERVICES, exchange_name
+from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.history import event_types_of, parse_moment, parse_since
+from pmi_common.management import Management, vhost_of
+from services.agencies.agreements import LEGAL_BASES, Agreement, check_terms, parse_fields
+from services.agencies.queues import (
     agency_queue,
     agency_user,
     check_name,
-    event_types_of,
     parked_arguments,
     parked_queue,
-    parse_moment,
-    parse_since,
     permissions_for,
     queue_arguments,
 )
-from pmi_common.agreements import LEGAL_BASES, Agreement, check_terms, parse_fields
-from pmi_common.contract import SERVICES, exchange_name
-from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.management import Management, vhost_of
 
 
 def agency_amqp_uri(amqp_uri: str, name: str, password: str) -> str:

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from gateway import disclosures
 from gateway.agency_settings import PLATFORM, AgencySettingsBook
 from gateway.agreement_book import AgreementBook
-from pmi_common.agencies import agency_queue
-from pmi_common.agreements import Agreement, Disclosure
 from pmi_common.relay import ConfirmingPublisher
+from services.agencies.agreements import Agreement, Disclosure
+from services.agencies.queues import agency_queue
 
 from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
 from .models import agency_deliveries as table

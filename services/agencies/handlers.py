@@ -13,11 +13,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pmi_common import contract as c
-from pmi_common.agencies import event_types_of, parse_since
-from pmi_common.agreements import Agreement, disclose
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.history import event_types_of, parse_since
 from pmi_common.store import insert_if_absent, upsert_many
-from pmi_common.webhooks import PENDING, Endpoint
+from services.agencies.agreements import Agreement, disclose
+from services.agencies.webhooks import PENDING, Endpoint
 
 from .models import agency_deliveries, recruits, webhook_deliveries
 

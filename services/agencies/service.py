@@ -2,11 +2,11 @@
 
 It consumes every internal event (its quorum queue ``agencies.inbox`` is bound to every service
 exchange, with the platform's inbox: applied once, retried, dead-lettered), applies each
-agency's data-sharing agreement (``pmi_common.agreements.disclose``: types, fields, own recruits
-for a placement company), and queues the published form for delivery in the same transaction as
-the event's inbox record. Its relay (``delivery``) puts them into each agency's own queue and
-records each disclosure. Backfill goes through the same filter: the agencies service pages through
-the publishing services' history and queues what the agreement grants, like live events.
+agency's data-sharing agreement (``services.agencies.agreements.disclose``: types, fields, own
+recruits for a placement company), and queues the published form for delivery in the same
+transaction as the event's inbox record. Its relay (``delivery``) puts them into each agency's own
+queue and records each disclosure. Backfill goes through the same filter: the agencies service pages
+through the publishing services' history and queues what the agreement grants, like live events.
 
 Its state lives in the gateway's database (agreements, disclosures, recruits, deliveries).
 """
@@ -26,10 +26,10 @@ from pmi_common.events import envelope_of
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
-from pmi_common.published import pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
+from services.agencies.published import pseudonym_key
 
 from . import handlers
 from .delivery import DeliveryRelay

@@ -37,7 +37,7 @@ from prometheus_client import Histogram
 from gateway import disclosures
 from gateway.agreement_book import AgreementBook
 from gateway.webhook_book import WebhookBook
-from pmi_common import webhooks as w
+from services.agencies import webhooks as w
 
 from .cloud_events import DEFAULT_CATALOGUE_URL
 from .delivery import Rounds, disclosure, still_granted

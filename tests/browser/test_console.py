@@ -307,7 +307,7 @@ def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page
     from sqlalchemy import create_engine
 
     from gateway.agreement_book import AgreementBook
-    from pmi_common.agreements import Agreement
+    from services.agencies.agreements import Agreement
 
     engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
     AgreementBook(engine).put(

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 
 from gateway import disclosures
 from pmi_common import contract as c
-from pmi_common.published import pseudonym
+from services.agencies.published import pseudonym
 from services.agencies.service import AgenciesService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish

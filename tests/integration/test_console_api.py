@@ -153,8 +153,8 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
     from gateway.webhook_book import WebhookBook
     from gateway.webhook_desk import WebhookDesk
-    from pmi_common import webhooks as w
     from pmi_common.sealing import Sealer
+    from services.agencies import webhooks as w
     from services.agencies.service import AgenciesService
     from tests.integration.test_agency_delivery import KEY, verified
     from tests.integration.test_webhooks import LOCAL

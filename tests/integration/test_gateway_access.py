@@ -13,9 +13,9 @@ from gateway.auth import Caller
 from gateway.models import access_log
 from gateway.revocations import RevocationBook
 from gateway.testing import start_stack
-from pmi_common.agreements import Agreement
 from pmi_common.contract import REGISTRATION
-from pmi_common.published import PUBLISHED
+from services.agencies.agreements import Agreement
+from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 
 

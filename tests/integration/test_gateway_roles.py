@@ -17,8 +17,8 @@ from gateway.agreement_book import AgreementBook
 from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack
-from pmi_common.agreements import Agreement
-from pmi_common.published import PUBLISHED
+from services.agencies.agreements import Agreement
+from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 
 AGENCY_NAME = "bp3mi-jatim"  # the agency claim of the test client's agency tokens

@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, text
 
 from gateway.testing import TEST_WEBHOOK_SECRET_KEY
 from gateway.webhook_book import WebhookBook
-from pmi_common import webhooks as w
 from pmi_common.migrations import alembic_config
 from pmi_common.sealing import Sealer, Unsealable
+from services.agencies import webhooks as w
 from tests import servers
 
 KEY = "a-deployment-webhook-secret-key-of-more-than-thirty-two-characters"

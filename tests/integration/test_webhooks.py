@@ -26,10 +26,10 @@ from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
 from gateway.webhook_book import WebhookBook
 from gateway.webhook_desk import WebhookDesk
 from pmi_common import contract as c
-from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
+from services.agencies import webhooks as w
 from services.agencies.service import AgenciesService
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
 from tests.events import envelope, publish

@@ -18,8 +18,8 @@ from gateway.agency_settings import (
     check_queue_format,
 )
 from gateway.notices import endpoint_disabled
-from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
+from services.agencies import webhooks as w
 from services.agencies.cloud_events import queue_message
 from services.agencies.notice_mailer import MailSettings, retry_delay
 from services.agencies.webhook_message import signed_request

@@ -3,8 +3,8 @@
 import datetime as dt
 
 from pmi_common import contract as c
-from pmi_common.agreements import Agreement, timeline_for, worker_record_for
-from pmi_common.published import pseudonym
+from services.agencies.agreements import Agreement, timeline_for, worker_record_for
+from services.agencies.published import pseudonym
 
 KEY = "a-test-pseudonym-key-of-enough-length"
 RECORD = {

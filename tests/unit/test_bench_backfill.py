@@ -8,8 +8,8 @@ import datetime as dt
 import json
 
 from bench import backfill, report
-from pmi_common.agreements import Agreement, disclose
 from pmi_common.retention import unpack
+from services.agencies.agreements import Agreement, disclose
 
 GRANTS = {
     "worker_registered": ("full_name", "regency", "cycle"),

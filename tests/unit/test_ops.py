@@ -7,9 +7,9 @@ import re
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.agencies import event_types_of, parse_since, permissions_for
 from pmi_common.dead_letters import Selection, dead_letter_of, replay_headers
 from pmi_common.errors import InvalidInput
+from pmi_common.history import event_types_of, parse_since
 from pmi_common.management import vhost_of
 from pmi_common.queue_health import (
     BACKLOG_GROWING,
@@ -21,6 +21,7 @@ from pmi_common.queue_health import (
 )
 from pmi_common.topology import all_queues
 from pmi_tools.reports import render_dead_letters, render_queues
+from services.agencies.queues import permissions_for
 
 
 def stats(name, ready=0, unacked=0, consumers=1, publish=0.0, deliver=0.0, trend=0.0):

@@ -10,8 +10,8 @@ from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
+from services.agencies import webhooks as w
 from services.agencies.webhook_delivery import WebhookSettings
 from services.agencies.webhook_message import signed_request
 

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import structlog
 from eventlet import tpool
 
-from .errors import InvalidInput
-from .production import is_development
+from pmi_common.errors import InvalidInput
+from pmi_common.production import is_development
 
 log = structlog.get_logger(__name__)
 

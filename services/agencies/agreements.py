@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import contract as c
-from .errors import InvalidInput
+from pmi_common import contract as c
+from pmi_common.errors import InvalidInput
+
 from .published import (
     ENVELOPE_FIELDS,
     published_actor,

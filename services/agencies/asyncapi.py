@@ -18,7 +18,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from . import contract as c
+from pmi_common import contract as c
+
 from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"

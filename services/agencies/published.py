@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from . import contract as c
-from . import nik_like
-from .production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
+from pmi_common import contract as c
+from pmi_common import nik_like
+from pmi_common.production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
 
 PUBLISHED_CONTRACT_VERSION = 1
 SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
