@@ -28,11 +28,11 @@ import zlib
 from kombu import Connection
 from sqlalchemy import Engine, text
 
-from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
 from pmi_common import nik_like
 from pmi_common.retention import RetentionPolicy
 from pmi_tools.onboarding import Agencies, Terms
+from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.published import ENVELOPE_FIELDS, PSEUDONYM_PREFIX, WITHHELD
 from services.agencies.queues import agency_queue, parked_queue
 
@@ -237,7 +237,7 @@ def onboard(platform: Platform) -> Agencies:
     agencies = Agencies(
         platform.environment.management,
         platform.environment.amqp_uri,
-        AgreementBook(platform.engine("gateway")),
+        AgreementRepository(platform.engine("gateway")),
     )
     agencies.onboard(
         AGENCY,

@@ -29,15 +29,15 @@ from pathlib import Path  # noqa: E402
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
-from gateway.agreement_book import AgreementBook  # noqa: E402
-from gateway.webhook_book import WebhookBook  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
 from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
 from pmi_common.sealing import Sealer  # noqa: E402
 from services.agencies import webhooks as w  # noqa: E402
+from services.agencies.agreement_repository import AgreementRepository  # noqa: E402
 from services.agencies.agreements import Agreement  # noqa: E402
 from services.agencies.models import webhook_deliveries  # noqa: E402
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
+from services.agencies.webhook_repository import WebhookRepository  # noqa: E402
 from tests.servers import free_port, postgresql  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -129,18 +129,18 @@ def phase(
     with engine.begin() as conn:
         for table in ("webhook_attempts", "webhook_deliveries", "webhook_endpoints", "disclosures"):
             conn.execute(text(f"DELETE FROM {table}"))
-    book = WebhookBook(engine, Sealer(DEVELOPMENT_WEBHOOK_SECRET_KEY))
+    webhooks = WebhookRepository(engine, Sealer(DEVELOPMENT_WEBHOOK_SECRET_KEY))
     now = dt.datetime.now(dt.UTC)
     live_endpoints = [
-        book.add(
+        webhooks.add(
             "bench", f"http://127.0.0.1:{fast_port}/hook/{n}", ("worker_departed",), "bench", now
         )[0]
         for n in range(live)
     ]
     dead_endpoints = [
-        book.add("bench", f"http://127.0.0.1:{dead_port}/hook", ("worker_departed",), "bench", now)[
-            0
-        ]
+        webhooks.add(
+            "bench", f"http://127.0.0.1:{dead_port}/hook", ("worker_departed",), "bench", now
+        )[0]
         for _ in range(dead)
     ]
     for endpoint in live_endpoints + dead_endpoints:
@@ -148,7 +148,7 @@ def phase(
     settings = WebhookSettings.from_config(
         {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_TIMEOUT": str(timeout)}
     )
-    dispatcher = WebhookDispatcher(book, AgreementBook(engine), settings)
+    dispatcher = WebhookDispatcher(webhooks, AgreementRepository(engine), settings)
     thread = eventlet.spawn(dispatcher.run)
     started = time.perf_counter()
     target = events * live
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             url = database.url("bench_webhooks")
             upgrade("gateway", url)
             engine = create_engine(url)
-            AgreementBook(engine).put(
+            AgreementRepository(engine).put(
                 Agreement(
                     agency="bench",
                     fields={"worker_departed": ("departed_on", "employer")},

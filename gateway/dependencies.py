@@ -14,20 +14,21 @@ from sqlalchemy import select
 from pmi_common.context import actor_of
 from pmi_common.operations import received, rows_about
 from pmi_common.tables import combined
+from services.agencies import disclosures
 from services.agencies.models import messaging
 from services.agencies.models import metadata as agencies_metadata
+from services.agencies.reads import AgencyGrants
+from services.agencies.webhook_handlers import WebhookHandlers
+from services.agencies.webhook_repository import WebhookRepository
 from services.agencies.webhooks import target_policy
 
-from . import access_log, disclosures
-from .agency_reads import AgencyGrants
+from . import access_log
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import idempotency_keys, metadata
 from .revocations import Revocations
 from .roles import WORKER
-from .webhook_book import WebhookBook
-from .webhook_desk import WebhookDesk
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Gateway(DependencyProvider):
 
 
 @dataclass(frozen=True)
-class AgencySide:
+class AgencyRecords:
     """What the gateway's database holds about a worker: who received what about them
     (``of_worker(worker_id, limit, cursor)``) and the agencies service's rows (``held_about``)."""
 
@@ -90,8 +91,8 @@ def _iso(value):
 class DisclosureRecord(DependencyProvider):
     grants = AgencyGrants()
 
-    def get_dependency(self, worker_ctx) -> AgencySide:
-        return AgencySide(self.grants.engine)
+    def get_dependency(self, worker_ctx) -> AgencyRecords:
+        return AgencyRecords(self.grants.engine)
 
 
 @dataclass(frozen=True)
@@ -129,18 +130,18 @@ class CallersAgreement(DependencyProvider):
 
 
 class Webhooks(DependencyProvider):
-    """Agencies' webhook endpoints and their delivery log (``WebhookDesk``). The desk keeps no
+    """Agencies' webhook endpoints and their delivery log (``WebhookHandlers``). The desk keeps no
     state of a request's: one, built at the first request, serves them all (every request
     pays for each of the gateway's dependencies, whichever route it calls)."""
 
     grants = AgencyGrants()
-    desk: WebhookDesk | None = None
+    desk: WebhookHandlers | None = None
 
-    def get_dependency(self, worker_ctx) -> WebhookDesk:
+    def get_dependency(self, worker_ctx) -> WebhookHandlers:
         if self.desk is None:
-            self.desk = WebhookDesk(
-                WebhookBook(self.grants.engine, self.grants.sealer),
-                self.grants.book,
+            self.desk = WebhookHandlers(
+                WebhookRepository(self.grants.engine, self.grants.sealer),
+                self.grants.agreements,
                 target_policy(self.container.config),
             )
         return self.desk

@@ -28,12 +28,12 @@ from pmi_common import config
 
 
 def _desk():
-    from gateway.agreement_book import AgreementBook
-    from gateway.webhook_book import WebhookBook
-    from gateway.webhook_desk import WebhookDesk
     from pmi_common.migrations import upgrade
     from pmi_common.sealing import webhook_sealer
     from pmi_common.store import make_engine
+    from services.agencies.agreement_repository import AgreementRepository
+    from services.agencies.webhook_handlers import WebhookHandlers
+    from services.agencies.webhook_repository import WebhookRepository
     from services.agencies.webhooks import target_policy
 
     url = config.database_url("gateway")
@@ -46,9 +46,9 @@ def _desk():
         "RABBITMQ_MANAGEMENT_URL": config.management_url(),
         "GATEWAY_ADDRESS": os.environ.get("GATEWAY_ADDRESS", config.DEFAULT_GATEWAY_ADDRESS),
     }
-    return WebhookDesk(
-        WebhookBook(engine, webhook_sealer(settings)),
-        AgreementBook(engine),
+    return WebhookHandlers(
+        WebhookRepository(engine, webhook_sealer(settings)),
+        AgreementRepository(engine),
         target_policy(settings),
     )
 
@@ -68,10 +68,10 @@ def _add(args) -> None:
 
 
 def _list(args) -> None:
-    from gateway.webhook_desk import render_endpoints
+    from services.agencies.webhook_handlers import render_endpoints
 
     desk = _desk()
-    views = [desk.view(e) for e in desk.webhooks.of_agency(args.agency)]
+    views = [desk.view(e) for e in desk.endpoints.of_agency(args.agency)]
     print(json.dumps(views, indent=2) if args.json else render_endpoints(views))
 
 
@@ -84,7 +84,7 @@ def _edit(args) -> None:
 
 
 def _settings(args) -> None:
-    from gateway.agency_settings import UNSET
+    from services.agencies.settings import UNSET
 
     desk = _desk()
     if args.queue_format is None and args.contact_email is None:
@@ -103,7 +103,7 @@ def _settings(args) -> None:
 
 
 def add_settings_command(agency_commands, failing_clearly) -> None:
-    from gateway.agency_settings import QUEUE_FORMATS
+    from services.agencies.settings import QUEUE_FORMATS
 
     settings = agency_commands.add_parser(
         "settings", help="how an agency's queue carries events; its contact e-mail"
@@ -140,12 +140,12 @@ def _enable(args) -> None:
 
 
 def _deliveries(args) -> None:
-    from gateway.webhook_desk import render_deliveries
     from pmi_common.history import parse_moment
+    from services.agencies.webhook_handlers import render_deliveries
 
     desk = _desk()
-    endpoint = desk.webhooks.get(args.endpoint)
-    log = desk.webhooks.deliveries(
+    endpoint = desk.endpoints.get(args.endpoint)
+    log = desk.endpoints.deliveries(
         endpoint.id,
         args.limit,
         since=parse_moment(args.since, "since") if args.since else None,
@@ -166,7 +166,7 @@ def _backfill(args) -> None:
     import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
     from pmi_common.history import event_types_of, parse_since
 
-    endpoint = _desk().webhooks.get(args.endpoint)
+    endpoint = _desk().endpoints.get(args.endpoint)
     wanted = list(event_types_of(args.events))
     since = parse_since(args.since).isoformat()
     with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=args.timeout) as cluster:

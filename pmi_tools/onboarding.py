@@ -128,14 +128,14 @@ def agreement_from(
 
 
 class Agencies:
-    """Onboards and offboards agencies: their agreements in ``book`` (the gateway's
-    ``AgreementBook``), their users and queues on one virtual host of the broker."""
+    """Onboards and offboards agencies: their agreements in ``agreements`` (the gateway's
+    ``AgreementRepository``), their users and queues on one virtual host of the broker."""
 
-    def __init__(self, management: Management, amqp_uri: str, book):
+    def __init__(self, management: Management, amqp_uri: str, agreements):
         self.management = management
         self.amqp_uri = amqp_uri
         self.vhost = vhost_of(amqp_uri)
-        self.book = book
+        self.agreements = agreements
 
     def onboard(
         self,
@@ -147,7 +147,7 @@ class Agencies:
     ) -> Subscription:
         check_name(name)
         now = now or dt.datetime.now(dt.UTC)
-        agreement = agreement_from(name, terms, self.book.get(name), now)  # before any change
+        agreement = agreement_from(name, terms, self.agreements.get(name), now)  # before any change
         user = agency_user(name)
         new_password = password
         if self.management.user(user) is None and new_password is None:
@@ -169,7 +169,7 @@ class Agencies:
             )  # left by an earlier release: the agencies service fills it now
             for exchange, key in sorted(direct):
                 channel.queue_unbind(queue, exchange=exchange, routing_key=key)
-        stored = self.book.put(agreement, changed_by, now)
+        stored = self.agreements.put(agreement, changed_by, now)
         return Subscription(
             name=name,
             user=user,
@@ -187,13 +187,13 @@ class Agencies:
         its queues; the messages each held."""
         check_name(name)
         if (
-            self.book.get(name) is None
+            self.agreements.get(name) is None
             and self.management.user(agency_user(name)) is None
             and self.queue(name) is None
         ):
             raise NotFound(f"no agency {name}")
-        if self.book.get(name) is not None:
-            self.book.end(name, changed_by, now or dt.datetime.now(dt.UTC))
+        if self.agreements.get(name) is not None:
+            self.agreements.end(name, changed_by, now or dt.datetime.now(dt.UTC))
         self.management.delete_user(agency_user(name))
         dropped = {}
         with Connection(self.amqp_uri) as connection:
@@ -220,7 +220,7 @@ class Agencies:
     def agreement_of(self, name: str) -> Agreement:
         """An onboarded agency's agreement; ``NotFound`` when it has none."""
         check_name(name)
-        agreement = self.book.get(name)
+        agreement = self.agreements.get(name)
         if agreement is None:
             raise NotFound(f"agency {name} has no agreement")
         return agreement

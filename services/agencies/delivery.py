@@ -25,12 +25,12 @@ from kombu import Connection
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from gateway import disclosures
-from gateway.agency_settings import PLATFORM, AgencySettingsBook
-from gateway.agreement_book import AgreementBook
 from pmi_common.relay import ConfirmingPublisher
+from services.agencies import disclosures
+from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.agreements import Agreement, Disclosure
 from services.agencies.queues import agency_queue
+from services.agencies.settings import PLATFORM, SettingsRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
 from .models import agency_deliveries as table
@@ -111,14 +111,14 @@ class DeliveryRelay(Rounds):
         self,
         engine: Engine,
         amqp_uri: str,
-        book: AgreementBook,
+        agreements: AgreementRepository,
         catalogue_url: str = DEFAULT_CATALOGUE_URL,
     ):
         super().__init__()
         self.engine = engine
         self.amqp_uri = amqp_uri
-        self.book = book
-        self.settings = AgencySettingsBook(engine)
+        self.agreements = agreements
+        self.settings = SettingsRepository(engine)
         self.catalogue_url = catalogue_url
         self.publisher = ConfirmingPublisher(amqp_uri)
         self.resting: dict[str, float] = {}  # agency -> monotonic time it may be tried again
@@ -170,7 +170,7 @@ class DeliveryRelay(Rounds):
 
     def deliver_batch(self, agency: str) -> int:
         moment = dt.datetime.now(dt.UTC)
-        agreement = self.book.get(agency)
+        agreement = self.agreements.get(agency)
         queue_format = self.settings.get(agency).queue_format
         with Session(self.engine) as session, session.begin():
             rows = session.execute(

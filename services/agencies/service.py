@@ -17,8 +17,6 @@ import datetime as dt
 
 from nameko.extensions import DependencyProvider
 
-from gateway.agency_reads import AgencyGrants
-from gateway.webhook_book import WebhookBook
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
@@ -30,6 +28,8 @@ from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 from services.agencies.published import pseudonym_key
+from services.agencies.reads import AgencyGrants
+from services.agencies.webhook_repository import WebhookRepository
 
 from . import handlers
 from .delivery import DeliveryRelay
@@ -40,7 +40,7 @@ from .webhook_delivery import WebhookDispatcher, WebhookSettings
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.AGENCIES))
 
 
-class AgencyDoor(DependencyProvider):
+class Deliverers(DependencyProvider):
     """The agreements in force, the pseudonym key, the agencies' webhook endpoints, and what
     delivers to agencies: the relay (their queues), the dispatcher (their webhooks) and, with
     ``SMTP_URL``, the mailer of notices (an endpoint disabled)."""
@@ -60,18 +60,14 @@ class AgencyDoor(DependencyProvider):
         return self.grants.key
 
     @property
-    def book(self):
-        return self.grants.book
-
-    @property
-    def webhooks(self) -> WebhookBook:
-        return WebhookBook(self.grants.engine, self.grants.sealer)
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.grants.engine, self.grants.sealer)
 
     @property
     def agreements(self) -> handlers.Cached:
         """``current()``: every agreement (read again every two seconds)."""
         if self._agreements is None:
-            self._agreements = handlers.Cached(self.book.all)
+            self._agreements = handlers.Cached(self.grants.agreements.all)
         return self._agreements
 
     @property
@@ -84,9 +80,12 @@ class AgencyDoor(DependencyProvider):
     def start(self):
         settings = WebhookSettings.from_config(self.container.config)
         self.relay = DeliveryRelay(
-            self.grants.engine, self.container.config["AMQP_URI"], self.book, settings.catalogue_url
+            self.grants.engine,
+            self.container.config["AMQP_URI"],
+            self.grants.agreements,
+            settings.catalogue_url,
         )
-        self.dispatcher = WebhookDispatcher(self.webhooks, self.book, settings)
+        self.dispatcher = WebhookDispatcher(self.webhooks, self.grants.agreements, settings)
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
         self.container.spawn_managed_thread(self.dispatcher.run, identifier="webhook-delivery")
         mail = MailSettings.from_config(self.container.config)
@@ -107,7 +106,7 @@ class AgencyDoor(DependencyProvider):
     def kill(self):
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> AgencyDoor:
+    def get_dependency(self, worker_ctx) -> Deliverers:
         return self
 
 
@@ -117,7 +116,7 @@ class AgenciesService(ServiceOperations):
     events_in_order = True
 
     db = Database(metadata, relay=False)
-    agencies = AgencyDoor()
+    agencies = Deliverers()
     metrics = MetricsServer()
     registration = TimedRpcProxy(c.REGISTRATION)
     documents = TimedRpcProxy(c.DOCUMENTS)
@@ -162,7 +161,7 @@ class AgenciesService(ServiceOperations):
         of each service were queued."""
         endpoint = self.agencies.webhooks.get(endpoint_id, agency) if endpoint_id else None
         agreement, by_source = handlers.history_asked(
-            self.agencies.book.get(agency),
+            self.agencies.grants.agreements.get(agency),
             agency,
             event_types,
             since,

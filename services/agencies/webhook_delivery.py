@@ -14,7 +14,8 @@ a disclosure, channel ``webhook``); anything else is retried on the ``RetryPolic
 until its horizon, then given up (``expired``, kept in the log, replayable). A 410 disables the
 endpoint; so does failing for longer than ``disable_after``: the reason is kept on the endpoint,
 where the agency reads it, and a notice for the agency's contact and the operators is kept in
-the same transaction (``gateway.notices``, mailed by ``notice_mailer``); the log says so (a
+the same transaction (``services.agencies.notices``, mailed by ``notice_mailer``); the log says so
+(a
 ``webhook_endpoint_disabled`` warning) and so does the metric
 ``pmi_webhook_endpoints_disabled_total``.
 """
@@ -34,10 +35,10 @@ import urllib3
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from gateway import disclosures
-from gateway.agreement_book import AgreementBook
-from gateway.webhook_book import WebhookBook
+from services.agencies import disclosures
 from services.agencies import webhooks as w
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.webhook_repository import WebhookRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL
 from .delivery import Rounds, disclosure, still_granted
@@ -105,12 +106,17 @@ class Answer:
 class WebhookDispatcher(Rounds):
     retrying = "webhook_dispatch_retrying"
 
-    def __init__(self, book: WebhookBook, agreements: AgreementBook, settings: WebhookSettings):
+    def __init__(
+        self,
+        webhooks: WebhookRepository,
+        agreements: AgreementRepository,
+        settings: WebhookSettings,
+    ):
         super().__init__()
-        self.book = book
+        self.webhooks = webhooks
         self.agreements = agreements
         self.settings = settings
-        self.endpoints = Cached(book.of_agency, ttl=1.0)
+        self.endpoints = Cached(webhooks.of_agency, ttl=1.0)
         self.pool = eventlet.GreenPool(settings.concurrency)
         self.in_flight: Counter[str] = Counter()
         self.resting: dict[str, float] = {}  # endpoint -> monotonic time it may be tried again
@@ -133,7 +139,7 @@ class WebhookDispatcher(Rounds):
                 or self.resting.get(endpoint.id, 0) > time.monotonic()
             ):
                 continue
-            for delivery in self.book.due(endpoint.id, now, room, lease):
+            for delivery in self.webhooks.due(endpoint.id, now, room, lease):
                 self.in_flight[endpoint.id] += 1
                 self.pool.spawn_n(self._attempt, endpoint, delivery)
                 started += 1
@@ -156,7 +162,7 @@ class WebhookDispatcher(Rounds):
 
     def attempt(self, endpoint: w.Endpoint, delivery) -> None:
         now = dt.datetime.now(dt.UTC)
-        endpoint = self.book.get(endpoint.id)  # its secrets as of now (a rotation applies at once)
+        endpoint = self.webhooks.get(endpoint.id)  # its secrets now: a rotation applies at once
         if not endpoint.enabled:
             return  # disabled since: the lease runs out, and it waits for the endpoint
         agreement = self.agreements.get(endpoint.agency)  # as of now, as the queue's relay
@@ -168,8 +174,8 @@ class WebhookDispatcher(Rounds):
             else None
         )
         if published is None:
-            with self.book.engine.begin() as conn:
-                self.book.record_attempt(
+            with self.webhooks.engine.begin() as conn:
+                self.webhooks.record_attempt(
                     conn,
                     delivery,
                     now,
@@ -191,9 +197,9 @@ class WebhookDispatcher(Rounds):
         outcome = w.outcome_of(answer.status)
         ATTEMPTS.labels("delivered" if outcome.delivered else "failed").inc()
         LATENCY.observe(answer.latency_ms / 1000)
-        with self.book.engine.begin() as conn:
+        with self.webhooks.engine.begin() as conn:
             if outcome.delivered:
-                self.book.record_attempt(
+                self.webhooks.record_attempt(
                     conn,
                     delivery,
                     now,
@@ -204,7 +210,7 @@ class WebhookDispatcher(Rounds):
                     w.DELIVERED,
                     None,
                 )
-                self.book.mark_failing(conn, endpoint.id, None)
+                self.webhooks.mark_failing(conn, endpoint.id, None)
                 disclosures.record(
                     conn,
                     [disclosure(endpoint.agency, "webhook", delivery, published)]
@@ -218,7 +224,7 @@ class WebhookDispatcher(Rounds):
             retry_at = self.settings.retries.next_attempt(
                 delivery.created_at, delivery.attempts + 1, now
             )
-            self.book.record_attempt(
+            self.webhooks.record_attempt(
                 conn,
                 delivery,
                 now,
@@ -229,7 +235,7 @@ class WebhookDispatcher(Rounds):
                 w.PENDING if retry_at else w.EXPIRED,
                 retry_at,
             )
-            self.book.mark_failing(conn, endpoint.id, now)
+            self.webhooks.mark_failing(conn, endpoint.id, now)
         rest = (retry_at - now).total_seconds() if retry_at else 0
         self.resting[endpoint.id] = time.monotonic() + min(rest, LONGEST_REST_SECONDS)
         log.info(
@@ -244,7 +250,7 @@ class WebhookDispatcher(Rounds):
         self._disable_if_due(endpoint, outcome, now)
 
     def _disable_if_due(self, endpoint: w.Endpoint, outcome: w.Outcome, now: dt.datetime) -> None:
-        current = self.book.get(endpoint.id)
+        current = self.webhooks.get(endpoint.id)
         if not current.enabled:
             return  # already (another attempt in flight found the same)
         if outcome.gone:
@@ -256,7 +262,7 @@ class WebhookDispatcher(Rounds):
                 return
             reason = "failing"
             why = f"every attempt failed from {failing_since.isoformat()} to {now.isoformat()}"
-        notice = self.book.disable_by_platform(
+        notice = self.webhooks.disable_by_platform(
             current,
             why + "; what waits is kept and is delivered once the endpoint is enabled again",
             now,
@@ -280,7 +286,7 @@ class WebhookDispatcher(Rounds):
         """One signed POST, to the address the target policy checked (the connection is pinned
         to it: a DNS answer that changes after the check reaches nothing else); what came back,
         or why nothing did."""
-        secrets = [self.book.sealer.open(s) for s in endpoint.signing_secrets(now)]  # only here
+        secrets = [self.webhooks.sealer.open(s) for s in endpoint.signing_secrets(now)]  # only here
         request = signed_request(published, secrets, now, self.settings.catalogue_url)
         started = time.monotonic()
         status = body = error = None

@@ -18,8 +18,8 @@ from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 
-from gateway import disclosures
 from pmi_common import contract as c
+from services.agencies import disclosures
 from services.agencies.published import pseudonym
 from services.agencies.service import AgenciesService
 from services.registration.service import RegistrationService
@@ -199,7 +199,7 @@ def published(event_id: str, event_type: str, data: dict) -> dict:
 def test_an_agreement_narrowed_while_events_wait_applies_to_them(
     registration, agencies, rabbit_config, database_urls
 ):  # noqa: F811
-    from gateway.agreement_book import AgreementBook
+    from services.agencies.agreement_repository import AgreementRepository
     from services.agencies.delivery import DeliveryRelay
     from services.agencies.models import agency_deliveries
 
@@ -228,7 +228,7 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
         )
     agencies.onboard(bpjs.name, [c.WORKER_REGISTERED], fields=["worker_registered:sex"])
 
-    relay = DeliveryRelay(engine, rabbit_config["AMQP_URI"], AgreementBook(engine))
+    relay = DeliveryRelay(engine, rabbit_config["AMQP_URI"], AgreementRepository(engine))
     assert relay.deliver_round() == 1
     relay.publisher.close()
 

@@ -149,13 +149,13 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
 ):  # noqa: F811
     from sqlalchemy import create_engine
 
-    from gateway.agreement_book import AgreementBook
     from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
-    from gateway.webhook_book import WebhookBook
-    from gateway.webhook_desk import WebhookDesk
     from pmi_common.sealing import Sealer
     from services.agencies import webhooks as w
+    from services.agencies.agreement_repository import AgreementRepository
     from services.agencies.service import AgenciesService
+    from services.agencies.webhook_handlers import WebhookHandlers
+    from services.agencies.webhook_repository import WebhookRepository
     from tests.integration.test_agency_delivery import KEY, verified
     from tests.integration.test_webhooks import LOCAL
     from tests.receivers import Receiver
@@ -163,9 +163,9 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
     api = start_stack(container_factory, config_for, services=())
     engine = create_engine(database_urls["gateway"])
-    desk = WebhookDesk(
-        WebhookBook(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
-        AgreementBook(engine),
+    desk = WebhookHandlers(
+        WebhookRepository(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
+        AgreementRepository(engine),
         w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])

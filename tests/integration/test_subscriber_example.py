@@ -235,10 +235,10 @@ def test_the_subscriber_applies_the_cloud_events_form_as_it_applies_the_platform
     tmp_path,  # noqa: F811
     database_urls,
 ):
-    from gateway.agency_settings import AgencySettingsBook
+    from services.agencies.settings import SettingsRepository
 
     engine = create_engine(database_urls["gateway"])
-    AgencySettingsBook(engine).put(
+    SettingsRepository(engine).put(
         bpjs.name, "ops", dt.datetime.now(dt.UTC), queue_format=queue_format
     )
     engine.dispose()

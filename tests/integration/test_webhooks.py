@@ -18,20 +18,20 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
-from gateway import disclosures
-from gateway.agency_settings import BINARY, STRUCTURED
-from gateway.agreement_book import AgreementBook
-from gateway.notices import NoticeBook
 from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
-from gateway.webhook_book import WebhookBook
-from gateway.webhook_desk import WebhookDesk
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
+from services.agencies import disclosures
 from services.agencies import webhooks as w
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.notices import NoticeRepository
 from services.agencies.service import AgenciesService
+from services.agencies.settings import BINARY, STRUCTURED
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
+from services.agencies.webhook_handlers import WebhookHandlers
+from services.agencies.webhook_repository import WebhookRepository
 from tests.events import envelope, publish
 from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
@@ -72,9 +72,9 @@ def agencies_service(container_factory, agencies_config):
 @pytest.fixture
 def desk(database_urls):
     engine = create_engine(database_urls["gateway"])
-    yield WebhookDesk(
-        WebhookBook(engine, SEALER),
-        AgreementBook(engine),
+    yield WebhookHandlers(
+        WebhookRepository(engine, SEALER),
+        AgreementRepository(engine),
         w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
     engine.dispose()
@@ -107,11 +107,11 @@ def departed(worker_id: str, sequence: int) -> dict:
     )
 
 
-def log_of(desk: WebhookDesk, endpoint) -> list[dict]:
-    return desk.webhooks.deliveries(endpoint.id, limit=200)["items"]
+def log_of(desk: WebhookHandlers, endpoint) -> list[dict]:
+    return desk.endpoints.deliveries(endpoint.id, limit=200)["items"]
 
 
-def delivered(desk: WebhookDesk, endpoint, count: int) -> list[dict]:
+def delivered(desk: WebhookHandlers, endpoint, count: int) -> list[dict]:
     """The log once ``count`` deliveries are all delivered (else nothing)."""
     log = log_of(desk, endpoint)
     return log if len(log) == count and {d["state"] for d in log} == {w.DELIVERED} else []
@@ -169,7 +169,7 @@ def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
     ):
         with pytest.raises(InvalidInput, match="URL refused"):
             desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    assert desk.webhooks.of_agency(bpjs.name) == []
+    assert desk.endpoints.of_agency(bpjs.name) == []
 
 
 def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers(
@@ -277,7 +277,7 @@ def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
     publish(rabbit_config["AMQP_URI"], verified("w-410", 1))
 
     disabled = wait_for(
-        lambda: not desk.webhooks.get(endpoint.id).enabled and desk.webhooks.get(endpoint.id),
+        lambda: not desk.endpoints.get(endpoint.id).enabled and desk.endpoints.get(endpoint.id),
         message="disabled by 410",
     )
     assert "410" in disabled.disabled_reason
@@ -306,7 +306,7 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
     publish(rabbit_config["AMQP_URI"], verified("w-500", 1))
 
     disabled = wait_for(
-        lambda: not desk.webhooks.get(endpoint.id).enabled and desk.webhooks.get(endpoint.id),
+        lambda: not desk.endpoints.get(endpoint.id).enabled and desk.endpoints.get(endpoint.id),
         message="disabled for failing",
     )
     assert disabled.disabled_reason.startswith("every attempt failed from")
@@ -428,7 +428,7 @@ def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_o
     assert disabled.json()["status"] == w.DISABLED
 
 
-def settled(desk: WebhookDesk, endpoint) -> dict[str, str]:
+def settled(desk: WebhookHandlers, endpoint) -> dict[str, str]:
     return {d["event_type"]: d["state"] for d in log_of(desk, endpoint)}
 
 
@@ -466,7 +466,7 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
         message="both settled",
     )
     assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
-    as_the_agency_reads = desk.webhooks.deliveries(endpoint.id, withheld=False)["items"]
+    as_the_agency_reads = desk.endpoints.deliveries(endpoint.id, withheld=False)["items"]
     assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
 
 
@@ -563,7 +563,7 @@ def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name
         allowed_hosts=frozenset({"siap.bpjs.test"}), resolver=lambda host, port: ["127.0.0.1"]
     )
     dispatcher = WebhookDispatcher(
-        WebhookBook(None, SEALER), AgreementBook(None), WebhookSettings(targets=policy)
+        WebhookRepository(None, SEALER), AgreementRepository(None), WebhookSettings(targets=policy)
     )  # no database: send only
     endpoint = w.Endpoint(
         "e",
@@ -594,8 +594,8 @@ def test_a_target_reached_through_nat64_or_6to4_is_refused_before_any_connection
         }[host]
 
     dispatcher = WebhookDispatcher(
-        WebhookBook(None, SEALER),
-        AgreementBook(None),
+        WebhookRepository(None, SEALER),
+        AgreementRepository(None),
         WebhookSettings(targets=w.TargetPolicy(resolver=resolver)),
     )  # no database: send only
     for host, inside in (
@@ -760,7 +760,7 @@ def mail_servers(tmp_path):
 def notices_of(database_url: str) -> list[dict]:
     engine = create_engine(database_url)
     try:
-        return NoticeBook(engine).recent()
+        return NoticeRepository(engine).recent()
     finally:
         engine.dispose()
 
@@ -800,7 +800,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     )
     assert notice["state"] == "pending" and "Connection" in notice["last_error"]
     assert (notice["agency"], notice["endpoint_id"]) == (bpjs.name, endpoint.id)
-    assert not desk.webhooks.get(endpoint.id).enabled
+    assert not desk.endpoints.get(endpoint.id).enabled
 
     mail.start()
 
@@ -842,7 +842,7 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
         desk.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
     with pytest.raises(InvalidInput, match="URL refused"):
         desk.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
-    assert desk.webhooks.get(endpoint.id).url == old.url  # bad input changed nothing
+    assert desk.endpoints.get(endpoint.id).url == old.url  # bad input changed nothing
     edited = desk.edit(
         endpoint.id,
         "desk-admin",

@@ -10,18 +10,18 @@ import pytest
 from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.formats.json import JSONFormat
 
-from gateway.agency_settings import (
+from pmi_common.errors import InvalidInput
+from services.agencies import webhooks as w
+from services.agencies.cloud_events import queue_message
+from services.agencies.notice_mailer import MailSettings, retry_delay
+from services.agencies.notices import endpoint_disabled
+from services.agencies.settings import (
     BINARY,
     PLATFORM,
     STRUCTURED,
     check_contact_email,
     check_queue_format,
 )
-from gateway.notices import endpoint_disabled
-from pmi_common.errors import InvalidInput
-from services.agencies import webhooks as w
-from services.agencies.cloud_events import queue_message
-from services.agencies.notice_mailer import MailSettings, retry_delay
 from services.agencies.webhook_message import signed_request
 from tests.unit.test_webhooks import NOW, PUBLISHED
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, create_engine, insert
 
-from gateway.dependencies import AgencySide
+from gateway.dependencies import AgencyRecords
 from gateway.models import idempotency_keys
 from gateway.models import metadata as gateway_metadata
 from pmi_common.operations import ABOUT_VIA, received, rows_about
@@ -182,7 +182,7 @@ def test_the_gateway_exports_her_webhook_attempts_and_her_own_keyed_writes_witho
                 )
             )
 
-    held = AgencySide(engine).held_about(HER)
+    held = AgencyRecords(engine).held_about(HER)
 
     assert [row["delivery_id"] for row in held["webhook_attempts"]] == [1]
     [own] = held["idempotency_keys"]

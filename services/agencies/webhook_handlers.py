@@ -11,19 +11,21 @@ from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_moment
 from services.agencies import webhooks as w
 
-from .agency_settings import UNSET, AgencySettings, AgencySettingsBook
-from .agreement_book import AgreementBook
-from .webhook_book import WebhookBook, endpoint_view
+from .agreement_repository import AgreementRepository
+from .settings import UNSET, AgencySettings, SettingsRepository
+from .webhook_repository import WebhookRepository, endpoint_view
 
 DEFAULT_OVERLAP = dt.timedelta(hours=24)  # how long the old secret signs after a rotation
 
 
-class WebhookDesk:
-    def __init__(self, webhooks: WebhookBook, agreements: AgreementBook, targets: w.TargetPolicy):
-        self.webhooks = webhooks
+class WebhookHandlers:
+    def __init__(
+        self, endpoints: WebhookRepository, agreements: AgreementRepository, targets: w.TargetPolicy
+    ):
+        self.endpoints = endpoints
         self.agreements = agreements
         self.targets = targets
-        self.settings = AgencySettingsBook(webhooks.engine)
+        self.settings = SettingsRepository(endpoints.engine)
 
     def add(
         self,
@@ -51,7 +53,7 @@ class WebhookDesk:
             )
         types = w.check_event_types(event_types_of(events), agreement.event_types)
         self.check_url(url)
-        return self.webhooks.add(agency, url, types, changed_by, now, description)
+        return self.endpoints.add(agency, url, types, changed_by, now, description)
 
     def edit(
         self,
@@ -63,7 +65,7 @@ class WebhookDesk:
     ) -> w.Endpoint:
         """Change an endpoint's URL, event types or description in place (its secrets, its
         delivery log and what waits for it are kept), checked as when it was added."""
-        endpoint = self.webhooks.get(endpoint_id)
+        endpoint = self.endpoints.get(endpoint_id)
         if url is None and events is None and description is None:
             raise InvalidInput(
                 "nothing to change", {"url": ["give a new url, events or description"]}
@@ -81,7 +83,7 @@ class WebhookDesk:
             values["url"] = url
         if description is not None:
             values["description"] = description
-        return self.webhooks.change(endpoint.id, changed_by, **values)
+        return self.endpoints.change(endpoint.id, changed_by, **values)
 
     def settings_of(self, agency: str) -> AgencySettings:
         """An onboarded agency's settings (``NotFound`` without an agreement)."""
@@ -116,7 +118,7 @@ class WebhookDesk:
         keep_old_for: dt.timedelta | None = None,
         now: dt.datetime | None = None,
     ) -> tuple[w.Endpoint, str]:
-        return self.webhooks.rotate(
+        return self.endpoints.rotate(
             endpoint_id,
             changed_by,
             now or dt.datetime.now(dt.UTC),
@@ -124,14 +126,14 @@ class WebhookDesk:
         )
 
     def disable(self, endpoint_id: str, changed_by: str, reason: str | None = None) -> w.Endpoint:
-        return self.webhooks.disable(
+        return self.endpoints.disable(
             endpoint_id, reason or f"disabled by {changed_by}", changed_by, dt.datetime.now(dt.UTC)
         )
 
     def enable(self, endpoint_id: str, changed_by: str) -> w.Endpoint:
-        endpoint = self.webhooks.get(endpoint_id)
+        endpoint = self.endpoints.get(endpoint_id)
         self.check_url(endpoint.url)
-        return self.webhooks.enable(endpoint_id, changed_by)
+        return self.endpoints.enable(endpoint_id, changed_by)
 
     def replay(
         self,
@@ -140,7 +142,7 @@ class WebhookDesk:
         since: str | None = None,
         until: str | None = None,
     ) -> int:
-        return self.webhooks.replay(
+        return self.endpoints.replay(
             endpoint_id,
             dt.datetime.now(dt.UTC),
             delivery_id=delivery_id,
@@ -150,11 +152,11 @@ class WebhookDesk:
 
     def health(self) -> dict:
         """The console's panel: every endpoint's health, and the latest notices."""
-        from .notices import NoticeBook
+        from .notices import NoticeRepository
 
         return {
-            "endpoints": self.webhooks.health(dt.datetime.now(dt.UTC)),
-            "notices": NoticeBook(self.webhooks.engine).recent(),
+            "endpoints": self.endpoints.health(dt.datetime.now(dt.UTC)),
+            "notices": NoticeRepository(self.endpoints.engine).recent(),
         }
 
     def view(self, endpoint: w.Endpoint) -> dict:

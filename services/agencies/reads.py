@@ -30,7 +30,7 @@ from services.agencies.agreements import (
 from services.agencies.published import pseudonym_key
 
 from . import disclosures
-from .agreement_book import AgreementBook
+from .agreement_repository import AgreementRepository
 
 HTTP = "http"
 SMALL_CELL = 5  # a count below this could single a worker out: it is not given to agencies
@@ -48,7 +48,7 @@ class AgencyGrants(SharedExtension):
         except ValueError as exc:
             raise ConfigurationError(f"{self.container.service_name} cannot start: {exc}") from exc
         self.engine = make_engine(config["DATABASE_URL"], workers=5)
-        self.book = AgreementBook(self.engine)
+        self.agreements = AgreementRepository(self.engine)
 
     def stop(self):
         self.engine.dispose()
@@ -58,7 +58,7 @@ class AgencyGrants(SharedExtension):
 
     def agreement_of(self, agency: str | None) -> Agreement:
         """The agency's agreement in force, or ``Forbidden`` saying why not."""
-        agreement = self.book.get(agency) if agency else None
+        agreement = self.agreements.get(agency) if agency else None
         if agreement is None:
             raise Forbidden(f"agency {agency} has no data-sharing agreement with the platform")
         if not agreement.in_force(dt.datetime.now(dt.UTC)):

@@ -62,7 +62,7 @@ def check_contact_email(value) -> str | None:
     return value.strip()
 
 
-class AgencySettingsBook:
+class SettingsRepository:
     def __init__(self, engine: Engine):
         self.engine = engine
 

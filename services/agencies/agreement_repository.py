@@ -55,7 +55,7 @@ def _terms(agreement: Agreement) -> dict:
     return {name: values[name] for name in TERMS}
 
 
-class AgreementBook:
+class AgreementRepository:
     def __init__(self, engine: Engine):
         self.engine = engine
 

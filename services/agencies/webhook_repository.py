@@ -85,7 +85,7 @@ def endpoint_view(endpoint: w.Endpoint, now: dt.datetime) -> dict:
     }
 
 
-class WebhookBook:
+class WebhookRepository:
     def __init__(self, engine: Engine, sealer: Sealer):
         self.engine = engine
         self.sealer = sealer

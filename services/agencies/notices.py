@@ -82,7 +82,7 @@ def view(row) -> dict:
     }
 
 
-class NoticeBook:
+class NoticeRepository:
     def __init__(self, engine):
         self.engine = engine
 
