@@ -33,7 +33,8 @@ from pmi_common import nik_like
 from pmi_common.retention import RetentionPolicy
 from pmi_tools.onboarding import Agencies, Terms
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.published import ENVELOPE_FIELDS, PSEUDONYM_PREFIX, WITHHELD
+from services.agencies.domain import ENVELOPE_FIELDS, PSEUDONYM_PREFIX
+from services.agencies.published import WITHHELD
 from services.agencies.queues import agency_queue, parked_queue
 
 from . import profile
@@ -272,7 +273,7 @@ def measure(
 ) -> dict:
     """Ask the agencies service for the history since ``since_at``; wait until ``expected`` events
     are in the agency's queue (or ``limit`` seconds passed). Figures of the backfill, its CPU and
-    the the agencies service's memory; with ``profile_seconds``, py-spy's summary of the agencies
+    the agencies service's memory; with ``profile_seconds``, py-spy's summary of the agencies
     service and registration over the backfill's first seconds."""
     agencies = onboard(platform)
     amqp_uri = platform.environment.amqp_uri

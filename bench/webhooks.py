@@ -32,9 +32,9 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
 from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
 from pmi_common.sealing import Sealer  # noqa: E402
-from services.agencies import webhooks as w  # noqa: E402
+from services.agencies import domain  # noqa: E402
 from services.agencies.agreement_repository import AgreementRepository  # noqa: E402
-from services.agencies.agreements import Agreement  # noqa: E402
+from services.agencies.domain import Agreement  # noqa: E402
 from services.agencies.models import webhook_deliveries  # noqa: E402
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
 from services.agencies.webhook_repository import WebhookRepository  # noqa: E402
@@ -72,7 +72,7 @@ PUBLISHED = {
 }
 
 
-def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
+def queue(engine, endpoint: domain.Endpoint, events: int, workers: int) -> None:
     now = dt.datetime.now(dt.UTC)
     rows = []
     for n in range(events):
@@ -95,7 +95,7 @@ def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
                     "sequence": n // workers + 1,
                     "occurred_at": now.isoformat(),
                 },
-                "state": w.PENDING,
+                "state": domain.PENDING,
                 "attempts": 0,
                 "created_at": now,
                 "next_attempt_at": now,
@@ -105,11 +105,11 @@ def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
         conn.execute(insert(webhook_deliveries), rows)
 
 
-def delivered(engine, endpoints: list[w.Endpoint]) -> int:
+def delivered(engine, endpoints: list[domain.Endpoint]) -> int:
     with engine.connect() as conn:
         return conn.execute(
             select(func.count()).where(
-                webhook_deliveries.c.state == w.DELIVERED,
+                webhook_deliveries.c.state == domain.DELIVERED,
                 webhook_deliveries.c.endpoint_id.in_([e.id for e in endpoints]),
             )
         ).scalar()

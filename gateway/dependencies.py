@@ -18,9 +18,9 @@ from services.agencies import disclosures
 from services.agencies.models import messaging
 from services.agencies.models import metadata as agencies_metadata
 from services.agencies.reads import AgencyGrants
+from services.agencies.targets import target_policy
 from services.agencies.webhook_handlers import WebhookHandlers
 from services.agencies.webhook_repository import WebhookRepository
-from services.agencies.webhooks import target_policy
 
 from . import access_log
 from .http import GatewayWebServer

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 from pmi_common.context import COMMAND_KEY, CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
 from pmi_common.rpc import ServiceUnavailable
-from services.agencies.published import scrub
+from services.agencies.domain import scrub
 from services.agencies.reads import SHAPED, AgencyGrants
 
 from . import access_log, auth, edge, encoding, privacy

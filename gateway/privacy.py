@@ -20,7 +20,7 @@ from typing import Any
 
 from pmi_common import contract as c
 from pmi_common.identity import mask_nik, mask_number
-from services.agencies.agreements import REGENCY_GRANT, TIMELINE_STATUS_FIELDS, WORKER_RECORD_GRANTS
+from services.agencies.domain import REGENCY_GRANT, TIMELINE_STATUS_FIELDS, WORKER_RECORD_GRANTS
 from services.agencies.published import PUBLISHED
 
 from .roles import AGENCY, MASKED

@@ -32,9 +32,9 @@ def _desk():
     from pmi_common.sealing import webhook_sealer
     from pmi_common.store import make_engine
     from services.agencies.agreement_repository import AgreementRepository
+    from services.agencies.targets import target_policy
     from services.agencies.webhook_handlers import WebhookHandlers
     from services.agencies.webhook_repository import WebhookRepository
-    from services.agencies.webhooks import target_policy
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
@@ -84,7 +84,7 @@ def _edit(args) -> None:
 
 
 def _settings(args) -> None:
-    from services.agencies.settings import UNSET
+    from services.agencies.domain import UNSET
 
     desk = _desk()
     if args.queue_format is None and args.contact_email is None:
@@ -103,7 +103,7 @@ def _settings(args) -> None:
 
 
 def add_settings_command(agency_commands, failing_clearly) -> None:
-    from services.agencies.settings import QUEUE_FORMATS
+    from services.agencies.domain import QUEUE_FORMATS
 
     settings = agency_commands.add_parser(
         "settings", help="how an agency's queue carries events; its contact e-mail"

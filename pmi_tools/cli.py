@@ -360,7 +360,7 @@ def _ops_discard(args) -> None:
 
 def _add_agency_and_ops_commands(commands) -> None:
     from pmi_common.topology import consuming_services
-    from services.agencies.agreements import LEGAL_BASES
+    from services.agencies.domain import LEGAL_BASES
 
     catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
     catalogue.add_argument(

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from sqlalchemy import Engine, insert, select, update
 
 from pmi_common.errors import NotFound
-from services.agencies.agreements import Agreement
+from services.agencies.domain import Agreement
 from services.agencies.models import agreement_changes as changes_table
 from services.agencies.models import agreements as table
 

@@ -239,7 +239,8 @@ def published_payload_schema(spec: c.EventSpec) -> dict:
 
 def published_example(spec: c.EventSpec) -> dict:
     """The internal example as an agency granted every published field receives it."""
-    from .agreements import Agreement, disclose
+    from .domain import Agreement
+    from .published import disclose
 
     published = published_of(spec)
     everything = Agreement(

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from pmi_common.relay import ConfirmingPublisher
 from services.agencies import disclosures
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.agreements import Agreement, Disclosure
+from services.agencies.domain import PLATFORM, Agreement, Disclosure
 from services.agencies.queues import agency_queue
-from services.agencies.settings import PLATFORM, SettingsRepository
+from services.agencies.settings import SettingsRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
 from .models import agency_deliveries as table

@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import Connection, Table, insert, select
 
 from pmi_common.paging import decode_cursor, page
-from services.agencies.agreements import Disclosure
+from services.agencies.domain import Disclosure
 from services.agencies.models import disclosures as table
 
 PAGE = 100

@@ -16,8 +16,8 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_since
 from pmi_common.store import insert_if_absent, upsert_many
-from services.agencies.agreements import Agreement, disclose
-from services.agencies.webhooks import PENDING, Endpoint
+from services.agencies.domain import PENDING, Agreement, Endpoint
+from services.agencies.published import disclose
 
 from .models import agency_deliveries, recruits, webhook_deliveries
 

@@ -1,56 +1,20 @@
-"""What the platform must tell an agency's contact and the operators, kept in the gateway's
-database (``notices``) in the transaction that made it necessary, so nothing is lost: the
-the agencies service's mailer (``services.agencies.notice_mailer``) mails each one when SMTP is
-configured, and tries again until it is accepted; operators read them in the console (``GET
-/api/v1/ops/webhooks``).
+"""Where the notices to an agency's contact and the operators are kept (``notices``, written in
+the transaction that made them necessary, so nothing is lost; what they say is
+``domain.endpoint_disabled``): the agencies service's mailer (``services.agencies.notice_mailer``)
+mails each one when SMTP is configured, and tries again until it is accepted; operators read them in
+the console (``GET /api/v1/ops/webhooks``).
 
 Today one kind: a webhook endpoint the platform disabled (410 Gone, or failing too long)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import insert, select, update
 
-from services.agencies import webhooks as w
 from services.agencies.models import notices as table
 
-ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 PENDING, MAILED, UNADDRESSED = "pending", "mailed", "unaddressed"
-
-
-def shown_url(url: str) -> str:
-    """A URL without its query or fragment (where a receiver may keep a token)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def endpoint_disabled(endpoint: w.Endpoint, why: str) -> dict:
-    """The subject and body of the notice for an endpoint the platform disabled."""
-    named = f" ({endpoint.description})" if endpoint.description else ""
-    body = "\n".join(
-        [
-            f"The PMI lifecycle platform stopped delivering to a webhook endpoint of agency "
-            f"{endpoint.agency}.",
-            "",
-            f"endpoint:  {endpoint.id}{named}",
-            f"address:   {shown_url(endpoint.url)}",
-            f"why:       {why}",
-            "",
-            "Nothing is lost: the events waiting for this endpoint are kept, and are delivered in "
-            "order, from where delivery stopped, once it is enabled again.",
-            "Fix the receiver, then ask the platform's operators to enable it "
-            f"(pmi agency webhook enable {endpoint.id}).",
-        ]
-    )
-    return {
-        "kind": ENDPOINT_DISABLED,
-        "agency": endpoint.agency,
-        "endpoint_id": endpoint.id,
-        "subject": f"PMI platform: webhook endpoint of {endpoint.agency} disabled",
-        "body": body,
-    }
 
 
 def record(conn, notice: dict, now: dt.datetime) -> int:

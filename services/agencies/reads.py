@@ -19,7 +19,7 @@ from nameko.extensions import SharedExtension
 from pmi_common.errors import Forbidden, NotFound
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import make_engine
-from services.agencies.agreements import (
+from services.agencies.domain import (
     LIST_FILTER_GRANTS,
     Agreement,
     Disclosure,

@@ -35,9 +35,9 @@ import urllib3
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from services.agencies import disclosures
-from services.agencies import webhooks as w
+from services.agencies import disclosures, domain
 from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.targets import target_policy
 from services.agencies.webhook_repository import WebhookRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL
@@ -67,8 +67,8 @@ LONGEST_REST_SECONDS = 60.0  # an endpoint that failed is left alone at most thi
 
 @dataclass(frozen=True)
 class WebhookSettings:
-    retries: w.RetryPolicy = w.RetryPolicy()
-    targets: w.TargetPolicy = w.TargetPolicy()
+    retries: domain.RetryPolicy = domain.RetryPolicy()
+    targets: domain.TargetPolicy = domain.TargetPolicy()
     timeout: float = 10.0  # seconds for a whole attempt: connect, send, answer
     response_limit: int = 4096  # bytes of an answer read
     disable_after: float = 5 * 24 * 3600.0  # seconds failing before the endpoint is disabled
@@ -79,11 +79,11 @@ class WebhookSettings:
     @classmethod
     def from_config(cls, config: dict) -> WebhookSettings:
         """From the process's config (``WEBHOOK_*``; see docs/agencies.md)."""
-        retries = w.RetryPolicy(
-            schedule=w.parse_schedule(config.get("WEBHOOK_RETRY_SCHEDULE")),
-            horizon=float(config.get("WEBHOOK_RETRY_HORIZON") or w.RetryPolicy.horizon),
+        retries = domain.RetryPolicy(
+            schedule=domain.parse_schedule(config.get("WEBHOOK_RETRY_SCHEDULE")),
+            horizon=float(config.get("WEBHOOK_RETRY_HORIZON") or domain.RetryPolicy.horizon),
         )
-        chosen = {"retries": retries, "targets": w.target_policy(config)}
+        chosen = {"retries": retries, "targets": target_policy(config)}
         for name, key in (
             ("timeout", "WEBHOOK_TIMEOUT"),
             ("disable_after", "WEBHOOK_DISABLE_AFTER"),
@@ -145,7 +145,7 @@ class WebhookDispatcher(Rounds):
                 started += 1
         return started
 
-    def _attempt(self, endpoint: w.Endpoint, delivery) -> None:
+    def _attempt(self, endpoint: domain.Endpoint, delivery) -> None:
         try:
             self.attempt(endpoint, delivery)
         except Exception as exc:  # noqa: BLE001 - the lease expires and it is tried again
@@ -160,7 +160,7 @@ class WebhookDispatcher(Rounds):
             if self.in_flight[endpoint.id] <= self.settings.per_endpoint // 2:
                 self.wake()  # room for several: one query leases them together
 
-    def attempt(self, endpoint: w.Endpoint, delivery) -> None:
+    def attempt(self, endpoint: domain.Endpoint, delivery) -> None:
         now = dt.datetime.now(dt.UTC)
         endpoint = self.webhooks.get(endpoint.id)  # its secrets now: a rotation applies at once
         if not endpoint.enabled:
@@ -183,7 +183,7 @@ class WebhookDispatcher(Rounds):
                     0,
                     "the agency's agreement no longer grants it",
                     None,
-                    w.WITHHELD,
+                    domain.WITHHELD,
                     None,
                 )
             log.warning(
@@ -194,7 +194,7 @@ class WebhookDispatcher(Rounds):
             )
             return
         answer = self.send(endpoint, published, now)
-        outcome = w.outcome_of(answer.status)
+        outcome = domain.outcome_of(answer.status)
         ATTEMPTS.labels("delivered" if outcome.delivered else "failed").inc()
         LATENCY.observe(answer.latency_ms / 1000)
         with self.webhooks.engine.begin() as conn:
@@ -207,7 +207,7 @@ class WebhookDispatcher(Rounds):
                     answer.latency_ms,
                     None,
                     answer.body,
-                    w.DELIVERED,
+                    domain.DELIVERED,
                     None,
                 )
                 self.webhooks.mark_failing(conn, endpoint.id, None)
@@ -232,7 +232,7 @@ class WebhookDispatcher(Rounds):
                 answer.latency_ms,
                 answer.error,
                 answer.body,
-                w.PENDING if retry_at else w.EXPIRED,
+                domain.PENDING if retry_at else domain.EXPIRED,
                 retry_at,
             )
             self.webhooks.mark_failing(conn, endpoint.id, now)
@@ -249,7 +249,9 @@ class WebhookDispatcher(Rounds):
         )
         self._disable_if_due(endpoint, outcome, now)
 
-    def _disable_if_due(self, endpoint: w.Endpoint, outcome: w.Outcome, now: dt.datetime) -> None:
+    def _disable_if_due(
+        self, endpoint: domain.Endpoint, outcome: domain.Outcome, now: dt.datetime
+    ) -> None:
         current = self.webhooks.get(endpoint.id)
         if not current.enabled:
             return  # already (another attempt in flight found the same)
@@ -282,7 +284,7 @@ class WebhookDispatcher(Rounds):
             "`pmi agency webhook enable` when fixed",
         )
 
-    def send(self, endpoint: w.Endpoint, published: dict, now: dt.datetime) -> Answer:
+    def send(self, endpoint: domain.Endpoint, published: dict, now: dt.datetime) -> Answer:
         """One signed POST, to the address the target policy checked (the connection is pinned
         to it: a DNS answer that changes after the check reaches nothing else); what came back,
         or why nothing did."""
@@ -316,7 +318,7 @@ class WebhookDispatcher(Rounds):
                 error = f"redirect to {response.headers.get('location')!r} refused"
             elif not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except w.TargetRefused as exc:
+        except domain.TargetRefused as exc:
             error = f"target refused: {exc}"
         except urllib3.exceptions.NewConnectionError as exc:  # (a ConnectTimeoutError too)
             error = f"ConnectionError: {exc}"[:300]

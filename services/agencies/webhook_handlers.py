@@ -9,10 +9,11 @@ import datetime as dt
 
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_moment
-from services.agencies import webhooks as w
+from services.agencies import domain
 
 from .agreement_repository import AgreementRepository
-from .settings import UNSET, AgencySettings, SettingsRepository
+from .domain import UNSET, AgencySettings
+from .settings import SettingsRepository
 from .webhook_repository import WebhookRepository, endpoint_view
 
 DEFAULT_OVERLAP = dt.timedelta(hours=24)  # how long the old secret signs after a rotation
@@ -20,7 +21,10 @@ DEFAULT_OVERLAP = dt.timedelta(hours=24)  # how long the old secret signs after 
 
 class WebhookHandlers:
     def __init__(
-        self, endpoints: WebhookRepository, agreements: AgreementRepository, targets: w.TargetPolicy
+        self,
+        endpoints: WebhookRepository,
+        agreements: AgreementRepository,
+        targets: domain.TargetPolicy,
     ):
         self.endpoints = endpoints
         self.agreements = agreements
@@ -35,7 +39,7 @@ class WebhookHandlers:
         changed_by: str,
         description: str = "",
         now: dt.datetime | None = None,
-    ) -> tuple[w.Endpoint, str]:
+    ) -> tuple[domain.Endpoint, str]:
         """A new endpoint of ``agency`` and its secret (shown once); ``InvalidInput`` when the
         agreement does not grant the events or the URL is refused."""
         now = now or dt.datetime.now(dt.UTC)
@@ -51,7 +55,7 @@ class WebhookHandlers:
                     ]
                 },
             )
-        types = w.check_event_types(event_types_of(events), agreement.event_types)
+        types = domain.check_event_types(event_types_of(events), agreement.event_types)
         self.check_url(url)
         return self.endpoints.add(agency, url, types, changed_by, now, description)
 
@@ -62,7 +66,7 @@ class WebhookHandlers:
         url: str | None = None,
         events=None,
         description: str | None = None,
-    ) -> w.Endpoint:
+    ) -> domain.Endpoint:
         """Change an endpoint's URL, event types or description in place (its secrets, its
         delivery log and what waits for it are kept), checked as when it was added."""
         endpoint = self.endpoints.get(endpoint_id)
@@ -76,7 +80,7 @@ class WebhookHandlers:
             if agreement is None:
                 raise NotFound(f"agency {endpoint.agency} has no agreement")
             values["event_types"] = list(
-                w.check_event_types(event_types_of(events), agreement.event_types)
+                domain.check_event_types(event_types_of(events), agreement.event_types)
             )
         if url is not None:
             self.check_url(url)
@@ -106,9 +110,9 @@ class WebhookHandlers:
     def check_url(self, url: str) -> None:
         try:
             self.targets.check(url)
-        except w.Unresolved:
+        except domain.Unresolved:
             pass  # it may resolve where the agencies service runs: checked before every attempt
-        except w.TargetRefused as exc:
+        except domain.TargetRefused as exc:
             raise InvalidInput("webhook URL refused", {"url": [str(exc)]}) from None
 
     def rotate(
@@ -117,7 +121,7 @@ class WebhookHandlers:
         changed_by: str,
         keep_old_for: dt.timedelta | None = None,
         now: dt.datetime | None = None,
-    ) -> tuple[w.Endpoint, str]:
+    ) -> tuple[domain.Endpoint, str]:
         return self.endpoints.rotate(
             endpoint_id,
             changed_by,
@@ -125,12 +129,14 @@ class WebhookHandlers:
             DEFAULT_OVERLAP if keep_old_for is None else keep_old_for,
         )
 
-    def disable(self, endpoint_id: str, changed_by: str, reason: str | None = None) -> w.Endpoint:
+    def disable(
+        self, endpoint_id: str, changed_by: str, reason: str | None = None
+    ) -> domain.Endpoint:
         return self.endpoints.disable(
             endpoint_id, reason or f"disabled by {changed_by}", changed_by, dt.datetime.now(dt.UTC)
         )
 
-    def enable(self, endpoint_id: str, changed_by: str) -> w.Endpoint:
+    def enable(self, endpoint_id: str, changed_by: str) -> domain.Endpoint:
         endpoint = self.endpoints.get(endpoint_id)
         self.check_url(endpoint.url)
         return self.endpoints.enable(endpoint_id, changed_by)
@@ -159,7 +165,7 @@ class WebhookHandlers:
             "notices": NoticeRepository(self.endpoints.engine).recent(),
         }
 
-    def view(self, endpoint: w.Endpoint) -> dict:
+    def view(self, endpoint: domain.Endpoint) -> dict:
         return endpoint_view(endpoint, dt.datetime.now(dt.UTC))
 
 

@@ -307,7 +307,7 @@ def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page
     from sqlalchemy import create_engine
 
     from services.agencies.agreement_repository import AgreementRepository
-    from services.agencies.agreements import Agreement
+    from services.agencies.domain import Agreement
 
     engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
     AgreementRepository(engine).put(

@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from pmi_common import contract as c
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.agreements import Agreement
+from services.agencies.domain import Agreement
 from tests import servers
 from tests.e2e.conftest import ROOT
 from tests.helpers import wait_for, worker_payload

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 
 from pmi_common import contract as c
 from services.agencies import disclosures
-from services.agencies.published import pseudonym
+from services.agencies.domain import pseudonym
 from services.agencies.service import AgenciesService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish

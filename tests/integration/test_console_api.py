@@ -151,7 +151,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
 
     from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
     from pmi_common.sealing import Sealer
-    from services.agencies import webhooks as w
+    from services.agencies import domain
     from services.agencies.agreement_repository import AgreementRepository
     from services.agencies.service import AgenciesService
     from services.agencies.webhook_handlers import WebhookHandlers
@@ -166,7 +166,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     desk = WebhookHandlers(
         WebhookRepository(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
         AgreementRepository(engine),
-        w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
+        domain.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receivers = [
@@ -189,7 +189,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
             return (
                 rows[healthy.id]["last_success_at"]
                 and rows[failing.id]["consecutive_failures"] >= 2
-                and rows[gone.id]["status"] == w.DISABLED
+                and rows[gone.id]["status"] == domain.DISABLED
                 and found["notices"]
                 and (rows, found["notices"])
             )
@@ -199,7 +199,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
         for receiver in receivers:
             receiver.close()
         engine.dispose()
-    assert rows[healthy.id]["status"] == w.ENABLED
+    assert rows[healthy.id]["status"] == domain.ENABLED
     assert (rows[healthy.id]["consecutive_failures"], rows[healthy.id]["pending"]) == (0, 0)
     assert rows[healthy.id]["oldest_pending_age_seconds"] is None
     assert rows[failing.id]["last_success_at"] is None and rows[failing.id]["pending"] == 1

@@ -14,7 +14,7 @@ from gateway.revocations import RevocationBook
 from gateway.testing import start_stack
 from pmi_common.contract import REGISTRATION
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.agreements import Agreement
+from services.agencies.domain import Agreement
 from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 

@@ -17,7 +17,7 @@ from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.agreements import Agreement
+from services.agencies.domain import Agreement
 from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from gateway.testing import TEST_WEBHOOK_SECRET_KEY
 from pmi_common.migrations import alembic_config
 from pmi_common.sealing import Sealer, Unsealable
-from services.agencies import webhooks as w
+from services.agencies import domain
 from services.agencies.webhook_repository import WebhookRepository
 from tests import servers
 
@@ -80,7 +80,7 @@ def test_the_migration_seals_the_secrets_a_deployment_stored_readable(
     url = fresh_gateway_database
     migrate(url, "0007")
     engine = create_engine(url)
-    current, old = w.new_secret(), w.new_secret()
+    current, old = domain.new_secret(), domain.new_secret()
     rotating = an_endpoint_stored_before_sealing(
         engine,
         [

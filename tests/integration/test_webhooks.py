@@ -23,12 +23,11 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
-from services.agencies import disclosures
-from services.agencies import webhooks as w
+from services.agencies import disclosures, domain
 from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.domain import BINARY, STRUCTURED
 from services.agencies.notices import NoticeRepository
 from services.agencies.service import AgenciesService
-from services.agencies.settings import BINARY, STRUCTURED
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
 from services.agencies.webhook_handlers import WebhookHandlers
 from services.agencies.webhook_repository import WebhookRepository
@@ -75,7 +74,7 @@ def desk(database_urls):
     yield WebhookHandlers(
         WebhookRepository(engine, SEALER),
         AgreementRepository(engine),
-        w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
+        domain.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
     engine.dispose()
 
@@ -114,7 +113,7 @@ def log_of(desk: WebhookHandlers, endpoint) -> list[dict]:
 def delivered(desk: WebhookHandlers, endpoint, count: int) -> list[dict]:
     """The log once ``count`` deliveries are all delivered (else nothing)."""
     log = log_of(desk, endpoint)
-    return log if len(log) == count and {d["state"] for d in log} == {w.DELIVERED} else []
+    return log if len(log) == count and {d["state"] for d in log} == {domain.DELIVERED} else []
 
 
 def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
@@ -144,7 +143,7 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert extensions["actorsubject"].startswith("staff-")  # never the login
     assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
     [delivery] = wait_for(
-        lambda: [d for d in log_of(desk, endpoint) if d["state"] == w.DELIVERED],
+        lambda: [d for d in log_of(desk, endpoint) if d["state"] == domain.DELIVERED],
         message="delivered in the log",
     )
     assert [a["status"] for a in delivery["attempts"]] == [200]
@@ -251,7 +250,7 @@ def test_a_hanging_endpoint_does_not_hold_back_another(
         message="the hanging endpoint's attempts",
     )
     assert all(a["error"] == "no answer within 1s" for a in timed_out)
-    assert not [d for d in log_of(desk, stuck) if d["state"] == w.DELIVERED]
+    assert not [d for d in log_of(desk, stuck) if d["state"] == domain.DELIVERED]
 
 
 def test_a_slow_receiver_still_gets_its_events(
@@ -281,7 +280,7 @@ def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
         message="disabled by 410",
     )
     assert "410" in disabled.disabled_reason
-    assert [d["state"] for d in log_of(desk, endpoint)] == [w.PENDING]
+    assert [d["state"] for d in log_of(desk, endpoint)] == [domain.PENDING]
 
     desk.enable(endpoint.id, "desk-admin")
     wait_for(lambda: gone.accepted(), message="delivered once enabled")
@@ -425,7 +424,7 @@ def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_o
     ).json()
     assert rotated["secret"] != endpoint["secret"] and len(rotated["secrets"]) == 1
     disabled = admin.post(f"/webhooks/{endpoint['id']}/disabling", json={"reason": "moved"})
-    assert disabled.json()["status"] == w.DISABLED
+    assert disabled.json()["status"] == domain.DISABLED
 
 
 def settled(desk: WebhookHandlers, endpoint) -> dict[str, str]:
@@ -462,10 +461,10 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
         {"document_type": "passport"},
     )
     states = wait_for(
-        lambda: w.PENDING not in settled(desk, endpoint).values() and settled(desk, endpoint),
+        lambda: domain.PENDING not in settled(desk, endpoint).values() and settled(desk, endpoint),
         message="both settled",
     )
-    assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
+    assert states == {c.DOCUMENT_VERIFIED: domain.DELIVERED, c.WORKER_DEPARTED: domain.WITHHELD}
     as_the_agency_reads = desk.endpoints.deliveries(endpoint.id, withheld=False)["items"]
     assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
 
@@ -559,18 +558,18 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
 
 def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name(receivers):
     receiver = receivers()
-    policy = w.TargetPolicy(
+    policy = domain.TargetPolicy(
         allowed_hosts=frozenset({"siap.bpjs.test"}), resolver=lambda host, port: ["127.0.0.1"]
     )
     dispatcher = WebhookDispatcher(
         WebhookRepository(None, SEALER), AgreementRepository(None), WebhookSettings(targets=policy)
     )  # no database: send only
-    endpoint = w.Endpoint(
+    endpoint = domain.Endpoint(
         "e",
         "bpjs",
         f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
         (c.DOCUMENT_VERIFIED,),
-        (w.Secret(SEALER.seal(w.new_secret())),),
+        (domain.Secret(SEALER.seal(domain.new_secret())),),
     )
     event = verified("w-pin", 1)
 
@@ -596,18 +595,18 @@ def test_a_target_reached_through_nat64_or_6to4_is_refused_before_any_connection
     dispatcher = WebhookDispatcher(
         WebhookRepository(None, SEALER),
         AgreementRepository(None),
-        WebhookSettings(targets=w.TargetPolicy(resolver=resolver)),
+        WebhookSettings(targets=domain.TargetPolicy(resolver=resolver)),
     )  # no database: send only
     for host, inside in (
         ("nat64.agency.test", "169.254.169.254"),
         ("sixtofour.agency.test", "127.0.0.1"),
     ):
-        endpoint = w.Endpoint(
+        endpoint = domain.Endpoint(
             "e",
             "bpjs",
             f"https://{host}:{receiver.port}/hooks",
             (c.DOCUMENT_VERIFIED,),
-            (w.Secret(SEALER.seal(w.new_secret())),),
+            (domain.Secret(SEALER.seal(domain.new_secret())),),
         )
 
         answer = dispatcher.send(endpoint, verified("w-1", 1), dt.datetime.now(dt.UTC))

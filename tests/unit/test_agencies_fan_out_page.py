@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pmi_common import contract as c
 from services.agencies import handlers
-from services.agencies.agreements import Agreement
+from services.agencies.domain import Agreement
 from services.agencies.models import agency_deliveries, metadata, recruits
 
 NOW = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)

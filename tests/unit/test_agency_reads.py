@@ -3,8 +3,7 @@
 import datetime as dt
 
 from pmi_common import contract as c
-from services.agencies.agreements import Agreement, timeline_for, worker_record_for
-from services.agencies.published import pseudonym
+from services.agencies.domain import Agreement, pseudonym, timeline_for, worker_record_for
 
 KEY = "a-test-pseudonym-key-of-enough-length"
 RECORD = {

@@ -9,7 +9,8 @@ import json
 
 from bench import backfill, report
 from pmi_common.retention import unpack
-from services.agencies.agreements import Agreement, disclose
+from services.agencies.domain import Agreement
+from services.agencies.published import disclose
 
 GRANTS = {
     "worker_registered": ("full_name", "regency", "cycle"),

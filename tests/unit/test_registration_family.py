@@ -11,8 +11,8 @@ import pytest
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from services.agencies import asyncapi
-from services.agencies.agreements import Agreement, disclose, parse_fields
-from services.agencies.published import PUBLISHED
+from services.agencies.domain import Agreement
+from services.agencies.published import PUBLISHED, disclose, parse_fields
 from services.registration import handlers
 from services.registration.domain import FamilyMember
 from tests.unit.test_registration_handlers import (  # noqa: F401

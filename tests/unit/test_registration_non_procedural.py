@@ -11,7 +11,7 @@ import pytest
 from pmi_common import contract as c
 from pmi_common.errors import DuplicateRegistration, InvalidInput
 from pmi_common.lifecycle import DEPARTED, IN_REINTEGRATION, RETURNED
-from services.agencies.agreements import parse_fields
+from services.agencies.published import parse_fields
 from services.registration import handlers
 from tests.helpers import worker_payload
 from tests.unit.test_registration_family import agreement, published
