@@ -591,7 +591,9 @@ def check_contact_email(value) -> str | None:
     return value.strip()
 
 
-ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+ENDPOINT_DISABLED = "webhook_endpoint_disabled"  # the one kind of notice today
+# a notice: waiting to be mailed (or retried), mailed, or with nobody to mail it to
+NOTICE_PENDING, NOTICE_MAILED, NOTICE_UNADDRESSED = "pending", "mailed", "unaddressed"
 
 
 def shown_url(url: str) -> str:

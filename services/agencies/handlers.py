@@ -2,24 +2,21 @@
 the published form each agency's agreement grants for delivery, to its queue and to each of its
 webhook endpoints that wants the type (in the same transaction as the event's inbox record, so an
 event is fanned out once, and nothing is lost between the two). Both channels carry the one
-result of ``disclose``: no channel grants more than another."""
+result of ``disclose``: no channel grants more than another. What is kept goes through the
+service's repository (``uow.repository``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
-
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_since
-from pmi_common.store import insert_if_absent, upsert_many
-from services.agencies.domain import PENDING, Agreement, Endpoint
-from services.agencies.published import disclose
 
-from .models import agency_deliveries, recruits, webhook_deliveries
+from .domain import PENDING, Agreement, Endpoint
+from .published import disclose
+from .repository import AgenciesRepository
 
 AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker unknown here
 
@@ -32,8 +29,8 @@ class Recruiters:
     are judged as if each were written at once) and written by ``flush`` in one statement: a page
     of history is one round trip, not one per registration."""
 
-    def __init__(self, conn: Session, ask: AskRecruiter, batched: bool = False):
-        self.conn = conn
+    def __init__(self, repository: AgenciesRepository, ask: AskRecruiter, batched: bool = False):
+        self.repository = repository
         self.ask = ask
         self.batched = batched
         self.pending: dict[str, str] = {}
@@ -44,52 +41,28 @@ class Recruiters:
         company = envelope["data"]["placement_agency"]
         if self.batched:
             self.pending[envelope["worker_id"]] = company
-            return
-        if not insert_if_absent(
-            self.conn,
-            recruits,
-            "worker_id",
-            worker_id=envelope["worker_id"],
-            placement_agency=company,
-        ):
-            self.conn.execute(
-                recruits.update()
-                .where(recruits.c.worker_id == envelope["worker_id"])
-                .values(placement_agency=company)
-            )
+        else:
+            self.repository.keep_recruiter(envelope["worker_id"], company)
 
     def flush(self) -> None:
         """Write what ``remember`` kept (the latest company of each worker), one statement."""
         if self.pending:
-            upsert_many(
-                self.conn,
-                recruits,
-                "worker_id",
-                [
-                    {"worker_id": worker_id, "placement_agency": company}
-                    for worker_id, company in self.pending.items()
-                ],
-                ["placement_agency"],
-            )
+            self.repository.keep_recruiters(self.pending)
             self.pending.clear()
 
     def of(self, worker_id: str) -> str | None:
         if worker_id in self.pending:
             return self.pending[worker_id]
-        company = self.conn.execute(
-            select(recruits.c.placement_agency).where(recruits.c.worker_id == worker_id)
-        ).scalar()
+        company = self.repository.recruiter_of(worker_id)
         if company is None:
             company = self.ask(worker_id)
             if company is not None:
-                insert_if_absent(
-                    self.conn, recruits, "worker_id", worker_id=worker_id, placement_agency=company
-                )
+                self.repository.learn_recruiter(worker_id, company)
         return company
 
 
 def fan_out(
-    conn: Session,
+    repository: AgenciesRepository,
     envelope: dict,
     agreements: list[Agreement],
     recruiters: Recruiters,
@@ -104,12 +77,12 @@ def fan_out(
     rows, hooks = deliveries(
         envelope, agreements, recruiters, pseudonym_key, now, endpoints, to_queues
     )
-    _queue(conn, rows if to_queues else [], hooks)
+    repository.queue(rows if to_queues else [], hooks)
     return [row["agency"] for row in rows]
 
 
 def fan_out_page(
-    conn: Session,
+    repository: AgenciesRepository,
     envelopes: list[dict],
     agreements: list[Agreement],
     recruiters: Recruiters,
@@ -130,15 +103,8 @@ def fan_out_page(
         hooks += more_hooks
     if recruiters.batched:
         recruiters.flush()
-    _queue(conn, rows if to_queues else [], hooks)
+    repository.queue(rows if to_queues else [], hooks)
     return len(rows)
-
-
-def _queue(conn: Session, rows: list[dict], hooks: list[dict]) -> None:
-    if rows:
-        conn.execute(insert(agency_deliveries), rows)
-    if hooks:
-        conn.execute(insert(webhook_deliveries), hooks)
 
 
 def deliveries(

@@ -14,7 +14,10 @@ from sqlalchemy import insert, select, update
 
 from services.agencies.models import notices as table
 
-PENDING, MAILED, UNADDRESSED = "pending", "mailed", "unaddressed"
+from .domain import NOTICE_MAILED, NOTICE_PENDING, NOTICE_UNADDRESSED
+from .schemas import notice_view
+
+PENDING, MAILED, UNADDRESSED = NOTICE_PENDING, NOTICE_MAILED, NOTICE_UNADDRESSED
 
 
 def record(conn, notice: dict, now: dt.datetime) -> int:
@@ -26,26 +29,6 @@ def record(conn, notice: dict, now: dt.datetime) -> int:
     ).scalar_one()
 
 
-def view(row) -> dict:
-    """A notice as operators see it: never whom it was mailed to."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "agency": row.agency,
-        "endpoint_id": row.endpoint_id,
-        "subject": row.subject,
-        "body": row.body,
-        "created_at": row.created_at.isoformat(),
-        "state": row.state,
-        "attempts": row.attempts,
-        "mailed_at": row.mailed_at.isoformat() if row.mailed_at else None,
-        "next_attempt_at": row.next_attempt_at.isoformat()
-        if row.next_attempt_at and row.state == PENDING
-        else None,
-        "last_error": row.last_error,
-    }
-
-
 class NoticeRepository:
     def __init__(self, engine):
         self.engine = engine
@@ -53,7 +36,7 @@ class NoticeRepository:
     def recent(self, limit: int = 50) -> list[dict]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(table).order_by(table.c.id.desc()).limit(limit)).all()
-        return [view(row) for row in rows]
+        return [notice_view(row) for row in rows]
 
     def due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list:
         """Up to ``limit`` pending notices due now, leased for ``lease`` (several agencies

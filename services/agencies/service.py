@@ -27,15 +27,16 @@ from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
-from services.agencies.published import pseudonym_key
-from services.agencies.reads import AgencyGrants
-from services.agencies.webhook_repository import WebhookRepository
 
 from . import handlers
 from .delivery import DeliveryRelay
 from .models import metadata
 from .notice_mailer import MailSettings, NoticeMailer
+from .published import pseudonym_key
+from .reads import AgencyGrants
+from .repository import AgenciesRepository
 from .webhook_delivery import WebhookDispatcher, WebhookSettings
+from .webhook_repository import WebhookRepository
 
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.AGENCIES))
 
@@ -115,7 +116,7 @@ class AgenciesService(ServiceOperations):
     # an agency receives each worker's events in the order the services published them
     events_in_order = True
 
-    db = Database(metadata, relay=False)
+    db = Database(metadata, relay=False, repository=AgenciesRepository)
     agencies = Deliverers()
     metrics = MetricsServer()
     registration = TimedRpcProxy(c.REGISTRATION)
@@ -141,10 +142,10 @@ class AgenciesService(ServiceOperations):
         self.db.apply_once(
             event,
             lambda uow: handlers.fan_out(
-                uow.session,
+                uow.repository,
                 envelope,
                 self.agencies.agreements.current(),
-                handlers.Recruiters(uow.session, self._recruiter),
+                handlers.Recruiters(uow.repository, self._recruiter),
                 self.agencies.key,
                 now,
                 self.agencies.endpoints.current(),
@@ -186,9 +187,9 @@ class AgenciesService(ServiceOperations):
                 return queued
             now = dt.datetime.now(dt.UTC)
             with self.db.transaction() as uow:  # a page: one statement per table, not per event
-                recruiters = handlers.Recruiters(uow.session, self._recruiter, batched=True)
+                recruiters = handlers.Recruiters(uow.repository, self._recruiter, batched=True)
                 queued += handlers.fan_out_page(
-                    uow.session,
+                    uow.repository,
                     page["events"],
                     [agreement],
                     recruiters,

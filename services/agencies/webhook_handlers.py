@@ -13,8 +13,9 @@ from services.agencies import domain
 
 from .agreement_repository import AgreementRepository
 from .domain import UNSET, AgencySettings
+from .schemas import endpoint_view
 from .settings import SettingsRepository
-from .webhook_repository import WebhookRepository, endpoint_view
+from .webhook_repository import WebhookRepository
 
 DEFAULT_OVERLAP = dt.timedelta(hours=24)  # how long the old secret signs after a rotation
 

@@ -66,26 +66,6 @@ def _endpoint(row) -> domain.Endpoint:
     )
 
 
-def endpoint_view(endpoint: domain.Endpoint, now: dt.datetime) -> dict:
-    """An endpoint as shown to operators and agencies: never its secrets, only how many sign
-    and until when the old one does."""
-    return {
-        "id": endpoint.id,
-        "agency": endpoint.agency,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "event_types": list(endpoint.event_types),
-        "status": endpoint.status,
-        "disabled_reason": endpoint.disabled_reason,
-        "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
-        "secrets": [
-            {"expires_at": s.expires_at.isoformat() if s.expires_at else None}
-            for s in endpoint.secrets
-            if s.valid(now)
-        ],
-    }
-
-
 class WebhookRepository:
     def __init__(self, engine: Engine, sealer: Sealer):
         self.engine = engine

@@ -1,0 +1,41 @@
+"""The agencies repository in memory: who recruited each worker and what waits for agencies'
+queues and webhooks, with the real repository's methods and meaning
+(tests/integration/test_agencies_repository.py runs the same checks against both)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class FakeAgenciesRepository:
+    def __init__(self):
+        self.recruits: dict[str, str] = {}
+        self.deliveries: list[dict] = []
+        self.webhook_deliveries: list[dict] = []
+
+    def recruiter_of(self, worker_id: str) -> str | None:
+        return self.recruits.get(worker_id)
+
+    def keep_recruiter(self, worker_id: str, company: str) -> None:
+        self.recruits[worker_id] = company
+
+    def keep_recruiters(self, companies: Mapping[str, str]) -> None:
+        self.recruits.update(companies)
+
+    def learn_recruiter(self, worker_id: str, company: str) -> None:
+        self.recruits.setdefault(worker_id, company)
+
+    def queue(self, deliveries: list[dict], webhook_deliveries_: list[dict]) -> None:
+        self.deliveries += [
+            {**row, "id": len(self.deliveries) + n + 1} for n, row in enumerate(deliveries)
+        ]
+        self.webhook_deliveries += [
+            {**row, "id": len(self.webhook_deliveries) + n + 1}
+            for n, row in enumerate(webhook_deliveries_)
+        ]
+
+    def queued_for(self, agency: str) -> list[dict]:
+        return [dict(row) for row in self.deliveries if row["agency"] == agency]
+
+    def queued_for_endpoint(self, endpoint_id: str) -> list[dict]:
+        return [dict(row) for row in self.webhook_deliveries if row["endpoint_id"] == endpoint_id]
