@@ -130,21 +130,21 @@ class CallersAgreement(DependencyProvider):
 
 
 class Webhooks(DependencyProvider):
-    """Agencies' webhook endpoints and their delivery log (``WebhookHandlers``). The desk keeps no
-    state of a request's: one, built at the first request, serves them all (every request
+    """Agencies' webhook endpoints and their delivery log (``WebhookHandlers``). The handlers keep
+    no state of a request's: one, built at the first request, serves them all (every request
     pays for each of the gateway's dependencies, whichever route it calls)."""
 
     grants = AgencyGrants()
-    desk: WebhookHandlers | None = None
+    handlers: WebhookHandlers | None = None
 
     def get_dependency(self, worker_ctx) -> WebhookHandlers:
-        if self.desk is None:
-            self.desk = WebhookHandlers(
+        if self.handlers is None:
+            self.handlers = WebhookHandlers(
                 WebhookRepository(self.grants.engine, self.grants.sealer),
                 self.grants.agreements,
                 target_policy(self.container.config),
             )
-        return self.desk
+        return self.handlers
 
 
 class Caller(DependencyProvider):

@@ -27,7 +27,7 @@ import os
 from pmi_common import config
 
 
-def _desk():
+def _webhook_handlers():
     from pmi_common.migrations import upgrade
     from pmi_common.sealing import webhook_sealer
     from pmi_common.store import make_engine
@@ -60,8 +60,8 @@ def _by(args) -> str:
 
 
 def _add(args) -> None:
-    desk = _desk()
-    endpoint, secret = desk.add(args.agency, args.url, args.events, _by(args), args.description)
+    handlers = _webhook_handlers()
+    endpoint, secret = handlers.add(args.agency, args.url, args.events, _by(args), args.description)
     print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
     print(f"events: {', '.join(endpoint.event_types)}")
     print(f"signing secret (shown once): {secret}")
@@ -70,13 +70,13 @@ def _add(args) -> None:
 def _list(args) -> None:
     from services.agencies.webhook_handlers import render_endpoints
 
-    desk = _desk()
-    views = [desk.view(e) for e in desk.endpoints.of_agency(args.agency)]
+    handlers = _webhook_handlers()
+    views = [handlers.view(e) for e in handlers.endpoints.of_agency(args.agency)]
     print(json.dumps(views, indent=2) if args.json else render_endpoints(views))
 
 
 def _edit(args) -> None:
-    endpoint = _desk().edit(
+    endpoint = _webhook_handlers().edit(
         args.endpoint, _by(args), url=args.url, events=args.events, description=args.description
     )
     print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
@@ -86,11 +86,11 @@ def _edit(args) -> None:
 def _settings(args) -> None:
     from services.agencies.domain import UNSET
 
-    desk = _desk()
+    handlers = _webhook_handlers()
     if args.queue_format is None and args.contact_email is None:
-        settings = desk.settings_of(args.name)
+        settings = handlers.settings_of(args.name)
     else:
-        settings = desk.change_settings(
+        settings = handlers.change_settings(
             args.name,
             _by(args),
             queue_format=UNSET if args.queue_format is None else args.queue_format,
@@ -122,7 +122,7 @@ def add_settings_command(agency_commands, failing_clearly) -> None:
 
 
 def _rotate(args) -> None:
-    endpoint, secret = _desk().rotate(
+    endpoint, secret = _webhook_handlers().rotate(
         args.endpoint, _by(args), dt.timedelta(hours=args.keep_old_for)
     )
     print(f"endpoint {endpoint.id}: new signing secret (shown once): {secret}")
@@ -130,12 +130,12 @@ def _rotate(args) -> None:
 
 
 def _disable(args) -> None:
-    endpoint = _desk().disable(args.endpoint, _by(args), args.reason)
+    endpoint = _webhook_handlers().disable(args.endpoint, _by(args), args.reason)
     print(f"endpoint {endpoint.id} disabled: {endpoint.disabled_reason}")
 
 
 def _enable(args) -> None:
-    endpoint = _desk().enable(args.endpoint, _by(args))
+    endpoint = _webhook_handlers().enable(args.endpoint, _by(args))
     print(f"endpoint {endpoint.id} enabled: what waited is delivered from where it stopped")
 
 
@@ -143,9 +143,9 @@ def _deliveries(args) -> None:
     from pmi_common.history import parse_moment
     from services.agencies.webhook_handlers import render_deliveries
 
-    desk = _desk()
-    endpoint = desk.endpoints.get(args.endpoint)
-    log = desk.endpoints.deliveries(
+    handlers = _webhook_handlers()
+    endpoint = handlers.endpoints.get(args.endpoint)
+    log = handlers.endpoints.deliveries(
         endpoint.id,
         args.limit,
         since=parse_moment(args.since, "since") if args.since else None,
@@ -156,7 +156,7 @@ def _deliveries(args) -> None:
 
 
 def _replay(args) -> None:
-    queued = _desk().replay(args.endpoint, args.delivery, args.since, args.until)
+    queued = _webhook_handlers().replay(args.endpoint, args.delivery, args.since, args.until)
     print(f"{queued} deliveries queued again to {args.endpoint}")
 
 
@@ -166,7 +166,7 @@ def _backfill(args) -> None:
     import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
     from pmi_common.history import event_types_of, parse_since
 
-    endpoint = _desk().endpoints.get(args.endpoint)
+    endpoint = _webhook_handlers().endpoints.get(args.endpoint)
     wanted = list(event_types_of(args.events))
     since = parse_since(args.since).isoformat()
     with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=args.timeout) as cluster:

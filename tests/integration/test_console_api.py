@@ -163,7 +163,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
     api = start_stack(container_factory, config_for, services=())
     engine = create_engine(database_urls["gateway"])
-    desk = WebhookHandlers(
+    webhook_handlers = WebhookHandlers(
         WebhookRepository(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
         AgreementRepository(engine),
         domain.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
@@ -176,7 +176,8 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     ]
     try:
         healthy, failing, gone = (
-            desk.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0] for r in receivers
+            webhook_handlers.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0]
+            for r in receivers
         )
         publish(rabbit_config["AMQP_URI"], verified("w-panel", 1))
         operator = api.as_role("operator")

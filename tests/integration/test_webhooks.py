@@ -69,7 +69,7 @@ def agencies_service(container_factory, agencies_config):
 
 
 @pytest.fixture
-def desk(database_urls):
+def webhook_handlers(database_urls):
     engine = create_engine(database_urls["gateway"])
     yield WebhookHandlers(
         WebhookRepository(engine, SEALER),
@@ -106,24 +106,26 @@ def departed(worker_id: str, sequence: int) -> dict:
     )
 
 
-def log_of(desk: WebhookHandlers, endpoint) -> list[dict]:
-    return desk.endpoints.deliveries(endpoint.id, limit=200)["items"]
+def log_of(webhook_handlers: WebhookHandlers, endpoint) -> list[dict]:
+    return webhook_handlers.endpoints.deliveries(endpoint.id, limit=200)["items"]
 
 
-def delivered(desk: WebhookHandlers, endpoint, count: int) -> list[dict]:
+def delivered(webhook_handlers: WebhookHandlers, endpoint, count: int) -> list[dict]:
     """The log once ``count`` deliveries are all delivered (else nothing)."""
-    log = log_of(desk, endpoint)
+    log = log_of(webhook_handlers, endpoint)
     return log if len(log) == count and {d["state"] for d in log} == {domain.DELIVERED} else []
 
 
 def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
-    agencies_service, agencies, desk, receivers, rabbit_config, database_urls
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config, database_urls
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], fields=["document_verified:document_type"]
     )
     receiver = receivers()
-    endpoint, secret = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, secret = webhook_handlers.add(
+        bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin"
+    )
     event = verified("w-0001", sequence=4)
 
     publish(rabbit_config["AMQP_URI"], event)
@@ -143,7 +145,7 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert extensions["actorsubject"].startswith("staff-")  # never the login
     assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
     [delivery] = wait_for(
-        lambda: [d for d in log_of(desk, endpoint) if d["state"] == domain.DELIVERED],
+        lambda: [d for d in log_of(webhook_handlers, endpoint) if d["state"] == domain.DELIVERED],
         message="delivered in the log",
     )
     assert [a["status"] for a in delivery["attempts"]] == [200]
@@ -156,10 +158,12 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     ]
 
 
-def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(agencies, desk):  # noqa: F811
+def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
+    agencies, webhook_handlers
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     with pytest.raises(InvalidInput, match="does not grant"):
-        desk.add(bpjs.name, "http://127.0.0.1:9/x", [c.WORKER_REGISTERED], "desk-admin")
+        webhook_handlers.add(bpjs.name, "http://127.0.0.1:9/x", [c.WORKER_REGISTERED], "desk-admin")
     for url in (
         "http://10.1.2.3/hook",
         "http://169.254.169.254/latest",
@@ -167,26 +171,26 @@ def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
         "http://[::1]/hook",
     ):
         with pytest.raises(InvalidInput, match="URL refused"):
-            desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    assert desk.endpoints.of_agency(bpjs.name) == []
+            webhook_handlers.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    assert webhook_handlers.endpoints.of_agency(bpjs.name) == []
 
 
 def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     failing = {"until": None}
     receiver = receivers(
         answer=lambda n, body: 503 if failing["until"] is None or n < failing["until"] else 200
     )
-    endpoint, _ = desk.add(
+    endpoint, _ = webhook_handlers.add(
         bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin"
     )
     for worker in ("w-a", "w-b"):
         for sequence in (1, 2, 3):
             publish(rabbit_config["AMQP_URI"], verified(worker, sequence))
     wait_for(
-        lambda: len(log_of(desk, endpoint)) == 6 and len(receiver.requests) >= 2,
+        lambda: len(log_of(webhook_handlers, endpoint)) == 6 and len(receiver.requests) >= 2,
         message="six events queued, the first refused",
     )
     failing["until"] = len(receiver.requests) + 2  # two more refusals, then it answers
@@ -195,24 +199,27 @@ def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers
     accepted = receiver.accepted()
     for worker in ("w-a", "w-b"):
         assert [e["workersequence"] for e in accepted if e["subject"] == worker] == [1, 2, 3]
-    log = wait_for(lambda: delivered(desk, endpoint, 6), message="all six delivered in the log")
+    log = wait_for(
+        lambda: delivered(webhook_handlers, endpoint, 6), message="all six delivered in the log"
+    )
     failures = [a for d in log for a in d["attempts"] if a["status"] == 503]
     assert len(failures) == failing["until"] and all(a["error"] == "HTTP 503" for a in failures)
 
 
 def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     first = receivers()
     port, url = first.port, first.url
     first.close()  # the agency's system is down: connections are refused
-    endpoint, _ = desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for sequence in range(1, 6):
         publish(rabbit_config["AMQP_URI"], verified("w-out", sequence))
     wait_for(
         lambda: (
-            len(log_of(desk, endpoint)) == 5 and any(d["attempts"] for d in log_of(desk, endpoint))
+            len(log_of(webhook_handlers, endpoint)) == 5
+            and any(d["attempts"] for d in log_of(webhook_handlers, endpoint))
         ),
         message="five events queued, attempts while the receiver is down",
     )
@@ -221,7 +228,9 @@ def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
 
     wait_for(lambda: len(back.accepted()) >= 5, message="every event after the outage")
     assert [e["workersequence"] for e in back.accepted()] == [1, 2, 3, 4, 5]
-    refused = [a for d in log_of(desk, endpoint) for a in d["attempts"] if a["status"] is None]
+    refused = [
+        a for d in log_of(webhook_handlers, endpoint) for a in d["attempts"] if a["status"] is None
+    ]
     assert refused and all("ConnectionError" in a["error"] for a in refused)
 
 
@@ -229,7 +238,7 @@ def test_a_hanging_endpoint_does_not_hold_back_another(
     container_factory,
     agencies_config,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,  # noqa: F811
     rabbit_config,
 ):
@@ -239,50 +248,53 @@ def test_a_hanging_endpoint_does_not_hold_back_another(
     imigrasi = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
     dead = receivers(answer=lambda n, body: HANG)
     alive = receivers()
-    stuck, _ = desk.add(bpjs.name, dead.url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    desk.add(imigrasi.name, alive.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    stuck, _ = webhook_handlers.add(bpjs.name, dead.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    webhook_handlers.add(imigrasi.name, alive.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for n in range(12):
         publish(rabbit_config["AMQP_URI"], verified(f"w-{n}", 1))
 
     wait_for(lambda: len(alive.accepted()) >= 12, message="all twelve at the live endpoint")
     timed_out = wait_for(
-        lambda: [a for d in log_of(desk, stuck) for a in d["attempts"]],
+        lambda: [a for d in log_of(webhook_handlers, stuck) for a in d["attempts"]],
         message="the hanging endpoint's attempts",
     )
     assert all(a["error"] == "no answer within 1s" for a in timed_out)
-    assert not [d for d in log_of(desk, stuck) if d["state"] == domain.DELIVERED]
+    assert not [d for d in log_of(webhook_handlers, stuck) if d["state"] == domain.DELIVERED]
 
 
 def test_a_slow_receiver_still_gets_its_events(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     slow = receivers(delay=0.5)
-    endpoint, _ = desk.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for worker in ("w-slow-1", "w-slow-2"):
         publish(rabbit_config["AMQP_URI"], verified(worker, 1))
 
     wait_for(lambda: len(slow.accepted()) >= 2, message="both events")
     assert {e["subject"] for e in slow.accepted()} == {"w-slow-1", "w-slow-2"}
-    wait_for(lambda: delivered(desk, endpoint, 2), message="both delivered")
+    wait_for(lambda: delivered(webhook_handlers, endpoint, 2), message="both delivered")
 
 
 def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     gone = receivers(answer=lambda n, body: 410 if n == 0 else 200)
-    endpoint, _ = desk.add(bpjs.name, gone.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, gone.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-410", 1))
 
     disabled = wait_for(
-        lambda: not desk.endpoints.get(endpoint.id).enabled and desk.endpoints.get(endpoint.id),
+        lambda: (
+            not webhook_handlers.endpoints.get(endpoint.id).enabled
+            and webhook_handlers.endpoints.get(endpoint.id)
+        ),
         message="disabled by 410",
     )
     assert "410" in disabled.disabled_reason
-    assert [d["state"] for d in log_of(desk, endpoint)] == [domain.PENDING]
+    assert [d["state"] for d in log_of(webhook_handlers, endpoint)] == [domain.PENDING]
 
-    desk.enable(endpoint.id, "desk-admin")
+    webhook_handlers.enable(endpoint.id, "desk-admin")
     wait_for(lambda: gone.accepted(), message="delivered once enabled")
     assert [e["workersequence"] for e in gone.accepted()] == [1]
 
@@ -291,7 +303,7 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
     container_factory,
     agencies_config,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,  # noqa: F811
     rabbit_config,
 ):
@@ -301,11 +313,14 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
     agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     broken = receivers(answer=lambda n, body: 500)
-    endpoint, _ = desk.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-500", 1))
 
     disabled = wait_for(
-        lambda: not desk.endpoints.get(endpoint.id).enabled and desk.endpoints.get(endpoint.id),
+        lambda: (
+            not webhook_handlers.endpoints.get(endpoint.id).enabled
+            and webhook_handlers.endpoints.get(endpoint.id)
+        ),
         message="disabled for failing",
     )
     assert disabled.disabled_reason.startswith("every attempt failed from")
@@ -313,19 +328,21 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
 
 
 def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
-    endpoint, old = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    _, new = desk.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(hours=1))
+    endpoint, old = webhook_handlers.add(
+        bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin"
+    )
+    _, new = webhook_handlers.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(hours=1))
     publish(rabbit_config["AMQP_URI"], verified("w-rot", 1))
     [(headers, body, _)] = wait_for(lambda: receiver.requests, message="a webhook")
     assert len(headers["webhook-signature"].split(" ")) == 2
     for secret in (old, new):
         Webhook(secret).verify(body, headers)
 
-    _, newest = desk.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(0))
+    _, newest = webhook_handlers.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(0))
     publish(rabbit_config["AMQP_URI"], verified("w-rot", 2))
     wait_for(lambda: len(receiver.requests) >= 2, message="a second webhook")
     headers, body, _ = receiver.requests[1]
@@ -336,28 +353,30 @@ def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
 
 
 def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for sequence in (1, 2):
         publish(rabbit_config["AMQP_URI"], verified("w-re", sequence))
-    first = wait_for(lambda: delivered(desk, endpoint, 2), message="two delivered")[-1]
+    first = wait_for(lambda: delivered(webhook_handlers, endpoint, 2), message="two delivered")[-1]
 
-    assert desk.replay(endpoint.id, delivery_id=first["id"]) == 1
+    assert webhook_handlers.replay(endpoint.id, delivery_id=first["id"]) == 1
     wait_for(lambda: len(receiver.accepted()) >= 3, message="the replay")
     assert receiver.accepted()[2]["id"] == first["event_id"]  # the same id: receivers dedupe
     # the receiver has it before the dispatcher records the answer: a range replays only
     # finished deliveries, so wait for the log to say so
-    wait_for(lambda: delivered(desk, endpoint, 3), message="the replay recorded as delivered")
+    wait_for(
+        lambda: delivered(webhook_handlers, endpoint, 3), message="the replay recorded as delivered"
+    )
 
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
-    assert desk.replay(endpoint.id, since=since) == 3  # both, and the replay itself
-    log = wait_for(lambda: delivered(desk, endpoint, 6), message="the range replayed")
+    assert webhook_handlers.replay(endpoint.id, since=since) == 3  # both, and the replay itself
+    log = wait_for(lambda: delivered(webhook_handlers, endpoint, 6), message="the range replayed")
     assert len(receiver.accepted()) == 6
     assert len([d for d in log if d["replay_of"]]) == 4
-    assert json.dumps(log_of(desk, endpoint)).count('"status": 200') == 6
+    assert json.dumps(log_of(webhook_handlers, endpoint)).count('"status": 200') == 6
 
 
 def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_own_log(
@@ -427,23 +446,23 @@ def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_o
     assert disabled.json()["status"] == domain.DISABLED
 
 
-def settled(desk: WebhookHandlers, endpoint) -> dict[str, str]:
-    return {d["event_type"]: d["state"] for d in log_of(desk, endpoint)}
+def settled(webhook_handlers: WebhookHandlers, endpoint) -> dict[str, str]:
+    return {d["event_type"]: d["state"] for d in log_of(webhook_handlers, endpoint)}
 
 
 def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     answer_from = {"n": float("inf")}  # the receiver refuses every request before the n-th
     receiver = receivers(answer=lambda n, body: 200 if n >= answer_from["n"] else 503)
-    endpoint, _ = desk.add(
+    endpoint, _ = webhook_handlers.add(
         bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin"
     )
     publish(rabbit_config["AMQP_URI"], verified("w-narrow", 1))
     publish(rabbit_config["AMQP_URI"], departed("w-narrow", 2))
     wait_for(
-        lambda: len(log_of(desk, endpoint)) == 2 and receiver.requests,
+        lambda: len(log_of(webhook_handlers, endpoint)) == 2 and receiver.requests,
         message="both queued, the first refused",
     )
 
@@ -461,11 +480,16 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
         {"document_type": "passport"},
     )
     states = wait_for(
-        lambda: domain.PENDING not in settled(desk, endpoint).values() and settled(desk, endpoint),
+        lambda: (
+            domain.PENDING not in settled(webhook_handlers, endpoint).values()
+            and settled(webhook_handlers, endpoint)
+        ),
         message="both settled",
     )
     assert states == {c.DOCUMENT_VERIFIED: domain.DELIVERED, c.WORKER_DEPARTED: domain.WITHHELD}
-    as_the_agency_reads = desk.endpoints.deliveries(endpoint.id, withheld=False)["items"]
+    as_the_agency_reads = webhook_handlers.endpoints.deliveries(endpoint.id, withheld=False)[
+        "items"
+    ]
     assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
 
 
@@ -513,21 +537,21 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(
-    agencies_service, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 302 if n == 0 else 200)
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-302", 1))
 
-    [delivery] = wait_for(lambda: delivered(desk, endpoint, 1), message="delivered")
+    [delivery] = wait_for(lambda: delivered(webhook_handlers, endpoint, 1), message="delivered")
     assert [a["status"] for a in delivery["attempts"]] == [302, 200]
     assert delivery["attempts"][0]["error"].startswith("redirect to")
     assert len(receiver.requests) == 2  # nothing else was called
 
 
 def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
-    registration, agencies_service, agencies, desk, receivers
+    registration, agencies_service, agencies, webhook_handlers, receivers
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs",
@@ -540,7 +564,7 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
     register(registration, placement_agency="PT Lain Sekali")
     collect(agencies.uri(bpjs), bpjs.queue, 1)  # live: the queue had the own recruit's event
     receiver = receivers()
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
 
     with entrypoint_hook(agencies_service, "backfill") as backfill:
         sent = backfill(
@@ -634,14 +658,14 @@ def read_cloud_event(uri: str, queue: str):
 
 @pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
 def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_no_more(
-    queue_format, agencies_service, agencies, desk, receivers, rabbit_config
+    queue_format, agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.DOCUMENT_VERIFIED], fields=["document_verified:document_type"]
     )
-    desk.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
+    webhook_handlers.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
     receiver = receivers()
-    desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    webhook_handlers.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     event = verified("w-ce", sequence=4)
 
     publish(rabbit_config["AMQP_URI"], event)
@@ -768,7 +792,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     container_factory,
     agencies_config,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,
     mail_servers,  # noqa: F811
     rabbit_config,
@@ -786,9 +810,11 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     )
     agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
-    desk.change_settings(bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example")
+    webhook_handlers.change_settings(
+        bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example"
+    )
     gone = receivers(answer=lambda n, body: 410)
-    endpoint, _ = desk.add(
+    endpoint, _ = webhook_handlers.add(
         bpjs.name, gone.url + "?token=abc", [c.DOCUMENT_VERIFIED], "desk-admin", description="SIAP"
     )
     publish(rabbit_config["AMQP_URI"], verified("w-notice", 1))
@@ -799,7 +825,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     )
     assert notice["state"] == "pending" and "Connection" in notice["last_error"]
     assert (notice["agency"], notice["endpoint_id"]) == (bpjs.name, endpoint.id)
-    assert not desk.endpoints.get(endpoint.id).enabled
+    assert not webhook_handlers.endpoints.get(endpoint.id).enabled
 
     mail.start()
 
@@ -822,7 +848,7 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     config_for,
     agencies_service,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,  # noqa: F811
     rabbit_config,
     database_urls,
@@ -831,18 +857,18 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
 ):
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     old = receivers(answer=lambda n, body: 503 if n >= 1 else 200)
-    endpoint, secret = desk.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, secret = webhook_handlers.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-edit", 1))
     publish(rabbit_config["AMQP_URI"], verified("w-edit", 2))  # refused by the old receiver
     wait_for(lambda: len(old.requests) >= 2, message="the second refused")
     new = receivers()
 
     with pytest.raises(InvalidInput, match="does not grant"):
-        desk.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
+        webhook_handlers.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
     with pytest.raises(InvalidInput, match="URL refused"):
-        desk.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
-    assert desk.endpoints.get(endpoint.id).url == old.url  # bad input changed nothing
-    edited = desk.edit(
+        webhook_handlers.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
+    assert webhook_handlers.endpoints.get(endpoint.id).url == old.url  # bad input changed nothing
+    edited = webhook_handlers.edit(
         endpoint.id,
         "desk-admin",
         url=new.url,
@@ -856,7 +882,7 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     assert json.loads(body)["workersequence"] == 2
     publish(rabbit_config["AMQP_URI"], departed("w-edit", 3))
     wait_for(lambda: len(new.accepted()) == 2, message="a newly wanted type")
-    log = wait_for(lambda: delivered(desk, endpoint, 3), message="one log, all three")
+    log = wait_for(lambda: delivered(webhook_handlers, endpoint, 3), message="one log, all three")
     assert [d["event_type"] for d in log][::-1] == [
         c.DOCUMENT_VERIFIED,
         c.DOCUMENT_VERIFIED,
