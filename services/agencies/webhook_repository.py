@@ -2,7 +2,7 @@
 (where the agreements they are filtered by live, and where the agencies service works).
 
 The operators' command and the gateway's admin routes manage endpoints; the agencies service queues
-a delivery per endpoint in the transaction that handles the event (``usecases.fan_out``), and its
+a delivery per endpoint in the transaction that handles the event (``handlers.fan_out``), and its
 dispatcher (``services.agencies.webhook_delivery``) takes each endpoint's due deliveries, the oldest
 of each worker first, and records every attempt here.
 
