@@ -27,7 +27,7 @@ import re
 import secrets as _secrets
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -94,6 +94,42 @@ class Disclosure:
     what: str  # the event type, or the HTTP route
     reference: str  # the event id, or the path read
     fields: list[str] = field(default_factory=list)
+
+
+# the terms of an agreement a change is recorded for (who, when, each term before and after)
+AGREEMENT_TERMS = (
+    "fields",
+    "purpose",
+    "legal_basis",
+    "approved_by",
+    "valid_from",
+    "valid_until",
+    "placement_agency",
+)
+
+
+def changed_terms(before: Agreement | None, after: Agreement) -> dict[str, list]:
+    """Each term ``after`` changes of ``before`` (every term of a new agreement), as its value
+    before and after, in plain JSON; empty when nothing changes."""
+    was = _terms(before) if before is not None else {}
+    return {
+        name: [_plain(was.get(name)), _plain(value)]
+        for name, value in _terms(after).items()
+        if was.get(name) != value
+    }
+
+
+def _terms(agreement: Agreement) -> dict:
+    values = asdict(agreement)
+    return {name: values[name] for name in AGREEMENT_TERMS}
+
+
+def _plain(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: list(v) for k, v in value.items()}
+    return value
 
 
 def check_terms(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_since
 
-from .domain import PENDING, Agreement, Endpoint
+from .domain import PENDING, Agreement, Endpoint, changed_terms
 from .published import disclose
 from .repository import AgenciesRepository
 
@@ -218,3 +219,48 @@ def history_asked(
     for event_type in types:
         by_source.setdefault(c.spec_for(event_type).source, []).append(event_type)
     return agreement, by_source
+
+
+# agreements -----------------------------------------------------------------------------------
+
+
+def put_agreement(
+    repository: AgenciesRepository, agreement: Agreement, changed_by: str, now: dt.datetime
+) -> Agreement:
+    """Create or change an agency's agreement, the change recorded with who and when (the terms
+    it changes, each before and after); an unchanged agreement records nothing."""
+    current = repository.agreement_of(agreement.agency, lock=True)
+    changes = changed_terms(current, agreement)
+    if current is not None and not changes:
+        return current
+    repository.keep_agreement(
+        replace(agreement, version=current.version + 1 if current is not None else 1),
+        changed_by=changed_by,
+        now=now,
+        action="created" if current is None else "changed",
+        changes=changes,
+    )
+    return _kept(repository, agreement.agency)
+
+
+def end_agreement(
+    repository: AgenciesRepository, agency: str, changed_by: str, now: dt.datetime
+) -> Agreement:
+    """End an agreement now (offboarding): it stays on record, no longer in force."""
+    current = repository.agreement_of(agency, lock=True)
+    if current is None:
+        raise NotFound(f"agency {agency} has no agreement")
+    repository.keep_agreement(
+        replace(current, valid_until=now, version=current.version + 1),
+        changed_by=changed_by,
+        now=now,
+        action="ended",
+        changes=changed_terms(current, replace(current, valid_until=now)),
+    )
+    return _kept(repository, agency)
+
+
+def _kept(repository: AgenciesRepository, agency: str) -> Agreement:
+    kept = repository.agreement_of(agency)
+    assert kept is not None  # kept in this transaction
+    return kept

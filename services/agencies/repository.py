@@ -1,7 +1,10 @@
-"""Where the agencies service keeps what an event leaves behind: who recruited each worker (a
-placement company receives its own recruits only) and what waits for each agency's queue and
-webhooks, as the agreements disclosed it. The only SQL of the event path; the deliverers take
-the queued rows from here (``delivery``, ``webhook_delivery``).
+"""Where the agencies service keeps its agreements (with every change recorded), who recruited
+each worker (a placement company receives its own recruits only) and what waits for each agency's
+queue and webhooks, as the agreements disclosed it. The deliverers take the queued rows from here
+(``delivery``, ``webhook_delivery``).
+
+The domain's ``Agreement`` is read and written whole: a change never overwrites silently, each
+one adds a row to ``agreement_changes`` (who, when, and each term before and after).
 
 A page of history is written with one statement per table (``keep_recruiters``, ``queue``), not
 one per event.
@@ -9,19 +12,78 @@ one per event.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from pmi_common.store import insert_if_absent, upsert, upsert_many
 
-from .models import agency_deliveries, recruits, webhook_deliveries
+from .domain import AGREEMENT_TERMS, Agreement
+from .models import agency_deliveries, agreement_changes, agreements, recruits, webhook_deliveries
 
 
 class AgenciesRepository:
     def __init__(self, session: Session):
         self.session = session
+
+    # agreements ---------------------------------------------------------------------------------
+
+    def agreement_of(self, agency: str, *, lock: bool = False) -> Agreement | None:
+        """The agency's agreement (in force or not), locked until the transaction ends when
+        ``lock``: changes to one agreement take turns."""
+        stmt = select(agreements).where(agreements.c.agency == agency)
+        row = self.session.execute(stmt.with_for_update() if lock else stmt).first()
+        return _agreement(row) if row is not None else None
+
+    def agreements(self) -> list[Agreement]:
+        """Every agreement, in force or not, by agency."""
+        rows = self.session.execute(select(agreements).order_by(agreements.c.agency)).all()
+        return [_agreement(row) for row in rows]
+
+    def keep_agreement(
+        self,
+        agreement: Agreement,
+        *,
+        changed_by: str,
+        now: dt.datetime,
+        action: str,
+        changes: dict[str, list],
+    ) -> None:
+        """Keep ``agreement`` as it now is (the agency's first, or replacing its current one),
+        and record the change: ``action`` (created, changed, ended) and ``changes``."""
+        values = {name: getattr(agreement, name) for name in AGREEMENT_TERMS if name != "fields"}
+        values.update(
+            fields={t: list(f) for t, f in agreement.fields.items()},
+            version=agreement.version,
+            changed_at=now,
+            changed_by=changed_by,
+        )
+        known = agreements.c.agency == agreement.agency
+        if self.session.execute(select(agreements.c.agency).where(known)).first() is None:
+            self.session.execute(insert(agreements).values(agency=agreement.agency, **values))
+        else:
+            self.session.execute(update(agreements).where(known).values(**values))
+        self.session.execute(
+            insert(agreement_changes).values(
+                agency=agreement.agency,
+                version=agreement.version,
+                changed_at=now,
+                changed_by=changed_by,
+                action=action,
+                changes=changes,
+            )
+        )
+
+    def agreement_history(self, agency: str) -> list[dict]:
+        """Every change of the agency's agreement, oldest first."""
+        rows = self.session.execute(
+            select(agreement_changes)
+            .where(agreement_changes.c.agency == agency)
+            .order_by(agreement_changes.c.id)
+        ).all()
+        return [row._asdict() for row in rows]
 
     # who recruited each worker ------------------------------------------------------------------
 
@@ -88,3 +150,17 @@ class AgenciesRepository:
                 .order_by(webhook_deliveries.c.id)
             ).mappings()
         ]
+
+
+def _agreement(row) -> Agreement:
+    return Agreement(
+        agency=row.agency,
+        fields={t: tuple(f) for t, f in row.fields.items()},
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        approved_by=row.approved_by,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        placement_agency=row.placement_agency,
+        version=row.version,
+    )

@@ -1,6 +1,7 @@
 """One contract for the agencies repository, checked against the in-memory fake the handler tests
 use and the real one on PostgreSQL (the gateway's database, where the agencies' tables live for
-now): who recruited each worker, and what waits for agencies' queues and webhooks."""
+now): agreements and their changes, who recruited each worker, and what waits for agencies'
+queues and webhooks."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from services.agencies.domain import Agreement
 from services.agencies.repository import AgenciesRepository
 from tests.unit.fakes.agencies import FakeAgenciesRepository
 
@@ -71,6 +73,56 @@ def for_endpoint(row: dict, endpoint_id: str) -> dict:
         "attempts": 0,
         "next_attempt_at": NOW,
     }
+
+
+def an_agreement(agency: str, **terms) -> Agreement:
+    return Agreement(
+        **{
+            "agency": agency,
+            "fields": {"worker_departed": ("departed_on", "employer")},
+            "purpose": "social security membership",
+            "legal_basis": "legal_obligation",
+            "approved_by": "Kepala Dinas",
+            "valid_from": NOW,
+            **terms,
+        }
+    )
+
+
+def test_an_agreement_is_kept_whole_and_read_back_as_the_domain_s(kept):
+    agency = f"bpjs-{uuid.uuid4().hex[:6]}"
+    assert kept.repository.agreement_of(agency) is None
+    agreement = an_agreement(agency, placement_agency="PT Sinar Jaya")
+    kept.repository.keep_agreement(
+        agreement, changed_by="op-1", now=NOW, action="created", changes={"purpose": [None, "p"]}
+    )
+    kept.again()
+    assert kept.repository.agreement_of(agency) == agreement
+    assert kept.repository.agreement_of(agency, lock=True) == agreement
+    assert agreement in kept.repository.agreements()
+
+
+def test_a_changed_agreement_replaces_the_old_and_each_change_is_on_record_in_order(kept):
+    agency = f"bpjs-{uuid.uuid4().hex[:6]}"
+    first = an_agreement(agency)
+    ended = an_agreement(agency, valid_until=NOW + dt.timedelta(days=1), version=2)
+    kept.repository.keep_agreement(first, changed_by="op-1", now=NOW, action="created", changes={})
+    kept.repository.keep_agreement(
+        ended,
+        changed_by="op-2",
+        now=NOW + dt.timedelta(days=1),
+        action="ended",
+        changes={"valid_until": [None, "2026-12-07T08:00:00+00:00"]},
+    )
+    kept.again()
+    assert kept.repository.agreement_of(agency) == ended
+    assert [a.agency for a in kept.repository.agreements()].count(agency) == 1
+    history = kept.repository.agreement_history(agency)
+    assert [(h["version"], h["action"], h["changed_by"]) for h in history] == [
+        (1, "created", "op-1"),
+        (2, "ended", "op-2"),
+    ]
+    assert history[1]["changes"] == {"valid_until": [None, "2026-12-07T08:00:00+00:00"]}
 
 
 def test_a_worker_nobody_named_has_no_recruiter(kept):

@@ -1,13 +1,17 @@
 """What the agencies service does with an event, over the in-memory repository: each agency
 receives what its agreement grants, a placement company its own recruits only, and each webhook
-endpoint the types it asked for."""
+endpoint the types it asked for; an agreement's every change is on record."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
+
+import pytest
 
 from pmi_common import contract as c
+from pmi_common.errors import NotFound
 from services.agencies import handlers
 from services.agencies.domain import Agreement, Endpoint, Secret
 from tests.unit.fakes.agencies import FakeAgenciesRepository
@@ -139,3 +143,30 @@ def test_a_webhook_endpoint_gets_the_types_it_asked_for_in_the_queue_s_order():
         "pending",
     )
     assert waiting["envelope"] == repository.queued_for("bpjs")[1]["envelope"]
+
+
+def test_an_agreement_changed_is_recorded_term_by_term_and_an_unchanged_one_not_at_all():
+    repository = FakeAgenciesRepository()
+    first = handlers.put_agreement(repository, agreement("bpjs"), "op-1", NOW)
+    wider = replace(agreement("bpjs"), purpose="membership and claims")
+    again = handlers.put_agreement(repository, wider, "op-2", NOW + dt.timedelta(hours=1))
+    same = handlers.put_agreement(repository, wider, "op-3", NOW + dt.timedelta(hours=2))
+
+    assert (first.version, again.version, same.version) == (1, 2, 2)
+    history = repository.agreement_history("bpjs")
+    assert [(h["action"], h["changed_by"]) for h in history] == [
+        ("created", "op-1"),
+        ("changed", "op-2"),
+    ]
+    assert history[1]["changes"] == {"purpose": ["p", "membership and claims"]}
+    assert set(history[0]["changes"]) >= {"fields", "purpose", "legal_basis", "valid_from"}
+
+
+def test_an_ended_agreement_stays_on_record_and_is_no_longer_in_force():
+    repository = FakeAgenciesRepository()
+    handlers.put_agreement(repository, agreement("bpjs"), "op-1", NOW)
+    ended = handlers.end_agreement(repository, "bpjs", "op-2", NOW + dt.timedelta(days=1))
+    assert ended.version == 2 and not ended.in_force(NOW + dt.timedelta(days=1))
+    assert repository.agreement_history("bpjs")[-1]["action"] == "ended"
+    with pytest.raises(NotFound):
+        handlers.end_agreement(repository, "imigrasi", "op-2", NOW)

@@ -1,17 +1,53 @@
-"""The agencies repository in memory: who recruited each worker and what waits for agencies'
-queues and webhooks, with the real repository's methods and meaning
+"""The agencies repository in memory: agreements and their changes, who recruited each worker and
+what waits for agencies' queues and webhooks, with the real repository's methods and meaning
 (tests/integration/test_agencies_repository.py runs the same checks against both)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+
+from services.agencies.domain import Agreement
 
 
 class FakeAgenciesRepository:
     def __init__(self):
+        self.kept_agreements: dict[str, Agreement] = {}
+        self.changes: list[dict] = []
         self.recruits: dict[str, str] = {}
         self.deliveries: list[dict] = []
         self.webhook_deliveries: list[dict] = []
+
+    def agreement_of(self, agency: str, *, lock: bool = False) -> Agreement | None:
+        return self.kept_agreements.get(agency)
+
+    def agreements(self) -> list[Agreement]:
+        return [self.kept_agreements[agency] for agency in sorted(self.kept_agreements)]
+
+    def keep_agreement(
+        self,
+        agreement: Agreement,
+        *,
+        changed_by: str,
+        now: dt.datetime,
+        action: str,
+        changes: dict[str, list],
+    ) -> None:
+        self.kept_agreements[agreement.agency] = agreement
+        self.changes.append(
+            {
+                "id": len(self.changes) + 1,
+                "agency": agreement.agency,
+                "version": agreement.version,
+                "changed_at": now,
+                "changed_by": changed_by,
+                "action": action,
+                "changes": changes,
+            }
+        )
+
+    def agreement_history(self, agency: str) -> list[dict]:
+        return [dict(change) for change in self.changes if change["agency"] == agency]
 
     def recruiter_of(self, worker_id: str) -> str | None:
         return self.recruits.get(worker_id)
