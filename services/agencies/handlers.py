@@ -15,7 +15,16 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_since
 
-from .domain import PENDING, Agreement, Endpoint, changed_terms
+from .domain import (
+    PENDING,
+    UNSET,
+    AgencySettings,
+    Agreement,
+    Endpoint,
+    changed_terms,
+    check_contact_email,
+    check_queue_format,
+)
 from .published import disclose
 from .repository import AgenciesRepository
 
@@ -264,3 +273,26 @@ def _kept(repository: AgenciesRepository, agency: str) -> Agreement:
     kept = repository.agreement_of(agency)
     assert kept is not None  # kept in this transaction
     return kept
+
+
+# agencies' settings ---------------------------------------------------------------------------
+
+
+def change_settings(
+    repository: AgenciesRepository,
+    agency: str,
+    changed_by: str,
+    now: dt.datetime,
+    queue_format=UNSET,
+    contact_email=UNSET,
+) -> AgencySettings:
+    """Change what is given of an agency's settings (checked first: bad input changes
+    nothing)."""
+    current = repository.settings_of(agency)
+    changed = AgencySettings(
+        agency,
+        current.queue_format if queue_format is UNSET else check_queue_format(queue_format),
+        current.contact_email if contact_email is UNSET else check_contact_email(contact_email),
+    )
+    repository.keep_settings(changed, changed_by, now)
+    return changed

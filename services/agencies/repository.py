@@ -1,4 +1,5 @@
-"""Where the agencies service keeps its agreements (with every change recorded), who recruited
+"""Where the agencies service keeps its agreements (with every change recorded), agencies' settings,
+who recruited
 each worker (a placement company receives its own recruits only) and what waits for each agency's
 queue and webhooks, as the agreements disclosed it. The deliverers take the queued rows from here
 (``delivery``, ``webhook_delivery``).
@@ -20,8 +21,15 @@ from sqlalchemy.orm import Session
 
 from pmi_common.store import insert_if_absent, upsert, upsert_many
 
-from .domain import AGREEMENT_TERMS, Agreement
-from .models import agency_deliveries, agreement_changes, agreements, recruits, webhook_deliveries
+from .domain import AGREEMENT_TERMS, AgencySettings, Agreement
+from .models import (
+    agency_deliveries,
+    agency_settings,
+    agreement_changes,
+    agreements,
+    recruits,
+    webhook_deliveries,
+)
 
 
 class AgenciesRepository:
@@ -84,6 +92,32 @@ class AgenciesRepository:
             .order_by(agreement_changes.c.id)
         ).all()
         return [row._asdict() for row in rows]
+
+    # agencies' settings ---------------------------------------------------------------------------
+
+    def settings_of(self, agency: str) -> AgencySettings:
+        """The agency's settings (the defaults when none were set)."""
+        row = self.session.execute(
+            select(agency_settings).where(agency_settings.c.agency == agency)
+        ).first()
+        if row is None:
+            return AgencySettings(agency)
+        return AgencySettings(row.agency, row.queue_format, row.contact_email)
+
+    def keep_settings(self, settings: AgencySettings, changed_by: str, now: dt.datetime) -> None:
+        upsert(
+            self.session,
+            agency_settings,
+            "agency",
+            {
+                "agency": settings.agency,
+                "queue_format": settings.queue_format,
+                "contact_email": settings.contact_email,
+                "changed_at": now,
+                "changed_by": changed_by,
+            },
+            ["queue_format", "contact_email", "changed_at", "changed_by"],
+        )
 
     # who recruited each worker ------------------------------------------------------------------
 

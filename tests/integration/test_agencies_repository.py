@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.agencies.domain import Agreement
+from services.agencies.domain import BINARY, AgencySettings, Agreement
 from services.agencies.repository import AgenciesRepository
 from tests.unit.fakes.agencies import FakeAgenciesRepository
 
@@ -123,6 +123,19 @@ def test_a_changed_agreement_replaces_the_old_and_each_change_is_on_record_in_or
         (2, "ended", "op-2"),
     ]
     assert history[1]["changes"] == {"valid_until": [None, "2026-12-07T08:00:00+00:00"]}
+
+
+def test_an_agency_without_settings_has_the_defaults_and_kept_settings_replace_them(kept):
+    agency = f"bpjs-{uuid.uuid4().hex[:6]}"
+    assert kept.repository.settings_of(agency) == AgencySettings(agency)
+    kept.repository.keep_settings(AgencySettings(agency, BINARY), "op-1", NOW)
+    kept.repository.keep_settings(
+        AgencySettings(agency, BINARY, "integrasi@bpjs.example"), "op-2", NOW
+    )
+    kept.again()
+    assert kept.repository.settings_of(agency) == AgencySettings(
+        agency, BINARY, "integrasi@bpjs.example"
+    )
 
 
 def test_a_worker_nobody_named_has_no_recruiter(kept):

@@ -11,9 +11,16 @@ from dataclasses import replace
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.errors import NotFound
+from pmi_common.errors import InvalidInput, NotFound
 from services.agencies import handlers
-from services.agencies.domain import Agreement, Endpoint, Secret
+from services.agencies.domain import (
+    BINARY,
+    STRUCTURED,
+    AgencySettings,
+    Agreement,
+    Endpoint,
+    Secret,
+)
 from tests.unit.fakes.agencies import FakeAgenciesRepository
 
 NOW = dt.datetime(2026, 12, 6, 8, tzinfo=dt.UTC)
@@ -170,3 +177,14 @@ def test_an_ended_agreement_stays_on_record_and_is_no_longer_in_force():
     assert repository.agreement_history("bpjs")[-1]["action"] == "ended"
     with pytest.raises(NotFound):
         handlers.end_agreement(repository, "imigrasi", "op-2", NOW)
+
+
+def test_settings_change_only_what_is_given_and_bad_input_changes_nothing():
+    repository = FakeAgenciesRepository()
+    handlers.change_settings(repository, "bpjs", "op-1", NOW, contact_email="a@bpjs.example")
+    handlers.change_settings(repository, "bpjs", "op-1", NOW, queue_format=STRUCTURED)
+    with pytest.raises(InvalidInput):
+        handlers.change_settings(
+            repository, "bpjs", "op-1", NOW, queue_format=BINARY, contact_email="not an address"
+        )
+    assert repository.settings_of("bpjs") == AgencySettings("bpjs", STRUCTURED, "a@bpjs.example")

@@ -1,19 +1,21 @@
-"""The agencies repository in memory: agreements and their changes, who recruited each worker and
-what waits for agencies' queues and webhooks, with the real repository's methods and meaning
-(tests/integration/test_agencies_repository.py runs the same checks against both)."""
+"""The agencies repository in memory: agreements and their changes, agencies' settings, who
+recruited each worker and what waits for agencies' queues and webhooks, with the real repository's
+methods and meaning (tests/integration/test_agencies_repository.py runs the same checks against
+both)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 
-from services.agencies.domain import Agreement
+from services.agencies.domain import AgencySettings, Agreement
 
 
 class FakeAgenciesRepository:
     def __init__(self):
         self.kept_agreements: dict[str, Agreement] = {}
         self.changes: list[dict] = []
+        self.settings: dict[str, AgencySettings] = {}
         self.recruits: dict[str, str] = {}
         self.deliveries: list[dict] = []
         self.webhook_deliveries: list[dict] = []
@@ -48,6 +50,12 @@ class FakeAgenciesRepository:
 
     def agreement_history(self, agency: str) -> list[dict]:
         return [dict(change) for change in self.changes if change["agency"] == agency]
+
+    def settings_of(self, agency: str) -> AgencySettings:
+        return self.settings.get(agency, AgencySettings(agency))
+
+    def keep_settings(self, settings: AgencySettings, changed_by: str, now: dt.datetime) -> None:
+        self.settings[settings.agency] = settings
 
     def recruiter_of(self, worker_id: str) -> str | None:
         return self.recruits.get(worker_id)
