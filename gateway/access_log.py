@@ -13,7 +13,7 @@ import datetime as dt
 
 from sqlalchemy import Connection, insert
 
-from services.agencies.disclosures import newest_first
+from pmi_common.store import newest_first
 
 from .auth import Caller
 from .models import access_log as table

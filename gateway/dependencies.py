@@ -14,10 +14,10 @@ from sqlalchemy import select
 from pmi_common.context import actor_of
 from pmi_common.operations import received, rows_about
 from pmi_common.tables import combined
-from services.agencies import disclosures
 from services.agencies.models import messaging
 from services.agencies.models import metadata as agencies_metadata
 from services.agencies.reads import AgencyGrants
+from services.agencies.repository import AgenciesRepository
 from services.agencies.targets import target_policy
 from services.agencies.webhook_handlers import WebhookHandlers
 from services.agencies.webhook_repository import WebhookRepository
@@ -55,7 +55,7 @@ class AgencyRecords:
 
     def of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
         with self.engine.connect() as conn:
-            return disclosures.of_worker(conn, worker_id, limit, cursor)
+            return AgenciesRepository(conn).disclosures_of(worker_id, limit, cursor)
 
     def held_about(self, worker_id: str) -> dict[str, list[dict]]:
         """Every other row about the worker (who recruited them, events waiting for agencies).

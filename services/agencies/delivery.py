@@ -26,7 +26,6 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from pmi_common.relay import ConfirmingPublisher
-from services.agencies import disclosures
 from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.domain import PLATFORM, Agreement, Disclosure
 from services.agencies.queues import agency_queue
@@ -34,6 +33,7 @@ from services.agencies.settings import SettingsRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
 from .models import agency_deliveries as table
+from .repository import AgenciesRepository
 
 log = structlog.get_logger(__name__)
 
@@ -204,8 +204,7 @@ class DeliveryRelay(Rounds):
                 self.publisher.publish_messages(
                     [("", queue, self.message(envelope, queue_format)) for _, envelope in sending]
                 )
-            disclosures.record(
-                session.connection(),
+            AgenciesRepository(session).record_disclosures(
                 [
                     disclosure(agency, "amqp", row, envelope)
                     for row, envelope in sending

@@ -29,8 +29,8 @@ from services.agencies.domain import (
 )
 from services.agencies.published import pseudonym_key
 
-from . import disclosures
 from .agreement_repository import AgreementRepository
+from .repository import AgenciesRepository
 
 HTTP = "http"
 SMALL_CELL = 5  # a count below this could single a worker out: it is not given to agencies
@@ -118,7 +118,7 @@ class AgencyGrants(SharedExtension):
 
     def record(self, given: list[Disclosure]) -> None:
         with self.engine.begin() as conn:
-            disclosures.record(conn, given, dt.datetime.now(dt.UTC))
+            AgenciesRepository(conn).record_disclosures(given, dt.datetime.now(dt.UTC))
 
 
 @dataclass(frozen=True)

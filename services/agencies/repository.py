@@ -1,5 +1,6 @@
-"""Where the agencies service keeps its agreements (with every change recorded), agencies' settings,
-who recruited
+"""Where the agencies service keeps its agreements (with every change recorded), the disclosure
+record (append-only: what each agency received about each worker, read by worker through
+``ix_disclosures_worker``), agencies' settings, who recruited
 each worker (a placement company receives its own recruits only) and what waits for each agency's
 queue and webhooks, as the agreements disclosed it. The deliverers take the queued rows from here
 (``delivery``, ``webhook_delivery``).
@@ -16,24 +17,29 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
-from pmi_common.store import insert_if_absent, upsert, upsert_many
+from pmi_common.store import insert_if_absent, newest_first, upsert, upsert_many
 
-from .domain import AGREEMENT_TERMS, AgencySettings, Agreement
+from .domain import AGREEMENT_TERMS, AgencySettings, Agreement, Disclosure
 from .models import (
     agency_deliveries,
     agency_settings,
     agreement_changes,
     agreements,
+    disclosures,
     recruits,
     webhook_deliveries,
 )
 
+DISCLOSURES_PAGE = 100
+
 
 class AgenciesRepository:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session | Connection):
+        """``session``: a session, or a connection in a transaction (the deliverers', whose
+        disclosures are recorded with what they delivered)."""
         self.session = session
 
     # agreements ---------------------------------------------------------------------------------
@@ -92,6 +98,47 @@ class AgenciesRepository:
             .order_by(agreement_changes.c.id)
         ).all()
         return [row._asdict() for row in rows]
+
+    # the disclosure record -----------------------------------------------------------------------
+
+    def record_disclosures(self, given: list[Disclosure], now: dt.datetime) -> int:
+        """Append what agencies were given about workers (one row per worker per disclosure);
+        how many rows."""
+        rows = [
+            {
+                "worker_id": d.worker_id,
+                "agency": d.agency,
+                "channel": d.channel,
+                "what": d.what,
+                "reference": d.reference[:200],
+                "fields": list(d.fields),
+                "disclosed_at": now,
+            }
+            for d in given
+        ]
+        if rows:
+            self.session.execute(insert(disclosures), rows)
+        return len(rows)
+
+    def disclosures_of(
+        self, worker_id: str, limit: int = DISCLOSURES_PAGE, cursor: str | None = None
+    ) -> dict:
+        """A worker's disclosures, newest first; ``next_cursor`` pages to older ones."""
+        rows, next_cursor = newest_first(self.session, disclosures, worker_id, limit, cursor)
+        return {
+            "items": [
+                {
+                    "agency": r.agency,
+                    "channel": r.channel,
+                    "what": r.what,
+                    "reference": r.reference,
+                    "fields": r.fields,
+                    "disclosed_at": r.disclosed_at.isoformat(),
+                }
+                for r in rows
+            ],
+            "next_cursor": next_cursor,
+        }
 
     # agencies' settings ---------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ import urllib3
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from services.agencies import disclosures, domain
+from services.agencies import domain
 from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.targets import target_policy
 from services.agencies.webhook_repository import WebhookRepository
@@ -43,6 +43,7 @@ from services.agencies.webhook_repository import WebhookRepository
 from .cloud_events import DEFAULT_CATALOGUE_URL
 from .delivery import Rounds, disclosure, still_granted
 from .handlers import Cached
+from .repository import AgenciesRepository
 from .webhook_message import signed_request
 
 log = structlog.get_logger(__name__)
@@ -211,8 +212,7 @@ class WebhookDispatcher(Rounds):
                     None,
                 )
                 self.webhooks.mark_failing(conn, endpoint.id, None)
-                disclosures.record(
-                    conn,
+                AgenciesRepository(conn).record_disclosures(
                     [disclosure(endpoint.agency, "webhook", delivery, published)]
                     if delivery.worker_id
                     else [],

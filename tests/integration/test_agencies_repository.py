@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.agencies.domain import BINARY, AgencySettings, Agreement
+from services.agencies.domain import BINARY, AgencySettings, Agreement, Disclosure
 from services.agencies.repository import AgenciesRepository
 from tests.unit.fakes.agencies import FakeAgenciesRepository
 
@@ -123,6 +123,32 @@ def test_a_changed_agreement_replaces_the_old_and_each_change_is_on_record_in_or
         (2, "ended", "op-2"),
     ]
     assert history[1]["changes"] == {"valid_until": [None, "2026-12-07T08:00:00+00:00"]}
+
+
+def test_a_worker_s_disclosures_are_read_newest_first_a_page_at_a_time(kept):
+    her, other = a_worker(), a_worker()
+    given = [
+        Disclosure("bpjs", her, "amqp", "worker_registered", f"event-{n}", ["full_name"])
+        for n in range(3)
+    ]
+    elsewhere = [Disclosure("bpjs", other, "http", "get_worker", "/workers/x", ["sex"])]
+    assert kept.repository.record_disclosures(given[:2], NOW) == 2
+    kept.repository.record_disclosures(elsewhere + given[2:], NOW + dt.timedelta(minutes=1))
+    assert kept.repository.record_disclosures([], NOW) == 0
+    kept.again()
+    first = kept.repository.disclosures_of(her, limit=2)
+    assert [d["reference"] for d in first["items"]] == ["event-2", "event-1"]
+    rest = kept.repository.disclosures_of(her, limit=2, cursor=first["next_cursor"])
+    assert [d["reference"] for d in rest["items"]] == ["event-0"]
+    assert rest["next_cursor"] is None
+    assert rest["items"][0] == {
+        "agency": "bpjs",
+        "channel": "amqp",
+        "what": "worker_registered",
+        "reference": "event-0",
+        "fields": ["full_name"],
+        "disclosed_at": NOW.isoformat(),
+    }
 
 
 def test_an_agency_without_settings_has_the_defaults_and_kept_settings_replace_them(kept):

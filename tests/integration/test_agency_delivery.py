@@ -19,8 +19,8 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 
 from pmi_common import contract as c
-from services.agencies import disclosures
 from services.agencies.domain import pseudonym
+from services.agencies.repository import AgenciesRepository
 from services.agencies.service import AgenciesService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
@@ -115,12 +115,12 @@ def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_i
     with engine.connect() as conn:
         record = wait_for(
             lambda: (
-                len(disclosures.of_worker(conn, own["id"])["items"]) >= 3
-                and disclosures.of_worker(conn, own["id"])
+                len(AgenciesRepository(conn).disclosures_of(own["id"])["items"]) >= 3
+                and AgenciesRepository(conn).disclosures_of(own["id"])
             ),
             message="disclosures",
         )
-        others = disclosures.of_worker(conn, other["id"])["items"]
+        others = AgenciesRepository(conn).disclosures_of(other["id"])["items"]
     engine.dispose()
     assert sorted((d["agency"], d["what"]) for d in record["items"]) == sorted(
         [
@@ -236,9 +236,10 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
         ("e-1", {"sex": "F"})
     ]
     with engine.connect() as conn:
-        assert [(d["what"], d["fields"]) for d in disclosures.of_worker(conn, "w-1")["items"]] == [
-            (c.WORKER_REGISTERED, ["sex"])
-        ]
+        assert [
+            (d["what"], d["fields"])
+            for d in AgenciesRepository(conn).disclosures_of("w-1")["items"]
+        ] == [(c.WORKER_REGISTERED, ["sex"])]
         assert conn.execute(agency_deliveries.select()).all() == []
     engine.dispose()
 

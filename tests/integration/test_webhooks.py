@@ -23,10 +23,11 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
-from services.agencies import disclosures, domain
+from services.agencies import domain
 from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.domain import BINARY, STRUCTURED
 from services.agencies.notices import NoticeRepository
+from services.agencies.repository import AgenciesRepository
 from services.agencies.service import AgenciesService
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
 from services.agencies.webhook_handlers import WebhookHandlers
@@ -151,7 +152,7 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert [a["status"] for a in delivery["attempts"]] == [200]
     engine = create_engine(database_urls["gateway"])
     with engine.connect() as conn:
-        record = disclosures.of_worker(conn, "w-0001")["items"]
+        record = AgenciesRepository(conn).disclosures_of("w-0001")["items"]
     engine.dispose()
     assert ("webhook", c.DOCUMENT_VERIFIED, ["document_type"]) in [
         (d["channel"], d["what"], d["fields"]) for d in record

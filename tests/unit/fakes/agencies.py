@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from services.agencies.domain import AgencySettings, Agreement
+from pmi_common.paging import decode_cursor, page
+from services.agencies.domain import AgencySettings, Agreement, Disclosure
 
 
 class FakeAgenciesRepository:
     def __init__(self):
         self.kept_agreements: dict[str, Agreement] = {}
         self.changes: list[dict] = []
+        self.disclosed: list[dict] = []
         self.settings: dict[str, AgencySettings] = {}
         self.recruits: dict[str, str] = {}
         self.deliveries: list[dict] = []
@@ -50,6 +52,41 @@ class FakeAgenciesRepository:
 
     def agreement_history(self, agency: str) -> list[dict]:
         return [dict(change) for change in self.changes if change["agency"] == agency]
+
+    def record_disclosures(self, given: list[Disclosure], now: dt.datetime) -> int:
+        for d in given:
+            self.disclosed.append(
+                {
+                    "id": len(self.disclosed) + 1,
+                    "worker_id": d.worker_id,
+                    "agency": d.agency,
+                    "channel": d.channel,
+                    "what": d.what,
+                    "reference": d.reference[:200],
+                    "fields": list(d.fields),
+                    "disclosed_at": now,
+                }
+            )
+        return len(given)
+
+    def disclosures_of(self, worker_id: str, limit: int = 100, cursor: str | None = None) -> dict:
+        before = decode_cursor(cursor, (int,))[0] if cursor else None
+        rows = [
+            row
+            for row in reversed(self.disclosed)
+            if row["worker_id"] == worker_id and (before is None or row["id"] < before)
+        ]
+        items, next_cursor = page(rows[: limit + 1], limit, key=lambda row: (row["id"],))
+        return {
+            "items": [
+                {
+                    **{k: row[k] for k in ("agency", "channel", "what", "reference", "fields")},
+                    "disclosed_at": row["disclosed_at"].isoformat(),
+                }
+                for row in items
+            ],
+            "next_cursor": next_cursor,
+        }
 
     def settings_of(self, agency: str) -> AgencySettings:
         return self.settings.get(agency, AgencySettings(agency))
