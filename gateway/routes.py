@@ -963,7 +963,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # The AsyncAPI document of the lifecycle events, where this build has it.
-ASYNCAPI = importlib.util.find_spec("pmi_common.asyncapi") is not None
+ASYNCAPI = importlib.util.find_spec("services.agencies.asyncapi") is not None
 if ASYNCAPI:
     ROUTES += (
         _operations(

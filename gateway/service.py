@@ -20,9 +20,9 @@ from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
+from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes
-from .agency_reads import WorkerTimeline, recruit_stats
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
@@ -284,7 +284,7 @@ class GatewayService:
     @api
     def get_stats(self) -> dict:
         """Registration's counts, with the document desk's and reintegration's when they answer;
-        an agency's, over its own recruits only (``agency_reads.recruit_stats``)."""
+        an agency's, over its own recruits only (``services.agencies.reads.recruit_stats``)."""
         if self._agency_asking() is not None:
             return self._recruit_stats()
         answers = gather(
@@ -498,13 +498,13 @@ class GatewayService:
         return (self.caller or {}).get("subject") or "admin"
 
     def _webhook(self, endpoint_id: str):
-        return self.webhooks.webhooks.get(endpoint_id, self._agency_asking())
+        return self.webhooks.endpoints.get(endpoint_id, self._agency_asking())
 
     @api
     def list_webhooks(self, agency: str) -> list:
         if self._agency_asking() not in (None, agency):
             raise NotFound(f"no agency {agency}")
-        return [self.webhooks.view(e) for e in self.webhooks.webhooks.of_agency(agency)]
+        return [self.webhooks.view(e) for e in self.webhooks.endpoints.of_agency(agency)]
 
     @api
     def add_webhook(self, agency: str, body: dict) -> dict:
@@ -557,7 +557,7 @@ class GatewayService:
 
     @api
     def webhook_deliveries(self, endpoint_id: str, query: dict) -> dict:
-        return self.webhooks.webhooks.deliveries(
+        return self.webhooks.endpoints.deliveries(
             self._webhook(endpoint_id).id,
             int(query.get("limit", 50)),
             query.get("since"),
@@ -711,7 +711,7 @@ class GatewayService:
 
         @api
         def asyncapi(self) -> dict:
-            from pmi_common import asyncapi
+            from services.agencies import asyncapi
 
             return asyncapi.document()
 

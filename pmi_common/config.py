@@ -28,7 +28,7 @@ ENVIRONMENT = {
     "REPORTING_DATABASE_URL": "the reporting service's database: the planning office's read "
     "model (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
-    "disclosures, the egress's state (same)",
+    "disclosures, the agencies service's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
     "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
@@ -46,7 +46,7 @@ ENVIRONMENT = {
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
     "(its own secret, never JWT_SECRET)",
     "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (gateway, "
-    "egress)",
+    "agencies)",
     "IDEMPOTENCY_ANSWER_KEY": "key the gateway seals the answers it keeps for Idempotency-Key "
     "retries with (AES-GCM; its own secret)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
@@ -95,7 +95,7 @@ ENVIRONMENT = {
     "WEBHOOK_DISABLE_AFTER": "seconds an endpoint may fail before it is disabled (432000)",
     "WEBHOOK_TIMEOUT": "seconds a webhook attempt may take, answer included (10)",
     "ASYNCAPI_URL": "the event catalogue's public URL, for webhooks' dataschema",
-    "SMTP_URL": "where the egress mails notices (an endpoint disabled): smtp://[user:pw@]host"
+    "SMTP_URL": "where the agencies service mails notices (an endpoint disabled): smtp://[user:pw@]host"
     "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
     "NOTICE_FROM": "the sender of notices (pmi-platform@localhost)",
     "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
@@ -173,9 +173,9 @@ def database_url(service: str) -> str:
 
 
 def database_owner(service: str) -> str:
-    """Whose database (and migrations) a process uses: the egress works in the gateway's, where
-    the agreements it applies and the disclosures it records live."""
-    return "gateway" if service == "egress" else service
+    """Whose database (and migrations) a process uses: the agencies service works in the gateway's,
+    where the agreements it applies and the disclosures it records live."""
+    return "gateway" if service == "agencies" else service
 
 
 def service_config(service: str) -> dict:
@@ -213,13 +213,13 @@ def service_config(service: str) -> dict:
             config[key] = float(os.environ[key])
     if os.environ.get("DISTRICT_TIMEZONE"):
         config["DISTRICT_TIMEZONE"] = os.environ["DISTRICT_TIMEZONE"]
-    if service in ("gateway", "egress"):
+    if service in ("gateway", "agencies"):
         config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
     if service == "notifications":
         config.update({key: os.environ[key] for key in NOTIFY_SETTINGS if os.environ.get(key)})
-    if service == "egress":
+    if service == "agencies":
         config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from .lifecycle import STAGE, STATUSES
 from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
+    AGENCIES,
     AUDIENCES,
     CASE_ASPECTS,
     CASE_ASSIGNED,
@@ -39,7 +40,6 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     DOCUMENT_VERIFIED,
     DOCUMENTS,
     DOCUMENTS_COMPLETED,
-    EGRESS,
     EMPLOYER_CHANGED,
     FAMILY_MEMBER_ADDED,
     FAMILY_MEMBER_CHANGED,
@@ -796,8 +796,8 @@ def published_by(source: str) -> tuple[EventSpec, ...]:
 
 
 def handled_by(service: str) -> tuple[EventSpec, ...]:
-    """The events ``service`` consumes: the egress consumes every one of them."""
-    if service == EGRESS:
+    """The events ``service`` consumes: the agencies service consumes every one of them."""
+    if service == AGENCIES:
         return tuple(spec for spec in CONTRACT if spec.version == _LATEST[spec.event_type].version)
     return tuple(spec for spec in CONTRACT if service in spec.handlers)
 

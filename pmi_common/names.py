@@ -13,7 +13,7 @@ PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their fo
 NOTIFICATIONS = "notifications"  # tells workers by SMS, WhatsApp and e-mail
 REPORTING = "reporting"  # the planning office's monthly figures, a read model of the events
 GATEWAY = "gateway"
-EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
+AGENCIES = "agencies"  # hands every event's published form to the agencies its agreements grant
 SERVICES = (
     REGISTRATION,
     DOCUMENTS,

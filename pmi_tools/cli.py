@@ -228,17 +228,19 @@ def _failing_clearly(run):
 
 
 def _agencies():
-    from gateway.agreement_book import AgreementBook
     from pmi_common.management import Management
     from pmi_common.migrations import upgrade
     from pmi_common.store import make_engine
+    from services.agencies.agreement_repository import AgreementRepository
 
     from .onboarding import Agencies
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
     return Agencies(
-        Management(config.management_url()), config.amqp_uri(), AgreementBook(make_engine(url))
+        Management(config.management_url()),
+        config.amqp_uri(),
+        AgreementRepository(make_engine(url)),
     )
 
 
@@ -288,7 +290,7 @@ def _agency_show(args) -> None:
     print(
         render_agency(
             agencies.agreement_of(args.name),
-            agencies.book.history(args.name),
+            agencies.agreements.history(args.name),
             agencies.queue(args.name),
         )
     )
@@ -365,8 +367,8 @@ def _ops_discard(args) -> None:
 
 
 def _add_agency_and_ops_commands(commands) -> None:
-    from pmi_common.agreements import LEGAL_BASES
     from pmi_common.topology import consuming_services
+    from services.agencies.domain import LEGAL_BASES
 
     catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
     catalogue.add_argument(

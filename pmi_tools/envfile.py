@@ -23,10 +23,10 @@ PROCESSES = (
     "notifications",
     "reporting",
     "gateway",
-    "egress",
+    "agencies",
 )
 # the processes with a database of their own, each owned by a role of its own
-# (infra/postgres/databases.sh); the egress works in the gateway's
+# (infra/postgres/databases.sh); the agencies service works in the gateway's
 DATABASE_OWNERS = (
     "registration",
     "documents",

@@ -6,12 +6,12 @@ from pathlib import Path
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import openapi
-from gateway.agency_reads import SHAPED
 from gateway.docs import endpoint_table
 from gateway.http import ApiHandler
 from gateway.roles import AUDITORS, DPO, ROLES, WORKER
 from gateway.routes import BY_NAME, ROUTES
 from gateway.service import GatewayService
+from services.agencies.reads import SHAPED
 
 
 def served_methods() -> set[str]:

@@ -1,4 +1,5 @@
-"""Agencies receive only what their agreement grants, through the egress, on the real broker.
+"""Agencies receive only what their agreement grants, through the agencies service, on the real
+broker.
 
 The agency's side is a plain kombu client with the agency's own credentials, as its own system
 would be: it receives only granted event types, only granted fields, for a placement company
@@ -17,23 +18,23 @@ from kombu import Connection
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 
-from egress.service import EgressService
-from gateway import disclosures
 from pmi_common import contract as c
-from pmi_common.published import pseudonym
+from services.agencies.domain import pseudonym
+from services.agencies.repository import AgenciesRepository
+from services.agencies.service import AgenciesService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
 
-KEY = "egress-test-pseudonym-key-0123456789abcdef"
+KEY = "agencies-test-pseudonym-key-0123456789abcdef"
 COMPANY = "PT Sinar Jaya"
 
 
 @pytest.fixture
-def egress(container_factory, config_for):
-    container = container_factory(EgressService, config_for("gateway", PSEUDONYM_KEY=KEY))
+def agencies_service(container_factory, config_for):
+    container = container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY))
     container.start()
     return container
 
@@ -78,7 +79,7 @@ def verified(worker_id: str, sequence: int = 5) -> dict:
 
 
 def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_its_recruits(
-    registration, egress, agencies, rabbit_config, database_urls
+    registration, agencies_service, agencies, rabbit_config, database_urls
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED], fields=["worker_registered:full_name,sex"]
@@ -114,12 +115,12 @@ def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_i
     with engine.connect() as conn:
         record = wait_for(
             lambda: (
-                len(disclosures.of_worker(conn, own["id"])["items"]) >= 3
-                and disclosures.of_worker(conn, own["id"])
+                len(AgenciesRepository(conn).disclosures_of(own["id"])["items"]) >= 3
+                and AgenciesRepository(conn).disclosures_of(own["id"])
             ),
             message="disclosures",
         )
-        others = disclosures.of_worker(conn, other["id"])["items"]
+        others = AgenciesRepository(conn).disclosures_of(other["id"])["items"]
     engine.dispose()
     assert sorted((d["agency"], d["what"]) for d in record["items"]) == sorted(
         [
@@ -135,7 +136,7 @@ def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_i
 
 
 def test_nothing_reaches_an_agency_whose_agreement_ended(
-    registration, egress, agencies, rabbit_config
+    registration, agencies_service, agencies, rabbit_config
 ):  # noqa: F811
     ended = agencies.onboard(
         "ended",
@@ -147,17 +148,19 @@ def test_nothing_reaches_an_agency_whose_agreement_ended(
     worker = register(registration)
     publish(rabbit_config["AMQP_URI"], verified(worker["id"]))
 
-    collect(agencies.uri(live), live.queue, 1)  # the egress has handled the event
+    collect(agencies.uri(live), live.queue, 1)  # the agencies service has handled the event
     assert drain_as(agencies.uri(ended), ended.queue) == []
 
 
 def test_history_reaches_a_late_agency_through_its_agreement_only(
-    registration, egress, agencies, rabbit_config
+    registration, agencies_service, agencies, rabbit_config
 ):  # noqa: F811
     early = agencies.onboard("early", [c.WORKER_REGISTERED])
     own = register(registration, placement_agency=COMPANY)
     other = register(registration, placement_agency="PT Lain Sekali")
-    collect(agencies.uri(early), early.queue, 2)  # both registrations went through the egress
+    collect(
+        agencies.uri(early), early.queue, 2
+    )  # both registrations went through the agencies service
     late = agencies.onboard(
         "late",
         [c.WORKER_REGISTERED, c.WORKER_STATUS_CHANGED],
@@ -196,14 +199,14 @@ def published(event_id: str, event_type: str, data: dict) -> dict:
 def test_an_agreement_narrowed_while_events_wait_applies_to_them(
     registration, agencies, rabbit_config, database_urls
 ):  # noqa: F811
-    from egress.delivery import DeliveryRelay
-    from gateway.agreement_book import AgreementBook
-    from gateway.models import agency_deliveries
+    from services.agencies.agreement_repository import AgreementRepository
+    from services.agencies.delivery import DeliveryRelay
+    from services.agencies.models import agency_deliveries
 
     bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED])
     engine = create_engine(database_urls["gateway"])
     queued = {"agency": bpjs.name, "worker_id": "w-1", "created_at": dt.datetime.now(dt.UTC)}
-    with engine.begin() as conn:  # as the egress queued them under the first agreement
+    with engine.begin() as conn:  # as the agencies service queued them under the first agreement
         conn.execute(
             agency_deliveries.insert(),
             [
@@ -225,7 +228,7 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
         )
     agencies.onboard(bpjs.name, [c.WORKER_REGISTERED], fields=["worker_registered:sex"])
 
-    relay = DeliveryRelay(engine, rabbit_config["AMQP_URI"], AgreementBook(engine))
+    relay = DeliveryRelay(engine, rabbit_config["AMQP_URI"], AgreementRepository(engine))
     assert relay.deliver_round() == 1
     relay.publisher.close()
 
@@ -233,16 +236,17 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
         ("e-1", {"sex": "F"})
     ]
     with engine.connect() as conn:
-        assert [(d["what"], d["fields"]) for d in disclosures.of_worker(conn, "w-1")["items"]] == [
-            (c.WORKER_REGISTERED, ["sex"])
-        ]
+        assert [
+            (d["what"], d["fields"])
+            for d in AgenciesRepository(conn).disclosures_of("w-1")["items"]
+        ] == [(c.WORKER_REGISTERED, ["sex"])]
         assert conn.execute(agency_deliveries.select()).all() == []
     engine.dispose()
 
 
 @pytest.fixture
 def own_users(private_servers, rabbit_config):
-    """Registration and the egress each as its own broker user, as in production."""
+    """Registration and the agencies service each as its own broker user, as in production."""
     from pmi_common.management import Management
     from pmi_tools.broker_setup import provision
     from tests.integration.test_broker_users import BrokerUsers
@@ -251,7 +255,7 @@ def own_users(private_servers, rabbit_config):
     suffix = uuid.uuid4().hex[:6]
     users = {
         process: (f"pmi-{process}-{suffix}", uuid.uuid4().hex)
-        for process in (c.REGISTRATION, c.EGRESS)
+        for process in (c.REGISTRATION, c.AGENCIES)
     }
     provision(management, rabbit_config["vhost"], users)
     yield BrokerUsers(rabbit_config["AMQP_URI"], users)
@@ -259,14 +263,14 @@ def own_users(private_servers, rabbit_config):
         management.delete_user(user)
 
 
-def test_the_egress_delivers_with_its_own_broker_user(
+def test_the_agencies_delivers_with_its_own_broker_user(
     container_factory, config_for, own_users, agencies
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED], fields=["worker_registered:full_name"])
     started = []
     for service, config in (
         (RegistrationService, config_for("registration")),
-        (EgressService, config_for("gateway", PSEUDONYM_KEY=KEY)),
+        (AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY)),
     ):
         started.append(
             container_factory(
@@ -287,10 +291,10 @@ def test_the_egress_delivers_with_its_own_broker_user(
 
 
 def test_an_agency_receives_a_workers_events_in_the_order_they_were_published(
-    registration, egress, agencies, rabbit_config
+    registration, agencies_service, agencies, rabbit_config
 ):  # noqa: F811
-    """Many events about one worker at once: the egress applies one batch at a time, so batches
-    cannot commit out of order and the agency's queue holds them by sequence."""
+    """Many events about one worker at once: the agencies service applies one batch at a time, so
+    batches cannot commit out of order and the agency's queue holds them by sequence."""
     company = agencies.onboard(
         "sinar-jaya",
         [c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED],

@@ -1,38 +1,46 @@
-"""What the egress does with an internal event: keep who recruited each worker, and queue the
-published form each agency's agreement grants for delivery, to its queue and to each of its
+"""What the agencies service does with an internal event: keep who recruited each worker, and queue
+the published form each agency's agreement grants for delivery, to its queue and to each of its
 webhook endpoints that wants the type (in the same transaction as the event's inbox record, so an
 event is fanned out once, and nothing is lost between the two). Both channels carry the one
-result of ``disclose``: no channel grants more than another."""
+result of ``disclose``: no channel grants more than another. What is kept goes through the
+service's repository (``uow.repository``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
-
-from gateway.models import agency_deliveries, recruits, webhook_deliveries
 from pmi_common import contract as c
-from pmi_common.agencies import event_types_of, parse_since
-from pmi_common.agreements import Agreement, disclose
 from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.store import insert_if_absent, upsert_many
-from pmi_common.webhooks import PENDING, Endpoint
+from pmi_common.history import event_types_of, parse_since
+
+from .domain import (
+    PENDING,
+    UNSET,
+    AgencySettings,
+    Agreement,
+    Endpoint,
+    changed_terms,
+    check_contact_email,
+    check_queue_format,
+)
+from .published import disclose
+from .repository import AgenciesRepository
 
 AskRecruiter = Callable[[str], str | None]  # registration's answer for a worker unknown here
 
 
 class Recruiters:
     """Who recruited each worker: from ``worker_registered``; a worker registered before the
-    egress ran is asked of the registration service once, then kept.
+    agencies service ran is asked of the registration service once, then kept.
 
     ``batched``: what ``remember`` learns is kept here (``of`` answers from it first, so events
     are judged as if each were written at once) and written by ``flush`` in one statement: a page
     of history is one round trip, not one per registration."""
 
-    def __init__(self, conn: Session, ask: AskRecruiter, batched: bool = False):
-        self.conn = conn
+    def __init__(self, repository: AgenciesRepository, ask: AskRecruiter, batched: bool = False):
+        self.repository = repository
         self.ask = ask
         self.batched = batched
         self.pending: dict[str, str] = {}
@@ -43,52 +51,28 @@ class Recruiters:
         company = envelope["data"]["placement_agency"]
         if self.batched:
             self.pending[envelope["worker_id"]] = company
-            return
-        if not insert_if_absent(
-            self.conn,
-            recruits,
-            "worker_id",
-            worker_id=envelope["worker_id"],
-            placement_agency=company,
-        ):
-            self.conn.execute(
-                recruits.update()
-                .where(recruits.c.worker_id == envelope["worker_id"])
-                .values(placement_agency=company)
-            )
+        else:
+            self.repository.keep_recruiter(envelope["worker_id"], company)
 
     def flush(self) -> None:
         """Write what ``remember`` kept (the latest company of each worker), one statement."""
         if self.pending:
-            upsert_many(
-                self.conn,
-                recruits,
-                "worker_id",
-                [
-                    {"worker_id": worker_id, "placement_agency": company}
-                    for worker_id, company in self.pending.items()
-                ],
-                ["placement_agency"],
-            )
+            self.repository.keep_recruiters(self.pending)
             self.pending.clear()
 
     def of(self, worker_id: str) -> str | None:
         if worker_id in self.pending:
             return self.pending[worker_id]
-        company = self.conn.execute(
-            select(recruits.c.placement_agency).where(recruits.c.worker_id == worker_id)
-        ).scalar()
+        company = self.repository.recruiter_of(worker_id)
         if company is None:
             company = self.ask(worker_id)
             if company is not None:
-                insert_if_absent(
-                    self.conn, recruits, "worker_id", worker_id=worker_id, placement_agency=company
-                )
+                self.repository.learn_recruiter(worker_id, company)
         return company
 
 
 def fan_out(
-    conn: Session,
+    repository: AgenciesRepository,
     envelope: dict,
     agreements: list[Agreement],
     recruiters: Recruiters,
@@ -103,12 +87,12 @@ def fan_out(
     rows, hooks = deliveries(
         envelope, agreements, recruiters, pseudonym_key, now, endpoints, to_queues
     )
-    _queue(conn, rows if to_queues else [], hooks)
+    repository.queue(rows if to_queues else [], hooks)
     return [row["agency"] for row in rows]
 
 
 def fan_out_page(
-    conn: Session,
+    repository: AgenciesRepository,
     envelopes: list[dict],
     agreements: list[Agreement],
     recruiters: Recruiters,
@@ -129,15 +113,8 @@ def fan_out_page(
         hooks += more_hooks
     if recruiters.batched:
         recruiters.flush()
-    _queue(conn, rows if to_queues else [], hooks)
+    repository.queue(rows if to_queues else [], hooks)
     return len(rows)
-
-
-def _queue(conn: Session, rows: list[dict], hooks: list[dict]) -> None:
-    if rows:
-        conn.execute(insert(agency_deliveries), rows)
-    if hooks:
-        conn.execute(insert(webhook_deliveries), hooks)
 
 
 def deliveries(
@@ -251,3 +228,71 @@ def history_asked(
     for event_type in types:
         by_source.setdefault(c.spec_for(event_type).source, []).append(event_type)
     return agreement, by_source
+
+
+# agreements -----------------------------------------------------------------------------------
+
+
+def put_agreement(
+    repository: AgenciesRepository, agreement: Agreement, changed_by: str, now: dt.datetime
+) -> Agreement:
+    """Create or change an agency's agreement, the change recorded with who and when (the terms
+    it changes, each before and after); an unchanged agreement records nothing."""
+    current = repository.agreement_of(agreement.agency, lock=True)
+    changes = changed_terms(current, agreement)
+    if current is not None and not changes:
+        return current
+    repository.keep_agreement(
+        replace(agreement, version=current.version + 1 if current is not None else 1),
+        changed_by=changed_by,
+        now=now,
+        action="created" if current is None else "changed",
+        changes=changes,
+    )
+    return _kept(repository, agreement.agency)
+
+
+def end_agreement(
+    repository: AgenciesRepository, agency: str, changed_by: str, now: dt.datetime
+) -> Agreement:
+    """End an agreement now (offboarding): it stays on record, no longer in force."""
+    current = repository.agreement_of(agency, lock=True)
+    if current is None:
+        raise NotFound(f"agency {agency} has no agreement")
+    repository.keep_agreement(
+        replace(current, valid_until=now, version=current.version + 1),
+        changed_by=changed_by,
+        now=now,
+        action="ended",
+        changes=changed_terms(current, replace(current, valid_until=now)),
+    )
+    return _kept(repository, agency)
+
+
+def _kept(repository: AgenciesRepository, agency: str) -> Agreement:
+    kept = repository.agreement_of(agency)
+    assert kept is not None  # kept in this transaction
+    return kept
+
+
+# agencies' settings ---------------------------------------------------------------------------
+
+
+def change_settings(
+    repository: AgenciesRepository,
+    agency: str,
+    changed_by: str,
+    now: dt.datetime,
+    queue_format=UNSET,
+    contact_email=UNSET,
+) -> AgencySettings:
+    """Change what is given of an agency's settings (checked first: bad input changes
+    nothing)."""
+    current = repository.settings_of(agency)
+    changed = AgencySettings(
+        agency,
+        current.queue_format if queue_format is UNSET else check_queue_format(queue_format),
+        current.contact_email if contact_email is UNSET else check_contact_email(contact_email),
+    )
+    repository.keep_settings(changed, changed_by, now)
+    return changed

@@ -1,9 +1,9 @@
-"""The egress's webhook dispatcher: delivers each endpoint's queued events over HTTP.
+"""The agencies service's webhook dispatcher: delivers each endpoint's queued events over HTTP.
 
 Each endpoint is scheduled on its own: every round takes, per enabled endpoint with room, its
 due deliveries that are the oldest pending one of their worker (a worker's next event waits
 while an earlier one is undelivered: in order per worker per endpoint), leases them in the
-database (several egress processes never send one twice at once), and sends each in a green
+database (several agencies processes never send one twice at once), and sends each in a green
 thread of a bounded pool, at most ``per_endpoint`` (8) at once per endpoint: a slow or dead endpoint
 holds its own slots, never the others'. Each request has a total deadline, refuses redirects and
 reads at most ``response_limit`` bytes of the answer; its target is checked (``TargetPolicy``)
@@ -14,7 +14,8 @@ a disclosure, channel ``webhook``); anything else is retried on the ``RetryPolic
 until its horizon, then given up (``expired``, kept in the log, replayable). A 410 disables the
 endpoint; so does failing for longer than ``disable_after``: the reason is kept on the endpoint,
 where the agency reads it, and a notice for the agency's contact and the operators is kept in
-the same transaction (``gateway.notices``, mailed by ``notice_mailer``); the log says so (a
+the same transaction (``services.agencies.notices``, mailed by ``notice_mailer``); the log says so
+(a
 ``webhook_endpoint_disabled`` warning) and so does the metric
 ``pmi_webhook_endpoints_disabled_total``.
 """
@@ -34,14 +35,15 @@ import urllib3
 from prometheus_client import Counter as Metric
 from prometheus_client import Histogram
 
-from gateway import disclosures
-from gateway.agreement_book import AgreementBook
-from gateway.webhook_book import WebhookBook
-from pmi_common import webhooks as w
+from services.agencies import domain
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.targets import target_policy
+from services.agencies.webhook_repository import WebhookRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL
 from .delivery import Rounds, disclosure, still_granted
-from .usecases import Cached
+from .handlers import Cached
+from .repository import AgenciesRepository
 from .webhook_message import signed_request
 
 log = structlog.get_logger(__name__)
@@ -66,8 +68,8 @@ LONGEST_REST_SECONDS = 60.0  # an endpoint that failed is left alone at most thi
 
 @dataclass(frozen=True)
 class WebhookSettings:
-    retries: w.RetryPolicy = w.RetryPolicy()
-    targets: w.TargetPolicy = w.TargetPolicy()
+    retries: domain.RetryPolicy = domain.RetryPolicy()
+    targets: domain.TargetPolicy = domain.TargetPolicy()
     timeout: float = 10.0  # seconds for a whole attempt: connect, send, answer
     response_limit: int = 4096  # bytes of an answer read
     disable_after: float = 5 * 24 * 3600.0  # seconds failing before the endpoint is disabled
@@ -78,11 +80,11 @@ class WebhookSettings:
     @classmethod
     def from_config(cls, config: dict) -> WebhookSettings:
         """From the process's config (``WEBHOOK_*``; see docs/agencies.md)."""
-        retries = w.RetryPolicy(
-            schedule=w.parse_schedule(config.get("WEBHOOK_RETRY_SCHEDULE")),
-            horizon=float(config.get("WEBHOOK_RETRY_HORIZON") or w.RetryPolicy.horizon),
+        retries = domain.RetryPolicy(
+            schedule=domain.parse_schedule(config.get("WEBHOOK_RETRY_SCHEDULE")),
+            horizon=float(config.get("WEBHOOK_RETRY_HORIZON") or domain.RetryPolicy.horizon),
         )
-        chosen = {"retries": retries, "targets": w.target_policy(config)}
+        chosen = {"retries": retries, "targets": target_policy(config)}
         for name, key in (
             ("timeout", "WEBHOOK_TIMEOUT"),
             ("disable_after", "WEBHOOK_DISABLE_AFTER"),
@@ -105,12 +107,17 @@ class Answer:
 class WebhookDispatcher(Rounds):
     retrying = "webhook_dispatch_retrying"
 
-    def __init__(self, book: WebhookBook, agreements: AgreementBook, settings: WebhookSettings):
+    def __init__(
+        self,
+        webhooks: WebhookRepository,
+        agreements: AgreementRepository,
+        settings: WebhookSettings,
+    ):
         super().__init__()
-        self.book = book
+        self.webhooks = webhooks
         self.agreements = agreements
         self.settings = settings
-        self.endpoints = Cached(book.of_agency, ttl=1.0)
+        self.endpoints = Cached(webhooks.of_agency, ttl=1.0)
         self.pool = eventlet.GreenPool(settings.concurrency)
         self.in_flight: Counter[str] = Counter()
         self.resting: dict[str, float] = {}  # endpoint -> monotonic time it may be tried again
@@ -133,13 +140,13 @@ class WebhookDispatcher(Rounds):
                 or self.resting.get(endpoint.id, 0) > time.monotonic()
             ):
                 continue
-            for delivery in self.book.due(endpoint.id, now, room, lease):
+            for delivery in self.webhooks.due(endpoint.id, now, room, lease):
                 self.in_flight[endpoint.id] += 1
                 self.pool.spawn_n(self._attempt, endpoint, delivery)
                 started += 1
         return started
 
-    def _attempt(self, endpoint: w.Endpoint, delivery) -> None:
+    def _attempt(self, endpoint: domain.Endpoint, delivery) -> None:
         try:
             self.attempt(endpoint, delivery)
         except Exception as exc:  # noqa: BLE001 - the lease expires and it is tried again
@@ -154,9 +161,9 @@ class WebhookDispatcher(Rounds):
             if self.in_flight[endpoint.id] <= self.settings.per_endpoint // 2:
                 self.wake()  # room for several: one query leases them together
 
-    def attempt(self, endpoint: w.Endpoint, delivery) -> None:
+    def attempt(self, endpoint: domain.Endpoint, delivery) -> None:
         now = dt.datetime.now(dt.UTC)
-        endpoint = self.book.get(endpoint.id)  # its secrets as of now (a rotation applies at once)
+        endpoint = self.webhooks.get(endpoint.id)  # its secrets now: a rotation applies at once
         if not endpoint.enabled:
             return  # disabled since: the lease runs out, and it waits for the endpoint
         agreement = self.agreements.get(endpoint.agency)  # as of now, as the queue's relay
@@ -168,8 +175,8 @@ class WebhookDispatcher(Rounds):
             else None
         )
         if published is None:
-            with self.book.engine.begin() as conn:
-                self.book.record_attempt(
+            with self.webhooks.engine.begin() as conn:
+                self.webhooks.record_attempt(
                     conn,
                     delivery,
                     now,
@@ -177,7 +184,7 @@ class WebhookDispatcher(Rounds):
                     0,
                     "the agency's agreement no longer grants it",
                     None,
-                    w.WITHHELD,
+                    domain.WITHHELD,
                     None,
                 )
             log.warning(
@@ -188,12 +195,12 @@ class WebhookDispatcher(Rounds):
             )
             return
         answer = self.send(endpoint, published, now)
-        outcome = w.outcome_of(answer.status)
+        outcome = domain.outcome_of(answer.status)
         ATTEMPTS.labels("delivered" if outcome.delivered else "failed").inc()
         LATENCY.observe(answer.latency_ms / 1000)
-        with self.book.engine.begin() as conn:
+        with self.webhooks.engine.begin() as conn:
             if outcome.delivered:
-                self.book.record_attempt(
+                self.webhooks.record_attempt(
                     conn,
                     delivery,
                     now,
@@ -201,12 +208,11 @@ class WebhookDispatcher(Rounds):
                     answer.latency_ms,
                     None,
                     answer.body,
-                    w.DELIVERED,
+                    domain.DELIVERED,
                     None,
                 )
-                self.book.mark_failing(conn, endpoint.id, None)
-                disclosures.record(
-                    conn,
+                self.webhooks.mark_failing(conn, endpoint.id, None)
+                AgenciesRepository(conn).record_disclosures(
                     [disclosure(endpoint.agency, "webhook", delivery, published)]
                     if delivery.worker_id
                     else [],
@@ -218,7 +224,7 @@ class WebhookDispatcher(Rounds):
             retry_at = self.settings.retries.next_attempt(
                 delivery.created_at, delivery.attempts + 1, now
             )
-            self.book.record_attempt(
+            self.webhooks.record_attempt(
                 conn,
                 delivery,
                 now,
@@ -226,10 +232,10 @@ class WebhookDispatcher(Rounds):
                 answer.latency_ms,
                 answer.error,
                 answer.body,
-                w.PENDING if retry_at else w.EXPIRED,
+                domain.PENDING if retry_at else domain.EXPIRED,
                 retry_at,
             )
-            self.book.mark_failing(conn, endpoint.id, now)
+            self.webhooks.mark_failing(conn, endpoint.id, now)
         rest = (retry_at - now).total_seconds() if retry_at else 0
         self.resting[endpoint.id] = time.monotonic() + min(rest, LONGEST_REST_SECONDS)
         log.info(
@@ -243,8 +249,10 @@ class WebhookDispatcher(Rounds):
         )
         self._disable_if_due(endpoint, outcome, now)
 
-    def _disable_if_due(self, endpoint: w.Endpoint, outcome: w.Outcome, now: dt.datetime) -> None:
-        current = self.book.get(endpoint.id)
+    def _disable_if_due(
+        self, endpoint: domain.Endpoint, outcome: domain.Outcome, now: dt.datetime
+    ) -> None:
+        current = self.webhooks.get(endpoint.id)
         if not current.enabled:
             return  # already (another attempt in flight found the same)
         if outcome.gone:
@@ -256,7 +264,7 @@ class WebhookDispatcher(Rounds):
                 return
             reason = "failing"
             why = f"every attempt failed from {failing_since.isoformat()} to {now.isoformat()}"
-        notice = self.book.disable_by_platform(
+        notice = self.webhooks.disable_by_platform(
             current,
             why + "; what waits is kept and is delivered once the endpoint is enabled again",
             now,
@@ -276,11 +284,11 @@ class WebhookDispatcher(Rounds):
             "`pmi agency webhook enable` when fixed",
         )
 
-    def send(self, endpoint: w.Endpoint, published: dict, now: dt.datetime) -> Answer:
+    def send(self, endpoint: domain.Endpoint, published: dict, now: dt.datetime) -> Answer:
         """One signed POST, to the address the target policy checked (the connection is pinned
         to it: a DNS answer that changes after the check reaches nothing else); what came back,
         or why nothing did."""
-        secrets = [self.book.sealer.open(s) for s in endpoint.signing_secrets(now)]  # only here
+        secrets = [self.webhooks.sealer.open(s) for s in endpoint.signing_secrets(now)]  # only here
         request = signed_request(published, secrets, now, self.settings.catalogue_url)
         started = time.monotonic()
         status = body = error = None
@@ -310,7 +318,7 @@ class WebhookDispatcher(Rounds):
                 error = f"redirect to {response.headers.get('location')!r} refused"
             elif not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except w.TargetRefused as exc:
+        except domain.TargetRefused as exc:
             error = f"target refused: {exc}"
         except urllib3.exceptions.NewConnectionError as exc:  # (a ConnectTimeoutError too)
             error = f"ConnectionError: {exc}"[:300]

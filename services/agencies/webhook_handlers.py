@@ -7,23 +7,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pmi_common import webhooks as w
-from pmi_common.agencies import event_types_of, parse_moment
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.history import event_types_of, parse_moment
+from services.agencies import domain
 
-from .agency_settings import UNSET, AgencySettings, AgencySettingsBook
-from .agreement_book import AgreementBook
-from .webhook_book import WebhookBook, endpoint_view
+from .agreement_repository import AgreementRepository
+from .domain import UNSET, AgencySettings
+from .schemas import endpoint_view
+from .settings import SettingsRepository
+from .webhook_repository import WebhookRepository
 
 DEFAULT_OVERLAP = dt.timedelta(hours=24)  # how long the old secret signs after a rotation
 
 
-class WebhookDesk:
-    def __init__(self, webhooks: WebhookBook, agreements: AgreementBook, targets: w.TargetPolicy):
-        self.webhooks = webhooks
+class WebhookHandlers:
+    def __init__(
+        self,
+        endpoints: WebhookRepository,
+        agreements: AgreementRepository,
+        targets: domain.TargetPolicy,
+    ):
+        self.endpoints = endpoints
         self.agreements = agreements
         self.targets = targets
-        self.settings = AgencySettingsBook(webhooks.engine)
+        self.settings = SettingsRepository(endpoints.engine)
 
     def add(
         self,
@@ -33,7 +40,7 @@ class WebhookDesk:
         changed_by: str,
         description: str = "",
         now: dt.datetime | None = None,
-    ) -> tuple[w.Endpoint, str]:
+    ) -> tuple[domain.Endpoint, str]:
         """A new endpoint of ``agency`` and its secret (shown once); ``InvalidInput`` when the
         agreement does not grant the events or the URL is refused."""
         now = now or dt.datetime.now(dt.UTC)
@@ -49,9 +56,9 @@ class WebhookDesk:
                     ]
                 },
             )
-        types = w.check_event_types(event_types_of(events), agreement.event_types)
+        types = domain.check_event_types(event_types_of(events), agreement.event_types)
         self.check_url(url)
-        return self.webhooks.add(agency, url, types, changed_by, now, description)
+        return self.endpoints.add(agency, url, types, changed_by, now, description)
 
     def edit(
         self,
@@ -60,10 +67,10 @@ class WebhookDesk:
         url: str | None = None,
         events=None,
         description: str | None = None,
-    ) -> w.Endpoint:
+    ) -> domain.Endpoint:
         """Change an endpoint's URL, event types or description in place (its secrets, its
         delivery log and what waits for it are kept), checked as when it was added."""
-        endpoint = self.webhooks.get(endpoint_id)
+        endpoint = self.endpoints.get(endpoint_id)
         if url is None and events is None and description is None:
             raise InvalidInput(
                 "nothing to change", {"url": ["give a new url, events or description"]}
@@ -74,14 +81,14 @@ class WebhookDesk:
             if agreement is None:
                 raise NotFound(f"agency {endpoint.agency} has no agreement")
             values["event_types"] = list(
-                w.check_event_types(event_types_of(events), agreement.event_types)
+                domain.check_event_types(event_types_of(events), agreement.event_types)
             )
         if url is not None:
             self.check_url(url)
             values["url"] = url
         if description is not None:
             values["description"] = description
-        return self.webhooks.change(endpoint.id, changed_by, **values)
+        return self.endpoints.change(endpoint.id, changed_by, **values)
 
     def settings_of(self, agency: str) -> AgencySettings:
         """An onboarded agency's settings (``NotFound`` without an agreement)."""
@@ -104,9 +111,9 @@ class WebhookDesk:
     def check_url(self, url: str) -> None:
         try:
             self.targets.check(url)
-        except w.Unresolved:
-            pass  # it may resolve where the egress runs: checked again before every attempt
-        except w.TargetRefused as exc:
+        except domain.Unresolved:
+            pass  # it may resolve where the agencies service runs: checked before every attempt
+        except domain.TargetRefused as exc:
             raise InvalidInput("webhook URL refused", {"url": [str(exc)]}) from None
 
     def rotate(
@@ -115,23 +122,25 @@ class WebhookDesk:
         changed_by: str,
         keep_old_for: dt.timedelta | None = None,
         now: dt.datetime | None = None,
-    ) -> tuple[w.Endpoint, str]:
-        return self.webhooks.rotate(
+    ) -> tuple[domain.Endpoint, str]:
+        return self.endpoints.rotate(
             endpoint_id,
             changed_by,
             now or dt.datetime.now(dt.UTC),
             DEFAULT_OVERLAP if keep_old_for is None else keep_old_for,
         )
 
-    def disable(self, endpoint_id: str, changed_by: str, reason: str | None = None) -> w.Endpoint:
-        return self.webhooks.disable(
+    def disable(
+        self, endpoint_id: str, changed_by: str, reason: str | None = None
+    ) -> domain.Endpoint:
+        return self.endpoints.disable(
             endpoint_id, reason or f"disabled by {changed_by}", changed_by, dt.datetime.now(dt.UTC)
         )
 
-    def enable(self, endpoint_id: str, changed_by: str) -> w.Endpoint:
-        endpoint = self.webhooks.get(endpoint_id)
+    def enable(self, endpoint_id: str, changed_by: str) -> domain.Endpoint:
+        endpoint = self.endpoints.get(endpoint_id)
         self.check_url(endpoint.url)
-        return self.webhooks.enable(endpoint_id, changed_by)
+        return self.endpoints.enable(endpoint_id, changed_by)
 
     def replay(
         self,
@@ -140,7 +149,7 @@ class WebhookDesk:
         since: str | None = None,
         until: str | None = None,
     ) -> int:
-        return self.webhooks.replay(
+        return self.endpoints.replay(
             endpoint_id,
             dt.datetime.now(dt.UTC),
             delivery_id=delivery_id,
@@ -150,14 +159,14 @@ class WebhookDesk:
 
     def health(self) -> dict:
         """The console's panel: every endpoint's health, and the latest notices."""
-        from .notices import NoticeBook
+        from .notices import NoticeRepository
 
         return {
-            "endpoints": self.webhooks.health(dt.datetime.now(dt.UTC)),
-            "notices": NoticeBook(self.webhooks.engine).recent(),
+            "endpoints": self.endpoints.health(dt.datetime.now(dt.UTC)),
+            "notices": NoticeRepository(self.endpoints.engine).recent(),
         }
 
-    def view(self, endpoint: w.Endpoint) -> dict:
+    def view(self, endpoint: domain.Endpoint) -> dict:
         return endpoint_view(endpoint, dt.datetime.now(dt.UTC))
 
 

@@ -3,8 +3,8 @@
 An agency whose agreement is missing, not yet or no longer in force gets 403 on every route. On
 the routes that answer about workers (``SHAPED``) it reads the workers its agreement covers (a
 placement company: its own recruits; another worker is 404, as if unknown) with the fields its
-agreement grants (``pmi_common.agreements``: the same grants as its events), and every worker it
-is answered about is recorded in the disclosure record before the answer leaves.
+agreement grants (``services.agencies.agreements``: the same grants as its events), and every worker
+it is answered about is recorded in the disclosure record before the answer leaves.
 Every other personal route is closed to agencies by the role table.
 """
 
@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from nameko.exceptions import ConfigurationError
 from nameko.extensions import SharedExtension
 
-from pmi_common.agreements import (
+from pmi_common.errors import Forbidden, NotFound
+from pmi_common.sealing import webhook_sealer
+from pmi_common.store import make_engine
+from services.agencies.domain import (
     LIST_FILTER_GRANTS,
     Agreement,
     Disclosure,
@@ -24,13 +27,10 @@ from pmi_common.agreements import (
     timeline_for,
     worker_record_for,
 )
-from pmi_common.errors import Forbidden, NotFound
-from pmi_common.published import pseudonym_key
-from pmi_common.sealing import webhook_sealer
-from pmi_common.store import make_engine
+from services.agencies.published import pseudonym_key
 
-from . import disclosures
-from .agreement_book import AgreementBook
+from .agreement_repository import AgreementRepository
+from .repository import AgenciesRepository
 
 HTTP = "http"
 SMALL_CELL = 5  # a count below this could single a worker out: it is not given to agencies
@@ -48,7 +48,7 @@ class AgencyGrants(SharedExtension):
         except ValueError as exc:
             raise ConfigurationError(f"{self.container.service_name} cannot start: {exc}") from exc
         self.engine = make_engine(config["DATABASE_URL"], workers=5)
-        self.book = AgreementBook(self.engine)
+        self.agreements = AgreementRepository(self.engine)
 
     def stop(self):
         self.engine.dispose()
@@ -58,7 +58,7 @@ class AgencyGrants(SharedExtension):
 
     def agreement_of(self, agency: str | None) -> Agreement:
         """The agency's agreement in force, or ``Forbidden`` saying why not."""
-        agreement = self.book.get(agency) if agency else None
+        agreement = self.agreements.get(agency) if agency else None
         if agreement is None:
             raise Forbidden(f"agency {agency} has no data-sharing agreement with the platform")
         if not agreement.in_force(dt.datetime.now(dt.UTC)):
@@ -118,7 +118,7 @@ class AgencyGrants(SharedExtension):
 
     def record(self, given: list[Disclosure]) -> None:
         with self.engine.begin() as conn:
-            disclosures.record(conn, given, dt.datetime.now(dt.UTC))
+            AgenciesRepository(conn).record_disclosures(given, dt.datetime.now(dt.UTC))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""The egress's relay: puts each agency's queued published events into its queue, and records
-each one delivered as a disclosure.
+"""The agencies service's relay: puts each agency's queued published events into its queue, and
+records each one delivered as a disclosure.
 
 Agency by agency, oldest first (so each worker's events keep their order), a batch is claimed
-(``FOR UPDATE SKIP LOCKED``: several egress processes never deliver a row twice), published to
+(``FOR UPDATE SKIP LOCKED``: several agencies processes never deliver a row twice), published to
 ``agency.<name>.events`` through the default exchange with publisher confirms, in the form the
 agency chose (its settings' ``queue_format``: the platform's own, or a CloudEvent, see
 ``cloud_events``), then, in the same transaction, recorded in ``disclosures`` and removed. A
@@ -25,15 +25,15 @@ from kombu import Connection
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from gateway import disclosures
-from gateway.agency_settings import PLATFORM, AgencySettingsBook
-from gateway.agreement_book import AgreementBook
-from gateway.models import agency_deliveries as table
-from pmi_common.agencies import agency_queue
-from pmi_common.agreements import Agreement, Disclosure
 from pmi_common.relay import ConfirmingPublisher
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.domain import PLATFORM, Agreement, Disclosure
+from services.agencies.queues import agency_queue
+from services.agencies.settings import SettingsRepository
 
 from .cloud_events import DEFAULT_CATALOGUE_URL, queue_message
+from .models import agency_deliveries as table
+from .repository import AgenciesRepository
 
 log = structlog.get_logger(__name__)
 
@@ -111,14 +111,14 @@ class DeliveryRelay(Rounds):
         self,
         engine: Engine,
         amqp_uri: str,
-        book: AgreementBook,
+        agreements: AgreementRepository,
         catalogue_url: str = DEFAULT_CATALOGUE_URL,
     ):
         super().__init__()
         self.engine = engine
         self.amqp_uri = amqp_uri
-        self.book = book
-        self.settings = AgencySettingsBook(engine)
+        self.agreements = agreements
+        self.settings = SettingsRepository(engine)
         self.catalogue_url = catalogue_url
         self.publisher = ConfirmingPublisher(amqp_uri)
         self.resting: dict[str, float] = {}  # agency -> monotonic time it may be tried again
@@ -170,7 +170,7 @@ class DeliveryRelay(Rounds):
 
     def deliver_batch(self, agency: str) -> int:
         moment = dt.datetime.now(dt.UTC)
-        agreement = self.book.get(agency)
+        agreement = self.agreements.get(agency)
         queue_format = self.settings.get(agency).queue_format
         with Session(self.engine) as session, session.begin():
             rows = session.execute(
@@ -204,8 +204,7 @@ class DeliveryRelay(Rounds):
                 self.publisher.publish_messages(
                     [("", queue, self.message(envelope, queue_format)) for _, envelope in sending]
                 )
-            disclosures.record(
-                session.connection(),
+            AgenciesRepository(session).record_disclosures(
                 [
                     disclosure(agency, "amqp", row, envelope)
                     for row, envelope in sending

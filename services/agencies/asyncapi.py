@@ -18,7 +18,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from . import contract as c
+from pmi_common import contract as c
+
 from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -246,7 +247,8 @@ def published_payload_schema(spec: c.EventSpec) -> dict:
 
 def published_example(spec: c.EventSpec) -> dict:
     """The internal example as an agency granted every published field receives it."""
-    from .agreements import Agreement, disclose
+    from .domain import Agreement
+    from .published import disclose
 
     published = published_of(spec)
     everything = Agreement(

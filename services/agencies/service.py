@@ -1,12 +1,12 @@
-"""The egress service: agencies receive events only through it.
+"""The agencies service service: agencies receive events only through it.
 
-It consumes every internal event (its quorum queue ``egress.inbox`` is bound to every service
+It consumes every internal event (its quorum queue ``agencies.inbox`` is bound to every service
 exchange, with the platform's inbox: applied once, retried, dead-lettered), applies each
-agency's data-sharing agreement (``pmi_common.agreements.disclose``: types, fields, own recruits
-for a placement company), and queues the published form for delivery in the same transaction as
-the event's inbox record. Its relay (``delivery``) puts them into each agency's own queue and
-records each disclosure. Backfill goes through the same filter: the egress pages through the
-publishing services' history and queues what the agreement grants, like live events.
+agency's data-sharing agreement (``services.agencies.agreements.disclose``: types, fields, own
+recruits for a placement company), and queues the published form for delivery in the same
+transaction as the event's inbox record. Its relay (``delivery``) puts them into each agency's own
+queue and records each disclosure. Backfill goes through the same filter: the agencies service pages
+through the publishing services' history and queues what the agreement grants, like live events.
 
 Its state lives in the gateway's database (agreements, disclosures, recruits, deliveries).
 """
@@ -17,9 +17,6 @@ import datetime as dt
 
 from nameko.extensions import DependencyProvider
 
-from gateway.agency_reads import AgencyGrants
-from gateway.models import metadata
-from gateway.webhook_book import WebhookBook
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
@@ -27,20 +24,24 @@ from pmi_common.events import envelope_of
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
-from pmi_common.published import pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 
-from . import usecases
+from . import handlers
 from .delivery import DeliveryRelay
+from .models import metadata
 from .notice_mailer import MailSettings, NoticeMailer
+from .published import pseudonym_key
+from .reads import AgencyGrants
+from .repository import AgenciesRepository
 from .webhook_delivery import WebhookDispatcher, WebhookSettings
+from .webhook_repository import WebhookRepository
 
-EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.EGRESS))
+EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.AGENCIES))
 
 
-class AgencyDoor(DependencyProvider):
+class Deliverers(DependencyProvider):
     """The agreements in force, the pseudonym key, the agencies' webhook endpoints, and what
     delivers to agencies: the relay (their queues), the dispatcher (their webhooks) and, with
     ``SMTP_URL``, the mailer of notices (an endpoint disabled)."""
@@ -52,41 +53,40 @@ class AgencyDoor(DependencyProvider):
         self.relay: DeliveryRelay | None = None
         self.dispatcher: WebhookDispatcher | None = None
         self.mailer: NoticeMailer | None = None
-        self._agreements: usecases.Cached | None = None
-        self._endpoints: usecases.Cached | None = None
+        self._agreements: handlers.Cached | None = None
+        self._endpoints: handlers.Cached | None = None
 
     @property
     def key(self) -> str:
         return self.grants.key
 
     @property
-    def book(self):
-        return self.grants.book
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.grants.engine, self.grants.sealer)
 
     @property
-    def webhooks(self) -> WebhookBook:
-        return WebhookBook(self.grants.engine, self.grants.sealer)
-
-    @property
-    def agreements(self) -> usecases.Cached:
+    def agreements(self) -> handlers.Cached:
         """``current()``: every agreement (read again every two seconds)."""
         if self._agreements is None:
-            self._agreements = usecases.Cached(self.book.all)
+            self._agreements = handlers.Cached(self.grants.agreements.all)
         return self._agreements
 
     @property
-    def endpoints(self) -> usecases.Cached:
+    def endpoints(self) -> handlers.Cached:
         """``current()``: each agency's enabled webhook endpoints (read again every second)."""
         if self._endpoints is None:
-            self._endpoints = usecases.Cached(self.webhooks.enabled_by_agency, ttl=1.0)
+            self._endpoints = handlers.Cached(self.webhooks.enabled_by_agency, ttl=1.0)
         return self._endpoints
 
     def start(self):
         settings = WebhookSettings.from_config(self.container.config)
         self.relay = DeliveryRelay(
-            self.grants.engine, self.container.config["AMQP_URI"], self.book, settings.catalogue_url
+            self.grants.engine,
+            self.container.config["AMQP_URI"],
+            self.grants.agreements,
+            settings.catalogue_url,
         )
-        self.dispatcher = WebhookDispatcher(self.webhooks, self.book, settings)
+        self.dispatcher = WebhookDispatcher(self.webhooks, self.grants.agreements, settings)
         self.container.spawn_managed_thread(self.relay.run, identifier="agency-delivery")
         self.container.spawn_managed_thread(self.dispatcher.run, identifier="webhook-delivery")
         mail = MailSettings.from_config(self.container.config)
@@ -107,17 +107,17 @@ class AgencyDoor(DependencyProvider):
     def kill(self):
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> AgencyDoor:
+    def get_dependency(self, worker_ctx) -> Deliverers:
         return self
 
 
-class EgressService(ServiceOperations):
-    name = c.EGRESS
+class AgenciesService(ServiceOperations):
+    name = c.AGENCIES
     # an agency receives each worker's events in the order the services published them
     events_in_order = True
 
-    db = Database(metadata, relay=False)
-    agencies = AgencyDoor()
+    db = Database(metadata, relay=False, repository=AgenciesRepository)
+    agencies = Deliverers()
     metrics = MetricsServer()
     registration = TimedRpcProxy(c.REGISTRATION)
     documents = TimedRpcProxy(c.DOCUMENTS)
@@ -133,7 +133,7 @@ class EgressService(ServiceOperations):
             webhook_sealer(config)
             MailSettings.from_config(config)
         except ValueError as exc:
-            raise SystemExit(f"the egress will not start: {exc}") from exc
+            raise SystemExit(f"the agencies service will not start: {exc}") from exc
 
     @handles(*EVERY_EVENT)
     def on_event(self, event):
@@ -141,11 +141,11 @@ class EgressService(ServiceOperations):
         now = dt.datetime.now(dt.UTC)
         self.db.apply_once(
             event,
-            lambda uow: usecases.fan_out(
-                uow.session,
+            lambda uow: handlers.fan_out(
+                uow.repository,
                 envelope,
                 self.agencies.agreements.current(),
-                usecases.Recruiters(uow.session, self._recruiter),
+                handlers.Recruiters(uow.repository, self._recruiter),
                 self.agencies.key,
                 now,
                 self.agencies.endpoints.current(),
@@ -161,8 +161,8 @@ class EgressService(ServiceOperations):
         since ``since`` (to its queue, or to its webhook ``endpoint_id`` only); how many events
         of each service were queued."""
         endpoint = self.agencies.webhooks.get(endpoint_id, agency) if endpoint_id else None
-        agreement, by_source = usecases.history_asked(
-            self.agencies.book.get(agency),
+        agreement, by_source = handlers.history_asked(
+            self.agencies.grants.agreements.get(agency),
             agency,
             event_types,
             since,
@@ -187,9 +187,9 @@ class EgressService(ServiceOperations):
                 return queued
             now = dt.datetime.now(dt.UTC)
             with self.db.transaction() as uow:  # a page: one statement per table, not per event
-                recruiters = usecases.Recruiters(uow.session, self._recruiter, batched=True)
-                queued += usecases.fan_out_page(
-                    uow.session,
+                recruiters = handlers.Recruiters(uow.repository, self._recruiter, batched=True)
+                queued += handlers.fan_out_page(
+                    uow.repository,
                     page["events"],
                     [agreement],
                     recruiters,

@@ -1,6 +1,6 @@
-"""The egress's mailer: mails each pending notice (``gateway.notices``) to the agency's contact
-(its settings' ``contact_email``) and to the operators (``NOTICE_OPERATORS``), over SMTP
-(``SMTP_URL``), with the standard library's ``smtplib``.
+"""The agencies service's mailer: mails each pending notice (``services.agencies.notices``) to the
+agency's contact (its settings' ``contact_email``) and to the operators (``NOTICE_OPERATORS``), over
+SMTP (``SMTP_URL``), with the standard library's ``smtplib``.
 
 ``SMTP_URL`` is ``smtp://[user:password@]host[:port]`` (``?starttls=true`` to upgrade the
 connection first) or ``smtps://...`` (TLS from the start); ``NOTICE_FROM`` is the sender. Without
@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 
-from gateway.agency_settings import AgencySettingsBook
-from gateway.notices import MAILED, UNADDRESSED, NoticeBook
+from services.agencies.notices import MAILED, UNADDRESSED, NoticeRepository
+from services.agencies.settings import SettingsRepository
 
 from .delivery import Rounds
 
@@ -81,8 +81,8 @@ class NoticeMailer(Rounds):
 
     def __init__(self, engine, settings: MailSettings):
         super().__init__()
-        self.notices = NoticeBook(engine)
-        self.agencies = AgencySettingsBook(engine)
+        self.notices = NoticeRepository(engine)
+        self.agencies = SettingsRepository(engine)
         self.settings = settings
         self.mailed_total = 0
 

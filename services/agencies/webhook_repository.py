@@ -1,15 +1,15 @@
 """Agencies' webhook endpoints, their deliveries and every attempt, in the gateway's database
-(where the agreements they are filtered by live, and where the egress works).
+(where the agreements they are filtered by live, and where the agencies service works).
 
-The operators' command and the gateway's admin routes manage endpoints; the egress queues a
-delivery per endpoint in the transaction that handles the event (``usecases.fan_out``), and its
-dispatcher (``egress.webhook_delivery``) takes each endpoint's due deliveries, the oldest of each
-worker first, and records every attempt here.
+The operators' command and the gateway's admin routes manage endpoints; the agencies service queues
+a delivery per endpoint in the transaction that handles the event (``handlers.fan_out``), and its
+dispatcher (``services.agencies.webhook_delivery``) takes each endpoint's due deliveries, the oldest
+of each worker first, and records every attempt here.
 
 Signing secrets are stored sealed (``pmi_common.sealing``, with ``WEBHOOK_SECRET_KEY``): an
-endpoint read from here carries them sealed, and only the egress opens them, to sign a delivery
-(``egress.webhook_delivery``). A new secret is shown once, when it is made, and never stored
-readable.
+endpoint read from here carries them sealed, and only the agencies service opens them, to sign a
+delivery (``services.agencies.webhook_delivery``). A new secret is shown once, when it is made, and
+never stored readable.
 """
 
 from __future__ import annotations
@@ -19,31 +19,32 @@ import uuid
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.sealing import Sealer
 from pmi_common.store import is_id
+from services.agencies import domain
+from services.agencies.models import webhook_attempts as attempts_table
+from services.agencies.models import webhook_deliveries as deliveries_table
+from services.agencies.models import webhook_endpoints as table
 
 from . import notices
-from .models import webhook_attempts as attempts_table
-from .models import webhook_deliveries as deliveries_table
-from .models import webhook_endpoints as table
+from .domain import endpoint_disabled, shown_url
 
 RESPONSE_KEPT = 512  # characters of an answer's body kept in the log
 HEALTH_WALK = 1000  # failed attempts read back at most, per endpoint, for the console
 
 
-def _secrets_of(stored: list[dict]) -> tuple[w.Secret, ...]:
+def _secrets_of(stored: list[dict]) -> tuple[domain.Secret, ...]:
     """The secrets of a row, still sealed."""
     return tuple(
-        w.Secret(
+        domain.Secret(
             s["sealed"], dt.datetime.fromisoformat(s["expires_at"]) if s.get("expires_at") else None
         )
         for s in stored
     )
 
 
-def _stored(secrets: tuple[w.Secret, ...]) -> list[dict]:
+def _stored(secrets: tuple[domain.Secret, ...]) -> list[dict]:
     """Sealed secrets as a row keeps them."""
     return [
         {"sealed": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
@@ -51,8 +52,8 @@ def _stored(secrets: tuple[w.Secret, ...]) -> list[dict]:
     ]
 
 
-def _endpoint(row) -> w.Endpoint:
-    return w.Endpoint(
+def _endpoint(row) -> domain.Endpoint:
+    return domain.Endpoint(
         id=row.id,
         agency=row.agency,
         url=row.url,
@@ -65,27 +66,7 @@ def _endpoint(row) -> w.Endpoint:
     )
 
 
-def endpoint_view(endpoint: w.Endpoint, now: dt.datetime) -> dict:
-    """An endpoint as shown to operators and agencies: never its secrets, only how many sign
-    and until when the old one does."""
-    return {
-        "id": endpoint.id,
-        "agency": endpoint.agency,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "event_types": list(endpoint.event_types),
-        "status": endpoint.status,
-        "disabled_reason": endpoint.disabled_reason,
-        "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
-        "secrets": [
-            {"expires_at": s.expires_at.isoformat() if s.expires_at else None}
-            for s in endpoint.secrets
-            if s.valid(now)
-        ],
-    }
-
-
-class WebhookBook:
+class WebhookRepository:
     def __init__(self, engine: Engine, sealer: Sealer):
         self.engine = engine
         self.sealer = sealer
@@ -100,9 +81,9 @@ class WebhookBook:
         changed_by: str,
         now: dt.datetime,
         description: str = "",
-    ) -> tuple[w.Endpoint, str]:
+    ) -> tuple[domain.Endpoint, str]:
         """A new endpoint, and its secret (shown once)."""
-        secret = w.new_secret()
+        secret = domain.new_secret()
         endpoint_id = str(uuid.uuid4())
         with self.engine.begin() as conn:
             conn.execute(
@@ -112,15 +93,15 @@ class WebhookBook:
                     url=url,
                     description=description or "",
                     event_types=list(event_types),
-                    secrets=_stored((w.Secret(self.sealer.seal(secret)),)),
-                    status=w.ENABLED,
+                    secrets=_stored((domain.Secret(self.sealer.seal(secret)),)),
+                    status=domain.ENABLED,
                     created_at=now,
                     changed_by=changed_by,
                 )
             )
         return self.get(endpoint_id), secret
 
-    def get(self, endpoint_id: str, agency: str | None = None) -> w.Endpoint:
+    def get(self, endpoint_id: str, agency: str | None = None) -> domain.Endpoint:
         """The endpoint (of ``agency``, when named); ``NotFound`` otherwise."""
         if not is_id(endpoint_id):
             raise NotFound(f"no webhook endpoint {endpoint_id}")
@@ -130,21 +111,21 @@ class WebhookBook:
             raise NotFound(f"no webhook endpoint {endpoint_id}")
         return _endpoint(row)
 
-    def of_agency(self, agency: str | None = None) -> list[w.Endpoint]:
+    def of_agency(self, agency: str | None = None) -> list[domain.Endpoint]:
         query = select(table).order_by(table.c.agency, table.c.created_at)
         if agency is not None:
             query = query.where(table.c.agency == agency)
         with self.engine.connect() as conn:
             return [_endpoint(row) for row in conn.execute(query)]
 
-    def enabled_by_agency(self) -> dict[str, list[w.Endpoint]]:
-        found: dict[str, list[w.Endpoint]] = {}
+    def enabled_by_agency(self) -> dict[str, list[domain.Endpoint]]:
+        found: dict[str, list[domain.Endpoint]] = {}
         for endpoint in self.of_agency():
             if endpoint.enabled:
                 found.setdefault(endpoint.agency, []).append(endpoint)
         return found
 
-    def change(self, endpoint_id: str, changed_by: str, **values) -> w.Endpoint:
+    def change(self, endpoint_id: str, changed_by: str, **values) -> domain.Endpoint:
         self.get(endpoint_id)
         with self.engine.begin() as conn:
             conn.execute(
@@ -156,48 +137,55 @@ class WebhookBook:
 
     def rotate(
         self, endpoint_id: str, changed_by: str, now: dt.datetime, overlap: dt.timedelta
-    ) -> tuple[w.Endpoint, str]:
+    ) -> tuple[domain.Endpoint, str]:
         """A new secret; the current one keeps signing for ``overlap``."""
         if overlap < dt.timedelta(0):
             raise InvalidInput("invalid overlap", {"keep_old_for": ["must not be negative"]})
-        secret = w.new_secret()
+        secret = domain.new_secret()
         current = self.get(endpoint_id)
         endpoint = self.change(
             endpoint_id,
             changed_by,
-            secrets=_stored(w.rotated(current.secrets, self.sealer.seal(secret), now, overlap)),
+            secrets=_stored(
+                domain.rotated(current.secrets, self.sealer.seal(secret), now, overlap)
+            ),
         )
         return endpoint, secret
 
     def disable(
         self, endpoint_id: str, reason: str, changed_by: str, now: dt.datetime
-    ) -> w.Endpoint:
+    ) -> domain.Endpoint:
         return self.change(
-            endpoint_id, changed_by, status=w.DISABLED, disabled_reason=reason, disabled_at=now
+            endpoint_id, changed_by, status=domain.DISABLED, disabled_reason=reason, disabled_at=now
         )
 
-    def disable_by_platform(self, endpoint: w.Endpoint, why: str, now: dt.datetime) -> int | None:
+    def disable_by_platform(
+        self, endpoint: domain.Endpoint, why: str, now: dt.datetime
+    ) -> int | None:
         """Disable an endpoint the platform gives up on, and keep the notice telling its
         agency's contact and the operators, in one transaction; the notice's id, or None when
         it was disabled already (another attempt in flight found the same)."""
         with self.engine.begin() as conn:
             changed = conn.execute(
                 update(table)
-                .where(table.c.id == endpoint.id, table.c.status == w.ENABLED)
+                .where(table.c.id == endpoint.id, table.c.status == domain.ENABLED)
                 .values(
-                    status=w.DISABLED, disabled_reason=why, disabled_at=now, changed_by="egress"
+                    status=domain.DISABLED,
+                    disabled_reason=why,
+                    disabled_at=now,
+                    changed_by="agencies",
                 )
             ).rowcount
             if not changed:
                 return None
-            return notices.record(conn, notices.endpoint_disabled(endpoint, why), now)
+            return notices.record(conn, endpoint_disabled(endpoint, why), now)
 
-    def enable(self, endpoint_id: str, changed_by: str) -> w.Endpoint:
+    def enable(self, endpoint_id: str, changed_by: str) -> domain.Endpoint:
         """Enabled again: what waited is delivered from where it stopped."""
         return self.change(
             endpoint_id,
             changed_by,
-            status=w.ENABLED,
+            status=domain.ENABLED,
             disabled_reason=None,
             disabled_at=None,
             failing_since=None,
@@ -219,7 +207,7 @@ class WebhookBook:
         longer granted happened to a worker is itself not the agency's to know)."""
         query = select(deliveries_table).where(deliveries_table.c.endpoint_id == endpoint_id)
         if not withheld:
-            query = query.where(deliveries_table.c.state != w.WITHHELD)
+            query = query.where(deliveries_table.c.state != domain.WITHHELD)
         if since is not None:
             query = query.where(deliveries_table.c.created_at >= since)
         if until is not None:
@@ -252,7 +240,7 @@ class WebhookBook:
                 "state": row.state,
                 "queued_at": row.created_at.isoformat(),
                 "next_attempt_at": row.next_attempt_at.isoformat()
-                if row.next_attempt_at and row.state == w.PENDING
+                if row.next_attempt_at and row.state == domain.PENDING
                 else None,
                 "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
                 "replay_of": row.replay_of,
@@ -276,7 +264,9 @@ class WebhookBook:
         endpoint = self.get(endpoint_id)
         d = deliveries_table
         query = select(d).where(
-            d.c.endpoint_id == endpoint.id, d.c.state != w.PENDING, d.c.state != w.WITHHELD
+            d.c.endpoint_id == endpoint.id,
+            d.c.state != domain.PENDING,
+            d.c.state != domain.WITHHELD,
         )
         if delivery_id is not None:
             query = query.where(d.c.id == delivery_id)
@@ -304,7 +294,7 @@ class WebhookBook:
                             "event_id": row.event_id,
                             "event_type": row.event_type,
                             "envelope": row.envelope,
-                            "state": w.PENDING,
+                            "state": domain.PENDING,
                             "attempts": 0,
                             "created_at": now,
                             "next_attempt_at": now,
@@ -333,7 +323,7 @@ class WebhookBook:
                         func.count().label("pending"),
                         func.min(d.c.created_at).label("oldest"),
                     )
-                    .where(d.c.state == w.PENDING)
+                    .where(d.c.state == domain.PENDING)
                     .group_by(d.c.endpoint_id)
                 )
             }
@@ -357,7 +347,7 @@ class WebhookBook:
                     {
                         "id": endpoint.id,
                         "agency": endpoint.agency,
-                        "url": notices.shown_url(endpoint.url),  # a query may hold a token
+                        "url": shown_url(endpoint.url),  # a query may hold a token
                         "description": endpoint.description,
                         "status": endpoint.status,
                         "disabled_reason": endpoint.disabled_reason,
@@ -396,7 +386,7 @@ class WebhookBook:
                 )
                 .label("place"),
             )
-            .where(d.c.endpoint_id == endpoint_id, d.c.state == w.PENDING)
+            .where(d.c.endpoint_id == endpoint_id, d.c.state == domain.PENDING)
             .subquery()
         )
         with self.engine.begin() as conn:
@@ -449,7 +439,7 @@ class WebhookBook:
                 attempts=deliveries_table.c.attempts + 1,
                 next_attempt_at=next_attempt_at,
                 last_error=error,
-                delivered_at=at if state == w.DELIVERED else None,
+                delivered_at=at if state == domain.DELIVERED else None,
             )
         )
 

@@ -1,4 +1,4 @@
-"""A page of history is fanned out with one statement per table (``usecases.fan_out_page``), and
+"""A page of history is fanned out with one statement per table (``handlers.fan_out_page``), and
 queues exactly what fanning its events out one by one (``fan_out``, the live path) queues: the
 same rows in the same order, the same recruits, a placement company judged by who recruited the
 worker at that point of the page."""
@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import Session
 
-from egress import usecases
-from gateway.models import agency_deliveries, metadata, recruits
 from pmi_common import contract as c
-from pmi_common.agreements import Agreement
+from services.agencies import handlers
+from services.agencies.domain import Agreement
+from services.agencies.models import agency_deliveries, metadata, recruits
+from services.agencies.repository import AgenciesRepository
 
 NOW = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
 KEY = "k" * 32
@@ -110,7 +111,7 @@ def page() -> list[dict]:
 def engine():
     engine = create_engine("sqlite://")
     metadata.create_all(engine)
-    with engine.begin() as conn:  # a recruit the egress kept before this page
+    with engine.begin() as conn:  # a recruit the agencies service kept before this page
         conn.execute(recruits.insert().values(worker_id=WORKERS[4], placement_agency="PT A"))
     yield engine
     engine.dispose()
@@ -143,9 +144,10 @@ def statements(engine) -> list[str]:
 def test_a_page_queues_what_its_events_one_by_one_queue(engine):
     events = page()
     with Session(engine) as session, session.begin():
-        recruiters = usecases.Recruiters(session, ask)
+        recruiters = handlers.Recruiters(AgenciesRepository(session), ask)
         one_by_one = sum(
-            len(usecases.fan_out(session, e, AGREEMENTS, recruiters, KEY, NOW)) for e in events
+            len(handlers.fan_out(recruiters.repository, e, AGREEMENTS, recruiters, KEY, NOW))
+            for e in events
         )
     expected = queued(engine)
     with engine.begin() as conn:
@@ -153,9 +155,10 @@ def test_a_page_queues_what_its_events_one_by_one_queue(engine):
         conn.execute(recruits.delete().where(recruits.c.worker_id != WORKERS[4]))
 
     with Session(engine) as session, session.begin():
-        recruiters = usecases.Recruiters(session, ask, batched=True)
+        recruiters = handlers.Recruiters(AgenciesRepository(session), ask, batched=True)
         assert (
-            usecases.fan_out_page(session, events, AGREEMENTS, recruiters, KEY, NOW) == one_by_one
+            handlers.fan_out_page(recruiters.repository, events, AGREEMENTS, recruiters, KEY, NOW)
+            == one_by_one
         )
     assert queued(engine) == expected
     rows, kept = expected
@@ -188,9 +191,9 @@ def test_a_page_is_one_statement_per_table_not_one_per_event(engine):
         e["event_id"] = str(uuid.uuid4())
     seen = statements(engine)
     with Session(engine) as session, session.begin():
-        recruiters = usecases.Recruiters(session, ask, batched=True)
-        assert usecases.fan_out_page(
-            session, events, [agreement("bpjs")], recruiters, KEY, NOW
+        recruiters = handlers.Recruiters(AgenciesRepository(session), ask, batched=True)
+        assert handlers.fan_out_page(
+            recruiters.repository, events, [agreement("bpjs")], recruiters, KEY, NOW
         ) == len(events)
     writes = [s for s in seen if s.upper() in ("INSERT", "UPDATE")]
     assert len(writes) == 2, seen  # the recruits, then the deliveries
@@ -201,10 +204,10 @@ def test_a_page_is_one_statement_per_table_not_one_per_event(engine):
 
 def test_a_webhook_only_backfill_queues_nothing_for_the_agency_s_queue(engine):
     with Session(engine) as session, session.begin():
-        recruiters = usecases.Recruiters(session, ask, batched=True)
+        recruiters = handlers.Recruiters(AgenciesRepository(session), ask, batched=True)
         assert (
-            usecases.fan_out_page(
-                session,
+            handlers.fan_out_page(
+                recruiters.repository,
                 page(),
                 [agreement("bpjs")],
                 recruiters,

@@ -1,8 +1,8 @@
 """Partner agencies on the broker: the names of an agency's user and queues, the queues'
-arguments, its permissions, and the event types and dates an operator or an agency asks for.
+arguments and its permissions.
 
 An agency ``NAME`` (social security, immigration, a placement company...) reads the durable quorum
-queue ``agency.NAME.events``, which only the platform's egress fills, as the user
+queue ``agency.NAME.events``, which only the platform's agencies service fills, as the user
 ``agency-NAME``; the queue ``agency.NAME.parked`` takes what its subscriber rejects, what failed
 delivery too often and, when the agency's queue is full (``AGENCY_QUEUE_MAX_LENGTH`` messages or
 ``AGENCY_QUEUE_MAX_BYTES``), its oldest events. Onboarding and offboarding are the operators'
@@ -11,14 +11,11 @@ command's (``pmi_tools.onboarding``).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
-from .contract import UnknownEvent as _UnknownEvent
-from .contract import spec_for
-from .errors import InvalidInput
-from .fields import AGENCY_NAME
-from .topology import HOLDING_DELIVERY_LIMIT
+from pmi_common.errors import InvalidInput
+from pmi_common.fields import AGENCY_NAME
+from pmi_common.topology import HOLDING_DELIVERY_LIMIT
 
 AGENCY_DELIVERY_LIMIT = 20  # a message that keeps failing the subscriber is parked, not looped
 # An agency's queue holds at most this much; past it, the oldest events move to its parked queue
@@ -78,54 +75,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def event_types_of(
-    value: str | list[str] | tuple[str, ...], field_name: str = "events"
-) -> tuple[str, ...]:
-    """Event types from ``a,b,c`` or a list; each must be in the contract (``InvalidInput``
-    naming ``field_name`` otherwise)."""
-    names = value.split(",") if isinstance(value, str) else list(value)
-    names = [name.strip() for name in names if name and name.strip()]
-    if not names:
-        raise InvalidInput("no event types", {field_name: ["name at least one event type"]})
-    unknown = []
-    for name in names:
-        try:
-            spec_for(name)
-        except _UnknownEvent:
-            unknown.append(name)
-    if unknown:
-        raise InvalidInput(
-            "unknown event types", {field_name: [f"not in the contract: {', '.join(unknown)}"]}
-        )
-    return tuple(dict.fromkeys(names))
-
-
 def permissions_for(name: str) -> dict[str, str]:
     """configure nothing; write nothing (no publishing, no binding: binding needs write on the
     queue); read (consume) its own two queues only, so no exchange can be bound from either."""
     own = re.escape(agency_queue(name))
     parked = re.escape(parked_queue(name))
     return {"configure": "^$", "write": "^$", "read": f"^({own}|{parked})$"}
-
-
-def parse_moment(value: str, field_name: str) -> dt.datetime:
-    """An ISO date (midnight UTC) or date-time (UTC when it names no zone)."""
-    try:
-        if isinstance(value, str) and len(value) == 10:
-            moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
-        else:
-            moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(
-            "invalid date",
-            {
-                field_name: [
-                    "an ISO 8601 date (2026-03-01) or date-time (2026-03-01T08:00:00+07:00)"
-                ]
-            },
-        ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def parse_since(value: str) -> dt.datetime:
-    return parse_moment(value, "since")

@@ -17,35 +17,34 @@ until someone decides here. Published events carry:
 - only the fields an agreement names, type by type (onboarding grants nothing by default); a
   worker's family (name, phone, village, district), the heirs' names in ``worker_died`` and the
   cause of a death (health data) are marked as such (``NAMED_ONLY``) where the fields are chosen.
+
+``disclose(envelope, agreement, ...)`` turns an internal event into what that agency may receive,
+or None: the agency's queue, its webhooks and its HTTP reads all go through it (and the rules of
+``domain``), so no channel grants more than another.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from . import contract as c
-from . import nik_like
-from .production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
+from pmi_common import contract as c
+from pmi_common.errors import InvalidInput
+from pmi_common.production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
+
+from .domain import (
+    CASE_EVENTS,
+    ENVELOPE_FIELDS,
+    Agreement,
+    published_actor,
+    scrub,
+    sensitive_case,
+)
 
 PUBLISHED_CONTRACT_VERSION = 1
-SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
-PSEUDONYM_PREFIX = "staff-"
-ENVELOPE_FIELDS = (
-    "event_id",
-    "event_type",
-    "event_version",
-    "occurred_at",
-    "source",
-    "worker_id",
-    "sequence",
-    "correlation_id",
-    "actor",
-    "data",
-)
 
 
 @dataclass(frozen=True)
@@ -85,14 +84,7 @@ _CASE = (
     "a protection case is withheld from agencies by default: only an agreement naming its "
     "fields one by one receives them, and never a sensitive case's (``sensitive_case``)"
 )
-CASE_EVENTS = (
-    c.CASE_OPENED,
-    c.CASE_ASSIGNED,
-    c.CASE_STATUS_CHANGED,
-    c.CASE_RESOLVED,
-    c.CASE_OUTCOME_RECORDED,
-    c.CASE_LINKED,
-)
+
 NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
@@ -116,15 +108,6 @@ NAMED_ONLY.update(
         for event_type in CASE_EVENTS
     }
 )
-
-
-def sensitive_case(envelope: dict) -> bool:
-    """An event about a sensitive protection case (violence, trafficking): no agency receives
-    it (referrals, to come, will name the one agency a case was referred to)."""
-    return (
-        envelope.get("event_type") in CASE_EVENTS
-        and (envelope.get("data") or {}).get("sensitive") is not False
-    )
 
 
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
@@ -156,41 +139,6 @@ def published_spec(event_type: str) -> PublishedSpec:
         raise c.UnknownEvent(f"{event_type!r} is not in the published contract") from None
 
 
-def scrub(value):
-    """Any NIK-like number in text (or in the strings of a list or object) replaced."""
-    if isinstance(value, str):
-        return nik_like.replace(value, lambda _digits: SCRUBBED)
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
-    return value
-
-
-def pseudonym(subject: str, key: str) -> str:
-    """A stable pseudonymous id of a member of staff: the same login, the same id, and without
-    the key nobody goes back from the id to the login."""
-    digest = hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
-    return PSEUDONYM_PREFIX + digest[:20]
-
-
-def published_actor(actor: dict | None, key: str) -> dict | None:
-    """Who caused an event, as agencies see it: the role, the person as a pseudonym, and the
-    agency when an agency acted. A worker acting on their own record is that worker
-    (``worker_id``). Staff's ``agency`` (their acting office, kept in the platform's own
-    timelines) comes from whatever their token claims, so it is never passed on."""
-    if not actor:
-        return None
-    subject = actor.get("subject")
-    return {
-        "role": actor.get("role"),
-        "agency": actor.get("agency") if actor.get("role") == "agency" else None,
-        "subject": pseudonym(subject, key)
-        if subject and actor.get("role") != "worker"
-        else subject,
-    }
-
-
 def pseudonym_key(config: dict) -> str:
     """``PSEUDONYM_KEY`` from a process's config: a secret of its own (never derived from, nor
     equal to, ``JWT_SECRET``: rotating the token secret would change every pseudonym, and whoever
@@ -203,3 +151,101 @@ def pseudonym_key(config: dict) -> str:
     if problem:
         raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
     return key
+
+
+# the one filter every channel to an agency goes through -------------------------------
+
+
+def disclose(
+    envelope: dict,
+    agreement: Agreement,
+    *,
+    now: dt.datetime,
+    pseudonym_key: str,
+    placement_agency_of: Callable[[str], str | None],
+) -> dict | None:
+    """The published event ``agreement`` grants of an internal ``envelope``, or None.
+
+    Nothing when the agreement is not in force, does not grant the type, the event is about a
+    sensitive protection case, or (a placement company) the event is about someone else's
+    recruit; otherwise the published envelope with
+    only the granted fields, free text scrubbed, staff pseudonymous, the correlation id the
+    event's own id. ``placement_agency_of``
+    names a worker's placement company; it is asked only for a placement company's agreement."""
+    event_type = envelope.get("event_type") or ""
+    granted = agreement.granted(event_type)
+    if not granted or not agreement.in_force(now) or sensitive_case(envelope):
+        return None
+    worker_id = envelope.get("worker_id")
+    if (
+        agreement.placement_agency is not None
+        and worker_id is not None
+        and not agreement.covers(placement_agency_of(worker_id))
+    ):
+        return None
+    spec = published_spec(event_type)
+    if envelope.get("event_version") != spec.internal_version:
+        return None  # an internal version the published contract does not map (yet)
+    data = envelope.get("data") or {}
+    published = {key: envelope.get(key) for key in ENVELOPE_FIELDS}
+    published.update(
+        event_version=spec.version,
+        # the caller's request id stays inside the platform: an agency correlates by the event
+        correlation_id=envelope.get("event_id"),
+        actor=published_actor(envelope.get("actor"), pseudonym_key),
+        data={name: scrub(data[name]) for name in granted if name in data},
+    )
+    return published
+
+
+# building an agreement from what an operator typed ------------------------------------------
+
+
+def parse_fields(
+    event_types: tuple[str, ...],
+    grants: list[str] | None,
+    kept: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Each event type with the fields granted: ``TYPE:f1,f2`` for the types named in
+    ``grants``; a type not named keeps what ``kept`` (the agreement in force) grants of it.
+    Nothing is granted unless named: a type with neither, unknown types or unknown fields are
+    ``InvalidInput`` naming the fields each type could grant."""
+    fields_of: dict[str, tuple[str, ...] | None] = {t: None for t in event_types}
+    problems = []
+    for grant in grants or ():
+        event_type, sep, names = grant.partition(":")
+        event_type = event_type.strip()
+        if not sep or event_type not in fields_of:
+            problems.append(f"{grant!r}: name one of the agreement's event types as TYPE:f1,f2")
+            continue
+        wanted = tuple(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
+        unknown = [n for n in wanted if n not in published_spec(event_type).fields]
+        if unknown or not wanted:
+            problems.append(
+                f"{event_type}: {', '.join(unknown) or 'no fields'} not published; "
+                f"choose from {grantable(event_type)}"
+            )
+            continue
+        fields_of[event_type] = wanted
+    for event_type, granted in fields_of.items():
+        if granted is None and (kept or {}).get(event_type):
+            fields_of[event_type] = tuple(kept[event_type])  # type: ignore[index]
+    unnamed = [t for t, granted in fields_of.items() if granted is None]
+    problems += [
+        f"{t}: name the fields to grant as --fields {t}:f1,f2, from {grantable(t)}" for t in unnamed
+    ]
+    if problems:
+        raise InvalidInput(
+            "name the fields granted of each event type, from the published contract",
+            {"fields": problems},
+        )
+    return {t: granted for t, granted in fields_of.items() if granted is not None}
+
+
+def grantable(event_type: str) -> str:
+    """The published fields of ``event_type``, the family's and health data said as such."""
+    spec = published_spec(event_type)
+    text = ", ".join(spec.fields)
+    if spec.named_only:
+        text += f" ({', '.join(spec.named_only)}: a family's personal or health data)"
+    return text
