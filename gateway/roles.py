@@ -10,8 +10,9 @@ WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub
 ADMIN = "admin"  # everything, operations included, but the access log
 DPO = "dpo"  # data protection officer: reads the access log, and nothing else
 CASEWORKER = "caseworker"  # the complaints desk (pengaduan): protection cases
+PLANNING = "planning"  # the planning office (Bappedalitbang): the monthly figures, and nothing else
 
-ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER)
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, PLANNING)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
 # reads only what its data-sharing agreement covers (services.agencies.reads), and only on the
@@ -28,6 +29,8 @@ CASE_FILERS = frozenset({CASEWORKER, OPERATOR, ADMIN})
 CASEWORK = frozenset({CASEWORKER, ADMIN})
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
+# the planning office's figures: counts by month, no one's record (docs/reporting.md)
+REPORTS = frozenset({PLANNING, ADMIN})
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it
 AUDITORS = frozenset({DPO})
 

@@ -487,6 +487,25 @@ class GatewayService:
     def public_case_status(self, number: str, query: dict) -> dict:
         return self.protection.public_status(number, query["code"])
 
+    # reporting ------------------------------------------------------------------------------
+
+    @api
+    def monthly_report(self, query: dict) -> dict:
+        return self.reporting.monthly(query)
+
+    @api
+    def monthly_report_csv(self, query: dict) -> Response:
+        return _download(self.reporting.download(query, "csv"), "private, no-store")
+
+    @api
+    def monthly_report_xlsx(self, query: dict) -> Response:
+        return _download(self.reporting.download(query, "xlsx"), "private, no-store")
+
+    @api
+    def open_data(self, query: dict) -> Response:
+        """Published for anyone: a portal or a cache may keep it a while."""
+        return _download(self.reporting.download(query, "open-data"), "public, max-age=900")
+
     # agencies' webhooks ------------------------------------------------------------------------
 
     def _agency_asking(self) -> str | None:
@@ -718,3 +737,15 @@ class GatewayService:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _download(file: dict, cache_control: str) -> Response:
+    """A file the reporting service made (``download``), as an attachment of its name."""
+    return Response(
+        base64.b64decode(file["content_base64"]),
+        mimetype=file["media_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="{file["filename"]}"',
+            "Cache-Control": cache_control,
+        },
+    )
