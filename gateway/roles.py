@@ -10,8 +10,11 @@ WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub
 ADMIN = "admin"  # everything, operations included, but the access log
 DPO = "dpo"  # data protection officer: reads the access log, and nothing else
 CASEWORKER = "caseworker"  # the complaints desk (pengaduan): protection cases
+# a village head's office (kantor desa/kelurahan), scoped to the village its token names
+# (``village``, a Kemendagri code): acknowledges its residents' family permissions
+VILLAGE = "village"
 
-ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER)
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, VILLAGE)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
 # reads only what its data-sharing agreement covers (gateway.agency_reads), and only on the
@@ -26,6 +29,11 @@ OPERATIONS = frozenset({ADMIN})
 # work on cases (a sensitive one: its caseworker and the admin, as the service decides)
 CASE_FILERS = frozenset({CASEWORKER, OPERATOR, ADMIN})
 CASEWORK = frozenset({CASEWORKER, ADMIN})
+# Go-TKI's letters: the desk requests, issues and revokes; a village office reads and decides on
+# its own residents' family permissions (the service scopes it)
+LETTER_DESK = DESK
+LETTER_READERS = DESK | {VILLAGE}
+VILLAGE_OFFICE = frozenset({VILLAGE})
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it

@@ -21,7 +21,7 @@ from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
 
-from . import export, health, openapi, routes
+from . import export, health, openapi, routes, verify
 from .agency_reads import WorkerTimeline, recruit_stats
 from .cache import GLOBAL, Reads
 from .console import files, overview
@@ -40,6 +40,7 @@ from .http import Reply, api
 from .ratelimits import forwarded_hops
 from .registry import Registry, RegistryReader
 from .roles import AGENCY
+from .verify import verify_page
 
 
 class GatewayService:
@@ -51,6 +52,7 @@ class GatewayService:
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     protection = TimedRpcProxy(c.PROTECTION)
     notifications = TimedRpcProxy(c.NOTIFICATIONS)
+    letters = TimedRpcProxy(c.LETTERS)
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()
@@ -485,6 +487,57 @@ class GatewayService:
     @api
     def public_case_status(self, number: str, query: dict) -> dict:
         return self.protection.public_status(number, query["code"])
+
+    # Go-TKI letters ----------------------------------------------------------------------------
+
+    @api
+    def request_letter(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.letters.request_letter(worker_id, body))
+
+    @api
+    def worker_letters(self, worker_id: str) -> dict:
+        return self.letters.letters_of_worker(worker_id)
+
+    @api
+    def list_letters(self, query: dict) -> dict:
+        return self.letters.list_letters(query)
+
+    @api
+    def get_letter(self, letter_id: str) -> dict:
+        return self.letters.get_letter(letter_id)
+
+    @api
+    def decide_family_permission(self, letter_id: str, body: dict) -> dict:
+        return self.letters.decide_family_permission(letter_id, body)
+
+    @api
+    def issue_letter(self, letter_id: str) -> dict:
+        return self.letters.issue_letter(letter_id)
+
+    @api
+    def get_letter_pdf(self, letter_id: str) -> Response:
+        pdf = self.letters.letter_pdf(letter_id)
+        return Response(
+            base64.b64decode(pdf["content_base64"]),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @api
+    def revoke_letter(self, letter_id: str, body: dict) -> dict:
+        return self.letters.revoke_letter(letter_id, body)
+
+    @api
+    def check_letter(self, code: str) -> dict:
+        return self.letters.check_letter(code)
+
+    @verify_page("/verify/<code>")
+    def verify_letter_page(self, code: str) -> Response:
+        """The page a letter's QR code opens (``gateway/verify.py``)."""
+        return verify.answer(self.letters.check_letter(code))
 
     # agencies' webhooks ------------------------------------------------------------------------
 

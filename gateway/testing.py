@@ -95,11 +95,17 @@ class ApiClient:
         subject: str | None = None,
         agency: str | None = None,
         ttl: dt.timedelta = auth.DEFAULT_TTL,
+        village: str | None = None,
     ) -> str:
         if agency is None and role == AGENCY:
             agency = "bp3mi-jatim"
         return auth.mint(
-            self.secret, role, subject or f"{role}-{uuid.uuid4().hex[:6]}", agency=agency, ttl=ttl
+            self.secret,
+            role,
+            subject or f"{role}-{uuid.uuid4().hex[:6]}",
+            agency=agency,
+            ttl=ttl,
+            village=village,
         )
 
     def as_role(self, role: str, subject: str | None = None, **claims) -> ApiClient:

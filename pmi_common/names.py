@@ -11,9 +11,18 @@ ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
 PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their follow-up
 NOTIFICATIONS = "notifications"  # tells workers by SMS, WhatsApp and e-mail
+LETTERS = "letters"  # Go-TKI: the family permission and the office's recommendations, verifiable
 GATEWAY = "gateway"
 EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
-SERVICES = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS)
+SERVICES = (
+    REGISTRATION,
+    DOCUMENTS,
+    ORIENTATION,
+    REINTEGRATION,
+    PROTECTION,
+    NOTIFICATIONS,
+    LETTERS,
+)
 
 # Event types (routing keys)
 WORKER_REGISTERED = "worker_registered"
@@ -53,6 +62,10 @@ CASE_STATUS_CHANGED = "case_status_changed"
 CASE_RESOLVED = "case_resolved"
 CASE_OUTCOME_RECORDED = "case_outcome_recorded"
 CASE_LINKED = "case_linked"
+LETTER_REQUESTED = "letter_requested"
+LETTER_ACKNOWLEDGED = "letter_acknowledged"
+LETTER_ISSUED = "letter_issued"
+LETTER_REVOKED = "letter_revoked"
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -139,3 +152,12 @@ CASE_STATUSES = (
     "closed",
     "reopened",
 )
+
+# Go-TKI's letters: the family permission (acknowledged by the village head) and the office's
+# recommendations for the passport (to immigration) and the police certificate (SKCK)
+LETTER_TYPES = ("family_permission", "passport_recommendation", "skck_recommendation")
+LETTER_STATUSES = ("requested", "acknowledged", "refused", "issued", "revoked")
+# what a village decides on a family permission
+LETTER_DECISIONS = ("acknowledged", "refused")
+# who may give a family permission (UU 18/2017 art. 13: the spouse, the parents or a guardian)
+PERMISSION_RELATIONS = ("spouse", "parent", "guardian")

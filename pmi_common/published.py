@@ -14,6 +14,7 @@ until someone decides here. Published events carry:
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
 - a protection case's events (``CASE_EVENTS``) only where an agreement names their fields one
   by one, and never those of a sensitive case (violence, trafficking);
+- a Go-TKI letter's events (``LETTER_EVENTS``) only where an agreement names their fields;
 - only the fields an agreement names, type by type (onboarding grants nothing by default); a
   worker's family (name, phone, village, district), the heirs' names in ``worker_died`` and the
   cause of a death (health data) are marked as such (``NAMED_ONLY``) where the fields are chosen.
@@ -93,6 +94,11 @@ CASE_EVENTS = (
     c.CASE_OUTCOME_RECORDED,
     c.CASE_LINKED,
 )
+_LETTER = (
+    "a Go-TKI letter is withheld from agencies by default: only an agreement naming its fields "
+    "one by one (immigration, the police, checking letters without the paper) receives them"
+)
+LETTER_EVENTS = (c.LETTER_REQUESTED, c.LETTER_ACKNOWLEDGED, c.LETTER_ISSUED, c.LETTER_REVOKED)
 NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
@@ -114,6 +120,12 @@ NAMED_ONLY.update(
             _CASE,
         )
         for event_type in CASE_EVENTS
+    }
+)
+NAMED_ONLY.update(
+    {
+        event_type: dict.fromkeys(c.spec_for(event_type).schema().fields, _LETTER)
+        for event_type in LETTER_EVENTS
     }
 )
 

@@ -44,6 +44,7 @@ SERVICE_CLASSES = {
     "reintegration": "services.reintegration.service:ReintegrationService",
     "protection": "services.protection.service:ProtectionService",
     "notifications": "services.notifications.service:NotificationsService",
+    "letters": "services.letters.service:LettersService",
     "gateway": "gateway.service:GatewayService",
     "egress": "egress.service:EgressService",
 }
