@@ -33,7 +33,7 @@ CASEWORK = frozenset({CASEWORKER, ADMIN})
 # its own residents' family permissions (the service scopes it)
 LETTER_DESK = DESK
 LETTER_READERS = DESK | {VILLAGE}
-VILLAGE_OFFICE = frozenset({VILLAGE})
+VILLAGE_OFFICE = frozenset({VILLAGE, ADMIN})  # the admin: for a village with no account yet
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it

@@ -21,6 +21,7 @@ PROCESSES = (
     "reintegration",
     "protection",
     "notifications",
+    "letters",
     "gateway",
     "egress",
 )
@@ -33,6 +34,7 @@ DATABASE_OWNERS = (
     "reintegration",
     "protection",
     "notifications",
+    "letters",
     "gateway",
 )
 
@@ -85,6 +87,24 @@ def write(path: Path) -> bool:
     return True
 
 
+def write_signing_pair(folder: Path) -> bool:
+    """A development certificate and key the letters service signs with (``certificate.pem``,
+    ``key.pem`` in ``folder``, the key readable by its owner only); False when one exists. The
+    office replaces them with its own (docs/letters.md)."""
+    from services.letters.signing import make_certificate
+
+    cert_path, key_path = folder / "certificate.pem", folder / "key.pem"
+    if cert_path.exists() or key_path.exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_pem, key_pem = make_certificate("Dinas Tenaga Kerja (make secrets: replace with yours)")
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key_pem)
+    cert_path.write_bytes(cert_pem)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0] if args else ".env")
@@ -94,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path} exists: kept its secrets, added {', '.join(added)}")
     else:
         print(f"{path} exists: kept as it is (its secrets are in use)")
+    signing = path.parent / "secrets" / "letters"
+    if write_signing_pair(signing):
+        print(f"{signing}: a development certificate letters are signed with (replace it)")
     return 0
 
 

@@ -16,12 +16,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
@@ -45,16 +44,9 @@ class OfficeSigner:
         self._signer()  # a certificate or key that does not load is refused at start
 
     def _signer(self) -> signers.SimpleSigner:
-        certificate = x509.load_pem_x509_certificate(self.certificate_pem)
-        key = serialization.load_pem_private_key(self.key_pem, password=self.password)
-        der = serialization.Encoding.DER
         return signers.SimpleSigner(
-            signing_cert=asn1_x509.Certificate.load(certificate.public_bytes(der)),
-            signing_key=asn1_keys.PrivateKeyInfo.load(
-                key.private_bytes(
-                    der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-                )
-            ),
+            signing_cert=next(iter(load_certs_from_pemder_data(self.certificate_pem))),
+            signing_key=load_private_key_from_pemder_data(self.key_pem, self.password),
             cert_registry=None,
         )
 

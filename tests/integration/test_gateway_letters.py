@@ -12,8 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from asn1crypto import pem
-from asn1crypto import x509 as asn1_x509
+from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -68,8 +67,8 @@ def acknowledged_permission(desk, village, worker, mother) -> dict:
 
 
 def signature_of(pdf: bytes):
-    _, _, der = pem.unarmor(open(office_certificate()["LETTER_SIGNING_CERT_FILE"], "rb").read())
-    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
+    with open(office_certificate()["LETTER_SIGNING_CERT_FILE"], "rb") as kept:
+        context = ValidationContext(trust_roots=list(load_certs_from_pemder_data(kept.read())))
     signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     return validate_pdf_signature(signature, context)
 
@@ -85,7 +84,9 @@ def test_a_passport_recommendation_waits_for_the_family_permission_of_her_own_vi
     )
     assert early.status_code == 409, early.text
     assert early.json()["detail"].startswith("Surat rekomendasi paspor belum dapat diproses")
-    assert [m["code"] for m in early.json()["details"]["missing"]] == ["family_permission_acknowledged"]
+    assert [m["code"] for m in early.json()["details"]["missing"]] == [
+        "family_permission_acknowledged"
+    ]
 
     own = api.as_role("worker", worker["id"]).post(
         f"/workers/{worker['id']}/letters",

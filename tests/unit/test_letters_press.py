@@ -8,8 +8,7 @@ import io
 import uuid
 
 import pytest
-from asn1crypto import pem
-from asn1crypto import x509 as asn1_x509
+from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -62,8 +61,7 @@ def issued_letter() -> Letter:
 
 
 def validated(pdf: bytes, cert_pem: bytes):
-    _, _, der = pem.unarmor(cert_pem)
-    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
+    context = ValidationContext(trust_roots=list(load_certs_from_pemder_data(cert_pem)))
     signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     return validate_pdf_signature(signature, context)
 
