@@ -18,7 +18,7 @@ import requests
 from pmi_common.contract import REGISTRATION, SERVICES
 
 from . import auth
-from .roles import AGENCY
+from .roles import AGENCY, VILLAGE
 from .routes import PREFIX
 
 TEST_SECRET = "a-test-secret-of-more-than-thirty-two-characters"
@@ -99,6 +99,8 @@ class ApiClient:
     ) -> str:
         if agency is None and role == AGENCY:
             agency = "bp3mi-jatim"
+        if village is None and role == VILLAGE:
+            village = "35.05.12.2001"  # Kademangan, Blitar
         return auth.mint(
             self.secret,
             role,

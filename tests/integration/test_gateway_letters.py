@@ -174,6 +174,10 @@ def test_a_passport_recommendation_waits_for_the_family_permission_of_her_own_vi
         return letters if len(letters) == 5 else None
 
     entries = wait_for(on_timeline, message="the letters on the worker's timeline")
+    exported = desk.get(f"/workers/{worker['id']}/export").json()["services"][c.LETTERS]
+    kept = {row["id"]: row for row in exported["letters"]}
+    assert kept[letter["id"]]["number"] == letter["number"]
+    assert kept[letter["id"]]["pdf"]["sha256"] == letter["pdf_sha256"]  # the file by its digest
     issued_entry = next(e for e in entries if e["event_type"] == c.LETTER_ISSUED)
     assert issued_entry["details"] == {
         "letter_id": letter["id"],
