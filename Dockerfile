@@ -11,7 +11,6 @@ COPY pyproject.toml README.md ./
 COPY pmi_common ./pmi_common
 COPY services ./services
 COPY gateway ./gateway
-COPY egress ./egress
 COPY pmi_tools ./pmi_tools
 RUN pip install --no-deps --no-build-isolation .
 USER nobody

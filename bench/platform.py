@@ -1,4 +1,4 @@
-"""The platform under test: the seven services and the gateway, each in its own process started
+"""The platform under test: the eight services and the gateway, each in its own process started
 with the runner ``make run`` uses, on the run's vhost and its own PostgreSQL databases."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ DATABASE_SERVICES = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "letters",
     "gateway",
 )
@@ -118,32 +119,32 @@ class Platform:
         wait_until(lambda: self._answers("/workers?limit=1", url), 120, "the RPC gateway")
         return url
 
-    def start_egress(self) -> float:
-        """The egress, as ``make run`` starts it (``python -m pmi_common.runner egress``), for
-        the backfill: started after the other phases, so they measure what they always did.
-        What they published to its inbox meanwhile is purged first (no agency was onboarded:
-        it would have delivered nothing), so its work is the backfill's alone. Seconds until its
-        RPC queue has a consumer."""
+    def start_agencies(self) -> float:
+        """The agencies service, as ``make run`` starts it (``python -m pmi_common.runner
+        agencies``), for the backfill: started after the other phases, so they measure what they
+        always did. What they published to its inbox meanwhile is purged first (no agency was
+        onboarded: it would have delivered nothing), so its work is the backfill's alone. Seconds
+        until its RPC queue has a consumer."""
         with Connection(self.environment.amqp_uri) as connection:
             channel = connection.channel()
             try:
-                channel.queue_purge(inbox_queue("egress"))
+                channel.queue_purge(inbox_queue("agencies"))
             except amqp.exceptions.NotFound:
                 pass
-        self.children["egress"] = Child(
-            "pmi_common.runner", "egress", env=self.env, log=self.log_dir / "egress.log"
+        self.children["agencies"] = Child(
+            "pmi_common.runner", "agencies", env=self.env, log=self.log_dir / "agencies.log"
         ).start()
         started = dt.datetime.now()
-        wait_until(self._egress_ready, 120, "the egress")
+        wait_until(self._agencies_ready, 120, "the agencies service")
         return (dt.datetime.now() - started).total_seconds()
 
-    def _egress_ready(self) -> bool:
-        if not self.children["egress"].alive():
-            raise RuntimeError(f"the egress exited; see {self.log_dir / 'egress.log'}")
+    def _agencies_ready(self) -> bool:
+        if not self.children["agencies"].alive():
+            raise RuntimeError(f"the agencies service exited; see {self.log_dir / 'agencies.log'}")
         try:
             with Connection(self.environment.amqp_uri) as connection:
                 return (
-                    connection.channel().queue_declare("rpc-egress", passive=True).consumer_count
+                    connection.channel().queue_declare("rpc-agencies", passive=True).consumer_count
                     > 0
                 )
         except amqp.exceptions.NotFound:

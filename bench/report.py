@@ -278,7 +278,7 @@ def rows(results: dict) -> list[Row]:
         out.append(backfill_row(back, kombu["publish_per_second"] if kombu else None))
     elif platform:
         out.append(
-            Row("backfill: history to one agency (egress)", "not measured", "kombu batch publish")
+            Row("backfill: history to one agency (agencies)", "not measured", "kombu batch publish")
         )
     for service, mb in platform.get("memory_mb", {}).items():
         if service not in MEMORY_LIMIT_MB and service.startswith("gateway"):
@@ -305,7 +305,7 @@ def backfill_row(back: dict, floor: float | None) -> Row:
     arrived = back["in_queue"] + back["parked"]
     label = (
         f"backfill: {back['expected']:,} events of a year's history to one agency "
-        f"(egress, `pmi agency backfill`; from the request to the last in its queue)"
+        f"(agencies, `pmi agency backfill`; from the request to the last in its queue)"
     )
     if not back["finished"]:
         label += (
@@ -314,13 +314,14 @@ def backfill_row(back: dict, floor: float | None) -> Row:
         )
         if back.get("queued_not_delivered") is not None:
             label += (
-                f" ({back['queued_not_delivered']:,} more queued in the egress, not yet delivered)"
+                f" ({back['queued_not_delivered']:,} more queued in the agencies service,"
+                " not yet delivered)"
             )
     parts = [f"{_n(back['events_per_second'])} events/s", f"{arrived:,} in {back['seconds']:g} s"]
     if back["parked"]:
         parts.append(f"{back['parked']:,} parked")
-    if back.get("egress_peak_rss_mb"):
-        parts.append(f"egress peak RSS {_n(back['egress_peak_rss_mb'])} MB")
+    if back.get("agencies_peak_rss_mb"):
+        parts.append(f"agencies peak RSS {_n(back['agencies_peak_rss_mb'])} MB")
     if back.get("error"):
         parts.append(f"request failed: {back['error'][:80]}")
     sample = back.get("sample") or {}

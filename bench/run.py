@@ -46,8 +46,8 @@ CONNECTIONS = 16
 SAMPLE = 2000
 READ_RUNS = 2  # each read figure is the better of two runs: other work on the machine only slows
 # four services, each a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5 and 20 + 5 to
-# registration's database; the comparison gateway 10 + 5; the egress (for the backfill) 13 + 5
-# and 5 + 5; the bench's own
+# registration's database; the comparison gateway 10 + 5; the agencies service (for the backfill) 13
+# + 5 and 5 + 5; the bench's own
 CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 28 + 10
 
 
@@ -81,7 +81,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--backfill-events",
         type=int,
-        help="events of history backfilled to one agency by the egress (1000000)",
+        help="events of history backfilled to one agency by the agencies service (1000000)",
     )
     parser.add_argument(
         "--backfill-limit",
@@ -224,7 +224,7 @@ def worker_count(platform: Platform) -> int:
 
 def backfill_phase(platform: Platform, args) -> dict:
     """Registration's history topped up to ``--backfill-events`` events of the backfilled types,
-    then the egress started, the agency onboarded and the backfill timed."""
+    then the agencies service started, the agency onboarded and the backfill timed."""
     now = dt.datetime.now(dt.UTC)
     since = now - dt.timedelta(days=backfill.HISTORY_DAYS)
     engine = platform.engine("registration")
@@ -237,8 +237,8 @@ def backfill_phase(platform: Platform, args) -> dict:
         )
         seeded = backfill.seed_history(engine, args.backfill_events - present, now)
     expected = backfill.existing(engine, since)
-    progress("backfill: starting the egress")
-    startup = round(platform.start_egress(), 1)
+    progress("backfill: starting the agencies service")
+    startup = round(platform.start_agencies(), 1)
     progress(f"backfill: {expected:,} events to one agency (at most {args.backfill_limit:g} s)")
     figures = backfill.measure(
         platform,
@@ -249,7 +249,7 @@ def backfill_phase(platform: Platform, args) -> dict:
         if args.profile and profile.available()
         else None,
     )
-    return {**figures, "seeded": seeded, "egress_startup_seconds": startup}
+    return {**figures, "seeded": seeded, "agencies_startup_seconds": startup}
 
 
 def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None:

@@ -1,10 +1,10 @@
-"""``python -m bench.webhooks``: how fast the egress's webhook dispatcher delivers to local
-receivers, and what one dead endpoint costs the others.
+"""``python -m bench.webhooks``: how fast the agencies service's webhook dispatcher delivers to
+local receivers, and what one dead endpoint costs the others.
 
 On a PostgreSQL cluster of its own (the gateway's schema), it queues deliveries for several
 endpoints (events spread over many workers, as live traffic is), runs the real dispatcher
-(``egress.webhook_delivery``) in this process, and counts deliveries per second until every
-live endpoint has everything. The receivers run in a process of their own (a threaded
+(``services.agencies.webhook_delivery``) in this process, and counts deliveries per second until
+every live endpoint has everything. The receivers run in a process of their own (a threaded
 standard-library server answering 204 at once). Phases: one endpoint; four endpoints; four
 endpoints beside a fifth whose receiver never answers (each attempt waits out the timeout).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402 - as the egress runs
+eventlet.monkey_patch()  # noqa: E402 - as the agencies service runs
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
@@ -29,15 +29,15 @@ from pathlib import Path  # noqa: E402
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
-from egress.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
-from gateway.agreement_book import AgreementBook  # noqa: E402
-from gateway.models import webhook_deliveries  # noqa: E402
-from gateway.webhook_book import WebhookBook  # noqa: E402
-from pmi_common import webhooks as w  # noqa: E402
-from pmi_common.agreements import Agreement  # noqa: E402
 from pmi_common.migrations import upgrade  # noqa: E402
 from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
 from pmi_common.sealing import Sealer  # noqa: E402
+from services.agencies import domain  # noqa: E402
+from services.agencies.agreement_repository import AgreementRepository  # noqa: E402
+from services.agencies.domain import Agreement  # noqa: E402
+from services.agencies.models import webhook_deliveries  # noqa: E402
+from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
+from services.agencies.webhook_repository import WebhookRepository  # noqa: E402
 from tests.servers import free_port, postgresql  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -72,7 +72,7 @@ PUBLISHED = {
 }
 
 
-def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
+def queue(engine, endpoint: domain.Endpoint, events: int, workers: int) -> None:
     now = dt.datetime.now(dt.UTC)
     rows = []
     for n in range(events):
@@ -95,7 +95,7 @@ def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
                     "sequence": n // workers + 1,
                     "occurred_at": now.isoformat(),
                 },
-                "state": w.PENDING,
+                "state": domain.PENDING,
                 "attempts": 0,
                 "created_at": now,
                 "next_attempt_at": now,
@@ -105,11 +105,11 @@ def queue(engine, endpoint: w.Endpoint, events: int, workers: int) -> None:
         conn.execute(insert(webhook_deliveries), rows)
 
 
-def delivered(engine, endpoints: list[w.Endpoint]) -> int:
+def delivered(engine, endpoints: list[domain.Endpoint]) -> int:
     with engine.connect() as conn:
         return conn.execute(
             select(func.count()).where(
-                webhook_deliveries.c.state == w.DELIVERED,
+                webhook_deliveries.c.state == domain.DELIVERED,
                 webhook_deliveries.c.endpoint_id.in_([e.id for e in endpoints]),
             )
         ).scalar()
@@ -129,18 +129,18 @@ def phase(
     with engine.begin() as conn:
         for table in ("webhook_attempts", "webhook_deliveries", "webhook_endpoints", "disclosures"):
             conn.execute(text(f"DELETE FROM {table}"))
-    book = WebhookBook(engine, Sealer(DEVELOPMENT_WEBHOOK_SECRET_KEY))
+    webhooks = WebhookRepository(engine, Sealer(DEVELOPMENT_WEBHOOK_SECRET_KEY))
     now = dt.datetime.now(dt.UTC)
     live_endpoints = [
-        book.add(
+        webhooks.add(
             "bench", f"http://127.0.0.1:{fast_port}/hook/{n}", ("worker_departed",), "bench", now
         )[0]
         for n in range(live)
     ]
     dead_endpoints = [
-        book.add("bench", f"http://127.0.0.1:{dead_port}/hook", ("worker_departed",), "bench", now)[
-            0
-        ]
+        webhooks.add(
+            "bench", f"http://127.0.0.1:{dead_port}/hook", ("worker_departed",), "bench", now
+        )[0]
         for _ in range(dead)
     ]
     for endpoint in live_endpoints + dead_endpoints:
@@ -148,7 +148,7 @@ def phase(
     settings = WebhookSettings.from_config(
         {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_TIMEOUT": str(timeout)}
     )
-    dispatcher = WebhookDispatcher(book, AgreementBook(engine), settings)
+    dispatcher = WebhookDispatcher(webhooks, AgreementRepository(engine), settings)
     thread = eventlet.spawn(dispatcher.run)
     started = time.perf_counter()
     target = events * live
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             url = database.url("bench_webhooks")
             upgrade("gateway", url)
             engine = create_engine(url)
-            AgreementBook(engine).put(
+            AgreementRepository(engine).put(
                 Agreement(
                     agency="bench",
                     fields={"worker_departed": ("departed_on", "employer")},

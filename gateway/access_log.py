@@ -13,8 +13,9 @@ import datetime as dt
 
 from sqlalchemy import Connection, insert
 
+from pmi_common.store import newest_first
+
 from .auth import Caller
-from .disclosures import newest_first
 from .models import access_log as table
 
 PAGE = 100

@@ -13,18 +13,22 @@ from sqlalchemy import select
 
 from pmi_common.context import actor_of
 from pmi_common.operations import received, rows_about
-from pmi_common.webhooks import target_policy
+from pmi_common.tables import combined
+from services.agencies.models import messaging
+from services.agencies.models import metadata as agencies_metadata
+from services.agencies.reads import AgencyGrants
+from services.agencies.repository import AgenciesRepository
+from services.agencies.targets import target_policy
+from services.agencies.webhook_handlers import WebhookHandlers
+from services.agencies.webhook_repository import WebhookRepository
 
-from . import access_log, disclosures
-from .agency_reads import AgencyGrants
+from . import access_log
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
 from .metrics import RequestMetrics
 from .models import idempotency_keys, metadata
 from .revocations import Revocations
 from .roles import WORKER
-from .webhook_book import WebhookBook
-from .webhook_desk import WebhookDesk
 
 
 @dataclass(frozen=True)
@@ -43,21 +47,26 @@ class Gateway(DependencyProvider):
 
 
 @dataclass(frozen=True)
-class AgencySide:
+class AgencyRecords:
     """What the gateway's database holds about a worker: who received what about them
-    (``of_worker(worker_id, limit, cursor)``) and the egress's rows (``held_about``)."""
+    (``of_worker(worker_id, limit, cursor)``) and the agencies service's rows (``held_about``)."""
 
     engine: Any
 
     def of_worker(self, worker_id: str, limit: int, cursor: str | None) -> dict:
         with self.engine.connect() as conn:
-            return disclosures.of_worker(conn, worker_id, limit, cursor)
+            return AgenciesRepository(conn).disclosures_of(worker_id, limit, cursor)
 
     def held_about(self, worker_id: str) -> dict[str, list[dict]]:
         """Every other row about the worker (who recruited them, events waiting for agencies).
         Not the access log: who on the staff read the record is the DPO's audit. The worker's
         own keyed writes as the idempotency store keeps them: request and answer as digests."""
-        held = rows_about(self.engine, metadata, worker_id, leave_out=("disclosures", "access_log"))
+        held = rows_about(
+            self.engine,
+            combined(metadata, agencies_metadata),
+            worker_id,
+            leave_out=("disclosures", "access_log"),
+        )
         keys = idempotency_keys
         with self.engine.connect() as conn:
             own = conn.execute(
@@ -71,8 +80,8 @@ class AgencySide:
         return held
 
     def received_events(self, event_ids: list[str]) -> list[dict]:
-        """The egress's inbox rows of those events."""
-        return received(self.engine, metadata.tables["inbox"], event_ids)
+        """The agencies service's inbox rows of those events."""
+        return received(self.engine, messaging.inbox, event_ids)
 
 
 def _iso(value):
@@ -82,8 +91,8 @@ def _iso(value):
 class DisclosureRecord(DependencyProvider):
     grants = AgencyGrants()
 
-    def get_dependency(self, worker_ctx) -> AgencySide:
-        return AgencySide(self.grants.engine)
+    def get_dependency(self, worker_ctx) -> AgencyRecords:
+        return AgencyRecords(self.grants.engine)
 
 
 @dataclass(frozen=True)
@@ -121,21 +130,21 @@ class CallersAgreement(DependencyProvider):
 
 
 class Webhooks(DependencyProvider):
-    """Agencies' webhook endpoints and their delivery log (``WebhookDesk``). The desk keeps no
-    state of a request's: one, built at the first request, serves them all (every request
+    """Agencies' webhook endpoints and their delivery log (``WebhookHandlers``). The handlers keep
+    no state of a request's: one, built at the first request, serves them all (every request
     pays for each of the gateway's dependencies, whichever route it calls)."""
 
     grants = AgencyGrants()
-    desk: WebhookDesk | None = None
+    handlers: WebhookHandlers | None = None
 
-    def get_dependency(self, worker_ctx) -> WebhookDesk:
-        if self.desk is None:
-            self.desk = WebhookDesk(
-                WebhookBook(self.grants.engine, self.grants.sealer),
-                self.grants.book,
+    def get_dependency(self, worker_ctx) -> WebhookHandlers:
+        if self.handlers is None:
+            self.handlers = WebhookHandlers(
+                WebhookRepository(self.grants.engine, self.grants.sealer),
+                self.grants.agreements,
                 target_policy(self.container.config),
             )
-        return self.desk
+        return self.handlers
 
 
 class Caller(DependencyProvider):

@@ -76,7 +76,11 @@ def read_query(route: Route, request: Request) -> dict[str, str]:
             )
         query[name] = given
     _refuse_nul(query, "the query")
-    _validate(route.query_schema, query, "the query parameters are not valid")
+    _validate(
+        route.query_schema,
+        query,
+        getattr(route.query_schema, "invalid", "the query parameters are not valid"),
+    )
     return query
 
 

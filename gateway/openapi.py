@@ -147,10 +147,10 @@ def _parameters(route: Route) -> list[dict]:
 
 def _success(route: Route) -> dict:
     if route.media_type != "application/json":
-        return {
-            "description": route.summary,
-            "content": {route.media_type: {"schema": {"type": "string"}}},
-        }
+        schema = {"type": "string"}
+        if not route.media_type.startswith("text/"):
+            schema["format"] = "binary"  # a scan, a spreadsheet: bytes, not text
+        return {"description": route.summary, "content": {route.media_type: {"schema": schema}}}
     answer = {
         "description": route.summary,
         "content": {"application/json": {"schema": route.response}},

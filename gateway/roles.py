@@ -10,14 +10,16 @@ WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub
 ADMIN = "admin"  # everything, operations included, but the access log
 DPO = "dpo"  # data protection officer: reads the access log, and nothing else
 CASEWORKER = "caseworker"  # the complaints desk (pengaduan): protection cases
+PLANNING = "planning"  # the planning office (Bappedalitbang): the monthly figures, and nothing else
+
 # a village head's office (kantor desa/kelurahan), scoped to the village its token names
 # (``village``, a Kemendagri code): acknowledges its residents' family permissions
 VILLAGE = "village"
 
-ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, VILLAGE)
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, PLANNING, VILLAGE)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
-# reads only what its data-sharing agreement covers (gateway.agency_reads), and only on the
+# reads only what its data-sharing agreement covers (services.agencies.reads), and only on the
 # routes that apply it; STAFF are the readers without agencies.
 READERS = frozenset({OPERATOR, VERIFIER, TRAINER, AGENCY, ADMIN, CASEWORKER})
 STAFF = READERS - {AGENCY}
@@ -36,6 +38,8 @@ LETTER_READERS = DESK | {VILLAGE}
 VILLAGE_OFFICE = frozenset({VILLAGE, ADMIN})  # the admin: for a village with no account yet
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
+# the planning office's figures: counts by month, no one's record (docs/reporting.md)
+REPORTS = frozenset({PLANNING, ADMIN})
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it
 AUDITORS = frozenset({DPO})
 

@@ -23,6 +23,7 @@ from pmi_common.contract import (
     PROTECTION,
     REGISTRATION,
     REINTEGRATION,
+    REPORTING,
     SERVICES,
 )
 
@@ -44,6 +45,7 @@ from .roles import (
     PROGRAMMES,
     PUBLIC,
     READERS,
+    REPORTS,
     STAFF,
     VILLAGE_OFFICE,
     WORKER,
@@ -53,6 +55,7 @@ PREFIX = "/api/v1"
 SMALL_BODY = 64 * 1024  # bytes
 SCAN_BODY = 6 * 1024 * 1024  # a document with its scan, base64-encoded
 _PARAM = re.compile(r"{(\w+)}")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ registration, documents = _asking(REGISTRATION), _asking(DOCUMENTS)
 orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
 protection = _asking(PROTECTION)
 notifications = _asking(NOTIFICATIONS)
+reporting = _asking(REPORTING)
 letters = _asking(LETTERS)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
 STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
@@ -753,6 +757,50 @@ ROUTES: tuple[Route, ...] = (
         header_query=(("X-Case-Code", "code"),),
         personal=False,  # a status and the notes a caseworker made public, nothing else
     ),
+    reporting(
+        "monthly_report",
+        "GET",
+        "/reports/monthly",
+        REPORTS,
+        "The planning office's monthly figures (counts by month, measure, sex, district, "
+        "country, sector and placement company; per innovation; PAK CAMAT's funnel) from "
+        "`from` to `to` (YYYY-MM, both included, at most 36 months)",
+        query=s.ReportPeriod,
+        response=v.MonthlyReportView,
+        personal=False,  # counts; a rejection's reason with any NIK masked by the service
+    ),
+    reporting(
+        "monthly_report_csv",
+        "GET",
+        "/reports/monthly.csv",
+        REPORTS,
+        "The monthly figures as a CSV file (one row per month, measure, detail and dimensions)",
+        query=s.ReportPeriod,
+        media_type="text/csv",
+        personal=False,
+    ),
+    reporting(
+        "monthly_report_xlsx",
+        "GET",
+        "/reports/monthly.xlsx",
+        REPORTS,
+        "The monthly figures as a spreadsheet: figures, per innovation, PAK CAMAT's funnel",
+        query=s.ReportPeriod,
+        media_type=XLSX,
+        personal=False,
+    ),
+    reporting(
+        "open_data",
+        "GET",
+        "/reports/open-data",
+        PUBLIC,
+        "The open data (CSV, for the district's open-data portal): counts per month and "
+        "measure by district and by destination country against sex, every cell under 5 and "
+        "every cell that would give one away left out",
+        query=s.ReportPeriod,
+        media_type="text/csv",
+        personal=False,  # counts only, small cells suppressed by the service
+    ),
     letters(
         "request_letter",
         "POST",
@@ -1057,7 +1105,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # The AsyncAPI document of the lifecycle events, where this build has it.
-ASYNCAPI = importlib.util.find_spec("pmi_common.asyncapi") is not None
+ASYNCAPI = importlib.util.find_spec("services.agencies.asyncapi") is not None
 if ASYNCAPI:
     ROUTES += (
         _operations(

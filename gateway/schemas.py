@@ -46,8 +46,7 @@ from pmi_common.fields import (
     text,
 )
 from pmi_common.topology import consuming_services
-
-from .agency_settings import QUEUE_FORMATS
+from services.agencies.domain import QUEUE_FORMATS
 
 # fictional: well formed (East Java, Blitar; a woman born 17 March 1994) for the API document's
 # examples and the fuzzer's first requests; it names no one and is never logged
@@ -527,6 +526,59 @@ class NotificationDeliveryReport(Body):
         required=True, validate=validate.Regexp(r"^[0-9]{1,12}$"), metadata=_e("1778641200")
     )
     signature = fields.String(required=True, validate=validate.Length(max=80))
+
+
+# the planning office's reports ------------------------------------------------------------------
+
+REPORT_MONTHS = 36  # the longest period one report covers: three years
+_MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+def month_index(month: str) -> int:
+    """``2026-12`` -> the months since year 0: a period's length is a subtraction."""
+    year, number = month.split("-")
+    return int(year) * 12 + int(number) - 1
+
+
+class ReportPeriod(Schema):
+    """The months of a report, both included; its messages Bahasa Indonesia first."""
+
+    # the problem's ``detail`` when this query is refused (``edge.read_query``)
+    invalid = "Periode laporan tidak sah (the report's period is not valid)"
+
+    class Meta:
+        unknown = RAISE
+
+    from_ = fields.String(
+        data_key="from",
+        attribute="from",
+        required=True,
+        validate=validate.Regexp(
+            _MONTH_PATTERN, error="harus berupa bulan TTTT-BB (must be a month: YYYY-MM)"
+        ),
+        error_messages={"required": "wajib diisi (required): YYYY-MM"},
+        metadata=_e("2026-01"),
+    )
+    to = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            _MONTH_PATTERN, error="harus berupa bulan TTTT-BB (must be a month: YYYY-MM)"
+        ),
+        error_messages={"required": "wajib diisi (required): YYYY-MM"},
+        metadata=_e("2026-12"),
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _in_order_and_not_too_long(self, data, **_kwargs) -> None:
+        length = month_index(data["to"]) - month_index(data["from"]) + 1
+        if length < 1:
+            raise ValidationError("tidak boleh sebelum bulan from (must not be before from)", "to")
+        if length > REPORT_MONTHS:
+            raise ValidationError(
+                f"paling lama {REPORT_MONTHS} bulan per laporan, bukan {length} "
+                f"(at most {REPORT_MONTHS} months per report, not {length})",
+                "to",
+            )
 
 
 # the operators' console -------------------------------------------------------------------------

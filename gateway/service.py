@@ -20,9 +20,9 @@ from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
+from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
-from .agency_reads import WorkerTimeline, recruit_stats
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
@@ -52,6 +52,7 @@ class GatewayService:
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     protection = TimedRpcProxy(c.PROTECTION)
     notifications = TimedRpcProxy(c.NOTIFICATIONS)
+    reporting = TimedRpcProxy(c.REPORTING)
     letters = TimedRpcProxy(c.LETTERS)
     gateway = Gateway()
     caller = Caller()
@@ -285,7 +286,7 @@ class GatewayService:
     @api
     def get_stats(self) -> dict:
         """Registration's counts, with the document desk's and reintegration's when they answer;
-        an agency's, over its own recruits only (``agency_reads.recruit_stats``)."""
+        an agency's, over its own recruits only (``services.agencies.reads.recruit_stats``)."""
         if self._agency_asking() is not None:
             return self._recruit_stats()
         answers = gather(
@@ -488,6 +489,25 @@ class GatewayService:
     def public_case_status(self, number: str, query: dict) -> dict:
         return self.protection.public_status(number, query["code"])
 
+    # reporting ------------------------------------------------------------------------------
+
+    @api
+    def monthly_report(self, query: dict) -> dict:
+        return self.reporting.monthly(query)
+
+    @api
+    def monthly_report_csv(self, query: dict) -> Response:
+        return _download(self.reporting.download(query, "csv"), "private, no-store")
+
+    @api
+    def monthly_report_xlsx(self, query: dict) -> Response:
+        return _download(self.reporting.download(query, "xlsx"), "private, no-store")
+
+    @api
+    def open_data(self, query: dict) -> Response:
+        """Published for anyone: a portal or a cache may keep it a while."""
+        return _download(self.reporting.download(query, "open-data"), "public, max-age=900")
+
     # Go-TKI letters ----------------------------------------------------------------------------
 
     @api
@@ -550,13 +570,13 @@ class GatewayService:
         return (self.caller or {}).get("subject") or "admin"
 
     def _webhook(self, endpoint_id: str):
-        return self.webhooks.webhooks.get(endpoint_id, self._agency_asking())
+        return self.webhooks.endpoints.get(endpoint_id, self._agency_asking())
 
     @api
     def list_webhooks(self, agency: str) -> list:
         if self._agency_asking() not in (None, agency):
             raise NotFound(f"no agency {agency}")
-        return [self.webhooks.view(e) for e in self.webhooks.webhooks.of_agency(agency)]
+        return [self.webhooks.view(e) for e in self.webhooks.endpoints.of_agency(agency)]
 
     @api
     def add_webhook(self, agency: str, body: dict) -> dict:
@@ -609,7 +629,7 @@ class GatewayService:
 
     @api
     def webhook_deliveries(self, endpoint_id: str, query: dict) -> dict:
-        return self.webhooks.webhooks.deliveries(
+        return self.webhooks.endpoints.deliveries(
             self._webhook(endpoint_id).id,
             int(query.get("limit", 50)),
             query.get("since"),
@@ -763,10 +783,22 @@ class GatewayService:
 
         @api
         def asyncapi(self) -> dict:
-            from pmi_common import asyncapi
+            from services.agencies import asyncapi
 
             return asyncapi.document()
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _download(file: dict, cache_control: str) -> Response:
+    """A file the reporting service made (``download``), as an attachment of its name."""
+    return Response(
+        base64.b64decode(file["content_base64"]),
+        mimetype=file["media_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="{file["filename"]}"',
+            "Cache-Control": cache_control,
+        },
+    )

@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
-# the gateway seals webhook secrets with it, the egress opens them: the same in both
+# the gateway seals webhook secrets with it, the agencies service opens them: the same in both
 TEST_WEBHOOK_SECRET_KEY = "a-test-webhook-secret-key-of-more-than-thirty-two-characters"
 TEST_ANSWER_KEY = "a-test-key-for-kept-idempotency-answers-of-32-characters"
 

@@ -572,6 +572,50 @@ class NotificationDeliveryView(View):
     changed = fields.Boolean(metadata={"description": "false: a newer report stands"})
 
 
+# reporting ----------------------------------------------------------------------------------
+
+
+class FigureView(View):
+    month = fields.String(metadata={"description": "YYYY-MM, in the district's time (WIB)"})
+    measure = fields.String(metadata={"description": "registrations, departures, returns..."})
+    detail = fields.String(metadata={"description": "a reason, a type, a programme, or empty"})
+    sex = _maybe(fields.String())
+    age_band = _maybe(fields.String())
+    district = _maybe(fields.String(metadata={"description": "a kecamatan's code: 35.05.12"}))
+    village = _maybe(fields.String())
+    country = _maybe(fields.String())
+    sector = _maybe(fields.String(metadata={"description": "formal or informal"}))
+    company = _maybe(fields.String(metadata={"description": "the placement company"}))
+    count = fields.Integer()
+
+
+class InnovationMonthView(View):
+    month = fields.String()
+    innovation = fields.String(metadata={"description": "LTSA, Go-TKI, OPP or PAK CAMAT"})
+    figures = fields.Dict(metadata={"description": "each of its measures' total"})
+
+
+class FunnelView(View):
+    program_id = fields.String()
+    name = fields.String()
+    year = _maybe(fields.Integer())
+    enrolled = fields.Integer()
+    advanced = fields.List(fields.Dict(), metadata={"description": "round and count"})
+    completed = fields.Integer()
+    businesses_started = fields.Integer()
+    awarded = fields.Integer()
+
+
+class MonthlyReportView(View):
+    from_ = fields.String(data_key="from")
+    to = fields.String()
+    timezone = fields.String()
+    dimensions = fields.List(fields.String())
+    figures = fields.List(fields.Nested(FigureView))
+    innovations = fields.List(fields.Nested(InnovationMonthView))
+    programmes = fields.List(fields.Nested(FunnelView))
+
+
 # operations ---------------------------------------------------------------------------------
 
 

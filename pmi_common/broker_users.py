@@ -21,10 +21,10 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-from .contract import EGRESS, SERVICES, exchange_name, handled_by
+from .contract import AGENCIES, SERVICES, exchange_name, handled_by
 
 GATEWAY = "gateway"
-PROCESSES = (*SERVICES, GATEWAY, EGRESS)
+PROCESSES = (*SERVICES, GATEWAY, AGENCIES)
 PUBLISHED_BY = "x-published-by"  # the first publisher's user, kept on a retried message
 
 
@@ -54,11 +54,11 @@ def permissions_for(process: str) -> dict[str, str]:
     own = re.escape(process)
     queues = [rf"{own}\.(inbox|retry|dead-letter)", rf"rpc-{own}", rf"rpc\.reply-{own}-.+"]
     events = [re.escape(exchange_name(process))] if process in SERVICES else []
-    # the egress reads every service's events (and publishes to agencies' queues through the
-    # default exchange, which needs write on amq.default only)
+    # the agencies service reads every service's events (and publishes to agencies' queues through
+    # the default exchange, which needs write on amq.default only)
     sources = (
         sorted({re.escape(exchange_name(spec.source)) for spec in handled_by(process)})
-        if process in (*SERVICES, EGRESS)
+        if process in (*SERVICES, AGENCIES)
         else []
     )
     rpc = ["nameko-rpc"]  # nameko declares it, sends requests and replies through it

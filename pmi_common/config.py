@@ -25,9 +25,11 @@ ENVIRONMENT = {
     "REINTEGRATION_DATABASE_URL": "the reintegration database (same)",
     "PROTECTION_DATABASE_URL": "the protection desk's database (same)",
     "NOTIFICATIONS_DATABASE_URL": "the notifications service's database (same)",
+    "REPORTING_DATABASE_URL": "the reporting service's database: the planning office's read "
+    "model (same)",
     "LETTERS_DATABASE_URL": "the letters service's database (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
-    "disclosures, the egress's state (same)",
+    "disclosures, the agencies service's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
     "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
@@ -45,7 +47,7 @@ ENVIRONMENT = {
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
     "(its own secret, never JWT_SECRET)",
     "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (gateway, "
-    "egress)",
+    "agencies)",
     "IDEMPOTENCY_ANSWER_KEY": "key the gateway seals the answers it keeps for Idempotency-Key "
     "retries with (AES-GCM; its own secret)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
@@ -94,7 +96,7 @@ ENVIRONMENT = {
     "WEBHOOK_DISABLE_AFTER": "seconds an endpoint may fail before it is disabled (432000)",
     "WEBHOOK_TIMEOUT": "seconds a webhook attempt may take, answer included (10)",
     "ASYNCAPI_URL": "the event catalogue's public URL, for webhooks' dataschema",
-    "SMTP_URL": "where the egress mails notices (an endpoint disabled): smtp://[user:pw@]host"
+    "SMTP_URL": "where the agencies service mails notices (an endpoint disabled): smtp://[user:pw@]host"
     "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
     "NOTICE_FROM": "the sender of notices (pmi-platform@localhost)",
     "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
@@ -186,9 +188,9 @@ def database_url(service: str) -> str:
 
 
 def database_owner(service: str) -> str:
-    """Whose database (and migrations) a process uses: the egress works in the gateway's, where
-    the agreements it applies and the disclosures it records live."""
-    return "gateway" if service == "egress" else service
+    """Whose database (and migrations) a process uses: the agencies service works in the gateway's,
+    where the agreements it applies and the disclosures it records live."""
+    return "gateway" if service == "agencies" else service
 
 
 def service_config(service: str) -> dict:
@@ -226,7 +228,7 @@ def service_config(service: str) -> dict:
             config[key] = float(os.environ[key])
     if os.environ.get("DISTRICT_TIMEZONE"):
         config["DISTRICT_TIMEZONE"] = os.environ["DISTRICT_TIMEZONE"]
-    if service in ("gateway", "egress"):
+    if service in ("gateway", "agencies"):
         config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
         config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
@@ -235,7 +237,7 @@ def service_config(service: str) -> dict:
     if service == "letters":
         config.update({key: os.environ[key] for key in LETTER_SETTINGS if os.environ.get(key)})
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
-    if service == "egress":
+    if service == "agencies":
         config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)

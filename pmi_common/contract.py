@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from .lifecycle import STAGE, STATUSES
 from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
+    AGENCIES,
     AUDIENCES,
     CASE_ASPECTS,
     CASE_ASSIGNED,
@@ -39,7 +40,6 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     DOCUMENT_VERIFIED,
     DOCUMENTS,
     DOCUMENTS_COMPLETED,
-    EGRESS,
     EMPLOYER_CHANGED,
     FAMILY_MEMBER_ADDED,
     FAMILY_MEMBER_CHANGED,
@@ -72,6 +72,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     REINTEGRATION_ROUND_RECORDED,
     RELATIONS,
     RENEWABLE_ABROAD,
+    REPORTING,
     RETURN_EXPECTED,
     RETURN_REASONS,
     SECTORS,
@@ -525,7 +526,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerRegisteredV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's registration was accepted",
     ),
     EventSpec(
@@ -533,18 +534,23 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerStatusChangedV1,
-        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS),
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's lifecycle status changed",
     ),
     EventSpec(
-        WORKER_DEPARTED, 1, REGISTRATION, WorkerDepartedV1, (), "a worker's departure was recorded"
+        WORKER_DEPARTED,
+        1,
+        REGISTRATION,
+        WorkerDepartedV1,
+        (REPORTING,),
+        "a worker's departure was recorded",
     ),
     EventSpec(
         WORKER_RETURNED,
         1,
         REGISTRATION,
         WorkerReturnedV1,
-        (REINTEGRATION, NOTIFICATIONS),
+        (REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's return was recorded",
     ),
     EventSpec(
@@ -560,7 +566,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentVerifiedV1,
-        (REGISTRATION, ORIENTATION),
+        (REGISTRATION, ORIENTATION, REPORTING),
         "a verifier accepted a document",
     ),
     EventSpec(
@@ -568,7 +574,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         DOCUMENTS,
         DocumentRejectedV1,
-        (REGISTRATION, ORIENTATION, NOTIFICATIONS),
+        (REGISTRATION, ORIENTATION, NOTIFICATIONS, REPORTING),
         "a verifier rejected a document, with the reason",
     ),
     EventSpec(
@@ -610,7 +616,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         SessionScheduledV1,
-        (NOTIFICATIONS,),
+        (NOTIFICATIONS, REPORTING),
         "an orientation (OPP) session was scheduled",
     ),
     EventSpec(
@@ -626,7 +632,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationEnrolledV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "a worker was enrolled in an orientation session",
     ),
     EventSpec(
@@ -642,7 +648,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         ORIENTATION,
         OrientationCompletedV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "a worker attended orientation and holds its certificate",
     ),
     EventSpec(
@@ -650,7 +656,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ProgramCreatedV1,
-        (NOTIFICATIONS,),
+        (NOTIFICATIONS, REPORTING),
         "a reintegration (entrepreneurship) programme was created",
     ),
     EventSpec(
@@ -658,7 +664,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ReintegrationEnrolledV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a worker was enrolled in a reintegration programme",
     ),
     EventSpec(
@@ -666,7 +672,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ReintegrationRoundRecordedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a participant's result in a selection round was recorded",
     ),
     EventSpec(
@@ -674,7 +680,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REINTEGRATION,
         ReintegrationCompletedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a participant completed a programme, with its outcome",
     ),
     EventSpec(
@@ -747,7 +753,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerDiedV1,
-        (),
+        (REPORTING,),
         "a worker died (abroad or at home): cause category, repatriation of remains, heirs",
     ),
     EventSpec(
@@ -771,7 +777,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOpenedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a case (pengaduan) was received at the protection desk: type, urgency, time limits",
     ),
     EventSpec(
@@ -795,7 +801,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseResolvedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "a protection case was resolved, with whether its time limits were met",
     ),
     EventSpec(
@@ -803,7 +809,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOutcomeRecordedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "how a resolved protection case ended; a repatriation or a death moves the worker",
     ),
     EventSpec(
@@ -872,8 +878,8 @@ def published_by(source: str) -> tuple[EventSpec, ...]:
 
 
 def handled_by(service: str) -> tuple[EventSpec, ...]:
-    """The events ``service`` consumes: the egress consumes every one of them."""
-    if service == EGRESS:
+    """The events ``service`` consumes: the agencies service consumes every one of them."""
+    if service == AGENCIES:
         return tuple(spec for spec in CONTRACT if spec.version == _LATEST[spec.event_type].version)
     return tuple(spec for spec in CONTRACT if service in spec.handlers)
 

@@ -3,8 +3,8 @@
 Imported before anything else opens a socket, and quietly: eventlet's deprecation notice (the
 platform runs nameko 2.14.1 on eventlet on purpose) and dnspython's DSA deprecation (loaded by
 eventlet's green resolver) are not news to whoever runs a command. A process that resolves names
-only as a connection opens goes without the green resolver (dnspython, 17 MB); the egress keeps
-it, as it resolves agencies' hosts while it delivers. ``EVENTLET_NO_GREENDNS`` is read only as
+only as a connection opens goes without the green resolver (dnspython, 17 MB); the agencies service
+keeps it, as it resolves agencies' hosts while it delivers. ``EVENTLET_NO_GREENDNS`` is read only as
 eventlet is imported, so it is set for that moment and not handed on to the processes this one
 starts, which choose for themselves; one set by the caller is left as it is.
 """

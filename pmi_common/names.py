@@ -11,9 +11,10 @@ ORIENTATION = "orientation"
 REINTEGRATION = "reintegration"
 PROTECTION = "protection"  # the complaints desk (pengaduan): cases and their follow-up
 NOTIFICATIONS = "notifications"  # tells workers by SMS, WhatsApp and e-mail
-LETTERS = "letters"  # Go-TKI: the family permission and the office's recommendations, verifiable
+REPORTING = "reporting"  # the planning office's monthly figures, a read model of the events
 GATEWAY = "gateway"
-EGRESS = "egress"  # hands every event's published form to the agencies its agreements grant
+AGENCIES = "agencies"  # hands every event's published form to the agencies its agreements grant
+LETTERS = "letters"  # Go-TKI: the family permission and the office's recommendations, verifiable
 SERVICES = (
     REGISTRATION,
     DOCUMENTS,
@@ -21,6 +22,7 @@ SERVICES = (
     REINTEGRATION,
     PROTECTION,
     NOTIFICATIONS,
+    REPORTING,
     LETTERS,
 )
 

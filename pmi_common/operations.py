@@ -6,8 +6,8 @@ A service class inherits ``ServiceOperations`` and has ``db = Database(metadata)
   age of the oldest;
 - ``history(event_types, since, after, limit)``: a page of the events of those types it
   published since a date, from its own outbox, oldest first (so in ``sequence`` order per
-  worker), and where the next page starts. The egress asks for it to backfill an agency: history
-  reaches an agency only through the agency's agreement, like live events.
+  worker), and where the next page starts. The agencies service asks for it to backfill an agency:
+  history reaches an agency only through the agency's agreement, like live events.
 - ``export_worker(worker_id)``: everything its database holds about one worker (the worker's
   right of access, UU 27/2022): every row of its tables that names the worker (a ``worker_id``
   column, or the ``id`` of its ``workers`` table), the rows that hang off those by foreign key or
@@ -28,9 +28,9 @@ import hashlib
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Text, cast, select
 
-from .agencies import event_types_of, parse_since
 from .contract import spec_for
 from .errors import InvalidInput
+from .history import event_types_of, parse_since
 from .inbox import Subscriber
 from .metrics import outbox_state
 from .retention import RetentionPolicy, prune, unpack

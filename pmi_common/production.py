@@ -54,9 +54,9 @@ HOW_TO_MAKE = (
 # the processes that digest and compare NIKs
 NIK_DIGEST_SERVICES = frozenset({"registration", "orientation"})
 # the processes that give agencies staff as pseudonyms
-PSEUDONYM_SERVICES = frozenset({"gateway", "egress"})
-# the processes that seal webhook secrets (the gateway) or open them to sign (the egress)
-WEBHOOK_SECRET_SERVICES = frozenset({"gateway", "egress"})
+PSEUDONYM_SERVICES = frozenset({"gateway", "agencies"})
+# the processes that seal webhook secrets (the gateway) or open them to sign (the agencies service)
+WEBHOOK_SECRET_SERVICES = frozenset({"gateway", "agencies"})
 
 
 class Refused(SystemExit):

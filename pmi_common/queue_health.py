@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .contract import EGRESS, SERVICES
+from .contract import AGENCIES, SERVICES
 from .management import Management, vhost_of
 from .topology import all_queues, consuming_services
 
@@ -23,8 +23,9 @@ MISSING = "MISSING"
 
 def queue_kind(name: str) -> str:
     """inbox, retry, dead-letter, rpc, agency, parked or other: the queues of every process that
-    consumes events (the services and the egress) and of every process that answers RPC."""
-    if name.startswith("rpc-") and name[4:] in (*SERVICES, EGRESS):
+    consumes events (the services and the agencies service) and of every process that answers
+    RPC."""
+    if name.startswith("rpc-") and name[4:] in (*SERVICES, AGENCIES):
         return "rpc"
     if name.startswith("agency."):
         return "parked" if name.endswith(".parked") else "agency"

@@ -13,10 +13,10 @@ import warnings
 from .green import import_eventlet
 
 # A service or the gateway resolves names only as a connection opens (the broker, the databases,
-# the management API) or as a webhook's target is checked (on a thread: webhooks.resolve), so
-# eventlet's green resolver (dnspython: 17 MB in every process) is not loaded. The egress keeps
-# it: it resolves agencies' hosts as it delivers.
-eventlet = import_eventlet(green_dns=__name__ != "__main__" or sys.argv[1:2] == ["egress"])
+# the management API) or as a webhook's target is checked (on a thread: the agencies service's
+# targets.resolve), so eventlet's green resolver (dnspython: 17 MB in every process) is not loaded.
+# The agencies service keeps it: it resolves agencies' hosts as it delivers.
+eventlet = import_eventlet(green_dns=__name__ != "__main__" or sys.argv[1:2] == ["agencies"])
 
 eventlet.monkey_patch()  # must come before anything opens a socket
 
@@ -44,9 +44,10 @@ SERVICE_CLASSES = {
     "reintegration": "services.reintegration.service:ReintegrationService",
     "protection": "services.protection.service:ProtectionService",
     "notifications": "services.notifications.service:NotificationsService",
+    "reporting": "services.reporting.service:ReportingService",
     "letters": "services.letters.service:LettersService",
     "gateway": "gateway.service:GatewayService",
-    "egress": "egress.service:EgressService",
+    "agencies": "services.agencies.service:AgenciesService",
 }
 
 BROKER_HELP = (

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     MetaData,
+    Table,
     TextClause,
     TextualSelect,
     bindparam,
@@ -32,6 +33,7 @@ from sqlalchemy.orm import InstanceState, Session
 
 from .context import actor_of, command_key_of, correlation_of
 from .events import Event, build_envelope
+from .paging import decode_cursor, page
 from .relay import OutboxRelay
 from .tables import MessagingTables, add_messaging_tables
 from .tls import database_connect_args
@@ -651,3 +653,19 @@ def oldest_unpublished(engine: Engine, tables: MessagingTables) -> Any:
             .order_by(outbox.c.id)
             .limit(1)
         ).scalar()
+
+
+def newest_first(
+    executor: Session | Connection, rows_of: Table, worker_id: str, limit: int, cursor: str | None
+) -> tuple[list, str | None]:
+    """A page of a worker's rows in a table keyed by an increasing ``id``, newest first, and the
+    cursor to the older ones (the disclosures and the access log are read this way)."""
+    stmt = select(rows_of).where(rows_of.c.worker_id == worker_id)
+    if cursor:
+        (before,) = decode_cursor(cursor, (int,))
+        stmt = stmt.where(rows_of.c.id < before)
+    return page(
+        executor.execute(stmt.order_by(rows_of.c.id.desc()).limit(limit + 1)).all(),
+        limit,
+        key=lambda row: (row.id,),
+    )

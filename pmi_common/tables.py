@@ -107,3 +107,13 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
     return MessagingTables(
         outbox=outbox, inbox=inbox, sequences=sequences, answers=answers, archive=archive
     )
+
+
+def combined(*schemas: MetaData) -> MetaData:
+    """One schema holding the tables of ``schemas`` (a database two processes' tables share:
+    migrations and checks compare it whole)."""
+    whole = MetaData()
+    for schema in schemas:
+        for table in schema.tables.values():
+            table.to_metadata(whole)
+    return whole

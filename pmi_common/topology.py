@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from kombu import Exchange, Queue
 
 from .amqp import broker_connection
-from .contract import EGRESS, SERVICES, exchange_name, handled_by
+from .contract import AGENCIES, SERVICES, exchange_name, handled_by
 
 DELIVERY_LIMIT = 10  # an inbox's: deliveries before a message is dead-lettered
 # The retry and dead-letter queues hold messages for time or for an operator, not for a consumer:
@@ -58,8 +58,8 @@ def dead_letter_queue(service: str) -> str:
 
 
 def consuming_services() -> tuple[str, ...]:
-    """The processes with an inbox: the services that handle events, and the egress."""
-    return tuple(service for service in (*SERVICES, EGRESS) if handled_by(service))
+    """The processes with an inbox: the services that handle events, and the agencies service."""
+    return tuple(service for service in (*SERVICES, AGENCIES) if handled_by(service))
 
 
 def queues_for(service: str) -> tuple[QueueSpec, ...]:
@@ -117,7 +117,7 @@ def declare_topology(amqp_uri: str, only: str | None = None) -> None:
     user may declare no more)."""
     names = (
         exchanges() if only is None else ((exchange_name(only),) if only in SERVICES else ())
-    )  # the egress publishes no events
+    )  # the agencies service publishes no events
     specs = all_queues() if only is None else queues_for(only)
     with broker_connection(amqp_uri) as connection:
         channel = connection.channel()

@@ -27,14 +27,14 @@ import os
 from pmi_common import config
 
 
-def _desk():
-    from gateway.agreement_book import AgreementBook
-    from gateway.webhook_book import WebhookBook
-    from gateway.webhook_desk import WebhookDesk
+def _webhook_handlers():
     from pmi_common.migrations import upgrade
     from pmi_common.sealing import webhook_sealer
     from pmi_common.store import make_engine
-    from pmi_common.webhooks import target_policy
+    from services.agencies.agreement_repository import AgreementRepository
+    from services.agencies.targets import target_policy
+    from services.agencies.webhook_handlers import WebhookHandlers
+    from services.agencies.webhook_repository import WebhookRepository
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
@@ -46,9 +46,9 @@ def _desk():
         "RABBITMQ_MANAGEMENT_URL": config.management_url(),
         "GATEWAY_ADDRESS": os.environ.get("GATEWAY_ADDRESS", config.DEFAULT_GATEWAY_ADDRESS),
     }
-    return WebhookDesk(
-        WebhookBook(engine, webhook_sealer(settings)),
-        AgreementBook(engine),
+    return WebhookHandlers(
+        WebhookRepository(engine, webhook_sealer(settings)),
+        AgreementRepository(engine),
         target_policy(settings),
     )
 
@@ -60,23 +60,23 @@ def _by(args) -> str:
 
 
 def _add(args) -> None:
-    desk = _desk()
-    endpoint, secret = desk.add(args.agency, args.url, args.events, _by(args), args.description)
+    handlers = _webhook_handlers()
+    endpoint, secret = handlers.add(args.agency, args.url, args.events, _by(args), args.description)
     print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
     print(f"events: {', '.join(endpoint.event_types)}")
     print(f"signing secret (shown once): {secret}")
 
 
 def _list(args) -> None:
-    from gateway.webhook_desk import render_endpoints
+    from services.agencies.webhook_handlers import render_endpoints
 
-    desk = _desk()
-    views = [desk.view(e) for e in desk.webhooks.of_agency(args.agency)]
+    handlers = _webhook_handlers()
+    views = [handlers.view(e) for e in handlers.endpoints.of_agency(args.agency)]
     print(json.dumps(views, indent=2) if args.json else render_endpoints(views))
 
 
 def _edit(args) -> None:
-    endpoint = _desk().edit(
+    endpoint = _webhook_handlers().edit(
         args.endpoint, _by(args), url=args.url, events=args.events, description=args.description
     )
     print(f"endpoint {endpoint.id} of {endpoint.agency}: {endpoint.url}")
@@ -84,13 +84,13 @@ def _edit(args) -> None:
 
 
 def _settings(args) -> None:
-    from gateway.agency_settings import UNSET
+    from services.agencies.domain import UNSET
 
-    desk = _desk()
+    handlers = _webhook_handlers()
     if args.queue_format is None and args.contact_email is None:
-        settings = desk.settings_of(args.name)
+        settings = handlers.settings_of(args.name)
     else:
-        settings = desk.change_settings(
+        settings = handlers.change_settings(
             args.name,
             _by(args),
             queue_format=UNSET if args.queue_format is None else args.queue_format,
@@ -103,7 +103,7 @@ def _settings(args) -> None:
 
 
 def add_settings_command(agency_commands, failing_clearly) -> None:
-    from gateway.agency_settings import QUEUE_FORMATS
+    from services.agencies.domain import QUEUE_FORMATS
 
     settings = agency_commands.add_parser(
         "settings", help="how an agency's queue carries events; its contact e-mail"
@@ -122,7 +122,7 @@ def add_settings_command(agency_commands, failing_clearly) -> None:
 
 
 def _rotate(args) -> None:
-    endpoint, secret = _desk().rotate(
+    endpoint, secret = _webhook_handlers().rotate(
         args.endpoint, _by(args), dt.timedelta(hours=args.keep_old_for)
     )
     print(f"endpoint {endpoint.id}: new signing secret (shown once): {secret}")
@@ -130,22 +130,22 @@ def _rotate(args) -> None:
 
 
 def _disable(args) -> None:
-    endpoint = _desk().disable(args.endpoint, _by(args), args.reason)
+    endpoint = _webhook_handlers().disable(args.endpoint, _by(args), args.reason)
     print(f"endpoint {endpoint.id} disabled: {endpoint.disabled_reason}")
 
 
 def _enable(args) -> None:
-    endpoint = _desk().enable(args.endpoint, _by(args))
+    endpoint = _webhook_handlers().enable(args.endpoint, _by(args))
     print(f"endpoint {endpoint.id} enabled: what waited is delivered from where it stopped")
 
 
 def _deliveries(args) -> None:
-    from gateway.webhook_desk import render_deliveries
-    from pmi_common.agencies import parse_moment
+    from pmi_common.history import parse_moment
+    from services.agencies.webhook_handlers import render_deliveries
 
-    desk = _desk()
-    endpoint = desk.webhooks.get(args.endpoint)
-    log = desk.webhooks.deliveries(
+    handlers = _webhook_handlers()
+    endpoint = handlers.endpoints.get(args.endpoint)
+    log = handlers.endpoints.deliveries(
         endpoint.id,
         args.limit,
         since=parse_moment(args.since, "since") if args.since else None,
@@ -156,7 +156,7 @@ def _deliveries(args) -> None:
 
 
 def _replay(args) -> None:
-    queued = _desk().replay(args.endpoint, args.delivery, args.since, args.until)
+    queued = _webhook_handlers().replay(args.endpoint, args.delivery, args.since, args.until)
     print(f"{queued} deliveries queued again to {args.endpoint}")
 
 
@@ -164,13 +164,13 @@ def _backfill(args) -> None:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
-    from pmi_common.agencies import event_types_of, parse_since
+    from pmi_common.history import event_types_of, parse_since
 
-    endpoint = _desk().webhooks.get(args.endpoint)
+    endpoint = _webhook_handlers().endpoints.get(args.endpoint)
     wanted = list(event_types_of(args.events))
     since = parse_since(args.since).isoformat()
     with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=args.timeout) as cluster:
-        sent = cluster.egress.backfill(endpoint.agency, wanted, since, endpoint.id)
+        sent = cluster.agencies.backfill(endpoint.agency, wanted, since, endpoint.id)
     for service, count in sent.items():
         print(f"{service}: {count} events queued to endpoint {endpoint.id}")
 

@@ -1,5 +1,5 @@
 """``pmi asyncapi``: the committed copy of the event catalogue, ``docs/asyncapi.yaml``, written
-from ``pmi_common.asyncapi.document()`` (or checked against it)."""
+from ``services.agencies.asyncapi.document()`` (or checked against it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from pmi_common.asyncapi import document
+from services.agencies.asyncapi import document
 
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
 

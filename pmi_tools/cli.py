@@ -37,12 +37,15 @@ pmi token revoke --jti ID [--by WHO] refuse one token, by its jti
 pmi notifications outbox [--limit N] [--worker ID]
                                     the messages to workers, newest first (make run's local
                                     outbox: what would have gone by SMS, WhatsApp or e-mail)
+pmi reports rebuild [--timeout S]   empty the planning office's figures and replay every
+                                    service's history (outbox and archive) into them
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -177,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     _add_retention_command(commands)
     _add_token_command(commands)
     _add_notifications_command(commands)
+    _add_reports_command(commands)
     args = parser.parse_args(argv)
     args.run(args)
 
@@ -224,17 +228,19 @@ def _failing_clearly(run):
 
 
 def _agencies():
-    from gateway.agreement_book import AgreementBook
     from pmi_common.management import Management
     from pmi_common.migrations import upgrade
     from pmi_common.store import make_engine
+    from services.agencies.agreement_repository import AgreementRepository
 
     from .onboarding import Agencies
 
     url = config.database_url("gateway")
     upgrade("gateway", url)
     return Agencies(
-        Management(config.management_url()), config.amqp_uri(), AgreementBook(make_engine(url))
+        Management(config.management_url()),
+        config.amqp_uri(),
+        AgreementRepository(make_engine(url)),
     )
 
 
@@ -284,7 +290,7 @@ def _agency_show(args) -> None:
     print(
         render_agency(
             agencies.agreement_of(args.name),
-            agencies.book.history(args.name),
+            agencies.agreements.history(args.name),
             agencies.queue(args.name),
         )
     )
@@ -361,8 +367,8 @@ def _ops_discard(args) -> None:
 
 
 def _add_agency_and_ops_commands(commands) -> None:
-    from pmi_common.agreements import LEGAL_BASES
     from pmi_common.topology import consuming_services
+    from services.agencies.domain import LEGAL_BASES
 
     catalogue = commands.add_parser("asyncapi", help="write docs/asyncapi.yaml")
     catalogue.add_argument(
@@ -584,6 +590,41 @@ def _add_notifications_command(commands) -> None:
     outbox.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     outbox.add_argument("--worker", help="only this worker's")
     outbox.set_defaults(run=_failing_clearly(_notifications_outbox))
+
+
+# reports ---------------------------------------------------------------------------------------
+
+
+def _reports_rebuild(args) -> None:
+    """Empty the reporting service's read model and replay every service's history into it."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
+    from pmi_common.migrations import upgrade
+    from pmi_common.store import make_engine
+    from services.reporting.rebuild import history_over_rpc, rebuild, store_over
+
+    url = config.database_url("reporting")
+    upgrade("reporting", url)
+    engine = make_engine(url)
+    zone = os.environ.get("DISTRICT_TIMEZONE") or "Asia/Jakarta"
+    try:
+        with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=args.timeout) as cluster:
+            read = rebuild(store_over(engine), history_over_rpc(cluster), zone)
+    finally:
+        engine.dispose()
+    for source, count in read.items():
+        print(f"{source}: {count} events replayed")
+
+
+def _add_reports_command(commands) -> None:
+    reports = commands.add_parser("reports", help="the planning office's figures")
+    chosen = reports.add_subparsers(dest="reports_command", required=True)
+    rebuilt = chosen.add_parser(
+        "rebuild", help="empty the read model and replay the services' history into it"
+    )
+    rebuilt.add_argument("--timeout", type=float, default=60.0, help="seconds per history page")
+    rebuilt.set_defaults(run=_failing_clearly(_reports_rebuild))
 
 
 if __name__ == "__main__":

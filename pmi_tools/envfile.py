@@ -21,12 +21,13 @@ PROCESSES = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "letters",
     "gateway",
-    "egress",
+    "agencies",
 )
 # the processes with a database of their own, each owned by a role of its own
-# (infra/postgres/databases.sh); the egress works in the gateway's
+# (infra/postgres/databases.sh); the agencies service works in the gateway's
 DATABASE_OWNERS = (
     "registration",
     "documents",
@@ -34,6 +35,7 @@ DATABASE_OWNERS = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "letters",
     "gateway",
 )

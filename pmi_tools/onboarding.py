@@ -6,7 +6,8 @@ An agency ``NAME`` (social security, immigration, a placement company...) gets:
   legal basis, approver, validity and, for a placement company, the company's name;
 - the user ``agency-NAME``, which may read its own two queues and nothing else: it configures
   nothing, binds nothing and publishes nowhere;
-- the durable quorum queue ``agency.NAME.events``, which only the platform's egress fills, with
+- the durable quorum queue ``agency.NAME.events``, which only the platform's agencies service fills,
+with
   the published form of what the agreement grants;
 - the queue ``agency.NAME.parked``, where the broker moves what its subscriber rejects (an
   event version it does not know yet), what failed delivery too often, and, when the agency's
@@ -14,8 +15,8 @@ An agency ``NAME`` (social security, immigration, a placement company...) gets:
   oldest events, so an agency that stops reading never fills the broker.
 
 Onboarding again changes the agreement (every change recorded); offboarding ends the agreement
-and removes the user and both queues. Backfill asks the egress to send history through the same
-filter as live events.
+and removes the user and both queues. Backfill asks the agencies service to send history through the
+same filter as live events.
 """
 
 from __future__ import annotations
@@ -27,22 +28,21 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
 
-from pmi_common.agencies import (
+from pmi_common.contract import SERVICES, exchange_name
+from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.history import event_types_of, parse_moment, parse_since
+from pmi_common.management import Management, vhost_of
+from services.agencies.domain import LEGAL_BASES, Agreement, check_terms
+from services.agencies.published import parse_fields
+from services.agencies.queues import (
     agency_queue,
     agency_user,
     check_name,
-    event_types_of,
     parked_arguments,
     parked_queue,
-    parse_moment,
-    parse_since,
     permissions_for,
     queue_arguments,
 )
-from pmi_common.agreements import LEGAL_BASES, Agreement, check_terms, parse_fields
-from pmi_common.contract import SERVICES, exchange_name
-from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.management import Management, vhost_of
 
 
 def agency_amqp_uri(amqp_uri: str, name: str, password: str) -> str:
@@ -129,14 +129,14 @@ def agreement_from(
 
 
 class Agencies:
-    """Onboards and offboards agencies: their agreements in ``book`` (the gateway's
-    ``AgreementBook``), their users and queues on one virtual host of the broker."""
+    """Onboards and offboards agencies: their agreements in ``agreements`` (the gateway's
+    ``AgreementRepository``), their users and queues on one virtual host of the broker."""
 
-    def __init__(self, management: Management, amqp_uri: str, book):
+    def __init__(self, management: Management, amqp_uri: str, agreements):
         self.management = management
         self.amqp_uri = amqp_uri
         self.vhost = vhost_of(amqp_uri)
-        self.book = book
+        self.agreements = agreements
 
     def onboard(
         self,
@@ -148,7 +148,7 @@ class Agencies:
     ) -> Subscription:
         check_name(name)
         now = now or dt.datetime.now(dt.UTC)
-        agreement = agreement_from(name, terms, self.book.get(name), now)  # before any change
+        agreement = agreement_from(name, terms, self.agreements.get(name), now)  # before any change
         user = agency_user(name)
         new_password = password
         if self.management.user(user) is None and new_password is None:
@@ -165,10 +165,12 @@ class Agencies:
             channel.queue_declare(
                 queue, durable=True, auto_delete=False, arguments=queue_arguments(name)
             )
-            direct = self.bindings(name)  # left by an earlier release: the egress fills it now
+            direct = self.bindings(
+                name
+            )  # left by an earlier release: the agencies service fills it now
             for exchange, key in sorted(direct):
                 channel.queue_unbind(queue, exchange=exchange, routing_key=key)
-        stored = self.book.put(agreement, changed_by, now)
+        stored = self.agreements.put(agreement, changed_by, now)
         return Subscription(
             name=name,
             user=user,
@@ -186,13 +188,13 @@ class Agencies:
         its queues; the messages each held."""
         check_name(name)
         if (
-            self.book.get(name) is None
+            self.agreements.get(name) is None
             and self.management.user(agency_user(name)) is None
             and self.queue(name) is None
         ):
             raise NotFound(f"no agency {name}")
-        if self.book.get(name) is not None:
-            self.book.end(name, changed_by, now or dt.datetime.now(dt.UTC))
+        if self.agreements.get(name) is not None:
+            self.agreements.end(name, changed_by, now or dt.datetime.now(dt.UTC))
         self.management.delete_user(agency_user(name))
         dropped = {}
         with Connection(self.amqp_uri) as connection:
@@ -219,14 +221,14 @@ class Agencies:
     def agreement_of(self, name: str) -> Agreement:
         """An onboarded agency's agreement; ``NotFound`` when it has none."""
         check_name(name)
-        agreement = self.book.get(name)
+        agreement = self.agreements.get(name)
         if agreement is None:
             raise NotFound(f"agency {name} has no agreement")
         return agreement
 
     def backfill(self, name: str, events, since: str, timeout: float = 60.0) -> dict[str, int]:
-        """Ask the egress to send the history of ``events`` since ``since`` to the agency's
-        queue, through its agreement's filter; how many events of each service it sent."""
+        """Ask the agencies service to send the history of ``events`` since ``since`` to the
+        agency's queue, through its agreement's filter; how many events of each service it sent."""
         wanted = event_types_of(events)
         since_at = parse_since(since)
         agreement = self.agreement_of(name)
@@ -243,7 +245,7 @@ class Agencies:
         import pmi_common.rpc  # noqa: F401 - the platform's errors come back as themselves
 
         with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout) as cluster:
-            return cluster.egress.backfill(name, list(wanted), since_at.isoformat())
+            return cluster.agencies.backfill(name, list(wanted), since_at.isoformat())
 
 
 def render_agency(

@@ -35,7 +35,7 @@ from kombu.utils.url import maybe_sanitize_url  # noqa: E402
 
 from pmi_common.amqp import broker_reachable  # noqa: E402
 from pmi_common.config import service_config  # noqa: E402
-from pmi_common.contract import EGRESS, SERVICES  # noqa: E402
+from pmi_common.contract import AGENCIES, SERVICES  # noqa: E402
 
 DEFAULT_TIMEOUT = 5.0
 READY, NOT_READY = 0, 1
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pmi_tools.probe", description="Exit 0 when the service is ready."
     )
-    parser.add_argument("service", choices=(*SERVICES, EGRESS))
+    parser.add_argument("service", choices=(*SERVICES, AGENCIES))
     parser.add_argument(
         "--timeout",
         type=float,

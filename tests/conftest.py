@@ -37,6 +37,7 @@ DATABASE_SERVICES = (
     "reintegration",
     "protection",
     "notifications",
+    "reporting",
     "letters",
     "gateway",
 )

@@ -172,7 +172,8 @@ def _wait(running: dict, groups: int, logs: Path, started: float, limit: float) 
 
 # What names a failure in a group's output: pytest's summary lines, the hang report's heading
 # (tests/hang_report.py), and a group stopped by TEST_GROUP_TIMEOUT.
-FAILURE_LINES = ("FAILED ", "ERROR ", "==== ", "===== stopped after")
+FAILURE_LINES = ("FAILED ", "ERROR ", "===== stopped after")
+HANG_REPORT = " is still running, "
 
 
 def _summarise(logs: list[Path]) -> None:
@@ -181,7 +182,7 @@ def _summarise(logs: list[Path]) -> None:
     print("\n===== what failed =====", flush=True)
     for log in logs:
         for line in log.read_text(errors="replace").splitlines():
-            if line.startswith(FAILURE_LINES):
+            if line.startswith(FAILURE_LINES) or (line.startswith("==== ") and HANG_REPORT in line):
                 print(f"{log.stem}: {line[:300]}", flush=True)
 
 

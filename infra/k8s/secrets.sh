@@ -15,8 +15,8 @@ set -euo pipefail
 NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
-DB_OWNERS=(registration documents orientation reintegration protection notifications letters gateway)  # database.yaml
-BROKER_ONLY=(egress)  # processes with a broker user and no database of their own
+DB_OWNERS=(registration documents orientation reintegration protection notifications reporting letters gateway)  # database.yaml
+BROKER_ONLY=(agencies)  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }
 
@@ -34,7 +34,7 @@ create_secret() {
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 
 # JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
-# egress: staff pseudonyms in what agencies receive), WEBHOOK_SECRET_KEY (gateway, egress: the
+# agencies: staff pseudonyms in what agencies receive), WEBHOOK_SECRET_KEY (gateway, agencies: the
 # agencies' webhook signing secrets sealed at rest), IDEMPOTENCY_ANSWER_KEY (gateway: the answers
 # it keeps for Idempotency-Key retries, sealed).
 create_secret pmi-keys generic \

@@ -44,44 +44,12 @@ from pmi_common.lifecycle import (
     STAGE,
     WITHDRAWN,
 )
+from pmi_common.sectors import FORMAL, INFORMAL, INFORMAL_OCCUPATIONS, sector_of  # noqa: F401 - the record's words
 
 MINIMUM_AGE = 18  # UU 18/2017: a migrant worker is at least 18
 # a worker abroad is announced as due home (``contract_ending``) this long before the contract
 # ends: the reintegration desk's outreach and the family's message start then
 CONTRACT_ENDING_NOTICE_DAYS = 60
-
-FORMAL, INFORMAL = "formal", "informal"
-# Work for a household rather than a company: the informal sector of the placement statistics
-# (domestic workers, carers of the elderly or sick at home, nannies, household drivers and
-# gardeners), in English and in Indonesian. Matched as words in the occupation, any case.
-INFORMAL_OCCUPATIONS = (
-    "domestic",
-    "household",
-    "housekeeper",
-    "housemaid",
-    "maid",
-    "caregiver",
-    "carer",
-    "nanny",
-    "babysitter",
-    "private driver",
-    "gardener",
-    "rumah tangga",  # penata laksana / asisten / pekerja rumah tangga (PLRT, ART, PRT)
-    "plrt",
-    "prt",
-    "pengasuh",  # a carer of children or the elderly
-    "perawat lansia",
-    "perawat jompo",
-    "sopir pribadi",
-    "tukang kebun",
-)
-
-
-def sector_of(occupation: str) -> str:
-    """The placement's sector from the occupation: informal when the work is for a household."""
-    words = " " + " ".join("".join(ch if ch.isalnum() else " " for ch in occupation).split()) + " "
-    words = words.casefold()
-    return INFORMAL if any(f" {term} " in words for term in INFORMAL_OCCUPATIONS) else FORMAL
 
 
 def age_problem(birth_date: dt.date, today: dt.date) -> str | None:

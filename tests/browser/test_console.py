@@ -306,11 +306,11 @@ def test_a_verifier_gets_a_refusal_page(stack, page):
 def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page):
     from sqlalchemy import create_engine
 
-    from gateway.agreement_book import AgreementBook
-    from pmi_common.agreements import Agreement
+    from services.agencies.agreement_repository import AgreementRepository
+    from services.agencies.domain import Agreement
 
     engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
-    AgreementBook(engine).put(
+    AgreementRepository(engine).put(
         Agreement(
             agency="bpjs-console",
             fields={c.WORKER_DEPARTED: ("departed_on",)},

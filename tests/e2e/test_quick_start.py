@@ -93,5 +93,6 @@ def test_the_readme_quick_start_registers_a_worker_and_serves_the_whole_journey(
         "protection.db",
         "registration.db",
         "reintegration.db",
+        "reporting.db",
     ]
     assert (tmp_path / "var" / "hold").is_dir()  # docs/operations.md: `touch var/hold/documents`

@@ -16,9 +16,9 @@ import requests
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
-from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
-from pmi_common.agreements import Agreement
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.domain import Agreement
 from tests import servers
 from tests.e2e.conftest import ROOT
 from tests.helpers import wait_for, worker_payload
@@ -64,7 +64,7 @@ def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_reque
     stack, tmp_path
 ):
     engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
-    AgreementBook(engine).put(
+    AgreementRepository(engine).put(
         Agreement(
             agency=AGENCY,
             fields={c.WORKER_REGISTERED: ("full_name", "destination_country")},

@@ -12,14 +12,15 @@ import pytest
 from kombu import Connection
 from sqlalchemy import create_engine
 
-from gateway.agreement_book import AgreementBook
 from pmi_common import contract as c
-from pmi_common.agencies import agency_queue, agency_user, event_types_of, parked_queue
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.history import event_types_of
 from pmi_common.management import Management
-from pmi_common.published import PUBLISHED
 from pmi_common.topology import declare_topology, inbox_queue
 from pmi_tools.onboarding import Agencies, Terms, agency_amqp_uri, render_agency
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.published import PUBLISHED
+from services.agencies.queues import agency_queue, agency_user, parked_queue
 from tests.helpers import queue_depth
 
 OPERATOR = "desk-admin-1"
@@ -54,7 +55,7 @@ class OnboardedAgencies:
         self.management = management
         self.amqp_uri = amqp_uri
         self.engine = create_engine(database_url)
-        self.registry = Agencies(management, amqp_uri, AgreementBook(self.engine))
+        self.registry = Agencies(management, amqp_uri, AgreementRepository(self.engine))
         self.names: list[str] = []
 
     def onboard(self, name: str, events, password: str | None = None, **overrides):
@@ -144,7 +145,7 @@ def test_an_agency_user_binds_declares_and_publishes_nothing_and_reads_only_its_
     assert refused(bind_as(as_bpjs, imigrasi.queue, c.exchange_name(c.REGISTRATION)))
     assert refused(declare_as(as_bpjs, "bpjs-private"))
     assert refused(declare_as(as_bpjs, f"agency.{bpjs.name}.mine"))
-    for queue in (imigrasi.queue, inbox_queue(c.REGISTRATION), inbox_queue(c.EGRESS)):
+    for queue in (imigrasi.queue, inbox_queue(c.REGISTRATION), inbox_queue(c.AGENCIES)):
         assert refused(lambda queue=queue: take(as_bpjs, queue))
     for exchange, key in (
         (c.exchange_name(c.REGISTRATION), c.WORKER_DEPARTED),
@@ -177,7 +178,7 @@ def test_onboarding_records_the_agreement_and_every_change_with_who_and_when(age
     assert agreement.fields[c.DOCUMENT_VERIFIED] == ("document_type",)
     assert set(agreement.fields) == {c.WORKER_REGISTERED, c.DOCUMENT_VERIFIED}
     assert agreement.valid_until == dt.datetime(2027, 12, 31, tzinfo=dt.UTC)
-    history = agencies.registry.book.history(first.name)
+    history = agencies.registry.agreements.history(first.name)
     assert [(h["version"], h["action"], h["changed_by"]) for h in history] == [
         (1, "created", OPERATOR),
         (2, "changed", "desk-admin-2"),
@@ -232,7 +233,7 @@ def test_offboarding_ends_the_agreement_and_removes_the_user_and_its_queues(
     assert refused(lambda: take(agencies.uri(bp2mi), bp2mi.queue))
     ended = agencies.registry.agreement_of(bp2mi.name)
     assert not ended.in_force(dt.datetime.now(dt.UTC))
-    assert agencies.registry.book.history(bp2mi.name)[-1]["action"] == "ended"
+    assert agencies.registry.agreements.history(bp2mi.name)[-1]["action"] == "ended"
     with pytest.raises(NotFound):
         agencies.registry.offboard(f"never-{bp2mi.name}", OPERATOR)
 
@@ -255,7 +256,7 @@ def test_an_incomplete_agreement_or_one_beyond_the_published_contract_creates_no
             agencies.registry.onboard(name, terms(events, **overrides), OPERATOR)
         assert field in bad.value.details, field
     assert agencies.management.user(agency_user("bpjs-x")) is None
-    assert agencies.registry.book.get("bpjs-x") is None
+    assert agencies.registry.agreements.get("bpjs-x") is None
     with pytest.raises(Exception):  # noqa: B017 - the broker says the queue does not exist
         queue_depth(rabbit_config["AMQP_URI"], agency_queue("bpjs-x"))
 
@@ -339,7 +340,7 @@ def test_onboarding_grants_only_the_fields_named_and_says_which_could_be(agencie
     assert problems[0].startswith("worker_registered: name the fields to grant")
     assert "full_name, sex, regency" in problems[0]
     assert "(heir_names, cause: a family's personal or health data)" in problems[1]
-    assert agencies.registry.book.get(name) is None
+    assert agencies.registry.agreements.get(name) is None
     assert agencies.management.user(agency_user(name)) is None
 
     first = agencies.onboard("bpjs", [c.WORKER_REGISTERED], fields=["worker_registered:sex"])

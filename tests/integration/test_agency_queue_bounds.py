@@ -10,8 +10,8 @@ import amqp
 import pytest
 from kombu import Connection
 
-from pmi_common import agencies as a
 from pmi_common import contract as c
+from services.agencies import queues as a
 from tests.helpers import queue_depth
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
 

@@ -1,6 +1,6 @@
 """History for an agency that joins late: each service pages through what it published, and
-history reaches an agency only through the egress and its agreement
-(``test_agency_egress.test_history_reaches_a_late_agency_through_its_agreement_only``)."""
+history reaches an agency only through the agencies service and its agreement
+(``test_agency_delivery.test_history_reaches_a_late_agency_through_its_agreement_only``)."""
 
 from __future__ import annotations
 

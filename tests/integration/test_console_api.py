@@ -149,24 +149,24 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
 ):  # noqa: F811
     from sqlalchemy import create_engine
 
-    from egress.service import EgressService
-    from gateway.agreement_book import AgreementBook
     from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
-    from gateway.webhook_book import WebhookBook
-    from gateway.webhook_desk import WebhookDesk
-    from pmi_common import webhooks as w
     from pmi_common.sealing import Sealer
-    from tests.integration.test_agency_egress import KEY, verified
+    from services.agencies import domain
+    from services.agencies.agreement_repository import AgreementRepository
+    from services.agencies.service import AgenciesService
+    from services.agencies.webhook_handlers import WebhookHandlers
+    from services.agencies.webhook_repository import WebhookRepository
+    from tests.integration.test_agency_delivery import KEY, verified
     from tests.integration.test_webhooks import LOCAL
     from tests.receivers import Receiver
 
-    container_factory(EgressService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
+    container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
     api = start_stack(container_factory, config_for, services=())
     engine = create_engine(database_urls["gateway"])
-    desk = WebhookDesk(
-        WebhookBook(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
-        AgreementBook(engine),
-        w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
+    webhook_handlers = WebhookHandlers(
+        WebhookRepository(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
+        AgreementRepository(engine),
+        domain.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receivers = [
@@ -176,7 +176,8 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     ]
     try:
         healthy, failing, gone = (
-            desk.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0] for r in receivers
+            webhook_handlers.add(bpjs.name, r.url, [c.DOCUMENT_VERIFIED], "ops")[0]
+            for r in receivers
         )
         publish(rabbit_config["AMQP_URI"], verified("w-panel", 1))
         operator = api.as_role("operator")
@@ -189,7 +190,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
             return (
                 rows[healthy.id]["last_success_at"]
                 and rows[failing.id]["consecutive_failures"] >= 2
-                and rows[gone.id]["status"] == w.DISABLED
+                and rows[gone.id]["status"] == domain.DISABLED
                 and found["notices"]
                 and (rows, found["notices"])
             )
@@ -199,7 +200,7 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
         for receiver in receivers:
             receiver.close()
         engine.dispose()
-    assert rows[healthy.id]["status"] == w.ENABLED
+    assert rows[healthy.id]["status"] == domain.ENABLED
     assert (rows[healthy.id]["consecutive_failures"], rows[healthy.id]["pending"]) == (0, 0)
     assert rows[healthy.id]["oldest_pending_age_seconds"] is None
     assert rows[failing.id]["last_success_at"] is None and rows[failing.id]["pending"] == 1

@@ -1,6 +1,6 @@
 """The time abroad told whole, through the gateway, on the real broker and databases, with every
-service and the egress running: a worker goes through the desks, departs under a contract, has it
-extended, changes employer, sees her passport lapse abroad and renewed there, and comes home;
+service and the agencies service running: a worker goes through the desks, departs under a contract,
+has it extended, changes employer, sees her passport lapse abroad and renewed there, and comes home;
 another dies abroad, her remains repatriated and her heirs recorded; a former worker is registered
 with a past placement and joins a returnee programme; a worker who left outside the procedure is
 recorded and later comes home; a candidate who withdrew joins a programme for prospective workers.
@@ -19,15 +19,15 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
 
-from egress.service import EgressService
 from gateway.roles import AGENCY
 from gateway.testing import start_stack
 from pmi_common import contract as c
 from pmi_common.clock import Clock, FixedClock
 from pmi_common.runner import service_class
+from services.agencies.service import AgenciesService
 from tests.helpers import district_today, wait_for, worker_payload
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
-from tests.integration.test_agency_egress import drain_as
+from tests.integration.test_agency_delivery import drain_as
 
 MOTHER = {
     "full_name": "Sumini",
@@ -216,14 +216,21 @@ def story(container_factory, config_for, agencies):  # noqa: F811
     next(d for d in documents.dependencies if isinstance(d, Clock)).clock = clock
     documents.start()
     container_factory(
-        EgressService,
+        AgenciesService,
         config_for("gateway", PSEUDONYM_KEY="story-test-pseudonym-key-0123456789abcdef"),
     ).start()
     agency = agencies.onboard("bpjs", GRANTED, fields=["worker_registered:full_name,sex"])
     api = start_stack(
         container_factory,
         config_for,
-        services=(c.REGISTRATION, c.ORIENTATION, c.REINTEGRATION, c.PROTECTION, c.NOTIFICATIONS),
+        services=(
+            c.REGISTRATION,
+            c.ORIENTATION,
+            c.REINTEGRATION,
+            c.PROTECTION,
+            c.NOTIFICATIONS,
+            c.REPORTING,
+        ),
     )
     return Story(api, documents, clock, agency, agencies.uri(agency), config_for(c.REGISTRATION))
 

@@ -8,14 +8,14 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from gateway import auth
-from gateway.agreement_book import AgreementBook
 from gateway.auth import Caller
 from gateway.models import access_log
 from gateway.revocations import RevocationBook
 from gateway.testing import start_stack
-from pmi_common.agreements import Agreement
 from pmi_common.contract import REGISTRATION
-from pmi_common.published import PUBLISHED
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.domain import Agreement
+from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 
 
@@ -109,9 +109,9 @@ def test_an_agency_counts_only_its_own_recruits_and_no_cell_below_five(
     container_factory, config_for, engine
 ):
     now = dt.datetime.now(dt.UTC)
-    book = AgreementBook(engine)
+    agreements = AgreementRepository(engine)
     for agency, company in (("pt-sinar", "PT Sinar Jaya"), ("bp3mi-jatim", None)):
-        book.put(
+        agreements.put(
             Agreement(
                 agency=agency,
                 fields={t: p.fields for t, p in PUBLISHED.items()},

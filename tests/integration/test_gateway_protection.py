@@ -5,12 +5,15 @@ caseworker and the admin; the events carry neither the NIK nor the summary."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
 from gateway.testing import start_stack
 from pmi_common import contract as c
+from pmi_common.clock import Clock, FixedClock
+from pmi_common.runner import service_class
 from tests.helpers import Subscriber, worker_payload
 
 MOTHER = {
@@ -131,3 +134,53 @@ def test_a_sensitive_case_is_seen_only_by_its_caseworker_and_the_admin(api):
     refused = budi.post(f"{path}/transitions", json={"to": "assessed"})
     assert refused.status_code == 404
     assert desk.get(path).status_code == 403  # the LTSA's desk files cases, it does not read them
+
+
+def test_an_emergency_unacknowledged_past_two_hours_is_overdue_and_listed_first(
+    container_factory, config_for
+):
+    """The desk's clock moved on two hours and a minute: the emergency filed beside a normal case
+    has passed its limit (acknowledged within 2 hours), the normal one (1 working day) has not;
+    once a caseworker assesses it, it is overdue no more."""
+    clock = FixedClock(dt.datetime.now(dt.UTC))
+    protection = container_factory(service_class(c.PROTECTION), config_for(c.PROTECTION))
+    next(d for d in protection.dependencies if isinstance(d, Clock)).clock = clock
+    protection.start()
+    api = start_stack(container_factory, config_for, services=(c.REGISTRATION,))
+    desk, siti = api.as_role("operator", "desk-1"), api.as_role("caseworker", "siti")
+    worker = desk.post("/workers", json=worker_payload()).json()
+    mother = desk.post(f"/workers/{worker['id']}/family", json=MOTHER).json()
+    normal = desk.post("/cases", json=filing(worker["id"], mother["id"], urgency="normal"))
+    emergency = desk.post(
+        "/cases",
+        json=filing(
+            worker["id"],
+            mother["id"],
+            urgency="emergency",
+            aspect="health",
+            case_type="illness_injury",
+            summary="Dirawat di rumah sakit, majikan menahan paspor",
+        ),
+    )
+    assert normal.status_code == emergency.status_code == 201, emergency.text
+    normal, emergency = normal.json(), emergency.json()
+
+    listed = siti.get("/cases").json()
+    assert (listed["open"], listed["overdue"]) == (2, 0)
+    assert all(item["overdue"] == [] for item in listed["items"])
+
+    clock.advance(hours=2, minutes=1)
+    listed = siti.get("/cases").json()
+    assert (listed["open"], listed["overdue"]) == (2, 1)
+    assert [(item["id"], item["overdue"]) for item in listed["items"]] == [
+        (emergency["id"], ["acknowledge"]),
+        (normal["id"], []),
+    ]
+    assert siti.get("/cases?overdue=true").json()["items"][0]["id"] == emergency["id"]
+
+    path = f"/cases/{emergency['id']}"
+    assert siti.post(f"{path}/assign", json={"caseworker": "siti"}).status_code == 200
+    moved = siti.post(f"{path}/transitions", json={"to": "assessed", "note": "menelepon KBRI"})
+    assert moved.status_code == 200, moved.text
+    assert siti.get(path).json()["overdue"] == []
+    assert siti.get("/cases").json()["overdue"] == 0

@@ -13,12 +13,12 @@ import uuid
 import pytest
 from sqlalchemy import create_engine
 
-from gateway.agreement_book import AgreementBook
 from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack
-from pmi_common.agreements import Agreement
-from pmi_common.published import PUBLISHED
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.domain import Agreement
+from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 
 AGENCY_NAME = "bp3mi-jatim"  # the agency claim of the test client's agency tokens
@@ -39,7 +39,7 @@ def agreement(agency: str = AGENCY_NAME, **terms) -> Agreement:
 @pytest.fixture
 def agreements(database_urls):
     engine = create_engine(database_urls["gateway"])
-    yield AgreementBook(engine)
+    yield AgreementRepository(engine)
     engine.dispose()
 
 

@@ -7,12 +7,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from pmi_common.tables import combined
 from tests.conftest import DATABASE_SERVICES
 
 
 def models_of(service: str):
-    module = "gateway.models" if service == "gateway" else f"services.{service}.models"
-    return importlib.import_module(module).metadata
+    if service == "gateway":  # with the agencies' tables, which live in its database for now
+        return combined(
+            importlib.import_module("gateway.models").metadata,
+            importlib.import_module("services.agencies.models").metadata,
+        )
+    return importlib.import_module(f"services.{service}.models").metadata
 
 
 @pytest.mark.parametrize("service", DATABASE_SERVICES)

@@ -108,29 +108,29 @@ def test_queues_show_depth_consumers_and_what_is_unhealthy(
     assert line.split()[1] == "2" and line.endswith(DEAD_LETTERS)
 
 
-def test_the_egress_dead_letters_are_marked_like_a_services(
+def test_the_agencies_dead_letters_are_marked_like_a_services(
     management, rabbit_config, pmi_env, capsys
 ):
     uri = rabbit_config["AMQP_URI"]
-    egress_dead = f"{c.EGRESS}.dead-letter"
+    agencies_dead = f"{c.AGENCIES}.dead-letter"
     declare_topology(uri)
     with Connection(uri) as connection:
         connection.Producer().publish(
-            b'{"event_id": "e-1"}', exchange="", routing_key=egress_dead, retry=True
+            b'{"event_id": "e-1"}', exchange="", routing_key=agencies_dead, retry=True
         )
 
     def report():
         rows = {q.name: q for q in queue_report(management, uri)}
-        return rows if rows[egress_dead].ready == 1 else None
+        return rows if rows[agencies_dead].ready == 1 else None
 
     rows = wait_for(report, timeout=30, message="the management API's statistics")
-    assert rows[egress_dead].marks == (DEAD_LETTERS,)
-    assert NO_CONSUMERS in rows[f"{c.EGRESS}.inbox"].marks  # no egress running
+    assert rows[agencies_dead].marks == (DEAD_LETTERS,)
+    assert NO_CONSUMERS in rows[f"{c.AGENCIES}.inbox"].marks  # no agencies service running
 
     pmi(["ops", "queues"])
     printed = capsys.readouterr().out
     print(printed)
-    line = next(row for row in printed.splitlines() if row.startswith(egress_dead))
+    line = next(row for row in printed.splitlines() if row.startswith(agencies_dead))
     assert line.split()[1] == "1" and line.endswith(DEAD_LETTERS)
 
 

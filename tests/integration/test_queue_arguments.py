@@ -10,10 +10,10 @@ import uuid
 import amqp
 from kombu import Connection
 
-from pmi_common import agencies as a
 from pmi_common import contract as c
 from pmi_common import topology as t
 from pmi_common.dead_letters import DeadLetterQueues
+from services.agencies import queues as a
 from tests.helpers import queue_depth, wait_for
 
 RABBITMQ_4_DEFAULT_LIMIT = 20

@@ -41,7 +41,7 @@ def test_published_events_move_to_the_archive_and_history_still_gives_them_in_or
     url = database_urls["registration"]
     assert moved["outbox_archived"] == 4
     assert count(url, "outbox") == 0 and count(url, "outbox_archive") == 4
-    # the history a late agency's backfill pages through (the egress filters it)
+    # the history a late agency's backfill pages through (the agencies service filters it)
     archived = call(registration, "history", LIFECYCLE, "2020-01-01", 0, 10)["events"]
     assert archived == before  # the very envelopes, in order
     assert [(e["worker_id"], e["sequence"]) for e in archived] == [

@@ -1,5 +1,5 @@
 """The agencies' subscriber example, run as an agency runs it, against the registration service
-publishing real events that the egress puts into an onboarded agency's queue."""
+publishing real events that the agencies service puts into an onboarded agency's queue."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from services.registration.service import RegistrationService
 from tests.events import envelope
 from tests.helpers import queue_depth, wait_for, worker_payload
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
-from tests.integration.test_agency_egress import egress  # noqa: F401 - the fixture
+from tests.integration.test_agency_delivery import agencies_service  # noqa: F401 - the fixture
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agency_subscriber.py"
 
@@ -88,7 +88,7 @@ def bpjs(agencies):  # noqa: F811 - the fixture imported above
 
 
 @pytest.fixture
-def subscriber(agencies, bpjs, egress, tmp_path):  # noqa: F811
+def subscriber(agencies, bpjs, agencies_service, tmp_path):  # noqa: F811
     running = RunningSubscriber(agencies.uri(bpjs), bpjs.queue, tmp_path)
     yield running
     running.stop()
@@ -115,7 +115,7 @@ def outbox_envelopes(database_url: str, worker_id: str) -> list[dict]:
 
 
 def into_queue(amqp_uri: str, queue: str, body: dict) -> None:
-    """Put an event into an agency's queue as the platform's egress does."""
+    """Put an event into an agency's queue as the platform's agencies service does."""
     with Connection(amqp_uri) as connection:
         connection.Producer().publish(
             json.dumps(body),
@@ -231,14 +231,14 @@ def test_the_subscriber_applies_the_cloud_events_form_as_it_applies_the_platform
     registration,
     bpjs,
     agencies,
-    egress,
+    agencies_service,
     tmp_path,  # noqa: F811
     database_urls,
 ):
-    from gateway.agency_settings import AgencySettingsBook
+    from services.agencies.settings import SettingsRepository
 
     engine = create_engine(database_urls["gateway"])
-    AgencySettingsBook(engine).put(
+    SettingsRepository(engine).put(
         bpjs.name, "ops", dt.datetime.now(dt.UTC), queue_format=queue_format
     )
     engine.dispose()

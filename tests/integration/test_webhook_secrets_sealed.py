@@ -13,10 +13,10 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from gateway.testing import TEST_WEBHOOK_SECRET_KEY
-from gateway.webhook_book import WebhookBook
-from pmi_common import webhooks as w
 from pmi_common.migrations import alembic_config
 from pmi_common.sealing import Sealer, Unsealable
+from services.agencies import domain
+from services.agencies.webhook_repository import WebhookRepository
 from tests import servers
 
 KEY = "a-deployment-webhook-secret-key-of-more-than-thirty-two-characters"
@@ -80,7 +80,7 @@ def test_the_migration_seals_the_secrets_a_deployment_stored_readable(
     url = fresh_gateway_database
     migrate(url, "0007")
     engine = create_engine(url)
-    current, old = w.new_secret(), w.new_secret()
+    current, old = domain.new_secret(), domain.new_secret()
     rotating = an_endpoint_stored_before_sealing(
         engine,
         [
@@ -102,7 +102,7 @@ def test_the_migration_seals_the_secrets_a_deployment_stored_readable(
     stored = stored_secrets(engine, rotating)
     assert current not in json.dumps(stored) and old not in json.dumps(stored)
     assert [set(s) for s in stored] == [{"sealed", "expires_at"}] * 2
-    endpoint = WebhookBook(engine, Sealer(KEY)).get(rotating)
+    endpoint = WebhookRepository(engine, Sealer(KEY)).get(rotating)
     signing = endpoint.signing_secrets(NOW)
     assert [Sealer(KEY).open(s) for s in signing] == [current, old]
     with pytest.raises(Unsealable):
@@ -115,15 +115,15 @@ def test_the_migration_seals_the_secrets_a_deployment_stored_readable(
 
 def test_a_new_or_rotated_secret_is_shown_once_and_stored_sealed(database_urls):
     engine = create_engine(database_urls["gateway"])
-    book = WebhookBook(engine, Sealer(KEY))
+    webhooks = WebhookRepository(engine, Sealer(KEY))
 
-    endpoint, secret = book.add(
+    endpoint, secret = webhooks.add(
         "bpjs", "https://hooks.bpjs.example/pmi", ("worker_departed",), "test", NOW
     )
-    rotated, new = book.rotate(endpoint.id, "test", NOW, dt.timedelta(hours=24))
+    rotated, new = webhooks.rotate(endpoint.id, "test", NOW, dt.timedelta(hours=24))
 
     stored = json.dumps(stored_secrets(engine, endpoint.id))
     assert secret not in stored and new not in stored
-    opened = [book.sealer.open(s) for s in rotated.signing_secrets(NOW)]
+    opened = [webhooks.sealer.open(s) for s in rotated.signing_secrets(NOW)]
     assert opened == [new, secret]
     engine.dispose()

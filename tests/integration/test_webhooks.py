@@ -1,6 +1,6 @@
-"""Agencies' webhooks, on the real broker and database: the egress delivers what the agreement
-grants as signed CloudEvents to real HTTP receivers on 127.0.0.1, which verify them with the
-official ``standardwebhooks`` and ``cloudevents`` packages; receivers that fail, hang, answer
+"""Agencies' webhooks, on the real broker and database: the agencies service delivers what the
+agreement grants as signed CloudEvents to real HTTP receivers on 127.0.0.1, which verify them with
+the official ``standardwebhooks`` and ``cloudevents`` packages; receivers that fail, hang, answer
 slowly, answer 410 or come back after an outage lose nothing, and each worker's events arrive in
 order."""
 
@@ -18,24 +18,24 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
-from egress.service import EgressService
-from egress.webhook_delivery import WebhookDispatcher, WebhookSettings
-from gateway import disclosures
-from gateway.agency_settings import BINARY, STRUCTURED
-from gateway.agreement_book import AgreementBook
-from gateway.notices import NoticeBook
 from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
-from gateway.webhook_book import WebhookBook
-from gateway.webhook_desk import WebhookDesk
 from pmi_common import contract as c
-from pmi_common import webhooks as w
 from pmi_common.errors import InvalidInput
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
+from services.agencies import domain
+from services.agencies.agreement_repository import AgreementRepository
+from services.agencies.domain import BINARY, STRUCTURED
+from services.agencies.notices import NoticeRepository
+from services.agencies.repository import AgenciesRepository
+from services.agencies.service import AgenciesService
+from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
+from services.agencies.webhook_handlers import WebhookHandlers
+from services.agencies.webhook_repository import WebhookRepository
 from tests.events import envelope, publish
 from tests.helpers import wait_for
 from tests.integration.test_agencies import agencies  # noqa: F401 - the fixture
-from tests.integration.test_agency_egress import KEY, collect, drain_as, register, verified
+from tests.integration.test_agency_delivery import KEY, collect, drain_as, register, verified
 from tests.integration.test_backfill import registration  # noqa: F401 - the fixture
 from tests.mailserver import MailServer
 from tests.receivers import HANG, Receiver
@@ -49,11 +49,13 @@ LOCAL = {
     "WEBHOOK_TIMEOUT": "30",
 }
 
-SEALER = Sealer(TEST_WEBHOOK_SECRET_KEY)  # as the gateway and the egress of the tests seal
+SEALER = Sealer(
+    TEST_WEBHOOK_SECRET_KEY
+)  # as the gateway and the agencies service of the tests seal
 
 
 @pytest.fixture
-def egress_config(config_for):
+def agencies_config(config_for):
     def make(**overrides):
         return config_for("gateway", PSEUDONYM_KEY=KEY, **{**LOCAL, **overrides})
 
@@ -61,19 +63,19 @@ def egress_config(config_for):
 
 
 @pytest.fixture
-def egress(container_factory, egress_config):
-    container = container_factory(EgressService, egress_config())
+def agencies_service(container_factory, agencies_config):
+    container = container_factory(AgenciesService, agencies_config())
     container.start()
     return container
 
 
 @pytest.fixture
-def desk(database_urls):
+def webhook_handlers(database_urls):
     engine = create_engine(database_urls["gateway"])
-    yield WebhookDesk(
-        WebhookBook(engine, SEALER),
-        AgreementBook(engine),
-        w.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
+    yield WebhookHandlers(
+        WebhookRepository(engine, SEALER),
+        AgreementRepository(engine),
+        domain.TargetPolicy.from_config("127.0.0.1", {"127.0.0.1"}),
     )
     engine.dispose()
 
@@ -105,24 +107,26 @@ def departed(worker_id: str, sequence: int) -> dict:
     )
 
 
-def log_of(desk: WebhookDesk, endpoint) -> list[dict]:
-    return desk.webhooks.deliveries(endpoint.id, limit=200)["items"]
+def log_of(webhook_handlers: WebhookHandlers, endpoint) -> list[dict]:
+    return webhook_handlers.endpoints.deliveries(endpoint.id, limit=200)["items"]
 
 
-def delivered(desk: WebhookDesk, endpoint, count: int) -> list[dict]:
+def delivered(webhook_handlers: WebhookHandlers, endpoint, count: int) -> list[dict]:
     """The log once ``count`` deliveries are all delivered (else nothing)."""
-    log = log_of(desk, endpoint)
-    return log if len(log) == count and {d["state"] for d in log} == {w.DELIVERED} else []
+    log = log_of(webhook_handlers, endpoint)
+    return log if len(log) == count and {d["state"] for d in log} == {domain.DELIVERED} else []
 
 
 def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
-    egress, agencies, desk, receivers, rabbit_config, database_urls
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config, database_urls
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], fields=["document_verified:document_type"]
     )
     receiver = receivers()
-    endpoint, secret = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, secret = webhook_handlers.add(
+        bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin"
+    )
     event = verified("w-0001", sequence=4)
 
     publish(rabbit_config["AMQP_URI"], event)
@@ -142,23 +146,25 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
     assert extensions["actorsubject"].startswith("staff-")  # never the login
     assert cloud.get_data() == {"document_type": "passport"}  # only what the agreement grants
     [delivery] = wait_for(
-        lambda: [d for d in log_of(desk, endpoint) if d["state"] == w.DELIVERED],
+        lambda: [d for d in log_of(webhook_handlers, endpoint) if d["state"] == domain.DELIVERED],
         message="delivered in the log",
     )
     assert [a["status"] for a in delivery["attempts"]] == [200]
     engine = create_engine(database_urls["gateway"])
     with engine.connect() as conn:
-        record = disclosures.of_worker(conn, "w-0001")["items"]
+        record = AgenciesRepository(conn).disclosures_of("w-0001")["items"]
     engine.dispose()
     assert ("webhook", c.DOCUMENT_VERIFIED, ["document_type"]) in [
         (d["channel"], d["what"], d["fields"]) for d in record
     ]
 
 
-def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(agencies, desk):  # noqa: F811
+def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
+    agencies, webhook_handlers
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     with pytest.raises(InvalidInput, match="does not grant"):
-        desk.add(bpjs.name, "http://127.0.0.1:9/x", [c.WORKER_REGISTERED], "desk-admin")
+        webhook_handlers.add(bpjs.name, "http://127.0.0.1:9/x", [c.WORKER_REGISTERED], "desk-admin")
     for url in (
         "http://10.1.2.3/hook",
         "http://169.254.169.254/latest",
@@ -166,26 +172,26 @@ def test_an_endpoint_cannot_ask_for_more_than_the_agreement_or_a_private_target(
         "http://[::1]/hook",
     ):
         with pytest.raises(InvalidInput, match="URL refused"):
-            desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    assert desk.webhooks.of_agency(bpjs.name) == []
+            webhook_handlers.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    assert webhook_handlers.endpoints.of_agency(bpjs.name) == []
 
 
 def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     failing = {"until": None}
     receiver = receivers(
         answer=lambda n, body: 503 if failing["until"] is None or n < failing["until"] else 200
     )
-    endpoint, _ = desk.add(
+    endpoint, _ = webhook_handlers.add(
         bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin"
     )
     for worker in ("w-a", "w-b"):
         for sequence in (1, 2, 3):
             publish(rabbit_config["AMQP_URI"], verified(worker, sequence))
     wait_for(
-        lambda: len(log_of(desk, endpoint)) == 6 and len(receiver.requests) >= 2,
+        lambda: len(log_of(webhook_handlers, endpoint)) == 6 and len(receiver.requests) >= 2,
         message="six events queued, the first refused",
     )
     failing["until"] = len(receiver.requests) + 2  # two more refusals, then it answers
@@ -194,24 +200,27 @@ def test_a_failing_receiver_gets_every_event_in_order_per_worker_once_it_answers
     accepted = receiver.accepted()
     for worker in ("w-a", "w-b"):
         assert [e["workersequence"] for e in accepted if e["subject"] == worker] == [1, 2, 3]
-    log = wait_for(lambda: delivered(desk, endpoint, 6), message="all six delivered in the log")
+    log = wait_for(
+        lambda: delivered(webhook_handlers, endpoint, 6), message="all six delivered in the log"
+    )
     failures = [a for d in log for a in d["attempts"] if a["status"] == 503]
     assert len(failures) == failing["until"] and all(a["error"] == "HTTP 503" for a in failures)
 
 
 def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     first = receivers()
     port, url = first.port, first.url
     first.close()  # the agency's system is down: connections are refused
-    endpoint, _ = desk.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for sequence in range(1, 6):
         publish(rabbit_config["AMQP_URI"], verified("w-out", sequence))
     wait_for(
         lambda: (
-            len(log_of(desk, endpoint)) == 5 and any(d["attempts"] for d in log_of(desk, endpoint))
+            len(log_of(webhook_handlers, endpoint)) == 5
+            and any(d["attempts"] for d in log_of(webhook_handlers, endpoint))
         ),
         message="five events queued, attempts while the receiver is down",
     )
@@ -220,87 +229,99 @@ def test_a_receiver_back_after_an_outage_loses_nothing_and_keeps_the_order(
 
     wait_for(lambda: len(back.accepted()) >= 5, message="every event after the outage")
     assert [e["workersequence"] for e in back.accepted()] == [1, 2, 3, 4, 5]
-    refused = [a for d in log_of(desk, endpoint) for a in d["attempts"] if a["status"] is None]
+    refused = [
+        a for d in log_of(webhook_handlers, endpoint) for a in d["attempts"] if a["status"] is None
+    ]
     assert refused and all("ConnectionError" in a["error"] for a in refused)
 
 
 def test_a_hanging_endpoint_does_not_hold_back_another(
     container_factory,
-    egress_config,
+    agencies_config,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,  # noqa: F811
     rabbit_config,
 ):
-    egress = container_factory(EgressService, egress_config(WEBHOOK_TIMEOUT="1"))
-    egress.start()
+    agencies_service = container_factory(AgenciesService, agencies_config(WEBHOOK_TIMEOUT="1"))
+    agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     imigrasi = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
     dead = receivers(answer=lambda n, body: HANG)
     alive = receivers()
-    stuck, _ = desk.add(bpjs.name, dead.url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    desk.add(imigrasi.name, alive.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    stuck, _ = webhook_handlers.add(bpjs.name, dead.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    webhook_handlers.add(imigrasi.name, alive.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for n in range(12):
         publish(rabbit_config["AMQP_URI"], verified(f"w-{n}", 1))
 
     wait_for(lambda: len(alive.accepted()) >= 12, message="all twelve at the live endpoint")
     timed_out = wait_for(
-        lambda: [a for d in log_of(desk, stuck) for a in d["attempts"]],
+        lambda: [a for d in log_of(webhook_handlers, stuck) for a in d["attempts"]],
         message="the hanging endpoint's attempts",
     )
     assert all(a["error"] == "no answer within 1s" for a in timed_out)
-    assert not [d for d in log_of(desk, stuck) if d["state"] == w.DELIVERED]
+    assert not [d for d in log_of(webhook_handlers, stuck) if d["state"] == domain.DELIVERED]
 
 
-def test_a_slow_receiver_still_gets_its_events(egress, agencies, desk, receivers, rabbit_config):  # noqa: F811
+def test_a_slow_receiver_still_gets_its_events(
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
+):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     slow = receivers(delay=0.5)
-    endpoint, _ = desk.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, slow.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for worker in ("w-slow-1", "w-slow-2"):
         publish(rabbit_config["AMQP_URI"], verified(worker, 1))
 
     wait_for(lambda: len(slow.accepted()) >= 2, message="both events")
     assert {e["subject"] for e in slow.accepted()} == {"w-slow-1", "w-slow-2"}
-    wait_for(lambda: delivered(desk, endpoint, 2), message="both delivered")
+    wait_for(lambda: delivered(webhook_handlers, endpoint, 2), message="both delivered")
 
 
 def test_410_disables_the_endpoint_and_what_waits_is_kept_until_it_is_enabled(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     gone = receivers(answer=lambda n, body: 410 if n == 0 else 200)
-    endpoint, _ = desk.add(bpjs.name, gone.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, gone.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-410", 1))
 
     disabled = wait_for(
-        lambda: not desk.webhooks.get(endpoint.id).enabled and desk.webhooks.get(endpoint.id),
+        lambda: (
+            not webhook_handlers.endpoints.get(endpoint.id).enabled
+            and webhook_handlers.endpoints.get(endpoint.id)
+        ),
         message="disabled by 410",
     )
     assert "410" in disabled.disabled_reason
-    assert [d["state"] for d in log_of(desk, endpoint)] == [w.PENDING]
+    assert [d["state"] for d in log_of(webhook_handlers, endpoint)] == [domain.PENDING]
 
-    desk.enable(endpoint.id, "desk-admin")
+    webhook_handlers.enable(endpoint.id, "desk-admin")
     wait_for(lambda: gone.accepted(), message="delivered once enabled")
     assert [e["workersequence"] for e in gone.accepted()] == [1]
 
 
 def test_an_endpoint_failing_longer_than_allowed_is_disabled(
     container_factory,
-    egress_config,
+    agencies_config,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,  # noqa: F811
     rabbit_config,
 ):
-    egress = container_factory(EgressService, egress_config(WEBHOOK_DISABLE_AFTER="0.3"))
-    egress.start()
+    agencies_service = container_factory(
+        AgenciesService, agencies_config(WEBHOOK_DISABLE_AFTER="0.3")
+    )
+    agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     broken = receivers(answer=lambda n, body: 500)
-    endpoint, _ = desk.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, broken.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-500", 1))
 
     disabled = wait_for(
-        lambda: not desk.webhooks.get(endpoint.id).enabled and desk.webhooks.get(endpoint.id),
+        lambda: (
+            not webhook_handlers.endpoints.get(endpoint.id).enabled
+            and webhook_handlers.endpoints.get(endpoint.id)
+        ),
         message="disabled for failing",
     )
     assert disabled.disabled_reason.startswith("every attempt failed from")
@@ -308,19 +329,21 @@ def test_an_endpoint_failing_longer_than_allowed_is_disabled(
 
 
 def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
-    endpoint, old = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
-    _, new = desk.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(hours=1))
+    endpoint, old = webhook_handlers.add(
+        bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin"
+    )
+    _, new = webhook_handlers.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(hours=1))
     publish(rabbit_config["AMQP_URI"], verified("w-rot", 1))
     [(headers, body, _)] = wait_for(lambda: receiver.requests, message="a webhook")
     assert len(headers["webhook-signature"].split(" ")) == 2
     for secret in (old, new):
         Webhook(secret).verify(body, headers)
 
-    _, newest = desk.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(0))
+    _, newest = webhook_handlers.rotate(endpoint.id, "desk-admin", keep_old_for=dt.timedelta(0))
     publish(rabbit_config["AMQP_URI"], verified("w-rot", 2))
     wait_for(lambda: len(receiver.requests) >= 2, message="a second webhook")
     headers, body, _ = receiver.requests[1]
@@ -331,34 +354,36 @@ def test_during_a_rotation_both_secrets_sign_and_the_old_one_then_stops(
 
 
 def test_a_delivery_and_a_time_range_can_be_replayed_through_the_same_path(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers()
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     for sequence in (1, 2):
         publish(rabbit_config["AMQP_URI"], verified("w-re", sequence))
-    first = wait_for(lambda: delivered(desk, endpoint, 2), message="two delivered")[-1]
+    first = wait_for(lambda: delivered(webhook_handlers, endpoint, 2), message="two delivered")[-1]
 
-    assert desk.replay(endpoint.id, delivery_id=first["id"]) == 1
+    assert webhook_handlers.replay(endpoint.id, delivery_id=first["id"]) == 1
     wait_for(lambda: len(receiver.accepted()) >= 3, message="the replay")
     assert receiver.accepted()[2]["id"] == first["event_id"]  # the same id: receivers dedupe
     # the receiver has it before the dispatcher records the answer: a range replays only
     # finished deliveries, so wait for the log to say so
-    wait_for(lambda: delivered(desk, endpoint, 3), message="the replay recorded as delivered")
+    wait_for(
+        lambda: delivered(webhook_handlers, endpoint, 3), message="the replay recorded as delivered"
+    )
 
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
-    assert desk.replay(endpoint.id, since=since) == 3  # both, and the replay itself
-    log = wait_for(lambda: delivered(desk, endpoint, 6), message="the range replayed")
+    assert webhook_handlers.replay(endpoint.id, since=since) == 3  # both, and the replay itself
+    log = wait_for(lambda: delivered(webhook_handlers, endpoint, 6), message="the range replayed")
     assert len(receiver.accepted()) == 6
     assert len([d for d in log if d["replay_of"]]) == 4
-    assert json.dumps(log_of(desk, endpoint)).count('"status": 200') == 6
+    assert json.dumps(log_of(webhook_handlers, endpoint)).count('"status": 200') == 6
 
 
 def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_own_log(
     container_factory,
     config_for,
-    egress,
+    agencies_service,
     agencies,
     receivers,  # noqa: F811
     rabbit_config,
@@ -419,26 +444,26 @@ def test_over_the_api_the_admin_manages_endpoints_and_an_agency_reads_only_its_o
     ).json()
     assert rotated["secret"] != endpoint["secret"] and len(rotated["secrets"]) == 1
     disabled = admin.post(f"/webhooks/{endpoint['id']}/disabling", json={"reason": "moved"})
-    assert disabled.json()["status"] == w.DISABLED
+    assert disabled.json()["status"] == domain.DISABLED
 
 
-def settled(desk: WebhookDesk, endpoint) -> dict[str, str]:
-    return {d["event_type"]: d["state"] for d in log_of(desk, endpoint)}
+def settled(webhook_handlers: WebhookHandlers, endpoint) -> dict[str, str]:
+    return {d["event_type"]: d["state"] for d in log_of(webhook_handlers, endpoint)}
 
 
 def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     answer_from = {"n": float("inf")}  # the receiver refuses every request before the n-th
     receiver = receivers(answer=lambda n, body: 200 if n >= answer_from["n"] else 503)
-    endpoint, _ = desk.add(
+    endpoint, _ = webhook_handlers.add(
         bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED], "desk-admin"
     )
     publish(rabbit_config["AMQP_URI"], verified("w-narrow", 1))
     publish(rabbit_config["AMQP_URI"], departed("w-narrow", 2))
     wait_for(
-        lambda: len(log_of(desk, endpoint)) == 2 and receiver.requests,
+        lambda: len(log_of(webhook_handlers, endpoint)) == 2 and receiver.requests,
         message="both queued, the first refused",
     )
 
@@ -456,16 +481,21 @@ def test_what_waits_is_narrowed_to_what_the_agreement_grants_when_it_leaves(
         {"document_type": "passport"},
     )
     states = wait_for(
-        lambda: w.PENDING not in settled(desk, endpoint).values() and settled(desk, endpoint),
+        lambda: (
+            domain.PENDING not in settled(webhook_handlers, endpoint).values()
+            and settled(webhook_handlers, endpoint)
+        ),
         message="both settled",
     )
-    assert states == {c.DOCUMENT_VERIFIED: w.DELIVERED, c.WORKER_DEPARTED: w.WITHHELD}
-    as_the_agency_reads = desk.webhooks.deliveries(endpoint.id, withheld=False)["items"]
+    assert states == {c.DOCUMENT_VERIFIED: domain.DELIVERED, c.WORKER_DEPARTED: domain.WITHHELD}
+    as_the_agency_reads = webhook_handlers.endpoints.deliveries(endpoint.id, withheld=False)[
+        "items"
+    ]
     assert [d["event_type"] for d in as_the_agency_reads] == [c.DOCUMENT_VERIFIED]
 
 
 def test_operators_manage_endpoints_and_read_the_log_with_pmi(
-    egress,
+    agencies_service,
     agencies,
     receivers,
     rabbit_config,
@@ -475,7 +505,9 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 ):
     monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
-    monkeypatch.setenv("WEBHOOK_SECRET_KEY", TEST_WEBHOOK_SECRET_KEY)  # as the egress opens them
+    monkeypatch.setenv(
+        "WEBHOOK_SECRET_KEY", TEST_WEBHOOK_SECRET_KEY
+    )  # as the agencies service opens them
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 503 if n == 0 else 200)
 
@@ -506,21 +538,21 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(
-    egress, agencies, desk, receivers, rabbit_config
+    agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     receiver = receivers(answer=lambda n, body: 302 if n == 0 else 200)
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-302", 1))
 
-    [delivery] = wait_for(lambda: delivered(desk, endpoint, 1), message="delivered")
+    [delivery] = wait_for(lambda: delivered(webhook_handlers, endpoint, 1), message="delivered")
     assert [a["status"] for a in delivery["attempts"]] == [302, 200]
     assert delivery["attempts"][0]["error"].startswith("redirect to")
     assert len(receiver.requests) == 2  # nothing else was called
 
 
 def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
-    registration, egress, agencies, desk, receivers
+    registration, agencies_service, agencies, webhook_handlers, receivers
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs",
@@ -533,9 +565,9 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
     register(registration, placement_agency="PT Lain Sekali")
     collect(agencies.uri(bpjs), bpjs.queue, 1)  # live: the queue had the own recruit's event
     receiver = receivers()
-    endpoint, _ = desk.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
+    endpoint, _ = webhook_handlers.add(bpjs.name, receiver.url, [c.WORKER_REGISTERED], "desk-admin")
 
-    with entrypoint_hook(egress, "backfill") as backfill:
+    with entrypoint_hook(agencies_service, "backfill") as backfill:
         sent = backfill(
             bpjs.name,
             [c.WORKER_REGISTERED],
@@ -551,18 +583,18 @@ def test_history_reaches_one_endpoint_through_the_agreement_and_nothing_else(
 
 def test_a_request_goes_to_the_address_that_was_checked_under_the_urls_host_name(receivers):
     receiver = receivers()
-    policy = w.TargetPolicy(
+    policy = domain.TargetPolicy(
         allowed_hosts=frozenset({"siap.bpjs.test"}), resolver=lambda host, port: ["127.0.0.1"]
     )
     dispatcher = WebhookDispatcher(
-        WebhookBook(None, SEALER), AgreementBook(None), WebhookSettings(targets=policy)
+        WebhookRepository(None, SEALER), AgreementRepository(None), WebhookSettings(targets=policy)
     )  # no database: send only
-    endpoint = w.Endpoint(
+    endpoint = domain.Endpoint(
         "e",
         "bpjs",
         f"http://siap.bpjs.test:{receiver.port}/hooks?v=1",
         (c.DOCUMENT_VERIFIED,),
-        (w.Secret(SEALER.seal(w.new_secret())),),
+        (domain.Secret(SEALER.seal(domain.new_secret())),),
     )
     event = verified("w-pin", 1)
 
@@ -586,20 +618,20 @@ def test_a_target_reached_through_nat64_or_6to4_is_refused_before_any_connection
         }[host]
 
     dispatcher = WebhookDispatcher(
-        WebhookBook(None, SEALER),
-        AgreementBook(None),
-        WebhookSettings(targets=w.TargetPolicy(resolver=resolver)),
+        WebhookRepository(None, SEALER),
+        AgreementRepository(None),
+        WebhookSettings(targets=domain.TargetPolicy(resolver=resolver)),
     )  # no database: send only
     for host, inside in (
         ("nat64.agency.test", "169.254.169.254"),
         ("sixtofour.agency.test", "127.0.0.1"),
     ):
-        endpoint = w.Endpoint(
+        endpoint = domain.Endpoint(
             "e",
             "bpjs",
             f"https://{host}:{receiver.port}/hooks",
             (c.DOCUMENT_VERIFIED,),
-            (w.Secret(SEALER.seal(w.new_secret())),),
+            (domain.Secret(SEALER.seal(domain.new_secret())),),
         )
 
         answer = dispatcher.send(endpoint, verified("w-1", 1), dt.datetime.now(dt.UTC))
@@ -627,14 +659,14 @@ def read_cloud_event(uri: str, queue: str):
 
 @pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
 def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_no_more(
-    queue_format, egress, agencies, desk, receivers, rabbit_config
+    queue_format, agencies_service, agencies, webhook_handlers, receivers, rabbit_config
 ):  # noqa: F811
     bpjs = agencies.onboard(
         "bpjs", [c.DOCUMENT_VERIFIED], fields=["document_verified:document_type"]
     )
-    desk.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
+    webhook_handlers.change_settings(bpjs.name, "desk-admin", queue_format=queue_format)
     receiver = receivers()
-    desk.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    webhook_handlers.add(bpjs.name, receiver.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     event = verified("w-ce", sequence=4)
 
     publish(rabbit_config["AMQP_URI"], event)
@@ -663,7 +695,7 @@ def test_an_agency_reads_from_its_queue_the_same_cloud_event_as_its_webhook_and_
 def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
     container_factory,
     config_for,
-    egress,
+    agencies_service,
     agencies,
     rabbit_config,  # noqa: F811
     database_urls,
@@ -752,36 +784,38 @@ def mail_servers(tmp_path):
 def notices_of(database_url: str) -> list[dict]:
     engine = create_engine(database_url)
     try:
-        return NoticeBook(engine).recent()
+        return NoticeRepository(engine).recent()
     finally:
         engine.dispose()
 
 
 def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_by_mail(
     container_factory,
-    egress_config,
+    agencies_config,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,
     mail_servers,  # noqa: F811
     rabbit_config,
     database_urls,
 ):
     mail = mail_servers()  # not started yet: the mail server is down when the notice is due
-    egress = container_factory(
-        EgressService,
-        egress_config(
+    agencies_service = container_factory(
+        AgenciesService,
+        agencies_config(
             SMTP_URL=mail.url,
             NOTICE_OPERATORS="ops@ltsa-blitar.example",
             NOTICE_FROM="pmi@ltsa-blitar.example",
             NOTICE_RETRY_SECONDS="0.2",
         ),
     )
-    egress.start()
+    agencies_service.start()
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
-    desk.change_settings(bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example")
+    webhook_handlers.change_settings(
+        bpjs.name, "desk-admin", contact_email="integrasi@bpjs.example"
+    )
     gone = receivers(answer=lambda n, body: 410)
-    endpoint, _ = desk.add(
+    endpoint, _ = webhook_handlers.add(
         bpjs.name, gone.url + "?token=abc", [c.DOCUMENT_VERIFIED], "desk-admin", description="SIAP"
     )
     publish(rabbit_config["AMQP_URI"], verified("w-notice", 1))
@@ -792,7 +826,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     )
     assert notice["state"] == "pending" and "Connection" in notice["last_error"]
     assert (notice["agency"], notice["endpoint_id"]) == (bpjs.name, endpoint.id)
-    assert not desk.webhooks.get(endpoint.id).enabled
+    assert not webhook_handlers.endpoints.get(endpoint.id).enabled
 
     mail.start()
 
@@ -813,9 +847,9 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
 def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits(
     container_factory,
     config_for,
-    egress,
+    agencies_service,
     agencies,
-    desk,
+    webhook_handlers,
     receivers,  # noqa: F811
     rabbit_config,
     database_urls,
@@ -824,18 +858,18 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
 ):
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED, c.WORKER_DEPARTED])
     old = receivers(answer=lambda n, body: 503 if n >= 1 else 200)
-    endpoint, secret = desk.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
+    endpoint, secret = webhook_handlers.add(bpjs.name, old.url, [c.DOCUMENT_VERIFIED], "desk-admin")
     publish(rabbit_config["AMQP_URI"], verified("w-edit", 1))
     publish(rabbit_config["AMQP_URI"], verified("w-edit", 2))  # refused by the old receiver
     wait_for(lambda: len(old.requests) >= 2, message="the second refused")
     new = receivers()
 
     with pytest.raises(InvalidInput, match="does not grant"):
-        desk.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
+        webhook_handlers.edit(endpoint.id, "desk-admin", events=[c.WORKER_REGISTERED])
     with pytest.raises(InvalidInput, match="URL refused"):
-        desk.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
-    assert desk.webhooks.get(endpoint.id).url == old.url  # bad input changed nothing
-    edited = desk.edit(
+        webhook_handlers.edit(endpoint.id, "desk-admin", url="http://10.0.0.8/hooks")
+    assert webhook_handlers.endpoints.get(endpoint.id).url == old.url  # bad input changed nothing
+    edited = webhook_handlers.edit(
         endpoint.id,
         "desk-admin",
         url=new.url,
@@ -849,7 +883,7 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     assert json.loads(body)["workersequence"] == 2
     publish(rabbit_config["AMQP_URI"], departed("w-edit", 3))
     wait_for(lambda: len(new.accepted()) == 2, message="a newly wanted type")
-    log = wait_for(lambda: delivered(desk, endpoint, 3), message="one log, all three")
+    log = wait_for(lambda: delivered(webhook_handlers, endpoint, 3), message="one log, all three")
     assert [d["event_type"] for d in log][::-1] == [
         c.DOCUMENT_VERIFIED,
         c.DOCUMENT_VERIFIED,

@@ -10,19 +10,19 @@ import pytest
 from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.formats.json import JSONFormat
 
-from egress.cloud_events import queue_message
-from egress.notice_mailer import MailSettings, retry_delay
-from egress.webhook_message import signed_request
-from gateway.agency_settings import (
+from pmi_common.errors import InvalidInput
+from services.agencies import domain
+from services.agencies.cloud_events import queue_message
+from services.agencies.domain import (
     BINARY,
     PLATFORM,
     STRUCTURED,
     check_contact_email,
     check_queue_format,
+    endpoint_disabled,
 )
-from gateway.notices import endpoint_disabled
-from pmi_common import webhooks as w
-from pmi_common.errors import InvalidInput
+from services.agencies.notice_mailer import MailSettings, retry_delay
+from services.agencies.webhook_message import signed_request
 from tests.unit.test_webhooks import NOW, PUBLISHED
 
 CATALOGUE = "https://pmi.example/api/v1/asyncapi.json"
@@ -45,7 +45,7 @@ def test_the_platform_form_is_the_envelope_with_its_version_header():
 @pytest.mark.parametrize("queue_format", [BINARY, STRUCTURED])
 def test_both_cloud_event_forms_read_back_as_the_webhooks_event(queue_format):
     published = {**PUBLISHED, "occurred_at": "2026-11-29T20:59:00.123456+00:00"}
-    webhook = json.loads(signed_request(published, [w.new_secret()], NOW, CATALOGUE).body)
+    webhook = json.loads(signed_request(published, [domain.new_secret()], NOW, CATALOGUE).body)
 
     event = read_back(queue_message(published, queue_format, CATALOGUE))
 
@@ -102,7 +102,7 @@ def test_a_refused_mail_waits_longer_each_time_up_to_an_hour():
 
 
 def test_a_notice_names_the_endpoint_and_why_but_not_the_urls_query():
-    endpoint = w.Endpoint(
+    endpoint = domain.Endpoint(
         "e-1",
         "bpjs",
         "https://siap.bpjs.example/hooks?token=s3cret",

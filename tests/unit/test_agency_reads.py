@@ -3,8 +3,7 @@
 import datetime as dt
 
 from pmi_common import contract as c
-from pmi_common.agreements import Agreement, timeline_for, worker_record_for
-from pmi_common.published import pseudonym
+from services.agencies.domain import Agreement, pseudonym, timeline_for, worker_record_for
 
 KEY = "a-test-pseudonym-key-of-enough-length"
 RECORD = {
@@ -105,8 +104,8 @@ def test_a_timeline_keeps_granted_event_types_with_granted_fields_and_staff_pseu
 def test_an_agency_s_statistics_cover_its_granted_dimensions_without_small_cells():
     import pytest
 
-    from gateway.agency_reads import recruit_stats
     from pmi_common.errors import Forbidden
+    from services.agencies.reads import recruit_stats
 
     counts = {
         "total": {"": 7},

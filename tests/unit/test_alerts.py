@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from pmi_common import agencies
+from services.agencies import queues as agencies
 
 ALERTS = Path(__file__).resolve().parents[2] / "infra" / "prometheus" / "alerts.yml"
 

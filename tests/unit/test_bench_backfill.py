@@ -8,8 +8,9 @@ import datetime as dt
 import json
 
 from bench import backfill, report
-from pmi_common.agreements import Agreement, disclose
 from pmi_common.retention import unpack
+from services.agencies.domain import Agreement
+from services.agencies.published import disclose
 
 GRANTS = {
     "worker_registered": ("full_name", "regency", "cycle"),
@@ -157,7 +158,7 @@ def figures(**changes) -> dict:
         "limit_seconds": 300.0,
         "seconds": 2.0,
         "events_per_second": 500.0,
-        "egress_peak_rss_mb": 120.0,
+        "agencies_peak_rss_mb": 120.0,
         "error": None,
         "sample": {"checked": 20, "problems": []},
         **changes,
@@ -167,7 +168,7 @@ def figures(**changes) -> dict:
 def test_the_row_gives_the_rate_against_the_floor_and_the_sample_check():
     row = report.backfill_row(figures(), 10_000.0)
     assert row.ratio == "0.05x" and row.met == "yes"
-    assert row.figure.startswith("500 events/s, 1,000 in 2 s, egress peak RSS 120 MB")
+    assert row.figure.startswith("500 events/s, 1,000 in 2 s, agencies peak RSS 120 MB")
     assert "NOT finished" not in row.measure
 
 
@@ -183,6 +184,6 @@ def test_the_row_says_when_the_limit_stopped_it_and_when_the_sample_leaked():
         None,
     )
     assert "NOT finished within the 300 s limit: the figure is the 400 events" in row.measure
-    assert "(1,234 more queued in the egress, not yet delivered)" in row.measure
+    assert "(1,234 more queued in the agencies service, not yet delivered)" in row.measure
     assert row.met == "**NO**" and "1 problems" in row.figure and row.ratio == ""
     assert report.backfill_row(figures(sample={"checked": 0, "problems": []}), None).met == "**NO**"

@@ -60,6 +60,7 @@ def test_everything_up_and_empty_is_healthy():
         "reintegration",
         "protection",
         "notifications",
+        "reporting",
         "letters",
     ]
     assert all(row["instances"] == 1 for row in health["services"])

@@ -47,7 +47,7 @@ def test_each_service_has_its_own_database_and_role_made_by_the_init_script():
     )
     databases = {}
     for name in SERVICE_CLASSES:
-        if database_owner(name) != name:  # the egress works in the gateway's database
+        if database_owner(name) != name:  # the agencies service works in the gateway's database
             shared = SERVICES[name]["environment"]["DATABASE_URL"]
             assert shared == SERVICES[database_owner(name)]["environment"]["DATABASE_URL"]
             continue

@@ -7,12 +7,14 @@ import datetime as dt
 
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, create_engine, insert
 
-from gateway.dependencies import AgencySide
-from gateway.models import idempotency_keys, webhook_attempts, webhook_deliveries
+from gateway.dependencies import AgencyRecords
+from gateway.models import idempotency_keys
 from gateway.models import metadata as gateway_metadata
 from pmi_common.operations import ABOUT_VIA, received, rows_about
 from pmi_common.retention import pack
 from pmi_common.tables import add_messaging_tables
+from services.agencies.models import metadata as agencies_metadata
+from services.agencies.models import webhook_attempts, webhook_deliveries
 from services.documents.models import document_files
 
 HER, OTHER = "0d9a2a5e-0000-4000-8000-000000000001", "0d9a2a5e-0000-4000-8000-000000000002"
@@ -139,6 +141,7 @@ def test_the_inbox_rows_of_the_events_about_her_are_found_by_their_ids():
 def test_the_gateway_exports_her_webhook_attempts_and_her_own_keyed_writes_without_the_answer():
     engine = create_engine("sqlite://")
     gateway_metadata.create_all(engine)
+    agencies_metadata.create_all(engine)
     with engine.begin() as conn:
         for n, worker in ((1, HER), (2, OTHER)):
             conn.execute(
@@ -179,7 +182,7 @@ def test_the_gateway_exports_her_webhook_attempts_and_her_own_keyed_writes_witho
                 )
             )
 
-    held = AgencySide(engine).held_about(HER)
+    held = AgencyRecords(engine).held_about(HER)
 
     assert [row["delivery_id"] for row in held["webhook_attempts"]] == [1]
     [own] = held["idempotency_keys"]

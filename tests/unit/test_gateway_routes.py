@@ -6,12 +6,12 @@ from pathlib import Path
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import openapi
-from gateway.agency_reads import SHAPED
 from gateway.docs import endpoint_table
 from gateway.http import ApiHandler
-from gateway.roles import AUDITORS, DPO, ROLES, WORKER
+from gateway.roles import AUDITORS, DPO, PLANNING, ROLES, WORKER
 from gateway.routes import BY_NAME, ROUTES
 from gateway.service import GatewayService
+from services.agencies.reads import SHAPED
 
 
 def served_methods() -> set[str]:
@@ -166,6 +166,9 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "worker_notifications",  # the worker and the desk (docs/notifications.md)
                 "console_cases",
                 "get_case_attachment",
+                "monthly_report",  # the figures: the planning office and the admin
+                "monthly_report_csv",
+                "monthly_report_xlsx",
                 "worker_letters",  # letters: the LTSA desk, the worker, the village
                 "list_letters",
                 "get_letter",
@@ -198,6 +201,20 @@ def audit(route) -> bool:
 def test_only_the_data_protection_officer_reads_the_access_log_and_reads_nothing_else():
     assert {route.name for route in ROUTES if DPO in route.roles} == {"access_log"}
     assert BY_NAME["access_log"].roles == {DPO}
+
+
+def test_the_planning_office_reads_the_figures_and_nothing_else_and_anyone_the_open_data():
+    reports = {"monthly_report", "monthly_report_csv", "monthly_report_xlsx"}
+    assert {route.name for route in ROUTES if PLANNING in route.roles} == reports
+    for name in reports:
+        assert roles_of(name) == {"planning", "admin"}, name
+        assert not BY_NAME[name].personal and not BY_NAME[name].audited, name
+    assert BY_NAME["open_data"].public and not BY_NAME["open_data"].personal
+    assert BY_NAME["monthly_report_xlsx"].media_type == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    for name in ("monthly_report_csv", "open_data"):
+        assert BY_NAME[name].media_type == "text/csv", name
 
 
 def test_every_read_of_a_worker_s_record_is_written_to_the_access_log():

@@ -161,7 +161,7 @@ def test_each_process_owns_its_database_on_the_replicated_cluster(name):
 
 
 def test_no_two_processes_share_a_database_or_an_owner():
-    """(but the egress, which works in the gateway's database)"""
+    """(but the agencies service, which works in the gateway's database)"""
     for name in SERVICE_CLASSES:
         owner = database_owner(name)
         assert configuration(name)["DATABASE_URL"] == configuration(owner)["DATABASE_URL"]

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-PLATFORM_CODE = ("pmi_common", "pmi_tools", "services", "gateway", "egress")
+PLATFORM_CODE = ("pmi_common", "pmi_tools", "services", "gateway", "agencies")
 OWN = {*PLATFORM_CODE, "tests", "bench", "examples"}
 
 

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.agencies import event_types_of, parse_since, permissions_for
 from pmi_common.dead_letters import Selection, dead_letter_of, replay_headers
 from pmi_common.errors import InvalidInput
+from pmi_common.history import event_types_of, parse_since
 from pmi_common.management import vhost_of
 from pmi_common.queue_health import (
     BACKLOG_GROWING,
@@ -21,6 +21,7 @@ from pmi_common.queue_health import (
 )
 from pmi_common.topology import all_queues
 from pmi_tools.reports import render_dead_letters, render_queues
+from services.agencies.queues import permissions_for
 
 
 def stats(name, ready=0, unacked=0, consumers=1, publish=0.0, deliver=0.0, trend=0.0):
@@ -83,26 +84,26 @@ def test_dead_letters_are_marked_on_the_dead_letter_queue_without_asking_for_con
     assert rows["documents.dead-letter"].marks == ()
 
 
-def test_the_egress_queues_are_judged_like_a_services():
+def test_the_agencies_queues_are_judged_like_a_services():
     rows = by_name(
         platform_queues(
             [
-                stats("egress.inbox", consumers=0),
-                stats("egress.retry", ready=3, consumers=0),
-                stats("egress.dead-letter", ready=1, consumers=0),
-                stats("rpc-egress", consumers=0),
+                stats("agencies.inbox", consumers=0),
+                stats("agencies.retry", ready=3, consumers=0),
+                stats("agencies.dead-letter", ready=1, consumers=0),
+                stats("rpc-agencies", consumers=0),
             ]
         )
     )
-    assert rows["egress.inbox"].marks == (NO_CONSUMERS,)
-    assert rows["egress.retry"].marks == ()
-    assert rows["egress.dead-letter"].marks == (DEAD_LETTERS,)
-    assert rows["rpc-egress"].marks == (NO_CONSUMERS,)
+    assert rows["agencies.inbox"].marks == (NO_CONSUMERS,)
+    assert rows["agencies.retry"].marks == ()
+    assert rows["agencies.dead-letter"].marks == (DEAD_LETTERS,)
+    assert rows["rpc-agencies"].marks == (NO_CONSUMERS,)
 
 
 def test_every_process_with_dead_letters_has_them_judged():
     judged = {row.name: row.kind for row in platform_queues([])}
-    for process in (*c.SERVICES, c.EGRESS):
+    for process in (*c.SERVICES, c.AGENCIES):
         if c.handled_by(process):
             assert judged[f"{process}.dead-letter"] == "dead-letter"
 
@@ -135,8 +136,8 @@ def test_queue_kinds_follow_the_naming_of_the_topology():
             "documents.retry",
             "documents.dead-letter",
             "rpc-documents",
-            "egress.dead-letter",
-            "rpc-egress",
+            "agencies.dead-letter",
+            "rpc-agencies",
             "agency.bpjs.events",
             "agency.bpjs.parked",
             "rpc.reply-standalone_rpc_proxy-1",
@@ -283,7 +284,7 @@ def test_an_agency_may_read_only_its_own_queues_and_write_or_configure_nothing()
         "xagency.bpjs.events",
         "registration.events",
         "reintegration.events",
-        "egress.inbox",
+        "agencies.inbox",
     ):
         assert not read.match(name), name
     for name in ("amq.default", "registration.events", "agency.bpjs.events", "agency.bpjs.parked"):

@@ -39,6 +39,7 @@ def test_the_run_ends_by_naming_what_failed_and_what_hung(tmp_path, capsys):
         "print('==== tests/e2e/test_b.py::test_waits is still running, 30 s before its timeout');"
         "print('=' * 20 + ' short test summary info ' + '=' * 20);"
         "print('FAILED tests/unit/test_a.py::test_three - assert 1 == 2');"
+        "print('==== 1 failed, 608 passed, 1 skipped, 1222 deselected in 375.40s (0:06:15) =====');"
         "raise SystemExit(1)"
     )
     running = _group(tmp_path, output)

@@ -17,7 +17,7 @@ PASSWORD = "p" * 20
 GOOD_AMQP = f"amqp://pmi-registration:{PASSWORD}@broker:5672/"
 USERS = ",".join(
     f"{s}=pmi-registration"
-    for s in ("registration", "documents", "orientation", "reintegration", "gateway", "egress")
+    for s in ("registration", "documents", "orientation", "reintegration", "gateway", "agencies")
 )
 GOOD_DATABASE = f"postgresql+psycopg2://registration:{PASSWORD}@db:5432/registration"
 
@@ -186,7 +186,7 @@ def test_production_refuses_a_default_management_password(url, refusal, monkeypa
         monkeypatch.delenv("RABBITMQ_MANAGEMENT_URL", raising=False)
     else:
         monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", url)
-    for service in ("gateway", "egress"):
+    for service in ("gateway", "agencies"):
         settings = {
             **service_config(service),
             **config(JWT_SECRET=KEY, PSEUDONYM_KEY="q" * 40, IDEMPOTENCY_ANSWER_KEY="a" * 40),
@@ -204,7 +204,7 @@ def test_production_refuses_a_default_management_password(url, refusal, monkeypa
 )
 def test_the_pseudonym_key_is_a_secret_of_its_own(settings, refusal):
     answer_key = {"IDEMPOTENCY_ANSWER_KEY": "a" * 40}
-    for service in ("gateway", "egress"):
+    for service in ("gateway", "agencies"):
         [found] = production.problems(service, config(**settings, **answer_key), env={})
         assert found.startswith(refusal)
     assert (
@@ -225,7 +225,7 @@ def test_the_pseudonym_key_is_a_secret_of_its_own(settings, refusal):
         ("0123456789abcdef", "WEBHOOK_SECRET_KEY is shorter than 32 characters"),
     ],
 )
-def test_the_gateway_and_the_egress_refuse_to_start_without_a_key_to_seal_webhook_secrets(
+def test_the_gateway_and_the_agencies_refuse_to_start_without_a_key_to_seal_webhook_secrets(
     key, refusal
 ):
     from pmi_common.sealing import webhook_sealer
@@ -235,11 +235,11 @@ def test_the_gateway_and_the_egress_refuse_to_start_without_a_key_to_seal_webhoo
         del settings["WEBHOOK_SECRET_KEY"]
     else:
         settings["WEBHOOK_SECRET_KEY"] = key
-    for service in ("gateway", "egress"):
+    for service in ("gateway", "agencies"):
         assert production.problems(service, settings, env={}) == [refusal]
     assert production.problems("documents", settings, env={}) == []
     with pytest.raises(ValueError, match=refusal):
-        webhook_sealer(settings)  # what the gateway's and the egress's set-up read
+        webhook_sealer(settings)  # what the gateway's and the agencies service's set-up read
     development = webhook_sealer({"PMI_ENV": "development"})
     sealed = development.seal("whsec_x")
     assert "whsec_x" not in sealed and development.open(sealed) == "whsec_x"

@@ -8,9 +8,9 @@ import json
 import uuid
 
 from pmi_common import contract as c
-from pmi_common.agreements import timeline_for
 from pmi_common.events import parse_event
 from pmi_common.lifecycle import DECEASED, DEPARTED, RETURNED
+from services.agencies.domain import timeline_for
 from services.registration import handlers
 from tests.events import envelope
 from tests.unit.test_registration_family import agreement

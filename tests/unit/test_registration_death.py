@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.agreements import parse_fields
 from pmi_common.errors import DuplicateRegistration, InvalidInput, NotEligible, TransitionRefused
 from pmi_common.lifecycle import DECEASED, DEPARTED, RETURNED
+from services.agencies.published import parse_fields
 from services.documents.domain import ensure_accepts_documents
 from services.orientation.domain import NOT_BEFORE_DEPARTURE, Trainee
 from services.registration import handlers

@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.agreements import parse_fields
 from pmi_common.errors import DuplicateRegistration, InvalidInput
 from pmi_common.lifecycle import DEPARTED, IN_REINTEGRATION, RETURNED
+from services.agencies.published import parse_fields
 from services.registration import handlers
 from tests.helpers import worker_payload
 from tests.unit.test_registration_family import agreement, published

@@ -42,7 +42,7 @@ def _rewrite(change) -> None:
                 except ValueError as exc:
                     raise SystemExit(
                         f"webhook secrets cannot be sealed: {exc} (set the key the gateway and "
-                        "the egress will use, then migrate again)"
+                        "the agencies service will use, then migrate again)"
                     ) from exc
             rewritten.append(change(sealer, stored))
         if rewritten != (row.secrets or []):

@@ -1,1 +1,0 @@
-"""The egress: the one way events leave the platform for agencies (see ``service``)."""

@@ -1,0 +1,341 @@
+"""The planning office's figures, as plain Python: what each lifecycle event counts for, in which
+month, and along which dimensions.
+
+An event becomes at most one ``Fact``: a measure (``registrations``, ``departures``...), a detail
+that breaks it down (the return's reason, the rejected document's type and reason, the case's
+aspect and type...), the month it happened in (``occurred_at`` in the district's time, WIB: an
+event that arrives late still lands in its own month) and the dimensions the event itself
+carries (the destination country, a programme). The worker's own dimensions (sex, district,
+sector, placement company) are what the worker's registration said, kept once per worker as a
+``WorkerProfile`` and joined when the figures are read: so the order in which events from
+different services arrive changes nothing, and a rebuild from history gives the same figures.
+
+No name and no NIK is kept: the district is the region code of the masked NIK's first six digits
+(``35.05.12``, where the worker was first registered), the sex is the registration's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from pmi_common import names as n
+from pmi_common.identity import mask_niks_in_text
+from pmi_common.sectors import sector_of
+
+DISTRICT_TIMEZONE = "Asia/Jakarta"  # WIB: the district's months
+# a rejection's reason is the verifier's text: counted by its first words, any NIK in it masked
+REASON_LONGEST = 120
+
+# measures -------------------------------------------------------------------------------------
+REGISTRATIONS = "registrations"
+CLEARANCES = "clearances"  # cleared for departure
+WITHDRAWALS = "withdrawals"
+DEPARTURES = "departures"
+RETURNS = "returns"  # detail: the reason
+DEATHS = "deaths"  # detail: the cause category
+DOCUMENTS_VERIFIED = "documents_verified"  # detail: the document type
+DOCUMENTS_REJECTED = "documents_rejected"  # detail: type:reason
+ORIENTATION_SESSIONS = "orientation_sessions"
+ORIENTATION_ENROLMENTS = "orientation_enrolments"
+ORIENTATION_CERTIFICATES = "orientation_certificates"  # attended, certificate given
+PROGRAMME_ENROLMENTS = "programme_enrolments"  # detail: the programme
+PROGRAMME_ADVANCES = "programme_advances"  # detail: programme:round (advanced only)
+PROGRAMME_COMPLETIONS = "programme_completions"  # detail: the programme
+BUSINESSES_STARTED = "businesses_started"  # detail: the programme
+PROGRAMME_AWARDS = "programme_awards"  # detail: the programme
+CASES_OPENED = "cases_opened"  # detail: aspect:type
+CASES_RESOLVED = "cases_resolved"  # detail: aspect:type
+CASE_OUTCOMES = "case_outcomes"  # detail: the outcome
+
+MEASURES = (
+    REGISTRATIONS,
+    CLEARANCES,
+    WITHDRAWALS,
+    DEPARTURES,
+    RETURNS,
+    DEATHS,
+    DOCUMENTS_VERIFIED,
+    DOCUMENTS_REJECTED,
+    ORIENTATION_SESSIONS,
+    ORIENTATION_ENROLMENTS,
+    ORIENTATION_CERTIFICATES,
+    PROGRAMME_ENROLMENTS,
+    PROGRAMME_ADVANCES,
+    PROGRAMME_COMPLETIONS,
+    BUSINESSES_STARTED,
+    PROGRAMME_AWARDS,
+    CASES_OPENED,
+    CASES_RESOLVED,
+    CASE_OUTCOMES,
+)
+
+# what each of the district's innovations served, per month: the measures it is counted by
+LTSA, OPP, PAK_CAMAT, GO_TKI = "ltsa", "opp", "pak_camat", "go_tki"
+INNOVATIONS: Mapping[str, tuple[str, ...]] = {
+    # the one-roof service centre: registrations and the documents its desks decided
+    LTSA: (REGISTRATIONS, DOCUMENTS_VERIFIED, DOCUMENTS_REJECTED),
+    # the pre-departure orientation: certificates given
+    OPP: (ORIENTATION_CERTIFICATES,),
+    # the entrepreneurship programme: enrolments and completions
+    PAK_CAMAT: (PROGRAMME_ENROLMENTS, PROGRAMME_COMPLETIONS),
+    # Go-TKI's letters are counted once the letters service publishes them
+    GO_TKI: (),
+}
+
+# the dimensions a figure is broken down by, in the order of the exports' columns
+DIMENSIONS = ("sex", "age_band", "district", "village", "country", "sector", "company")
+
+
+def month_of(moment: dt.datetime, zone: str = DISTRICT_TIMEZONE) -> str:
+    """``YYYY-MM`` of the district's calendar in which ``moment`` (aware) falls."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+
+
+def district_of(nik_masked: str) -> str | None:
+    """The district (kecamatan) code of a masked NIK, dotted: ``35.05.12``; None if not a NIK."""
+    head = (nik_masked or "")[:6]
+    if len(head) != 6 or not head.isdigit():
+        return None
+    return f"{head[:2]}.{head[2:4]}.{head[4:]}"
+
+
+@dataclass
+class WorkerProfile:
+    """What a worker's (latest) registration said, for counting: no name, no NIK."""
+
+    worker_id: str
+    cycle: int
+    sex: str
+    district: str | None
+    country: str
+    sector: str
+    company: str
+    age_band: str | None = None  # not carried by worker_registered version 1
+    village: str | None = None  # not carried by worker_registered version 1
+
+    def replaced_by(self, newer: WorkerProfile) -> bool:
+        """A registration of a later cycle replaces the profile; an older one heard late does
+        not (so the order of arrival does not matter)."""
+        return newer.cycle >= self.cycle
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A reintegration programme as created: its name and year, for the funnel."""
+
+    program_id: str
+    name: str
+    year: int
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One event's contribution to the monthly figures."""
+
+    event_id: str
+    month: str
+    measure: str
+    detail: str
+    worker_id: str | None
+    country: str | None = None  # when the event itself names it (a departure, a case)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an event gives the read model: facts (one per measure), a worker's profile, a
+    programme."""
+
+    facts: tuple[Fact, ...] = ()
+    profile: WorkerProfile | None = None
+    programme: Programme | None = None
+
+
+def profile_of(worker_id: str, data: Mapping) -> WorkerProfile:
+    return WorkerProfile(
+        worker_id=worker_id,
+        cycle=int(data["cycle"]),
+        sex=data["sex"],
+        district=district_of(data["nik_masked"]),
+        country=data["destination_country"],
+        sector=sector_of(data["occupation"]),
+        company=data["placement_agency"],
+    )
+
+
+def reading_of(
+    event_type: str,
+    event_id: str,
+    occurred_at: dt.datetime,
+    worker_id: str | None,
+    data: Mapping,
+    zone: str = DISTRICT_TIMEZONE,
+) -> Reading:
+    """What one event counts for (an empty ``Reading`` when it counts for nothing)."""
+    month = month_of(occurred_at, zone)
+
+    def fact(measure: str, detail: str = "", country: str | None = None) -> Fact:
+        return Fact(event_id, month, measure, detail, worker_id, country)
+
+    if event_type == n.WORKER_REGISTERED:
+        profile = profile_of(worker_id, data) if worker_id else None
+        return Reading((fact(REGISTRATIONS, country=data["destination_country"]),), profile)
+    if event_type == n.WORKER_STATUS_CHANGED:
+        to_status = data["to_status"]
+        if to_status == "cleared_for_departure":
+            return Reading((fact(CLEARANCES),))
+        if to_status == "withdrawn":
+            return Reading((fact(WITHDRAWALS),))
+        return Reading()
+    if event_type == n.WORKER_DEPARTED:
+        return Reading((fact(DEPARTURES, country=data["destination_country"]),))
+    if event_type == n.WORKER_RETURNED:
+        return Reading((fact(RETURNS, data["reason"]),))
+    if event_type == n.WORKER_DIED:
+        return Reading((fact(DEATHS, data["cause"], country=data["country"]),))
+    if event_type == n.DOCUMENT_VERIFIED:
+        return Reading((fact(DOCUMENTS_VERIFIED, data["document_type"]),))
+    if event_type == n.DOCUMENT_REJECTED:
+        reason = mask_niks_in_text(" ".join(str(data["reason"]).split()))[:REASON_LONGEST]
+        return Reading((fact(DOCUMENTS_REJECTED, f"{data['document_type']}:{reason}"),))
+    if event_type == n.SESSION_SCHEDULED:
+        return Reading((fact(ORIENTATION_SESSIONS),))
+    if event_type == n.ORIENTATION_ENROLLED:
+        return Reading((fact(ORIENTATION_ENROLMENTS),))
+    if event_type == n.ORIENTATION_COMPLETED:
+        return Reading((fact(ORIENTATION_CERTIFICATES),))
+    if event_type == n.PROGRAM_CREATED:
+        starts_on = data["starts_on"]
+        year = starts_on.year if isinstance(starts_on, dt.date) else int(str(starts_on)[:4])
+        return Reading(programme=Programme(data["program_id"], data["name"], year))
+    if event_type == n.REINTEGRATION_ENROLLED:
+        return Reading((fact(PROGRAMME_ENROLMENTS, data["program_id"]),))
+    if event_type == n.REINTEGRATION_ROUND_RECORDED:
+        if not data["advanced"]:
+            return Reading()
+        return Reading((fact(PROGRAMME_ADVANCES, f"{data['program_id']}:{data['round']}"),))
+    if event_type == n.REINTEGRATION_COMPLETED:
+        pid = data["program_id"]
+        measures = (
+            PROGRAMME_COMPLETIONS,
+            *((BUSINESSES_STARTED,) if data["business_started"] else ()),
+            *((PROGRAMME_AWARDS,) if data["awarded"] else ()),
+        )
+        return Reading(tuple(fact(measure, pid) for measure in measures))
+    if event_type == n.CASE_OPENED:
+        detail = f"{data['aspect']}:{data['case_type']}"
+        return Reading((fact(CASES_OPENED, detail, country=data["destination_country"]),))
+    if event_type == n.CASE_RESOLVED:
+        detail = f"{data['aspect']}:{data['case_type']}"
+        return Reading((fact(CASES_RESOLVED, detail, country=data["destination_country"]),))
+    if event_type == n.CASE_OUTCOME_RECORDED:
+        return Reading((fact(CASE_OUTCOMES, data["outcome"]),))
+    return Reading()
+
+
+# reading the figures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count of one measure in one month for one combination of dimensions."""
+
+    month: str
+    measure: str
+    detail: str
+    sex: str | None
+    age_band: str | None
+    district: str | None
+    village: str | None
+    country: str | None
+    sector: str | None
+    company: str | None
+    count: int
+
+    def key(self) -> tuple:
+        return (
+            self.month,
+            self.measure,
+            self.detail,
+            *(getattr(self, d) or "" for d in DIMENSIONS),
+        )
+
+
+def figures_of(
+    facts: Iterable[Fact], profiles: Mapping[str, WorkerProfile], start: str, end: str
+) -> list[Figure]:
+    """The monthly figures from ``start`` to ``end`` (``YYYY-MM``, both included): each fact
+    joined to its worker's profile; the fact's own country before the profile's."""
+    counted: Counter[tuple] = Counter()
+    for fact in facts:
+        if not start <= fact.month <= end:
+            continue
+        profile = profiles.get(fact.worker_id or "")
+        counted[
+            (
+                fact.month,
+                fact.measure,
+                fact.detail,
+                profile.sex if profile else None,
+                profile.age_band if profile else None,
+                profile.district if profile else None,
+                profile.village if profile else None,
+                fact.country or (profile.country if profile else None),
+                profile.sector if profile else None,
+                profile.company if profile else None,
+            )
+        ] += 1
+    return sorted(
+        (Figure(*key, count=count) for key, count in counted.items()),  # type: ignore[misc]
+        key=Figure.key,
+    )
+
+
+def innovations_of(figures: Iterable[Figure]) -> list[dict]:
+    """Per month and innovation, what it served: each of its measures' total."""
+    totals: Counter[tuple[str, str]] = Counter()
+    months = set()
+    for figure in figures:
+        months.add(figure.month)
+        totals[(figure.month, figure.measure)] += figure.count
+    return [
+        {
+            "month": month,
+            "innovation": innovation,
+            "figures": {measure: totals[(month, measure)] for measure in measures},
+        }
+        for month in sorted(months)
+        for innovation, measures in INNOVATIONS.items()
+    ]
+
+
+def funnel_of(figures: Iterable[Figure], programmes: Iterable[Programme]) -> list[dict]:
+    """PAK CAMAT's funnel per programme (and its year): enrolled, advanced per round,
+    completed, businesses started, awarded."""
+    totals: Counter[tuple[str, str]] = Counter()
+    for figure in figures:
+        totals[(figure.measure, figure.detail)] += figure.count
+    rows = []
+    for programme in sorted(programmes, key=lambda p: (p.year, p.name, p.program_id)):
+        pid = programme.program_id
+        rounds = sorted(
+            (int(detail.split(":", 1)[1]), count)
+            for (measure, detail), count in totals.items()
+            if measure == PROGRAMME_ADVANCES and detail.split(":", 1)[0] == pid
+        )
+        rows.append(
+            {
+                "program_id": pid,
+                "name": programme.name,
+                "year": programme.year,
+                "enrolled": totals[(PROGRAMME_ENROLMENTS, pid)],
+                "advanced": [{"round": r, "count": c} for r, c in rounds],
+                "completed": totals[(PROGRAMME_COMPLETIONS, pid)],
+                "businesses_started": totals[(BUSINESSES_STARTED, pid)],
+                "awarded": totals[(PROGRAMME_AWARDS, pid)],
+            }
+        )
+    return rows

@@ -1,0 +1,133 @@
+"""The figures as files: CSV and XLSX for the planning office, and the open data for anyone.
+
+The open data holds no personal data: counts only, by district (region code) or destination
+country against sex, each table with its totals, every cell under 5 left out and as many more as
+it takes that none left out can be worked out from the totals (``suppression``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from openpyxl import Workbook
+
+from . import domain as d
+from .suppression import TOTAL, published, suppress, table_of
+
+FIGURE_COLUMNS = ("month", "measure", "detail", *d.DIMENSIONS, "count")
+SEXES = ("F", "M")
+UNKNOWN = "unknown"
+# the open data's tables: a dimension of the rows, against sex
+OPEN_TABLES = ("district", "country")
+OPEN_COLUMNS = ("month", "measure", "by", "value", "sex", "count", "suppressed")
+
+
+def _cells(figure: d.Figure) -> list:
+    return [
+        figure.month,
+        figure.measure,
+        figure.detail,
+        *(getattr(figure, name) or "" for name in d.DIMENSIONS),
+        figure.count,
+    ]
+
+
+def figures_csv(figures: Iterable[d.Figure]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIGURE_COLUMNS)
+    writer.writerows(_cells(f) for f in figures)
+    return out.getvalue()
+
+
+def figures_xlsx(
+    figures: Sequence[d.Figure], innovations: Sequence[dict], programmes: Sequence[dict]
+) -> bytes:
+    """A workbook of three sheets: the figures, per innovation, and PAK CAMAT's funnel."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("figures")
+    sheet.append(list(FIGURE_COLUMNS))
+    for figure in figures:
+        sheet.append(_cells(figure))
+    measures = sorted({m for ms in d.INNOVATIONS.values() for m in ms})
+    sheet = book.create_sheet("innovations")
+    sheet.append(["month", "innovation", *measures])
+    for row in innovations:
+        sheet.append(
+            [row["month"], row["innovation"], *(row["figures"].get(m, "") for m in measures)]
+        )
+    sheet = book.create_sheet("pak_camat")
+    sheet.append(
+        [
+            "program_id",
+            "name",
+            "year",
+            "enrolled",
+            "advanced",
+            "completed",
+            "businesses_started",
+            "awarded",
+        ]
+    )
+    for row in programmes:
+        advanced = ", ".join(f"{a['round']}: {a['count']}" for a in row["advanced"])
+        sheet.append(
+            [
+                row["program_id"],
+                row["name"],
+                row["year"],
+                row["enrolled"],
+                advanced,
+                row["completed"],
+                row["businesses_started"],
+                row["awarded"],
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def open_data_rows(figures: Iterable[d.Figure]) -> list[dict]:
+    """Per month, measure and table (district or country against sex): every cell with its
+    count, or none when suppressed."""
+    counts: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    for figure in figures:
+        sex = figure.sex or UNKNOWN
+        for by in OPEN_TABLES:
+            value = getattr(figure, by) or UNKNOWN
+            counts[(figure.month, figure.measure, by)][(value, sex)] += figure.count
+    rows = []
+    for (month, measure, by), cells in sorted(counts.items()):
+        values = sorted({value for value, _ in cells})
+        sexes = sorted({*SEXES, *(sex for _, sex in cells)})
+        table = table_of(cells, values, sexes)
+        shown = published(table, suppress(table))
+        for (value, sex), count in sorted(shown.items()):
+            rows.append(
+                {
+                    "month": month,
+                    "measure": measure,
+                    "by": by,
+                    "value": value,
+                    "sex": sex,
+                    "count": count,
+                    "suppressed": count is None,
+                }
+            )
+    return rows
+
+
+def open_data_csv(figures: Iterable[d.Figure]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, OPEN_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in open_data_rows(figures):
+        writer.writerow({**row, "count": "" if row["count"] is None else row["count"]})
+    return out.getvalue()
+
+
+__all__ = ["TOTAL", "figures_csv", "figures_xlsx", "open_data_csv", "open_data_rows"]

@@ -1,0 +1,110 @@
+"""Where the reporting service keeps its read model: the only SQL of the service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pmi_common.store import on_conflict
+
+from .domain import Fact, Figure, Programme, WorkerProfile
+from .models import READ_MODEL, facts, programmes, worker_profiles
+
+
+class ReportingRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    # writing -----------------------------------------------------------------------------
+
+    def add_facts(self, new: Sequence[Fact]) -> None:
+        """Keep each fact once (an event and measure already kept are left as they are)."""
+        if new:
+            rows = [asdict(fact) for fact in new]
+            self.session.execute(
+                *on_conflict(self._dialect(), facts, rows, ("event_id", "measure"))
+            )
+
+    def keep_profile(self, profile: WorkerProfile) -> None:
+        """The worker's profile, unless one of a later registration cycle is kept already."""
+        kept = self.session.execute(
+            select(worker_profiles.c.cycle)
+            .where(worker_profiles.c.worker_id == profile.worker_id)
+            .with_for_update()
+        ).scalar_one_or_none()
+        row = asdict(profile)
+        if kept is None:
+            self.session.execute(
+                *on_conflict(self._dialect(), worker_profiles, [row], ("worker_id",))
+            )
+        elif profile.cycle >= kept:
+            self.session.execute(
+                worker_profiles.update()
+                .where(worker_profiles.c.worker_id == profile.worker_id)
+                .values(**row)
+            )
+
+    def keep_programme(self, programme: Programme) -> None:
+        row = asdict(programme)
+        self.session.execute(
+            *on_conflict(self._dialect(), programmes, [row], ("program_id",), ("name", "year"))
+        )
+
+    def clear(self, inbox) -> None:
+        """Empty the read model and the inbox of what it applied (before a rebuild)."""
+        for table in (*READ_MODEL, inbox):
+            self.session.execute(delete(table))
+
+    # reading -----------------------------------------------------------------------------
+
+    def figures(self, start: str, end: str) -> list[Figure]:
+        """The monthly figures from ``start`` to ``end`` (``YYYY-MM``, both included)."""
+        f, w = facts, worker_profiles
+        dimensions = (
+            f.c.month,
+            f.c.measure,
+            f.c.detail,
+            w.c.sex,
+            w.c.age_band,
+            w.c.district,
+            w.c.village,
+            func.coalesce(f.c.country, w.c.country),
+            w.c.sector,
+            w.c.company,
+        )
+        query = (
+            select(*dimensions, func.count())
+            .select_from(f.outerjoin(w, w.c.worker_id == f.c.worker_id))
+            .where(f.c.month >= start, f.c.month <= end)
+            .group_by(*dimensions)
+        )
+        return sorted((Figure(*row) for row in self.session.execute(query)), key=Figure.key)
+
+    def programmes(self) -> list[Programme]:
+        return [
+            Programme(row.program_id, row.name, row.year)
+            for row in self.session.execute(select(programmes).order_by(programmes.c.program_id))
+        ]
+
+    def months(self) -> tuple[str | None, str | None]:
+        """The first and the last month with a fact."""
+        first, last = self.session.execute(
+            select(func.min(facts.c.month), func.max(facts.c.month))
+        ).one()
+        return first, last
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of the read model, in key order: two builds compare equal or not."""
+        return {
+            table.name: [
+                tuple(row)
+                for row in self.session.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in READ_MODEL
+        }

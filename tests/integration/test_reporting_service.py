@@ -1,0 +1,461 @@
+"""The reporting service on the real broker and PostgreSQL: two years of a few hundred workers'
+lifecycle, published as events in an order that is not the order they happened in, give
+monthly figures that match a direct count of the seeded facts; emptied and rebuilt from the
+services' history (their outboxes, answered by each service's own ``history``), the read model
+is the same, row for row; the spreadsheet opens with openpyxl and the open data holds no cell
+under 5."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import random
+import uuid
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+from kombu import Connection, Exchange
+from nameko.standalone.rpc import ClusterRpcProxy
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from pmi_common import contract as c
+from pmi_common.operations import ServiceOperations
+from pmi_common.store import Database
+from services.documents.models import metadata as documents_metadata
+from services.orientation.models import metadata as orientation_metadata
+from services.protection.models import metadata as protection_metadata
+from services.registration.models import metadata as registration_metadata
+from services.reintegration.models import metadata as reintegration_metadata
+from services.reporting import domain as d
+from services.reporting.models import messaging
+from services.reporting.rebuild import history_over_rpc, rebuild, store_over
+from services.reporting.repository import ReportingRepository
+from services.reporting.service import ReportingService
+from tests.events import envelope
+from tests.helpers import wait_for
+
+WIB = ZoneInfo("Asia/Jakarta")
+WORKERS = 300
+DISTRICTS = ("35.05.01", "35.05.12", "35.05.13", "35.05.20")
+COUNTRIES = ("HK", "TW", "MY", "SG", "SA")
+OCCUPATIONS = {
+    "Domestic worker": "informal",
+    "caregiver": "informal",
+    "factory operator": "formal",
+    "construction worker": "formal",
+}
+COMPANIES = ("PT Maju Jaya", "PT Sejahtera", "PT Karya Abadi")
+REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
+START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+METADATA = {
+    c.REGISTRATION: registration_metadata,
+    c.DOCUMENTS: documents_metadata,
+    c.ORIENTATION: orientation_metadata,
+    c.REINTEGRATION: reintegration_metadata,
+    c.PROTECTION: protection_metadata,
+}
+
+
+def history_service(source: str):
+    """A stand-in for ``source`` that answers only what every service answers: its history,
+    from its own outbox (the real ``history``), relay off."""
+    return type(
+        f"{source.title()}History",
+        (ServiceOperations,),
+        {"name": source, "db": Database(METADATA[source], relay=False)},
+    )
+
+
+def month(moment: dt.datetime) -> str:
+    return moment.astimezone(WIB).strftime("%Y-%m")
+
+
+class Seed:
+    """The seeded history: the envelopes by source, and the facts they count, counted here
+    straight from what was seeded (no code of the service's)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.envelopes: list[dict] = []
+        self.expected: Counter[tuple] = Counter()
+        self.sequences: Counter[str] = Counter()
+
+    def add(self, event_type, worker_id, data, at, stream=None) -> None:
+        stream = stream or worker_id
+        self.sequences[stream] += 1
+        self.envelopes.append(
+            envelope(
+                event_type, worker_id, data, self.sequences[stream], occurred_at=at.isoformat()
+            )
+        )
+
+    def count(self, at, measure, worker, detail="", country=None) -> None:
+        sex, district, home, sector, company = worker or (None, None, None, None, None)
+        self.expected[
+            (month(at), measure, detail, sex, district, country or home, sector, company)
+        ] += 1
+
+
+def seeded(rng: random.Random) -> Seed:
+    seed = Seed(rng)
+    for n in range(10):
+        at = START + dt.timedelta(days=70 * n, hours=rng.randrange(24))
+        session = str(uuid.uuid4())
+        seed.add(
+            c.SESSION_SCHEDULED,
+            None,
+            {
+                "session_id": session,
+                "starts_at": at,
+                "location": "Aula",
+                "capacity": 30,
+                "topics": ["kontrak"],
+            },
+            at,
+            session,
+        )
+        seed.count(at, d.ORIENTATION_SESSIONS, None)
+    programmes = []
+    for year in (2025, 2026):
+        pid, at = str(uuid.uuid4()), dt.datetime(year, 2, 1, 3, tzinfo=dt.UTC)
+        programmes.append(pid)
+        seed.add(
+            c.PROGRAM_CREATED,
+            None,
+            {
+                "program_id": pid,
+                "name": f"PAK CAMAT {year}",
+                "audience": "both",
+                "capacity": 100,
+                "starts_on": dt.date(year, 3, 1),
+                "rounds": [{"name": "BMC", "advance": 75}],
+            },
+            at,
+            pid,
+        )
+    for n in range(WORKERS):
+        _worker(seed, n, programmes)
+    rng.shuffle(seed.envelopes)  # heard in another order than they happened
+    return seed
+
+
+def _worker(seed: Seed, n: int, programmes: list[str]) -> None:
+    rng = seed.rng
+    wid = str(uuid.uuid4())
+    district, country = rng.choice(DISTRICTS), rng.choice(COUNTRIES)
+    occupation, company, sex = (
+        rng.choice(list(OCCUPATIONS)),
+        rng.choice(COMPANIES),
+        rng.choice("FFM"),
+    )
+    worker = (sex, district, country, OCCUPATIONS[occupation], company)
+    # some at 17:30 UTC on a month's last day: already the next month in Blitar
+    at = START + dt.timedelta(days=rng.randrange(700), hours=rng.choice((3, 10, 17.5)))
+    seed.add(
+        c.WORKER_REGISTERED,
+        wid,
+        {
+            "nik_masked": district.replace(".", "") + "******" + f"{n + 1:04d}",
+            "nik_digest": "d" * 64,
+            "full_name": f"Pekerja {n}",
+            "sex": sex,
+            "regency": "Blitar",
+            "destination_country": country,
+            "occupation": occupation,
+            "placement_agency": company,
+            "cycle": 1,
+        },
+        at,
+    )
+    seed.count(at, d.REGISTRATIONS, worker)
+
+    def later(days: int) -> dt.datetime:
+        return at + dt.timedelta(days=days, minutes=rng.randrange(600))
+
+    doc = {"document_id": str(uuid.uuid4()), "checklist_complete": False}
+    if rng.random() < 0.3:
+        kind, reason = (
+            rng.choice(("passport", "health_certificate")),
+            rng.choice(("blur", "expired")),
+        )
+        when = later(3)
+        seed.add(c.DOCUMENT_REJECTED, wid, {**doc, "document_type": kind, "reason": reason}, when)
+        seed.count(when, d.DOCUMENTS_REJECTED, worker, f"{kind}:{reason}")
+    when = later(5)
+    seed.add(
+        c.DOCUMENT_VERIFIED, wid, {**doc, "document_type": "passport", "expires_on": None}, when
+    )
+    seed.count(when, d.DOCUMENTS_VERIFIED, worker, "passport")
+    if rng.random() < 0.1:
+        when = later(8)
+        _status(seed, wid, "withdrawn", when)
+        seed.count(when, d.WITHDRAWALS, worker)
+        return
+    if rng.random() < 0.7:
+        session, when = str(uuid.uuid4()), later(20)
+        seed.add(
+            c.ORIENTATION_COMPLETED,
+            wid,
+            {"session_id": session, "certificate_number": f"OPP-{n}", "completed_at": when},
+            when,
+        )
+        seed.count(when, d.ORIENTATION_CERTIFICATES, worker)
+        when = later(25)
+        _status(seed, wid, "cleared_for_departure", when)
+        seed.count(when, d.CLEARANCES, worker)
+        when, abroad = later(30), rng.choice(COUNTRIES)
+        seed.add(
+            c.WORKER_DEPARTED,
+            wid,
+            {
+                "departed_on": when.date(),
+                "destination_country": abroad,
+                "employer": "Employer",
+                "cycle": 1,
+            },
+            when,
+        )
+        seed.count(when, d.DEPARTURES, worker, country=abroad)
+        if rng.random() < 0.5:
+            when, reason = later(rng.randrange(60, 500)), rng.choice(REASONS)
+            seed.add(
+                c.WORKER_RETURNED,
+                wid,
+                {"returned_on": when.date(), "reason": reason, "cycle": 1},
+                when,
+            )
+            seed.count(when, d.RETURNS, worker, reason)
+            if rng.random() < 0.4:
+                _programme(seed, wid, worker, rng.choice(programmes), when)
+        if rng.random() < 0.15:
+            _case(seed, wid, worker, abroad, later(90))
+    elif rng.random() < 0.3:
+        _programme(seed, wid, worker, rng.choice(programmes), later(40))
+
+
+def _status(seed, wid, to_status, when) -> None:
+    seed.add(
+        c.WORKER_STATUS_CHANGED,
+        wid,
+        {
+            "from_status": "registered",
+            "to_status": to_status,
+            "stage": "pre_departure",
+            "reason": "seed",
+            "cycle": 1,
+        },
+        when,
+    )
+
+
+def _programme(seed, wid, worker, pid, at) -> None:
+    rng = seed.rng
+    kind = {"program_id": pid, "participant_kind": "returnee"}
+    seed.add(c.REINTEGRATION_ENROLLED, wid, kind, at)
+    seed.count(at, d.PROGRAMME_ENROLMENTS, worker, pid)
+    if rng.random() < 0.75:
+        when = at + dt.timedelta(days=30)
+        seed.add(
+            c.REINTEGRATION_ROUND_RECORDED,
+            wid,
+            {**kind, "round": 1, "advanced": True, "score": None},
+            when,
+        )
+        seed.count(when, d.PROGRAMME_ADVANCES, worker, f"{pid}:1")
+        when = at + dt.timedelta(days=60)
+        business, awarded = rng.random() < 0.6, rng.random() < 0.1
+        seed.add(
+            c.REINTEGRATION_COMPLETED,
+            wid,
+            {
+                **kind,
+                "business_started": business,
+                "business_name": "Warung" if business else None,
+                "sector": None,
+                "regency": "Blitar",
+                "awarded": awarded,
+            },
+            when,
+        )
+        seed.count(when, d.PROGRAMME_COMPLETIONS, worker, pid)
+        if business:
+            seed.count(when, d.BUSINESSES_STARTED, worker, pid)
+        if awarded:
+            seed.count(when, d.PROGRAMME_AWARDS, worker, pid)
+
+
+def _case(seed, wid, worker, abroad, at) -> None:
+    rng = seed.rng
+    aspect, kind = rng.choice((("economic", "unpaid_wages"), ("health", "illness_injury")))
+    case = {
+        "case_id": str(uuid.uuid4()),
+        "case_type": kind,
+        "urgency": "normal",
+        "sensitive": False,
+    }
+    seed.add(
+        c.CASE_OPENED,
+        wid,
+        {
+            **case,
+            "case_number": "PGD-2026-7K3M9Q2B",
+            "registered": True,
+            "destination_country": abroad,
+            "reporter_kind": "family_member",
+            "channel": "desk",
+            "aspect": aspect,
+            "status": "received",
+            "acknowledge_by": at,
+            "act_by": at,
+        },
+        at,
+    )
+    seed.count(at, d.CASES_OPENED, worker, f"{aspect}:{kind}", abroad)
+    if rng.random() < 0.7:
+        when = at + dt.timedelta(days=15)
+        seed.add(
+            c.CASE_RESOLVED,
+            wid,
+            {
+                **case,
+                "aspect": aspect,
+                "destination_country": abroad,
+                "received_at": at,
+                "resolved_at": when,
+                "acknowledged_in_time": True,
+                "acted_in_time": True,
+            },
+            when,
+        )
+        seed.count(when, d.CASES_RESOLVED, worker, f"{aspect}:{kind}", abroad)
+        seed.add(
+            c.CASE_OUTCOME_RECORDED,
+            wid,
+            {
+                **case,
+                "outcome": "legal_aid",
+                "amount": None,
+                "currency": None,
+                "returned_on": None,
+                "died_on": None,
+                "died_in": None,
+                "death_cause": None,
+                "remains_arrive_on": None,
+            },
+            when,
+        )
+        seed.count(when, d.CASE_OUTCOMES, worker, "legal_aid")
+
+
+def kept_in_outboxes(seed: Seed, database_urls) -> None:
+    """Each envelope in its source's outbox, as published (what ``history`` pages)."""
+    for source, metadata in METADATA.items():
+        rows = [
+            {
+                "event_id": e["event_id"],
+                "event_type": e["event_type"],
+                "event_version": e["event_version"],
+                "worker_id": e["worker_id"],
+                "stream_id": e["worker_id"]
+                or e["data"].get("session_id")
+                or e["data"]["program_id"],
+                "sequence": e["sequence"],
+                "occurred_at": dt.datetime.fromisoformat(e["occurred_at"]),
+                "envelope": e,
+                "published_at": dt.datetime.now(dt.UTC),
+            }
+            for e in seed.envelopes
+            if e["source"] == source
+        ]
+        engine = create_engine(database_urls[source])
+        with engine.begin() as conn:
+            conn.execute(insert(metadata.tables["outbox"]), rows)
+        engine.dispose()
+
+
+def published(seed: Seed, amqp_uri: str) -> None:
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer()
+        for body in seed.envelopes:
+            producer.publish(
+                json.dumps(body),
+                exchange=Exchange(c.exchange_name(body["source"]), type="topic", durable=True),
+                routing_key=body["event_type"],
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                retry=True,
+            )
+
+
+def projected(figures) -> Counter:
+    counted: Counter[tuple] = Counter()
+    for f in figures:
+        counted[
+            (f.month, f.measure, f.detail, f.sex, f.district, f.country, f.sector, f.company)
+        ] += f.count
+    return counted
+
+
+@pytest.fixture
+def reporting(container_factory, config_for):
+    for source in METADATA:
+        container_factory(history_service(source), config_for(source)).start()
+    container = container_factory(ReportingService, config_for("reporting"))
+    container.start()
+    return container
+
+
+def test_two_years_of_history_give_the_seeded_counts_live_and_again_after_a_rebuild(
+    reporting, config_for, database_urls
+):
+    seed = seeded(random.Random(32))
+    kept_in_outboxes(seed, database_urls)
+    config = config_for("reporting")
+    published(seed, config["AMQP_URI"])
+    engine = create_engine(database_urls["reporting"])
+
+    def applied() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(messaging.inbox)).scalar_one()
+
+    wait_for(lambda: applied() == len(seed.envelopes), message="every event applied live")
+
+    def read_model():
+        with Session(engine) as session:
+            repository = ReportingRepository(session)
+            return repository.snapshot(), repository.figures("2000-01", "2099-12")
+
+    live, live_figures = read_model()
+    assert projected(live_figures) == seed.expected
+    # a worker's figures carry no name and no NIK
+    assert not any("Pekerja" in str(row) for row in live["worker_profiles"])
+
+    with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=30) as cluster:
+        read = rebuild(store_over(engine), history_over_rpc(cluster))
+        rebuilt, rebuilt_figures = read_model()
+        assert sum(read.values()) == len(seed.envelopes)
+        assert rebuilt == live
+        assert rebuilt_figures == live_figures
+
+        answer = cluster.reporting.monthly({"from": "2025-01", "to": "2026-12"})
+        assert answer["figures"] and answer["innovations"] and len(answer["programmes"]) == 2
+
+        xlsx = cluster.reporting.download({"from": "2025-01", "to": "2026-12"}, "xlsx")
+        book = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"])))
+        assert book.sheetnames == ["figures", "innovations", "pak_camat"]
+        rows = list(book["figures"].iter_rows(min_row=2, values_only=True))
+        in_period = [f for f in live_figures if "2025-01" <= f.month <= "2026-12"]
+        assert sum(row[-1] for row in rows) == sum(f.count for f in in_period)
+
+        opened = cluster.reporting.download({}, "open-data")
+        text = base64.b64decode(opened["content_base64"]).decode()
+        counts = [line.split(",")[5] for line in text.splitlines()[1:]]
+        assert counts and all(not count or int(count) >= 5 for count in counts)
+        assert "Pekerja" not in text and "PT " not in text
+    engine.dispose()

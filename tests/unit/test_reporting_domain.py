@@ -1,0 +1,264 @@
+"""What each lifecycle event counts for in the planning office's monthly figures, in which
+month, and along which dimensions; the handler over the in-memory repository."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pmi_common import contract as c
+from pmi_common.events import Event
+from services.reporting import domain as d
+from services.reporting.handlers import EVENTS, apply, monthly
+from tests.unit.fakes.reporting import FakeReportingRepository
+
+WORKER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+REGISTERED = {
+    "nik_masked": "350512******0001",
+    "nik_digest": "d" * 64,
+    "full_name": "Siti Aminah",
+    "sex": "F",
+    "regency": "Blitar",
+    "destination_country": "HK",
+    "occupation": "Domestic worker",
+    "placement_agency": "PT Maju Jaya",
+    "cycle": 1,
+}
+
+
+class Uow:
+    def __init__(self, repository):
+        self.repository = repository
+
+
+def event(event_type, data, at, worker_id=WORKER) -> Event:
+    return Event(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        event_version=1,
+        occurred_at=at,
+        source=c.spec_for(event_type).source,
+        worker_id=worker_id,
+        sequence=1,
+        correlation_id="test",
+        actor=None,
+        data=data,
+    )
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def test_the_month_is_the_districts_a_moment_after_midnight_wib_is_the_next_month():
+    # 31 January 17:30 UTC is 1 February 00:30 in Blitar (WIB, UTC+7)
+    assert d.month_of(utc(2026, 1, 31, 17, 30)) == "2026-02"
+    assert d.month_of(utc(2026, 1, 31, 16, 59)) == "2026-01"
+
+
+def test_the_district_is_the_region_code_of_the_masked_nik_and_no_name_is_kept():
+    profile = d.profile_of(WORKER, REGISTERED)
+    assert profile.district == "35.05.12"
+    assert profile.sector == "informal"  # a domestic worker works for a household
+    assert profile.sex == "F" and profile.company == "PT Maju Jaya"
+    assert "Siti" not in repr(profile) and "350512" not in repr(profile)
+    assert d.district_of("not a nik") is None
+
+
+def test_a_late_event_lands_in_its_own_month_whatever_the_order_it_arrives_in():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    # the return of March arrives before the registration of January
+    apply(
+        uow,
+        event(
+            c.WORKER_RETURNED,
+            {"returned_on": "2026-03-02", "reason": "deported", "cycle": 1},
+            utc(2026, 3, 2, 3),
+        ),
+    )
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 10, 3)))
+    figures = repository.figures("2026-01", "2026-12")
+    by_measure = {(f.month, f.measure, f.detail): f for f in figures}
+    returned = by_measure[("2026-03", d.RETURNS, "deported")]
+    assert returned.count == 1
+    # counted by the worker's registration though it was heard first
+    assert (returned.sex, returned.district, returned.country) == ("F", "35.05.12", "HK")
+    assert by_measure[("2026-01", d.REGISTRATIONS, "")].count == 1
+
+
+def test_an_event_heard_twice_is_counted_once():
+    repository = FakeReportingRepository()
+    registered = event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 10, 3))
+    apply(Uow(repository), registered)
+    apply(Uow(repository), registered)
+    assert [f.count for f in repository.figures("2026-01", "2026-01")] == [1]
+
+
+def test_the_departures_country_is_the_one_the_departure_names():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 10, 3)))
+    apply(
+        uow,
+        event(
+            c.WORKER_DEPARTED,
+            {"departed_on": "2026-02-01", "destination_country": "TW", "employer": "X", "cycle": 1},
+            utc(2026, 2, 1),
+        ),
+    )
+    departed = [f for f in repository.figures("2026-02", "2026-02") if f.measure == d.DEPARTURES]
+    assert [(f.country, f.count) for f in departed] == [("TW", 1)]
+
+
+def test_status_changes_count_clearances_and_withdrawals_only():
+    def status(to_status):
+        return {
+            "from_status": "registered",
+            "to_status": to_status,
+            "stage": "pre_departure",
+            "reason": "x",
+            "cycle": 1,
+        }
+
+    assert (
+        d.reading_of(
+            c.WORKER_STATUS_CHANGED, "e", utc(2026, 1, 1), WORKER, status("documents_verified")
+        ).facts
+        == ()
+    )
+    cleared = d.reading_of(
+        c.WORKER_STATUS_CHANGED, "e", utc(2026, 1, 1), WORKER, status("cleared_for_departure")
+    )
+    assert [f.measure for f in cleared.facts] == [d.CLEARANCES]
+    withdrawn = d.reading_of(
+        c.WORKER_STATUS_CHANGED, "e", utc(2026, 1, 1), WORKER, status("withdrawn")
+    )
+    assert [f.measure for f in withdrawn.facts] == [d.WITHDRAWALS]
+
+
+def test_a_rejection_is_counted_by_type_and_reason_with_any_nik_in_the_reason_masked():
+    reading = d.reading_of(
+        c.DOCUMENT_REJECTED,
+        "e",
+        utc(2026, 1, 1),
+        WORKER,
+        {
+            "document_id": "x",
+            "document_type": "passport",
+            "checklist_complete": False,
+            "reason": "NIK 3505124101900001 tidak cocok",
+        },
+    )
+    (fact,) = reading.facts
+    assert fact.detail.startswith("passport:NIK ")
+    assert "3505124101900001" not in fact.detail
+
+
+def test_a_completion_counts_the_business_and_the_award_as_facts_of_their_own():
+    reading = d.reading_of(
+        c.REINTEGRATION_COMPLETED,
+        "e",
+        utc(2026, 6, 1),
+        WORKER,
+        {
+            "program_id": "p1",
+            "participant_kind": "returnee",
+            "business_started": True,
+            "business_name": "Warung",
+            "sector": "food",
+            "regency": "Blitar",
+            "awarded": False,
+        },
+    )
+    assert [f.measure for f in reading.facts] == [d.PROGRAMME_COMPLETIONS, d.BUSINESSES_STARTED]
+
+
+def test_pak_camat_funnel_per_programme_and_its_year():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(
+        uow,
+        event(
+            c.PROGRAM_CREATED,
+            {
+                "program_id": "p1",
+                "name": "PAK CAMAT 2026",
+                "audience": "both",
+                "capacity": 100,
+                "starts_on": dt.date(2026, 3, 1),
+                "rounds": [{"name": "BMC", "advance": 75}],
+            },
+            utc(2026, 2, 1),
+            worker_id=None,
+        ),
+    )
+    for n in range(3):
+        worker = f"w{n}"
+        apply(
+            uow,
+            event(
+                c.REINTEGRATION_ENROLLED,
+                {"program_id": "p1", "participant_kind": "prospective"},
+                utc(2026, 3, 1),
+                worker,
+            ),
+        )
+        apply(
+            uow,
+            event(
+                c.REINTEGRATION_ROUND_RECORDED,
+                {
+                    "program_id": "p1",
+                    "round": 1,
+                    "advanced": n < 2,
+                    "score": None,
+                    "participant_kind": "prospective",
+                },
+                utc(2026, 4, 1),
+                worker,
+            ),
+        )
+    answer = monthly(repository, {"from": "2026-01", "to": "2026-12"})
+    (funnel,) = answer["programmes"]
+    assert (funnel["year"], funnel["enrolled"], funnel["advanced"]) == (
+        2026,
+        3,
+        [{"round": 1, "count": 2}],
+    )
+    pak_camat = [i for i in answer["innovations"] if i["innovation"] == d.PAK_CAMAT]
+    assert {i["month"]: i["figures"][d.PROGRAMME_ENROLMENTS] for i in pak_camat}["2026-03"] == 3
+
+
+def test_a_later_registration_cycle_replaces_the_profile_and_an_older_heard_late_does_not():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(
+        uow,
+        event(
+            c.WORKER_REGISTERED,
+            {**REGISTERED, "cycle": 2, "destination_country": "TW"},
+            utc(2027, 1, 1),
+        ),
+    )
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 1)))
+    assert repository.profiles[WORKER].country == "TW"
+
+
+def test_the_reporting_service_hears_every_event_it_counts():
+    assert set(EVENTS) >= {
+        c.WORKER_REGISTERED,
+        c.WORKER_STATUS_CHANGED,
+        c.WORKER_DEPARTED,
+        c.WORKER_RETURNED,
+        c.WORKER_DIED,
+        c.DOCUMENT_REJECTED,
+        c.SESSION_SCHEDULED,
+        c.ORIENTATION_COMPLETED,
+        c.PROGRAM_CREATED,
+        c.REINTEGRATION_ENROLLED,
+        c.REINTEGRATION_COMPLETED,
+        c.CASE_OPENED,
+        c.CASE_RESOLVED,
+        c.CASE_OUTCOME_RECORDED,
+    }
