@@ -518,7 +518,7 @@ class EventSpec:
     summary: str
 
 
-_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS, LETTERS)
+_ALL = SERVICES
 
 CONTRACT: tuple[EventSpec, ...] = (
     EventSpec(
