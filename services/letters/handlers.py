@@ -20,6 +20,7 @@ from .domain import (
     CODE_PATTERN,
     FAMILY_PERMISSION,
     REQUESTED,
+    VILLAGE,
     Facts,
     Letter,
     NumberFormat,
@@ -177,9 +178,11 @@ def list_letters(repository: LettersRepository, query: dict, actor: Mapping | No
     """Letters by status and type, the longest waiting first; a village office's only of its
     own residents."""
     params = load(ListLetters(), query)
-    village = actor.get("village") if actor and actor.get("role") == "village" else None
-    if actor and actor.get("role") == "village" and not village:
-        return []
+    village = None
+    if actor is not None and actor.get("role") == VILLAGE:
+        village = actor.get("village")
+        if not village:
+            return []
     return repository.listed(
         village=village,
         status=params["status"],

@@ -12,6 +12,7 @@ from pmi_common.clock import Clock
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.metrics import MetricsServer
+from pmi_common.names import PERMISSION_RELATIONS
 from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.store import Database
@@ -24,7 +25,6 @@ from .repository import LettersRepository
 from .schemas import Giver, LetterView
 
 view = LetterView()
-PERMISSION_GIVERS = ("spouse", "parent", "guardian")
 
 
 class LettersService(ServiceOperations):
@@ -115,7 +115,7 @@ class LettersService(ServiceOperations):
             # who the village office may name as the permission giver
             _, family = self._worker(letter.worker_id)
             shown["permission_givers"] = Giver().dump(
-                [m for m in family if m.get("relation") in PERMISSION_GIVERS], many=True
+                [m for m in family if m.get("relation") in PERMISSION_RELATIONS], many=True
             )
         return shown
 
