@@ -59,6 +59,7 @@ def request_letter(
     needs first is true; one of a type at a time."""
     data = load(RequestLetter(), command)
     letter_type = data["letter_type"]
+    uow.repository.hold_worker(worker_id)
     held = uow.repository.of_worker(worker_id)
     check_prerequisites(letter_type, Facts(worker, family, held))
     check_not_standing(letter_type, held)

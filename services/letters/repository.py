@@ -9,7 +9,7 @@ everything else it did: no gap, no number given twice.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, deferred, registry
 
 from pmi_common.store import is_id, on_conflict
@@ -39,6 +39,16 @@ class LettersRepository:
         return self.session.scalars(
             select(Letter).where(letters.c.id == letter_id).with_for_update()
         ).first()
+
+    def hold_worker(self, worker_id: str) -> None:
+        """Requests for one worker take turns until the transaction ends (an advisory lock on
+        PostgreSQL; SQLite serialises writes), so two at once cannot both find no letter of
+        their type under way."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"letters:{worker_id}"},
+            )
 
     def of_worker(self, worker_id: str) -> list[Letter]:
         """The worker's letters, oldest first."""

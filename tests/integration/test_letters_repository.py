@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.letters.domain import Letter
 from services.letters.repository import LettersRepository
+from tests.helpers import wait_for
 from tests.unit.fakes.letters import FakeLettersRepository
 
 NOW = dt.datetime(2026, 12, 6, 3, tzinfo=dt.UTC)
@@ -147,4 +148,39 @@ def test_a_number_once_given_is_never_given_to_another_letter(database_urls):
         LettersRepository(session).add(a_letter(number="560/1/IK/409.112/2026", year=2026, seq=1))
     with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
         LettersRepository(session).add(a_letter(number="560/1/IK/409.112/2026-b", year=2026, seq=1))
+    engine.dispose()
+
+
+def test_requests_for_one_worker_take_turns(database_urls):
+    """A second request for the worker waits until the first has committed, and then sees its
+    letter: two at once cannot both find no letter of their type under way."""
+    engine = create_engine(database_urls["letters"], pool_size=3)
+    worker_id, seen_by_second = str(uuid.uuid4()), []
+
+    def waiting_on_a_lock() -> bool:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar()
+            )
+
+    def second() -> None:
+        with Session(engine) as session, session.begin():
+            repository = LettersRepository(session)
+            repository.hold_worker(worker_id)
+            seen_by_second.append(len(repository.of_worker(worker_id)))
+
+    with Session(engine) as session, session.begin():
+        first = LettersRepository(session)
+        first.hold_worker(worker_id)
+        first.add(a_letter(worker_id))
+        thread = threading.Thread(target=second)
+        thread.start()
+        wait_for(lambda: waiting_on_a_lock() or seen_by_second, message="the second request")
+    thread.join()
+    assert seen_by_second == [1]
     engine.dispose()

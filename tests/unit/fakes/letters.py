@@ -21,6 +21,9 @@ class FakeLettersRepository:
     def lock(self, letter_id: str) -> Letter | None:
         return self.get(letter_id)
 
+    def hold_worker(self, worker_id: str) -> None:
+        """One caller at a time here: nothing to wait for."""
+
     def of_worker(self, worker_id: str) -> list[Letter]:
         return sorted(
             (x for x in self.letters.values() if x.worker_id == worker_id),
