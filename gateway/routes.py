@@ -853,6 +853,44 @@ ROUTES: tuple[Route, ...] = (
         response=v.LetterView,
     ),
     letters(
+        "get_letter_form",
+        "GET",
+        "/letters/{letter_id}/form",
+        LETTER_DESK,
+        "Offline: the family permission's form to print, for the permission giver and the "
+        "village head to sign on paper, with a QR code naming the request",
+        media_type="application/pdf",
+    ),
+    letters(
+        "upload_letter_form",
+        "POST",
+        "/letters/{letter_id}/form",
+        LETTER_DESK,
+        "Offline: the signed form's scan (a PDF, JPEG or PNG of at most 5 MiB, by its content) "
+        "with the permission giver and the day written on it; it counts once another officer "
+        "confirms it",
+        body=s.UploadLetterForm,
+        response=v.LetterView,
+        max_body=SCAN_BODY,
+    ),
+    letters(
+        "get_letter_form_scan",
+        "GET",
+        "/letters/{letter_id}/form/scan",
+        LETTER_DESK,
+        "Offline: the uploaded form's scan, as the file it is, for the officer who confirms it",
+        media_type="application/octet-stream",
+    ),
+    letters(
+        "confirm_letter_form",
+        "POST",
+        "/letters/{letter_id}/form/confirmation",
+        LETTER_DESK,
+        "Offline, four eyes: another officer than the one who uploaded the scan confirms it "
+        "(the same one: 403); the family permission is acknowledged as the paper says",
+        response=v.LetterView,
+    ),
+    letters(
         "issue_letter",
         "POST",
         "/letters/{letter_id}/issue",

@@ -632,6 +632,20 @@ class DecideFamilyPermission(Body):
     reason = text(500)
 
 
+class UploadLetterForm(Body):
+    """Offline: the printed family permission form, signed on paper, scanned."""
+
+    content_base64 = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "a PDF, JPEG or PNG of at most 5 MiB, base64-encoded"},
+    )
+    family_member_id = fields.UUID(
+        required=True, metadata={"description": "the permission giver written on the form"}
+    )
+    given_on = fields.Date(required=True, metadata=_e("2026-12-01"))
+
+
 class RevokeLetter(Body):
     reason = text(500, required=True, metadata=_e("diterbitkan atas data yang keliru"))
 

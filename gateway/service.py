@@ -531,6 +531,35 @@ class GatewayService:
         return self.letters.decide_family_permission(letter_id, body)
 
     @api
+    def get_letter_form(self, letter_id: str) -> Response:
+        form = self.letters.family_permission_form(letter_id)
+        return Response(
+            base64.b64decode(form["content_base64"]),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{form["filename"]}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @api
+    def upload_letter_form(self, letter_id: str, body: dict) -> dict:
+        return self.letters.upload_family_permission_form(letter_id, body)
+
+    @api
+    def get_letter_form_scan(self, letter_id: str) -> Response:
+        scan = self.letters.form_scan(letter_id)
+        return Response(
+            base64.b64decode(scan["content_base64"]),
+            mimetype=scan["media_type"],
+            headers={"ETag": f'"{scan["sha256"]}"', "Cache-Control": "private, no-store"},
+        )
+
+    @api
+    def confirm_letter_form(self, letter_id: str) -> dict:
+        return self.letters.confirm_family_permission_form(letter_id)
+
+    @api
     def issue_letter(self, letter_id: str) -> dict:
         return self.letters.issue_letter(letter_id)
 

@@ -19,7 +19,14 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pmi_common.errors import AlreadyDecided, InvalidInput, NotEligible, NotFound, TransitionRefused
+from pmi_common.errors import (
+    AlreadyDecided,
+    Forbidden,
+    InvalidInput,
+    NotEligible,
+    NotFound,
+    TransitionRefused,
+)
 from pmi_common.lifecycle import PRE_DEPARTURE
 from pmi_common.names import PERMISSION_RELATIONS
 
@@ -172,6 +179,12 @@ class Letter:
     decided_at: dt.datetime | None = None
     decided_by: str | None = None
     refusal_reason: str | None = None
+    # offline: the printed form signed on paper, scanned, and confirmed by a second officer
+    form_scan: bytes | None = None
+    form_scan_sha256: str | None = None
+    form_scan_media_type: str | None = None
+    form_uploaded_by: str | None = None
+    form_uploaded_at: dt.datetime | None = None
     # issued
     number: str | None = None
     year: int | None = None
@@ -207,6 +220,19 @@ class Letter:
     ) -> None:
         """The village's decision on a family permission: acknowledged with its giver (a
         spouse, parent or guardian from the family list) and the day given, or refused why."""
+        self._check_waiting()
+        if decision == ACKNOWLEDGED:
+            self._name_giver(member, given_on, today)
+        elif not (reason or "").strip():
+            raise InvalidInput(
+                "alasan penolakan wajib (say why it is refused)", {"reason": ["needed"]}
+            )
+        else:
+            self.refusal_reason = reason
+        self.status = decision
+        self.decided_at, self.decided_by, self.updated_at = now, by, now
+
+    def _check_waiting(self) -> None:
         if self.letter_type != FAMILY_PERMISSION:
             raise TransitionRefused(
                 "hanya surat izin keluarga yang diketahui desa "
@@ -216,35 +242,61 @@ class Letter:
             raise AlreadyDecided(
                 f"permohonan ini sudah {self.status} (this request is already {self.status})"
             )
-        if decision == ACKNOWLEDGED:
-            if member is None:
-                raise InvalidInput(
-                    "pemberi izin tidak ada dalam daftar keluarga pekerja "
-                    "(the permission giver is not on the worker's family list)",
-                    {"family_member_id": ["not on the worker's family list"]},
-                )
-            if member.get("relation") not in PERMISSION_RELATIONS:
-                raise InvalidInput(
-                    "pemberi izin harus suami/istri, orang tua atau wali "
-                    "(the permission giver must be the spouse, a parent or a guardian)",
-                    {"family_member_id": [f"a {member.get('relation')} may not give it"]},
-                )
-            if given_on is None or given_on > today:
-                raise InvalidInput(
-                    "tanggal izin wajib dan tidak boleh di masa depan "
-                    "(the day permission was given is needed and not in the future)",
-                    {"given_on": ["needed, not after today"]},
-                )
-            self.permission_giver_id = str(member["id"])
-            self.permission_giver_relation = member["relation"]
-            self.permission_given_on = given_on
-        elif not (reason or "").strip():
+
+    def _name_giver(self, member: Mapping | None, given_on: dt.date | None, today: dt.date) -> None:
+        """The permission giver: a spouse, parent or guardian from the family list, and the day
+        given, not in the future."""
+        if member is None:
             raise InvalidInput(
-                "alasan penolakan wajib (say why it is refused)", {"reason": ["needed"]}
+                "pemberi izin tidak ada dalam daftar keluarga pekerja "
+                "(the permission giver is not on the worker's family list)",
+                {"family_member_id": ["not on the worker's family list"]},
             )
-        else:
-            self.refusal_reason = reason
-        self.status = decision
+        if member.get("relation") not in PERMISSION_RELATIONS:
+            raise InvalidInput(
+                "pemberi izin harus suami/istri, orang tua atau wali "
+                "(the permission giver must be the spouse, a parent or a guardian)",
+                {"family_member_id": [f"a {member.get('relation')} may not give it"]},
+            )
+        if given_on is None or given_on > today:
+            raise InvalidInput(
+                "tanggal izin wajib dan tidak boleh di masa depan "
+                "(the day permission was given is needed and not in the future)",
+                {"given_on": ["needed, not after today"]},
+            )
+        self.permission_giver_id = str(member["id"])
+        self.permission_giver_relation = member["relation"]
+        self.permission_given_on = given_on
+
+    def upload_form(
+        self,
+        scan: tuple[bytes, str, str],
+        member: Mapping | None,
+        given_on: dt.date | None,
+        by: str | None,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> None:
+        """Offline: the printed form, signed by the permission giver and acknowledged by the
+        village head on paper, scanned (content, media type, SHA-256) with the giver and the
+        day written on it; it counts once a second officer confirms it."""
+        self._check_waiting()
+        self._name_giver(member, given_on, today)
+        self.form_scan, self.form_scan_media_type, self.form_scan_sha256 = scan
+        self.form_uploaded_by, self.form_uploaded_at, self.updated_at = by, now, now
+
+    def confirm_form(self, by: str | None, now: dt.datetime) -> None:
+        """Four eyes: another officer than the one who uploaded the scan confirms it, and the
+        family permission is acknowledged as the paper says."""
+        self._check_waiting()
+        if self.form_uploaded_at is None:
+            raise TransitionRefused("belum ada formulir yang dipindai (no scanned form to confirm)")
+        if by is None or by == self.form_uploaded_by:
+            raise Forbidden(
+                "formulir harus diperiksa petugas lain (four eyes: another officer confirms the "
+                "form than the one who uploaded it)"
+            )
+        self.status = ACKNOWLEDGED
         self.decided_at, self.decided_by, self.updated_at = now, by, now
 
     def check_issuable(self) -> None:

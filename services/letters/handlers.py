@@ -31,7 +31,7 @@ from .domain import (
     public_check,
     visible,
 )
-from .schemas import DecideFamilyPermission, ListLetters, RequestLetter, RevokeLetter
+from .schemas import DecideFamilyPermission, ListLetters, RequestLetter, RevokeLetter, UploadForm
 
 if TYPE_CHECKING:
     from pmi_common.unit_of_work import UnitOfWork
@@ -104,6 +104,48 @@ def decide_family_permission(
     letter.decide(
         data["decision"], member, data["given_on"], data["reason"], _who(uow.actor)[1], now, today
     )
+    _publish(
+        uow,
+        letter,
+        c.LETTER_ACKNOWLEDGED,
+        decision=letter.status,
+        relation=letter.permission_giver_relation,
+        given_on=letter.permission_given_on,
+    )
+    return letter
+
+
+def upload_family_permission_form(
+    uow: Work,
+    letter_id: str,
+    command: dict,
+    now: dt.datetime,
+    today: dt.date,
+    family: Sequence[Mapping],
+) -> Letter:
+    """Offline: the desk uploads the printed form's scan, signed on paper by the permission
+    giver and the village head, naming the giver and the day as written on it. No event yet:
+    it counts once another officer confirms it."""
+    data = load(UploadForm(), command)
+    letter = visible(uow.repository.lock(letter_id), uow.actor, letter_id)
+    member = next((m for m in family if str(m.get("id")) == str(data["family_member_id"])), None)
+    scan = data["file"]
+    letter.upload_form(
+        (scan.content, scan.media_type, scan.sha256),
+        member,
+        data["given_on"],
+        _who(uow.actor)[1],
+        now,
+        today,
+    )
+    return letter
+
+
+def confirm_family_permission_form(uow: Work, letter_id: str, now: dt.datetime) -> Letter:
+    """Four eyes: another officer confirms the uploaded form; the family permission is then
+    acknowledged as the paper says."""
+    letter = visible(uow.repository.lock(letter_id), uow.actor, letter_id)
+    letter.confirm_form(_who(uow.actor)[1], now)
     _publish(
         uow,
         letter,
@@ -208,6 +250,14 @@ def letter_pdf(repository: LettersRepository, letter_id: str, actor: Mapping | N
     return letter
 
 
+def form_scan(repository: LettersRepository, letter_id: str, actor: Mapping | None) -> Letter:
+    """An uploaded form's scan, for the officer who confirms it."""
+    letter = get_letter(repository, letter_id, actor)
+    if letter.form_scan is None:
+        raise NotFound(f"belum ada formulir yang dipindai (letter {letter_id} has no scan)")
+    return letter
+
+
 def check_letter(repository: LettersRepository, code: str) -> dict:
     """What anyone may read of the letter a code names; the same shape, after the same work,
     for a code no letter has."""
@@ -219,6 +269,8 @@ def check_letter(repository: LettersRepository, code: str) -> dict:
 COMMANDS = {
     "request_letter": request_letter,
     "decide_family_permission": decide_family_permission,
+    "upload_family_permission_form": upload_family_permission_form,
+    "confirm_family_permission_form": confirm_family_permission_form,
     "issue_letter": issue_letter,
     "revoke_letter": revoke_letter,
 }
@@ -227,5 +279,6 @@ QUERIES = {
     "get_letter": get_letter,
     "letters_of_worker": letters_of_worker,
     "letter_pdf": letter_pdf,
+    "form_scan": form_scan,
     "check_letter": check_letter,
 }

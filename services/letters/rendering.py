@@ -78,6 +78,54 @@ def _latin(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+def _start(title: str, letterhead: Letterhead) -> FPDF:
+    """A page with the office's letterhead and its document's title."""
+    pdf = FPDF(format="A4")
+    pdf.set_title(_latin(title))
+    pdf.set_author(_latin(letterhead.lines[-1]))
+    pdf.set_creator("PMI platform: Go-TKI")
+    pdf.add_page()
+    pdf.set_margins(25, 20, 25)
+    for n, text in enumerate(letterhead.lines):
+        _line(pdf, text, 14 if n < 2 else 10, "B" if n < 2 else "", "C")
+    pdf.set_line_width(0.8)
+    pdf.line(25, pdf.get_y() + 2, 185, pdf.get_y() + 2)
+    pdf.ln(8)
+    return pdf
+
+
+def _line(pdf: FPDF, text: str, size: int = 11, style: str = "", align: str = "L") -> None:
+    pdf.set_font("helvetica", style, size)
+    pdf.multi_cell(0, 6, _latin(text), align=align, new_x="LMARGIN", new_y="NEXT")
+
+
+def _holder(pdf: FPDF, worker: Mapping) -> None:
+    """The worker the letter is about."""
+    address = worker.get("address") or {}
+    place = (address.get("village"), address.get("district"), address.get("regency"))
+    rows = (
+        ("Nama", worker.get("full_name") or "-"),
+        ("Tanggal lahir", _date_of(worker.get("birth_date"))),
+        ("Jenis kelamin", {"F": "Perempuan", "M": "Laki-laki"}.get(worker.get("sex") or "", "-")),
+        ("Alamat", ", ".join(v for v in place if v) or "-"),
+        ("Negara tujuan", worker.get("destination_country") or "-"),
+        ("Perusahaan penempatan", worker.get("placement_agency") or "-"),
+    )
+    for label, value in rows:
+        pdf.set_font("helvetica", "", 11)
+        pdf.cell(55, 6, _latin(label))
+        pdf.multi_cell(0, 6, _latin(f": {value}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+def _qr(pdf: FPDF, content: str, x: float, y: float, size: float = 32) -> None:
+    qr = segno.make(content, error="m")
+    image = io.BytesIO()
+    qr.save(image, kind="png", scale=4, border=2)
+    image.seek(0)
+    pdf.image(image, x=x, y=y, w=size)
+
+
 def render(
     letter: Letter,
     worker: Mapping,
@@ -88,58 +136,20 @@ def render(
     """The letter's PDF, unsigned. ``worker`` is registration's record; ``giver`` the family
     member who gave the family permission."""
     assert letter.issued_on is not None and letter.number is not None
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin(f"{TITLES[letter.letter_type]} {letter.number}"))
-    pdf.set_author(_latin(letterhead.lines[-1]))
-    pdf.set_creator("PMI platform: Go-TKI")
-    pdf.add_page()
-    pdf.set_margins(25, 20, 25)
-
-    def line(text: str, size: int = 11, style: str = "", align: str = "L", height: float = 6):
-        pdf.set_font("helvetica", style, size)
-        pdf.multi_cell(0, height, _latin(text), align=align, new_x="LMARGIN", new_y="NEXT")
-
-    for n, text in enumerate(letterhead.lines):
-        line(text, 14 if n < 2 else 10, "B" if n < 2 else "", "C")
-    pdf.set_line_width(0.8)
-    pdf.line(25, pdf.get_y() + 2, 185, pdf.get_y() + 2)
-    pdf.ln(8)
-    line(TITLES[letter.letter_type], 13, "BU", "C")
-    line(f"Nomor: {letter.number}", 11, "", "C")
+    pdf = _start(f"{TITLES[letter.letter_type]} {letter.number}", letterhead)
+    _line(pdf, TITLES[letter.letter_type], 13, "BU", "C")
+    _line(pdf, f"Nomor: {letter.number}", 11, "", "C")
     pdf.ln(4)
     if letter.letter_type in ADDRESSED:
-        line(f"Kepada Yth. {ADDRESSED[letter.letter_type]}")
-        line("di tempat")
+        _line(pdf, f"Kepada Yth. {ADDRESSED[letter.letter_type]}")
+        _line(pdf, "di tempat")
         pdf.ln(3)
-    line(
-        f"Yang bertanda tangan di bawah ini, {letterhead.signatory}, menerangkan bahwa:",
-    )
+    _line(pdf, f"Yang bertanda tangan di bawah ini, {letterhead.signatory}, menerangkan bahwa:")
     pdf.ln(2)
-    address = worker.get("address") or {}
-    rows = (
-        ("Nama", worker.get("full_name") or "-"),
-        ("Tanggal lahir", _date_of(worker.get("birth_date"))),
-        ("Jenis kelamin", {"F": "Perempuan", "M": "Laki-laki"}.get(worker.get("sex") or "", "-")),
-        (
-            "Alamat",
-            ", ".join(
-                v
-                for v in (address.get("village"), address.get("district"), address.get("regency"))
-                if v
-            )
-            or "-",
-        ),
-        ("Negara tujuan", worker.get("destination_country") or "-"),
-        ("Perusahaan penempatan", worker.get("placement_agency") or "-"),
-    )
-    for label, value in rows:
-        pdf.set_font("helvetica", "", 11)
-        pdf.cell(55, 6, _latin(label))
-        pdf.multi_cell(0, 6, _latin(f": {value}"), new_x="LMARGIN", new_y="NEXT")
+    _holder(pdf, worker)
+    _line(pdf, _body(letter, giver))
     pdf.ln(3)
-    line(_body(letter, giver))
-    pdf.ln(3)
-    line("Demikian surat ini dibuat untuk dipergunakan sebagaimana mestinya.")
+    _line(pdf, "Demikian surat ini dibuat untuk dipergunakan sebagaimana mestinya.")
     pdf.ln(6)
     top = pdf.get_y()
     pdf.set_x(115)
@@ -154,11 +164,7 @@ def render(
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    qr = segno.make(verify_url, error="m")
-    image = io.BytesIO()
-    qr.save(image, kind="png", scale=4, border=2)
-    image.seek(0)
-    pdf.image(image, x=25, y=top, w=32)
+    _qr(pdf, verify_url, 25, top)
     pdf.set_xy(25, top + 34)
     pdf.set_font("helvetica", "", 8)
     pdf.multi_cell(
@@ -171,6 +177,42 @@ def render(
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    return bytes(pdf.output())
+
+
+def render_form(
+    letter: Letter, worker: Mapping, givers: list[Mapping], letterhead: Letterhead
+) -> bytes:
+    """Offline: the family permission's form the desk prints, for the permission giver and the
+    village head to sign on paper; its QR code names the request, so that the scan uploaded
+    afterwards is matched to it."""
+    pdf = _start(f"FORMULIR {TITLES[FAMILY_PERMISSION]}", letterhead)
+    _line(pdf, f"FORMULIR {TITLES[FAMILY_PERMISSION]}", 13, "BU", "C")
+    _line(pdf, f"Nomor permohonan: {letter.id}", 9, "", "C")
+    pdf.ln(4)
+    _line(pdf, "Yang bertanda tangan di bawah ini memberi izin kepada:")
+    pdf.ln(2)
+    _holder(pdf, worker)
+    _line(pdf, "untuk bekerja di luar negeri. Pemberi izin (beri tanda pada salah satu):")
+    for member in givers:
+        relation = RELATIONS_ID.get(member.get("relation") or "", "keluarga")
+        _line(pdf, f"[   ]  {member.get('full_name')} ({relation})")
+    pdf.ln(2)
+    _line(pdf, "Tanggal izin diberikan: ____ / ____ / ________")
+    pdf.ln(6)
+    top = pdf.get_y()
+    pdf.set_font("helvetica", "", 11)
+    pdf.multi_cell(70, 6, _latin("Pemberi izin,\n\n\n\n(........................)"))
+    pdf.set_xy(115, top)
+    pdf.multi_cell(
+        70,
+        6,
+        _latin(
+            f"Mengetahui,\nKepala Desa/Lurah (kode wilayah {letter.village_code})\n\n\n"
+            "(........................)\ncap desa"
+        ),
+    )
+    _qr(pdf, f"pmi-letter:{letter.id}", 25, pdf.get_y() + 8, 28)
     return bytes(pdf.output())
 
 

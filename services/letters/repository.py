@@ -18,7 +18,11 @@ from .domain import Letter
 from .models import letter_counters, letters
 
 mapper = registry()
-mapper.map_imperatively(Letter, letters, properties={"pdf": deferred(letters.c.pdf)})
+mapper.map_imperatively(
+    Letter,
+    letters,
+    properties={"pdf": deferred(letters.c.pdf), "form_scan": deferred(letters.c.form_scan)},
+)
 
 
 class LettersRepository:

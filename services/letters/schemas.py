@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from pmi_common.contract import LETTER_DECISIONS, LETTER_STATUSES, LETTER_TYPES
 from pmi_common.fields import VILLAGE_CODE
+from pmi_common.scans import BadFile, read_scan
 from pmi_common.validation import text_field
 
 from .domain import FAMILY_PERMISSION, TYPE_LABELS
@@ -46,6 +55,26 @@ class DecideFamilyPermission(Schema):
     reason = text_field(NOTE, load_default=None)
 
 
+class UploadForm(Schema):
+    """Offline: the printed form's scan (a PDF, JPEG or PNG of at most 5 MiB, by its content),
+    with the permission giver and the day written on it."""
+
+    class Meta:
+        unknown = RAISE
+
+    content_base64 = fields.String(required=True)
+    family_member_id = fields.UUID(required=True)
+    given_on = fields.Date(required=True)
+
+    @post_load
+    def _scan(self, data: dict, **_kwargs) -> dict:
+        try:
+            data["file"] = read_scan(data.pop("content_base64"))
+        except BadFile as exc:
+            raise ValidationError({"content_base64": [str(exc)]}) from exc
+        return data
+
+
 class RevokeLetter(Schema):
     class Meta:
         unknown = RAISE
@@ -82,6 +111,9 @@ class LetterView(Schema):
     decided_at = fields.DateTime(allow_none=True)
     decided_by = fields.String(allow_none=True)
     refusal_reason = fields.String(allow_none=True)
+    form_scan_sha256 = fields.String(allow_none=True)
+    form_uploaded_by = fields.String(allow_none=True)
+    form_uploaded_at = fields.DateTime(allow_none=True)
     number = fields.String(allow_none=True)
     issued_at = fields.DateTime(allow_none=True)
     issued_on = fields.Date(allow_none=True)

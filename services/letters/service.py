@@ -21,6 +21,7 @@ from . import handlers
 from .domain import FAMILY_PERMISSION, REQUESTED
 from .models import metadata
 from .press import Press, problems
+from .rendering import render_form
 from .repository import LettersRepository
 from .schemas import Giver, LetterView
 
@@ -71,6 +72,25 @@ class LettersService(ServiceOperations):
         )
 
     @rpc
+    def upload_family_permission_form(self, letter_id: str, payload: dict) -> dict:
+        _, family = self._worker(self._worker_of(letter_id))
+        now = self.clock.now()
+        return self.db.command(
+            lambda uow: view.dump(
+                handlers.upload_family_permission_form(
+                    uow, letter_id, payload, now, self.clock.today(), family
+                )
+            )
+        )
+
+    @rpc
+    def confirm_family_permission_form(self, letter_id: str) -> dict:
+        now = self.clock.now()
+        return self.db.command(
+            lambda uow: view.dump(handlers.confirm_family_permission_form(uow, letter_id, now))
+        )
+
+    @rpc
     def issue_letter(self, letter_id: str) -> dict:
         worker, family = self._worker(self._worker_of(letter_id))
         now = self.clock.now()
@@ -118,6 +138,35 @@ class LettersService(ServiceOperations):
                 [m for m in family if m.get("relation") in PERMISSION_RELATIONS], many=True
             )
         return shown
+
+    @rpc
+    def family_permission_form(self, letter_id: str) -> dict:
+        """Offline: the form the desk prints for a family permission waiting for the village."""
+        with self.db.queries() as repository:
+            letter = handlers.get_letter(repository, letter_id, self.db.actor)
+        worker, family = self._worker(letter.worker_id)
+        if letter.letter_type != FAMILY_PERMISSION or letter.status != REQUESTED or not worker:
+            raise NotFound(
+                "tidak ada formulir: bukan izin keluarga yang menunggu desa "
+                "(no form: not a family permission waiting for the village)"
+            )
+        givers = [m for m in family if m.get("relation") in PERMISSION_RELATIONS]
+        pdf = render_form(letter, worker, givers, self.press.letterhead)
+        return {
+            "filename": f"formulir-izin-keluarga-{letter.id}.pdf",
+            "content_base64": base64.b64encode(pdf).decode(),
+        }
+
+    @rpc
+    def form_scan(self, letter_id: str) -> dict:
+        with self.db.queries() as repository:
+            letter = handlers.form_scan(repository, letter_id, self.db.actor)
+            assert letter.form_scan is not None
+            return {
+                "media_type": letter.form_scan_media_type,
+                "sha256": letter.form_scan_sha256,
+                "content_base64": base64.b64encode(letter.form_scan).decode(),
+            }
 
     @rpc
     def letters_of_worker(self, worker_id: str) -> dict:

@@ -7,6 +7,7 @@ numbers."""
 
 from __future__ import annotations
 
+import base64
 import io
 from concurrent.futures import ThreadPoolExecutor
 
@@ -201,3 +202,43 @@ def test_twenty_letters_issued_at_once_take_twenty_consecutive_numbers(api):
     year = district_today().year
     numbers = sorted(a.json()["number"] for a in answers)
     assert numbers == sorted(f"560/{n}/IK/409.112/{year}" for n in range(1, 21))
+
+
+def test_offline_the_printed_form_scanned_and_confirmed_by_a_second_officer(api):
+    desk, second = api.as_role("operator", "desk-1"), api.as_role("operator", "desk-2")
+    worker, mother = registered_with_mother(desk)
+    asked = desk.post(
+        f"/workers/{worker['id']}/letters",
+        json={"letter_type": "family_permission", "village_code": KADEMANGAN},
+    ).json()
+
+    form = desk.get(f"/letters/{asked['id']}/form")
+    assert form.status_code == 200 and form.headers["Content-Type"] == "application/pdf"
+    assert form.content.startswith(b"%PDF")
+
+    scan = {
+        "content_base64": base64.b64encode(form.content).decode(),  # as if signed and scanned
+        "family_member_id": mother["id"],
+        "given_on": district_today().isoformat(),
+    }
+    uploaded = desk.post(f"/letters/{asked['id']}/form", json=scan)
+    assert uploaded.status_code == 200, uploaded.text
+    assert (uploaded.json()["status"], uploaded.json()["form_uploaded_by"]) == (
+        "requested",
+        "desk-1",
+    )
+    kept = second.get(f"/letters/{asked['id']}/form/scan")
+    assert (kept.status_code, kept.content) == (200, form.content)
+    own_check = desk.post(f"/letters/{asked['id']}/form/confirmation")
+    assert own_check.status_code == 403 and "four eyes" in own_check.json()["detail"]
+
+    confirmed = second.post(f"/letters/{asked['id']}/form/confirmation")
+    assert confirmed.status_code == 200, confirmed.text
+    assert (confirmed.json()["status"], confirmed.json()["decided_by"]) == (
+        "acknowledged",
+        "desk-2",
+    )
+    passport = desk.post(
+        f"/workers/{worker['id']}/letters", json={"letter_type": "passport_recommendation"}
+    )
+    assert passport.status_code == 201, passport.text

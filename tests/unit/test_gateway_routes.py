@@ -144,7 +144,15 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     for name in ("list_letters", "get_letter"):
         assert roles_of(name) == {"operator", "admin", "village"}, name
     assert roles_of("decide_family_permission") == {"village", "admin"}
-    for name in ("issue_letter", "revoke_letter", "get_letter_pdf"):
+    for name in (
+        "issue_letter",
+        "revoke_letter",
+        "get_letter_pdf",
+        "get_letter_form",
+        "get_letter_form_scan",
+        "upload_letter_form",
+        "confirm_letter_form",
+    ):
         assert roles_of(name) == {"operator", "admin"}, name
     assert roles_of("check_letter") == set()
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
@@ -173,6 +181,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "list_letters",
                 "get_letter",
                 "get_letter_pdf",
+                "get_letter_form",
+                "get_letter_form_scan",
             )
         assert "agency" not in route.roles or not route.writes, route.name
 

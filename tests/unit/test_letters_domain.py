@@ -8,7 +8,13 @@ import uuid
 
 import pytest
 
-from pmi_common.errors import AlreadyDecided, InvalidInput, NotEligible, TransitionRefused
+from pmi_common.errors import (
+    AlreadyDecided,
+    Forbidden,
+    InvalidInput,
+    NotEligible,
+    TransitionRefused,
+)
 from services.letters.domain import (
     ACKNOWLEDGED,
     FAMILY_PERMISSION,
@@ -149,3 +155,22 @@ def test_the_check_shows_initials_only_and_the_same_shape_for_an_unknown_code():
     assert unknown["number"] is None and waiting["number"] is None
     issued.revoke("data keliru", "desk-1", NOW)
     assert public_check(issued, "ABC")["revoked_at"] == NOW.isoformat()
+
+
+def test_offline_a_scanned_form_counts_once_another_officer_confirms_it():
+    kept = letter()
+    with pytest.raises(TransitionRefused, match="belum ada formulir"):
+        kept.confirm_form("desk-2", NOW)
+    scan = (b"%PDF-1.4 scan", "application/pdf", "ab" * 32)
+    with pytest.raises(InvalidInput, match="suami/istri"):
+        kept.upload_form(scan, SISTER, TODAY, "desk-1", NOW, TODAY)
+    kept.upload_form(scan, MOTHER, TODAY, "desk-1", NOW, TODAY)
+    assert kept.status == REQUESTED and kept.permission_giver_id == MOTHER["id"]
+    with pytest.raises(Forbidden, match="four eyes"):
+        kept.confirm_form("desk-1", NOW)
+    kept.confirm_form("desk-2", NOW)
+    assert (kept.status, kept.decided_by, kept.form_uploaded_by) == (
+        ACKNOWLEDGED,
+        "desk-2",
+        "desk-1",
+    )

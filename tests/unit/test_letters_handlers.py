@@ -165,3 +165,24 @@ def test_an_unknown_or_malformed_code_gets_the_same_answer_shape(repository):
     odd = handlers.check_letter(repository, "<script>")
     assert unknown["status"] == odd["status"] == "unknown"
     assert set(unknown) == set(odd)
+
+
+def test_offline_the_confirmed_form_is_announced_as_the_villages_acknowledgement(repository):
+    worker, family = a_worker()
+    permission, _ = requested(repository, worker, family)
+    scan = {
+        "content_base64": "JVBERi0xLjQgc2Nhbg==",  # %PDF-1.4 scan
+        "family_member_id": family[0]["id"],
+        "given_on": "2026-12-01",
+    }
+    uow = as_(repository, DESK)
+    uow.run(handlers.upload_family_permission_form, permission.id, scan, NOW, TODAY, family)
+    assert uow.published == []  # not yet: a second officer confirms it
+    second = as_(repository, {**DESK, "subject": "desk-2"})
+    done = second.run(handlers.confirm_family_permission_form, permission.id, NOW)
+    assert (done.status, done.form_scan, done.decided_by) == (
+        "acknowledged",
+        b"%PDF-1.4 scan",
+        "desk-2",
+    )
+    assert [e["data"]["decision"] for e in second.published] == ["acknowledged"]
