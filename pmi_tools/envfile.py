@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,14 +93,28 @@ def write(path: Path) -> bool:
 def write_signing_pair(folder: Path) -> bool:
     """A development certificate and key the letters service signs with (``certificate.pem``,
     ``key.pem`` in ``folder``, the key readable by its owner only); False when one exists. The
-    office replaces them with its own (docs/letters.md)."""
-    from services.letters.signing import make_certificate
-
+    office replaces them with its own (docs/letters.md). Made with the platform's own code where
+    it is installed, else with ``openssl`` (``make secrets`` runs before any virtualenv)."""
     cert_path, key_path = folder / "certificate.pem", folder / "key.pem"
     if cert_path.exists() or key_path.exists():
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    cert_pem, key_pem = make_certificate("Dinas Tenaga Kerja (make secrets: replace with yours)")
+    name = "Dinas Tenaga Kerja (make secrets: replace with yours)"
+    try:
+        from services.letters.signing import make_certificate
+    except ImportError:
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                "-subj", f"/C=ID/O=Dinas Tenaga Kerja/CN={name}",
+                "-keyout", str(key_path), "-out", str(cert_path),
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        os.chmod(key_path, 0o600)
+        return True
+    cert_pem, key_pem = make_certificate(name)
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(key_pem)
