@@ -14,6 +14,7 @@ from sqlalchemy import select
 from pmi_common.context import actor_of
 from pmi_common.operations import received, rows_about
 from pmi_common.tables import combined
+from services.agencies.domain import Disclosure
 from services.agencies.models import messaging
 from services.agencies.models import metadata as agencies_metadata
 from services.agencies.reads import AgencyGrants
@@ -78,6 +79,11 @@ class AgencyRecords:
         if own_keys:
             held[keys.name] = own_keys
         return held
+
+    def received_from(self, given: Disclosure) -> None:
+        """Record what an agency gave the platform (its answer on a case referred to it)."""
+        with self.engine.begin() as conn:
+            AgenciesRepository(conn).record_disclosures([given], dt.datetime.now(dt.UTC))
 
     def received_events(self, event_ids: list[str]) -> list[dict]:
         """The agencies service's inbox rows of those events."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 OPERATOR = "operator"  # LTSA registration desk: register, departure and return, BPJS number
 VERIFIER = "verifier"  # document desk: submissions, decisions, the desk queue
 TRAINER = "trainer"  # orientation sessions and reintegration programmes
-AGENCY = "agency"  # a partner agency: read-only
+AGENCY = "agency"  # a partner agency: reads; writes only its answer on a case referred to it
 WORKER = "worker"  # self-service: only the worker whose id is the token's ``sub``
 ADMIN = "admin"  # everything, operations included, but the access log
 DPO = "dpo"  # data protection officer: reads the access log, and nothing else

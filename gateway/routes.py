@@ -716,6 +716,19 @@ ROUTES: tuple[Route, ...] = (
         response=v.CaseView,
     ),
     protection(
+        "answer_case",
+        "POST",
+        "/cases/{case_id}/updates",
+        frozenset({AGENCY}),
+        "An agency's answer on a case referred to it (received, in_progress, resolved, "
+        "cannot_act) with a note: kept on the case for its caseworker, and in the disclosure "
+        "record as received from the agency; another agency, or a case not referred to it: 404",
+        body=s.CaseUpdate,
+        response=v.CaseUpdateView,
+        status=201,
+        personal=False,  # the agency's own answer, nothing of the case
+    ),
+    protection(
         "link_case",
         "POST",
         "/cases/{case_id}/link",

@@ -10,9 +10,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from pmi_common.contract import (
     AUDIENCES,
+    CASE_AGENCY_ANSWERS,
     CASE_ASPECTS,
     CASE_CHANNELS,
     CASE_OUTCOMES,
+    CASE_REFERRAL_KINDS,
     CASE_REPORTERS,
     CASE_STATUSES,
     CASE_TYPES,
@@ -29,6 +31,7 @@ from pmi_common.contract import (
     STATUSES,
 )
 from pmi_common.fields import (
+    AGENCY_NAME,
     BPJS,
     COUNTRY,
     DOCUMENT_NUMBER,
@@ -449,6 +452,31 @@ class LinkCase(Body):
     note = text(Longest.NOTE)
 
 
+class CaseReferral(Body):
+    """Whom the case is referred to: an embassy or consulate names its country (the case's
+    destination country if not given); police, a hospital or legal aid their name; an agency
+    onboarded on the platform its agency name (it alone receives `case_referred`, and answers
+    on the case)."""
+
+    kind = fields.String(
+        required=True, validate=validate.OneOf(CASE_REFERRAL_KINDS), metadata=_e("agency")
+    )
+    name = text(Longest.ORGANISATION, metadata=_e("KJRI Hong Kong"))
+    country = fields.String(validate=COUNTRY, metadata={"description": "embassy: ISO 3166-1"})
+    agency = fields.String(
+        validate=AGENCY_NAME, metadata={"description": "agency: the onboarded agency's name"}
+    )
+
+
+class CaseUpdate(Body):
+    """An agency's answer on a case referred to it."""
+
+    status = fields.String(
+        required=True, validate=validate.OneOf(CASE_AGENCY_ANSWERS), metadata=_e("in_progress")
+    )
+    note = text(Longest.NOTE, metadata=_e("petugas kami sudah menghubungi majikan"))
+
+
 class MoveCase(Body):
     to = fields.String(
         required=True,
@@ -460,6 +488,10 @@ class MoveCase(Body):
     outcome = fields.Nested(
         CaseOutcome,
         metadata={"description": "how the case ended: when, and only when, resolving it"},
+    )
+    referral = fields.Nested(
+        CaseReferral,
+        metadata={"description": "whom the case is referred to: when, and only when, referring"},
     )
 
 

@@ -20,6 +20,7 @@ from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
+from services.agencies.domain import answer_received
 from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
@@ -480,6 +481,20 @@ class GatewayService:
     @api
     def move_case(self, case_id: str, body: dict) -> dict:
         return self.protection.move_case(case_id, body)
+
+    @api
+    def answer_case(self, case_id: str, body: dict) -> dict:
+        """An agency's answer on a case referred to it (the protection service refuses any other
+        agency's as not found); what the platform received, recorded as disclosed by it."""
+        answer = self.protection.answer_case(case_id, body)
+        worker_id = answer.pop("worker_id", None)
+        if worker_id is not None:
+            self.disclosures.received_from(
+                answer_received(
+                    answer["agency"], worker_id, f"/api/v1/cases/{case_id}/updates", answer
+                )
+            )
+        return answer
 
     @api
     def console_cases(self) -> dict:

@@ -393,7 +393,9 @@ class InvitationsView(View):
 
 
 class CaseStepView(View):
-    action = fields.String(metadata={"description": "opened, assigned, moved, linked or attached"})
+    action = fields.String(
+        metadata={"description": "opened, assigned, moved, linked, attached or answered"}
+    )
     at = fields.DateTime()
     by = _maybe(fields.String())
     role = _maybe(fields.String())
@@ -403,6 +405,13 @@ class CaseStepView(View):
     note = _maybe(fields.String())
     public = fields.Boolean(metadata={"description": "the family reads it with the code"})
     outcome = _maybe(fields.String(metadata={"description": "on the step that resolved it"}))
+    referral = _maybe(
+        fields.Dict(metadata={"description": "whom to (kind, name, country, agency): referred"})
+    )
+    agency = _maybe(fields.String(metadata={"description": "the agency referred to, or answering"}))
+    answer = _maybe(
+        fields.String(metadata={"description": "an agency's answer: received, in_progress..."})
+    )
 
 
 class CaseAttachmentView(View):
@@ -460,6 +469,14 @@ class CaseView(View):
     )
     steps = fields.List(fields.Nested(CaseStepView))
     attachments = fields.List(fields.Nested(CaseAttachmentView))
+
+
+class CaseUpdateView(View):
+    case_id = fields.UUID()
+    status = fields.String(metadata={"description": "received, in_progress, resolved, cannot_act"})
+    note = _maybe(fields.String())
+    at = fields.DateTime()
+    agency = fields.String()
 
 
 class CasePage(View):

@@ -14,6 +14,7 @@ from .lifecycle import STAGE, STATUSES
 from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
     AGENCIES,
     AUDIENCES,
+    CASE_AGENCY_ANSWERS,
     CASE_ASPECTS,
     CASE_ASSIGNED,
     CASE_CHANNELS,
@@ -21,6 +22,8 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     CASE_OPENED,
     CASE_OUTCOME_RECORDED,
     CASE_OUTCOMES,
+    CASE_REFERRAL_KINDS,
+    CASE_REFERRED,
     CASE_REPORTERS,
     CASE_RESOLVED,
     CASE_STATUS_CHANGED,
@@ -465,6 +468,18 @@ class CaseLinkedV1(_CasePayload):
     status = fields.String(required=True, validate=validate.OneOf(CASE_STATUSES))
 
 
+class CaseReferredV1(_CasePayload):
+    """A case referred to a body that must act: BP3MI, an embassy or consulate, the placement
+    company, the police, a hospital, legal aid (``referred_kind``), or an agency onboarded on the
+    platform (``referred_agency``, its name): only that agency receives the event, a sensitive
+    case's too. Never the summary, the notes or the note of the referral."""
+
+    aspect = fields.String(required=True, validate=validate.OneOf(CASE_ASPECTS))
+    destination_country = fields.String(required=True, allow_none=True)
+    referred_kind = fields.String(required=True, validate=validate.OneOf(CASE_REFERRAL_KINDS))
+    referred_agency = fields.String(required=True, allow_none=True)
+
+
 class _LetterPayload(_Payload):
     """What every event about a Go-TKI letter carries (the worker in the envelope): never the
     permission giver's name, the village's code or the letter's verification code."""
@@ -819,6 +834,14 @@ CONTRACT: tuple[EventSpec, ...] = (
         CaseLinkedV1,
         (REGISTRATION,),
         "a case about someone not registered was linked to a registered worker",
+    ),
+    EventSpec(
+        CASE_REFERRED,
+        1,
+        PROTECTION,
+        CaseReferredV1,
+        (),
+        "a protection case was referred to a body that must act; an onboarded agency's to it only",
     ),
     EventSpec(
         LETTER_REQUESTED,

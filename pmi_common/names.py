@@ -64,6 +64,7 @@ CASE_STATUS_CHANGED = "case_status_changed"
 CASE_RESOLVED = "case_resolved"
 CASE_OUTCOME_RECORDED = "case_outcome_recorded"
 CASE_LINKED = "case_linked"
+CASE_REFERRED = "case_referred"
 LETTER_REQUESTED = "letter_requested"
 LETTER_ACKNOWLEDGED = "letter_acknowledged"
 LETTER_ISSUED = "letter_issued"
@@ -133,6 +134,19 @@ CASE_TYPES = (
 # seen only by the caseworker the case is assigned to and the admin
 SENSITIVE_CASE_TYPES = ("violence_abuse", "trafficking")
 CASE_URGENCIES = ("emergency", "high", "normal")  # most urgent first
+# whom a case is referred to: BP3MI, an embassy or consulate (by destination country), the
+# placement company, the police, a hospital, legal aid, or an agency onboarded on the platform
+CASE_REFERRAL_KINDS = (
+    "bp3mi",
+    "embassy",
+    "placement_company",
+    "police",
+    "hospital",
+    "legal_aid",
+    "agency",
+)
+# what an agency a case was referred to answers about it
+CASE_AGENCY_ANSWERS = ("received", "in_progress", "resolved", "cannot_act")
 # how a case ended; ``repatriated`` records the worker's return (reason ``repatriated``) and
 # ``deceased_remains_repatriated`` the worker's death, when the case names a registered worker
 CASE_OUTCOMES = (

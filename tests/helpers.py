@@ -6,8 +6,13 @@ import datetime as dt
 import itertools
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from kombu import Connection, Exchange, Queue
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from pmi_common.clock import district_date
 from services.registration.nik import encode_nik
@@ -115,3 +120,30 @@ def queue_depth(amqp_uri: str, queue: str) -> int:
     with Connection(amqp_uri) as connection:
         _name, count, _consumers = connection.channel().queue_declare(queue, passive=True)
         return count
+
+
+@dataclass
+class Kept:
+    """A repository under its contract test, and ``again()``: what was stored is read back from
+    storage from then on (the fake keeps objects; PostgreSQL's session is flushed and expired)."""
+
+    repository: Any
+    session: Session | None = None
+
+    def again(self) -> None:
+        if self.session is not None:
+            self.session.flush()
+            self.session.expire_all()
+
+
+def kept_on(request, fake: Callable[[], Any], real: Callable[[Session], Any], database: str):
+    """What a repository contract's ``kept`` fixture yields, for its ``fake`` or ``postgresql``
+    param: the in-memory fake the handler tests use, or the real repository in a transaction on
+    the suite's ``database`` (rolled back at the end)."""
+    if request.param == "fake":
+        yield Kept(fake())
+        return
+    engine = create_engine(request.getfixturevalue("database_urls")[database])
+    with Session(engine) as session, session.begin():
+        yield Kept(real(session), session)
+    engine.dispose()

@@ -23,7 +23,7 @@ from pmi_common import contract as c
 from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"
-CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.7.0"
+CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.8.0"
 AMQP_BINDING_VERSION = "0.3.0"
 _NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
 
@@ -165,6 +165,8 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "currency": None,
     "died_in": None,
     "death_cause": None,
+    "referred_kind": "agency",
+    "referred_agency": "kp2mi-hongkong",
     "letter_type": "passport_recommendation",
     "number": "560/17/RP/409.112/2026",
     "revoked_at": "2026-03-09T02:00:00+00:00",
@@ -252,12 +254,14 @@ def published_payload_schema(spec: c.EventSpec) -> dict:
 
 def published_example(spec: c.EventSpec) -> dict:
     """The internal example as an agency granted every published field receives it."""
-    from .domain import Agreement
+    from .domain import Agreement, referred_to
     from .published import disclose
 
     published = published_of(spec)
+    envelope = example_envelope(spec)
     everything = Agreement(
-        agency="example",
+        # a referral reaches only the agency it names
+        agency=referred_to(envelope) or "example",
         fields={spec.event_type: published.fields},
         purpose="catalogue example",
         legal_basis="public_task",
@@ -265,7 +269,7 @@ def published_example(spec: c.EventSpec) -> dict:
         valid_from=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
     )
     example = disclose(
-        example_envelope(spec),
+        envelope,
         everything,
         now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
         pseudonym_key="catalogue-example",

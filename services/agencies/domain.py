@@ -96,6 +96,22 @@ class Disclosure:
     fields: list[str] = field(default_factory=list)
 
 
+ANSWER_RECEIVED = "answer_case"  # the route an agency answers a case referred to it by
+
+
+def answer_received(agency: str, worker_id: str, path: str, answer: dict) -> Disclosure:
+    """What the platform received from an agency (its answer on a case referred to it): kept in
+    the disclosure record beside what it sent, ``what`` the route, the fields it gave."""
+    return Disclosure(
+        agency=agency,
+        worker_id=worker_id,
+        channel="http",
+        what=ANSWER_RECEIVED,
+        reference=path,
+        fields=sorted(name for name in ("status", "note") if answer.get(name) is not None),
+    )
+
+
 # the terms of an agreement a change is recorded for (who, when, each term before and after)
 AGREEMENT_TERMS = (
     "fields",
@@ -176,16 +192,33 @@ CASE_EVENTS = (
     c.CASE_RESOLVED,
     c.CASE_OUTCOME_RECORDED,
     c.CASE_LINKED,
+    c.CASE_REFERRED,
 )
 
 
-def sensitive_case(envelope: dict) -> bool:
-    """An event about a sensitive protection case (violence, trafficking): no agency receives
-    it (referrals, to come, will name the one agency a case was referred to)."""
-    return (
-        envelope.get("event_type") in CASE_EVENTS
-        and (envelope.get("data") or {}).get("sensitive") is not False
-    )
+def referred_to(envelope: dict) -> str | None:
+    """The onboarded agency a referral (``case_referred``) names, or None (another event, or a
+    referral to a body not on the platform)."""
+    if envelope.get("event_type") != c.CASE_REFERRED:
+        return None
+    return (envelope.get("data") or {}).get("referred_agency")
+
+
+def referred_elsewhere(envelope: dict, agency: str) -> bool:
+    """A referral goes to the one agency it names: to any other agency (whatever its agreement
+    grants), and to every agency when it names none, it is withheld."""
+    return envelope.get("event_type") == c.CASE_REFERRED and referred_to(envelope) != agency
+
+
+def sensitive_case(envelope: dict, agency: str | None = None) -> bool:
+    """An event about a sensitive protection case (violence, trafficking) that ``agency`` may
+    not receive: none of such a case's events reaches any agency, except its referral, which
+    reaches the agency referred to."""
+    if envelope.get("event_type") not in CASE_EVENTS:
+        return False
+    if (envelope.get("data") or {}).get("sensitive") is False:
+        return False
+    return agency is None or referred_to(envelope) != agency
 
 
 def scrub(value):

@@ -13,7 +13,8 @@ until someone decides here. Published events carry:
 - free text scrubbed of anything shaped like a NIK (``nik_like``: 16 digits however grouped);
 - staff as a pseudonym (``staff-`` and an HMAC of their login), never the login itself;
 - a protection case's events (``CASE_EVENTS``) only where an agreement names their fields one
-  by one, and never those of a sensitive case (violence, trafficking);
+  by one, and never those of a sensitive case (violence, trafficking); a referral
+  (``case_referred``) only to the agency it names, a sensitive case's too;
 - a Go-TKI letter's events (``LETTER_EVENTS``) only where an agreement names their fields;
 - only the fields an agreement names, type by type (onboarding grants nothing by default); a
   worker's family (name, phone, village, district), the heirs' names in ``worker_died`` and the
@@ -41,6 +42,7 @@ from .domain import (
     ENVELOPE_FIELDS,
     Agreement,
     published_actor,
+    referred_elsewhere,
     scrub,
     sensitive_case,
 )
@@ -178,15 +180,19 @@ def disclose(
 ) -> dict | None:
     """The published event ``agreement`` grants of an internal ``envelope``, or None.
 
-    Nothing when the agreement is not in force, does not grant the type, the event is about a
-    sensitive protection case, or (a placement company) the event is about someone else's
+    Nothing when the agreement is not in force, does not grant the type, the event is a
+    referral to another agency (``case_referred`` goes to the one agency it names), the event is
+    about a sensitive protection case (but its referral, to the agency referred to), or (a
+    placement company) the event is about someone else's
     recruit; otherwise the published envelope with
     only the granted fields, free text scrubbed, staff pseudonymous, the correlation id the
     event's own id. ``placement_agency_of``
     names a worker's placement company; it is asked only for a placement company's agreement."""
     event_type = envelope.get("event_type") or ""
     granted = agreement.granted(event_type)
-    if not granted or not agreement.in_force(now) or sensitive_case(envelope):
+    if not granted or not agreement.in_force(now):
+        return None
+    if sensitive_case(envelope, agreement.agency) or referred_elsewhere(envelope, agreement.agency):
         return None
     worker_id = envelope.get("worker_id")
     if (

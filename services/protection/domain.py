@@ -25,7 +25,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pmi_common.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
-from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
+from pmi_common.names import (
+    CASE_AGENCY_ANSWERS,
+    CASE_REFERRAL_KINDS,
+    CASE_URGENCIES,
+    SENSITIVE_CASE_TYPES,
+)
 
 from .workdays import DISTRICT_TIMEZONE, end_of_working_days
 
@@ -35,8 +40,10 @@ OPEN = (RECEIVED, ASSESSED, REFERRED, IN_PROGRESS, REOPENED)
 EMERGENCY, HIGH, NORMAL = CASE_URGENCIES
 OPENED, ASSIGNED, MOVED, LINKED = "opened", "assigned", "moved", "linked"  # kinds of step
 ATTACHED = "attached"
+ANSWERED = "answered"  # an agency the case was referred to said where it stands
 MOST_ATTACHMENTS = 20  # scans and photos on one case
 ADMIN, CASEWORKER = "admin", "caseworker"  # the gateway's roles that work on cases
+AGENCY = "agency"  # the role of an agency's token: answers on the cases referred to it
 
 # where a case may go from each status
 MOVES: dict[str, tuple[str, ...]] = {
@@ -62,6 +69,8 @@ FIRST_ACTIONS = (REFERRED, IN_PROGRESS, RESOLVED)  # what counts as acting on a 
 WAGES_RECOVERED, REPATRIATED = "wages_recovered", "repatriated"
 DECEASED = "deceased_remains_repatriated"
 NOTE_NEEDED = (CLOSED, REOPENED)  # say why
+EMBASSY, ONBOARDED = "embassy", "agency"  # kinds of referral
+NAME_NEEDED = ("police", "hospital", "legal_aid")  # which station, hospital, office
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,40 @@ def _text(value: object) -> object:
     return str(value) if isinstance(value, Decimal) else value
 
 
+# the referral ------------------------------------------------------------------------------
+
+
+def referral(kind: str, details: Mapping, case: Case) -> dict[str, str | None]:
+    """Whom a case is referred to, as kept on the step: the ``kind`` of body, its ``name``, the
+    ``country`` of an embassy or consulate (the case's destination country if not given), the
+    ``agency`` onboarded on the platform (its name) for a referral to one."""
+    kept: dict[str, str | None] = {
+        "kind": kind,
+        "name": details.get("name"),
+        "country": details.get("country"),
+        "agency": details.get("agency"),
+    }
+    problems: dict[str, list[str]] = {}
+    if kind not in CASE_REFERRAL_KINDS:
+        problems["kind"] = [f"one of {', '.join(CASE_REFERRAL_KINDS)}"]
+    if kind == EMBASSY:
+        kept["country"] = kept["country"] or case.destination_country
+        if kept["country"] is None:
+            problems["country"] = ["required: the case names no destination country"]
+    if kind == ONBOARDED and not kept["agency"]:
+        problems["agency"] = ["required: the name of the agency onboarded on the platform"]
+    if kind != ONBOARDED and kept["agency"]:
+        problems["agency"] = ["only for a referral to an onboarded agency (kind agency)"]
+    if kind in NAME_NEEDED and not kept["name"]:
+        problems["name"] = [f"required: which {kind.replace('_', ' ')}"]
+    if problems:
+        raise InvalidInput(
+            "sebutkan instansi rujukan dengan lengkap (name the body the case is referred to)",
+            {"referral": problems},
+        )
+    return kept
+
+
 # the case -----------------------------------------------------------------------------------
 
 
@@ -182,6 +225,9 @@ class Step:
     note: str | None = None
     public: bool = False  # the family may read the note with the case's code
     outcome: str | None = None  # how the case ended, on the step that resolved it
+    referral: dict | None = None  # whom the case was referred to, on the step that referred it
+    agency: str | None = None  # the onboarded agency referred to, or that answered
+    answer: str | None = None  # what that agency answered (received, in_progress...)
     case_id: str | None = None
 
 
@@ -262,6 +308,29 @@ class Case:
         if actor is None or actor.get("role") == ADMIN or not self.sensitive:
             return True
         return self.assigned_to is not None and actor.get("subject") == self.assigned_to
+
+    def referred_to(self, agency: str | None) -> bool:
+        """Whether the case was ever referred to the onboarded agency ``agency``."""
+        return agency is not None and any(
+            step.referral is not None and step.agency == agency for step in self.steps
+        )
+
+    def answer(self, answer: str, note: str | None, actor: Mapping | None, at: dt.datetime) -> Step:
+        """An agency the case was referred to says where it stands (``CASE_AGENCY_ANSWERS``),
+        with a note; the caseworker reads it on the case. Its status stays the caseworker's to
+        move. Any other caller, another agency, or a case not referred to it: not found."""
+        role, subject = _who(actor)
+        agency = (actor or {}).get("agency") if role == AGENCY else None
+        if not self.referred_to(agency):
+            raise NotFound(f"kasus tidak ditemukan (no case {self.id})")
+        if answer not in CASE_AGENCY_ANSWERS:
+            raise InvalidInput(
+                "status tidak dikenal (unknown status)",
+                {"status": [f"one of {', '.join(CASE_AGENCY_ANSWERS)}"]},
+            )
+        return self.record(
+            Step(ANSWERED, at, subject, role, note=note, agency=agency, answer=answer)
+        )
 
     def record(self, step: Step) -> Step:
         step.case_id = self.id
@@ -346,9 +415,12 @@ class Case:
         public: bool = False,
         outcome: str | None = None,
         details: Mapping | None = None,
+        referred: Mapping | None = None,
     ) -> Step:
         """Move the case to ``to``, as its caseworker or the admin. Resolving it says how it
-        ended (``outcome``, with its ``details``); no other step does."""
+        ended (``outcome``, with its ``details``), referring it whom to (``referred``: the
+        ``kind`` of body with its ``name``, ``country`` or onboarded ``agency``); no other
+        step does."""
         role, subject = self._worked_on_by(actor)
         if to not in MOVES.get(self.status, ()):
             raise TransitionRefused(
@@ -368,12 +440,22 @@ class Case:
                 "(an outcome is given when, and only when, a case is resolved)",
                 {"outcome": [problem]},
             )
+        if (to == REFERRED) != (referred is not None):
+            problem = "required to refer a case" if to == REFERRED else "only to refer a case"
+            raise InvalidInput(
+                "instansi rujukan disebutkan ketika kasus dirujuk "
+                "(whom to is named when, and only when, a case is referred)",
+                {"referral": [problem]},
+            )
+        kept = referral(referred["kind"], referred, self) if referred is not None else None
         if outcome is not None:
             resolved_on = at.astimezone(ZoneInfo(DISTRICT_TIMEZONE)).date()
             self.outcome_details = outcome_details(outcome, details or {}, self, resolved_on)
             self.outcome = outcome
         step = Step(MOVED, at, subject, role, self.status, to, note=note, public=public)
         step.outcome = outcome
+        if kept is not None:
+            step.referral, step.agency = kept, kept["agency"]
         self.status = to
         if self.acknowledged_at is None:
             self.acknowledged_at = at

@@ -17,6 +17,7 @@ from . import overview
 from .domain import (
     LIMITS,
     RECEIVED,
+    REFERRED,
     RESOLVED,
     Attachment,
     Case,
@@ -28,7 +29,16 @@ from .domain import (
     visible,
 )
 from .domain import OPENED as OPENED_STEP
-from .schemas import AssignCase, AttachFile, LinkCase, ListCases, MoveCase, OpenCase, PublicLookup
+from .schemas import (
+    AgencyUpdate,
+    AssignCase,
+    AttachFile,
+    LinkCase,
+    ListCases,
+    MoveCase,
+    OpenCase,
+    PublicLookup,
+)
 from .workdays import DISTRICT_TIMEZONE
 
 if TYPE_CHECKING:
@@ -184,10 +194,21 @@ def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
         public=data["public"],
         outcome=outcome.get("kind"),
         details=outcome,
+        referred=data["referral"],
     )
     _publish(
         uow, case, c.CASE_STATUS_CHANGED, from_status=step.from_status, to_status=step.to_status
     )
+    if step.to_status == REFERRED and step.referral is not None:
+        _publish(
+            uow,
+            case,
+            c.CASE_REFERRED,
+            aspect=case.aspect,
+            destination_country=case.destination_country,
+            referred_kind=step.referral["kind"],
+            referred_agency=step.agency,
+        )
     if step.to_status == RESOLVED:
         _publish(
             uow,
@@ -205,6 +226,17 @@ def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
             uow, case, c.CASE_OUTCOME_RECORDED, outcome=case.outcome, **_typed(case.outcome_details)
         )
     return case
+
+
+def answer_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> tuple[Case, Step]:
+    """An agency the case was referred to answers where it stands (``uow.actor`` is the agency's
+    token); the step it makes. Any other agency, or a case not referred to it: not found. No
+    event: the answer is the desk's to act on."""
+    data = load(AgencyUpdate(), command)
+    case = uow.repository.lock(case_id)
+    if case is None:
+        raise NotFound(f"kasus tidak ditemukan (no case {case_id})")
+    return case, case.answer(data["status"], data["note"], uow.actor, now)
 
 
 def _typed(details: Mapping | None) -> dict:
@@ -308,6 +340,7 @@ COMMANDS = {
     "link_case": link_case,
     "attach_file": attach_file,
     "move_case": move_case,
+    "answer_case": answer_case,
 }
 QUERIES = {
     "list_cases": list_cases,

@@ -73,6 +73,9 @@ case_steps = Table(
     Column("note", Text, nullable=True),
     Column("public", Boolean, nullable=False, default=False),
     Column("outcome", String(32), nullable=True),
+    Column("referral", JSON, nullable=True),  # whom to, on the step that referred the case
+    Column("agency", String(40), nullable=True),  # the onboarded agency referred to, or answering
+    Column("answer", String(16), nullable=True),  # what that agency answered
     Index("ix_case_steps_case", "case_id", "id"),
 )
 

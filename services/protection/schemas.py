@@ -16,9 +16,11 @@ from marshmallow import (
 )
 
 from pmi_common.contract import (
+    CASE_AGENCY_ANSWERS,
     CASE_ASPECTS,
     CASE_CHANNELS,
     CASE_OUTCOMES,
+    CASE_REFERRAL_KINDS,
     CASE_REPORTERS,
     CASE_STATUSES,
     CASE_TYPES,
@@ -26,6 +28,7 @@ from pmi_common.contract import (
     DEATH_CAUSES,
 )
 from pmi_common.fields import (
+    AGENCY_NAME,
     CASE_CODE,
     CASE_NUMBER,
     COUNTRY,
@@ -149,6 +152,28 @@ class Outcome(Schema):
             raise ValidationError(errors)
 
 
+class Referral(Schema):
+    """Whom a case is referred to (the domain says what each kind needs)."""
+
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(CASE_REFERRAL_KINDS))
+    name = text_field(Longest.ORGANISATION, load_default=None)
+    country = fields.String(load_default=None, validate=COUNTRY)
+    agency = fields.String(load_default=None, validate=AGENCY_NAME)
+
+
+class AgencyUpdate(Schema):
+    """What an agency a case was referred to answers about it."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(CASE_AGENCY_ANSWERS))
+    note = text_field(Longest.NOTE, load_default=None)
+
+
 class MoveCase(Schema):
     class Meta:
         unknown = RAISE
@@ -159,6 +184,7 @@ class MoveCase(Schema):
     note = text_field(Longest.NOTE, load_default=None)
     public = fields.Boolean(load_default=False)
     outcome = fields.Nested(Outcome, load_default=None)  # when, and only when, resolving
+    referral = fields.Nested(Referral, load_default=None)  # when, and only when, referring
 
     @validates_schema
     def _public_note(self, data: dict, **_kwargs) -> None:
@@ -225,6 +251,9 @@ class StepView(Schema):
     note = fields.String()
     public = fields.Boolean()
     outcome = fields.String(allow_none=True)
+    referral = fields.Dict(allow_none=True)
+    agency = fields.String(allow_none=True)
+    answer = fields.String(allow_none=True)
 
 
 class AttachmentView(Schema):
@@ -280,6 +309,17 @@ class CaseView(Schema):
 
     def _overdue(self, case: Case) -> list[str]:
         return case.overdue(self.now)
+
+
+def answer_view(case: Case, step: Step) -> dict:
+    """What an agency reads back of its answer: the step it made, nothing else of the case."""
+    return {
+        "case_id": case.id,
+        "status": step.answer,
+        "note": step.note,
+        "at": step.at.isoformat(),
+        "agency": step.agency,
+    }
 
 
 def public_view(case: Case) -> dict:

@@ -17,7 +17,7 @@ from pmi_common.store import Database
 from . import handlers
 from .models import metadata
 from .repository import ProtectionRepository
-from .schemas import AttachmentView, CaseView, OverviewCaseView, public_view
+from .schemas import AttachmentView, CaseView, OverviewCaseView, answer_view, public_view
 
 
 class ProtectionService(ServiceOperations):
@@ -75,6 +75,18 @@ class ProtectionService(ServiceOperations):
                 handlers.move_case(uow, case_id, payload, self.clock.now())
             )
         )
+
+    @rpc
+    def answer_case(self, case_id: str, payload: dict) -> dict:
+        """An agency's answer on a case referred to it: the step, and the case's worker (the
+        gateway records what the platform received from the agency about them)."""
+
+        def answer(uow):
+            case, step = handlers.answer_case(uow, case_id, payload, self.clock.now())
+            self.log.info("case_answered", case_id=case.id, agency=step.agency)
+            return {**answer_view(case, step), "worker_id": case.worker_id}
+
+        return self.db.command(answer)
 
     # queries -------------------------------------------------------------------------------
 

@@ -8,42 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from services.agencies.domain import BINARY, AgencySettings, Agreement, Disclosure
 from services.agencies.repository import AgenciesRepository
+from tests.helpers import Kept, kept_on
 from tests.unit.fakes.agencies import FakeAgenciesRepository
 
 NOW = dt.datetime(2026, 12, 6, 8, tzinfo=dt.UTC)
 
 
-@dataclass
-class Kept:
-    """A repository, and ``again()``: what was stored is read back from storage from now on."""
-
-    repository: Any
-    session: Session | None = None
-
-    def again(self) -> None:
-        if self.session is not None:
-            self.session.flush()
-            self.session.expire_all()
-
-
 @pytest.fixture(params=["fake", "postgresql"])
 def kept(request) -> Iterator[Kept]:
-    if request.param == "fake":
-        yield Kept(FakeAgenciesRepository())
-        return
-    engine = create_engine(request.getfixturevalue("database_urls")["gateway"])
-    with Session(engine) as session, session.begin():
-        yield Kept(AgenciesRepository(session), session)
-    engine.dispose()
+    yield from kept_on(request, FakeAgenciesRepository, AgenciesRepository, "gateway")
 
 
 def a_worker() -> str:

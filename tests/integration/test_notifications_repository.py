@@ -7,42 +7,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from services.notifications import domain as d
 from services.notifications.notices import Session as HeardSession
 from services.notifications.repository import NotificationsRepository
+from tests.helpers import Kept, kept_on
 from tests.unit.fakes.notifications import FakeNotificationsRepository
 
 NOW = dt.datetime(2026, 5, 13, 3, tzinfo=dt.UTC)  # 10:00 WIB
 WORKER = str(uuid.uuid4())
 
 
-@dataclass
-class Kept:
-    repository: Any
-    session: Session | None = None
-
-    def again(self) -> None:
-        if self.session is not None:
-            self.session.flush()
-            self.session.expire_all()
-
-
 @pytest.fixture(params=["fake", "postgresql"])
 def kept(request) -> Iterator[Kept]:
-    if request.param == "fake":
-        yield Kept(FakeNotificationsRepository())
-        return
-    engine = create_engine(request.getfixturevalue("database_urls")["notifications"])
-    with Session(engine) as session, session.begin():
-        yield Kept(NotificationsRepository(session), session)
-    engine.dispose()
+    yield from kept_on(
+        request, FakeNotificationsRepository, NotificationsRepository, "notifications"
+    )
 
 
 def message(event_id=None, worker=WORKER, channel=d.SMS, due=NOW, kind=d.REGISTERED, at=NOW):

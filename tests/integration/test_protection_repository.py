@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from services.protection.domain import LIMITS, Attachment, Case, Step, code_digest, new_number
 from services.protection.repository import ProtectionRepository
+from tests.helpers import Kept, kept_on
 from tests.unit.fakes.protection import FakeProtectionRepository
 
 NOW = dt.datetime(2026, 5, 13, 3, tzinfo=dt.UTC)  # Wednesday 10:00 WIB
@@ -23,28 +20,9 @@ BUDI = ("caseworker", "budi")
 ADMIN = ("admin", "admin-1")
 
 
-@dataclass
-class Kept:
-    """A repository, and ``again()``: what was stored is read back from storage from now on."""
-
-    repository: Any
-    session: Session | None = None
-
-    def again(self) -> None:
-        if self.session is not None:
-            self.session.flush()
-            self.session.expire_all()
-
-
 @pytest.fixture(params=["fake", "postgresql"])
 def kept(request) -> Iterator[Kept]:
-    if request.param == "fake":
-        yield Kept(FakeProtectionRepository())
-        return
-    engine = create_engine(request.getfixturevalue("database_urls")["protection"])
-    with Session(engine) as session, session.begin():
-        yield Kept(ProtectionRepository(session), session)
-    engine.dispose()
+    yield from kept_on(request, FakeProtectionRepository, ProtectionRepository, "protection")
 
 
 def filed(

@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from services.reintegration.domain import Participant, Programme, Round, Worker
 from services.reintegration.repository import ReintegrationRepository
+from tests.helpers import Kept, kept_on
 from tests.unit.fakes.reintegration import FakeReintegrationRepository
 
 TODAY = dt.date(2026, 3, 1)
@@ -22,28 +19,11 @@ NOW = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 FUNNEL = (Round("canvas", 2), Round("pitch", 1))
 
 
-@dataclass
-class Kept:
-    """A repository, and ``again()``: what was stored is read back from storage from now on."""
-
-    repository: Any
-    session: Session | None = None
-
-    def again(self) -> None:
-        if self.session is not None:
-            self.session.flush()
-            self.session.expire_all()
-
-
 @pytest.fixture(params=["fake", "postgresql"])
 def kept(request) -> Iterator[Kept]:
-    if request.param == "fake":
-        yield Kept(FakeReintegrationRepository())
-        return
-    engine = create_engine(request.getfixturevalue("database_urls")["reintegration"])
-    with Session(engine) as session, session.begin():
-        yield Kept(ReintegrationRepository(session), session)
-    engine.dispose()
+    yield from kept_on(
+        request, FakeReintegrationRepository, ReintegrationRepository, "reintegration"
+    )
 
 
 def programme(

@@ -28,7 +28,7 @@ from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.domain import BINARY, STRUCTURED
 from services.agencies.notices import NoticeRepository
 from services.agencies.repository import AgenciesRepository
-from services.agencies.service import AgenciesService
+from services.agencies.service import AgenciesService, Deliverers
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings
 from services.agencies.webhook_handlers import WebhookHandlers
 from services.agencies.webhook_repository import WebhookRepository
@@ -67,6 +67,17 @@ def agencies_service(container_factory, agencies_config):
     container = container_factory(AgenciesService, agencies_config())
     container.start()
     return container
+
+
+def wanted_by(container, endpoint_id: str, event_type: str) -> bool:
+    """Whether the running agencies service's own reading of the endpoints has ``endpoint_id``
+    wanting ``event_type`` (what its fan-out decides on)."""
+    deliverers = next(d for d in container.dependencies if isinstance(d, Deliverers))
+    return any(
+        endpoint.id == endpoint_id and event_type in endpoint.event_types
+        for endpoints in deliverers.endpoints.current().values()
+        for endpoint in endpoints
+    )
 
 
 @pytest.fixture
@@ -881,6 +892,12 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
     [(headers, body, _)] = wait_for(lambda: new.requests, message="what waited, at the new URL")
     Webhook(secret).verify(body, headers)  # the same secret signs
     assert json.loads(body)["workersequence"] == 2
+    # the agencies service reads the endpoints again every second: a type the edit added is
+    # wanted from the moment it has read them, and an event published before then is not sent
+    wait_for(
+        lambda: wanted_by(agencies_service, endpoint.id, c.WORKER_DEPARTED),
+        message="the agencies service knows the edit",
+    )
     publish(rabbit_config["AMQP_URI"], departed("w-edit", 3))
     wait_for(lambda: len(new.accepted()) == 2, message="a newly wanted type")
     log = wait_for(lambda: delivered(webhook_handlers, endpoint, 3), message="one log, all three")

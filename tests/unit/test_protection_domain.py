@@ -121,7 +121,8 @@ def test_a_closed_case_is_never_overdue():
 def test_a_case_goes_from_received_to_closed_each_step_recorded():
     followed = case(assigned_to="siti")
     for to in ("assessed", "referred", "in_progress"):
-        followed.move(to, SITI, wib(2026, 5, 14, 9), note=f"now {to}")
+        referred = {"kind": "bp3mi"} if to == "referred" else None
+        followed.move(to, SITI, wib(2026, 5, 14, 9), note=f"now {to}", referred=referred)
     followed.move("resolved", SITI, wib(2026, 5, 14, 9), outcome="reconciled")
     followed.move("closed", ADMIN, wib(2026, 5, 20, 9), note="the wages were paid")
     assert followed.status == "closed"
@@ -207,7 +208,12 @@ def test_only_public_notes_reach_the_family():
     followed = case(assigned_to="siti")
     followed.move("assessed", SITI, wib(2026, 5, 13, 11), note="employer's phone: +85291234567")
     followed.move(
-        "referred", SITI, wib(2026, 5, 13, 12), note="diteruskan ke KJRI Hong Kong", public=True
+        "referred",
+        SITI,
+        wib(2026, 5, 13, 12),
+        note="diteruskan ke KJRI Hong Kong",
+        public=True,
+        referred={"kind": "embassy", "country": "HK"},
     )
     assert [s.note for s in followed.public_notes()] == ["diteruskan ke KJRI Hong Kong"]
 
@@ -273,3 +279,105 @@ def test_a_case_about_someone_unregistered_is_linked_once_by_its_caseworker():
     with pytest.raises(TransitionRefused):
         stranger.link("w-2", ADMIN, wib(2026, 5, 14, 10))
     assert stranger.worker_id == "w-1"
+
+
+# referrals and the agency's answer ----------------------------------------------------------------
+
+BP3MI = {"role": "agency", "subject": "bp3mi-jatim-api", "agency": "bp3mi-jatim"}
+OTHER_AGENCY = {"role": "agency", "subject": "kbri-api", "agency": "kbri-hk"}
+
+
+def assessed(**kwargs) -> Case:
+    worked = case(assigned_to="siti", destination_country="HK", **kwargs)
+    worked.move("assessed", SITI, wib(2026, 5, 13, 11))
+    return worked
+
+
+def test_referring_names_whom_and_no_other_step_does():
+    worked = assessed()
+    with pytest.raises(InvalidInput) as refused:
+        worked.move("referred", SITI, wib(2026, 5, 13, 12))
+    assert refused.value.details == {"referral": ["required to refer a case"]}
+    with pytest.raises(InvalidInput):
+        worked.move("in_progress", SITI, wib(2026, 5, 13, 12), referred={"kind": "police"})
+    assert worked.status == "assessed"
+    step = worked.move(
+        "referred",
+        SITI,
+        wib(2026, 5, 13, 12),
+        note="kirim ke BP3MI",
+        referred={"kind": "agency", "agency": "bp3mi-jatim"},
+    )
+    assert step.referral == {
+        "kind": "agency",
+        "name": None,
+        "country": None,
+        "agency": "bp3mi-jatim",
+    }
+    assert (step.agency, step.by, step.note, worked.status) == (
+        "bp3mi-jatim",
+        "siti",
+        "kirim ke BP3MI",
+        "referred",
+    )
+    assert worked.acted_at == wib(2026, 5, 13, 12)  # a referral is a first action
+
+
+@pytest.mark.parametrize(
+    ("referred", "problem"),
+    [
+        ({"kind": "agency"}, "agency"),  # which onboarded agency
+        ({"kind": "police"}, "name"),  # which police station
+        ({"kind": "hospital"}, "name"),
+        ({"kind": "legal_aid"}, "name"),
+        ({"kind": "bp3mi", "agency": "bp3mi-jatim"}, "agency"),  # an agency only as kind agency
+        ({"kind": "consul"}, "kind"),
+    ],
+)
+def test_a_referral_names_the_body_fully(referred, problem):
+    worked = assessed()
+    with pytest.raises(InvalidInput) as refused:
+        worked.move("referred", SITI, wib(2026, 5, 13, 12), referred=referred)
+    assert list(refused.value.details["referral"]) == [problem]
+    assert worked.status == "assessed" and len(worked.steps) == 1
+
+
+def test_an_embassy_is_the_destination_country_s_unless_named():
+    worked = assessed()
+    step = worked.move("referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy"})
+    assert step.referral["country"] == "HK" and step.agency is None
+    unknown = case(assigned_to="siti")
+    unknown.move("assessed", SITI, wib(2026, 5, 13, 11))
+    with pytest.raises(InvalidInput):
+        unknown.move("referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy"})
+
+
+def test_the_agency_referred_to_answers_and_no_other():
+    worked = assessed(case_type="trafficking")  # a sensitive case: its referral's agency answers
+    worked.move(
+        "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "agency", "agency": "bp3mi-jatim"}
+    )
+    step = worked.answer("in_progress", "petugas menghubungi majikan", BP3MI, wib(2026, 5, 14, 9))
+    assert (step.action, step.agency, step.answer, step.role, step.by) == (
+        "answered",
+        "bp3mi-jatim",
+        "in_progress",
+        "agency",
+        "bp3mi-jatim-api",
+    )
+    assert worked.status == "referred"  # the status stays the caseworker's to move
+    for stranger in (OTHER_AGENCY, SITI, ADMIN, {"role": "agency", "subject": "x"}):
+        with pytest.raises(NotFound):
+            worked.answer("resolved", None, stranger, wib(2026, 5, 14, 10))
+    with pytest.raises(InvalidInput):
+        worked.answer("done", None, BP3MI, wib(2026, 5, 14, 10))
+    assert [s.action for s in worked.steps] == ["moved", "moved", "answered"]
+
+
+def test_an_agency_answers_nothing_on_a_case_not_referred_to_it():
+    worked = assessed()
+    worked.move(
+        "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "police", "name": "Polres"}
+    )
+    with pytest.raises(NotFound):
+        worked.answer("received", None, BP3MI, wib(2026, 5, 14, 9))

@@ -291,3 +291,74 @@ def test_only_its_caseworker_attaches_and_a_sensitive_cases_files_stay_hidden(uo
     kept = attach(uow, case.id, PDF).attachments[0]
     with pytest.raises(NotFound):
         handlers.get_attachment(uow.repository, case.id, kept.id, {"role": "caseworker"})
+
+
+BP3MI = {"role": "agency", "subject": "bp3mi-jatim-api", "agency": "bp3mi-jatim"}
+
+
+def referred(uow, referral, case_type="lost_contact"):
+    case, _ = opened(uow, filing(case_type=case_type, notes="NIK 3505125703940001 di KTP"))
+    uow.run(handlers.assign_case, case.id, {"caseworker": "siti"}, NOW)
+    uow.run(handlers.move_case, case.id, {"to": "assessed"}, NOW)
+    moving = {"to": "referred", "note": "kirim ke BP3MI", "referral": referral}
+    uow.run(handlers.move_case, case.id, moving, NOW + dt.timedelta(hours=1))
+    return case
+
+
+def test_a_referral_is_kept_on_the_case_and_published_without_its_text(uow):
+    case = referred(uow, {"kind": "agency", "agency": "bp3mi-jatim"})
+    step = case.steps[-1]
+    assert (step.to_status, step.by, step.note, step.agency) == (
+        "referred",
+        "siti",
+        "kirim ke BP3MI",
+        "bp3mi-jatim",
+    )
+    assert uow.types()[-2:] == [c.CASE_STATUS_CHANGED, c.CASE_REFERRED]
+    event = uow.published[-1]
+    parse_event(event)
+    assert event["worker_id"] == WORKER_ID
+    assert event["data"] == {
+        "case_id": case.id,
+        "case_type": "lost_contact",
+        "urgency": "high",
+        "sensitive": False,
+        "aspect": "economic",
+        "destination_country": "HK",
+        "referred_kind": "agency",
+        "referred_agency": "bp3mi-jatim",
+    }
+    text = json.dumps(event)
+    assert SUMMARY not in text and "kirim" not in text and "3505125703940001" not in text
+
+
+def test_a_referral_to_a_body_off_the_platform_names_no_agency(uow):
+    referred(uow, {"kind": "police", "name": "Polres Blitar"})
+    assert uow.published[-1]["data"]["referred_agency"] is None
+    with pytest.raises(InvalidInput):
+        referred(uow, {"kind": "police"})  # which police
+
+
+def test_the_agency_referred_to_answers_on_the_case_and_another_finds_no_case(uow):
+    uow.actor = ADMIN  # a sensitive case: the admin gives it to its caseworker
+    case = referred(uow, {"kind": "agency", "agency": "bp3mi-jatim"}, case_type="trafficking")
+    published = len(uow.published)
+    uow.actor = BP3MI
+    _, step = uow.run(
+        handlers.answer_case, case.id, {"status": "received", "note": "diterima"}, NOW
+    )
+    assert (step.action, step.agency, step.answer, step.note) == (
+        "answered",
+        "bp3mi-jatim",
+        "received",
+        "diterima",
+    )
+    assert case.steps[-1] is step and len(uow.published) == published  # no event
+    uow.actor = {"role": "agency", "subject": "kbri-api", "agency": "kbri-hk"}
+    with pytest.raises(NotFound):
+        uow.run(handlers.answer_case, case.id, {"status": "resolved"}, NOW)
+    with pytest.raises(NotFound):
+        uow.run(handlers.answer_case, str(uuid.uuid4()), {"status": "resolved"}, NOW)
+    uow.actor = BP3MI
+    with pytest.raises(InvalidInput):
+        uow.run(handlers.answer_case, case.id, {"status": "done"}, NOW)

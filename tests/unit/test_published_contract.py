@@ -34,8 +34,10 @@ def agreement(fields=None, **terms) -> Agreement:
 def hostile_envelope(spec: c.EventSpec) -> dict:
     """The catalogue's example with a NIK typed into every text field and as the staff login."""
     body = asyncapi.example_envelope(spec)
+    if spec.event_type == c.CASE_REFERRED:
+        body["data"]["referred_agency"] = "bpjs"  # a referral reaches the agency it names
     for name, value in body["data"].items():
-        if isinstance(value, str) and name not in ("sex", "destination_country"):
+        if isinstance(value, str) and name not in ("sex", "destination_country", "referred_agency"):
             body["data"][name] = f"{value} (NIK {NIK[:4]} {NIK[4:8]} {NIK[8:12]} {NIK[12:]})"
     body["actor"] = {"role": "verifier", "agency": "ltsa-blitar", "subject": NIK}
     body["correlation_id"] = f"{NIK[:4]}/{NIK[4:8]}/{NIK[8:12]}/{NIK[12:]}"  # an X-Request-ID
@@ -196,3 +198,44 @@ def test_a_protection_case_reaches_an_agency_only_by_named_fields_and_never_a_se
         body["data"]["sensitive"] = sensitive
         assert published(body, named) is None
     assert "assigned_to" not in PUBLISHED[c.CASE_ASSIGNED].fields  # a caseworker's login
+
+
+def referral(agency: str | None = "bpjs", sensitive: bool | None = False) -> dict:
+    body = asyncapi.example_envelope(c.spec_for(c.CASE_REFERRED))
+    body["data"].update(referred_kind="agency", referred_agency=agency, sensitive=sensitive)
+    return body
+
+
+REFERRAL_FIELDS = {c.CASE_REFERRED: ("case_id", "case_type", "referred_agency")}
+
+
+def test_a_referral_reaches_only_the_agency_it_names():
+    assert set(published(referral("bpjs"), agreement(REFERRAL_FIELDS))["data"]) == {
+        "case_id",
+        "case_type",
+        "referred_agency",
+    }
+    # another agency granted the type receives nothing of it; nor does any, when the referral
+    # names a body not on the platform (the police, an embassy)
+    assert published(referral("bp3mi-jatim"), agreement(REFERRAL_FIELDS)) is None
+    assert published(referral(None), agreement(REFERRAL_FIELDS)) is None
+    assert published(referral("BPJS"), agreement(REFERRAL_FIELDS)) is None  # names exactly
+
+
+def test_a_sensitive_case_reaches_only_the_agency_referred_to_and_only_its_referral():
+    granted = agreement({**REFERRAL_FIELDS, c.CASE_STATUS_CHANGED: ("case_id", "to_status")})
+    for sensitive in (True, None):  # not saying is taken as sensitive
+        assert published(referral("bpjs", sensitive), granted)["data"]["case_id"]
+        assert published(referral("bp3mi-jatim", sensitive), granted) is None
+        moved = asyncapi.example_envelope(c.spec_for(c.CASE_STATUS_CHANGED))
+        moved["data"]["sensitive"] = sensitive
+        assert published(moved, granted) is None  # the rest of the case: to no agency at all
+
+
+def test_sensitive_case_says_which_agency_may_have_a_sensitive_case_s_event():
+    from services.agencies.domain import sensitive_case
+
+    assert sensitive_case(referral("bpjs", True))  # no agency named: withheld
+    assert not sensitive_case(referral("bpjs", True), "bpjs")
+    assert sensitive_case(referral("bpjs", True), "bp3mi-jatim")
+    assert not sensitive_case(referral("bp3mi-jatim", False), "bpjs")  # not sensitive at all
