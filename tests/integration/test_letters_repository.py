@@ -9,8 +9,6 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,33 +17,16 @@ from sqlalchemy.orm import Session
 
 from services.letters.domain import Letter
 from services.letters.repository import LettersRepository
-from tests.helpers import wait_for
+from tests.helpers import Kept, kept_on, wait_for
 from tests.unit.fakes.letters import FakeLettersRepository
 
 NOW = dt.datetime(2026, 12, 6, 3, tzinfo=dt.UTC)
 KADEMANGAN, SANANKULON = "35.05.12.2001", "35.05.13.2004"
 
 
-@dataclass
-class Kept:
-    repository: Any
-    session: Session | None = None
-
-    def again(self) -> None:
-        if self.session is not None:
-            self.session.flush()
-            self.session.expire_all()
-
-
 @pytest.fixture(params=["fake", "postgresql"])
 def kept(request) -> Iterator[Kept]:
-    if request.param == "fake":
-        yield Kept(FakeLettersRepository())
-        return
-    engine = create_engine(request.getfixturevalue("database_urls")["letters"])
-    with Session(engine) as session, session.begin():
-        yield Kept(LettersRepository(session), session)
-    engine.dispose()
+    yield from kept_on(request, FakeLettersRepository, LettersRepository, "letters")
 
 
 def a_letter(worker_id=None, *, village=KADEMANGAN, status="requested", at=NOW, **more) -> Letter:
