@@ -1,4 +1,4 @@
-"""The platform under test: the seven services and the gateway, each in its own process started
+"""The platform under test: the eight services and the gateway, each in its own process started
 with the runner ``make run`` uses, on the run's vhost and its own PostgreSQL databases."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ PROBES = (
     "/reintegration/programs",
     "/cases?limit=1",
     "/workers/00000000-0000-4000-8000-000000000000/notifications",
+    "/letters?limit=1",
 )
 DATABASE_SERVICES = (
     "registration",
@@ -36,6 +37,7 @@ DATABASE_SERVICES = (
     "protection",
     "notifications",
     "reporting",
+    "letters",
     "gateway",
 )
 # the processes `make run` starts (pmi_tools.stack.PROCESSES; not imported: the runner module

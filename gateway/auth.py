@@ -1,5 +1,6 @@
 """Who is calling: JWT bearer tokens (HS256, ``JWT_SECRET``; claims ``sub``, ``role``, ``agency``,
-``iat``, ``exp``, ``iss``, ``aud``, and ``jti`` when the issuer gives one, checked against the
+``village`` (a village office's code), ``iat``, ``exp``, ``iss``, ``aud``, and ``jti`` when the
+issuer gives one, checked against the
 ``TokenPolicy``), whether a token was revoked, and the signing secret the gateway may start with."""
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 import jwt
 
 from pmi_common import production
+from pmi_common.fields import VILLAGE_CODE
 from pmi_common.production import is_development
 
-from .roles import AGENCY, ROLES, WORKER
+from .roles import AGENCY, ROLES, VILLAGE, WORKER
 from .token_policy import DEFAULT_POLICY, TokenPolicy
 
 ALGORITHM = "HS256"
@@ -37,6 +39,7 @@ class Caller:
     # the token's iat (seconds since the epoch) and jti: what revocation is decided on
     issued_at: float = field(default=0.0, compare=False)
     token_id: str | None = field(default=None, compare=False)
+    village: str | None = None  # a village office's: the Kemendagri code of its village
 
     @property
     def principal(self) -> str:
@@ -45,7 +48,10 @@ class Caller:
     @property
     def actor(self) -> dict:
         """As the services and event envelopes record who caused a change."""
-        return {"role": self.role, "agency": self.agency, "subject": self.subject}
+        actor = {"role": self.role, "agency": self.agency, "subject": self.subject}
+        if self.village is not None:
+            actor["village"] = self.village
+        return actor
 
 
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
@@ -168,12 +174,22 @@ def _caller(claims: dict) -> Caller:
         raise Unauthenticated("the token's agency must be a string")
     if role == AGENCY and not agency:
         raise Unauthenticated("an agency token must name its agency")
+    village = claims.get("village")
+    if role == VILLAGE:
+        if not isinstance(village, str):
+            raise Unauthenticated("a village token must name its village (claim village)")
+        if not VILLAGE_CODE.matches(village):
+            raise Unauthenticated(
+                "a village token's village must be a village code such as 35.05.01.2001"
+            )
+    else:
+        village = None
     if role == WORKER:
         try:
             subject = str(uuid.UUID(subject))
         except ValueError as exc:
             raise Unauthenticated("a worker token's sub must be the worker's id") from exc
-    return Caller(role, subject, agency, float(claims["iat"]), token_id)
+    return Caller(role, subject, agency, float(claims["iat"]), token_id, village)
 
 
 def mint(
@@ -184,6 +200,7 @@ def mint(
     ttl: dt.timedelta = DEFAULT_TTL,
     now: dt.datetime | None = None,
     policy: TokenPolicy = DEFAULT_POLICY,
+    village: str | None = None,
 ) -> str:
     """A signed token, as an identity provider (or ``pmi token`` in development) issues it."""
     issued = now or dt.datetime.now(dt.UTC)
@@ -197,6 +214,8 @@ def mint(
         "aud": policy.audience,
         "jti": str(uuid.uuid4()),
     }
+    if village is not None:
+        claims["village"] = village
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

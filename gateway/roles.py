@@ -12,7 +12,11 @@ DPO = "dpo"  # data protection officer: reads the access log, and nothing else
 CASEWORKER = "caseworker"  # the complaints desk (pengaduan): protection cases
 PLANNING = "planning"  # the planning office (Bappedalitbang): the monthly figures, and nothing else
 
-ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, PLANNING)
+# a village head's office (kantor desa/kelurahan), scoped to the village its token names
+# (``village``, a Kemendagri code): acknowledges its residents' family permissions
+VILLAGE = "village"
+
+ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, PLANNING, VILLAGE)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
 # reads only what its data-sharing agreement covers (services.agencies.reads), and only on the
@@ -27,6 +31,11 @@ OPERATIONS = frozenset({ADMIN})
 # work on cases (a sensitive one: its caseworker and the admin, as the service decides)
 CASE_FILERS = frozenset({CASEWORKER, OPERATOR, ADMIN})
 CASEWORK = frozenset({CASEWORKER, ADMIN})
+# Go-TKI's letters: the desk requests, issues and revokes; a village office reads and decides on
+# its own residents' family permissions (the service scopes it)
+LETTER_DESK = DESK
+LETTER_READERS = DESK | {VILLAGE}
+VILLAGE_OFFICE = frozenset({VILLAGE, ADMIN})  # the admin: for a village with no account yet
 CONSOLE = frozenset({OPERATOR, ADMIN})  # the operators' console: queues, dead letters, health
 PUBLIC = frozenset()  # no token needed
 # the planning office's figures: counts by month, no one's record (docs/reporting.md)

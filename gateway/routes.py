@@ -17,6 +17,7 @@ from marshmallow import Schema
 
 from pmi_common.contract import (
     DOCUMENTS,
+    LETTERS,
     NOTIFICATIONS,
     ORIENTATION,
     PROTECTION,
@@ -37,6 +38,8 @@ from .roles import (
     CONSOLE,
     DESK,
     DOCUMENT_DESK,
+    LETTER_DESK,
+    LETTER_READERS,
     OPERATIONS,
     OPERATOR,
     PROGRAMMES,
@@ -44,6 +47,7 @@ from .roles import (
     READERS,
     REPORTS,
     STAFF,
+    VILLAGE_OFFICE,
     WORKER,
 )
 
@@ -149,6 +153,7 @@ orientation, reintegration = _asking(ORIENTATION), _asking(REINTEGRATION)
 protection = _asking(PROTECTION)
 notifications = _asking(NOTIFICATIONS)
 reporting = _asking(REPORTING)
+letters = _asking(LETTERS)
 SELF = READERS | {WORKER}  # staff who read, and the worker themself
 STAFF_SELF = STAFF | {WORKER}  # the same without agencies (no agreement grants these answers)
 OWN_AGENCY = OPERATIONS | {AGENCY}  # the admin, and an agency about its own webhooks
@@ -808,6 +813,133 @@ ROUTES: tuple[Route, ...] = (
         query=s.ReportPeriod,
         media_type="text/csv",
         personal=False,  # counts only, small cells suppressed by the service
+    ),
+    letters(
+        "request_letter",
+        "POST",
+        "/workers/{worker_id}/letters",
+        LETTER_DESK | {WORKER},
+        "Request a Go-TKI letter (family permission, passport or SKCK recommendation) by the "
+        "desk or the worker; refused (409), naming each prerequisite missing, until what the "
+        "type needs first is true; one letter of a type at a time",
+        body=s.RequestLetter,
+        response=v.LetterView,
+        status=201,
+        creates="letter_id",
+    ),
+    letters(
+        "worker_letters",
+        "GET",
+        "/workers/{worker_id}/letters",
+        LETTER_DESK | {WORKER},
+        "The worker's letters, oldest first",
+        response=v.LetterPage,
+    ),
+    letters(
+        "list_letters",
+        "GET",
+        "/letters",
+        LETTER_READERS,
+        "Letters by status and type, the longest waiting first; a village office's token: "
+        "only its own residents' (e.g. status=requested: family permissions waiting for it)",
+        query=s.ListLetters,
+        response=v.LetterPage,
+    ),
+    letters(
+        "get_letter",
+        "GET",
+        "/letters/{letter_id}",
+        LETTER_READERS,
+        "A letter; a family permission waiting for the village lists who may give it; another "
+        "village's letter: 404",
+        response=v.LetterView,
+    ),
+    letters(
+        "decide_family_permission",
+        "POST",
+        "/letters/{letter_id}/acknowledgement",
+        VILLAGE_OFFICE,
+        "The village office acknowledges a resident's family permission, naming the permission "
+        "giver from the worker's family list and the day given, or refuses it saying why; "
+        "another village's letter: 404",
+        body=s.DecideFamilyPermission,
+        response=v.LetterView,
+    ),
+    letters(
+        "get_letter_form",
+        "GET",
+        "/letters/{letter_id}/form",
+        LETTER_DESK,
+        "Offline: the family permission's form to print, for the permission giver and the "
+        "village head to sign on paper, with a QR code naming the request",
+        media_type="application/pdf",
+    ),
+    letters(
+        "upload_letter_form",
+        "POST",
+        "/letters/{letter_id}/form",
+        LETTER_DESK,
+        "Offline: the signed form's scan (a PDF, JPEG or PNG of at most 5 MiB, by its content) "
+        "with the permission giver and the day written on it; it counts once another officer "
+        "confirms it",
+        body=s.UploadLetterForm,
+        response=v.LetterView,
+        max_body=SCAN_BODY,
+    ),
+    letters(
+        "get_letter_form_scan",
+        "GET",
+        "/letters/{letter_id}/form/scan",
+        LETTER_DESK,
+        "Offline: the uploaded form's scan, as the file it is, for the officer who confirms it",
+        media_type="application/octet-stream",
+    ),
+    letters(
+        "confirm_letter_form",
+        "POST",
+        "/letters/{letter_id}/form/confirmation",
+        LETTER_DESK,
+        "Offline, four eyes: another officer than the one who uploaded the scan confirms it "
+        "(the same one: 403); the family permission is acknowledged as the paper says",
+        response=v.LetterView,
+    ),
+    letters(
+        "issue_letter",
+        "POST",
+        "/letters/{letter_id}/issue",
+        LETTER_DESK,
+        "Issue a letter: the next number of the office's scheme (gapless per year and type), "
+        "a verification code, the PDF signed by the office (PAdES)",
+        response=v.LetterView,
+    ),
+    letters(
+        "get_letter_pdf",
+        "GET",
+        "/letters/{letter_id}/pdf",
+        LETTER_DESK,
+        "An issued letter's signed PDF",
+        media_type="application/pdf",
+    ),
+    letters(
+        "revoke_letter",
+        "POST",
+        "/letters/{letter_id}/revocation",
+        LETTER_DESK,
+        "Revoke an issued letter, saying why: its check says revoked from now on; its number "
+        "is never given again",
+        body=s.RevokeLetter,
+        response=v.LetterView,
+    ),
+    letters(
+        "check_letter",
+        "GET",
+        "/public/letters/{code}",
+        PUBLIC,
+        "Check a letter by the code on it (anyone): valid, revoked (and when) or unknown, its "
+        "type, number, date and the holder's initials; the same shape for an unknown code. "
+        "The page /verify/{code} says the same to a person",
+        response=v.LetterCheckView,
+        personal=False,  # the holder's initials only
     ),
     _webhooks(
         "list_webhooks",

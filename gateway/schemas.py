@@ -22,6 +22,9 @@ from pmi_common.contract import (
     DEATH_CAUSES,
     DOCUMENT_TYPES,
     INFORMATION_SOURCES,
+    LETTER_DECISIONS,
+    LETTER_STATUSES,
+    LETTER_TYPES,
     RELATIONS,
     RETURN_REASONS,
     STAGES,
@@ -632,6 +635,57 @@ class ChooseDeadLetters(Body):
         chosen = [name for name in ("event_id", "all", "match") if name in data]
         if len(chosen) != 1:
             raise ValidationError("choose exactly one of event_id, all and match", "_schema")
+
+
+# Go-TKI letters ----------------------------------------------------------------------------
+
+
+class RequestLetter(Body):
+    """A family permission names the worker's village (its office acknowledges it); a
+    recommendation needs the family permission acknowledged first (the passport's also the
+    placement company on the worker's record)."""
+
+    letter_type = fields.String(
+        required=True, validate=validate.OneOf(LETTER_TYPES), metadata=_e("family_permission")
+    )
+    village_code = fields.String(validate=VILLAGE_CODE, metadata=_e("35.05.12.2001"))
+    purpose = text(500, metadata=_e("bekerja sebagai perawat lansia di Hong Kong"))
+
+
+class DecideFamilyPermission(Body):
+    """Acknowledged: the permission giver (``family_member_id``, the spouse, a parent or a
+    guardian from the worker's family list) and the day given; refused: why."""
+
+    decision = fields.String(
+        required=True, validate=validate.OneOf(LETTER_DECISIONS), metadata=_e("acknowledged")
+    )
+    family_member_id = fields.UUID()
+    given_on = fields.Date(metadata=_e("2026-12-01"))
+    reason = text(500)
+
+
+class UploadLetterForm(Body):
+    """Offline: the printed family permission form, signed on paper, scanned."""
+
+    content_base64 = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "a PDF, JPEG or PNG of at most 5 MiB, base64-encoded"},
+    )
+    family_member_id = fields.UUID(
+        required=True, metadata={"description": "the permission giver written on the form"}
+    )
+    given_on = fields.Date(required=True, metadata=_e("2026-12-01"))
+
+
+class RevokeLetter(Body):
+    reason = text(500, required=True, metadata=_e("diterbitkan atas data yang keliru"))
+
+
+class ListLetters(Query):
+    status = fields.String(validate=validate.OneOf(LETTER_STATUSES))
+    letter_type = fields.String(validate=validate.OneOf(LETTER_TYPES))
+    limit = fields.Integer(validate=validate.Range(min=1, max=Most.PAGE))
 
 
 class NoQuery(Schema):

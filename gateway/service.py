@@ -23,7 +23,7 @@ from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
 from services.agencies.domain import answer_received
 from services.agencies.reads import WorkerTimeline, recruit_stats
 
-from . import export, health, openapi, routes
+from . import export, health, openapi, routes, verify
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
@@ -41,6 +41,7 @@ from .http import Reply, api
 from .ratelimits import forwarded_hops
 from .registry import Registry, RegistryReader
 from .roles import AGENCY
+from .verify import verify_page
 
 
 class GatewayService:
@@ -53,6 +54,7 @@ class GatewayService:
     protection = TimedRpcProxy(c.PROTECTION)
     notifications = TimedRpcProxy(c.NOTIFICATIONS)
     reporting = TimedRpcProxy(c.REPORTING)
+    letters = TimedRpcProxy(c.LETTERS)
     gateway = Gateway()
     caller = Caller()
     disclosures = DisclosureRecord()
@@ -520,6 +522,86 @@ class GatewayService:
     def open_data(self, query: dict) -> Response:
         """Published for anyone: a portal or a cache may keep it a while."""
         return _download(self.reporting.download(query, "open-data"), "public, max-age=900")
+
+    # Go-TKI letters ----------------------------------------------------------------------------
+
+    @api
+    def request_letter(self, worker_id: str, body: dict) -> dict:
+        return self._changed(worker_id, self.letters.request_letter(worker_id, body))
+
+    @api
+    def worker_letters(self, worker_id: str) -> dict:
+        return self.letters.letters_of_worker(worker_id)
+
+    @api
+    def list_letters(self, query: dict) -> dict:
+        return self.letters.list_letters(query)
+
+    @api
+    def get_letter(self, letter_id: str) -> dict:
+        return self.letters.get_letter(letter_id)
+
+    @api
+    def decide_family_permission(self, letter_id: str, body: dict) -> dict:
+        return self.letters.decide_family_permission(letter_id, body)
+
+    @api
+    def get_letter_form(self, letter_id: str) -> Response:
+        form = self.letters.family_permission_form(letter_id)
+        return Response(
+            base64.b64decode(form["content_base64"]),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{form["filename"]}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @api
+    def upload_letter_form(self, letter_id: str, body: dict) -> dict:
+        return self.letters.upload_family_permission_form(letter_id, body)
+
+    @api
+    def get_letter_form_scan(self, letter_id: str) -> Response:
+        scan = self.letters.form_scan(letter_id)
+        return Response(
+            base64.b64decode(scan["content_base64"]),
+            mimetype=scan["media_type"],
+            headers={"ETag": f'"{scan["sha256"]}"', "Cache-Control": "private, no-store"},
+        )
+
+    @api
+    def confirm_letter_form(self, letter_id: str) -> dict:
+        return self.letters.confirm_family_permission_form(letter_id)
+
+    @api
+    def issue_letter(self, letter_id: str) -> dict:
+        return self.letters.issue_letter(letter_id)
+
+    @api
+    def get_letter_pdf(self, letter_id: str) -> Response:
+        pdf = self.letters.letter_pdf(letter_id)
+        return Response(
+            base64.b64decode(pdf["content_base64"]),
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @api
+    def revoke_letter(self, letter_id: str, body: dict) -> dict:
+        return self.letters.revoke_letter(letter_id, body)
+
+    @api
+    def check_letter(self, code: str) -> dict:
+        return self.letters.check_letter(code)
+
+    @verify_page("/verify/<code>")
+    def verify_letter_page(self, code: str) -> Response:
+        """The page a letter's QR code opens (``gateway/verify.py``)."""
+        return verify.answer(self.letters.check_letter(code))
 
     # agencies' webhooks ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import requests
 from pmi_common.contract import REGISTRATION, SERVICES
 
 from . import auth
-from .roles import AGENCY
+from .roles import AGENCY, VILLAGE
 from .routes import PREFIX
 
 TEST_SECRET = "a-test-secret-of-more-than-thirty-two-characters"
@@ -95,11 +95,19 @@ class ApiClient:
         subject: str | None = None,
         agency: str | None = None,
         ttl: dt.timedelta = auth.DEFAULT_TTL,
+        village: str | None = None,
     ) -> str:
         if agency is None and role == AGENCY:
             agency = "bp3mi-jatim"
+        if village is None and role == VILLAGE:
+            village = "35.05.12.2001"  # Kademangan, Blitar
         return auth.mint(
-            self.secret, role, subject or f"{role}-{uuid.uuid4().hex[:6]}", agency=agency, ttl=ttl
+            self.secret,
+            role,
+            subject or f"{role}-{uuid.uuid4().hex[:6]}",
+            agency=agency,
+            ttl=ttl,
+            village=village,
         )
 
     def as_role(self, role: str, subject: str | None = None, **claims) -> ApiClient:

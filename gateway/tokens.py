@@ -8,10 +8,11 @@ import uuid
 from pmi_common.config import service_config
 
 from . import auth
-from .roles import AGENCY, ROLES, WORKER
+from .roles import AGENCY, ROLES, VILLAGE, WORKER
 from .token_policy import TokenPolicy
 
 DEFAULT_AGENCY = "bp3mi-jatim"
+DEFAULT_VILLAGE = "35.05.12.2001"  # a development village office's: Kademangan, Blitar
 
 
 def mint_for(
@@ -39,7 +40,16 @@ def mint_for(
         subject = subject or str(uuid.uuid4())
     if role == AGENCY:
         agency = agency or DEFAULT_AGENCY
-    return auth.mint(secret, role, subject or f"dev-{role}", agency=agency, ttl=ttl, policy=policy)
+    village = DEFAULT_VILLAGE if role == VILLAGE else None
+    return auth.mint(
+        secret,
+        role,
+        subject or f"dev-{role}",
+        agency=agency,
+        ttl=ttl,
+        policy=policy,
+        village=village,
+    )
 
 
 def print_tokens(

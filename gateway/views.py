@@ -865,3 +865,77 @@ class WebhookDeliveryPage(View):
 
 class ReplayView(View):
     queued = fields.Integer()
+
+
+# Go-TKI letters ----------------------------------------------------------------------------
+
+
+class LabelView(View):
+    id = fields.String(metadata={"description": "Bahasa Indonesia"})
+    en = fields.String()
+
+
+class PermissionGiverView(View):
+    id = fields.UUID()
+    full_name = fields.String()
+    relation = fields.String()
+
+
+class LetterView(View):
+    id = fields.UUID()
+    worker_id = fields.UUID()
+    letter_type = fields.String(
+        metadata={"description": "family_permission, passport_recommendation, skck_recommendation"}
+    )
+    letter_type_label = fields.Nested(LabelView)
+    status = fields.String(
+        metadata={"description": "requested, acknowledged, refused, issued or revoked"}
+    )
+    village_code = _maybe(fields.String())
+    purpose = _maybe(fields.String())
+    requested_at = fields.DateTime()
+    requested_by = _maybe(fields.String())
+    requested_role = _maybe(fields.String())
+    permission_giver_id = _maybe(fields.UUID())
+    permission_giver_relation = _maybe(fields.String())
+    permission_given_on = _maybe(fields.Date())
+    decided_at = _maybe(fields.DateTime())
+    decided_by = _maybe(fields.String())
+    refusal_reason = _maybe(fields.String())
+    form_scan_sha256 = _maybe(fields.String(metadata={"description": "offline: the scan"}))
+    form_uploaded_by = _maybe(fields.String())
+    form_uploaded_at = _maybe(fields.DateTime())
+    number = _maybe(fields.String(metadata={"example": "560/17/RP/409.112/2026"}))
+    issued_at = _maybe(fields.DateTime())
+    issued_on = _maybe(fields.Date())
+    issued_by = _maybe(fields.String())
+    verification_code = _maybe(
+        fields.String(metadata={"description": "anyone checks the letter with it: /verify/{code}"})
+    )
+    pdf_sha256 = _maybe(fields.String())
+    revoked_at = _maybe(fields.DateTime())
+    revoked_by = _maybe(fields.String())
+    revocation_reason = _maybe(fields.String())
+    updated_at = fields.DateTime()
+    permission_givers = fields.List(
+        fields.Nested(PermissionGiverView),
+        metadata={"description": "a family permission waiting for the village: who may give it"},
+    )
+
+
+class LetterPage(View):
+    items = fields.List(fields.Nested(LetterView))
+
+
+class LetterCheckView(View):
+    """The same shape for a valid, a revoked and an unknown letter."""
+
+    code = fields.String()
+    status = fields.String(metadata={"description": "valid, revoked or unknown"})
+    status_label = fields.Nested(LabelView)
+    letter_type = _maybe(fields.String())
+    letter_type_label = _maybe(fields.Nested(LabelView))
+    number = _maybe(fields.String())
+    issued_on = _maybe(fields.Date())
+    revoked_at = _maybe(fields.DateTime())
+    worker_initials = _maybe(fields.String(metadata={"example": "S. N. A."}))

@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "NOTIFICATIONS_DATABASE_URL": "the notifications service's database (same)",
     "REPORTING_DATABASE_URL": "the reporting service's database: the planning office's read "
     "model (same)",
+    "LETTERS_DATABASE_URL": "the letters service's database (same)",
     "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
     "disclosures, the agencies service's state (same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
@@ -132,9 +133,23 @@ ENVIRONMENT = {
     "NOTIFY_RETRY_DELAYS": "comma-separated seconds between a message's attempts, the last "
     "repeated (30,60,300,900,3600)",
     "NOTIFY_HTTP_TIMEOUT": "seconds an SMS or WhatsApp provider may take to answer (10)",
+    "LETTER_SIGNING_CERT_FILE": "the office's certificate its letters are signed with (PEM; "
+    "required in production; development makes one under PMI_STATE_DIR)",
+    "LETTER_SIGNING_KEY_FILE": "the signing certificate's private key (PEM)",
+    "LETTER_SIGNING_KEY_PASSWORD": "the key's password, if it has one",
+    "LETTER_NUMBER_FORMAT": "the office's letter numbers, with {seq}, {type} and {year} "
+    "(560/{seq}/{type}/409.112/{year})",
+    "LETTER_LETTERHEAD": "the letterhead's lines, separated by | (PEMERINTAH KABUPATEN "
+    "BLITAR|DINAS TENAGA KERJA|...)",
+    "LETTER_PLACE": "where letters are signed (Blitar)",
+    "LETTER_SIGNATORY": "who signs letters (Kepala Dinas Tenaga Kerja)",
+    "LETTER_VERIFY_URL": "the public address letters' QR codes point to, /verify/{code} "
+    "appended (http://GATEWAY_ADDRESS)",
 }
 
 NOTIFY_SETTINGS = tuple(name for name in ENVIRONMENT if name.startswith("NOTIFY_"))
+
+LETTER_SETTINGS = tuple(name for name in ENVIRONMENT if name.startswith("LETTER_"))
 
 WEBHOOK_SETTINGS = (
     "WEBHOOK_ALLOWED_TARGETS",
@@ -219,6 +234,9 @@ def service_config(service: str) -> dict:
         config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
     if service == "notifications":
         config.update({key: os.environ[key] for key in NOTIFY_SETTINGS if os.environ.get(key)})
+    if service == "letters":
+        config.update({key: os.environ[key] for key in LETTER_SETTINGS if os.environ.get(key)})
+        config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "agencies":
         config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()

@@ -12,7 +12,13 @@ CORRELATION_ID = "correlation_id"
 # the gateway's digest of (caller, Idempotency-Key, request): a command sent again with it is
 # answered from the service's record of its first answer (``Store.command``)
 COMMAND_KEY = "command_key"
-ACTOR_KEYS = {"role": "actor_role", "agency": "actor_agency", "subject": "actor_subject"}
+ACTOR_KEYS = {
+    "role": "actor_role",
+    "agency": "actor_agency",
+    "subject": "actor_subject",
+    "village": "actor_village",  # a village office's token: the village it speaks for
+}
+SCOPES = ("village",)  # named in an actor only when the caller has one
 
 
 def correlation_of(worker_ctx) -> str:
@@ -30,7 +36,11 @@ def actor_of(worker_ctx) -> dict | None:
     data = worker_ctx.data
     if not data.get(ACTOR_KEYS["role"]):
         return None
-    return {field: data.get(key) for field, key in ACTOR_KEYS.items()}
+    return {
+        field: data.get(key)
+        for field, key in ACTOR_KEYS.items()
+        if field not in SCOPES or data.get(key)
+    }
 
 
 def actor_context(actor: dict | None) -> dict:

@@ -50,6 +50,14 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     FORMER_WORKER_REGISTERED,
     GATEWAY,
     INFORMATION_SOURCES,
+    LETTER_ACKNOWLEDGED,
+    LETTER_DECISIONS,
+    LETTER_ISSUED,
+    LETTER_REQUESTED,
+    LETTER_REVOKED,
+    LETTER_STATUSES,
+    LETTER_TYPES,
+    LETTERS,
     NON_PROCEDURAL_WORKER_RECORDED,
     NOTIFICATIONS,
     ORIENTATION,
@@ -57,6 +65,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     ORIENTATION_ENROLLED,
     ORIENTATION_RELEASED,
     PARTICIPANT_KINDS,
+    PERMISSION_RELATIONS,
     PROGRAM_CREATED,
     PROTECTION,
     REGISTRATION,
@@ -471,6 +480,47 @@ class CaseReferredV1(_CasePayload):
     referred_agency = fields.String(required=True, allow_none=True)
 
 
+class _LetterPayload(_Payload):
+    """What every event about a Go-TKI letter carries (the worker in the envelope): never the
+    permission giver's name, the village's code or the letter's verification code."""
+
+    letter_id = fields.String(required=True)
+    letter_type = fields.String(required=True, validate=validate.OneOf(LETTER_TYPES))
+
+
+class LetterRequestedV1(_LetterPayload):
+    """A letter was asked for by the desk or the worker, its prerequisites met."""
+
+    status = fields.String(required=True, validate=validate.OneOf(LETTER_STATUSES))
+
+
+class LetterAcknowledgedV1(_LetterPayload):
+    """The village office of the worker's village decided on the family permission:
+    ``acknowledged``, with what the permission giver is to the worker and the day given, or
+    ``refused``."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(LETTER_DECISIONS))
+    relation = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(PERMISSION_RELATIONS)
+    )
+    given_on = fields.Date(required=True, allow_none=True)
+
+
+class LetterIssuedV1(_LetterPayload):
+    """The office issued the letter with its number (signed PDF, checkable by its code)."""
+
+    number = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+
+
+class LetterRevokedV1(_LetterPayload):
+    """The office revoked an issued letter: its check says so from now on; the number is
+    never given again."""
+
+    number = fields.String(required=True)
+    revoked_at = fields.AwareDateTime(required=True, format="iso")
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -483,7 +533,7 @@ class EventSpec:
     summary: str
 
 
-_ALL = (REGISTRATION, DOCUMENTS, ORIENTATION, REINTEGRATION, PROTECTION, NOTIFICATIONS)
+_ALL = SERVICES
 
 CONTRACT: tuple[EventSpec, ...] = (
     EventSpec(
@@ -792,6 +842,38 @@ CONTRACT: tuple[EventSpec, ...] = (
         CaseReferredV1,
         (),
         "a protection case was referred to a body that must act; an onboarded agency's to it only",
+    ),
+    EventSpec(
+        LETTER_REQUESTED,
+        1,
+        LETTERS,
+        LetterRequestedV1,
+        (REGISTRATION,),
+        "a Go-TKI letter (family permission, passport or SKCK recommendation) was requested",
+    ),
+    EventSpec(
+        LETTER_ACKNOWLEDGED,
+        1,
+        LETTERS,
+        LetterAcknowledgedV1,
+        (REGISTRATION,),
+        "the worker's village office acknowledged (or refused) the family permission",
+    ),
+    EventSpec(
+        LETTER_ISSUED,
+        1,
+        LETTERS,
+        LetterIssuedV1,
+        (REGISTRATION,),
+        "the office issued a letter with its number, signed, checkable by anyone",
+    ),
+    EventSpec(
+        LETTER_REVOKED,
+        1,
+        LETTERS,
+        LetterRevokedV1,
+        (REGISTRATION,),
+        "the office revoked an issued letter",
     ),
 )
 

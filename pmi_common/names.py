@@ -14,6 +14,7 @@ NOTIFICATIONS = "notifications"  # tells workers by SMS, WhatsApp and e-mail
 REPORTING = "reporting"  # the planning office's monthly figures, a read model of the events
 GATEWAY = "gateway"
 AGENCIES = "agencies"  # hands every event's published form to the agencies its agreements grant
+LETTERS = "letters"  # Go-TKI: the family permission and the office's recommendations, verifiable
 SERVICES = (
     REGISTRATION,
     DOCUMENTS,
@@ -22,6 +23,7 @@ SERVICES = (
     PROTECTION,
     NOTIFICATIONS,
     REPORTING,
+    LETTERS,
 )
 
 # Event types (routing keys)
@@ -63,6 +65,10 @@ CASE_RESOLVED = "case_resolved"
 CASE_OUTCOME_RECORDED = "case_outcome_recorded"
 CASE_LINKED = "case_linked"
 CASE_REFERRED = "case_referred"
+LETTER_REQUESTED = "letter_requested"
+LETTER_ACKNOWLEDGED = "letter_acknowledged"
+LETTER_ISSUED = "letter_issued"
+LETTER_REVOKED = "letter_revoked"
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -162,3 +168,12 @@ CASE_STATUSES = (
     "closed",
     "reopened",
 )
+
+# Go-TKI's letters: the family permission (acknowledged by the village head) and the office's
+# recommendations for the passport (to immigration) and the police certificate (SKCK)
+LETTER_TYPES = ("family_permission", "passport_recommendation", "skck_recommendation")
+LETTER_STATUSES = ("requested", "acknowledged", "refused", "issued", "revoked")
+# what a village decides on a family permission
+LETTER_DECISIONS = ("acknowledged", "refused")
+# who may give a family permission (UU 18/2017 art. 13: the spouse, the parents or a guardian)
+PERMISSION_RELATIONS = ("spouse", "parent", "guardian")

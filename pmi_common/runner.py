@@ -45,6 +45,7 @@ SERVICE_CLASSES = {
     "protection": "services.protection.service:ProtectionService",
     "notifications": "services.notifications.service:NotificationsService",
     "reporting": "services.reporting.service:ReportingService",
+    "letters": "services.letters.service:LettersService",
     "gateway": "gateway.service:GatewayService",
     "agencies": "services.agencies.service:AgenciesService",
 }

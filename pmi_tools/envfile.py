@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ PROCESSES = (
     "protection",
     "notifications",
     "reporting",
+    "letters",
     "gateway",
     "agencies",
 )
@@ -35,6 +37,7 @@ DATABASE_OWNERS = (
     "protection",
     "notifications",
     "reporting",
+    "letters",
     "gateway",
 )
 
@@ -87,6 +90,38 @@ def write(path: Path) -> bool:
     return True
 
 
+def write_signing_pair(folder: Path) -> bool:
+    """A development certificate and key the letters service signs with (``certificate.pem``,
+    ``key.pem`` in ``folder``, the key readable by its owner only); False when one exists. The
+    office replaces them with its own (docs/letters.md). Made with the platform's own code where
+    it is installed, else with ``openssl`` (``make secrets`` runs before any virtualenv)."""
+    cert_path, key_path = folder / "certificate.pem", folder / "key.pem"
+    if cert_path.exists() or key_path.exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "Dinas Tenaga Kerja (make secrets: replace with yours)"
+    try:
+        from services.letters.signing import make_certificate
+    except ImportError:
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                "-subj", f"/C=ID/O=Dinas Tenaga Kerja/CN={name}",
+                "-keyout", str(key_path), "-out", str(cert_path),
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        os.chmod(key_path, 0o600)
+        return True
+    cert_pem, key_pem = make_certificate(name)
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key_pem)
+    cert_path.write_bytes(cert_pem)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0] if args else ".env")
@@ -96,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path} exists: kept its secrets, added {', '.join(added)}")
     else:
         print(f"{path} exists: kept as it is (its secrets are in use)")
+    signing = path.parent / "secrets" / "letters"
+    if write_signing_pair(signing):
+        print(f"{signing}: a development certificate letters are signed with (replace it)")
     return 0
 
 

@@ -3,7 +3,9 @@ per test process when a test first needs them; a RabbitMQ vhost per test (nameko
 ``rabbit_config``) and a PostgreSQL database per service, migrated once and emptied after each
 test."""
 
+import functools
 import os
+import tempfile
 import warnings
 
 os.environ.setdefault("PMI_ENV", "development")  # the suite's servers use their default users
@@ -36,6 +38,7 @@ DATABASE_SERVICES = (
     "protection",
     "notifications",
     "reporting",
+    "letters",
     "gateway",
 )
 FAST_RETRIES = (0.2, 0.4, 0.8)
@@ -175,10 +178,33 @@ def _configs(rabbit_config: dict, database_urls: dict):
                 "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
             }
         )
+        if service == "letters":
+            config.update(office_certificate())
         config.update(overrides)
         return config
 
     return make
+
+
+@functools.cache
+def office_certificate() -> dict:
+    """The signing certificate and key the letters service signs with in tests (made once per
+    test process): ``LETTER_SIGNING_CERT_FILE`` and ``LETTER_SIGNING_KEY_FILE``."""
+    from services.letters.signing import make_certificate
+
+    folder = tempfile.mkdtemp(prefix="pmi-office-")
+    cert_pem, key_pem = make_certificate("Dinas Tenaga Kerja (tests)")
+    paths = {
+        "LETTER_SIGNING_CERT_FILE": os.path.join(folder, "certificate.pem"),
+        "LETTER_SIGNING_KEY_FILE": os.path.join(folder, "key.pem"),
+    }
+    for name, content in (
+        ("LETTER_SIGNING_CERT_FILE", cert_pem),
+        ("LETTER_SIGNING_KEY_FILE", key_pem),
+    ):
+        with open(paths[name], "wb") as out:
+            out.write(content)
+    return paths
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ set -euo pipefail
 NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
-DB_OWNERS=(registration documents orientation reintegration protection notifications reporting gateway)  # database.yaml
+DB_OWNERS=(registration documents orientation reintegration protection notifications reporting letters gateway)  # database.yaml
 BROKER_ONLY=(agencies)  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }
@@ -93,3 +93,12 @@ create_secret pmi-notify generic \
   --from-literal=sms-url="${NOTIFY_SMS_URL:-}" \
   --from-literal=sms-token="${NOTIFY_SMS_TOKEN:-}" \
   --from-literal=sms-sender="${NOTIFY_SMS_SENDER:-}" || true
+
+# The office's certificate and key the letters service signs letters with (PEM): give yours as
+# LETTER_SIGNING_CERT_FILE and LETTER_SIGNING_KEY_FILE; without them the service refuses to
+# start (`make secrets` makes a development pair under secrets/letters, not for real letters).
+if [[ -n "${LETTER_SIGNING_CERT_FILE:-}" && -n "${LETTER_SIGNING_KEY_FILE:-}" ]]; then
+  create_secret pmi-letters-signing generic \
+    --from-file=certificate.pem="$LETTER_SIGNING_CERT_FILE" \
+    --from-file=key.pem="$LETTER_SIGNING_KEY_FILE" || true
+fi

@@ -23,7 +23,7 @@ from pmi_common import contract as c
 from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"
-CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.7.0"
+CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.8.0"
 AMQP_BINDING_VERSION = "0.3.0"
 _NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
 
@@ -167,6 +167,11 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "death_cause": None,
     "referred_kind": "agency",
     "referred_agency": "kp2mi-hongkong",
+    "letter_type": "passport_recommendation",
+    "number": "560/17/RP/409.112/2026",
+    "revoked_at": "2026-03-09T02:00:00+00:00",
+    "decision": "acknowledged",
+    "given_on": "2026-02-27",
 }
 _TYPE_EXAMPLES: dict[type, Any] = {
     fields.UUID: "3f0e8a52-7c1b-4d2e-9a6f-1b2c3d4e5f60",

@@ -15,6 +15,7 @@ until someone decides here. Published events carry:
 - a protection case's events (``CASE_EVENTS``) only where an agreement names their fields one
   by one, and never those of a sensitive case (violence, trafficking); a referral
   (``case_referred``) only to the agency it names, a sensitive case's too;
+- a Go-TKI letter's events (``LETTER_EVENTS``) only where an agreement names their fields;
 - only the fields an agreement names, type by type (onboarding grants nothing by default); a
   worker's family (name, phone, village, district), the heirs' names in ``worker_died`` and the
   cause of a death (health data) are marked as such (``NAMED_ONLY``) where the fields are chosen.
@@ -87,6 +88,11 @@ _CASE = (
     "fields one by one receives them, and never a sensitive case's (``sensitive_case``)"
 )
 
+_LETTER = (
+    "a Go-TKI letter is withheld from agencies by default: only an agreement naming its fields "
+    "one by one (immigration, the police, checking letters without the paper) receives them"
+)
+LETTER_EVENTS = (c.LETTER_REQUESTED, c.LETTER_ACKNOWLEDGED, c.LETTER_ISSUED, c.LETTER_REVOKED)
 NAMED_ONLY: dict[str, dict[str, str]] = {
     c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
     c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
@@ -108,6 +114,12 @@ NAMED_ONLY.update(
             _CASE,
         )
         for event_type in CASE_EVENTS
+    }
+)
+NAMED_ONLY.update(
+    {
+        event_type: dict.fromkeys(c.spec_for(event_type).schema().fields, _LETTER)
+        for event_type in LETTER_EVENTS
     }
 )
 

@@ -811,3 +811,25 @@ def case_timeline_details(event_type: str, data: dict) -> dict:
         return {"sensitive": True, "status": status}
     kept = {key: data[key] for key in CASE_TIMELINE_FIELDS if data.get(key) is not None}
     return {**kept, "sensitive": False, "status": status}
+
+
+# a Go-TKI letter on the worker's timeline: its type, number and status, nothing else
+LETTER_STATUS_OF = {
+    "letter_requested": "requested",
+    "letter_issued": "issued",
+    "letter_revoked": "revoked",
+}
+
+
+def letter_timeline_details(event_type: str, data: dict) -> dict:
+    """What the timeline keeps of a letter's event: the letter, its type, its number once it has
+    one, and its status (a family permission's: acknowledged or refused by the village); never
+    the permission giver or the verification code."""
+    kept = {
+        "letter_id": data.get("letter_id"),
+        "letter_type": data.get("letter_type"),
+        "status": data.get("decision") or LETTER_STATUS_OF.get(event_type),
+    }
+    if data.get("number"):
+        kept["number"] = data["number"]
+    return kept

@@ -31,6 +31,7 @@ from .domain import (
     Worker,
     case_timeline_details,
     heirs_among,
+    letter_timeline_details,
     returnees_participation,
     timeline_details,
 )
@@ -498,6 +499,24 @@ def on_case_outcome(uow: Work, event: Event, today: dt.date | None = None) -> Wo
     return _applied(uow, worker, event)
 
 
+def on_letter_event(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
+    """A Go-TKI letter's step, on the worker's timeline with its type, number and status."""
+    worker = _locked(uow, event.worker_id)
+    uow.repository.add_entry(
+        TimelineEntry.about(
+            worker,
+            event.event_type,
+            event.source,
+            event.occurred_at,
+            event_id=event.event_id,
+            actor=event.actor,
+            correlation_id=event.correlation_id,
+            details=letter_timeline_details(event.event_type, event.data),
+        )
+    )
+    return _applied(uow, worker, event)
+
+
 def _case_noted(
     uow: Work, event: Event, worker: Worker | None = None, not_applied: str | None = None
 ) -> Worker:
@@ -743,6 +762,10 @@ EVENTS = {
         on_case_event,
     ),
     c.CASE_OUTCOME_RECORDED: on_case_outcome,
+    **dict.fromkeys(
+        (c.LETTER_REQUESTED, c.LETTER_ACKNOWLEDGED, c.LETTER_ISSUED, c.LETTER_REVOKED),
+        on_letter_event,
+    ),
     **dict.fromkeys(
         (
             c.ORIENTATION_ENROLLED,

@@ -87,6 +87,7 @@ def test_the_readme_quick_start_registers_a_worker_and_serves_the_whole_journey(
     assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == [
         "documents.db",
         "gateway.db",
+        "letters.db",
         "notifications.db",
         "orientation.db",
         "protection.db",

@@ -348,3 +348,20 @@ def test_with_no_recheck_window_every_request_asks_and_memory_stays_bounded():
     for n in range(25):
         bounded(Caller("operator", f"desk-{n}", issued_at=1, token_id=f"t-{n}"))
     assert len(bounded._answers) == 10
+
+
+def test_a_village_office_speaks_for_the_one_village_its_token_names():
+    token = mint(SECRET, "village", "kades-1", village="35.05.12.2001")
+    caller = authenticate(bearer(token), SECRET)
+    assert caller.actor == {
+        "role": "village",
+        "agency": None,
+        "subject": "kades-1",
+        "village": "35.05.12.2001",
+    }
+    for village in (None, "Kademangan", "35.05.12.200"):
+        with pytest.raises(Unauthenticated, match="village"):
+            authenticate(bearer(mint(SECRET, "village", "kades-1", village=village)), SECRET)
+    # another role's token carries no village, whatever it claims
+    desk = authenticate(bearer(mint(SECRET, "operator", "desk-1", village="35.05.12.2001")), SECRET)
+    assert desk.village is None and "village" not in desk.actor

@@ -93,6 +93,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "remove_family_member",
         "worker_notifications",
         "notification_choices",
+        "request_letter",
+        "worker_letters",
     }
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
         assert roles_of(name) == {"operator", "admin"}, name
@@ -135,6 +137,24 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     # the messages sent to a worker, and her choices for them: the worker and the desk
     for name in ("worker_notifications", "notification_choices"):
         assert roles_of(name) == {"operator", "admin", "worker"}, name
+    # Go-TKI letters: the desk or the worker requests; a village office reads and decides on its
+    # own residents' family permissions (the service scopes it); the desk issues and revokes
+    for name in ("request_letter", "worker_letters"):
+        assert roles_of(name) == {"operator", "admin", "worker"}, name
+    for name in ("list_letters", "get_letter"):
+        assert roles_of(name) == {"operator", "admin", "village"}, name
+    assert roles_of("decide_family_permission") == {"village", "admin"}
+    for name in (
+        "issue_letter",
+        "revoke_letter",
+        "get_letter_pdf",
+        "get_letter_form",
+        "get_letter_form_scan",
+        "upload_letter_form",
+        "confirm_letter_form",
+    ):
+        assert roles_of(name) == {"operator", "admin"}, name
+    assert roles_of("check_letter") == set()
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
@@ -157,6 +177,12 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "monthly_report",  # the figures: the planning office and the admin
                 "monthly_report_csv",
                 "monthly_report_xlsx",
+                "worker_letters",  # letters: the LTSA desk, the worker, the village
+                "list_letters",
+                "get_letter",
+                "get_letter_pdf",
+                "get_letter_form",
+                "get_letter_form_scan",
             )
         # an agency writes one thing: its answer on a case referred to it (docs/agencies.md)
         assert "agency" not in route.roles or not route.writes or route.name == "answer_case"
