@@ -124,6 +124,7 @@ class AgenciesService(ServiceOperations):
     orientation = TimedRpcProxy(c.ORIENTATION)
     reintegration = TimedRpcProxy(c.REINTEGRATION)
     protection = TimedRpcProxy(c.PROTECTION)
+    letters = TimedRpcProxy(c.LETTERS)
     log = LogContext()
 
     @classmethod

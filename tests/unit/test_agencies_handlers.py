@@ -188,3 +188,18 @@ def test_settings_change_only_what_is_given_and_bad_input_changes_nothing():
             repository, "bpjs", "op-1", NOW, queue_format=BINARY, contact_email="not an address"
         )
     assert repository.settings_of("bpjs") == AgencySettings("bpjs", STRUCTURED, "a@bpjs.example")
+
+
+def test_the_agencies_service_can_ask_every_publishing_service_for_its_history():
+    """A backfill asks each source of the granted types for its history by its name
+    (``getattr(service, source).history``): every service that publishes an event agencies may
+    be granted has its proxy, or a backfill of its events fails."""
+    from pmi_common import contract as c
+    from pmi_common.rpc import TimedRpcProxy
+    from services.agencies.service import AgenciesService
+
+    sources = {spec.source for spec in c.handled_by(c.AGENCIES)}
+    proxies = {
+        name for name, value in vars(AgenciesService).items() if isinstance(value, TimedRpcProxy)
+    }
+    assert sources and sources <= proxies, sorted(sources - proxies)
