@@ -208,6 +208,14 @@ def office_certificate() -> dict:
 
 
 @pytest.fixture
+def container_factory(database_urls, container_factory):
+    """nameko's, set up after the test's databases, so torn down before them: its containers
+    are killed before the databases are emptied. The other way round, a container still
+    applying events when the test ends writes rows into the next test's empty database."""
+    return container_factory
+
+
+@pytest.fixture
 def config_for(rabbit_config, database_urls):
     """``config_for("registration")``: nameko config for a service on the test vhost and its
     test database, with fast event retries."""

@@ -223,14 +223,7 @@ def story(container_factory, config_for, agencies):  # noqa: F811
     api = start_stack(
         container_factory,
         config_for,
-        services=(
-            c.REGISTRATION,
-            c.ORIENTATION,
-            c.REINTEGRATION,
-            c.PROTECTION,
-            c.NOTIFICATIONS,
-            c.REPORTING,
-        ),
+        services=tuple(name for name in c.SERVICES if name != c.DOCUMENTS),  # its own, above
     )
     return Story(api, documents, clock, agency, agencies.uri(agency), config_for(c.REGISTRATION))
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from pmi_common import contract as c
 from pmi_common.operations import ServiceOperations
 from pmi_common.store import Database
+from pmi_common.topology import declare_topology
 from services.documents.models import metadata as documents_metadata
 from services.orientation.models import metadata as orientation_metadata
 from services.protection.models import metadata as protection_metadata
@@ -404,6 +405,9 @@ def projected(figures) -> Counter:
 
 @pytest.fixture
 def reporting(container_factory, config_for):
+    # the inbox and its bindings exist before anything is published, however long the service
+    # takes to start consuming: an event published to an exchange with no queue bound is lost
+    declare_topology(config_for("reporting")["AMQP_URI"])
     for source in METADATA:
         container_factory(history_service(source), config_for(source)).start()
     container = container_factory(ReportingService, config_for("reporting"))
