@@ -501,42 +501,17 @@ def on_case_outcome(uow: Work, event: Event, today: dt.date | None = None) -> Wo
 
 def on_letter_event(uow: Work, event: Event, today: dt.date | None = None) -> Worker:
     """A Go-TKI letter's step, on the worker's timeline with its type, number and status."""
-    worker = _locked(uow, event.worker_id)
-    uow.repository.add_entry(
-        TimelineEntry.about(
-            worker,
-            event.event_type,
-            event.source,
-            event.occurred_at,
-            event_id=event.event_id,
-            actor=event.actor,
-            correlation_id=event.correlation_id,
-            details=letter_timeline_details(event.event_type, event.data),
-        )
-    )
+    worker = _noted(uow, event, letter_timeline_details(event.event_type, event.data))
     return _applied(uow, worker, event)
 
 
 def _case_noted(
     uow: Work, event: Event, worker: Worker | None = None, not_applied: str | None = None
 ) -> Worker:
-    worker = worker or _locked(uow, event.worker_id)
     details = case_timeline_details(event.event_type, event.data)
     if not_applied is not None:
         details["not_applied"] = not_applied
-    uow.repository.add_entry(
-        TimelineEntry.about(
-            worker,
-            event.event_type,
-            event.source,
-            event.occurred_at,
-            event_id=event.event_id,
-            actor=event.actor,
-            correlation_id=event.correlation_id,
-            details=details,
-        )
-    )
-    return worker
+    return _noted(uow, event, details, worker)
 
 
 # queries -----------------------------------------------------------------------------------
@@ -627,9 +602,12 @@ def _dates(data: dict) -> dict:
     }
 
 
-def _noted(uow: Work, event: Event) -> Worker:
-    """The worker the event is about, with the event on its timeline."""
-    worker = _locked(uow, event.worker_id)
+def _noted(
+    uow: Work, event: Event, details: dict | None = None, worker: Worker | None = None
+) -> Worker:
+    """The worker the event is about, with the event on its timeline: ``details`` (by default
+    the event's data, as the timeline keeps it)."""
+    worker = worker or _locked(uow, event.worker_id)
     uow.repository.add_entry(
         TimelineEntry.about(
             worker,
@@ -639,7 +617,7 @@ def _noted(uow: Work, event: Event) -> Worker:
             event_id=event.event_id,
             actor=event.actor,
             correlation_id=event.correlation_id,
-            details=timeline_details(event.data),
+            details=timeline_details(event.data) if details is None else details,
         )
     )
     return worker
