@@ -267,7 +267,18 @@ class AttachmentView(Schema):
     added_by = fields.String(allow_none=True)
 
 
-class CaseView(Schema):
+class AsOf(Schema):
+    """A view of cases as they stand at ``now``: which time limits each has passed."""
+
+    def __init__(self, now: dt.datetime, **kwargs):
+        super().__init__(**kwargs)
+        self.now = now
+
+    def _overdue(self, case: Case) -> list[str]:
+        return case.overdue(self.now)
+
+
+class CaseView(AsOf):
     """A case as the desk sees it; ``overdue`` names the limits passed as of ``now``."""
 
     id = fields.String()
@@ -303,13 +314,6 @@ class CaseView(Schema):
     steps = fields.List(fields.Nested(StepView))
     attachments = fields.List(fields.Nested(AttachmentView))
 
-    def __init__(self, now: dt.datetime, **kwargs):
-        super().__init__(**kwargs)
-        self.now = now
-
-    def _overdue(self, case: Case) -> list[str]:
-        return case.overdue(self.now)
-
 
 def answer_view(case: Case, step: Step) -> dict:
     """What an agency reads back of its answer: the step it made, nothing else of the case."""
@@ -338,7 +342,7 @@ def _public_note(step: Step) -> dict:
     return {"at": step.at.isoformat(), "status": step.to_status, "note": step.note}
 
 
-class OverviewCaseView(Schema):
+class OverviewCaseView(AsOf):
     """An open case as the console lists it: what it is about and how long it has waited,
     never its summary, notes, reporter or the person's name."""
 
@@ -355,12 +359,5 @@ class OverviewCaseView(Schema):
     age_seconds = fields.Method("_age")
     overdue = fields.Method("_overdue")
 
-    def __init__(self, now: dt.datetime, **kwargs):
-        super().__init__(**kwargs)
-        self.now = now
-
     def _age(self, case: Case) -> int:
         return int((self.now - case.received_at).total_seconds())
-
-    def _overdue(self, case: Case) -> list[str]:
-        return case.overdue(self.now)
