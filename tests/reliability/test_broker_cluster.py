@@ -13,6 +13,7 @@ import eventlet
 import pytest
 
 from tests import servers
+from tests.helpers import wait_for
 from tests.reliability.faults import run, wait_under_way
 from tests.scale import sized
 
@@ -43,6 +44,18 @@ def busiest_node(cluster, vhost: str, spare=()):
     return next(node for node in cluster.broker.nodes if node.name == name), held[name]
 
 
+def busiest_node_listed(cluster, vhost: str, spare=()):
+    """``busiest_node`` once the management API lists some of the platform's connections: it
+    lists them as its statistics come in (every second), and a node chosen before would be
+    chosen on no connections at all."""
+
+    def listed():
+        node, connections = busiest_node(cluster, vhost, spare)
+        return (node, connections) if connections else None
+
+    return wait_for(listed, message="the platform's connections listed by the management API")
+
+
 def stop_one_node_then_another(cluster):
     """While the journeys run: the node holding most of the platform's connections stops and
     comes back, then the busiest of the others. Returns what happened: for each stop, the
@@ -52,7 +65,7 @@ def stop_one_node_then_another(cluster):
         happened, stopped = [], []
         for _ in range(2):
             eventlet.sleep(BEFORE_STOP)
-            node, connections = busiest_node(cluster, platform.vhost, spare=stopped)
+            node, connections = busiest_node_listed(cluster, platform.vhost, spare=stopped)
             wait_under_way(report)
             # journeys under way as the stop begins (once it is done they may all have ended: how
             # long a node takes to stop is the machine's, not the platform's)
