@@ -564,7 +564,11 @@ function start() {
   $("#refused-back").addEventListener("click", signOut);
   for (const tab of document.querySelectorAll("#tabs button")) {
     tab.addEventListener("click", () => {
-      location.hash = tab.dataset.view;
+      // the view opens at once: a hash already naming it fires no hashchange
+      if (location.hash.slice(1) !== tab.dataset.view) {
+        history.pushState(null, "", `#${tab.dataset.view}`);
+      }
+      open(tab.dataset.view);
     });
   }
   window.addEventListener("hashchange", () => {
