@@ -96,10 +96,14 @@ def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_reque
             worker["id"],
         )
 
-        log = wait_for(
-            lambda: _log(admin, stack, endpoint)["items"] and _log(admin, stack, endpoint),
-            message="the delivery log",
-        )
+        def delivered() -> dict | None:
+            """The log once the delivery is recorded as delivered: the receiver answers before
+            the platform records its answer, and only a finished delivery is replayed."""
+            log = _log(admin, stack, endpoint)
+            finished = log["items"] and log["items"][0]["state"] == "delivered"
+            return log if finished else None
+
+        log = wait_for(delivered, message="the delivery recorded as delivered")
         replayed = admin.post(
             stack.url(f"/webhooks/{endpoint}/replays"),
             json={"delivery": log["items"][0]["id"]},
