@@ -21,6 +21,12 @@ first in one statement, and acked once it has committed. If any handler of a bat
 batch is rolled back and each of its events applied again on its own, so one failing event is
 retried or dead-lettered alone and the others commit. Under light load a batch is a single
 event, applied at once.
+
+Two batches run at once, but never two that hold events of the same worker: two batches at once
+may commit in either order, and a worker's events are applied in the order they arrived (her
+timeline and her status follow the order the services published them in). An event whose worker
+a batch under way holds waits, and her later events with it, while the events of other workers
+go on.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ BATCHES_IN_FLIGHT = 2  # batches applied at once by one service process
 ATTEMPTS_HEADER = "x-attempts"
 BATCH_METHOD = "apply_event_batch"
 _STOP = object()
+_SETTLED = object()  # a batch was settled: an event held back for its worker may go now
 
 
 @dataclass
@@ -79,6 +86,7 @@ class EventBatch:
         # the rows of several workers in the same order
         self.deliveries = sorted(deliveries, key=lambda d: d.event.worker_id or "")
         self.store_attribute = store_attribute
+        self.workers = {d.event.worker_id for d in deliveries if d.event.worker_id}
 
     def apply(self, service) -> list:
         """Run each delivery's handler; the ``exc_info`` of each (None: applied)."""
@@ -215,6 +223,8 @@ class ServiceInbox(SharedExtension):
         # applies one batch at a time: two batches at once may commit in either order
         ordered = getattr(self.container.service_cls, "events_in_order", False)
         self.slots = Semaphore(1 if ordered else BATCHES_IN_FLIGHT)
+        self.in_flight: set[str] = set()  # the workers whose events a batch under way holds
+        self.held_back: list[Delivery] = []  # arrived, their workers' earlier events under way
         self.not_begun: list = []  # messages to give back once the consumer is cancelled
         self.taking = True
         self.queue_consumer.register_provider(self)
@@ -241,8 +251,12 @@ class ServiceInbox(SharedExtension):
         self.queue_consumer.unregister_provider(self)
         self.cancelled = True
         not_begun, self.not_begun = self.not_begun, []
+        not_begun += [delivery.message for delivery in self.held_back]
+        self.held_back = []
         while self.arrived.qsize():
-            not_begun.append(self.arrived.get_nowait().message)
+            item = self.arrived.get_nowait()
+            if isinstance(item, Delivery):
+                not_begun.append(item.message)
         for message in not_begun:
             give_back(message)
         self.arrived.put(_STOP)
@@ -291,22 +305,17 @@ class ServiceInbox(SharedExtension):
         they run, the next batch gathers (in ``arrived``, where ``stop_taking`` finds it)."""
         while True:
             self.slots.acquire()
-            first = self.arrived.get()
-            if first is _STOP:
+            deliveries = self._gather()
+            if deliveries is None:  # the service stops
                 self.slots.release()
                 return
             if not self.taking:  # arrived as the service began to stop
                 self.slots.release()
-                self._not_begun(first.message)
+                for delivery in deliveries:
+                    self._not_begun(delivery.message)
                 continue
-            deliveries = [first]
-            while len(deliveries) < self.batch_size and self.arrived.qsize():
-                delivery = self.arrived.get_nowait()
-                if delivery is _STOP:
-                    self.arrived.put(_STOP)
-                    break
-                deliveries.append(delivery)
             batch = EventBatch(deliveries, self.store_attribute)
+            self.in_flight |= batch.workers
             try:
                 self.container.spawn_worker(
                     self.batch_entrypoint,
@@ -318,7 +327,48 @@ class ServiceInbox(SharedExtension):
             except ContainerBeingKilled:
                 # left unacknowledged: the connection closes as the container dies and the broker
                 # takes them back (given back now, the broker would deliver them here again)
-                self.slots.release()
+                self._settled(batch)
+
+    def _gather(self) -> list[Delivery] | None:
+        """The next batch, in the order of arrival: first what was held back, then what has
+        arrived, up to ``batch_size``. An event is held back while a batch under way holds its
+        worker, or an earlier event of hers is held back. Waits until one event can go; None
+        once the service stops. Nothing yields between reading ``in_flight`` and the caller
+        marking the batch's workers (green threads switch only where one waits)."""
+        while True:
+            ready: list[Delivery] = []
+            waiting: list[Delivery] = []
+            stopping = False
+            earlier, self.held_back = self.held_back, []
+            while len(ready) < self.batch_size and (earlier or self.arrived.qsize()):
+                item = earlier.pop(0) if earlier else self.arrived.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    break
+                if item is _SETTLED:
+                    continue
+                if item.event.worker_id in self.in_flight:
+                    waiting.append(item)  # and so, in turn, each later event of hers
+                else:
+                    ready.append(item)
+            self.held_back = waiting + earlier
+            if ready:
+                if stopping:
+                    self.arrived.put(_STOP)
+                return ready
+            if stopping:
+                return None
+            item = self.arrived.get()  # an arrival, or a batch settled
+            if item is _STOP:
+                return None
+            if item is not _SETTLED:
+                self.held_back.append(item)
+
+    def _settled(self, batch: EventBatch) -> None:
+        self.in_flight -= batch.workers
+        self.slots.release()
+        if self.held_back:
+            self.arrived.put(_SETTLED)
 
     def batch_applied(self, batch: EventBatch, worker_ctx, result=None, exc_info=None):
         try:
@@ -326,7 +376,7 @@ class ServiceInbox(SharedExtension):
             for delivery, outcome in zip(batch.deliveries, outcomes, strict=True):
                 self.settle(delivery, outcome)
         finally:
-            self.slots.release()
+            self._settled(batch)
         return result, exc_info
 
     def settle(self, delivery: Delivery, exc_info) -> None:

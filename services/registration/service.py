@@ -42,7 +42,7 @@ class RegistrationService(ServiceOperations):
     def register_worker(self, payload: dict) -> dict:
         def register(uow):
             worker = handlers.register_worker(uow, payload, self.clock.now(), self.clock.today())
-            self.log.info("worker_registered", worker_id=worker.id, nik=worker.nik)
+            self.log.info("worker_registered", worker_id=worker.id)
             return worker_view.dump(worker)
 
         return self.db.command(register)
@@ -53,7 +53,7 @@ class RegistrationService(ServiceOperations):
             worker = handlers.register_former_worker(
                 uow, payload, self.clock.now(), self.clock.today()
             )
-            self.log.info("former_worker_registered", worker_id=worker.id, nik=worker.nik)
+            self.log.info("former_worker_registered", worker_id=worker.id)
             return worker_view.dump(worker)
 
         return self.db.command(register)
@@ -64,7 +64,7 @@ class RegistrationService(ServiceOperations):
             worker = handlers.record_non_procedural_worker(
                 uow, payload, self.clock.now(), self.clock.today()
             )
-            self.log.info("non_procedural_worker_recorded", worker_id=worker.id, nik=worker.nik)
+            self.log.info("non_procedural_worker_recorded", worker_id=worker.id)
             return worker_view.dump(worker)
 
         return self.db.command(record)

@@ -8,10 +8,13 @@ and the inbox gathers them into batches. Rows written in one PostgreSQL transact
 import uuid
 
 import pytest
+from eventlet.event import Event as GreenEvent
+from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy import event as sqlalchemy_events
 
 from pmi_common import contract as c
+from pmi_common.inbox import BATCH_METHOD
 from pmi_common.topology import declare_topology
 from services.documents.service import DocumentsService
 from tests.events import envelope, publish
@@ -161,3 +164,67 @@ def test_a_batch_takes_the_locks_of_its_workers_at_once_not_one_event_at_a_time(
                 "AND sequence = 2"
             )
         ).scalar() == len(workers)
+
+
+class HeldBatches(DependencyProvider):
+    """Records the events of each batch as its worker begins, and holds the first batch until
+    the test lets it go."""
+
+    def __init__(self, gate: GreenEvent, begun: list):
+        self.gate, self.begun = gate, begun
+
+    def worker_setup(self, worker_ctx):
+        if worker_ctx.entrypoint.method_name != BATCH_METHOD:
+            return
+        batch = worker_ctx.args[0]
+        self.begun.append([(d.event.worker_id, d.event.event_type) for d in batch.deliveries])
+        if len(self.begun) == 1:
+            self.gate.wait()
+
+
+def status_changed(worker_id):
+    return envelope(
+        c.WORKER_STATUS_CHANGED,
+        worker_id,
+        {
+            "from_status": "registered",
+            "to_status": "documents_verified",
+            "stage": "pre_departure",
+            "reason": "documents complete",
+            "cycle": 1,
+        },
+        sequence=2,
+    )
+
+
+def test_a_workers_next_event_waits_for_the_batch_under_way_with_her_first_one(
+    container_factory, config_for, rabbit_config, database
+):
+    """Two batches run at once, and two batches at once may commit in either order: the event
+    that follows a worker's first one while that one is being applied is held back until it has
+    been, while another worker's event goes on beside it."""
+    gate, begun = GreenEvent(), []
+
+    class HeldDocuments(DocumentsService):
+        held = HeldBatches(gate, begun)
+
+    amqp = rabbit_config["AMQP_URI"]
+    declare_topology(amqp)
+    first, other = str(uuid.uuid4()), str(uuid.uuid4())
+    container_factory(HeldDocuments, config_for("documents")).start()
+    publish(amqp, registered(first))
+    wait_for(lambda: len(begun) == 1, message="the first batch begun and held")
+
+    publish(amqp, status_changed(first))
+    publish(amqp, registered(other))
+    wait_for(lambda: len(begun) == 2, message="the other worker's event under way beside it")
+    assert begun[1] == [(other, c.WORKER_REGISTERED)]
+
+    gate.send()
+    wait_for(lambda: transactions(database)[0] == 3, message="every event applied")
+    assert begun[2] == [(first, c.WORKER_STATUS_CHANGED)]
+    with database.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM workers WHERE id = :id"), {"id": first}
+        ).scalar()
+    assert status == "documents_verified"
