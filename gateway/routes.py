@@ -904,6 +904,17 @@ ROUTES: tuple[Route, ...] = (
         response=v.LetterView,
     ),
     letters(
+        "refuse_letter_form",
+        "POST",
+        "/letters/{letter_id}/form/refusal",
+        LETTER_DESK,
+        "Offline, four eyes: another officer than the one who uploaded the scan refuses it, "
+        "saying why (the same one: 403); the scan and the giver it named are not kept, and the "
+        "request waits for a new scan",
+        body=s.RefuseForm,
+        response=v.LetterView,
+    ),
+    letters(
         "issue_letter",
         "POST",
         "/letters/{letter_id}/issue",

@@ -678,6 +678,10 @@ class UploadLetterForm(Body):
     given_on = fields.Date(required=True, metadata=_e("2026-12-01"))
 
 
+class RefuseForm(Body):
+    reason = text(500, required=True, metadata=_e("tanda tangan kepala desa tidak terbaca"))
+
+
 class RevokeLetter(Body):
     reason = text(500, required=True, metadata=_e("diterbitkan atas data yang keliru"))
 

@@ -575,6 +575,10 @@ class GatewayService:
         return self.letters.confirm_family_permission_form(letter_id)
 
     @api
+    def refuse_letter_form(self, letter_id: str, body: dict) -> dict:
+        return self.letters.refuse_family_permission_form(letter_id, body)
+
+    @api
     def issue_letter(self, letter_id: str) -> dict:
         return self.letters.issue_letter(letter_id)
 

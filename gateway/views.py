@@ -905,6 +905,11 @@ class LetterView(View):
     form_scan_sha256 = _maybe(fields.String(metadata={"description": "offline: the scan"}))
     form_uploaded_by = _maybe(fields.String())
     form_uploaded_at = _maybe(fields.DateTime())
+    form_refused_at = _maybe(
+        fields.DateTime(metadata={"description": "offline: the last scan refused"})
+    )
+    form_refused_by = _maybe(fields.String())
+    form_refusal_reason = _maybe(fields.String())
     number = _maybe(fields.String(metadata={"example": "560/17/RP/409.112/2026"}))
     issued_at = _maybe(fields.DateTime())
     issued_on = _maybe(fields.Date())

@@ -185,6 +185,9 @@ class Letter:
     form_scan_media_type: str | None = None
     form_uploaded_by: str | None = None
     form_uploaded_at: dt.datetime | None = None
+    form_refused_at: dt.datetime | None = None  # the last scan a second officer refused
+    form_refused_by: str | None = None
+    form_refusal_reason: str | None = None
     # issued
     number: str | None = None
     year: int | None = None
@@ -288,16 +291,32 @@ class Letter:
     def confirm_form(self, by: str | None, now: dt.datetime) -> None:
         """Four eyes: another officer than the one who uploaded the scan confirms it, and the
         family permission is acknowledged as the paper says."""
-        self._check_waiting()
-        if self.form_uploaded_at is None:
-            raise TransitionRefused("belum ada formulir yang dipindai (no scanned form to confirm)")
-        if by is None or by == self.form_uploaded_by:
-            raise Forbidden(
-                "formulir harus diperiksa petugas lain (four eyes: another officer confirms the "
-                "form than the one who uploaded it)"
-            )
+        self._check_second_officer(by, "confirms")
         self.status = ACKNOWLEDGED
         self.decided_at, self.decided_by, self.updated_at = now, by, now
+
+    def refuse_form(self, by: str | None, reason: str, now: dt.datetime) -> None:
+        """Four eyes: another officer than the one who uploaded the scan refuses it (unreadable,
+        unsigned, the village's stamp missing, not the giver named), saying why. The scan is
+        not kept and the giver it named is forgotten: the paper stays with the family and the
+        desk uploads a new scan; the request keeps waiting, with the last refusal on it."""
+        self._check_second_officer(by, "refuses")
+        self.form_scan = self.form_scan_media_type = self.form_scan_sha256 = None
+        self.form_uploaded_by = self.form_uploaded_at = None
+        self.permission_giver_id = self.permission_giver_relation = None
+        self.permission_given_on = None
+        self.form_refused_at, self.form_refused_by, self.form_refusal_reason = now, by, reason
+        self.updated_at = now
+
+    def _check_second_officer(self, by: str | None, does: str) -> None:
+        self._check_waiting()
+        if self.form_uploaded_at is None:
+            raise TransitionRefused("belum ada formulir yang dipindai (no scanned form to check)")
+        if by is None or by == self.form_uploaded_by:
+            raise Forbidden(
+                f"formulir harus diperiksa petugas lain (four eyes: another officer {does} the "
+                "form than the one who uploaded it)"
+            )
 
     def check_issuable(self) -> None:
         ready = ACKNOWLEDGED if self.letter_type == FAMILY_PERMISSION else REQUESTED

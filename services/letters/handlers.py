@@ -31,7 +31,14 @@ from .domain import (
     public_check,
     visible,
 )
-from .schemas import DecideFamilyPermission, ListLetters, RequestLetter, RevokeLetter, UploadForm
+from .schemas import (
+    DecideFamilyPermission,
+    ListLetters,
+    RefuseForm,
+    RequestLetter,
+    RevokeLetter,
+    UploadForm,
+)
 
 if TYPE_CHECKING:
     from pmi_common.unit_of_work import UnitOfWork
@@ -157,6 +164,17 @@ def confirm_family_permission_form(uow: Work, letter_id: str, now: dt.datetime) 
     return letter
 
 
+def refuse_family_permission_form(
+    uow: Work, letter_id: str, command: dict, now: dt.datetime
+) -> Letter:
+    """Four eyes: another officer refuses the uploaded form, saying why; no event (nothing
+    counts until a form is confirmed)."""
+    data = load(RefuseForm(), command)
+    letter = visible(uow.repository.lock(letter_id), uow.actor, letter_id)
+    letter.refuse_form(_who(uow.actor)[1], data["reason"], now)
+    return letter
+
+
 def issue_letter(
     uow: Work,
     letter_id: str,
@@ -271,6 +289,7 @@ COMMANDS = {
     "decide_family_permission": decide_family_permission,
     "upload_family_permission_form": upload_family_permission_form,
     "confirm_family_permission_form": confirm_family_permission_form,
+    "refuse_family_permission_form": refuse_family_permission_form,
     "issue_letter": issue_letter,
     "revoke_letter": revoke_letter,
 }

@@ -75,6 +75,13 @@ class UploadForm(Schema):
         return data
 
 
+class RefuseForm(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = text_field(NOTE, required=True, validate=validate.Length(min=3, max=NOTE))
+
+
 class RevokeLetter(Schema):
     class Meta:
         unknown = RAISE
@@ -114,6 +121,9 @@ class LetterView(Schema):
     form_scan_sha256 = fields.String(allow_none=True)
     form_uploaded_by = fields.String(allow_none=True)
     form_uploaded_at = fields.DateTime(allow_none=True)
+    form_refused_at = fields.DateTime(allow_none=True)
+    form_refused_by = fields.String(allow_none=True)
+    form_refusal_reason = fields.String(allow_none=True)
     number = fields.String(allow_none=True)
     issued_at = fields.DateTime(allow_none=True)
     issued_on = fields.Date(allow_none=True)

@@ -91,6 +91,15 @@ class LettersService(ServiceOperations):
         )
 
     @rpc
+    def refuse_family_permission_form(self, letter_id: str, payload: dict) -> dict:
+        now = self.clock.now()
+        return self.db.command(
+            lambda uow: view.dump(
+                handlers.refuse_family_permission_form(uow, letter_id, payload, now)
+            )
+        )
+
+    @rpc
     def issue_letter(self, letter_id: str) -> dict:
         worker, family = self._worker(self._worker_of(letter_id))
         now = self.clock.now()

@@ -13,15 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from fpdf import FPDF
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 
@@ -39,18 +41,30 @@ class OfficeSigner:
     key_pem: bytes
     password: bytes | None = None
     location: str = "Blitar"
+    _signer: signers.SimpleSigner = field(init=False, repr=False, compare=False)
+    _room: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._signer()  # a certificate or key that does not load is refused at start
-
-    def _signer(self) -> signers.SimpleSigner:
-        return signers.SimpleSigner(
+        # loaded once; a certificate or key that does not load is refused at start
+        signer = signers.SimpleSigner(
             signing_cert=next(iter(load_certs_from_pemder_data(self.certificate_pem))),
             signing_key=load_private_key_from_pemder_data(self.key_pem, self.password),
             cert_registry=None,
         )
+        object.__setattr__(self, "_signer", signer)
+        # the room the signature takes in a letter, told to pyHanko up front: otherwise it signs
+        # each letter twice, once with a dummy to measure it (half a letter's time). Measured
+        # once on a blank page, as it is hex-encoded in the file, with room to spare.
+        blank = FPDF()
+        blank.add_page()
+        signed = self._sign(bytes(blank.output()), "", room=None)
+        measured = len(PdfFileReader(io.BytesIO(signed)).embedded_signatures[0].pkcs7_content)
+        object.__setattr__(self, "_room", 2 * measured + 2048)
 
     def sign(self, pdf: bytes, reason: str) -> bytes:
+        return self._sign(pdf, reason, self._room)
+
+    def _sign(self, pdf: bytes, reason: str, room: int | None) -> bytes:
         out = signers.sign_pdf(
             IncrementalPdfFileWriter(io.BytesIO(pdf)),
             signers.PdfSignatureMetadata(
@@ -59,7 +73,8 @@ class OfficeSigner:
                 reason=reason,
                 location=self.location,
             ),
-            signer=self._signer(),
+            signer=self._signer,
+            bytes_reserved=room,
         )
         return out.getvalue()
 

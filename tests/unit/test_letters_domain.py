@@ -174,3 +174,22 @@ def test_offline_a_scanned_form_counts_once_another_officer_confirms_it():
         "desk-2",
         "desk-1",
     )
+
+
+def test_offline_another_officer_refuses_a_scanned_form_and_nothing_of_it_is_kept():
+    kept = letter()
+    with pytest.raises(TransitionRefused, match="belum ada formulir"):
+        kept.refuse_form("desk-2", "buram", NOW)
+    scan = (b"%PDF-1.4 scan", "application/pdf", "ab" * 32)
+    kept.upload_form(scan, MOTHER, TODAY, "desk-1", NOW, TODAY)
+    with pytest.raises(Forbidden, match="four eyes"):
+        kept.refuse_form("desk-1", "buram", NOW)
+    kept.refuse_form("desk-2", "tanda tangan tidak ada", NOW)
+    assert kept.status == REQUESTED
+    assert (kept.form_scan, kept.form_uploaded_by, kept.permission_giver_id) == (None, None, None)
+    assert (kept.form_refused_by, kept.form_refusal_reason) == ("desk-2", "tanda tangan tidak ada")
+    with pytest.raises(TransitionRefused, match="belum ada formulir"):
+        kept.confirm_form("desk-2", NOW)
+    kept.upload_form(scan, MOTHER, TODAY, "desk-1", NOW, TODAY)
+    kept.confirm_form("desk-2", NOW)
+    assert kept.status == ACKNOWLEDGED
