@@ -36,6 +36,7 @@ from .roles import (
     CASE_FILERS,
     CASEWORK,
     CONSOLE,
+    CONSOLE_USERS,
     DESK,
     DOCUMENT_DESK,
     LETTER_DESK,
@@ -1088,6 +1089,15 @@ ROUTES: tuple[Route, ...] = (
         calls=SERVICES,
     ),
     _operations(
+        "console_me",
+        "GET",
+        "/ops/me",
+        CONSOLE_USERS,
+        "Who signed into the console, and the console's pages the role may open (a caseworker: "
+        "the cases; the admin: every page)",
+        response=v.ConsoleMeView,
+    ),
+    _operations(
         "console_queues",
         "GET",
         "/ops/queues",
@@ -1181,6 +1191,21 @@ if ASYNCAPI:
     )
 
 BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
+
+# the console's pages, each by the route it reads: a role sees the pages whose route it may call
+CONSOLE_PAGES = {
+    "health": "console_health",
+    "queues": "console_queues",
+    "letters": "console_dead_letters",
+    "lifecycle": "console_lifecycle",
+    "webhooks": "console_webhooks",
+    "cases": "console_cases",
+}
+
+
+def console_pages(role: str | None) -> list[str]:
+    """The console's pages ``role`` may open, in the console's order."""
+    return [page for page, route in CONSOLE_PAGES.items() if role in BY_NAME[route].roles]
 
 
 def readers_of(parameter: str) -> tuple[Route, ...]:

@@ -757,6 +757,12 @@ class GatewayService:
         }
 
     @api
+    def console_me(self) -> dict:
+        caller = self.caller or {}
+        role = caller.get("role")
+        return {"role": role, "subject": caller.get("subject"), "pages": routes.console_pages(role)}
+
+    @api
     def console_queues(self) -> dict:
         now = time.time()
         return {

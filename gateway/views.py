@@ -725,6 +725,14 @@ class ConsoleCaseRow(View):
     overdue = fields.List(fields.String())
 
 
+class ConsoleMeView(View):
+    role = fields.String()
+    subject = fields.String(allow_none=True)
+    pages = fields.List(
+        fields.String(), metadata={"description": "the console's pages the role may open"}
+    )
+
+
 class ConsoleCasesView(View):
     items = fields.List(fields.Nested(ConsoleCaseRow))
     open = fields.Integer()

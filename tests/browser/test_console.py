@@ -348,3 +348,36 @@ def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page
         stack.url(f"/webhooks/{added.json()['id']}/disabling"), json={"reason": "test ended"}
     )
     assert disabled.status_code == 200, disabled.text
+
+
+def test_a_caseworker_signs_in_and_sees_the_cases_page_alone(stack, page):
+    filed = stack.client("caseworker", sub="siti.pengaduan").post(
+        stack.url("/cases"),
+        json={
+            "person_name": "Sri Wahyuni",
+            "village_code": "35.05.12.2001",
+            "destination_country": "MY",
+            "reporter_kind": "other",
+            "reporter_name": "Kepala Desa Kademangan",
+            "channel": "phone",
+            "aspect": "economic",
+            "case_type": "unpaid_wages",
+            "urgency": "high",
+            "summary": "gaji belum dibayar tiga bulan",
+        },
+        timeout=30,
+    )
+    assert filed.status_code == 201, filed.text
+
+    sign_in(page, stack, role="caseworker", sub="siti.pengaduan")
+
+    expect(page.locator("#view-cases")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator(f"tr[data-case='{filed.json()['id']}'] th")).to_have_text(
+        filed.json()["number"], timeout=WAIT_MS
+    )
+    expect(page.locator("#tabs button:visible")).to_have_text(["Kasus pengaduan"])
+    expect(page.locator("#overall")).to_be_hidden()  # the platform's health is the operators'
+    page.goto(f"{stack.base_url}/console#queues")  # a page not its own opens its own
+    expect(page.locator("#view-cases")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#view-queues")).to_be_hidden()
+    screenshot(page, "cases-caseworker")

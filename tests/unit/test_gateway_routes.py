@@ -9,7 +9,7 @@ from gateway import openapi
 from gateway.docs import endpoint_table
 from gateway.http import ApiHandler
 from gateway.roles import AUDITORS, DPO, PLANNING, ROLES, WORKER
-from gateway.routes import BY_NAME, ROUTES
+from gateway.routes import BY_NAME, CONSOLE_PAGES, ROUTES, console_pages
 from gateway.service import GatewayService
 from services.agencies.reads import SHAPED
 
@@ -152,9 +152,16 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "get_letter_form_scan",
         "upload_letter_form",
         "confirm_letter_form",
+        "refuse_letter_form",
     ):
         assert roles_of(name) == {"operator", "admin"}, name
     assert roles_of("check_letter") == set()
+    # the console: each who signs in sees the pages of the routes the role may call
+    assert roles_of("console_me") == {"operator", "admin", "caseworker", "planning"}
+    assert console_pages("admin") == list(CONSOLE_PAGES)
+    assert console_pages("operator") == ["health", "queues", "letters", "lifecycle", "webhooks"]
+    assert console_pages("caseworker") == ["cases"]
+    assert console_pages("worker") == console_pages(None) == []
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
@@ -223,7 +230,8 @@ def test_only_the_data_protection_officer_reads_the_access_log_and_reads_nothing
 
 def test_the_planning_office_reads_the_figures_and_nothing_else_and_anyone_the_open_data():
     reports = {"monthly_report", "monthly_report_csv", "monthly_report_xlsx"}
-    assert {route.name for route in ROUTES if PLANNING in route.roles} == reports
+    # and who signed into the console, with no page of its own there yet
+    assert {route.name for route in ROUTES if PLANNING in route.roles} == reports | {"console_me"}
     for name in reports:
         assert roles_of(name) == {"planning", "admin"}, name
         assert not BY_NAME[name].personal and not BY_NAME[name].audited, name

@@ -13,6 +13,7 @@ const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks", "cases"];
 const $ = (selector) => document.querySelector(selector);
 
 let view = "health";
+let pages = []; // the pages the signed-in role may open (/ops/me)
 let timer = null;
 let lettersSeen = null; // the dead-letter counts the list was last read at
 let letters = [];
@@ -76,11 +77,12 @@ function show(name) {
   for (const section of document.querySelectorAll(".view")) {
     section.hidden = section.id !== `view-${name}`;
   }
-  const signedIn = VIEWS.includes(name);
+  const signedIn = pages.includes(name);
   $("#tabs").hidden = !signedIn;
   $("#signout").hidden = name === "signin";
-  $("#overall").hidden = !signedIn;
+  $("#overall").hidden = !signedIn || !pages.includes("health");
   for (const button of document.querySelectorAll("#tabs button")) {
+    button.hidden = !pages.includes(button.dataset.view);
     button.setAttribute("aria-current", button.dataset.view === name ? "page" : "false");
   }
 }
@@ -95,6 +97,7 @@ function refuse(error) {
 
 function signOut() {
   clearTimeout(timer);
+  pages = [];
   sessionStorage.removeItem(TOKEN);
   $("#token").value = "";
   show("signin");
@@ -107,7 +110,7 @@ async function signIn(event) {
   sessionStorage.setItem(TOKEN, token);
   $("#signin-error").textContent = "";
   try {
-    await call("/health");
+    await whoSignedIn();
   } catch (error) {
     if (error.status === 403) return refuse(error);
     sessionStorage.removeItem(TOKEN);
@@ -118,8 +121,27 @@ async function signIn(event) {
   open(location.hash.slice(1));
 }
 
+// the pages of the role the token carries; a role with none of them is refused
+async function whoSignedIn() {
+  const me = await call("/me");
+  pages = VIEWS.filter((name) => me.pages.includes(name));
+  if (!pages.length) throw new Refused(403, { details: { role: me.role } });
+}
+
+// a tab opened again (a reload) with the token of this tab: who it is, then the page
+async function resume() {
+  try {
+    await whoSignedIn();
+  } catch (error) {
+    if (error.status === 403) return refuse(error);
+    return signOut();
+  }
+  open(location.hash.slice(1));
+}
+
 function open(name) {
-  view = VIEWS.includes(name) ? name : "health";
+  if (!pages.length) return;
+  view = pages.includes(name) ? name : pages[0];
   if (location.hash.slice(1) !== view) history.replaceState(null, "", `#${view}`);
   show(view);
   refresh();
@@ -133,8 +155,8 @@ async function refresh() {
   clearTimeout(timer);
   const mine = ++generation;
   try {
-    const health = await call("/health");
-    drawOverall(health);
+    const health = pages.includes("health") ? await call("/health") : null;
+    if (health) drawOverall(health);
     if (view === "health") {
       drawHealth(health);
       await refreshNotifications();
@@ -588,7 +610,7 @@ function start() {
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && sessionStorage.getItem(TOKEN) && !$(`#view-${view}`).hidden) refresh();
   });
-  if (sessionStorage.getItem(TOKEN)) open(location.hash.slice(1));
+  if (sessionStorage.getItem(TOKEN)) resume();
   else show("signin");
 }
 
