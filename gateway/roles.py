@@ -43,7 +43,7 @@ REPORTS = frozenset({PLANNING, ADMIN})
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it
 AUDITORS = frozenset({DPO})
 # who signs into the console: each sees the pages its role may read (``/ops/me``)
-CONSOLE_USERS = CONSOLE | CASEWORK | REPORTS
+CONSOLE_USERS = CONSOLE | CASEWORK | REPORTS | LETTER_READERS
 
 # Roles that see identity numbers masked and only the part of a worker their job needs.
 MASKED = frozenset({AGENCY, TRAINER})

@@ -1200,6 +1200,7 @@ CONSOLE_PAGES = {
     "lifecycle": "console_lifecycle",
     "webhooks": "console_webhooks",
     "cases": "console_cases",
+    "gotki": "list_letters",  # Go-TKI's requests: the desk's, and a village office's own residents'
 }
 
 

@@ -59,9 +59,9 @@ def page(browser):
     assert not refused, f"the page reported errors: {refused}"
 
 
-def sign_in(page, stack, role: str = "operator", sub: str = "siti.operator"):
+def sign_in(page, stack, role: str = "operator", sub: str = "siti.operator", **claims):
     page.goto(f"{stack.base_url}/console")
-    page.get_by_label("Token akses").fill(stack.token(role, sub=sub))
+    page.get_by_label("Token akses").fill(stack.token(role, sub=sub, **claims))
     page.get_by_role("button", name="Masuk").click()
 
 

@@ -381,3 +381,40 @@ def test_a_caseworker_signs_in_and_sees_the_cases_page_alone(stack, page):
     expect(page.locator("#view-cases")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#view-queues")).to_be_hidden()
     screenshot(page, "cases-caseworker")
+
+
+KADEMANGAN, SANANKULON = "35.05.12.2001", "35.05.13.2004"
+MOTHER = {"full_name": "Sumini", "relation": "parent", "phone": "+6281311112222"}
+
+
+def family_permission_requested(stack, village: str) -> dict:
+    desk = stack.client("operator", sub="desk-1")
+    worker = register(stack)
+    added = desk.post(stack.url(f"/workers/{worker['id']}/family"), json=MOTHER, timeout=30)
+    assert added.status_code == 201, added.text
+    asked = desk.post(
+        stack.url(f"/workers/{worker['id']}/letters"),
+        json={"letter_type": "family_permission", "village_code": village},
+        timeout=30,
+    )
+    assert asked.status_code == 201, asked.text
+    return asked.json()
+
+
+def test_the_go_tki_page_shows_where_each_request_waits_and_a_village_its_own(stack, page):
+    ours = family_permission_requested(stack, KADEMANGAN)
+    theirs = family_permission_requested(stack, SANANKULON)
+
+    sign_in(page, stack)
+    page.get_by_role("button", name="Surat Go-TKI").click()
+    row = page.locator(f"tr[data-letter='{ours['id']}']")
+    expect(row.locator("td.state")).to_have_text("pengetahuan kepala desa", timeout=WAIT_MS)
+    expect(page.locator(f"tr[data-letter='{theirs['id']}']")).to_be_visible()
+    screenshot(page, "gotki")
+
+    page.get_by_role("button", name="Keluar").click()
+    sign_in(page, stack, role="village", sub="kades-kademangan", village=KADEMANGAN)
+    expect(page.locator("#view-gotki")).to_be_visible(timeout=WAIT_MS)
+    expect(row).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator(f"tr[data-letter='{theirs['id']}']")).to_have_count(0)
+    expect(page.locator("#tabs button:visible")).to_have_text(["Surat Go-TKI"])

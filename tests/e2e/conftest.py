@@ -50,9 +50,16 @@ class Stack:
     secret: str = SECRET  # the gateway's JWT_SECRET
 
     def token(
-        self, role: str, sub: str = "tester", agency: str = "ltsa-blitar", ttl: int = 3600
+        self,
+        role: str,
+        sub: str = "tester",
+        agency: str = "ltsa-blitar",
+        ttl: int = 3600,
+        village: str | None = None,
     ) -> str:
-        return mint(self.secret, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl))
+        return mint(
+            self.secret, role, sub, agency=agency, ttl=dt.timedelta(seconds=ttl), village=village
+        )
 
     def client(self, role: str, **claims) -> requests.Session:
         session = requests.Session()

@@ -157,10 +157,18 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == {"operator", "admin"}, name
     assert roles_of("check_letter") == set()
     # the console: each who signs in sees the pages of the routes the role may call
-    assert roles_of("console_me") == {"operator", "admin", "caseworker", "planning"}
+    assert roles_of("console_me") == {"operator", "admin", "caseworker", "planning", "village"}
     assert console_pages("admin") == list(CONSOLE_PAGES)
-    assert console_pages("operator") == ["health", "queues", "letters", "lifecycle", "webhooks"]
+    assert console_pages("operator") == [
+        "health",
+        "queues",
+        "letters",
+        "lifecycle",
+        "webhooks",
+        "gotki",
+    ]
     assert console_pages("caseworker") == ["cases"]
+    assert console_pages("village") == ["gotki"]  # its own residents' requests (the service)
     assert console_pages("worker") == console_pages(None) == []
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:

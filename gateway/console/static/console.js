@@ -4,12 +4,13 @@
 import { bars, timeSeries } from "./charts.js";
 import { language, locale, setLanguage, t } from "./i18n.js";
 
-const API = "/api/v1/ops";
+const ROOT = "/api/v1";
+const API = `${ROOT}/ops`;
 const TOKEN = "pmi-console-token";
 // how often the page reads the gateway again: CONSOLE_REFRESH_SECONDS, which the gateway writes
 // into the page
 const REFRESH_MS = 1000 * Number(document.querySelector("meta[name='refresh-seconds']").content);
-const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks", "cases"];
+const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks", "cases", "gotki"];
 const $ = (selector) => document.querySelector(selector);
 
 let view = "health";
@@ -29,11 +30,11 @@ class Refused extends Error {
   }
 }
 
-async function call(path, { method = "GET", body } = {}) {
+async function call(path, { method = "GET", body, root = API } = {}) {
   const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN)}`,
                     Accept: "application/json" };
   if (body) headers["Content-Type"] = "application/json";
-  const response = await fetch(API + path, { method, headers,
+  const response = await fetch(root + path, { method, headers,
                                              body: body ? JSON.stringify(body) : undefined });
   const payload = await response.json().catch(() => ({}));
   if (!response.ok) throw new Refused(response.status, payload);
@@ -166,6 +167,7 @@ async function refresh() {
     if (view === "lifecycle") drawLifecycle(await call("/lifecycle"));
     if (view === "webhooks") drawWebhooks(await call("/webhooks"));
     if (view === "cases") await refreshCases();
+    if (view === "gotki") await refreshGotki();
     $("#refreshed").textContent = t("refreshed", {
       time: new Date().toLocaleTimeString(locale()) });
   } catch (error) {
@@ -561,6 +563,56 @@ function drawCases(answer) {
     return line;
   }));
   $("#cases-empty").hidden = answer.items.length > 0;
+}
+
+// Go-TKI's letters: the requests not yet issued, where each waits ------------------------------
+
+const STAGES = ["village", "second_officer", "issue"];
+
+function stageOf(letter) {
+  if (letter.status === "acknowledged" || letter.letter_type !== "family_permission") {
+    return "issue";
+  }
+  return letter.form_uploaded_at ? "second_officer" : "village";
+}
+
+async function refreshGotki() {
+  const [requested, acknowledged] = await Promise.all(["requested", "acknowledged"].map(
+    (status) => call(`/letters?status=${status}&limit=200`, { root: ROOT })));
+  drawGotki([...requested.items, ...acknowledged.items]
+    .sort((a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at)));
+}
+
+function drawGotki(items) {
+  const staged = items.map((letter) => ({ letter, stage: stageOf(letter) }));
+  const count = (stage) => staged.filter((row) => row.stage === stage).length;
+  const summary = $("#gotki-summary");
+  summary.textContent = t("gotki.summary", { count: number(items.length),
+    village: number(count("village")), check: number(count("second_officer")) });
+  summary.className = `banner ${items.length ? "" : "good"}`;
+  bars($("#bars-gotki-stage"),
+       STAGES.map((stage) => ({ label: t(`stage.${stage}`), value: count(stage) })),
+       { keepOrder: true });
+  const byType = {};
+  for (const { letter } of staged) {
+    const label = letter.letter_type_label?.[language()] || letter.letter_type;
+    byType[label] = (byType[label] || 0) + 1;
+  }
+  bars($("#bars-gotki-type"), entries(byType));
+  const now = Date.now();
+  $("#gotki-table tbody").replaceChildren(...staged.map(({ letter, stage }) => {
+    const line = element("tr");
+    line.dataset.letter = letter.id;
+    line.append(element("th", letter.letter_type_label?.[language()] || letter.letter_type));
+    cell(line, letter.village_code || "–");
+    cell(line, t(`stage.${stage}`), "state");
+    cell(line, moment(letter.requested_at));
+    cell(line, duration((now - Date.parse(letter.requested_at)) / 1000), "num");
+    cell(line, letter.form_refusal_reason
+      ? t("gotki.refused", { reason: letter.form_refusal_reason }) : "–");
+    return line;
+  }));
+  $("#gotki-empty").hidden = items.length > 0;
 }
 
 // starting --------------------------------------------------------------------------------------
