@@ -42,6 +42,11 @@ DOCUMENT_EXPIRING = "document_expiring"
 SESSION_REMINDER = "session_reminder"
 SIGN_IN_CODE = "sign_in_code"
 EMERGENCY = "emergency"
+LETTER_READY = "letter_ready"
+CASE_UPDATE = "case_update"  # a step of a protection case, to the worker and the reporter
+CASE_NEWS = "case_news"  # the same of a sensitive case: to the worker only, in neutral words
+FAMILY_BEREAVEMENT = "family_bereavement"  # a worker's death recorded: to the family
+FAMILY_REPATRIATED = "family_repatriated"  # a worker brought home: to the family
 KINDS = (
     REGISTERED,
     DOCUMENT_REJECTED,
@@ -57,6 +62,11 @@ KINDS = (
     SESSION_REMINDER,
     SIGN_IN_CODE,
     EMERGENCY,
+    LETTER_READY,
+    CASE_UPDATE,
+    CASE_NEWS,
+    FAMILY_BEREAVEMENT,
+    FAMILY_REPATRIATED,
 )
 # sent at once, whatever the hour and however many were sent today
 URGENT = frozenset({SIGN_IN_CODE, EMERGENCY})

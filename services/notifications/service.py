@@ -35,6 +35,7 @@ class NotificationsService(ServiceOperations):
 
     db = Database(metadata, repository=NotificationsRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
+    protection = TimedRpcProxy(c.PROTECTION)
     providers = Providers()
     metrics = MetricsServer()
     clock = Clock()
@@ -52,6 +53,8 @@ class NotificationsService(ServiceOperations):
     @handles(*handlers.EVENTS)
     def on_event(self, event):
         contact = self._contact(event.worker_id) if handlers.needs_contact(event) else None
+        if contact is not None and handlers.needs_family(event):
+            contact = {**contact, **self._relatives(event)}
         handler = handlers.EVENTS[event.event_type]
         now = self.clock.now()
         made = self.db.apply_once(
@@ -77,6 +80,17 @@ class NotificationsService(ServiceOperations):
         except NotFound:
             return None
         return {"phone": worker.get("phone"), "full_name": worker.get("full_name")}
+
+    def _relatives(self, event) -> dict:
+        """The worker's family list and, for a case's step, protection's record of who
+        reported the case (its number, the reporter's kind and family member, nothing more)."""
+        found: dict = {"family": self.registration.family_of(event.worker_id), "case": None}
+        if handlers.needs_case_reporter(event):
+            try:
+                found["case"] = self.protection.case_reporter(event.data["case_id"])
+            except NotFound:
+                pass
+        return found
 
     # sending -------------------------------------------------------------------------------
 
