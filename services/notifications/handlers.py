@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pmi_common import contract as c
-from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.errors import Forbidden, InvalidInput, NotFound
 from pmi_common.events import Event
 from pmi_common.validation import load
 
@@ -29,7 +29,7 @@ from .notices import (
     notice_for,
     reminder_for,
 )
-from .schemas import Choices, DeliveryReport, MessagesQuery, Reply, UsageQuery
+from .schemas import Choices, DeliveryReport, MessagesQuery, Reply, TwilioCall, UsageQuery
 from .templates import first_name, render
 
 if TYPE_CHECKING:
@@ -49,6 +49,9 @@ class Settings:
     inbound_secret: str = ""
     # what a message costs the office, in rupiah, per channel (an SMS: per segment)
     costs: Mapping[str, float] = field(default_factory=dict)
+    # Twilio's webhook: the account's auth token it signs with, and its URL as set at Twilio
+    twilio_auth_token: str = ""
+    twilio_inbound_url: str = ""
 
 
 # events ---------------------------------------------------------------------------------------
@@ -405,6 +408,48 @@ def receive_delivery_report(uow: Work, command: dict, now: dt.datetime, settings
     }
 
 
+def receive_twilio(uow: Work, command: dict, now: dt.datetime, settings: Settings) -> dict:
+    """A call of Twilio's webhook, signed with the account's auth token over the webhook's URL
+    (``NOTIFY_TWILIO_INBOUND_URL``, as set at Twilio) and every parameter: an incoming SMS
+    (``From``, ``Body``) is a reply (BERHENTI or STOP opts its sender out, MULAI or START back
+    in), a status callback (``MessageSid``, ``MessageStatus``) a delivery report. Unsigned:
+    refused, nothing read."""
+    data = load(TwilioCall(), command)
+    params = data["params"]
+    if not d.genuine_twilio(
+        settings.twilio_auth_token, settings.twilio_inbound_url, params, data["signature"]
+    ):
+        raise Forbidden(
+            "panggilan tidak bertanda tangan Twilio yang sah (not validly signed by Twilio)",
+            {"signature": ["X-Twilio-Signature does not match the URL and parameters"]},
+        )
+    if "Body" not in params and params.get("MessageStatus"):
+        return _twilio_status(uow.repository, params, now)
+    intent = d.reply_intent(params.get("Body", ""))
+    sender = params.get("From", "").removeprefix("whatsapp:")
+    people = _people_with(uow.repository, sender) if intent and sender else []
+    for person in people:
+        person.opt_out(now) if intent == "opt_out" else person.opt_in(now)
+    return {"intent": intent, "people": len(people)}
+
+
+def _twilio_status(repository: NotificationsRepository, params: dict, now: dt.datetime) -> dict:
+    """Twilio's status callback as the message's delivery report: delivered, or undelivered
+    or failed with Twilio's error code; a status on the way changes nothing."""
+    status = d.TWILIO_STATUSES.get(params["MessageStatus"])
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    message = repository.message_sent_as(sid, lock=True) if sid else None
+    if message is None:
+        raise NotFound("tidak ada pesan dengan nomor itu (no message with that provider id)")
+    error = f"Twilio error {params['ErrorCode']}" if params.get("ErrorCode") else None
+    changed = status is not None and message.reported(status, now, error)
+    return {
+        "message_id": message.id,
+        "delivery_status": message.delivery_status,
+        "changed": changed,
+    }
+
+
 def _people_with(repository: NotificationsRepository, phone: str) -> list[d.Person]:
     """People recorded with this number, however it was written (08..., 62..., +62...)."""
     wanted = e164(phone)
@@ -537,6 +582,7 @@ COMMANDS = {
     "set_choices": set_choices,
     "receive_reply": receive_reply,
     "receive_delivery_report": receive_delivery_report,
+    "receive_twilio": receive_twilio,
 }
 QUERIES = {
     "messages_of": messages_of,

@@ -151,6 +151,15 @@ class NotificationsService(ServiceOperations):
             )
         )
 
+    @rpc
+    def receive_twilio(self, payload: dict) -> dict:
+        """A call of Twilio's webhook: an incoming SMS or a status callback."""
+        return self.db.command(
+            lambda uow: handlers.receive_twilio(
+                uow, payload, self.clock.now(), self.providers.settings
+            )
+        )
+
     # queries -------------------------------------------------------------------------------
 
     @rpc
