@@ -24,7 +24,7 @@ from .models import metadata
 from .providers import Providers
 from .repository import NotificationsRepository
 from .schemas import choices_view, message_view
-from .sending import send_due
+from .sending import send_backlog
 
 SEND_SECONDS = 2.0
 REMINDER_SECONDS = 600.0
@@ -103,7 +103,7 @@ class NotificationsService(ServiceOperations):
         pool.waitall()
 
     def _round(self, channel) -> None:
-        done = send_due(self.db.transaction, channel, self.clock.now, self.providers.delays)
+        done = send_backlog(self.db.transaction, channel, self.clock.now, self.providers.delays)
         self.providers.round_done(
             channel.channel, bool(done.down), done.error, self.clock.now().isoformat()
         )
