@@ -3,7 +3,8 @@ databases through the gateway, with the SMS provider a real HTTP server on 127.0
 and her mother (an emergency contact she consented to, who reports her unpaid wages from Hong
 Kong) receive exactly the messages the journey's steps give, with their words checked; a case of
 violence reported by the mother reaches the worker alone, in neutral words, and nothing of it
-reaches the mother's phone."""
+reaches the mother's phone; a death recorded reaches the emergency contacts the worker consented
+to, each with an opt-out of their own."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import pytest
 from gateway.testing import start_stack
 from pmi_common import contract as c
 from pmi_common.clock import Clock
+from services.notifications.domain import reply_signature
+from services.notifications.providers import DEVELOPMENT_INBOUND_SECRET
 from services.notifications.service import NotificationsService
 from tests.e2e.journey import Journey
 from tests.helpers import district_today, wait_for
+from tests.integration.test_gateway_case_outcomes import abroad
 from tests.integration.test_gateway_letters import KADEMANGAN, MOTHER, acknowledged_permission
-from tests.integration.test_notifications_service import TOKEN, MorningClock, SmsProvider
+from tests.integration.test_notifications_service import MORNING, TOKEN, MorningClock, SmsProvider
 
 DESK = "LTSA PMI Blitar"
 SITI, SUMINI = "+6281234567890", MOTHER["phone"]
@@ -213,3 +217,82 @@ def test_a_violence_case_reported_by_the_mother_reaches_the_worker_alone_in_neut
     # the steps were heard: registration's message and the two of the case, and no other
     assert len(texts_to(provider, SITI)) == 3
     assert texts_to(provider, SUMINI) == []
+
+
+FATHER = {**MOTHER, "full_name": "Sarno", "phone": "+6281355556666"}
+BROTHER = {  # an emergency contact the worker did not consent to contacting
+    **MOTHER,
+    "full_name": "Joko",
+    "relation": "sibling",
+    "phone": "+6281377778888",
+    "heir": False,
+    "consent_to_contact": False,
+}
+
+
+def test_the_family_hears_of_the_death_each_with_their_own_berhenti(api, provider):
+    """The mother reports an ordinary case, hears it received, and replies BERHENTI: the next
+    step reaches the worker and not her. The death recorded then reaches the father (an
+    emergency contact the worker consented to), not the mother who opted out, and not the
+    brother the worker did not consent to contacting."""
+    desk = api.as_role("operator", "desk-1")
+    caseworker = api.as_role("caseworker", "siti-cw")
+    worker = abroad(desk)
+    path = f"/workers/{worker['id']}"
+    mother = desk.post(f"{path}/family", json=MOTHER).json()
+    father = desk.post(f"{path}/family", json=FATHER).json()
+    brother = desk.post(f"{path}/family", json=BROTHER).json()
+    filed = desk.post(
+        "/cases",
+        json={
+            "worker_id": worker["id"],
+            "reporter_kind": "family_member",
+            "family_member_id": mother["id"],
+            "channel": "desk",
+            "aspect": "social",
+            "case_type": "lost_contact",
+            "urgency": "high",
+            "summary": "Sudah enam minggu tidak menelepon",
+        },
+    ).json()
+    received = f"Pengaduan {filed['number']} sudah kami terima. Tanya {DESK} dengan nomor ini."
+    wait_for(lambda: texts_to(provider, SUMINI) == [received], message="the mother told")
+
+    stamp = str(int(MORNING.timestamp()) + 1)  # "now" on the service's clock
+    stopped = api.anonymous().post(
+        "/notifications/replies",
+        json={
+            "from": SUMINI,
+            "text": "BERHENTI",
+            "timestamp": stamp,
+            "signature": reply_signature(DEVELOPMENT_INBOUND_SECRET, stamp, SUMINI, "BERHENTI"),
+        },
+    )
+    assert stopped.json() == {"intent": "opt_out", "people": 1}, stopped.text  # her alone
+    assert (
+        caseworker.post(f"/cases/{filed['id']}/assign", json={"caseworker": "siti-cw"}).status_code
+        == 200
+    )
+    case_step(caseworker, filed["id"], "assessed")
+    assessed = received.replace("sudah kami terima", "sedang ditelaah petugas")
+    wait_for(lambda: assessed in texts_to(provider, SITI), message="the worker told the step")
+
+    died = desk.post(
+        f"{path}/death",
+        json={
+            "died_on": district_today().isoformat(),
+            "country": "HK",
+            "cause": "accident",
+            "remains_repatriated": False,
+            "heirs": [mother["id"], father["id"]],
+        },
+    )
+    assert died.status_code == 200, died.text
+    condolence = f"Turut berduka cita atas wafatnya Siti. Bantuan dan hak ahli waris: {DESK}."
+    wait_for(
+        lambda: texts_to(provider, FATHER["phone"]) == [condolence],
+        message="the father told of the death",
+    )
+    assert texts_to(provider, SUMINI) == [received]  # nothing after her BERHENTI
+    assert texts_to(provider, BROTHER["phone"]) == []
+    assert brother["consent_to_contact"] is False
