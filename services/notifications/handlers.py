@@ -166,14 +166,25 @@ def _told(
     now: dt.datetime,
     settings: Settings,
 ) -> list[d.Message]:
-    made = []
+    """The message of ``kind`` to each of ``people``, once per address: a phone the worker and
+    her mother share (or two of the family) gets it once, the first one's."""
+    made, reached = [], set()
     for person in people:
         if person is None:
             continue
         message = compose(person, kind, context, event.event_id, now, settings, repository)
+        where = (message.channel, _same_address(message.address))
+        if where in reached:
+            continue
+        if message.status == d.PENDING:
+            reached.add(where)
         if repository.add_message(message):
             made.append(message)
     return made
+
+
+def _same_address(address: str) -> str:
+    return address.lower() if "@" in address else e164(address)
 
 
 def on_enrolled(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:

@@ -274,3 +274,15 @@ def test_a_step_heard_twice_gives_each_person_one_message(uow):
     step = moved("in_progress")
     assert len(heard(uow, step, contact())) == 2
     assert heard(uow, step, contact()) == []
+
+
+def test_a_phone_the_worker_shares_with_her_mother_gets_one_message(uow):
+    shared = {**MOTHER, "phone": "+62 812-3456-7890"}  # the worker's own number, written so
+    (message,) = heard(uow, opened(), {**contact(member=shared), "family": [shared]})
+    assert message.worker_id == WORKER_ID
+
+
+def test_two_emergency_contacts_on_one_phone_get_one_message_of_a_death(uow):
+    father = {**MOTHER, "id": str(uuid.uuid4()), "full_name": "Sarno"}
+    (message,) = heard(uow, died(), {**contact(), "family": [MOTHER, father]})
+    assert message.worker_id == MOTHER["id"]
