@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pmi_common import contract as c
 from pmi_common.errors import Forbidden, InvalidInput, NotFound
 from pmi_common.events import Event
+from pmi_common.lifecycle import DECEASED
 from pmi_common.validation import load
 
 from . import domain as d
@@ -109,6 +110,8 @@ def on_worker_event(
     notice = notice_for(event.event_type, event.data, session=session, programme=programme)
     if notice is None or not event.worker_id:
         return []
+    if _deceased(contact):
+        return []
     person = _person(repository, event.worker_id, contact, now)
     if person is None:
         return []
@@ -132,7 +135,7 @@ def on_case_step(
     audience = case_audience(event.data, reporter, contact.get("family") or [])
     context = {"number": reporter.case_number, "step": case_step(event.event_type, event.data)}
     people = []
-    if audience.worker:
+    if audience.worker and not _deceased(contact):
         people.append(_person(repository, event.worker_id, contact, now))
     if audience.reporter is not None:
         people.append(_family_person(repository, audience.reporter, now))
@@ -265,6 +268,12 @@ def _person(
     elif (person.phone, person.first_name) != (phone, name):
         person.phone, person.first_name, person.updated_at = phone, name, now
     return person
+
+
+def _deceased(contact: Mapping | None) -> bool:
+    """Whether registration has recorded the worker's death: her phone is written to no more
+    (it may be in her family's hands; they hear what the family is told)."""
+    return contact is not None and contact.get("status") == DECEASED
 
 
 def _family_person(

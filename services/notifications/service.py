@@ -74,12 +74,17 @@ class NotificationsService(ServiceOperations):
             )
 
     def _contact(self, worker_id: str | None) -> dict | None:
-        """Registration's record of the worker: only the phone and name are read from it."""
+        """Registration's record of the worker: only the phone, the name and the status
+        (whether she has died) are read from it."""
         try:
             worker = self.registration.get_worker(worker_id)
         except NotFound:
             return None
-        return {"phone": worker.get("phone"), "full_name": worker.get("full_name")}
+        return {
+            "phone": worker.get("phone"),
+            "full_name": worker.get("full_name"),
+            "status": worker.get("status"),
+        }
 
     def _relatives(self, event) -> dict:
         """The worker's family list and, for a case's step, protection's record of who

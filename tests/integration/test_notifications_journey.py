@@ -234,7 +234,7 @@ def test_the_family_hears_of_the_death_each_with_their_own_berhenti(api, provide
     """The mother reports an ordinary case, hears it received, and replies BERHENTI: the next
     step reaches the worker and not her. The death recorded then reaches the father (an
     emergency contact the worker consented to), not the mother who opted out, and not the
-    brother the worker did not consent to contacting."""
+    brother the worker did not consent to contacting; the case's next step reaches no phone."""
     desk = api.as_role("operator", "desk-1")
     caseworker = api.as_role("caseworker", "siti-cw")
     worker = abroad(desk)
@@ -296,3 +296,19 @@ def test_the_family_hears_of_the_death_each_with_their_own_berhenti(api, provide
     assert texts_to(provider, SUMINI) == [received]  # nothing after her BERHENTI
     assert texts_to(provider, BROTHER["phone"]) == []
     assert brother["consent_to_contact"] is False
+
+    # the case goes on; the worker's phone is written to no more, the mother's step is withheld
+    case_step(caseworker, filed["id"], "closed", note="Pekerja meninggal dunia")
+    withheld = wait_for(
+        lambda: [
+            m
+            for m in desk.get(f"/workers/{mother['id']}/notifications").json()["items"]
+            if "ditutup" in m["body"]
+        ],
+        message="the closing step kept for the mother, withheld",
+    )
+    assert [m["status"] for m in withheld] == ["suppressed"]
+    # made in the same transaction as the mother's: none for the worker
+    worker_log = desk.get(f"/workers/{worker['id']}/notifications").json()["items"]
+    assert not any("ditutup" in m["body"] for m in worker_log)
+    assert any("ditelaah" in m["body"] for m in worker_log)

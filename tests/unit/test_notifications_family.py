@@ -286,3 +286,22 @@ def test_two_emergency_contacts_on_one_phone_get_one_message_of_a_death(uow):
     father = {**MOTHER, "id": str(uuid.uuid4()), "full_name": "Sarno"}
     (message,) = heard(uow, died(), {**contact(), "family": [MOTHER, father]})
     assert message.worker_id == MOTHER["id"]
+
+
+def test_after_her_death_the_workers_phone_is_written_to_no_more(uow):
+    gone = {**contact(), "status": "deceased"}
+    (message,) = heard(uow, moved("resolved"), gone)
+    assert message.worker_id == MOTHER["id"]  # the reporter still hears the case's step
+    expiring = event(
+        c.DOCUMENT_EXPIRING,
+        {
+            "document_id": str(uuid.uuid4()),
+            "document_type": "passport",
+            "expires_on": dt.date(2026, 7, 1),
+            "days_left": 49,
+            "warning_days": 60,
+            "abroad": True,
+        },
+    )
+    assert heard(uow, expiring, gone) == []
+    assert len(heard(uow, expiring, contact())) == 1  # alive, the same event speaks
