@@ -280,6 +280,9 @@ def rows(results: dict) -> list[Row]:
         out.append(
             Row("backfill: history to one agency (agencies)", "not measured", "kombu batch publish")
         )
+    sending = results.get("notifications")
+    if sending:
+        out.append(notifications_row(sending, kombu["publish_per_second"] if kombu else None))
     for service, mb in platform.get("memory_mb", {}).items():
         if service not in MEMORY_LIMIT_MB and service.startswith("gateway"):
             out.append(Row(f"memory: peak RSS of the {service} (for comparison)", f"{_n(mb)} MB"))
@@ -341,6 +344,24 @@ def backfill_row(back: dict, floor: float | None) -> Row:
         _ratio(back["events_per_second"], floor),
         "sample: nothing beyond the agreement",
         _met(bool(sample.get("checked")) and not problems),
+    )
+
+
+def notifications_row(sending: dict, floor: float | None) -> Row:
+    """The notifications service's sending: SMS due in its outbox recorded sent per second to a
+    fake SMS provider on loopback, against the kombu floor."""
+    pace = sending.get("send_seconds")
+    label = (
+        f"notifications: {sending['messages']:,} SMS due in the outbox sent to a fake SMS "
+        f"provider on loopback (NOTIFY_SEND_SECONDS {pace if pace is not None else 'default'})"
+    )
+    if not sending["finished"]:
+        label += f"; NOT finished within {sending['limit_seconds']:g} s: {sending['sent']:,} sent"
+    return Row(
+        label,
+        f"{_n(sending['per_second'])} SMS/s, {sending['sent']:,} in {sending['seconds']:g} s",
+        "kombu batch publish",
+        _ratio(sending["per_second"], floor),
     )
 
 

@@ -33,6 +33,7 @@ from . import (  # noqa: E402
     lifecycle,
     load,
     nameko_floor,
+    notifications,
     profile,
     report,
     seed,
@@ -97,6 +98,28 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "other phases skipped)",
     )
     parser.add_argument(
+        "--only-notifications",
+        action="store_true",
+        help="only the kombu floor and the notifications service's sending to a fake SMS "
+        "provider (the platform not started)",
+    )
+    parser.add_argument(
+        "--notifications",
+        type=int,
+        help="SMS due in the notifications service's outbox, sent to the fake provider (2000)",
+    )
+    parser.add_argument(
+        "--notifications-limit",
+        type=float,
+        default=300.0,
+        help="seconds the sending may take before what was sent by then is reported (300)",
+    )
+    parser.add_argument(
+        "--notify-send-seconds",
+        type=float,
+        help="the notifications service's NOTIFY_SEND_SECONDS (its default, 2, when not given)",
+    )
+    parser.add_argument(
         "--reads-over-rpc",
         action="store_true",
         help="the gateway asks registration over RPC for every read",
@@ -112,13 +135,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args.scales = args.scales or ([5000, 50000] if quick else [10000, 1000000])
     args.import_rows = args.import_rows or (2000 if quick else 100000)
     args.backfill_events = args.backfill_events or (20000 if quick else 1000000)
+    args.notifications = args.notifications or (300 if quick else 2000)
     return args
 
 
 def floors(env: Environment, args, log_dir: Path) -> dict:
     progress("floor: raw kombu")
     results = {"kombu": kombu_floor.measure(env.amqp_uri, 2000 if args.quick else 5000)}
-    if args.only_backfill:  # the backfill is judged against this floor alone
+    if args.only_backfill or args.only_notifications:  # judged against this floor alone
         return results
     progress("floor: nameko EventDispatcher -> event_handler")
     results["nameko_events"] = nameko_floor.events(
@@ -250,6 +274,22 @@ def backfill_phase(platform: Platform, args) -> dict:
         else None,
     )
     return {**figures, "seeded": seeded, "agencies_startup_seconds": startup}
+
+
+def notifications_phase(servers, args, log_dir: Path) -> dict:
+    """The notifications service alone, on a vhost and database of its own: SMS due in its
+    outbox sent to a fake SMS provider on loopback."""
+    progress(
+        f"notifications: {args.notifications:,} SMS due in the outbox, to a fake SMS provider "
+        f"(at most {args.notifications_limit:g} s)"
+    )
+    return notifications.measure(
+        servers,
+        log_dir,
+        args.notifications,
+        args.notifications_limit,
+        args.notify_send_seconds,
+    )
 
 
 def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None:
@@ -391,8 +431,10 @@ def measure(args, log_dir: Path, results: dict) -> None:
             )
         if not args.skip_floors:
             results["floors"] = floors(env, args, log_dir)
-        results["platform"] = {}
-        platform_phase(env, args, log_dir, results["platform"])
+        if not args.only_notifications:
+            results["platform"] = {}
+            platform_phase(env, args, log_dir, results["platform"])
+        results["notifications"] = notifications_phase(servers, args, log_dir)
     results["machine"]["load_average_at_end"] = os.getloadavg()
 
 

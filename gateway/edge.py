@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Request
@@ -16,7 +17,7 @@ from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.validation import Text
 
 from .problems import Problem
-from .routes import Route
+from .routes import FORM, Route
 
 JSON_MEDIA_TYPES = ("application/json",)
 READ_CHUNK = 64 * 1024
@@ -95,6 +96,8 @@ def read_body(route: Route, request: Request) -> dict:
         raise _too_large(route)
     if not raw.strip():
         data: Any = {}
+    elif route.body_media_type == FORM:
+        data = _form(raw, request)
     else:
         if request.mimetype not in JSON_MEDIA_TYPES:
             raise Problem(
@@ -109,6 +112,25 @@ def read_body(route: Route, request: Request) -> dict:
     _refuse_nul(data, "the body")
     _validate(route.body_schema, data, "the body is not valid")
     _refuse_nik_in_text(route.body_schema, data)
+    return data
+
+
+def _form(raw: bytes, request: Request) -> dict[str, str]:
+    """A provider's form-encoded webhook: each parameter once (a signature covers them all)."""
+    if request.mimetype != FORM:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"send the body as {FORM}, not {request.mimetype or 'nothing'}",
+        )
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("the form is not valid", {"_schema": [str(exc)[:200]]}) from exc
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise InvalidInput("a form field is repeated", {"_schema": ["give each field once"]})
     return data
 
 

@@ -97,7 +97,7 @@ def operation(route: Route) -> dict:
     if route.body is not None:
         spec["requestBody"] = {
             "required": any(field.required for field in route.body().fields.values()),
-            "content": {"application/json": {"schema": route.body}},
+            "content": {route.body_media_type: {"schema": route.body}},
             "description": f"at most {route.max_body} bytes",
         }
     return spec

@@ -57,6 +57,7 @@ SMALL_BODY = 64 * 1024  # bytes
 SCAN_BODY = 6 * 1024 * 1024  # a document with its scan, base64-encoded
 _PARAM = re.compile(r"{(\w+)}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Route:
     worker_fields: frozenset[str] | None = None  # what a worker may send, when not everything
     creates: str | None = None  # the path parameter that names what a 201 created
     media_type: str = "application/json"
+    body_media_type: str = "application/json"  # or FORM: a provider's webhook
     personal: bool = True  # answers may hold a worker's data: shaped for the caller's role
     audited: bool = False  # a read of a worker's record: written to the access log
     # (header, query parameter): a secret the caller may send as a header instead of in the URL
@@ -663,6 +665,22 @@ ROUTES: tuple[Route, ...] = (
         "provider id not known yet: 404, for the relay to try again)",
         body=s.NotificationDeliveryReport,
         response=v.NotificationDeliveryView,
+        personal=False,
+    ),
+    notifications(
+        "notification_twilio",
+        "POST",
+        "/notifications/twilio",
+        PUBLIC,
+        "Twilio's webhook, form-encoded, signed with X-Twilio-Signature (HMAC-SHA1 of "
+        "NOTIFY_TWILIO_INBOUND_URL and the sorted parameters under the auth token): an incoming "
+        "SMS (BERHENTI or STOP opts its sender out, MULAI or START back in) or a status callback "
+        "(a delivery report); answered with empty TwiML (unsigned: 403, nothing changed)",
+        body=s.TwilioWebhook,
+        body_media_type=FORM,
+        query=s.TwilioSignature,
+        header_query=(("X-Twilio-Signature", "signature"),),
+        media_type="text/xml",
         personal=False,
     ),
     protection(

@@ -6,7 +6,7 @@ services check the business rules again (a NIK's birth date, a country code, a d
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from pmi_common.contract import (
     AUDIENCES,
@@ -532,6 +532,29 @@ class NotificationReply(Body):
     )
     signature = fields.String(required=True, validate=validate.Length(max=80))
     message_id = fields.String(validate=validate.Length(max=128))
+
+
+class TwilioWebhook(Body):
+    """The parameters Twilio posts (form-encoded): every one is signed, so every one is kept,
+    those named here checked."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    From = fields.String(validate=validate.Length(max=64))
+    To = fields.String(validate=validate.Length(max=64))
+    Body = fields.String(validate=validate.Length(max=1600))
+    MessageSid = fields.String(validate=validate.Length(max=64))
+    MessageStatus = fields.String(validate=validate.Length(max=32))
+    ErrorCode = fields.String(validate=validate.Length(max=16))
+
+
+class TwilioSignature(Query):
+    signature = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "the X-Twilio-Signature header"},
+    )
 
 
 class NotificationUsageQuery(Query):

@@ -43,6 +43,9 @@ from .registry import Registry, RegistryReader
 from .roles import AGENCY
 from .verify import verify_page
 
+# what Twilio's webhook is answered with: nothing to send back (TwiML)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
 
 class GatewayService:
     name = c.GATEWAY
@@ -447,6 +450,11 @@ class GatewayService:
     @api
     def notification_delivery_report(self, body: dict) -> dict:
         return self.notifications.receive_delivery_report(body)
+
+    @api
+    def notification_twilio(self, query: dict, body: dict) -> Response:
+        self.notifications.receive_twilio({"params": body, "signature": query["signature"]})
+        return Response(EMPTY_TWIML, mimetype="text/xml")
 
     # protection -----------------------------------------------------------------------------
 

@@ -108,6 +108,8 @@ ENVIRONMENT = {
     "twilio: https://api.twilio.com by default)",
     "NOTIFY_SMS_ACCOUNT": "the Twilio account SID (twilio only)",
     "NOTIFY_SMS_TOKEN": "the SMS provider's bearer token (json) or auth token (twilio)",
+    "NOTIFY_TWILIO_INBOUND_URL": "the public URL Twilio calls with replies and status callbacks, "
+    "as set at Twilio (https://.../api/v1/notifications/twilio): what its signature covers",
     "NOTIFY_SMS_SENDER": "the SMS sender id or number (twilio: a number, or a Messaging "
     "Service SID MG...)",
     "NOTIFY_WHATSAPP_PHONE_ID": "the WhatsApp Business Cloud API phone number id (unset: no "

@@ -768,7 +768,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         REGISTRATION,
         WorkerDiedV1,
-        (REPORTING,),
+        (REPORTING, NOTIFICATIONS),
         "a worker died (abroad or at home): cause category, repatriation of remains, heirs",
     ),
     EventSpec(
@@ -792,7 +792,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOpenedV1,
-        (REGISTRATION, REPORTING),
+        (REGISTRATION, REPORTING, NOTIFICATIONS),
         "a case (pengaduan) was received at the protection desk: type, urgency, time limits",
     ),
     EventSpec(
@@ -808,7 +808,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseStatusChangedV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "a protection case moved in its workflow (assessed, referred, resolved, reopened...)",
     ),
     EventSpec(
@@ -824,7 +824,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseOutcomeRecordedV1,
-        (REGISTRATION, REPORTING),
+        (REGISTRATION, REPORTING, NOTIFICATIONS),
         "how a resolved protection case ended; a repatriation or a death moves the worker",
     ),
     EventSpec(
@@ -864,7 +864,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         LETTERS,
         LetterIssuedV1,
-        (REGISTRATION,),
+        (REGISTRATION, NOTIFICATIONS),
         "the office issued a letter with its number, signed, checkable by anyone",
     ),
     EventSpec(

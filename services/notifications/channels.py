@@ -299,6 +299,12 @@ def production_problems(config: Mapping) -> list[str]:
             found.append("NOTIFY_SMS_URL must be the provider's https:// address")
         if provider == "twilio" and not config.get("NOTIFY_SMS_ACCOUNT"):
             found.append("NOTIFY_SMS_ACCOUNT (the Twilio account SID) is not set")
+        inbound = config.get("NOTIFY_TWILIO_INBOUND_URL") or ""
+        if provider == "twilio" and not inbound.startswith("https://"):
+            found.append(
+                "NOTIFY_TWILIO_INBOUND_URL (the https:// webhook Twilio calls with replies such "
+                "as BERHENTI) is not set"
+            )
         if production.weakness(config.get("NOTIFY_SMS_TOKEN"), production.MIN_PASSWORD_LENGTH):
             found.append("NOTIFY_SMS_TOKEN is missing, a known default or too short")
         if not config.get("NOTIFY_SMS_SENDER"):

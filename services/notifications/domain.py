@@ -4,6 +4,7 @@ replying BERHENTI or STOP), and when a failed attempt is tried again."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -11,6 +12,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 # channels and languages ----------------------------------------------------------------------
@@ -42,6 +44,11 @@ DOCUMENT_EXPIRING = "document_expiring"
 SESSION_REMINDER = "session_reminder"
 SIGN_IN_CODE = "sign_in_code"
 EMERGENCY = "emergency"
+LETTER_READY = "letter_ready"
+CASE_UPDATE = "case_update"  # a step of a protection case, to the worker and the reporter
+CASE_NEWS = "case_news"  # the same of a sensitive case: to the worker only, in neutral words
+FAMILY_BEREAVEMENT = "family_bereavement"  # a worker's death recorded: to the family
+FAMILY_REPATRIATED = "family_repatriated"  # a worker brought home: to the family
 KINDS = (
     REGISTERED,
     DOCUMENT_REJECTED,
@@ -57,6 +64,11 @@ KINDS = (
     SESSION_REMINDER,
     SIGN_IN_CODE,
     EMERGENCY,
+    LETTER_READY,
+    CASE_UPDATE,
+    CASE_NEWS,
+    FAMILY_BEREAVEMENT,
+    FAMILY_REPATRIATED,
 )
 # sent at once, whatever the hour and however many were sent today
 URGENT = frozenset({SIGN_IN_CODE, EMERGENCY})
@@ -381,6 +393,47 @@ def genuine_reply(
         return False
     expected = reply_signature(secret, timestamp, sender, text)
     return hmac.compare_digest(expected, (signature or "").removeprefix("sha256="))
+
+
+# Twilio's webhooks, signed with the account's auth token ----------------------------------------
+
+# a message's status in Twilio's status callback, as the delivery report it is; the others
+# (queued, sending, sent, accepted, scheduled...) are on the way and change nothing
+TWILIO_STATUSES = {"delivered": DELIVERED, "undelivered": UNDELIVERED, "failed": UNDELIVERED}
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """``X-Twilio-Signature``: base64 of HMAC-SHA1, under the auth token, of the webhook's full
+    URL followed by every POST parameter's name and value, sorted by name."""
+    signed = url + "".join(name + params[name] for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _with_and_without_port(url: str) -> list[str]:
+    """The URL without a port, and with its port (the scheme's default when it names none):
+    Twilio signs the URL as it called it, which may or may not name the port."""
+    parts = urlsplit(url)
+    default = _DEFAULT_PORTS.get(parts.scheme)
+    host = parts.hostname or ""
+    if default is None or not host or parts.username or parts.password:
+        return [url]
+    bare = urlunsplit(parts._replace(netloc=host))
+    ported = urlunsplit(parts._replace(netloc=f"{host}:{parts.port or default}"))
+    return [bare, ported]
+
+
+def genuine_twilio(auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
+    """Whether a webhook call was signed by Twilio with the account's auth token. Twilio's
+    signature holds no time: a call replayed is genuine, so what it does must be harmless done
+    twice (an opt-out, a delivery report)."""
+    if not auth_token or not url or not signature:
+        return False
+    return any(
+        hmac.compare_digest(twilio_signature(auth_token, candidate, params), signature)
+        for candidate in _with_and_without_port(url)
+    )
 
 
 # the office's budget: the month's count and cost per channel ---------------------------------

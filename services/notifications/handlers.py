@@ -4,20 +4,33 @@ store it through the repository as a message to send. The tables at the bottom l
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pmi_common import contract as c
-from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.errors import Forbidden, InvalidInput, NotFound
 from pmi_common.events import Event
+from pmi_common.lifecycle import DECEASED
 from pmi_common.validation import load
 
 from . import domain as d
 from .channels import e164, new_message_id
-from .notices import Session, notice_for, reminder_for
-from .schemas import Choices, DeliveryReport, MessagesQuery, Reply, UsageQuery
+from .notices import (
+    CASE_STEP_EVENTS,
+    REPATRIATED,
+    CaseReporter,
+    FamilyContact,
+    Session,
+    case_audience,
+    case_step,
+    emergency_contacts,
+    family_notice,
+    notice_for,
+    reminder_for,
+)
+from .schemas import Choices, DeliveryReport, MessagesQuery, Reply, TwilioCall, UsageQuery
 from .templates import first_name, render
 
 if TYPE_CHECKING:
@@ -37,6 +50,9 @@ class Settings:
     inbound_secret: str = ""
     # what a message costs the office, in rupiah, per channel (an SMS: per segment)
     costs: Mapping[str, float] = field(default_factory=dict)
+    # Twilio's webhook: the account's auth token it signs with, and its URL as set at Twilio
+    twilio_auth_token: str = ""
+    twilio_inbound_url: str = ""
 
 
 # events ---------------------------------------------------------------------------------------
@@ -47,7 +63,20 @@ def needs_contact(event: Event) -> bool:
     the worker's current phone first)."""
     if event.event_type == c.WORKER_STATUS_CHANGED:
         return event.data["to_status"] == "cleared_for_departure"
-    return event.event_type in MESSAGES and bool(event.worker_id)
+    if event.event_type == c.CASE_OUTCOME_RECORDED:
+        outcome, sensitive = event.data["outcome"], event.data["sensitive"]
+        return outcome == REPATRIATED and not sensitive and bool(event.worker_id)
+    return event.event_type in {**MESSAGES, **FAMILY_MESSAGES} and bool(event.worker_id)
+
+
+def needs_family(event: Event) -> bool:
+    """Whether the event may be told to the worker's family (the service then asks registration
+    for the family list, and protection who reported a case)."""
+    return event.event_type in FAMILY_MESSAGES and needs_contact(event)
+
+
+def needs_case_reporter(event: Event) -> bool:
+    return event.event_type in CASE_STEP_EVENTS and needs_contact(event)
 
 
 def on_session_scheduled(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
@@ -81,6 +110,8 @@ def on_worker_event(
     notice = notice_for(event.event_type, event.data, session=session, programme=programme)
     if notice is None or not event.worker_id:
         return []
+    if _deceased(contact):
+        return []
     person = _person(repository, event.worker_id, contact, now)
     if person is None:
         return []
@@ -88,6 +119,75 @@ def on_worker_event(
         person, notice.kind, notice.context, event.event_id, now, settings, repository
     )
     return [message] if repository.add_message(message) else []
+
+
+def on_case_step(
+    uow: Work, event: Event, contact: Mapping | None, now: dt.datetime, settings: Settings
+) -> list[d.Message]:
+    """A protection case's step (received, assessed, referred, resolved...) told to the worker
+    and to the family member who reported it, by the case's number only; a sensitive case's to
+    the worker alone in neutral words (``notices.case_audience`` holds the rule). ``contact``
+    carries the ``family`` list and protection's record of the ``case``'s reporter."""
+    if not event.worker_id or contact is None or not contact.get("case"):
+        return []
+    repository = uow.repository
+    reporter = CaseReporter(**contact["case"])
+    audience = case_audience(event.data, reporter, contact.get("family") or [])
+    context = {"number": reporter.case_number, "step": case_step(event.event_type, event.data)}
+    people = []
+    if audience.worker and not _deceased(contact):
+        people.append(_person(repository, event.worker_id, contact, now))
+    if audience.reporter is not None:
+        people.append(_family_person(repository, audience.reporter, now))
+    return _told(repository, people, audience.kind, context, event, now, settings)
+
+
+def on_family_news(
+    uow: Work, event: Event, contact: Mapping | None, now: dt.datetime, settings: Settings
+) -> list[d.Message]:
+    """A worker's death or repatriation recorded, told to each emergency contact the worker
+    consented to their being contacted (``notices.family_notice`` says what is told)."""
+    if not event.worker_id or contact is None:
+        return []
+    notice = family_notice(event.event_type, event.data, first_name(contact.get("full_name")))
+    if notice is None:
+        return []
+    repository = uow.repository
+    people = [
+        _family_person(repository, member, now)
+        for member in emergency_contacts(contact.get("family") or [])
+    ]
+    return _told(repository, people, notice.kind, notice.context, event, now, settings)
+
+
+def _told(
+    repository: NotificationsRepository,
+    people: Sequence[d.Person | None],
+    kind: str,
+    context: dict,
+    event: Event,
+    now: dt.datetime,
+    settings: Settings,
+) -> list[d.Message]:
+    """The message of ``kind`` to each of ``people``, once per address: a phone the worker and
+    her mother share (or two of the family) gets it once, the first one's."""
+    made, reached = [], set()
+    for person in people:
+        if person is None:
+            continue
+        message = compose(person, kind, context, event.event_id, now, settings, repository)
+        where = (message.channel, _same_address(message.address))
+        if where in reached:
+            continue
+        if message.status == d.PENDING:
+            reached.add(where)
+        if repository.add_message(message):
+            made.append(message)
+    return made
+
+
+def _same_address(address: str) -> str:
+    return address.lower() if "@" in address else e164(address)
 
 
 def on_enrolled(uow: Work, event: Event, contact, now, settings) -> list[d.Message]:
@@ -167,6 +267,39 @@ def _person(
         repository.add_person(person)
     elif (person.phone, person.first_name) != (phone, name):
         person.phone, person.first_name, person.updated_at = phone, name, now
+    return person
+
+
+def _deceased(contact: Mapping | None) -> bool:
+    """Whether registration has recorded the worker's death: her phone is written to no more
+    (it may be in her family's hands; they hear what the family is told)."""
+    return contact is not None and contact.get("status") == DECEASED
+
+
+def _family_person(
+    repository: NotificationsRepository, member: FamilyContact, now: dt.datetime
+) -> d.Person:
+    """A family contact as someone written to, under the member's own id: the phone and the
+    worker's consent as registration has them now, and the member's own opt-out (BERHENTI from
+    their number stops them, not the worker)."""
+    person = repository.person(member.member_id, lock=True)
+    name = first_name(member.full_name)
+    if person is None:
+        person = d.Person(
+            worker_id=member.member_id,
+            phone=member.phone,
+            first_name=name,
+            consent=member.consent_to_contact,
+            updated_at=now,
+        )
+        repository.add_person(person)
+    elif (person.phone, person.first_name, person.consent) != (
+        member.phone,
+        name,
+        member.consent_to_contact,
+    ):
+        person.phone, person.first_name = member.phone, name
+        person.consent, person.updated_at = member.consent_to_contact, now
     return person
 
 
@@ -295,6 +428,48 @@ def receive_delivery_report(uow: Work, command: dict, now: dt.datetime, settings
     }
 
 
+def receive_twilio(uow: Work, command: dict, now: dt.datetime, settings: Settings) -> dict:
+    """A call of Twilio's webhook, signed with the account's auth token over the webhook's URL
+    (``NOTIFY_TWILIO_INBOUND_URL``, as set at Twilio) and every parameter: an incoming SMS
+    (``From``, ``Body``) is a reply (BERHENTI or STOP opts its sender out, MULAI or START back
+    in), a status callback (``MessageSid``, ``MessageStatus``) a delivery report. Unsigned:
+    refused, nothing read."""
+    data = load(TwilioCall(), command)
+    params = data["params"]
+    if not d.genuine_twilio(
+        settings.twilio_auth_token, settings.twilio_inbound_url, params, data["signature"]
+    ):
+        raise Forbidden(
+            "panggilan tidak bertanda tangan Twilio yang sah (not validly signed by Twilio)",
+            {"signature": ["X-Twilio-Signature does not match the URL and parameters"]},
+        )
+    if "Body" not in params and params.get("MessageStatus"):
+        return _twilio_status(uow.repository, params, now)
+    intent = d.reply_intent(params.get("Body", ""))
+    sender = params.get("From", "").removeprefix("whatsapp:")
+    people = _people_with(uow.repository, sender) if intent and sender else []
+    for person in people:
+        person.opt_out(now) if intent == "opt_out" else person.opt_in(now)
+    return {"intent": intent, "people": len(people)}
+
+
+def _twilio_status(repository: NotificationsRepository, params: dict, now: dt.datetime) -> dict:
+    """Twilio's status callback as the message's delivery report: delivered, or undelivered
+    or failed with Twilio's error code; a status on the way changes nothing."""
+    status = d.TWILIO_STATUSES.get(params["MessageStatus"])
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    message = repository.message_sent_as(sid, lock=True) if sid else None
+    if message is None:
+        raise NotFound("tidak ada pesan dengan nomor itu (no message with that provider id)")
+    error = f"Twilio error {params['ErrorCode']}" if params.get("ErrorCode") else None
+    changed = status is not None and message.reported(status, now, error)
+    return {
+        "message_id": message.id,
+        "delivery_status": message.delivery_status,
+        "changed": changed,
+    }
+
+
 def _people_with(repository: NotificationsRepository, phone: str) -> list[d.Person]:
     """People recorded with this number, however it was written (08..., 62..., +62...)."""
     wanted = e164(phone)
@@ -408,9 +583,18 @@ MESSAGES = {
     c.ORIENTATION_COMPLETED: on_seat_ended,
     c.CONTRACT_ENDING: on_worker_event,
     c.DOCUMENT_EXPIRING: on_worker_event,
+    c.LETTER_ISSUED: on_worker_event,
+}
+# events told to the worker's family (and, for a case's steps, to the worker)
+FAMILY_MESSAGES = {
+    c.CASE_OPENED: on_case_step,
+    c.CASE_STATUS_CHANGED: on_case_step,
+    c.CASE_OUTCOME_RECORDED: on_family_news,
+    c.WORKER_DIED: on_family_news,
 }
 EVENTS = {
     **MESSAGES,
+    **FAMILY_MESSAGES,
     c.SESSION_SCHEDULED: on_session_scheduled,
     c.PROGRAM_CREATED: on_program_created,
 }
@@ -418,6 +602,7 @@ COMMANDS = {
     "set_choices": set_choices,
     "receive_reply": receive_reply,
     "receive_delivery_report": receive_delivery_report,
+    "receive_twilio": receive_twilio,
 }
 QUERIES = {
     "messages_of": messages_of,

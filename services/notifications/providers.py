@@ -36,6 +36,7 @@ def costs_from(config) -> dict[str, float]:
 
 
 def settings_from(config, channels: dict[str, Channel]) -> Settings:
+    twilio = (config.get("NOTIFY_SMS_PROVIDER") or "").strip().lower() == "twilio"
     secret = config.get("NOTIFY_INBOUND_SECRET") or (
         DEVELOPMENT_INBOUND_SECRET if production.is_development(config) else ""
     )
@@ -46,6 +47,8 @@ def settings_from(config, channels: dict[str, Channel]) -> Settings:
         channels=tuple(channels),
         inbound_secret=secret,
         costs=costs_from(config),
+        twilio_auth_token=(config.get("NOTIFY_SMS_TOKEN") or "") if twilio else "",
+        twilio_inbound_url=config.get("NOTIFY_TWILIO_INBOUND_URL") or "",
     )
 
 

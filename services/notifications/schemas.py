@@ -55,6 +55,21 @@ class DeliveryReport(Schema):
     signature = fields.String(required=True, validate=validate.Length(max=80))
 
 
+class TwilioCall(Schema):
+    """A call of Twilio's webhook as the gateway received it: every POST parameter as sent
+    (all are signed), and the ``X-Twilio-Signature`` header."""
+
+    class Meta:
+        unknown = RAISE
+
+    params = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.String(validate=validate.Length(max=1600)),
+    )
+    signature = fields.String(required=True, validate=validate.Length(max=80))
+
+
 class UsageQuery(Schema):
     class Meta:
         unknown = RAISE

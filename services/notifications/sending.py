@@ -95,6 +95,30 @@ def send_due(
     return outcome
 
 
+MOST_ROUNDS = 20  # rounds one after the other in a tick: the channel's health is told between
+
+
+def send_backlog(
+    transaction: Callable[[], AbstractContextManager],
+    channel: Channel,
+    now: Callable[[], dt.datetime],
+    delays: tuple[float, ...] = d.DEFAULT_RETRY_DELAYS,
+    limit: int = ROUND_SIZE,
+    most: int = MOST_ROUNDS,
+) -> Round:
+    """Rounds of ``channel`` one after the other while each takes a full batch, so a backlog
+    goes at the provider's pace rather than a batch a tick; it ends at a round that is not
+    full, finds the provider down, or after ``most`` rounds. What they did, summed."""
+    total = Round()
+    for _ in range(most):
+        done = send_due(transaction, channel, now, delays, limit)
+        total.sent, total.failed = total.sent + done.sent, total.failed + done.failed
+        total.waiting, total.down, total.error = done.waiting, done.down, done.error
+        if done.down or done.sent + done.failed < limit:
+            break
+    return total
+
+
 def _record(transaction, message_id: str, change: Callable[[d.Message], None]) -> None:
     with transaction() as uow:
         message = uow.repository.message(message_id, lock=True)

@@ -24,7 +24,7 @@ from .models import metadata
 from .providers import Providers
 from .repository import NotificationsRepository
 from .schemas import choices_view, message_view
-from .sending import send_due
+from .sending import send_backlog
 
 SEND_SECONDS = 2.0
 REMINDER_SECONDS = 600.0
@@ -35,6 +35,7 @@ class NotificationsService(ServiceOperations):
 
     db = Database(metadata, repository=NotificationsRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
+    protection = TimedRpcProxy(c.PROTECTION)
     providers = Providers()
     metrics = MetricsServer()
     clock = Clock()
@@ -52,6 +53,8 @@ class NotificationsService(ServiceOperations):
     @handles(*handlers.EVENTS)
     def on_event(self, event):
         contact = self._contact(event.worker_id) if handlers.needs_contact(event) else None
+        if contact is not None and handlers.needs_family(event):
+            contact = {**contact, **self._relatives(event)}
         handler = handlers.EVENTS[event.event_type]
         now = self.clock.now()
         made = self.db.apply_once(
@@ -71,12 +74,28 @@ class NotificationsService(ServiceOperations):
             )
 
     def _contact(self, worker_id: str | None) -> dict | None:
-        """Registration's record of the worker: only the phone and name are read from it."""
+        """Registration's record of the worker: only the phone, the name and the status
+        (whether she has died) are read from it."""
         try:
             worker = self.registration.get_worker(worker_id)
         except NotFound:
             return None
-        return {"phone": worker.get("phone"), "full_name": worker.get("full_name")}
+        return {
+            "phone": worker.get("phone"),
+            "full_name": worker.get("full_name"),
+            "status": worker.get("status"),
+        }
+
+    def _relatives(self, event) -> dict:
+        """The worker's family list and, for a case's step, protection's record of who
+        reported the case (its number, the reporter's kind and family member, nothing more)."""
+        found: dict = {"family": self.registration.family_of(event.worker_id), "case": None}
+        if handlers.needs_case_reporter(event):
+            try:
+                found["case"] = self.protection.case_reporter(event.data["case_id"])
+            except NotFound:
+                pass
+        return found
 
     # sending -------------------------------------------------------------------------------
 
@@ -89,7 +108,7 @@ class NotificationsService(ServiceOperations):
         pool.waitall()
 
     def _round(self, channel) -> None:
-        done = send_due(self.db.transaction, channel, self.clock.now, self.providers.delays)
+        done = send_backlog(self.db.transaction, channel, self.clock.now, self.providers.delays)
         self.providers.round_done(
             channel.channel, bool(done.down), done.error, self.clock.now().isoformat()
         )
@@ -133,6 +152,15 @@ class NotificationsService(ServiceOperations):
     def receive_delivery_report(self, payload: dict) -> dict:
         return self.db.command(
             lambda uow: handlers.receive_delivery_report(
+                uow, payload, self.clock.now(), self.providers.settings
+            )
+        )
+
+    @rpc
+    def receive_twilio(self, payload: dict) -> dict:
+        """A call of Twilio's webhook: an incoming SMS or a status callback."""
+        return self.db.command(
+            lambda uow: handlers.receive_twilio(
                 uow, payload, self.clock.now(), self.providers.settings
             )
         )

@@ -18,6 +18,8 @@ from jinja2 import DictLoader, Environment, StrictUndefined
 from pmi_common import nik_like
 
 from .domain import (
+    CASE_NEWS,
+    CASE_UPDATE,
     CERTIFICATE_ISSUED,
     CLEARED_FOR_DEPARTURE,
     CONTRACT_ENDING,
@@ -27,7 +29,10 @@ from .domain import (
     DOCUMENTS_COMPLETED,
     EMERGENCY,
     ENGLISH,
+    FAMILY_BEREAVEMENT,
+    FAMILY_REPATRIATED,
     INDONESIAN,
+    LETTER_READY,
     REGISTERED,
     SEAT_RELEASED,
     SEAT_TAKEN,
@@ -128,6 +133,37 @@ TEMPLATES: dict[str, dict[str, str]] = {
         INDONESIAN: "PENTING dari {{ desk }}: {{ text }}",
         ENGLISH: "IMPORTANT from {{ desk }}: {{ text }}",
     },
+    LETTER_READY: {
+        INDONESIAN: "{{ letter_type | letter(lang) }} Anda sudah terbit. Ambil di {{ desk }}. "
+        "Keasliannya dapat dicek dengan kode pada surat.",
+        ENGLISH: "Your {{ letter_type | letter(lang) }} is issued. Collect it at {{ desk }}. "
+        "Anyone can check it with the code on it.",
+    },
+    CASE_UPDATE: {
+        INDONESIAN: "Pengaduan {{ number }} {{ step | step(lang) }}. Tanya {{ desk }} dengan "
+        "nomor ini.",
+        ENGLISH: "Case {{ number }} {{ step | step(lang) }}. Ask {{ desk }} quoting this number.",
+    },
+    CASE_NEWS: {
+        INDONESIAN: "Ada kabar untuk Anda dari {{ desk }} (nomor {{ number }}). Hubungi kami "
+        "bila Anda sempat.",
+        ENGLISH: "There is news for you from {{ desk }} (number {{ number }}). Contact us when "
+        "you can.",
+    },
+    FAMILY_BEREAVEMENT: {
+        INDONESIAN: "Turut berduka cita atas wafatnya {{ worker }}."
+        "{% if arrive_on %} Jenazah tiba {{ arrive_on | day(lang) }}.{% endif %}"
+        " Bantuan dan hak ahli waris: {{ desk }}.",
+        ENGLISH: "Our condolences on the death of {{ worker }}."
+        "{% if arrive_on %} The remains arrive on {{ arrive_on | day(lang) }}.{% endif %}"
+        " Help and heirs' rights: {{ desk }}.",
+    },
+    FAMILY_REPATRIATED: {
+        INDONESIAN: "{{ worker }} sudah dipulangkan ke Indonesia"
+        "{% if returned_on %} pada {{ returned_on | day(lang) }}{% endif %}. Info di {{ desk }}.",
+        ENGLISH: "{{ worker }} has been brought home to Indonesia"
+        "{% if returned_on %} on {{ returned_on | day(lang) }}{% endif %}. Ask at {{ desk }}.",
+    },
 }
 
 DOCUMENT_NAMES = {
@@ -148,6 +184,30 @@ DOCUMENT_NAMES = {
     "work_visa": {INDONESIAN: "Visa kerja", ENGLISH: "work visa"},
     "placement_agreement": {INDONESIAN: "Perjanjian penempatan", ENGLISH: "placement agreement"},
     "employment_contract": {INDONESIAN: "Perjanjian kerja", ENGLISH: "employment contract"},
+}
+LETTER_NAMES = {
+    "family_permission": {INDONESIAN: "Surat izin keluarga", ENGLISH: "family permission letter"},
+    "passport_recommendation": {
+        INDONESIAN: "Surat rekomendasi paspor",
+        ENGLISH: "passport recommendation letter",
+    },
+    "skck_recommendation": {
+        INDONESIAN: "Surat rekomendasi SKCK",
+        ENGLISH: "police certificate (SKCK) recommendation",
+    },
+}
+# a protection case's steps in plain words (never the case's type, aspect or content)
+CASE_STEPS = {
+    "received": {INDONESIAN: "sudah kami terima", ENGLISH: "has been received"},
+    "assessed": {INDONESIAN: "sedang ditelaah petugas", ENGLISH: "is being assessed"},
+    "referred": {
+        INDONESIAN: "diteruskan ke pihak yang berwenang",
+        ENGLISH: "was referred to the body that must act",
+    },
+    "in_progress": {INDONESIAN: "sedang ditangani", ENGLISH: "is being handled"},
+    "resolved": {INDONESIAN: "selesai ditangani", ENGLISH: "has been resolved"},
+    "closed": {INDONESIAN: "ditutup", ENGLISH: "has been closed"},
+    "reopened": {INDONESIAN: "dibuka kembali", ENGLISH: "was reopened"},
 }
 # documents whose rejection reason may describe the person's health: never said in a message
 HEALTH_DOCUMENTS = frozenset({"health_certificate"})
@@ -201,6 +261,8 @@ _environment = Environment(
 _environment.filters["day"] = _day
 _environment.filters["hour"] = _hour
 _environment.filters["document"] = lambda code, language: document_name(code, language)
+_environment.filters["letter"] = lambda code, language: LETTER_NAMES[code][language]
+_environment.filters["step"] = lambda status, language: CASE_STEPS[status][language]
 _SPACES = re.compile(r"\s+")
 
 

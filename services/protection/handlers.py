@@ -349,3 +349,17 @@ QUERIES = {
     "case_overview": case_overview,
     "public_status": public_status,
 }
+
+
+def case_reporter(repository: ProtectionRepository, case_id: str) -> dict:
+    """Who reported a case, for the notifications service to tell them of its steps: the
+    case's number, the reporter's kind and, when one of the worker's family reported, which
+    member; never the reporter's name, the summary or the notes."""
+    case = repository.get(case_id)
+    if case is None:
+        raise NotFound(f"kasus tidak ditemukan (no case {case_id})")
+    return {
+        "case_number": case.number,
+        "reporter_kind": case.reporter_kind,
+        "family_member_id": case.family_member_id,
+    }

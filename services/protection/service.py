@@ -132,6 +132,13 @@ class ProtectionService(ServiceOperations):
         with self.db.queries() as repository:
             return public_view(handlers.public_status(repository, number, code))
 
+    @rpc
+    def case_reporter(self, case_id: str) -> dict:
+        """The case's number and who reported it (the kind, the family member): what the
+        notifications service needs to tell the reporter of the case's steps."""
+        with self.db.queries() as repository:
+            return handlers.case_reporter(repository, case_id)
+
     # ---------------------------------------------------------------------------------------
 
     def _worker(self, worker_id) -> dict | None:

@@ -187,8 +187,17 @@ def test_production_refuses_to_start_without_a_configured_sms_provider():
     assert production_problems({**READY, "NOTIFY_SMS_URL": "http://sms.example.co.id/v1"})
     assert production_problems({**READY, "NOTIFY_SMS_TOKEN": "changeme"})
     assert production_problems({**READY, "NOTIFY_SMS_PROVIDER": "twilio"}) == [
-        "NOTIFY_SMS_ACCOUNT (the Twilio account SID) is not set"
+        "NOTIFY_SMS_ACCOUNT (the Twilio account SID) is not set",
+        "NOTIFY_TWILIO_INBOUND_URL (the https:// webhook Twilio calls with replies such as "
+        "BERHENTI) is not set",
     ]
+    twilio = {
+        **READY,
+        "NOTIFY_SMS_PROVIDER": "twilio",
+        "NOTIFY_SMS_ACCOUNT": "AC0123456789abcdef0123456789abcdef",
+        "NOTIFY_TWILIO_INBOUND_URL": "https://pmi.example.go.id/api/v1/notifications/twilio",
+    }
+    assert production_problems(twilio) == []
     NotificationsService.check_config({"PMI_ENV": "development"})  # the local outbox
 
 

@@ -46,10 +46,10 @@ def test_only_the_admin_reads_the_metrics_and_anyone_checks_a_certificate():
     by_name = {route.name: route for route in ROUTES}
     assert by_name["metrics"].roles == {"admin"}
     assert by_name["verify_certificate"].public
-    # every write needs a token, but the SMS provider's replies and delivery reports: a
-    # provider's relay holds no token; the notifications service checks each one's HMAC
-    # signature instead
-    signed = {"notification_reply", "notification_delivery_report"}
+    # every write needs a token, but the SMS provider's replies and delivery reports and
+    # Twilio's webhook: a provider holds no token; the notifications service checks each one's
+    # HMAC signature instead
+    signed = {"notification_reply", "notification_delivery_report", "notification_twilio"}
     assert all(route.roles for route in ROUTES if route.writes and route.name not in signed)
     assert by_name["notification_reply"].public and not by_name["notification_reply"].personal
 

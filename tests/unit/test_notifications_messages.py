@@ -49,6 +49,11 @@ CONTEXTS = {
     d.SESSION_REMINDER: {"starts_at": STARTS_AT, "location": "Aula Disnaker Blitar"},
     d.SIGN_IN_CODE: {"code": "482913"},
     d.EMERGENCY: {"text": "kantor tutup besok karena banjir"},
+    d.LETTER_READY: {"letter_type": "skck_recommendation"},
+    d.CASE_UPDATE: {"number": "PGD-2026-7K3M9Q2B", "step": "referred"},
+    d.CASE_NEWS: {"number": "PGD-2026-7K3M9Q2B"},
+    d.FAMILY_BEREAVEMENT: {"worker": "Siti", "arrive_on": dt.date(2026, 5, 20)},
+    d.FAMILY_REPATRIATED: {"worker": "Siti", "returned_on": dt.date(2026, 5, 20)},
 }
 
 
