@@ -38,7 +38,7 @@ def agreement(agency: str = AGENCY_NAME, **terms) -> Agreement:
 
 @pytest.fixture
 def agreements(database_urls):
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     yield AgreementRepository(engine)
     engine.dispose()
 

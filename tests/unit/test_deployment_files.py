@@ -13,7 +13,7 @@ import yaml
 
 from pmi_common import production
 from pmi_common.broker_users import parse_users
-from pmi_common.config import ENVIRONMENT, database_owner
+from pmi_common.config import ENVIRONMENT
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import definitions
 from pmi_tools import envfile
@@ -47,10 +47,6 @@ def test_each_service_has_its_own_database_and_role_made_by_the_init_script():
     )
     databases = {}
     for name in SERVICE_CLASSES:
-        if database_owner(name) != name:  # the agencies service works in the gateway's database
-            shared = SERVICES[name]["environment"]["DATABASE_URL"]
-            assert shared == SERVICES[database_owner(name)]["environment"]["DATABASE_URL"]
-            continue
         url = urlparse(SERVICES[name]["environment"]["DATABASE_URL"])
         assert url.scheme == "postgresql+psycopg2"
         assert url.hostname == "postgres" and "postgres" in SERVICES
