@@ -228,13 +228,7 @@ class GatewayService:
             c.GATEWAY: self.own_records.held_about(worker_id),
         }
         self._received(held, unavailable)
-        record, cursor = [], None
-        while True:
-            page = self.agencies.disclosures_of(worker_id, 200, cursor)
-            record += page["items"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        record = None if c.AGENCIES in unavailable else self._disclosures(worker_id)
         return {
             "worker_id": worker_id,
             "exported_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -244,6 +238,17 @@ class GatewayService:
             "not_exported": list(export.NOT_EXPORTED),
             "unavailable": sorted(unavailable),
         }
+
+    def _disclosures(self, worker_id: str) -> list[dict]:
+        """Every disclosure of the worker, newest first."""
+        record: list[dict] = []
+        cursor = None
+        while True:
+            page = self.agencies.disclosures_of(worker_id, 200, cursor)
+            record += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return record
 
     def _received(self, held: dict, unavailable: set[str]) -> None:
         """Each service's inbox rows of the events published about the worker, with the event."""
@@ -677,15 +682,19 @@ class GatewayService:
     @api
     def readiness(self) -> Reply:
         """Ready to serve when the broker and the gateway's database answer. A service that is
-        down makes the gateway ``degraded``, still ready: its routes answer 503 problems and
-        every other route works, where taking the gateway out of its load balancer would leave
-        front ends with no answer at all."""
+        down (the agencies service among them: agencies' requests need it) makes the gateway
+        ``degraded``, still ready: its routes answer 503 problems and every other route works,
+        where taking the gateway out of its load balancer would leave front ends with no answer
+        at all."""
         state = self.gateway
         _, checks = health.readiness(
             {
                 "broker": health.broker_check(state.amqp_uri),
                 "database": health.database_check(state.ping_database),
-                **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
+                **{
+                    name: health.service_check(getattr(self, name).health)
+                    for name in (*c.SERVICES, c.AGENCIES)
+                },
             }
         )
         up = {name for name, check in checks.items() if check["status"] == health.UP}
