@@ -16,6 +16,7 @@ import datetime as dt
 from nameko.exceptions import ConfigurationError
 from nameko.extensions import SharedExtension
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from pmi_common.errors import Forbidden
 from pmi_common.rpc import ServiceUnavailable
@@ -60,10 +61,19 @@ class Agreements(SharedExtension):
             raise Forbidden(f"agency {agency} has no data-sharing agreement with the platform")
         if self.engine is None:
             raise ServiceUnavailable("agencies", f"agreements are read through {SETTING}: unset")
-        with self.engine.connect() as conn:
-            row = conn.execute(select(agreements).where(agreements.c.agency == agency)).first()
+        try:
+            row = self._row(agency)
+        except DBAPIError as exc:  # a pooled connection the database dropped (a restart)
+            if not exc.connection_invalidated:
+                raise
+            row = self._row(agency)  # once more, on a fresh connection
         found = agreement_from_row(row) if row is not None else None
         return in_force(found, agency, dt.datetime.now(dt.UTC))
+
+    def _row(self, agency: str):
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            return conn.execute(select(agreements).where(agreements.c.agency == agency)).first()
 
     check_filters = staticmethod(check_filters)
 
