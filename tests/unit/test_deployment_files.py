@@ -141,6 +141,15 @@ def test_the_gateway_reads_the_registry_with_its_read_only_role_not_the_owner():
     assert "roles.sh" in " ".join(SERVICES["postgres"]["volumes"])
 
 
+def test_the_gateway_reads_agreements_with_its_read_only_role_from_the_agencies_database():
+    url = urlparse(SERVICES["gateway"]["environment"]["AGENCIES_READ_DATABASE_URL"])
+    assert url.username == "gateway_agencies" and url.path == "/agencies"
+    assert url.password == "__AGREEMENTS_READER_PASSWORD__"
+    agencies = urlparse(SERVICES["agencies"]["environment"]["DATABASE_URL"])
+    assert agencies.username == "agencies" and agencies.path == "/agencies"
+    assert "gateway" not in str(SERVICES["agencies"]["environment"]["DATABASE_URL"])
+
+
 def test_make_secrets_writes_the_env_file_once(tmp_path):
     path = tmp_path / ".env"
     assert write(path)

@@ -43,6 +43,11 @@ def upgrade() -> None:
         if not _marked(conn, table)
         and conn.execute(sa.text(f'SELECT EXISTS (SELECT 1 FROM "{table}")')).scalar()
     ]
+    if unmoved and conn.dialect.name != "postgresql":
+        raise RuntimeError(
+            f"this SQLite gateway database still holds agency rows ({', '.join(unmoved)}): they "
+            "are moved between PostgreSQL databases only; start development from a new file"
+        )
     if unmoved:
         raise RuntimeError(
             "the gateway's database still holds agency rows not moved to the agencies database "
