@@ -238,7 +238,7 @@ def onboard(platform: Platform) -> Agencies:
     agencies = Agencies(
         platform.environment.management,
         platform.environment.amqp_uri,
-        AgreementRepository(platform.engine("gateway")),
+        AgreementRepository(platform.engine("agencies")),
     )
     agencies.onboard(
         AGENCY,
@@ -314,7 +314,7 @@ def measure(
     seconds = time.monotonic() - started
     cpu = meter.stop()
     with platform.engine(
-        "gateway"
+        "agencies"
     ).connect() as conn:  # queued by the agencies service, not yet sent
         undelivered = conn.execute(
             text("SELECT count(*) FROM agency_deliveries WHERE agency = :agency"),

@@ -38,11 +38,13 @@ DATABASE_SERVICES = (
     "notifications",
     "reporting",
     "letters",
+    "agencies",
     "gateway",
 )
 # the processes `make run` starts (pmi_tools.stack.PROCESSES; not imported: the runner module
-# monkey-patches whoever imports it, and the bench's own threads must stay threads)
-PROCESSES = DATABASE_SERVICES
+# monkey-patches whoever imports it, and the bench's own threads must stay threads), but the
+# agencies service, which the backfill starts (``start_agencies``)
+PROCESSES = tuple(service for service in DATABASE_SERVICES if service != "agencies")
 
 
 class Platform:

@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                 conn.execute(text('CREATE DATABASE "bench_webhooks"'))
             admin.dispose()
             url = database.url("bench_webhooks")
-            upgrade("gateway", url)
+            upgrade("agencies", url)
             engine = create_engine(url)
             AgreementRepository(engine).put(
                 Agreement(

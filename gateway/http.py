@@ -11,8 +11,9 @@ caller's role, maps every error to a problem, and counts each request.
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
@@ -30,9 +31,10 @@ from pmi_common.context import COMMAND_KEY, CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
 from pmi_common.rpc import ServiceUnavailable
 from services.agencies.domain import scrub
-from services.agencies.reads import SHAPED, AgencyGrants
+from services.agencies.reads import SHAPED
 
 from . import access_log, auth, edge, encoding, privacy
+from .agreements import Agreements
 from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import Answer, IdempotencyKeys, command_key
@@ -184,7 +186,7 @@ def _url_bytes(environ) -> int:
 class ApiHandler(HttpRequestHandler):
     server = GatewayWebServer()
     keys = IdempotencyKeys()
-    grants = AgencyGrants()
+    grants = Agreements()
 
     def __init__(self, **kwargs):
         kwargs.setdefault("expected_exceptions", EXPECTED)
@@ -310,26 +312,37 @@ class ApiHandler(HttpRequestHandler):
         agency's answer is what its agreement covers, recorded as disclosed."""
         try:
             event = Event()
+            finish = (
+                partial(self._disclosed, event, agreement, request.path)
+                if agreement is not None and self.route.name in SHAPED
+                else partial(self.handle_result, event)
+            )
             self.container.spawn_worker(
-                self,
-                (),
-                kwargs,
-                context_data=context,
-                handle_result=partial(self.handle_result, event),
+                self, (), kwargs, context_data=context, handle_result=finish
             )
             result = event.wait()
         except Exception as exc:  # noqa: BLE001
             return self._problem(request, exc, correlation_id)
-        if agreement is not None and self.route.name in SHAPED:
-            result = self.grants.shape(self.route.name, result, agreement, request.path)
         if agreement is not None and not isinstance(result, Response | Reply):
             result = scrub(result)  # free text (a cancellation reason...) typed with a NIK
         if self.route.audited and caller is not None:  # before the answer leaves
-            with self.grants.engine.begin() as conn:
+            with self.keys.engine.begin() as conn:
                 access_log.record(
                     conn, caller, kwargs["worker_id"], self.route.name, correlation_id
                 )
         return self._response(result, caller)
+
+    def _disclosed(self, event, agreement, path, worker_ctx, result, exc_info):
+        """In the worker, once the endpoint answered: the answer as the agency may read it, its
+        disclosures recorded by the agencies service before it leaves."""
+        if exc_info is None:
+            try:
+                result, given = self.grants.shape(self.route.name, result, agreement, path)
+                if given:
+                    worker_ctx.service.agencies.record_disclosures([asdict(d) for d in given])
+            except Exception:  # noqa: BLE001 - the caller gets the problem
+                result, exc_info = None, sys.exc_info()
+        return self.handle_result(event, worker_ctx, result, exc_info)
 
     def _response(self, result: Any, caller: auth.Caller | None) -> Response:
         if isinstance(result, Response):

@@ -1,7 +1,6 @@
 """The gateway's own tables: the answers it gave to writes sent with an ``Idempotency-Key``, what
-operators did to dead letters from the console, revoked tokens and the access log.
-
-The agencies' tables (``services.agencies.models``) live in the same database for now."""
+operators did to dead letters from the console, revoked tokens and the access log. The agencies'
+tables live in the agencies service's database (``services.agencies.models``)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import sys
 import time
+from dataclasses import asdict
 from functools import partial
 
 from werkzeug.wrappers import Response
@@ -32,9 +33,8 @@ from .dependencies import (
     AccessRecord,
     Caller,
     CallersAgreement,
-    DisclosureRecord,
     Gateway,
-    Webhooks,
+    GatewayRecords,
     gather,
 )
 from .http import Reply, api
@@ -58,15 +58,15 @@ class GatewayService:
     notifications = TimedRpcProxy(c.NOTIFICATIONS)
     reporting = TimedRpcProxy(c.REPORTING)
     letters = TimedRpcProxy(c.LETTERS)
+    agencies = TimedRpcProxy(c.AGENCIES)
     gateway = Gateway()
     caller = Caller()
-    disclosures = DisclosureRecord()
+    own_records = GatewayRecords()
     access = AccessRecord()
     agreement = CallersAgreement()
     reads = Reads()
     registry = Registry()
     console = Console()
-    webhooks = Webhooks()
     log = LogContext()
 
     @classmethod
@@ -191,7 +191,7 @@ class GatewayService:
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
         self.get_worker(worker_id)  # an unknown worker is 404, not an empty record
-        return self.disclosures.of_worker(
+        return self.agencies.disclosures_of(
             worker_id, int(query.get("limit", 50)), query.get("cursor")
         )
 
@@ -220,7 +220,7 @@ class GatewayService:
         answers = gather(
             {
                 name: partial(getattr(self, name).export_worker, worker_id)
-                for name in c.SERVICES
+                for name in (*c.SERVICES, c.AGENCIES)
                 if name != c.REGISTRATION
             }
         )
@@ -228,16 +228,10 @@ class GatewayService:
         held = {
             c.REGISTRATION: registered,
             **{name: a for name, a in answers.items() if not isinstance(a, Exception)},
-            c.GATEWAY: self.disclosures.held_about(worker_id),
+            c.GATEWAY: self.own_records.held_about(worker_id),
         }
         self._received(held, unavailable)
-        record, cursor = [], None
-        while True:
-            page = self.disclosures.of_worker(worker_id, 200, cursor)
-            record += page["items"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        record = None if c.AGENCIES in unavailable else self._disclosures(worker_id)
         return {
             "worker_id": worker_id,
             "exported_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -248,6 +242,17 @@ class GatewayService:
             "unavailable": sorted(unavailable),
         }
 
+    def _disclosures(self, worker_id: str) -> list[dict]:
+        """Every disclosure of the worker, newest first."""
+        record: list[dict] = []
+        cursor = None
+        while True:
+            page = self.agencies.disclosures_of(worker_id, 200, cursor)
+            record += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return record
+
     def _received(self, held: dict, unavailable: set[str]) -> None:
         """Each service's inbox rows of the events published about the worker, with the event."""
         events = export.published(held)
@@ -256,10 +261,9 @@ class GatewayService:
         ids = sorted(events)
         asked = {
             name: partial(getattr(self, name).received_events, ids)
-            for name in c.SERVICES
+            for name in (*c.SERVICES, c.AGENCIES)
             if name in held
         }
-        asked[c.GATEWAY] = partial(self.disclosures.received_events, ids)
         for name, rows in gather(asked).items():
             if isinstance(rows, Exception):
                 unavailable.add(name)
@@ -497,11 +501,10 @@ class GatewayService:
         answer = self.protection.answer_case(case_id, body)
         worker_id = answer.pop("worker_id", None)
         if worker_id is not None:
-            self.disclosures.received_from(
-                answer_received(
-                    answer["agency"], worker_id, f"/api/v1/cases/{case_id}/updates", answer
-                )
+            received = answer_received(
+                answer["agency"], worker_id, f"/api/v1/cases/{case_id}/updates", answer
             )
+            self.agencies.record_disclosures([asdict(received)])
         return answer
 
     @api
@@ -625,90 +628,62 @@ class GatewayService:
     def _by(self) -> str:
         return (self.caller or {}).get("subject") or "admin"
 
-    def _webhook(self, endpoint_id: str):
-        return self.webhooks.endpoints.get(endpoint_id, self._agency_asking())
-
     @api
     def list_webhooks(self, agency: str) -> list:
         if self._agency_asking() not in (None, agency):
             raise NotFound(f"no agency {agency}")
-        return [self.webhooks.view(e) for e in self.webhooks.endpoints.of_agency(agency)]
+        return self.agencies.webhooks_of(agency)
 
     @api
     def add_webhook(self, agency: str, body: dict) -> dict:
-        endpoint, secret = self.webhooks.add(
+        return self.agencies.add_webhook(
             agency, body["url"], body["events"], self._by(), body.get("description", "")
         )
-        return {**self.webhooks.view(endpoint), "secret": secret}
 
     @api
     def edit_webhook(self, endpoint_id: str, body: dict) -> dict:
-        return self.webhooks.view(
-            self.webhooks.edit(
-                self._webhook(endpoint_id).id,
-                self._by(),
-                body.get("url"),
-                body.get("events"),
-                body.get("description"),
-            )
-        )
+        return self.agencies.edit_webhook(endpoint_id, self._agency_asking(), self._by(), body)
 
     @api
     def agency_settings(self, agency: str) -> dict:
         if self._agency_asking() not in (None, agency):
             raise NotFound(f"no agency {agency}")
-        return self.webhooks.settings_of(agency).view()
+        return self.agencies.agency_settings(agency)
 
     @api
     def change_agency_settings(self, agency: str, body: dict) -> dict:
-        return self.webhooks.change_settings(agency, self._by(), **body).view()
+        return self.agencies.change_agency_settings(agency, self._by(), body)
 
     @api
     def rotate_webhook_secret(self, endpoint_id: str, body: dict) -> dict:
-        hours = body.get("keep_old_for_hours")
-        endpoint, secret = self.webhooks.rotate(
-            self._webhook(endpoint_id).id,
-            self._by(),
-            dt.timedelta(hours=hours) if hours is not None else None,
+        return self.agencies.rotate_webhook_secret(
+            endpoint_id, self._agency_asking(), self._by(), body.get("keep_old_for_hours")
         )
-        return {**self.webhooks.view(endpoint), "secret": secret}
 
     @api
     def disable_webhook(self, endpoint_id: str, body: dict) -> dict:
-        return self.webhooks.view(
-            self.webhooks.disable(self._webhook(endpoint_id).id, self._by(), body.get("reason"))
+        return self.agencies.disable_webhook(
+            endpoint_id, self._agency_asking(), self._by(), body.get("reason")
         )
 
     @api
     def enable_webhook(self, endpoint_id: str, body: dict) -> dict:
-        return self.webhooks.view(self.webhooks.enable(self._webhook(endpoint_id).id, self._by()))
+        return self.agencies.enable_webhook(endpoint_id, self._agency_asking(), self._by())
 
     @api
     def webhook_deliveries(self, endpoint_id: str, query: dict) -> dict:
-        return self.webhooks.endpoints.deliveries(
-            self._webhook(endpoint_id).id,
-            int(query.get("limit", 50)),
-            query.get("since"),
-            query.get("until"),
-            query.get("before"),
-            withheld=self._agency_asking() is None,
+        return self.agencies.webhook_deliveries(
+            endpoint_id, self._agency_asking(), _moments(query, "since", "until")
         )
 
     @api
     def replay_webhook(self, endpoint_id: str, body: dict) -> dict:
-        since, until = body.get("since"), body.get("until")
-        return {
-            "queued": self.webhooks.replay(
-                self._webhook(endpoint_id).id,
-                body.get("delivery"),
-                since.isoformat() if since else None,
-                until.isoformat() if until else None,
-            )
-        }
+        asked = _moments(body, "since", "until")
+        return {"queued": self.agencies.replay_webhook(endpoint_id, self._agency_asking(), asked)}
 
     @api
     def console_webhooks(self) -> dict:
-        return self.webhooks.health()
+        return self.agencies.webhook_health()
 
     # operations -----------------------------------------------------------------------------
 
@@ -719,15 +694,19 @@ class GatewayService:
     @api
     def readiness(self) -> Reply:
         """Ready to serve when the broker and the gateway's database answer. A service that is
-        down makes the gateway ``degraded``, still ready: its routes answer 503 problems and
-        every other route works, where taking the gateway out of its load balancer would leave
-        front ends with no answer at all."""
+        down (the agencies service among them: agencies' requests need it) makes the gateway
+        ``degraded``, still ready: its routes answer 503 problems and every other route works,
+        where taking the gateway out of its load balancer would leave front ends with no answer
+        at all."""
         state = self.gateway
         _, checks = health.readiness(
             {
                 "broker": health.broker_check(state.amqp_uri),
                 "database": health.database_check(state.ping_database),
-                **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
+                **{
+                    name: health.service_check(getattr(self, name).health)
+                    for name in (*c.SERVICES, c.AGENCIES)
+                },
             }
         )
         up = {name for name, check in checks.items() if check["status"] == health.UP}
@@ -864,3 +843,11 @@ def _download(file: dict, cache_control: str) -> Response:
             "Cache-Control": cache_control,
         },
     )
+
+
+def _moments(given: dict, *names: str) -> dict:
+    """``given`` with its moments (read at the edge as datetimes) in ISO 8601, for RPC."""
+    return {
+        k: v.isoformat() if k in names and isinstance(v, dt.datetime) else v
+        for k, v in given.items()
+    }

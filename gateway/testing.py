@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 
-from pmi_common.contract import REGISTRATION, SERVICES
+from pmi_common.config import WEBHOOK_SETTINGS
+from pmi_common.contract import AGENCIES, REGISTRATION, SERVICES
 
 from . import auth
 from .roles import AGENCY, VILLAGE
@@ -141,12 +142,37 @@ class ApiClient:
         return self.request("DELETE", path, **kwargs)
 
 
-def start_stack(container_factory, config_for, services=SERVICES, **overrides) -> ApiClient:
-    """The services named and a gateway in front of them, on the test broker and databases."""
+def agencies_config(base: dict, **overrides) -> dict:
+    """An agencies service config with the keys the test gateway has (the pseudonyms it shows,
+    the webhook secrets it seals), calling the tests' plain http receivers."""
+    config = dict(base)
+    config.update(
+        {
+            "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+            "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
+            "WEBHOOK_ALLOW_HTTP": "true",
+        }
+    )
+    config.update(overrides)
+    return config
+
+
+def start_stack(
+    container_factory, config_for, services=(*SERVICES, AGENCIES), **overrides
+) -> ApiClient:
+    """The services named (the agencies service among them by default) and a gateway in front
+    of them, on the test broker and databases; the gateway reads agreements from the agencies
+    database, and the webhook settings given go to the agencies service too."""
     from pmi_common.runner import service_class
 
     for service in services:
-        container_factory(service_class(service), config_for(service)).start()
+        config = config_for(service)
+        if service == AGENCIES:
+            shared = (*WEBHOOK_SETTINGS, "PSEUDONYM_KEY")
+            given = {k: v for k, v in overrides.items() if k in shared}
+            config = agencies_config(config, **given)
+        container_factory(service_class(service), config).start()
+    overrides.setdefault("AGENCIES_READ_DATABASE_URL", config_for(AGENCIES)["DATABASE_URL"])
     if REGISTRATION in services:  # registration's reads from its database, as deployed
         overrides.setdefault(
             "REGISTRATION_READ_DATABASE_URL", config_for(REGISTRATION)["DATABASE_URL"]

@@ -28,8 +28,10 @@ ENVIRONMENT = {
     "REPORTING_DATABASE_URL": "the reporting service's database: the planning office's read "
     "model (same)",
     "LETTERS_DATABASE_URL": "the letters service's database (same)",
-    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, agencies' agreements and "
-    "disclosures, the agencies service's state (same)",
+    "AGENCIES_DATABASE_URL": "the agencies service's database: agreements, disclosures, "
+    "webhooks, notices (same)",
+    "GATEWAY_DATABASE_URL": "the gateway database: idempotency keys, revocations, the access log "
+    "(same)",
     "GATEWAY_ADDRESS": "host:port the gateway listens on",
     "JWT_SECRET": "HS256 secret of the gateway's bearer tokens",
     "JWT_ISSUER": "the iss every token must carry (pmi-lifecycle)",
@@ -58,6 +60,11 @@ ENVIRONMENT = {
     "REGISTRATION_READ_DATABASE_URL": "read-only connection to registration's database (its "
     "replica) for the gateway's worker reads; unset: over RPC",
     "REGISTRY_READER_PASSWORD": "the password of REGISTRATION_READ_DATABASE_URL's role when the "
+    "URL carries none (from a Secret)",
+    "AGENCIES_READ_DATABASE_URL": "read-only connection to the agencies database, for the "
+    "gateway's check of an agency's agreement at each of its requests (required to serve "
+    "agencies)",
+    "AGREEMENTS_READER_PASSWORD": "the password of AGENCIES_READ_DATABASE_URL's role when the "
     "URL carries none (from a Secret)",
     "MAX_WORKERS": "concurrent workers per service process",
     "EVENT_RETRY_DELAYS": "comma-separated seconds between retries of a failed event",
@@ -189,18 +196,12 @@ def database_url(service: str) -> str:
     return f"sqlite:///{STATE_DIR / (service + '.db')}"
 
 
-def database_owner(service: str) -> str:
-    """Whose database (and migrations) a process uses: the agencies service works in the gateway's,
-    where the agreements it applies and the disclosures it records live."""
-    return "gateway" if service == "agencies" else service
-
-
 def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
     config: dict[str, Any] = {
         "AMQP_URI": amqp_uri(),
         "AMQP_SSL": amqp_ssl(amqp_uri()),  # nameko's own connections; None for amqp://
-        "DATABASE_URL": database_url(database_owner(service)),
+        "DATABASE_URL": database_url(service),
         # the gateway mostly waits on RPC replies: it needs more concurrent workers
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),
         "serializer": "json",
@@ -271,6 +272,11 @@ def service_config(service: str) -> dict:
             config["REGISTRATION_READ_DATABASE_URL"] = os.environ["REGISTRATION_READ_DATABASE_URL"]
             if os.environ.get("REGISTRY_READER_PASSWORD"):
                 config["REGISTRY_READER_PASSWORD"] = os.environ["REGISTRY_READER_PASSWORD"]
+        for key in ("AGENCIES_READ_DATABASE_URL", "AGREEMENTS_READER_PASSWORD"):
+            if os.environ.get(key):  # agencies' agreements, read-only
+                config[key] = os.environ[key]
+        if "AGENCIES_READ_DATABASE_URL" not in config and config["PMI_ENV"] == "development":
+            config["AGENCIES_READ_DATABASE_URL"] = database_url("agencies")  # `make run`
         config["IDEMPOTENCY_TTL"] = float(os.environ.get("IDEMPOTENCY_TTL", "86400"))
         for key in ("WEBHOOK_ALLOWED_TARGETS", "WEBHOOK_ALLOW_HTTP"):  # endpoints added here
             if os.environ.get(key):

@@ -33,7 +33,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from . import logs, production  # noqa: E402
 from .amqp import broker_reachable  # noqa: E402
-from .config import database_owner, service_config  # noqa: E402
+from .config import service_config  # noqa: E402
 from .migrations import upgrade  # noqa: E402
 from .topology import declare_topology, own_topology  # noqa: E402
 
@@ -78,7 +78,7 @@ def prepare(service: str, config: dict) -> None:
         broker_down = reason = broker_reachable(config["AMQP_URI"])
         if reason is None:
             try:
-                upgrade(database_owner(service), config["DATABASE_URL"])
+                upgrade(service, config["DATABASE_URL"])
                 declare_topology(config["AMQP_URI"], own_topology(service, config))
                 return
             except Exception as exc:  # noqa: BLE001 - the database or broker is not ready yet

@@ -36,8 +36,8 @@ def _webhook_handlers():
     from services.agencies.webhook_handlers import WebhookHandlers
     from services.agencies.webhook_repository import WebhookRepository
 
-    url = config.database_url("gateway")
-    upgrade("gateway", url)
+    url = config.database_url("agencies")
+    upgrade("agencies", url)
     engine = make_engine(url)
     settings = {
         **os.environ,

@@ -16,6 +16,8 @@ pmi agency offboard NAME [--by WHO] end the agreement; remove the agency's user 
 pmi agency show NAME                the agreement, its record of changes, the queue
 pmi agency backfill NAME --events A,B --since DATE
                                     send history through the agreement to the agency
+pmi agency move-tables              copy the agency tables out of the gateway's database into
+                                    the agencies database (once, on upgrading to it)
 pmi agency webhook add|list|edit|rotate-secret|disable|enable|deliveries|replay|backfill
                                     an agency's webhook endpoints (see agency_webhooks)
 pmi agency settings NAME [--queue-format F] [--contact-email E]
@@ -54,7 +56,7 @@ from pmi_common import config
 from pmi_common.contract import SERVICES
 from pmi_common.green import import_eventlet
 
-DATABASE_OWNERS = (*SERVICES, "gateway")
+DATABASE_OWNERS = (*SERVICES, "agencies", "gateway")
 
 
 def _migrate(args) -> None:
@@ -235,8 +237,8 @@ def _agencies():
 
     from .onboarding import Agencies
 
-    url = config.database_url("gateway")
-    upgrade("gateway", url)
+    url = config.database_url("agencies")
+    upgrade("agencies", url)
     return Agencies(
         Management(config.management_url()),
         config.amqp_uri(),
@@ -293,6 +295,27 @@ def _agency_show(args) -> None:
             agencies.agreements.history(args.name),
             agencies.queue(args.name),
         )
+    )
+
+
+def _agency_move_tables(args) -> None:
+    import time
+
+    from services.agencies.move import MoveRefused, move_tables
+
+    started = time.monotonic()
+    try:
+        moved = move_tables(config.database_url("gateway"), config.database_url("agencies"))
+    except MoveRefused as exc:
+        raise SystemExit(f"nothing moved: {exc}") from exc
+    if not moved.rows:
+        print("the gateway's database holds no agency tables left to move")
+        return
+    for table, rows in moved.rows.items():
+        print(f"{table}: {rows} rows")
+    print(
+        f"{moved.total} rows moved in {time.monotonic() - started:.1f}s; the gateway's "
+        "migration 0010 drops the tables it left (pmi migrate gateway)"
     )
 
 
@@ -425,6 +448,12 @@ def _add_agency_and_ops_commands(commands) -> None:
         "--timeout", type=float, default=120.0, help="seconds to wait for each service"
     )
     backfill.set_defaults(run=_failing_clearly(_agency_backfill))
+    move = agency_commands.add_parser(
+        "move-tables",
+        help="copy the agency tables out of the gateway's database into the agencies database "
+        "(once, with the gateway and the agencies service stopped)",
+    )
+    move.set_defaults(run=_failing_clearly(_agency_move_tables))
     from .agency_webhooks import add_settings_command, add_webhook_commands
 
     add_webhook_commands(agency_commands, _failing_clearly)

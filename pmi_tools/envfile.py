@@ -28,7 +28,7 @@ PROCESSES = (
     "agencies",
 )
 # the processes with a database of their own, each owned by a role of its own
-# (infra/postgres/databases.sh); the agencies service works in the gateway's
+# (infra/postgres/databases.sh)
 DATABASE_OWNERS = (
     "registration",
     "documents",
@@ -38,6 +38,7 @@ DATABASE_OWNERS = (
     "notifications",
     "reporting",
     "letters",
+    "agencies",
     "gateway",
 )
 
@@ -52,6 +53,7 @@ def generate() -> dict[str, str]:
         "IDEMPOTENCY_ANSWER_KEY",
         "POSTGRES_PASSWORD",
         "REGISTRY_READER_PASSWORD",
+        "AGREEMENTS_READER_PASSWORD",
         "RABBITMQ_ADMIN_PASSWORD",
         "NOTIFY_INBOUND_SECRET",  # the key the SMS provider's relay signs replies with
         *(f"BROKER_PASSWORD_{process.upper()}" for process in PROCESSES),

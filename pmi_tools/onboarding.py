@@ -129,7 +129,7 @@ def agreement_from(
 
 
 class Agencies:
-    """Onboards and offboards agencies: their agreements in ``agreements`` (the gateway's
+    """Onboards and offboards agencies: their agreements in ``agreements`` (the agencies
     ``AgreementRepository``), their users and queues on one virtual host of the broker."""
 
     def __init__(self, management: Management, amqp_uri: str, agreements):

@@ -39,6 +39,7 @@ DATABASE_SERVICES = (
     "notifications",
     "reporting",
     "letters",
+    "agencies",
     "gateway",
 )
 FAST_RETRIES = (0.2, 0.4, 0.8)

@@ -15,8 +15,8 @@ set -euo pipefail
 NAMESPACE="${NAMESPACE:-pmi}"
 BROKER=pmi-broker  # the RabbitmqCluster (broker.yaml) and its Service
 BROKER_USER=pmi
-DB_OWNERS=(registration documents orientation reintegration protection notifications reporting letters gateway)  # database.yaml
-BROKER_ONLY=(agencies)  # processes with a broker user and no database of their own
+DB_OWNERS=(registration documents orientation reintegration protection notifications reporting letters agencies gateway)  # database.yaml
+BROKER_ONLY=()  # processes with a broker user and no database of their own
 
 random() { openssl rand -hex "${1:-24}"; }
 
@@ -64,6 +64,11 @@ create_secret pmi-broker-user generic \
 if create_secret pmi-db-gateway-registry generic --type=kubernetes.io/basic-auth \
     --from-literal=username=gateway_registry --from-literal=password="$(random 24)"; then
   kubectl -n "$NAMESPACE" label secret pmi-db-gateway-registry cnpg.io/reload=true
+fi
+# ... and on the agencies database, for agencies' agreements.
+if create_secret pmi-db-gateway-agencies generic --type=kubernetes.io/basic-auth \
+    --from-literal=username=gateway_agencies --from-literal=password="$(random 24)"; then
+  kubectl -n "$NAMESPACE" label secret pmi-db-gateway-agencies cnpg.io/reload=true
 fi
 
 # One PostgreSQL role per database: CloudNativePG sets the role's password from the Secret

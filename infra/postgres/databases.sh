@@ -8,7 +8,7 @@
 # sequence in it to the service's role, and changes nothing that is already so:
 #   docker compose exec postgres /docker-entrypoint-initdb.d/databases.sh
 set -eu
-for name in ${PLATFORM_DATABASES:-registration documents orientation reintegration protection notifications reporting letters gateway}; do
+for name in ${PLATFORM_DATABASES:-registration documents orientation reintegration protection notifications reporting letters agencies gateway}; do
   upper=$(echo "$name" | tr '[:lower:]' '[:upper:]')
   eval "password=\${DB_PASSWORD_$upper:-}"
   if [ -z "$password" ]; then

@@ -1,9 +1,7 @@
 """The agencies' tables: data-sharing agreements and their history, what was disclosed to whom,
 who recruited each worker, what waits for each agency's queue and webhooks (and every attempt),
-agencies' settings and the notices sent to them, and the service's inbox.
-
-For now these tables live in the gateway's database (``config.database_owner("agencies")``) and
-their migrations in ``gateway/migrations``; a later phase gives the service its own database.
+agencies' settings and the notices sent to them, and the service's inbox: the agencies
+service's own database (``services/agencies/migrations``).
 """
 
 from __future__ import annotations

@@ -30,15 +30,14 @@ from services.agencies.domain import (
 from services.agencies.published import pseudonym_key
 
 from .agreement_repository import AgreementRepository
-from .repository import AgenciesRepository
 
 HTTP = "http"
 SMALL_CELL = 5  # a count below this could single a worker out: it is not given to agencies
 
 
 class AgencyGrants(SharedExtension):
-    """Agreements read from, and disclosures written to, the gateway's database; the keys of
-    what agencies are given (staff pseudonyms) and of their webhooks' secrets (sealed)."""
+    """The agencies service's agreements, in its own database; the keys of what agencies are
+    given (staff pseudonyms) and of their webhooks' secrets (sealed)."""
 
     def setup(self):
         config = self.container.config
@@ -56,69 +55,64 @@ class AgencyGrants(SharedExtension):
     def kill(self):
         self.stop()
 
-    def agreement_of(self, agency: str | None) -> Agreement:
-        """The agency's agreement in force, or ``Forbidden`` saying why not."""
-        agreement = self.agreements.get(agency) if agency else None
-        if agreement is None:
-            raise Forbidden(f"agency {agency} has no data-sharing agreement with the platform")
-        if not agreement.in_force(dt.datetime.now(dt.UTC)):
-            raise Forbidden(
-                f"the data-sharing agreement of agency {agency} is not in force",
-                {
-                    "valid_from": agreement.valid_from.isoformat(),
-                    "valid_until": agreement.valid_until.isoformat()
-                    if agreement.valid_until
-                    else None,
-                },
-            )
-        return agreement
 
-    # the routes about workers ------------------------------------------------------------------
-
-    def check_filters(self, query: dict, agreement: Agreement) -> None:
-        refused = filters_not_granted(query, agreement)
-        if refused:
-            raise Forbidden(
-                f"the agreement of agency {agreement.agency} does not grant "
-                f"{', '.join(refused)}: it cannot filter by them",
-                {"filters": refused},
-            )
-
-    def shape(self, route: str, body, agreement: Agreement, path: str):
-        """``body`` as the agency may read it; its disclosures recorded first."""
-        shaped, given = SHAPED[route](self, body, agreement)
-        self.record(
-            [
-                Disclosure(agreement.agency, worker_id, HTTP, route, path, fields)
-                for worker_id, fields in given
-            ]
+def in_force(agreement: Agreement | None, agency: str | None, now: dt.datetime) -> Agreement:
+    """The agency's agreement when it is in force, or ``Forbidden`` saying why not."""
+    if agreement is None:
+        raise Forbidden(f"agency {agency} has no data-sharing agreement with the platform")
+    if not agreement.in_force(now):
+        raise Forbidden(
+            f"the data-sharing agreement of agency {agency} is not in force",
+            {
+                "valid_from": agreement.valid_from.isoformat(),
+                "valid_until": agreement.valid_until.isoformat() if agreement.valid_until else None,
+            },
         )
-        return shaped
+    return agreement
 
-    def _worker(self, body: dict, agreement: Agreement):
-        shown = worker_record_for(body, agreement)
-        if shown is None:
-            raise NotFound(f"no worker {body.get('id')}")
-        return shown[0], [(body["id"], shown[1])]
 
-    def _workers(self, body: dict, agreement: Agreement):
-        items, given = [], []
-        for record in body.get("items", []):
-            shown = worker_record_for(record, agreement)
-            if shown is not None:
-                items.append(shown[0])
-                given.append((record["id"], shown[1]))
-        return {**body, "items": items}, given
+def check_filters(query: dict, agreement: Agreement) -> None:
+    refused = filters_not_granted(query, agreement)
+    if refused:
+        raise Forbidden(
+            f"the agreement of agency {agreement.agency} does not grant "
+            f"{', '.join(refused)}: it cannot filter by them",
+            {"filters": refused},
+        )
 
-    def _timeline(self, body: WorkerTimeline, agreement: Agreement):
-        if worker_record_for(body.worker, agreement) is None:
-            raise NotFound(f"no worker {body.worker.get('id')}")
-        shown, fields = timeline_for(body.entries, agreement, self.key)
-        return shown, [(body.worker["id"], fields)]
 
-    def record(self, given: list[Disclosure]) -> None:
-        with self.engine.begin() as conn:
-            AgenciesRepository(conn).record_disclosures(given, dt.datetime.now(dt.UTC))
+def shape(route: str, body, agreement: Agreement, path: str, key: str):
+    """``body`` as the agency may read it, and the disclosures it makes (recorded before the
+    answer leaves)."""
+    shaped, given = SHAPED[route](body, agreement, key)
+    return shaped, [
+        Disclosure(agreement.agency, worker_id, HTTP, route, path, fields)
+        for worker_id, fields in given
+    ]
+
+
+def _worker(body: dict, agreement: Agreement, key: str):
+    shown = worker_record_for(body, agreement)
+    if shown is None:
+        raise NotFound(f"no worker {body.get('id')}")
+    return shown[0], [(body["id"], shown[1])]
+
+
+def _workers(body: dict, agreement: Agreement, key: str):
+    items, given = [], []
+    for record in body.get("items", []):
+        shown = worker_record_for(record, agreement)
+        if shown is not None:
+            items.append(shown[0])
+            given.append((record["id"], shown[1]))
+    return {**body, "items": items}, given
+
+
+def _timeline(body: WorkerTimeline, agreement: Agreement, key: str):
+    if worker_record_for(body.worker, agreement) is None:
+        raise NotFound(f"no worker {body.worker.get('id')}")
+    shown, fields = timeline_for(body.entries, agreement, key)
+    return shown, [(body.worker["id"], fields)]
 
 
 @dataclass(frozen=True)
@@ -129,11 +123,7 @@ class WorkerTimeline:
     entries: list
 
 
-SHAPED = {
-    "get_worker": AgencyGrants._worker,
-    "list_workers": AgencyGrants._workers,
-    "get_timeline": AgencyGrants._timeline,
-}
+SHAPED = {"get_worker": _worker, "list_workers": _workers, "get_timeline": _timeline}
 
 
 def recruit_stats(counts: dict[str, dict[str, int]], agreement: Agreement) -> dict:

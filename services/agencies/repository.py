@@ -49,12 +49,12 @@ class AgenciesRepository:
         ``lock``: changes to one agreement take turns."""
         stmt = select(agreements).where(agreements.c.agency == agency)
         row = self.session.execute(stmt.with_for_update() if lock else stmt).first()
-        return _agreement(row) if row is not None else None
+        return agreement_from_row(row) if row is not None else None
 
     def agreements(self) -> list[Agreement]:
         """Every agreement, in force or not, by agency."""
         rows = self.session.execute(select(agreements).order_by(agreements.c.agency)).all()
-        return [_agreement(row) for row in rows]
+        return [agreement_from_row(row) for row in rows]
 
     def keep_agreement(
         self,
@@ -233,7 +233,7 @@ class AgenciesRepository:
         ]
 
 
-def _agreement(row) -> Agreement:
+def agreement_from_row(row) -> Agreement:
     return Agreement(
         agency=row.agency,
         fields={t: tuple(f) for t, f in row.fields.items()},

@@ -8,7 +8,10 @@ transaction as the event's inbox record. Its relay (``delivery``) puts them into
 queue and records each disclosure. Backfill goes through the same filter: the agencies service pages
 through the publishing services' history and queues what the agreement grants, like live events.
 
-Its state lives in the gateway's database (agreements, disclosures, recruits, deliveries).
+Its state lives in its own database (agreements, disclosures, recruits, deliveries, webhooks,
+notices). The gateway reaches it downward: over RPC to record what agencies read over HTTP, to
+answer a worker's disclosure record and export, and to manage agencies' webhook endpoints and
+settings; it reads agreements, at every agency request, through a read-only role.
 """
 
 from __future__ import annotations
@@ -21,21 +24,25 @@ from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.events import envelope_of
+from pmi_common.history import parse_moment
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
-from pmi_common.operations import ServiceOperations
+from pmi_common.operations import ServiceOperations, rows_about
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 
 from . import handlers
 from .delivery import DeliveryRelay
+from .domain import UNSET, Disclosure
 from .models import metadata
 from .notice_mailer import MailSettings, NoticeMailer
 from .published import pseudonym_key
 from .reads import AgencyGrants
 from .repository import AgenciesRepository
+from .targets import target_policy
 from .webhook_delivery import WebhookDispatcher, WebhookSettings
+from .webhook_handlers import WebhookHandlers
 from .webhook_repository import WebhookRepository
 
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.AGENCIES))
@@ -55,6 +62,7 @@ class Deliverers(DependencyProvider):
         self.mailer: NoticeMailer | None = None
         self._agreements: handlers.Cached | None = None
         self._endpoints: handlers.Cached | None = None
+        self._handlers: WebhookHandlers | None = None
 
     @property
     def key(self) -> str:
@@ -63,6 +71,16 @@ class Deliverers(DependencyProvider):
     @property
     def webhooks(self) -> WebhookRepository:
         return WebhookRepository(self.grants.engine, self.grants.sealer)
+
+    @property
+    def endpoint_handlers(self) -> WebhookHandlers:
+        """Endpoints and settings as operators and agencies change them (no state of a call's:
+        one serves every call)."""
+        if self._handlers is None:
+            self._handlers = WebhookHandlers(
+                self.webhooks, self.grants.agreements, target_policy(self.container.config)
+            )
+        return self._handlers
 
     @property
     def agreements(self) -> handlers.Cached:
@@ -200,6 +218,132 @@ class AgenciesService(ServiceOperations):
                     to_queues=endpoints is None,
                 )
             after = page["after"]
+
+    # what the gateway asks: the disclosure record ----------------------------------------------
+
+    @rpc
+    def record_disclosures(self, given: list[dict]) -> int:
+        """Record what agencies read or gave over HTTP (before the gateway's answer leaves)."""
+        with self.db.transaction() as uow:
+            return uow.repository.record_disclosures(
+                [Disclosure(**d) for d in given], dt.datetime.now(dt.UTC)
+            )
+
+    @rpc
+    def disclosures_of(self, worker_id: str, limit: int = 50, cursor: str | None = None) -> dict:
+        with self.db.transaction() as uow:
+            return uow.repository.disclosures_of(worker_id, limit, cursor)
+
+    @rpc
+    def export_worker(self, worker_id: str) -> dict[str, list[dict]]:
+        """Every row about the worker but the disclosure record (exported on its own)."""
+        return rows_about(self.db.engine, metadata, worker_id, leave_out=("disclosures",))
+
+    # what the gateway asks: webhook endpoints and agencies' settings ------------------------------
+
+    def _endpoint(self, endpoint_id: str, agency: str | None) -> str:
+        """The endpoint's id, when ``agency`` (None: the staff) may reach it; else NotFound."""
+        return self.agencies.webhooks.get(endpoint_id, agency).id
+
+    @rpc
+    def webhook(self, endpoint_id: str, agency: str | None = None) -> dict:
+        handlers_ = self.agencies.endpoint_handlers
+        return handlers_.view(handlers_.endpoints.get(endpoint_id, agency))
+
+    @rpc
+    def webhooks_of(self, agency: str) -> list[dict]:
+        handlers_ = self.agencies.endpoint_handlers
+        return [handlers_.view(e) for e in handlers_.endpoints.of_agency(agency)]
+
+    @rpc
+    def add_webhook(
+        self, agency: str, url: str, events, changed_by: str, description: str = ""
+    ) -> dict:
+        handlers_ = self.agencies.endpoint_handlers
+        endpoint, secret = handlers_.add(agency, url, events, changed_by, description)
+        return {**handlers_.view(endpoint), "secret": secret}
+
+    @rpc
+    def edit_webhook(
+        self, endpoint_id: str, agency: str | None, changed_by: str, changes: dict
+    ) -> dict:
+        handlers_ = self.agencies.endpoint_handlers
+        return handlers_.view(
+            handlers_.edit(
+                self._endpoint(endpoint_id, agency),
+                changed_by,
+                changes.get("url"),
+                changes.get("events"),
+                changes.get("description"),
+            )
+        )
+
+    @rpc
+    def rotate_webhook_secret(
+        self, endpoint_id: str, agency: str | None, changed_by: str, keep_old_for_hours=None
+    ) -> dict:
+        handlers_ = self.agencies.endpoint_handlers
+        endpoint, secret = handlers_.rotate(
+            self._endpoint(endpoint_id, agency),
+            changed_by,
+            dt.timedelta(hours=keep_old_for_hours) if keep_old_for_hours is not None else None,
+        )
+        return {**handlers_.view(endpoint), "secret": secret}
+
+    @rpc
+    def disable_webhook(
+        self, endpoint_id: str, agency: str | None, changed_by: str, reason: str | None = None
+    ) -> dict:
+        handlers_ = self.agencies.endpoint_handlers
+        return handlers_.view(
+            handlers_.disable(self._endpoint(endpoint_id, agency), changed_by, reason)
+        )
+
+    @rpc
+    def enable_webhook(self, endpoint_id: str, agency: str | None, changed_by: str) -> dict:
+        handlers_ = self.agencies.endpoint_handlers
+        return handlers_.view(handlers_.enable(self._endpoint(endpoint_id, agency), changed_by))
+
+    @rpc
+    def webhook_deliveries(self, endpoint_id: str, agency: str | None, query: dict) -> dict:
+        """The endpoint's delivery log; what was withheld shown to the staff only."""
+        since, until = query.get("since"), query.get("until")
+        return self.agencies.webhooks.deliveries(
+            self._endpoint(endpoint_id, agency),
+            int(query.get("limit", 50)),
+            parse_moment(since, "since") if since else None,
+            parse_moment(until, "until") if until else None,
+            query.get("before"),
+            withheld=agency is None,
+        )
+
+    @rpc
+    def replay_webhook(self, endpoint_id: str, agency: str | None, asked: dict) -> int:
+        queued = self.agencies.endpoint_handlers.replay(
+            self._endpoint(endpoint_id, agency),
+            asked.get("delivery"),
+            asked.get("since"),
+            asked.get("until"),
+        )
+        self.agencies.wake()
+        return queued
+
+    @rpc
+    def webhook_health(self) -> dict:
+        return self.agencies.endpoint_handlers.health()
+
+    @rpc
+    def agency_settings(self, agency: str) -> dict:
+        return self.agencies.endpoint_handlers.settings_of(agency).view()
+
+    @rpc
+    def change_agency_settings(self, agency: str, changed_by: str, changes: dict) -> dict:
+        return self.agencies.endpoint_handlers.change_settings(
+            agency,
+            changed_by,
+            changes.get("queue_format", UNSET),
+            changes.get("contact_email", UNSET),
+        ).view()
 
     def _recruiter(self, worker_id: str) -> str | None:
         """The placement company registration has on record for a worker (None: unknown)."""

@@ -1,5 +1,5 @@
-"""Agencies' webhook endpoints, their deliveries and every attempt, in the gateway's database
-(where the agreements they are filtered by live, and where the agencies service works).
+"""Agencies' webhook endpoints, their deliveries and every attempt, in the agencies database
+(where the agreements they are filtered by live).
 
 The operators' command and the gateway's admin routes manage endpoints; the agencies service queues
 a delivery per endpoint in the transaction that handles the event (``handlers.fan_out``), and its

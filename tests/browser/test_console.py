@@ -309,7 +309,7 @@ def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page
     from services.agencies.agreement_repository import AgreementRepository
     from services.agencies.domain import Agreement
 
-    engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
+    engine = create_engine(stack.env["AGENCIES_DATABASE_URL"])
     AgreementRepository(engine).put(
         Agreement(
             agency="bpjs-console",

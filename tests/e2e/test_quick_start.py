@@ -85,6 +85,7 @@ def test_the_readme_quick_start_registers_a_worker_and_serves_the_whole_journey(
         journey.reintegrate()
         journey.wait_status("reintegrated")
     assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == [
+        "agencies.db",
         "documents.db",
         "gateway.db",
         "letters.db",

@@ -63,7 +63,7 @@ class ExampleReceiver:
 def test_the_example_receiver_verifies_applies_and_drops_repeats_and_stale_requests(
     stack, tmp_path
 ):
-    engine = create_engine(stack.env["GATEWAY_DATABASE_URL"])
+    engine = create_engine(stack.env["AGENCIES_DATABASE_URL"])
     AgreementRepository(engine).put(
         Agreement(
             agency=AGENCY,

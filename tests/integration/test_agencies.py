@@ -85,7 +85,7 @@ class OnboardedAgencies:
 def agencies(private_servers, rabbit_config, database_urls):
     declare_topology(rabbit_config["AMQP_URI"])  # the services' exchanges and inboxes exist
     management = Management(private_servers.broker.management_url)
-    desk = OnboardedAgencies(management, rabbit_config["AMQP_URI"], database_urls["gateway"])
+    desk = OnboardedAgencies(management, rabbit_config["AMQP_URI"], database_urls["agencies"])
     yield desk
     desk.remove_all()
 
@@ -268,7 +268,7 @@ def test_the_operators_command_onboards_shows_and_offboards_an_agency(
 
     monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
     monkeypatch.setenv("RABBITMQ_MANAGEMENT_URL", private_servers.broker.management_url)
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("AGENCIES_DATABASE_URL", database_urls["agencies"])
     name = f"sinar-jaya-{uuid.uuid4().hex[:6]}"
     agencies.names.append(name)  # its user is removed after the test
 

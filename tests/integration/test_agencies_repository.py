@@ -1,7 +1,6 @@
 """One contract for the agencies repository, checked against the in-memory fake the handler tests
-use and the real one on PostgreSQL (the gateway's database, where the agencies' tables live for
-now): agreements and their changes, who recruited each worker, and what waits for agencies'
-queues and webhooks."""
+use and the real one on PostgreSQL (the agencies database): agreements and their changes, who
+recruited each worker, and what waits for agencies' queues and webhooks."""
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ NOW = dt.datetime(2026, 12, 6, 8, tzinfo=dt.UTC)
 
 @pytest.fixture(params=["fake", "postgresql"])
 def kept(request) -> Iterator[Kept]:
-    yield from kept_on(request, FakeAgenciesRepository, AgenciesRepository, "gateway")
+    yield from kept_on(request, FakeAgenciesRepository, AgenciesRepository, "agencies")
 
 
 def a_worker() -> str:

@@ -34,7 +34,7 @@ COMPANY = "PT Sinar Jaya"
 
 @pytest.fixture
 def agencies_service(container_factory, config_for):
-    container = container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY))
+    container = container_factory(AgenciesService, config_for("agencies", PSEUDONYM_KEY=KEY))
     container.start()
     return container
 
@@ -111,7 +111,7 @@ def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_i
     [document] = [e for e in to_company if e["event_type"] == c.DOCUMENT_VERIFIED]
     assert document["actor"]["subject"] == pseudonym("verifier-siti", KEY)
 
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     with engine.connect() as conn:
         record = wait_for(
             lambda: (
@@ -204,7 +204,7 @@ def test_an_agreement_narrowed_while_events_wait_applies_to_them(
     from services.agencies.models import agency_deliveries
 
     bpjs = agencies.onboard("bpjs", [c.WORKER_REGISTERED, c.WORKER_DEPARTED])
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     queued = {"agency": bpjs.name, "worker_id": "w-1", "created_at": dt.datetime.now(dt.UTC)}
     with engine.begin() as conn:  # as the agencies service queued them under the first agreement
         conn.execute(
@@ -270,7 +270,7 @@ def test_the_agencies_delivers_with_its_own_broker_user(
     started = []
     for service, config in (
         (RegistrationService, config_for("registration")),
-        (AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY)),
+        (AgenciesService, config_for("agencies", PSEUDONYM_KEY=KEY)),
     ):
         started.append(
             container_factory(

@@ -160,9 +160,9 @@ def test_the_webhooks_panel_tells_each_endpoints_health_and_what_the_platform_no
     from tests.integration.test_webhooks import LOCAL
     from tests.receivers import Receiver
 
-    container_factory(AgenciesService, config_for("gateway", PSEUDONYM_KEY=KEY, **LOCAL)).start()
+    container_factory(AgenciesService, config_for("agencies", PSEUDONYM_KEY=KEY, **LOCAL)).start()
     api = start_stack(container_factory, config_for, services=())
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     webhook_handlers = WebhookHandlers(
         WebhookRepository(engine, Sealer(TEST_WEBHOOK_SECRET_KEY)),
         AgreementRepository(engine),

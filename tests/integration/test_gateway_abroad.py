@@ -41,7 +41,7 @@ def api(container_factory, config_for, agreements):  # noqa: F811
         "test",
         dt.datetime.now(dt.UTC),
     )
-    return start_stack(container_factory, config_for, services=(c.REGISTRATION,))
+    return start_stack(container_factory, config_for, services=(c.REGISTRATION, c.AGENCIES))
 
 
 def cleared(api, rabbit_config) -> dict:
@@ -247,7 +247,9 @@ def test_a_worker_who_died_abroad_is_final_with_her_heirs_and_an_agency_without_
 def test_a_former_worker_is_registered_with_a_past_placement_and_joins_a_returnee_programme(
     container_factory, config_for
 ):
-    api = start_stack(container_factory, config_for, services=(c.REGISTRATION, c.REINTEGRATION))
+    api = start_stack(
+        container_factory, config_for, services=(c.REGISTRATION, c.REINTEGRATION, c.AGENCIES)
+    )
     desk, trainer = api.as_role("operator"), api.as_role("trainer")
     payload = worker_payload(destination_country="MY", occupation="plantation worker")
     del payload["placement_agency"]

@@ -217,7 +217,7 @@ def story(container_factory, config_for, agencies):  # noqa: F811
     documents.start()
     container_factory(
         AgenciesService,
-        config_for("gateway", PSEUDONYM_KEY="story-test-pseudonym-key-0123456789abcdef"),
+        config_for("agencies", PSEUDONYM_KEY="story-test-pseudonym-key-0123456789abcdef"),
     ).start()
     agency = agencies.onboard("bpjs", GRANTED, fields=["worker_registered:full_name,sex"])
     api = start_stack(

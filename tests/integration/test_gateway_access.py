@@ -106,10 +106,10 @@ def test_the_desk_ends_a_worker_s_access_and_the_dpo_sees_who_read_the_record(
 
 
 def test_an_agency_counts_only_its_own_recruits_and_no_cell_below_five(
-    container_factory, config_for, engine
+    container_factory, config_for, database_urls
 ):
     now = dt.datetime.now(dt.UTC)
-    agreements = AgreementRepository(engine)
+    agreements = AgreementRepository(create_engine(database_urls["agencies"]))
     for agency, company in (("pt-sinar", "PT Sinar Jaya"), ("bp3mi-jatim", None)):
         agreements.put(
             Agreement(

@@ -230,7 +230,10 @@ def test_a_worker_takes_everything_every_service_holds_about_them_as_one_documen
     export = api.as_role(WORKER, own["id"]).get(f"/workers/{own['id']}/export").json()
 
     assert export["worker_id"] == own["id"] and export["unavailable"] == []
-    assert set(export["services"]) == {*c.SERVICES, c.GATEWAY}
+    assert set(export["services"]) == {*c.SERVICES, c.AGENCIES, c.GATEWAY}
+    assert export["services"][c.AGENCIES]["recruits"] == [
+        {"worker_id": own["id"], "placement_agency": own["placement_agency"]}
+    ]
     registration = export["services"][c.REGISTRATION]
     assert registration["workers"][0]["nik"] == worker_payload_nik(own, api)
     assert {row["worker_id"] for row in registration["timeline"]} == {own["id"]}

@@ -31,7 +31,7 @@ REFERRAL_FIELDS = (
 def desk(container_factory, config_for, agencies):  # noqa: F811
     container_factory(
         AgenciesService,
-        config_for("gateway", PSEUDONYM_KEY="referral-test-pseudonym-key-0123456789abcdef"),
+        config_for("agencies", PSEUDONYM_KEY="referral-test-pseudonym-key-0123456789abcdef"),
     ).start()
     referred = agencies.onboard("bp3mi", [c.CASE_REFERRED], fields=[REFERRAL_FIELDS])
     other = agencies.onboard("kbri", [c.CASE_REFERRED], fields=[REFERRAL_FIELDS])

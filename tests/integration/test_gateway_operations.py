@@ -41,13 +41,13 @@ def test_the_gateway_is_alive_without_a_token(api):
 
 
 def test_ready_when_the_broker_the_database_and_every_service_answer(container_factory, config_for):
-    api = start_healthy(container_factory, config_for, c.SERVICES)
+    api = start_healthy(container_factory, config_for, (*c.SERVICES, c.AGENCIES))
     response = api.get("/health/ready")
 
     assert response.status_code == 200
     checks = response.json()["checks"]
     assert {name: check["status"] for name, check in checks.items()} == dict.fromkeys(
-        ("broker", "database", *c.SERVICES), "up"
+        ("broker", "database", *c.SERVICES, c.AGENCIES), "up"
     )
     assert checks["documents"]["outbox_backlog"] == 0
 

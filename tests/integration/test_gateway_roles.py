@@ -38,7 +38,7 @@ def agreement(agency: str = AGENCY_NAME, **terms) -> Agreement:
 
 @pytest.fixture
 def agreements(database_urls):
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     yield AgreementRepository(engine)
     engine.dispose()
 
@@ -124,3 +124,17 @@ def test_an_agency_without_an_agreement_in_force_is_refused_everywhere(api, agre
             response = call(client, route, worker_id)
             assert response.status_code == 403, (agency, route.name)
             assert "agreement" in response.json()["detail"]
+
+
+def test_a_gateway_not_given_the_agencies_database_serves_no_agency(
+    container_factory, config_for, agreements
+):
+    agreements.put(agreement(), "test", dt.datetime.now(dt.UTC))
+    api = start_stack(
+        container_factory, config_for, services=("registration",), AGENCIES_READ_DATABASE_URL=""
+    )
+
+    refused = api.as_role(AGENCY).get("/workers")
+
+    assert refused.status_code == 503 and "AGENCIES_READ_DATABASE_URL" in refused.text
+    assert api.as_role("operator").get("/workers").status_code == 200

@@ -7,16 +7,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from pmi_common.tables import combined
 from tests.conftest import DATABASE_SERVICES
 
 
 def models_of(service: str):
-    if service == "gateway":  # with the agencies' tables, which live in its database for now
-        return combined(
-            importlib.import_module("gateway.models").metadata,
-            importlib.import_module("services.agencies.models").metadata,
-        )
+    if service == "gateway":
+        return importlib.import_module("gateway.models").metadata
     return importlib.import_module(f"services.{service}.models").metadata
 
 

@@ -237,7 +237,7 @@ def test_the_subscriber_applies_the_cloud_events_form_as_it_applies_the_platform
 ):
     from services.agencies.settings import SettingsRepository
 
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     SettingsRepository(engine).put(
         bpjs.name, "ops", dt.datetime.now(dt.UTC), queue_format=queue_format
     )

@@ -57,7 +57,7 @@ SEALER = Sealer(
 @pytest.fixture
 def agencies_config(config_for):
     def make(**overrides):
-        return config_for("gateway", PSEUDONYM_KEY=KEY, **{**LOCAL, **overrides})
+        return config_for("agencies", PSEUDONYM_KEY=KEY, **{**LOCAL, **overrides})
 
     return make
 
@@ -82,7 +82,7 @@ def wanted_by(container, endpoint_id: str, event_type: str) -> bool:
 
 @pytest.fixture
 def webhook_handlers(database_urls):
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     yield WebhookHandlers(
         WebhookRepository(engine, SEALER),
         AgreementRepository(engine),
@@ -161,7 +161,7 @@ def test_an_endpoint_receives_signed_cloud_events_with_only_the_granted_fields(
         message="delivered in the log",
     )
     assert [a["status"] for a in delivery["attempts"]] == [200]
-    engine = create_engine(database_urls["gateway"])
+    engine = create_engine(database_urls["agencies"])
     with engine.connect() as conn:
         record = AgenciesRepository(conn).disclosures_of("w-0001")["items"]
     engine.dispose()
@@ -514,7 +514,7 @@ def test_operators_manage_endpoints_and_read_the_log_with_pmi(
     monkeypatch,  # noqa: F811
     capsys,
 ):
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("AGENCIES_DATABASE_URL", database_urls["agencies"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
     monkeypatch.setenv(
         "WEBHOOK_SECRET_KEY", TEST_WEBHOOK_SECRET_KEY
@@ -713,7 +713,7 @@ def test_an_agency_changes_its_queue_format_with_pmi_and_over_the_api(
     monkeypatch,
     capsys,
 ):
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("AGENCIES_DATABASE_URL", database_urls["agencies"])
     bpjs = agencies.onboard("bpjs", [c.DOCUMENT_VERIFIED])
     other = agencies.onboard("imigrasi", [c.DOCUMENT_VERIFIED])
     main(
@@ -832,7 +832,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     publish(rabbit_config["AMQP_URI"], verified("w-notice", 1))
 
     [notice] = wait_for(
-        lambda: [n for n in notices_of(database_urls["gateway"]) if n["attempts"] >= 2],
+        lambda: [n for n in notices_of(database_urls["agencies"]) if n["attempts"] >= 2],
         message="mailing tried, and failed",
     )
     assert notice["state"] == "pending" and "Connection" in notice["last_error"]
@@ -848,7 +848,7 @@ def test_an_endpoint_the_platform_disables_is_told_to_the_agency_and_operators_b
     assert endpoint.id in text and "410" in text and "SIAP" in text
     assert "token=abc" not in text  # a URL's query may hold a receiver's token
     [notice] = wait_for(
-        lambda: [n for n in notices_of(database_urls["gateway"]) if n["state"] == "mailed"],
+        lambda: [n for n in notices_of(database_urls["agencies"]) if n["state"] == "mailed"],
         message="recorded as mailed",
     )
     assert notice["mailed_at"] and notice["attempts"] >= 3
@@ -907,7 +907,7 @@ def test_an_endpoint_is_edited_in_place_and_keeps_its_log_secrets_and_what_waits
         c.WORKER_DEPARTED,
     ]
 
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_urls["gateway"])
+    monkeypatch.setenv("AGENCIES_DATABASE_URL", database_urls["agencies"])
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")
     main(["agency", "webhook", "edit", endpoint.id, "--description", "SIAP v3"])
     assert f"endpoint {endpoint.id} of {bpjs.name}: {new.url}" in capsys.readouterr().out

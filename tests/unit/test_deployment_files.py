@@ -13,7 +13,7 @@ import yaml
 
 from pmi_common import production
 from pmi_common.broker_users import parse_users
-from pmi_common.config import ENVIRONMENT, database_owner
+from pmi_common.config import ENVIRONMENT
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import definitions
 from pmi_tools import envfile
@@ -47,10 +47,6 @@ def test_each_service_has_its_own_database_and_role_made_by_the_init_script():
     )
     databases = {}
     for name in SERVICE_CLASSES:
-        if database_owner(name) != name:  # the agencies service works in the gateway's database
-            shared = SERVICES[name]["environment"]["DATABASE_URL"]
-            assert shared == SERVICES[database_owner(name)]["environment"]["DATABASE_URL"]
-            continue
         url = urlparse(SERVICES[name]["environment"]["DATABASE_URL"])
         assert url.scheme == "postgresql+psycopg2"
         assert url.hostname == "postgres" and "postgres" in SERVICES
@@ -143,6 +139,15 @@ def test_the_gateway_reads_the_registry_with_its_read_only_role_not_the_owner():
     url = urlparse(SERVICES["gateway"]["environment"]["REGISTRATION_READ_DATABASE_URL"])
     assert url.username == "gateway_registry" and url.password == "__REGISTRY_READER_PASSWORD__"
     assert "roles.sh" in " ".join(SERVICES["postgres"]["volumes"])
+
+
+def test_the_gateway_reads_agreements_with_its_read_only_role_from_the_agencies_database():
+    url = urlparse(SERVICES["gateway"]["environment"]["AGENCIES_READ_DATABASE_URL"])
+    assert url.username == "gateway_agencies" and url.path == "/agencies"
+    assert url.password == "__AGREEMENTS_READER_PASSWORD__"
+    agencies = urlparse(SERVICES["agencies"]["environment"]["DATABASE_URL"])
+    assert agencies.username == "agencies" and agencies.path == "/agencies"
+    assert "gateway" not in str(SERVICES["agencies"]["environment"]["DATABASE_URL"])
 
 
 def test_make_secrets_writes_the_env_file_once(tmp_path):

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, create_engine, insert
 
-from gateway.dependencies import AgencyRecords
+from gateway.dependencies import OwnRecords
 from gateway.models import idempotency_keys
 from gateway.models import metadata as gateway_metadata
 from pmi_common.operations import ABOUT_VIA, received, rows_about
@@ -138,9 +138,8 @@ def test_the_inbox_rows_of_the_events_about_her_are_found_by_their_ids():
     assert received(engine, tables.inbox, []) == []
 
 
-def test_the_gateway_exports_her_webhook_attempts_and_her_own_keyed_writes_without_the_answer():
+def test_the_agencies_service_exports_her_webhook_attempts_and_no_other():
     engine = create_engine("sqlite://")
-    gateway_metadata.create_all(engine)
     agencies_metadata.create_all(engine)
     with engine.begin() as conn:
         for n, worker in ((1, HER), (2, OTHER)):
@@ -166,6 +165,16 @@ def test_the_gateway_exports_her_webhook_attempts_and_her_own_keyed_writes_witho
                     delivery_id=n, endpoint_id="ep-1", attempted_at=NOW, status=500, latency_ms=3
                 )
             )
+
+    held = rows_about(engine, agencies_metadata, HER, leave_out=("disclosures",))
+
+    assert [row["delivery_id"] for row in held["webhook_attempts"]] == [1]
+
+
+def test_the_gateway_exports_her_own_keyed_writes_without_the_answer():
+    engine = create_engine("sqlite://")
+    gateway_metadata.create_all(engine)
+    with engine.begin() as conn:
         for principal in (f"worker:{HER}", "operator:desk-1"):
             conn.execute(
                 insert(idempotency_keys).values(
@@ -182,9 +191,8 @@ def test_the_gateway_exports_her_webhook_attempts_and_her_own_keyed_writes_witho
                 )
             )
 
-    held = AgencyRecords(engine).held_about(HER)
+    held = OwnRecords(engine).held_about(HER)
 
-    assert [row["delivery_id"] for row in held["webhook_attempts"]] == [1]
     [own] = held["idempotency_keys"]
     assert own["principal"] == f"worker:{HER}" and own["body_sha256"] == "b" * 64
     assert "sealed" not in own

@@ -14,7 +14,7 @@ import yaml
 from gateway.roles import PUBLIC
 from gateway.routes import BY_NAME, PREFIX
 from pmi_common.broker_users import parse_users
-from pmi_common.config import ENVIRONMENT, database_owner
+from pmi_common.config import ENVIRONMENT
 from pmi_common.runner import SERVICE_CLASSES
 from pmi_common.topology import all_queues
 from pmi_tools import probe
@@ -161,15 +161,7 @@ def test_each_process_owns_its_database_on_the_replicated_cluster(name):
 
 
 def test_no_two_processes_share_a_database_or_an_owner():
-    """(but the agencies service, which works in the gateway's database)"""
-    for name in SERVICE_CLASSES:
-        owner = database_owner(name)
-        assert configuration(name)["DATABASE_URL"] == configuration(owner)["DATABASE_URL"]
-    urls = [
-        urlparse(configuration(name)["DATABASE_URL"])
-        for name in SERVICE_CLASSES
-        if database_owner(name) == name
-    ]
+    urls = [urlparse(configuration(name)["DATABASE_URL"]) for name in SERVICE_CLASSES]
     assert len({url.path for url in urls}) == len({url.username for url in urls}) == len(urls)
 
 

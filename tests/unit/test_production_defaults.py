@@ -298,3 +298,20 @@ def production_variables() -> set[str]:
     from pmi_common.config import ENVIRONMENT
 
     return set(ENVIRONMENT)
+
+
+def test_the_gateway_reads_agreements_where_the_agencies_service_keeps_them(monkeypatch, tmp_path):
+    from pmi_common.config import service_config
+
+    monkeypatch.setattr("pmi_common.config.STATE_DIR", tmp_path)
+    for name in ("DATABASE_URL", "AGENCIES_DATABASE_URL", "AGENCIES_READ_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PMI_ENV", "development")  # `make run`: the agencies' own SQLite file
+    assert (
+        service_config("gateway")["AGENCIES_READ_DATABASE_URL"]
+        == (service_config("agencies")["DATABASE_URL"])
+        != service_config("gateway")["DATABASE_URL"]
+    )
+
+    monkeypatch.setenv("PMI_ENV", "production")  # never guessed: the role's URL is given
+    assert "AGENCIES_READ_DATABASE_URL" not in service_config("gateway")
