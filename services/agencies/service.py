@@ -230,6 +230,14 @@ class AgenciesService(ServiceOperations):
             )
 
     @rpc
+    def agreement_in_force(self, agency: str) -> bool:
+        """Whether ``agency`` is onboarded with its agreement in force now: the protection desk
+        asks before it refers a case to it."""
+        with self.db.queries() as repository:
+            agreement = repository.agreement_of(agency)
+        return agreement is not None and agreement.in_force(dt.datetime.now(dt.UTC))
+
+    @rpc
     def disclosures_of(self, worker_id: str, limit: int = 50, cursor: str | None = None) -> dict:
         with self.db.transaction() as uow:
             return uow.repository.disclosures_of(worker_id, limit, cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from pmi_common.validation import load
 from . import overview
 from .domain import (
     LIMITS,
+    ONBOARDED,
     RECEIVED,
     REFERRED,
     RESOLVED,
@@ -178,6 +179,22 @@ def attach_file(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Cas
         uow.actor,
     )
     return case
+
+
+def check_referred_agency(command: Mapping, in_force: Callable[[str], bool]) -> None:
+    """A case referred to an onboarded agency names one whose agreement is in force now
+    (``in_force``: the agencies service's answer), or the referral is refused naming it: a
+    referral to a name no agency has would reach nobody, silently."""
+    referred = command.get("referral") if isinstance(command, Mapping) else None
+    if not isinstance(referred, Mapping) or referred.get("kind") != ONBOARDED:
+        return
+    agency = referred.get("agency")
+    if isinstance(agency, str) and agency and not in_force(agency):
+        raise InvalidInput(
+            f"tidak ada instansi terdaftar dengan perjanjian berlaku bernama {agency!r} "
+            f"(no agency named {agency!r} is onboarded with an agreement in force)",
+            {"referral": {"agency": ["not onboarded, or its agreement is not in force"]}},
+        )
 
 
 def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:

@@ -25,6 +25,7 @@ class ProtectionService(ServiceOperations):
 
     db = Database(metadata, repository=ProtectionRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
+    agencies = TimedRpcProxy(c.AGENCIES)
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
@@ -70,6 +71,7 @@ class ProtectionService(ServiceOperations):
 
     @rpc
     def move_case(self, case_id: str, payload: dict) -> dict:
+        handlers.check_referred_agency(payload, self.agencies.agreement_in_force)
         return self.db.command(
             lambda uow: self._view().dump(
                 handlers.move_case(uow, case_id, payload, self.clock.now())

@@ -59,6 +59,12 @@ def test_a_case_referred_to_an_agency_reaches_it_alone_and_its_answer_comes_back
 
     unnamed = siti.post(f"{path}/transitions", json={"to": "referred"})
     assert unnamed.status_code == 422 and "referral" in unnamed.text
+    nobody = siti.post(
+        f"{path}/transitions",
+        json={"to": "referred", "referral": {"kind": "agency", "agency": "bp3mi-jatim-typo"}},
+    )
+    assert nobody.status_code == 422 and "bp3mi-jatim-typo" in nobody.json()["detail"]
+    assert siti.get(path).json()["status"] != "referred"  # refused: nothing changed
     moved = siti.post(
         f"{path}/transitions",
         json={

@@ -362,3 +362,29 @@ def test_the_agency_referred_to_answers_on_the_case_and_another_finds_no_case(uo
     uow.actor = BP3MI
     with pytest.raises(InvalidInput):
         uow.run(handlers.answer_case, case.id, {"status": "done"}, NOW)
+
+
+def test_a_referral_names_an_agency_onboarded_with_its_agreement_in_force():
+    onboarded = {"bp3mi-jatim"}
+    asked: list[str] = []
+
+    def in_force(agency: str) -> bool:
+        asked.append(agency)
+        return agency in onboarded
+
+    handlers.check_referred_agency(
+        {"to": "referred", "referral": {"kind": "agency", "agency": "bp3mi-jatim"}}, in_force
+    )
+    with pytest.raises(InvalidInput, match="bp3mi-jatm") as refused:
+        handlers.check_referred_agency(
+            {"to": "referred", "referral": {"kind": "agency", "agency": "bp3mi-jatm"}}, in_force
+        )
+    assert refused.value.details == {
+        "referral": {"agency": ["not onboarded, or its agreement is not in force"]}
+    }
+    # a body not on the platform, or no referral at all: nothing to ask
+    handlers.check_referred_agency(
+        {"to": "referred", "referral": {"kind": "embassy", "country": "HK"}}, in_force
+    )
+    handlers.check_referred_agency({"to": "in_progress"}, in_force)
+    assert asked == ["bp3mi-jatim", "bp3mi-jatm"]
