@@ -4,7 +4,8 @@ published, and what is deliberately left out, with the reason."""
 
 from __future__ import annotations
 
-from pmi_common.contract import DOCUMENTS
+from pmi_common.contract import DOCUMENTS, PROTECTION
+from pmi_common.names import SENSITIVE_CASE_TYPES
 
 from .routes import PREFIX
 
@@ -52,6 +53,40 @@ NOT_EXPORTED = (
         "why": "copies of the same rows as of an earlier day, restored only to recover a loss",
     },
 )
+
+
+# A protected case (violence or abuse, trafficking) in the export the worker downloads herself:
+# whoever holds her phone (perhaps the one she reported) could read her account. The case stays
+# listed (its number, type, status and dates); its account is given to her at the desk, in
+# person, in the export the desk makes for her.
+WITHHELD = "[ada di loket / at the desk]"
+PROTECTED_ACCOUNT = {
+    "what": "a protected case's account (violence or abuse, trafficking) in the export the worker "
+    "downloads herself: its summary and notes, its steps' notes, its attachments' names and "
+    "descriptions",
+    "why": "whoever holds her phone could read them; the case is listed with its number, type, "
+    "status and dates, and the desk gives her the whole of it in person",
+}
+
+
+def withhold_protected_accounts(held: dict[str, dict[str, list[dict]]]) -> bool:
+    """Put ``WITHHELD`` in place of each protected case's account in ``held`` (for the export a
+    worker downloads herself); whether there was one."""
+    protection = held.get(PROTECTION) or {}
+    protected = {
+        row["id"]
+        for row in protection.get("cases", [])
+        if row.get("case_type") in SENSITIVE_CASE_TYPES
+    }
+    if not protected:
+        return False
+    account = {"cases": ("summary", "notes"), "case_steps": ("note",)}
+    account["case_attachments"] = ("filename", "description")
+    for table, columns in account.items():
+        for row in protection.get(table, []):
+            if (row.get("case_id") or row.get("id")) in protected:
+                row.update({name: WITHHELD for name in columns if row.get(name) is not None})
+    return True
 
 
 def scans(worker_id: str, held: dict[str, dict[str, list[dict]]]) -> list[dict]:

@@ -40,7 +40,7 @@ from .dependencies import (
 from .http import Reply, api
 from .ratelimits import forwarded_hops
 from .registry import Registry, RegistryReader
-from .roles import AGENCY
+from .roles import AGENCY, WORKER
 from .verify import verify_page
 
 # what Twilio's webhook is answered with: nothing to send back (TwiML)
@@ -231,6 +231,10 @@ class GatewayService:
             c.GATEWAY: self.own_records.held_about(worker_id),
         }
         self._received(held, unavailable)
+        # the export she downloads herself leaves a protected case's account for the desk
+        self_service = (self.caller or {}).get("role") == WORKER
+        withheld = self_service and export.withhold_protected_accounts(held)
+        left_out = [*export.NOT_EXPORTED, *([export.PROTECTED_ACCOUNT] if withheld else [])]
         record = None if c.AGENCIES in unavailable else self._disclosures(worker_id)
         return {
             "worker_id": worker_id,
@@ -238,7 +242,7 @@ class GatewayService:
             "services": held,
             "scans": export.scans(worker_id, held),
             "disclosures": record,
-            "not_exported": list(export.NOT_EXPORTED),
+            "not_exported": left_out,
             "unavailable": sorted(unavailable),
         }
 

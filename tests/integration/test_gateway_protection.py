@@ -135,6 +135,20 @@ def test_a_sensitive_case_is_seen_only_by_its_caseworker_and_the_admin(api):
     assert refused.status_code == 404
     assert desk.get(path).status_code == 403  # the LTSA's desk files cases, it does not read them
 
+    # the export she downloads herself lists the case and leaves its account for the desk: the
+    # phone may be in the hands of the one she reported
+    own = api.as_role("worker", worker["id"]).get(f"/workers/{worker['id']}/export")
+    assert own.status_code == 200, own.text
+    kept = own.json()
+    assert SUMMARY not in json.dumps(kept)
+    (case,) = kept["services"][c.PROTECTION]["cases"]
+    assert (case["number"], case["case_type"]) == (filed["number"], "trafficking")
+    assert case["summary"] == "[ada di loket / at the desk]"
+    assert any("protected case" in left["what"] for left in kept["not_exported"])
+    at_the_desk = desk.get(f"/workers/{worker['id']}/export").json()
+    assert SUMMARY in json.dumps(at_the_desk["services"][c.PROTECTION])
+    assert not any("protected case" in left["what"] for left in at_the_desk["not_exported"])
+
 
 def test_an_emergency_unacknowledged_past_two_hours_is_overdue_and_listed_first(
     container_factory, config_for
