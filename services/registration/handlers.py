@@ -470,8 +470,9 @@ def on_case_event(uow: Work, event: Event, today: dt.date | None = None) -> Work
 
 def on_case_outcome(uow: Work, event: Event, today: dt.date | None = None) -> Worker | None:
     """How a case about a registered worker ended, on the timeline; a repatriation records the
-    worker's return (reason ``repatriated``), a death the worker's death (no heirs named: the
-    desk names them with the death's record). An outcome the record cannot take (a worker not
+    worker's return (reason ``repatriated``), a death the worker's death, her heirs those her
+    family list marks as heirs (as the desk would name them recording the death itself). An
+    outcome the record cannot take (a worker not
     abroad, already deceased) moves nothing: the timeline says why, the event is not retried."""
     if event.worker_id is None:
         return None
@@ -482,15 +483,16 @@ def on_case_outcome(uow: Work, event: Event, today: dt.date | None = None) -> Wo
             worker.return_home(data["returned_on"], REPATRIATED_REASON)
             moved = _returned
         elif data["outcome"] == CASE_DECEASED:
+            heirs = [m for m in uow.repository.family_of(worker.id) if m.heir]
             worker.die(
                 data["died_on"],
                 data["died_in"],
                 data["death_cause"],
                 True,
                 data["remains_arrive_on"],
-                [],
+                heirs,
             )
-            moved = partial(_died, heirs=[])
+            moved = partial(_died, heirs=heirs)
     except (TransitionRefused, InvalidInput) as exc:
         refused = exc.message
     _case_noted(uow, event, worker, not_applied=refused)

@@ -13,7 +13,7 @@ from pmi_common.lifecycle import DECEASED, DEPARTED, RETURNED
 from services.agencies.domain import timeline_for
 from services.registration import handlers
 from tests.events import envelope
-from tests.unit.test_registration_family import agreement
+from tests.unit.test_registration_family import MOTHER, agreement
 from tests.unit.test_registration_handlers import (  # noqa: F401
     NOW,
     TODAY,
@@ -142,7 +142,16 @@ def test_a_repatriation_records_the_return_with_its_reason_caused_by_the_case(uo
 
 
 def test_a_death_outcome_records_the_death_with_the_remains_coming_home(uow, repository):
+    """Its heirs are those the family list marks as heirs, as the desk names them recording a
+    death itself."""
     worker = departed(uow, on=TODAY - dt.timedelta(days=90))
+    mother = uow.run(handlers.add_family_member, worker.id, MOTHER, NOW)
+    uow.run(
+        handlers.add_family_member,
+        worker.id,
+        {**MOTHER, "full_name": "Budi", "relation": "sibling", "heir": False},
+        NOW,
+    )
     apply(
         uow,
         c.CASE_OUTCOME_RECORDED,
@@ -160,6 +169,9 @@ def test_a_death_outcome_records_the_death_with_the_remains_coming_home(uow, rep
         True,
     )
     assert c.WORKER_DIED in uow.types()
+    assert worker.heirs == [mother.id]
+    died = next(e for e in uow.published if e["event_type"] == c.WORKER_DIED)
+    assert [h["member_id"] for h in died["data"]["heirs"]] == [mother.id]
     noted = [e for e in repository.timeline(worker.id) if e.event_type == c.CASE_OUTCOME_RECORDED]
     assert noted[0].details["outcome"] == "deceased_remains_repatriated"
     assert "illness" not in json.dumps(noted[0].details)  # the cause stays with the death's entry
