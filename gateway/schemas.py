@@ -83,6 +83,14 @@ class Query(Schema):
 class Address(Body):
     street = text(Longest.STREET, metadata=_e("Jl. Merdeka 12"))
     village = text(Longest.PLACE, metadata=_e("Kademangan"))
+    village_code = fields.String(
+        validate=VILLAGE_CODE,
+        metadata={
+            **_e("35.05.12.2001"),
+            "description": "the village's kode wilayah (Kemendagri): its office acknowledges "
+            "the worker's family permission",
+        },
+    )
     district = text(Longest.PLACE, metadata=_e("Kademangan"))
     regency = text(Longest.PLACE, required=True, metadata=_e("Blitar"))
     province = text(Longest.PLACE, metadata=_e("Jawa Timur"))

@@ -27,6 +27,7 @@ def _maybe(field: fields.Field) -> fields.Field:
 class AddressView(View):
     street = fields.String()
     village = fields.String()
+    village_code = fields.String()
     district = fields.String()
     regency = fields.String()
     province = fields.String()

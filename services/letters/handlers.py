@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pmi_common import contract as c
-from pmi_common.errors import NotFound
+from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.validation import load
 
 from .domain import (
@@ -70,6 +70,14 @@ def request_letter(
     held = uow.repository.of_worker(worker_id)
     check_prerequisites(letter_type, Facts(worker, family, held))
     check_not_standing(letter_type, held)
+    village = data["village_code"] or _village_on_record(worker) or _village_of(held)
+    if letter_type == FAMILY_PERMISSION and not village:
+        raise InvalidInput(
+            "izin keluarga diketahui kantor desa: alamat pekerja tidak mencantumkan kode desa "
+            "(a family permission goes to the worker's village office: give village_code, or "
+            "record it in her address)",
+            {"village_code": ["the worker's record names no village code"]},
+        )
     role, subject = _who(uow.actor)
     letter = Letter(
         id=str(uuid.uuid4()),
@@ -80,12 +88,18 @@ def request_letter(
         updated_at=now,
         requested_by=subject,
         requested_role=role,
-        village_code=data["village_code"] or _village_of(held),
+        village_code=village,
         purpose=data["purpose"],
     )
     uow.repository.add(letter)
     _publish(uow, letter, c.LETTER_REQUESTED, status=letter.status)
     return letter
+
+
+def _village_on_record(worker: Mapping | None) -> str | None:
+    """The village code of the worker's address, as registration keeps it."""
+    address = (worker or {}).get("address") or {}
+    return address.get("village_code") if isinstance(address, Mapping) else None
 
 
 def _village_of(held: Sequence[Letter]) -> str | None:

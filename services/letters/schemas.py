@@ -9,7 +9,6 @@ from marshmallow import (
     fields,
     post_load,
     validate,
-    validates_schema,
 )
 
 from pmi_common.contract import LETTER_DECISIONS, LETTER_STATUSES, LETTER_TYPES
@@ -17,14 +16,14 @@ from pmi_common.fields import VILLAGE_CODE
 from pmi_common.scans import BadFile, read_scan
 from pmi_common.validation import text_field
 
-from .domain import FAMILY_PERMISSION, TYPE_LABELS
+from .domain import TYPE_LABELS
 
 NOTE = 500  # the longest purpose or reason
 
 
 class RequestLetter(Schema):
-    """A letter asked for: a family permission names the worker's village (``village_code``,
-    Kemendagri's *kode wilayah*), whose office acknowledges it."""
+    """A letter asked for: a family permission goes to the worker's village office
+    (``village_code``, Kemendagri's *kode wilayah*: the one on her record unless given)."""
 
     class Meta:
         unknown = RAISE
@@ -32,14 +31,6 @@ class RequestLetter(Schema):
     letter_type = fields.String(required=True, validate=validate.OneOf(LETTER_TYPES))
     village_code = fields.String(load_default=None, validate=VILLAGE_CODE)
     purpose = text_field(NOTE, load_default=None)
-
-    @validates_schema
-    def _village(self, data: dict, **_kwargs) -> None:
-        if data["letter_type"] == FAMILY_PERMISSION and not data.get("village_code"):
-            raise ValidationError(
-                "a family permission names the worker's village (kode wilayah desa)",
-                "village_code",
-            )
 
 
 class DecideFamilyPermission(Schema):

@@ -24,7 +24,16 @@ from pmi_common.contract import (
     STAGES,
     STATUSES,
 )
-from pmi_common.fields import BPJS, COUNTRY, PHONE, POSTAL_CODE, SEXES, Longest, Most
+from pmi_common.fields import (
+    BPJS,
+    COUNTRY,
+    PHONE,
+    POSTAL_CODE,
+    SEXES,
+    VILLAGE_CODE,
+    Longest,
+    Most,
+)
 from pmi_common.validation import not_blank, person_name, text_field
 
 from .countries import ISO_3166_ALPHA2
@@ -42,6 +51,9 @@ class Address(Schema):
 
     street = text_field(Longest.STREET, load_default=None)
     village = text_field(Longest.PLACE, load_default=None)
+    # the village's code in the Ministry of Home Affairs' list: the village office that serves
+    # the worker (its Go-TKI acknowledgements), and the village in the planning office's figures
+    village_code = fields.String(load_default=None, validate=VILLAGE_CODE)
     district = text_field(Longest.PLACE, load_default=None)
     regency = text_field(Longest.PLACE, required=True)
     province = text_field(Longest.PLACE, load_default=None)

@@ -266,3 +266,28 @@ def test_offline_the_printed_form_scanned_and_confirmed_by_a_second_officer(api)
         f"/workers/{worker['id']}/letters", json={"letter_type": "passport_recommendation"}
     )
     assert passport.status_code == 201, passport.text
+
+
+def test_a_family_permission_goes_to_the_village_code_on_the_workers_address(api):
+    desk = api.as_role("operator", "desk-1")
+    payload = worker_payload()
+    payload["address"] = {**payload["address"], "village_code": SANANKULON}
+    worker = desk.post("/workers", json=payload)
+    assert worker.status_code == 201, worker.text
+    assert worker.json()["address"]["village_code"] == SANANKULON
+    wrong = desk.post(
+        "/workers", json={**payload, "address": {**payload["address"], "village_code": "3505"}}
+    )
+    assert wrong.status_code == 422 and "village_code" in wrong.text
+    mother = desk.post(f"/workers/{worker.json()['id']}/family", json=MOTHER)
+    assert mother.status_code == 201, mother.text
+
+    asked = desk.post(
+        f"/workers/{worker.json()['id']}/letters", json={"letter_type": "family_permission"}
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["village_code"] == SANANKULON
+    theirs = api.as_role("village", "kades-sanankulon", village=SANANKULON)
+    ours = api.as_role("village", "kades-kademangan", village=KADEMANGAN)
+    assert theirs.get(f"/letters/{asked.json()['id']}").status_code == 200
+    assert ours.get(f"/letters/{asked.json()['id']}").status_code == 404

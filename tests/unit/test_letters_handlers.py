@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.errors import NotEligible, NotFound, TransitionRefused
+from pmi_common.errors import InvalidInput, NotEligible, NotFound, TransitionRefused
 from services.letters import handlers
 from services.letters.domain import NumberFormat
 from tests.unit.fakes import FakeUnitOfWork
@@ -186,3 +186,23 @@ def test_offline_the_confirmed_form_is_announced_as_the_villages_acknowledgement
         "desk-2",
     )
     assert [e["data"]["decision"] for e in second.published] == ["acknowledged"]
+
+
+def test_a_family_permission_goes_to_the_village_on_the_workers_record_unless_named(repository):
+    worker, family = a_worker()
+    uow = as_(repository, DESK)
+    body = {"letter_type": "family_permission"}
+    with pytest.raises(InvalidInput) as refused:
+        uow.run(handlers.request_letter, worker["id"], body, NOW, worker, family)
+    assert set(refused.value.details) == {"village_code"}
+    assert repository.of_worker(worker["id"]) == []  # refused: nothing kept
+
+    worker["address"] = {"village": "Sanankulon", "village_code": SANANKULON, "regency": "Blitar"}
+    letter = uow.run(handlers.request_letter, worker["id"], body, NOW, worker, family)
+    assert letter.village_code == SANANKULON
+
+    other, family = a_worker()
+    other["address"] = {"village_code": SANANKULON, "regency": "Blitar"}
+    named = {**body, "village_code": KADEMANGAN}  # the desk knows better than the record
+    letter = uow.run(handlers.request_letter, other["id"], named, NOW, other, family)
+    assert letter.village_code == KADEMANGAN
