@@ -50,8 +50,8 @@ ENVIRONMENT = {
     "(its own secret, never JWT_SECRET)",
     "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (gateway, "
     "agencies)",
-    "IDEMPOTENCY_ANSWER_KEY": "key the gateway seals the answers it keeps for Idempotency-Key "
-    "retries with (AES-GCM; its own secret)",
+    "IDEMPOTENCY_ANSWER_KEY": "key the gateway and every service seal the answers they keep for "
+    "Idempotency-Key retries with (AES-GCM, a key derived per process; its own secret)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
@@ -207,6 +207,8 @@ def service_config(service: str) -> dict:
         "serializer": "json",
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         "PMI_ENV": os.environ.get("PMI_ENV", "production"),
+        # every process seals the answers it keeps for keyed commands (pmi_common.kept_answers)
+        "IDEMPOTENCY_ANSWER_KEY": os.environ.get("IDEMPOTENCY_ANSWER_KEY", ""),
     }
     if os.environ.get("BROKER_USERS"):
         config["BROKER_USERS"] = os.environ["BROKER_USERS"]
@@ -245,7 +247,6 @@ def service_config(service: str) -> dict:
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "gateway":
-        config["IDEMPOTENCY_ANSWER_KEY"] = os.environ.get("IDEMPOTENCY_ANSWER_KEY", "")
         config["WEB_SERVER_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
         for key in (
             "JWT_ISSUER",

@@ -66,6 +66,13 @@ class IdentityMismatch(PlatformError):
     kind = "conflict"
 
 
+class AnswerUnreadable(PlatformError):
+    """A keyed command carried out before whose kept answer no longer opens (sealed under
+    another key, or altered): it is not run again, which would apply it twice."""
+
+    kind = "conflict"
+
+
 class Forbidden(PlatformError):
     kind = "forbidden"
 

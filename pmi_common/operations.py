@@ -13,8 +13,9 @@ A service class inherits ``ServiceOperations`` and has ``db = Database(metadata)
   column, or the ``id`` of its ``workers`` table), the rows that hang off those by foreign key or
   by the link a table declares in its ``info`` (``ABOUT_VIA``: a scan through the documents that
   name its digest), the answers to keyed commands that name the worker (``command_answers``, kept
-  a day), and archived events unpacked; binary content (document scans) as its size and digest
-  (the gateway links each scan for download).
+  a day, sealed: found by the keyed digests of the ids they name, and opened for the export;
+  ``pmi_common.kept_answers``), and archived events unpacked; binary content (document scans)
+  as its size and digest (the gateway links each scan for download).
 - ``received_events(event_ids)``: the inbox rows of those events (what this service received
   and applied, and when). An inbox row names only the event: the gateway asks with the ids of
   the events published about the worker, and joins each row to the event as published.
@@ -26,17 +27,18 @@ import datetime as dt
 import hashlib
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, or_, select
 
 from .contract import spec_for
-from .errors import InvalidInput
+from .errors import AnswerUnreadable, InvalidInput
 from .history import event_types_of, parse_since
 from .inbox import Subscriber
+from .kept_answers import KeptAnswers, is_sealed
 from .metrics import outbox_state
 from .retention import RetentionPolicy, prune, unpack
 from .rpc import rpc
 from .schedule import every
-from .store import Store
+from .store import Store, is_id
 
 RETENTION_SECONDS = 3600
 HISTORY_PAGE = 500
@@ -123,7 +125,9 @@ class Operations:
         }
 
     def export_worker(self, store: Store, worker_id: str) -> dict[str, list[dict]]:
-        return rows_about(store.engine, store.tables.outbox.metadata, worker_id)
+        return rows_about(
+            store.engine, store.tables.outbox.metadata, worker_id, answers=store.answers
+        )
 
     def received_events(self, store: Store, event_ids) -> list[dict]:
         return received(store.engine, store.tables.inbox, event_ids)
@@ -144,13 +148,17 @@ def received(engine, inbox, event_ids) -> list[dict]:
     return sorted(found, key=lambda row: (row["applied_at"], row["event_id"]))
 
 
-def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list[dict]]:
-    """Every row of ``metadata``'s tables about one worker (see ``export_worker``)."""
+def rows_about(
+    engine, metadata, worker_id: str, leave_out=(), answers: KeptAnswers | None = None
+) -> dict[str, list[dict]]:
+    """Every row of ``metadata``'s tables about one worker (see ``export_worker``); ``answers``
+    finds and opens the sealed answers of keyed commands (without it, only those kept in clear
+    are found)."""
     found: dict[str, list[dict]] = {}
     with engine.connect() as conn:
         # parents first: foreign keys can be followed; tables linked without one last
         for table in sorted(metadata.sorted_tables, key=lambda t: ABOUT_VIA in t.info):
-            condition = _about(table, worker_id, found)
+            condition = _about(table, worker_id, found, answers)
             if condition is None or table.name in leave_out:
                 continue
             rows = (
@@ -159,16 +167,30 @@ def rows_about(engine, metadata, worker_id: str, leave_out=()) -> dict[str, list
                 .all()
             )
             if table.name in MENTIONING:
-                rows = [r for r in rows if _mentions(r[MENTIONING[table.name]], worker_id)]
+                column = MENTIONING[table.name]
+                rows = [r for r in rows if _names(r[column], worker_id, answers)]
             if rows:
-                found[table.name] = [_row(table.name, row) for row in rows]
+                found[table.name] = [_row(table.name, row, answers) for row in rows]
     return found
 
 
-def _row(table_name: str, row) -> dict:
+def _names(kept, worker_id: str, answers: KeptAnswers | None) -> bool:
+    """Whether a kept answer names the worker: a sealed one by its digests, one kept in clear
+    (before sealing began) by its values."""
+    if is_sealed(kept):
+        return answers is not None and answers.names(kept, worker_id)
+    return _mentions(kept, worker_id)
+
+
+def _row(table_name: str, row, answers: KeptAnswers | None = None) -> dict:
     exported = {k: _exported(v) for k, v in row.items()}
     if table_name in UNPACKED:
         exported[UNPACKED[table_name]] = unpack(row[UNPACKED[table_name]])
+    if table_name in MENTIONING and answers is not None:
+        try:  # the answer she would get again; a seal that no longer opens, as it is kept
+            exported[MENTIONING[table_name]] = answers.open(row["key"], row[MENTIONING[table_name]])
+        except AnswerUnreadable:
+            pass
     return exported
 
 
@@ -181,7 +203,7 @@ def _mentions(value, worker_id: str) -> bool:
     return value == worker_id
 
 
-def _about(table, worker_id: str, found: dict[str, list[dict]]):
+def _about(table, worker_id: str, found: dict[str, list[dict]], answers: KeptAnswers | None = None):
     """Which rows of ``table`` are about the worker, given the rows already found; None: none."""
     if "worker_id" in table.columns:
         return table.c.worker_id == worker_id
@@ -189,8 +211,12 @@ def _about(table, worker_id: str, found: dict[str, list[dict]]):
         return table.c.id == worker_id
     if table.name == "stream_sequences":  # the worker's events are numbered in their stream
         return table.c.stream_id == worker_id
-    if table.name in MENTIONING:  # a first filter; _mentions decides
-        return cast(table.c[MENTIONING[table.name]], Text).contains(worker_id, autoescape=True)
+    if table.name in MENTIONING:  # a first filter; _names decides
+        kept = cast(table.c[MENTIONING[table.name]], Text)
+        condition = kept.contains(worker_id, autoescape=True)
+        if answers is not None and is_id(worker_id):
+            condition = or_(condition, kept.contains(answers.digest(worker_id)))
+        return condition
     if ABOUT_VIA in table.info:
         column, parent, parent_column = table.info[ABOUT_VIA]
         values = [row[parent_column] for row in found.get(parent, ()) if row[parent_column]]

@@ -4,10 +4,11 @@ Every process runs as production unless ``PMI_ENV=development``. In production i
 missing, short or known default secret: the gateway's ``JWT_SECRET``, the ``NIK_DIGEST_KEY`` of
 the services that digest NIKs, the ``PSEUDONYM_KEY`` of what agencies receive (its own secret,
 not the ``JWT_SECRET``), the ``WEBHOOK_SECRET_KEY`` webhook signing secrets are sealed with, the
-gateway's ``IDEMPOTENCY_ANSWER_KEY`` (it seals the answers kept for keyed writes; a secret of its
-own), and broker, management API and database passwords that are the packages' own defaults
-(RabbitMQ's ``guest``, PostgreSQL's ``postgres``); and a database that is not PostgreSQL (SQLite,
-or none given). Each refusal names the variable and how to make a good value.
+``IDEMPOTENCY_ANSWER_KEY`` of every process (the gateway and each service seal the answers they
+keep for keyed writes under it; a secret of its own), and broker, management API and database
+passwords that are the packages' own defaults (RabbitMQ's ``guest``, PostgreSQL's ``postgres``);
+and a database that is not PostgreSQL (SQLite, or none given). Each refusal names the variable
+and how to make a good value.
 """
 
 from __future__ import annotations
@@ -127,9 +128,9 @@ def problems(service: str, config: Mapping, env: Mapping[str, str] | None = None
     ]
     if "RABBITMQ_MANAGEMENT_URL" in config:
         found.append(management_problem(config.get("RABBITMQ_MANAGEMENT_URL")))
+    found.append(answer_key_problem(config))  # every process keeps answers to keyed writes
     if service == "gateway":
         found.append(key_problem("JWT_SECRET", config.get("JWT_SECRET")))
-        found.append(answer_key_problem(config))
     if service in NIK_DIGEST_SERVICES:
         found.append(key_problem("NIK_DIGEST_KEY", env.get("NIK_DIGEST_KEY")))
     if service in PSEUDONYM_SERVICES:
@@ -175,9 +176,9 @@ def pseudonym_key_problem(config: Mapping) -> str | None:
 
 
 def answer_key_problem(config: Mapping) -> str | None:
-    """``IDEMPOTENCY_ANSWER_KEY`` seals the answers the gateway keeps for a retry (a worker's
-    record, NIK included): a secret of its own, so neither the token secret nor the pseudonym
-    key opens them."""
+    """``IDEMPOTENCY_ANSWER_KEY`` seals the answers the gateway and the services keep for a retry
+    (a worker's record, NIK included): a secret of its own, so neither the token secret nor the
+    pseudonym key opens them."""
     key = config.get("IDEMPOTENCY_ANSWER_KEY") or ""
     for other in ("JWT_SECRET", "PSEUDONYM_KEY"):
         if key and key == (config.get(other) or ""):

@@ -30,6 +30,7 @@ REMOTE_ERRORS = (
     errors.NotEligible,
     errors.CapacityReached,
     errors.IdentityMismatch,
+    errors.AnswerUnreadable,
     errors.Forbidden,
     errors.TooManyAttempts,
 )

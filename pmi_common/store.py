@@ -33,6 +33,7 @@ from sqlalchemy.orm import InstanceState, Session
 
 from .context import actor_of, command_key_of, correlation_of
 from .events import Event, build_envelope
+from .kept_answers import KeptAnswers, kept_answers
 from .paging import decode_cursor, page
 from .relay import OutboxRelay
 from .tables import MessagingTables, add_messaging_tables
@@ -438,6 +439,7 @@ class Store:
         answer_ttl: dt.timedelta = dt.timedelta(seconds=DEFAULT_ANSWER_TTL_SECONDS),
         after_commit: Callable[[], None] | None = None,
         repository: Callable[[Session], Any] | None = None,
+        answers: KeptAnswers | None = None,
     ):
         self.engine = engine
         self.repository_of = repository
@@ -450,6 +452,7 @@ class Store:
         self.command_key = command_key
         self.answer_ttl = answer_ttl
         self._after_commit = after_commit
+        self.answers = answers
 
     def command(self, run: Callable[[SqlUnitOfWork], T]) -> T:
         """Run a command in one transaction and return its (JSON-ready) answer.
@@ -458,25 +461,29 @@ class Store:
         answer is recorded with the command's effect, in the same transaction: the same key again
         (a client's retry after a crash between commit and reply, or after an RPC timeout, or the
         broker redelivering the request to another instance) gets that answer and changes
-        nothing. A refusal commits nothing and records nothing, so a retry is decided afresh."""
+        nothing. A refusal commits nothing and records nothing, so a retry is decided afresh.
+        The answer is kept sealed (``pmi_common.kept_answers``)."""
         key = self.command_key
         if key is None:
             with self.transaction() as uow:
                 return run(uow)
+        if self.answers is None:
+            raise TypeError("a keyed command needs the service's KeptAnswers")
+        seal = self.answers
         answers = self.tables.answers
         try:
             with self.transaction() as uow:
                 _serialise_on(uow.session, key)
                 kept = uow.session.execute(_answer_statement(answers), {"key": key}).first()
                 if kept is not None:
-                    return kept.answer
+                    return seal.open(key, kept.answer)
                 answer = run(uow)
                 now = utcnow()
                 uow.session.execute(
                     _insert_statement(answers),
                     {
                         "key": key,
-                        "answer": answer,
+                        "answer": seal.seal(key, answer),
                         "created_at": now,
                         "expires_at": now + self.answer_ttl,
                     },
@@ -487,7 +494,7 @@ class Store:
                 kept = session.execute(select(answers.c.answer).where(answers.c.key == key)).first()
             if kept is None:
                 raise
-            return kept.answer
+            return seal.open(key, kept.answer)
         if self._after_commit is not None:
             self._after_commit()
         return answer
@@ -579,6 +586,7 @@ class Database(DependencyProvider):
         self.repository = repository
         self.engine: Engine | None = None
         self.relay: OutboxRelay | None = None
+        self.answers: KeptAnswers | None = None
         self._wake = threading.Event()
         # tests only: runs after a keyed command commits and before it answers (a crash there)
         self.after_commit: Callable[[], None] | None = None
@@ -600,6 +608,7 @@ class Database(DependencyProvider):
         self.answer_ttl = dt.timedelta(
             seconds=float(config.get("IDEMPOTENCY_TTL", DEFAULT_ANSWER_TTL_SECONDS))
         )
+        self.answers = kept_answers(config, self.container.service_name)
 
     def start(self):
         if self.run_relay:
@@ -628,6 +637,7 @@ class Database(DependencyProvider):
             answer_ttl=self.answer_ttl,
             after_commit=self.after_commit,
             repository=self.repository,
+            answers=self.answers,
         )
 
 

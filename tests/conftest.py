@@ -165,7 +165,7 @@ def database_urls(databases):
 
 def _configs(rabbit_config: dict, database_urls: dict):
     def make(service: str, **overrides) -> dict:
-        from gateway.testing import TEST_WEBHOOK_SECRET_KEY
+        from gateway.testing import TEST_ANSWER_KEY, TEST_WEBHOOK_SECRET_KEY
 
         config = dict(rabbit_config)
         config.update(
@@ -177,6 +177,7 @@ def _configs(rabbit_config: dict, database_urls: dict):
                 "max_workers": 10,
                 "serializer": "json",
                 "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
+                "IDEMPOTENCY_ANSWER_KEY": TEST_ANSWER_KEY,
             }
         )
         if service == "letters":

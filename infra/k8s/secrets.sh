@@ -35,8 +35,8 @@ kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "
 
 # JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
 # agencies: staff pseudonyms in what agencies receive), WEBHOOK_SECRET_KEY (gateway, agencies: the
-# agencies' webhook signing secrets sealed at rest), IDEMPOTENCY_ANSWER_KEY (gateway: the answers
-# it keeps for Idempotency-Key retries, sealed).
+# agencies' webhook signing secrets sealed at rest), IDEMPOTENCY_ANSWER_KEY (the gateway and every
+# service: the answers each keeps for Idempotency-Key retries, sealed under a key derived for it).
 create_secret pmi-keys generic \
   --from-literal=jwt-secret="${JWT_SECRET:-$(random 32)}" \
   --from-literal=pseudonym-key="${PSEUDONYM_KEY:-$(random 32)}" \

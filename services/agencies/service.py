@@ -245,7 +245,13 @@ class AgenciesService(ServiceOperations):
     @rpc
     def export_worker(self, worker_id: str) -> dict[str, list[dict]]:
         """Every row about the worker but the disclosure record (exported on its own)."""
-        return rows_about(self.db.engine, metadata, worker_id, leave_out=("disclosures",))
+        return rows_about(
+            self.db.engine,
+            metadata,
+            worker_id,
+            leave_out=("disclosures",),
+            answers=self.db.answers,
+        )
 
     # what the gateway asks: webhook endpoints and agencies' settings ------------------------------
 

@@ -2,7 +2,8 @@
 on the test broker and PostgreSQL: her document's scan (linked, downloadable, checked by its
 digest), the answers to her keyed commands, the events each service received about her with
 their payloads, and what is deliberately left out with the reason; and the gateway's idempotency
-store keeps no NIK in clear after a keyed registration."""
+store and the registration service's kept answers hold no NIK in clear after a keyed
+registration."""
 
 import base64
 import datetime as dt
@@ -147,3 +148,17 @@ def test_the_idempotency_store_holds_no_nik_in_clear_after_a_keyed_registration(
     assert "register-siti-sealed" in kept  # the row is there
     assert payload["nik"] not in kept and payload["full_name"] not in kept
     assert first.json()["id"] not in kept  # the Location header is sealed too
+    # and the registration service's own record of the answer, kept for a retry that reaches it
+    answers = kept_answers_of(database_urls[REGISTRATION])
+    assert len(answers) == 1 and '"sealed"' in answers[0]
+    assert payload["nik"] not in answers[0] and payload["full_name"] not in answers[0]
+    assert first.json()["id"] not in answers[0]
+
+
+def kept_answers_of(url: str) -> list[str]:
+    """The answers a service keeps for keyed commands, as the rows hold them."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT answer::text FROM command_answers")).scalars().all()
+    engine.dispose()
+    return list(kept)

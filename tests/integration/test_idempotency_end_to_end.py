@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 
 from gateway.testing import ApiClient, gateway_config
 from pmi_common.contract import SERVICES
+from pmi_common.kept_answers import kept_answers
 from pmi_common.runner import service_class
 from pmi_common.store import Database
 from tests.e2e.journey import Journey, district_today
@@ -175,6 +176,15 @@ def prepared(request, running) -> dict:
 def _prepare(stack: InProcessStack, route: str) -> tuple[str, str, str, dict]:
     _service, prepare = WRITES[route]
     return prepare(Journey(stack), stack)
+
+
+def _values(value) -> list[str]:
+    """Every string of 8+ characters in a JSON value (ids, NIKs, names, dates)."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _values(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _values(item)]
+    return [value] if isinstance(value, str) and len(value) >= 8 else []
 
 
 def rows(url: str, sql: str, **params) -> int:
@@ -493,10 +503,18 @@ class Attempt:
         nothing itself."""
         assert retry.status_code < 300, retry.text
         assert rows(self.url, "SELECT count(*) FROM command_answers") == self.answers_before + 1
-        kept = rows(
-            self.url, "SELECT answer::text FROM command_answers ORDER BY created_at DESC LIMIT 1"
-        )
-        assert retry.json() == json.loads(kept)  # the first answer, not a new one
+        engine = create_engine(self.url)
+        with engine.connect() as conn:
+            kept = conn.execute(
+                text("SELECT key, answer::text FROM command_answers ORDER BY created_at DESC")
+            ).first()
+        engine.dispose()
+        assert kept is not None
+        # kept sealed: nothing of the answer in clear in the row, opened by its service's key
+        assert set(json.loads(kept.answer)) == {"sealed", "about"}
+        assert [value for value in _values(retry.json()) if value in kept.answer] == []
+        seal = kept_answers(self.stack.config_for(self.service), self.service)
+        assert retry.json() == seal.open(kept.key, json.loads(kept.answer))  # the first answer
         first_events, retry_events = self.events_of(first[0]), self.events_of(retry_id)
         assert retry_events == 0
         print(

@@ -116,6 +116,8 @@ def test_every_secret_comes_from_the_env_file_and_none_is_a_default():
             password = urlparse(environment[key]).password
             assert password.startswith("__") and password.endswith("__"), (name, key)
         assert environment["PMI_ENV"] == "production"
+        # every process seals the answers it keeps for keyed commands (pmi_common.kept_answers)
+        assert environment["IDEMPOTENCY_ANSWER_KEY"] == "__IDEMPOTENCY_ANSWER_KEY__", name
         user = urlparse(environment["AMQP_URI"]).username
         assert parse_users(environment["BROKER_USERS"])[name] == user, "its own broker user"
     assert ".env" in (ROOT / ".gitignore").read_text().split()

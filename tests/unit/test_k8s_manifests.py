@@ -140,6 +140,11 @@ def test_processes_that_digest_niks_share_one_key():
         assert secret_ref(name, "NIK_DIGEST_KEY") == ("pmi-keys", "nik-digest-key"), name
 
 
+@pytest.mark.parametrize("name", sorted(SERVICE_CLASSES))
+def test_every_process_seals_the_answers_it_keeps_with_the_one_answer_key(name):
+    assert secret_ref(name, "IDEMPOTENCY_ANSWER_KEY") == ("pmi-keys", "idempotency-answer-key")
+
+
 # the database --------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ def config(**values) -> dict:
         "DATABASE_URL": GOOD_DATABASE,
         "BROKER_USERS": USERS,
         "WEBHOOK_SECRET_KEY": "w" * 40,
+        "IDEMPOTENCY_ANSWER_KEY": "a" * 40,
         **values,
     }
 
@@ -146,6 +147,7 @@ def test_a_process_given_no_database_url_opens_sqlite_and_is_refused(monkeypatch
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AMQP_URI", GOOD_AMQP)
     monkeypatch.setenv("BROKER_USERS", USERS)
+    monkeypatch.setenv("IDEMPOTENCY_ANSWER_KEY", KEY)
     monkeypatch.setattr("pmi_common.config.STATE_DIR", tmp_path)
 
     [found] = production.problems("documents", service_config("documents"), env={})
@@ -243,6 +245,40 @@ def test_the_gateway_and_the_agencies_refuse_to_start_without_a_key_to_seal_webh
     development = webhook_sealer({"PMI_ENV": "development"})
     sealed = development.seal("whsec_x")
     assert "whsec_x" not in sealed and development.open(sealed) == "whsec_x"
+
+
+@pytest.mark.parametrize(
+    "settings, refusal",
+    [
+        ({"IDEMPOTENCY_ANSWER_KEY": ""}, "IDEMPOTENCY_ANSWER_KEY is not set"),
+        (
+            {"IDEMPOTENCY_ANSWER_KEY": production.DEVELOPMENT_ANSWER_KEY},
+            "IDEMPOTENCY_ANSWER_KEY is a known default value",
+        ),
+        ({"IDEMPOTENCY_ANSWER_KEY": "0123456789abcdef"}, "IDEMPOTENCY_ANSWER_KEY is shorter"),
+        (
+            {"IDEMPOTENCY_ANSWER_KEY": KEY, "PSEUDONYM_KEY": KEY},
+            "IDEMPOTENCY_ANSWER_KEY is the PSEUDONYM_KEY",
+        ),
+    ],
+)
+def test_every_service_refuses_to_start_without_a_strong_key_for_the_answers_it_keeps(
+    settings, refusal, monkeypatch
+):
+    from pmi_common.config import service_config
+    from pmi_common.contract import AGENCIES, SERVICES
+    from pmi_common.kept_answers import kept_answers
+
+    monkeypatch.setenv("PMI_ENV", "production")
+    monkeypatch.setenv("IDEMPOTENCY_ANSWER_KEY", settings["IDEMPOTENCY_ANSWER_KEY"])
+    for service in (*SERVICES, AGENCIES):
+        # the key as a service's config reads it from the environment
+        read = {"IDEMPOTENCY_ANSWER_KEY": service_config(service)["IDEMPOTENCY_ANSWER_KEY"]}
+        found = production.problems(service, config(**{**settings, **read}), {})
+        assert any(problem.startswith(refusal) for problem in found), (service, found)
+        with pytest.raises(ValueError, match=refusal):
+            kept_answers(config(**settings), service)  # what the service's Database sets up
+    assert kept_answers({"PMI_ENV": "development"}, "documents").open("k", {"id": 1}) == {"id": 1}
 
 
 def test_development_accepts_every_default():
