@@ -594,6 +594,16 @@ ROUTES: tuple[Route, ...] = (
         response=v.ParticipantView,
     ),
     reintegration(
+        "record_follow_up",
+        "POST",
+        "/reintegration/programs/{program_id}/follow-ups",
+        PROGRAMMES,
+        "Record a business's follow-up 6 or 12 months after the completion: running, income "
+        "band, migrated again",
+        body=s.RecordFollowUp,
+        response=v.ParticipantView,
+    ),
+    reintegration(
         "invitations",
         "GET",
         "/workers/{worker_id}/invitations",

@@ -419,6 +419,10 @@ class GatewayService:
         return self.reintegration.complete_participant(program_id, body)
 
     @api
+    def record_follow_up(self, program_id: str, body: dict) -> dict:
+        return self.reintegration.record_follow_up(program_id, body)
+
+    @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 
+from pmi_common.names import FOLLOW_UP_MONTHS
+
 from . import domain as d
 from .suppression import TOTAL, published, suppress, table_of
 
@@ -22,6 +24,8 @@ SEXES = ("F", "M")
 UNKNOWN = "unknown"
 # the open data's tables: a dimension of the rows, against sex
 OPEN_TABLES = ("district", "country")
+# a follow-up's counts in the pak_camat sheet, per 6 and 12 months
+FOLLOW_UP_COLUMNS = ("recorded", "business_running", "migrated_again")
 OPEN_COLUMNS = ("month", "measure", "by", "value", "sex", "count", "suppressed")
 
 
@@ -70,6 +74,11 @@ def figures_xlsx(
             "completed",
             "businesses_started",
             "awarded",
+            *(
+                f"{measure}_{months}m"
+                for months in FOLLOW_UP_MONTHS
+                for measure in FOLLOW_UP_COLUMNS
+            ),
         ]
     )
     for row in programmes:
@@ -84,6 +93,11 @@ def figures_xlsx(
                 row["completed"],
                 row["businesses_started"],
                 row["awarded"],
+                *(
+                    follow_up[measure]
+                    for follow_up in row["follow_ups"]
+                    for measure in FOLLOW_UP_COLUMNS
+                ),
             ]
         )
     out = io.BytesIO()
