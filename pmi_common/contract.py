@@ -888,7 +888,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         LETTERS,
         LetterIssuedV1,
-        (REGISTRATION,),
+        (REGISTRATION, REPORTING),
         "the office issued a letter with its number, signed, checkable by anyone",
     ),
     EventSpec(

@@ -53,6 +53,7 @@ FOLLOW_UPS = "follow_ups"  # detail: programme:months
 FOLLOW_UPS_RUNNING = "follow_ups_running"  # detail: programme:months (the business runs)
 FOLLOW_UPS_MIGRATED_AGAIN = "follow_ups_migrated_again"  # detail: programme:months
 FOLLOW_UPS_INCOME = "follow_ups_income"  # detail: programme:months:income band
+LETTERS_ISSUED = "letters_issued"  # detail: the letter's type (Go-TKI)
 CASES_OPENED = "cases_opened"  # detail: aspect:type
 CASES_RESOLVED = "cases_resolved"  # detail: aspect:type
 CASE_OUTCOMES = "case_outcomes"  # detail: the outcome
@@ -78,6 +79,7 @@ MEASURES = (
     FOLLOW_UPS_RUNNING,
     FOLLOW_UPS_MIGRATED_AGAIN,
     FOLLOW_UPS_INCOME,
+    LETTERS_ISSUED,
     CASES_OPENED,
     CASES_RESOLVED,
     CASE_OUTCOMES,
@@ -92,8 +94,8 @@ INNOVATIONS: Mapping[str, tuple[str, ...]] = {
     OPP: (ORIENTATION_CERTIFICATES,),
     # the entrepreneurship programme: enrolments and completions
     PAK_CAMAT: (PROGRAMME_ENROLMENTS, PROGRAMME_COMPLETIONS),
-    # Go-TKI's letters are counted once the letters service publishes them
-    GO_TKI: (),
+    # the online letters: family permissions and the office's recommendations issued
+    GO_TKI: (LETTERS_ISSUED,),
 }
 
 # the dimensions a figure is broken down by, in the order of the exports' columns
@@ -248,6 +250,8 @@ def reading_of(
                 fact(FOLLOW_UPS_INCOME, f"{at}:{data['income_band']}"),
             )
         )
+    if event_type == n.LETTER_ISSUED:
+        return Reading((fact(LETTERS_ISSUED, data["letter_type"]),))
     if event_type == n.CASE_OPENED:
         detail = f"{data['aspect']}:{data['case_type']}"
         return Reading((fact(CASES_OPENED, detail, country=data["destination_country"]),))

@@ -290,6 +290,46 @@ def test_follow_ups_are_counted_per_programme_and_months_with_the_income_bands()
     assert (twelve["recorded"], twelve["business_running"], twelve["migrated_again"]) == (1, 1, 0)
 
 
+def test_letters_issued_are_counted_by_type_and_as_what_go_tki_served():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 5)))
+    for letter_type, day in (
+        ("family_permission", utc(2026, 1, 31, 17, 30)),  # 1 February in Blitar
+        ("passport_recommendation", utc(2026, 2, 3)),
+        ("passport_recommendation", utc(2026, 2, 4)),
+    ):
+        apply(
+            uow,
+            event(
+                c.LETTER_ISSUED,
+                {
+                    "letter_id": str(uuid.uuid4()),
+                    "letter_type": letter_type,
+                    "number": "474/001/35.05/2026",
+                    "issued_on": day.date(),
+                },
+                day,
+            ),
+        )
+    answer = monthly(repository, {"from": "2026-01", "to": "2026-02"})
+    issued = {
+        (f["month"], f["detail"], f["sex"]): f["count"]
+        for f in answer["figures"]
+        if f["measure"] == d.LETTERS_ISSUED
+    }
+    assert issued == {
+        ("2026-02", "family_permission", "F"): 1,
+        ("2026-02", "passport_recommendation", "F"): 2,
+    }
+    go_tki = {
+        i["month"]: i["figures"][d.LETTERS_ISSUED]
+        for i in answer["innovations"]
+        if i["innovation"] == d.GO_TKI
+    }
+    assert go_tki == {"2026-01": 0, "2026-02": 3}
+
+
 def test_a_later_registration_cycle_replaces_the_profile_and_an_older_heard_late_does_not():
     repository = FakeReportingRepository()
     uow = Uow(repository)
@@ -319,6 +359,7 @@ def test_the_reporting_service_hears_every_event_it_counts():
         c.REINTEGRATION_ENROLLED,
         c.REINTEGRATION_COMPLETED,
         c.REINTEGRATION_FOLLOWED_UP,
+        c.LETTER_ISSUED,
         c.CASE_OPENED,
         c.CASE_RESOLVED,
         c.CASE_OUTCOME_RECORDED,
