@@ -56,6 +56,7 @@ SMALL_BODY = 64 * 1024  # bytes
 SCAN_BODY = 6 * 1024 * 1024  # a document with its scan, base64-encoded
 _PARAM = re.compile(r"{(\w+)}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"
 
 
 @dataclass(frozen=True)
@@ -810,6 +811,17 @@ ROUTES: tuple[Route, ...] = (
         "The monthly figures as a spreadsheet: figures, per innovation, PAK CAMAT's funnel",
         query=s.ReportPeriod,
         media_type=XLSX,
+        personal=False,
+    ),
+    reporting(
+        "monthly_report_parquet",
+        "GET",
+        "/reports/monthly.parquet.zip",
+        REPORTS,
+        "The monthly figures for analysts: Parquet files partitioned by month "
+        "(`figures/month=YYYY-MM/figures-0.parquet`) in a ZIP archive",
+        query=s.ReportPeriod,
+        media_type=ZIP,
         personal=False,
     ),
     reporting(

@@ -1,4 +1,5 @@
-"""The figures as files: CSV and XLSX for the planning office, and the open data for anyone.
+"""The figures as files: CSV and XLSX for the planning office, Parquet partitioned by month for
+its analysts, and the open data for anyone.
 
 The open data holds no personal data: counts only, by district (region code) or destination
 country against sex, each table with its totals, every cell under 5 left out and as many more as
@@ -9,9 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.dataset as ds
 from openpyxl import Workbook
 
 from pmi_common.names import FOLLOW_UP_MONTHS
@@ -105,6 +111,56 @@ def figures_xlsx(
     return out.getvalue()
 
 
+# the analysts' Parquet: one file per month, in a directory named ``month=YYYY-MM`` (Hive's
+# partitioning, which DuckDB, Spark and pandas read back as the column ``month``)
+PARQUET_SCHEMA = pa.schema(
+    [
+        ("month", pa.string()),
+        ("measure", pa.string()),
+        ("detail", pa.string()),
+        *((name, pa.string()) for name in d.DIMENSIONS),
+        ("count", pa.int64()),
+    ]
+)
+PARQUET_DATASET = "figures"
+_ZIPPED_AT = (2000, 1, 1, 0, 0, 0)  # the same figures give the same archive, byte for byte
+
+
+def figures_table(figures: Iterable[d.Figure]) -> pa.Table:
+    rows = [dict(zip(FIGURE_COLUMNS, _cells(f), strict=True)) for f in figures]
+    for row in rows:  # an absent dimension is null in Parquet, not an empty string
+        for name in d.DIMENSIONS:
+            row[name] = row[name] or None
+    return pa.Table.from_pylist(rows, schema=PARQUET_SCHEMA)
+
+
+def write_parquet(figures: Iterable[d.Figure], directory: Path) -> list[Path]:
+    """The figures as Parquet under ``directory``, partitioned by month:
+    ``month=2026-01/figures-0.parquet``; the files written."""
+    ds.write_dataset(
+        figures_table(figures),
+        directory,
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("month", pa.string())]), flavor="hive"),
+        basename_template="figures-{i}.parquet",
+        existing_data_behavior="delete_matching",
+    )
+    return sorted(directory.rglob("*.parquet"))
+
+
+def figures_parquet_zip(figures: Iterable[d.Figure]) -> bytes:
+    """The Parquet dataset (``figures/month=YYYY-MM/figures-0.parquet``) as a ZIP archive."""
+    out = io.BytesIO()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / PARQUET_DATASET
+        files = write_parquet(figures, root)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+            for path in files:
+                name = str(path.relative_to(scratch))
+                archive.writestr(zipfile.ZipInfo(name, _ZIPPED_AT), path.read_bytes())
+    return out.getvalue()
+
+
 def open_data_rows(figures: Iterable[d.Figure]) -> list[dict]:
     """Per month, measure and table (district or country against sex): every cell with its
     count, or none when suppressed."""
@@ -144,4 +200,12 @@ def open_data_csv(figures: Iterable[d.Figure]) -> str:
     return out.getvalue()
 
 
-__all__ = ["TOTAL", "figures_csv", "figures_xlsx", "open_data_csv", "open_data_rows"]
+__all__ = [
+    "TOTAL",
+    "figures_csv",
+    "figures_parquet_zip",
+    "figures_xlsx",
+    "open_data_csv",
+    "open_data_rows",
+    "write_parquet",
+]
