@@ -3,7 +3,8 @@ its analysts, and the open data for anyone.
 
 The open data holds no personal data: counts only, by district (region code) or destination
 country against sex, each table with its totals, every cell under 5 left out and as many more as
-it takes that none left out can be worked out from the totals (``suppression``).
+it takes that none left out can be worked out from the totals, those of both tables together
+(``suppression``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from openpyxl import Workbook
 from pmi_common.names import FOLLOW_UP_MONTHS
 
 from . import domain as d
-from .suppression import TOTAL, published, suppress, table_of
+from .suppression import TOTAL, published, suppress_together, table_of
 
 FIGURE_COLUMNS = ("month", "measure", "detail", *d.DIMENSIONS, "count")
 SEXES = ("F", "M")
@@ -163,31 +164,37 @@ def figures_parquet_zip(figures: Iterable[d.Figure]) -> bytes:
 
 def open_data_rows(figures: Iterable[d.Figure]) -> list[dict]:
     """Per month, measure and table (district or country against sex): every cell with its
-    count, or none when suppressed."""
-    counts: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    count, or none when suppressed. A month's and measure's two tables are suppressed together:
+    their totals by sex are the same numbers."""
+    counts: dict[tuple[str, str], dict[str, Counter]] = defaultdict(
+        lambda: {by: Counter() for by in OPEN_TABLES}
+    )
     for figure in figures:
         sex = figure.sex or UNKNOWN
         for by in OPEN_TABLES:
             value = getattr(figure, by) or UNKNOWN
-            counts[(figure.month, figure.measure, by)][(value, sex)] += figure.count
+            counts[(figure.month, figure.measure)][by][(value, sex)] += figure.count
     rows = []
-    for (month, measure, by), cells in sorted(counts.items()):
-        values = sorted({value for value, _ in cells})
-        sexes = sorted({*SEXES, *(sex for _, sex in cells)})
-        table = table_of(cells, values, sexes)
-        shown = published(table, suppress(table))
-        for (value, sex), count in sorted(shown.items()):
-            rows.append(
-                {
-                    "month": month,
-                    "measure": measure,
-                    "by": by,
-                    "value": value,
-                    "sex": sex,
-                    "count": count,
-                    "suppressed": count is None,
-                }
-            )
+    for (month, measure), by_table in sorted(counts.items()):
+        sexes = sorted({*SEXES, *(sex for _, sex in by_table[OPEN_TABLES[0]])})
+        tables = {
+            by: table_of(cells, sorted({value for value, _ in cells}), sexes)
+            for by, cells in by_table.items()
+        }
+        hidden = suppress_together(tables)
+        for by, table in sorted(tables.items()):
+            for (value, sex), count in sorted(published(table, hidden[by]).items()):
+                rows.append(
+                    {
+                        "month": month,
+                        "measure": measure,
+                        "by": by,
+                        "value": value,
+                        "sex": sex,
+                        "count": count,
+                        "suppressed": count is None,
+                    }
+                )
     return rows
 
 
