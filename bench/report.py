@@ -283,6 +283,13 @@ def rows(results: dict) -> list[Row]:
     sending = results.get("notifications")
     if sending:
         out.append(notifications_row(sending, kombu["publish_per_second"] if kombu else None))
+    rebuilt = platform.get("rebuild")
+    if rebuilt:
+        out.append(rebuild_row(rebuilt, kombu["consume_per_second"] if kombu else None))
+    elif platform:
+        out.append(
+            Row("rebuild: the reporting read model (reporting)", "not measured", "kombu consume")
+        )
     for service, mb in platform.get("memory_mb", {}).items():
         if service not in MEMORY_LIMIT_MB and service.startswith("gateway"):
             out.append(Row(f"memory: peak RSS of the {service} (for comparison)", f"{_n(mb)} MB"))
@@ -365,6 +372,27 @@ def notifications_row(sending: dict, floor: float | None) -> Row:
     )
 
 
+def rebuild_row(rebuilt: dict, floor: float | None) -> Row:
+    """The rebuild's row: events applied per second by `pmi reports rebuild`, from its start to
+    its end, against the kombu floor of consuming (each page is read over RPC and applied)."""
+    label = (
+        f"rebuild: the reporting read model from every service's history "
+        f"(`pmi reports rebuild`; {rebuilt['events']:,} events, {rebuilt['facts']:,} facts)"
+    )
+    if not rebuilt["finished"]:
+        label += (
+            f"; NOT finished within the {rebuilt['limit_seconds']:g} s limit: the figure is "
+            f"the {rebuilt['events']:,} events applied by then"
+        )
+    return Row(
+        label,
+        f"{_n(rebuilt['events_per_second'])} events/s, {rebuilt['events']:,} in "
+        f"{rebuilt['seconds']:g} s",
+        "kombu consume",
+        _ratio(rebuilt["events_per_second"], floor),
+    )
+
+
 def _ratio(value: float | None, floor: float | None) -> str:
     if not value or not floor:
         return ""
@@ -383,7 +411,7 @@ def notes(results: dict) -> list[str]:
             + "); its figures are not comparable: run it again on a quiet machine"
         )
     platform = results.get("platform", {})
-    for phase in ("lifecycle", "pipeline", "backfill"):
+    for phase in ("lifecycle", "pipeline", "backfill", "rebuild"):
         cpu = platform.get(phase, {}).get("cpu")
         if cpu:
             parts = ", ".join(f"{k} {v:g}%" for k, v in cpu["cpu_percent_of_one_core"].items())

@@ -3,7 +3,8 @@
 Prints the table of figures and ratios and writes it to ``bench/results/latest.json`` (and
 ``latest.md``). ``--quick`` runs every phase at small sizes (a minute or two), to check the bench
 itself; ``--profile`` records the services with py-spy during the pipeline, the reads at the
-largest scale and the backfill; ``--only-backfill`` runs the kombu floor and the backfill alone.
+largest scale and the backfill; ``--only-backfill`` runs the kombu floor, the backfill and the
+reporting rebuild alone.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from . import (  # noqa: E402
     nameko_floor,
     notifications,
     profile,
+    rebuild,
     report,
     seed,
     storage,
@@ -92,10 +94,17 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "queue by then is reported instead (300)",
     )
     parser.add_argument(
+        "--rebuild-limit",
+        type=float,
+        default=300.0,
+        help="seconds `pmi reports rebuild` may take before what its inbox holds by then is "
+        "reported instead (300)",
+    )
+    parser.add_argument(
         "--only-backfill",
         action="store_true",
-        help="only the kombu floor and the backfill (the platform started, the "
-        "other phases skipped)",
+        help="only the kombu floor, the backfill and the reporting rebuild (the platform "
+        "started, the other phases skipped)",
     )
     parser.add_argument(
         "--only-notifications",
@@ -300,6 +309,8 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
         results["startup_seconds"] = round(platform.start(), 1)
         if args.only_backfill:
             results["backfill"] = backfill_phase(platform, args)
+            progress("rebuild: the planning office's figures from every service's history")
+            results["rebuild"] = rebuild.measure(platform, args.rebuild_limit)
             results["memory_mb"] = {
                 k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()
             }
@@ -348,6 +359,8 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
         progress(f"bulk import: {args.import_rows:,} registry rows from a CSV file")
         results["bulk_import"] = bulk.import_rows(platform, args.import_rows, log_dir)
         results["backfill"] = backfill_phase(platform, args)
+        progress("rebuild: the planning office's figures from every service's history")
+        results["rebuild"] = rebuild.measure(platform, args.rebuild_limit)
         results["memory_mb"] = {
             k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()
         }

@@ -259,6 +259,9 @@ PARTICIPANT: Spec = {
     **_listed("program_id", "worker_id", "participant_kind", "status", "enrolled_at", "awarded"),
     "results": _listed("round", "name", "advanced", "score", "note", "recorded_at"),
     "outcome": _listed("business_started", "business_name", "sector", "regency", "completed_at"),
+    "follow_ups": _listed(
+        "months", "business_running", "income_band", "migrated_again", "recorded_at"
+    ),
 }
 INVITATIONS: Spec = {**_listed("worker_id", "kind", "due_home_on", "note"), "programs": PROGRAM}
 
@@ -291,6 +294,7 @@ VIEWS: dict[str, Spec | Chosen] = {
     "enrol_participant": PARTICIPANT,
     "record_round_result": PARTICIPANT,
     "complete_participant": PARTICIPANT,
+    "record_follow_up": PARTICIPANT,
     "invitations": INVITATIONS,
 }
 # where an agency's view differs: the answers its agreement shapes

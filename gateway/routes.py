@@ -58,6 +58,7 @@ SCAN_BODY = 6 * 1024 * 1024  # a document with its scan, base64-encoded
 _PARAM = re.compile(r"{(\w+)}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORM = "application/x-www-form-urlencoded"
+ZIP = "application/zip"
 
 
 @dataclass(frozen=True)
@@ -597,6 +598,16 @@ ROUTES: tuple[Route, ...] = (
         response=v.ParticipantView,
     ),
     reintegration(
+        "record_follow_up",
+        "POST",
+        "/reintegration/programs/{program_id}/follow-ups",
+        PROGRAMMES,
+        "Record a business's follow-up 6 or 12 months after the completion: running, income "
+        "band, migrated again",
+        body=s.RecordFollowUp,
+        response=v.ParticipantView,
+    ),
+    reintegration(
         "invitations",
         "GET",
         "/workers/{worker_id}/invitations",
@@ -819,6 +830,17 @@ ROUTES: tuple[Route, ...] = (
         "The monthly figures as a spreadsheet: figures, per innovation, PAK CAMAT's funnel",
         query=s.ReportPeriod,
         media_type=XLSX,
+        personal=False,
+    ),
+    reporting(
+        "monthly_report_parquet",
+        "GET",
+        "/reports/monthly.parquet.zip",
+        REPORTS,
+        "The monthly figures for analysts: Parquet files partitioned by month "
+        "(`figures/month=YYYY-MM/figures-0.parquet`) in a ZIP archive",
+        query=s.ReportPeriod,
+        media_type=ZIP,
         personal=False,
     ),
     reporting(

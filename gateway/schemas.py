@@ -21,6 +21,8 @@ from pmi_common.contract import (
     CASE_URGENCIES,
     DEATH_CAUSES,
     DOCUMENT_TYPES,
+    FOLLOW_UP_MONTHS,
+    INCOME_BANDS,
     INFORMATION_SOURCES,
     LETTER_DECISIONS,
     LETTER_STATUSES,
@@ -367,6 +369,19 @@ class CompleteParticipant(Body):
     business_name = text(Longest.ORGANISATION, allow_none=True, metadata=_e("Ternak Lele Mandiri"))
     sector = text(Longest.PLACE, allow_none=True, metadata=_e("aquaculture"))
     regency = text(Longest.PLACE, allow_none=True, metadata=_e("Blitar"))
+
+
+class RecordFollowUp(Body):
+    """What the desk found 6 or 12 months after the completion of a participant who started a
+    business."""
+
+    worker_id = fields.UUID(required=True)
+    months = StrictInteger(required=True, validate=validate.OneOf(FOLLOW_UP_MONTHS), metadata=_e(6))
+    business_running = StrictBoolean(required=True, metadata=_e(True))
+    income_band = fields.String(
+        required=True, validate=validate.OneOf(INCOME_BANDS), metadata=_e("1m_to_3m")
+    )
+    migrated_again = StrictBoolean(required=True, metadata=_e(False))
 
 
 # protection ---------------------------------------------------------------------------------

@@ -430,6 +430,10 @@ class GatewayService:
         return self.reintegration.complete_participant(program_id, body)
 
     @api
+    def record_follow_up(self, program_id: str, body: dict) -> dict:
+        return self.reintegration.record_follow_up(program_id, body)
+
+    @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
 
@@ -532,6 +536,10 @@ class GatewayService:
     @api
     def monthly_report_xlsx(self, query: dict) -> Response:
         return _download(self.reporting.download(query, "xlsx"), "private, no-store")
+
+    @api
+    def monthly_report_parquet(self, query: dict) -> Response:
+        return _download(self.reporting.download(query, "parquet"), "private, no-store")
 
     @api
     def open_data(self, query: dict) -> Response:

@@ -379,6 +379,7 @@ class ParticipantView(View):
     results = fields.List(fields.Dict())
     awarded = fields.Boolean()
     outcome = _maybe(fields.Dict())
+    follow_ups = fields.List(fields.Dict())
 
 
 class InvitationsView(View):

@@ -47,8 +47,10 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     FAMILY_MEMBER_ADDED,
     FAMILY_MEMBER_CHANGED,
     FAMILY_MEMBER_REMOVED,
+    FOLLOW_UP_MONTHS,
     FORMER_WORKER_REGISTERED,
     GATEWAY,
+    INCOME_BANDS,
     INFORMATION_SOURCES,
     LETTER_ACKNOWLEDGED,
     LETTER_DECISIONS,
@@ -72,6 +74,7 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     REINTEGRATION,
     REINTEGRATION_COMPLETED,
     REINTEGRATION_ENROLLED,
+    REINTEGRATION_FOLLOWED_UP,
     REINTEGRATION_ROUND_RECORDED,
     RELATIONS,
     RENEWABLE_ABROAD,
@@ -276,6 +279,19 @@ class ReintegrationCompletedV1(_Payload):
     sector = fields.String(required=True, allow_none=True)
     regency = fields.String(required=True, allow_none=True)
     awarded = fields.Boolean(required=True)
+
+
+class ReintegrationFollowedUpV1(_Payload):
+    """The reintegration desk followed up a participant's business ``months`` (6 or 12) after
+    the completion: whether it still runs, its monthly income by band, and whether the person
+    migrated again (the programme's aim is that they need not). Never the business's name."""
+
+    program_id = fields.String(required=True)
+    participant_kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
+    months = fields.Integer(required=True, validate=validate.OneOf(FOLLOW_UP_MONTHS))
+    business_running = fields.Boolean(required=True)
+    income_band = fields.String(required=True, validate=validate.OneOf(INCOME_BANDS))
+    migrated_again = fields.Boolean(required=True)
 
 
 class ContractRecordedV1(_Payload):
@@ -699,6 +715,14 @@ CONTRACT: tuple[EventSpec, ...] = (
         "a participant completed a programme, with its outcome",
     ),
     EventSpec(
+        REINTEGRATION_FOLLOWED_UP,
+        1,
+        REINTEGRATION,
+        ReintegrationFollowedUpV1,
+        (REPORTING,),
+        "a business started in a programme, followed up 6 or 12 months after the completion",
+    ),
+    EventSpec(
         CONTRACT_RECORDED,
         1,
         REGISTRATION,
@@ -864,7 +888,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         LETTERS,
         LetterIssuedV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "the office issued a letter with its number, signed, checkable by anyone",
     ),
     EventSpec(

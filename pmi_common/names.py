@@ -47,6 +47,7 @@ PROGRAM_CREATED = "program_created"
 REINTEGRATION_ENROLLED = "reintegration_enrolled"
 REINTEGRATION_ROUND_RECORDED = "reintegration_round_recorded"
 REINTEGRATION_COMPLETED = "reintegration_completed"
+REINTEGRATION_FOLLOWED_UP = "reintegration_followed_up"
 FAMILY_MEMBER_ADDED = "family_member_added"
 FAMILY_MEMBER_CHANGED = "family_member_changed"
 FAMILY_MEMBER_REMOVED = "family_member_removed"
@@ -173,6 +174,10 @@ CASE_STATUSES = (
 # recommendations for the passport (to immigration) and the police certificate (SKCK)
 LETTER_TYPES = ("family_permission", "passport_recommendation", "skck_recommendation")
 LETTER_STATUSES = ("requested", "acknowledged", "refused", "issued", "revoked")
+# PAK CAMAT's follow-ups of a business started: how many months after the completion, and the
+# business's monthly income in rupiah, by band (no amount: a band is what the desk can ask)
+FOLLOW_UP_MONTHS = (6, 12)
+INCOME_BANDS = ("none", "under_1m", "1m_to_3m", "3m_to_5m", "over_5m")
 # what a village decides on a family permission
 LETTER_DECISIONS = ("acknowledged", "refused")
 # who may give a family permission (UU 18/2017 art. 13: the spouse, the parents or a guardian)

@@ -11,14 +11,16 @@ events, which may arrive in any order. These objects are the service's stored st
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from pmi_common.errors import AlreadyDecided, CapacityReached, InvalidInput, NotEligible, NotFound
 from pmi_common.lifecycle import DEPARTED, REGISTERED, RETURNED, WITHDRAWN, RegistrationWord
-from pmi_common.names import AUDIENCES
+from pmi_common.names import AUDIENCES, FOLLOW_UP_MONTHS
 
 PROSPECTIVE, RETURNEE, BOTH = AUDIENCES
 ENROLLED, COMPLETED = "enrolled", "completed"
@@ -224,6 +226,29 @@ class RoundResult:
 
 
 @dataclass(eq=False)
+class FollowUp:
+    """What the reintegration desk found ``months`` after a participant's completion: whether
+    the business started still runs, its monthly income by band, and whether the person
+    migrated again."""
+
+    months: int
+    business_running: bool
+    income_band: str
+    migrated_again: bool
+    recorded_at: dt.datetime | None = None
+    participant_id: int | None = None
+
+
+def follow_up_due_on(completed_at: dt.datetime, months: int, zone: str = "Asia/Jakarta") -> dt.date:
+    """The day a follow-up ``months`` after a completion is due (the same day of the month, or
+    the month's last day when it has fewer)."""
+    day = completed_at.astimezone(ZoneInfo(zone)).date()
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(eq=False)
 class Participant:
     """One participant's way through a programme: the result of each round recorded so far, and
     the outcome once completed."""
@@ -241,6 +266,7 @@ class Participant:
     business_name: str | None = None
     sector: str | None = None
     regency: str | None = None
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
     @property
     def advanced(self) -> dict[int, bool]:
@@ -321,6 +347,44 @@ class Participant:
         self.status, self.completed_at = COMPLETED, at
         self.business_started, self.business_name = business_started, business_name
         self.sector, self.regency = sector, regency
+
+    def follow_up(
+        self,
+        months: int,
+        business_running: bool,
+        income_band: str,
+        migrated_again: bool,
+        today: dt.date,
+        at: dt.datetime | None = None,
+    ) -> FollowUp:
+        """Record the follow-up ``months`` after the completion, once, from the day it is due:
+        only of a business started."""
+        if months not in FOLLOW_UP_MONTHS:
+            raise InvalidInput(
+                "a follow-up is at 6 or 12 months",
+                {"months": [f"must be one of {', '.join(map(str, FOLLOW_UP_MONTHS))}"]},
+            )
+        if self.status != COMPLETED or self.completed_at is None:
+            raise NotEligible(
+                "the participant has not completed the programme", {"reason": "not_completed"}
+            )
+        if not self.business_started:
+            raise NotEligible(
+                "the participant started no business to follow up", {"reason": "no_business"}
+            )
+        if any(done.months == months for done in self.follow_ups):
+            raise AlreadyDecided(
+                f"the follow-up at {months} months is already recorded", {"months": months}
+            )
+        due_on = follow_up_due_on(self.completed_at, months)
+        if today < due_on:
+            raise NotEligible(
+                f"the follow-up at {months} months is due on {due_on.isoformat()}",
+                {"reason": "follow_up_not_due", "due_on": due_on.isoformat()},
+            )
+        done = FollowUp(months, business_running, income_band, migrated_again, recorded_at=at)
+        self.follow_ups.append(done)
+        return done
 
     def reclassify(self, returned_at: dt.datetime) -> None:
         """The worker's return, recorded at ``returned_at``, has just been heard of. A

@@ -15,7 +15,14 @@ from pmi_common.unit_of_work import UnitOfWork
 from pmi_common.validation import load
 
 from .domain import BOTH, RETURNEE, Heard, Participant, Programme, Round, Worker, audiences_for
-from .schemas import CompleteParticipant, CreateProgram, Enrol, ListPrograms, RecordRoundResult
+from .schemas import (
+    CompleteParticipant,
+    CreateProgram,
+    Enrol,
+    ListPrograms,
+    RecordFollowUp,
+    RecordRoundResult,
+)
 
 if TYPE_CHECKING:
     from .repository import ReintegrationRepository
@@ -130,6 +137,37 @@ def complete_participant(
             "sector": participant.sector,
             "regency": participant.regency,
             "awarded": participant.awarded,
+        },
+        worker_id=participant.worker_id,
+    )
+    return participant
+
+
+def record_follow_up(
+    uow: Work, program_id: str, command: dict, now: dt.datetime, today: dt.date
+) -> Participant:
+    """The desk's follow-up of a business started, 6 or 12 months after the completion."""
+    data = load(RecordFollowUp(), command)
+    repository = uow.repository
+    programme = _locked(repository, program_id)
+    participant = _participant(repository, programme.id, str(data["worker_id"]))
+    done = participant.follow_up(
+        data["months"],
+        data["business_running"],
+        data["income_band"],
+        data["migrated_again"],
+        today,
+        at=now,
+    )
+    uow.publish(
+        c.REINTEGRATION_FOLLOWED_UP,
+        {
+            "program_id": programme.id,
+            "participant_kind": participant.participant_kind,
+            "months": done.months,
+            "business_running": done.business_running,
+            "income_band": done.income_band,
+            "migrated_again": done.migrated_again,
         },
         worker_id=participant.worker_id,
     )
@@ -294,6 +332,7 @@ COMMANDS = {
     "enrol_participant": enrol_participant,
     "record_round_result": record_round_result,
     "complete_participant": complete_participant,
+    "record_follow_up": record_follow_up,
 }
 QUERIES = {
     "list_programs": list_programs,

@@ -109,3 +109,15 @@ round_results = Table(
     Column("recorded_at", AwareDateTime(), nullable=False),
     Index("ix_round_results_program_round", "program_id", "round", "advanced"),
 )
+
+# what the desk found 6 and 12 months after a completion with a business started
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True),
+    Column("months", Integer, primary_key=True),
+    Column("business_running", Boolean, nullable=False),
+    Column("income_band", String(16), nullable=False),
+    Column("migrated_again", Boolean, nullable=False),
+    Column("recorded_at", AwareDateTime(), nullable=False),
+)

@@ -21,23 +21,26 @@ from pmi_common.store import hold_rows, is_id
 from .domain import (
     COMPLETED,
     RETURNEE,
+    FollowUp,
     Participant,
     Programme,
     RoundResult,
     Worker,
 )
-from .models import participants, programs, round_results, workers
+from .models import follow_ups, participants, programs, round_results, workers
 
 mapper = registry()
 mapper.map_imperatively(Worker, workers)
 mapper.map_imperatively(Programme, programs)
 mapper.map_imperatively(RoundResult, round_results)
+mapper.map_imperatively(FollowUp, follow_ups)
 mapper.map_imperatively(
     Participant,
     participants,
     properties={
         "programme": relationship(Programme),
         "results": relationship(RoundResult, order_by=round_results.c.round, lazy="selectin"),
+        "follow_ups": relationship(FollowUp, order_by=follow_ups.c.months, lazy="selectin"),
     },
 )
 

@@ -14,7 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from pmi_common.contract import AUDIENCES
+from pmi_common.contract import AUDIENCES, FOLLOW_UP_MONTHS, INCOME_BANDS
 from pmi_common.fields import Longest, Most
 from pmi_common.validation import text_field
 
@@ -109,6 +109,17 @@ class CompleteParticipant(Schema):
             raise ValidationError(errors)
 
 
+class RecordFollowUp(Schema):
+    class Meta:
+        unknown = RAISE
+
+    worker_id = fields.UUID(required=True)
+    months = fields.Integer(required=True, strict=True, validate=validate.OneOf(FOLLOW_UP_MONTHS))
+    business_running = fields.Boolean(required=True)
+    income_band = fields.String(required=True, validate=validate.OneOf(INCOME_BANDS))
+    migrated_again = fields.Boolean(required=True)
+
+
 # views --------------------------------------------------------------------------------------
 
 
@@ -147,6 +158,7 @@ class ParticipantView(Schema):
     results = fields.Method("_results")
     awarded = fields.Boolean()
     outcome = fields.Method("_outcome")
+    follow_ups = fields.Method("_follow_ups")
 
     def _results(self, participant: Participant) -> list[dict]:
         rounds = participant.programme.rounds
@@ -172,3 +184,15 @@ class ParticipantView(Schema):
             "regency": participant.regency,
             "completed_at": participant.completed_at.isoformat(),
         }
+
+    def _follow_ups(self, participant: Participant) -> list[dict]:
+        return [
+            {
+                "months": f.months,
+                "business_running": f.business_running,
+                "income_band": f.income_band,
+                "migrated_again": f.migrated_again,
+                "recorded_at": f.recorded_at.isoformat() if f.recorded_at else None,
+            }
+            for f in participant.follow_ups
+        ]

@@ -70,6 +70,16 @@ class ReintegrationService(ServiceOperations):
             )
         )
 
+    @rpc
+    def record_follow_up(self, program_id: str, payload: dict) -> dict:
+        return self.db.command(
+            lambda uow: participant_view.dump(
+                handlers.record_follow_up(
+                    uow, program_id, payload, self.clock.now(), self.clock.today()
+                )
+            )
+        )
+
     # queries -------------------------------------------------------------------------------
 
     @rpc

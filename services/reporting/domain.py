@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from pmi_common import names as n
 from pmi_common.identity import mask_niks_in_text
+from pmi_common.names import FOLLOW_UP_MONTHS, INCOME_BANDS
 from pmi_common.sectors import sector_of
 
 DISTRICT_TIMEZONE = "Asia/Jakarta"  # WIB: the district's months
@@ -47,6 +48,12 @@ PROGRAMME_ADVANCES = "programme_advances"  # detail: programme:round (advanced o
 PROGRAMME_COMPLETIONS = "programme_completions"  # detail: the programme
 BUSINESSES_STARTED = "businesses_started"  # detail: the programme
 PROGRAMME_AWARDS = "programme_awards"  # detail: the programme
+# the follow-ups of a business started, 6 and 12 months after the completion
+FOLLOW_UPS = "follow_ups"  # detail: programme:months
+FOLLOW_UPS_RUNNING = "follow_ups_running"  # detail: programme:months (the business runs)
+FOLLOW_UPS_MIGRATED_AGAIN = "follow_ups_migrated_again"  # detail: programme:months
+FOLLOW_UPS_INCOME = "follow_ups_income"  # detail: programme:months:income band
+LETTERS_ISSUED = "letters_issued"  # detail: the letter's type (Go-TKI)
 CASES_OPENED = "cases_opened"  # detail: aspect:type
 CASES_RESOLVED = "cases_resolved"  # detail: aspect:type
 CASE_OUTCOMES = "case_outcomes"  # detail: the outcome
@@ -68,6 +75,11 @@ MEASURES = (
     PROGRAMME_COMPLETIONS,
     BUSINESSES_STARTED,
     PROGRAMME_AWARDS,
+    FOLLOW_UPS,
+    FOLLOW_UPS_RUNNING,
+    FOLLOW_UPS_MIGRATED_AGAIN,
+    FOLLOW_UPS_INCOME,
+    LETTERS_ISSUED,
     CASES_OPENED,
     CASES_RESOLVED,
     CASE_OUTCOMES,
@@ -82,8 +94,8 @@ INNOVATIONS: Mapping[str, tuple[str, ...]] = {
     OPP: (ORIENTATION_CERTIFICATES,),
     # the entrepreneurship programme: enrolments and completions
     PAK_CAMAT: (PROGRAMME_ENROLMENTS, PROGRAMME_COMPLETIONS),
-    # Go-TKI's letters are counted once the letters service publishes them
-    GO_TKI: (),
+    # the online letters: family permissions and the office's recommendations issued
+    GO_TKI: (LETTERS_ISSUED,),
 }
 
 # the dimensions a figure is broken down by, in the order of the exports' columns
@@ -225,6 +237,21 @@ def reading_of(
             *((PROGRAMME_AWARDS,) if data["awarded"] else ()),
         )
         return Reading(tuple(fact(measure, pid) for measure in measures))
+    if event_type == n.REINTEGRATION_FOLLOWED_UP:
+        at = f"{data['program_id']}:{data['months']}"
+        measures = (
+            FOLLOW_UPS,
+            *((FOLLOW_UPS_RUNNING,) if data["business_running"] else ()),
+            *((FOLLOW_UPS_MIGRATED_AGAIN,) if data["migrated_again"] else ()),
+        )
+        return Reading(
+            (
+                *(fact(measure, at) for measure in measures),
+                fact(FOLLOW_UPS_INCOME, f"{at}:{data['income_band']}"),
+            )
+        )
+    if event_type == n.LETTER_ISSUED:
+        return Reading((fact(LETTERS_ISSUED, data["letter_type"]),))
     if event_type == n.CASE_OPENED:
         detail = f"{data['aspect']}:{data['case_type']}"
         return Reading((fact(CASES_OPENED, detail, country=data["destination_country"]),))
@@ -314,7 +341,8 @@ def innovations_of(figures: Iterable[Figure]) -> list[dict]:
 
 def funnel_of(figures: Iterable[Figure], programmes: Iterable[Programme]) -> list[dict]:
     """PAK CAMAT's funnel per programme (and its year): enrolled, advanced per round,
-    completed, businesses started, awarded."""
+    completed, businesses started, awarded; then the businesses' follow-ups at 6 and 12 months
+    (recorded, still running, migrated again, by income band)."""
     totals: Counter[tuple[str, str]] = Counter()
     for figure in figures:
         totals[(figure.measure, figure.detail)] += figure.count
@@ -336,6 +364,20 @@ def funnel_of(figures: Iterable[Figure], programmes: Iterable[Programme]) -> lis
                 "completed": totals[(PROGRAMME_COMPLETIONS, pid)],
                 "businesses_started": totals[(BUSINESSES_STARTED, pid)],
                 "awarded": totals[(PROGRAMME_AWARDS, pid)],
+                "follow_ups": [follow_ups_of(totals, pid, months) for months in FOLLOW_UP_MONTHS],
             }
         )
     return rows
+
+
+def follow_ups_of(totals: Mapping[tuple[str, str], int], pid: str, months: int) -> dict:
+    at = f"{pid}:{months}"
+    return {
+        "months": months,
+        "recorded": totals.get((FOLLOW_UPS, at), 0),
+        "business_running": totals.get((FOLLOW_UPS_RUNNING, at), 0),
+        "migrated_again": totals.get((FOLLOW_UPS_MIGRATED_AGAIN, at), 0),
+        "income_bands": {
+            band: totals.get((FOLLOW_UPS_INCOME, f"{at}:{band}"), 0) for band in INCOME_BANDS
+        },
+    }

@@ -1,27 +1,38 @@
-"""The figures as files: CSV and XLSX for the planning office, and the open data for anyone.
+"""The figures as files: CSV and XLSX for the planning office, Parquet partitioned by month for
+its analysts, and the open data for anyone.
 
 The open data holds no personal data: counts only, by district (region code) or destination
 country against sex, each table with its totals, every cell under 5 left out and as many more as
-it takes that none left out can be worked out from the totals (``suppression``).
+it takes that none left out can be worked out from the totals, those of both tables together
+(``suppression``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.dataset as ds
 from openpyxl import Workbook
 
+from pmi_common.names import FOLLOW_UP_MONTHS
+
 from . import domain as d
-from .suppression import TOTAL, published, suppress, table_of
+from .suppression import TOTAL, published, suppress_together, table_of
 
 FIGURE_COLUMNS = ("month", "measure", "detail", *d.DIMENSIONS, "count")
 SEXES = ("F", "M")
 UNKNOWN = "unknown"
 # the open data's tables: a dimension of the rows, against sex
 OPEN_TABLES = ("district", "country")
+# a follow-up's counts in the pak_camat sheet, per 6 and 12 months
+FOLLOW_UP_COLUMNS = ("recorded", "business_running", "migrated_again")
 OPEN_COLUMNS = ("month", "measure", "by", "value", "sex", "count", "suppressed")
 
 
@@ -70,6 +81,11 @@ def figures_xlsx(
             "completed",
             "businesses_started",
             "awarded",
+            *(
+                f"{measure}_{months}m"
+                for months in FOLLOW_UP_MONTHS
+                for measure in FOLLOW_UP_COLUMNS
+            ),
         ]
     )
     for row in programmes:
@@ -84,6 +100,11 @@ def figures_xlsx(
                 row["completed"],
                 row["businesses_started"],
                 row["awarded"],
+                *(
+                    follow_up[measure]
+                    for follow_up in row["follow_ups"]
+                    for measure in FOLLOW_UP_COLUMNS
+                ),
             ]
         )
     out = io.BytesIO()
@@ -91,33 +112,89 @@ def figures_xlsx(
     return out.getvalue()
 
 
+# the analysts' Parquet: one file per month, in a directory named ``month=YYYY-MM`` (Hive's
+# partitioning, which DuckDB, Spark and pandas read back as the column ``month``)
+PARQUET_SCHEMA = pa.schema(
+    [
+        ("month", pa.string()),
+        ("measure", pa.string()),
+        ("detail", pa.string()),
+        *((name, pa.string()) for name in d.DIMENSIONS),
+        ("count", pa.int64()),
+    ]
+)
+PARQUET_DATASET = "figures"
+_ZIPPED_AT = (2000, 1, 1, 0, 0, 0)  # the same figures give the same archive, byte for byte
+
+
+def figures_table(figures: Iterable[d.Figure]) -> pa.Table:
+    rows = [dict(zip(FIGURE_COLUMNS, _cells(f), strict=True)) for f in figures]
+    for row in rows:  # an absent dimension is null in Parquet, not an empty string
+        for name in d.DIMENSIONS:
+            row[name] = row[name] or None
+    return pa.Table.from_pylist(rows, schema=PARQUET_SCHEMA)
+
+
+def write_parquet(figures: Iterable[d.Figure], directory: Path) -> list[Path]:
+    """The figures as Parquet under ``directory``, partitioned by month:
+    ``month=2026-01/figures-0.parquet``; the files written."""
+    ds.write_dataset(
+        figures_table(figures),
+        directory,
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("month", pa.string())]), flavor="hive"),
+        basename_template="figures-{i}.parquet",
+        existing_data_behavior="delete_matching",
+    )
+    return sorted(directory.rglob("*.parquet"))
+
+
+def figures_parquet_zip(figures: Iterable[d.Figure]) -> bytes:
+    """The Parquet dataset (``figures/month=YYYY-MM/figures-0.parquet``) as a ZIP archive."""
+    out = io.BytesIO()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / PARQUET_DATASET
+        files = write_parquet(figures, root)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+            for path in files:
+                name = str(path.relative_to(scratch))
+                archive.writestr(zipfile.ZipInfo(name, _ZIPPED_AT), path.read_bytes())
+    return out.getvalue()
+
+
 def open_data_rows(figures: Iterable[d.Figure]) -> list[dict]:
     """Per month, measure and table (district or country against sex): every cell with its
-    count, or none when suppressed."""
-    counts: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    count, or none when suppressed. A month's and measure's two tables are suppressed together:
+    their totals by sex are the same numbers."""
+    counts: dict[tuple[str, str], dict[str, Counter]] = defaultdict(
+        lambda: {by: Counter() for by in OPEN_TABLES}
+    )
     for figure in figures:
         sex = figure.sex or UNKNOWN
         for by in OPEN_TABLES:
             value = getattr(figure, by) or UNKNOWN
-            counts[(figure.month, figure.measure, by)][(value, sex)] += figure.count
+            counts[(figure.month, figure.measure)][by][(value, sex)] += figure.count
     rows = []
-    for (month, measure, by), cells in sorted(counts.items()):
-        values = sorted({value for value, _ in cells})
-        sexes = sorted({*SEXES, *(sex for _, sex in cells)})
-        table = table_of(cells, values, sexes)
-        shown = published(table, suppress(table))
-        for (value, sex), count in sorted(shown.items()):
-            rows.append(
-                {
-                    "month": month,
-                    "measure": measure,
-                    "by": by,
-                    "value": value,
-                    "sex": sex,
-                    "count": count,
-                    "suppressed": count is None,
-                }
-            )
+    for (month, measure), by_table in sorted(counts.items()):
+        sexes = sorted({*SEXES, *(sex for _, sex in by_table[OPEN_TABLES[0]])})
+        tables = {
+            by: table_of(cells, sorted({value for value, _ in cells}), sexes)
+            for by, cells in by_table.items()
+        }
+        hidden = suppress_together(tables)
+        for by, table in sorted(tables.items()):
+            for (value, sex), count in sorted(published(table, hidden[by]).items()):
+                rows.append(
+                    {
+                        "month": month,
+                        "measure": measure,
+                        "by": by,
+                        "value": value,
+                        "sex": sex,
+                        "count": count,
+                        "suppressed": count is None,
+                    }
+                )
     return rows
 
 
@@ -130,4 +207,12 @@ def open_data_csv(figures: Iterable[d.Figure]) -> str:
     return out.getvalue()
 
 
-__all__ = ["TOTAL", "figures_csv", "figures_xlsx", "open_data_csv", "open_data_rows"]
+__all__ = [
+    "TOTAL",
+    "figures_csv",
+    "figures_parquet_zip",
+    "figures_xlsx",
+    "open_data_csv",
+    "open_data_rows",
+    "write_parquet",
+]

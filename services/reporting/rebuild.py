@@ -1,6 +1,7 @@
 """The read model rebuilt from history: emptied, then every event it counts replayed from the
 services that published it (each service's ``history``: its outbox and its archive), a page at
-a time, through the inbox as if heard live.
+a time, through the inbox as if heard live; each page in one transaction, its facts and
+profiles written in a few statements for all its events (``handlers.apply_all``).
 
 Going through the inbox makes a rebuild safe beside the running service: an event heard live
 while the rebuild runs is applied once, by whichever comes first.
@@ -18,7 +19,7 @@ from pmi_common.events import parse_event
 from pmi_common.store import Store, messaging_tables
 
 from . import domain as d
-from .handlers import EVENTS, apply
+from .handlers import EVENTS, apply_all
 from .models import metadata
 from .repository import ReportingRepository
 
@@ -58,8 +59,11 @@ def rebuild(store: Store, history: History, zone: str = d.DISTRICT_TIMEZONE) -> 
             page = history(source, types, after)
             events = [parse_event(envelope) for envelope in page["events"]]
             with store.applying(events):
-                for event in events:
-                    store.apply_once(event, lambda uow, event=event: apply(uow, event, zone))
+                # the page's unit of work for each event not applied yet (heard live: None)
+                units = {e.event_id: store.apply_once(e, lambda uow: uow) for e in events}
+                claimed = [e for e in events if units[e.event_id] is not None]
+                if claimed:  # the page's facts and profiles in a few statements
+                    apply_all(units[claimed[0].event_id], claimed, zone)
             read[source] += len(events)
             if page["after"] is None or not events:
                 break

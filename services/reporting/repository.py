@@ -50,6 +50,34 @@ class ReportingRepository:
                 .values(**row)
             )
 
+    def keep_profiles(self, profiles: Sequence[WorkerProfile]) -> None:
+        """Each worker's newest profile of ``profiles`` (by cycle; of one cycle the last), unless
+        one of a later cycle is kept already: two statements however many."""
+        newest: dict[str, WorkerProfile] = {}
+        for profile in profiles:
+            kept = newest.get(profile.worker_id)
+            if kept is None or kept.replaced_by(profile):
+                newest[profile.worker_id] = profile
+        if not newest:
+            return
+        kept_cycles = dict(
+            self.session.execute(
+                select(worker_profiles.c.worker_id, worker_profiles.c.cycle)
+                .where(worker_profiles.c.worker_id.in_(sorted(newest)))
+                .with_for_update()
+            ).all()
+        )
+        rows = [
+            asdict(profile)
+            for worker_id, profile in sorted(newest.items())
+            if worker_id not in kept_cycles or profile.cycle >= kept_cycles[worker_id]
+        ]
+        if rows:
+            update = [column for column in rows[0] if column != "worker_id"]
+            self.session.execute(
+                *on_conflict(self._dialect(), worker_profiles, rows, ("worker_id",), update)
+            )
+
     def keep_programme(self, programme: Programme) -> None:
         row = asdict(programme)
         self.session.execute(

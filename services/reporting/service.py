@@ -22,6 +22,7 @@ from .models import metadata
 from .repository import ReportingRepository
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"
 
 
 class ReportingService(ServiceOperations):
@@ -47,8 +48,9 @@ class ReportingService(ServiceOperations):
 
     @rpc
     def download(self, query: dict, kind: str) -> dict:
-        """The figures as a file: ``csv``, ``xlsx`` or ``open-data`` (CSV, small cells left
-        out); its name, media type and content (base64)."""
+        """The figures as a file: ``csv``, ``xlsx``, ``parquet`` (a ZIP of the Parquet files,
+        one per month) or ``open-data`` (CSV, small cells left out); its name, media type and
+        content (base64)."""
         with self.db.queries() as repository:
             start, end = handlers.period(repository, query)
             figures = repository.figures(start, end)
@@ -59,6 +61,8 @@ class ReportingService(ServiceOperations):
                 figures, d.innovations_of(figures), d.funnel_of(figures, programmes)
             )
             return _file(f"{name}.xlsx", XLSX, content)
+        if kind == "parquet":
+            return _file(f"{name}.zip", ZIP, exports.figures_parquet_zip(figures))
         if kind == "open-data":
             return _file(f"{name}.csv", "text/csv", exports.open_data_csv(figures).encode())
         return _file(f"{name}.csv", "text/csv", exports.figures_csv(figures).encode())

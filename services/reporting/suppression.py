@@ -12,12 +12,23 @@ traded against the others around it and the published figures stay the same.
 So: first every cell (totals included) under the threshold is hidden (primary suppression);
 then, while some hidden cell is a bridge, another cell is hidden (complementary suppression),
 the smallest that closes a cycle through it, or failing that the smallest in its row or column.
+
+Tables published side by side (district against sex, and destination country against sex, for
+the same month and measure) share their totals row: the counts by sex and the grand total are
+the same numbers in both. A totals cell hidden in one table but shown in the other is known, and
+a cycle that ran through it no longer protects anything; and even with the same totals hidden
+in both, the two tables' equations together can pin down what neither does alone. So
+``suppress_together`` hides a totals cell in every table once one table hides it, closes each
+table's cycles again, and then, when some totals cell is hidden, solves the tables' equations
+together (exactly, over the rationals): while a hidden cell can be worked out, another cell next
+to it is hidden.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 THRESHOLD = 5  # cells under it are not published (counts from 0 to 4)
 TOTAL = "total"
@@ -44,9 +55,13 @@ def table_of(counts: Mapping[tuple[str, str], int], rows: Sequence[str], columns
     return Table(tuple(rows), tuple(columns), cells)
 
 
-def suppress(table: Table, threshold: int = THRESHOLD) -> set[tuple[str, str]]:
-    """The cells of ``table`` (margins included) to leave out of the open data."""
-    hidden = {cell for cell, count in table.cells.items() if count < threshold}
+Cell = tuple[str, str]
+
+
+def suppress(table: Table, threshold: int = THRESHOLD, hidden: Iterable[Cell] = ()) -> set[Cell]:
+    """The cells of ``table`` (margins included) to leave out of the open data: those under
+    ``threshold``, ``hidden`` (left out already), and their complements."""
+    hidden = {cell for cell, count in table.cells.items() if count < threshold} | set(hidden)
     while True:
         bridge = _a_bridge(hidden)
         if bridge is None or len(hidden) == len(table.cells):
@@ -98,6 +113,106 @@ def _complement(table: Table, hidden: set[tuple[str, str]], bridge: tuple[str, s
             (r, c) for r in all_rows for c in all_columns if (r, c) not in hidden
         ]
     return min(closing, key=lambda cell: (table.cells[cell], cell))
+
+
+def suppress_together(
+    tables: Mapping[str, Table], threshold: int = THRESHOLD
+) -> dict[str, set[Cell]]:
+    """The cells to leave out of each of ``tables``, published side by side with the same
+    totals row (``(TOTAL, column)``): none of them can be worked out from what all of them
+    show."""
+    hidden = {name: suppress(table, threshold) for name, table in tables.items()}
+    while True:
+        totals = {cell for cells in hidden.values() for cell in cells if cell[0] == TOTAL}
+        closed = {
+            name: suppress(table, threshold, hidden[name] | totals)
+            for name, table in tables.items()
+        }
+        if closed != hidden:
+            hidden = closed
+            continue
+        found = recoverable(tables, hidden) if totals else set()
+        grown = False
+        for name, cell in sorted(found):
+            more = _next_to(tables[name], hidden[name], cell)
+            if more is not None:
+                hidden[name].add(more)
+                grown = True
+        if not grown:
+            return hidden
+
+
+def _next_to(table: Table, hidden: set[Cell], cell: Cell) -> Cell | None:
+    """The smallest cell shown in ``cell``'s row or column (or anywhere): to hide next."""
+    shown = [other for other in table.cells if other not in hidden]
+    near = [other for other in shown if other[0] == cell[0] or other[1] == cell[1]]
+    return min(near or shown, key=lambda other: (table.cells[other], other), default=None)
+
+
+def recoverable(
+    tables: Mapping[str, Table], hidden: Mapping[str, set[Cell]]
+) -> set[tuple[str, Cell]]:
+    """The hidden cells (``(table's name, cell)``) a reader can work out exactly from every
+    cell the tables show: those whose unit vector lies in the span of the tables' equations
+    (each row and column sums to its total) over the hidden cells, the totals row being one
+    and the same in every table. A totals cell shown in any table is known."""
+
+    def unknown(name: str, cell: Cell) -> bool:
+        if cell[0] == TOTAL:
+            return all(cell in cells for cells in hidden.values())
+        return cell in hidden[name]
+
+    def variable(name: str, cell: Cell) -> tuple:
+        return (TOTAL, cell[1]) if cell[0] == TOTAL else (name, cell)
+
+    owners: dict[tuple, tuple[str, Cell]] = {}
+    for name, cells in sorted(hidden.items()):
+        for cell in sorted(cells):
+            if unknown(name, cell):
+                owners.setdefault(variable(name, cell), (name, cell))
+    index = {key: i for i, key in enumerate(sorted(owners, key=repr))}
+    basis: list[tuple[int, list[Fraction]]] = []
+    for name, table in tables.items():
+        for equation in _equations(table):
+            vector = [Fraction(0)] * len(index)
+            for cell, sign in equation.items():
+                if unknown(name, cell):
+                    vector[index[variable(name, cell)]] += sign
+            _add_to(basis, vector)
+    return {
+        owners[key]
+        for key, i in index.items()
+        if not any(_reduced(basis, [Fraction(int(j == i)) for j in range(len(index))]))
+    }
+
+
+def _equations(table: Table) -> list[dict[Cell, int]]:
+    rows, columns = (*table.rows, TOTAL), (*table.columns, TOTAL)
+    return [{(r, c): (-1 if c == TOTAL else 1) for c in columns} for r in rows] + [
+        {(r, c): (-1 if r == TOTAL else 1) for r in rows} for c in columns
+    ]
+
+
+def _reduced(basis: list[tuple[int, list[Fraction]]], vector: list[Fraction]) -> list[Fraction]:
+    for pivot, row in basis:
+        if vector[pivot]:
+            factor = vector[pivot]
+            vector = [v - factor * r for v, r in zip(vector, row, strict=True)]
+    return vector
+
+
+def _add_to(basis: list[tuple[int, list[Fraction]]], vector: list[Fraction]) -> None:
+    """Gaussian elimination, one equation at a time (rows kept reduced and pivot 1)."""
+    vector = _reduced(basis, vector)
+    pivot = next((j for j, v in enumerate(vector) if v), None)
+    if pivot is None:
+        return
+    vector = [v / vector[pivot] for v in vector]
+    for k, (other_pivot, row) in enumerate(basis):  # keep every row free of the new pivot
+        if row[pivot]:
+            factor = row[pivot]
+            basis[k] = (other_pivot, [r - factor * v for r, v in zip(row, vector, strict=True)])
+    basis.append((pivot, vector))
 
 
 def published(table: Table, hidden: set[tuple[str, str]]) -> dict[tuple[str, str], int | None]:

@@ -184,6 +184,19 @@ def test_a_worker_goes_from_registration_to_reintegration_through_the_gateway(ap
     )
     assert completed.json()["outcome"]["business_started"] is True
     assert agency.get(f"{base}/stats").json()["businesses_started"] == 1
+    # the business is followed up six months on, not the day it started
+    early = trainer.post(
+        f"{base}/follow-ups",
+        json={
+            "worker_id": worker_id,
+            "months": 6,
+            "business_running": True,
+            "income_band": "1m_to_3m",
+            "migrated_again": False,
+        },
+    )
+    assert early.status_code == 409, early.text
+    assert early.json()["details"]["reason"] == "follow_up_not_due"
     wait_for(lambda: status_of(operator, worker_id) == "reintegrated")
 
     # what each side sees at the end

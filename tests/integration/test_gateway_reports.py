@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from collections import Counter
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 from openpyxl import load_workbook
 
@@ -46,7 +48,7 @@ def totals(report: dict) -> Counter:
 
 
 def test_the_planning_office_reads_the_figures_the_desk_s_work_made_and_anyone_the_open_data(
-    api, config_for
+    api, config_for, tmp_path
 ):
     desk, planning = api.as_role("operator"), api.as_role("planning")
     women = [desk.post("/workers", json=worker_payload(sex="F")).json() for _ in range(10)]
@@ -111,6 +113,21 @@ def test_the_planning_office_reads_the_figures_the_desk_s_work_made_and_anyone_t
         sheet[cells["measure"]] += cells["count"]
     assert sheet == expected
 
+    # the analysts' Parquet, one file per month, read with DuckDB as the docs say
+    answer = planning.get("/reports/monthly.parquet.zip", params=period)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"] == "application/zip"
+    assert answer.headers["Content-Disposition"] == (
+        f'attachment; filename="pmi-parquet-{start}-{end}.zip"'
+    )
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        archive.extractall(tmp_path)
+    read = duckdb.connect().sql(
+        f"SELECT measure, sum(count) FROM read_parquet('{tmp_path}/figures/*/*.parquet', "
+        "hive_partitioning = true) GROUP BY measure"
+    )
+    assert dict(read.fetchall()) == expected
+
     answer = planning.get("/reports/monthly.csv", params=period)
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Type"].startswith("text/csv")
@@ -143,7 +160,12 @@ def test_the_reports_are_the_planning_office_s_and_the_records_are_not(api):
     desk, planning = api.as_role("operator"), api.as_role("planning")
     worker = desk.post("/workers", json=worker_payload()).json()
     period = {"from": "2026-01", "to": "2026-12"}
-    for path in ("/reports/monthly", "/reports/monthly.csv", "/reports/monthly.xlsx"):
+    for path in (
+        "/reports/monthly",
+        "/reports/monthly.csv",
+        "/reports/monthly.xlsx",
+        "/reports/monthly.parquet.zip",
+    ):
         refused = desk.get(path, params=period)
         assert refused.status_code == 403, path
         assert refused.json()["detail"].startswith("the operator role may not call")

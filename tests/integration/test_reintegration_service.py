@@ -9,6 +9,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, text
 
 from pmi_common import contract as c
+from pmi_common.clock import Clock, FixedClock
 from pmi_common.errors import (
     AlreadyDecided,
     CapacityReached,
@@ -27,6 +28,20 @@ SOON = (TODAY + dt.timedelta(days=30)).isoformat()
 @pytest.fixture
 def reintegration(container_factory, config_for):
     container = container_factory(ReintegrationService, config_for("reintegration"))
+    container.start()
+    return container
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(dt.datetime.now(dt.UTC))
+
+
+@pytest.fixture
+def reintegration_on_clock(container_factory, config_for, clock):
+    """The service on a clock the test moves on: a follow-up is due months after a completion."""
+    container = container_factory(ReintegrationService, config_for("reintegration"))
+    next(d for d in container.dependencies if isinstance(d, Clock)).clock = clock
     container.start()
     return container
 
@@ -559,3 +574,81 @@ def test_a_participation_enrolled_before_this_service_heard_of_the_return_become
     )
     wait_for(lambda: kind_of(reintegration, early) == "returnee", message="both returns applied")
     assert call(reintegration, "get_stats")["returnees_enrolled"] == 1  # not the earlier one
+
+
+def test_a_business_started_is_followed_up_at_six_and_twelve_months_and_announced(
+    reintegration_on_clock, registration_events, agency, clock, sql
+):
+    service = reintegration_on_clock
+    program = call(
+        service,
+        "create_program",
+        program_payload(audience="returnee", rounds=[{"name": "pitch", "advance": 2}]),
+    )
+    owner, without_business = known_workers(service, registration_events, 2, kind="returnee")
+    for worker_id in (owner, without_business):
+        call(service, "enrol_participant", program["id"], {"worker_id": worker_id})
+    call(
+        service,
+        "complete_participant",
+        program["id"],
+        {
+            "worker_id": owner,
+            "business_started": True,
+            "business_name": "Ternak Lele Mandiri",
+            "sector": "aquaculture",
+            "regency": "Blitar",
+        },
+    )
+    call(
+        service,
+        "complete_participant",
+        program["id"],
+        {"worker_id": without_business, "business_started": False},
+    )
+    found = {"business_running": True, "income_band": "1m_to_3m", "migrated_again": False}
+
+    with pytest.raises(NotEligible) as early:
+        call(service, "record_follow_up", program["id"], {"worker_id": owner, "months": 6, **found})
+    assert early.value.details["reason"] == "follow_up_not_due"
+    clock.advance(days=190)
+    with pytest.raises(NotEligible) as refused:
+        call(
+            service,
+            "record_follow_up",
+            program["id"],
+            {"worker_id": without_business, "months": 6, **found},
+        )
+    assert refused.value.details["reason"] == "no_business"
+    with pytest.raises(InvalidInput):
+        call(service, "record_follow_up", program["id"], {"worker_id": owner, "months": 9, **found})
+    six = call(
+        service, "record_follow_up", program["id"], {"worker_id": owner, "months": 6, **found}
+    )
+    assert [f["months"] for f in six["follow_ups"]] == [6]
+    with pytest.raises(AlreadyDecided):
+        call(service, "record_follow_up", program["id"], {"worker_id": owner, "months": 6, **found})
+    clock.advance(days=190)
+    gone_abroad = {"business_running": False, "income_band": "none", "migrated_again": True}
+    twelve = call(
+        service,
+        "record_follow_up",
+        program["id"],
+        {"worker_id": owner, "months": 12, **gone_abroad},
+    )
+    assert [(f["months"], f["migrated_again"]) for f in twelve["follow_ups"]] == [
+        (6, False),
+        (12, True),
+    ]
+    assert sql("SELECT months FROM follow_ups ORDER BY months") == [(6,), (12,)]
+
+    events = agency.wait_for(
+        lambda msgs: sum(m["event_type"] == c.REINTEGRATION_FOLLOWED_UP for m in msgs) == 2
+    )
+    announced = [m for m in events if m["event_type"] == c.REINTEGRATION_FOLLOWED_UP]
+    assert {m["worker_id"] for m in announced} == {owner}
+    assert sorted((m["data"]["months"], m["data"]["migrated_again"]) for m in announced) == [
+        (6, False),
+        (12, True),
+    ]
+    assert "business_name" not in announced[0]["data"]

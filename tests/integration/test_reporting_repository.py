@@ -79,6 +79,24 @@ def test_a_profile_of_a_later_cycle_replaces_one_of_an_earlier_and_not_the_rever
     assert (figure.country, figure.company) == ("TW", "PT Baru")
 
 
+def test_profiles_kept_together_keep_each_workers_latest_cycle_as_one_by_one_would(repository):
+    later = d.WorkerProfile("w-siti", 2, "F", "35.05.12", "TW", "formal", "PT Baru")
+    older_budi = d.WorkerProfile("w-budi", 0, "M", "35.05.13", "SG", "formal", "PT Tua")
+    repository.keep_profile(BUDI)  # cycle 1 kept already: a page's cycle 0 does not replace it
+    repository.keep_profiles([later, SITI, older_budi])
+    repository.add_facts(
+        [
+            fact("e1", "2026-01", d.REGISTRATIONS, "w-siti"),
+            fact("e2", "2026-01", d.REGISTRATIONS, "w-budi"),
+        ]
+    )
+    assert [(f.sex, f.country, f.company) for f in repository.figures("2026-01", "2026-01")] == [
+        ("F", "TW", "PT Baru"),
+        ("M", "MY", "PT Lain"),
+    ]
+    repository.keep_profiles([])  # nothing to keep: no statement
+
+
 def test_figures_count_several_facts_of_the_same_dimensions_together(repository):
     repository.keep_profile(SITI)
     repository.add_facts(

@@ -28,6 +28,7 @@ from pmi_common.operations import ServiceOperations
 from pmi_common.store import Database
 from pmi_common.topology import declare_topology
 from services.documents.models import metadata as documents_metadata
+from services.letters.models import metadata as letters_metadata
 from services.orientation.models import metadata as orientation_metadata
 from services.protection.models import metadata as protection_metadata
 from services.registration.models import metadata as registration_metadata
@@ -52,6 +53,8 @@ OCCUPATIONS = {
 }
 COMPANIES = ("PT Maju Jaya", "PT Sejahtera", "PT Karya Abadi")
 REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
+LETTER_TYPES = ("family_permission", "passport_recommendation", "skck_recommendation")
+INCOME_BANDS = ("none", "under_1m", "1m_to_3m", "3m_to_5m", "over_5m")
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 METADATA = {
     c.REGISTRATION: registration_metadata,
@@ -59,6 +62,7 @@ METADATA = {
     c.ORIENTATION: orientation_metadata,
     c.REINTEGRATION: reintegration_metadata,
     c.PROTECTION: protection_metadata,
+    c.LETTERS: letters_metadata,
 }
 
 
@@ -192,6 +196,21 @@ def _worker(seed: Seed, n: int, programmes: list[str]) -> None:
         c.DOCUMENT_VERIFIED, wid, {**doc, "document_type": "passport", "expires_on": None}, when
     )
     seed.count(when, d.DOCUMENTS_VERIFIED, worker, "passport")
+    for letter_type in LETTER_TYPES:
+        if rng.random() < 0.5:
+            when = later(rng.randrange(1, 12))
+            seed.add(
+                c.LETTER_ISSUED,
+                wid,
+                {
+                    "letter_id": str(uuid.uuid4()),
+                    "letter_type": letter_type,
+                    "number": f"{n}/{letter_type}",
+                    "issued_on": when.date(),
+                },
+                when,
+            )
+            seed.count(when, d.LETTERS_ISSUED, worker, letter_type)
     if rng.random() < 0.1:
         when = later(8)
         _status(seed, wid, "withdrawn", when)
@@ -286,8 +305,37 @@ def _programme(seed, wid, worker, pid, at) -> None:
         seed.count(when, d.PROGRAMME_COMPLETIONS, worker, pid)
         if business:
             seed.count(when, d.BUSINESSES_STARTED, worker, pid)
+            _follow_ups(seed, wid, worker, kind, when)
         if awarded:
             seed.count(when, d.PROGRAMME_AWARDS, worker, pid)
+
+
+def _follow_ups(seed, wid, worker, kind, completed) -> None:
+    rng = seed.rng
+    for months in (6, 12):
+        if rng.random() < 0.3:
+            return
+        when = completed + dt.timedelta(days=31 * months)
+        running, migrated, band = rng.random() < 0.7, rng.random() < 0.2, rng.choice(INCOME_BANDS)
+        seed.add(
+            c.REINTEGRATION_FOLLOWED_UP,
+            wid,
+            {
+                **kind,
+                "months": months,
+                "business_running": running,
+                "income_band": band,
+                "migrated_again": migrated,
+            },
+            when,
+        )
+        at = f"{kind['program_id']}:{months}"
+        seed.count(when, d.FOLLOW_UPS, worker, at)
+        if running:
+            seed.count(when, d.FOLLOW_UPS_RUNNING, worker, at)
+        if migrated:
+            seed.count(when, d.FOLLOW_UPS_MIGRATED_AGAIN, worker, at)
+        seed.count(when, d.FOLLOW_UPS_INCOME, worker, f"{at}:{band}")
 
 
 def _case(seed, wid, worker, abroad, at) -> None:
@@ -449,6 +497,21 @@ def test_two_years_of_history_give_the_seeded_counts_live_and_again_after_a_rebu
 
         answer = cluster.reporting.monthly({"from": "2025-01", "to": "2026-12"})
         assert answer["figures"] and answer["innovations"] and len(answer["programmes"]) == 2
+        go_tki = sum(
+            i["figures"][d.LETTERS_ISSUED]
+            for i in answer["innovations"]
+            if i["innovation"] == "go_tki"
+        )
+        assert go_tki == sum(
+            n
+            for key, n in seed.expected.items()
+            if key[1] == d.LETTERS_ISSUED and key[0] <= "2026-12"
+        )
+        assert go_tki > 0
+        follow_ups = sum(sum(f["recorded"] for f in p["follow_ups"]) for p in answer["programmes"])
+        assert follow_ups == sum(
+            n for key, n in seed.expected.items() if key[1] == d.FOLLOW_UPS and key[0] <= "2026-12"
+        )
 
         xlsx = cluster.reporting.download({"from": "2025-01", "to": "2026-12"}, "xlsx")
         book = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"])))

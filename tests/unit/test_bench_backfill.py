@@ -187,3 +187,19 @@ def test_the_row_says_when_the_limit_stopped_it_and_when_the_sample_leaked():
     assert "(1,234 more queued in the agencies service, not yet delivered)" in row.measure
     assert row.met == "**NO**" and "1 problems" in row.figure and row.ratio == ""
     assert report.backfill_row(figures(sample={"checked": 0, "problems": []}), None).met == "**NO**"
+
+
+def test_the_rebuilds_row_says_when_it_stopped_at_its_limit_and_compares_with_kombu():
+    rebuilt = {
+        "events": 12_000,
+        "facts": 9_000,
+        "finished": False,
+        "limit_seconds": 300.0,
+        "seconds": 300.2,
+        "events_per_second": 12_000 / 300.2,
+    }
+    row = report.rebuild_row(rebuilt, floor=400.0)
+    assert "NOT finished within the 300 s limit" in row.measure
+    assert row.ratio == "0.1x"
+    assert row.against == "kombu consume"
+    assert "NOT" not in report.rebuild_row({**rebuilt, "finished": True}, floor=None).measure

@@ -13,7 +13,13 @@ from gateway.routes import BY_NAME, ROUTES
 from gateway.schemas import REPORT_MONTHS
 from pmi_common.errors import InvalidInput
 
-REPORTS = ("monthly_report", "monthly_report_csv", "monthly_report_xlsx", "open_data")
+REPORTS = (
+    "monthly_report",
+    "monthly_report_csv",
+    "monthly_report_xlsx",
+    "monthly_report_parquet",
+    "open_data",
+)
 
 
 def period(route: str, query: str) -> dict:

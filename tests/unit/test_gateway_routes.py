@@ -192,6 +192,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "monthly_report",  # the figures: the planning office and the admin
                 "monthly_report_csv",
                 "monthly_report_xlsx",
+                "monthly_report_parquet",
                 "worker_letters",  # letters: the LTSA desk, the worker, the village
                 "list_letters",
                 "get_letter",
@@ -237,8 +238,13 @@ def test_only_the_data_protection_officer_reads_the_access_log_and_reads_nothing
 
 
 def test_the_planning_office_reads_the_figures_and_nothing_else_and_anyone_the_open_data():
-    reports = {"monthly_report", "monthly_report_csv", "monthly_report_xlsx"}
-    # and who signed into the console, with no page of its own there yet
+    reports = {
+        "monthly_report",
+        "monthly_report_csv",
+        "monthly_report_xlsx",
+        "monthly_report_parquet",
+    }
+    # and who signed into the console, with no page of its own there (reports.html)
     assert {route.name for route in ROUTES if PLANNING in route.roles} == reports | {"console_me"}
     for name in reports:
         assert roles_of(name) == {"planning", "admin"}, name
@@ -247,6 +253,7 @@ def test_the_planning_office_reads_the_figures_and_nothing_else_and_anyone_the_o
     assert BY_NAME["monthly_report_xlsx"].media_type == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+    assert BY_NAME["monthly_report_parquet"].media_type == "application/zip"
     for name in ("monthly_report_csv", "open_data"):
         assert BY_NAME[name].media_type == "text/csv", name
 

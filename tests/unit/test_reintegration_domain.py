@@ -21,6 +21,7 @@ from services.reintegration.domain import (
     RoundResult,
     Worker,
     due_home_note,
+    follow_up_due_on,
     funnel_problems,
 )
 
@@ -254,3 +255,44 @@ def test_the_note_beside_a_due_home_invitation_is_in_bahasa_indonesia_first_then
     indonesian, english = note.split(" / ")
     assert indonesian.startswith("Kontrak kerja berakhir pada 2027-05-31")
     assert english.startswith("The contract ends on 2027-05-31")
+
+
+# follow-ups of a business started ------------------------------------------------------------
+
+
+def completed(business_started=True, at=NOW) -> Participant:
+    participation = participant(r1=True)
+    participation.complete(at, business_started=business_started)
+    return participation
+
+
+def test_a_follow_up_is_due_six_and_twelve_months_after_the_completion_in_the_districts_days():
+    # 31 August, 20:00 UTC is 1 September in Blitar; the month has no 31st six months on
+    assert follow_up_due_on(dt.datetime(2026, 8, 31, 20, tzinfo=dt.UTC), 6) == dt.date(2027, 3, 1)
+    assert follow_up_due_on(dt.datetime(2026, 8, 30, 9, tzinfo=dt.UTC), 6) == dt.date(2027, 2, 28)
+    assert follow_up_due_on(NOW, 12) == dt.date(2027, 3, 1)
+
+
+def test_a_business_is_followed_up_once_at_each_of_six_and_twelve_months_from_its_due_day():
+    participation = completed()
+    with pytest.raises(NotEligible) as early:
+        participation.follow_up(6, True, "1m_to_3m", False, dt.date(2026, 8, 31))
+    assert early.value.details == {"reason": "follow_up_not_due", "due_on": "2026-09-01"}
+    done = participation.follow_up(6, True, "1m_to_3m", False, dt.date(2026, 9, 1))
+    assert (done.months, done.business_running, done.income_band) == (6, True, "1m_to_3m")
+    with pytest.raises(AlreadyDecided):
+        participation.follow_up(6, False, "none", True, dt.date(2026, 10, 1))
+    participation.follow_up(12, False, "none", True, dt.date(2027, 3, 1))
+    assert [f.months for f in participation.follow_ups] == [6, 12]
+    with pytest.raises(InvalidInput):
+        participation.follow_up(9, True, "none", False, dt.date(2027, 3, 1))
+
+
+def test_only_a_completion_with_a_business_started_is_followed_up():
+    later = dt.date(2028, 1, 1)
+    with pytest.raises(NotEligible) as refused:
+        participant(r1=True).follow_up(6, True, "none", False, later)
+    assert refused.value.details["reason"] == "not_completed"
+    with pytest.raises(NotEligible) as refused:
+        completed(business_started=False).follow_up(6, True, "none", False, later)
+    assert refused.value.details["reason"] == "no_business"

@@ -230,6 +230,106 @@ def test_pak_camat_funnel_per_programme_and_its_year():
     assert {i["month"]: i["figures"][d.PROGRAMME_ENROLMENTS] for i in pak_camat}["2026-03"] == 3
 
 
+def test_follow_ups_are_counted_per_programme_and_months_with_the_income_bands():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(
+        uow,
+        event(
+            c.PROGRAM_CREATED,
+            {
+                "program_id": "p1",
+                "name": "PAK CAMAT 2026",
+                "audience": "returnee",
+                "capacity": 10,
+                "starts_on": dt.date(2026, 3, 1),
+                "rounds": [{"name": "pitch", "advance": 3}],
+            },
+            utc(2026, 2, 1),
+            worker_id=None,
+        ),
+    )
+    found = [  # (months, running, income band, migrated again)
+        (6, True, "1m_to_3m", False),
+        (6, True, "3m_to_5m", False),
+        (6, False, "none", True),
+        (12, True, "1m_to_3m", False),
+    ]
+    for n, (months, running, band, migrated) in enumerate(found):
+        apply(
+            uow,
+            event(
+                c.REINTEGRATION_FOLLOWED_UP,
+                {
+                    "program_id": "p1",
+                    "participant_kind": "returnee",
+                    "months": months,
+                    "business_running": running,
+                    "income_band": band,
+                    "migrated_again": migrated,
+                },
+                utc(2027, months - 5, 10),
+                f"w{n}",
+            ),
+        )
+    (funnel,) = monthly(repository, {"from": "2026-01", "to": "2027-12"})["programmes"]
+    six, twelve = funnel["follow_ups"]
+    assert (six["months"], six["recorded"], six["business_running"], six["migrated_again"]) == (
+        6,
+        3,
+        2,
+        1,
+    )
+    assert six["income_bands"] == {
+        "none": 1,
+        "under_1m": 0,
+        "1m_to_3m": 1,
+        "3m_to_5m": 1,
+        "over_5m": 0,
+    }
+    assert (twelve["recorded"], twelve["business_running"], twelve["migrated_again"]) == (1, 1, 0)
+
+
+def test_letters_issued_are_counted_by_type_and_as_what_go_tki_served():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 5)))
+    for letter_type, day in (
+        ("family_permission", utc(2026, 1, 31, 17, 30)),  # 1 February in Blitar
+        ("passport_recommendation", utc(2026, 2, 3)),
+        ("passport_recommendation", utc(2026, 2, 4)),
+    ):
+        apply(
+            uow,
+            event(
+                c.LETTER_ISSUED,
+                {
+                    "letter_id": str(uuid.uuid4()),
+                    "letter_type": letter_type,
+                    "number": "474/001/35.05/2026",
+                    "issued_on": day.date(),
+                },
+                day,
+            ),
+        )
+    answer = monthly(repository, {"from": "2026-01", "to": "2026-02"})
+    issued = {
+        (f["month"], f["detail"], f["sex"]): f["count"]
+        for f in answer["figures"]
+        if f["measure"] == d.LETTERS_ISSUED
+    }
+    assert issued == {
+        ("2026-02", "family_permission", "F"): 1,
+        ("2026-02", "passport_recommendation", "F"): 2,
+    }
+    go_tki = {
+        i["month"]: i["figures"][d.LETTERS_ISSUED]
+        for i in answer["innovations"]
+        if i["innovation"] == d.GO_TKI
+    }
+    assert go_tki == {"2026-01": 0, "2026-02": 3}
+
+
 def test_a_later_registration_cycle_replaces_the_profile_and_an_older_heard_late_does_not():
     repository = FakeReportingRepository()
     uow = Uow(repository)
@@ -258,6 +358,8 @@ def test_the_reporting_service_hears_every_event_it_counts():
         c.PROGRAM_CREATED,
         c.REINTEGRATION_ENROLLED,
         c.REINTEGRATION_COMPLETED,
+        c.REINTEGRATION_FOLLOWED_UP,
+        c.LETTER_ISSUED,
         c.CASE_OPENED,
         c.CASE_RESOLVED,
         c.CASE_OUTCOME_RECORDED,

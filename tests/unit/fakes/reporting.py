@@ -24,6 +24,10 @@ class FakeReportingRepository:
         if kept is None or profile.cycle >= kept.cycle:
             self.profiles[profile.worker_id] = replace(profile)
 
+    def keep_profiles(self, profiles) -> None:
+        for profile in profiles:
+            self.keep_profile(profile)
+
     def keep_programme(self, programme: Programme) -> None:
         self.kept_programmes[programme.program_id] = programme
 

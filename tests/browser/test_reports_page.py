@@ -1,0 +1,132 @@
+"""The planning office reads the monthly figures on the console's reports page, as charts and a
+table, in Bahasa Indonesia or English; the console's operator is sent away from it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import WAIT_MS, screenshot
+from tests.e2e.journey import Journey
+from tests.helpers import district_today, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+def open_reports(page, stack, role: str = "planning") -> None:
+    page.goto(f"{stack.base_url}/console/reports.html")
+    page.get_by_label("Token akses").fill(stack.token(role, sub=f"{role}-1"))
+    page.get_by_role("button", name="Masuk").click()
+
+
+def counted(stack, measure: str) -> int:
+    month = district_today().strftime("%Y-%m")
+    answer = stack.client("planning").get(
+        stack.url("/reports/monthly"), params={"from": month, "to": month}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return sum(f["count"] for f in answer.json()["figures"] if f["measure"] == measure)
+
+
+def test_the_planning_office_sees_this_months_figures_charted_and_the_pak_camat_funnel(stack, page):
+    departed_before = counted(stack, "departures")
+    journey = Journey(stack)  # a woman registered, verified, trained, departed and back home
+    journey.register()
+    journey.submit_and_verify_documents()
+    journey.wait_status("documents_verified")
+    journey.attend_orientation()
+    journey.wait_status("orientation_completed")
+    journey.add_bpjs()
+    journey.wait_status("cleared_for_departure")
+    journey.depart()
+    journey.come_home()
+    journey.wait_status("returned")
+    name = f"PAK CAMAT {uuid.uuid4().hex[:6]}"
+    program = journey.call(
+        journey.trainer,
+        "POST",
+        "/reintegration/programs",
+        201,
+        json={
+            "name": name,
+            "audience": "returnee",
+            "capacity": 10,
+            "starts_on": district_today().isoformat(),
+            "rounds": [{"name": "pitch", "advance": 3}],
+        },
+    )
+    base = f"/reintegration/programs/{program['id']}"
+    journey.call(
+        journey.trainer, "POST", f"{base}/enrollments", 201, json={"worker_id": journey.worker_id}
+    )
+    journey.call(
+        journey.trainer,
+        "POST",
+        f"{base}/completions",
+        json={
+            "worker_id": journey.worker_id,
+            "business_started": True,
+            "business_name": "Keripik Tempe",
+            "sector": "food processing",
+            "regency": "Blitar",
+        },
+    )
+    journey.call(  # back home, she tells the desk her last month's wages were never paid
+        journey.operator,
+        "POST",
+        "/cases",
+        201,
+        json={
+            "worker_id": journey.worker_id,
+            "reporter_kind": "worker",
+            "channel": "desk",
+            "aspect": "economic",
+            "case_type": "unpaid_wages",
+            "urgency": "normal",
+            "summary": "Gaji bulan terakhir tidak dibayar",
+        },
+    )
+    wait_for(lambda: counted(stack, "departures") > departed_before, message="departure counted")
+    wait_for(lambda: counted(stack, "cases_opened") > 0, message="case counted")
+    wait_for(lambda: counted(stack, "businesses_started") > 0, message="business counted")
+
+    open_reports(page, stack)
+    this_month = page.locator(f"#monthly-table tr[data-month='{district_today():%Y-%m}'] td")
+    expect(this_month.nth(0)).not_to_have_text("0", timeout=WAIT_MS)  # women registered
+    expect(this_month.nth(2)).not_to_have_text("0")  # women departed
+    expect(page.locator("#chart-registrations canvas")).to_have_count(1)
+    expect(page.locator("#chart-departures canvas")).to_have_count(1)
+    expect(page.locator("#bars-returns dt", has_text="Kontrak selesai")).to_be_visible()
+    expect(page.locator("#bars-cases dt", has_text="Ekonomi")).to_be_visible()
+    funnel = page.locator("#funnels .funnel", has=page.locator("h4", has_text=name))
+    expect(funnel).to_have_count(1)
+    expect(funnel.locator("dt").first).to_have_text("Terdaftar")
+    expect(funnel.locator(".count").first).to_have_text("1")
+    expect(funnel.locator("dt", has_text="Memulai usaha").locator("+ dd .count")).to_have_text("1")
+    screenshot(page, "reports")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Monthly figures")).to_be_visible()
+    expect(page.locator("#bars-returns dt", has_text="Contract ended")).to_be_visible()
+    expect(page.locator("#bars-cases dt", has_text="Economic")).to_be_visible()
+    expect(funnel.locator("dt").first).to_have_text("Enrolled")
+    page.get_by_role("button", name="Bahasa Indonesia").click()
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+
+
+def test_a_period_chosen_is_read_again_and_an_operator_is_refused_the_reports(stack, page):
+    open_reports(page, stack)
+    expect(page.locator("#monthly-table tbody tr")).to_have_count(12, timeout=WAIT_MS)
+    page.get_by_label("Dari bulan").fill("2026-01")
+    page.get_by_label("Sampai bulan").fill("2026-03")
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(page.locator("#monthly-table tbody tr")).to_have_count(3)
+    expect(page.locator("#monthly-table tbody tr").first).to_have_attribute("data-month", "2026-01")
+
+    page.get_by_role("button", name="Keluar").click()
+    open_reports(page, stack, role="operator")
+    expect(page.locator("#signin-error")).to_contain_text("operator", timeout=WAIT_MS)
+    expect(page.locator("#view-reports")).to_be_hidden()
