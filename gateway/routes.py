@@ -142,6 +142,11 @@ def _operations(*args, **kwargs) -> Route:
     return _route(*args, tag="operations", personal=False, **kwargs)
 
 
+def _app(*args, **kwargs) -> Route:
+    """The worker's app's sign-in and devices: in the gateway's own database."""
+    return _route(*args, tag="app", personal=False, **kwargs)
+
+
 def _webhooks(*args, **kwargs) -> Route:
     """An agency's webhook endpoints and their delivery log: in the gateway's own database; an
     agency reads only its own."""
@@ -340,6 +345,56 @@ ROUTES: tuple[Route, ...] = (
         DESK | {WORKER},
         "Remove a family member from the worker's record (the answer is the member removed)",
         response=v.FamilyMemberView,
+    ),
+    _app(
+        "ask_sign_in_code",
+        "POST",
+        "/app/sign-in",
+        PUBLIC,
+        "The worker's app: send a six-digit code (five minutes, five tries) to the phone on "
+        "record for this NIK; the same answer whether or not they match a worker; rate limited "
+        "per NIK and per phone",
+        body=s.AskSignInCode,
+        response=v.SignInChallengeView,
+        status=202,
+        calls=(REGISTRATION, NOTIFICATIONS),
+    ),
+    _app(
+        "try_sign_in_code",
+        "POST",
+        "/app/sign-in/verify",
+        PUBLIC,
+        "The worker's app: the code received, for a 15-minute worker token and a 30-day refresh "
+        "token for this device (401: wrong, expired or tried five times)",
+        body=s.TrySignInCode,
+        response=v.AppTokensView,
+    ),
+    _app(
+        "refresh_app_token",
+        "POST",
+        "/app/token",
+        PUBLIC,
+        "The worker's app: trade the device's refresh token for the next pair; a refresh token "
+        "already traded, presented again, ends the device",
+        body=s.RefreshAppToken,
+        response=v.AppTokensView,
+    ),
+    _app(
+        "worker_devices",
+        "GET",
+        "/workers/{worker_id}/devices",
+        DESK | {WORKER},
+        "The devices signed in to the worker's app, newest first, ended ones too",
+        response=v.DeviceView(many=True),
+    ),
+    _app(
+        "end_worker_device",
+        "DELETE",
+        "/workers/{worker_id}/devices/{device_id}",
+        DESK | {WORKER},
+        "End a device of the worker's app (a lost phone): its refresh token and its access "
+        "tokens are refused from now",
+        response=v.DeviceView,
     ),
     registration(
         "worker_disclosures",

@@ -769,3 +769,26 @@ class WebhookDeliveries(Query):
     before = StrictInteger(validate=validate.Range(min=1))
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
+
+
+# the worker's app ----------------------------------------------------------------------------
+
+
+class AskSignInCode(Body):
+    """The worker's NIK and the phone number on her record: a code is sent to that phone when
+    both match one worker; the answer is the same when they do not."""
+
+    nik = fields.String(required=True, validate=NIK, metadata=_e(EXAMPLE_NIK))
+    phone = fields.String(required=True, validate=PHONE, metadata=_e("+6281234567890"))
+
+
+class TrySignInCode(Body):
+    challenge = fields.UUID(required=True, metadata={"description": "from POST /app/sign-in"})
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
+    device_name = fields.String(
+        load_default="ponsel", validate=validate.Length(min=1, max=100), metadata=_e("Android")
+    )
+
+
+class RefreshAppToken(Body):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=20, max=200))

@@ -24,6 +24,7 @@ from services.agencies.domain import answer_received
 from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
+from .app.door import AppSignIn
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
@@ -64,6 +65,7 @@ class GatewayService:
     registry = Registry()
     console = Console()
     webhooks = Webhooks()
+    app_sign_in = AppSignIn()
     log = LogContext()
 
     @classmethod
@@ -184,6 +186,33 @@ class GatewayService:
         return self._changed(
             worker_id, self.registration.remove_family_member(worker_id, member_id)
         )
+
+    # the worker's app -----------------------------------------------------------------------
+
+    @api
+    def ask_sign_in_code(self, body: dict) -> dict:
+        answer, worker_id, code = self.app_sign_in.ask_code(
+            body["nik"], body["phone"], self.registration.identify_worker
+        )
+        if worker_id is not None:  # sent without waiting: the answer takes no longer for it
+            self.notifications.cast("send_sign_in_code", worker_id, code, answer["challenge"])
+        return answer
+
+    @api
+    def try_sign_in_code(self, body: dict) -> dict:
+        return self.app_sign_in.try_code(str(body["challenge"]), body["code"], body["device_name"])
+
+    @api
+    def refresh_app_token(self, body: dict) -> dict:
+        return self.app_sign_in.refresh(body["refresh_token"])
+
+    @api
+    def worker_devices(self, worker_id: str) -> list:
+        return self.app_sign_in.devices_of(worker_id)
+
+    @api
+    def end_worker_device(self, worker_id: str, device_id: str) -> dict:
+        return self.app_sign_in.end_device(worker_id, device_id, self.caller or {})
 
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:

@@ -18,13 +18,14 @@ from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.schedule import every
 from pmi_common.store import Database
 
+from . import domain as d
 from . import handlers
 from .channels import production_problems
 from .models import metadata
 from .providers import Providers
 from .repository import NotificationsRepository
 from .schemas import choices_view, message_view
-from .sending import send_due
+from .sending import send_due, send_now
 
 SEND_SECONDS = 2.0
 REMINDER_SECONDS = 600.0
@@ -119,6 +120,25 @@ class NotificationsService(ServiceOperations):
             lambda uow: choices_view(
                 handlers.set_choices(uow, worker_id, payload, self.clock.now())
             )
+        )
+
+    @rpc
+    def send_sign_in_code(self, worker_id: str, code: str, reference: str) -> bool:
+        """Send the worker the sign-in code she asked for in her app, now, on her channel (SMS
+        when it has no provider); kept in her message log with the code blanked. Whether the
+        provider took it; the code is never stored nor logged here."""
+        contact = self._contact(worker_id)
+        now = self.clock.now()
+        with self.db.transaction() as uow:
+            message = handlers.sign_in_code(
+                uow, worker_id, contact, code, reference, now, self.providers.settings
+            )
+        if message is None or message.status != d.PENDING:
+            self.log.warning("sign_in_code_not_sent", worker_id=worker_id, reference=reference)
+            return False
+        channel = self.providers.channels.get(message.channel) or self.providers.channels[d.SMS]
+        return send_now(
+            self.db.transaction, channel, message, d.without_code(message, code), self.clock.now
         )
 
     @rpc
