@@ -559,6 +559,26 @@ ROUTES: tuple[Route, ...] = (
         status=201,
     ),
     orientation(
+        "worker_sessions",
+        "GET",
+        "/workers/{worker_id}/orientation/sessions",
+        STAFF_SELF,
+        "The orientation sessions to come, with their free seats, as the worker's app shows them",
+        response=v.SessionPage,
+        personal=False,  # sessions: days, places and seats, no one's data
+    ),
+    orientation(
+        "enrol_self",
+        "POST",
+        "/workers/{worker_id}/orientation/sessions/{session_id}/enrollment",
+        PROGRAMMES | {WORKER},
+        "Enrol the worker in a session from her app (409 unless her documents are verified, "
+        "or when it is full)",
+        response=v.EnrolmentView,
+        status=201,
+        personal=False,  # the seat taken: ids and a status
+    ),
+    orientation(
         "record_attendance",
         "POST",
         "/orientation/sessions/{session_id}/attendance",
@@ -730,6 +750,18 @@ ROUTES: tuple[Route, ...] = (
         response=v.CaseView,
         status=201,
         creates="case_id",
+    ),
+    protection(
+        "report_problem",
+        "POST",
+        "/workers/{worker_id}/cases",
+        CASE_FILERS | {WORKER},
+        "The worker reports a problem from her app (or the desk, as she tells it): a protection "
+        "case about her, reported by her; the answer holds the number and code she and her "
+        "family follow it with (given only here)",
+        body=s.ReportProblem,
+        response=v.CaseView,
+        status=201,
     ),
     protection(
         "list_cases",

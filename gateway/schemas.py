@@ -792,3 +792,20 @@ class TrySignInCode(Body):
 
 class RefreshAppToken(Body):
     refresh_token = fields.String(required=True, validate=validate.Length(min=20, max=200))
+
+
+class ReportProblem(Body):
+    """A problem the worker reports herself from her app (a protection case about her)."""
+
+    aspect = fields.String(
+        required=True, validate=validate.OneOf(CASE_ASPECTS), metadata=_e("economic")
+    )
+    case_type = fields.String(
+        required=True, validate=validate.OneOf(CASE_TYPES), metadata=_e("unpaid_wages")
+    )
+    urgency = fields.String(
+        load_default="normal", validate=validate.OneOf(CASE_URGENCIES), metadata=_e("high")
+    )
+    summary = text(
+        Longest.CASE_SUMMARY, required=True, metadata=_e("Gaji belum dibayar tiga bulan")
+    )

@@ -24,6 +24,7 @@ from services.agencies.domain import answer_received
 from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
+from .app import files as app_files
 from .app.door import AppSignIn
 from .cache import GLOBAL, Reads
 from .console import files, overview
@@ -41,7 +42,7 @@ from .dependencies import (
 from .http import Reply, api
 from .ratelimits import forwarded_hops
 from .registry import Registry, RegistryReader
-from .roles import AGENCY
+from .roles import AGENCY, WORKER
 from .verify import verify_page
 
 
@@ -406,6 +407,14 @@ class GatewayService:
         return self.orientation.enrol_worker(session_id, body)
 
     @api
+    def worker_sessions(self, worker_id: str) -> dict:
+        return self.orientation.list_sessions({"upcoming": True})
+
+    @api
+    def enrol_self(self, worker_id: str, session_id: str) -> dict:
+        return self.orientation.enrol_worker(session_id, {"worker_id": worker_id})
+
+    @api
     def record_attendance(self, session_id: str, body: dict) -> dict:
         return self.orientation.record_attendance(session_id, body)
 
@@ -482,6 +491,13 @@ class GatewayService:
     @api
     def open_case(self, body: dict) -> dict:
         return self.protection.open_case(body)
+
+    @api
+    def report_problem(self, worker_id: str, body: dict) -> dict:
+        channel = "app" if (self.caller or {}).get("role") == WORKER else "desk"
+        return self.protection.open_case(
+            {**body, "worker_id": worker_id, "reporter_kind": "worker", "channel": channel}
+        )
 
     @api
     def list_cases(self, query: dict) -> dict:
@@ -755,6 +771,15 @@ class GatewayService:
         )
 
     # the operators' console ------------------------------------------------------------------
+
+    @console_file("/app")
+    def app_page(self, asset: str) -> Response:
+        """The worker's app (``gateway/app/static/index.html``)."""
+        return app_files.answer(asset)
+
+    @console_file("/app/<path:asset>")
+    def app_file(self, asset: str) -> Response:
+        return app_files.answer(asset)
 
     @console_file("/console")
     def console_page(self, asset: str) -> Response:

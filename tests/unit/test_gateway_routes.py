@@ -100,6 +100,9 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "worker_letters",
         "worker_devices",
         "end_worker_device",
+        "worker_sessions",
+        "enrol_self",
+        "report_problem",
     }
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
         assert roles_of(name) == {"operator", "admin"}, name
@@ -166,6 +169,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == set(), name
     for name in ("worker_devices", "end_worker_device"):
         assert roles_of(name) == {"operator", "admin", "worker"}, name
+    assert roles_of("enrol_self") == {"trainer", "admin", "worker"}
+    assert roles_of("report_problem") == {"caseworker", "operator", "admin", "worker"}
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
