@@ -152,6 +152,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     )
     phone.get_by_role("button", name="Kirim", exact=True).click()
     expect(phone.locator("#upload-result")).to_have_text("Terkirim. Petugas akan memeriksanya.")
+    expect(phone.locator('#documents-list [data-type="passport"]')).to_contain_text("Diperiksa")
     shot(phone, "documents")
     assert violations(phone) == []
     checklist = journey.call(journey.verifier, "GET", f"/workers/{worker['id']}/documents")

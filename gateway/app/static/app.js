@@ -199,7 +199,7 @@ async function showStatus() {
 async function showDocuments() {
   const list = await call(me() + "/documents");
   $("documents-list").replaceChildren(...list.items.map((i) =>
-    el("li", {}, el("strong", { text: docName(i.type) }), " ", mark(i.status, i.status === "verified" ? true : i.status === "rejected" ? false : null),
+    el("li", { "data-type": i.type }, el("strong", { text: docName(i.type) }), " ", mark(i.status, i.status === "verified" ? true : i.status === "rejected" ? false : null),
       ...(i.document?.reason ? [el("p", { text: i.document.reason })] : []))));
   $("doc-type").replaceChildren(...list.items.filter((i) => i.status !== "verified" && i.status !== "submitted")
     .map((i) => el("option", { value: i.type, text: docName(i.type) })));
@@ -223,9 +223,9 @@ async function upload(event) {
     expires_on: form.get("expires_on") || null,
     file: { content_base64: await shrunk(form.get("photo")), filename: "scan.jpg" } };
   await call(me() + "/documents", { method: "POST", body });
-  $("upload-result").textContent = t("documents.sent");
   event.target.reset();
   await showDocuments();
+  $("upload-result").textContent = t("documents.sent");
 }
 
 async function showOrientation() {
