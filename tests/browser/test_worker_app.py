@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import io
+import json
 import os
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 import requests
-from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import WAIT_MS
 from tests.e2e.journey import EXPIRING, Journey
 from tests.helpers import district_today, wait_for
+from tests.integration.test_gateway_letters import KADEMANGAN, MOTHER
 from tests.integration.test_notifications_service import SmsProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -89,14 +91,36 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
-def camera_photo() -> bytes:
-    """A photo as a phone's camera takes it: 3000 x 4000 pixels."""
-    image = Image.new("RGB", (3000, 4000), (240, 236, 220))
-    for y in range(0, 4000, 200):
-        image.paste((30, 30, 90), (200, y, 2800, y + 40))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+def camera_photo(width: int = 3000, height: int = 4000) -> bytes:
+    """A photo as a phone's camera takes it, 3000 x 4000 pixels: a PNG of grey lines."""
+    row = b"\x00" + bytes([240, 236, 220]) * width
+    dark = b"\x00" + bytes([30, 30, 90]) * width
+    pixels = b"".join(dark if y % 200 < 40 else row for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(pixels, 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """A JPEG's width and height, from its start-of-frame segment."""
+    assert data[:2] == b"\xff\xd8", "not a JPEG"
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return width, height
+        at += 2 + length
+    raise AssertionError("no frame in the JPEG")
 
 
 def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, phone, browser):
@@ -163,7 +187,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
         timeout=30,
     )
     assert scan.headers["Content-Type"] == "image/jpeg"
-    assert max(Image.open(io.BytesIO(scan.content)).size) == 1600  # from 4000 px
+    assert max(jpeg_size(scan.content)) == 1600  # from 4000 px
 
     # the desk verifies her papers; then she enrols in the orientation session herself
     journey.call(
@@ -204,9 +228,23 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     assert violations(family) == []
     family.context.close()
 
-    # who received her data; her devices; English
+    # a family permission asked for from the app, her mother on her record at the desk
+    journey.call(journey.operator, "POST", f"/workers/{worker['id']}/family", 201, json=MOTHER)
+    phone.get_by_role("link", name="Surat").click()
+    phone.get_by_label("Jenis surat").select_option("family_permission")
+    phone.get_by_label("Kode desa/kelurahan (untuk surat izin keluarga)").fill(KADEMANGAN)
+    phone.get_by_role("button", name="Minta", exact=True).click()
+    expect(phone.locator("#letter-result")).to_have_text("Permintaan diterima.")
+    expect(phone.locator("#letters-list li")).to_contain_text("Diminta")
+    assert violations(phone) == []
+
+    # who received her data, and all of it downloaded; her devices; English
     phone.get_by_role("link", name="Data saya").click()
     expect(phone.locator("#disclosures-list li").first).to_be_visible()
+    with phone.expect_download() as downloaded:
+        phone.get_by_role("button", name="Unduh semua data saya").click()
+    exported = json.loads(Path(downloaded.value.path()).read_text())
+    assert exported["worker_id"] == worker["id"] and exported["services"]
     shot(phone, "disclosures")
     assert violations(phone) == []
     phone.get_by_role("link", name="Perangkat").click()

@@ -38,7 +38,11 @@ const TEXT = {
     "orientation.enrol": "Daftar", "orientation.enrolled": "Anda terdaftar. Bawa KTP asli.",
     "orientation.none": "Belum ada jadwal.",
     "letters.none": "Belum ada surat.", requested: "Diminta", acknowledged: "Disetujui desa", refused: "Ditolak",
-    issued: "Terbit", revoked: "Dicabut",
+    issued: "Terbit", revoked: "Dicabut", "letters.request": "Minta surat", "letters.type": "Jenis surat",
+    "letters.village": "Kode desa/kelurahan (untuk surat izin keluarga)", "letters.send": "Minta",
+    "letters.sent": "Permintaan diterima.", family_permission: "Surat izin keluarga",
+    passport_recommendation: "Rekomendasi paspor", skck_recommendation: "Rekomendasi SKCK",
+    "disclosures.export": "Unduh semua data saya",
     "problem.title": "Lapor masalah", "problem.type": "Masalahnya", "problem.urgency": "Seberapa mendesak",
     "problem.summary": "Ceritakan singkat", "problem.send": "Kirim laporan", "problem.mine": "Laporan saya",
     "problem.sent": "Laporan diterima. Nomor: {n}, kode: {c}. Berikan keduanya kepada keluarga agar bisa ikut memantau.",
@@ -84,7 +88,11 @@ const TEXT = {
     "orientation.enrol": "Enrol", "orientation.enrolled": "You are enrolled. Bring your ID card.",
     "orientation.none": "No sessions yet.",
     "letters.none": "No letters yet.", requested: "Requested", acknowledged: "Acknowledged by the village",
-    refused: "Refused", issued: "Issued", revoked: "Revoked",
+    refused: "Refused", issued: "Issued", revoked: "Revoked", "letters.request": "Ask for a letter",
+    "letters.type": "Which letter", "letters.village": "Village code (for the family permission)",
+    "letters.send": "Ask", "letters.sent": "Request received.", family_permission: "Family permission",
+    passport_recommendation: "Passport recommendation", skck_recommendation: "Police certificate (SKCK) recommendation",
+    "disclosures.export": "Download all my data",
     "problem.title": "Report a problem", "problem.type": "The problem", "problem.urgency": "How urgent",
     "problem.summary": "Tell us briefly", "problem.send": "Send the report", "problem.mine": "My reports",
     "problem.sent": "Report received. Number: {n}, code: {c}. Give both to your family so they can follow it.",
@@ -246,10 +254,31 @@ async function showOrientation() {
 async function showLetters() {
   const letters = await call(me() + "/letters");
   const items = letters.items || letters;
+  $("letter-type").replaceChildren(...["family_permission", "passport_recommendation", "skck_recommendation"]
+    .map((k) => el("option", { value: k, text: t(k) })));
   $("letters-list").replaceChildren(...(items.length ? items.map((l) =>
     el("li", {}, el("strong", { text: l.letter_type_label?.[lang] || l.letter_type }), " ",
       mark(l.status, l.status === "issued" ? true : l.status === "refused" ? false : null)))
     : [el("li", { text: t("letters.none") })]));
+}
+
+async function askLetter(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const body = { letter_type: form.get("letter_type") };
+  if (form.get("village_code").trim()) body.village_code = form.get("village_code").trim();
+  await call(me() + "/letters", { method: "POST", body });
+  event.target.reset();
+  await showLetters();
+  $("letter-result").textContent = t("letters.sent");
+}
+
+async function download() {
+  const data = await call(me() + "/export");
+  const link = $("export-file");
+  URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
+  link.click();
 }
 
 async function showProblem() {
@@ -396,6 +425,8 @@ $("code-form").addEventListener("submit", (e) => act(() => verify(e)));
 $("upload-form").addEventListener("submit", (e) => act(() => upload(e)));
 $("problem-form").addEventListener("submit", (e) => act(() => report(e)));
 $("follow-form").addEventListener("submit", (e) => act(() => follow(e)));
+$("letter-form").addEventListener("submit", (e) => act(() => askLetter(e)));
+$("export").addEventListener("click", () => act(download));
 $("signout").addEventListener("click", () => act(async () => {
   await call(`${me()}/devices/${kept.get("device")}`, { method: "DELETE" }).catch(() => {});
   signedOut();
