@@ -5,6 +5,7 @@ their consent, outside quiet hours and within a daily cap."""
 from __future__ import annotations
 
 from eventlet.greenpool import GreenPool
+from sqlalchemy.exc import IntegrityError
 
 from pmi_common import contract as c
 from pmi_common import production
@@ -129,10 +130,10 @@ class NotificationsService(ServiceOperations):
         provider took it; the code is never stored nor logged here."""
         contact = self._contact(worker_id)
         now = self.clock.now()
-        with self.db.transaction() as uow:
-            message = handlers.sign_in_code(
-                uow, worker_id, contact, code, reference, now, self.providers.settings
-            )
+        try:
+            message = self._sign_in_message(worker_id, contact, code, reference, now)
+        except IntegrityError:  # her first message, written by an event at the same moment
+            message = self._sign_in_message(worker_id, contact, code, reference, now)
         if message is None or message.status != d.PENDING:
             self.log.warning("sign_in_code_not_sent", worker_id=worker_id, reference=reference)
             return False
@@ -140,6 +141,12 @@ class NotificationsService(ServiceOperations):
         return send_now(
             self.db.transaction, channel, message, d.without_code(message, code), self.clock.now
         )
+
+    def _sign_in_message(self, worker_id, contact, code, reference, now):
+        with self.db.transaction() as uow:
+            return handlers.sign_in_code(
+                uow, worker_id, contact, code, reference, now, self.providers.settings
+            )
 
     @rpc
     def receive_reply(self, payload: dict) -> dict:
