@@ -80,6 +80,7 @@ class Route:
     audited: bool = False  # a read of a worker's record: written to the access log
     # (header, query parameter): a secret the caller may send as a header instead of in the URL
     header_query: tuple[tuple[str, str], ...] = ()
+    refuses: tuple[int, ...] = ()  # problems it answers beyond those its shape implies
 
     @property
     def public(self) -> bool:
@@ -368,6 +369,7 @@ ROUTES: tuple[Route, ...] = (
         "token for this device (401: wrong, expired or tried five times)",
         body=s.TrySignInCode,
         response=v.AppTokensView,
+        refuses=(401,),  # a wrong, expired or spent code
     ),
     _app(
         "refresh_app_token",
@@ -378,6 +380,7 @@ ROUTES: tuple[Route, ...] = (
         "already traded, presented again, ends the device",
         body=s.RefreshAppToken,
         response=v.AppTokensView,
+        refuses=(401,),  # a spent or ended device's refresh token
     ),
     _app(
         "worker_devices",

@@ -785,9 +785,7 @@ class AskSignInCode(Body):
 class TrySignInCode(Body):
     challenge = fields.UUID(required=True, metadata={"description": "from POST /app/sign-in"})
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
-    device_name = fields.String(
-        load_default="ponsel", validate=validate.Length(min=1, max=100), metadata=_e("Android")
-    )
+    device_name = fields.String(validate=validate.Length(min=1, max=100), metadata=_e("Android"))
 
 
 class RefreshAppToken(Body):

@@ -201,7 +201,8 @@ class GatewayService:
 
     @api
     def try_sign_in_code(self, body: dict) -> dict:
-        return self.app_sign_in.try_code(str(body["challenge"]), body["code"], body["device_name"])
+        device = body.get("device_name") or "ponsel"  # a phone, unnamed
+        return self.app_sign_in.try_code(str(body["challenge"]), body["code"], device)
 
     @api
     def refresh_app_token(self, body: dict) -> dict:
