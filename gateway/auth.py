@@ -201,6 +201,7 @@ def mint(
     now: dt.datetime | None = None,
     policy: TokenPolicy = DEFAULT_POLICY,
     village: str | None = None,
+    token_id: str | None = None,
 ) -> str:
     """A signed token, as an identity provider (or ``pmi token`` in development) issues it."""
     issued = now or dt.datetime.now(dt.UTC)
@@ -212,7 +213,7 @@ def mint(
         "exp": issued + ttl,
         "iss": policy.issuer,
         "aud": policy.audience,
-        "jti": str(uuid.uuid4()),
+        "jti": token_id or str(uuid.uuid4()),
     }
     if village is not None:
         claims["village"] = village

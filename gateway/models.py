@@ -80,3 +80,45 @@ access_log = Table(
     Column("correlation_id", String(128), nullable=True),
     Index("ix_access_log_worker", "worker_id", "id"),
 )
+
+# The worker's app (``gateway.app``): the sign-in codes sent (a keyed digest of each, never the
+# code), the devices signed in, and each device's refresh tokens (digests), rotated at each use.
+sign_in_codes = Table(
+    "sign_in_codes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("worker_id", String(36), nullable=True),  # none: no worker has that NIK and phone
+    Column("code_digest", String(64), nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Column("expires_at", AwareDateTime(), nullable=False),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("used_at", AwareDateTime(), nullable=True),
+    Index("ix_sign_in_codes_expires_at", "expires_at"),
+)
+
+app_devices = Table(
+    "app_devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("worker_id", String(36), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False),
+    Column("last_used_at", AwareDateTime(), nullable=False),
+    Column("ended_at", AwareDateTime(), nullable=True),
+    Column("ended_by", String(200), nullable=True),
+    Column("end_reason", String(32), nullable=True),
+    Index("ix_app_devices_worker", "worker_id"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("device_id", String(36), nullable=False),
+    Column("issued_at", AwareDateTime(), nullable=False),
+    Column("expires_at", AwareDateTime(), nullable=False),
+    Column("rotated_at", AwareDateTime(), nullable=True),
+    Column("access_jti", String(64), nullable=False),
+    Column("access_expires_at", AwareDateTime(), nullable=False),
+    Index("ix_refresh_tokens_device", "device_id"),
+)

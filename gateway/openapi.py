@@ -171,7 +171,7 @@ def _success(route: Route) -> dict:
 
 
 def _problems(route: Route) -> dict:
-    statuses = {414, 422}
+    statuses = {414, 422, *route.refuses}
     if not route.public:
         statuses |= {401, 403}
     if route.parameters:

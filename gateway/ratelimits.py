@@ -6,7 +6,9 @@ than resets on the minute; in memory by default, or a shared store such as Redis
 - public routes (the certificate check, readiness, liveness, the API documents): per client
   address, ``RATE_LIMIT_PUBLIC`` (60/minute);
 - token-protected writes: per subject, ``RATE_LIMIT_WRITES`` (120/minute), and per client
-  address, ``RATE_LIMIT_WRITES_PER_ADDRESS`` (1200/minute: a desk office behind one address).
+  address, ``RATE_LIMIT_WRITES_PER_ADDRESS`` (1200/minute: a desk office behind one address);
+- sign-in codes asked for in the worker's app: per NIK and per phone, ``RATE_LIMIT_SIGN_IN``
+  (5 per 15 minutes each), whether or not the NIK is on record.
 
 The client address is the peer's, or, behind ``FORWARDED_HOPS`` trusted proxies (an ingress, a
 load balancer), the one they add to ``X-Forwarded-For``. A request over a limit gets a 429 problem
@@ -32,6 +34,7 @@ DEFAULTS = {
     "RATE_LIMIT_PUBLIC": "60/minute",
     "RATE_LIMIT_WRITES": "120/minute",
     "RATE_LIMIT_WRITES_PER_ADDRESS": "1200/minute",
+    "RATE_LIMIT_SIGN_IN": "5/15minutes",
     "RATE_LIMIT_STORAGE": "memory://",
 }
 
@@ -60,6 +63,7 @@ class RateLimits:
             self.public = parse(setting("RATE_LIMIT_PUBLIC"))
             self.writes = parse(setting("RATE_LIMIT_WRITES"))
             self.writes_per_address = parse(setting("RATE_LIMIT_WRITES_PER_ADDRESS"))
+            self.sign_in = parse(setting("RATE_LIMIT_SIGN_IN"))
         except ValueError as exc:
             raise ValueError(
                 f"a RATE_LIMIT_* setting is not a rate such as 60/minute: {exc}"
@@ -89,6 +93,11 @@ class RateLimits:
         self._hit(
             self.writes_per_address, "writes-address", self.client_address(request), "this address"
         )
+
+    def check_sign_in(self, nik_key: str, phone_key: str) -> None:
+        """Codes asked for in the worker's app: per NIK (its keyed digest) and per phone."""
+        self._hit(self.sign_in, "sign-in-nik", nik_key, "this NIK")
+        self._hit(self.sign_in, "sign-in-phone", phone_key, "this phone")
 
     def _hit(self, limit: RateLimitItem, scope: str, who: str, whom: str) -> None:
         if self.limiter.hit(limit, scope, who):

@@ -84,6 +84,7 @@ class Route:
     audited: bool = False  # a read of a worker's record: written to the access log
     # (header, query parameter): a secret the caller may send as a header instead of in the URL
     header_query: tuple[tuple[str, str], ...] = ()
+    refuses: tuple[int, ...] = ()  # problems it answers beyond those its shape implies
 
     @property
     def public(self) -> bool:
@@ -144,6 +145,11 @@ def _asking(service: str):
 
 def _operations(*args, **kwargs) -> Route:
     return _route(*args, tag="operations", personal=False, **kwargs)
+
+
+def _app(*args, **kwargs) -> Route:
+    """The worker's app's sign-in and devices: in the gateway's own database."""
+    return _route(*args, tag="app", personal=False, **kwargs)
 
 
 def _webhooks(*args, **kwargs) -> Route:
@@ -345,6 +351,58 @@ ROUTES: tuple[Route, ...] = (
         "Remove a family member from the worker's record (the answer is the member removed)",
         response=v.FamilyMemberView,
     ),
+    _app(
+        "ask_sign_in_code",
+        "POST",
+        "/app/sign-in",
+        PUBLIC,
+        "The worker's app: send a six-digit code (five minutes, five tries) to the phone on "
+        "record for this NIK; the same answer whether or not they match a worker; rate limited "
+        "per NIK and per phone",
+        body=s.AskSignInCode,
+        response=v.SignInChallengeView,
+        status=202,
+        calls=(REGISTRATION, NOTIFICATIONS),
+    ),
+    _app(
+        "try_sign_in_code",
+        "POST",
+        "/app/sign-in/verify",
+        PUBLIC,
+        "The worker's app: the code received, for a 15-minute worker token and a 30-day refresh "
+        "token for this device (401: wrong, expired or tried five times)",
+        body=s.TrySignInCode,
+        response=v.AppTokensView,
+        refuses=(401,),  # a wrong, expired or spent code
+    ),
+    _app(
+        "refresh_app_token",
+        "POST",
+        "/app/token",
+        PUBLIC,
+        "The worker's app: trade the device's refresh token for the next pair; a refresh token "
+        "already traded, presented again, ends the device",
+        body=s.RefreshAppToken,
+        response=v.AppTokensView,
+        refuses=(401,),  # a spent or ended device's refresh token
+    ),
+    _app(
+        "worker_devices",
+        "GET",
+        "/workers/{worker_id}/devices",
+        DESK | {WORKER},
+        "The devices signed in to the worker's app, newest first, ended ones too",
+        response=v.DeviceView(many=True),
+    ),
+    _app(
+        "end_worker_device",
+        "DELETE",
+        "/workers/{worker_id}/devices/{device_id}",
+        DESK | {WORKER},
+        "End a device of the worker's app (a lost phone): its refresh token and its access "
+        "tokens are refused from now",
+        response=v.DeviceView,
+    ),
     registration(
         "worker_disclosures",
         "GET",
@@ -506,6 +564,26 @@ ROUTES: tuple[Route, ...] = (
         body=s.EnrolWorker,
         response=v.EnrolmentView,
         status=201,
+    ),
+    orientation(
+        "worker_sessions",
+        "GET",
+        "/workers/{worker_id}/orientation/sessions",
+        STAFF_SELF,
+        "The orientation sessions to come, with their free seats, as the worker's app shows them",
+        response=v.SessionPage,
+        personal=False,  # sessions: days, places and seats, no one's data
+    ),
+    orientation(
+        "enrol_self",
+        "POST",
+        "/workers/{worker_id}/orientation/sessions/{session_id}/enrollment",
+        PROGRAMMES | {WORKER},
+        "Enrol the worker in a session from her app (409 unless her documents are verified, "
+        "or when it is full)",
+        response=v.EnrolmentView,
+        status=201,
+        personal=False,  # the seat taken: ids and a status
     ),
     orientation(
         "record_attendance",
@@ -705,6 +783,18 @@ ROUTES: tuple[Route, ...] = (
         response=v.CaseView,
         status=201,
         creates="case_id",
+    ),
+    protection(
+        "report_problem",
+        "POST",
+        "/workers/{worker_id}/cases",
+        CASE_FILERS | {WORKER},
+        "The worker reports a problem from her app (or the desk, as she tells it): a protection "
+        "case about her, reported by her; the answer holds the number and code she and her "
+        "family follow it with (given only here)",
+        body=s.ReportProblem,
+        response=v.CaseView,
+        status=201,
     ),
     protection(
         "list_cases",

@@ -819,3 +819,41 @@ class WebhookDeliveries(Query):
     before = StrictInteger(validate=validate.Range(min=1))
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
+
+
+# the worker's app ----------------------------------------------------------------------------
+
+
+class AskSignInCode(Body):
+    """The worker's NIK and the phone number on her record: a code is sent to that phone when
+    both match one worker; the answer is the same when they do not."""
+
+    nik = fields.String(required=True, validate=NIK, metadata=_e(EXAMPLE_NIK))
+    phone = fields.String(required=True, validate=PHONE, metadata=_e("+6281234567890"))
+
+
+class TrySignInCode(Body):
+    challenge = fields.UUID(required=True, metadata={"description": "from POST /app/sign-in"})
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
+    device_name = fields.String(validate=validate.Length(min=1, max=100), metadata=_e("Android"))
+
+
+class RefreshAppToken(Body):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=20, max=200))
+
+
+class ReportProblem(Body):
+    """A problem the worker reports herself from her app (a protection case about her)."""
+
+    aspect = fields.String(
+        required=True, validate=validate.OneOf(CASE_ASPECTS), metadata=_e("economic")
+    )
+    case_type = fields.String(
+        required=True, validate=validate.OneOf(CASE_TYPES), metadata=_e("unpaid_wages")
+    )
+    urgency = fields.String(
+        load_default="normal", validate=validate.OneOf(CASE_URGENCIES), metadata=_e("high")
+    )
+    summary = text(
+        Longest.CASE_SUMMARY, required=True, metadata=_e("Gaji belum dibayar tiga bulan")
+    )

@@ -25,6 +25,8 @@ from services.agencies.domain import answer_received
 from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
+from .app import files as app_files
+from .app.door import AppSignIn
 from .cache import GLOBAL, Reads
 from .console import files, overview
 from .console.console import LETTERS_SHOWN, Console
@@ -67,6 +69,7 @@ class GatewayService:
     reads = Reads()
     registry = Registry()
     console = Console()
+    app_sign_in = AppSignIn()
     log = LogContext()
 
     @classmethod
@@ -187,6 +190,34 @@ class GatewayService:
         return self._changed(
             worker_id, self.registration.remove_family_member(worker_id, member_id)
         )
+
+    # the worker's app -----------------------------------------------------------------------
+
+    @api
+    def ask_sign_in_code(self, body: dict) -> dict:
+        answer, worker_id, code = self.app_sign_in.ask_code(
+            body["nik"], body["phone"], self.registration.identify_worker
+        )
+        if worker_id is not None:  # sent without waiting: the answer takes no longer for it
+            self.notifications.cast("send_sign_in_code", worker_id, code, answer["challenge"])
+        return answer
+
+    @api
+    def try_sign_in_code(self, body: dict) -> dict:
+        device = body.get("device_name") or "ponsel"  # a phone, unnamed
+        return self.app_sign_in.try_code(str(body["challenge"]), body["code"], device)
+
+    @api
+    def refresh_app_token(self, body: dict) -> dict:
+        return self.app_sign_in.refresh(body["refresh_token"])
+
+    @api
+    def worker_devices(self, worker_id: str) -> list:
+        return self.app_sign_in.devices_of(worker_id)
+
+    @api
+    def end_worker_device(self, worker_id: str, device_id: str) -> dict:
+        return self.app_sign_in.end_device(worker_id, device_id, self.caller or {})
 
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
@@ -388,6 +419,14 @@ class GatewayService:
         return self.orientation.enrol_worker(session_id, body)
 
     @api
+    def worker_sessions(self, worker_id: str) -> dict:
+        return self.orientation.list_sessions({"upcoming": True})
+
+    @api
+    def enrol_self(self, worker_id: str, session_id: str) -> dict:
+        return self.orientation.enrol_worker(session_id, {"worker_id": worker_id})
+
+    @api
     def record_attendance(self, session_id: str, body: dict) -> dict:
         return self.orientation.record_attendance(session_id, body)
 
@@ -473,6 +512,13 @@ class GatewayService:
     @api
     def open_case(self, body: dict) -> dict:
         return self.protection.open_case(body)
+
+    @api
+    def report_problem(self, worker_id: str, body: dict) -> dict:
+        channel = "app" if (self.caller or {}).get("role") == WORKER else "desk"
+        return self.protection.open_case(
+            {**body, "worker_id": worker_id, "reporter_kind": "worker", "channel": channel}
+        )
 
     @api
     def list_cases(self, query: dict) -> dict:
@@ -729,6 +775,15 @@ class GatewayService:
         )
 
     # the operators' console ------------------------------------------------------------------
+
+    @console_file("/app")
+    def app_page(self, asset: str) -> Response:
+        """The worker's app (``gateway/app/static/index.html``)."""
+        return app_files.answer(asset)
+
+    @console_file("/app/<path:asset>")
+    def app_file(self, asset: str) -> Response:
+        return app_files.answer(asset)
 
     @console_file("/console")
     def console_page(self, asset: str) -> Response:

@@ -70,6 +70,7 @@ def gateway_config(base: dict, **overrides) -> dict:
             "RATE_LIMIT_PUBLIC": "100000/minute",
             "RATE_LIMIT_WRITES": "100000/minute",
             "RATE_LIMIT_WRITES_PER_ADDRESS": "100000/minute",
+            "RATE_LIMIT_SIGN_IN": "100000/minute",
         }
     )
     config.update(overrides)

@@ -954,3 +954,37 @@ class LetterCheckView(View):
     issued_on = _maybe(fields.Date())
     revoked_at = _maybe(fields.DateTime())
     worker_initials = _maybe(fields.String(metadata={"example": "S. N. A."}))
+
+
+# the worker's app ----------------------------------------------------------------------------
+
+
+class SignInChallengeView(View):
+    challenge = fields.String(metadata={"description": "the id to send the code back with"})
+    expires_in = fields.Integer(metadata={"description": "seconds the code lives (300)"})
+    tries = fields.Integer(metadata={"description": "tries the code takes (5)"})
+
+
+class AppTokensView(View):
+    worker_id = fields.String()
+    device_id = fields.String()
+    access_token = fields.String(metadata={"description": "a worker token for 15 minutes"})
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    refresh_token = fields.String(
+        metadata={"description": "spent at its first use for the next; 30 days"}
+    )
+    refresh_expires_in = fields.Integer()
+
+
+class DeviceView(View):
+    id = fields.String()
+    name = fields.String()
+    created_at = fields.String()
+    last_used_at = fields.String()
+    active = fields.Boolean()
+    ended_at = _maybe(fields.String())
+    ended_by = _maybe(fields.String())
+    end_reason = _maybe(
+        fields.String(metadata={"description": "signed_out, ended_by_desk, refresh_token_reused"})
+    )

@@ -42,6 +42,8 @@ ENVIRONMENT = {
     "RATE_LIMIT_PUBLIC": "requests per client address to a public route (60/minute)",
     "RATE_LIMIT_WRITES": "token-protected writes per subject (120/minute)",
     "RATE_LIMIT_WRITES_PER_ADDRESS": "token-protected writes per client address (1200/minute)",
+    "RATE_LIMIT_SIGN_IN": "sign-in codes asked for in the worker's app, per NIK and per phone "
+    "(5/15minutes)",
     "RATE_LIMIT_STORAGE": "where the gateway counts: memory:// or e.g. redis://host:6379",
     "FORWARDED_HOPS": "trusted proxies in front of the gateway, for X-Forwarded-For (0)",
     "PMI_ENV": "production (default: refuses default secrets) or development (`make run`, tests)",
@@ -257,6 +259,7 @@ def service_config(service: str) -> dict:
             "RATE_LIMIT_PUBLIC",
             "RATE_LIMIT_WRITES",
             "RATE_LIMIT_WRITES_PER_ADDRESS",
+            "RATE_LIMIT_SIGN_IN",
             "RATE_LIMIT_STORAGE",
             "FORWARDED_HOPS",
         ):

@@ -85,6 +85,16 @@ class _TimedServiceProxy:
         self._service = service
         self._timeout = timeout
 
+    def cast(self, method: str, *args, **kwargs) -> None:
+        """Ask the service to run ``method`` and do not wait for its answer (nor learn of its
+        failure): the request is on the broker when this returns."""
+        try:
+            getattr(self._proxy, method).call_async(*args, **kwargs)
+        except (KombuOperationalError, OSError) as exc:
+            raise ServiceUnavailable(
+                self._service, "cannot be reached: the broker is unavailable"
+            ) from exc
+
     def __getattr__(self, method: str):
         def call(*args, **kwargs):
             try:

@@ -11,7 +11,7 @@ import hmac
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -336,6 +336,15 @@ class Message:
             self.status = FAILED
         else:
             self.next_attempt_at = again
+
+
+CODE_BLANK = "******"
+
+
+def without_code(message: Message, code: str) -> Message:
+    """A sign-in code's message as it is kept and shown: the code blanked. The code itself is
+    never stored nor logged by this service."""
+    return replace(message, body=message.body.replace(code, CODE_BLANK))
 
 
 def masked_address(address: str) -> str:

@@ -348,6 +348,24 @@ def compose(
     )
 
 
+def sign_in_code(
+    uow: Work,
+    worker_id: str,
+    contact: Mapping | None,
+    code: str,
+    reference: str,
+    now: dt.datetime,
+    settings: Settings,
+) -> d.Message | None:
+    """The message carrying a sign-in code the worker asked for in her app, due now (no quiet
+    hours, no cap, even after BERHENTI), on her channel. Not stored: the caller sends it at once
+    and keeps it with the code blanked (``domain.without_code``). None: no one to write to."""
+    person = _person(uow.repository, worker_id, contact, now)
+    if person is None:
+        return None
+    return compose(person, d.SIGN_IN_CODE, {"code": code}, reference, now, settings, uow.repository)
+
+
 def _why_not(person: d.Person, channel: str) -> str:
     if person.address(channel) is None:
         return f"no address for {channel}"

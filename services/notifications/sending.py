@@ -124,3 +124,39 @@ def _record(transaction, message_id: str, change: Callable[[d.Message], None]) -
         message = uow.repository.message(message_id, lock=True)
         if message is not None and message.status == d.PENDING:
             change(message)
+
+
+def send_now(
+    transaction: Callable[[], AbstractContextManager],
+    channel: Channel,
+    message: d.Message,
+    kept: d.Message,
+    now: Callable[[], dt.datetime],
+) -> bool:
+    """Send ``message`` at once, outside the outbox, and store ``kept`` (what may be kept of it:
+    a sign-in code's text with the code blanked) as sent or failed. Never tried again: a code
+    lives minutes, and the worker asks for another. Whether the provider took it."""
+    try:
+        provider_id = channel.send(message)
+    except (ProviderDown, Refused) as exc:
+        kept.attempt_failed(str(exc), now(), permanent=True)
+        log.warning(
+            "notification_failed",
+            message_id=message.id,
+            kind=message.kind,
+            provider=channel.provider,
+            error=str(exc)[:200],
+        )
+    else:
+        kept.delivered(channel.provider, provider_id, now())
+        log.info(
+            "notification_sent",
+            message_id=message.id,
+            kind=message.kind,
+            channel=channel.channel,
+            provider=channel.provider,
+            segments=message.segments,
+        )
+    with transaction() as uow:
+        uow.repository.add_message(kept)
+    return kept.status == d.SENT

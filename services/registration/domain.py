@@ -236,6 +236,13 @@ class Worker:
     # the status changes not yet announced (not stored)
     changes: list[StatusChange] = field(default_factory=list)
 
+    # signing in to the worker's app -----------------------------------------------------------
+
+    def answers_to(self, phone: str) -> bool:
+        """Whether ``phone`` is the number on record (0812..., 62812... and +62812... alike); a
+        deceased worker's record signs no one in."""
+        return self.status != DECEASED and bool(self.phone) and same_phone(self.phone, phone)
+
     # registration ------------------------------------------------------------------------
 
     @classmethod
@@ -833,3 +840,15 @@ def letter_timeline_details(event_type: str, data: dict) -> dict:
     if data.get("number"):
         kept["number"] = data["number"]
     return kept
+
+
+def same_phone(one: str, other: str) -> bool:
+    """Two ways of writing one Indonesian number: the digits after the trunk 0 or the 62."""
+
+    def national(phone: str) -> str:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if digits.startswith("62"):
+            return digits[2:]
+        return digits.removeprefix("0")
+
+    return len(national(one)) >= 6 and national(one) == national(other)

@@ -519,6 +519,13 @@ def _case_noted(
 # queries -----------------------------------------------------------------------------------
 
 
+def identify_worker(repository: RegistrationRepository, nik: str, phone: str) -> str | None:
+    """The id of the worker with this NIK and this phone on record, or None (no such worker,
+    another phone, or a record no one signs in with)."""
+    worker = repository.worker_with_nik(str(nik).strip())
+    return worker.id if worker is not None and worker.answers_to(str(phone)) else None
+
+
 def get_worker(repository: RegistrationRepository, worker_id: str) -> Worker:
     worker = repository.get_worker(worker_id)
     if worker is None:

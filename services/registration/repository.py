@@ -48,6 +48,9 @@ class RegistrationRepository:
             select(Worker).where(workers.c.nik == nik).with_for_update()
         ).first()
 
+    def worker_with_nik(self, nik: str) -> Worker | None:
+        return self.session.scalars(select(Worker).where(workers.c.nik == nik)).first()
+
     def add_worker(self, worker: Worker) -> None:
         """Store a new worker; a NIK another worker already has is ``DuplicateRegistration``."""
         self.session.add(worker)

@@ -201,6 +201,12 @@ class RegistrationService(ServiceOperations):
             return worker_view.dump(handlers.get_worker(repository, worker_id))
 
     @rpc
+    def identify_worker(self, nik: str, phone: str) -> str | None:
+        """The worker signing in to her app with this NIK and phone, or None."""
+        with self.db.queries() as repository:
+            return handlers.identify_worker(repository, nik, phone)
+
+    @rpc
     def list_workers(self, query: dict) -> dict:
         with self.db.queries() as repository:
             workers, next_cursor = handlers.list_workers(repository, query)

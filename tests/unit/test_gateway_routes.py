@@ -47,10 +47,13 @@ def test_only_the_admin_reads_the_metrics_and_anyone_checks_a_certificate():
     assert by_name["metrics"].roles == {"admin"}
     assert by_name["verify_certificate"].public
     # every write needs a token, but the SMS provider's replies and delivery reports and
-    # Twilio's webhook: a provider holds no token; the notifications service checks each one's
-    # HMAC signature instead
+    # Twilio's webhook (a provider holds no token; the notifications service checks each one's
+    # HMAC signature instead) and the worker's app's sign-in, which is how a worker gets a token
     signed = {"notification_reply", "notification_delivery_report", "notification_twilio"}
-    assert all(route.roles for route in ROUTES if route.writes and route.name not in signed)
+    signing_in = {"ask_sign_in_code", "try_sign_in_code", "refresh_app_token"}
+    assert all(
+        route.roles for route in ROUTES if route.writes and route.name not in signed | signing_in
+    )
     assert by_name["notification_reply"].public and not by_name["notification_reply"].personal
 
 
@@ -95,6 +98,11 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "notification_choices",
         "request_letter",
         "worker_letters",
+        "worker_devices",
+        "end_worker_device",
+        "worker_sessions",
+        "enrol_self",
+        "report_problem",
     }
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
         assert roles_of(name) == {"operator", "admin"}, name
@@ -170,6 +178,14 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     assert console_pages("caseworker") == ["cases"]
     assert console_pages("village") == ["gotki"]  # its own residents' requests (the service)
     assert console_pages("worker") == console_pages(None) == []
+    # the worker's app: signing in is public (it is how a worker gets a token); her devices,
+    # the worker and the desk (a lost phone)
+    for name in ("ask_sign_in_code", "try_sign_in_code", "refresh_app_token"):
+        assert roles_of(name) == set(), name
+    for name in ("worker_devices", "end_worker_device"):
+        assert roles_of(name) == {"operator", "admin", "worker"}, name
+    assert roles_of("enrol_self") == {"trainer", "admin", "worker"}
+    assert roles_of("report_problem") == {"caseworker", "operator", "admin", "worker"}
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
         if route.method == "GET" and route.roles and route.tag != "operations":
@@ -199,6 +215,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "get_letter_pdf",
                 "get_letter_form",
                 "get_letter_form_scan",
+                "worker_devices",  # the worker's app's devices: the worker and the desk
             )
         # an agency writes one thing: its answer on a case referred to it (docs/agencies.md)
         assert "agency" not in route.roles or not route.writes or route.name == "answer_case"
