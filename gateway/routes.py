@@ -771,6 +771,7 @@ ROUTES: tuple[Route, ...] = (
         header_query=(("X-Twilio-Signature", "signature"),),
         media_type="text/xml",
         personal=False,
+        refuses=(403,),  # not validly signed by Twilio
     ),
     protection(
         "open_case",
