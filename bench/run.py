@@ -42,16 +42,16 @@ from . import (  # noqa: E402
     storage,
 )
 from .environment import Environment  # noqa: E402
-from .platform import Platform  # noqa: E402
+from .platform import PROCESSES, Platform  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results")
 CONNECTIONS = 16
 SAMPLE = 2000
 READ_RUNS = 2  # each read figure is the better of two runs: other work on the machine only slows
-# four services, each a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5 and 20 + 5 to
-# registration's database; the comparison gateway 10 + 5; the agencies service (for the backfill) 13
-# + 5 and 5 + 5; the bench's own
-CONNECTIONS_NEEDED = 4 * 18 + 15 + 25 + 15 + 28 + 10
+# each service `make run` starts, a pool of max_workers + 3 with 5 overflow; the gateway 10 + 5 and
+# 20 + 5 to registration's database; the comparison gateway 10 + 5; the agencies service (for the
+# backfill) 13 + 5 and 5 + 5; the bench's own
+CONNECTIONS_NEEDED = (len(PROCESSES) - 1) * 18 + 15 + 25 + 15 + 28 + 10
 
 
 def progress(message: str) -> None:
@@ -305,7 +305,7 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
     """Fills ``results`` as each phase ends, so an interrupted run keeps what it measured."""
     platform = Platform(env, log_dir, reads_over_rpc=args.reads_over_rpc)
     try:
-        progress("platform: starting the four services and the gateway")
+        progress("platform: starting the services and the gateway")
         results["startup_seconds"] = round(platform.start(), 1)
         if args.only_backfill:
             results["backfill"] = backfill_phase(platform, args)

@@ -8,59 +8,37 @@ carries a Content-Security-Policy that allows scripts, styles and requests to th
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.routing import Rule
-from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from .. import static
 from ..http import GatewayWebServer
 
 STATIC = Path(__file__).parent / "static"
-PAGE = "index.html"
+PAGE = static.PAGE
 DEFAULT_REFRESH_SECONDS = 5.0  # CONSOLE_REFRESH_SECONDS
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-HEADERS = {
-    "Content-Security-Policy": POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-cache",
-}
-TYPES = {
-    ".js": "text/javascript",
-    ".css": "text/css",
-    ".html": "text/html",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".json": "application/json",
-}
-
-
+HEADERS = static.headers_under(POLICY)
 REFRESH = b'<meta name="refresh-seconds" content="5">'
 
 
 def answer(asset: str, refresh_seconds: float = DEFAULT_REFRESH_SECONDS) -> Response:
     """The file ``asset`` under ``static/`` (the page when empty); 404 for anything else. The
     page says how often it reads the gateway again: every ``refresh_seconds``."""
-    path = safe_join(str(STATIC), asset or PAGE)
-    if path is None or not Path(path).is_file() or Path(path).name.startswith("."):
-        return Response("not found\n", status=404, mimetype="text/plain", headers=HEADERS)
-    suffix = Path(path).suffix
-    mimetype = TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    charset = "; charset=utf-8" if mimetype.startswith("text/") else ""
-    content = Path(path).read_bytes()
-    if Path(path).name == PAGE:
-        content = content.replace(
-            REFRESH, REFRESH.replace(b'"5"', f'"{refresh_seconds:g}"'.encode())
-        )
-    return Response(content, headers={**HEADERS, "Content-Type": mimetype + charset})
+
+    def with_refresh(name: str, content: bytes) -> bytes:
+        if name != PAGE:
+            return content
+        return content.replace(REFRESH, REFRESH.replace(b'"5"', f'"{refresh_seconds:g}"'.encode()))
+
+    return static.answer(STATIC, asset, HEADERS, shaped=with_refresh)
 
 
 class ConsoleFile(HttpRequestHandler):
