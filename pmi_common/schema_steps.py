@@ -110,3 +110,17 @@ def drop_outbox_archive() -> None:
 def drop_command_answers() -> None:
     op.drop_index("ix_command_answers_expires_at", table_name="command_answers")
     op.drop_table("command_answers")
+
+
+def if_role(role: str, statement: str) -> None:
+    """Run ``statement`` (a GRANT or REVOKE to ``role``) when the role exists: roles are made
+    where the database server is set up (infra/postgres/roles.sh, infra/k8s), and without one the
+    statement grants nothing. SQLite has no roles."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f"""
+        DO $$ BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                {statement};
+            END IF;
+        END $$""")

@@ -9,7 +9,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-06 10:35:00
 """
-from alembic import op
+from pmi_common import schema_steps
 
 revision = '0002'
 down_revision = '0001'
@@ -20,20 +20,9 @@ ROLE = "gateway_agencies"
 TABLES = "agreements"
 
 
-def _if_role(statement: str) -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(f"""
-        DO $$ BEGIN
-            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN
-                {statement};
-            END IF;
-        END $$""")
-
-
 def upgrade() -> None:
-    _if_role(f"GRANT SELECT ON {TABLES} TO {ROLE}")
+    schema_steps.if_role(ROLE, f"GRANT SELECT ON {TABLES} TO {ROLE}")
 
 
 def downgrade() -> None:
-    _if_role(f"REVOKE SELECT ON {TABLES} FROM {ROLE}")
+    schema_steps.if_role(ROLE, f"REVOKE SELECT ON {TABLES} FROM {ROLE}")
