@@ -68,6 +68,32 @@ def wait_for(predicate, timeout: float = WAIT_CEILING, interval: float = 0.05, m
         time.sleep(interval)
 
 
+def wait_for_count(
+    count: Callable[[], int],
+    target: int,
+    stall: float = WAIT_CEILING,
+    interval: float = 0.1,
+    message: str = "",
+    diagnose: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``count`` until it reaches ``target``; fail once it has not moved for ``stall``
+    seconds. For a volume (thousands of events applied): how long all of them take depends on
+    the machine, so what is asserted is that they keep being applied until every one is; a
+    stuck count fails with what ``diagnose`` says about where the rest are."""
+    last, moved = count(), time.monotonic()
+    while last < target:
+        time.sleep(interval)
+        now = count()
+        if now != last:
+            last, moved = now, time.monotonic()
+        elif time.monotonic() - moved > stall:
+            where = f"; {diagnose()}" if diagnose else ""
+            raise AssertionError(
+                f"{message or 'count'} stuck at {last} of {target} for {stall}s{where}"
+            )
+    assert last == target, f"{message or 'count'}: {last}, more than {target}"
+
+
 class Subscriber:
     """A plain kombu consumer, bound the way an agency binds its own queue."""
 

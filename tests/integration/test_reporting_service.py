@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pmi_common import contract as c
 from pmi_common.operations import ServiceOperations
 from pmi_common.store import Database
-from pmi_common.topology import declare_topology
+from pmi_common.topology import dead_letter_queue, declare_topology, queues_for, retry_queue
 from services.documents.models import metadata as documents_metadata
 from services.letters.models import metadata as letters_metadata
 from services.orientation.models import metadata as orientation_metadata
@@ -39,7 +39,7 @@ from services.reporting.rebuild import history_over_rpc, rebuild, store_over
 from services.reporting.repository import ReportingRepository
 from services.reporting.service import ReportingService
 from tests.events import envelope
-from tests.helpers import wait_for
+from tests.helpers import queue_depth, wait_for_count
 
 WIB = ZoneInfo("Asia/Jakarta")
 WORKERS = 300
@@ -476,7 +476,23 @@ def test_two_years_of_history_give_the_seeded_counts_live_and_again_after_a_rebu
         with engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(messaging.inbox)).scalar_one()
 
-    wait_for(lambda: applied() == len(seed.envelopes), message="every event applied live")
+    def where_the_rest_are() -> str:
+        uri = config["AMQP_URI"]
+        return ", ".join(
+            f"{name}: {queue_depth(uri, name)}"
+            for name in (
+                queues_for(c.REPORTING)[0].name,
+                retry_queue(c.REPORTING),
+                dead_letter_queue(c.REPORTING),
+            )
+        )
+
+    wait_for_count(
+        applied,
+        len(seed.envelopes),
+        message="events applied live",
+        diagnose=where_the_rest_are,
+    )
 
     def read_model():
         with Session(engine) as session:
