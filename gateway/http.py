@@ -187,6 +187,7 @@ class ApiHandler(HttpRequestHandler):
     server = GatewayWebServer()
     keys = IdempotencyKeys()
     grants = Agreements()
+    access = access_log.AccessLog()
 
     def __init__(self, **kwargs):
         kwargs.setdefault("expected_exceptions", EXPECTED)
@@ -325,11 +326,8 @@ class ApiHandler(HttpRequestHandler):
             return self._problem(request, exc, correlation_id)
         if agreement is not None and not isinstance(result, Response | Reply):
             result = scrub(result)  # free text (a cancellation reason...) typed with a NIK
-        if self.route.audited and caller is not None:  # before the answer leaves
-            with self.keys.engine.begin() as conn:
-                access_log.record(
-                    conn, caller, kwargs["worker_id"], self.route.name, correlation_id
-                )
+        if self.route.audited and caller is not None:  # committed before the answer leaves
+            self.access.record(caller, kwargs["worker_id"], self.route.name, correlation_id)
         return self._response(result, caller)
 
     def _disclosed(self, event, agreement, path, worker_ctx, result, exc_info):

@@ -3,11 +3,13 @@ the gateway in front of registration, on the test broker and PostgreSQL."""
 
 import datetime as dt
 
+import eventlet
 import pytest
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from gateway import auth
+from gateway.access_log import AccessLog
 from gateway.auth import Caller
 from gateway.models import access_log
 from gateway.revocations import RevocationBook
@@ -62,6 +64,61 @@ def test_the_access_log_refuses_to_change_or_forget_a_row(engine):
         assert conn.execute(text("SELECT actor_subject FROM access_log")).scalars().all() == [
             "desk-1"
         ]
+
+
+class _Container:
+    """What the access log's writer needs of a nameko container: its config and a thread."""
+
+    def __init__(self, database_url: str):
+        self.config = {"DATABASE_URL": database_url}
+
+    def spawn_managed_thread(self, fn, identifier=None):
+        return eventlet.spawn(fn)
+
+
+def test_reads_at_once_are_logged_in_one_commit_and_each_waits_for_it(engine, database_urls):
+    writer = AccessLog()
+    writer.container = _Container(database_urls["gateway"])
+    writer.setup()
+    desk = Caller("operator", "desk-1")
+    reads = [
+        eventlet.spawn(writer.record, desk, f"w-{n}", "get_worker", f"req-{n}") for n in range(12)
+    ]
+    eventlet.sleep(0)  # every read has handed its row; none is answered: nothing is written yet
+    assert not any(read.dead for read in reads)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM access_log")).scalar_one() == 0
+
+    writer.start()
+    for read in reads:
+        read.wait()  # returns once its row is committed
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT worker_id, xmin::text FROM access_log")).all()
+    assert sorted(r.worker_id for r in rows) == sorted(f"w-{n}" for n in range(12))
+    assert len({r.xmin for r in rows}) == 1  # one transaction for the twelve
+    writer.stop()
+
+
+def test_a_row_that_cannot_be_written_fails_its_own_read_alone(engine, database_urls):
+    writer = AccessLog()
+    writer.container = _Container(database_urls["gateway"])
+    writer.setup()
+    fine, too_long = Caller("operator", "desk-1"), Caller("operator", "x" * 201)
+    reads = [
+        eventlet.spawn(writer.record, fine, "w-1", "get_worker", None),
+        eventlet.spawn(writer.record, too_long, "w-2", "get_worker", None),
+        eventlet.spawn(writer.record, fine, "w-3", "get_worker", None),
+    ]
+    eventlet.sleep(0)
+    writer.start()
+    reads[0].wait()
+    with pytest.raises(DBAPIError):
+        reads[1].wait()
+    reads[2].wait()
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT worker_id FROM access_log ORDER BY id")).scalars()
+        assert list(logged) == ["w-1", "w-3"]
+    writer.stop()
 
 
 def test_the_desk_ends_a_worker_s_access_and_the_dpo_sees_who_read_the_record(
