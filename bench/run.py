@@ -113,6 +113,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "provider (the platform not started)",
     )
     parser.add_argument(
+        "--only-reads",
+        action="store_true",
+        help="only the floors and the HTTP reads and writes at each scale (the platform "
+        "started, the other phases skipped)",
+    )
+    parser.add_argument(
+        "--only-pipeline",
+        action="store_true",
+        help="only the floors and the event pipeline: --backlog registrations imported at once "
+        "and applied by every subscriber",
+    )
+    parser.add_argument(
         "--notifications",
         type=int,
         help="SMS due in the notifications service's outbox, sent to the fake provider (2000)",
@@ -301,6 +313,26 @@ def notifications_phase(servers, args, log_dir: Path) -> dict:
     )
 
 
+def pipeline_phase(platform: Platform, args, log_dir: Path) -> dict:
+    progress(f"event pipeline: {args.backlog} registrations imported at once")
+    record = None
+    if args.profile and profile.available():
+        record = profile.Recording(
+            {k: v for k, v in platform.pids().items() if k != "gateway"},
+            30,
+            log_dir,
+            "pipeline",
+        )
+    figures = lifecycle.backlog(platform, args.backlog)
+    if record:
+        figures["profile"] = record.summaries()
+    return figures
+
+
+def peak_memory(platform: Platform) -> dict:
+    return {k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()}
+
+
 def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None:
     """Fills ``results`` as each phase ends, so an interrupted run keeps what it measured."""
     platform = Platform(env, log_dir, reads_over_rpc=args.reads_over_rpc)
@@ -311,29 +343,22 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
             results["backfill"] = backfill_phase(platform, args)
             progress("rebuild: the planning office's figures from every service's history")
             results["rebuild"] = rebuild.measure(platform, args.rebuild_limit)
-            results["memory_mb"] = {
-                k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()
-            }
+            results["memory_mb"] = peak_memory(platform)
             return
-        progress(
-            f"lifecycle over HTTP: {args.lifecycle_workers} workers, "
-            f"{args.concurrency} desk clients"
-        )
-        journeys = lifecycle.journeys(platform, args.lifecycle_workers, args.concurrency)
-        lifecycle_ids = journeys.pop("worker_ids")
-        results["lifecycle"] = journeys
-        progress(f"event pipeline: {args.backlog} registrations imported at once")
-        record = None
-        if args.profile and profile.available():
-            record = profile.Recording(
-                {k: v for k, v in platform.pids().items() if k != "gateway"},
-                30,
-                log_dir,
-                "pipeline",
+        lifecycle_ids: list[str] = []
+        if not (args.only_reads or args.only_pipeline):
+            progress(
+                f"lifecycle over HTTP: {args.lifecycle_workers} workers, "
+                f"{args.concurrency} desk clients"
             )
-        results["pipeline"] = lifecycle.backlog(platform, args.backlog)
-        if record:
-            results["pipeline"]["profile"] = record.summaries()
+            journeys = lifecycle.journeys(platform, args.lifecycle_workers, args.concurrency)
+            lifecycle_ids = journeys.pop("worker_ids")
+            results["lifecycle"] = journeys
+        if not args.only_reads:
+            results["pipeline"] = pipeline_phase(platform, args, log_dir)
+        if args.only_pipeline:
+            results["memory_mb"] = peak_memory(platform)
+            return
         rpc_url = None if args.reads_over_rpc else platform.start_rpc_gateway()
         results["reads"], results["seed_seconds"] = {}, {}
         for number, scale in enumerate(args.scales, start=1):
@@ -356,14 +381,15 @@ def platform_phase(env: Environment, args, log_dir: Path, results: dict) -> None
                 recording=args.profile and largest and profile.available(),
                 rpc_url=rpc_url,
             )
+        if args.only_reads:
+            results["memory_mb"] = peak_memory(platform)
+            return
         progress(f"bulk import: {args.import_rows:,} registry rows from a CSV file")
         results["bulk_import"] = bulk.import_rows(platform, args.import_rows, log_dir)
         results["backfill"] = backfill_phase(platform, args)
         progress("rebuild: the planning office's figures from every service's history")
         results["rebuild"] = rebuild.measure(platform, args.rebuild_limit)
-        results["memory_mb"] = {
-            k: round(v, 1) if v else v for k, v in platform.peak_rss_mb().items()
-        }
+        results["memory_mb"] = peak_memory(platform)
         results["workers_at_end"] = worker_count(platform)
         progress("measuring the databases")
         results["storage"] = storage.sizes(platform)
@@ -447,7 +473,8 @@ def measure(args, log_dir: Path, results: dict) -> None:
         if not args.only_notifications:
             results["platform"] = {}
             platform_phase(env, args, log_dir, results["platform"])
-        results["notifications"] = notifications_phase(servers, args, log_dir)
+        if not (args.only_reads or args.only_pipeline or args.only_backfill):
+            results["notifications"] = notifications_phase(servers, args, log_dir)
     results["machine"]["load_average_at_end"] = os.getloadavg()
 
 
