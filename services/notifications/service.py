@@ -52,6 +52,15 @@ class NotificationsService(ServiceOperations):
 
     # events --------------------------------------------------------------------------------
 
+    _contacts: dict[str, dict] | None = None  # the batch's workers' contacts, read at its start
+
+    def apply_event_batch(self, batch):
+        """The contacts of the batch's workers asked of registration in one call before it is
+        applied, not one call per event (a batch holds up to fifty)."""
+        wanted = [d.event.worker_id for d in batch.deliveries if handlers.needs_contact(d.event)]
+        self._contacts = self.registration.contacts_of(wanted) if wanted else {}
+        return super().apply_event_batch(batch)
+
     @handles(*handlers.EVENTS)
     def on_event(self, event):
         contact = self._contact(event.worker_id) if handlers.needs_contact(event) else None
@@ -78,15 +87,9 @@ class NotificationsService(ServiceOperations):
     def _contact(self, worker_id: str | None) -> dict | None:
         """Registration's record of the worker: only the phone, the name and the status
         (whether she has died) are read from it."""
-        try:
-            worker = self.registration.get_worker(worker_id)
-        except NotFound:
-            return None
-        return {
-            "phone": worker.get("phone"),
-            "full_name": worker.get("full_name"),
-            "status": worker.get("status"),
-        }
+        if self._contacts is not None:  # read for the whole batch (None: she is not known)
+            return self._contacts.get(worker_id)
+        return self.registration.contacts_of([worker_id]).get(worker_id)
 
     def _relatives(self, event) -> dict:
         """The worker's family list and, for a case's step, protection's record of who

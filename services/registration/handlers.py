@@ -533,6 +533,21 @@ def get_worker(repository: RegistrationRepository, worker_id: str) -> Worker:
     return worker
 
 
+def contacts_of(repository: RegistrationRepository, worker_ids: list[str]) -> dict[str, dict]:
+    """What a service that writes to workers needs of each of them, and nothing more: her
+    phone, her name and her status (whether she has died). Workers not found are left out."""
+    found = {}
+    for worker_id in dict.fromkeys(worker_ids):
+        worker = repository.get_worker(worker_id)
+        if worker is not None:
+            found[worker_id] = {
+                "phone": worker.phone,
+                "full_name": worker.full_name,
+                "status": worker.status,
+            }
+    return found
+
+
 def list_workers(
     repository: RegistrationRepository, query: dict
 ) -> tuple[list[Worker], str | None]:

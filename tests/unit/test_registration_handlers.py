@@ -699,3 +699,18 @@ def test_every_command_and_query_is_in_the_tables():
         "get_timeline",
         "get_stats",
     }
+
+
+def test_contacts_of_gives_each_known_worker_s_phone_name_and_status_and_nothing_more(
+    uow, repository
+):
+    siti = register(uow, phone="+6281234500001", full_name="Siti")
+    ani = register(uow, phone="+6281234500002", full_name="Ani")
+    unknown = str(uuid.uuid4())
+
+    found = handlers.contacts_of(repository, [siti.id, unknown, ani.id, siti.id])
+
+    assert found == {
+        siti.id: {"phone": "+6281234500001", "full_name": "Siti", "status": "registered"},
+        ani.id: {"phone": "+6281234500002", "full_name": "Ani", "status": "registered"},
+    }
