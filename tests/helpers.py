@@ -142,6 +142,33 @@ def take_message(amqp_uri: str, queue: str):
         return message
 
 
+def inbox_state(container) -> str:
+    """What a running service's inbox holds: its batches under way, the events it holds back
+    and those that arrived and were not yet begun (a test's diagnosis of a stuck count)."""
+    from pmi_common.inbox import ServiceInbox
+
+    inbox = next(e for e in container.subextensions if isinstance(e, ServiceInbox))
+    return (
+        f"inbox: {len(inbox.in_flight)} workers in batches under way, "
+        f"{len(inbox.held_back)} held back, {inbox.arrived.qsize()} arrived, "
+        f"{inbox.slots.balance} free slots, {container._worker_pool.running()} workers running"
+    )
+
+
+def database_activity(engine) -> str:
+    """The database's sessions other than this one: their state and what they wait on."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT state, wait_event_type, wait_event, left(query, 80) FROM "
+                "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    return "sessions: " + "; ".join(" ".join(str(v) for v in row) for row in rows)
+
+
 def queue_depth(amqp_uri: str, queue: str) -> int:
     with Connection(amqp_uri) as connection:
         _name, count, _consumers = connection.channel().queue_declare(queue, passive=True)

@@ -39,7 +39,7 @@ from services.reporting.rebuild import history_over_rpc, rebuild, store_over
 from services.reporting.repository import ReportingRepository
 from services.reporting.service import ReportingService
 from tests.events import envelope
-from tests.helpers import queue_depth, wait_for_count
+from tests.helpers import database_activity, inbox_state, queue_depth, wait_for_count
 
 WIB = ZoneInfo("Asia/Jakarta")
 WORKERS = 300
@@ -478,13 +478,20 @@ def test_two_years_of_history_give_the_seeded_counts_live_and_again_after_a_rebu
 
     def where_the_rest_are() -> str:
         uri = config["AMQP_URI"]
-        return ", ".join(
+        queues = ", ".join(
             f"{name}: {queue_depth(uri, name)}"
             for name in (
                 queues_for(c.REPORTING)[0].name,
                 retry_queue(c.REPORTING),
                 dead_letter_queue(c.REPORTING),
             )
+        )
+        with engine.connect() as conn:
+            applied_ids = set(conn.execute(select(messaging.inbox.c.event_id)).scalars())
+        missing = [n for n, e in enumerate(seed.envelopes) if e["event_id"] not in applied_ids]
+        return (
+            f"{queues}; {inbox_state(reporting)}; {database_activity(engine)}; "
+            f"missing (in publishing order of {len(seed.envelopes)}): {missing}"
         )
 
     wait_for_count(
