@@ -428,7 +428,10 @@ def kept_in_outboxes(seed: Seed, database_urls) -> None:
 
 
 def published(seed: Seed, amqp_uri: str) -> None:
-    with Connection(amqp_uri) as connection:
+    """Each envelope published as the services' relays publish: persistent, and confirmed by
+    the broker before the next (a message the broker has not confirmed may never have been
+    enqueued, and the count would wait for it for ever)."""
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         producer = connection.Producer()
         for body in seed.envelopes:
             producer.publish(
