@@ -28,16 +28,16 @@ from pmi_common.history import parse_moment
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations, rows_about
+from pmi_common.published import Disclosure, pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 
-from . import handlers
+from . import asyncapi, handlers
 from .delivery import DeliveryRelay
-from .domain import UNSET, Disclosure
+from .domain import UNSET
 from .models import metadata
 from .notice_mailer import MailSettings, NoticeMailer
-from .published import pseudonym_key
 from .reads import AgencyGrants
 from .repository import AgenciesRepository
 from .targets import target_policy
@@ -228,6 +228,11 @@ class AgenciesService(ServiceOperations):
             return uow.repository.record_disclosures(
                 [Disclosure(**d) for d in given], dt.datetime.now(dt.UTC)
             )
+
+    @rpc
+    def asyncapi(self) -> dict:
+        """The published contract as AsyncAPI 3 (what the gateway serves at ``/asyncapi.json``)."""
+        return asyncapi.document()
 
     @rpc
     def agreement_in_force(self, agency: str) -> bool:
