@@ -27,3 +27,10 @@ SELECT 'GRANT SELECT ON agreements TO gateway_agencies'
  WHERE to_regclass('public.agreements') IS NOT NULL
 \gexec
 SQL
+# The agencies service looks into the gateway's database before it starts (GATEWAY_CATALOG_URL):
+# whether agency tables still wait there for `pmi agency move-tables`. It reads the catalogue
+# only, which CONNECT allows; no privilege on any table is granted.
+psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${GATEWAY_DATABASE:-gateway}" <<'SQL'
+SELECT format('GRANT CONNECT ON DATABASE %I TO agencies', current_database())
+ WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = 'agencies') \gexec
+SQL
