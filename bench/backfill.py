@@ -30,11 +30,11 @@ from sqlalchemy import Engine, text
 
 from pmi_common import contract as c
 from pmi_common import nik_like
+from pmi_common.published import PSEUDONYM_PREFIX, WITHHELD
 from pmi_common.retention import RetentionPolicy
 from pmi_tools.onboarding import Agencies, Terms
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.domain import ENVELOPE_FIELDS, PSEUDONYM_PREFIX
-from services.agencies.published import WITHHELD
+from services.agencies.domain import ENVELOPE_FIELDS
 from services.agencies.queues import agency_queue, parked_queue
 
 from . import profile

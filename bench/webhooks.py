@@ -31,10 +31,10 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 from pmi_common.migrations import upgrade  # noqa: E402
 from pmi_common.production import DEVELOPMENT_WEBHOOK_SECRET_KEY  # noqa: E402
+from pmi_common.published import Agreement  # noqa: E402
 from pmi_common.sealing import Sealer  # noqa: E402
 from services.agencies import domain  # noqa: E402
 from services.agencies.agreement_repository import AgreementRepository  # noqa: E402
-from services.agencies.domain import Agreement  # noqa: E402
 from services.agencies.models import webhook_deliveries  # noqa: E402
 from services.agencies.webhook_delivery import WebhookDispatcher, WebhookSettings  # noqa: E402
 from services.agencies.webhook_repository import WebhookRepository  # noqa: E402

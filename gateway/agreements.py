@@ -15,18 +15,31 @@ import datetime as dt
 
 from nameko.exceptions import ConfigurationError
 from nameko.extensions import SharedExtension
-from sqlalchemy import select
+from sqlalchemy import JSON, Integer, String, Text, column, select, table
 from sqlalchemy.exc import DBAPIError
 
 from pmi_common.errors import Forbidden
+from pmi_common.published import Agreement, agreement_from_row, pseudonym_key
 from pmi_common.rpc import ServiceUnavailable
-from services.agencies.domain import Agreement
-from services.agencies.models import agreements
-from services.agencies.published import pseudonym_key
-from services.agencies.reads import check_filters, in_force, shape
-from services.agencies.repository import agreement_from_row
+from pmi_common.tables import AwareDateTime
 
+from .agency_reads import check_filters, in_force, shape
 from .registry import read_only_engine
+
+# the columns of the agencies database's ``agreements`` the read-only role reads (the agencies
+# service's migrations own the table; ``agreement_from_row`` reads these names)
+agreements = table(
+    "agreements",
+    column("agency", String),
+    column("fields", JSON),
+    column("purpose", Text),
+    column("legal_basis", String),
+    column("approved_by", String),
+    column("valid_from", AwareDateTime()),
+    column("valid_until", AwareDateTime()),
+    column("placement_agency", String),
+    column("version", Integer),
+)
 
 SETTING = "AGENCIES_READ_DATABASE_URL"
 PASSWORD_SETTING = "AGREEMENTS_READER_PASSWORD"

@@ -29,11 +29,11 @@ from werkzeug.wrappers import Request, Response
 
 from pmi_common.context import COMMAND_KEY, CORRELATION_ID, actor_context
 from pmi_common.errors import Forbidden, PlatformError
+from pmi_common.published import scrub
 from pmi_common.rpc import ServiceUnavailable
-from services.agencies.domain import scrub
-from services.agencies.reads import SHAPED
 
 from . import access_log, auth, edge, encoding, privacy
+from .agency_reads import SHAPED
 from .agreements import Agreements
 from .browsers import Browsers, parse_origins
 from .idempotency import HEADER as IDEMPOTENCY_HEADER

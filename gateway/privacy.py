@@ -8,7 +8,7 @@ a key nobody listed (a new field, a family member's name in a timeline entry, a 
 an employer) is dropped, never passed on. Identity numbers are masked; a timeline entry's
 ``details`` are listed per event type (a trainer sees what happened and when, not the family's
 names, phones or villages, nor health data). An agency's worker answers are first built from its
-agreement's grants (``services.agencies.reads``); the lists it gets here are what any agreement can
+agreement's grants (``agency_reads``); the lists it gets here are what any agreement can
 grant.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 
 from pmi_common import contract as c
 from pmi_common.identity import mask_nik, mask_number
-from services.agencies.domain import REGENCY_GRANT, TIMELINE_STATUS_FIELDS, WORKER_RECORD_GRANTS
-from services.agencies.published import PUBLISHED
+from pmi_common.published import PUBLISHED
 
+from .agency_reads import REGENCY_GRANT, TIMELINE_STATUS_FIELDS, WORKER_RECORD_GRANTS
 from .roles import AGENCY, MASKED
 
 MASKS: dict[str, Callable[[str], str]] = {
@@ -169,7 +169,7 @@ TIMELINE = Chosen(
     }
 )
 
-# An agency reads a worker and a timeline as its agreement grants them (``services.agencies.reads``,
+# An agency reads a worker and a timeline as its agreement grants them (``agency_reads``,
 # applied first): here, what any agreement can grant, and nothing else.
 AGENCY_WORKER: Spec = {
     "id": PASS,

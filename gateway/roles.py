@@ -19,7 +19,7 @@ VILLAGE = "village"
 ROLES = (OPERATOR, VERIFIER, TRAINER, AGENCY, WORKER, ADMIN, DPO, CASEWORKER, PLANNING, VILLAGE)
 
 # Staff who may read the records (everyone but a worker, who reads only their own). An agency
-# reads only what its data-sharing agreement covers (services.agencies.reads), and only on the
+# reads only what its data-sharing agreement covers (gateway.agency_reads), and only on the
 # routes that apply it; STAFF are the readers without agencies.
 READERS = frozenset({OPERATOR, VERIFIER, TRAINER, AGENCY, ADMIN, CASEWORKER})
 STAFF = READERS - {AGENCY}

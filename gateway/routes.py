@@ -8,7 +8,6 @@ The OpenAPI document is generated from this table.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,6 +15,7 @@ from functools import cached_property
 from marshmallow import Schema
 
 from pmi_common.contract import (
+    AGENCIES,
     DOCUMENTS,
     LETTERS,
     NOTIFICATIONS,
@@ -1307,19 +1307,18 @@ ROUTES: tuple[Route, ...] = (
     ),
 )
 
-# The AsyncAPI document of the lifecycle events, where this build has it.
-ASYNCAPI = importlib.util.find_spec("services.agencies.asyncapi") is not None
-if ASYNCAPI:
-    ROUTES += (
-        _operations(
-            "asyncapi",
-            "GET",
-            "/asyncapi.json",
-            PUBLIC,
-            "The lifecycle events agencies subscribe to, as AsyncAPI",
-            response=v.Document,
-        ),
-    )
+# The AsyncAPI document of the events agencies subscribe to, the agencies service's.
+ROUTES += (
+    _operations(
+        "asyncapi",
+        "GET",
+        "/asyncapi.json",
+        PUBLIC,
+        "The lifecycle events agencies subscribe to, as AsyncAPI",
+        response=v.Document,
+        calls=(AGENCIES,),
+    ),
+)
 
 BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
 

@@ -50,8 +50,8 @@ from pmi_common.fields import (
     StrictNumber,
     text,
 )
+from pmi_common.published import QUEUE_FORMATS
 from pmi_common.topology import consuming_services
-from services.agencies.domain import QUEUE_FORMATS
 
 # fictional: well formed (East Java, Blitar; a woman born 17 March 1994) for the API document's
 # examples and the fuzzer's first requests; it names no one and is never logged

@@ -21,10 +21,9 @@ from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
-from services.agencies.domain import answer_received
-from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
+from .agency_reads import WorkerTimeline, answer_received, recruit_stats
 from .app import files as app_files
 from .app.door import AppSignIn
 from .cache import GLOBAL, Reads
@@ -329,7 +328,7 @@ class GatewayService:
     @api
     def get_stats(self) -> dict:
         """Registration's counts, with the document desk's and reintegration's when they answer;
-        an agency's, over its own recruits only (``services.agencies.reads.recruit_stats``)."""
+        an agency's, over its own recruits only (``agency_reads.recruit_stats``)."""
         if self._agency_asking() is not None:
             return self._recruit_stats()
         answers = gather(
@@ -887,13 +886,11 @@ class GatewayService:
     def openapi(self) -> dict:
         return openapi.document()
 
-    if routes.ASYNCAPI:
-
-        @api
-        def asyncapi(self) -> dict:
-            from services.agencies import asyncapi
-
-            return asyncapi.document()
+    @api
+    def asyncapi(self) -> dict:
+        """The published contract as AsyncAPI: the agencies service's document (it publishes the
+        events), kept like a global read."""
+        return self.reads.read(GLOBAL, ("asyncapi",), self.agencies.asyncapi)
 
 
 def _now() -> str:

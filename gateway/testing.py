@@ -48,7 +48,7 @@ def free_port() -> int:
 
 
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
-# the gateway seals webhook secrets with it, the agencies service opens them: the same in both
+# the agencies service seals and opens webhook secrets with it (the gateway does not hold it)
 TEST_WEBHOOK_SECRET_KEY = "a-test-webhook-secret-key-of-more-than-thirty-two-characters"
 TEST_ANSWER_KEY = "a-test-key-for-kept-idempotency-answers-of-32-characters"
 
@@ -61,7 +61,6 @@ def gateway_config(base: dict, **overrides) -> dict:
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
             "JWT_SECRET": TEST_SECRET,
             "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
-            "WEBHOOK_SECRET_KEY": TEST_WEBHOOK_SECRET_KEY,
             "IDEMPOTENCY_ANSWER_KEY": TEST_ANSWER_KEY,
             "PMI_ENV": "test",
             "WEBHOOK_ALLOW_HTTP": "true",  # the tests' receivers are plain http on loopback
@@ -145,7 +144,7 @@ class ApiClient:
 
 def agencies_config(base: dict, **overrides) -> dict:
     """An agencies service config with the keys the test gateway has (the pseudonyms it shows,
-    the webhook secrets it seals), calling the tests' plain http receivers."""
+    the webhook secrets it seals and opens), calling the tests' plain http receivers."""
     config = dict(base)
     config.update(
         {

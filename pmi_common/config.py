@@ -50,8 +50,11 @@ ENVIRONMENT = {
     "NIK_DIGEST_KEY": "key of the NIK digest services compare identities with",
     "PSEUDONYM_KEY": "key of the pseudonyms staff appear under in what agencies receive "
     "(its own secret, never JWT_SECRET)",
-    "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (gateway, "
-    "agencies)",
+    "WEBHOOK_SECRET_KEY": "key webhook signing secrets are encrypted with at rest (agencies; "
+    "`pmi agency move-tables` seals any a gateway left readable with it)",
+    "GATEWAY_CATALOG_URL": "the gateway's database, where the agencies service looks (its "
+    "catalogue only: CONNECT, no table) for agency tables `pmi agency move-tables` has yet to "
+    "move before it starts (unset: not checked)",
     "IDEMPOTENCY_ANSWER_KEY": "key the gateway and every service seal the answers they keep for "
     "Idempotency-Key retries with (AES-GCM, a key derived per process; its own secret)",
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
@@ -238,13 +241,15 @@ def service_config(service: str) -> dict:
     if service in ("gateway", "agencies"):
         config["PSEUDONYM_KEY"] = os.environ.get("PSEUDONYM_KEY", "")
         config["JWT_SECRET"] = os.environ.get("JWT_SECRET", "")
-        config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
     if service == "notifications":
         config.update({key: os.environ[key] for key in NOTIFY_SETTINGS if os.environ.get(key)})
     if service == "letters":
         config.update({key: os.environ[key] for key in LETTER_SETTINGS if os.environ.get(key)})
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
     if service == "agencies":
+        config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
+        if os.environ.get("GATEWAY_CATALOG_URL"):
+            config["GATEWAY_CATALOG_URL"] = os.environ["GATEWAY_CATALOG_URL"]
         config.update({key: os.environ[key] for key in WEBHOOK_SETTINGS if os.environ.get(key)})
         config["RABBITMQ_MANAGEMENT_URL"] = management_url()
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)

@@ -57,7 +57,7 @@ NIK_DIGEST_SERVICES = frozenset({"registration", "orientation"})
 # the processes that give agencies staff as pseudonyms
 PSEUDONYM_SERVICES = frozenset({"gateway", "agencies"})
 # the processes that seal webhook secrets (the gateway) or open them to sign (the agencies service)
-WEBHOOK_SECRET_SERVICES = frozenset({"gateway", "agencies"})
+WEBHOOK_SECRET_SERVICES = frozenset({"agencies"})  # only it seals and opens them
 
 
 class Refused(SystemExit):

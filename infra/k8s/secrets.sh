@@ -34,7 +34,7 @@ create_secret() {
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 
 # JWT_SECRET (gateway), NIK_DIGEST_KEY (registration, orientation), PSEUDONYM_KEY (gateway,
-# agencies: staff pseudonyms in what agencies receive), WEBHOOK_SECRET_KEY (gateway, agencies: the
+# agencies: staff pseudonyms in what agencies receive), WEBHOOK_SECRET_KEY (agencies only: the
 # agencies' webhook signing secrets sealed at rest), IDEMPOTENCY_ANSWER_KEY (the gateway and every
 # service: the answers each keeps for Idempotency-Key retries, sealed under a key derived for it).
 create_secret pmi-keys generic \

@@ -27,3 +27,12 @@ SELECT 'GRANT SELECT ON agreements TO gateway_agencies'
  WHERE to_regclass('public.agreements') IS NOT NULL
 \gexec
 SQL
+# The agencies service looks into the gateway's database before it starts (GATEWAY_CATALOG_URL):
+# whether agency tables still wait there for `pmi agency move-tables`. It reads the catalogue
+# only, which CONNECT allows; no privilege on any table is granted.
+psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname postgres \
+     -v gateway="${GATEWAY_DATABASE:-gateway}" <<'SQL'
+SELECT format('GRANT CONNECT ON DATABASE %I TO agencies', :'gateway')
+ WHERE EXISTS (SELECT FROM pg_database WHERE datname = :'gateway')
+   AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'agencies') \gexec
+SQL

@@ -11,8 +11,9 @@ import datetime as dt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from pmi_common.published import Agreement
+
 from . import handlers
-from .domain import Agreement
 from .repository import AgenciesRepository
 
 

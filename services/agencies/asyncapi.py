@@ -19,8 +19,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from pmi_common import contract as c
-
-from .published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
+from pmi_common.published import PUBLISHED, PUBLISHED_CONTRACT_VERSION, PublishedSpec
 
 ASYNCAPI_VERSION = "3.0.0"
 CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.9.0"
@@ -254,7 +253,9 @@ def published_payload_schema(spec: c.EventSpec) -> dict:
 
 def published_example(spec: c.EventSpec) -> dict:
     """The internal example as an agency granted every published field receives it."""
-    from .domain import Agreement, referred_to
+    from pmi_common.published import Agreement
+
+    from .domain import referred_to
     from .published import disclose
 
     published = published_of(spec)

@@ -1,14 +1,14 @@
 """The agencies' rules, in plain Python (no broker, no database, no framework).
 
-- **Agreements**: an agency's data-sharing agreement names the event types it receives, the
-  published fields of each, the purpose and the legal basis of the processing (UU 27/2022 on
-  personal data protection, article 20), who approved it, and from when until when it holds. A
-  placement company's agreement also names the company as workers' ``placement_agency`` spells
-  it: it receives events about its own recruits only.
-- **What an agency may receive**: free text scrubbed of anything shaped like a NIK, staff as
-  pseudonyms, never a sensitive protection case; over HTTP, a worker's record and timeline with
-  only what the agreement grants. (``published.disclose`` applies these rules to an event,
-  through the published contract.)
+- **Agreements**: an agency's data-sharing agreement (``pmi_common.published.Agreement``, the
+  value the gateway reads too) names the event types it receives, the published fields of each,
+  the purpose and the legal basis of the processing (UU 27/2022 on personal data protection,
+  article 20), who approved it, and from when until when it holds; here, what makes one complete
+  and what a change records. A placement company's agreement also names the company as workers'
+  ``placement_agency`` spells it: it receives events about its own recruits only.
+- **What an agency may receive**: never a sensitive protection case, a referral only to the
+  agency it names (``published.disclose`` applies these rules, and the published contract's
+  scrubber and pseudonyms, to an event).
 - **Webhooks**: an endpoint's secrets and their rotation, the retry schedule, which targets may
   be called, and what an answer means.
 - **Settings and notices**: how an agency's queue carries events, its contact, and what the
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import ipaddress
 import random
 import re
@@ -28,12 +26,11 @@ import secrets as _secrets
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pmi_common import names as c
-from pmi_common import nik_like
 from pmi_common.errors import InvalidInput
+from pmi_common.published import CASE_EVENTS, PLATFORM, QUEUE_FORMATS, Agreement
 
 # Agreements ---------------------------------------------------------------------------------
 
@@ -46,70 +43,6 @@ LEGAL_BASES = {
     "public_task": "a task in the public interest or official authority (art. 20(2)e)",
     "legitimate_interest": "a legitimate interest, balanced against the worker's (art. 20(2)f)",
 }
-
-
-@dataclass(frozen=True)
-class Agreement:
-    agency: str
-    fields: dict[str, tuple[str, ...]]  # event type -> the published fields granted
-    purpose: str
-    legal_basis: str
-    approved_by: str
-    valid_from: dt.datetime
-    valid_until: dt.datetime | None = None
-    placement_agency: str | None = None  # a placement company: only its own recruits
-    version: int = 1
-
-    @property
-    def event_types(self) -> tuple[str, ...]:
-        return tuple(self.fields)
-
-    def in_force(self, now: dt.datetime) -> bool:
-        return self.valid_from <= now and (self.valid_until is None or now < self.valid_until)
-
-    def covers(self, worker_placement_agency: str | None) -> bool:
-        """Whether a worker recruited by ``worker_placement_agency`` is in this agreement's
-        scope (every worker, unless the agency is a placement company)."""
-        if self.placement_agency is None:
-            return True
-        return _same_company(self.placement_agency, worker_placement_agency)
-
-    def granted(self, event_type: str) -> tuple[str, ...]:
-        return self.fields.get(event_type, ())
-
-
-def _same_company(a: str | None, b: str | None) -> bool:
-    if not a or not b:
-        return False
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
-@dataclass
-class Disclosure:
-    """What one agency received about one worker."""
-
-    agency: str
-    worker_id: str
-    channel: str  # amqp, http, webhook
-    what: str  # the event type, or the HTTP route
-    reference: str  # the event id, or the path read
-    fields: list[str] = field(default_factory=list)
-
-
-ANSWER_RECEIVED = "answer_case"  # the route an agency answers a case referred to it by
-
-
-def answer_received(agency: str, worker_id: str, path: str, answer: dict) -> Disclosure:
-    """What the platform received from an agency (its answer on a case referred to it): kept in
-    the disclosure record beside what it sent, ``what`` the route, the fields it gave."""
-    return Disclosure(
-        agency=agency,
-        worker_id=worker_id,
-        channel="http",
-        what=ANSWER_RECEIVED,
-        reference=path,
-        fields=sorted(name for name in ("status", "note") if answer.get(name) is not None),
-    )
 
 
 # the terms of an agreement a change is recorded for (who, when, each term before and after)
@@ -170,8 +103,6 @@ def check_terms(
 
 # What an agency may receive ----------------------------------------------------------------
 
-SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
-PSEUDONYM_PREFIX = "staff-"
 ENVELOPE_FIELDS = (
     "event_id",
     "event_type",
@@ -183,16 +114,6 @@ ENVELOPE_FIELDS = (
     "correlation_id",
     "actor",
     "data",
-)
-
-CASE_EVENTS = (
-    c.CASE_OPENED,
-    c.CASE_ASSIGNED,
-    c.CASE_STATUS_CHANGED,
-    c.CASE_RESOLVED,
-    c.CASE_OUTCOME_RECORDED,
-    c.CASE_LINKED,
-    c.CASE_REFERRED,
 )
 
 
@@ -219,144 +140,6 @@ def sensitive_case(envelope: dict, agency: str | None = None) -> bool:
     if (envelope.get("data") or {}).get("sensitive") is False:
         return False
     return agency is None or referred_to(envelope) != agency
-
-
-def scrub(value):
-    """Any NIK-like number in text (or in the strings of a list or object) replaced."""
-    if isinstance(value, str):
-        return nik_like.replace(value, lambda _digits: SCRUBBED)
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
-    return value
-
-
-def pseudonym(subject: str, key: str) -> str:
-    """A stable pseudonymous id of a member of staff: the same login, the same id, and without
-    the key nobody goes back from the id to the login."""
-    digest = hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
-    return PSEUDONYM_PREFIX + digest[:20]
-
-
-def published_actor(actor: dict | None, key: str) -> dict | None:
-    """Who caused an event, as agencies see it: the role, the person as a pseudonym, and the
-    agency when an agency acted. A worker acting on their own record is that worker
-    (``worker_id``). Staff's ``agency`` (their acting office, kept in the platform's own
-    timelines) comes from whatever their token claims, so it is never passed on."""
-    if not actor:
-        return None
-    subject = actor.get("subject")
-    return {
-        "role": actor.get("role"),
-        "agency": actor.get("agency") if actor.get("role") == "agency" else None,
-        "subject": pseudonym(subject, key)
-        if subject and actor.get("role") != "worker"
-        else subject,
-    }
-
-
-# what an agency reads over HTTP: the same grants, applied to the gateway's answers ------------
-
-# A field of the worker's record -> (event type, published field) whose grant lets an agency read
-# it: the record says no more than the events the agency may receive. ``id`` is always given;
-# the NIK, birth date, phone, street address and BPJS number never are.
-WORKER_RECORD_GRANTS: dict[str, tuple[str, str]] = {
-    "full_name": (c.WORKER_REGISTERED, "full_name"),
-    "sex": (c.WORKER_REGISTERED, "sex"),
-    "destination_country": (c.WORKER_REGISTERED, "destination_country"),
-    "occupation": (c.WORKER_REGISTERED, "occupation"),
-    "placement_agency": (c.WORKER_REGISTERED, "placement_agency"),
-    "cycle": (c.WORKER_REGISTERED, "cycle"),
-    "status": (c.WORKER_STATUS_CHANGED, "to_status"),
-    "stage": (c.WORKER_STATUS_CHANGED, "stage"),
-    "departed_on": (c.WORKER_DEPARTED, "departed_on"),
-    "employer": (c.WORKER_DEPARTED, "employer"),
-    "returned_on": (c.WORKER_RETURNED, "returned_on"),
-    "return_reason": (c.WORKER_RETURNED, "reason"),
-    "documents_complete": (c.DOCUMENTS_COMPLETED, "document_ids"),
-    "orientation_completed": (c.ORIENTATION_COMPLETED, "completed_at"),
-    "contract_starts_on": (c.CONTRACT_RECORDED, "starts_on"),
-    "contract_ends_on": (c.CONTRACT_RECORDED, "ends_on"),
-    "sector": (c.CONTRACT_RECORDED, "sector"),
-    "expected_return_on": (c.CONTRACT_RECORDED, "expected_return_on"),
-    "died_on": (c.WORKER_DIED, "died_on"),
-    "death_country": (c.WORKER_DIED, "country"),
-    "death_cause": (c.WORKER_DIED, "cause"),
-    "remains_repatriated": (c.WORKER_DIED, "remains_repatriated"),
-    "remains_arrive_on": (c.WORKER_DIED, "remains_arrive_on"),
-    "heirs": (c.WORKER_DIED, "heirs"),
-    "non_procedural": (c.NON_PROCEDURAL_WORKER_RECORDED, "source"),
-}
-REGENCY_GRANT = (c.WORKER_REGISTERED, "regency")  # the address's regency (and nothing else)
-TIMELINE_STATUS_FIELDS = ("from_status", "to_status", "stage", "reason")
-# Filtering a list by a field tells what that field holds: an agency may filter only by what it
-# may read.
-LIST_FILTER_GRANTS: dict[str, tuple[str, str]] = {
-    "regency": REGENCY_GRANT,
-    "destination_country": WORKER_RECORD_GRANTS["destination_country"],
-    "status": WORKER_RECORD_GRANTS["status"],
-    "stage": WORKER_RECORD_GRANTS["stage"],
-}
-
-
-def filters_not_granted(query: dict, agreement: Agreement) -> list[str]:
-    """The list filters in ``query`` on fields ``agreement`` does not let its agency read."""
-    return sorted(
-        name
-        for name, (event_type, field_name) in LIST_FILTER_GRANTS.items()
-        if query.get(name) and field_name not in agreement.granted(event_type)
-    )
-
-
-def worker_record_for(record: dict, agreement: Agreement) -> tuple[dict, list[str]] | None:
-    """A worker's record as ``agreement`` lets its agency read it, and the fields given; None
-    when the worker is not the agency's to see (another company's recruit)."""
-    if not agreement.covers(record.get("placement_agency")):
-        return None
-    shown = {"id": record["id"]}
-    for name, (event_type, field_name) in WORKER_RECORD_GRANTS.items():
-        if record.get(name) is not None and field_name in agreement.granted(event_type):
-            shown[name] = scrub(record[name])
-    if REGENCY_GRANT[1] in agreement.granted(REGENCY_GRANT[0]) and record.get("address"):
-        shown["address"] = {"regency": record["address"].get("regency")}
-    return shown, sorted(set(shown) - {"id"})
-
-
-def timeline_for(
-    entries: list[dict], agreement: Agreement, pseudonym_key: str
-) -> tuple[list[dict], list[str]]:
-    """The entries of a worker's timeline whose event types ``agreement`` grants, each with only
-    the granted fields; and the fields given."""
-    shown, given = [], set()
-    for entry in entries:
-        granted = agreement.granted(entry.get("event_type") or "")
-        if not granted or _sensitive_case_entry(entry):
-            continue
-        kept: dict[str, Any] = {
-            key: entry.get(key) for key in ("occurred_at", "event_type", "source", "event_id")
-        }
-        kept["actor"] = published_actor(entry.get("actor"), pseudonym_key)
-        for name in TIMELINE_STATUS_FIELDS:
-            if name in granted:
-                kept[name] = scrub(entry.get(name))
-        kept["details"] = {
-            k: scrub(v) for k, v in (entry.get("details") or {}).items() if k in granted
-        }
-        given |= {name for name in kept if kept[name] is not None} | set(kept["details"])
-        shown.append(kept)
-    return shown, sorted(
-        given - {"occurred_at", "event_type", "source", "event_id", "actor", "details"}
-    )
-
-
-def _sensitive_case_entry(entry: dict) -> bool:
-    """A timeline entry of a sensitive protection case (``sensitive_case`` for the timeline):
-    registration notes it as only a protected case, and no agency reads even that."""
-    return (
-        entry.get("event_type") in CASE_EVENTS
-        and (entry.get("details") or {}).get("sensitive") is not False
-    )
 
 
 # Webhooks -----------------------------------------------------------------------------------
@@ -640,11 +423,6 @@ EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 UNSET = object()
-
-# how an agency's queue carries each event: the platform's own form, or a CloudEvent in one of
-# the content modes of the CloudEvents AMQP binding (``services.agencies.cloud_events``)
-PLATFORM, BINARY, STRUCTURED = "platform", "cloudevents-binary", "cloudevents-structured"
-QUEUE_FORMATS = (PLATFORM, BINARY, STRUCTURED)
 
 
 @dataclass(frozen=True)

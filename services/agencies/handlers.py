@@ -14,12 +14,12 @@ from dataclasses import replace
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_since
+from pmi_common.published import Agreement
 
 from .domain import (
     PENDING,
     UNSET,
     AgencySettings,
-    Agreement,
     Endpoint,
     changed_terms,
     check_contact_email,

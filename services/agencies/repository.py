@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
+from pmi_common.published import Agreement, Disclosure, agreement_from_row
 from pmi_common.store import insert_if_absent, newest_first, upsert, upsert_many
 
-from .domain import AGREEMENT_TERMS, AgencySettings, Agreement, Disclosure
+from .domain import AGREEMENT_TERMS, AgencySettings
 from .models import (
     agency_deliveries,
     agency_settings,
@@ -231,17 +232,3 @@ class AgenciesRepository:
                 .order_by(webhook_deliveries.c.id)
             ).mappings()
         ]
-
-
-def agreement_from_row(row) -> Agreement:
-    return Agreement(
-        agency=row.agency,
-        fields={t: tuple(f) for t, f in row.fields.items()},
-        purpose=row.purpose,
-        legal_basis=row.legal_basis,
-        approved_by=row.approved_by,
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        placement_agency=row.placement_agency,
-        version=row.version,
-    )

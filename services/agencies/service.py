@@ -17,7 +17,9 @@ settings; it reads agreements, at every agency request, through a read-only role
 from __future__ import annotations
 
 import datetime as dt
+import os
 
+import structlog
 from nameko.extensions import DependencyProvider
 
 from pmi_common import contract as c
@@ -28,22 +30,24 @@ from pmi_common.history import parse_moment
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations, rows_about
+from pmi_common.published import Disclosure, pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database
 
-from . import handlers
+from . import asyncapi, handlers, move
 from .delivery import DeliveryRelay
-from .domain import UNSET, Disclosure
+from .domain import UNSET
 from .models import metadata
 from .notice_mailer import MailSettings, NoticeMailer
-from .published import pseudonym_key
 from .reads import AgencyGrants
 from .repository import AgenciesRepository
 from .targets import target_policy
 from .webhook_delivery import WebhookDispatcher, WebhookSettings
 from .webhook_handlers import WebhookHandlers
 from .webhook_repository import WebhookRepository
+
+startup_log = structlog.get_logger(__name__)
 
 EVERY_EVENT = tuple(spec.event_type for spec in c.handled_by(c.AGENCIES))
 
@@ -153,6 +157,23 @@ class AgenciesService(ServiceOperations):
             MailSettings.from_config(config)
         except ValueError as exc:
             raise SystemExit(f"the agencies service will not start: {exc}") from exc
+        cls.check_tables_moved(config)
+
+    @staticmethod
+    def check_tables_moved(config: dict) -> None:
+        """An upgraded deployment's agency rows are copied out of the gateway's database
+        (``pmi agency move-tables``) before this service writes its first row: it waits for
+        that, up to ``STARTUP_SECONDS``, then refuses to start, naming the command."""
+        url = config.get(move.CATALOG_SETTING)
+        if not url:
+            startup_log.warning(
+                "agency_tables_not_checked",
+                why=f"{move.CATALOG_SETTING} unset: whether the gateway's database still holds "
+                "agency tables to move (pmi agency move-tables) is not checked",
+            )
+            return
+        seconds = config.get("STARTUP_SECONDS") or os.environ.get("STARTUP_SECONDS", "120")
+        move.wait_for_the_move(url, float(seconds))
 
     @handles(*EVERY_EVENT)
     def on_event(self, event):
@@ -228,6 +249,11 @@ class AgenciesService(ServiceOperations):
             return uow.repository.record_disclosures(
                 [Disclosure(**d) for d in given], dt.datetime.now(dt.UTC)
             )
+
+    @rpc
+    def asyncapi(self) -> dict:
+        """The published contract as AsyncAPI 3 (what the gateway serves at ``/asyncapi.json``)."""
+        return asyncapi.document()
 
     @rpc
     def agreement_in_force(self, agency: str) -> bool:

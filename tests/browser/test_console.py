@@ -306,8 +306,8 @@ def test_a_verifier_gets_a_refusal_page(stack, page):
 def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page):
     from sqlalchemy import create_engine
 
+    from pmi_common.published import Agreement
     from services.agencies.agreement_repository import AgreementRepository
-    from services.agencies.domain import Agreement
 
     engine = create_engine(stack.env["AGENCIES_DATABASE_URL"])
     AgreementRepository(engine).put(

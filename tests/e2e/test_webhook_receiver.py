@@ -17,8 +17,8 @@ from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
 from pmi_common import contract as c
+from pmi_common.published import Agreement
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.domain import Agreement
 from tests import servers
 from tests.e2e.conftest import ROOT
 from tests.helpers import wait_for, worker_payload

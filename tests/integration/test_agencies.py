@@ -16,10 +16,10 @@ from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of
 from pmi_common.management import Management
+from pmi_common.published import PUBLISHED
 from pmi_common.topology import declare_topology, inbox_queue
 from pmi_tools.onboarding import Agencies, Terms, agency_amqp_uri, render_agency
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.published import PUBLISHED
 from services.agencies.queues import agency_queue, agency_user, parked_queue
 from tests.helpers import queue_depth
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.agencies.domain import BINARY, AgencySettings, Agreement, Disclosure
+from pmi_common.published import BINARY, Agreement, Disclosure
+from services.agencies.domain import AgencySettings
 from services.agencies.repository import AgenciesRepository
 from tests.helpers import Kept, kept_on
 from tests.unit.fakes.agencies import FakeAgenciesRepository

@@ -19,7 +19,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine
 
 from pmi_common import contract as c
-from services.agencies.domain import pseudonym
+from pmi_common.published import pseudonym
 from services.agencies.repository import AgenciesRepository
 from services.agencies.service import AgenciesService
 from services.registration.service import RegistrationService

@@ -3,6 +3,7 @@ copied into the agencies database (``pmi agency move-tables``), and only then do
 migration drop them there."""
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -10,9 +11,21 @@ from sqlalchemy import create_engine, func, insert, inspect, select, text
 
 from bench.agency_move import seed
 from pmi_common.migrations import upgrade
+from pmi_common.sealing import Sealer
+from services.agencies.domain import new_secret
 from services.agencies.models import agreements, disclosures, recruits, webhook_deliveries
 from services.agencies.move import TABLES, MoveRefused, move_tables
 from services.agencies.repository import AgenciesRepository
+from services.agencies.service import AgenciesService
+from services.agencies.webhook_repository import WebhookRepository
+from tests.integration.test_webhook_secrets_sealed import (
+    KEY as SEALING_KEY,
+)
+from tests.integration.test_webhook_secrets_sealed import (
+    NOW,
+    an_endpoint_stored_before_sealing,
+    stored_secrets,
+)
 
 
 @pytest.fixture
@@ -124,3 +137,70 @@ def test_pmi_agency_move_tables_moves_them(two_databases, monkeypatch, capsys):
 
     assert "disclosures: 40 rows" in capsys.readouterr().out
     assert counts(agencies_url, disclosures)["disclosures"] == 40
+
+
+def test_webhook_secrets_the_gateway_left_readable_are_sealed_on_the_way(two_databases):
+    """A gateway migrated without ``WEBHOOK_SECRET_KEY`` (it does not hold it) left its endpoints'
+    secrets readable: the move seals them with the agencies service's key, or writes nothing."""
+    gateway_url, agencies_url = two_databases
+    secret = new_secret()
+    gateway = create_engine(gateway_url)
+    endpoint = an_endpoint_stored_before_sealing(gateway, [{"value": secret, "expires_at": None}])
+    gateway.dispose()
+    production = {"PMI_ENV": "production"}
+
+    with pytest.raises(MoveRefused, match="WEBHOOK_SECRET_KEY is not set"):
+        move_tables(gateway_url, agencies_url, production)
+    assert counts(agencies_url, disclosures) == {"disclosures": 0}
+
+    move_tables(gateway_url, agencies_url, {**production, "WEBHOOK_SECRET_KEY": SEALING_KEY})
+
+    agencies = create_engine(agencies_url)
+    stored = stored_secrets(agencies, endpoint)
+    assert secret not in json.dumps(stored)
+    assert [set(s) for s in stored] == [{"sealed", "expires_at"}]
+    sealer = Sealer(SEALING_KEY)
+    signing = WebhookRepository(agencies, sealer).get(endpoint).signing_secrets(NOW)
+    assert [sealer.open(s) for s in signing] == [secret]
+    agencies.dispose()
+
+
+def a_role_that_may_only_connect(database_url: str, admin_url: str) -> str:
+    """``database_url`` as a role with CONNECT to it and no privilege on any table (as the
+    agencies service's own role is given on the gateway's database)."""
+    role = f"pmi_catalog_{uuid.uuid4().hex[:8]}"
+    database = database_url.rsplit("/", 1)[1]
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC'))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"'))
+    admin.dispose()
+    return database_url.replace("postgres@", f"{role}@", 1)
+
+
+def test_the_agencies_service_will_not_start_before_the_tables_are_moved(
+    two_databases, private_servers, monkeypatch
+):
+    from pmi_common.runner import main as run
+
+    gateway_url, agencies_url = two_databases
+    catalog_url = a_role_that_may_only_connect(gateway_url, private_servers.database.admin_url)
+    monkeypatch.setenv("PMI_ENV", "development")
+    monkeypatch.setenv("AGENCIES_DATABASE_URL", agencies_url)
+    monkeypatch.setenv("GATEWAY_CATALOG_URL", catalog_url)
+    monkeypatch.setenv("STARTUP_SECONDS", "0")
+
+    with pytest.raises(SystemExit) as refused:
+        run(["agencies"])
+
+    assert "pmi agency move-tables" in str(refused.value)
+    assert "disclosures" in str(refused.value)
+    assert "agreements" not in table_names(agencies_url)  # not even migrated
+
+    move_tables(gateway_url, agencies_url)
+
+    config = {"GATEWAY_CATALOG_URL": catalog_url, "STARTUP_SECONDS": "0"}
+    AgenciesService.check_tables_moved(config)  # moved (marked): it starts
+    upgrade("gateway", gateway_url)
+    AgenciesService.check_tables_moved(config)  # and once the gateway dropped its copy

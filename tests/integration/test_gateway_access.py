@@ -15,9 +15,8 @@ from gateway.models import access_log
 from gateway.revocations import RevocationBook
 from gateway.testing import start_stack
 from pmi_common.contract import REGISTRATION
+from pmi_common.published import PUBLISHED, Agreement
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.domain import Agreement
-from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 
 

@@ -129,11 +129,6 @@ def test_the_openapi_document_lists_every_route_with_its_roles_and_problems(api)
     ] == {"$ref": "#/components/schemas/Problem"}
 
 
-def test_the_asyncapi_document_is_served_for_agencies(api):
-    document = api.get("/asyncapi.json").json()
-    assert document["asyncapi"].startswith("3.")
-
-
 def test_the_request_id_and_the_caller_travel_into_the_event(api, rabbit_config):
     agency = Subscriber(
         rabbit_config["AMQP_URI"], c.exchange_name(c.REGISTRATION), (c.WORKER_REGISTERED,)

@@ -8,6 +8,7 @@ agreement in force; one without an agreement, or with an expired one, gets 403 e
 """
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -16,9 +17,8 @@ from sqlalchemy import create_engine
 from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack
+from pmi_common.published import PUBLISHED, Agreement
 from services.agencies.agreement_repository import AgreementRepository
-from services.agencies.domain import Agreement
-from services.agencies.published import PUBLISHED
 from tests.helpers import worker_payload
 
 AGENCY_NAME = "bp3mi-jatim"  # the agency claim of the test client's agency tokens
@@ -76,6 +76,15 @@ def verdict(route: Route, role: str | None, status: int) -> str | None:
     if route.allows(role):
         return f"an allowed role got {status}" if status in (401, 403) else None
     return None if status == 403 else f"a refused role got {status}, not 403"
+
+
+def test_the_asyncapi_document_is_the_agencies_service_s_served_to_anyone(api):
+    from services.agencies import asyncapi
+
+    document = api.anonymous().get("/asyncapi.json").json()
+
+    assert document["asyncapi"].startswith("3.")
+    assert document == json.loads(json.dumps(asyncapi.document()))
 
 
 def test_every_route_allows_exactly_the_roles_of_the_table(api):

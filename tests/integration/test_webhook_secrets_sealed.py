@@ -89,11 +89,11 @@ def test_the_migration_seals_the_secrets_a_deployment_stored_readable(
         ],
     )
     monkeypatch.setenv("PMI_ENV", "production")
-    monkeypatch.delenv("WEBHOOK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("WEBHOOK_SECRET_KEY", "too short")
 
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(SystemExit) as refused:  # a key given is a usable one
         migrate(url, "0008")
-    assert "WEBHOOK_SECRET_KEY is not set" in str(refused.value)
+    assert "WEBHOOK_SECRET_KEY is shorter than 32 characters" in str(refused.value)
     assert stored_secrets(engine, rotating)[0] == {"value": current, "expires_at": None}
 
     monkeypatch.setenv("WEBHOOK_SECRET_KEY", KEY)
@@ -110,6 +110,26 @@ def test_the_migration_seals_the_secrets_a_deployment_stored_readable(
 
     migrate(url, "0007", down=True)  # and back, with the key
     assert [s["value"] for s in stored_secrets(engine, rotating)] == [current, old]
+    engine.dispose()
+
+
+def test_without_the_key_the_gateway_s_migration_leaves_them_to_the_move(
+    fresh_gateway_database, monkeypatch
+):
+    """The gateway does not hold ``WEBHOOK_SECRET_KEY``: migrated without it, the secrets stay as
+    they were, for ``pmi agency move-tables`` to seal with the agencies service's key
+    (``test_agency_tables_moved``)."""
+    url = fresh_gateway_database
+    migrate(url, "0007")
+    engine = create_engine(url)
+    secret = domain.new_secret()
+    endpoint = an_endpoint_stored_before_sealing(engine, [{"value": secret, "expires_at": None}])
+    monkeypatch.setenv("PMI_ENV", "production")
+    monkeypatch.delenv("WEBHOOK_SECRET_KEY", raising=False)
+
+    migrate(url, "0009")
+
+    assert stored_secrets(engine, endpoint) == [{"value": secret, "expires_at": None}]
     engine.dispose()
 
 

@@ -12,15 +12,9 @@ import pytest
 
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.published import BINARY, STRUCTURED, Agreement
 from services.agencies import handlers
-from services.agencies.domain import (
-    BINARY,
-    STRUCTURED,
-    AgencySettings,
-    Agreement,
-    Endpoint,
-    Secret,
-)
+from services.agencies.domain import AgencySettings, Endpoint, Secret
 from tests.unit.fakes.agencies import FakeAgenciesRepository
 
 NOW = dt.datetime(2026, 12, 6, 8, tzinfo=dt.UTC)

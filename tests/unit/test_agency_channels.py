@@ -11,16 +11,10 @@ from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.formats.json import JSONFormat
 
 from pmi_common.errors import InvalidInput
+from pmi_common.published import BINARY, PLATFORM, STRUCTURED
 from services.agencies import domain
 from services.agencies.cloud_events import queue_message
-from services.agencies.domain import (
-    BINARY,
-    PLATFORM,
-    STRUCTURED,
-    check_contact_email,
-    check_queue_format,
-    endpoint_disabled,
-)
+from services.agencies.domain import check_contact_email, check_queue_format, endpoint_disabled
 from services.agencies.notice_mailer import MailSettings, retry_delay
 from services.agencies.webhook_message import signed_request
 from tests.unit.test_webhooks import NOW, PUBLISHED

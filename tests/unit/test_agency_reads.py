@@ -2,8 +2,9 @@
 
 import datetime as dt
 
+from gateway.agency_reads import timeline_for, worker_record_for
 from pmi_common import contract as c
-from services.agencies.domain import Agreement, pseudonym, timeline_for, worker_record_for
+from pmi_common.published import Agreement, pseudonym
 
 KEY = "a-test-pseudonym-key-of-enough-length"
 RECORD = {
@@ -104,8 +105,8 @@ def test_a_timeline_keeps_granted_event_types_with_granted_fields_and_staff_pseu
 def test_an_agency_s_statistics_cover_its_granted_dimensions_without_small_cells():
     import pytest
 
+    from gateway.agency_reads import recruit_stats
     from pmi_common.errors import Forbidden
-    from services.agencies.reads import recruit_stats
 
     counts = {
         "total": {"": 7},

@@ -10,9 +10,9 @@ from marshmallow import Schema, fields, validate
 
 from pmi_common import contract as c
 from pmi_common.events import parse_event
+from pmi_common.published import PUBLISHED
 from pmi_tools import catalogue
 from services.agencies import asyncapi
-from services.agencies.published import PUBLISHED
 
 DOCUMENT = asyncapi.document()
 

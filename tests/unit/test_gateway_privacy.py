@@ -5,10 +5,10 @@ import pytest
 from marshmallow import Schema, fields
 
 from gateway import privacy
+from gateway.agency_reads import SHAPED
 from gateway.roles import AGENCY, MASKED, TRAINER
 from gateway.routes import BY_NAME, ROUTES
 from pmi_common import contract as c
-from services.agencies.reads import SHAPED
 
 UNLISTED = "unlisted_field"
 SECRET = "SECRET-VALUE"

@@ -6,12 +6,12 @@ from pathlib import Path
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import openapi
+from gateway.agency_reads import SHAPED
 from gateway.docs import endpoint_table
 from gateway.http import ApiHandler
 from gateway.roles import AUDITORS, DPO, PLANNING, ROLES, WORKER
 from gateway.routes import BY_NAME, CONSOLE_PAGES, ROUTES, console_pages
 from gateway.service import GatewayService
-from services.agencies.reads import SHAPED
 
 
 def served_methods() -> set[str]:

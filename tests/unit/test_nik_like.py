@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pmi_common import nik_like
 from pmi_common.logs import mask_identity
-from services.agencies.domain import SCRUBBED, scrub
+from pmi_common.published import SCRUBBED, scrub
 
 NIK = "3505125703940001"
 AN_ID = "f6267ddc-7107-5504-9707-4145db6de117"

@@ -8,9 +8,9 @@ import pytest
 from pmi_common import contract as c
 from pmi_common import nik_like
 from pmi_common.errors import InvalidInput
+from pmi_common.published import PUBLISHED, SCRUBBED, WITHHELD, Agreement, pseudonym, scrub
 from services.agencies import asyncapi
-from services.agencies.domain import SCRUBBED, Agreement, pseudonym, scrub
-from services.agencies.published import PUBLISHED, WITHHELD, disclose, parse_fields
+from services.agencies.published import disclose, parse_fields
 
 NIK = "3505125703940001"
 KEY = "a-test-pseudonym-key-of-enough-length"
@@ -153,7 +153,8 @@ def test_granted_fields_are_checked_against_the_published_contract():
 
 
 def test_the_pseudonym_key_is_a_secret_of_its_own_never_weak_outside_development():
-    from services.agencies.published import DEVELOPMENT_PSEUDONYM_KEY, pseudonym_key
+    from pmi_common.production import DEVELOPMENT_PSEUDONYM_KEY
+    from pmi_common.published import pseudonym_key
 
     strong = "0123456789abcdef0123456789abcdef01"
     assert pseudonym_key({"PSEUDONYM_KEY": strong}) == strong
@@ -172,7 +173,7 @@ def test_the_pseudonym_key_is_a_secret_of_its_own_never_weak_outside_development
 
 
 def test_staff_s_agency_claim_never_reaches_agencies_but_an_agency_s_does():
-    from services.agencies.domain import published_actor
+    from pmi_common.published import published_actor
 
     operator = {"role": "operator", "agency": "bp3mi-jatim", "subject": "desk-1"}
     agency = {"role": "agency", "agency": "bp3mi-jatim", "subject": "feed-1"}

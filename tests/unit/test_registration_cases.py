@@ -7,10 +7,10 @@ import datetime as dt
 import json
 import uuid
 
+from gateway.agency_reads import timeline_for
 from pmi_common import contract as c
 from pmi_common.events import parse_event
 from pmi_common.lifecycle import DECEASED, DEPARTED, RETURNED
-from services.agencies.domain import timeline_for
 from services.registration import handlers
 from tests.events import envelope
 from tests.unit.test_registration_family import MOTHER, agreement

@@ -10,9 +10,9 @@ import pytest
 
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.published import PUBLISHED, Agreement
 from services.agencies import asyncapi
-from services.agencies.domain import Agreement
-from services.agencies.published import PUBLISHED, disclose, parse_fields
+from services.agencies.published import disclose, parse_fields
 from services.registration import handlers
 from services.registration.domain import FamilyMember
 from tests.unit.test_registration_handlers import (  # noqa: F401

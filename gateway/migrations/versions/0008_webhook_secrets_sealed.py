@@ -6,9 +6,12 @@ Revises: 0007
 Create Date: 2026-12-06 07:30:00.000000
 
 A secret stored readable (``{"value": ...}``) becomes ``{"sealed": ...}``; one already sealed is
-left as it is, so running it again changes nothing. The key comes from the environment, as the
-gateway and the egress read it (``pmi_common.sealing.webhook_sealer``): a deployment with
-endpoints to seal and no usable key stops here, saying so, before anything changed.
+left as it is, so running it again changes nothing. The key is the agencies service's (only it
+opens them): the gateway does not hold it. Where the migration runs with ``WEBHOOK_SECRET_KEY`` in
+its environment it seals here; without it, readable secrets are left as they are, and
+``pmi agency move-tables`` seals them as it copies them into the agencies database (with the
+agencies service's key), before migration 0010 drops the gateway's copy. Going back opens them
+and needs the key.
 """
 
 import os
@@ -28,11 +31,10 @@ endpoints = sa.table(
 )
 
 
-def _rewrite(change) -> None:
+def _rewrite(change, sealer=None) -> None:
     """Each endpoint's secrets through ``change`` (a stored secret -> as it is to be stored), the
-    key asked for only when a row needs it."""
+    key asked for only when a row needs it and none is given."""
     conn = op.get_bind()
-    sealer = None
     for row in conn.execute(sa.select(endpoints.c.id, endpoints.c.secrets)).all():
         rewritten = []
         for stored in row.secrets or []:
@@ -41,8 +43,8 @@ def _rewrite(change) -> None:
                     sealer = webhook_sealer(os.environ)
                 except ValueError as exc:
                     raise SystemExit(
-                        f"webhook secrets cannot be sealed: {exc} (set the key the gateway and "
-                        "the agencies service will use, then migrate again)"
+                        f"webhook secrets cannot be opened: {exc} (set the agencies service's "
+                        "key, then migrate again)"
                     ) from exc
             rewritten.append(change(sealer, stored))
         if rewritten != (row.secrets or []):
@@ -68,7 +70,13 @@ def _open(sealer, stored: dict) -> dict:
 
 
 def upgrade() -> None:
-    _rewrite(_seal)
+    if not os.environ.get("WEBHOOK_SECRET_KEY"):
+        return  # left readable: `pmi agency move-tables` seals them with the agencies' key
+    try:
+        sealer = webhook_sealer(os.environ)
+    except ValueError as exc:
+        raise SystemExit(f"webhook secrets cannot be sealed: {exc}") from exc
+    _rewrite(_seal, sealer)
 
 
 def downgrade() -> None:

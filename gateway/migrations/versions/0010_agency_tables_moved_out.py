@@ -12,12 +12,33 @@ Create Date: 2026-12-06 10:40:00
 import sqlalchemy as sa
 from alembic import op
 
-from services.agencies.move import MOVED, TABLES
 
 revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
+
+# the tables the gateway's database held for the agencies service, and the mark `pmi agency
+# move-tables` leaves on each once its rows are in the agencies database (as they stood at this
+# revision: ``services.agencies.move`` holds the same two, and a test keeps them equal)
+TABLES = (
+    "agreements",
+    "agreement_changes",
+    "agency_settings",
+    "disclosures",
+    "recruits",
+    "agency_deliveries",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
+    "notices",
+    "inbox",
+    "outbox",
+    "stream_sequences",
+    "command_answers",
+    "outbox_archive",
+)
+MOVED = "moved to the agencies database"
 
 
 def _present(conn) -> list[str]:

@@ -9,7 +9,8 @@ import datetime as dt
 from collections.abc import Mapping
 
 from pmi_common.paging import decode_cursor, page
-from services.agencies.domain import AgencySettings, Agreement, Disclosure
+from pmi_common.published import Agreement, Disclosure
+from services.agencies.domain import AgencySettings
 
 
 class FakeAgenciesRepository:

@@ -1,0 +1,277 @@
+"""The published contract: what of each internal event, and of the platform's answers about a
+worker, an agency may ever be given; and the agreement that grants it, as both sides of the
+boundary read it.
+
+Events between the platform's services (``contract``) carry what a service needs; what agencies
+receive is a second, versioned contract. For each event type it names the fields an agency's
+agreement may grant (``PUBLISHED``) and, for every other field of the internal payload, why it
+never leaves (``WITHHELD``): a field added to an internal event stays internal until someone
+decides here. What leaves carries no NIK in any form, free text scrubbed of anything shaped like
+a NIK (``scrub``), staff as pseudonyms (``published_actor``), a protection case's and a Go-TKI
+letter's events only where an agreement names their fields one by one (``NAMED_ONLY``).
+
+Two processes apply it, and only these rules are shared between them (as ``contract`` is shared
+by every service): the agencies service, to the events it queues and posts to agencies
+(``services.agencies.published.disclose``); the gateway, to its HTTP answers to an agency's token
+(``gateway.agreements``), with an agreement it reads from the agencies database through a
+read-only role (``agreement_from_row``) and the disclosures it sends to the agencies service to
+record (``Disclosure``). Nothing here reads a database, the broker or a process's state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from marshmallow import Schema
+
+from pmi_common import contract as c
+from pmi_common import nik_like
+from pmi_common.production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
+
+# The agreement -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agreement:
+    agency: str
+    fields: dict[str, tuple[str, ...]]  # event type -> the published fields granted
+    purpose: str
+    legal_basis: str
+    approved_by: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime | None = None
+    placement_agency: str | None = None  # a placement company: only its own recruits
+    version: int = 1
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return self.valid_from <= now and (self.valid_until is None or now < self.valid_until)
+
+    def covers(self, worker_placement_agency: str | None) -> bool:
+        """Whether a worker recruited by ``worker_placement_agency`` is in this agreement's
+        scope (every worker, unless the agency is a placement company)."""
+        if self.placement_agency is None:
+            return True
+        return _same_company(self.placement_agency, worker_placement_agency)
+
+    def granted(self, event_type: str) -> tuple[str, ...]:
+        return self.fields.get(event_type, ())
+
+
+def _same_company(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def agreement_from_row(row) -> Agreement:
+    """An agreement from its row in the agencies database's ``agreements`` table (the agencies
+    service's repository, and the gateway's read-only role, read the same columns)."""
+    return Agreement(
+        agency=row.agency,
+        fields={t: tuple(f) for t, f in row.fields.items()},
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        approved_by=row.approved_by,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        placement_agency=row.placement_agency,
+        version=row.version,
+    )
+
+
+@dataclass
+class Disclosure:
+    """What one agency received about one worker."""
+
+    agency: str
+    worker_id: str
+    channel: str  # amqp, http, webhook
+    what: str  # the event type, or the HTTP route
+    reference: str  # the event id, or the path read
+    fields: list[str] = field(default_factory=list)
+
+
+# The published events --------------------------------------------------------------------------
+
+CASE_EVENTS = (
+    c.CASE_OPENED,
+    c.CASE_ASSIGNED,
+    c.CASE_STATUS_CHANGED,
+    c.CASE_RESOLVED,
+    c.CASE_OUTCOME_RECORDED,
+    c.CASE_LINKED,
+    c.CASE_REFERRED,
+)
+
+PUBLISHED_CONTRACT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PublishedSpec:
+    """One event type as agencies receive it: its published version and grantable fields."""
+
+    event_type: str
+    version: int
+    internal_version: int
+    fields: tuple[str, ...]
+    named_only: tuple[str, ...] = ()  # a family's personal or health data: said when chosen
+
+    @property
+    def internal(self) -> c.EventSpec:
+        return c.spec_for(self.event_type, self.internal_version)
+
+    def schema(self, granted: tuple[str, ...] | None = None) -> Schema:
+        """The internal schema restricted to the published (or granted) fields."""
+        return self.internal.schema(only=granted or self.fields)
+
+
+_NIK = "a form of the NIK: with birth date and sex it gives the NIK back"
+_SCAN = "a digest of the worker's scanned document"
+_NUMBER = "a document number, partly masked: agencies verify documents with the worker"
+
+_STAFF = "a member of staff's login: agencies see staff only as pseudonyms, in the actor"
+WITHHELD: dict[str, dict[str, str]] = {
+    c.WORKER_REGISTERED: {"nik_masked": _NIK, "nik_digest": _NIK},
+    c.DOCUMENT_SUBMITTED: {"number_masked": _NUMBER, "file_sha256": _SCAN},
+    c.CASE_ASSIGNED: {"assigned_to": _STAFF, "previously_assigned_to": _STAFF},
+}
+
+_FAMILY = "a family member's personal data, given only to an agreement naming it field by field"
+_FAMILY_PERSONAL = ("full_name", "phone", "village", "district")
+_CAUSE = "the cause of a death is health data, given only to an agreement naming it"
+_CASE = (
+    "a protection case is withheld from agencies by default: only an agreement naming its "
+    "fields one by one receives them, and never a sensitive case's (``sensitive_case``)"
+)
+
+_LETTER = (
+    "a Go-TKI letter is withheld from agencies by default: only an agreement naming its fields "
+    "one by one (immigration, the police, checking letters without the paper) receives them"
+)
+LETTER_EVENTS = (c.LETTER_REQUESTED, c.LETTER_ACKNOWLEDGED, c.LETTER_ISSUED, c.LETTER_REVOKED)
+NAMED_ONLY: dict[str, dict[str, str]] = {
+    c.FAMILY_MEMBER_ADDED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
+    c.FAMILY_MEMBER_CHANGED: dict.fromkeys(_FAMILY_PERSONAL, _FAMILY),
+    c.WORKER_DIED: {"heir_names": _FAMILY, "cause": _CAUSE},
+    c.NON_PROCEDURAL_WORKER_RECORDED: {
+        "family_account": "the family's own words about the worker abroad, given only to an "
+        "agreement naming it"
+    },
+}
+
+NAMED_ONLY.update(
+    {
+        event_type: dict.fromkeys(
+            (
+                name
+                for name in c.spec_for(event_type).schema().fields
+                if name not in WITHHELD.get(event_type, {})
+            ),
+            _CASE,
+        )
+        for event_type in CASE_EVENTS
+    }
+)
+NAMED_ONLY.update(
+    {
+        event_type: dict.fromkeys(c.spec_for(event_type).schema().fields, _LETTER)
+        for event_type in LETTER_EVENTS
+    }
+)
+
+
+_CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
+    (spec.event_type, 1, spec.version) for spec in c.CONTRACT
+)
+
+
+def _published_fields(spec: c.EventSpec) -> tuple[str, ...]:
+    withheld = WITHHELD.get(spec.event_type, {})
+    return tuple(name for name in spec.schema().fields if name not in withheld)
+
+
+PUBLISHED: dict[str, PublishedSpec] = {
+    event_type: PublishedSpec(
+        event_type,
+        version,
+        internal_version,
+        _published_fields(c.spec_for(event_type, internal_version)),
+        tuple(NAMED_ONLY.get(event_type, ())),
+    )
+    for event_type, version, internal_version in _CATALOGUE
+}
+
+
+def published_spec(event_type: str) -> PublishedSpec:
+    try:
+        return PUBLISHED[event_type]
+    except KeyError:
+        raise c.UnknownEvent(f"{event_type!r} is not in the published contract") from None
+
+
+# What leaves, whatever the channel -----------------------------------------------------------
+
+SCRUBBED = "[nomor dihapus]"  # "number removed": what replaces a NIK-like number in free text
+PSEUDONYM_PREFIX = "staff-"
+
+
+def scrub(value):
+    """Any NIK-like number in text (or in the strings of a list or object) replaced."""
+    if isinstance(value, str):
+        return nik_like.replace(value, lambda _digits: SCRUBBED)
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items()}
+    return value
+
+
+def pseudonym(subject: str, key: str) -> str:
+    """A stable pseudonymous id of a member of staff: the same login, the same id, and without
+    the key nobody goes back from the id to the login."""
+    digest = hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:20]
+
+
+def published_actor(actor: dict | None, key: str) -> dict | None:
+    """Who caused an event, as agencies see it: the role, the person as a pseudonym, and the
+    agency when an agency acted. A worker acting on their own record is that worker
+    (``worker_id``). Staff's ``agency`` (their acting office, kept in the platform's own
+    timelines) comes from whatever their token claims, so it is never passed on."""
+    if not actor:
+        return None
+    subject = actor.get("subject")
+    return {
+        "role": actor.get("role"),
+        "agency": actor.get("agency") if actor.get("role") == "agency" else None,
+        "subject": pseudonym(subject, key)
+        if subject and actor.get("role") != "worker"
+        else subject,
+    }
+
+
+def pseudonym_key(config: dict) -> str:
+    """``PSEUDONYM_KEY`` from a process's config: a secret of its own (never derived from, nor
+    equal to, ``JWT_SECRET``: rotating the token secret would change every pseudonym, and whoever
+    holds it could reverse them). The development key in development only; outside it, nothing
+    weak is accepted (``production.pseudonym_key_problem``)."""
+    key = config.get("PSEUDONYM_KEY") or ""
+    if is_development(config):
+        return key or DEVELOPMENT_PSEUDONYM_KEY
+    problem = pseudonym_key_problem(config)
+    if problem:
+        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
+    return key
+
+
+# how an agency's queue carries each event: the platform's own form, or a CloudEvent in one of
+# the content modes of the CloudEvents AMQP binding (``services.agencies.cloud_events``)
+PLATFORM, BINARY, STRUCTURED = "platform", "cloudevents-binary", "cloudevents-structured"
+QUEUE_FORMATS = (PLATFORM, BINARY, STRUCTURED)
