@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import WAIT_MS, screenshot
 from tests.e2e.journey import Journey
-from tests.helpers import district_today, wait_for
+from tests.helpers import district_today, pdf_texts, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -156,6 +156,9 @@ def test_a_period_chosen_is_read_again_and_an_operator_is_refused_the_reports(st
     )
     assert published.status_code == 200 and content == published.content
     assert content.startswith(b"month,measure,by,value,sex,count,suppressed")
+    name, content = saved(page, "Laporan cetak (PDF)")  # the printable report of the period
+    assert name == "pmi-laporan-2026-01-2026-03.pdf"
+    assert pdf_texts(content)[2] == "Periode: Januari 2026 s.d. Maret 2026 (WIB)"
 
     page.get_by_role("button", name="Keluar").click()
     open_reports(page, stack, role="operator")

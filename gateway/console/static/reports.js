@@ -1,7 +1,7 @@
 // The planning office's reports page: the monthly figures of /api/v1/reports/monthly drawn as
 // charts (uPlot, as the console's) and bars, for the planning role (Bappedalitbang) and the
 // admin. Signs in with a bearer token kept in this tab, as the console does (the same one).
-// The period's files (CSV, XLSX, open data) are fetched with that token and saved from a blob:
+// The period's files (CSV, XLSX, open data, the printable PDF) are fetched with that token and saved from a blob:
 // a link could not carry the Authorization header.
 
 import { bars } from "./charts.js";
@@ -39,6 +39,7 @@ const WORDS = {
     "downloads.csv": "Angka (CSV)",
     "downloads.xlsx": "Angka (XLSX)",
     "downloads.open_data": "Data terbuka (CSV)",
+    "downloads.pdf": "Laporan cetak (PDF)",
     "downloads.saved": "{file} diunduh",
     "downloads.failed": "Berkas tidak dapat diunduh: {detail}",
     "chart.registrations": "Pendaftaran per bulan menurut jenis kelamin",
@@ -97,6 +98,7 @@ const WORDS = {
     "downloads.csv": "Figures (CSV)",
     "downloads.xlsx": "Figures (XLSX)",
     "downloads.open_data": "Open data (CSV)",
+    "downloads.pdf": "Printable report (PDF)",
     "downloads.saved": "{file} downloaded",
     "downloads.failed": "The file could not be downloaded: {detail}",
     "chart.registrations": "Registrations per month by sex",
