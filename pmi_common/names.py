@@ -70,6 +70,9 @@ LETTER_REQUESTED = "letter_requested"
 LETTER_ACKNOWLEDGED = "letter_acknowledged"
 LETTER_ISSUED = "letter_issued"
 LETTER_REVOKED = "letter_revoked"
+NOTIFICATION_SENT = "notification_sent"
+# how the notifications service reaches a person
+NOTIFICATION_CHANNELS = ("sms", "whatsapp", "email")
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)

@@ -124,8 +124,12 @@ NAMED_ONLY.update(
 )
 
 
+# every event of the contract but the platform's own running (``c.INTERNAL_ONLY``: what its
+# messages cost), which no agreement can grant
 _CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
-    (spec.event_type, 1, spec.version) for spec in c.CONTRACT
+    (spec.event_type, 1, spec.version)
+    for spec in c.CONTRACT
+    if spec.event_type not in c.INTERNAL_ONLY
 )
 
 

@@ -57,6 +57,12 @@ LETTERS_ISSUED = "letters_issued"  # detail: the letter's type (Go-TKI)
 CASES_OPENED = "cases_opened"  # detail: aspect:type
 CASES_RESOLVED = "cases_resolved"  # detail: aspect:type
 CASE_OUTCOMES = "case_outcomes"  # detail: the outcome
+# the messages the notifications service sent, and what they cost the office
+NOTIFICATIONS_SENT = "notifications_sent"  # detail: kind:channel
+NOTIFICATION_SEGMENTS = "notification_segments"  # detail: kind:channel; SMS segments summed
+NOTIFICATION_COST = "notification_cost_rupiah"  # detail: kind:channel; whole rupiah summed
+# measures that sum a quantity rather than count events (no open data: not people)
+SUMMED = (NOTIFICATION_SEGMENTS, NOTIFICATION_COST)
 
 MEASURES = (
     REGISTRATIONS,
@@ -83,6 +89,9 @@ MEASURES = (
     CASES_OPENED,
     CASES_RESOLVED,
     CASE_OUTCOMES,
+    NOTIFICATIONS_SENT,
+    NOTIFICATION_SEGMENTS,
+    NOTIFICATION_COST,
 )
 
 # what each of the district's innovations served, per month: the measures it is counted by
@@ -154,6 +163,7 @@ class Fact:
     detail: str
     worker_id: str | None
     country: str | None = None  # when the event itself names it (a departure, a case)
+    quantity: int = 1  # what it adds to its figure: 1, or a message's segments or cost
 
 
 @dataclass(frozen=True)
@@ -189,8 +199,8 @@ def reading_of(
     """What one event counts for (an empty ``Reading`` when it counts for nothing)."""
     month = month_of(occurred_at, zone)
 
-    def fact(measure: str, detail: str = "", country: str | None = None) -> Fact:
-        return Fact(event_id, month, measure, detail, worker_id, country)
+    def fact(measure: str, detail: str = "", country: str | None = None, quantity: int = 1) -> Fact:
+        return Fact(event_id, month, measure, detail, worker_id, country, quantity)
 
     if event_type == n.WORKER_REGISTERED:
         profile = profile_of(worker_id, data) if worker_id else None
@@ -260,6 +270,15 @@ def reading_of(
         return Reading((fact(CASES_RESOLVED, detail, country=data["destination_country"]),))
     if event_type == n.CASE_OUTCOME_RECORDED:
         return Reading((fact(CASE_OUTCOMES, data["outcome"]),))
+    if event_type == n.NOTIFICATION_SENT:
+        sent = f"{data['kind']}:{data['channel']}"
+        return Reading(
+            (
+                fact(NOTIFICATIONS_SENT, sent),
+                fact(NOTIFICATION_SEGMENTS, sent, quantity=int(data["segments"])),
+                fact(NOTIFICATION_COST, sent, quantity=int(data["cost_rupiah"])),
+            )
+        )
     return Reading()
 
 
@@ -314,7 +333,7 @@ def figures_of(
                 profile.sector if profile else None,
                 profile.company if profile else None,
             )
-        ] += 1
+        ] += fact.quantity
     return sorted(
         (Figure(*key, count=count) for key, count in counted.items()),  # type: ignore[misc]
         key=Figure.key,

@@ -1,6 +1,7 @@
 """The reporting service's tables: the read model of the planning office's figures.
 
-``facts`` holds one row per event and measure it counts for; ``worker_profiles`` what each
+``facts`` holds one row per event and measure it counts for (its ``quantity``: 1, or what the
+event sums to, a message's SMS segments or cost); ``worker_profiles`` what each
 worker's registration said (no name, no NIK); ``programmes`` the reintegration programmes as
 created. The monthly figures are read from them (``repository.figures``). All three can be
 emptied and filled again from the services' history (``rebuild``).
@@ -24,6 +25,7 @@ facts = Table(
     Column("detail", String(200), nullable=False),
     Column("worker_id", String(36), nullable=True),
     Column("country", String(2), nullable=True),
+    Column("quantity", Integer, nullable=False, server_default="1"),
     Index("ix_facts_month", "month", "measure"),
     Index("ix_facts_worker", "worker_id"),
 )

@@ -107,7 +107,7 @@ class ReportingRepository:
             w.c.company,
         )
         query = (
-            select(*dimensions, func.count())
+            select(*dimensions, func.sum(f.c.quantity))
             .select_from(f.outerjoin(w, w.c.worker_id == f.c.worker_id))
             .where(f.c.month >= start, f.c.month <= end)
             .group_by(*dimensions)

@@ -109,6 +109,28 @@ def test_figures_count_several_facts_of_the_same_dimensions_together(repository)
     assert (figure.detail, figure.count) == ("passport:blur", 7)
 
 
+def test_figures_sum_the_quantity_of_a_measure_that_sums_one(repository):
+    repository.keep_profile(SITI)
+    sent = "registered:sms"
+    repository.add_facts(
+        [
+            d.Fact(f"e{n}", "2026-04", measure, sent, "w-siti", None, quantity)
+            for n, segments in enumerate((1, 2, 3))
+            for measure, quantity in (
+                (d.NOTIFICATIONS_SENT, 1),
+                (d.NOTIFICATION_SEGMENTS, segments),
+                (d.NOTIFICATION_COST, 350 * segments),
+            )
+        ]
+    )
+    counted = {f.measure: f.count for f in repository.figures("2026-04", "2026-04")}
+    assert counted == {
+        d.NOTIFICATIONS_SENT: 3,
+        d.NOTIFICATION_SEGMENTS: 6,
+        d.NOTIFICATION_COST: 2100,
+    }
+
+
 def test_programmes_are_kept_by_id_the_latest_name_standing(repository):
     repository.keep_programme(d.Programme("p2", "PAK CAMAT 2026", 2026))
     repository.keep_programme(d.Programme("p1", "PAK CAMAT 2025", 2025))

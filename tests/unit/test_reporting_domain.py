@@ -9,6 +9,7 @@ import uuid
 from pmi_common import contract as c
 from pmi_common.events import Event
 from services.reporting import domain as d
+from services.reporting import exports
 from services.reporting.handlers import EVENTS, apply, monthly
 from tests.unit.fakes.reporting import FakeReportingRepository
 
@@ -364,3 +365,41 @@ def test_the_reporting_service_hears_every_event_it_counts():
         c.CASE_RESOLVED,
         c.CASE_OUTCOME_RECORDED,
     }
+
+
+def test_notifications_sent_are_counted_by_kind_and_channel_with_their_segments_and_cost():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 5)))
+    for kind, channel, segments, cost, at in (
+        ("registered", "sms", 2, 700, utc(2026, 1, 5, 3)),
+        ("registered", "sms", 1, 350, utc(2026, 1, 31, 18)),  # 1 February in Blitar
+        ("session_reminder", "sms", 1, 350, utc(2026, 2, 2)),
+        ("session_reminder", "whatsapp", 3, 200, utc(2026, 2, 2)),  # per message, not segment
+    ):
+        data = {"kind": kind, "channel": channel, "segments": segments, "cost_rupiah": cost}
+        apply(uow, event(c.NOTIFICATION_SENT, data, at))
+    answer = monthly(repository, {"from": "2026-01", "to": "2026-02"})
+    sent = {
+        (f["month"], f["measure"], f["detail"]): f["count"]
+        for f in answer["figures"]
+        if f["measure"] in (d.NOTIFICATIONS_SENT, d.NOTIFICATION_SEGMENTS, d.NOTIFICATION_COST)
+    }
+    assert sent == {
+        ("2026-01", d.NOTIFICATIONS_SENT, "registered:sms"): 1,
+        ("2026-01", d.NOTIFICATION_SEGMENTS, "registered:sms"): 2,
+        ("2026-01", d.NOTIFICATION_COST, "registered:sms"): 700,
+        ("2026-02", d.NOTIFICATIONS_SENT, "registered:sms"): 1,
+        ("2026-02", d.NOTIFICATION_SEGMENTS, "registered:sms"): 1,
+        ("2026-02", d.NOTIFICATION_COST, "registered:sms"): 350,
+        ("2026-02", d.NOTIFICATIONS_SENT, "session_reminder:sms"): 1,
+        ("2026-02", d.NOTIFICATION_SEGMENTS, "session_reminder:sms"): 1,
+        ("2026-02", d.NOTIFICATION_COST, "session_reminder:sms"): 350,
+        ("2026-02", d.NOTIFICATIONS_SENT, "session_reminder:whatsapp"): 1,
+        ("2026-02", d.NOTIFICATION_SEGMENTS, "session_reminder:whatsapp"): 3,
+        ("2026-02", d.NOTIFICATION_COST, "session_reminder:whatsapp"): 200,
+    }
+    # the open data counts people and events: the segments and the rupiah are not in it
+    figures = d.figures_of(repository.facts.values(), repository.profiles, "2026-01", "2026-02")
+    measures = {row["measure"] for row in exports.open_data_rows(figures)}
+    assert d.NOTIFICATIONS_SENT in measures and not measures & set(d.SUMMED)

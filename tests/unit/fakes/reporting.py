@@ -51,7 +51,8 @@ class FakeReportingRepository:
         facts = sorted(self.facts.values(), key=lambda f: (f.event_id, f.measure))
         return {
             "facts": [
-                (f.event_id, f.measure, f.month, f.detail, f.worker_id, f.country) for f in facts
+                (f.event_id, f.measure, f.month, f.detail, f.worker_id, f.country, f.quantity)
+                for f in facts
             ],
             "worker_profiles": [
                 (
