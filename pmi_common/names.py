@@ -163,6 +163,8 @@ CASE_OUTCOMES = (
     "reconciled",
     "closed_without_contact",
 )
+# what counts as acting on a case: its first move to one of these (the limit ``act_by``)
+CASE_FIRST_ACTIONS = ("referred", "in_progress", "resolved")
 CASE_STATUSES = (
     "received",
     "assessed",
