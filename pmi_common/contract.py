@@ -845,7 +845,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseStatusChangedV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "a protection case moved in its workflow (assessed, referred, resolved, reopened...)",
     ),
     EventSpec(

@@ -17,6 +17,7 @@ No name and no NIK is kept: the district is the region code of the masked NIK's 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pmi_common import names as n
 from pmi_common.identity import mask_niks_in_text
 from pmi_common.names import FOLLOW_UP_MONTHS, INCOME_BANDS
 from pmi_common.sectors import sector_of
+from pmi_common.workdays import working_hours_between
 
 DISTRICT_TIMEZONE = "Asia/Jakarta"  # WIB: the district's months
 # a rejection's reason is the verifier's text: counted by its first words, any NIK in it masked
@@ -167,13 +169,39 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class CaseClock:
+    """What is known of a protection case's clock: when it was received (and so its month) and
+    by when it had to be acted on (``case_opened``), when it first was (the first
+    ``case_status_changed`` to a first action). Events may come in any order: the clocks heard
+    of one case are merged (``merged``)."""
+
+    case_id: str
+    month: str | None = None
+    received_at: dt.datetime | None = None
+    act_by: dt.datetime | None = None
+    acted_at: dt.datetime | None = None
+
+    def merged(self, other: CaseClock) -> CaseClock:
+        """This clock with what ``other`` knows besides; the earlier first action stands."""
+        acted = [t for t in (self.acted_at, other.acted_at) if t is not None]
+        return CaseClock(
+            self.case_id,
+            self.month or other.month,
+            self.received_at or other.received_at,
+            self.act_by or other.act_by,
+            min(acted) if acted else None,
+        )
+
+
+@dataclass(frozen=True)
 class Reading:
     """What an event gives the read model: facts (one per measure), a worker's profile, a
-    programme."""
+    programme, a case's clock."""
 
     facts: tuple[Fact, ...] = ()
     profile: WorkerProfile | None = None
     programme: Programme | None = None
+    case_clock: CaseClock | None = None
 
 
 def profile_of(worker_id: str, data: Mapping) -> WorkerProfile:
@@ -264,7 +292,14 @@ def reading_of(
         return Reading((fact(LETTERS_ISSUED, data["letter_type"]),))
     if event_type == n.CASE_OPENED:
         detail = f"{data['aspect']}:{data['case_type']}"
-        return Reading((fact(CASES_OPENED, detail, country=data["destination_country"]),))
+        clock = CaseClock(data["case_id"], month, occurred_at, _moment(data["act_by"]))
+        return Reading(
+            (fact(CASES_OPENED, detail, country=data["destination_country"]),), case_clock=clock
+        )
+    if event_type == n.CASE_STATUS_CHANGED:
+        if data["to_status"] not in n.CASE_FIRST_ACTIONS:
+            return Reading()
+        return Reading(case_clock=CaseClock(data["case_id"], acted_at=occurred_at))
     if event_type == n.CASE_RESOLVED:
         detail = f"{data['aspect']}:{data['case_type']}"
         return Reading((fact(CASES_RESOLVED, detail, country=data["destination_country"]),))
@@ -280,6 +315,11 @@ def reading_of(
             )
         )
     return Reading()
+
+
+def _moment(value) -> dt.datetime:
+    """An instant of an event's payload, as parsed or as its ISO text."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 # reading the figures -------------------------------------------------------------------------
@@ -400,3 +440,32 @@ def follow_ups_of(totals: Mapping[tuple[str, str], int], pid: str, months: int) 
             band: totals.get((FOLLOW_UPS_INCOME, f"{at}:{band}"), 0) for band in INCOME_BANDS
         },
     }
+
+
+def first_actions_of(clocks: Iterable[CaseClock], zone: str = DISTRICT_TIMEZONE) -> list[dict]:
+    """Per month a case was received in: the cases received, those acted on (a first action:
+    referred, in progress or resolved), those acted on within their limit (``act_by``, as the
+    protection desk computes it from the working days), and the median of the working hours
+    (weekends and public holidays not counted, ``pmi_common.workdays``) to the first action."""
+    by_month: dict[str, list[CaseClock]] = {}
+    for clock in clocks:
+        if clock.month is not None and clock.received_at is not None:
+            by_month.setdefault(clock.month, []).append(clock)
+    rows = []
+    for month, received in sorted(by_month.items()):
+        hours, in_time = [], 0
+        for clock in received:
+            if clock.received_at is None or clock.acted_at is None:
+                continue
+            hours.append(working_hours_between(clock.received_at, clock.acted_at, zone))
+            in_time += clock.act_by is not None and clock.acted_at <= clock.act_by
+        rows.append(
+            {
+                "month": month,
+                "received": len(received),
+                "acted": len(hours),
+                "acted_in_time": in_time,
+                "median_working_hours": round(statistics.median(hours), 1) if hours else None,
+            }
+        )
+    return rows

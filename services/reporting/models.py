@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table
 
-from pmi_common.tables import add_messaging_tables
+from pmi_common.tables import AwareDateTime, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
@@ -52,4 +52,17 @@ programmes = Table(
     Column("year", Integer, nullable=False),
 )
 
-READ_MODEL = (facts, worker_profiles, programmes)
+# each protection case's clock: received (and its month), the limit for a first action, and the
+# first action, from ``case_opened`` and ``case_status_changed`` in whatever order they come
+case_clocks = Table(
+    "case_clocks",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("month", String(7), nullable=True),
+    Column("received_at", AwareDateTime(), nullable=True),
+    Column("act_by", AwareDateTime(), nullable=True),
+    Column("acted_at", AwareDateTime(), nullable=True),
+    Index("ix_case_clocks_month", "month"),
+)
+
+READ_MODEL = (facts, worker_profiles, programmes, case_clocks)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from pmi_common import contract as c
 from pmi_common.events import Event
+from pmi_common.workdays import working_hours_between
 from services.reporting import domain as d
 from services.reporting import exports
 from services.reporting.handlers import EVENTS, apply, monthly
 from tests.unit.fakes.reporting import FakeReportingRepository
 
+WIB = ZoneInfo("Asia/Jakarta")
 WORKER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 REGISTERED = {
     "nik_masked": "350512******0001",
@@ -403,3 +406,77 @@ def test_notifications_sent_are_counted_by_kind_and_channel_with_their_segments_
     figures = d.figures_of(repository.facts.values(), repository.profiles, "2026-01", "2026-02")
     measures = {row["measure"] for row in exports.open_data_rows(figures)}
     assert d.NOTIFICATIONS_SENT in measures and not measures & set(d.SUMMED)
+
+
+def case_event(event_type, case_id, at, **data):
+    common = {"case_id": case_id, "case_type": "unpaid_wages", "urgency": "normal"}
+    return event(event_type, {**common, "sensitive": False, **data}, at)
+
+
+def opened(case_id, at, act_by):
+    return case_event(
+        c.CASE_OPENED,
+        case_id,
+        at,
+        case_number="PMI-2026-0001",
+        registered=True,
+        destination_country="HK",
+        reporter_kind="worker",
+        channel="desk",
+        aspect="economic",
+        status="received",
+        acknowledge_by=at + dt.timedelta(days=1),
+        act_by=act_by,
+    )
+
+
+def moved(case_id, at, from_status, to_status):
+    return case_event(
+        c.CASE_STATUS_CHANGED, case_id, at, from_status=from_status, to_status=to_status
+    )
+
+
+def test_a_case_s_first_action_is_counted_in_the_month_it_was_received_with_its_working_hours():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    monday = utc(2026, 3, 2, 2)  # 09.00 WIB; three working days: by the end of Thursday
+    limit = utc(2026, 3, 5, 17)
+    friday = utc(2026, 3, 6, 2)  # the Friday after (Nyepi, 19 March, is later): 96 h on
+    # acted on the Wednesday (48 h), a week late, and not yet; one heard before its opening
+    for case_id, first_action in (
+        ("k-1", utc(2026, 3, 4, 2)),
+        ("k-2", friday + dt.timedelta(days=7)),
+    ):
+        apply(uow, moved(case_id, first_action, "assessed", "in_progress"))
+        apply(uow, opened(case_id, monday, limit))
+        apply(uow, moved(case_id, first_action + dt.timedelta(hours=1), "in_progress", "resolved"))
+    apply(uow, opened("k-3", monday, limit))
+    apply(uow, moved("k-3", utc(2026, 3, 3), "received", "assessed"))  # no first action
+    # received on a Friday evening, referred on Monday morning: the weekend does not count
+    apply(uow, opened("k-4", utc(2026, 3, 27, 12), utc(2026, 4, 2, 17)))  # 19.00 WIB
+    apply(uow, moved("k-4", utc(2026, 3, 30, 2), "received", "referred"))  # Monday 09.00 WIB
+
+    answer = monthly(repository, {"from": "2026-03", "to": "2026-03"})
+    (march,) = answer["first_actions"]
+    # working hours: k-1 48, k-2 96 + 7 days of which 5 working (120) = 216, k-4 5 + 9 = 14
+    assert march == {
+        "month": "2026-03",
+        "received": 4,
+        "acted": 3,
+        "acted_in_time": 2,
+        "median_working_hours": 48.0,
+    }
+    assert monthly(repository, {"from": "2026-04", "to": "2026-04"})["first_actions"] == []
+
+
+def test_working_hours_leave_out_weekends_and_public_holidays():
+    friday_evening = dt.datetime(2026, 3, 27, 19, tzinfo=WIB)
+    assert working_hours_between(friday_evening, friday_evening + dt.timedelta(days=3)) == 5 + 19
+    # 17 August, Independence Day, a Monday: Friday 12.00 to Tuesday 12.00 is 12 + 12 hours
+    assert (
+        working_hours_between(
+            dt.datetime(2026, 8, 14, 12, tzinfo=WIB), dt.datetime(2026, 8, 18, 12, tzinfo=WIB)
+        )
+        == 24
+    )
+    assert working_hours_between(friday_evening, friday_evening) == 0
