@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from pmi_common.names import NOTIFICATION_CHANNELS
+
 # channels and languages ----------------------------------------------------------------------
 
-SMS, WHATSAPP, EMAIL = "sms", "whatsapp", "email"
-CHANNELS = (SMS, WHATSAPP, EMAIL)
+CHANNELS = NOTIFICATION_CHANNELS  # as the contract names them (notification_sent)
+SMS, WHATSAPP, EMAIL = CHANNELS
 INDONESIAN, ENGLISH = "id", "en"
 LANGUAGES = (INDONESIAN, ENGLISH)  # Bahasa Indonesia first
 
