@@ -2,7 +2,8 @@
 ``monthly`` answer gives them, drawn with fpdf2's own lines and rectangles (no plotting library):
 the title and period in Bahasa Indonesia first and English second, the innovations' figures per
 month, registrations and departures per month by sex (bars and their table), returns by reason,
-cases opened by aspect and PAK CAMAT's funnel per programme.
+cases opened by aspect (and how soon they were first acted on), PAK CAMAT's funnel per programme,
+and the messages the notifications service sent with their cost.
 
 Counts only, as the JSON: no name, no NIK, no case. Small cells are not suppressed here (the
 report is for the planning office's role, not published; the open data is).
@@ -173,6 +174,10 @@ def monthly_pdf(report: Mapping) -> bytes:
         pdf.cell(0, 6, latin(f"{programme['name']} ({programme['year']})"))
         pdf.ln(6)
         _bars(pdf, funnel_steps(programme), peak=max(1, programme["enrolled"]))
+    _heading(pdf, "6. Tindakan pertama atas kasus", "Cases' first action, by month received")
+    _first_actions(pdf, report.get("first_actions", []))
+    _heading(pdf, "7. Pesan terkirim dan biayanya", "Messages sent and their cost")
+    _messages(pdf, figures)
     return bytes(pdf.output())
 
 
@@ -330,6 +335,40 @@ def _by_sex_table(
         ]
         _keep(pdf, 5)
         _row(pdf, widths, [month_name(month), *map(number, counts)])
+
+
+def _first_actions(pdf: FPDF, months: Sequence[Mapping]) -> None:
+    if not months:
+        _note(pdf, NONE)
+        return
+    widths = [34.0, 30.0, 30.0, 40.0, 46.0]
+    head = ["Bulan (month)", "Diterima", "Ditindak", "Tepat waktu", "Median jam kerja"]
+    _row(pdf, widths, head, "B")
+    _row(
+        pdf, widths, ["", "(received)", "(acted on)", "(within the limit)", "(working hours)"], "I"
+    )
+    for row in months:
+        median = row["median_working_hours"]
+        counts = [number(row[k]) for k in ("received", "acted", "acted_in_time")]
+        hours = "-" if median is None else f"{median:.1f}".replace(".", ",")
+        _keep(pdf, 5)
+        _row(pdf, widths, [month_name(row["month"]), *counts, hours])
+
+
+def _messages(pdf: FPDF, figures: Iterable[Mapping]) -> None:
+    """Per kind and channel: the messages sent, their SMS segments and cost in rupiah."""
+    measures = (d.NOTIFICATIONS_SENT, d.NOTIFICATION_SEGMENTS, d.NOTIFICATION_COST)
+    summed = {m: totals(figures, m, detail_of) for m in measures}
+    sent = summed[d.NOTIFICATIONS_SENT]
+    if not sent:
+        _note(pdf, NONE)
+        return
+    widths = [70.0, 34.0, 34.0, 42.0]
+    _row(pdf, widths, ["Jenis:saluran (kind:channel)", "Pesan", "Segmen SMS", "Biaya (Rp)"], "B")
+    for detail in sorted(sent):
+        _keep(pdf, 5)
+        _row(pdf, widths, [detail, *(number(summed[m][detail]) for m in measures)])
+    _row(pdf, widths, [TOTAL, *(number(sum(summed[m].values())) for m in measures)], "B")
 
 
 def _bars(pdf: FPDF, entries: Sequence[tuple[str, int]], peak: int | None = None) -> None:

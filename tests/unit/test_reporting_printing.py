@@ -3,6 +3,9 @@ bars and funnel show the figures of the ``monthly`` answer it was made from."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 import pytest
 
 from services.reporting import domain as d
@@ -35,6 +38,20 @@ FIGURES = [
     figure("2026-03", d.PROGRAMME_COMPLETIONS, 5, "p-1"),
     figure("2026-03", d.BUSINESSES_STARTED, 4, "p-1"),
     figure("2026-03", d.FOLLOW_UPS_RUNNING, 2, "p-1:6"),
+    figure("2026-02", d.NOTIFICATIONS_SENT, 40, "registered:sms"),
+    figure("2026-03", d.NOTIFICATIONS_SENT, 2, "registered:sms", sex="M"),
+    figure("2026-02", d.NOTIFICATION_SEGMENTS, 50, "registered:sms"),
+    figure("2026-03", d.NOTIFICATION_SEGMENTS, 2, "registered:sms", sex="M"),
+    figure("2026-02", d.NOTIFICATION_COST, 17500, "registered:sms"),
+    figure("2026-03", d.NOTIFICATION_COST, 700, "registered:sms", sex="M"),
+    figure("2026-03", d.NOTIFICATIONS_SENT, 3, "session_reminder:whatsapp"),
+    figure("2026-03", d.NOTIFICATION_SEGMENTS, 3, "session_reminder:whatsapp"),
+    figure("2026-03", d.NOTIFICATION_COST, 600, "session_reminder:whatsapp"),
+]
+RECEIVED = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)  # a Monday, 09.00 WIB
+CLOCKS = [
+    d.CaseClock("k-1", "2026-03", RECEIVED, RECEIVED + dt.timedelta(days=3), acted)
+    for acted in (RECEIVED + dt.timedelta(hours=6), RECEIVED + dt.timedelta(days=4), None)
 ]
 
 
@@ -46,6 +63,9 @@ def report(figures=FIGURES, start="2026-01", end="2026-03") -> dict:
         "figures": [handlers.figure_view(f) for f in figures],
         "innovations": d.innovations_of(figures),
         "programmes": d.funnel_of(figures, [PROGRAMME]),
+        "first_actions": d.first_actions_of(
+            [replace(c, case_id=f"k-{n}") for n, c in enumerate(CLOCKS)] if figures else []
+        ),
     }
 
 
@@ -93,17 +113,25 @@ def test_returns_by_reason_cases_by_aspect_and_the_funnel_are_barred_with_their_
     assert shows_in_a_row(texts, "Usaha berjalan, 6 bln (running)", "2")
 
 
+def test_the_cases_first_action_and_the_messages_cost_are_tabled(texts):
+    # three received in March: acted on in 6 and 96 working hours (the second one late), one not
+    assert shows_in_a_row(texts, "Maret 2026", "3", "2", "1", "51,0")
+    assert shows_in_a_row(texts, "registered:sms", "42", "52", "18.200")
+    assert shows_in_a_row(texts, "session_reminder:whatsapp", "3", "3", "600")
+    assert shows_in_a_row(texts, "Jumlah (total)", "45", "55", "18.800")
+
+
 def test_a_period_with_nothing_counted_says_so_and_a_month_is_its_own_period():
     texts = pdf_texts(printing.monthly_pdf(report([], "2026-05", "2026-05")))
     assert "Periode: Mei 2026 (WIB)" in texts and "Period: May 2026" in texts
-    assert texts.count(printing.NONE) == 2  # no returns, no cases
+    assert texts.count(printing.NONE) == 4  # no returns, no cases, no first action, no message
     assert shows_in_a_row(texts, "PAK CAMAT Blitar (2026)", "Terdaftar (enrolled)", "0")
     assert shows_in_a_row(texts, "Mei 2026", "0", "0", "0", "0", "0", "0", "0")
 
 
 def test_without_a_programme_the_funnel_says_there_are_no_figures():
     texts = pdf_texts(printing.monthly_pdf({**report([]), "programmes": []}))
-    assert texts.count(printing.NONE) == 3
+    assert texts.count(printing.NONE) == 5
 
 
 def test_three_years_of_months_fit_on_pages_of_their_own():
