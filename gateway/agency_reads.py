@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pmi_common import contract as c
+from pmi_common.agreement import CASE_EVENTS, Agreement, Disclosure
 from pmi_common.errors import Forbidden, NotFound
-from pmi_common.published import CASE_EVENTS, Agreement, Disclosure, published_actor, scrub
+from pmi_common.published import published_actor, scrub
 
 HTTP = "http"
 SMALL_CELL = 5  # a count below this could single a worker out: it is not given to agencies

@@ -18,8 +18,9 @@ from nameko.extensions import SharedExtension
 from sqlalchemy import JSON, Integer, String, Text, column, select, table
 from sqlalchemy.exc import DBAPIError
 
+from pmi_common.agreement import Agreement, agreement_from_row
 from pmi_common.errors import Forbidden
-from pmi_common.published import Agreement, agreement_from_row, pseudonym_key
+from pmi_common.published import pseudonym_key
 from pmi_common.rpc import ServiceUnavailable
 from pmi_common.tables import AwareDateTime
 

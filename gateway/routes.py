@@ -935,6 +935,18 @@ ROUTES: tuple[Route, ...] = (
         personal=False,
     ),
     reporting(
+        "monthly_report_pdf",
+        "GET",
+        "/reports/monthly.pdf",
+        REPORTS,
+        "The printable monthly report (PDF, Bahasa Indonesia first): the innovations' figures, "
+        "registrations and departures per month by sex, returns by reason, cases by aspect and "
+        "PAK CAMAT's funnel, charted",
+        query=s.ReportPeriod,
+        media_type="application/pdf",
+        personal=False,  # counts, as the JSON's
+    ),
+    reporting(
         "open_data",
         "GET",
         "/reports/open-data",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from pmi_common.agreement import QUEUE_FORMATS
 from pmi_common.contract import (
     AUDIENCES,
     CASE_AGENCY_ANSWERS,
@@ -50,7 +51,6 @@ from pmi_common.fields import (
     StrictNumber,
     text,
 )
-from pmi_common.published import QUEUE_FORMATS
 from pmi_common.topology import consuming_services
 
 # fictional: well formed (East Java, Blitar; a woman born 17 March 1994) for the API document's

@@ -587,6 +587,10 @@ class GatewayService:
         return _download(self.reporting.download(query, "parquet"), "private, no-store")
 
     @api
+    def monthly_report_pdf(self, query: dict) -> Response:
+        return _download(self.reporting.download(query, "pdf"), "private, no-store")
+
+    @api
     def open_data(self, query: dict) -> Response:
         """Published for anyone: a portal or a cache may keep it a while."""
         return _download(self.reporting.download(query, "open-data"), "public, max-age=900")

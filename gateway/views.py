@@ -625,6 +625,21 @@ class FunnelView(View):
     awarded = fields.Integer()
 
 
+class FirstActionMonthView(View):
+    month = fields.String(metadata={"description": "the month the cases were received in (WIB)"})
+    received = fields.Integer()
+    acted = fields.Integer(
+        metadata={"description": "with a first action: referred, in progress or resolved"}
+    )
+    acted_in_time = fields.Integer(
+        metadata={"description": "first acted on within the limit (act_by, working days)"}
+    )
+    median_working_hours = fields.Float(
+        allow_none=True,
+        metadata={"description": "to the first action, weekends and public holidays left out"},
+    )
+
+
 class MonthlyReportView(View):
     from_ = fields.String(data_key="from")
     to = fields.String()
@@ -633,6 +648,7 @@ class MonthlyReportView(View):
     figures = fields.List(fields.Nested(FigureView))
     innovations = fields.List(fields.Nested(InnovationMonthView))
     programmes = fields.List(fields.Nested(FunnelView))
+    first_actions = fields.List(fields.Nested(FirstActionMonthView))
 
 
 # operations ---------------------------------------------------------------------------------

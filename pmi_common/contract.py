@@ -61,6 +61,8 @@ from .names import (  # noqa: F401 - the contract speaks these names; callers fi
     LETTER_TYPES,
     LETTERS,
     NON_PROCEDURAL_WORKER_RECORDED,
+    NOTIFICATION_CHANNELS,
+    NOTIFICATION_SENT,
     NOTIFICATIONS,
     ORIENTATION,
     ORIENTATION_COMPLETED,
@@ -537,6 +539,17 @@ class LetterRevokedV1(_LetterPayload):
     revoked_at = fields.AwareDateTime(required=True, format="iso")
 
 
+class NotificationSentV1(_Payload):
+    """A provider took a message: its kind, channel, SMS segments and cost (the office's price,
+    ``NOTIFY_COST_*``: per segment for SMS, per message otherwise, in whole rupiah). Never the
+    address, the text or anything of the person but the envelope's ``worker_id``."""
+
+    kind = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_CHANNELS))
+    segments = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    cost_rupiah = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One row of the contract table."""
@@ -832,7 +845,7 @@ CONTRACT: tuple[EventSpec, ...] = (
         1,
         PROTECTION,
         CaseStatusChangedV1,
-        (REGISTRATION, NOTIFICATIONS),
+        (REGISTRATION, NOTIFICATIONS, REPORTING),
         "a protection case moved in its workflow (assessed, referred, resolved, reopened...)",
     ),
     EventSpec(
@@ -899,7 +912,19 @@ CONTRACT: tuple[EventSpec, ...] = (
         (REGISTRATION,),
         "the office revoked an issued letter",
     ),
+    EventSpec(
+        NOTIFICATION_SENT,
+        1,
+        NOTIFICATIONS,
+        NotificationSentV1,
+        (REPORTING,),
+        "a message was handed to its provider: kind, channel, segments and cost (internal only)",
+    ),
 )
+
+# The platform's own running, never an agency's business: the agencies service does not receive
+# these, and the published contract (``services/agencies/published.py``) leaves them out.
+INTERNAL_ONLY = frozenset({NOTIFICATION_SENT})
 
 _BY_KEY = {(spec.event_type, spec.version): spec for spec in CONTRACT}
 _LATEST = {spec.event_type: spec for spec in sorted(CONTRACT, key=lambda s: s.version)}
@@ -925,9 +950,15 @@ def published_by(source: str) -> tuple[EventSpec, ...]:
 
 
 def handled_by(service: str) -> tuple[EventSpec, ...]:
-    """The events ``service`` consumes: the agencies service consumes every one of them."""
+    """The events ``service`` consumes: the agencies service every one of them but the
+    platform's own (``INTERNAL_ONLY``)."""
     if service == AGENCIES:
-        return tuple(spec for spec in CONTRACT if spec.version == _LATEST[spec.event_type].version)
+        return tuple(
+            spec
+            for spec in CONTRACT
+            if spec.version == _LATEST[spec.event_type].version
+            and spec.event_type not in INTERNAL_ONLY
+        )
     return tuple(spec for spec in CONTRACT if service in spec.handlers)
 
 

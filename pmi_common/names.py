@@ -70,6 +70,9 @@ LETTER_REQUESTED = "letter_requested"
 LETTER_ACKNOWLEDGED = "letter_acknowledged"
 LETTER_ISSUED = "letter_issued"
 LETTER_REVOKED = "letter_revoked"
+NOTIFICATION_SENT = "notification_sent"
+# how the notifications service reaches a person
+NOTIFICATION_CHANNELS = ("sms", "whatsapp", "email")
 
 # The business's codes
 # ``repatriated``: brought home by the state (after a case abroad, a crisis, an evacuation)
@@ -160,6 +163,8 @@ CASE_OUTCOMES = (
     "reconciled",
     "closed_without_contact",
 )
+# what counts as acting on a case: its first move to one of these (the limit ``act_by``)
+CASE_FIRST_ACTIONS = ("referred", "in_progress", "resolved")
 CASE_STATUSES = (
     "received",
     "assessed",

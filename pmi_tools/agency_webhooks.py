@@ -103,7 +103,7 @@ def _settings(args) -> None:
 
 
 def add_settings_command(agency_commands, failing_clearly) -> None:
-    from pmi_common.published import QUEUE_FORMATS
+    from pmi_common.agreement import QUEUE_FORMATS
 
     settings = agency_commands.add_parser(
         "settings", help="how an agency's queue carries events; its contact e-mail"

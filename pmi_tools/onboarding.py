@@ -28,11 +28,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
 
+from pmi_common.agreement import Agreement
 from pmi_common.contract import SERVICES, exchange_name
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_moment, parse_since
 from pmi_common.management import Management, vhost_of
-from pmi_common.published import Agreement
 from services.agencies.domain import LEGAL_BASES, check_terms
 from services.agencies.published import parse_fields
 from services.agencies.queues import (

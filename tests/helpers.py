@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -200,3 +202,28 @@ def kept_on(request, fake: Callable[[], Any], real: Callable[[Session], Any], da
     with Session(engine) as session, session.begin():
         yield Kept(real(session), session)
     engine.dispose()
+
+
+_SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
+_ESCAPED = re.compile(rb"\\(.)")
+
+
+def pdf_texts(pdf: bytes) -> list[str]:
+    """The strings a PDF (fpdf2's, core fonts) shows, page after page in the order drawn: the
+    PDF parsed (pyHanko's reader), each page's content stream decoded, its ``(...) Tj``."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(pdf))
+    texts = []
+    for page in reader.root["/Pages"]["/Kids"]:
+        content = page.get_object()["/Contents"].get_object().data
+        for shown in _SHOWN.findall(content):
+            texts.append(_ESCAPED.sub(rb"\1", shown).decode("latin-1"))
+    return texts
+
+
+def shows_in_a_row(texts: list[str], *expected: str) -> bool:
+    """Whether ``texts`` hold ``expected`` one after another (a table's row, a bar's label and
+    its count)."""
+    wanted = list(expected)
+    return any(texts[n : n + len(wanted)] == wanted for n in range(len(texts)))

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pmi_common.published import Agreement
+from pmi_common.agreement import Agreement
 
 from . import handlers
 from .repository import AgenciesRepository

@@ -25,6 +25,8 @@ ASYNCAPI_VERSION = "3.0.0"
 CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.9.0"
 AMQP_BINDING_VERSION = "0.3.0"
 _NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
+# the events the catalogue describes: those the agencies may receive
+CATALOGUED = tuple(spec for spec in c.CONTRACT if spec.event_type not in c.INTERNAL_ONLY)
 
 # JSON Schema of marshmallow fields -------------------------------------------------------------
 
@@ -253,7 +255,7 @@ def published_payload_schema(spec: c.EventSpec) -> dict:
 
 def published_example(spec: c.EventSpec) -> dict:
     """The internal example as an agency granted every published field receives it."""
-    from pmi_common.published import Agreement
+    from pmi_common.agreement import Agreement
 
     from .domain import referred_to
     from .published import disclose
@@ -411,14 +413,15 @@ AMQP binding.
 
 
 def document() -> dict:
-    """The AsyncAPI 3.0.0 document of every event in the contract."""
+    """The AsyncAPI 3.0.0 document of every event in the contract the agencies may receive
+    (not the platform's own, ``c.INTERNAL_ONLY``)."""
     by_type: dict[str, list[c.EventSpec]] = {}
-    for spec in sorted(c.CONTRACT, key=lambda s: s.version):
+    for spec in sorted(CATALOGUED, key=lambda s: s.version):
         by_type.setdefault(spec.event_type, []).append(spec)
-    ordered = [event_type for event_type in dict.fromkeys(s.event_type for s in c.CONTRACT)]
+    ordered = [event_type for event_type in dict.fromkeys(s.event_type for s in CATALOGUED)]
     schemas = {"Envelope": object_schema(c.Envelope)}
     schemas.update(
-        {payload_schema_name(spec): published_payload_schema(spec) for spec in c.CONTRACT}
+        {payload_schema_name(spec): published_payload_schema(spec) for spec in CATALOGUED}
     )
     return {
         "asyncapi": ASYNCAPI_VERSION,
@@ -441,7 +444,7 @@ def document() -> dict:
         "operations": {t: _operation(t, by_type[t]) for t in ordered},
         "components": {
             "schemas": schemas,
-            "messages": {message_id(spec): _message(spec) for spec in c.CONTRACT},
+            "messages": {message_id(spec): _message(spec) for spec in CATALOGUED},
             "correlationIds": {
                 "correlationId": {
                     "description": "The event's own id (the request ids of the platform's callers "

@@ -44,7 +44,7 @@ from cloudevents.core.bindings import amqp as ce_amqp
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from pmi_common.published import BINARY, PLATFORM, QUEUE_FORMATS, STRUCTURED
+from pmi_common.agreement import BINARY, PLATFORM, QUEUE_FORMATS, STRUCTURED
 
 DEFAULT_CATALOGUE_URL = "http://127.0.0.1:8000/api/v1/asyncapi.json"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"

@@ -25,7 +25,7 @@ from kombu import Connection
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from pmi_common.published import PLATFORM, Agreement, Disclosure
+from pmi_common.agreement import PLATFORM, Agreement, Disclosure
 from pmi_common.relay import ConfirmingPublisher
 from services.agencies.agreement_repository import AgreementRepository
 from services.agencies.queues import agency_queue

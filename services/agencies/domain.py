@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from pmi_common import names as c
+from pmi_common.agreement import CASE_EVENTS, PLATFORM, QUEUE_FORMATS, Agreement
 from pmi_common.errors import InvalidInput
-from pmi_common.published import CASE_EVENTS, PLATFORM, QUEUE_FORMATS, Agreement
 
 # Agreements ---------------------------------------------------------------------------------
 

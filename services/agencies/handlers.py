@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from pmi_common import contract as c
+from pmi_common.agreement import Agreement
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.history import event_types_of, parse_since
-from pmi_common.published import Agreement
 
 from .domain import (
     PENDING,

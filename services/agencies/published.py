@@ -12,13 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from pmi_common.agreement import Agreement
 from pmi_common.errors import InvalidInput
-from pmi_common.published import (
-    Agreement,
-    published_actor,
-    published_spec,
-    scrub,
-)
+from pmi_common.published import published_actor, published_spec, scrub
 
 from .domain import ENVELOPE_FIELDS, referred_elsewhere, sensitive_case
 

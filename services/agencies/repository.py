@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
-from pmi_common.published import Agreement, Disclosure, agreement_from_row
+from pmi_common.agreement import Agreement, Disclosure, agreement_from_row
 from pmi_common.store import insert_if_absent, newest_first, upsert, upsert_many
 
 from .domain import AGREEMENT_TERMS, AgencySettings

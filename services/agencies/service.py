@@ -23,6 +23,7 @@ import structlog
 from nameko.extensions import DependencyProvider
 
 from pmi_common import contract as c
+from pmi_common.agreement import Disclosure
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
 from pmi_common.events import envelope_of
@@ -30,7 +31,7 @@ from pmi_common.history import parse_moment
 from pmi_common.inbox import handles
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations, rows_about
-from pmi_common.published import Disclosure, pseudonym_key
+from pmi_common.published import pseudonym_key
 from pmi_common.rpc import TimedRpcProxy, rpc
 from pmi_common.sealing import webhook_sealer
 from pmi_common.store import Database

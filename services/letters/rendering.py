@@ -14,22 +14,11 @@ from dataclasses import dataclass
 import segno
 from fpdf import FPDF
 
+from pmi_common.printing import MONTHS_ID as MONTHS
+from pmi_common.printing import latin as _latin
+
 from .domain import FAMILY_PERMISSION, PASSPORT, SKCK, Letter
 
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 RELATIONS_ID = {"spouse": "suami/istri", "parent": "orang tua", "guardian": "wali"}
 TITLES = {
     FAMILY_PERMISSION: "SURAT IZIN KELUARGA",
@@ -71,11 +60,6 @@ class Letterhead:
 def tanggal(day: dt.date) -> str:
     """``6 Desember 2026``."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def _latin(text: str) -> str:
-    """fpdf2's core fonts write Latin-1; anything else is shown as ``?`` rather than lost."""
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def _start(title: str, letterhead: Letterhead) -> FPDF:

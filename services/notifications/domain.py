@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from pmi_common.names import NOTIFICATION_CHANNELS
+
 # channels and languages ----------------------------------------------------------------------
 
-SMS, WHATSAPP, EMAIL = "sms", "whatsapp", "email"
-CHANNELS = (SMS, WHATSAPP, EMAIL)
+CHANNELS = NOTIFICATION_CHANNELS  # as the contract names them (notification_sent)
+SMS, WHATSAPP, EMAIL = CHANNELS
 INDONESIAN, ENGLISH = "id", "en"
 LANGUAGES = (INDONESIAN, ENGLISH)  # Bahasa Indonesia first
 
@@ -467,3 +469,15 @@ def channel_cost(channel: str, messages: int, segments: int, costs: Mapping[str,
     """The cost, in rupiah, of ``messages`` sent on ``channel`` (``segments`` in all) at the
     configured cost per message (per segment for SMS)."""
     return billed_units(channel, messages, segments) * costs.get(channel, 0.0)
+
+
+def sent_event(message: Message, costs: Mapping[str, float]) -> dict:
+    """What ``notification_sent`` says of a message a provider took: its kind, channel,
+    segments and cost in whole rupiah; never its address, its text or whom it was for."""
+    cost = channel_cost(message.channel, 1, message.segments, costs)
+    return {
+        "kind": message.kind,
+        "channel": message.channel,
+        "segments": max(message.segments, 1),
+        "cost_rupiah": int(cost + 0.5),
+    }

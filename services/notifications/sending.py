@@ -2,7 +2,9 @@
 
 Each channel's round runs on its own: the due messages are taken (held for a lease, skipping any
 another sender holds) in one short transaction, handed to the provider one by one outside any
-transaction, and each outcome is written in a transaction of its own. A provider that is down
+transaction, and each outcome is written in a transaction of its own (a message sent, with its
+``notification_sent`` event: kind, channel, segments, cost; the reporting service counts them).
+A provider that is down
 fails the one message it was given (tried again later, with backoff) and the channel's other
 messages wait for the next round; the other channels go on. A sender that dies between taking a
 message and recording it leaves it to be taken again once its lease ends: a message is sent at
@@ -13,11 +15,13 @@ idempotency key where the provider takes one).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import structlog
+
+from pmi_common import contract as c
 
 from . import domain as d
 from .channels import Channel, ProviderDown, Refused
@@ -41,8 +45,10 @@ def send_due(
     now: Callable[[], dt.datetime],
     delays: tuple[float, ...] = d.DEFAULT_RETRY_DELAYS,
     limit: int = ROUND_SIZE,
+    costs: Mapping[str, float] | None = None,
 ) -> Round:
-    """One round of ``channel``: its due messages sent, until its provider fails."""
+    """One round of ``channel``: its due messages sent, until its provider fails (``costs``:
+    the office's price per message or SMS segment, ``NOTIFY_COST_*``, told with each sent)."""
     outcome = Round()
     started = now()
     with transaction() as uow:
@@ -82,6 +88,7 @@ def send_due(
             transaction,
             message.id,
             lambda m, p=provider_id: m.delivered(channel.provider, p, now()),
+            costs,
         )
         outcome.sent += 1
         log.info(
@@ -105,13 +112,14 @@ def send_backlog(
     delays: tuple[float, ...] = d.DEFAULT_RETRY_DELAYS,
     limit: int = ROUND_SIZE,
     most: int = MOST_ROUNDS,
+    costs: Mapping[str, float] | None = None,
 ) -> Round:
     """Rounds of ``channel`` one after the other while each takes a full batch, so a backlog
     goes at the provider's pace rather than a batch a tick; it ends at a round that is not
     full, finds the provider down, or after ``most`` rounds. What they did, summed."""
     total = Round()
     for _ in range(most):
-        done = send_due(transaction, channel, now, delays, limit)
+        done = send_due(transaction, channel, now, delays, limit, costs)
         total.sent, total.failed = total.sent + done.sent, total.failed + done.failed
         total.waiting, total.down, total.error = done.waiting, done.down, done.error
         if done.down or done.sent + done.failed < limit:
@@ -119,11 +127,25 @@ def send_backlog(
     return total
 
 
-def _record(transaction, message_id: str, change: Callable[[d.Message], None]) -> None:
+def _record(
+    transaction,
+    message_id: str,
+    change: Callable[[d.Message], None],
+    costs: Mapping[str, float] | None = None,
+) -> None:
     with transaction() as uow:
         message = uow.repository.message(message_id, lock=True)
         if message is not None and message.status == d.PENDING:
             change(message)
+            if message.status == d.SENT:
+                _told_sent(uow, message, costs)
+
+
+def _told_sent(uow, message: d.Message, costs: Mapping[str, float] | None) -> None:
+    """``notification_sent`` with the message's sending, in its transaction."""
+    uow.publish(
+        c.NOTIFICATION_SENT, d.sent_event(message, costs or {}), worker_id=message.worker_id
+    )
 
 
 def send_now(
@@ -132,6 +154,7 @@ def send_now(
     message: d.Message,
     kept: d.Message,
     now: Callable[[], dt.datetime],
+    costs: Mapping[str, float] | None = None,
 ) -> bool:
     """Send ``message`` at once, outside the outbox, and store ``kept`` (what may be kept of it:
     a sign-in code's text with the code blanked) as sent or failed. Never tried again: a code
@@ -159,4 +182,6 @@ def send_now(
         )
     with transaction() as uow:
         uow.repository.add_message(kept)
+        if kept.status == d.SENT:
+            _told_sent(uow, kept, costs)
     return kept.status == d.SENT

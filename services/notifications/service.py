@@ -113,7 +113,13 @@ class NotificationsService(ServiceOperations):
         pool.waitall()
 
     def _round(self, channel) -> None:
-        done = send_backlog(self.db.transaction, channel, self.clock.now, self.providers.delays)
+        done = send_backlog(
+            self.db.transaction,
+            channel,
+            self.clock.now,
+            self.providers.delays,
+            costs=self.providers.settings.costs,
+        )
         self.providers.round_done(
             channel.channel, bool(done.down), done.error, self.clock.now().isoformat()
         )
@@ -161,7 +167,12 @@ class NotificationsService(ServiceOperations):
             return False
         channel = self.providers.channels.get(message.channel) or self.providers.channels[d.SMS]
         return send_now(
-            self.db.transaction, channel, message, d.without_code(message, code), self.clock.now
+            self.db.transaction,
+            channel,
+            message,
+            d.without_code(message, code),
+            self.clock.now,
+            self.providers.settings.costs,
         )
 
     def _sign_in_message(self, worker_id, contact, code, reference, now):

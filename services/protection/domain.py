@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 from pmi_common.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from pmi_common.names import (
     CASE_AGENCY_ANSWERS,
+    CASE_FIRST_ACTIONS,
     CASE_REFERRAL_KINDS,
     CASE_URGENCIES,
     SENSITIVE_CASE_TYPES,
 )
-
-from .workdays import DISTRICT_TIMEZONE, end_of_working_days
+from pmi_common.workdays import DISTRICT_TIMEZONE, end_of_working_days
 
 RECEIVED, ASSESSED, REFERRED = "received", "assessed", "referred"
 IN_PROGRESS, RESOLVED, CLOSED, REOPENED = "in_progress", "resolved", "closed", "reopened"
@@ -65,7 +65,7 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     CLOSED: {"id": "Ditutup", "en": "Closed"},
     REOPENED: {"id": "Dibuka kembali", "en": "Reopened"},
 }
-FIRST_ACTIONS = (REFERRED, IN_PROGRESS, RESOLVED)  # what counts as acting on a case
+FIRST_ACTIONS = CASE_FIRST_ACTIONS  # referred, in progress, resolved: acting on a case
 WAGES_RECOVERED, REPATRIATED = "wages_recovered", "repatriated"
 DECEASED = "deceased_remains_repatriated"
 NOTE_NEEDED = (CLOSED, REOPENED)  # say why

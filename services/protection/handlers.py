@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
 from pmi_common.validation import load
+from pmi_common.workdays import DISTRICT_TIMEZONE
 
 from . import overview
 from .domain import (
@@ -40,7 +41,6 @@ from .schemas import (
     OpenCase,
     PublicLookup,
 )
-from .workdays import DISTRICT_TIMEZONE
 
 if TYPE_CHECKING:
     from pmi_common.unit_of_work import UnitOfWork

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pmi_common.names import CASE_URGENCIES
-
-from .workdays import DISTRICT_TIMEZONE
+from pmi_common.workdays import DISTRICT_TIMEZONE
 
 WEEKS_SHOWN = 12
 NO_COUNTRY = "?"  # a case about someone whose destination nobody knows yet

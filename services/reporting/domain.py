@@ -17,6 +17,7 @@ No name and no NIK is kept: the district is the region code of the masked NIK's 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pmi_common import names as n
 from pmi_common.identity import mask_niks_in_text
 from pmi_common.names import FOLLOW_UP_MONTHS, INCOME_BANDS
 from pmi_common.sectors import sector_of
+from pmi_common.workdays import working_hours_between
 
 DISTRICT_TIMEZONE = "Asia/Jakarta"  # WIB: the district's months
 # a rejection's reason is the verifier's text: counted by its first words, any NIK in it masked
@@ -57,6 +59,12 @@ LETTERS_ISSUED = "letters_issued"  # detail: the letter's type (Go-TKI)
 CASES_OPENED = "cases_opened"  # detail: aspect:type
 CASES_RESOLVED = "cases_resolved"  # detail: aspect:type
 CASE_OUTCOMES = "case_outcomes"  # detail: the outcome
+# the messages the notifications service sent, and what they cost the office
+NOTIFICATIONS_SENT = "notifications_sent"  # detail: kind:channel
+NOTIFICATION_SEGMENTS = "notification_segments"  # detail: kind:channel; SMS segments summed
+NOTIFICATION_COST = "notification_cost_rupiah"  # detail: kind:channel; whole rupiah summed
+# measures that sum a quantity rather than count events (no open data: not people)
+SUMMED = (NOTIFICATION_SEGMENTS, NOTIFICATION_COST)
 
 MEASURES = (
     REGISTRATIONS,
@@ -83,6 +91,9 @@ MEASURES = (
     CASES_OPENED,
     CASES_RESOLVED,
     CASE_OUTCOMES,
+    NOTIFICATIONS_SENT,
+    NOTIFICATION_SEGMENTS,
+    NOTIFICATION_COST,
 )
 
 # what each of the district's innovations served, per month: the measures it is counted by
@@ -154,16 +165,43 @@ class Fact:
     detail: str
     worker_id: str | None
     country: str | None = None  # when the event itself names it (a departure, a case)
+    quantity: int = 1  # what it adds to its figure: 1, or a message's segments or cost
+
+
+@dataclass(frozen=True)
+class CaseClock:
+    """What is known of a protection case's clock: when it was received (and so its month) and
+    by when it had to be acted on (``case_opened``), when it first was (the first
+    ``case_status_changed`` to a first action). Events may come in any order: the clocks heard
+    of one case are merged (``merged``)."""
+
+    case_id: str
+    month: str | None = None
+    received_at: dt.datetime | None = None
+    act_by: dt.datetime | None = None
+    acted_at: dt.datetime | None = None
+
+    def merged(self, other: CaseClock) -> CaseClock:
+        """This clock with what ``other`` knows besides; the earlier first action stands."""
+        acted = [t for t in (self.acted_at, other.acted_at) if t is not None]
+        return CaseClock(
+            self.case_id,
+            self.month or other.month,
+            self.received_at or other.received_at,
+            self.act_by or other.act_by,
+            min(acted) if acted else None,
+        )
 
 
 @dataclass(frozen=True)
 class Reading:
     """What an event gives the read model: facts (one per measure), a worker's profile, a
-    programme."""
+    programme, a case's clock."""
 
     facts: tuple[Fact, ...] = ()
     profile: WorkerProfile | None = None
     programme: Programme | None = None
+    case_clock: CaseClock | None = None
 
 
 def profile_of(worker_id: str, data: Mapping) -> WorkerProfile:
@@ -189,8 +227,8 @@ def reading_of(
     """What one event counts for (an empty ``Reading`` when it counts for nothing)."""
     month = month_of(occurred_at, zone)
 
-    def fact(measure: str, detail: str = "", country: str | None = None) -> Fact:
-        return Fact(event_id, month, measure, detail, worker_id, country)
+    def fact(measure: str, detail: str = "", country: str | None = None, quantity: int = 1) -> Fact:
+        return Fact(event_id, month, measure, detail, worker_id, country, quantity)
 
     if event_type == n.WORKER_REGISTERED:
         profile = profile_of(worker_id, data) if worker_id else None
@@ -254,13 +292,34 @@ def reading_of(
         return Reading((fact(LETTERS_ISSUED, data["letter_type"]),))
     if event_type == n.CASE_OPENED:
         detail = f"{data['aspect']}:{data['case_type']}"
-        return Reading((fact(CASES_OPENED, detail, country=data["destination_country"]),))
+        clock = CaseClock(data["case_id"], month, occurred_at, _moment(data["act_by"]))
+        return Reading(
+            (fact(CASES_OPENED, detail, country=data["destination_country"]),), case_clock=clock
+        )
+    if event_type == n.CASE_STATUS_CHANGED:
+        if data["to_status"] not in n.CASE_FIRST_ACTIONS:
+            return Reading()
+        return Reading(case_clock=CaseClock(data["case_id"], acted_at=occurred_at))
     if event_type == n.CASE_RESOLVED:
         detail = f"{data['aspect']}:{data['case_type']}"
         return Reading((fact(CASES_RESOLVED, detail, country=data["destination_country"]),))
     if event_type == n.CASE_OUTCOME_RECORDED:
         return Reading((fact(CASE_OUTCOMES, data["outcome"]),))
+    if event_type == n.NOTIFICATION_SENT:
+        sent = f"{data['kind']}:{data['channel']}"
+        return Reading(
+            (
+                fact(NOTIFICATIONS_SENT, sent),
+                fact(NOTIFICATION_SEGMENTS, sent, quantity=int(data["segments"])),
+                fact(NOTIFICATION_COST, sent, quantity=int(data["cost_rupiah"])),
+            )
+        )
     return Reading()
+
+
+def _moment(value) -> dt.datetime:
+    """An instant of an event's payload, as parsed or as its ISO text."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 # reading the figures -------------------------------------------------------------------------
@@ -314,7 +373,7 @@ def figures_of(
                 profile.sector if profile else None,
                 profile.company if profile else None,
             )
-        ] += 1
+        ] += fact.quantity
     return sorted(
         (Figure(*key, count=count) for key, count in counted.items()),  # type: ignore[misc]
         key=Figure.key,
@@ -381,3 +440,32 @@ def follow_ups_of(totals: Mapping[tuple[str, str], int], pid: str, months: int) 
             band: totals.get((FOLLOW_UPS_INCOME, f"{at}:{band}"), 0) for band in INCOME_BANDS
         },
     }
+
+
+def first_actions_of(clocks: Iterable[CaseClock], zone: str = DISTRICT_TIMEZONE) -> list[dict]:
+    """Per month a case was received in: the cases received, those acted on (a first action:
+    referred, in progress or resolved), those acted on within their limit (``act_by``, as the
+    protection desk computes it from the working days), and the median of the working hours
+    (weekends and public holidays not counted, ``pmi_common.workdays``) to the first action."""
+    by_month: dict[str, list[CaseClock]] = {}
+    for clock in clocks:
+        if clock.month is not None and clock.received_at is not None:
+            by_month.setdefault(clock.month, []).append(clock)
+    rows = []
+    for month, received in sorted(by_month.items()):
+        hours, in_time = [], 0
+        for clock in received:
+            if clock.received_at is None or clock.acted_at is None:
+                continue
+            hours.append(working_hours_between(clock.received_at, clock.acted_at, zone))
+            in_time += clock.act_by is not None and clock.acted_at <= clock.act_by
+        rows.append(
+            {
+                "month": month,
+                "received": len(received),
+                "acted": len(hours),
+                "acted_in_time": in_time,
+                "median_working_hours": round(statistics.median(hours), 1) if hours else None,
+            }
+        )
+    return rows

@@ -170,6 +170,8 @@ def open_data_rows(figures: Iterable[d.Figure]) -> list[dict]:
         lambda: {by: Counter() for by in OPEN_TABLES}
     )
     for figure in figures:
+        if figure.measure in d.SUMMED:  # segments and rupiah, not people: not published
+            continue
         sex = figure.sex or UNKNOWN
         for by in OPEN_TABLES:
             value = getattr(figure, by) or UNKNOWN

@@ -33,6 +33,8 @@ def apply(uow: Work, event: Event, zone: str = d.DISTRICT_TIMEZONE) -> None:
         repository.keep_profile(reading.profile)
     if reading.programme is not None:
         repository.keep_programme(reading.programme)
+    if reading.case_clock is not None:
+        repository.keep_case_clock(reading.case_clock)
     repository.add_facts(reading.facts)
 
 
@@ -48,6 +50,8 @@ def apply_all(uow: Work, events: list[Event], zone: str = d.DISTRICT_TIMEZONE) -
     for reading in readings:
         if reading.programme is not None:
             repository.keep_programme(reading.programme)
+        if reading.case_clock is not None:
+            repository.keep_case_clock(reading.case_clock)
     repository.add_facts([fact for reading in readings for fact in reading.facts])
 
 
@@ -72,6 +76,7 @@ def monthly(repository: ReportingRepository, query: dict) -> dict:
         "figures": [figure_view(f) for f in figures],
         "innovations": d.innovations_of(figures),
         "programmes": d.funnel_of(figures, repository.programmes()),
+        "first_actions": d.first_actions_of(repository.case_clocks(start, end)),
     }
 
 

@@ -1,6 +1,7 @@
 """The reporting service's tables: the read model of the planning office's figures.
 
-``facts`` holds one row per event and measure it counts for; ``worker_profiles`` what each
+``facts`` holds one row per event and measure it counts for (its ``quantity``: 1, or what the
+event sums to, a message's SMS segments or cost); ``worker_profiles`` what each
 worker's registration said (no name, no NIK); ``programmes`` the reintegration programmes as
 created. The monthly figures are read from them (``repository.figures``). All three can be
 emptied and filled again from the services' history (``rebuild``).
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table
 
-from pmi_common.tables import add_messaging_tables
+from pmi_common.tables import AwareDateTime, add_messaging_tables
 
 metadata = MetaData()
 messaging = add_messaging_tables(metadata)
@@ -24,6 +25,7 @@ facts = Table(
     Column("detail", String(200), nullable=False),
     Column("worker_id", String(36), nullable=True),
     Column("country", String(2), nullable=True),
+    Column("quantity", Integer, nullable=False, server_default="1"),
     Index("ix_facts_month", "month", "measure"),
     Index("ix_facts_worker", "worker_id"),
 )
@@ -50,4 +52,17 @@ programmes = Table(
     Column("year", Integer, nullable=False),
 )
 
-READ_MODEL = (facts, worker_profiles, programmes)
+# each protection case's clock: received (and its month), the limit for a first action, and the
+# first action, from ``case_opened`` and ``case_status_changed`` in whatever order they come
+case_clocks = Table(
+    "case_clocks",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("month", String(7), nullable=True),
+    Column("received_at", AwareDateTime(), nullable=True),
+    Column("act_by", AwareDateTime(), nullable=True),
+    Column("acted_at", AwareDateTime(), nullable=True),
+    Index("ix_case_clocks_month", "month"),
+)
+
+READ_MODEL = (facts, worker_profiles, programmes, case_clocks)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from pmi_common.store import on_conflict
 
-from .domain import Fact, Figure, Programme, WorkerProfile
-from .models import READ_MODEL, facts, programmes, worker_profiles
+from .domain import CaseClock, Fact, Figure, Programme, WorkerProfile
+from .models import READ_MODEL, case_clocks, facts, programmes, worker_profiles
 
 
 class ReportingRepository:
@@ -84,6 +84,23 @@ class ReportingRepository:
             *on_conflict(self._dialect(), programmes, [row], ("program_id",), ("name", "year"))
         )
 
+    def keep_case_clock(self, clock: CaseClock) -> None:
+        """What ``clock`` tells of its case, merged with what was kept of it."""
+        row = self.session.execute(
+            select(case_clocks).where(case_clocks.c.case_id == clock.case_id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            self.session.execute(
+                *on_conflict(self._dialect(), case_clocks, [asdict(clock)], ("case_id",))
+            )
+            return
+        merged = CaseClock(**row._mapping).merged(clock)
+        self.session.execute(
+            case_clocks.update()
+            .where(case_clocks.c.case_id == clock.case_id)
+            .values(**asdict(merged))
+        )
+
     def clear(self, inbox) -> None:
         """Empty the read model and the inbox of what it applied (before a rebuild)."""
         for table in (*READ_MODEL, inbox):
@@ -107,12 +124,21 @@ class ReportingRepository:
             w.c.company,
         )
         query = (
-            select(*dimensions, func.count())
+            select(*dimensions, func.sum(f.c.quantity))
             .select_from(f.outerjoin(w, w.c.worker_id == f.c.worker_id))
             .where(f.c.month >= start, f.c.month <= end)
             .group_by(*dimensions)
         )
         return sorted((Figure(*row) for row in self.session.execute(query)), key=Figure.key)
+
+    def case_clocks(self, start: str, end: str) -> list[CaseClock]:
+        """The clocks of the cases received from ``start`` to ``end`` (``YYYY-MM``)."""
+        query = (
+            select(case_clocks)
+            .where(case_clocks.c.month >= start, case_clocks.c.month <= end)
+            .order_by(case_clocks.c.case_id)
+        )
+        return [CaseClock(**row._mapping) for row in self.session.execute(query)]
 
     def programmes(self) -> list[Programme]:
         return [

@@ -17,7 +17,7 @@ from pmi_common.rpc import rpc
 from pmi_common.store import Database
 
 from . import domain as d
-from . import exports, handlers
+from . import exports, handlers, printing
 from .models import metadata
 from .repository import ReportingRepository
 
@@ -49,8 +49,13 @@ class ReportingService(ServiceOperations):
     @rpc
     def download(self, query: dict, kind: str) -> dict:
         """The figures as a file: ``csv``, ``xlsx``, ``parquet`` (a ZIP of the Parquet files,
-        one per month) or ``open-data`` (CSV, small cells left out); its name, media type and
-        content (base64)."""
+        one per month), ``open-data`` (CSV, small cells left out) or ``pdf`` (the printable
+        monthly report, with its charts); its name, media type and content (base64)."""
+        if kind == "pdf":
+            with self.db.queries() as repository:
+                report = handlers.monthly(repository, query)
+            name = f"pmi-laporan-{report['from']}-{report['to']}.pdf"
+            return _file(name, "application/pdf", printing.monthly_pdf(report))
         with self.db.queries() as repository:
             start, end = handlers.period(repository, query)
             figures = repository.figures(start, end)

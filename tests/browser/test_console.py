@@ -306,7 +306,7 @@ def test_a_verifier_gets_a_refusal_page(stack, page):
 def test_the_webhooks_page_lists_each_agency_endpoint_and_its_health(stack, page):
     from sqlalchemy import create_engine
 
-    from pmi_common.published import Agreement
+    from pmi_common.agreement import Agreement
     from services.agencies.agreement_repository import AgreementRepository
 
     engine = create_engine(stack.env["AGENCIES_DATABASE_URL"])

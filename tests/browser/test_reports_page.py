@@ -3,14 +3,17 @@ table, in Bahasa Indonesia or English; the console's operator is sent away from 
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import WAIT_MS, screenshot
 from tests.e2e.journey import Journey
-from tests.helpers import district_today, wait_for
+from tests.helpers import district_today, pdf_texts, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -28,6 +31,15 @@ def counted(stack, measure: str) -> int:
     )
     assert answer.status_code == 200, answer.text
     return sum(f["count"] for f in answer.json()["figures"] if f["measure"] == measure)
+
+
+def saved(page, label: str):
+    """The file the page saves when its download button ``label`` is pressed: name, content."""
+    with page.expect_download(timeout=WAIT_MS) as downloading:
+        page.get_by_role("button", name=label).click()
+    download = downloading.value
+    with open(download.path(), "rb") as file:
+        return download.suggested_filename, file.read()
 
 
 def test_the_planning_office_sees_this_months_figures_charted_and_the_pak_camat_funnel(stack, page):
@@ -107,6 +119,18 @@ def test_the_planning_office_sees_this_months_figures_charted_and_the_pak_camat_
     expect(funnel.locator("dt", has_text="Memulai usaha").locator("+ dd .count")).to_have_text("1")
     screenshot(page, "reports")
 
+    # the figures as CSV, fetched with the token and saved: the same counts as the JSON's
+    month = f"{district_today():%Y-%m}"
+    name, content = saved(page, "Angka (CSV)")
+    assert name.startswith("pmi-csv-") and name.endswith(f"-{month}.csv"), name
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    for measure in ("departures", "cases_opened", "businesses_started"):
+        in_file = sum(
+            int(r["count"]) for r in rows if (r["month"], r["measure"]) == (month, measure)
+        )
+        assert in_file == counted(stack, measure) > 0, measure
+    expect(page.locator("#reports-status")).to_contain_text(name)
+
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Monthly figures")).to_be_visible()
@@ -125,6 +149,16 @@ def test_a_period_chosen_is_read_again_and_an_operator_is_refused_the_reports(st
     page.get_by_role("button", name="Tampilkan").click()
     expect(page.locator("#monthly-table tbody tr")).to_have_count(3)
     expect(page.locator("#monthly-table tbody tr").first).to_have_attribute("data-month", "2026-01")
+    name, content = saved(page, "Data terbuka (CSV)")  # the period chosen, as published
+    assert name == "pmi-open-data-2026-01-2026-03.csv"
+    published = requests.get(  # by anyone, no token
+        stack.url("/reports/open-data"), params={"from": "2026-01", "to": "2026-03"}, timeout=30
+    )
+    assert published.status_code == 200 and content == published.content
+    assert content.startswith(b"month,measure,by,value,sex,count,suppressed")
+    name, content = saved(page, "Laporan cetak (PDF)")  # the printable report of the period
+    assert name == "pmi-laporan-2026-01-2026-03.pdf"
+    assert pdf_texts(content)[2] == "Periode: Januari 2026 s.d. Maret 2026 (WIB)"
 
     page.get_by_role("button", name="Keluar").click()
     open_reports(page, stack, role="operator")

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 from standardwebhooks.webhooks import Webhook
 
 from pmi_common import contract as c
-from pmi_common.published import Agreement
+from pmi_common.agreement import Agreement
 from services.agencies.agreement_repository import AgreementRepository
 from tests import servers
 from tests.e2e.conftest import ROOT

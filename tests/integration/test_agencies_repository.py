@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pmi_common.published import BINARY, Agreement, Disclosure
+from pmi_common.agreement import BINARY, Agreement, Disclosure
 from services.agencies.domain import AgencySettings
 from services.agencies.repository import AgenciesRepository
 from tests.helpers import Kept, kept_on

@@ -14,8 +14,9 @@ from gateway.auth import Caller
 from gateway.models import access_log
 from gateway.revocations import RevocationBook
 from gateway.testing import start_stack
+from pmi_common.agreement import Agreement
 from pmi_common.contract import REGISTRATION
-from pmi_common.published import PUBLISHED, Agreement
+from pmi_common.published import PUBLISHED
 from services.agencies.agreement_repository import AgreementRepository
 from tests.helpers import worker_payload
 

@@ -19,8 +19,9 @@ from openpyxl import load_workbook
 
 from gateway.testing import start_stack
 from pmi_common import contract as c
+from services.reporting import printing
 from tests.events import envelope, publish
-from tests.helpers import wait_for, worker_payload
+from tests.helpers import pdf_texts, shows_in_a_row, wait_for, worker_payload
 
 WIB = ZoneInfo("Asia/Jakarta")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -135,6 +136,30 @@ def test_the_planning_office_reads_the_figures_the_desk_s_work_made_and_anyone_t
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert sum(int(r["count"]) for r in rows if r["measure"] == "departures") == 7
 
+    # the printable report: a PDF that parses, the JSON's figures in its tables
+    answer = planning.get("/reports/monthly.pdf", params=period)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"] == "application/pdf"
+    assert answer.headers["Content-Disposition"] == (
+        f'attachment; filename="pmi-laporan-{start}-{end}.pdf"'
+    )
+    texts = pdf_texts(answer.content)
+    assert texts[0] == "LAPORAN BULANAN PEKERJA MIGRAN INDONESIA"
+    by_month: Counter = Counter()
+    for figure in report["figures"]:
+        if figure["measure"] in ("registrations", "departures"):
+            by_month[(figure["month"], figure["measure"], figure["sex"])] += figure["count"]
+    for month in {month for month, _, _ in by_month}:
+        counts = [
+            str(by_month[(month, measure, sex)])
+            for measure in ("registrations", "departures")
+            for sex in ("F", "M")
+        ]
+        assert shows_in_a_row(texts, printing.month_name(month), *counts), month
+    assert shows_in_a_row(texts, "Jumlah (total)", "16", "0", "0", "0", "0", "0", "0")
+    for worker in (*women, *men):
+        assert worker["id"] not in texts and worker["nik"] not in " ".join(texts)
+
     # the open data: no token needed, counts only, nothing under 5, and not everything hidden
     answer = api.anonymous().get("/reports/open-data", params=period)
     assert answer.status_code == 200, answer.text
@@ -165,6 +190,7 @@ def test_the_reports_are_the_planning_office_s_and_the_records_are_not(api):
         "/reports/monthly.csv",
         "/reports/monthly.xlsx",
         "/reports/monthly.parquet.zip",
+        "/reports/monthly.pdf",
     ):
         refused = desk.get(path, params=period)
         assert refused.status_code == 403, path

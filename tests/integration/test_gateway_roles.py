@@ -17,7 +17,8 @@ from sqlalchemy import create_engine
 from gateway.roles import AGENCY, ROLES, WORKER
 from gateway.routes import ROUTES, Route
 from gateway.testing import start_stack
-from pmi_common.published import PUBLISHED, Agreement
+from pmi_common.agreement import Agreement
+from pmi_common.published import PUBLISHED
 from services.agencies.agreement_repository import AgreementRepository
 from tests.helpers import worker_payload
 

@@ -1,6 +1,7 @@
 """The notifications service on the real broker and PostgreSQL, with an SMS provider that is a
 real HTTP server on 127.0.0.1: a worker's registration leads to exactly one SMS, though the
-provider is down at first and the event is heard twice."""
+provider is down at first and the event is heard twice; the message sent is told
+(``notification_sent``) with its cost and nothing of the person."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def platform(container_factory, config_for, provider):
             NOTIFY_DESK="LTSA PMI Blitar",
             NOTIFY_SEND_SECONDS=0.1,
             NOTIFY_RETRY_DELAYS=(0.2,),
+            NOTIFY_COST_SMS=350,
         ),
     )
     next(d for d in notifications.dependencies if isinstance(d, Clock)).clock = MorningClock()
@@ -133,6 +135,7 @@ def test_a_registration_gives_exactly_one_sms_though_the_provider_fails_first(
     platform, provider, rabbit_config, database_urls
 ):
     registration, notifications = platform
+    told = Subscriber(rabbit_config["AMQP_URI"], c.exchange_name(c.NOTIFICATIONS))
     heard = Subscriber(rabbit_config["AMQP_URI"], c.exchange_name(c.REGISTRATION))
     try:
         worker = call(registration, "register_worker", worker_payload())
@@ -171,3 +174,18 @@ def test_a_registration_gives_exactly_one_sms_though_the_provider_fails_first(
     wait_for(lambda: session_heard(database_urls["notifications"]), message="the later event")
     assert len(call(notifications, "messages_of", worker["id"])["items"]) == 1
     assert len(provider.accepted()) == 1
+    # the message sent, told once for the reporting service's figures: its cost, not its text
+    try:
+        (event,) = told.wait_for(lambda got: got)
+        told.drain()
+    finally:
+        told.close()
+    assert len(told.messages) == 1
+    assert (event["event_type"], event["worker_id"]) == (c.NOTIFICATION_SENT, worker["id"])
+    assert event["data"] == {
+        "kind": "registered",
+        "channel": "sms",
+        "segments": sent["segments"],
+        "cost_rupiah": 350 * sent["segments"],
+    }
+    assert "81234567890" not in json.dumps(event) and "Halo" not in json.dumps(event)

@@ -4,6 +4,7 @@ counted by month, emptied for a rebuild."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -109,6 +110,46 @@ def test_figures_count_several_facts_of_the_same_dimensions_together(repository)
     assert (figure.detail, figure.count) == ("passport:blur", 7)
 
 
+def test_figures_sum_the_quantity_of_a_measure_that_sums_one(repository):
+    repository.keep_profile(SITI)
+    sent = "registered:sms"
+    repository.add_facts(
+        [
+            d.Fact(f"e{n}", "2026-04", measure, sent, "w-siti", None, quantity)
+            for n, segments in enumerate((1, 2, 3))
+            for measure, quantity in (
+                (d.NOTIFICATIONS_SENT, 1),
+                (d.NOTIFICATION_SEGMENTS, segments),
+                (d.NOTIFICATION_COST, 350 * segments),
+            )
+        ]
+    )
+    counted = {f.measure: f.count for f in repository.figures("2026-04", "2026-04")}
+    assert counted == {
+        d.NOTIFICATIONS_SENT: 3,
+        d.NOTIFICATION_SEGMENTS: 6,
+        d.NOTIFICATION_COST: 2100,
+    }
+
+
+def test_a_case_s_clocks_are_merged_whatever_their_order_and_read_by_the_month_received(
+    repository,
+):
+    received, act_by = (
+        dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 5, 17, tzinfo=dt.UTC),
+    )
+    acted = dt.datetime(2026, 3, 4, 2, tzinfo=dt.UTC)
+    repository.keep_case_clock(d.CaseClock("k-1", acted_at=acted + dt.timedelta(hours=1)))
+    repository.keep_case_clock(d.CaseClock("k-1", "2026-03", received, act_by))
+    repository.keep_case_clock(d.CaseClock("k-1", acted_at=acted))
+    repository.keep_case_clock(d.CaseClock("k-2", "2026-04", received, act_by))
+    assert repository.case_clocks("2026-03", "2026-03") == [
+        d.CaseClock("k-1", "2026-03", received, act_by, acted)
+    ]
+    assert [c.case_id for c in repository.case_clocks("2026-01", "2026-12")] == ["k-1", "k-2"]
+
+
 def test_programmes_are_kept_by_id_the_latest_name_standing(repository):
     repository.keep_programme(d.Programme("p2", "PAK CAMAT 2026", 2026))
     repository.keep_programme(d.Programme("p1", "PAK CAMAT 2025", 2025))
@@ -123,6 +164,12 @@ def test_clearing_empties_the_read_model(repository):
     repository.keep_profile(SITI)
     repository.keep_programme(d.Programme("p1", "PAK CAMAT", 2025))
     repository.add_facts([fact("e1", "2026-01", d.REGISTRATIONS, "w-siti")])
+    repository.keep_case_clock(d.CaseClock("k-1", "2026-01"))
     repository.clear(messaging.inbox)
-    assert repository.snapshot() == {"facts": [], "worker_profiles": [], "programmes": []}
+    assert repository.snapshot() == {
+        "facts": [],
+        "worker_profiles": [],
+        "programmes": [],
+        "case_clocks": [],
+    }
     assert repository.months() == (None, None)

@@ -29,6 +29,7 @@ from pmi_common.store import Database
 from pmi_common.topology import dead_letter_queue, declare_topology, queues_for, retry_queue
 from services.documents.models import metadata as documents_metadata
 from services.letters.models import metadata as letters_metadata
+from services.notifications.models import metadata as notifications_metadata
 from services.orientation.models import metadata as orientation_metadata
 from services.protection.models import metadata as protection_metadata
 from services.registration.models import metadata as registration_metadata
@@ -64,6 +65,9 @@ METADATA = {
     c.PROTECTION: protection_metadata,
     c.LETTERS: letters_metadata,
 }
+# every source the rebuild asks for its history: the seeded ones, and the notifications service,
+# whose messages sent the seed has none of
+SOURCES = {**METADATA, c.NOTIFICATIONS: notifications_metadata}
 
 
 def history_service(source: str):
@@ -72,7 +76,7 @@ def history_service(source: str):
     return type(
         f"{source.title()}History",
         (ServiceOperations,),
-        {"name": source, "db": Database(METADATA[source], relay=False)},
+        {"name": source, "db": Database(SOURCES[source], relay=False)},
     )
 
 
@@ -459,7 +463,7 @@ def reporting(container_factory, config_for):
     # the inbox and its bindings exist before anything is published, however long the service
     # takes to start consuming: an event published to an exchange with no queue bound is lost
     declare_topology(config_for("reporting")["AMQP_URI"])
-    for source in METADATA:
+    for source in SOURCES:
         container_factory(history_service(source), config_for(source)).start()
     container = container_factory(ReportingService, config_for("reporting"))
     container.start()

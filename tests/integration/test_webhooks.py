@@ -20,8 +20,8 @@ from standardwebhooks.webhooks import Webhook
 
 from gateway.testing import TEST_WEBHOOK_SECRET_KEY, start_stack
 from pmi_common import contract as c
+from pmi_common.agreement import BINARY, STRUCTURED
 from pmi_common.errors import InvalidInput
-from pmi_common.published import BINARY, STRUCTURED
 from pmi_common.sealing import Sealer
 from pmi_tools.cli import main
 from services.agencies import domain

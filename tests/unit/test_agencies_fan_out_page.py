@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import Session
 
 from pmi_common import contract as c
-from pmi_common.published import Agreement
+from pmi_common.agreement import Agreement
 from services.agencies import handlers
 from services.agencies.models import agency_deliveries, metadata, recruits
 from services.agencies.repository import AgenciesRepository

@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 
 from pmi_common import contract as c
+from pmi_common.agreement import BINARY, STRUCTURED, Agreement
 from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.published import BINARY, STRUCTURED, Agreement
 from services.agencies import handlers
 from services.agencies.domain import AgencySettings, Endpoint, Secret
 from tests.unit.fakes.agencies import FakeAgenciesRepository

@@ -10,8 +10,8 @@ import pytest
 from cloudevents.core.bindings.amqp import AMQPMessage, from_amqp
 from cloudevents.core.formats.json import JSONFormat
 
+from pmi_common.agreement import BINARY, PLATFORM, STRUCTURED
 from pmi_common.errors import InvalidInput
-from pmi_common.published import BINARY, PLATFORM, STRUCTURED
 from services.agencies import domain
 from services.agencies.cloud_events import queue_message
 from services.agencies.domain import check_contact_email, check_queue_format, endpoint_disabled

@@ -4,7 +4,8 @@ import datetime as dt
 
 from gateway.agency_reads import timeline_for, worker_record_for
 from pmi_common import contract as c
-from pmi_common.published import Agreement, pseudonym
+from pmi_common.agreement import Agreement
+from pmi_common.published import pseudonym
 
 KEY = "a-test-pseudonym-key-of-enough-length"
 RECORD = {

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 from bench import backfill, report
-from pmi_common.published import Agreement
+from pmi_common.agreement import Agreement
 from pmi_common.retention import unpack
 from services.agencies.published import disclose
 

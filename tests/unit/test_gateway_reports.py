@@ -18,6 +18,7 @@ REPORTS = (
     "monthly_report_csv",
     "monthly_report_xlsx",
     "monthly_report_parquet",
+    "monthly_report_pdf",
     "open_data",
 )
 

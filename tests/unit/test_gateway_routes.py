@@ -209,6 +209,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "monthly_report_csv",
                 "monthly_report_xlsx",
                 "monthly_report_parquet",
+                "monthly_report_pdf",
                 "worker_letters",  # letters: the LTSA desk, the worker, the village
                 "list_letters",
                 "get_letter",
@@ -260,6 +261,7 @@ def test_the_planning_office_reads_the_figures_and_nothing_else_and_anyone_the_o
         "monthly_report_csv",
         "monthly_report_xlsx",
         "monthly_report_parquet",
+        "monthly_report_pdf",
     }
     # and who signed into the console, with no page of its own there (reports.html)
     assert {route.name for route in ROUTES if PLANNING in route.roles} == reports | {"console_me"}
@@ -271,6 +273,7 @@ def test_the_planning_office_reads_the_figures_and_nothing_else_and_anyone_the_o
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     assert BY_NAME["monthly_report_parquet"].media_type == "application/zip"
+    assert BY_NAME["monthly_report_pdf"].media_type == "application/pdf"
     for name in ("monthly_report_csv", "open_data"):
         assert BY_NAME[name].media_type == "text/csv", name
 

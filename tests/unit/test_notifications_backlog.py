@@ -4,12 +4,13 @@ full batch, and stops at the provider found down or at the last of the due messa
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
 
 from pmi_common import contract as c
-from pmi_common.events import Event
+from pmi_common.events import Event, parse_event
 from services.notifications import domain as d
 from services.notifications import handlers
 from services.notifications.sending import send_backlog
@@ -67,3 +68,27 @@ def test_a_provider_down_ends_the_tick_and_the_rest_waits(uow):
     assert (done.sent, done.down, done.waiting) == (0, ["flaky"], ROUND)
     later = NOON + dt.timedelta(hours=1)
     assert send_backlog(transaction_over(uow), provider, lambda: later, limit=ROUND).sent == 15
+
+
+def test_each_message_a_provider_took_is_told_with_its_cost_and_nothing_of_the_person(uow):
+    registered(uow, 3)
+    provider = Flaky(failures=1)
+    costs = {d.SMS: 350.0, d.EMAIL: 10.0}
+    send_backlog(transaction_over(uow), provider, lambda: NOON, limit=ROUND, costs=costs)
+    assert c.NOTIFICATION_SENT not in uow.types()  # the provider was down: nothing was sent
+    later = NOON + dt.timedelta(hours=1)
+    send_backlog(transaction_over(uow), provider, lambda: later, limit=ROUND, costs=costs)
+    told = [e for e in uow.published if e["event_type"] == c.NOTIFICATION_SENT]
+    messages = {m.worker_id: m for m in uow.repository.messages.values()}
+    assert len(told) == len(messages) == 3
+    for event in told:
+        message = messages[event["worker_id"]]
+        assert event["data"] == {
+            "kind": d.REGISTERED,
+            "channel": d.SMS,
+            "segments": message.segments,
+            "cost_rupiah": 350 * message.segments,  # per SMS segment
+        }
+        assert parse_event(event).event_type == c.NOTIFICATION_SENT  # as the contract says
+        text = json.dumps(event)
+        assert "081234567890" not in text and "Siti" not in text and message.body not in text

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pmi_common.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from pmi_common.workdays import end_of_working_days, is_working_day, working_days_after
 from services.protection.domain import (
     LIMITS,
     Case,
@@ -18,7 +19,6 @@ from services.protection.domain import (
     new_number,
     visible,
 )
-from services.protection.workdays import end_of_working_days, is_working_day, working_days_after
 
 WIB = ZoneInfo("Asia/Jakarta")
 ADMIN = {"role": "admin", "subject": "admin-1"}

@@ -7,15 +7,16 @@ import pytest
 
 from pmi_common import contract as c
 from pmi_common import nik_like
+from pmi_common.agreement import Agreement
 from pmi_common.errors import InvalidInput
-from pmi_common.published import PUBLISHED, SCRUBBED, WITHHELD, Agreement, pseudonym, scrub
+from pmi_common.published import PUBLISHED, SCRUBBED, WITHHELD, pseudonym, published_spec, scrub
 from services.agencies import asyncapi
 from services.agencies.published import disclose, parse_fields
 
 NIK = "3505125703940001"
 KEY = "a-test-pseudonym-key-of-enough-length"
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-ALL_TYPES = [spec.event_type for spec in c.CONTRACT]
+ALL_TYPES = [spec.event_type for spec in asyncapi.CATALOGUED]
 
 
 def agreement(fields=None, **terms) -> Agreement:
@@ -56,11 +57,28 @@ def published(body, granted=None, placement_agency_of=lambda worker_id: "PT Sina
 
 def test_every_internal_field_is_either_published_or_withheld_with_a_reason():
     assert set(PUBLISHED) == set(ALL_TYPES)
-    for spec in c.CONTRACT:
+    for spec in asyncapi.CATALOGUED:
         internal = set(spec.schema().fields)
         withheld = set(WITHHELD.get(spec.event_type, {}))
         assert set(PUBLISHED[spec.event_type].fields) == internal - withheld, spec.event_type
         assert withheld <= internal, f"{spec.event_type} withholds fields it does not have"
+
+
+def test_the_platform_s_own_running_is_in_no_catalogue_and_reaches_no_agency():
+    assert c.INTERNAL_ONLY == {c.NOTIFICATION_SENT}  # what the office's messages cost
+    consumed = {spec.event_type for spec in c.handled_by(c.AGENCIES)}
+    for event_type in c.INTERNAL_ONLY:
+        assert event_type not in PUBLISHED and event_type not in consumed
+        assert event_type not in asyncapi.document()["channels"]
+        with pytest.raises(c.UnknownEvent):
+            published_spec(event_type)
+        with pytest.raises(InvalidInput):  # no agreement can grant it
+            parse_fields(tuple(ALL_TYPES), [f"{event_type}:kind,channel"])
+        body = asyncapi.example_envelope(c.spec_for(event_type))
+        assert published(body) is None  # an agreement granting every published field
+        everything = {t: tuple(c.spec_for(t).schema().fields) for t in (*ALL_TYPES, event_type)}
+        with pytest.raises(c.UnknownEvent):  # one made up to name it anyway
+            published(body, agreement(everything))
 
 
 def test_nothing_a_nik_can_be_rebuilt_from_is_published():
@@ -68,7 +86,7 @@ def test_nothing_a_nik_can_be_rebuilt_from_is_published():
     assert "nik_digest" not in registered and "nik_masked" not in registered
 
 
-@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+@pytest.mark.parametrize("spec", asyncapi.CATALOGUED, ids=asyncapi.message_id)
 def test_no_published_event_carries_a_field_outside_the_contract_or_a_sixteen_digit_number(spec):
     event = published(hostile_envelope(spec))
 
@@ -93,7 +111,7 @@ def test_no_published_event_carries_a_field_outside_the_contract_or_a_sixteen_di
     assert event["actor"]["subject"] == pseudonym(NIK, KEY)
 
 
-@pytest.mark.parametrize("spec", c.CONTRACT, ids=asyncapi.message_id)
+@pytest.mark.parametrize("spec", asyncapi.CATALOGUED, ids=asyncapi.message_id)
 def test_an_agency_gets_only_the_fields_granted_for_that_type(spec):
     first = PUBLISHED[spec.event_type].fields[:1]
     event = published(hostile_envelope(spec), agreement({spec.event_type: first}))

@@ -9,8 +9,9 @@ import datetime as dt
 import pytest
 
 from pmi_common import contract as c
+from pmi_common.agreement import Agreement
 from pmi_common.errors import InvalidInput, NotFound
-from pmi_common.published import PUBLISHED, Agreement
+from pmi_common.published import PUBLISHED
 from services.agencies import asyncapi
 from services.agencies.published import disclose, parse_fields
 from services.registration import handlers

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from pmi_common import contract as c
 from pmi_common.events import Event
+from pmi_common.workdays import working_hours_between
 from services.reporting import domain as d
+from services.reporting import exports
 from services.reporting.handlers import EVENTS, apply, monthly
 from tests.unit.fakes.reporting import FakeReportingRepository
 
+WIB = ZoneInfo("Asia/Jakarta")
 WORKER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 REGISTERED = {
     "nik_masked": "350512******0001",
@@ -364,3 +368,115 @@ def test_the_reporting_service_hears_every_event_it_counts():
         c.CASE_RESOLVED,
         c.CASE_OUTCOME_RECORDED,
     }
+
+
+def test_notifications_sent_are_counted_by_kind_and_channel_with_their_segments_and_cost():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 1, 5)))
+    for kind, channel, segments, cost, at in (
+        ("registered", "sms", 2, 700, utc(2026, 1, 5, 3)),
+        ("registered", "sms", 1, 350, utc(2026, 1, 31, 18)),  # 1 February in Blitar
+        ("session_reminder", "sms", 1, 350, utc(2026, 2, 2)),
+        ("session_reminder", "whatsapp", 3, 200, utc(2026, 2, 2)),  # per message, not segment
+    ):
+        data = {"kind": kind, "channel": channel, "segments": segments, "cost_rupiah": cost}
+        apply(uow, event(c.NOTIFICATION_SENT, data, at))
+    answer = monthly(repository, {"from": "2026-01", "to": "2026-02"})
+    sent = {
+        (f["month"], f["measure"], f["detail"]): f["count"]
+        for f in answer["figures"]
+        if f["measure"] in (d.NOTIFICATIONS_SENT, d.NOTIFICATION_SEGMENTS, d.NOTIFICATION_COST)
+    }
+    assert sent == {
+        ("2026-01", d.NOTIFICATIONS_SENT, "registered:sms"): 1,
+        ("2026-01", d.NOTIFICATION_SEGMENTS, "registered:sms"): 2,
+        ("2026-01", d.NOTIFICATION_COST, "registered:sms"): 700,
+        ("2026-02", d.NOTIFICATIONS_SENT, "registered:sms"): 1,
+        ("2026-02", d.NOTIFICATION_SEGMENTS, "registered:sms"): 1,
+        ("2026-02", d.NOTIFICATION_COST, "registered:sms"): 350,
+        ("2026-02", d.NOTIFICATIONS_SENT, "session_reminder:sms"): 1,
+        ("2026-02", d.NOTIFICATION_SEGMENTS, "session_reminder:sms"): 1,
+        ("2026-02", d.NOTIFICATION_COST, "session_reminder:sms"): 350,
+        ("2026-02", d.NOTIFICATIONS_SENT, "session_reminder:whatsapp"): 1,
+        ("2026-02", d.NOTIFICATION_SEGMENTS, "session_reminder:whatsapp"): 3,
+        ("2026-02", d.NOTIFICATION_COST, "session_reminder:whatsapp"): 200,
+    }
+    # the open data counts people and events: the segments and the rupiah are not in it
+    figures = d.figures_of(repository.facts.values(), repository.profiles, "2026-01", "2026-02")
+    measures = {row["measure"] for row in exports.open_data_rows(figures)}
+    assert d.NOTIFICATIONS_SENT in measures and not measures & set(d.SUMMED)
+
+
+def case_event(event_type, case_id, at, **data):
+    common = {"case_id": case_id, "case_type": "unpaid_wages", "urgency": "normal"}
+    return event(event_type, {**common, "sensitive": False, **data}, at)
+
+
+def opened(case_id, at, act_by):
+    return case_event(
+        c.CASE_OPENED,
+        case_id,
+        at,
+        case_number="PMI-2026-0001",
+        registered=True,
+        destination_country="HK",
+        reporter_kind="worker",
+        channel="desk",
+        aspect="economic",
+        status="received",
+        acknowledge_by=at + dt.timedelta(days=1),
+        act_by=act_by,
+    )
+
+
+def moved(case_id, at, from_status, to_status):
+    return case_event(
+        c.CASE_STATUS_CHANGED, case_id, at, from_status=from_status, to_status=to_status
+    )
+
+
+def test_a_case_s_first_action_is_counted_in_the_month_it_was_received_with_its_working_hours():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    monday = utc(2026, 3, 2, 2)  # 09.00 WIB; three working days: by the end of Thursday
+    limit = utc(2026, 3, 5, 17)
+    friday = utc(2026, 3, 6, 2)  # the Friday after (Nyepi, 19 March, is later): 96 h on
+    # acted on the Wednesday (48 h), a week late, and not yet; one heard before its opening
+    for case_id, first_action in (
+        ("k-1", utc(2026, 3, 4, 2)),
+        ("k-2", friday + dt.timedelta(days=7)),
+    ):
+        apply(uow, moved(case_id, first_action, "assessed", "in_progress"))
+        apply(uow, opened(case_id, monday, limit))
+        apply(uow, moved(case_id, first_action + dt.timedelta(hours=1), "in_progress", "resolved"))
+    apply(uow, opened("k-3", monday, limit))
+    apply(uow, moved("k-3", utc(2026, 3, 3), "received", "assessed"))  # no first action
+    # received on a Friday evening, referred on Monday morning: the weekend does not count
+    apply(uow, opened("k-4", utc(2026, 3, 27, 12), utc(2026, 4, 2, 17)))  # 19.00 WIB
+    apply(uow, moved("k-4", utc(2026, 3, 30, 2), "received", "referred"))  # Monday 09.00 WIB
+
+    answer = monthly(repository, {"from": "2026-03", "to": "2026-03"})
+    (march,) = answer["first_actions"]
+    # working hours: k-1 48, k-2 96 + 7 days of which 5 working (120) = 216, k-4 5 + 9 = 14
+    assert march == {
+        "month": "2026-03",
+        "received": 4,
+        "acted": 3,
+        "acted_in_time": 2,
+        "median_working_hours": 48.0,
+    }
+    assert monthly(repository, {"from": "2026-04", "to": "2026-04"})["first_actions"] == []
+
+
+def test_working_hours_leave_out_weekends_and_public_holidays():
+    friday_evening = dt.datetime(2026, 3, 27, 19, tzinfo=WIB)
+    assert working_hours_between(friday_evening, friday_evening + dt.timedelta(days=3)) == 5 + 19
+    # 17 August, Independence Day, a Monday: Friday 12.00 to Tuesday 12.00 is 12 + 12 hours
+    assert (
+        working_hours_between(
+            dt.datetime(2026, 8, 14, 12, tzinfo=WIB), dt.datetime(2026, 8, 18, 12, tzinfo=WIB)
+        )
+        == 24
+    )
+    assert working_hours_between(friday_evening, friday_evening) == 0

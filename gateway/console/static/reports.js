@@ -1,10 +1,13 @@
 // The planning office's reports page: the monthly figures of /api/v1/reports/monthly drawn as
 // charts (uPlot, as the console's) and bars, for the planning role (Bappedalitbang) and the
 // admin. Signs in with a bearer token kept in this tab, as the console does (the same one).
+// The period's files (CSV, XLSX, open data, the printable PDF) are fetched with that token and saved from a blob:
+// a link could not carry the Authorization header.
 
 import { bars } from "./charts.js";
 
-const API = "/api/v1/reports/monthly";
+const REPORTS = "/api/v1/reports";
+const API = `${REPORTS}/monthly`;
 const TOKEN = "pmi-console-token";
 const LANGUAGE = "pmi-console-language";
 const SEXES = ["F", "M", "unknown"];
@@ -32,6 +35,13 @@ const WORDS = {
     "period.show": "Tampilkan",
     "status.read": "Angka {from} sampai {to} (waktu WIB), dibaca {time}",
     "status.failed": "Laporan tidak dapat dibaca: {detail}",
+    "downloads.title": "Unduh periode ini",
+    "downloads.csv": "Angka (CSV)",
+    "downloads.xlsx": "Angka (XLSX)",
+    "downloads.open_data": "Data terbuka (CSV)",
+    "downloads.pdf": "Laporan cetak (PDF)",
+    "downloads.saved": "{file} diunduh",
+    "downloads.failed": "Berkas tidak dapat diunduh: {detail}",
     "chart.registrations": "Pendaftaran per bulan menurut jenis kelamin",
     "chart.departures": "Keberangkatan per bulan menurut jenis kelamin",
     "chart.returns": "Kepulangan menurut alasan",
@@ -84,6 +94,13 @@ const WORDS = {
     "period.show": "Show",
     "status.read": "Figures {from} to {to} (WIB), read at {time}",
     "status.failed": "The report could not be read: {detail}",
+    "downloads.title": "Download this period",
+    "downloads.csv": "Figures (CSV)",
+    "downloads.xlsx": "Figures (XLSX)",
+    "downloads.open_data": "Open data (CSV)",
+    "downloads.pdf": "Printable report (PDF)",
+    "downloads.saved": "{file} downloaded",
+    "downloads.failed": "The file could not be downloaded: {detail}",
     "chart.registrations": "Registrations per month by sex",
     "chart.departures": "Departures per month by sex",
     "chart.returns": "Returns by reason",
@@ -197,6 +214,43 @@ async function show(event) {
   } catch (error) {
     if (error.status === 401 || error.status === 403) return signOut(error);
     $("#reports-status").textContent = t("status.failed", { detail: error.message });
+  }
+}
+
+// downloading ---------------------------------------------------------------------------------
+
+function filenameOf(response, fallback) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  return /filename="([^"]+)"/.exec(disposition)?.[1] || fallback;
+}
+
+async function download(event) {
+  const button = event.currentTarget;
+  const path = button.dataset.download;
+  const from = $("#from").value;
+  const to = $("#to").value;
+  button.disabled = true;
+  try {
+    const response = await fetch(`${REPORTS}/${path}?from=${from}&to=${to}`, {
+      headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN)}` } });
+    if (!response.ok) {
+      throw new Refused(response.status, await response.json().catch(() => ({})));
+    }
+    const name = filenameOf(response, `pmi-${path}-${from}-${to}`);
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000); // once the browser has saved it
+    $("#reports-status").textContent = t("downloads.saved", { file: name });
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) return signOut(error);
+    $("#reports-status").textContent = t("downloads.failed", { detail: error.message });
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -349,6 +403,9 @@ function start() {
   $("#signin-form").addEventListener("submit", signIn);
   $("#signout").addEventListener("click", () => signOut());
   $("#period").addEventListener("submit", show);
+  for (const button of document.querySelectorAll("[data-download]")) {
+    button.addEventListener("click", download);
+  }
   if (sessionStorage.getItem(TOKEN)) {
     signedIn(true);
     show();

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from pmi_common.agreement import Agreement, Disclosure
 from pmi_common.paging import decode_cursor, page
-from pmi_common.published import Agreement, Disclosure
 from services.agencies.domain import AgencySettings
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import astuple, replace
 
-from services.reporting.domain import Fact, Figure, Programme, WorkerProfile, figures_of
+from services.reporting.domain import (
+    CaseClock,
+    Fact,
+    Figure,
+    Programme,
+    WorkerProfile,
+    figures_of,
+)
 
 
 class FakeReportingRepository:
@@ -13,6 +20,7 @@ class FakeReportingRepository:
         self.facts: dict[tuple[str, str], Fact] = {}
         self.profiles: dict[str, WorkerProfile] = {}
         self.kept_programmes: dict[str, Programme] = {}
+        self.clocks: dict[str, CaseClock] = {}
         self.inbox_cleared = 0
 
     def add_facts(self, new) -> None:
@@ -31,7 +39,19 @@ class FakeReportingRepository:
     def keep_programme(self, programme: Programme) -> None:
         self.kept_programmes[programme.program_id] = programme
 
+    def keep_case_clock(self, clock: CaseClock) -> None:
+        kept = self.clocks.get(clock.case_id)
+        self.clocks[clock.case_id] = clock if kept is None else kept.merged(clock)
+
+    def case_clocks(self, start: str, end: str) -> list[CaseClock]:
+        return [
+            self.clocks[k]
+            for k in sorted(self.clocks)
+            if start <= (self.clocks[k].month or "") <= end
+        ]
+
     def clear(self, inbox=None) -> None:
+        self.clocks.clear()
         self.facts.clear()
         self.profiles.clear()
         self.kept_programmes.clear()
@@ -51,7 +71,8 @@ class FakeReportingRepository:
         facts = sorted(self.facts.values(), key=lambda f: (f.event_id, f.measure))
         return {
             "facts": [
-                (f.event_id, f.measure, f.month, f.detail, f.worker_id, f.country) for f in facts
+                (f.event_id, f.measure, f.month, f.detail, f.worker_id, f.country, f.quantity)
+                for f in facts
             ],
             "worker_profiles": [
                 (
@@ -68,4 +89,5 @@ class FakeReportingRepository:
                 for p in (self.profiles[k] for k in sorted(self.profiles))
             ],
             "programmes": [astuple(p) for p in self.programmes()],
+            "case_clocks": [astuple(self.clocks[k]) for k in sorted(self.clocks)],
         }

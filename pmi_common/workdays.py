@@ -1,4 +1,5 @@
-"""Working days of Indonesia's calendar, in the district's time zone (WIB by default).
+"""Working days of Indonesia's calendar, in the district's time zone (WIB by default): the
+protection desk's time limits, and the reporting service's working hours to a case's first action.
 
 A working day is Monday to Friday and not a national public holiday, as the ``holidays`` library
 keeps them (its Islamic and lunar dates are the government's, estimated for years not yet
@@ -51,3 +52,23 @@ def end_of_working_days(at: dt.datetime, n: int, zone: str = DISTRICT_TIMEZONE) 
     tz = ZoneInfo(zone)
     last = working_days_after(at.astimezone(tz).date(), n)
     return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def working_hours_between(
+    start: dt.datetime, end: dt.datetime, zone: str = DISTRICT_TIMEZONE
+) -> float:
+    """The hours from ``start`` to ``end`` (instants) that fall on working days of the district's
+    calendar: a weekend or a public holiday between them does not count (0 when ``end`` is not
+    after ``start``)."""
+    tz = ZoneInfo(zone)
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    hours = 0.0
+    day = start.date()
+    while day <= end.date():
+        if is_working_day(day):
+            opens = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+            closes = opens + dt.timedelta(days=1)
+            overlap = min(end, closes) - max(start, opens)
+            hours += max(overlap.total_seconds(), 0.0) / 3600
+        day += dt.timedelta(days=1)
+    return hours
