@@ -14,8 +14,9 @@ Two processes apply it, and only these rules are shared between them (as ``contr
 by every service): the agencies service, to the events it queues and posts to agencies
 (``services.agencies.published.disclose``); the gateway, to its HTTP answers to an agency's token
 (``gateway.agreements``), with an agreement it reads from the agencies database through a
-read-only role (``agreement.agreement_from_row``) and the disclosures it sends to the agencies service to
-record (``agreement.Disclosure``). Nothing here reads a database, the broker or a process's state.
+read-only role (``agreement.agreement_from_row``) and the disclosures it sends to the agencies
+service to record (``agreement.Disclosure``). Nothing here reads a database, the broker or a
+process's state.
 """
 
 from __future__ import annotations
