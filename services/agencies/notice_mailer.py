@@ -1,6 +1,6 @@
 """The agencies service's mailer: mails each pending notice (``services.agencies.notices``) to the
 agency's contact (its settings' ``contact_email``) and to the operators (``NOTICE_OPERATORS``), over
-SMTP (``SMTP_URL``), with the standard library's ``smtplib``.
+SMTP (``SMTP_URL``, ``pmi_common.mail``).
 
 ``SMTP_URL`` is ``smtp://[user:password@]host[:port]`` (``?starttls=true`` to upgrade the
 connection first) or ``smtps://...`` (TLS from the start); ``NOTICE_FROM`` is the sender. Without
@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 
+from pmi_common.mail import SmtpServer
 from services.agencies.notices import MAILED, UNADDRESSED, NoticeRepository
 from services.agencies.settings import SettingsRepository
 
@@ -52,22 +51,25 @@ class MailSettings:
         url = config.get("SMTP_URL")
         if not url:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("SMTP_URL is smtp://[user:password@]host[:port] or smtps://...")
-        query = parse_qs(parts.query)
+        server = SmtpServer.from_url(url)
         return cls(
-            host=parts.hostname,
-            port=parts.port or (465 if parts.scheme == "smtps" else 25),
-            tls=parts.scheme == "smtps",
-            starttls=query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"),
-            user=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            host=server.host,
+            port=server.port,
+            tls=server.tls,
+            starttls=server.starttls,
+            user=server.user,
+            password=server.password,
             sender=config.get("NOTICE_FROM") or cls.sender,
             operators=tuple(
                 a.strip() for a in (config.get("NOTICE_OPERATORS") or "").split(",") if a.strip()
             ),
             first_retry=float(config.get("NOTICE_RETRY_SECONDS") or cls.first_retry),
+        )
+
+    @property
+    def server(self) -> SmtpServer:
+        return SmtpServer(
+            self.host, self.port, self.tls, self.starttls, self.user, self.password, self.timeout
         )
 
 
@@ -145,15 +147,4 @@ class NoticeMailer(Rounds):
         )
 
     def send(self, message: EmailMessage) -> None:
-        s = self.settings
-        context = ssl.create_default_context()
-        if s.tls:
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        with client:
-            if s.starttls:
-                client.starttls(context=context)
-            if s.user:
-                client.login(s.user, s.password or "")
-            client.send_message(message)
+        self.settings.server.send(message)
