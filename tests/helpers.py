@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -147,3 +149,14 @@ def kept_on(request, fake: Callable[[], Any], real: Callable[[Session], Any], da
     with Session(engine) as session, session.begin():
         yield Kept(real(session), session)
     engine.dispose()
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a PDF's page streams draw (fpdf2 compresses them), to read what a letter says."""
+    drawn = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            drawn.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            drawn.append(stream.decode("latin-1"))
+    return "\n".join(drawn)
