@@ -173,3 +173,11 @@ def test_a_referral_letter_is_mailed_printed_and_answered_on_its_thread(api, mai
     assert siti.get(hidden).json()["referrals"][0]["delivery"] == "withheld"
     printed = siti.get(f"{hidden}/referrals/{sensitive['id']}/letter")
     assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+
+    # the export she downloads herself keeps the protected case's letter at the desk
+    own = api.as_role("worker", worker["id"]).get(f"/workers/{worker['id']}/export")
+    assert own.status_code == 200, own.text
+    rows = {row["id"]: row for row in own.json()["services"][c.PROTECTION]["case_referrals"]}
+    at_the_desk = "[ada di loket / at the desk]"
+    assert rows[sensitive["id"]]["summary"] == rows[sensitive["id"]]["letter"] == at_the_desk
+    assert rows[referral["id"]]["summary"] == CONFIRMED
