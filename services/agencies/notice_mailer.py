@@ -34,15 +34,9 @@ BATCH = 20
 
 @dataclass(frozen=True)
 class MailSettings:
-    host: str
-    port: int
-    tls: bool = False  # TLS from the start (smtps)
-    starttls: bool = False
-    user: str | None = None
-    password: str | None = None
+    server: SmtpServer
     sender: str = "pmi-platform@localhost"
     operators: tuple[str, ...] = ()
-    timeout: float = 10.0
     first_retry: float = 30.0  # seconds after a first failure; doubling to an hour
 
     @classmethod
@@ -51,25 +45,13 @@ class MailSettings:
         url = config.get("SMTP_URL")
         if not url:
             return None
-        server = SmtpServer.from_url(url)
         return cls(
-            host=server.host,
-            port=server.port,
-            tls=server.tls,
-            starttls=server.starttls,
-            user=server.user,
-            password=server.password,
+            server=SmtpServer.from_url(url),
             sender=config.get("NOTICE_FROM") or cls.sender,
             operators=tuple(
                 a.strip() for a in (config.get("NOTICE_OPERATORS") or "").split(",") if a.strip()
             ),
             first_retry=float(config.get("NOTICE_RETRY_SECONDS") or cls.first_retry),
-        )
-
-    @property
-    def server(self) -> SmtpServer:
-        return SmtpServer(
-            self.host, self.port, self.tls, self.starttls, self.user, self.password, self.timeout
         )
 
 

@@ -34,15 +34,20 @@ DIRECTORY = Directory(
 CONFIRMED = "Pekerja tidak dapat dihubungi sejak enam minggu; mohon bantuan pelacakan"
 
 
-def referred(kind="embassy", case_type="lost_contact", **details):
+def assessed(case_type="lost_contact"):
     worked = case(case_type=case_type, destination_country="HK", employer="Mr Chan")
     worked.assign("siti", SITI, wib(2026, 5, 13, 10, 30))
     worked.move("assessed", SITI, wib(2026, 5, 13, 11))
+    return worked
+
+
+def referred(kind="embassy", case_type="lost_contact", summary=CONFIRMED, **details):
+    worked = assessed(case_type)
     step = worked.move(
         "referred",
         SITI,
         wib(2026, 5, 13, 12),
-        referred={"kind": kind, "summary": CONFIRMED, **details},
+        referred={"kind": kind, "summary": summary, **details},
     )
     referral = worked.referral(step.referral_id)
     _write_letter(worked, referral, LetterDesk(DIRECTORY, Letterhead(), WORKER), step.at)
@@ -95,16 +100,8 @@ def test_the_letter_names_what_the_body_needs_and_masks_the_nik():
 
 
 def test_a_nik_typed_into_the_confirmed_summary_is_masked():
-    worked = case(destination_country="HK")
-    worked.assign("siti", SITI, wib(2026, 5, 13, 10, 30))
-    worked.move("assessed", SITI, wib(2026, 5, 13, 11))
-    step = worked.move(
-        "referred",
-        SITI,
-        wib(2026, 5, 13, 12),
-        referred={"kind": "bp3mi", "summary": f"NIK {NIK} belum dibayar"},
-    )
-    assert NIK not in (worked.referral(step.referral_id).summary or "")
+    _, referral = referred("bp3mi", summary=f"NIK {NIK} belum dibayar")
+    assert NIK not in (referral.summary or "") and NIK not in pdf_text(referral.letter)
 
 
 def test_the_mail_carries_the_letter_and_nothing_of_the_case_but_its_number():
@@ -191,9 +188,7 @@ def test_only_its_caseworker_or_the_admin_records_an_answer_and_only_a_plausible
 
 
 def test_an_agencys_answer_lands_on_the_thread_of_its_latest_referral():
-    worked = case(destination_country="HK")
-    worked.assign("siti", SITI, wib(2026, 5, 13, 10, 30))
-    worked.move("assessed", SITI, wib(2026, 5, 13, 11))
+    worked = assessed()
     first = worked.move(
         "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "agency", "agency": "bp3mi"}
     )
