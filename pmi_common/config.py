@@ -163,6 +163,8 @@ ENVIRONMENT = {
     "REFERRAL_FROM": "the sender of referral letters (pengaduan@localhost)",
     "REFERRAL_REPLY_TO": "where bodies answer a referral letter (the desk's inbox)",
     "REFERRAL_MAIL_SECONDS": "how often the protection service mails the referral letters due (10)",
+    "REFERRAL_RETRY_SECONDS": "seconds before a referral letter the mail server did not take is "
+    "tried again, doubling to an hour (30)",
 }
 
 NOTIFY_SETTINGS = tuple(name for name in ENVIRONMENT if name.startswith("NOTIFY_"))
@@ -176,6 +178,7 @@ REFERRAL_SETTINGS = (
     "REFERRAL_FROM",
     "REFERRAL_REPLY_TO",
     "REFERRAL_MAIL_SECONDS",
+    "REFERRAL_RETRY_SECONDS",
     "LETTER_LETTERHEAD",
     "LETTER_PLACE",
     "LETTER_SIGNATORY",

@@ -291,11 +291,13 @@ class Referral:
         else:
             self.delivery = TO_PRINT
 
-    def mail_failed(self, error: str, at: dt.datetime) -> None:
-        """The mail server did not take the letter: tried again later, the wait doubling up to
-        an hour."""
+    def mail_failed(
+        self, error: str, at: dt.datetime, first_wait: dt.timedelta = FIRST_MAIL_RETRY
+    ) -> None:
+        """The mail server did not take the letter: tried again after ``first_wait``, the wait
+        doubling up to an hour."""
         self.attempts += 1
-        wait = min(LONGEST_MAIL_RETRY, FIRST_MAIL_RETRY * 2 ** (self.attempts - 1))
+        wait = min(LONGEST_MAIL_RETRY, first_wait * 2 ** (self.attempts - 1))
         self.last_error, self.next_try_at = error[:200], at + wait
 
 

@@ -36,6 +36,7 @@ class LetterPost:
         self.server = SmtpServer.from_url(url) if url else None
         self.sender = config.get("REFERRAL_FROM") or "pengaduan@localhost"
         self.reply_to = config.get("REFERRAL_REPLY_TO") or None
+        self.first_wait = dt.timedelta(seconds=float(config.get("REFERRAL_RETRY_SECONDS") or 30))
 
     def mail_due(
         self, transaction: Callable[[], AbstractContextManager], now: Callable[[], dt.datetime]
@@ -58,7 +59,7 @@ class LetterPost:
             except (smtplib.SMTPException, OSError) as exc:  # refused, down, timed out
                 error = f"{type(exc).__name__}: {getattr(exc, 'smtp_code', '')}".rstrip(": ")
                 with transaction() as uow:
-                    uow.repository.referral(referral_id).mail_failed(error, now())
+                    uow.repository.referral(referral_id).mail_failed(error, now(), self.first_wait)
                 log.warning("referral_letter_not_mailed", referral_id=referral_id, error=error)
                 continue
             with transaction() as uow:

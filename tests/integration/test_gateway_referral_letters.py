@@ -39,6 +39,11 @@ def mailbox(tmp_path):
 
 @pytest.fixture
 def api(container_factory, config_for, mailbox):
+    return desk_mailing_to(container_factory, config_for, mailbox)
+
+
+def desk_mailing_to(container_factory, config_for, mailbox: MailServer):
+    """Registration, protection mailing its letters to ``mailbox``, and the gateway."""
     container_factory(service_class(c.REGISTRATION), config_for(c.REGISTRATION)).start()
     protection = config_for(
         c.PROTECTION,
@@ -47,6 +52,7 @@ def api(container_factory, config_for, mailbox):
         REFERRAL_FROM="pengaduan@disnaker-blitar.test",
         REFERRAL_REPLY_TO="loket@disnaker-blitar.test",
         REFERRAL_MAIL_SECONDS=0.2,
+        REFERRAL_RETRY_SECONDS=1,
     )
     container_factory(service_class(c.PROTECTION), protection).start()
     return start_stack(
@@ -181,3 +187,56 @@ def test_a_referral_letter_is_mailed_printed_and_answered_on_its_thread(api, mai
     at_the_desk = "[ada di loket / at the desk]"
     assert rows[sensitive["id"]]["summary"] == rows[sensitive["id"]]["letter"] == at_the_desk
     assert rows[referral["id"]]["summary"] == CONFIRMED
+
+
+def test_a_letter_the_mail_server_did_not_take_waits_and_is_mailed_once_it_is_back(
+    container_factory, config_for, tmp_path
+):
+    """The mail server is down when the case is referred: the letter stays queued, its failed
+    attempts and the error on the referral; once the server answers, the letter is mailed once
+    and the mail recorded on the thread."""
+    mailbox = MailServer(tmp_path / "mail")  # its port is free: nothing listens yet
+    api = desk_mailing_to(container_factory, config_for, mailbox)
+    desk, siti = api.as_role("operator", "desk-1"), api.as_role("caseworker", "siti")
+    worker = desk.post("/workers", json=worker_payload(destination_country="HK")).json()
+    mother = desk.post(f"/workers/{worker['id']}/family", json=MOTHER).json()
+    path = worked_case(desk, siti, siti, worker, mother)
+    moved = siti.post(
+        f"{path}/transitions",
+        json={"to": "referred", "referral": {"kind": "embassy", "summary": CONFIRMED}},
+    )
+    assert moved.status_code == 200, moved.text
+
+    def failed() -> dict | None:
+        (referral,) = siti.get(path).json()["referrals"]
+        return referral if referral["attempts"] >= 2 else None
+
+    waiting = wait_for(failed, message="two attempts on a mail server that is down")
+    assert (waiting["delivery"], waiting["mailed_at"]) == ("queued", None)
+    assert waiting["last_error"]  # the kind of failure, never an address or a password
+    listed = siti.get("/ops/cases").json()
+    (row,) = [item for item in listed["items"] if item["id"] == path.rsplit("/", 1)[1]]
+    shown = row["referrals"][0]  # the console marks the letter waiting
+    assert (shown["delivery"], shown["attempts"] >= 2, bool(shown["last_error"])) == (
+        "queued",
+        True,
+        True,
+    )
+
+    mailbox.start()
+    try:
+        (mail,) = wait_for(mailbox.messages, message="the letter once the server is back")
+        assert mail["To"] == KJRI
+        case = wait_for(
+            lambda: (
+                (found := siti.get(path).json())["referrals"][0]["delivery"] == "mailed" and found
+            ),
+            message="the mail recorded on the case",
+        )
+        (referral,) = case["referrals"]
+        assert referral["last_error"] is None and referral["mailed_at"]
+        mailed = [s for s in case["steps"] if s["action"] == "mailed"]
+        assert [s["referral_id"] for s in mailed] == [referral["id"]]
+        assert len(mailbox.messages()) == 1
+    finally:
+        mailbox.stop()
