@@ -396,7 +396,10 @@ class InvitationsView(View):
 
 class CaseStepView(View):
     action = fields.String(
-        metadata={"description": "opened, assigned, moved, linked, attached or answered"}
+        metadata={
+            "description": "opened, assigned, moved, linked, attached, answered (a body's answer "
+            "on a referral) or mailed (a referral letter reached the body's mail server)"
+        }
     )
     at = fields.DateTime()
     by = _maybe(fields.String())

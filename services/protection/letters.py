@@ -84,10 +84,11 @@ def _about(case: Case, worker: Mapping | None) -> tuple[tuple[str, str], ...]:
     """The case and its worker as the body needs them to act; the NIK masked."""
     known = worker or {}
     nik = known.get("nik")
+    where = ("Kode wilayah desa", case.village_code) if case.village_code else ("NIK", "-")
     return (
         ("Nomor kasus", case.number),
         ("Nama pekerja", known.get("full_name") or case.person_name or "-"),
-        ("NIK", mask_nik(nik) if nik else "-"),
+        ("NIK", mask_nik(nik)) if nik else where,
         ("Negara tujuan", case.destination_country or known.get("destination_country") or "-"),
         ("Pemberi kerja", case.employer or known.get("employer") or "tidak diketahui"),
         ("Perusahaan penempatan", known.get("placement_agency") or "tidak diketahui"),

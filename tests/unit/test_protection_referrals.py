@@ -220,3 +220,17 @@ def test_the_directory_knows_each_destinations_mission_and_a_configured_address(
     assert given.find("bp3mi", None, None).email == "a@b.test"
     with pytest.raises(ValueError, match="REFERRAL_DIRECTORY"):
         Directory([{"kind": "police"}])
+
+
+def test_a_letter_about_someone_not_registered_names_her_and_her_village():
+    worked = case(destination_country="MY", person_name="Sri Wahyuni", village_code="35.05.12.2001")
+    worked.assign("siti", SITI, wib(2026, 5, 13, 10, 30))
+    worked.move("assessed", SITI, wib(2026, 5, 13, 11))
+    step = worked.move(
+        "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy", "summary": CONFIRMED}
+    )
+    referral = worked.referral(step.referral_id)
+    _write_letter(worked, referral, LetterDesk(DIRECTORY, Letterhead(), None), step.at)
+    text = pdf_text(referral.letter)
+    assert "Sri Wahyuni" in text and "35.05.12.2001" in text and EMBASSIES["MY"] in text
+    assert referral.delivery == "to_print"  # the directory has no address for Kuala Lumpur
