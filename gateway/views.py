@@ -432,7 +432,9 @@ class ReferralAnswerView(View):
     recorded_at = fields.DateTime()
 
 
-class CaseReferralView(View):
+class ReferralRowView(View):
+    """A referral as the console lists it: without what its letter told the body."""
+
     id = fields.UUID()
     kind = fields.String()
     name = _maybe(fields.String(metadata={"description": "the body, as its letter is addressed"}))
@@ -452,6 +454,9 @@ class CaseReferralView(View):
     last_error = _maybe(fields.String())
     letter = fields.Boolean(metadata={"description": "a letter to print at .../letter"})
     answers = fields.List(fields.Nested(ReferralAnswerView))
+
+
+class CaseReferralView(ReferralRowView):
     summary = _maybe(fields.String(metadata={"description": "what the letter tells the body"}))
 
 
@@ -769,7 +774,7 @@ class ConsoleCaseRow(View):
     age_seconds = fields.Integer()
     overdue = fields.List(fields.String())
     referrals = fields.List(
-        fields.Nested(CaseReferralView(exclude=("summary",))),
+        fields.Nested(ReferralRowView),
         metadata={"description": "to whom, when, the delivery, the answers (no notes)"},
     )
 
