@@ -63,7 +63,7 @@ WITHHELD = "[ada di loket / at the desk]"
 PROTECTED_ACCOUNT = {
     "what": "a protected case's account (violence or abuse, trafficking) in the export the worker "
     "downloads herself: its summary and notes, its steps' notes, its attachments' names and "
-    "descriptions",
+    "descriptions, its referral letters and what they told the body",
     "why": "whoever holds her phone could read them; the case is listed with its number, type, "
     "status and dates, and the desk gives her the whole of it in person",
 }
@@ -82,6 +82,7 @@ def withhold_protected_accounts(held: dict[str, dict[str, list[dict]]]) -> bool:
         return False
     account = {"cases": ("summary", "notes"), "case_steps": ("note",)}
     account["case_attachments"] = ("filename", "description")
+    account["case_referrals"] = ("summary", "letter")  # what the letter told the body, and it
     for table, columns in account.items():
         for row in protection.get(table, []):
             if (row.get("case_id") or row.get("id")) in protected:

@@ -850,6 +850,28 @@ ROUTES: tuple[Route, ...] = (
         personal=False,  # the agency's own answer, nothing of the case
     ),
     protection(
+        "answer_referral",
+        "POST",
+        "/cases/{case_id}/referrals/{referral_id}/answers",
+        CASEWORK,
+        "Record a body's answer on one of the case's referrals (who answered, when, where it "
+        "stands, a note): the same record as an agency's answer over HTTP, on the referral's "
+        "thread; its caseworker or the admin",
+        body=s.ReferralAnswer,
+        response=v.CaseView,
+        status=201,
+    ),
+    protection(
+        "get_referral_letter",
+        "GET",
+        "/cases/{case_id}/referrals/{referral_id}/letter",
+        CASEWORK,
+        "The referral letter (surat rujukan, a PDF) of a referral to a body outside the "
+        "platform, as made when referred: to print, or hand over (a sensitive case's is never "
+        "mailed)",
+        media_type="application/pdf",
+    ),
+    protection(
         "link_case",
         "POST",
         "/cases/{case_id}/link",

@@ -489,6 +489,29 @@ class CaseReferral(Body):
     agency = fields.String(
         validate=AGENCY_NAME, metadata={"description": "agency: the onboarded agency's name"}
     )
+    summary = text(
+        Longest.CASE_SUMMARY,
+        metadata={
+            "description": "a body outside the platform (any kind but agency): what its referral "
+            "letter tells it, as the caseworker confirms it (required)",
+            "example": "Pekerja tidak dapat dihubungi sejak enam minggu; mohon bantuan pelacakan",
+        },
+    )
+
+
+class ReferralAnswer(Body):
+    """A body's answer on a referral, as the caseworker records it (a letter, a call, a visit)."""
+
+    status = fields.String(
+        required=True, validate=validate.OneOf(CASE_AGENCY_ANSWERS), metadata=_e("received")
+    )
+    answered_by = text(
+        Longest.FULL_NAME, required=True, metadata=_e("Bapak Hendra, staf perlindungan KJRI")
+    )
+    answered_at = fields.AwareDateTime(
+        metadata={"description": "when the body answered (now if not given)"}
+    )
+    note = text(Longest.NOTE, metadata=_e("sudah menghubungi majikan"))
 
 
 class CaseUpdate(Body):

@@ -561,6 +561,14 @@ class GatewayService:
         return answer
 
     @api
+    def answer_referral(self, case_id: str, referral_id: str, body: dict) -> dict:
+        return self.protection.answer_referral(case_id, referral_id, _moments(body, "answered_at"))
+
+    @api
+    def get_referral_letter(self, case_id: str, referral_id: str) -> Response:
+        return _download(self.protection.referral_letter(case_id, referral_id), "private, no-store")
+
+    @api
     def console_cases(self) -> dict:
         return self.protection.case_overview()
 

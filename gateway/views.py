@@ -396,7 +396,10 @@ class InvitationsView(View):
 
 class CaseStepView(View):
     action = fields.String(
-        metadata={"description": "opened, assigned, moved, linked, attached or answered"}
+        metadata={
+            "description": "opened, assigned, moved, linked, attached, answered (a body's answer "
+            "on a referral) or mailed (a referral letter reached the body's mail server)"
+        }
     )
     at = fields.DateTime()
     by = _maybe(fields.String())
@@ -412,8 +415,49 @@ class CaseStepView(View):
     )
     agency = _maybe(fields.String(metadata={"description": "the agency referred to, or answering"}))
     answer = _maybe(
-        fields.String(metadata={"description": "an agency's answer: received, in_progress..."})
+        fields.String(metadata={"description": "a body's answer: received, in_progress..."})
     )
+    referral_id = _maybe(
+        fields.UUID(metadata={"description": "the referral's thread the step is on"})
+    )
+    answered_by = _maybe(fields.String(metadata={"description": "who at the body answered"}))
+    answered_at = _maybe(fields.DateTime(metadata={"description": "when the body answered"}))
+
+
+class ReferralAnswerView(View):
+    status = fields.String(metadata={"description": "received, in_progress, resolved, cannot_act"})
+    answered_by = _maybe(fields.String())
+    answered_at = _maybe(fields.DateTime())
+    recorded_by = _maybe(fields.String(metadata={"description": "the caseworker, or the agency"}))
+    recorded_at = fields.DateTime()
+
+
+class ReferralRowView(View):
+    """A referral as the console lists it: without what its letter told the body."""
+
+    id = fields.UUID()
+    kind = fields.String()
+    name = _maybe(fields.String(metadata={"description": "the body, as its letter is addressed"}))
+    country = _maybe(fields.String())
+    agency = _maybe(fields.String())
+    referred_at = fields.DateTime()
+    referred_by = _maybe(fields.String())
+    delivery = fields.String(
+        metadata={
+            "description": "event (an onboarded agency), queued, mailed, to_print (no address "
+            "in the directory), withheld (a sensitive case: never mailed)"
+        }
+    )
+    email = _maybe(fields.String())
+    mailed_at = _maybe(fields.DateTime())
+    attempts = fields.Integer()
+    last_error = _maybe(fields.String())
+    letter = fields.Boolean(metadata={"description": "a letter to print at .../letter"})
+    answers = fields.List(fields.Nested(ReferralAnswerView))
+
+
+class CaseReferralView(ReferralRowView):
+    summary = _maybe(fields.String(metadata={"description": "what the letter tells the body"}))
 
 
 class CaseAttachmentView(View):
@@ -471,6 +515,10 @@ class CaseView(View):
     )
     steps = fields.List(fields.Nested(CaseStepView))
     attachments = fields.List(fields.Nested(CaseAttachmentView))
+    referrals = fields.List(
+        fields.Nested(CaseReferralView),
+        metadata={"description": "each referral with its delivery and the body's answers"},
+    )
 
 
 class CaseUpdateView(View):
@@ -741,6 +789,10 @@ class ConsoleCaseRow(View):
     received_at = fields.DateTime()
     age_seconds = fields.Integer()
     overdue = fields.List(fields.String())
+    referrals = fields.List(
+        fields.Nested(ReferralRowView),
+        metadata={"description": "to whom, when, the delivery, the answers (no notes)"},
+    )
 
 
 class ConsoleMeView(View):

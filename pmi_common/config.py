@@ -108,8 +108,9 @@ ENVIRONMENT = {
     "WEBHOOK_DISABLE_AFTER": "seconds an endpoint may fail before it is disabled (432000)",
     "WEBHOOK_TIMEOUT": "seconds a webhook attempt may take, answer included (10)",
     "ASYNCAPI_URL": "the event catalogue's public URL, for webhooks' dataschema",
-    "SMTP_URL": "where the agencies service mails notices (an endpoint disabled): smtp://[user:pw@]host"
-    "[:port][?starttls=true] or smtps://... (unset: notices wait in the console)",
+    "SMTP_URL": "the platform's mail server: the agencies service mails notices (an endpoint "
+    "disabled) and the protection service referral letters through it: "
+    "smtp://[user:pw@]host[:port][?starttls=true] or smtps://... (unset: both wait)",
     "NOTICE_FROM": "the sender of notices (pmi-platform@localhost)",
     "NOTICE_OPERATORS": "comma-separated operators' addresses every notice goes to as well",
     "NOTICE_RETRY_SECONDS": "seconds before a notice the mail server refused is tried again, "
@@ -159,11 +160,32 @@ ENVIRONMENT = {
     "LETTER_SIGNATORY": "who signs letters (Kepala Dinas Tenaga Kerja)",
     "LETTER_VERIFY_URL": "the public address letters' QR codes point to, /verify/{code} "
     "appended (http://GATEWAY_ADDRESS)",
+    "REFERRAL_DIRECTORY": "the bodies outside the platform cases are referred to, with their "
+    "e-mail addresses: a JSON list of {kind, name, country, email}, inline or in the file named "
+    "(unset: every letter is printed; embassies are known by name)",
+    "REFERRAL_FROM": "the sender of referral letters (pengaduan@localhost)",
+    "REFERRAL_REPLY_TO": "where bodies answer a referral letter (the desk's inbox)",
+    "REFERRAL_MAIL_SECONDS": "how often the protection service mails the referral letters due (10)",
+    "REFERRAL_RETRY_SECONDS": "seconds before a referral letter the mail server did not take is "
+    "tried again, doubling to an hour (30)",
 }
 
 NOTIFY_SETTINGS = tuple(name for name in ENVIRONMENT if name.startswith("NOTIFY_"))
 
 LETTER_SETTINGS = tuple(name for name in ENVIRONMENT if name.startswith("LETTER_"))
+
+# the protection service's referral letters: its letterhead is the letters service's
+REFERRAL_SETTINGS = (
+    "SMTP_URL",
+    "REFERRAL_DIRECTORY",
+    "REFERRAL_FROM",
+    "REFERRAL_REPLY_TO",
+    "REFERRAL_MAIL_SECONDS",
+    "REFERRAL_RETRY_SECONDS",
+    "LETTER_LETTERHEAD",
+    "LETTER_PLACE",
+    "LETTER_SIGNATORY",
+)
 
 WEBHOOK_SETTINGS = (
     "WEBHOOK_ALLOWED_TARGETS",
@@ -246,6 +268,8 @@ def service_config(service: str) -> dict:
     if service == "letters":
         config.update({key: os.environ[key] for key in LETTER_SETTINGS if os.environ.get(key)})
         config["GATEWAY_ADDRESS"] = os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY_ADDRESS)
+    if service == "protection":
+        config.update({key: os.environ[key] for key in REFERRAL_SETTINGS if os.environ.get(key)})
     if service == "agencies":
         config["WEBHOOK_SECRET_KEY"] = os.environ.get("WEBHOOK_SECRET_KEY", "")
         if os.environ.get("GATEWAY_CATALOG_URL"):

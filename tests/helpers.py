@@ -227,3 +227,8 @@ def shows_in_a_row(texts: list[str], *expected: str) -> bool:
     its count)."""
     wanted = list(expected)
     return any(texts[n : n + len(wanted)] == wanted for n in range(len(texts)))
+
+
+def pdf_text(pdf: bytes) -> str:
+    """What a PDF shows, its strings one to a line (to read what a letter says)."""
+    return "\n".join(pdf_texts(pdf))

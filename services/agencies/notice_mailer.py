@@ -1,6 +1,6 @@
 """The agencies service's mailer: mails each pending notice (``services.agencies.notices``) to the
 agency's contact (its settings' ``contact_email``) and to the operators (``NOTICE_OPERATORS``), over
-SMTP (``SMTP_URL``), with the standard library's ``smtplib``.
+SMTP (``SMTP_URL``, ``pmi_common.mail``).
 
 ``SMTP_URL`` is ``smtp://[user:password@]host[:port]`` (``?starttls=true`` to upgrade the
 connection first) or ``smtps://...`` (TLS from the start); ``NOTICE_FROM`` is the sender. Without
@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 
+from pmi_common.mail import SmtpServer
 from services.agencies.notices import MAILED, UNADDRESSED, NoticeRepository
 from services.agencies.settings import SettingsRepository
 
@@ -35,15 +34,9 @@ BATCH = 20
 
 @dataclass(frozen=True)
 class MailSettings:
-    host: str
-    port: int
-    tls: bool = False  # TLS from the start (smtps)
-    starttls: bool = False
-    user: str | None = None
-    password: str | None = None
+    server: SmtpServer
     sender: str = "pmi-platform@localhost"
     operators: tuple[str, ...] = ()
-    timeout: float = 10.0
     first_retry: float = 30.0  # seconds after a first failure; doubling to an hour
 
     @classmethod
@@ -52,17 +45,8 @@ class MailSettings:
         url = config.get("SMTP_URL")
         if not url:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("SMTP_URL is smtp://[user:password@]host[:port] or smtps://...")
-        query = parse_qs(parts.query)
         return cls(
-            host=parts.hostname,
-            port=parts.port or (465 if parts.scheme == "smtps" else 25),
-            tls=parts.scheme == "smtps",
-            starttls=query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"),
-            user=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            server=SmtpServer.from_url(url),
             sender=config.get("NOTICE_FROM") or cls.sender,
             operators=tuple(
                 a.strip() for a in (config.get("NOTICE_OPERATORS") or "").split(",") if a.strip()
@@ -145,15 +129,4 @@ class NoticeMailer(Rounds):
         )
 
     def send(self, message: EmailMessage) -> None:
-        s = self.settings
-        context = ssl.create_default_context()
-        if s.tls:
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        with client:
-            if s.starttls:
-                client.starttls(context=context)
-            if s.user:
-                client.login(s.user, s.password or "")
-            client.send_message(message)
+        self.settings.server.send(message)

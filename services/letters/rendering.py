@@ -1,21 +1,17 @@
-"""A letter as a PDF, with fpdf2 (pure Python, maintained, no system libraries to install in the
-image, unlike WeasyPrint's Pango; a letter is a few lines of text, which needs no HTML engine):
-the office's letterhead, the type and number, the holder, what the letter says, and a QR code
-(segno) to the public check ``/verify/{code}`` with the code printed beside it. The signature is
-added afterwards (``signing``)."""
+"""A letter as a PDF (``pmi_common.letterhead``): the office's letterhead, the type and number,
+the holder, what the letter says, and a QR code (segno) to the public check ``/verify/{code}``
+with the code printed beside it. The signature is added afterwards (``signing``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import segno
 from fpdf import FPDF
 
-from pmi_common.printing import MONTHS_ID as MONTHS
-from pmi_common.printing import latin as _latin
+from pmi_common.letterhead import Letterhead, latin, line, rows, start, tanggal
 
 from .domain import FAMILY_PERMISSION, PASSPORT, SKCK, Letter
 
@@ -29,65 +25,13 @@ ADDRESSED = {
     PASSPORT: "Kepala Kantor Imigrasi",
     SKCK: "Kepala Kepolisian Resor",
 }
-DEFAULT_LETTERHEAD = (
-    "PEMERINTAH KABUPATEN BLITAR",
-    "DINAS TENAGA KERJA",
-    "Layanan Terpadu Satu Atap Pekerja Migran Indonesia (LTSA PMI)",
-)
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """The office's letterhead lines (``LETTER_LETTERHEAD``, separated by ``|``), the place
-    letters are signed in and the head who signs them."""
-
-    lines: tuple[str, ...] = DEFAULT_LETTERHEAD
-    place: str = "Blitar"
-    signatory: str = "Kepala Dinas Tenaga Kerja"
-
-    @classmethod
-    def from_config(cls, config: Mapping) -> Letterhead:
-        lines = tuple(
-            part.strip() for part in (config.get("LETTER_LETTERHEAD") or "").split("|") if part
-        )
-        return cls(
-            lines or DEFAULT_LETTERHEAD,
-            config.get("LETTER_PLACE") or "Blitar",
-            config.get("LETTER_SIGNATORY") or "Kepala Dinas Tenaga Kerja",
-        )
-
-
-def tanggal(day: dt.date) -> str:
-    """``6 Desember 2026``."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def _start(title: str, letterhead: Letterhead) -> FPDF:
-    """A page with the office's letterhead and its document's title."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin(title))
-    pdf.set_author(_latin(letterhead.lines[-1]))
-    pdf.set_creator("PMI platform: Go-TKI")
-    pdf.add_page()
-    pdf.set_margins(25, 20, 25)
-    for n, text in enumerate(letterhead.lines):
-        _line(pdf, text, 14 if n < 2 else 10, "B" if n < 2 else "", "C")
-    pdf.set_line_width(0.8)
-    pdf.line(25, pdf.get_y() + 2, 185, pdf.get_y() + 2)
-    pdf.ln(8)
-    return pdf
-
-
-def _line(pdf: FPDF, text: str, size: int = 11, style: str = "", align: str = "L") -> None:
-    pdf.set_font("helvetica", style, size)
-    pdf.multi_cell(0, 6, _latin(text), align=align, new_x="LMARGIN", new_y="NEXT")
 
 
 def _holder(pdf: FPDF, worker: Mapping) -> None:
     """The worker the letter is about."""
     address = worker.get("address") or {}
     place = (address.get("village"), address.get("district"), address.get("regency"))
-    rows = (
+    labelled = (
         ("Nama", worker.get("full_name") or "-"),
         ("Tanggal lahir", _date_of(worker.get("birth_date"))),
         ("Jenis kelamin", {"F": "Perempuan", "M": "Laki-laki"}.get(worker.get("sex") or "", "-")),
@@ -95,11 +39,7 @@ def _holder(pdf: FPDF, worker: Mapping) -> None:
         ("Negara tujuan", worker.get("destination_country") or "-"),
         ("Perusahaan penempatan", worker.get("placement_agency") or "-"),
     )
-    for label, value in rows:
-        pdf.set_font("helvetica", "", 11)
-        pdf.cell(55, 6, _latin(label))
-        pdf.multi_cell(0, 6, _latin(f": {value}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    rows(pdf, labelled)
 
 
 def _qr(pdf: FPDF, content: str, x: float, y: float, size: float = 32) -> None:
@@ -120,20 +60,20 @@ def render(
     """The letter's PDF, unsigned. ``worker`` is registration's record; ``giver`` the family
     member who gave the family permission."""
     assert letter.issued_on is not None and letter.number is not None
-    pdf = _start(f"{TITLES[letter.letter_type]} {letter.number}", letterhead)
-    _line(pdf, TITLES[letter.letter_type], 13, "BU", "C")
-    _line(pdf, f"Nomor: {letter.number}", 11, "", "C")
+    pdf = start(f"{TITLES[letter.letter_type]} {letter.number}", letterhead)
+    line(pdf, TITLES[letter.letter_type], 13, "BU", "C")
+    line(pdf, f"Nomor: {letter.number}", 11, "", "C")
     pdf.ln(4)
     if letter.letter_type in ADDRESSED:
-        _line(pdf, f"Kepada Yth. {ADDRESSED[letter.letter_type]}")
-        _line(pdf, "di tempat")
+        line(pdf, f"Kepada Yth. {ADDRESSED[letter.letter_type]}")
+        line(pdf, "di tempat")
         pdf.ln(3)
-    _line(pdf, f"Yang bertanda tangan di bawah ini, {letterhead.signatory}, menerangkan bahwa:")
+    line(pdf, f"Yang bertanda tangan di bawah ini, {letterhead.signatory}, menerangkan bahwa:")
     pdf.ln(2)
     _holder(pdf, worker)
-    _line(pdf, _body(letter, giver))
+    line(pdf, _body(letter, giver))
     pdf.ln(3)
-    _line(pdf, "Demikian surat ini dibuat untuk dipergunakan sebagaimana mestinya.")
+    line(pdf, "Demikian surat ini dibuat untuk dipergunakan sebagaimana mestinya.")
     pdf.ln(6)
     top = pdf.get_y()
     pdf.set_x(115)
@@ -141,7 +81,7 @@ def render(
     pdf.multi_cell(
         70,
         6,
-        _latin(
+        latin(
             f"{letterhead.place}, {tanggal(letter.issued_on)}\n{letterhead.signatory}\n\n"
             "Ditandatangani secara elektronik"
         ),
@@ -154,7 +94,7 @@ def render(
     pdf.multi_cell(
         85,
         4,
-        _latin(
+        latin(
             f"Periksa keaslian surat ini (check this letter): {verify_url}\n"
             f"Kode verifikasi: {letter.verification_code}"
         ),
@@ -170,28 +110,28 @@ def render_form(
     """Offline: the family permission's form the desk prints, for the permission giver and the
     village head to sign on paper; its QR code names the request, so that the scan uploaded
     afterwards is matched to it."""
-    pdf = _start(f"FORMULIR {TITLES[FAMILY_PERMISSION]}", letterhead)
-    _line(pdf, f"FORMULIR {TITLES[FAMILY_PERMISSION]}", 13, "BU", "C")
-    _line(pdf, f"Nomor permohonan: {letter.id}", 9, "", "C")
+    pdf = start(f"FORMULIR {TITLES[FAMILY_PERMISSION]}", letterhead)
+    line(pdf, f"FORMULIR {TITLES[FAMILY_PERMISSION]}", 13, "BU", "C")
+    line(pdf, f"Nomor permohonan: {letter.id}", 9, "", "C")
     pdf.ln(4)
-    _line(pdf, "Yang bertanda tangan di bawah ini memberi izin kepada:")
+    line(pdf, "Yang bertanda tangan di bawah ini memberi izin kepada:")
     pdf.ln(2)
     _holder(pdf, worker)
-    _line(pdf, "untuk bekerja di luar negeri. Pemberi izin (beri tanda pada salah satu):")
+    line(pdf, "untuk bekerja di luar negeri. Pemberi izin (beri tanda pada salah satu):")
     for member in givers:
         relation = RELATIONS_ID.get(member.get("relation") or "", "keluarga")
-        _line(pdf, f"[   ]  {member.get('full_name')} ({relation})")
+        line(pdf, f"[   ]  {member.get('full_name')} ({relation})")
     pdf.ln(2)
-    _line(pdf, "Tanggal izin diberikan: ____ / ____ / ________")
+    line(pdf, "Tanggal izin diberikan: ____ / ____ / ________")
     pdf.ln(6)
     top = pdf.get_y()
     pdf.set_font("helvetica", "", 11)
-    pdf.multi_cell(70, 6, _latin("Pemberi izin,\n\n\n\n(........................)"))
+    pdf.multi_cell(70, 6, latin("Pemberi izin,\n\n\n\n(........................)"))
     pdf.set_xy(115, top)
     pdf.multi_cell(
         70,
         6,
-        _latin(
+        latin(
             f"Mengetahui,\nKepala Desa/Lurah (kode wilayah {letter.village_code})\n\n\n"
             "(........................)\ncap desa"
         ),

@@ -19,12 +19,14 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pmi_common.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from pmi_common.identity import mask_niks_in_text
 from pmi_common.names import (
     CASE_AGENCY_ANSWERS,
     CASE_FIRST_ACTIONS,
@@ -40,7 +42,8 @@ OPEN = (RECEIVED, ASSESSED, REFERRED, IN_PROGRESS, REOPENED)
 EMERGENCY, HIGH, NORMAL = CASE_URGENCIES
 OPENED, ASSIGNED, MOVED, LINKED = "opened", "assigned", "moved", "linked"  # kinds of step
 ATTACHED = "attached"
-ANSWERED = "answered"  # an agency the case was referred to said where it stands
+ANSWERED = "answered"  # a body the case was referred to said where it stands
+MAILED = "mailed"  # a referral letter reached the body's mail server
 MOST_ATTACHMENTS = 20  # scans and photos on one case
 ADMIN, CASEWORKER = "admin", "caseworker"  # the gateway's roles that work on cases
 AGENCY = "agency"  # the role of an agency's token: answers on the cases referred to it
@@ -71,6 +74,18 @@ DECEASED = "deceased_remains_repatriated"
 NOTE_NEEDED = (CLOSED, REOPENED)  # say why
 EMBASSY, ONBOARDED = "embassy", "agency"  # kinds of referral
 NAME_NEEDED = ("police", "hospital", "legal_aid")  # which station, hospital, office
+# how a referral reaches its body: an onboarded agency by event; any other by a letter, mailed
+# (queued, then mailed) when the directory has the body's address and the case is not sensitive,
+# otherwise printed by the caseworker (to_print; withheld: a sensitive case's, never mailed)
+BY_EVENT, QUEUED, SENT_BY_MAIL, TO_PRINT, WITHHELD = (
+    "event",
+    "queued",
+    "mailed",
+    "to_print",
+    "withheld",
+)
+LONGEST_MAIL_RETRY = dt.timedelta(hours=1)
+FIRST_MAIL_RETRY = dt.timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -180,13 +195,16 @@ def _text(value: object) -> object:
 def referral(kind: str, details: Mapping, case: Case) -> dict[str, str | None]:
     """Whom a case is referred to, as kept on the step: the ``kind`` of body, its ``name``, the
     ``country`` of an embassy or consulate (the case's destination country if not given), the
-    ``agency`` onboarded on the platform (its name) for a referral to one."""
+    ``agency`` onboarded on the platform (its name) for a referral to one; for a body outside
+    the platform, the ``summary`` its letter gives, as the caseworker confirms it (a NIK in it
+    masked)."""
     kept: dict[str, str | None] = {
         "kind": kind,
         "name": details.get("name"),
         "country": details.get("country"),
         "agency": details.get("agency"),
     }
+    summary = details.get("summary")
     problems: dict[str, list[str]] = {}
     if kind not in CASE_REFERRAL_KINDS:
         problems["kind"] = [f"one of {', '.join(CASE_REFERRAL_KINDS)}"]
@@ -200,6 +218,12 @@ def referral(kind: str, details: Mapping, case: Case) -> dict[str, str | None]:
         problems["agency"] = ["only for a referral to an onboarded agency (kind agency)"]
     if kind in NAME_NEEDED and not kept["name"]:
         problems["name"] = [f"required: which {kind.replace('_', ' ')}"]
+    if kind != ONBOARDED and not (summary and summary.strip()):
+        problems["summary"] = ["required: what the referral letter tells the body, confirmed"]
+    if kind == ONBOARDED and summary:
+        problems["summary"] = ["an onboarded agency receives the event, not a letter"]
+    if kind != ONBOARDED and summary:
+        kept["summary"] = mask_niks_in_text(summary.strip())
     if problems:
         raise InvalidInput(
             "sebutkan instansi rujukan dengan lengkap (name the body the case is referred to)",
@@ -227,8 +251,54 @@ class Step:
     outcome: str | None = None  # how the case ended, on the step that resolved it
     referral: dict | None = None  # whom the case was referred to, on the step that referred it
     agency: str | None = None  # the onboarded agency referred to, or that answered
-    answer: str | None = None  # what that agency answered (received, in_progress...)
+    answer: str | None = None  # what the body answered (received, in_progress...)
+    referral_id: str | None = None  # the referral the step made, answers or delivered
+    answered_by: str | None = None  # who at the body answered
+    answered_at: dt.datetime | None = None  # when the body answered
     case_id: str | None = None
+
+
+@dataclass(eq=False)
+class Referral:
+    """A case referred to one body, and how its letter reaches it (``delivery``). The steps
+    naming its id are its thread: the referral, its letter mailed, the body's answers."""
+
+    id: str
+    kind: str
+    referred_at: dt.datetime
+    referred_by: str | None = None
+    name: str | None = None  # the body's name as the letter is addressed (or as referred)
+    country: str | None = None
+    agency: str | None = None  # an onboarded agency's name
+    summary: str | None = None  # what the letter tells the body, as the caseworker confirmed it
+    email: str | None = None  # where the letter is mailed (the directory's address)
+    delivery: str = BY_EVENT
+    letter: bytes | None = None  # the letter's PDF, as made when referred
+    attempts: int = 0
+    next_try_at: dt.datetime | None = None
+    mailed_at: dt.datetime | None = None
+    last_error: str | None = None
+    case_id: str | None = None
+
+    def address(self, name: str, email: str | None, sensitive: bool, at: dt.datetime) -> None:
+        """The letter goes to ``name``: mailed to ``email`` when the directory has one, unless
+        the case is sensitive (then printed, and handed over by the caseworker)."""
+        self.name = name
+        if sensitive:
+            self.delivery = WITHHELD
+        elif email:
+            self.email, self.delivery, self.next_try_at = email, QUEUED, at
+        else:
+            self.delivery = TO_PRINT
+
+    def mail_failed(
+        self, error: str, at: dt.datetime, first_wait: dt.timedelta = FIRST_MAIL_RETRY
+    ) -> None:
+        """The mail server did not take the letter: tried again after ``first_wait``, the wait
+        doubling up to an hour."""
+        self.attempts += 1
+        wait = min(LONGEST_MAIL_RETRY, first_wait * 2 ** (self.attempts - 1))
+        self.last_error, self.next_try_at = error[:200], at + wait
 
 
 @dataclass(eq=False)
@@ -282,6 +352,7 @@ class Case:
     outcome_details: dict | None = None
     steps: list[Step] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    referrals: list[Referral] = field(default_factory=list)
 
     @property
     def sensitive(self) -> bool:
@@ -328,9 +399,56 @@ class Case:
                 "status tidak dikenal (unknown status)",
                 {"status": [f"one of {', '.join(CASE_AGENCY_ANSWERS)}"]},
             )
-        return self.record(
-            Step(ANSWERED, at, subject, role, note=note, agency=agency, answer=answer)
-        )
+        referral = [r for r in self.referrals if r.agency == agency and r.kind == ONBOARDED]
+        step = Step(ANSWERED, at, subject, role, note=note, agency=agency, answer=answer)
+        step.referral_id = referral[-1].id if referral else None
+        step.answered_by, step.answered_at = agency, at
+        return self.record(step)
+
+    def referral(self, referral_id: str) -> Referral:
+        for kept in self.referrals:
+            if kept.id == referral_id:
+                return kept
+        raise NotFound(f"rujukan tidak ditemukan (no referral {referral_id})")
+
+    def record_answer(
+        self,
+        referral_id: str,
+        answer: str,
+        answered_by: str,
+        answered_at: dt.datetime,
+        note: str | None,
+        actor: Mapping | None,
+        at: dt.datetime,
+    ) -> Step:
+        """The caseworker records what a body the case was referred to answered by letter,
+        phone or in person: who answered, when, and where it stands; the same record as an
+        agency's answer over HTTP, on the referral's thread."""
+        role, subject = self._worked_on_by(actor)
+        referral = self.referral(referral_id)
+        if answer not in CASE_AGENCY_ANSWERS:
+            raise InvalidInput(
+                "status tidak dikenal (unknown status)",
+                {"status": [f"one of {', '.join(CASE_AGENCY_ANSWERS)}"]},
+            )
+        if answered_at > at or answered_at < referral.referred_at:
+            raise InvalidInput(
+                "waktu jawaban di antara rujukan dan sekarang (answered between the referral "
+                "and now)",
+                {"answered_at": ["not before the referral, not in the future"]},
+            )
+        step = Step(ANSWERED, at, subject, role, note=note, agency=referral.agency, answer=answer)
+        step.referral_id, step.answered_by, step.answered_at = referral.id, answered_by, answered_at
+        return self.record(step)
+
+    def letter_mailed(self, referral_id: str, at: dt.datetime, message_id: str) -> Step:
+        """The referral's letter reached the body's mail server: the step says where to."""
+        referral = self.referral(referral_id)
+        referral.delivery, referral.mailed_at, referral.next_try_at = SENT_BY_MAIL, at, None
+        referral.last_error = None
+        step = Step(MAILED, at, None, None, note=f"{referral.email} {message_id}")
+        step.referral_id = referral.id
+        return self.record(step)
 
     def record(self, step: Step) -> Step:
         step.case_id = self.id
@@ -455,7 +573,21 @@ class Case:
         step = Step(MOVED, at, subject, role, self.status, to, note=note, public=public)
         step.outcome = outcome
         if kept is not None:
+            summary = kept.pop("summary", None)  # the letter's, kept with the referral
             step.referral, step.agency = kept, kept["agency"]
+            made = Referral(
+                id=str(uuid.uuid4()),
+                kind=kept["kind"] or "",
+                referred_at=at,
+                referred_by=subject,
+                name=kept["name"],
+                country=kept["country"],
+                agency=kept["agency"],
+                summary=summary,
+            )
+            made.case_id = self.id
+            self.referrals.append(made)
+            step.referral_id = made.id
         self.status = to
         if self.acknowledged_at is None:
             self.acknowledged_at = at

@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.letterhead import Letterhead
 from pmi_common.validation import load
 from pmi_common.workdays import DISTRICT_TIMEZONE
 
-from . import overview
+from . import letters, overview
+from .directory import Directory
 from .domain import (
     LIMITS,
     ONBOARDED,
@@ -23,6 +26,7 @@ from .domain import (
     RESOLVED,
     Attachment,
     Case,
+    Referral,
     Step,
     code_digest,
     code_matches,
@@ -40,6 +44,7 @@ from .schemas import (
     MoveCase,
     OpenCase,
     PublicLookup,
+    ReferralAnswer,
 )
 
 if TYPE_CHECKING:
@@ -197,9 +202,23 @@ def check_referred_agency(command: Mapping, in_force: Callable[[str], bool]) -> 
         )
 
 
-def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
+@dataclass(frozen=True)
+class LetterDesk:
+    """What a referral to a body outside the platform needs: the directory of bodies, the
+    office's letterhead, and registration's record of the case's worker (None: not registered,
+    or the case is not about one)."""
+
+    directory: Directory
+    letterhead: Letterhead
+    worker: Mapping | None = None
+
+
+def move_case(
+    uow: Work, case_id: str, command: dict, now: dt.datetime, desk: LetterDesk | None = None
+) -> Case:
     """Move a case in its workflow; resolving it says how it ended (``outcome``), which
-    registration applies to the worker's record where it must (a repatriation, a death)."""
+    registration applies to the worker's record where it must (a repatriation, a death);
+    referring it to a body outside the platform makes the referral letter (``desk``)."""
     data = load(MoveCase(), command)
     case = visible(uow.repository.lock(case_id), uow.actor, case_id)
     outcome = data["outcome"] or {}
@@ -216,6 +235,8 @@ def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
     _publish(
         uow, case, c.CASE_STATUS_CHANGED, from_status=step.from_status, to_status=step.to_status
     )
+    if step.referral_id is not None and desk is not None:
+        _write_letter(case, case.referral(step.referral_id), desk, now)
     if step.to_status == REFERRED and step.referral is not None:
         _publish(
             uow,
@@ -243,6 +264,45 @@ def move_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> Case:
             uow, case, c.CASE_OUTCOME_RECORDED, outcome=case.outcome, **_typed(case.outcome_details)
         )
     return case
+
+
+def _write_letter(case: Case, referral: Referral, desk: LetterDesk, now: dt.datetime) -> None:
+    """A referral to a body outside the platform: addressed from the directory, its letter made
+    and kept, queued for mail when the body has an address and the case is not sensitive."""
+    if referral.kind == ONBOARDED:
+        return
+    body = desk.directory.find(referral.kind, referral.name, referral.country)
+    referral.address(body.name, body.email, case.sensitive, now)
+    referral.letter = letters.render(case, referral, desk.worker, desk.letterhead)
+
+
+def answer_referral(
+    uow: Work, case_id: str, referral_id: str, command: dict, now: dt.datetime
+) -> Case:
+    """The caseworker records a body's answer on one of the case's referrals (who, when, where
+    it stands): the same step as an agency's answer over HTTP."""
+    data = load(ReferralAnswer(), command)
+    case = visible(uow.repository.lock(case_id), uow.actor, case_id)
+    case.record_answer(
+        referral_id,
+        data["status"],
+        data["answered_by"],
+        data["answered_at"] or now,
+        data["note"],
+        uow.actor,
+        now,
+    )
+    return case
+
+
+def letter_mailed(uow: Work, referral_id: str, now: dt.datetime, message_id: str) -> None:
+    """The letter reached the body's mail server: the step on the case's referral's thread."""
+    referral = uow.repository.referral(referral_id)
+    if referral is None or referral.case_id is None:
+        return
+    case = uow.repository.lock(referral.case_id)
+    if case is not None:
+        case.letter_mailed(referral_id, now, message_id)
 
 
 def answer_case(uow: Work, case_id: str, command: dict, now: dt.datetime) -> tuple[Case, Step]:
@@ -324,6 +384,20 @@ def get_case(repository: ProtectionRepository, case_id: str, actor: Mapping | No
     return visible(repository.get(case_id), actor, case_id)
 
 
+def referral_letter(
+    repository: ProtectionRepository, case_id: str, referral_id: str, actor: Mapping | None
+) -> tuple[Case, Referral]:
+    """A referral's letter, for whoever may see the case (to print it, or send it by hand)."""
+    case = get_case(repository, case_id, actor)
+    referral = case.referral(referral_id)
+    if referral.letter is None:
+        raise NotFound(
+            "rujukan ini tidak memakai surat (this referral has no letter: an onboarded agency "
+            "receives it as an event)"
+        )
+    return case, referral
+
+
 def get_attachment(
     repository: ProtectionRepository, case_id: str, attachment_id: str, actor: Mapping | None
 ) -> Attachment:
@@ -358,11 +432,13 @@ COMMANDS = {
     "attach_file": attach_file,
     "move_case": move_case,
     "answer_case": answer_case,
+    "answer_referral": answer_referral,
 }
 QUERIES = {
     "list_cases": list_cases,
     "get_case": get_case,
     "get_attachment": get_attachment,
+    "referral_letter": referral_letter,
     "case_overview": case_overview,
     "public_status": public_status,
 }

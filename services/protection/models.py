@@ -1,4 +1,4 @@
-"""The protection service's tables: cases and the steps of each."""
+"""The protection service's tables: cases, the steps of each, their attachments and referrals."""
 
 from __future__ import annotations
 
@@ -75,8 +75,34 @@ case_steps = Table(
     Column("outcome", String(32), nullable=True),
     Column("referral", JSON, nullable=True),  # whom to, on the step that referred the case
     Column("agency", String(40), nullable=True),  # the onboarded agency referred to, or answering
-    Column("answer", String(16), nullable=True),  # what that agency answered
+    Column("answer", String(16), nullable=True),  # what the body answered
+    Column("referral_id", String(36), nullable=True),  # the referral's thread the step is on
+    Column("answered_by", String(200), nullable=True),  # who at the body answered
+    Column("answered_at", AwareDateTime(), nullable=True),  # when the body answered
     Index("ix_case_steps_case", "case_id", "id"),
+)
+
+case_referrals = Table(
+    "case_referrals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("referred_at", AwareDateTime(), nullable=False),
+    Column("referred_by", String(200), nullable=True),
+    Column("name", String(200), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("agency", String(40), nullable=True),
+    Column("summary", Text, nullable=True),  # what the letter tells the body
+    Column("email", String(320), nullable=True),  # where the letter is mailed
+    Column("delivery", String(16), nullable=False),  # event, queued, mailed, to_print, withheld
+    Column("letter", LargeBinary, nullable=True),  # the letter's PDF
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", AwareDateTime(), nullable=True),  # a queued letter's next try
+    Column("mailed_at", AwareDateTime(), nullable=True),
+    Column("last_error", String(200), nullable=True),
+    Index("ix_case_referrals_case", "case_id", "referred_at"),
+    Index("ix_case_referrals_due", "delivery", "next_try_at"),
 )
 
 case_attachments = Table(

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, deferred, registry, relationship
 from pmi_common.names import CASE_URGENCIES, SENSITIVE_CASE_TYPES
 from pmi_common.store import is_id
 
-from .domain import ADMIN, OPEN, Attachment, Case, Step
-from .models import case_attachments, case_steps, cases
+from .domain import ADMIN, OPEN, QUEUED, Attachment, Case, Referral, Step
+from .models import case_attachments, case_referrals, case_steps, cases
 from .overview import OpenTally
 
 mapper = registry()
@@ -24,6 +24,10 @@ mapper.map_imperatively(Step, case_steps)
 # an attachment's content is read only when asked for (``Attachment.content``), not with the case
 mapper.map_imperatively(
     Attachment, case_attachments, properties={"content": deferred(case_attachments.c.content)}
+)
+# a referral's letter is read only when asked for, like an attachment's content
+mapper.map_imperatively(
+    Referral, case_referrals, properties={"letter": deferred(case_referrals.c.letter)}
 )
 mapper.map_imperatively(
     Case,
@@ -35,6 +39,12 @@ mapper.map_imperatively(
         "attachments": relationship(
             Attachment,
             order_by=(case_attachments.c.added_at, case_attachments.c.id),
+            lazy="selectin",
+            cascade="all, delete-orphan",
+        ),
+        "referrals": relationship(
+            Referral,
+            order_by=(case_referrals.c.referred_at, case_referrals.c.id),
             lazy="selectin",
             cascade="all, delete-orphan",
         ),
@@ -60,6 +70,25 @@ class ProtectionRepository:
         return self.session.scalars(
             select(Case).where(cases.c.id == case_id).with_for_update()
         ).first()
+
+    def letters_due(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[str]:
+        """The cases with a referral letter to mail now, each letter held for ``lease`` so that
+        no other sender takes it meanwhile (skipping those another holds)."""
+        due = list(
+            self.session.scalars(
+                select(Referral)
+                .where(case_referrals.c.delivery == QUEUED, case_referrals.c.next_try_at <= now)
+                .order_by(case_referrals.c.next_try_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for referral in due:
+            referral.next_try_at = now + lease
+        return [referral.id for referral in due]
+
+    def referral(self, referral_id: str) -> Referral | None:
+        return self.session.get(Referral, referral_id) if is_id(referral_id) else None
 
     def by_number(self, number: str) -> Case | None:
         return self.session.scalars(select(Case).where(cases.c.number == number)).first()

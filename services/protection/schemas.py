@@ -40,7 +40,18 @@ from pmi_common.fields import (
 from pmi_common.scans import BadFile, read_scan
 from pmi_common.validation import text_field
 
-from .domain import DECEASED, RECEIVED, REPATRIATED, STATUS_LABELS, WAGES_RECOVERED, Case, Step
+from .domain import (
+    ANSWERED,
+    DECEASED,
+    ONBOARDED,
+    RECEIVED,
+    REPATRIATED,
+    STATUS_LABELS,
+    WAGES_RECOVERED,
+    Case,
+    Step,
+)
+from .domain import Referral as Referred
 
 PERSON_FIELDS = ("person_name", "village_code", "destination_country", "employer")
 
@@ -162,6 +173,21 @@ class Referral(Schema):
     name = text_field(Longest.ORGANISATION, load_default=None)
     country = fields.String(load_default=None, validate=COUNTRY)
     agency = fields.String(load_default=None, validate=AGENCY_NAME)
+    # what the referral letter tells a body outside the platform, as the caseworker confirms it
+    summary = text_field(Longest.CASE_SUMMARY, load_default=None)
+
+
+class ReferralAnswer(Schema):
+    """A body's answer on a referral, as the caseworker records it: who answered, when (now if
+    not given), where it stands and what they said."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(CASE_AGENCY_ANSWERS))
+    answered_by = text_field(Longest.FULL_NAME, required=True)
+    answered_at = fields.AwareDateTime(load_default=None)
+    note = text_field(Longest.NOTE, load_default=None)
 
 
 class AgencyUpdate(Schema):
@@ -254,6 +280,55 @@ class StepView(Schema):
     referral = fields.Dict(allow_none=True)
     agency = fields.String(allow_none=True)
     answer = fields.String(allow_none=True)
+    referral_id = fields.String(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+
+
+class AnswerView(Schema):
+    """A body's answer on a referral's thread, as the console lists it: who, when, where it
+    stands (the note is read on the case)."""
+
+    status = fields.String(attribute="answer")
+    answered_by = fields.String(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+    recorded_by = fields.String(attribute="by", allow_none=True)
+    recorded_at = fields.DateTime(attribute="at")
+
+
+class ReferralView(Schema):
+    """A referral: to whom, when, how its letter reaches the body, and the body's answers."""
+
+    id = fields.String()
+    kind = fields.String()
+    name = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    referred_at = fields.DateTime()
+    referred_by = fields.String(allow_none=True)
+    delivery = fields.String()
+    email = fields.String(allow_none=True)
+    mailed_at = fields.DateTime(allow_none=True)
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    letter = fields.Method("_letter")
+
+    def _letter(self, referral: Referred) -> bool:
+        return referral.kind != ONBOARDED
+
+
+def referrals_view(case: Case, with_summary: bool = False) -> list[dict]:
+    """A case's referrals, each with its thread of answers (the summary its letter gives only
+    where the whole case is read)."""
+    dumped = []
+    for referral in case.referrals:
+        one = ReferralView().dump(referral)
+        thread = [s for s in case.steps if s.referral_id == referral.id and s.action == ANSWERED]
+        one["answers"] = AnswerView(many=True).dump(thread)
+        if with_summary:
+            one["summary"] = referral.summary
+        dumped.append(one)
+    return dumped
 
 
 class AttachmentView(Schema):
@@ -313,6 +388,10 @@ class CaseView(AsOf):
     overdue = fields.Method("_overdue")
     steps = fields.List(fields.Nested(StepView))
     attachments = fields.List(fields.Nested(AttachmentView))
+    referrals = fields.Method("_referrals")
+
+    def _referrals(self, case: Case) -> list[dict]:
+        return referrals_view(case, with_summary=True)
 
 
 def answer_view(case: Case, step: Step) -> dict:
@@ -358,6 +437,10 @@ class OverviewCaseView(AsOf):
     received_at = fields.DateTime()
     age_seconds = fields.Method("_age")
     overdue = fields.Method("_overdue")
+    referrals = fields.Method("_referrals")
+
+    def _referrals(self, case: Case) -> list[dict]:
+        return referrals_view(case)
 
     def _age(self, case: Case) -> int:
         return int((self.now - case.received_at).total_seconds())

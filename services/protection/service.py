@@ -12,9 +12,12 @@ from pmi_common.errors import NotFound
 from pmi_common.metrics import MetricsServer
 from pmi_common.operations import ServiceOperations
 from pmi_common.rpc import TimedRpcProxy, rpc
+from pmi_common.schedule import every
 from pmi_common.store import Database
 
-from . import handlers
+from . import handlers, letters
+from .domain import ONBOARDED
+from .mailing import Post
 from .models import metadata
 from .repository import ProtectionRepository
 from .schemas import AttachmentView, CaseView, OverviewCaseView, answer_view, public_view
@@ -26,6 +29,7 @@ class ProtectionService(ServiceOperations):
     db = Database(metadata, repository=ProtectionRepository)
     registration = TimedRpcProxy(c.REGISTRATION)
     agencies = TimedRpcProxy(c.AGENCIES)
+    post = Post()
     metrics = MetricsServer()
     clock = Clock()
     log = LogContext()
@@ -72,9 +76,21 @@ class ProtectionService(ServiceOperations):
     @rpc
     def move_case(self, case_id: str, payload: dict) -> dict:
         handlers.check_referred_agency(payload, self.agencies.agreement_in_force)
+        desk = handlers.LetterDesk(
+            self.post.directory, self.post.letterhead, self._letter_worker(case_id, payload)
+        )
         return self.db.command(
             lambda uow: self._view().dump(
-                handlers.move_case(uow, case_id, payload, self.clock.now())
+                handlers.move_case(uow, case_id, payload, self.clock.now(), desk)
+            )
+        )
+
+    @rpc
+    def answer_referral(self, case_id: str, referral_id: str, payload: dict) -> dict:
+        """The caseworker records a body's answer on one of the case's referrals."""
+        return self.db.command(
+            lambda uow: self._view().dump(
+                handlers.answer_referral(uow, case_id, referral_id, payload, self.clock.now())
             )
         )
 
@@ -118,6 +134,20 @@ class ProtectionService(ServiceOperations):
             }
 
     @rpc
+    def referral_letter(self, case_id: str, referral_id: str) -> dict:
+        """A referral's letter (a PDF), to print or send by hand."""
+        with self.db.queries() as repository:
+            case, referral = handlers.referral_letter(
+                repository, case_id, referral_id, self.db.actor
+            )
+            number = letters.letter_number(case, referral).replace("/", "-")
+            return {
+                "filename": f"surat-rujukan-{number}.pdf",
+                "media_type": "application/pdf",
+                "content_base64": base64.b64encode(referral.letter or b"").decode(),
+            }
+
+    @rpc
     def case_overview(self) -> dict:
         now = self.clock.now()
         with self.db.queries() as repository:
@@ -141,7 +171,31 @@ class ProtectionService(ServiceOperations):
         with self.db.queries() as repository:
             return handlers.case_reporter(repository, case_id)
 
+    # sending -------------------------------------------------------------------------------
+
+    @every("REFERRAL_MAIL_SECONDS", 10.0)
+    def mail_referral_letters(self):
+        """The referral letters due, mailed to their bodies."""
+        self.post.mail_due(self.db.transaction, self.clock.now)
+
     # ---------------------------------------------------------------------------------------
+
+    def _letter_worker(self, case_id: str, payload) -> dict | None:
+        """Registration's record of the worker a case referred to a body outside the platform is
+        about, for its letter (None for any other move, or a case about no registered
+        worker)."""
+        referred = payload.get("referral") if isinstance(payload, dict) else None
+        if not isinstance(referred, dict) or referred.get("kind") in (None, ONBOARDED):
+            return None
+        with self.db.queries() as repository:
+            case = repository.get(case_id)
+            worker_id = case.worker_id if case is not None else None
+        if worker_id is None:
+            return None
+        try:
+            return self.registration.get_worker(worker_id)
+        except NotFound:
+            return None
 
     def _worker(self, worker_id) -> dict | None:
         """Registration's record of the worker with the family list, or None if it has none."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import requests
@@ -368,13 +369,46 @@ def test_a_caseworker_signs_in_and_sees_the_cases_page_alone(stack, page):
         timeout=30,
     )
     assert filed.status_code == 201, filed.text
+    # referred to legal aid (a letter to print) and answered: the page lists the thread
+    siti = stack.client("caseworker", sub="siti.pengaduan")
+    path = stack.url(f"/cases/{filed.json()['id']}")
+    for step in (
+        ("assign", {"caseworker": "siti.pengaduan"}),
+        ("transitions", {"to": "assessed"}),
+        (
+            "transitions",
+            {
+                "to": "referred",
+                "referral": {
+                    "kind": "legal_aid",
+                    "name": "LBH Surabaya Pos Blitar",
+                    "summary": "gaji tiga bulan belum dibayar; mohon pendampingan hukum",
+                },
+            },
+        ),
+    ):
+        moved = siti.post(f"{path}/{step[0]}", json=step[1], timeout=30)
+        assert moved.status_code == 200, moved.text
+    (referral,) = moved.json()["referrals"]
+    answered = siti.post(
+        f"{path}/referrals/{referral['id']}/answers",
+        json={"status": "in_progress", "answered_by": "Ibu Ratna, advokat LBH"},
+        timeout=30,
+    )
+    assert answered.status_code == 201, answered.text
 
     sign_in(page, stack, role="caseworker", sub="siti.pengaduan")
 
     expect(page.locator("#view-cases")).to_be_visible(timeout=WAIT_MS)
-    expect(page.locator(f"tr[data-case='{filed.json()['id']}'] th")).to_have_text(
-        filed.json()["number"], timeout=WAIT_MS
+    row = page.locator(f"tr[data-case='{filed.json()['id']}']")
+    expect(row.locator("th")).to_have_text(filed.json()["number"], timeout=WAIT_MS)
+    thread = row.locator(f"li[data-referral='{referral['id']}']")
+    expect(thread.locator(".whom")).to_have_text("bantuan hukum: LBH Surabaya Pos Blitar")
+    expect(thread.locator(".delivery")).to_have_text("surat dicetak (tanpa alamat e-mail)")
+    expect(thread.locator("ul.answers li")).to_have_text(
+        re.compile(r"^sedang ditangani: Ibu Ratna, advokat LBH \(")
     )
+    expect(row).not_to_contain_text("pendampingan")  # the letter's text stays on the case
     expect(page.locator("#tabs button:visible")).to_have_text(["Kasus pengaduan"])
     expect(page.locator("#overall")).to_be_hidden()  # the platform's health is the operators'
     page.goto(f"{stack.base_url}/console#queues")  # a page not its own opens its own

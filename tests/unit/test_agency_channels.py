@@ -82,10 +82,16 @@ def test_smtp_settings_come_from_the_url_and_none_without_one():
             "NOTICE_RETRY_SECONDS": "5",
         }
     )
-    assert (mail.host, mail.port, mail.starttls, mail.tls) == ("mail.example", 587, True, False)
-    assert (mail.user, mail.password) == ("pmi@x", "s:cret")
+    server = mail.server
+    assert (server.host, server.port, server.starttls, server.tls) == (
+        "mail.example",
+        587,
+        True,
+        False,
+    )
+    assert (server.user, server.password) == ("pmi@x", "s:cret")
     assert mail.operators == ("ops@x.example", "duty@x.example") and mail.first_retry == 5
-    assert MailSettings.from_config({"SMTP_URL": "smtps://mail.example"}).port == 465
+    assert MailSettings.from_config({"SMTP_URL": "smtps://mail.example"}).server.port == 465
     with pytest.raises(ValueError, match="SMTP_URL"):
         MailSettings.from_config({"SMTP_URL": "http://mail.example"})
 

@@ -138,6 +138,8 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "move_case",
         "link_case",
         "console_cases",
+        "answer_referral",
+        "get_referral_letter",
     ):
         assert roles_of(name) == {"caseworker", "admin"}, name
     assert roles_of("public_case_status") == set()
@@ -205,6 +207,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "worker_notifications",  # the worker and the desk (docs/notifications.md)
                 "console_cases",
                 "get_case_attachment",
+                "get_referral_letter",
                 "monthly_report",  # the figures: the planning office and the admin
                 "monthly_report_csv",
                 "monthly_report_xlsx",

@@ -121,7 +121,7 @@ def test_a_closed_case_is_never_overdue():
 def test_a_case_goes_from_received_to_closed_each_step_recorded():
     followed = case(assigned_to="siti")
     for to in ("assessed", "referred", "in_progress"):
-        referred = {"kind": "bp3mi"} if to == "referred" else None
+        referred = {"kind": "bp3mi", "summary": "gaji"} if to == "referred" else None
         followed.move(to, SITI, wib(2026, 5, 14, 9), note=f"now {to}", referred=referred)
     followed.move("resolved", SITI, wib(2026, 5, 14, 9), outcome="reconciled")
     followed.move("closed", ADMIN, wib(2026, 5, 20, 9), note="the wages were paid")
@@ -213,7 +213,7 @@ def test_only_public_notes_reach_the_family():
         wib(2026, 5, 13, 12),
         note="diteruskan ke KJRI Hong Kong",
         public=True,
-        referred={"kind": "embassy", "country": "HK"},
+        referred={"kind": "embassy", "country": "HK", "summary": "gaji"},
     )
     assert [s.note for s in followed.public_notes()] == ["diteruskan ke KJRI Hong Kong"]
 
@@ -299,7 +299,12 @@ def test_referring_names_whom_and_no_other_step_does():
         worked.move("referred", SITI, wib(2026, 5, 13, 12))
     assert refused.value.details == {"referral": ["required to refer a case"]}
     with pytest.raises(InvalidInput):
-        worked.move("in_progress", SITI, wib(2026, 5, 13, 12), referred={"kind": "police"})
+        worked.move(
+            "in_progress",
+            SITI,
+            wib(2026, 5, 13, 12),
+            referred={"kind": "police", "summary": "gaji"},
+        )
     assert worked.status == "assessed"
     step = worked.move(
         "referred",
@@ -327,11 +332,15 @@ def test_referring_names_whom_and_no_other_step_does():
     ("referred", "problem"),
     [
         ({"kind": "agency"}, "agency"),  # which onboarded agency
-        ({"kind": "police"}, "name"),  # which police station
-        ({"kind": "hospital"}, "name"),
-        ({"kind": "legal_aid"}, "name"),
-        ({"kind": "bp3mi", "agency": "bp3mi-jatim"}, "agency"),  # an agency only as kind agency
-        ({"kind": "consul"}, "kind"),
+        ({"kind": "police", "summary": "gaji"}, "name"),  # which police station
+        ({"kind": "hospital", "summary": "gaji"}, "name"),
+        ({"kind": "legal_aid", "summary": "gaji"}, "name"),
+        # an agency only as kind agency
+        ({"kind": "bp3mi", "agency": "bp3mi-jatim", "summary": "gaji"}, "agency"),
+        ({"kind": "consul", "summary": "gaji"}, "kind"),
+        ({"kind": "bp3mi"}, "summary"),  # what the letter tells the body, confirmed
+        ({"kind": "bp3mi", "summary": "  "}, "summary"),
+        ({"kind": "agency", "agency": "bp3mi-jatim", "summary": "gaji"}, "summary"),  # an event
     ],
 )
 def test_a_referral_names_the_body_fully(referred, problem):
@@ -344,12 +353,16 @@ def test_a_referral_names_the_body_fully(referred, problem):
 
 def test_an_embassy_is_the_destination_country_s_unless_named():
     worked = assessed()
-    step = worked.move("referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy"})
+    step = worked.move(
+        "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy", "summary": "gaji"}
+    )
     assert step.referral["country"] == "HK" and step.agency is None
     unknown = case(assigned_to="siti")
     unknown.move("assessed", SITI, wib(2026, 5, 13, 11))
     with pytest.raises(InvalidInput):
-        unknown.move("referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy"})
+        unknown.move(
+            "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "embassy", "summary": "gaji"}
+        )
 
 
 def test_the_agency_referred_to_answers_and_no_other():
@@ -377,7 +390,10 @@ def test_the_agency_referred_to_answers_and_no_other():
 def test_an_agency_answers_nothing_on_a_case_not_referred_to_it():
     worked = assessed()
     worked.move(
-        "referred", SITI, wib(2026, 5, 13, 12), referred={"kind": "police", "name": "Polres"}
+        "referred",
+        SITI,
+        wib(2026, 5, 13, 12),
+        referred={"kind": "police", "name": "Polres", "summary": "gaji"},
     )
     with pytest.raises(NotFound):
         worked.answer("received", None, BP3MI, wib(2026, 5, 14, 9))

@@ -333,10 +333,10 @@ def test_a_referral_is_kept_on_the_case_and_published_without_its_text(uow):
 
 
 def test_a_referral_to_a_body_off_the_platform_names_no_agency(uow):
-    referred(uow, {"kind": "police", "name": "Polres Blitar"})
+    referred(uow, {"kind": "police", "name": "Polres Blitar", "summary": "gaji"})
     assert uow.published[-1]["data"]["referred_agency"] is None
     with pytest.raises(InvalidInput):
-        referred(uow, {"kind": "police"})  # which police
+        referred(uow, {"kind": "police", "summary": "gaji"})  # which police
 
 
 def test_the_agency_referred_to_answers_on_the_case_and_another_finds_no_case(uow):
@@ -384,7 +384,8 @@ def test_a_referral_names_an_agency_onboarded_with_its_agreement_in_force():
     }
     # a body not on the platform, or no referral at all: nothing to ask
     handlers.check_referred_agency(
-        {"to": "referred", "referral": {"kind": "embassy", "country": "HK"}}, in_force
+        {"to": "referred", "referral": {"kind": "embassy", "country": "HK", "summary": "gaji"}},
+        in_force,
     )
     handlers.check_referred_agency({"to": "in_progress"}, in_force)
     assert asked == ["bp3mi-jatim", "bp3mi-jatm"]

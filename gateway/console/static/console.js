@@ -560,9 +560,41 @@ function drawCases(answer) {
     cell(line, item.assigned_to || t("cases.unassigned"));
     cell(line, duration(item.age_seconds), "num");
     cell(line, item.overdue.map((limit) => t(`late.${limit}`)).join(", ") || "–", "state");
+    line.append(referralsCell(item.referrals || []));
     return line;
   }));
   $("#cases-empty").hidden = answer.items.length > 0;
+}
+
+// A case's referrals, one a line: to whom and when, how it reached the body, and its answers
+// (who, where it stands, when), the thread the caseworker reads whole on the case.
+function referralsCell(referrals) {
+  const td = element("td", null, "referrals");
+  if (!referrals.length) {
+    td.textContent = t("cases.no_referral");
+    return td;
+  }
+  const list = element("ul");
+  for (const referral of referrals) {
+    const item = element("li");
+    item.dataset.referral = referral.id;
+    const body = referral.agency || referral.name || referral.country;
+    const kind = t(`referral.${referral.kind}`);
+    const whom = body ? `${kind}: ${body}` : kind;
+    item.append(element("span", whom, "whom"), ` · ${moment(referral.referred_at)} · `);
+    const state = referral.last_error && referral.delivery === "queued" ? "bad" : "";
+    item.append(element("span", t(`delivery.${referral.delivery}`), `delivery ${state}`));
+    const answers = element("ul", null, "answers");
+    for (const answer of referral.answers) {
+      answers.append(element("li", `${t(`answer.${answer.status}`)}: ${answer.answered_by || "–"}`
+                                   + ` (${moment(answer.answered_at || answer.recorded_at)})`));
+    }
+    if (!referral.answers.length) answers.append(element("li", t("cases.no_answer"), "none"));
+    item.append(answers);
+    list.append(item);
+  }
+  td.append(list);
+  return td;
 }
 
 // Go-TKI's letters: the requests not yet issued, where each waits ------------------------------
