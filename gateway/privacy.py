@@ -296,6 +296,7 @@ VIEWS: dict[str, Spec | Chosen] = {
     "complete_participant": PARTICIPANT,
     "record_follow_up": PARTICIPANT,
     "invitations": INVITATIONS,
+    "join_program": PARTICIPANT,
 }
 # where an agency's view differs: the answers its agreement shapes
 AGENCY_VIEWS: dict[str, Spec | Chosen] = {

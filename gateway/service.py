@@ -26,6 +26,7 @@ from services.agencies.reads import WorkerTimeline, recruit_stats
 
 from . import export, health, openapi, routes, verify
 from .app import files as app_files
+from .app import ticket as app_ticket
 from .app.door import AppSignIn
 from .cache import GLOBAL, Reads
 from .console import files, overview
@@ -427,6 +428,21 @@ class GatewayService:
         return self.orientation.enrol_worker(session_id, {"worker_id": worker_id})
 
     @api
+    def worker_orientation(self, worker_id: str) -> dict:
+        return self.orientation.worker_orientation(worker_id)
+
+    @api
+    def orientation_ticket(self, worker_id: str) -> Response:
+        seat = self.orientation.worker_orientation(worker_id)["seat"]
+        if not seat or not seat.get("ticket"):
+            raise NotFound(f"worker {worker_id} holds no seat with a ticket")
+        return Response(
+            app_ticket.qr_svg(seat["ticket"]),
+            mimetype="image/svg+xml",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    @api
     def record_attendance(self, session_id: str, body: dict) -> dict:
         return self.orientation.record_attendance(session_id, body)
 
@@ -473,6 +489,10 @@ class GatewayService:
         return self.reintegration.record_follow_up(program_id, body)
 
     @api
+    def join_program(self, worker_id: str, program_id: str) -> dict:
+        return self.reintegration.enrol_participant(program_id, {"worker_id": worker_id})
+
+    @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
 
@@ -481,6 +501,10 @@ class GatewayService:
     @api
     def worker_notifications(self, worker_id: str, query: dict) -> dict:
         return self.notifications.messages_of(worker_id, query)
+
+    @api
+    def get_notification_choices(self, worker_id: str) -> dict:
+        return self.notifications.choices_of(worker_id)
 
     @api
     def notification_choices(self, worker_id: str, body: dict) -> dict:
@@ -653,15 +677,11 @@ class GatewayService:
 
     @api
     def get_letter_pdf(self, letter_id: str) -> Response:
-        pdf = self.letters.letter_pdf(letter_id)
-        return Response(
-            base64.b64decode(pdf["content_base64"]),
-            mimetype="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return _letter_pdf(self.letters.letter_pdf(letter_id))
+
+    @api
+    def worker_letter_pdf(self, worker_id: str, letter_id: str) -> Response:
+        return _letter_pdf(self.letters.letter_pdf(letter_id, worker_id))
 
     @api
     def revoke_letter(self, letter_id: str, body: dict) -> dict:
@@ -898,6 +918,18 @@ class GatewayService:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _letter_pdf(pdf: dict) -> Response:
+    """An issued letter's signed PDF, as an attachment of its name, never kept on the way."""
+    return Response(
+        base64.b64decode(pdf["content_base64"]),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _download(file: dict, cache_control: str) -> Response:
