@@ -20,7 +20,9 @@ from werkzeug.wrappers import Response
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
+from pmi_common.operations import RETENTION_SECONDS
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
+from pmi_common.schedule import every
 from services.agencies.domain import answer_received
 from services.agencies.reads import WorkerTimeline, recruit_stats
 
@@ -219,6 +221,15 @@ class GatewayService:
     @api
     def end_worker_device(self, worker_id: str, device_id: str) -> dict:
         return self.app_sign_in.end_device(worker_id, device_id, self.caller or {})
+
+    @every("RETENTION_SECONDS", RETENTION_SECONDS)
+    def prune_app_sign_in(self) -> dict:
+        """The worker's app's part of the platform's retention run, on its timer: old codes,
+        refresh tokens that can no longer be used (``gateway.app.door.SignIns.prune``)."""
+        pruned = self.app_sign_in.prune()
+        if any(pruned.values()):
+            self.log.info("app_sign_in_pruned", **pruned)
+        return pruned
 
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
@@ -640,15 +651,7 @@ class GatewayService:
 
     @api
     def get_letter_form(self, letter_id: str) -> Response:
-        form = self.letters.family_permission_form(letter_id)
-        return Response(
-            base64.b64decode(form["content_base64"]),
-            mimetype="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{form["filename"]}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return _pdf(self.letters.family_permission_form(letter_id))
 
     @api
     def upload_letter_form(self, letter_id: str, body: dict) -> dict:
@@ -677,11 +680,11 @@ class GatewayService:
 
     @api
     def get_letter_pdf(self, letter_id: str) -> Response:
-        return _letter_pdf(self.letters.letter_pdf(letter_id))
+        return _pdf(self.letters.letter_pdf(letter_id))
 
     @api
     def worker_letter_pdf(self, worker_id: str, letter_id: str) -> Response:
-        return _letter_pdf(self.letters.letter_pdf(letter_id, worker_id))
+        return _pdf(self.letters.letter_pdf(letter_id, worker_id))
 
     @api
     def revoke_letter(self, letter_id: str, body: dict) -> dict:
@@ -920,8 +923,9 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _letter_pdf(pdf: dict) -> Response:
-    """An issued letter's signed PDF, as an attachment of its name, never kept on the way."""
+def _pdf(pdf: dict) -> Response:
+    """A letter's PDF (issued and signed, or the form to print), as an attachment of its name,
+    never kept on the way."""
     return Response(
         base64.b64decode(pdf["content_base64"]),
         mimetype="application/pdf",
