@@ -187,6 +187,9 @@ const icon = (name) => {
 const button = (key, name) => el("button", { type: "button" }, icon(name), t(key));
 const date = (iso) => (iso ? new Date(iso + (iso.length === 10 ? "T00:00:00+07:00" : "")).toLocaleDateString(
   lang === "id" ? "id-ID" : "en-GB", { dateStyle: "long", timeZone: "Asia/Jakarta" }) : "–");
+const country = (code) => {
+  try { return new Intl.DisplayNames([lang], { type: "region" }).of(code); } catch { return code; }
+};
 const save = (blob, name) => {
   const link = $("saved-file");
   URL.revokeObjectURL(link.href);
@@ -276,7 +279,7 @@ async function showStatus() {
 function showAbroad(worker, family) {
   $("abroad").hidden = worker.status !== "departed";
   if ($("abroad").hidden) return;
-  const rows = [["abroad.country", worker.destination_country], ["abroad.employer", worker.employer],
+  const rows = [["abroad.country", country(worker.destination_country)], ["abroad.employer", worker.employer],
     ["abroad.departed", date(worker.departed_on)], ["abroad.starts", date(worker.contract_starts_on)],
     ["abroad.ends", date(worker.contract_ends_on)], ["abroad.return", date(worker.expected_return_on)]];
   $("contract").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: t(k) }), el("dd", { text: v || "–" })]));
