@@ -236,7 +236,8 @@ SESSION: Spec = _listed(
     "status",
     "cancelled_reason",
 )
-ENROLMENT: Spec = _listed("session_id", "worker_id", "status", "enrolled_at")
+# the ticket: the opaque code the trainer reads from the QR at the door
+ENROLMENT: Spec = _listed("session_id", "worker_id", "status", "enrolled_at", "ticket")
 COMPLETION: Spec = _listed("worker_id", "session_id", "certificate_number", "completed_at")
 CERTIFICATE: Spec = {
     **_listed("valid", "certificate_number", "holder_name", "worker_id", "completed_at"),
@@ -296,6 +297,7 @@ VIEWS: dict[str, Spec | Chosen] = {
     "complete_participant": PARTICIPANT,
     "record_follow_up": PARTICIPANT,
     "invitations": INVITATIONS,
+    "join_program": PARTICIPANT,
 }
 # where an agency's view differs: the answers its agreement shapes
 AGENCY_VIEWS: dict[str, Spec | Chosen] = {

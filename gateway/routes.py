@@ -586,11 +586,32 @@ ROUTES: tuple[Route, ...] = (
         personal=False,  # the seat taken: ids and a status
     ),
     orientation(
+        "worker_orientation",
+        "GET",
+        "/workers/{worker_id}/orientation",
+        DESK | {WORKER},
+        "The worker's own orientation, as her app shows it: the seat she holds with its ticket "
+        "(an opaque code the check-in reads), and her certificate (number and date) once she "
+        "attended",
+        response=v.WorkerOrientationView,
+    ),
+    orientation(
+        "orientation_ticket",
+        "GET",
+        "/workers/{worker_id}/orientation/ticket",
+        DESK | {WORKER},
+        "The QR code (SVG) of the ticket of the seat the worker holds: it holds the ticket's "
+        "code and nothing else, for the check-in at the session (404 without a seat)",
+        media_type="image/svg+xml",
+        personal=False,  # the opaque ticket code only
+    ),
+    orientation(
         "record_attendance",
         "POST",
         "/orientation/sessions/{session_id}/attendance",
         PROGRAMMES,
-        "Record attendance; the NIK presented must match the worker's",
+        "Record attendance, the worker named by her id or by the ticket in her app (its QR); "
+        "the NIK presented must match the worker's",
         body=s.RecordAttendance,
         response=v.CompletionView,
     ),
@@ -686,6 +707,16 @@ ROUTES: tuple[Route, ...] = (
         response=v.ParticipantView,
     ),
     reintegration(
+        "join_program",
+        "POST",
+        "/workers/{worker_id}/reintegration/programs/{program_id}/enrollment",
+        PROGRAMMES | {WORKER},
+        "The worker applies to a programme open to her from her app (409 when it is not for "
+        "her, full or closed, or she is in it already)",
+        response=v.ParticipantView,
+        status=201,
+    ),
+    reintegration(
         "invitations",
         "GET",
         "/workers/{worker_id}/invitations",
@@ -702,6 +733,15 @@ ROUTES: tuple[Route, ...] = (
         query=s.NotificationsQuery,
         response=v.NotificationLog,
         audited=True,
+    ),
+    notifications(
+        "get_notification_choices",
+        "GET",
+        "/workers/{worker_id}/notification-choices",
+        DESK | {WORKER},
+        "A worker's choice of channel, language and consent for messages, as kept (the sign-in "
+        "codes she asks for go whatever she chose)",
+        response=v.NotificationChoicesView,
     ),
     notifications(
         "notification_choices",
@@ -1095,6 +1135,15 @@ ROUTES: tuple[Route, ...] = (
         "/letters/{letter_id}/pdf",
         LETTER_DESK,
         "An issued letter's signed PDF",
+        media_type="application/pdf",
+    ),
+    letters(
+        "worker_letter_pdf",
+        "GET",
+        "/workers/{worker_id}/letters/{letter_id}/pdf",
+        LETTER_DESK | {WORKER},
+        "The worker's own issued letter's signed PDF, from her app (another worker's letter, or "
+        "one not issued: 404)",
         media_type="application/pdf",
     ),
     letters(

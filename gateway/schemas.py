@@ -43,6 +43,7 @@ from pmi_common.fields import (
     POSTAL_CODE,
     SEXES,
     SUBJECT,
+    TICKET,
     VILLAGE_CODE,
     Longest,
     Most,
@@ -311,8 +312,17 @@ class EnrolWorker(Body):
 
 
 class RecordAttendance(Body):
-    worker_id = fields.UUID(required=True)
+    """The worker checked in by her id, or by the ticket her app shows as a QR (one of them),
+    with the NIK she presents."""
+
+    worker_id = fields.UUID()
+    ticket = fields.String(validate=TICKET, metadata=_e("T-7K3M9-QXD4A"))
     nik = fields.String(required=True, validate=NIK, metadata=_e(EXAMPLE_NIK))
+
+    @validates_schema
+    def _one_of_them(self, data: dict, **_kwargs) -> None:
+        if ("worker_id" in data) == ("ticket" in data):
+            raise ValidationError("give worker_id or ticket (one of them)", "worker_id")
 
 
 class ListSessions(Query):

@@ -20,11 +20,14 @@ from werkzeug.wrappers import Response
 from pmi_common import contract as c
 from pmi_common.context import LogContext
 from pmi_common.errors import NotFound
+from pmi_common.operations import RETENTION_SECONDS
 from pmi_common.rpc import ServiceUnavailable, TimedRpcProxy
+from pmi_common.schedule import every
 
 from . import export, health, openapi, routes, verify
 from .agency_reads import WorkerTimeline, answer_received, recruit_stats
 from .app import files as app_files
+from .app import ticket as app_ticket
 from .app.door import AppSignIn
 from .cache import GLOBAL, Reads
 from .console import files, overview
@@ -217,6 +220,15 @@ class GatewayService:
     @api
     def end_worker_device(self, worker_id: str, device_id: str) -> dict:
         return self.app_sign_in.end_device(worker_id, device_id, self.caller or {})
+
+    @every("RETENTION_SECONDS", RETENTION_SECONDS)
+    def prune_app_sign_in(self) -> dict:
+        """The worker's app's part of the platform's retention run, on its timer: old codes,
+        refresh tokens that can no longer be used (``gateway.app.door.SignIns.prune``)."""
+        pruned = self.app_sign_in.prune()
+        if any(pruned.values()):
+            self.log.info("app_sign_in_pruned", **pruned)
+        return pruned
 
     @api
     def worker_disclosures(self, worker_id: str, query: dict) -> dict:
@@ -426,6 +438,21 @@ class GatewayService:
         return self.orientation.enrol_worker(session_id, {"worker_id": worker_id})
 
     @api
+    def worker_orientation(self, worker_id: str) -> dict:
+        return self.orientation.worker_orientation(worker_id)
+
+    @api
+    def orientation_ticket(self, worker_id: str) -> Response:
+        seat = self.orientation.worker_orientation(worker_id)["seat"]
+        if not seat or not seat.get("ticket"):
+            raise NotFound(f"worker {worker_id} holds no seat with a ticket")
+        return Response(
+            app_ticket.qr_svg(seat["ticket"]),
+            mimetype="image/svg+xml",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    @api
     def record_attendance(self, session_id: str, body: dict) -> dict:
         return self.orientation.record_attendance(session_id, body)
 
@@ -472,6 +499,10 @@ class GatewayService:
         return self.reintegration.record_follow_up(program_id, body)
 
     @api
+    def join_program(self, worker_id: str, program_id: str) -> dict:
+        return self.reintegration.enrol_participant(program_id, {"worker_id": worker_id})
+
+    @api
     def invitations(self, worker_id: str) -> dict:
         return self.reintegration.invitations(worker_id)
 
@@ -480,6 +511,10 @@ class GatewayService:
     @api
     def worker_notifications(self, worker_id: str, query: dict) -> dict:
         return self.notifications.messages_of(worker_id, query)
+
+    @api
+    def get_notification_choices(self, worker_id: str) -> dict:
+        return self.notifications.choices_of(worker_id)
 
     @api
     def notification_choices(self, worker_id: str, body: dict) -> dict:
@@ -627,15 +662,7 @@ class GatewayService:
 
     @api
     def get_letter_form(self, letter_id: str) -> Response:
-        form = self.letters.family_permission_form(letter_id)
-        return Response(
-            base64.b64decode(form["content_base64"]),
-            mimetype="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{form["filename"]}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return _pdf(self.letters.family_permission_form(letter_id))
 
     @api
     def upload_letter_form(self, letter_id: str, body: dict) -> dict:
@@ -664,15 +691,11 @@ class GatewayService:
 
     @api
     def get_letter_pdf(self, letter_id: str) -> Response:
-        pdf = self.letters.letter_pdf(letter_id)
-        return Response(
-            base64.b64decode(pdf["content_base64"]),
-            mimetype="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return _pdf(self.letters.letter_pdf(letter_id))
+
+    @api
+    def worker_letter_pdf(self, worker_id: str, letter_id: str) -> Response:
+        return _pdf(self.letters.letter_pdf(letter_id, worker_id))
 
     @api
     def revoke_letter(self, letter_id: str, body: dict) -> dict:
@@ -907,6 +930,19 @@ class GatewayService:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _pdf(pdf: dict) -> Response:
+    """A letter's PDF (issued and signed, or the form to print), as an attachment of its name,
+    never kept on the way."""
+    return Response(
+        base64.b64decode(pdf["content_base64"]),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _download(file: dict, cache_control: str) -> Response:

@@ -299,6 +299,29 @@ class EnrolmentView(View):
     worker_id = fields.UUID()
     status = fields.String()
     enrolled_at = fields.DateTime()
+    ticket = _maybe(
+        fields.String(metadata={"description": "the seat's ticket, read at check-in (its QR)"})
+    )
+
+
+class SeatView(View):
+    session = fields.Nested(SessionView)
+    status = fields.String()
+    enrolled_at = fields.DateTime()
+    ticket = _maybe(fields.String(metadata={"description": "the QR's code, naming no one"}))
+
+
+class EarnedCertificateView(View):
+    certificate_number = fields.String()
+    completed_at = fields.DateTime()
+    holder_name = fields.String()
+    session = _maybe(fields.Nested(SessionView))
+
+
+class WorkerOrientationView(View):
+    worker_id = fields.UUID()
+    seat = _maybe(fields.Nested(SeatView))
+    certificate = _maybe(fields.Nested(EarnedCertificateView))
 
 
 class CompletionView(View):

@@ -36,6 +36,8 @@ class Pattern(validate.Regexp):
 
 
 NIK = Pattern(r"^[0-9]{16}$", error="must be exactly 16 digits")
+# an orientation seat's ticket (the QR in the worker's app): T, then ten of Crockford's base 32
+TICKET = Pattern(r"^T-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$", error="not a ticket code")
 PHONE = Pattern(r"^\+?[0-9]{8,15}$", error="must be 8 to 15 digits, optionally after +")
 COUNTRY = Pattern(r"^[A-Z]{2}$", error="must be an ISO 3166-1 alpha-2 code such as MY, HK, TW")
 BPJS = Pattern(r"^[0-9]{11,13}$", error="a BPJS Ketenagakerjaan number has 11 to 13 digits")

@@ -118,6 +118,28 @@ class SignIns:
                 self._ended(store, device, now)
         raise auth.Unauthenticated(str(refused))
 
+    def prune(self) -> dict[str, int]:
+        """The sign-in's part of the platform's retention run: codes a day after they expired,
+        refresh tokens that can no longer be used, in batches, each its own transaction."""
+        now = self.clock.now()
+        return {
+            "codes_deleted": self._in_batches(
+                lambda store: store.prune_codes(now - s.CODES_KEPT, s.PRUNE_BATCH)
+            ),
+            "refresh_tokens_deleted": self._in_batches(
+                lambda store: store.prune_refresh_tokens(now, s.PRUNE_BATCH)
+            ),
+        }
+
+    def _in_batches(self, step: Callable[[AppStore], int]) -> int:
+        total = 0
+        while True:
+            with self.engine.begin() as conn:
+                deleted = step(AppStore(conn))
+            total += deleted
+            if deleted < s.PRUNE_BATCH:
+                return total
+
     def devices_of(self, worker_id: str) -> list[dict]:
         with self.engine.connect() as conn:
             return [device_view(d) for d in AppStore(conn).devices_of(worker_id)]

@@ -15,6 +15,11 @@ CODE_LIFETIME = dt.timedelta(minutes=5)
 MAX_TRIES = 5
 ACCESS_LIFETIME = dt.timedelta(minutes=15)
 REFRESH_LIFETIME = dt.timedelta(days=30)
+# housekeeping: a code's row is kept a day after it expired, then deleted; a refresh token's row
+# until it expires (a spent one presented again before then must still end its device), or, once
+# its device ended, until its access token expired (nothing it names can be used again)
+CODES_KEPT = dt.timedelta(days=1)
+PRUNE_BATCH = 1000
 
 WRONG_CODE = "kode salah atau sudah tidak berlaku (wrong or expired code)"
 SPENT = "kode ini sudah dicoba lima kali: minta kode baru (five tries: ask for a new code)"

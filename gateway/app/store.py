@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from ..models import app_devices, refresh_tokens, sign_in_codes
 from .signin import Challenge, Device, RefreshToken
@@ -80,3 +80,35 @@ class AppStore:
             )
         ).all()
         return [(row[0], row[1]) for row in rows]
+
+    # housekeeping -----------------------------------------------------------------------------
+
+    def prune_codes(self, expired_before: dt.datetime, batch: int) -> int:
+        """Delete up to ``batch`` codes that expired before ``expired_before``."""
+        due = (
+            select(sign_in_codes.c.id)
+            .where(sign_in_codes.c.expires_at < expired_before)
+            .limit(batch)
+        )
+        return self.conn.execute(delete(sign_in_codes).where(sign_in_codes.c.id.in_(due))).rowcount
+
+    def prune_refresh_tokens(self, now: dt.datetime, batch: int) -> int:
+        """Delete up to ``batch`` refresh tokens that can no longer be used nor tell anything:
+        expired ones, and those of an ended device whose access token expired too."""
+        ended = select(app_devices.c.id).where(app_devices.c.ended_at.is_not(None))
+        due = (
+            select(refresh_tokens.c.digest)
+            .where(
+                or_(
+                    refresh_tokens.c.expires_at <= now,
+                    and_(
+                        refresh_tokens.c.device_id.in_(ended),
+                        refresh_tokens.c.access_expires_at <= now,
+                    ),
+                )
+            )
+            .limit(batch)
+        )
+        return self.conn.execute(
+            delete(refresh_tokens).where(refresh_tokens.c.digest.in_(due))
+        ).rowcount

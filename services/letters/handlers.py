@@ -274,9 +274,17 @@ def letters_of_worker(repository: LettersRepository, worker_id: str) -> list[Let
     return repository.of_worker(worker_id)
 
 
-def letter_pdf(repository: LettersRepository, letter_id: str, actor: Mapping | None) -> Letter:
-    """An issued letter with its PDF (a revoked one's too: the desk keeps what it gave out)."""
+def letter_pdf(
+    repository: LettersRepository,
+    letter_id: str,
+    actor: Mapping | None,
+    worker_id: str | None = None,
+) -> Letter:
+    """An issued letter with its PDF (a revoked one's too: the desk keeps what it gave out);
+    with ``worker_id``, only hers: another worker's letter is as if it did not exist."""
     letter = get_letter(repository, letter_id, actor)
+    if worker_id is not None and letter.worker_id != worker_id:
+        raise NotFound(f"surat tidak ditemukan (no letter {letter_id})")
     if letter.pdf is None:
         raise NotFound(f"surat belum terbit (letter {letter_id} has no PDF: not issued)")
     return letter

@@ -185,9 +185,10 @@ class LettersService(ServiceOperations):
             }
 
     @rpc
-    def letter_pdf(self, letter_id: str) -> dict:
+    def letter_pdf(self, letter_id: str, worker_id: str | None = None) -> dict:
+        """An issued letter's PDF; with ``worker_id``, only that worker's own (her app)."""
         with self.db.queries() as repository:
-            letter = handlers.letter_pdf(repository, letter_id, self.db.actor)
+            letter = handlers.letter_pdf(repository, letter_id, self.db.actor, worker_id)
             assert letter.pdf is not None
             return {
                 "number": letter.number,

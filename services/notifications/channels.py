@@ -10,7 +10,9 @@
   ``NOTIFY_WHATSAPP_TEMPLATE`` in the person's language);
 - e-mail through SMTP (``smtplib``), the message's id as its ``Message-ID``;
 - ``outbox``: nothing leaves the machine; the message is kept as sent (``make run``, read with
-  ``pmi notifications outbox``). Production refuses it (``production_problems``).
+  ``pmi notifications outbox``), and a sign-in code is written to the log, marked as
+  development's, so that whoever runs the platform on a laptop can sign in to the worker's app
+  (the kept message has the code blanked). Production refuses it (``production_problems``).
 
 A provider that cannot be reached, times out or answers 429 or 5xx raises ``ProviderDown``: the
 message is tried again later and the channel's other messages wait for the next round. One that
@@ -28,10 +30,11 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
+import structlog
 
 from pmi_common import production
 
-from .domain import EMAIL, INDONESIAN, SMS, WHATSAPP, Message
+from .domain import EMAIL, INDONESIAN, SIGN_IN_CODE, SMS, WHATSAPP, Message, masked_address
 
 DEFAULT_TIMEOUT = 10.0
 WHATSAPP_API = "https://graph.facebook.com/v21.0"
@@ -39,6 +42,12 @@ TWILIO_API = "https://api.twilio.com"
 SUBJECTS = {INDONESIAN: "Pemberitahuan PMI", "en": "PMI notice"}
 SMS_PROVIDERS = ("json", "twilio")
 OUTBOX = "outbox"
+DEVELOPMENT_ONLY = (
+    "DEVELOPMENT ONLY: nothing was sent; the local outbox writes sign-in codes here so that you "
+    "can sign in to /app; production refuses it"
+)
+
+log = structlog.get_logger("notifications")
 
 
 class ProviderDown(Exception):
@@ -69,7 +78,9 @@ def e164(phone: str) -> str:
 
 
 class OutboxChannel:
-    """Keeps the message, sends nothing: the local outbox of ``make run`` and the tests."""
+    """Keeps the message, sends nothing: the local outbox of ``make run`` and the tests, in
+    development only. A sign-in code is written to the log too (the address masked), so that
+    the worker's app can be signed in to without an SMS provider."""
 
     provider = OUTBOX
 
@@ -77,6 +88,14 @@ class OutboxChannel:
         self.channel = channel
 
     def send(self, message: Message) -> str | None:
+        if message.kind == SIGN_IN_CODE:
+            log.warning(
+                "development_sign_in_code",
+                development_only=DEVELOPMENT_ONLY,
+                channel=self.channel,
+                to=masked_address(message.address),
+                text=message.body,
+            )
         return f"outbox-{message.id}"
 
 
@@ -291,7 +310,8 @@ def production_problems(config: Mapping) -> list[str]:
     if provider not in SMS_PROVIDERS:
         found.append(
             f"NOTIFY_SMS_PROVIDER is {provider or 'not set'}: name the SMS provider "
-            f"({' or '.join(SMS_PROVIDERS)}); the local outbox sends nothing"
+            f"({' or '.join(SMS_PROVIDERS)}); the local outbox sends nothing (and writes sign-in "
+            "codes to the log)"
         )
     else:
         url = config.get("NOTIFY_SMS_URL") or (TWILIO_API if provider == "twilio" else "")

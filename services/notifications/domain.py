@@ -345,7 +345,8 @@ CODE_BLANK = "******"
 
 def without_code(message: Message, code: str) -> Message:
     """A sign-in code's message as it is kept and shown: the code blanked. The code itself is
-    never stored nor logged by this service."""
+    never stored nor logged by this service (but by the local outbox of development, which
+    sends nothing: ``channels.OutboxChannel``)."""
     return replace(message, body=message.body.replace(code, CODE_BLANK))
 
 

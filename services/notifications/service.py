@@ -155,7 +155,8 @@ class NotificationsService(ServiceOperations):
     def send_sign_in_code(self, worker_id: str, code: str, reference: str) -> bool:
         """Send the worker the sign-in code she asked for in her app, now, on her channel (SMS
         when it has no provider); kept in her message log with the code blanked. Whether the
-        provider took it; the code is never stored nor logged here."""
+        provider took it; the code is never stored nor logged here (development's local outbox
+        writes it to the log instead of sending it: ``channels.OutboxChannel``)."""
         contact = self._contact(worker_id)
         now = self.clock.now()
         try:

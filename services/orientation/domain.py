@@ -129,10 +129,12 @@ class Enrolment:
     released_at: dt.datetime | None = None
     release_reason: str | None = None
     attended_at: dt.datetime | None = None
+    ticket: str | None = None  # the seat's opaque code, read at check-in (``ticket_code``)
 
-    def renew(self, now: dt.datetime) -> None:
-        """The same worker takes a seat in the same sitting again after giving it back."""
-        self.status, self.enrolled_at = ENROLLED, now
+    def renew(self, now: dt.datetime, ticket: str) -> None:
+        """The same worker takes a seat in the same sitting again after giving it back: a new
+        ticket, so that the one given back no longer checks anyone in."""
+        self.status, self.enrolled_at, self.ticket = ENROLLED, now, ticket
         self.released_at = self.release_reason = None
 
     def release(self, reason: str, now: dt.datetime) -> None:
@@ -364,6 +366,20 @@ def is_certificate_number(text: str) -> bool:
     if len(parts[1]) != 4 or len(body) != _BODY_LENGTH or any(ch not in ALPHABET for ch in body):
         return False
     return check == _check_char(year, body)
+
+
+TICKET_PREFIX = "T"
+
+
+def ticket_code(token: bytes) -> str:
+    """``T-7K3M9-QXD4A``: a seat's ticket, ten random characters (from ``token``, at least 7
+    bytes) in the certificates' alphabet. It names no one: the check-in at the sitting reads it
+    from the QR in the worker's app and finds her seat by it."""
+    if len(token) < 7:
+        raise ValueError("a ticket needs at least 7 random bytes")
+    value = int.from_bytes(token[:7], "big")
+    body = "".join(ALPHABET[(value >> (5 * i)) & 31] for i in range(_BODY_LENGTH))
+    return f"{TICKET_PREFIX}-{body[:5]}-{body[5:]}"
 
 
 def _check_char(year: int, body: str) -> str:

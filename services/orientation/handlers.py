@@ -39,6 +39,7 @@ from .domain import (
     refuse_wrong_nik,
     same_identity,
     stopped_until,
+    ticket_code,
     wrong_nik_window_start,
 )
 from .schemas import (
@@ -129,11 +130,14 @@ def enrol_worker(uow: Uow, sitting_id: str, payload: dict, now: dt.datetime) -> 
             },
         ) from full
     enrolment = repository.lock_enrolment(sitting.id, worker_id)
+    ticket = ticket_code(secrets.token_bytes(8))
     if enrolment is None:
-        enrolment = Enrolment(sitting_id=sitting.id, worker_id=worker_id, enrolled_at=now)
+        enrolment = Enrolment(
+            sitting_id=sitting.id, worker_id=worker_id, enrolled_at=now, ticket=ticket
+        )
         repository.add_enrolment(enrolment)
     else:
-        enrolment.renew(now)
+        enrolment.renew(now, ticket)
     uow.publish(
         c.ORIENTATION_ENROLLED,
         {"session_id": sitting.id, "starts_at": sitting.starts_at},
@@ -149,8 +153,9 @@ def record_attendance(
     recorded as an incident and returned (``WrongNik``), so that it commits: the caller refuses
     it afterwards with ``answer_attendance``."""
     data = load(RecordAttendance(), payload)
-    worker_id, repository = str(data["worker_id"]), uow.repository
+    repository = uow.repository
     _sitting(repository.get_sitting(sitting_id), sitting_id)
+    worker_id = _holder(repository, sitting_id, data)
     trainee = repository.lock_trainee(worker_id)
     sitting = _sitting(repository.lock_sitting(sitting_id), sitting_id)
     enrolment = repository.lock_enrolment(sitting.id, worker_id)
@@ -192,6 +197,17 @@ def record_attendance(
         worker_id=worker_id,
     )
     return completion
+
+
+def _holder(repository: OrientationRepository, sitting_id: str, data: dict) -> str:
+    """The worker checking in: named, or found by the ticket she shows (one of another sitting,
+    or none at all, is not a seat here)."""
+    if "worker_id" in data:
+        return str(data["worker_id"])
+    worker_id = repository.ticket_holder(sitting_id, data["ticket"])
+    if worker_id is None:
+        ensure_enrolled(None)
+    return str(worker_id)
 
 
 def wrong_nik_answer(wrong: WrongNik) -> dict:
@@ -270,6 +286,26 @@ def verify_certificate(repository: OrientationRepository, number: str) -> dict:
         },
         "completed_at": completion.completed_at.isoformat(),
     }
+
+
+def worker_orientation(
+    repository: OrientationRepository, worker_id: str, now: dt.datetime
+) -> tuple[dict | None, Completion | None, Sitting | None]:
+    """What the worker's app shows of her orientation: the seat she holds (with its sitting and
+    ticket), and her latest certificate with the sitting it was earned at."""
+    held = repository.seats_held(worker_id, now) if is_id(worker_id) else []
+    seat = None
+    if held:
+        enrolment = held[0]
+        seat = {
+            "sitting": repository.get_sitting(enrolment.sitting_id),
+            "status": enrolment.status,
+            "enrolled_at": enrolment.enrolled_at,
+            "ticket": enrolment.ticket,
+        }
+    completion = repository.latest_completion(worker_id) if is_id(worker_id) else None
+    earned_at = repository.get_sitting(completion.sitting_id) if completion else None
+    return seat, completion, earned_at
 
 
 def list_incidents(

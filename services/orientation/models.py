@@ -68,7 +68,10 @@ enrolments = Table(
     Column("released_at", AwareDateTime(), nullable=True),
     Column("release_reason", Text, nullable=True),
     Column("attended_at", AwareDateTime(), nullable=True),
+    # the seat's opaque ticket code (the QR in the worker's app), read at check-in
+    Column("ticket", String(16), nullable=True),
     Index("ix_enrolments_worker_status", "worker_id", "status"),
+    Index("ix_enrolments_session_ticket", "session_id", "ticket", unique=True),
 )
 
 completions = Table(

@@ -199,6 +199,15 @@ class OrientationRepository:
             )
         )
 
+    def ticket_holder(self, sitting_id: str, ticket: str) -> str | None:
+        """The worker whose seat in the sitting has this ticket (given back or not); not
+        locked: the attendance locks her, then the seat."""
+        return self.session.scalars(
+            select(enrolments.c.worker_id).where(
+                enrolments.c.session_id == sitting_id, enrolments.c.ticket == ticket
+            )
+        ).first()
+
     def seats_held(self, worker_id: str, now: dt.datetime) -> list[Enrolment]:
         """The worker's enrolments that still hold a seat (sitting not cancelled, check-in not
         closed), by the sitting's start; not locked."""
@@ -229,6 +238,13 @@ class OrientationRepository:
             select(Completion).where(
                 completions.c.worker_id == worker_id, completions.c.cycle == cycle
             )
+        ).first()
+
+    def latest_completion(self, worker_id: str) -> Completion | None:
+        return self.session.scalars(
+            select(Completion)
+            .where(completions.c.worker_id == worker_id)
+            .order_by(completions.c.completed_at.desc())
         ).first()
 
     def get_completion(self, certificate_number: str) -> Completion | None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
-from pmi_common.fields import NIK, Longest, Most
+from pmi_common.fields import NIK, TICKET, Longest, Most
 from pmi_common.validation import text_field
 
 MAX_CAPACITY = Most.SESSION_SEATS
@@ -50,11 +59,20 @@ class EnrolWorker(Schema):
 
 
 class RecordAttendance(Schema):
+    """The worker checked in by her id, or by the ticket in her app (its QR), with the NIK
+    she presents."""
+
     class Meta:
         unknown = RAISE
 
-    worker_id = fields.UUID(required=True)
+    worker_id = fields.UUID()
+    ticket = fields.String(validate=TICKET)
     nik = fields.String(required=True, validate=NIK)
+
+    @validates_schema
+    def _one_of_them(self, data: dict, **_kwargs) -> None:
+        if ("worker_id" in data) == ("ticket" in data):
+            raise ValidationError("give worker_id or ticket (one of them)", "worker_id")
 
 
 class ListSessions(Schema):
@@ -93,6 +111,16 @@ class EnrolmentView(Schema):
     worker_id = fields.String()
     status = fields.String()
     enrolled_at = fields.DateTime(format="iso")
+    ticket = fields.String(allow_none=True)
+
+
+class TicketView(Schema):
+    """The seat the worker holds, as her app shows it: the sitting and the ticket's code."""
+
+    session = fields.Nested(SessionView, attribute="sitting")
+    status = fields.String()
+    enrolled_at = fields.DateTime(format="iso")
+    ticket = fields.String(allow_none=True)
 
 
 class CompletionView(Schema):

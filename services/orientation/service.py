@@ -17,12 +17,13 @@ from . import handlers
 from .domain import WrongNik
 from .models import metadata
 from .repository import OrientationRepository
-from .schemas import CompletionView, EnrolmentView, IncidentView, SessionView
+from .schemas import CompletionView, EnrolmentView, IncidentView, SessionView, TicketView
 
 session_view = SessionView()
 enrolment_view = EnrolmentView()
 completion_view = CompletionView()
 incident_view = IncidentView()
+ticket_view = TicketView()
 
 
 def _attendance_answer(outcome) -> dict:
@@ -97,6 +98,26 @@ class OrientationService(ServiceOperations):
     def verify_certificate(self, certificate_number: str) -> dict:
         with self.db.queries() as repository:
             return handlers.verify_certificate(repository, certificate_number)
+
+    @rpc
+    def worker_orientation(self, worker_id: str) -> dict:
+        """The worker's own: the seat she holds with its ticket, and her certificate."""
+        with self.db.queries() as repository:
+            seat, completion, earned_at = handlers.worker_orientation(
+                repository, worker_id, self.clock.now()
+            )
+            certificate = None
+            if completion is not None:
+                certificate = {
+                    **completion_view.dump(completion),
+                    "holder_name": completion.holder_name,
+                    "session": session_view.dump(earned_at) if earned_at else None,
+                }
+            return {
+                "worker_id": worker_id,
+                "seat": ticket_view.dump(seat) if seat else None,
+                "certificate": certificate,
+            }
 
     @rpc
     def list_incidents(self, query: dict | None = None) -> dict:

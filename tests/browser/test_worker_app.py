@@ -1,8 +1,11 @@
 """A worker on a cheap phone (360 px, Chromium in Debian) uses her app: she signs in with the
 code the SMS provider received, reads her status and next step, sends a scan from the camera
-(made small on the phone), enrols in an orientation session, reports a problem that her family
-follows with its number and code, reads who received her data, and opens the app without a
-signal to find her last status. axe-core finds no serious or critical violation on any page;
+(made small on the phone), enrols in an orientation session and shows her ticket's QR at the
+door, finds her certificate and its printable page, reports a problem that her family follows
+with its number and code, downloads her issued letter's PDF, reads who received her data,
+chooses how she is written to, sees her contract's dates and her family's contacts while abroad,
+opens the app without a signal to find her last status, and after her return applies to a
+programme open to her. axe-core finds no serious or critical violation on any page;
 the page's JavaScript and CSS are measured compressed.
 
 Set ``PMI_APP_SCREENSHOTS=docs/app`` to write the screenshots the docs show."""
@@ -128,7 +131,8 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     journey = Journey(stack)
     worker = journey.register()
     journey.wait_known_to_documents()
-    starts = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0)
+    # in an hour: enrolment still open, and the check-in at the door already
+    starts = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
     session = journey.call(
         journey.trainer,
         "POST",
@@ -203,8 +207,37 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     expect(phone.locator("#orientation-result")).to_have_text("Anda terdaftar. Bawa KTP asli.")
     held = journey.call(journey.trainer, "GET", f"/orientation/sessions/{session['id']}")
     assert held["enrolled"] == 1
+    expect(phone.get_by_role("heading", name="Tiket OPP saya")).to_be_visible()
+    ticket = phone.locator("#ticket-code").inner_text().removeprefix("Kode tiket: ")
+    qr = phone.get_by_role("img", name=f"QR {ticket}")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("(img) => img.complete && img.naturalWidth") > 0
     shot(phone, "orientation")
     assert violations(phone) == []
+
+    # the desk reads the ticket's QR at the door, she shows her identity card: her certificate
+    attended = journey.call(
+        journey.trainer,
+        "POST",
+        f"/orientation/sessions/{session['id']}/attendance",
+        json={"ticket": ticket, "nik": journey.payload["nik"]},
+    )
+    number = attended["certificate_number"]
+    phone.reload()
+    expect(phone.locator("#earned-number")).to_have_text(f"Nomor: {number}", timeout=WAIT_MS)
+    expect(phone.locator("#ticket")).to_be_hidden()
+    expect(phone.locator("#sessions").get_by_role("button", name="Daftar")).to_be_disabled()
+    phone.get_by_role("link", name="Lihat dan cetak sertifikat").click()
+    expect(phone.locator("#certificate-number")).to_have_text(f"Nomor: {number}")
+    expect(phone.locator("#certificate-card")).to_contain_text(journey.payload["full_name"])
+    expect(phone.get_by_role("button", name="Cetak")).to_be_visible()
+    shot(phone, "certificate")
+    assert violations(phone) == []
+    phone.emulate_media(media="print")
+    expect(phone.locator("nav")).to_be_hidden()
+    expect(phone.get_by_role("button", name="Cetak")).to_be_hidden()
+    phone.emulate_media(media="screen")
+    phone.get_by_role("link", name="Kembali").click()
 
     # a problem reported; her family follows it with the number and code, without an account
     phone.get_by_role("link", name="Lapor masalah").click()
@@ -228,14 +261,43 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     assert violations(family) == []
     family.context.close()
 
-    # a family permission asked for from the app, her mother on her record at the desk
-    journey.call(journey.operator, "POST", f"/workers/{worker['id']}/family", 201, json=MOTHER)
+    # a family permission asked for from the app, her mother on her record at the desk; once
+    # her village acknowledged it and the desk issued it, its signed PDF from her phone
+    mother = journey.call(
+        journey.operator, "POST", f"/workers/{worker['id']}/family", 201, json=MOTHER
+    )
     phone.get_by_role("link", name="Surat").click()
     phone.get_by_label("Jenis surat").select_option("family_permission")
     phone.get_by_label("Kode desa/kelurahan (untuk surat izin keluarga)").fill(KADEMANGAN)
     phone.get_by_role("button", name="Minta", exact=True).click()
     expect(phone.locator("#letter-result")).to_have_text("Permintaan diterima.")
     expect(phone.locator("#letters-list li")).to_contain_text("Diminta")
+    assert violations(phone) == []
+    (asked,) = journey.call(journey.operator, "GET", f"/workers/{worker['id']}/letters")["items"]
+    village = stack.client("village", sub="kades-kademangan", village=KADEMANGAN)
+    journey.call(
+        village,
+        "POST",
+        f"/letters/{asked['id']}/acknowledgement",
+        json={
+            "decision": "acknowledged",
+            "family_member_id": mother["id"],
+            "given_on": district_today().isoformat(),
+        },
+    )
+    issued = journey.call(journey.operator, "POST", f"/letters/{asked['id']}/issue")
+    phone.get_by_role("link", name="Status").click()
+    phone.get_by_role("link", name="Surat").click()
+    expect(phone.locator("#letters-list li")).to_contain_text(issued["number"])
+    with phone.expect_download() as downloaded:
+        phone.get_by_role("button", name="Unduh PDF").click()
+    pdf = Path(downloaded.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and downloaded.value.suggested_filename.endswith(".pdf")
+    desk_copy = requests.get(
+        stack.url(f"/letters/{asked['id']}/pdf"), headers=journey.operator.headers, timeout=30
+    )
+    assert pdf == desk_copy.content
+    shot(phone, "letters")
     assert violations(phone) == []
 
     # who received her data, and all of it downloaded; her devices; English
@@ -254,16 +316,93 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     expect(phone.get_by_role("heading", name="Devices signed in")).to_be_visible()
     phone.get_by_role("button", name="Bahasa Indonesia").click()
 
-    # without a signal: the app opens from the phone and shows the last status it knew
+    # how she is written to: WhatsApp, in English, no reminders (sign-in codes go all the same)
+    phone.get_by_role("link", name="Pesan").click()
+    expect(phone.get_by_label("SMS")).to_be_checked()
+    expect(
+        phone.get_by_label("Kirim juga pengingat dan kabar (jadwal, dokumen, surat)")
+    ).to_be_checked()
+    phone.get_by_label("WhatsApp").check()
+    phone.get_by_label("English", exact=True).check()
+    phone.get_by_label("Kirim juga pengingat dan kabar (jadwal, dokumen, surat)").uncheck()
+    phone.get_by_role("button", name="Simpan").click()
+    expect(phone.locator("#messages-result")).to_have_text("Pilihan tersimpan.")
+    kept = journey.call(journey.operator, "GET", f"/workers/{worker['id']}/notification-choices")
+    assert (kept["channel"], kept["language"], kept["consent"]) == ("whatsapp", "en", False)
+    shot(phone, "messages")
+    assert violations(phone) == []
+
+    # abroad: her contract's dates and her family's contacts, read-only
+    journey.wait_status("orientation_completed")
+    journey.add_bpjs()
+    journey.wait_status("cleared_for_departure")
+    today = district_today()
+    ends = today + dt.timedelta(days=730)
+    journey.call(
+        journey.operator,
+        "POST",
+        f"/workers/{worker['id']}/departure",
+        json={
+            "departed_on": today.isoformat(),
+            "destination_country": "HK",
+            "employer": "Chan Tai Man",
+            "contract_ends_on": ends.isoformat(),
+        },
+    )
     phone.get_by_role("link", name="Status").click()
-    expect(phone.locator("#status-value")).to_have_text("Dokumen lengkap")
+    expect(phone.locator("#status-value")).to_have_text("Bekerja di luar negeri")
+    expect(phone.get_by_role("heading", name="Kontrak kerja saya")).to_be_visible()
+    expect(phone.locator("#contract")).to_contain_text("Chan Tai Man")
+    expect(phone.locator("#contract")).to_contain_text(str(ends.year))
+    expect(phone.locator("#family-list li")).to_contain_text("Sumini (Orang tua)")
+    expect(phone.locator("#family-list").get_by_role("link", name=MOTHER["phone"])).to_be_visible()
+    shot(phone, "abroad")
+    assert violations(phone) == []
+
+    # without a signal: the app opens from the phone and shows the last status it knew
     phone.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     phone.context.set_offline(True)
     phone.reload()
-    expect(phone.locator("#status-value")).to_have_text("Dokumen lengkap", timeout=WAIT_MS)
+    expect(phone.locator("#status-value")).to_have_text("Bekerja di luar negeri", timeout=WAIT_MS)
     expect(phone.locator("#offline")).to_contain_text("Tidak ada sinyal")
+    expect(phone.locator("#family-list li")).to_contain_text("Sumini")
     shot(phone, "offline")
     phone.context.set_offline(False)
+
+    # home again: the programmes open to her, and applying to one
+    programme = journey.call(
+        journey.trainer,
+        "POST",
+        "/reintegration/programs",
+        201,
+        json={
+            "name": "PAK CAMAT PMI",
+            "audience": "returnee",
+            "capacity": 25,
+            "starts_on": today.isoformat(),
+            "rounds": [{"name": "kanvas model usaha", "advance": 20}],
+        },
+    )
+    journey.come_home()
+    wait_for(
+        lambda: journey.call(journey.trainer, "GET", f"/workers/{worker['id']}/invitations")[
+            "programs"
+        ],
+        message="reintegration knows she is home",
+    )
+    phone.reload()
+    expect(phone.locator("#status-value")).to_have_text("Sudah pulang", timeout=WAIT_MS)
+    phone.get_by_role("link", name="Program").click()
+    offered = phone.locator("#programs-list li", has_text="PAK CAMAT PMI")
+    expect(offered).to_contain_text("25 tempat tersisa")
+    shot(phone, "programs")
+    assert violations(phone) == []
+    offered.get_by_role("button", name="Daftar program ini").click()
+    expect(phone.locator("#programs-result")).to_have_text(
+        "Pendaftaran diterima. Petugas akan menghubungi Anda."
+    )
+    stats = journey.call(journey.trainer, "GET", f"/reintegration/programs/{programme['id']}/stats")
+    assert stats["enrolled"] == 1
 
 
 def submit_and_verify(journey: Journey, types: list[str]) -> None:

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.e2e.conftest import ROOT, running_stack
 from tests.e2e.journey import Journey
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +42,14 @@ def make_run_command() -> str:
         check=True,
     ).stdout
     return printed.strip().splitlines()[-1]
+
+
+def development_code(logs: str) -> str | None:
+    """The sign-in code development's local outbox wrote to the log, marked as development's."""
+    for line in logs.splitlines():
+        if "development_sign_in_code" in line and "DEVELOPMENT ONLY" in line:
+            return re.search(r"\b([0-9]{6})\b", json.loads(line)["text"]).group(1)
+    return None
 
 
 def as_written(block: str, base_url: str) -> str:
@@ -84,6 +94,22 @@ def test_the_readme_quick_start_registers_a_worker_and_serves_the_whole_journey(
         journey.come_home()
         journey.reintegrate()
         journey.wait_status("reintegrated")
+
+        # a newcomer signs in to the worker's app: no SMS provider, the code in the stack's log
+        asked = requests.post(
+            stack.url("/app/sign-in"),
+            json={"nik": journey.payload["nik"], "phone": journey.payload["phone"]},
+            timeout=30,
+        )
+        assert asked.status_code == 202, asked.text
+        code = wait_for(lambda: development_code(stack.logs()), message="the code in the log")
+        signed = requests.post(
+            stack.url("/app/sign-in/verify"),
+            json={"challenge": asked.json()["challenge"], "code": code, "device_name": "laptop"},
+            timeout=30,
+        )
+        assert signed.status_code == 200, signed.text
+        assert signed.json()["worker_id"] == journey.worker_id
     assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == [
         "agencies.db",
         "documents.db",

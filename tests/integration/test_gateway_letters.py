@@ -189,6 +189,33 @@ def test_a_passport_recommendation_waits_for_the_family_permission_of_her_own_vi
     }
 
 
+def test_she_downloads_her_own_issued_letter_from_her_app_and_no_one_elses(api):
+    desk = api.as_role("operator", "desk-1")
+    village = api.as_role("village", "kades-kademangan", village=KADEMANGAN)
+    worker, mother = registered_with_mother(desk)
+    other, other_mother = registered_with_mother(desk)
+    letter = acknowledged_permission(desk, village, worker, mother)
+    siti = api.as_role("worker", worker["id"])
+    path = f"/workers/{worker['id']}/letters/{letter['id']}/pdf"
+    waiting = siti.get(path)
+    assert waiting.status_code == 404, waiting.text  # not issued yet
+    assert desk.post(f"/letters/{letter['id']}/issue").status_code == 200
+
+    pdf = siti.get(path)
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    assert pdf.headers["Cache-Control"] == "private, no-store"
+    assert pdf.content == desk.get(f"/letters/{letter['id']}/pdf").content
+    assert signature_of(pdf.content).valid
+
+    theirs = acknowledged_permission(desk, village, other, other_mother)
+    assert desk.post(f"/letters/{theirs['id']}/issue").status_code == 200
+    assert siti.get(f"/workers/{worker['id']}/letters/{theirs['id']}/pdf").status_code == 404
+    assert siti.get(f"/workers/{other['id']}/letters/{theirs['id']}/pdf").status_code == 403
+    assert siti.get(f"/letters/{letter['id']}/pdf").status_code == 403
+
+
 def test_twenty_letters_issued_at_once_take_twenty_consecutive_numbers(
     container_factory, config_for
 ):

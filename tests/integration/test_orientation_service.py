@@ -22,6 +22,7 @@ from pmi_common.errors import (
     TooManyAttempts,
     TransitionRefused,
 )
+from pmi_common.fields import TICKET
 from pmi_common.identity import mask_nik, nik_digest
 from services.orientation.service import OrientationService
 from tests.events import envelope, publish
@@ -308,12 +309,15 @@ def test_enrolment_refused_until_documents_verified(orientation, amqp, db, agenc
     send(amqp, db, documents_completed(worker_id, sequence=8))
     enrolment = enrol(orientation, session, worker_id)
 
+    ticket = enrolment.pop("ticket")
     assert enrolment == {
         "session_id": session["id"],
         "worker_id": worker_id,
         "status": "enrolled",
         "enrolled_at": NOW.isoformat(),
     }
+    TICKET(ticket)  # an opaque code: no id, no name
+    assert call(orientation, "worker_orientation", worker_id)["seat"]["ticket"] == ticket
     assert call(orientation, "get_session", session["id"])["seats_left"] == 19
     [enrolled] = published(agency, c.ORIENTATION_ENROLLED)
     assert enrolled["worker_id"] == worker_id and enrolled["data"]["session_id"] == session["id"]

@@ -247,6 +247,42 @@ def test_the_desk_ends_a_lost_phone_and_the_other_device_goes_on(platform):
     assert her.get(f"/workers/{siti['id']}").status_code == 401
 
 
+def test_old_codes_and_refresh_tokens_that_can_no_longer_be_used_are_pruned(platform):
+    clock = FixedClock(dt.datetime.now(dt.UTC))
+    platform.sign_in.clock = clock
+    prune = platform.sign_in.get_dependency(None).prune
+    siti = platform.register()
+    phone = platform.signed_in(siti)
+    anonymous = platform.api.anonymous()
+    spent = phone["refresh_token"]
+    live = anonymous.post("/app/token", json={"refresh_token": spent}).json()["refresh_token"]
+    lost = platform.signed_in(siti)
+    ended = platform.desk.delete(f"/workers/{siti['id']}/devices/{lost['device_id']}")
+    assert ended.status_code == 200, ended.text
+    nothing = {"codes_deleted": 0, "refresh_tokens_deleted": 0}
+    assert prune() == nothing  # the codes expired minutes ago, every token is still of use
+
+    # two days on: both codes, and the lost phone's token (its device ended, its access token
+    # expired); the spent token stays until it expires, so that a copy of it still gives it away
+    clock.advance(days=2)
+    assert prune() == {"codes_deleted": 2, "refresh_tokens_deleted": 1}
+    assert prune() == nothing
+    reused = anonymous.post("/app/token", json={"refresh_token": spent})
+    assert reused.status_code == 401
+    devices = platform.desk.get(f"/workers/{siti['id']}/devices").json()
+    reasons = {d["id"]: d["end_reason"] for d in devices}
+    assert reasons == {
+        phone["device_id"]: "refresh_token_reused",
+        lost["device_id"]: "ended_by_desk",
+    }
+    assert anonymous.post("/app/token", json={"refresh_token": live}).status_code == 401
+
+    # thirty days on, the others have expired: gone; the devices stay, for her list
+    clock.advance(days=29)
+    assert prune() == {"codes_deleted": 0, "refresh_tokens_deleted": 2}
+    assert len(platform.desk.get(f"/workers/{siti['id']}/devices").json()) == 2
+
+
 def siti_nik(worker: dict) -> str:
     return worker["_nik"]
 

@@ -102,6 +102,11 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         "end_worker_device",
         "worker_sessions",
         "enrol_self",
+        "worker_orientation",
+        "orientation_ticket",
+        "join_program",
+        "get_notification_choices",
+        "worker_letter_pdf",
         "report_problem",
     }
     for name in ("register_worker", "record_departure", "record_return", "withdraw_worker"):
@@ -187,6 +192,16 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     for name in ("worker_devices", "end_worker_device"):
         assert roles_of(name) == {"operator", "admin", "worker"}, name
     assert roles_of("enrol_self") == {"trainer", "admin", "worker"}
+    assert roles_of("join_program") == {"trainer", "admin", "worker"}
+    # her app's orientation (her seat's ticket, its QR, her certificate), her choices of
+    # messages and her own issued letters: the worker and the desk
+    for name in (
+        "worker_orientation",
+        "orientation_ticket",
+        "get_notification_choices",
+        "worker_letter_pdf",
+    ):
+        assert roles_of(name) == {"operator", "admin", "worker"}, name
     assert roles_of("report_problem") == {"caseworker", "operator", "admin", "worker"}
     assert {route.name for route in ROUTES if WORKER in route.roles} == self_service
     for route in ROUTES:
@@ -220,6 +235,10 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
                 "get_letter_form",
                 "get_letter_form_scan",
                 "worker_devices",  # the worker's app's devices: the worker and the desk
+                "worker_orientation",  # her ticket and certificate: the worker and the desk
+                "orientation_ticket",
+                "get_notification_choices",  # as for the messages themselves
+                "worker_letter_pdf",
             )
         # an agency writes one thing: its answer on a case referred to it (docs/agencies.md)
         assert "agency" not in route.roles or not route.writes or route.name == "answer_case"

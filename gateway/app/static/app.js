@@ -12,6 +12,7 @@ const TEXT = {
     skip: "Langsung ke isi", title: "PMI Saya", lang: "English",
     "nav.status": "Status", "nav.documents": "Dokumen", "nav.orientation": "Orientasi", "nav.letters": "Surat",
     "nav.problem": "Lapor masalah", "nav.disclosures": "Data saya", "nav.devices": "Perangkat",
+    "nav.programs": "Program", "nav.messages": "Pesan",
     "signin.title": "Masuk", "signin.nik": "NIK (16 angka, di KTP)", "signin.phone": "Nomor HP yang terdaftar",
     "signin.ask": "Kirim kode lewat SMS", "signin.code": "Kode 6 angka", "signin.submit": "Masuk",
     "signin.sent": "Jika NIK dan nomor HP cocok, kode 6 angka dikirim ke HP Anda. Berlaku 5 menit.",
@@ -28,7 +29,7 @@ const TEXT = {
     "next.orientation_completed": "Bawa kartu BPJS Ketenagakerjaan ke loket.",
     "next.cleared_for_departure": "Semua syarat lengkap. Datang ke loket untuk mencatat keberangkatan.",
     "next.departed": "Jika ada masalah di tempat kerja, laporkan di menu Lapor masalah.",
-    "next.returned": "Selamat datang. Tanyakan program usaha di loket.",
+    "next.returned": "Selamat datang. Lihat program usaha di menu Program.",
     "next.other": "Tanyakan ke loket jika ada pertanyaan.",
     "documents.upload": "Kirim foto dokumen", "documents.type": "Jenis dokumen", "documents.number": "Nomor dokumen",
     "documents.issued": "Tanggal terbit", "documents.expires": "Berlaku sampai (jika ada)",
@@ -37,7 +38,14 @@ const TEXT = {
     "orientation.title": "Orientasi pra-penempatan (OPP)", "orientation.seats": "kursi kosong",
     "orientation.enrol": "Daftar", "orientation.enrolled": "Anda terdaftar. Bawa KTP asli.",
     "orientation.none": "Belum ada jadwal.",
-    "letters.none": "Belum ada surat.", requested: "Diminta", acknowledged: "Disetujui desa", refused: "Ditolak",
+    "ticket.title": "Tiket OPP saya", "ticket.code": "Kode tiket: ",
+    "ticket.show": "Tunjukkan QR ini dan KTP asli kepada petugas di pintu.",
+    "certificate.title": "Sertifikat OPP", "certificate.number": "Nomor: ", "certificate.date": "Tanggal: ",
+    "certificate.print": "Lihat dan cetak sertifikat", "certificate.heading": "Sertifikat Orientasi Pra-Penempatan",
+    "certificate.holder": "Diberikan kepada", "certificate.place": "Tempat: ",
+    "certificate.check": "Periksa keasliannya dengan nomor ini di: ", "certificate.printnow": "Cetak",
+    "certificate.back": "Kembali", "certificate.none": "Belum ada sertifikat.",
+    "letters.pdf": "Unduh PDF", "letters.none": "Belum ada surat.", requested: "Diminta", acknowledged: "Disetujui desa", refused: "Ditolak",
     issued: "Terbit", revoked: "Dicabut", "letters.request": "Minta surat", "letters.type": "Jenis surat",
     "letters.village": "Kode desa/kelurahan (untuk surat izin keluarga)", "letters.send": "Minta",
     "letters.sent": "Permintaan diterima.", family_permission: "Surat izin keluarga",
@@ -51,6 +59,21 @@ const TEXT = {
     documents_held: "Paspor/dokumen ditahan", violence_abuse: "Kekerasan", illness_injury: "Sakit atau cedera",
     detention_legal: "Ditahan / masalah hukum", lost_contact: "Hilang kontak", wants_to_return: "Ingin pulang",
     trafficking: "Perdagangan orang", other: "Lainnya",
+    "abroad.title": "Kontrak kerja saya", "abroad.country": "Negara", "abroad.employer": "Majikan",
+    "abroad.departed": "Berangkat", "abroad.starts": "Kontrak mulai", "abroad.ends": "Kontrak berakhir",
+    "abroad.return": "Perkiraan pulang", "abroad.family": "Keluarga dan kontak darurat",
+    "abroad.nofamily": "Belum ada keluarga yang dicatat. Hubungi loket.", "abroad.emergency": "kontak darurat",
+    spouse: "Suami/istri", parent: "Orang tua", child: "Anak", sibling: "Saudara kandung",
+    grandparent: "Kakek/nenek", grandchild: "Cucu", guardian: "Wali", other_relative: "Kerabat lain",
+    "programs.title": "Program usaha untuk saya", "programs.none": "Belum ada program yang terbuka untuk Anda.",
+    "programs.starts": "Mulai ", "programs.seats": "tempat tersisa", "programs.rounds": "Tahap seleksi: ",
+    "programs.apply": "Daftar program ini", "programs.applied": "Pendaftaran diterima. Petugas akan menghubungi Anda.",
+    "messages.title": "Pesan untuk saya", "messages.channel": "Kirim pesan lewat", sms: "SMS", whatsapp: "WhatsApp",
+    "messages.language": "Bahasa pesan", "messages.id": "Bahasa Indonesia", "messages.en": "English",
+    "messages.consent": "Kirim juga pengingat dan kabar (jadwal, dokumen, surat)",
+    "messages.always": "Kode masuk selalu dikirim, apa pun pilihan Anda.",
+    "messages.save": "Simpan", "messages.saved": "Pilihan tersimpan.",
+    "messages.stopped": "Anda pernah membalas BERHENTI: pengingat tidak dikirim sampai Anda mencentang lagi.",
     "disclosures.title": "Siapa menerima data saya", "disclosures.none": "Belum ada instansi yang menerima data Anda.",
     "devices.title": "Perangkat yang masuk", "devices.end": "Keluarkan", "devices.signout": "Keluar dari perangkat ini",
     "devices.active": "Aktif", "devices.ended": "Sudah keluar", "devices.this": "perangkat ini",
@@ -62,6 +85,7 @@ const TEXT = {
     skip: "Skip to content", title: "My PMI", lang: "Bahasa Indonesia",
     "nav.status": "Status", "nav.documents": "Documents", "nav.orientation": "Orientation", "nav.letters": "Letters",
     "nav.problem": "Report a problem", "nav.disclosures": "My data", "nav.devices": "Devices",
+    "nav.programs": "Programmes", "nav.messages": "Messages",
     "signin.title": "Sign in", "signin.nik": "NIK (16 digits, on your ID card)", "signin.phone": "Your phone number on record",
     "signin.ask": "Send me a code by SMS", "signin.code": "6-digit code", "signin.submit": "Sign in",
     "signin.sent": "If the NIK and phone match, a 6-digit code is sent to your phone. It lasts 5 minutes.",
@@ -78,7 +102,7 @@ const TEXT = {
     "next.orientation_completed": "Bring your BPJS card to the desk.",
     "next.cleared_for_departure": "Everything is ready. Come to the desk to record your departure.",
     "next.departed": "If something goes wrong at work, use Report a problem.",
-    "next.returned": "Welcome home. Ask the desk about business programmes.",
+    "next.returned": "Welcome home. See the business programmes under Programmes.",
     "next.other": "Ask the desk if you have questions.",
     "documents.upload": "Send a photo of a document", "documents.type": "Which document", "documents.number": "Document number",
     "documents.issued": "Issued on", "documents.expires": "Valid until (if any)",
@@ -87,7 +111,14 @@ const TEXT = {
     "orientation.title": "Pre-departure orientation (OPP)", "orientation.seats": "free seats",
     "orientation.enrol": "Enrol", "orientation.enrolled": "You are enrolled. Bring your ID card.",
     "orientation.none": "No sessions yet.",
-    "letters.none": "No letters yet.", requested: "Requested", acknowledged: "Acknowledged by the village",
+    "ticket.title": "My OPP ticket", "ticket.code": "Ticket code: ",
+    "ticket.show": "Show this QR and your ID card to the officer at the door.",
+    "certificate.title": "OPP certificate", "certificate.number": "Number: ", "certificate.date": "Date: ",
+    "certificate.print": "See and print the certificate", "certificate.heading": "Pre-departure Orientation Certificate",
+    "certificate.holder": "Awarded to", "certificate.place": "Place: ",
+    "certificate.check": "Check it is genuine with this number at: ", "certificate.printnow": "Print",
+    "certificate.back": "Back", "certificate.none": "No certificate yet.",
+    "letters.pdf": "Download PDF", "letters.none": "No letters yet.", requested: "Requested", acknowledged: "Acknowledged by the village",
     refused: "Refused", issued: "Issued", revoked: "Revoked", "letters.request": "Ask for a letter",
     "letters.type": "Which letter", "letters.village": "Village code (for the family permission)",
     "letters.send": "Ask", "letters.sent": "Request received.", family_permission: "Family permission",
@@ -101,6 +132,21 @@ const TEXT = {
     documents_held: "Passport/documents held", violence_abuse: "Violence", illness_injury: "Illness or injury",
     detention_legal: "Detained / legal trouble", lost_contact: "Lost contact", wants_to_return: "Wants to go home",
     trafficking: "Trafficking", other: "Other",
+    "abroad.title": "My work contract", "abroad.country": "Country", "abroad.employer": "Employer",
+    "abroad.departed": "Left on", "abroad.starts": "Contract starts", "abroad.ends": "Contract ends",
+    "abroad.return": "Expected home", "abroad.family": "Family and emergency contacts",
+    "abroad.nofamily": "No family on record yet. Ask the desk.", "abroad.emergency": "emergency contact",
+    spouse: "Spouse", parent: "Parent", child: "Child", sibling: "Sibling",
+    grandparent: "Grandparent", grandchild: "Grandchild", guardian: "Guardian", other_relative: "Other relative",
+    "programs.title": "Business programmes for me", "programs.none": "No programme is open to you yet.",
+    "programs.starts": "Starts ", "programs.seats": "places left", "programs.rounds": "Selection rounds: ",
+    "programs.apply": "Apply to this programme", "programs.applied": "Application received. The desk will contact you.",
+    "messages.title": "Messages to me", "messages.channel": "Send messages by", sms: "SMS", whatsapp: "WhatsApp",
+    "messages.language": "Language of messages", "messages.id": "Bahasa Indonesia", "messages.en": "English",
+    "messages.consent": "Also send reminders and news (sessions, documents, letters)",
+    "messages.always": "Sign-in codes are always sent, whatever you choose.",
+    "messages.save": "Save", "messages.saved": "Choices saved.",
+    "messages.stopped": "You replied STOP once: reminders are not sent until you tick the box again.",
     "disclosures.title": "Who received my data", "disclosures.none": "No agency has received your data yet.",
     "devices.title": "Devices signed in", "devices.end": "Sign out", "devices.signout": "Sign out of this device",
     "devices.active": "Active", "devices.ended": "Signed out", "devices.this": "this device",
@@ -129,6 +175,28 @@ const el = (tag, attrs = {}, ...children) => {
   e.append(...children);
   return e;
 };
+const icon = (name) => {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+  use.setAttribute("href", "#i-" + name);
+  svg.setAttribute("class", "i");
+  svg.setAttribute("aria-hidden", "true");
+  svg.append(use);
+  return svg;
+};
+const button = (key, name) => el("button", { type: "button" }, icon(name), t(key));
+const date = (iso) => (iso ? new Date(iso + (iso.length === 10 ? "T00:00:00+07:00" : "")).toLocaleDateString(
+  lang === "id" ? "id-ID" : "en-GB", { dateStyle: "long", timeZone: "Asia/Jakarta" }) : "–");
+const country = (code) => {
+  try { return new Intl.DisplayNames([lang], { type: "region" }).of(code); } catch { return code; }
+};
+const save = (blob, name) => {
+  const link = $("saved-file");
+  URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  link.click();
+};
 const mark = (key, good) => el("span", { class: "mark " + (good === true ? "ok" : good === false ? "bad" : ""), text: t(key) });
 const day = (iso) => new Date(iso).toLocaleString(lang === "id" ? "id-ID" : "en-GB",
   { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Jakarta" });
@@ -137,7 +205,7 @@ class Refused extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
-async function call(path, { method = "GET", body, headers = {}, auth = true } = {}) {
+async function call(path, { method = "GET", body, headers = {}, auth = true, raw = false } = {}) {
   const send = () => fetch(API + path, {
     method,
     headers: { ...(body ? { "Content-Type": "application/json" } : {}),
@@ -146,6 +214,7 @@ async function call(path, { method = "GET", body, headers = {}, auth = true } = 
   });
   let answer = await send();
   if (answer.status === 401 && auth && (await refresh())) answer = await send();
+  if (answer.ok && raw) return answer.blob();
   const data = answer.headers.get("Content-Type")?.includes("json") ? await answer.json() : null;
   if (!answer.ok) throw new Refused(answer.status, data?.detail || answer.statusText);
   return data;
@@ -178,20 +247,21 @@ const me = () => "/workers/" + kept.get("worker");
 // views ------------------------------------------------------------------------------------
 
 async function showStatus() {
-  let worker, missing = [];
+  let worker, missing = [], family = [];
   try {
     worker = await call(me());
     if (worker.status === "registered") {
       const list = await call(me() + "/documents");
       missing = list.items.filter((i) => i.status === "missing" || i.status === "rejected").map((i) => i.type);
     }
-    kept.set("status", { worker, missing, at: new Date().toISOString() });
+    family = worker.status === "departed" ? await call(me() + "/family") : [];
+    kept.set("status", { worker, missing, family, at: new Date().toISOString() });
     $("offline").hidden = true;
   } catch (exc) {
     if (exc instanceof Refused) throw exc;
     const last = kept.get("status");
     if (!last) throw exc;
-    ({ worker, missing } = last);
+    ({ worker, missing, family = [] } = last);
     $("offline").textContent = t("offline") + day(last.at);
     $("offline").hidden = false;
   }
@@ -202,6 +272,22 @@ async function showStatus() {
     ? (missing.length ? t("next.registered") + missing.map(docName).join(", ") : t("next.registered.wait"))
     : TEXT.id["next." + worker.status] ? t("next." + worker.status) : t("next.other");
   $("status-next").textContent = next;
+  showAbroad(worker, family);
+}
+
+// while abroad: her contract's dates and her family's contacts, read-only
+function showAbroad(worker, family) {
+  $("abroad").hidden = worker.status !== "departed";
+  if ($("abroad").hidden) return;
+  const rows = [["abroad.country", country(worker.destination_country)], ["abroad.employer", worker.employer],
+    ["abroad.departed", date(worker.departed_on)], ["abroad.starts", date(worker.contract_starts_on)],
+    ["abroad.ends", date(worker.contract_ends_on)], ["abroad.return", date(worker.expected_return_on)]];
+  $("contract").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: t(k) }), el("dd", { text: v || "–" })]));
+  $("family-list").replaceChildren(...(family.length ? family.map((m) =>
+    el("li", {}, el("strong", { text: m.full_name }), ` (${t(m.relation)})`,
+      ...(m.emergency_contact ? [" ", mark("abroad.emergency", true)] : []),
+      ...(m.phone ? [el("p", {}, icon("phone"), el("a", { href: "tel:" + m.phone, text: m.phone }))] : [])))
+    : [el("li", { text: t("abroad.nofamily") })]));
 }
 
 async function showDocuments() {
@@ -237,13 +323,17 @@ async function upload(event) {
 }
 
 async function showOrientation() {
+  const mine = await call(me() + "/orientation");
+  await showTicket(mine.seat);
+  showEarned(mine.certificate);
   const page = await call(me() + "/orientation/sessions");
   const open = page.items.filter((s) => s.status !== "cancelled");
   $("sessions").replaceChildren(...(open.length ? open.map((s) => {
     const enrol = el("button", { type: "button", text: t("orientation.enrol") });
-    enrol.disabled = s.seats_left < 1;
+    enrol.disabled = s.seats_left < 1 || Boolean(mine.seat) || Boolean(mine.certificate);
     enrol.addEventListener("click", () => act(async () => {
       await call(`${me()}/orientation/sessions/${s.id}/enrollment`, { method: "POST" });
+      await showOrientation();
       $("orientation-result").textContent = t("orientation.enrolled");
     }));
     return el("li", {}, el("strong", { text: day(s.starts_at) }), el("p", { text: s.location }),
@@ -251,15 +341,60 @@ async function showOrientation() {
   }) : [el("li", { text: t("orientation.none") })]));
 }
 
+// the seat she holds: its QR (made by the gateway, holding the ticket's code only) for the door
+async function showTicket(seat) {
+  $("ticket").hidden = !seat?.ticket;
+  if (!seat?.ticket) return;
+  $("ticket-when").textContent = `${day(seat.session.starts_at)} — ${seat.session.location}`;
+  $("ticket-code").replaceChildren(t("ticket.code"), el("strong", { class: "code", text: seat.ticket }));
+  const qr = $("ticket-qr");
+  URL.revokeObjectURL(qr.src);
+  qr.src = URL.createObjectURL(await call(me() + "/orientation/ticket", { raw: true }));
+  qr.alt = "QR " + seat.ticket;
+}
+
+function showEarned(certificate) {
+  $("earned").hidden = !certificate;
+  if (!certificate) return;
+  $("earned-number").textContent = t("certificate.number") + certificate.certificate_number;
+  $("earned-date").textContent = t("certificate.date") + date(certificate.completed_at);
+}
+
+// the certificate as a page to print (or to save as PDF from the phone's print menu)
+async function showCertificate() {
+  const { certificate } = await call(me() + "/orientation");
+  if (!certificate) {
+    $("certificate-card").replaceChildren(el("p", { text: t("certificate.none") }));
+    return;
+  }
+  const check = `${location.origin}${API}/certificates/${certificate.certificate_number}`;
+  $("certificate-card").replaceChildren(
+    el("p", { class: "seal", text: "LTSA PMI Kabupaten Blitar" }),
+    el("h3", { text: t("certificate.heading") }),
+    el("p", { text: t("certificate.holder") }), el("p", { class: "holder", text: certificate.holder_name }),
+    el("p", { id: "certificate-number", text: t("certificate.number") + certificate.certificate_number }),
+    el("p", { text: t("certificate.date") + date(certificate.completed_at) }),
+    ...(certificate.session ? [el("p", { text: t("certificate.place") + certificate.session.location })] : []),
+    el("p", { class: "small", text: t("certificate.check") + check }));
+}
+
 async function showLetters() {
   const letters = await call(me() + "/letters");
   const items = letters.items || letters;
   $("letter-type").replaceChildren(...["family_permission", "passport_recommendation", "skck_recommendation"]
     .map((k) => el("option", { value: k, text: t(k) })));
-  $("letters-list").replaceChildren(...(items.length ? items.map((l) =>
-    el("li", {}, el("strong", { text: l.letter_type_label?.[lang] || l.letter_type }), " ",
-      mark(l.status, l.status === "issued" ? true : l.status === "refused" ? false : null)))
-    : [el("li", { text: t("letters.none") })]));
+  $("letters-list").replaceChildren(...(items.length ? items.map((l) => {
+    const item = el("li", { "data-status": l.status }, el("strong", { text: l.letter_type_label?.[lang] || l.letter_type }), " ",
+      mark(l.status, l.status === "issued" ? true : l.status === "refused" ? false : null));
+    if (l.status === "issued") {
+      if (l.number) item.append(el("p", { text: l.number }));
+      const pdf = button("letters.pdf", "download");
+      pdf.addEventListener("click", () => act(async () =>
+        save(await call(`${me()}/letters/${l.id}/pdf`, { raw: true }), `surat-${l.letter_type}.pdf`)));
+      item.append(pdf);
+    }
+    return item;
+  }) : [el("li", { text: t("letters.none") })]));
 }
 
 async function askLetter(event) {
@@ -275,10 +410,7 @@ async function askLetter(event) {
 
 async function download() {
   const data = await call(me() + "/export");
-  const link = $("export-file");
-  URL.revokeObjectURL(link.href);
-  link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
-  link.click();
+  save(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }), "data-saya.json");
 }
 
 async function showProblem() {
@@ -319,6 +451,44 @@ async function follow(event) {
   } catch (exc) {
     box.replaceChildren(el("p", { class: "error", text: exc.status === 404 ? t("follow.notfound") : t("error") + exc.message }));
   }
+}
+
+// after return: the programmes open to her, and applying to one
+async function showPrograms() {
+  const open = await call(me() + "/invitations");
+  $("programs-note").textContent = open.note || "";
+  $("programs-list").replaceChildren(...(open.programs.length ? open.programs.map((p) => {
+    const apply = button("programs.apply", "check");
+    apply.disabled = p.seats_left < 1;
+    apply.addEventListener("click", () => act(async () => {
+      await call(`${me()}/reintegration/programs/${p.id}/enrollment`, { method: "POST" });
+      await showPrograms();
+      $("programs-result").textContent = t("programs.applied");
+    }));
+    return el("li", {}, el("strong", { text: p.name }), el("p", { text: t("programs.starts") + date(p.starts_on) }),
+      el("p", { text: `${p.seats_left} ${t("programs.seats")}` }),
+      el("p", { text: t("programs.rounds") + p.rounds.map((r) => r.name).join(", ") }), apply);
+  }) : [el("li", { text: t("programs.none") })]));
+}
+
+// her choices of the messages the platform sends her (sign-in codes go whatever she chose)
+async function showMessages() {
+  const choices = await call(me() + "/notification-choices");
+  const form = $("messages-form");
+  for (const input of form.querySelectorAll("input[type=radio]"))
+    input.checked = input.value === choices[input.name];
+  form.elements.consent.checked = choices.consent && !choices.opted_out;
+  $("messages-stopped").hidden = !choices.opted_out;
+}
+
+async function choose(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const body = { language: form.get("language"), consent: form.get("consent") === "on" };
+  if (form.get("channel")) body.channel = form.get("channel");
+  await call(me() + "/notification-choices", { method: "PATCH", body });
+  await showMessages();
+  $("messages-result").textContent = t("messages.saved");
 }
 
 async function showDisclosures() {
@@ -375,7 +545,8 @@ async function verify(event) {
 // the page ---------------------------------------------------------------------------------
 
 const VIEWS = { status: showStatus, documents: showDocuments, orientation: showOrientation,
-  letters: showLetters, problem: showProblem, disclosures: showDisclosures, devices: showDevices };
+  certificate: showCertificate, letters: showLetters, programs: showPrograms, problem: showProblem,
+  messages: showMessages, disclosures: showDisclosures, devices: showDevices };
 
 async function act(work, error = $("signin-error")) {
   try {
@@ -389,7 +560,7 @@ async function act(work, error = $("signin-error")) {
 function show(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== "view-" + name;
   for (const a of document.querySelectorAll("nav a")) {
-    if (a.hash === "#" + name) a.setAttribute("aria-current", "page");
+    if (a.hash === "#" + (name === "certificate" ? "orientation" : name)) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   $("tabs").hidden = !kept.get("worker");
@@ -427,6 +598,8 @@ $("problem-form").addEventListener("submit", (e) => act(() => report(e)));
 $("follow-form").addEventListener("submit", (e) => act(() => follow(e)));
 $("letter-form").addEventListener("submit", (e) => act(() => askLetter(e)));
 $("export").addEventListener("click", () => act(download));
+$("messages-form").addEventListener("submit", (e) => act(() => choose(e)));
+$("print").addEventListener("click", () => window.print());
 $("signout").addEventListener("click", () => act(async () => {
   await call(`${me()}/devices/${kept.get("device")}`, { method: "DELETE" }).catch(() => {});
   signedOut();
