@@ -2,6 +2,10 @@
 
 Events go to the topic exchange ``<source>.events`` with the event type as routing key. An event
 once published never changes shape: a new shape is a new ``event_version`` with its own schema here.
+A service publishes the latest version of a type; the older versions stay listed, because the
+history (the outbox archive, backfills, a read model's rebuild) still holds them, and every handler
+of a type reads each version by its own schema (``events.parse_event``). A new version adds fields
+to the last one and keeps every field it had, so a handler reading the old fields reads both.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from .fields import VILLAGE_CODE
 from .lifecycle import STAGE, STATUSES
 from .names import (  # noqa: F401 - the contract speaks these names; callers find them here too
     AGENCIES,
@@ -142,6 +147,18 @@ class WorkerRegisteredV1(_Payload):
     occupation = fields.String(required=True)
     placement_agency = fields.String(required=True)
     cycle = fields.Integer(required=True)
+
+
+class WorkerRegisteredV2(WorkerRegisteredV1):
+    """Version 1 and what the planning office's figures need of the worker besides: the birth
+    year (the age band of each month's figures; never the birth date, which with the sex and the
+    district gives the NIK back) and the village's code (Kemendagri's kode wilayah), when the
+    record names one. Neither leaves the platform (``published.WITHHELD``)."""
+
+    birth_year = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1900, max=2100)
+    )
+    village_code = fields.String(required=True, allow_none=True, validate=VILLAGE_CODE)
 
 
 class WorkerStatusChangedV1(_Payload):
@@ -571,6 +588,15 @@ CONTRACT: tuple[EventSpec, ...] = (
         REGISTRATION,
         WorkerRegisteredV1,
         (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS, REPORTING),
+        "a worker's registration was accepted, as announced before version 2 (the history: no "
+        "birth year, no village code)",
+    ),
+    EventSpec(
+        WORKER_REGISTERED,
+        2,
+        REGISTRATION,
+        WorkerRegisteredV2,
+        (DOCUMENTS, ORIENTATION, REINTEGRATION, NOTIFICATIONS, REPORTING),
         "a worker's registration was accepted",
     ),
     EventSpec(
@@ -950,16 +976,20 @@ def published_by(source: str) -> tuple[EventSpec, ...]:
 
 
 def handled_by(service: str) -> tuple[EventSpec, ...]:
-    """The events ``service`` consumes: the agencies service every one of them but the
-    platform's own (``INTERNAL_ONLY``)."""
+    """The events ``service`` consumes, each type once, as its latest version: the agencies
+    service every one of them but the platform's own (``INTERNAL_ONLY``). A service handling a
+    type handles every version of it the contract still lists (``versions_of``): the history,
+    archive, backfills and rebuilds, hold the older ones."""
+    latest = tuple(spec for spec in CONTRACT if spec.version == _LATEST[spec.event_type].version)
     if service == AGENCIES:
-        return tuple(
-            spec
-            for spec in CONTRACT
-            if spec.version == _LATEST[spec.event_type].version
-            and spec.event_type not in INTERNAL_ONLY
-        )
-    return tuple(spec for spec in CONTRACT if service in spec.handlers)
+        return tuple(spec for spec in latest if spec.event_type not in INTERNAL_ONLY)
+    return tuple(spec for spec in latest if service in spec.handlers)
+
+
+def versions_of(event_type: str) -> tuple[EventSpec, ...]:
+    """Every version of ``event_type`` the contract lists, the oldest first."""
+    listed = (spec for spec in CONTRACT if spec.event_type == event_type)
+    return tuple(sorted(listed, key=lambda spec: spec.version))
 
 
 @dataclass(frozen=True)

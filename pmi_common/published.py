@@ -43,13 +43,19 @@ class PublishedSpec:
 
     event_type: str
     version: int
-    internal_version: int
+    # the internal versions it is made from, the oldest first: the history holds every one
+    internal_versions: tuple[int, ...]
     fields: tuple[str, ...]
     named_only: tuple[str, ...] = ()  # a family's personal or health data: said when chosen
 
     @property
     def internal(self) -> c.EventSpec:
-        return c.spec_for(self.event_type, self.internal_version)
+        """The internal version the services publish today, this version's fields among its
+        own."""
+        return c.spec_for(self.event_type, self.internal_versions[-1])
+
+    def made_from(self, internal_version: int) -> bool:
+        return internal_version in self.internal_versions
 
     def schema(self, granted: tuple[str, ...] | None = None) -> Schema:
         """The internal schema restricted to the published (or granted) fields."""
@@ -61,8 +67,21 @@ _SCAN = "a digest of the worker's scanned document"
 _NUMBER = "a document number, partly masked: agencies verify documents with the worker"
 
 _STAFF = "a member of staff's login: agencies see staff only as pseudonyms, in the actor"
+_BIRTH_YEAR = (
+    "the birth year, for the planning office's age bands: two of the NIK's digits, and with the "
+    "sex and the village it narrows the workers down to one or two people"
+)
+_VILLAGE = (
+    "the village code, for the planning office's figures: a village sends a few workers a "
+    "year, so with the sex and the birth year it names a person; agencies may have the regency"
+)
 WITHHELD: dict[str, dict[str, str]] = {
-    c.WORKER_REGISTERED: {"nik_masked": _NIK, "nik_digest": _NIK},
+    c.WORKER_REGISTERED: {
+        "nik_masked": _NIK,
+        "nik_digest": _NIK,
+        "birth_year": _BIRTH_YEAR,
+        "village_code": _VILLAGE,
+    },
     c.DOCUMENT_SUBMITTED: {"number_masked": _NUMBER, "file_sha256": _SCAN},
     c.CASE_ASSIGNED: {"assigned_to": _STAFF, "previously_assigned_to": _STAFF},
 }
@@ -111,29 +130,42 @@ NAMED_ONLY.update(
 )
 
 
-# every event of the contract but the platform's own running (``c.INTERNAL_ONLY``: what its
-# messages cost), which no agreement can grant
-_CATALOGUE: tuple[tuple[str, int, int], ...] = tuple(
-    (spec.event_type, 1, spec.version)
-    for spec in c.CONTRACT
-    if spec.event_type not in c.INTERNAL_ONLY
+# every event type of the contract but the platform's own running (``c.INTERNAL_ONLY``: what
+# its messages cost), which no agreement can grant: each at published version 1, made from every
+# internal version of the type. A new internal version adds fields, withheld above until someone
+# decides here to publish them (a published version 2, from the internal versions that have them).
+_CATALOGUE: tuple[tuple[str, int, tuple[int, ...]], ...] = tuple(
+    (event_type, 1, tuple(spec.version for spec in c.versions_of(event_type)))
+    for event_type in dict.fromkeys(spec.event_type for spec in c.CONTRACT)
+    if event_type not in c.INTERNAL_ONLY
 )
 
 
-def _published_fields(spec: c.EventSpec) -> tuple[str, ...]:
-    withheld = WITHHELD.get(spec.event_type, {})
-    return tuple(name for name in spec.schema().fields if name not in withheld)
+def _published_fields(event_type: str, internal_versions: tuple[int, ...]) -> tuple[str, ...]:
+    """The fields of the newest of ``internal_versions`` not withheld: each of them carried by
+    every one of ``internal_versions`` (an event from the history is published whole)."""
+    withheld = WITHHELD.get(event_type, {})
+    newest = c.spec_for(event_type, internal_versions[-1]).schema().fields
+    published = tuple(name for name in newest if name not in withheld)
+    for version in internal_versions:
+        missing = set(published) - set(c.spec_for(event_type, version).schema().fields)
+        if missing:
+            raise ValueError(
+                f"{event_type} version {version} lacks published {sorted(missing)}: withhold "
+                "them, or publish a new version from the internal versions that carry them"
+            )
+    return published
 
 
 PUBLISHED: dict[str, PublishedSpec] = {
     event_type: PublishedSpec(
         event_type,
         version,
-        internal_version,
-        _published_fields(c.spec_for(event_type, internal_version)),
+        internal_versions,
+        _published_fields(event_type, internal_versions),
         tuple(NAMED_ONLY.get(event_type, ())),
     )
-    for event_type, version, internal_version in _CATALOGUE
+    for event_type, version, internal_versions in _CATALOGUE
 }
 
 

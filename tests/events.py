@@ -10,11 +10,20 @@ from kombu import Connection, Exchange
 
 from pmi_common.contract import exchange_name, spec_for
 
+# what version 2 of worker_registered adds to version 1 (a registration from the history)
+REGISTERED_V2 = {"birth_year": 1994, "village_code": "35.05.12.2001"}
+
 
 def envelope(
-    event_type: str, worker_id: str | None, data: dict, sequence: int = 1, **overrides
+    event_type: str,
+    worker_id: str | None,
+    data: dict,
+    sequence: int = 1,
+    version: int | None = None,
+    **overrides,
 ) -> dict:
-    spec = spec_for(event_type)
+    """An event of ``event_type`` in ``version`` (by default the one the services publish)."""
+    spec = spec_for(event_type, version)
     body = {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,

@@ -25,8 +25,10 @@ ASYNCAPI_VERSION = "3.0.0"
 CATALOGUE_VERSION = f"{PUBLISHED_CONTRACT_VERSION}.9.0"
 AMQP_BINDING_VERSION = "0.3.0"
 _NAMESPACE = uuid.UUID("6f1c2a52-3d7e-4b8e-9d0a-0c8e6f3b2a11")
-# the events the catalogue describes: those the agencies may receive
-CATALOGUED = tuple(spec for spec in c.CONTRACT if spec.event_type not in c.INTERNAL_ONLY)
+# the events the catalogue describes, those the agencies may receive: of each published version
+# the internal version the services publish today (an older one, from the history, is published
+# the same: ``PublishedSpec.internal_versions``)
+CATALOGUED = tuple(published.internal for published in PUBLISHED.values())
 
 # JSON Schema of marshmallow fields -------------------------------------------------------------
 
@@ -97,6 +99,8 @@ _EXAMPLE_VALUES: dict[str, Any] = {
     "destination_country": "HK",
     "occupation": "caregiver",
     "placement_agency": "PT Sinar Jaya",
+    "birth_year": 1994,
+    "village_code": "35.05.12.2001",
     "from_status": "registered",
     "to_status": "documents_verified",
     "reason": "every required document verified",
@@ -213,8 +217,9 @@ def example_object(schema: Schema | type[Schema], seed: str) -> dict:
     }
 
 
-def example_envelope(spec: c.EventSpec) -> dict:
-    seed = f"{spec.event_type}.v{spec.version}"
+def example_envelope(spec: c.EventSpec, seed: str | None = None) -> dict:
+    """An internal event of ``spec``, the same every time for the same ``seed``."""
+    seed = seed or f"{spec.event_type}.v{spec.version}"
     return {
         "event_id": str(uuid.uuid5(_NAMESPACE, seed)),
         "event_type": spec.event_type,
@@ -235,11 +240,13 @@ def example_envelope(spec: c.EventSpec) -> dict:
 
 
 def message_id(spec: c.EventSpec) -> str:
-    return f"{spec.event_type}.v{spec.version}"
+    """The message of the published version ``spec`` is published as."""
+    return f"{spec.event_type}.v{published_of(spec).version}"
 
 
 def payload_schema_name(spec: c.EventSpec) -> str:
-    return f"{spec.schema.__name__}Published"
+    camel = "".join(word.capitalize() for word in spec.event_type.split("_"))
+    return f"{camel}V{published_of(spec).version}Published"
 
 
 def published_of(spec: c.EventSpec) -> PublishedSpec:
@@ -261,7 +268,7 @@ def published_example(spec: c.EventSpec) -> dict:
     from .published import disclose
 
     published = published_of(spec)
-    envelope = example_envelope(spec)
+    envelope = example_envelope(spec, seed=message_id(spec))
     everything = Agreement(
         # a referral reaches only the agency it names
         agency=referred_to(envelope) or "example",
@@ -286,7 +293,7 @@ def _message(spec: c.EventSpec) -> dict:
     example = published_example(spec)
     return {
         "name": spec.event_type,
-        "title": f"{spec.event_type} v{spec.version}",
+        "title": f"{spec.event_type} v{published_of(spec).version}",
         "summary": spec.summary,
         "contentType": "application/json",
         "correlationId": {"$ref": "#/components/correlationIds/correlationId"},

@@ -336,6 +336,18 @@ class Worker:
         self.address = {key: value for key, value in address.items() if value is not None}
         self.regency = address["regency"].strip()
 
+    @property
+    def birth_year(self) -> int:
+        """The year of birth alone: what the planning office's figures band ages by."""
+        if self.birth_date is None:
+            raise ValueError("a worker on record has a birth date")
+        return self.birth_date.year
+
+    @property
+    def village_code(self) -> str | None:
+        """The village's code (kode wilayah) of the address, if it names one."""
+        return self.address.get("village_code")
+
     # facts from other services -------------------------------------------------------------
 
     def documents_changed(

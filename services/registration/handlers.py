@@ -165,6 +165,9 @@ def _registered(uow: Work, worker: Worker) -> None:
             "occupation": worker.occupation,
             "placement_agency": worker.placement_agency,
             "cycle": worker.cycle,
+            # for the planning office's figures: the age band of each month, the village
+            "birth_year": worker.birth_year,
+            "village_code": worker.village_code,
         },
         worker_id=worker.id,
     )

@@ -5,13 +5,19 @@ An event becomes at most one ``Fact``: a measure (``registrations``, ``departure
 that breaks it down (the return's reason, the rejected document's type and reason, the case's
 aspect and type...), the month it happened in (``occurred_at`` in the district's time, WIB: an
 event that arrives late still lands in its own month) and the dimensions the event itself
-carries (the destination country, a programme). The worker's own dimensions (sex, district,
-sector, placement company) are what the worker's registration said, kept once per worker as a
-``WorkerProfile`` and joined when the figures are read: so the order in which events from
-different services arrive changes nothing, and a rebuild from history gives the same figures.
+carries (the destination country, a programme). The worker's own dimensions (sex, age band,
+district, village, sector, placement company) are what the worker's registration said, kept once
+per worker as a ``WorkerProfile`` and joined when the figures are read: so the order in which
+events from different services arrive changes nothing, and a rebuild from history gives the same
+figures.
 
-No name and no NIK is kept: the district is the region code of the masked NIK's first six digits
-(``35.05.12``, where the worker was first registered), the sex is the registration's.
+No name, no NIK and no birth date is kept: the district is the region code of the masked NIK's
+first six digits (``35.05.12``, where the worker was first registered), the sex is the
+registration's; from ``worker_registered`` version 2 the birth year and the village's code
+(kode wilayah) too. The age band is the fact's, not the registration's: the age the worker
+reaches in the year of the fact's month (``age_band_in``), so a departure two years after the
+registration is counted in the band the worker is in then. Version 1, still in the history,
+carries neither: its workers' figures have no age band and no village.
 """
 
 from __future__ import annotations
@@ -112,6 +118,17 @@ INNOVATIONS: Mapping[str, tuple[str, ...]] = {
 # the dimensions a figure is broken down by, in the order of the exports' columns
 DIMENSIONS = ("sex", "age_band", "district", "village", "country", "sector", "company")
 
+# the planning office's age bands: each band's label and the age it stops below; then the oldest
+AGE_BANDS: tuple[tuple[str, int], ...] = (
+    ("<20", 20),
+    ("20-24", 25),
+    ("25-29", 30),
+    ("30-34", 35),
+    ("35-39", 40),
+    ("40-44", 45),
+)
+OLDEST_BAND = "45+"
+
 
 def month_of(moment: dt.datetime, zone: str = DISTRICT_TIMEZONE) -> str:
     """``YYYY-MM`` of the district's calendar in which ``moment`` (aware) falls."""
@@ -126,9 +143,22 @@ def district_of(nik_masked: str) -> str | None:
     return f"{head[:2]}.{head[2:4]}.{head[4:]}"
 
 
+def age_band(age: int) -> str:
+    """The planning office's band of an age in years."""
+    return next((band for band, below in AGE_BANDS if age < below), OLDEST_BAND)
+
+
+def age_band_in(month: str, birth_year: int | None) -> str | None:
+    """The band of a worker born in ``birth_year`` in ``month`` (``YYYY-MM``): of the age reached
+    in that month's year (the birth year is all the events carry); None without a birth year."""
+    if birth_year is None:
+        return None
+    return age_band(int(month[:4]) - birth_year)
+
+
 @dataclass
 class WorkerProfile:
-    """What a worker's (latest) registration said, for counting: no name, no NIK."""
+    """What a worker's (latest) registration said, for counting: no name, no NIK, no birth date."""
 
     worker_id: str
     cycle: int
@@ -137,7 +167,7 @@ class WorkerProfile:
     country: str
     sector: str
     company: str
-    age_band: str | None = None  # not carried by worker_registered version 1
+    birth_year: int | None = None  # not carried by worker_registered version 1
     village: str | None = None  # not carried by worker_registered version 1
 
     def replaced_by(self, newer: WorkerProfile) -> bool:
@@ -213,6 +243,9 @@ def profile_of(worker_id: str, data: Mapping) -> WorkerProfile:
         country=data["destination_country"],
         sector=sector_of(data["occupation"]),
         company=data["placement_agency"],
+        # version 2 on: the birth year and the village code (None when the record names none)
+        birth_year=data.get("birth_year"),
+        village=data.get("village_code"),
     )
 
 
@@ -354,7 +387,8 @@ def figures_of(
     facts: Iterable[Fact], profiles: Mapping[str, WorkerProfile], start: str, end: str
 ) -> list[Figure]:
     """The monthly figures from ``start`` to ``end`` (``YYYY-MM``, both included): each fact
-    joined to its worker's profile; the fact's own country before the profile's."""
+    joined to its worker's profile, the age band of the fact's month; the fact's own country
+    before the profile's."""
     counted: Counter[tuple] = Counter()
     for fact in facts:
         if not start <= fact.month <= end:
@@ -366,7 +400,7 @@ def figures_of(
                 fact.measure,
                 fact.detail,
                 profile.sex if profile else None,
-                profile.age_band if profile else None,
+                age_band_in(fact.month, profile.birth_year) if profile else None,
                 profile.district if profile else None,
                 profile.village if profile else None,
                 fact.country or (profile.country if profile else None),

@@ -4,7 +4,10 @@ its analysts, and the open data for anyone.
 The open data holds no personal data: counts only, by district (region code) or destination
 country against sex, each table with its totals, every cell under 5 left out and as many more as
 it takes that none left out can be worked out from the totals, those of both tables together
-(``suppression``).
+(``suppression``). The age band and the village are summed out of it: a village sends a few
+workers a month, so a village's cells would be nearly all suppressed, and with the sex a shown
+one is a person; the age band is the planning office's (the files above) until it is published
+as a third table suppressed together with the other two.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from .suppression import TOTAL, published, suppress_together, table_of
 FIGURE_COLUMNS = ("month", "measure", "detail", *d.DIMENSIONS, "count")
 SEXES = ("F", "M")
 UNKNOWN = "unknown"
-# the open data's tables: a dimension of the rows, against sex
+# the open data's tables: a dimension of the rows, against sex (never the village)
 OPEN_TABLES = ("district", "country")
 # a follow-up's counts in the pak_camat sheet, per 6 and 12 months
 FOLLOW_UP_COLUMNS = ("recorded", "business_running", "migrated_again")

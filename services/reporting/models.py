@@ -1,10 +1,11 @@
 """The reporting service's tables: the read model of the planning office's figures.
 
 ``facts`` holds one row per event and measure it counts for (its ``quantity``: 1, or what the
-event sums to, a message's SMS segments or cost); ``worker_profiles`` what each
-worker's registration said (no name, no NIK); ``programmes`` the reintegration programmes as
-created. The monthly figures are read from them (``repository.figures``). All three can be
-emptied and filled again from the services' history (``rebuild``).
+event sums to, a message's SMS segments or cost); ``worker_profiles`` what each worker's
+registration said (no name, no NIK, of the birth date the year only); ``programmes`` the
+reintegration programmes as created. The monthly figures are read from them
+(``repository.figures``). All three can be emptied and filled again from the services' history
+(``rebuild``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ worker_profiles = Table(
     Column("worker_id", String(36), primary_key=True),
     Column("cycle", Integer, nullable=False),
     Column("sex", String(1), nullable=False),
-    Column("age_band", String(8), nullable=True),
+    Column("birth_year", Integer, nullable=True),  # the age band is of each fact's month
     Column("district", String(8), nullable=True),
     Column("village", String(13), nullable=True),
     Column("country", String(2), nullable=False),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Integer, case, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from pmi_common.store import on_conflict
 
-from .domain import CaseClock, Fact, Figure, Programme, WorkerProfile
+from .domain import AGE_BANDS, OLDEST_BAND, CaseClock, Fact, Figure, Programme, WorkerProfile
 from .models import READ_MODEL, case_clocks, facts, programmes, worker_profiles
 
 
@@ -116,7 +116,7 @@ class ReportingRepository:
             f.c.measure,
             f.c.detail,
             w.c.sex,
-            w.c.age_band,
+            _age_band_in(f.c.month, w.c.birth_year),
             w.c.district,
             w.c.village,
             func.coalesce(f.c.country, w.c.country),
@@ -162,3 +162,13 @@ class ReportingRepository:
             ]
             for table in READ_MODEL
         }
+
+
+def _age_band_in(month, birth_year):
+    """``domain.age_band_in`` in SQL: the band of the age reached in the month's year."""
+    age = cast(func.substr(month, 1, 4), Integer) - birth_year
+    return case(
+        (birth_year.is_(None), None),
+        *((age < below, band) for band, below in AGE_BANDS),
+        else_=OLDEST_BAND,
+    )

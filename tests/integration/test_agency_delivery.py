@@ -16,12 +16,13 @@ import uuid
 import pytest
 from kombu import Connection
 from nameko.testing.services import entrypoint_hook
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, insert
 
 from pmi_common import contract as c
-from pmi_common.published import pseudonym
+from pmi_common.published import PUBLISHED, pseudonym
 from services.agencies.repository import AgenciesRepository
 from services.agencies.service import AgenciesService
+from services.registration.models import metadata as registration_metadata
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
@@ -30,6 +31,7 @@ from tests.integration.test_backfill import registration  # noqa: F401 - the fix
 
 KEY = "agencies-test-pseudonym-key-0123456789abcdef"
 COMPANY = "PT Sinar Jaya"
+VILLAGE = "35.05.12.2001"  # on the record: the planning office's, never an agency's
 
 
 @pytest.fixture
@@ -90,7 +92,8 @@ def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_i
         placement_agency=COMPANY,
         legal_basis="contract",
     )
-    own = register(registration, placement_agency=COMPANY)
+    home = {"village": "Kademangan", "village_code": VILLAGE, "regency": "Blitar"}
+    own = register(registration, placement_agency=COMPANY, address=home)
     other = register(registration, placement_agency="PT Lain Sekali")
     for worker in (own, other):
         publish(rabbit_config["AMQP_URI"], verified(worker["id"]))
@@ -108,6 +111,12 @@ def test_each_agency_receives_only_granted_types_and_fields_and_a_company_only_i
     for event in to_company + to_bpjs:
         text = json.dumps(event)
         assert "nik" not in text and not re.search(r"\d{16}", text)
+    # registration announces version 2 (birth year, village): the agency receives version 1
+    [registered] = [e for e in to_company if e["event_type"] == c.WORKER_REGISTERED]
+    assert registered["event_version"] == 1
+    assert set(registered["data"]) == set(PUBLISHED[c.WORKER_REGISTERED].fields)
+    assert {"birth_year", "village_code"}.isdisjoint(registered["data"])
+    assert VILLAGE not in json.dumps(registered)
     [document] = [e for e in to_company if e["event_type"] == c.DOCUMENT_VERIFIED]
     assert document["actor"]["subject"] == pseudonym("verifier-siti", KEY)
 
@@ -156,7 +165,8 @@ def test_history_reaches_a_late_agency_through_its_agreement_only(
     registration, agencies_service, agencies, rabbit_config
 ):  # noqa: F811
     early = agencies.onboard("early", [c.WORKER_REGISTERED])
-    own = register(registration, placement_agency=COMPANY)
+    home = {"village": "Kademangan", "village_code": VILLAGE, "regency": "Blitar"}
+    own = register(registration, placement_agency=COMPANY, address=home)
     other = register(registration, placement_agency="PT Lain Sekali")
     collect(
         agencies.uri(early), early.queue, 2
@@ -181,8 +191,52 @@ def test_history_reaches_a_late_agency_through_its_agreement_only(
         (own["id"], c.WORKER_STATUS_CHANGED),
     ]
     assert history[0]["data"] == {"full_name": own["full_name"]}
+    assert history[0]["event_version"] == 1  # registration's version 2, as published
     assert drain_as(agencies.uri(early), early.queue) == []  # nobody else got it again
     assert other["id"] not in json.dumps(history)
+
+
+def test_a_registration_of_version_1_in_the_history_is_backfilled_as_today_s_are(
+    registration, agencies_service, agencies, database_urls
+):  # noqa: F811
+    today_s = register(registration)
+    worker_id = str(uuid.uuid4())  # registered before version 2: in the outbox as it was then
+    before = {
+        "nik_masked": "350512******0042",
+        "nik_digest": "d" * 64,
+        "full_name": "Sri Wahyuni",
+        "sex": "F",
+        "regency": "Blitar",
+        "destination_country": "TW",
+        "occupation": "caregiver",
+        "placement_agency": COMPANY,
+        "cycle": 1,
+    }
+    old = envelope(c.WORKER_REGISTERED, worker_id, before, version=1)
+    engine = create_engine(database_urls["registration"])
+    with engine.begin() as conn:
+        conn.execute(
+            insert(registration_metadata.tables["outbox"]),
+            {
+                **{key: old[key] for key in ("event_id", "event_type", "event_version")},
+                **{"worker_id": worker_id, "stream_id": worker_id, "sequence": 1},
+                "occurred_at": dt.datetime.fromisoformat(old["occurred_at"]),
+                "envelope": old,
+                "published_at": dt.datetime.now(dt.UTC),
+            },
+        )
+    engine.dispose()
+    late = agencies.onboard("late", [c.WORKER_REGISTERED], fields=["worker_registered:sex,cycle"])
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert agencies.registry.backfill(late.name, [c.WORKER_REGISTERED], today) == {
+        c.REGISTRATION: 2
+    }
+    history = collect(agencies.uri(late), late.queue, 2)
+    assert sorted((e["worker_id"], e["event_version"], e["data"]["cycle"]) for e in history) == (
+        sorted([(worker_id, 1, 1), (today_s["id"], 1, 1)])
+    )
+    assert all(set(e["data"]) == {"sex", "cycle"} for e in history)
 
 
 def published(event_id: str, event_type: str, data: dict) -> dict:

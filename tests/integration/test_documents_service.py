@@ -18,7 +18,7 @@ from pmi_common.errors import (
     TransitionRefused,
 )
 from services.documents.service import DocumentsService
-from tests.events import envelope, publish
+from tests.events import REGISTERED_V2, envelope, publish
 from tests.helpers import Subscriber, wait_for
 
 NOW = dt.datetime(2026, 6, 1, 3, 0, tzinfo=dt.UTC)  # 10:00 in Blitar
@@ -88,6 +88,7 @@ def register(container, amqp_uri, worker_id=None, cycle=1, sequence=1):
                 "occupation": "caregiver",
                 "placement_agency": "PT Sinar Jaya",
                 "cycle": cycle,
+                **REGISTERED_V2,
             },
             sequence=sequence,
         ),

@@ -17,7 +17,7 @@ from pmi_common import contract as c
 from pmi_common.inbox import BATCH_METHOD
 from pmi_common.topology import declare_topology
 from services.documents.service import DocumentsService
-from tests.events import envelope, publish
+from tests.events import REGISTERED_V2, envelope, publish
 from tests.helpers import take_message, wait_for
 
 EVENTS = 120
@@ -44,6 +44,7 @@ def registered(worker_id, **overrides):
             "occupation": "caregiver",
             "placement_agency": "PT Sinar Jaya",
             "cycle": 1,
+            **REGISTERED_V2,
         },
         **overrides,
     )

@@ -25,7 +25,7 @@ from pmi_common import contract as c
 from pmi_common.inbox import BATCH_METHOD
 from pmi_common.topology import dead_letter_queue, declare_topology, inbox_queue
 from services.orientation.service import OrientationService
-from tests.events import envelope, publish
+from tests.events import REGISTERED_V2, envelope, publish
 from tests.helpers import queue_depth, take_message, wait_for
 
 EVENTS = 40
@@ -77,6 +77,7 @@ def registered(worker_id: str) -> dict:
             "occupation": "caregiver",
             "placement_agency": "PT Sinar Jaya",
             "cycle": 1,
+            **REGISTERED_V2,
         },
     )
 

@@ -25,7 +25,7 @@ from pmi_common.errors import (
 from pmi_common.fields import TICKET
 from pmi_common.identity import mask_nik, nik_digest
 from services.orientation.service import OrientationService
-from tests.events import envelope, publish
+from tests.events import REGISTERED_V2, envelope, publish
 from tests.helpers import Subscriber, wait_for, worker_payload
 
 NOW = dt.datetime(2030, 3, 4, 1, 0, tzinfo=dt.UTC)
@@ -107,6 +107,7 @@ def registered(worker_id: str, nik: str, cycle: int = 1, sequence: int = 1) -> d
             "occupation": "caregiver",
             "placement_agency": "PT Sinar Jaya",
             "cycle": cycle,
+            **REGISTERED_V2,
         },
         sequence=sequence,
     )

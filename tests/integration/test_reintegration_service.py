@@ -18,7 +18,7 @@ from pmi_common.errors import (
     NotFound,
 )
 from services.reintegration.service import ReintegrationService
-from tests.events import envelope, publish
+from tests.events import REGISTERED_V2, envelope, publish
 from tests.helpers import Subscriber, wait_for
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -111,6 +111,7 @@ class Registration:
             destination_country="HK",
             occupation="caregiver",
             placement_agency="PT Sinar Jaya",
+            **REGISTERED_V2,
         )
 
     def returned(self, worker_id: str, sequence: int = 10, cycle: int = 1) -> str:

@@ -71,6 +71,33 @@ def test_figures_join_the_workers_profile_and_prefer_the_events_country(reposito
     assert repository.months() == ("2026-01", "2026-05")
 
 
+def test_figures_band_the_age_by_each_fact_s_month_and_keep_the_village(repository):
+    # born 2006: 19 in 2025, 20 in 2026, 45 in 2051; Budi registered before version 2
+    siti = d.WorkerProfile(**{**vars(SITI), "birth_year": 2006})
+    ani = d.WorkerProfile(
+        **{**vars(SITI), "worker_id": "w-ani", "birth_year": 1981, "village": "35.05.12.2001"}
+    )
+    repository.keep_profiles([siti, ani])
+    repository.keep_profile(BUDI)
+    repository.add_facts(
+        [
+            fact("e1", "2025-12", d.REGISTRATIONS, "w-siti"),
+            fact("e2", "2026-01", d.DEPARTURES, "w-siti"),
+            fact("e3", "2051-01", d.RETURNS, "w-siti", "other"),
+            fact("e4", "2026-01", d.REGISTRATIONS, "w-ani"),
+            fact("e5", "2026-01", d.REGISTRATIONS, "w-budi"),
+        ]
+    )
+    figures = repository.figures("2025-01", "2051-12")
+    assert [(f.month, f.measure, f.age_band, f.village) for f in figures] == [
+        ("2025-12", d.REGISTRATIONS, "<20", None),
+        ("2026-01", d.DEPARTURES, "20-24", None),
+        ("2026-01", d.REGISTRATIONS, "45+", "35.05.12.2001"),
+        ("2026-01", d.REGISTRATIONS, None, None),  # version 1: no birth year, no village
+        ("2051-01", d.RETURNS, "45+", None),
+    ]
+
+
 def test_a_profile_of_a_later_cycle_replaces_one_of_an_earlier_and_not_the_reverse(repository):
     later = d.WorkerProfile("w-siti", 2, "F", "35.05.12", "TW", "formal", "PT Baru")
     repository.keep_profile(later)

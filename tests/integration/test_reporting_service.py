@@ -1,9 +1,10 @@
 """The reporting service on the real broker and PostgreSQL: two years of a few hundred workers'
-lifecycle, published as events in an order that is not the order they happened in, give
-monthly figures that match a direct count of the seeded facts; emptied and rebuilt from the
-services' history (their outboxes, answered by each service's own ``history``), the read model
-is the same, row for row; the spreadsheet opens with openpyxl and the open data holds no cell
-under 5."""
+lifecycle, published as events in an order that is not the order they happened in (some
+workers registered before ``worker_registered`` version 2, without a birth year or a village),
+give monthly figures that match a direct count of the seeded facts, by age band and village
+too; emptied and rebuilt from the services' history (their outboxes, answered by each service's
+own ``history``), the read model is the same, row for row; the spreadsheet opens with openpyxl
+and the open data holds no cell under 5 and no village."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ OCCUPATIONS = {
     "construction worker": "formal",
 }
 COMPANIES = ("PT Maju Jaya", "PT Sejahtera", "PT Karya Abadi")
+VILLAGES = ("2001", "2002", "2003")  # of each district: 35.05.12.2001
+# the planning office's age bands, counted here by hand: the first age of each band
+BANDS = ((45, "45+"), (40, "40-44"), (35, "35-39"), (30, "30-34"), (25, "25-29"), (20, "20-24"))
 REASONS = ("contract_ended", "terminated", "deported", "sick", "other")
 LETTER_TYPES = ("family_permission", "passport_recommendation", "skck_recommendation")
 INCOME_BANDS = ("none", "under_1m", "1m_to_3m", "3m_to_5m", "over_5m")
@@ -93,21 +97,45 @@ class Seed:
         self.envelopes: list[dict] = []
         self.expected: Counter[tuple] = Counter()
         self.sequences: Counter[str] = Counter()
+        self.bands: dict[tuple, set[str]] = {}  # each worker's bands over their facts
 
-    def add(self, event_type, worker_id, data, at, stream=None) -> None:
+    def add(self, event_type, worker_id, data, at, stream=None, version=None) -> None:
         stream = stream or worker_id
         self.sequences[stream] += 1
         self.envelopes.append(
             envelope(
-                event_type, worker_id, data, self.sequences[stream], occurred_at=at.isoformat()
+                event_type,
+                worker_id,
+                data,
+                self.sequences[stream],
+                version,
+                occurred_at=at.isoformat(),
             )
         )
 
     def count(self, at, measure, worker, detail="", country=None) -> None:
-        sex, district, home, sector, company = worker or (None, None, None, None, None)
+        sex, born, district, village, home, sector, company = worker or (None,) * 7
+        age_band = band(int(month(at)[:4]) - born) if born else None  # the age in the fact's year
+        if age_band:
+            self.bands.setdefault(worker, set()).add(age_band)
         self.expected[
-            (month(at), measure, detail, sex, district, country or home, sector, company)
+            (
+                month(at),
+                measure,
+                detail,
+                sex,
+                age_band,
+                district,
+                village,
+                country or home,
+                sector,
+                company,
+            )
         ] += 1
+
+
+def band(age: int) -> str:
+    return next((name for first, name in BANDS if age >= first), "<20")
 
 
 def seeded(rng: random.Random) -> Seed:
@@ -162,25 +190,30 @@ def _worker(seed: Seed, n: int, programmes: list[str]) -> None:
         rng.choice(COMPANIES),
         rng.choice("FFM"),
     )
-    worker = (sex, district, country, OCCUPATIONS[occupation], company)
+    # a third registered before version 2 (no birth year, no village); of the rest a few name
+    # no village; born 1970 to 2006, so that some cross into another band while on record
+    version = 1 if rng.random() < 0.35 else 2
+    born = rng.randrange(1970, 2007) if version == 2 else None
+    village = None
+    if version == 2 and rng.random() < 0.9:
+        village = f"{district}.{rng.choice(VILLAGES)}"
+    worker = (sex, born, district, village, country, OCCUPATIONS[occupation], company)
     # some at 17:30 UTC on a month's last day: already the next month in Blitar
     at = START + dt.timedelta(days=rng.randrange(700), hours=rng.choice((3, 10, 17.5)))
-    seed.add(
-        c.WORKER_REGISTERED,
-        wid,
-        {
-            "nik_masked": district.replace(".", "") + "******" + f"{n + 1:04d}",
-            "nik_digest": "d" * 64,
-            "full_name": f"Pekerja {n}",
-            "sex": sex,
-            "regency": "Blitar",
-            "destination_country": country,
-            "occupation": occupation,
-            "placement_agency": company,
-            "cycle": 1,
-        },
-        at,
-    )
+    registered = {
+        "nik_masked": district.replace(".", "") + "******" + f"{n + 1:04d}",
+        "nik_digest": "d" * 64,
+        "full_name": f"Pekerja {n}",
+        "sex": sex,
+        "regency": "Blitar",
+        "destination_country": country,
+        "occupation": occupation,
+        "placement_agency": company,
+        "cycle": 1,
+    }
+    if version == 2:
+        registered.update(birth_year=born, village_code=village)
+    seed.add(c.WORKER_REGISTERED, wid, registered, at, version=version)
     seed.count(at, d.REGISTRATIONS, worker)
 
     def later(days: int) -> dt.datetime:
@@ -453,7 +486,18 @@ def projected(figures) -> Counter:
     counted: Counter[tuple] = Counter()
     for f in figures:
         counted[
-            (f.month, f.measure, f.detail, f.sex, f.district, f.country, f.sector, f.company)
+            (
+                f.month,
+                f.measure,
+                f.detail,
+                f.sex,
+                f.age_band,
+                f.district,
+                f.village,
+                f.country,
+                f.sector,
+                f.company,
+            )
         ] += f.count
     return counted
 
@@ -515,6 +559,11 @@ def test_two_years_of_history_give_the_seeded_counts_live_and_again_after_a_rebu
 
     live, live_figures = read_model()
     assert projected(live_figures) == seed.expected
+    # both versions heard: figures with an age band and a village, and without (version 1)
+    assert {f.age_band for f in live_figures} >= {None, "<20", "20-24", "45+"}
+    assert None in {f.village for f in live_figures} and len({f.village for f in live_figures}) > 3
+    # some workers crossed into the next band while on record: their later facts in the new one
+    assert any(len(bands) > 1 for bands in seed.bands.values())
     # a worker's figures carry no name and no NIK
     assert not any("Pekerja" in str(row) for row in live["worker_profiles"])
 
@@ -555,4 +604,5 @@ def test_two_years_of_history_give_the_seeded_counts_live_and_again_after_a_rebu
         counts = [line.split(",")[5] for line in text.splitlines()[1:]]
         assert counts and all(not count or int(count) >= 5 for count in counts)
         assert "Pekerja" not in text and "PT " not in text
+        assert not any(f"35.05.{n}." in text for n in ("01", "12", "13", "20"))  # no village
     engine.dispose()

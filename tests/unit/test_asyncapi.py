@@ -51,7 +51,7 @@ def test_every_event_of_the_contract_has_a_channel_on_its_exchange_and_a_message
 
 @pytest.mark.parametrize("spec", asyncapi.CATALOGUED, ids=asyncapi.message_id)
 def test_each_example_is_what_the_platform_publishes_of_an_event_the_services_accept(spec):
-    internal = asyncapi.example_envelope(spec)
+    internal = asyncapi.example_envelope(spec, seed=asyncapi.message_id(spec))
     event = parse_event(internal)
     assert (event.event_type, event.event_version, event.source) == (
         spec.event_type,
@@ -77,12 +77,26 @@ def test_the_json_schema_refuses_what_the_contract_refuses(spec):
     extra_field = example_of(spec)
     extra_field["data"]["nik"] = "3505125703940001"
     other_version = example_of(spec)
-    other_version["event_version"] = spec.version + 1
+    other_version["event_version"] = PUBLISHED[spec.event_type].version + 1
     for body in (extra_field, other_version):
         assert not validator.is_valid(body)
     fewer_fields = example_of(spec)  # an agreement may grant any subset
     fewer_fields["data"] = dict(list(fewer_fields["data"].items())[:1])
     assert validator.is_valid(fewer_fields)
+
+
+def test_a_registration_is_catalogued_as_published_version_1_whatever_the_services_publish():
+    assert c.spec_for(c.WORKER_REGISTERED).version == 2  # birth year and village: internal
+    channel = DOCUMENT["channels"][c.WORKER_REGISTERED]
+    assert list(channel["messages"]) == ["worker_registered.v1"]
+    message = DOCUMENT["components"]["messages"]["worker_registered.v1"]
+    assert message["headers"]["properties"]["event_version"]["const"] == 1
+    schema = DOCUMENT["components"]["schemas"]["WorkerRegisteredV1Published"]
+    version_1 = set(c.WorkerRegisteredV1().fields) - {"nik_masked", "nik_digest"}
+    assert set(schema["properties"]) == version_1
+    assert "WorkerRegisteredV2Published" not in DOCUMENT["components"]["schemas"]
+    text = catalogue.render()
+    assert "birth_year" not in text and "village_code" not in text
 
 
 def test_payload_schemas_name_exactly_the_published_fields_and_require_none():

@@ -20,7 +20,7 @@ from pmi_common.errors import (
 )
 from pmi_common.events import parse_event
 from services.documents import handlers
-from tests.events import envelope
+from tests.events import REGISTERED_V2, envelope
 from tests.unit.fakes import FakeUnitOfWork
 from tests.unit.fakes.documents import FakeDocumentsRepository
 
@@ -52,11 +52,12 @@ class Desk:
 
     # registration's events
 
-    def hear(self, event_type, worker_id, data, sequence):
-        event = parse_event(envelope(event_type, worker_id, data, sequence=sequence))
+    def hear(self, event_type, worker_id, data, sequence, version=None):
+        event = parse_event(envelope(event_type, worker_id, data, sequence, version))
         return self.run(handlers.EVENTS[event_type], event, self.now)
 
-    def register(self, worker_id=None, cycle=1, sequence=1):
+    def register(self, worker_id=None, cycle=1, sequence=1, version=2):
+        """``version`` 1: a registration from the history, before the birth year and village."""
         worker_id = str(uuid.uuid4()) if worker_id is None else worker_id
         self.hear(
             c.WORKER_REGISTERED,
@@ -71,8 +72,10 @@ class Desk:
                 "occupation": "caregiver",
                 "placement_agency": "PT Sinar Jaya",
                 "cycle": cycle,
+                **(REGISTERED_V2 if version == 2 else {}),
             },
             sequence,
+            version,
         )
         return worker_id
 
@@ -630,8 +633,9 @@ def test_the_desk_lists_documents_lapsed_abroad_until_a_renewal_is_verified(desk
         lapsed(desk, cursor="not-a-cursor")
 
 
-def test_a_registered_worker_is_known_with_eight_missing_documents(desk):
-    worker_id = desk.register(sequence=1)
+@pytest.mark.parametrize("version", [1, 2], ids=["from_the_history", "today"])
+def test_a_registered_worker_is_known_with_eight_missing_documents(desk, version):
+    worker_id = desk.register(sequence=1, version=version)
     worker = desk.repository.get_worker(worker_id)
     assert (worker.cycle, worker.status, worker.sequence, worker.known_since) == (
         1,

@@ -31,7 +31,7 @@ from services.orientation.domain import (
     RELEASED,
     WrongNik,
 )
-from tests.events import envelope
+from tests.events import REGISTERED_V2, envelope
 from tests.unit.fakes import FakeUnitOfWork
 from tests.unit.fakes.orientation import FakeOrientationRepository
 
@@ -68,13 +68,19 @@ def schedule(uow, days: float = 3, capacity: int = 20, **extra):
     )
 
 
-def event(event_type: str, worker_id: str, data: dict, sequence: int):
-    return parse_event(envelope(event_type, worker_id, data, sequence=sequence))
+def event(event_type: str, worker_id: str, data: dict, sequence: int, version: int | None = None):
+    return parse_event(envelope(event_type, worker_id, data, sequence, version))
 
 
 def registered(
-    worker_id: str, nik: str = NIK, cycle: int = 1, sequence: int = 1, name: str = "Siti Nur'aini"
+    worker_id: str,
+    nik: str = NIK,
+    cycle: int = 1,
+    sequence: int = 1,
+    name: str = "Siti Nur'aini",
+    version: int = 2,
 ):
+    """``version`` 1: a registration from the history, before the birth year and village."""
     return event(
         c.WORKER_REGISTERED,
         worker_id,
@@ -88,8 +94,10 @@ def registered(
             "occupation": "caregiver",
             "placement_agency": "PT Sinar Jaya",
             "cycle": cycle,
+            **(REGISTERED_V2 if version == 2 else {}),
         },
         sequence,
+        version,
     )
 
 
@@ -502,12 +510,14 @@ def test_incidents_are_listed_newest_first_by_sitting_or_worker(uow, repository)
         handlers.list_incidents(repository, {"cursor": "42"})
 
 
-def test_a_worker_is_known_once_registration_has_said_so(uow, repository):
+@pytest.mark.parametrize("version", [1, 2], ids=["from_the_history", "today"])
+def test_a_worker_is_known_once_registration_has_said_so(uow, repository, version):
     worker_id = str(uuid.uuid4())
     apply(uow, documents_completed(worker_id))
     assert not handlers.knows_worker(repository, worker_id)
-    apply(uow, registered(worker_id))
+    apply(uow, registered(worker_id, version=version))
     assert handlers.knows_worker(repository, worker_id)
+    assert repository.lock_trainee(worker_id).nik_digest == nik_digest(NIK)
 
 
 # events -------------------------------------------------------------------------------------

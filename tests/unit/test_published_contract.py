@@ -84,6 +84,54 @@ def test_the_platform_s_own_running_is_in_no_catalogue_and_reaches_no_agency():
 def test_nothing_a_nik_can_be_rebuilt_from_is_published():
     registered = PUBLISHED[c.WORKER_REGISTERED].fields
     assert "nik_digest" not in registered and "nik_masked" not in registered
+    # the birth year and the village narrow a person down (with the sex): the planning office's
+    assert "birth_year" not in registered and "village_code" not in registered
+    with pytest.raises(InvalidInput):
+        parse_fields((c.WORKER_REGISTERED,), ["worker_registered:sex,birth_year"])
+    with pytest.raises(InvalidInput):
+        parse_fields((c.WORKER_REGISTERED,), ["worker_registered:village_code"])
+
+
+# every internal version an agency may receive, today's and the history's (a backfill)
+EVERY_VERSION = [spec for spec in c.CONTRACT if spec.event_type not in c.INTERNAL_ONLY]
+
+
+def test_a_published_version_is_made_from_every_internal_version_of_its_type():
+    for spec in EVERY_VERSION:
+        assert PUBLISHED[spec.event_type].made_from(spec.version), spec
+        assert set(PUBLISHED[spec.event_type].fields) <= set(spec.schema().fields), spec
+
+
+@pytest.mark.parametrize(
+    "spec", EVERY_VERSION, ids=lambda spec: f"{spec.event_type}.internal-v{spec.version}"
+)
+def test_today_s_and_the_history_s_internal_versions_are_published_the_same(spec):
+    event = published(hostile_envelope(spec))
+    assert event["event_version"] == PUBLISHED[spec.event_type].version
+    assert set(event["data"]) == set(PUBLISHED[spec.event_type].fields)
+
+
+def test_a_registration_of_version_2_reaches_an_agency_as_version_1_without_birth_or_village():
+    today = asyncapi.example_envelope(c.spec_for(c.WORKER_REGISTERED, 2))
+    today["data"].update(birth_year=1987, village_code="35.05.12.2001")
+    history = asyncapi.example_envelope(c.spec_for(c.WORKER_REGISTERED, 1))
+    assert today["event_version"] == 2 and history["event_version"] == 1
+
+    sent, backfilled = published(today), published(history)
+    assert sent["event_version"] == backfilled["event_version"] == 1
+    assert sent["data"] == backfilled["data"]  # the same fields, the same values
+    assert set(sent["data"]) == set(c.WorkerRegisteredV1().fields) - set(
+        WITHHELD[c.WORKER_REGISTERED]
+    )
+    text = json.dumps(sent)
+    assert "1987" not in text and "35.05.12.2001" not in text
+    assert "birth_year" not in text and "village_code" not in text
+
+
+def test_an_internal_version_the_published_contract_does_not_map_reaches_no_agency():
+    body = asyncapi.example_envelope(c.spec_for(c.WORKER_REGISTERED))
+    body["event_version"] = 3
+    assert published(body) is None
 
 
 @pytest.mark.parametrize("spec", asyncapi.CATALOGUED, ids=asyncapi.message_id)

@@ -190,6 +190,18 @@ def test_registration_stores_the_worker_and_announces_it_with_a_masked_nik(uow, 
     ]
 
 
+def test_registration_announces_the_birth_year_and_the_village_code_never_the_birth_date(uow):
+    address = {"village": "Kademangan", "village_code": "35.05.12.2001", "regency": "Blitar"}
+    uow.run(handlers.register_worker, worker_payload(address=address), NOW, TODAY)
+    uow.run(handlers.register_worker, worker_payload(), NOW, TODAY)  # no village code given
+
+    (named, unnamed) = [e for e in uow.published if e["event_type"] == c.WORKER_REGISTERED]
+    assert named["event_version"] == unnamed["event_version"] == 2
+    assert (named["data"]["birth_year"], named["data"]["village_code"]) == (1994, "35.05.12.2001")
+    assert (unnamed["data"]["birth_year"], unnamed["data"]["village_code"]) == (1994, None)
+    assert "1994-03-17" not in str(uow.published) and "birth_date" not in named["data"]
+
+
 def test_registration_with_a_nik_that_does_not_match_the_birth_date_is_refused(uow, repository):
     payload = worker_payload()
     payload["birth_date"] = "1990-01-01"

@@ -14,7 +14,7 @@ from pmi_common import contract as c
 from pmi_common.errors import AlreadyDecided, CapacityReached, InvalidInput, NotEligible, NotFound
 from pmi_common.events import parse_event
 from services.reintegration import handlers
-from tests.events import envelope
+from tests.events import REGISTERED_V2, envelope
 from tests.unit.fakes import FakeUnitOfWork
 from tests.unit.fakes.reintegration import FakeReintegrationRepository
 
@@ -44,12 +44,20 @@ def program(uow, **overrides) -> str:
     return uow.run(handlers.create_program, payload, NOW).id
 
 
-def event(event_type: str, worker_id: str | None, sequence: int, at: dt.datetime = NOW, **data):
+def event(
+    event_type: str,
+    worker_id: str | None,
+    sequence: int,
+    at: dt.datetime = NOW,
+    version: int | None = None,
+    **data,
+):
     body = envelope(
         event_type,
         worker_id or str(uuid.uuid4()),
         data,
         sequence=sequence,
+        version=version,
         occurred_at=at.isoformat(),
     )
     if worker_id is None:
@@ -57,12 +65,15 @@ def event(event_type: str, worker_id: str | None, sequence: int, at: dt.datetime
     return parse_event(body)
 
 
-def registered(worker_id, sequence=1, cycle=1, at=NOW):
+def registered(worker_id, sequence=1, cycle=1, at=NOW, version=2):
+    """``version`` 1: a registration from the history, before the birth year and village."""
     return event(
         c.WORKER_REGISTERED,
         worker_id,
         sequence,
         at,
+        version,
+        **(REGISTERED_V2 if version == 2 else {}),
         cycle=cycle,
         nik_masked="350512******0001",
         nik_digest="d" * 64,
@@ -318,11 +329,12 @@ def test_an_outcome_needs_the_business_named_when_one_started(uow):
 # registration's events -----------------------------------------------------------------------
 
 
-def test_a_registered_worker_is_known_as_prospective_with_name_and_regency(uow):
+@pytest.mark.parametrize("version", [1, 2], ids=["from_the_history", "today"])
+def test_a_registered_worker_is_known_as_prospective_with_name_and_regency(uow, version):
     worker_id = str(uuid.uuid4())
     assert not handlers.knows_worker(uow.repository, worker_id)
 
-    assert hear(uow, registered(worker_id)) == []
+    assert hear(uow, registered(worker_id, version=version)) == []
     kept = uow.repository.workers[worker_id]
     assert (kept.kind, kept.full_name, kept.regency, kept.updated_at) == (
         "prospective",

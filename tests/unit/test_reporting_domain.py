@@ -8,11 +8,12 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from pmi_common import contract as c
-from pmi_common.events import Event
+from pmi_common.events import Event, parse_event
 from pmi_common.workdays import working_hours_between
 from services.reporting import domain as d
 from services.reporting import exports
 from services.reporting.handlers import EVENTS, apply, monthly
+from tests.events import envelope
 from tests.unit.fakes.reporting import FakeReportingRepository
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -332,6 +333,71 @@ def test_letters_issued_are_counted_by_type_and_as_what_go_tki_served():
         if i["innovation"] == d.GO_TKI
     }
     assert go_tki == {"2026-01": 0, "2026-02": 3}
+
+
+def test_the_planning_office_s_age_bands():
+    bands = {age: d.age_band(age) for age in (18, 19, 20, 24, 25, 29, 30, 39, 40, 44, 45, 61)}
+    assert bands == {
+        18: "<20",
+        19: "<20",
+        20: "20-24",
+        24: "20-24",
+        25: "25-29",
+        29: "25-29",
+        30: "30-34",
+        39: "35-39",
+        40: "40-44",
+        44: "40-44",
+        45: "45+",
+        61: "45+",
+    }
+    assert d.age_band_in("2026-01", 2006) == "20-24"  # the age reached in 2026: 20
+    assert d.age_band_in("2025-12", 2006) == "<20"
+    assert d.age_band_in("2026-01", None) is None
+
+
+def heard(event_type, data, at, version=None) -> Event:
+    """An event as the service hears it: ``version`` of the contract, parsed by its schema."""
+    body = envelope(event_type, WORKER, data, version=version, occurred_at=at.isoformat())
+    return parse_event(body)
+
+
+DEPARTED = {"departed_on": "2026-01-20", "destination_country": "HK", "employer": "X", "cycle": 1}
+
+
+def test_a_registration_of_version_2_gives_each_month_s_age_band_and_the_village():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    registered = {**REGISTERED, "birth_year": 2006, "village_code": "35.05.12.2001"}
+    apply(uow, heard(c.WORKER_REGISTERED, registered, utc(2025, 11, 3), version=2))
+    apply(uow, heard(c.WORKER_DEPARTED, DEPARTED, utc(2026, 1, 20)))
+    figures = repository.figures("2025-01", "2026-12")
+    assert [(f.month, f.measure, f.age_band, f.village) for f in figures] == [
+        ("2025-11", d.REGISTRATIONS, "<20", "35.05.12.2001"),  # 19 in 2025
+        ("2026-01", d.DEPARTURES, "20-24", "35.05.12.2001"),  # 20 in 2026: the fact's band
+    ]
+    profile = repository.profiles[WORKER]
+    assert profile.birth_year == 2006 and "birth_date" not in vars(profile)
+
+
+def test_a_registration_of_version_2_naming_no_village_has_an_age_band_and_no_village():
+    repository = FakeReportingRepository()
+    registered = {**REGISTERED, "birth_year": 1980, "village_code": None}
+    apply(Uow(repository), heard(c.WORKER_REGISTERED, registered, utc(2026, 3, 3), version=2))
+    (figure,) = repository.figures("2026-03", "2026-03")
+    assert (figure.age_band, figure.village, figure.district) == ("45+", None, "35.05.12")
+
+
+def test_a_registration_from_the_history_version_1_leaves_age_band_and_village_empty():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, heard(c.WORKER_REGISTERED, REGISTERED, utc(2025, 11, 3), version=1))
+    apply(uow, heard(c.WORKER_DEPARTED, DEPARTED, utc(2026, 1, 20)))
+    figures = repository.figures("2025-01", "2026-12")
+    assert [(f.measure, f.sex, f.district, f.age_band, f.village) for f in figures] == [
+        (d.REGISTRATIONS, "F", "35.05.12", None, None),
+        (d.DEPARTURES, "F", "35.05.12", None, None),
+    ]
 
 
 def test_a_later_registration_cycle_replaces_the_profile_and_an_older_heard_late_does_not():

@@ -215,6 +215,36 @@ def test_the_open_data_holds_counts_only_and_no_count_under_five():
     assert shown[("district", TOTAL, TOTAL)] == 62
 
 
+def test_the_open_data_sums_the_village_and_the_age_band_out():
+    figures = [
+        d.Figure(
+            "2026-01",
+            d.REGISTRATIONS,
+            "",
+            sex,
+            band,
+            "35.05.12",
+            village,
+            "HK",
+            "informal",
+            "PT Maju Jaya",
+            count,
+        )
+        for sex, band, village, count in (
+            ("F", "20-24", "35.05.12.2001", 6),
+            ("F", "25-29", "35.05.12.2002", 7),
+            ("M", "20-24", "35.05.12.2001", 8),
+            ("M", "<20", None, 9),
+        )
+    ]
+    rows = open_data_rows(figures)
+    assert {row["by"] for row in rows} == {"district", "country"}
+    text = " ".join(str(value) for row in rows for value in row.values())
+    assert "35.05.12.20" not in text and "20-24" not in text and "<20" not in text
+    shown = {(r["by"], r["value"], r["sex"]): r["count"] for r in rows}
+    assert (shown[("district", "35.05.12", "F")], shown[("district", "35.05.12", "M")]) == (13, 17)
+
+
 # two tables side by side: the same totals by sex ----------------------------------------------
 
 SEXES = ["F", "M", "unknown"]

@@ -79,7 +79,7 @@ class FakeReportingRepository:
                     p.worker_id,
                     p.cycle,
                     p.sex,
-                    p.age_band,
+                    p.birth_year,
                     p.district,
                     p.village,
                     p.country,
