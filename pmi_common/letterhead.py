@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from pmi_common.printing import MONTHS_ID as MONTHS
 from pmi_common.printing import latin
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 DEFAULT_LETTERHEAD = (
     "PEMERINTAH KABUPATEN BLITAR",
@@ -49,6 +51,8 @@ def tanggal(day: dt.date) -> str:
 
 def start(title: str, letterhead: Letterhead) -> FPDF:
     """A page with the office's letterhead and its document's title."""
+    from fpdf import FPDF  # a service that draws no letter at rest does not hold fpdf2
+
     pdf = FPDF(format="A4")
     pdf.set_title(latin(title))
     pdf.set_author(latin(letterhead.lines[-1]))
