@@ -629,7 +629,8 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/certificates/{number}",
         PUBLIC,
-        "Check an orientation certificate (public)",
+        "Check an orientation certificate (public). The page /verify/certificate/{number} "
+        "says whether it is valid to a person, with its date and the holder's initials only",
         response=v.CertificateView,
     ),
     reintegration(

@@ -367,7 +367,7 @@ async function showCertificate() {
     $("certificate-card").replaceChildren(el("p", { text: t("certificate.none") }));
     return;
   }
-  const check = `${location.origin}${API}/certificates/${certificate.certificate_number}`;
+  const check = `${location.origin}/verify/certificate/${encodeURIComponent(certificate.certificate_number)}`;
   $("certificate-card").replaceChildren(
     el("p", { class: "seal", text: "LTSA PMI Kabupaten Blitar" }),
     el("h3", { text: t("certificate.heading") }),
@@ -375,7 +375,7 @@ async function showCertificate() {
     el("p", { id: "certificate-number", text: t("certificate.number") + certificate.certificate_number }),
     el("p", { text: t("certificate.date") + date(certificate.completed_at) }),
     ...(certificate.session ? [el("p", { text: t("certificate.place") + certificate.session.location })] : []),
-    el("p", { class: "small", text: t("certificate.check") + check }));
+    el("p", { class: "small" }, t("certificate.check"), el("a", { href: check, id: "certificate-check", text: check })));
 }
 
 async function showLetters() {
