@@ -249,3 +249,25 @@ def test_she_chooses_her_channel_language_and_reminders(api):
     again = siti.get(path).json()
     assert (again["channel"], again["language"], again["consent"]) == ("whatsapp", "en", False)
     assert api.as_role("worker", OTHER).get(path).status_code == 403
+
+
+def test_the_apps_files_cross_the_network_compressed_and_only_when_changed(api):
+    """On a slow signal every byte and round trip counts: the page's files are sent with gzip
+    to a browser that accepts it, and a copy the phone holds is answered 304 without the file."""
+    script_url = f"http://{api.address}/app/app.js"
+    plain = requests.get(script_url, headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    script = requests.get(script_url, headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert script.headers["Content-Encoding"] == "gzip"
+    assert script.headers["Vary"] == "Accept-Encoding"
+    assert script.content == plain.content  # as the browser reads it
+    assert int(script.headers["Content-Length"]) < len(plain.content) / 2
+    assert script.headers["ETag"] != plain.headers["ETag"]  # one per form sent
+
+    held = requests.get(script_url, headers={"If-None-Match": script.headers["ETag"]}, timeout=30)
+    assert held.status_code == 304 and held.content == b""
+    other = requests.get(script_url, headers={"If-None-Match": '"an-older-copy"'}, timeout=30)
+    assert other.status_code == 200 and other.content == plain.content
+    page = requests.get(f"http://{api.address}/app", timeout=30)
+    assert page.headers["Content-Encoding"] == "gzip" and b"PMI Saya" in page.content
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]

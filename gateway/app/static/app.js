@@ -247,24 +247,40 @@ const me = () => "/workers/" + kept.get("worker");
 // views ------------------------------------------------------------------------------------
 
 async function showStatus() {
-  let worker, missing = [], family = [];
+  const last = kept.get("status");
+  if (last) drawStatus(last); // at once, what the phone knew: on a slow signal, the network follows
+  $("status-card").setAttribute("aria-busy", "true");
   try {
-    worker = await call(me());
-    if (worker.status === "registered") {
-      const list = await call(me() + "/documents");
-      missing = list.items.filter((i) => i.status === "missing" || i.status === "rejected").map((i) => i.type);
-    }
-    family = worker.status === "departed" ? await call(me() + "/family") : [];
-    kept.set("status", { worker, missing, family, at: new Date().toISOString() });
+    drawStatus(await readStatus(last));
     $("offline").hidden = true;
   } catch (exc) {
-    if (exc instanceof Refused) throw exc;
-    const last = kept.get("status");
-    if (!last) throw exc;
-    ({ worker, missing, family = [] } = last);
+    if (exc instanceof Refused || !last) throw exc;
     $("offline").textContent = t("offline") + day(last.at);
     $("offline").hidden = false;
+  } finally {
+    $("status-card").setAttribute("aria-busy", "false");
   }
+}
+
+// her record, and what her status needs besides, asked for at once when the last status read
+// says they will be needed (each round trip counts on a slow signal)
+async function readStatus(last) {
+  const was = last?.worker.status;
+  const [worker, listed, relatives] = await Promise.all([call(me()),
+    !was || was === "registered" ? call(me() + "/documents") : null,
+    was === "departed" ? call(me() + "/family") : null]);
+  let missing = [], family = [];
+  if (worker.status === "registered") {
+    const list = listed || await call(me() + "/documents");
+    missing = list.items.filter((i) => i.status === "missing" || i.status === "rejected").map((i) => i.type);
+  }
+  if (worker.status === "departed") family = relatives || await call(me() + "/family");
+  const read = { worker, missing, family, at: new Date().toISOString() };
+  kept.set("status", read);
+  return read;
+}
+
+function drawStatus({ worker, missing, family = [] }) {
   const card = $("status-card");
   card.replaceChildren(el("p", { text: worker.full_name }),
     el("p", { class: "status", id: "status-value", "data-status": worker.status, text: t(worker.status) }));
@@ -570,9 +586,17 @@ async function route() {
   const name = location.hash.slice(1) || "status";
   if (name === "follow") return show("follow");
   if (!kept.get("worker")) return show("signin");
-  if (!access && navigator.onLine) await refresh().catch(() => {});
-  if (!kept.get("worker")) return show("signin");
   const view = VIEWS[name] ? name : "status";
+  if (!access && navigator.onLine) {
+    // opened again: her last status at once, while the refresh token is traded for a new pair
+    if (view === "status" && kept.get("status")) {
+      show(view);
+      drawStatus(kept.get("status"));
+      $("status-card").setAttribute("aria-busy", "true");
+    }
+    await refresh().catch(() => {});
+  }
+  if (!kept.get("worker")) return show("signin");
   show(view);
   await act(VIEWS[view]);
 }
