@@ -1415,6 +1415,7 @@ CONSOLE_PAGES = {
     "webhooks": "console_webhooks",
     "cases": "console_cases",
     "gotki": "list_letters",  # Go-TKI's requests: the desk's, and a village office's own residents'
+    "checkin": "record_attendance",  # the orientation's door: a seat's ticket and the NIK
 }
 
 

@@ -131,15 +131,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     journey = Journey(stack)
     worker = journey.register()
     journey.wait_known_to_documents()
-    # in an hour: enrolment still open, and the check-in at the door already
-    starts = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
-    session = journey.call(
-        journey.trainer,
-        "POST",
-        "/orientation/sessions",
-        201,
-        json={"starts_at": starts.isoformat(), "location": "Aula LTSA Blitar", "capacity": 20},
-    )
+    session = journey.schedule_session("Aula LTSA Blitar", capacity=20)
     app = f"{stack.base_url}/app"
 
     # signing in: the code as the SMS provider received it
