@@ -42,8 +42,9 @@ PUBLIC = frozenset()  # no token needed
 REPORTS = frozenset({PLANNING, ADMIN})
 # who read which worker's record: the admin's reads are audited too, so only the DPO reads it
 AUDITORS = frozenset({DPO})
-# who signs into the console: each sees the pages its role may read (``/ops/me``)
-CONSOLE_USERS = CONSOLE | CASEWORK | REPORTS | LETTER_READERS
+# who signs into the console: each sees the pages its role may read (``/ops/me``); the trainer
+# the orientation's check-in at the door
+CONSOLE_USERS = CONSOLE | CASEWORK | REPORTS | LETTER_READERS | PROGRAMMES
 
 # Roles that see identity numbers masked and only the part of a worker their job needs.
 MASKED = frozenset({AGENCY, TRAINER})

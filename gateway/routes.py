@@ -629,7 +629,8 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/certificates/{number}",
         PUBLIC,
-        "Check an orientation certificate (public)",
+        "Check an orientation certificate (public). The page /verify/certificate/{number} "
+        "says whether it is valid to a person, with its date and the holder's initials only",
         response=v.CertificateView,
     ),
     reintegration(
@@ -1414,6 +1415,7 @@ CONSOLE_PAGES = {
     "webhooks": "console_webhooks",
     "cases": "console_cases",
     "gotki": "list_letters",  # Go-TKI's requests: the desk's, and a village office's own residents'
+    "checkin": "record_attendance",  # the orientation's door: a seat's ticket and the NIK
 }
 
 

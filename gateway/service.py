@@ -710,6 +710,13 @@ class GatewayService:
         """The page a letter's QR code opens (``gateway/verify.py``)."""
         return verify.answer(self.letters.check_letter(code))
 
+    @verify_page("/verify/certificate/<number>")
+    def verify_certificate_page(self, number: str) -> Response:
+        """The page an orientation certificate's check link opens (``gateway/verify.py``)."""
+        return verify.answer(
+            self.orientation.verify_certificate(number), shown=verify.certificate_page
+        )
+
     # agencies' webhooks ------------------------------------------------------------------------
 
     def _agency_asking(self) -> str | None:

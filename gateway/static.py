@@ -4,14 +4,17 @@ own and the headers every such answer carries."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import mimetypes
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from werkzeug.security import safe_join
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 PAGE = "index.html"
+SMALLEST_COMPRESSED = 512  # bytes: below, gzip's header is most of what it would save
 TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
@@ -58,4 +61,32 @@ def answer(
     return Response(
         content,
         headers={**headers, **(also(name) if also else {}), "Content-Type": mimetype + charset},
+    )
+
+
+def delivered(response: Response, request: Request) -> Response:
+    """``response`` as it crosses the network: marked with an ETag of its content, so that a
+    browser holding that copy is answered 304 without the file (``no-cache`` has it ask each
+    time), and compressed with gzip when the browser accepts it and the file is text."""
+    if response.status_code != 200 or response.direct_passthrough:
+        return response
+    body = response.get_data()
+    compressed = (
+        "gzip" in request.accept_encodings
+        and len(body) >= SMALLEST_COMPRESSED
+        and _textual(response.mimetype or "")
+    )
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32] + ("-gzip" if compressed else ""))
+    if compressed:
+        response.set_data(gzip.compress(body, 9, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response.make_conditional(request)
+
+
+def _textual(mimetype: str) -> bool:
+    return mimetype.startswith("text/") or mimetype in (
+        "image/svg+xml",
+        "application/json",
+        "application/manifest+json",
     )

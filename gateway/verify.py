@@ -1,16 +1,23 @@
-"""The public page a letter's QR code opens: ``GET /verify/{code}`` says to a person, in Bahasa
-Indonesia first, whether the letter is valid, revoked (and when) or unknown, with its type,
-number, date and the holder's initials only; what ``GET /api/v1/public/letters/{code}`` answers
-as JSON. Rate limited per address like the other public routes; no script, no outside resource.
+"""The public pages a person opens to check a paper, in Bahasa Indonesia first: ``GET
+/verify/{code}``, a letter's QR code, says whether the letter is valid, revoked (and when) or
+unknown, with its type, number, date and the holder's initials only (what ``GET
+/api/v1/public/letters/{code}`` answers as JSON); ``GET /verify/certificate/{number}``, the
+link on an orientation (OPP) certificate, whether its number is valid, with its date and the
+holder's initials only (never the name in full, the NIK or the worker's id). Rate limited per
+address like the other public routes; no script, no outside resource.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
+
+from pmi_common.clock import district_date
+from pmi_common.identity import initials
 
 from .console.files import HEADERS
 from .http import GatewayWebServer
@@ -39,12 +46,9 @@ STYLE = (
 
 
 def page(check: dict) -> str:
-    """The page for a check (``letters`` ``check_letter``'s answer)."""
+    """The page for a letter's check (``letters`` ``check_letter``'s answer)."""
     status = check["status"]
-    label = check["status_label"]
-    said, said_en = EXPLAINED[status]
-    e = html.escape
-    rows = ""
+    shown = []
     if status != "unknown":
         kind = check["letter_type_label"] or {}
         shown = [
@@ -55,23 +59,85 @@ def page(check: dict) -> str:
         ]
         if check.get("revoked_at"):
             shown.append(("Dicabut pada", "Revoked at", check["revoked_at"]))
-        rows = (
-            "<dl>"
-            + "".join(
-                f'<dt>{e(i)} <span class="en">/ {e(en)}</span></dt><dd>{e(str(v))}</dd>'
-                for i, en, v in shown
-            )
-            + "</dl>"
+    return _document(
+        ("Cek keaslian surat", "Letter check"),
+        check["status_label"],
+        COLOURS[status],
+        EXPLAINED[status],
+        shown,
+        f"Kode / code: {check['code']}",
+    )
+
+
+CERTIFICATE_LABELS = {
+    True: {"id": "SAH", "en": "Valid"},
+    False: {"id": "TIDAK DIKENAL", "en": "Unknown"},
+}
+CERTIFICATE_EXPLAINED = {
+    True: (
+        "Sertifikat ini sah: pemegangnya telah mengikuti Orientasi Pra-Penempatan (OPP) di "
+        "LTSA PMI.",
+        "This certificate is valid: its holder attended the pre-departure orientation (OPP) at "
+        "the LTSA PMI desk.",
+    ),
+    False: (
+        "Nomor ini tidak dikenal. Periksa nomor pada sertifikat, atau tanyakan ke LTSA PMI.",
+        "This number is not known. Check the number on the certificate, or ask the LTSA PMI desk.",
+    ),
+}
+
+
+def certificate_page(check: dict) -> str:
+    """The page for an orientation certificate's check (``orientation`` ``verify_certificate``'s
+    answer): the holder's initials and the date only."""
+    valid = bool(check.get("valid"))
+    shown = []
+    if valid:
+        completed = dt.datetime.fromisoformat(check["completed_at"])
+        shown = [
+            ("Nomor sertifikat", "Certificate number", check["certificate_number"]),
+            ("Tanggal", "Date", district_date(completed).isoformat()),
+            ("Pemegang (inisial)", "Holder (initials)", initials(check.get("holder_name") or "")),
+        ]
+    return _document(
+        ("Cek sertifikat OPP", "OPP certificate check"),
+        CERTIFICATE_LABELS[valid],
+        COLOURS["valid" if valid else "unknown"],
+        CERTIFICATE_EXPLAINED[valid],
+        shown,
+        f"Nomor / number: {check.get('certificate_number') or ''}",
+    )
+
+
+def _document(
+    title: tuple[str, str],
+    label: dict,
+    colour: str,
+    said: tuple[str, str],
+    shown: list[tuple[str, str, str]],
+    footer: str,
+) -> str:
+    """A check's page: its title, the verdict in large, what it means, what may be shown."""
+    e = html.escape
+    rows = (
+        "<dl>"
+        + "".join(
+            f'<dt>{e(i)} <span class="en">/ {e(en)}</span></dt><dd>{e(str(v))}</dd>'
+            for i, en, v in shown
         )
+        + "</dl>"
+        if shown
+        else ""
+    )
     return (
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Cek keaslian surat: {e(label['id'])}</title><style>{STYLE}</style></head><body>"
-        '<h1>Cek keaslian surat <span class="en">/ Letter check</span></h1>'
-        f'<p class="status" style="color:{COLOURS[status]}">{e(label["id"])} '
+        f"<title>{e(title[0])}: {e(label['id'])}</title><style>{STYLE}</style></head><body>"
+        f'<h1>{e(title[0])} <span class="en">/ {e(title[1])}</span></h1>'
+        f'<p class="status" style="color:{colour}">{e(label["id"])} '
         f'<span class="en">/ {e(label["en"])}</span></p>'
-        f'<p>{e(said)}<br><span class="en">{e(said_en)}</span></p>{rows}'
-        f'<p class="en">Kode / code: {e(check["code"])}</p></body></html>'
+        f'<p>{e(said[0])}<br><span class="en">{e(said[1])}</span></p>{rows}'
+        f'<p class="en">{e(footer)}</p></body></html>'
     )
 
 
@@ -81,14 +147,16 @@ PAGE_HEADERS = {
 }
 
 
-def answer(check: dict) -> Response:
+def answer(check: dict, shown=page) -> Response:
+    """The check's page (a letter's unless ``shown`` says otherwise)."""
     return Response(
-        page(check), headers={**PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8"}
+        shown(check), headers={**PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8"}
     )
 
 
 class VerifyPage(HttpRequestHandler):
-    """``GET /verify/<code>``: the method's ``code`` argument is the code in the path."""
+    """``GET /verify/<code>`` (or another public page of a check): the method's arguments are
+    the path's values, ``code`` for a letter's."""
 
     server = GatewayWebServer()
 
@@ -111,11 +179,11 @@ class VerifyPage(HttpRequestHandler):
         return super().handle_request(request)
 
     def get_entrypoint_parameters(self, request):
-        return (), {"code": request.path_values.get("code", "")}
+        return (), dict(request.path_values)
 
     def response_from_exception(self, exc):
         return Response(
-            "Pemeriksaan surat tidak tersedia saat ini (the check is not available now)\n",
+            "Pemeriksaan tidak tersedia saat ini (the check is not available now)\n",
             status=503,
             mimetype="text/plain",
             headers=PAGE_HEADERS,

@@ -1,4 +1,5 @@
-"""Identity numbers: masking for logs and events, and a keyed digest to compare without sharing."""
+"""Identity numbers: masking for logs and events, and a keyed digest to compare without sharing;
+a name as its initials, what a public check shows of a holder."""
 
 from __future__ import annotations
 
@@ -34,3 +35,11 @@ def nik_digest(nik: str, key: str | None = None) -> str:
     The key is ``NIK_DIGEST_KEY``; only in development may it fall back to a development key."""
     secret = (key or nik_digest_key()).encode()
     return hmac.new(secret, nik.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def initials(full_name: str) -> str:
+    """``Siti Nur'aini binti Ahmad`` -> ``S. N. A.``: what a letter's or a certificate's public
+    check says of its holder (the patronymic's *binti*/*bin* left out)."""
+    words = [w for w in full_name.split() if w.lower() not in ("bin", "binti")]
+    firsts = [next((ch for ch in w if ch.isalpha()), "") for w in words]
+    return " ".join(f"{ch.upper()}." for ch in firsts if ch)

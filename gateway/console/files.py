@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.routing import Rule
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from .. import static
 from ..http import GatewayWebServer
@@ -53,6 +53,10 @@ class ConsoleFile(HttpRequestHandler):
     def get_url_rule(self):
         defaults = None if "<" in self.url else {"asset": ""}
         return Rule(self.url, methods=["GET"], defaults=defaults)
+
+    def handle_request(self, request: Request) -> Response:
+        """The file, compressed and answered 304 for a copy the browser holds (``static``)."""
+        return static.delivered(super().handle_request(request), request)
 
     def get_entrypoint_parameters(self, request):
         return (), {"asset": request.path_values.get("asset", "")}

@@ -406,14 +406,6 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def initials(full_name: str) -> str:
-    """``Siti Nur'aini binti Ahmad`` -> ``S. N. A.``: what a letter's check says of its holder
-    (the patronymic's *binti*/*bin* left out)."""
-    words = [w for w in full_name.split() if w.lower() not in ("bin", "binti")]
-    firsts = [next((ch for ch in w if ch.isalpha()), "") for w in words]
-    return " ".join(f"{ch.upper()}." for ch in firsts if ch)
-
-
 UNKNOWN = "unknown"
 CHECK_LABELS = {
     ISSUED: {"id": "SAH", "en": "Valid"},

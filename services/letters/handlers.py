@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pmi_common import contract as c
 from pmi_common.errors import InvalidInput, NotFound
+from pmi_common.identity import initials
 from pmi_common.validation import load
 
 from .domain import (
@@ -26,7 +27,6 @@ from .domain import (
     NumberFormat,
     check_not_standing,
     check_prerequisites,
-    initials,
     new_code,
     public_check,
     visible,

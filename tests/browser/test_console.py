@@ -12,7 +12,7 @@ from kombu import Connection
 from playwright.sync_api import expect
 
 from pmi_common import contract as c
-from tests.browser.conftest import TABLET, WAIT_MS, held, screenshot, sign_in
+from tests.browser.conftest import LAPTOP, TABLET, WAIT_MS, held, screenshot, sign_in
 from tests.e2e.journey import Journey
 from tests.events import envelope, publish
 from tests.helpers import district_today, wait_for, worker_payload
@@ -452,3 +452,48 @@ def test_the_go_tki_page_shows_where_each_request_waits_and_a_village_its_own(st
     expect(row).to_be_visible(timeout=WAIT_MS)
     expect(page.locator(f"tr[data-letter='{theirs['id']}']")).to_have_count(0)
     expect(page.locator("#tabs button:visible")).to_have_text(["Surat Go-TKI"])
+
+
+def test_the_trainer_checks_a_participant_in_at_the_door_by_her_ticket(stack, browser):
+    # a page of its own: the refusal it provokes (a 409) is one the browser reports as an error
+    context = browser.new_context(viewport=LAPTOP, locale="id-ID")
+    page = context.new_page()
+    failures: list[str] = []
+    page.on("pageerror", lambda exc: failures.append(str(exc)))
+    journey = Journey(stack)
+    journey.register()
+    journey.submit_and_verify_documents()
+    journey.wait_status("documents_verified")
+    session = journey.schedule_session("Aula LTSA Blitar", capacity=20)
+    seat = journey.call(
+        journey.trainer,
+        "POST",
+        f"/orientation/sessions/{session['id']}/enrollments",
+        201,
+        json={"worker_id": journey.worker_id},
+    )
+
+    sign_in(page, stack, role="trainer", sub="opp-1")
+    expect(page.get_by_role("heading", name="Absen orientasi pra-penempatan (OPP)")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    expect(page.locator("#tabs button:visible")).to_have_text(["Absen OPP"])
+    page.get_by_label("Sesi").select_option(session["id"])
+    # the ticket as the desk types it (or a scanner that types), with another's NIK: refused
+    page.get_by_label("Kode tiket (QR di aplikasi peserta)").fill(seat["ticket"].lower())
+    page.get_by_label("NIK di KTP asli peserta").fill("3505120101900001")
+    page.get_by_role("button", name="Catat hadir").click()
+    expect(page.locator("#checkin-result")).to_contain_text("Tidak tercatat", timeout=WAIT_MS)
+    assert journey.status() == "documents_verified"
+
+    page.get_by_label("NIK di KTP asli peserta").fill(journey.payload["nik"])
+    page.get_by_role("button", name="Catat hadir").click()
+    expect(page.locator("#checkin-result")).to_contain_text("Hadir tercatat", timeout=WAIT_MS)
+    number = re.search(r"Sertifikat (\S+)\.", page.locator("#checkin-result").inner_text())[1]
+    expect(page.get_by_label("Kode tiket (QR di aplikasi peserta)")).to_be_empty()
+    screenshot(page, "checkin")
+    certificate = journey.call(journey.reader, "GET", f"/certificates/{number}")
+    assert certificate["valid"] and certificate["worker_id"] == journey.worker_id
+    journey.wait_status("orientation_completed")
+    context.close()
+    assert not failures, failures

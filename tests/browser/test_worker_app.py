@@ -1,12 +1,12 @@
 """A worker on a cheap phone (360 px, Chromium in Debian) uses her app: she signs in with the
 code the SMS provider received, reads her status and next step, sends a scan from the camera
 (made small on the phone), enrols in an orientation session and shows her ticket's QR at the
-door, finds her certificate and its printable page, reports a problem that her family follows
-with its number and code, downloads her issued letter's PDF, reads who received her data,
-chooses how she is written to, sees her contract's dates and her family's contacts while abroad,
-opens the app without a signal to find her last status, and after her return applies to a
-programme open to her. axe-core finds no serious or critical violation on any page;
-the page's JavaScript and CSS are measured compressed.
+door, finds her certificate, its printable page and the public page its check link opens,
+reports a problem that her family follows with its number and code, downloads her issued
+letter's PDF, reads who received her data, chooses how she is written to, sees her contract's
+dates and her family's contacts while abroad, opens the app without a signal to find her last
+status, and after her return applies to a programme open to her. axe-core finds no serious or
+critical violation on any page; the page's JavaScript and CSS are measured compressed.
 
 Set ``PMI_APP_SCREENSHOTS=docs/app`` to write the screenshots the docs show."""
 
@@ -131,15 +131,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     journey = Journey(stack)
     worker = journey.register()
     journey.wait_known_to_documents()
-    # in an hour: enrolment still open, and the check-in at the door already
-    starts = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
-    session = journey.call(
-        journey.trainer,
-        "POST",
-        "/orientation/sessions",
-        201,
-        json={"starts_at": starts.isoformat(), "location": "Aula LTSA Blitar", "capacity": 20},
-    )
+    session = journey.schedule_session("Aula LTSA Blitar", capacity=20)
     app = f"{stack.base_url}/app"
 
     # signing in: the code as the SMS provider received it
@@ -233,6 +225,18 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     expect(phone.get_by_role("button", name="Cetak")).to_be_visible()
     shot(phone, "certificate")
     assert violations(phone) == []
+    # its check link: the public page anyone opens, her initials and the date only
+    checked = f"{stack.base_url}/verify/certificate/{number}"
+    expect(phone.locator("#certificate-check")).to_have_attribute("href", checked)
+    anyone = browser.new_context(viewport=PHONE, locale="id-ID").new_page()
+    anyone.goto(phone.locator("#certificate-check").get_attribute("href"))
+    expect(anyone.locator(".status")).to_have_text("SAH / Valid")
+    expect(anyone.locator("body")).to_contain_text(number)
+    expect(anyone.locator("body")).not_to_contain_text(journey.payload["full_name"])
+    expect(anyone.locator("body")).not_to_contain_text(journey.payload["nik"])
+    shot(anyone, "certificate-check")
+    assert violations(anyone) == []
+    anyone.context.close()
     phone.emulate_media(media="print")
     expect(phone.locator("nav")).to_be_hidden()
     expect(phone.get_by_role("button", name="Cetak")).to_be_hidden()

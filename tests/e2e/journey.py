@@ -84,21 +84,25 @@ class Journey:
             )
             self.call(self.verifier, "POST", f"/documents/{document['id']}/verify", json={})
 
-    def attend_orientation(self) -> dict:
-        # check-in opens two hours before a session starts
+    def schedule_session(self, location: str = "LTSA PMI Blitar", capacity: int = 30) -> dict:
+        """A session in an hour: enrolment still open, and the check-in at the door already (it
+        opens two hours before a session starts)."""
         starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
-        session = self.call(
+        return self.call(
             self.trainer,
             "POST",
             "/orientation/sessions",
             201,
             json={
                 "starts_at": starts_at.isoformat(),
-                "location": "LTSA PMI Blitar",
-                "capacity": 30,
+                "location": location,
+                "capacity": capacity,
                 "topics": ["rights and obligations", "safe migration"],
             },
         )
+
+    def attend_orientation(self) -> dict:
+        session = self.schedule_session()
         self.call(
             self.trainer,
             "POST",

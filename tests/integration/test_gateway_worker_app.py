@@ -1,6 +1,7 @@
 """The worker's own routes of her app, through the gateway on the real broker and databases: the
 sessions to come and enrolling herself (refused until her documents are verified), her ticket's
-QR read at check-in and the certificate that follows, a problem she reports, which her family
+QR read at check-in and the certificate that follows (and the public page its check link
+opens: valid, the date and her initials only), a problem she reports, which her family
 follows with its number and code, the programmes open to her after return and applying to one,
 and her choices of messages; no other worker reaches hers."""
 
@@ -11,10 +12,12 @@ import datetime as dt
 import io
 
 import pytest
+import requests
 import segno
 
 from gateway.testing import start_stack
 from pmi_common import contract as c
+from pmi_common.clock import district_date
 from tests.helpers import district_today, wait_for, worker_payload
 
 OTHER = "00000000-0000-4000-8000-000000000001"
@@ -176,6 +179,21 @@ def test_her_tickets_qr_is_read_at_check_in_and_her_certificate_follows(api):
     assert siti.get(f"{mine}/ticket").status_code == 404
     assert api.anonymous().get(f"/certificates/{number}").json()["valid"] is True
 
+    # the page her certificate's check link opens, for anyone: valid, its date, her initials
+    page = requests.get(f"http://{api.address}/verify/certificate/{number}", timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert "SAH" in page.text and number in page.text and "S. N. A." in page.text
+    completed = dt.datetime.fromisoformat(attended.json()["completed_at"])
+    assert district_date(completed).isoformat() in page.text
+    for personal in (payload["nik"], "Siti", payload["full_name"], worker["id"]):
+        assert personal not in page.text
+    unknown = requests.get(
+        f"http://{api.address}/verify/certificate/OPP-2026-0000000000", timeout=30
+    )
+    assert unknown.status_code == 200 and "TIDAK DIKENAL" in unknown.text
+    assert "SAH" not in unknown.text
+
 
 def test_after_return_she_applies_to_a_programme_open_to_her(api):
     desk, trainer = api.as_role("operator", "desk-1"), api.as_role("trainer", "opp-1")
@@ -231,3 +249,25 @@ def test_she_chooses_her_channel_language_and_reminders(api):
     again = siti.get(path).json()
     assert (again["channel"], again["language"], again["consent"]) == ("whatsapp", "en", False)
     assert api.as_role("worker", OTHER).get(path).status_code == 403
+
+
+def test_the_apps_files_cross_the_network_compressed_and_only_when_changed(api):
+    """On a slow signal every byte and round trip counts: the page's files are sent with gzip
+    to a browser that accepts it, and a copy the phone holds is answered 304 without the file."""
+    script_url = f"http://{api.address}/app/app.js"
+    plain = requests.get(script_url, headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    script = requests.get(script_url, headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert script.headers["Content-Encoding"] == "gzip"
+    assert script.headers["Vary"] == "Accept-Encoding"
+    assert script.content == plain.content  # as the browser reads it
+    assert int(script.headers["Content-Length"]) < len(plain.content) / 2
+    assert script.headers["ETag"] != plain.headers["ETag"]  # one per form sent
+
+    held = requests.get(script_url, headers={"If-None-Match": script.headers["ETag"]}, timeout=30)
+    assert held.status_code == 304 and held.content == b""
+    other = requests.get(script_url, headers={"If-None-Match": '"an-older-copy"'}, timeout=30)
+    assert other.status_code == 200 and other.content == plain.content
+    page = requests.get(f"http://{api.address}/app", timeout=30)
+    assert page.headers["Content-Encoding"] == "gzip" and b"PMI Saya" in page.content
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]

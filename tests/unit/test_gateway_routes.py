@@ -172,7 +172,14 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
         assert roles_of(name) == {"operator", "admin"}, name
     assert roles_of("check_letter") == set()
     # the console: each who signs in sees the pages of the routes the role may call
-    assert roles_of("console_me") == {"operator", "admin", "caseworker", "planning", "village"}
+    assert roles_of("console_me") == {
+        "operator",
+        "admin",
+        "caseworker",
+        "planning",
+        "village",
+        "trainer",
+    }
     assert console_pages("admin") == list(CONSOLE_PAGES)
     assert console_pages("operator") == [
         "health",
@@ -184,6 +191,7 @@ def test_the_table_gives_each_desk_the_work_the_brief_gives_it():
     ]
     assert console_pages("caseworker") == ["cases"]
     assert console_pages("village") == ["gotki"]  # its own residents' requests (the service)
+    assert console_pages("trainer") == ["checkin"]  # the orientation's door
     assert console_pages("worker") == console_pages(None) == []
     # the worker's app: signing in is public (it is how a worker gets a token); her devices,
     # the worker and the desk (a lost phone)

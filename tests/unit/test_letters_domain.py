@@ -15,6 +15,7 @@ from pmi_common.errors import (
     NotEligible,
     TransitionRefused,
 )
+from pmi_common.identity import initials
 from services.letters.domain import (
     ACKNOWLEDGED,
     FAMILY_PERMISSION,
@@ -26,7 +27,6 @@ from services.letters.domain import (
     NumberFormat,
     check_not_standing,
     check_prerequisites,
-    initials,
     missing,
     public_check,
 )

@@ -247,24 +247,40 @@ const me = () => "/workers/" + kept.get("worker");
 // views ------------------------------------------------------------------------------------
 
 async function showStatus() {
-  let worker, missing = [], family = [];
+  const last = kept.get("status");
+  if (last) drawStatus(last); // at once, what the phone knew: on a slow signal, the network follows
+  $("status-card").setAttribute("aria-busy", "true");
   try {
-    worker = await call(me());
-    if (worker.status === "registered") {
-      const list = await call(me() + "/documents");
-      missing = list.items.filter((i) => i.status === "missing" || i.status === "rejected").map((i) => i.type);
-    }
-    family = worker.status === "departed" ? await call(me() + "/family") : [];
-    kept.set("status", { worker, missing, family, at: new Date().toISOString() });
+    drawStatus(await readStatus(last));
     $("offline").hidden = true;
   } catch (exc) {
-    if (exc instanceof Refused) throw exc;
-    const last = kept.get("status");
-    if (!last) throw exc;
-    ({ worker, missing, family = [] } = last);
+    if (exc instanceof Refused || !last) throw exc;
     $("offline").textContent = t("offline") + day(last.at);
     $("offline").hidden = false;
+  } finally {
+    $("status-card").setAttribute("aria-busy", "false");
   }
+}
+
+// her record, and what her status needs besides, asked for at once when the last status read
+// says they will be needed (each round trip counts on a slow signal)
+async function readStatus(last) {
+  const was = last?.worker.status;
+  const [worker, listed, relatives] = await Promise.all([call(me()),
+    !was || was === "registered" ? call(me() + "/documents") : null,
+    was === "departed" ? call(me() + "/family") : null]);
+  let missing = [], family = [];
+  if (worker.status === "registered") {
+    const list = listed || await call(me() + "/documents");
+    missing = list.items.filter((i) => i.status === "missing" || i.status === "rejected").map((i) => i.type);
+  }
+  if (worker.status === "departed") family = relatives || await call(me() + "/family");
+  const read = { worker, missing, family, at: new Date().toISOString() };
+  kept.set("status", read);
+  return read;
+}
+
+function drawStatus({ worker, missing, family = [] }) {
   const card = $("status-card");
   card.replaceChildren(el("p", { text: worker.full_name }),
     el("p", { class: "status", id: "status-value", "data-status": worker.status, text: t(worker.status) }));
@@ -367,7 +383,7 @@ async function showCertificate() {
     $("certificate-card").replaceChildren(el("p", { text: t("certificate.none") }));
     return;
   }
-  const check = `${location.origin}${API}/certificates/${certificate.certificate_number}`;
+  const check = `${location.origin}/verify/certificate/${encodeURIComponent(certificate.certificate_number)}`;
   $("certificate-card").replaceChildren(
     el("p", { class: "seal", text: "LTSA PMI Kabupaten Blitar" }),
     el("h3", { text: t("certificate.heading") }),
@@ -375,7 +391,7 @@ async function showCertificate() {
     el("p", { id: "certificate-number", text: t("certificate.number") + certificate.certificate_number }),
     el("p", { text: t("certificate.date") + date(certificate.completed_at) }),
     ...(certificate.session ? [el("p", { text: t("certificate.place") + certificate.session.location })] : []),
-    el("p", { class: "small", text: t("certificate.check") + check }));
+    el("p", { class: "small" }, t("certificate.check"), el("a", { href: check, id: "certificate-check", text: check })));
 }
 
 async function showLetters() {
@@ -570,9 +586,17 @@ async function route() {
   const name = location.hash.slice(1) || "status";
   if (name === "follow") return show("follow");
   if (!kept.get("worker")) return show("signin");
-  if (!access && navigator.onLine) await refresh().catch(() => {});
-  if (!kept.get("worker")) return show("signin");
   const view = VIEWS[name] ? name : "status";
+  if (!access && navigator.onLine) {
+    // opened again: her last status at once, while the refresh token is traded for a new pair
+    if (view === "status" && kept.get("status")) {
+      show(view);
+      drawStatus(kept.get("status"));
+      $("status-card").setAttribute("aria-busy", "true");
+    }
+    await refresh().catch(() => {});
+  }
+  if (!kept.get("worker")) return show("signin");
   show(view);
   await act(VIEWS[view]);
 }

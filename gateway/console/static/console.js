@@ -10,7 +10,7 @@ const TOKEN = "pmi-console-token";
 // how often the page reads the gateway again: CONSOLE_REFRESH_SECONDS, which the gateway writes
 // into the page
 const REFRESH_MS = 1000 * Number(document.querySelector("meta[name='refresh-seconds']").content);
-const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks", "cases", "gotki"];
+const VIEWS = ["health", "queues", "letters", "lifecycle", "webhooks", "cases", "gotki", "checkin"];
 const $ = (selector) => document.querySelector(selector);
 
 let view = "health";
@@ -148,6 +148,43 @@ function open(name) {
   refresh();
 }
 
+// the orientation's door: the sessions to come, and a seat's ticket (typed or read from its QR
+// by a scanner that types) with the NIK on the identity card shown -------------------------------
+
+async function refreshCheckin() {
+  const { items } = await call("/orientation/sessions?upcoming=true", { root: ROOT });
+  const select = $("#checkin-session");
+  const chosen = select.value;
+  const ids = items.map((s) => s.id).join();
+  if (select.dataset.ids === ids) return; // the desk's choice stays while nothing changed
+  select.dataset.ids = ids;
+  select.replaceChildren(...items.map((session) => {
+    const option = element("option", `${moment(session.starts_at)} · ${session.location}`);
+    option.value = session.id;
+    return option;
+  }));
+  if (items.some((s) => s.id === chosen)) select.value = chosen;
+}
+
+async function checkIn(event) {
+  event.preventDefault();
+  const result = $("#checkin-result");
+  const session = $("#checkin-session").value;
+  const body = { ticket: $("#checkin-ticket").value.trim().toUpperCase(),
+                 nik: $("#checkin-nik").value.trim() };
+  try {
+    const done = await call(`/orientation/sessions/${session}/attendance`,
+                            { method: "POST", body, root: ROOT });
+    result.textContent = t("checkin.done", { number: done.certificate_number });
+    $("#checkin-ticket").value = "";
+    $("#checkin-nik").value = "";
+    $("#checkin-ticket").focus();
+  } catch (error) {
+    if (error.status === 401) return signOut();
+    result.textContent = t("checkin.refused", { detail: error.message });
+  }
+}
+
 // refreshing ------------------------------------------------------------------------------------
 
 let generation = 0; // the latest refresh; an older one that finishes schedules nothing
@@ -168,6 +205,7 @@ async function refresh() {
     if (view === "webhooks") drawWebhooks(await call("/webhooks"));
     if (view === "cases") await refreshCases();
     if (view === "gotki") await refreshGotki();
+    if (view === "checkin") await refreshCheckin();
     $("#refreshed").textContent = t("refreshed", {
       time: new Date().toLocaleTimeString(locale()) });
   } catch (error) {
@@ -684,6 +722,7 @@ function start() {
     event.preventDefault();
     await refreshLetters(await call("/health"), true);
   });
+  $("#checkin-form").addEventListener("submit", checkIn);
   $("#replay-matching").addEventListener("click", () => actOnMatching("replay"));
   $("#discard-matching").addEventListener("click", () => actOnMatching("discard"));
   for (const service of ["registration", "documents", "orientation", "reintegration"]) {
