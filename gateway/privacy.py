@@ -240,7 +240,7 @@ SESSION: Spec = _listed(
 ENROLMENT: Spec = _listed("session_id", "worker_id", "status", "enrolled_at", "ticket")
 COMPLETION: Spec = _listed("worker_id", "session_id", "certificate_number", "completed_at")
 CERTIFICATE: Spec = {
-    **_listed("valid", "certificate_number", "holder_name", "worker_id", "completed_at"),
+    **_listed("valid", "certificate_number", "holder_initials", "completed_at"),
     "session": _listed("id", "starts_at", "location"),
 }
 

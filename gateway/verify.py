@@ -17,7 +17,6 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from pmi_common.clock import district_date
-from pmi_common.identity import initials
 
 from .console.files import HEADERS
 from .http import GatewayWebServer
@@ -97,7 +96,7 @@ def certificate_page(check: dict) -> str:
         shown = [
             ("Nomor sertifikat", "Certificate number", check["certificate_number"]),
             ("Tanggal", "Date", district_date(completed).isoformat()),
-            ("Pemegang (inisial)", "Holder (initials)", initials(check.get("holder_name") or "")),
+            ("Pemegang (inisial)", "Holder (initials)", check.get("holder_initials") or ""),
         ]
     return _document(
         ("Cek sertifikat OPP", "OPP certificate check"),

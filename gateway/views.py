@@ -334,8 +334,7 @@ class CompletionView(View):
 class CertificateView(View):
     valid = fields.Boolean()
     certificate_number = fields.String()
-    holder_name = fields.String()
-    worker_id = fields.UUID()
+    holder_initials = fields.String()
     session = fields.Dict()
     completed_at = fields.DateTime()
 

@@ -16,7 +16,7 @@ import structlog
 from pmi_common import contract as c
 from pmi_common.errors import CapacityReached, InvalidInput, NotFound
 from pmi_common.events import Event
-from pmi_common.identity import mask_nik, nik_digest
+from pmi_common.identity import initials, mask_nik, nik_digest
 from pmi_common.store import is_id
 from pmi_common.unit_of_work import UnitOfWork
 from pmi_common.validation import load
@@ -268,7 +268,9 @@ def list_sittings(
 
 
 def verify_certificate(repository: OrientationRepository, number: str) -> dict:
-    """What anyone may learn from a certificate number: whether it is valid and for whom."""
+    """What anyone may learn from a certificate number: whether it is valid, when and where it
+    was earned, and the holder's initials (to be matched with the person who shows it; never her
+    full name nor her id: the number is public, printed and photographed)."""
     number = number.strip().upper() if isinstance(number, str) else ""
     completion = repository.get_completion(number) if is_certificate_number(number) else None
     if completion is None:
@@ -277,8 +279,7 @@ def verify_certificate(repository: OrientationRepository, number: str) -> dict:
     return {
         "valid": True,
         "certificate_number": completion.certificate_number,
-        "holder_name": completion.holder_name,
-        "worker_id": completion.worker_id,
+        "holder_initials": initials(completion.holder_name),
         "session": {
             "id": held_at.id,
             "starts_at": held_at.starts_at.isoformat(),
