@@ -14,13 +14,16 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-
-from fpdf import FPDF
+from functools import cache
+from typing import TYPE_CHECKING
 
 from pmi_common.names import CASE_ASPECTS, RETURN_REASONS
 from pmi_common.printing import MONTHS_EN, MONTHS_ID, latin
 
 from . import domain as d
+
+if TYPE_CHECKING:  # fpdf2 imported when a report is printed, not with the service
+    from fpdf import FPDF
 
 LEFT, WIDTH = 15.0, 180.0  # A4's 210 mm, 15 mm either side
 SEXES = ("F", "M", "unknown")
@@ -122,13 +125,20 @@ def in_order(counted: Mapping[str, int], known: Sequence[str]) -> list[str]:
     return [k for k in known if counted.get(k)] + sorted(set(counted) - set(known))
 
 
-class Report(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("helvetica", "", 7)
-        self.set_text_color(75, 85, 99)
-        self.cell(0, 5, f"Halaman (page) {self.page_no()}", align="C")
-        self.set_text_color(0, 0, 0)
+@cache
+def report_class() -> type[FPDF]:
+    """The report's page: fpdf2's, with the page's number in its footer."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("helvetica", "", 7)
+            self.set_text_color(75, 85, 99)
+            self.cell(0, 5, f"Halaman (page) {self.page_no()}", align="C")
+            self.set_text_color(0, 0, 0)
+
+    return Report
 
 
 def monthly_pdf(report: Mapping) -> bytes:
@@ -136,7 +146,7 @@ def monthly_pdf(report: Mapping) -> bytes:
     start, end = report["from"], report["to"]
     months = months_of(start, end)
     figures = report["figures"]
-    pdf = Report(format="A4")
+    pdf = report_class()(format="A4")
     pdf.set_title(latin(f"Laporan bulanan PMI {start} {end}"))
     pdf.set_author("PMI platform: reporting")
     pdf.set_creator("PMI platform: reporting")
