@@ -279,7 +279,7 @@ def verify_certificate(repository: OrientationRepository, number: str) -> dict:
     return {
         "valid": True,
         "certificate_number": completion.certificate_number,
-        "holder_initials": initials(completion.holder_name),
+        "holder_initials": initials(completion.holder_name or ""),
         "session": {
             "id": held_at.id,
             "starts_at": held_at.starts_at.isoformat(),

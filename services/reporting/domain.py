@@ -503,3 +503,28 @@ def first_actions_of(clocks: Iterable[CaseClock], zone: str = DISTRICT_TIMEZONE)
             }
         )
     return rows
+
+
+def messages_of(figures: Iterable[Figure]) -> list[dict]:
+    """Per month, kind and channel: the messages sent, their SMS segments and their cost in
+    whole rupiah (each ``notification_sent`` counted once, its segments and cost summed)."""
+    summed: dict[tuple[str, str], Counter[str]] = {}
+    for figure in figures:
+        if figure.measure in (NOTIFICATIONS_SENT, *SUMMED):
+            summed.setdefault((figure.month, figure.detail), Counter())[figure.measure] += (
+                figure.count
+            )
+    rows = []
+    for (month, detail), by_measure in sorted(summed.items()):
+        kind, _, channel = detail.rpartition(":")
+        rows.append(
+            {
+                "month": month,
+                "kind": kind,
+                "channel": channel,
+                "sent": by_measure[NOTIFICATIONS_SENT],
+                "segments": by_measure[NOTIFICATION_SEGMENTS],
+                "cost_rupiah": by_measure[NOTIFICATION_COST],
+            }
+        )
+    return rows

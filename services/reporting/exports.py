@@ -17,17 +17,17 @@ import io
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.dataset as ds
-from openpyxl import Workbook
+from typing import TYPE_CHECKING
 
 from pmi_common.names import FOLLOW_UP_MONTHS
 
 from . import domain as d
 from .suppression import TOTAL, published, suppress_together, table_of
+
+if TYPE_CHECKING:  # imported when a file is made, not with the service: its memory at rest
+    import pyarrow as pa
 
 FIGURE_COLUMNS = ("month", "measure", "detail", *d.DIMENSIONS, "count")
 SEXES = ("F", "M")
@@ -37,6 +37,18 @@ OPEN_TABLES = ("district", "country")
 # a follow-up's counts in the pak_camat sheet, per 6 and 12 months
 FOLLOW_UP_COLUMNS = ("recorded", "business_running", "migrated_again")
 OPEN_COLUMNS = ("month", "measure", "by", "value", "sex", "count", "suppressed")
+# the cases' first action and the messages sent, per month: the CSV's sections after the
+# figures, the workbook's sheets
+FIRST_ACTION_COLUMNS = (
+    "month",
+    "received",
+    "acted",
+    "acted_in_time",
+    "acted_late",
+    "median_working_hours",
+)
+MESSAGE_COLUMNS = ("month", "kind", "channel", "sent", "segments", "cost_rupiah")
+FIRST_ACTIONS, MESSAGES = "first_actions", "messages"
 
 
 def _cells(figure: d.Figure) -> list:
@@ -49,18 +61,56 @@ def _cells(figure: d.Figure) -> list:
     ]
 
 
-def figures_csv(figures: Iterable[d.Figure]) -> str:
+def first_action_cells(first_actions: Iterable[Mapping]) -> list[list]:
+    """``monthly``'s ``first_actions`` as rows of ``FIRST_ACTION_COLUMNS``: those acted on
+    late are those acted on less those within the limit; no median, an empty cell."""
+    return [
+        [
+            row["month"],
+            row["received"],
+            row["acted"],
+            row["acted_in_time"],
+            row["acted"] - row["acted_in_time"],
+            "" if row["median_working_hours"] is None else row["median_working_hours"],
+        ]
+        for row in first_actions
+    ]
+
+
+def message_cells(figures: Iterable[d.Figure]) -> list[list]:
+    """The messages sent per month, kind and channel as rows of ``MESSAGE_COLUMNS``."""
+    return [
+        [m["month"], m["kind"], m["channel"], m["sent"], m["segments"], m["cost_rupiah"]]
+        for m in d.messages_of(figures)
+    ]
+
+
+def figures_csv(figures: Sequence[d.Figure], first_actions: Iterable[Mapping] = ()) -> str:
+    """The figures, then two sections, each after an empty line, its name and its header: the
+    cases' first action per month received (``first_actions``) and the messages sent with
+    their cost (``messages``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIGURE_COLUMNS)
     writer.writerows(_cells(f) for f in figures)
+    for name, columns, rows in (
+        (FIRST_ACTIONS, FIRST_ACTION_COLUMNS, first_action_cells(first_actions)),
+        (MESSAGES, MESSAGE_COLUMNS, message_cells(figures)),
+    ):
+        writer.writerows([[], [name], columns, *rows])
     return out.getvalue()
 
 
 def figures_xlsx(
-    figures: Sequence[d.Figure], innovations: Sequence[dict], programmes: Sequence[dict]
+    figures: Sequence[d.Figure],
+    innovations: Sequence[dict],
+    programmes: Sequence[dict],
+    first_actions: Iterable[Mapping] = (),
 ) -> bytes:
-    """A workbook of three sheets: the figures, per innovation, and PAK CAMAT's funnel."""
+    """A workbook of five sheets: the figures, per innovation, PAK CAMAT's funnel, the cases'
+    first action per month and the messages sent with their cost."""
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("figures")
     sheet.append(list(FIGURE_COLUMNS))
@@ -110,6 +160,14 @@ def figures_xlsx(
                 ),
             ]
         )
+    for name, columns, rows in (
+        (FIRST_ACTIONS, FIRST_ACTION_COLUMNS, first_action_cells(first_actions)),
+        (MESSAGES, MESSAGE_COLUMNS, message_cells(figures)),
+    ):
+        sheet = book.create_sheet(name)
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([None if cell == "" else cell for cell in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -117,30 +175,40 @@ def figures_xlsx(
 
 # the analysts' Parquet: one file per month, in a directory named ``month=YYYY-MM`` (Hive's
 # partitioning, which DuckDB, Spark and pandas read back as the column ``month``)
-PARQUET_SCHEMA = pa.schema(
-    [
-        ("month", pa.string()),
-        ("measure", pa.string()),
-        ("detail", pa.string()),
-        *((name, pa.string()) for name in d.DIMENSIONS),
-        ("count", pa.int64()),
-    ]
-)
 PARQUET_DATASET = "figures"
 _ZIPPED_AT = (2000, 1, 1, 0, 0, 0)  # the same figures give the same archive, byte for byte
 
 
+def parquet_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("month", pa.string()),
+            ("measure", pa.string()),
+            ("detail", pa.string()),
+            *((name, pa.string()) for name in d.DIMENSIONS),
+            ("count", pa.int64()),
+        ]
+    )
+
+
 def figures_table(figures: Iterable[d.Figure]) -> pa.Table:
+    import pyarrow as pa
+
     rows = [dict(zip(FIGURE_COLUMNS, _cells(f), strict=True)) for f in figures]
     for row in rows:  # an absent dimension is null in Parquet, not an empty string
         for name in d.DIMENSIONS:
             row[name] = row[name] or None
-    return pa.Table.from_pylist(rows, schema=PARQUET_SCHEMA)
+    return pa.Table.from_pylist(rows, schema=parquet_schema())
 
 
 def write_parquet(figures: Iterable[d.Figure], directory: Path) -> list[Path]:
     """The figures as Parquet under ``directory``, partitioned by month:
     ``month=2026-01/figures-0.parquet``; the files written."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
     ds.write_dataset(
         figures_table(figures),
         directory,

@@ -12,15 +12,19 @@ report is for the planning office's role, not published; the open data is).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-
-from fpdf import FPDF
+from functools import cache
+from typing import TYPE_CHECKING
 
 from pmi_common.names import CASE_ASPECTS, RETURN_REASONS
 from pmi_common.printing import MONTHS_EN, MONTHS_ID, latin
 
 from . import domain as d
+
+if TYPE_CHECKING:  # fpdf2 imported when a report is printed, not with the service
+    from fpdf import FPDF
 
 LEFT, WIDTH = 15.0, 180.0  # A4's 210 mm, 15 mm either side
 SEXES = ("F", "M", "unknown")
@@ -74,6 +78,9 @@ def month_short(month: str) -> str:
     return f"{MONTHS_ID[int(index) - 1][:3]} {year[2:]}"
 
 
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
 def period_words(start: str, end: str) -> tuple[str, str]:
     """The period in Bahasa Indonesia and in English."""
 
@@ -81,6 +88,8 @@ def period_words(start: str, end: str) -> tuple[str, str]:
         year, index = month.split("-")
         return f"{MONTHS_EN[int(index) - 1]} {year}"
 
+    if not (MONTH.match(start) and MONTH.match(end)):  # nothing recorded yet, nothing asked for
+        return "Periode: semua bulan (belum ada data)", "Period: every month (no figures yet)"
     if start == end:
         return f"Periode: {month_name(start)}", f"Period: {english(start)}"
     return (
@@ -90,7 +99,9 @@ def period_words(start: str, end: str) -> tuple[str, str]:
 
 
 def months_of(start: str, end: str) -> list[str]:
-    """Every month from ``start`` to ``end``, both included."""
+    """Every month from ``start`` to ``end``, both included (none while nothing is recorded)."""
+    if not (MONTH.match(start) and MONTH.match(end)):
+        return []
     first = int(start[:4]) * 12 + int(start[5:]) - 1
     last = int(end[:4]) * 12 + int(end[5:]) - 1
     return [f"{m // 12}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
@@ -122,13 +133,20 @@ def in_order(counted: Mapping[str, int], known: Sequence[str]) -> list[str]:
     return [k for k in known if counted.get(k)] + sorted(set(counted) - set(known))
 
 
-class Report(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("helvetica", "", 7)
-        self.set_text_color(75, 85, 99)
-        self.cell(0, 5, f"Halaman (page) {self.page_no()}", align="C")
-        self.set_text_color(0, 0, 0)
+@cache
+def report_class() -> type[FPDF]:
+    """The report's page: fpdf2's, with the page's number in its footer."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("helvetica", "", 7)
+            self.set_text_color(75, 85, 99)
+            self.cell(0, 5, f"Halaman (page) {self.page_no()}", align="C")
+            self.set_text_color(0, 0, 0)
+
+    return Report
 
 
 def monthly_pdf(report: Mapping) -> bytes:
@@ -136,7 +154,7 @@ def monthly_pdf(report: Mapping) -> bytes:
     start, end = report["from"], report["to"]
     months = months_of(start, end)
     figures = report["figures"]
-    pdf = Report(format="A4")
+    pdf = report_class()(format="A4")
     pdf.set_title(latin(f"Laporan bulanan PMI {start} {end}"))
     pdf.set_author("PMI platform: reporting")
     pdf.set_creator("PMI platform: reporting")
@@ -277,6 +295,8 @@ def _columns(
     pdf: FPDF, title: str, months: Sequence[str], sexes: Sequence[str], counted: Counter
 ) -> None:
     """A bar per month and sex, side by side, on a scale from 0 to the period's largest count."""
+    if not months:  # nothing recorded yet: no chart to draw
+        return
     height, axis = 40.0, 12.0
     _keep(pdf, height + 22)
     pdf.set_font("helvetica", "B", 8)

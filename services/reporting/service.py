@@ -60,17 +60,19 @@ class ReportingService(ServiceOperations):
             start, end = handlers.period(repository, query)
             figures = repository.figures(start, end)
             programmes = repository.programmes()
+            first_actions = d.first_actions_of(repository.case_clocks(start, end))
         name = f"pmi-{kind}-{start}-{end}"
         if kind == "xlsx":
             content = exports.figures_xlsx(
-                figures, d.innovations_of(figures), d.funnel_of(figures, programmes)
+                figures, d.innovations_of(figures), d.funnel_of(figures, programmes), first_actions
             )
             return _file(f"{name}.xlsx", XLSX, content)
         if kind == "parquet":
             return _file(f"{name}.zip", ZIP, exports.figures_parquet_zip(figures))
         if kind == "open-data":
             return _file(f"{name}.csv", "text/csv", exports.open_data_csv(figures).encode())
-        return _file(f"{name}.csv", "text/csv", exports.figures_csv(figures).encode())
+        csv = exports.figures_csv(figures, first_actions)
+        return _file(f"{name}.csv", "text/csv", csv.encode())
 
 
 def _file(filename: str, media_type: str, content: bytes) -> dict:

@@ -105,7 +105,13 @@ def test_the_planning_office_reads_the_figures_the_desk_s_work_made_and_anyone_t
         f'attachment; filename="pmi-xlsx-{start}-{end}.xlsx"'
     )
     book = load_workbook(io.BytesIO(answer.content), read_only=True)
-    assert book.sheetnames == ["figures", "innovations", "pak_camat"]
+    assert book.sheetnames == [
+        "figures",
+        "innovations",
+        "pak_camat",
+        "first_actions",
+        "messages",
+    ]
     rows = list(book["figures"].iter_rows(values_only=True))
     header = rows[0]
     sheet = Counter()
@@ -133,8 +139,14 @@ def test_the_planning_office_reads_the_figures_the_desk_s_work_made_and_anyone_t
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Type"].startswith("text/csv")
     assert answer.headers["Content-Disposition"].startswith("attachment; filename=")
-    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    figures_part, *sections = answer.text.split("\n\n")
+    rows = list(csv.DictReader(io.StringIO(figures_part)))
     assert sum(int(r["count"]) for r in rows if r["measure"] == "departures") == 7
+    # then the cases' first action and the messages sent, each a section with its header
+    assert [section.split("\n")[:2] for section in sections] == [
+        ["first_actions", "month,received,acted,acted_in_time,acted_late,median_working_hours"],
+        ["messages", "month,kind,channel,sent,segments,cost_rupiah"],
+    ]
 
     # the printable report: a PDF that parses, the JSON's figures in its tables
     answer = planning.get("/reports/monthly.pdf", params=period)

@@ -3,9 +3,13 @@ month, and along which dimensions; the handler over the in-memory repository."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import uuid
 from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
 
 from pmi_common import contract as c
 from pmi_common.events import Event, parse_event
@@ -533,6 +537,69 @@ def test_a_case_s_first_action_is_counted_in_the_month_it_was_received_with_its_
         "median_working_hours": 48.0,
     }
     assert monthly(repository, {"from": "2026-04", "to": "2026-04"})["first_actions"] == []
+
+
+def test_the_csv_and_the_workbook_carry_the_cases_first_action_and_the_messages_cost():
+    repository = FakeReportingRepository()
+    uow = Uow(repository)
+    apply(uow, event(c.WORKER_REGISTERED, REGISTERED, utc(2026, 3, 2)))
+    monday, limit = utc(2026, 3, 2, 2), utc(2026, 3, 5, 17)
+    apply(uow, opened("k-1", monday, limit))
+    apply(uow, moved("k-1", utc(2026, 3, 4, 2), "assessed", "in_progress"))  # in time
+    apply(uow, opened("k-2", monday, limit))
+    apply(uow, moved("k-2", utc(2026, 3, 13, 2), "assessed", "referred"))  # a week late
+    apply(uow, opened("k-3", utc(2026, 4, 6, 2), utc(2026, 4, 9, 17)))  # not acted on yet
+    for kind, channel, segments, cost, at in (
+        ("registered", "sms", 2, 700, utc(2026, 3, 2, 3)),
+        ("registered", "sms", 1, 350, utc(2026, 3, 9)),
+        ("session_reminder", "whatsapp", 1, 200, utc(2026, 4, 1)),
+    ):
+        data = {"kind": kind, "channel": channel, "segments": segments, "cost_rupiah": cost}
+        apply(uow, event(c.NOTIFICATION_SENT, data, at))
+    answer = monthly(repository, {"from": "2026-03", "to": "2026-04"})
+    figures = d.figures_of(repository.facts.values(), repository.profiles, "2026-03", "2026-04")
+    (march, april) = answer["first_actions"]
+    median = march["median_working_hours"]
+    assert (march["received"], march["acted"], march["acted_in_time"]) == (2, 2, 1)
+    messages = [
+        ["2026-03", "registered", "sms", 2, 3, 1050],
+        ["2026-04", "session_reminder", "whatsapp", 1, 1, 200],
+    ]
+
+    # the CSV: the figures, then each section after an empty line, its name and its header
+    figures_part, first_part, messages_part = (
+        list(csv.reader(io.StringIO(part)))
+        for part in exports.figures_csv(figures, answer["first_actions"]).split("\n\n")
+    )
+    assert figures_part[0] == list(exports.FIGURE_COLUMNS)
+    assert len(figures_part) == 1 + len(figures)
+    assert first_part == [
+        ["first_actions"],
+        list(exports.FIRST_ACTION_COLUMNS),
+        ["2026-03", "2", "2", "1", "1", str(median)],
+        ["2026-04", "1", "0", "0", "0", ""],
+    ]
+    assert messages_part == [
+        ["messages"],
+        list(exports.MESSAGE_COLUMNS),
+        *([str(cell) for cell in row] for row in messages),
+    ]
+
+    # the workbook: a sheet of each, with numbers as numbers
+    content = exports.figures_xlsx(
+        figures, d.innovations_of(figures), d.funnel_of(figures, []), answer["first_actions"]
+    )
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["figures", "innovations", "pak_camat", "first_actions", "messages"]
+    assert list(book["first_actions"].iter_rows(values_only=True)) == [
+        exports.FIRST_ACTION_COLUMNS,
+        ("2026-03", 2, 2, 1, 1, median),
+        ("2026-04", 1, 0, 0, 0, None),  # no median: an empty cell
+    ]
+    assert list(book["messages"].iter_rows(values_only=True)) == [
+        exports.MESSAGE_COLUMNS,
+        *(tuple(row) for row in messages),
+    ]
 
 
 def test_working_hours_leave_out_weekends_and_public_holidays():

@@ -129,6 +129,13 @@ def test_a_period_with_nothing_counted_says_so_and_a_month_is_its_own_period():
     assert shows_in_a_row(texts, "Mei 2026", "0", "0", "0", "0", "0", "0", "0")
 
 
+def test_an_empty_read_model_asked_for_every_month_prints_a_report_that_says_so():
+    # what ``handlers.period`` gives when nothing is recorded and nothing asked for
+    texts = pdf_texts(printing.monthly_pdf(report([], "0000-00", "9999-99")))
+    assert any("belum ada data" in text for text in texts)
+    assert any("no figures yet" in text for text in texts)
+
+
 def test_without_a_programme_the_funnel_says_there_are_no_figures():
     texts = pdf_texts(printing.monthly_pdf({**report([]), "programmes": []}))
     assert texts.count(printing.NONE) == 5

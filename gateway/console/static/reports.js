@@ -1,6 +1,8 @@
 // The planning office's reports page: the monthly figures of /api/v1/reports/monthly drawn as
 // charts (uPlot, as the console's) and bars, for the planning role (Bappedalitbang) and the
 // admin. Signs in with a bearer token kept in this tab, as the console does (the same one).
+// Beside them, the cases' first action (within the limit or late, the median working hours) and
+// the messages sent with their cost, per month, each chart with its table.
 // The period's files (CSV, XLSX, open data, the printable PDF) are fetched with that token and saved from a blob:
 // a link could not carry the Authorization header.
 
@@ -11,7 +13,8 @@ const API = `${REPORTS}/monthly`;
 const TOKEN = "pmi-console-token";
 const LANGUAGE = "pmi-console-language";
 const SEXES = ["F", "M", "unknown"];
-const COLOURS = { F: "#be185d", M: "#1d4ed8", unknown: "#4b5563" };
+const COLOURS = { F: "#be185d", M: "#1d4ed8", unknown: "#4b5563", in_time: "#15803d",
+                  late: "#b91c1c", hours: "#334155", sent: "#1d4ed8", cost: "#b45309" };
 const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 const $ = (selector) => document.querySelector(selector);
 
@@ -52,6 +55,20 @@ const WORDS = {
     "table.registrations_m": "Pendaftaran, laki-laki",
     "table.departures_f": "Keberangkatan, perempuan",
     "table.departures_m": "Keberangkatan, laki-laki",
+    "first_actions.title": "Tindakan pertama atas kasus",
+    "chart.first_actions": "Kasus ditindak tepat waktu dan terlambat, dan median jam kerja sampai tindakan pertama, per bulan diterima",
+    "first_actions.caption": "Tindakan pertama atas kasus per bulan diterima",
+    "first_actions.month": "Bulan diterima",
+    "first_actions.received": "Diterima",
+    "first_actions.in_time": "Tepat waktu",
+    "first_actions.late": "Terlambat",
+    "first_actions.median": "Median jam kerja",
+    "messages.title": "Pesan terkirim",
+    "chart.messages": "Pesan terkirim dan biayanya per bulan",
+    "messages.caption": "Pesan terkirim, segmen SMS dan biaya per bulan",
+    "messages.sent": "Pesan terkirim",
+    "messages.segments": "Segmen SMS",
+    "messages.cost": "Biaya (Rp)",
     "sex.F": "Perempuan",
     "sex.M": "Laki-laki",
     "sex.unknown": "Tidak diketahui",
@@ -111,6 +128,20 @@ const WORDS = {
     "table.registrations_m": "Registrations, men",
     "table.departures_f": "Departures, women",
     "table.departures_m": "Departures, men",
+    "first_actions.title": "Cases' first action",
+    "chart.first_actions": "Cases acted on within the limit and late, and the median working hours to the first action, per month received",
+    "first_actions.caption": "Cases' first action per month received",
+    "first_actions.month": "Month received",
+    "first_actions.received": "Received",
+    "first_actions.in_time": "Within the limit",
+    "first_actions.late": "Late",
+    "first_actions.median": "Median working hours",
+    "messages.title": "Messages sent",
+    "chart.messages": "Messages sent and their cost per month",
+    "messages.caption": "Messages sent, SMS segments and cost per month",
+    "messages.sent": "Messages sent",
+    "messages.segments": "SMS segments",
+    "messages.cost": "Cost (Rp)",
     "sex.F": "Women",
     "sex.M": "Men",
     "sex.unknown": "Not known",
@@ -268,27 +299,93 @@ function totals(figures, measure, keyOf) {
 
 const bySex = (figure) => `${figure.month}|${figure.sex || "unknown"}`;
 
-function monthly(container, months, counted) {
-  const sexes = SEXES.filter((sex) => sex !== "unknown"
-    || months.some((month) => counted.get(`${month}|unknown`)));
-  const data = [months.map(monthStart),
-                ...sexes.map((sex) => months.map((month) => counted.get(`${month}|${sex}`) || 0))];
+const fromZero = (u, min, max) => [0, Math.max(1, max)];
+const nameOfStart = (v) => monthName(new Date(v * 1000).toISOString().slice(0, 7));
+
+// One chart per container, a point per month: ``lines`` [{ label, colour, values, scale }]; a
+// line of another scale than the counts ("y") is read on its own axis, on the right.
+function plotMonths(container, months, lines) {
+  const others = [...new Set(lines.map((line) => line.scale || "y"))].filter((s) => s !== "y");
   const width = Math.max(240, container.clientWidth || 600);
   plots.get(container)?.destroy();
   const plot = new window.uPlot({
     width,
     height: 220,
     series: [
-      { value: (u, v) => (v == null ? "" : monthName(new Date(v * 1000).toISOString().slice(0, 7))) },
-      ...sexes.map((sex) => ({ label: t(`sex.${sex}`), stroke: COLOURS[sex], width: 2,
-                               points: { show: true, size: 6 } })),
+      { value: (u, v) => (v == null ? "" : nameOfStart(v)) },
+      ...lines.map((line) => ({ label: line.label, stroke: COLOURS[line.colour], width: 2,
+                                scale: line.scale || "y", dash: line.scale ? [6, 4] : undefined,
+                                points: { show: true, size: 6 } })),
     ],
-    axes: [{ values: (u, ticks) => ticks.map((v) => monthName(new Date(v * 1000).toISOString().slice(0, 7))) },
-           { incrs: COUNT_STEPS }], // people are counted in whole numbers
-    scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+    axes: [{ values: (u, ticks) => ticks.map(nameOfStart) },
+           { incrs: COUNT_STEPS }, // people and messages are counted in whole numbers
+           ...others.map((scale) => ({ scale, side: 1, grid: { show: false },
+                                       label: lines.find((line) => line.scale === scale).label }))],
+    scales: { x: { time: false }, y: { range: fromZero },
+              ...Object.fromEntries(others.map((scale) => [scale, { range: fromZero }])) },
     legend: { live: false },
-  }, data, container);
+  }, [months.map(monthStart), ...lines.map((line) => line.values)], container);
   plots.set(container, plot);
+}
+
+function monthly(container, months, counted) {
+  const sexes = SEXES.filter((sex) => sex !== "unknown"
+    || months.some((month) => counted.get(`${month}|unknown`)));
+  plotMonths(container, months, sexes.map((sex) => ({
+    label: t(`sex.${sex}`), colour: sex,
+    values: months.map((month) => counted.get(`${month}|${sex}`) || 0) })));
+}
+
+// a row per month: its name, then its cells (numbers right-aligned, as the locale writes them)
+function tableRows(tbody, months, cellsOf) {
+  tbody.replaceChildren(...months.map((month) => {
+    const row = document.createElement("tr");
+    row.dataset.month = month;
+    const head = document.createElement("th");
+    head.scope = "row";
+    head.textContent = monthName(month);
+    row.append(head);
+    for (const value of cellsOf(month)) {
+      const cell = document.createElement("td");
+      cell.className = "num";
+      cell.textContent = value;
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
+const whole = (count) => (count || 0).toLocaleString(locale());
+const hours = (value) => (value == null ? "–" : value.toLocaleString(locale(), {
+  minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+
+function firstActions(months, rows) {
+  const of = new Map(rows.map((row) => [row.month, row]));
+  const inTime = (month) => of.get(month)?.acted_in_time || 0;
+  const late = (month) => (of.get(month)?.acted || 0) - inTime(month);
+  const median = (month) => of.get(month)?.median_working_hours ?? null;
+  plotMonths($("#chart-first-actions"), months, [
+    { label: t("first_actions.in_time"), colour: "in_time", values: months.map(inTime) },
+    { label: t("first_actions.late"), colour: "late", values: months.map(late) },
+    { label: t("first_actions.median"), colour: "hours", scale: "hours",
+      values: months.map(median) },
+  ]);
+  tableRows($("#first-actions-table tbody"), months, (month) => [
+    whole(of.get(month)?.received), whole(inTime(month)), whole(late(month)),
+    hours(median(month))]);
+}
+
+function messages(months, figures) {
+  const sent = totals(figures, "notifications_sent", (f) => f.month);
+  const segments = totals(figures, "notification_segments", (f) => f.month);
+  const cost = totals(figures, "notification_cost_rupiah", (f) => f.month);
+  plotMonths($("#chart-messages"), months, [
+    { label: t("messages.sent"), colour: "sent", values: months.map((m) => sent.get(m) || 0) },
+    { label: t("messages.cost"), colour: "cost", scale: "rupiah",
+      values: months.map((m) => cost.get(m) || 0) },
+  ]);
+  tableRows($("#messages-table tbody"), months, (month) => [
+    whole(sent.get(month)), whole(segments.get(month)), whole(cost.get(month))]);
 }
 
 function draw(answer) {
@@ -298,27 +395,16 @@ function draw(answer) {
   const departures = totals(answer.figures, "departures", bySex);
   monthly($("#chart-registrations"), months, registrations);
   monthly($("#chart-departures"), months, departures);
-  $("#monthly-table tbody").replaceChildren(...months.map((month) => {
-    const row = document.createElement("tr");
-    row.dataset.month = month;
-    const head = document.createElement("th");
-    head.scope = "row";
-    head.textContent = monthName(month);
-    row.append(head);
-    for (const count of [registrations.get(`${month}|F`), registrations.get(`${month}|M`),
-                         departures.get(`${month}|F`), departures.get(`${month}|M`)]) {
-      const cell = document.createElement("td");
-      cell.className = "num";
-      cell.textContent = (count || 0).toLocaleString(locale());
-      row.append(cell);
-    }
-    return row;
-  }));
+  tableRows($("#monthly-table tbody"), months, (month) => [
+    registrations.get(`${month}|F`), registrations.get(`${month}|M`),
+    departures.get(`${month}|F`), departures.get(`${month}|M`)].map(whole));
   const labelled = (counted, prefix) => [...counted].map(([key, value]) => ({
     label: t(`${prefix}.${key}`), value }));
   fill($("#bars-returns"), labelled(totals(answer.figures, "returns", (f) => f.detail), "reason"));
   fill($("#bars-cases"), labelled(
     totals(answer.figures, "cases_opened", (f) => f.detail.split(":")[0]), "aspect"));
+  firstActions(months, answer.first_actions || []);
+  messages(months, answer.figures);
   $("#funnels").replaceChildren(...(answer.programmes.length
     ? answer.programmes.map(funnel) : [paragraph(t("none"))]));
   $("#reports-status").textContent = t("status.read", {
