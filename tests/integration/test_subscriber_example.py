@@ -18,6 +18,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import create_engine, text
 
 from pmi_common import contract as c
+from services.agencies.published import disclose
 from services.registration.service import RegistrationService
 from tests.events import envelope
 from tests.helpers import queue_depth, wait_for, worker_payload
@@ -146,7 +147,17 @@ def test_the_subscriber_applies_each_event_once_even_when_the_broker_delivers_it
         lambda lines: set(expected) <= set(applied_ids(lines)), "both events applied"
     )
 
-    into_queue(rabbit_config["AMQP_URI"], bpjs.queue, published[0])  # delivered again
+    # delivered again, as the agency received it: the published form of the registration (its
+    # own version of the contract, not the platform's internal one)
+    again = disclose(
+        published[0],
+        bpjs.agreement,
+        now=dt.datetime.now(dt.UTC),
+        pseudonym_key="a-test-pseudonym-key-of-enough-length",
+        placement_agency_of=lambda _: None,
+    )
+    assert again is not None and again["event_id"] == expected[0]
+    into_queue(rabbit_config["AMQP_URI"], bpjs.queue, again)
 
     lines = subscriber.wait_until(
         lambda lines: any(line["outcome"] == "duplicate" for line in lines), "the repeat dropped"
