@@ -29,7 +29,7 @@ from nameko.extensions import SharedExtension
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pmi_common.production import DEVELOPMENT_ANSWER_KEY, answer_key_problem, is_development
+from pmi_common.production import DEVELOPMENT_ANSWER_KEY, answer_key_problem, secret_setting
 from pmi_common.sealing import Sealer, Unsealable
 from pmi_common.store import make_engine
 
@@ -73,13 +73,9 @@ def command_key(principal: str, key: str, method: str, path: str, body: dict | N
 def answer_key(config: dict) -> str:
     """``IDEMPOTENCY_ANSWER_KEY``: the development key in development only; outside it, nothing
     weak is accepted (``production.answer_key_problem``)."""
-    key = config.get("IDEMPOTENCY_ANSWER_KEY") or ""
-    if is_development(config):
-        return key or DEVELOPMENT_ANSWER_KEY
-    problem = answer_key_problem(config)
-    if problem:
-        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
-    return key
+    return secret_setting(
+        config, "IDEMPOTENCY_ANSWER_KEY", DEVELOPMENT_ANSWER_KEY, answer_key_problem
+    )
 
 
 class Seal:

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .errors import AnswerUnreadable
-from .production import DEVELOPMENT_ANSWER_KEY, answer_key_problem, is_development
+from .production import DEVELOPMENT_ANSWER_KEY, answer_key_problem, secret_setting
 from .sealing import Sealer, Unsealable
 
 KEY_NAME = "IDEMPOTENCY_ANSWER_KEY"
@@ -124,10 +124,6 @@ def kept_answers(config: Mapping, service: str) -> KeptAnswers:
     """The kept answers of ``service`` under its config's ``IDEMPOTENCY_ANSWER_KEY``: the
     development key in development only; elsewhere a missing or weak key is a ``ValueError``
     (``production.answer_key_problem``; a production process refuses to start before)."""
-    key = config.get(KEY_NAME) or ""
-    if is_development(config):
-        return KeptAnswers(key or DEVELOPMENT_ANSWER_KEY, service)
-    problem = answer_key_problem(config)
-    if problem:
-        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
-    return KeptAnswers(key, service)
+    return KeptAnswers(
+        secret_setting(config, KEY_NAME, DEVELOPMENT_ANSWER_KEY, answer_key_problem), service
+    )

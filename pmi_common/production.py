@@ -14,7 +14,7 @@ and how to make a good value.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 DEVELOPMENT = "development"
@@ -184,6 +184,24 @@ def answer_key_problem(config: Mapping) -> str | None:
         if key and key == (config.get(other) or ""):
             return f"IDEMPOTENCY_ANSWER_KEY is the {other}: give kept answers a secret of their own"
     return key_problem("IDEMPOTENCY_ANSWER_KEY", key)
+
+
+def secret_setting(
+    config: Mapping,
+    name: str,
+    development_key: str,
+    problem: Callable[[Mapping], str | None],
+) -> str:
+    """The secret ``name`` of a process's config: unset in development, the development key;
+    anywhere else, a missing, weak or shared one (``problem``) is a ``ValueError`` (a production
+    process refuses to start before, in ``problems``)."""
+    key = config.get(name) or ""
+    if is_development(config):
+        return key or development_key
+    found = problem(config)
+    if found:
+        raise ValueError(f"{found}: set a random secret of 32+ characters (`make secrets`)")
+    return key
 
 
 def broker_user_problem(service: str, config: Mapping) -> str | None:

@@ -30,7 +30,11 @@ from marshmallow import Schema
 from pmi_common import contract as c
 from pmi_common import nik_like
 from pmi_common.agreement import CASE_EVENTS
-from pmi_common.production import DEVELOPMENT_PSEUDONYM_KEY, is_development, pseudonym_key_problem
+from pmi_common.production import (
+    DEVELOPMENT_PSEUDONYM_KEY,
+    pseudonym_key_problem,
+    secret_setting,
+)
 
 # The published events --------------------------------------------------------------------------
 
@@ -222,10 +226,4 @@ def pseudonym_key(config: dict) -> str:
     equal to, ``JWT_SECRET``: rotating the token secret would change every pseudonym, and whoever
     holds it could reverse them). The development key in development only; outside it, nothing
     weak is accepted (``production.pseudonym_key_problem``)."""
-    key = config.get("PSEUDONYM_KEY") or ""
-    if is_development(config):
-        return key or DEVELOPMENT_PSEUDONYM_KEY
-    problem = pseudonym_key_problem(config)
-    if problem:
-        raise ValueError(f"{problem}: set a random secret of 32+ characters (`make secrets`)")
-    return key
+    return secret_setting(config, "PSEUDONYM_KEY", DEVELOPMENT_PSEUDONYM_KEY, pseudonym_key_problem)
