@@ -23,10 +23,12 @@ from urllib.parse import urlparse  # noqa: E402
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import pytest  # noqa: E402
+from eventlet import GreenPool  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from pmi_common.migrations import upgrade  # noqa: E402
 from tests import machine, servers  # noqa: E402
+from tests.vhosts import VhostPool  # noqa: E402
 
 pytest_plugins = ["tests.hang_report"]  # where a hung test waits, greenlets included
 
@@ -66,6 +68,31 @@ def rabbit_manager(private_servers):
     from nameko.testing import rabbit
 
     return rabbit.Client(private_servers.broker.management_url)
+
+
+@pytest.fixture(scope="session")
+def vhost_pipeline(private_servers):
+    """In place of nameko's: vhosts holding the platform's topology, used again from test to
+    test (``tests/vhosts.py``)."""
+    pool = VhostPool(private_servers.broker)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def rabbit_config(request, vhost_pipeline):
+    """nameko's ``rabbit_config`` on a vhost of the pool; an empty one, made for the test, with
+    ``@pytest.mark.empty_vhost``."""
+    amqp = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    empty = request.node.get_closest_marker("empty_vhost") is not None or bool(
+        os.environ.get("XXFRESH")
+    )
+    with vhost_pipeline.get(empty=empty) as vhost:
+        yield {
+            "AMQP_URI": f"{amqp.scheme}://{amqp.netloc}/{vhost}",
+            "username": amqp.username,
+            "vhost": vhost,
+        }
 
 
 def _database_url(name: str) -> str:
@@ -210,11 +237,33 @@ def office_certificate() -> dict:
 
 
 @pytest.fixture
-def container_factory(database_urls, container_factory):
-    """nameko's, set up after the test's databases, so torn down before them: its containers
-    are killed before the databases are emptied. The other way round, a container still
-    applying events when the test ends writes rows into the next test's empty database."""
-    return container_factory
+def container_factory(database_urls, rabbit_config, container_factory):
+    """nameko's, set up after the test's databases and vhost, so torn down before them: its
+    containers are killed before the databases are emptied and the vhost is put back. The other
+    way round, a container still applying events when the test ends writes rows into the next
+    test's empty database, and consumes from a vhost being emptied for the next test."""
+    made = []
+
+    def make(*args, **kwargs):
+        container = container_factory(*args, **kwargs)
+        made.append(container)
+        return container
+
+    yield make
+    # all at once, where nameko kills one after another: an idle consumer notices it is killed
+    # only when its wait for a delivery ends (nameko's RPC consumer waits up to a second)
+    pool = GreenPool()
+    for container in made:
+        pool.spawn(_kill_quietly, container)
+    pool.waitall()
+
+
+def _kill_quietly(container) -> None:
+    """As nameko's teardown kills, ignoring what a container raises as it dies."""
+    try:
+        container.kill()
+    except Exception:  # noqa: BLE001 - nameko's own teardown does the same
+        pass
 
 
 @pytest.fixture

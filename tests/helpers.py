@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -232,3 +233,17 @@ def shows_in_a_row(texts: list[str], *expected: str) -> bool:
 def pdf_text(pdf: bytes) -> str:
     """What a PDF shows, its strings one to a line (to read what a letter says)."""
     return "\n".join(pdf_texts(pdf))
+
+
+# How often a test's HTTP server looks whether it is being shut down (socketserver's default
+# half second is paid by every test that stops one).
+SERVER_POLL_SECONDS = 0.05
+
+
+def serve_in_background(server) -> threading.Thread:
+    """A ``socketserver`` server serving on a thread of its own until ``server.shutdown()``."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SERVER_POLL_SECONDS}, daemon=True
+    )
+    thread.start()
+    return thread

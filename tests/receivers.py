@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.helpers import serve_in_background
+
 HANG = -1  # an answer that never comes (until the receiver is closed)
 
 
@@ -50,8 +52,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve_in_background(self.server)
 
     @property
     def port(self) -> int:

@@ -24,6 +24,9 @@ from services.registration.service import RegistrationService
 from tests.events import envelope
 from tests.helpers import queue_depth, wait_for, worker_payload
 
+# what a service may declare with its own user is tested on a vhost nothing was declared in
+pytestmark = pytest.mark.empty_vhost
+
 PROCESSES = ("registration", "documents", "orientation")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -26,6 +25,7 @@ from services.notifications.channels import (
     production_problems,
 )
 from services.notifications.service import NotificationsService
+from tests.helpers import serve_in_background
 from tests.mailserver import MailServer
 
 NOW = dt.datetime(2026, 5, 13, 3, tzinfo=dt.UTC)
@@ -57,7 +57,7 @@ class Provider:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
     @property
     def base(self) -> str:

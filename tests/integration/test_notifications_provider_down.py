@@ -4,7 +4,6 @@ back (a real HTTP server on the same port) each of them reaches it exactly once.
 
 from __future__ import annotations
 
-import threading
 from http.server import ThreadingHTTPServer
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import create_engine, text
 from pmi_common.clock import Clock
 from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
-from tests.helpers import wait_for, worker_payload
+from tests.helpers import serve_in_background, wait_for, worker_payload
 from tests.integration.test_notifications_service import TOKEN, MorningClock, SmsProvider, call
 
 WORKERS = 12
@@ -26,7 +25,7 @@ class Restartable(SmsProvider):
         port, handler = self.server.server_address[1], self.server.RequestHandlerClass
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
 
 @pytest.fixture

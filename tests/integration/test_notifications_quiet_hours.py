@@ -83,5 +83,13 @@ def test_a_registration_at_23_wib_is_told_at_07_and_not_before(
     clock.morning()
     (body,) = wait_for(provider.accepted, message="the message sent at 07:00")
     assert body["text"].startswith("Halo Siti, pendaftaran PMI Anda diterima.")
-    (sent,) = call(notifications, "messages_of", worker["id"])["items"]
+    # the provider answers before the sender records the message as sent
+    (sent,) = wait_for(
+        lambda: [
+            message
+            for message in call(notifications, "messages_of", worker["id"])["items"]
+            if message["status"] != "pending"
+        ],
+        message="the message recorded as sent",
+    )
     assert sent["status"] == "sent" and dt.datetime.fromisoformat(sent["sent_at"]) >= SEVEN

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,7 +19,7 @@ from pmi_common.clock import Clock, SystemClock
 from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
-from tests.helpers import Subscriber, wait_for, worker_payload
+from tests.helpers import Subscriber, serve_in_background, wait_for, worker_payload
 
 TOKEN = "sms-provider-token-for-the-tests"
 # a Wednesday at 10:00 WIB, moving on with the real time: outside the quiet hours whenever the
@@ -64,7 +63,7 @@ class SmsProvider:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
     @property
     def url(self) -> str:

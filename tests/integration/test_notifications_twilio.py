@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -23,7 +22,7 @@ from pmi_common import contract as c
 from pmi_common.clock import Clock
 from services.notifications.service import NotificationsService
 from tests.events import envelope, publish
-from tests.helpers import wait_for, worker_payload
+from tests.helpers import serve_in_background, wait_for, worker_payload
 from tests.integration.test_notifications_service import MorningClock
 
 ACCOUNT, AUTH_TOKEN, NUMBER = (
@@ -63,7 +62,7 @@ class FakeTwilio:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
     @property
     def base(self) -> str:

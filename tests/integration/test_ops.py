@@ -89,7 +89,10 @@ def test_queues_show_depth_consumers_and_what_is_unhealthy(
 ):
     def report():
         rows = {q.name: q for q in queue_report(management, rabbit_config["AMQP_URI"])}
-        return rows if rows[DEAD].ready == 2 and rows[INBOX].consumers >= 1 else None
+        # each queue's figures come in with its own statistics: wait for all that are read
+        rpc = rows.get("rpc-registration")
+        counted = rows[DEAD].ready == 2 and rows[INBOX].consumers >= 1
+        return rows if counted and rpc is not None and rpc.consumers >= 1 else None
 
     rows = wait_for(
         report,
@@ -220,6 +223,7 @@ def test_discarding_asks_for_yes_then_deletes_only_what_matches(
     assert [letter.event_id for letter in letters(uri)] == [two_dead_letters["event_id"]]
 
 
+@pytest.mark.empty_vhost  # an inbox the platform declares is what is missing
 def test_replay_refuses_when_the_inbox_does_not_exist_and_keeps_the_dead_letter(rabbit_config):
     uri = rabbit_config["AMQP_URI"]
     with Connection(uri) as connection:

@@ -8,6 +8,7 @@ import json
 import uuid
 
 import amqp
+import pytest
 from kombu import Connection
 
 from pmi_common import contract as c
@@ -17,6 +18,9 @@ from services.agencies import queues as a
 from tests.helpers import queue_depth, wait_for
 
 RABBITMQ_4_DEFAULT_LIMIT = 20
+
+# what the platform declares is read from a vhost nothing else declared in
+pytestmark = pytest.mark.empty_vhost
 
 
 def declared(rabbit_manager, rabbit_config) -> dict[str, dict]:
