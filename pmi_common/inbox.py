@@ -4,8 +4,11 @@
 handlers of a service share its queue ``<service>.inbox`` (see ``topology``). Each message is
 parsed against the contract; a malformed one goes straight to ``<service>.dead-letter`` with the
 reason. A handler that raises is retried with growing delays through ``<service>.retry``; after
-the last attempt the message is dead-lettered with the error and the number of attempts. A
-message that keeps killing the process is dead-lettered by the quorum queue's delivery limit.
+the last attempt the message is dead-lettered with the error and the number of attempts, unless
+what failed is another service that did not answer (``ServiceUnavailable``): the event is sound and
+its service is down or cut off (a broker node failing over, a deploy), so it is retried at the
+longest delay for as long as that lasts, never dead-lettered for it. A message that keeps killing
+the process is dead-lettered by the quorum queue's delivery limit.
 Handlers apply their effect with ``Store.apply_once`` so a redelivered event changes nothing.
 
 A service that starts or stops never dead-letters an event for want of its handler: the table of
@@ -53,6 +56,7 @@ from .context import CORRELATION_ID
 from .contract import exchange_name, handled_by, spec_for
 from .errors import InvalidInput
 from .events import Event, MalformedEvent, parse_event
+from .rpc import ServiceUnavailable
 from .store import Database
 from .topology import dead_letter_queue, queues_for, retry_queue
 
@@ -390,8 +394,9 @@ class ServiceInbox(SharedExtension):
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
         attempts = delivery.attempts + 1
         permanent = isinstance(exc_info[1], InvalidInput)
+        waiting = isinstance(exc_info[1], ServiceUnavailable)  # on another service, not on itself
         try:
-            if permanent or attempts > len(self.retry_delays):
+            if permanent or (attempts > len(self.retry_delays) and not waiting):
                 self._republish(message, dead_letter_queue(self.service), attempts, error)
                 metrics.dead_lettered(self.service)  # metrics
                 log.error(
@@ -403,7 +408,7 @@ class ServiceInbox(SharedExtension):
                 )
                 outcome = metrics.DEAD_LETTERED  # metrics
             else:
-                delay = self.retry_delays[attempts - 1]
+                delay = self.retry_delays[min(attempts, len(self.retry_delays)) - 1]
                 self._republish(
                     message, retry_queue(self.service), attempts, error, expiration=delay
                 )
