@@ -7,8 +7,11 @@ nameko's own ``web_session`` fixture does not work with Werkzeug 3; this client 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import random
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,8 +33,17 @@ _EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
 _LOWEST = 10000
 
 
+# A port found free is reserved until this process ends, so that the suite's processes, choosing
+# at once, never give the same port to two servers (a RabbitMQ node takes seconds to bind the port
+# it was given; another process finding it free meanwhile made the second server fail to start):
+# a lock on a file named after the port, which the kernel lets go when the process ends.
+_RESERVED = Path(tempfile.gettempdir()) / f"pmi-test-ports-{os.getuid()}"
+_HELD: list = []
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on, outside the ephemeral range."""
+    """A loopback port nothing listens on and no other process of the suite has taken, outside
+    the ephemeral range."""
     try:
         below = int(_EPHEMERAL.read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -43,8 +55,21 @@ def free_port() -> int:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        if _reserve(port):
             return port
     raise RuntimeError(f"no free port between {_LOWEST} and {below}")
+
+
+def _reserve(port: int) -> bool:
+    _RESERVED.mkdir(exist_ok=True)
+    handle = open(_RESERVED / str(port), "a")  # noqa: SIM115 - held open until the process ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another process of the suite (or this one) has it
+        handle.close()
+        return False
+    _HELD.append(handle)
+    return True
 
 
 TEST_PSEUDONYM_KEY = "a-test-pseudonym-key-of-more-than-thirty-two-characters"
