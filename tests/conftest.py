@@ -83,16 +83,19 @@ def vhost_pipeline(private_servers):
 def rabbit_config(request, vhost_pipeline):
     """nameko's ``rabbit_config`` on a vhost of the pool; an empty one, made for the test, with
     ``@pytest.mark.empty_vhost``."""
-    amqp = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
-    empty = request.node.get_closest_marker("empty_vhost") is not None or bool(
-        os.environ.get("XXFRESH")
-    )
+    empty = request.node.get_closest_marker("empty_vhost") is not None
     with vhost_pipeline.get(empty=empty) as vhost:
-        yield {
-            "AMQP_URI": f"{amqp.scheme}://{amqp.netloc}/{vhost}",
-            "username": amqp.username,
-            "vhost": vhost,
-        }
+        yield _vhost_config(request, vhost)
+
+
+def _vhost_config(request, vhost: str) -> dict:
+    """nameko's broker settings for a vhost of the suite's broker."""
+    amqp = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    return {
+        "AMQP_URI": f"{amqp.scheme}://{amqp.netloc}/{vhost}",
+        "username": amqp.username,
+        "vhost": vhost,
+    }
 
 
 def _database_url(name: str) -> str:
@@ -277,16 +280,8 @@ def config_for(rabbit_config, database_urls):
 def module_config_for(request, vhost_pipeline, databases):
     """``config_for`` for the tests of a module that share one running stack: a vhost of the
     module's own, and the service databases emptied once the module is done."""
-    amqp = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
     with vhost_pipeline.get() as vhost:
-        yield _configs(
-            {
-                "AMQP_URI": f"{amqp.scheme}://{amqp.netloc}/{vhost}",
-                "username": amqp.username,
-                "vhost": vhost,
-            },
-            databases,
-        )
+        yield _configs(_vhost_config(request, vhost), databases)
     for url in databases.values():
         empty_database(url)
 
