@@ -27,10 +27,11 @@ from eventlet import GreenPool  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from pmi_common.migrations import upgrade  # noqa: E402
-from tests import machine, servers  # noqa: E402
+from tests import machine, prompt_kill, servers  # noqa: E402
 from tests.vhosts import VhostPool  # noqa: E402
 
 pytest_plugins = ["tests.hang_report"]  # where a hung test waits, greenlets included
+prompt_kill.install()  # a killed container's consumer does not wait out its second
 
 DATABASE_SERVICES = (
     "registration",

@@ -16,7 +16,7 @@ from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 
 from pmi_common import contract as c
-from pmi_common.topology import dead_letter_queue
+from pmi_common.topology import dead_letter_queue, inbox_queue
 from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests import servers
@@ -46,6 +46,12 @@ def test_an_event_waits_out_a_service_that_does_not_answer_and_is_applied_once_i
     registration = container_factory(RegistrationService, config_for("registration"))
     registration.start()
     worker = call(registration, "register_worker", worker_payload())
+    # what registration published of her (its outbox relays it after the commit) waits in
+    # notifications' inbox
+    wait_for(
+        lambda: queue_depth(uri, inbox_queue(c.NOTIFICATIONS)) >= 1,
+        message="the registration in notifications' inbox",
+    )
     registration.kill()
     servers.current().broker.management(
         "DELETE", f"/queues/{quote(rabbit_config['vhost'], safe='')}/rpc-registration"
