@@ -1,7 +1,7 @@
 """Shared fixtures: the suite's own RabbitMQ and PostgreSQL (``tests/servers.py``), started once
 per test process when a test first needs them; a RabbitMQ vhost per test (nameko's
-``rabbit_config``) and a PostgreSQL database per service, migrated once and emptied after each
-test."""
+``rabbit_config``, from the suite's pool of vhosts put back after each test: ``tests/vhosts.py``)
+and a PostgreSQL database per service, migrated once and emptied after each test."""
 
 import functools
 import os
