@@ -13,9 +13,12 @@ Every quorum queue is declared with its delivery limit, so it behaves the same o
 (no limit unless declared) and 4.x (20 unless declared, then dropped or dead-lettered).
 
 Declaring is idempotent; every service declares the whole topology before its relay publishes, so
-no event is published before its consumers' queues exist. With one broker user per service
-(``BROKER_USERS``, see ``broker_users``) a service may declare only its own exchange and queues:
-``pmi broker setup`` declares the whole topology first, as the administrator.
+no event is published before its consumers' queues exist. A process declares it once per broker
+and vhost (``declare_topology`` remembers): the runner's declaring and the relay's that follows it
+are one, and so are those of the containers one process starts on one vhost.
+With one broker user per service (``BROKER_USERS``, see ``broker_users``) a service may declare
+only its own exchange and queues: ``pmi broker setup`` declares the whole topology first, as the
+administrator.
 """
 
 from __future__ import annotations
@@ -112,9 +115,17 @@ def own_topology(service: str, config) -> str | None:
     return service if config.get("BROKER_USERS") else None
 
 
-def declare_topology(amqp_uri: str, only: str | None = None) -> None:
+# (AMQP URI, part) this process has declared: (uri, None) the whole topology, (uri, service) a
+# service's own part
+_declared: set[tuple[str, str | None]] = set()
+
+
+def declare_topology(amqp_uri: str, only: str | None = None, again: bool = False) -> None:
     """Declare every exchange, queue and binding; ``only`` a service's own (its own broker
-    user may declare no more)."""
+    user may declare no more). Once per process and vhost, unless ``again``: the operator's
+    ``pmi broker setup`` declares whatever is there, a process starting declares once."""
+    if not again and ((amqp_uri, None) in _declared or (amqp_uri, only) in _declared):
+        return
     names = (
         exchanges() if only is None else ((exchange_name(only),) if only in SERVICES else ())
     )  # the agencies service publishes no events
@@ -128,6 +139,7 @@ def declare_topology(amqp_uri: str, only: str | None = None) -> None:
             queue.declare()
             for exchange, routing_key in spec.bindings:
                 channel.queue_bind(spec.name, exchange=exchange, routing_key=routing_key)
+    _declared.add((amqp_uri, only))
 
 
 def definitions(vhost: str = "/") -> dict:

@@ -55,7 +55,7 @@ def setup(env: Mapping[str, str]) -> list[str]:
         unquote(admin.password or ""),
         tags="administrator,impersonator",
     )
-    declare_topology(amqp_uri)
+    declare_topology(amqp_uri, again=True)
     return [f"{process}: user {user}, {vhost}" for process, user in users.items()] + [
         "topology declared"
     ]

@@ -91,7 +91,7 @@ def _topology(args) -> None:
         json.dump(definitions(), sys.stdout, indent=2)
         print()
         return
-    declare_topology(config.amqp_uri())
+    declare_topology(config.amqp_uri(), again=True)
     print("topology declared")
 
 
