@@ -11,6 +11,7 @@ office's own (``settings_problem``)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
 from dataclasses import dataclass, field
@@ -104,14 +105,23 @@ def office_signer(config: dict, state_dir: Path, development: bool) -> OfficeSig
     password = config.get(KEY_PASSWORD)
     location = config.get("LETTER_PLACE") or "Blitar"
     if config.get(CERT_FILE):
-        return OfficeSigner(
+        return loaded_signer(
             Path(config[CERT_FILE]).read_bytes(),
             Path(config[KEY_FILE]).read_bytes(),
             password.encode() if password else None,
             location,
         )
     cert_pem, key_pem = development_pair(state_dir)
-    return OfficeSigner(cert_pem, key_pem, None, location)
+    return loaded_signer(cert_pem, key_pem, None, location)
+
+
+@functools.lru_cache(maxsize=4)
+def loaded_signer(
+    certificate_pem: bytes, key_pem: bytes, password: bytes | None, location: str
+) -> OfficeSigner:
+    """A signer for a certificate and key, loaded once per process (loading one checks the key
+    and signs a blank page to measure its signature: a quarter of a second)."""
+    return OfficeSigner(certificate_pem, key_pem, password, location)
 
 
 def development_pair(state_dir: Path) -> tuple[bytes, bytes]:
