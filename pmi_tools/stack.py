@@ -1,9 +1,11 @@
 """Run the whole platform on one machine: ``python -m pmi_tools.stack`` (what ``make run`` does).
 
-Starts the four services and the gateway as separate processes (each migrates its own database and
-declares the broker topology first). Every line they print is already JSON naming its service. A
-process that dies is started again, as a container platform would (``restart: unless-stopped``);
-one that keeps dying stops the platform. Ctrl-C or SIGTERM stops them all.
+Starts the services and the gateway as separate processes (each migrates its own database and
+declares the broker topology first), forked from one parent that has imported the platform once
+(``pmi_tools.preload``: a process serves in a fraction of the second an import takes). Every line
+they print is already JSON naming its service. A process that dies is started again, as a
+container platform would (``restart: unless-stopped``); one that keeps dying stops the platform.
+Ctrl-C or SIGTERM stops them all.
 
 To take one process out for a while (maintenance, or a rehearsal of an outage), create a file named
 after it in the hold directory, ``$PMI_STATE_DIR/hold/`` (``var/hold/documents``): it is stopped
@@ -12,6 +14,8 @@ and not restarted until the file is removed, then started again.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import subprocess
@@ -19,22 +23,147 @@ import sys
 import time
 from collections import deque
 
-from pmi_common.amqp import broker_reachable
-from pmi_common.config import STATE_DIR, amqp_uri
-from pmi_common.runner import BROKER_HELP, SERVICE_CLASSES, _safe
+from pmi_common.green import import_eventlet
+
+import_eventlet()  # quietly, and without the green resolver: this process resolves no names
+
+from eventlet import patcher  # noqa: E402
+
+from pmi_common.amqp import broker_reachable  # noqa: E402
+from pmi_common.config import STATE_DIR, amqp_uri  # noqa: E402
+from pmi_common.runner import BROKER_HELP, SERVICE_CLASSES, _safe  # noqa: E402
 
 PROCESSES = tuple(SERVICE_CLASSES)
+_os, _select = patcher.original("os"), patcher.original("select")
 CRASH_WINDOW_SECONDS = 60
 CRASHES_ALLOWED = 5
 HOLD_DIR = STATE_DIR / "hold"
 
 
-def spawn(service: str, env: dict | None = None, **popen) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pmi_common.runner", service],
-        env={**os.environ, **(env or {})},
-        **popen,
-    )
+class Preloaded:
+    """The parent the supervisor's processes are forked from (``pmi_tools.preload``): started
+    with the supervisor's environment and output; ``spawn`` gives a process as ``subprocess``
+    does, its end learned from the parent, which reaps it."""
+
+    def __init__(self, env: dict | None = None, **popen):
+        answers, self._write_end = os.pipe()
+        self._answers = answers
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pmi_tools.preload", str(self._write_end)],
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.PIPE,
+            pass_fds=(self._write_end,),
+            **popen,
+        )
+        os.close(self._write_end)
+        self._pending = b""
+        self._requests = itertools.count(1)
+        self._forked: dict[int, int] = {}  # request -> pid
+        self.exited: dict[int, int] = {}  # pid -> status
+
+    def spawn(self, service: str, env: dict | None = None, timeout: float = 120) -> Forked:
+        stdin = self.process.stdin
+        assert stdin is not None
+        request = next(self._requests)
+        line = json.dumps({"request": request, "service": service, "env": env or {}})
+        stdin.write(line.encode() + b"\n")
+        stdin.flush()
+        deadline = time.monotonic() + timeout  # the first waits for the parent's imports
+        while request not in self._forked:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the preloading parent did not fork {service}")
+            self.collect(wait=0.5)
+        return Forked(self._forked.pop(request), self)
+
+    def collect(self, wait: float = 0) -> None:
+        """Read what the parent has said (processes forked, processes ended); for up to ``wait``
+        seconds if it has said nothing. The pipe is read without waiting on it (the system's
+        ``select`` and ``read``, never eventlet's): where the supervisor runs beside other
+        greenlets (the reliability tests), two of them may ask at once, and eventlet allows one
+        reader of a descriptor at a time."""
+        deadline = time.monotonic() + wait
+        while True:
+            readable, _, _ = _select.select([self._answers], [], [], 0)
+            if readable:
+                chunk = _os.read(self._answers, 65536)
+                if chunk:
+                    self._take(chunk)
+                    continue
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.02)
+
+    def _take(self, chunk: bytes) -> None:
+        self._pending += chunk
+        while b"\n" in self._pending:
+            line, self._pending = self._pending.split(b"\n", 1)
+            answer = json.loads(line)
+            if "pid" in answer:
+                self._forked[answer["request"]] = answer["pid"]
+            else:
+                self.exited[answer["exited"]] = answer["status"]
+
+    def gone(self) -> bool:
+        return self.process.poll() is not None
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._answers)
+
+
+class Forked:
+    """A process forked by the preloading parent, with the part of ``subprocess.Popen`` the
+    supervisor uses."""
+
+    def __init__(self, pid: int, parent: Preloaded):
+        self.pid = pid
+        self.parent = parent
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.parent.collect()
+            if self.pid in self.parent.exited:
+                self.returncode = self.parent.exited.pop(self.pid)
+            elif self.parent.gone() and not _alive(self.pid):
+                self.returncode = -signal.SIGKILL  # its parent is gone, and so is it
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0)
+            self.parent.collect(wait=0.05)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class Supervisor:
@@ -62,14 +191,17 @@ class Supervisor:
             for n in range(1, instances + 1)
         }
         self.instance_env = instance_env or (lambda service, n: {})
-        self.children: dict[str, subprocess.Popen] = {}
+        self.children: dict[str, Forked | subprocess.Popen] = {}
         self.crashes: dict[str, deque] = {name: deque() for name in self.plan}
         self.restarts = 0
         self.held: set[str] = set()
+        self.preloaded: Preloaded | None = None
 
-    def _spawn(self, name: str) -> subprocess.Popen:
+    def _spawn(self, name: str) -> Forked | subprocess.Popen:
         service, n = self.plan[name]
-        return spawn(service, {**(self.env or {}), **self.instance_env(service, n)}, **self.popen)
+        if self.preloaded is None or self.preloaded.gone():  # started again if it died
+            self.preloaded = Preloaded(self.env, **self.popen)
+        return self.preloaded.spawn(service, self.instance_env(service, n))
 
     def start(self) -> None:
         for name in self.plan:
@@ -112,6 +244,8 @@ class Supervisor:
 
     def stop(self, timeout: float = 15) -> None:
         _terminate(self.children.values(), timeout)
+        if self.preloaded is not None:
+            self.preloaded.close()
 
 
 def _terminate(children, timeout: float = 15) -> None:

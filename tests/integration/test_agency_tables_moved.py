@@ -4,6 +4,9 @@ migration drop them there."""
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -180,22 +183,30 @@ def a_role_that_may_only_connect(database_url: str, admin_url: str) -> str:
 
 
 def test_the_agencies_service_will_not_start_before_the_tables_are_moved(
-    two_databases, private_servers, monkeypatch
+    two_databases, private_servers
 ):
-    from pmi_common.runner import main as run
-
     gateway_url, agencies_url = two_databases
     catalog_url = a_role_that_may_only_connect(gateway_url, private_servers.database.admin_url)
-    monkeypatch.setenv("PMI_ENV", "development")
-    monkeypatch.setenv("AGENCIES_DATABASE_URL", agencies_url)
-    monkeypatch.setenv("GATEWAY_CATALOG_URL", catalog_url)
-    monkeypatch.setenv("STARTUP_SECONDS", "0")
+    settings = {
+        "PMI_ENV": "development",
+        "AMQP_URI": private_servers.broker.amqp_uri(),
+        "AGENCIES_DATABASE_URL": agencies_url,
+        "GATEWAY_CATALOG_URL": catalog_url,
+        "STARTUP_SECONDS": "0",
+    }
 
-    with pytest.raises(SystemExit) as refused:
-        run(["agencies"])
+    # as its own process, as it is run: the runner configures the whole process's logging
+    refused = subprocess.run(
+        [sys.executable, "-m", "pmi_common.runner", "agencies"],
+        env={**os.environ, **settings},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
-    assert "pmi agency move-tables" in str(refused.value)
-    assert "disclosures" in str(refused.value)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "pmi agency move-tables" in refused.stderr
+    assert "disclosures" in refused.stderr
     assert "agreements" not in table_names(agencies_url)  # not even migrated
 
     move_tables(gateway_url, agencies_url)
