@@ -56,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     assert not (hub.listeners["read"] or hub.listeners["write"] or hub.timers or hub.next_timers)
     gc.collect()
     gc.freeze()  # what was imported stays shared: the collector does not write to it
-    children: set[int] = set()
     pending = b""
     while True:
         readable, _, _ = _select.select([0], [], [], 0.2)
@@ -71,17 +70,20 @@ def main(argv: list[str] | None = None) -> int:
                 pid = _os.fork()
                 if pid == 0:
                     _run(request, answers)  # never returns
-                children.add(pid)
                 _answer(answers, {"request": request.get("request"), "pid": pid})
-        _reap(children, answers)
+        _reap(answers)
 
 
-def _reap(children: set[int], answers: int) -> None:
-    for pid in list(children):
-        ended, status = _os.waitpid(pid, _os.WNOHANG)
-        if ended:
-            children.discard(pid)
-            _answer(answers, {"exited": pid, "status": _os.waitstatus_to_exitcode(status)})
+def _reap(answers: int) -> None:
+    """Every forked process that has ended, told."""
+    while True:
+        try:
+            pid, status = _os.waitpid(-1, _os.WNOHANG)
+        except ChildProcessError:  # none forked, or none left
+            return
+        if not pid:
+            return
+        _answer(answers, {"exited": pid, "status": _os.waitstatus_to_exitcode(status)})
 
 
 def _answer(answers: int, message: dict) -> None:
@@ -98,7 +100,7 @@ def _run(request: dict, answers: int) -> None:
         _os.close(devnull)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         inherited = hubs.get_hub()  # its epoll is the parent's, and every other process's
-        hubs._threadlocal.hub = type(inherited)()
+        hubs.use_hub()  # the next use makes this process's own
         shared = getattr(inherited, "poll", None)
         if hasattr(shared, "close"):
             shared.close()
