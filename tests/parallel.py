@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.pace import pace
+
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = ROOT / ".test_durations"
 # The end-to-end and browser tests share one stack per pytest process (the ``stack`` fixture,
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, pytest_args = parser.parse_known_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="pmi-tests-"))
+    reference = pace()
+    print(
+        f"this machine's pace: {reference:.3f} s for the reference work (tests/pace.py)", flush=True
+    )
     started = time.monotonic()
     running = {}
     if args.store_durations:
@@ -83,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             *ONE_STACK,
         ]
         running["stack"] = (
-            subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
+            subprocess.Popen(
+                command, cwd=ROOT, env=_group_env(), stdout=log, stderr=subprocess.STDOUT
+            ),
             log,
         )
         pytest_args = [*pytest_args, *(f"--ignore={path}" for path in ONE_STACK)]
@@ -107,18 +115,27 @@ def main(argv: list[str] | None = None) -> int:
             *pytest_args,
         ]
         running[group] = (
-            subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT),
+            subprocess.Popen(
+                command, cwd=ROOT, env=_group_env(), stdout=log, stderr=subprocess.STDOUT
+            ),
             log,
         )
     print(f"{len(running)} groups of tests running; their output: {logs}", flush=True)
     try:
-        worst = _wait(running, len(running), logs, started, args.group_timeout)
+        worst = _wait(running, len(running), logs, started, args.group_timeout, reference)
     finally:
         for process, _log in running.values():  # interrupted: no group outlives the command
             process.terminate()
     if args.store_durations:
         _merge_durations(sorted(logs.glob("durations-*.json")))
     return worst
+
+
+def _group_env() -> dict[str, str]:
+    """A group's environment: this one, with Python keeping the bytecode it compiles (see the
+    Makefile: compiling the platform and rewriting the tests afresh in every process of the run
+    costs a tenth of its CPU)."""
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def _durations_for(logs: Path, group, storing: bool) -> Path:
@@ -141,7 +158,11 @@ def _merge_durations(paths: list[Path]) -> None:
     DURATIONS.write_text(json.dumps(merged, sort_keys=True, indent=4) + "\n")
 
 
-def _wait(running: dict, groups: int, logs: Path, started: float, limit: float) -> int:
+def _wait(
+    running: dict, groups: int, logs: Path, started: float, limit: float, reference: float = 0
+) -> int:
+    """Waits for every group, prints each one's output as it ends and the run's verdict last
+    (with its time in paces of the machine, ``reference`` seconds each, when measured)."""
     worst = 0
     while running:
         for group, (process, log) in list(running.items()):
@@ -162,9 +183,10 @@ def _wait(running: dict, groups: int, logs: Path, started: float, limit: float) 
         time.sleep(0.5)
     if worst:
         _summarise(sorted(logs.glob("group-*.log")))
+    seconds = time.monotonic() - started
+    paces = f" ({seconds / reference:,.0f} paces of {reference:.3f} s)" if reference else ""
     print(
-        f"all groups done in {time.monotonic() - started:.0f} s; "
-        f"{'passed' if worst == 0 else 'FAILED'}",
+        f"all groups done in {seconds:.0f} s{paces}; {'passed' if worst == 0 else 'FAILED'}",
         flush=True,
     )
     return worst

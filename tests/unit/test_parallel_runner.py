@@ -57,3 +57,20 @@ def test_a_run_that_passed_prints_no_failures(tmp_path, capsys):
     running = _group(tmp_path, "print('FAILED is only a word here')")
     assert parallel._wait(running, 1, tmp_path, parallel.time.monotonic(), 600) == 0
     assert "what failed" not in capsys.readouterr().out
+
+
+def test_the_verdict_gives_the_runs_time_in_the_machines_paces(tmp_path, capsys):
+    running = _group(tmp_path, "print('1 passed')")
+    started = parallel.time.monotonic() - 30  # the run began half a minute ago
+    assert parallel._wait(running, 1, tmp_path, started, 600, reference=0.5) == 0
+    verdict = capsys.readouterr().out.splitlines()[-1]
+    seconds = int(verdict.split("done in ")[1].split(" s")[0])
+    paces = int(verdict.split("(")[1].split(" paces of 0.500 s); passed")[0])
+    assert abs(paces - 2 * seconds) <= 1, verdict  # both rounded from the same time
+
+
+def test_the_pace_is_the_fastest_of_its_tries_of_the_same_work():
+    from tests import pace
+
+    assert pace._reference_work() == pace._reference_work() > 0
+    assert 0 < pace.pace(tries=1)
