@@ -23,6 +23,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from gateway.auth import mint
+from gateway.testing import loopback_session
 from pmi_common.production import DEVELOPMENT_JWT_SECRET
 from tests import servers
 from tests.conftest import DATABASE_SERVICES
@@ -62,7 +63,7 @@ class Stack:
         )
 
     def client(self, role: str, **claims) -> requests.Session:
-        session = requests.Session()
+        session = loopback_session()
         session.headers["Authorization"] = f"Bearer {self.token(role, **claims)}"
         session.base = self.base_url
         return session

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import requests
 
 from gateway.auth import mint
+from gateway.testing import loopback_session
 from pmi_common.contract import DOCUMENT_TYPES
 from tests.helpers import district_today, worker_payload
 
@@ -52,7 +53,7 @@ class Driver:
                 agency="ltsa-blitar",
                 ttl=dt.timedelta(hours=8),
             )
-            session = requests.Session()
+            session = loopback_session()
             session.headers["Authorization"] = f"Bearer {token}"
             self.sessions[role] = session
         return self.sessions[role]
