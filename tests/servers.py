@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -155,6 +155,16 @@ class RabbitNode(RabbitMqExecutor):
         self.ctl("stop_app")
 
 
+def _management_session() -> requests.Session:
+    """The management API's requests: no proxy looked for in the environment (requests walks it
+    on every request otherwise, and a test puts its vhost back with several), and a connection
+    of its own for each (one kept between requests could meet the node closing it, idle or
+    restarted by a fault, just as it is used)."""
+    session = testing.loopback_session()
+    session.headers["Connection"] = "close"
+    return session
+
+
 @dataclass
 class Broker:
     """A RabbitMQ of the suite's own: one node, or several clustered."""
@@ -162,6 +172,7 @@ class Broker:
     nodes: list[RabbitNode]
     epmd_port: int
     root: Path
+    session: requests.Session = field(default_factory=_management_session, repr=False)
 
     @property
     def amqp_host(self) -> str:
@@ -182,7 +193,7 @@ class Broker:
         """A management API request, to the first node that answers."""
         for node in self.nodes:
             try:
-                response = requests.request(
+                response = self.session.request(
                     method,
                     f"http://127.0.0.1:{node.management_port}/api{path}",
                     auth=(USER, PASSWORD),
