@@ -423,6 +423,10 @@ def _answer_statement(answers):
     return select(answers.c.answer).where(answers.c.key == bindparam("key"))
 
 
+# a query's statements, on PostgreSQL, all read the same committed state
+ONE_SNAPSHOT = {"isolation_level": "REPEATABLE READ"}
+
+
 class Store:
     """What a worker gets: ``transaction()``, ``command(fn)``, ``apply_once(event, fn)`` and
     ``read()``."""
@@ -555,7 +559,15 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session for a query, reading the database as of one moment: on PostgreSQL its
+        statements share one snapshot (``REPEATABLE READ``; a read never waits or fails for
+        it). Under PostgreSQL's default each statement saw the latest commit, and a record read
+        with what is loaded beside it could be read across a commit: a case whose referral says
+        its letter was mailed, loaded a statement after the case's steps, which do not yet have
+        the step that says so."""
         with Session(self.engine) as session:
+            if self.engine.dialect.name == "postgresql":
+                session.connection(execution_options=ONE_SNAPSHOT)
             yield session
 
     @contextmanager
