@@ -114,12 +114,18 @@ def loopback_session() -> requests.Session:
 class ApiClient:
     """``client.as_role("operator").post("/workers", json=...)``; paths are under ``/api/v1``."""
 
-    def __init__(self, address: str, secret: str = TEST_SECRET, token: str | None = None):
+    def __init__(
+        self,
+        address: str,
+        secret: str = TEST_SECRET,
+        token: str | None = None,
+        session: requests.Session | None = None,
+    ):
         self.address = address
         self.base_url = f"http://{address}{PREFIX}"
         self.secret = secret
         self.token = token
-        self.session = loopback_session()
+        self.session = session or loopback_session()
 
     @classmethod
     def for_config(cls, config: dict) -> ApiClient:
@@ -150,9 +156,7 @@ class ApiClient:
         return self.with_token(self.mint(role, subject, **claims))
 
     def with_token(self, token: str | None) -> ApiClient:
-        client = ApiClient(self.address, self.secret, token)
-        client.session = self.session
-        return client
+        return ApiClient(self.address, self.secret, token, self.session)
 
     def anonymous(self) -> ApiClient:
         return self.with_token(None)

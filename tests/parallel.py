@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         f"this machine's pace: {reference:.3f} s for the reference work (tests/pace.py)", flush=True
     )
     started = time.monotonic()
+    env = _group_env()
     running = {}
     if args.store_durations:
         pytest_args = [*pytest_args, "--store-durations"]
@@ -89,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             *ONE_STACK,
         ]
         running["stack"] = (
-            subprocess.Popen(
-                command, cwd=ROOT, env=_group_env(), stdout=log, stderr=subprocess.STDOUT
-            ),
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
             log,
         )
         pytest_args = [*pytest_args, *(f"--ignore={path}" for path in ONE_STACK)]
@@ -115,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             *pytest_args,
         ]
         running[group] = (
-            subprocess.Popen(
-                command, cwd=ROOT, env=_group_env(), stdout=log, stderr=subprocess.STDOUT
-            ),
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
             log,
         )
     print(f"{len(running)} groups of tests running; their output: {logs}", flush=True)
