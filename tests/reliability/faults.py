@@ -79,6 +79,7 @@ def run(
     observe=None,
     spread: float | None = None,
     more_while_observing: int = 0,
+    fault_rounds: int | None = None,
 ) -> RunReport:
     """Run ``workers`` journeys on ``servers``; a fault every ``fault_interval`` seconds (None:
     no faults); ``observe(platform, report)`` is called once the journeys have begun, before the
@@ -87,7 +88,8 @@ def run(
     ``more_while_observing``: up to that many more journeys start at the same pace, whenever
     fewer than ``KEEP_UNDER_WAY`` are under way, while ``observe`` runs and until every kind of
     fault has happened once, so whatever they do, however long it takes, lands on journeys
-    under way."""
+    under way. ``fault_rounds``: how many times each kind of fault comes at most (None: faults
+    go on in turn until the journeys end)."""
     secret = uuid.uuid4().hex
     platform = Platform(servers, secret, log_dir, instances=instances)
     platform.create()
@@ -108,7 +110,9 @@ def run(
         journeys_done = eventlet.event.Event()
         every_fault = eventlet.event.Event()
         injector = (
-            eventlet.spawn(_inject, platform, fault_interval, report, journeys_done, every_fault)
+            eventlet.spawn(
+                _inject, platform, fault_interval, report, journeys_done, every_fault, fault_rounds
+            )
             if fault_interval
             else None
         )
@@ -186,9 +190,15 @@ def _supervise(platform: Platform) -> None:
 
 
 def _inject(
-    platform: Platform, interval: float, report: RunReport, journeys_done, every_fault
+    platform: Platform,
+    interval: float,
+    report: RunReport,
+    journeys_done,
+    every_fault,
+    rounds: int | None = None,
 ) -> None:
-    """Faults in turn, each kind at least once, until the journeys end: ``interval`` seconds
+    """Faults in turn, each kind at least once, until the journeys end or each kind has come
+    ``rounds`` times: ``interval`` seconds
     after the one before, and once the platform is whole again, so every fault lands on a
     working platform however slow the machine (on a loaded machine, faults every ``interval``
     seconds regardless outpaced the restarts, and the journeys stood still for minutes)."""
@@ -212,6 +222,8 @@ def _inject(
         report.under_way_at_faults.append(under_way)
         if len(report.faults) == len(FAULTS):
             every_fault.send(True)
+        if rounds is not None and len(report.faults) >= rounds * len(FAULTS):
+            return
         print(
             f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
             f"under way: {under_way}, finished: {report.journeys_finished}",

@@ -2,8 +2,9 @@
 and RabbitMQ and PostgreSQL restart: nothing lost, nothing applied twice.
 
 Journeys keep starting until every kind of fault has happened, so each lands on journeys under
-way however long the platform takes to recover: a handful in ``make test``, more in ``make
-reliability`` (``RELIABILITY_SCALE=large``), which also runs its own 2,000-worker batch
+way however long the platform takes to recover: a handful, each kind of fault once, in ``make
+test``; more, the faults in turn until the last journey ends, in ``make reliability``
+(``RELIABILITY_SCALE=large``), which also runs its own 2,000-worker batch
 (``tests/reliability/run.py``)."""
 
 import pytest
@@ -18,6 +19,8 @@ WORKERS = sized(small=len(FAULTS), large=12)  # at least
 MORE_WORKERS = 100  # at most, while faults remain
 CONCURRENCY = sized(small=4, large=12)  # journeys at once
 FAULT_INTERVAL = sized(small=2.0, large=4.0)  # seconds at least between faults
+# each kind once proves the property; in turn until the last journey ends finds rarer interleavings
+FAULT_ROUNDS = sized(small=1, large=None)
 
 
 @pytest.fixture
@@ -37,6 +40,7 @@ def test_no_event_is_lost_or_applied_twice_under_crashes_and_restarts(tmp_path, 
         concurrency=CONCURRENCY,
         log_dir=tmp_path,
         more_while_observing=MORE_WORKERS,
+        fault_rounds=FAULT_ROUNDS,
     )
     print("\n".join(report.lines()))
     findings = report.findings
