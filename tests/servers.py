@@ -71,7 +71,9 @@ def _check_rabbitmq() -> None:
 class RabbitNode(RabbitMqExecutor):
     """One RabbitMQ node of the suite's own, with the management plugin, on loopback."""
 
-    def __init__(self, root: Path, epmd_port: int, name: str | None = None) -> None:
+    def __init__(
+        self, root: Path, epmd_port: int, name: str | None = None, join: str | None = None
+    ) -> None:
         self.port, self.management_port = free_port(), free_port()
         self.name = name or f"pmi-test-{self.port}@localhost"
         self.home = root  # the nodes of one broker share the Erlang cookie kept here
@@ -86,6 +88,12 @@ class RabbitNode(RabbitMqExecutor):
             # reads them, every second instead of every five
             "collect_statistics_interval = 1000\n"
         )
+        if join:  # a blank node finds this one running and joins its cluster as it boots
+            with config.open("a") as conf:
+                conf.write(
+                    "cluster_formation.peer_discovery_backend = classic_config\n"
+                    f"cluster_formation.classic_config.nodes.1 = {join}\n"
+                )
         (path / "plugins").write_text("[rabbitmq_management].\n")
         (path / "rabbitmq-env.conf").write_text("")  # not the machine's /etc/rabbitmq one
         super().__init__(
@@ -189,6 +197,20 @@ class Broker:
     def management_url(self) -> str:
         return f"http://{USER}:{PASSWORD}@127.0.0.1:{self.nodes[0].management_port}"
 
+    def wait_clustered(self, timeout: float = 60) -> None:
+        """Until the first node lists every node as a running member of its cluster (a node
+        that did not join would run alone, listing only itself)."""
+        names = {node.name for node in self.nodes}
+        deadline = time.monotonic() + timeout
+        while True:
+            listed = self.management("GET", "/nodes?columns=name,running").json()
+            running = {node["name"] for node in listed if node.get("running")}
+            if running == names:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"RabbitMQ nodes {sorted(names - running)} did not join")
+            time.sleep(0.2)
+
     def management(self, method: str, path: str, **kwargs) -> requests.Response:
         """A management API request, to the first node that answers."""
         for node in self.nodes:
@@ -278,18 +300,24 @@ def rabbitmq(root: Path, nodes: int = 1):
     epmd_port = free_port()
     started: list[RabbitNode] = []
     try:
-        started.extend(RabbitNode(root, epmd_port) for _ in range(nodes))
-        for node in started:  # each node takes seconds to boot: they boot side by side
+        first = RabbitNode(root, epmd_port)
+        started.append(first)
+        # the others join the first as they boot (RabbitMQ's peer discovery, from their config
+        # files), one at a time under the lock it takes, and side by side once it runs
+        started.extend(RabbitNode(root, epmd_port, join=first.name) for _ in range(nodes - 1))
+        first.launch()
+        if nodes > 1:
+            first.wait_started()
+        for node in started[1:]:
             node.launch()
         for node in started:
             node.wait_started()
-        for node in started[1:]:
-            node.stop_app()
-            node.ctl("join_cluster", started[0].name)
-            node.start_app()
         for node in started:
             node.wait_management()
-        yield Broker(started, epmd_port, root)
+        broker = Broker(started, epmd_port, root)
+        if nodes > 1:
+            broker.wait_clustered()
+        yield broker
     finally:
         for node in started:  # its data goes with it: no need for a graceful stop
             if node.process is not None and node.process.poll() is not None:
