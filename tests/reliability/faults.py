@@ -198,10 +198,10 @@ def _inject(
     rounds: int | None = None,
 ) -> None:
     """Faults in turn, each kind at least once, until the journeys end or each kind has come
-    ``rounds`` times: ``interval`` seconds
-    after the one before, and once the platform is whole again, so every fault lands on a
-    working platform however slow the machine (on a loaded machine, faults every ``interval``
-    seconds regardless outpaced the restarts, and the journeys stood still for minutes)."""
+    ``rounds`` times: ``interval`` seconds after the one before, and once the platform is whole
+    again, so every fault lands on a working platform however slow the machine (on a loaded
+    machine, faults every ``interval`` seconds regardless outpaced the restarts, and the journeys
+    stood still for minutes)."""
     started = time.monotonic()
     for fault in itertools.cycle(FAULTS):
         eventlet.sleep(interval)
@@ -222,13 +222,13 @@ def _inject(
         report.under_way_at_faults.append(under_way)
         if len(report.faults) == len(FAULTS):
             every_fault.send(True)
-        if rounds is not None and len(report.faults) >= rounds * len(FAULTS):
-            return
         print(
             f"{time.monotonic() - started:7.0f}s fault {len(report.faults)}: {fault}; journeys "
             f"under way: {under_way}, finished: {report.journeys_finished}",
             flush=True,
         )
+        if rounds is not None and len(report.faults) >= rounds * len(FAULTS):
+            return
 
 
 def wait_under_way(report, timeout: float = 120) -> None:
