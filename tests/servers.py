@@ -87,13 +87,14 @@ class RabbitNode(RabbitMqExecutor):
             # queue depths and consumer counts as the management API (the console, ``pmi ops``)
             # reads them, every second instead of every five
             "collect_statistics_interval = 1000\n"
+            # a blank node finds ``join`` running and joins its cluster as it boots
+            + (
+                "cluster_formation.peer_discovery_backend = classic_config\n"
+                f"cluster_formation.classic_config.nodes.1 = {join}\n"
+                if join
+                else ""
+            )
         )
-        if join:  # a blank node finds this one running and joins its cluster as it boots
-            with config.open("a") as conf:
-                conf.write(
-                    "cluster_formation.peer_discovery_backend = classic_config\n"
-                    f"cluster_formation.classic_config.nodes.1 = {join}\n"
-                )
         (path / "plugins").write_text("[rabbitmq_management].\n")
         (path / "rabbitmq-env.conf").write_text("")  # not the machine's /etc/rabbitmq one
         super().__init__(
@@ -306,11 +307,10 @@ def rabbitmq(root: Path, nodes: int = 1):
         # files), one at a time under the lock it takes, and side by side once it runs
         started.extend(RabbitNode(root, epmd_port, join=first.name) for _ in range(nodes - 1))
         first.launch()
-        if nodes > 1:
-            first.wait_started()
+        first.wait_started()
         for node in started[1:]:
             node.launch()
-        for node in started:
+        for node in started[1:]:
             node.wait_started()
         for node in started:
             node.wait_management()
