@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         f"this machine's pace: {reference:.3f} s for the reference work (tests/pace.py)", flush=True
     )
     started = time.monotonic()
-    env = _group_env()
+    scratch = _scratch()
+    env = _group_env(scratch)
     running = {}
     if args.store_durations:
         pytest_args = [*pytest_args, "--store-durations"]
@@ -122,17 +123,45 @@ def main(argv: list[str] | None = None) -> int:
         worst = _wait(running, len(running), logs, started, args.group_timeout, reference)
     finally:
         for process, _log in running.values():  # interrupted: no group outlives the command
-            process.terminate()
+            _stop(process)
+        shutil.rmtree(scratch, ignore_errors=True)
     if args.store_durations:
         _merge_durations(sorted(logs.glob("durations-*.json")))
     return worst
 
 
-def _group_env() -> dict[str, str]:
+def _group_env(scratch: Path) -> dict[str, str]:
     """A group's environment: this one, with Python keeping the bytecode it compiles (see the
     Makefile: compiling the platform and rewriting the tests afresh in every process of the run
-    costs a tenth of its CPU)."""
-    return {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    costs a tenth of its CPU), and ``scratch`` for its temporary files."""
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "TMPDIR": str(scratch)}
+
+
+# Room the run's temporary files may take in memory: a group's servers take a few hundred MB.
+MEMORY_NEEDED = 4 * 2**30
+
+
+def _scratch() -> Path:
+    """The run's temporary files (the suite's servers' data, the tests' ``tmp_path``, the
+    browsers' profiles): in memory where the machine has a tmpfs with room (``/dev/shm``), on
+    disk otherwise. The servers write as if for keeps (RabbitMQ's quorum queues sync their log
+    at every batch, PostgreSQL creates a database per service and group and empties tables
+    after every test): on a disk, its journal and flushes cost an eighth of the run's CPU, and
+    none of it outlives the run."""
+    memory = Path("/dev/shm")
+    try:
+        usage = shutil.disk_usage(memory)
+        writable = memory.is_dir() and os.access(memory, os.W_OK | os.X_OK)
+    except OSError:
+        writable = False
+    folder = Path(
+        tempfile.mkdtemp(
+            prefix="pmi-tests-tmp-",
+            dir=memory if writable and usage.free >= MEMORY_NEEDED else None,
+        )
+    )
+    os.chmod(folder, 0o755)  # PostgreSQL's own user walks through it (tests/servers.py)
+    return folder
 
 
 def _durations_for(logs: Path, group, storing: bool) -> Path:
