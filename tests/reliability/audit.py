@@ -69,6 +69,25 @@ def outbox_envelopes(urls: dict) -> tuple[list[dict], int]:
     return envelopes, unpublished
 
 
+def recorded_and_received(urls: dict, amqp_uri: str) -> tuple[list[dict], list[dict]]:
+    """Every event the services recorded, and what the outside subscriber received of them.
+
+    The outboxes are read again after the subscriber's queue is drained: the platform may still
+    record an event once the outboxes are empty (a delivery retried after a fault, a reaction
+    off the journeys' path), and an event received must be in the outboxes read after it was
+    received, or it was published without being recorded. Read again until they hold nothing
+    new."""
+    recorded, _ = outbox_envelopes(urls)
+    received: list[dict] = []
+    while True:
+        awaited = {e["event_id"] for e in recorded} - {e["event_id"] for e in received}
+        received += receive_audit_events(amqp_uri, awaited)
+        again, _ = outbox_envelopes(urls)
+        if len(again) == len(recorded):
+            return again, received
+        recorded = again
+
+
 def wait_drained(urls: dict, timeout: float = 300) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -106,9 +125,8 @@ ONCE_PER_WORKER = (
 def audit(
     urls: dict, amqp_uri: str, worker_ids: list[str], statuses: dict[str, str], dead_letters: dict
 ) -> Findings:
-    recorded, _ = outbox_envelopes(urls)
+    recorded, received = recorded_and_received(urls, amqp_uri)
     recorded_ids = {e["event_id"] for e in recorded}
-    received = receive_audit_events(amqp_uri, recorded_ids)
     received_ids = Counter(e["event_id"] for e in received)
     effects = []
     mine = set(worker_ids)
