@@ -347,6 +347,11 @@ def test_a_worker_dies_abroad_her_remains_repatriated_and_her_heirs_recorded(sto
     )
     assert died.status_code == 200, died.text
     assert died.json()["status"] == "deceased"
+    # the documents desk hears of the death through registration's event, a moment later
+    wait_for(
+        lambda: story.export(worker["id"])["documents"]["workers"][0]["status"] == "deceased",
+        message="the documents service heard of the death",
+    )
     renewal = story.intake.post(
         f"{path}/documents", json=story.document("passport", "C1111111", 365 * 5)
     )
