@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         f"this machine's pace: {reference:.3f} s for the reference work (tests/pace.py)", flush=True
     )
     started = time.monotonic()
+    # told to stop (a CI's timeout, `kill`): the groups are stopped and the scratch folder,
+    # in memory, removed, as when interrupted from the keyboard
+    signal.signal(signal.SIGTERM, _terminated)
     scratch = _scratch()
     env = _group_env(scratch)
     running = {}
@@ -128,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.store_durations:
         _merge_durations(sorted(logs.glob("durations-*.json")))
     return worst
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _group_env(scratch: Path) -> dict[str, str]:

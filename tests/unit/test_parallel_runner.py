@@ -1,7 +1,10 @@
 """The parallel runner's verdict: a group killed or hanging fails the run."""
 
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from tests import parallel
 
@@ -74,3 +77,20 @@ def test_the_pace_is_the_fastest_of_its_tries_of_the_same_work():
 
     assert pace._reference_work() == pace._reference_work() > 0
     assert 0 < pace.pace(tries=1)
+
+
+def test_the_groups_temporary_files_are_in_memory_where_there_is_room(monkeypatch):
+    scratch = parallel._scratch()
+    try:
+        assert scratch.stat().st_mode & 0o777 == 0o755  # PostgreSQL's own user walks through
+        assert parallel._group_env(scratch)["TMPDIR"] == str(scratch)
+        roomy = shutil.disk_usage("/dev/shm").free >= parallel.MEMORY_NEEDED
+        assert (scratch.parent == Path("/dev/shm")) == roomy
+    finally:
+        scratch.rmdir()
+    monkeypatch.setattr(parallel, "MEMORY_NEEDED", 2**62)  # no tmpfs has that much room
+    on_disk = parallel._scratch()
+    try:
+        assert on_disk.parent == Path(tempfile.gettempdir())
+    finally:
+        on_disk.rmdir()
