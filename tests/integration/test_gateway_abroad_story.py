@@ -164,7 +164,16 @@ class Story:
             },
         )
         assert departed.status_code == 200, departed.text
+        self.documents_heard(worker_id, "departed")  # what it takes abroad depends on it
         return departed.json()
+
+    def documents_heard(self, worker_id: str, status: str) -> None:
+        """Until the documents desk has heard of the worker's ``status`` from registration's
+        event, a moment after registration recorded it."""
+        wait_for(
+            lambda: self.export(worker_id)["documents"]["workers"][0]["status"] == status,
+            message=f"the documents service heard the worker is {status}",
+        )
 
     def programme(self, audience: str) -> dict:
         return self.trainer.post(
@@ -347,11 +356,7 @@ def test_a_worker_dies_abroad_her_remains_repatriated_and_her_heirs_recorded(sto
     )
     assert died.status_code == 200, died.text
     assert died.json()["status"] == "deceased"
-    # the documents desk hears of the death through registration's event, a moment later
-    wait_for(
-        lambda: story.export(worker["id"])["documents"]["workers"][0]["status"] == "deceased",
-        message="the documents service heard of the death",
-    )
+    story.documents_heard(worker["id"], "deceased")
     renewal = story.intake.post(
         f"{path}/documents", json=story.document("passport", "C1111111", 365 * 5)
     )
