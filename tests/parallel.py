@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -125,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         worst = _wait(running, len(running), logs, started, args.group_timeout, reference)
     finally:
-        for process, _log in running.values():  # interrupted: no group outlives the command
-            _stop(process)
+        _stop_all([process for process, _log in running.values()])  # none outlives the command
+        _kill_leftovers(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
     if args.store_durations:
         _merge_durations(sorted(logs.glob("durations-*.json")))
@@ -247,6 +248,41 @@ def _status(returncode: int) -> int:
     if returncode == 5:
         return 0
     return 128 - returncode if returncode < 0 else returncode
+
+
+def _stop_all(processes: list[subprocess.Popen], grace: float = 60) -> None:
+    """Every group told to stop at once (each stops its servers), and killed if still running
+    ``grace`` seconds later."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _kill_leftovers(scratch: Path) -> None:
+    """Whatever a group started and left running when it was killed (its RabbitMQ, PostgreSQL
+    and stack processes run in sessions of their own, and a killed group stops none of them):
+    every process that names ``scratch`` in its command line or environment (each inherits the
+    group's ``TMPDIR``)."""
+    mark = re.compile(re.escape(str(scratch).encode()) + rb"(?:/|\x00|$)")  # not a longer name
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            named = any(mark.search((entry / part).read_bytes()) for part in ("cmdline", "environ"))
+        except OSError:  # gone, or not ours to read
+            continue
+        if named:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -94,3 +94,21 @@ def test_the_groups_temporary_files_are_in_memory_where_there_is_room(monkeypatc
         assert on_disk.parent == Path(tempfile.gettempdir())
     finally:
         on_disk.rmdir()
+
+
+def test_what_a_killed_group_left_running_is_stopped_with_the_run(tmp_path):
+    scratch = tmp_path / "scratch"
+    left = subprocess.Popen(["sleep", "600"], env={"TMPDIR": str(scratch)})  # as a group's server
+    named = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)", str(scratch / "data")]
+    )
+    other = subprocess.Popen(["sleep", "600"], env={"TMPDIR": str(tmp_path / "scratch2")})
+    try:
+        parallel._kill_leftovers(scratch)
+        assert left.wait(timeout=10) == -9
+        assert named.wait(timeout=10) == -9
+        assert other.poll() is None  # another run's
+    finally:
+        for process in (left, named, other):
+            process.kill()
+            process.wait()
