@@ -9,5 +9,6 @@ either; nothing the platform runs imports them.
 - ``reports``: the command's text tables;
 - ``probe``: the readiness probe of a service's pods;
 - ``stack``: the whole platform on one machine (``make run``);
-- ``envfile``: the secrets docker compose reads (``make secrets``; standard library only).
+- ``envfile``: the secrets docker compose reads (``make secrets``; standard library only);
+- ``processes``: child processes stopped together (standard library only).
 """

@@ -32,6 +32,7 @@ from eventlet import patcher  # noqa: E402
 from pmi_common.amqp import broker_reachable  # noqa: E402
 from pmi_common.config import STATE_DIR, amqp_uri  # noqa: E402
 from pmi_common.runner import BROKER_HELP, SERVICE_CLASSES, _safe  # noqa: E402
+from pmi_tools.processes import terminate  # noqa: E402
 
 PROCESSES = tuple(SERVICE_CLASSES)
 _os, _select = patcher.original("os"), patcher.original("select")
@@ -236,30 +237,16 @@ class Supervisor:
         names = names & set(self.plan)
         for name in sorted(names - self.held):
             print(f"{name} held: stopping it until it is released", file=sys.stderr, flush=True)
-            _terminate([self.children[name]])
+            terminate([self.children[name]])
         for name in sorted(self.held - names):
             print(f"{name} released: starting it again", file=sys.stderr, flush=True)
             self.children[name] = self._spawn(name)
         self.held = names
 
     def stop(self, timeout: float = 15) -> None:
-        _terminate(self.children.values(), timeout)
+        terminate(self.children.values(), timeout)
         if self.preloaded is not None:
             self.preloaded.close()
-
-
-def _terminate(children, timeout: float = 15) -> None:
-    children = list(children)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 def held_names(hold_dir=HOLD_DIR) -> set[str]:

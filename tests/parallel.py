@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pmi_tools.processes import terminate
 from tests.pace import pace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         worst = _wait(running, len(running), logs, started, args.group_timeout, reference)
     finally:
-        _stop_all([process for process, _log in running.values()])  # none outlives the command
+        # none outlives the command: each told to stop its servers, killed a minute later
+        terminate([process for process, _log in running.values()], timeout=60)
         _kill_leftovers(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
     if args.store_durations:
@@ -248,21 +250,6 @@ def _status(returncode: int) -> int:
     if returncode == 5:
         return 0
     return 128 - returncode if returncode < 0 else returncode
-
-
-def _stop_all(processes: list[subprocess.Popen], grace: float = 60) -> None:
-    """Every group told to stop at once (each stops its servers), and killed if still running
-    ``grace`` seconds later."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _kill_leftovers(scratch: Path) -> None:
