@@ -204,7 +204,7 @@ def _wait(
         for group, (process, log) in list(running.items()):
             if process.poll() is None:
                 if time.monotonic() - started > limit:
-                    _stop(process)
+                    terminate([process], timeout=60)  # its servers stopped first
                     log.write(f"\n===== stopped after {limit:.0f} s (TEST_GROUP_TIMEOUT) =====\n")
                 continue
             log.close()
@@ -270,16 +270,6 @@ def _kill_leftovers(scratch: Path) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
             except OSError:
                 pass
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM first (the suite's fixtures then stop its servers), SIGKILL if that is not heard."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 if __name__ == "__main__":
