@@ -29,7 +29,7 @@ def nik_problems(nik: str, birth_date: dt.date | None, sex: str | None) -> list[
     real_day = day - 40 if encoded_female else day
     if not 1 <= month <= 12:
         problems.append(f"birth month {month:02d} is not a month")
-    elif not _is_calendar_day(real_day, month, birth_date, year):
+    elif not _is_calendar_day(real_day, month, year):
         problems.append(f"birth day {day:02d} is not a day of month {month:02d}")
     if nik[12:] == "0000":
         problems.append("sequence number must not be 0000")
@@ -73,13 +73,16 @@ def _region_problems(province: str, regency: str, district: str) -> list[str]:
     return []
 
 
-def _is_calendar_day(day: int, month: int, birth_date: dt.date | None, yy: int) -> bool:
-    century = (birth_date.year // 100) * 100 if birth_date else (1900 if yy > 30 else 2000)
-    try:
-        dt.date(century + yy, month, day)
-    except ValueError:
-        return False
-    return True
+def _is_calendar_day(day: int, month: int, yy: int) -> bool:
+    """A NIK's date carries no century: 29-02-00 is a day (of 2000, not of 1900); whether it is
+    the person's birth date is another question, asked of the whole date."""
+    for century in (1900, 2000):
+        try:
+            dt.date(century + yy, month, day)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def encode_nik(region: str, birth_date: dt.date, sex: str, sequence: int) -> str:

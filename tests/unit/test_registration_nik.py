@@ -34,6 +34,17 @@ def test_a_nik_for_another_birth_date_is_refused(region, birth, sex, sequence, s
         assert "does not match the birth date" in nik_problems(nik, birth, sex)
 
 
+def test_the_29th_of_february_of_a_year_00_is_a_day_of_2000():
+    """A NIK holds no century: 29-02-00 is a day (2000 was a leap year), and for a woman born in
+    1999 it is a NIK of another birth date, not a NIK with no date in it."""
+    nik = encode_nik("110101", dt.date(2000, 2, 29), "F", 1)
+    assert nik_problems(nik, dt.date(1999, 5, 1), "F") == ["does not match the birth date"]
+    assert nik_problems(nik, dt.date(2000, 2, 29), "F") == []
+    assert nik_problems(nik.replace("6902", "7002"), None, "F") == [
+        "birth day 70 is not a day of month 02"
+    ]
+
+
 @given(districts, birth_dates, sexes)
 def test_sequence_0000_is_refused(region, birth, sex):
     nik = encode_nik(region, birth, sex, 1)[:12] + "0000"
