@@ -6,6 +6,7 @@ Set ``PMI_CONSOLE_SCREENSHOTS=docs/console`` to write the screenshots the docs s
 
 from __future__ import annotations
 
+import asyncio
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,10 @@ def browser():
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
+    # Between its calls the sync API leaves its asyncio loop marked as running in this thread
+    # (what stop() would undo): the tests that run after these in the same process (a letter
+    # signed by pyHanko, which runs a loop of its own) must find none.
+    asyncio._set_running_loop(None)
 
 
 @pytest.fixture
