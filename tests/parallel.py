@@ -1,14 +1,16 @@
 """``python -m tests.parallel [--groups N] [pytest arguments]``: the suite in N pytest processes
-at once, and the end-to-end and browser tests in one more beside them, on the one stack they
-share (what ``make test`` runs; with test paths given, only those, in the N groups).
+at once, and one more beside them that first runs the end-to-end and browser tests on the one
+stack they share, then joins the others (what ``make test`` runs; with test paths given, only
+those, in the N groups).
 
-pytest-split divides the tests into groups of about equal duration, from the durations recorded
-in ``.test_durations`` (``--store-durations``, what ``make test-durations`` runs, records them
-again, each group in a copy of its own, merged at the end); each group is a pytest
-process with its own RabbitMQ and PostgreSQL (``tests/servers.py``). pytest-xdist would be the
+Every process collects the same tests and takes the next test module nobody has taken, longest
+first by ``.test_durations`` (``tests/claims.py``), until none is left: the processes end
+together. ``--store-durations`` (what ``make test-durations`` runs) records each test's duration
+again, each process in a copy of its own, merged at the end (pytest-split's recorder). Each
+process has its own RabbitMQ and PostgreSQL (``tests/servers.py``). pytest-xdist would be the
 usual tool, but its workers talk to the controller over execnet, whose threads deadlock once
 eventlet has monkey-patched the process, and nameko needs that patching: separate processes
-share nothing but the machine.
+share nothing but the machine and a folder of claims.
 
 Each group's output goes to a file; a group's output is printed whole when it ends, and the
 command ends with the status of the worst group. A group killed by a signal has failed, and a
@@ -32,6 +34,7 @@ import time
 from pathlib import Path
 
 from pmi_tools.processes import terminate
+from tests.claims import CLAIMS, FIRST
 from tests.pace import pace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,45 +83,31 @@ def main(argv: list[str] | None = None) -> int:
     running = {}
     if args.store_durations:
         pytest_args = [*pytest_args, "--store-durations"]
+    claims = logs / "claims"
+    claims.mkdir()
+    env[CLAIMS] = str(claims)
+    pytest = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.claims"]
     paths = [arg for arg in pytest_args if not arg.startswith("-") and (ROOT / arg).exists()]
-    if not paths:  # the whole suite: the stack's tests beside the groups
-        options = [arg for arg in pytest_args if arg.startswith("-")]
+    if not paths:  # the whole suite: the stack's tests first in a process of its own
         durations = _durations_for(logs, "stack", args.store_durations)
         log = (logs / "group-stack.log").open("w")
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            f"--durations-path={durations}",
-            *options,
-            *ONE_STACK,
-        ]
+        command = [*pytest, f"--durations-path={durations}", *pytest_args]
         running["stack"] = (
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env={**env, FIRST: os.pathsep.join(ONE_STACK)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            ),
             log,
         )
         pytest_args = [*pytest_args, *(f"--ignore={path}" for path in ONE_STACK)]
     for group in range(1, args.groups + 1):
         log = (logs / f"group-{group}.log").open("w")
         durations = _durations_for(logs, group, args.store_durations)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--splits",
-            str(args.groups),
-            "--group",
-            str(group),
-            "--splitting-algorithm",
-            "least_duration",
-            # one argument: pytest takes a path standing alone for a test path
-            f"--durations-path={durations}",
-            *pytest_args,
-        ]
+        # one argument: pytest takes a path standing alone for a test path
+        command = [*pytest, f"--durations-path={durations}", *pytest_args]
         running[group] = (
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
             log,
