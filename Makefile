@@ -85,7 +85,7 @@ N ?= 10
 test-flaky: install system-packages
 	PMI_ENV=development $(BIN)/python -m tests.flaky --runs $(N)
 
-## Record how long each test takes, so the parallel groups stay even (.test_durations).
+## Record how long each test takes (.test_durations): the parallel processes take the longest modules first.
 test-durations: install system-packages
 	PMI_ENV=development $(BIN)/python -m tests.parallel --store-durations
 
