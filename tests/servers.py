@@ -35,6 +35,11 @@ from gateway import testing
 RABBITMQ_BIN = "/usr/lib/rabbitmq/bin"
 POSTGRES_USER = "postgres"  # the system user the Debian package creates
 USER, PASSWORD = "guest", "guest"
+# How long a server's own control command (rabbitmqctl stop_app, start_app, await_startup;
+# pg_ctl restart) may take: a ceiling for a server that hangs, not a budget. On a machine
+# loaded far beyond two cores (the suite, a second suite and two CPU hogs at once), a node's
+# stop_app took more than 120 s.
+CONTROL_SECONDS = 600
 # Erlang's schedulers spin while idle by default: on a small machine that steals the tests' CPU.
 # One scheduler per node: a test broker is never busy enough to need a second, and with one a
 # node spends less time handing work between them (the brokers' CPU in a whole run: 136 s with
@@ -133,7 +138,7 @@ class RabbitNode(RabbitMqExecutor):
     def env(self) -> dict[str, str]:
         return self.envvars
 
-    def ctl(self, *args: str, timeout: float = 120) -> str:
+    def ctl(self, *args: str, timeout: float = CONTROL_SECONDS) -> str:
         return subprocess.run(
             [self.rabbit_ctl, "-q", "-n", self.name, *args],
             env=self.env,
@@ -286,7 +291,7 @@ class Database:
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            timeout=120,
+            timeout=CONTROL_SECONDS,
         )
 
 
