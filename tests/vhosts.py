@@ -19,6 +19,7 @@ asks for a vhost as nameko makes it, empty: ``@pytest.mark.empty_vhost``.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import string
 import time
@@ -142,7 +143,8 @@ class VhostPool:
                     return False  # an exclusive queue whose connection is still open
         # what is left: the bindings of what was deleted went with it, and any other binding
         # (one added between the platform's own) keeps the vhost from being used again
-        left = Shape(
+        left = dataclasses.replace(
+            shape,
             queues=shape.queues - queues,
             exchanges=shape.exchanges - exchanges,
             bindings=frozenset(
@@ -151,8 +153,6 @@ class VhostPool:
                 if source not in exchanges
                 and destination not in (queues if kind == "queue" else exchanges)
             ),
-            permissions=shape.permissions,
-            policies=shape.policies,
         )
         if left != declared:
             return False

@@ -53,6 +53,23 @@ def test_{name}_{n}():
 """
 
 
+def _pytest(tmp_path, suite, **env) -> tuple[list[str], dict[str, str]]:
+    """A pytest over ``suite`` with the claims plugin, claiming in ``tmp_path/claims`` and
+    recording in ``tmp_path/ran``: its command and environment."""
+    for folder in ("claims", "ran"):
+        (tmp_path / folder).mkdir()
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.claims"]
+    command += ["-v", "--rootdir", str(suite), "-c", os.devnull, str(suite)]
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RAN": str(tmp_path / "ran"),
+        claims.CLAIMS: str(tmp_path / "claims"),
+        **env,
+    }
+    return command, environment
+
+
 def test_two_processes_run_every_module_once_and_each_module_whole(tmp_path):
     suite = tmp_path / "suite"
     suite.mkdir()
@@ -61,18 +78,8 @@ def test_two_processes_run_every_module_once_and_each_module_whole(tmp_path):
         (suite / f"test_{name}.py").write_text(
             "".join(MODULE.format(name=name, n=n) for n in range(3))
         )
-    (tmp_path / "claims").mkdir()
+    command, env = _pytest(tmp_path, suite, PROCESSES="2")
     ran = tmp_path / "ran"
-    ran.mkdir()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RAN": str(ran),
-        "PROCESSES": "2",
-        claims.CLAIMS: str(tmp_path / "claims"),
-    }
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.claims"]
-    command += ["-q", "--rootdir", str(suite), "-c", os.devnull, str(suite)]
     processes = [
         subprocess.Popen(command, cwd=suite, env=env, stdout=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -94,17 +101,7 @@ def test_what_a_process_runs_first_it_runs_before_claiming_and_nobody_else_runs_
     (suite / "first").mkdir(parents=True)
     for path, name in ((suite / "first" / "test_f.py", "f"), (suite / "test_g.py", "g")):
         path.write_text(MODULE.format(name=name, n=0))
-    (tmp_path / "claims").mkdir()
-    (tmp_path / "ran").mkdir()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RAN": str(tmp_path / "ran"),
-        claims.CLAIMS: str(tmp_path / "claims"),
-        claims.FIRST: "first",
-    }
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.claims"]
-    command += ["-v", "--rootdir", str(suite), "-c", os.devnull, str(suite)]
+    command, env = _pytest(tmp_path, suite, **{claims.FIRST: "first"})
     run = subprocess.run(command, cwd=suite, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout
     order = [line.split("::")[0] for line in run.stdout.splitlines() if "PASSED" in line]
