@@ -288,15 +288,32 @@ def module_config_for(request, vhost_pipeline, databases):
 
 
 @pytest.fixture(scope="session")
-def stack(request, tmp_path_factory, private_servers):
+def stack_sms():
+    """The shared ``stack``'s SMS provider: a generic JSON SMS API, a real HTTP server here."""
+    from tests.receivers import SmsProvider
+
+    running = SmsProvider()
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="session")
+def stack(request, tmp_path_factory, private_servers, stack_sms):
     """The platform as ``make run`` starts it (``tests/e2e/conftest.py``), one per test process
-    for the end-to-end and browser tests, stopped once the last test that uses it has ended
-    (its processes would otherwise keep polling beside the tests after it)."""
+    for the end-to-end and browser tests, sending its SMS to ``stack_sms``; stopped once the
+    last test that uses it has ended (its processes would otherwise keep polling beside the
+    tests after it)."""
     from tests.e2e.conftest import SHARED_SETTINGS, running_stack
 
+    settings = {
+        **SHARED_SETTINGS,
+        "NOTIFY_SMS_PROVIDER": "json",
+        "NOTIFY_SMS_URL": stack_sms.url,
+        "NOTIFY_SMS_TOKEN": "sms-provider-token-of-the-tests",
+    }
     with ExitStack() as stop:
         running = stop.enter_context(
-            running_stack(tmp_path_factory.mktemp("stack"), settings=SHARED_SETTINGS)
+            running_stack(tmp_path_factory.mktemp("stack"), settings=settings)
         )
         request.config.stash[_STOP_STACK] = stop
         yield running

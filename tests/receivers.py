@@ -1,5 +1,6 @@
-"""Agencies' HTTP receivers for webhook tests: a real server on 127.0.0.1 that records every
-request and answers as the test says (a status, a slow answer, no answer at all)."""
+"""Servers outside the platform, faked as real HTTP servers on 127.0.0.1 that record every
+request: agencies' webhook receivers, which answer as the test says (a status, a slow answer, no
+answer at all), and a generic JSON SMS provider."""
 
 from __future__ import annotations
 
@@ -68,5 +69,46 @@ class Receiver:
 
     def close(self) -> None:
         self.closing.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmsProvider:
+    """A generic JSON SMS API on 127.0.0.1: answers 503 to its first ``failures`` requests, then
+    201 with an id; records every request."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.requests: list[tuple[dict, dict, int]] = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status = 503 if len(provider.requests) < provider.failures else 201
+                provider.requests.append((headers, body, status))
+                answer = json.dumps({"id": f"sms-{len(provider.requests)}"}).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        serve_in_background(self.server)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/sms"
+
+    def accepted(self) -> list[dict]:
+        return [body for _, body, status in self.requests if status == 201]
+
+    def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

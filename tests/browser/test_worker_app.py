@@ -29,7 +29,6 @@ from tests.browser.conftest import WAIT_MS
 from tests.e2e.journey import EXPIRING, Journey
 from tests.helpers import district_today, wait_for
 from tests.integration.test_gateway_letters import KADEMANGAN, MOTHER
-from tests.integration.test_notifications_service import SmsProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -38,28 +37,6 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SHOTS = os.environ.get("PMI_APP_SCREENSHOTS")
 BUNDLE = ("index.html", "app.js", "app.css", "sw.js", "manifest.webmanifest")
 MOST_COMPRESSED = 150 * 1024  # bytes: the issue's ceiling for the JavaScript and CSS
-
-
-@pytest.fixture(scope="module")
-def sms():
-    running = SmsProvider()
-    yield running
-    running.close()
-
-
-@pytest.fixture(scope="module")
-def app_stack(private_servers, tmp_path_factory, sms):
-    """A stack of its own whose SMS provider is the fake one, a real HTTP server here."""
-    from tests.e2e.conftest import running_stack
-
-    settings = {
-        "NOTIFY_SMS_PROVIDER": "json",
-        "NOTIFY_SMS_URL": sms.url,
-        "NOTIFY_SMS_TOKEN": "sms-provider-token-of-the-tests",
-        "NOTIFY_SEND_SECONDS": "0.2",
-    }
-    with running_stack(tmp_path_factory.mktemp("app-stack"), settings=settings) as running:
-        yield running
 
 
 @pytest.fixture
@@ -126,12 +103,11 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     raise AssertionError("no frame in the JPEG")
 
 
-def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, phone, browser):
-    stack = app_stack
+def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(stack, stack_sms, phone, browser):
     journey = Journey(stack)
     worker = journey.register()
     journey.wait_known_to_documents()
-    session = journey.schedule_session("Aula LTSA Blitar", capacity=20)
+    session = journey.schedule_session("Balai Latihan Kerja Blitar", capacity=20)
     app = f"{stack.base_url}/app"
 
     # signing in: the code as the SMS provider received it
@@ -141,10 +117,18 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     assert violations(phone) == []
     phone.get_by_label("NIK (16 angka, di KTP)").fill(journey.payload["nik"])
     phone.get_by_label("Nomor HP yang terdaftar").fill("0812-3456-7890")
+    sent_before = len(stack_sms.requests)  # the shared stack's SMS provider: hers come after
     phone.get_by_role("button", name="Kirim kode lewat SMS").click()
     text = wait_for(
         lambda: next(
-            (b["text"] for b in sms.accepted() if b["text"].startswith("Kode masuk")), None
+            (
+                body["text"]
+                for _headers, body, status in stack_sms.requests[sent_before:]
+                if status == 201
+                and body["to"] == journey.payload["phone"]
+                and body["text"].startswith("Kode masuk")
+            ),
+            None,
         ),
         message="the sign-in code at the SMS provider",
     )
@@ -193,7 +177,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     submit_and_verify(journey, [item["type"] for item in others])
     journey.wait_status("documents_verified")
     phone.get_by_role("link", name="Orientasi").click()
-    seat = phone.locator("#sessions li", has_text="Aula LTSA Blitar")
+    seat = phone.locator("#sessions li", has_text="Balai Latihan Kerja Blitar")
     expect(seat).to_contain_text("20 kursi kosong")
     seat.get_by_role("button", name="Daftar").click()
     expect(phone.locator("#orientation-result")).to_have_text("Anda terdaftar. Bawa KTP asli.")
@@ -218,7 +202,10 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     phone.reload()
     expect(phone.locator("#earned-number")).to_have_text(f"Nomor: {number}", timeout=WAIT_MS)
     expect(phone.locator("#ticket")).to_be_hidden()
-    expect(phone.locator("#sessions").get_by_role("button", name="Daftar")).to_be_disabled()
+    # no session takes her again (the shared stack lists other tests' sessions too)
+    expect(seat.get_by_role("button", name="Daftar")).to_be_disabled()
+    for enrol in phone.locator("#sessions").get_by_role("button", name="Daftar").all():
+        expect(enrol).to_be_disabled()
     phone.get_by_role("link", name="Lihat dan cetak sertifikat").click()
     expect(phone.locator("#certificate-number")).to_have_text(f"Nomor: {number}")
     expect(phone.locator("#certificate-card")).to_contain_text(journey.payload["full_name"])
@@ -380,7 +367,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
         "/reintegration/programs",
         201,
         json={
-            "name": "PAK CAMAT PMI",
+            "name": "PAK CAMAT PMI Kademangan",
             "audience": "returnee",
             "capacity": 25,
             "starts_on": today.isoformat(),
@@ -397,7 +384,7 @@ def test_a_worker_signs_in_and_goes_through_her_app_on_a_phone(app_stack, sms, p
     phone.reload()
     expect(phone.locator("#status-value")).to_have_text("Sudah pulang", timeout=WAIT_MS)
     phone.get_by_role("link", name="Program").click()
-    offered = phone.locator("#programs-list li", has_text="PAK CAMAT PMI")
+    offered = phone.locator("#programs-list li", has_text="PAK CAMAT PMI Kademangan")
     expect(offered).to_contain_text("25 tempat tersisa")
     shot(phone, "programs")
     assert violations(phone) == []
@@ -426,10 +413,10 @@ def submit_and_verify(journey: Journey, types: list[str]) -> None:
         journey.call(journey.verifier, "POST", f"/documents/{document['id']}/verify", json={})
 
 
-def test_the_apps_javascript_and_css_are_small_compressed(app_stack):
+def test_the_apps_javascript_and_css_are_small_compressed(stack):
     sizes = {}
     for name in BUNDLE:
-        answer = requests.get(f"{app_stack.base_url}/app/{name}", timeout=30)
+        answer = requests.get(f"{stack.base_url}/app/{name}", timeout=30)
         assert answer.status_code == 200, name
         assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
         sizes[name] = len(gzip.compress(answer.content, 9))

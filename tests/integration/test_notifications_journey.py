@@ -20,7 +20,8 @@ from tests.e2e.journey import Journey
 from tests.helpers import district_today, wait_for
 from tests.integration.test_gateway_case_outcomes import abroad
 from tests.integration.test_gateway_letters import KADEMANGAN, MOTHER, acknowledged_permission
-from tests.integration.test_notifications_service import MORNING, TOKEN, MorningClock, SmsProvider
+from tests.integration.test_notifications_service import MORNING, TOKEN, MorningClock
+from tests.receivers import SmsProvider
 
 DESK = "LTSA PMI Blitar"
 SITI, SUMINI = "+6281234567890", MOTHER["phone"]

@@ -13,7 +13,8 @@ from pmi_common.clock import Clock
 from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests.helpers import serve_in_background, wait_for, worker_payload
-from tests.integration.test_notifications_service import TOKEN, MorningClock, SmsProvider, call
+from tests.integration.test_notifications_service import TOKEN, MorningClock, call
+from tests.receivers import SmsProvider
 
 WORKERS = 12
 

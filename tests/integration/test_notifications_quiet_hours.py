@@ -13,7 +13,8 @@ from pmi_common.clock import Clock, SystemClock
 from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests.helpers import wait_for, worker_payload
-from tests.integration.test_notifications_service import TOKEN, SmsProvider, call
+from tests.integration.test_notifications_service import TOKEN, call
+from tests.receivers import SmsProvider
 
 # a Wednesday at 23:00 WIB
 NIGHT = dt.datetime(2026, 5, 13, 16, 0, tzinfo=dt.UTC)

@@ -15,7 +15,8 @@ from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
 from tests.helpers import wait_for, worker_payload
-from tests.integration.test_notifications_service import TOKEN, MorningClock, SmsProvider
+from tests.integration.test_notifications_service import TOKEN, MorningClock
+from tests.receivers import SmsProvider
 
 
 @pytest.fixture

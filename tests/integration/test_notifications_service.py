@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from nameko.testing.services import entrypoint_hook
@@ -19,7 +18,8 @@ from pmi_common.clock import Clock, SystemClock
 from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests.events import envelope, publish
-from tests.helpers import Subscriber, serve_in_background, wait_for, worker_payload
+from tests.helpers import Subscriber, wait_for, worker_payload
+from tests.receivers import SmsProvider
 
 TOKEN = "sms-provider-token-for-the-tests"
 # a Wednesday at 10:00 WIB, moving on with the real time: outside the quiet hours whenever the
@@ -34,47 +34,6 @@ class MorningClock(SystemClock):
 
     def now(self) -> dt.datetime:
         return MORNING + dt.timedelta(seconds=time.monotonic() - self.started)
-
-
-class SmsProvider:
-    """A generic JSON SMS API on 127.0.0.1: answers 503 to its first ``failures`` requests, then
-    201 with an id; records every request."""
-
-    def __init__(self, failures: int = 0):
-        self.failures = failures
-        self.requests: list[tuple[dict, dict, int]] = []
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the stdlib's name
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                status = 503 if len(provider.requests) < provider.failures else 201
-                provider.requests.append((headers, body, status))
-                answer = json.dumps({"id": f"sms-{len(provider.requests)}"}).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        serve_in_background(self.server)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/sms"
-
-    def accepted(self) -> list[dict]:
-        return [body for _, body, status in self.requests if status == 201]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pmi_common.clock import Clock, FixedClock
 from pmi_common.runner import service_class
 from services.notifications.service import NotificationsService
 from tests.helpers import wait_for, worker_payload
-from tests.integration.test_notifications_service import SmsProvider
+from tests.receivers import SmsProvider
 
 TOKEN = "sms-provider-token-of-the-tests"
 NIGHT = dt.datetime(2026, 5, 13, 15, 0, tzinfo=dt.UTC)  # 22:00 in Blitar
