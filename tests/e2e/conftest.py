@@ -42,8 +42,6 @@ SHARED_SETTINGS = {
     # module's worth of them fits in a minute: their writes are counted as one desk office's
     # (the per-subject limit itself is tested in tests/integration/test_gateway_rate_limits.py)
     "RATE_LIMIT_WRITES": "1200/minute",
-    # a sign-in code is at the SMS provider (``stack_sms``) a moment after it is asked for
-    "NOTIFY_SEND_SECONDS": "0.2",
 }
 
 
