@@ -125,9 +125,10 @@ def test_the_agencies_dead_letters_are_marked_like_a_services(
             b'{"event_id": "e-1"}', exchange="", routing_key=agencies_dead, retry=True
         )
 
-    def report():
+    def report():  # the agencies inbox's statistics too, as above
         rows = {q.name: q for q in queue_report(management, uri)}
-        return rows if rows[agencies_dead].ready == 1 else None
+        idle = rows[f"{c.AGENCIES}.inbox"].consumers == 0
+        return rows if rows[agencies_dead].ready == 1 and idle else None
 
     rows = wait_for(report, timeout=30, message="the management API's statistics")
     assert rows[agencies_dead].marks == (DEAD_LETTERS,)
