@@ -14,7 +14,7 @@ from sqlalchemy import select
 from pmi_common.context import actor_of
 from pmi_common.operations import rows_about
 
-from . import access_log
+from . import access_log, health
 from .agreements import Agreements
 from .http import GatewayWebServer
 from .idempotency import IdempotencyKeys
@@ -29,6 +29,7 @@ class GatewayState:
     metrics: RequestMetrics
     ping_database: Callable[[], None]
     amqp_uri: str
+    readiness_seconds: float  # how long each readiness check may take (READINESS_TIMEOUT)
 
 
 class Gateway(DependencyProvider):
@@ -36,7 +37,13 @@ class Gateway(DependencyProvider):
     keys = IdempotencyKeys()
 
     def get_dependency(self, worker_ctx) -> GatewayState:
-        return GatewayState(self.server.metrics, self.keys.ping, self.container.config["AMQP_URI"])
+        config = self.container.config
+        return GatewayState(
+            self.server.metrics,
+            self.keys.ping,
+            config["AMQP_URI"],
+            float(config.get("READINESS_TIMEOUT", health.READINESS_TIMEOUT)),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Readiness checks: the broker, the gateway's own database and each service's ``health()``.
 
-Each check runs at the same time as the others and gives up after ``READINESS_TIMEOUT`` seconds,
-so a probe gets its answer quickly even when a service hangs. Readiness is public: what a check
+Each check runs at the same time as the others and gives up after the gateway's
+``READINESS_TIMEOUT`` (seconds, 2 unless set), so a probe gets its answer quickly even when a
+service hangs. Readiness is public: what a check
 answers says up or down and a plain reason, never exception text or host names; the full reason
 goes to the log (``readiness_check_down``).
 """
@@ -18,21 +19,25 @@ from pmi_common.rpc import ServiceUnavailable
 
 log = structlog.get_logger("gateway")
 
-READINESS_TIMEOUT = 2.0
+READINESS_TIMEOUT = 2.0  # seconds, unless the gateway is given its own
 UP, DOWN = "up", "down"
 
 
-def readiness(checks: dict[str, Callable[[], dict]]) -> tuple[bool, dict]:
-    """Run every check; (all up, each check's outcome)."""
+def readiness(
+    checks: dict[str, Callable[[], dict]], seconds: float = READINESS_TIMEOUT
+) -> tuple[bool, dict]:
+    """Run every check, each given ``seconds``; (all up, each check's outcome)."""
     pool = eventlet.GreenPool(len(checks) or 1)
     names = list(checks)
-    outcomes = dict(zip(names, pool.imap(lambda name: _run(checks[name]), names), strict=True))
+    outcomes = dict(
+        zip(names, pool.imap(lambda name: _run(checks[name], seconds), names), strict=True)
+    )
     return all(o["status"] == UP for o in outcomes.values()), outcomes
 
 
-def _run(check: Callable[[], dict]) -> dict:
-    timeout = eventlet.Timeout(READINESS_TIMEOUT)
-    late = {"status": DOWN, "reason": f"no answer within {READINESS_TIMEOUT:g}s"}
+def _run(check: Callable[[], dict], seconds: float) -> dict:
+    timeout = eventlet.Timeout(seconds)
+    late = {"status": DOWN, "reason": f"no answer within {seconds:g}s"}
     try:
         return check()
     except eventlet.Timeout as exc:
@@ -55,9 +60,9 @@ def down(detail: str, reason: str) -> dict:
     return {"status": DOWN, "reason": reason}
 
 
-def broker_check(amqp_uri: str) -> Callable[[], dict]:
+def broker_check(amqp_uri: str, seconds: float = READINESS_TIMEOUT) -> Callable[[], dict]:
     def check() -> dict:
-        reason = broker_reachable(amqp_uri, timeout=READINESS_TIMEOUT)
+        reason = broker_reachable(amqp_uri, timeout=seconds)
         return {"status": UP} if reason is None else down(reason, "unreachable")
 
     return check

@@ -800,13 +800,14 @@ class GatewayService:
         state = self.gateway
         _, checks = health.readiness(
             {
-                "broker": health.broker_check(state.amqp_uri),
+                "broker": health.broker_check(state.amqp_uri, state.readiness_seconds),
                 "database": health.database_check(state.ping_database),
                 **{
                     name: health.service_check(getattr(self, name).health)
                     for name in (*c.SERVICES, c.AGENCIES)
                 },
-            }
+            },
+            state.readiness_seconds,
         )
         up = {name for name, check in checks.items() if check["status"] == health.UP}
         if not {"broker", "database"} <= up:
@@ -841,10 +842,11 @@ class GatewayService:
         state = self.gateway
         _, outcomes = health.readiness(
             {
-                "broker": health.broker_check(state.amqp_uri),
+                "broker": health.broker_check(state.amqp_uri, state.readiness_seconds),
                 "database": health.database_check(state.ping_database),
                 **{name: health.service_check(getattr(self, name).health) for name in c.SERVICES},
-            }
+            },
+            state.readiness_seconds,
         )
         return {
             **overview.platform_health(outcomes, self.console.queue_stats()),

@@ -60,6 +60,8 @@ ENVIRONMENT = {
     "RPC_TIMEOUT": "seconds the gateway waits for a service",
     "IDEMPOTENCY_TTL": "seconds the gateway keeps the answer to a write sent with a key",
     "READ_CACHE_SECONDS": "how long the gateway may answer a read from memory (0: never)",
+    "READINESS_TIMEOUT": "seconds each of the gateway's readiness checks (the broker, its "
+    "database, each service) may take before it counts as down (2)",
     "REVOCATION_RECHECK_SECONDS": "how long a gateway remembers whether a token is revoked "
     "(0: asks at every request); a revocation elsewhere is refused within it",
     "REGISTRATION_READ_DATABASE_URL": "read-only connection to registration's database (its "
@@ -298,6 +300,7 @@ def service_config(service: str) -> dict:
         config["QUEUE_SAMPLE_SECONDS"] = float(os.environ.get("QUEUE_SAMPLE_SECONDS", "15"))
         config["CONSOLE_REFRESH_SECONDS"] = float(os.environ.get("CONSOLE_REFRESH_SECONDS", "5"))
         config["READ_CACHE_SECONDS"] = float(os.environ.get("READ_CACHE_SECONDS", "2"))
+        config["READINESS_TIMEOUT"] = float(os.environ.get("READINESS_TIMEOUT", "2"))
         config["REVOCATION_RECHECK_SECONDS"] = float(
             os.environ.get("REVOCATION_RECHECK_SECONDS", "1")
         )
