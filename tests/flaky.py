@@ -6,19 +6,25 @@ its machine, and a developer's is never quiet. Beside each run, H processes spin
 (two by default: on a two-core machine the suite then gets about half of it). Each run is
 ``python -m tests.parallel`` as ``make test`` runs it; its output is kept in a file, and the
 table at the end gives each run's status and time and names the tests that failed. The command
-fails if any run failed.
+fails if any run failed. Told to stop (``kill``, a CI's timeout), it stops the run under way as
+``tests.parallel`` stops (its servers with it) and the hogs; a hog whose command is gone
+without a word (``kill -9``) stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pmi_tools.processes import terminate
 
 ROOT = Path(__file__).resolve().parents[1]
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
@@ -26,9 +32,15 @@ FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 PASSED = re.compile(r"^=+ (?:.*\D)?(\d+) passed.* in [\d.]+s", re.MULTILINE)
 
 
-def spin() -> None:  # pragma: no cover - runs in a process of its own until terminated
-    while True:
-        pass
+def spin(parent: int) -> None:  # pragma: no cover - runs in a process of its own
+    """Busy until terminated, or until ``parent`` is no longer the process that started it."""
+    while os.getppid() == parent:
+        for _ in range(200_000):  # some tens of milliseconds between looks
+            pass
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,22 +58,30 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.runs} runs of the suite beside {args.hogs} CPU hogs; output in {logs}", flush=True
     )
+    signal.signal(signal.SIGTERM, _terminated)  # the finally below stops the run and the hogs
     results = []
     for run in range(1, args.runs + 1):
-        hogs = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.hogs)]
+        hogs = [
+            multiprocessing.Process(target=spin, args=(os.getpid(),), daemon=True)
+            for _ in range(args.hogs)
+        ]
         for hog in hogs:
             hog.start()
         log = logs / f"run-{run}.log"
         started = time.monotonic()
+        suite = None
         try:
             with log.open("w") as out:
-                status = subprocess.call(
+                suite = subprocess.Popen(
                     [sys.executable, "-m", "tests.parallel", *parallel_args],
                     cwd=ROOT,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )
+                status = suite.wait()
         finally:
+            if suite is not None:
+                terminate([suite], timeout=90)  # a run told to stop stops its groups first
             for hog in hogs:
                 hog.terminate()
                 hog.join()
