@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,8 +59,21 @@ def page(browser):
     errors = []
     opened.on("pageerror", lambda exc: errors.append(str(exc)))
     opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # what the page did, printed after the test: pytest shows it when the test failed
+    started, seen = time.monotonic(), []
+
+    def note(what: str) -> None:
+        seen.append(f"{time.monotonic() - started:6.1f} s  {what}")
+
+    opened.on("console", lambda m: note(f"console {m.type}: {m.text}"))
+    opened.on(
+        "framenavigated",
+        lambda frame: note(f"navigated: {frame.url}") if frame == opened.main_frame else None,
+    )
+    opened.on("request", lambda r: note(f"{r.method} {r.url}") if "/api/" in r.url else None)
     yield opened
     context.close()
+    print("what the page did:", *seen, sep="\n  ")
     refused = [e for e in errors if "401" not in e and "403" not in e]
     assert not refused, f"the page reported errors: {refused}"
 
