@@ -19,13 +19,11 @@ from pmi_common.rpc import ServiceUnavailable
 
 log = structlog.get_logger("gateway")
 
-READINESS_TIMEOUT = 2.0  # seconds, unless the gateway is given its own
+READINESS_TIMEOUT = 2.0  # seconds, unless the gateway's config says otherwise
 UP, DOWN = "up", "down"
 
 
-def readiness(
-    checks: dict[str, Callable[[], dict]], seconds: float = READINESS_TIMEOUT
-) -> tuple[bool, dict]:
+def readiness(checks: dict[str, Callable[[], dict]], seconds: float) -> tuple[bool, dict]:
     """Run every check, each given ``seconds``; (all up, each check's outcome)."""
     pool = eventlet.GreenPool(len(checks) or 1)
     names = list(checks)
@@ -60,7 +58,7 @@ def down(detail: str, reason: str) -> dict:
     return {"status": DOWN, "reason": reason}
 
 
-def broker_check(amqp_uri: str, seconds: float = READINESS_TIMEOUT) -> Callable[[], dict]:
+def broker_check(amqp_uri: str, seconds: float) -> Callable[[], dict]:
     def check() -> dict:
         reason = broker_reachable(amqp_uri, timeout=seconds)
         return {"status": UP} if reason is None else down(reason, "unreachable")

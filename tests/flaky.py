@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from pmi_tools.processes import terminate
+from tests.parallel import _terminated
 
 ROOT = Path(__file__).resolve().parents[1]
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
@@ -37,10 +38,6 @@ def spin(parent: int) -> None:  # pragma: no cover - runs in a process of its ow
     while os.getppid() == parent:
         for _ in range(200_000):  # some tens of milliseconds between looks
             pass
-
-
-def _terminated(signum, frame):
-    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:

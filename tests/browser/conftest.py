@@ -57,15 +57,19 @@ def page(browser):
     context = browser.new_context(viewport=LAPTOP, locale="id-ID")
     opened = context.new_page()
     errors = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     # what the page did, printed after the test: pytest shows it when the test failed
     started, seen = time.monotonic(), []
 
     def note(what: str) -> None:
         seen.append(f"{time.monotonic() - started:6.1f} s  {what}")
 
-    opened.on("console", lambda m: note(f"console {m.type}: {m.text}"))
+    def console(message) -> None:
+        note(f"console {message.type}: {message.text}")
+        if message.type == "error":
+            errors.append(message.text)
+
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.on("console", console)
     opened.on(
         "framenavigated",
         lambda frame: note(f"navigated: {frame.url}") if frame == opened.main_frame else None,
