@@ -20,6 +20,7 @@ from tests.helpers import district_today, wait_for, worker_payload
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 FICTIONAL_NIK = "3505125703940002"
+PHONE = {"width": 390, "height": 800}
 
 
 def register(stack, **overrides) -> dict:
@@ -287,6 +288,32 @@ def test_a_tablet_shows_the_console_without_sideways_scrolling(stack, browser):
         screenshot(tablet, "health-tablet")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, TABLET, PHONE], ids=["laptop", "tablet", "phone"])
+def test_the_tabs_stay_put_whatever_the_platforms_status_says(stack, page, viewport):
+    """The status in the header changes as services come and go, every refresh; a tab or a
+    button it moved would take a click meant for it to another tab, or to nothing."""
+    page.set_viewport_size(viewport)
+    sign_in(page, stack)
+    status = page.locator("#overall")
+    expect(status).not_to_be_empty(timeout=WAIT_MS)
+    controls = page.locator("#tabs button:visible, #tabs a:visible, .tools button:visible")
+
+    def places() -> list[dict]:
+        return [controls.nth(i).bounding_box() for i in range(controls.count())]
+
+    drawn = places()
+    assert len(drawn) >= 8 and all(drawn), drawn  # the operator's five tabs, the reports, tools
+    down = "Tidak sehat: " + ", ".join((*c.SERVICES, c.AGENCIES))  # as long as it gets
+    for said in (down, "Semua sehat", ""):  # "": before the first answer
+        page.evaluate("said => { document.querySelector('#overall').textContent = said; }", said)
+        assert places() == drawn, f"moved when the status said {said!r}"
+    # cut short on a narrow screen, it is whole where the pointer rests on it
+    status.evaluate("status => { status.textContent = ''; }")
+    expect(status).not_to_be_empty(timeout=WAIT_MS)  # drawn again by the next refresh
+    text, title = status.evaluate("status => [status.textContent, status.title]")
+    assert text and title == text
 
 
 def test_a_verifier_gets_a_refusal_page(stack, page):

@@ -221,6 +221,7 @@ function drawOverall(health) {
   const healthy = health.status === "healthy";
   overall.textContent = healthy ? t("health.healthy")
     : t("health.unhealthy", { names: health.unhealthy.join(", ") });
+  overall.title = overall.textContent; // whole, where the header cuts it short
   overall.className = `mark ${healthy ? "good" : "bad"}`;
 }
 
