@@ -36,14 +36,18 @@ class Gateway(DependencyProvider):
     server = GatewayWebServer()
     keys = IdempotencyKeys()
 
-    def get_dependency(self, worker_ctx) -> GatewayState:
+    def start(self):
+        # once every extension is set up (the server's metrics), the same for every request
         config = self.container.config
-        return GatewayState(
+        self.state = GatewayState(
             self.server.metrics,
             self.keys.ping,
             config["AMQP_URI"],
             float(config.get("READINESS_TIMEOUT", health.READINESS_TIMEOUT)),
         )
+
+    def get_dependency(self, worker_ctx) -> GatewayState:
+        return self.state
 
 
 @dataclass(frozen=True)
