@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,19 @@ def amqp_uri() -> str:
     return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
 
 
+def from_a_random_node(uri: str, rng: random.Random | None = None) -> str:
+    """A failover list (``amqp://…node1/pmi;amqp://…node2/pmi;…``) begun at one of its nodes
+    chosen at random, the others following in their order. kombu connects to a list's first URI
+    and moves on only when that node does not answer, and every new connection begins at the
+    first again: processes given the same list would all hold their connections on the first
+    node, move them all to the next when it stops, and bring them back as they reconnect once it
+    runs again. Begun at random, a cluster's processes spread over its nodes, as a load balancer
+    in front of them would spread them, and each still fails over through every node."""
+    uris = uri.split(";")
+    start = (rng or random).randrange(len(uris))
+    return ";".join(uris[start:] + uris[:start])
+
+
 def management_url() -> str:
     return os.environ.get("RABBITMQ_MANAGEMENT_URL", DEFAULT_MANAGEMENT_URL)
 
@@ -227,9 +241,10 @@ def database_url(service: str) -> str:
 
 def service_config(service: str) -> dict:
     """The nameko config dict for one service process."""
+    uri = from_a_random_node(amqp_uri())  # one node of a cluster's list per process
     config: dict[str, Any] = {
-        "AMQP_URI": amqp_uri(),
-        "AMQP_SSL": amqp_ssl(amqp_uri()),  # nameko's own connections; None for amqp://
+        "AMQP_URI": uri,
+        "AMQP_SSL": amqp_ssl(uri),  # nameko's own connections; None for amqp://
         "DATABASE_URL": database_url(service),
         # the gateway mostly waits on RPC replies: it needs more concurrent workers
         "max_workers": int(os.environ.get("MAX_WORKERS", "50" if service == "gateway" else "10")),

@@ -1,6 +1,7 @@
 """The platform on a three-node RabbitMQ cluster, its quorum queues spread over the nodes: a
 batch of workers through the whole lifecycle while one node stops and comes back, then another.
-Every process is given the three nodes' URIs and moves to a surviving node by itself.
+Every process is given the three nodes' URIs, begins at one of them chosen at random and moves
+to a surviving node by itself.
 
 Journeys keep starting until both nodes are back, so each stop lands on journeys under way
 however long a node takes to stop: one every few seconds in ``make test`` (a handful of
@@ -34,12 +35,19 @@ def cluster():
         yield running
 
 
-def busiest_node(cluster, vhost: str, spare=()):
-    """The node holding most of the platform's connections (not one of ``spare``)."""
-    held = {node.name: 0 for node in cluster.broker.nodes if node not in spare}
+def connections_by_node(cluster, vhost: str) -> dict[str, int]:
+    """How many of the platform's connections each node holds, as the management API lists them."""
+    held = {node.name: 0 for node in cluster.broker.nodes}
     for connection in cluster.broker.management("GET", "/connections").json():
         if connection.get("vhost") == vhost and connection["node"] in held:
             held[connection["node"]] += 1
+    return held
+
+
+def busiest_node(cluster, vhost: str, spare=()):
+    """The node holding most of the platform's connections (not one of ``spare``)."""
+    spared = {node.name for node in spare}
+    held = {n: count for n, count in connections_by_node(cluster, vhost).items() if n not in spared}
     name = max(held, key=held.get)
     return next(node for node in cluster.broker.nodes if node.name == name), held[name]
 
@@ -53,7 +61,11 @@ def busiest_node_listed(cluster, vhost: str, spare=()):
         node, connections = busiest_node(cluster, vhost, spare)
         return (node, connections) if connections else None
 
-    return wait_for(listed, message="the platform's connections listed by the management API")
+    try:
+        return wait_for(listed, message="the platform's connections listed by the management API")
+    except AssertionError as exc:  # where they were instead
+        held = connections_by_node(cluster, vhost)
+        raise AssertionError(f"{exc}; by node: {held}, not {[n.name for n in spare]}") from None
 
 
 def stop_one_node_then_another(cluster):
